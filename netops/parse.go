@@ -1,0 +1,362 @@
+package netops
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// errShort reports a message too short for its fixed header.
+var errShort = errors.New("netlink message too short")
+
+// rtm_flags bit marking a cached (cloned) route: not part of any table view.
+const (
+	derivedFlags = unix.RTNH_F_LINKDOWN | unix.RTNH_F_DEAD
+	rtmFCloned   = 0x200
+	rtaNhID      = 30 // RTA_NH_ID, absent from x/sys
+)
+
+// ParseRoute decodes the body of an RTM_NEWROUTE/RTM_DELROUTE message.
+// skip is true for objects the model does not keep (route cache clones).
+func ParseRoute(b []byte) (r Route, skip bool, err error) {
+	if len(b) < unix.SizeofRtMsg {
+		return r, false, errShort
+	}
+	r.Family = b[0]
+	dstLen, srcLen := int(b[1]), int(b[2])
+	r.Tos = b[3]
+	r.Table = uint32(b[4])
+	r.Protocol = b[5]
+	r.Scope = b[6]
+	r.Type = b[7]
+	r.Flags = rtnl.U32(b[8:12])
+	if r.Flags&rtmFCloned != 0 {
+		return r, true, nil
+	}
+	if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
+		return r, true, nil
+	}
+	var dst, src netip.Addr
+	a := rtnl.NewAttrs(b[unix.SizeofRtMsg:])
+	for a.Next() {
+		switch a.Typ {
+		case unix.RTA_DST:
+			dst = rtnl.Addr(a.Val)
+		case unix.RTA_SRC:
+			src = rtnl.Addr(a.Val)
+		case unix.RTA_OIF:
+			r.LinkIndex = int32(rtnl.U32(a.Val))
+		case unix.RTA_GATEWAY:
+			r.Gateway = rtnl.Addr(a.Val)
+		case unix.RTA_VIA:
+			if len(a.Val) >= 2 {
+				r.Gateway = rtnl.Addr(a.Val[2:])
+			}
+		case unix.RTA_PRIORITY:
+			r.Priority = rtnl.U32(a.Val)
+		case unix.RTA_PREFSRC:
+			r.PrefSrc = rtnl.Addr(a.Val)
+		case unix.RTA_TABLE:
+			r.Table = rtnl.U32(a.Val)
+		case unix.RTA_PREF:
+			r.Pref = rtnl.U8(a.Val)
+		case unix.RTA_MULTIPATH:
+			r.extra().Multipath = parseNexthops(a.Val)
+		case unix.RTA_EXPIRES:
+			r.extra().Expires = rtnl.U32(a.Val)
+		case rtaNhID:
+			r.extra().NhID = rtnl.U32(a.Val)
+		case unix.RTA_METRICS:
+			m := rtnl.NewAttrs(a.Val)
+			for m.Next() {
+				if m.Typ == unix.RTAX_MTU {
+					r.extra().MTU = rtnl.U32(m.Val)
+				}
+			}
+		}
+	}
+	bits := 32
+	if r.Family == unix.AF_INET6 {
+		bits = 128
+	}
+	if dstLen > bits || srcLen > bits {
+		return r, false, errors.New("netlink route: prefix length out of range")
+	}
+	if !dst.IsValid() {
+		dst = zeroAddr(r.Family)
+	}
+	if dst.BitLen() != bits {
+		return r, false, errors.New("netlink route: destination of the wrong family")
+	}
+	r.Dst = netip.PrefixFrom(dst, dstLen).Masked()
+	// The kernel flips linkdown and dead on carrier and admin changes
+	// without telling anyone; they are derived from the links when shown.
+	r.Flags &^= derivedFlags
+	for i := range r.Multipath() {
+		r.Extra.Multipath[i].Flags &^= derivedFlags
+	}
+	if srcLen > 0 && src.BitLen() == bits {
+		r.extra().Src = netip.PrefixFrom(src, srcLen).Masked()
+	}
+	return r, false, nil
+}
+
+func (r *Route) extra() *RouteExtra {
+	if r.Extra == nil {
+		r.Extra = &RouteExtra{}
+	}
+	return r.Extra
+}
+
+func parseNexthops(b []byte) []Nexthop {
+	var out []Nexthop
+	for len(b) >= unix.SizeofRtNexthop {
+		l := int(ne16(b[0:2]))
+		if l < unix.SizeofRtNexthop || l > len(b) {
+			break
+		}
+		nh := Nexthop{Flags: b[2], Weight: b[3] + 1, LinkIndex: int32(rtnl.U32(b[4:8]))}
+		a := rtnl.NewAttrs(b[unix.SizeofRtNexthop:l])
+		for a.Next() {
+			switch a.Typ {
+			case unix.RTA_GATEWAY:
+				nh.Gateway = rtnl.Addr(a.Val)
+			case unix.RTA_VIA:
+				if len(a.Val) >= 2 {
+					nh.Gateway = rtnl.Addr(a.Val[2:])
+				}
+			}
+		}
+		out = append(out, nh)
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return out
+}
+
+func ne16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+
+func zeroAddr(family uint8) netip.Addr {
+	if family == unix.AF_INET6 {
+		return netip.IPv6Unspecified()
+	}
+	return netip.IPv4Unspecified()
+}
+
+// fib_rule_hdr is 12 bytes: family, dst_len, src_len, tos, table, res1,
+// res2, action, flags(u32).
+const sizeofFibRuleHdr = 12
+
+// Netlink rule attribute types (linux/fib_rules.h) that x/sys lacks.
+const (
+	fraDst              = 1
+	fraSrc              = 2
+	fraIifname          = 3
+	fraGoto             = 4
+	fraPriority         = 6
+	fraFwmark           = 10
+	fraTable            = 15
+	fraFwmask           = 16
+	fraOifname          = 17
+	fraSuppressPrefix   = 14
+	fraL3mdev           = 19
+	fraUIDRange         = 20
+	fraProtocol         = 21
+	fibRuleInvert       = 0x2
+	frActToTbl          = 1
+	frActGoto           = 2
+	frActNop            = 3
+	frActBlackhole      = 6
+	frActUnreachable    = 7
+	frActProhibit       = 8
+	suppressPrefixUnset = -1
+)
+
+// ParseRule decodes the body of an RTM_NEWRULE/RTM_DELRULE message.
+func ParseRule(b []byte) (Rule, error) {
+	var r Rule
+	if len(b) < sizeofFibRuleHdr {
+		return r, errShort
+	}
+	r.Family = b[0]
+	dstLen, srcLen := int(b[1]), int(b[2])
+	r.Tos = b[3]
+	r.Table = uint32(b[4])
+	r.Action = b[7]
+	r.Flags = rtnl.U32(b[8:12])
+	r.Invert = r.Flags&fibRuleInvert != 0
+	r.SuppressPrefixLen = suppressPrefixUnset
+	var dst, src netip.Addr
+	a := rtnl.NewAttrs(b[sizeofFibRuleHdr:])
+	for a.Next() {
+		switch a.Typ {
+		case fraDst:
+			dst = rtnl.Addr(a.Val)
+		case fraSrc:
+			src = rtnl.Addr(a.Val)
+		case fraIifname:
+			r.IifName = rtnl.String(a.Val)
+		case fraOifname:
+			r.OifName = rtnl.String(a.Val)
+		case fraGoto:
+			r.Goto = rtnl.U32(a.Val)
+		case fraPriority:
+			r.Priority = rtnl.U32(a.Val)
+		case fraFwmark:
+			r.Mark, r.HasMark = rtnl.U32(a.Val), true
+		case fraFwmask:
+			r.Mask, r.HasMask = rtnl.U32(a.Val), true
+		case fraTable:
+			r.Table = rtnl.U32(a.Val)
+		case fraSuppressPrefix:
+			r.SuppressPrefixLen = int32(rtnl.U32(a.Val))
+		case fraL3mdev:
+			r.L3mdev = rtnl.U8(a.Val) != 0
+		case fraProtocol:
+			r.Protocol = rtnl.U8(a.Val)
+		case fraUIDRange:
+			if len(a.Val) >= 8 {
+				r.UIDStart, r.UIDEnd, r.HasUID = rtnl.U32(a.Val[0:4]), rtnl.U32(a.Val[4:8]), true
+			}
+		}
+	}
+	if dstLen > 0 && dst.IsValid() && dstLen <= dst.BitLen() {
+		r.Dst = netip.PrefixFrom(dst, dstLen)
+	}
+	if srcLen > 0 && src.IsValid() && srcLen <= src.BitLen() {
+		r.Src = netip.PrefixFrom(src, srcLen)
+	}
+	return r, nil
+}
+
+// ParseAddr decodes the body of an RTM_NEWADDR/RTM_DELADDR message.
+func ParseAddr(b []byte) (Addr, error) {
+	var a Addr
+	if len(b) < unix.SizeofIfAddrmsg {
+		return a, errShort
+	}
+	a.Family = b[0]
+	plen := int(b[1])
+	a.Flags = uint32(b[2])
+	a.Scope = b[3]
+	a.LinkIndex = int32(rtnl.U32(b[4:8]))
+	a.ValidLft, a.PreferredLft = 0xFFFFFFFF, 0xFFFFFFFF
+	var local, address netip.Addr
+	at := rtnl.NewAttrs(b[unix.SizeofIfAddrmsg:])
+	for at.Next() {
+		switch at.Typ {
+		case unix.IFA_ADDRESS:
+			address = rtnl.Addr(at.Val)
+		case unix.IFA_LOCAL:
+			local = rtnl.Addr(at.Val)
+		case unix.IFA_LABEL:
+			a.Label = rtnl.String(at.Val)
+		case unix.IFA_BROADCAST:
+			a.Broadcast = rtnl.Addr(at.Val)
+		case unix.IFA_FLAGS:
+			a.Flags = rtnl.U32(at.Val)
+		case unix.IFA_CACHEINFO:
+			if len(at.Val) >= 8 {
+				a.PreferredLft, a.ValidLft = rtnl.U32(at.Val[0:4]), rtnl.U32(at.Val[4:8])
+			}
+		}
+	}
+	if !local.IsValid() {
+		local = address
+	} else if address.IsValid() && address != local {
+		a.Peer = address
+	}
+	if !local.IsValid() || plen > local.BitLen() {
+		return a, errors.New("netlink address: missing or invalid address")
+	}
+	a.Prefix = netip.PrefixFrom(local, plen)
+	return a, nil
+}
+
+// ParseLink decodes an RTM_NEWLINK/RTM_DELLINK message through
+// vishvananda/netlink, which knows every link kind's attributes.
+func ParseLink(m rtnl.Message) (Link, error) {
+	hdr := unix.NlMsghdr{Type: m.Type, Flags: m.Flags, Seq: m.Seq, Len: uint32(unix.SizeofNlMsghdr + len(m.Body))}
+	nl, err := netlink.LinkDeserialize(&hdr, m.Body)
+	if err != nil {
+		return Link{}, err
+	}
+	at := nl.Attrs()
+	l := Link{
+		Index:       int32(at.Index),
+		Name:        at.Name,
+		Flags:       at.Flags,
+		RawFlags:    at.RawFlags,
+		MTU:         uint32(at.MTU),
+		TxQLen:      uint32(max(at.TxQLen, 0)),
+		HWAddr:      at.HardwareAddr,
+		MasterIndex: int32(at.MasterIndex),
+		ParentIndex: int32(at.ParentIndex),
+		OperState:   strings.ToUpper(strings.ReplaceAll(at.OperState.String(), "-", "")), // as ip prints it: LOWERLAYERDOWN
+		Alias:       at.Alias,
+		LinkType:    at.EncapType,
+		Group:       at.Group,
+		LinkNetNsID: int32(at.NetNsID),
+	}
+	if t := nl.Type(); t != "device" {
+		l.Kind = t
+	}
+	// The addresses are read here rather than from the library: it drops
+	// IFLA_BROADCAST, and its slices alias the receive buffer.
+	l.HWAddr, l.Broadcast = nil, nil
+	if len(m.Body) >= unix.SizeofIfInfomsg {
+		a := rtnl.NewAttrs(m.Body[unix.SizeofIfInfomsg:])
+		for a.Next() {
+			switch a.Typ {
+			case unix.IFLA_ADDRESS:
+				l.HWAddr = net.HardwareAddr(bytes.Clone(a.Val))
+			case unix.IFLA_BROADCAST:
+				l.Broadcast = net.HardwareAddr(bytes.Clone(a.Val))
+			}
+		}
+	}
+	if s := at.Statistics; s != nil {
+		l.Stats = LinkStats{
+			RxBytes: s.RxBytes, TxBytes: s.TxBytes, RxPackets: s.RxPackets, TxPackets: s.TxPackets,
+			RxErrors: s.RxErrors, TxErrors: s.TxErrors, RxDropped: s.RxDropped, TxDropped: s.TxDropped,
+			Multicast: s.Multicast, Collisions: s.Collisions,
+		}
+	}
+	return l, nil
+}
+
+// ParseNeigh decodes an RTM_NEWNEIGH/RTM_DELNEIGH body. skip is true for
+// entries the model ignores (bridge FDB entries, proxies without address).
+func ParseNeigh(b []byte) (n Neigh, skip bool, err error) {
+	if len(b) < 12 {
+		return n, false, errShort
+	}
+	if b[0] != unix.AF_INET && b[0] != unix.AF_INET6 {
+		return n, true, nil
+	}
+	v, err := netlink.NeighDeserialize(b)
+	if err != nil {
+		return n, false, err
+	}
+	ip, ok := netip.AddrFromSlice(v.IP)
+	if !ok {
+		return n, true, nil
+	}
+	if v.Family == unix.AF_INET {
+		ip = ip.Unmap()
+	}
+	return Neigh{
+		LinkIndex: int32(v.LinkIndex),
+		Family:    uint8(v.Family),
+		IP:        ip,
+		HWAddr:    net.HardwareAddr(bytes.Clone(v.HardwareAddr)), // v aliases the receive buffer
+		State:     uint16(v.State),
+		Flags:     uint8(v.Flags),
+		Type:      uint8(v.Type),
+	}, false, nil
+}

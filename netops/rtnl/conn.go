@@ -1,0 +1,233 @@
+// Package rtnl is a small rtnetlink client tuned for streaming: one socket,
+// one reusable receive buffer, messages handed to a callback as they arrive.
+// It exists because the route dumps and event bursts netpanel must absorb
+// (a million routes) are too slow and too allocation-heavy through
+// vishvananda/netlink's per-message slices.
+package rtnl
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// ErrDumpInterrupted means the kernel changed the object set during a dump
+// (NLM_F_DUMP_INTR); the dump is complete but may be inconsistent.
+var ErrDumpInterrupted = errors.New("netlink dump interrupted by a concurrent change")
+
+// ErrOverrun means the kernel dropped messages because the socket's
+// receive buffer was full (ENOBUFS).
+var ErrOverrun = errors.New("netlink receive buffer overrun (ENOBUFS): events were lost")
+
+// Conn is a NETLINK_ROUTE socket, optionally subscribed to multicast groups.
+type Conn struct {
+	fd   int
+	file *os.File
+	buf  []byte
+	seq  atomic.Uint32
+	pid  uint32
+}
+
+// Dial opens a NETLINK_ROUTE socket inside ns (netns.None() or a closed
+// handle means the caller's namespace) subscribed to groups (RTNLGRP_*).
+func Dial(ns netns.NsHandle, groups ...uint) (*Conn, error) {
+	fd, err := socketAt(ns)
+	if err != nil {
+		return nil, err
+	}
+	sa := &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("netlink bind: %w", err)
+	}
+	for _, g := range groups {
+		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(g)); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("netlink join group %d: %w", g, err)
+		}
+	}
+	// Extended acks give kernel error strings; strict checking makes the
+	// kernel honour dump filters. Both are best effort on older kernels.
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
+	local, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	c := &Conn{
+		fd:   fd,
+		file: os.NewFile(uintptr(fd), "rtnetlink"),
+		buf:  make([]byte, 1<<20),
+		pid:  local.(*unix.SockaddrNetlink).Pid,
+	}
+	return c, nil
+}
+
+func socketAt(ns netns.NsHandle) (int, error) {
+	open := func() (int, error) {
+		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+		if err != nil {
+			return -1, fmt.Errorf("netlink socket: %w", err)
+		}
+		return fd, nil
+	}
+	if !ns.IsOpen() {
+		return open()
+	}
+	type result struct {
+		fd  int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		// Setns affects only this OS thread; if switching back fails the
+		// thread stays locked and dies with the goroutine.
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			ch <- result{-1, err}
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			ch <- result{-1, fmt.Errorf("entering netns: %w", err)}
+			return
+		}
+		fd, err := open()
+		if netns.Set(orig) == nil {
+			runtime.UnlockOSThread()
+		}
+		ch <- result{fd, err}
+	}()
+	r := <-ch
+	return r.fd, r.err
+}
+
+// SetReadBuffer sets SO_RCVBUF, forcing past rmem_max when allowed.
+func (c *Conn) SetReadBuffer(n int) error {
+	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n); err == nil {
+		return nil
+	}
+	return unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, n)
+}
+
+// Close closes the socket; a blocked Receive returns.
+func (c *Conn) Close() error { return c.file.Close() }
+
+// SetDeadline bounds Receive.
+func (c *Conn) SetDeadline(t time.Time) error { return c.file.SetReadDeadline(t) }
+
+// Message is one netlink message; Body aliases the receive buffer and is
+// only valid during the callback.
+type Message struct {
+	Type  uint16
+	Flags uint16
+	Seq   uint32
+	Body  []byte
+}
+
+// recv reads one datagram and calls fn for each message in it.
+func (c *Conn) recv(fn func(Message) error) error {
+	rc, err := c.file.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var n int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, rerr = unix.Recvfrom(int(fd), c.buf, 0)
+		return rerr != unix.EAGAIN
+	})
+	if err != nil {
+		return err
+	}
+	if rerr != nil {
+		if rerr == unix.ENOBUFS {
+			return ErrOverrun
+		}
+		return fmt.Errorf("netlink receive: %w", rerr)
+	}
+	b := c.buf[:n]
+	for len(b) >= unix.SizeofNlMsghdr {
+		l := int(ne.Uint32(b[0:4]))
+		if l < unix.SizeofNlMsghdr || l > len(b) {
+			return fmt.Errorf("netlink: malformed message length %d", l)
+		}
+		m := Message{Type: ne.Uint16(b[4:6]), Flags: ne.Uint16(b[6:8]), Seq: ne.Uint32(b[8:12]), Body: b[unix.SizeofNlMsghdr:l]}
+		if err := fn(m); err != nil {
+			return err
+		}
+		b = b[min(align(l), len(b)):]
+	}
+	return nil
+}
+
+// Receive blocks for the next datagram of multicast events and hands each
+// message to fn. It returns ErrOverrun when events were lost.
+func (c *Conn) Receive(fn func(Message)) error {
+	return c.recv(func(m Message) error { fn(m); return nil })
+}
+
+var errDone = errors.New("done")
+
+// Dump sends a dump request (msgType with NLM_F_DUMP and the given family
+// header) and streams the answer to fn. It returns ErrDumpInterrupted when
+// the kernel flagged the dump as inconsistent, after reading it to the end.
+func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
+	seq := c.seq.Add(1)
+	req := make([]byte, unix.SizeofNlMsghdr+len(header))
+	ne.PutUint32(req[0:4], uint32(len(req)))
+	ne.PutUint16(req[4:6], msgType)
+	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint32(req[8:12], seq)
+	copy(req[unix.SizeofNlMsghdr:], header)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("netlink send: %w", err)
+	}
+	interrupted := false
+	for {
+		err := c.recv(func(m Message) error {
+			if m.Seq != seq {
+				return nil // a stray answer from an earlier request
+			}
+			if m.Flags&unix.NLM_F_DUMP_INTR != 0 {
+				interrupted = true
+			}
+			switch m.Type {
+			case unix.NLMSG_DONE:
+				return errDone
+			case unix.NLMSG_ERROR:
+				if len(m.Body) >= 4 {
+					if errno := int32(ne.Uint32(m.Body[0:4])); errno != 0 {
+						return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
+					}
+				}
+				return errDone
+			}
+			fn(m)
+			return nil
+		})
+		if err == errDone {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if interrupted {
+		return ErrDumpInterrupted
+	}
+	return nil
+}
+
+func align(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

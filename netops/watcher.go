@@ -1,0 +1,249 @@
+package netops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Watcher keeps a Store equal to the kernel state of one namespace: it
+// subscribes to every rtnetlink group netpanel shows, dumps, and applies
+// events. Any sign that events were lost (a receive error such as ENOBUFS,
+// an interrupted dump, a closed socket) leads to a fresh subscription and a
+// full dump that replaces the model.
+type Watcher struct {
+	ns    netns.NsHandle
+	store *Store
+	log   *slog.Logger
+	// RecvBuf is the event socket's receive buffer in bytes.
+	RecvBuf int
+
+	dumpMu sync.Mutex
+	dumper *rtnl.Conn
+}
+
+// groups are the multicast groups the model follows. There is no rule
+// subscription in vishvananda/netlink; the rule groups are joined here.
+var groups = []uint{
+	unix.RTNLGRP_LINK,
+	unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE,
+	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
+	unix.RTNLGRP_NEIGH,
+}
+
+// NewWatcher prepares a watcher for the namespace ns (netns.None() for the
+// caller's own). The caller keeps ownership of ns.
+func NewWatcher(ns netns.NsHandle, store *Store, log *slog.Logger) *Watcher {
+	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20}
+}
+
+// Store returns the model the watcher maintains.
+func (w *Watcher) Store() *Store { return w.store }
+
+// Run keeps the model current until ctx ends.
+func (w *Watcher) Run(ctx context.Context) error {
+	reason := "initial sync"
+	failures := 0
+	for {
+		err := w.session(ctx, reason)
+		if ctx.Err() != nil {
+			return nil
+		}
+		reason = err.Error()
+		w.log.Warn("netlink state may be stale; resyncing", "reason", reason)
+		w.store.beginResync(reason)
+		failures++
+		// Back off only when sessions fail immediately and repeatedly, so a
+		// broken namespace does not spin a core.
+		if failures > 3 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)):
+			}
+		}
+	}
+}
+
+// session subscribes, dumps, and applies events until an error.
+func (w *Watcher) session(ctx context.Context, reason string) error {
+	ev, err := rtnl.Dial(w.ns, groups...)
+	if err != nil {
+		return fmt.Errorf("subscribing: %w", err)
+	}
+	defer ev.Close()
+	if w.RecvBuf > 0 {
+		if err := ev.SetReadBuffer(w.RecvBuf); err != nil {
+			w.log.Warn("cannot set netlink receive buffer", "bytes", w.RecvBuf, "err", err)
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	defer stop()
+
+	// Subscribe before dumping: events that race with the dump wait in the
+	// socket and are applied afterwards, which converges because every
+	// event carries the full object.
+	sn, err := w.dumpAll()
+	if err != nil {
+		return err
+	}
+	w.store.replace(sn, reason)
+	w.log.Info("netlink state synced", "reason", reason, "counts", w.store.Counts())
+
+	for {
+		var batch []rtnl.Message
+		err := ev.Receive(func(m rtnl.Message) {
+			m.Body = append([]byte(nil), m.Body...)
+			batch = append(batch, m)
+		})
+		if len(batch) > 0 {
+			w.store.applyBatch(batch, w.log)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+}
+
+// applyBatch applies one datagram's messages under a single lock.
+func (s *Store) applyBatch(batch []rtnl.Message, log *slog.Logger) {
+	s.mu.Lock()
+	a := applier{sn: &snapshot{s.links, s.addrs, s.routes, s.rules, s.neighs}, log: log, events: &s.events, now: time.Now()}
+	for _, m := range batch {
+		a.apply(m)
+	}
+	s.install(a.sn)
+	for k, d := range a.dirty {
+		if d {
+			s.gen[k]++
+		}
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// dumpAll reads every object into a fresh snapshot, repeating dumps the
+// kernel flags as interrupted.
+func (w *Watcher) dumpAll() (*snapshot, error) {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumpConn()
+	if err != nil {
+		return nil, err
+	}
+	const attempts = 5
+	var last error
+	for range attempts {
+		sn := newSnapshot()
+		a := applier{sn: sn, log: w.log}
+		n := 0
+		fn := func(m rtnl.Message) {
+			a.apply(m)
+			if n++; n%65536 == 0 {
+				w.store.setProgress(n)
+			}
+		}
+		err := dumpEach(c, fn)
+		if err == nil {
+			return sn, nil
+		}
+		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
+			w.closeDumper()
+			return nil, fmt.Errorf("dumping: %w", err)
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// dumpEach runs the dumps in the order that lets later objects refer to
+// earlier ones (links before addresses and routes).
+func dumpEach(c *rtnl.Conn, fn func(rtnl.Message)) error {
+	ifinfo := make([]byte, unix.SizeofIfInfomsg)
+	rtgen := []byte{unix.AF_UNSPEC, 0, 0, 0}
+	rtmsg := make([]byte, unix.SizeofRtMsg)
+	ndmsg := make([]byte, unix.SizeofNdMsg)
+	steps := []struct {
+		typ uint16
+		hdr []byte
+	}{
+		{unix.RTM_GETLINK, ifinfo},
+		{unix.RTM_GETADDR, rtgen},
+		{unix.RTM_GETROUTE, rtmsg},
+		{unix.RTM_GETRULE, rtgen},
+		{unix.RTM_GETNEIGH, ndmsg},
+	}
+	var interrupted error
+	for _, s := range steps {
+		err := c.Dump(s.typ, s.hdr, fn)
+		if errors.Is(err, rtnl.ErrDumpInterrupted) {
+			interrupted = err
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return interrupted
+}
+
+func (w *Watcher) dumpConn() (*rtnl.Conn, error) {
+	if w.dumper != nil {
+		return w.dumper, nil
+	}
+	c, err := rtnl.Dial(w.ns)
+	if err != nil {
+		return nil, err
+	}
+	w.dumper = c
+	return c, nil
+}
+
+func (w *Watcher) closeDumper() {
+	if w.dumper != nil {
+		w.dumper.Close()
+		w.dumper = nil
+	}
+}
+
+// RefreshStats dumps the links' counters and updates rates. Counters
+// change without netlink events, so the interface page asks for this while
+// someone watches it.
+func (w *Watcher) RefreshStats() error {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumpConn()
+	if err != nil {
+		return err
+	}
+	stats := map[int32]LinkStats{}
+	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
+		if l, err := ParseLink(m); err == nil {
+			stats[l.Index] = l.Stats
+		}
+	})
+	if err != nil && !errors.Is(err, rtnl.ErrDumpInterrupted) {
+		w.closeDumper()
+		return err
+	}
+	w.store.updateStats(stats, time.Now())
+	return nil
+}
+
+// Close releases the watcher's dump socket.
+func (w *Watcher) Close() {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	w.closeDumper()
+}
