@@ -104,7 +104,7 @@ func diffSets(want, got []string) string {
 // returns a description of the differences ("" when equal).
 func compareWithIP(t *testing.T, ns *testenv.NS, store *netops.Store) string {
 	t.Helper()
-	names := storeNames{store}
+	names := store.Names(nil)
 	var diff strings.Builder
 
 	var ipRoutes []map[string]any
@@ -146,7 +146,7 @@ func compareWithIP(t *testing.T, ns *testenv.NS, store *netops.Store) string {
 	ns.IPJSON(&ipNeigh, "neigh", "show")
 	var mn []iproute.NeighJSON
 	for _, n := range store.Neighs() {
-		if n.State == 0 { // NUD_NONE entries are hidden by ip neigh
+		if n.State == 0 || n.State&0x40 != 0 { // ip neigh hides NONE and NOARP entries
 			continue
 		}
 		mn = append(mn, iproute.Neigh(&n, names))

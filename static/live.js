@@ -1,0 +1,340 @@
+// live.js keeps a netpanel page live over one WebSocket per tab.
+//
+// Protocol: JSON text frames on ws(s)://HOST/ws.
+//   client → server
+//     {"type":"view","page":P,"query":Q}  on every (re)connect and whenever the URL changes;
+//       P = data-page of <body> (or of the first [data-page]), Q = location.search without "?".
+//   server → client (after each connect the server sends the view's full state: that is the resync)
+//     rows   {"target":"rows","html":"<tr data-key=K>…"}  patch #target in place by data-key
+//     html   {"target":ID,"html":…}                        innerHTML of #ID, then htmx.process
+//     stats  {"t":ms,"links":{IFINDEX:{rx_bps,tx_bps,rx_bytes,tx_bytes}}}  rates + sparklines
+//     events {"lines":[{seq,kind,text}],"dropped":N}      Events page (#event-log)
+//     status {"state":S,"text":…,"progress":0..1}         #live-status and .progress
+//
+// CSP: nothing here uses inline handlers, eval or style attributes in markup; run-time
+// sizes go through the CSSOM, which CSP allows. htmx must be configured by the page
+// (<meta name="htmx-config">) with includeIndicatorStyles:false, since it would otherwise
+// inject a <style> element, and allowEval:false. app.css carries the indicator styles.
+(() => {
+  'use strict';
+
+  const MAX_LINES = 5000;     // event lines kept in the DOM (and in the pause buffer)
+  const SPARK_POINTS = 60;    // samples per sparkline
+  const FLASH_MS = 1500;      // how long tr.changed / tr.added stay
+  const byId = (id) => document.getElementById(id);
+
+  // ---------------------------------------------------------------- connection
+
+  let ws = null;
+  let attempt = 0;          // reconnects since the last message; drives the backoff
+  let retryTimer = 0;
+  let lastView = '';        // last view message sent on the current socket
+  let leaving = false;      // page is being unloaded: do not show "reconnecting"
+  let freshSocket = false;  // no event lines yet on this socket
+
+  function connect() {
+    clearTimeout(retryTimer);
+    const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    ws = sock;
+    sock.onopen = () => {
+      lastView = '';
+      freshSocket = true;
+      setStatus('live', 'live');
+      sendView();
+    };
+    sock.onmessage = (ev) => {
+      attempt = 0; // only a socket that delivers resets the backoff
+      try { apply(JSON.parse(ev.data)); } catch (err) { console.error('netpanel live:', err); }
+    };
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      ws = null;
+      if (leaving) return;
+      setStatus('reconnecting', 'reconnecting…');
+      const max = Math.min(10000, 1000 * 2 ** attempt++); // jittered: 0.5–1s first, 5–10s at most
+      retryTimer = setTimeout(connect, max / 2 + Math.random() * max / 2);
+    };
+  }
+
+  function sendView() {
+    const el = document.querySelector('[data-page]');
+    const msg = JSON.stringify({ type: 'view', page: el ? el.dataset.page : '', query: location.search.slice(1) });
+    if (ws && ws.readyState === WebSocket.OPEN && msg !== lastView) {
+      ws.send(msg);
+      lastView = msg;
+    }
+  }
+
+  function apply(msg) {
+    switch (msg.type) {
+      case 'rows': return applyRows(msg);
+      case 'html': return applyHTML(msg);
+      case 'stats': return applyStats(msg);
+      case 'events': return applyEvents(msg);
+      case 'status': return setStatus(msg.state, msg.text, msg.progress);
+    }
+  }
+
+  function setStatus(state, text, progress) {
+    const badge = byId('live-status');
+    if (badge) {
+      badge.dataset.state = state;
+      badge.textContent = text || state;
+    }
+    const show = typeof progress === 'number' && (state === 'syncing' || state === 'resyncing');
+    const p = Math.max(0, Math.min(1, progress || 0));
+    for (const el of document.querySelectorAll('.progress')) {
+      el.hidden = !show;
+      if (!show) continue;
+      if (el instanceof HTMLProgressElement) { el.max = 1; el.value = p; continue; }
+      el.style.setProperty('--progress', String(p));
+      el.setAttribute('aria-valuenow', String(Math.round(p * 100)));
+    }
+  }
+
+  // ---------------------------------------------------------------- rows and html
+
+  // The row as the server rendered it, before live.js touched it (flash classes,
+  // rate text, charts), so an unchanged row compares equal and stays in place.
+  const pristine = new WeakMap();
+  const serverHTML = (row) => pristine.get(row) ?? row.outerHTML;
+  const keyOf = (row, html) => row.dataset.key ?? '\0' + html; // unkeyed rows (placeholders) match by content
+
+  function touch(el) {
+    const row = el.closest('[data-key]');
+    if (row && !pristine.has(row)) pristine.set(row, row.outerHTML);
+  }
+
+  function flash(row, cls) {
+    row.classList.add(cls);
+    setTimeout(() => row.classList.remove(cls), FLASH_MS);
+  }
+
+  function applyRows(msg) {
+    const target = byId(msg.target || 'rows');
+    if (!target) return;
+    const tpl = document.createElement('template'); // parses <tr> as in a tbody
+    tpl.innerHTML = msg.html || '';
+    const old = new Map();
+    for (const row of target.children) {
+      const key = keyOf(row, serverHTML(row));
+      if (!old.has(key)) old.set(key, row);
+    }
+    let i = 0;
+    for (const row of [...tpl.content.children]) {
+      const html = row.outerHTML;
+      const key = keyOf(row, html);
+      let node = old.get(key);
+      old.delete(key);
+      if (!node || serverHTML(node) !== html) {
+        pristine.set(row, html);
+        if (node) node.replaceWith(row);
+        if (row.dataset.key !== undefined) flash(row, node ? 'changed' : 'added');
+        node = row;
+        if (window.htmx) window.htmx.process(row);
+      }
+      const at = target.children[i++];
+      if (at !== node) target.insertBefore(node, at || null);
+    }
+    // Children 0..i-1 are now the new rows in order; whatever follows is gone.
+    while (target.children.length > i) target.lastElementChild.remove();
+    refreshStats();
+  }
+
+  function applyHTML(msg) {
+    const el = byId(msg.target);
+    if (!el) return;
+    el.innerHTML = msg.html || '';
+    if (window.htmx) window.htmx.process(el);
+    refreshStats();
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  let rates = {};              // IFINDEX -> last sample
+  const series = new Map();    // IFINDEX -> [t[], rx[], tx[]], kept across row replacement
+  const charts = new Map();    // .spark element -> uPlot
+
+  function applyStats(msg) {
+    rates = msg.links || {};
+    const t = (msg.t || Date.now()) / 1000;
+    for (const [idx, l] of Object.entries(rates)) {
+      let s = series.get(idx);
+      if (!s) series.set(idx, (s = [[], [], []]));
+      s[0].push(t); s[1].push(l.rx_bps || 0); s[2].push(l.tx_bps || 0);
+      if (s[0].length > SPARK_POINTS) for (const a of s) a.shift();
+    }
+    for (const [idx, s] of series) if (s[0][s[0].length - 1] < t - 120) series.delete(idx); // gone links
+    refreshStats();
+  }
+
+  function refreshStats() {
+    for (const el of document.querySelectorAll('[data-rx-rate],[data-tx-rate]')) {
+      const rx = el.hasAttribute('data-rx-rate');
+      const l = rates[rx ? el.dataset.rxRate : el.dataset.txRate];
+      if (!l) continue;
+      const text = fmtRate(rx ? l.rx_bps : l.tx_bps);
+      if (el.textContent !== text) { touch(el); el.textContent = text; }
+    }
+    for (const [el, u] of charts) if (!el.isConnected) { u.destroy(); charts.delete(el); }
+    if (!window.uPlot) return;
+    for (const el of document.querySelectorAll('.spark[data-chart]')) {
+      const s = series.get(el.dataset.chart);
+      if (!s) continue;
+      const data = s.map((a) => a.slice());
+      const u = charts.get(el);
+      if (u) { u.setData(data); continue; }
+      touch(el);
+      charts.set(el, new window.uPlot(sparkOptions(el), data, el));
+    }
+  }
+
+  function sparkOptions(el) {
+    const css = getComputedStyle(el);
+    const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+    return {
+      width: el.clientWidth || 120,
+      height: el.clientHeight || 32,
+      padding: [2, 0, 2, 0],
+      legend: { show: false },
+      cursor: { show: false },
+      select: { show: false },
+      axes: [{ show: false }, { show: false }],
+      scales: { x: { time: false }, y: { range: (u, min, max) => [0, max > 0 ? max : 1] } },
+      series: [
+        {},
+        { stroke: color('--spark-rx', '#2563eb'), width: 1, points: { show: false } },
+        { stroke: color('--spark-tx', '#d97706'), width: 1, points: { show: false } },
+      ],
+    };
+  }
+
+  // fmtRate formats bits per second with SI prefixes, as tc and ip -h do: 1.2 Mbit/s.
+  function fmtRate(bps) {
+    const units = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
+    let v = Number(bps) || 0;
+    let i = 0;
+    while (v >= 999.5 && i < units.length - 1) { v /= 1000; i++; }
+    return (i > 0 && v < 9.95 ? v.toFixed(1) : String(Math.round(v))) + ' ' + units[i];
+  }
+
+  // ---------------------------------------------------------------- events
+
+  let paused = false;
+  let pending = [];   // lines received while paused
+  let lastLog = null; // the #event-log the state below belongs to
+  let lastSeq = 0;    // highest seq shown or buffered
+
+  function applyEvents(msg) {
+    const log = byId('event-log');
+    if (!log) return;
+    if (log !== lastLog) { // a new page: start from the lines it was rendered with
+      lastLog = log;
+      paused = false;
+      pending = [];
+      lastSeq = 0;
+      for (const el of log.querySelectorAll('[data-seq]')) lastSeq = Math.max(lastSeq, +el.dataset.seq);
+    }
+    const lines = msg.lines || [];
+    if (freshSocket && lines.length) {
+      freshSocket = false;
+      // A counter behind ours after a reconnect means a restarted server: start over.
+      if (Math.max(...lines.map((l) => l.seq || 0)) < lastSeq) lastSeq = 0;
+    }
+    const items = [];
+    if (msg.dropped > 0) items.push(line('dropped', '', `… ${msg.dropped} events dropped (resynced)`));
+    for (const l of lines) {
+      if (l.seq && l.seq <= lastSeq) continue; // already shown before a reconnect
+      if (l.seq) lastSeq = l.seq;
+      items.push(line(l.kind, l.seq ?? '', l.text));
+    }
+    if (!items.length) return;
+    if (paused) {
+      pending.push(...items);
+      if (pending.length > MAX_LINES) pending.splice(0, pending.length - MAX_LINES);
+      showPending();
+    } else {
+      append(log, items);
+    }
+  }
+
+  function line(kind, seq, text) {
+    const el = document.createElement('div');
+    el.className = kind === 'dropped' ? 'ev dropped' : 'ev';
+    el.dataset.kind = kind;
+    if (seq !== '') el.dataset.seq = seq;
+    for (const [cls, t] of [['seq', seq], ['kind', kind === 'dropped' ? '' : kind], ['text', text]]) {
+      const span = document.createElement('span');
+      span.className = cls;
+      span.textContent = t; // text, never HTML
+      el.append(span);
+    }
+    return el;
+  }
+
+  // Kinds whose input[name=evkind] checkbox is unchecked are hidden; kinds without one show.
+  function kindShown() {
+    const off = new Set();
+    for (const box of document.querySelectorAll('input[name=evkind]')) if (!box.checked) off.add(box.value);
+    return (kind) => !off.has(kind);
+  }
+
+  function append(log, items) {
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+    const shown = kindShown();
+    for (const el of items) el.hidden = !shown(el.dataset.kind);
+    log.append(...items);
+    for (let extra = log.children.length - MAX_LINES; extra > 0; extra--) log.firstElementChild.remove();
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  function showPending() {
+    const btn = byId('pause');
+    if (!btn) return;
+    let out = byId('event-pending');
+    if (!out) {
+      out = document.createElement('span');
+      out.id = 'event-pending';
+      out.className = 'pending';
+      out.setAttribute('aria-live', 'polite');
+      btn.after(out);
+    }
+    out.textContent = pending.length ? `${pending.length} new` : '';
+    out.hidden = !pending.length;
+  }
+
+  document.addEventListener('change', (e) => {
+    if (!e.target.matches || !e.target.matches('input[name=evkind]')) return;
+    const shown = kindShown();
+    for (const el of document.querySelectorAll('#event-log .ev')) el.hidden = !shown(el.dataset.kind);
+  });
+
+  document.addEventListener('click', (e) => {
+    const btn = e.target.closest && e.target.closest('#pause');
+    if (!btn) return;
+    e.preventDefault();
+    paused = !paused;
+    btn.textContent = paused ? 'Resume' : 'Pause';
+    btn.setAttribute('aria-pressed', String(paused));
+    const log = byId('event-log');
+    if (!paused && log && pending.length) append(log, pending);
+    if (!paused) pending = [];
+    showPending();
+  });
+
+  // ---------------------------------------------------------------- start
+
+  // htmx pushes/replaces the URL after filter, sort and page requests.
+  // Those fire before the swap, so afterSettle and historyRestore catch a changed
+  // data-page too; sendView drops repeats.
+  for (const name of ['htmx:pushedIntoHistory', 'htmx:replacedInHistory', 'htmx:afterSettle', 'htmx:historyRestore']) {
+    document.addEventListener(name, () => sendView());
+  }
+  window.addEventListener('popstate', () => sendView());
+  window.addEventListener('pagehide', () => { leaving = true; clearTimeout(retryTimer); if (ws) ws.close(); });
+  window.addEventListener('pageshow', (e) => { leaving = false; if (e.persisted && !ws) connect(); });
+  window.addEventListener('online', () => { if (!ws) { attempt = 0; connect(); } });
+
+  window.netpanelLive = { apply, sendView, fmtRate, get socket() { return ws; } };
+  connect();
+})();
