@@ -18,6 +18,21 @@ type applier struct {
 	events *eventRing // nil while dumping
 	now    time.Time
 	dirty  [numKinds]bool
+	// slab hands out routes in blocks during a dump: one allocation per
+	// thousand routes instead of one per route.
+	slab    []Route
+	useSlab bool
+}
+
+func (a *applier) newRoute(r Route) *Route {
+	if !a.useSlab {
+		return &r
+	}
+	if len(a.slab) == cap(a.slab) {
+		a.slab = make([]Route, 0, 1024)
+	}
+	a.slab = append(a.slab, r)
+	return &a.slab[len(a.slab)-1]
 }
 
 func (a *applier) record(e Event) {
@@ -229,7 +244,7 @@ func (a *applier) route(r Route, del, replace bool) {
 		}
 		fallthrough
 	default:
-		a.sn.routes.ReplaceOrInsert(&r)
+		a.sn.routes.ReplaceOrInsert(a.newRoute(r))
 	}
 	a.record(Event{Kind: KindRoute, Deleted: del, Route: &r})
 }

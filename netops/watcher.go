@@ -146,7 +146,7 @@ func (w *Watcher) dumpAll() (*snapshot, error) {
 	var last error
 	for range attempts {
 		sn := newSnapshot()
-		a := applier{sn: sn, log: w.log}
+		a := applier{sn: sn, log: w.log, useSlab: true}
 		n := 0
 		fn := func(m rtnl.Message) {
 			a.apply(m)

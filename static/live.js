@@ -176,6 +176,15 @@
       const text = fmtRate(rx ? l.rx_bps : l.tx_bps);
       if (el.textContent !== text) { touch(el); el.textContent = text; }
     }
+    // Byte counters change every second; rows carry their first value and
+    // are updated here so they need no re-render.
+    for (const el of document.querySelectorAll('[data-rx-bytes],[data-tx-bytes]')) {
+      const rx = el.hasAttribute('data-rx-bytes');
+      const l = rates[rx ? el.dataset.rxBytes : el.dataset.txBytes];
+      if (!l) continue;
+      const text = fmtBytes(rx ? l.rx_bytes : l.tx_bytes);
+      if (el.textContent !== text) { touch(el); el.textContent = text; }
+    }
     for (const [el, u] of charts) if (!el.isConnected) { u.destroy(); charts.delete(el); }
     if (!window.uPlot) return;
     for (const el of document.querySelectorAll('.spark[data-chart]')) {
@@ -215,6 +224,15 @@
     let v = Number(bps) || 0;
     let i = 0;
     while (v >= 999.5 && i < units.length - 1) { v /= 1000; i++; }
+    return (i > 0 && v < 9.95 ? v.toFixed(1) : String(Math.round(v))) + ' ' + units[i];
+  }
+
+  // fmtBytes prints a byte count the way `ip -s -h link` does (1.2M).
+  function fmtBytes(n) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    let v = Number(n) || 0;
+    let i = 0;
+    while (v >= 1023.5 && i < units.length - 1) { v /= 1024; i++; }
     return (i > 0 && v < 9.95 ? v.toFixed(1) : String(Math.round(v))) + ' ' + units[i];
   }
 

@@ -138,9 +138,18 @@ type Message struct {
 
 // recv reads one datagram and calls fn for each message in it.
 func (c *Conn) recv(fn func(Message) error) error {
-	rc, err := c.file.SyscallConn()
+	b, err := c.read()
 	if err != nil {
 		return err
+	}
+	return eachMessage(b, fn)
+}
+
+// read reads one datagram into the connection's buffer.
+func (c *Conn) read() ([]byte, error) {
+	rc, err := c.file.SyscallConn()
+	if err != nil {
+		return nil, err
 	}
 	var n int
 	var rerr error
@@ -149,15 +158,19 @@ func (c *Conn) recv(fn func(Message) error) error {
 		return rerr != unix.EAGAIN
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if rerr != nil {
 		if rerr == unix.ENOBUFS {
-			return ErrOverrun
+			return nil, ErrOverrun
 		}
-		return fmt.Errorf("netlink receive: %w", rerr)
+		return nil, fmt.Errorf("netlink receive: %w", rerr)
 	}
-	b := c.buf[:n]
+	return c.buf[:n], nil
+}
+
+// eachMessage splits a datagram into messages.
+func eachMessage(b []byte, fn func(Message) error) error {
 	for len(b) >= unix.SizeofNlMsghdr {
 		l := int(ne.Uint32(b[0:4]))
 		if l < unix.SizeofNlMsghdr || l > len(b) {
@@ -183,6 +196,10 @@ var errDone = errors.New("done")
 // Dump sends a dump request (msgType with NLM_F_DUMP and the given family
 // header) and streams the answer to fn. It returns ErrDumpInterrupted when
 // the kernel flagged the dump as inconsistent, after reading it to the end.
+//
+// Reading and decoding overlap: one goroutine receives datagrams (most of a
+// large dump's time is the kernel filling them) while fn decodes the
+// previous ones. Message bodies are valid only during fn.
 func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 	seq := c.seq.Add(1)
 	req := make([]byte, unix.SizeofNlMsghdr+len(header))
@@ -194,9 +211,45 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("netlink send: %w", err)
 	}
+
+	full := make(chan []byte, 8)
+	free := make(chan []byte, 10)
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(full)
+		for {
+			b, err := c.read()
+			if err != nil {
+				readErr <- err
+				return
+			}
+			var cp []byte
+			select {
+			case cp = <-free:
+			default:
+			}
+			cp = append(cp[:0], b...)
+			select {
+			case full <- cp:
+			case <-stop:
+				return
+			}
+			if last := lastType(cp, seq); last == unix.NLMSG_DONE || last == unix.NLMSG_ERROR {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range full { // let the reader finish before the socket is reused
+		}
+	}()
+
 	interrupted := false
-	for {
-		err := c.recv(func(m Message) error {
+	var result error
+	for b := range full {
+		err := eachMessage(b, func(m Message) error {
 			if m.Seq != seq {
 				return nil // a stray answer from an earlier request
 			}
@@ -217,17 +270,43 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 			fn(m)
 			return nil
 		})
+		select {
+		case free <- b:
+		default:
+		}
 		if err == errDone {
 			break
 		}
 		if err != nil {
-			return err
+			result = err
+			break
 		}
+	}
+	if result == nil {
+		select {
+		case result = <-readErr:
+		default:
+		}
+	}
+	if result != nil {
+		return result
 	}
 	if interrupted {
 		return ErrDumpInterrupted
 	}
 	return nil
+}
+
+// lastType returns the type of the last message of seq in a datagram.
+func lastType(b []byte, seq uint32) uint16 {
+	var t uint16
+	_ = eachMessage(b, func(m Message) error {
+		if m.Seq == seq {
+			t = m.Type
+		}
+		return nil
+	})
+	return t
 }
 
 func align(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
