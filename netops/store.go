@@ -42,9 +42,10 @@ type Status struct {
 
 // LinkRate is an interface's traffic rate from the last two samples.
 type LinkRate struct {
-	RxBps, TxBps     float64 // bits per second
-	RxBytes, TxBytes uint64
-	At               time.Time
+	RxBps, TxBps         float64 // bits per second
+	RxBytes, TxBytes     uint64
+	RxPackets, TxPackets uint64
+	At                   time.Time
 }
 
 // snapshot is a complete object set built by a dump, swapped in whole.
@@ -375,7 +376,7 @@ func (s *Store) updateStats(stats map[int32]LinkStats, at time.Time) {
 			continue
 		}
 		prev, had := s.rates[idx]
-		r := LinkRate{RxBytes: st.RxBytes, TxBytes: st.TxBytes, At: at}
+		r := LinkRate{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets, At: at}
 		if had {
 			if dt := at.Sub(prev.At).Seconds(); dt > 0 {
 				r.RxBps = float64(st.RxBytes-min(prev.RxBytes, st.RxBytes)) * 8 / dt

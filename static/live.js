@@ -97,7 +97,11 @@
   // The row as the server rendered it, before live.js touched it (flash classes,
   // rate text, charts), so an unchanged row compares equal and stays in place.
   const pristine = new WeakMap();
-  const serverHTML = (row) => pristine.get(row) ?? row.outerHTML;
+  // Counters inside a row change every second and stream separately; they
+  // must not make an otherwise unchanged row compare as changed.
+  const COUNTER = /(<[^>]*\sdata-(?:rx|tx)-(?:bytes|packets)="[^"]*"[^>]*>)[^<]*/g;
+  const norm = (html) => html.replace(COUNTER, '$1');
+  const serverHTML = (row) => norm(pristine.get(row) ?? row.outerHTML);
   const keyOf = (row, html) => row.dataset.key ?? '\0' + html; // unkeyed rows (placeholders) match by content
 
   function touch(el) {
@@ -122,12 +126,13 @@
     }
     let i = 0;
     for (const row of [...tpl.content.children]) {
-      const html = row.outerHTML;
+      const raw = row.outerHTML;
+      const html = norm(raw);
       const key = keyOf(row, html);
       let node = old.get(key);
       old.delete(key);
       if (!node || serverHTML(node) !== html) {
-        pristine.set(row, html);
+        pristine.set(row, raw);
         if (node) node.replaceWith(row);
         if (row.dataset.key !== undefined) flash(row, node ? 'changed' : 'added');
         node = row;
@@ -178,12 +183,15 @@
     }
     // Byte counters change every second; rows carry their first value and
     // are updated here so they need no re-render.
-    for (const el of document.querySelectorAll('[data-rx-bytes],[data-tx-bytes]')) {
-      const rx = el.hasAttribute('data-rx-bytes');
-      const l = rates[rx ? el.dataset.rxBytes : el.dataset.txBytes];
-      if (!l) continue;
-      const text = fmtBytes(rx ? l.rx_bytes : l.tx_bytes);
-      if (el.textContent !== text) { touch(el); el.textContent = text; }
+    const counters = [['rxBytes', 'rx_bytes', fmtBytes], ['txBytes', 'tx_bytes', fmtBytes],
+      ['rxPackets', 'rx_packets', fmtCount], ['txPackets', 'tx_packets', fmtCount]];
+    for (const el of document.querySelectorAll('[data-rx-bytes],[data-tx-bytes],[data-rx-packets],[data-tx-packets]')) {
+      for (const [attr, field, fmt] of counters) {
+        const l = el.dataset[attr] !== undefined && rates[el.dataset[attr]];
+        if (!l || l[field] === undefined) continue;
+        const text = fmt(l[field]);
+        if (el.textContent !== text) { touch(el); el.textContent = text; }
+      }
     }
     for (const [el, u] of charts) if (!el.isConnected) { u.destroy(); charts.delete(el); }
     if (!window.uPlot) return;
@@ -227,14 +235,16 @@
     return (i > 0 && v < 9.95 ? v.toFixed(1) : String(Math.round(v))) + ' ' + units[i];
   }
 
-  // fmtBytes prints a byte count the way `ip -s -h link` does (1.2M).
+  // fmtBytes prints a byte count as the server does (handlers.HumanBytes).
   function fmtBytes(n) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
     let v = Number(n) || 0;
     let i = 0;
-    while (v >= 1023.5 && i < units.length - 1) { v /= 1024; i++; }
+    while (v >= 999.5 && i < units.length - 1) { v /= 1000; i++; }
     return (i > 0 && v < 9.95 ? v.toFixed(1) : String(Math.round(v))) + ' ' + units[i];
   }
+
+  const fmtCount = (n) => Number(n || 0).toLocaleString('en-US');
 
   // ---------------------------------------------------------------- events
 

@@ -1,0 +1,208 @@
+// Command netpanel serves a live web panel for Linux networking: iproute2
+// in a browser, fed by netlink.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/demo"
+	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/static"
+	"github.com/netpanel/netpanel/web"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+type config struct {
+	listen    string
+	netns     string
+	demo      bool
+	stateDir  string
+	tablesDir stringList
+	logLevel  slog.Level
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on (loopback only until authentication exists)")
+	flag.StringVar(&cfg.netns, "netns", "", "manage the named network namespace (as in `ip netns`) instead of the host's")
+	flag.BoolVar(&cfg.demo, "demo", false, "create a throwaway namespace with a sample setup, manage it, remove it on exit")
+	flag.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "directory for netpanel's own files")
+	flag.Var(&cfg.tablesDir, "rt-tables-dir", "directory holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
+	flag.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("netpanel stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	if err := checkLoopback(cfg.listen); err != nil {
+		return err
+	}
+	if cfg.demo && cfg.netns != "" {
+		return errors.New("--demo and --netns exclude each other: the demo makes its own namespace")
+	}
+	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	readOnly := !hasNetAdmin()
+	if readOnly {
+		log.Warn("no CAP_NET_ADMIN: running read-only")
+	}
+	if !static.HasVendor() {
+		log.Warn("htmx and uPlot were not vendored into this binary; build with `make build` for live pages")
+	}
+
+	nsName, extra := "host", []rttables.Entry(nil)
+	ns := netns.None()
+	switch {
+	case cfg.demo:
+		d, err := demo.Create(demo.Options{Name: demo.DefaultName, Logger: log})
+		if err != nil {
+			return fmt.Errorf("creating the demo namespace: %w", err)
+		}
+		defer func() {
+			if err := d.Close(); err != nil {
+				log.Error("removing the demo namespace", "err", err)
+			} else {
+				log.Info("demo namespace removed", "netns", d.Name())
+			}
+		}()
+		cfg.netns = d.Name()
+		for _, t := range demo.Tables() {
+			extra = append(extra, rttables.Entry{ID: t.ID, Name: t.Name, Source: "demo"})
+		}
+		log.Info("demo namespace created", "netns", d.Name(), "try", "ip -n "+d.Name()+" route add 198.51.100.0/24 via 192.0.2.1")
+		fallthrough
+	case cfg.netns != "":
+		h, err := netns.GetFromName(cfg.netns)
+		if err != nil {
+			return fmt.Errorf("opening network namespace %q: %w", cfg.netns, err)
+		}
+		defer h.Close()
+		ns, nsName = h, cfg.netns
+	}
+
+	store := netops.NewStore()
+	store.SetReadOnly(readOnly)
+	watcher := netops.NewWatcher(ns, store, log)
+	defer watcher.Close()
+
+	dirs := []string(cfg.tablesDir)
+	if len(dirs) == 0 {
+		dirs = rttables.DefaultDirs
+	}
+	var tables atomic.Pointer[rttables.Tables]
+	tables.Store(rttables.New(extra...))
+	tablesReady := make(chan struct{})
+	go func() {
+		first := true
+		err := rttables.Watch(ctx, dirs, func(t *rttables.Tables, errs []error) {
+			for _, e := range errs {
+				log.Warn("rt_tables", "err", e)
+			}
+			tables.Store(t.With(extra...))
+			if first {
+				close(tablesReady)
+				first = false
+			}
+		})
+		if err != nil {
+			log.Error("watching rt_tables failed; table names will not update", "err", err)
+		}
+	}()
+
+	h := handlers.New(handlers.Deps{
+		Store:    store,
+		Tables:   tables.Load,
+		Sockets:  handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return sockets.List(ns) }),
+		NSName:   nsName,
+		ReadOnly: readOnly,
+		Log:      log,
+	})
+	srv := web.New(web.Config{Handlers: h, Store: store, Stats: watcher, Log: log})
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 3)
+	go func() { errc <- watcher.Run(ctx) }()
+	go func() { srv.Hub().Run(ctx); errc <- nil }()
+	go func() {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	select {
+	case <-tablesReady:
+	case <-time.After(2 * time.Second):
+	}
+	log.Info("netpanel serving", "url", "http://"+ln.Addr().String()+"/", "netns", nsName)
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := httpSrv.Shutdown(shutCtx); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// checkLoopback refuses every address but loopback: until authentication
+// lands, anyone who can reach the port could read the network's layout.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--listen %q: netpanel has no authentication yet and serves loopback only (127.0.0.1 or [::1]); reach it remotely through an SSH tunnel: ssh -L 8080:127.0.0.1:8080 HOST", addr)
+	}
+	return nil
+}
+
+// hasNetAdmin reports whether the process may change the network.
+func hasNetAdmin() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	return data[0].Effective&(1<<unix.CAP_NET_ADMIN) != 0
+}

@@ -1,0 +1,77 @@
+package e2e
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/internal/testenv"
+)
+
+var demoNamespaces = []string{"netpanel-demo", "netpanel-demo-isp"}
+
+// namedNetns lists `ip netns list` names ("NAME (id: N)" lines).
+func namedNetns(t testing.TB) []string {
+	t.Helper()
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatalf("ip netns list: %v", err)
+	}
+	var names []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			names = append(names, f[0])
+		}
+	}
+	return names
+}
+
+func TestDemoCreatesAndRemovesNamespaces(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "ip")
+	for _, n := range demoNamespaces {
+		if slices.Contains(namedNetns(t), n) {
+			// The binary replaces a leftover demo; it would also take over
+			// one that another `make run` is using.
+			t.Logf("netns %s exists before the test (another demo running, or a leftover); the demo will replace it", n)
+		}
+	}
+	t.Cleanup(func() {
+		// Whatever happened, leave no demo namespace behind.
+		for _, n := range demoNamespaces {
+			if slices.Contains(namedNetns(t), n) {
+				t.Errorf("netns %s left behind after the demo stopped", n)
+				exec.Command("ip", "netns", "del", n).Run()
+			}
+		}
+	})
+
+	p := startPanel(t, "--demo")
+	for _, n := range demoNamespaces {
+		if !slices.Contains(namedNetns(t), n) {
+			t.Fatalf("--demo is serving but netns %s does not exist; have %q", n, namedNetns(t))
+		}
+	}
+
+	tab := newBrowser(t)
+	openLive(t, tab, p.URL+"/routes?table=all")
+	waitJS(t, tab, "the wan-force default route via 192.0.2.1 is named", `[...document.querySelectorAll('#rows tr[data-key]')].some(r => {
+		const c = r.cells;
+		return c.length > 3 && c[0].textContent.includes('default') &&
+			c[1].textContent.trim() === '192.0.2.1' && c[3].textContent.trim() === 'wan-force';
+	})`)
+	openLive(t, tab, p.URL+"/rules")
+	waitJS(t, tab, "the fwmark rule names wan-force",
+		`document.querySelector('#rows').textContent.replace(/\s+/g, ' ').includes('fwmark 0x20/0x20 lookup wan-force')`)
+
+	p.Stop()
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("netpanel --demo exited with %d after SIGTERM, want 0", code)
+	}
+	for _, n := range demoNamespaces {
+		if slices.Contains(namedNetns(t), n) {
+			t.Errorf("netns %s still exists after SIGTERM", n)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package handlers
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"golang.org/x/sys/unix"
+)
+
+// The JSON API prints objects with the field names `ip -j` uses, so
+// scripts written against `ip -j` can switch to it unchanged.
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+func apiError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+// APILinks serves /api/v1/links like `ip -j -s link show`.
+func (h *Handlers) APILinks(w http.ResponseWriter, r *http.Request) {
+	names := h.names()
+	out := []iproute.LinkJSON{}
+	for _, l := range h.d.Store.Links() {
+		out = append(out, iproute.Link(&l, names, true))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// APIAddresses serves /api/v1/addresses like `ip -j addr show`: links with
+// their addr_info.
+func (h *Handlers) APIAddresses(w http.ResponseWriter, r *http.Request) {
+	names := h.names()
+	byLink := map[int32][]iproute.AddrInfoJSON{}
+	for _, a := range h.d.Store.Addrs() {
+		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], iproute.Addr(&a))
+	}
+	out := []iproute.LinkJSON{}
+	for _, l := range h.d.Store.Links() {
+		j := iproute.Link(&l, names, false)
+		j.AddrInfo = byLink[l.Index]
+		if j.AddrInfo == nil {
+			j.AddrInfo = []iproute.AddrInfoJSON{}
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// APIRoutes serves /api/v1/routes?table=main|all|NAME|N with the routes
+// page's filters. Without page or per it streams every matching route in
+// chunks, never holding the model's lock while writing to the client.
+func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	names := h.names()
+	rq, _, _, err := routeQuery(q, names)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err)
+		return
+	}
+	if q.Has("page") || q.Has("per") {
+		res, err := h.d.Store.QueryRoutes(rq)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, err)
+			return
+		}
+		out := make([]iproute.RouteJSON, 0, len(res.Rows))
+		for i := range res.Rows {
+			out = append(out, iproute.Route(&res.Rows[i], names))
+		}
+		w.Header().Set("X-Total-Count", fmt.Sprint(res.Total))
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	buf := make([]netops.Route, 0, 4096)
+	var after *netops.Route
+	first := true
+	bw.WriteString("[")
+	for {
+		chunk := h.d.Store.CopyRoutes(&rq, after, buf)
+		for i := range chunk {
+			if !first {
+				bw.WriteString(",")
+			}
+			first = false
+			if err := enc.Encode(iproute.Route(&chunk[i], names)); err != nil {
+				return
+			}
+		}
+		if len(chunk) < cap(buf) {
+			break
+		}
+		last := chunk[len(chunk)-1]
+		after = &last
+		if r.Context().Err() != nil {
+			return
+		}
+	}
+	bw.WriteString("]\n")
+	_ = bw.Flush()
+}
+
+// APIRules serves /api/v1/rules like `ip -j rule` (family=inet default,
+// inet6, or all).
+func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
+	fam, err := familyParam(r.URL.Query(), unix.AF_INET)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err)
+		return
+	}
+	names := h.names()
+	out := []iproute.RuleJSON{}
+	for _, rl := range h.d.Store.Rules(fam) {
+		out = append(out, iproute.Rule(&rl, names))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// APINeighbours serves /api/v1/neighbours like `ip -j neigh` (all=1 adds
+// the NOARP and NONE entries ip hides).
+func (h *Handlers) APINeighbours(w http.ResponseWriter, r *http.Request) {
+	all := r.URL.Query().Get("all") == "1"
+	names := h.names()
+	out := []iproute.NeighJSON{}
+	for _, n := range h.d.Store.Neighs() {
+		if !all && (n.State == unix.NUD_NONE || n.State&unix.NUD_NOARP != 0) {
+			continue
+		}
+		out = append(out, iproute.Neigh(&n, names))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// SocketJSON is one socket; ss has no JSON output, so the names follow
+// its column headers.
+type SocketJSON struct {
+	Netid  string          `json:"netid"`
+	State  string          `json:"state"`
+	RecvQ  uint32          `json:"recv_q"`
+	SendQ  uint32          `json:"send_q"`
+	Local  string          `json:"local"`
+	Peer   string          `json:"peer"`
+	UID    uint32          `json:"uid"`
+	Inode  uint32          `json:"inode"`
+	Users  []SocketProcess `json:"users,omitempty"`
+	Device string          `json:"dev,omitempty"`
+}
+
+// SocketProcess is one owner of a socket, as `ss -p` prints it.
+type SocketProcess struct {
+	Name string `json:"name"`
+	PID  int    `json:"pid"`
+	FD   int    `json:"fd"`
+}
+
+// APISockets serves /api/v1/sockets with the sockets page's filters.
+func (h *Handlers) APISockets(w http.ResponseWriter, r *http.Request) {
+	f, err := socketFilter(r.URL.Query())
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err)
+		return
+	}
+	list, err := h.d.Sockets.List()
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, fmt.Errorf("listing sockets: %w", err))
+		return
+	}
+	names := h.names()
+	out := []SocketJSON{}
+	for _, s := range list {
+		if !f.Match(s) {
+			continue
+		}
+		j := SocketJSON{Netid: s.Proto, State: s.State, RecvQ: s.RecvQ, SendQ: s.SendQ, Local: s.Local.String(), Peer: s.Remote.String(), UID: s.UID, Inode: s.Inode}
+		if s.Interface != 0 {
+			j.Device = names.LinkName(s.Interface)
+		}
+		for _, p := range s.Processes {
+			j.Users = append(j.Users, SocketProcess{p.Name, p.PID, p.FD})
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func familyParam(q url.Values, def uint8) (uint8, error) {
+	switch s := q.Get("family"); s {
+	case "":
+		return def, nil
+	case "inet", "4":
+		return unix.AF_INET, nil
+	case "inet6", "6":
+		return unix.AF_INET6, nil
+	case "all", "both":
+		return 0, nil
+	default:
+		return 0, fmt.Errorf("family must be inet, inet6 or all, not %q", s)
+	}
+}

@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/views"
+)
+
+// eventsShown is how many events the page starts with; newer ones arrive
+// over the live connection.
+const eventsShown = 500
+
+// eventKinds are the kinds the page can hide, in display order.
+var eventKinds = []string{"link", "addr", "route", "rule", "neigh", "resync"}
+
+// EventLine is one event as the page and the live connection show it.
+type EventLine struct {
+	Seq  uint64
+	Kind string // link, addr, route, rule, neigh or resync
+	Text string // the `ip monitor` line without its [KIND] label
+	Time time.Time
+}
+
+// EventLines renders events as `ip monitor` prints them. names should be
+// taken once per batch; a link deleted since shows as "ifN", as ip does.
+func EventLines(evs []netops.Event, names *netops.Names) []EventLine {
+	out := make([]EventLine, len(evs))
+	for i := range evs {
+		e := &evs[i]
+		kind := e.Kind.String()
+		if e.Resync {
+			kind = "resync"
+		}
+		// EventLine labels the line ("[ROUTE] ", after "Deleted " when it
+		// is one); the page has a column for the kind instead.
+		text := strings.Replace(iproute.EventLine(e, names), "["+strings.ToUpper(kind)+"] ", "", 1)
+		out[i] = EventLine{Seq: e.Seq, Kind: kind, Text: text, Time: e.Time}
+	}
+	return out
+}
+
+func (h *Handlers) eventsVM() views.EventsVM {
+	vm := views.EventsVM{
+		Meta:  h.meta("events", "Events", []views.Cmd{{IP: "ip monitor"}, {IP: "ip -t monitor all"}}),
+		Kinds: eventKinds,
+	}
+	last := h.d.Store.LastSeq()
+	from := uint64(0)
+	if last > eventsShown {
+		from = last - eventsShown
+	}
+	evs, _, _ := h.d.Store.EventsSince(from, eventsShown)
+	for _, l := range EventLines(evs, h.names()) {
+		vm.Lines = append(vm.Lines, views.EventLineVM{
+			Seq: strconv.FormatUint(l.Seq, 10), Kind: l.Kind, Text: l.Text,
+			Time: l.Time.Format("15:04:05.000"), DateTime: l.Time.Format(time.RFC3339Nano),
+		})
+	}
+	vm.Summary = eventsSummary(last)
+	return vm
+}
+
+func eventsSummary(last uint64) string {
+	return fmt.Sprintf("events since netpanel started: %s; the page starts with the last %d and adds new ones as the kernel announces them", group64(last), eventsShown)
+}
+
+// Events serves /events, the `ip monitor` view.
+func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
+	vm := h.eventsVM()
+	if isFragment(r) {
+		h.render(w, r, http.StatusOK, views.EventsBody(vm))
+		return
+	}
+	h.render(w, r, http.StatusOK, views.EventsPage(vm))
+}
+
+// EventsText serves /events.txt: every event still in the ring, one
+// "TIME [KIND] text" line each, as a download.
+func (h *Handlers) EventsText(w http.ResponseWriter, r *http.Request) {
+	evs, _, _ := h.d.Store.EventsSince(0, math.MaxInt)
+	var b bytes.Buffer
+	for _, l := range EventLines(evs, h.names()) {
+		fmt.Fprintf(&b, "%s [%s] %s\n", l.Time.Format("2006-01-02T15:04:05.000Z07:00"), strings.ToUpper(l.Kind), l.Text)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="netpanel-events.txt"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b.Bytes())
+}
+
+// eventsLive refreshes the summary only: lines go out as events messages
+// (EventLines), which live.js appends, holds while paused, and filters.
+// Patching #event-log as rows would undo all three.
+func (h *Handlers) eventsLive(url.Values) ([]Fragment, error) {
+	return fragments("", "summary", views.Summary(eventsSummary(h.d.Store.LastSeq())))
+}

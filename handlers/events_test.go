@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/netops"
+	"golang.org/x/net/html"
+	"golang.org/x/sys/unix"
+)
+
+func TestEventsPageShowsTheLogAndItsControls(t *testing.T) {
+	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Events }, []pageCheck{
+		{"the resync that loaded the model is the first line", normalHandlers, "/events",
+			func(t *testing.T, doc *html.Node) {
+				lines := findAll(byID(doc, "event-log"), hasAttr("class", "ev"))
+				if len(lines) != 1 {
+					t.Fatalf("%d lines, want 1", len(lines))
+				}
+				if k, _ := attr(lines[0], "data-kind"); k != "resync" {
+					t.Errorf("data-kind %q", k)
+				}
+				if s, _ := attr(lines[0], "data-seq"); s != "1" {
+					t.Errorf("data-seq %q", s)
+				}
+				var classes []string
+				for c := lines[0].FirstChild; c != nil; c = c.NextSibling {
+					cl, _ := attr(c, "class")
+					classes = append(classes, cl)
+				}
+				if strings.Join(classes, " ") != "seq kind text" {
+					t.Errorf("line children %q, want the spans live.js creates", classes)
+				}
+				if !strings.HasSuffix(textOf(lines[0]), " loaded") || len(findAll(lines[0], func(n *html.Node) bool { return n.Data == "time" })) != 1 {
+					t.Errorf("line %q lacks its time or text", textOf(lines[0]))
+				}
+			}},
+		{"there is a checkbox per kind, a pause button and a download link", emptyHandlers, "/events",
+			func(t *testing.T, doc *html.Node) {
+				var kinds []string
+				for _, n := range findAll(doc, hasAttr("name", "evkind")) {
+					v, _ := attr(n, "value")
+					kinds = append(kinds, v)
+				}
+				if strings.Join(kinds, ",") != "link,addr,route,rule,neigh,resync" {
+					t.Errorf("evkind boxes %q", kinds)
+				}
+				if p := byID(doc, "pause"); p == nil || p.Data != "button" || !hasAttr("type", "button")(p) {
+					t.Error("no <button id=pause type=button>")
+				}
+				if len(findAll(doc, hasAttr("href", "/events.txt"))) != 1 {
+					t.Error("no link to /events.txt")
+				}
+			}},
+		{"the commands are ip monitor and ip -t monitor all", emptyHandlers, "/events", wantCmds("ip monitor", "ip -t monitor all")},
+	})
+}
+
+func TestEventLinesReadLikeIpMonitor(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	names := netops.NewStoreFrom(normalState()).Names(fixtureTables)
+	rule := normalState().Rules[3]
+	evs := []netops.Event{
+		{Seq: 7, Time: at, Kind: netops.KindRoute, Deleted: true, Route: &netops.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST,
+			Protocol: unix.RTPROT_BOOT, Dst: netip.MustParsePrefix("10.0.0.0/8"), LinkIndex: 2}},
+		{Seq: 8, Time: at, Kind: netops.KindRule, Rule: &rule},
+		{Seq: 9, Time: at, Kind: netops.KindNeigh, Neigh: &normalState().Neighs[0]},
+		{Seq: 10, Time: at, Resync: true, Text: "ENOBUFS: events were lost"},
+	}
+	want := []EventLine{
+		{7, "route", "Deleted 10.0.0.0/8 dev wan", at},
+		{8, "rule", "16286:\tfrom all fwmark 0x20/0x20 lookup wan-force", at},
+		{9, "neigh", "192.0.2.1 dev wan lladdr 52:54:00:12:34:56 router REACHABLE", at},
+		{10, "resync", "ENOBUFS: events were lost", at},
+	}
+	got := EventLines(evs, names)
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d:\n got  %+v\n want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestEventsTextIsADownloadOfTheRing(t *testing.T) {
+	rec := serve(t, normalHandlers().EventsText, "/events.txt", false)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	for k, want := range map[string]string{
+		"Content-Type":        "text/plain; charset=utf-8",
+		"Content-Disposition": `attachment; filename="netpanel-events.txt"`,
+	} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	line := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d) \[RESYNC\] loaded\n$`)
+	if !line.MatchString(rec.Body.String()) {
+		t.Errorf("body %q is not one TIME [KIND] text line", rec.Body)
+	}
+}
+
+func TestEventsLiveViewLeavesLinesToTheEventStream(t *testing.T) {
+	frags, err := normalHandlers().Live("events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frags) != 1 || frags[0].Target != "summary" || frags[0].Rows {
+		t.Fatalf("fragments %+v, want the summary only", frags)
+	}
+}

@@ -1,0 +1,121 @@
+// Package handlers serves netpanel's pages, fragments and JSON API. Each
+// area builds view models from the live model and hands them to views.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/views"
+)
+
+// SocketLister lists the namespace's sockets (sock_diag in production).
+type SocketLister interface {
+	List() ([]sockets.Socket, error)
+}
+
+// SocketListerFunc adapts a function to SocketLister.
+type SocketListerFunc func() ([]sockets.Socket, error)
+
+// List calls f.
+func (f SocketListerFunc) List() ([]sockets.Socket, error) { return f() }
+
+// Deps are what the handlers read.
+type Deps struct {
+	Store    *netops.Store
+	Tables   func() *rttables.Tables // current table names (rt_tables is watched)
+	Sockets  SocketLister
+	NSName   string // "host" or the namespace's name
+	ReadOnly bool
+	Log      *slog.Logger
+}
+
+// Handlers serves every area; one value is shared by all routes.
+type Handlers struct {
+	d    Deps
+	live map[string]liveFunc
+}
+
+// New returns the handlers for deps.
+func New(d Deps) *Handlers {
+	if d.Tables == nil {
+		d.Tables = func() *rttables.Tables { return rttables.New() }
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	h := &Handlers{d: d}
+	h.live = map[string]liveFunc{
+		"routes":     h.routesLive,
+		"interfaces": h.interfacesLive,
+		"rules":      h.rulesLive,
+		"neighbours": h.neighboursLive,
+		"sockets":    h.socketsLive,
+		"events":     h.eventsLive,
+	}
+	return h
+}
+
+func (h *Handlers) names() *netops.Names { return h.d.Store.Names(h.d.Tables()) }
+
+// Status returns the live badge's content.
+func (h *Handlers) Status() views.Status {
+	st := h.d.Store.Status()
+	switch {
+	case !st.Synced:
+		return views.Status{State: "syncing", Text: fmt.Sprintf("syncing… %d objects read", st.Objects), Detail: "reading the kernel's state"}
+	case st.State == "resyncing":
+		return views.Status{State: "resyncing", Text: "resyncing…", Detail: st.LastReason}
+	case h.d.ReadOnly:
+		return views.Status{State: "readonly", Text: "live (read-only)", Detail: "no CAP_NET_ADMIN"}
+	}
+	detail := "in sync with the kernel"
+	if st.Resyncs > 0 {
+		detail = fmt.Sprintf("%d resyncs; last: %s", st.Resyncs, st.LastReason)
+	}
+	return views.Status{State: "live", Text: "live", Detail: detail}
+}
+
+func (h *Handlers) meta(page, title string, cmds []views.Cmd) views.Meta {
+	return views.Meta{Title: title, Page: page, NS: h.d.NSName, ReadOnly: h.d.ReadOnly, Status: h.Status(), Cmds: cmds}
+}
+
+// isFragment reports whether htmx asked for the #content fragment only.
+func isFragment(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "content"
+}
+
+// render writes a component, buffering it so a render error still gets a
+// clean error page instead of half a table.
+func (h *Handlers) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (h *Handlers) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	h.d.Log.Error("rendering failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "internal error while rendering this page; the log has details", http.StatusInternalServerError)
+}
+
+// renderBytes renders a component to bytes for the live connection.
+func renderBytes(c templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	err := c.Render(context.Background(), &buf)
+	return buf.Bytes(), err
+}
+
+// Tables returns the current table names.
+func (h *Handlers) Tables() *rttables.Tables { return h.d.Tables() }

@@ -1,0 +1,256 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/views"
+)
+
+// kindDevice is the kind filter's value for links without a kind
+// (physical devices and loopback).
+const kindDevice = "device"
+
+type linkQuery struct {
+	name    string
+	kind    string // "" for any
+	state   string // "", "up" or "down" (IFF_UP, as `ip link show up`)
+	hasAddr bool
+}
+
+func parseLinkQuery(q url.Values) (linkQuery, error) {
+	lq := linkQuery{name: strings.TrimSpace(q.Get("name")), kind: q.Get("kind"), state: q.Get("state")}
+	if len(lq.name) > 64 {
+		return lq, fmt.Errorf("name contains: at most 64 characters, interface names have 15")
+	}
+	if !validKind(lq.kind) {
+		return lq, fmt.Errorf("kind: %q is not a link kind like veth or bridge", lq.kind)
+	}
+	switch lq.state {
+	case "", "up", "down":
+	default:
+		return lq, fmt.Errorf("state must be up or down, not %q", lq.state)
+	}
+	var err error
+	if lq.hasAddr, err = boolParam(q, "addr"); err != nil {
+		return lq, fmt.Errorf("has an address: %w", err)
+	}
+	return lq, nil
+}
+
+// validKind accepts what the kernel's rtnl_link_ops kinds look like.
+func validKind(s string) bool {
+	if len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// boolParam reads a checkbox: absent or empty is false.
+func boolParam(q url.Values, name string) (bool, error) {
+	switch s := q.Get(name); s {
+	case "", "0", "off", "false":
+		return false, nil
+	case "1", "on", "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%q is not on or off", s)
+	}
+}
+
+func (lq linkQuery) match(l *netops.Link, addrs []netops.Addr) bool {
+	switch {
+	case lq.name != "" && !strings.Contains(l.Name, lq.name):
+		return false
+	case lq.kind == kindDevice && l.Kind != "", lq.kind != "" && lq.kind != kindDevice && l.Kind != lq.kind:
+		return false
+	case lq.state == "up" && !l.Up(), lq.state == "down" && l.Up():
+		return false
+	case lq.hasAddr && len(addrs) == 0:
+		return false
+	}
+	return true
+}
+
+// interfacesVM answers one interfaces view; on bad input the table is empty.
+func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
+	names := h.names()
+	links := h.d.Store.Links()
+	lq, err := parseLinkQuery(q)
+	vm := views.InterfacesVM{Filters: interfaceFilters(q, links)}
+	if err != nil {
+		vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(""))
+		vm.Error = err.Error()
+		vm.Summary = "no interfaces shown"
+		return vm, false
+	}
+	byLink := map[int32][]netops.Addr{}
+	for _, a := range h.d.Store.Addrs() {
+		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
+	}
+	ports := map[int32][]views.NameRef{}
+	for _, l := range links {
+		if l.MasterIndex != 0 {
+			ports[l.MasterIndex] = append(ports[l.MasterIndex], ifRef(l.Name, l.Index))
+		}
+	}
+	up := 0
+	for i := range links {
+		l := &links[i]
+		if l.OperState == "UP" {
+			up++
+		}
+		if lq.match(l, byLink[l.Index]) {
+			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
+		}
+	}
+	dev := "eth0"
+	if len(vm.Rows) > 0 {
+		dev = vm.Rows[0].Name
+	}
+	vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(dev))
+	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
+	return vm, true
+}
+
+func interfaceCmds(dev string) []views.Cmd {
+	if dev == "" {
+		dev = "eth0"
+	}
+	dev = iproute.Quote(dev)
+	return []views.Cmd{
+		{IP: "ip link", Old: "ifconfig"},
+		{IP: "ip addr show", Old: "ifconfig -a"},
+		{IP: "ip -s link", Old: "ifconfig -s"},
+		{IP: "ip link set " + dev + " up", Old: "ifconfig " + dev + " up"},
+		{IP: "ip link set " + dev + " down", Old: "ifconfig " + dev + " down"},
+	}
+}
+
+func ifRef(name string, idx int32) views.NameRef {
+	return views.NameRef{Name: name, Title: "ifindex " + strconv.Itoa(int(idx))}
+}
+
+func interfaceRow(l *netops.Link, addrs []netops.Addr, ports []views.NameRef, names *netops.Names) views.InterfaceRow {
+	j := iproute.Link(l, names, false)
+	key := strconv.Itoa(int(l.Index))
+	row := views.InterfaceRow{
+		Key: key, Index: key, Name: l.Name, Kind: l.Kind, Alias: l.Alias,
+		OperState: l.OperState, StateClass: stateClass(l.OperState), AdminUp: l.Up(),
+		Flags: strings.Join(j.Flags, ","), MTU: strconv.FormatUint(uint64(l.MTU), 10), MAC: j.Address,
+		Ports:   ports,
+		RxBytes: HumanBytes(l.Stats.RxBytes), TxBytes: HumanBytes(l.Stats.TxBytes),
+		RxPackets: group64(l.Stats.RxPackets), TxPackets: group64(l.Stats.TxPackets),
+		Line: iproute.LinkLine(l, names),
+	}
+	if l.MasterIndex != 0 {
+		row.Master = ifRef(j.Master, l.MasterIndex)
+	}
+	switch {
+	case j.Link != "":
+		row.Peer = ifRef(j.Link, l.ParentIndex)
+	case j.LinkNetNs != nil:
+		// The other end lives in another namespace; its index means
+		// nothing here, so say where it is instead of guessing a name.
+		row.Peer = views.NameRef{Name: "if" + strconv.Itoa(int(l.ParentIndex)), Title: "in the namespace with id " + strconv.Itoa(int(*j.LinkNetNs))}
+	}
+	// Addrs are ordered by family, so IPv4 (2) comes before IPv6 (10).
+	for i := range addrs {
+		a := iproute.Addr(&addrs[i])
+		cell := views.AddrCell{Addr: addrs[i].Prefix.String(), Scope: a.Scope, Title: iproute.AddrLine(&addrs[i], names)}
+		if a.Address != "" {
+			cell.Addr = a.Local + " peer " + a.Address + "/" + strconv.Itoa(a.PrefixLen)
+		}
+		row.Addrs = append(row.Addrs, cell)
+	}
+	return row
+}
+
+// stateClass maps ip's operstate to app.css's badge class.
+func stateClass(s string) string {
+	if s == "LOWERLAYERDOWN" {
+		return "lower-layer-down"
+	}
+	return strings.ToLower(s)
+}
+
+func interfaceFilters(q url.Values, links []netops.Link) views.InterfaceFilters {
+	f := views.InterfaceFilters{Name: q.Get("name")}
+	f.HasAddr, _ = boolParam(q, "addr")
+	kind := q.Get("kind")
+	kinds := []string{}
+	for _, l := range links {
+		if l.Kind != "" && !slices.Contains(kinds, l.Kind) {
+			kinds = append(kinds, l.Kind)
+		}
+	}
+	slices.Sort(kinds)
+	f.Kinds = []views.Option{{Value: "", Label: "any"}, {Value: kindDevice, Label: "device (no kind)", Selected: kind == kindDevice}}
+	for _, k := range kinds {
+		f.Kinds = append(f.Kinds, views.Option{Value: k, Label: k, Selected: kind == k})
+	}
+	st := q.Get("state")
+	f.States = []views.Option{
+		{Value: "", Label: "any"},
+		{Value: "up", Label: "up", Title: "administratively up, as ip link show up", Selected: st == "up"},
+		{Value: "down", Label: "down", Selected: st == "down"},
+	}
+	return f
+}
+
+// HumanBytes prints a byte count with SI prefixes the way live.js's
+// fmtRate prints rates ("0 B", "512 B", "1.2 kB", "35 MB"), so the server's
+// first value and the live updates look the same.
+func HumanBytes(n uint64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
+	v, i := float64(n), 0
+	for v >= 999.5 && i < len(units)-1 {
+		v /= 1000
+		i++
+	}
+	if i > 0 && v < 9.95 {
+		return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
+	}
+	return strconv.FormatFloat(math.Round(v), 'f', 0, 64) + " " + units[i]
+}
+
+func group64(n uint64) string {
+	if n > 1<<62 {
+		return strconv.FormatUint(n, 10)
+	}
+	return group(int(n))
+}
+
+// Interfaces serves /interfaces: the full page, or the #content fragment.
+func (h *Handlers) Interfaces(w http.ResponseWriter, r *http.Request) {
+	vm, ok := h.interfacesVM(r.URL.Query())
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if isFragment(r) {
+		h.render(w, r, status, views.InterfacesBody(vm))
+		return
+	}
+	h.render(w, r, status, views.InterfacesPage(vm))
+}
+
+func (h *Handlers) interfacesLive(q url.Values) ([]Fragment, error) {
+	vm, _ := h.interfacesVM(q)
+	return fragments("rows",
+		"rows", views.InterfaceRows(vm.Rows),
+		"summary", views.Summary(vm.Summary),
+	)
+}

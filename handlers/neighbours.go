@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/views"
+	"golang.org/x/sys/unix"
+)
+
+// nudNames are the states the filter offers, as `ip neigh show nud` names them.
+var nudNames = []struct {
+	name string
+	bit  uint16
+}{
+	{"reachable", unix.NUD_REACHABLE}, {"stale", unix.NUD_STALE}, {"delay", unix.NUD_DELAY},
+	{"probe", unix.NUD_PROBE}, {"failed", unix.NUD_FAILED}, {"incomplete", unix.NUD_INCOMPLETE},
+	{"permanent", unix.NUD_PERMANENT}, {"noarp", unix.NUD_NOARP}, {"none", unix.NUD_NONE},
+}
+
+type neighQuery struct {
+	dev    int32 // 0 for any
+	state  string
+	family uint8
+	all    bool
+}
+
+func parseNeighQuery(q url.Values, names *netops.Names) (neighQuery, error) {
+	var nq neighQuery
+	if s := q.Get("dev"); s != "" {
+		idx, ok := names.LinkIndex(s)
+		if !ok {
+			return nq, fmt.Errorf("device: no interface named %q", s)
+		}
+		nq.dev = idx
+	}
+	if s := q.Get("state"); s != "" {
+		if _, ok := nudBit(s); !ok {
+			return nq, fmt.Errorf("state: %q is not a neighbour state (reachable, stale, failed, ...)", s)
+		}
+		nq.state = s
+	}
+	switch s := q.Get("family"); s {
+	case "":
+	case "inet", "4":
+		nq.family = unix.AF_INET
+	case "inet6", "6":
+		nq.family = unix.AF_INET6
+	default:
+		return nq, fmt.Errorf("family must be inet or inet6, not %q", s)
+	}
+	var err error
+	if nq.all, err = boolParam(q, "all"); err != nil {
+		return nq, fmt.Errorf("show all: %w", err)
+	}
+	return nq, nil
+}
+
+func nudBit(name string) (uint16, bool) {
+	for _, n := range nudNames {
+		if n.name == name {
+			return n.bit, true
+		}
+	}
+	return 0, false
+}
+
+// hidden reports what plain `ip neigh` leaves out: NOARP and NONE entries
+// (proxy entries always show).
+func hidden(n *netops.Neigh) bool {
+	return n.Flags&unix.NTF_PROXY == 0 && (n.State == unix.NUD_NONE || n.State&unix.NUD_NOARP != 0)
+}
+
+func (nq neighQuery) match(n *netops.Neigh) bool {
+	switch {
+	case nq.dev != 0 && n.LinkIndex != nq.dev:
+		return false
+	case nq.family != 0 && n.Family != nq.family:
+		return false
+	case nq.state != "":
+		// An explicit state shows entries `ip neigh` hides, as `nud noarp` does.
+		bit, _ := nudBit(nq.state)
+		return n.State&bit != 0 || bit == unix.NUD_NONE && n.State == unix.NUD_NONE
+	}
+	return nq.all || !hidden(n)
+}
+
+func (h *Handlers) neighboursVM(q url.Values) (views.NeighboursVM, bool) {
+	names := h.names()
+	nq, err := parseNeighQuery(q, names)
+	ipCmd := "ip neigh"
+	if nq.all {
+		ipCmd = "ip neigh show nud all"
+	}
+	vm := views.NeighboursVM{
+		Meta:    h.meta("neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
+		Filters: neighFilters(q, h.d.Store.Links()),
+	}
+	if err != nil {
+		vm.Error = err.Error()
+		vm.Summary = "no neighbours shown"
+		return vm, false
+	}
+	all := h.d.Store.Neighs()
+	// Count what only the NOARP/NONE default hides, so the summary can
+	// say why entries the kernel has are missing.
+	hid, withAll := 0, nq
+	withAll.all = true
+	for i := range all {
+		n := &all[i]
+		if nq.match(n) {
+			vm.Rows = append(vm.Rows, neighRow(n, names))
+		} else if withAll.match(n) {
+			hid++
+		}
+	}
+	vm.Summary = fmt.Sprintf("%s of %s neighbour entries shown", group(len(vm.Rows)), group(len(all)))
+	if hid > 0 {
+		vm.Summary += fmt.Sprintf("; %s NOARP or NONE entries hidden, as ip neigh does", group(hid))
+	}
+	return vm, true
+}
+
+func neighRow(n *netops.Neigh, names *netops.Names) views.NeighRow {
+	j := iproute.Neigh(n, names)
+	row := views.NeighRow{
+		Key:  strconv.Itoa(int(n.LinkIndex)) + "|" + n.IP.String(),
+		Addr: j.Dst, Dev: ifRef(j.Dev, n.LinkIndex), LLAddr: j.LLAddr,
+		Router: bool(j.Router), Proxy: bool(j.Proxy),
+		Line: iproute.NeighLine(n, names),
+	}
+	for _, s := range j.State {
+		row.States = append(row.States, views.NeighState{Name: s, Class: strings.ToLower(s)})
+	}
+	return row
+}
+
+func neighFilters(q url.Values, links []netops.Link) views.NeighFilters {
+	f := views.NeighFilters{}
+	f.All, _ = boolParam(q, "all")
+	f.Devs = []views.Option{{Value: "", Label: "any"}}
+	for _, l := range links {
+		f.Devs = append(f.Devs, views.Option{Value: l.Name, Label: l.Name, Selected: q.Get("dev") == l.Name})
+	}
+	f.States = []views.Option{{Value: "", Label: "any"}}
+	for _, n := range nudNames {
+		f.States = append(f.States, views.Option{Value: n.name, Label: strings.ToUpper(n.name), Selected: q.Get("state") == n.name})
+	}
+	f.Families = []views.Option{
+		{Value: "", Label: "both"},
+		{Value: "inet", Label: "IPv4", Selected: q.Get("family") == "inet"},
+		{Value: "inet6", Label: "IPv6", Selected: q.Get("family") == "inet6"},
+	}
+	return f
+}
+
+// Neighbours serves /neighbours: the full page, or the #content fragment.
+func (h *Handlers) Neighbours(w http.ResponseWriter, r *http.Request) {
+	vm, ok := h.neighboursVM(r.URL.Query())
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if isFragment(r) {
+		h.render(w, r, status, views.NeighboursBody(vm))
+		return
+	}
+	h.render(w, r, status, views.NeighboursPage(vm))
+}
+
+func (h *Handlers) neighboursLive(q url.Values) ([]Fragment, error) {
+	vm, _ := h.neighboursVM(q)
+	return fragments("rows",
+		"rows", views.NeighRows(vm.Rows),
+		"summary", views.Summary(vm.Summary),
+	)
+}

@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/views"
+)
+
+// withParam returns path?query with one parameter changed (removed when
+// value is ""), for sort and page links that keep the other filters.
+func withParam(path string, q url.Values, kv ...string) string {
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = append([]string(nil), v...)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			c.Del(kv[i])
+		} else {
+			c.Set(kv[i], kv[i+1])
+		}
+	}
+	if e := c.Encode(); e != "" {
+		return path + "?" + e
+	}
+	return path
+}
+
+// paging reads page (1-based) and per from the query.
+func paging(q url.Values, defPer int) (page, per int, err error) {
+	page, per = 1, defPer
+	if s := q.Get("page"); s != "" {
+		if page, err = strconv.Atoi(s); err != nil || page < 1 {
+			return 1, per, fmt.Errorf("page must be a whole number from 1, not %q", s)
+		}
+	}
+	if s := q.Get("per"); s != "" {
+		if per, err = strconv.Atoi(s); err != nil || per < 1 || per > 1000 {
+			return page, defPer, fmt.Errorf("rows per page must be between 1 and 1000, not %q", s)
+		}
+	}
+	return page, per, nil
+}
+
+// pager builds page links around the current page.
+func pager(path string, q url.Values, page, per, total int) views.Pager {
+	pages := max(1, (total+per-1)/per)
+	p := views.Pager{Page: page, Pages: pages}
+	first := (page-1)*per + 1
+	last := min(page*per, total)
+	if total == 0 {
+		p.Info = "0 of 0"
+	} else {
+		p.Info = fmt.Sprintf("%s–%s of %s", group(first), group(last), group(total))
+	}
+	link := func(n int) string { return withParam(path, q, "page", strconv.Itoa(n)) }
+	if page > 1 {
+		p.Prev = link(page - 1)
+	}
+	if page < pages {
+		p.Next = link(page + 1)
+	}
+	prevGap := false
+	for n := 1; n <= pages; n++ {
+		if n == 1 || n == pages || (n >= page-2 && n <= page+2) {
+			p.PageHref = append(p.PageHref, views.PageLink{N: n, Href: link(n), Current: n == page})
+			prevGap = false
+		} else if !prevGap {
+			p.PageHref = append(p.PageHref, views.PageLink{Gap: true})
+			prevGap = true
+			if n < page {
+				n = page - 3
+			} else {
+				n = pages - 1
+			}
+		}
+	}
+	return p
+}
+
+// columns builds sortable headers: clicking the current column flips it.
+func columns(path string, q url.Values, cur, dir string, defs [][3]string) []views.Column {
+	out := make([]views.Column, 0, len(defs))
+	for _, d := range defs {
+		label, key, num := d[0], d[1], d[2] == "num"
+		c := views.Column{Label: label, Num: num}
+		if key != "" {
+			next := "asc"
+			if key == cur && dir != "desc" {
+				next = "desc"
+			}
+			c.Href = withParam(path, q, "sort", key, "dir", next, "page", "")
+			if key == cur {
+				c.Sort = "ascending"
+				if dir == "desc" {
+					c.Sort = "descending"
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// group prints 1234567 as "1,234,567".
+func group(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

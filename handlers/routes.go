@@ -1,0 +1,264 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/views"
+	"golang.org/x/sys/unix"
+)
+
+const routesPerPage = 100
+
+// routeQuery turns the page's query string into a model query, with a
+// message naming the field for anything it cannot use.
+func routeQuery(q url.Values, names *netops.Names) (netops.RouteQuery, int, int, error) {
+	rq := netops.RouteQuery{Table: unix.RT_TABLE_MAIN, Protocol: -1, Type: -1, Sort: netops.SortDst}
+	page, per, err := paging(q, routesPerPage)
+	if err != nil {
+		return rq, 1, per, err
+	}
+	rq.Offset, rq.Limit = (page-1)*per, per
+	switch t := q.Get("table"); t {
+	case "":
+	case "all":
+		rq.Table = netops.AllTables
+	default:
+		id, ok := names.Tables().ID(t)
+		if !ok {
+			return rq, page, per, fmt.Errorf("table %q is neither a number nor a name in rt_tables", t)
+		}
+		rq.Table = int64(id)
+	}
+	if s := strings.TrimSpace(q.Get("contains")); s != "" {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return rq, page, per, fmt.Errorf("contains address: %q is not an IPv4 or IPv6 address", s)
+		}
+		rq.Contains = a.Unmap()
+	}
+	if s := strings.TrimSpace(q.Get("within")); s != "" {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return rq, page, per, fmt.Errorf("within prefix: %q is not a prefix like 10.0.0.0/8", s)
+			}
+		}
+		rq.Within = p.Masked()
+	}
+	if s := q.Get("dev"); s != "" {
+		idx, ok := names.LinkIndex(s)
+		if !ok {
+			return rq, page, per, fmt.Errorf("device: no interface named %q", s)
+		}
+		rq.Dev = idx
+	}
+	if s := q.Get("proto"); s != "" {
+		p, ok := iproute.ProtocolNumber(s)
+		if !ok {
+			return rq, page, per, fmt.Errorf("protocol: %q is not a route protocol name or number", s)
+		}
+		rq.Protocol = int(p)
+	}
+	if s := q.Get("type"); s != "" {
+		t, ok := iproute.RouteTypeNumber(s)
+		if !ok {
+			return rq, page, per, fmt.Errorf("type: %q is not a route type (unicast, local, blackhole, ...)", s)
+		}
+		rq.Type = int(t)
+	}
+	switch s := q.Get("family"); s {
+	case "":
+	case "inet", "4":
+		rq.Family = unix.AF_INET
+	case "inet6", "6":
+		rq.Family = unix.AF_INET6
+	default:
+		return rq, page, per, fmt.Errorf("family must be inet or inet6, not %q", s)
+	}
+	if s := q.Get("sort"); s != "" {
+		rq.Sort = netops.RouteSort(s)
+	}
+	switch q.Get("dir") {
+	case "", "asc":
+	case "desc":
+		rq.Desc = true
+	default:
+		return rq, page, per, fmt.Errorf("dir must be asc or desc, not %q", q.Get("dir"))
+	}
+	return rq, page, per, rq.Validate()
+}
+
+// routesVM answers one routes view. On bad input it returns the message and
+// an empty table rather than guessing.
+func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
+	names := h.names()
+	rq, page, per, err := routeQuery(q, names)
+	vm := views.RoutesVM{}
+	vm.Filters = routeFilters(q, names, h.d.Store)
+	tableArg := tableArg(rq.Table, names)
+	vm.Meta = h.meta("routes", "Routes", routeCmds(tableArg))
+	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
+		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
+		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
+	})
+	if err != nil {
+		vm.Error = err.Error()
+		vm.Summary = "no routes shown"
+		vm.Pager = pager("/routes", q, 1, per, 0)
+		return vm, false
+	}
+	res, err := h.d.Store.QueryRoutes(rq)
+	if err != nil {
+		vm.Error = err.Error()
+		return vm, false
+	}
+	for i := range res.Rows {
+		vm.Rows = append(vm.Rows, routeRow(&res.Rows[i], names))
+	}
+	vm.Total = res.Total
+	where := "table " + tableArg
+	if rq.Table == netops.AllTables {
+		where = "all tables"
+	}
+	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(h.d.Store.RouteCount()))
+	vm.Pager = pager("/routes", q, page, per, res.Total)
+	return vm, true
+}
+
+func tableArg(t int64, names *netops.Names) string {
+	if t == netops.AllTables {
+		return "all"
+	}
+	return names.TableName(uint32(t))
+}
+
+func routeCmds(table string) []views.Cmd {
+	ipCmd := "ip route show table " + iproute.Quote(table)
+	old := ""
+	switch table {
+	case "main":
+		ipCmd, old = "ip route", "route -n"
+	case "all":
+		ipCmd = "ip route show table all"
+	}
+	return []views.Cmd{{IP: ipCmd, Old: old}, {IP: "ip -6 route show table " + iproute.Quote(table), Old: map[string]string{"main": "route -n -A inet6"}[table]}}
+}
+
+// RouteKey identifies a route row across updates (the model's key).
+func RouteKey(r *netops.Route) string {
+	k := fmt.Sprintf("%d|%s|%d|%d", r.Table, r.Dst, r.Tos, r.Priority)
+	if s := r.SrcPrefix(); s.IsValid() {
+		k += "|from " + s.String()
+	}
+	if r.Family == unix.AF_INET6 {
+		k += "|" + strconv.Itoa(int(r.LinkIndex))
+	}
+	return k
+}
+
+func routeRow(r *netops.Route, names *netops.Names) views.RouteRow {
+	j := iproute.Route(r, names)
+	row := views.RouteRow{
+		Key: RouteKey(r), Type: j.Type, Dst: j.Dst, Gateway: j.Gateway, Protocol: j.Protocol,
+		Scope: j.Scope, PrefSrc: j.PrefSrc, Flags: strings.Join(j.Flags, " "),
+		Table: views.NameRef{Name: names.TableName(r.Table), Title: "table " + strconv.FormatUint(uint64(r.Table), 10)},
+		Line:  "ip route " + iproute.RouteLine(r, names),
+	}
+	if j.Protocol == "" {
+		row.Protocol = "boot"
+	}
+	if j.Metric != nil {
+		row.Metric = strconv.FormatUint(uint64(*j.Metric), 10)
+	}
+	if j.Dev != "" {
+		row.Dev = views.NameRef{Name: j.Dev, Title: "ifindex " + strconv.Itoa(int(r.LinkIndex))}
+	}
+	var hops []string
+	for _, nh := range j.Nexthops {
+		hops = append(hops, fmt.Sprintf("%s dev %s weight %d", nh.Gateway, nh.Dev, nh.Weight))
+	}
+	if len(hops) > 0 {
+		row.Gateway = strings.Join(hops, "; ")
+	}
+	return row
+}
+
+func routeFilters(q url.Values, names *netops.Names, store *netops.Store) views.RouteFilters {
+	f := views.RouteFilters{Contains: q.Get("contains"), Within: q.Get("within"), Sort: q.Get("sort"), Dir: q.Get("dir"), Per: q.Get("per")}
+	cur := q.Get("table")
+	if cur == "" {
+		cur = "main"
+	}
+	f.Tables = append(f.Tables, views.Option{Value: "all", Label: "all tables", Selected: cur == "all"})
+	seen := map[uint32]bool{}
+	addTable := func(id uint32) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		name := names.TableName(id)
+		sel := cur == name || cur == strconv.FormatUint(uint64(id), 10)
+		f.Tables = append(f.Tables, views.Option{Value: name, Label: name, Title: "table " + strconv.FormatUint(uint64(id), 10), Selected: sel})
+	}
+	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
+		addTable(id)
+	}
+	for _, id := range store.Tables() {
+		addTable(id)
+	}
+	for _, e := range names.Tables().Entries() {
+		if e.ID != 0 {
+			addTable(e.ID)
+		}
+	}
+	f.Devs = []views.Option{{Value: "", Label: "any"}}
+	for _, l := range store.Links() {
+		f.Devs = append(f.Devs, views.Option{Value: l.Name, Label: l.Name, Selected: q.Get("dev") == l.Name})
+	}
+	f.Protocols = []views.Option{{Value: "", Label: "any"}}
+	for _, p := range iproute.Protocols() {
+		f.Protocols = append(f.Protocols, views.Option{Value: p, Label: p, Selected: q.Get("proto") == p})
+	}
+	f.Types = []views.Option{{Value: "", Label: "any"}}
+	for _, t := range iproute.RouteTypes() {
+		f.Types = append(f.Types, views.Option{Value: t, Label: t, Selected: q.Get("type") == t})
+	}
+	f.Families = []views.Option{
+		{Value: "", Label: "both"},
+		{Value: "inet", Label: "IPv4", Selected: q.Get("family") == "inet"},
+		{Value: "inet6", Label: "IPv6", Selected: q.Get("family") == "inet6"},
+	}
+	return f
+}
+
+// Routes serves /routes: the full page, or the #content fragment for htmx.
+func (h *Handlers) Routes(w http.ResponseWriter, r *http.Request) {
+	vm, ok := h.routesVM(r.URL.Query())
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if isFragment(r) {
+		h.render(w, r, status, views.RoutesBody(vm))
+		return
+	}
+	h.render(w, r, status, views.RoutesPage(vm))
+}
+
+func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
+	vm, _ := h.routesVM(q)
+	return fragments("rows",
+		"rows", views.RouteRows(vm.Rows),
+		"summary", views.Summary(vm.Summary),
+		"pager", views.PagerNav(vm.Pager),
+	)
+}

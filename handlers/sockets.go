@@ -1,0 +1,187 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/views"
+	"golang.org/x/sys/unix"
+)
+
+const socketsPerPage = 100
+
+// socketFilter turns the page's query into an ss-style filter, naming the
+// field it cannot use.
+func socketFilter(q url.Values) (sockets.Filter, error) {
+	var f sockets.Filter
+	switch s := q.Get("proto"); s {
+	case "", "all":
+	case "tcp", "udp":
+		f.Proto = s
+	default:
+		return f, fmt.Errorf("protocol must be tcp, udp or all, not %q", s)
+	}
+	switch s := q.Get("state"); s {
+	case "", "all":
+	case "listening":
+		f.Listening = true
+	case "established":
+		f.Established = true
+	default:
+		return f, fmt.Errorf("state must be listening, established or all, not %q", s)
+	}
+	switch s := q.Get("family"); s {
+	case "":
+	case "inet", "4":
+		f.Family = unix.AF_INET
+	case "inet6", "6":
+		f.Family = unix.AF_INET6
+	default:
+		return f, fmt.Errorf("family must be inet or inet6, not %q", s)
+	}
+	if s := strings.TrimSpace(q.Get("port")); s != "" {
+		p, err := strconv.Atoi(s)
+		if err != nil || p < 1 || p > 65535 {
+			return f, fmt.Errorf("port must be a number from 1 to 65535, not %q", s)
+		}
+		f.Port = uint16(p)
+	}
+	f.Addr = strings.TrimSpace(q.Get("addr"))
+	if err := f.Validate(); err != nil {
+		return f, fmt.Errorf("address or prefix: %q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
+	}
+	return f, nil
+}
+
+func (h *Handlers) socketsVM(q url.Values) (views.SocketsVM, bool) {
+	vm := views.SocketsVM{
+		Meta: h.meta("sockets", "Sockets", []views.Cmd{
+			{IP: "ss -tuna", Old: "netstat -tuna"},
+			{IP: "ss -tlnp", Old: "netstat -tlnp"},
+		}),
+		Filters: socketFilters(q),
+	}
+	page, per, err := paging(q, socketsPerPage)
+	var f sockets.Filter
+	if err == nil {
+		f, err = socketFilter(q)
+	}
+	if err != nil {
+		vm.Error = err.Error()
+		vm.Summary = "no sockets shown"
+		vm.Pager = pager("/sockets", q, 1, per, 0)
+		return vm, false
+	}
+	var all []sockets.Socket
+	if h.d.Sockets == nil {
+		err = fmt.Errorf("no socket lister is configured")
+	} else {
+		all, err = h.d.Sockets.List()
+	}
+	if err != nil {
+		// The kernel's answer is missing, not the user's input wrong: say
+		// so in the page and keep it usable (and live: it retries).
+		h.d.Log.Warn("listing sockets failed", "err", err)
+		vm.Error = "cannot list sockets: " + err.Error()
+		vm.Summary = vm.Error // the live view updates the summary, not the banner
+		vm.Pager = pager("/sockets", q, 1, per, 0)
+		return vm, true
+	}
+	names := h.names()
+	total, from := 0, (page-1)*per
+	for _, s := range all {
+		if !f.Match(s) {
+			continue
+		}
+		if total >= from && total < from+per {
+			vm.Rows = append(vm.Rows, socketRow(&s, names))
+		}
+		total++
+	}
+	vm.Summary = fmt.Sprintf("%s of %s sockets match", group(total), group(len(all)))
+	vm.Pager = pager("/sockets", q, page, per, total)
+	return vm, true
+}
+
+func socketRow(s *sockets.Socket, names *netops.Names) views.SocketRow {
+	local := ssAddr(s.Local)
+	if s.Interface != 0 {
+		// ss prints the bound device after the address: 10.0.0.1%eth0:53.
+		i := strings.LastIndexByte(local, ':')
+		local = local[:i] + "%" + names.LinkName(s.Interface) + local[i:]
+	}
+	row := views.SocketRow{
+		Netid: s.Proto, State: s.State,
+		RecvQ: strconv.FormatUint(uint64(s.RecvQ), 10), SendQ: strconv.FormatUint(uint64(s.SendQ), 10),
+		Local: local, Peer: ssAddr(s.Remote),
+	}
+	row.Key = s.Proto + "|" + row.Local + "|" + row.Peer + "|" + strconv.FormatUint(uint64(s.Inode), 10)
+	if len(s.Processes) > 0 {
+		users := make([]string, len(s.Processes))
+		for i, p := range s.Processes {
+			users[i] = fmt.Sprintf("(%q,pid=%d,fd=%d)", p.Name, p.PID, p.FD)
+		}
+		row.Process = "users:(" + strings.Join(users, ",") + ")"
+	}
+	return row
+}
+
+// ssAddr prints an end the way ss -n does: [v6]:port, "*" for port 0.
+func ssAddr(ap netip.AddrPort) string {
+	a := ap.Addr().String()
+	if ap.Addr().Is6() {
+		a = "[" + a + "]"
+	}
+	port := "*"
+	if ap.Port() != 0 {
+		port = strconv.Itoa(int(ap.Port()))
+	}
+	return a + ":" + port
+}
+
+func socketFilters(q url.Values) views.SocketFilters {
+	opts := func(cur string, vals ...string) []views.Option {
+		out := make([]views.Option, 0, len(vals)/2)
+		for i := 0; i+1 < len(vals); i += 2 {
+			out = append(out, views.Option{Value: vals[i], Label: vals[i+1], Selected: cur == vals[i]})
+		}
+		return out
+	}
+	return views.SocketFilters{
+		Protos:   opts(q.Get("proto"), "", "tcp and udp", "tcp", "tcp", "udp", "udp"),
+		States:   opts(q.Get("state"), "", "all", "listening", "listening (ss -l)", "established", "established"),
+		Families: opts(q.Get("family"), "", "both", "inet", "IPv4", "inet6", "IPv6"),
+		Port:     q.Get("port"), Addr: q.Get("addr"), Per: q.Get("per"),
+	}
+}
+
+// Sockets serves /sockets: the full page, or the #content fragment.
+func (h *Handlers) Sockets(w http.ResponseWriter, r *http.Request) {
+	vm, ok := h.socketsVM(r.URL.Query())
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if isFragment(r) {
+		h.render(w, r, status, views.SocketsBody(vm))
+		return
+	}
+	h.render(w, r, status, views.SocketsPage(vm))
+}
+
+// socketsLive re-lists: sockets have no kernel events, so the hub calls it
+// on PageDeps' refresh period.
+func (h *Handlers) socketsLive(q url.Values) ([]Fragment, error) {
+	vm, _ := h.socketsVM(q)
+	return fragments("rows",
+		"rows", views.SocketRows(vm.Rows),
+		"summary", views.Summary(vm.Summary),
+		"pager", views.PagerNav(vm.Pager),
+	)
+}

@@ -1,0 +1,86 @@
+// Package views holds netpanel's templ components. Components take view
+// models shaped like the screen (built by handlers) and call nothing.
+package views
+
+// Meta is what every full page needs besides its content.
+type Meta struct {
+	Title    string
+	Page     string // "interfaces", "routes", ...; drives the nav and the live view
+	NS       string // namespace shown, "host" for the host's own
+	ReadOnly bool
+	Status   Status
+	Cmds     []Cmd
+	Warnings []string
+}
+
+// Status is the live-sync badge and progress.
+type Status struct {
+	State    string // syncing, live, resyncing, readonly
+	Text     string
+	Progress string // "" or a fraction 0..1 for the progress bar
+	Detail   string
+}
+
+// Cmd pairs the iproute2 command showing a page's data with the net-tools
+// command it replaces ("" when there is none).
+type Cmd struct {
+	IP  string
+	Old string
+}
+
+// NavItem is one entry of the top navigation.
+type NavItem struct {
+	Page  string
+	Title string
+	Href  string
+}
+
+// Nav lists the pages in menu order.
+var Nav = []NavItem{
+	{"interfaces", "Interfaces", "/interfaces"},
+	{"routes", "Routes", "/routes"},
+	{"rules", "Rules", "/rules"},
+	{"neighbours", "Neighbours", "/neighbours"},
+	{"sockets", "Sockets", "/sockets"},
+	{"events", "Events", "/events"},
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Title    string // hover text, e.g. the table number
+	Selected bool
+}
+
+// Column is a sortable table header.
+type Column struct {
+	Label string
+	Href  string // link that sorts by this column ("" when not sortable)
+	Sort  string // "ascending", "descending" or ""
+	Num   bool
+}
+
+// Pager is the page navigation under a table.
+type Pager struct {
+	Info     string // "101–200 of 1,000,000"
+	Prev     string // href, "" when on the first page
+	Next     string // href, "" when on the last page
+	Page     int
+	Pages    int
+	PageHref []PageLink
+}
+
+// PageLink is one numbered page link.
+type PageLink struct {
+	N       int
+	Href    string
+	Current bool
+	Gap     bool // an ellipsis instead of a link
+}
+
+// NameRef shows a name with its number on hover (tables, interfaces).
+type NameRef struct {
+	Name  string
+	Title string
+}

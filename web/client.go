@@ -1,0 +1,177 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/netpanel/netpanel/views"
+)
+
+const (
+	writeWait  = 10 * time.Second
+	pongWait   = 60 * time.Second
+	pingPeriod = pongWait * 9 / 10
+	maxMessage = 4096
+	// sendQueue bounds what a client may fall behind by; a client that
+	// fills it is dropped and resyncs when it reconnects.
+	sendQueue = 256
+)
+
+// client is one WebSocket connection. The hub goroutine owns its view
+// fields; its writer goroutine owns the connection's writes.
+type client struct {
+	conn   *websocket.Conn
+	send   chan []byte
+	events bool // an /api/v1/events stream rather than a page
+
+	page  string
+	query url.Values
+	last  map[string]uint64 // hash of the last fragment sent per target
+}
+
+// queue hands a message to the writer without ever blocking the hub; it
+// reports false when the client is too slow and must be dropped.
+func (c *client) queue(msg []byte) bool {
+	select {
+	case c.send <- msg:
+		return true
+	default:
+		return false
+	}
+}
+
+// sameOrigin accepts requests whose Origin names the host they were sent
+// to. Browsers always send Origin on WebSocket upgrades, so a cross-site
+// page cannot open one; clients without Origin are not browsers.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return u.Host == r.Host
+}
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:    1024,
+	WriteBufferSize:   16 << 10,
+	CheckOrigin:       sameOrigin,
+	EnableCompression: true,
+}
+
+// ServePages upgrades /ws: the live channel of a page tab.
+func (hb *Hub) ServePages(w http.ResponseWriter, r *http.Request) { hb.serve(w, r, false) }
+
+// ServeEvents upgrades /api/v1/events: the event stream as JSON.
+func (hb *Hub) ServeEvents(w http.ResponseWriter, r *http.Request) { hb.serve(w, r, true) }
+
+func (hb *Hub) serve(w http.ResponseWriter, r *http.Request, events bool) {
+	if !sameOrigin(r) {
+		http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
+		return
+	}
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has answered the client
+	}
+	c := &client{conn: conn, send: make(chan []byte, sendQueue), events: events, last: map[string]uint64{}}
+	select {
+	case hb.register <- c:
+	case <-r.Context().Done():
+		conn.Close()
+		return
+	}
+	go hb.writePump(c)
+	hb.readPump(r.Context(), c)
+}
+
+// readPump reads view messages until the connection ends.
+func (hb *Hub) readPump(ctx context.Context, c *client) {
+	defer func() {
+		select {
+		case hb.unregister <- c:
+		case <-ctx.Done():
+		}
+		c.conn.Close()
+	}()
+	c.conn.SetReadLimit(maxMessage)
+	_ = c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m struct {
+			Type  string `json:"type"`
+			Page  string `json:"page"`
+			Query string `json:"query"`
+		}
+		if json.Unmarshal(data, &m) != nil || m.Type != "view" || c.events {
+			continue // ignore what we do not understand rather than fail
+		}
+		select {
+		case hb.views <- viewMsg{c: c, page: m.Page, query: m.Query}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// writePump writes queued messages and pings; it ends when the hub closes
+// the queue or a write fails.
+func (hb *Hub) writePump(c *client) {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		c.conn.Close()
+	}()
+	for {
+		select {
+		case msg, ok := <-c.send:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if !ok {
+				_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "dropped"))
+				return
+			}
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
+		case <-ticker.C:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func statusMsg(st views.Status) []byte {
+	m := map[string]any{"type": "status", "state": st.State, "text": st.Text}
+	if st.Progress != "" {
+		if p, err := strconv.ParseFloat(st.Progress, 64); err == nil {
+			m["progress"] = p
+		}
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func syncMsg(st views.Status) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := views.SyncProgress(st).Render(context.Background(), &buf); err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]string{"type": "html", "target": "sync", "html": buf.String()})
+}
+
+func itoa(i int32) string { return strconv.Itoa(int(i)) }

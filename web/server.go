@@ -1,0 +1,122 @@
+// Package web is netpanel's HTTP server: the router with every route in
+// one place, middleware, static files and the WebSocket hub.
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/static"
+)
+
+// StatsRefresher refreshes link counters (they change without events).
+type StatsRefresher interface {
+	RefreshStats() error
+}
+
+// Config holds what the server needs.
+type Config struct {
+	Handlers *handlers.Handlers
+	Store    *netops.Store
+	Stats    StatsRefresher
+	Log      *slog.Logger
+}
+
+// Server is the HTTP side of netpanel.
+type Server struct {
+	cfg Config
+	hub *Hub
+	mux http.Handler
+}
+
+// New builds the router and the hub; run the hub with Run.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, hub: NewHub(cfg.Store, cfg.Handlers, cfg.Stats, cfg.Log)}
+	s.mux = s.routes()
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Hub returns the live-update hub.
+func (s *Server) Hub() *Hub { return s.hub }
+
+func (s *Server) routes() http.Handler {
+	h := s.cfg.Handlers
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID)
+	r.Use(requestLogger(s.cfg.Log))
+	r.Use(middleware.Recoverer) // skips writing a 500 onto upgraded connections
+	r.Use(securityHeaders)
+	r.Use(http.NewCrossOriginProtection().Handler)
+
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/interfaces", http.StatusSeeOther)
+	})
+	r.Get("/interfaces", h.Interfaces)
+	r.Get("/routes", h.Routes)
+	r.Get("/rules", h.Rules)
+	r.Get("/neighbours", h.Neighbours)
+	r.Get("/sockets", h.Sockets)
+	r.Get("/events", h.Events)
+	r.Get("/events.txt", h.EventsText)
+	r.Get("/ws", s.hub.ServePages)
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/links", h.APILinks)
+		r.Get("/addresses", h.APIAddresses)
+		r.Get("/routes", h.APIRoutes)
+		r.Get("/rules", h.APIRules)
+		r.Get("/neighbours", h.APINeighbours)
+		r.Get("/sockets", h.APISockets)
+		r.Get("/events", s.hub.ServeEvents)
+	})
+
+	sub, _ := fs.Sub(static.FS, ".")
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	r.Get("/static/*", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		files.ServeHTTP(w, r)
+	})
+	return r
+}
+
+// securityHeaders sets a CSP without inline script or style, and forbids
+// framing and sniffing.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requestLogger logs each request with slog at debug level, and at warn
+// for server errors.
+func requestLogger(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			level := slog.LevelDebug
+			if ww.Status() >= 500 {
+				level = slog.LevelWarn
+			}
+			log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+				"dur", time.Since(start), "req", middleware.GetReqID(r.Context()))
+		})
+	}
+}

@@ -1,0 +1,239 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/sockets"
+)
+
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// newTestServer serves store through the full router and a running hub.
+func newTestServer(t testing.TB, store *netops.Store, stats StatsRefresher) *httptest.Server {
+	t.Helper()
+	h := handlers.New(handlers.Deps{
+		Store:   store,
+		Sockets: handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return nil, nil }),
+		NSName:  "test",
+		Log:     quietLog(),
+	})
+	s := New(Config{Handlers: h, Store: store, Stats: stats, Log: quietLog()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Hub().Run(ctx) }()
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); cancel(); <-done })
+	return ts
+}
+
+func wsURL(ts *httptest.Server, path string) string {
+	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
+}
+
+func TestCrossOriginRequestsAreRefused(t *testing.T) {
+	ts := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
+
+	t.Run("a cross-site POST is refused", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", ts.URL+"/routes", strings.NewReader("x=1"))
+		req.Header.Set("Origin", "http://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d, want 403", resp.StatusCode)
+		}
+	})
+	t.Run("a WebSocket upgrade from a foreign origin is refused", func(t *testing.T) {
+		hdr := http.Header{"Origin": {"http://evil.example"}}
+		_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), hdr)
+		if err == nil {
+			t.Fatal("upgrade succeeded")
+		}
+		if resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("response %v, want 403", resp)
+		}
+	})
+	t.Run("a same-origin WebSocket upgrade works", func(t *testing.T) {
+		hdr := http.Header{"Origin": {ts.URL}}
+		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	ts := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
+	resp, err := http.Get(ts.URL + "/routes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline code: %q", csp)
+	}
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
+		t.Errorf("headers: %v", resp.Header)
+	}
+}
+
+// wsClient reads messages and hands the rows/html ones to a channel.
+type wsClient struct {
+	c    *websocket.Conn
+	msgs chan map[string]any
+}
+
+func dialPage(t testing.TB, ts *httptest.Server, page, query string) *wsClient {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), http.Header{"Origin": {ts.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &wsClient{c: c, msgs: make(chan map[string]any, 1024)}
+	go func() {
+		defer close(w.msgs)
+		for {
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(data, &m) == nil {
+				w.msgs <- m
+			}
+		}
+	}()
+	if err := c.WriteJSON(map[string]string{"type": "view", "page": page, "query": query}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return w
+}
+
+// waitRows waits for a rows frame whose HTML satisfies ok.
+func (w *wsClient) waitRows(t testing.TB, d time.Duration, ok func(html string) bool) string {
+	t.Helper()
+	timeout := time.After(d)
+	last := ""
+	for {
+		select {
+		case m, open := <-w.msgs:
+			if !open {
+				t.Fatal("connection closed")
+			}
+			if m["type"] == "rows" {
+				last = m["html"].(string)
+				if ok(last) {
+					return last
+				}
+			}
+		case <-timeout:
+			t.Fatalf("no matching rows frame within %v; last rows:\n%s", d, last)
+		}
+	}
+}
+
+func startWatcher(t testing.TB, ns *testenv.NS) (*netops.Store, *netops.Watcher) {
+	t.Helper()
+	store := netops.NewStore()
+	w := netops.NewWatcher(ns.Handle(), store, quietLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; w.Close() })
+	deadline := time.Now().Add(10 * time.Second)
+	for !store.Status().Synced {
+		if time.Now().After(deadline) {
+			t.Fatal("watcher did not sync")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return store, w
+}
+
+// A kernel change reaches a connected page as a rows frame that honours
+// the page's filter; a change outside the filter does not show.
+func TestLiveRowsFollowTheKernelAndKeepTheFilter(t *testing.T) {
+	ns := testenv.NewNS(t)
+	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
+	store, w := startWatcher(t, ns)
+	ts := newTestServer(t, store, w)
+
+	filtered := dialPage(t, ts, "routes", "table=all&within=198.51.100.0/24")
+	filtered.waitRows(t, 5*time.Second, func(h string) bool { return strings.Contains(h, "No routes match") })
+	all := dialPage(t, ts, "routes", "table=main")
+	all.waitRows(t, 5*time.Second, func(h string) bool { return strings.Contains(h, "10.20.0.0/24") })
+
+	ns.IP("route", "add", "198.51.100.0/24", "via", "10.20.0.2")
+	ns.IP("route", "add", "203.0.113.0/24", "via", "10.20.0.2")
+	got := filtered.waitRows(t, 5*time.Second, func(h string) bool { return strings.Contains(h, "198.51.100.0/24") })
+	if strings.Contains(got, "203.0.113.0/24") {
+		t.Fatalf("filtered view got a route outside its filter:\n%s", got)
+	}
+	all.waitRows(t, 5*time.Second, func(h string) bool {
+		return strings.Contains(h, "198.51.100.0/24") && strings.Contains(h, "203.0.113.0/24")
+	})
+
+	ns.IP("route", "del", "198.51.100.0/24")
+	filtered.waitRows(t, 5*time.Second, func(h string) bool { return !strings.Contains(h, "198.51.100.0/24") })
+}
+
+// The event stream API sends each kernel change as JSON with ip -j fields.
+func TestEventsAPIStreamsKernelChanges(t *testing.T) {
+	ns := testenv.NewNS(t)
+	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "addr add 10.21.0.1/24 dev v0"})
+	store, w := startWatcher(t, ns)
+	ts := newTestServer(t, store, w)
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/api/v1/events"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(100 * time.Millisecond) // let the hub register the stream
+	ns.IP("route", "add", "198.51.100.0/24", "via", "10.21.0.2", "table", "100")
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var ev EventJSON
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("no route event: %v", err)
+		}
+		if json.Unmarshal(data, &ev) != nil || ev.Kind != "route" {
+			continue
+		}
+		obj, _ := ev.Object.(map[string]any)
+		if obj["dst"] == "198.51.100.0/24" {
+			if obj["gateway"] != "10.21.0.2" || obj["table"] != "100" || ev.Action != "new" {
+				t.Fatalf("event %s", data)
+			}
+			if !strings.Contains(ev.Text, "198.51.100.0/24 via 10.21.0.2 dev v0 table 100") {
+				t.Fatalf("text %q", ev.Text)
+			}
+			return
+		}
+	}
+}
