@@ -14,7 +14,7 @@ import (
 // FS holds app.css, live.js and vendor/ (htmx.min.js, uPlot.iife.min.js,
 // uPlot.min.css when vendored). Paths are relative: "app.css", "vendor/htmx.min.js".
 //
-//go:embed *.css *.js all:vendor
+//go:embed *.css *.js *.svg all:vendor
 var FS embed.FS
 
 // VendorFiles are the third-party files the pages load from vendor/.

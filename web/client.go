@@ -18,9 +18,6 @@ const (
 	pongWait   = 60 * time.Second
 	pingPeriod = pongWait * 9 / 10
 	maxMessage = 4096
-	// sendQueue bounds what a client may fall behind by; a client that
-	// fills it is dropped and resyncs when it reconnects.
-	sendQueue = 256
 )
 
 // client is one WebSocket connection. The hub goroutine owns its view
@@ -83,7 +80,9 @@ func (hb *Hub) serve(w http.ResponseWriter, r *http.Request, events bool) {
 	if err != nil {
 		return // Upgrade has answered the client
 	}
-	c := &client{conn: conn, send: make(chan []byte, sendQueue), events: events, last: map[string]uint64{}}
+	// The queue bounds how far a client may fall behind; one that fills it
+	// is dropped and resyncs when it reconnects.
+	c := &client{conn: conn, send: make(chan []byte, hb.SendQueue), events: events, last: map[string]uint64{}}
 	select {
 	case hb.register <- c:
 	case <-r.Context().Done():

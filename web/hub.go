@@ -40,6 +40,8 @@ type Hub struct {
 
 	clients map[*client]struct{}
 	count   atomic.Int64
+	// SendQueue bounds each client's queue of unsent frames.
+	SendQueue int
 	seed    maphash.Seed
 }
 
@@ -58,6 +60,7 @@ func NewHub(store *netops.Store, h *handlers.Handlers, stats StatsRefresher, log
 		views:      make(chan viewMsg, 64),
 		clients:    map[*client]struct{}{},
 		seed:       maphash.MakeSeed(),
+		SendQueue:  256,
 	}
 }
 

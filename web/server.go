@@ -68,6 +68,9 @@ func (s *Server) routes() http.Handler {
 	r.Get("/events", h.Events)
 	r.Get("/events.txt", h.EventsText)
 	r.Get("/ws", s.hub.ServePages)
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/links", h.APILinks)

@@ -40,6 +40,12 @@ func newTestServer(t testing.TB, store *netops.Store, stats StatsRefresher) *htt
 	return ts
 }
 
+func newHTTPTestServer(t testing.TB, s *Server) *httptest.Server {
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
 func wsURL(ts *httptest.Server, path string) string {
 	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
 }
