@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,20 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 			t.Errorf("/%s: %s", pg, e)
 		}
 	}
+
+	// The watcher itself must see a CSP violation, or the loop above
+	// proves nothing: an inline script is one the policy has to refuse.
+	evalJS[int](t, tab, `(() => { const s = document.createElement('script');
+		s.textContent = 'window.__inlineRan = 1'; document.head.append(s); return 1; })()`)
+	waitJS(t, tab, "the injected inline script is refused", `!window.__inlineRan`)
+	deadline := time.Now().Add(step)
+	for !strings.Contains(strings.Join(errs.take(), "\n"), "CSP violation") {
+		if time.Now().After(deadline) {
+			t.Fatal("an inline script did not show up as a CSP violation: the error watcher is blind")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	errs.take()
 
 	dir := t.TempDir()
 	shots := []struct {

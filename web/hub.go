@@ -42,7 +42,7 @@ type Hub struct {
 	count   atomic.Int64
 	// SendQueue bounds each client's queue of unsent frames.
 	SendQueue int
-	seed    maphash.Seed
+	seed      maphash.Seed
 }
 
 type viewMsg struct {
