@@ -49,12 +49,14 @@ func (a *applier) apply(m rtnl.Message) {
 	del := false
 	switch m.Type {
 	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
-		l, err := ParseLink(m)
+		l, skip, err := ParseLink(m)
 		if err != nil {
 			a.bad("link", err)
 			return
 		}
-		a.link(l, m.Type == unix.RTM_DELLINK)
+		if !skip {
+			a.link(l, m.Type == unix.RTM_DELLINK)
+		}
 	case unix.RTM_DELADDR:
 		del = true
 		fallthrough

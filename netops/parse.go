@@ -3,6 +3,7 @@ package netops
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -280,14 +281,22 @@ func ParseAddr(b []byte) (Addr, error) {
 
 // ParseLink decodes an RTM_NEWLINK/RTM_DELLINK message through
 // vishvananda/netlink, which knows every link kind's attributes.
-func ParseLink(m rtnl.Message) (Link, error) {
+func ParseLink(m rtnl.Message) (l Link, skip bool, err error) {
+	if len(m.Body) < unix.SizeofIfInfomsg {
+		return l, false, errShort
+	}
+	// AF_BRIDGE messages describe a bridge port's state, not the link: a
+	// port leaving a bridge sends RTM_DELLINK with this family.
+	if m.Body[0] == unix.AF_BRIDGE {
+		return l, true, nil
+	}
 	hdr := unix.NlMsghdr{Type: m.Type, Flags: m.Flags, Seq: m.Seq, Len: uint32(unix.SizeofNlMsghdr + len(m.Body))}
-	nl, err := netlink.LinkDeserialize(&hdr, m.Body)
+	nl, err := safely(func() (netlink.Link, error) { return netlink.LinkDeserialize(&hdr, m.Body) })
 	if err != nil {
-		return Link{}, err
+		return l, false, err
 	}
 	at := nl.Attrs()
-	l := Link{
+	l = Link{
 		Index:       int32(at.Index),
 		Name:        at.Name,
 		Flags:       at.Flags,
@@ -327,7 +336,18 @@ func ParseLink(m rtnl.Message) (Link, error) {
 			Multicast: s.Multicast, Collisions: s.Collisions,
 		}
 	}
-	return l, nil
+	return l, false, nil
+}
+
+// safely runs a vishvananda decoder, turning its panics on malformed input
+// (it indexes without bounds checks in places) into errors.
+func safely[T any](fn func() (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed netlink message: %v", r)
+		}
+	}()
+	return fn()
 }
 
 // ParseNeigh decodes an RTM_NEWNEIGH/RTM_DELNEIGH body. skip is true for
@@ -339,7 +359,7 @@ func ParseNeigh(b []byte) (n Neigh, skip bool, err error) {
 	if b[0] != unix.AF_INET && b[0] != unix.AF_INET6 {
 		return n, true, nil
 	}
-	v, err := netlink.NeighDeserialize(b)
+	v, err := safely(func() (*netlink.Neigh, error) { return netlink.NeighDeserialize(b) })
 	if err != nil {
 		return n, false, err
 	}

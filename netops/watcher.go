@@ -229,7 +229,7 @@ func (w *Watcher) RefreshStats() error {
 	}
 	stats := map[int32]LinkStats{}
 	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
-		if l, err := ParseLink(m); err == nil {
+		if l, skip, err := ParseLink(m); err == nil && !skip {
 			stats[l.Index] = l.Stats
 		}
 	})

@@ -265,6 +265,10 @@ func TestModelEqualsKernel(t *testing.T) {
 		"addr add 10.1.1.1/24 dev v0",
 		"link set v0 mtu 1400",
 		"link set br0 alias lan-bridge",
+		// A bridge port leaving and rejoining sends AF_BRIDGE link
+		// messages (one an RTM_DELLINK) that must not touch the link.
+		"link set v1 nomaster",
+		"link set v1 master br0",
 	})
 	ns.IP("-6", "rule", "add", "from", "2001:db8::/64", "priority", "300", "table", "100")
 	ns.IP("-6", "rule", "add", "fwmark", "0x20/0x20", "priority", "16286", "table", "100")
