@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"net/netip"
 )
 
@@ -114,8 +115,13 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var page RoutePage
+	ranges := q.ranges(s.tablesLocked())
+	// Each range is walked from its start with a cheap membership check
+	// (B-tree range bounds would compare full keys at every route).
 	walk := func(fn func(*Route) bool) {
-		if q.Table == AllTables {
+		if ranges == nil {
+			// The whole tree: iterating without a start key skips the
+			// B-tree's per-node searches.
 			if q.Desc {
 				s.routes.Descend(fn)
 			} else {
@@ -123,22 +129,37 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 			}
 			return
 		}
-		lo := &Route{Table: uint32(q.Table)}
-		if q.Table == 0xFFFFFFFF {
-			if q.Desc {
-				s.routes.DescendGreaterThan(&Route{Table: uint32(q.Table) - 1, Family: 255}, fn)
-			} else {
-				s.routes.AscendGreaterOrEqual(lo, fn)
+		if !q.Desc {
+			for _, rg := range ranges {
+				stop := false
+				s.routes.AscendGreaterOrEqual(rg.lo, func(r *Route) bool {
+					if !rg.in(r) {
+						return false
+					}
+					stop = !fn(r)
+					return !stop
+				})
+				if stop {
+					return
+				}
 			}
 			return
 		}
-		hi := &Route{Table: uint32(q.Table) + 1}
-		if q.Desc {
-			s.routes.DescendRange(hi, lo, func(r *Route) bool {
-				return r == hi || fn(r) // DescendRange includes its first bound
+		for i := len(ranges) - 1; i >= 0; i-- {
+			rg := ranges[i]
+			stop, started := false, false
+			s.routes.DescendLessOrEqual(rg.hi, func(r *Route) bool {
+				if !rg.in(r) {
+					// Only the exclusive upper bound itself precedes the range.
+					return !started && !routeLess(r, rg.hi)
+				}
+				started = true
+				stop = !fn(r)
+				return !stop
 			})
-		} else {
-			s.routes.AscendRange(lo, hi, fn)
+			if stop {
+				return
+			}
 		}
 	}
 	if q.Sort == SortDst {
@@ -154,24 +175,32 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		})
 		return page, nil
 	}
+	// Other orders keep the best Offset+Limit routes in a max-heap while
+	// walking the model in its own order; ties go by visiting order, which
+	// is the model order, so pages are stable without comparing keys.
 	k := q.Offset + q.Limit
-	h := &routeHeap{less: routeOrder(q.Sort, q.Desc)}
+	desc := q.Desc
+	q.Desc = false
+	h := &routeHeap{col: routeColumn(q.Sort), desc: desc}
+	seq := 0
 	walk(func(r *Route) bool {
 		if !q.match(r) {
 			return true
 		}
 		page.Total++
+		seq++
+		it := heapItem{r, seq}
 		if h.Len() < k {
-			heap.Push(h, r)
-		} else if h.less(r, h.rs[0]) {
-			h.rs[0] = r
+			heap.Push(h, it)
+		} else if h.better(it, h.items[0]) {
+			h.items[0] = it
 			heap.Fix(h, 0)
 		}
 		return true
 	})
 	sorted := make([]*Route, h.Len())
 	for i := len(sorted) - 1; i >= 0; i-- {
-		sorted[i] = heap.Pop(h).(*Route)
+		sorted[i] = heap.Pop(h).(heapItem).r
 	}
 	for i := q.Offset; i < len(sorted); i++ {
 		page.Rows = append(page.Rows, *sorted[i])
@@ -179,51 +208,142 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	return page, nil
 }
 
-// routeOrder returns a strict order for a sort column, breaking ties by
-// the model's own order so pages are stable.
-func routeOrder(col RouteSort, desc bool) func(a, b *Route) bool {
-	var c func(a, b *Route) int
+// routeColumn returns a three-way comparison on one sort column.
+func routeColumn(col RouteSort) func(a, b *Route) int {
 	switch col {
 	case SortDev:
-		c = func(a, b *Route) int { return cmp.Compare(a.LinkIndex, b.LinkIndex) }
+		return func(a, b *Route) int { return cmp.Compare(a.LinkIndex, b.LinkIndex) }
 	case SortMetric:
-		c = func(a, b *Route) int { return cmp.Compare(a.Priority, b.Priority) }
+		return func(a, b *Route) int { return cmp.Compare(a.Priority, b.Priority) }
 	case SortProtocol:
-		c = func(a, b *Route) int { return cmp.Compare(a.Protocol, b.Protocol) }
+		return func(a, b *Route) int { return cmp.Compare(a.Protocol, b.Protocol) }
 	case SortGateway:
-		c = func(a, b *Route) int { return a.Gateway.Compare(b.Gateway) }
+		return func(a, b *Route) int { return a.Gateway.Compare(b.Gateway) }
 	default:
-		c = func(a, b *Route) int { return cmp.Compare(a.Type, b.Type) }
-	}
-	return func(a, b *Route) bool {
-		v := c(a, b)
-		if v == 0 {
-			if desc {
-				return routeLess(b, a)
-			}
-			return routeLess(a, b)
-		}
-		if desc {
-			return v > 0
-		}
-		return v < 0
+		return func(a, b *Route) int { return cmp.Compare(a.Type, b.Type) }
 	}
 }
 
-// routeHeap is a max-heap under less: its root is the worst route kept.
+type heapItem struct {
+	r   *Route
+	seq int
+}
+
+// routeHeap is a max-heap under better: its root is the worst route kept.
 type routeHeap struct {
-	rs   []*Route
-	less func(a, b *Route) bool
+	items []heapItem
+	col   func(a, b *Route) int
+	desc  bool
 }
 
-func (h *routeHeap) Len() int           { return len(h.rs) }
-func (h *routeHeap) Less(i, j int) bool { return h.less(h.rs[j], h.rs[i]) }
-func (h *routeHeap) Swap(i, j int)      { h.rs[i], h.rs[j] = h.rs[j], h.rs[i] }
-func (h *routeHeap) Push(x any)         { h.rs = append(h.rs, x.(*Route)) }
+// better reports whether a sorts before b on the page.
+func (h *routeHeap) better(a, b heapItem) bool {
+	c := h.col(a.r, b.r)
+	if c == 0 {
+		c = cmp.Compare(a.seq, b.seq)
+	}
+	if h.desc {
+		return c > 0
+	}
+	return c < 0
+}
+
+func (h *routeHeap) Len() int           { return len(h.items) }
+func (h *routeHeap) Less(i, j int) bool { return h.better(h.items[j], h.items[i]) }
+func (h *routeHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *routeHeap) Push(x any)         { h.items = append(h.items, x.(heapItem)) }
 func (h *routeHeap) Pop() any {
-	x := h.rs[len(h.rs)-1]
-	h.rs = h.rs[:len(h.rs)-1]
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
 	return x
+}
+
+// keyRange is a half-open span [lo, hi) of the model's order; in tells
+// cheaply whether a route belongs to it.
+type keyRange struct {
+	lo, hi *Route
+	in     func(*Route) bool
+}
+
+// ranges narrows a query to the spans of the B-tree that can match, so a
+// prefix filter over a million routes visits only the routes it shows:
+// per table and family, the addresses inside a "within" prefix, or the one
+// candidate per prefix length for "contains".
+// It returns nil when the query spans the whole model.
+func (q *RouteQuery) ranges(tables []uint32) []keyRange {
+	if q.Table == AllTables && !q.Within.IsValid() && !q.Contains.IsValid() {
+		return nil
+	}
+	if q.Table != AllTables {
+		tables = []uint32{uint32(q.Table)}
+	}
+	fams := []uint8{unix.AF_INET, unix.AF_INET6}
+	switch {
+	case q.Within.IsValid():
+		fams = []uint8{familyOf(q.Within.Addr())}
+	case q.Contains.IsValid():
+		fams = []uint8{familyOf(q.Contains)}
+	case q.Family != 0:
+		fams = []uint8{q.Family}
+	}
+	var out []keyRange
+	for _, t := range tables {
+		for _, f := range fams {
+			if q.Family != 0 && f != q.Family {
+				continue
+			}
+			switch {
+			case q.Within.IsValid():
+				p := q.Within.Masked()
+				lo := &Route{Table: t, Family: f, Dst: netip.PrefixFrom(p.Addr(), 0)}
+				hi := &Route{Table: t, Family: f + 1}
+				if next := lastAddr(p).Next(); next.IsValid() {
+					hi = &Route{Table: t, Family: f, Dst: netip.PrefixFrom(next, 0)}
+				}
+				out = append(out, keyRange{lo, hi, func(r *Route) bool {
+					return r.Table == t && r.Family == f && p.Contains(r.Dst.Addr())
+				}})
+			case q.Contains.IsValid():
+				for b := 0; b <= q.Contains.BitLen(); b++ {
+					p := netip.PrefixFrom(q.Contains, b).Masked()
+					// Just past every route to p: the same address one bit
+					// longer, or for a host route the next address.
+					hi := &Route{Table: t, Family: f, Dst: netip.PrefixFrom(p.Addr(), b+1)}
+					if b == q.Contains.BitLen() {
+						hi = &Route{Table: t, Family: f + 1}
+						if next := p.Addr().Next(); next.IsValid() {
+							hi = &Route{Table: t, Family: f, Dst: netip.PrefixFrom(next, 0)}
+						}
+					}
+					out = append(out, keyRange{&Route{Table: t, Family: f, Dst: p}, hi, func(r *Route) bool {
+						return r.Table == t && r.Family == f && r.Dst == p
+					}})
+				}
+			default:
+				out = append(out, keyRange{&Route{Table: t, Family: f}, &Route{Table: t, Family: f + 1}, func(r *Route) bool {
+					return r.Table == t && r.Family == f
+				}})
+			}
+		}
+	}
+	return out
+}
+
+func familyOf(a netip.Addr) uint8 {
+	if a.Is4() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// lastAddr returns the highest address inside p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 // CopyRoutes copies up to len(buf) routes that come after `after` in the

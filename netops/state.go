@@ -22,9 +22,11 @@ func NewStoreFrom(st State) *Store {
 		a := st.Addrs[i]
 		sn.addrs[a.Key()] = &a
 	}
-	for i := range st.Routes {
-		r := st.Routes[i]
-		sn.routes.ReplaceOrInsert(&r)
+	// One backing array, as a dump's slabs give: routes sit together in
+	// memory, which is what scans over millions of them depend on.
+	routes := append([]Route(nil), st.Routes...)
+	for i := range routes {
+		sn.routes.ReplaceOrInsert(&routes[i])
 	}
 	sn.rules = append(sn.rules, st.Rules...)
 	for i := range st.Neighs {

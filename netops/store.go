@@ -340,6 +340,10 @@ func (s *Store) EachRoute(fn func(*Route) bool) {
 func (s *Store) Tables() []uint32 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.tablesLocked()
+}
+
+func (s *Store) tablesLocked() []uint32 {
 	var out []uint32
 	r, ok := s.routes.Min()
 	for ok {
