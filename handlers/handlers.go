@@ -35,6 +35,7 @@ type Deps struct {
 	NSName   string // "host" or the namespace's name
 	ReadOnly bool
 	Log      *slog.Logger
+	Audit    AuditReader // the audit log, for /audit (nil: not configured)
 }
 
 // Handlers serves every area; one value is shared by all routes.
