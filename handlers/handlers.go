@@ -35,6 +35,8 @@ type Deps struct {
 	NSName   string // "host" or the namespace's name
 	ReadOnly bool
 	Log      *slog.Logger
+	// Warnings are shown on every page (plain HTTP behind a proxy, ...).
+	Warnings []string
 	Audit    AuditReader // the audit log, for /audit (nil: not configured)
 }
 
@@ -85,7 +87,7 @@ func (h *Handlers) Status() views.Status {
 }
 
 func (h *Handlers) meta(page, title string, cmds []views.Cmd) views.Meta {
-	return views.Meta{Title: title, Page: page, NS: h.d.NSName, ReadOnly: h.d.ReadOnly, Status: h.Status(), Cmds: cmds}
+	return views.Meta{Title: title, Page: page, NS: h.d.NSName, ReadOnly: h.d.ReadOnly, Status: h.Status(), Cmds: cmds, Warnings: h.d.Warnings}
 }
 
 // isFragment reports whether htmx asked for the #content fragment only.

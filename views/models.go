@@ -11,12 +11,7 @@ type Meta struct {
 	Status   Status
 	Cmds     []Cmd
 	Warnings []string
-	User     string // logged-in user ("" when none)
-	Role     string // "admin" or "viewer"
 }
-
-// Admin reports whether the page is shown to an admin.
-func (m Meta) Admin() bool { return m.Role == "admin" }
 
 // Status is the live-sync badge and progress.
 type Status struct {

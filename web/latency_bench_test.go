@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"net"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -32,12 +31,12 @@ func BenchmarkEventToFrame50Clients(b *testing.B) {
 	ns := testenv.NewNS(b)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
 	store, w := startWatcher(b, ns)
-	ts := newTestServer(b, store, w)
+	ts, ta := newTestServer(b, store, w)
 
 	const n = 50
 	clients := make([]*stampedClient, n)
 	for i := range clients {
-		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), http.Header{"Origin": {ts.URL}})
+		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/static"
+	"github.com/netpanel/netpanel/web/audit"
+	"github.com/netpanel/netpanel/web/auth"
 )
 
 // StatsRefresher refreshes link counters (they change without events).
@@ -26,18 +28,42 @@ type Config struct {
 	Store    *netops.Store
 	Stats    StatsRefresher
 	Log      *slog.Logger
+	Users    *auth.Store
+	Sessions *auth.Sessions
+	Audit    *audit.Log // nil: no audit log
+	// TLSProxy says a TLS-terminating proxy sits in front: cookies are
+	// Secure and the client address comes from X-Forwarded-For.
+	TLSProxy bool
+	// LoginLimiter limits failed logins; nil gives the default policy.
+	LoginLimiter *auth.Limiter
 }
 
 // Server is the HTTP side of netpanel.
 type Server struct {
-	cfg Config
-	hub *Hub
-	mux http.Handler
+	cfg     Config
+	hub     *Hub
+	mux     http.Handler
+	limiter *auth.Limiter
+	tokens  tokenAudit
 }
+
+// Login attempts allowed per client address and per user name within
+// loginWindow before further attempts are refused until it passes.
+const (
+	loginFailures = 5
+	loginWindow   = 5 * time.Minute
+)
 
 // New builds the router and the hub; run the hub with Run.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, hub: NewHub(cfg.Store, cfg.Handlers, cfg.Stats, cfg.Log)}
+	s := &Server{
+		cfg:     cfg,
+		hub:     NewHub(cfg.Store, cfg.Handlers, cfg.Stats, cfg.Log),
+		limiter: cfg.LoginLimiter,
+	}
+	if s.limiter == nil {
+		s.limiter = auth.NewLimiter(loginFailures, loginWindow, time.Now)
+	}
 	s.mux = s.routes()
 	return s
 }
@@ -56,7 +82,12 @@ func (s *Server) routes() http.Handler {
 	r.Use(middleware.Recoverer) // skips writing a 500 onto upgraded connections
 	r.Use(securityHeaders)
 	r.Use(http.NewCrossOriginProtection().Handler)
+	r.Use(s.requireAuth)
 
+	r.Get("/login", s.loginForm)
+	r.Post("/login", s.login)
+	r.Post("/logout", s.logout)
+	r.Get("/audit", s.adminOnly(h.Audit))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/interfaces", http.StatusSeeOther)
 	})
@@ -121,5 +152,16 @@ func requestLogger(log *slog.Logger) func(http.Handler) http.Handler {
 			log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
 				"dur", time.Since(start), "req", middleware.GetReqID(r.Context()))
 		})
+	}
+}
+
+// adminOnly guards pages that only admins may see (the audit log).
+func (s *Server) adminOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id, _ := IdentityFrom(r.Context()); !id.Role.CanChange() {
+			http.Error(w, "only admins may see this page", http.StatusForbidden)
+			return
+		}
+		next(w, r)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,28 +17,79 @@ import (
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/web/audit"
+	"github.com/netpanel/netpanel/web/auth"
 )
 
 func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// newTestServer serves store through the full router and a running hub.
-func newTestServer(t testing.TB, store *netops.Store, stats StatsRefresher) *httptest.Server {
+// testAuth is the accounts of a test server: an admin and a viewer with
+// sessions already open.
+type testAuth struct {
+	users    *auth.Store
+	sessions *auth.Sessions
+	audit    *audit.Log
+	admin    *http.Cookie
+	viewer   *http.Cookie
+}
+
+const testPassword = "a long enough password"
+
+func newTestAuth(t testing.TB) *testAuth {
 	t.Helper()
+	dir := t.TempDir()
+	users, err := auth.Open(filepath.Join(dir, "users.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, role := range map[string]auth.Role{"admin": auth.RoleAdmin, "viewer": auth.RoleViewer} {
+		if err := users.AddUser(name, role, testPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	al, err := audit.Open(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { al.Close() })
+	ta := &testAuth{users: users, sessions: auth.NewSessions(time.Hour, time.Hour, time.Now), audit: al}
+	a, _ := users.User("admin")
+	v, _ := users.User("viewer")
+	ta.admin = &http.Cookie{Name: sessionCookie, Value: ta.sessions.Create(a).ID}
+	ta.viewer = &http.Cookie{Name: sessionCookie, Value: ta.sessions.Create(v).ID}
+	return ta
+}
+
+// newServer builds the full router with accounts; the hub is not running.
+func newServer(t testing.TB, store *netops.Store, stats StatsRefresher, ta *testAuth) *Server {
 	h := handlers.New(handlers.Deps{
 		Store:   store,
 		Sockets: handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return nil, nil }),
 		NSName:  "test",
 		Log:     quietLog(),
+		Audit:   ta.audit,
 	})
-	s := New(Config{Handlers: h, Store: store, Stats: stats, Log: quietLog()})
+	return New(Config{Handlers: h, Store: store, Stats: stats, Log: quietLog(),
+		Users: ta.users, Sessions: ta.sessions, Audit: ta.audit})
+}
+
+// newTestServer serves store through the full router and a running hub;
+// requests made with ta's cookies are logged in.
+func newTestServer(t testing.TB, store *netops.Store, stats StatsRefresher) (*httptest.Server, *testAuth) {
+	t.Helper()
+	ta := newTestAuth(t)
+	s := newServer(t, store, stats, ta)
+	runHub(t, s)
+	return newHTTPTestServer(t, s), ta
+}
+
+func runHub(t testing.TB, s *Server) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub().Run(ctx) }()
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { ts.Close(); cancel(); <-done })
-	return ts
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 func newHTTPTestServer(t testing.TB, s *Server) *httptest.Server {
@@ -46,15 +98,21 @@ func newHTTPTestServer(t testing.TB, s *Server) *httptest.Server {
 	return ts
 }
 
+// wsHeader is what a same-origin browser tab logged in as c sends.
+func wsHeader(ts *httptest.Server, c *http.Cookie) http.Header {
+	return http.Header{"Origin": {ts.URL}, "Cookie": {c.String()}}
+}
+
 func wsURL(ts *httptest.Server, path string) string {
 	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
 }
 
 func TestCrossOriginRequestsAreRefused(t *testing.T) {
-	ts := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
+	ts, ta := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
 
 	t.Run("a cross-site POST is refused", func(t *testing.T) {
-		req, _ := http.NewRequest("POST", ts.URL+"/routes", strings.NewReader("x=1"))
+		req, _ := http.NewRequest("POST", ts.URL+"/logout", strings.NewReader("x=1"))
+		req.AddCookie(ta.admin)
 		req.Header.Set("Origin", "http://evil.example")
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
 		resp, err := http.DefaultClient.Do(req)
@@ -67,7 +125,7 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 		}
 	})
 	t.Run("a WebSocket upgrade from a foreign origin is refused", func(t *testing.T) {
-		hdr := http.Header{"Origin": {"http://evil.example"}}
+		hdr := http.Header{"Origin": {"http://evil.example"}, "Cookie": {ta.admin.String()}}
 		_, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), hdr)
 		if err == nil {
 			t.Fatal("upgrade succeeded")
@@ -77,8 +135,7 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 		}
 	})
 	t.Run("a same-origin WebSocket upgrade works", func(t *testing.T) {
-		hdr := http.Header{"Origin": {ts.URL}}
-		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), hdr)
+		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,8 +144,8 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	ts := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
-	resp, err := http.Get(ts.URL + "/routes")
+	ts, _ := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
+	resp, err := http.Get(ts.URL + "/login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,9 +170,9 @@ type wsClient struct {
 	msgs chan map[string]any
 }
 
-func dialPage(t testing.TB, ts *httptest.Server, page, query string) *wsClient {
+func dialPage(t testing.TB, ts *httptest.Server, cookie *http.Cookie, page, query string) *wsClient {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), http.Header{"Origin": {ts.URL}})
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,11 +244,11 @@ func TestLiveRowsFollowTheKernelAndKeepTheFilter(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
 	store, w := startWatcher(t, ns)
-	ts := newTestServer(t, store, w)
+	ts, ta := newTestServer(t, store, w)
 
-	filtered := dialPage(t, ts, "routes", "table=all&within=198.51.100.0/24")
+	filtered := dialPage(t, ts, ta.viewer, "routes", "table=all&within=198.51.100.0/24")
 	filtered.waitRows(t, 5*time.Second, func(h string) bool { return strings.Contains(h, "No routes match") })
-	all := dialPage(t, ts, "routes", "table=main")
+	all := dialPage(t, ts, ta.admin, "routes", "table=main")
 	all.waitRows(t, 5*time.Second, func(h string) bool { return strings.Contains(h, "10.20.0.0/24") })
 
 	ns.IP("route", "add", "198.51.100.0/24", "via", "10.20.0.2")
@@ -213,8 +270,12 @@ func TestEventsAPIStreamsKernelChanges(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "addr add 10.21.0.1/24 dev v0"})
 	store, w := startWatcher(t, ns)
-	ts := newTestServer(t, store, w)
-	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/api/v1/events"), nil)
+	ts, ta := newTestServer(t, store, w)
+	tok, _, err := ta.users.CreateToken("viewer", "events test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/api/v1/events"), http.Header{"Authorization": {"Bearer " + tok}})
 	if err != nil {
 		t.Fatal(err)
 	}

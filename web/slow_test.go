@@ -1,16 +1,13 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
 )
 
@@ -25,14 +22,11 @@ func TestSlowClientIsDropped(t *testing.T) {
 	ns.Batch(lines)
 	store, w := startWatcher(t, ns)
 
-	h := handlers.New(handlers.Deps{Store: store, NSName: "test", Log: quietLog()})
-	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog()})
+	ta := newTestAuth(t)
+	s := newServer(t, store, w, ta)
 	s.Hub().SendQueue = 4
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Hub().Run(ctx) }()
+	runHub(t, s)
 	ts := newHTTPTestServer(t, s)
-	defer func() { cancel(); <-done }()
 
 	// The slow client has a tiny receive buffer and never reads.
 	dialer := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
@@ -43,7 +37,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 		}}
 		return d.Dial(network, addr)
 	}}
-	slow, _, err := dialer.Dial(wsURL(ts, "/ws"), http.Header{"Origin": {ts.URL}})
+	slow, _, err := dialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +45,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 	if err := slow.WriteJSON(map[string]string{"type": "view", "page": "routes", "query": "table=main&per=1000"}); err != nil {
 		t.Fatal(err)
 	}
-	fast := dialPage(t, ts, "routes", "table=main&per=1000")
+	fast := dialPage(t, ts, ta.admin, "routes", "table=main&per=1000")
 	go func() {
 		for range fast.msgs { // keep reading
 		}

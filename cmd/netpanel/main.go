@@ -7,11 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +26,8 @@ import (
 	"github.com/netpanel/netpanel/netops/sockets"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
+	"github.com/netpanel/netpanel/web/audit"
+	"github.com/netpanel/netpanel/web/auth"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +39,9 @@ type config struct {
 	stateDir  string
 	tablesDir stringList
 	logLevel  slog.Level
+	tlsCert   string
+	tlsKey    string
+	tlsProxy  bool
 }
 
 type stringList []string
@@ -43,13 +50,28 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "user" || os.Args[1] == "token") {
+		if err := runUserCommand(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "netpanel:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	var cfg config
-	flag.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on (loopback only until authentication exists)")
+	flag.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
 	flag.StringVar(&cfg.netns, "netns", "", "manage the named network namespace (as in `ip netns`) instead of the host's")
 	flag.BoolVar(&cfg.demo, "demo", false, "create a throwaway namespace with a sample setup, manage it, remove it on exit")
 	flag.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "directory for netpanel's own files")
 	flag.Var(&cfg.tablesDir, "rt-tables-dir", "directory holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
 	flag.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	flag.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS")
+	flag.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	flag.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), usage)
+		fmt.Fprintln(flag.CommandLine.Output(), "\nflags:")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
@@ -62,7 +84,10 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
-	if err := checkLoopback(cfg.listen); err != nil {
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if err := checkListen(cfg.listen, cfg.tlsCert != "", cfg.tlsProxy); err != nil {
 		return err
 	}
 	if cfg.demo && cfg.netns != "" {
@@ -71,6 +96,18 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
+	users, err := auth.Open(usersFile(cfg.stateDir))
+	if err != nil {
+		return err
+	}
+	if err := firstAdmin(users, cfg.stateDir, os.Stdout); err != nil {
+		return err
+	}
+	auditLog, err := audit.Open(filepath.Join(cfg.stateDir, "audit.log"))
+	if err != nil {
+		return err
+	}
+	defer auditLog.Close()
 	readOnly := !hasNetAdmin()
 	if readOnly {
 		log.Warn("no CAP_NET_ADMIN: running read-only")
@@ -145,8 +182,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		NSName:   nsName,
 		ReadOnly: readOnly,
 		Log:      log,
+		Audit:    auditLog,
+		Warnings: plainHTTPWarning(cfg),
 	})
-	srv := web.New(web.Config{Handlers: h, Store: store, Stats: watcher, Log: log})
+	srv := web.New(web.Config{
+		Handlers: h, Store: store, Stats: watcher, Log: log,
+		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
+		Audit: auditLog, TLSProxy: cfg.tlsProxy,
+	})
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -156,16 +199,26 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	errc := make(chan error, 3)
 	go func() { errc <- watcher.Run(ctx) }()
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
+	scheme := "http"
 	go func() {
-		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if cfg.tlsCert != "" {
+			err = httpSrv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+		} else {
+			err = httpSrv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
 	select {
 	case <-tablesReady:
 	case <-time.After(2 * time.Second):
 	}
-	log.Info("netpanel serving", "url", "http://"+ln.Addr().String()+"/", "netns", nsName)
+	log.Info("netpanel serving", "url", scheme+"://"+ln.Addr().String()+"/", "netns", nsName)
 
 	select {
 	case <-ctx.Done():
@@ -180,20 +233,50 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	return err
 }
 
-// checkLoopback refuses every address but loopback: until authentication
-// lands, anyone who can reach the port could read the network's layout.
-func checkLoopback(addr string) error {
+// Session lifetimes: an idle browser is logged out after sessionIdle, any
+// session after sessionMax.
+const (
+	sessionIdle = 30 * time.Minute
+	sessionMax  = 12 * time.Hour
+)
+
+// checkListen refuses plain HTTP on anything but loopback unless the admin
+// says a TLS proxy sits in front: passwords and session cookies must not
+// cross a network in clear text.
+func checkListen(addr string, tls, proxy bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", addr, err)
 	}
-	if host == "localhost" {
+	if tls || proxy || host == "localhost" {
 		return nil
 	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--listen %q: netpanel has no authentication yet and serves loopback only (127.0.0.1 or [::1]); reach it remotely through an SSH tunnel: ssh -L 8080:127.0.0.1:8080 HOST", addr)
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
 	}
+	return fmt.Errorf("--listen %q: plain HTTP is only served on loopback; pass --tls-cert and --tls-key, or --tls-proxy when a TLS proxy sits in front (or use an SSH tunnel: ssh -L 8080:127.0.0.1:8080 HOST)", addr)
+}
+
+func plainHTTPWarning(cfg config) []string {
+	if cfg.tlsProxy && cfg.tlsCert == "" {
+		return []string{"netpanel serves plain HTTP and trusts that a TLS proxy sits in front (--tls-proxy); make sure nothing reaches it directly."}
+	}
+	return nil
+}
+
+// firstAdmin creates the account "admin" with a random password on the
+// first start and prints the password once, as Jupyter and Grafana do.
+func firstAdmin(users *auth.Store, stateDir string, out io.Writer) error {
+	if !users.Empty() {
+		return nil
+	}
+	pw := auth.GeneratePassword()
+	if err := users.AddUser("admin", auth.RoleAdmin, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n  netpanel created the user \"admin\" with the password:\n\n      %s\n\n"+
+		"  It is shown only now; only its hash is stored (%s).\n"+
+		"  Change it with: netpanel user passwd admin --state-dir %s\n\n", pw, usersFile(stateDir), stateDir)
 	return nil
 }
 

@@ -2,7 +2,12 @@ package main
 
 import "testing"
 
-func TestCheckLoopback(t *testing.T) {
+func TestCheckListen(t *testing.T) {
+	for _, tls := range []bool{true, false} {
+		if err := checkListen("0.0.0.0:8443", tls, !tls); err != nil {
+			t.Fatalf("TLS or a declared proxy must allow any address: %v", err)
+		}
+	}
 	for addr, ok := range map[string]bool{
 		"127.0.0.1:8080":   true,
 		"[::1]:8080":       true,
@@ -16,8 +21,8 @@ func TestCheckLoopback(t *testing.T) {
 		"no-port":          false,
 	} {
 		t.Run(addr, func(t *testing.T) {
-			if err := checkLoopback(addr); (err == nil) != ok {
-				t.Fatalf("checkLoopback(%q) = %v, want ok=%v", addr, err, ok)
+			if err := checkListen(addr, false, false); (err == nil) != ok {
+				t.Fatalf("checkListen(%q) = %v, want ok=%v", addr, err, ok)
 			}
 		})
 	}

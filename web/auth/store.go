@@ -234,6 +234,9 @@ func hashPassword(pw string) (string, error) {
 	return string(h), err
 }
 
+// Path returns the file's path.
+func (s *Store) Path() string { return s.path }
+
 // Empty reports whether no account exists yet.
 func (s *Store) Empty() bool {
 	s.mu.Lock()

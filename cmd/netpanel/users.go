@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/netpanel/netpanel/web/auth"
+	"golang.org/x/term"
+)
+
+// usersFile is where accounts and API tokens live inside the state dir.
+func usersFile(stateDir string) string { return filepath.Join(stateDir, "users.json") }
+
+// runUserCommand handles `netpanel user …` and `netpanel token …`.
+func runUserCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		return errors.New(usage)
+	}
+	group, verb := args[0], args[1]
+	fs := flag.NewFlagSet("netpanel "+group+" "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stateDir := fs.String("state-dir", "/var/lib/netpanel", "netpanel's state directory")
+	role := fs.String("role", "viewer", "role of a new user: admin or viewer")
+	note := fs.String("note", "", "what the token is for (shown in `token list`)")
+	// Flags may follow the name: `user add alice --role admin`.
+	var pos []string
+	rest := args[2:]
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+		return err
+	}
+	store, err := auth.Open(usersFile(*stateDir))
+	if err != nil {
+		return err
+	}
+	name := func() (string, error) {
+		if len(pos) != 1 {
+			return "", fmt.Errorf("netpanel %s %s needs exactly one name", group, verb)
+		}
+		return pos[0], nil
+	}
+	switch group + " " + verb {
+	case "user add":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		r, err := auth.ParseRole(*role)
+		if err != nil {
+			return err
+		}
+		pw, err := readPassword(stdin, stderr, "Password for "+n+": ")
+		if err != nil {
+			return err
+		}
+		if err := store.AddUser(n, r, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added user %s (%s)\n", n, r)
+	case "user passwd":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		pw, err := readPassword(stdin, stderr, "New password for "+n+": ")
+		if err != nil {
+			return err
+		}
+		if err := store.SetPassword(n, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password of %s changed; its sessions end at their next request\n", n)
+	case "user del":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		if err := store.DeleteUser(n); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted user %s and its API tokens\n", n)
+	case "user list":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
+		for _, u := range store.Users() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Format("2006-01-02 15:04"))
+		}
+		return tw.Flush()
+	case "token create":
+		n, err := name()
+		if err != nil {
+			return err
+		}
+		tok, info, err := store.CreateToken(n, *note)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "token %s for %s; it is shown once, store it now:\n", info.ID, n)
+		fmt.Fprintln(stdout, tok)
+	case "token revoke":
+		id, err := name()
+		if err != nil {
+			return err
+		}
+		if err := store.RevokeToken(id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked token %s\n", id)
+	case "token list":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSER\tCREATED\tNOTE")
+		for _, t := range store.Tokens() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Created.Format("2006-01-02 15:04"), t.Note)
+		}
+		return tw.Flush()
+	default:
+		return errors.New(usage)
+	}
+	return nil
+}
+
+// readPassword reads a password without echo from a terminal, or one line
+// from a pipe so scripts can set passwords.
+func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", errors.New("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+const usage = `usage:
+  netpanel [flags]                                 serve the panel (netpanel -h for flags)
+  netpanel user add NAME [--role admin|viewer]     password from stdin
+  netpanel user passwd NAME                        password from stdin
+  netpanel user del NAME
+  netpanel user list
+  netpanel token create NAME [--note TEXT]         prints the token once
+  netpanel token revoke ID
+  netpanel token list
+every subcommand takes --state-dir DIR (default /var/lib/netpanel)`
