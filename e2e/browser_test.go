@@ -106,6 +106,20 @@ func onNewDocument(t testing.TB, tab context.Context, script string) {
 	}))
 }
 
+// login logs the browser in as admin through the login form, with the
+// password the panel printed; tabs of the same browser share the session.
+func (p *panel) login(t testing.TB, tab context.Context) {
+	t.Helper()
+	do(t, tab, "logging in",
+		chromedp.Navigate(p.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), p.Password),
+		chromedp.Submit(chromedp.CSS(`form.login-form`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=user]`)),
+	)
+}
+
 // openLive navigates tab to url and waits until the page's WebSocket is up.
 func openLive(t testing.TB, tab context.Context, url string) {
 	t.Helper()

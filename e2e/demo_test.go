@@ -55,6 +55,7 @@ func TestDemoCreatesAndRemovesNamespaces(t *testing.T) {
 	}
 
 	tab := newBrowser(t)
+	p.login(t, tab)
 	openLive(t, tab, p.URL+"/routes?table=all")
 	waitJS(t, tab, "the wan-force default route via 192.0.2.1 is named", `[...document.querySelectorAll('#rows tr[data-key]')].some(r => {
 		const c = r.cells;

@@ -45,6 +45,7 @@ func TestLiveInterfacesAndRoutes(t *testing.T) {
 	ifaces := newBrowser(t)
 	routes := newTab(t, ifaces)
 	recordWSSends(t, routes)
+	p.login(t, ifaces)
 	openLive(t, ifaces, p.URL+"/interfaces")
 	openLive(t, routes, p.URL+"/routes?table=all")
 	waitJS(t, ifaces, "v0 is listed", linkRowHas("v0", "v0"))

@@ -57,6 +57,7 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 	p := startPanel(t, "--netns", ns.Name)
 	tab := newBrowser(t)
 	errs := watchProblems(t, tab)
+	p.login(t, tab)
 
 	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events"} {
 		openLive(t, tab, p.URL+"/"+pg)

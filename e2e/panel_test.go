@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"bytes"
 	"errors"
 	"fmt"
@@ -70,7 +71,8 @@ func binary(t testing.TB) string {
 
 // panel is one running netpanel process.
 type panel struct {
-	URL  string // "http://127.0.0.1:PORT"
+	URL      string // "http://127.0.0.1:PORT"
+	Password string // admin's password, as printed on the first start
 	cmd  *exec.Cmd
 	log  *syncBuffer
 	done chan struct{} // closed when the process has exited
@@ -108,20 +110,28 @@ func startPanel(t testing.TB, args ...string) *panel {
 			t.Fatalf("netpanel exited before serving (%v):\n%s", p.cmd.ProcessState, p.log.String())
 		default:
 		}
-		resp, err := client.Get(p.URL + "/routes")
+		resp, err := client.Get(p.URL + "/login")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				m := printedPassword.FindStringSubmatch(p.log.String())
+				if m == nil {
+					t.Fatalf("netpanel serves but printed no admin password:\n%s", p.log.String())
+				}
+				p.Password = m[1]
 				return p
 			}
 			err = fmt.Errorf("status %s", resp.Status)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("netpanel did not serve /routes within 30s: %v\n%s", err, p.log.String())
+			t.Fatalf("netpanel did not serve /login within 30s: %v\n%s", err, p.log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// printedPassword finds the first-start password in netpanel's output.
+var printedPassword = regexp.MustCompile(`created the user "admin" with the password:\s+(\S+)`)
 
 // Stop sends SIGTERM and waits for the exit, SIGKILL after 10 s. It is
 // safe to call more than once; only the first call signals.

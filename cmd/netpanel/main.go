@@ -225,9 +225,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	case err = <-errc:
 	}
 	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if serr := httpSrv.Shutdown(shutCtx); serr != nil && err == nil {
+	if serr := httpSrv.Shutdown(shutCtx); errors.Is(serr, context.DeadlineExceeded) {
+		// Browsers open speculative connections that never send a request;
+		// Shutdown waits for those (StateNew) before closing them. Don't.
+		log.Info("closing connections that did not finish in time")
+		_ = httpSrv.Close()
+	} else if serr != nil && err == nil {
 		err = serr
 	}
 	return err
