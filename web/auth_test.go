@@ -264,3 +264,28 @@ func TestLoginRateLimitEngagesAndRecovers(t *testing.T) {
 	}
 }
 
+
+// Changing a password from the command line (another process, another
+// Store on the same file) ends the sessions opened with the old one.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	ta := newTestAuth(t)
+	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	ts := newHTTPTestServer(t, s)
+	if r := do(t, "GET", ts.URL+"/routes", ta.viewer, nil, nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("before: %d", r.StatusCode)
+	}
+	cli, err := auth.Open(ta.users.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if err := cli.SetPassword("viewer", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, "GET", ts.URL+"/routes", ta.viewer, nil, nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the password change: %d, want a redirect to /login", r.StatusCode)
+	}
+	if r := do(t, "GET", ts.URL+"/routes", ta.admin, nil, nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("another user's session ended too: %d", r.StatusCode)
+	}
+}

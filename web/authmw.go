@@ -101,13 +101,14 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (Identity, boo
 	if !ok {
 		return Identity{}, false
 	}
-	for _, u := range s.cfg.Users.Users() {
-		if u.Name == sess.User {
-			return Identity{User: u.Name, Role: u.Role, Session: sess.ID}, true
-		}
+	// The users file decides: a deleted user, or a password changed since
+	// login (also by the CLI in another process), ends the session.
+	u, err := s.cfg.Users.SessionUser(sess)
+	if err != nil {
+		s.cfg.Sessions.Delete(sess.ID)
+		return Identity{}, false
 	}
-	s.cfg.Sessions.Delete(sess.ID) // the user is gone
-	return Identity{}, false
+	return Identity{User: u.Name, Role: u.Role, Session: sess.ID}, true
 }
 
 // tokenAudit remembers when each token's use was last logged: scripts

@@ -100,6 +100,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range users.Warnings() {
+		log.Warn("users file", "warning", w)
+	}
 	if err := firstAdmin(users, cfg.stateDir, os.Stdout); err != nil {
 		return err
 	}

@@ -5,58 +5,47 @@ import (
 	"time"
 )
 
-// maxLimiterKeys bounds the limiter's memory under a spray of addresses.
+// maxLimiterKeys bounds the limiter's memory when many addresses or user
+// names fail at once.
 const maxLimiterKeys = 100000
 
-// Limiter refuses logins for a key (a client address, a user name) that
-// failed too often within a window. It recovers by itself when the
-// window has passed since the oldest counted failure.
+// Limiter refuses logins for keys ("ip:192.0.2.1", "user:admin") that
+// failed too often within a sliding window. It recovers by itself when
+// the oldest counted failure leaves the window. Each key keeps at most
+// maxFailures timestamps, and stale keys are dropped.
 type Limiter struct {
 	max    int
 	window time.Duration
 	now    func() time.Time
 
-	mu       sync.Mutex
-	failures map[string][]time.Time
+	mu        sync.Mutex
+	failures  map[string][]time.Time // oldest first
+	lastSweep time.Time
 }
 
-// NewLimiter allows maxFailures failures per key within window.
+// NewLimiter allows fewer than maxFailures failures per key within window
+// (at least one); now is the clock (time.Now outside tests).
 func NewLimiter(maxFailures int, window time.Duration, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{max: maxFailures, window: window, now: now, failures: map[string][]time.Time{}}
+	return &Limiter{max: max(maxFailures, 1), window: window, now: now,
+		failures: map[string][]time.Time{}, lastSweep: now()}
 }
 
-func (l *Limiter) recent(key string, now time.Time) []time.Time {
-	ts := l.failures[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	ts = ts[i:]
-	if len(ts) == 0 {
-		delete(l.failures, key)
-	} else {
-		l.failures[key] = ts
-	}
-	return ts
-}
-
-// Check reports whether an attempt may go ahead; if not, how long until
-// one may.
-func (l *Limiter) Check(keys ...string) (time.Duration, bool) {
+// Check reports whether an attempt for these keys may go ahead. If any
+// key has maxFailures failures within the window, it refuses and says how
+// long until that key's oldest failure leaves the window.
+func (l *Limiter) Check(keys ...string) (retryAfter time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	var wait time.Duration
 	for _, k := range keys {
-		ts := l.recent(k, now)
-		if len(ts) >= l.max {
-			wait = max(wait, l.window-now.Sub(ts[len(ts)-l.max]))
+		if ts := l.recentLocked(k, now); len(ts) >= l.max {
+			retryAfter = max(retryAfter, ts[len(ts)-l.max].Add(l.window).Sub(now))
 		}
 	}
-	return wait, wait == 0
+	return retryAfter, retryAfter <= 0
 }
 
 // Fail counts a failed attempt against every key.
@@ -64,15 +53,11 @@ func (l *Limiter) Fail(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if len(l.failures) > maxLimiterKeys {
-		for k := range l.failures {
-			l.recent(k, now)
-		}
-	}
+	l.boundLocked(now)
 	for _, k := range keys {
-		ts := append(l.recent(k, now), now)
+		ts := append(l.recentLocked(k, now), now)
 		if len(ts) > l.max {
-			ts = ts[len(ts)-l.max:]
+			ts = append([]time.Time(nil), ts[len(ts)-l.max:]...) // let the old array go
 		}
 		l.failures[k] = ts
 	}
@@ -85,4 +70,54 @@ func (l *Limiter) Succeed(keys ...string) {
 	for _, k := range keys {
 		delete(l.failures, k)
 	}
+}
+
+// recentLocked drops a key's failures that left the window and returns
+// the rest.
+func (l *Limiter) recentLocked(key string, now time.Time) []time.Time {
+	ts := l.failures[key]
+	i := 0
+	for i < len(ts) && !now.Before(ts[i].Add(l.window)) {
+		i++
+	}
+	if i == len(ts) {
+		delete(l.failures, key)
+		return nil
+	}
+	if i > 0 {
+		ts = ts[i:]
+		l.failures[key] = ts
+	}
+	return ts
+}
+
+// boundLocked drops stale keys once per window, and when the table is
+// still full of live keys, an arbitrary tenth of them: a flood of
+// addresses may then reset some counters, but memory stays bounded and
+// each eviction pays for many Fail calls.
+func (l *Limiter) boundLocked(now time.Time) {
+	if now.Sub(l.lastSweep) >= l.window || now.Before(l.lastSweep) || len(l.failures) >= maxLimiterKeys {
+		l.lastSweep = now
+		for k := range l.failures {
+			l.recentLocked(k, now)
+		}
+	}
+	if len(l.failures) < maxLimiterKeys {
+		return
+	}
+	drop := len(l.failures) - maxLimiterKeys*9/10
+	for k := range l.failures {
+		if drop <= 0 {
+			break
+		}
+		delete(l.failures, k)
+		drop--
+	}
+}
+
+// keys returns how many keys the limiter holds (for tests).
+func (l *Limiter) keys() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.failures)
 }
