@@ -1,8 +1,8 @@
 package e2e
 
 import (
-	"regexp"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -73,11 +75,11 @@ func binary(t testing.TB) string {
 type panel struct {
 	URL      string // "http://127.0.0.1:PORT"
 	Password string // admin's password, as printed on the first start
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{} // closed when the process has exited
-	t    testing.TB
-	stop sync.Once
+	cmd      *exec.Cmd
+	log      *syncBuffer
+	done     chan struct{} // closed when the process has exited
+	t        testing.TB
+	stop     sync.Once
 }
 
 // startPanel runs the binary on a free loopback port with args, a fresh
@@ -88,7 +90,11 @@ func startPanel(t testing.TB, args ...string) *panel {
 	bin := binary(t)
 	addr := freePort(t)
 	args = append([]string{"--listen", addr, "--state-dir", t.TempDir()}, args...)
-	p := &panel{URL: "http://" + addr, log: &syncBuffer{}, done: make(chan struct{}), t: t}
+	scheme := "http"
+	if slices.Contains(args, "--tls-cert") {
+		scheme = "https"
+	}
+	p := &panel{URL: scheme + "://" + addr, log: &syncBuffer{}, done: make(chan struct{}), t: t}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -102,7 +108,8 @@ func startPanel(t testing.TB, args ...string) *panel {
 		}
 	})
 
-	client := &http.Client{Timeout: 2 * time.Second}
+	// Tests with TLS use a self-signed certificate made for the test.
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
