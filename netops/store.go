@@ -406,3 +406,34 @@ func (s *Store) LookupAddrOwner(a netip.Addr) []int32 {
 	}
 	return out
 }
+
+// FindRoute returns the route with r's key.
+func (s *Store) FindRoute(r Route) (Route, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	got, ok := s.routes.Get(&r)
+	if !ok {
+		return Route{}, false
+	}
+	return *got, true
+}
+
+// RoutesTo returns the routes in a table whose destination is exactly dst,
+// whatever their metric, tos or device.
+func (s *Store) RoutesTo(table uint32, dst netip.Prefix) []Route {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Route
+	fam := uint8(unix.AF_INET)
+	if dst.Addr().Is6() {
+		fam = unix.AF_INET6
+	}
+	s.routes.AscendGreaterOrEqual(&Route{Table: table, Family: fam, Dst: dst}, func(r *Route) bool {
+		if r.Table != table || r.Family != fam || r.Dst != dst {
+			return false
+		}
+		out = append(out, *r)
+		return true
+	})
+	return out
+}
