@@ -37,6 +37,10 @@ type Deps struct {
 	Log      *slog.Logger
 	// Warnings are shown on every page (plain HTTP behind a proxy, ...).
 	Warnings []string
+	// Changes applies changes; nil in read-only mode.
+	Changes Changer
+	// Parsers read change forms per kind ("route", "rule", ...).
+	Parsers map[string]OpParser
 	Audit    AuditReader // the audit log, for /audit (nil: not configured)
 }
 

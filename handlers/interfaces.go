@@ -90,6 +90,9 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 	links := h.d.Store.Links()
 	lq, err := parseLinkQuery(q)
 	vm := views.InterfacesVM{Filters: interfaceFilters(q, links)}
+	for _, l := range links {
+		vm.DevNames = append(vm.DevNames, l.Name)
+	}
 	if err != nil {
 		vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(""))
 		vm.Error = err.Error()

@@ -246,6 +246,18 @@
 
   const fmtCount = (n) => Number(n || 0).toLocaleString('en-US');
 
+  // ---------------------------------------------------------------- countdowns
+
+  // A change that may cut the admin off shows the time left before it is
+  // rolled back; the server does the rollback, this only counts.
+  function tickCountdowns() {
+    for (const el of document.querySelectorAll('.countdown[data-deadline]')) {
+      const left = Math.max(0, Math.round((Number(el.dataset.deadline) - Date.now()) / 1000));
+      el.textContent = left > 0 ? left + ' s left to confirm' : 'time is up: netpanel is rolling the change back';
+    }
+  }
+  setInterval(tickCountdowns, 500);
+
   // ---------------------------------------------------------------- events
 
   let paused = false;

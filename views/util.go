@@ -13,3 +13,15 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func breakable(s string) string {
 	return strings.ReplaceAll(html.EscapeString(s), ",", ",<wbr>")
 }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func stateText(s string) string {
+	switch s {
+	case "applied":
+		return "Applied."
+	case "confirmed":
+		return "Confirmed: the change stays."
+	}
+	return s
+}

@@ -5,8 +5,9 @@ import "context"
 // Viewer is who looks at a page: the layout shows the name and offers
 // what the role allows. The server puts it into the request context.
 type Viewer struct {
-	Name string
-	Role string // "admin" or "viewer"
+	Name   string
+	Role   string // "admin" or "viewer"
+	Client string // the address the viewer connects from
 }
 
 // Admin reports whether the viewer may change things.
@@ -19,7 +20,10 @@ func WithViewer(ctx context.Context, v Viewer) context.Context {
 	return context.WithValue(ctx, viewerKey{}, v)
 }
 
-func viewerFrom(ctx context.Context) Viewer {
+// ViewerFrom returns the viewer the server put into ctx.
+func ViewerFrom(ctx context.Context) Viewer {
 	v, _ := ctx.Value(viewerKey{}).(Viewer)
 	return v
 }
+
+func viewerFrom(ctx context.Context) Viewer { return ViewerFrom(ctx) }

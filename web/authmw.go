@@ -50,7 +50,7 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			return
 		}
 		ctx := withIdentity(r.Context(), id)
-		ctx = views.WithViewer(ctx, views.Viewer{Name: id.User, Role: string(id.Role)})
+		ctx = views.WithViewer(ctx, views.Viewer{Name: id.User, Role: string(id.Role), Client: s.clientAddr(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

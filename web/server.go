@@ -88,6 +88,10 @@ func (s *Server) routes() http.Handler {
 	r.Post("/login", s.login)
 	r.Post("/logout", s.logout)
 	r.Get("/audit", s.adminOnly(h.Audit))
+	r.Get("/changes/notices", h.ChangeNotices)
+	r.Post("/changes/preview", h.ChangePreview)
+	r.Post("/changes", h.Change)
+	r.Post("/changes/{id}/confirm", h.ConfirmChange)
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/interfaces", http.StatusSeeOther)
 	})
@@ -111,6 +115,10 @@ func (s *Server) routes() http.Handler {
 		r.Get("/neighbours", h.APINeighbours)
 		r.Get("/sockets", h.APISockets)
 		r.Get("/events", s.hub.ServeEvents)
+		r.Post("/changes", h.Change)
+		r.Get("/changes", h.APIChanges)
+		r.Get("/changes/{id}", h.APIChange)
+		r.Post("/changes/{id}/confirm", h.ConfirmChange)
 	})
 
 	sub, _ := fs.Sub(static.FS, ".")

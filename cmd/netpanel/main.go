@@ -21,13 +21,16 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/change"
 	"github.com/netpanel/netpanel/netops/demo"
 	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/safeapply"
 	"github.com/netpanel/netpanel/netops/sockets"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -42,6 +45,8 @@ type config struct {
 	tlsCert   string
 	tlsKey    string
 	tlsProxy  bool
+
+	confirmTimeout time.Duration
 }
 
 type stringList []string
@@ -66,6 +71,7 @@ func main() {
 	flag.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	flag.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS")
 	flag.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	flag.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long a change that may cut your connection waits for confirmation before it is rolled back")
 	flag.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), usage)
@@ -178,6 +184,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}()
 
+	var changes handlers.Changer
+	if !readOnly {
+		nh, err := netlink.NewHandleAt(ns)
+		if err != nil {
+			return fmt.Errorf("netlink handle for changes: %w", err)
+		}
+		defer nh.Close()
+		engine := safeapply.New(nh, store, func() change.Names { return store.Names(tables.Load()) }, log,
+			func(o safeapply.Outcome) { auditChange(auditLog, log, o) })
+		engine.Timeout = cfg.confirmTimeout
+		// Pending changes cannot be rolled back once netpanel is gone: undo
+		// them on the way out.
+		defer engine.Close()
+		changes = engine
+	}
 	h := handlers.New(handlers.Deps{
 		Store:    store,
 		Tables:   tables.Load,
@@ -187,6 +208,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Log:      log,
 		Audit:    auditLog,
 		Warnings: plainHTTPWarning(cfg),
+		Changes:  changes,
+		Parsers:  handlers.DefaultParsers(),
 	})
 	srv := web.New(web.Config{
 		Handlers: h, Store: store, Stats: watcher, Log: log,
@@ -286,6 +309,28 @@ func firstAdmin(users *auth.Store, stateDir string, out io.Writer) error {
 		"  It is shown only now; only its hash is stored (%s).\n"+
 		"  Change it with: netpanel user passwd admin --state-dir %s\n\n", pw, usersFile(stateDir), stateDir)
 	return nil
+}
+
+// auditChange writes every state of every change to the audit log.
+func auditChange(al *audit.Log, log *slog.Logger, o safeapply.Outcome) {
+	result := string(o.State)
+	if o.Err != "" {
+		result += ": " + o.Err
+	}
+	e := audit.Entry{User: o.User, Action: audit.ActionChange, Detail: "change " + o.ID + " " + string(o.State),
+		Command: strings.Join(o.Commands, "; "), Result: result}
+	if o.State == safeapply.Applied || o.State == safeapply.Confirmed {
+		e.Result = audit.ResultOK
+	}
+	if o.Client.IsValid() {
+		e.Client = o.Client.String()
+	}
+	if o.Reason != "" {
+		e.Detail += " (" + o.Reason + ")"
+	}
+	if err := al.Append(e); err != nil {
+		log.Error("writing the audit log failed", "err", err)
+	}
 }
 
 // hasNetAdmin reports whether the process may change the network.

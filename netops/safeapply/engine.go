@@ -292,3 +292,16 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// List returns the user's recent changes, newest first.
+func (e *Engine) List(user string) []Outcome {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Outcome
+	for i := len(e.order) - 1; i >= 0; i-- {
+		if en := e.changes[e.order[i]]; en != nil && en.out.User == user {
+			out = append(out, en.out)
+		}
+	}
+	return out
+}

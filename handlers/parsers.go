@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/netpanel/netpanel/netops/change"
+)
+
+// DefaultParsers maps each kind of change to the form fields its page
+// sends. The same names work in the JSON API's "fields".
+func DefaultParsers() map[string]OpParser {
+	return map[string]OpParser{
+		"route": parseRouteForm,
+		"addr":  parseAddrForm,
+		"link":  parseLinkForm,
+	}
+}
+
+func one(op change.Op, err error) ([]change.Op, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []change.Op{op}, nil
+}
+
+func parseRouteForm(f url.Values, tables change.TableNames) ([]change.Op, error) {
+	rf := change.RouteFields{
+		Action: f.Get("action"), Family: f.Get("family"), Table: f.Get("table"), Dst: f.Get("dst"),
+		Via: f.Get("via"), Dev: f.Get("dev"), Metric: f.Get("metric"), Protocol: f.Get("proto"),
+		Scope: f.Get("scope"), Src: f.Get("src"), Type: f.Get("type"), Onlink: f.Get("onlink") != "",
+	}
+	vias, devs, weights := f["nh_via"], f["nh_dev"], f["nh_weight"]
+	for i := range max(len(vias), len(devs)) {
+		nh := change.NexthopFields{Via: at(vias, i), Dev: at(devs, i), Weight: at(weights, i)}
+		if nh.Via != "" || nh.Dev != "" {
+			rf.Nexthops = append(rf.Nexthops, nh)
+		}
+	}
+	op, err := change.ParseRoute(rf, tables)
+	if err != nil {
+		return nil, err
+	}
+	return []change.Op{op}, nil
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
+
+func parseAddrForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+	return one(change.ParseAddr(change.AddrFields{
+		Action: f.Get("action"), Dev: f.Get("dev"), Prefix: f.Get("prefix"), Peer: f.Get("peer"),
+		Broadcast: f.Get("broadcast"), Label: f.Get("label"), Scope: f.Get("scope"),
+		ValidLft: f.Get("valid_lft"), PreferredLft: f.Get("preferred_lft"),
+	}))
+}
+
+// parseLinkForm reads the link changes; "action" picks which.
+func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+	name := f.Get("name")
+	switch a := f.Get("action"); a {
+	case "up", "down":
+		op, err := change.ParseLinkUpDown(name, a)
+		return one(op, err)
+	case "mtu":
+		op, err := change.ParseLinkMTU(name, f.Get("mtu"))
+		return one(op, err)
+	case "rename":
+		op, err := change.ParseLinkRename(name, f.Get("new_name"))
+		return one(op, err)
+	case "alias":
+		op, err := change.ParseLinkAlias(name, f.Get("alias"))
+		return one(op, err)
+	case "master":
+		op, err := change.ParseLinkMaster(name, f.Get("master"))
+		return one(op, err)
+	case "del":
+		op, err := change.ParseLinkDel(name)
+		return one(op, err)
+	case "add":
+		op, err := change.ParseLinkAdd(change.LinkAddFields{
+			Kind: f.Get("kind"), Name: name, Peer: f.Get("peer"), VNI: f.Get("vni"), Local: f.Get("local"),
+			Group: f.Get("group"), Remote: f.Get("remote"), DstPort: f.Get("dstport"), Dev: f.Get("dev"), Mode: f.Get("mode"),
+		})
+		return one(op, err)
+	default:
+		return nil, change.FieldErrors{"action": fmt.Sprintf("%q is not a link change: use up, down, mtu, rename, alias, master, add or del", a)}
+	}
+}

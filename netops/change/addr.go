@@ -1,0 +1,332 @@
+package change
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// AddrSpec is one interface address as the ops carry it.
+type AddrSpec struct {
+	Dev       string
+	Prefix    netip.Prefix // local address with prefix length (192.0.2.5/24)
+	Peer      netip.Prefix // point-to-point peer, rarely used
+	Broadcast netip.Addr   // IPv4 only; zero means none, as `ip addr add` without brd
+	Label     string       // IPv4 only; "" means the device name
+	Scope     uint8
+	HasScope  bool
+	// Lifetimes in seconds; 0 or 0xFFFFFFFF mean forever.
+	ValidLft, PreferredLft uint32
+	// Flags are the IFA_F_* flags a user may set (nodad, noprefixroute, ...),
+	// carried so a deleted address comes back the same.
+	Flags uint32
+}
+
+// AddrAdd adds an address (`ip addr add 192.0.2.5/24 dev wan label wan:1`).
+type AddrAdd struct{ AddrSpec }
+
+// AddrDel removes an address (`ip addr del 192.0.2.5/24 dev wan`). The
+// kernel also removes the routes that depended on it, and deleting a
+// primary IPv4 address removes its secondaries unless promote_secondaries
+// is set; the inverse re-adds the address only.
+type AddrDel struct{ AddrSpec }
+
+// AddrFields is an address as typed in a form. Action is "add" or "del".
+type AddrFields struct {
+	Action                                     string
+	Dev, Prefix, Peer, Broadcast, Label, Scope string
+	ValidLft, PreferredLft                     string
+}
+
+// userFlags are the IFA_F_* flags the kernel accepts from user space.
+const userFlags = unix.IFA_F_NODAD | unix.IFA_F_HOMEADDRESS | unix.IFA_F_MANAGETEMPADDR |
+	unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MCAUTOJOIN
+
+var addrFlagNames = []struct {
+	bit  uint32
+	name string
+}{
+	{unix.IFA_F_HOMEADDRESS, "home"}, {unix.IFA_F_NODAD, "nodad"}, {unix.IFA_F_MANAGETEMPADDR, "mngtmpaddr"},
+	{unix.IFA_F_NOPREFIXROUTE, "noprefixroute"}, {unix.IFA_F_MCAUTOJOIN, "autojoin"},
+}
+
+// ParseAddr validates an address change and returns *AddrAdd or *AddrDel.
+func ParseAddr(f AddrFields) (Op, error) {
+	fe := FieldErrors{}
+	s := AddrSpec{Dev: f.Dev, Label: f.Label}
+	checkIfName(fe, "dev", f.Dev)
+	if f.Prefix == "" {
+		fe.add("prefix", "an address such as 192.0.2.5/24 is required")
+	} else {
+		s.Prefix = parsePrefix(fe, "prefix", f.Prefix, false)
+	}
+	if f.Peer != "" {
+		s.Peer = parsePrefix(fe, "peer", f.Peer, false)
+		if s.Peer.IsValid() && s.Prefix.IsValid() && s.Peer.Addr().Is4() != s.Prefix.Addr().Is4() {
+			fe.add("peer", "%s is %s but the address is %s", s.Peer, familyName(family(s.Peer.Addr())), familyName(family(s.Prefix.Addr())))
+		}
+	}
+	v4 := !s.Prefix.IsValid() || s.Prefix.Addr().Is4()
+	if f.Broadcast != "" {
+		s.Broadcast = parseAddr(fe, "broadcast", f.Broadcast)
+		if s.Broadcast.IsValid() && (!v4 || !s.Broadcast.Is4()) {
+			fe.add("broadcast", "only IPv4 addresses have a broadcast address")
+		}
+	}
+	if f.Label != "" {
+		switch {
+		case !v4:
+			fe.add("label", "only IPv4 addresses carry a label")
+		case len(f.Label) > 15:
+			fe.add("label", "%s is longer than 15 bytes", shown(f.Label))
+		case !strings.HasPrefix(f.Label, f.Dev):
+			fe.add("label", "must begin with the interface name, as in %s:1", f.Dev)
+		case strings.ContainsFunc(f.Label, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '/' }):
+			fe.add("label", "must not contain spaces, '/' or control characters")
+		}
+	}
+	if f.Scope != "" {
+		s.Scope, s.HasScope = parseScope(fe, "scope", f.Scope), true
+	} else if s.Prefix.IsValid() && s.Prefix.Addr().Is4() && s.Prefix.Addr().IsLoopback() {
+		// ip gives 127/8 addresses host scope unless told otherwise.
+		s.Scope = unix.RT_SCOPE_HOST
+	}
+	s.ValidLft = parseLifetime(fe, "valid_lft", f.ValidLft)
+	s.PreferredLft = parseLifetime(fe, "preferred_lft", f.PreferredLft)
+	if f.ValidLft != "" && s.ValidLft == 0 && fe["valid_lft"] == "" {
+		fe.add("valid_lft", "must be more than 0 seconds (use forever for no limit)")
+	}
+	if fe["valid_lft"] == "" && fe["preferred_lft"] == "" && s.PreferredLft > s.ValidLft {
+		fe.add("preferred_lft", "must not be longer than valid_lft")
+	}
+	if s.ValidLft == forever && s.PreferredLft == forever {
+		s.ValidLft, s.PreferredLft = 0, 0
+	}
+	switch f.Action {
+	case "add", "del":
+	default:
+		fe.add("action", "%s is not an address action: use add or del", shown(f.Action))
+	}
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	if f.Action == "del" {
+		return &AddrDel{s}, nil
+	}
+	return &AddrAdd{s}, nil
+}
+
+func (s *AddrSpec) family() uint8 { return family(s.Prefix.Addr()) }
+
+// find returns the model's address that the kernel would match.
+func (s *AddrSpec) find(m Model) (netops.Addr, bool) {
+	l, ok := m.LinkByName(s.Dev)
+	if !ok {
+		return netops.Addr{}, false
+	}
+	for _, a := range m.Addrs() {
+		if a.LinkIndex != l.Index || a.Prefix != s.Prefix {
+			continue
+		}
+		if s.Peer.IsValid() && a.Peer != s.Peer.Addr() {
+			continue
+		}
+		return a, true
+	}
+	return netops.Addr{}, false
+}
+
+func (s *AddrSpec) nl() *netlink.Addr {
+	a := &netlink.Addr{
+		IPNet: &net.IPNet{IP: s.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(s.Prefix.Bits(), s.Prefix.Addr().BitLen())},
+		Label: s.Label, Scope: int(s.Scope), Flags: int(s.Flags),
+	}
+	if s.Peer.IsValid() {
+		a.Peer = &net.IPNet{IP: s.Peer.Addr().AsSlice(), Mask: net.CIDRMask(s.Peer.Bits(), s.Peer.Addr().BitLen())}
+	}
+	// netlink computes a broadcast address when none is given; ip does not.
+	a.Broadcast = net.IPv4zero
+	if s.Broadcast.IsValid() {
+		a.Broadcast = s.Broadcast.AsSlice()
+	}
+	if s.ValidLft != 0 && !(s.ValidLft == forever && s.PreferredLft == forever) {
+		a.ValidLft, a.PreferedLft = int(s.ValidLft), int(s.PreferredLft)
+	}
+	return a
+}
+
+func (s *AddrSpec) command(verb string, n Names) string {
+	var b strings.Builder
+	b.WriteString("ip ")
+	if s.family() == unix.AF_INET6 {
+		b.WriteString("-6 ")
+	}
+	b.WriteString("addr " + verb + " " + s.Prefix.String())
+	if s.Peer.IsValid() {
+		b.WriteString(" peer " + s.Peer.String())
+	}
+	if s.Broadcast.IsValid() {
+		b.WriteString(" brd " + s.Broadcast.String())
+	}
+	b.WriteString(" dev " + quote(s.Dev))
+	if s.Label != "" && s.Label != s.Dev {
+		b.WriteString(" label " + quote(s.Label))
+	}
+	if s.HasScope {
+		b.WriteString(" scope " + iproute.Scope(s.Scope))
+	}
+	for _, f := range addrFlagNames {
+		if s.Flags&f.bit != 0 {
+			b.WriteString(" " + f.name)
+		}
+	}
+	if s.ValidLft != 0 && !(s.ValidLft == forever && s.PreferredLft == forever) {
+		b.WriteString(" valid_lft " + lifetimeString(s.ValidLft) + " preferred_lft " + lifetimeString(s.PreferredLft))
+	}
+	return b.String()
+}
+
+func (s *AddrSpec) touch() Touch {
+	return Touch{Kind: netops.KindAddr, Link: s.Dev, Addr: s.Prefix.String(), Family: s.family()}
+}
+
+func (s *AddrSpec) checkDev(m Model) error {
+	if _, ok := m.LinkByName(s.Dev); !ok {
+		return FieldErrors{"dev": "no link named " + quote(s.Dev)}
+	}
+	return nil
+}
+
+func (s *AddrSpec) apply(h *netlink.Handle, add bool) error {
+	idx, err := linkIndex(h, s.Dev)
+	if err != nil {
+		return err
+	}
+	if add {
+		a := s.nl()
+		a.LinkIndex = idx
+		return h.AddrAdd(nil, a)
+	}
+	// The kernel matches a deletion on the address, peer and label only.
+	k := AddrSpec{Dev: s.Dev, Prefix: s.Prefix, Peer: s.Peer, Label: s.Label}
+	a := k.nl()
+	a.LinkIndex = idx
+	return h.AddrDel(nil, a)
+}
+
+func (o *AddrAdd) Check(m Model) error {
+	if err := o.checkDev(m); err != nil {
+		return err
+	}
+	if _, ok := o.find(m); ok {
+		return FieldErrors{"prefix": fmt.Sprintf("%s is already assigned to %s", o.Prefix, quote(o.Dev))}
+	}
+	return nil
+}
+
+func (o *AddrAdd) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, true)) }
+
+func (o *AddrAdd) Inverse(Model) ([]Op, error) {
+	d := o.AddrSpec
+	return []Op{&AddrDel{d}}, nil
+}
+
+func (o *AddrAdd) Command(n Names) string { return o.command("add", n) }
+
+// OldCommand is ifconfig's form for a plain IPv4 address; ifconfig sets
+// the primary address, so it is only equivalent on a link without one.
+func (o *AddrAdd) OldCommand(Names) string {
+	if o.family() != unix.AF_INET || o.Peer.IsValid() || o.HasScope || o.Flags != 0 || o.ValidLft != 0 {
+		return ""
+	}
+	name := o.Dev
+	if o.Label != "" {
+		name = o.Label
+	}
+	mask := net.IP(net.CIDRMask(o.Prefix.Bits(), 32)).String()
+	s := "ifconfig " + quote(name) + " " + o.Prefix.Addr().String() + " netmask " + mask
+	if o.Broadcast.IsValid() {
+		s += " broadcast " + o.Broadcast.String()
+	}
+	return s
+}
+
+func (o *AddrAdd) Touches() Touch { return o.touch() }
+
+func (o *AddrAdd) explain(errno unix.Errno) string {
+	switch errno {
+	case unix.EEXIST:
+		return fmt.Sprintf("%s is already assigned to %s", o.Prefix, quote(o.Dev))
+	case unix.ENODEV:
+		return "no link named " + quote(o.Dev)
+	case unix.EACCES, unix.EADDRNOTAVAIL:
+		return fmt.Sprintf("%s cannot hold %s: IPv6 may be disabled on it, or its MTU is below 1280", quote(o.Dev), o.Prefix)
+	case unix.EINVAL:
+		return fmt.Sprintf("the kernel refused %s on %s: check the prefix length, scope and lifetimes", o.Prefix, quote(o.Dev))
+	}
+	return ""
+}
+
+func (o *AddrDel) Check(m Model) error {
+	if err := o.checkDev(m); err != nil {
+		return err
+	}
+	if _, ok := o.find(m); !ok {
+		return FieldErrors{"prefix": fmt.Sprintf("%s has no address %s", quote(o.Dev), o.Prefix)}
+	}
+	return nil
+}
+
+func (o *AddrDel) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, false)) }
+
+// Inverse re-adds the exact address the model holds: label, scope,
+// broadcast, peer, lifetimes and settable flags.
+func (o *AddrDel) Inverse(m Model) ([]Op, error) {
+	a, ok := o.find(m)
+	if !ok {
+		return nil, FieldErrors{"prefix": fmt.Sprintf("%s has no address %s", quote(o.Dev), o.Prefix)}
+	}
+	s := AddrSpec{Dev: o.Dev, Prefix: a.Prefix, Broadcast: a.Broadcast, Scope: a.Scope, HasScope: true,
+		Flags: a.Flags & userFlags}
+	if a.Family == unix.AF_INET && a.Label != o.Dev {
+		s.Label = a.Label
+	}
+	if a.Peer.IsValid() && a.Peer != a.Prefix.Addr() {
+		s.Peer = netip.PrefixFrom(a.Peer, a.Prefix.Bits())
+	}
+	if a.ValidLft != forever || a.PreferredLft != forever {
+		s.ValidLft, s.PreferredLft = a.ValidLft, a.PreferredLft
+	}
+	return []Op{&AddrAdd{s}}, nil
+}
+
+func (o *AddrDel) Command(n Names) string {
+	// Only the key matters to the kernel when deleting.
+	k := AddrSpec{Dev: o.Dev, Prefix: o.Prefix, Peer: o.Peer, Label: o.Label}
+	return k.command("del", n)
+}
+
+func (o *AddrDel) OldCommand(Names) string {
+	if o.family() != unix.AF_INET6 {
+		return "" // ifconfig removes IPv4 addresses only by replacing them
+	}
+	return "ifconfig " + quote(o.Dev) + " inet6 del " + o.Prefix.String()
+}
+
+func (o *AddrDel) Touches() Touch { return o.touch() }
+
+func (o *AddrDel) explain(errno unix.Errno) string {
+	switch errno {
+	case unix.EADDRNOTAVAIL, unix.ENOENT, unix.ESRCH:
+		return fmt.Sprintf("no such address: %s has no address %s", quote(o.Dev), o.Prefix)
+	case unix.ENODEV:
+		return "no link named " + quote(o.Dev)
+	}
+	return ""
+}

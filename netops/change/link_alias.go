@@ -1,0 +1,57 @@
+package change
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// LinkAlias sets a link's description (`ip link set dev wan alias 'ISP A'`);
+// an empty alias clears it.
+type LinkAlias struct {
+	Name  string
+	Alias string
+}
+
+// ParseLinkAlias reads a link name and an alias of at most 255 bytes.
+func ParseLinkAlias(name, alias string) (*LinkAlias, error) {
+	fe := FieldErrors{}
+	checkIfName(fe, "name", name)
+	switch {
+	case len(alias) > 255:
+		fe.add("alias", "is %d bytes long; the kernel keeps at most 255", len(alias))
+	case strings.ContainsFunc(alias, unicode.IsControl):
+		fe.add("alias", "must not contain control characters or line breaks")
+	}
+	return result(&LinkAlias{Name: name, Alias: alias}, fe)
+}
+
+func (o *LinkAlias) Check(m Model) error {
+	_, err := modelLink(m, "name", o.Name)
+	return err
+}
+
+func (o *LinkAlias) Apply(h *netlink.Handle, _ Model) error {
+	return withLink(o, h, o.Name, func(l netlink.Link) error { return h.LinkSetAlias(l, o.Alias) })
+}
+
+func (o *LinkAlias) Inverse(m Model) ([]Op, error) {
+	l, err := modelLink(m, "name", o.Name)
+	if err != nil {
+		return nil, err
+	}
+	return []Op{&LinkAlias{Name: o.Name, Alias: l.Alias}}, nil
+}
+
+// Command quotes the alias like a name; an empty alias prints as ”.
+func (o *LinkAlias) Command(Names) string {
+	return "ip link set dev " + quote(o.Name) + " alias " + quote(o.Alias)
+}
+
+func (o *LinkAlias) OldCommand(Names) string { return "" }
+
+func (o *LinkAlias) Touches() Touch { return linkTouch(o.Name, false) }
+
+func (o *LinkAlias) explain(errno unix.Errno) string { return explainLink(o.Name, errno) }

@@ -1,0 +1,96 @@
+package change
+
+import (
+	"net/netip"
+
+	"github.com/netpanel/netpanel/netops"
+	"golang.org/x/sys/unix"
+)
+
+// Inverse undoes the change, computed from the model before it applies:
+// an added route is deleted, a deleted route comes back with every
+// attribute the model holds, and a replaced route is put back (or the new
+// one deleted when the slot was empty).
+func (o *RouteOp) Inverse(m Model) ([]Op, error) {
+	switch o.Action {
+	case "add":
+		return []Op{o.undoAdd()}, nil
+	case "replace":
+		old, ok := o.slot(m)
+		if !ok {
+			return []Op{o.undoAdd()}, nil
+		}
+		r, err := routeFromModel(m, old, "replace")
+		if err != nil {
+			return nil, err
+		}
+		return []Op{r}, nil
+	case "del":
+		old, ok := o.match(m)
+		if !ok {
+			return nil, FieldErrors{"dst": "no such route: " + o.where(nil)}
+		}
+		r, err := routeFromModel(m, old, "add")
+		if err != nil {
+			return nil, err
+		}
+		return []Op{r}, nil
+	}
+	return nil, FieldErrors{"action": "unknown action " + shown(o.Action)}
+}
+
+// undoAdd deletes exactly the route o creates: its key is table,
+// destination, tos and metric, so the metric is made explicit (IPv6 would
+// otherwise delete the first route of any metric).
+func (o *RouteOp) undoAdd() *RouteOp {
+	d := &RouteOp{Action: "del", Family: o.Family, Table: o.Table, TableName: o.TableName, Dst: o.Dst,
+		Metric: o.metric(), Via: o.Via, Dev: o.Dev}
+	if o.Type != unix.RTN_UNICAST {
+		d.Type = o.Type
+	}
+	return d
+}
+
+// routeFromModel turns a route of the model into the op that recreates it.
+// Attributes the op cannot express (tos, source prefix, metrics, nexthop
+// objects, expiry) make it refuse rather than recreate a different route.
+func routeFromModel(m Model, r netops.Route, action string) (*RouteOp, error) {
+	if r.Tos != 0 {
+		return nil, noInverse("the route to %s has a tos, which netpanel cannot set", r.Dst)
+	}
+	if x := r.Extra; x != nil && (x.Src.IsValid() || x.MTU != 0 || x.NhID != 0 || x.Expires != 0) {
+		return nil, noInverse("the route to %s has a source prefix, mtu, nexthop object or expiry, which netpanel cannot set", r.Dst)
+	}
+	op := &RouteOp{Action: action, Family: r.Family, Table: r.Table, Type: r.Type, Dst: r.Dst, Via: r.Gateway,
+		Metric: r.Priority, Protocol: r.Protocol, Scope: r.Scope, HasScope: true, Src: r.PrefSrc,
+		Onlink: r.Flags&unix.RTNH_F_ONLINK != 0}
+	name := func(idx int32) (string, error) {
+		if idx == 0 {
+			return "", nil
+		}
+		n, ok := linkNameAt(m, idx)
+		if !ok {
+			return "", noInverse("the route to %s uses link index %d, which is not in the model", r.Dst, idx)
+		}
+		return n, nil
+	}
+	var err error
+	if op.Dev, err = name(r.LinkIndex); err != nil {
+		return nil, err
+	}
+	for _, nh := range r.Multipath() {
+		dev, err := name(nh.LinkIndex)
+		if err != nil {
+			return nil, err
+		}
+		w := int(nh.Weight)
+		if w == 0 {
+			w = 256 // the model's uint8 weight wraps at rtnh_hops 255
+		}
+		op.Nexthops = append(op.Nexthops, Nexthop{Via: nh.Gateway, Dev: dev, Weight: w, Onlink: nh.Flags&unix.RTNH_F_ONLINK != 0})
+	}
+	if len(op.Nexthops) > 0 {
+		op.Via, op.Dev, op.Onlink = netip.Addr{}, "", false
+	}
+	return op, nil
+}

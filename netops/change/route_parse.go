@@ -1,0 +1,171 @@
+package change
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"golang.org/x/sys/unix"
+)
+
+// RouteFields is a route change as typed in a form or sent as JSON.
+// Family ("inet" or "inet6") is needed only for a default route whose
+// family nothing else gives away (`ip -6 route add default dev wan`).
+type RouteFields struct {
+	Action, Family, Table, Dst, Via, Dev, Metric, Protocol, Scope, Src, Type string
+	Onlink                                                                   bool
+	Nexthops                                                                 []NexthopFields
+}
+
+// NexthopFields is one path of a multipath route. Weight defaults to 1.
+type NexthopFields struct {
+	Via, Dev, Weight string
+	Onlink           bool
+}
+
+// routeTypes are the types an admin may give; the others belong to the
+// kernel (local, broadcast) or are rarely wanted.
+var routeTypes = map[string]uint8{
+	"unicast": unix.RTN_UNICAST, "blackhole": unix.RTN_BLACKHOLE,
+	"unreachable": unix.RTN_UNREACHABLE, "prohibit": unix.RTN_PROHIBIT,
+}
+
+// ParseRoute validates a route change. Every bad field is reported at once.
+func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
+	fe := FieldErrors{}
+	op := &RouteOp{Action: f.Action, Dev: f.Dev, Table: unix.RT_TABLE_MAIN, TableName: "main"}
+	switch f.Action {
+	case "add", "replace", "del":
+	default:
+		fe.add("action", "%s is not a route action: use add, replace or del", shown(f.Action))
+	}
+	del := f.Action == "del"
+
+	// The family comes from the first address that has one; every other
+	// address must agree with it.
+	var fam uint8
+	famFrom := ""
+	switch f.Family {
+	case "inet":
+		fam, famFrom = unix.AF_INET, "family inet"
+	case "inet6":
+		fam, famFrom = unix.AF_INET6, "family inet6"
+	case "":
+	default:
+		fe.add("family", "%s is not a family: use inet or inet6", shown(f.Family))
+	}
+	agree := func(field string, a netip.Addr) {
+		if !a.IsValid() {
+			return
+		}
+		if fam == 0 {
+			fam, famFrom = family(a), field+" "+a.String()
+			return
+		}
+		if family(a) != fam {
+			fe.add(field, "%s is %s but %s is %s", a, familyName(family(a)), famFrom, familyName(fam))
+		}
+	}
+
+	if f.Table != "" {
+		op.Table, op.TableName = parseTable(fe, "table", f.Table, tables)
+	}
+	switch f.Dst {
+	case "":
+		fe.add("dst", "a destination is required: a prefix such as 10.0.0.0/8, or default")
+	case "default", "all", "any":
+		// All three mean the zero-length prefix to ip; the family is settled below.
+	default:
+		op.Dst = parsePrefix(fe, "dst", f.Dst, true)
+		agree("dst", op.Dst.Addr())
+	}
+	if f.Via != "" {
+		op.Via = parseAddr(fe, "via", f.Via)
+		agree("via", op.Via)
+	}
+	if f.Src != "" {
+		op.Src = parseAddr(fe, "src", f.Src)
+		agree("src", op.Src)
+	}
+	for i, nf := range f.Nexthops {
+		p := fmt.Sprintf("nexthops[%d].", i)
+		nh := Nexthop{Dev: nf.Dev, Weight: 1, Onlink: nf.Onlink || f.Onlink}
+		if nf.Via != "" {
+			nh.Via = parseAddr(fe, p+"via", nf.Via)
+			agree(p+"via", nh.Via)
+		}
+		if nf.Dev != "" {
+			checkIfName(fe, p+"dev", nf.Dev)
+		} else if nh.Onlink {
+			fe.add(p+"dev", "onlink needs the device the gateway is on")
+		}
+		if nf.Via == "" && nf.Dev == "" {
+			fe.add(p+"via", "each nexthop needs via, dev or both")
+		}
+		if nf.Weight != "" {
+			nh.Weight = int(parseNumber(fe, p+"weight", nf.Weight, 1, 256))
+		}
+		op.Nexthops = append(op.Nexthops, nh)
+	}
+	if fam == 0 {
+		fam = unix.AF_INET
+	}
+	op.Family = fam
+	if f.Dst != "" && !op.Dst.IsValid() && fe["dst"] == "" {
+		if fam == unix.AF_INET6 {
+			op.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		} else {
+			op.Dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		}
+	}
+	if f.Dev != "" {
+		checkIfName(fe, "dev", f.Dev)
+	}
+	if f.Metric != "" {
+		op.Metric = uint32(parseNumber(fe, "metric", f.Metric, 0, 1<<32-1))
+	}
+	if f.Protocol != "" {
+		op.Protocol = parseProtocol(fe, "protocol", f.Protocol)
+	} else if !del {
+		op.Protocol = unix.RTPROT_BOOT // what ip route add uses
+	}
+	if f.Scope != "" {
+		op.Scope, op.HasScope = parseScope(fe, "scope", f.Scope), true
+	}
+	if f.Type != "" {
+		t, ok := routeTypes[f.Type]
+		if !ok {
+			fe.add("type", "%s is not a route type: use unicast, blackhole, unreachable or prohibit", shown(f.Type))
+		}
+		op.Type = t
+	} else if !del {
+		op.Type = unix.RTN_UNICAST
+	}
+	if len(op.Nexthops) == 0 {
+		op.Onlink = f.Onlink
+	}
+
+	unicast := op.Type == unix.RTN_UNICAST || op.Type == 0
+	switch {
+	case !unicast:
+		name := iproute.RouteType(op.Type)
+		for field, set := range map[string]bool{"via": f.Via != "", "dev": f.Dev != "", "nexthops": len(f.Nexthops) > 0} {
+			if set {
+				fe.add(field, "a %s route has no gateway or device: leave %s empty", name, field)
+			}
+		}
+	case len(f.Nexthops) > 0:
+		if f.Via != "" {
+			fe.add("via", "give the gateways in the nexthops, not here")
+		}
+		if f.Dev != "" {
+			fe.add("dev", "give the devices in the nexthops, not here")
+		}
+	case !del && f.Via == "" && f.Dev == "":
+		fe.add("via", "a unicast route needs via, dev or nexthops")
+	}
+	if op.Onlink && f.Dev == "" {
+		fe.add("dev", "onlink needs the device the gateway is on")
+	}
+	return result(op, fe)
+}
