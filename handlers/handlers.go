@@ -41,7 +41,7 @@ type Deps struct {
 	Changes Changer
 	// Parsers read change forms per kind ("route", "rule", ...).
 	Parsers map[string]OpParser
-	Audit    AuditReader // the audit log, for /audit (nil: not configured)
+	Audit   AuditReader // the audit log, for /audit (nil: not configured)
 }
 
 // Handlers serves every area; one value is shared by all routes.

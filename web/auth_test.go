@@ -264,7 +264,6 @@ func TestLoginRateLimitEngagesAndRecovers(t *testing.T) {
 	}
 }
 
-
 // Changing a password from the command line (another process, another
 // Store on the same file) ends the sessions opened with the old one.
 func TestPasswordChangeEndsSessions(t *testing.T) {
