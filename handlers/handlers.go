@@ -11,9 +11,11 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/lookup"
 	"github.com/netpanel/netpanel/netops/rttables"
 	"github.com/netpanel/netpanel/netops/sockets"
 	"github.com/netpanel/netpanel/views"
+	"github.com/netpanel/netpanel/web/audit"
 )
 
 // SocketLister lists the namespace's sockets (sock_diag in production).
@@ -41,7 +43,17 @@ type Deps struct {
 	Changes Changer
 	// Parsers read change forms per kind ("route", "rule", ...).
 	Parsers map[string]OpParser
-	Audit   AuditReader // the audit log, for /audit (nil: not configured)
+	// TableEditor writes table names; nil in read-only mode.
+	TableEditor TableEditor
+	// TableDirs are the rt_tables directories, SetTables publishes names
+	// re-read after an edit (the file watcher does it too, a moment later).
+	TableDirs []string
+	SetTables func(*rttables.Tables)
+	// AuditLog records changes that do not go through Changes.
+	AuditLog interface{ Append(audit.Entry) error }
+	// Lookup asks the kernel how it routes a packet (ip route get).
+	Lookup func(lookup.Query) (lookup.Result, error)
+	Audit  AuditReader // the audit log, for /audit (nil: not configured)
 }
 
 // Handlers serves every area; one value is shared by all routes.

@@ -97,9 +97,11 @@ func (h *Handlers) neighboursVM(q url.Values) (views.NeighboursVM, bool) {
 	if nq.all {
 		ipCmd = "ip neigh show nud all"
 	}
+	_, devs := h.formChoices()
 	vm := views.NeighboursVM{
-		Meta:    h.meta("neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
-		Filters: neighFilters(q, h.d.Store.Links()),
+		DevNames: devs,
+		Meta:     h.meta("neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
+		Filters:  neighFilters(q, h.d.Store.Links()),
 	}
 	if err != nil {
 		vm.Error = err.Error()

@@ -14,6 +14,8 @@ func DefaultParsers() map[string]OpParser {
 		"route": parseRouteForm,
 		"addr":  parseAddrForm,
 		"link":  parseLinkForm,
+		"rule":  parseRuleForm,
+		"neigh": parseNeighForm,
 	}
 }
 
@@ -90,4 +92,20 @@ func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 	default:
 		return nil, change.FieldErrors{"action": fmt.Sprintf("%q is not a link change: use up, down, mtu, rename, alias, master, add or del", a)}
 	}
+}
+
+func parseRuleForm(f url.Values, tables change.TableNames) ([]change.Op, error) {
+	op, err := change.ParseRule(change.RuleFields{
+		Action: f.Get("action"), Family: f.Get("family"), Priority: f.Get("priority"), From: f.Get("from"),
+		To: f.Get("to"), Iif: f.Get("iif"), Oif: f.Get("oif"), Fwmark: f.Get("fwmark"), Table: f.Get("table"),
+		Type: f.Get("type"), Not: f.Get("not") != "",
+	}, tables)
+	if err != nil {
+		return nil, err
+	}
+	return []change.Op{op}, nil
+}
+
+func parseNeighForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+	return one(change.ParseNeigh(change.NeighFields{Action: f.Get("action"), Dev: f.Get("dev"), IP: f.Get("ip"), LLAddr: f.Get("lladdr")}))
 }

@@ -104,12 +104,8 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 	rq, page, per, err := routeQuery(q, names)
 	vm := views.RoutesVM{}
 	vm.Filters = routeFilters(q, names, h.d.Store)
-	for _, o := range vm.Filters.Tables[1:] { // after "all tables"
-		vm.TableNames = append(vm.TableNames, o.Value)
-	}
-	for _, o := range vm.Filters.Devs[1:] { // after "any"
-		vm.DevNames = append(vm.DevNames, o.Value)
-	}
+	vm.TableNames, vm.DevNames = h.formChoices()
+	vm.Tables = h.tablesVM()
 	tableArg := tableArg(rq.Table, names)
 	vm.Meta = h.meta("routes", "Routes", routeCmds(tableArg))
 	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{

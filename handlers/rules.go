@@ -31,6 +31,7 @@ func ruleFamily(q url.Values) (uint8, error) {
 func (h *Handlers) rulesVM(q url.Values) (views.RulesVM, bool) {
 	fam, err := ruleFamily(q)
 	vm := views.RulesVM{Meta: h.meta("rules", "Rules", []views.Cmd{{IP: "ip rule list"}, {IP: "ip -6 rule list"}})}
+	vm.TableNames, vm.DevNames = h.formChoices()
 	vm.Families = []views.Option{
 		{Value: "inet", Label: "IPv4", Selected: fam == unix.AF_INET},
 		{Value: "inet6", Label: "IPv6", Selected: fam == unix.AF_INET6},

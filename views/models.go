@@ -43,6 +43,7 @@ var Nav = []NavItem{
 	{"neighbours", "Neighbours", "/neighbours"},
 	{"sockets", "Sockets", "/sockets"},
 	{"events", "Events", "/events"},
+	{"lookup", "Lookup", "/lookup"},
 }
 
 // Option is one choice of a select.

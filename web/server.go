@@ -102,6 +102,8 @@ func (s *Server) routes() http.Handler {
 	r.Get("/sockets", h.Sockets)
 	r.Get("/events", h.Events)
 	r.Get("/events.txt", h.EventsText)
+	r.Get("/lookup", h.Lookup)
+	r.Post("/tables", h.TablesChange)
 	r.Get("/ws", s.hub.ServePages)
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)

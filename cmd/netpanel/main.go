@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/change"
 	"github.com/netpanel/netpanel/netops/demo"
+	"github.com/netpanel/netpanel/netops/lookup"
 	"github.com/netpanel/netpanel/netops/rttables"
 	"github.com/netpanel/netpanel/netops/safeapply"
 	"github.com/netpanel/netpanel/netops/sockets"
@@ -47,6 +49,7 @@ type config struct {
 	tlsProxy  bool
 
 	confirmTimeout time.Duration
+	ownedDir       string
 }
 
 type stringList []string
@@ -71,6 +74,7 @@ func main() {
 	flag.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	flag.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS")
 	flag.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	flag.StringVar(&cfg.ownedDir, "rt-tables-owned", "", "directory of the file where netpanel writes table names (default: rt_tables.d in the last --rt-tables-dir)")
 	flag.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long a change that may cut your connection waits for confirmation before it is rolled back")
 	flag.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
 	flag.Usage = func() {
@@ -164,7 +168,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if len(dirs) == 0 {
 		dirs = rttables.DefaultDirs
 	}
+	if cfg.demo && cfg.ownedDir == "" {
+		// The demo keeps its table names to itself, not in the host's /etc.
+		d := filepath.Join(cfg.stateDir, "demo-iproute2")
+		dirs = append(slices.Clone(dirs), d)
+		cfg.ownedDir = filepath.Join(d, "rt_tables.d")
+	}
 	var tables atomic.Pointer[rttables.Tables]
+	var ownedTables atomic.Pointer[rttables.Owned]
 	tables.Store(rttables.New(extra...))
 	tablesReady := make(chan struct{})
 	go func() {
@@ -174,6 +185,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 				log.Warn("rt_tables", "err", e)
 			}
 			tables.Store(t.With(extra...))
+			if o := ownedTables.Load(); o != nil {
+				o.SetLoaded(t)
+			}
 			if first {
 				close(tablesReady)
 				first = false
@@ -184,13 +198,24 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}()
 
+	nh, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("netlink handle: %w", err)
+	}
+	defer nh.Close()
+	lookupFn := func(q lookup.Query) (lookup.Result, error) {
+		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
+	}
 	var changes handlers.Changer
+	var tableEditor handlers.TableEditor
 	if !readOnly {
-		nh, err := netlink.NewHandleAt(ns)
+		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
 		if err != nil {
-			return fmt.Errorf("netlink handle for changes: %w", err)
+			log.Warn("named tables cannot be edited", "err", err)
+		} else {
+			tableEditor = owned
+			ownedTables.Store(owned)
 		}
-		defer nh.Close()
 		engine := safeapply.New(nh, store, func() change.Names { return store.Names(tables.Load()) }, log,
 			func(o safeapply.Outcome) { auditChange(auditLog, log, o) })
 		engine.Timeout = cfg.confirmTimeout
@@ -200,17 +225,23 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		changes = engine
 	}
 	h := handlers.New(handlers.Deps{
-		Store:    store,
-		Tables:   tables.Load,
-		Sockets:  handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return sockets.List(ns) }),
-		NSName:   nsName,
-		ReadOnly: readOnly,
-		Log:      log,
-		Audit:    auditLog,
-		Warnings: plainHTTPWarning(cfg),
-		Changes:  changes,
-		Parsers:  handlers.DefaultParsers(),
+		Store:       store,
+		Tables:      tables.Load,
+		Sockets:     handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return sockets.List(ns) }),
+		NSName:      nsName,
+		ReadOnly:    readOnly,
+		Log:         log,
+		Audit:       auditLog,
+		Warnings:    plainHTTPWarning(cfg),
+		Changes:     changes,
+		Parsers:     handlers.DefaultParsers(),
+		Lookup:      lookupFn,
+		TableEditor: tableEditor,
+		AuditLog:    auditLog,
+		TableDirs:   dirs,
+		SetTables:   func(t *rttables.Tables) { tables.Store(t.With(extra...)) },
 	})
+
 	srv := web.New(web.Config{
 		Handlers: h, Store: store, Stats: watcher, Log: log,
 		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
@@ -309,6 +340,15 @@ func firstAdmin(users *auth.Store, stateDir string, out io.Writer) error {
 		"  It is shown only now; only its hash is stored (%s).\n"+
 		"  Change it with: netpanel user passwd admin --state-dir %s\n\n", pw, usersFile(stateDir), stateDir)
 	return nil
+}
+
+// ownedDir is where netpanel keeps its table names: --rt-tables-owned, or
+// rt_tables.d in the last --rt-tables-dir (by default /etc/iproute2).
+func ownedDir(cfg config, dirs []string) string {
+	if cfg.ownedDir != "" {
+		return cfg.ownedDir
+	}
+	return filepath.Join(dirs[len(dirs)-1], "rt_tables.d")
 }
 
 // auditChange writes every state of every change to the audit log.
