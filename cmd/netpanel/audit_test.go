@@ -1,0 +1,33 @@
+package main
+
+import (
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/safeapply"
+	"github.com/netpanel/netpanel/web/audit"
+)
+
+func TestEveryChangeStateIsAudited(t *testing.T) {
+	al, err := audit.Open(filepath.Join(t.TempDir(), "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer al.Close()
+	o := safeapply.Outcome{ID: "c1", User: "admin", Client: netip.MustParseAddr("10.77.0.2"),
+		Commands: []string{"ip link set dev a0 down"}, Reason: "it changes a0"}
+	for _, st := range []safeapply.State{safeapply.Pending, safeapply.RolledBack} {
+		o.State = st
+		auditChange(al, slog.Default(), o)
+	}
+	got, err := al.Read(audit.Filter{Action: audit.ActionChange})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%d entries, %v", len(got), err)
+	}
+	newest := got[0]
+	if newest.User != "admin" || newest.Client != "10.77.0.2" || newest.Command != "ip link set dev a0 down" || newest.Result != "rolled-back" {
+		t.Fatalf("entry %+v", newest)
+	}
+}
