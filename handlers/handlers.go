@@ -138,3 +138,18 @@ func renderBytes(c templ.Component) ([]byte, error) {
 
 // Tables returns the current table names.
 func (h *Handlers) Tables() *rttables.Tables { return h.d.Tables() }
+
+// page answers a page request: the #content fragment for htmx, the full
+// page otherwise; a request the page could not answer is a 400 with its
+// message shown in the page.
+func (h *Handlers) page(w http.ResponseWriter, r *http.Request, ok bool, body, full templ.Component) {
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	if isFragment(r) {
+		h.render(w, r, status, body)
+		return
+	}
+	h.render(w, r, status, full)
+}

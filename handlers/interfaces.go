@@ -239,15 +239,7 @@ func group64(n uint64) string {
 // Interfaces serves /interfaces: the full page, or the #content fragment.
 func (h *Handlers) Interfaces(w http.ResponseWriter, r *http.Request) {
 	vm, ok := h.interfacesVM(r.URL.Query())
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if isFragment(r) {
-		h.render(w, r, status, views.InterfacesBody(vm))
-		return
-	}
-	h.render(w, r, status, views.InterfacesPage(vm))
+	h.page(w, r, ok, views.InterfacesBody(vm), views.InterfacesPage(vm))
 }
 
 func (h *Handlers) interfacesLive(q url.Values) ([]Fragment, error) {

@@ -153,26 +153,14 @@ func neighFilters(q url.Values, links []netops.Link) views.NeighFilters {
 	for _, n := range nudNames {
 		f.States = append(f.States, views.Option{Value: n.name, Label: strings.ToUpper(n.name), Selected: q.Get("state") == n.name})
 	}
-	f.Families = []views.Option{
-		{Value: "", Label: "both"},
-		{Value: "inet", Label: "IPv4", Selected: q.Get("family") == "inet"},
-		{Value: "inet6", Label: "IPv6", Selected: q.Get("family") == "inet6"},
-	}
+	f.Families = familyOptions(q.Get("family"))
 	return f
 }
 
 // Neighbours serves /neighbours: the full page, or the #content fragment.
 func (h *Handlers) Neighbours(w http.ResponseWriter, r *http.Request) {
 	vm, ok := h.neighboursVM(r.URL.Query())
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if isFragment(r) {
-		h.render(w, r, status, views.NeighboursBody(vm))
-		return
-	}
-	h.render(w, r, status, views.NeighboursPage(vm))
+	h.page(w, r, ok, views.NeighboursBody(vm), views.NeighboursPage(vm))
 }
 
 func (h *Handlers) neighboursLive(q url.Values) ([]Fragment, error) {

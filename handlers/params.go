@@ -117,3 +117,12 @@ func group(n int) string {
 	}
 	return b.String()
 }
+
+// familyOptions is the address family selector.
+func familyOptions(cur string) []views.Option {
+	return []views.Option{
+		{Value: "", Label: "both"},
+		{Value: "inet", Label: "IPv4", Selected: cur == "inet"},
+		{Value: "inet6", Label: "IPv6", Selected: cur == "inet6"},
+	}
+}

@@ -234,26 +234,14 @@ func routeFilters(q url.Values, names *netops.Names, store *netops.Store) views.
 	for _, t := range iproute.RouteTypes() {
 		f.Types = append(f.Types, views.Option{Value: t, Label: t, Selected: q.Get("type") == t})
 	}
-	f.Families = []views.Option{
-		{Value: "", Label: "both"},
-		{Value: "inet", Label: "IPv4", Selected: q.Get("family") == "inet"},
-		{Value: "inet6", Label: "IPv6", Selected: q.Get("family") == "inet6"},
-	}
+	f.Families = familyOptions(q.Get("family"))
 	return f
 }
 
 // Routes serves /routes: the full page, or the #content fragment for htmx.
 func (h *Handlers) Routes(w http.ResponseWriter, r *http.Request) {
 	vm, ok := h.routesVM(r.URL.Query())
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if isFragment(r) {
-		h.render(w, r, status, views.RoutesBody(vm))
-		return
-	}
-	h.render(w, r, status, views.RoutesPage(vm))
+	h.page(w, r, ok, views.RoutesBody(vm), views.RoutesPage(vm))
 }
 
 func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {

@@ -126,15 +126,7 @@ func ruleSelector(r *netops.Rule, j iproute.RuleJSON) string {
 // Rules serves /rules: the full page, or the #content fragment.
 func (h *Handlers) Rules(w http.ResponseWriter, r *http.Request) {
 	vm, ok := h.rulesVM(r.URL.Query())
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if isFragment(r) {
-		h.render(w, r, status, views.RulesBody(vm))
-		return
-	}
-	h.render(w, r, status, views.RulesPage(vm))
+	h.page(w, r, ok, views.RulesBody(vm), views.RulesPage(vm))
 }
 
 func (h *Handlers) rulesLive(q url.Values) ([]Fragment, error) {

@@ -164,15 +164,7 @@ func socketFilters(q url.Values) views.SocketFilters {
 // Sockets serves /sockets: the full page, or the #content fragment.
 func (h *Handlers) Sockets(w http.ResponseWriter, r *http.Request) {
 	vm, ok := h.socketsVM(r.URL.Query())
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if isFragment(r) {
-		h.render(w, r, status, views.SocketsBody(vm))
-		return
-	}
-	h.render(w, r, status, views.SocketsPage(vm))
+	h.page(w, r, ok, views.SocketsBody(vm), views.SocketsPage(vm))
 }
 
 // socketsLive re-lists: sockets have no kernel events, so the hub calls it
