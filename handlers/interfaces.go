@@ -119,9 +119,14 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
 		}
 	}
+	// The example command names a real interface, preferring one that is
+	// not loopback (nobody takes lo down on purpose).
 	dev := "eth0"
-	if len(vm.Rows) > 0 {
-		dev = vm.Rows[0].Name
+	for _, r := range vm.Rows {
+		if r.Name != "lo" {
+			dev = r.Name
+			break
+		}
 	}
 	vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(dev))
 	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
