@@ -37,91 +37,6 @@ type AddrAdd struct{ AddrSpec }
 // is set; the inverse re-adds the address only.
 type AddrDel struct{ AddrSpec }
 
-// AddrFields is an address as typed in a form. Action is "add" or "del".
-type AddrFields struct {
-	Action                                     string
-	Dev, Prefix, Peer, Broadcast, Label, Scope string
-	ValidLft, PreferredLft                     string
-}
-
-// userFlags are the IFA_F_* flags the kernel accepts from user space.
-const userFlags = unix.IFA_F_NODAD | unix.IFA_F_HOMEADDRESS | unix.IFA_F_MANAGETEMPADDR |
-	unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MCAUTOJOIN
-
-var addrFlagNames = []struct {
-	bit  uint32
-	name string
-}{
-	{unix.IFA_F_HOMEADDRESS, "home"}, {unix.IFA_F_NODAD, "nodad"}, {unix.IFA_F_MANAGETEMPADDR, "mngtmpaddr"},
-	{unix.IFA_F_NOPREFIXROUTE, "noprefixroute"}, {unix.IFA_F_MCAUTOJOIN, "autojoin"},
-}
-
-// ParseAddr validates an address change and returns *AddrAdd or *AddrDel.
-func ParseAddr(f AddrFields) (Op, error) {
-	fe := FieldErrors{}
-	s := AddrSpec{Dev: f.Dev, Label: f.Label}
-	checkIfName(fe, "dev", f.Dev)
-	if f.Prefix == "" {
-		fe.add("prefix", "an address such as 192.0.2.5/24 is required")
-	} else {
-		s.Prefix = parsePrefix(fe, "prefix", f.Prefix, false)
-	}
-	if f.Peer != "" {
-		s.Peer = parsePrefix(fe, "peer", f.Peer, false)
-		if s.Peer.IsValid() && s.Prefix.IsValid() && s.Peer.Addr().Is4() != s.Prefix.Addr().Is4() {
-			fe.add("peer", "%s is %s but the address is %s", s.Peer, familyName(family(s.Peer.Addr())), familyName(family(s.Prefix.Addr())))
-		}
-	}
-	v4 := !s.Prefix.IsValid() || s.Prefix.Addr().Is4()
-	if f.Broadcast != "" {
-		s.Broadcast = parseAddr(fe, "broadcast", f.Broadcast)
-		if s.Broadcast.IsValid() && (!v4 || !s.Broadcast.Is4()) {
-			fe.add("broadcast", "only IPv4 addresses have a broadcast address")
-		}
-	}
-	if f.Label != "" {
-		switch {
-		case !v4:
-			fe.add("label", "only IPv4 addresses carry a label")
-		case len(f.Label) > 15:
-			fe.add("label", "%s is longer than 15 bytes", shown(f.Label))
-		case !strings.HasPrefix(f.Label, f.Dev):
-			fe.add("label", "must begin with the interface name, as in %s:1", f.Dev)
-		case strings.ContainsFunc(f.Label, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '/' }):
-			fe.add("label", "must not contain spaces, '/' or control characters")
-		}
-	}
-	if f.Scope != "" {
-		s.Scope, s.HasScope = parseScope(fe, "scope", f.Scope), true
-	} else if s.Prefix.IsValid() && s.Prefix.Addr().Is4() && s.Prefix.Addr().IsLoopback() {
-		// ip gives 127/8 addresses host scope unless told otherwise.
-		s.Scope = unix.RT_SCOPE_HOST
-	}
-	s.ValidLft = parseLifetime(fe, "valid_lft", f.ValidLft)
-	s.PreferredLft = parseLifetime(fe, "preferred_lft", f.PreferredLft)
-	if f.ValidLft != "" && s.ValidLft == 0 && fe["valid_lft"] == "" {
-		fe.add("valid_lft", "must be more than 0 seconds (use forever for no limit)")
-	}
-	if fe["valid_lft"] == "" && fe["preferred_lft"] == "" && s.PreferredLft > s.ValidLft {
-		fe.add("preferred_lft", "must not be longer than valid_lft")
-	}
-	if s.ValidLft == forever && s.PreferredLft == forever {
-		s.ValidLft, s.PreferredLft = 0, 0
-	}
-	switch f.Action {
-	case "add", "del":
-	default:
-		fe.add("action", "%s is not an address action: use add or del", shown(f.Action))
-	}
-	if len(fe) > 0 {
-		return nil, fe
-	}
-	if f.Action == "del" {
-		return &AddrDel{s}, nil
-	}
-	return &AddrAdd{s}, nil
-}
-
 func (s *AddrSpec) family() uint8 { return family(s.Prefix.Addr()) }
 
 // find returns the model's address that the kernel would match.
@@ -232,10 +147,24 @@ func (o *AddrAdd) Check(m Model) error {
 
 func (o *AddrAdd) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, true)) }
 
-func (o *AddrAdd) Inverse(Model) ([]Op, error) {
-	d := o.AddrSpec
-	return []Op{&AddrDel{d}}, nil
+// Inverse deletes the address. For an IPv6 address with a finite lifetime
+// the kernel keeps the prefix route it added (letting it expire), so the
+// inverse deletes that route too when it did not exist before.
+func (o *AddrAdd) Inverse(m Model) ([]Op, error) {
+	ops := []Op{&AddrDel{o.AddrSpec}}
+	finite := o.ValidLft != 0 && o.ValidLft != forever
+	if o.family() == unix.AF_INET6 && finite && o.Flags&unix.IFA_F_NOPREFIXROUTE == 0 && o.Prefix.Bits() < 128 {
+		r := &RouteOp{Action: "del", Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: o.Prefix.Masked(),
+			Dev: o.Dev, Metric: ipv6PrefixMetric, Protocol: unix.RTPROT_KERNEL}
+		if _, exists := r.match(m); !exists {
+			ops = append(ops, r)
+		}
+	}
+	return ops, nil
 }
+
+// ipv6PrefixMetric is the metric of the prefix routes the kernel adds.
+const ipv6PrefixMetric = 256
 
 func (o *AddrAdd) Command(n Names) string { return o.command("add", n) }
 
@@ -292,9 +221,14 @@ func (o *AddrDel) Inverse(m Model) ([]Op, error) {
 	if !ok {
 		return nil, FieldErrors{"prefix": fmt.Sprintf("%s has no address %s", quote(o.Dev), o.Prefix)}
 	}
-	s := AddrSpec{Dev: o.Dev, Prefix: a.Prefix, Broadcast: a.Broadcast, Scope: a.Scope, HasScope: true,
+	return []Op{&AddrAdd{addrFromModel(o.Dev, a)}}, nil
+}
+
+// addrFromModel is the spec that re-adds a of the model on link dev.
+func addrFromModel(dev string, a netops.Addr) AddrSpec {
+	s := AddrSpec{Dev: dev, Prefix: a.Prefix, Broadcast: a.Broadcast, Scope: a.Scope, HasScope: true,
 		Flags: a.Flags & userFlags}
-	if a.Family == unix.AF_INET && a.Label != o.Dev {
+	if a.Family == unix.AF_INET && a.Label != dev {
 		s.Label = a.Label
 	}
 	if a.Peer.IsValid() && a.Peer != a.Prefix.Addr() {
@@ -303,7 +237,7 @@ func (o *AddrDel) Inverse(m Model) ([]Op, error) {
 	if a.ValidLft != forever || a.PreferredLft != forever {
 		s.ValidLft, s.PreferredLft = a.ValidLft, a.PreferredLft
 	}
-	return []Op{&AddrAdd{s}}, nil
+	return s
 }
 
 func (o *AddrDel) Command(n Names) string {

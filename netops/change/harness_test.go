@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
@@ -60,14 +61,28 @@ func quietNS(t *testing.T) *testenv.NS {
 	return ns
 }
 
+// build runs setup lines in ns: through one ip -batch, except lines that
+// start with an option such as -6, which batch mode does not take.
+func build(ns *testenv.NS, setup []string) {
+	var batch []string
+	for _, l := range setup {
+		if strings.HasPrefix(l, "-") {
+			ns.IP(strings.Fields(l)...)
+			continue
+		}
+		batch = append(batch, l)
+	}
+	if len(batch) > 0 {
+		ns.Batch(batch)
+	}
+}
+
 // newEnv builds a namespace from ip batch lines, then starts the watcher,
 // so its first dump already holds the setup.
 func newEnv(t *testing.T, setup ...string) *env {
 	t.Helper()
 	ns := quietNS(t)
-	if len(setup) > 0 {
-		ns.Batch(setup)
-	}
+	build(ns, setup)
 	h, err := netlink.NewHandleAt(ns.Handle())
 	if err != nil {
 		t.Fatalf("netlink handle: %v", err)
@@ -87,23 +102,6 @@ func newEnv(t *testing.T, setup ...string) *env {
 		return ""
 	})
 	return e
-}
-
-// settle waits until the model holds as many objects as ip shows, so
-// Check and Inverse see the state the kernel has.
-func (e *env) settle() {
-	e.t.Helper()
-	e.waitFor("model catches up", func() string {
-		var links, rules, rules6 []any
-		e.ns.IPJSON(&links, "link", "show")
-		e.ns.IPJSON(&rules, "rule", "list")
-		e.ns.IPJSON(&rules6, "-6", "rule", "list")
-		c := e.store.Counts()
-		if c[netops.KindLink] != len(links) || c[netops.KindRule] != len(rules)+len(rules6) {
-			return fmt.Sprintf("model %v, ip links %d rules %d", c, len(links), len(rules)+len(rules6))
-		}
-		return ""
-	})
 }
 
 func (e *env) names() *netops.Names { return e.store.Names(tables) }
@@ -240,9 +238,7 @@ func exercise(t *testing.T, setup []string, op change.Op, views [][]string, veri
 	t.Helper()
 	e := newEnv(t, setup...)
 	twin := quietNS(t)
-	if len(setup) > 0 {
-		twin.Batch(setup)
-	}
+	build(twin, setup)
 	before := state(e.ns, views)
 	if d := lineDiff(before, state(twin, views)); d != "" {
 		t.Fatalf("twin namespaces differ before the op:\n%s", d)
@@ -305,3 +301,5 @@ func mustOp[T any](op T, err error) T {
 	}
 	return op
 }
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }

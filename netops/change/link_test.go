@@ -221,3 +221,19 @@ func TestRenameWhileUp(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 }
+
+// Setting the uplink down flushes its IPv4 routes and its IPv6 addresses
+// and routes; undoing it must bring them all back.
+func TestLinkDownUndoRestoresWhatTheKernelFlushed(t *testing.T) {
+	setup := append(routeSetup[:len(routeSetup):len(routeSetup)],
+		"route add default via 192.0.2.1 table 100 proto static onlink dev wan",
+		"route add 10.99.0.0/16 dev wan scope link",
+		"addr add 2001:db8:7::7/64 dev wan noprefixroute",
+	)
+	op := mustOp(change.ParseLinkUpDown("wan", "down"))
+	exercise(t, setup, op, allViews, func(e *env) {
+		if rs := routesTo(e, "4", "100", "10.30.0.0/16"); len(rs) != 0 {
+			t.Errorf("route through the down link survived: %+v", rs)
+		}
+	})
+}

@@ -71,3 +71,20 @@ type Touch struct {
 }
 
 var _ Model = (*netops.Store)(nil)
+
+// Every op implements Op.
+var (
+	_ Op = (*LinkUpDown)(nil)
+	_ Op = (*LinkMTU)(nil)
+	_ Op = (*LinkRename)(nil)
+	_ Op = (*LinkAlias)(nil)
+	_ Op = (*LinkAdd)(nil)
+	_ Op = (*LinkDel)(nil)
+	_ Op = (*LinkMaster)(nil)
+	_ Op = (*AddrAdd)(nil)
+	_ Op = (*AddrDel)(nil)
+	_ Op = (*RouteOp)(nil)
+	_ Op = (*RuleOp)(nil)
+	_ Op = (*NeighAdd)(nil)
+	_ Op = (*NeighDel)(nil)
+)

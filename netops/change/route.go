@@ -89,7 +89,7 @@ func (o *RouteOp) Check(m Model) error {
 	switch o.Action {
 	case "add":
 		if _, ok := o.slot(m); ok {
-			fe.add("dst", "a route to %s already exists: replace it instead", o.where(nil))
+			fe.add("dst", "%s", o.existsMessage())
 		}
 	case "del":
 		if _, ok := o.match(m); !ok {
@@ -217,6 +217,10 @@ func (o *RouteOp) Apply(h *netlink.Handle, m Model) error {
 	return Explain(o, err)
 }
 
+func (o *RouteOp) existsMessage() string {
+	return "a route to " + o.dstString() + " already exists in table " + tableLabel(nil, o.Table, o.TableName) + ": replace it instead"
+}
+
 func (o *RouteOp) srcMessage() string {
 	return fmt.Sprintf("src %s is not an address of any link here: add it to a link first, or leave src empty", o.Src)
 }
@@ -228,7 +232,8 @@ func (o *RouteOp) Command(n Names) string {
 		b.WriteString("-6 ")
 	}
 	b.WriteString("route " + o.Action + " ")
-	if o.Type != 0 && o.Type != unix.RTN_UNICAST {
+	// On del a type narrows the match, so even unicast is printed.
+	if o.Type != 0 && (o.Type != unix.RTN_UNICAST || o.Action == "del") {
 		b.WriteString(iproute.RouteType(o.Type) + " ")
 	}
 	b.WriteString(o.dstString())
@@ -312,7 +317,7 @@ func (o *RouteOp) Touches() Touch {
 func (o *RouteOp) explain(errno unix.Errno) string {
 	switch errno {
 	case unix.EEXIST:
-		return "a route to " + o.where(nil) + " already exists: replace it instead"
+		return o.existsMessage()
 	case unix.ENETUNREACH, unix.EHOSTUNREACH:
 		if gw := o.gateway(); gw.IsValid() {
 			return fmt.Sprintf("no link reaches %s: add an address in its subnet or mark the route onlink", gw)

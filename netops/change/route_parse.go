@@ -54,12 +54,12 @@ func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
 	default:
 		fe.add("family", "%s is not a family: use inet or inet6", shown(f.Family))
 	}
-	agree := func(field string, a netip.Addr) {
+	agree := func(field string, a netip.Addr, text string) {
 		if !a.IsValid() {
 			return
 		}
 		if fam == 0 {
-			fam, famFrom = family(a), field+" "+a.String()
+			fam, famFrom = family(a), field+" "+text
 			return
 		}
 		if family(a) != fam {
@@ -77,22 +77,22 @@ func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
 		// All three mean the zero-length prefix to ip; the family is settled below.
 	default:
 		op.Dst = parsePrefix(fe, "dst", f.Dst, true)
-		agree("dst", op.Dst.Addr())
+		agree("dst", op.Dst.Addr(), op.Dst.String())
 	}
 	if f.Via != "" {
 		op.Via = parseAddr(fe, "via", f.Via)
-		agree("via", op.Via)
+		agree("via", op.Via, f.Via)
 	}
 	if f.Src != "" {
 		op.Src = parseAddr(fe, "src", f.Src)
-		agree("src", op.Src)
+		agree("src", op.Src, f.Src)
 	}
 	for i, nf := range f.Nexthops {
 		p := fmt.Sprintf("nexthops[%d].", i)
 		nh := Nexthop{Dev: nf.Dev, Weight: 1, Onlink: nf.Onlink || f.Onlink}
 		if nf.Via != "" {
 			nh.Via = parseAddr(fe, p+"via", nf.Via)
-			agree(p+"via", nh.Via)
+			agree(p+"via", nh.Via, nf.Via)
 		}
 		if nf.Dev != "" {
 			checkIfName(fe, p+"dev", nf.Dev)

@@ -185,7 +185,9 @@ func Rule(r *netops.Rule, n Names) RuleJSON {
 	if r.Tos != 0 {
 		j.Tos = Hex(uint32(r.Tos))
 	}
-	if r.HasMark && (r.Mark != 0 || (r.HasMask && r.Mask != 0)) {
+	// The kernel sends FRA_FWMASK alone for "fwmark 0/MASK"; ip prints
+	// the rule whenever either attribute is present.
+	if r.HasMark || r.HasMask {
 		j.Fwmark = Hex(r.Mark)
 		if r.HasMask && r.Mask != 0xFFFFFFFF {
 			j.Fwmask = Hex(r.Mask)

@@ -1,0 +1,66 @@
+package change_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/change"
+)
+
+var ruleSetup = append(base[:len(base):len(base)],
+	"rule add fwmark 7 priority 5000 lookup 100",
+	"rule add from 10.1.0.0/24 iif v0 priority 6000 protocol static prohibit",
+	"rule add not to 203.0.113.0/24 fwmark 0/0xff priority 6500 lookup 1",
+	"-6 rule add from 2001:db8::/32 priority 7000 lookup 100",
+)
+
+func ruleLines(e *env, fam string) []string {
+	args := []string{"rule", "list"}
+	if fam == "6" {
+		args = append([]string{"-6"}, args...)
+	}
+	out, _ := e.ns.TryIP(args...)
+	return strings.Split(strings.TrimSpace(out), "\n")
+}
+
+func TestRuleOps(t *testing.T) {
+	cases := []struct {
+		name string
+		f    change.RuleFields
+		fam  string
+		want string // a line ip rule list must show, or lack (when prefixed "!")
+	}{
+		{"a fwmark rule with a mask round-trips", change.RuleFields{Action: "add", Fwmark: "0x20/0x20", Priority: "16286", Table: "wan-force"},
+			"4", "16286:\tfrom all fwmark 0x20/0x20 lookup 100"},
+		{"a rule without a priority is undone at the priority the kernel picked", change.RuleFields{Action: "add", From: "10.1.0.0/24", Table: "isp1"},
+			"4", "4999:\tfrom 10.1.0.0/24 lookup 1"},
+		{"an inverted rule with iif and oif round-trips", change.RuleFields{Action: "add", Not: true, To: "198.51.100.0/24", Iif: "v0", Oif: "wan", Priority: "300", Table: "main"},
+			"4", "300:\tnot from all to 198.51.100.0/24 iif v0 oif wan lookup main"},
+		{"an IPv6 unreachable rule round-trips", change.RuleFields{Action: "add", From: "2001:db8:1::/48", Priority: "100", Type: "unreachable"},
+			"6", "100:\tfrom 2001:db8:1::/48 unreachable"},
+		{"deleting by priority brings the rule back", change.RuleFields{Action: "del", Priority: "5000"},
+			"4", "!5000:\tfrom all fwmark 0x7 lookup 100"},
+		{"deleting a prohibit rule brings back its protocol", change.RuleFields{Action: "del", From: "10.1.0.0/24", Type: "prohibit"},
+			"4", "!6000:\tfrom 10.1.0.0/24 iif v0 prohibit"},
+		{"deleting an inverted rule with a zero mark brings it back", change.RuleFields{Action: "del", Priority: "6500"},
+			"4", "!6500:\tnot from all to 203.0.113.0/24 fwmark 0/0xff lookup 1"},
+		{"deleting an IPv6 rule brings it back", change.RuleFields{Action: "del", Family: "inet6", Table: "100"},
+			"6", "!7000:\tfrom 2001:db8::/32 lookup 100"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			op := mustOp(change.ParseRule(c.f, tables))
+			exercise(t, ruleSetup, op, allViews, func(e *env) {
+				lines := ruleLines(e, c.fam)
+				want, absent := strings.CutPrefix(c.want, "!")
+				found := false
+				for _, l := range lines {
+					found = found || l == want
+				}
+				if found == absent {
+					t.Errorf("ip rule list (want %q present=%v):\n%s", want, !absent, strings.Join(lines, "\n"))
+				}
+			})
+		})
+	}
+}
