@@ -155,6 +155,9 @@ func (h *Handlers) changeFailed(w http.ResponseWriter, r *http.Request, api bool
 		writeJSON(w, status, body)
 		return
 	}
+	if pv.Error == "" {
+		pv.Error = err.Error()
+	}
 	h.render(w, r, status, views.PreviewBlock(pv))
 }
 

@@ -1,0 +1,132 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/safeapply"
+	"github.com/netpanel/netpanel/views"
+)
+
+// fakeChanger records requests; the real engine has its own tests against
+// the kernel.
+type fakeChanger struct {
+	reqs    []safeapply.Request
+	outcome safeapply.Outcome
+	err     error
+	unseen  []safeapply.Outcome
+}
+
+func (f *fakeChanger) Apply(r safeapply.Request) (safeapply.Outcome, error) {
+	f.reqs = append(f.reqs, r)
+	return f.outcome, f.err
+}
+func (f *fakeChanger) Confirm(id, user string) (safeapply.Outcome, error) {
+	return safeapply.Outcome{}, errors.New("no")
+}
+func (f *fakeChanger) Get(string) (safeapply.Outcome, bool) { return safeapply.Outcome{}, false }
+func (f *fakeChanger) Unseen(string) []safeapply.Outcome    { return f.unseen }
+func (f *fakeChanger) List(string) []safeapply.Outcome      { return nil }
+
+func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "127.0.0.1"}))
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	return rec
+}
+
+func TestChangePreviewShowsTheCommands(t *testing.T) {
+	h := normalHandlers()
+	h.d.Parsers = DefaultParsers()
+	for name, c := range map[string]struct {
+		form url.Values
+		want []string
+	}{
+		"a default route in a named table": {
+			url.Values{"kind": {"route"}, "action": {"add"}, "table": {"wan-force"}, "dst": {"default"}, "via": {"192.0.2.1"}, "dev": {"wan"}},
+			[]string{"ip route add default via 192.0.2.1 dev wan table wan-force"},
+		},
+		"a main-table route also has its net-tools form": {
+			url.Values{"kind": {"route"}, "action": {"add"}, "dst": {"default"}, "via": {"192.0.2.1"}},
+			[]string{"ip route add default via 192.0.2.1", "route add default gw 192.0.2.1"},
+		},
+		"a fwmark rule": {
+			url.Values{"kind": {"rule"}, "action": {"add"}, "priority": {"16286"}, "fwmark": {"32/32"}, "table": {"wan-force"}},
+			[]string{"ip rule add", "fwmark 0x20/0x20", "lookup wan-force"},
+		},
+		"an MTU change": {
+			url.Values{"kind": {"link"}, "action": {"mtu"}, "name": {"wan"}, "mtu": {"1400"}},
+			[]string{"ip link set dev wan mtu 1400", "ifconfig wan mtu 1400"},
+		},
+		"every bad field is named": {
+			url.Values{"kind": {"route"}, "action": {"add"}, "dst": {"10.0.0.0/33"}, "via": {"banana"}},
+			[]string{`data-field="dst"`, `data-field="via"`},
+		},
+		"an unknown kind": {
+			url.Values{"kind": {"teleport"}},
+			[]string{"unknown kind of change"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := postForm(t, h.ChangePreview, "/changes/preview", c.form)
+			body := rec.Body.String()
+			for _, w := range c.want {
+				if !strings.Contains(body, w) {
+					t.Fatalf("preview lacks %q:\n%s", w, body)
+				}
+			}
+		})
+	}
+}
+
+func TestChangeIsRefusedWithoutAnEngine(t *testing.T) {
+	h := normalHandlers()
+	h.d.Parsers = DefaultParsers()
+	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "read-only") {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestChangeGoesToTheEngineWithTheClient(t *testing.T) {
+	h := normalHandlers()
+	h.d.Parsers = DefaultParsers()
+	fc := &fakeChanger{outcome: safeapply.Outcome{ID: "c1", State: safeapply.Pending, Reason: "it changes wan", Commands: []string{"ip link set dev wan down"}}}
+	h.d.Changes = fc
+	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
+	if rec.Code != http.StatusOK || len(fc.reqs) != 1 {
+		t.Fatalf("%d, %d requests: %s", rec.Code, len(fc.reqs), rec.Body)
+	}
+	if r := fc.reqs[0]; r.User != "admin" || r.Client.String() != "127.0.0.1" || len(r.Ops) != 1 {
+		t.Fatalf("request %+v", r)
+	}
+	if rec.Header().Get("Connection") != "close" {
+		t.Fatal("the answer to a change does not close the connection, so confirming could reuse it")
+	}
+	body := rec.Body.String()
+	for _, want := range []string{`data-state="pending"`, "/changes/c1/confirm", "it changes wan"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("outcome lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+func TestNoticesTellAboutRollbacks(t *testing.T) {
+	h := normalHandlers()
+	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RolledBack, Commands: []string{"ip link set dev wan down"}}}}
+	req := httptest.NewRequest("GET", "/changes/notices", nil)
+	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	rec := httptest.NewRecorder()
+	h.ChangeNotices(rec, req)
+	if !strings.Contains(rec.Body.String(), "Rolled back") || !strings.Contains(rec.Body.String(), "ip link set dev wan down") {
+		t.Fatalf("notice: %s", rec.Body)
+	}
+}
