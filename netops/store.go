@@ -147,13 +147,6 @@ func (s *Store) wake() {
 	s.wakeMu.Unlock()
 }
 
-// Gen returns the generation of a kind: it grows with every change to it.
-func (s *Store) Gen(k Kind) uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.gen[k]
-}
-
 // Gens returns every kind's generation at once.
 func (s *Store) Gens() [numKinds]uint64 {
 	s.mu.RLock()
@@ -252,17 +245,6 @@ func (s *Store) LinkByName(name string) (Link, bool) {
 		}
 	}
 	return Link{}, false
-}
-
-// LinkNames maps every link index to its name.
-func (s *Store) LinkNames() map[int32]string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m := make(map[int32]string, len(s.links))
-	for i, l := range s.links {
-		m[i] = l.Name
-	}
-	return m
 }
 
 // Addrs returns all addresses ordered by link, family, then address.
@@ -392,19 +374,6 @@ func (s *Store) updateStats(stats map[int32]LinkStats, at time.Time) {
 		cp.Stats = st
 		s.links[idx] = &cp
 	}
-}
-
-// LookupAddrOwner returns the links holding address a.
-func (s *Store) LookupAddrOwner(a netip.Addr) []int32 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var out []int32
-	for _, ad := range s.addrs {
-		if ad.Prefix.Addr() == a {
-			out = append(out, ad.LinkIndex)
-		}
-	}
-	return out
 }
 
 // FindRoute returns the route with r's key.
