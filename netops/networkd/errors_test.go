@@ -1,0 +1,96 @@
+package networkd
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrorsCarryFileAndLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		data   string
+		netdev bool
+		want   string
+	}{
+		{"route metric that is not a number", "10-wan.network",
+			"[Match]\nName=eno1\n\n[Route]\nGateway=192.0.2.1\nMetric=abc\n",
+			false, `10-wan.network:6: Route.Metric: "abc" is not a number`},
+		{"bad address in network section", "a.network",
+			"[Network]\nAddress=192.0.2.300/24\n",
+			false, `a.network:2: Network.Address: "192.0.2.300/24" is not an address or prefix`},
+		{"line number counts continuation lines", "a.network",
+			"[Network]\nDHCP=\\\n  yes\nBridge=has space\n",
+			false, `a.network:4: Network.Bridge: "has space" is not a valid interface name`},
+		{"mtu below the IPv4 minimum", "a.network",
+			"[Link]\nMTUBytes=60\n",
+			false, `a.network:2: Link.MTUBytes: "60" is below the minimum MTU of 68`},
+		{"fwmark with a zero mask", "p.network",
+			"[RoutingPolicyRule]\nFirewallMark=32/0\n",
+			false, `p.network:2: RoutingPolicyRule.FirewallMark: "32/0" has a zero mask`},
+		{"route mixing families", "r.network",
+			"[Route]\nDestination=10.0.0.0/8\nGateway=2001:db8::1\n",
+			false, `r.network:1: [Route]: Destination=, Gateway= and PreferredSource= mix IPv4 and IPv6`},
+		{"rule family contradicting From", "p.network",
+			"[RoutingPolicyRule]\nFrom=10.0.0.0/8\nFamily=ipv6\n",
+			false, `p.network:1: [RoutingPolicyRule]: Family=ipv6 contradicts From=/To=`},
+		{"unterminated section header", "a.network",
+			"[Match\nName=x\n",
+			false, `a.network:1: invalid section header "[Match"`},
+		{"unknown route type", "r.network",
+			"[Route]\nType=teleport\n",
+			false, `r.network:2: Route.Type: "teleport" is not one of unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat, resolve`},
+		{"netdev without Kind", "x.netdev",
+			"[NetDev]\nName=x0\n",
+			true, `x.netdev:1: [NetDev]: Kind= is required`},
+		{"veth without peer", "v.netdev",
+			"[NetDev]\nName=v0\nKind=veth\n",
+			true, `v.netdev:1: [NetDev]: a veth needs [Peer] Name=`},
+		{"vxlan VNI out of range", "vx.netdev",
+			"[NetDev]\nName=vx0\nKind=vxlan\n[VXLAN]\nVNI=16777216\n",
+			true, `vx.netdev:5: VXLAN.VNI: "16777216" is out of range (1-16777215)`},
+		{"vxlan with both remote and group", "vx.netdev",
+			"[NetDev]\nName=vx0\nKind=vxlan\n\n[VXLAN]\nVNI=5\nRemote=192.0.2.1\nGroup=239.1.1.1\n",
+			true, `vx.netdev:5: [VXLAN]: Remote= and Group= exclude each other`},
+		{"vxlan group that is not multicast", "vx.netdev",
+			"[NetDev]\nName=vx0\nKind=vxlan\n[VXLAN]\nVNI=5\nGroup=192.0.2.1\n",
+			true, `vx.netdev:6: VXLAN.Group: "192.0.2.1" is not a multicast address`},
+		{"unknown netdev kind", "k.netdev",
+			"[NetDev]\nName=k0\nKind=warpdrive\n",
+			true, `k.netdev:3: NetDev.Kind: "warpdrive" is not a netdev kind`},
+		{"netdev without a NetDev section", "e.netdev",
+			"[Bridge]\n",
+			true, `e.netdev:1: missing [NetDev] section`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var err error
+			if tt.netdev {
+				_, _, err = ParseNetDev(tt.file, []byte(tt.data))
+			} else {
+				_, _, err = ParseNetwork(tt.file, []byte(tt.data))
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a *ParseError", err)
+			}
+			if pe.Error() != tt.want {
+				t.Errorf("got  %s\nwant %s", pe.Error(), tt.want)
+			}
+		})
+	}
+}
+
+func TestAllBadLinesAreReported(t *testing.T) {
+	_, _, err := ParseNetwork("a.network", []byte("[Route]\nMetric=x\nTable=0\n"))
+	msg := err.Error()
+	for _, want := range []string{"a.network:2: Route.Metric", "a.network:3: Route.Table"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package networkd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The lexer is ours rather than go-systemd's unit.DeserializeOptions: that
+// one drops line numbers (every error here must say file:line), skips text
+// before the first section without a word, and flattens repeated sections,
+// which for [Route] and [Address] are separate objects. Writing still goes
+// through unit.SerializeSections.
+
+type rawEntry struct {
+	key, value string
+	line       int
+}
+
+type rawSection struct {
+	name    string
+	line    int
+	entries []rawEntry
+}
+
+// whitespace is systemd's WHITESPACE set; trimming anything wider would make
+// values differ from what networkd sees.
+const whitespace = " \t\n\r"
+
+// lex splits data into sections following systemd.syntax(7): '#' and ';'
+// comments, [Section] headers, Key=Value lines, and a trailing odd number of
+// backslashes continuing a line (the backslash becomes a space).
+func lex(file string, data []byte) ([]rawSection, []Warning, error) {
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	lines := strings.Split(text, "\n")
+	var (
+		secs []rawSection
+		warn []Warning
+		errs []error
+	)
+	for i := 0; i < len(lines); i++ {
+		lineNo := i + 1
+		l := strings.Trim(lines[i], whitespace)
+		if l == "" || l[0] == '#' || l[0] == ';' {
+			continue
+		}
+		if l[0] == '[' {
+			if l[len(l)-1] != ']' || len(l) < 3 {
+				errs = append(errs, &ParseError{File: file, Line: lineNo, Err: fmt.Errorf("invalid section header %q", l)})
+				continue
+			}
+			secs = append(secs, rawSection{name: l[1 : len(l)-1], line: lineNo})
+			continue
+		}
+		for continued(l) {
+			l = l[:len(l)-1] + " "
+			// Comment lines inside a continuation are skipped, as systemd does.
+			for i+1 < len(lines) {
+				i++
+				next := strings.TrimRight(lines[i], whitespace)
+				if t := strings.TrimLeft(next, whitespace); t != "" && (t[0] == '#' || t[0] == ';') {
+					continue
+				}
+				l += next
+				break
+			}
+		}
+		k, v, ok := strings.Cut(l, "=")
+		k = strings.Trim(k, whitespace)
+		switch {
+		case !ok:
+			warn = append(warn, Warning{file, lineNo, fmt.Sprintf("missing '=' in %q, line ignored", l)})
+		case k == "":
+			warn = append(warn, Warning{file, lineNo, "missing key name before '=', line ignored"})
+		case len(secs) == 0:
+			warn = append(warn, Warning{file, lineNo, fmt.Sprintf("%s= outside of any section, ignored", k)})
+		default:
+			s := &secs[len(secs)-1]
+			s.entries = append(s.entries, rawEntry{key: k, value: strings.Trim(v, whitespace), line: lineNo})
+		}
+	}
+	return secs, warn, errors.Join(errs...)
+}
+
+// continued reports whether l ends in an odd number of backslashes; an even
+// number is escaped backslashes, not a continuation.
+func continued(l string) bool {
+	n := 0
+	for n < len(l) && l[len(l)-1-n] == '\\' {
+		n++
+	}
+	return n%2 == 1
+}

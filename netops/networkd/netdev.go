@@ -1,0 +1,53 @@
+package networkd
+
+import (
+	"net"
+	"net/netip"
+)
+
+// NetDevFile is a .netdev file: a virtual device networkd creates. The kind
+// sections are pointers because an empty [Bridge] is still meaningful.
+type NetDevFile struct {
+	NetDev  NetDev
+	Bridge  *Bridge
+	VXLAN   *VXLAN
+	MACVLAN *MACVLAN
+	Peer    *Peer     // veth peer
+	Unknown []Section // sections netpanel does not model, [Match] included
+}
+
+// NetDev is [NetDev]. Name and Kind are required.
+type NetDev struct {
+	Name       string
+	Kind       string
+	MTUBytes   uint32 // 0: unset
+	MACAddress net.HardwareAddr
+	Extra      []Option
+}
+
+// Bridge is [Bridge]; netpanel sets no bridge options yet.
+type Bridge struct {
+	Extra []Option
+}
+
+// VXLAN is [VXLAN]. Remote (unicast) and Group (multicast) exclude each other.
+type VXLAN struct {
+	VNI             uint32 // 1-16777215, required
+	Local           netip.Addr
+	Remote          netip.Addr
+	Group           netip.Addr
+	DestinationPort uint16 // 0: kernel default
+	Extra           []Option
+}
+
+// MACVLAN is [MACVLAN]; Mode is private, vepa, bridge, passthru or source.
+type MACVLAN struct {
+	Mode  string
+	Extra []Option
+}
+
+// Peer is [Peer] of a veth pair.
+type Peer struct {
+	Name  string
+	Extra []Option
+}

@@ -1,0 +1,143 @@
+package networkd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+)
+
+// kinds are the NetDev Kind= values systemd.netdev(5) documents.
+var kinds = []string{
+	"bareudp", "batadv", "bond", "bridge", "dummy", "erspan", "fou", "geneve",
+	"gre", "gretap", "hsr", "ifb", "ip6gre", "ip6gretap", "ip6tnl", "ipip", "ipoib",
+	"ipvlan", "ipvtap", "l2tp", "macsec", "macvlan", "macvtap", "netdevsim",
+	"nlmon", "sit", "tap", "tun", "vcan", "veth", "vlan", "vrf", "vti", "vti6",
+	"vxcan", "vxlan", "wireguard", "wlan", "xfrm",
+}
+
+var netdevKeys = map[string]setter[NetDev]{
+	"Name": scalar(func(n *NetDev) *string { return &n.Name }, parseIfname),
+	"Kind": scalar(func(n *NetDev) *string { return &n.Kind }, func(s string) (string, error) {
+		if !slices.Contains(kinds, s) {
+			return "", fmt.Errorf("%q is not a netdev kind", s)
+		}
+		return s, nil
+	}),
+	"MTUBytes":   scalar(func(n *NetDev) *uint32 { return &n.MTUBytes }, parseMTU),
+	"MACAddress": scalar(func(n *NetDev) *net.HardwareAddr { return &n.MACAddress }, parseMAC),
+}
+
+var vxlanKeys = map[string]setter[VXLAN]{
+	"VNI":    scalar(func(v *VXLAN) *uint32 { return &v.VNI }, func(s string) (uint32, error) { return parseRange(s, 1, 1<<24-1) }),
+	"Local":  scalar(func(v *VXLAN) *netip.Addr { return &v.Local }, parseAddr),
+	"Remote": scalar(func(v *VXLAN) *netip.Addr { return &v.Remote }, parseAddr),
+	"Group": scalar(func(v *VXLAN) *netip.Addr { return &v.Group }, func(s string) (netip.Addr, error) {
+		a, err := parseAddr(s)
+		if err == nil && !a.IsMulticast() {
+			err = fmt.Errorf("%q is not a multicast address", s)
+		}
+		return a, err
+	}),
+	"DestinationPort": scalar(func(v *VXLAN) *uint16 { return &v.DestinationPort }, func(s string) (uint16, error) {
+		n, err := parseRange(s, 1, 65535)
+		return uint16(n), err
+	}),
+}
+
+var macvlanKeys = map[string]setter[MACVLAN]{
+	"Mode": scalar(func(m *MACVLAN) *string { return &m.Mode }, func(s string) (string, error) {
+		return parseEnum(s, false, "private", "vepa", "bridge", "passthru", "source")
+	}),
+}
+
+var peerKeys = map[string]setter[Peer]{
+	"Name": scalar(func(p *Peer) *string { return &p.Name }, parseIfname),
+}
+
+// kindSections maps the per-kind sections netpanel models to their kind.
+var kindSections = map[string]string{"Bridge": "bridge", "VXLAN": "vxlan", "MACVLAN": "macvlan", "Peer": "veth"}
+
+// ParseNetDev parses a .netdev file; see ParseNetwork for name, warnings
+// and errors.
+func ParseNetDev(name string, data []byte) (*NetDevFile, []Warning, error) {
+	secs, warn, err := lex(name, data)
+	p := &parser{file: name, warn: warn}
+	if err != nil {
+		p.errs = append(p.errs, err)
+	}
+	f := &NetDevFile{}
+	var netdevSec, vxlanSec, peerSec rawSection
+	var kindSecs []rawSection
+	for _, sec := range secs {
+		switch sec.name {
+		case "NetDev":
+			netdevSec = sec
+			apply(p, sec, &f.NetDev, netdevKeys, &f.NetDev.Extra)
+		case "Bridge":
+			f.Bridge = orNew(f.Bridge)
+			apply(p, sec, f.Bridge, nil, &f.Bridge.Extra)
+		case "VXLAN":
+			vxlanSec = sec
+			f.VXLAN = orNew(f.VXLAN)
+			apply(p, sec, f.VXLAN, vxlanKeys, &f.VXLAN.Extra)
+		case "MACVLAN":
+			f.MACVLAN = orNew(f.MACVLAN)
+			apply(p, sec, f.MACVLAN, macvlanKeys, &f.MACVLAN.Extra)
+		case "Peer":
+			peerSec = sec
+			f.Peer = orNew(f.Peer)
+			apply(p, sec, f.Peer, peerKeys, &f.Peer.Extra)
+		default:
+			f.Unknown = append(f.Unknown, unknownSection(p, sec))
+		}
+		if _, ok := kindSections[sec.name]; ok {
+			kindSecs = append(kindSecs, sec)
+		}
+	}
+	for _, sec := range kindSecs {
+		if k := kindSections[sec.name]; f.NetDev.Kind != "" && f.NetDev.Kind != k {
+			// networkd ignores settings for another kind; the section is
+			// still kept so nothing is lost on rewrite.
+			p.warnf(sec.line, "[%s] does not apply to Kind=%s, ignored by networkd", sec.name, f.NetDev.Kind)
+		}
+	}
+	switch {
+	case netdevSec.name == "":
+		p.errs = append(p.errs, &ParseError{File: name, Line: 1, Err: errors.New("missing [NetDev] section")})
+	case f.NetDev.Name == "":
+		p.errorf(netdevSec, "Name= is required")
+	case f.NetDev.Kind == "":
+		p.errorf(netdevSec, "Kind= is required")
+	}
+	if f.NetDev.Kind == "veth" && (f.Peer == nil || f.Peer.Name == "") {
+		if peerSec.name == "" {
+			peerSec = netdevSec
+		}
+		p.errorf(peerSec, "a veth needs [Peer] Name=")
+	}
+	if v := f.VXLAN; v != nil {
+		switch {
+		case v.VNI == 0:
+			p.errorf(vxlanSec, "VNI= is required")
+		case v.Remote.IsValid() && v.Group.IsValid():
+			p.errorf(vxlanSec, "Remote= and Group= exclude each other")
+		case !sameFamily(v.Local, v.Remote, v.Group):
+			p.errorf(vxlanSec, "Local=, Remote= and Group= mix IPv4 and IPv6")
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, p.warn, errors.Join(p.errs...)
+	}
+	return f, p.warn, nil
+}
+
+// orNew returns p, or a new zero value if p is nil: a repeated section
+// merges into the first, as networkd does.
+func orNew[T any](p *T) *T {
+	if p == nil {
+		return new(T)
+	}
+	return p
+}

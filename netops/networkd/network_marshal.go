@@ -1,0 +1,93 @@
+package networkd
+
+import "strings"
+
+// Marshal renders f with Header as its first line. Output is deterministic:
+// known keys in a fixed order, then kept unknown keys in file order, then
+// unknown sections. Marshal does not validate; ParseNetwork of the result
+// gives back f when f came from ParseNetwork.
+func (f *NetworkFile) Marshal() []byte {
+	return f.MarshalWithHeader(Header)
+}
+
+// MarshalWithHeader is Marshal with another first line, which must be a
+// comment ("# ...").
+func (f *NetworkFile) MarshalWithHeader(header string) []byte {
+	var w writer
+
+	s := w.section("Match", false)
+	s.add("Name", strings.Join(f.Match.Name, " "))
+	macs := make([]string, len(f.Match.MACAddress))
+	for i, m := range f.Match.MACAddress {
+		macs[i] = m.String()
+	}
+	s.add("MACAddress", strings.Join(macs, " "))
+	s.extra(f.Match.Extra)
+
+	s = w.section("Link", false)
+	if f.Link.MTUBytes != 0 {
+		s.add("MTUBytes", u32(f.Link.MTUBytes))
+	}
+	s.boolean("Unmanaged", f.Link.Unmanaged)
+	s.extra(f.Link.Extra)
+
+	n := f.Network
+	s = w.section("Network", false)
+	for _, a := range n.Address {
+		s.prefix("Address", a)
+	}
+	s.add("DHCP", n.DHCP)
+	s.add("Bridge", n.Bridge)
+	s.boolean("ConfigureWithoutCarrier", n.ConfigureWithoutCarrier)
+	for _, g := range n.Gateway {
+		s.addr("Gateway", g)
+	}
+	s.add("LinkLocalAddressing", n.LinkLocalAddressing)
+	s.boolean("IPv6AcceptRA", n.IPv6AcceptRA)
+	s.extra(n.Extra)
+
+	for _, a := range f.Addresses {
+		s = w.section("Address", true)
+		s.prefix("Address", a.Address)
+		s.prefix("Peer", a.Peer)
+		s.add("Label", a.Label)
+		s.add("Scope", a.Scope)
+		s.add("PreferredLifetime", a.PreferredLifetime)
+		s.extra(a.Extra)
+	}
+	for _, r := range f.Routes {
+		s = w.section("Route", true)
+		s.prefix("Destination", r.Destination)
+		s.addr("Gateway", r.Gateway)
+		s.add("Gateway", r.GatewayDynamic)
+		s.boolean("GatewayOnLink", r.GatewayOnLink)
+		s.add("Table", r.Table)
+		s.uint("Metric", r.Metric)
+		s.add("Scope", r.Scope)
+		s.add("Type", r.Type)
+		s.addr("PreferredSource", r.PreferredSource)
+		s.add("Protocol", r.Protocol)
+		s.extra(r.Extra)
+	}
+	for _, r := range f.RoutingPolicyRules {
+		s = w.section("RoutingPolicyRule", true)
+		s.prefix("From", r.From)
+		s.prefix("To", r.To)
+		if fm := r.FirewallMark; fm != nil {
+			v := u32(fm.Mark)
+			if fm.Mask != 0 {
+				v += "/" + u32(fm.Mask)
+			}
+			s.add("FirewallMark", v)
+		}
+		s.uint("Priority", r.Priority)
+		s.add("Table", r.Table)
+		s.add("IncomingInterface", r.IncomingInterface)
+		s.add("OutgoingInterface", r.OutgoingInterface)
+		s.boolean("Invert", r.Invert)
+		s.add("Family", r.Family)
+		s.extra(r.Extra)
+	}
+	w.unknown(f.Unknown)
+	return w.bytes(header)
+}

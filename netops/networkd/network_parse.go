@@ -1,0 +1,215 @@
+package networkd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+)
+
+var matchKeys = map[string]setter[Match]{
+	"Name":       list(func(m *Match) *[]string { return &m.Name }, true, str),
+	"MACAddress": list(func(m *Match) *[]net.HardwareAddr { return &m.MACAddress }, true, parseMAC),
+}
+
+var linkKeys = map[string]setter[Link]{
+	"MTUBytes":  scalar(func(l *Link) *uint32 { return &l.MTUBytes }, parseMTU),
+	"Unmanaged": optional(func(l *Link) **bool { return &l.Unmanaged }, parseBool),
+}
+
+var networkKeys = map[string]setter[Network]{
+	"Address":                 list(func(n *Network) *[]netip.Prefix { return &n.Address }, false, parsePrefix),
+	"DHCP":                    scalar(func(n *Network) *string { return &n.DHCP }, parseDHCPLike),
+	"Bridge":                  scalar(func(n *Network) *string { return &n.Bridge }, parseIfname),
+	"ConfigureWithoutCarrier": optional(func(n *Network) **bool { return &n.ConfigureWithoutCarrier }, parseBool),
+	"Gateway":                 list(func(n *Network) *[]netip.Addr { return &n.Gateway }, false, parseAddr),
+	"LinkLocalAddressing":     scalar(func(n *Network) *string { return &n.LinkLocalAddressing }, parseDHCPLike),
+	"IPv6AcceptRA":            optional(func(n *Network) **bool { return &n.IPv6AcceptRA }, parseBool),
+}
+
+var addressKeys = map[string]setter[Address]{
+	"Address": scalar(func(a *Address) *netip.Prefix { return &a.Address }, parsePrefix),
+	"Peer":    scalar(func(a *Address) *netip.Prefix { return &a.Peer }, parsePrefix),
+	"Label":   scalar(func(a *Address) *string { return &a.Label }, parseLabel),
+	"Scope": scalar(func(a *Address) *string { return &a.Scope }, func(s string) (string, error) {
+		return parseEnum(s, true, "global", "link", "host")
+	}),
+	"PreferredLifetime": scalar(func(a *Address) *string { return &a.PreferredLifetime }, func(s string) (string, error) {
+		return parseEnum(s, false, "forever", "infinity", "0")
+	}),
+}
+
+var routeKeys = map[string]setter[Route]{
+	"Destination": scalar(func(r *Route) *netip.Prefix { return &r.Destination }, parsePrefix),
+	"Gateway": func(r *Route, s string) error {
+		r.Gateway, r.GatewayDynamic = netip.Addr{}, ""
+		switch s {
+		case "":
+		case "_dhcp4", "_ipv6ra":
+			r.GatewayDynamic = s
+		default:
+			a, err := parseAddr(s)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP address, _dhcp4 or _ipv6ra", s)
+			}
+			r.Gateway = a
+		}
+		return nil
+	},
+	"GatewayOnLink": optional(func(r *Route) **bool { return &r.GatewayOnLink }, parseBool),
+	"Table":         scalar(func(r *Route) *string { return &r.Table }, parseTable),
+	"Metric":        optional(func(r *Route) **uint32 { return &r.Metric }, parseUint32),
+	"Scope": scalar(func(r *Route) *string { return &r.Scope }, func(s string) (string, error) {
+		return parseEnum(s, true, "global", "site", "link", "host", "nowhere")
+	}),
+	"Type": scalar(func(r *Route) *string { return &r.Type }, func(s string) (string, error) {
+		return parseEnum(s, false, "unicast", "local", "broadcast", "anycast", "multicast",
+			"blackhole", "unreachable", "prohibit", "throw", "nat", "resolve")
+	}),
+	"PreferredSource": scalar(func(r *Route) *netip.Addr { return &r.PreferredSource }, parseAddr),
+	"Protocol": scalar(func(r *Route) *string { return &r.Protocol }, func(s string) (string, error) {
+		return parseEnum(s, true, "kernel", "boot", "static", "ra", "dhcp")
+	}),
+}
+
+var ruleKeys = map[string]setter[RoutingPolicyRule]{
+	"From":              scalar(func(r *RoutingPolicyRule) *netip.Prefix { return &r.From }, parsePrefix),
+	"To":                scalar(func(r *RoutingPolicyRule) *netip.Prefix { return &r.To }, parsePrefix),
+	"FirewallMark":      optional(func(r *RoutingPolicyRule) **FirewallMark { return &r.FirewallMark }, parseFirewallMark),
+	"Priority":          optional(func(r *RoutingPolicyRule) **uint32 { return &r.Priority }, parseUint32),
+	"Table":             scalar(func(r *RoutingPolicyRule) *string { return &r.Table }, parseTable),
+	"IncomingInterface": scalar(func(r *RoutingPolicyRule) *string { return &r.IncomingInterface }, parseIfname),
+	"OutgoingInterface": scalar(func(r *RoutingPolicyRule) *string { return &r.OutgoingInterface }, parseIfname),
+	"Invert":            optional(func(r *RoutingPolicyRule) **bool { return &r.Invert }, parseBool),
+	"Family": scalar(func(r *RoutingPolicyRule) *string { return &r.Family }, func(s string) (string, error) {
+		return parseEnum(s, false, "ipv4", "ipv6", "both")
+	}),
+}
+
+// parseLabel follows networkd's address label rule: at most 15 printable
+// ASCII characters.
+func parseLabel(s string) (string, error) {
+	if len(s) > 15 {
+		return "", fmt.Errorf("%q is longer than 15 characters", s)
+	}
+	for _, c := range []byte(s) {
+		if c < 0x20 || c >= 0x7f {
+			return "", fmt.Errorf("%q has characters other than printable ASCII", s)
+		}
+	}
+	return s, nil
+}
+
+// parseFirewallMark reads "mark" or "mark/mask".
+func parseFirewallMark(s string) (FirewallMark, error) {
+	ms, mk, hasMask := strings.Cut(s, "/")
+	mark, err := parseUint32(ms)
+	if err != nil {
+		return FirewallMark{}, err
+	}
+	fm := FirewallMark{Mark: mark}
+	if hasMask {
+		if fm.Mask, err = parseUint32(mk); err != nil {
+			return FirewallMark{}, err
+		}
+		if fm.Mask == 0 {
+			return FirewallMark{}, fmt.Errorf("%q has a zero mask", s)
+		}
+	}
+	return fm, nil
+}
+
+// ParseNetwork parses a .network file. name is used in messages only. The
+// error, if any, joins one *ParseError per bad line; warnings list what
+// networkd would ignore or netpanel keeps without understanding.
+func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
+	secs, warn, err := lex(name, data)
+	p := &parser{file: name, warn: warn}
+	if err != nil {
+		p.errs = append(p.errs, err)
+	}
+	f := &NetworkFile{}
+	for _, sec := range secs {
+		switch sec.name {
+		case "Match":
+			apply(p, sec, &f.Match, matchKeys, &f.Match.Extra)
+		case "Link":
+			apply(p, sec, &f.Link, linkKeys, &f.Link.Extra)
+		case "Network":
+			apply(p, sec, &f.Network, networkKeys, &f.Network.Extra)
+		case "Address":
+			var a Address
+			apply(p, sec, &a, addressKeys, &a.Extra)
+			if !a.Address.IsValid() {
+				// networkd drops such a section with a warning; so do we.
+				p.warnf(sec.line, "[Address] without Address=, section ignored")
+				continue
+			}
+			if a.Peer.IsValid() && a.Peer.Addr().Is4() != a.Address.Addr().Is4() {
+				p.errorf(sec, "Peer= %s and Address= %s are of different families", a.Peer, a.Address)
+			}
+			f.Addresses = append(f.Addresses, a)
+		case "Route":
+			var r Route
+			apply(p, sec, &r, routeKeys, &r.Extra)
+			if !sameFamily(prefixAddr(r.Destination), r.Gateway, r.PreferredSource) {
+				p.errorf(sec, "Destination=, Gateway= and PreferredSource= mix IPv4 and IPv6")
+			}
+			f.Routes = append(f.Routes, r)
+		case "RoutingPolicyRule":
+			var r RoutingPolicyRule
+			apply(p, sec, &r, ruleKeys, &r.Extra)
+			if !sameFamily(prefixAddr(r.From), prefixAddr(r.To)) {
+				p.errorf(sec, "From= and To= mix IPv4 and IPv6")
+			} else if fam := ruleAddrFamily(r); fam != "" && r.Family != "" && r.Family != fam {
+				p.errorf(sec, "Family=%s contradicts From=/To=", r.Family)
+			}
+			f.RoutingPolicyRules = append(f.RoutingPolicyRules, r)
+		default:
+			f.Unknown = append(f.Unknown, unknownSection(p, sec))
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, p.warn, errors.Join(p.errs...)
+	}
+	return f, p.warn, nil
+}
+
+func prefixAddr(p netip.Prefix) netip.Addr {
+	if !p.IsValid() {
+		return netip.Addr{}
+	}
+	return p.Addr()
+}
+
+// sameFamily reports whether the valid addresses among as share a family.
+func sameFamily(as ...netip.Addr) bool {
+	fam := 0
+	for _, a := range as {
+		if !a.IsValid() {
+			continue
+		}
+		f := 4
+		if a.Is6() {
+			f = 6
+		}
+		if fam != 0 && f != fam {
+			return false
+		}
+		fam = f
+	}
+	return true
+}
+
+func ruleAddrFamily(r RoutingPolicyRule) string {
+	for _, p := range []netip.Prefix{r.From, r.To} {
+		if p.IsValid() {
+			if p.Addr().Is4() {
+				return "ipv4"
+			}
+			return "ipv6"
+		}
+	}
+	return ""
+}
