@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -68,28 +69,7 @@ func createNamed(name string) (netns.NsHandle, error) {
 // inNS runs fn on a locked thread switched into ns. Needed for the few
 // operations that act on the caller's namespace instead of a netlink
 // socket's, such as opening /dev/net/tun.
-func inNS(ns netns.NsHandle, fn func() error) error {
-	ch := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			ch <- err
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			ch <- err
-			return
-		}
-		err = fn()
-		if serr := netns.Set(orig); serr == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- err
-	}()
-	return <-ch
-}
+func inNS(ns netns.NsHandle, fn func() error) error { return nsexec.Do(ns, fn) }
 
 // removeNamed undoes createNamed like `ip netns del`. It also copes with a
 // file that was created but never mounted (a crash between the two steps),

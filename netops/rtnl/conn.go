@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -74,43 +74,16 @@ func Dial(ns netns.NsHandle, groups ...uint) (*Conn, error) {
 }
 
 func socketAt(ns netns.NsHandle) (int, error) {
-	open := func() (int, error) {
-		fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	fd := -1
+	err := nsexec.Do(ns, func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 		if err != nil {
-			return -1, fmt.Errorf("netlink socket: %w", err)
+			return fmt.Errorf("netlink socket: %w", err)
 		}
-		return fd, nil
-	}
-	if !ns.IsOpen() {
-		return open()
-	}
-	type result struct {
-		fd  int
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		// Setns affects only this OS thread; if switching back fails the
-		// thread stays locked and dies with the goroutine.
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			ch <- result{-1, err}
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			ch <- result{-1, fmt.Errorf("entering netns: %w", err)}
-			return
-		}
-		fd, err := open()
-		if netns.Set(orig) == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- result{fd, err}
-	}()
-	r := <-ch
-	return r.fd, r.err
+		return nil
+	})
+	return fd, err
 }
 
 // SetReadBuffer sets SO_RCVBUF, forcing past rmem_max when allowed.

@@ -3,9 +3,9 @@ package sockets
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -15,39 +15,13 @@ import (
 // switched into ns. An ns that is not open (netns.None()) means the
 // calling thread's own namespace, normally the host's.
 func openDiag(ns netns.NsHandle) (int, error) {
-	if !ns.IsOpen() {
-		return newDiagSocket()
-	}
-	type result struct {
-		fd  int
-		err error
-	}
-	ch := make(chan result, 1)
-	// A goroutine of its own, so the caller's thread never changes
-	// namespace: if switching back fails, this goroutine ends still locked
-	// and the runtime ends its thread rather than reuse it in ns.
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{-1, fmt.Errorf("reading the current network namespace: %w", err)}
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread() // setns failed, so the thread is unchanged
-			ch <- result{-1, fmt.Errorf("entering network namespace: %w", err)}
-			return
-		}
-		fd, err := newDiagSocket()
-		if backErr := netns.Set(orig); backErr == nil {
-			runtime.UnlockOSThread()
-		}
-		ch <- result{fd, err}
-	}()
-	r := <-ch
-	return r.fd, r.err
+	fd := -1
+	err := nsexec.Do(ns, func() error {
+		var err error
+		fd, err = newDiagSocket()
+		return err
+	})
+	return fd, err
 }
 
 func newDiagSocket() (int, error) {
