@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
 )
 
 // Source is the live state Generate reads; *netops.Store satisfies it.
@@ -380,18 +381,8 @@ func (g *gen) route(r *netops.Route, byIndex map[int32]netops.Link) (Route, erro
 	if r.Priority != 0 {
 		rt.Metric = new(r.Priority)
 	}
-	switch r.Scope {
-	case 0:
-	case 200:
-		rt.Scope = "site"
-	case 253:
-		rt.Scope = "link"
-	case 254:
-		rt.Scope = "host"
-	case 255:
-		rt.Scope = "nowhere"
-	default:
-		rt.Scope = strconv.Itoa(int(r.Scope))
+	if r.Scope != 0 { // global is networkd's default
+		rt.Scope = iproute.Scope(r.Scope)
 	}
 	if r.Type != 1 {
 		name, ok := routeTypes[r.Type]
