@@ -48,6 +48,21 @@ func (fe FieldErrors) err() error {
 	return fe
 }
 
+// family reads an optional "inet"/"inet6" field; famFrom names where the
+// family came from, for messages about addresses that disagree with it.
+func (fe FieldErrors) family(s string) (fam uint8, famFrom string) {
+	switch s {
+	case "inet":
+		return unix.AF_INET, "family inet"
+	case "inet6":
+		return unix.AF_INET6, "family inet6"
+	case "":
+	default:
+		fe.add("family", "%s is not a family: use inet or inet6", shown(s))
+	}
+	return 0, ""
+}
+
 // shown quotes what the admin typed for a message when it could be
 // mistaken for prose (empty, spaces, control characters).
 func shown(s string) string {

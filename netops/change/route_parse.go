@@ -43,17 +43,7 @@ func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
 
 	// The family comes from the first address that has one; every other
 	// address must agree with it.
-	var fam uint8
-	famFrom := ""
-	switch f.Family {
-	case "inet":
-		fam, famFrom = unix.AF_INET, "family inet"
-	case "inet6":
-		fam, famFrom = unix.AF_INET6, "family inet6"
-	case "":
-	default:
-		fe.add("family", "%s is not a family: use inet or inet6", shown(f.Family))
-	}
+	fam, famFrom := fe.family(f.Family)
 	agree := func(field string, a netip.Addr, text string) {
 		if !a.IsValid() {
 			return

@@ -25,17 +25,7 @@ func ParseRule(f RuleFields, tables TableNames) (*RuleOp, error) {
 		fe.add("action", "%s is not a rule action: use add or del", shown(f.Action))
 	}
 	del := f.Action == "del"
-	var fam uint8
-	famFrom := ""
-	switch f.Family {
-	case "inet":
-		fam, famFrom = unix.AF_INET, "family inet"
-	case "inet6":
-		fam, famFrom = unix.AF_INET6, "family inet6"
-	case "":
-	default:
-		fe.add("family", "%s is not a family: use inet or inet6", shown(f.Family))
-	}
+	fam, famFrom := fe.family(f.Family)
 	prefix := func(field, s string) netip.Prefix {
 		if s == "" || s == "all" {
 			return netip.Prefix{}
