@@ -201,26 +201,9 @@ func routeFilters(q url.Values, names *netops.Names, store *netops.Store) views.
 		cur = "main"
 	}
 	f.Tables = append(f.Tables, views.Option{Value: "all", Label: "all tables", Selected: cur == "all"})
-	seen := map[uint32]bool{}
-	addTable := func(id uint32) {
-		if seen[id] {
-			return
-		}
-		seen[id] = true
-		name := names.TableName(id)
-		sel := cur == name || cur == strconv.FormatUint(uint64(id), 10)
-		f.Tables = append(f.Tables, views.Option{Value: name, Label: name, Title: "table " + strconv.FormatUint(uint64(id), 10), Selected: sel})
-	}
-	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
-		addTable(id)
-	}
-	for _, id := range store.Tables() {
-		addTable(id)
-	}
-	for _, e := range names.Tables().Entries() {
-		if e.ID != 0 {
-			addTable(e.ID)
-		}
+	for _, id := range knownTables(names, store) {
+		name, num := names.TableName(id), strconv.FormatUint(uint64(id), 10)
+		f.Tables = append(f.Tables, views.Option{Value: name, Label: name, Title: "table " + num, Selected: cur == name || cur == num})
 	}
 	f.Devs = []views.Option{{Value: "", Label: "any"}}
 	for _, l := range store.Links() {
@@ -251,4 +234,27 @@ func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
 		"summary", views.Summary(vm.Summary),
 		"pager", views.PagerNav(vm.Pager),
 	)
+}
+
+// knownTables lists the tables worth offering: main, local and default,
+// those holding routes, and those named in rt_tables, each once.
+func knownTables(names *netops.Names, store *netops.Store) []uint32 {
+	var out []uint32
+	seen := map[uint32]bool{}
+	add := func(id uint32) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
+		add(id)
+	}
+	for _, id := range store.Tables() {
+		add(id)
+	}
+	for _, e := range names.Tables().Entries() {
+		add(e.ID)
+	}
+	return out
 }

@@ -21,18 +21,8 @@ type TableEditor interface {
 // formChoices lists table and device names for the change forms.
 func (h *Handlers) formChoices() (tables, devs []string) {
 	names := h.names()
-	seen := map[string]bool{}
-	for _, id := range append([]uint32{254, 255, 253}, h.d.Store.Tables()...) {
-		if n := names.TableName(id); !seen[n] {
-			seen[n] = true
-			tables = append(tables, n)
-		}
-	}
-	for _, e := range names.Tables().Entries() {
-		if e.ID != 0 && !seen[e.Name] {
-			seen[e.Name] = true
-			tables = append(tables, e.Name)
-		}
+	for _, id := range knownTables(names, h.d.Store) {
+		tables = append(tables, names.TableName(id))
 	}
 	for _, l := range h.d.Store.Links() {
 		devs = append(devs, l.Name)
