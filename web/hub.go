@@ -210,11 +210,12 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 			pages = append(pages, c)
 		}
 	}
+	if len(pages) == 0 && len(apis) == 0 {
+		// Nobody watches events: skip copying them out of the ring.
+		return hb.store.LastSeq()
+	}
 	evs, next, dropped := hb.store.EventsSince(seq, maxEventsOut)
 	if len(evs) == 0 && dropped == 0 {
-		return next
-	}
-	if len(pages) == 0 && len(apis) == 0 {
 		return next
 	}
 	names := hb.store.Names(hb.h.Tables())
