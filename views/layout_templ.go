@@ -122,7 +122,7 @@ func Layout(m Meta) templ.Component {
 				}
 			}
 		}
-		if viewerFrom(ctx).Admin() {
+		if ViewerFrom(ctx).Admin() {
 			if m.Page == "audit" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<a href=\"/audit\" aria-current=\"page\">Audit</a>")
 				if templ_7745c5c3_Err != nil {
@@ -156,7 +156,7 @@ func Layout(m Meta) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if v := viewerFrom(ctx); v.Name != "" {
+		if v := ViewerFrom(ctx); v.Name != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<form method=\"post\" action=\"/logout\" class=\"logout\"><span class=\"muted\" data-testid=\"user\" title=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -217,7 +217,7 @@ func Layout(m Meta) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if viewerFrom(ctx).Name != "" {
+		if ViewerFrom(ctx).Name != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div id=\"notices\" hx-get=\"/changes/notices\" hx-trigger=\"load\" hx-swap=\"innerHTML\"></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

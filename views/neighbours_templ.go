@@ -104,7 +104,7 @@ func NeighboursPage(vm NeighboursVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if viewerFrom(ctx).Admin() {
+			if ViewerFrom(ctx).Admin() {
 				templ_7745c5c3_Err = NeighChangeForm(vm.DevNames).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -74,7 +74,7 @@ func RulesPage(vm RulesVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if viewerFrom(ctx).Admin() {
+			if ViewerFrom(ctx).Admin() {
 				templ_7745c5c3_Err = RuleChangeForm(vm.TableNames, vm.DevNames).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -25,5 +25,3 @@ func ViewerFrom(ctx context.Context) Viewer {
 	v, _ := ctx.Value(viewerKey{}).(Viewer)
 	return v
 }
-
-func viewerFrom(ctx context.Context) Viewer { return ViewerFrom(ctx) }
