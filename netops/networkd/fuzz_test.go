@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/netpanel/netpanel/netops"
 )
 
 // addSeeds feeds the realistic files and some syntax corners to f.
@@ -61,5 +63,22 @@ func FuzzParseNetDev(f *testing.F) {
 		if !reflect.DeepEqual(again, nf) {
 			t.Fatalf("round trip changed the file:\n got %+v\nwant %+v\n%q", again, nf, out)
 		}
+	})
+}
+
+// FuzzDropInMerge feeds a main file and one drop-in through the merged
+// parse Load uses, and the result through NetworkFor; none may panic,
+// whatever the bytes, since Load runs on files an administrator wrote.
+func FuzzDropInMerge(f *testing.F) {
+	f.Add([]byte("[Match]\nName=eno1\n[Network]\nAddress=192.0.2.10/24\n[Address]\nAddress=198.51.100.7/32\n"),
+		[]byte("[Network]\nAddress=\nAddress=203.0.113.9/24\n[Route]\nDestination=10.9.0.0/24\nTable=100\n"))
+	f.Add([]byte("[NetDev]\nName=br0\nKind=bridge\n"), []byte("[NetDev]\nKind=veth\n[Peer]\nName=\n"))
+	f.Add([]byte("[Match]\nName=!lo\nType=ether\n"), []byte("[Match]\nName=\nKind=!*\n\\"))
+	f.Fuzz(func(t *testing.T, main, dropIn []byte) {
+		parts := []part{{"main.network", main}, {"main.network.d/50.conf", dropIn}}
+		nf, _, _ := parseNetwork(parts)
+		c := &Config{Networks: []*Loaded{{Name: "main.network", Network: nf}}}
+		c.NetworkFor(netops.Link{Name: "eno1", Kind: "veth", LinkType: "ether"})
+		_, _, _ = parseNetDev(parts)
 	})
 }

@@ -18,6 +18,7 @@ type rawEntry struct {
 }
 
 type rawSection struct {
+	file    string // the file the section came from: a drop-in keeps its own name
 	name    string
 	line    int
 	entries []rawEntry
@@ -49,7 +50,7 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 				errs = append(errs, &ParseError{File: file, Line: lineNo, Err: fmt.Errorf("invalid section header %q", l)})
 				continue
 			}
-			secs = append(secs, rawSection{name: l[1 : len(l)-1], line: lineNo})
+			secs = append(secs, rawSection{file: file, name: l[1 : len(l)-1], line: lineNo})
 			continue
 		}
 		for continued(l) {

@@ -62,11 +62,18 @@ var kindSections = map[string]string{"Bridge": "bridge", "VXLAN": "vxlan", "MACV
 // ParseNetDev parses a .netdev file; see ParseNetwork for name, warnings
 // and errors.
 func ParseNetDev(name string, data []byte) (*NetDevFile, []Warning, error) {
-	secs, warn, err := lex(name, data)
-	p := &parser{file: name, warn: warn}
+	f, warn, err := parseNetDev([]part{{name, data}})
 	if err != nil {
-		p.errs = append(p.errs, err)
+		return nil, warn, err
 	}
+	return f, warn, nil
+}
+
+// parseNetDev is parseNetwork for .netdev files: the main file and its
+// drop-ins as one, the partial file returned with the error.
+func parseNetDev(parts []part) (*NetDevFile, []Warning, error) {
+	p, secs := lexParts(parts)
+	name := p.file
 	f := &NetDevFile{}
 	var netdevSec, vxlanSec, peerSec rawSection
 	var kindSecs []rawSection
@@ -100,7 +107,7 @@ func ParseNetDev(name string, data []byte) (*NetDevFile, []Warning, error) {
 		if k := kindSections[sec.name]; f.NetDev.Kind != "" && f.NetDev.Kind != k {
 			// networkd ignores settings for another kind; the section is
 			// still kept so nothing is lost on rewrite.
-			p.warnf(sec.line, "[%s] does not apply to Kind=%s, ignored by networkd", sec.name, f.NetDev.Kind)
+			p.warnf(sec.file, sec.line, "[%s] does not apply to Kind=%s, ignored by networkd", sec.name, f.NetDev.Kind)
 		}
 	}
 	switch {
@@ -127,10 +134,7 @@ func ParseNetDev(name string, data []byte) (*NetDevFile, []Warning, error) {
 			p.errorf(vxlanSec, "Local=, Remote= and Group= mix IPv4 and IPv6")
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, p.warn, errors.Join(p.errs...)
-	}
-	return f, p.warn, nil
+	return f, p.warn, errors.Join(p.errs...)
 }
 
 // orNew returns p, or a new zero value if p is nil: a repeated section

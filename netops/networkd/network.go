@@ -17,7 +17,8 @@ type NetworkFile struct {
 	Unknown            []Section // sections netpanel does not model, in file order
 }
 
-// Match is [Match]. Name= holds shell globs, optionally negated with "!".
+// Match is [Match]. Name= holds shell globs; a negated one carries its own
+// "!", as networkd spreads a line's leading "!" over each word.
 type Match struct {
 	Name       []string
 	MACAddress []net.HardwareAddr

@@ -16,7 +16,9 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 	var w writer
 
 	s := w.section("Match", false)
-	s.add("Name", strings.Join(f.Match.Name, " "))
+	for _, line := range nameLines(f.Match.Name) {
+		s.add("Name", line)
+	}
 	macs := make([]string, len(f.Match.MACAddress))
 	for i, m := range f.Match.MACAddress {
 		macs[i] = m.String()
@@ -90,4 +92,24 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 	}
 	w.unknown(f.Unknown)
 	return w.bytes(header)
+}
+
+// nameLines groups Match.Name into Name= lines: runs of plain globs share
+// a line, runs of negated ones share a line with one leading "!", which is
+// how networkd reads them back into the same list.
+func nameLines(names []string) []string {
+	var out []string
+	for i := 0; i < len(names); {
+		neg := strings.HasPrefix(names[i], "!")
+		var words []string
+		for ; i < len(names) && strings.HasPrefix(names[i], "!") == neg; i++ {
+			words = append(words, strings.TrimPrefix(names[i], "!"))
+		}
+		line := strings.Join(words, " ")
+		if neg {
+			line = "!" + line
+		}
+		out = append(out, line)
+	}
+	return out
 }

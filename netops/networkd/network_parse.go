@@ -9,7 +9,7 @@ import (
 )
 
 var matchKeys = map[string]setter[Match]{
-	"Name":       list(func(m *Match) *[]string { return &m.Name }, true, str),
+	"Name":       matchNames,
 	"MACAddress": list(func(m *Match) *[]net.HardwareAddr { return &m.MACAddress }, true, parseMAC),
 }
 
@@ -124,13 +124,22 @@ func parseFirewallMark(s string) (FirewallMark, error) {
 // error, if any, joins one *ParseError per bad line; warnings list what
 // networkd would ignore or netpanel keeps without understanding.
 func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
-	secs, warn, err := lex(name, data)
-	p := &parser{file: name, warn: warn}
+	f, warn, err := parseNetwork([]part{{name, data}})
 	if err != nil {
-		p.errs = append(p.errs, err)
+		return nil, warn, err
 	}
+	return f, warn, nil
+}
+
+// parseNetwork parses a main file and its drop-ins as one file. The file
+// is returned even with an error: it then holds what parsed, without the
+// bad assignments and the [Address], [Route] and [RoutingPolicyRule]
+// sections that had one, roughly what networkd applies after logging.
+func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
+	p, secs := lexParts(parts)
 	f := &NetworkFile{}
 	for _, sec := range secs {
+		nerr := len(p.errs)
 		switch sec.name {
 		case "Match":
 			apply(p, sec, &f.Match, matchKeys, &f.Match.Extra)
@@ -138,25 +147,34 @@ func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
 			apply(p, sec, &f.Link, linkKeys, &f.Link.Extra)
 		case "Network":
 			apply(p, sec, &f.Network, networkKeys, &f.Network.Extra)
+			if resetsAddresses(sec) {
+				// networkd keeps [Network] Address= and [Address] in one
+				// list, so "Address=" clears the sections read so far too.
+				f.Addresses = nil
+			}
 		case "Address":
 			var a Address
 			apply(p, sec, &a, addressKeys, &a.Extra)
 			if !a.Address.IsValid() {
 				// networkd drops such a section with a warning; so do we.
-				p.warnf(sec.line, "[Address] without Address=, section ignored")
+				p.warnf(sec.file, sec.line, "[Address] without Address=, section ignored")
 				continue
 			}
 			if a.Peer.IsValid() && a.Peer.Addr().Is4() != a.Address.Addr().Is4() {
 				p.errorf(sec, "Peer= %s and Address= %s are of different families", a.Peer, a.Address)
 			}
-			f.Addresses = append(f.Addresses, a)
+			if len(p.errs) == nerr {
+				f.Addresses = append(f.Addresses, a)
+			}
 		case "Route":
 			var r Route
 			apply(p, sec, &r, routeKeys, &r.Extra)
 			if !sameFamily(prefixAddr(r.Destination), r.Gateway, r.PreferredSource) {
 				p.errorf(sec, "Destination=, Gateway= and PreferredSource= mix IPv4 and IPv6")
 			}
-			f.Routes = append(f.Routes, r)
+			if len(p.errs) == nerr {
+				f.Routes = append(f.Routes, r)
+			}
 		case "RoutingPolicyRule":
 			var r RoutingPolicyRule
 			apply(p, sec, &r, ruleKeys, &r.Extra)
@@ -165,15 +183,46 @@ func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
 			} else if fam := ruleAddrFamily(r); fam != "" && r.Family != "" && r.Family != fam {
 				p.errorf(sec, "Family=%s contradicts From=/To=", r.Family)
 			}
-			f.RoutingPolicyRules = append(f.RoutingPolicyRules, r)
+			if len(p.errs) == nerr {
+				f.RoutingPolicyRules = append(f.RoutingPolicyRules, r)
+			}
 		default:
 			f.Unknown = append(f.Unknown, unknownSection(p, sec))
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, p.warn, errors.Join(p.errs...)
+	return f, p.warn, errors.Join(p.errs...)
+}
+
+// resetsAddresses reports whether a [Network] section has an empty
+// Address= assignment.
+func resetsAddresses(sec rawSection) bool {
+	for _, e := range sec.entries {
+		if e.key == "Address" && e.value == "" {
+			return true
+		}
 	}
-	return f, p.warn, nil
+	return false
+}
+
+// matchNames is networkd's config_parse_match_ifnames: a "!" in front of
+// the value negates every word of that line, so each word is stored with
+// its own "!" and later lines are not affected.
+func matchNames(m *Match, s string) error {
+	if s == "" {
+		m.Name = nil
+		return nil
+	}
+	neg := strings.HasPrefix(s, "!")
+	for _, w := range strings.Fields(strings.TrimPrefix(s, "!")) {
+		if w == "!" && !neg {
+			continue // an empty negated glob: networkd rejects it as a name
+		}
+		if neg {
+			w = "!" + w
+		}
+		m.Name = append(m.Name, w)
+	}
+	return nil
 }
 
 func prefixAddr(p netip.Prefix) netip.Addr {

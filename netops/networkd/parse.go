@@ -66,19 +66,44 @@ func list[T, V any](field func(*T) *[]V, words bool, parse func(string) (V, erro
 
 func str(s string) (string, error) { return s, nil }
 
+// parser collects the warnings and errors of one merged parse. Positions
+// come from each section, so a drop-in's problems name the drop-in.
 type parser struct {
-	file string
+	file string // the main file, for errors about the file as a whole
 	warn []Warning
 	errs []error
 }
 
-func (p *parser) warnf(line int, format string, args ...any) {
-	p.warn = append(p.warn, Warning{p.file, line, fmt.Sprintf(format, args...)})
+// part is one file of a merged parse: the main file or a drop-in.
+type part struct {
+	name string
+	data []byte
+}
+
+// lexParts lexes the main file and its drop-ins into one sequence of
+// sections, which is how networkd reads them: later assignments override
+// scalars, append to lists, and repeated sections add objects.
+func lexParts(parts []part) (*parser, []rawSection) {
+	p := &parser{file: parts[0].name}
+	var secs []rawSection
+	for _, pt := range parts {
+		s, warn, err := lex(pt.name, pt.data)
+		p.warn = append(p.warn, warn...)
+		if err != nil {
+			p.errs = append(p.errs, err)
+		}
+		secs = append(secs, s...)
+	}
+	return p, secs
+}
+
+func (p *parser) warnf(file string, line int, format string, args ...any) {
+	p.warn = append(p.warn, Warning{file, line, fmt.Sprintf(format, args...)})
 }
 
 // errorf records an error about a whole section.
 func (p *parser) errorf(sec rawSection, format string, args ...any) {
-	p.errs = append(p.errs, &ParseError{File: p.file, Line: sec.line, Err: fmt.Errorf("[%s]: "+format, append([]any{sec.name}, args...)...)})
+	p.errs = append(p.errs, &ParseError{File: sec.file, Line: sec.line, Err: fmt.Errorf("[%s]: "+format, append([]any{sec.name}, args...)...)})
 }
 
 // apply runs the setters of keys for every entry of sec. Unknown keys go to
@@ -87,18 +112,18 @@ func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], 
 	for _, e := range sec.entries {
 		set, ok := keys[e.key]
 		if !ok {
-			p.warnf(e.line, "unknown key %s= in [%s], kept", e.key, sec.name)
+			p.warnf(sec.file, e.line, "unknown key %s= in [%s], kept", e.key, sec.name)
 			*extra = append(*extra, Option{e.key, e.value})
 			continue
 		}
 		if err := set(dst, e.value); err != nil {
-			p.errs = append(p.errs, &ParseError{File: p.file, Line: e.line, Section: sec.name, Key: e.key, Err: err})
+			p.errs = append(p.errs, &ParseError{File: sec.file, Line: e.line, Section: sec.name, Key: e.key, Err: err})
 		}
 	}
 }
 
 func unknownSection(p *parser, sec rawSection) Section {
-	p.warnf(sec.line, "unknown section [%s], kept", sec.name)
+	p.warnf(sec.file, sec.line, "unknown section [%s], kept", sec.name)
 	s := Section{Name: sec.name}
 	for _, e := range sec.entries {
 		s.Options = append(s.Options, Option{e.key, e.value})
