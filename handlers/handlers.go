@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/lookup"
+	"github.com/netpanel/netpanel/netops/persist"
 	"github.com/netpanel/netpanel/netops/rttables"
 	"github.com/netpanel/netpanel/netops/sockets"
 	"github.com/netpanel/netpanel/views"
@@ -54,6 +55,8 @@ type Deps struct {
 	// Lookup asks the kernel how it routes a packet (ip route get).
 	Lookup func(lookup.Query) (lookup.Result, error)
 	Audit  AuditReader // the audit log, for /audit (nil: not configured)
+	// Persist saves live state as networkd files; nil: not configured.
+	Persist *persist.Manager
 }
 
 // Handlers serves every area; one value is shared by all routes.
@@ -78,6 +81,7 @@ func New(d Deps) *Handlers {
 		"neighbours": h.neighboursLive,
 		"sockets":    h.socketsLive,
 		"events":     h.eventsLive,
+		"networkd":   h.networkdLive,
 	}
 	return h
 }

@@ -44,6 +44,7 @@ var Nav = []NavItem{
 	{"sockets", "Sockets", "/sockets"},
 	{"events", "Events", "/events"},
 	{"lookup", "Lookup", "/lookup"},
+	{"networkd", "Save", "/networkd"},
 }
 
 // Option is one choice of a select.

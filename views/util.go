@@ -25,3 +25,5 @@ func stateText(s string) string {
 	}
 	return s
 }
+
+func joinSpace(s []string) string { return strings.Join(s, " ") }

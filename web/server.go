@@ -104,6 +104,11 @@ func (s *Server) routes() http.Handler {
 	r.Get("/events.txt", h.EventsText)
 	r.Get("/lookup", h.Lookup)
 	r.Post("/tables", h.TablesChange)
+	r.Get("/networkd", h.Networkd)
+	r.Post("/networkd/preview", h.NetworkdPreview)
+	r.Post("/networkd/save", h.NetworkdSave)
+	r.Post("/networkd/restore", h.NetworkdRestore)
+	r.Get("/networkd/export.tar.gz", h.NetworkdExport)
 	r.Get("/ws", s.hub.ServePages)
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)

@@ -25,6 +25,8 @@ import (
 	"github.com/netpanel/netpanel/netops/change"
 	"github.com/netpanel/netpanel/netops/demo"
 	"github.com/netpanel/netpanel/netops/lookup"
+	"github.com/netpanel/netpanel/netops/networkd"
+	"github.com/netpanel/netpanel/netops/persist"
 	"github.com/netpanel/netpanel/netops/rttables"
 	"github.com/netpanel/netpanel/netops/safeapply"
 	"github.com/netpanel/netpanel/netops/sockets"
@@ -50,6 +52,10 @@ type config struct {
 
 	confirmTimeout time.Duration
 	ownedDir       string
+
+	networkdDir     string
+	networkdConfDir string
+	dockerDir       string
 }
 
 type stringList []string
@@ -65,18 +71,15 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "export" {
+		if err := runExport(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, "netpanel export:", err)
+			os.Exit(2)
+		}
+		return
+	}
 	var cfg config
-	flag.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
-	flag.StringVar(&cfg.netns, "netns", "", "manage the named network namespace (as in `ip netns`) instead of the host's")
-	flag.BoolVar(&cfg.demo, "demo", false, "create a throwaway namespace with a sample setup, manage it, remove it on exit")
-	flag.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "directory for netpanel's own files")
-	flag.Var(&cfg.tablesDir, "rt-tables-dir", "directory holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
-	flag.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
-	flag.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS")
-	flag.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
-	flag.StringVar(&cfg.ownedDir, "rt-tables-owned", "", "directory of the file where netpanel writes table names (default: rt_tables.d in the last --rt-tables-dir)")
-	flag.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long a change that may cut your connection waits for confirmation before it is rolled back")
-	flag.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
+	registerFlags(flag.CommandLine, &cfg)
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), usage)
 		fmt.Fprintln(flag.CommandLine.Output(), "\nflags:")
@@ -224,6 +227,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		defer engine.Close()
 		changes = engine
 	}
+	saver := persist.New(persistOptions(cfg), store, tables.Load)
 	h := handlers.New(handlers.Deps{
 		Store:       store,
 		Tables:      tables.Load,
@@ -240,6 +244,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		AuditLog:    auditLog,
 		TableDirs:   dirs,
 		SetTables:   func(t *rttables.Tables) { tables.Store(t.With(extra...)) },
+		Persist:     saver,
 	})
 
 	srv := web.New(web.Config{
@@ -293,6 +298,43 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		err = serr
 	}
 	return err
+}
+
+// persistOptions says where saves go. The demo keeps its files in the
+// state dir; a managed namespace other than the host's is not the one the
+// host's networkd configures, so netpanel does not reload it then.
+func persistOptions(cfg config) persist.Options {
+	o := persist.Options{
+		NetworkDir: cfg.networkdDir, ConfDir: cfg.networkdConfDir, DockerDir: cfg.dockerDir,
+		SearchDirs: networkd.SearchDirs, BackupDir: filepath.Join(cfg.stateDir, "backups"),
+	}
+	switch {
+	case cfg.demo:
+		d := filepath.Join(cfg.stateDir, "demo-config")
+		o.NetworkDir, o.ConfDir, o.DockerDir = filepath.Join(d, "network"), filepath.Join(d, "networkd.conf.d"), filepath.Join(d, "docker")
+		o.SearchDirs, o.BackupDir = nil, filepath.Join(d, "backups")
+	case cfg.netns == "":
+		o.Networkd = persist.Systemd{}
+	}
+	return o
+}
+
+// registerFlags declares the flags the server and `netpanel export` share.
+func registerFlags(fs *flag.FlagSet, cfg *config) {
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
+	fs.StringVar(&cfg.netns, "netns", "", "manage the named network namespace (as in `ip netns`) instead of the host's")
+	fs.BoolVar(&cfg.demo, "demo", false, "create a throwaway namespace with a sample setup, manage it, remove it on exit")
+	fs.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "directory for netpanel's own files")
+	fs.Var(&cfg.tablesDir, "rt-tables-dir", "directory holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
+	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&cfg.ownedDir, "rt-tables-owned", "", "directory of the file where netpanel writes table names (default: rt_tables.d in the last --rt-tables-dir)")
+	fs.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long a change that may cut your connection waits for confirmation before it is rolled back")
+	fs.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
+	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "where saved .network and .netdev files go")
+	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "where the saved table names (RouteTable=) go")
+	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "where Docker's daemon.json is read and written")
 }
 
 // Session lifetimes: an idle browser is logged out after sessionIdle, any

@@ -160,4 +160,5 @@ const usage = `usage:
   netpanel token create NAME [--note TEXT]         prints the token once
   netpanel token revoke ID
   netpanel token list
+  netpanel export [flags] > config.tar.gz          the networkd/Docker configuration as on the Save page
 every subcommand takes --state-dir DIR (default /var/lib/netpanel)`

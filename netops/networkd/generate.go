@@ -292,7 +292,9 @@ func netdevFor(l netops.Link, byIndex map[int32]netops.Link, selected map[int32]
 	case "dummy":
 	case "veth":
 		if l.LinkNetNsID >= 0 {
-			return nil, fmt.Errorf("%w: the peer of veth %s is in another namespace", ErrNotRecreatable, l.Name)
+			// A container's eth0: whoever made the pair makes it again at
+			// boot; networkd only configures this end.
+			return nil, nil
 		}
 		peer, ok := byIndex[l.ParentIndex]
 		if !ok {

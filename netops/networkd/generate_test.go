@@ -173,16 +173,23 @@ func TestGenerateRefuses(t *testing.T) {
 	st := fakeState()
 	st.links = append(st.links, netops.Link{Index: 9, Name: "vx0", Kind: "vxlan", LinkNetNsID: -1},
 		netops.Link{Index: 10, Name: "vethX", Kind: "veth", ParentIndex: 3, LinkNetNsID: 1})
-	for _, name := range []string{"vx0", "vethX"} {
-		if _, err := Generate(st, []string{name}, nil); !errors.Is(err, ErrNotRecreatable) {
-			t.Errorf("Generate(%s) = %v, want ErrNotRecreatable", name, err)
-		}
+	if _, err := Generate(st, []string{"vx0"}, nil); !errors.Is(err, ErrNotRecreatable) {
+		t.Errorf("Generate(vx0) = %v, want ErrNotRecreatable", err)
+	}
+	// A veth whose peer is in another namespace (a container's eth0) gets
+	// a .network but no .netdev: networkd cannot make the pair.
+	files, err := Generate(st, []string{"vethX"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := files["10-vethX.netdev"]; ok || files["10-vethX.network"] == nil {
+		t.Errorf("vethX with its peer elsewhere: files %v", files.Paths())
 	}
 	if _, err := Generate(st, []string{"nosuch"}, nil); err == nil {
 		t.Error("Generate of a missing link succeeded")
 	}
 	// Without table names tables are written as numbers and no conf is made.
-	files, err := Generate(st, []string{"br0"}, nil)
+	files, err = Generate(st, []string{"br0"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

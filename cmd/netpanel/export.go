@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/persist"
+	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/vishvananda/netns"
+	"golang.org/x/term"
+)
+
+// runExport writes the archive the Save page offers, from the live state
+// of the host or of --netns, to stdout.
+func runExport(args []string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("netpanel export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	registerFlags(fs, &cfg)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; usage: netpanel export [flags] > config.tar.gz", fs.Arg(0))
+	}
+	if cfg.demo {
+		return errors.New("--demo: the demo namespace exists only while the panel runs; use --netns")
+	}
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		return errors.New("refusing to write a gzip archive to a terminal; redirect it: netpanel export > config.tar.gz")
+	}
+	ns := netns.None()
+	if cfg.netns != "" {
+		h, err := netns.GetFromName(cfg.netns)
+		if err != nil {
+			return fmt.Errorf("opening network namespace %q: %w", cfg.netns, err)
+		}
+		defer h.Close()
+		ns = h
+	}
+	store, err := syncOnce(ns)
+	if err != nil {
+		return err
+	}
+	dirs := []string(cfg.tablesDir)
+	if len(dirs) == 0 {
+		dirs = rttables.DefaultDirs
+	}
+	tables, errs := rttables.Load(dirs...)
+	for _, e := range errs {
+		fmt.Fprintln(stderr, "netpanel export: rt_tables:", e)
+	}
+	if tables == nil {
+		tables = rttables.New()
+	}
+	m := persist.New(persistOptions(cfg), store, func() *rttables.Tables { return tables })
+	return m.Export(stdout)
+}
+
+// syncOnce reads the namespace's state once, as the server does at start.
+func syncOnce(ns netns.NsHandle) (*netops.Store, error) {
+	store := netops.NewStore()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w := netops.NewWatcher(ns, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer w.Close()
+	wake, unsub := store.Subscribe()
+	defer unsub()
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx) }()
+	for !store.Status().Synced {
+		select {
+		case <-wake:
+		case err := <-errc:
+			return nil, fmt.Errorf("reading the network state: %w", err)
+		case <-ctx.Done():
+			return nil, errors.New("reading the network state took too long")
+		}
+	}
+	cancel()
+	return store, nil
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

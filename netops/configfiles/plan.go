@@ -1,0 +1,121 @@
+package configfiles
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+// Change is one file a Plan would create, replace or delete.
+type Change struct {
+	Rel string
+	Abs string
+	Old []byte // current content; nil when the file does not exist
+	New []byte // content to write; nil deletes the file
+	// Foreign is set when the file exists and the owned func says netpanel
+	// did not write it. Such a change is refused unless TakenOver.
+	Foreign   bool
+	TakenOver bool
+	// Diff is a unified diff "--- a/REL\n+++ b/REL\n@@ ...".
+	Diff string
+
+	old meta        // mode and owner of Old, kept on replace
+	new fs.FileMode // mode to write New with; 0 means keep old or 0644
+	uid int         // owner to write New with, -1 for the process's
+	gid int
+}
+
+// Plan is the set of files that would change, sorted by Rel.
+type Plan struct {
+	Changes []Change
+}
+
+// ErrDuplicate is returned when a name is both written and removed.
+var ErrDuplicate = errors.New("both written and removed")
+
+// OwnedFunc reports whether netpanel wrote data, the current content of rel.
+type OwnedFunc func(rel string, data []byte) bool
+
+// OwnedByHeader returns an OwnedFunc for files whose first line is header,
+// such as networkd.Header.
+func OwnedByHeader(header string) OwnedFunc {
+	prefix := []byte(header + "\n")
+	return func(_ string, data []byte) bool { return bytes.HasPrefix(data, prefix) }
+}
+
+// Plan compares files (rel name -> wanted content) and remove (rel names
+// to delete) with what is on disk. Unchanged files and removals of files
+// that do not exist are left out. owned decides which existing files
+// netpanel wrote (nil: none); takeOver lists foreign files the admin
+// allows netpanel to overwrite or delete.
+func (l Layout) Plan(files map[string][]byte, remove []string, owned OwnedFunc, takeOver []string) (*Plan, error) {
+	taken := make(map[string]bool, len(takeOver))
+	for _, rel := range takeOver {
+		if _, err := l.Abs(rel); err != nil {
+			return nil, err
+		}
+		taken[rel] = true
+	}
+	wanted := make(map[string][]byte, len(files)+len(remove))
+	for rel, data := range files {
+		if data == nil {
+			data = []byte{} // an empty file, not a deletion
+		}
+		wanted[rel] = data
+	}
+	for _, rel := range remove {
+		if _, ok := files[rel]; ok {
+			return nil, &NameError{Rel: rel, Err: ErrDuplicate}
+		}
+		wanted[rel] = nil
+	}
+	rels := make([]string, 0, len(wanted))
+	for rel := range wanted {
+		rels = append(rels, rel)
+	}
+	slices.Sort(rels)
+
+	p := &Plan{}
+	for _, rel := range rels {
+		abs, err := l.Abs(rel)
+		if err != nil {
+			return nil, err
+		}
+		old, m, err := readCurrent(abs)
+		if err != nil {
+			return nil, fmt.Errorf("configfiles: read %s: %w", rel, err)
+		}
+		c := Change{Rel: rel, Abs: abs, Old: old, New: wanted[rel], old: m, uid: -1, gid: -1}
+		if c.Old == nil && c.New == nil || c.Old != nil && c.New != nil && bytes.Equal(c.Old, c.New) {
+			continue
+		}
+		c.Foreign = c.Old != nil && (owned == nil || !owned(rel, c.Old))
+		c.TakenOver = c.Foreign && taken[rel]
+		c.Diff = unifiedDiff(rel, c.Old, c.New)
+		p.Changes = append(p.Changes, c)
+	}
+	return p, nil
+}
+
+// Refused returns the changes to foreign files that were not taken over.
+func (p *Plan) Refused() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Foreign && !c.TakenOver {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// UnifiedDiff returns the diffs of all changes, in Rel order.
+func (p *Plan) UnifiedDiff() string {
+	var b strings.Builder
+	for _, c := range p.Changes {
+		b.WriteString(c.Diff)
+	}
+	return b.String()
+}

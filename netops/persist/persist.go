@@ -1,0 +1,439 @@
+// Package persist makes live state survive a reboot: it generates
+// systemd-networkd files from the live model, shows what they change on
+// disk, writes them safely, reloads networkd and exports the whole
+// configuration as an archive. It ties together netops/networkd (what the
+// files say) and netops/configfiles (how they reach the disk).
+package persist
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/configfiles"
+	"github.com/netpanel/netpanel/netops/networkd"
+	"github.com/netpanel/netpanel/netops/rttables"
+)
+
+// Source is the live state persist reads; *netops.Store satisfies it.
+type Source interface {
+	networkd.Source
+}
+
+// Options say where the files go.
+type Options struct {
+	// NetworkDir receives .network and .netdev files
+	// (/etc/systemd/network); ConfDir receives the table names
+	// (/etc/systemd/networkd.conf.d); DockerDir receives daemon.json
+	// (/etc/docker).
+	NetworkDir string
+	ConfDir    string
+	DockerDir  string
+	// SearchDirs are read to import what networkd sees; NetworkDir is
+	// always read first (highest precedence).
+	SearchDirs []string
+	// BackupDir keeps a copy of every file a save replaces.
+	BackupDir string
+	// Networkd reloads the daemon after a save; nil: never reload.
+	Networkd Networkd
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Manager generates, previews, saves, restores and exports.
+type Manager struct {
+	opts   Options
+	src    Source
+	tables func() *rttables.Tables
+	layout configfiles.Layout
+	// Extra returns more files to save and export, keyed like
+	// networkd.Files ("docker/daemon.json"); set by the Docker page.
+	Extra func() map[string][]byte
+}
+
+// New returns a manager writing where opts say.
+func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	dirs := map[string]string{"": opts.NetworkDir, networkd.ConfDir: opts.ConfDir}
+	if opts.DockerDir != "" {
+		dirs[DockerRoot] = opts.DockerDir
+	}
+	return &Manager{
+		opts: opts, src: src, tables: tables,
+		layout: configfiles.Layout{Dirs: dirs, BackupDir: opts.BackupDir},
+	}
+}
+
+// DockerRoot is the first path element of Docker's files in Files.
+const DockerRoot = "docker"
+
+// Options returns the options the manager was built with.
+func (m *Manager) Options() Options { return m.opts }
+
+// Layout returns where each kind of file goes.
+func (m *Manager) Layout() configfiles.Layout { return m.layout }
+
+func (m *Manager) searchDirs() []string {
+	dirs := []string{m.opts.NetworkDir}
+	for _, d := range m.opts.SearchDirs {
+		if d != m.opts.NetworkDir {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// LinkFile is one link and the file networkd configures it with.
+type LinkFile struct {
+	Link      string
+	Kind      string
+	File      string // basename of the .network file, "" when none matches
+	Path      string
+	Owned     bool   // netpanel wrote that file
+	Uncertain string // a [Match] key netpanel could not evaluate
+	Managed   bool   // the file is netpanel's: "all managed" selects it
+	Savable   bool   // netpanel can generate files for it
+	Why       string // why it cannot
+}
+
+// Overview is what the networkd page shows before anything is chosen.
+type Overview struct {
+	Links    []LinkFile
+	Foreign  []networkd.Foreign // live objects no file on disk describes
+	Masked   []networkd.Masked
+	Errors   []string // files networkd would not read completely
+	Warnings []string
+	Networkd Status
+	Dirs     []string
+}
+
+// Overview reads the files on disk and matches them to the live links.
+func (m *Manager) Overview(ctx context.Context) (Overview, error) {
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return Overview{}, err
+	}
+	ov := Overview{Dirs: m.searchDirs(), Masked: cfg.Masked, Networkd: m.status(ctx)}
+	for _, e := range cfg.Errors {
+		ov.Errors = append(ov.Errors, e.Error())
+	}
+	for _, w := range cfg.Warnings {
+		ov.Warnings = append(ov.Warnings, w.String())
+	}
+	tables := m.tables()
+	for _, l := range m.src.Links() {
+		lf := LinkFile{Link: l.Name, Kind: l.Kind}
+		if f, res := cfg.NetworkFor(l); f != nil {
+			lf.File, lf.Path, lf.Owned = f.Name, f.Path, f.Owned
+			if res.State == networkd.Uncertain {
+				lf.Uncertain = strings.Join(res.Unevaluated, " ")
+			}
+			lf.Managed = f.Owned && res.State == networkd.Matched
+		}
+		if l.Name == "lo" {
+			lf.Why = "loopback is configured by the kernel"
+		} else if _, err := networkd.Generate(m.src, []string{l.Name}, tables); err != nil {
+			lf.Why = err.Error()
+		} else {
+			lf.Savable = true
+		}
+		ov.Links = append(ov.Links, lf)
+	}
+	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
+	ov.Foreign = networkd.ForeignObjects(cfg, nil, m.src, tables, tables)
+	return ov, nil
+}
+
+// Selection is what the admin chose to save.
+type Selection struct {
+	Links    []string
+	TakeOver []string // foreign files the admin takes over, by rel name
+}
+
+// Preview is a save that has not happened: every file it changes with its
+// diff, and what networkd would delete afterwards.
+type Preview struct {
+	Selection Selection
+	Plan      *configfiles.Plan
+	Files     networkd.Files
+	Lost      []networkd.Foreign // live objects the files on disk and the new files leave out
+	Missing   []string           // links to add to the selection to keep Lost
+	Commands  []string           // what the save does, as shell commands
+	Digest    string             // identifies exactly this plan
+}
+
+// Preview generates the files for sel and compares them with the disk.
+func (m *Manager) Preview(sel Selection) (*Preview, error) {
+	if len(sel.Links) == 0 {
+		return nil, errors.New("choose at least one link to save")
+	}
+	links := slices.Clone(sel.Links)
+	slices.Sort(links)
+	links = slices.Compact(links)
+	tables := m.tables()
+	files, err := networkd.Generate(m.src, links, tables)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return nil, err
+	}
+	remove := m.staleOwned(cfg, links, files)
+	plan, err := m.layout.Plan(files, remove, ownedNetworkd, sel.TakeOver)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files}
+	p.Lost = networkd.ForeignObjects(cfg, files, m.src, tables, tables)
+	seen := map[string]bool{}
+	for _, l := range links {
+		seen[l] = true
+	}
+	for _, f := range p.Lost {
+		if f.Link != "" && !seen[f.Link] && f.Kind == "route" {
+			seen[f.Link] = true
+			p.Missing = append(p.Missing, f.Link)
+		}
+	}
+	slices.Sort(p.Missing)
+	p.Commands = m.commands(plan)
+	p.Digest = digest(plan)
+	return p, nil
+}
+
+// staleOwned lists netpanel's own files for the chosen links that the new
+// generation no longer produces (a bridge that became a plain link).
+func (m *Manager) staleOwned(cfg *networkd.Config, links []string, files networkd.Files) []string {
+	var out []string
+	for _, l := range links {
+		for _, ext := range []string{".network", ".netdev"} {
+			name := "10-" + l + ext
+			if _, ok := files[name]; ok {
+				continue
+			}
+			for _, f := range append(slices.Clone(cfg.Networks), cfg.NetDevs...) {
+				if f.Name == name && f.Owned && strings.HasPrefix(f.Path, m.opts.NetworkDir+"/") {
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func ownedNetworkd(rel string, data []byte) bool { return networkd.Owned(data) }
+
+func (m *Manager) commands(plan *configfiles.Plan) []string {
+	var cmds []string
+	for _, c := range plan.Changes {
+		if c.New == nil {
+			cmds = append(cmds, "rm "+c.Abs)
+		} else {
+			cmds = append(cmds, "cat > "+c.Abs+" <<'EOF' … EOF")
+		}
+	}
+	if len(cmds) > 0 {
+		cmds = append(cmds, "networkctl reload")
+	}
+	return cmds
+}
+
+// digest identifies a plan by what it reads and writes, so a save can
+// check that it writes exactly what the admin reviewed.
+func digest(plan *configfiles.Plan) string {
+	h := sha256.New()
+	for _, c := range plan.Changes {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", c.Rel, len(c.Old), len(c.New))
+		h.Write(c.Old)
+		h.Write(c.New)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Result is what a save or restore did.
+type Result struct {
+	Written  []string // absolute paths written or removed
+	BackupID string   // where the replaced files went
+	Reload   ReloadResult
+}
+
+// ErrChanged means the files or the live state changed since the preview.
+var ErrChanged = errors.New("the files or the live state changed since the preview; review the new diff")
+
+// Save writes the preview the admin confirmed by its digest, then
+// reloads networkd.
+func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (Result, error) {
+	p, err := m.Preview(sel)
+	if err != nil {
+		return Result{}, err
+	}
+	if p.Digest != wantDigest {
+		return Result{}, ErrChanged
+	}
+	if len(p.Plan.Changes) == 0 {
+		return Result{}, errors.New("nothing to save: the files on disk already describe this state")
+	}
+	b, err := m.layout.Apply(p.Plan, m.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{BackupID: b.ID}
+	for _, c := range p.Plan.Changes {
+		res.Written = append(res.Written, c.Abs)
+	}
+	res.Reload = m.reload(ctx)
+	return res, nil
+}
+
+// Backups lists the backups, newest first.
+func (m *Manager) Backups() ([]configfiles.Backup, error) { return m.layout.Backups() }
+
+// Restore puts back the files of a backup and reloads networkd.
+func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
+	b, err := m.layout.Restore(id, m.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{BackupID: b.ID, Written: b.Files}
+	res.Reload = m.reload(ctx)
+	return res, nil
+}
+
+// ExportLinks are the links an export describes: every link netpanel can
+// generate files for, loopback aside.
+func (m *Manager) ExportLinks() (links []string, skipped []string) {
+	tables := m.tables()
+	for _, l := range m.src.Links() {
+		if l.Name == "lo" {
+			continue
+		}
+		if _, err := networkd.Generate(m.src, []string{l.Name}, tables); err != nil {
+			skipped = append(skipped, l.Name+": "+err.Error())
+			continue
+		}
+		links = append(links, l.Name)
+	}
+	slices.Sort(links)
+	slices.Sort(skipped)
+	return links, skipped
+}
+
+// ExportFiles returns every file of the export archive, keyed by its path
+// inside the archive.
+func (m *Manager) ExportFiles() (map[string][]byte, error) {
+	links, skipped := m.ExportLinks()
+	out := map[string][]byte{}
+	var files networkd.Files
+	if len(links) > 0 {
+		var err error
+		files, err = networkd.Generate(m.src, links, m.tables())
+		if err != nil {
+			return nil, err
+		}
+	}
+	for rel, data := range files {
+		if strings.HasPrefix(rel, networkd.ConfDir+"/") {
+			out[rel] = data
+		} else {
+			out["network/"+rel] = data
+		}
+	}
+	if m.Extra != nil {
+		for rel, data := range m.Extra() {
+			out[rel] = data
+		}
+	}
+	if t := m.tables(); t != nil {
+		if data := tablesFile(t); data != nil {
+			out["iproute2/rt_tables.d/netpanel.conf"] = data
+		}
+	}
+	out["README"] = readme(out, skipped)
+	return out, nil
+}
+
+// Export writes the archive: the same state gives the same bytes.
+func (m *Manager) Export(w io.Writer) error {
+	files, err := m.ExportFiles()
+	if err != nil {
+		return err
+	}
+	return configfiles.WriteArchive(w, "netpanel-config", files)
+}
+
+// tablesFile lists the named tables that are not iproute2's built-ins.
+func tablesFile(t *rttables.Tables) []byte {
+	var b strings.Builder
+	for _, e := range t.Entries() {
+		if e.ID == 0 || e.ID >= 253 {
+			continue
+		}
+		fmt.Fprintf(&b, "%d\t%s\n", e.ID, e.Name)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return []byte("# Routing table names, written by netpanel.\n" + b.String())
+}
+
+func readme(files map[string][]byte, skipped []string) []byte {
+	var b strings.Builder
+	b.WriteString("netpanel configuration export\n=============================\n\n")
+	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
+	b.WriteString("    tar xzf config.tar.gz && cd netpanel-config\n")
+	b.WriteString("    install -m 0644 -D -t /etc/systemd/network network/*\n")
+	if hasPrefix(files, networkd.ConfDir+"/") {
+		b.WriteString("    install -m 0644 -D -t /etc/systemd/networkd.conf.d networkd.conf.d/*\n")
+	}
+	if hasPrefix(files, "iproute2/") {
+		b.WriteString("    install -m 0644 -D -t /etc/iproute2/rt_tables.d iproute2/rt_tables.d/*\n")
+	}
+	if hasPrefix(files, DockerRoot+"/") {
+		b.WriteString("    systemctl stop docker\n")
+		b.WriteString("    install -m 0644 -D -t /etc/docker docker/*\n")
+	}
+	b.WriteString("    networkctl reload     # or: systemctl restart systemd-networkd\n")
+	if hasPrefix(files, DockerRoot+"/") {
+		b.WriteString("    systemctl start docker\n")
+	}
+	b.WriteString("\nnetworkd removes routes and policy rules that no .network file describes\n")
+	b.WriteString("(ManageForeignRoutes=, ManageForeignRoutingPolicyRules=); review the files first.\n")
+	if len(skipped) > 0 {
+		b.WriteString("\nLinks not exported (networkd cannot recreate them from the live state):\n")
+		for _, s := range skipped {
+			b.WriteString("  - " + s + "\n")
+		}
+	}
+	b.WriteString("\nFiles:\n")
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	names = append(names, "README")
+	slices.Sort(names)
+	for _, n := range slices.Compact(names) {
+		b.WriteString("  " + n + "\n")
+	}
+	return []byte(b.String())
+}
+
+func hasPrefix(files map[string][]byte, p string) bool {
+	for n := range files {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ Source = (*netops.Store)(nil)
