@@ -57,6 +57,8 @@ type Deps struct {
 	Audit  AuditReader // the audit log, for /audit (nil: not configured)
 	// Persist saves live state as networkd files; nil: not configured.
 	Persist *persist.Manager
+	// Docker reads Docker's networks and restarts it (both optional).
+	Docker Docker
 }
 
 // Handlers serves every area; one value is shared by all routes.
@@ -82,6 +84,7 @@ func New(d Deps) *Handlers {
 		"sockets":    h.socketsLive,
 		"events":     h.eventsLive,
 		"networkd":   h.networkdLive,
+		"docker":     h.dockerLive,
 	}
 	return h
 }

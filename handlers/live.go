@@ -34,6 +34,8 @@ func PageDeps(page string) (kinds []netops.Kind, refresh time.Duration) {
 		return []netops.Kind{netops.KindNeigh, netops.KindLink}, 0
 	case "sockets":
 		return nil, 2 * time.Second
+	case "docker":
+		return []netops.Kind{netops.KindRoute, netops.KindAddr, netops.KindLink}, 0
 	case "networkd":
 		return []netops.Kind{netops.KindRoute, netops.KindRule, netops.KindAddr, netops.KindLink}, 0
 	}

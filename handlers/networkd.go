@@ -110,8 +110,11 @@ func (h *Handlers) NetworkdPreview(w http.ResponseWriter, r *http.Request) {
 
 func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 	vm := views.NetworkdPreviewVM{
-		Links: p.Selection.Links, TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
+		Action: "/networkd", TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
 		Missing: p.Missing, Commands: p.Commands, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
+	}
+	for _, l := range p.Selection.Links {
+		vm.Hidden = append(vm.Hidden, views.HiddenField{Name: "link", Value: l})
 	}
 	refused := p.Plan.Refused()
 	for _, c := range p.Plan.Changes {

@@ -44,6 +44,7 @@ var Nav = []NavItem{
 	{"sockets", "Sockets", "/sockets"},
 	{"events", "Events", "/events"},
 	{"lookup", "Lookup", "/lookup"},
+	{"docker", "Docker", "/docker"},
 	{"networkd", "Save", "/networkd"},
 }
 

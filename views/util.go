@@ -27,3 +27,5 @@ func stateText(s string) string {
 }
 
 func joinSpace(s []string) string { return strings.Join(s, " ") }
+
+func boolStr(b bool) string { return strconv.FormatBool(b) }

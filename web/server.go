@@ -109,6 +109,10 @@ func (s *Server) routes() http.Handler {
 	r.Post("/networkd/save", h.NetworkdSave)
 	r.Post("/networkd/restore", h.NetworkdRestore)
 	r.Get("/networkd/export.tar.gz", h.NetworkdExport)
+	r.Get("/docker", h.Docker)
+	r.Post("/docker/preview", h.DockerPreview)
+	r.Post("/docker/save", h.DockerSave)
+	r.Post("/docker/restart", h.DockerRestart)
 	r.Get("/ws", s.hub.ServePages)
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)

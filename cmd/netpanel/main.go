@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -24,6 +25,7 @@ import (
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/change"
 	"github.com/netpanel/netpanel/netops/demo"
+	"github.com/netpanel/netpanel/netops/dockernet"
 	"github.com/netpanel/netpanel/netops/lookup"
 	"github.com/netpanel/netpanel/netops/networkd"
 	"github.com/netpanel/netpanel/netops/persist"
@@ -56,6 +58,7 @@ type config struct {
 	networkdDir     string
 	networkdConfDir string
 	dockerDir       string
+	dockerSocket    string
 }
 
 type stringList []string
@@ -245,6 +248,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		TableDirs:   dirs,
 		SetTables:   func(t *rttables.Tables) { tables.Store(t.With(extra...)) },
 		Persist:     saver,
+		Docker:      dockerDeps(cfg),
 	})
 
 	srv := web.New(web.Config{
@@ -319,6 +323,23 @@ func persistOptions(cfg config) persist.Options {
 	return o
 }
 
+// dockerDeps reads Docker's networks from its socket; netpanel restarts
+// the host's Docker service only on a host booted with systemd and only
+// for the host's own namespace.
+func dockerDeps(cfg config) handlers.Docker {
+	client := dockernet.NewClient(cfg.dockerSocket)
+	d := handlers.Docker{Networks: client.Networks}
+	if _, err := os.Stat("/run/systemd/system"); err == nil && cfg.netns == "" && !cfg.demo {
+		d.Restart = func(ctx context.Context) (string, error) {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "systemctl", "restart", "docker.service").CombinedOutput()
+			return string(out), err
+		}
+	}
+	return d
+}
+
 // registerFlags declares the flags the server and `netpanel export` share.
 func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
@@ -335,6 +356,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "where saved .network and .netdev files go")
 	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "where the saved table names (RouteTable=) go")
 	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "where Docker's daemon.json is read and written")
+	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket, read for Docker's networks")
 }
 
 // Session lifetimes: an idle browser is logged out after sessionIdle, any

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -53,9 +55,6 @@ type Manager struct {
 	src    Source
 	tables func() *rttables.Tables
 	layout configfiles.Layout
-	// Extra returns more files to save and export, keyed like
-	// networkd.Files ("docker/daemon.json"); set by the Docker page.
-	Extra func() map[string][]byte
 }
 
 // New returns a manager writing where opts say.
@@ -189,7 +188,7 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		return nil, err
 	}
 	remove := m.staleOwned(cfg, links, files)
-	plan, err := m.layout.Plan(files, remove, ownedNetworkd, sel.TakeOver)
+	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +230,41 @@ func (m *Manager) staleOwned(cfg *networkd.Config, links []string, files network
 	return out
 }
 
-func ownedNetworkd(rel string, data []byte) bool { return networkd.Owned(data) }
+// owned tells netpanel's files: networkd files carry the header; a file
+// that cannot carry a comment (daemon.json) is netpanel's while it holds
+// exactly what netpanel last wrote there.
+func (m *Manager) owned(rel string, data []byte) bool {
+	if !strings.HasPrefix(rel, DockerRoot+"/") {
+		return networkd.Owned(data)
+	}
+	return m.ledger().has(rel, data)
+}
+
+// PreviewFiles plans writing files generated elsewhere (the Docker page),
+// keyed like networkd.Files with "docker/daemon.json" for Docker's.
+func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Preview, error) {
+	if len(files) == 0 {
+		return nil, errors.New("nothing to write")
+	}
+	plan, err := m.layout.Plan(files, nil, m.owned, takeOver)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
+	p.Commands = m.commands(plan)
+	p.Digest = digest(plan)
+	return p, nil
+}
+
+// SaveFiles writes what PreviewFiles showed, identified by its digest,
+// and reloads networkd.
+func (m *Manager) SaveFiles(ctx context.Context, files map[string][]byte, takeOver []string, wantDigest string) (Result, error) {
+	p, err := m.PreviewFiles(files, takeOver)
+	if err != nil {
+		return Result{}, err
+	}
+	return m.apply(ctx, p, wantDigest)
+}
 
 func (m *Manager) commands(plan *configfiles.Plan) []string {
 	var cmds []string
@@ -277,6 +310,10 @@ func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (R
 	if err != nil {
 		return Result{}, err
 	}
+	return m.apply(ctx, p, wantDigest)
+}
+
+func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Result, error) {
 	if p.Digest != wantDigest {
 		return Result{}, ErrChanged
 	}
@@ -290,6 +327,9 @@ func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (R
 	res := Result{BackupID: b.ID}
 	for _, c := range p.Plan.Changes {
 		res.Written = append(res.Written, c.Abs)
+	}
+	if err := m.ledger().record(p.Plan.Changes); err != nil {
+		return res, fmt.Errorf("files written, but netpanel could not note them as its own: %w", err)
 	}
 	res.Reload = m.reload(ctx)
 	return res, nil
@@ -348,11 +388,7 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 			out["network/"+rel] = data
 		}
 	}
-	if m.Extra != nil {
-		for rel, data := range m.Extra() {
-			out[rel] = data
-		}
-	}
+	m.addOnDisk(out)
 	if t := m.tables(); t != nil {
 		if data := tablesFile(t); data != nil {
 			out["iproute2/rt_tables.d/netpanel.conf"] = data
@@ -360,6 +396,30 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 	}
 	out["README"] = readme(out, skipped)
 	return out, nil
+}
+
+// addOnDisk adds what netpanel wrote that live state does not regenerate:
+// its other files in NetworkDir (the Docker page's unmanaged-links file)
+// and Docker's daemon.json.
+func (m *Manager) addOnDisk(out map[string][]byte) {
+	entries, _ := os.ReadDir(m.opts.NetworkDir)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) {
+			continue
+		}
+		if _, ok := out["network/"+name]; ok {
+			continue
+		}
+		if data, err := os.ReadFile(filepath.Join(m.opts.NetworkDir, name)); err == nil && networkd.Owned(data) {
+			out["network/"+name] = data
+		}
+	}
+	if m.opts.DockerDir != "" {
+		if data, err := os.ReadFile(filepath.Join(m.opts.DockerDir, "daemon.json")); err == nil {
+			out[DockerRoot+"/daemon.json"] = data
+		}
+	}
 }
 
 // Export writes the archive: the same state gives the same bytes.
