@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,12 +55,15 @@ func fillNS(t *testing.T, ns *testenv.NS) {
 func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 	ns := testenv.NewNS(t)
 	fillNS(t, ns)
-	p := startPanel(t, "--netns", ns.Name)
+	cfg := t.TempDir()
+	p := startPanel(t, "--netns", ns.Name, "--networkd-dir", filepath.Join(cfg, "network"),
+		"--networkd-conf-dir", filepath.Join(cfg, "networkd.conf.d"), "--docker-dir", filepath.Join(cfg, "docker"),
+		"--docker-socket", filepath.Join(cfg, "docker.sock"))
 	tab := newBrowser(t)
 	errs := watchProblems(t, tab)
 	p.login(t, tab)
 
-	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events"} {
+	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events", "docker", "networkd"} {
 		openLive(t, tab, p.URL+"/"+pg)
 		if got := evalJS[string](t, tab, `document.body.dataset.page`); got != pg {
 			t.Errorf("/%s: body data-page is %q", pg, got)
@@ -98,6 +102,8 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 		{"interfaces", "interfaces-390x844-dark.png", 390, 844, true, true},
 		{"routes", "routes-1280x800-dark.png", 1280, 800, false, true},
 		{"rules", "rules-390x844.png", 390, 844, true, false},
+		{"docker", "docker-1280x800.png", 1280, 800, false, false},
+		{"networkd", "networkd-1280x800-dark.png", 1280, 800, false, true},
 	}
 	for _, s := range shots {
 		scheme := "light"

@@ -45,7 +45,7 @@ func (h *Handlers) Networkd(w http.ResponseWriter, r *http.Request) {
 	for _, m := range ov.Masked {
 		vm.Masked = append(vm.Masked, m.Name+" masked by "+m.Path)
 	}
-	vm.Problems = append(ov.Errors, ov.Warnings...)
+	vm.Problems, vm.Unmodelled = ov.Errors, ov.Warnings
 	vm.Backups = h.backupRows()
 	h.render(w, r, http.StatusOK, views.NetworkdPage(vm))
 }

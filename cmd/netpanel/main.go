@@ -319,6 +319,9 @@ func persistOptions(cfg config) persist.Options {
 		o.SearchDirs, o.BackupDir = nil, filepath.Join(d, "backups")
 	case cfg.netns == "":
 		o.Networkd = persist.Systemd{}
+	default:
+		// The host's networkd files configure the host, not this namespace.
+		o.SearchDirs = nil
 	}
 	return o
 }

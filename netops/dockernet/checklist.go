@@ -73,6 +73,8 @@ func Checklist(in Inputs, p Plan) []Check {
 	// 5. Docker is configured to use the bridge.
 	c = Check{Command: "grep -E '\"(bridge|bip)\"' " + DaemonPath}
 	switch cfg := v.cfg; {
+	case cfg.Bridge == "":
+		c.Text = fmt.Sprintf("daemon.json names no bridge, so Docker makes docker0 itself instead of using %s.", p.Bridge)
 	case cfg.Bridge != p.Bridge:
 		c.Text = fmt.Sprintf("daemon.json sets \"bridge\" to %q, not %q.", cfg.Bridge, p.Bridge)
 	case cfg.BIP.IsValid():
