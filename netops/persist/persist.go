@@ -178,6 +178,9 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	links := slices.Clone(sel.Links)
 	slices.Sort(links)
 	links = slices.Compact(links)
+	if slices.Contains(links, "lo") {
+		return nil, errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it")
+	}
 	tables := m.tables()
 	files, err := networkd.Generate(m.src, links, tables)
 	if err != nil {
@@ -201,13 +204,24 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	for _, f := range p.Lost {
 		if f.Link != "" && !seen[f.Link] && f.Kind == "route" {
 			seen[f.Link] = true
-			p.Missing = append(p.Missing, f.Link)
+			if m.savable(f.Link) {
+				p.Missing = append(p.Missing, f.Link)
+			}
 		}
 	}
 	slices.Sort(p.Missing)
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
 	return p, nil
+}
+
+// savable reports whether netpanel can write files for the link.
+func (m *Manager) savable(link string) bool {
+	if link == "lo" {
+		return false
+	}
+	_, err := networkd.Generate(m.src, []string{link}, m.tables())
+	return err == nil
 }
 
 // staleOwned lists netpanel's own files for the chosen links that the new
@@ -286,7 +300,7 @@ func (m *Manager) commands(plan *configfiles.Plan) []string {
 func digest(plan *configfiles.Plan) string {
 	h := sha256.New()
 	for _, c := range plan.Changes {
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", c.Rel, len(c.Old), len(c.New))
+		fmt.Fprintf(h, "%s\x00%t %d\x00%t %d\x00", c.Rel, c.Old != nil, len(c.Old), c.New != nil, len(c.New))
 		h.Write(c.Old)
 		h.Write(c.New)
 	}
@@ -408,7 +422,9 @@ func (m *Manager) addOnDisk(out map[string][]byte) {
 		if !e.Type().IsRegular() || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) {
 			continue
 		}
-		if _, ok := out["network/"+name]; ok {
+		// Per-link files (10-LINK.*) come from the live state or not at
+		// all: one left on disk may be stale (a save would remove it).
+		if _, ok := out["network/"+name]; ok || strings.HasPrefix(name, "10-") {
 			continue
 		}
 		if data, err := os.ReadFile(filepath.Join(m.opts.NetworkDir, name)); err == nil && networkd.Owned(data) {

@@ -1,0 +1,548 @@
+package handlers
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/networkd"
+	"github.com/netpanel/netpanel/netops/persist"
+	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/views"
+	"github.com/netpanel/netpanel/web/audit"
+	"golang.org/x/sys/unix"
+)
+
+// The networkd page over a host with a bridge, a plain NIC and a VXLAN
+// link, writing into a temporary directory through a real persist.Manager
+// and a fake networkd.
+
+var ndTables = rttables.New(rttables.Entry{ID: 100, Name: "wanforce"})
+
+// ndState: br0 (10.0.0.1/24) with a default route in main and in table
+// 100, a fwmark rule to table 100 and a blackhole route; eth1 with its
+// own route; vx0, which networkd cannot recreate.
+func ndState() netops.State {
+	lo := fxLink(1, "lo", "", flagsLo, "UNKNOWN")
+	lo.LinkType = "loopback"
+	br0 := fxLink(2, "br0", "bridge", flagsUp, "UP")
+	eth1 := fxLink(3, "eth1", "", flagsUp, "UP")
+	vx0 := fxLink(4, "vx0", "vxlan", flagsUp, "UP")
+	perm := func(idx int32, p string) netops.Addr {
+		return netops.Addr{LinkIndex: idx, Family: unix.AF_INET, Prefix: fxPrefix(p), Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)}
+	}
+	fwmark := netops.Rule{Family: unix.AF_INET, Priority: 100, Action: 1, Table: 100, SuppressPrefixLen: -1,
+		Mark: 0x20, Mask: 0xffffffff, HasMark: true, HasMask: true}
+	def := func(prio, table uint32) netops.Rule {
+		return netops.Rule{Family: unix.AF_INET, Priority: prio, Action: 1, Table: table, SuppressPrefixLen: -1}
+	}
+	return netops.State{
+		Links: []netops.Link{lo, br0, eth1, vx0},
+		Addrs: []netops.Addr{perm(2, "10.0.0.1/24"), perm(3, "192.0.2.10/24")},
+		Routes: []netops.Route{
+			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: fxPrefix("0.0.0.0/0"), Gateway: fxAddr("10.0.0.254"), LinkIndex: 2},
+			{Family: unix.AF_INET, Table: 100, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, Dst: fxPrefix("0.0.0.0/0"), Gateway: fxAddr("10.0.0.253"), LinkIndex: 2},
+			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_STATIC, Dst: fxPrefix("203.0.113.0/24")},
+			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: fxAddr("192.0.2.1"), LinkIndex: 3},
+		},
+		Rules: []netops.Rule{def(0, 255), fwmark, def(32766, 254), def(32767, 253)},
+	}
+}
+
+// ndNetworkd answers as an active systemd-networkd and counts reloads.
+type ndNetworkd struct {
+	mu      sync.Mutex
+	reloads int
+}
+
+func (f *ndNetworkd) Status(context.Context) persist.Status {
+	return persist.Status{Active: true, Text: "active"}
+}
+
+func (f *ndNetworkd) Reload(context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reloads++
+	return "", nil
+}
+
+// ndAudit records entries.
+type ndAudit struct {
+	mu      sync.Mutex
+	entries []audit.Entry
+}
+
+func (a *ndAudit) Append(e audit.Entry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+func (a *ndAudit) all() []audit.Entry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.entries)
+}
+
+type ndEnv struct {
+	h     *Handlers
+	root  string
+	opts  persist.Options
+	audit *ndAudit
+	nd    *ndNetworkd
+}
+
+func newNDEnv(t *testing.T) *ndEnv {
+	t.Helper()
+	root := t.TempDir()
+	nd := &ndNetworkd{}
+	opts := persist.Options{
+		NetworkDir: filepath.Join(root, "network"),
+		ConfDir:    filepath.Join(root, "networkd.conf.d"),
+		DockerDir:  filepath.Join(root, "docker"),
+		BackupDir:  filepath.Join(root, "backup"),
+		Networkd:   nd,
+		Now:        func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC) },
+	}
+	if err := os.MkdirAll(opts.NetworkDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store := netops.NewStoreFrom(ndState())
+	tables := func() *rttables.Tables { return ndTables }
+	al := &ndAudit{}
+	h := New(Deps{
+		Store:    store,
+		Tables:   tables,
+		Persist:  persist.New(opts, store, tables),
+		Log:      slog.New(slog.DiscardHandler),
+		AuditLog: al,
+	})
+	return &ndEnv{h: h, root: root, opts: opts, audit: al, nd: nd}
+}
+
+// ndTree returns every file and directory below root with its content.
+func ndTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			out[p+"/"] = ""
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		out[p] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ndSameTree(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	if len(before) != len(after) {
+		t.Errorf("files before: %d, after: %d", len(before), len(after))
+	}
+	for k, v := range after {
+		if w, ok := before[k]; !ok || w != v {
+			t.Errorf("%s was written", k)
+		}
+	}
+}
+
+// ndGet serves a GET as an admin.
+func ndGet(h http.HandlerFunc, target string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "192.0.2.50"}))
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	return rec
+}
+
+func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
+	e := newNDEnv(t)
+	hand := filepath.Join(e.opts.NetworkDir, "50-eth1.network")
+	if err := os.WriteFile(hand, []byte("[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := ndGet(e.h.Networkd, "/networkd")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+
+	if keys := rowKeys(doc); !slices.Equal(keys, []string{"br0", "eth1", "lo", "vx0"}) {
+		t.Errorf("link rows %v", keys)
+	}
+	t.Run("the file column names the hand-written file and its owner", func(t *testing.T) {
+		cell := findAll(doc, hasAttr("data-testid", "file-eth1"))
+		if len(cell) != 1 || !strings.Contains(textOf(cell[0]), hand) {
+			t.Fatalf("file-eth1 cell: %v", cell)
+		}
+		if row := textOf(rowByKey(t, doc, "eth1")); !strings.Contains(row, "admin") || strings.Contains(row, "netpanel") {
+			t.Errorf("eth1 row %q: a hand-written file belongs to the admin", row)
+		}
+		if c := textOf(findAll(doc, hasAttr("data-testid", "file-br0"))[0]); !strings.Contains(c, "none") {
+			t.Errorf("file-br0 cell %q", c)
+		}
+	})
+	t.Run("only savable links get a checkbox", func(t *testing.T) {
+		for name, want := range map[string]bool{"br0": true, "eth1": true, "lo": false, "vx0": false} {
+			boxes := findAll(rowByKey(t, doc, name), hasAttr("name", "link"))
+			if (len(boxes) == 1) != want {
+				t.Errorf("%s: %d checkboxes, want one: %v", name, len(boxes), want)
+			}
+		}
+		if row := textOf(rowByKey(t, doc, "vx0")); !strings.Contains(row, "vxlan") {
+			t.Errorf("vx0 row does not say why: %q", row)
+		}
+	})
+	t.Run("the foreign table lists what no file describes", func(t *testing.T) {
+		tables := findAll(doc, hasAttr("data-testid", "foreign"))
+		if len(tables) != 1 {
+			t.Fatalf("%d foreign tables", len(tables))
+		}
+		text := textOf(tables[0])
+		for _, s := range []string{"default via 10.0.0.254 dev br0", "table wanforce", "blackhole 203.0.113.0/24", "198.51.100.0/24 via 192.0.2.1 dev eth1", "fwmark 0x20"} {
+			if !strings.Contains(text, s) {
+				t.Errorf("foreign table lacks %q:\n%s", s, text)
+			}
+		}
+	})
+	if len(findAll(doc, hasAttr("data-testid", "networkd-state"))) != 1 || !strings.Contains(body, "systemd-networkd is active") {
+		t.Error("the networkd state banner is missing")
+	}
+}
+
+func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
+	e := newNDEnv(t)
+	before := ndTree(t, e.root)
+	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	ndSameTree(t, before, ndTree(t, e.root))
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	for _, rel := range []string{"10-br0.netdev", "10-br0.network", networkd.TablesConf} {
+		d := findAll(doc, hasAttr("data-testid", "diff-"+rel))
+		if len(d) != 1 || !strings.Contains(textOf(d[0]), "+"+networkd.Header) {
+			t.Errorf("no diff for %s", rel)
+		}
+	}
+	save := findAll(doc, hasAttr("data-testid", "networkd-save"))
+	if len(save) != 1 {
+		t.Fatalf("no save button:\n%s", body)
+	}
+	form := save[0].Parent
+	if action, _ := attr(form, "hx-post"); action != "/networkd/save" {
+		t.Errorf("save form posts to %q", action)
+	}
+	p, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := findAll(form, hasAttr("name", "digest")); len(d) != 1 || !hasAttr("value", p.Digest)(d[0]) {
+		t.Errorf("the save form does not carry digest %s", p.Digest)
+	}
+	if l := findAll(form, hasAttr("name", "link")); len(l) != 1 || !hasAttr("value", "br0")(l[0]) {
+		t.Errorf("the save form does not carry link=br0")
+	}
+	t.Run("eth1's route is lost and eth1 can be included", func(t *testing.T) {
+		if len(findAll(doc, hasAttr("data-testid", "lost"))) != 1 {
+			t.Error("no lost banner")
+		}
+		inc := findAll(doc, hasAttr("data-testid", "include-missing"))
+		if len(inc) != 1 || !strings.Contains(textOf(inc[0]), "eth1") {
+			t.Fatalf("include button: %v", inc)
+		}
+		var links []string
+		for _, n := range findAll(inc[0].Parent, hasAttr("name", "link")) {
+			v, _ := attr(n, "value")
+			links = append(links, v)
+		}
+		if !slices.Equal(links, []string{"br0", "eth1"}) {
+			t.Errorf("include form sends links %v", links)
+		}
+	})
+}
+
+func TestNetworkdPreviewOfAForeignFileOffersATakeover(t *testing.T) {
+	e := newNDEnv(t)
+	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "10-br0.network"), []byte("[Match]\nName=br0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}})
+	doc := parseHTML(t, rec.Body.String())
+	if len(findAll(doc, hasAttr("data-testid", "refused-10-br0.network"))) != 1 || len(findAll(doc, hasAttr("data-testid", "networkd-save"))) != 0 {
+		t.Fatalf("a foreign file is not refused, or still offers a save:\n%s", rec.Body)
+	}
+	tk := findAll(doc, hasAttr("data-testid", "takeover-10-br0.network"))
+	if len(tk) != 1 || len(findAll(tk[0].Parent, hasAttr("value", "10-br0.network"))) != 1 {
+		t.Fatal("no takeover form")
+	}
+	rec = postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}, "takeover": {"10-br0.network"}})
+	if doc := parseHTML(t, rec.Body.String()); len(findAll(doc, hasAttr("data-testid", "networkd-save"))) != 1 {
+		t.Errorf("no save button after the takeover:\n%s", rec.Body)
+	}
+}
+
+func TestNetworkdBadInputIs400AndWritesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler func(*Handlers) http.HandlerFunc
+		body    string
+		want    string
+	}{
+		{"an unknown link", ndPreview, "link=nosuch", `link &#34;nosuch&#34; does not exist`},
+		{"a path as a link", ndPreview, "link=..%2F..%2Fetc", "does not exist"},
+		{"a path as a takeover", ndPreview, "link=br0&takeover=..%2F..%2Fetc%2Fpasswd", "../../etc/passwd"},
+		{"an empty form", ndPreview, "", "choose at least one link"},
+		{"a malformed body", ndPreview, "link=%zz", "the form could not be read"},
+		{"a link that cannot be saved", ndPreview, "link=vx0", "vxlan"},
+		{"save: an unknown link", ndSave, "link=nosuch&digest=x", "does not exist"},
+		{"save: a malformed body", ndSave, "link=%zz", "the form could not be read"},
+		{"save: a stale digest", ndSave, "link=br0&digest=0000000000000000", "changed since the preview"},
+		{"save: no digest", ndSave, "link=br0", "changed since the preview"},
+		{"restore: a path as id", ndRestore, "id=..%2Fx", "backup"},
+		{"restore: no id", ndRestore, "", ""},
+		{"restore: a malformed body", ndRestore, "id=%zz", "the form could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newNDEnv(t)
+			before := ndTree(t, e.root)
+			req := httptest.NewRequest(http.MethodPost, "/networkd/x", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+			rec := httptest.NewRecorder()
+			tc.handler(e.h)(rec, req)
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", rec.Code)
+			}
+			if body := rec.Body.String(); !strings.Contains(body, tc.want) {
+				t.Errorf("body does not say %q:\n%s", tc.want, body)
+			}
+			if strings.Contains(rec.Body.String(), `data-testid="saved"`) {
+				t.Error("an error renders as saved")
+			}
+			ndSameTree(t, before, ndTree(t, e.root))
+			if e.nd.reloads != 0 {
+				t.Errorf("%d reloads", e.nd.reloads)
+			}
+		})
+	}
+}
+
+func ndPreview(h *Handlers) http.HandlerFunc { return h.NetworkdPreview }
+func ndSave(h *Handlers) http.HandlerFunc    { return h.NetworkdSave }
+func ndRestore(h *Handlers) http.HandlerFunc { return h.NetworkdRestore }
+
+func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
+	e := newNDEnv(t)
+	p, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"eth1", "br0"}, "digest": {p.Digest}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	saved := findAll(doc, hasAttr("data-testid", "saved"))
+	if len(saved) != 1 {
+		t.Fatalf("no saved banner:\n%s", body)
+	}
+	var paths []string
+	for _, c := range p.Plan.Changes {
+		paths = append(paths, c.Abs)
+		data, err := os.ReadFile(c.Abs)
+		if err != nil || !bytes.Equal(data, c.New) {
+			t.Errorf("%s not written as previewed: %v", c.Abs, err)
+		}
+		if !strings.Contains(textOf(saved[0]), c.Abs) {
+			t.Errorf("the saved banner does not name %s", c.Abs)
+		}
+	}
+	if r := findAll(doc, hasAttr("data-testid", "reload")); len(r) != 1 || !strings.Contains(textOf(r[0]), "done") {
+		t.Errorf("reload banner: %s", body)
+	}
+	if e.nd.reloads != 1 {
+		t.Errorf("%d reloads", e.nd.reloads)
+	}
+	es := e.audit.all()
+	if len(es) != 1 {
+		t.Fatalf("audit entries %+v", es)
+	}
+	a := es[0]
+	if a.User != "admin" || a.Client != "127.0.0.1" || a.Action != audit.ActionChange || a.Result != audit.ResultOK {
+		t.Errorf("audit entry %+v", a)
+	}
+	if !strings.Contains(a.Detail, "br0") || !strings.Contains(a.Detail, "eth1") {
+		t.Errorf("audit detail %q does not name the links", a.Detail)
+	}
+	for _, path := range paths {
+		if !strings.Contains(a.Command, path) {
+			t.Errorf("audit command %q does not name %s", a.Command, path)
+		}
+	}
+	if !strings.HasSuffix(a.Command, "; networkctl reload") {
+		t.Errorf("audit command %q does not mention the reload", a.Command)
+	}
+
+	t.Run("the page then lists the backup with a restore button", func(t *testing.T) {
+		doc := parseHTML(t, ndGet(e.h.Networkd, "/networkd").Body.String())
+		bs, _ := e.h.d.Persist.Backups()
+		if len(bs) != 1 || len(findAll(doc, hasAttr("data-testid", "restore-"+bs[0].ID))) != 1 {
+			t.Errorf("backups %+v not on the page", bs)
+		}
+		if row := textOf(rowByKey(t, doc, "br0")); !strings.Contains(row, "netpanel") {
+			t.Errorf("br0 row %q does not say netpanel owns its file", row)
+		}
+	})
+	t.Run("saving the same again says there is nothing to save", func(t *testing.T) {
+		p2, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
+		if !strings.Contains(rec.Body.String(), `data-testid="nothing"`) {
+			t.Errorf("preview does not say nothing:\n%s", rec.Body)
+		}
+		rec = postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"br0", "eth1"}, "digest": {p2.Digest}})
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "nothing to save") {
+			t.Errorf("status %d:\n%s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("restore puts the disk back and is audited", func(t *testing.T) {
+		bs, _ := e.h.d.Persist.Backups()
+		rec := postForm(t, e.h.NetworkdRestore, "/networkd/restore", url.Values{"id": {bs[0].ID}})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
+		}
+		for _, path := range paths {
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s still exists after the restore", path)
+			}
+		}
+		es := e.audit.all()
+		if last := es[len(es)-1]; !strings.Contains(last.Detail, "restore backup "+bs[0].ID) || last.Result != audit.ResultOK {
+			t.Errorf("restore audit %+v", last)
+		}
+	})
+}
+
+func TestNetworkdSaveWithAStaleDigestIsAuditedAsFailed(t *testing.T) {
+	e := newNDEnv(t)
+	rec := postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"br0"}, "digest": {"stale"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "changed since the preview") {
+		t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
+	}
+	es := e.audit.all()
+	if len(es) != 1 || es[0].Result == audit.ResultOK || es[0].Command != "" {
+		t.Errorf("audit %+v", es)
+	}
+}
+
+func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
+	e := newNDEnv(t)
+	a := ndGet(e.h.NetworkdExport, "/networkd/export.tar.gz")
+	b := ndGet(e.h.NetworkdExport, "/networkd/export.tar.gz")
+	if a.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", a.Code, a.Body)
+	}
+	if ct := a.Header().Get("Content-Type"); ct != "application/gzip" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cd := a.Header().Get("Content-Disposition"); !strings.Contains(cd, "netpanel-config.tar.gz") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) {
+		t.Error("two exports differ")
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(a.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+	}
+	for _, want := range []string{"netpanel-config/README", "netpanel-config/network/10-br0.netdev", "netpanel-config/network/10-br0.network",
+		"netpanel-config/network/10-eth1.network", "netpanel-config/networkd.conf.d/netpanel-tables.conf", "netpanel-config/iproute2/rt_tables.d/netpanel.conf"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("archive lacks %s: %v", want, names)
+		}
+	}
+	if slices.ContainsFunc(names, func(n string) bool { return strings.Contains(n, "vx0") || strings.Contains(n, "10-lo") }) {
+		t.Errorf("archive has files for unsavable links: %v", names)
+	}
+}
+
+func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
+	h := New(Deps{Store: netops.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler), AuditLog: &ndAudit{}})
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		method  string
+		body    string
+		status  int
+	}{
+		{"page", h.Networkd, http.MethodGet, "", http.StatusOK},
+		{"preview", h.NetworkdPreview, http.MethodPost, "link=br0", http.StatusForbidden},
+		{"save", h.NetworkdSave, http.MethodPost, "link=br0&digest=x", http.StatusForbidden},
+		{"restore", h.NetworkdRestore, http.MethodPost, "id=x", http.StatusForbidden},
+		{"export", h.NetworkdExport, http.MethodGet, "", http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, "/networkd", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+			rec := httptest.NewRecorder()
+			tc.handler(rec, req)
+			if rec.Code != tc.status {
+				t.Errorf("status %d, want %d", rec.Code, tc.status)
+			}
+			if !strings.Contains(rec.Body.String(), "saving is not configured") {
+				t.Errorf("body does not say why:\n%s", rec.Body)
+			}
+		})
+	}
+	if fr, err := h.networkdLive(nil); err != nil || fr != nil {
+		t.Errorf("live update without persist: %v %v", fr, err)
+	}
+}
