@@ -144,6 +144,26 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	if c := evalJS[string](t, tab, `document.querySelector('[data-testid=docker-conflicts]').textContent`); strings.TrimSpace(c) != "" {
 		t.Fatalf("conflicts remain:\n%s", c)
 	}
+
+	// Live: an address left on the bridge shows up without a reload, with
+	// its cleanup; the remove button deletes it through the change engine.
+	markNoReload(t, tab)
+	stale := "10.99.0.77/24"
+	ns.IP("addr", "add", stale, "dev", bridge)
+	waitJS(t, tab, "the stale address is listed", `!!document.querySelector('[data-testid="cleanup-`+stale+`"]')`)
+	do(t, tab, "removing it", chromedp.Click(chromedp.CSS(`[data-testid="cleanup-`+stale+`"]`)))
+	deadline = time.Now().Add(step)
+	for strings.Contains(ns.IP("-4", "addr", "show", "dev", bridge), "10.99.0.77") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the cleanup did not remove %s: %s", stale, ns.IP("-4", "addr", "show", "dev", bridge))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitJS(t, tab, "the stale address is gone from the checklist", `!document.querySelector('[data-testid="cleanup-`+stale+`"]')`)
+	// A default route through the bridge turns an item red, live.
+	ns.IP("route", "add", "default", "dev", bridge, "table", "200")
+	waitJS(t, tab, "the checklist turns red", `[...document.querySelectorAll('[data-testid=checklist] li')].some(li => li.dataset.ok === 'false' && li.textContent.includes('default route'))`)
+	assertNoReload(t, tab, "docker checklist")
 }
 
 func must(s string, _ error) string { return s }
