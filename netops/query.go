@@ -297,7 +297,7 @@ func (q *RouteQuery) ranges(tables []uint32) []keyRange {
 				p := q.Within.Masked()
 				lo := &Route{Table: t, Family: f, Dst: netip.PrefixFrom(p.Addr(), 0)}
 				hi := &Route{Table: t, Family: f + 1}
-				if next := lastAddr(p).Next(); next.IsValid() {
+				if next := LastAddr(p).Next(); next.IsValid() {
 					hi = &Route{Table: t, Family: f, Dst: netip.PrefixFrom(next, 0)}
 				}
 				out = append(out, keyRange{lo, hi, func(r *Route) bool {
@@ -336,8 +336,8 @@ func familyOf(a netip.Addr) uint8 {
 	return unix.AF_INET6
 }
 
-// lastAddr returns the highest address inside p.
-func lastAddr(p netip.Prefix) netip.Addr {
+// LastAddr returns the highest address inside p.
+func LastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().AsSlice()
 	for i := p.Bits(); i < len(b)*8; i++ {
 		b[i/8] |= 0x80 >> (i % 8)

@@ -2,6 +2,8 @@ package dockernet
 
 import (
 	"net/netip"
+
+	"github.com/netpanel/netpanel/netops"
 )
 
 // Overlaps reports whether a and b share at least one address: one of them
@@ -38,15 +40,6 @@ func Example(p netip.Prefix) netip.Addr {
 	return p.Addr().Next()
 }
 
-// lastAddr returns the highest address of p.
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
-}
 
 // blockOf returns the aligned block of the given length that holds a.
 func blockOf(a netip.Addr, bits int) netip.Prefix {
@@ -57,7 +50,7 @@ func blockOf(a netip.Addr, bits int) netip.Prefix {
 // nextBlock returns the aligned block of the same length after p, and
 // false when p is the last one of its family.
 func nextBlock(p netip.Prefix) (netip.Prefix, bool) {
-	n := lastAddr(p).Next()
+	n := netops.LastAddr(p).Next()
 	if !n.IsValid() {
 		return netip.Prefix{}, false
 	}

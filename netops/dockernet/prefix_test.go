@@ -1,6 +1,10 @@
 package dockernet
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/netpanel/netpanel/netops"
+)
 
 func TestOverlaps(t *testing.T) {
 	for _, tc := range []struct {
@@ -41,7 +45,7 @@ func TestOverlaps(t *testing.T) {
 }
 
 func TestBlocks(t *testing.T) {
-	if got := lastAddr(pfx("172.16.0.0/12")).String(); got != "172.31.255.255" {
+	if got := netops.LastAddr(pfx("172.16.0.0/12")).String(); got != "172.31.255.255" {
 		t.Errorf("lastAddr = %s", got)
 	}
 	if n, ok := nextBlock(pfx("10.0.255.0/24")); !ok || n.String() != "10.1.0.0/24" {

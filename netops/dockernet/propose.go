@@ -196,7 +196,7 @@ func firstFree(search []netip.Prefix, bits int, used []netip.Prefix) (netip.Pref
 			if hit < 0 {
 				return p, true
 			}
-			p, ok = nextBlock(blockOf(lastAddr(used[hit]), bits))
+			p, ok = nextBlock(blockOf(netops.LastAddr(used[hit]), bits))
 		}
 	}
 	return netip.Prefix{}, false

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
 )
 
 // Source is the live state dockernet reads; *netops.Store satisfies it.
@@ -125,7 +126,7 @@ func (v *view) routeDesc(r *netops.Route) string {
 		b.WriteString("default route")
 	} else {
 		if r.Type > rtnUnicast {
-			b.WriteString(routeTypeName(r.Type) + " ")
+			b.WriteString(iproute.RouteType(r.Type) + " ")
 		}
 		b.WriteString("route " + r.Dst.Masked().String())
 	}
@@ -145,19 +146,6 @@ func (v *view) routeDesc(r *netops.Route) string {
 	return b.String()
 }
 
-func routeTypeName(t uint8) string {
-	switch t {
-	case 6:
-		return "blackhole"
-	case 7:
-		return "unreachable"
-	case 8:
-		return "prohibit"
-	case 9:
-		return "throw"
-	}
-	return "type-" + strconv.Itoa(int(t))
-}
 
 // countsAsUse reports whether a route marks its destination as in use by
 // something other than Docker: any table but local, not the default route,
