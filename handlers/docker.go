@@ -320,11 +320,11 @@ func (h *Handlers) dockerFiles(r *http.Request) (map[string][]byte, dockerForm, 
 	}
 	f := readDockerForm(r.PostForm)
 	s := h.dockerState(r.Context(), f)
-	if s.planErr != nil {
-		return nil, f, s.planErr
-	}
 	if s.daemonErr != "" {
 		return nil, f, fmt.Errorf("%s cannot be merged: %s", s.daemonPath, s.daemonErr)
+	}
+	if s.planErr != nil {
+		return nil, f, s.planErr
 	}
 	return s.setup.Files, f, nil
 }

@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/views"
+)
+
+// dkPost posts a form as an admin.
+func dkPost(h http.HandlerFunc, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/docker/x", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "192.0.2.50"}))
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	return rec
+}
+
+func TestDockerPageProposesAndRefusesBadChoices(t *testing.T) {
+	e := newNDEnv(t)
+	rec := ndGet(e.h.Docker, "/docker?ranges=10.20.0.0/16&prefer=172.30.0.0/16")
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="plan-subnet">172.30.0.0/24<`) || !strings.Contains(body, "docker/daemon.json") {
+		t.Fatalf("status %d; the proposal is missing:\n%s", rec.Code, body)
+	}
+	for _, tc := range []struct{ query, want string }{
+		{"ranges=10.20.0.0", `LAN/VPN ranges: &#34;10.20.0.0&#34; is not an address range`},
+		{"bits=99", `subnet size: &#34;99&#34; is not a prefix length`},
+		{"fixedcidr=2001:db8::/64", "fixed-cidr: &#34;2001:db8::/64&#34; is not an IPv4 range"},
+	} {
+		rec := ndGet(e.h.Docker, "/docker?"+tc.query)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("%s: status %d, want 400 saying %q", tc.query, rec.Code, tc.want)
+		}
+	}
+}
+
+func TestDockerPreviewBadInputWritesNothing(t *testing.T) {
+	e := newNDEnv(t)
+	before := ndTree(t, e.root)
+	for _, tc := range []struct{ body, want string }{
+		{"bridge=br-1234", "Docker&#39;s own naming"},
+		{"bridge=docker0", "Docker&#39;s own naming"},
+		{"bridge=a%2Fb", "refuses"},
+		{"bits=7", "subnet size"},
+		{"fixedcidr=192.0.2.0/28", "is not inside the bridge subnet"},
+		{"ranges=%zz", "the form could not be read"},
+		{"takeover=..%2F..%2Fetc%2Fpasswd", "../../etc/passwd"},
+	} {
+		for _, h := range []http.HandlerFunc{e.h.DockerPreview, e.h.DockerSave} {
+			rec := dkPost(h, tc.body)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("%s: status %d, want 400 saying %q:\n%s", tc.body, rec.Code, tc.want, rec.Body.String())
+			}
+		}
+	}
+	ndSameTree(t, before, ndTree(t, e.root))
+
+	// A daemon.json Docker could not read is not merged.
+	if err := os.MkdirAll(e.opts.DockerDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.opts.DockerDir, "daemon.json"), []byte("{\"debug\": true,,}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rec := dkPost(e.h.DockerPreview, ""); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "cannot be merged") {
+		t.Errorf("a broken daemon.json: status %d:\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+var digestRE = regexp.MustCompile(`name="digest" value="([0-9a-f]+)"`)
+
+// A save writes daemon.json and the bridge's files; netpanel then owns
+// daemon.json until someone edits it by hand, after which a save needs a
+// take-over again.
+func TestDockerSaveOwnsDaemonJSONUntilEdited(t *testing.T) {
+	e := newNDEnv(t)
+	daemon := filepath.Join(e.opts.DockerDir, "daemon.json")
+	if err := os.MkdirAll(e.opts.DockerDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(daemon, []byte("{\n  \"log-driver\": \"journald\",\n  \"bip\": \"172.17.0.1/16\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := dkPost(e.h.DockerPreview, "")
+	if !strings.Contains(rec.Body.String(), `data-testid="refused-docker/daemon.json"`) {
+		t.Fatalf("the admin's daemon.json is not refused:\n%s", rec.Body.String())
+	}
+	rec = dkPost(e.h.DockerPreview, "takeover=docker%2Fdaemon.json")
+	m := digestRE.FindStringSubmatch(rec.Body.String())
+	if rec.Code != http.StatusOK || m == nil {
+		t.Fatalf("preview after the take-over: %d\n%s", rec.Code, rec.Body.String())
+	}
+	rec = dkPost(e.h.DockerSave, "takeover=docker%2Fdaemon.json&digest="+m[1])
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="saved"`) || !strings.Contains(rec.Body.String(), "systemctl restart docker") {
+		t.Fatalf("save: %d\n%s", rec.Code, rec.Body.String())
+	}
+	got, _ := os.ReadFile(daemon)
+	if !strings.Contains(string(got), `"log-driver": "journald"`) || !strings.Contains(string(got), `"bridge": "docker-br0"`) || strings.Contains(string(got), "bip") {
+		t.Fatalf("daemon.json after the save:\n%s", got)
+	}
+	if _, err := os.Stat(filepath.Join(e.opts.NetworkDir, "10-docker-br0.netdev")); err != nil {
+		t.Fatal(err)
+	}
+	if rec := dkPost(e.h.DockerPreview, ""); strings.Contains(rec.Body.String(), "refused-docker/daemon.json") {
+		t.Fatalf("netpanel's own daemon.json is refused:\n%s", rec.Body.String())
+	}
+	if err := os.WriteFile(daemon, append(got, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rec := dkPost(e.h.DockerPreview, ""); !strings.Contains(rec.Body.String(), "refused-docker/daemon.json") {
+		t.Fatalf("a hand-edited daemon.json is not refused:\n%s", rec.Body.String())
+	}
+	if rec := dkPost(e.h.DockerRestart, ""); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "systemctl restart docker") {
+		t.Fatalf("restart without a way to restart: %d %s", rec.Code, rec.Body.String())
+	}
+}
