@@ -62,6 +62,30 @@ type Link struct {
 	LinkType    string // "ether", "loopback", "none", ...
 	Group       uint32
 	Stats       LinkStats
+	// Kind-specific settings, nil for every other kind. They are shared
+	// between copies of the link: treat them as read-only.
+	VXLAN   *VXLANInfo
+	MACVLAN *MACVLANInfo
+}
+
+// VXLANInfo is what a vxlan link needs to be created again (`ip -d link`
+// info_data).
+type VXLANInfo struct {
+	VNI   uint32
+	Local netip.Addr // source address; invalid when unset
+	// Remote is the unicast remote or, when multicast, the group: the
+	// kernel keeps both in IFLA_VXLAN_GROUP.
+	Remote   netip.Addr
+	DevIndex int32  // IFLA_VXLAN_LINK, the underlying device; 0 when none
+	Port     uint16 // UDP destination port as the kernel uses it (8472 when created without dstport)
+	TTL      uint8  // 0: inherit
+	Learning bool
+}
+
+// MACVLANInfo is what a macvlan link needs to be created again; its
+// parent is Link.ParentIndex.
+type MACVLANInfo struct {
+	Mode string // private, vepa, bridge, passthru or source, as ip prints it
 }
 
 // Up reports IFF_UP.

@@ -315,6 +315,12 @@ func ParseLink(m rtnl.Message) (l Link, skip bool, err error) {
 	if t := nl.Type(); t != "device" {
 		l.Kind = t
 	}
+	switch v := nl.(type) {
+	case *netlink.Vxlan:
+		l.VXLAN = vxlanInfo(v)
+	case *netlink.Macvlan:
+		l.MACVLAN = &MACVLANInfo{Mode: macvlanModes[v.Mode]}
+	}
 	// The addresses are read here rather than from the library: it drops
 	// IFLA_BROADCAST, and its slices alias the receive buffer.
 	l.HWAddr, l.Broadcast = nil, nil
@@ -337,6 +343,34 @@ func ParseLink(m rtnl.Message) (l Link, skip bool, err error) {
 		}
 	}
 	return l, false, nil
+}
+
+// macvlanModes are the mode names as `ip -d link` prints them; the
+// library's own String() differs ("default", no "source").
+var macvlanModes = map[netlink.MacvlanMode]string{
+	netlink.MACVLAN_MODE_PRIVATE:  "private",
+	netlink.MACVLAN_MODE_VEPA:     "vepa",
+	netlink.MACVLAN_MODE_BRIDGE:   "bridge",
+	netlink.MACVLAN_MODE_PASSTHRU: "passthru",
+	netlink.MACVLAN_MODE_SOURCE:   "source",
+}
+
+func vxlanInfo(v *netlink.Vxlan) *VXLANInfo {
+	x := &VXLANInfo{
+		VNI:      uint32(v.VxlanId),
+		DevIndex: int32(v.VtepDevIndex),
+		Port:     uint16(v.Port),
+		TTL:      uint8(v.TTL),
+		Learning: v.Learning,
+	}
+	// netip copies the bytes: the library's slices alias the receive buffer.
+	if a, ok := netip.AddrFromSlice(v.SrcAddr); ok && !a.IsUnspecified() {
+		x.Local = a.Unmap()
+	}
+	if a, ok := netip.AddrFromSlice(v.Group); ok && !a.IsUnspecified() {
+		x.Remote = a.Unmap()
+	}
+	return x
 }
 
 // safely runs a vishvananda decoder, turning its panics on malformed input

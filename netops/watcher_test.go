@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -165,6 +166,9 @@ func compareWithIP(t *testing.T, ns *testenv.NS, store *netops.Store) string {
 	if d := diffSets(canon(t, ipLinks, linkIgnore...), canon(t, ml, linkIgnore...)); d != "" {
 		diff.WriteString("links:\n" + d)
 	}
+	if d := diffSets(ipLinkInfo(t, ns), modelLinkInfo(store, names)); d != "" {
+		diff.WriteString("vxlan and macvlan settings:\n" + d)
+	}
 
 	var ipAddrs []struct {
 		IfName   string           `json:"ifname"`
@@ -192,6 +196,74 @@ func compareWithIP(t *testing.T, ns *testenv.NS, store *netops.Store) string {
 		diff.WriteString("addresses:\n" + d)
 	}
 	return diff.String()
+}
+
+// ipLinkInfo renders the vxlan and macvlan settings the model keeps from
+// `ip -d -j link` info_data, one line per link.
+func ipLinkInfo(t *testing.T, ns *testenv.NS) []string {
+	t.Helper()
+	var links []struct {
+		IfName   string `json:"ifname"`
+		LinkInfo struct {
+			InfoKind string         `json:"info_kind"`
+			InfoData map[string]any `json:"info_data"`
+		} `json:"linkinfo"`
+	}
+	ns.IPJSON(&links, "-d", "link", "show")
+	var out []string
+	for _, l := range links {
+		d := l.LinkInfo.InfoData
+		str := func(k string) string {
+			if v, ok := d[k].(string); ok {
+				return v
+			}
+			return ""
+		}
+		num := func(k string) int {
+			v, _ := d[k].(float64)
+			return int(v)
+		}
+		switch l.LinkInfo.InfoKind {
+		case "vxlan":
+			// ip names IPv6 addresses local6, remote6 and group6.
+			local := str("local") + str("local6")
+			remote := str("remote") + str("group") + str("remote6") + str("group6")
+			learning, _ := d["learning"].(bool)
+			out = append(out, fmt.Sprintf("%s vxlan id=%d local=%s remote=%s dev=%s port=%d ttl=%d learning=%v",
+				l.IfName, num("id"), local, remote, str("link"), num("port"), num("ttl"), learning))
+		case "macvlan":
+			out = append(out, fmt.Sprintf("%s macvlan mode=%s", l.IfName, str("mode")))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// modelLinkInfo is ipLinkInfo from the model.
+func modelLinkInfo(store *netops.Store, names *netops.Names) []string {
+	addr := func(a netip.Addr) string {
+		if !a.IsValid() {
+			return ""
+		}
+		return a.String()
+	}
+	var out []string
+	for _, l := range store.Links() {
+		switch {
+		case l.VXLAN != nil:
+			x := l.VXLAN
+			dev := ""
+			if x.DevIndex != 0 {
+				dev = names.LinkName(x.DevIndex)
+			}
+			out = append(out, fmt.Sprintf("%s vxlan id=%d local=%s remote=%s dev=%s port=%d ttl=%d learning=%v",
+				l.Name, x.VNI, addr(x.Local), addr(x.Remote), dev, x.Port, x.TTL, x.Learning))
+		case l.MACVLAN != nil:
+			out = append(out, fmt.Sprintf("%s macvlan mode=%s", l.Name, l.MACVLAN.Mode))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // dedupe drops exact duplicates; `ip route show table all` and `-6`
@@ -234,6 +306,8 @@ func TestModelEqualsKernel(t *testing.T) {
 		"link add br0 type bridge",
 		"link set v1 master br0",
 		"link set v0 up", "link set v1 up", "link set br0 up",
+		"link add vx100 type vxlan id 100 local 192.0.2.2 remote 192.0.2.9 dstport 4789 dev v0",
+		"link add mv0 link v0 type macvlan mode bridge",
 		"addr add 10.1.0.1/24 dev v0",
 		"addr add 2001:db8:1::1/64 dev v0 nodad",
 		"addr add 172.16.9.1/24 brd + dev br0 label br0:lan",
@@ -265,6 +339,10 @@ func TestModelEqualsKernel(t *testing.T) {
 		"addr add 10.1.1.1/24 dev v0",
 		"link set v0 mtu 1400",
 		"link set br0 alias lan-bridge",
+		"link add vx200 type vxlan id 200 group 239.1.1.1 dev br0 ttl 5 nolearning",
+		"link add vx300 type vxlan id 300 local 2001:db8::1 remote 2001:db8::2 dstport 4789",
+		"link add mv1 link br0 type macvlan mode private",
+		"link add mv2 link br0 type macvlan mode vepa",
 		// A bridge port leaving and rejoining sends AF_BRIDGE link
 		// messages (one an RTM_DELLINK) that must not touch the link.
 		"link set v1 nomaster",

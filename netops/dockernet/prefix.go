@@ -40,7 +40,6 @@ func Example(p netip.Prefix) netip.Addr {
 	return p.Addr().Next()
 }
 
-
 // blockOf returns the aligned block of the given length that holds a.
 func blockOf(a netip.Addr, bits int) netip.Prefix {
 	p, _ := a.Prefix(bits)

@@ -146,7 +146,6 @@ func (v *view) routeDesc(r *netops.Route) string {
 	return b.String()
 }
 
-
 // countsAsUse reports whether a route marks its destination as in use by
 // something other than Docker: any table but local, not the default route,
 // not a kernel route made for an address (the address itself is checked),

@@ -93,18 +93,27 @@ var protocolNames = map[uint8]string{
 // ErrNotRecreatable reports a link Generate cannot describe in a .netdev.
 var ErrNotRecreatable = errors.New("link cannot be recreated by systemd-networkd")
 
+// ErrLowerNotSelected reports a vxlan or macvlan whose lower link is not
+// among the links to generate. networkd creates such a link only through
+// the lower link's .network (VXLAN=, MACVLAN=), so its .netdev alone would
+// silently do nothing at boot.
+var ErrLowerNotSelected = errors.New("the lower link must be saved too")
+
 // Generate describes the current state of the named links as networkd
 // files: a .netdev for each virtual link networkd can create (bridge,
-// dummy, veth), a .network for each link with its bridge membership,
-// static addresses and the routes through it in every table but the
-// kernel's own. Device-less routes (blackhole, unreachable, prohibit,
-// throw) and all policy rules but the defaults go into the first link's
-// .network. Named tables other than the built-in ones are declared in
-// networkd.conf.d/netpanel-tables.conf. The output depends only on the
-// state, the names and their order.
+// dummy, veth, vxlan, macvlan), a .network for each link with its bridge
+// membership, stacked links, static addresses and the routes through it
+// in every table but the kernel's own. Device-less routes (blackhole,
+// unreachable, prohibit, throw) and all policy rules but the defaults go
+// into the first link's .network. Named tables other than the built-in
+// ones are declared in networkd.conf.d/netpanel-tables.conf. The output
+// depends only on the state, the names and their order.
 //
-// VXLAN and MACVLAN links are refused with ErrNotRecreatable: the model
-// holds neither the VNI nor the mode networkd needs to create them.
+// A vxlan with an underlying device and a macvlan are named in their
+// lower link's .network, which networkd requires to create them; the
+// lower link must then be selected too, else Generate fails with
+// ErrLowerNotSelected rather than take over a .network the caller did not
+// ask for. A vxlan without a device is written with Independent=yes.
 func Generate(st Source, links []string, tables TableNames) (Files, error) {
 	if len(links) == 0 {
 		return nil, errors.New("no links to generate files for")
@@ -134,6 +143,10 @@ func Generate(st Source, links []string, tables TableNames) (Files, error) {
 	files := Files{}
 	nets := map[int32]*NetworkFile{}
 	for _, l := range sel {
+		nf := &NetworkFile{Match: Match{Name: []string{l.Name}}}
+		nets[l.Index] = nf
+	}
+	for _, l := range sel {
 		nd, err := netdevFor(l, byIndex, selected)
 		if err != nil {
 			return nil, err
@@ -141,7 +154,10 @@ func Generate(st Source, links []string, tables TableNames) (Files, error) {
 		if nd != nil {
 			files[filePrefix+l.Name+".netdev"] = nd.Marshal()
 		}
-		nf := &NetworkFile{Match: Match{Name: []string{l.Name}}}
+		if err := stack(l, byIndex, nets); err != nil {
+			return nil, err
+		}
+		nf := nets[l.Index]
 		nf.Network.ConfigureWithoutCarrier = new(true)
 		if m, ok := byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
 			if m.Kind != "bridge" {
@@ -149,7 +165,6 @@ func Generate(st Source, links []string, tables TableNames) (Files, error) {
 			}
 			nf.Network.Bridge = m.Name
 		}
-		nets[l.Index] = nf
 	}
 	first := nets[sel[0].Index]
 
@@ -215,6 +230,8 @@ func Generate(st Source, links []string, tables TableNames) (Files, error) {
 		nf := nets[l.Index]
 		sortAddresses(nf.Addresses)
 		sortRoutes(nf.Routes)
+		slices.Sort(nf.Network.VXLAN)
+		slices.Sort(nf.Network.MACVLAN)
 		files[filePrefix+l.Name+".network"] = nf.Marshal()
 	}
 	if conf := g.tablesConf(); conf != nil {
@@ -306,12 +323,77 @@ func netdevFor(l netops.Link, byIndex map[int32]netops.Link, selected map[int32]
 			return nil, nil
 		}
 		nd.Peer = &Peer{Name: peer.Name}
-	case "vxlan", "macvlan":
-		return nil, fmt.Errorf("%w: %s is a %s and the model does not hold its settings", ErrNotRecreatable, l.Name, l.Kind)
+	case "vxlan":
+		x := l.VXLAN
+		if x == nil || x.VNI == 0 {
+			return nil, fmt.Errorf("%w: the VNI of vxlan %s is unknown", ErrNotRecreatable, l.Name)
+		}
+		v := &VXLAN{VNI: x.VNI, Local: x.Local}
+		if x.Remote.IsMulticast() {
+			v.Group = x.Remote
+		} else {
+			v.Remote = x.Remote
+		}
+		// Always explicit: the kernel's default (8472 on Linux) is not
+		// networkd's (4789).
+		v.DestinationPort = x.Port
+		if !x.Learning {
+			v.MacLearning = new(false)
+		}
+		if x.DevIndex == 0 {
+			v.Independent = new(true)
+		}
+		if x.TTL != 0 {
+			v.Extra = append(v.Extra, Option{"TTL", strconv.Itoa(int(x.TTL))})
+		}
+		nd.VXLAN = v
+	case "macvlan":
+		if l.MACVLAN == nil {
+			return nil, fmt.Errorf("%w: the mode of macvlan %s is unknown", ErrNotRecreatable, l.Name)
+		}
+		switch mode := l.MACVLAN.Mode; mode {
+		case "private", "vepa", "bridge", "passthru":
+			nd.MACVLAN = &MACVLAN{Mode: mode}
+		default:
+			// Source mode filters on a MAC list the model does not hold.
+			return nil, fmt.Errorf("%w: macvlan %s is in mode %q", ErrNotRecreatable, l.Name, mode)
+		}
 	default:
 		return nil, nil // physical or unmanaged kind: .network only
 	}
 	return nd, nil
+}
+
+// stack names a vxlan or macvlan in its lower link's .network, the only
+// way networkd creates them.
+func stack(l netops.Link, byIndex map[int32]netops.Link, nets map[int32]*NetworkFile) error {
+	var lowerIdx int32
+	switch {
+	case l.Kind == "vxlan" && l.VXLAN != nil && l.VXLAN.DevIndex != 0:
+		lowerIdx = l.VXLAN.DevIndex
+	case l.Kind == "macvlan":
+		if l.LinkNetNsID >= 0 {
+			return fmt.Errorf("%w: the parent of macvlan %s is in another namespace", ErrNotRecreatable, l.Name)
+		}
+		lowerIdx = l.ParentIndex
+	default:
+		return nil
+	}
+	lower, ok := byIndex[lowerIdx]
+	if !ok {
+		return fmt.Errorf("%w: the lower link of %s %s is unknown", ErrNotRecreatable, l.Kind, l.Name)
+	}
+	nf := nets[lowerIdx]
+	if nf == nil {
+		return fmt.Errorf("%w: %s %s is created through %s's .network; select %s as well",
+			ErrLowerNotSelected, l.Kind, l.Name, lower.Name, lower.Name)
+	}
+	if l.Kind == "vxlan" {
+		nf.Network.VXLAN = append(nf.Network.VXLAN, l.Name)
+	} else {
+		nf.Network.MACVLAN = append(nf.Network.MACVLAN, l.Name)
+	}
+	return nil
 }
 
 func addressFor(a netops.Addr, linkName string) (Address, bool) {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,9 +173,28 @@ func unexpected(warns []Warning) []Warning {
 func TestGenerateRefuses(t *testing.T) {
 	st := fakeState()
 	st.links = append(st.links, netops.Link{Index: 9, Name: "vx0", Kind: "vxlan", LinkNetNsID: -1},
-		netops.Link{Index: 10, Name: "vethX", Kind: "veth", ParentIndex: 3, LinkNetNsID: 1})
-	if _, err := Generate(st, []string{"vx0"}, nil); !errors.Is(err, ErrNotRecreatable) {
-		t.Errorf("Generate(vx0) = %v, want ErrNotRecreatable", err)
+		netops.Link{Index: 10, Name: "vethX", Kind: "veth", ParentIndex: 3, LinkNetNsID: 1},
+		netops.Link{Index: 11, Name: "mvsrc", Kind: "macvlan", ParentIndex: 5, LinkNetNsID: -1, MACVLAN: &netops.MACVLANInfo{Mode: "source"}},
+		netops.Link{Index: 12, Name: "tun0", Kind: "tun", LinkNetNsID: -1},
+		netops.Link{Index: 13, Name: "br1", Kind: "bridge", MasterIndex: 14, LinkNetNsID: -1},
+		netops.Link{Index: 14, Name: "tun1", Kind: "tun", LinkNetNsID: -1})
+	for _, tc := range []struct {
+		name  string
+		links []string
+	}{
+		{"a vxlan whose settings the model lacks is refused", []string{"vx0"}},
+		{"a macvlan in source mode is refused: its MAC list is not kept", []string{"mvsrc", "eth0"}},
+		{"a link enslaved to something other than a bridge is refused", []string{"br1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Generate(st, tc.links, nil); !errors.Is(err, ErrNotRecreatable) {
+				t.Errorf("Generate(%v) = %v, want ErrNotRecreatable", tc.links, err)
+			}
+		})
+	}
+	// A kind networkd does not make gets a .network only.
+	if files, err := Generate(st, []string{"tun0"}, nil); err != nil || files["10-tun0.netdev"] != nil {
+		t.Errorf("Generate(tun0) = %v, %v", files.Paths(), err)
 	}
 	// A veth whose peer is in another namespace (a container's eth0) gets
 	// a .network but no .netdev: networkd cannot make the pair.
@@ -198,6 +218,106 @@ func TestGenerateRefuses(t *testing.T) {
 	}
 }
 
+// stackedState adds to fakeState a vxlan on eth0, one without a device,
+// and a macvlan on vethB.
+func stackedState() *fakeSource {
+	st := fakeState()
+	st.links = append(st.links,
+		netops.Link{Index: 20, Name: "vx100", Kind: "vxlan", LinkNetNsID: -1, VXLAN: &netops.VXLANInfo{
+			VNI: 100, Local: ip("192.0.2.10"), Remote: ip("192.0.2.9"), DevIndex: 5, Port: 4789, Learning: true}},
+		netops.Link{Index: 21, Name: "vx200", Kind: "vxlan", LinkNetNsID: -1, VXLAN: &netops.VXLANInfo{
+			VNI: 200, Remote: ip("239.1.1.1"), DevIndex: 5, Port: 8472, TTL: 5}},
+		netops.Link{Index: 22, Name: "vx300", Kind: "vxlan", LinkNetNsID: -1, VXLAN: &netops.VXLANInfo{
+			VNI: 300, Local: ip("2001:db8::1"), Remote: ip("2001:db8::2"), Port: 4789, Learning: true}},
+		netops.Link{Index: 23, Name: "mv0", Kind: "macvlan", ParentIndex: 3, LinkNetNsID: -1, MACVLAN: &netops.MACVLANInfo{Mode: "bridge"}},
+		netops.Link{Index: 24, Name: "mv1", Kind: "macvlan", ParentIndex: 3, LinkNetNsID: -1, MACVLAN: &netops.MACVLANInfo{Mode: "vepa"}},
+	)
+	return st
+}
+
+func TestGenerateStackedLinks(t *testing.T) {
+	st := stackedState()
+	files, err := Generate(st, []string{"vx200", "eth0", "vx100", "vx300", "mv1", "mv0", "vethB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parseDev := func(p string) *NetDevFile {
+		t.Helper()
+		f, warns, err := ParseNetDev(p, files[p])
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", p, err, files[p])
+		}
+		for _, w := range warns {
+			if !strings.Contains(w.String(), "unknown key TTL=") {
+				t.Errorf("%s: %v", p, w)
+			}
+		}
+		return f
+	}
+	parseNet := func(p string) *NetworkFile {
+		t.Helper()
+		f, warns, err := ParseNetwork(p, files[p])
+		if err != nil || len(unexpected(warns)) > 0 {
+			t.Fatalf("%s: %v %v\n%s", p, err, warns, files[p])
+		}
+		return f
+	}
+	t.Run("a unicast vxlan keeps VNI, addresses and port", func(t *testing.T) {
+		f := parseDev("10-vx100.netdev")
+		want := VXLAN{VNI: 100, Local: ip("192.0.2.10"), Remote: ip("192.0.2.9"), DestinationPort: 4789}
+		if f.NetDev.Kind != "vxlan" || !reflect.DeepEqual(*f.VXLAN, want) {
+			t.Errorf("got %+v %+v\n%s", f.NetDev, *f.VXLAN, files["10-vx100.netdev"])
+		}
+	})
+	t.Run("a multicast vxlan uses Group, the kernel's port, no learning and its TTL", func(t *testing.T) {
+		f := parseDev("10-vx200.netdev")
+		want := VXLAN{VNI: 200, Group: ip("239.1.1.1"), DestinationPort: 8472, MacLearning: new(false), Extra: []Option{{"TTL", "5"}}}
+		if !reflect.DeepEqual(*f.VXLAN, want) {
+			t.Errorf("got %+v\n%s", *f.VXLAN, files["10-vx200.netdev"])
+		}
+	})
+	t.Run("a vxlan without a device is independent", func(t *testing.T) {
+		f := parseDev("10-vx300.netdev")
+		if f.VXLAN.Independent == nil || !*f.VXLAN.Independent || f.VXLAN.Remote != ip("2001:db8::2") {
+			t.Errorf("got %+v\n%s", *f.VXLAN, files["10-vx300.netdev"])
+		}
+	})
+	t.Run("macvlans keep their mode", func(t *testing.T) {
+		for name, mode := range map[string]string{"mv0": "bridge", "mv1": "vepa"} {
+			f := parseDev("10-" + name + ".netdev")
+			if f.NetDev.Kind != "macvlan" || f.MACVLAN == nil || f.MACVLAN.Mode != mode {
+				t.Errorf("%s: got %+v\n%s", name, f, files["10-"+name+".netdev"])
+			}
+		}
+	})
+	t.Run("lower links name their stacked links, sorted", func(t *testing.T) {
+		eth0 := parseNet("10-eth0.network")
+		if !slices.Equal(eth0.Network.VXLAN, []string{"vx100", "vx200"}) || eth0.Network.MACVLAN != nil {
+			t.Errorf("eth0: %+v", eth0.Network)
+		}
+		vethB := parseNet("10-vethB.network")
+		if !slices.Equal(vethB.Network.MACVLAN, []string{"mv0", "mv1"}) || vethB.Network.VXLAN != nil {
+			t.Errorf("vethB: %+v", vethB.Network)
+		}
+		for _, p := range []string{"10-vx100.network", "10-vx300.network", "10-mv0.network"} {
+			if f := parseNet(p); f.Network.VXLAN != nil || f.Network.MACVLAN != nil {
+				t.Errorf("%s names stacked links: %+v", p, f.Network)
+			}
+		}
+	})
+	t.Run("a stacked link without its lower link is refused by name", func(t *testing.T) {
+		for name, lower := range map[string]string{"vx100": "eth0", "mv0": "vethB"} {
+			_, err := Generate(st, []string{name}, nil)
+			if !errors.Is(err, ErrLowerNotSelected) || !strings.Contains(err.Error(), lower) {
+				t.Errorf("Generate(%s) = %v, want ErrLowerNotSelected naming %s", name, err, lower)
+			}
+		}
+		if _, err := Generate(st, []string{"vx300"}, nil); err != nil {
+			t.Errorf("Generate(vx300), which has no lower link: %v", err)
+		}
+	})
+}
+
 // TestGenerateRoundTripThroughNetworkd builds state in namespace A, writes
 // files for it and lets the real systemd-networkd apply them in a fresh
 // namespace B, then compares the two kernels.
@@ -210,6 +330,11 @@ func TestGenerateRoundTripThroughNetworkd(t *testing.T) {
 		"link set br0 up",
 		"link set vethA up",
 		"link set vethB up",
+		// Stacked links: networkd makes them through vethB's .network.
+		"link add vx100 type vxlan id 100 local 192.0.2.2 remote 192.0.2.9 dstport 4789 dev vethB",
+		"link add vx200 type vxlan id 200 group 239.1.1.1 dev vethB ttl 5 nolearning",
+		"link add mv0 link vethB type macvlan mode bridge",
+		"link add mv1 link vethB type macvlan mode private",
 		"addr add 10.77.0.1/24 dev br0",
 		"addr add 10.77.1.1/24 dev br0",
 		"addr add 2001:db8:77::1/64 dev br0 nodad",
@@ -257,11 +382,12 @@ func TestGenerateRoundTripThroughNetworkd(t *testing.T) {
 	}
 
 	tables := tableMap{7: "wanforce"}
-	files, err := Generate(store, []string{"br0", "vethA", "vethB"}, tables)
+	sel := []string{"br0", "vethA", "vethB", "vx100", "vx200", "mv0", "mv1"}
+	files, err := Generate(store, sel, tables)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Generate(store, []string{"br0", "vethA", "vethB"}, tables)
+	again, err := Generate(store, sel, tables)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +443,8 @@ func kernelState(t *testing.T, ns *testenv.NS) map[string][]string {
 		IfName   string `json:"ifname"`
 		Master   string `json:"master"`
 		LinkInfo struct {
-			InfoKind string `json:"info_kind"`
+			InfoKind string         `json:"info_kind"`
+			InfoData map[string]any `json:"info_data"`
 		} `json:"linkinfo"`
 	}
 	ns.IPJSON(&links, "-d", "link", "show")
@@ -325,7 +452,16 @@ func kernelState(t *testing.T, ns *testenv.NS) map[string][]string {
 		if l.IfName == "lo" {
 			continue
 		}
-		st["links"] = append(st["links"], fmt.Sprintf("%s kind=%s master=%s", l.IfName, l.LinkInfo.InfoKind, l.Master))
+		s := fmt.Sprintf("%s kind=%s master=%s", l.IfName, l.LinkInfo.InfoKind, l.Master)
+		switch l.LinkInfo.InfoKind {
+		case "vxlan":
+			d := l.LinkInfo.InfoData
+			s += fmt.Sprintf(" id=%v local=%v remote=%v group=%v dev=%v port=%v ttl=%v learning=%v",
+				d["id"], d["local"], d["remote"], d["group"], d["link"], d["port"], d["ttl"], d["learning"])
+		case "macvlan":
+			s += fmt.Sprintf(" mode=%v", l.LinkInfo.InfoData["mode"])
+		}
+		st["links"] = append(st["links"], s)
 	}
 	var ifs []struct {
 		AddrInfo []struct {

@@ -43,6 +43,7 @@ func TestGolden(t *testing.T) {
 		"30-policy.network": nil,
 		"40-veth0.netdev":   nil,
 		"50-vx100.netdev":   {"50-vx100.netdev:1: unknown section [Match], kept"},
+		"60-uplink.network": nil,
 	}
 	for name, want := range wantWarnings {
 		t.Run(name+" rewrites as its golden file", func(t *testing.T) {
@@ -121,6 +122,15 @@ func TestParsedValues(t *testing.T) {
 		r := f.RoutingPolicyRules[0]
 		if *r.FirewallMark != (FirewallMark{Mark: 32, Mask: 32}) || *r.Priority != 1000 || r.Table != "100" {
 			t.Errorf("rule 0 = %+v, mark %+v", r, *r.FirewallMark)
+		}
+	})
+	t.Run("underlay lists its stacked links once each, in file order", func(t *testing.T) {
+		f, _, err := ParseNetwork("60-uplink.network", read(t, "60-uplink.network"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(f.Network.VXLAN, []string{"vx100", "vx200"}) || !slices.Equal(f.Network.MACVLAN, []string{"mv0", "mv1"}) {
+			t.Errorf("VXLAN=%q MACVLAN=%q", f.Network.VXLAN, f.Network.MACVLAN)
 		}
 	})
 	t.Run("vxlan netdev has its VNI and remote", func(t *testing.T) {

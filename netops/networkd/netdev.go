@@ -36,8 +36,12 @@ type VXLAN struct {
 	Local           netip.Addr
 	Remote          netip.Addr
 	Group           netip.Addr
-	DestinationPort uint16 // 0: kernel default
-	Extra           []Option
+	DestinationPort uint16 // 0: networkd's default, 4789
+	MacLearning     *bool  // nil: networkd's default, yes
+	// Independent creates the device without a lower link; otherwise
+	// networkd makes it only for a .network that names it in VXLAN=.
+	Independent *bool
+	Extra       []Option
 }
 
 // MACVLAN is [MACVLAN]; Mode is private, vepa, bridge, passthru or source.

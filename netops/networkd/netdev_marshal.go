@@ -34,6 +34,8 @@ func (f *NetDevFile) MarshalWithHeader(header string) []byte {
 		if v.DestinationPort != 0 {
 			s.add("DestinationPort", u32(uint32(v.DestinationPort)))
 		}
+		s.boolean("MacLearning", v.MacLearning)
+		s.boolean("Independent", v.Independent)
 		s.extra(v.Extra)
 	}
 	if m := f.MACVLAN; m != nil {

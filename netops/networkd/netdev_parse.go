@@ -44,6 +44,8 @@ var vxlanKeys = map[string]setter[VXLAN]{
 		n, err := parseRange(s, 1, 65535)
 		return uint16(n), err
 	}),
+	"MacLearning": optional(func(v *VXLAN) **bool { return &v.MacLearning }, parseBool),
+	"Independent": optional(func(v *VXLAN) **bool { return &v.Independent }, parseBool),
 }
 
 var macvlanKeys = map[string]setter[MACVLAN]{

@@ -33,11 +33,15 @@ type Link struct {
 }
 
 // Network is [Network]. DHCP and LinkLocalAddressing hold "yes", "no",
-// "ipv4" or "ipv6"; empty means unset.
+// "ipv4" or "ipv6"; empty means unset. VXLAN and MACVLAN name the stacked
+// netdevs networkd creates on top of the matched link: it makes them only
+// through the lower link's .network, never from the .netdev alone.
 type Network struct {
 	Address                 []netip.Prefix
 	DHCP                    string
 	Bridge                  string
+	VXLAN                   []string
+	MACVLAN                 []string
 	ConfigureWithoutCarrier *bool
 	Gateway                 []netip.Addr
 	LinkLocalAddressing     string

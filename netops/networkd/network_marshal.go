@@ -40,6 +40,12 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 	}
 	s.add("DHCP", n.DHCP)
 	s.add("Bridge", n.Bridge)
+	for _, v := range n.VXLAN {
+		s.add("VXLAN", v)
+	}
+	for _, v := range n.MACVLAN {
+		s.add("MACVLAN", v)
+	}
 	s.boolean("ConfigureWithoutCarrier", n.ConfigureWithoutCarrier)
 	for _, g := range n.Gateway {
 		s.addr("Gateway", g)

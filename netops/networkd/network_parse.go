@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -22,6 +23,8 @@ var networkKeys = map[string]setter[Network]{
 	"Address":                 list(func(n *Network) *[]netip.Prefix { return &n.Address }, false, parsePrefix),
 	"DHCP":                    scalar(func(n *Network) *string { return &n.DHCP }, parseDHCPLike),
 	"Bridge":                  scalar(func(n *Network) *string { return &n.Bridge }, parseIfname),
+	"VXLAN":                   stacked(func(n *Network) *[]string { return &n.VXLAN }),
+	"MACVLAN":                 stacked(func(n *Network) *[]string { return &n.MACVLAN }),
 	"ConfigureWithoutCarrier": optional(func(n *Network) **bool { return &n.ConfigureWithoutCarrier }, parseBool),
 	"Gateway":                 list(func(n *Network) *[]netip.Addr { return &n.Gateway }, false, parseAddr),
 	"LinkLocalAddressing":     scalar(func(n *Network) *string { return &n.LinkLocalAddressing }, parseDHCPLike),
@@ -85,6 +88,23 @@ var ruleKeys = map[string]setter[RoutingPolicyRule]{
 	"Family": scalar(func(r *RoutingPolicyRule) *string { return &r.Family }, func(s string) (string, error) {
 		return parseEnum(s, false, "ipv4", "ipv6", "both")
 	}),
+}
+
+// stacked reads VXLAN=, MACVLAN= and the like as networkd's
+// config_parse_stacked_netdev does: one interface name per assignment, a
+// name given twice counts once, and an empty value is not a reset but an
+// invalid name.
+func stacked(field func(*Network) *[]string) setter[Network] {
+	return func(n *Network, s string) error {
+		name, err := parseIfname(s)
+		if err != nil {
+			return err
+		}
+		if l := field(n); !slices.Contains(*l, name) {
+			*l = append(*l, name)
+		}
+		return nil
+	}
 }
 
 // parseLabel follows networkd's address label rule: at most 15 printable

@@ -31,6 +31,10 @@ func TestRoundTrip(t *testing.T) {
 			},
 			Unknown: []Section{{Name: "DHCPv4", Options: []Option{{"UseDNS", "no"}, {"UseDNS", ""}}}},
 		},
+		"stacked links round-trip": {
+			Match:   Match{Name: []string{"eth1"}},
+			Network: Network{VXLAN: []string{"vx100", "vx200"}, MACVLAN: []string{"mv0"}},
+		},
 		"unknown keys stay in their section": {
 			Network: Network{Extra: []Option{{"DNS", "192.0.2.53"}, {"Domains", "~."}}},
 			Routes:  []Route{{Destination: netip.MustParsePrefix("0.0.0.0/0"), Extra: []Option{{"QuickAck", "yes"}}}},
@@ -56,6 +60,8 @@ func TestRoundTrip(t *testing.T) {
 		"empty bridge section is kept": {NetDev: NetDev{Name: "br0", Kind: "bridge"}, Bridge: &Bridge{}},
 		"ipv6 multicast vxlan round-trips": {NetDev: NetDev{Name: "vx6", Kind: "vxlan", MTUBytes: 1400},
 			VXLAN: &VXLAN{VNI: 16777215, Local: netip.MustParseAddr("2001:db8::1"), Group: netip.MustParseAddr("ff05::100")}},
+		"independent vxlan without learning round-trips": {NetDev: NetDev{Name: "vx7", Kind: "vxlan"},
+			VXLAN: &VXLAN{VNI: 7, Remote: netip.MustParseAddr("192.0.2.7"), DestinationPort: 8472, MacLearning: new(false), Independent: new(true)}},
 	}
 	for name, f := range netdevs {
 		t.Run(name, func(t *testing.T) {

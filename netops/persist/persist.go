@@ -140,10 +140,13 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		}
 		if l.Name == "lo" {
 			lf.Why = "loopback is configured by the kernel"
-		} else if _, err := networkd.Generate(m.src, []string{l.Name}, tables); err != nil {
+		} else if err := m.checkLink(l.Name, tables); err != nil {
 			lf.Why = err.Error()
 		} else {
 			lf.Savable = true
+			if lower := m.lowerOf(l.Name); lower != "" {
+				lf.Why = "saved together with " + lower + ", whose .network creates it"
+			}
 		}
 		ov.Links = append(ov.Links, lf)
 	}
@@ -217,11 +220,39 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 
 // savable reports whether netpanel can write files for the link.
 func (m *Manager) savable(link string) bool {
-	if link == "lo" {
-		return false
+	return link != "lo" && m.checkLink(link, m.tables()) == nil
+}
+
+// checkLink tries to generate files for one link. A vxlan or macvlan is
+// created through its lower link's .network, so it is tried together with
+// that link: saving it means saving both, which Preview then says.
+func (m *Manager) checkLink(link string, tables *rttables.Tables) error {
+	_, err := networkd.Generate(m.src, []string{link}, tables)
+	if !errors.Is(err, networkd.ErrLowerNotSelected) {
+		return err
 	}
-	_, err := networkd.Generate(m.src, []string{link}, m.tables())
-	return err == nil
+	if lower := m.lowerOf(link); lower != "" {
+		_, err = networkd.Generate(m.src, []string{link, lower}, tables)
+	}
+	return err
+}
+
+// lowerOf names the link a vxlan or macvlan sits on.
+func (m *Manager) lowerOf(link string) string {
+	byIndex := map[int32]string{}
+	var idx int32
+	for _, l := range m.src.Links() {
+		byIndex[l.Index] = l.Name
+		if l.Name == link {
+			switch {
+			case l.VXLAN != nil:
+				idx = l.VXLAN.DevIndex
+			case l.MACVLAN != nil:
+				idx = l.ParentIndex
+			}
+		}
+	}
+	return byIndex[idx]
 }
 
 // staleOwned lists netpanel's own files for the chosen links that the new
@@ -371,7 +402,7 @@ func (m *Manager) ExportLinks() (links []string, skipped []string) {
 		if l.Name == "lo" {
 			continue
 		}
-		if _, err := networkd.Generate(m.src, []string{l.Name}, tables); err != nil {
+		if err := m.checkLink(l.Name, tables); err != nil {
 			skipped = append(skipped, l.Name+": "+err.Error())
 			continue
 		}
