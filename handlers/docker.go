@@ -306,8 +306,12 @@ func (h *Handlers) dockerLive(q url.Values) ([]Fragment, error) {
 	if h.d.Persist == nil {
 		return nil, nil
 	}
+	// The live view runs on every netlink event: a Docker socket that
+	// hangs must not hold it up for long.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	f := readDockerForm(q)
-	s := h.dockerState(context.Background(), f)
+	s := h.dockerState(ctx, f)
 	var vm views.DockerVM
 	h.fillDockerVM(&vm, f, s)
 	return fragments("", "docker-checklist", views.DockerChecklist(vm), "docker-conflicts", views.DockerConflicts(vm))

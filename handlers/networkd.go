@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -55,11 +54,11 @@ func (h *Handlers) networkdLive(url.Values) ([]Fragment, error) {
 	if h.d.Persist == nil {
 		return nil, nil
 	}
-	ov, err := h.d.Persist.Overview(context.Background())
+	fs, err := h.d.Persist.Foreign()
 	if err != nil {
 		return nil, err
 	}
-	return fragments("", "foreign-block", views.ForeignTable(foreignRows(ov.Foreign), "foreign"))
+	return fragments("", "foreign-block", views.ForeignTable(foreignRows(fs), "foreign"))
 }
 
 func (h *Handlers) backupRows() []views.BackupRow {

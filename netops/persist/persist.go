@@ -155,6 +155,18 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 	return ov, nil
 }
 
+// Foreign lists the live objects no file on disk describes: the part of
+// Overview that changes with every netlink event, without the per-link
+// generation and the systemctl call the full overview makes.
+func (m *Manager) Foreign() ([]networkd.Foreign, error) {
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return nil, err
+	}
+	tables := m.tables()
+	return networkd.ForeignObjects(cfg, nil, m.src, tables, tables), nil
+}
+
 // Selection is what the admin chose to save.
 type Selection struct {
 	Links    []string
