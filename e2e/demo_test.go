@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -9,7 +11,11 @@ import (
 	"github.com/netpanel/netpanel/internal/testenv"
 )
 
-var demoNamespaces = []string{"netpanel-demo", "netpanel-demo-isp"}
+// demoName is this test run's own demo namespace, so that a demo an admin
+// runs on the same machine (netpanel-demo) is never touched.
+var demoName = fmt.Sprintf("np-test-demo-%d", os.Getpid())
+
+var demoNamespaces = []string{demoName, demoName + "-isp"}
 
 // namedNetns lists `ip netns list` names ("NAME (id: N)" lines).
 func namedNetns(t testing.TB) []string {
@@ -47,7 +53,7 @@ func TestDemoCreatesAndRemovesNamespaces(t *testing.T) {
 		}
 	})
 
-	p := startPanel(t, "--demo")
+	p := startPanel(t, "--demo", "--demo-name", demoName)
 	for _, n := range demoNamespaces {
 		if !slices.Contains(namedNetns(t), n) {
 			t.Fatalf("--demo is serving but netns %s does not exist; have %q", n, namedNetns(t))

@@ -119,7 +119,7 @@ func (a *Addr) Key() AddrKey { return AddrKey{a.LinkIndex, a.Prefix, a.Peer} }
 type Nexthop struct {
 	Gateway   netip.Addr
 	LinkIndex int32
-	Weight    uint8 // rtnh_hops+1, as `ip route` prints it
+	Weight    uint16 // rtnh_hops+1 (1-256), as `ip route` prints it
 	Flags     uint8
 }
 
@@ -191,6 +191,25 @@ type Rule struct {
 	UIDStart, UIDEnd  uint32
 	HasUID            bool
 	Flags             uint32
+	// IPProto is FRA_IP_PROTO ("ipproto tcp"); 0 when unset.
+	IPProto uint8
+	// SPort and DPort are FRA_SPORT_RANGE/FRA_DPORT_RANGE; Set is false
+	// when the rule has no such selector.
+	SPort, DPort PortRange
+	// SuppressIfGroup is FRA_SUPPRESS_IFGROUP when HasSuppressIfGroup.
+	SuppressIfGroup    uint32
+	HasSuppressIfGroup bool
+	// TunID is FRA_TUN_ID ("tun_id"); 0 when unset.
+	TunID uint64
+	// Realms is FRA_FLOW: the "realms FROM/TO" selector, FROM in the
+	// high 16 bits; 0 when unset.
+	Realms uint32
+}
+
+// PortRange is a rule's port selector, "dport 443" or "sport 1000-2000".
+type PortRange struct {
+	Start, End uint16
+	Set        bool
 }
 
 // Neigh is one neighbour table entry (`ip neigh`).

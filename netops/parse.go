@@ -2,6 +2,7 @@ package netops
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -122,7 +123,7 @@ func parseNexthops(b []byte) []Nexthop {
 		if l < unix.SizeofRtNexthop || l > len(b) {
 			break
 		}
-		nh := Nexthop{Flags: b[2], Weight: b[3] + 1, LinkIndex: int32(rtnl.U32(b[4:8]))}
+		nh := Nexthop{Flags: b[2], Weight: uint16(b[3]) + 1, LinkIndex: int32(rtnl.U32(b[4:8]))}
 		a := rtnl.NewAttrs(b[unix.SizeofRtNexthop:l])
 		for a.Next() {
 			switch a.Typ {
@@ -168,6 +169,12 @@ const (
 	fraL3mdev           = 19
 	fraUIDRange         = 20
 	fraProtocol         = 21
+	fraFlow             = 11
+	fraTunID            = 12
+	fraSuppressIfgroup  = 13
+	fraIPProto          = 22
+	fraSportRange       = 23
+	fraDportRange       = 24
 	fibRuleInvert       = 0x2
 	frActToTbl          = 1
 	frActGoto           = 2
@@ -224,6 +231,24 @@ func ParseRule(b []byte) (Rule, error) {
 			if len(a.Val) >= 8 {
 				r.UIDStart, r.UIDEnd, r.HasUID = rtnl.U32(a.Val[0:4]), rtnl.U32(a.Val[4:8]), true
 			}
+		case fraIPProto:
+			r.IPProto = rtnl.U8(a.Val)
+		case fraSportRange:
+			r.SPort = portRange(a.Val)
+		case fraDportRange:
+			r.DPort = portRange(a.Val)
+		case fraSuppressIfgroup:
+			// The kernel reports -1 (unset) on dumps of rules without it.
+			if g := rtnl.U32(a.Val); g != 0xFFFFFFFF {
+				r.SuppressIfGroup, r.HasSuppressIfGroup = g, true
+			}
+		case fraTunID:
+			if len(a.Val) >= 8 {
+				// be64 on the wire.
+				r.TunID = binary.BigEndian.Uint64(a.Val)
+			}
+		case fraFlow:
+			r.Realms = rtnl.U32(a.Val)
 		}
 	}
 	if dstLen > 0 && dst.IsValid() && dstLen <= dst.BitLen() {
@@ -233,6 +258,14 @@ func ParseRule(b []byte) (Rule, error) {
 		r.Src = netip.PrefixFrom(src, srcLen)
 	}
 	return r, nil
+}
+
+// portRange decodes struct fib_rule_port_range (two host-order u16).
+func portRange(b []byte) PortRange {
+	if len(b) < 4 {
+		return PortRange{}
+	}
+	return PortRange{Start: ne16(b[0:2]), End: ne16(b[2:4]), Set: true}
 }
 
 // ParseAddr decodes the body of an RTM_NEWADDR/RTM_DELADDR message.

@@ -45,6 +45,7 @@ type config struct {
 	listen    string
 	netns     string
 	demo      bool
+	demoName  string
 	stateDir  string
 	tablesDir stringList
 	logLevel  slog.Level
@@ -139,7 +140,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	ns := netns.None()
 	switch {
 	case cfg.demo:
-		d, err := demo.Create(demo.Options{Name: demo.DefaultName, Logger: log})
+		d, err := demo.Create(demo.Options{Name: cfg.demoName, Logger: log})
 		if err != nil {
 			return fmt.Errorf("creating the demo namespace: %w", err)
 		}
@@ -348,6 +349,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
 	fs.StringVar(&cfg.netns, "netns", "", "manage the named network namespace (as in `ip netns`) instead of the host's")
 	fs.BoolVar(&cfg.demo, "demo", false, "create a throwaway namespace with a sample setup, manage it, remove it on exit")
+	fs.StringVar(&cfg.demoName, "demo-name", demo.DefaultName, "name of the --demo namespace (its ISP peer is NAME-isp)")
 	fs.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "directory for netpanel's own files")
 	fs.Var(&cfg.tablesDir, "rt-tables-dir", "directory holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")

@@ -32,7 +32,7 @@ type RouteJSON struct {
 type NexthopJSON struct {
 	Gateway string   `json:"gateway,omitempty"`
 	Dev     string   `json:"dev,omitempty"`
-	Weight  uint8    `json:"weight"`
+	Weight  uint16   `json:"weight"`
 	Flags   []string `json:"flags"`
 }
 
