@@ -75,6 +75,7 @@ func binary(t testing.TB) string {
 type panel struct {
 	URL      string // "http://127.0.0.1:PORT"
 	Password string // admin's password, as printed on the first start
+	StateDir string // its --state-dir, for the `netpanel user`/`token` commands
 	cmd      *exec.Cmd
 	log      *syncBuffer
 	done     chan struct{} // closed when the process has exited
@@ -89,12 +90,13 @@ func startPanel(t testing.TB, args ...string) *panel {
 	t.Helper()
 	bin := binary(t)
 	addr := freePort(t)
-	args = append([]string{"--listen", addr, "--state-dir", t.TempDir()}, args...)
+	stateDir := t.TempDir()
+	args = append([]string{"--listen", addr, "--state-dir", stateDir}, args...)
 	scheme := "http"
 	if slices.Contains(args, "--tls-cert") {
 		scheme = "https"
 	}
-	p := &panel{URL: scheme + "://" + addr, log: &syncBuffer{}, done: make(chan struct{}), t: t}
+	p := &panel{URL: scheme + "://" + addr, StateDir: stateDir, log: &syncBuffer{}, done: make(chan struct{}), t: t}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {

@@ -93,6 +93,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	id, _ := IdentityFrom(r.Context())
 	if id.Session != "" {
 		s.cfg.Sessions.Delete(id.Session)
+		s.live.closeWhere(func(x Identity) bool { return x.Session == id.Session }, "logged out")
 		s.audit(audit.Entry{User: id.User, Client: s.clientAddr(r), Action: audit.ActionLogout, Result: audit.ResultOK})
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,

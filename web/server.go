@@ -45,6 +45,7 @@ type Server struct {
 	mux     http.Handler
 	limiter *auth.Limiter
 	tokens  tokenAudit
+	live    *liveConns // open WebSockets, closed when their identity ends
 }
 
 // Login attempts allowed per client address and per user name within
@@ -64,6 +65,8 @@ func New(cfg Config) *Server {
 	if s.limiter == nil {
 		s.limiter = auth.NewLimiter(loginFailures, loginWindow, time.Now)
 	}
+	s.live = newLiveConns(s.identityValid)
+	s.hub.onUpgrade = s.trackSocket
 	s.mux = s.routes()
 	return s
 }
