@@ -116,7 +116,7 @@ func (s *Server) routes() http.Handler {
 	r.Post("/docker/preview", h.DockerPreview)
 	r.Post("/docker/save", h.DockerSave)
 	r.Post("/docker/restart", h.DockerRestart)
-	r.Get("/ws", s.hub.ServePages)
+	r.Get("/ws", noDeadlines(s.hub.ServePages))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -128,7 +128,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/rules", h.APIRules)
 		r.Get("/neighbours", h.APINeighbours)
 		r.Get("/sockets", h.APISockets)
-		r.Get("/events", s.hub.ServeEvents)
+		r.Get("/events", noDeadlines(s.hub.ServeEvents))
 		r.Post("/changes", h.Change)
 		r.Get("/changes", h.APIChanges)
 		r.Get("/changes/{id}", h.APIChange)

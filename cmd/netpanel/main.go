@@ -262,7 +262,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	perAddr := web.MaxConnsPerAddr
+	if cfg.tlsProxy {
+		perAddr = 0 // every connection comes from the proxy, which limits its own clients
+	}
+	ln = web.LimitListener(ln, perAddr, web.ConnBudget(), log)
+	httpSrv := web.NewHTTPServer(srv.Handler(), web.DefaultTimeouts, log)
 	errc := make(chan error, 3)
 	go func() { errc <- watcher.Run(ctx) }()
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
