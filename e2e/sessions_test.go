@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/url"
@@ -32,7 +33,24 @@ func (p *panel) cli(t *testing.T, stdin string, args ...string) string {
 // loginAs posts the login form and returns the session cookie.
 func (p *panel) loginAs(t *testing.T, user, password string) *http.Cookie {
 	t.Helper()
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp := p.postLogin(t, user, password)
+	for _, c := range resp.Cookies() {
+		if c.Name == "netpanel_session" {
+			return c
+		}
+	}
+	t.Fatalf("login as %s: %d, no session cookie", user, resp.StatusCode)
+	return nil
+}
+
+// postLogin posts the login form (over HTTPS too: tests use their own
+// self-signed certificate) and returns the answer, body closed.
+func (p *panel) postLogin(t *testing.T, user, password string) *http.Response {
+	t.Helper()
+	client := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	req, _ := http.NewRequest("POST", p.URL+"/login", strings.NewReader(url.Values{"user": {user}, "password": {password}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -41,13 +59,7 @@ func (p *panel) loginAs(t *testing.T, user, password string) *http.Cookie {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	for _, c := range resp.Cookies() {
-		if c.Name == "netpanel_session" {
-			return c
-		}
-	}
-	t.Fatalf("login as %s: %d, no session cookie", user, resp.StatusCode)
-	return nil
+	return resp
 }
 
 // socket opens path on the panel with a session cookie or a bearer token;

@@ -79,6 +79,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.limiter.LoginSucceeded(addrKey(client), user)
+	if u.Generated {
+		// The printed first password is now in use: later starts keep it.
+		if err := s.cfg.Users.PasswordUsed(u.Name); err != nil {
+			s.cfg.Log.Error("recording the first login with the generated password", "user", u.Name, "err", err)
+		}
+	}
 	sess := s.cfg.Sessions.Create(u)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: sess.ID, Path: "/",
