@@ -158,3 +158,39 @@ func TestOriginMustMatchSchemeAndHost(t *testing.T) {
 		}
 	})
 }
+
+// Behind the TLS proxy the scheme browsers use is what the proxy's
+// X-Forwarded-Proto says; a proxy that sends none leaves the host check.
+func TestOriginSchemeBehindTheTLSProxy(t *testing.T) {
+	ta := newTestAuth(t)
+	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s.cfg.TLSProxy = true
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+	u, _ := url.Parse(ts.URL)
+	for _, c := range []struct {
+		origin, proto string
+		ok            bool
+	}{
+		{"https://" + u.Host, "https", true},
+		{"http://" + u.Host, "https", false},
+		{"https://" + u.Host, "http", false},
+		{"http://" + u.Host, "", true},
+		{"https://" + u.Host, "", true},
+		{"https://elsewhere.example", "", false},
+	} {
+		t.Run(c.origin+" with X-Forwarded-Proto "+c.proto, func(t *testing.T) {
+			hdr := http.Header{"Origin": {c.origin}, "Cookie": {ta.admin.String()}}
+			if c.proto != "" {
+				hdr.Set("X-Forwarded-Proto", c.proto)
+			}
+			conn, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), hdr)
+			if err == nil {
+				conn.Close()
+			}
+			if c.ok != (err == nil) {
+				t.Fatalf("upgrade: err %v resp %v, want allowed=%v", err, resp, c.ok)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,23 +23,37 @@ func (s *Server) originScheme(next http.Handler) http.Handler {
 		upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 		checked := upgrade || (!safeMethod(r.Method) && r.Header.Get("Sec-Fetch-Site") == "")
 		if origin != "" && checked && !s.sameSchemeAndHost(origin, r) {
-			http.Error(w, "cross-origin request refused: Origin "+origin+" is not "+s.scheme(r)+"://"+r.Host, http.StatusForbidden)
+			http.Error(w, "cross-origin request refused: Origin "+origin+" is not this panel ("+r.Host+" over "+cmp.Or(s.scheme(r), "http or https")+")", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// scheme is how browsers reach the panel: HTTPS under --tls-cert or
-// behind the TLS proxy.
+// scheme is how browsers reach the panel: "https" under --tls-cert; behind
+// the TLS proxy what its X-Forwarded-Proto says (the proxy is trusted, as
+// for X-Forwarded-For), or "" when it says nothing; else "http".
 func (s *Server) scheme(r *http.Request) string {
-	if r.TLS != nil || s.cfg.TLSProxy {
+	switch {
+	case r.TLS != nil:
 		return "https"
+	case s.cfg.TLSProxy:
+		parts := strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")
+		if p := strings.ToLower(strings.TrimSpace(parts[len(parts)-1])); p == "http" || p == "https" {
+			return p
+		}
+		return ""
 	}
 	return "http"
 }
 
+// sameSchemeAndHost compares an Origin with the request; an unknown scheme
+// (a proxy that sends no X-Forwarded-Proto) leaves the host to compare.
 func (s *Server) sameSchemeAndHost(origin string, r *http.Request) bool {
 	u, err := url.Parse(origin)
-	return err == nil && u.Scheme == s.scheme(r) && strings.EqualFold(u.Host, r.Host)
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		return false
+	}
+	want := s.scheme(r)
+	return want == "" || u.Scheme == want
 }
