@@ -98,8 +98,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	id, _ := IdentityFrom(r.Context())
 	if id.Session != "" {
-		s.cfg.Sessions.Delete(id.Session)
+		// Sockets first: the periodic check would otherwise find the
+		// session gone and say only "session ended".
 		s.live.closeWhere(func(x Identity) bool { return x.Session == id.Session }, "logged out")
+		s.cfg.Sessions.Delete(id.Session)
 		s.audit(audit.Entry{User: id.User, Client: s.clientAddr(r), Action: audit.ActionLogout, Result: audit.ResultOK})
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
