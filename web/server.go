@@ -48,8 +48,9 @@ type Server struct {
 	live    *liveConns // open WebSockets, closed when their identity ends
 }
 
-// Login attempts allowed per client address and per user name within
-// loginWindow before further attempts are refused until it passes.
+// Failed logins allowed per client address within loginWindow before
+// further attempts are refused until it passes; per user name a delay
+// grows instead (auth.Limiter.LoginAttempt).
 const (
 	loginFailures = 5
 	loginWindow   = 5 * time.Minute
