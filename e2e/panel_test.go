@@ -75,6 +75,7 @@ func binary(t testing.TB) string {
 type panel struct {
 	URL      string // "http://127.0.0.1:PORT"
 	Password string // admin's password, as printed on the first start
+	StateDir string // its --state-dir, for the `netpanel user`/`token` commands
 	cmd      *exec.Cmd
 	log      *syncBuffer
 	done     chan struct{} // closed when the process has exited
@@ -83,18 +84,29 @@ type panel struct {
 }
 
 // startPanel runs the binary on a free loopback port with args, a fresh
-// --state-dir, and waits until /routes answers 200. Cleanup stops it; its
+// --state-dir, and waits until /login answers 200. Cleanup stops it; its
 // log goes to t.Log if the test failed.
 func startPanel(t testing.TB, args ...string) *panel {
 	t.Helper()
+	p := startPanelIn(t, t.TempDir(), args...)
+	if p.Password == "" {
+		t.Fatalf("netpanel serves but printed no admin password:\n%s", p.log.String())
+	}
+	return p
+}
+
+// startPanelIn is startPanel on a given --state-dir, which may hold users
+// already: Password is "" when the panel printed none.
+func startPanelIn(t testing.TB, stateDir string, args ...string) *panel {
+	t.Helper()
 	bin := binary(t)
 	addr := freePort(t)
-	args = append([]string{"--listen", addr, "--state-dir", t.TempDir()}, args...)
+	args = append([]string{"--listen", addr, "--state-dir", stateDir}, args...)
 	scheme := "http"
 	if slices.Contains(args, "--tls-cert") {
 		scheme = "https"
 	}
-	p := &panel{URL: scheme + "://" + addr, log: &syncBuffer{}, done: make(chan struct{}), t: t}
+	p := &panel{URL: scheme + "://" + addr, StateDir: stateDir, log: &syncBuffer{}, done: make(chan struct{}), t: t}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -121,11 +133,9 @@ func startPanel(t testing.TB, args ...string) *panel {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				m := printedPassword.FindStringSubmatch(p.log.String())
-				if m == nil {
-					t.Fatalf("netpanel serves but printed no admin password:\n%s", p.log.String())
+				if m := printedPassword.FindStringSubmatch(p.log.String()); m != nil {
+					p.Password = m[1]
 				}
-				p.Password = m[1]
 				return p
 			}
 			err = fmt.Errorf("status %s", resp.Status)
@@ -137,8 +147,10 @@ func startPanel(t testing.TB, args ...string) *panel {
 	}
 }
 
-// printedPassword finds the first-start password in netpanel's output.
-var printedPassword = regexp.MustCompile(`created the user "admin" with the password:\s+(\S+)`)
+// printedPassword finds the password netpanel prints for admin in its
+// output: on the first start, or on a later one when nobody logged in with
+// the one printed before.
+var printedPassword = regexp.MustCompile(`(?:created the user "admin" with the password|The password of "admin" is now):\s+(\S+)`)
 
 // Stop sends SIGTERM and waits for the exit, SIGKILL after 10 s. It is
 // safe to call more than once; only the first call signals.

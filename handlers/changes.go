@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,13 @@ type Changer interface {
 // OpParser turns a form (or a JSON object's fields) into ops.
 type OpParser func(form url.Values, tables change.TableNames) ([]change.Op, error)
 
+// maxJSONBody bounds a change sent as JSON; a change is a few fields.
+const maxJSONBody = 64 << 10
+
+// errBodyTooLarge names the limit, where a decoder cut at the limit would
+// only say "unexpected EOF".
+var errBodyTooLarge = errors.New("request body too large (limit 64 KiB)")
+
 // changeRequest reads a change from a form post or a JSON body
 // {"kind": "route", "fields": {"action": "add", "dst": "...", ...}}.
 func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
@@ -36,7 +44,14 @@ func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
 			Kind   string         `json:"kind"`
 			Fields map[string]any `json:"fields"`
 		}
-		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+		raw, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+		switch {
+		case err != nil:
+			return "", nil, fmt.Errorf("the request body could not be read: %w", err)
+		case len(raw) > maxJSONBody:
+			return "", nil, errBodyTooLarge
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		if err := dec.Decode(&body); err != nil {
 			return "", nil, fmt.Errorf("the request body is not the expected JSON: %w", err)
 		}
@@ -129,7 +144,11 @@ func (h *Handlers) Change(w http.ResponseWriter, r *http.Request) {
 	}
 	ops, _, err := h.parseChange(r)
 	if err != nil {
-		h.changeFailed(w, r, api, http.StatusBadRequest, h.preview(ops, err), err)
+		status := http.StatusBadRequest
+		if errors.Is(err, errBodyTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.changeFailed(w, r, api, status, h.preview(ops, err), err)
 		return
 	}
 	client, _ := netip.ParseAddr(v.Client)

@@ -46,10 +46,14 @@
       attempt = 0; // only a socket that delivers resets the backoff
       try { apply(JSON.parse(ev.data)); } catch (err) { console.error('netpanel live:', err); }
     };
-    sock.onclose = () => {
+    sock.onclose = (ev) => {
       if (ws !== sock) return;
       ws = null;
       if (leaving) return;
+      if (ev.code === 4401) { // the session or token ended (web.CloseAuthEnded): reconnecting cannot help
+        setStatus('ended', 'logged out: ' + (ev.reason || 'session ended'));
+        return;
+      }
       setStatus('reconnecting', 'reconnecting…');
       const max = Math.min(10000, 1000 * 2 ** attempt++); // jittered: 0.5–1s first, 5–10s at most
       retryTimer = setTimeout(connect, max / 2 + Math.random() * max / 2);

@@ -38,6 +38,9 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// What needs credentials must not be kept by a browser or a proxy
+		// for the next person at the machine: pages, API answers, exports.
+		w.Header().Set("Cache-Control", "no-store")
 		id, ok := s.identify(w, r)
 		if !ok {
 			s.refuse(w, r)

@@ -80,6 +80,9 @@ func (hb *Hub) serve(w http.ResponseWriter, r *http.Request, events bool) {
 	if err != nil {
 		return // Upgrade has answered the client
 	}
+	if hb.onUpgrade != nil {
+		defer hb.onUpgrade(r, conn)()
+	}
 	// The queue bounds how far a client may fall behind; one that fills it
 	// is dropped and resyncs when it reconnects.
 	c := &client{conn: conn, send: make(chan []byte, hb.SendQueue), events: events, last: map[string]uint64{}}

@@ -43,6 +43,7 @@ type Hub struct {
 	// SendQueue bounds each client's queue of unsent frames.
 	SendQueue int
 	seed      maphash.Seed
+	onUpgrade upgradeHook // nil, or told of each socket (see liveConns)
 }
 
 type viewMsg struct {

@@ -62,23 +62,29 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := s.clientAddr(r)
-	keys := []string{"ip:" + client, "user:" + user}
-	if wait, ok := s.limiter.Check(keys...); !ok {
+	// The attempt counts before bcrypt runs (see LoginAttempt), so parallel
+	// guesses cannot all pass the check.
+	if wait, ok := s.limiter.LoginAttempt(addrKey(client), user); !ok {
 		s.audit(audit.Entry{User: user, Client: client, Action: audit.ActionLoginFailed, Detail: "rate limited", Result: "refused"})
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		s.renderLogin(w, r, http.StatusTooManyRequests, views.LoginVM{User: user, Next: next,
-			Error: fmt.Sprintf("Too many failed logins for this user or from this address; try again in %s.", wait.Round(time.Second))})
+			Error: fmt.Sprintf("Too many failed logins from this address, or for this user from an address that failed before; try again in %s.", wait.Round(time.Second))})
 		return
 	}
 	u, err := s.cfg.Users.Verify(user, password)
 	if err != nil {
-		s.limiter.Fail(keys...)
 		s.cfg.Log.Warn("failed login", "user", user, "client", client)
 		s.audit(audit.Entry{User: user, Client: client, Action: audit.ActionLoginFailed, Detail: "wrong user name or password", Result: "refused"})
 		s.renderLogin(w, r, http.StatusUnauthorized, views.LoginVM{User: user, Next: next, Error: "Wrong user name or password."})
 		return
 	}
-	s.limiter.Succeed(keys...)
+	s.limiter.LoginSucceeded(addrKey(client), user)
+	if u.Generated {
+		// The printed first password is now in use: later starts keep it.
+		if err := s.cfg.Users.PasswordUsed(u.Name); err != nil {
+			s.cfg.Log.Error("recording the first login with the generated password", "user", u.Name, "err", err)
+		}
+	}
 	sess := s.cfg.Sessions.Create(u)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: sess.ID, Path: "/",
@@ -92,6 +98,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	id, _ := IdentityFrom(r.Context())
 	if id.Session != "" {
+		// Sockets first: the periodic check would otherwise find the
+		// session gone and say only "session ended".
+		s.live.closeWhere(func(x Identity) bool { return x.Session == id.Session }, "logged out")
 		s.cfg.Sessions.Delete(id.Session)
 		s.audit(audit.Entry{User: id.User, Client: s.clientAddr(r), Action: audit.ActionLogout, Result: audit.ResultOK})
 	}

@@ -45,10 +45,12 @@ type Server struct {
 	mux     http.Handler
 	limiter *auth.Limiter
 	tokens  tokenAudit
+	live    *liveConns // open WebSockets, closed when their identity ends
 }
 
-// Login attempts allowed per client address and per user name within
-// loginWindow before further attempts are refused until it passes.
+// Failed logins allowed per client address within loginWindow before
+// further attempts are refused until it passes; per user name a delay
+// grows instead (auth.Limiter.LoginAttempt).
 const (
 	loginFailures = 5
 	loginWindow   = 5 * time.Minute
@@ -64,6 +66,8 @@ func New(cfg Config) *Server {
 	if s.limiter == nil {
 		s.limiter = auth.NewLimiter(loginFailures, loginWindow, time.Now)
 	}
+	s.live = newLiveConns(s.identityValid)
+	s.hub.onUpgrade = s.trackSocket
 	s.mux = s.routes()
 	return s
 }
@@ -82,6 +86,7 @@ func (s *Server) routes() http.Handler {
 	r.Use(middleware.Recoverer) // skips writing a 500 onto upgraded connections
 	r.Use(securityHeaders)
 	r.Use(http.NewCrossOriginProtection().Handler)
+	r.Use(s.originScheme)
 	r.Use(s.requireAuth)
 
 	r.Get("/login", s.loginForm)
@@ -113,7 +118,7 @@ func (s *Server) routes() http.Handler {
 	r.Post("/docker/preview", h.DockerPreview)
 	r.Post("/docker/save", h.DockerSave)
 	r.Post("/docker/restart", h.DockerRestart)
-	r.Get("/ws", s.hub.ServePages)
+	r.Get("/ws", noDeadlines(s.hub.ServePages))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -125,7 +130,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/rules", h.APIRules)
 		r.Get("/neighbours", h.APINeighbours)
 		r.Get("/sockets", h.APISockets)
-		r.Get("/events", s.hub.ServeEvents)
+		r.Get("/events", noDeadlines(s.hub.ServeEvents))
 		r.Post("/changes", h.Change)
 		r.Get("/changes", h.APIChanges)
 		r.Get("/changes/{id}", h.APIChange)
@@ -141,8 +146,13 @@ func (s *Server) routes() http.Handler {
 	return r
 }
 
+// hsts keeps browsers on HTTPS for a year once they reached netpanel over
+// it. Not includeSubDomains: the panel's host name says nothing about the
+// names below it.
+const hsts = "max-age=31536000"
+
 // securityHeaders sets a CSP without inline script or style, and forbids
-// framing and sniffing.
+// framing and sniffing; served over TLS (--tls-cert) it adds HSTS.
 func securityHeaders(next http.Handler) http.Handler {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
@@ -152,6 +162,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
+		if r.TLS != nil {
+			hd.Set("Strict-Transport-Security", hsts)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -110,6 +111,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.demo && cfg.netns != "" {
 		return errors.New("--demo and --netns exclude each other: the demo makes its own namespace")
 	}
+	// A bad certificate or key fails the start before anything is made.
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", cfg.tlsCert, cfg.tlsKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
 	if err := os.MkdirAll(cfg.stateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
@@ -120,7 +130,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	for _, w := range users.Warnings() {
 		log.Warn("users file", "warning", w)
 	}
-	if err := firstAdmin(users, cfg.stateDir, os.Stdout); err != nil {
+	if err := startAdmin(users, cfg.stateDir, os.Stdout); err != nil {
 		return err
 	}
 	auditLog, err := audit.Open(filepath.Join(cfg.stateDir, "audit.log"))
@@ -262,15 +272,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	perAddr := web.MaxConnsPerAddr
+	if cfg.tlsProxy {
+		perAddr = 0 // every connection comes from the proxy, which limits its own clients
+	}
+	ln = web.LimitListener(ln, perAddr, web.ConnBudget(), log)
+	httpSrv := web.NewHTTPServer(srv.Handler(), web.DefaultTimeouts, log)
+	httpSrv.TLSConfig = tlsConfig
 	errc := make(chan error, 3)
 	go func() { errc <- watcher.Run(ctx) }()
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"
 	go func() {
 		var err error
-		if cfg.tlsCert != "" {
-			err = httpSrv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+		if tlsConfig != nil {
+			err = httpSrv.ServeTLS(ln, "", "") // the certificate loaded above
 		} else {
 			err = httpSrv.Serve(ln)
 		}
@@ -395,20 +411,61 @@ func plainHTTPWarning(cfg config) []string {
 	return nil
 }
 
+// startAdmin makes sure an admin can log in after this start: the first
+// start creates "admin" and prints its password; a later start whose
+// admin never logged in with that password (the first start failed after
+// printing it, or it scrolled away) prints a new one.
+func startAdmin(users *auth.Store, stateDir string, out io.Writer) error {
+	if users.Empty() {
+		return firstAdmin(users, stateDir, out)
+	}
+	return renewFirstPassword(users, stateDir, out)
+}
+
 // firstAdmin creates the account "admin" with a random password on the
-// first start and prints the password once, as Jupyter and Grafana do.
+// first start and prints the password, as Jupyter and Grafana do.
 func firstAdmin(users *auth.Store, stateDir string, out io.Writer) error {
 	if !users.Empty() {
 		return nil
 	}
 	pw := auth.GeneratePassword()
-	if err := users.AddUser("admin", auth.RoleAdmin, pw); err != nil {
+	if err := users.AddGeneratedUser("admin", auth.RoleAdmin, pw); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n  netpanel created the user \"admin\" with the password:\n\n      %s\n\n"+
-		"  It is shown only now; only its hash is stored (%s).\n"+
-		"  Change it with: netpanel user passwd admin --state-dir %s\n\n", pw, usersFile(stateDir), stateDir)
+	printAdminPassword(out, `netpanel created the user "admin" with the password:`, pw, stateDir)
 	return nil
+}
+
+// renewFirstPassword replaces admin's generated password when nobody has
+// logged in with it yet, and prints the new one. Printing the old one
+// again would need it stored in clear; a fresh one needs nothing but its
+// hash, and the old one stops working, so only one is ever valid. A login
+// with it or `netpanel user passwd admin` ends the renewals.
+func renewFirstPassword(users *auth.Store, stateDir string, out io.Writer) error {
+	u, err := users.User("admin")
+	if errors.Is(err, auth.ErrNoUser) || (err == nil && !u.Generated) {
+		return nil // the usual start: no bcrypt round for nothing
+	}
+	if err != nil {
+		return err
+	}
+	pw := auth.GeneratePassword()
+	renewed, err := users.RenewGenerated("admin", pw)
+	if err != nil || !renewed {
+		return err
+	}
+	printAdminPassword(out, "Nobody has logged in as \"admin\" with the password printed before; that one\n"+
+		"  no longer works. The password of \"admin\" is now:", pw, stateDir)
+	return nil
+}
+
+// printAdminPassword shows a generated password of admin and what happens
+// to it.
+func printAdminPassword(out io.Writer, intro, pw, stateDir string) {
+	fmt.Fprintf(out, "\n  %s\n\n      %s\n\n"+
+		"  Only its hash is stored (%s). Until someone logs in with it,\n"+
+		"  each start replaces it with a new one and prints that.\n"+
+		"  Or set your own: netpanel user passwd admin --state-dir %s\n\n", intro, pw, usersFile(stateDir), stateDir)
 }
 
 // ownedDir is where netpanel keeps its table names: --rt-tables-owned, or

@@ -87,3 +87,75 @@ func TestUserAndTokenCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A start after a first start whose password nobody used (it failed after
+// printing it, or the output was lost) prints a new one; the old one stops
+// working. A login with it, or `netpanel user passwd admin`, ends that.
+func TestFirstPasswordIsPrintedAgainUntilUsed(t *testing.T) {
+	printed := regexp.MustCompile(`(?:with the password|"admin" is now):\s+(\S+)`)
+	start := func(t *testing.T, users *auth.Store, dir string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := startAdmin(users, dir, &out); err != nil {
+			t.Fatal(err)
+		}
+		if m := printed.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		if out.Len() != 0 {
+			t.Fatalf("printed something without a password:\n%s", out.String())
+		}
+		return ""
+	}
+	t.Run("until a login", func(t *testing.T) {
+		dir := t.TempDir()
+		users, err := auth.Open(usersFile(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := start(t, users, dir)
+		second := start(t, users, dir)
+		if first == "" || second == "" || first == second {
+			t.Fatalf("first start printed %q, second %q: want two different passwords", first, second)
+		}
+		if _, err := users.Verify("admin", first); err == nil {
+			t.Fatal("the first, replaced password still logs in")
+		}
+		if _, err := users.Verify("admin", second); err != nil {
+			t.Fatalf("the printed password does not log in: %v", err)
+		}
+		if err := users.PasswordUsed("admin"); err != nil { // what the login form records
+			t.Fatal(err)
+		}
+		if pw := start(t, users, dir); pw != "" {
+			t.Fatalf("a start after the first login printed a new password %q", pw)
+		}
+		if _, err := users.Verify("admin", second); err != nil {
+			t.Fatal("the used password stopped working")
+		}
+		b, _ := os.ReadFile(usersFile(dir))
+		if strings.Contains(string(b), first) || strings.Contains(string(b), second) {
+			t.Fatal("a password is stored in clear")
+		}
+	})
+	t.Run("until netpanel user passwd admin", func(t *testing.T) {
+		dir := t.TempDir()
+		users, err := auth.Open(usersFile(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if start(t, users, dir) == "" {
+			t.Fatal("the first start printed no password")
+		}
+		var out, errb bytes.Buffer
+		if err := runUserCommand([]string{"user", "passwd", "admin", "--state-dir", dir}, strings.NewReader("my own admin password\n"), &out, &errb); err != nil {
+			t.Fatal(err)
+		}
+		if pw := start(t, users, dir); pw != "" {
+			t.Fatalf("a start after `user passwd admin` replaced the chosen password with %q", pw)
+		}
+		if _, err := users.Verify("admin", "my own admin password"); err != nil {
+			t.Fatal("the chosen password stopped working")
+		}
+	})
+}

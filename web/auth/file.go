@@ -26,6 +26,9 @@ type userRec struct {
 	// PasswordChanged is set at creation and by every new password;
 	// sessions made before it are no longer valid.
 	PasswordChanged time.Time `json:"password_changed"`
+	// Generated marks a password netpanel made and printed (the first
+	// admin's) that nobody has logged in with yet; see RenewGenerated.
+	Generated bool `json:"generated,omitempty"`
 }
 
 type tokenRec struct {
@@ -37,7 +40,7 @@ type tokenRec struct {
 }
 
 func (u userRec) info() UserInfo {
-	return UserInfo{Name: u.Name, Role: u.Role, Created: u.Created, PasswordChanged: u.PasswordChanged}
+	return UserInfo{Name: u.Name, Role: u.Role, Created: u.Created, PasswordChanged: u.PasswordChanged, Generated: u.Generated}
 }
 
 func (t tokenRec) info() TokenInfo {

@@ -12,14 +12,16 @@ const maxLimiterKeys = 100000
 // Limiter refuses logins for keys ("ip:192.0.2.1", "user:admin") that
 // failed too often within a sliding window. It recovers by itself when
 // the oldest counted failure leaves the window. Each key keeps at most
-// maxFailures timestamps, and stale keys are dropped.
+// maxFailures timestamps, and stale keys are dropped. LoginAttempt and
+// LoginSucceeded are the login form's policy built on it.
 type Limiter struct {
 	max    int
 	window time.Duration
 	now    func() time.Time
 
 	mu        sync.Mutex
-	failures  map[string][]time.Time // oldest first
+	failures  map[string][]time.Time  // oldest first
+	users     map[string]*userBackoff // LoginAttempt's per-user delays
 	lastSweep time.Time
 }
 
@@ -30,7 +32,7 @@ func NewLimiter(maxFailures int, window time.Duration, now func() time.Time) *Li
 		now = time.Now
 	}
 	return &Limiter{max: max(maxFailures, 1), window: window, now: now,
-		failures: map[string][]time.Time{}, lastSweep: now()}
+		failures: map[string][]time.Time{}, users: map[string]*userBackoff{}, lastSweep: now()}
 }
 
 // Check reports whether an attempt for these keys may go ahead. If any
@@ -91,26 +93,35 @@ func (l *Limiter) recentLocked(key string, now time.Time) []time.Time {
 	return ts
 }
 
-// boundLocked drops stale keys once per window, and when the table is
+// boundLocked drops stale keys once per window, and when a table is
 // still full of live keys, an arbitrary tenth of them: a flood of
-// addresses may then reset some counters, but memory stays bounded and
-// each eviction pays for many Fail calls.
+// addresses or user names may then reset some counters, but memory stays
+// bounded and each eviction pays for many Fail calls.
 func (l *Limiter) boundLocked(now time.Time) {
-	if now.Sub(l.lastSweep) >= l.window || now.Before(l.lastSweep) || len(l.failures) >= maxLimiterKeys {
+	if now.Sub(l.lastSweep) >= l.window || now.Before(l.lastSweep) || len(l.failures) >= maxLimiterKeys || len(l.users) >= maxLimiterKeys {
 		l.lastSweep = now
 		for k := range l.failures {
 			l.recentLocked(k, now)
 		}
+		for u := range l.users {
+			l.userLocked(u, now)
+		}
 	}
-	if len(l.failures) < maxLimiterKeys {
+	dropSome(l.failures)
+	dropSome(l.users)
+}
+
+// dropSome deletes arbitrary entries of a full table until a tenth is free.
+func dropSome[V any](m map[string]V) {
+	if len(m) < maxLimiterKeys {
 		return
 	}
-	drop := len(l.failures) - maxLimiterKeys*9/10
-	for k := range l.failures {
+	drop := len(m) - maxLimiterKeys*9/10
+	for k := range m {
 		if drop <= 0 {
 			break
 		}
-		delete(l.failures, k)
+		delete(m, k)
 		drop--
 	}
 }
@@ -119,5 +130,5 @@ func (l *Limiter) boundLocked(now time.Time) {
 func (l *Limiter) keys() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.failures)
+	return len(l.failures) + len(l.users)
 }

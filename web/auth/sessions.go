@@ -74,16 +74,36 @@ func (s *Sessions) Get(id string) (Session, bool) {
 	defer s.mu.Unlock()
 	now := s.now()
 	s.maybeSweepLocked(now)
-	v, ok := s.m[id]
-	if !ok {
-		return Session{}, false
-	}
-	if s.expired(v, now) {
-		delete(s.m, id)
+	v := s.liveLocked(id, now)
+	if v == nil {
 		return Session{}, false
 	}
 	v.LastSeen = now
 	return *v, true
+}
+
+// Peek returns a live session without marking it used: for checks that
+// are not the user's doing, such as whether an open WebSocket may stay.
+// An expired session is removed and reported missing.
+func (s *Sessions) Peek(id string) (Session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.liveLocked(id, s.now())
+	if v == nil {
+		return Session{}, false
+	}
+	return *v, true
+}
+
+// liveLocked returns the session if it exists and has not expired; an
+// expired one is removed.
+func (s *Sessions) liveLocked(id string, now time.Time) *Session {
+	v, ok := s.m[id]
+	if ok && s.expired(v, now) {
+		delete(s.m, id)
+		return nil
+	}
+	return v
 }
 
 // Delete ends one session (logout).

@@ -101,3 +101,22 @@ func TestSessionsStayBounded(t *testing.T) {
 		t.Fatalf("%d sessions after all but one expired", n)
 	}
 }
+
+// Peek is for checks that are not the user's activity: it must not keep
+// an idle session alive, and it sees expiry.
+func TestSessionsPeekDoesNotRefresh(t *testing.T) {
+	clk := newClock()
+	s := NewSessions(time.Hour, 8*time.Hour, clk.now)
+	sess := s.Create(UserInfo{Name: "alice", Role: RoleViewer})
+	clk.advance(59 * time.Minute)
+	if got, ok := s.Peek(sess.ID); !ok || !got.LastSeen.Equal(sess.LastSeen) {
+		t.Fatalf("Peek = %+v %v, want the session unchanged", got, ok)
+	}
+	clk.advance(time.Minute)
+	if _, ok := s.Peek(sess.ID); ok {
+		t.Fatal("Peek kept an idle session alive")
+	}
+	if s.Len() != 0 {
+		t.Fatal("the expired session was not removed")
+	}
+}

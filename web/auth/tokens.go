@@ -99,6 +99,23 @@ func (s *Store) Tokens() []TokenInfo {
 	return out
 }
 
+// TokenActive reports whether the token with this id still exists and
+// belongs to an existing user: ErrBadToken when it does not, or the
+// file's error. It checks no secret; it is for connections that a valid
+// token opened earlier.
+func (s *Store) TokenActive(id string) error {
+	return s.view(func(d *fileData) error {
+		i := slices.IndexFunc(d.Tokens, func(t tokenRec) bool { return t.ID == id })
+		if i < 0 {
+			return ErrBadToken
+		}
+		if _, ok := d.user(d.Tokens[i].User); !ok {
+			return ErrBadToken
+		}
+		return nil
+	})
+}
+
 // VerifyToken authenticates an API token and returns its user as the file
 // has it now. Any failure is ErrBadToken, or the file's error.
 func (s *Store) VerifyToken(token string) (UserInfo, TokenInfo, error) {

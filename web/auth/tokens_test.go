@@ -125,3 +125,25 @@ func TestParseToken(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenActive(t *testing.T) {
+	s, _ := newStore(t)
+	mustAdd(t, s, RoleAdmin, "admin")
+	mustAdd(t, s, RoleViewer, "bob")
+	_, info, err := s.CreateToken("bob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TokenActive(info.ID); err != nil {
+		t.Fatalf("a fresh token: %v", err)
+	}
+	if err := s.DeleteUser("bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TokenActive(info.ID); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("the token of a deleted user: %v, want ErrBadToken", err)
+	}
+	if err := s.TokenActive("0123456789abcdef"); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("an unknown token: %v", err)
+	}
+}

@@ -35,6 +35,9 @@ type UserInfo struct {
 	// PasswordChanged is when the password was last set; a session made
 	// before it has ended (see SessionUser).
 	PasswordChanged time.Time
+	// Generated: the password is one netpanel generated and printed, and
+	// nobody has logged in with it yet.
+	Generated bool
 }
 
 // Empty reports whether the file holds no account yet: the server then
@@ -48,6 +51,17 @@ func (s *Store) Empty() bool {
 // AddUser creates an account. Names follow the Unix convention
 // ^[a-z_][a-z0-9_.-]{0,31}$.
 func (s *Store) AddUser(name string, role Role, password string) error {
+	return s.addUser(name, role, password, false)
+}
+
+// AddGeneratedUser creates an account whose password netpanel generated
+// and shows once (the first admin): it stays marked as generated until
+// PasswordUsed or SetPassword, and RenewGenerated may replace it meanwhile.
+func (s *Store) AddGeneratedUser(name string, role Role, password string) error {
+	return s.addUser(name, role, password, true)
+}
+
+func (s *Store) addUser(name string, role Role, password string, generated bool) error {
 	if !validName.MatchString(name) {
 		return fmt.Errorf("user name %q: use 1 to 32 lower-case letters, digits, '_', '.' or '-', starting with a letter or '_'", name)
 	}
@@ -63,7 +77,7 @@ func (s *Store) AddUser(name string, role Role, password string) error {
 		if _, ok := d.user(name); ok {
 			return fmt.Errorf("user %s already exists", name)
 		}
-		d.Users = append(d.Users, userRec{Name: name, Role: role, Hash: hash, Created: now, PasswordChanged: now})
+		d.Users = append(d.Users, userRec{Name: name, Role: role, Hash: hash, Created: now, PasswordChanged: now, Generated: generated})
 		return nil
 	})
 }
@@ -82,8 +96,53 @@ func (s *Store) SetPassword(name, password string) error {
 			return fmt.Errorf("%w: %s", ErrNoUser, name)
 		}
 		d.Users[i].Hash, d.Users[i].PasswordChanged = hash, time.Now().UTC()
+		d.Users[i].Generated = false
 		return nil
 	})
+}
+
+// errNotGenerated stops RenewGenerated's update without writing the file.
+var errNotGenerated = errors.New("the password is not a generated one")
+
+// RenewGenerated replaces a generated password nobody has used with a new
+// one, and reports whether it did: false once the user logged in with it
+// or set a password, or when the user does not exist. It is how a start
+// after a failed first start shows a password again without ever storing
+// one in clear.
+func (s *Store) RenewGenerated(name, password string) (bool, error) {
+	hash, err := s.hashPassword(password)
+	if err != nil {
+		return false, err
+	}
+	err = s.update(func(d *fileData) error {
+		i, ok := d.user(name)
+		if !ok || !d.Users[i].Generated {
+			return errNotGenerated
+		}
+		d.Users[i].Hash, d.Users[i].PasswordChanged = hash, time.Now().UTC()
+		return nil
+	})
+	if errors.Is(err, errNotGenerated) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PasswordUsed records that a user logged in with a generated password:
+// from then on it is the user's, and RenewGenerated leaves it alone.
+func (s *Store) PasswordUsed(name string) error {
+	err := s.update(func(d *fileData) error {
+		i, ok := d.user(name)
+		if !ok || !d.Users[i].Generated {
+			return errNotGenerated
+		}
+		d.Users[i].Generated = false
+		return nil
+	})
+	if errors.Is(err, errNotGenerated) {
+		return nil
+	}
+	return err
 }
 
 // SetRole changes an account's role. The last admin cannot lose its role,

@@ -223,3 +223,51 @@ func TestGeneratePassword(t *testing.T) {
 		t.Fatalf("10,000 characters used only %d of %d letters", len(counts), len(passwordAlphabet))
 	}
 }
+
+// A generated password may be replaced until someone logs in with it or
+// sets another; then it is the user's and stays.
+func TestRenewGeneratedUntilUsed(t *testing.T) {
+	s, _ := newStore(t)
+	if err := s.AddGeneratedUser("admin", RoleAdmin, "first generated one"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.User("admin"); !u.Generated {
+		t.Fatal("a generated password is not marked")
+	}
+	if ok, err := s.RenewGenerated("admin", "second generated one"); !ok || err != nil {
+		t.Fatalf("RenewGenerated = %v, %v", ok, err)
+	}
+	if _, err := s.Verify("admin", "first generated one"); err == nil {
+		t.Fatal("the replaced password still logs in")
+	}
+	u, err := s.Verify("admin", "second generated one")
+	if err != nil || !u.Generated {
+		t.Fatalf("the new password: %+v %v", u, err)
+	}
+	if err := s.PasswordUsed("admin"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RenewGenerated("admin", "third generated one"); ok || err != nil {
+		t.Fatalf("after a login RenewGenerated = %v, %v; want no change", ok, err)
+	}
+	if _, err := s.Verify("admin", "second generated one"); err != nil {
+		t.Fatal("the used password was replaced")
+	}
+
+	mustAdd(t, s, RoleAdmin, "alice")
+	if ok, _ := s.RenewGenerated("alice", "not for alice"); ok {
+		t.Fatal("a password the user chose was replaced")
+	}
+	if err := s.AddGeneratedUser("bob", RoleAdmin, "bob's generated one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPassword("bob", "bob chose this one"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.RenewGenerated("bob", "replaces bob's choice"); ok {
+		t.Fatal("RenewGenerated replaced a password set with SetPassword")
+	}
+	if ok, err := s.RenewGenerated("nobody", "a generated one"); ok || err != nil {
+		t.Fatalf("RenewGenerated of a missing user = %v, %v", ok, err)
+	}
+}
