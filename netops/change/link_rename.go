@@ -14,6 +14,7 @@ import (
 type LinkRename struct {
 	Name    string
 	NewName string
+	Index   int32 // ifindex, set by inverses (names change); 0: find the link by Name
 }
 
 // ParseLinkRename reads the current and the new name.
@@ -37,19 +38,20 @@ func (o *LinkRename) Check(m Model) error {
 	return nil
 }
 
-func (o *LinkRename) Apply(h *netlink.Handle, _ Model) error {
-	return withLink(o, h, o.Name, func(l netlink.Link) error { return h.LinkSetName(l, o.NewName) })
+func (o *LinkRename) Apply(h *netlink.Handle, m Model) error {
+	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error { return h.LinkSetName(l, o.NewName) })
 }
 
 func (o *LinkRename) Inverse(m Model) ([]Op, error) {
-	if _, err := modelLink(m, "name", o.Name); err != nil {
+	l, err := modelLink(m, "name", o.Name)
+	if err != nil {
 		return nil, err
 	}
-	return []Op{&LinkRename{Name: o.NewName, NewName: o.Name}}, nil
+	return []Op{&LinkRename{Name: o.NewName, NewName: l.Name, Index: l.Index}}, nil
 }
 
-func (o *LinkRename) Command(Names) string {
-	return "ip link set dev " + quote(o.Name) + " name " + quote(o.NewName)
+func (o *LinkRename) Command(n Names) string {
+	return "ip link set dev " + quote(linkLabel(n, o.Index, o.Name)) + " name " + quote(o.NewName)
 }
 
 // OldCommand is empty: ifconfig cannot rename (nameif only matches MACs).
