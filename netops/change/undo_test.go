@@ -86,6 +86,11 @@ func TestUndoRestoresExactly(t *testing.T) {
 	t.Run("deleting the last IPv4 address of a link brings back the routes through it", func(t *testing.T) {
 		exactly(t, linkObjectsSetup, mustOp(change.ParseAddr(change.AddrFields{Action: "del", Dev: "br9", Prefix: "10.9.0.1/24"})), nil, nil)
 	})
+	t.Run("a rename back restores the IPv4 labels the kernel rewrote", func(t *testing.T) {
+		// p0 holds 10.5.0.1 and 10.5.0.9, both labelled p0: renamed there
+		// and back the kernel leaves p0 and p0:2.
+		exactly(t, linkObjectsSetup, mustOp(change.ParseLinkRename("p0", "p9")), nil, nil)
+	})
 	t.Run("an added link is deleted by index after a rename", func(t *testing.T) {
 		exactly(t, linkObjectsSetup, mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "bridge", Name: "br7"})), func(e *env) {
 			e.ns.IP("link", "set", "dev", "br7", "name", "br8")
