@@ -229,21 +229,6 @@ func (p *adminPath) stop(t *testing.T) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-func restoredTo(t *testing.T, ns *testenv.NS, before string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		d := testenv.StateDiff(before, ns.IPState())
-		if d == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the namespace is not as before:\n%s", d)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // Ten risky changes of every kind stacked on the admin's path, the last
 // one cutting the admin off, are undone by the countdown; then a new stack
 // is undone by SIGTERM. Both times ip -j prints exactly what it printed
@@ -277,7 +262,7 @@ func TestSafeApplyStacksRollBackExactly(t *testing.T) {
 				t.Errorf("%v: %s %q %q", o.Commands, o.State, o.Error, o.Ended)
 			}
 		}
-		restoredTo(t, p.a, before)
+		p.a.WaitIPState(before, 15*time.Second)
 	})
 
 	t.Run("a new stack, then SIGTERM", func(t *testing.T) {
@@ -302,7 +287,7 @@ func TestSafeApplyStacksRollBackExactly(t *testing.T) {
 		if code := p.stop(t); code != 0 {
 			t.Fatalf("netpanel exited with %d after SIGTERM", code)
 		}
-		restoredTo(t, p.a, before)
+		p.a.WaitIPState(before, 15*time.Second)
 		audit, err := os.ReadFile(filepath.Join(p.state, "audit.log"))
 		if err != nil {
 			t.Fatal(err)

@@ -58,24 +58,45 @@ func (ns *NS) IPState() string {
 	return b.String()
 }
 
-// SettledIPState waits until IPState reads the same twice 200 ms apart
-// (carrier propagates, IPv6 addresses leave "tentative", link-local ones
+// SettledIPState waits until IPState stays the same for 1.25 s (the
+// kernel's link watcher delays operstate changes by up to a second;
+// carrier propagates, IPv6 addresses leave "tentative" and link-local ones
 // appear after a link comes up) and returns it: a state to compare later
 // ones with.
 func (ns *NS) SettledIPState() string {
 	ns.t.Helper()
-	last := ns.IPState()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		time.Sleep(200 * time.Millisecond)
+	last, same := ns.IPState(), 0
+	deadline := time.Now().Add(15 * time.Second)
+	for same < 5 {
+		time.Sleep(250 * time.Millisecond)
 		now := ns.IPState()
-		if now == last {
-			return now
+		if now != last {
+			if time.Now().After(deadline) {
+				ns.t.Fatalf("the namespace did not settle in 15 s:\n%s", StateDiff(last, now))
+			}
+			last, same = now, 0
+			continue
+		}
+		same++
+	}
+	return last
+}
+
+// WaitIPState waits until IPState equals want (the kernel finishes some
+// work after a rollback returns: carrier, link-local addresses), and
+// fails the test with the difference after within.
+func (ns *NS) WaitIPState(want string, within time.Duration) {
+	ns.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		d := StateDiff(want, ns.IPState())
+		if d == "" {
+			return
 		}
 		if time.Now().After(deadline) {
-			ns.t.Fatalf("the namespace did not settle in 10 s:\n%s", StateDiff(last, now))
+			ns.t.Fatalf("the namespace is not as before after %v:\n%s", within, d)
 		}
-		last = now
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

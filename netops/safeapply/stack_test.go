@@ -108,23 +108,6 @@ func settle(t *testing.T, e *safeapply.Engine, outs []safeapply.Outcome) []safea
 	}
 }
 
-// restored waits until ns is back to before (the kernel finishes some
-// work after the rollback returns: carrier, IPv6 link-local addresses).
-func restored(t *testing.T, ns *testenv.NS, before string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		d := testenv.StateDiff(before, ns.IPState())
-		if d == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the state is not restored:\n%s", d)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func wantStates(t *testing.T, outs []safeapply.Outcome, want safeapply.State) {
 	t.Helper()
 	for _, o := range outs {
@@ -147,7 +130,7 @@ func TestStackedChangesRollBackNewestFirstByIndex(t *testing.T) {
 		}
 	}
 	wantStates(t, settle(t, e, outs), safeapply.RolledBack)
-	restored(t, a, before)
+	a.WaitIPState(before, 10*time.Second)
 }
 
 // Taking lo down drops ::1, which the kernel adds back itself when lo
@@ -160,7 +143,7 @@ func TestRollingBackLoDownReportsNoError(t *testing.T) {
 		t.Fatalf("%+v %v", out, err)
 	}
 	wantStates(t, settle(t, e, []safeapply.Outcome{out}), safeapply.RolledBack)
-	restored(t, a, before)
+	a.WaitIPState(before, 10*time.Second)
 }
 
 // A shutdown undoes the stack newest first, like a timeout.
@@ -173,7 +156,7 @@ func TestCloseRollsBackTheStackNewestFirst(t *testing.T) {
 	e.Close()
 	final := settle(t, e, outs)
 	wantStates(t, final, safeapply.RolledBack)
-	restored(t, a, before)
+	a.WaitIPState(before, 10*time.Second)
 }
 
 // Ten pending changes of every kind on the client's path, rolled back by
@@ -195,7 +178,7 @@ func TestTenStackedChangesRollBackExactly(t *testing.T) {
 		"ip link set dev up0 master br0",
 	)
 	wantStates(t, settle(t, e, outs), safeapply.RolledBack)
-	restored(t, a, before)
+	a.WaitIPState(before, 10*time.Second)
 }
 
 // A confirmation keeps the whole stack: confirming the newest change
@@ -284,7 +267,7 @@ func TestSeveralChangesAtOnceRollBackTogether(t *testing.T) {
 	}
 	wg.Wait()
 	wantStates(t, settle(t, e, outs), safeapply.RolledBack)
-	restored(t, a, before)
+	a.WaitIPState(before, 10*time.Second)
 }
 
 // Another client's change racing a rollback either lands before it (and
@@ -303,10 +286,10 @@ func TestAChangeRacingARollback(t *testing.T) {
 		final := settle(t, e, []safeapply.Outcome{pend, other})
 		switch final[1].State {
 		case safeapply.RolledBack:
-			restored(t, a, before)
+			a.WaitIPState(before, 10*time.Second)
 		case safeapply.Applied:
 			a.IP("link", "set", "dev", "a0", "alias", "")
-			restored(t, a, before)
+			a.WaitIPState(before, 10*time.Second)
 		default:
 			t.Fatalf("the racing change ended %s: %q", final[1].State, final[1].Err)
 		}
