@@ -111,6 +111,10 @@ type Engine struct {
 	// run serializes what changes the kernel: Apply, rollbacks, Confirm
 	// (which must not keep a stack whose rollback runs). Taken before mu.
 	run sync.Mutex
+	// stopping is closed when Close begins: an Apply waiting for the model
+	// gives up rather than hold the shutdown's rollback back.
+	stopping chan struct{}
+	stopOnce sync.Once
 
 	mu      sync.Mutex
 	changes map[string]*entry
@@ -119,7 +123,6 @@ type Engine struct {
 	gen     int            // bumped by each change joining the stack
 	votes   map[string]int // admin → gen at which they confirmed
 	timer   *time.Timer    // the stack's countdown
-	closed  bool
 }
 
 type entry struct {
@@ -131,8 +134,9 @@ type entry struct {
 func New(h *netlink.Handle, model change.Model, names func() change.Names, log *slog.Logger, audit Audit) *Engine {
 	return &Engine{
 		h: h, model: model, names: names, log: log, audit: audit, Timeout: DefaultTimeout,
-		linkOf:  func(i int32) string { return names().LinkName(i) },
-		changes: map[string]*entry{},
+		linkOf:   func(i int32) string { return names().LinkName(i) },
+		changes:  map[string]*entry{},
+		stopping: make(chan struct{}),
 	}
 }
 
@@ -153,16 +157,14 @@ func (e *Engine) Apply(req Request) (Outcome, error) {
 	e.run.Lock()
 	defer e.run.Unlock()
 	out := Outcome{ID: newID(), User: req.User, Client: req.Client, At: time.Now()}
-	if e.isClosed() {
+	if e.stopped() {
 		return out, ErrStopping
 	}
-	if e.Sync != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
-		err := e.Sync(ctx)
-		cancel()
-		if err != nil {
-			return out, fmt.Errorf("netpanel's view of the network lags behind the kernel, so it cannot tell how to undo the change; try again: %w", err)
+	if err := e.syncModel(syncTimeout); err != nil {
+		if e.stopped() {
+			return out, ErrStopping
 		}
+		return out, fmt.Errorf("netpanel's view of the network lags behind the kernel, so it cannot tell how to undo the change; try again: %w", err)
 	}
 	n := e.names()
 	for _, op := range req.Ops {
@@ -279,11 +281,7 @@ func (e *Engine) undo(ops []change.Op) []string {
 	}
 	// Name links as they are called now that the rollback is done (within
 	// reason: on shutdown the watcher may be gone already).
-	if e.Sync != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = e.Sync(ctx)
-		cancel()
-	}
+	_ = e.syncModel(2 * time.Second)
 	n := e.names()
 	left := make([]string, len(failed))
 	for i, op := range failed {
@@ -324,10 +322,31 @@ func (e *Engine) rollback(why string) {
 	}
 }
 
-func (e *Engine) isClosed() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.closed
+// syncModel waits (at most d, and not once Close began) until the model
+// holds every change the kernel acknowledged.
+func (e *Engine) syncModel(d time.Duration) error {
+	if e.Sync == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	go func() {
+		select {
+		case <-e.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return e.Sync(ctx)
+}
+
+func (e *Engine) stopped() bool {
+	select {
+	case <-e.stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 func (e *Engine) record(en *entry) {
@@ -479,10 +498,10 @@ func (e *Engine) Unseen(user string) []Outcome {
 // is stopping and could not roll it back later. Apply refuses from then
 // on. Close may be called more than once.
 func (e *Engine) Close() {
+	e.stopOnce.Do(func() { close(e.stopping) })
 	e.run.Lock()
 	defer e.run.Unlock()
 	e.mu.Lock()
-	e.closed = true
 	pending := len(e.stack) > 0
 	e.mu.Unlock()
 	if pending {

@@ -1,6 +1,7 @@
 package safeapply_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -244,6 +245,9 @@ func TestAFailedRollbackIsReportedWithWhatIsLeftOver(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(links[0]["flags"]), "UP") {
 		t.Fatalf("the rest of the rollback did not run: a0 %v", links[0]["flags"])
 	}
+	if got := a.IP("neigh", "show", "10.77.0.60", "dev", "a0"); !strings.Contains(got, "PERMANENT") {
+		t.Fatalf("the steps after the failed one did not run: neighbour %q", got)
+	}
 }
 
 // Several clients apply risky changes at once: they form one stack, and
@@ -275,15 +279,19 @@ func TestSeveralChangesAtOnceRollBackTogether(t *testing.T) {
 // is always one of the two, and the outcomes say which.
 func TestAChangeRacingARollback(t *testing.T) {
 	a, e, _ := richTopology(t)
-	for i := range 5 {
-		e.Timeout = time.Duration(i*3) * time.Millisecond
+	order := map[safeapply.State]int{}
+	defer func() { t.Logf("the racing change landed: %v", order) }()
+	e.Timeout = 5 * time.Millisecond
+	for i := range 8 {
 		before := a.SettledIPState()
 		pend := applyAll(t, e, "ip link set dev a0 mtu 1400")[0]
+		time.Sleep(time.Duration(i*2) * time.Millisecond) // around the deadline: either may win
 		other, err := e.Apply(safeapply.Request{User: "bob", Client: otherClient, Ops: ops(t, "ip link set dev a0 alias bob")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		final := settle(t, e, []safeapply.Outcome{pend, other})
+		order[final[1].State]++
 		switch final[1].State {
 		case safeapply.RolledBack:
 			a.WaitIPState(before, 10*time.Second)
@@ -357,5 +365,22 @@ func TestApplyAfterCloseIsRefused(t *testing.T) {
 	e.Close()
 	if _, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: ops(t, "ip link set dev c0 mtu 1300")}); !errors.Is(err, safeapply.ErrStopping) {
 		t.Fatalf("Apply after Close: %v", err)
+	}
+}
+
+// An Apply waiting for a model that does not catch up gives way to Close
+// at once instead of holding the shutdown's rollback back.
+func TestCloseDoesNotWaitForAnApplyWaitingForTheModel(t *testing.T) {
+	_, e, _ := richTopology(t)
+	e.Sync = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	errc := make(chan error)
+	go func() {
+		_, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: ops(t, "ip link set dev c0 mtu 1300")})
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let Apply reach Sync; if not, it is refused as well
+	e.Close()
+	if err := <-errc; !errors.Is(err, safeapply.ErrStopping) {
+		t.Fatalf("Apply during Close: %v", err)
 	}
 }
