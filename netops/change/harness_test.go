@@ -219,10 +219,12 @@ func exercise(t *testing.T, setup []string, op change.Op, views [][]string, veri
 	e := newEnv(t, setup...)
 	twin := quietNS(t)
 	build(twin, setup)
+	// Carrier reaches the links of both namespaces when the kernel's link
+	// watcher gets to it, up to a second later under load.
+	e.waitFor("twin namespaces are equal before the op", func() string {
+		return lineDiff(state(e.ns, views), state(twin, views))
+	})
 	before := state(e.ns, views)
-	if d := lineDiff(before, state(twin, views)); d != "" {
-		t.Fatalf("twin namespaces differ before the op:\n%s", d)
-	}
 	if err := op.Check(e.store); err != nil {
 		t.Fatalf("Check(%s): %v", op.Command(e.names()), err)
 	}
