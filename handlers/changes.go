@@ -209,18 +209,25 @@ func (h *Handlers) ConfirmChange(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, views.OutcomeBlock(outcomeVM(out)))
 }
 
-// OutcomeJSON is a change's state in the API.
+// OutcomeJSON is a change's state in the API. State "rollback-failed"
+// means the rollback could not undo everything: LeftOver lists each step
+// still in effect with the kernel's answer.
 type OutcomeJSON struct {
-	ID       string   `json:"id"`
-	State    string   `json:"state"`
-	Commands []string `json:"commands"`
-	Reason   string   `json:"reason,omitempty"`
-	Deadline string   `json:"confirm_before,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	ID          string   `json:"id"`
+	State       string   `json:"state"`
+	Commands    []string `json:"commands"`
+	Reason      string   `json:"reason,omitempty"`
+	Deadline    string   `json:"confirm_before,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	Ended       string   `json:"ended,omitempty"`
+	LeftOver    []string `json:"left_over,omitempty"`
+	ConfirmWith string   `json:"confirm_with,omitempty"`
+	Waiting     []string `json:"waiting_for,omitempty"`
 }
 
 func outcomeJSON(o safeapply.Outcome) OutcomeJSON {
-	j := OutcomeJSON{ID: o.ID, State: string(o.State), Commands: o.Commands, Reason: o.Reason, Error: o.Err}
+	j := OutcomeJSON{ID: o.ID, State: string(o.State), Commands: o.Commands, Reason: o.Reason, Error: o.Err,
+		Ended: o.Ended, LeftOver: o.LeftOver, ConfirmWith: o.ConfirmWith, Waiting: o.Waiting}
 	if o.State == safeapply.Pending {
 		j.Deadline = o.Deadline.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	}
@@ -231,6 +238,7 @@ func outcomeVM(o safeapply.Outcome) views.OutcomeVM {
 	return views.OutcomeVM{
 		ID: o.ID, State: string(o.State), Commands: o.Commands, Reason: o.Reason, Err: o.Err,
 		DeadlineUnixMs: o.Deadline.UnixMilli(), Deadline: o.Deadline.Format("15:04:05"), At: o.At.Format("15:04:05"),
+		Ended: o.Ended, LeftOver: o.LeftOver, ConfirmWith: o.ConfirmWith, Waiting: o.Waiting,
 	}
 }
 

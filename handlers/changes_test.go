@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/netpanel/netpanel/netops/safeapply"
 	"github.com/netpanel/netpanel/views"
 )
@@ -29,9 +31,11 @@ func (f *fakeChanger) Apply(r safeapply.Request) (safeapply.Outcome, error) {
 func (f *fakeChanger) Confirm(id, user string) (safeapply.Outcome, error) {
 	return safeapply.Outcome{}, errors.New("no")
 }
-func (f *fakeChanger) Get(string) (safeapply.Outcome, bool) { return safeapply.Outcome{}, false }
-func (f *fakeChanger) Unseen(string) []safeapply.Outcome    { return f.unseen }
-func (f *fakeChanger) List(string) []safeapply.Outcome      { return nil }
+func (f *fakeChanger) Get(id string) (safeapply.Outcome, bool) {
+	return f.outcome, f.outcome.ID == id && id != ""
+}
+func (f *fakeChanger) Unseen(string) []safeapply.Outcome { return f.unseen }
+func (f *fakeChanger) List(string) []safeapply.Outcome   { return nil }
 
 func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
@@ -128,5 +132,70 @@ func TestNoticesTellAboutRollbacks(t *testing.T) {
 	h.ChangeNotices(rec, req)
 	if !strings.Contains(rec.Body.String(), "Rolled back") || !strings.Contains(rec.Body.String(), "ip link set dev wan down") {
 		t.Fatalf("notice: %s", rec.Body)
+	}
+}
+
+// A rollback that could not undo everything is shown as failed, with the
+// steps still in effect, never as "Rolled back".
+func TestNoticesSayARollbackFailedWithWhatIsLeftOver(t *testing.T) {
+	h := normalHandlers()
+	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RollbackFailed, Ended: "it was not confirmed in time",
+		Commands: []string{"ip link set dev wan down"},
+		LeftOver: []string{"ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route to 10.99.0.0/24 is in table main again, but with gateway 10.1.0.2, not 192.0.2.1"}}}}
+	req := httptest.NewRequest("GET", "/changes/notices", nil)
+	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	rec := httptest.NewRecorder()
+	h.ChangeNotices(rec, req)
+	body := rec.Body.String()
+	for _, want := range []string{`data-state="rollback-failed"`, "Rolling back <b>failed</b>", "still in effect", "ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("notice lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "Rolled back at") {
+		t.Fatalf("a failed rollback is shown as rolled back:\n%s", body)
+	}
+}
+
+// The API says rollback-failed and lists what is left over.
+func TestAPISaysRollbackFailed(t *testing.T) {
+	h := normalHandlers()
+	h.d.Changes = &fakeChanger{outcome: safeapply.Outcome{ID: "c9", User: "admin", State: safeapply.RollbackFailed,
+		Err: "rolling back failed, left over: ip link set dev wan up: gone", LeftOver: []string{"ip link set dev wan up: gone"}}}
+	req := httptest.NewRequest("GET", "/api/v1/changes/c9", nil)
+	rctx := chi.NewRouteContext()
+	rctx.URLParams.Add("id", "c9")
+	req = req.WithContext(context.WithValue(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}), chi.RouteCtxKey, rctx))
+	rec := httptest.NewRecorder()
+	h.APIChange(rec, req)
+	var got OutcomeJSON
+	if err := json.NewDecoder(rec.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "rollback-failed" || len(got.LeftOver) != 1 || got.LeftOver[0] != "ip link set dev wan up: gone" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+// A pending change below a newer one of the same admin offers no confirm
+// button of its own: it names the change whose confirmation keeps both.
+func TestAnOlderPendingChangePointsToTheNewest(t *testing.T) {
+	h := normalHandlers()
+	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{
+		{ID: "c1", State: safeapply.Pending, ConfirmWith: "c2", Commands: []string{"ip link set dev wan mtu 1400"}},
+		{ID: "c2", State: safeapply.Pending, ConfirmWith: "c2", Waiting: []string{"admin", "bob"}, Commands: []string{"ip link set dev wan alias x"}},
+	}}
+	req := httptest.NewRequest("GET", "/changes/notices", nil)
+	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	rec := httptest.NewRecorder()
+	h.ChangeNotices(rec, req)
+	body := rec.Body.String()
+	if n := strings.Count(body, `data-testid="confirm"`); n != 1 || !strings.Contains(body, "/changes/c2/confirm") || strings.Contains(body, "/changes/c1/confirm") {
+		t.Fatalf("%d confirm buttons:\n%s", n, body)
+	}
+	for _, want := range []string{"Your newer change c2 waits on top of this one", "admin, bob"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("notices lack %q:\n%s", want, body)
+		}
 	}
 }

@@ -27,6 +27,11 @@ type Watcher struct {
 
 	dumpMu sync.Mutex
 	dumper *rtnl.Conn
+
+	syncMu sync.Mutex
+	ev     *rtnl.Conn               // the current session's event socket
+	pings  map[uint32]chan struct{} // sent on ev, by sequence number
+	later  []chan struct{}          // released by the next session's dump
 }
 
 // groups are the multicast groups the model follows. There is no rule
@@ -87,6 +92,8 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 	}
 	stop := context.AfterFunc(ctx, func() { ev.Close() })
 	defer stop()
+	waiting := w.startSession(ev)
+	defer w.endSession()
 
 	// Subscribe before dumping: events that race with the dump wait in the
 	// socket and are applied afterwards, which converges because every
@@ -97,21 +104,104 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 	}
 	w.store.replace(sn, reason)
 	w.log.Info("netlink state synced", "reason", reason, "counts", w.store.Counts())
+	for _, ch := range waiting {
+		close(ch)
+	}
 
 	for {
 		var batch []rtnl.Message
+		var pongs []uint32
 		err := ev.Receive(func(m rtnl.Message) {
+			if m.Type == unix.NLMSG_ERROR {
+				pongs = append(pongs, m.Seq)
+				return
+			}
 			m.Body = append([]byte(nil), m.Body...)
 			batch = append(batch, m)
 		})
 		if len(batch) > 0 {
 			w.store.applyBatch(batch, w.log)
 		}
+		w.pong(pongs)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return err
+		}
+	}
+}
+
+// Sync returns once the store holds every change the kernel made before
+// the call: a caller that just changed the kernel (and got its
+// acknowledgement) can then read the model and see its change. It asks the
+// kernel for an acknowledgement on the event socket, which arrives behind
+// the events already queued there; when no session runs, or the session
+// ends first, the next session's full dump serves instead.
+func (w *Watcher) Sync(ctx context.Context) error {
+	ch := make(chan struct{})
+	w.syncMu.Lock()
+	var seq uint32
+	err := errNoSession
+	if w.ev != nil {
+		seq, err = w.ev.Ping()
+	}
+	if err == nil {
+		w.pings[seq] = ch
+	} else {
+		w.later = append(w.later, ch)
+	}
+	w.syncMu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		w.syncMu.Lock()
+		delete(w.pings, seq)
+		w.syncMu.Unlock()
+		return fmt.Errorf("waiting for the model to catch up with the kernel: %w", ctx.Err())
+	}
+}
+
+var errNoSession = errors.New("no session")
+
+// startSession makes ev the socket Sync pings on and returns the waiters
+// that the session's first dump releases.
+func (w *Watcher) startSession(ev *rtnl.Conn) []chan struct{} {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.ev = ev
+	if w.pings == nil {
+		w.pings = map[uint32]chan struct{}{}
+	}
+	waiting := w.later
+	w.later = nil
+	return waiting
+}
+
+// endSession hands the pings still unanswered to the next session's dump.
+func (w *Watcher) endSession() {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.ev = nil
+	for seq, ch := range w.pings {
+		w.later = append(w.later, ch)
+		delete(w.pings, seq)
+	}
+}
+
+// pong releases the Sync calls whose acknowledgements arrived, after the
+// events before them were applied.
+func (w *Watcher) pong(seqs []uint32) {
+	if len(seqs) == 0 {
+		return
+	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	for _, seq := range seqs {
+		if ch, ok := w.pings[seq]; ok {
+			close(ch)
+			delete(w.pings, seq)
 		}
 	}
 }

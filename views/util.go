@@ -16,6 +16,16 @@ func breakable(s string) string {
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
+// endedText says why a pending change ended.
+func endedText(why string) string {
+	if why == "" {
+		return "it was not confirmed in time"
+	}
+	return why
+}
+
+func joinNames(names []string) string { return strings.Join(names, ", ") }
+
 func stateText(s string) string {
 	switch s {
 	case "applied":

@@ -39,6 +39,7 @@ func TestSafeApplyAcrossNamespaces(t *testing.T) {
 	defer nh.Close()
 	engine := safeapply.New(nh, store, func() change.Names { return store.Names(nil) }, quietLog(), nil)
 	engine.Timeout = 4 * time.Second
+	engine.Sync = w.Sync
 	ta := newTestAuth(t)
 	h := handlers.New(handlers.Deps{Store: store, NSName: a.Name, Log: quietLog(), Audit: ta.audit,
 		Changes: engine, Parsers: handlers.DefaultParsers()})

@@ -236,8 +236,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		engine := safeapply.New(nh, store, func() change.Names { return store.Names(tables.Load()) }, log,
 			func(o safeapply.Outcome) { auditChange(auditLog, log, o) })
 		engine.Timeout = cfg.confirmTimeout
+		engine.Sync = watcher.Sync
 		// Pending changes cannot be rolled back once netpanel is gone: undo
-		// them on the way out.
+		// the stack on the way out, newest first, once the server stopped
+		// taking changes.
 		defer engine.Close()
 		changes = engine
 	}
@@ -493,6 +495,9 @@ func auditChange(al *audit.Log, log *slog.Logger, o safeapply.Outcome) {
 	}
 	if o.Reason != "" {
 		e.Detail += " (" + o.Reason + ")"
+	}
+	if o.Ended != "" {
+		e.Detail += ": " + o.Ended
 	}
 	if err := al.Append(e); err != nil {
 		log.Error("writing the audit log failed", "err", err)

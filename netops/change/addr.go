@@ -26,6 +26,12 @@ type AddrSpec struct {
 	// Flags are the IFA_F_* flags a user may set (nodad, noprefixroute, ...),
 	// carried so a deleted address comes back the same.
 	Flags uint32
+	// DevIndex is Dev's ifindex, set by inverses (names change); 0: find
+	// the link by Dev.
+	DevIndex int32
+	// secondary: an inverse expects the address back as an IPv4 secondary
+	// (another address of its subnet is primary), as it was.
+	secondary bool
 }
 
 // AddrAdd adds an address (`ip addr add 192.0.2.5/24 dev wan label wan:1`).
@@ -76,6 +82,8 @@ func (s *AddrSpec) nl() *netlink.Addr {
 	return a
 }
 
+func (s *AddrSpec) dev(n Names) string { return linkLabel(n, s.DevIndex, s.Dev) }
+
 func (s *AddrSpec) command(verb string, n Names) string {
 	var b strings.Builder
 	b.WriteString("ip ")
@@ -89,7 +97,7 @@ func (s *AddrSpec) command(verb string, n Names) string {
 	if s.Broadcast.IsValid() {
 		b.WriteString(" brd " + s.Broadcast.String())
 	}
-	b.WriteString(" dev " + quote(s.Dev))
+	b.WriteString(" dev " + quote(s.dev(n)))
 	if s.Label != "" && s.Label != s.Dev {
 		b.WriteString(" label " + quote(s.Label))
 	}
@@ -118,8 +126,8 @@ func (s *AddrSpec) checkDev(m Model) error {
 	return nil
 }
 
-func (s *AddrSpec) apply(h *netlink.Handle, add bool) error {
-	idx, err := linkIndex(h, s.Dev)
+func (s *AddrSpec) apply(h *netlink.Handle, m Model, add bool) error {
+	idx, err := indexAt(h, m, s.DevIndex, s.Dev)
 	if err != nil {
 		return err
 	}
@@ -129,7 +137,7 @@ func (s *AddrSpec) apply(h *netlink.Handle, add bool) error {
 		return h.AddrAdd(nil, a)
 	}
 	// The kernel matches a deletion on the address, peer and label only.
-	k := AddrSpec{Dev: s.Dev, Prefix: s.Prefix, Peer: s.Peer, Label: s.Label}
+	k := s.key()
 	a := k.nl()
 	a.LinkIndex = idx
 	return h.AddrDel(nil, a)
@@ -145,17 +153,23 @@ func (o *AddrAdd) Check(m Model) error {
 	return nil
 }
 
-func (o *AddrAdd) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, true)) }
+func (o *AddrAdd) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, true)) }
 
 // Inverse deletes the address. For an IPv6 address with a finite lifetime
 // the kernel keeps the prefix route it added (letting it expire), so the
 // inverse deletes that route too when it did not exist before.
 func (o *AddrAdd) Inverse(m Model) ([]Op, error) {
-	ops := []Op{&AddrDel{o.AddrSpec}}
+	l, err := modelLink(m, "dev", o.Dev)
+	if err != nil {
+		return nil, err
+	}
+	spec := o.AddrSpec
+	spec.Dev, spec.DevIndex = l.Name, l.Index
+	ops := []Op{&AddrDel{spec.undoKey()}}
 	finite := o.ValidLft != 0 && o.ValidLft != forever
 	if o.family() == unix.AF_INET6 && finite && o.Flags&unix.IFA_F_NOPREFIXROUTE == 0 && o.Prefix.Bits() < 128 {
 		r := &RouteOp{Action: "del", Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: o.Prefix.Masked(),
-			Dev: o.Dev, Metric: ipv6PrefixMetric, Protocol: unix.RTPROT_KERNEL}
+			Dev: l.Name, DevIndex: l.Index, Metric: ipv6PrefixMetric, Protocol: unix.RTPROT_KERNEL}
 		if _, exists := r.match(m); !exists {
 			ops = append(ops, r)
 		}
@@ -212,23 +226,71 @@ func (o *AddrDel) Check(m Model) error {
 	return nil
 }
 
-func (o *AddrDel) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, false)) }
+func (o *AddrDel) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, false)) }
 
-// Inverse re-adds the exact address the model holds: label, scope,
-// broadcast, peer, lifetimes and settable flags.
+// Inverse re-adds the exact address the model holds (label, scope,
+// broadcast, peer, lifetimes and settable flags) and what the kernel
+// removes with it: the IPv4 routes whose preferred source it was, and, for
+// a primary IPv4 address, the secondaries of its subnet, which the kernel
+// deletes with it or, with promote_secondaries, promotes. Those are
+// deleted first (a no-op when the kernel already did) and added back after
+// the primary, in the model's order, so that the primary is primary again.
 func (o *AddrDel) Inverse(m Model) ([]Op, error) {
 	a, ok := o.find(m)
 	if !ok {
 		return nil, FieldErrors{"prefix": fmt.Sprintf("%s has no address %s", quote(o.Dev), o.Prefix)}
 	}
-	return []Op{&AddrAdd{addrFromModel(o.Dev, a)}}, nil
+	l, _ := m.LinkByName(o.Dev) // find found it there
+	var ops, readd []Op
+	deleted := map[netops.AddrKey]bool{a.Key(): true}
+	if a.Family == unix.AF_INET && a.Flags&unix.IFA_F_SECONDARY == 0 {
+		for _, s := range m.Addrs() {
+			if s.LinkIndex == l.Index && s.Family == unix.AF_INET && s.Flags&unix.IFA_F_SECONDARY != 0 && s.Prefix.Masked() == a.Prefix.Masked() {
+				spec := addrFromModel(l, s)
+				ops = append(ops, &AddrDel{spec.undoKey()})
+				readd = append(readd, &AddrAdd{spec})
+				deleted[s.Key()] = true
+			}
+		}
+	}
+	ops = append(ops, &AddrAdd{addrFromModel(l, a)})
+	ops = append(ops, readd...)
+	if a.Family != unix.AF_INET {
+		return ops, nil
+	}
+	// The kernel flushes the routes preferring an address only when no
+	// other address provides it.
+	// When the link keeps no IPv4 address, the kernel disables IPv4 on it
+	// and flushes its routes and ARP entries as when it goes down.
+	gone := map[netip.Addr]bool{}
+	for k := range deleted {
+		gone[k.Prefix.Addr()] = true
+	}
+	last := true
+	for _, other := range m.Addrs() {
+		if !deleted[other.Key()] {
+			delete(gone, other.Prefix.Addr())
+			last = last && !(other.LinkIndex == l.Index && other.Family == unix.AF_INET)
+		}
+	}
+	routes, err := flushedRoutes(m, func(r *netops.Route) bool {
+		return r.Family == unix.AF_INET && r.Protocol != unix.RTPROT_KERNEL && (gone[r.PrefSrc] || last && flushedOnDown(r, l.Index))
+	})
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, routes...)
+	if last {
+		ops = append(ops, staticNeighs(m, l, unix.AF_INET)...)
+	}
+	return ops, nil
 }
 
-// addrFromModel is the spec that re-adds a of the model on link dev.
-func addrFromModel(dev string, a netops.Addr) AddrSpec {
-	s := AddrSpec{Dev: dev, Prefix: a.Prefix, Broadcast: a.Broadcast, Scope: a.Scope, HasScope: true,
-		Flags: a.Flags & userFlags}
-	if a.Family == unix.AF_INET && a.Label != dev {
+// addrFromModel is the spec that re-adds a of the model on link l.
+func addrFromModel(l netops.Link, a netops.Addr) AddrSpec {
+	s := AddrSpec{Dev: l.Name, DevIndex: l.Index, Prefix: a.Prefix, Broadcast: a.Broadcast, Scope: a.Scope, HasScope: true,
+		Flags: a.Flags & userFlags, secondary: a.Flags&unix.IFA_F_SECONDARY != 0}
+	if a.Family == unix.AF_INET && a.Label != l.Name {
 		s.Label = a.Label
 	}
 	if a.Peer.IsValid() && a.Peer != a.Prefix.Addr() {
@@ -240,10 +302,21 @@ func addrFromModel(dev string, a netops.Addr) AddrSpec {
 	return s
 }
 
+// undoKey is what an inverse deletes by: the address and peer on the
+// device by index. Not the label, which follows renames of the link.
+func (s *AddrSpec) undoKey() AddrSpec {
+	return AddrSpec{Dev: s.Dev, DevIndex: s.DevIndex, Prefix: s.Prefix, Peer: s.Peer}
+}
+
 func (o *AddrDel) Command(n Names) string {
-	// Only the key matters to the kernel when deleting.
-	k := AddrSpec{Dev: o.Dev, Prefix: o.Prefix, Peer: o.Peer, Label: o.Label}
+	k := o.key()
 	return k.command("del", n)
+}
+
+// key is what the kernel matches a deletion on: the address, peer and
+// label (and the device).
+func (s *AddrSpec) key() AddrSpec {
+	return AddrSpec{Dev: s.Dev, DevIndex: s.DevIndex, Prefix: s.Prefix, Peer: s.Peer, Label: s.Label}
 }
 
 func (o *AddrDel) OldCommand(Names) string {

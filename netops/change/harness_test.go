@@ -190,27 +190,7 @@ func state(ns *testenv.NS, views [][]string) string {
 	return b.String()
 }
 
-func lineDiff(want, got string) string {
-	if want == got {
-		return ""
-	}
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for _, l := range w {
-		if !slices.Contains(g, l) {
-			b.WriteString("  - " + l + "\n")
-		}
-	}
-	for _, l := range g {
-		if !slices.Contains(w, l) {
-			b.WriteString("  + " + l + "\n")
-		}
-	}
-	if b.Len() == 0 {
-		return "  (same lines, different order)\n" + got
-	}
-	return b.String()
-}
+func lineDiff(want, got string) string { return testenv.StateDiff(want, got) }
 
 // runIP runs a printed command line in ns through sh, which proves the
 // quoting survives a real shell.
@@ -232,17 +212,19 @@ func runIP(t *testing.T, ns *testenv.NS, cmd string) error {
 //  2. verify the result with ip -j (the caller's check);
 //  3. run Command with ip in a twin namespace built the same way: both
 //     namespaces must end up identical, so the printed command is exact;
-//  4. apply the inverse ops: the namespace must be back to its first state
-//     in the given views.
+//  4. apply the inverse ops as a rollback does (change.Undo): the namespace
+//     must be back to its first state in the given views.
 func exercise(t *testing.T, setup []string, op change.Op, views [][]string, verify func(e *env)) {
 	t.Helper()
 	e := newEnv(t, setup...)
 	twin := quietNS(t)
 	build(twin, setup)
+	// Carrier reaches the links of both namespaces when the kernel's link
+	// watcher gets to it, up to a second later under load.
+	e.waitFor("twin namespaces are equal before the op", func() string {
+		return lineDiff(state(e.ns, views), state(twin, views))
+	})
 	before := state(e.ns, views)
-	if d := lineDiff(before, state(twin, views)); d != "" {
-		t.Fatalf("twin namespaces differ before the op:\n%s", d)
-	}
 	if err := op.Check(e.store); err != nil {
 		t.Fatalf("Check(%s): %v", op.Command(e.names()), err)
 	}
@@ -262,8 +244,9 @@ func exercise(t *testing.T, setup []string, op change.Op, views [][]string, veri
 	e.waitFor("ip in the twin namespace gives the same state as netlink", func() string {
 		return lineDiff(state(e.ns, allViews), state(twin, allViews))
 	})
+	undo := change.NewUndo(e.h, e.store)
 	for _, o := range inv {
-		if err := o.Apply(e.h, e.store); err != nil {
+		if err := undo.Apply(o); err != nil {
 			t.Fatalf("applying inverse %s: %v", o.Command(e.names()), err)
 		}
 	}

@@ -26,7 +26,20 @@ type LinkAdd struct {
 
 	Dev  string // vxlan: underlying link (optional); macvlan: parent (required)
 	Mode string // macvlan: bridge, private, vepa, passthru; "" is the kernel default (vepa)
+
+	// Set when the inverse of a delete recreates a link: its old ifindex
+	// (asked of the kernel, which grants it while no other link took it),
+	// its MAC and its veth peer's, and the peer's old ifindex, which cannot
+	// be asked for: an Undo follows it to the peer's new one.
+	Index, PeerIndex   int32
+	HWAddr, PeerHWAddr net.HardwareAddr
+
+	made *madeLink // shared with the LinkDel that undoes this add
 }
+
+// madeLink is the ifindex the kernel gave a link that a LinkAdd created,
+// so that its inverse deletes that link, whatever its name by then.
+type madeLink struct{ index int32 }
 
 // LinkAddFields is LinkAdd as typed in a form.
 type LinkAddFields struct {
@@ -156,9 +169,23 @@ func ipOrNil(a netip.Addr) net.IP {
 	return net.IP(a.AsSlice())
 }
 
-func (o *LinkAdd) Apply(h *netlink.Handle, _ Model) error {
+func (o *LinkAdd) Apply(h *netlink.Handle, m Model) error {
+	err := o.add(h, m, o.Index)
+	if err != nil && o.Index != 0 && errnoOf(err) == unix.EEXIST {
+		if _, lerr := h.LinkByName(o.Name); lerr != nil {
+			// The name is free, so another link holds the old index:
+			// recreate it under a new one, which an Undo then follows.
+			err = o.add(h, m, 0)
+		}
+	}
+	return Explain(o, err)
+}
+
+func (o *LinkAdd) add(h *netlink.Handle, m Model, index int32) error {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = o.Name
+	attrs.Index = int(index)
+	attrs.HardwareAddr = o.HWAddr
 	var link netlink.Link
 	switch o.Kind {
 	case "bridge":
@@ -166,6 +193,7 @@ func (o *LinkAdd) Apply(h *netlink.Handle, _ Model) error {
 	case "veth":
 		v := netlink.NewVeth(attrs)
 		v.PeerName = o.Peer
+		v.PeerHardwareAddr = o.PeerHWAddr
 		link = v
 	case "vxlan":
 		// Learning is on by default in ip; netlink sends the flag always.
@@ -177,7 +205,7 @@ func (o *LinkAdd) Apply(h *netlink.Handle, _ Model) error {
 		if o.Dev != "" {
 			idx, err := linkIndex(h, o.Dev)
 			if err != nil {
-				return Explain(o, err)
+				return err
 			}
 			vx.VtepDevIndex = idx
 		}
@@ -185,18 +213,39 @@ func (o *LinkAdd) Apply(h *netlink.Handle, _ Model) error {
 	case "macvlan":
 		idx, err := linkIndex(h, o.Dev)
 		if err != nil {
-			return Explain(o, err)
+			return err
 		}
 		attrs.ParentIndex = idx
 		link = &netlink.Macvlan{LinkAttrs: attrs, Mode: macvlanModes[o.Mode]}
 	default:
 		return fmt.Errorf("link kind %q is not supported", o.Kind)
 	}
-	return Explain(o, h.LinkAdd(link))
+	if err := h.LinkAdd(link); err != nil {
+		return err
+	}
+	// netlink looked the new index up by name right after creating it.
+	made := int32(link.Attrs().Index)
+	if o.made != nil {
+		o.made.index = made
+	}
+	if u, ok := m.(*Undo); ok {
+		u.moved(o.Index, made)
+		if o.PeerIndex != 0 {
+			if p, err := h.LinkByName(o.Peer); err == nil {
+				u.moved(o.PeerIndex, int32(p.Attrs().Index))
+			}
+		}
+	}
+	return nil
 }
 
+// Inverse deletes the link this op creates, by the index the kernel gives
+// it: a later change may rename it.
 func (o *LinkAdd) Inverse(Model) ([]Op, error) {
-	return []Op{&LinkDel{Name: o.Name}}, nil
+	if o.made == nil {
+		o.made = &madeLink{}
+	}
+	return []Op{&LinkDel{Name: o.Name, made: o.made}}, nil
 }
 
 func (o *LinkAdd) Command(Names) string {
@@ -205,10 +254,20 @@ func (o *LinkAdd) Command(Names) string {
 	if o.Kind == "macvlan" {
 		b.WriteString("link " + quote(o.Dev) + " ")
 	}
-	b.WriteString("name " + quote(o.Name) + " type " + o.Kind)
+	b.WriteString("name " + quote(o.Name))
+	if o.HWAddr != nil {
+		b.WriteString(" address " + o.HWAddr.String())
+	}
+	if o.Index != 0 {
+		b.WriteString(" index " + strconv.Itoa(int(o.Index)))
+	}
+	b.WriteString(" type " + o.Kind)
 	switch o.Kind {
 	case "veth":
 		b.WriteString(" peer name " + quote(o.Peer))
+		if o.PeerHWAddr != nil {
+			b.WriteString(" address " + o.PeerHWAddr.String())
+		}
 	case "vxlan":
 		b.WriteString(" id " + strconv.FormatUint(uint64(o.VNI), 10))
 		if o.Local.IsValid() {

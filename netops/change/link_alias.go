@@ -13,6 +13,7 @@ import (
 type LinkAlias struct {
 	Name  string
 	Alias string
+	Index int32 // ifindex, set by inverses (names change); 0: find the link by Name
 }
 
 // ParseLinkAlias reads a link name and an alias of at most 255 bytes.
@@ -33,8 +34,8 @@ func (o *LinkAlias) Check(m Model) error {
 	return err
 }
 
-func (o *LinkAlias) Apply(h *netlink.Handle, _ Model) error {
-	return withLink(o, h, o.Name, func(l netlink.Link) error { return h.LinkSetAlias(l, o.Alias) })
+func (o *LinkAlias) Apply(h *netlink.Handle, m Model) error {
+	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error { return h.LinkSetAlias(l, o.Alias) })
 }
 
 func (o *LinkAlias) Inverse(m Model) ([]Op, error) {
@@ -42,12 +43,12 @@ func (o *LinkAlias) Inverse(m Model) ([]Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Op{&LinkAlias{Name: o.Name, Alias: l.Alias}}, nil
+	return []Op{&LinkAlias{Name: l.Name, Alias: l.Alias, Index: l.Index}}, nil
 }
 
 // Command quotes the alias like a name; an empty alias prints as ”.
-func (o *LinkAlias) Command(Names) string {
-	return "ip link set dev " + quote(o.Name) + " alias " + quote(o.Alias)
+func (o *LinkAlias) Command(n Names) string {
+	return "ip link set dev " + quote(linkLabel(n, o.Index, o.Name)) + " alias " + quote(o.Alias)
 }
 
 func (o *LinkAlias) OldCommand(Names) string { return "" }

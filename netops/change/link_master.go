@@ -10,6 +10,9 @@ import (
 type LinkMaster struct {
 	Name   string
 	Master string
+	// Index and MasterIndex are the ifindexes, set by inverses (names
+	// change); 0 finds the link by name.
+	Index, MasterIndex int32
 }
 
 // ParseLinkMaster reads a link name and a master name ("" for none).
@@ -47,12 +50,12 @@ func kindName(k string) string {
 	return k
 }
 
-func (o *LinkMaster) Apply(h *netlink.Handle, _ Model) error {
-	return withLink(o, h, o.Name, func(l netlink.Link) error {
+func (o *LinkMaster) Apply(h *netlink.Handle, m Model) error {
+	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error {
 		if o.Master == "" {
 			return h.LinkSetNoMaster(l)
 		}
-		mi, err := linkIndex(h, o.Master)
+		mi, err := indexAt(h, m, o.MasterIndex, o.Master)
 		if err != nil {
 			return err
 		}
@@ -72,14 +75,15 @@ func (o *LinkMaster) Inverse(m Model) ([]Op, error) {
 			return nil, noInverse("the current master of %s (index %d) is not in the model", o.Name, l.MasterIndex)
 		}
 	}
-	return []Op{&LinkMaster{Name: o.Name, Master: old}}, nil
+	return []Op{&LinkMaster{Name: l.Name, Master: old, Index: l.Index, MasterIndex: l.MasterIndex}}, nil
 }
 
-func (o *LinkMaster) Command(Names) string {
+func (o *LinkMaster) Command(n Names) string {
+	dev := quote(linkLabel(n, o.Index, o.Name))
 	if o.Master == "" {
-		return "ip link set dev " + quote(o.Name) + " nomaster"
+		return "ip link set dev " + dev + " nomaster"
 	}
-	return "ip link set dev " + quote(o.Name) + " master " + quote(o.Master)
+	return "ip link set dev " + dev + " master " + quote(linkLabel(n, o.MasterIndex, o.Master))
 }
 
 func (o *LinkMaster) OldCommand(Names) string { return "" }

@@ -12,8 +12,9 @@ import (
 // the kernel removes IPv6 from the link; the inverse restores the MTU, not
 // the IPv6 addresses.
 type LinkMTU struct {
-	Name string
-	MTU  uint32
+	Name  string
+	MTU   uint32
+	Index int32 // ifindex, set by inverses (names change); 0: find the link by Name
 }
 
 // ParseLinkMTU reads a link name and an MTU (68-65535: 68 is the IPv4
@@ -30,8 +31,8 @@ func (o *LinkMTU) Check(m Model) error {
 	return err
 }
 
-func (o *LinkMTU) Apply(h *netlink.Handle, _ Model) error {
-	return withLink(o, h, o.Name, func(l netlink.Link) error { return h.LinkSetMTU(l, int(o.MTU)) })
+func (o *LinkMTU) Apply(h *netlink.Handle, m Model) error {
+	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error { return h.LinkSetMTU(l, int(o.MTU)) })
 }
 
 func (o *LinkMTU) Inverse(m Model) ([]Op, error) {
@@ -39,11 +40,11 @@ func (o *LinkMTU) Inverse(m Model) ([]Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Op{&LinkMTU{Name: o.Name, MTU: l.MTU}}, nil
+	return []Op{&LinkMTU{Name: l.Name, MTU: l.MTU, Index: l.Index}}, nil
 }
 
-func (o *LinkMTU) Command(Names) string {
-	return "ip link set dev " + quote(o.Name) + " mtu " + strconv.FormatUint(uint64(o.MTU), 10)
+func (o *LinkMTU) Command(n Names) string {
+	return "ip link set dev " + quote(linkLabel(n, o.Index, o.Name)) + " mtu " + strconv.FormatUint(uint64(o.MTU), 10)
 }
 
 func (o *LinkMTU) OldCommand(Names) string {

@@ -11,8 +11,9 @@ import (
 // keep_addr_on_down off (the default), its IPv6 addresses and routes; the
 // inverse of a down sets it up and puts those back (see Inverse).
 type LinkUpDown struct {
-	Name string
-	Up   bool
+	Name  string
+	Up    bool
+	Index int32 // ifindex, set by inverses (names change); 0: find the link by Name
 }
 
 // ParseLinkUpDown reads a link name and "up" or "down".
@@ -35,8 +36,8 @@ func (o *LinkUpDown) Check(m Model) error {
 	return err
 }
 
-func (o *LinkUpDown) Apply(h *netlink.Handle, _ Model) error {
-	return withLink(o, h, o.Name, func(l netlink.Link) error {
+func (o *LinkUpDown) Apply(h *netlink.Handle, m Model) error {
+	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error {
 		if o.Up {
 			return h.LinkSetUp(l)
 		}
@@ -44,34 +45,48 @@ func (o *LinkUpDown) Apply(h *netlink.Handle, _ Model) error {
 	})
 }
 
-// Inverse restores the old state. Undoing a down also re-adds the IPv6
-// addresses (link-local ones regenerate by themselves) and the routes the
-// kernel flushes: IPv4 routes whose every path uses the link and
-// single-path IPv6 routes through it, except the kernel's own, which come
-// back with the link and its addresses. Routes are restored only when the
-// model can list them (netops.Store can); a route the op cannot recreate
-// makes Inverse return ErrNoInverse.
+// Inverse restores the old state. Undoing a down also puts back what the
+// kernel flushes with it: the IPv6 addresses (link-local ones regenerate
+// by themselves), the static neighbour entries (permanent and noarp; the
+// learnt ones are learnt again from traffic), and the routes: IPv4 routes
+// whose every path uses the link and single-path IPv6 routes through it,
+// except the kernel's own, which come back with the link and its
+// addresses. Routes are restored only when the model can list them
+// (netops.Store can); a route the op cannot recreate makes Inverse return
+// ErrNoInverse.
 func (o *LinkUpDown) Inverse(m Model) ([]Op, error) {
 	l, err := modelLink(m, "name", o.Name)
 	if err != nil {
 		return nil, err
 	}
-	ops := []Op{&LinkUpDown{Name: o.Name, Up: l.Up()}}
+	ops := []Op{&LinkUpDown{Name: l.Name, Up: l.Up(), Index: l.Index}}
 	if o.Up || !l.Up() {
 		return ops, nil
 	}
 	for _, a := range m.Addrs() {
 		if a.LinkIndex == l.Index && a.Family == unix.AF_INET6 && !a.Prefix.Addr().IsLinkLocalUnicast() {
-			ops = append(ops, &AddrAdd{addrFromModel(o.Name, a)})
+			ops = append(ops, &AddrAdd{addrFromModel(l, a)})
 		}
 	}
+	routes, err := flushedRoutes(m, func(r *netops.Route) bool { return flushedOnDown(r, l.Index) })
+	if err != nil {
+		return nil, err
+	}
+	ops = append(ops, routes...)
+	return append(ops, staticNeighs(m, l, 0)...), nil
+}
+
+// flushedRoutes returns the ops that re-add the model's routes for which
+// gone is true, device routes first: a gateway must be reachable when its
+// route is added. A model that cannot list routes gives none.
+func flushedRoutes(m Model, gone func(*netops.Route) bool) ([]Op, error) {
 	w, ok := m.(routeWalker)
 	if !ok {
-		return ops, nil
+		return nil, nil
 	}
 	var devRoutes, gwRoutes []netops.Route
 	w.EachRoute(func(r *netops.Route) bool {
-		if flushedOnDown(r, l.Index) {
+		if gone(r) {
 			if r.Gateway.IsValid() || len(r.Multipath()) > 0 {
 				gwRoutes = append(gwRoutes, *r)
 			} else {
@@ -80,7 +95,7 @@ func (o *LinkUpDown) Inverse(m Model) ([]Op, error) {
 		}
 		return true
 	})
-	// A gateway must be reachable when its route is added: device routes first.
+	var ops []Op
 	for _, r := range append(devRoutes, gwRoutes...) {
 		op, err := routeFromModel(m, r, "add")
 		if err != nil {
@@ -89,6 +104,22 @@ func (o *LinkUpDown) Inverse(m Model) ([]Op, error) {
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// staticNeighs returns the ops that re-add l's permanent and noarp
+// neighbour entries of the given families (0: all), which the kernel
+// flushes when l goes down or away, or (IPv4) loses its last address.
+func staticNeighs(m Model, l netops.Link, fam uint8) []Op {
+	var ops []Op
+	for _, n := range m.Neighs() {
+		if fam != 0 && n.Family != fam {
+			continue
+		}
+		if st := n.State & (unix.NUD_PERMANENT | unix.NUD_NOARP); n.LinkIndex == l.Index && st != 0 && len(n.HWAddr) > 0 {
+			ops = append(ops, &NeighAdd{NeighSpec{Dev: l.Name, DevIndex: l.Index, IP: n.IP, LLAddr: n.HWAddr, State: st}})
+		}
+	}
+	return ops
 }
 
 // routeWalker lists every route; netops.Store implements it.
@@ -130,8 +161,8 @@ func (o *LinkUpDown) state() string {
 	return "down"
 }
 
-func (o *LinkUpDown) Command(Names) string {
-	return "ip link set dev " + quote(o.Name) + " " + o.state()
+func (o *LinkUpDown) Command(n Names) string {
+	return "ip link set dev " + quote(linkLabel(n, o.Index, o.Name)) + " " + o.state()
 }
 
 func (o *LinkUpDown) OldCommand(Names) string {

@@ -18,6 +18,9 @@ type NeighSpec struct {
 	IP     netip.Addr
 	LLAddr net.HardwareAddr
 	State  uint16 // NUD_*; 0 means permanent
+	// DevIndex is Dev's ifindex, set by inverses (names change); 0: find
+	// the link by Dev.
+	DevIndex int32
 }
 
 // NeighAdd adds a static entry
@@ -86,8 +89,8 @@ func (s *NeighSpec) find(m Model) (netops.Neigh, bool) {
 	return netops.Neigh{}, false
 }
 
-func (s *NeighSpec) apply(h *netlink.Handle, add bool) error {
-	idx, err := linkIndex(h, s.Dev)
+func (s *NeighSpec) apply(h *netlink.Handle, m Model, add bool) error {
+	idx, err := indexAt(h, m, s.DevIndex, s.Dev)
 	if err != nil {
 		return err
 	}
@@ -103,6 +106,8 @@ func (s *NeighSpec) where() string {
 	return fmt.Sprintf("%s on %s", s.IP, quote(s.Dev))
 }
 
+func (s *NeighSpec) dev(n Names) string { return quote(linkLabel(n, s.DevIndex, s.Dev)) }
+
 func (s *NeighSpec) touch() Touch {
 	return Touch{Kind: netops.KindNeigh, Link: s.Dev, Addr: s.IP.String(), Family: family(s.IP)}
 }
@@ -117,15 +122,19 @@ func (o *NeighAdd) Check(m Model) error {
 	return nil
 }
 
-func (o *NeighAdd) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, true)) }
+func (o *NeighAdd) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, true)) }
 
-func (o *NeighAdd) Inverse(Model) ([]Op, error) {
-	return []Op{&NeighDel{NeighSpec{Dev: o.Dev, IP: o.IP}}}, nil
+func (o *NeighAdd) Inverse(m Model) ([]Op, error) {
+	l, err := modelLink(m, "dev", o.Dev)
+	if err != nil {
+		return nil, err
+	}
+	return []Op{&NeighDel{NeighSpec{Dev: l.Name, DevIndex: l.Index, IP: o.IP}}}, nil
 }
 
-func (o *NeighAdd) Command(Names) string {
+func (o *NeighAdd) Command(n Names) string {
 	st := strings.ToLower(strings.Join(iproute.NeighStates(o.state()), " "))
-	return "ip neigh add " + o.IP.String() + " lladdr " + o.LLAddr.String() + " dev " + quote(o.Dev) + " nud " + st
+	return "ip neigh add " + o.IP.String() + " lladdr " + o.LLAddr.String() + " dev " + o.dev(n) + " nud " + st
 }
 
 func (o *NeighAdd) OldCommand(Names) string {
@@ -159,7 +168,7 @@ func (o *NeighDel) Check(m Model) error {
 	return nil
 }
 
-func (o *NeighDel) Apply(h *netlink.Handle, _ Model) error { return Explain(o, o.apply(h, false)) }
+func (o *NeighDel) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, false)) }
 
 // Inverse re-adds a static (permanent or noarp) entry as it was. A learnt
 // entry comes back as stale with its MAC, which the kernel then confirms
@@ -177,11 +186,11 @@ func (o *NeighDel) Inverse(m Model) ([]Op, error) {
 	if st == 0 {
 		st = unix.NUD_STALE
 	}
-	return []Op{&NeighAdd{NeighSpec{Dev: o.Dev, IP: n.IP, LLAddr: n.HWAddr, State: st}}}, nil
+	return []Op{&NeighAdd{NeighSpec{Dev: o.Dev, DevIndex: n.LinkIndex, IP: n.IP, LLAddr: n.HWAddr, State: st}}}, nil
 }
 
-func (o *NeighDel) Command(Names) string {
-	return "ip neigh del " + o.IP.String() + " dev " + quote(o.Dev)
+func (o *NeighDel) Command(n Names) string {
+	return "ip neigh del " + o.IP.String() + " dev " + o.dev(n)
 }
 
 func (o *NeighDel) OldCommand(Names) string {

@@ -31,6 +31,7 @@ type RouteOp struct {
 	Src       netip.Addr
 	Onlink    bool
 	Nexthops  []Nexthop // multipath; Via and Dev are then empty
+	DevIndex  int32     // Dev's ifindex, set by inverses (names change); 0: find Dev by name
 }
 
 // Nexthop is one path of a multipath route.
@@ -39,6 +40,8 @@ type Nexthop struct {
 	Dev    string
 	Weight int // 1-256
 	Onlink bool
+	// DevIndex is Dev's ifindex, set by inverses (names change); 0: find Dev by name.
+	DevIndex int32
 }
 
 // ipv6DefaultMetric is the metric the kernel gives IPv6 routes without one.
@@ -152,26 +155,19 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 }
 
 // nl builds the netlink route, choosing the scope the way ip does.
-func (o *RouteOp) nl(h *netlink.Handle) (*netlink.Route, error) {
+func (o *RouteOp) nl(h *netlink.Handle, m Model) (*netlink.Route, error) {
 	r := &netlink.Route{
 		Family: int(o.Family), Dst: prefixNet(o.Dst), Table: int(o.Table), Priority: int(o.Metric),
 		Protocol: netlink.RouteProtocol(o.Protocol), Type: int(o.Type), Gw: ipOrNil(o.Via), Src: ipOrNil(o.Src),
 	}
-	if o.Dev != "" {
-		idx, err := linkIndex(h, o.Dev)
-		if err != nil {
-			return nil, err
-		}
-		r.LinkIndex = idx
+	var err error
+	if r.LinkIndex, err = indexAt(h, m, o.DevIndex, o.Dev); err != nil {
+		return nil, err
 	}
 	for _, nh := range o.Nexthops {
 		ni := &netlink.NexthopInfo{Gw: ipOrNil(nh.Via), Hops: nh.Weight - 1}
-		if nh.Dev != "" {
-			idx, err := linkIndex(h, nh.Dev)
-			if err != nil {
-				return nil, err
-			}
-			ni.LinkIndex = idx
+		if ni.LinkIndex, err = indexAt(h, m, nh.DevIndex, nh.Dev); err != nil {
+			return nil, err
 		}
 		if nh.Onlink {
 			ni.Flags = int(netlink.FLAG_ONLINK)
@@ -197,7 +193,7 @@ func (o *RouteOp) nl(h *netlink.Handle) (*netlink.Route, error) {
 }
 
 func (o *RouteOp) Apply(h *netlink.Handle, m Model) error {
-	r, err := o.nl(h)
+	r, err := o.nl(h, m)
 	if err == nil {
 		switch o.Action {
 		case "add":
@@ -241,7 +237,7 @@ func (o *RouteOp) Command(n Names) string {
 		b.WriteString(" via " + o.Via.String())
 	}
 	if o.Dev != "" {
-		b.WriteString(" dev " + quote(o.Dev))
+		b.WriteString(" dev " + quote(linkLabel(n, o.DevIndex, o.Dev)))
 	}
 	if o.Table != unix.RT_TABLE_MAIN {
 		b.WriteString(" table " + quote(tableLabel(n, o.Table, o.TableName)))
@@ -267,7 +263,7 @@ func (o *RouteOp) Command(n Names) string {
 			b.WriteString(" via " + nh.Via.String())
 		}
 		if nh.Dev != "" {
-			b.WriteString(" dev " + quote(nh.Dev))
+			b.WriteString(" dev " + quote(linkLabel(n, nh.DevIndex, nh.Dev)))
 		}
 		b.WriteString(" weight " + strconv.Itoa(nh.Weight))
 		if nh.Onlink {

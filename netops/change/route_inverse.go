@@ -14,11 +14,11 @@ import (
 func (o *RouteOp) Inverse(m Model) ([]Op, error) {
 	switch o.Action {
 	case "add":
-		return []Op{o.undoAdd()}, nil
+		return []Op{o.undoAdd(m)}, nil
 	case "replace":
 		old, ok := o.slot(m)
 		if !ok {
-			return []Op{o.undoAdd()}, nil
+			return []Op{o.undoAdd(m)}, nil
 		}
 		r, err := routeFromModel(m, old, "replace")
 		if err != nil {
@@ -41,10 +41,14 @@ func (o *RouteOp) Inverse(m Model) ([]Op, error) {
 
 // undoAdd deletes exactly the route o creates: its key is table,
 // destination, tos and metric, so the metric is made explicit (IPv6 would
-// otherwise delete the first route of any metric).
-func (o *RouteOp) undoAdd() *RouteOp {
+// otherwise delete the first route of any metric), and the device is
+// named by index.
+func (o *RouteOp) undoAdd(m Model) *RouteOp {
 	d := &RouteOp{Action: "del", Family: o.Family, Table: o.Table, TableName: o.TableName, Dst: o.Dst,
 		Metric: o.metric(), Via: o.Via, Dev: o.Dev}
+	if l, ok := m.LinkByName(o.Dev); ok && o.Dev != "" {
+		d.DevIndex = l.Index
+	}
 	if o.Type != unix.RTN_UNICAST {
 		d.Type = o.Type
 	}
@@ -78,6 +82,7 @@ func routeFromModel(m Model, r netops.Route, action string) (*RouteOp, error) {
 	if op.Dev, err = name(r.LinkIndex); err != nil {
 		return nil, err
 	}
+	op.DevIndex = r.LinkIndex
 	for _, nh := range r.Multipath() {
 		dev, err := name(nh.LinkIndex)
 		if err != nil {
@@ -87,10 +92,11 @@ func routeFromModel(m Model, r netops.Route, action string) (*RouteOp, error) {
 		if w == 0 {
 			w = 256 // the model's uint8 weight wraps at rtnh_hops 255
 		}
-		op.Nexthops = append(op.Nexthops, Nexthop{Via: nh.Gateway, Dev: dev, Weight: w, Onlink: nh.Flags&unix.RTNH_F_ONLINK != 0})
+		op.Nexthops = append(op.Nexthops, Nexthop{Via: nh.Gateway, Dev: dev, Weight: w, Onlink: nh.Flags&unix.RTNH_F_ONLINK != 0,
+			DevIndex: nh.LinkIndex})
 	}
 	if len(op.Nexthops) > 0 {
-		op.Via, op.Dev, op.Onlink = netip.Addr{}, "", false
+		op.Via, op.Dev, op.DevIndex, op.Onlink = netip.Addr{}, "", 0, false
 	}
 	return op, nil
 }

@@ -164,6 +164,23 @@ func (c *Conn) Receive(fn func(Message)) error {
 	return c.recv(func(m Message) error { fn(m); return nil })
 }
 
+// Ping asks the kernel for an acknowledgement (an NLMSG_NOOP request with
+// NLM_F_ACK) and returns its sequence number. The answer, an NLMSG_ERROR
+// carrying 0 and that number, is queued behind every event already queued
+// on the socket: when Receive hands it over, all of them have been read.
+func (c *Conn) Ping() (uint32, error) {
+	seq := c.seq.Add(1)
+	req := make([]byte, unix.SizeofNlMsghdr)
+	ne.PutUint32(req[0:4], uint32(len(req)))
+	ne.PutUint16(req[4:6], unix.NLMSG_NOOP)
+	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	ne.PutUint32(req[8:12], seq)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, fmt.Errorf("netlink send: %w", err)
+	}
+	return seq, nil
+}
+
 var errDone = errors.New("done")
 
 // Dump sends a dump request (msgType with NLM_F_DUMP and the given family

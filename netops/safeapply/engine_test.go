@@ -75,7 +75,7 @@ func (o linkOp) Touches() change.Touch {
 
 // topology: the panel's namespace A and the client's namespace B joined
 // by a veth (a0 10.77.0.1 — b0 10.77.0.2), plus a spare link c0 in A.
-func topology(t *testing.T) (a, b *testenv.NS, store *netops.Store, h *netlink.Handle) {
+func topology(t *testing.T) (a, b *testenv.NS, store *netops.Store, h *netlink.Handle, w *netops.Watcher) {
 	a, b = testenv.NewNS(t), testenv.NewNS(t)
 	a.Batch([]string{
 		"link add a0 type veth peer name b0 netns " + b.Name,
@@ -84,9 +84,16 @@ func topology(t *testing.T) (a, b *testenv.NS, store *netops.Store, h *netlink.H
 		"addr add 10.78.0.1/24 dev c0",
 	})
 	b.Batch([]string{"addr add 10.77.0.2/24 dev b0", "link set b0 up"})
-	store = netops.NewStore()
+	store, h, w = watch(t, a)
+	return a, b, store, h, w
+}
+
+// watch starts a watcher on ns and returns its model, once synced, a
+// netlink handle in ns, and the watcher.
+func watch(t *testing.T, ns *testenv.NS) (*netops.Store, *netlink.Handle, *netops.Watcher) {
+	store := netops.NewStore()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	w := netops.NewWatcher(a.Handle(), store, log)
+	w := netops.NewWatcher(ns.Handle(), store, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
@@ -94,13 +101,12 @@ func topology(t *testing.T) (a, b *testenv.NS, store *netops.Store, h *netlink.H
 	for !store.Status().Synced {
 		time.Sleep(10 * time.Millisecond)
 	}
-	var err error
-	h, err = netlink.NewHandleAt(a.Handle())
+	h, err := netlink.NewHandleAt(ns.Handle())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	return a, b, store, h
+	return store, h, w
 }
 
 func linkState(ns *testenv.NS) string {
@@ -129,20 +135,24 @@ func (a *auditLog) states() []safeapply.State {
 	return s
 }
 
-func newEngine(t *testing.T, store *netops.Store, h *netlink.Handle, timeout time.Duration) (*safeapply.Engine, *auditLog) {
+func newEngine(t *testing.T, store *netops.Store, h *netlink.Handle, w *netops.Watcher, timeout time.Duration) (*safeapply.Engine, *auditLog) {
 	al := &auditLog{}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	e := safeapply.New(h, store, func() change.Names { return store.Names(nil) }, log, al.add)
 	e.Timeout = timeout
+	e.Sync = w.Sync
 	t.Cleanup(e.Close)
 	return e, al
 }
 
-var client = netip.MustParseAddr("10.77.0.2")
+var (
+	client      = netip.MustParseAddr("10.77.0.2")
+	localClient = netip.MustParseAddr("127.0.0.1")
+)
 
 func TestChangeOnTheClientsPathRollsBackUnlessConfirmed(t *testing.T) {
-	a, _, store, h := topology(t)
-	e, al := newEngine(t, store, h, time.Second)
+	a, _, store, h, w := topology(t)
+	e, al := newEngine(t, store, h, w, time.Second)
 	before := linkState(a)
 
 	out, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: []change.Op{linkOp{name: "a0", down: true}}})
@@ -184,8 +194,8 @@ func TestChangeOnTheClientsPathRollsBackUnlessConfirmed(t *testing.T) {
 }
 
 func TestConfirmedChangeStays(t *testing.T) {
-	a, _, store, h := topology(t)
-	e, _ := newEngine(t, store, h, time.Second)
+	a, _, store, h, w := topology(t)
+	e, _ := newEngine(t, store, h, w, time.Second)
 	out, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: []change.Op{linkOp{name: "a0", mtu: 1400}}})
 	if err != nil || out.State != safeapply.Pending {
 		t.Fatalf("%+v %v", out, err)
@@ -203,8 +213,8 @@ func TestConfirmedChangeStays(t *testing.T) {
 }
 
 func TestChangeOffThePathAppliesAtOnce(t *testing.T) {
-	a, _, store, h := topology(t)
-	e, _ := newEngine(t, store, h, time.Second)
+	a, _, store, h, w := topology(t)
+	e, _ := newEngine(t, store, h, w, time.Second)
 	out, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: []change.Op{linkOp{name: "c0", mtu: 1300}}})
 	if err != nil {
 		t.Fatal(err)
