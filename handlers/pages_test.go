@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netpanel/netpanel/views"
 	"golang.org/x/net/html"
 )
 
@@ -255,6 +256,19 @@ func TestLiveViewsRenderTheSameRowsAsThePage(t *testing.T) {
 				}
 			})
 		}
+	}
+	// Every page loads live.js, which asks for the page's live view on
+	// connect; a page without one logged a warning on every visit.
+	pages := []string{"audit"}
+	for _, n := range views.Nav {
+		pages = append(pages, n.Page)
+	}
+	for _, page := range pages {
+		t.Run("/"+page+" has a live view, if only the status badge", func(t *testing.T) {
+			if _, err := normalHandlers().Live(page, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	t.Run("live view of a page that does not exist is an error", func(t *testing.T) {
 		if _, err := normalHandlers().Live("kittens", nil); err == nil {
