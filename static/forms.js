@@ -5,7 +5,8 @@
 //     <b class="field-label">NAME</b>: <span class="field-text">what is wrong</span></div>
 // This script moves it into the label of the control named NAME in form[data-form=ID]
 // (without data-form: the form whose request brought the answer), writes the label's
-// visible text instead of NAME, and links message and control: the control gets
+// visible text instead of NAME (a control without a <label>, such as a box in a table
+// column, names it in data-label), and links message and control: the control gets
 // aria-invalid="true" and aria-describedby=the message's id; the message gets
 // data-error-for=NAME. Every answer to a form first clears that form's marks, so a
 // field that is right again loses its mark. A message naming no control of the form
