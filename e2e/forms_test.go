@@ -220,6 +220,17 @@ func TestEveryFormThroughTheBrowser(t *testing.T) {
 			}
 			seen[id] = true
 		}
+		// A name sent twice leaves the server one value ("Create an
+		// interface" sent kind twice); lists of boxes or hidden values are
+		// meant as lists.
+		for _, dup := range evalJS[[]string](t, e.tab, `[...document.querySelectorAll('form')].flatMap(f => {
+			const types = {};
+			for (const el of f.elements) if (el.name) (types[el.name] = types[el.name] || []).push(el.type);
+			return Object.entries(types).filter(([, ts]) => ts.length > 1 && !ts.every(x => x === ts[0] && (x === 'checkbox' || x === 'hidden')))
+				.map(([n, ts]) => (f.dataset.form || '?') + ' sends ' + n + ' as ' + ts.join(' and '));
+		})`) {
+			t.Errorf("%s: %s", evalJS[string](t, e.tab, `location.pathname`), dup)
+		}
 	}
 	for _, c := range cases {
 		if c.absent != "" {
