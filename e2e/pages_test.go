@@ -63,7 +63,7 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 	errs := watchProblems(t, tab)
 	p.login(t, tab)
 
-	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events", "docker", "networkd"} {
+	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events", "lookup", "docker", "networkd", "audit"} {
 		openLive(t, tab, p.URL+"/"+pg)
 		if got := evalJS[string](t, tab, `document.body.dataset.page`); got != pg {
 			t.Errorf("/%s: body data-page is %q", pg, got)
@@ -134,6 +134,15 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 		}
 		for _, e := range errs.take() {
 			t.Errorf("%s: %s", s.name, e)
+		}
+	}
+
+	// Visiting pages is no reason to warn the admin: after a clean stop
+	// the log has seen everything the visits made the server do.
+	p.Stop()
+	for _, line := range strings.Split(p.log.String(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			t.Errorf("netpanel logged: %s", line)
 		}
 	}
 }

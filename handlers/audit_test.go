@@ -167,8 +167,8 @@ func TestBadAuditFiltersAreRejectedNamingTheField(t *testing.T) {
 	h, _ := auditHandlers(t, auditSession()...)
 	for _, c := range []struct{ name, target, msg string }{
 		{"an action the log does not record", "/audit?action=reboot",
-			`action must be one of login, logout, login-failed, token-use, change, not "reboot"`},
-		{"a since that is not one of the choices", "/audit?since=yesterday", `since must be 1h, 24h, 7d or 30d, not "yesterday"`},
+			`action: must be one of login, logout, login-failed, token-use, change, not "reboot"`},
+		{"a since that is not one of the choices", "/audit?since=yesterday", `since: must be 1h, 24h, 7d or 30d, not "yesterday"`},
 		{"a user name with a newline in it", "/audit?user=al%0Aice", `user: "al\nice" contains control characters`},
 		{"a user name longer than any account's", "/audit?user=" + strings.Repeat("a", 65), "user: a user name has at most 64 characters, not 65"},
 		{"a search text of a whole paragraph", "/audit?text=" + strings.Repeat("x", 201), "text: search for at most 200 characters, not 201"},

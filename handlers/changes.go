@@ -103,7 +103,7 @@ func (h *Handlers) preview(ops []change.Op, err error) views.ChangePreview {
 	switch {
 	case errors.As(err, &fe):
 		pv.Fields = map[string]string(fe)
-		pv.Error = "fix the fields marked below"
+		pv.Error = "Fix the marked fields; nothing was changed."
 	case err != nil:
 		pv.Error = err.Error()
 	}

@@ -38,15 +38,15 @@ type dockerForm struct {
 	Uplink     bool // also write the uplink's .network
 	FixedCIDR  netip.Prefix
 	raw        url.Values
-	formErrors []string
+	formErrors []error // *fieldError each
 }
 
-func parsePrefixes(field, s string) ([]netip.Prefix, error) {
+func parsePrefixes(field, label, s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
 		p, err := netip.ParsePrefix(w)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not an address range like 10.20.0.0/16", field, w)
+			return nil, badField(field, label, "%q is not an address range like 10.20.0.0/16", w)
 		}
 		out = append(out, p.Masked())
 	}
@@ -57,11 +57,11 @@ func parsePrefixes(field, s string) ([]netip.Prefix, error) {
 func readDockerForm(q url.Values) dockerForm {
 	f := dockerForm{raw: q, Bridge: strings.TrimSpace(q.Get("bridge")), Bits: 24}
 	var err error
-	if f.Ranges, err = parsePrefixes("LAN/VPN ranges", q.Get("ranges")); err != nil {
-		f.formErrors = append(f.formErrors, err.Error())
+	if f.Ranges, err = parsePrefixes("ranges", "LAN/VPN ranges", q.Get("ranges")); err != nil {
+		f.formErrors = append(f.formErrors, err)
 	}
-	if f.Prefer, err = parsePrefixes("preferred ranges", q.Get("prefer")); err != nil {
-		f.formErrors = append(f.formErrors, err.Error())
+	if f.Prefer, err = parsePrefixes("prefer", "preferred ranges", q.Get("prefer")); err != nil {
+		f.formErrors = append(f.formErrors, err)
 	}
 	if f.Bridge == "" {
 		f.Bridge = dockernet.DefaultBridge
@@ -69,7 +69,7 @@ func readDockerForm(q url.Values) dockerForm {
 	if b := strings.TrimSpace(q.Get("bits")); b != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(b, "/"))
 		if err != nil || n < 8 || n > 30 {
-			f.formErrors = append(f.formErrors, fmt.Sprintf("subnet size: %q is not a prefix length between 8 and 30", b))
+			f.formErrors = append(f.formErrors, badField("bits", "subnet size", "%q is not a prefix length between 8 and 30", b))
 		} else {
 			f.Bits = n
 		}
@@ -78,7 +78,7 @@ func readDockerForm(q url.Values) dockerForm {
 	if s := strings.TrimSpace(q.Get("fixedcidr")); s != "" {
 		p, err := netip.ParsePrefix(s)
 		if err != nil || !p.Addr().Is4() {
-			f.formErrors = append(f.formErrors, fmt.Sprintf("fixed-cidr: %q is not an IPv4 range", s))
+			f.formErrors = append(f.formErrors, badField("fixedcidr", "fixed-cidr", "%q is not an IPv4 range", s))
 		} else {
 			f.FixedCIDR = p.Masked()
 		}
@@ -143,7 +143,11 @@ func (h *Handlers) dockerState(ctx context.Context, f dockerForm) dockerState {
 	uplink := dockernet.DetectUplink(s.in)
 	s.configured, s.isConfig = dockernet.Configured(s.in.Daemon, h.bridgeFileAddr(s.in.Daemon), uplink)
 	if len(f.formErrors) > 0 {
-		s.planErr = errors.New(strings.Join(f.formErrors, "; "))
+		msgs := make([]string, len(f.formErrors))
+		for i, e := range f.formErrors {
+			msgs[i] = e.Error()
+		}
+		s.planErr = errors.New(strings.Join(msgs, "; "))
 		return s
 	}
 	s.plan, s.planErr = dockernet.Propose(s.in, dockernet.Options{Bridge: f.Bridge, SubnetBits: f.Bits, Candidates: f.Prefer})
@@ -152,7 +156,7 @@ func (h *Handlers) dockerState(ctx context.Context, f dockerForm) dockerState {
 	}
 	if f.FixedCIDR.IsValid() {
 		if !dockernet.Contains(s.plan.Subnet, f.FixedCIDR) {
-			s.planErr = fmt.Errorf("fixed-cidr: %s is not inside the bridge subnet %s", f.FixedCIDR, s.plan.Subnet)
+			s.planErr = badField("fixedcidr", "fixed-cidr", "%s is not inside the bridge subnet %s", f.FixedCIDR, s.plan.Subnet)
 			return s
 		}
 		s.plan.FixedCIDR = f.FixedCIDR
@@ -255,6 +259,15 @@ func (h *Handlers) fillDockerVM(vm *views.DockerVM, f dockerForm, s dockerState)
 	}
 	if s.planErr != nil {
 		vm.PlanErr = s.planErr.Error()
+		errs := f.formErrors
+		if errorField(s.planErr) != "" {
+			errs = []error{s.planErr}
+		}
+		for _, e := range errs {
+			if fe, ok := errors.AsType[*fieldError](e); ok {
+				vm.PlanFields = append(vm.PlanFields, views.FieldMsg{Field: fe.field, Label: fe.label, Msg: fe.msg})
+			}
+		}
 	} else {
 		vm.Plan = planVM(s.plan)
 		vm.Commands, vm.IPCommands = s.setup.Commands, s.setup.IPCommands

@@ -30,14 +30,16 @@ func TestDockerPageProposesAndRefusesBadChoices(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="plan-subnet">172.30.0.0/24<`) || !strings.Contains(body, "docker/daemon.json") {
 		t.Fatalf("status %d; the proposal is missing:\n%s", rec.Code, body)
 	}
-	for _, tc := range []struct{ query, want string }{
-		{"ranges=10.20.0.0", `LAN/VPN ranges: &#34;10.20.0.0&#34; is not an address range`},
-		{"bits=99", `subnet size: &#34;99&#34; is not a prefix length`},
-		{"fixedcidr=2001:db8::/64", "fixed-cidr: &#34;2001:db8::/64&#34; is not an IPv4 range"},
+	for _, tc := range []struct{ query, field, want string }{
+		{"ranges=10.20.0.0", "ranges", `&#34;10.20.0.0&#34; is not an address range`},
+		{"bits=99", "bits", `&#34;99&#34; is not a prefix length`},
+		{"fixedcidr=2001:db8::/64", "fixedcidr", "&#34;2001:db8::/64&#34; is not an IPv4 range"},
 	} {
 		rec := ndGet(e.h.Docker, "/docker?"+tc.query)
-		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
-			t.Errorf("%s: status %d, want 400 saying %q", tc.query, rec.Code, tc.want)
+		// The message goes next to its field of the propose form.
+		field := `data-field="` + tc.field + `" data-form="docker-propose"`
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) || !strings.Contains(rec.Body.String(), field) {
+			t.Errorf("%s: status %d, want 400 saying %q with %s", tc.query, rec.Code, tc.want, field)
 		}
 	}
 }

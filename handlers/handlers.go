@@ -85,6 +85,10 @@ func New(d Deps) *Handlers {
 		"events":     h.eventsLive,
 		"networkd":   h.networkdLive,
 		"docker":     h.dockerLive,
+		// These answer only what the admin asks; their live connection
+		// carries the status badge and nothing else.
+		"lookup": noFragments,
+		"audit":  noFragments,
 	}
 	return h
 }

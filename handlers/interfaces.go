@@ -28,19 +28,19 @@ type linkQuery struct {
 func parseLinkQuery(q url.Values) (linkQuery, error) {
 	lq := linkQuery{name: strings.TrimSpace(q.Get("name")), kind: q.Get("kind"), state: q.Get("state")}
 	if len(lq.name) > 64 {
-		return lq, fmt.Errorf("name contains: at most 64 characters, interface names have 15")
+		return lq, badField("name", "name contains", "at most 64 characters, interface names have 15")
 	}
 	if !validKind(lq.kind) {
-		return lq, fmt.Errorf("kind: %q is not a link kind like veth or bridge", lq.kind)
+		return lq, badField("kind", "kind", "%q is not a link kind like veth or bridge", lq.kind)
 	}
 	switch lq.state {
 	case "", "up", "down":
 	default:
-		return lq, fmt.Errorf("state must be up or down, not %q", lq.state)
+		return lq, badField("state", "state", "must be up or down, not %q", lq.state)
 	}
 	var err error
 	if lq.hasAddr, err = boolParam(q, "addr"); err != nil {
-		return lq, fmt.Errorf("has an address: %w", err)
+		return lq, badField("addr", "has an address", "%v", err)
 	}
 	return lq, nil
 }
@@ -95,7 +95,7 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 	}
 	if err != nil {
 		vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(""))
-		vm.Error = err.Error()
+		vm.Error, vm.ErrorField = err.Error(), errorField(err)
 		vm.Summary = "no interfaces shown"
 		return vm, false
 	}

@@ -42,6 +42,10 @@ func PageDeps(page string) (kinds []netops.Kind, refresh time.Duration) {
 	return nil, 0
 }
 
+// noFragments is the live view of a page that nothing but its own form
+// changes.
+func noFragments(url.Values) ([]Fragment, error) { return nil, nil }
+
 // Live renders the fragments of a page's current view for the hub. The
 // query is the page's own query string, so filters, sort and page hold.
 func (h *Handlers) Live(page string, q url.Values) ([]Fragment, error) {

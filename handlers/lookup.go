@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -19,22 +18,29 @@ func lookupQuery(get func(string) string) (lookup.Query, error) {
 	var err error
 	dst := strings.TrimSpace(get("dst"))
 	if q.Dst, err = netip.ParseAddr(dst); err != nil {
-		return q, fmt.Errorf("destination: %q is not an IPv4 or IPv6 address", dst)
+		return q, badField("dst", "destination", "%q is not an IPv4 or IPv6 address", dst)
 	}
 	if s := strings.TrimSpace(get("from")); s != "" {
 		if q.Src, err = netip.ParseAddr(s); err != nil {
-			return q, fmt.Errorf("from: %q is not an address", s)
+			return q, badField("from", "from", "%q is not an address", s)
 		}
 	}
 	q.Iif = get("iif")
 	if s := strings.TrimSpace(get("mark")); s != "" {
 		m, err := strconv.ParseUint(s, 0, 32)
 		if err != nil {
-			return q, fmt.Errorf("fwmark: %q is not a number like 0x20 or 32", s)
+			return q, badField("mark", "fwmark", "%q is not a number like 0x20 or 32", s)
 		}
 		q.Mark, q.HasMark = uint32(m), true
 	}
-	return q, q.Validate()
+	if err := q.Validate(); err != nil {
+		// Validate refuses a zone, or a source that does not fit the rest.
+		if q.Dst.Zone() != "" {
+			return q, badField("dst", "destination", "%v", err)
+		}
+		return q, badField("from", "from", "%v", err)
+	}
+	return q, nil
 }
 
 // Lookup serves /lookup: the kernel's answer to `ip route get`, with the
@@ -51,7 +57,7 @@ func (h *Handlers) Lookup(w http.ResponseWriter, r *http.Request) {
 	if vm.Dst != "" {
 		vm.Asked = true
 		if err := h.explain(&vm, qv.Get); err != nil {
-			vm.Error, status = err.Error(), http.StatusBadRequest
+			vm.Error, vm.ErrorField, status = err.Error(), errorField(err), http.StatusBadRequest
 		}
 	}
 	if isFragment(r) {

@@ -97,11 +97,14 @@ func (h *Handlers) NetworkdPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	sel, err := selection(r)
 	var p *persist.Preview
+	if err == nil && len(sel.Links) == 0 {
+		err = badField("link", "save", "choose at least one link to save")
+	}
 	if err == nil {
 		p, err = h.d.Persist.Preview(sel)
 	}
 	if err != nil {
-		h.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error()}))
+		h.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: errorField(err)}))
 		return
 	}
 	h.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(p)))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netpanel/netpanel/views"
 	"golang.org/x/net/html"
 )
 
@@ -177,19 +178,20 @@ func TestBadInputIsRejectedNamingTheField(t *testing.T) {
 	for _, c := range []struct {
 		name, target, msg string
 		handler           http.HandlerFunc
+		field             string // the field the message goes next to; "" for a banner
 	}{
-		{"a routes prefix that is not one", "/routes?within=banana", `within prefix: "banana" is not a prefix like 10.0.0.0/8`, h.Routes},
-		{"a socket port above 65535", "/sockets?port=99999", `port must be a number from 1 to 65535, not "99999"`, h.Sockets},
-		{"a socket address that is not one", "/sockets?addr=banana", `address or prefix: "banana" is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8`, h.Sockets},
-		{"a socket state ss has no filter for", "/sockets?state=closing", `state must be listening, established or all, not "closing"`, h.Sockets},
-		{"a sockets page number of zero", "/sockets?page=0", `page must be a whole number from 1, not "0"`, h.Sockets},
-		{"a neighbour family that is not inet or inet6", "/neighbours?family=x", `family must be inet or inet6, not "x"`, h.Neighbours},
-		{"a neighbour device that does not exist", "/neighbours?dev=nope0", `device: no interface named "nope0"`, h.Neighbours},
-		{"a neighbour state that is not a NUD state", "/neighbours?state=happy", `state: "happy" is not a neighbour state (reachable, stale, failed, ...)`, h.Neighbours},
-		{"an interface state other than up or down", "/interfaces?state=sideways", `state must be up or down, not "sideways"`, h.Interfaces},
-		{"an interface kind with markup in it", "/interfaces?kind=%3Cscript%3E", `kind: "<script>" is not a link kind like veth or bridge`, h.Interfaces},
-		{"a has-address box that is neither on nor off", "/interfaces?addr=maybe", `has an address: "maybe" is not on or off`, h.Interfaces},
-		{"a rule family that is not inet, inet6 or both", "/rules?family=ipx", `family must be inet, inet6 or both, not "ipx"`, h.Rules},
+		{"a routes prefix that is not one", "/routes?within=banana", `within prefix: "banana" is not a prefix like 10.0.0.0/8`, h.Routes, "within"},
+		{"a socket port above 65535", "/sockets?port=99999", `port: must be a number from 1 to 65535, not "99999"`, h.Sockets, "port"},
+		{"a socket address that is not one", "/sockets?addr=banana", `address or prefix: "banana" is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8`, h.Sockets, "addr"},
+		{"a socket state ss has no filter for", "/sockets?state=closing", `state: must be listening, established or all, not "closing"`, h.Sockets, "state"},
+		{"a sockets page number of zero", "/sockets?page=0", `page must be a whole number from 1, not "0"`, h.Sockets, ""},
+		{"a neighbour family that is not inet or inet6", "/neighbours?family=x", `family must be inet or inet6, not "x"`, h.Neighbours, ""},
+		{"a neighbour device that does not exist", "/neighbours?dev=nope0", `device: no interface named "nope0"`, h.Neighbours, ""},
+		{"a neighbour state that is not a NUD state", "/neighbours?state=happy", `state: "happy" is not a neighbour state (reachable, stale, failed, ...)`, h.Neighbours, ""},
+		{"an interface state other than up or down", "/interfaces?state=sideways", `state: must be up or down, not "sideways"`, h.Interfaces, "state"},
+		{"an interface kind with markup in it", "/interfaces?kind=%3Cscript%3E", `kind: "<script>" is not a link kind like veth or bridge`, h.Interfaces, "kind"},
+		{"a has-address box that is neither on nor off", "/interfaces?addr=maybe", `has an address: "maybe" is not on or off`, h.Interfaces, "addr"},
+		{"a rule family that is not inet, inet6 or both", "/rules?family=ipx", `family must be inet, inet6 or both, not "ipx"`, h.Rules, ""},
 	} {
 		for _, fragment := range []bool{false, true} {
 			name := c.name + " is a 400 with the message in the banner"
@@ -206,6 +208,9 @@ func TestBadInputIsRejectedNamingTheField(t *testing.T) {
 				banners := findAll(doc, hasAttr("data-testid", "error"))
 				if len(banners) != 1 || textOf(banners[0]) != c.msg {
 					t.Fatalf("banner %q, want %q", textOf(doc), c.msg)
+				}
+				if field, _ := attr(banners[0], "data-field"); field != c.field {
+					t.Errorf("the message is about field %q, want %q", field, c.field)
 				}
 				if keys := rowKeys(doc); len(keys) != 0 {
 					t.Errorf("rows %v shown for input that was refused", keys)
@@ -255,6 +260,19 @@ func TestLiveViewsRenderTheSameRowsAsThePage(t *testing.T) {
 				}
 			})
 		}
+	}
+	// Every page loads live.js, which asks for the page's live view on
+	// connect; a page without one logged a warning on every visit.
+	pages := []string{"audit"}
+	for _, n := range views.Nav {
+		pages = append(pages, n.Page)
+	}
+	for _, page := range pages {
+		t.Run("/"+page+" has a live view, if only the status badge", func(t *testing.T) {
+			if _, err := normalHandlers().Live(page, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	t.Run("live view of a page that does not exist is an error", func(t *testing.T) {
 		if _, err := normalHandlers().Live("kittens", nil); err == nil {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -41,9 +42,34 @@ func parseRouteForm(f url.Values, tables change.TableNames) ([]change.Op, error)
 	}
 	op, err := change.ParseRoute(rf, tables)
 	if err != nil {
-		return nil, err
+		return nil, formNames(err, routeFormNames)
 	}
 	return []change.Op{op}, nil
+}
+
+// routeFormNames are the route form's names for fields that
+// change.RouteFields calls otherwise.
+var routeFormNames = map[string]string{"protocol": "proto"}
+
+// linkFormNames: the link kind is "type" in the form and the API, as in
+// `ip link add NAME type bridge`, because "kind" names the change itself.
+var linkFormNames = map[string]string{"kind": "type"}
+
+// formNames renames the fields of field errors to the names the form and
+// the API use, so that each message lands next to its field.
+func formNames(err error, names map[string]string) error {
+	var fe change.FieldErrors
+	if !errors.As(err, &fe) {
+		return err
+	}
+	out := make(change.FieldErrors, len(fe))
+	for k, v := range fe {
+		if n, ok := names[k]; ok {
+			k = n
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func at(s []string, i int) string {
@@ -85,10 +111,10 @@ func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 		return one(op, err)
 	case "add":
 		op, err := change.ParseLinkAdd(change.LinkAddFields{
-			Kind: f.Get("kind"), Name: name, Peer: f.Get("peer"), VNI: f.Get("vni"), Local: f.Get("local"),
+			Kind: f.Get("type"), Name: name, Peer: f.Get("peer"), VNI: f.Get("vni"), Local: f.Get("local"),
 			Group: f.Get("group"), Remote: f.Get("remote"), DstPort: f.Get("dstport"), Dev: f.Get("dev"), Mode: f.Get("mode"),
 		})
-		return one(op, err)
+		return one(op, formNames(err, linkFormNames))
 	default:
 		return nil, change.FieldErrors{"action": fmt.Sprintf("%q is not a link change: use up, down, mtu, rename, alias, master, add or del", a)}
 	}

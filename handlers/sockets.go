@@ -25,7 +25,7 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "tcp", "udp":
 		f.Proto = s
 	default:
-		return f, fmt.Errorf("protocol must be tcp, udp or all, not %q", s)
+		return f, badField("proto", "protocol", "must be tcp, udp or all, not %q", s)
 	}
 	switch s := q.Get("state"); s {
 	case "", "all":
@@ -34,7 +34,7 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "established":
 		f.Established = true
 	default:
-		return f, fmt.Errorf("state must be listening, established or all, not %q", s)
+		return f, badField("state", "state", "must be listening, established or all, not %q", s)
 	}
 	switch s := q.Get("family"); s {
 	case "":
@@ -43,18 +43,18 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "inet6", "6":
 		f.Family = unix.AF_INET6
 	default:
-		return f, fmt.Errorf("family must be inet or inet6, not %q", s)
+		return f, badField("family", "family", "must be inet or inet6, not %q", s)
 	}
 	if s := strings.TrimSpace(q.Get("port")); s != "" {
 		p, err := strconv.Atoi(s)
 		if err != nil || p < 1 || p > 65535 {
-			return f, fmt.Errorf("port must be a number from 1 to 65535, not %q", s)
+			return f, badField("port", "port", "must be a number from 1 to 65535, not %q", s)
 		}
 		f.Port = uint16(p)
 	}
 	f.Addr = strings.TrimSpace(q.Get("addr"))
 	if err := f.Validate(); err != nil {
-		return f, fmt.Errorf("address or prefix: %q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
+		return f, badField("addr", "address or prefix", "%q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
 	}
 	return f, nil
 }
@@ -73,7 +73,7 @@ func (h *Handlers) socketsVM(q url.Values) (views.SocketsVM, bool) {
 		f, err = socketFilter(q)
 	}
 	if err != nil {
-		vm.Error = err.Error()
+		vm.Error, vm.ErrorField = err.Error(), errorField(err)
 		vm.Summary = "no sockets shown"
 		vm.Pager = pager("/sockets", q, 1, per, 0)
 		return vm, false

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -67,7 +68,7 @@ func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 	case "add":
 		id, perr := strconv.ParseUint(f.Get("id"), 10, 32)
 		if perr != nil {
-			err = fmt.Errorf("number: %q is not a table number", f.Get("id"))
+			err = badField("id", "number", "%q is not a table number", f.Get("id"))
 			break
 		}
 		err = h.d.TableEditor.Add(uint32(id), name)
@@ -79,8 +80,9 @@ func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 		err = h.d.TableEditor.Delete(name)
 		cmd = fmt.Sprintf("sed -i '/ %s$/d' %s", name, file)
 	default:
-		err = fmt.Errorf("action: %q is not add, rename or del", f.Get("action"))
+		err = badField("action", "action", "%q is not add, rename or del", f.Get("action"))
 	}
+	err = tableFieldError(err, f.Get("action"))
 	v := views.ViewerFrom(r.Context())
 	result := audit.ResultOK
 	if err != nil {
@@ -98,9 +100,27 @@ func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 	vm = h.tablesVM()
 	status := http.StatusOK
 	if err != nil {
-		vm.Error, status = err.Error(), http.StatusBadRequest
+		vm.Error, vm.ErrorField, status = err.Error(), errorField(err), http.StatusBadRequest
 	} else {
 		vm.Notice = "Saved: " + cmd
 	}
 	h.render(w, r, status, views.TablesBlock(vm))
+}
+
+// tableFieldError says which field of the tables form an error from the
+// editor is about: the number, the name, or the new name of a rename.
+func tableFieldError(err error, action string) error {
+	if err == nil || errorField(err) != "" {
+		return err
+	}
+	switch {
+	case errors.Is(err, rttables.ErrInvalidID), errors.Is(err, rttables.ErrIDTaken):
+		return badField("id", "number", "%v", err)
+	case action == "rename" && (errors.Is(err, rttables.ErrInvalidName) || errors.Is(err, rttables.ErrNameTaken)):
+		return badField("new_name", "new name", "%v", err)
+	case errors.Is(err, rttables.ErrInvalidName), errors.Is(err, rttables.ErrNameTaken),
+		errors.Is(err, rttables.ErrNotOwned), errors.Is(err, rttables.ErrUnknownName):
+		return badField("name", "name", "%v", err)
+	}
+	return err
 }

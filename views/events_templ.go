@@ -56,7 +56,7 @@ func EventsPage(vm EventsVM) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form class=\"filters\" action=\"/events\" method=\"get\"><fieldset><legend>Show</legend> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form class=\"filters\" data-form=\"events-filter\" action=\"/events\" method=\"get\"><fieldset><legend>Show</legend> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

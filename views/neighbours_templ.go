@@ -74,7 +74,7 @@ func NeighboursPage(vm NeighboursVM) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form class=\"filters\" action=\"/neighbours\" method=\"get\" hx-get=\"/neighbours\" hx-target=\"#content\" hx-push-url=\"true\" hx-trigger=\"change, submit\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form class=\"filters\" data-form=\"neighbours-filter\" action=\"/neighbours\" method=\"get\" hx-get=\"/neighbours\" hx-target=\"#content\" hx-push-url=\"true\" hx-trigger=\"change, submit\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

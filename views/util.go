@@ -2,6 +2,8 @@ package views
 
 import (
 	"html"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -39,3 +41,14 @@ func stateText(s string) string {
 func joinSpace(s []string) string { return strings.Join(s, " ") }
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
+
+// sortedKeys gives field messages a stable order.
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// formID names a form of the save flow shared by /networkd and /docker:
+// formID("/docker", "save") is "docker-save".
+func formID(action, form string) string {
+	return strings.TrimPrefix(action, "/") + "-" + form
+}

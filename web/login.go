@@ -58,7 +58,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("next"))
 	user, password, err := auth.ParseLogin(r.PostForm)
 	if err != nil {
-		s.renderLogin(w, r, http.StatusBadRequest, views.LoginVM{User: user, Next: next, Error: err.Error()})
+		// ParseLogin keeps the user name only when the password is at fault.
+		field := "password"
+		if user == "" {
+			field = "user"
+		}
+		s.renderLogin(w, r, http.StatusBadRequest, views.LoginVM{User: user, Next: next, Error: err.Error(), ErrorField: field})
 		return
 	}
 	client := s.clientAddr(r)
@@ -75,7 +80,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.cfg.Log.Warn("failed login", "user", user, "client", client)
 		s.audit(audit.Entry{User: user, Client: client, Action: audit.ActionLoginFailed, Detail: "wrong user name or password", Result: "refused"})
-		s.renderLogin(w, r, http.StatusUnauthorized, views.LoginVM{User: user, Next: next, Error: "Wrong user name or password."})
+		s.renderLogin(w, r, http.StatusUnauthorized, views.LoginVM{User: user, Next: next, Error: "Wrong user name or password.", ErrorField: "password"})
 		return
 	}
 	s.limiter.LoginSucceeded(addrKey(client), user)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,17 +18,7 @@ import (
 
 // runExport writes the archive the Save page offers, from the live state
 // of the host or of --netns, to stdout.
-func runExport(args []string, stdout, stderr io.Writer) error {
-	var cfg config
-	fs := flag.NewFlagSet("netpanel export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	registerFlags(fs, &cfg)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q; usage: netpanel export [flags] > config.tar.gz", fs.Arg(0))
-	}
+func runExport(cfg config, stdout, stderr io.Writer) error {
 	if cfg.demo {
 		return errors.New("--demo: the demo namespace exists only while the panel runs; use --netns")
 	}

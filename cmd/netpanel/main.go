@@ -68,37 +68,41 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "user" || os.Args[1] == "token") {
-		if err := runUserCommand(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "netpanel:", err)
-			os.Exit(2)
-		}
-		return
-	}
-	if len(os.Args) > 1 && os.Args[1] == "export" {
-		if err := runExport(os.Args[2:], os.Stdout, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "netpanel export:", err)
-			os.Exit(2)
-		}
-		return
-	}
-	var cfg config
-	registerFlags(flag.CommandLine, &cfg)
-	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), usage)
-		fmt.Fprintln(flag.CommandLine.Output(), "\nflags:")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+func main() { os.Exit(cli(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
-		log.Error("netpanel stopped", "err", err)
-		os.Exit(1)
+// cli runs one command line and returns the exit status: 2 for a command
+// line it does not understand, 1 when the command failed.
+func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(stdout)
+		return 0
 	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netpanel: %v\n\n%s\n", err, usage)
+		return 2
+	}
+	switch c.name {
+	case "serve":
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.cfg.logLevel}))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := run(ctx, c.cfg, log); err != nil {
+			log.Error("netpanel stopped", "err", err)
+			return 1
+		}
+	case "export":
+		if err := runExport(c.cfg, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "netpanel export:", err)
+			return 1
+		}
+	default:
+		if err := runUserCommand(c, stdin, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "netpanel %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	return 0
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
@@ -110,6 +114,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	if cfg.demo && cfg.netns != "" {
 		return errors.New("--demo and --netns exclude each other: the demo makes its own namespace")
+	}
+	if cfg.demo && !hasCaps(unix.CAP_NET_ADMIN, unix.CAP_SYS_ADMIN) {
+		// Creating and mounting /run/netns entries needs both; without them
+		// the kernel's answer ("operation not permitted" from a mount) says
+		// nothing about what to do.
+		return errors.New("--demo needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create its network namespaces: run it with sudo")
 	}
 	// A bad certificate or key fails the start before anything is made.
 	var tlsConfig *tls.Config
@@ -138,7 +148,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer auditLog.Close()
-	readOnly := !hasNetAdmin()
+	readOnly := !hasCaps(unix.CAP_NET_ADMIN)
 	if readOnly {
 		log.Warn("no CAP_NET_ADMIN: running read-only")
 	}
@@ -504,12 +514,18 @@ func auditChange(al *audit.Log, log *slog.Logger, o safeapply.Outcome) {
 	}
 }
 
-// hasNetAdmin reports whether the process may change the network.
-func hasNetAdmin() bool {
+// hasCaps reports whether the process has all the capabilities in its
+// effective set (CAP_NET_ADMIN: it may change the network).
+func hasCaps(caps ...int) bool {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return false
 	}
-	return data[0].Effective&(1<<unix.CAP_NET_ADMIN) != 0
+	for _, c := range caps {
+		if data[c/32].Effective&(1<<(c%32)) == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,50 +17,20 @@ import (
 // usersFile is where accounts and API tokens live inside the state dir.
 func usersFile(stateDir string) string { return filepath.Join(stateDir, "users.json") }
 
-// runUserCommand handles `netpanel user …` and `netpanel token …`.
-func runUserCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 {
-		return errors.New(usage)
-	}
-	group, verb := args[0], args[1]
-	fs := flag.NewFlagSet("netpanel "+group+" "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	stateDir := fs.String("state-dir", "/var/lib/netpanel", "netpanel's state directory")
-	role := fs.String("role", "viewer", "role of a new user: admin or viewer")
-	note := fs.String("note", "", "what the token is for (shown in `token list`)")
-	// Flags may follow the name: `user add alice --role admin`.
-	var pos []string
-	rest := args[2:]
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
-	}
-	if err := os.MkdirAll(*stateDir, 0o700); err != nil {
+// runUserCommand handles `netpanel user …` and `netpanel token …`, as
+// parseArgs read them.
+func runUserCommand(c command, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := os.MkdirAll(c.cfg.stateDir, 0o700); err != nil {
 		return err
 	}
-	store, err := auth.Open(usersFile(*stateDir))
+	store, err := auth.Open(usersFile(c.cfg.stateDir))
 	if err != nil {
 		return err
 	}
-	name := func() (string, error) {
-		if len(pos) != 1 {
-			return "", fmt.Errorf("netpanel %s %s needs exactly one name", group, verb)
-		}
-		return pos[0], nil
-	}
-	switch group + " " + verb {
+	switch c.name {
 	case "user add":
-		n, err := name()
-		if err != nil {
-			return err
-		}
-		r, err := auth.ParseRole(*role)
+		n := c.operand
+		r, err := auth.ParseRole(c.role)
 		if err != nil {
 			return err
 		}
@@ -74,10 +43,7 @@ func runUserCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "added user %s (%s)\n", n, r)
 	case "user passwd":
-		n, err := name()
-		if err != nil {
-			return err
-		}
+		n := c.operand
 		pw, err := readPassword(stdin, stderr, "New password for "+n+": ")
 		if err != nil {
 			return err
@@ -87,10 +53,7 @@ func runUserCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 		}
 		fmt.Fprintf(stdout, "password of %s changed; its sessions end at their next request\n", n)
 	case "user del":
-		n, err := name()
-		if err != nil {
-			return err
-		}
+		n := c.operand
 		if err := store.DeleteUser(n); err != nil {
 			return err
 		}
@@ -103,21 +66,15 @@ func runUserCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 		}
 		return tw.Flush()
 	case "token create":
-		n, err := name()
-		if err != nil {
-			return err
-		}
-		tok, info, err := store.CreateToken(n, *note)
+		n := c.operand
+		tok, info, err := store.CreateToken(n, c.note)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "token %s for %s; it is shown once, store it now:\n", info.ID, n)
 		fmt.Fprintln(stdout, tok)
 	case "token revoke":
-		id, err := name()
-		if err != nil {
-			return err
-		}
+		id := c.operand
 		if err := store.RevokeToken(id); err != nil {
 			return err
 		}
@@ -130,7 +87,7 @@ func runUserCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) er
 		}
 		return tw.Flush()
 	default:
-		return errors.New(usage)
+		return fmt.Errorf("unknown command %q", c.name)
 	}
 	return nil
 }
@@ -161,4 +118,5 @@ const usage = `usage:
   netpanel token revoke ID
   netpanel token list
   netpanel export [flags] > config.tar.gz          the networkd/Docker configuration as on the Save page
-every subcommand takes --state-dir DIR (default /var/lib/netpanel)`
+every subcommand takes --state-dir DIR (default /var/lib/netpanel); flags may come
+before or after the subcommand`

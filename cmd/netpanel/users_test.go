@@ -43,7 +43,11 @@ func TestUserAndTokenCommands(t *testing.T) {
 	dir := t.TempDir()
 	run := func(stdin string, args ...string) (string, error) {
 		var out, errb bytes.Buffer
-		err := runUserCommand(append(args, "--state-dir", dir), strings.NewReader(stdin), &out, &errb)
+		c, err := parseArgs(append(args, "--state-dir", dir))
+		if err != nil {
+			t.Fatalf("netpanel %q: %v", args, err)
+		}
+		err = runUserCommand(c, strings.NewReader(stdin), &out, &errb)
 		return out.String(), err
 	}
 	if _, err := run("a long enough password\n", "user", "add", "alice", "--role", "admin"); err != nil {
@@ -148,7 +152,11 @@ func TestFirstPasswordIsPrintedAgainUntilUsed(t *testing.T) {
 			t.Fatal("the first start printed no password")
 		}
 		var out, errb bytes.Buffer
-		if err := runUserCommand([]string{"user", "passwd", "admin", "--state-dir", dir}, strings.NewReader("my own admin password\n"), &out, &errb); err != nil {
+		c, err := parseArgs([]string{"user", "passwd", "admin", "--state-dir", dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runUserCommand(c, strings.NewReader("my own admin password\n"), &out, &errb); err != nil {
 			t.Fatal(err)
 		}
 		if pw := start(t, users, dir); pw != "" {

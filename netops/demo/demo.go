@@ -43,6 +43,9 @@ type Options struct {
 	Name string
 	// Logger receives the leftover-cleanup notices; slog.Default if nil.
 	Logger *slog.Logger
+	// LockDir holds the lock that keeps two demos of the same name apart;
+	// DefaultLockDir if empty.
+	LockDir string
 }
 
 // Demo is a created demo setup. Close it to remove both namespaces.
@@ -50,6 +53,7 @@ type Demo struct {
 	name string
 	log  *slog.Logger
 	ids  map[string]nsID // namespace name -> identity at creation
+	lock *demoLock       // held from before the first look until removal
 
 	mu     sync.Mutex
 	closed bool
@@ -58,8 +62,9 @@ type Demo struct {
 // validName keeps the name a plain file name under /run/netns.
 var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}$`)
 
-// Create builds the demo namespaces. Namespaces of the same names left by
-// an earlier run that did not exit cleanly are removed first. If anything
+// Create builds the demo namespaces. It refuses with an *InUseError while
+// another process runs a demo of the same name. Namespaces of the same
+// names left by an earlier run that did not exit cleanly are removed first. If anything
 // fails, everything created so far is removed before the error is returned.
 func Create(opts Options) (*Demo, error) {
 	return create(opts, populate)
@@ -75,7 +80,17 @@ func create(opts Options, fill func(demoNS, ispNS netns.NsHandle) error) (*Demo,
 	if !validName.MatchString(name) {
 		return nil, fmt.Errorf("demo namespace name %q: use letters, digits, '_', '-' and '.'", name)
 	}
-	d := &Demo{name: name, log: opts.Logger, ids: map[string]nsID{}}
+	lockDir := opts.LockDir
+	if lockDir == "" {
+		lockDir = DefaultLockDir
+	}
+	// Without the lock, a second demo of the same name would take the
+	// first one's namespaces for leftovers and delete them under it.
+	lock, err := lockName(lockDir, name)
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{name: name, log: opts.Logger, ids: map[string]nsID{}, lock: lock}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -83,9 +98,18 @@ func create(opts Options, fill func(demoNS, ispNS netns.NsHandle) error) (*Demo,
 		if cerr := d.remove(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("cleaning up: %w", cerr))
 		}
+		d.unlock()
 		return nil, fmt.Errorf("creating demo namespace %s: %w", name, err)
 	}
 	return d, nil
+}
+
+// unlock lets the next demo of this name start.
+func (d *Demo) unlock() {
+	if d.lock != nil {
+		d.lock.release()
+		d.lock = nil
+	}
 }
 
 // Name returns the demo namespace's name (as `ip -n NAME` takes it).
@@ -100,6 +124,7 @@ func (d *Demo) Close() error {
 		return nil
 	}
 	d.closed = true
+	defer d.unlock()
 	return d.remove()
 }
 

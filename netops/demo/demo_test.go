@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,6 +137,9 @@ func TestCreateReplacesLeftovers(t *testing.T) {
 	t.Run("namespaces left by a crashed run are removed and rebuilt", func(t *testing.T) {
 		name := newName(t)
 		crashed := createForTest(t, name) // never closed, as after a crash
+		// A process that dies loses its flock but leaves the file.
+		crashed.lock.f.Close()
+		crashed.lock = nil
 		if out, err := exec.Command("ip", "-n", name, "link", "add", "leftover0", "type", "bridge").CombinedOutput(); err != nil {
 			t.Fatalf("marking the leftover: %v: %s", err, out)
 		}
@@ -170,6 +175,42 @@ func TestCreateReplacesLeftovers(t *testing.T) {
 		}
 		requireGone(t, name, name+ispSuffix)
 	})
+}
+
+func TestSecondDemoOfTheSameNameRefuses(t *testing.T) {
+	name := newName(t)
+	first := createForTest(t, name)
+	id, err := namedID(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second, err := Create(Options{Name: name})
+	if err == nil {
+		second.Close()
+		t.Fatal("a second demo of the same name started while the first runs")
+	}
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || inUse.PID != os.Getpid() {
+		t.Fatalf("Create = %v; want an *InUseError naming pid %d", err, os.Getpid())
+	}
+	pid := strconv.Itoa(os.Getpid())
+	if msg := err.Error(); !strings.Contains(msg, "pid "+pid) || !strings.Contains(msg, "kill "+pid) || !strings.Contains(msg, "--demo-name") {
+		t.Fatalf("the message does not say who runs the demo and how to stop it: %s", msg)
+	}
+	if now, err := namedID(name); err != nil || now != id {
+		t.Fatalf("the running demo's namespace was touched: %v, %v (was %v)", now, err, id)
+	}
+	requireMatch(t, "link of the running demo", ipJSON(t, name, "link"), want{"ifname": "wan"})
+
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(DefaultLockDir, "demo-"+name+".lock")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the lock file outlives Close: %v", err)
+	}
+	third := createForTest(t, name)
+	requireMatch(t, "link after a restart", ipJSON(t, third.Name(), "link"), want{"ifname": "wan"})
 }
 
 func TestCreateFailureRemovesWhatWasCreated(t *testing.T) {
