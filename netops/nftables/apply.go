@@ -140,6 +140,10 @@ func (a *applier) chain(c *Chain, add bool) {
 	default:
 		nc := *c
 		nc.Rules = t.Chains[i].Rules
+		if t.Chains[i].Name != c.Name {
+			// A rename: the rules name their chain, so read them again.
+			a.dirty[chainKey{c.Family, c.Table, c.Name}] = true
+		}
 		t.Chains[i] = &nc
 	}
 }

@@ -195,6 +195,12 @@ type Resolver interface {
 	LinkName(index int) (string, bool)
 }
 
+// ResolverFunc adapts a function to Resolver.
+type ResolverFunc func(index int) (string, bool)
+
+// LinkName calls f.
+func (f ResolverFunc) LinkName(index int) (string, bool) { return f(index) }
+
 // Text prints a value of the type as nft does.
 func (t *Datatype) Text(b []byte, res Resolver) string {
 	switch t.kind {

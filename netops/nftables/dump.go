@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mdlayher/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -180,4 +181,15 @@ func dumpChainRules(c *netlink.Conn, fam Family, table, chain string) ([]*Rule, 
 		return nil
 	})
 	return out, err
+}
+
+// Dump reads the ruleset of ns once (netns.None() for the caller's own
+// namespace), for a caller that keeps no live model.
+func Dump(ns netns.NsHandle) (*Ruleset, error) {
+	c, err := dial(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return dumpRuleset(c)
 }

@@ -41,7 +41,7 @@ func (p Printer) JSON(rs *Ruleset) Document {
 func (p Printer) TableJSON(t *Table) []map[string]any {
 	tab := map[string]any{"family": t.Family.String(), "name": t.Name, "handle": t.Handle}
 	if t.Dormant() {
-		tab["flags"] = []string{"dormant"}
+		tab["flags"] = "dormant"
 	}
 	if t.Comment != "" {
 		tab["comment"] = t.Comment

@@ -646,6 +646,9 @@ func (d *decompiler) learn(idx int, m *Match) {
 			d.ctx.network, d.ctx.netDep = "ip6", idx
 		}
 	case f.Is("meta", "l4proto") || f.Is("ip", "protocol") || f.Is("ip6", "nexthdr"):
+		if f.Is("meta", "l4proto") {
+			d.icmpKillsNetDep(idx, val)
+		}
 		if len(val) == 1 {
 			if name, ok := transportNames[uint64(val[0])]; ok {
 				d.ctx.transport, d.ctx.transDep = name, idx
@@ -655,6 +658,24 @@ func (d *decompiler) learn(idx int, m *Match) {
 		if f.Type.Uint(val) == 1 {
 			d.ctx.link, d.ctx.linkDep = "ether", idx
 		}
+	}
+}
+
+// icmpKillsNetDep hides "meta nfproto ipv4" before "meta l4proto icmp"
+// (and ipv6 before ipv6-icmp) in the families that need them: the
+// protocol implies the family, so nft does not print it
+// (meta_may_dependency_kill).
+func (d *decompiler) icmpKillsNetDep(idx int, val []byte) {
+	if d.fam != FamilyINet && d.fam != FamilyBridge && d.fam != FamilyNetdev || len(val) != 1 || d.ctx.netDep < 0 {
+		return
+	}
+	dep := &d.stmts[d.ctx.netDep]
+	if dep.Match == nil || dep.Match.Left.Kind != FieldMeta {
+		return
+	}
+	if (val[0] == unix.IPPROTO_ICMP && d.ctx.network == "ip") || (val[0] == unix.IPPROTO_ICMPV6 && d.ctx.network == "ip6") {
+		dep.Implicit, dep.Consumer = true, idx
+		d.ctx.netDep = -1
 	}
 }
 
@@ -746,8 +767,9 @@ const (
 
 func (d *decompiler) reject(i int, x *expr.Reject) {
 	first := i
-	if x.Type == rejectTCPRst && d.ctx.transport == "tcp" && d.ctx.transDep >= 0 {
-		// "reject with tcp reset" implies tcp: nft hides the dependency.
+	if x.Type == rejectTCPRst && d.ctx.transport == "tcp" && d.ctx.transDep >= 0 && (d.fam == FamilyIP || d.fam == FamilyIP6) {
+		// "reject with tcp reset" implies tcp: in the ip and ip6 families
+		// nft hides the dependency.
 		dep := d.ctx.transDep
 		if s := &d.stmts[dep]; s.Match != nil && s.Match.Left.Kind == FieldMeta {
 			s.Implicit, s.Consumer = true, len(d.stmts)
