@@ -2,6 +2,7 @@ package nftables_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,194 +12,18 @@ import (
 	"github.com/netpanel/netpanel/netops/nftables/nfttest"
 )
 
-// richRuleset has several tables and families, chains of every type and
-// hook, named, anonymous and interval sets, maps, marks with masks,
-// counters (anonymous and named), jumps, gotos and comments. It needs the
-// links veth0 and wan0.
-const richRuleset = `
-table inet filter {
-	counter ssh_hits {
+// testdata/rich.nft has several tables and families, chains of every
+// type and hook, named, anonymous and interval sets, maps, marks with
+// masks, counters (anonymous and named), jumps, gotos and comments. It
+// needs the links veth0 and wan0.
+func richRuleset(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/rich.nft")
+	if err != nil {
+		t.Fatal(err)
 	}
-	set vpnservers {
-		type ipv4_addr
-		flags interval
-		elements = { 10.0.0.1, 192.0.2.0/24, 198.51.100.10-198.51.100.20 }
-	}
-	set ports {
-		type inet_service
-		elements = { 53, 1194, 443 }
-	}
-	set v6nets {
-		type ipv6_addr
-		flags interval
-		elements = { 2001:db8::/32, 2001:db9::1 }
-	}
-	set ifs {
-		type ifname
-		elements = { "wan0", "veth0" }
-	}
-	set marks {
-		type mark
-		elements = { 0x20, 0x100, 0x3 }
-	}
-	set seen {
-		type ipv4_addr
-		size 1024
-		flags dynamic,timeout
-		timeout 1h
-	}
-	map portverdict {
-		type inet_service : verdict
-		elements = { 22 : accept, 23 : drop, 2222 : jump sub }
-	}
-	chain ingress {
-		type filter hook ingress device "veth0" priority filter; policy accept;
-		ip saddr 203.0.113.0/24 drop
-	}
-	chain input {
-		type filter hook input priority filter; policy drop;
-		ct state established,related accept
-		ct state invalid drop
-		ct state != established counter
-		iifname "lo" accept
-		iif "lo" accept
-		iifname "vpn*" accept
-		tcp dport { 22, 80 } counter accept
-		tcp dport 22 counter name "ssh_hits"
-		ip saddr @vpnservers udp dport @ports counter accept
-		ip6 saddr @v6nets accept
-		ip saddr != { 192.0.2.7, 192.0.2.9 } accept
-		ip daddr { 10.0.0.0/8, 172.16.0.0/12 } accept
-		meta l4proto { tcp, udp } th dport 53 accept
-		ip protocol udp udp dport 53 accept
-		ip6 nexthdr tcp tcp dport 22 accept
-		meta nfproto ipv6 meta l4proto ipv6-icmp accept
-		tcp dport vmap @portverdict
-		udp dport 1000-2000 accept
-		udp sport != 5000-6000 accept
-		ip saddr 10.0.0.1-10.0.0.5 accept
-		ip saddr != 10.0.0.0/8 log prefix "outside: " level info
-		icmp type echo-request limit rate 10/second accept
-		tcp flags syn / syn,ack counter
-		tcp flags syn accept
-		meta skuid 1001 accept
-		meta skgid 100 accept
-		meta pkttype broadcast drop
-		meta mark @marks accept
-		oifname @ifs accept
-		jump sub
-		counter comment "end of input"
-	}
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		iifname "veth0" oifname "wan0" ct state new accept
-		goto sub2
-	}
-	chain output {
-		type filter hook output priority filter + 5; policy accept;
-		oif "lo" accept
-		reject with tcp reset
-	}
-	chain sub {
-		ip daddr 10.0.0.0/8 return
-		ip daddr 192.0.2.128/25 continue
-		meta mark 0x00000020 accept
-		reject
-	}
-	chain sub2 {
-		counter drop
-	}
+	return string(b)
 }
-table ip mangle {
-	chain prerouting {
-		type filter hook prerouting priority mangle; policy accept;
-		meta mark set ct mark
-		ct mark & 0x0000ff00 != 0x00000000 accept
-		ip dscp cs1 accept
-	}
-	chain output {
-		type route hook output priority mangle; policy accept;
-		ip daddr 10.0.0.1 udp dport 1194 meta mark set meta mark | 0x00000020
-		meta skuid 1001 meta mark set 0x00000020
-		ct mark set meta mark
-		meta mark & 0x00000020 == 0x00000020 counter
-		meta mark set meta mark & 0xffffff00
-		meta mark set meta mark ^ 0x00000001
-		meta mark set meta mark & 0x0000ff00 | 0x00000003
-		ct mark set meta mark & 0x0000ffff
-		ip daddr 198.51.100.1 meta mark set 0x00000010 comment "mark it"
-	}
-	chain input {
-		type filter hook input priority mangle; policy accept;
-	}
-	chain forward {
-		type filter hook forward priority mangle; policy accept;
-		meta mark set 0x00000040
-	}
-	chain postrouting {
-		type filter hook postrouting priority mangle; policy accept;
-		oifname "wan0" meta mark 0x00000020 counter
-	}
-}
-table ip nat {
-	chain prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		ip daddr 203.0.113.1 tcp dport 80 dnat to 10.0.0.2:8080
-	}
-	chain input {
-		type nat hook input priority 100; policy accept;
-	}
-	chain output {
-		type nat hook output priority -100; policy accept;
-		tcp dport 80 redirect to :8080
-	}
-	chain postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname "wan0" masquerade
-		ip saddr 10.8.0.0/24 snat to 192.0.2.1
-		oifname "veth0" masquerade random
-	}
-}
-table ip6 raw {
-	chain prerouting {
-		type filter hook prerouting priority raw; policy accept;
-		ip6 daddr ::1 notrack
-	}
-	chain output {
-		type filter hook output priority raw; policy accept;
-		notrack
-	}
-}
-table bridge br {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		ether type ip accept
-		meta protocol ip6 drop
-	}
-	chain prerouting {
-		type filter hook prerouting priority -300; policy accept;
-	}
-}
-table netdev nd {
-	chain ingress {
-		type filter hook ingress device "veth0" priority filter; policy accept;
-		ether saddr 02:00:00:00:00:01 drop
-	}
-}
-table arp a {
-	chain input {
-		type filter hook input priority filter; policy accept;
-	}
-	chain output {
-		type filter hook output priority filter; policy accept;
-	}
-}
-table inet sleeping {
-	flags dormant
-	chain c {
-	}
-}
-`
 
 // newRichNS returns a namespace with the links the rich ruleset needs.
 func newRichNS(t *testing.T) *testenv.NS {
@@ -226,7 +51,7 @@ func waitEqual(t *testing.T, ns *testenv.NS, store *nftables.Store, res nftables
 
 func TestModelEqualsNftAfterRulesAreAdded(t *testing.T) {
 	ns := newRichNS(t)
-	nfttest.Load(t, ns, richRuleset)
+	nfttest.Load(t, ns, richRuleset(t))
 	res := nfttest.Resolver(t, ns)
 
 	rs, err := nftables.Dump(ns.Handle())
@@ -293,7 +118,7 @@ delete table ip fresh
 // up equal to nft's view: never silently diverge.
 func TestModelResyncsAfterOverflow(t *testing.T) {
 	ns := newRichNS(t)
-	nfttest.Load(t, ns, richRuleset)
+	nfttest.Load(t, ns, richRuleset(t))
 	res := nfttest.Resolver(t, ns)
 	store := nfttest.Watch(t, ns, 4096)
 	before := store.Status().Resyncs
@@ -320,4 +145,44 @@ func TestModelResyncsAfterOverflow(t *testing.T) {
 		t.Fatalf("the model holds %d rules, want more than 3000", rules)
 	}
 	t.Logf("resyncs: %d, last reason: %s", st.Resyncs-before, st.LastReason)
+}
+
+// What netpanel cannot read is shown as such, never dropped or guessed:
+// every other statement of the rule still prints as nft prints it.
+func TestUnsupportedExpressionsAreShownHonestly(t *testing.T) {
+	ns := newRichNS(t)
+	b, err := os.ReadFile("testdata/exotic.nft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nfttest.Load(t, ns, string(b))
+	rs, err := nftables.Dump(ns.Handle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := rs.Table(nftables.FamilyIP, "exotic")
+	nftTexts := nfttest.RuleTexts(t, ns, "table", "ip", "exotic")
+	want := []string{
+		"[unsupported expr: map lookup in __map0, meta mark set]",
+		"[unsupported expr: fib, cmp] accept",
+		"meta l4proto tcp [unsupported expr: lookup in concatenated set __set0] accept",
+		"[unsupported expr: byteorder, cmp] accept",
+		"[unsupported expr: ct, cmp] accept",
+		"[unsupported expr: payload write]",
+		"", // the rest print as nft does
+	}
+	p := nftables.Printer{}
+	for i, r := range tb.Chain("c").Rules {
+		got := p.RuleText(r, tb)
+		w := ""
+		if i < len(want) {
+			w = want[i]
+		}
+		if w == "" {
+			w = nftTexts[fmt.Sprintf("ip exotic c %d", r.Handle)]
+		}
+		if got != w {
+			t.Errorf("rule %d: got %q, want %q (nft: %q)", r.Handle, got, w, nftTexts[fmt.Sprintf("ip exotic c %d", r.Handle)])
+		}
+	}
 }
