@@ -463,8 +463,9 @@ func udataString(b []byte, typ byte) string {
 	return ""
 }
 
-// udataComment builds userdata holding a comment, as nft writes it.
-func udataWithComment(comment string) []byte {
+// CommentUserData builds a rule's userdata holding a comment, as nft
+// writes it.
+func CommentUserData(comment string) []byte {
 	v := append([]byte(comment), 0)
 	return append([]byte{udataComment, byte(len(v))}, v...)
 }

@@ -193,3 +193,13 @@ func Dump(ns netns.NsHandle) (*Ruleset, error) {
 	defer c.Close()
 	return dumpRuleset(c)
 }
+
+// ChainRules reads the rules of one chain of ns, in order.
+func ChainRules(ns netns.NsHandle, fam Family, table, chain string) ([]*Rule, error) {
+	c, err := dial(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return dumpChainRules(c, fam, table, chain)
+}

@@ -400,3 +400,121 @@ func durationText(d time.Duration) string {
 	}
 	return b.String()
 }
+
+// ChainHeader is a base chain's first line inside its block, as nft
+// prints it: `type route hook output priority mangle; policy accept;`.
+// It is "" for a regular chain.
+func ChainHeader(c *Chain) string {
+	if c.Hook == nil {
+		return ""
+	}
+	s := "type " + c.Type + " hook " + HookName(c.Family, c.Hook.Num)
+	switch len(c.Hook.Devices) {
+	case 0:
+	case 1:
+		s += " device " + strconv.Quote(c.Hook.Devices[0])
+	default:
+		q := make([]string, len(c.Hook.Devices))
+		for i, d := range c.Hook.Devices {
+			q[i] = strconv.Quote(d)
+		}
+		s += " devices = { " + strings.Join(q, ", ") + " }"
+	}
+	s += " priority " + PriorityName(c.Family, c.Hook.Num, c.Hook.Priority) + ";"
+	if c.Policy != nil {
+		s += " policy " + (&Verdict{Code: *c.Policy}).Text() + ";"
+	}
+	return s
+}
+
+// TableText prints a table as `nft list table` does (without handles;
+// element lists stay on one line).
+func (p Printer) TableText(t *Table) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table %s %s {\n", t.Family, t.Name)
+	var blocks []string
+	if t.Dormant() {
+		b.WriteString("\tflags dormant\n")
+	}
+	if t.Comment != "" {
+		fmt.Fprintf(&b, "\tcomment %s\n", strconv.Quote(t.Comment))
+	}
+	for _, s := range t.Sets {
+		if !s.Anonymous() {
+			blocks = append(blocks, p.setText(s))
+		}
+	}
+	for _, c := range t.Chains {
+		var cb strings.Builder
+		fmt.Fprintf(&cb, "\tchain %s {\n", c.Name)
+		if c.Comment != "" {
+			fmt.Fprintf(&cb, "\t\tcomment %s\n", strconv.Quote(c.Comment))
+		}
+		if h := ChainHeader(c); h != "" {
+			fmt.Fprintf(&cb, "\t\t%s\n", h)
+		}
+		for _, r := range c.Rules {
+			fmt.Fprintf(&cb, "\t\t%s\n", p.RuleText(r, t))
+		}
+		cb.WriteString("\t}\n")
+		blocks = append(blocks, cb.String())
+	}
+	b.WriteString(strings.Join(blocks, "\n"))
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// RulesetText prints the whole ruleset as `nft list ruleset` does.
+func (p Printer) RulesetText(rs *Ruleset) string {
+	var b strings.Builder
+	for _, t := range rs.Tables {
+		b.WriteString(p.TableText(t))
+	}
+	return b.String()
+}
+
+func (p Printer) setText(s *Set) string {
+	var b strings.Builder
+	kind := "set"
+	if s.IsMap() {
+		kind = "map"
+	}
+	fmt.Fprintf(&b, "\t%s %s {\n\t\ttype %s", kind, s.Name, TypeName(s.KeyType))
+	if s.IsMap() {
+		if s.DataType == unix.NFT_DATA_VERDICT {
+			b.WriteString(" : verdict")
+		} else {
+			b.WriteString(" : " + TypeName(s.DataType))
+		}
+	}
+	b.WriteString("\n")
+	if s.Policy != nil && *s.Policy == unix.NFT_SET_POL_MEMORY {
+		b.WriteString("\t\tpolicy memory\n")
+	}
+	if s.Size > 0 {
+		fmt.Fprintf(&b, "\t\tsize %d\n", s.Size)
+	}
+	var flags []string
+	for _, f := range []struct {
+		bit  uint32
+		name string
+	}{{flagConstant, "constant"}, {flagEval, "dynamic"}, {flagInterval, "interval"}, {flagTimeout, "timeout"}} {
+		if s.Flags&f.bit != 0 {
+			flags = append(flags, f.name)
+		}
+	}
+	if len(flags) > 0 {
+		fmt.Fprintf(&b, "\t\tflags %s\n", strings.Join(flags, ","))
+	}
+	if s.Timeout > 0 {
+		fmt.Fprintf(&b, "\t\ttimeout %s\n", durationText(s.Timeout))
+	}
+	if s.GCInterval > 0 {
+		fmt.Fprintf(&b, "\t\tgc-interval %s\n", durationText(s.GCInterval))
+	}
+	if items := p.itemTexts(s); len(items) > 0 {
+		fmt.Fprintf(&b, "\t\telements = { %s }\n", strings.Join(items, ", "))
+	}
+	b.WriteString("\t}\n")
+	return b.String()
+}
