@@ -39,8 +39,8 @@ type pstate struct {
 	socket bool // a packet this host sends has a socket
 	// redirected is set when a redirect sent the packet to this host.
 	redirected bool
-	uid    val
-	links  Links
+	uid        val
+	links      Links
 }
 
 func newState(p Packet, links Links) *pstate {

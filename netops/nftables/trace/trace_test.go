@@ -62,9 +62,9 @@ func TestTrace(t *testing.T) {
 	with := func(o outcomeWant, steps ...stepWant) outcomeWant { o.steps = steps; return o }
 	cases := []traceCase{
 		{
-			name:    "udp to the VPN server's port is marked and leaves through wan",
-			ruleset: inRouteChain("ip daddr 203.0.113.5 udp dport 1194 meta mark set meta mark | 0x00000020"),
-			pkt:     udp(vpnServer, 1194),
+			name:     "udp to the VPN server's port is marked and leaves through wan",
+			ruleset:  inRouteChain("ip daddr 203.0.113.5 udp dport 1194 meta mark set meta mark | 0x00000020"),
+			pkt:      udp(vpnServer, 1194),
 			outcomes: []outcomeWant{with(viaWan, stepWant{what: "udp dport 1194", result: "matched", effect: "meta mark: 0x00000000 -> 0x00000020"})},
 		},
 		{
@@ -135,9 +135,9 @@ func TestTrace(t *testing.T) {
 			outcomes: []outcomeWant{{fate: "sent through wan", egress: "wan", mark: 0x21, ctMark: -1, lookups: 1, table: "wan-force", prio: 16286, steps: []stepWant{{what: "& 0x00000020", result: "matched"}}}},
 		},
 		{
-			name:     "ct mark with a mask, and restoring the mark from it",
-			ruleset:  inRouteChain("ct mark & 0x0000ff00 == 0x00000200 meta mark set 0x00000001", "ct mark & 0x0000ff00 == 0x00000100 meta mark set ct mark"),
-			pkt:      trace.Packet{Dst: vpnServer, Proto: unix.IPPROTO_UDP, DPort: 9, CtMark: 0x120, HasCtMark: true, CtState: "established"},
+			name:    "ct mark with a mask, and restoring the mark from it",
+			ruleset: inRouteChain("ct mark & 0x0000ff00 == 0x00000200 meta mark set 0x00000001", "ct mark & 0x0000ff00 == 0x00000100 meta mark set ct mark"),
+			pkt:     trace.Packet{Dst: vpnServer, Proto: unix.IPPROTO_UDP, DPort: 9, CtMark: 0x120, HasCtMark: true, CtState: "established"},
 			outcomes: []outcomeWant{{fate: "sent through wan", egress: "wan", mark: 0x120, ctMark: 0x120, lookups: 2, table: "wan-force", prio: 16286,
 				steps: []stepWant{{what: "0x00000200", result: "no match", reason: "the packet's ct mark is 0x00000120"}, {what: "meta mark set ct mark", result: "matched", effect: "0x00000000 -> 0x00000120"}}}},
 		},
@@ -243,9 +243,9 @@ func TestTrace(t *testing.T) {
 			outcomes: []outcomeWant{{fate: "sent through wan", egress: "wan", mark: 0x21, ctMark: -1, lookups: 2, table: "wan-force", prio: 16286, steps: []stepWant{{what: "vmap", result: "matched"}}}},
 		},
 		{
-			name: "ct state",
-			ruleset: inRouteChain("ct state established,related meta mark set 0x00000001", "ct state new meta mark set meta mark | 0x00000020"),
-			pkt:  udp(vpnServer, 9),
+			name:     "ct state",
+			ruleset:  inRouteChain("ct state established,related meta mark set 0x00000001", "ct state new meta mark set meta mark | 0x00000020"),
+			pkt:      udp(vpnServer, 9),
 			outcomes: []outcomeWant{with(viaWan, stepWant{what: "established,related", result: "no match", reason: "the packet's ct state is new"})},
 		},
 	}
