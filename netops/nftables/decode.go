@@ -97,6 +97,7 @@ func DecodeChain(data []byte) (*Chain, error) {
 			c.Comment = udataString(ad.Bytes(), udataComment)
 		case unix.NFTA_CHAIN_HOOK:
 			h := &Hook{}
+			var dev []string
 			nested(ad, func(nad *netlink.AttributeDecoder) error {
 				for nad.Next() {
 					switch nad.Type() {
@@ -105,7 +106,7 @@ func DecodeChain(data []byte) (*Chain, error) {
 					case unix.NFTA_HOOK_PRIORITY:
 						h.Priority = int32(nad.Uint32())
 					case unix.NFTA_HOOK_DEV:
-						h.Devices = append(h.Devices, cstring(nad.Bytes()))
+						dev = append(dev, cstring(nad.Bytes()))
 					case attrHookDevs:
 						nested(nad, func(dad *netlink.AttributeDecoder) error {
 							for dad.Next() {
@@ -117,6 +118,10 @@ func DecodeChain(data []byte) (*Chain, error) {
 				}
 				return nil
 			})
+			// The kernel sends a single device both ways; the list wins.
+			if len(h.Devices) == 0 {
+				h.Devices = dev
+			}
 			c.Hook = h
 		}
 	}

@@ -78,10 +78,7 @@ func objectJSON(o *Object) map[string]any {
 		m["packets"], m["bytes"] = o.Packets, o.Bytes
 		return map[string]any{"counter": m}
 	case objQuota:
-		v, u := bytesUnit(o.Bytes)
 		m["bytes"], m["used"], m["inv"] = o.Bytes, o.Consumed, o.Flags&unix.NFT_QUOTA_F_INV != 0
-		_ = v
-		_ = u
 		return map[string]any{"quota": m}
 	}
 	return nil

@@ -3,6 +3,7 @@ package nftables_test
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,29 @@ func TestUnsupportedExpressionsAreShownHonestly(t *testing.T) {
 		if got != w {
 			t.Errorf("rule %d: got %q, want %q (nft: %q)", r.Handle, got, w, nftTexts[fmt.Sprintf("ip exotic c %d", r.Handle)])
 		}
+	}
+}
+
+// The listing netpanel prints (and writes files with) is nft's, element
+// lists aside: nft wraps long ones over several lines.
+func TestRulesetTextIsNftList(t *testing.T) {
+	ns := newRichNS(t)
+	nfttest.Load(t, ns, richRuleset(t))
+	rs, err := nftables.Dump(ns.Handle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := nfttest.Nft(t, ns, "list", "ruleset")
+	// Join nft's wrapped element lines.
+	want = regexp.MustCompile(`,\n\t+ +`).ReplaceAllString(want, ", ")
+	got := nftables.Printer{Res: nfttest.Resolver(t, ns)}.RulesetText(rs)
+	if got != want {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("line %d differs:\nnetpanel: %q\nnft:      %q", i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("netpanel prints %d lines, nft %d", len(gl), len(wl))
 	}
 }

@@ -875,3 +875,37 @@ func (d *decompiler) redir(i int, x *expr.Redir) {
 	n.Flags = natFlags(x.Flags&random != 0, x.Flags&fully != 0, x.Flags&persistent != 0)
 	d.add(Stmt{Kind: StmtNAT, First: first, Last: i, NAT: n})
 }
+
+// MarkUse says how a rule uses packet and connection marks, for pages
+// that point out the rules taking part in policy routing.
+type MarkUse struct {
+	MatchesMark, SetsMark     bool // meta mark
+	MatchesCtMark, SetsCtMark bool // ct mark
+}
+
+// Any reports whether the rule uses a mark at all.
+func (m MarkUse) Any() bool { return m.MatchesMark || m.SetsMark || m.MatchesCtMark || m.SetsCtMark }
+
+// UsesMarks reads the mark use of decompiled statements.
+func UsesMarks(stmts []Stmt) MarkUse {
+	var u MarkUse
+	isMark := func(f Field) (meta, ct bool) { return f.Is("meta", "mark"), f.Is("ct", "mark") }
+	for _, s := range stmts {
+		switch {
+		case s.Match != nil:
+			m, c := isMark(s.Match.Left)
+			u.MatchesMark, u.MatchesCtMark = u.MatchesMark || m, u.MatchesCtMark || c
+		case s.VMap != nil:
+			m, c := isMark(s.VMap.Key)
+			u.MatchesMark, u.MatchesCtMark = u.MatchesMark || m, u.MatchesCtMark || c
+		case s.Mangle != nil:
+			m, c := isMark(s.Mangle.Key)
+			u.SetsMark, u.SetsCtMark = u.SetsMark || m, u.SetsCtMark || c
+			if f := s.Mangle.Value.Field; f != nil {
+				m, c := isMark(*f)
+				u.MatchesMark, u.MatchesCtMark = u.MatchesMark || m, u.MatchesCtMark || c
+			}
+		}
+	}
+	return u
+}

@@ -434,10 +434,16 @@ func (p Printer) TableText(t *Table) string {
 	fmt.Fprintf(&b, "table %s %s {\n", t.Family, t.Name)
 	var blocks []string
 	if t.Dormant() {
-		b.WriteString("\tflags dormant\n")
+		// nft leaves a blank line after the flags.
+		b.WriteString("\tflags dormant\n\n")
 	}
 	if t.Comment != "" {
 		fmt.Fprintf(&b, "\tcomment %s\n", strconv.Quote(t.Comment))
+	}
+	for _, o := range t.Objects {
+		if b := objectText(o); b != "" {
+			blocks = append(blocks, b)
+		}
 	}
 	for _, s := range t.Sets {
 		if !s.Anonymous() {
@@ -471,6 +477,28 @@ func (p Printer) RulesetText(rs *Ruleset) string {
 		b.WriteString(p.TableText(t))
 	}
 	return b.String()
+}
+
+// objectText prints a named counter or quota; other objects are not
+// modelled and print nothing.
+func objectText(o *Object) string {
+	switch o.Type {
+	case objCounter:
+		return fmt.Sprintf("\tcounter %s {\n\t\tpackets %d bytes %d\n\t}\n", o.Name, o.Packets, o.Bytes)
+	case objQuota:
+		over := ""
+		if o.Flags&unix.NFT_QUOTA_F_INV != 0 {
+			over = "over "
+		}
+		v, u := bytesUnit(o.Bytes)
+		used := ""
+		if o.Consumed > 0 {
+			cv, cu := bytesUnit(o.Consumed)
+			used = fmt.Sprintf(" used %d %s", cv, cu)
+		}
+		return fmt.Sprintf("\tquota %s {\n\t\t%s%d %s%s\n\t}\n", o.Name, over, v, u, used)
+	}
+	return ""
 }
 
 func (p Printer) setText(s *Set) string {

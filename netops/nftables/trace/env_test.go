@@ -45,9 +45,16 @@ func newEnv(t *testing.T) *env {
 		"route add default via 192.0.2.1 dev wan table 1",
 		"route add default via 10.8.0.1 dev vpn0",
 		"rule add fwmark 0x20/0x20 priority 16286 lookup 1",
+		"addr add 2001:db8:1::2/64 dev wan nodad",
+		"addr add 2001:db8:8::2/64 dev vpn0 nodad",
+		"route add default via 2001:db8:1::1 dev wan table 1",
+		"route add default via 2001:db8:8::1 dev vpn0",
 	})
+	// A batch line cannot choose the family of a rule.
+	host.IP("-6", "rule", "add", "fwmark", "0x20/0x20", "priority", "16286", "lookup", "1")
 	peer.Batch([]string{
 		"addr add 192.0.2.1/24 dev wanp", "addr add 10.8.0.1/24 dev vpnp", "addr add 172.16.0.2/24 dev lanp",
+		"addr add 2001:db8:1::1/64 dev wanp nodad", "addr add 2001:db8:8::1/64 dev vpnp nodad",
 		"link set wanp up", "link set vpnp up", "link set lanp up",
 	})
 	if out, err := exec.Command("ip", "netns", "exec", host.Name, "sysctl", "-qw", "net.ipv4.ip_forward=1").CombinedOutput(); err != nil {
