@@ -48,9 +48,7 @@ func (p Printer) TableJSON(t *Table) []map[string]any {
 	}
 	out := []map[string]any{{"table": tab}}
 	for _, o := range t.Objects {
-		if j := objectJSON(o); j != nil {
-			out = append(out, j)
-		}
+		out = append(out, objectJSON(o))
 	}
 	for _, s := range t.Sets {
 		if !s.Anonymous() {
@@ -81,7 +79,9 @@ func objectJSON(o *Object) map[string]any {
 		m["bytes"], m["used"], m["inv"] = o.Bytes, o.Consumed, o.Flags&unix.NFT_QUOTA_F_INV != 0
 		return map[string]any{"quota": m}
 	}
-	return nil
+	// nft's shape, without the settings netpanel does not read.
+	m["netpanel_unsupported"] = true
+	return map[string]any{ObjectTypeName(o.Type): m}
 }
 
 func chainJSON(c *Chain) map[string]any {

@@ -173,6 +173,9 @@ func TestUnsupportedExpressionsAreShownHonestly(t *testing.T) {
 		"", // the rest print as nft does
 	}
 	p := nftables.Printer{}
+	if text := p.TableText(tb); !strings.Contains(text, "\t# ct helper ftp: netpanel does not read this kind of object\n") {
+		t.Errorf("the ct helper is not shown as unread:\n%s", text)
+	}
 	for i, r := range tb.Chain("c").Rules {
 		got := p.RuleText(r, tb)
 		w := ""

@@ -441,9 +441,7 @@ func (p Printer) TableText(t *Table) string {
 		fmt.Fprintf(&b, "\tcomment %s\n", strconv.Quote(t.Comment))
 	}
 	for _, o := range t.Objects {
-		if b := objectText(o); b != "" {
-			blocks = append(blocks, b)
-		}
+		blocks = append(blocks, objectText(o))
 	}
 	for _, s := range t.Sets {
 		if !s.Anonymous() {
@@ -480,7 +478,7 @@ func (p Printer) RulesetText(rs *Ruleset) string {
 }
 
 // objectText prints a named counter or quota; other objects are not
-// modelled and print nothing.
+// modelled and print as a comment saying so.
 func objectText(o *Object) string {
 	switch o.Type {
 	case objCounter:
@@ -498,7 +496,18 @@ func objectText(o *Object) string {
 		}
 		return fmt.Sprintf("\tquota %s {\n\t\t%s%d %s%s\n\t}\n", o.Name, over, v, u, used)
 	}
-	return ""
+	// Said, not dropped: a comment nft would skip when reading it back.
+	return fmt.Sprintf("\t# %s %s: netpanel does not read this kind of object\n", ObjectTypeName(o.Type), o.Name)
+}
+
+// ObjectTypeName names an object type as nft does ("ct helper").
+func ObjectTypeName(t uint32) string {
+	names := map[uint32]string{1: "counter", 2: "quota", 3: "ct helper", 4: "limit", 5: "connlimit", 6: "tunnel",
+		7: "ct timeout", 8: "secmark", 9: "ct expectation", 10: "synproxy"}
+	if n, ok := names[t]; ok {
+		return n
+	}
+	return "object type " + strconv.FormatUint(uint64(t), 10)
 }
 
 func (p Printer) setText(s *Set) string {

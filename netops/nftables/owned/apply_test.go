@@ -77,6 +77,10 @@ func TestAddedRulesAreWhatThePreviewShows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	listed := owned.Rules(rs)
+	if len(listed) != len(forms) || listed[0].Handle != added[0].Handle || listed[0].Comment != forms[0].Comment {
+		t.Fatalf("Rules = %+v", listed)
+	}
 	if d := nfttest.Diff(t, ns, rs, nil); d != "" {
 		t.Fatalf("model differs from nft:\n%s", d)
 	}

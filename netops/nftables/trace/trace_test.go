@@ -321,3 +321,23 @@ func checkOutcome(t *testing.T, o trace.Outcome, w outcomeWant, res *trace.Resul
 		fail("assumed %q, want %q", o.Assumed, w.assumed)
 	}
 }
+
+func TestCanMatch(t *testing.T) {
+	e := newEnv(t)
+	rs := e.load(t, inRouteChain(
+		"ip daddr 198.51.100.7 tcp sport 8080 meta mark set 0x00000020",
+		"ip daddr 198.51.100.7 udp dport 53 meta mark set 0x00000020",
+		"ip ttl 64 meta mark set 0x00000020",
+	))
+	reply := trace.Packet{Src: netip.MustParseAddr("192.0.2.2"), Dst: netip.MustParseAddr("198.51.100.7"), Proto: unix.IPPROTO_TCP, SPort: 8080, DPort: 51000, UID: 0, HasUID: true}
+	rules := rs.Table(2, "mangle").Chain("output").Rules
+	for i, want := range []struct {
+		can bool
+		why string
+	}{{true, "it matches"}, {false, "the packet's meta l4proto is tcp"}, {true, "it may match"}} {
+		got, why, err := trace.CanMatch(rs, rules[i], reply, "wan", e.links)
+		if err != nil || got != want.can || !strings.Contains(why, want.why) {
+			t.Errorf("rule %d: CanMatch = %v, %q, %v; want %v, %q", rules[i].Handle, got, why, err, want.can, want.why)
+		}
+	}
+}

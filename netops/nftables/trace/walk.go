@@ -134,8 +134,12 @@ func (t *tracer) assumptions() []string {
 func (t *tracer) notes() []string {
 	var n []string
 	for _, tb := range t.rs.Tables {
-		if tb.Dormant() && len(tb.Chains) > 0 {
+		switch {
+		case tb.Dormant() && len(tb.Chains) > 0:
 			n = append(n, fmt.Sprintf("table %s is dormant: its chains see no packets", tableName(tb)))
+		case tb.Family == nftables.FamilyBridge || tb.Family == nftables.FamilyARP:
+			n = append(n, fmt.Sprintf("table %s is not traced: it sees %s, not routed packets", tableName(tb),
+				map[nftables.Family]string{nftables.FamilyBridge: "frames bridged between ports", nftables.FamilyARP: "ARP"}[tb.Family]))
 		}
 	}
 	return n
