@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -51,11 +52,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.log.Warn("nftables state may be stale; resyncing", "reason", reason)
 		w.store.beginResync(reason)
 		failures++
-		if failures > 3 {
+		wait := min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)
+		if errors.Is(err, os.ErrPermission) {
+			// Without CAP_NET_ADMIN nftables cannot be read at all; retry
+			// rarely instead of logging every few seconds.
+			wait = time.Minute
+		}
+		if failures > 3 || errors.Is(err, os.ErrPermission) {
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-time.After(min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)):
+			case <-time.After(wait):
 			}
 		}
 	}

@@ -102,6 +102,10 @@ func (s *pstate) setSrc(a netip.Addr) {
 // enterChain sets what depends on where the chain runs.
 func (s *pstate) enterChain(c *nftables.Chain) {
 	s.hook = c.Hook.Num
+	if c.Family == nftables.FamilyNetdev && c.Hook.Num == 0 {
+		// The netdev family numbers its ingress hook 0.
+		s.hook = nftables.HookIngress
+	}
 	beforeConntrack := (s.hook == nftables.HookPrerouting || s.hook == nftables.HookOutput) && c.Hook.Priority < conntrackPriority
 	ingress := c.Family == nftables.FamilyNetdev || s.hook == nftables.HookIngress
 	s.ct = !s.untracked && s.ctBits != ctStateBits["invalid"] && !beforeConntrack && !ingress

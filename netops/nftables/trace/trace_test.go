@@ -212,6 +212,15 @@ func TestTrace(t *testing.T) {
 				steps: []stepWant{{what: "counter packets 0 bytes 0 drop", result: "matched", effect: "counted"}}}},
 		},
 		{
+			name: "a netdev ingress chain on the input interface",
+			ruleset: "table netdev n {\n\tchain in {\n\t\ttype filter hook ingress device \"lan0\" priority filter; policy accept;\n" +
+				"\t\tip saddr 172.16.0.2 udp dport 1194 drop\n\t}\n}\n" +
+				"table netdev other {\n\tchain in {\n\t\ttype filter hook ingress device \"wan\" priority filter; policy drop;\n\t}\n}\n",
+			pkt: trace.Packet{Src: lanHost, Dst: vpnServer, Proto: unix.IPPROTO_UDP, DPort: 1194, Iif: "lan0"},
+			outcomes: []outcomeWant{{fate: "dropped by rule 2 of netdev n in (ingress hook)", ctMark: -1, lookups: 0,
+				steps: []stepWant{{what: "udp dport 1194 drop", result: "matched"}}}},
+		},
+		{
 			name: "a drop policy in output",
 			ruleset: "table inet f {\n\tchain output {\n\t\ttype filter hook output priority filter; policy drop;\n" +
 				"\t\tudp dport 53 accept\n\t}\n}\n",

@@ -51,6 +51,9 @@ func Trace(rs *nftables.Ruleset, p Packet, route Router, links Links) (*Result, 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if route == nil {
+		return nil, errors.New("trace: no router to look routes up with")
+	}
 	t := &tracer{rs: rs, route: route, links: links, p: p,
 		stmts: map[*nftables.Rule][]nftables.Stmt{}, routes: map[string]lookupAnswer{}}
 	if links != nil {
