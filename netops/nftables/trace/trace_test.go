@@ -187,10 +187,10 @@ func TestTrace(t *testing.T) {
 			pkt:     udp(vpnServer, 9),
 			outcomes: []outcomeWant{
 				{fate: "sent through wan", egress: "wan", mark: 0x20, ctMark: -1, lookups: 2, table: "wan-force", prio: 16286,
-					assumed: "`ip ttl 64` not evaluated (the packet's value is not known), assumed to match",
+					assumed: "`ip ttl 64` not evaluated: may match (the packet's value is not known); this outcome assumes it matches",
 					steps:   []stepWant{{what: "ip ttl 64", result: "not evaluated: assumed to match"}}},
 				{fate: "sent through vpn0", egress: "vpn0", ctMark: -1, lookups: 1, table: "main", prio: 32766,
-					assumed: "assumed not to match",
+					assumed: "this outcome assumes it does not match",
 					steps:   []stepWant{{what: "ip ttl 64", result: "not evaluated: assumed not to match"}}},
 			},
 		},

@@ -126,11 +126,11 @@ func (e *ruleEval) fail(i int, why string) bool {
 func (e *ruleEval) decide(i int, why string) bool {
 	si := e.stmtOf(i)
 	held := e.t.decide()
-	word := "not to match"
+	word := "does not match"
 	if held {
-		word = "to match"
+		word = "matches"
 	}
-	e.out.assumed = append(e.out.assumed, fmt.Sprintf("%s handle %d: %s not evaluated (%s), assumed %s",
+	e.out.assumed = append(e.out.assumed, fmt.Sprintf("%s handle %d: %s not evaluated: may match (%s); this outcome assumes it %s",
 		tableName(e.tb), e.r.Handle, e.stmtText(si), why, word))
 	return held
 }
