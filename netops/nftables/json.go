@@ -1,7 +1,6 @@
 package nftables
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -12,12 +11,6 @@ import (
 // {"nftables": [{"metainfo": ...}, {"table": ...}, {"chain": ...}, ...]}.
 type Document struct {
 	Nftables []map[string]any `json:"nftables"`
-}
-
-// MarshalJSON keeps Document's shape explicit.
-func (d Document) MarshalJSON() ([]byte, error) {
-	type doc Document
-	return json.Marshal(doc(d))
 }
 
 // JSONSchemaVersion is the nft JSON schema the document follows.

@@ -14,27 +14,29 @@ import (
 type Packet struct {
 	// Dst is required. Src is optional for a packet this host sends (the
 	// route then chooses it); a packet that arrives needs it.
-	Src, Dst netip.Addr
+	Src netip.Addr `json:"src"`
+	Dst netip.Addr `json:"dst"`
 	// Proto is the IP protocol (unix.IPPROTO_TCP, ...); 0 is unknown.
-	Proto uint8
+	Proto uint8 `json:"proto"`
 	// SPort and DPort are the TCP or UDP ports; 0 is unknown.
-	SPort, DPort uint16
+	SPort uint16 `json:"sport"`
+	DPort uint16 `json:"dport"`
 	// Iif is the interface the packet arrives on; "" for a packet this
 	// host sends.
-	Iif string
+	Iif string `json:"iif"`
 	// UID owns the sending socket (a packet this host sends).
-	UID    uint32
-	HasUID bool
+	UID    uint32 `json:"uid"`
+	HasUID bool   `json:"has_uid"`
 	// Mark is the mark the packet starts with: the socket's SO_MARK for a
 	// packet this host sends, usually 0 for one that arrives.
-	Mark uint32
+	Mark uint32 `json:"mark"`
 	// CtMark is the connection's mark; without it a new connection's is
 	// 0 and an established one's unknown.
-	CtMark    uint32
-	HasCtMark bool
+	CtMark    uint32 `json:"ct_mark"`
+	HasCtMark bool   `json:"has_ct_mark"`
 	// CtState is "new" (the default: the first packet of a connection),
 	// "established", "related", "invalid" or "untracked".
-	CtState string
+	CtState string `json:"ct_state"`
 }
 
 // ctStateBits are nft's ct state bits (NF_CT_STATE_BIT).
