@@ -28,7 +28,7 @@ type Item struct {
 	Elem    *Element
 }
 
-// KeyType is the datatype of the set's keys.
+// KeyDatatype is the datatype of the set's keys.
 func (s *Set) KeyDatatype() *Datatype { return datatypeByID(s.KeyType) }
 
 // Items returns the set's elements as nft shows them, sorted: an interval

@@ -13,7 +13,9 @@ import (
 // tried, and the rule can match when one of them lets it. oif is the
 // interface a packet this host sends leaves through, "" when unknown. It
 // serves commit-confirm: can deleting or adding this rule change what
-// happens to the admin's own connection? reason says why, in words.
+// happens to the admin's own connection? reason says why, in words. A
+// rule of a regular chain is evaluated as if its chain ran in prerouting,
+// since which hook reaches it is not looked for.
 func CanMatch(rs *nftables.Ruleset, r *nftables.Rule, p Packet, oif string, links Links) (bool, string, error) {
 	if err := p.Validate(); err != nil {
 		return false, "", err
