@@ -86,6 +86,15 @@ func socketAt(ns netns.NsHandle) (int, error) {
 	return fd, err
 }
 
+// Join subscribes to one more multicast group; it fails on kernels that
+// do not have the group.
+func (c *Conn) Join(group uint) error {
+	if err := unix.SetsockoptInt(c.fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(group)); err != nil {
+		return fmt.Errorf("netlink join group %d: %w", group, err)
+	}
+	return nil
+}
+
 // SetReadBuffer sets SO_RCVBUF, forcing past rmem_max when allowed.
 func (c *Conn) SetReadBuffer(n int) error {
 	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n); err == nil {
