@@ -183,32 +183,10 @@ func zeroAddr(family uint8) netip.Addr {
 	return netip.IPv4Unspecified()
 }
 
-// fib_rule_hdr is 12 bytes: family, dst_len, src_len, tos, table, res1,
-// res2, action, flags(u32).
-const sizeofFibRuleHdr = 12
+const sizeofFibRuleHdr = rtnl.SizeofFibRuleHdr
 
-// Netlink rule attribute types (linux/fib_rules.h) that x/sys lacks.
+// Rule actions (FR_ACT_*).
 const (
-	fraDst              = 1
-	fraSrc              = 2
-	fraIifname          = 3
-	fraGoto             = 4
-	fraPriority         = 6
-	fraFwmark           = 10
-	fraTable            = 15
-	fraFwmask           = 16
-	fraOifname          = 17
-	fraSuppressPrefix   = 14
-	fraL3mdev           = 19
-	fraUIDRange         = 20
-	fraProtocol         = 21
-	fraFlow             = 11
-	fraTunID            = 12
-	fraSuppressIfgroup  = 13
-	fraIPProto          = 22
-	fraSportRange       = 23
-	fraDportRange       = 24
-	fibRuleInvert       = 0x2
 	frActToTbl          = 1
 	frActGoto           = 2
 	frActNop            = 3
@@ -230,57 +208,57 @@ func ParseRule(b []byte) (Rule, error) {
 	r.Table = uint32(b[4])
 	r.Action = b[7]
 	r.Flags = rtnl.U32(b[8:12])
-	r.Invert = r.Flags&fibRuleInvert != 0
+	r.Invert = r.Flags&rtnl.FibRuleInvert != 0
 	r.SuppressPrefixLen = suppressPrefixUnset
 	var dst, src netip.Addr
 	a := rtnl.NewAttrs(b[sizeofFibRuleHdr:])
 	for a.Next() {
 		switch a.Typ {
-		case fraDst:
+		case rtnl.FRADst:
 			dst = rtnl.Addr(a.Val)
-		case fraSrc:
+		case rtnl.FRASrc:
 			src = rtnl.Addr(a.Val)
-		case fraIifname:
+		case rtnl.FRAIifname:
 			r.IifName = rtnl.String(a.Val)
-		case fraOifname:
+		case rtnl.FRAOifname:
 			r.OifName = rtnl.String(a.Val)
-		case fraGoto:
+		case rtnl.FRAGoto:
 			r.Goto = rtnl.U32(a.Val)
-		case fraPriority:
+		case rtnl.FRAPriority:
 			r.Priority = rtnl.U32(a.Val)
-		case fraFwmark:
+		case rtnl.FRAFwmark:
 			r.Mark, r.HasMark = rtnl.U32(a.Val), true
-		case fraFwmask:
+		case rtnl.FRAFwmask:
 			r.Mask, r.HasMask = rtnl.U32(a.Val), true
-		case fraTable:
+		case rtnl.FRATable:
 			r.Table = rtnl.U32(a.Val)
-		case fraSuppressPrefix:
+		case rtnl.FRASuppressPrefixLen:
 			r.SuppressPrefixLen = int32(rtnl.U32(a.Val))
-		case fraL3mdev:
+		case rtnl.FRAL3mdev:
 			r.L3mdev = rtnl.U8(a.Val) != 0
-		case fraProtocol:
+		case rtnl.FRAProtocol:
 			r.Protocol = rtnl.U8(a.Val)
-		case fraUIDRange:
+		case rtnl.FRAUIDRange:
 			if len(a.Val) >= 8 {
 				r.UIDStart, r.UIDEnd, r.HasUID = rtnl.U32(a.Val[0:4]), rtnl.U32(a.Val[4:8]), true
 			}
-		case fraIPProto:
+		case rtnl.FRAIPProto:
 			r.IPProto = rtnl.U8(a.Val)
-		case fraSportRange:
+		case rtnl.FRASportRange:
 			r.SPort = portRange(a.Val)
-		case fraDportRange:
+		case rtnl.FRADportRange:
 			r.DPort = portRange(a.Val)
-		case fraSuppressIfgroup:
+		case rtnl.FRASuppressIfgroup:
 			// The kernel reports -1 (unset) on dumps of rules without it.
 			if g := rtnl.U32(a.Val); g != 0xFFFFFFFF {
 				r.SuppressIfGroup, r.HasSuppressIfGroup = g, true
 			}
-		case fraTunID:
+		case rtnl.FRATunID:
 			if len(a.Val) >= 8 {
 				// be64 on the wire.
 				r.TunID = binary.BigEndian.Uint64(a.Val)
 			}
-		case fraFlow:
+		case rtnl.FRAFlow:
 			r.Realms = rtnl.U32(a.Val)
 		}
 	}

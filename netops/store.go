@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/btree"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,6 +33,19 @@ type Store struct {
 
 	wakeMu sync.Mutex
 	wakes  map[chan struct{}]struct{}
+
+	// ns is the namespace modelled, once a watcher is attached.
+	ns    netns.NsHandle
+	hasNS bool
+}
+
+// NetNS returns the network namespace the store models (set when a
+// watcher is attached), for changes that must speak netlink there
+// directly; ok is false for a store filled without one (tests, fixtures).
+func (s *Store) NetNS() (ns netns.NsHandle, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ns, s.hasNS
 }
 
 // Status says whether the model is current.

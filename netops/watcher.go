@@ -55,6 +55,9 @@ var groups = []uint{
 // NewWatcher prepares a watcher for the namespace ns (netns.None() for the
 // caller's own). The caller keeps ownership of ns.
 func NewWatcher(ns netns.NsHandle, store *Store, log *slog.Logger) *Watcher {
+	store.mu.Lock()
+	store.ns, store.hasNS = ns, true
+	store.mu.Unlock()
 	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20, NeighRefresh: 30 * time.Second}
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/ipjson"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/sockets"
 )
 
@@ -332,4 +334,123 @@ var changes = []string{
 	"link set v2 mtu 1400",
 	"link set br0 down",
 	"link set br0 up",
+}
+
+// ipText returns ip's text output, one object per line: continuation
+// lines (multipath nexthops) joined, runs of blanks made one.
+func ipText(t *testing.T, ns *testenv.NS, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", ns.Name}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("ip %v: %v", args, err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")) && len(lines) > 0 {
+			lines[len(lines)-1] += " " + l
+			continue
+		}
+		lines = append(lines, l)
+	}
+	for i, l := range lines {
+		prio, rest, ok := strings.Cut(l, ":\t") // ip rule's "PRIO:\t"
+		if !ok || strings.ContainsAny(prio, " ") {
+			prio, rest = "", l
+		} else {
+			prio += ":\t"
+		}
+		lines[i] = prio + strings.Join(strings.Fields(rest), " ")
+	}
+	return lines
+}
+
+// The pages print rules, routes, neighbours and nexthop objects as the
+// text lines of ip rule, ip route, ip neigh and ip nexthop.
+func TestPageLinesEqualIPText(t *testing.T) {
+	ns := testenv.NewNS(t)
+	ns.Batch(richState)
+	ns.IP("-6", "rule", "add", "ipproto", "ipv6-icmp", "priority", "301", "table", "100")
+	store, _ := startWatcher(t, ns)
+	names := store.Names(nil)
+	check := func(what string, ip []string, model []string) string {
+		t.Helper()
+		if len(ip) == 0 {
+			return what + ": ip printed nothing: the comparison would prove nothing"
+		}
+		w, m := map[string]int{}, map[string]int{}
+		for _, l := range ip {
+			w[l]++
+		}
+		for _, l := range model {
+			m[l]++
+		}
+		var d []string
+		for l, n := range w {
+			if m[l] != n {
+				d = append(d, fmt.Sprintf("%s: ip prints %q (%d), netpanel %d times", what, l, n, m[l]))
+			}
+		}
+		for l, n := range m {
+			if w[l] == 0 {
+				d = append(d, fmt.Sprintf("%s: netpanel prints %q (%d), ip does not", what, l, n))
+			}
+		}
+		return strings.Join(d, "\n")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var diffs []string
+		var rules, routes, neighs, nhs []string
+		for _, r := range store.Rules(0) {
+			rules = append(rules, iproute.RuleLine(&r, names))
+		}
+		store.EachRoute(func(r *netops.Route) bool {
+			routes = append(routes, iproute.RouteLine(r, names))
+			return true
+		})
+		for _, n := range store.Neighs() {
+			if iproute.NeighShown(&n, false) {
+				neighs = append(neighs, iproute.NeighLine(&n, names))
+			}
+		}
+		for _, nh := range store.Nexthops() {
+			nhs = append(nhs, iproute.NexthopLine(&nh, names))
+		}
+		// ip -o addr ends each line with "\" before the lifetimes, which
+		// count down: the comparison leaves them out.
+		var addrs, ipAddrs []string
+		cut := func(l string) string {
+			l, _, _ = strings.Cut(strings.ReplaceAll(l, "\\", ""), " valid_lft")
+			return strings.Join(strings.Fields(l), " ")
+		}
+		for _, a := range store.Addrs() {
+			addrs = append(addrs, cut(iproute.AddrLine(&a, names)))
+		}
+		for _, l := range ipText(t, ns, "-o", "addr") {
+			ipAddrs = append(ipAddrs, cut(l))
+		}
+		ipRules := append(ipText(t, ns, "rule"), ipText(t, ns, "-6", "rule")...)
+		for _, d := range []string{
+			check("rules", ipRules, rules),
+			check("routes", ipText(t, ns, "route", "show", "table", "all"), routes),
+			check("neighbours", ipText(t, ns, "neigh"), neighs),
+			check("nexthops", ipText(t, ns, "nexthop"), nhs),
+			check("addresses", ipAddrs, addrs),
+		} {
+			if d != "" {
+				diffs = append(diffs, d)
+			}
+		}
+		if len(diffs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("page lines differ from ip:\n%s", strings.Join(diffs, "\n"))
+		}
+		time.Sleep(200 * time.Millisecond)
+		names = store.Names(nil)
+	}
 }

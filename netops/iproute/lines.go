@@ -1,6 +1,7 @@
 package iproute
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,11 @@ func RouteLine(r *netops.Route, n Names) string {
 			b.WriteString(" " + k + " " + v)
 		}
 	}
+	dev := func(name string) {
+		if name != "" {
+			add("dev", Quote(name))
+		}
+	}
 	via := func(gw string, v *ViaJSON) {
 		add("via", gw)
 		if v != nil {
@@ -35,7 +41,7 @@ func RouteLine(r *netops.Route, n Names) string {
 		add("nhid", itoa(j.NhID))
 	}
 	via(j.Gateway, j.Via)
-	add("dev", Quote(j.Dev))
+	dev(j.Dev)
 	add("table", j.Table)
 	add("proto", j.Protocol)
 	add("scope", j.Scope)
@@ -63,7 +69,7 @@ func RouteLine(r *netops.Route, n Names) string {
 	for _, nh := range j.Nexthops {
 		b.WriteString(" nexthop")
 		via(nh.Gateway, nh.Via)
-		add("dev", Quote(nh.Dev))
+		dev(nh.Dev)
 		add("weight", itoa(int(nh.Weight)))
 		for _, f := range nh.Flags {
 			b.WriteString(" " + f)
@@ -125,87 +131,113 @@ func msText(ms uint32) string {
 	return strconv.FormatUint(uint64(ms), 10) + "ms"
 }
 
-// RuleLine prints a rule the way `ip rule list` does ("16286:\tfrom ...").
-func RuleLine(r *netops.Rule, n Names) string {
+// RulePart says what a part of an `ip rule` line is.
+type RulePart uint8
+
+// The parts of a rule line.
+const (
+	RuleSelector RulePart = iota // which packets: from, fwmark, iif, ipproto, ...
+	RuleAction                   // what happens: lookup, goto, nop, blackhole, ...
+	RuleExtra                    // suppress_prefixlength, realms, proto, ...
+)
+
+// RuleToken is one piece of an `ip rule` line.
+type RuleToken struct {
+	Text string
+	Part RulePart
+}
+
+// RuleTokens returns a rule's line after "PRIORITY:\t", in ip's order, cut
+// into pieces the rules page groups by what they are.
+func RuleTokens(r *netops.Rule, n Names) []RuleToken {
 	j := Rule(r, n)
-	var b strings.Builder
-	b.WriteString(itoa(j.Priority) + ":\t")
-	if j.Not {
-		b.WriteString("not ")
-	}
-	b.WriteString("from ")
-	if j.SrcLen != nil {
-		b.WriteString(r.Src.String())
-	} else {
-		b.WriteString("all")
-	}
-	add := func(k, v string) {
+	var out []RuleToken
+	add := func(p RulePart, k, v string) {
 		if v != "" {
-			b.WriteString(" " + k + " " + v)
+			out = append(out, RuleToken{strings.TrimSpace(k + " " + v), p})
 		}
 	}
-	if j.DstLen != nil {
-		add("to", r.Dst.String())
+	if j.Not {
+		add(RuleSelector, "", "not")
 	}
-	add("tos", j.Tos)
+	from := "all"
+	if j.SrcLen != nil {
+		from = r.Src.String()
+	}
+	add(RuleSelector, "from", from)
+	if j.DstLen != nil {
+		add(RuleSelector, "to", r.Dst.String())
+	}
+	add(RuleSelector, "tos", j.Tos)
 	if j.Fwmark != "" {
 		m := j.Fwmark
 		if j.Fwmask != "" {
 			m += "/" + j.Fwmask
 		}
-		add("fwmark", m)
+		add(RuleSelector, "fwmark", m)
 	}
-	if j.Iif != "" {
-		add("iif", Quote(j.Iif))
-		if j.IifDet {
-			b.WriteString(" [detached]")
-		}
-	}
-	if j.Oif != "" {
-		add("oif", Quote(j.Oif))
-		if j.OifDet {
-			b.WriteString(" [detached]")
+	for _, d := range []struct {
+		k, v string
+		det  Present
+	}{{"iif", j.Iif, j.IifDet}, {"oif", j.Oif, j.OifDet}} {
+		if d.v != "" {
+			v := Quote(d.v)
+			if d.det {
+				v += " [detached]"
+			}
+			add(RuleSelector, d.k, v)
 		}
 	}
 	if j.L3mdev {
-		b.WriteString(" lookup [l3mdev-table]")
+		add(RuleAction, "lookup", "[l3mdev-table]")
 	}
 	if j.UIDStart != nil {
-		add("uidrange", itoa(*j.UIDStart)+"-"+itoa(*j.UIDEnd))
+		add(RuleSelector, "uidrange", itoa(*j.UIDStart)+"-"+itoa(*j.UIDEnd))
 	}
-	add("ipproto", j.IPProto)
-	add("sport", portText(r.SPort))
-	add("dport", portText(r.DPort))
+	add(RuleSelector, "ipproto", j.IPProto)
+	add(RuleSelector, "sport", portText(r.SPort))
+	add(RuleSelector, "dport", portText(r.DPort))
 	if j.TunID != nil {
-		add("tun_id", strconv.FormatUint(*j.TunID, 10))
+		add(RuleSelector, "tun_id", strconv.FormatUint(*j.TunID, 10))
 	}
 	if j.Table != "" {
-		add("lookup", j.Table)
+		add(RuleAction, "lookup", j.Table)
 		if j.SuppressPL != nil {
-			add("suppress_prefixlength", itoa(*j.SuppressPL))
+			add(RuleExtra, "suppress_prefixlength", itoa(*j.SuppressPL))
 		}
-		add("suppress_ifgroup", j.SuppressIfg)
+		add(RuleExtra, "suppress_ifgroup", j.SuppressIfg)
 	}
 	if j.FlowTo != "" {
+		realms := j.FlowTo
 		if j.FlowFrom != "" {
-			add("realms", j.FlowFrom+"/"+j.FlowTo)
-		} else {
-			add("realms", j.FlowTo)
+			realms = j.FlowFrom + "/" + j.FlowTo
 		}
+		add(RuleExtra, "realms", realms)
 	}
 	switch {
 	case j.Goto != nil:
-		add("goto", itoa(*j.Goto))
+		g := itoa(*j.Goto)
 		if j.Unresolved {
-			b.WriteString(" [unresolved]")
+			g += " [unresolved]"
 		}
+		add(RuleAction, "goto", g)
 	case bool(j.Nop):
-		b.WriteString(" nop")
+		add(RuleAction, "", "nop")
 	case j.Action != "":
-		b.WriteString(" " + j.Action)
+		add(RuleAction, "", j.Action)
 	}
-	add("proto", j.Protocol)
-	return b.String()
+	add(RuleExtra, "proto", j.Protocol)
+	return out
+}
+
+// RuleLine prints a rule the way `ip rule list` does ("16286:\tfrom ...").
+func RuleLine(r *netops.Rule, n Names) string {
+	toks := RuleTokens(r, n)
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		parts[i] = t.Text
+	}
+	return itoa(r.Priority) + ":\t" + strings.Join(parts, " ")
 }
 
 func portText(p netops.PortRange) string {
@@ -233,11 +265,11 @@ func NeighLine(e *netops.Neigh, n Names) string {
 			s += " " + f.name
 		}
 	}
-	if j.Protocol != "" {
-		s += " proto " + j.Protocol
-	}
 	if len(j.State) > 0 {
 		s += " " + strings.Join(j.State, " ")
+	}
+	if j.Protocol != "" {
+		s += " proto " + j.Protocol
 	}
 	return s
 }
@@ -258,6 +290,10 @@ func NexthopLine(nh *netops.NexthopObject, n Names) string {
 		if nh.GroupType == 1 {
 			b.WriteString(" type resilient")
 		}
+	}
+	if r := nh.Resilient; r != nil {
+		fmt.Fprintf(&b, " buckets %d idle_timer %d unbalanced_timer %d unbalanced_time %d",
+			r.Buckets, r.IdleTimer/100, r.UnbalancedTimer/100, r.UnbalancedTime/100)
 	}
 	if nh.Gateway.IsValid() {
 		b.WriteString(" via " + nh.Gateway.String())
