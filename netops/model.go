@@ -236,8 +236,10 @@ type RouteExtra struct {
 	Src       netip.Prefix // source prefix ("from", IPv6 subtrees)
 	Multipath []Nexthop
 	MTU       uint32 // RTAX_MTU; also in Metrics' lock bits when locked
-	Expires   uint32 // RTA_EXPIRES as sent on a change request; dumps use ExpiresAt
-	NhID      uint32
+	// Expires is non-zero for a route that expires: the seconds it had
+	// left when the kernel last reported it (see ExpiresIn for now).
+	Expires uint32
+	NhID    uint32
 	// Metrics are the RTA_METRICS other than mtu, in RTAX order;
 	// RTAX_LOCK holds the lock bits ("mtu lock 1400").
 	Metrics []RouteMetric

@@ -87,6 +87,7 @@ func ParseRoute(b []byte) (r Route, skip bool, err error) {
 			if len(a.Val) >= 16 {
 				if exp := int32(rtnl.U32(a.Val[8:12])); exp > 0 {
 					r.extra().ExpiresAt = max(KernelTime()+uint32(exp), 1)
+					r.extra().Expires = uint32(max(exp/100, 1))
 				}
 				if e := rtnl.U32(a.Val[12:16]); e != 0 {
 					r.extra().Error = e
