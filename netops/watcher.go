@@ -48,9 +48,8 @@ var groups = []uint{
 	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE,
 	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
 	unix.RTNLGRP_NEIGH,
+	// RTNLGRP_NEXTHOP is joined apart (see session): older kernels lack it.
 }
-
-// The nexthop group is joined apart (see session): older kernels lack it.
 
 // NewWatcher prepares a watcher for the namespace ns (netns.None() for the
 // caller's own). The caller keeps ownership of ns.

@@ -239,10 +239,12 @@ func exercise(t *testing.T, setup []string, op change.Op, views [][]string, veri
 	e := newEnv(t, setup...)
 	twin := quietNS(t)
 	build(twin, setup)
+	// A veth's carrier comes up a moment after ip returns, later on a
+	// loaded machine: wait until both namespaces have settled.
+	e.waitFor("twin namespaces agree before the op", func() string {
+		return lineDiff(state(e.ns, views), state(twin, views))
+	})
 	before := state(e.ns, views)
-	if d := lineDiff(before, state(twin, views)); d != "" {
-		t.Fatalf("twin namespaces differ before the op:\n%s", d)
-	}
 	if err := op.Check(e.store); err != nil {
 		t.Fatalf("Check(%s): %v", op.Command(e.names()), err)
 	}
