@@ -17,12 +17,12 @@ import (
 	"github.com/netpanel/netpanel/netops/sockets"
 )
 
-// richState builds a namespace with every field the API promises to print
-// as `ip -j -d` does: link kinds and their settings, addresses with
-// lifetimes and flags, nexthop objects, routes with metrics, realms, tos,
-// expiry and foreign gateways, rules with every selector, neighbours of
-// every kind.
-var richState = []string{
+// richLinks and richState build a namespace with every field the API
+// promises to print as `ip -j -d` does: link kinds and their settings,
+// addresses with lifetimes and flags, nexthop objects, routes with
+// metrics, realms, tos, expiry and foreign gateways, rules with every
+// selector, neighbours of every kind.
+var richLinks = []string{
 	// Links: a bridge with a veth port, vxlan and macvlan of several kinds,
 	// an altname, promiscuity, an alias, a link left down.
 	"link add v0 type veth peer name v1",
@@ -42,6 +42,9 @@ var richState = []string{
 	"link add mv3 link v2 type macvlan mode source",
 	"link set mv3 type macvlan macaddr add 02:00:00:00:00:31",
 	"link set mv2 mtu 1400",
+}
+
+var richState = []string{
 	// Addresses: metric, secondary, lifetimes, deprecated, noprefixroute,
 	// label, peer, broadcast; IPv6 nodad, deprecated, lifetimes.
 	"addr add 10.1.0.1/24 brd + dev v0",
@@ -268,9 +271,9 @@ func validLifetime(t *testing.T, ns *testenv.NS, local string) float64 {
 // lifetimes and expiries read again seconds later still agree.
 func TestAPIEqualsIPJSON(t *testing.T) {
 	ns := testenv.NewNS(t)
-	ns.Batch(richState[:20]) // links first: the rest needs them up
-	time.Sleep(100 * time.Millisecond)
-	ns.Batch(richState[20:])
+	ns.Batch(richLinks) // links first: nexthops need their carrier up
+	waitCarrier(t, ns, "v0", "v2")
+	ns.Batch(richState)
 	// ip -batch takes no -6, which rules need.
 	ns.IP("-6", "rule", "add", "from", "2001:db8::/64", "priority", "300", "table", "100")
 	ns.IP("-6", "rule", "add", "ipproto", "ipv6-icmp", "priority", "301", "table", "100")
@@ -285,7 +288,7 @@ func TestAPIEqualsIPJSON(t *testing.T) {
 
 	converge := func(what string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			d := compareAPI(t, ns, ts.URL, ta.viewer)
 			if d == "" {
@@ -371,6 +374,8 @@ func ipText(t *testing.T, ns *testenv.NS, args ...string) []string {
 // text lines of ip rule, ip route, ip neigh and ip nexthop.
 func TestPageLinesEqualIPText(t *testing.T) {
 	ns := testenv.NewNS(t)
+	ns.Batch(richLinks)
+	waitCarrier(t, ns, "v0", "v2")
 	ns.Batch(richState)
 	ns.IP("-6", "rule", "add", "ipproto", "ipv6-icmp", "priority", "301", "table", "100")
 	store, _ := startWatcher(t, ns)
@@ -400,7 +405,7 @@ func TestPageLinesEqualIPText(t *testing.T) {
 		}
 		return strings.Join(d, "\n")
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var diffs []string
 		var rules, routes, neighs, nhs []string
@@ -452,5 +457,28 @@ func TestPageLinesEqualIPText(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 		names = store.Names(nil)
+	}
+}
+
+// waitCarrier waits until the links have their carrier: the kernel
+// refuses nexthop objects on a link without one, and a veth's comes up a
+// moment after ip returns.
+func waitCarrier(t *testing.T, ns *testenv.NS, links ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, l := range links {
+		for {
+			var out []struct {
+				OperState string `json:"operstate"`
+			}
+			ns.IPJSON(&out, "link", "show", "dev", l)
+			if len(out) == 1 && out[0].OperState == "UP" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s has no carrier after 30 s", l)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
