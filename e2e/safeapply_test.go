@@ -271,7 +271,7 @@ func TestSafeApplyStacksRollBackExactly(t *testing.T) {
 			fields map[string]string
 		}{
 			{"addr", map[string]string{"action": "add", "dev": "a0", "prefix": "2001:db8:77::9/64"}},
-			{"link", map[string]string{"action": "add", "kind": "bridge", "name": "br5"}},
+			{"link", map[string]string{"action": "add", "type": "bridge", "name": "br5"}},
 			{"neigh", map[string]string{"action": "del", "dev": "a0", "ip": "10.77.0.60"}},
 			{"rule", map[string]string{"action": "del", "priority": "2000", "fwmark": "0x20/0x20", "table": "100"}},
 			{"route", map[string]string{"action": "add", "dst": "default", "via": "10.77.0.2", "dev": "a0", "table": "100"}},

@@ -26,40 +26,96 @@ func apiError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
 
-// APILinks serves /api/v1/links like `ip -j -s link show`.
+// apiFlags are the query parameters that mirror ip's options: details=1
+// is -d; all=1 is "nud all" for neighbours, proxy=1 "show proxy".
+type apiFlags struct {
+	details, all, proxy bool
+}
+
+func readAPIFlags(q url.Values) (apiFlags, error) {
+	var f apiFlags
+	var err error
+	for name, p := range map[string]*bool{"details": &f.details, "all": &f.all, "proxy": &f.proxy} {
+		if *p, err = boolParam(q, name); err != nil {
+			return f, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return f, nil
+}
+
+// apiRequest reads the ip-like flags, answering 400 when they are bad.
+func apiRequest(w http.ResponseWriter, r *http.Request) (apiFlags, bool) {
+	f, err := readAPIFlags(r.URL.Query())
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err)
+		return f, false
+	}
+	return f, true
+}
+
+// refreshStats reads the counters again: they change without events,
+// and ip -s reads them at the moment it is asked.
+func (h *Handlers) refreshStats() {
+	if h.d.Refresh == nil {
+		return
+	}
+	if err := h.d.Refresh.RefreshStats(); err != nil {
+		h.d.Log.Warn("refreshing link counters", "err", err)
+	}
+}
+
+// APILinks serves /api/v1/links like `ip -j -s link show` (`ip -j -s -d
+// link show` with details=1).
 func (h *Handlers) APILinks(w http.ResponseWriter, r *http.Request) {
+	f, ok := apiRequest(w, r)
+	if !ok {
+		return
+	}
+	h.refreshStats()
 	names := h.names()
 	out := []iproute.LinkJSON{}
 	for _, l := range h.d.Store.Links() {
-		out = append(out, iproute.Link(&l, names, true))
+		out = append(out, iproute.LinkWith(&l, names, iproute.LinkOpts{Stats: true, Details: f.details}))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// APIAddresses serves /api/v1/addresses like `ip -j addr show`: links with
-// their addr_info.
+// APIAddresses serves /api/v1/addresses like `ip -j addr show` (with
+// details=1 `ip -j -d addr show`): links with their addr_info, lifetimes
+// counted down to the moment of the answer.
 func (h *Handlers) APIAddresses(w http.ResponseWriter, r *http.Request) {
+	f, ok := apiRequest(w, r)
+	if !ok {
+		return
+	}
 	names := h.names()
+	now := netops.KernelTime()
 	byLink := map[int32][]iproute.AddrInfoJSON{}
 	for _, a := range h.d.Store.Addrs() {
-		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], iproute.Addr(&a))
+		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], iproute.AddrAt(&a, now))
 	}
 	out := []iproute.LinkJSON{}
 	for _, l := range h.d.Store.Links() {
-		j := iproute.Link(&l, names, false)
-		j.AddrInfo = byLink[l.Index]
-		if j.AddrInfo == nil {
-			j.AddrInfo = []iproute.AddrInfoJSON{}
+		j := iproute.LinkWith(&l, names, iproute.LinkOpts{Details: f.details, InAddrList: true})
+		ai := byLink[l.Index]
+		if ai == nil {
+			ai = []iproute.AddrInfoJSON{}
 		}
+		j.AddrInfo = &ai
 		out = append(out, j)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // APIRoutes serves /api/v1/routes?table=main|all|NAME|N with the routes
-// page's filters. Without page or per it streams every matching route in
-// chunks, never holding the model's lock while writing to the client.
+// page's filters (details=1 prints like `ip -d`). Without page or per it
+// streams every matching route in chunks, never holding the model's lock
+// while writing to the client.
 func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
+	f, ok := apiRequest(w, r)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	names := h.names()
 	rq, _, _, err := routeQuery(q, names)
@@ -67,6 +123,7 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err)
 		return
 	}
+	opts := iproute.RouteOpts{Details: f.details, Now: netops.KernelTime()}
 	if q.Has("page") || q.Has("per") {
 		res, err := h.d.Store.QueryRoutes(rq)
 		if err != nil {
@@ -75,7 +132,7 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 		}
 		out := make([]iproute.RouteJSON, 0, len(res.Rows))
 		for i := range res.Rows {
-			out = append(out, iproute.Route(&res.Rows[i], names))
+			out = append(out, iproute.RouteWith(&res.Rows[i], names, opts))
 		}
 		w.Header().Set("X-Total-Count", fmt.Sprint(res.Total))
 		writeJSON(w, http.StatusOK, out)
@@ -95,7 +152,7 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 				bw.WriteString(",")
 			}
 			first = false
-			if err := enc.Encode(iproute.Route(&chunk[i], names)); err != nil {
+			if err := enc.Encode(iproute.RouteWith(&chunk[i], names, opts)); err != nil {
 				return
 			}
 		}
@@ -113,8 +170,12 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 }
 
 // APIRules serves /api/v1/rules like `ip -j rule` (family=inet default,
-// inet6, or all).
+// inet6, or all; details=1 like `ip -j -d rule`).
 func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
+	f, ok := apiRequest(w, r)
+	if !ok {
+		return
+	}
 	fam, err := familyParam(r.URL.Query(), unix.AF_INET)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, err)
@@ -123,22 +184,50 @@ func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
 	names := h.names()
 	out := []iproute.RuleJSON{}
 	for _, rl := range h.d.Store.Rules(fam) {
-		out = append(out, iproute.Rule(&rl, names))
+		out = append(out, iproute.RuleWith(&rl, names, f.details))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// APINeighbours serves /api/v1/neighbours like `ip -j neigh` (all=1 adds
-// the NOARP and NONE entries ip hides).
+// APINeighbours serves /api/v1/neighbours like `ip -j neigh`: all=1 is
+// `ip -j neigh show nud all`, proxy=1 `ip -j neigh show proxy`, details=1
+// adds -d. The neighbour tables are read again first, because the kernel
+// makes some entries (multicast NOARP ones, proxies) without telling.
 func (h *Handlers) APINeighbours(w http.ResponseWriter, r *http.Request) {
-	all := r.URL.Query().Get("all") == "1"
+	f, ok := apiRequest(w, r)
+	if !ok {
+		return
+	}
+	if h.d.Refresh != nil {
+		if err := h.d.Refresh.RefreshNeighbours(r.Context()); err != nil {
+			h.d.Log.Warn("re-reading the neighbour tables; answering from the model", "err", err)
+		}
+	}
 	names := h.names()
 	out := []iproute.NeighJSON{}
-	for _, n := range h.d.Store.Neighs() {
-		if !all && (n.State == unix.NUD_NONE || n.State&unix.NUD_NOARP != 0) {
-			continue
+	list := h.d.Store.Neighs()
+	if f.proxy {
+		list = h.d.Store.Proxies()
+	}
+	for _, n := range list {
+		if f.proxy || iproute.NeighShown(&n, f.all) {
+			out = append(out, iproute.NeighWith(&n, names, f.details))
 		}
-		out = append(out, iproute.Neigh(&n, names))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// APINexthops serves /api/v1/nexthops like `ip -j nexthop` (details=1
+// like `ip -j -d nexthop`).
+func (h *Handlers) APINexthops(w http.ResponseWriter, r *http.Request) {
+	f, ok := apiRequest(w, r)
+	if !ok {
+		return
+	}
+	names := h.names()
+	out := []*iproute.Object{}
+	for _, nh := range h.d.Store.Nexthops() {
+		out = append(out, iproute.NexthopObjectJSON(&nh, names, f.details))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -66,6 +66,32 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 			url.Values{"kind": {"rule"}, "action": {"add"}, "priority": {"16286"}, "fwmark": {"32/32"}, "table": {"wan-force"}},
 			[]string{"ip rule add", "fwmark 0x20/0x20", "lookup wan-force"},
 		},
+		"a rule with ipproto, ports, uid range and suppress_prefixlength": {
+			url.Values{"kind": {"rule"}, "action": {"add"}, "priority": {"900"}, "ipproto": {"tcp"}, "sport": {"1000-2000"},
+				"dport": {"443"}, "uidrange": {"0-999"}, "suppress_prefixlength": {"0"}, "table": {"wan-force"}},
+			[]string{"ip rule add uidrange 0-999 ipproto tcp sport 1000-2000 dport 443 priority 900 lookup wan-force suppress_prefixlength 0"},
+		},
+		"an l3mdev rule and a goto rule": {
+			url.Values{"kind": {"rule"}, "action": {"add"}, "priority": {"901"}, "l3mdev": {"on"}},
+			[]string{"ip rule add l3mdev priority 901"},
+		},
+		"a goto rule": {
+			url.Values{"kind": {"rule"}, "action": {"add"}, "priority": {"902"}, "goto": {"1000"}},
+			[]string{"ip rule add priority 902 goto 1000"},
+		},
+		"a route with a tos and metrics, which net-tools cannot say": {
+			url.Values{"kind": {"route"}, "action": {"add"}, "dst": {"10.9.0.0/16"}, "via": {"192.0.2.1"}, "tos": {"0x10"},
+				"mtu": {"1400"}, "mtu_lock": {"on"}, "advmss": {"1360"}, "initcwnd": {"10"}, "quickack": {"1"}},
+			[]string{"ip route add 10.9.0.0/16 tos 0x10 via 192.0.2.1 mtu lock 1400 advmss 1360 initcwnd 10 quickack 1"},
+		},
+		"bad rule selectors are each named": {
+			url.Values{"kind": {"rule"}, "action": {"add"}, "ipproto": {"tcpp"}, "dport": {"0"}, "uidrange": {"9-1"}, "goto": {"x"}},
+			[]string{`data-field="ipproto"`, `data-field="dport"`, `data-field="uidrange"`, `data-field="goto"`},
+		},
+		"bad route metrics are each named": {
+			url.Values{"kind": {"route"}, "action": {"add"}, "dst": {"10.9.0.0/16"}, "via": {"192.0.2.1"}, "tos": {"x"}, "mtu": {"9"}, "hoplimit": {"300"}},
+			[]string{`data-field="tos"`, `data-field="mtu"`, `data-field="hoplimit"`},
+		},
 		"an MTU change": {
 			url.Values{"kind": {"link"}, "action": {"mtu"}, "name": {"wan"}, "mtu": {"1400"}},
 			[]string{"ip link set dev wan mtu 1400", "ifconfig wan mtu 1400"},

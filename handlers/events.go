@@ -20,12 +20,12 @@ import (
 const eventsShown = 500
 
 // eventKinds are the kinds the page can hide, in display order.
-var eventKinds = []string{"link", "addr", "route", "rule", "neigh", "resync"}
+var eventKinds = []string{"link", "addr", "route", "rule", "neigh", "nexthop", "resync"}
 
 // EventLine is one event as the page and the live connection show it.
 type EventLine struct {
 	Seq  uint64
-	Kind string // link, addr, route, rule, neigh or resync
+	Kind string // link, addr, route, rule, neigh, nexthop or resync
 	Text string // the `ip monitor` line without its [KIND] label
 	Time time.Time
 }

@@ -46,7 +46,7 @@ func TestEventsPageShowsTheLogAndItsControls(t *testing.T) {
 					v, _ := attr(n, "value")
 					kinds = append(kinds, v)
 				}
-				if strings.Join(kinds, ",") != "link,addr,route,rule,neigh,resync" {
+				if strings.Join(kinds, ",") != "link,addr,route,rule,neigh,nexthop,resync" {
 					t.Errorf("evkind boxes %q", kinds)
 				}
 				if p := byID(doc, "pause"); p == nil || p.Data != "button" || !hasAttr("type", "button")(p) {

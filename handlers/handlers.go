@@ -30,9 +30,19 @@ type SocketListerFunc func() ([]sockets.Socket, error)
 // List calls f.
 func (f SocketListerFunc) List() ([]sockets.Socket, error) { return f() }
 
+// Refresher reads again what changes without kernel events: link
+// counters, and neighbour entries the kernel makes silently (the watcher).
+type Refresher interface {
+	RefreshStats() error
+	RefreshNeighbours(ctx context.Context) error
+}
+
 // Deps are what the handlers read.
 type Deps struct {
-	Store    *netops.Store
+	Store *netops.Store
+	// Refresh re-reads counters and neighbours for the API; nil: answer
+	// from the model as it is.
+	Refresh  Refresher
 	Tables   func() *rttables.Tables // current table names (rt_tables is watched)
 	Sockets  SocketLister
 	NSName   string // "host" or the namespace's name

@@ -139,6 +139,11 @@ func neighRow(n *netops.Neigh, names *netops.Names) views.NeighRow {
 	for _, s := range j.State {
 		row.States = append(row.States, views.NeighState{Name: s, Class: strings.ToLower(s)})
 	}
+	if n.State == unix.NUD_NONE {
+		// ip prints no state for NUD_NONE; the page names it, so the
+		// column is never silently empty.
+		row.States = append(row.States, views.NeighState{Name: "NONE", Class: "none"})
+	}
 	return row
 }
 

@@ -32,6 +32,15 @@ func parseRouteForm(f url.Values, tables change.TableNames) ([]change.Op, error)
 		Action: f.Get("action"), Family: f.Get("family"), Table: f.Get("table"), Dst: f.Get("dst"),
 		Via: f.Get("via"), Dev: f.Get("dev"), Metric: f.Get("metric"), Protocol: f.Get("proto"),
 		Scope: f.Get("scope"), Src: f.Get("src"), Type: f.Get("type"), Onlink: f.Get("onlink") != "",
+		Tos: f.Get("tos"), MTULock: f.Get("mtu_lock") != "",
+	}
+	for _, name := range change.RouteMetricNames() {
+		if v := f.Get(name); v != "" {
+			if rf.Metrics == nil {
+				rf.Metrics = map[string]string{}
+			}
+			rf.Metrics[name] = v
+		}
 	}
 	vias, devs, weights := f["nh_via"], f["nh_dev"], f["nh_weight"]
 	for i := range max(len(vias), len(devs)) {
@@ -124,7 +133,9 @@ func parseRuleForm(f url.Values, tables change.TableNames) ([]change.Op, error) 
 	op, err := change.ParseRule(change.RuleFields{
 		Action: f.Get("action"), Family: f.Get("family"), Priority: f.Get("priority"), From: f.Get("from"),
 		To: f.Get("to"), Iif: f.Get("iif"), Oif: f.Get("oif"), Fwmark: f.Get("fwmark"), Table: f.Get("table"),
-		Type: f.Get("type"), Not: f.Get("not") != "",
+		Type: f.Get("type"), Not: f.Get("not") != "", IPProto: f.Get("ipproto"), SPort: f.Get("sport"),
+		DPort: f.Get("dport"), UIDRange: f.Get("uidrange"), SuppressPrefixLength: f.Get("suppress_prefixlength"),
+		Goto: f.Get("goto"), L3mdev: f.Get("l3mdev") != "",
 	}, tables)
 	if err != nil {
 		return nil, err

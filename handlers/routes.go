@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/change"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
@@ -105,6 +106,7 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 	vm := views.RoutesVM{}
 	vm.Filters = routeFilters(q, names, h.d.Store)
 	vm.TableNames, vm.DevNames = h.formChoices()
+	vm.MetricNames = change.RouteMetricNames()
 	vm.Tables = h.tablesVM()
 	tableArg := tableArg(rq.Table, names)
 	vm.Meta = h.meta("routes", "Routes", routeCmds(tableArg))

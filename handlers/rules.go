@@ -59,68 +59,37 @@ func ruleRow(r *netops.Rule, names *netops.Names) views.RuleRow {
 		Key:      iproute.Family(r.Family) + "|" + strconv.FormatUint(uint64(r.Priority), 10) + "|" + line,
 		Family:   iproute.Family(r.Family),
 		Priority: strconv.FormatUint(uint64(r.Priority), 10),
-		Selector: ruleSelector(r, j),
 		Line:     line,
 	}
+	// The page splits ip's line: what the rule matches, what it does
+	// (with its table as a link), and the rest.
+	var sel, extra []string
+	for _, t := range iproute.RuleTokens(r, names) {
+		switch t.Part {
+		case iproute.RuleSelector:
+			sel = append(sel, t.Text)
+		case iproute.RuleExtra:
+			extra = append(extra, t.Text)
+		}
+	}
+	row.Selector, row.Extra = strings.Join(sel, " "), strings.Join(extra, " ")
 	switch {
 	case j.Table != "":
 		row.Action = "lookup"
 		row.Table = views.NameRef{Name: j.Table, Title: "table " + strconv.FormatUint(uint64(r.Table), 10)}
-		if j.SuppressPL != nil {
-			row.Extra = "suppress_prefixlength " + strconv.Itoa(int(*j.SuppressPL))
-		}
+	case bool(j.L3mdev):
+		row.Action = "lookup [l3mdev-table]"
 	case j.Goto != nil:
-		row.Action, row.Extra = "goto", strconv.FormatUint(uint64(*j.Goto), 10)
+		row.Action = "goto " + strconv.FormatUint(uint64(*j.Goto), 10)
+		if j.Unresolved {
+			row.Action += " [unresolved]"
+		}
+	case bool(j.Nop):
+		row.Action = "nop"
 	default:
 		row.Action = j.Action
 	}
 	return row
-}
-
-// ruleSelector is the part of the ip rule line between the priority and
-// the action: what packets the rule applies to.
-func ruleSelector(r *netops.Rule, j iproute.RuleJSON) string {
-	var p []string
-	if j.Not {
-		p = append(p, "not")
-	}
-	if r.Src.IsValid() {
-		p = append(p, "from "+r.Src.String())
-	} else {
-		p = append(p, "from all")
-	}
-	if r.Dst.IsValid() {
-		p = append(p, "to "+r.Dst.String())
-	}
-	if j.Tos != "" {
-		p = append(p, "tos "+j.Tos)
-	}
-	if j.Fwmark != "" {
-		m := "fwmark " + j.Fwmark
-		if j.Fwmask != "" {
-			m += "/" + j.Fwmask
-		}
-		p = append(p, m)
-	}
-	for _, d := range []struct {
-		k, v string
-		det  iproute.Present
-	}{{"iif", j.Iif, j.IifDet}, {"oif", j.Oif, j.OifDet}} {
-		if d.v != "" {
-			s := d.k + " " + iproute.Quote(d.v)
-			if d.det {
-				s += " [detached]"
-			}
-			p = append(p, s)
-		}
-	}
-	if j.UIDStart != nil {
-		p = append(p, fmt.Sprintf("uidrange %d-%d", *j.UIDStart, *j.UIDEnd))
-	}
-	if r.L3mdev {
-		p = append(p, "l3mdev")
-	}
-	return strings.Join(p, " ")
 }
 
 // Rules serves /rules: the full page, or the #content fragment.

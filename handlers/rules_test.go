@@ -5,7 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops"
 	"golang.org/x/net/html"
+	"golang.org/x/sys/unix"
 )
 
 // priorities lists the first cell of every rule row.
@@ -49,5 +51,30 @@ func TestRulesPageListsRulesAsIpRuleDoes(t *testing.T) {
 		{"the commands are ip rule list and ip -6 rule list", normalHandlers, "/rules",
 			wantCmds("ip rule list", "ip -6 rule list", "(none)")},
 		{"500 rules are all listed", largeHandlers, "/rules", checkAll(wantRowCount(500), wantText("summary", "500 IPv4 rules"))},
+	})
+}
+
+// Rules with the selectors and actions ip rule knows beyond the basics
+// show them as ip prints them, split into the page's columns.
+func TestRulesPageShowsEverySelector(t *testing.T) {
+	st := normalState()
+	st.Rules = []netops.Rule{
+		{Family: unix.AF_INET, Priority: 1019, Action: 1, Table: 100, IPProto: 6, DPort: netops.PortRange{Start: 443, End: 443, Set: true},
+			SPort: netops.PortRange{Start: 1000, End: 2000, Set: true}, HasUID: true, UIDStart: 5, UIDEnd: 6, SuppressPrefixLen: 0, Protocol: unix.RTPROT_STATIC},
+		{Family: unix.AF_INET, Priority: 1025, Action: 1, L3mdev: true, SuppressPrefixLen: -1},
+		{Family: unix.AF_INET, Priority: 1026, Action: 3, SuppressPrefixLen: -1},
+		{Family: unix.AF_INET, Priority: 1027, Action: 2, Goto: 2000, Flags: 0x4, SuppressPrefixLen: -1},
+		{Family: unix.AF_INET, Priority: 1028, Action: 1, Table: 254, Mask: 0xff, HasMask: true, TunID: 42, Realms: 3<<16 | 4,
+			HasSuppressIfGroup: true, SuppressIfGroup: 5, SuppressPrefixLen: -1},
+	}
+	h := func() *Handlers { return newHandlers(st, socketsOf(nil)) }
+	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Rules }, []pageCheck{
+		{"ports, protocol, uid range and suppress_prefixlength", h, "/rules", wantText("rows",
+			"1019:\tfrom all uidrange 5-6 ipproto tcp sport 1000-2000 dport 443 lookup 100 suppress_prefixlength 0 proto static",
+			"from all uidrange 5-6 ipproto tcp sport 1000-2000 dport 443", "suppress_prefixlength 0 proto static")},
+		{"l3mdev, nop and an unresolved goto", h, "/rules", wantText("rows",
+			"1025:\tfrom all lookup [l3mdev-table]", "1026:\tfrom all nop", "1027:\tfrom all goto 2000 [unresolved]")},
+		{"a zero mark under a mask, tun_id, realms and suppress_ifgroup", h, "/rules", wantText("rows",
+			"1028:\tfrom all fwmark 0/0xff tun_id 42 lookup main suppress_ifgroup 5 realms 3/4")},
 	})
 }

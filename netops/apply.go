@@ -104,6 +104,16 @@ func (a *applier) apply(m rtnl.Message) {
 		if !skip {
 			a.neigh(n, del)
 		}
+	case unix.RTM_DELNEXTHOP:
+		del = true
+		fallthrough
+	case unix.RTM_NEWNEXTHOP:
+		nh, err := ParseNexthop(m.Body)
+		if err != nil {
+			a.bad("nexthop", err)
+			return
+		}
+		a.nexthop(nh, del)
 	}
 }
 
@@ -134,6 +144,12 @@ func (a *applier) link(l Link, del bool) {
 		// without RTM_DELROUTE notifications; mirror that here.
 		a.dropLinkObjects(l.Index, false)
 	}
+	if !l.Up() || l.RawFlags&(unix.IFF_RUNNING|unix.IFF_LOWER_UP) == 0 {
+		// Down or without carrier, the link loses its nexthop objects
+		// silently (the kernel refuses new ones on such a link, so this
+		// never removes one it still has).
+		a.flushNexthops(l.Index)
+	}
 	a.record(Event{Kind: KindLink, Link: &l})
 }
 
@@ -160,16 +176,19 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	if !deleted {
 		return
 	}
+	a.flushNexthops(idx)
 	for k := range sn.addrs {
 		if k.LinkIndex == idx {
 			delete(sn.addrs, k)
 			a.dirty[KindAddr] = true
 		}
 	}
-	for k := range sn.neighs {
-		if k.LinkIndex == idx {
-			delete(sn.neighs, k)
-			a.dirty[KindNeigh] = true
+	for _, set := range []map[NeighKey]*Neigh{sn.neighs, sn.proxies} {
+		for k := range set {
+			if k.LinkIndex == idx {
+				delete(set, k)
+				a.dirty[KindNeigh] = true
+			}
 		}
 	}
 }
@@ -282,10 +301,14 @@ func (a *applier) rule(r Rule, del bool) {
 func (a *applier) neigh(n Neigh, del bool) {
 	a.dirty[KindNeigh] = true
 	k := NeighKey{n.LinkIndex, n.IP}
+	set := a.sn.neighs
+	if n.Flags&unix.NTF_PROXY != 0 {
+		set = a.sn.proxies
+	}
 	if del {
-		delete(a.sn.neighs, k)
+		delete(set, k)
 	} else {
-		a.sn.neighs[k] = &n
+		set[k] = &n
 	}
 	a.record(Event{Kind: KindNeigh, Deleted: del, Neigh: &n})
 }

@@ -16,6 +16,7 @@ type Event struct {
 	Route   *Route
 	Rule    *Rule
 	Neigh   *Neigh
+	Nexthop *NexthopObject
 }
 
 // eventRing keeps the most recent events; readers that fall behind learn

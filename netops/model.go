@@ -6,6 +6,8 @@ package netops
 import (
 	"net"
 	"net/netip"
+
+	"golang.org/x/sys/unix"
 )
 
 // Kind names one kind of kernel object; pages and events are keyed by it.
@@ -18,10 +20,11 @@ const (
 	KindRoute
 	KindRule
 	KindNeigh
+	KindNexthop
 	numKinds
 )
 
-var kindNames = [...]string{"link", "addr", "route", "rule", "neigh"}
+var kindNames = [...]string{"link", "addr", "route", "rule", "neigh", "nexthop"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -31,9 +34,10 @@ func (k Kind) String() string {
 }
 
 // Kinds lists every kind, in display order.
-func Kinds() []Kind { return []Kind{KindLink, KindAddr, KindRoute, KindRule, KindNeigh} }
+func Kinds() []Kind { return []Kind{KindLink, KindAddr, KindRoute, KindRule, KindNeigh, KindNexthop} }
 
-// LinkStats are the 64-bit interface counters (`ip -s link`).
+// LinkStats are the 64-bit interface counters (struct rtnl_link_stats64,
+// `ip -s link`).
 type LinkStats struct {
 	RxBytes, TxBytes     uint64
 	RxPackets, TxPackets uint64
@@ -41,6 +45,11 @@ type LinkStats struct {
 	RxDropped, TxDropped uint64
 	Multicast            uint64
 	Collisions           uint64
+	// The detailed errors (`ip -s -s`), rx_over_errors and
+	// tx_carrier_errors also in `ip -s`.
+	RxLengthErrors, RxOverErrors, RxCRCErrors, RxFrameErrors, RxFIFOErrors, RxMissedErrors uint64
+	TxAbortedErrors, TxCarrierErrors, TxFIFOErrors, TxHeartbeatErrors, TxWindowErrors      uint64
+	RxCompressed, TxCompressed, RxNoHandler, RxOtherhostDropped                            uint64
 }
 
 // Link is one network interface.
@@ -62,11 +71,60 @@ type Link struct {
 	LinkType    string // "ether", "loopback", "none", ...
 	Group       uint32
 	Stats       LinkStats
+	Qdisc       string
+	LinkMode    uint8 // IFLA_LINKMODE: 0 default, 1 dormant
+	// AltNames are the alternative names (`ip link property add altname`).
+	AltNames []string
 	// Kind-specific settings, nil for every other kind. They are shared
 	// between copies of the link: treat them as read-only.
 	VXLAN   *VXLANInfo
 	MACVLAN *MACVLANInfo
+	// Details is what `ip -d link` adds; shared between copies, read-only.
+	Details *LinkDetails
 }
+
+// LinkDetails are the settings `ip -d link` prints besides the basics.
+// Has says which of the numeric attributes the kernel sent (ip prints an
+// attribute only when it is there; older kernels lack some).
+type LinkDetails struct {
+	Has                      LinkAttrs
+	Promiscuity, Allmulti    uint32
+	MinMTU, MaxMTU           uint32
+	NumTxQueues, NumRxQueues uint32
+	GSOMaxSize, GSOMaxSegs   uint32
+	TSOMaxSize, TSOMaxSegs   uint32
+	GROMaxSize               uint32
+	AddrGenMode              uint8 // IFLA_INET6_ADDR_GEN_MODE, when HasAddrGenMode
+	ProtoDown                bool
+	PermAddr                 []byte
+	ParentBus, ParentDev     string
+	InfoKind, InfoSlaveKind  string
+	// InfoData and InfoSlaveData are IFLA_INFO_DATA and
+	// IFLA_INFO_SLAVE_DATA as the kernel sent them: dozens of attributes
+	// per kind that only `ip -d` prints, decoded when printed.
+	InfoData, InfoSlaveData []byte
+}
+
+// LinkAttrs is a set of optional link attributes.
+type LinkAttrs uint32
+
+// The optional link attributes LinkDetails records.
+const (
+	HasPromiscuity LinkAttrs = 1 << iota
+	HasAllmulti
+	HasMinMTU
+	HasMaxMTU
+	HasNumTxQueues
+	HasNumRxQueues
+	HasGSOMaxSize
+	HasGSOMaxSegs
+	HasTSOMaxSize
+	HasTSOMaxSegs
+	HasGROMaxSize
+	HasAddrGenMode
+	HasLinkMode
+	HasProtoDown
+)
 
 // VXLANInfo is what a vxlan link needs to be created again (`ip -d link`
 // info_data).
@@ -101,8 +159,14 @@ type Addr struct {
 	Label     string
 	Scope     uint8
 	Flags     uint32 // IFA_F_*
-	// Lifetimes in seconds; 0xFFFFFFFF means forever.
+	Metric    uint32 // IFA_RT_PRIORITY: the prefix route's metric; 0 when unset
+	// Lifetimes in seconds as the kernel last reported them; 0xFFFFFFFF
+	// means forever. They count down: Lifetimes gives them at a later time.
 	ValidLft, PreferredLft uint32
+	// Updated is IFA_CACHEINFO's tstamp (when the lifetimes were last set)
+	// and Seen the time the report was read, both in hundredths of a
+	// second on the kernel's monotonic clock (KernelTime).
+	Updated, Seen uint32
 }
 
 // AddrKey identifies an address the way the kernel does.
@@ -122,6 +186,31 @@ type Nexthop struct {
 	Weight    uint16 // rtnh_hops+1 (1-256), as `ip route` prints it
 	Flags     uint8
 }
+
+// Lifetimes returns the remaining valid and preferred lifetimes at now
+// (KernelTime), counted down as the kernel counts them: whole seconds
+// since the lifetimes were last set, so an answer given later agrees with
+// what the kernel would report then.
+func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
+	const forever = 0xFFFFFFFF
+	if a.Flags&ifaFPermanent != 0 || a.PreferredLft == forever || a.Seen == 0 {
+		return a.ValidLft, a.PreferredLft
+	}
+	// The kernel subtracts whole seconds since Updated from the lifetimes
+	// it was given; recover those, then subtract again at now.
+	passedThen := int64(int32(a.Seen-a.Updated)) / 100
+	passedNow := int64(int32(now-a.Updated)) / 100
+	count := func(left uint32) uint32 {
+		if left == forever || left == 0 {
+			return left
+		}
+		v := int64(left) + passedThen - passedNow
+		return uint32(max(v, 0))
+	}
+	return count(a.ValidLft), count(a.PreferredLft)
+}
+
+const ifaFPermanent = 0x80
 
 // Route is one route in any table. It is kept small (about 112 bytes)
 // because the model holds millions; rare attributes hang off Extra.
@@ -146,9 +235,59 @@ type Route struct {
 type RouteExtra struct {
 	Src       netip.Prefix // source prefix ("from", IPv6 subtrees)
 	Multipath []Nexthop
-	MTU       uint32
-	Expires   uint32
-	NhID      uint32
+	MTU       uint32 // RTAX_MTU; also in Metrics' lock bits when locked
+	// Expires is non-zero for a route that expires: the seconds it had
+	// left when the kernel last reported it (see ExpiresIn for now).
+	Expires uint32
+	NhID    uint32
+	// Metrics are the RTA_METRICS other than mtu, in RTAX order;
+	// RTAX_LOCK holds the lock bits ("mtu lock 1400").
+	Metrics []RouteMetric
+	CongCtl string // RTAX_CC_ALGO ("congctl")
+	Realm   uint32 // RTA_FLOW: "realm FROM/TO", FROM in the high 16 bits
+	// ExpiresAt is when an expiring route (IPv6 RA routes, "expires
+	// 300") goes, in hundredths of a second of KernelTime; 0 when never.
+	ExpiresAt uint32
+	// Error is rta_cacheinfo's error: the errno IPv6 reject routes return.
+	Error uint32
+}
+
+// RouteMetric is one RTA_METRICS entry (RTAX_*).
+type RouteMetric struct {
+	Type  uint16
+	Value uint32
+}
+
+// Metric returns the value of metric typ (RTAX_*) and whether it is set.
+func (r *Route) Metric(typ uint16) (uint32, bool) {
+	if r.Extra == nil {
+		return 0, false
+	}
+	if typ == unix.RTAX_MTU {
+		return r.Extra.MTU, r.Extra.MTU != 0
+	}
+	for _, m := range r.Extra.Metrics {
+		if m.Type == typ {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+// ExpiresIn returns the seconds left before an expiring route goes, as
+// the kernel would report them at now (KernelTime); ok is false for a
+// route that does not expire.
+func (r *Route) ExpiresIn(now uint32) (secs int32, ok bool) {
+	if r.Extra == nil || r.Extra.ExpiresAt == 0 {
+		return 0, false
+	}
+	// The kernel reports no expiry once the time has come (the route is
+	// about to be collected), as ip then prints none.
+	left := int32(r.Extra.ExpiresAt - now)
+	if left <= 0 {
+		return 0, false
+	}
+	return left / 100, true
 }
 
 // Multipath returns the nexthops of a multipath route, or nil.
@@ -212,7 +351,8 @@ type PortRange struct {
 	Set        bool
 }
 
-// Neigh is one neighbour table entry (`ip neigh`).
+// Neigh is one neighbour table entry (`ip neigh`), or a proxy entry
+// (`ip neigh show proxy`) when Flags has NTF_PROXY.
 type Neigh struct {
 	LinkIndex int32
 	Family    uint8
@@ -221,7 +361,46 @@ type Neigh struct {
 	State     uint16 // NUD_*
 	Flags     uint8  // NTF_*
 	Type      uint8
+	FlagsExt  uint32 // NDA_FLAGS_EXT (NTF_EXT_MANAGED, ...)
+	Protocol  uint8  // NDA_PROTOCOL: who added it; 0 when unset
 }
+
+// NexthopObject is a nexthop object (`ip nexthop`): a gateway and device,
+// a blackhole, or a group of other nexthop objects that routes refer to by
+// id ("nhid").
+type NexthopObject struct {
+	ID        uint32
+	Family    uint8 // of the gateway; AF_UNSPEC for groups and blackholes
+	Scope     uint8
+	Protocol  uint8
+	Flags     uint32 // RTNH_F_*
+	Gateway   netip.Addr
+	LinkIndex int32
+	Blackhole bool
+	FDB       bool
+	// Group lists the members of a group; GroupType is NEXTHOP_GRP_TYPE_*
+	// (0 multipath, 1 resilient) and Resilient its settings.
+	Group     []NexthopGroupMember
+	GroupType uint16
+	Resilient *ResilientGroup
+}
+
+// NexthopGroupMember is one member of a nexthop group.
+type NexthopGroupMember struct {
+	ID     uint32
+	Weight uint32 // 1-65536 (weight_high extends the old 1-256)
+}
+
+// ResilientGroup is a resilient group's settings (NHA_RES_GROUP).
+type ResilientGroup struct {
+	Buckets         uint16
+	IdleTimer       uint32 // clock_t (hundredths of a second)
+	UnbalancedTimer uint32
+	UnbalancedTime  uint64
+}
+
+// IsGroup reports whether the object is a group.
+func (n *NexthopObject) IsGroup() bool { return len(n.Group) > 0 }
 
 // NeighKey identifies a neighbour entry.
 type NeighKey struct {

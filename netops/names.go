@@ -10,9 +10,10 @@ import (
 // names and flags, and table names. Taking it once per render keeps
 // renderers from calling back into the store while they iterate it.
 type Names struct {
-	links  map[int32]nameEntry
-	byName map[string]int32
-	tables *rttables.Tables
+	links    map[int32]nameEntry
+	byName   map[string]int32
+	tables   *rttables.Tables
+	nexthops map[uint32]NexthopObject
 }
 
 type nameEntry struct {
@@ -29,7 +30,19 @@ func (s *Store) Names(tables *rttables.Tables) *Names {
 		n.links[i] = nameEntry{l.Name, l.RawFlags}
 		n.byName[l.Name] = i
 	}
+	if len(s.nexthops) > 0 {
+		n.nexthops = make(map[uint32]NexthopObject, len(s.nexthops))
+		for id, nh := range s.nexthops {
+			n.nexthops[id] = *nh
+		}
+	}
 	return n
+}
+
+// Nexthop returns a nexthop object by id, for routes that use one.
+func (n *Names) Nexthop(id uint32) (NexthopObject, bool) {
+	nh, ok := n.nexthops[id]
+	return nh, ok
 }
 
 // LinkName returns a link's name, or "ifN" for an unknown index as ip does.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/rtnl"
@@ -75,10 +76,21 @@ func ParseRoute(b []byte) (r Route, skip bool, err error) {
 		case rtaNhID:
 			r.extra().NhID = rtnl.U32(a.Val)
 		case unix.RTA_METRICS:
-			m := rtnl.NewAttrs(a.Val)
-			for m.Next() {
-				if m.Typ == unix.RTAX_MTU {
-					r.extra().MTU = rtnl.U32(m.Val)
+			parseMetrics(&r, a.Val)
+		case unix.RTA_FLOW:
+			if v := rtnl.U32(a.Val); v != 0 {
+				r.extra().Realm = v
+			}
+		case unix.RTA_CACHEINFO:
+			// struct rta_cacheinfo: expires (clock_t, hundredths) at
+			// offset 8, error at 12. Only IPv6 fills them in.
+			if len(a.Val) >= 16 {
+				if exp := int32(rtnl.U32(a.Val[8:12])); exp > 0 {
+					r.extra().ExpiresAt = max(KernelTime()+uint32(exp), 1)
+					r.extra().Expires = uint32(max(exp/100, 1))
+				}
+				if e := rtnl.U32(a.Val[12:16]); e != 0 {
+					r.extra().Error = e
 				}
 			}
 		}
@@ -107,6 +119,28 @@ func ParseRoute(b []byte) (r Route, skip bool, err error) {
 		r.extra().Src = netip.PrefixFrom(src, srcLen).Masked()
 	}
 	return r, false, nil
+}
+
+// parseMetrics reads RTA_METRICS: mtu into Extra.MTU, congctl into
+// Extra.CongCtl, every other RTAX_* into Extra.Metrics in type order.
+func parseMetrics(r *Route, b []byte) {
+	m := rtnl.NewAttrs(b)
+	for m.Next() {
+		switch {
+		case m.Typ == unix.RTAX_MTU:
+			r.extra().MTU = rtnl.U32(m.Val)
+		case m.Typ == unix.RTAX_CC_ALGO:
+			r.extra().CongCtl = rtnl.String(m.Val)
+		case m.Typ > 0 && m.Typ <= unix.RTAX_MAX && len(m.Val) >= 4:
+			x := r.extra()
+			met := RouteMetric{Type: m.Typ, Value: rtnl.U32(m.Val)}
+			i := len(x.Metrics)
+			for i > 0 && x.Metrics[i-1].Type > met.Type {
+				i--
+			}
+			x.Metrics = slices.Insert(x.Metrics, i, met)
+		}
+	}
 }
 
 func (r *Route) extra() *RouteExtra {
@@ -150,32 +184,10 @@ func zeroAddr(family uint8) netip.Addr {
 	return netip.IPv4Unspecified()
 }
 
-// fib_rule_hdr is 12 bytes: family, dst_len, src_len, tos, table, res1,
-// res2, action, flags(u32).
-const sizeofFibRuleHdr = 12
+const sizeofFibRuleHdr = rtnl.SizeofFibRuleHdr
 
-// Netlink rule attribute types (linux/fib_rules.h) that x/sys lacks.
+// Rule actions (FR_ACT_*).
 const (
-	fraDst              = 1
-	fraSrc              = 2
-	fraIifname          = 3
-	fraGoto             = 4
-	fraPriority         = 6
-	fraFwmark           = 10
-	fraTable            = 15
-	fraFwmask           = 16
-	fraOifname          = 17
-	fraSuppressPrefix   = 14
-	fraL3mdev           = 19
-	fraUIDRange         = 20
-	fraProtocol         = 21
-	fraFlow             = 11
-	fraTunID            = 12
-	fraSuppressIfgroup  = 13
-	fraIPProto          = 22
-	fraSportRange       = 23
-	fraDportRange       = 24
-	fibRuleInvert       = 0x2
 	frActToTbl          = 1
 	frActGoto           = 2
 	frActNop            = 3
@@ -197,57 +209,57 @@ func ParseRule(b []byte) (Rule, error) {
 	r.Table = uint32(b[4])
 	r.Action = b[7]
 	r.Flags = rtnl.U32(b[8:12])
-	r.Invert = r.Flags&fibRuleInvert != 0
+	r.Invert = r.Flags&rtnl.FibRuleInvert != 0
 	r.SuppressPrefixLen = suppressPrefixUnset
 	var dst, src netip.Addr
 	a := rtnl.NewAttrs(b[sizeofFibRuleHdr:])
 	for a.Next() {
 		switch a.Typ {
-		case fraDst:
+		case rtnl.FRADst:
 			dst = rtnl.Addr(a.Val)
-		case fraSrc:
+		case rtnl.FRASrc:
 			src = rtnl.Addr(a.Val)
-		case fraIifname:
+		case rtnl.FRAIifname:
 			r.IifName = rtnl.String(a.Val)
-		case fraOifname:
+		case rtnl.FRAOifname:
 			r.OifName = rtnl.String(a.Val)
-		case fraGoto:
+		case rtnl.FRAGoto:
 			r.Goto = rtnl.U32(a.Val)
-		case fraPriority:
+		case rtnl.FRAPriority:
 			r.Priority = rtnl.U32(a.Val)
-		case fraFwmark:
+		case rtnl.FRAFwmark:
 			r.Mark, r.HasMark = rtnl.U32(a.Val), true
-		case fraFwmask:
+		case rtnl.FRAFwmask:
 			r.Mask, r.HasMask = rtnl.U32(a.Val), true
-		case fraTable:
+		case rtnl.FRATable:
 			r.Table = rtnl.U32(a.Val)
-		case fraSuppressPrefix:
+		case rtnl.FRASuppressPrefixLen:
 			r.SuppressPrefixLen = int32(rtnl.U32(a.Val))
-		case fraL3mdev:
+		case rtnl.FRAL3mdev:
 			r.L3mdev = rtnl.U8(a.Val) != 0
-		case fraProtocol:
+		case rtnl.FRAProtocol:
 			r.Protocol = rtnl.U8(a.Val)
-		case fraUIDRange:
+		case rtnl.FRAUIDRange:
 			if len(a.Val) >= 8 {
 				r.UIDStart, r.UIDEnd, r.HasUID = rtnl.U32(a.Val[0:4]), rtnl.U32(a.Val[4:8]), true
 			}
-		case fraIPProto:
+		case rtnl.FRAIPProto:
 			r.IPProto = rtnl.U8(a.Val)
-		case fraSportRange:
+		case rtnl.FRASportRange:
 			r.SPort = portRange(a.Val)
-		case fraDportRange:
+		case rtnl.FRADportRange:
 			r.DPort = portRange(a.Val)
-		case fraSuppressIfgroup:
+		case rtnl.FRASuppressIfgroup:
 			// The kernel reports -1 (unset) on dumps of rules without it.
 			if g := rtnl.U32(a.Val); g != 0xFFFFFFFF {
 				r.SuppressIfGroup, r.HasSuppressIfGroup = g, true
 			}
-		case fraTunID:
+		case rtnl.FRATunID:
 			if len(a.Val) >= 8 {
 				// be64 on the wire.
 				r.TunID = binary.BigEndian.Uint64(a.Val)
 			}
-		case fraFlow:
+		case rtnl.FRAFlow:
 			r.Realms = rtnl.U32(a.Val)
 		}
 	}
@@ -294,9 +306,13 @@ func ParseAddr(b []byte) (Addr, error) {
 			a.Broadcast = rtnl.Addr(at.Val)
 		case unix.IFA_FLAGS:
 			a.Flags = rtnl.U32(at.Val)
+		case unix.IFA_RT_PRIORITY:
+			a.Metric = rtnl.U32(at.Val)
 		case unix.IFA_CACHEINFO:
-			if len(at.Val) >= 8 {
+			// struct ifa_cacheinfo: preferred, valid, cstamp, tstamp.
+			if len(at.Val) >= 16 {
 				a.PreferredLft, a.ValidLft = rtnl.U32(at.Val[0:4]), rtnl.U32(at.Val[4:8])
+				a.Updated, a.Seen = rtnl.U32(at.Val[12:16]), max(KernelTime(), 1)
 			}
 		}
 	}
@@ -354,28 +370,123 @@ func ParseLink(m rtnl.Message) (l Link, skip bool, err error) {
 	case *netlink.Macvlan:
 		l.MACVLAN = &MACVLANInfo{Mode: macvlanModes[v.Mode]}
 	}
-	// The addresses are read here rather than from the library: it drops
-	// IFLA_BROADCAST, and its slices alias the receive buffer.
+	// The addresses, counters and what `ip -d` prints are read here rather
+	// than from the library: it drops IFLA_BROADCAST and most of the rest,
+	// and its slices alias the receive buffer.
 	l.HWAddr, l.Broadcast = nil, nil
-	if len(m.Body) >= unix.SizeofIfInfomsg {
-		a := rtnl.NewAttrs(m.Body[unix.SizeofIfInfomsg:])
-		for a.Next() {
-			switch a.Typ {
-			case unix.IFLA_ADDRESS:
-				l.HWAddr = net.HardwareAddr(bytes.Clone(a.Val))
-			case unix.IFLA_BROADCAST:
-				l.Broadcast = net.HardwareAddr(bytes.Clone(a.Val))
+	d := &LinkDetails{}
+	a := rtnl.NewAttrs(m.Body[unix.SizeofIfInfomsg:])
+	for a.Next() {
+		linkAttr(&l, d, a.Typ, a.Val)
+	}
+	l.Details = d
+	return l, false, nil
+}
+
+// linkAttr reads one IFLA_* attribute into l and d.
+func linkAttr(l *Link, d *LinkDetails, typ uint16, v []byte) {
+	u32 := func(has LinkAttrs) uint32 {
+		d.Has |= has
+		return rtnl.U32(v)
+	}
+	switch typ {
+	case unix.IFLA_ADDRESS:
+		l.HWAddr = net.HardwareAddr(bytes.Clone(v))
+	case unix.IFLA_BROADCAST:
+		l.Broadcast = net.HardwareAddr(bytes.Clone(v))
+	case unix.IFLA_STATS64:
+		l.Stats = parseStats64(v)
+	case unix.IFLA_QDISC:
+		l.Qdisc = rtnl.String(v)
+	case unix.IFLA_LINKMODE:
+		d.Has |= HasLinkMode
+		l.LinkMode = rtnl.U8(v)
+	case unix.IFLA_PROP_LIST:
+		p := rtnl.NewAttrs(v)
+		for p.Next() {
+			if p.Typ == unix.IFLA_ALT_IFNAME {
+				l.AltNames = append(l.AltNames, rtnl.String(p.Val))
+			}
+		}
+	case unix.IFLA_PROMISCUITY:
+		d.Promiscuity = u32(HasPromiscuity)
+	case unix.IFLA_ALLMULTI:
+		d.Allmulti = u32(HasAllmulti)
+	case unix.IFLA_MIN_MTU:
+		d.MinMTU = u32(HasMinMTU)
+	case unix.IFLA_MAX_MTU:
+		d.MaxMTU = u32(HasMaxMTU)
+	case unix.IFLA_NUM_TX_QUEUES:
+		d.NumTxQueues = u32(HasNumTxQueues)
+	case unix.IFLA_NUM_RX_QUEUES:
+		d.NumRxQueues = u32(HasNumRxQueues)
+	case unix.IFLA_GSO_MAX_SIZE:
+		d.GSOMaxSize = u32(HasGSOMaxSize)
+	case unix.IFLA_GSO_MAX_SEGS:
+		d.GSOMaxSegs = u32(HasGSOMaxSegs)
+	case unix.IFLA_TSO_MAX_SIZE:
+		d.TSOMaxSize = u32(HasTSOMaxSize)
+	case unix.IFLA_TSO_MAX_SEGS:
+		d.TSOMaxSegs = u32(HasTSOMaxSegs)
+	case unix.IFLA_GRO_MAX_SIZE:
+		d.GROMaxSize = u32(HasGROMaxSize)
+	case unix.IFLA_PROTO_DOWN:
+		d.Has |= HasProtoDown
+		d.ProtoDown = rtnl.U8(v) != 0
+	case unix.IFLA_PERM_ADDRESS:
+		d.PermAddr = bytes.Clone(v)
+	case unix.IFLA_PARENT_DEV_NAME:
+		d.ParentDev = rtnl.String(v)
+	case unix.IFLA_PARENT_DEV_BUS_NAME:
+		d.ParentBus = rtnl.String(v)
+	case unix.IFLA_AF_SPEC:
+		af := rtnl.NewAttrs(v)
+		for af.Next() {
+			if af.Typ != unix.AF_INET6 {
+				continue
+			}
+			in6 := rtnl.NewAttrs(af.Val)
+			for in6.Next() {
+				if in6.Typ == unix.IFLA_INET6_ADDR_GEN_MODE {
+					d.Has |= HasAddrGenMode
+					d.AddrGenMode = rtnl.U8(in6.Val)
+				}
+			}
+		}
+	case unix.IFLA_LINKINFO:
+		li := rtnl.NewAttrs(v)
+		for li.Next() {
+			switch li.Typ {
+			case unix.IFLA_INFO_KIND:
+				d.InfoKind = rtnl.String(li.Val)
+			case unix.IFLA_INFO_DATA:
+				d.InfoData = bytes.Clone(li.Val)
+			case unix.IFLA_INFO_SLAVE_KIND:
+				d.InfoSlaveKind = rtnl.String(li.Val)
+			case unix.IFLA_INFO_SLAVE_DATA:
+				d.InfoSlaveData = bytes.Clone(li.Val)
 			}
 		}
 	}
-	if s := at.Statistics; s != nil {
-		l.Stats = LinkStats{
-			RxBytes: s.RxBytes, TxBytes: s.TxBytes, RxPackets: s.RxPackets, TxPackets: s.TxPackets,
-			RxErrors: s.RxErrors, TxErrors: s.TxErrors, RxDropped: s.RxDropped, TxDropped: s.TxDropped,
-			Multicast: s.Multicast, Collisions: s.Collisions,
+}
+
+// parseStats64 decodes struct rtnl_link_stats64; fields a shorter,
+// older struct lacks stay zero.
+func parseStats64(b []byte) LinkStats {
+	f := func(i int) uint64 {
+		if len(b) < 8*(i+1) {
+			return 0
 		}
+		return rtnl.U64(b[8*i:])
 	}
-	return l, false, nil
+	return LinkStats{
+		RxPackets: f(0), TxPackets: f(1), RxBytes: f(2), TxBytes: f(3), RxErrors: f(4), TxErrors: f(5),
+		RxDropped: f(6), TxDropped: f(7), Multicast: f(8), Collisions: f(9),
+		RxLengthErrors: f(10), RxOverErrors: f(11), RxCRCErrors: f(12), RxFrameErrors: f(13),
+		RxFIFOErrors: f(14), RxMissedErrors: f(15), TxAbortedErrors: f(16), TxCarrierErrors: f(17),
+		TxFIFOErrors: f(18), TxHeartbeatErrors: f(19), TxWindowErrors: f(20), RxCompressed: f(21),
+		TxCompressed: f(22), RxNoHandler: f(23), RxOtherhostDropped: f(24),
+	}
 }
 
 // macvlanModes are the mode names as `ip -d link` prints them; the
@@ -437,7 +548,7 @@ func ParseNeigh(b []byte) (n Neigh, skip bool, err error) {
 	if v.Family == unix.AF_INET {
 		ip = ip.Unmap()
 	}
-	return Neigh{
+	n = Neigh{
 		LinkIndex: int32(v.LinkIndex),
 		Family:    uint8(v.Family),
 		IP:        ip,
@@ -445,5 +556,95 @@ func ParseNeigh(b []byte) (n Neigh, skip bool, err error) {
 		State:     uint16(v.State),
 		Flags:     uint8(v.Flags),
 		Type:      uint8(v.Type),
-	}, false, nil
+	}
+	a := rtnl.NewAttrs(b[unix.SizeofNdMsg:])
+	for a.Next() {
+		switch a.Typ {
+		case ndaFlagsExt:
+			n.FlagsExt = rtnl.U32(a.Val)
+		case ndaProtocol:
+			n.Protocol = rtnl.U8(a.Val)
+		}
+	}
+	return n, false, nil
+}
+
+// Neighbour attributes x/sys lacks.
+const (
+	ndaProtocol = 12
+	ndaFlagsExt = 15
+)
+
+// Nexthop object attributes (linux/nexthop.h).
+const (
+	nhaID         = 1
+	nhaGroup      = 2
+	nhaGroupType  = 3
+	nhaBlackhole  = 4
+	nhaOIF        = 5
+	nhaGateway    = 6
+	nhaFDB        = 11
+	nhaResGroup   = 12
+	sizeofNhmsg   = 8
+	sizeofNhGroup = 8 // struct nexthop_grp: id u32, weight u8, weight_high u8, resvd2 u16
+
+	nhaResGroupBuckets         = 1
+	nhaResGroupIdleTimer       = 2
+	nhaResGroupUnbalancedTimer = 3
+	nhaResGroupUnbalancedTime  = 4
+)
+
+// ParseNexthop decodes the body of an RTM_NEWNEXTHOP/RTM_DELNEXTHOP message.
+func ParseNexthop(b []byte) (NexthopObject, error) {
+	var n NexthopObject
+	if len(b) < sizeofNhmsg {
+		return n, errShort
+	}
+	n.Family, n.Scope, n.Protocol = b[0], b[1], b[2]
+	n.Flags = rtnl.U32(b[4:8])
+	a := rtnl.NewAttrs(b[sizeofNhmsg:])
+	hasID := false
+	for a.Next() {
+		switch a.Typ {
+		case nhaID:
+			n.ID, hasID = rtnl.U32(a.Val), true
+		case nhaGroup:
+			for g := a.Val; len(g) >= sizeofNhGroup; g = g[sizeofNhGroup:] {
+				// The weight is weight-1 in a u8, extended by weight_high
+				// on kernels that allow weights above 256.
+				w := uint32(g[4]) | uint32(g[5])<<8
+				n.Group = append(n.Group, NexthopGroupMember{ID: rtnl.U32(g[0:4]), Weight: w + 1})
+			}
+		case nhaGroupType:
+			n.GroupType = rtnl.U16(a.Val)
+		case nhaBlackhole:
+			n.Blackhole = true
+		case nhaOIF:
+			n.LinkIndex = int32(rtnl.U32(a.Val))
+		case nhaGateway:
+			n.Gateway = rtnl.Addr(a.Val)
+		case nhaFDB:
+			n.FDB = true
+		case nhaResGroup:
+			r := &ResilientGroup{}
+			at := rtnl.NewAttrs(a.Val)
+			for at.Next() {
+				switch at.Typ {
+				case nhaResGroupBuckets:
+					r.Buckets = rtnl.U16(at.Val)
+				case nhaResGroupIdleTimer:
+					r.IdleTimer = rtnl.U32(at.Val)
+				case nhaResGroupUnbalancedTimer:
+					r.UnbalancedTimer = rtnl.U32(at.Val)
+				case nhaResGroupUnbalancedTime:
+					r.UnbalancedTime = rtnl.U64(at.Val)
+				}
+			}
+			n.Resilient = r
+		}
+	}
+	if !hasID {
+		return n, errors.New("netlink nexthop: no id")
+	}
+	return n, nil
 }

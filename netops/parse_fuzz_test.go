@@ -32,6 +32,15 @@ var (
 		8, 0, 2, 0, 10, 1, 0, 1, // IFA_LOCAL
 		7, 0, 3, 0, 'v', '0', 0, 0, // IFA_LABEL
 		20, 0, 6, 0, 255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0}
+	// A nexthop group of ids 1 and 2 (weight 3), and a gateway on link 3.
+	seedNexthopGroup = []byte{0, 0, 0, 0, 0, 0, 0, 0,
+		8, 0, 1, 0, 10, 0, 0, 0, // NHA_ID 10
+		20, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, // NHA_GROUP
+		6, 0, 3, 0, 0, 0, 0, 0} // NHA_GROUP_TYPE mpath
+	seedNexthopGateway = []byte{2, 253, 0, 0, 0, 0, 0, 0,
+		8, 0, 1, 0, 1, 0, 0, 0, // NHA_ID 1
+		8, 0, 5, 0, 3, 0, 0, 0, // NHA_OIF 3
+		8, 0, 6, 0, 10, 1, 0, 2} // NHA_GATEWAY 10.1.0.2
 )
 
 // FuzzParseRoute checks the route decoder never panics and that what it
@@ -81,6 +90,22 @@ func FuzzParseAddr(f *testing.F) {
 	})
 }
 
+func FuzzParseNexthop(f *testing.F) {
+	f.Add(seedNexthopGroup)
+	f.Add(seedNexthopGateway)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nh, err := ParseNexthop(b)
+		if err != nil {
+			return
+		}
+		for _, m := range nh.Group {
+			if m.Weight == 0 {
+				t.Fatalf("group member %d with weight 0", m.ID)
+			}
+		}
+	})
+}
+
 // FuzzApply feeds arbitrary message streams to the applier: the model must
 // never panic whatever the kernel (or a bug) sends.
 func FuzzApply(f *testing.F) {
@@ -89,6 +114,8 @@ func FuzzApply(f *testing.F) {
 	f.Add(uint16(unix.RTM_NEWADDR), seedAddr)
 	f.Add(uint16(unix.RTM_NEWLINK), []byte{0, 0, 1, 0, 3, 0, 0, 0, 0x43, 0x10, 0, 0, 0, 0, 0, 0})
 	f.Add(uint16(unix.RTM_NEWNEIGH), []byte{2, 0, 0, 0, 3, 0, 0, 0, 0x80, 0, 0, 1, 8, 0, 1, 0, 10, 1, 0, 9})
+	f.Add(uint16(unix.RTM_NEWNEXTHOP), seedNexthopGroup)
+	f.Add(uint16(unix.RTM_NEWNEXTHOP), seedNexthopGateway)
 	f.Fuzz(func(t *testing.T, typ uint16, b []byte) {
 		a := applier{sn: newSnapshot(), events: &eventRing{}}
 		a.events.init(8)

@@ -1,12 +1,14 @@
 package netops
 
 import (
+	"bytes"
 	"net/netip"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/google/btree"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,14 +21,31 @@ type Store struct {
 	routes *btree.BTreeG[*Route]
 	rules  []Rule // in kernel order per family: IPv4 first, then IPv6
 	neighs map[NeighKey]*Neigh
-	gen    [numKinds]uint64
-	status Status
-	rates  map[int32]LinkRate
+	// proxies are the proxy entries (`ip neigh show proxy`), apart from
+	// neighbours because an address can be both at once.
+	proxies  map[NeighKey]*Neigh
+	nexthops map[uint32]*NexthopObject
+	gen      [numKinds]uint64
+	status   Status
+	rates    map[int32]LinkRate
 
 	events eventRing
 
 	wakeMu sync.Mutex
 	wakes  map[chan struct{}]struct{}
+
+	// ns is the namespace modelled, once a watcher is attached.
+	ns    netns.NsHandle
+	hasNS bool
+}
+
+// NetNS returns the network namespace the store models (set when a
+// watcher is attached), for changes that must speak netlink there
+// directly; ok is false for a store filled without one (tests, fixtures).
+func (s *Store) NetNS() (ns netns.NsHandle, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ns, s.hasNS
 }
 
 // Status says whether the model is current.
@@ -50,19 +69,23 @@ type LinkRate struct {
 
 // snapshot is a complete object set built by a dump, swapped in whole.
 type snapshot struct {
-	links  map[int32]*Link
-	addrs  map[AddrKey]*Addr
-	routes *btree.BTreeG[*Route]
-	rules  []Rule
-	neighs map[NeighKey]*Neigh
+	links    map[int32]*Link
+	addrs    map[AddrKey]*Addr
+	routes   *btree.BTreeG[*Route]
+	rules    []Rule
+	neighs   map[NeighKey]*Neigh
+	proxies  map[NeighKey]*Neigh
+	nexthops map[uint32]*NexthopObject
 }
 
 func newSnapshot() *snapshot {
 	return &snapshot{
-		links:  map[int32]*Link{},
-		addrs:  map[AddrKey]*Addr{},
-		routes: btree.NewG(32, routeLess),
-		neighs: map[NeighKey]*Neigh{},
+		links:    map[int32]*Link{},
+		addrs:    map[AddrKey]*Addr{},
+		routes:   btree.NewG(32, routeLess),
+		neighs:   map[NeighKey]*Neigh{},
+		proxies:  map[NeighKey]*Neigh{},
+		nexthops: map[uint32]*NexthopObject{},
 	}
 }
 
@@ -77,6 +100,13 @@ func NewStore() *Store {
 
 func (s *Store) install(sn *snapshot) {
 	s.links, s.addrs, s.routes, s.rules, s.neighs = sn.links, sn.addrs, sn.routes, sn.rules, sn.neighs
+	s.proxies, s.nexthops = sn.proxies, sn.nexthops
+}
+
+// live returns the installed object set, for an applier to update in place.
+func (s *Store) live() *snapshot {
+	return &snapshot{links: s.links, addrs: s.addrs, routes: s.routes, rules: s.rules, neighs: s.neighs,
+		proxies: s.proxies, nexthops: s.nexthops}
 }
 
 // routeLess orders routes by table, family, destination, then the rest of
@@ -195,6 +225,35 @@ func (s *Store) replace(sn *snapshot, reason string) {
 	s.wake()
 }
 
+// replaceNeighs installs re-dumped neighbour and proxy entries; pages
+// re-render only when something differs.
+func (s *Store) replaceNeighs(neighs, proxies map[NeighKey]*Neigh) {
+	s.mu.Lock()
+	changed := !sameNeighs(s.neighs, neighs) || !sameNeighs(s.proxies, proxies)
+	if changed {
+		s.neighs, s.proxies = neighs, proxies
+		s.gen[KindNeigh]++
+	}
+	s.mu.Unlock()
+	if changed {
+		s.wake()
+	}
+}
+
+func sameNeighs(a, b map[NeighKey]*Neigh) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok || x.State != y.State || x.Flags != y.Flags || x.FlagsExt != y.FlagsExt || x.Protocol != y.Protocol ||
+			x.Type != y.Type || !bytes.Equal(x.HWAddr, y.HWAddr) {
+			return false
+		}
+	}
+	return true
+}
+
 // SetReadOnly records that netpanel lacks CAP_NET_ADMIN.
 func (s *Store) SetReadOnly(ro bool) {
 	s.mu.Lock()
@@ -208,7 +267,7 @@ func (s *Store) Counts() map[Kind]int {
 	defer s.mu.RUnlock()
 	return map[Kind]int{
 		KindLink: len(s.links), KindAddr: len(s.addrs), KindRoute: s.routes.Len(),
-		KindRule: len(s.rules), KindNeigh: len(s.neighs),
+		KindRule: len(s.rules), KindNeigh: len(s.neighs), KindNexthop: len(s.nexthops),
 	}
 }
 
@@ -288,17 +347,46 @@ func (s *Store) Rules(family uint8) []Rule {
 // Neighs returns the neighbour entries ordered by link and address.
 func (s *Store) Neighs() []Neigh {
 	s.mu.RLock()
-	out := make([]Neigh, 0, len(s.neighs))
-	for _, n := range s.neighs {
-		out = append(out, *n)
-	}
+	out := values(s.neighs)
 	s.mu.RUnlock()
+	sortNeighs(out)
+	return out
+}
+
+// values copies a map's objects.
+func values[K comparable, V any](m map[K]*V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, *v)
+	}
+	return out
+}
+
+func sortNeighs(out []Neigh) {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].LinkIndex != out[j].LinkIndex {
 			return out[i].LinkIndex < out[j].LinkIndex
 		}
 		return out[i].IP.Less(out[j].IP)
 	})
+}
+
+// Proxies returns the proxy neighbour entries (`ip neigh show proxy`)
+// ordered by link and address.
+func (s *Store) Proxies() []Neigh {
+	s.mu.RLock()
+	out := values(s.proxies)
+	s.mu.RUnlock()
+	sortNeighs(out)
+	return out
+}
+
+// Nexthops returns the nexthop objects ordered by id.
+func (s *Store) Nexthops() []NexthopObject {
+	s.mu.RLock()
+	out := values(s.nexthops)
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

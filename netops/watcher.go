@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -24,6 +25,10 @@ type Watcher struct {
 	log   *slog.Logger
 	// RecvBuf is the event socket's receive buffer in bytes.
 	RecvBuf int
+	// NeighRefresh is how often the neighbour tables are dumped again:
+	// the kernel creates some entries (multicast NOARP ones) and changes
+	// proxy entries without telling anyone. 0 disables the re-dump.
+	NeighRefresh time.Duration
 
 	dumpMu sync.Mutex
 	dumper *rtnl.Conn
@@ -32,6 +37,11 @@ type Watcher struct {
 	ev     *rtnl.Conn               // the current session's event socket
 	pings  map[uint32]chan struct{} // sent on ev, by sequence number
 	later  []chan struct{}          // released by the next session's dump
+	// mu guards the event socket that neighbour re-dumps wake, and the
+	// callers waiting for a re-dump.
+	mu      sync.Mutex
+	nev     *rtnl.Conn
+	waiters []chan error
 }
 
 // groups are the multicast groups the model follows. There is no rule
@@ -42,12 +52,16 @@ var groups = []uint{
 	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE,
 	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
 	unix.RTNLGRP_NEIGH,
+	// RTNLGRP_NEXTHOP is joined apart (see session): older kernels lack it.
 }
 
 // NewWatcher prepares a watcher for the namespace ns (netns.None() for the
 // caller's own). The caller keeps ownership of ns.
 func NewWatcher(ns netns.NsHandle, store *Store, log *slog.Logger) *Watcher {
-	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20}
+	store.mu.Lock()
+	store.ns, store.hasNS = ns, true
+	store.mu.Unlock()
+	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20, NeighRefresh: 30 * time.Second}
 }
 
 // Store returns the model the watcher maintains.
@@ -90,6 +104,10 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 			w.log.Warn("cannot set netlink receive buffer", "bytes", w.RecvBuf, "err", err)
 		}
 	}
+	// Nexthop objects came with Linux 5.3; older kernels have no group.
+	if err := ev.Join(unix.RTNLGRP_NEXTHOP); err != nil {
+		w.log.Info("no nexthop object events", "err", err)
+	}
 	stop := context.AfterFunc(ctx, func() { ev.Close() })
 	defer stop()
 	waiting := w.startSession(ev)
@@ -108,6 +126,8 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 		close(ch)
 	}
 
+	w.attach(ev)
+	defer w.detach()
 	for {
 		var batch []rtnl.Message
 		var pongs []uint32
@@ -123,6 +143,19 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 			w.store.applyBatch(batch, w.log)
 		}
 		w.pong(pongs)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The periodic or an asked-for neighbour re-dump. Events that
+			// arrive meanwhile wait in the socket and apply after it.
+			waiters := w.takeWaiters()
+			err = w.refreshNeighs()
+			for _, c := range waiters {
+				c <- err
+			}
+			if err == nil {
+				w.arm(ev)
+				continue
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -206,10 +239,103 @@ func (w *Watcher) pong(seqs []uint32) {
 	}
 }
 
+// attach makes ev the socket RefreshNeighbours wakes, and arms the
+// periodic re-dump.
+func (w *Watcher) attach(ev *rtnl.Conn) {
+	w.mu.Lock()
+	w.nev = ev
+	w.mu.Unlock()
+	w.arm(ev)
+}
+
+// arm sets ev's deadline to the next periodic re-dump, or to now when
+// someone is waiting for one.
+func (w *Watcher) arm(ev *rtnl.Conn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case len(w.waiters) > 0:
+		_ = ev.SetDeadline(time.Now())
+	case w.NeighRefresh > 0:
+		_ = ev.SetDeadline(time.Now().Add(w.NeighRefresh))
+	default:
+		_ = ev.SetDeadline(time.Time{})
+	}
+}
+
+// detach ends a session: callers still waiting learn it ended.
+func (w *Watcher) detach() {
+	for _, c := range w.takeWaitersAnd(func() { w.nev = nil }) {
+		c <- errSessionEnded
+	}
+}
+
+var errSessionEnded = errors.New("the netlink session ended before the neighbour re-dump; the model is being resynced")
+
+func (w *Watcher) takeWaiters() []chan error { return w.takeWaitersAnd(nil) }
+
+func (w *Watcher) takeWaitersAnd(fn func()) []chan error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.waiters
+	w.waiters = nil
+	if fn != nil {
+		fn()
+	}
+	return out
+}
+
+// RefreshNeighbours dumps the neighbour and proxy entries again and
+// replaces them in the model, returning once that is done: entries the
+// kernel made without an event then appear, as `ip neigh` would show them.
+func (w *Watcher) RefreshNeighbours(ctx context.Context) error {
+	done := make(chan error, 1)
+	w.mu.Lock()
+	if w.nev == nil {
+		w.mu.Unlock()
+		return errors.New("not watching the kernel yet")
+	}
+	w.waiters = append(w.waiters, done)
+	_ = w.nev.SetDeadline(time.Now())
+	w.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refreshNeighs re-dumps the neighbour tables into the model.
+func (w *Watcher) refreshNeighs() error {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumpConn()
+	if err != nil {
+		return err
+	}
+	var last error
+	for range 5 {
+		sn := &snapshot{neighs: map[NeighKey]*Neigh{}, proxies: map[NeighKey]*Neigh{}}
+		a := applier{sn: sn, log: w.log}
+		err := dumpNeighs(c, a.apply)
+		if err == nil {
+			w.store.replaceNeighs(sn.neighs, sn.proxies)
+			return nil
+		}
+		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
+			w.closeDumper()
+			return fmt.Errorf("dumping neighbours: %w", err)
+		}
+		last = err
+	}
+	return last
+}
+
 // applyBatch applies one datagram's messages under a single lock.
 func (s *Store) applyBatch(batch []rtnl.Message, log *slog.Logger) {
 	s.mu.Lock()
-	a := applier{sn: &snapshot{s.links, s.addrs, s.routes, s.rules, s.neighs}, log: log, events: &s.events, now: time.Now()}
+	a := applier{sn: s.live(), log: log, events: &s.events, now: time.Now()}
 	for _, m := range batch {
 		a.apply(m)
 	}
@@ -263,22 +389,45 @@ func dumpEach(c *rtnl.Conn, fn func(rtnl.Message)) error {
 	ifinfo := make([]byte, unix.SizeofIfInfomsg)
 	rtgen := []byte{unix.AF_UNSPEC, 0, 0, 0}
 	rtmsg := make([]byte, unix.SizeofRtMsg)
-	ndmsg := make([]byte, unix.SizeofNdMsg)
-	steps := []struct {
-		typ uint16
-		hdr []byte
-	}{
-		{unix.RTM_GETLINK, ifinfo},
-		{unix.RTM_GETADDR, rtgen},
-		{unix.RTM_GETROUTE, rtmsg},
-		{unix.RTM_GETRULE, rtgen},
-		{unix.RTM_GETNEIGH, ndmsg},
+	nhmsg := make([]byte, sizeofNhmsg)
+	steps := []dumpStep{
+		{typ: unix.RTM_GETLINK, hdr: ifinfo},
+		{typ: unix.RTM_GETADDR, hdr: rtgen},
+		// Kernels before 5.3 have no nexthop objects and refuse the dump.
+		{typ: unix.RTM_GETNEXTHOP, hdr: nhmsg, optional: true},
+		{typ: unix.RTM_GETROUTE, hdr: rtmsg},
+		{typ: unix.RTM_GETRULE, hdr: rtgen},
 	}
+	return runDumps(c, append(steps, neighSteps()...), fn)
+}
+
+// dumpNeighs dumps the neighbour entries, then the proxy entries.
+func dumpNeighs(c *rtnl.Conn, fn func(rtnl.Message)) error {
+	return runDumps(c, neighSteps(), fn)
+}
+
+func neighSteps() []dumpStep {
+	ndmsg := make([]byte, unix.SizeofNdMsg)
+	proxy := make([]byte, unix.SizeofNdMsg)
+	proxy[10] = unix.NTF_PROXY // ndm_flags: the proxy table instead
+	return []dumpStep{{typ: unix.RTM_GETNEIGH, hdr: ndmsg}, {typ: unix.RTM_GETNEIGH, hdr: proxy}}
+}
+
+type dumpStep struct {
+	typ      uint16
+	hdr      []byte
+	optional bool // a refusal (EOPNOTSUPP, EINVAL) means "none here"
+}
+
+func runDumps(c *rtnl.Conn, steps []dumpStep, fn func(rtnl.Message)) error {
 	var interrupted error
 	for _, s := range steps {
 		err := c.Dump(s.typ, s.hdr, fn)
 		if errors.Is(err, rtnl.ErrDumpInterrupted) {
 			interrupted = err
+			continue
+		}
+		if err != nil && s.optional && (errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL)) {
 			continue
 		}
 		if err != nil {

@@ -129,6 +129,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/routes", h.APIRoutes)
 		r.Get("/rules", h.APIRules)
 		r.Get("/neighbours", h.APINeighbours)
+		r.Get("/nexthops", h.APINexthops)
 		r.Get("/sockets", h.APISockets)
 		r.Get("/events", noDeadlines(s.hub.ServeEvents))
 		r.Post("/changes", h.Change)

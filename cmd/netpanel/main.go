@@ -255,6 +255,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	saver := persist.New(persistOptions(cfg), store, tables.Load)
 	h := handlers.New(handlers.Deps{
+		Refresh:     watcher,
 		Store:       store,
 		Tables:      tables.Load,
 		Sockets:     handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return sockets.List(ns) }),

@@ -3,6 +3,7 @@ package change
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -56,12 +57,14 @@ func ParseCommand(line string, tables TableNames) (Op, error) {
 	case obj == "rule":
 		f := RuleFields{Action: verb, Family: family}
 		var lookup string
-		flags := map[string]func(){"not": func() { f.Not = true },
+		flags := map[string]func(){"not": func() { f.Not = true }, "l3mdev": func() { f.L3mdev = true },
 			"blackhole": func() { f.Type = "blackhole" }, "unreachable": func() { f.Type = "unreachable" },
-			"prohibit": func() { f.Type = "prohibit" }}
+			"prohibit": func() { f.Type = "prohibit" }, "nop": func() { f.Type = "nop" }}
 		err := w.keywords(map[string]*string{"from": &f.From, "to": &f.To, "fwmark": &f.Fwmark, "iif": &f.Iif,
 			"oif": &f.Oif, "priority": &f.Priority, "pref": &f.Priority, "preference": &f.Priority,
-			"protocol": &f.Protocol, "lookup": &lookup, "table": &lookup}, flags)
+			"protocol": &f.Protocol, "lookup": &lookup, "table": &lookup, "ipproto": &f.IPProto, "sport": &f.SPort,
+			"dport": &f.DPort, "uidrange": &f.UIDRange, "suppress_prefixlength": &f.SuppressPrefixLength,
+			"goto": &f.Goto}, flags)
 		if err != nil {
 			return nil, err
 		}
@@ -162,6 +165,10 @@ func parseRouteWords(w *wordList, verb, family string, tables TableNames) (Op, e
 			f.Scope = w.next()
 		case "src":
 			f.Src = w.next()
+		case "tos", "dsfield":
+			f.Tos = w.next()
+		case "lock":
+			return nil, errors.New("ip route: lock belongs after a metric: mtu lock 1400")
 		case "onlink":
 			if len(f.Nexthops) > 0 {
 				f.Nexthops[len(f.Nexthops)-1].Onlink = true
@@ -178,7 +185,20 @@ func parseRouteWords(w *wordList, verb, family string, tables TableNames) (Op, e
 			}
 			f.Nexthops[len(f.Nexthops)-1].Weight = w.next()
 		default:
-			return nil, fmt.Errorf("ip route: %q is not a keyword netpanel reads", k)
+			if !slices.Contains(RouteMetricNames(), k) {
+				return nil, fmt.Errorf("ip route: %q is not a keyword netpanel reads", k)
+			}
+			if f.Metrics == nil {
+				f.Metrics = map[string]string{}
+			}
+			if w.peek() == "lock" {
+				w.next()
+				if k != "mtu" {
+					return nil, fmt.Errorf("ip route: netpanel locks only the mtu, not %s", k)
+				}
+				f.MTULock = true
+			}
+			f.Metrics[k] = w.next()
 		}
 	}
 	op, err := ParseRoute(f, tables)

@@ -37,13 +37,18 @@ func fieldErrorsOnly(t *testing.T, err error) {
 }
 
 func FuzzParseRoute(f *testing.F) {
-	f.Add("add", "", "wan-force", "default", "192.0.2.1", "wan", "10", "static", "", "", "", true, "", "", "")
-	f.Add("add", "", "", "10.6.0.0/16", "", "", "", "", "", "", "", false, "10.1.0.2", "v0", "2")
-	f.Add("del", "inet6", "main", "2001:db8::/32", "", "", "0x10", "", "link", "2001:db8::1", "unicast", false, "", "", "")
-	f.Add("replace", "", "7", "any", "", "", "", "", "", "", "blackhole", false, "", "", "")
-	f.Fuzz(func(t *testing.T, action, fam, table, dst, via, dev, metric, proto, scope, src, typ string, onlink bool, nhVia, nhDev, nhWeight string) {
+	f.Add("add", "", "wan-force", "default", "192.0.2.1", "wan", "10", "static", "", "", "", true, "", "", "", "", "", "", false)
+	f.Add("add", "", "", "10.6.0.0/16", "", "", "", "", "", "", "", false, "10.1.0.2", "v0", "2", "", "", "", false)
+	f.Add("del", "inet6", "main", "2001:db8::/32", "", "", "0x10", "", "link", "2001:db8::1", "unicast", false, "", "", "", "", "", "", false)
+	f.Add("replace", "", "7", "any", "", "", "", "", "", "", "blackhole", false, "", "", "", "", "", "", false)
+	f.Add("add", "", "", "10.6.0.0/16", "192.0.2.1", "", "", "", "", "", "", false, "", "", "", "AF11", "1400", "1360", true)
+	f.Fuzz(func(t *testing.T, action, fam, table, dst, via, dev, metric, proto, scope, src, typ string, onlink bool, nhVia, nhDev, nhWeight string,
+		tos, mtu, advmss string, lock bool) {
 		rf := change.RouteFields{Action: action, Family: fam, Table: table, Dst: dst, Via: via, Dev: dev, Metric: metric,
-			Protocol: proto, Scope: scope, Src: src, Type: typ, Onlink: onlink}
+			Protocol: proto, Scope: scope, Src: src, Type: typ, Onlink: onlink, Tos: tos, MTULock: lock}
+		if mtu != "" || advmss != "" {
+			rf.Metrics = map[string]string{"mtu": mtu, "advmss": advmss}
+		}
 		if nhVia != "" || nhDev != "" || nhWeight != "" {
 			rf.Nexthops = []change.NexthopFields{{Via: nhVia, Dev: nhDev, Weight: nhWeight}, {Via: nhVia, Dev: nhDev}}
 		}
@@ -57,11 +62,16 @@ func FuzzParseRoute(f *testing.F) {
 }
 
 func FuzzParseRule(f *testing.F) {
-	f.Add("add", "", "16286", "", "", "", "", "0x20/0x20", "wan-force", "", "", false)
-	f.Add("del", "inet6", "", "2001:db8::/32", "all", "v0", "wan", "0/0xff", "", "prohibit", "static", true)
-	f.Fuzz(func(t *testing.T, action, fam, prio, from, to, iif, oif, fwmark, table, typ, proto string, not bool) {
+	f.Add("add", "", "16286", "", "", "", "", "0x20/0x20", "wan-force", "", "", false, "", "", "", "", "", "", false)
+	f.Add("del", "inet6", "", "2001:db8::/32", "all", "v0", "wan", "0/0xff", "", "prohibit", "static", true, "", "", "", "", "", "", false)
+	f.Add("add", "", "100", "", "", "", "", "", "1000", "", "", false, "tcp", "1000-2000", "443", "0-999", "0", "", false)
+	f.Add("add", "", "100", "", "", "", "", "", "", "", "", false, "", "", "", "", "", "200", false)
+	f.Add("add", "", "100", "", "", "", "", "", "", "", "", false, "", "", "", "", "", "", true)
+	f.Fuzz(func(t *testing.T, action, fam, prio, from, to, iif, oif, fwmark, table, typ, proto string, not bool,
+		ipproto, sport, dport, uids, suppress, gotoPrio string, l3mdev bool) {
 		op, err := change.ParseRule(change.RuleFields{Action: action, Family: fam, Priority: prio, From: from, To: to, Iif: iif,
-			Oif: oif, Fwmark: fwmark, Table: table, Type: typ, Protocol: proto, Not: not}, tables)
+			Oif: oif, Fwmark: fwmark, Table: table, Type: typ, Protocol: proto, Not: not, IPProto: ipproto, SPort: sport,
+			DPort: dport, UIDRange: uids, SuppressPrefixLength: suppress, Goto: gotoPrio, L3mdev: l3mdev}, tables)
 		if err != nil {
 			fieldErrorsOnly(t, err)
 			return

@@ -219,9 +219,13 @@ func exercise(t *testing.T, setup []string, op change.Op, views [][]string, veri
 	e := newEnv(t, setup...)
 	twin := quietNS(t)
 	build(twin, setup)
-	// Carrier reaches the links of both namespaces when the kernel's link
-	// watcher gets to it, up to a second later under load.
-	e.waitFor("twin namespaces are equal before the op", func() string {
+	// A veth's carrier comes up a moment after ip returns (the kernel's
+	// linkwatch sets IFF_RUNNING later, seconds later on a loaded
+	// machine): wait until both namespaces have settled.
+	e.waitFor("links settle and twin namespaces agree before the op", func() string {
+		if d := unsettled(e.ns) + unsettled(twin); d != "" {
+			return d
+		}
 		return lineDiff(state(e.ns, views), state(twin, views))
 	})
 	before := state(e.ns, views)
@@ -251,6 +255,23 @@ func exercise(t *testing.T, setup []string, op change.Op, views [][]string, veri
 		}
 	}
 	e.waitFor("the inverse restores the state", func() string { return lineDiff(before, state(e.ns, views)) })
+}
+
+// unsettled names the links whose lower layer is up but whose carrier
+// linkwatch has not yet reported ("NO-CARRIER" with "LOWER_UP").
+func unsettled(ns *testenv.NS) string {
+	var links []struct {
+		IfName string   `json:"ifname"`
+		Flags  []string `json:"flags"`
+	}
+	ns.IPJSON(&links, "link", "show")
+	var out []string
+	for _, l := range links {
+		if slices.Contains(l.Flags, "NO-CARRIER") && slices.Contains(l.Flags, "LOWER_UP") {
+			out = append(out, ns.Name+": "+l.IfName+" has no carrier yet")
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // unchanged applies an op the kernel refuses and checks the explanation

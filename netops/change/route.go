@@ -32,6 +32,46 @@ type RouteOp struct {
 	Onlink    bool
 	Nexthops  []Nexthop // multipath; Via and Dev are then empty
 	DevIndex  int32     // Dev's ifindex, set by inverses (names change); 0: find Dev by name
+	Tos       uint8     // part of the route's key, like the metric
+	// Metrics are the route's RTA_METRICS (mtu, advmss, ...), in RTAX
+	// order; MTULock is "mtu lock".
+	Metrics []netops.RouteMetric
+	MTULock bool
+}
+
+// routeMetric describes one metric an admin may set, as ip route takes it.
+type routeMetric struct {
+	name   string
+	typ    uint16
+	lo, hi uint64
+	set    func(r *netlink.Route, v int)
+}
+
+// routeMetrics are the metrics ParseRoute takes, in RTAX order. The
+// bounds are the kernel's: larger mtu and advmss values are silently
+// clamped, hoplimit is a byte, quickack and fastopen_no_cookie are flags
+// (0 is the default, which vishvananda/netlink cannot send).
+var routeMetrics = []routeMetric{
+	{"mtu", unix.RTAX_MTU, 68, 65520, func(r *netlink.Route, v int) { r.MTU = v }},
+	{"window", unix.RTAX_WINDOW, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Window = v }},
+	{"ssthresh", unix.RTAX_SSTHRESH, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Ssthresh = v }},
+	{"cwnd", unix.RTAX_CWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Cwnd = v }},
+	{"advmss", unix.RTAX_ADVMSS, 1, 65495, func(r *netlink.Route, v int) { r.AdvMSS = v }},
+	{"reordering", unix.RTAX_REORDERING, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Reordering = v }},
+	{"hoplimit", unix.RTAX_HOPLIMIT, 1, 255, func(r *netlink.Route, v int) { r.Hoplimit = v }},
+	{"initcwnd", unix.RTAX_INITCWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.InitCwnd = v }},
+	{"initrwnd", unix.RTAX_INITRWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.InitRwnd = v }},
+	{"quickack", unix.RTAX_QUICKACK, 1, 1, func(r *netlink.Route, v int) { r.QuickACK = v }},
+	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 1, 1, func(r *netlink.Route, v int) { r.FastOpenNoCookie = v }},
+}
+
+func metricByType(t uint16) (routeMetric, bool) {
+	for _, m := range routeMetrics {
+		if m.typ == t {
+			return m, true
+		}
+	}
+	return routeMetric{}, false
 }
 
 // Nexthop is one path of a multipath route.
@@ -116,7 +156,7 @@ func isLocal(m Model, a netip.Addr) bool {
 // refuses a second route of equal metric whatever its device).
 func (o *RouteOp) slot(m Model) (netops.Route, bool) {
 	for _, r := range m.RoutesTo(o.Table, o.Dst) {
-		if r.Tos == 0 && r.Priority == o.metric() && !r.SrcPrefix().IsValid() {
+		if r.Tos == o.Tos && r.Priority == o.metric() && !r.SrcPrefix().IsValid() {
 			return r, true
 		}
 	}
@@ -135,7 +175,7 @@ func (o *RouteOp) match(m Model) (netops.Route, bool) {
 	}
 	for _, r := range m.RoutesTo(o.Table, o.Dst) {
 		switch {
-		case r.Tos != 0 || r.SrcPrefix().IsValid():
+		case r.Tos != o.Tos || r.SrcPrefix().IsValid():
 		case o.Metric != 0 && r.Priority != o.Metric:
 		case o.Via.IsValid() && r.Gateway != o.Via:
 		case o.Dev != "" && r.LinkIndex != devIdx(o.Dev):
@@ -177,6 +217,13 @@ func (o *RouteOp) nl(h *netlink.Handle, m Model) (*netlink.Route, error) {
 	if o.Onlink {
 		r.Flags = int(netlink.FLAG_ONLINK)
 	}
+	r.Tos = int(o.Tos)
+	for _, mt := range o.Metrics {
+		if d, ok := metricByType(mt.Type); ok {
+			d.set(r, int(mt.Value))
+		}
+	}
+	r.MTULock = o.MTULock
 	switch {
 	case o.HasScope:
 		r.Scope = netlink.Scope(o.Scope)
@@ -233,6 +280,9 @@ func (o *RouteOp) Command(n Names) string {
 		b.WriteString(iproute.RouteType(o.Type) + " ")
 	}
 	b.WriteString(o.dstString())
+	if o.Tos != 0 {
+		b.WriteString(" tos " + iproute.DSField(o.Tos))
+	}
 	if o.Via.IsValid() {
 		b.WriteString(" via " + o.Via.String())
 	}
@@ -257,6 +307,14 @@ func (o *RouteOp) Command(n Names) string {
 	if o.Onlink {
 		b.WriteString(" onlink")
 	}
+	for _, mt := range o.Metrics {
+		d, _ := metricByType(mt.Type)
+		b.WriteString(" " + d.name)
+		if mt.Type == unix.RTAX_MTU && o.MTULock {
+			b.WriteString(" lock")
+		}
+		b.WriteString(" " + strconv.FormatUint(uint64(mt.Value), 10))
+	}
 	for _, nh := range o.Nexthops {
 		b.WriteString(" nexthop")
 		if nh.Via.IsValid() {
@@ -278,7 +336,8 @@ func (o *RouteOp) Command(n Names) string {
 func (o *RouteOp) OldCommand(Names) string {
 	plainProto := o.Protocol == unix.RTPROT_BOOT || (o.Action == "del" && o.Protocol == 0)
 	if o.Family != unix.AF_INET || o.Table != unix.RT_TABLE_MAIN || (o.Type != unix.RTN_UNICAST && o.Type != 0) ||
-		len(o.Nexthops) > 0 || o.HasScope || o.Src.IsValid() || o.Onlink || !plainProto || o.Action == "replace" {
+		len(o.Nexthops) > 0 || o.HasScope || o.Src.IsValid() || o.Onlink || !plainProto || o.Action == "replace" ||
+		o.Tos != 0 || len(o.Metrics) > 0 {
 		return ""
 	}
 	s := "route " + o.Action

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,7 +46,7 @@ func (o *RouteOp) Inverse(m Model) ([]Op, error) {
 // named by index.
 func (o *RouteOp) undoAdd(m Model) *RouteOp {
 	d := &RouteOp{Action: "del", Family: o.Family, Table: o.Table, TableName: o.TableName, Dst: o.Dst,
-		Metric: o.metric(), Via: o.Via, Dev: o.Dev}
+		Metric: o.metric(), Via: o.Via, Dev: o.Dev, Tos: o.Tos}
 	if l, ok := m.LinkByName(o.Dev); ok && o.Dev != "" {
 		d.DevIndex = l.Index
 	}
@@ -56,18 +57,19 @@ func (o *RouteOp) undoAdd(m Model) *RouteOp {
 }
 
 // routeFromModel turns a route of the model into the op that recreates it.
-// Attributes the op cannot express (tos, source prefix, metrics, nexthop
-// objects, expiry) make it refuse rather than recreate a different route.
+// Attributes the op cannot express (source prefix, nexthop objects,
+// expiry, realms, metrics other than routeMetrics, locks other than the
+// mtu's) make it refuse rather than recreate a different route.
 func routeFromModel(m Model, r netops.Route, action string) (*RouteOp, error) {
-	if r.Tos != 0 {
-		return nil, noInverse("the route to %s has a tos, which netpanel cannot set", r.Dst)
-	}
-	if x := r.Extra; x != nil && (x.Src.IsValid() || x.MTU != 0 || x.NhID != 0 || x.Expires != 0) {
-		return nil, noInverse("the route to %s has a source prefix, mtu, nexthop object or expiry, which netpanel cannot set", r.Dst)
+	if x := r.Extra; x != nil && (x.Src.IsValid() || x.NhID != 0 || x.Expires != 0 || x.ExpiresAt != 0 || x.Realm != 0 || x.CongCtl != "") {
+		return nil, noInverse("the route to %s has a source prefix, nexthop object, expiry, realm or congctl, which netpanel cannot set", r.Dst)
 	}
 	op := &RouteOp{Action: action, Family: r.Family, Table: r.Table, Type: r.Type, Dst: r.Dst, Via: r.Gateway,
 		Metric: r.Priority, Protocol: r.Protocol, Scope: r.Scope, HasScope: true, Src: r.PrefSrc,
-		Onlink: r.Flags&unix.RTNH_F_ONLINK != 0}
+		Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Tos: r.Tos}
+	if err := metricsFromModel(&r, op); err != nil {
+		return nil, err
+	}
 	name := func(idx int32) (string, error) {
 		if idx == 0 {
 			return "", nil
@@ -99,4 +101,29 @@ func routeFromModel(m Model, r netops.Route, action string) (*RouteOp, error) {
 		op.Via, op.Dev, op.DevIndex, op.Onlink = netip.Addr{}, "", 0, false
 	}
 	return op, nil
+}
+
+// metricsFromModel copies a route's metrics into op, refusing those it
+// cannot set again.
+func metricsFromModel(r *netops.Route, op *RouteOp) error {
+	if r.Extra == nil {
+		return nil
+	}
+	if v, ok := r.Metric(unix.RTAX_MTU); ok {
+		op.Metrics = append(op.Metrics, netops.RouteMetric{Type: unix.RTAX_MTU, Value: v})
+	}
+	for _, mt := range r.Extra.Metrics {
+		switch _, known := metricByType(mt.Type); {
+		case mt.Type == unix.RTAX_LOCK:
+			if mt.Value&^(1<<unix.RTAX_MTU) != 0 {
+				return noInverse("the route to %s locks metrics other than mtu, which netpanel cannot set", r.Dst)
+			}
+			op.MTULock = mt.Value != 0
+		case !known:
+			return noInverse("the route to %s has the metric %s, which netpanel cannot set", r.Dst, iproute.MetricName(mt.Type))
+		default:
+			op.Metrics = append(op.Metrics, mt)
+		}
+	}
+	return nil
 }

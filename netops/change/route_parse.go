@@ -3,7 +3,10 @@ package change
 import (
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
+	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"golang.org/x/sys/unix"
 )
@@ -15,6 +18,22 @@ type RouteFields struct {
 	Action, Family, Table, Dst, Via, Dev, Metric, Protocol, Scope, Src, Type string
 	Onlink                                                                   bool
 	Nexthops                                                                 []NexthopFields
+	// Tos is the route's TOS key ("0x10", or an rt_dsfield name).
+	Tos string
+	// Metrics are the route metrics by the names ip route uses ("mtu",
+	// "advmss", ...; see RouteMetricNames); MTULock is "mtu lock".
+	Metrics map[string]string
+	MTULock bool
+}
+
+// RouteMetricNames lists the metrics a route change may set, in the order
+// ip route prints them.
+func RouteMetricNames() []string {
+	out := make([]string, len(routeMetrics))
+	for i, m := range routeMetrics {
+		out[i] = m.name
+	}
+	return out
 }
 
 // NexthopFields is one path of a multipath route. Weight defaults to 1.
@@ -134,6 +153,7 @@ func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
 	if len(op.Nexthops) == 0 {
 		op.Onlink = f.Onlink
 	}
+	parseRouteKeys(fe, f, op)
 
 	unicast := op.Type == unix.RTN_UNICAST || op.Type == 0
 	switch {
@@ -158,4 +178,46 @@ func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
 		fe.add("dev", "onlink needs the device the gateway is on")
 	}
 	return result(op, fe)
+}
+
+// parseRouteKeys reads the tos and the metrics.
+func parseRouteKeys(fe FieldErrors, f RouteFields, op *RouteOp) {
+	if f.Tos != "" {
+		t, ok := iproute.DSFieldNumber(f.Tos)
+		switch {
+		case !ok:
+			fe.add("tos", "%s is not a TOS value: use a hex number such as 0x10, or a name from rt_dsfield such as AF11", shown(f.Tos))
+		case op.Family == unix.AF_INET6:
+			fe.add("tos", "IPv6 routes have no TOS key: leave tos empty")
+		case t&0x03 != 0:
+			fe.add("tos", "%s sets the two ECN bits, which are not part of a route's TOS", f.Tos)
+		}
+		op.Tos = t
+	}
+	for name := range f.Metrics {
+		if !slices.Contains(RouteMetricNames(), name) {
+			fe.add(name, "%s is not a route metric netpanel sets: use one of %s", shown(name), strings.Join(RouteMetricNames(), ", "))
+		}
+	}
+	for _, d := range routeMetrics {
+		v := f.Metrics[d.name]
+		if v == "" {
+			continue
+		}
+		lo := d.lo
+		if d.typ == unix.RTAX_MTU && op.Family == unix.AF_INET6 {
+			lo = 1280 // IPv6's minimum MTU
+		}
+		n := parseNumber(fe, d.name, v, lo, d.hi)
+		op.Metrics = append(op.Metrics, netops.RouteMetric{Type: d.typ, Value: uint32(n)})
+	}
+	if f.MTULock {
+		if f.Metrics["mtu"] == "" {
+			fe.add("mtu", "mtu lock needs an mtu value")
+		}
+		op.MTULock = true
+	}
+	if op.Action == "del" && (len(op.Metrics) > 0 || op.MTULock) {
+		fe.add("mtu", "a route is deleted by its key (destination, tos, metric, table): leave the metrics empty")
+	}
 }

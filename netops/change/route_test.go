@@ -7,15 +7,17 @@ import (
 )
 
 type routeJSON struct {
-	Type     string `json:"type"`
-	Dst      string `json:"dst"`
-	Gateway  string `json:"gateway"`
-	Dev      string `json:"dev"`
-	Table    string `json:"table"`
-	Protocol string `json:"protocol"`
-	Scope    string `json:"scope"`
-	PrefSrc  string `json:"prefsrc"`
-	Metric   int    `json:"metric"`
+	Type     string           `json:"type"`
+	Dst      string           `json:"dst"`
+	Gateway  string           `json:"gateway"`
+	Dev      string           `json:"dev"`
+	Table    string           `json:"table"`
+	Protocol string           `json:"protocol"`
+	Scope    string           `json:"scope"`
+	PrefSrc  string           `json:"prefsrc"`
+	Metric   int              `json:"metric"`
+	Tos      string           `json:"tos"`
+	Metrics  []map[string]any `json:"metrics"`
 	Flags    []string
 	Nexthops []struct {
 		Gateway string `json:"gateway"`
@@ -44,6 +46,8 @@ var routeSetup = append(base[:len(base):len(base)],
 	"route add 10.40.0.0/16 proto bird nexthop via 192.0.2.1 dev wan weight 3 nexthop via 10.1.0.2 dev v0 weight 1",
 	"route add blackhole 198.51.100.0/24 table 100",
 	"route add 2001:db8:30::/48 via 2001:db8::1 metric 7",
+	"route add 10.60.0.0/16 tos 0x10 via 192.0.2.1 mtu lock 1400 advmss 1360 window 65535 initcwnd 10 initrwnd 20 quickack 1 hoplimit 64",
+	"route add 2001:db8:60::/48 via 2001:db8::1 mtu 1400 hoplimit 32",
 )
 
 func TestRouteOps(t *testing.T) {
@@ -149,11 +153,68 @@ func TestRouteOps(t *testing.T) {
 					t.Errorf("got %+v", rs)
 				}
 			}},
+		{"a route with a tos and metrics round-trips",
+			change.RouteFields{Action: "add", Dst: "10.62.0.0/16", Via: "192.0.2.1", Tos: "0x10", MTULock: true,
+				Metrics: map[string]string{"mtu": "1400", "advmss": "1360", "window": "65535", "ssthresh": "30", "cwnd": "12",
+					"reordering": "5", "hoplimit": "64", "initcwnd": "10", "initrwnd": "20", "quickack": "1", "fastopen_no_cookie": "1"}},
+			"4", "main", "10.62.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || rs[0].Tos != "0x10" || len(rs[0].Metrics) != 1 || rs[0].Metrics[0]["mtu"] != 1400.0 ||
+					rs[0].Metrics[0]["advmss"] != 1360.0 || rs[0].Metrics[0]["quickack"] != 1.0 || len(rs[0].Metrics[0]) != 11 {
+					t.Errorf("got %+v", rs)
+				}
+			}},
+		{"an IPv6 route with an mtu round-trips", change.RouteFields{Action: "add", Dst: "2001:db8:62::/48", Via: "2001:db8::1",
+			Metrics: map[string]string{"mtu": "1280"}}, "6", "main", "2001:db8:62::/48",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || rs[0].Metrics[0]["mtu"] != 1280.0 {
+					t.Errorf("got %+v", rs)
+				}
+			}},
+		{"replacing a route with metrics puts them back", change.RouteFields{Action: "replace", Dst: "10.60.0.0/16", Tos: "0x10", Via: "192.0.2.3"},
+			"4", "main", "10.60.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || rs[0].Gateway != "192.0.2.3" || rs[0].Metrics != nil {
+					t.Errorf("got %+v", rs)
+				}
+			}},
+		{"deleting a route with a tos and metrics brings it back", change.RouteFields{Action: "del", Dst: "10.60.0.0/16", Tos: "0x10"},
+			"4", "main", "10.60.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 0 {
+					t.Errorf("got %+v", rs)
+				}
+			}},
+		{"deleting an IPv6 route with metrics brings it back", change.RouteFields{Action: "del", Dst: "2001:db8:60::/48"},
+			"6", "main", "2001:db8:60::/48",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 0 {
+					t.Errorf("got %+v", rs)
+				}
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			op := mustOp(change.ParseRoute(c.f, tables))
 			exercise(t, routeSetup, op, allViews, func(e *env) { c.verify(t, routesTo(e, c.fam, c.table, c.dst)) })
 		})
+	}
+}
+
+// A route with a metric netpanel cannot set again is not deleted blindly:
+// the inverse would recreate a different route, so it is refused.
+func TestRouteWithUnsettableMetricHasNoInverse(t *testing.T) {
+	e := newEnv(t, append(base[:len(base):len(base)], "route add 10.61.0.0/16 via 192.0.2.1 rtt 100")...)
+	op := mustOp(change.ParseRoute(change.RouteFields{Action: "del", Dst: "10.61.0.0/16"}, tables))
+	e.waitFor("the route is in the model", func() string {
+		if err := op.Check(e.store); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	_, err := op.Inverse(e.store)
+	want := "cannot be undone automatically: the route to 10.61.0.0/16 has the metric rtt, which netpanel cannot set"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Inverse: %v, want %q", err, want)
 	}
 }

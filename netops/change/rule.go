@@ -1,6 +1,8 @@
 package change
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -8,19 +10,24 @@ import (
 
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
 // Rule actions (FR_ACT_*), as the model stores them.
 const (
 	ruleLookup      = 1
+	ruleGoto        = 2
+	ruleNop         = 3
 	ruleBlackhole   = 6
 	ruleUnreachable = 7
 	ruleProhibit    = 8
 )
 
-var ruleTypes = map[string]uint8{"lookup": ruleLookup, "blackhole": ruleBlackhole, "unreachable": ruleUnreachable, "prohibit": ruleProhibit}
+var ruleTypes = map[string]uint8{"lookup": ruleLookup, "goto": ruleGoto, "nop": ruleNop,
+	"blackhole": ruleBlackhole, "unreachable": ruleUnreachable, "prohibit": ruleProhibit}
 
 // RuleOp adds or deletes a policy routing rule
 // (`ip rule add fwmark 0x20/0x20 priority 16286 lookup wan-force`).
@@ -38,8 +45,18 @@ type RuleOp struct {
 	Table       uint32
 	TableName   string
 	Not         bool
-	Type        uint8 // FR_ACT_*: lookup, blackhole, unreachable, prohibit; 0 on del: any
+	Type        uint8 // FR_ACT_*: lookup, goto, nop, blackhole, unreachable, prohibit; 0 on del: any
 	Protocol    uint8 // who made the rule; only carried from the model
+	IPProto     uint8 // "ipproto tcp"; 0: any
+	// SPort and DPort are "sport 1000-2000", "dport 443".
+	SPort, DPort     netops.PortRange
+	UIDStart, UIDEnd uint32
+	HasUID           bool
+	// SuppressPrefixLen is "suppress_prefixlength N" when HasSuppress.
+	SuppressPrefixLen uint32
+	HasSuppress       bool
+	L3mdev            bool   // look up the table of the packet's VRF device
+	Goto              uint32 // the priority a goto rule jumps to
 }
 
 // mask returns the mask the kernel stores.
@@ -76,7 +93,18 @@ func (o *RuleOp) Check(m Model) error {
 func (o *RuleOp) same(r *netops.Rule) bool {
 	return r.Priority == o.Priority && r.Src == o.From && r.Dst == o.To && r.IifName == o.Iif && r.OifName == o.Oif &&
 		r.Mark == o.Fwmark && ruleMask(r) == o.mask() && r.Action == o.Type && (o.Type != ruleLookup || r.Table == o.Table) &&
-		r.Invert == o.Not && r.Tos == 0 && !r.HasUID && !r.L3mdev
+		(o.Type != ruleGoto || r.Goto == o.Goto) && r.Invert == o.Not && r.Tos == 0 && r.TunID == 0 && r.Realms == 0 &&
+		!r.HasSuppressIfGroup && r.HasUID == o.HasUID && r.UIDStart == o.UIDStart && r.UIDEnd == o.UIDEnd &&
+		r.L3mdev == o.L3mdev && r.IPProto == o.IPProto && r.SPort == o.SPort && r.DPort == o.DPort &&
+		r.SuppressPrefixLen == o.suppress()
+}
+
+// suppress returns the suppress_prefixlength the kernel stores (-1: none).
+func (o *RuleOp) suppress() int32 {
+	if !o.HasSuppress {
+		return -1
+	}
+	return int32(o.SuppressPrefixLen)
 }
 
 func ruleMask(r *netops.Rule) uint32 {
@@ -102,6 +130,13 @@ func (o *RuleOp) match(m Model) (netops.Rule, bool) {
 		case o.From.IsValid() && r.Src != o.From:
 		case o.To.IsValid() && r.Dst != o.To:
 		case o.Not && !r.Invert:
+		case o.IPProto != 0 && r.IPProto != o.IPProto:
+		case o.SPort.Set && r.SPort != o.SPort:
+		case o.DPort.Set && r.DPort != o.DPort:
+		case o.HasUID && (!r.HasUID || r.UIDStart != o.UIDStart || r.UIDEnd != o.UIDEnd):
+		case o.L3mdev && !r.L3mdev:
+		case o.HasSuppress && r.SuppressPrefixLen != o.suppress():
+		case o.Type == ruleGoto && r.Goto != o.Goto:
 		default:
 			return r, true
 		}
@@ -109,41 +144,136 @@ func (o *RuleOp) match(m Model) (netops.Rule, bool) {
 	return netops.Rule{}, false
 }
 
-func (o *RuleOp) nl() *netlink.Rule {
-	r := netlink.NewRule()
-	r.Family = int(o.Family)
-	if o.HasPriority {
-		r.Priority = int(o.Priority)
+// message builds the RTM_NEWRULE/RTM_DELRULE body as ip rule does:
+// struct fib_rule_hdr, then one attribute per selector. It is built here
+// rather than by vishvananda/netlink, which cannot say l3mdev and drops
+// suppress_prefixlength for tables above 255.
+func (o *RuleOp) message() []byte {
+	hdr := make([]byte, rtnl.SizeofFibRuleHdr)
+	hdr[0] = o.Family
+	if o.To.IsValid() {
+		hdr[1] = byte(o.To.Bits())
 	}
 	if o.From.IsValid() {
-		r.Src = prefixNet(o.From)
+		hdr[2] = byte(o.From.Bits())
 	}
+	if o.Table < 256 {
+		hdr[4] = byte(o.Table)
+	}
+	hdr[7] = o.Type
+	if o.Action == "add" && o.Type == 0 {
+		hdr[7] = ruleLookup
+	}
+	if o.Not {
+		binary.NativeEndian.PutUint32(hdr[8:12], rtnl.FibRuleInvert)
+	}
+	b := &attrBuf{b: hdr}
 	if o.To.IsValid() {
-		r.Dst = prefixNet(o.To)
+		b.add(rtnl.FRADst, o.To.Addr().AsSlice())
 	}
-	r.IifName, r.OifName = o.Iif, o.Oif
+	if o.From.IsValid() {
+		b.add(rtnl.FRASrc, o.From.Addr().AsSlice())
+	}
+	if o.HasPriority {
+		b.u32(rtnl.FRAPriority, o.Priority)
+	}
 	if o.HasFwmark {
-		r.Mark = o.Fwmark
+		b.u32(rtnl.FRAFwmark, o.Fwmark)
 	}
 	if o.HasFwmask {
-		mask := o.Fwmask
-		r.Mask = &mask
+		b.u32(rtnl.FRAFwmask, o.Fwmask)
 	}
-	r.Table = int(o.Table)
-	r.Invert = o.Not
-	r.Type = o.Type
-	r.Protocol = o.Protocol
-	return r
+	if o.Iif != "" {
+		b.add(rtnl.FRAIifname, append([]byte(o.Iif), 0))
+	}
+	if o.Oif != "" {
+		b.add(rtnl.FRAOifname, append([]byte(o.Oif), 0))
+	}
+	if o.Table >= 256 {
+		b.u32(rtnl.FRATable, o.Table)
+	}
+	if o.HasSuppress {
+		b.u32(rtnl.FRASuppressPrefixLen, o.SuppressPrefixLen)
+	}
+	if o.L3mdev {
+		b.add(rtnl.FRAL3mdev, []byte{1})
+	}
+	if o.Type == ruleGoto {
+		b.u32(rtnl.FRAGoto, o.Goto)
+	}
+	if o.HasUID {
+		v := make([]byte, 8)
+		binary.NativeEndian.PutUint32(v[0:4], o.UIDStart)
+		binary.NativeEndian.PutUint32(v[4:8], o.UIDEnd)
+		b.add(rtnl.FRAUIDRange, v)
+	}
+	if o.IPProto != 0 {
+		b.add(rtnl.FRAIPProto, []byte{o.IPProto})
+	}
+	for _, p := range []struct {
+		t uint16
+		r netops.PortRange
+	}{{rtnl.FRASportRange, o.SPort}, {rtnl.FRADportRange, o.DPort}} {
+		if p.r.Set {
+			v := make([]byte, 4)
+			binary.NativeEndian.PutUint16(v[0:2], p.r.Start)
+			binary.NativeEndian.PutUint16(v[2:4], p.r.End)
+			b.add(p.t, v)
+		}
+	}
+	if o.Protocol != 0 {
+		b.add(rtnl.FRAProtocol, []byte{o.Protocol})
+	}
+	return b.b
 }
 
-func (o *RuleOp) Apply(h *netlink.Handle, _ Model) error {
+// attrBuf appends netlink attributes.
+type attrBuf struct{ b []byte }
+
+func (a *attrBuf) add(typ uint16, v []byte) {
+	l := 4 + len(v)
+	h := make([]byte, 4)
+	binary.NativeEndian.PutUint16(h[0:2], uint16(l))
+	binary.NativeEndian.PutUint16(h[2:4], typ)
+	a.b = append(append(a.b, h...), v...)
+	for len(a.b)%4 != 0 {
+		a.b = append(a.b, 0)
+	}
+}
+
+func (a *attrBuf) u32(typ uint16, v uint32) {
+	b := make([]byte, 4)
+	binary.NativeEndian.PutUint32(b, v)
+	a.add(typ, b)
+}
+
+// Apply sends the rule straight to the kernel in the namespace the
+// model watches (see message for why not through h).
+func (o *RuleOp) Apply(_ *netlink.Handle, m Model) error {
+	nm, ok := m.(interface {
+		NetNS() (netns.NsHandle, bool)
+	})
+	var ns netns.NsHandle
+	if ok {
+		ns, ok = nm.NetNS()
+	}
+	if !ok {
+		return errors.New("rule changes need the namespace the model watches, and this model watches none")
+	}
+	typ, flags := uint16(unix.RTM_NEWRULE), uint16(unix.NLM_F_CREATE|unix.NLM_F_EXCL)
 	switch o.Action {
 	case "add":
-		return Explain(o, h.RuleAdd(o.nl()))
 	case "del":
-		return Explain(o, h.RuleDel(o.nl()))
+		typ, flags = unix.RTM_DELRULE, 0
+	default:
+		return fmt.Errorf("rule action %q is not supported", o.Action)
 	}
-	return fmt.Errorf("rule action %q is not supported", o.Action)
+	c, err := rtnl.Dial(ns)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return Explain(o, c.Request(typ, flags, o.message()))
 }
 
 // Inverse deletes an added rule (at the priority the kernel will choose,
@@ -183,15 +313,21 @@ func defaultRulePriority(rules []netops.Rule) uint32 {
 
 func ruleFromModel(r *netops.Rule) (*RuleOp, error) {
 	switch {
-	case r.Action != ruleLookup && r.Action != ruleBlackhole && r.Action != ruleUnreachable && r.Action != ruleProhibit:
-		return nil, noInverse("rule %d has an action (goto, nop) netpanel cannot set", r.Priority)
-	case r.Tos != 0 || r.HasUID || r.L3mdev || (r.SuppressPrefixLen >= 0 && r.Action == ruleLookup):
-		return nil, noInverse("rule %d uses tos, uidrange, l3mdev or suppress_prefixlength, which netpanel cannot set", r.Priority)
+	case r.Action != ruleLookup && r.Action != ruleGoto && r.Action != ruleNop && r.Action != ruleBlackhole &&
+		r.Action != ruleUnreachable && r.Action != ruleProhibit:
+		return nil, noInverse("rule %d has an action netpanel cannot set", r.Priority)
+	case r.Tos != 0 || r.TunID != 0 || r.Realms != 0 || r.HasSuppressIfGroup:
+		return nil, noInverse("rule %d uses tos, tun_id, realms or suppress_ifgroup, which netpanel cannot set", r.Priority)
 	}
 	op := &RuleOp{Action: "add", Family: r.Family, Priority: r.Priority, HasPriority: true, From: r.Src, To: r.Dst,
-		Iif: r.IifName, Oif: r.OifName, Not: r.Invert, Type: r.Action, Protocol: r.Protocol}
+		Iif: r.IifName, Oif: r.OifName, Not: r.Invert, Type: r.Action, Protocol: r.Protocol,
+		IPProto: r.IPProto, SPort: r.SPort, DPort: r.DPort, UIDStart: r.UIDStart, UIDEnd: r.UIDEnd, HasUID: r.HasUID,
+		L3mdev: r.L3mdev, Goto: r.Goto}
 	if r.Action == ruleLookup {
 		op.Table = r.Table
+	}
+	if r.SuppressPrefixLen >= 0 {
+		op.SuppressPrefixLen, op.HasSuppress = uint32(r.SuppressPrefixLen), true
 	}
 	// The kernel sends FRA_FWMARK only for a non-zero mark, so "fwmark
 	// 0/0xff" arrives as a mask alone.
@@ -229,6 +365,23 @@ func (o *RuleOp) describe(n Names) string {
 	if o.Oif != "" {
 		b.WriteString("oif " + quote(o.Oif) + " ")
 	}
+	if o.L3mdev {
+		b.WriteString("l3mdev ")
+	}
+	if o.HasUID {
+		fmt.Fprintf(&b, "uidrange %d-%d ", o.UIDStart, o.UIDEnd)
+	}
+	if o.IPProto != 0 {
+		b.WriteString("ipproto " + iproute.IPProto(o.IPProto) + " ")
+	}
+	for _, p := range []struct {
+		name string
+		r    netops.PortRange
+	}{{"sport", o.SPort}, {"dport", o.DPort}} {
+		if p.r.Set {
+			b.WriteString(p.name + " " + portString(p.r) + " ")
+		}
+	}
 	if o.HasPriority {
 		b.WriteString("priority " + strconv.FormatUint(uint64(o.Priority), 10) + " ")
 	}
@@ -240,6 +393,13 @@ func (o *RuleOp) describe(n Names) string {
 		if o.Table != 0 {
 			b.WriteString("lookup " + quote(tableLabel(n, o.Table, o.TableName)))
 		}
+		if o.HasSuppress {
+			b.WriteString(" suppress_prefixlength " + strconv.FormatUint(uint64(o.SuppressPrefixLen), 10))
+		}
+	case ruleGoto:
+		b.WriteString("goto " + strconv.FormatUint(uint64(o.Goto), 10))
+	case ruleNop:
+		b.WriteString("nop")
 	case ruleBlackhole:
 		b.WriteString("blackhole")
 	case ruleUnreachable:
@@ -279,4 +439,12 @@ func (o *RuleOp) explain(errno unix.Errno) string {
 		return familyName(o.Family) + " policy routing is not available in this namespace"
 	}
 	return ""
+}
+
+// portString prints a port selector as ip takes it: "443", "1000-2000".
+func portString(p netops.PortRange) string {
+	if p.Start == p.End {
+		return strconv.Itoa(int(p.Start))
+	}
+	return strconv.Itoa(int(p.Start)) + "-" + strconv.Itoa(int(p.End))
 }

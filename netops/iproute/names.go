@@ -7,8 +7,10 @@ package iproute
 import (
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -111,11 +113,10 @@ var nudStates = []struct {
 	{unix.NUD_NOARP, "NOARP"}, {unix.NUD_PERMANENT, "PERMANENT"},
 }
 
-// NeighStates lists the NUD state names set in s, as `ip neigh` prints them.
+// NeighStates lists the NUD state names set in s, as `ip neigh` prints
+// them; none for NUD_NONE (proxy entries, entries being created), of
+// which ip prints no state either.
 func NeighStates(s uint16) []string {
-	if s == unix.NUD_NONE {
-		return []string{"NONE"}
-	}
 	var out []string
 	for _, n := range nudStates {
 		if s&n.bit != 0 {
@@ -194,4 +195,97 @@ func Quote(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	return s
+}
+
+// dsfields are iproute2's rt_dsfield names (Debian's /etc/iproute2).
+var dsfields = map[uint8]string{
+	0x28: "AF11", 0x30: "AF12", 0x38: "AF13", 0x48: "AF21", 0x50: "AF22", 0x58: "AF23",
+	0x68: "AF31", 0x70: "AF32", 0x78: "AF33", 0x88: "AF41", 0x90: "AF42", 0x98: "AF43",
+	0x20: "CS1", 0x40: "CS2", 0x60: "CS3", 0x80: "CS4", 0xA0: "CS5", 0xC0: "CS6", 0xE0: "CS7", 0xB8: "EF",
+}
+
+// DSField prints a tos/dsfield value as ip does: its rt_dsfield name, else
+// two hex digits ("0x10").
+func DSField(v uint8) string {
+	if s, ok := dsfields[v]; ok {
+		return s
+	}
+	return fmt.Sprintf("0x%02x", v)
+}
+
+// DSFieldNumber parses a tos value the way ip's rtnl_dsfield_a2n does:
+// an rt_dsfield name or a hex number (with or without 0x).
+func DSFieldNumber(s string) (uint8, bool) {
+	for k, v := range dsfields {
+		if strings.EqualFold(v, s) {
+			return k, true
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"), 16, 8)
+	return uint8(n), err == nil && s != "" && !strings.ContainsAny(s, "+-_ ")
+}
+
+// Realm names a routing realm as ip does (rt_realms: 0 is "cosmos").
+func Realm(v uint32) string {
+	if v == 0 {
+		return "cosmos"
+	}
+	return strconv.FormatUint(uint64(v), 10)
+}
+
+// Group names a device group as ip does (group: 0 is "default").
+func Group(v uint32) string {
+	if v == 0 {
+		return "default"
+	}
+	return strconv.FormatUint(uint64(v), 10)
+}
+
+// ipProtos maps IP protocol numbers to names as ip finds them
+// (getprotobynumber: the first entry of /etc/protocols for a number); the
+// few below stand in when the file is missing.
+var ipProtos = sync.OnceValue(func() map[uint8]string {
+	m := map[uint8]string{0: "ip", 1: "icmp", 2: "igmp", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre",
+		50: "esp", 51: "ah", 58: "ipv6-icmp", 89: "ospf", 103: "pim", 112: "vrrp", 132: "sctp", 136: "udplite"}
+	b, err := os.ReadFile("/etc/protocols")
+	if err != nil {
+		return m
+	}
+	file := map[uint8]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		n, err := strconv.ParseUint(f[1], 10, 8)
+		if _, seen := file[uint8(n)]; err == nil && !seen {
+			file[uint8(n)] = f[0]
+		}
+	}
+	if len(file) == 0 {
+		return m
+	}
+	return file
+})
+
+// IPProto names an IP protocol as ip prints it ("tcp"), or
+// "ipproto-N" for one without a name.
+func IPProto(p uint8) string {
+	if s, ok := ipProtos()[p]; ok {
+		return s
+	}
+	return "ipproto-" + strconv.Itoa(int(p))
+}
+
+// IPProtoNumber parses an IP protocol as ip's rule parser does: a name
+// from /etc/protocols, a number, or "ipproto-N".
+func IPProtoNumber(s string) (uint8, bool) {
+	for k, v := range ipProtos() {
+		if v == s {
+			return k, true
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "ipproto-"), 10, 8)
+	return uint8(n), err == nil
 }

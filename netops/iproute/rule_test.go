@@ -22,11 +22,11 @@ func TestRuleLine(t *testing.T) {
 			netops.Rule{Family: 2, Priority: 16286, Action: 1, Table: 1, Mark: 0x20, Mask: 0x20, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
 			"16286:\tfrom all fwmark 0x20/0x20 lookup wan-force",
 		},
-		// The kernel sends only the mask for mark 0; the selector still
-		// matters (ip 6.1 hides it, netpanel does not).
+		// The kernel sends only the mask for mark 0; ip prints the mark
+		// with C's %#x, which writes zero as "0".
 		"mark zero under a mask": {
 			netops.Rule{Family: 2, Priority: 300, Action: 1, Table: 254, Mask: 0xff, HasMask: true, SuppressPrefixLen: -1},
-			"300:\tfrom all fwmark 0x0/0xff lookup main",
+			"300:\tfrom all fwmark 0/0xff lookup main",
 		},
 		"no mark at all": {
 			netops.Rule{Family: 2, Priority: 32766, Action: 1, Table: 254, SuppressPrefixLen: -1},

@@ -48,6 +48,22 @@ func U32(v []byte) uint32 {
 	return ne.Uint32(v)
 }
 
+// U16 reads a native-endian uint16 attribute (0 when short).
+func U16(v []byte) uint16 {
+	if len(v) < 2 {
+		return 0
+	}
+	return ne.Uint16(v)
+}
+
+// U64 reads a native-endian uint64 attribute (0 when short).
+func U64(v []byte) uint64 {
+	if len(v) < 8 {
+		return 0
+	}
+	return ne.Uint64(v)
+}
+
 // U8 reads a uint8 attribute (0 when empty).
 func U8(v []byte) uint8 {
 	if len(v) < 1 {

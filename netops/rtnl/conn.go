@@ -86,6 +86,15 @@ func socketAt(ns netns.NsHandle) (int, error) {
 	return fd, err
 }
 
+// Join subscribes to one more multicast group; it fails on kernels that
+// do not have the group.
+func (c *Conn) Join(group uint) error {
+	if err := unix.SetsockoptInt(c.fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(group)); err != nil {
+		return fmt.Errorf("netlink join group %d: %w", group, err)
+	}
+	return nil
+}
+
 // SetReadBuffer sets SO_RCVBUF, forcing past rmem_max when allowed.
 func (c *Conn) SetReadBuffer(n int) error {
 	if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n); err == nil {
@@ -300,3 +309,77 @@ func lastType(b []byte, seq uint32) uint16 {
 }
 
 func align(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
+
+// Request sends one change request (msgType with NLM_F_REQUEST|NLM_F_ACK
+// and flags) and waits for the kernel's answer: nil, or the errno it
+// refused with (wrapped with the kernel's extended message when it gives
+// one). Multicast events on a subscribed socket are skipped.
+func (c *Conn) Request(msgType, flags uint16, body []byte) error {
+	seq := c.seq.Add(1)
+	req := make([]byte, unix.SizeofNlMsghdr+len(body))
+	ne.PutUint32(req[0:4], uint32(len(req)))
+	ne.PutUint16(req[4:6], msgType)
+	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK|flags)
+	ne.PutUint32(req[8:12], seq)
+	copy(req[unix.SizeofNlMsghdr:], body)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("netlink send: %w", err)
+	}
+	for {
+		var result error
+		done := false
+		err := c.recv(func(m Message) error {
+			if m.Seq != seq || m.Type != unix.NLMSG_ERROR || len(m.Body) < 4 {
+				return nil
+			}
+			done = true
+			if errno := int32(ne.Uint32(m.Body[0:4])); errno != 0 {
+				result = unix.Errno(-errno)
+				if msg := extAckMessage(m); msg != "" {
+					result = &ExtAckError{Errno: unix.Errno(-errno), Msg: msg}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return result
+		}
+	}
+}
+
+// ExtAckError is a refusal with the kernel's own explanation.
+type ExtAckError struct {
+	Errno unix.Errno
+	Msg   string
+}
+
+func (e *ExtAckError) Error() string { return e.Errno.Error() + ": " + e.Msg }
+
+// Unwrap gives the errno, for errors.As.
+func (e *ExtAckError) Unwrap() error { return e.Errno }
+
+// extAckMessage returns NLMSGERR_ATTR_MSG from an error message that
+// carries extended acknowledgement attributes.
+func extAckMessage(m Message) string {
+	if m.Flags&unix.NLM_F_ACK_TLVS == 0 || len(m.Body) < 4+unix.SizeofNlMsghdr {
+		return ""
+	}
+	off := 4 + unix.SizeofNlMsghdr
+	if m.Flags&unix.NLM_F_CAPPED == 0 {
+		// The whole request is echoed back before the attributes.
+		off = 4 + align(int(ne.Uint32(m.Body[4:8])))
+	}
+	if off > len(m.Body) {
+		return ""
+	}
+	a := NewAttrs(m.Body[off:])
+	for a.Next() {
+		if a.Typ == unix.NLMSGERR_ATTR_MSG {
+			return String(a.Val)
+		}
+	}
+	return ""
+}
