@@ -64,7 +64,7 @@ type Deps struct {
 // Handlers serves every area; one value is shared by all routes.
 type Handlers struct {
 	d    Deps
-	live map[string]liveFunc
+	live map[string]livePage
 }
 
 // New returns the handlers for deps.
@@ -76,16 +76,7 @@ func New(d Deps) *Handlers {
 		d.Log = slog.Default()
 	}
 	h := &Handlers{d: d}
-	h.live = map[string]liveFunc{
-		"routes":     h.routesLive,
-		"interfaces": h.interfacesLive,
-		"rules":      h.rulesLive,
-		"neighbours": h.neighboursLive,
-		"sockets":    h.socketsLive,
-		"events":     h.eventsLive,
-		"networkd":   h.networkdLive,
-		"docker":     h.dockerLive,
-	}
+	h.live = h.livePages()
 	return h
 }
 
