@@ -215,22 +215,7 @@ func TestEventBurstReachesClientsThatReadAsFastAsTheyCan(t *testing.T) {
 	}
 
 	// The page: v0's row lists exactly the addresses the kernel has.
-	var kernel []struct {
-		AddrInfo []struct {
-			Family    string `json:"family"`
-			Local     string `json:"local"`
-			PrefixLen int    `json:"prefixlen"`
-		} `json:"addr_info"`
-	}
-	ns.IPJSON(&kernel, "addr", "show", "dev", "v0")
-	var fromKernel []string
-	for _, l := range kernel {
-		for _, a := range l.AddrInfo {
-			if a.Family == "inet" {
-				fromKernel = append(fromKernel, fmt.Sprintf("%s/%d", a.Local, a.PrefixLen))
-			}
-		}
-	}
+	fromKernel := ns.Addrs4("v0")
 	addrRE := regexp.MustCompile(`10\.40\.\d+\.1/24`)
 	var shown []string
 	page.waitRows(t, 30*time.Second, func(h string) bool {
