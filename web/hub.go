@@ -46,6 +46,7 @@ type Hub struct {
 	unregister chan *client
 	views      chan viewMsg
 	results    chan renderResult
+	statsDone  chan error
 
 	clients map[*client]struct{}
 	count   atomic.Int64
@@ -67,6 +68,7 @@ type Hub struct {
 	behind    map[*client]struct{} // clients owed a resync frame
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page
+	statsBusy bool              // a counter refresh is running
 }
 
 type viewMsg struct {
@@ -83,6 +85,7 @@ func NewHub(store *netops.Store, h *handlers.Handlers, stats StatsRefresher, log
 		unregister:    make(chan *client),
 		views:         make(chan viewMsg, 64),
 		results:       make(chan renderResult),
+		statsDone:     make(chan error),
 		clients:       map[*client]struct{}{},
 		seed:          maphash.MakeSeed(),
 		SendQueue:     256,
@@ -177,6 +180,8 @@ func (hb *Hub) Run(ctx context.Context) {
 			flush()
 		case r := <-hb.results:
 			hb.rendered(r)
+		case err := <-hb.statsDone:
+			hb.statsRefreshed(err)
 		case <-ticker.C:
 			hb.periodic()
 		}
@@ -381,36 +386,11 @@ func eventJSON(e *netops.Event, n *netops.Names, text string) EventJSON {
 // periodic refreshes what has no kernel events: counters and sockets.
 func (hb *Hub) periodic() {
 	hb.resync()
-	var ifaces bool
-	for c := range hb.clients {
-		ifaces = ifaces || c.page == "interfaces"
-	}
 	hb.pushViews(func(c *client) bool { return c.spec.Refresh })
-	if !ifaces || hb.stats == nil {
-		return
-	}
-	if err := hb.stats.RefreshStats(); err != nil {
-		hb.log.Warn("refreshing link counters failed", "err", err)
-		return
-	}
-	type rate struct {
-		RxBps     float64 `json:"rx_bps"`
-		TxBps     float64 `json:"tx_bps"`
-		RxBytes   uint64  `json:"rx_bytes"`
-		TxBytes   uint64  `json:"tx_bytes"`
-		RxPackets uint64  `json:"rx_packets"`
-		TxPackets uint64  `json:"tx_packets"`
-	}
-	links := map[string]rate{}
-	var at time.Time
-	for idx, r := range hb.store.Rates() {
-		links[itoa(idx)] = rate{r.RxBps, r.TxBps, r.RxBytes, r.TxBytes, r.RxPackets, r.TxPackets}
-		at = r.At
-	}
-	msg, _ := json.Marshal(map[string]any{"type": "stats", "t": at.UnixMilli(), "links": links})
 	for c := range hb.clients {
 		if c.page == "interfaces" {
-			hb.emit(c, msg)
+			hb.refreshStats()
+			return
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"bufio"
 	"net"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -68,7 +70,8 @@ func NewHungSocket(t testing.TB) *HungSocket {
 	return h
 }
 
-// serve holds c until Release, then writes the answer and closes it.
+// serve reads c's request and holds it until Release, then writes the
+// answer and closes it.
 func (h *HungSocket) serve(c net.Conn) {
 	defer func() {
 		c.Close()
@@ -76,15 +79,11 @@ func (h *HungSocket) serve(c net.Conn) {
 		h.open--
 		h.mu.Unlock()
 	}()
-	// Read the request so the client's write completes, as with dockerd.
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	// Answer only a request that was sent: an answer written before it
+	// arrives is one the client's HTTP transport discards.
+	if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+		return
+	}
 	<-h.release
 	h.mu.Lock()
 	answer := h.answer
