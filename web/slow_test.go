@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,10 +63,9 @@ func apiHeader(t *testing.T, ta *testAuth) http.Header {
 	return http.Header{"Authorization": {"Bearer " + tok}}
 }
 
-// A page and an event stream that stop reading until their queues are
-// full are not closed: each gets a resync frame when it reads again, and
-// is live afterwards.
-func TestStalledClientGetsResyncNotClose(t *testing.T) {
+// slowEnv serves a namespace with 1000 routes (a ~300 KB routes page)
+// through a hub with 4-item queues and the given write deadline.
+func slowEnv(t *testing.T, writeWait time.Duration) (*testenv.NS, *Server, *httptest.Server, *testAuth) {
 	ns := testenv.NewNS(t)
 	lines := []string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"}
 	for i := range 1000 {
@@ -73,14 +73,31 @@ func TestStalledClientGetsResyncNotClose(t *testing.T) {
 	}
 	ns.Batch(lines)
 	store, w := startWatcher(t, ns)
-
 	ta := newTestAuth(t)
 	s := newServer(t, store, w, ta)
-	hub := s.Hub()
-	hub.SendQueue = 4
-	hub.WriteWait = time.Hour // the stall ends when the test says so
+	s.Hub().SendQueue = 4
+	s.Hub().WriteWait = writeWait
 	runHub(t, s)
-	ts := newHTTPTestServer(t, s)
+	return ns, s, newHTTPTestServer(t, s), ta
+}
+
+// waitClients waits until n clients are registered with the hub.
+func waitClients(t *testing.T, hub *Hub, n int) {
+	t.Helper()
+	for i := 0; hub.ClientCount() < n; i++ {
+		if i > 3000 {
+			t.Fatalf("%d clients registered, want %d", hub.ClientCount(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A page and an event stream that stop reading until their queues are
+// full are not closed: each gets a resync frame when it reads again, and
+// is live afterwards.
+func TestStalledClientGetsResyncNotClose(t *testing.T) {
+	ns, s, ts, ta := slowEnv(t, time.Hour) // the stall ends when the test says so
+	hub := s.Hub()
 
 	page := dialStalled(t, wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
 	view := map[string]string{"type": "view", "page": "routes", "query": "table=main&per=1000"}
@@ -88,12 +105,7 @@ func TestStalledClientGetsResyncNotClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := dialStalled(t, wsURL(ts, "/api/v1/events"), apiHeader(t, ta))
-	for i := 0; hub.ClientCount() < 2; i++ {
-		if i > 1000 {
-			t.Fatal("the clients did not register")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitClients(t, hub, 2)
 	// Each round replaces 200 routes: 200 events and a ~200 KB page.
 	gw := 2
 	for round := 0; hub.Behind() < 2; round++ {
@@ -140,6 +152,38 @@ func TestStalledClientGetsResyncNotClose(t *testing.T) {
 	}
 }
 
+// A client that never reads again is not kept forever: once a write to
+// it has waited WriteWait, it is closed, while a client that reads stays.
+func TestClientThatNeverReadsIsClosedByItsWriteDeadline(t *testing.T) {
+	// Long enough for the reading client on a loaded machine.
+	ns, s, ts, ta := slowEnv(t, 2*time.Second)
+	hub := s.Hub()
+
+	dead := dialStalled(t, wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
+	if err := dead.WriteJSON(map[string]string{"type": "view", "page": "routes", "query": "table=main&per=1000"}); err != nil {
+		t.Fatal(err)
+	}
+	live := dialPage(t, ts, ta.admin, "routes", "table=main&per=1000")
+	go func() {
+		for range live.msgs { // keep reading
+		}
+	}()
+	waitClients(t, hub, 2)
+	for round := 0; hub.ClientCount() == 2; round++ {
+		if round == 300 {
+			t.Fatal("a client that never reads is still connected")
+		}
+		var batch []string
+		for i := range 200 {
+			batch = append(batch, fmt.Sprintf("route replace 10.60.0.%d/32 via 10.20.0.%d", i, 2+round%2))
+		}
+		ns.Batch(batch)
+	}
+	if n := hub.ClientCount(); n != 1 {
+		t.Fatalf("%d clients left; the one that reads must stay", n)
+	}
+}
+
 // 150 addresses added in one ip -batch make several hundred events in one
 // flush; a page and an event stream that read as fast as they can get all
 // of them, stay connected, and end up with what the kernel has.
@@ -170,12 +214,7 @@ func TestEventBurstReachesClientsThatReadAsFastAsTheyCan(t *testing.T) {
 	}()
 	page := dialPage(t, ts, ta.viewer, "interfaces", "")
 	page.waitRows(t, 30*time.Second, func(h string) bool { return strings.Contains(h, "v0") })
-	for i := 0; s.Hub().ClientCount() < 2; i++ {
-		if i > 1000 {
-			t.Fatal("the event stream did not register")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitClients(t, s.Hub(), 2)
 
 	var batch, want []string
 	for i := range 150 {
