@@ -17,6 +17,7 @@ import (
 	"github.com/netpanel/netpanel/netops/dockernet"
 	"github.com/netpanel/netpanel/netops/networkd"
 	"github.com/netpanel/netpanel/netops/persist"
+	"github.com/netpanel/netpanel/netops/safefile"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -27,6 +28,10 @@ type Docker struct {
 	// Restart restarts the Docker service; nil when netpanel cannot.
 	Restart func(ctx context.Context) (string, error)
 }
+
+// dockerAPITimeout bounds the Engine API read of a page request; live
+// renders get their deadline from the hub.
+const dockerAPITimeout = 3 * time.Second
 
 // dockerForm is what the admin chose on the Docker page; it travels in
 // the query string of GET /docker and in the preview and save forms.
@@ -118,7 +123,7 @@ func (h *Handlers) daemonPath() string {
 func (h *Handlers) dockerState(ctx context.Context, f dockerForm) dockerState {
 	s := dockerState{daemonPath: h.daemonPath()}
 	s.in = dockernet.Inputs{State: h.d.Store, Tables: h.d.Tables(), Ranges: f.Ranges}
-	data, err := os.ReadFile(s.daemonPath)
+	data, err := safefile.Read(s.daemonPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -132,8 +137,6 @@ func (h *Handlers) dockerState(ctx context.Context, f dockerForm) dockerState {
 		}
 	}
 	if h.d.Docker.Networks != nil {
-		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
 		if nets, err := h.d.Docker.Networks(ctx); err != nil {
 			s.apiErr = err.Error()
 		} else {
@@ -221,7 +224,9 @@ func (h *Handlers) Docker(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, views.DockerPage(vm))
 		return
 	}
-	s := h.dockerState(r.Context(), f)
+	ctx, cancel := context.WithTimeout(r.Context(), dockerAPITimeout)
+	defer cancel()
+	s := h.dockerState(ctx, f)
 	h.fillDockerVM(&vm, f, s)
 	status := http.StatusOK
 	if len(f.formErrors) > 0 {
@@ -315,14 +320,11 @@ func (h *Handlers) dockerChecks(s dockerState) ([]views.CheckRow, string) {
 }
 
 // dockerLive re-renders the conflicts and the checklist on netlink events.
-func (h *Handlers) dockerLive(q url.Values) ([]Fragment, error) {
+// The hub runs it off its own goroutine; ctx carries its deadline.
+func (h *Handlers) dockerLive(ctx context.Context, q url.Values) ([]Fragment, error) {
 	if h.d.Persist == nil {
 		return nil, nil
 	}
-	// The live view runs on every netlink event: a Docker socket that
-	// hangs must not hold it up for long.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
 	f := readDockerForm(q)
 	s := h.dockerState(ctx, f)
 	var vm views.DockerVM
@@ -336,7 +338,9 @@ func (h *Handlers) dockerFiles(r *http.Request) (map[string][]byte, dockerForm, 
 		return nil, dockerForm{}, errors.New("the form could not be read")
 	}
 	f := readDockerForm(r.PostForm)
-	s := h.dockerState(r.Context(), f)
+	ctx, cancel := context.WithTimeout(r.Context(), dockerAPITimeout)
+	defer cancel()
+	s := h.dockerState(ctx, f)
 	if s.daemonErr != "" {
 		return nil, f, fmt.Errorf("%s cannot be merged: %s", s.daemonPath, s.daemonErr)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -108,7 +109,7 @@ func TestEventsTextIsADownloadOfTheRing(t *testing.T) {
 }
 
 func TestEventsLiveViewLeavesLinesToTheEventStream(t *testing.T) {
-	frags, err := normalHandlers().Live("events", nil)
+	frags, err := normalHandlers().Live(context.Background(), "events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

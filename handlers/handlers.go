@@ -74,7 +74,7 @@ type Deps struct {
 // Handlers serves every area; one value is shared by all routes.
 type Handlers struct {
 	d    Deps
-	live map[string]liveFunc
+	live map[string]livePage
 }
 
 // New returns the handlers for deps.
@@ -86,20 +86,7 @@ func New(d Deps) *Handlers {
 		d.Log = slog.Default()
 	}
 	h := &Handlers{d: d}
-	h.live = map[string]liveFunc{
-		"routes":     h.routesLive,
-		"interfaces": h.interfacesLive,
-		"rules":      h.rulesLive,
-		"neighbours": h.neighboursLive,
-		"sockets":    h.socketsLive,
-		"events":     h.eventsLive,
-		"networkd":   h.networkdLive,
-		"docker":     h.dockerLive,
-		// These answer only what the admin asks; their live connection
-		// carries the status badge and nothing else.
-		"lookup": noFragments,
-		"audit":  noFragments,
-	}
+	h.live = h.livePages()
 	return h
 }
 

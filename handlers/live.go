@@ -1,9 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops"
@@ -17,29 +17,58 @@ type Fragment struct {
 	HTML   []byte
 }
 
-// liveFunc renders a page's live fragments for one query string.
-type liveFunc func(q url.Values) ([]Fragment, error)
+// LiveSpec says how the hub keeps a page live.
+type LiveSpec struct {
+	// Kinds are the kinds of kernel objects whose changes re-render it.
+	Kinds []netops.Kind
+	// Refresh re-renders it periodically, for data without kernel events.
+	Refresh bool
+	// IO says the render reads files, sockets or other processes, so the
+	// hub runs it off its own goroutine under a deadline: a hung Docker
+	// socket or a slow disk must not hold up any other page.
+	IO bool
+}
 
-// PageDeps says what a page shows: the kinds whose changes re-render it,
-// and a refresh period for data without kernel events (0 for none).
-func PageDeps(page string) (kinds []netops.Kind, refresh time.Duration) {
-	switch page {
-	case "interfaces":
-		return []netops.Kind{netops.KindLink, netops.KindAddr}, 0
-	case "routes":
-		return []netops.Kind{netops.KindRoute, netops.KindLink}, 0
-	case "rules":
-		return []netops.Kind{netops.KindRule, netops.KindLink}, 0
-	case "neighbours":
-		return []netops.Kind{netops.KindNeigh, netops.KindLink}, 0
-	case "sockets":
-		return nil, 2 * time.Second
-	case "docker":
-		return []netops.Kind{netops.KindRoute, netops.KindAddr, netops.KindLink}, 0
-	case "networkd":
-		return []netops.Kind{netops.KindRoute, netops.KindRule, netops.KindAddr, netops.KindLink}, 0
+// livePage is a page's live render with its spec.
+type livePage struct {
+	LiveSpec
+	render func(ctx context.Context, q url.Values) ([]Fragment, error)
+}
+
+// livePages declares every live page once; the hub reads it through
+// LiveSpec and Live.
+func (h *Handlers) livePages() map[string]livePage {
+	link, addr, route, rule, neigh := netops.KindLink, netops.KindAddr, netops.KindRoute, netops.KindRule, netops.KindNeigh
+	return map[string]livePage{
+		"interfaces": {LiveSpec{Kinds: []netops.Kind{link, addr}}, inMemory(h.interfacesLive)},
+		"routes":     {LiveSpec{Kinds: []netops.Kind{route, link}}, inMemory(h.routesLive)},
+		"rules":      {LiveSpec{Kinds: []netops.Kind{rule, link}}, inMemory(h.rulesLive)},
+		"neighbours": {LiveSpec{Kinds: []netops.Kind{neigh, link}}, inMemory(h.neighboursLive)},
+		"events":     {LiveSpec{}, inMemory(h.eventsLive)},
+		// sock_diag and a walk of /proc for the owning processes.
+		"sockets": {LiveSpec{Refresh: true, IO: true}, inMemory(h.socketsLive)},
+		// The networkd files on disk.
+		"networkd": {LiveSpec{Kinds: []netops.Kind{route, rule, addr, link}, IO: true}, inMemory(h.networkdLive)},
+		// daemon.json, the networkd files and the Docker Engine API.
+		"docker": {LiveSpec{Kinds: []netops.Kind{route, addr, link}, IO: true}, h.dockerLive},
+		// These answer only what the admin asks; their live connection
+		// carries the status badge and nothing else.
+		"lookup": {LiveSpec{}, inMemory(noFragments)},
+		"audit":  {LiveSpec{}, inMemory(noFragments)},
 	}
-	return nil, 0
+}
+
+// inMemory adapts a render that reads only the model (or cannot be
+// cancelled) to the live render signature.
+func inMemory(f func(url.Values) ([]Fragment, error)) func(context.Context, url.Values) ([]Fragment, error) {
+	return func(_ context.Context, q url.Values) ([]Fragment, error) { return f(q) }
+}
+
+// LiveSpec returns how page is kept live; ok is false for a page that has
+// no live view.
+func (h *Handlers) LiveSpec(page string) (spec LiveSpec, ok bool) {
+	p, ok := h.live[page]
+	return p.LiveSpec, ok
 }
 
 // noFragments is the live view of a page that nothing but its own form
@@ -48,12 +77,13 @@ func noFragments(url.Values) ([]Fragment, error) { return nil, nil }
 
 // Live renders the fragments of a page's current view for the hub. The
 // query is the page's own query string, so filters, sort and page hold.
-func (h *Handlers) Live(page string, q url.Values) ([]Fragment, error) {
-	f, ok := h.live[page]
+// Renders of IO pages honour ctx's deadline where they wait on others.
+func (h *Handlers) Live(ctx context.Context, page string, q url.Values) ([]Fragment, error) {
+	p, ok := h.live[page]
 	if !ok {
 		return nil, fmt.Errorf("no live view for page %q", page)
 	}
-	return f(q)
+	return p.render(ctx, q)
 }
 
 // fragments renders components into fragments; rows names the target

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -230,7 +231,7 @@ func TestLiveViewsRenderTheSameRowsAsThePage(t *testing.T) {
 			t.Run("live "+p.name+" over the "+f.name+" namespace patches #rows with the page's rows", func(t *testing.T) {
 				h := f.h()
 				q, _ := url.ParseQuery(queries[p.name])
-				frags, err := h.Live(p.name, q)
+				frags, err := h.Live(context.Background(), p.name, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -269,13 +270,13 @@ func TestLiveViewsRenderTheSameRowsAsThePage(t *testing.T) {
 	}
 	for _, page := range pages {
 		t.Run("/"+page+" has a live view, if only the status badge", func(t *testing.T) {
-			if _, err := normalHandlers().Live(page, nil); err != nil {
+			if _, err := normalHandlers().Live(context.Background(), page, nil); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
 	t.Run("live view of a page that does not exist is an error", func(t *testing.T) {
-		if _, err := normalHandlers().Live("kittens", nil); err == nil {
+		if _, err := normalHandlers().Live(context.Background(), "kittens", nil); err == nil {
 			t.Fatal("no error")
 		}
 	})

@@ -168,7 +168,7 @@ func (h *Handlers) Sockets(w http.ResponseWriter, r *http.Request) {
 }
 
 // socketsLive re-lists: sockets have no kernel events, so the hub calls it
-// on PageDeps' refresh period.
+// on every tick of its refresh (LiveSpec.Refresh).
 func (h *Handlers) socketsLive(q url.Values) ([]Fragment, error) {
 	vm, _ := h.socketsVM(q)
 	return fragments("rows",

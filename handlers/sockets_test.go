@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestSocketsListErrorShowsABannerNotA500(t *testing.T) {
 			t.Errorf("fragment=%v: banner %q, want %q", fragment, textOf(doc), want)
 		}
 	}
-	frags, err := failingHandlers().Live("sockets", nil)
+	frags, err := failingHandlers().Live(context.Background(), "sockets", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

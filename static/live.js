@@ -10,6 +10,9 @@
 //     stats  {"t":ms,"links":{IFINDEX:{rx_bps,tx_bps,rx_bytes,tx_bytes}}}  rates + sparklines
 //     events {"lines":[{seq,kind,text}],"dropped":N}      Events page (#event-log)
 //     status {"state":S,"text":…,"progress":0..1}         #live-status and .progress
+//     batch  {"frames":[F,…]}                             several of the above, applied in order
+//     resync {}   this tab fell behind and frames were not sent: it asks for its view again
+//                 (the server answers with the view's full state) and the Events page marks the gap
 //
 // CSP: nothing here uses inline handlers, eval or style attributes in markup; run-time
 // sizes go through the CSSOM, which CSP allows. htmx must be configured by the page
@@ -60,10 +63,12 @@
     };
   }
 
-  function sendView() {
+  // sendView tells the server what this tab shows; force sends it even when
+  // unchanged, to get the view's full state again.
+  function sendView(force) {
     const el = document.querySelector('[data-page]');
     const msg = JSON.stringify({ type: 'view', page: el ? el.dataset.page : '', query: location.search.slice(1) });
-    if (ws && ws.readyState === WebSocket.OPEN && msg !== lastView) {
+    if (ws && ws.readyState === WebSocket.OPEN && (force === true || msg !== lastView)) {
       ws.send(msg);
       lastView = msg;
     }
@@ -76,7 +81,17 @@
       case 'stats': return applyStats(msg);
       case 'events': return applyEvents(msg);
       case 'status': return setStatus(msg.state, msg.text, msg.progress);
+      case 'batch': for (const f of msg.frames || []) apply(f); return;
+      case 'resync': return resync();
     }
+  }
+
+  // resync: frames were dropped because this tab read too slowly; what it
+  // shows may be stale, so it asks for its view again.
+  function resync() {
+    const log = byId('event-log');
+    if (log) applyEvents({ lines: [], gap: true });
+    sendView(true);
   }
 
   function setStatus(state, text, progress) {
@@ -287,6 +302,7 @@
     }
     const items = [];
     if (msg.dropped > 0) items.push(line('dropped', '', `… ${msg.dropped} events dropped (resynced)`));
+    if (msg.gap) items.push(line('dropped', '', '… events missed: this tab fell behind (resynced)'));
     for (const l of lines) {
       if (l.seq && l.seq <= lastSeq) continue; // already shown before a reconnect
       if (l.seq) lastSeq = l.seq;

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -24,17 +25,25 @@ const (
 // fields; its writer goroutine owns the connection's writes.
 type client struct {
 	conn   *websocket.Conn
-	send   chan []byte
-	events bool // an /api/v1/events stream rather than a page
+	send   chan [][]byte // items of one or more WebSocket messages
+	events bool          // an /api/v1/events stream rather than a page
 
-	page  string
-	query url.Values
-	last  map[string]uint64 // hash of the last fragment sent per target
+	page      string
+	query     url.Values
+	key       string // page and query: clients with one key share renders
+	spec      handlers.LiveSpec
+	viewDirty bool              // its view changed and awaits a render
+	last      map[string]uint64 // hash of the last fragment sent per target
+
+	out        [][]byte // messages gathered in this hub step
+	isBehind   bool     // its queue was full: it is owed a resync frame
+	missed     int      // event messages not sent while behind
+	warnedView bool     // a view of an unknown page was logged
 }
 
-// queue hands a message to the writer without ever blocking the hub; it
-// reports false when the client is too slow and must be dropped.
-func (c *client) queue(msg []byte) bool {
+// queue hands an item to the writer without ever blocking the hub; it
+// reports false when the client's queue is full.
+func (c *client) queue(msg [][]byte) bool {
 	select {
 	case c.send <- msg:
 		return true
@@ -84,15 +93,15 @@ func (hb *Hub) serve(w http.ResponseWriter, r *http.Request, events bool) {
 		defer hb.onUpgrade(r, conn)()
 	}
 	// The queue bounds how far a client may fall behind; one that fills it
-	// is dropped and resyncs when it reconnects.
-	c := &client{conn: conn, send: make(chan []byte, hb.SendQueue), events: events, last: map[string]uint64{}}
+	// is sent a resync frame when it has room again.
+	c := &client{conn: conn, send: make(chan [][]byte, hb.SendQueue), events: events, last: map[string]uint64{}}
 	select {
 	case hb.register <- c:
 	case <-r.Context().Done():
 		conn.Close()
 		return
 	}
-	go hb.writePump(c)
+	go hb.writePump(c, hb.WriteWait)
 	hb.readPump(r.Context(), c)
 }
 
@@ -131,7 +140,7 @@ func (hb *Hub) readPump(ctx context.Context, c *client) {
 
 // writePump writes queued messages and pings; it ends when the hub closes
 // the queue or a write fails.
-func (hb *Hub) writePump(c *client) {
+func (hb *Hub) writePump(c *client, wait time.Duration) {
 	ticker := time.NewTicker(pingPeriod)
 	defer func() {
 		ticker.Stop()
@@ -139,17 +148,20 @@ func (hb *Hub) writePump(c *client) {
 	}()
 	for {
 		select {
-		case msg, ok := <-c.send:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		case item, ok := <-c.send:
 			if !ok {
+				_ = c.conn.SetWriteDeadline(time.Now().Add(wait))
 				_ = c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "dropped"))
 				return
 			}
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				return
+			for _, msg := range item {
+				_ = c.conn.SetWriteDeadline(time.Now().Add(wait))
+				if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+					return
+				}
 			}
 		case <-ticker.C:
-			_ = c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			_ = c.conn.SetWriteDeadline(time.Now().Add(wait))
 			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
 				return
 			}

@@ -20,14 +20,22 @@ import (
 // period goes out at once, later ones at most every coalesce interval, so
 // a storm of kernel events becomes a few frames per second per view.
 const (
-	coalesce     = 50 * time.Millisecond
-	tick         = time.Second
-	maxEventsOut = 1000 // event lines per flush; the rest count as dropped
+	coalesce      = 50 * time.Millisecond
+	tick          = time.Second
+	maxEventsOut  = 1000 // event lines per flush; the rest count as dropped
+	renderTimeout = 5 * time.Second
 )
 
 // Hub owns the set of live clients. One goroutine (Run) does all the
-// work: it renders each distinct view once per change and queues the same
-// bytes to every client showing it.
+// bookkeeping and never waits on I/O: it renders each distinct in-memory
+// view once per change and queues the same bytes to every client showing
+// it; views that read files or sockets render on a goroutine of their own
+// page (see render.go) and come back as results.
+//
+// What the hub sends one client in one step goes out as one queue item,
+// so a burst of kernel events costs a client one slot, not one per
+// event; a client whose queue is full anyway falls behind and gets a
+// resync frame once it has room again, instead of being closed.
 type Hub struct {
 	store *netops.Store
 	h     *handlers.Handlers
@@ -37,13 +45,31 @@ type Hub struct {
 	register   chan *client
 	unregister chan *client
 	views      chan viewMsg
+	results    chan renderResult
+	statsDone  chan error
 
 	clients map[*client]struct{}
 	count   atomic.Int64
-	// SendQueue bounds each client's queue of unsent frames.
+	nBehind atomic.Int64
+	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
+	// RenderTimeout is the deadline of one round of a page's off-hub
+	// renders (the Docker page waits on the Engine API within it).
+	RenderTimeout time.Duration
+	// WriteWait bounds one write to a client; a client that takes no
+	// data for that long is closed.
+	WriteWait time.Duration
 	seed      maphash.Seed
 	onUpgrade upgradeHook // nil, or told of each socket (see liveConns)
+
+	// Owned by the Run goroutine.
+	ctx       context.Context
+	status    views.Status
+	pending   []*client            // clients with frames gathered in this step
+	behind    map[*client]struct{} // clients owed a resync frame
+	renders   map[string]*pageRenders
+	renderErr map[string]string // the last render error logged, per page
+	statsBusy bool              // a counter refresh is running
 }
 
 type viewMsg struct {
@@ -56,22 +82,30 @@ type viewMsg struct {
 func NewHub(store *netops.Store, h *handlers.Handlers, stats StatsRefresher, log *slog.Logger) *Hub {
 	return &Hub{
 		store: store, h: h, stats: stats, log: log,
-		register:   make(chan *client),
-		unregister: make(chan *client),
-		views:      make(chan viewMsg, 64),
-		clients:    map[*client]struct{}{},
-		seed:       maphash.MakeSeed(),
-		SendQueue:  256,
+		register:      make(chan *client),
+		unregister:    make(chan *client),
+		views:         make(chan viewMsg, 64),
+		results:       make(chan renderResult),
+		statsDone:     make(chan error),
+		clients:       map[*client]struct{}{},
+		seed:          maphash.MakeSeed(),
+		SendQueue:     256,
+		RenderTimeout: renderTimeout,
+		WriteWait:     writeWait,
+		behind:        map[*client]struct{}{},
+		renders:       map[string]*pageRenders{},
+		renderErr:     map[string]string{},
 	}
 }
 
 // Run serves clients until ctx ends, then closes them all.
 func (hb *Hub) Run(ctx context.Context) {
+	hb.ctx = ctx
 	wake, unsub := hb.store.Subscribe()
 	defer unsub()
 	gens := hb.store.Gens()
 	seq := hb.store.LastSeq()
-	status := hb.h.Status()
+	hb.status = hb.h.Status()
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	timer := time.NewTimer(time.Hour)
@@ -90,22 +124,35 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 		}
 		gens = now
-		if st := hb.h.Status(); st != status {
-			status = st
+		if st := hb.h.Status(); st != hb.status {
+			hb.status = st
 			hb.broadcastStatus(st)
 		}
-		if len(changed) > 0 {
-			hb.pushViews(func(c *client) bool {
-				kinds, _ := handlers.PageDeps(c.page)
-				for _, k := range changed {
-					if slices.Contains(kinds, k) {
-						return true
-					}
+		hb.pushViews(func(c *client) bool {
+			if c.viewDirty {
+				return true
+			}
+			for _, k := range changed {
+				if slices.Contains(c.spec.Kinds, k) {
+					return true
 				}
-				return false
-			})
-		}
+			}
+			return false
+		})
 		seq = hb.pushEvents(seq)
+		hb.resync()
+	}
+	// poke flushes now, or arms the timer when the last flush was recent.
+	poke := func() {
+		if armed {
+			return
+		}
+		if wait := coalesce - time.Since(lastFlush); wait > 0 {
+			timer.Reset(wait)
+			armed = true
+			return
+		}
+		flush()
 	}
 
 	for {
@@ -118,44 +165,68 @@ func (hb *Hub) Run(ctx context.Context) {
 		case c := <-hb.register:
 			hb.clients[c] = struct{}{}
 			hb.count.Store(int64(len(hb.clients)))
-			c.queue(statusMsg(status))
+			hb.emit(c, statusMsg(hb.status))
 		case c := <-hb.unregister:
 			hb.drop(c)
 		case v := <-hb.views:
-			if _, ok := hb.clients[v.c]; !ok {
-				continue
+			// A view is rendered by the next flush, so a client sending
+			// views as fast as it can gets at most one render per
+			// coalesce interval.
+			if hb.setView(v) {
+				poke()
 			}
-			q, err := url.ParseQuery(v.query)
-			if err != nil {
-				q = url.Values{}
-			}
-			v.c.page, v.c.query, v.c.last = v.page, q, map[string]uint64{}
-			v.c.queue(statusMsg(status))
-			hb.pushViews(func(c *client) bool { return c == v.c })
 		case <-wake:
-			if armed {
-				continue
-			}
-			if wait := coalesce - time.Since(lastFlush); wait > 0 {
-				timer.Reset(wait)
-				armed = true
-				continue
-			}
-			flush()
+			poke()
 		case <-timer.C:
 			flush()
+		case r := <-hb.results:
+			hb.rendered(r)
+		case err := <-hb.statsDone:
+			hb.statsRefreshed(err)
 		case <-ticker.C:
 			hb.periodic()
 		}
+		hb.send()
 	}
 }
 
+// setView records the page a client shows; it reports whether there is a
+// view to render.
+func (hb *Hub) setView(v viewMsg) bool {
+	c := v.c
+	if _, ok := hb.clients[c]; !ok {
+		return false
+	}
+	spec, ok := hb.h.LiveSpec(v.page)
+	if !ok {
+		c.page, c.key, c.query, c.spec = "", "", nil, handlers.LiveSpec{}
+		// A client may send thousands of these: one line per connection.
+		if v.page != "" && !c.warnedView {
+			c.warnedView = true
+			hb.log.Warn("WebSocket view of a page that has no live view; later ones on this connection are not logged",
+				"page", truncate(v.page, 64))
+		}
+		return false
+	}
+	q, err := url.ParseQuery(v.query)
+	if err != nil {
+		q = url.Values{}
+	}
+	c.page, c.query, c.spec, c.key = v.page, q, spec, v.page+"?"+q.Encode()
+	c.last = map[string]uint64{}
+	c.viewDirty = true
+	hb.emit(c, statusMsg(hb.status))
+	return true
+}
+
 // pushViews renders each distinct view among the selected clients once and
-// queues the fragments that differ from what each client last got.
+// queues the fragments that differ from what each client last got. Views
+// of IO pages are handed to their page's renderer instead.
 func (hb *Hub) pushViews(sel func(*client) bool) {
 	type group struct {
 		page  string
 		query url.Values
+		io    bool
 		cs    []*client
 	}
 	groups := map[string]*group{}
@@ -163,42 +234,65 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		if c.page == "" || c.events || !sel(c) {
 			continue
 		}
-		key := c.page + "?" + c.query.Encode()
-		g := groups[key]
+		c.viewDirty = false
+		if c.isBehind {
+			continue // it asks for its view again after the resync
+		}
+		g := groups[c.key]
 		if g == nil {
-			g = &group{page: c.page, query: c.query}
-			groups[key] = g
+			g = &group{page: c.page, query: c.query, io: c.spec.IO}
+			groups[c.key] = g
 		}
 		g.cs = append(g.cs, c)
 	}
-	for _, g := range groups {
-		frags, err := hb.h.Live(g.page, g.query)
-		if err != nil {
-			hb.log.Warn("live render failed", "page", g.page, "err", err)
+	for key, g := range groups {
+		if g.io {
+			hb.requestRender(g.page, key, g.query)
 			continue
 		}
-		for _, f := range frags {
-			sum := maphash.Bytes(hb.seed, f.HTML)
-			var msg []byte
-			for _, c := range g.cs {
-				if c.last[f.Target] == sum {
-					continue
-				}
-				if msg == nil {
-					typ := "html"
-					if f.Rows {
-						typ = "rows"
-					}
-					msg, _ = json.Marshal(map[string]string{"type": typ, "target": f.Target, "html": string(f.HTML)})
-				}
-				c.last[f.Target] = sum
-				if !c.queue(msg) {
-					hb.drop(c)
-				}
+		frags, err := hb.h.Live(context.Background(), g.page, g.query)
+		if err != nil {
+			hb.renderFailed(g.page, err)
+			continue
+		}
+		hb.renderOK(g.page)
+		hb.deliver(g.cs, frags)
+	}
+}
+
+// deliver queues to each client the fragments that differ from what it
+// last got; each distinct fragment is encoded once.
+func (hb *Hub) deliver(cs []*client, frags []handlers.Fragment) {
+	for _, f := range frags {
+		sum := maphash.Bytes(hb.seed, f.HTML)
+		var msg []byte
+		for _, c := range cs {
+			if c.isBehind || c.last[f.Target] == sum {
+				continue
 			}
+			if msg == nil {
+				typ := "html"
+				if f.Rows {
+					typ = "rows"
+				}
+				msg, _ = json.Marshal(map[string]string{"type": typ, "target": f.Target, "html": string(f.HTML)})
+			}
+			c.last[f.Target] = sum
+			hb.emit(c, msg)
 		}
 	}
 }
+
+// renderFailed logs a page's render error once, not on every change.
+func (hb *Hub) renderFailed(page string, err error) {
+	if hb.renderErr[page] == err.Error() {
+		return
+	}
+	hb.renderErr[page] = err.Error()
+	hb.log.Warn("live render failed", "page", page, "err", err)
+}
+
+func (hb *Hub) renderOK(page string) { delete(hb.renderErr, page) }
 
 // pushEvents sends new event lines to Events pages and API streams.
 func (hb *Hub) pushEvents(seq uint64) uint64 {
@@ -234,9 +328,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		}
 		msg, _ := json.Marshal(map[string]any{"type": "events", "lines": out, "dropped": dropped})
 		for _, c := range pages {
-			if !c.queue(msg) {
-				hb.drop(c)
-			}
+			hb.emit(c, msg)
 		}
 	}
 	if len(apis) > 0 {
@@ -251,10 +343,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		}
 		for _, c := range apis {
 			for _, f := range frames {
-				if !c.queue(f) {
-					hb.drop(c)
-					break
-				}
+				hb.emit(c, f)
 			}
 		}
 	}
@@ -297,39 +386,12 @@ func eventJSON(e *netops.Event, n *netops.Names, text string) EventJSON {
 
 // periodic refreshes what has no kernel events: counters and sockets.
 func (hb *Hub) periodic() {
-	var ifaces, socks bool
+	hb.resync()
+	hb.pushViews(func(c *client) bool { return c.spec.Refresh })
 	for c := range hb.clients {
-		ifaces = ifaces || c.page == "interfaces"
-		socks = socks || c.page == "sockets"
-	}
-	if socks {
-		hb.pushViews(func(c *client) bool { return c.page == "sockets" })
-	}
-	if !ifaces || hb.stats == nil {
-		return
-	}
-	if err := hb.stats.RefreshStats(); err != nil {
-		hb.log.Warn("refreshing link counters failed", "err", err)
-		return
-	}
-	type rate struct {
-		RxBps     float64 `json:"rx_bps"`
-		TxBps     float64 `json:"tx_bps"`
-		RxBytes   uint64  `json:"rx_bytes"`
-		TxBytes   uint64  `json:"tx_bytes"`
-		RxPackets uint64  `json:"rx_packets"`
-		TxPackets uint64  `json:"tx_packets"`
-	}
-	links := map[string]rate{}
-	var at time.Time
-	for idx, r := range hb.store.Rates() {
-		links[itoa(idx)] = rate{r.RxBps, r.TxBps, r.RxBytes, r.TxBytes, r.RxPackets, r.TxPackets}
-		at = r.At
-	}
-	msg, _ := json.Marshal(map[string]any{"type": "stats", "t": at.UnixMilli(), "links": links})
-	for c := range hb.clients {
-		if c.page == "interfaces" && !c.queue(msg) {
-			hb.drop(c)
+		if c.page == "interfaces" {
+			hb.refreshStats()
+			return
 		}
 	}
 }
@@ -341,12 +403,9 @@ func (hb *Hub) broadcastStatus(st views.Status) {
 		if c.events {
 			continue
 		}
-		ok := c.queue(msg)
-		if ok && err == nil {
-			ok = c.queue(sync)
-		}
-		if !ok {
-			hb.drop(c)
+		hb.emit(c, msg)
+		if err == nil {
+			hb.emit(c, sync)
 		}
 	}
 }
@@ -356,9 +415,24 @@ func (hb *Hub) drop(c *client) {
 		return
 	}
 	delete(hb.clients, c)
+	if _, ok := hb.behind[c]; ok {
+		delete(hb.behind, c)
+		hb.nBehind.Store(int64(len(hb.behind)))
+	}
 	hb.count.Store(int64(len(hb.clients)))
 	close(c.send)
 }
 
 // ClientCount returns the number of connected clients.
 func (hb *Hub) ClientCount() int { return int(hb.count.Load()) }
+
+// Behind returns the number of clients that fell behind and are owed a
+// resync frame.
+func (hb *Hub) Behind() int { return int(hb.nBehind.Load()) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

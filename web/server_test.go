@@ -63,15 +63,19 @@ func newTestAuth(t testing.TB) *testAuth {
 }
 
 // newServer builds the full router with accounts; the hub is not running.
-func newServer(t testing.TB, store *netops.Store, stats StatsRefresher, ta *testAuth) *Server {
-	h := handlers.New(handlers.Deps{
+// Options change the handlers' dependencies.
+func newServer(t testing.TB, store *netops.Store, stats StatsRefresher, ta *testAuth, opts ...func(*handlers.Deps)) *Server {
+	d := handlers.Deps{
 		Store:   store,
 		Sockets: handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return nil, nil }),
 		NSName:  "test",
 		Log:     quietLog(),
 		Audit:   ta.audit,
-	})
-	return New(Config{Handlers: h, Store: store, Stats: stats, Log: quietLog(),
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	return New(Config{Handlers: handlers.New(d), Store: store, Stats: stats, Log: d.Log,
 		Users: ta.users, Sessions: ta.sessions, Audit: ta.audit})
 }
 
@@ -184,8 +188,7 @@ func dialPage(t testing.TB, ts *httptest.Server, cookie *http.Cookie, page, quer
 			if err != nil {
 				return
 			}
-			var m map[string]any
-			if json.Unmarshal(data, &m) == nil {
+			for _, m := range frames(data) {
 				w.msgs <- m
 			}
 		}
@@ -195,6 +198,23 @@ func dialPage(t testing.TB, ts *httptest.Server, cookie *http.Cookie, page, quer
 	}
 	t.Cleanup(func() { c.Close() })
 	return w
+}
+
+// frames decodes a message, unpacking a batch into its frames.
+func frames(data []byte) []map[string]any {
+	var m struct {
+		Type   string           `json:"type"`
+		Frames []map[string]any `json:"frames"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	if m.Type == "batch" {
+		return m.Frames
+	}
+	var one map[string]any
+	_ = json.Unmarshal(data, &one)
+	return []map[string]any{one}
 }
 
 // waitRows waits for a rows frame whose HTML satisfies ok.

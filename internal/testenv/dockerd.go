@@ -21,7 +21,7 @@ import (
 type Dockerd struct {
 	dir  string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *LockedBuffer
 	done chan struct{}
 	once sync.Once
 }
@@ -58,7 +58,7 @@ func StartDockerd(t testing.TB, ns *NS, daemonJSON []byte) *Dockerd {
 	if err := os.WriteFile(conf, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &Dockerd{dir: dir, out: &lockedBuffer{}, done: make(chan struct{})}
+	d := &Dockerd{dir: dir, out: &LockedBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command("nsenter", "--net=/run/netns/"+ns.Name, bin,
 		"--config-file", conf,
 		"--data-root", filepath.Join(dir, "data"),

@@ -17,23 +17,24 @@ const NetworkdPath = "/usr/lib/systemd/systemd-networkd"
 // with a private configuration directory.
 type Networkd struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *LockedBuffer
 	done chan struct{}
 	once sync.Once
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that several goroutines may write and read.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -77,7 +78,7 @@ chown systemd-network:systemd-network /run/systemd/netif
 umount -l /sys
 mount -t sysfs -o ro sysfs /sys
 SYSTEMD_LOG_LEVEL=info SYSTEMD_LOG_TARGET=console exec ` + NetworkdPath
-	n := &Networkd{out: &lockedBuffer{}, done: make(chan struct{})}
+	n := &Networkd{out: &LockedBuffer{}, done: make(chan struct{})}
 	n.cmd = exec.Command("ip", "netns", "exec", ns.Name, "unshare", "-m", "sh", "-c", script, "sh", confDir, confD)
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {

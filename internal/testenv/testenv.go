@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,6 +101,29 @@ func (ns *NS) IPJSON(v any, args ...string) {
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		ns.t.Fatalf("decoding ip -j %v: %v\n%s", args, err, out)
 	}
+}
+
+// Addrs4 returns the IPv4 addresses of dev as ADDR/LEN, as the kernel
+// lists them (ip -j addr show dev DEV).
+func (ns *NS) Addrs4(dev string) []string {
+	ns.t.Helper()
+	var links []struct {
+		AddrInfo []struct {
+			Family    string `json:"family"`
+			Local     string `json:"local"`
+			PrefixLen int    `json:"prefixlen"`
+		} `json:"addr_info"`
+	}
+	ns.IPJSON(&links, "addr", "show", "dev", dev)
+	var out []string
+	for _, l := range links {
+		for _, a := range l.AddrInfo {
+			if a.Family == "inet" {
+				out = append(out, a.Local+"/"+strconv.Itoa(a.PrefixLen))
+			}
+		}
+	}
+	return out
 }
 
 // Batch feeds commands to `ip -n NAME -batch -` (one command per line),

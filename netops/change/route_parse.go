@@ -42,6 +42,16 @@ type NexthopFields struct {
 	Onlink           bool
 }
 
+// MaxNexthops caps a multipath route. The kernel takes more, but each
+// route must fit one netlink dump message (about 3.7 KiB with 4 KiB
+// pages): with 234 IPv4 gateways `ip route show table all` fails for the
+// whole table ("Buffer too small for object"), 233 was the most it
+// printed back (kernel 6.18, iproute2 6.1), and netpanel's own dump fails
+// on IPv6 routes from 1155. 128 leaves room for the route's other
+// attributes and weights; route_test.go applies a route at the cap and
+// reads it back with ip.
+const MaxNexthops = 128
+
 // routeTypes are the types an admin may give; the others belong to the
 // kernel (local, broadcast) or are rarely wanted.
 var routeTypes = map[string]uint8{
@@ -96,7 +106,10 @@ func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
 		op.Src = parseAddr(fe, "src", f.Src)
 		agree("src", op.Src, f.Src)
 	}
-	for i, nf := range f.Nexthops {
+	if len(f.Nexthops) > MaxNexthops {
+		fe.add("nexthops", "%d nexthops is more than %d, the most netpanel adds: ip route show could not print the route back", len(f.Nexthops), MaxNexthops)
+	}
+	for i, nf := range f.Nexthops[:min(len(f.Nexthops), MaxNexthops)] {
 		p := fmt.Sprintf("nexthops[%d].", i)
 		nh := Nexthop{Dev: nf.Dev, Weight: 1, Onlink: nf.Onlink || f.Onlink}
 		if nf.Via != "" {

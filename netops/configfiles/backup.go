@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/netpanel/netpanel/netops/safefile"
 )
 
 // Backup describes the state of the files before one Apply or Restore.
@@ -175,7 +177,7 @@ func (l Layout) readManifest(id string) (*manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+	data, err := safefile.Read(filepath.Join(dir, manifestName))
 	if err != nil {
 		return nil, err
 	}

@@ -43,8 +43,9 @@ type Client struct {
 }
 
 // NewClient returns a client for the socket at path ("" means
-// DefaultSocket). Requests time out after a few seconds: a hung dockerd
-// must not hang a page.
+// DefaultSocket). A request ends at its context's deadline, or after
+// defaultTimeout when the context has none: a hung dockerd must not hang
+// a page.
 func NewClient(path string) *Client {
 	if path == "" {
 		path = DefaultSocket
@@ -54,11 +55,10 @@ func NewClient(path string) *Client {
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, "unix", path)
 		},
-		ResponseHeaderTimeout: 5 * time.Second,
-		MaxIdleConns:          2,
-		IdleConnTimeout:       30 * time.Second,
+		MaxIdleConns:    2,
+		IdleConnTimeout: 30 * time.Second,
 	}
-	return &Client{socket: path, hc: &http.Client{Transport: tr, Timeout: 8 * time.Second}}
+	return &Client{socket: path, hc: &http.Client{Transport: tr}}
 }
 
 // Socket returns the socket path.
@@ -103,7 +103,15 @@ func (c *Client) Networks(ctx context.Context) ([]Network, error) {
 	return out, nil
 }
 
+// defaultTimeout bounds a request whose context has no deadline.
+const defaultTimeout = 8 * time.Second
+
 func (c *Client) get(ctx context.Context, path string, v any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
 	// The host part is ignored: DialContext always dials the socket.
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker"+path, nil)
 	if err != nil {

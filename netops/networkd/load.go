@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/netpanel/netpanel/netops/safefile"
 )
 
 // SearchDirs are the directories systemd-networkd reads .network and
@@ -182,7 +184,7 @@ func (c *Config) load(name string, cands []candidate, dropIns map[string][]candi
 	for _, s := range cands[1:] {
 		l.Shadowed = append(l.Shadowed, s.path)
 	}
-	data, err := os.ReadFile(l.Path)
+	data, err := safefile.Read(l.Path)
 	if err != nil {
 		l.Err = fmt.Errorf("read networkd file: %w", err)
 		c.Errors = append(c.Errors, l.Err)
@@ -194,7 +196,7 @@ func (c *Config) load(name string, cands []candidate, dropIns map[string][]candi
 		if win.masked {
 			continue
 		}
-		d, err := os.ReadFile(win.path)
+		d, err := safefile.Read(win.path)
 		if err != nil {
 			c.Errors = append(c.Errors, fmt.Errorf("read networkd drop-in: %w", err))
 			continue

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/configfiles"
+	"github.com/netpanel/netpanel/netops/safefile"
 )
 
 // ledger remembers what netpanel last wrote into files that cannot carry
@@ -24,7 +25,7 @@ func (m *Manager) ledger() ledger {
 
 func (l ledger) read() map[string]string {
 	out := map[string]string{}
-	data, err := os.ReadFile(l.path)
+	data, err := safefile.Read(l.path)
 	if err != nil {
 		return out
 	}

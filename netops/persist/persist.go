@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/netpanel/netpanel/netops/configfiles"
 	"github.com/netpanel/netpanel/netops/networkd"
 	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/safefile"
 )
 
 // Source is the live state persist reads; *netops.Store satisfies it.
@@ -445,20 +447,21 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 			out["network/"+rel] = data
 		}
 	}
-	m.addOnDisk(out)
+	unread := m.addOnDisk(out)
 	if t := m.tables(); t != nil {
 		if data := tablesFile(t); data != nil {
 			out["iproute2/rt_tables.d/netpanel.conf"] = data
 		}
 	}
-	out["README"] = readme(out, skipped)
+	out["README"] = readme(out, skipped, unread)
 	return out, nil
 }
 
 // addOnDisk adds what netpanel wrote that live state does not regenerate:
 // its other files in NetworkDir (the Docker page's unmanaged-links file)
-// and Docker's daemon.json.
-func (m *Manager) addOnDisk(out map[string][]byte) {
+// and Docker's daemon.json. It returns the files it had to leave out,
+// with the reason, so the archive says so rather than silently lacking them.
+func (m *Manager) addOnDisk(out map[string][]byte) (unread []string) {
 	entries, _ := os.ReadDir(m.opts.NetworkDir)
 	for _, e := range entries {
 		name := e.Name()
@@ -470,15 +473,24 @@ func (m *Manager) addOnDisk(out map[string][]byte) {
 		if _, ok := out["network/"+name]; ok || strings.HasPrefix(name, "10-") {
 			continue
 		}
-		if data, err := os.ReadFile(filepath.Join(m.opts.NetworkDir, name)); err == nil && networkd.Owned(data) {
+		data, err := safefile.Read(filepath.Join(m.opts.NetworkDir, name))
+		switch {
+		case err != nil:
+			unread = append(unread, err.Error())
+		case networkd.Owned(data):
 			out["network/"+name] = data
 		}
 	}
 	if m.opts.DockerDir != "" {
-		if data, err := os.ReadFile(filepath.Join(m.opts.DockerDir, "daemon.json")); err == nil {
+		data, err := safefile.Read(filepath.Join(m.opts.DockerDir, "daemon.json"))
+		switch {
+		case err == nil:
 			out[DockerRoot+"/daemon.json"] = data
+		case !errors.Is(err, fs.ErrNotExist):
+			unread = append(unread, err.Error())
 		}
 	}
+	return unread
 }
 
 // Export writes the archive: the same state gives the same bytes.
@@ -505,7 +517,7 @@ func tablesFile(t *rttables.Tables) []byte {
 	return []byte("# Routing table names, written by netpanel.\n" + b.String())
 }
 
-func readme(files map[string][]byte, skipped []string) []byte {
+func readme(files map[string][]byte, skipped, unread []string) []byte {
 	var b strings.Builder
 	b.WriteString("netpanel configuration export\n=============================\n\n")
 	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
@@ -530,6 +542,12 @@ func readme(files map[string][]byte, skipped []string) []byte {
 	if len(skipped) > 0 {
 		b.WriteString("\nLinks not exported (networkd cannot recreate them from the live state):\n")
 		for _, s := range skipped {
+			b.WriteString("  - " + s + "\n")
+		}
+	}
+	if len(unread) > 0 {
+		b.WriteString("\nFiles on disk not exported (netpanel could not read them safely):\n")
+		for _, s := range unread {
 			b.WriteString("  - " + s + "\n")
 		}
 	}

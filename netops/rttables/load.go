@@ -1,6 +1,7 @@
 package rttables
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/netpanel/netpanel/netops/safefile"
 )
 
 // DefaultDirs are the directories iproute2 reads, lowest priority first.
@@ -61,18 +64,19 @@ func Load(dirs ...string) (*Tables, []error) {
 
 // readFile parses one file. found is false only when it does not exist.
 func readFile(path string) (entries []Entry, found bool, err error) {
-	f, err := os.Open(path)
+	data, err := safefile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
+	}
+	if errors.Is(err, safefile.ErrNotRegular) {
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			return nil, true, nil // iproute2 reads nothing from it either
+		}
 	}
 	if err != nil {
 		return nil, true, err
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, true, nil // iproute2 reads nothing from it either
-	}
-	entries, err = Parse(f, path)
+	entries, err = Parse(bytes.NewReader(data), path)
 	return entries, true, err
 }
 

@@ -1,0 +1,214 @@
+// Package safefile is netpanel's one way to read a file it does not own
+// (daemon.json, .network files, rt_tables, a target before it is
+// replaced). netpanel runs as root and shows what it reads to viewers, so
+// a read must not block, must not follow a symlink out of the file's
+// directory and must not pull an arbitrarily large file into memory:
+//
+//   - only regular files are read; a FIFO, socket, device or directory is
+//     refused without being opened for reading (opening a FIFO blocks
+//     until a writer appears, opening a device can have side effects);
+//   - a symlink is followed only while it stays beneath the file's
+//     directory (openat2 RESOLVE_BENEATH); one that leads elsewhere is
+//     refused, so a link to /etc/shadow is never shown;
+//   - files larger than MaxSize are refused before any byte is read, and
+//     reading stops at MaxSize+1 bytes should the file grow meanwhile;
+//   - every open is non-blocking.
+package safefile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxSize is the largest file Read returns. The files netpanel reads are
+// a few KiB; 4 MiB leaves room for the largest hand-written ones.
+const MaxSize = 4 << 20
+
+// The reasons a file is refused; test them with errors.Is. A file that
+// does not exist gives an error for which errors.Is(err, fs.ErrNotExist).
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("file too large")
+	ErrOutside    = errors.New("symlink leads outside the file's directory")
+)
+
+// Error is a refused read: Path, the reason (one of the Err* values) and
+// the words a viewer sees.
+type Error struct {
+	Path   string
+	Err    error
+	detail string
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.detail }
+
+// Unwrap returns the reason.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Read returns the content of the regular file at path under the rules
+// of the package comment.
+func Read(path string) ([]byte, error) {
+	data, _, err := read(path, MaxSize)
+	return data, err
+}
+
+// ReadInfo is Read plus the file's information (mode, owner through
+// Sys()) from the descriptor that was read, so both describe one file.
+func ReadInfo(path string) ([]byte, fs.FileInfo, error) {
+	return read(path, MaxSize)
+}
+
+// openat2 is unix.Openat2; tests replace it to exercise the fallback for
+// kernels and seccomp profiles without openat2.
+var openat2 = unix.Openat2
+
+func read(path string, limit int64) ([]byte, fs.FileInfo, error) {
+	dir, name := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	if name == "" || name == "/" {
+		return nil, nil, &Error{Path: path, Err: ErrNotRegular, detail: "is a directory, not a file"}
+	}
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(d)
+
+	// Look first through an O_PATH descriptor, which opens nothing: a
+	// FIFO or a device is refused before it is ever opened for reading.
+	pfd, err := openBeneath(d, name, unix.O_PATH)
+	if err != nil {
+		return nil, nil, openError(path, dir, err)
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(pfd, &st)
+	unix.Close(pfd)
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if err := check(path, &st, limit); err != nil {
+		return nil, nil, err
+	}
+
+	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	if err != nil {
+		return nil, nil, openError(path, dir, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st2 unix.Stat_t
+	if err := unix.Fstat(fd, &st2); err != nil {
+		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st2.Dev != st.Dev || st2.Ino != st.Ino {
+		return nil, nil, &Error{Path: path, Err: ErrNotRegular, detail: "was replaced while being read; try again"}
+	}
+	if err := check(path, &st2, limit); err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, nil, tooLarge(path, -1, limit)
+	}
+	if data == nil {
+		data = []byte{} // an existing empty file is not a missing one
+	}
+	return data, fi, nil
+}
+
+// openBeneath opens name relative to dirfd, following symlinks only while
+// they stay beneath it. Without openat2 (kernels before 5.6, seccomp
+// profiles that deny it) symlinks are not followed at all.
+func openBeneath(dirfd int, name string, flags int) (int, error) {
+	how := unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	fd, err := openat2(dirfd, name, &how)
+	if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) {
+		return fd, err
+	}
+	// name is one path element (filepath.Split), so only the symlink
+	// check is left to do: O_PATH|O_NOFOLLOW opens a link itself, which
+	// the caller's fstat then refuses; a plain O_NOFOLLOW open fails.
+	fd, err = unix.Openat(dirfd, name, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return -1, unix.EXDEV
+	}
+	return fd, err
+}
+
+func openError(path, dir string, err error) error {
+	switch {
+	case errors.Is(err, unix.EXDEV), errors.Is(err, unix.ELOOP):
+		return &Error{Path: path, Err: ErrOutside, detail: fmt.Sprintf(
+			"is a symlink that leads outside %s; netpanel does not follow it", filepath.Clean(dir))}
+	case errors.Is(err, unix.ENOENT):
+		return &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+	}
+	return &fs.PathError{Op: "open", Path: path, Err: err}
+}
+
+// check refuses what is not a regular file of at most limit bytes.
+func check(path string, st *unix.Stat_t, limit int64) error {
+	if kind := kindOf(st.Mode); kind != "" {
+		return &Error{Path: path, Err: ErrNotRegular, detail: "is " + kind + ", not a regular file; netpanel reads only regular files"}
+	}
+	if st.Size > limit {
+		return tooLarge(path, st.Size, limit)
+	}
+	return nil
+}
+
+func kindOf(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return ""
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFIFO:
+		return "a named pipe (FIFO)"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return "a device"
+	case unix.S_IFLNK:
+		return "a symlink"
+	}
+	return "a special file"
+}
+
+func tooLarge(path string, size, limit int64) error {
+	what := "is larger than"
+	if size >= 0 {
+		what = fmt.Sprintf("is %s; that is more than", human(size))
+	}
+	return &Error{Path: path, Err: ErrTooLarge, detail: fmt.Sprintf("%s %s, the most netpanel reads", what, human(limit))}
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
