@@ -9,6 +9,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,6 +37,17 @@ type Undo struct {
 // computed from, passed on to them.
 func NewUndo(h *netlink.Handle, m Model) *Undo {
 	return &Undo{Model: m, h: h, moves: map[int32]int32{}}
+}
+
+// NetNS passes on the namespace of the model the ops were computed from:
+// rule ops send their messages there (see RuleOp.Apply).
+func (u *Undo) NetNS() (netns.NsHandle, bool) {
+	if nm, ok := u.Model.(interface {
+		NetNS() (netns.NsHandle, bool)
+	}); ok {
+		return nm.NetNS()
+	}
+	return 0, false
 }
 
 // Apply applies one inverse op (see Undo).
