@@ -230,10 +230,11 @@ func TestOverview(t *testing.T) {
 	// header, describing its address but not its route.
 	handPath := e.write(t, e.opts.NetworkDir, "50-eth1.network", "[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n")
 	// br0's file was written by netpanel and describes everything on br0.
-	files, err := networkd.Generate(netops.NewStoreFrom(hostState()), []string{"br0"}, testTables)
+	gen, err := networkd.Generate(netops.NewStoreFrom(hostState()), []string{"br0"}, testTables, networkd.Target{Version: 252})
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := gen.Files
 	ownPath := e.write(t, e.opts.NetworkDir, "10-br0.network", string(files["10-br0.network"]))
 	e.write(t, e.opts.ConfDir, "netpanel-tables.conf", string(files[networkd.TablesConf]))
 
