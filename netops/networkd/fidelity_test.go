@@ -139,7 +139,7 @@ func TestGenerateLeavesOutWhatNetworkdCannotExpress(t *testing.T) {
 		}, "realms 1/2"},
 		{"a rule on fwmark 0 with a mask", func(st *fakeSource) {
 			r := plainRule(54)
-			r.HasMark, r.HasMask, r.Mask = true, true, 1
+			r.HasMask, r.Mask = true, 1 // the kernel dumps no FRA_FWMARK for mark 0
 			st.rules = append(st.rules, r)
 		}, "fwmark 0"},
 		{"an l3mdev rule before systemd 256", func(st *fakeSource) {
@@ -336,6 +336,33 @@ func TestGenerateAddresses(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("addresses\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestGenerateMultipathWithoutCarrier(t *testing.T) {
+	st := oneLink()
+	st.links[1].RawFlags = 0x1003 // up, no LOWER_UP
+	st.links[2].RawFlags = 0x11003
+	st.links = append(st.links, netops.Link{Index: 4, Name: "lanport", Kind: "veth", MasterIndex: 3, ParentIndex: 5, LinkNetNsID: -1},
+		netops.Link{Index: 5, Name: "lanpeer", Kind: "veth", ParentIndex: 4, LinkNetNsID: -1})
+	mp := func(dst string, idx int32) netops.Route {
+		return netops.Route{Family: afInet, Dst: pfx(dst), Table: mainTable, Protocol: rtprotBoot, Type: 1,
+			Extra: &netops.RouteExtra{Multipath: []netops.Nexthop{{Gateway: ip("192.0.2.1"), LinkIndex: idx, Weight: 1}, {Gateway: ip("192.0.2.2"), LinkIndex: idx, Weight: 2}}}}
+	}
+	st.routes = append(st.routes, mp("10.8.0.0/16", 2), mp("10.9.0.0/16", 3))
+	g, nets := generated(t, st, []string{"wan", "lan"}, target252)
+	if len(nets["wan"].Routes) != 2 || len(nets["lan"].Routes) != 1 {
+		t.Errorf("multipath routes not written: %+v %+v", nets["wan"].Routes, nets["lan"].Routes)
+	}
+	if len(g.Notices) != 1 || g.Notices[0].LeftOut || !strings.Contains(g.Notices[0].Text, "10.8.0.0/16") ||
+		!strings.Contains(g.Notices[0].Reason, "only once wan has carrier") {
+		t.Errorf("notices %+v", g.Notices)
+	}
+	// Without its port, lan has no carrier when networkd creates it.
+	st.links = st.links[:3]
+	g, _ = generated(t, st, []string{"wan", "lan"}, target252)
+	if len(g.Notices) != 2 || !strings.Contains(g.Notices[0].Reason+g.Notices[1].Reason, "only once lan has carrier") {
+		t.Errorf("notices for a bridge without ports %+v", g.Notices)
 	}
 }
 

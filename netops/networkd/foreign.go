@@ -394,7 +394,8 @@ func liveRuleKey(r netops.Rule) ruleKey {
 	if r.Action == frActGoto {
 		k.gotoTarget = r.Goto
 	}
-	if r.HasMark {
+	if r.HasMark || r.HasMask {
+		// The kernel dumps no mark for "fwmark 0/MASK", only the mask.
 		k.mark, k.mask = r.Mark, 0xFFFFFFFF
 		if r.HasMask {
 			k.mask = r.Mask

@@ -3,7 +3,9 @@ package networkd
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
@@ -20,6 +22,8 @@ const (
 	rtnNat       = 10
 
 	rtnhFDead = 1
+
+	iffLowerUp = 0x10000
 )
 
 func deviceless(typ uint8) bool { return typ >= 6 && typ <= 9 }
@@ -60,7 +64,7 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
-func (g *gen) route(r *netops.Route) (Route, bool, error) {
+func (g *gen) route(r *netops.Route) (rt Route, ok bool, err error) {
 	text := iproute.RouteLine(r, g.names)
 	link := ""
 	if !deviceless(r.Type) {
@@ -74,7 +78,7 @@ func (g *gen) route(r *netops.Route) (Route, bool, error) {
 		g.notice(Notice{Kind: "route", Link: link, Text: text, LeftOut: true, Reason: "left out: " + why})
 		return Route{}, false, nil
 	}
-	rt := Route{Destination: r.Dst, Table: g.table(r.Table)}
+	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
 	if !rt.Destination.IsValid() {
 		if r.Family == afInet6 {
 			rt.Destination = netip.MustParsePrefix("::/0")
@@ -139,6 +143,15 @@ func (g *gen) route(r *netops.Route) (Route, bool, error) {
 		if x.MTU != 0 {
 			rt.Extra = append(rt.Extra, Option{"MTUBytes", strconv.FormatUint(uint64(x.MTU), 10)})
 		}
+		var noCarrier []string
+		defer func() {
+			if len(noCarrier) > 0 && ok {
+				// networkd 252 waits for carrier on every nexthop's link
+				// (route_is_ready_to_configure), checked with 252.
+				g.notice(Notice{Kind: "route", Link: link, Text: text, Reason: "networkd adds this multipath route only once " +
+					strings.Join(noCarrier, ", ") + " has carrier, which it lacks now"})
+			}
+		}()
 		for _, nh := range x.Multipath {
 			l, ok := g.byIndex[nh.LinkIndex]
 			if !ok {
@@ -149,6 +162,9 @@ func (g *gen) route(r *netops.Route) (Route, bool, error) {
 			}
 			if nh.Flags&^rtnhFDead != 0 {
 				return leaveOut("MultiPathRoute= carries no per-nexthop flags (onlink)")
+			}
+			if !g.hasCarrier(l) && !slices.Contains(noCarrier, l.Name) {
+				noCarrier = append(noCarrier, l.Name)
 			}
 			v := nh.Gateway.String() + "@" + l.Name
 			if nh.Weight > 0 {
@@ -161,4 +177,22 @@ func (g *gen) route(r *netops.Route) (Route, bool, error) {
 		return Route{}, false, nil
 	}
 	return rt, true, nil
+}
+
+// hasCarrier reports whether l has carrier now and will have it when
+// networkd makes it: a bridge without ports has none when networkd creates
+// it (checked with 252), though one made with ip reports LOWER_UP.
+func (g *gen) hasCarrier(l netops.Link) bool {
+	if l.RawFlags&iffLowerUp == 0 {
+		return false
+	}
+	if l.Kind != "bridge" {
+		return true
+	}
+	for _, p := range g.byIndex {
+		if p.MasterIndex == l.Index {
+			return true
+		}
+	}
+	return false
 }

@@ -56,12 +56,13 @@ func (g *gen) ruleFor(r netops.Rule) (pr RoutingPolicyRule, leftOut, differs str
 		IPProtocol:        r.IPProto,
 	}
 	var gaps []string
-	if r.HasMark {
-		if r.Mark == 0 {
-			// networkd sends no FRA_FWMARK for a zero mark (checked with
-			// 252: FirewallMark=0/1 gives a rule without fwmark).
-			gaps = append(gaps, "fwmark 0 (networkd drops a zero FirewallMark=)")
-		}
+	switch {
+	case r.HasMask && r.Mask != 0 && (!r.HasMark || r.Mark == 0):
+		// "fwmark 0/MASK" (the kernel dumps only the mask): networkd sends
+		// no FRA_FWMARK for a zero mark (checked with 252: FirewallMark=0/1
+		// gives a rule without fwmark).
+		gaps = append(gaps, "fwmark 0 with a mask (networkd drops a zero FirewallMark=)")
+	case r.HasMark && r.Mark != 0:
 		fm := &FirewallMark{Mark: r.Mark}
 		if r.HasMask && r.Mask != 0xFFFFFFFF {
 			fm.Mask, fm.HasMask = r.Mask, true

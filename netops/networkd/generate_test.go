@@ -2,10 +2,8 @@ package networkd
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -368,17 +366,7 @@ func TestGenerateRoundTripThroughNetworkd(t *testing.T) {
 	})
 	a.IP("-6", "rule", "add", "fwmark", "0x20/0x20", "priority", "16286", "lookup", "7")
 	a.IP("-6", "rule", "add", "to", "2001:db8:99::/48", "priority", "16289", "lookup", "7")
-	store := netops.NewStore()
-	w := netops.NewWatcher(a.Handle(), store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; w.Close() })
-	for deadline := time.Now().Add(10 * time.Second); !store.Status().Synced; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("watcher did not sync")
-		}
-	}
+	store := modelOf(t, a)
 	// Wait until the model holds the last objects created.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		n := 0
