@@ -227,6 +227,17 @@ func TestGenerateKeysByVersion(t *testing.T) {
 			}
 		}
 	})
+	t.Run("before 248 networkd.conf has no RouteTable=: tables by number", func(t *testing.T) {
+		st := oneLink()
+		st.routes = append(st.routes, netops.Route{Family: afInet, Dst: pfx("10.9.0.0/16"), Gateway: ip("192.0.2.1"), Table: 100, LinkIndex: 2, Protocol: rtprotBoot, Type: 1})
+		g, nets := generated(t, st, []string{"wan"}, Target{Version: 247})
+		if _, ok := g.Files[TablesConf]; ok || nets["wan"].Routes[0].Table != "100" && nets["wan"].Routes[1].Table != "100" {
+			t.Errorf("named table used for networkd 247:\n%s", g.Files["10-wan.network"])
+		}
+		if g, _ := generated(t, st, []string{"wan"}, target252); !strings.Contains(string(g.Files[TablesConf]), "RouteTable=vpn:100") {
+			t.Errorf("no table name for networkd 252: %q", g.Files[TablesConf])
+		}
+	})
 	t.Run("systemd 244 has no MultiPathRoute", func(t *testing.T) {
 		g, nets := generated(t, st, []string{"wan"}, Target{Version: 244})
 		if len(nets["wan"].Routes) != 1 { // the default route only

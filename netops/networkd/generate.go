@@ -341,7 +341,7 @@ func (g *gen) table(id uint32) string {
 		return "default"
 	}
 	num := strconv.FormatUint(uint64(id), 10)
-	if g.tables == nil {
+	if ok, _ := g.target.knows("networkd.conf.Network.RouteTable", ""); g.tables == nil || !ok {
 		return num
 	}
 	name := g.tables.Name(id)

@@ -107,6 +107,7 @@ var keySamples = map[string][2]string{
 	"VXLAN.MacLearning":                        {"no", ""},
 	"VXLAN.DestinationPort":                    {"4789", ""},
 	"VXLAN.Independent":                        {"yes", ""},
+	"networkd.conf.Network.RouteTable":         {"kvpn:77", ""},
 }
 
 // TestKeyVersionsAgainstNetworkd gives the installed systemd-networkd one
@@ -147,6 +148,14 @@ func TestKeyVersionsAgainstNetworkd(t *testing.T) {
 			continue
 		}
 		section, _, _ := strings.Cut(key, ".")
+		if rest, ok := strings.CutPrefix(key, "networkd.conf."); ok {
+			s := strings.SplitN(rest, ".", 2)
+			file := ConfDir + "/10-k.conf"
+			files[file] += "[" + s[0] + "]\n"
+			where[key] = at{file, strings.Count(files[file], "\n") + 1}
+			files[file] += s[1] + "=" + keySamples[key][0] + "\n"
+			continue
+		}
 		switch section {
 		case "NetDev":
 			continue // the kind files' own [NetDev] lines

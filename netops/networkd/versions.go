@@ -166,6 +166,9 @@ var keys = map[string]keyInfo{
 	"RoutingPolicyRule.Type":                   since(248, manNetwork),
 	"RoutingPolicyRule.L3MasterDevice":         since(256, manNetwork),
 
+	// networkd.conf, for Table= names (netpanel-tables.conf).
+	"networkd.conf.Network.RouteTable": {248, "networkd.conf(5), RouteTable= (NEWS 248)"},
+
 	"NetDev.Name":           since(211, "systemd.netdev(5) of networkd's first releases (NEWS 211)"),
 	"NetDev.Kind":           since(211, "systemd.netdev(5) of networkd's first releases (NEWS 211)"),
 	"NetDev.MTUBytes":       since(211, "systemd.netdev(5) of networkd's first releases (NEWS 211)"),
