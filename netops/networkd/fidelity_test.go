@@ -411,7 +411,8 @@ func TestRulePlacement(t *testing.T) {
 		netops.Link{Index: 5, Name: "eth1", LinkType: "ether", LinkNetNsID: -1, Flags: net.FlagUp})
 	st.routes = append(st.routes,
 		netops.Route{Family: afInet, Dst: pfx("10.9.0.0/24"), Gateway: ip("172.16.0.1"), Table: 100, LinkIndex: 5, Protocol: rtprotBoot, Type: 1},
-		netops.Route{Family: afInet, Dst: pfx("10.10.0.0/24"), Table: 200, LinkIndex: 4, Protocol: rtprotBoot, Type: 1, Scope: 253})
+		netops.Route{Family: afInet, Dst: pfx("10.10.0.0/24"), Table: 200, LinkIndex: 4, Protocol: rtprotBoot, Type: 1, Scope: 253},
+		netops.Route{Family: afInet, Dst: pfx("10.11.0.0/24"), Table: mainTable, Protocol: rtprotBoot, Type: 6})
 	viaTable := plainRule(100)
 	other := plainRule(101)
 	other.Table = 300
@@ -445,6 +446,14 @@ func TestRulePlacement(t *testing.T) {
 				if got[prio] != link {
 					t.Errorf("rule %d in %q, want %q", prio, got[prio], link)
 				}
+			}
+			// The blackhole route belongs to no link: it goes where rule
+			// 101, which has no routes of its table, goes.
+			if f := nets[tc.want[101]]; f == nil || !slices.ContainsFunc(f.Routes, func(r Route) bool { return r.Type == "blackhole" }) {
+				t.Errorf("the blackhole route is not in %s's file", tc.want[101])
+			}
+			if warned := slices.ContainsFunc(g.Notices, func(n Notice) bool { return n.Kind == "route" && strings.Contains(n.Text, "10.11.0.0/24") }); warned != tc.warn {
+				t.Errorf("notice for the blackhole route: %v, want %v (%+v)", warned, tc.warn, g.Notices)
 			}
 			if len(g.Placements) != 3 {
 				t.Fatalf("placements %+v", g.Placements)

@@ -140,11 +140,12 @@ type Placement struct {
 // networkd can create (bridge, dummy, veth, vxlan, macvlan), a .network for
 // each link with its MTU, admin state, bridge membership, stacked links,
 // static addresses and the routes through it in every table but the
-// kernel's own. Device-less routes (blackhole, unreachable, prohibit,
-// throw) go into the first link's .network, policy rules into the file of
-// the link Placements names. Named tables other than the built-in ones are
-// declared in networkd.conf.d/netpanel-tables.conf. The output depends
-// only on the state, the names, their order and target.
+// kernel's own. Policy rules go into the file of the link Placements
+// names; device-less routes (blackhole, unreachable, prohibit, throw) into
+// the uplink's, else the first saved link's networkd has at boot. Named
+// tables other than the built-in ones are declared in
+// networkd.conf.d/netpanel-tables.conf. The output depends only on the
+// state, the names, their order and target.
 //
 // Every key written is one target's networkd knows: an address, route or
 // rule that needs another is left out and listed in Notices, as is
@@ -214,66 +215,10 @@ func Generate(st Source, links []string, tables TableNames, target Target) (*Gen
 		}
 		g.linkSettings(l, nf)
 	}
-	first := g.nets[sel[0].Index]
-
-	linkLocal := map[int32]bool{}
-	addrs := map[int32][]addrEntry{}
-	for _, a := range st.Addrs() {
-		if g.nets[a.LinkIndex] == nil {
-			continue
-		}
-		if a.Family == afInet6 && a.Prefix.Addr().IsLinkLocalUnicast() {
-			linkLocal[a.LinkIndex] = true
-			continue
-		}
-		name := g.byIndex[a.LinkIndex].Name
-		if ad, ok := addressFor(a, name); ok && g.fits("address", name, addrText(a, g.names), &NetworkFile{Addresses: []Address{ad}}) {
-			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], addrEntry{ad, a.Family == afInet && a.Flags&ifaFSecondary != 0})
-		}
+	g.addresses(st)
+	if err := g.routes(st, sel); err != nil {
+		return nil, err
 	}
-	for idx, nf := range g.nets {
-		if !linkLocal[idx] {
-			nf.Network.LinkLocalAddressing = "no"
-		}
-		sortAddresses(addrs[idx])
-		for _, a := range addrs[idx] {
-			nf.Addresses = append(nf.Addresses, a.ad)
-		}
-	}
-
-	var routeErr error
-	g.use.byTable = map[uint32]map[int32]int{}
-	st.EachRoute(func(r *netops.Route) bool {
-		g.use.see(r)
-		if !wantedRoute(r) {
-			return true
-		}
-		var nf *NetworkFile
-		switch {
-		case deviceless(r.Type):
-			nf = first
-		case len(r.Multipath()) > 0:
-			nf = g.nets[r.Multipath()[0].LinkIndex]
-		default:
-			nf = g.nets[r.LinkIndex]
-		}
-		if nf == nil {
-			return true
-		}
-		rt, ok, err := g.route(r)
-		if err != nil {
-			routeErr = err
-			return false
-		}
-		if ok {
-			nf.Routes = append(nf.Routes, rt)
-		}
-		return true
-	})
-	if routeErr != nil {
-		return nil, routeErr
-	}
-
 	g.rules(st, sel)
 
 	for _, l := range sel {

@@ -10,6 +10,35 @@ import (
 	"github.com/netpanel/netpanel/netops/iproute"
 )
 
+// addresses writes the static addresses of the selected links, and
+// LinkLocalAddressing=no where the kernel made no IPv6 link-local one.
+func (g *gen) addresses(st Source) {
+	linkLocal := map[int32]bool{}
+	addrs := map[int32][]addrEntry{}
+	for _, a := range st.Addrs() {
+		if g.nets[a.LinkIndex] == nil {
+			continue
+		}
+		if a.Family == afInet6 && a.Prefix.Addr().IsLinkLocalUnicast() {
+			linkLocal[a.LinkIndex] = true
+			continue
+		}
+		name := g.byIndex[a.LinkIndex].Name
+		if ad, ok := addressFor(a, name); ok && g.fits("address", name, addrText(a, g.names), &NetworkFile{Addresses: []Address{ad}}) {
+			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], addrEntry{ad, a.Family == afInet && a.Flags&ifaFSecondary != 0})
+		}
+	}
+	for idx, nf := range g.nets {
+		if !linkLocal[idx] {
+			nf.Network.LinkLocalAddressing = "no"
+		}
+		sortAddresses(addrs[idx])
+		for _, a := range addrs[idx] {
+			nf.Addresses = append(nf.Addresses, a.ad)
+		}
+	}
+}
+
 // addressFor describes a static address as an [Address] section; dynamic
 // ones (SLAAC, DHCP, IPv6 privacy addresses) come back by themselves and
 // are left out.

@@ -28,6 +28,58 @@ const (
 
 func deviceless(typ uint8) bool { return typ >= 6 && typ <= 9 }
 
+// routes writes every wanted route through a selected link into that
+// link's file. Device-less routes (blackhole, unreachable, prohibit,
+// throw) belong to no link; they go where rules without a table go (see
+// home).
+func (g *gen) routes(st Source, sel []netops.Link) error {
+	var err error
+	var homeless []Route
+	g.use.byTable = map[uint32]map[int32]int{}
+	st.EachRoute(func(r *netops.Route) bool {
+		g.use.see(r)
+		if !wantedRoute(r) {
+			return true
+		}
+		var nf *NetworkFile
+		switch {
+		case deviceless(r.Type):
+		case len(r.Multipath()) > 0:
+			if nf = g.nets[r.Multipath()[0].LinkIndex]; nf == nil {
+				return true
+			}
+		default:
+			if nf = g.nets[r.LinkIndex]; nf == nil {
+				return true
+			}
+		}
+		rt, ok, rerr := g.route(r)
+		switch {
+		case rerr != nil:
+			err = rerr
+			return false
+		case !ok:
+		case nf == nil:
+			homeless = append(homeless, rt)
+		default:
+			nf.Routes = append(nf.Routes, rt)
+		}
+		return true
+	})
+	if err != nil || len(homeless) == 0 {
+		return err
+	}
+	h := g.home(sel)
+	if h.Warn {
+		for _, rt := range homeless {
+			g.notice(Notice{Kind: "route", Text: routeText(rt), Reason: h.Reason})
+		}
+	}
+	home := g.nets[g.byName(h.Link)]
+	home.Routes = append(home.Routes, homeless...)
+	return nil
+}
+
 // wantedRoute leaves out what the kernel or a router made: the local
 // table, kernel, redirect and RA routes and routes that expire. A local,
 // broadcast, anycast or multicast route an administrator put into another

@@ -214,12 +214,28 @@ func (g *gen) byName(name string) int32 {
 
 // place chooses the link whose .network holds r. networkd configures a
 // rule when it configures that link, so the link must exist at boot and be
-// managed by networkd (it is among the saved ones): first the one carrying
-// most routes of the rule's table, else the uplink (the main table's
-// default route), else the first saved link networkd finds or creates at
-// boot, physical ones first. Without any such link the rule goes to the
-// first saved link, with a warning.
+// managed by networkd (it is among the saved ones): the one carrying most
+// routes of the rule's table, else home's choice.
 func (g *gen) place(r netops.Rule, table string, sel []netops.Link) Placement {
+	if r.Action == frActToTbl && r.Table != 0 {
+		best, n := netops.Link{}, 0
+		for _, l := range sel {
+			if c := g.use.byTable[r.Table][l.Index]; c > n && g.atBoot[l.Index] {
+				best, n = l, c
+			}
+		}
+		if n > 0 {
+			return Placement{Link: best.Name, Reason: fmt.Sprintf("%s carries the routes of table %s, which the rule looks up", best.Name, table)}
+		}
+	}
+	return g.home(sel)
+}
+
+// home is the link for what belongs to no link in particular: the uplink
+// (the main table's default route) if it is saved and exists at boot,
+// else the first saved link networkd finds or creates at boot, physical
+// ones first, else the first saved link, with a warning.
+func (g *gen) home(sel []netops.Link) Placement {
 	var boot []netops.Link
 	for _, l := range sel {
 		if g.atBoot[l.Index] {
@@ -229,18 +245,7 @@ func (g *gen) place(r netops.Rule, table string, sel []netops.Link) Placement {
 	if len(boot) == 0 {
 		l := sel[0]
 		return Placement{Link: l.Name, Warn: true, Reason: fmt.Sprintf(
-			"no saved link exists at boot and is managed by networkd; the rule is configured only once %s appears", l.Name)}
-	}
-	if r.Action == frActToTbl && r.Table != 0 {
-		best, n := netops.Link{}, 0
-		for _, l := range boot {
-			if c := g.use.byTable[r.Table][l.Index]; c > n {
-				best, n = l, c
-			}
-		}
-		if n > 0 {
-			return Placement{Link: best.Name, Reason: fmt.Sprintf("%s carries the routes of table %s, which the rule looks up", best.Name, table)}
-		}
+			"no saved link exists at boot and is managed by networkd; networkd configures what its file holds only once %s appears", l.Name)}
 	}
 	if up := g.use.uplink; up != 0 && g.atBoot[up] && g.nets[up] != nil {
 		name := g.byIndex[up].Name
