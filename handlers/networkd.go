@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ func (h *Handlers) Networkd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := h.d.Persist.Options()
-	vm.TargetDir = opts.NetworkDir
+	vm.TargetDir, vm.Target = opts.NetworkDir, targetText(opts.Target)
 	ov, err := h.d.Persist.Overview(r.Context())
 	if err != nil {
 		vm.Error = err.Error()
@@ -114,6 +115,13 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 	vm := views.NetworkdPreviewVM{
 		Action: "/networkd", TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
 		Missing: p.Missing, Commands: p.Commands, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
+		Target: targetText(p.Target),
+	}
+	for _, n := range p.Notices {
+		vm.Notices = append(vm.Notices, views.NoticeRow{Kind: n.Kind, Link: n.Link, Text: n.Text, Reason: n.Reason, LeftOut: n.LeftOut})
+	}
+	for _, pl := range p.Placements {
+		vm.Placements = append(vm.Placements, views.PlacementRow{Rule: pl.Rule, Link: pl.Link, Reason: pl.Reason, Warn: pl.Warn})
 	}
 	for _, l := range p.Selection.Links {
 		vm.Hidden = append(vm.Hidden, views.HiddenField{Name: "link", Value: l})
@@ -127,6 +135,14 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 		}
 	}
 	return vm
+}
+
+// targetText names the networkd version files are written for.
+func targetText(t networkd.Target) string {
+	if t.Version == 0 {
+		return ""
+	}
+	return "systemd-networkd " + strconv.Itoa(t.Version) + " (" + t.How + ")"
 }
 
 func changeState(c configfiles.Change) string {

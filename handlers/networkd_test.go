@@ -112,6 +112,11 @@ type ndEnv struct {
 
 func newNDEnv(t *testing.T) *ndEnv {
 	t.Helper()
+	return newNDEnvFrom(t, ndState())
+}
+
+func newNDEnvFrom(t *testing.T, st netops.State) *ndEnv {
+	t.Helper()
 	root := t.TempDir()
 	nd := &ndNetworkd{}
 	opts := persist.Options{
@@ -121,11 +126,12 @@ func newNDEnv(t *testing.T) *ndEnv {
 		BackupDir:  filepath.Join(root, "backup"),
 		Networkd:   nd,
 		Now:        func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC) },
+		Target:     networkd.Target{Version: 252, How: "test"},
 	}
 	if err := os.MkdirAll(opts.NetworkDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	store := netops.NewStoreFrom(ndState())
+	store := netops.NewStoreFrom(st)
 	tables := func() *rttables.Tables { return ndTables }
 	al := &ndAudit{}
 	h := New(Deps{
@@ -290,6 +296,40 @@ func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 			t.Errorf("include form sends links %v", links)
 		}
 	})
+}
+
+func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T) {
+	st := ndState()
+	st.Rules = append(st.Rules, netops.Rule{Family: unix.AF_INET, Priority: 150, Action: unix.FR_ACT_GOTO, Goto: 200, SuppressPrefixLen: -1})
+	e := newNDEnvFrom(t, st)
+	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	notices := findAll(doc, hasAttr("data-testid", "notice-table"))
+	if len(notices) != 1 || !strings.Contains(textOf(notices[0]), "goto 200") || !strings.Contains(textOf(notices[0]), "left out") {
+		t.Errorf("no notice for the goto rule:\n%s", body)
+	}
+	if b := findAll(doc, hasAttr("data-testid", "notices")); len(b) != 1 || !strings.Contains(textOf(b[0]), "systemd-networkd 252") {
+		t.Errorf("the notice banner does not name the target: %v", b)
+	}
+	pl := findAll(doc, hasAttr("data-testid", "placement-table"))
+	if len(pl) != 1 || !strings.Contains(textOf(pl[0]), "br0 carries the routes of table wanforce") {
+		t.Errorf("no placement of the fwmark rule:\n%s", body)
+	}
+	if d := findAll(doc, hasAttr("data-testid", "diff-10-br0.network")); len(d) != 1 || !strings.Contains(textOf(d[0]), "+# rule 100: br0 carries") {
+		t.Errorf("the diff does not say why br0's file holds the rule")
+	}
+	if strings.Contains(body, "GoTo=") {
+		t.Error("a key networkd does not know reached the diff")
+	}
+	page := ndGet(e.h.Networkd, "/networkd")
+	if tg := findAll(parseHTML(t, page.Body.String()), hasAttr("data-testid", "networkd-target")); len(tg) != 1 || !strings.Contains(textOf(tg[0]), "systemd-networkd 252 (test)") {
+		t.Errorf("the page does not say which networkd the files are for")
+	}
 }
 
 func TestNetworkdPreviewOfAForeignFileOffersATakeover(t *testing.T) {

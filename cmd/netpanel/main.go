@@ -341,6 +341,8 @@ func persistOptions(cfg config) persist.Options {
 	o := persist.Options{
 		NetworkDir: cfg.networkdDir, ConfDir: cfg.networkdConfDir, DockerDir: cfg.dockerDir,
 		SearchDirs: networkd.SearchDirs, BackupDir: filepath.Join(cfg.stateDir, "backups"),
+		// The files are for this host's networkd: only keys it reads.
+		Target: networkd.DetectTarget(context.Background()),
 	}
 	switch {
 	case cfg.demo:

@@ -156,18 +156,32 @@ type routeKey struct {
 	link   string
 }
 
-// ruleKey is what makes a rule the same; anyPrio stands for a file rule
-// without Priority=, which takes whatever the kernel picks.
+// ruleKey is what makes a rule the same: every selector and the action,
+// as networkd compares a file's rule with the kernel's. anyPrio stands
+// for a file rule without Priority=, which takes whatever the kernel picks.
 type ruleKey struct {
 	family     uint8
 	prio       uint32
 	anyPrio    bool
 	mark, mask uint32
 	from, to   netip.Prefix
+	tos        uint8
 	table      uint32
 	action     uint8
 	iif, oif   string
 	invert     bool
+	ipproto    uint8
+	sport      netops.PortRange
+	dport      netops.PortRange
+	uid        [2]uint32
+	hasUID     bool
+	userName   string // a User= name this package cannot resolve: covers nothing
+	suppressPL int32  // -1: unset
+	suppressIG int64  // -1: unset
+	l3mdev     bool
+	gotoTarget uint32
+	tunID      uint64
+	realms     uint32
 }
 
 func (k ruleKey) covers(live ruleKey) bool {
@@ -290,25 +304,20 @@ func normalDst(family uint8, p netip.Prefix) netip.Prefix {
 
 // ruleActions maps [RoutingPolicyRule] Type= to FR_ACT_*.
 var ruleActions = map[string]uint8{
-	"table": frActToTbl, "nop": frActNop, "blackhole": frActBlackhole,
-	"unreachable": frActUnreachable, "prohibit": frActProhibit,
+	"": frActToTbl, "blackhole": frActBlackhole, "unreachable": frActUnreachable, "prohibit": frActProhibit,
 }
 
 // fileRuleKeys gives one key per family the rule is made for.
 func fileRuleKeys(r RoutingPolicyRule, res *tableResolver) []ruleKey {
 	k := ruleKey{from: maskedOrZero(r.From), to: maskedOrZero(r.To), iif: r.IncomingInterface,
-		oif: r.OutgoingInterface, action: frActToTbl}
+		oif: r.OutgoingInterface, action: ruleActions[r.Type], tos: r.TypeOfService, ipproto: r.IPProtocol,
+		invert: r.InvertRule != nil && *r.InvertRule, suppressPL: -1, suppressIG: -1}
 	for _, o := range r.Extra {
-		switch o.Key {
-		case "Type":
-			if a, ok := ruleActions[o.Value]; ok {
-				k.action = a
-			}
-		case "GoTo":
-			k.action = frActGoto
+		if o.Key == "L3MasterDevice" {
+			k.l3mdev, _ = parseBool(o.Value)
 		}
 	}
-	if k.action == frActToTbl {
+	if k.action == frActToTbl && !k.l3mdev {
 		var ok bool
 		if k.table, ok = res.id(r.Table); !ok {
 			return nil
@@ -319,13 +328,39 @@ func fileRuleKeys(r RoutingPolicyRule, res *tableResolver) []ruleKey {
 	} else {
 		k.prio = *r.Priority
 	}
-	if fm := r.FirewallMark; fm != nil {
-		k.mark, k.mask = fm.Mark, fm.Mask
-		if k.mask == 0 {
-			k.mask = 0xFFFFFFFF
+	// networkd sends no fwmark for a zero mark, whatever the mask.
+	if fm := r.FirewallMark; fm != nil && fm.Mark != 0 {
+		k.mark, k.mask = fm.Mark, 0xFFFFFFFF
+		if fm.HasMask {
+			k.mask = fm.Mask
 		}
 	}
-	k.invert = r.Invert != nil && *r.Invert
+	if p := r.SourcePort; p != nil {
+		k.sport = netops.PortRange{Start: p.Start, End: p.End, Set: true}
+	}
+	if p := r.DestinationPort; p != nil {
+		k.dport = netops.PortRange{Start: p.Start, End: p.End, Set: true}
+	}
+	if r.User != "" {
+		k.hasUID = true
+		lo, hi, isRange := strings.Cut(r.User, "-")
+		a, err1 := parseUID(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = parseUID(hi)
+		}
+		if err1 != nil || err2 != nil {
+			k.userName = r.User
+		}
+		k.uid = [2]uint32{a, b}
+	}
+	if r.SuppressPrefixLength != nil {
+		k.suppressPL = int32(*r.SuppressPrefixLength)
+	}
+	if r.SuppressInterfaceGroup != nil {
+		k.suppressIG = int64(*r.SuppressInterfaceGroup)
+	}
 	fams := []uint8{afInet}
 	switch {
 	case r.Family == "both":
@@ -350,15 +385,30 @@ func maskedOrZero(p netip.Prefix) netip.Prefix {
 
 func liveRuleKey(r netops.Rule) ruleKey {
 	k := ruleKey{family: r.Family, prio: r.Priority, from: maskedOrZero(r.Src), to: maskedOrZero(r.Dst),
-		action: r.Action, iif: r.IifName, oif: r.OifName, invert: r.Invert}
-	if r.Action == frActToTbl {
+		action: r.Action, iif: r.IifName, oif: r.OifName, invert: r.Invert, tos: r.Tos, ipproto: r.IPProto,
+		sport: r.SPort, dport: r.DPort, hasUID: r.HasUID, l3mdev: r.L3mdev, tunID: r.TunID, realms: r.Realms,
+		suppressPL: -1, suppressIG: -1}
+	if r.Action == frActToTbl && !r.L3mdev {
 		k.table = r.Table
 	}
-	if r.HasMark {
+	if r.Action == frActGoto {
+		k.gotoTarget = r.Goto
+	}
+	if r.HasMark || r.HasMask {
+		// The kernel dumps no mark for "fwmark 0/MASK", only the mask.
 		k.mark, k.mask = r.Mark, 0xFFFFFFFF
 		if r.HasMask {
 			k.mask = r.Mask
 		}
+	}
+	if r.HasUID {
+		k.uid = [2]uint32{r.UIDStart, r.UIDEnd}
+	}
+	if r.SuppressPrefixLen >= 0 && r.SuppressPrefixLen <= 128 {
+		k.suppressPL = r.SuppressPrefixLen
+	}
+	if r.HasSuppressIfGroup {
+		k.suppressIG = int64(r.SuppressIfGroup)
 	}
 	return k
 }

@@ -125,12 +125,53 @@ func TestForeignAfterGenerate(t *testing.T) {
 				links = append(links, l.Name)
 			}
 			tables := tableMap{7: "wanforce", 100: "vpn"}
-			files, err := Generate(st, links, tables)
+			files, err := genFiles(st, links, tables)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := ForeignObjects(&Config{}, files, st, tables, nil); len(got) != 0 {
 				t.Errorf("foreign after saving everything: %+v", got)
+			}
+		})
+	}
+}
+
+// TestForeignRuleSelectors checks that a file rule covers a live rule
+// only when every selector networkd sends matches: InvertRule= (not the
+// Invert= networkd does not know), ports, protocol and the rest.
+func TestForeignRuleSelectors(t *testing.T) {
+	live := netops.Rule{Family: afInet, Priority: 1019, Table: 100, Action: frActToTbl, SuppressPrefixLen: -1,
+		Src: pfx("10.9.0.0/16"), Invert: true, IPProto: 6, DPort: netops.PortRange{Start: 443, End: 443, Set: true},
+		SPort: netops.PortRange{Start: 1000, End: 2000, Set: true}, Tos: 8, HasUID: true, UIDStart: 5, UIDEnd: 9,
+		HasSuppressIfGroup: true, SuppressIfGroup: 3}
+	st := wanState()
+	st.rules = []netops.Rule{live}
+	full := "From=10.9.0.0/16\nPriority=1019\nTable=100\nInvertRule=yes\nIPProtocol=tcp\nDestinationPort=443\nSourcePort=1000-2000\nTypeOfService=8\nUser=5-9\nSuppressInterfaceGroup=3\n"
+	for _, tc := range []struct {
+		name    string
+		rule    string
+		foreign bool
+	}{
+		{"every selector matches", full, false},
+		{"Invert= is not networkd's key", strings.Replace(full, "InvertRule=", "Invert=", 1), true},
+		{"without the protocol", strings.Replace(full, "IPProtocol=tcp\n", "", 1), true},
+		{"another port", strings.Replace(full, "DestinationPort=443", "DestinationPort=80", 1), true},
+		{"without the source ports", strings.Replace(full, "SourcePort=1000-2000\n", "", 1), true},
+		{"another UID range", strings.Replace(full, "User=5-9", "User=5", 1), true},
+		{"without the interface group", strings.Replace(full, "SuppressInterfaceGroup=3\n", "", 1), true},
+		{"another TOS", strings.Replace(full, "TypeOfService=8", "TypeOfService=16", 1), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "[Match]\nName=wan\n\n[RoutingPolicyRule]\n" + tc.rule
+			got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(file)}, st, nil, nil)
+			n := 0
+			for _, f := range got {
+				if f.Kind == "rule" {
+					n++
+				}
+			}
+			if (n == 1) != tc.foreign {
+				t.Errorf("rule foreign = %v, want %v: %+v", n == 1, tc.foreign, got)
 			}
 		})
 	}

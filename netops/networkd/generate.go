@@ -4,13 +4,11 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/iproute"
 )
 
 // Source is the live state Generate reads; *netops.Store satisfies it.
@@ -59,9 +57,13 @@ const (
 	afInet  = 2
 	afInet6 = 10
 
+	ifaFSecondary     = 0x01 // IPv4
+	ifaFTemporary     = 0x01 // IPv6: the same bit
 	ifaFNodad         = 0x02
-	ifaFTemporary     = 0x01
+	ifaFDeprecated    = 0x20
+	ifaFHomeaddress   = 0x10
 	ifaFPermanent     = 0x80
+	ifaFMngtmpaddr    = 0x100
 	ifaFNoprefixroute = 0x200
 	forever           = 0xFFFFFFFF
 
@@ -99,33 +101,78 @@ var ErrNotRecreatable = errors.New("link cannot be recreated by systemd-networkd
 // silently do nothing at boot.
 var ErrLowerNotSelected = errors.New("the lower link must be saved too")
 
+// Generated is what Generate makes: the files, and what they cannot
+// carry, to be shown before saving.
+type Generated struct {
+	Files  Files
+	Target Target // the networkd the files are written for
+	// Notices are live objects or settings the files leave out or
+	// reproduce differently, each with the reason.
+	Notices []Notice
+	// Placements say which link's .network holds each policy rule, and why:
+	// rules are global, but networkd keeps them in one link's file and
+	// configures them when that link is configured.
+	Placements []Placement
+}
+
+// Notice is something of the live state the generated files do not carry
+// as it is.
+type Notice struct {
+	Kind    string // "rule", "route", "address" or "link"
+	Link    string // "" for rules and device-less routes
+	Text    string // ip-style text of the live object
+	Reason  string
+	LeftOut bool // the object is not in the files at all
+}
+
+// Placement is where one policy rule is written.
+type Placement struct {
+	Rule   string // ip-style text
+	Link   string // whose .network holds it
+	Reason string
+	// Warn: no saved link exists at boot and is managed by networkd, so
+	// the rule appears only once Link does.
+	Warn bool
+}
+
 // Generate describes the current state of the named links as networkd
-// files: a .netdev for each virtual link networkd can create (bridge,
-// dummy, veth, vxlan, macvlan), a .network for each link with its bridge
-// membership, stacked links, static addresses and the routes through it
-// in every table but the kernel's own. Device-less routes (blackhole,
-// unreachable, prohibit, throw) and all policy rules but the defaults go
-// into the first link's .network. Named tables other than the built-in
-// ones are declared in networkd.conf.d/netpanel-tables.conf. The output
-// depends only on the state, the names and their order.
+// files for the networkd target says: a .netdev for each virtual link
+// networkd can create (bridge, dummy, veth, vxlan, macvlan), a .network for
+// each link with its MTU, admin state, bridge membership, stacked links,
+// static addresses and the routes through it in every table but the
+// kernel's own. Policy rules go into the file of the link Placements
+// names; device-less routes (blackhole, unreachable, prohibit, throw) into
+// the uplink's, else the first saved link's networkd has at boot. Named
+// tables other than the built-in ones are declared in
+// networkd.conf.d/netpanel-tables.conf. The output depends only on the
+// state, the names, their order and target.
+//
+// Every key written is one target's networkd knows: an address, route or
+// rule that needs another is left out and listed in Notices, as is
+// whatever no key expresses (a rule's goto, tun_id or realms, a route's
+// TOS).
 //
 // A vxlan with an underlying device and a macvlan are named in their
 // lower link's .network, which networkd requires to create them; the
 // lower link must then be selected too, else Generate fails with
 // ErrLowerNotSelected rather than take over a .network the caller did not
 // ask for. A vxlan without a device is written with Independent=yes.
-func Generate(st Source, links []string, tables TableNames) (Files, error) {
+func Generate(st Source, links []string, tables TableNames, target Target) (*Generated, error) {
 	if len(links) == 0 {
 		return nil, errors.New("no links to generate files for")
 	}
-	g := &gen{tables: tables, used: map[uint32]string{}}
+	if target.Version == 0 {
+		target.Version = AssumedVersion
+	}
+	g := &gen{tables: tables, used: map[uint32]string{}, target: target, out: &Generated{Files: Files{}, Target: target}}
 	all := st.Links()
-	byIndex := make(map[int32]netops.Link, len(all))
+	g.byIndex = make(map[int32]netops.Link, len(all))
 	byName := make(map[string]netops.Link, len(all))
 	for _, l := range all {
-		byIndex[l.Index] = l
+		g.byIndex[l.Index] = l
 		byName[l.Name] = l
 	}
+	g.names = liveNames{byIndex: g.byIndex, tables: tables}
 	var sel []netops.Link
 	selected := map[int32]bool{}
 	for _, name := range links {
@@ -140,109 +187,91 @@ func Generate(st Source, links []string, tables TableNames) (Files, error) {
 		sel = append(sel, l)
 	}
 
-	files := Files{}
-	nets := map[int32]*NetworkFile{}
+	files := g.out.Files
+	g.nets = map[int32]*NetworkFile{}
+	g.atBoot = map[int32]bool{}
 	for _, l := range sel {
-		nf := &NetworkFile{Match: Match{Name: []string{l.Name}}}
-		nets[l.Index] = nf
+		g.nets[l.Index] = &NetworkFile{Match: Match{Name: []string{l.Name}}}
 	}
 	for _, l := range sel {
-		nd, err := netdevFor(l, byIndex, selected)
+		nd, err := netdevFor(l, g.byIndex, selected)
 		if err != nil {
 			return nil, err
 		}
 		if nd != nil {
 			files[filePrefix+l.Name+".netdev"] = nd.Marshal()
 		}
-		if err := stack(l, byIndex, nets); err != nil {
+		g.atBoot[l.Index] = existsAtBoot(l, nd, g.byIndex, selected)
+		if err := stack(l, g.byIndex, g.nets); err != nil {
 			return nil, err
 		}
-		nf := nets[l.Index]
+		nf := g.nets[l.Index]
 		nf.Network.ConfigureWithoutCarrier = new(true)
-		if m, ok := byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
+		if m, ok := g.byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
 			if m.Kind != "bridge" {
 				return nil, fmt.Errorf("%w: %s is enslaved to %s %q", ErrNotRecreatable, l.Name, m.Kind, m.Name)
 			}
 			nf.Network.Bridge = m.Name
 		}
+		g.linkSettings(l, nf)
 	}
-	first := nets[sel[0].Index]
-
-	linkLocal := map[int32]bool{}
-	for _, a := range st.Addrs() {
-		nf := nets[a.LinkIndex]
-		if nf == nil {
-			continue
-		}
-		if a.Family == afInet6 && a.Prefix.Addr().IsLinkLocalUnicast() {
-			linkLocal[a.LinkIndex] = true
-			continue
-		}
-		if ad, ok := addressFor(a, byIndex[a.LinkIndex].Name); ok {
-			nf.Addresses = append(nf.Addresses, ad)
-		}
+	g.addresses(st)
+	if err := g.routes(st, sel); err != nil {
+		return nil, err
 	}
-	for idx, nf := range nets {
-		if !linkLocal[idx] {
-			nf.Network.LinkLocalAddressing = "no"
-		}
-	}
-
-	var routeErr error
-	st.EachRoute(func(r *netops.Route) bool {
-		if !wantedRoute(r) {
-			return true
-		}
-		var nf *NetworkFile
-		switch {
-		case deviceless(r.Type):
-			nf = first
-		case len(r.Multipath()) > 0:
-			nf = nets[r.Multipath()[0].LinkIndex]
-		default:
-			nf = nets[r.LinkIndex]
-		}
-		if nf == nil {
-			return true
-		}
-		rt, err := g.route(r, byIndex)
-		if err != nil {
-			routeErr = err
-			return false
-		}
-		nf.Routes = append(nf.Routes, rt)
-		return true
-	})
-	if routeErr != nil {
-		return nil, routeErr
-	}
-
-	for _, fam := range []uint8{afInet, afInet6} {
-		for _, r := range st.Rules(fam) {
-			if defaultRule(r) {
-				continue
-			}
-			first.RoutingPolicyRules = append(first.RoutingPolicyRules, g.rule(r))
-		}
-	}
+	g.rules(st, sel)
 
 	for _, l := range sel {
-		nf := nets[l.Index]
-		sortAddresses(nf.Addresses)
+		nf := g.nets[l.Index]
 		sortRoutes(nf.Routes)
 		slices.Sort(nf.Network.VXLAN)
 		slices.Sort(nf.Network.MACVLAN)
-		files[filePrefix+l.Name+".network"] = nf.Marshal()
+		files[filePrefix+l.Name+".network"] = nf.MarshalWithHeader(g.header(l.Name))
 	}
 	if conf := g.tablesConf(); conf != nil {
 		files[TablesConf] = conf
 	}
-	return files, nil
+	// A key the target does not know would be ignored with a log line:
+	// nothing may reach the disk that way.
+	for _, p := range files.Paths() {
+		if p == TablesConf {
+			continue
+		}
+		if bad := target.unknownKeys(files[p]); len(bad) > 0 {
+			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
+		}
+	}
+	slices.SortStableFunc(g.out.Notices, func(a, b Notice) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
+	})
+	return g.out, nil
 }
 
 type gen struct {
-	tables TableNames
-	used   map[uint32]string // named non-builtin tables referenced
+	tables  TableNames
+	used    map[uint32]string // named non-builtin tables referenced
+	target  Target
+	out     *Generated
+	byIndex map[int32]netops.Link
+	names   liveNames
+	nets    map[int32]*NetworkFile // selected links' files
+	atBoot  map[int32]bool         // selected links networkd finds or creates at boot
+	ruleOn  ruleReasons            // why rules are in a link's file, for its header
+	use     routeUse
+}
+
+// notice records something the files do not carry as it is.
+func (g *gen) notice(n Notice) { g.out.Notices = append(g.out.Notices, n) }
+
+// fits reports whether every key of part (one object rendered alone) is
+// known to the target; if not, the object is left out with a notice.
+func (g *gen) fits(kind, link, text string, part *NetworkFile) bool {
+	bad := g.target.unknownKeys(part.MarshalWithHeader("#"))
+	if len(bad) == 0 {
+		return true
+	}
+	g.notice(Notice{Kind: kind, Link: link, Text: text, LeftOut: true, Reason: "left out: " + strings.Join(bad, "; ")})
+	return false
 }
 
 // table returns the Table= value for id: empty for main, the name when the
@@ -257,7 +286,7 @@ func (g *gen) table(id uint32) string {
 		return "default"
 	}
 	num := strconv.FormatUint(uint64(id), 10)
-	if g.tables == nil {
+	if ok, _ := g.target.knows("networkd.conf.Network.RouteTable", ""); g.tables == nil || !ok {
 		return num
 	}
 	name := g.tables.Name(id)
@@ -394,204 +423,6 @@ func stack(l netops.Link, byIndex map[int32]netops.Link, nets map[int32]*Network
 		nf.Network.MACVLAN = append(nf.Network.MACVLAN, l.Name)
 	}
 	return nil
-}
-
-func addressFor(a netops.Addr, linkName string) (Address, bool) {
-	if a.Flags&ifaFTemporary != 0 {
-		return Address{}, false
-	}
-	// Dynamic addresses (SLAAC, DHCP) have a finite valid lifetime and
-	// lack IFA_F_PERMANENT; they come back by themselves.
-	if a.ValidLft != forever || (a.Family == afInet6 && a.Flags&ifaFPermanent == 0) {
-		return Address{}, false
-	}
-	ad := Address{Address: a.Prefix}
-	if a.Peer.IsValid() && a.Peer != a.Prefix.Addr() {
-		ad.Peer = netip.PrefixFrom(a.Peer, a.Prefix.Bits())
-	}
-	if a.Family == afInet && a.Label != "" && a.Label != linkName {
-		ad.Label = a.Label
-	}
-	switch a.Scope {
-	case 0:
-	case 253:
-		ad.Scope = "link"
-	case 254:
-		ad.Scope = "host"
-	default:
-		ad.Scope = strconv.Itoa(int(a.Scope))
-	}
-	if a.PreferredLft == 0 {
-		ad.PreferredLifetime = "0"
-	}
-	if a.Family == afInet6 && a.Flags&ifaFNodad != 0 {
-		ad.Extra = append(ad.Extra, Option{"DuplicateAddressDetection", "none"})
-	}
-	if a.Flags&ifaFNoprefixroute != 0 {
-		ad.Extra = append(ad.Extra, Option{"AddPrefixRoute", "no"})
-	}
-	return ad, true
-}
-
-func deviceless(typ uint8) bool { return typ >= 6 && typ <= 9 }
-
-// wantedRoute leaves out what the kernel or a router made: the local
-// table, local and broadcast entries, kernel, redirect and RA routes and
-// routes that expire.
-func wantedRoute(r *netops.Route) bool {
-	if r.Table == localTable || r.Type == 2 || r.Type == 3 || r.Type == 5 {
-		return false
-	}
-	switch r.Protocol {
-	case rtprotKernel, rtprotRedirect, rtprotRA:
-		return false
-	}
-	return r.Extra == nil || r.Extra.Expires == 0
-}
-
-func (g *gen) route(r *netops.Route, byIndex map[int32]netops.Link) (Route, error) {
-	rt := Route{Destination: r.Dst, Table: g.table(r.Table)}
-	if !rt.Destination.IsValid() {
-		if r.Family == afInet6 {
-			rt.Destination = netip.MustParsePrefix("::/0")
-		} else {
-			rt.Destination = netip.MustParsePrefix("0.0.0.0/0")
-		}
-	}
-	rt.Gateway = r.Gateway
-	if r.Flags&rtnhFOnlink != 0 && r.Gateway.IsValid() {
-		rt.GatewayOnLink = new(true)
-	}
-	if r.Priority != 0 {
-		rt.Metric = new(r.Priority)
-	}
-	if r.Scope != 0 { // global is networkd's default
-		rt.Scope = iproute.Scope(r.Scope)
-	}
-	if r.Type != 1 {
-		name, ok := routeTypes[r.Type]
-		if !ok {
-			return Route{}, fmt.Errorf("route %s has type %d, which networkd does not know", rt.Destination, r.Type)
-		}
-		rt.Type = name
-	}
-	rt.PreferredSource = r.PrefSrc
-	switch r.Protocol {
-	case rtprotBoot, rtprotStatic, 0:
-	default:
-		if n, ok := protocolNames[r.Protocol]; ok {
-			rt.Protocol = n
-		} else {
-			rt.Protocol = strconv.Itoa(int(r.Protocol))
-		}
-	}
-	if r.Tos != 0 {
-		rt.Extra = append(rt.Extra, Option{"TypeOfService", strconv.Itoa(int(r.Tos))})
-	}
-	if x := r.Extra; x != nil {
-		if x.Src.IsValid() {
-			rt.Extra = append(rt.Extra, Option{"Source", x.Src.String()})
-		}
-		if x.MTU != 0 {
-			rt.Extra = append(rt.Extra, Option{"MTUBytes", strconv.FormatUint(uint64(x.MTU), 10)})
-		}
-		for _, nh := range x.Multipath {
-			l, ok := byIndex[nh.LinkIndex]
-			if !ok {
-				return Route{}, fmt.Errorf("route %s has a nexthop through unknown link %d", rt.Destination, nh.LinkIndex)
-			}
-			v := l.Name
-			if nh.Gateway.IsValid() {
-				v = nh.Gateway.String() + "@" + l.Name
-			}
-			if nh.Weight > 0 {
-				v += " " + strconv.Itoa(int(nh.Weight))
-			}
-			rt.Extra = append(rt.Extra, Option{"MultiPathRoute", v})
-		}
-	}
-	return rt, nil
-}
-
-// defaultRule reports the rules the kernel creates in every namespace.
-func defaultRule(r netops.Rule) bool {
-	plain := !r.Src.IsValid() && !r.Dst.IsValid() && !r.HasMark && r.IifName == "" && r.OifName == "" &&
-		!r.Invert && r.Tos == 0 && !r.HasUID && !r.L3mdev && r.Action == frActToTbl
-	if !plain {
-		return false
-	}
-	switch r.Priority {
-	case 0:
-		return r.Table == localTable
-	case 32766:
-		return r.Table == mainTable
-	case 32767:
-		return r.Table == defaultTabl && r.Family == afInet
-	}
-	return false
-}
-
-func (g *gen) rule(r netops.Rule) RoutingPolicyRule {
-	pr := RoutingPolicyRule{
-		From:              r.Src,
-		To:                r.Dst,
-		Priority:          new(r.Priority),
-		IncomingInterface: r.IifName,
-		OutgoingInterface: r.OifName,
-	}
-	if r.HasMark {
-		fm := &FirewallMark{Mark: r.Mark}
-		if r.HasMask && r.Mask != 0xFFFFFFFF {
-			fm.Mask = r.Mask
-		}
-		pr.FirewallMark = fm
-	}
-	if r.Action == frActToTbl && r.Table != 0 {
-		pr.Table = g.table(r.Table)
-		if pr.Table == "" {
-			pr.Table = "main"
-		}
-	}
-	if r.Invert {
-		pr.Invert = new(true)
-	}
-	if r.Family == afInet6 {
-		pr.Family = "ipv6"
-	}
-	if r.Tos != 0 {
-		pr.Extra = append(pr.Extra, Option{"TypeOfService", strconv.Itoa(int(r.Tos))})
-	}
-	switch r.Action {
-	case frActGoto:
-		pr.Extra = append(pr.Extra, Option{"GoTo", strconv.FormatUint(uint64(r.Goto), 10)})
-	case frActNop:
-		pr.Extra = append(pr.Extra, Option{"Type", "nop"})
-	case frActBlackhole:
-		pr.Extra = append(pr.Extra, Option{"Type", "blackhole"})
-	case frActUnreachable:
-		pr.Extra = append(pr.Extra, Option{"Type", "unreachable"})
-	case frActProhibit:
-		pr.Extra = append(pr.Extra, Option{"Type", "prohibit"})
-	}
-	if r.SuppressPrefixLen >= 0 && r.SuppressPrefixLen < 128 {
-		pr.Extra = append(pr.Extra, Option{"SuppressPrefixLength", strconv.Itoa(int(r.SuppressPrefixLen))})
-	}
-	if r.HasUID {
-		pr.Extra = append(pr.Extra, Option{"User", fmt.Sprintf("%d-%d", r.UIDStart, r.UIDEnd)})
-	}
-	return pr
-}
-
-func sortAddresses(as []Address) {
-	slices.SortStableFunc(as, func(a, b Address) int {
-		if c := cmp.Compare(btoi(a.Address.Addr().Is6()), btoi(b.Address.Addr().Is6())); c != 0 {
-			return c
-		}
-		if c := a.Address.Addr().Compare(b.Address.Addr()); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Address.Bits(), b.Address.Bits())
-	})
 }
 
 // sortRoutes orders by what the store's order may not fix across runs:

@@ -120,7 +120,7 @@ func TestParsedValues(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := f.RoutingPolicyRules[0]
-		if *r.FirewallMark != (FirewallMark{Mark: 32, Mask: 32}) || *r.Priority != 1000 || r.Table != "100" {
+		if *r.FirewallMark != (FirewallMark{Mark: 32, Mask: 32, HasMask: true}) || *r.Priority != 1000 || r.Table != "100" {
 			t.Errorf("rule 0 = %+v, mark %+v", r, *r.FirewallMark)
 		}
 	})

@@ -22,7 +22,10 @@ type NetDev struct {
 	Kind       string
 	MTUBytes   uint32 // 0: unset
 	MACAddress net.HardwareAddr
-	Extra      []Option
+	// MACAddressNone is MACAddress=none: networkd leaves the MAC to the
+	// kernel instead of deriving one from the machine ID.
+	MACAddressNone bool
+	Extra          []Option
 }
 
 // Bridge is [Bridge]; netpanel sets no bridge options yet.
@@ -32,8 +35,11 @@ type Bridge struct {
 
 // VXLAN is [VXLAN]. Remote (unicast) and Group (multicast) exclude each other.
 type VXLAN struct {
-	VNI             uint32 // 1-16777215, required
-	Local           netip.Addr
+	VNI   uint32 // 1-16777215, required
+	Local netip.Addr
+	// LocalDynamic is Local= naming an address networkd picks on the
+	// lower link: ipv4_link_local, ipv6_link_local, dhcp4, dhcp6 or slaac.
+	LocalDynamic    string
 	Remote          netip.Addr
 	Group           netip.Addr
 	DestinationPort uint16 // 0: networkd's default, 4789

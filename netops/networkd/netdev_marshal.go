@@ -18,6 +18,9 @@ func (f *NetDevFile) MarshalWithHeader(header string) []byte {
 	if n.MACAddress != nil {
 		s.add("MACAddress", n.MACAddress.String())
 	}
+	if n.MACAddressNone {
+		s.add("MACAddress", "none")
+	}
 	s.extra(n.Extra)
 
 	if b := f.Bridge; b != nil {
@@ -29,6 +32,7 @@ func (f *NetDevFile) MarshalWithHeader(header string) []byte {
 			s.add("VNI", u32(v.VNI))
 		}
 		s.addr("Local", v.Local)
+		s.add("Local", v.LocalDynamic)
 		s.addr("Remote", v.Remote)
 		s.addr("Group", v.Group)
 		if v.DestinationPort != 0 {

@@ -3,7 +3,6 @@ package networkd
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 )
@@ -25,13 +24,42 @@ var netdevKeys = map[string]setter[NetDev]{
 		}
 		return s, nil
 	}),
-	"MTUBytes":   scalar(func(n *NetDev) *uint32 { return &n.MTUBytes }, parseMTU),
-	"MACAddress": scalar(func(n *NetDev) *net.HardwareAddr { return &n.MACAddress }, parseMAC),
+	"MTUBytes": scalar(func(n *NetDev) *uint32 { return &n.MTUBytes }, parseMTU),
+	// "none" (networkd 250+) leaves the MAC to the kernel.
+	"MACAddress": func(n *NetDev, s string) error {
+		n.MACAddress, n.MACAddressNone = nil, false
+		switch s {
+		case "":
+		case "none":
+			n.MACAddressNone = true
+		default:
+			m, err := parseMAC(s)
+			if err != nil {
+				return fmt.Errorf("%q is not a MAC address or none", s)
+			}
+			n.MACAddress = m
+		}
+		return nil
+	},
 }
 
 var vxlanKeys = map[string]setter[VXLAN]{
-	"VNI":    scalar(func(v *VXLAN) *uint32 { return &v.VNI }, func(s string) (uint32, error) { return parseRange(s, 1, 1<<24-1) }),
-	"Local":  scalar(func(v *VXLAN) *netip.Addr { return &v.Local }, parseAddr),
+	"VNI": scalar(func(v *VXLAN) *uint32 { return &v.VNI }, func(s string) (uint32, error) { return parseRange(s, 1, 1<<24-1) }),
+	"Local": func(v *VXLAN, s string) error {
+		v.Local, v.LocalDynamic = netip.Addr{}, ""
+		switch s {
+		case "":
+		case "ipv4_link_local", "ipv6_link_local", "dhcp4", "dhcp6", "slaac":
+			v.LocalDynamic = s
+		default:
+			a, err := parseAddr(s)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP address, ipv4_link_local, ipv6_link_local, dhcp4, dhcp6 or slaac", s)
+			}
+			v.Local = a
+		}
+		return nil
+	},
 	"Remote": scalar(func(v *VXLAN) *netip.Addr { return &v.Remote }, parseAddr),
 	"Group": scalar(func(v *VXLAN) *netip.Addr { return &v.Group }, func(s string) (netip.Addr, error) {
 		a, err := parseAddr(s)
@@ -62,13 +90,12 @@ var peerKeys = map[string]setter[Peer]{
 var kindSections = map[string]string{"Bridge": "bridge", "VXLAN": "vxlan", "MACVLAN": "macvlan", "Peer": "veth"}
 
 // ParseNetDev parses a .netdev file; see ParseNetwork for name, warnings
-// and errors.
+// and errors. The file is returned even with an error, a bad assignment
+// kept verbatim in its section's Extra; errors about the whole file
+// (no Name=, no Kind=, a veth without a peer) mean networkd creates no
+// device from it.
 func ParseNetDev(name string, data []byte) (*NetDevFile, []Warning, error) {
-	f, warn, err := parseNetDev([]part{{name, data}})
-	if err != nil {
-		return nil, warn, err
-	}
-	return f, warn, nil
+	return parseNetDev([]part{{name, data}})
 }
 
 // parseNetDev is parseNetwork for .netdev files: the main file and its
@@ -83,21 +110,21 @@ func parseNetDev(parts []part) (*NetDevFile, []Warning, error) {
 		switch sec.name {
 		case "NetDev":
 			netdevSec = sec
-			apply(p, sec, &f.NetDev, netdevKeys, &f.NetDev.Extra)
+			apply(p, sec, &f.NetDev, netdevKeys, &f.NetDev.Extra, true)
 		case "Bridge":
 			f.Bridge = orNew(f.Bridge)
-			apply(p, sec, f.Bridge, nil, &f.Bridge.Extra)
+			apply(p, sec, f.Bridge, nil, &f.Bridge.Extra, true)
 		case "VXLAN":
 			vxlanSec = sec
 			f.VXLAN = orNew(f.VXLAN)
-			apply(p, sec, f.VXLAN, vxlanKeys, &f.VXLAN.Extra)
+			apply(p, sec, f.VXLAN, vxlanKeys, &f.VXLAN.Extra, true)
 		case "MACVLAN":
 			f.MACVLAN = orNew(f.MACVLAN)
-			apply(p, sec, f.MACVLAN, macvlanKeys, &f.MACVLAN.Extra)
+			apply(p, sec, f.MACVLAN, macvlanKeys, &f.MACVLAN.Extra, true)
 		case "Peer":
 			peerSec = sec
 			f.Peer = orNew(f.Peer)
-			apply(p, sec, f.Peer, peerKeys, &f.Peer.Extra)
+			apply(p, sec, f.Peer, peerKeys, &f.Peer.Extra, true)
 		default:
 			f.Unknown = append(f.Unknown, unknownSection(p, sec))
 		}

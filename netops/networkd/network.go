@@ -14,7 +14,11 @@ type NetworkFile struct {
 	Addresses          []Address
 	Routes             []Route
 	RoutingPolicyRules []RoutingPolicyRule
-	Unknown            []Section // sections netpanel does not model, in file order
+	// Unknown holds, verbatim and in file order, the sections netpanel
+	// does not model and the [Address], [Route] and [RoutingPolicyRule]
+	// sections networkd ignores for a bad value, so a rewrite loses
+	// nothing an administrator wrote.
+	Unknown []Section
 }
 
 // Match is [Match]. Name= holds shell globs; a negated one carries its own
@@ -29,7 +33,10 @@ type Match struct {
 type Link struct {
 	MTUBytes  uint32 // 0: unset
 	Unmanaged *bool
-	Extra     []Option
+	// ActivationPolicy is up, always-up, manual, always-down, down or
+	// bound; empty means networkd's default, up.
+	ActivationPolicy string
+	Extra            []Option
 }
 
 // Network is [Network]. DHCP and LinkLocalAddressing hold "yes", "no",
@@ -75,11 +82,19 @@ type Route struct {
 	Extra           []Option
 }
 
-// FirewallMark is a mark with an optional mask; Mask 0 means no mask was
-// given, which networkd reads as all ones for a non-zero mark.
+// FirewallMark is a mark with an optional mask. Without HasMask networkd
+// uses all ones for a non-zero mark; a zero mark means no fwmark selector
+// at all, whatever the mask.
 type FirewallMark struct {
-	Mark uint32
-	Mask uint32
+	Mark    uint32
+	Mask    uint32
+	HasMask bool
+}
+
+// PortRange is SourcePort= or DestinationPort=: one port (Start == End)
+// or "Start-End".
+type PortRange struct {
+	Start, End uint16
 }
 
 // RoutingPolicyRule is one [RoutingPolicyRule] section. Family is ipv4,
@@ -88,12 +103,21 @@ type FirewallMark struct {
 type RoutingPolicyRule struct {
 	From              netip.Prefix
 	To                netip.Prefix
+	TypeOfService     uint8 // 0: unset, as networkd sends no TOS then
 	FirewallMark      *FirewallMark
 	Priority          *uint32
 	Table             string
 	IncomingInterface string
 	OutgoingInterface string
-	Invert            *bool
+	SourcePort        *PortRange
+	DestinationPort   *PortRange
+	IPProtocol        uint8 // 0: unset; written as a number
+	InvertRule        *bool
 	Family            string
-	Extra             []Option
+	// User is a user name, a UID or a UID range "first-last", as written.
+	User                   string
+	SuppressPrefixLength   *uint32 // 0-128
+	SuppressInterfaceGroup *uint32 // 0-2147483647
+	Type                   string  // blackhole, unreachable or prohibit; empty: a table lookup
+	Extra                  []Option
 }

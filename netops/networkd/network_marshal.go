@@ -31,6 +31,7 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 		s.add("MTUBytes", u32(f.Link.MTUBytes))
 	}
 	s.boolean("Unmanaged", f.Link.Unmanaged)
+	s.add("ActivationPolicy", f.Link.ActivationPolicy)
 	s.extra(f.Link.Extra)
 
 	n := f.Network
@@ -81,9 +82,12 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 		s = w.section("RoutingPolicyRule", true)
 		s.prefix("From", r.From)
 		s.prefix("To", r.To)
+		if r.TypeOfService != 0 {
+			s.add("TypeOfService", u32(uint32(r.TypeOfService)))
+		}
 		if fm := r.FirewallMark; fm != nil {
 			v := u32(fm.Mark)
-			if fm.Mask != 0 {
+			if fm.HasMask {
 				v += "/" + u32(fm.Mask)
 			}
 			s.add("FirewallMark", v)
@@ -92,8 +96,21 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 		s.add("Table", r.Table)
 		s.add("IncomingInterface", r.IncomingInterface)
 		s.add("OutgoingInterface", r.OutgoingInterface)
-		s.boolean("Invert", r.Invert)
+		if r.IPProtocol != 0 {
+			s.add("IPProtocol", u32(uint32(r.IPProtocol)))
+		}
+		if r.SourcePort != nil {
+			s.add("SourcePort", r.SourcePort.String())
+		}
+		if r.DestinationPort != nil {
+			s.add("DestinationPort", r.DestinationPort.String())
+		}
+		s.boolean("InvertRule", r.InvertRule)
 		s.add("Family", r.Family)
+		s.add("User", r.User)
+		s.uint("SuppressPrefixLength", r.SuppressPrefixLength)
+		s.uint("SuppressInterfaceGroup", r.SuppressInterfaceGroup)
+		s.add("Type", r.Type)
 		s.extra(r.Extra)
 	}
 	w.unknown(f.Unknown)

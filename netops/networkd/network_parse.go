@@ -17,6 +17,9 @@ var matchKeys = map[string]setter[Match]{
 var linkKeys = map[string]setter[Link]{
 	"MTUBytes":  scalar(func(l *Link) *uint32 { return &l.MTUBytes }, parseMTU),
 	"Unmanaged": optional(func(l *Link) **bool { return &l.Unmanaged }, parseBool),
+	"ActivationPolicy": scalar(func(l *Link) *string { return &l.ActivationPolicy }, func(s string) (string, error) {
+		return parseEnum(s, false, "up", "always-up", "manual", "always-down", "down", "bound")
+	}),
 }
 
 var networkKeys = map[string]setter[Network]{
@@ -77,6 +80,7 @@ var routeKeys = map[string]setter[Route]{
 }
 
 var ruleKeys = map[string]setter[RoutingPolicyRule]{
+	"TypeOfService":     scalar(func(r *RoutingPolicyRule) *uint8 { return &r.TypeOfService }, parseUint8),
 	"From":              scalar(func(r *RoutingPolicyRule) *netip.Prefix { return &r.From }, parsePrefix),
 	"To":                scalar(func(r *RoutingPolicyRule) *netip.Prefix { return &r.To }, parsePrefix),
 	"FirewallMark":      optional(func(r *RoutingPolicyRule) **FirewallMark { return &r.FirewallMark }, parseFirewallMark),
@@ -84,9 +88,24 @@ var ruleKeys = map[string]setter[RoutingPolicyRule]{
 	"Table":             scalar(func(r *RoutingPolicyRule) *string { return &r.Table }, parseTable),
 	"IncomingInterface": scalar(func(r *RoutingPolicyRule) *string { return &r.IncomingInterface }, parseIfname),
 	"OutgoingInterface": scalar(func(r *RoutingPolicyRule) *string { return &r.OutgoingInterface }, parseIfname),
-	"Invert":            optional(func(r *RoutingPolicyRule) **bool { return &r.Invert }, parseBool),
+	"SourcePort":        optional(func(r *RoutingPolicyRule) **PortRange { return &r.SourcePort }, parsePortRange),
+	"DestinationPort":   optional(func(r *RoutingPolicyRule) **PortRange { return &r.DestinationPort }, parsePortRange),
+	"IPProtocol":        scalar(func(r *RoutingPolicyRule) *uint8 { return &r.IPProtocol }, parseIPProtocol),
+	"InvertRule":        optional(func(r *RoutingPolicyRule) **bool { return &r.InvertRule }, parseBool),
 	"Family": scalar(func(r *RoutingPolicyRule) *string { return &r.Family }, func(s string) (string, error) {
 		return parseEnum(s, false, "ipv4", "ipv6", "both")
+	}),
+	"User": scalar(func(r *RoutingPolicyRule) *string { return &r.User }, parseUser),
+	"SuppressPrefixLength": optional(func(r *RoutingPolicyRule) **uint32 { return &r.SuppressPrefixLength }, func(s string) (uint32, error) {
+		return parseRange(s, 0, 128)
+	}),
+	"SuppressInterfaceGroup": optional(func(r *RoutingPolicyRule) **uint32 { return &r.SuppressInterfaceGroup }, func(s string) (uint32, error) {
+		return parseRange(s, 0, 1<<31-1)
+	}),
+	// networkd 252 takes only these three; "table", "goto" and "nop" are
+	// refused ("Could not parse FIB rule type").
+	"Type": scalar(func(r *RoutingPolicyRule) *string { return &r.Type }, func(s string) (string, error) {
+		return parseEnum(s, false, "blackhole", "unreachable", "prohibit")
 	}),
 }
 
@@ -121,20 +140,18 @@ func parseLabel(s string) (string, error) {
 	return s, nil
 }
 
-// parseFirewallMark reads "mark" or "mark/mask".
+// parseFirewallMark reads "mark" or "mark/mask". networkd 252 takes any
+// numbers, a zero mask included ("32/0" gives "fwmark 0x20/0").
 func parseFirewallMark(s string) (FirewallMark, error) {
 	ms, mk, hasMask := strings.Cut(s, "/")
 	mark, err := parseUint32(ms)
 	if err != nil {
 		return FirewallMark{}, err
 	}
-	fm := FirewallMark{Mark: mark}
+	fm := FirewallMark{Mark: mark, HasMask: hasMask}
 	if hasMask {
 		if fm.Mask, err = parseUint32(mk); err != nil {
 			return FirewallMark{}, err
-		}
-		if fm.Mask == 0 {
-			return FirewallMark{}, fmt.Errorf("%q has a zero mask", s)
 		}
 	}
 	return fm, nil
@@ -143,18 +160,19 @@ func parseFirewallMark(s string) (FirewallMark, error) {
 // ParseNetwork parses a .network file. name is used in messages only. The
 // error, if any, joins one *ParseError per bad line; warnings list what
 // networkd would ignore or netpanel keeps without understanding.
+//
+// The file is returned even with an error, holding what networkd applies
+// (it only logs bad lines) plus, verbatim, what it ignores: a bad
+// assignment in [Match], [Link] or [Network] stays in that section's
+// Extra, and an [Address], [Route] or [RoutingPolicyRule] section with a
+// bad value, which networkd drops as a whole, moves to Unknown. Marshal
+// then writes back everything the administrator wrote.
 func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
-	f, warn, err := parseNetwork([]part{{name, data}})
-	if err != nil {
-		return nil, warn, err
-	}
-	return f, warn, nil
+	return parseNetwork([]part{{name, data}})
 }
 
-// parseNetwork parses a main file and its drop-ins as one file. The file
-// is returned even with an error: it then holds what parsed, without the
-// bad assignments and the [Address], [Route] and [RoutingPolicyRule]
-// sections that had one, roughly what networkd applies after logging.
+// parseNetwork parses a main file and its drop-ins as one file; see
+// ParseNetwork for what a file with errors holds.
 func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 	p, secs := lexParts(parts)
 	f := &NetworkFile{}
@@ -162,11 +180,11 @@ func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 		nerr := len(p.errs)
 		switch sec.name {
 		case "Match":
-			apply(p, sec, &f.Match, matchKeys, &f.Match.Extra)
+			apply(p, sec, &f.Match, matchKeys, &f.Match.Extra, true)
 		case "Link":
-			apply(p, sec, &f.Link, linkKeys, &f.Link.Extra)
+			apply(p, sec, &f.Link, linkKeys, &f.Link.Extra, true)
 		case "Network":
-			apply(p, sec, &f.Network, networkKeys, &f.Network.Extra)
+			apply(p, sec, &f.Network, networkKeys, &f.Network.Extra, true)
 			if resetsAddresses(sec) {
 				// networkd keeps [Network] Address= and [Address] in one
 				// list, so "Address=" clears the sections read so far too.
@@ -174,10 +192,12 @@ func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 			}
 		case "Address":
 			var a Address
-			apply(p, sec, &a, addressKeys, &a.Extra)
-			if !a.Address.IsValid() {
-				// networkd drops such a section with a warning; so do we.
+			apply(p, sec, &a, addressKeys, &a.Extra, false)
+			if !a.Address.IsValid() && len(p.errs) == nerr {
+				// networkd drops such a section with a warning; so do we,
+				// but keep its text.
 				p.warnf(sec.file, sec.line, "[Address] without Address=, section ignored")
+				f.Unknown = append(f.Unknown, verbatim(sec))
 				continue
 			}
 			if a.Peer.IsValid() && a.Peer.Addr().Is4() != a.Address.Addr().Is4() {
@@ -185,19 +205,23 @@ func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 			}
 			if len(p.errs) == nerr {
 				f.Addresses = append(f.Addresses, a)
+			} else {
+				f.Unknown = append(f.Unknown, verbatim(sec))
 			}
 		case "Route":
 			var r Route
-			apply(p, sec, &r, routeKeys, &r.Extra)
-			if !sameFamily(prefixAddr(r.Destination), r.Gateway, r.PreferredSource) {
-				p.errorf(sec, "Destination=, Gateway= and PreferredSource= mix IPv4 and IPv6")
+			apply(p, sec, &r, routeKeys, &r.Extra, false)
+			if err := routeFamilies(r); err != "" {
+				p.errorf(sec, "%s", err)
 			}
 			if len(p.errs) == nerr {
 				f.Routes = append(f.Routes, r)
+			} else {
+				f.Unknown = append(f.Unknown, verbatim(sec))
 			}
 		case "RoutingPolicyRule":
 			var r RoutingPolicyRule
-			apply(p, sec, &r, ruleKeys, &r.Extra)
+			apply(p, sec, &r, ruleKeys, &r.Extra, false)
 			if !sameFamily(prefixAddr(r.From), prefixAddr(r.To)) {
 				p.errorf(sec, "From= and To= mix IPv4 and IPv6")
 			} else if fam := ruleAddrFamily(r); fam != "" && r.Family != "" && r.Family != fam {
@@ -205,12 +229,33 @@ func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 			}
 			if len(p.errs) == nerr {
 				f.RoutingPolicyRules = append(f.RoutingPolicyRules, r)
+			} else {
+				f.Unknown = append(f.Unknown, verbatim(sec))
 			}
 		default:
 			f.Unknown = append(f.Unknown, unknownSection(p, sec))
 		}
 	}
 	return f, p.warn, errors.Join(p.errs...)
+}
+
+// routeFamilies checks the address families of a [Route] the way networkd
+// 252 does: the route's family is Destination='s, else Gateway='s; an IPv4
+// route may go through an IPv6 gateway (RFC 5549, "via inet6"), an IPv6
+// route not through an IPv4 one, and PreferredSource= must be of the
+// route's family.
+func routeFamilies(r Route) string {
+	fam := prefixAddr(r.Destination)
+	if !fam.IsValid() {
+		fam = r.Gateway
+	}
+	switch {
+	case fam.Is6() && r.Gateway.Is4():
+		return "an IPv6 route cannot go through the IPv4 Gateway= " + r.Gateway.String()
+	case fam.IsValid() && r.PreferredSource.IsValid() && fam.Is4() != r.PreferredSource.Is4():
+		return "PreferredSource= " + r.PreferredSource.String() + " is not of the route's address family"
+	}
+	return ""
 }
 
 // resetsAddresses reports whether a [Network] section has an empty

@@ -107,8 +107,9 @@ func (p *parser) errorf(sec rawSection, format string, args ...any) {
 }
 
 // apply runs the setters of keys for every entry of sec. Unknown keys go to
-// extra, with a warning.
-func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], extra *[]Option) {
+// extra, with a warning; with keepBad, so do assignments whose value does
+// not parse (networkd ignores just that line), so a rewrite keeps them.
+func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], extra *[]Option, keepBad bool) {
 	for _, e := range sec.entries {
 		set, ok := keys[e.key]
 		if !ok {
@@ -118,15 +119,23 @@ func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], 
 		}
 		if err := set(dst, e.value); err != nil {
 			p.errs = append(p.errs, &ParseError{File: sec.file, Line: e.line, Section: sec.name, Key: e.key, Err: err})
+			if keepBad {
+				*extra = append(*extra, Option{e.key, e.value})
+			}
 		}
 	}
 }
 
-func unknownSection(p *parser, sec rawSection) Section {
-	p.warnf(sec.file, sec.line, "unknown section [%s], kept", sec.name)
+// verbatim is sec as written, for a section kept without being modelled.
+func verbatim(sec rawSection) Section {
 	s := Section{Name: sec.name}
 	for _, e := range sec.entries {
 		s.Options = append(s.Options, Option{e.key, e.value})
 	}
 	return s
+}
+
+func unknownSection(p *parser, sec rawSection) Section {
+	p.warnf(sec.file, sec.line, "unknown section [%s], kept", sec.name)
+	return verbatim(sec)
 }

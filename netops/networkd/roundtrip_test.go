@@ -27,7 +27,7 @@ func TestRoundTrip(t *testing.T) {
 					PreferredSource: netip.MustParseAddr("10.0.0.1"), Protocol: "254"},
 			},
 			RoutingPolicyRules: []RoutingPolicyRule{
-				{FirewallMark: &FirewallMark{Mark: 1}, Priority: new(uint32(0)), OutgoingInterface: "wg0", Invert: new(false), Family: "both"},
+				{FirewallMark: &FirewallMark{Mark: 1}, Priority: new(uint32(0)), OutgoingInterface: "wg0", InvertRule: new(false), Family: "both"},
 			},
 			Unknown: []Section{{Name: "DHCPv4", Options: []Option{{"UseDNS", "no"}, {"UseDNS", ""}}}},
 		},

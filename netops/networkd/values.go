@@ -193,3 +193,96 @@ func parseDHCPLike(s string) (string, error) {
 }
 
 func u32(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
+
+func parseUint8(s string) (uint8, error) {
+	n, err := parseRange(s, 0, 255)
+	return uint8(n), err
+}
+
+// parsePortRange reads SourcePort= and DestinationPort= as networkd's
+// parse_ip_port_range does: "PORT" or "FIRST-LAST", ports 1-65535.
+func parsePortRange(s string) (PortRange, error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := parseRange(lo, 1, 65535)
+	if err != nil {
+		return PortRange{}, fmt.Errorf("%q is not a port or port range (1-65535)", s)
+	}
+	b := a
+	if isRange {
+		if b, err = parseRange(hi, 1, 65535); err != nil || b < a {
+			return PortRange{}, fmt.Errorf("%q is not a port or port range (1-65535)", s)
+		}
+	}
+	return PortRange{uint16(a), uint16(b)}, nil
+}
+
+func (p PortRange) String() string {
+	if p.Start == p.End {
+		return strconv.Itoa(int(p.Start))
+	}
+	return strconv.Itoa(int(p.Start)) + "-" + strconv.Itoa(int(p.End))
+}
+
+// ipProtocols are the names networkd's IPProtocol= takes besides numbers:
+// the IPPROTO_* constants of <netinet/in.h>, lowercased, matched without
+// regard to case (networkd 252 takes "Tcp"), and "ipv4" for IPIP.
+var ipProtocols = map[string]uint8{
+	"ip": 0, "hopopts": 0, "icmp": 1, "igmp": 2, "ipip": 4, "ipv4": 4, "tcp": 6, "egp": 8, "pup": 12,
+	"udp": 17, "idp": 22, "tp": 29, "dccp": 33, "ipv6": 41, "routing": 43, "fragment": 44, "rsvp": 46,
+	"gre": 47, "esp": 50, "ah": 51, "icmpv6": 58, "none": 59, "dstopts": 60, "mtp": 92, "beetph": 94,
+	"encap": 98, "pim": 103, "comp": 108, "l2tp": 115, "sctp": 132, "mh": 135, "udplite": 136,
+	"mpls": 137, "ethernet": 143, "raw": 255,
+}
+
+func parseIPProtocol(s string) (uint8, error) {
+	if p, ok := ipProtocols[strings.ToLower(s)]; ok {
+		return p, nil
+	}
+	n, err := parseRange(s, 0, 255)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an IP protocol name or number 0-255", s)
+	}
+	return uint8(n), nil
+}
+
+// parseUser reads [RoutingPolicyRule] User=: a UID, a UID range
+// "FIRST-LAST" or a user name, which networkd resolves when it loads the
+// file and this package cannot; a name is kept as written.
+func parseUser(s string) (string, error) {
+	if lo, hi, ok := strings.Cut(s, "-"); ok && lo != "" && lo[0] >= '0' && lo[0] <= '9' {
+		a, err1 := parseUID(lo)
+		b, err2 := parseUID(hi)
+		if err1 != nil || err2 != nil || b < a {
+			return "", fmt.Errorf("%q is not a UID range", s)
+		}
+		return s, nil
+	}
+	if s != "" && s[0] >= '0' && s[0] <= '9' {
+		if _, err := parseUID(s); err != nil {
+			return "", fmt.Errorf("%q is not a UID", s)
+		}
+		return s, nil
+	}
+	if s == "" || len(s) > 256 || s[0] == '-' {
+		return "", fmt.Errorf("%q is not a user name, UID or UID range", s)
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return "", fmt.Errorf("%q is not a user name, UID or UID range", s)
+		}
+	}
+	return s, nil
+}
+
+// parseUID refuses the two values that mean "no user" (65535, 4294967295),
+// as systemd's uid_is_valid does.
+func parseUID(s string) (uint32, error) {
+	if strings.ContainsAny(s, "x") {
+		return 0, fmt.Errorf("%q is not a UID", s)
+	}
+	n, err := parseUint32(s)
+	if err != nil || n == 65535 || n == 1<<32-1 {
+		return 0, fmt.Errorf("%q is not a UID", s)
+	}
+	return n, nil
+}

@@ -47,6 +47,9 @@ type Options struct {
 	BackupDir string
 	// Networkd reloads the daemon after a save; nil: never reload.
 	Networkd Networkd
+	// Target is the systemd-networkd the files are written for
+	// (networkd.DetectTarget); zero: New detects it.
+	Target networkd.Target
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -63,6 +66,9 @@ type Manager struct {
 func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Target.Version == 0 {
+		opts.Target = networkd.DetectTarget(context.Background())
 	}
 	dirs := map[string]string{"": opts.NetworkDir, networkd.ConfDir: opts.ConfDir}
 	if opts.DockerDir != "" {
@@ -185,6 +191,12 @@ type Preview struct {
 	Missing   []string           // links to add to the selection to keep Lost
 	Commands  []string           // what the save does, as shell commands
 	Digest    string             // identifies exactly this plan
+	// Target is the networkd the files are written for; Notices are what
+	// they cannot carry to it, said before saving; Placements say which
+	// link's file holds each policy rule and why.
+	Target     networkd.Target
+	Notices    []networkd.Notice
+	Placements []networkd.Placement
 }
 
 // Preview generates the files for sel and compares them with the disk.
@@ -199,10 +211,11 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		return nil, errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it")
 	}
 	tables := m.tables()
-	files, err := networkd.Generate(m.src, links, tables)
+	gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
 	if err != nil {
 		return nil, err
 	}
+	files := gen.Files
 	cfg, err := networkd.Load(m.searchDirs())
 	if err != nil {
 		return nil, err
@@ -212,7 +225,8 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files}
+	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
+		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements}
 	p.Lost = networkd.ForeignObjects(cfg, files, m.src, tables, tables)
 	seen := map[string]bool{}
 	for _, l := range links {
@@ -241,12 +255,12 @@ func (m *Manager) savable(link string) bool {
 // created through its lower link's .network, so it is tried together with
 // that link: saving it means saving both, which Preview then says.
 func (m *Manager) checkLink(link string, tables *rttables.Tables) error {
-	_, err := networkd.Generate(m.src, []string{link}, tables)
+	_, err := networkd.Generate(m.src, []string{link}, tables, m.opts.Target)
 	if !errors.Is(err, networkd.ErrLowerNotSelected) {
 		return err
 	}
 	if lower := m.lowerOf(link); lower != "" {
-		_, err = networkd.Generate(m.src, []string{link, lower}, tables)
+		_, err = networkd.Generate(m.src, []string{link, lower}, tables, m.opts.Target)
 	}
 	return err
 }
@@ -433,12 +447,13 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 	links, skipped := m.ExportLinks()
 	out := map[string][]byte{}
 	var files networkd.Files
+	var notices []networkd.Notice
 	if len(links) > 0 {
-		var err error
-		files, err = networkd.Generate(m.src, links, m.tables())
+		gen, err := networkd.Generate(m.src, links, m.tables(), m.opts.Target)
 		if err != nil {
 			return nil, err
 		}
+		files, notices = gen.Files, gen.Notices
 	}
 	for rel, data := range files {
 		if strings.HasPrefix(rel, networkd.ConfDir+"/") {
@@ -453,7 +468,7 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 			out["iproute2/rt_tables.d/netpanel.conf"] = data
 		}
 	}
-	out["README"] = readme(out, skipped, unread)
+	out["README"] = readme(out, skipped, unread, m.opts.Target, notices)
 	return out, nil
 }
 
@@ -517,7 +532,7 @@ func tablesFile(t *rttables.Tables) []byte {
 	return []byte("# Routing table names, written by netpanel.\n" + b.String())
 }
 
-func readme(files map[string][]byte, skipped, unread []string) []byte {
+func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice) []byte {
 	var b strings.Builder
 	b.WriteString("netpanel configuration export\n=============================\n\n")
 	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
@@ -539,6 +554,13 @@ func readme(files map[string][]byte, skipped, unread []string) []byte {
 	}
 	b.WriteString("\nnetworkd removes routes and policy rules that no .network file describes\n")
 	b.WriteString("(ManageForeignRoutes=, ManageForeignRoutingPolicyRules=); review the files first.\n")
+	fmt.Fprintf(&b, "\nThe files are written for systemd-networkd %d (%s).\n", target.Version, target.How)
+	if len(notices) > 0 {
+		b.WriteString("\nWhat the files do not carry as it is live:\n")
+		for _, n := range notices {
+			b.WriteString("  - " + n.Kind + " " + n.Text + ": " + n.Reason + "\n")
+		}
+	}
 	if len(skipped) > 0 {
 		b.WriteString("\nLinks not exported (networkd cannot recreate them from the live state):\n")
 		for _, s := range skipped {

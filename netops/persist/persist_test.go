@@ -230,10 +230,11 @@ func TestOverview(t *testing.T) {
 	// header, describing its address but not its route.
 	handPath := e.write(t, e.opts.NetworkDir, "50-eth1.network", "[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n")
 	// br0's file was written by netpanel and describes everything on br0.
-	files, err := networkd.Generate(netops.NewStoreFrom(hostState()), []string{"br0"}, testTables)
+	gen, err := networkd.Generate(netops.NewStoreFrom(hostState()), []string{"br0"}, testTables, networkd.Target{Version: 252})
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := gen.Files
 	ownPath := e.write(t, e.opts.NetworkDir, "10-br0.network", string(files["10-br0.network"]))
 	e.write(t, e.opts.ConfDir, "netpanel-tables.conf", string(files[networkd.TablesConf]))
 
@@ -940,5 +941,46 @@ func TestExportOfAnEmptyHost(t *testing.T) {
 	var buf bytes.Buffer
 	if err := m.Export(&buf); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPreviewSaysWhatNetworkdCannotCarry: a goto rule has no networkd
+// setting, so the preview names it as left out and, since networkd removes
+// foreign rules, as lost; the fwmark rule goes to br0, which carries its
+// table's routes; the export's README says both and the target.
+func TestPreviewSaysWhatNetworkdCannotCarry(t *testing.T) {
+	st := hostState()
+	st.Rules = append(st.Rules, netops.Rule{Family: unix.AF_INET, Priority: 150, Action: unix.FR_ACT_GOTO, Goto: 200, SuppressPrefixLen: -1})
+	e := newEnvFrom(t, st)
+	p, err := e.m.Preview(persist.Selection{Links: []string{"br0", "eth0", "eth1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Target.Version == 0 || p.Target.How == "" {
+		t.Errorf("target %+v", p.Target)
+	}
+	if !slices.ContainsFunc(p.Notices, func(n networkd.Notice) bool {
+		return n.LeftOut && strings.HasPrefix(n.Text, "150: ") && strings.Contains(n.Reason, "goto 200")
+	}) {
+		t.Errorf("no notice for the goto rule: %+v", p.Notices)
+	}
+	if !hasForeign(p.Lost, "rule", "", "150:\tfrom all goto 200") {
+		t.Errorf("the goto rule is not among the lost objects: %v", foreignTexts(p.Lost))
+	}
+	if len(p.Placements) != 1 || p.Placements[0].Link != "br0" || !strings.Contains(p.Placements[0].Reason, "table") {
+		t.Errorf("placements %+v", p.Placements)
+	}
+	if strings.Contains(string(p.Files["10-br0.network"]), "GoTo") {
+		t.Errorf("a key networkd ignores was written:\n%s", p.Files["10-br0.network"])
+	}
+	files, err := e.m.ExportFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(files["README"])
+	for _, want := range []string{"written for systemd-networkd", "goto 200"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README lacks %q:\n%s", want, readme)
+		}
 	}
 }
