@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops/dockernet"
+	"github.com/netpanel/netpanel/netops/plan/dockernet"
 )
 
 // The Docker bridge trap, end to end with the real daemons: Docker's

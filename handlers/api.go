@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,7 +89,7 @@ func (h *Handlers) APIAddresses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	names := h.names()
-	now := netops.KernelTime()
+	now := model.KernelTime()
 	byLink := map[int32][]iproute.AddrInfoJSON{}
 	for _, a := range h.d.Store.Addrs() {
 		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], iproute.AddrAt(&a, now))
@@ -123,7 +123,7 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err)
 		return
 	}
-	opts := iproute.RouteOpts{Details: f.details, Now: netops.KernelTime()}
+	opts := iproute.RouteOpts{Details: f.details, Now: model.KernelTime()}
 	if q.Has("page") || q.Has("per") {
 		res, err := h.d.Store.QueryRoutes(rq)
 		if err != nil {
@@ -141,8 +141,8 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
-	buf := make([]netops.Route, 0, 4096)
-	var after *netops.Route
+	buf := make([]model.Route, 0, 4096)
+	var after *model.Route
 	first := true
 	bw.WriteString("[")
 	for {

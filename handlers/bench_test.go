@@ -7,32 +7,32 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 var (
 	bigOnce  sync.Once
-	bigStore *netops.Store
+	bigStore *model.Store
 )
 
 // millionRoutes is a store with 1,000,000 IPv4 routes over four tables and
 // a few links, built without a kernel: the render path is what is measured.
-func millionRoutes() *netops.Store {
+func millionRoutes() *model.Store {
 	bigOnce.Do(func() {
-		st := netops.State{Links: []netops.Link{
+		st := model.State{Links: []model.Link{
 			{Index: 1, Name: "lo", RawFlags: 0x10049, MTU: 65536, OperState: "UNKNOWN"},
 			{Index: 2, Name: "wan", RawFlags: 0x11043, MTU: 1500, OperState: "UP"},
 			{Index: 3, Name: "vpn0", RawFlags: 0x11043, MTU: 1420, OperState: "UP"},
 		}}
-		st.Routes = make([]netops.Route, 0, 1_000_000)
+		st.Routes = make([]model.Route, 0, 1_000_000)
 		for i := range 1_000_000 {
-			st.Routes = append(st.Routes, netops.Route{
+			st.Routes = append(st.Routes, model.Route{
 				Family: 2, Table: uint32(100 + i%4), Type: 1, Protocol: 4, LinkIndex: int32(2 + i%2),
 				Dst:     netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 32),
 				Gateway: netip.AddrFrom4([4]byte{192, 0, 2, 1}),
 			})
 		}
-		bigStore = netops.NewStoreFrom(st)
+		bigStore = model.NewStoreFrom(st)
 	})
 	return bigStore
 }

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/netpanel/netpanel/netops/change"
-	"github.com/netpanel/netpanel/netops/safeapply"
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/views"
 )
 

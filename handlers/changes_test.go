@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/netpanel/netpanel/netops/safeapply"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/views"
 )
 

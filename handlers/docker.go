@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/dockernet"
-	"github.com/netpanel/netpanel/netops/networkd"
-	"github.com/netpanel/netpanel/netops/persist"
-	"github.com/netpanel/netpanel/netops/safefile"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/plan/dockernet"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -182,7 +182,7 @@ func (h *Handlers) bridgeFileAddr(d *dockernet.DaemonConfig) netip.Prefix {
 	if err != nil {
 		return netip.Prefix{}
 	}
-	f, res := cfg.NetworkFor(netops.Link{Name: d.Bridge, Kind: "bridge", LinkType: "ether"})
+	f, res := cfg.NetworkFor(model.Link{Name: d.Bridge, Kind: "bridge", LinkType: "ether"})
 	if f == nil || f.Network == nil || res.State != networkd.Matched {
 		return netip.Prefix{}
 	}

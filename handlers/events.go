@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -32,7 +32,7 @@ type EventLine struct {
 
 // EventLines renders events as `ip monitor` prints them. names should be
 // taken once per batch; a link deleted since shows as "ifN", as ip does.
-func EventLines(evs []netops.Event, names *netops.Names) []EventLine {
+func EventLines(evs []model.Event, names *model.Names) []EventLine {
 	out := make([]EventLine, len(evs))
 	for i := range evs {
 		e := &evs[i]

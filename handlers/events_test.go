@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/net/html"
 	"golang.org/x/sys/unix"
 )
@@ -63,13 +63,13 @@ func TestEventsPageShowsTheLogAndItsControls(t *testing.T) {
 
 func TestEventLinesReadLikeIpMonitor(t *testing.T) {
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	names := netops.NewStoreFrom(normalState()).Names(fixtureTables)
+	names := model.NewStoreFrom(normalState()).Names(fixtureTables)
 	rule := normalState().Rules[3]
-	evs := []netops.Event{
-		{Seq: 7, Time: at, Kind: netops.KindRoute, Deleted: true, Route: &netops.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST,
+	evs := []model.Event{
+		{Seq: 7, Time: at, Kind: model.KindRoute, Deleted: true, Route: &model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST,
 			Protocol: unix.RTPROT_BOOT, Dst: netip.MustParsePrefix("10.0.0.0/8"), LinkIndex: 2}},
-		{Seq: 8, Time: at, Kind: netops.KindRule, Rule: &rule},
-		{Seq: 9, Time: at, Kind: netops.KindNeigh, Neigh: &normalState().Neighs[0]},
+		{Seq: 8, Time: at, Kind: model.KindRule, Rule: &rule},
+		{Seq: 9, Time: at, Kind: model.KindNeigh, Neigh: &normalState().Neighs[0]},
 		{Seq: 10, Time: at, Resync: true, Text: "ENOBUFS: events were lost"},
 	}
 	want := []EventLine{

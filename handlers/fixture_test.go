@@ -13,9 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/rttables"
-	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/kernel/sockets"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/net/html"
 	"golang.org/x/sys/unix"
 )
@@ -39,9 +39,9 @@ func fixtures() []fixture {
 	}
 }
 
-func newHandlers(st netops.State, list SocketLister) *Handlers {
+func newHandlers(st model.State, list SocketLister) *Handlers {
 	return New(Deps{
-		Store:   netops.NewStoreFrom(st),
+		Store:   model.NewStoreFrom(st),
 		Tables:  func() *rttables.Tables { return fixtureTables },
 		Sockets: list,
 		NSName:  "test",
@@ -53,7 +53,7 @@ func socketsOf(s []sockets.Socket) SocketLister {
 	return SocketListerFunc(func() ([]sockets.Socket, error) { return s, nil })
 }
 
-func emptyHandlers() *Handlers { return newHandlers(netops.State{}, socketsOf(nil)) }
+func emptyHandlers() *Handlers { return newHandlers(model.State{}, socketsOf(nil)) }
 
 func normalHandlers() *Handlers { return newHandlers(normalState(), socketsOf(normalSockets())) }
 
@@ -86,8 +86,8 @@ func fxMAC(s string) net.HardwareAddr {
 func fxPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 func fxAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
 
-func fxLink(idx int32, name, kind string, raw uint32, oper string) netops.Link {
-	l := netops.Link{Index: idx, Name: name, Kind: kind, RawFlags: raw, MTU: 1500, TxQLen: 1000,
+func fxLink(idx int32, name, kind string, raw uint32, oper string) model.Link {
+	l := model.Link{Index: idx, Name: name, Kind: kind, RawFlags: raw, MTU: 1500, TxQLen: 1000,
 		OperState: oper, LinkType: "ether", LinkNetNsID: -1,
 		HWAddr: fxMAC(fmt.Sprintf("02:00:00:00:%02x:%02x", idx>>8, idx&0xff)), Broadcast: fxMAC("ff:ff:ff:ff:ff:ff")}
 	if raw&unix.IFF_UP != 0 {
@@ -99,12 +99,12 @@ func fxLink(idx int32, name, kind string, raw uint32, oper string) netops.Link {
 // normalState is a small host: loopback, a veth pair "wan"/"wan-peer", a
 // Docker bridge with one port whose peer is in a container, a spare NIC
 // that is down, and a policy rule sending fwmark 0x20 to table wan-force.
-func normalState() netops.State {
+func normalState() model.State {
 	lo := fxLink(1, "lo", "", flagsLo, "UNKNOWN")
 	lo.MTU, lo.LinkType, lo.HWAddr, lo.Broadcast = 65536, "loopback", fxMAC("00:00:00:00:00:00"), fxMAC("00:00:00:00:00:00")
 	wan := fxLink(2, "wan", "veth", flagsUp, "UP")
 	wan.ParentIndex, wan.Alias = 3, "uplink to the ISP"
-	wan.Stats = netops.LinkStats{RxBytes: 1_500_000, TxBytes: 42_000, RxPackets: 1234567, TxPackets: 89}
+	wan.Stats = model.LinkStats{RxBytes: 1_500_000, TxBytes: 42_000, RxPackets: 1234567, TxPackets: 89}
 	peer := fxLink(3, "wan-peer", "veth", flagsUp, "UP")
 	peer.ParentIndex = 2
 	docker0 := fxLink(4, "docker0", "bridge", flagsNoCarr, "DOWN")
@@ -113,8 +113,8 @@ func normalState() netops.State {
 	eth1 := fxLink(6, "eth1", "", flagsDown, "DOWN")
 	eth1.Alias = "spare"
 
-	rule := func(fam uint8, prio uint32, table uint32) netops.Rule {
-		return netops.Rule{Family: fam, Priority: prio, Action: 1, Table: table, SuppressPrefixLen: -1}
+	rule := func(fam uint8, prio uint32, table uint32) model.Rule {
+		return model.Rule{Family: fam, Priority: prio, Action: 1, Table: table, SuppressPrefixLen: -1}
 	}
 	fwmark := rule(unix.AF_INET, 16286, 1)
 	fwmark.Mark, fwmark.Mask, fwmark.HasMark, fwmark.HasMask = 0x20, 0x20, true, true
@@ -123,9 +123,9 @@ func normalState() netops.State {
 	fromEth1 := rule(unix.AF_INET, 200, 254)
 	fromEth1.IifName = "eth1"
 
-	return netops.State{
-		Links: []netops.Link{lo, wan, peer, docker0, port, eth1},
-		Addrs: []netops.Addr{
+	return model.State{
+		Links: []model.Link{lo, wan, peer, docker0, port, eth1},
+		Addrs: []model.Addr{
 			{LinkIndex: 1, Family: unix.AF_INET, Prefix: fxPrefix("127.0.0.1/8"), Scope: unix.RT_SCOPE_HOST, Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)},
 			{LinkIndex: 1, Family: unix.AF_INET6, Prefix: fxPrefix("::1/128"), Scope: unix.RT_SCOPE_HOST, Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)},
 			{LinkIndex: 2, Family: unix.AF_INET6, Prefix: fxPrefix("2001:db8::10/64"), Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)},
@@ -133,18 +133,18 @@ func normalState() netops.State {
 			{LinkIndex: 2, Family: unix.AF_INET, Prefix: fxPrefix("192.0.2.10/24"), Broadcast: fxAddr("192.0.2.255"), Label: "wan", Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)},
 			{LinkIndex: 4, Family: unix.AF_INET, Prefix: fxPrefix("172.17.0.1/16"), Broadcast: fxAddr("172.17.255.255"), Label: "docker0", Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)},
 		},
-		Routes: []netops.Route{
+		Routes: []model.Route{
 			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: fxPrefix("0.0.0.0/0"), Gateway: fxAddr("192.0.2.1"), LinkIndex: 2},
 			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Dst: fxPrefix("192.0.2.0/24"), PrefSrc: fxAddr("192.0.2.10"), LinkIndex: 2},
 			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Dst: fxPrefix("172.17.0.0/16"), PrefSrc: fxAddr("172.17.0.1"), LinkIndex: 4},
 			{Family: unix.AF_INET6, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Dst: fxPrefix("2001:db8::/64"), Priority: 256, LinkIndex: 2},
 			{Family: unix.AF_INET, Table: 1, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, Dst: fxPrefix("0.0.0.0/0"), Gateway: fxAddr("192.0.2.254"), LinkIndex: 2},
 		},
-		Rules: []netops.Rule{
+		Rules: []model.Rule{
 			rule(unix.AF_INET, 0, 255), blackhole, fromEth1, fwmark, rule(unix.AF_INET, 32766, 254), rule(unix.AF_INET, 32767, 253),
 			rule(unix.AF_INET6, 0, 255), rule(unix.AF_INET6, 32766, 254),
 		},
-		Neighs: []netops.Neigh{
+		Neighs: []model.Neigh{
 			{LinkIndex: 2, Family: unix.AF_INET, IP: fxAddr("192.0.2.1"), HWAddr: fxMAC("52:54:00:12:34:56"), State: unix.NUD_REACHABLE, Flags: unix.NTF_ROUTER},
 			{LinkIndex: 2, Family: unix.AF_INET, IP: fxAddr("192.0.2.99"), State: unix.NUD_FAILED},
 			{LinkIndex: 2, Family: unix.AF_INET6, IP: fxAddr("fe80::1"), HWAddr: fxMAC("52:54:00:12:34:56"), State: unix.NUD_STALE, Flags: unix.NTF_ROUTER},
@@ -171,8 +171,8 @@ func normalSockets() []sockets.Socket {
 
 // largeState has 200 links, 100,000 routes (main and four more tables),
 // 1,000 neighbours and 500 rules.
-func largeState() netops.State {
-	var st netops.State
+func largeState() model.State {
+	var st model.State
 	st.Links = append(st.Links, normalState().Links[0])
 	for i := int32(2); i <= 200; i++ {
 		l := fxLink(i, fmt.Sprintf("eth%d", i), "", flagsUp, "UP")
@@ -181,28 +181,28 @@ func largeState() netops.State {
 			l.ParentIndex = 2
 		}
 		st.Links = append(st.Links, l)
-		st.Addrs = append(st.Addrs, netops.Addr{LinkIndex: i, Family: unix.AF_INET,
+		st.Addrs = append(st.Addrs, model.Addr{LinkIndex: i, Family: unix.AF_INET,
 			Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 1}), 24), ValidLft: ^uint32(0), PreferredLft: ^uint32(0)})
 	}
-	st.Routes = make([]netops.Route, 0, 100_000)
+	st.Routes = make([]model.Route, 0, 100_000)
 	for i := range 100_000 {
 		table := uint32(254)
 		if i%5 != 0 {
 			table = uint32(100 + i%5)
 		}
-		st.Routes = append(st.Routes, netops.Route{
+		st.Routes = append(st.Routes, model.Route{
 			Family: unix.AF_INET, Table: table, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, LinkIndex: int32(2 + i%199),
 			Dst:     netip.PrefixFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), 32),
 			Gateway: netip.AddrFrom4([4]byte{10, byte(2 + i%199), 0, 254}),
 		})
 	}
 	for i := range 1000 {
-		st.Neighs = append(st.Neighs, netops.Neigh{LinkIndex: int32(2 + i%199), Family: unix.AF_INET,
+		st.Neighs = append(st.Neighs, model.Neigh{LinkIndex: int32(2 + i%199), Family: unix.AF_INET,
 			IP:     netip.AddrFrom4([4]byte{10, byte(2 + i%199), byte(i >> 8), byte(i)}),
 			HWAddr: fxMAC(fmt.Sprintf("02:01:00:00:%02x:%02x", i>>8, i&0xff)), State: unix.NUD_REACHABLE})
 	}
 	for i := range 500 {
-		r := netops.Rule{Family: unix.AF_INET, Priority: uint32(1000 + i), Action: 1, Table: uint32(100 + i%5), SuppressPrefixLen: -1,
+		r := model.Rule{Family: unix.AF_INET, Priority: uint32(1000 + i), Action: 1, Table: uint32(100 + i%5), SuppressPrefixLen: -1,
 			Src: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}
 		st.Rules = append(st.Rules, r)
 	}

@@ -10,11 +10,11 @@ import (
 	"net/http"
 
 	"github.com/a-h/templ"
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/lookup"
-	"github.com/netpanel/netpanel/netops/persist"
-	"github.com/netpanel/netpanel/netops/rttables"
-	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/kernel/sockets"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/plan/lookup"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 	"github.com/netpanel/netpanel/web/audit"
 )
@@ -39,7 +39,7 @@ type Refresher interface {
 
 // Deps are what the handlers read.
 type Deps struct {
-	Store *netops.Store
+	Store *model.Store
 	// Refresh re-reads counters and neighbours for the API; nil: answer
 	// from the model as it is.
 	Refresh  Refresher
@@ -90,7 +90,7 @@ func New(d Deps) *Handlers {
 	return h
 }
 
-func (h *Handlers) names() *netops.Names { return h.d.Store.Names(h.d.Tables()) }
+func (h *Handlers) names() *model.Names { return h.d.Store.Names(h.d.Tables()) }
 
 // Status returns the live badge's content.
 func (h *Handlers) Status() views.Status {

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -70,7 +70,7 @@ func boolParam(q url.Values, name string) (bool, error) {
 	}
 }
 
-func (lq linkQuery) match(l *netops.Link, addrs []netops.Addr) bool {
+func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 	switch {
 	case lq.name != "" && !strings.Contains(l.Name, lq.name):
 		return false
@@ -99,7 +99,7 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 		vm.Summary = "no interfaces shown"
 		return vm, false
 	}
-	byLink := map[int32][]netops.Addr{}
+	byLink := map[int32][]model.Addr{}
 	for _, a := range h.d.Store.Addrs() {
 		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
 	}
@@ -151,7 +151,7 @@ func ifRef(name string, idx int32) views.NameRef {
 	return views.NameRef{Name: name, Title: "ifindex " + strconv.Itoa(int(idx))}
 }
 
-func interfaceRow(l *netops.Link, addrs []netops.Addr, ports []views.NameRef, names *netops.Names) views.InterfaceRow {
+func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, names *model.Names) views.InterfaceRow {
 	j := iproute.Link(l, names, false)
 	key := strconv.Itoa(int(l.Index))
 	row := views.InterfaceRow{
@@ -194,7 +194,7 @@ func stateClass(s string) string {
 	return strings.ToLower(s)
 }
 
-func interfaceFilters(q url.Values, links []netops.Link) views.InterfaceFilters {
+func interfaceFilters(q url.Values, links []model.Link) views.InterfaceFilters {
 	f := views.InterfaceFilters{Name: q.Get("name")}
 	f.HasAddr, _ = boolParam(q, "addr")
 	kind := q.Get("kind")

@@ -6,7 +6,7 @@ import (
 	"net/url"
 
 	"github.com/a-h/templ"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // Fragment is one part of a page that the live connection replaces: the
@@ -20,7 +20,7 @@ type Fragment struct {
 // LiveSpec says how the hub keeps a page live.
 type LiveSpec struct {
 	// Kinds are the kinds of kernel objects whose changes re-render it.
-	Kinds []netops.Kind
+	Kinds []model.Kind
 	// Refresh re-renders it periodically, for data without kernel events.
 	Refresh bool
 	// IO says the render reads files, sockets or other processes, so the
@@ -38,19 +38,19 @@ type livePage struct {
 // livePages declares every live page once; the hub reads it through
 // LiveSpec and Live.
 func (h *Handlers) livePages() map[string]livePage {
-	link, addr, route, rule, neigh := netops.KindLink, netops.KindAddr, netops.KindRoute, netops.KindRule, netops.KindNeigh
+	link, addr, route, rule, neigh := model.KindLink, model.KindAddr, model.KindRoute, model.KindRule, model.KindNeigh
 	return map[string]livePage{
-		"interfaces": {LiveSpec{Kinds: []netops.Kind{link, addr}}, inMemory(h.interfacesLive)},
-		"routes":     {LiveSpec{Kinds: []netops.Kind{route, link}}, inMemory(h.routesLive)},
-		"rules":      {LiveSpec{Kinds: []netops.Kind{rule, link}}, inMemory(h.rulesLive)},
-		"neighbours": {LiveSpec{Kinds: []netops.Kind{neigh, link}}, inMemory(h.neighboursLive)},
+		"interfaces": {LiveSpec{Kinds: []model.Kind{link, addr}}, inMemory(h.interfacesLive)},
+		"routes":     {LiveSpec{Kinds: []model.Kind{route, link}}, inMemory(h.routesLive)},
+		"rules":      {LiveSpec{Kinds: []model.Kind{rule, link}}, inMemory(h.rulesLive)},
+		"neighbours": {LiveSpec{Kinds: []model.Kind{neigh, link}}, inMemory(h.neighboursLive)},
 		"events":     {LiveSpec{}, inMemory(h.eventsLive)},
 		// sock_diag and a walk of /proc for the owning processes.
 		"sockets": {LiveSpec{Refresh: true, IO: true}, inMemory(h.socketsLive)},
 		// The networkd files on disk.
-		"networkd": {LiveSpec{Kinds: []netops.Kind{route, rule, addr, link}, IO: true}, inMemory(h.networkdLive)},
+		"networkd": {LiveSpec{Kinds: []model.Kind{route, rule, addr, link}, IO: true}, inMemory(h.networkdLive)},
 		// daemon.json, the networkd files and the Docker Engine API.
-		"docker": {LiveSpec{Kinds: []netops.Kind{route, addr, link}, IO: true}, h.dockerLive},
+		"docker": {LiveSpec{Kinds: []model.Kind{route, addr, link}, IO: true}, h.dockerLive},
 		// These answer only what the admin asks; their live connection
 		// carries the status badge and nothing else.
 		"lookup": {LiveSpec{}, inMemory(noFragments)},

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/iproute"
-	"github.com/netpanel/netpanel/netops/lookup"
+	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/views"
 )
 

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +30,7 @@ type neighQuery struct {
 	all    bool
 }
 
-func parseNeighQuery(q url.Values, names *netops.Names) (neighQuery, error) {
+func parseNeighQuery(q url.Values, names *model.Names) (neighQuery, error) {
 	var nq neighQuery
 	if s := q.Get("dev"); s != "" {
 		idx, ok := names.LinkIndex(s)
@@ -72,11 +72,11 @@ func nudBit(name string) (uint16, bool) {
 
 // hidden reports what plain `ip neigh` leaves out: NOARP and NONE entries
 // (proxy entries always show).
-func hidden(n *netops.Neigh) bool {
+func hidden(n *model.Neigh) bool {
 	return n.Flags&unix.NTF_PROXY == 0 && (n.State == unix.NUD_NONE || n.State&unix.NUD_NOARP != 0)
 }
 
-func (nq neighQuery) match(n *netops.Neigh) bool {
+func (nq neighQuery) match(n *model.Neigh) bool {
 	switch {
 	case nq.dev != 0 && n.LinkIndex != nq.dev:
 		return false
@@ -128,7 +128,7 @@ func (h *Handlers) neighboursVM(q url.Values) (views.NeighboursVM, bool) {
 	return vm, true
 }
 
-func neighRow(n *netops.Neigh, names *netops.Names) views.NeighRow {
+func neighRow(n *model.Neigh, names *model.Names) views.NeighRow {
 	j := iproute.Neigh(n, names)
 	row := views.NeighRow{
 		Key:  strconv.Itoa(int(n.LinkIndex)) + "|" + n.IP.String(),
@@ -147,7 +147,7 @@ func neighRow(n *netops.Neigh, names *netops.Names) views.NeighRow {
 	return row
 }
 
-func neighFilters(q url.Values, links []netops.Link) views.NeighFilters {
+func neighFilters(q url.Values, links []model.Link) views.NeighFilters {
 	f := views.NeighFilters{}
 	f.All, _ = boolParam(q, "all")
 	f.Devs = []views.Option{{Value: "", Label: "any"}}

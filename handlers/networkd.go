@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/configfiles"
-	"github.com/netpanel/netpanel/netops/networkd"
-	"github.com/netpanel/netpanel/netops/persist"
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 	"github.com/netpanel/netpanel/web/audit"
 )

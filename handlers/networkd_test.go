@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/networkd"
-	"github.com/netpanel/netpanel/netops/persist"
-	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 	"github.com/netpanel/netpanel/web/audit"
 	"golang.org/x/sys/unix"
@@ -39,30 +39,30 @@ var ndTables = rttables.New(rttables.Entry{ID: 100, Name: "wanforce"})
 // ndState: br0 (10.0.0.1/24) with a default route in main and in table
 // 100, a fwmark rule to table 100 and a blackhole route; eth1 with its
 // own route; vx0, which networkd cannot recreate.
-func ndState() netops.State {
+func ndState() model.State {
 	lo := fxLink(1, "lo", "", flagsLo, "UNKNOWN")
 	lo.LinkType = "loopback"
 	br0 := fxLink(2, "br0", "bridge", flagsUp, "UP")
 	eth1 := fxLink(3, "eth1", "", flagsUp, "UP")
 	vx0 := fxLink(4, "vx0", "vxlan", flagsUp, "UP")
-	perm := func(idx int32, p string) netops.Addr {
-		return netops.Addr{LinkIndex: idx, Family: unix.AF_INET, Prefix: fxPrefix(p), Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)}
+	perm := func(idx int32, p string) model.Addr {
+		return model.Addr{LinkIndex: idx, Family: unix.AF_INET, Prefix: fxPrefix(p), Flags: unix.IFA_F_PERMANENT, ValidLft: ^uint32(0), PreferredLft: ^uint32(0)}
 	}
-	fwmark := netops.Rule{Family: unix.AF_INET, Priority: 100, Action: 1, Table: 100, SuppressPrefixLen: -1,
+	fwmark := model.Rule{Family: unix.AF_INET, Priority: 100, Action: 1, Table: 100, SuppressPrefixLen: -1,
 		Mark: 0x20, Mask: 0xffffffff, HasMark: true, HasMask: true}
-	def := func(prio, table uint32) netops.Rule {
-		return netops.Rule{Family: unix.AF_INET, Priority: prio, Action: 1, Table: table, SuppressPrefixLen: -1}
+	def := func(prio, table uint32) model.Rule {
+		return model.Rule{Family: unix.AF_INET, Priority: prio, Action: 1, Table: table, SuppressPrefixLen: -1}
 	}
-	return netops.State{
-		Links: []netops.Link{lo, br0, eth1, vx0},
-		Addrs: []netops.Addr{perm(2, "10.0.0.1/24"), perm(3, "192.0.2.10/24")},
-		Routes: []netops.Route{
+	return model.State{
+		Links: []model.Link{lo, br0, eth1, vx0},
+		Addrs: []model.Addr{perm(2, "10.0.0.1/24"), perm(3, "192.0.2.10/24")},
+		Routes: []model.Route{
 			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: fxPrefix("0.0.0.0/0"), Gateway: fxAddr("10.0.0.254"), LinkIndex: 2},
 			{Family: unix.AF_INET, Table: 100, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, Dst: fxPrefix("0.0.0.0/0"), Gateway: fxAddr("10.0.0.253"), LinkIndex: 2},
 			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_STATIC, Dst: fxPrefix("203.0.113.0/24")},
 			{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC, Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: fxAddr("192.0.2.1"), LinkIndex: 3},
 		},
-		Rules: []netops.Rule{def(0, 255), fwmark, def(32766, 254), def(32767, 253)},
+		Rules: []model.Rule{def(0, 255), fwmark, def(32766, 254), def(32767, 253)},
 	}
 }
 
@@ -115,7 +115,7 @@ func newNDEnv(t *testing.T) *ndEnv {
 	return newNDEnvFrom(t, ndState())
 }
 
-func newNDEnvFrom(t *testing.T, st netops.State) *ndEnv {
+func newNDEnvFrom(t *testing.T, st model.State) *ndEnv {
 	t.Helper()
 	root := t.TempDir()
 	nd := &ndNetworkd{}
@@ -131,7 +131,7 @@ func newNDEnvFrom(t *testing.T, st netops.State) *ndEnv {
 	if err := os.MkdirAll(opts.NetworkDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	store := netops.NewStoreFrom(st)
+	store := model.NewStoreFrom(st)
 	tables := func() *rttables.Tables { return ndTables }
 	al := &ndAudit{}
 	h := New(Deps{
@@ -300,7 +300,7 @@ func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 
 func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T) {
 	st := ndState()
-	st.Rules = append(st.Rules, netops.Rule{Family: unix.AF_INET, Priority: 150, Action: unix.FR_ACT_GOTO, Goto: 200, SuppressPrefixLen: -1})
+	st.Rules = append(st.Rules, model.Rule{Family: unix.AF_INET, Priority: 150, Action: unix.FR_ACT_GOTO, Goto: 200, SuppressPrefixLen: -1})
 	e := newNDEnvFrom(t, st)
 	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
 	if rec.Code != http.StatusOK {
@@ -554,7 +554,7 @@ func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 }
 
 func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
-	h := New(Deps{Store: netops.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler), AuditLog: &ndAudit{}})
+	h := New(Deps{Store: model.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler), AuditLog: &ndAudit{}})
 	for _, tc := range []struct {
 		name    string
 		handler http.HandlerFunc

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/netpanel/netpanel/netops/change"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 )
 
 // DefaultParsers maps each kind of change to the form fields its page

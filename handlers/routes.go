@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/change"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
@@ -19,8 +19,8 @@ const routesPerPage = 100
 
 // routeQuery turns the page's query string into a model query, with a
 // message naming the field for anything it cannot use.
-func routeQuery(q url.Values, names *netops.Names) (netops.RouteQuery, int, int, error) {
-	rq := netops.RouteQuery{Table: unix.RT_TABLE_MAIN, Protocol: -1, Type: -1, Sort: netops.SortDst}
+func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, error) {
+	rq := model.RouteQuery{Table: unix.RT_TABLE_MAIN, Protocol: -1, Type: -1, Sort: model.SortDst}
 	page, per, err := paging(q, routesPerPage)
 	if err != nil {
 		return rq, 1, per, err
@@ -29,7 +29,7 @@ func routeQuery(q url.Values, names *netops.Names) (netops.RouteQuery, int, int,
 	switch t := q.Get("table"); t {
 	case "":
 	case "all":
-		rq.Table = netops.AllTables
+		rq.Table = model.AllTables
 	default:
 		id, ok := names.Tables().ID(t)
 		if !ok {
@@ -86,7 +86,7 @@ func routeQuery(q url.Values, names *netops.Names) (netops.RouteQuery, int, int,
 		return rq, page, per, badField("family", "family", "must be inet or inet6, not %q", s)
 	}
 	if s := q.Get("sort"); s != "" {
-		rq.Sort = netops.RouteSort(s)
+		rq.Sort = model.RouteSort(s)
 	}
 	switch q.Get("dir") {
 	case "", "asc":
@@ -130,7 +130,7 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 	}
 	vm.Total = res.Total
 	where := "table " + tableArg
-	if rq.Table == netops.AllTables {
+	if rq.Table == model.AllTables {
 		where = "all tables"
 	}
 	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(h.d.Store.RouteCount()))
@@ -138,8 +138,8 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 	return vm, true
 }
 
-func tableArg(t int64, names *netops.Names) string {
-	if t == netops.AllTables {
+func tableArg(t int64, names *model.Names) string {
+	if t == model.AllTables {
 		return "all"
 	}
 	return names.TableName(uint32(t))
@@ -158,7 +158,7 @@ func routeCmds(table string) []views.Cmd {
 }
 
 // RouteKey identifies a route row across updates (the model's key).
-func RouteKey(r *netops.Route) string {
+func RouteKey(r *model.Route) string {
 	k := fmt.Sprintf("%d|%s|%d|%d", r.Table, r.Dst, r.Tos, r.Priority)
 	if s := r.SrcPrefix(); s.IsValid() {
 		k += "|from " + s.String()
@@ -169,7 +169,7 @@ func RouteKey(r *netops.Route) string {
 	return k
 }
 
-func routeRow(r *netops.Route, names *netops.Names) views.RouteRow {
+func routeRow(r *model.Route, names *model.Names) views.RouteRow {
 	j := iproute.Route(r, names)
 	row := views.RouteRow{
 		Key: RouteKey(r), Type: j.Type, Dst: j.Dst, Gateway: j.Gateway, Protocol: j.Protocol,
@@ -196,7 +196,7 @@ func routeRow(r *netops.Route, names *netops.Names) views.RouteRow {
 	return row
 }
 
-func routeFilters(q url.Values, names *netops.Names, store *netops.Store) views.RouteFilters {
+func routeFilters(q url.Values, names *model.Names, store *model.Store) views.RouteFilters {
 	f := views.RouteFilters{Contains: q.Get("contains"), Within: q.Get("within"), Sort: q.Get("sort"), Dir: q.Get("dir"), Per: q.Get("per")}
 	cur := q.Get("table")
 	if cur == "" {
@@ -240,7 +240,7 @@ func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
 
 // knownTables lists the tables worth offering: main, local and default,
 // those holding routes, and those named in rt_tables, each once.
-func knownTables(names *netops.Names, store *netops.Store) []uint32 {
+func knownTables(names *model.Names, store *model.Store) []uint32 {
 	var out []uint32
 	seen := map[uint32]bool{}
 	add := func(id uint32) {

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
@@ -52,7 +52,7 @@ func (h *Handlers) rulesVM(q url.Values) (views.RulesVM, bool) {
 	return vm, true
 }
 
-func ruleRow(r *netops.Rule, names *netops.Names) views.RuleRow {
+func ruleRow(r *model.Rule, names *model.Names) views.RuleRow {
 	j := iproute.Rule(r, names)
 	line := iproute.RuleLine(r, names)
 	row := views.RuleRow{

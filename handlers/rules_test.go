@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/net/html"
 	"golang.org/x/sys/unix"
 )
@@ -58,9 +58,9 @@ func TestRulesPageListsRulesAsIpRuleDoes(t *testing.T) {
 // show them as ip prints them, split into the page's columns.
 func TestRulesPageShowsEverySelector(t *testing.T) {
 	st := normalState()
-	st.Rules = []netops.Rule{
-		{Family: unix.AF_INET, Priority: 1019, Action: 1, Table: 100, IPProto: 6, DPort: netops.PortRange{Start: 443, End: 443, Set: true},
-			SPort: netops.PortRange{Start: 1000, End: 2000, Set: true}, HasUID: true, UIDStart: 5, UIDEnd: 6, SuppressPrefixLen: 0, Protocol: unix.RTPROT_STATIC},
+	st.Rules = []model.Rule{
+		{Family: unix.AF_INET, Priority: 1019, Action: 1, Table: 100, IPProto: 6, DPort: model.PortRange{Start: 443, End: 443, Set: true},
+			SPort: model.PortRange{Start: 1000, End: 2000, Set: true}, HasUID: true, UIDStart: 5, UIDEnd: 6, SuppressPrefixLen: 0, Protocol: unix.RTPROT_STATIC},
 		{Family: unix.AF_INET, Priority: 1025, Action: 1, L3mdev: true, SuppressPrefixLen: -1},
 		{Family: unix.AF_INET, Priority: 1026, Action: 3, SuppressPrefixLen: -1},
 		{Family: unix.AF_INET, Priority: 1027, Action: 2, Goto: 2000, Flags: 0x4, SuppressPrefixLen: -1},

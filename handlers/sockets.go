@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/netops/kernel/sockets"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
@@ -109,7 +109,7 @@ func (h *Handlers) socketsVM(q url.Values) (views.SocketsVM, bool) {
 	return vm, true
 }
 
-func socketRow(s *sockets.Socket, names *netops.Names) views.SocketRow {
+func socketRow(s *sockets.Socket, names *model.Names) views.SocketRow {
 	local := ssAddr(s.Local)
 	if s.Interface != 0 {
 		// ss prints the bound device after the address: 10.0.0.1%eth0:53.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/views"
 	"github.com/netpanel/netpanel/web/audit"
 )

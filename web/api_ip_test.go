@@ -12,9 +12,9 @@ import (
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/ipjson"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
-	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/netops/kernel/sockets"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // richLinks and richState build a namespace with every field the API
@@ -412,7 +412,7 @@ func TestPageLinesEqualIPText(t *testing.T) {
 		for _, r := range store.Rules(0) {
 			rules = append(rules, iproute.RuleLine(&r, names))
 		}
-		store.EachRoute(func(r *netops.Route) bool {
+		store.EachRoute(func(r *model.Route) bool {
 			routes = append(routes, iproute.RouteLine(r, names))
 			return true
 		})

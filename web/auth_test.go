@@ -11,7 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -79,7 +79,7 @@ func allRoutes(t *testing.T, s *Server) []route {
 // route added later cannot forget authentication.
 func TestEveryRouteNeedsCredentials(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	for _, rt := range allRoutes(t, s) {
 		if publicPath(rt.path) {
@@ -108,7 +108,7 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 // pages stay closed.
 func TestViewerIsRefusedEveryChange(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	// The refusal comes before routing, so it covers the unsafe routes that
 	// exist and any a later change adds on any path: every method that is
@@ -147,7 +147,7 @@ func TestViewerIsRefusedEveryChange(t *testing.T) {
 
 func TestLoginSessionAndLogout(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	same := http.Header{"Sec-Fetch-Site": {"same-origin"}}
 
@@ -205,7 +205,7 @@ func TestExpiredSessionIsRefused(t *testing.T) {
 	ta.sessions = auth.NewSessions(time.Minute, time.Hour, func() time.Time { return now })
 	u, _ := ta.users.User("admin")
 	c := &http.Cookie{Name: sessionCookie, Value: ta.sessions.Create(u).ID}
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	if r := do(t, "GET", ts.URL+"/api/v1/links", c, nil, nil); r.StatusCode != http.StatusOK {
 		t.Fatalf("fresh session: %d", r.StatusCode)
@@ -218,7 +218,7 @@ func TestExpiredSessionIsRefused(t *testing.T) {
 
 func TestAPITokens(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	tok, info, err := ta.users.CreateToken("viewer", "script")
 	if err != nil {
@@ -242,7 +242,7 @@ func TestAPITokens(t *testing.T) {
 func TestLoginRateLimitEngagesAndRecovers(t *testing.T) {
 	ta := newTestAuth(t)
 	now := time.Now()
-	h := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	h := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	h.limiter = auth.NewLimiter(3, time.Minute, func() time.Time { return now })
 	ts := newHTTPTestServer(t, h)
 	same := http.Header{"Sec-Fetch-Site": {"same-origin"}}
@@ -268,7 +268,7 @@ func TestLoginRateLimitEngagesAndRecovers(t *testing.T) {
 // Store on the same file) ends the sessions opened with the old one.
 func TestPasswordChangeEndsSessions(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	if r := do(t, "GET", ts.URL+"/routes", ta.viewer, nil, nil); r.StatusCode != http.StatusOK {
 		t.Fatalf("before: %d", r.StatusCode)

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -17,7 +17,7 @@ func TestLoginKeepsTheGeneratedPassword(t *testing.T) {
 	if err := ta.users.AddGeneratedUser("first", auth.RoleAdmin, pw); err != nil {
 		t.Fatal(err)
 	}
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	same := http.Header{"Sec-Fetch-Site": {"same-origin"}}
 	if r := do(t, "POST", ts.URL+"/login", nil, url.Values{"user": {"first"}, "password": {"a wrong password"}}, same); r.StatusCode != http.StatusUnauthorized {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // Nothing that needs credentials may be kept by a browser or a proxy:
@@ -17,7 +17,7 @@ import (
 // Cache-Control: no-store, for a session and for an API token.
 func TestAuthenticatedResponsesAreNotCached(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	runHub(t, s)
 	ts := newHTTPTestServer(t, s)
 	tok, _, err := ta.users.CreateToken("viewer", "cache test")
@@ -59,7 +59,7 @@ func TestAuthenticatedResponsesAreNotCached(t *testing.T) {
 // it, and on loopback it would pin a name to HTTPS for nothing).
 func TestHSTSUnderTLSOnly(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	tlsSrv := httptest.NewTLSServer(s.Handler())
 	defer tlsSrv.Close()
 	resp, err := tlsSrv.Client().Get(tlsSrv.URL + "/login")
@@ -81,7 +81,7 @@ func TestHSTSUnderTLSOnly(t *testing.T) {
 // upgrades; the same scheme and host pass.
 func TestOriginMustMatchSchemeAndHost(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	runHub(t, s)
 	tlsSrv := httptest.NewTLSServer(s.Handler())
 	defer tlsSrv.Close()
@@ -163,7 +163,7 @@ func TestOriginMustMatchSchemeAndHost(t *testing.T) {
 // X-Forwarded-Proto says; a proxy that sends none leaves the host check.
 func TestOriginSchemeBehindTheTLSProxy(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	s.cfg.TLSProxy = true
 	runHub(t, s)
 	ts := newHTTPTestServer(t, s)

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/handlers"
-	"github.com/netpanel/netpanel/netops"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -37,7 +37,7 @@ const (
 // event; a client whose queue is full anyway falls behind and gets a
 // resync frame once it has room again, instead of being closed.
 type Hub struct {
-	store *netops.Store
+	store *model.Store
 	h     *handlers.Handlers
 	stats StatsRefresher
 	log   *slog.Logger
@@ -79,7 +79,7 @@ type viewMsg struct {
 }
 
 // NewHub returns a hub; call Run.
-func NewHub(store *netops.Store, h *handlers.Handlers, stats StatsRefresher, log *slog.Logger) *Hub {
+func NewHub(store *model.Store, h *handlers.Handlers, stats StatsRefresher, log *slog.Logger) *Hub {
 	return &Hub{
 		store: store, h: h, stats: stats, log: log,
 		register:      make(chan *client),
@@ -117,8 +117,8 @@ func (hb *Hub) Run(ctx context.Context) {
 		lastFlush = time.Now()
 		armed = false
 		now := hb.store.Gens()
-		var changed []netops.Kind
-		for _, k := range netops.Kinds() {
+		var changed []model.Kind
+		for _, k := range model.Kinds() {
 			if now[k] != gens[k] {
 				changed = append(changed, k)
 			}
@@ -362,7 +362,7 @@ type EventJSON struct {
 	Text   string `json:"text"`
 }
 
-func eventJSON(e *netops.Event, n *netops.Names, text string) EventJSON {
+func eventJSON(e *model.Event, n *model.Names, text string) EventJSON {
 	j := EventJSON{Type: "event", Seq: e.Seq, Time: e.Time.UTC().Format(time.RFC3339Nano), Kind: e.Kind.String(), Action: "new", Text: text}
 	if e.Deleted {
 		j.Action = "del"

@@ -13,15 +13,15 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/dockernet"
-	"github.com/netpanel/netpanel/netops/persist"
-	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/plan/dockernet"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
 // withDocker configures the Docker page: files under dir, the Engine API
 // through networks.
-func withDocker(store *netops.Store, dir string, networks func(context.Context) ([]dockernet.Network, error)) func(*handlers.Deps) {
+func withDocker(store *model.Store, dir string, networks func(context.Context) ([]dockernet.Network, error)) func(*handlers.Deps) {
 	return func(d *handlers.Deps) {
 		opts := persist.Options{
 			NetworkDir: filepath.Join(dir, "network"), ConfDir: filepath.Join(dir, "networkd.conf.d"),

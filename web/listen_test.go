@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // serveWith serves s through NewHTTPServer with timeouts t behind a
@@ -74,7 +74,7 @@ func TestServerTimeoutsEndSlowAndIdleConnections(t *testing.T) {
 		t.Fatalf("DefaultTimeouts %+v: every timeout must be set", DefaultTimeouts)
 	}
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	short := Timeouts{ReadHeader: 200 * time.Millisecond, Read: 300 * time.Millisecond, Write: 300 * time.Millisecond, Idle: 300 * time.Millisecond}
 	base := serveWith(t, s, short, 0, 1000)
 
@@ -100,7 +100,7 @@ func TestServerTimeoutsEndSlowAndIdleConnections(t *testing.T) {
 // past all of them, then still carries messages both ways.
 func TestWebSocketOutlivesServerTimeouts(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	runHub(t, s)
 	short := Timeouts{ReadHeader: 200 * time.Millisecond, Read: 200 * time.Millisecond, Write: 200 * time.Millisecond, Idle: 200 * time.Millisecond}
 	base := serveWith(t, s, short, 0, 1000)
@@ -128,7 +128,7 @@ func TestWebSocketOutlivesServerTimeouts(t *testing.T) {
 // connection gives its slot back.
 func TestLimitListenerCapsEachAddress(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	const perAddr = 8
 	base := serveWith(t, s, DefaultTimeouts, perAddr, 1000)
 
@@ -174,7 +174,7 @@ func TestLimitListenerCapsEachAddress(t *testing.T) {
 
 func TestLimitListenerCapsTheTotal(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	base := serveWith(t, s, DefaultTimeouts, 0, 3)
 	for i := range 3 {
 		// Kept open: dialFrom closes them when the test ends.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -106,7 +106,7 @@ func waitTracked(t *testing.T, s *Server, n int) {
 func TestSocketsEndWithTheirSessionOrToken(t *testing.T) {
 	setup := func(t *testing.T) (*httptest.Server, *Server, *testAuth, *auth.Store) {
 		ta := newTestAuth(t)
-		s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+		s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 		runHub(t, s)
 		ts := newHTTPTestServer(t, s)
 		cli, err := auth.Open(ta.users.Path())
@@ -181,7 +181,7 @@ func TestSocketsEndWithTheirSessionOrToken(t *testing.T) {
 		ta.sessions = auth.NewSessions(time.Minute, time.Hour, clk.now)
 		u, _ := ta.users.User("viewer")
 		c := &http.Cookie{Name: sessionCookie, Value: ta.sessions.Create(u).ID}
-		s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+		s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 		runHub(t, s)
 		ts := newHTTPTestServer(t, s)
 		page := dialWS(t, ts, "/ws", wsHeader(ts, c))

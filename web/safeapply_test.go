@@ -13,8 +13,8 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops/change"
-	"github.com/netpanel/netpanel/netops/safeapply"
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/vishvananda/netlink"
 )
 

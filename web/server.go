@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/netpanel/netpanel/handlers"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
@@ -25,7 +25,7 @@ type StatsRefresher interface {
 // Config holds what the server needs.
 type Config struct {
 	Handlers *handlers.Handlers
-	Store    *netops.Store
+	Store    *model.Store
 	Stats    StatsRefresher
 	Log      *slog.Logger
 	Users    *auth.Store

@@ -15,8 +15,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/netops/kernel/sockets"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 )
@@ -64,7 +65,7 @@ func newTestAuth(t testing.TB) *testAuth {
 
 // newServer builds the full router with accounts; the hub is not running.
 // Options change the handlers' dependencies.
-func newServer(t testing.TB, store *netops.Store, stats StatsRefresher, ta *testAuth, opts ...func(*handlers.Deps)) *Server {
+func newServer(t testing.TB, store *model.Store, stats StatsRefresher, ta *testAuth, opts ...func(*handlers.Deps)) *Server {
 	d := handlers.Deps{
 		Store:   store,
 		Sockets: handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return nil, nil }),
@@ -81,7 +82,7 @@ func newServer(t testing.TB, store *netops.Store, stats StatsRefresher, ta *test
 
 // newTestServer serves store through the full router and a running hub;
 // requests made with ta's cookies are logged in.
-func newTestServer(t testing.TB, store *netops.Store, stats StatsRefresher) (*httptest.Server, *testAuth) {
+func newTestServer(t testing.TB, store *model.Store, stats StatsRefresher) (*httptest.Server, *testAuth) {
 	t.Helper()
 	ta := newTestAuth(t)
 	s := newServer(t, store, stats, ta)
@@ -112,7 +113,7 @@ func wsURL(ts *httptest.Server, path string) string {
 }
 
 func TestCrossOriginRequestsAreRefused(t *testing.T) {
-	ts, ta := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
+	ts, ta := newTestServer(t, model.NewStoreFrom(model.State{}), nil)
 
 	t.Run("a cross-site POST is refused", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", ts.URL+"/logout", strings.NewReader("x=1"))
@@ -148,7 +149,7 @@ func TestCrossOriginRequestsAreRefused(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	ts, _ := newTestServer(t, netops.NewStoreFrom(netops.State{}), nil)
+	ts, _ := newTestServer(t, model.NewStoreFrom(model.State{}), nil)
 	resp, err := http.Get(ts.URL + "/login")
 	if err != nil {
 		t.Fatal(err)
@@ -240,10 +241,10 @@ func (w *wsClient) waitRows(t testing.TB, d time.Duration, ok func(html string) 
 	}
 }
 
-func startWatcher(t testing.TB, ns *testenv.NS) (*netops.Store, *netops.Watcher) {
+func startWatcher(t testing.TB, ns *testenv.NS) (*model.Store, *monitor.Watcher) {
 	t.Helper()
-	store := netops.NewStore()
-	w := netops.NewWatcher(ns.Handle(), store, quietLog())
+	store := model.NewStore()
+	w := monitor.NewWatcher(ns.Handle(), store, quietLog())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()

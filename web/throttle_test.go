@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -48,7 +48,7 @@ func postLogin(t testing.TB, c *http.Client, base, user, pw string) (int, string
 // are refused with 429.
 func TestParallelWrongLoginsAreCountedBeforeBcrypt(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	ts := newHTTPTestServer(t, s)
 	c := clientFrom("127.0.0.2")
 	const n = 150
@@ -95,7 +95,7 @@ func (c *settableClock) advance(d time.Duration) {
 // never refuses the right password from an address with a clean record.
 func TestGuessingAUserCannotLockOutItsOwner(t *testing.T) {
 	ta := newTestAuth(t)
-	s := newServer(t, netops.NewStoreFrom(netops.State{}), nil, ta)
+	s := newServer(t, model.NewStoreFrom(model.State{}), nil, ta)
 	clk := &settableClock{t: time.Now()}
 	s.limiter = auth.NewLimiter(loginFailures, loginWindow, clk.now)
 	ts := newHTTPTestServer(t, s)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // A viewer sending thousands of views of pages that do not exist writes
@@ -17,7 +17,7 @@ import (
 func TestUnknownViewsLogOncePerConnection(t *testing.T) {
 	var logs testenv.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	store := netops.NewStoreFrom(netops.State{})
+	store := model.NewStoreFrom(model.State{})
 	ta := newTestAuth(t)
 	s := newServer(t, store, nil, ta, func(d *handlers.Deps) { d.Log = log })
 	runHub(t, s)

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops/safeapply"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/web/audit"
 )
 

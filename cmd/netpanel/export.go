@@ -9,9 +9,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/persist"
-	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/monitor"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/vishvananda/netns"
 	"golang.org/x/term"
 )
@@ -54,11 +55,11 @@ func runExport(cfg config, stdout, stderr io.Writer) error {
 }
 
 // syncOnce reads the namespace's state once, as the server does at start.
-func syncOnce(ns netns.NsHandle) (*netops.Store, error) {
-	store := netops.NewStore()
+func syncOnce(ns netns.NsHandle) (*model.Store, error) {
+	store := model.NewStore()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	w := netops.NewWatcher(ns, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := monitor.NewWatcher(ns, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer w.Close()
 	wake, unsub := store.Subscribe()
 	defer unsub()

@@ -23,16 +23,17 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/handlers"
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/change"
-	"github.com/netpanel/netpanel/netops/demo"
-	"github.com/netpanel/netpanel/netops/dockernet"
-	"github.com/netpanel/netpanel/netops/lookup"
-	"github.com/netpanel/netpanel/netops/networkd"
-	"github.com/netpanel/netpanel/netops/persist"
-	"github.com/netpanel/netpanel/netops/rttables"
-	"github.com/netpanel/netpanel/netops/safeapply"
-	"github.com/netpanel/netpanel/netops/sockets"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/kernel/demo"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
+	"github.com/netpanel/netpanel/netops/kernel/sockets"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/monitor"
+	"github.com/netpanel/netpanel/netops/plan/dockernet"
+	"github.com/netpanel/netpanel/netops/plan/lookup"
+	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/audit"
@@ -186,9 +187,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		ns, nsName = h, cfg.netns
 	}
 
-	store := netops.NewStore()
+	store := model.NewStore()
 	store.SetReadOnly(readOnly)
-	watcher := netops.NewWatcher(ns, store, log)
+	watcher := monitor.NewWatcher(ns, store, log)
 	defer watcher.Close()
 
 	dirs := []string(cfg.tablesDir)

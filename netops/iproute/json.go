@@ -7,7 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -107,10 +107,10 @@ type RouteOpts struct {
 }
 
 // Route converts a route as `ip -j route` prints it.
-func Route(r *netops.Route, n Names) RouteJSON { return RouteWith(r, n, RouteOpts{}) }
+func Route(r *model.Route, n Names) RouteJSON { return RouteWith(r, n, RouteOpts{}) }
 
 // RouteWith converts a route.
-func RouteWith(r *netops.Route, n Names, o RouteOpts) RouteJSON {
+func RouteWith(r *model.Route, n Names, o RouteOpts) RouteJSON {
 	j := RouteJSON{Dst: PrefixString(r.Dst), PrefSrc: addrString(r.PrefSrc)}
 	j.Gateway, j.Via = gateway(r.Family, r.Gateway)
 	j.Flags = RouteFlags(r.Flags | derived(r, r.LinkIndex, n))
@@ -157,7 +157,7 @@ func RouteWith(r *netops.Route, n Names, o RouteOpts) RouteJSON {
 		}
 		now := o.Now
 		if now == 0 {
-			now = netops.KernelTime()
+			now = model.KernelTime()
 		}
 		if secs, ok := r.ExpiresIn(now); ok {
 			j.Expires = &secs
@@ -205,7 +205,7 @@ func MetricName(t uint16) string {
 // routeMetrics is ip's print_rta_metrics: every metric in RTAX order,
 // rtt in ms (the kernel keeps 8ths), rttvar in ms (4ths). The lock bits
 // are not in ip's JSON.
-func routeMetrics(r *netops.Route) *Object {
+func routeMetrics(r *model.Route) *Object {
 	x := r.Extra
 	if x == nil || (x.MTU == 0 && len(x.Metrics) == 0 && x.CongCtl == "") {
 		return nil
@@ -265,7 +265,7 @@ func features(v uint32) []string {
 // derived returns the nexthop flags the kernel sets silently from the
 // device's state: dead (IPv4, device down) and linkdown (no carrier).
 // Host-scope IPv4 routes and IPv6 local/anycast routes never get them.
-func derived(r *netops.Route, dev int32, n Names) uint32 {
+func derived(r *model.Route, dev int32, n Names) uint32 {
 	if dev == 0 {
 		return 0
 	}
@@ -347,10 +347,10 @@ type RuleJSON struct {
 }
 
 // Rule converts a rule as `ip -j rule` prints it.
-func Rule(r *netops.Rule, n Names) RuleJSON { return RuleWith(r, n, false) }
+func Rule(r *model.Rule, n Names) RuleJSON { return RuleWith(r, n, false) }
 
 // ports sets a port selector: one port, or a range as start and end.
-func ports(p netops.PortRange, one, start, end **uint16) {
+func ports(p model.PortRange, one, start, end **uint16) {
 	if !p.Set {
 		return
 	}
@@ -363,7 +363,7 @@ func ports(p netops.PortRange, one, start, end **uint16) {
 }
 
 // RuleWith converts a rule; details adds what `ip -d rule` adds.
-func RuleWith(r *netops.Rule, n Names, details bool) RuleJSON {
+func RuleWith(r *model.Rule, n Names, details bool) RuleJSON {
 	j := RuleJSON{Priority: r.Priority, Src: "all", Iif: r.IifName, Oif: r.OifName}
 	j.Not = Present(r.Invert)
 	// The kernel detaches a rule from a deleted device silently; derive it.
@@ -457,11 +457,11 @@ type NeighJSON struct {
 }
 
 // Neigh converts a neighbour entry as `ip -j neigh` prints it.
-func Neigh(e *netops.Neigh, n Names) NeighJSON { return NeighWith(e, n, false) }
+func Neigh(e *model.Neigh, n Names) NeighJSON { return NeighWith(e, n, false) }
 
 // NeighWith converts a neighbour entry; details is -d, which adds
 // nothing to what the kernel reports today.
-func NeighWith(e *netops.Neigh, n Names, details bool) NeighJSON {
+func NeighWith(e *model.Neigh, n Names, details bool) NeighJSON {
 	j := NeighJSON{Dst: e.IP.String(), Dev: n.LinkName(e.LinkIndex), State: NeighStates(e.State)}
 	if len(e.HWAddr) > 0 {
 		j.LLAddr = e.HWAddr.String()
@@ -481,7 +481,7 @@ func NeighWith(e *netops.Neigh, n Names, details bool) NeighJSON {
 
 // NeighShown reports whether `ip neigh show` lists an entry; all is
 // "nud all". Permanent proxies and externally learned entries always are.
-func NeighShown(e *netops.Neigh, all bool) bool {
+func NeighShown(e *model.Neigh, all bool) bool {
 	filter := uint32(0xFF &^ unix.NUD_NOARP)
 	if all {
 		filter = 0xFFFFFFFF
@@ -525,11 +525,11 @@ const addrFlagBits = unix.IFA_F_SECONDARY | unix.IFA_F_NODAD | unix.IFA_F_OPTIMI
 	unix.IFA_F_MANAGETEMPADDR | unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MCAUTOJOIN | unix.IFA_F_STABLE_PRIVACY
 
 // Addr converts an address with its lifetimes as they are now.
-func Addr(a *netops.Addr) AddrInfoJSON { return AddrAt(a, netops.KernelTime()) }
+func Addr(a *model.Addr) AddrInfoJSON { return AddrAt(a, model.KernelTime()) }
 
 // AddrAt converts an address with its lifetimes counted down to now
 // (KernelTime), as `ip -j addr` would print them then.
-func AddrAt(a *netops.Addr, now uint32) AddrInfoJSON {
+func AddrAt(a *model.Addr, now uint32) AddrInfoJSON {
 	f := a.Flags
 	j := AddrInfoJSON{
 		Family: Family(a.Family), Local: a.Prefix.Addr().String(), PrefixLen: a.Prefix.Bits(),
@@ -631,14 +631,14 @@ type LinkOpts struct {
 
 // Link converts a link as `ip -j link` prints it; withStats adds
 // stats64 like `ip -s`.
-func Link(l *netops.Link, n Names, withStats bool) LinkJSON {
+func Link(l *model.Link, n Names, withStats bool) LinkJSON {
 	return LinkWith(l, n, LinkOpts{Stats: withStats})
 }
 
 var addrGenModes = []string{"eui64", "none", "stable_secret", "random"}
 
 // LinkWith converts a link.
-func LinkWith(l *netops.Link, n Names, o LinkOpts) LinkJSON {
+func LinkWith(l *model.Link, n Names, o LinkOpts) LinkJSON {
 	j := LinkJSON{
 		IfIndex: l.Index, IfName: l.Name, Flags: LinkFlags(l.RawFlags), MTU: l.MTU, Qdisc: l.Qdisc,
 		OperState: l.OperState, Group: Group(l.Group), TxQLen: l.TxQLen, LinkType: l.LinkType,
@@ -649,9 +649,9 @@ func LinkWith(l *netops.Link, n Names, o LinkOpts) LinkJSON {
 	}
 	d := l.Details
 	if d == nil {
-		d = &netops.LinkDetails{}
+		d = &model.LinkDetails{}
 	}
-	if !o.InAddrList && d.Has&netops.HasLinkMode != 0 {
+	if !o.InAddrList && d.Has&model.HasLinkMode != 0 {
 		j.LinkMode = "DEFAULT"
 		if l.LinkMode == 1 {
 			j.LinkMode = "DORMANT"
@@ -686,20 +686,20 @@ func LinkWith(l *netops.Link, n Names, o LinkOpts) LinkJSON {
 		j.Master = n.LinkName(l.MasterIndex)
 	}
 	if o.Details {
-		opt := func(has netops.LinkAttrs, v uint32) *uint32 {
+		opt := func(has model.LinkAttrs, v uint32) *uint32 {
 			if d.Has&has == 0 {
 				return nil
 			}
 			return &v
 		}
-		j.Promiscuity, j.Allmulti = opt(netops.HasPromiscuity, d.Promiscuity), opt(netops.HasAllmulti, d.Allmulti)
-		j.MinMTU, j.MaxMTU = opt(netops.HasMinMTU, d.MinMTU), opt(netops.HasMaxMTU, d.MaxMTU)
-		j.NumTxQ, j.NumRxQ = opt(netops.HasNumTxQueues, d.NumTxQueues), opt(netops.HasNumRxQueues, d.NumRxQueues)
-		j.GSOMaxSize, j.GSOMaxSegs = opt(netops.HasGSOMaxSize, d.GSOMaxSize), opt(netops.HasGSOMaxSegs, d.GSOMaxSegs)
-		j.TSOMaxSize, j.TSOMaxSegs = opt(netops.HasTSOMaxSize, d.TSOMaxSize), opt(netops.HasTSOMaxSegs, d.TSOMaxSegs)
-		j.GROMaxSize = opt(netops.HasGROMaxSize, d.GROMaxSize)
+		j.Promiscuity, j.Allmulti = opt(model.HasPromiscuity, d.Promiscuity), opt(model.HasAllmulti, d.Allmulti)
+		j.MinMTU, j.MaxMTU = opt(model.HasMinMTU, d.MinMTU), opt(model.HasMaxMTU, d.MaxMTU)
+		j.NumTxQ, j.NumRxQ = opt(model.HasNumTxQueues, d.NumTxQueues), opt(model.HasNumRxQueues, d.NumRxQueues)
+		j.GSOMaxSize, j.GSOMaxSegs = opt(model.HasGSOMaxSize, d.GSOMaxSize), opt(model.HasGSOMaxSegs, d.GSOMaxSegs)
+		j.TSOMaxSize, j.TSOMaxSegs = opt(model.HasTSOMaxSize, d.TSOMaxSize), opt(model.HasTSOMaxSegs, d.TSOMaxSegs)
+		j.GROMaxSize = opt(model.HasGROMaxSize, d.GROMaxSize)
 		j.LinkInfo = linkInfo(d, n)
-		if !o.InAddrList && d.Has&netops.HasAddrGenMode != 0 {
+		if !o.InAddrList && d.Has&model.HasAddrGenMode != 0 {
 			if int(d.AddrGenMode) < len(addrGenModes) {
 				j.AddrGenMode = addrGenModes[d.AddrGenMode]
 			} else {
@@ -723,12 +723,12 @@ func LinkWith(l *netops.Link, n Names, o LinkOpts) LinkJSON {
 // NexthopNames is what Names offers when nexthop objects are known, for
 // the nh_info `ip -d route` prints with a route's nhid.
 type NexthopNames interface {
-	Nexthop(id uint32) (netops.NexthopObject, bool)
+	Nexthop(id uint32) (model.NexthopObject, bool)
 }
 
 // NexthopObjectJSON prints a nexthop object as `ip -j nexthop` does (`ip
 // -j -d nexthop` with details).
-func NexthopObjectJSON(nh *netops.NexthopObject, n Names, details bool) *Object {
+func NexthopObjectJSON(nh *model.NexthopObject, n Names, details bool) *Object {
 	o := &Object{}
 	o.Set("id", nh.ID)
 	if nh.IsGroup() {

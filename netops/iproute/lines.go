@@ -5,14 +5,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
 func itoa[T ~uint32 | ~int32 | ~int](v T) string { return strconv.FormatInt(int64(v), 10) }
 
 // RouteLine prints a route the way `ip route show table all` does.
-func RouteLine(r *netops.Route, n Names) string {
+func RouteLine(r *model.Route, n Names) string {
 	j := Route(r, n)
 	var b strings.Builder
 	if j.Type != "" {
@@ -83,7 +83,7 @@ func RouteLine(r *netops.Route, n Names) string {
 
 // metricsText prints a route's metrics as ip route does: "mtu lock 1400
 // rtt 12ms features ecn congctl cubic".
-func metricsText(r *netops.Route) string {
+func metricsText(r *model.Route) string {
 	x := r.Extra
 	if x == nil {
 		return ""
@@ -149,7 +149,7 @@ type RuleToken struct {
 
 // RuleTokens returns a rule's line after "PRIORITY:\t", in ip's order, cut
 // into pieces the rules page groups by what they are.
-func RuleTokens(r *netops.Rule, n Names) []RuleToken {
+func RuleTokens(r *model.Rule, n Names) []RuleToken {
 	j := Rule(r, n)
 	var out []RuleToken
 	add := func(p RulePart, k, v string) {
@@ -231,7 +231,7 @@ func RuleTokens(r *netops.Rule, n Names) []RuleToken {
 }
 
 // RuleLine prints a rule the way `ip rule list` does ("16286:\tfrom ...").
-func RuleLine(r *netops.Rule, n Names) string {
+func RuleLine(r *model.Rule, n Names) string {
 	toks := RuleTokens(r, n)
 	parts := make([]string, len(toks))
 	for i, t := range toks {
@@ -240,7 +240,7 @@ func RuleLine(r *netops.Rule, n Names) string {
 	return itoa(r.Priority) + ":\t" + strings.Join(parts, " ")
 }
 
-func portText(p netops.PortRange) string {
+func portText(p model.PortRange) string {
 	switch {
 	case !p.Set:
 		return ""
@@ -251,7 +251,7 @@ func portText(p netops.PortRange) string {
 }
 
 // NeighLine prints an entry the way `ip neigh` does.
-func NeighLine(e *netops.Neigh, n Names) string {
+func NeighLine(e *model.Neigh, n Names) string {
 	j := Neigh(e, n)
 	s := j.Dst + " dev " + Quote(j.Dev)
 	if j.LLAddr != "" {
@@ -275,7 +275,7 @@ func NeighLine(e *netops.Neigh, n Names) string {
 }
 
 // NexthopLine prints a nexthop object the way `ip nexthop` does.
-func NexthopLine(nh *netops.NexthopObject, n Names) string {
+func NexthopLine(nh *model.NexthopObject, n Names) string {
 	var b strings.Builder
 	b.WriteString("id " + strconv.FormatUint(uint64(nh.ID), 10))
 	if nh.IsGroup() {
@@ -320,7 +320,7 @@ func NexthopLine(nh *netops.NexthopObject, n Names) string {
 }
 
 // AddrLine prints an address in `ip -o addr` form.
-func AddrLine(a *netops.Addr, n Names) string {
+func AddrLine(a *model.Addr, n Names) string {
 	j := Addr(a)
 	s := itoa(a.LinkIndex) + ": " + Quote(n.LinkName(a.LinkIndex)) + "    " + j.Family + " " + a.Prefix.String()
 	if j.Address != "" {
@@ -361,7 +361,7 @@ func lifetime(v uint32) string {
 }
 
 // LinkLine prints a link in `ip -o link` form.
-func LinkLine(l *netops.Link, n Names) string {
+func LinkLine(l *model.Link, n Names) string {
 	j := Link(l, n, false)
 	name := Quote(j.IfName)
 	if j.Link != "" {
@@ -380,7 +380,7 @@ func LinkLine(l *netops.Link, n Names) string {
 
 // EventLine prints an event the way `ip monitor` does, with the object
 // kind in brackets as `ip monitor label` shows it.
-func EventLine(e *netops.Event, n Names) string {
+func EventLine(e *model.Event, n Names) string {
 	if e.Resync {
 		return "[RESYNC] " + e.Text
 	}

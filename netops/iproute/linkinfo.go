@@ -8,7 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
@@ -33,7 +33,7 @@ var infoPrinters = map[string]func(attrs map[uint16][]byte, n Names) *Object{
 }
 
 // linkInfo builds linkinfo from the kernel's IFLA_LINKINFO.
-func linkInfo(d *netops.LinkDetails, n Names) *LinkInfoJSON {
+func linkInfo(d *model.LinkDetails, n Names) *LinkInfoJSON {
 	if d == nil || (d.InfoKind == "" && d.InfoSlaveKind == "") {
 		return nil
 	}

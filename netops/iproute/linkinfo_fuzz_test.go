@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // FuzzLinkInfo prints arbitrary IFLA_INFO_DATA as every kind netpanel
@@ -17,7 +17,7 @@ func FuzzLinkInfo(f *testing.F) {
 	f.Add("bridge", []byte{12, 0, 11, 0, 0x80, 0, 2, 0xac, 0x63, 3, 0xb0, 0x21})
 	f.Add("macvlan", []byte{8, 0, 1, 0, 16, 0, 0, 0, 6, 0, 2, 0, 0, 0, 0, 0, 8, 0, 6, 0, 1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, kind string, data []byte) {
-		l := netops.Link{Index: 1, Name: "x", Details: &netops.LinkDetails{InfoKind: kind, InfoData: data, InfoSlaveKind: "bridge", InfoSlaveData: data}}
+		l := model.Link{Index: 1, Name: "x", Details: &model.LinkDetails{InfoKind: kind, InfoData: data, InfoSlaveKind: "bridge", InfoSlaveData: data}}
 		j := LinkWith(&l, noNames{}, LinkOpts{Details: true})
 		b, err := json.Marshal(j)
 		if err != nil {

@@ -3,7 +3,7 @@ package iproute
 import (
 	"testing"
 
-	"github.com/netpanel/netpanel/netops"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 type noNames struct{}
@@ -15,21 +15,21 @@ func (noNames) HasLink(string) bool            { return true }
 
 func TestRuleLine(t *testing.T) {
 	for name, c := range map[string]struct {
-		r    netops.Rule
+		r    model.Rule
 		want string
 	}{
 		"fwmark with mask and a named table": {
-			netops.Rule{Family: 2, Priority: 16286, Action: 1, Table: 1, Mark: 0x20, Mask: 0x20, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
+			model.Rule{Family: 2, Priority: 16286, Action: 1, Table: 1, Mark: 0x20, Mask: 0x20, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
 			"16286:\tfrom all fwmark 0x20/0x20 lookup wan-force",
 		},
 		// The kernel sends only the mask for mark 0; ip prints the mark
 		// with C's %#x, which writes zero as "0".
 		"mark zero under a mask": {
-			netops.Rule{Family: 2, Priority: 300, Action: 1, Table: 254, Mask: 0xff, HasMask: true, SuppressPrefixLen: -1},
+			model.Rule{Family: 2, Priority: 300, Action: 1, Table: 254, Mask: 0xff, HasMask: true, SuppressPrefixLen: -1},
 			"300:\tfrom all fwmark 0/0xff lookup main",
 		},
 		"no mark at all": {
-			netops.Rule{Family: 2, Priority: 32766, Action: 1, Table: 254, SuppressPrefixLen: -1},
+			model.Rule{Family: 2, Priority: 32766, Action: 1, Table: 254, SuppressPrefixLen: -1},
 			"32766:\tfrom all lookup main",
 		},
 	} {

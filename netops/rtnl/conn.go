@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/nsexec"
+	"github.com/netpanel/netpanel/netops/kernel/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/netpanel/netpanel/netops/change"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"golang.org/x/sys/unix"
 )
 

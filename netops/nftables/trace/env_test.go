@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops"
-	"github.com/netpanel/netpanel/netops/lookup"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/nftables/nfttest"
 	"github.com/netpanel/netpanel/netops/nftables/trace"
-	"github.com/netpanel/netpanel/netops/rttables"
+	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/vishvananda/netlink"
 )
 
@@ -66,8 +67,8 @@ func newEnv(t *testing.T) *env {
 // router explains route lookups in ns the way netpanel's /lookup does.
 func router(t *testing.T, ns *testenv.NS) trace.Router {
 	t.Helper()
-	store := netops.NewStore()
-	w := netops.NewWatcher(ns.Handle(), store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	store := model.NewStore()
+	w := monitor.NewWatcher(ns.Handle(), store, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()

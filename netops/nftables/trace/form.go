@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops/change"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 )
 
 // Form is a trace query as a form posts it.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netpanel/netpanel/netops/change"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 )
 
 func TestParseFormGivesAMessagePerBadField(t *testing.T) {

@@ -1,11 +1,11 @@
 package trace
 
-import "github.com/netpanel/netpanel/netops"
+import "github.com/netpanel/netpanel/netops/model"
 
 // StoreLinks names interfaces from netpanel's model of the namespace.
-func StoreLinks(s *netops.Store) Links { return storeLinks{s} }
+func StoreLinks(s *model.Store) Links { return storeLinks{s} }
 
-type storeLinks struct{ s *netops.Store }
+type storeLinks struct{ s *model.Store }
 
 func (l storeLinks) LinkName(index int) (string, bool) {
 	k, ok := l.s.Link(int32(index))

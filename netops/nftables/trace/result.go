@@ -1,7 +1,7 @@
 package trace
 
 import (
-	"github.com/netpanel/netpanel/netops/lookup"
+	"github.com/netpanel/netpanel/netops/plan/lookup"
 )
 
 // Result is a trace: the packet, what was assumed about it, and one

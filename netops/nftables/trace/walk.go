@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops/lookup"
 	"github.com/netpanel/netpanel/netops/nftables"
+	"github.com/netpanel/netpanel/netops/plan/lookup"
 )
 
 // Router asks the kernel for a route and explains it (lookup.Explain with

@@ -1,0 +1,528 @@
+package networkd
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// Foreign is a live object no effective networkd file describes: networkd
+// deletes it when it configures the link, or it will not come back after
+// a reboot.
+type Foreign struct {
+	Kind   string // "route", "rule" or "address"
+	Link   string // link name, "" for device-less routes and rules
+	Text   string // ip-style text: "10.9.0.0/24 via 10.0.0.1 dev wan table 100 metric 5"
+	Reason string // why it goes away
+}
+
+// TableIDs resolves table names; *rttables.Tables satisfies it.
+type TableIDs interface {
+	ID(name string) (uint32, bool)
+}
+
+const (
+	rtprotDHCP   = 16
+	ipv6MetricDf = 1024 // the kernel's metric for an IPv6 route added with none
+)
+
+// ForeignObjects lists the live addresses, routes and rules that neither
+// c nor pending describes. pending are the files a save will write into
+// /etc/systemd/network (keys as Generate makes them), replacing the files
+// of the same name while the existing drop-ins still apply; an empty
+// pending file masks its name. Table names in files resolve through the
+// RouteTable= declarations of pending's TablesConf, then ids.
+//
+// What counts follows systemd.networkd.conf(5) with its defaults:
+// ManageForeignRoutes= removes routes networkd did not configure except
+// the kernel's, redirects, RA and DHCP routes and the local table, which
+// are left out here as Generate leaves them out; ManageForeignRoutingPolicyRules=
+// removes rules but the kernel's and the defaults. Addresses a file does
+// not list stay until the next boot. The result is sorted.
+func ForeignObjects(c *Config, pending Files, st Source, names TableNames, ids TableIDs) []Foreign {
+	eff := effective(c, pending)
+	res := &tableResolver{declared: declaredTables(pending), ids: ids}
+	links := st.Links()
+	byIndex := make(map[int32]model.Link, len(links))
+	for _, l := range links {
+		byIndex[l.Index] = l
+	}
+	cov := newCoverage(eff, links, res)
+	ln := liveNames{byIndex: byIndex, tables: names}
+	var out []Foreign
+	out = append(out, cov.foreignAddrs(st.Addrs(), byIndex)...)
+	out = append(out, cov.foreignRoutes(st, byIndex, ln)...)
+	out = append(out, cov.foreignRules(st, ln)...)
+	slices.SortFunc(out, func(a, b Foreign) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
+	})
+	return slices.CompactFunc(out, func(a, b Foreign) bool { return a == b })
+}
+
+// effective is c with the pending main files put in place of the files of
+// the same name, merged with the drop-ins already on disk.
+func effective(c *Config, pending Files) *Config {
+	eff := &Config{Networks: slices.Clone(c.Networks)}
+	for _, name := range pending.Paths() {
+		if strings.Contains(name, "/") || !strings.HasSuffix(name, ".network") {
+			continue
+		}
+		i := slices.IndexFunc(eff.Networks, func(l *Loaded) bool { return l.Name == name })
+		if len(pending[name]) == 0 {
+			if i >= 0 {
+				eff.Networks = slices.Delete(eff.Networks, i, i+1)
+			}
+			continue
+		}
+		l := &Loaded{Name: name, Path: name, Owned: Owned(pending[name])}
+		if i >= 0 {
+			l.DropIns, l.dropIns = c.Networks[i].DropIns, c.Networks[i].dropIns
+			eff.Networks[i] = l
+		} else {
+			eff.Networks = append(eff.Networks, l)
+		}
+		l.parse(pending[name])
+	}
+	slices.SortFunc(eff.Networks, func(a, b *Loaded) int { return cmp.Compare(a.Name, b.Name) })
+	return eff
+}
+
+// declaredTables reads RouteTable=name:number from pending's TablesConf.
+func declaredTables(pending Files) map[string]uint32 {
+	out := map[string]uint32{}
+	secs, _, _ := lex(TablesConf, pending[TablesConf])
+	for _, s := range secs {
+		if s.name != "Network" {
+			continue
+		}
+		for _, e := range s.entries {
+			if e.key != "RouteTable" {
+				continue
+			}
+			for _, w := range strings.Fields(e.value) {
+				name, num, _ := strings.Cut(w, ":")
+				if id, err := strconv.ParseUint(num, 10, 32); err == nil {
+					out[name] = uint32(id)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// tableResolver turns a file's Table= into a table ID.
+type tableResolver struct {
+	declared map[string]uint32
+	ids      TableIDs
+}
+
+func (t *tableResolver) id(s string) (uint32, bool) {
+	switch s {
+	case "", "main":
+		return mainTable, true
+	case "local":
+		return localTable, true
+	case "default":
+		return defaultTabl, true
+	}
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return uint32(n), true
+	}
+	if id, ok := t.declared[s]; ok {
+		return id, true
+	}
+	if t.ids != nil {
+		return t.ids.ID(s)
+	}
+	return 0, false
+}
+
+// routeKey is what makes a route the same for networkd: family,
+// destination, table, gateway, metric and type, and the link unless the
+// type has no device.
+type routeKey struct {
+	family uint8
+	dst    netip.Prefix
+	table  uint32
+	gw     netip.Addr
+	metric uint32
+	typ    uint8
+	link   string
+}
+
+// ruleKey is what makes a rule the same: every selector and the action,
+// as networkd compares a file's rule with the kernel's. anyPrio stands
+// for a file rule without Priority=, which takes whatever the kernel picks.
+type ruleKey struct {
+	family     uint8
+	prio       uint32
+	anyPrio    bool
+	mark, mask uint32
+	from, to   netip.Prefix
+	tos        uint8
+	table      uint32
+	action     uint8
+	iif, oif   string
+	invert     bool
+	ipproto    uint8
+	sport      model.PortRange
+	dport      model.PortRange
+	uid        [2]uint32
+	hasUID     bool
+	userName   string // a User= name this package cannot resolve: covers nothing
+	suppressPL int32  // -1: unset
+	suppressIG int64  // -1: unset
+	l3mdev     bool
+	gotoTarget uint32
+	tunID      uint64
+	realms     uint32
+}
+
+func (k ruleKey) covers(live ruleKey) bool {
+	if k.anyPrio {
+		k.prio = live.prio
+	}
+	k.anyPrio = false
+	return k == live
+}
+
+// coverage is what the effective files configure on the live links.
+type coverage struct {
+	fileOf map[string]*Loaded // link name -> applied file, nil for none
+	routes map[routeKey]bool
+	rules  []ruleKey
+	addrs  map[string]map[netip.Prefix]bool // link name -> addresses
+}
+
+func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage {
+	cov := &coverage{fileOf: map[string]*Loaded{}, routes: map[routeKey]bool{}, addrs: map[string]map[netip.Prefix]bool{}}
+	applied := map[*Loaded]bool{}
+	for _, l := range links {
+		ld, _ := eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+		cov.fileOf[l.Name] = ld
+		if ld == nil {
+			continue
+		}
+		nf := ld.Network
+		cov.addrs[l.Name] = fileAddrs(nf)
+		for _, r := range fileRoutes(nf) {
+			if k, ok := fileRouteKey(r, l.Name, res); ok {
+				cov.routes[k] = true
+			}
+		}
+		if !applied[ld] {
+			applied[ld] = true
+			for _, r := range nf.RoutingPolicyRules {
+				cov.rules = append(cov.rules, fileRuleKeys(r, res)...)
+			}
+		}
+	}
+	return cov
+}
+
+func fileAddrs(nf *NetworkFile) map[netip.Prefix]bool {
+	out := map[netip.Prefix]bool{}
+	for _, a := range nf.Network.Address {
+		out[a] = true
+	}
+	for _, a := range nf.Addresses {
+		out[a.Address] = true
+	}
+	return out
+}
+
+// fileRoutes is the file's [Route] sections plus the default routes
+// [Network] Gateway= stands for.
+func fileRoutes(nf *NetworkFile) []Route {
+	rs := slices.Clone(nf.Routes)
+	for _, gw := range nf.Network.Gateway {
+		rs = append(rs, Route{Gateway: gw})
+	}
+	return rs
+}
+
+// fileRouteKey is the key of the route networkd makes from r on link.
+// Routes through a DHCP or RA gateway are dynamic and have none.
+func fileRouteKey(r Route, link string, res *tableResolver) (routeKey, bool) {
+	if r.GatewayDynamic != "" {
+		return routeKey{}, false
+	}
+	k := routeKey{typ: 1, gw: r.Gateway, link: link, family: afInet}
+	if r.Type != "" {
+		t, ok := routeTypeNumber(r.Type)
+		if !ok {
+			return routeKey{}, false
+		}
+		k.typ = t
+	}
+	if a := prefixAddr(r.Destination); a.Is6() || (!a.IsValid() && r.Gateway.Is6()) {
+		k.family = afInet6
+	}
+	k.dst = normalDst(k.family, r.Destination)
+	var ok bool
+	if k.table, ok = res.id(r.Table); !ok {
+		return routeKey{}, false
+	}
+	if r.Metric != nil {
+		k.metric = *r.Metric
+	}
+	if k.family == afInet6 && k.metric == 0 {
+		k.metric = ipv6MetricDf
+	}
+	if deviceless(k.typ) {
+		k.link = ""
+	}
+	return k, true
+}
+
+func routeTypeNumber(name string) (uint8, bool) {
+	for n, s := range routeTypes {
+		if s == name {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// normalDst gives the default route its explicit zero-length prefix and
+// clears host bits, so file and kernel agree.
+func normalDst(family uint8, p netip.Prefix) netip.Prefix {
+	if p.IsValid() {
+		return p.Masked()
+	}
+	if family == afInet6 {
+		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+	}
+	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+}
+
+// ruleActions maps [RoutingPolicyRule] Type= to FR_ACT_*.
+var ruleActions = map[string]uint8{
+	"": frActToTbl, "blackhole": frActBlackhole, "unreachable": frActUnreachable, "prohibit": frActProhibit,
+}
+
+// fileRuleKeys gives one key per family the rule is made for.
+func fileRuleKeys(r RoutingPolicyRule, res *tableResolver) []ruleKey {
+	k := ruleKey{from: maskedOrZero(r.From), to: maskedOrZero(r.To), iif: r.IncomingInterface,
+		oif: r.OutgoingInterface, action: ruleActions[r.Type], tos: r.TypeOfService, ipproto: r.IPProtocol,
+		invert: r.InvertRule != nil && *r.InvertRule, suppressPL: -1, suppressIG: -1}
+	for _, o := range r.Extra {
+		if o.Key == "L3MasterDevice" {
+			k.l3mdev, _ = parseBool(o.Value)
+		}
+	}
+	if k.action == frActToTbl && !k.l3mdev {
+		var ok bool
+		if k.table, ok = res.id(r.Table); !ok {
+			return nil
+		}
+	}
+	if r.Priority == nil {
+		k.anyPrio = true
+	} else {
+		k.prio = *r.Priority
+	}
+	// networkd sends no fwmark for a zero mark, whatever the mask.
+	if fm := r.FirewallMark; fm != nil && fm.Mark != 0 {
+		k.mark, k.mask = fm.Mark, 0xFFFFFFFF
+		if fm.HasMask {
+			k.mask = fm.Mask
+		}
+	}
+	if p := r.SourcePort; p != nil {
+		k.sport = model.PortRange{Start: p.Start, End: p.End, Set: true}
+	}
+	if p := r.DestinationPort; p != nil {
+		k.dport = model.PortRange{Start: p.Start, End: p.End, Set: true}
+	}
+	if r.User != "" {
+		k.hasUID = true
+		lo, hi, isRange := strings.Cut(r.User, "-")
+		a, err1 := parseUID(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = parseUID(hi)
+		}
+		if err1 != nil || err2 != nil {
+			k.userName = r.User
+		}
+		k.uid = [2]uint32{a, b}
+	}
+	if r.SuppressPrefixLength != nil {
+		k.suppressPL = int32(*r.SuppressPrefixLength)
+	}
+	if r.SuppressInterfaceGroup != nil {
+		k.suppressIG = int64(*r.SuppressInterfaceGroup)
+	}
+	fams := []uint8{afInet}
+	switch {
+	case r.Family == "both":
+		fams = []uint8{afInet, afInet6}
+	case r.Family == "ipv6", ruleAddrFamily(r) == "ipv6":
+		fams = []uint8{afInet6}
+	}
+	var out []ruleKey
+	for _, f := range fams {
+		k.family = f
+		out = append(out, k)
+	}
+	return out
+}
+
+func maskedOrZero(p netip.Prefix) netip.Prefix {
+	if !p.IsValid() {
+		return netip.Prefix{}
+	}
+	return p.Masked()
+}
+
+func liveRuleKey(r model.Rule) ruleKey {
+	k := ruleKey{family: r.Family, prio: r.Priority, from: maskedOrZero(r.Src), to: maskedOrZero(r.Dst),
+		action: r.Action, iif: r.IifName, oif: r.OifName, invert: r.Invert, tos: r.Tos, ipproto: r.IPProto,
+		sport: r.SPort, dport: r.DPort, hasUID: r.HasUID, l3mdev: r.L3mdev, tunID: r.TunID, realms: r.Realms,
+		suppressPL: -1, suppressIG: -1}
+	if r.Action == frActToTbl && !r.L3mdev {
+		k.table = r.Table
+	}
+	if r.Action == frActGoto {
+		k.gotoTarget = r.Goto
+	}
+	if r.HasMark || r.HasMask {
+		// The kernel dumps no mark for "fwmark 0/MASK", only the mask.
+		k.mark, k.mask = r.Mark, 0xFFFFFFFF
+		if r.HasMask {
+			k.mask = r.Mask
+		}
+	}
+	if r.HasUID {
+		k.uid = [2]uint32{r.UIDStart, r.UIDEnd}
+	}
+	if r.SuppressPrefixLen >= 0 && r.SuppressPrefixLen <= 128 {
+		k.suppressPL = r.SuppressPrefixLen
+	}
+	if r.HasSuppressIfGroup {
+		k.suppressIG = int64(r.SuppressIfGroup)
+	}
+	return k
+}
+
+// foreignAddrs lists the static addresses Generate would write that no
+// applied file lists. The kernel's own (IPv6 link-local, loopback) are
+// left out.
+func (cov *coverage) foreignAddrs(addrs []model.Addr, byIndex map[int32]model.Link) []Foreign {
+	var out []Foreign
+	for _, a := range addrs {
+		l, ok := byIndex[a.LinkIndex]
+		if !ok || a.Prefix.Addr().IsLoopback() || (a.Family == afInet6 && a.Prefix.Addr().IsLinkLocalUnicast()) {
+			continue
+		}
+		if _, ok := addressFor(a, l.Name); !ok {
+			continue
+		}
+		ld := cov.fileOf[l.Name]
+		if ld != nil && cov.addrs[l.Name][a.Prefix] {
+			continue
+		}
+		f := Foreign{Kind: "address", Link: l.Name, Text: a.Prefix.String() + " dev " + iproute.Quote(l.Name)}
+		if ld == nil {
+			f.Reason = fmt.Sprintf("no .network file matches %s, so nothing adds it again after a reboot", l.Name)
+		} else {
+			f.Reason = fmt.Sprintf("%s configures %s without it: networkd leaves it until the next reboot", ld.Name, l.Name)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// foreignRoutes lists the routes networkd would remove or not recreate.
+func (cov *coverage) foreignRoutes(st Source, byIndex map[int32]model.Link, ln liveNames) []Foreign {
+	var out []Foreign
+	st.EachRoute(func(r *model.Route) bool {
+		if !wantedRoute(r) || r.Protocol == rtprotDHCP {
+			return true
+		}
+		k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
+		if !deviceless(r.Type) {
+			idx := r.LinkIndex
+			if mp := r.Multipath(); len(mp) > 0 {
+				idx = mp[0].LinkIndex
+			}
+			k.link = byIndex[idx].Name
+		}
+		if cov.routes[k] {
+			return true
+		}
+		f := Foreign{Kind: "route", Link: k.link, Text: iproute.RouteLine(r, ln)}
+		switch ld, managed := cov.fileOf[k.link]; {
+		case k.link == "":
+			f.Reason = "no applied .network file has this route: networkd removes foreign routes (ManageForeignRoutes=yes)"
+		case !managed || ld == nil:
+			f.Reason = fmt.Sprintf("no .network file matches %s, so nothing adds it again after a reboot", k.link)
+		default:
+			f.Reason = fmt.Sprintf("%s configures %s without it: networkd removes foreign routes (ManageForeignRoutes=yes)", ld.Name, k.link)
+		}
+		out = append(out, f)
+		return true
+	})
+	return out
+}
+
+// foreignRules lists the rules networkd would remove.
+func (cov *coverage) foreignRules(st Source, ln liveNames) []Foreign {
+	var out []Foreign
+	for _, fam := range []uint8{afInet, afInet6} {
+		for _, r := range st.Rules(fam) {
+			if defaultRule(r) || r.Protocol == rtprotKernel {
+				continue
+			}
+			live := liveRuleKey(r)
+			if slices.ContainsFunc(cov.rules, func(k ruleKey) bool { return k.covers(live) }) {
+				continue
+			}
+			out = append(out, Foreign{Kind: "rule", Text: iproute.RuleLine(&r, ln),
+				Reason: "no applied .network file has this rule: networkd removes foreign rules (ManageForeignRoutingPolicyRules=yes)"})
+		}
+	}
+	return out
+}
+
+// liveNames lets iproute print objects with the names of st's links.
+type liveNames struct {
+	byIndex map[int32]model.Link
+	tables  TableNames
+}
+
+func (n liveNames) LinkName(idx int32) string {
+	if l, ok := n.byIndex[idx]; ok {
+		return l.Name
+	}
+	return "if" + strconv.Itoa(int(idx))
+}
+
+func (n liveNames) TableName(id uint32) string {
+	if n.tables == nil {
+		return strconv.FormatUint(uint64(id), 10)
+	}
+	return n.tables.Name(id)
+}
+
+func (n liveNames) LinkFlags(idx int32) (uint32, bool) {
+	l, ok := n.byIndex[idx]
+	return l.RawFlags, ok
+}
+
+func (n liveNames) HasLink(name string) bool {
+	for _, l := range n.byIndex {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}

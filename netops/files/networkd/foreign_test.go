@@ -1,0 +1,178 @@
+package networkd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// idMap is a TableIDs backed by a map, like rttables.Tables.
+type idMap map[string]uint32
+
+func (m idMap) ID(s string) (uint32, bool) { id, ok := m[s]; return id, ok }
+
+func wanState() *fakeSource {
+	return &fakeSource{
+		links: []model.Link{{Index: 1, Name: "lo", LinkType: "loopback"}, {Index: 2, Name: "wan", LinkType: "ether", RawFlags: 0x10043}, {Index: 3, Name: "eth9", LinkType: "ether"}},
+		addrs: []model.Addr{
+			{LinkIndex: 1, Family: afInet, Prefix: pfx("127.0.0.1/8"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
+			{LinkIndex: 2, Family: afInet, Prefix: pfx("10.0.0.2/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
+			{LinkIndex: 2, Family: afInet, Prefix: pfx("10.0.0.3/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
+			{LinkIndex: 3, Family: afInet, Prefix: pfx("172.16.0.1/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
+		},
+		routes: []model.Route{
+			{Family: afInet, Dst: pfx("10.0.0.0/24"), Table: mainTable, LinkIndex: 2, Protocol: rtprotKernel, Scope: 253, Type: 1},
+			{Family: afInet, Dst: pfx("10.9.0.0/24"), Gateway: ip("10.0.0.1"), Table: 100, LinkIndex: 2, Protocol: rtprotStatic, Type: 1, Priority: 5},
+			{Family: afInet, Dst: pfx("10.10.0.0/24"), Gateway: ip("10.0.0.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1},
+			{Family: afInet, Dst: pfx("10.11.0.0/24"), Gateway: ip("10.0.0.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotDHCP, Type: 1},
+			{Family: afInet, Gateway: ip("10.0.0.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotStatic, Type: 1},
+		},
+		rules: []model.Rule{
+			{Family: afInet, Priority: 0, Table: localTable, Action: frActToTbl, SuppressPrefixLen: -1},
+			{Family: afInet, Priority: 100, Table: 100, Action: frActToTbl, Mark: 0x20, Mask: 0xff, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
+			{Family: afInet, Priority: 101, Table: 100, Action: frActToTbl, Mark: 0x40, Mask: 0xffffffff, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
+			{Family: afInet, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
+			{Family: afInet, Priority: 32767, Table: defaultTabl, Action: frActToTbl, SuppressPrefixLen: -1},
+			{Family: afInet6, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
+		},
+	}
+}
+
+const wanFile = `[Match]
+Name=wan
+
+[Network]
+Address=10.0.0.2/24
+Gateway=10.0.0.1
+
+[Route]
+Destination=10.9.0.0/24
+Gateway=10.0.0.1
+Table=vpn
+Metric=5
+
+[RoutingPolicyRule]
+FirewallMark=0x20/0xff
+Table=vpn
+Priority=100
+`
+
+func TestForeignObjects(t *testing.T) {
+	pending := Files{
+		"10-wan.network": []byte(wanFile),
+		TablesConf:       []byte(Header + "\n\n[Network]\nRouteTable=vpn:100\n"),
+	}
+	got := ForeignObjects(&Config{}, pending, wanState(), tableMap{100: "vpn"}, nil)
+	var lines []string
+	for _, f := range got {
+		lines = append(lines, f.Kind+" "+f.Link+" | "+f.Text)
+	}
+	want := []string{
+		"address eth9 | 172.16.0.1/24 dev eth9",
+		"address wan | 10.0.0.3/24 dev wan",
+		"route wan | 10.10.0.0/24 via 10.0.0.1 dev wan",
+		"rule  | 101:\tfrom all fwmark 0x40 lookup vpn",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("foreign objects:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	for _, f := range got {
+		if f.Reason == "" {
+			t.Errorf("%+v has no reason", f)
+		}
+	}
+	if !strings.Contains(got[0].Reason, "no .network file matches eth9") || !strings.Contains(got[2].Reason, "ManageForeignRoutes") {
+		t.Errorf("reasons: %q / %q", got[0].Reason, got[2].Reason)
+	}
+
+	t.Run("a table name known only to the system tables resolves through ids", func(t *testing.T) {
+		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil, idMap{"vpn": 100})
+		for _, f := range got {
+			if strings.Contains(f.Text, "10.9.0.0/24") || strings.Contains(f.Text, "fwmark 0x20/0xff") {
+				t.Errorf("covered object reported: %+v", f)
+			}
+		}
+	})
+	t.Run("an unresolvable table name covers nothing", func(t *testing.T) {
+		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil, nil)
+		n := 0
+		for _, f := range got {
+			if strings.Contains(f.Text, "10.9.0.0/24") || strings.Contains(f.Text, "fwmark 0x20/0xff") {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("want the route and the rule in table vpn reported, got %+v", got)
+		}
+	})
+	t.Run("an empty pending file masks the file on disk", func(t *testing.T) {
+		c := configOf(t, map[string]string{"10-wan.network": wanFile})
+		got := ForeignObjects(c, Files{"10-wan.network": nil}, wanState(), nil, idMap{"vpn": 100})
+		if len(got) < 6 {
+			t.Errorf("masking the only file should leave everything foreign: %+v", got)
+		}
+	})
+}
+
+// TestForeignAfterGenerate checks that saving files for every link leaves
+// nothing Generate wrote foreign.
+func TestForeignAfterGenerate(t *testing.T) {
+	for name, st := range map[string]*fakeSource{"bridge state": fakeState(), "wan state": wanState()} {
+		t.Run(name, func(t *testing.T) {
+			var links []string
+			for _, l := range st.links {
+				links = append(links, l.Name)
+			}
+			tables := tableMap{7: "wanforce", 100: "vpn"}
+			files, err := genFiles(st, links, tables)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ForeignObjects(&Config{}, files, st, tables, nil); len(got) != 0 {
+				t.Errorf("foreign after saving everything: %+v", got)
+			}
+		})
+	}
+}
+
+// TestForeignRuleSelectors checks that a file rule covers a live rule
+// only when every selector networkd sends matches: InvertRule= (not the
+// Invert= networkd does not know), ports, protocol and the rest.
+func TestForeignRuleSelectors(t *testing.T) {
+	live := model.Rule{Family: afInet, Priority: 1019, Table: 100, Action: frActToTbl, SuppressPrefixLen: -1,
+		Src: pfx("10.9.0.0/16"), Invert: true, IPProto: 6, DPort: model.PortRange{Start: 443, End: 443, Set: true},
+		SPort: model.PortRange{Start: 1000, End: 2000, Set: true}, Tos: 8, HasUID: true, UIDStart: 5, UIDEnd: 9,
+		HasSuppressIfGroup: true, SuppressIfGroup: 3}
+	st := wanState()
+	st.rules = []model.Rule{live}
+	full := "From=10.9.0.0/16\nPriority=1019\nTable=100\nInvertRule=yes\nIPProtocol=tcp\nDestinationPort=443\nSourcePort=1000-2000\nTypeOfService=8\nUser=5-9\nSuppressInterfaceGroup=3\n"
+	for _, tc := range []struct {
+		name    string
+		rule    string
+		foreign bool
+	}{
+		{"every selector matches", full, false},
+		{"Invert= is not networkd's key", strings.Replace(full, "InvertRule=", "Invert=", 1), true},
+		{"without the protocol", strings.Replace(full, "IPProtocol=tcp\n", "", 1), true},
+		{"another port", strings.Replace(full, "DestinationPort=443", "DestinationPort=80", 1), true},
+		{"without the source ports", strings.Replace(full, "SourcePort=1000-2000\n", "", 1), true},
+		{"another UID range", strings.Replace(full, "User=5-9", "User=5", 1), true},
+		{"without the interface group", strings.Replace(full, "SuppressInterfaceGroup=3\n", "", 1), true},
+		{"another TOS", strings.Replace(full, "TypeOfService=8", "TypeOfService=16", 1), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := "[Match]\nName=wan\n\n[RoutingPolicyRule]\n" + tc.rule
+			got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(file)}, st, nil, nil)
+			n := 0
+			for _, f := range got {
+				if f.Kind == "rule" {
+					n++
+				}
+			}
+			if (n == 1) != tc.foreign {
+				t.Errorf("rule foreign = %v, want %v: %+v", n == 1, tc.foreign, got)
+			}
+		})
+	}
+}

@@ -1,0 +1,457 @@
+package networkd
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// Source is the live state Generate reads; *model.Store satisfies it.
+type Source interface {
+	Links() []model.Link
+	Addrs() []model.Addr
+	Rules(family uint8) []model.Rule
+	EachRoute(fn func(*model.Route) bool)
+}
+
+// TableNames names routing tables; *rttables.Tables satisfies it. Name
+// returns the ID in decimal for a table without a name.
+type TableNames interface {
+	Name(id uint32) string
+}
+
+// Files maps a path relative to the networkd configuration directory
+// (/etc/systemd/network) to its content: "10-br0.netdev",
+// "10-br0.network", and TablesConf ("networkd.conf.d/netpanel-tables.conf"),
+// which belongs in /etc/systemd/networkd.conf.d.
+type Files map[string][]byte
+
+// Paths returns the file paths in sorted order.
+func (f Files) Paths() []string {
+	out := make([]string, 0, len(f))
+	for p := range f {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TablesConf is the Files key of the table-name declarations; ConfDir is
+// its directory, a sibling of the network directory.
+const (
+	ConfDir     = "networkd.conf.d"
+	TablesConf  = ConfDir + "/netpanel-tables.conf"
+	filePrefix  = "10-"
+	mainTable   = 254
+	localTable  = 255
+	defaultTabl = 253
+)
+
+// Kernel constants Generate needs.
+const (
+	afInet  = 2
+	afInet6 = 10
+
+	ifaFSecondary     = 0x01 // IPv4
+	ifaFTemporary     = 0x01 // IPv6: the same bit
+	ifaFNodad         = 0x02
+	ifaFDeprecated    = 0x20
+	ifaFHomeaddress   = 0x10
+	ifaFPermanent     = 0x80
+	ifaFMngtmpaddr    = 0x100
+	ifaFNoprefixroute = 0x200
+	forever           = 0xFFFFFFFF
+
+	rtnhFOnlink = 4
+
+	rtprotRedirect = 1
+	rtprotKernel   = 2
+	rtprotBoot     = 3
+	rtprotStatic   = 4
+	rtprotRA       = 9
+
+	frActToTbl       = 1
+	frActGoto        = 2
+	frActNop         = 3
+	frActBlackhole   = 6
+	frActUnreachable = 7
+	frActProhibit    = 8
+)
+
+var routeTypes = map[uint8]string{
+	1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast",
+	6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat", 11: "xresolve",
+}
+
+var protocolNames = map[uint8]string{
+	rtprotKernel: "kernel", rtprotBoot: "boot", rtprotStatic: "static", rtprotRA: "ra", 16: "dhcp",
+}
+
+// ErrNotRecreatable reports a link Generate cannot describe in a .netdev.
+var ErrNotRecreatable = errors.New("link cannot be recreated by systemd-networkd")
+
+// ErrLowerNotSelected reports a vxlan or macvlan whose lower link is not
+// among the links to generate. networkd creates such a link only through
+// the lower link's .network (VXLAN=, MACVLAN=), so its .netdev alone would
+// silently do nothing at boot.
+var ErrLowerNotSelected = errors.New("the lower link must be saved too")
+
+// Generated is what Generate makes: the files, and what they cannot
+// carry, to be shown before saving.
+type Generated struct {
+	Files  Files
+	Target Target // the networkd the files are written for
+	// Notices are live objects or settings the files leave out or
+	// reproduce differently, each with the reason.
+	Notices []Notice
+	// Placements say which link's .network holds each policy rule, and why:
+	// rules are global, but networkd keeps them in one link's file and
+	// configures them when that link is configured.
+	Placements []Placement
+}
+
+// Notice is something of the live state the generated files do not carry
+// as it is.
+type Notice struct {
+	Kind    string // "rule", "route", "address" or "link"
+	Link    string // "" for rules and device-less routes
+	Text    string // ip-style text of the live object
+	Reason  string
+	LeftOut bool // the object is not in the files at all
+}
+
+// Placement is where one policy rule is written.
+type Placement struct {
+	Rule   string // ip-style text
+	Link   string // whose .network holds it
+	Reason string
+	// Warn: no saved link exists at boot and is managed by networkd, so
+	// the rule appears only once Link does.
+	Warn bool
+}
+
+// Generate describes the current state of the named links as networkd
+// files for the networkd target says: a .netdev for each virtual link
+// networkd can create (bridge, dummy, veth, vxlan, macvlan), a .network for
+// each link with its MTU, admin state, bridge membership, stacked links,
+// static addresses and the routes through it in every table but the
+// kernel's own. Policy rules go into the file of the link Placements
+// names; device-less routes (blackhole, unreachable, prohibit, throw) into
+// the uplink's, else the first saved link's networkd has at boot. Named
+// tables other than the built-in ones are declared in
+// networkd.conf.d/netpanel-tables.conf. The output depends only on the
+// state, the names, their order and target.
+//
+// Every key written is one target's networkd knows: an address, route or
+// rule that needs another is left out and listed in Notices, as is
+// whatever no key expresses (a rule's goto, tun_id or realms, a route's
+// TOS).
+//
+// A vxlan with an underlying device and a macvlan are named in their
+// lower link's .network, which networkd requires to create them; the
+// lower link must then be selected too, else Generate fails with
+// ErrLowerNotSelected rather than take over a .network the caller did not
+// ask for. A vxlan without a device is written with Independent=yes.
+func Generate(st Source, links []string, tables TableNames, target Target) (*Generated, error) {
+	if len(links) == 0 {
+		return nil, errors.New("no links to generate files for")
+	}
+	if target.Version == 0 {
+		target.Version = AssumedVersion
+	}
+	g := &gen{tables: tables, used: map[uint32]string{}, target: target, out: &Generated{Files: Files{}, Target: target}}
+	all := st.Links()
+	g.byIndex = make(map[int32]model.Link, len(all))
+	byName := make(map[string]model.Link, len(all))
+	for _, l := range all {
+		g.byIndex[l.Index] = l
+		byName[l.Name] = l
+	}
+	g.names = liveNames{byIndex: g.byIndex, tables: tables}
+	var sel []model.Link
+	selected := map[int32]bool{}
+	for _, name := range links {
+		l, ok := byName[name]
+		if !ok {
+			return nil, fmt.Errorf("link %q does not exist", name)
+		}
+		if selected[l.Index] {
+			continue
+		}
+		selected[l.Index] = true
+		sel = append(sel, l)
+	}
+
+	files := g.out.Files
+	g.nets = map[int32]*NetworkFile{}
+	g.atBoot = map[int32]bool{}
+	for _, l := range sel {
+		g.nets[l.Index] = &NetworkFile{Match: Match{Name: []string{l.Name}}}
+	}
+	for _, l := range sel {
+		nd, err := netdevFor(l, g.byIndex, selected)
+		if err != nil {
+			return nil, err
+		}
+		if nd != nil {
+			files[filePrefix+l.Name+".netdev"] = nd.Marshal()
+		}
+		g.atBoot[l.Index] = existsAtBoot(l, nd, g.byIndex, selected)
+		if err := stack(l, g.byIndex, g.nets); err != nil {
+			return nil, err
+		}
+		nf := g.nets[l.Index]
+		nf.Network.ConfigureWithoutCarrier = new(true)
+		if m, ok := g.byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
+			if m.Kind != "bridge" {
+				return nil, fmt.Errorf("%w: %s is enslaved to %s %q", ErrNotRecreatable, l.Name, m.Kind, m.Name)
+			}
+			nf.Network.Bridge = m.Name
+		}
+		g.linkSettings(l, nf)
+	}
+	g.addresses(st)
+	if err := g.routes(st, sel); err != nil {
+		return nil, err
+	}
+	g.rules(st, sel)
+
+	for _, l := range sel {
+		nf := g.nets[l.Index]
+		sortRoutes(nf.Routes)
+		slices.Sort(nf.Network.VXLAN)
+		slices.Sort(nf.Network.MACVLAN)
+		files[filePrefix+l.Name+".network"] = nf.MarshalWithHeader(g.header(l.Name))
+	}
+	if conf := g.tablesConf(); conf != nil {
+		files[TablesConf] = conf
+	}
+	// A key the target does not know would be ignored with a log line:
+	// nothing may reach the disk that way.
+	for _, p := range files.Paths() {
+		if p == TablesConf {
+			continue
+		}
+		if bad := target.unknownKeys(files[p]); len(bad) > 0 {
+			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
+		}
+	}
+	slices.SortStableFunc(g.out.Notices, func(a, b Notice) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
+	})
+	return g.out, nil
+}
+
+type gen struct {
+	tables  TableNames
+	used    map[uint32]string // named non-builtin tables referenced
+	target  Target
+	out     *Generated
+	byIndex map[int32]model.Link
+	names   liveNames
+	nets    map[int32]*NetworkFile // selected links' files
+	atBoot  map[int32]bool         // selected links networkd finds or creates at boot
+	ruleOn  ruleReasons            // why rules are in a link's file, for its header
+	use     routeUse
+}
+
+// notice records something the files do not carry as it is.
+func (g *gen) notice(n Notice) { g.out.Notices = append(g.out.Notices, n) }
+
+// fits reports whether every key of part (one object rendered alone) is
+// known to the target; if not, the object is left out with a notice.
+func (g *gen) fits(kind, link, text string, part *NetworkFile) bool {
+	bad := g.target.unknownKeys(part.MarshalWithHeader("#"))
+	if len(bad) == 0 {
+		return true
+	}
+	g.notice(Notice{Kind: kind, Link: link, Text: text, LeftOut: true, Reason: "left out: " + strings.Join(bad, "; ")})
+	return false
+}
+
+// table returns the Table= value for id: empty for main, the name when the
+// table has one, else the number.
+func (g *gen) table(id uint32) string {
+	switch id {
+	case mainTable:
+		return ""
+	case localTable:
+		return "local"
+	case defaultTabl:
+		return "default"
+	}
+	num := strconv.FormatUint(uint64(id), 10)
+	if ok, _ := g.target.knows("networkd.conf.Network.RouteTable", ""); g.tables == nil || !ok {
+		return num
+	}
+	name := g.tables.Name(id)
+	if name == "" || name == num || !validTableName(name) {
+		return num
+	}
+	g.used[id] = name
+	return name
+}
+
+// validTableName keeps names networkd would refuse or misread as numbers
+// out of RouteTable=.
+func validTableName(n string) bool {
+	if n == "main" || n == "local" || n == "default" {
+		return false
+	}
+	if _, err := strconv.ParseUint(n, 0, 32); err == nil {
+		return false
+	}
+	return !strings.ContainsAny(n, ": \t\n\"'\\")
+}
+
+func (g *gen) tablesConf() []byte {
+	if len(g.used) == 0 {
+		return nil
+	}
+	ids := make([]uint32, 0, len(g.used))
+	for id := range g.used {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b strings.Builder
+	b.WriteString(Header + "\n\n[Network]\nRouteTable=")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s:%d", g.used[id], id)
+	}
+	b.WriteByte('\n')
+	return []byte(b.String())
+}
+
+func netdevFor(l model.Link, byIndex map[int32]model.Link, selected map[int32]bool) (*NetDevFile, error) {
+	nd := &NetDevFile{NetDev: NetDev{Name: l.Name, Kind: l.Kind}}
+	switch l.Kind {
+	case "bridge":
+		nd.Bridge = &Bridge{}
+	case "dummy":
+	case "veth":
+		if l.LinkNetNsID >= 0 {
+			// A container's eth0: whoever made the pair makes it again at
+			// boot; networkd only configures this end.
+			return nil, nil
+		}
+		peer, ok := byIndex[l.ParentIndex]
+		if !ok {
+			return nil, fmt.Errorf("%w: the peer of veth %s is unknown", ErrNotRecreatable, l.Name)
+		}
+		// One .netdev per pair: when both ends are generated, the
+		// lexically smaller name creates the pair.
+		if selected[peer.Index] && peer.Name < l.Name {
+			return nil, nil
+		}
+		nd.Peer = &Peer{Name: peer.Name}
+	case "vxlan":
+		x := l.VXLAN
+		if x == nil || x.VNI == 0 {
+			return nil, fmt.Errorf("%w: the VNI of vxlan %s is unknown", ErrNotRecreatable, l.Name)
+		}
+		v := &VXLAN{VNI: x.VNI, Local: x.Local}
+		if x.Remote.IsMulticast() {
+			v.Group = x.Remote
+		} else {
+			v.Remote = x.Remote
+		}
+		// Always explicit: the kernel's default (8472 on Linux) is not
+		// networkd's (4789).
+		v.DestinationPort = x.Port
+		if !x.Learning {
+			v.MacLearning = new(false)
+		}
+		if x.DevIndex == 0 {
+			v.Independent = new(true)
+		}
+		if x.TTL != 0 {
+			v.Extra = append(v.Extra, Option{"TTL", strconv.Itoa(int(x.TTL))})
+		}
+		nd.VXLAN = v
+	case "macvlan":
+		if l.MACVLAN == nil {
+			return nil, fmt.Errorf("%w: the mode of macvlan %s is unknown", ErrNotRecreatable, l.Name)
+		}
+		switch mode := l.MACVLAN.Mode; mode {
+		case "private", "vepa", "bridge", "passthru":
+			nd.MACVLAN = &MACVLAN{Mode: mode}
+		default:
+			// Source mode filters on a MAC list the model does not hold.
+			return nil, fmt.Errorf("%w: macvlan %s is in mode %q", ErrNotRecreatable, l.Name, mode)
+		}
+	default:
+		return nil, nil // physical or unmanaged kind: .network only
+	}
+	return nd, nil
+}
+
+// stack names a vxlan or macvlan in its lower link's .network, the only
+// way networkd creates them.
+func stack(l model.Link, byIndex map[int32]model.Link, nets map[int32]*NetworkFile) error {
+	var lowerIdx int32
+	switch {
+	case l.Kind == "vxlan" && l.VXLAN != nil && l.VXLAN.DevIndex != 0:
+		lowerIdx = l.VXLAN.DevIndex
+	case l.Kind == "macvlan":
+		if l.LinkNetNsID >= 0 {
+			return fmt.Errorf("%w: the parent of macvlan %s is in another namespace", ErrNotRecreatable, l.Name)
+		}
+		lowerIdx = l.ParentIndex
+	default:
+		return nil
+	}
+	lower, ok := byIndex[lowerIdx]
+	if !ok {
+		return fmt.Errorf("%w: the lower link of %s %s is unknown", ErrNotRecreatable, l.Kind, l.Name)
+	}
+	nf := nets[lowerIdx]
+	if nf == nil {
+		return fmt.Errorf("%w: %s %s is created through %s's .network; select %s as well",
+			ErrLowerNotSelected, l.Kind, l.Name, lower.Name, lower.Name)
+	}
+	if l.Kind == "vxlan" {
+		nf.Network.VXLAN = append(nf.Network.VXLAN, l.Name)
+	} else {
+		nf.Network.MACVLAN = append(nf.Network.MACVLAN, l.Name)
+	}
+	return nil
+}
+
+// sortRoutes orders by what the store's order may not fix across runs:
+// table, family, destination, metric, then the rendered text.
+func sortRoutes(rs []Route) {
+	slices.SortStableFunc(rs, func(a, b Route) int {
+		if c := cmp.Compare(a.Table, b.Table); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(btoi(a.Destination.Addr().Is6()), btoi(b.Destination.Addr().Is6())); c != 0 {
+			return c
+		}
+		if c := a.Destination.Addr().Compare(b.Destination.Addr()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Destination.Bits(), b.Destination.Bits()); c != 0 {
+			return c
+		}
+		return strings.Compare(routeText(a), routeText(b))
+	})
+}
+
+func routeText(r Route) string {
+	return string((&NetworkFile{Routes: []Route{r}}).MarshalWithHeader("#"))
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,250 @@
+package networkd
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// Route types (RTN_*) whose Table= networkd defaults to local instead of
+// main.
+const (
+	rtnUnicast   = 1
+	rtnLocal     = 2
+	rtnBroadcast = 3
+	rtnAnycast   = 4
+	rtnMulticast = 5
+	rtnNat       = 10
+
+	rtnhFDead = 1
+
+	iffLowerUp = 0x10000
+)
+
+func deviceless(typ uint8) bool { return typ >= 6 && typ <= 9 }
+
+// routes writes every wanted route through a selected link into that
+// link's file. Device-less routes (blackhole, unreachable, prohibit,
+// throw) belong to no link; they go where rules without a table go (see
+// home).
+func (g *gen) routes(st Source, sel []model.Link) error {
+	var err error
+	var homeless []Route
+	g.use.byTable = map[uint32]map[int32]int{}
+	st.EachRoute(func(r *model.Route) bool {
+		g.use.see(r)
+		if !wantedRoute(r) {
+			return true
+		}
+		var nf *NetworkFile
+		switch {
+		case deviceless(r.Type):
+		case len(r.Multipath()) > 0:
+			if nf = g.nets[r.Multipath()[0].LinkIndex]; nf == nil {
+				return true
+			}
+		default:
+			if nf = g.nets[r.LinkIndex]; nf == nil {
+				return true
+			}
+		}
+		rt, ok, rerr := g.route(r)
+		switch {
+		case rerr != nil:
+			err = rerr
+			return false
+		case !ok:
+		case nf == nil:
+			homeless = append(homeless, rt)
+		default:
+			nf.Routes = append(nf.Routes, rt)
+		}
+		return true
+	})
+	if err != nil || len(homeless) == 0 {
+		return err
+	}
+	h := g.home(sel)
+	if h.Warn {
+		for _, rt := range homeless {
+			g.notice(Notice{Kind: "route", Text: routeText(rt), Reason: h.Reason})
+		}
+	}
+	home := g.nets[g.byName(h.Link)]
+	home.Routes = append(home.Routes, homeless...)
+	return nil
+}
+
+// wantedRoute leaves out what the kernel or a router made: the local
+// table, kernel, redirect and RA routes and routes that expire. A local,
+// broadcast, anycast or multicast route an administrator put into another
+// table is kept.
+func wantedRoute(r *model.Route) bool {
+	if r.Table == localTable {
+		return false
+	}
+	switch r.Protocol {
+	case rtprotKernel, rtprotRedirect, rtprotRA:
+		return false
+	}
+	return r.Extra == nil || r.Extra.Expires == 0
+}
+
+// defaultScope is the scope networkd 252 gives an IPv4 route without
+// Scope=: host for local and nat, link for broadcast, multicast, anycast
+// and a unicast route with neither gateway nor nexthops, global otherwise
+// (checked against 252: "Destination=10.1.6.0/24" alone becomes "scope
+// link").
+func defaultScope(typ uint8, hasGateway bool) uint8 {
+	switch typ {
+	case rtnLocal, rtnNat:
+		return 254
+	case rtnBroadcast, rtnMulticast, rtnAnycast:
+		return 253
+	case rtnUnicast:
+		if !hasGateway {
+			return 253
+		}
+	}
+	return 0
+}
+
+// route describes r as a [Route] section. ok is false when it is left out
+// (a notice says why); err is for state that cannot be described at all.
+func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
+	text := iproute.RouteLine(r, g.names)
+	link := ""
+	if !deviceless(r.Type) {
+		idx := r.LinkIndex
+		if mp := r.Multipath(); len(mp) > 0 {
+			idx = mp[0].LinkIndex
+		}
+		link = g.names.LinkName(idx)
+	}
+	leaveOut := func(why string) (Route, bool, error) {
+		g.notice(Notice{Kind: "route", Link: link, Text: text, LeftOut: true, Reason: "left out: " + why})
+		return Route{}, false, nil
+	}
+	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
+	if !rt.Destination.IsValid() {
+		if r.Family == afInet6 {
+			rt.Destination = netip.MustParsePrefix("::/0")
+		} else {
+			rt.Destination = netip.MustParsePrefix("0.0.0.0/0")
+		}
+	}
+	if x := r.Extra; x != nil && x.NhID != 0 {
+		return leaveOut(fmt.Sprintf("it uses nexthop object %d, and netpanel writes no [NextHop] sections", x.NhID))
+	}
+	if r.Tos != 0 {
+		rt.Extra = append(rt.Extra, Option{"TypeOfService", strconv.Itoa(int(r.Tos))})
+	}
+	switch r.Type {
+	case rtnLocal, rtnBroadcast, rtnAnycast, rtnNat:
+		// networkd puts these into the local table unless told.
+		if rt.Table == "" {
+			rt.Table = "main"
+		}
+	}
+	rt.Gateway = r.Gateway
+	if r.Flags&rtnhFOnlink != 0 && r.Gateway.IsValid() {
+		rt.GatewayOnLink = new(true)
+	}
+	if r.Priority != 0 {
+		rt.Metric = new(r.Priority)
+	}
+	if r.Family == afInet {
+		if def := defaultScope(r.Type, r.Gateway.IsValid() || len(r.Multipath()) > 0); r.Scope != def {
+			rt.Scope = iproute.Scope(r.Scope)
+		}
+	}
+	if r.Type != rtnUnicast {
+		name, ok := routeTypes[r.Type]
+		if !ok {
+			return leaveOut(fmt.Sprintf("networkd knows no route type %d", r.Type))
+		}
+		rt.Type = name
+	}
+	rt.PreferredSource = r.PrefSrc
+	switch r.Protocol {
+	case rtprotBoot, rtprotStatic, 0:
+	default:
+		if n, ok := protocolNames[r.Protocol]; ok {
+			rt.Protocol = n
+		} else {
+			rt.Protocol = strconv.Itoa(int(r.Protocol))
+		}
+	}
+	if r.Family == afInet6 {
+		switch r.Pref {
+		case 1:
+			rt.Extra = append(rt.Extra, Option{"IPv6Preference", "high"})
+		case 3:
+			rt.Extra = append(rt.Extra, Option{"IPv6Preference", "low"})
+		}
+	}
+	if x := r.Extra; x != nil {
+		if x.Src.IsValid() {
+			rt.Extra = append(rt.Extra, Option{"Source", x.Src.String()})
+		}
+		if x.MTU != 0 {
+			rt.Extra = append(rt.Extra, Option{"MTUBytes", strconv.FormatUint(uint64(x.MTU), 10)})
+		}
+		var noCarrier []string
+		defer func() {
+			if len(noCarrier) > 0 && ok {
+				// networkd 252 waits for carrier on every nexthop's link
+				// (route_is_ready_to_configure), checked with 252.
+				g.notice(Notice{Kind: "route", Link: link, Text: text, Reason: "networkd adds this multipath route only once " +
+					strings.Join(noCarrier, ", ") + " has carrier, which it lacks now"})
+			}
+		}()
+		for _, nh := range x.Multipath {
+			l, ok := g.byIndex[nh.LinkIndex]
+			if !ok {
+				return Route{}, false, fmt.Errorf("route %s has a nexthop through unknown link %d", rt.Destination, nh.LinkIndex)
+			}
+			if !nh.Gateway.IsValid() {
+				return leaveOut("a nexthop without a gateway (dev " + l.Name + " only) has no MultiPathRoute= form")
+			}
+			if nh.Flags&^rtnhFDead != 0 {
+				return leaveOut("MultiPathRoute= carries no per-nexthop flags (onlink)")
+			}
+			if !g.hasCarrier(l) && !slices.Contains(noCarrier, l.Name) {
+				noCarrier = append(noCarrier, l.Name)
+			}
+			v := nh.Gateway.String() + "@" + l.Name
+			if nh.Weight > 0 {
+				v += " " + strconv.Itoa(int(nh.Weight))
+			}
+			rt.Extra = append(rt.Extra, Option{"MultiPathRoute", v})
+		}
+	}
+	if !g.fits("route", link, text, &NetworkFile{Routes: []Route{rt}}) {
+		return Route{}, false, nil
+	}
+	return rt, true, nil
+}
+
+// hasCarrier reports whether l has carrier now and will have it when
+// networkd makes it: a bridge without ports has none when networkd creates
+// it (checked with 252), though one made with ip reports LOWER_UP.
+func (g *gen) hasCarrier(l model.Link) bool {
+	if l.RawFlags&iffLowerUp == 0 {
+		return false
+	}
+	if l.Kind != "bridge" {
+		return true
+	}
+	for _, p := range g.byIndex {
+		if p.MasterIndex == l.Index {
+			return true
+		}
+	}
+	return false
+}

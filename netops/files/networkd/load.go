@@ -1,0 +1,251 @@
+package networkd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/files/safefile"
+)
+
+// SearchDirs are the directories systemd-networkd reads .network and
+// .netdev files from, highest precedence first.
+var SearchDirs = []string{
+	"/etc/systemd/network",
+	"/run/systemd/network",
+	"/usr/local/lib/systemd/network",
+	"/usr/lib/systemd/network",
+}
+
+// Config is the networkd configuration as networkd itself would read it
+// from a list of directories.
+type Config struct {
+	Networks []*Loaded // .network files in networkd's order (by name)
+	NetDevs  []*Loaded // .netdev files by name
+	Masked   []Masked
+	Errors   []error // one *ParseError (file:line) per bad line, or a read error
+	Warnings []Warning
+}
+
+// Loaded is one effective configuration file: the winning main file with
+// its drop-ins applied.
+type Loaded struct {
+	Name     string   // basename, e.g. "10-wan.network"
+	Path     string   // the winning file
+	Shadowed []string // lower-precedence files with the same name, ignored
+	DropIns  []string // drop-in paths applied, in order
+	Owned    bool     // the main file starts with Header: netpanel wrote it
+	// Network or NetDev holds the merged file. When Err is set it holds
+	// what parsed: networkd also applies a file around its bad lines.
+	Network *NetworkFile
+	NetDev  *NetDevFile
+	Err     error // the parse errors of this file and its drop-ins
+
+	dropIns []part // drop-in contents, so a pending main file can be re-merged
+}
+
+// Masked is a name hidden by an empty file or a symlink to /dev/null: the
+// file and every lower-precedence one of that name are ignored.
+type Masked struct {
+	Name string
+	Path string
+}
+
+// Owned reports whether data starts with the Header line, that is whether
+// netpanel wrote the file.
+func Owned(data []byte) bool {
+	rest, ok := bytes.CutPrefix(data, []byte(Header))
+	return ok && (len(rest) == 0 || rest[0] == '\n' || rest[0] == '\r')
+}
+
+// candidate is one file of a given name found in one directory.
+type candidate struct {
+	path   string
+	masked bool
+}
+
+// found collects what the directories hold before precedence is decided:
+// per main-file name its candidates in precedence order, and per drop-in
+// directory name ("10-wan.network.d") per .conf name its candidates.
+type found struct {
+	mains   map[string][]candidate
+	dropIns map[string]map[string][]candidate
+}
+
+// Load reads the configuration the way systemd-networkd does: for each
+// name the file in the first directory wins, empty files and symlinks to
+// /dev/null mask a name, and NAME.d/*.conf drop-ins from every directory
+// apply after the main file in name order. A missing directory is fine; a
+// file that does not parse is recorded in Errors and still listed, so an
+// administrator's broken file stays visible.
+func Load(dirs []string) (*Config, error) {
+	fd := found{mains: map[string][]candidate{}, dropIns: map[string]map[string][]candidate{}}
+	c := &Config{}
+	for _, dir := range dirs {
+		if err := fd.scan(c, dir); err != nil {
+			return nil, err
+		}
+	}
+	names := make([]string, 0, len(fd.mains))
+	for n := range fd.mains {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		cands := fd.mains[name]
+		if cands[0].masked {
+			c.Masked = append(c.Masked, Masked{Name: name, Path: cands[0].path})
+			continue
+		}
+		l := c.load(name, cands, fd.dropIns[name+".d"])
+		if strings.HasSuffix(name, ".network") {
+			c.Networks = append(c.Networks, l)
+		} else {
+			c.NetDevs = append(c.NetDevs, l)
+		}
+	}
+	return c, nil
+}
+
+// scan records the main files and drop-ins of one directory.
+func (fd *found) scan(c *Config, dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read networkd directory: %w", err)
+	}
+	for _, e := range entries {
+		name, path := e.Name(), filepath.Join(dir, e.Name())
+		switch {
+		case strings.HasSuffix(name, ".network"), strings.HasSuffix(name, ".netdev"):
+			if cand, ok := statCandidate(c, path); ok {
+				fd.mains[name] = append(fd.mains[name], cand)
+			}
+		case strings.HasSuffix(name, ".network.d"), strings.HasSuffix(name, ".netdev.d"):
+			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				fd.scanDropIns(c, name, path)
+			}
+		}
+	}
+	return nil
+}
+
+// scanDropIns records the *.conf files of one drop-in directory. An
+// unreadable one is reported and skipped, as one bad file would be.
+func (fd *found) scanDropIns(c *Config, name, path string) {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		c.Errors = append(c.Errors, fmt.Errorf("read networkd drop-in directory: %w", err))
+		return
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".conf") {
+			continue
+		}
+		cand, ok := statCandidate(c, filepath.Join(path, e.Name()))
+		if !ok {
+			continue
+		}
+		if fd.dropIns[name] == nil {
+			fd.dropIns[name] = map[string][]candidate{}
+		}
+		fd.dropIns[name][e.Name()] = append(fd.dropIns[name][e.Name()], cand)
+	}
+}
+
+// statCandidate follows symlinks as networkd does: a character device
+// (/dev/null) or an empty regular file masks, directories and other
+// special files are skipped, and a dangling link is reported.
+func statCandidate(c *Config, path string) (candidate, bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		c.Errors = append(c.Errors, fmt.Errorf("stat networkd file: %w", err))
+		return candidate{}, false
+	}
+	switch m := st.Mode(); {
+	case m&fs.ModeCharDevice != 0:
+		return candidate{path: path, masked: true}, true
+	case m.IsRegular():
+		return candidate{path: path, masked: st.Size() == 0}, true
+	}
+	return candidate{}, false
+}
+
+// load reads and merges one winning file with its drop-ins.
+func (c *Config) load(name string, cands []candidate, dropIns map[string][]candidate) *Loaded {
+	l := &Loaded{Name: name, Path: cands[0].path}
+	for _, s := range cands[1:] {
+		l.Shadowed = append(l.Shadowed, s.path)
+	}
+	data, err := safefile.Read(l.Path)
+	if err != nil {
+		l.Err = fmt.Errorf("read networkd file: %w", err)
+		c.Errors = append(c.Errors, l.Err)
+		return l
+	}
+	l.Owned = Owned(data)
+	for _, conf := range sortedKeys(dropIns) {
+		win := dropIns[conf][0]
+		if win.masked {
+			continue
+		}
+		d, err := safefile.Read(win.path)
+		if err != nil {
+			c.Errors = append(c.Errors, fmt.Errorf("read networkd drop-in: %w", err))
+			continue
+		}
+		l.DropIns = append(l.DropIns, win.path)
+		l.dropIns = append(l.dropIns, part{win.path, d})
+	}
+	warn := l.parse(data)
+	c.Warnings = append(c.Warnings, warn...)
+	c.Errors = append(c.Errors, flatten(l.Err)...)
+	return l
+}
+
+// parse merges main with l's drop-ins into l.Network or l.NetDev.
+func (l *Loaded) parse(main []byte) []Warning {
+	parts := append([]part{{l.Path, main}}, l.dropIns...)
+	var warn []Warning
+	if strings.HasSuffix(l.Name, ".network") {
+		l.Network, warn, l.Err = parseNetwork(parts)
+		if l.Network.matchesAll() {
+			warn = append(warn, Warning{l.Path, 1, "no [Match] settings: the file matches every link"})
+		}
+	} else {
+		l.NetDev, warn, l.Err = parseNetDev(parts)
+	}
+	return warn
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// flatten splits joined errors into their leaves, so that each entry of
+// Config.Errors is one file:line.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}

@@ -1,0 +1,180 @@
+package networkd
+
+import (
+	"bytes"
+	"net"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// MatchState says how sure NetworkFor is.
+type MatchState uint8
+
+const (
+	// NoMatch: no .network file applies to the link; networkd leaves it
+	// unmanaged.
+	NoMatch MatchState = iota
+	// Matched: the file applies, every [Match] key was evaluated.
+	Matched
+	// Uncertain: the keys netpanel can evaluate match, but the file also
+	// has keys it cannot (Driver=, Path=, Host=, ...), listed in
+	// MatchResult.Unevaluated. Later files are not looked at.
+	Uncertain
+)
+
+// MatchResult is the outcome of NetworkFor.
+type MatchResult struct {
+	State       MatchState
+	Unevaluated []string // [Match] keys not evaluated, as "Driver="
+}
+
+// String renders the result for a page: "may match (Driver= not evaluated)".
+func (m MatchResult) String() string {
+	switch m.State {
+	case Matched:
+		return "matches"
+	case Uncertain:
+		return "may match (" + strings.Join(m.Unevaluated, ", ") + " not evaluated)"
+	}
+	return "no match"
+}
+
+// NetworkFor returns the .network file networkd applies to l, the first in
+// name order whose [Match] matches, as `networkctl status` shows under
+// "Network File". The loopback link gets no special treatment: networkd
+// 252 manages "lo" whenever a file matches it, a catch-all Name=* or an
+// empty [Match] included.
+func (c *Config) NetworkFor(l model.Link) (*Loaded, MatchResult) {
+	for _, ld := range c.Networks {
+		if ld.Network == nil {
+			continue
+		}
+		if res := ld.Network.Match.evaluate(l); res.State != NoMatch {
+			return ld, res
+		}
+	}
+	return nil, MatchResult{}
+}
+
+// NetDevFor returns the .netdev file that creates the link called name.
+// networkd refuses a second file for a name already configured, so the
+// first in name order wins.
+func (c *Config) NetDevFor(name string) *Loaded {
+	for _, ld := range c.NetDevs {
+		if ld.NetDev != nil && ld.NetDev.NetDev.Name == name {
+			return ld
+		}
+	}
+	return nil
+}
+
+// matchesAll reports an empty [Match]: networkd 252 warns and applies such
+// a file to every link.
+func (f *NetworkFile) matchesAll() bool {
+	m := f.Match
+	return len(m.Name) == 0 && len(m.MACAddress) == 0 && len(extraMatch(m.Extra)) == 0
+}
+
+// evaluate runs networkd's net_match_config over the keys netpanel can
+// check; any failing key decides NoMatch.
+func (m Match) evaluate(l model.Link) MatchResult {
+	if !globsMatch(m.Name, l.Name) {
+		return MatchResult{}
+	}
+	if len(m.MACAddress) > 0 && !slices.ContainsFunc(m.MACAddress, func(a net.HardwareAddr) bool { return bytes.Equal(a, l.HWAddr) }) {
+		return MatchResult{}
+	}
+	res := MatchResult{State: Matched}
+	extra := extraMatch(m.Extra)
+	for _, key := range sortedKeys(extra) {
+		var value string
+		var known bool
+		switch key {
+		case "Type":
+			value, known = deviceType(l)
+		case "Kind":
+			value, known = l.Kind, true
+		}
+		if !known {
+			res.State = Uncertain
+			res.Unevaluated = append(res.Unevaluated, key+"=")
+			continue
+		}
+		if !globsMatch(extra[key], value) {
+			return MatchResult{}
+		}
+	}
+	return res
+}
+
+// extraMatch folds the [Match] keys the typed model does not hold into
+// per-key lists: words split, "!" spread over a line's words, and an empty
+// assignment resetting the key, as config_parse_match_strv does.
+func extraMatch(opts []Option) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range opts {
+		if o.Value == "" {
+			delete(out, o.Key)
+			continue
+		}
+		var m Match
+		_ = matchNames(&m, o.Value)
+		out[o.Key] = append(out[o.Key], m.Name...)
+	}
+	return out
+}
+
+// globsMatch is networkd's net_condition_test_strv: an empty list matches
+// everything; a matching "!glob" rejects; otherwise a positive glob must
+// match if there is one.
+func globsMatch(patterns []string, s string) bool {
+	matched, positive := false, false
+	for _, p := range patterns {
+		neg := strings.HasPrefix(p, "!")
+		p = strings.TrimPrefix(p, "!")
+		if !neg {
+			positive = true
+		}
+		if s == "" {
+			continue // networkd never matches a missing value, kind of a physical link
+		}
+		if ok, err := path.Match(p, s); err == nil && ok {
+			if neg {
+				return false
+			}
+			matched = true
+		}
+	}
+	return matched || !positive
+}
+
+// deviceType guesses networkd's Type= value: udev's DEVTYPE when the
+// kernel sets one, otherwise the ARPHRD name. model.Link carries the
+// kind and the ARPHRD name only, so wireless is told from Ethernet by the
+// "wl"/"ww" prefix of predictable names, and kinds whose DEVTYPE is not
+// known here are reported as not evaluated.
+func deviceType(l model.Link) (string, bool) {
+	switch l.Kind {
+	case "bridge", "bond", "vlan", "vxlan", "wireguard", "geneve", "macsec":
+		return l.Kind, true
+	case "", "veth", "dummy", "macvlan", "ipvlan":
+	default:
+		return "", false
+	}
+	switch l.LinkType {
+	case "ether":
+		switch {
+		case l.Kind == "" && strings.HasPrefix(l.Name, "wl"):
+			return "wlan", true
+		case l.Kind == "" && strings.HasPrefix(l.Name, "ww"):
+			return "wwan", true
+		}
+		return "ether", true
+	case "loopback", "none":
+		return l.LinkType, true
+	}
+	return "", false
+}

@@ -1,0 +1,106 @@
+package networkd
+
+import (
+	"net"
+	"slices"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// configOf parses .network texts given by name into a Config in name order.
+func configOf(t *testing.T, files map[string]string) *Config {
+	t.Helper()
+	c := &Config{}
+	for _, name := range sortedKeys(files) {
+		nf, _, err := ParseNetwork(name, []byte(files[name]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Networks = append(c.Networks, &Loaded{Name: name, Path: name, Network: nf})
+	}
+	return c
+}
+
+func TestNetworkFor(t *testing.T) {
+	mac, _ := net.ParseMAC("52:54:00:12:34:56")
+	c := configOf(t, map[string]string{
+		"10-wan.network":   "[Match]\nName=eno1\n",
+		"20-en.network":    "[Match]\nName=en*\n",
+		"30-notlo.network": "[Match]\nName=!lo wl*\nName=veth*\n",
+		"40-mac.network":   "[Match]\nMACAddress=52:54:00:12:34:56\n",
+		"50-kind.network":  "[Match]\nKind=vxlan\n",
+		"60-drv.network":   "[Match]\nName=dummy*\nDriver=dummy\n",
+		"70-type.network":  "[Match]\nType=bridge\n",
+		"99-all.network":   "[Match]\n",
+	})
+	for _, tc := range []struct {
+		name  string
+		link  model.Link
+		file  string
+		state MatchState
+		keys  []string
+	}{
+		{"the first file by name wins over a later glob", model.Link{Name: "eno1"}, "10-wan.network", Matched, nil},
+		{"a glob matches", model.Link{Name: "enp3s0"}, "20-en.network", Matched, nil},
+		{"a negated line excludes each of its words", model.Link{Name: "wlan0", LinkType: "ether"}, "40-mac.network", NoMatch, nil},
+		{"a negated line does not affect a later positive line", model.Link{Name: "veth1"}, "30-notlo.network", Matched, nil},
+		{"MACAddress matches the hardware address", model.Link{Name: "wlan0", HWAddr: mac}, "40-mac.network", Matched, nil},
+		{"Kind matches the netdev kind", model.Link{Name: "vx0", Kind: "vxlan"}, "50-kind.network", Matched, nil},
+		{"an unevaluated key makes the match uncertain", model.Link{Name: "dummy0", Kind: "dummy"}, "60-drv.network", Uncertain, []string{"Driver="}},
+		{"Type matches the device type", model.Link{Name: "br0", Kind: "bridge", LinkType: "ether"}, "70-type.network", Matched, nil},
+		{"an empty [Match] catches the rest, lo included", model.Link{Name: "lo", LinkType: "loopback"}, "99-all.network", Matched, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ld, res := c.NetworkFor(tc.link)
+			if tc.state == NoMatch {
+				// wlan0 without a MAC skips 40-mac and lands in the catch-all.
+				if ld == nil || ld.Name != "99-all.network" {
+					t.Errorf("got %v, want the catch-all", ld)
+				}
+				return
+			}
+			if ld == nil || ld.Name != tc.file || res.State != tc.state || !slices.Equal(res.Unevaluated, tc.keys) {
+				t.Errorf("NetworkFor(%s) = %v %+v, want %s %v %v", tc.link.Name, ld, res, tc.file, tc.state, tc.keys)
+			}
+		})
+	}
+	t.Run("no file means unmanaged", func(t *testing.T) {
+		c := configOf(t, map[string]string{"10-wan.network": "[Match]\nName=eno1\n"})
+		if ld, res := c.NetworkFor(model.Link{Name: "lo"}); ld != nil || res.State != NoMatch || res.String() != "no match" {
+			t.Errorf("got %v %v", ld, res)
+		}
+	})
+	t.Run("uncertain result reads as a sentence", func(t *testing.T) {
+		if s := (MatchResult{State: Uncertain, Unevaluated: []string{"Driver=", "Path="}}).String(); s != "may match (Driver=, Path= not evaluated)" {
+			t.Error(s)
+		}
+	})
+}
+
+func TestNetDevFor(t *testing.T) {
+	a, _, _ := ParseNetDev("10-a.netdev", []byte("[NetDev]\nName=br0\nKind=bridge\n"))
+	b, _, _ := ParseNetDev("20-b.netdev", []byte("[NetDev]\nName=br0\nKind=dummy\n"))
+	c := &Config{NetDevs: []*Loaded{{Name: "10-a.netdev", NetDev: a}, {Name: "20-b.netdev", NetDev: b}}}
+	if got := c.NetDevFor("br0"); got == nil || got.Name != "10-a.netdev" {
+		t.Errorf("NetDevFor(br0) = %v", got)
+	}
+	if got := c.NetDevFor("br1"); got != nil {
+		t.Errorf("NetDevFor(br1) = %v", got)
+	}
+}
+
+func TestMatchNameNegationRoundTrips(t *testing.T) {
+	in := "[Match]\nName=!lo wl*\nName=veth*\n"
+	nf, _, err := ParseNetwork("x.network", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"!lo", "!wl*", "veth*"}; !slices.Equal(nf.Match.Name, want) {
+		t.Fatalf("Name = %q, want %q", nf.Match.Name, want)
+	}
+	again, _, err := ParseNetwork("x.network", nf.Marshal())
+	if err != nil || !slices.Equal(again.Match.Name, nf.Match.Name) {
+		t.Errorf("round trip: %q %v\n%s", again.Match.Name, err, nf.Marshal())
+	}
+}

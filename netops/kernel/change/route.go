@@ -1,0 +1,398 @@
+package change
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// RouteOp adds, replaces or deletes a route in any table
+// (`ip route add default via 192.0.2.1 dev wan table wan-force metric 10`).
+type RouteOp struct {
+	Action    string // "add", "replace", "del"
+	Family    uint8  // AF_INET or AF_INET6
+	Table     uint32
+	TableName string // as resolved when parsed, for messages without Names
+	Type      uint8  // RTN_*; 0 on del matches any type
+	Dst       netip.Prefix
+	Via       netip.Addr
+	Dev       string
+	Metric    uint32 // 0: none (IPv6 then uses 1024)
+	Protocol  uint8  // RTPROT_*; on del 0 matches any
+	Scope     uint8
+	HasScope  bool // otherwise chosen as ip does: link without a gateway
+	Src       netip.Addr
+	Onlink    bool
+	Nexthops  []Nexthop // multipath; Via and Dev are then empty
+	DevIndex  int32     // Dev's ifindex, set by inverses (names change); 0: find Dev by name
+	Tos       uint8     // part of the route's key, like the metric
+	// Metrics are the route's RTA_METRICS (mtu, advmss, ...), in RTAX
+	// order; MTULock is "mtu lock".
+	Metrics []model.RouteMetric
+	MTULock bool
+}
+
+// routeMetric describes one metric an admin may set, as ip route takes it.
+type routeMetric struct {
+	name   string
+	typ    uint16
+	lo, hi uint64
+	set    func(r *netlink.Route, v int)
+}
+
+// routeMetrics are the metrics ParseRoute takes, in RTAX order. The
+// bounds are the kernel's: larger mtu and advmss values are silently
+// clamped, hoplimit is a byte, quickack and fastopen_no_cookie are flags
+// (0 is the default, which vishvananda/netlink cannot send).
+var routeMetrics = []routeMetric{
+	{"mtu", unix.RTAX_MTU, 68, 65520, func(r *netlink.Route, v int) { r.MTU = v }},
+	{"window", unix.RTAX_WINDOW, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Window = v }},
+	{"ssthresh", unix.RTAX_SSTHRESH, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Ssthresh = v }},
+	{"cwnd", unix.RTAX_CWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Cwnd = v }},
+	{"advmss", unix.RTAX_ADVMSS, 1, 65495, func(r *netlink.Route, v int) { r.AdvMSS = v }},
+	{"reordering", unix.RTAX_REORDERING, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Reordering = v }},
+	{"hoplimit", unix.RTAX_HOPLIMIT, 1, 255, func(r *netlink.Route, v int) { r.Hoplimit = v }},
+	{"initcwnd", unix.RTAX_INITCWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.InitCwnd = v }},
+	{"initrwnd", unix.RTAX_INITRWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.InitRwnd = v }},
+	{"quickack", unix.RTAX_QUICKACK, 1, 1, func(r *netlink.Route, v int) { r.QuickACK = v }},
+	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 1, 1, func(r *netlink.Route, v int) { r.FastOpenNoCookie = v }},
+}
+
+func metricByType(t uint16) (routeMetric, bool) {
+	for _, m := range routeMetrics {
+		if m.typ == t {
+			return m, true
+		}
+	}
+	return routeMetric{}, false
+}
+
+// Nexthop is one path of a multipath route.
+type Nexthop struct {
+	Via    netip.Addr
+	Dev    string
+	Weight int // 1-256
+	Onlink bool
+	// DevIndex is Dev's ifindex, set by inverses (names change); 0: find Dev by name.
+	DevIndex int32
+}
+
+// ipv6DefaultMetric is the metric the kernel gives IPv6 routes without one.
+const ipv6DefaultMetric = 1024
+
+// metric returns the metric the kernel will store.
+func (o *RouteOp) metric() uint32 {
+	if o.Metric == 0 && o.Family == unix.AF_INET6 {
+		return ipv6DefaultMetric
+	}
+	return o.Metric
+}
+
+func (o *RouteOp) dstString() string { return iproute.PrefixString(o.Dst) }
+
+func (o *RouteOp) where(n Names) string {
+	return o.dstString() + " in table " + tableLabel(n, o.Table, o.TableName)
+}
+
+// gateway returns the gateway the kernel checks first, for messages.
+func (o *RouteOp) gateway() netip.Addr {
+	if o.Via.IsValid() {
+		return o.Via
+	}
+	for _, nh := range o.Nexthops {
+		if nh.Via.IsValid() {
+			return nh.Via
+		}
+	}
+	return netip.Addr{}
+}
+
+func (o *RouteOp) Check(m Model) error {
+	fe := FieldErrors{}
+	if o.Dev != "" {
+		if _, ok := m.LinkByName(o.Dev); !ok {
+			fe.add("dev", "no link named %s", quote(o.Dev))
+		}
+	}
+	for i, nh := range o.Nexthops {
+		if _, ok := m.LinkByName(nh.Dev); nh.Dev != "" && !ok {
+			fe.add(fmt.Sprintf("nexthops[%d].dev", i), "no link named %s", quote(nh.Dev))
+		}
+	}
+	if o.Src.IsValid() && o.Action != "del" && !isLocal(m, o.Src) {
+		fe.add("src", "%s is not an address of any link here: add it first or leave src empty", o.Src)
+	}
+	switch o.Action {
+	case "add":
+		if _, ok := o.slot(m); ok {
+			fe.add("dst", "%s", o.existsMessage())
+		}
+	case "del":
+		if _, ok := o.match(m); !ok {
+			fe.add("dst", "no such route: %s", o.where(nil))
+		}
+	}
+	return fe.err()
+}
+
+func isLocal(m Model, a netip.Addr) bool {
+	for _, ad := range m.Addrs() {
+		if ad.Prefix.Addr() == a {
+			return true
+		}
+	}
+	return false
+}
+
+// slot returns the route an add would collide with or a replace would
+// replace: same table, destination, tos 0 and metric (for IPv6 the kernel
+// refuses a second route of equal metric whatever its device).
+func (o *RouteOp) slot(m Model) (model.Route, bool) {
+	for _, r := range m.RoutesTo(o.Table, o.Dst) {
+		if r.Tos == o.Tos && r.Priority == o.metric() && !r.SrcPrefix().IsValid() {
+			return r, true
+		}
+	}
+	return model.Route{}, false
+}
+
+// match returns the route a del would remove: the first, in kernel order,
+// that agrees with every attribute given.
+func (o *RouteOp) match(m Model) (model.Route, bool) {
+	devIdx := func(name string) int32 {
+		l, ok := m.LinkByName(name)
+		if !ok {
+			return -1
+		}
+		return l.Index
+	}
+	for _, r := range m.RoutesTo(o.Table, o.Dst) {
+		switch {
+		case r.Tos != o.Tos || r.SrcPrefix().IsValid():
+		case o.Metric != 0 && r.Priority != o.Metric:
+		case o.Via.IsValid() && r.Gateway != o.Via:
+		case o.Dev != "" && r.LinkIndex != devIdx(o.Dev):
+		case o.Protocol != 0 && r.Protocol != o.Protocol:
+		case o.HasScope && r.Scope != o.Scope:
+		case o.Type != 0 && r.Type != o.Type:
+		case o.Src.IsValid() && r.PrefSrc != o.Src:
+		default:
+			return r, true
+		}
+	}
+	return model.Route{}, false
+}
+
+func prefixNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+// nl builds the netlink route, choosing the scope the way ip does.
+func (o *RouteOp) nl(h *netlink.Handle, m Model) (*netlink.Route, error) {
+	r := &netlink.Route{
+		Family: int(o.Family), Dst: prefixNet(o.Dst), Table: int(o.Table), Priority: int(o.Metric),
+		Protocol: netlink.RouteProtocol(o.Protocol), Type: int(o.Type), Gw: ipOrNil(o.Via), Src: ipOrNil(o.Src),
+	}
+	var err error
+	if r.LinkIndex, err = indexAt(h, m, o.DevIndex, o.Dev); err != nil {
+		return nil, err
+	}
+	for _, nh := range o.Nexthops {
+		ni := &netlink.NexthopInfo{Gw: ipOrNil(nh.Via), Hops: nh.Weight - 1}
+		if ni.LinkIndex, err = indexAt(h, m, nh.DevIndex, nh.Dev); err != nil {
+			return nil, err
+		}
+		if nh.Onlink {
+			ni.Flags = int(netlink.FLAG_ONLINK)
+		}
+		r.MultiPath = append(r.MultiPath, ni)
+	}
+	if o.Onlink {
+		r.Flags = int(netlink.FLAG_ONLINK)
+	}
+	r.Tos = int(o.Tos)
+	for _, mt := range o.Metrics {
+		if d, ok := metricByType(mt.Type); ok {
+			d.set(r, int(mt.Value))
+		}
+	}
+	r.MTULock = o.MTULock
+	switch {
+	case o.HasScope:
+		r.Scope = netlink.Scope(o.Scope)
+	case o.Action == "del":
+		r.Scope = netlink.SCOPE_NOWHERE // matches any scope
+	case o.Type == unix.RTN_LOCAL || o.Type == unix.RTN_NAT:
+		r.Scope = netlink.SCOPE_HOST
+	case o.Type == unix.RTN_BROADCAST || o.Type == unix.RTN_MULTICAST || o.Type == unix.RTN_ANYCAST:
+		r.Scope = netlink.SCOPE_LINK
+	case (o.Type == unix.RTN_UNICAST || o.Type == 0) && !o.Via.IsValid() && len(o.Nexthops) == 0:
+		r.Scope = netlink.SCOPE_LINK
+	}
+	return r, nil
+}
+
+func (o *RouteOp) Apply(h *netlink.Handle, m Model) error {
+	r, err := o.nl(h, m)
+	if err == nil {
+		switch o.Action {
+		case "add":
+			err = h.RouteAdd(r)
+		case "replace":
+			err = h.RouteReplace(r)
+		case "del":
+			err = h.RouteDel(r)
+		default:
+			return fmt.Errorf("route action %q is not supported", o.Action)
+		}
+	}
+	if err != nil && o.Src.IsValid() && m != nil && !isLocal(m, o.Src) && (errnoOf(err) == unix.EINVAL || errnoOf(err) == unix.EADDRNOTAVAIL) {
+		// EINVAL has many causes; with the model at hand the src one can be told apart.
+		return &KernelError{Op: o, Err: err, Msg: o.srcMessage()}
+	}
+	return Explain(o, err)
+}
+
+func (o *RouteOp) existsMessage() string {
+	return "a route to " + o.dstString() + " already exists in table " + tableLabel(nil, o.Table, o.TableName) + ": replace it instead"
+}
+
+func (o *RouteOp) srcMessage() string {
+	return fmt.Sprintf("src %s is not an address of any link here: add it to a link first, or leave src empty", o.Src)
+}
+
+func (o *RouteOp) Command(n Names) string {
+	var b strings.Builder
+	b.WriteString("ip ")
+	if o.Family == unix.AF_INET6 {
+		b.WriteString("-6 ")
+	}
+	b.WriteString("route " + o.Action + " ")
+	// On del a type narrows the match, so even unicast is printed.
+	if o.Type != 0 && (o.Type != unix.RTN_UNICAST || o.Action == "del") {
+		b.WriteString(iproute.RouteType(o.Type) + " ")
+	}
+	b.WriteString(o.dstString())
+	if o.Tos != 0 {
+		b.WriteString(" tos " + iproute.DSField(o.Tos))
+	}
+	if o.Via.IsValid() {
+		b.WriteString(" via " + o.Via.String())
+	}
+	if o.Dev != "" {
+		b.WriteString(" dev " + quote(linkLabel(n, o.DevIndex, o.Dev)))
+	}
+	if o.Table != unix.RT_TABLE_MAIN {
+		b.WriteString(" table " + quote(tableLabel(n, o.Table, o.TableName)))
+	}
+	if o.Metric != 0 {
+		b.WriteString(" metric " + strconv.FormatUint(uint64(o.Metric), 10))
+	}
+	if o.Protocol != 0 && !(o.Action != "del" && o.Protocol == unix.RTPROT_BOOT) {
+		b.WriteString(" proto " + iproute.Protocol(o.Protocol))
+	}
+	if o.HasScope {
+		b.WriteString(" scope " + iproute.Scope(o.Scope))
+	}
+	if o.Src.IsValid() {
+		b.WriteString(" src " + o.Src.String())
+	}
+	if o.Onlink {
+		b.WriteString(" onlink")
+	}
+	for _, mt := range o.Metrics {
+		d, _ := metricByType(mt.Type)
+		b.WriteString(" " + d.name)
+		if mt.Type == unix.RTAX_MTU && o.MTULock {
+			b.WriteString(" lock")
+		}
+		b.WriteString(" " + strconv.FormatUint(uint64(mt.Value), 10))
+	}
+	for _, nh := range o.Nexthops {
+		b.WriteString(" nexthop")
+		if nh.Via.IsValid() {
+			b.WriteString(" via " + nh.Via.String())
+		}
+		if nh.Dev != "" {
+			b.WriteString(" dev " + quote(linkLabel(n, nh.DevIndex, nh.Dev)))
+		}
+		b.WriteString(" weight " + strconv.Itoa(nh.Weight))
+		if nh.Onlink {
+			b.WriteString(" onlink")
+		}
+	}
+	return b.String()
+}
+
+// OldCommand is net-tools' `route`, which knows only plain IPv4 routes in
+// the main table.
+func (o *RouteOp) OldCommand(Names) string {
+	plainProto := o.Protocol == unix.RTPROT_BOOT || (o.Action == "del" && o.Protocol == 0)
+	if o.Family != unix.AF_INET || o.Table != unix.RT_TABLE_MAIN || (o.Type != unix.RTN_UNICAST && o.Type != 0) ||
+		len(o.Nexthops) > 0 || o.HasScope || o.Src.IsValid() || o.Onlink || !plainProto || o.Action == "replace" ||
+		o.Tos != 0 || len(o.Metrics) > 0 {
+		return ""
+	}
+	s := "route " + o.Action
+	switch {
+	case o.Dst.Bits() == 0:
+		s += " default"
+	case o.Dst.Bits() == 32:
+		s += " -host " + o.Dst.Addr().String()
+	default:
+		s += " -net " + o.Dst.Addr().String() + " netmask " + net.IP(net.CIDRMask(o.Dst.Bits(), 32)).String()
+	}
+	if o.Via.IsValid() {
+		s += " gw " + o.Via.String()
+	}
+	if o.Metric != 0 {
+		s += " metric " + strconv.FormatUint(uint64(o.Metric), 10)
+	}
+	if o.Dev != "" {
+		s += " dev " + quote(o.Dev)
+	}
+	return s
+}
+
+func (o *RouteOp) Touches() Touch {
+	t := Touch{Kind: model.KindRoute, Link: o.Dev, Table: o.Table, Dst: o.Dst.String(), Family: o.Family}
+	if t.Link == "" && len(o.Nexthops) > 0 {
+		t.Link = o.Nexthops[0].Dev
+	}
+	return t
+}
+
+func (o *RouteOp) explain(errno unix.Errno) string {
+	switch errno {
+	case unix.EEXIST:
+		return o.existsMessage()
+	case unix.ENETUNREACH, unix.EHOSTUNREACH:
+		if gw := o.gateway(); gw.IsValid() {
+			return fmt.Sprintf("no link reaches %s: add an address in its subnet or mark the route onlink", gw)
+		}
+	case unix.ESRCH, unix.ENOENT:
+		if o.Action == "del" {
+			return "no such route: " + o.where(nil)
+		}
+		if o.Action == "replace" && o.Family == unix.AF_INET6 {
+			return "no such route to replace: " + o.where(nil)
+		}
+	case unix.EADDRNOTAVAIL:
+		if o.Src.IsValid() {
+			return o.srcMessage()
+		}
+	case unix.ENODEV:
+		if o.Dev != "" {
+			return "no link named " + quote(o.Dev)
+		}
+		return "a link named in the nexthops does not exist"
+	}
+	return ""
+}

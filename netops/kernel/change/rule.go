@@ -1,0 +1,450 @@
+package change
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Rule actions (FR_ACT_*), as the model stores them.
+const (
+	ruleLookup      = 1
+	ruleGoto        = 2
+	ruleNop         = 3
+	ruleBlackhole   = 6
+	ruleUnreachable = 7
+	ruleProhibit    = 8
+)
+
+var ruleTypes = map[string]uint8{"lookup": ruleLookup, "goto": ruleGoto, "nop": ruleNop,
+	"blackhole": ruleBlackhole, "unreachable": ruleUnreachable, "prohibit": ruleProhibit}
+
+// RuleOp adds or deletes a policy routing rule
+// (`ip rule add fwmark 0x20/0x20 priority 16286 lookup wan-force`).
+type RuleOp struct {
+	Action      string // "add", "del"
+	Family      uint8
+	Priority    uint32
+	HasPriority bool // otherwise the kernel picks one (just before the second rule)
+	From, To    netip.Prefix
+	Iif, Oif    string
+	Fwmark      uint32
+	Fwmask      uint32
+	HasFwmark   bool
+	HasFwmask   bool // false: the kernel uses 0xffffffff for a non-zero mark
+	Table       uint32
+	TableName   string
+	Not         bool
+	Type        uint8 // FR_ACT_*: lookup, goto, nop, blackhole, unreachable, prohibit; 0 on del: any
+	Protocol    uint8 // who made the rule; only carried from the model
+	IPProto     uint8 // "ipproto tcp"; 0: any
+	// SPort and DPort are "sport 1000-2000", "dport 443".
+	SPort, DPort     model.PortRange
+	UIDStart, UIDEnd uint32
+	HasUID           bool
+	// SuppressPrefixLen is "suppress_prefixlength N" when HasSuppress.
+	SuppressPrefixLen uint32
+	HasSuppress       bool
+	L3mdev            bool   // look up the table of the packet's VRF device
+	Goto              uint32 // the priority a goto rule jumps to
+}
+
+// mask returns the mask the kernel stores.
+func (o *RuleOp) mask() uint32 {
+	switch {
+	case o.HasFwmask:
+		return o.Fwmask
+	case o.HasFwmark && o.Fwmark != 0:
+		return 0xFFFFFFFF
+	}
+	return 0
+}
+
+func (o *RuleOp) Check(m Model) error {
+	switch o.Action {
+	case "add":
+		if !o.HasPriority {
+			return nil // the kernel picks a free priority
+		}
+		for _, r := range m.Rules(o.Family) {
+			if o.same(&r) {
+				return FieldErrors{"priority": fmt.Sprintf("an identical rule already exists at priority %d", r.Priority)}
+			}
+		}
+	case "del":
+		if _, ok := o.match(m); !ok {
+			return FieldErrors{"priority": "no such rule: " + o.describe(nil)}
+		}
+	}
+	return nil
+}
+
+// same reports whether r is the rule o adds, attribute for attribute.
+func (o *RuleOp) same(r *model.Rule) bool {
+	return r.Priority == o.Priority && r.Src == o.From && r.Dst == o.To && r.IifName == o.Iif && r.OifName == o.Oif &&
+		r.Mark == o.Fwmark && ruleMask(r) == o.mask() && r.Action == o.Type && (o.Type != ruleLookup || r.Table == o.Table) &&
+		(o.Type != ruleGoto || r.Goto == o.Goto) && r.Invert == o.Not && r.Tos == 0 && r.TunID == 0 && r.Realms == 0 &&
+		!r.HasSuppressIfGroup && r.HasUID == o.HasUID && r.UIDStart == o.UIDStart && r.UIDEnd == o.UIDEnd &&
+		r.L3mdev == o.L3mdev && r.IPProto == o.IPProto && r.SPort == o.SPort && r.DPort == o.DPort &&
+		r.SuppressPrefixLen == o.suppress()
+}
+
+// suppress returns the suppress_prefixlength the kernel stores (-1: none).
+func (o *RuleOp) suppress() int32 {
+	if !o.HasSuppress {
+		return -1
+	}
+	return int32(o.SuppressPrefixLen)
+}
+
+func ruleMask(r *model.Rule) uint32 {
+	if r.HasMask {
+		return r.Mask
+	}
+	return 0
+}
+
+// match returns the rule a del removes: the first, in kernel order, that
+// agrees with every attribute given (the kernel's rule_find).
+func (o *RuleOp) match(m Model) (model.Rule, bool) {
+	for _, r := range m.Rules(o.Family) {
+		switch {
+		case o.Type != 0 && r.Action != o.Type:
+		case o.Table != 0 && r.Table != o.Table:
+		case o.HasPriority && r.Priority != o.Priority:
+		case o.Iif != "" && r.IifName != o.Iif:
+		case o.Oif != "" && r.OifName != o.Oif:
+		case o.Fwmark != 0 && r.Mark != o.Fwmark:
+		case o.mask() != 0 && ruleMask(&r) != o.mask():
+		case o.Protocol != 0 && r.Protocol != o.Protocol:
+		case o.From.IsValid() && r.Src != o.From:
+		case o.To.IsValid() && r.Dst != o.To:
+		case o.Not && !r.Invert:
+		case o.IPProto != 0 && r.IPProto != o.IPProto:
+		case o.SPort.Set && r.SPort != o.SPort:
+		case o.DPort.Set && r.DPort != o.DPort:
+		case o.HasUID && (!r.HasUID || r.UIDStart != o.UIDStart || r.UIDEnd != o.UIDEnd):
+		case o.L3mdev && !r.L3mdev:
+		case o.HasSuppress && r.SuppressPrefixLen != o.suppress():
+		case o.Type == ruleGoto && r.Goto != o.Goto:
+		default:
+			return r, true
+		}
+	}
+	return model.Rule{}, false
+}
+
+// message builds the RTM_NEWRULE/RTM_DELRULE body as ip rule does:
+// struct fib_rule_hdr, then one attribute per selector. It is built here
+// rather than by vishvananda/netlink, which cannot say l3mdev and drops
+// suppress_prefixlength for tables above 255.
+func (o *RuleOp) message() []byte {
+	hdr := make([]byte, rtnl.SizeofFibRuleHdr)
+	hdr[0] = o.Family
+	if o.To.IsValid() {
+		hdr[1] = byte(o.To.Bits())
+	}
+	if o.From.IsValid() {
+		hdr[2] = byte(o.From.Bits())
+	}
+	if o.Table < 256 {
+		hdr[4] = byte(o.Table)
+	}
+	hdr[7] = o.Type
+	if o.Action == "add" && o.Type == 0 {
+		hdr[7] = ruleLookup
+	}
+	if o.Not {
+		binary.NativeEndian.PutUint32(hdr[8:12], rtnl.FibRuleInvert)
+	}
+	b := &attrBuf{b: hdr}
+	if o.To.IsValid() {
+		b.add(rtnl.FRADst, o.To.Addr().AsSlice())
+	}
+	if o.From.IsValid() {
+		b.add(rtnl.FRASrc, o.From.Addr().AsSlice())
+	}
+	if o.HasPriority {
+		b.u32(rtnl.FRAPriority, o.Priority)
+	}
+	if o.HasFwmark {
+		b.u32(rtnl.FRAFwmark, o.Fwmark)
+	}
+	if o.HasFwmask {
+		b.u32(rtnl.FRAFwmask, o.Fwmask)
+	}
+	if o.Iif != "" {
+		b.add(rtnl.FRAIifname, append([]byte(o.Iif), 0))
+	}
+	if o.Oif != "" {
+		b.add(rtnl.FRAOifname, append([]byte(o.Oif), 0))
+	}
+	if o.Table >= 256 {
+		b.u32(rtnl.FRATable, o.Table)
+	}
+	if o.HasSuppress {
+		b.u32(rtnl.FRASuppressPrefixLen, o.SuppressPrefixLen)
+	}
+	if o.L3mdev {
+		b.add(rtnl.FRAL3mdev, []byte{1})
+	}
+	if o.Type == ruleGoto {
+		b.u32(rtnl.FRAGoto, o.Goto)
+	}
+	if o.HasUID {
+		v := make([]byte, 8)
+		binary.NativeEndian.PutUint32(v[0:4], o.UIDStart)
+		binary.NativeEndian.PutUint32(v[4:8], o.UIDEnd)
+		b.add(rtnl.FRAUIDRange, v)
+	}
+	if o.IPProto != 0 {
+		b.add(rtnl.FRAIPProto, []byte{o.IPProto})
+	}
+	for _, p := range []struct {
+		t uint16
+		r model.PortRange
+	}{{rtnl.FRASportRange, o.SPort}, {rtnl.FRADportRange, o.DPort}} {
+		if p.r.Set {
+			v := make([]byte, 4)
+			binary.NativeEndian.PutUint16(v[0:2], p.r.Start)
+			binary.NativeEndian.PutUint16(v[2:4], p.r.End)
+			b.add(p.t, v)
+		}
+	}
+	if o.Protocol != 0 {
+		b.add(rtnl.FRAProtocol, []byte{o.Protocol})
+	}
+	return b.b
+}
+
+// attrBuf appends netlink attributes.
+type attrBuf struct{ b []byte }
+
+func (a *attrBuf) add(typ uint16, v []byte) {
+	l := 4 + len(v)
+	h := make([]byte, 4)
+	binary.NativeEndian.PutUint16(h[0:2], uint16(l))
+	binary.NativeEndian.PutUint16(h[2:4], typ)
+	a.b = append(append(a.b, h...), v...)
+	for len(a.b)%4 != 0 {
+		a.b = append(a.b, 0)
+	}
+}
+
+func (a *attrBuf) u32(typ uint16, v uint32) {
+	b := make([]byte, 4)
+	binary.NativeEndian.PutUint32(b, v)
+	a.add(typ, b)
+}
+
+// Apply sends the rule straight to the kernel in the namespace the
+// model watches (see message for why not through h).
+func (o *RuleOp) Apply(_ *netlink.Handle, m Model) error {
+	nm, ok := m.(interface {
+		NetNS() (netns.NsHandle, bool)
+	})
+	var ns netns.NsHandle
+	if ok {
+		ns, ok = nm.NetNS()
+	}
+	if !ok {
+		return errors.New("rule changes need the namespace the model watches, and this model watches none")
+	}
+	typ, flags := uint16(unix.RTM_NEWRULE), uint16(unix.NLM_F_CREATE|unix.NLM_F_EXCL)
+	switch o.Action {
+	case "add":
+	case "del":
+		typ, flags = unix.RTM_DELRULE, 0
+	default:
+		return fmt.Errorf("rule action %q is not supported", o.Action)
+	}
+	c, err := rtnl.Dial(ns)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return Explain(o, c.Request(typ, flags, o.message()))
+}
+
+// Inverse deletes an added rule (at the priority the kernel will choose,
+// predicted from the model, when none is given) and re-adds a deleted one
+// exactly as the model holds it.
+func (o *RuleOp) Inverse(m Model) ([]Op, error) {
+	switch o.Action {
+	case "add":
+		d := *o
+		d.Action = "del"
+		if !d.HasPriority {
+			d.Priority, d.HasPriority = defaultRulePriority(m.Rules(o.Family)), true
+		}
+		return []Op{&d}, nil
+	case "del":
+		r, ok := o.match(m)
+		if !ok {
+			return nil, FieldErrors{"priority": "no such rule: " + o.describe(nil)}
+		}
+		a, err := ruleFromModel(&r)
+		if err != nil {
+			return nil, err
+		}
+		return []Op{a}, nil
+	}
+	return nil, FieldErrors{"action": "unknown action " + shown(o.Action)}
+}
+
+// defaultRulePriority is the kernel's fib_default_rule_pref: one less than
+// the second rule's priority, or 0.
+func defaultRulePriority(rules []model.Rule) uint32 {
+	if len(rules) >= 2 && rules[1].Priority != 0 {
+		return rules[1].Priority - 1
+	}
+	return 0
+}
+
+func ruleFromModel(r *model.Rule) (*RuleOp, error) {
+	switch {
+	case r.Action != ruleLookup && r.Action != ruleGoto && r.Action != ruleNop && r.Action != ruleBlackhole &&
+		r.Action != ruleUnreachable && r.Action != ruleProhibit:
+		return nil, noInverse("rule %d has an action netpanel cannot set", r.Priority)
+	case r.Tos != 0 || r.TunID != 0 || r.Realms != 0 || r.HasSuppressIfGroup:
+		return nil, noInverse("rule %d uses tos, tun_id, realms or suppress_ifgroup, which netpanel cannot set", r.Priority)
+	}
+	op := &RuleOp{Action: "add", Family: r.Family, Priority: r.Priority, HasPriority: true, From: r.Src, To: r.Dst,
+		Iif: r.IifName, Oif: r.OifName, Not: r.Invert, Type: r.Action, Protocol: r.Protocol,
+		IPProto: r.IPProto, SPort: r.SPort, DPort: r.DPort, UIDStart: r.UIDStart, UIDEnd: r.UIDEnd, HasUID: r.HasUID,
+		L3mdev: r.L3mdev, Goto: r.Goto}
+	if r.Action == ruleLookup {
+		op.Table = r.Table
+	}
+	if r.SuppressPrefixLen >= 0 {
+		op.SuppressPrefixLen, op.HasSuppress = uint32(r.SuppressPrefixLen), true
+	}
+	// The kernel sends FRA_FWMARK only for a non-zero mark, so "fwmark
+	// 0/0xff" arrives as a mask alone.
+	if (r.HasMark && r.Mark != 0) || ruleMask(r) != 0 {
+		op.Fwmark, op.HasFwmark = r.Mark, true
+		if m := ruleMask(r); m != 0xFFFFFFFF || r.Mark == 0 {
+			op.Fwmask, op.HasFwmask = m, true
+		}
+	}
+	return op, nil
+}
+
+// describe is the rule's selector and action, as in the command.
+func (o *RuleOp) describe(n Names) string {
+	var b strings.Builder
+	if o.Not {
+		b.WriteString("not ")
+	}
+	if o.From.IsValid() {
+		b.WriteString("from " + o.From.String() + " ")
+	}
+	if o.To.IsValid() {
+		b.WriteString("to " + o.To.String() + " ")
+	}
+	if o.HasFwmark {
+		b.WriteString("fwmark " + iproute.Hex(o.Fwmark))
+		if o.HasFwmask && (o.Fwmask != 0xFFFFFFFF || o.Fwmark == 0) {
+			b.WriteString("/" + iproute.Hex(o.Fwmask))
+		}
+		b.WriteString(" ")
+	}
+	if o.Iif != "" {
+		b.WriteString("iif " + quote(o.Iif) + " ")
+	}
+	if o.Oif != "" {
+		b.WriteString("oif " + quote(o.Oif) + " ")
+	}
+	if o.L3mdev {
+		b.WriteString("l3mdev ")
+	}
+	if o.HasUID {
+		fmt.Fprintf(&b, "uidrange %d-%d ", o.UIDStart, o.UIDEnd)
+	}
+	if o.IPProto != 0 {
+		b.WriteString("ipproto " + iproute.IPProto(o.IPProto) + " ")
+	}
+	for _, p := range []struct {
+		name string
+		r    model.PortRange
+	}{{"sport", o.SPort}, {"dport", o.DPort}} {
+		if p.r.Set {
+			b.WriteString(p.name + " " + portString(p.r) + " ")
+		}
+	}
+	if o.HasPriority {
+		b.WriteString("priority " + strconv.FormatUint(uint64(o.Priority), 10) + " ")
+	}
+	if o.Protocol != 0 {
+		b.WriteString("protocol " + iproute.Protocol(o.Protocol) + " ")
+	}
+	switch o.Type {
+	case ruleLookup:
+		if o.Table != 0 {
+			b.WriteString("lookup " + quote(tableLabel(n, o.Table, o.TableName)))
+		}
+		if o.HasSuppress {
+			b.WriteString(" suppress_prefixlength " + strconv.FormatUint(uint64(o.SuppressPrefixLen), 10))
+		}
+	case ruleGoto:
+		b.WriteString("goto " + strconv.FormatUint(uint64(o.Goto), 10))
+	case ruleNop:
+		b.WriteString("nop")
+	case ruleBlackhole:
+		b.WriteString("blackhole")
+	case ruleUnreachable:
+		b.WriteString("unreachable")
+	case ruleProhibit:
+		b.WriteString("prohibit")
+	}
+	s := strings.TrimSpace(b.String())
+	if s == "" {
+		return "from all"
+	}
+	return s
+}
+
+func (o *RuleOp) Command(n Names) string {
+	fam := ""
+	if o.Family == unix.AF_INET6 {
+		fam = "-6 "
+	}
+	return "ip " + fam + "rule " + o.Action + " " + o.describe(n)
+}
+
+// OldCommand is empty: net-tools has no policy routing.
+func (o *RuleOp) OldCommand(Names) string { return "" }
+
+func (o *RuleOp) Touches() Touch {
+	return Touch{Kind: model.KindRule, Table: o.Table, Family: o.Family}
+}
+
+func (o *RuleOp) explain(errno unix.Errno) string {
+	switch errno {
+	case unix.EEXIST:
+		return "an identical rule already exists: " + o.describe(nil)
+	case unix.ENOENT, unix.ESRCH:
+		return "no such rule: " + o.describe(nil)
+	case unix.EAFNOSUPPORT:
+		return familyName(o.Family) + " policy routing is not available in this namespace"
+	}
+	return ""
+}
+
+// portString prints a port selector as ip takes it: "443", "1000-2000".
+func portString(p model.PortRange) string {
+	if p.Start == p.End {
+		return strconv.Itoa(int(p.Start))
+	}
+	return strconv.Itoa(int(p.Start)) + "-" + strconv.Itoa(int(p.End))
+}

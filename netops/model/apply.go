@@ -1,0 +1,314 @@
+package model
+
+import (
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/rtnl"
+	"golang.org/x/sys/unix"
+)
+
+// applier applies netlink messages to a snapshot. The same code fills a
+// fresh snapshot from a dump and updates the live one from events, so the
+// two can never disagree on how a message is read.
+type applier struct {
+	sn     *snapshot
+	log    *slog.Logger
+	events *eventRing // nil while dumping
+	now    time.Time
+	dirty  [numKinds]bool
+	// slab hands out routes in blocks during a dump: one allocation per
+	// thousand routes instead of one per route.
+	slab    []Route
+	useSlab bool
+}
+
+func (a *applier) newRoute(r Route) *Route {
+	if !a.useSlab {
+		return &r
+	}
+	if len(a.slab) == cap(a.slab) {
+		a.slab = make([]Route, 0, 1024)
+	}
+	a.slab = append(a.slab, r)
+	return &a.slab[len(a.slab)-1]
+}
+
+func (a *applier) record(e Event) {
+	if a.events == nil {
+		return
+	}
+	e.Time = a.now
+	a.events.add(e)
+}
+
+// apply handles one message; malformed messages are logged and skipped
+// (the kernel does not send them; a bad one must not stop the stream).
+func (a *applier) apply(m rtnl.Message) {
+	del := false
+	switch m.Type {
+	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
+		l, skip, err := ParseLink(m)
+		if err != nil {
+			a.bad("link", err)
+			return
+		}
+		if !skip {
+			a.link(l, m.Type == unix.RTM_DELLINK)
+		}
+	case unix.RTM_DELADDR:
+		del = true
+		fallthrough
+	case unix.RTM_NEWADDR:
+		ad, err := ParseAddr(m.Body)
+		if err != nil {
+			a.bad("address", err)
+			return
+		}
+		a.addr(ad, del)
+	case unix.RTM_DELROUTE:
+		del = true
+		fallthrough
+	case unix.RTM_NEWROUTE:
+		r, skip, err := ParseRoute(m.Body)
+		if err != nil {
+			a.bad("route", err)
+			return
+		}
+		if !skip {
+			a.route(r, del, m.Flags&unix.NLM_F_REPLACE != 0)
+		}
+	case unix.RTM_DELRULE:
+		del = true
+		fallthrough
+	case unix.RTM_NEWRULE:
+		r, err := ParseRule(m.Body)
+		if err != nil {
+			a.bad("rule", err)
+			return
+		}
+		// Multicast routing (ipmr) rules share the message type; skip them.
+		if r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
+			a.rule(r, del)
+		}
+	case unix.RTM_DELNEIGH:
+		del = true
+		fallthrough
+	case unix.RTM_NEWNEIGH:
+		n, skip, err := ParseNeigh(m.Body)
+		if err != nil {
+			a.bad("neighbour", err)
+			return
+		}
+		if !skip {
+			a.neigh(n, del)
+		}
+	case unix.RTM_DELNEXTHOP:
+		del = true
+		fallthrough
+	case unix.RTM_NEWNEXTHOP:
+		nh, err := ParseNexthop(m.Body)
+		if err != nil {
+			a.bad("nexthop", err)
+			return
+		}
+		a.nexthop(nh, del)
+	}
+}
+
+func (a *applier) bad(what string, err error) {
+	if a.log != nil {
+		a.log.Warn("skipping malformed netlink message", "kind", what, "err", err)
+	}
+}
+
+func (a *applier) link(l Link, del bool) {
+	sn := a.sn
+	old, existed := sn.links[l.Index]
+	a.dirty[KindLink] = true
+	if del {
+		delete(sn.links, l.Index)
+		a.dropLinkObjects(l.Index, true)
+		a.record(Event{Kind: KindLink, Deleted: true, Link: &l})
+		return
+	}
+	// RTM_NEWLINK carries the counters too; a notification without them
+	// must not zero the ones the model has.
+	if existed && l.Stats == (LinkStats{}) {
+		l.Stats = old.Stats
+	}
+	sn.links[l.Index] = &l
+	if existed && old.Up() && !l.Up() {
+		// Taking a link down makes the kernel flush its IPv4 routes
+		// without RTM_DELROUTE notifications; mirror that here.
+		a.dropLinkObjects(l.Index, false)
+	}
+	if !l.Up() || l.RawFlags&(unix.IFF_RUNNING|unix.IFF_LOWER_UP) == 0 {
+		// Down or without carrier, the link loses its nexthop objects
+		// silently (the kernel refuses new ones on such a link, so this
+		// never removes one it still has).
+		a.flushNexthops(l.Index)
+	}
+	a.record(Event{Kind: KindLink, Link: &l})
+}
+
+// dropLinkObjects removes what the kernel removes silently with a link:
+// routes through it (all families when deleted, IPv4 when set down) and,
+// on deletion, its addresses and neighbours.
+func (a *applier) dropLinkObjects(idx int32, deleted bool) {
+	sn := a.sn
+	var gone []*Route
+	sn.routes.Ascend(func(r *Route) bool {
+		// Host-scope IPv4 routes (local addresses) survive a link going down.
+		down := r.Family == unix.AF_INET && r.Scope != unix.RT_SCOPE_HOST
+		if (deleted || down) && routeOnlyVia(r, idx) {
+			gone = append(gone, r)
+		}
+		return true
+	})
+	for _, r := range gone {
+		sn.routes.Delete(r)
+	}
+	if len(gone) > 0 {
+		a.dirty[KindRoute] = true
+	}
+	if !deleted {
+		return
+	}
+	a.flushNexthops(idx)
+	for k := range sn.addrs {
+		if k.LinkIndex == idx {
+			delete(sn.addrs, k)
+			a.dirty[KindAddr] = true
+		}
+	}
+	for _, set := range []map[NeighKey]*Neigh{sn.neighs, sn.proxies} {
+		for k := range set {
+			if k.LinkIndex == idx {
+				delete(set, k)
+				a.dirty[KindNeigh] = true
+			}
+		}
+	}
+}
+
+func routeOnlyVia(r *Route, idx int32) bool {
+	mp := r.Multipath()
+	if len(mp) == 0 {
+		return r.LinkIndex == idx
+	}
+	for _, nh := range mp {
+		if nh.LinkIndex != idx {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *applier) addr(ad Addr, del bool) {
+	a.dirty[KindAddr] = true
+	if del {
+		delete(a.sn.addrs, ad.Key())
+		if ad.Family == unix.AF_INET {
+			a.dropRoutesWithPrefSrc(ad)
+		}
+	} else {
+		a.sn.addrs[ad.Key()] = &ad
+	}
+	a.record(Event{Kind: KindAddr, Deleted: del, Addr: &ad})
+}
+
+// dropRoutesWithPrefSrc mirrors the kernel's silent flush of IPv4 routes
+// whose preferred source was the deleted address, when no other address
+// on the host still provides it.
+func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
+	ip := ad.Prefix.Addr()
+	for _, other := range a.sn.addrs {
+		if other.Prefix.Addr() == ip {
+			return
+		}
+	}
+	var gone []*Route
+	a.sn.routes.Ascend(func(r *Route) bool {
+		if r.Family == unix.AF_INET && r.PrefSrc == ip {
+			gone = append(gone, r)
+		}
+		return true
+	})
+	for _, r := range gone {
+		a.sn.routes.Delete(r)
+		a.dirty[KindRoute] = true
+	}
+}
+
+func (a *applier) route(r Route, del, replace bool) {
+	a.dirty[KindRoute] = true
+	switch {
+	case del:
+		a.sn.routes.Delete(&r)
+	case replace && r.Family == unix.AF_INET6:
+		// An IPv6 replace may move the route to another device, which is
+		// another key here: drop every route in the slot first.
+		var gone []*Route
+		pivot := r
+		pivot.LinkIndex = math.MinInt32
+		a.sn.routes.AscendGreaterOrEqual(&pivot, func(o *Route) bool {
+			if !sameSlot(o, &r) {
+				return false
+			}
+			gone = append(gone, o)
+			return true
+		})
+		for _, o := range gone {
+			a.sn.routes.Delete(o)
+		}
+		fallthrough
+	default:
+		a.sn.routes.ReplaceOrInsert(a.newRoute(r))
+	}
+	a.record(Event{Kind: KindRoute, Deleted: del, Route: &r})
+}
+
+func (a *applier) rule(r Rule, del bool) {
+	a.dirty[KindRule] = true
+	rules := a.sn.rules
+	if del {
+		for i := range rules {
+			if rules[i] == r {
+				a.sn.rules = append(rules[:i], rules[i+1:]...)
+				break
+			}
+		}
+	} else {
+		// The kernel inserts a rule after the last one of its family with
+		// a priority not above it; dumps list IPv4 rules before IPv6.
+		pos := len(rules)
+		for i := range rules {
+			if rules[i].Family > r.Family || (rules[i].Family == r.Family && rules[i].Priority > r.Priority) {
+				pos = i
+				break
+			}
+		}
+		rules = append(rules, Rule{})
+		copy(rules[pos+1:], rules[pos:])
+		rules[pos] = r
+		a.sn.rules = rules
+	}
+	a.record(Event{Kind: KindRule, Deleted: del, Rule: &r})
+}
+
+func (a *applier) neigh(n Neigh, del bool) {
+	a.dirty[KindNeigh] = true
+	k := NeighKey{n.LinkIndex, n.IP}
+	set := a.sn.neighs
+	if n.Flags&unix.NTF_PROXY != 0 {
+		set = a.sn.proxies
+	}
+	if del {
+		delete(set, k)
+	} else {
+		set[k] = &n
+	}
+	a.record(Event{Kind: KindNeigh, Deleted: del, Neigh: &n})
+}

@@ -1,0 +1,38 @@
+package model
+
+// State is a complete object set, for building a store without a kernel
+// (handler tests, fixtures) and for exporting one.
+type State struct {
+	Links  []Link
+	Addrs  []Addr
+	Routes []Route
+	Rules  []Rule
+	Neighs []Neigh
+}
+
+// NewStoreFrom returns a synced store holding st, as if dumped.
+func NewStoreFrom(st State) *Store {
+	s := NewStore()
+	sn := newSnapshot()
+	for i := range st.Links {
+		l := st.Links[i]
+		sn.links[l.Index] = &l
+	}
+	for i := range st.Addrs {
+		a := st.Addrs[i]
+		sn.addrs[a.Key()] = &a
+	}
+	// One backing array, as a dump's slabs give: routes sit together in
+	// memory, which is what scans over millions of them depend on.
+	routes := append([]Route(nil), st.Routes...)
+	for i := range routes {
+		sn.routes.ReplaceOrInsert(&routes[i])
+	}
+	sn.rules = append(sn.rules, st.Rules...)
+	for i := range st.Neighs {
+		n := st.Neighs[i]
+		sn.neighs[NeighKey{n.LinkIndex, n.IP}] = &n
+	}
+	s.replace(sn, "loaded")
+	return s
+}

@@ -1,0 +1,499 @@
+package model
+
+import (
+	"bytes"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/btree"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Store is the in-memory model of one network namespace. The monitor is
+// its only writer (through the methods in update.go); readers take
+// snapshots through the query methods.
+type Store struct {
+	mu     sync.RWMutex
+	links  map[int32]*Link
+	addrs  map[AddrKey]*Addr
+	routes *btree.BTreeG[*Route]
+	rules  []Rule // in kernel order per family: IPv4 first, then IPv6
+	neighs map[NeighKey]*Neigh
+	// proxies are the proxy entries (`ip neigh show proxy`), apart from
+	// neighbours because an address can be both at once.
+	proxies  map[NeighKey]*Neigh
+	nexthops map[uint32]*NexthopObject
+	gen      [numKinds]uint64
+	status   Status
+	rates    map[int32]LinkRate
+
+	events eventRing
+
+	wakeMu sync.Mutex
+	wakes  map[chan struct{}]struct{}
+
+	// ns is the namespace modelled, once a watcher is attached.
+	ns    netns.NsHandle
+	hasNS bool
+}
+
+// NetNS returns the network namespace the store models (set when a
+// watcher is attached), for changes that must speak netlink there
+// directly; ok is false for a store filled without one (tests, fixtures).
+func (s *Store) NetNS() (ns netns.NsHandle, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ns, s.hasNS
+}
+
+// Status says whether the model is current.
+type Status struct {
+	State      string // "syncing", "live", "resyncing"
+	Synced     bool   // a full dump has completed at least once
+	Objects    int    // objects read by the dump in progress
+	Resyncs    int    // resyncs after the first sync
+	LastReason string // why the last resync happened
+	LastSync   time.Time
+	ReadOnly   bool
+}
+
+// LinkRate is an interface's traffic rate from the last two samples.
+type LinkRate struct {
+	RxBps, TxBps         float64 // bits per second
+	RxBytes, TxBytes     uint64
+	RxPackets, TxPackets uint64
+	At                   time.Time
+}
+
+// snapshot is a complete object set built by a dump, swapped in whole.
+type snapshot struct {
+	links    map[int32]*Link
+	addrs    map[AddrKey]*Addr
+	routes   *btree.BTreeG[*Route]
+	rules    []Rule
+	neighs   map[NeighKey]*Neigh
+	proxies  map[NeighKey]*Neigh
+	nexthops map[uint32]*NexthopObject
+}
+
+func newSnapshot() *snapshot {
+	return &snapshot{
+		links:    map[int32]*Link{},
+		addrs:    map[AddrKey]*Addr{},
+		routes:   btree.NewG(32, routeLess),
+		neighs:   map[NeighKey]*Neigh{},
+		proxies:  map[NeighKey]*Neigh{},
+		nexthops: map[uint32]*NexthopObject{},
+	}
+}
+
+// NewStore returns an empty store in the "syncing" state.
+func NewStore() *Store {
+	s := &Store{wakes: map[chan struct{}]struct{}{}, rates: map[int32]LinkRate{}}
+	s.install(newSnapshot())
+	s.status.State = "syncing"
+	s.events.init(4096)
+	return s
+}
+
+func (s *Store) install(sn *snapshot) {
+	s.links, s.addrs, s.routes, s.rules, s.neighs = sn.links, sn.addrs, sn.routes, sn.rules, sn.neighs
+	s.proxies, s.nexthops = sn.proxies, sn.nexthops
+}
+
+// live returns the installed object set, for an applier to update in place.
+func (s *Store) live() *snapshot {
+	return &snapshot{links: s.links, addrs: s.addrs, routes: s.routes, rules: s.rules, neighs: s.neighs,
+		proxies: s.proxies, nexthops: s.nexthops}
+}
+
+// routeLess orders routes by table, family, destination, then the rest of
+// the kernel's identity (tos, metric, source prefix).
+func routeLess(a, b *Route) bool {
+	if a.Table != b.Table {
+		return a.Table < b.Table
+	}
+	if a.Family != b.Family {
+		return a.Family < b.Family
+	}
+	if c := a.Dst.Addr().Compare(b.Dst.Addr()); c != 0 {
+		return c < 0
+	}
+	if a.Dst.Bits() != b.Dst.Bits() {
+		return a.Dst.Bits() < b.Dst.Bits()
+	}
+	if a.Tos != b.Tos {
+		return a.Tos < b.Tos
+	}
+	if a.Priority != b.Priority {
+		return a.Priority < b.Priority
+	}
+	as, bs := a.SrcPrefix(), b.SrcPrefix()
+	if c := as.Addr().Compare(bs.Addr()); c != 0 {
+		return c < 0
+	}
+	if as.Bits() != bs.Bits() {
+		return as.Bits() < bs.Bits()
+	}
+	// IPv6 keeps routes to one prefix with one metric on several devices
+	// apart (fe80::/64 on every link); IPv4 refuses a second one.
+	if a.Family == unix.AF_INET6 {
+		return a.LinkIndex < b.LinkIndex
+	}
+	return false
+}
+
+// sameSlot reports whether two routes differ only in the device part of
+// an IPv6 key: the routes an NLM_F_REPLACE replaces.
+func sameSlot(a, b *Route) bool {
+	return a.Table == b.Table && a.Family == b.Family && a.Dst == b.Dst && a.Tos == b.Tos &&
+		a.Priority == b.Priority && a.SrcPrefix() == b.SrcPrefix()
+}
+
+// Subscribe returns a channel that receives a wake-up (coalesced, never
+// blocking the writer) after every change, and a function to unsubscribe.
+func (s *Store) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	s.wakeMu.Lock()
+	s.wakes[ch] = struct{}{}
+	s.wakeMu.Unlock()
+	return ch, func() {
+		s.wakeMu.Lock()
+		delete(s.wakes, ch)
+		s.wakeMu.Unlock()
+	}
+}
+
+func (s *Store) wake() {
+	s.wakeMu.Lock()
+	for ch := range s.wakes {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	s.wakeMu.Unlock()
+}
+
+// Gens returns every kind's generation at once.
+func (s *Store) Gens() [numKinds]uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
+// Status returns the sync status.
+func (s *Store) Status() Status {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.status
+}
+
+// SetProgress records how many objects the dump in progress has read.
+func (s *Store) SetProgress(n int) {
+	s.mu.Lock()
+	s.status.Objects = n
+	s.mu.Unlock()
+	s.wake()
+}
+
+// BeginResync marks the model as possibly stale until the next Replace.
+func (s *Store) BeginResync(reason string) {
+	s.mu.Lock()
+	if s.status.Synced {
+		s.status.State = "resyncing"
+		s.status.Resyncs++
+	}
+	s.status.LastReason = reason
+	s.status.Objects = 0
+	s.mu.Unlock()
+	s.wake()
+}
+
+// replace installs a complete dump, replacing (not merging) the model.
+func (s *Store) replace(sn *snapshot, reason string) {
+	s.mu.Lock()
+	s.install(sn)
+	for k := range s.gen {
+		s.gen[k]++
+	}
+	s.status.State = "live"
+	s.status.Synced = true
+	s.status.LastSync = time.Now()
+	s.events.add(Event{Time: time.Now(), Resync: true, Text: reason})
+	s.mu.Unlock()
+	s.wake()
+}
+
+// replaceNeighs installs re-dumped neighbour and proxy entries; pages
+// re-render only when something differs.
+func (s *Store) replaceNeighs(neighs, proxies map[NeighKey]*Neigh) {
+	s.mu.Lock()
+	changed := !sameNeighs(s.neighs, neighs) || !sameNeighs(s.proxies, proxies)
+	if changed {
+		s.neighs, s.proxies = neighs, proxies
+		s.gen[KindNeigh]++
+	}
+	s.mu.Unlock()
+	if changed {
+		s.wake()
+	}
+}
+
+func sameNeighs(a, b map[NeighKey]*Neigh) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok || x.State != y.State || x.Flags != y.Flags || x.FlagsExt != y.FlagsExt || x.Protocol != y.Protocol ||
+			x.Type != y.Type || !bytes.Equal(x.HWAddr, y.HWAddr) {
+			return false
+		}
+	}
+	return true
+}
+
+// SetReadOnly records that netpanel lacks CAP_NET_ADMIN.
+func (s *Store) SetReadOnly(ro bool) {
+	s.mu.Lock()
+	s.status.ReadOnly = ro
+	s.mu.Unlock()
+}
+
+// Counts returns how many objects of each kind the model holds.
+func (s *Store) Counts() map[Kind]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return map[Kind]int{
+		KindLink: len(s.links), KindAddr: len(s.addrs), KindRoute: s.routes.Len(),
+		KindRule: len(s.rules), KindNeigh: len(s.neighs), KindNexthop: len(s.nexthops),
+	}
+}
+
+// Links returns all links ordered by index.
+func (s *Store) Links() []Link {
+	s.mu.RLock()
+	out := make([]Link, 0, len(s.links))
+	for _, l := range s.links {
+		out = append(out, *l)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out
+}
+
+// Link returns one link by index.
+func (s *Store) Link(idx int32) (Link, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.links[idx]
+	if !ok {
+		return Link{}, false
+	}
+	return *l, true
+}
+
+// LinkByName finds a link by name.
+func (s *Store) LinkByName(name string) (Link, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, l := range s.links {
+		if l.Name == name {
+			return *l, true
+		}
+	}
+	return Link{}, false
+}
+
+// Addrs returns all addresses ordered by link, family, then address.
+func (s *Store) Addrs() []Addr {
+	s.mu.RLock()
+	out := make([]Addr, 0, len(s.addrs))
+	for _, a := range s.addrs {
+		out = append(out, *a)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return addrLess(&out[i], &out[j]) })
+	return out
+}
+
+func addrLess(a, b *Addr) bool {
+	if a.LinkIndex != b.LinkIndex {
+		return a.LinkIndex < b.LinkIndex
+	}
+	if a.Family != b.Family {
+		return a.Family < b.Family
+	}
+	if c := a.Prefix.Addr().Compare(b.Prefix.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.Prefix.Bits() < b.Prefix.Bits()
+}
+
+// Rules returns the rules of one family (0 for both) in kernel order.
+func (s *Store) Rules(family uint8) []Rule {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Rule, 0, len(s.rules))
+	for _, r := range s.rules {
+		if family == 0 || r.Family == family {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Neighs returns the neighbour entries ordered by link and address.
+func (s *Store) Neighs() []Neigh {
+	s.mu.RLock()
+	out := values(s.neighs)
+	s.mu.RUnlock()
+	sortNeighs(out)
+	return out
+}
+
+// values copies a map's objects.
+func values[K comparable, V any](m map[K]*V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, *v)
+	}
+	return out
+}
+
+func sortNeighs(out []Neigh) {
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].LinkIndex != out[j].LinkIndex {
+			return out[i].LinkIndex < out[j].LinkIndex
+		}
+		return out[i].IP.Less(out[j].IP)
+	})
+}
+
+// Proxies returns the proxy neighbour entries (`ip neigh show proxy`)
+// ordered by link and address.
+func (s *Store) Proxies() []Neigh {
+	s.mu.RLock()
+	out := values(s.proxies)
+	s.mu.RUnlock()
+	sortNeighs(out)
+	return out
+}
+
+// Nexthops returns the nexthop objects ordered by id.
+func (s *Store) Nexthops() []NexthopObject {
+	s.mu.RLock()
+	out := values(s.nexthops)
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// RouteCount returns the number of routes in the model.
+func (s *Store) RouteCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.routes.Len()
+}
+
+// EachRoute streams every route in table order to fn under the read lock;
+// fn must be quick and must not call back into the store. It stops when fn
+// returns false.
+func (s *Store) EachRoute(fn func(*Route) bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.routes.Ascend(func(r *Route) bool { return fn(r) })
+}
+
+// Tables returns the table ids that hold at least one route.
+func (s *Store) Tables() []uint32 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.tablesLocked()
+}
+
+func (s *Store) tablesLocked() []uint32 {
+	var out []uint32
+	r, ok := s.routes.Min()
+	for ok {
+		out = append(out, r.Table)
+		if r.Table == ^uint32(0) {
+			break
+		}
+		pivot := &Route{Table: r.Table + 1}
+		ok = false
+		s.routes.AscendGreaterOrEqual(pivot, func(n *Route) bool { r, ok = n, true; return false })
+	}
+	return out
+}
+
+// Rates returns the last measured traffic rates per link index.
+func (s *Store) Rates() map[int32]LinkRate {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := make(map[int32]LinkRate, len(s.rates))
+	for k, v := range s.rates {
+		m[k] = v
+	}
+	return m
+}
+
+// UpdateStats applies fresh counters; it does not count as a link change
+// (pages update rates from the rate stream, not by re-rendering rows).
+func (s *Store) UpdateStats(stats map[int32]LinkStats, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for idx, st := range stats {
+		l, ok := s.links[idx]
+		if !ok {
+			continue
+		}
+		prev, had := s.rates[idx]
+		r := LinkRate{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets, At: at}
+		if had {
+			if dt := at.Sub(prev.At).Seconds(); dt > 0 {
+				r.RxBps = float64(st.RxBytes-min(prev.RxBytes, st.RxBytes)) * 8 / dt
+				r.TxBps = float64(st.TxBytes-min(prev.TxBytes, st.TxBytes)) * 8 / dt
+			}
+		}
+		s.rates[idx] = r
+		cp := *l
+		cp.Stats = st
+		s.links[idx] = &cp
+	}
+}
+
+// FindRoute returns the route with r's key.
+func (s *Store) FindRoute(r Route) (Route, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	got, ok := s.routes.Get(&r)
+	if !ok {
+		return Route{}, false
+	}
+	return *got, true
+}
+
+// RoutesTo returns the routes in a table whose destination is exactly dst,
+// whatever their metric, tos or device.
+func (s *Store) RoutesTo(table uint32, dst netip.Prefix) []Route {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Route
+	fam := uint8(unix.AF_INET)
+	if dst.Addr().Is6() {
+		fam = unix.AF_INET6
+	}
+	s.routes.AscendGreaterOrEqual(&Route{Table: table, Family: fam, Dst: dst}, func(r *Route) bool {
+		if r.Table != table || r.Family != fam || r.Dst != dst {
+			return false
+		}
+		out = append(out, *r)
+		return true
+	})
+	return out
+}

@@ -1,0 +1,471 @@
+// Package monitor keeps a model.Store equal to the kernel: it subscribes to
+// rtnetlink, dumps, applies events, and resyncs whenever events may have
+// been lost.
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Watcher keeps a Store equal to the kernel state of one namespace: it
+// subscribes to every rtnetlink group netpanel shows, dumps, and applies
+// events. Any sign that events were lost (a receive error such as ENOBUFS,
+// an interrupted dump, a closed socket) leads to a fresh subscription and a
+// full dump that replaces the model.
+type Watcher struct {
+	ns    netns.NsHandle
+	store *model.Store
+	log   *slog.Logger
+	// RecvBuf is the event socket's receive buffer in bytes.
+	RecvBuf int
+	// NeighRefresh is how often the neighbour tables are dumped again:
+	// the kernel creates some entries (multicast NOARP ones) and changes
+	// proxy entries without telling anyone. 0 disables the re-dump.
+	NeighRefresh time.Duration
+
+	dumpMu sync.Mutex
+	dumper *rtnl.Conn
+
+	syncMu sync.Mutex
+	ev     *rtnl.Conn               // the current session's event socket
+	pings  map[uint32]chan struct{} // sent on ev, by sequence number
+	later  []chan struct{}          // released by the next session's dump
+	// mu guards the event socket that neighbour re-dumps wake, and the
+	// callers waiting for a re-dump.
+	mu      sync.Mutex
+	nev     *rtnl.Conn
+	waiters []chan error
+}
+
+// groups are the multicast groups the model follows. There is no rule
+// subscription in vishvananda/netlink; the rule groups are joined here.
+var groups = []uint{
+	unix.RTNLGRP_LINK,
+	unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE,
+	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
+	unix.RTNLGRP_NEIGH,
+	// RTNLGRP_NEXTHOP is joined apart (see session): older kernels lack it.
+}
+
+// NewWatcher prepares a watcher for the namespace ns (netns.None() for the
+// caller's own). The caller keeps ownership of ns.
+func NewWatcher(ns netns.NsHandle, store *model.Store, log *slog.Logger) *Watcher {
+	store.SetNetNS(ns)
+	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20, NeighRefresh: 30 * time.Second}
+}
+
+// Store returns the model the watcher maintains.
+func (w *Watcher) Store() *model.Store { return w.store }
+
+// Run keeps the model current until ctx ends.
+func (w *Watcher) Run(ctx context.Context) error {
+	reason := "initial sync"
+	failures := 0
+	for {
+		err := w.session(ctx, reason)
+		if ctx.Err() != nil {
+			return nil
+		}
+		reason = err.Error()
+		w.log.Warn("netlink state may be stale; resyncing", "reason", reason)
+		w.store.BeginResync(reason)
+		failures++
+		// Back off only when sessions fail immediately and repeatedly, so a
+		// broken namespace does not spin a core.
+		if failures > 3 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)):
+			}
+		}
+	}
+}
+
+// session subscribes, dumps, and applies events until an error.
+func (w *Watcher) session(ctx context.Context, reason string) error {
+	ev, err := rtnl.Dial(w.ns, groups...)
+	if err != nil {
+		return fmt.Errorf("subscribing: %w", err)
+	}
+	defer ev.Close()
+	if w.RecvBuf > 0 {
+		if err := ev.SetReadBuffer(w.RecvBuf); err != nil {
+			w.log.Warn("cannot set netlink receive buffer", "bytes", w.RecvBuf, "err", err)
+		}
+	}
+	// Nexthop objects came with Linux 5.3; older kernels have no group.
+	if err := ev.Join(unix.RTNLGRP_NEXTHOP); err != nil {
+		w.log.Info("no nexthop object events", "err", err)
+	}
+	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	defer stop()
+	waiting := w.startSession(ev)
+	defer w.endSession()
+
+	// Subscribe before dumping: events that race with the dump wait in the
+	// socket and are applied afterwards, which converges because every
+	// event carries the full object.
+	sn, err := w.dumpAll()
+	if err != nil {
+		return err
+	}
+	w.store.Replace(sn, reason)
+	w.log.Info("netlink state synced", "reason", reason, "counts", w.store.Counts())
+	for _, ch := range waiting {
+		close(ch)
+	}
+
+	w.attach(ev)
+	defer w.detach()
+	for {
+		var batch []rtnl.Message
+		var pongs []uint32
+		err := ev.Receive(func(m rtnl.Message) {
+			if m.Type == unix.NLMSG_ERROR {
+				pongs = append(pongs, m.Seq)
+				return
+			}
+			m.Body = append([]byte(nil), m.Body...)
+			batch = append(batch, m)
+		})
+		if len(batch) > 0 {
+			w.store.ApplyBatch(batch, w.log)
+		}
+		w.pong(pongs)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The periodic or an asked-for neighbour re-dump. Events that
+			// arrive meanwhile wait in the socket and apply after it.
+			waiters := w.takeWaiters()
+			err = w.refreshNeighs()
+			for _, c := range waiters {
+				c <- err
+			}
+			if err == nil {
+				w.arm(ev)
+				continue
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+}
+
+// Sync returns once the store holds every change the kernel made before
+// the call: a caller that just changed the kernel (and got its
+// acknowledgement) can then read the model and see its change. It asks the
+// kernel for an acknowledgement on the event socket, which arrives behind
+// the events already queued there; when no session runs, or the session
+// ends first, the next session's full dump serves instead.
+func (w *Watcher) Sync(ctx context.Context) error {
+	ch := make(chan struct{})
+	w.syncMu.Lock()
+	var seq uint32
+	err := errNoSession
+	if w.ev != nil {
+		seq, err = w.ev.Ping()
+	}
+	if err == nil {
+		w.pings[seq] = ch
+	} else {
+		w.later = append(w.later, ch)
+	}
+	w.syncMu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		w.syncMu.Lock()
+		delete(w.pings, seq)
+		w.syncMu.Unlock()
+		return fmt.Errorf("waiting for the model to catch up with the kernel: %w", ctx.Err())
+	}
+}
+
+var errNoSession = errors.New("no session")
+
+// startSession makes ev the socket Sync pings on and returns the waiters
+// that the session's first dump releases.
+func (w *Watcher) startSession(ev *rtnl.Conn) []chan struct{} {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.ev = ev
+	if w.pings == nil {
+		w.pings = map[uint32]chan struct{}{}
+	}
+	waiting := w.later
+	w.later = nil
+	return waiting
+}
+
+// endSession hands the pings still unanswered to the next session's dump.
+func (w *Watcher) endSession() {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	w.ev = nil
+	for seq, ch := range w.pings {
+		w.later = append(w.later, ch)
+		delete(w.pings, seq)
+	}
+}
+
+// pong releases the Sync calls whose acknowledgements arrived, after the
+// events before them were applied.
+func (w *Watcher) pong(seqs []uint32) {
+	if len(seqs) == 0 {
+		return
+	}
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	for _, seq := range seqs {
+		if ch, ok := w.pings[seq]; ok {
+			close(ch)
+			delete(w.pings, seq)
+		}
+	}
+}
+
+// attach makes ev the socket RefreshNeighbours wakes, and arms the
+// periodic re-dump.
+func (w *Watcher) attach(ev *rtnl.Conn) {
+	w.mu.Lock()
+	w.nev = ev
+	w.mu.Unlock()
+	w.arm(ev)
+}
+
+// arm sets ev's deadline to the next periodic re-dump, or to now when
+// someone is waiting for one.
+func (w *Watcher) arm(ev *rtnl.Conn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case len(w.waiters) > 0:
+		_ = ev.SetDeadline(time.Now())
+	case w.NeighRefresh > 0:
+		_ = ev.SetDeadline(time.Now().Add(w.NeighRefresh))
+	default:
+		_ = ev.SetDeadline(time.Time{})
+	}
+}
+
+// detach ends a session: callers still waiting learn it ended.
+func (w *Watcher) detach() {
+	for _, c := range w.takeWaitersAnd(func() { w.nev = nil }) {
+		c <- errSessionEnded
+	}
+}
+
+var errSessionEnded = errors.New("the netlink session ended before the neighbour re-dump; the model is being resynced")
+
+func (w *Watcher) takeWaiters() []chan error { return w.takeWaitersAnd(nil) }
+
+func (w *Watcher) takeWaitersAnd(fn func()) []chan error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.waiters
+	w.waiters = nil
+	if fn != nil {
+		fn()
+	}
+	return out
+}
+
+// RefreshNeighbours dumps the neighbour and proxy entries again and
+// replaces them in the model, returning once that is done: entries the
+// kernel made without an event then appear, as `ip neigh` would show them.
+func (w *Watcher) RefreshNeighbours(ctx context.Context) error {
+	done := make(chan error, 1)
+	w.mu.Lock()
+	if w.nev == nil {
+		w.mu.Unlock()
+		return errors.New("not watching the kernel yet")
+	}
+	w.waiters = append(w.waiters, done)
+	_ = w.nev.SetDeadline(time.Now())
+	w.mu.Unlock()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refreshNeighs re-dumps the neighbour tables into the model.
+func (w *Watcher) refreshNeighs() error {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumpConn()
+	if err != nil {
+		return err
+	}
+	var last error
+	for range 5 {
+		d := model.NewNeighDump(w.log)
+		err := dumpNeighs(c, d.Apply)
+		if err == nil {
+			w.store.ReplaceNeighs(d)
+			return nil
+		}
+		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
+			w.closeDumper()
+			return fmt.Errorf("dumping neighbours: %w", err)
+		}
+		last = err
+	}
+	return last
+}
+
+// dumpAll reads every object into a fresh snapshot, repeating dumps the
+// kernel flags as interrupted.
+func (w *Watcher) dumpAll() (*model.Dump, error) {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumpConn()
+	if err != nil {
+		return nil, err
+	}
+	const attempts = 5
+	var last error
+	for range attempts {
+		d := model.NewDump(w.log)
+		n := 0
+		fn := func(m rtnl.Message) {
+			d.Apply(m)
+			if n++; n%65536 == 0 {
+				w.store.SetProgress(n)
+			}
+		}
+		err := dumpEach(c, fn)
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
+			w.closeDumper()
+			return nil, fmt.Errorf("dumping: %w", err)
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// dumpEach runs the dumps in the order that lets later objects refer to
+// earlier ones (links before addresses and routes).
+func dumpEach(c *rtnl.Conn, fn func(rtnl.Message)) error {
+	ifinfo := make([]byte, unix.SizeofIfInfomsg)
+	rtgen := []byte{unix.AF_UNSPEC, 0, 0, 0}
+	rtmsg := make([]byte, unix.SizeofRtMsg)
+	nhmsg := make([]byte, unix.SizeofNhmsg)
+	steps := []dumpStep{
+		{typ: unix.RTM_GETLINK, hdr: ifinfo},
+		{typ: unix.RTM_GETADDR, hdr: rtgen},
+		// Kernels before 5.3 have no nexthop objects and refuse the dump.
+		{typ: unix.RTM_GETNEXTHOP, hdr: nhmsg, optional: true},
+		{typ: unix.RTM_GETROUTE, hdr: rtmsg},
+		{typ: unix.RTM_GETRULE, hdr: rtgen},
+	}
+	return runDumps(c, append(steps, neighSteps()...), fn)
+}
+
+// dumpNeighs dumps the neighbour entries, then the proxy entries.
+func dumpNeighs(c *rtnl.Conn, fn func(rtnl.Message)) error {
+	return runDumps(c, neighSteps(), fn)
+}
+
+func neighSteps() []dumpStep {
+	ndmsg := make([]byte, unix.SizeofNdMsg)
+	proxy := make([]byte, unix.SizeofNdMsg)
+	proxy[10] = unix.NTF_PROXY // ndm_flags: the proxy table instead
+	return []dumpStep{{typ: unix.RTM_GETNEIGH, hdr: ndmsg}, {typ: unix.RTM_GETNEIGH, hdr: proxy}}
+}
+
+type dumpStep struct {
+	typ      uint16
+	hdr      []byte
+	optional bool // a refusal (EOPNOTSUPP, EINVAL) means "none here"
+}
+
+func runDumps(c *rtnl.Conn, steps []dumpStep, fn func(rtnl.Message)) error {
+	var interrupted error
+	for _, s := range steps {
+		err := c.Dump(s.typ, s.hdr, fn)
+		if errors.Is(err, rtnl.ErrDumpInterrupted) {
+			interrupted = err
+			continue
+		}
+		if err != nil && s.optional && (errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL)) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return interrupted
+}
+
+func (w *Watcher) dumpConn() (*rtnl.Conn, error) {
+	if w.dumper != nil {
+		return w.dumper, nil
+	}
+	c, err := rtnl.Dial(w.ns)
+	if err != nil {
+		return nil, err
+	}
+	w.dumper = c
+	return c, nil
+}
+
+func (w *Watcher) closeDumper() {
+	if w.dumper != nil {
+		w.dumper.Close()
+		w.dumper = nil
+	}
+}
+
+// RefreshStats dumps the links' counters and updates rates. Counters
+// change without netlink events, so the interface page asks for this while
+// someone watches it.
+func (w *Watcher) RefreshStats() error {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumpConn()
+	if err != nil {
+		return err
+	}
+	stats := map[int32]model.LinkStats{}
+	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
+		if l, skip, err := model.ParseLink(m); err == nil && !skip {
+			stats[l.Index] = l.Stats
+		}
+	})
+	if err != nil && !errors.Is(err, rtnl.ErrDumpInterrupted) {
+		w.closeDumper()
+		return err
+	}
+	w.store.UpdateStats(stats, time.Now())
+	return nil
+}
+
+// Close releases the watcher's dump socket.
+func (w *Watcher) Close() {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	w.closeDumper()
+}

@@ -1,0 +1,188 @@
+package dockernet
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// Source is the live state dockernet reads; *model.Store satisfies it.
+type Source interface {
+	Links() []model.Link
+	Addrs() []model.Addr
+	EachRoute(fn func(*model.Route) bool)
+}
+
+// TableNames names routing tables, as for networkd.Generate; Name returns
+// the ID in decimal for a table without a name.
+type TableNames interface {
+	Name(id uint32) string
+}
+
+// Inputs is everything the conflict search reads.
+type Inputs struct {
+	State  Source
+	Tables TableNames // nil: tables are shown by number
+	// Ranges are the administrator's LAN and VPN ranges: networks that
+	// must stay reachable whether or not a route to them exists now.
+	Ranges []netip.Prefix
+	// Daemon is the parsed daemon.json; nil is an empty one.
+	Daemon *DaemonConfig
+	// Networks are Docker's networks from the Engine API; NetworksRead
+	// says whether they could be read (Docker may be stopped).
+	Networks     []Network
+	NetworksRead bool
+	// Bridge is a planned bridge name that counts as Docker's from now on.
+	Bridge string
+}
+
+const (
+	mainTable  = 254
+	localTable = 255
+
+	rtprotKernel = 2
+	rtnUnicast   = 1
+)
+
+// view is one read of the live state with names resolved.
+type view struct {
+	in      Inputs
+	cfg     *DaemonConfig
+	links   []model.Link
+	names   map[int32]string
+	byName  map[string]model.Link
+	addrs   []model.Addr
+	bridges map[string]bool // Docker's bridges by name
+}
+
+func newView(in Inputs) *view {
+	v := &view{in: in, cfg: in.Daemon, names: map[int32]string{}, byName: map[string]model.Link{}, bridges: map[string]bool{}}
+	if v.cfg == nil {
+		v.cfg = &DaemonConfig{}
+	}
+	v.links = in.State.Links()
+	for _, l := range v.links {
+		v.names[l.Index] = l.Name
+		v.byName[l.Name] = l
+	}
+	v.addrs = in.State.Addrs()
+	for _, n := range []string{"docker0", v.cfg.Bridge, in.Bridge} {
+		if n != "" {
+			v.bridges[n] = true
+		}
+	}
+	for _, n := range in.Networks {
+		if n.Driver == "bridge" && n.Bridge != "" {
+			v.bridges[n.Bridge] = true
+		}
+	}
+	return v
+}
+
+// isDockerBridge reports whether a link is one of Docker's bridges:
+// docker0, br-* (Docker's name for user-defined networks), the configured
+// or planned bridge, or a bridge the Engine API names.
+func (v *view) isDockerBridge(name string) bool {
+	return v.bridges[name] || strings.HasPrefix(name, "br-")
+}
+
+func (v *view) linkName(idx int32) string {
+	if n, ok := v.names[idx]; ok {
+		return n
+	}
+	return "if" + strconv.Itoa(int(idx))
+}
+
+// viaDockerBridge reports whether a route leaves through one of Docker's
+// bridges (any nexthop of a multipath route).
+func (v *view) viaDockerBridge(r *model.Route) bool {
+	if r.LinkIndex != 0 && v.isDockerBridge(v.linkName(r.LinkIndex)) {
+		return true
+	}
+	for _, nh := range r.Multipath() {
+		if v.isDockerBridge(v.linkName(nh.LinkIndex)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *view) tableName(id uint32) string {
+	if v.in.Tables != nil {
+		return v.in.Tables.Name(id)
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// routeDesc describes a route the way an administrator reads it:
+// "default route via 192.0.2.1 dev wan", "route 10.8.0.0/24 dev tun0 in
+// table vpn".
+func (v *view) routeDesc(r *model.Route) string {
+	var b strings.Builder
+	if r.Dst.Bits() == 0 {
+		b.WriteString("default route")
+	} else {
+		if r.Type > rtnUnicast {
+			b.WriteString(iproute.RouteType(r.Type) + " ")
+		}
+		b.WriteString("route " + r.Dst.Masked().String())
+	}
+	gw, dev := r.Gateway, r.LinkIndex
+	if mp := r.Multipath(); len(mp) > 0 && !gw.IsValid() && dev == 0 {
+		gw, dev = mp[0].Gateway, mp[0].LinkIndex
+	}
+	if gw.IsValid() {
+		b.WriteString(" via " + gw.String())
+	}
+	if dev != 0 {
+		b.WriteString(" dev " + v.linkName(dev))
+	}
+	if r.Table != mainTable {
+		b.WriteString(" in table " + v.tableName(r.Table))
+	}
+	return b.String()
+}
+
+// countsAsUse reports whether a route marks its destination as in use by
+// something other than Docker: any table but local, not the default route,
+// not a kernel route made for an address (the address itself is checked),
+// and not through Docker's bridges.
+func (v *view) countsAsUse(r *model.Route) bool {
+	if r.Table == localTable || r.Dst.Bits() == 0 || r.Protocol == rtprotKernel {
+		return false
+	}
+	if a := r.Dst.Addr(); a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsLoopback() {
+		return false
+	}
+	return !v.viaDockerBridge(r)
+}
+
+// addrCounts reports whether an address on a non-Docker link marks its
+// network as in use.
+func (v *view) addrCounts(a model.Addr) bool {
+	ip := a.Prefix.Addr()
+	if ip.IsLinkLocalUnicast() || ip.IsLoopback() || ip.IsMulticast() {
+		return false
+	}
+	return !v.isDockerBridge(v.linkName(a.LinkIndex))
+}
+
+// carrier returns the most specific main-table route that is not through
+// a Docker bridge and holds a, default route included.
+func (v *view) carrier(a netip.Addr) (model.Route, bool) {
+	var best model.Route
+	found := false
+	v.in.State.EachRoute(func(r *model.Route) bool {
+		if r.Table != mainTable || !r.Dst.Contains(a) || v.viaDockerBridge(r) || (r.Type != rtnUnicast && r.Type != 0) {
+			return true
+		}
+		if !found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority) {
+			best, found = *r, true
+		}
+		return true
+	})
+	return best, found
+}

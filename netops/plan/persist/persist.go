@@ -1,0 +1,598 @@
+// Package persist makes live state survive a reboot: it generates
+// systemd-networkd files from the live model, shows what they change on
+// disk, writes them safely, reloads networkd and exports the whole
+// configuration as an archive. It ties together netops/networkd (what the
+// files say) and netops/configfiles (how they reach the disk).
+package persist
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// Source is the live state persist reads; *model.Store satisfies it.
+type Source interface {
+	networkd.Source
+}
+
+// Options say where the files go.
+type Options struct {
+	// NetworkDir receives .network and .netdev files
+	// (/etc/systemd/network); ConfDir receives the table names
+	// (/etc/systemd/networkd.conf.d); DockerDir receives daemon.json
+	// (/etc/docker).
+	NetworkDir string
+	ConfDir    string
+	DockerDir  string
+	// SearchDirs are read to import what networkd sees; NetworkDir is
+	// always read first (highest precedence).
+	SearchDirs []string
+	// BackupDir keeps a copy of every file a save replaces.
+	BackupDir string
+	// Networkd reloads the daemon after a save; nil: never reload.
+	Networkd Networkd
+	// Target is the systemd-networkd the files are written for
+	// (networkd.DetectTarget); zero: New detects it.
+	Target networkd.Target
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Manager generates, previews, saves, restores and exports.
+type Manager struct {
+	opts   Options
+	src    Source
+	tables func() *rttables.Tables
+	layout configfiles.Layout
+}
+
+// New returns a manager writing where opts say.
+func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Target.Version == 0 {
+		opts.Target = networkd.DetectTarget(context.Background())
+	}
+	dirs := map[string]string{"": opts.NetworkDir, networkd.ConfDir: opts.ConfDir}
+	if opts.DockerDir != "" {
+		dirs[DockerRoot] = opts.DockerDir
+	}
+	return &Manager{
+		opts: opts, src: src, tables: tables,
+		layout: configfiles.Layout{Dirs: dirs, BackupDir: opts.BackupDir},
+	}
+}
+
+// DockerRoot is the first path element of Docker's files in Files.
+const DockerRoot = "docker"
+
+// Options returns the options the manager was built with.
+func (m *Manager) Options() Options { return m.opts }
+
+// Layout returns where each kind of file goes.
+func (m *Manager) Layout() configfiles.Layout { return m.layout }
+
+func (m *Manager) searchDirs() []string {
+	dirs := []string{m.opts.NetworkDir}
+	for _, d := range m.opts.SearchDirs {
+		if d != m.opts.NetworkDir {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// LinkFile is one link and the file networkd configures it with.
+type LinkFile struct {
+	Link      string
+	Kind      string
+	File      string // basename of the .network file, "" when none matches
+	Path      string
+	Owned     bool   // netpanel wrote that file
+	Uncertain string // a [Match] key netpanel could not evaluate
+	Managed   bool   // the file is netpanel's: "all managed" selects it
+	Savable   bool   // netpanel can generate files for it
+	Why       string // why it cannot
+}
+
+// Overview is what the networkd page shows before anything is chosen.
+type Overview struct {
+	Links    []LinkFile
+	Foreign  []networkd.Foreign // live objects no file on disk describes
+	Masked   []networkd.Masked
+	Errors   []string // files networkd would not read completely
+	Warnings []string
+	Networkd Status
+	Dirs     []string
+}
+
+// Overview reads the files on disk and matches them to the live links.
+func (m *Manager) Overview(ctx context.Context) (Overview, error) {
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return Overview{}, err
+	}
+	ov := Overview{Dirs: m.searchDirs(), Masked: cfg.Masked, Networkd: m.status(ctx)}
+	for _, e := range cfg.Errors {
+		ov.Errors = append(ov.Errors, e.Error())
+	}
+	for _, w := range cfg.Warnings {
+		ov.Warnings = append(ov.Warnings, w.String())
+	}
+	tables := m.tables()
+	for _, l := range m.src.Links() {
+		lf := LinkFile{Link: l.Name, Kind: l.Kind}
+		if f, res := cfg.NetworkFor(l); f != nil {
+			lf.File, lf.Path, lf.Owned = f.Name, f.Path, f.Owned
+			if res.State == networkd.Uncertain {
+				lf.Uncertain = strings.Join(res.Unevaluated, " ")
+			}
+			lf.Managed = f.Owned && res.State == networkd.Matched
+		}
+		if l.Name == "lo" {
+			lf.Why = "loopback is configured by the kernel"
+		} else if err := m.checkLink(l.Name, tables); err != nil {
+			lf.Why = err.Error()
+		} else {
+			lf.Savable = true
+			if lower := m.lowerOf(l.Name); lower != "" {
+				lf.Why = "saved together with " + lower + ", whose .network creates it"
+			}
+		}
+		ov.Links = append(ov.Links, lf)
+	}
+	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
+	ov.Foreign = networkd.ForeignObjects(cfg, nil, m.src, tables, tables)
+	return ov, nil
+}
+
+// Foreign lists the live objects no file on disk describes: the part of
+// Overview that changes with every netlink event, without the per-link
+// generation and the systemctl call the full overview makes.
+func (m *Manager) Foreign() ([]networkd.Foreign, error) {
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return nil, err
+	}
+	tables := m.tables()
+	return networkd.ForeignObjects(cfg, nil, m.src, tables, tables), nil
+}
+
+// Selection is what the admin chose to save.
+type Selection struct {
+	Links    []string
+	TakeOver []string // foreign files the admin takes over, by rel name
+}
+
+// Preview is a save that has not happened: every file it changes with its
+// diff, and what networkd would delete afterwards.
+type Preview struct {
+	Selection Selection
+	Plan      *configfiles.Plan
+	Files     networkd.Files
+	Lost      []networkd.Foreign // live objects the files on disk and the new files leave out
+	Missing   []string           // links to add to the selection to keep Lost
+	Commands  []string           // what the save does, as shell commands
+	Digest    string             // identifies exactly this plan
+	// Target is the networkd the files are written for; Notices are what
+	// they cannot carry to it, said before saving; Placements say which
+	// link's file holds each policy rule and why.
+	Target     networkd.Target
+	Notices    []networkd.Notice
+	Placements []networkd.Placement
+}
+
+// Preview generates the files for sel and compares them with the disk.
+func (m *Manager) Preview(sel Selection) (*Preview, error) {
+	if len(sel.Links) == 0 {
+		return nil, errors.New("choose at least one link to save")
+	}
+	links := slices.Clone(sel.Links)
+	slices.Sort(links)
+	links = slices.Compact(links)
+	if slices.Contains(links, "lo") {
+		return nil, errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it")
+	}
+	tables := m.tables()
+	gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	files := gen.Files
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return nil, err
+	}
+	remove := m.staleOwned(cfg, links, files)
+	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
+		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements}
+	p.Lost = networkd.ForeignObjects(cfg, files, m.src, tables, tables)
+	seen := map[string]bool{}
+	for _, l := range links {
+		seen[l] = true
+	}
+	for _, f := range p.Lost {
+		if f.Link != "" && !seen[f.Link] && f.Kind == "route" {
+			seen[f.Link] = true
+			if m.savable(f.Link) {
+				p.Missing = append(p.Missing, f.Link)
+			}
+		}
+	}
+	slices.Sort(p.Missing)
+	p.Commands = m.commands(plan)
+	p.Digest = digest(plan)
+	return p, nil
+}
+
+// savable reports whether netpanel can write files for the link.
+func (m *Manager) savable(link string) bool {
+	return link != "lo" && m.checkLink(link, m.tables()) == nil
+}
+
+// checkLink tries to generate files for one link. A vxlan or macvlan is
+// created through its lower link's .network, so it is tried together with
+// that link: saving it means saving both, which Preview then says.
+func (m *Manager) checkLink(link string, tables *rttables.Tables) error {
+	_, err := networkd.Generate(m.src, []string{link}, tables, m.opts.Target)
+	if !errors.Is(err, networkd.ErrLowerNotSelected) {
+		return err
+	}
+	if lower := m.lowerOf(link); lower != "" {
+		_, err = networkd.Generate(m.src, []string{link, lower}, tables, m.opts.Target)
+	}
+	return err
+}
+
+// lowerOf names the link a vxlan or macvlan sits on.
+func (m *Manager) lowerOf(link string) string {
+	byIndex := map[int32]string{}
+	var idx int32
+	for _, l := range m.src.Links() {
+		byIndex[l.Index] = l.Name
+		if l.Name == link {
+			switch {
+			case l.VXLAN != nil:
+				idx = l.VXLAN.DevIndex
+			case l.MACVLAN != nil:
+				idx = l.ParentIndex
+			}
+		}
+	}
+	return byIndex[idx]
+}
+
+// staleOwned lists netpanel's own files for the chosen links that the new
+// generation no longer produces (a bridge that became a plain link).
+func (m *Manager) staleOwned(cfg *networkd.Config, links []string, files networkd.Files) []string {
+	var out []string
+	for _, l := range links {
+		for _, ext := range []string{".network", ".netdev"} {
+			name := "10-" + l + ext
+			if _, ok := files[name]; ok {
+				continue
+			}
+			for _, f := range append(slices.Clone(cfg.Networks), cfg.NetDevs...) {
+				if f.Name == name && f.Owned && strings.HasPrefix(f.Path, m.opts.NetworkDir+"/") {
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// owned tells netpanel's files: networkd files carry the header; a file
+// that cannot carry a comment (daemon.json) is netpanel's while it holds
+// exactly what netpanel last wrote there.
+func (m *Manager) owned(rel string, data []byte) bool {
+	if !strings.HasPrefix(rel, DockerRoot+"/") {
+		return networkd.Owned(data)
+	}
+	return m.ledger().has(rel, data)
+}
+
+// PreviewFiles plans writing files generated elsewhere (the Docker page),
+// keyed like networkd.Files with "docker/daemon.json" for Docker's.
+func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Preview, error) {
+	if len(files) == 0 {
+		return nil, errors.New("nothing to write")
+	}
+	plan, err := m.layout.Plan(files, nil, m.owned, takeOver)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
+	p.Commands = m.commands(plan)
+	p.Digest = digest(plan)
+	return p, nil
+}
+
+// SaveFiles writes what PreviewFiles showed, identified by its digest,
+// and reloads networkd.
+func (m *Manager) SaveFiles(ctx context.Context, files map[string][]byte, takeOver []string, wantDigest string) (Result, error) {
+	p, err := m.PreviewFiles(files, takeOver)
+	if err != nil {
+		return Result{}, err
+	}
+	return m.apply(ctx, p, wantDigest)
+}
+
+func (m *Manager) commands(plan *configfiles.Plan) []string {
+	var cmds []string
+	for _, c := range plan.Changes {
+		if c.New == nil {
+			cmds = append(cmds, "rm "+c.Abs)
+		} else {
+			cmds = append(cmds, "cat > "+c.Abs+" <<'EOF' … EOF")
+		}
+	}
+	if len(cmds) > 0 {
+		cmds = append(cmds, "networkctl reload")
+	}
+	return cmds
+}
+
+// digest identifies a plan by what it reads and writes, so a save can
+// check that it writes exactly what the admin reviewed.
+func digest(plan *configfiles.Plan) string {
+	h := sha256.New()
+	for _, c := range plan.Changes {
+		fmt.Fprintf(h, "%s\x00%t %d\x00%t %d\x00", c.Rel, c.Old != nil, len(c.Old), c.New != nil, len(c.New))
+		h.Write(c.Old)
+		h.Write(c.New)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Result is what a save or restore did.
+type Result struct {
+	Written  []string // absolute paths written or removed
+	BackupID string   // where the replaced files went
+	Reload   ReloadResult
+}
+
+// ErrChanged means the files or the live state changed since the preview.
+var ErrChanged = errors.New("the files or the live state changed since the preview; review the new diff")
+
+// Save writes the preview the admin confirmed by its digest, then
+// reloads networkd.
+func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (Result, error) {
+	p, err := m.Preview(sel)
+	if err != nil {
+		return Result{}, err
+	}
+	return m.apply(ctx, p, wantDigest)
+}
+
+func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Result, error) {
+	if p.Digest != wantDigest {
+		return Result{}, ErrChanged
+	}
+	if len(p.Plan.Changes) == 0 {
+		return Result{}, errors.New("nothing to save: the files on disk already describe this state")
+	}
+	b, err := m.layout.Apply(p.Plan, m.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{BackupID: b.ID}
+	for _, c := range p.Plan.Changes {
+		res.Written = append(res.Written, c.Abs)
+	}
+	if err := m.ledger().record(p.Plan.Changes); err != nil {
+		return res, fmt.Errorf("files written, but netpanel could not note them as its own: %w", err)
+	}
+	res.Reload = m.reload(ctx)
+	return res, nil
+}
+
+// Backups lists the backups, newest first.
+func (m *Manager) Backups() ([]configfiles.Backup, error) { return m.layout.Backups() }
+
+// Restore puts back the files of a backup and reloads networkd.
+func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
+	b, err := m.layout.Restore(id, m.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{BackupID: b.ID, Written: b.Files}
+	res.Reload = m.reload(ctx)
+	return res, nil
+}
+
+// ExportLinks are the links an export describes: every link netpanel can
+// generate files for, loopback aside.
+func (m *Manager) ExportLinks() (links []string, skipped []string) {
+	tables := m.tables()
+	for _, l := range m.src.Links() {
+		if l.Name == "lo" {
+			continue
+		}
+		if err := m.checkLink(l.Name, tables); err != nil {
+			skipped = append(skipped, l.Name+": "+err.Error())
+			continue
+		}
+		links = append(links, l.Name)
+	}
+	slices.Sort(links)
+	slices.Sort(skipped)
+	return links, skipped
+}
+
+// ExportFiles returns every file of the export archive, keyed by its path
+// inside the archive.
+func (m *Manager) ExportFiles() (map[string][]byte, error) {
+	links, skipped := m.ExportLinks()
+	out := map[string][]byte{}
+	var files networkd.Files
+	var notices []networkd.Notice
+	if len(links) > 0 {
+		gen, err := networkd.Generate(m.src, links, m.tables(), m.opts.Target)
+		if err != nil {
+			return nil, err
+		}
+		files, notices = gen.Files, gen.Notices
+	}
+	for rel, data := range files {
+		if strings.HasPrefix(rel, networkd.ConfDir+"/") {
+			out[rel] = data
+		} else {
+			out["network/"+rel] = data
+		}
+	}
+	unread := m.addOnDisk(out)
+	if t := m.tables(); t != nil {
+		if data := tablesFile(t); data != nil {
+			out["iproute2/rt_tables.d/netpanel.conf"] = data
+		}
+	}
+	out["README"] = readme(out, skipped, unread, m.opts.Target, notices)
+	return out, nil
+}
+
+// addOnDisk adds what netpanel wrote that live state does not regenerate:
+// its other files in NetworkDir (the Docker page's unmanaged-links file)
+// and Docker's daemon.json. It returns the files it had to leave out,
+// with the reason, so the archive says so rather than silently lacking them.
+func (m *Manager) addOnDisk(out map[string][]byte) (unread []string) {
+	entries, _ := os.ReadDir(m.opts.NetworkDir)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) {
+			continue
+		}
+		// Per-link files (10-LINK.*) come from the live state or not at
+		// all: one left on disk may be stale (a save would remove it).
+		if _, ok := out["network/"+name]; ok || strings.HasPrefix(name, "10-") {
+			continue
+		}
+		data, err := safefile.Read(filepath.Join(m.opts.NetworkDir, name))
+		switch {
+		case err != nil:
+			unread = append(unread, err.Error())
+		case networkd.Owned(data):
+			out["network/"+name] = data
+		}
+	}
+	if m.opts.DockerDir != "" {
+		data, err := safefile.Read(filepath.Join(m.opts.DockerDir, "daemon.json"))
+		switch {
+		case err == nil:
+			out[DockerRoot+"/daemon.json"] = data
+		case !errors.Is(err, fs.ErrNotExist):
+			unread = append(unread, err.Error())
+		}
+	}
+	return unread
+}
+
+// Export writes the archive: the same state gives the same bytes.
+func (m *Manager) Export(w io.Writer) error {
+	files, err := m.ExportFiles()
+	if err != nil {
+		return err
+	}
+	return configfiles.WriteArchive(w, "netpanel-config", files)
+}
+
+// tablesFile lists the named tables that are not iproute2's built-ins.
+func tablesFile(t *rttables.Tables) []byte {
+	var b strings.Builder
+	for _, e := range t.Entries() {
+		if e.ID == 0 || e.ID >= 253 {
+			continue
+		}
+		fmt.Fprintf(&b, "%d\t%s\n", e.ID, e.Name)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return []byte("# Routing table names, written by netpanel.\n" + b.String())
+}
+
+func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice) []byte {
+	var b strings.Builder
+	b.WriteString("netpanel configuration export\n=============================\n\n")
+	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
+	b.WriteString("    tar xzf config.tar.gz && cd netpanel-config\n")
+	b.WriteString("    install -m 0644 -D -t /etc/systemd/network network/*\n")
+	if hasPrefix(files, networkd.ConfDir+"/") {
+		b.WriteString("    install -m 0644 -D -t /etc/systemd/networkd.conf.d networkd.conf.d/*\n")
+	}
+	if hasPrefix(files, "iproute2/") {
+		b.WriteString("    install -m 0644 -D -t /etc/iproute2/rt_tables.d iproute2/rt_tables.d/*\n")
+	}
+	if hasPrefix(files, DockerRoot+"/") {
+		b.WriteString("    systemctl stop docker\n")
+		b.WriteString("    install -m 0644 -D -t /etc/docker docker/*\n")
+	}
+	b.WriteString("    networkctl reload     # or: systemctl restart systemd-networkd\n")
+	if hasPrefix(files, DockerRoot+"/") {
+		b.WriteString("    systemctl start docker\n")
+	}
+	b.WriteString("\nnetworkd removes routes and policy rules that no .network file describes\n")
+	b.WriteString("(ManageForeignRoutes=, ManageForeignRoutingPolicyRules=); review the files first.\n")
+	fmt.Fprintf(&b, "\nThe files are written for systemd-networkd %d (%s).\n", target.Version, target.How)
+	if len(notices) > 0 {
+		b.WriteString("\nWhat the files do not carry as it is live:\n")
+		for _, n := range notices {
+			b.WriteString("  - " + n.Kind + " " + n.Text + ": " + n.Reason + "\n")
+		}
+	}
+	if len(skipped) > 0 {
+		b.WriteString("\nLinks not exported (networkd cannot recreate them from the live state):\n")
+		for _, s := range skipped {
+			b.WriteString("  - " + s + "\n")
+		}
+	}
+	if len(unread) > 0 {
+		b.WriteString("\nFiles on disk not exported (netpanel could not read them safely):\n")
+		for _, s := range unread {
+			b.WriteString("  - " + s + "\n")
+		}
+	}
+	b.WriteString("\nFiles:\n")
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	names = append(names, "README")
+	slices.Sort(names)
+	for _, n := range slices.Compact(names) {
+		b.WriteString("  " + n + "\n")
+	}
+	return []byte(b.String())
+}
+
+func hasPrefix(files map[string][]byte, p string) bool {
+	for n := range files {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ Source = (*model.Store)(nil)
