@@ -58,7 +58,7 @@ func documentedExposure(t *testing.T) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`exposure level[^\n]*?\*\*(\d+\.\d) [A-Z]+\*\*`).FindSubmatch(b)
+	m := regexp.MustCompile(`(?s)exposure level.{0,200}?\*\*(\d+\.\d) [A-Z]+\*\*`).FindSubmatch(b)
 	if m == nil {
 		t.Fatal("README.md does not print the unit's exposure level as **N.N LEVEL**")
 	}
@@ -89,6 +89,36 @@ func TestUnitVerifies(t *testing.T) {
 		t.Fatalf("the unit's exposure is %s, above the README's %.1f:\n%s", m[1], documented, out)
 	}
 	t.Logf("exposure level %s (README: %.1f)", m[1], documented)
+
+	// The --netns drop-in the README offers: systemd merges it into the
+	// unit, which then grants CAP_SYS_ADMIN and lets netpanel enter a
+	// network namespace, and nothing else.
+	dropIn, err := os.ReadFile("dist/netns.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.Executable()
+	d := unit + ".d"
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Replace(string(dropIn), "ExecStart=/usr/local/sbin/netpanel", "ExecStart="+self, 1)
+	if err := os.WriteFile(filepath.Join(d, "netns.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("systemd-analyze", "verify", "--man=no", unit).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("systemd-analyze verify with netns.conf: %v\n%s", err, out)
+	}
+	out, _ = exec.Command("systemd-analyze", "security", "--offline=yes", "--no-pager", unit).CombinedOutput()
+	var opened []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "RestrictNamespaces=~") && strings.HasPrefix(l, "✗") || strings.Contains(l, "CapabilityBoundingSet=~CAP_SYS_ADMIN") && strings.HasPrefix(l, "✗") {
+			opened = append(opened, strings.Fields(l)[1])
+		}
+	}
+	if !slices.Equal(opened, []string{"RestrictNamespaces=~net", "CapabilityBoundingSet=~CAP_SYS_ADMIN"}) && !slices.Equal(opened, []string{"CapabilityBoundingSet=~CAP_SYS_ADMIN", "RestrictNamespaces=~net"}) {
+		t.Errorf("with netns.conf systemd opens %v, want CAP_SYS_ADMIN and network namespaces only:\n%s", opened, out)
+	}
 }
 
 // Every directory netpanel writes by default is writable under the unit,
