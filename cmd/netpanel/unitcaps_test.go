@@ -116,8 +116,10 @@ func TestUnitCapabilities(t *testing.T) {
 		if out, err := env.helper(t, unitCaps, "nft"); err != nil {
 			t.Errorf("nftables read and write under %v: %v\n%s", unitCaps, err, out)
 		}
-		if strings.Contains(r.log(), "level=WARN") {
-			t.Errorf("netpanel warned under the unit's capabilities:\n%s", r.log())
+		for _, w := range []string{"read-only", "cannot name the processes"} {
+			if strings.Contains(r.log(), w) {
+				t.Errorf("netpanel says %q under the unit's capabilities:\n%s", w, r.log())
+			}
 		}
 	})
 
@@ -612,26 +614,37 @@ func (r *capsRun) tablesWritten(t *testing.T) {
 // testNetworkctlReload runs the real systemd-networkd and a private
 // D-Bus system bus in a namespace, then `networkctl reload` (what
 // netpanel runs after a save) under the unit's bounding set and under an
-// empty one; each reload must apply a changed .network file.
+// empty one; each reload must apply a changed .network file, and the
+// first, traced, must stay within the unit's system call filter.
 func testNetworkctlReload(t *testing.T, unitCaps []string) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add r0 type veth peer name r1", "link set r1 up"})
 	// Each reload gets a new address for r0, written just before.
-	script := `i=0
+	// The first reload runs under strace, for the unit's filters.
+	script := `trace=$1
+shift
+i=0
 for caps in "$@"; do
 	i=$((i+1))
 	printf '[Match]\nName=r0\n\n[Network]\nConfigureWithoutCarrier=yes\nAddress=10.93.%d.1/24\n' $i >/etc/systemd/network/10-r0.network
-	setpriv --bounding-set="$caps" --inh-caps=-all --no-new-privs -- networkctl reload
+	if [ $i = 1 ]; then
+		setpriv --bounding-set="$caps" --inh-caps=-all --no-new-privs -- strace -f -qq -o "$trace" networkctl reload
+	else
+		setpriv --bounding-set="$caps" --inh-caps=-all --no-new-privs -- networkctl reload
+	fi
 	n=0
 	until ip -br addr show r0 | grep -q "10.93.$i.1/24"; do n=$((n+1)); [ $n -lt 200 ] || { echo "reload under $caps did not apply 10.93.$i.1"; exit 5; }; sleep 0.1; done
 	echo "reloaded under $caps"
 done
 `
 	bset := strings.TrimPrefix(setprivArgs(unitCaps)[1], "--bounding-set=")
-	out, err := runWithNetworkd(t, ns, t.TempDir(), script, bset, "-all")
+	testenv.RequireTool(t, "strace")
+	trace := filepath.Join(t.TempDir(), "strace.out")
+	out, err := runWithNetworkd(t, ns, t.TempDir(), script, trace, bset, "-all")
 	if err != nil {
 		t.Fatalf("networkctl reload: %v\n%s", err, out)
 	}
+	checkSyscalls(t, trace)
 	for _, want := range []string{"reloaded under " + bset, "reloaded under -all"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
