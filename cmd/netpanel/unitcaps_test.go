@@ -92,9 +92,10 @@ type capsEnv struct {
 }
 
 // Each capability of netpanel.service, measured: the features work under
-// exactly the unit's bounding set (with no_new_privs, umask 077 and /proc
-// mounted as the unit has them), and with one capability less the feature
-// that needs it fails, with a message saying so. The same run under strace shows that
+// exactly the unit's bounding set (with no_new_privs, and the file system,
+// /proc and umask as the unit makes them: see serve), and with one
+// capability less the feature that needs it fails, with a message saying
+// so. The same run under strace shows that
 // netpanel stays within the unit's system call filter and address
 // families.
 func TestUnitCapabilities(t *testing.T) {
@@ -108,7 +109,7 @@ func TestUnitCapabilities(t *testing.T) {
 	env := newCapsEnv(t)
 
 	t.Run("every feature works with exactly the unit's capabilities", func(t *testing.T) {
-		r := env.serve(t, unitCaps, nil)
+		r := env.serve(t, unitCaps, nil, "")
 		r.changeWorks(t)
 		r.socketOwnersNamed(t, true, true)
 		r.saveKeepsOwner(t)
@@ -131,7 +132,7 @@ func TestUnitCapabilities(t *testing.T) {
 	}
 	t.Run("without CAP_NET_ADMIN netpanel is read-only and says so", func(t *testing.T) {
 		caps := less("CAP_NET_ADMIN")
-		r := env.serve(t, caps, nil)
+		r := env.serve(t, caps, nil, "")
 		if !strings.Contains(r.log(), "no CAP_NET_ADMIN: running read-only") {
 			t.Errorf("no read-only warning:\n%s", r.log())
 		}
@@ -148,7 +149,7 @@ func TestUnitCapabilities(t *testing.T) {
 		}
 	})
 	t.Run("without CAP_CHOWN a save that must keep a file's group changes nothing and says why", func(t *testing.T) {
-		r := env.serve(t, less("CAP_CHOWN"), nil)
+		r := env.serve(t, less("CAP_CHOWN"), nil, "")
 		before := r.foreignFile(t)
 		msg := r.save(t)
 		if !strings.Contains(msg, "chown") || !strings.Contains(msg, "operation not permitted") || !strings.Contains(msg, "all files left as they were") {
@@ -161,14 +162,14 @@ func TestUnitCapabilities(t *testing.T) {
 	// Under ProtectProc=invisible only CAP_SYS_PTRACE shows other users'
 	// processes at all.
 	t.Run("without CAP_SYS_PTRACE other programs' processes go unnamed, with a warning", func(t *testing.T) {
-		r := env.serve(t, less("CAP_SYS_PTRACE"), nil)
+		r := env.serve(t, less("CAP_SYS_PTRACE"), nil, "")
 		r.socketOwnersNamed(t, false, false)
 		if !regexp.MustCompile(`cannot name the processes of other programs" missing=CAP_SYS_PTRACE`).MatchString(r.log()) {
 			t.Errorf("no warning naming CAP_SYS_PTRACE:\n%s", r.log())
 		}
 	})
 	t.Run("without CAP_DAC_READ_SEARCH other users' processes go unnamed, with a warning", func(t *testing.T) {
-		r := env.serve(t, less("CAP_DAC_READ_SEARCH"), nil)
+		r := env.serve(t, less("CAP_DAC_READ_SEARCH"), nil, "")
 		r.socketOwnersNamed(t, true, false)
 		if !regexp.MustCompile(`cannot name the processes of other programs" missing=CAP_DAC_READ_SEARCH`).MatchString(r.log()) {
 			t.Errorf("no warning naming CAP_DAC_READ_SEARCH:\n%s", r.log())
@@ -193,8 +194,9 @@ func TestUnitCapabilities(t *testing.T) {
 	t.Run("netpanel stays within the unit's system calls and address families", func(t *testing.T) {
 		testenv.RequireTool(t, "strace")
 		testenv.RequireTool(t, "systemd-analyze")
-		trace := filepath.Join(t.TempDir(), "strace.out")
-		r := env.serve(t, unitCaps, []string{"strace", "-f", "-qq", "-o", trace})
+		traceDir := t.TempDir()
+		trace := filepath.Join(traceDir, "strace.out")
+		r := env.serve(t, unitCaps, []string{"strace", "-f", "-qq", "-o", trace}, traceDir)
 		r.changeWorks(t)
 		r.socketOwnersNamed(t, true, true)
 		r.saveKeepsOwner(t)
@@ -341,42 +343,62 @@ func (l *lockedLog) String() string {
 	return l.b.String()
 }
 
-// serve starts netpanel in the namespace (its "host") under caps, umask
-// 077 and no_new_privs, with wrap (strace) between setpriv and netpanel,
-// and waits until it serves.
-func (env *capsEnv) serve(t *testing.T, caps, wrap []string) *capsRun {
+// serve starts netpanel in the namespace (its "host") under caps, and
+// waits until it serves. wrap (strace, writing into wrapDir) runs between
+// setpriv and netpanel.
+//
+// ip netns exec gives netpanel a mount namespace of its own; protect
+// makes it what the unit's settings make of the host's: every mount
+// read-only but the directories the unit lists as writable (here their
+// stand-ins, made beforehand as tmpfiles.d and Debian make them), /proc
+// mounted with hidepid=invisible,subset=pid as ProtectProc=invisible and
+// ProcSubset=pid mount it, and umask 077 as UMask= sets.
+func (env *capsEnv) serve(t *testing.T, caps, wrap []string, wrapDir string) *capsRun {
 	t.Helper()
 	dir := t.TempDir()
 	r := &capsRun{env: env, out: &lockedLog{}, done: make(chan struct{}),
-		networkd: filepath.Join(dir, "network"), confDir: filepath.Join(dir, "conf", "networkd.conf.d"), tables: filepath.Join(dir, "iproute2")}
-	for _, d := range []string{r.networkd, r.tables} {
+		networkd: filepath.Join(dir, "network"), confDir: filepath.Join(dir, "networkd.conf.d"), tables: filepath.Join(dir, "iproute2")}
+	docker := filepath.Join(dir, "docker")
+	state := t.TempDir()
+	writable := []string{state, r.networkd, r.confDir, filepath.Join(r.tables, "rt_tables.d"), docker}
+	for _, d := range writable {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if wrapDir != "" {
+		writable = append(writable, wrapDir)
 	}
 	if err := os.WriteFile(filepath.Join(r.tables, "rt_tables"), []byte("100\tcapt\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r.foreignFile(t)
-	state := t.TempDir()
-	for _, f := range []string{"users.json"} {
-		b, err := os.ReadFile(filepath.Join(env.state, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(state, f), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+	b, err := os.ReadFile(filepath.Join(env.state, "users.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// ip netns exec gives netpanel a mount namespace of its own; /proc
-	// there is mounted as ProtectProc=invisible and ProcSubset=pid mount
-	// it, and the umask is UMask='s.
-	args := []string{"netns", "exec", env.ns.Name, "sh", "-c",
-		`mount -t proc -o hidepid=invisible,subset=pid proc /proc && umask 077 && exec "$@"`, "sh"}
+	if err := os.WriteFile(filepath.Join(state, "users.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const protect = `set -e
+rw=$1
+shift
+IFS=:
+for d in $rw; do mount --bind "$d" "$d"; done
+awk '$5 !~ "^/(proc|sys|dev)(/|$)" { print $5 }' /proc/self/mountinfo | sort -u | while read -r m; do
+	mount -o remount,bind,ro "$m"
+done
+for d in $rw; do mount -o remount,bind,rw "$d"; done
+unset IFS
+mount -t proc -o hidepid=invisible,subset=pid proc /proc
+umask 077
+exec "$@"
+`
+	args := []string{"netns", "exec", env.ns.Name, "sh", "-c", protect, "sh", strings.Join(writable, ":")}
 	args = append(args, setprivArgs(caps)...)
 	args = append(args, wrap...)
 	args = append(args, env.bin, "--listen", "127.0.0.1:8080", "--state-dir", state,
-		"--networkd-dir", r.networkd, "--networkd-conf-dir", r.confDir, "--docker-dir", filepath.Join(dir, "docker"),
+		"--networkd-dir", r.networkd, "--networkd-conf-dir", r.confDir, "--docker-dir", docker,
 		"--rt-tables-dir", r.tables, "--docker-socket", filepath.Join(dir, "no-docker.sock"))
 	r.cmd = exec.Command("ip", args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
@@ -561,9 +583,9 @@ func (r *capsRun) save(t *testing.T) string {
 }
 
 // saveKeepsOwner saves a0 over the foreign file: the file keeps its group
-// and mode, new files and directories are world-readable although the
-// umask is 077 (networkd reads them as systemd-network), and the route in
-// the named table brings networkd.conf.d.
+// and mode, new files are world-readable although the umask is 077
+// (networkd reads them as systemd-network), and the route in the named
+// table brings a file into networkd.conf.d.
 func (r *capsRun) saveKeepsOwner(t *testing.T) {
 	t.Helper()
 	if msg := r.save(t); !strings.Contains(msg, "Wrote") {
@@ -578,7 +600,6 @@ func (r *capsRun) saveKeepsOwner(t *testing.T) {
 	}{
 		{filepath.Join(r.networkd, "10-a0.network"), 0o640, gid},
 		{filepath.Join(r.networkd, "10-a0.netdev"), 0o644, 0},
-		{r.confDir, os.ModeDir | 0o755, 0},
 		{filepath.Join(r.confDir, "netpanel-tables.conf"), 0o644, 0},
 	} {
 		fi, err := os.Stat(f.path)
@@ -595,19 +616,17 @@ func (r *capsRun) saveKeepsOwner(t *testing.T) {
 	}
 }
 
-// tablesWritten names a table from the tables page: the file and its new
-// directory are world-readable whatever the umask.
+// tablesWritten names a table from the tables page: the file is
+// world-readable whatever the umask.
 func (r *capsRun) tablesWritten(t *testing.T) {
 	t.Helper()
 	code, body := r.do(t, "POST", "/tables", "application/x-www-form-urlencoded", "action=add&name=capx&id=123")
 	if code != http.StatusOK {
 		t.Fatalf("tables: %d %s", code, body)
 	}
-	dir := filepath.Join(r.tables, "rt_tables.d")
-	for p, mode := range map[string]os.FileMode{dir: os.ModeDir | 0o755, filepath.Join(dir, "netpanel.conf"): 0o644} {
-		if fi, err := os.Stat(p); err != nil || fi.Mode() != mode {
-			t.Errorf("%s: %v %v, want mode %v", p, fi, err, mode)
-		}
+	p := filepath.Join(r.tables, "rt_tables.d", "netpanel.conf")
+	if fi, err := os.Stat(p); err != nil || fi.Mode() != 0o644 {
+		t.Errorf("%s: %v %v, want mode 0644", p, fi, err)
 	}
 }
 
