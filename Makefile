@@ -13,13 +13,33 @@ ARGS     ?= --demo
 FUZZTIME ?= 15s
 BIN      := bin/netpanel
 
+# `netpanel --version` prints VERSION (from the newest tag, if any) and
+# COMMIT, "-dirty" when the checkout has changes. Set explicitly rather
+# than left to Go's VCS stamping, which GOFLAGS=-buildvcs=false and
+# builds outside a checkout turn off.
+VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null)
+COMMIT   ?= $(shell h=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$h || echo $$h-dirty; })
+LDFLAGS  := $(if $(VERSION),-X main.version=$(VERSION)) $(if $(COMMIT),-X main.commit=$(COMMIT))
+
+# make install PREFIX=/usr DESTDIR=/tmp/pkg, as a distribution package
+# does; the defaults install under /usr/local, which systemd, man,
+# bash-completion and systemd-tmpfiles all search.
+PREFIX         ?= /usr/local
+DESTDIR        ?=
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR    ?= $(PREFIX)/lib/tmpfiles.d
+DIST           := cmd/netpanel/dist
+
 VENDOR_DIR   := static/vendor
 VENDOR_FILES := $(VENDOR_DIR)/htmx.min.js $(VENDOR_DIR)/uPlot.iife.min.js $(VENDOR_DIR)/uPlot.min.css
 # npm ci writes this hidden lockfile; it is older than package-lock.json when
 # node_modules is missing or out of date.
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: vendor generate check-generated build run test bench fuzz clean
+.PHONY: vendor generate check-generated build run test bench fuzz clean install uninstall
 
 vendor: $(VENDOR_FILES)
 
@@ -47,7 +67,36 @@ check-generated: generate
 	fi
 
 build: vendor
-	$(GO) build -o $(BIN) ./cmd/netpanel
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/netpanel
+
+# The manual page and the completion come from the binary's own flag set
+# and command table, so they cannot drift from it.
+bin/netpanel.8: build
+	./$(BIN) man > $@
+
+bin/netpanel.bash: build
+	./$(BIN) completion bash > $@
+
+# The unit names the installed binary.
+bin/netpanel.service: $(DIST)/netpanel.service
+	@mkdir -p bin
+	sed 's|^ExecStart=/usr/local/sbin/netpanel|ExecStart=$(SBINDIR)/netpanel|' $< > $@
+
+install: build bin/netpanel.8 bin/netpanel.bash bin/netpanel.service
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/netpanel
+	install -D -m 0644 bin/netpanel.8 $(DESTDIR)$(MANDIR)/man8/netpanel.8
+	install -D -m 0644 bin/netpanel.bash $(DESTDIR)$(BASHCOMPDIR)/netpanel
+	install -D -m 0644 bin/netpanel.service $(DESTDIR)$(SYSTEMDUNITDIR)/netpanel.service
+	install -D -m 0644 $(DIST)/netpanel.tmpfiles $(DESTDIR)$(TMPFILESDIR)/netpanel.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "installed; now: systemctl daemon-reload && systemd-tmpfiles --create netpanel.conf && systemctl enable --now netpanel"; \
+	fi
+
+# Leaves /var/lib/netpanel (accounts, audit log, backups) alone.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/netpanel $(DESTDIR)$(MANDIR)/man8/netpanel.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/netpanel $(DESTDIR)$(SYSTEMDUNITDIR)/netpanel.service \
+		$(DESTDIR)$(TMPFILESDIR)/netpanel.conf
 
 # sudo make run               the demo (ARGS defaults to --demo)
 # sudo make run ARGS='--listen 127.0.0.1:9090'

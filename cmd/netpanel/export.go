@@ -33,6 +33,9 @@ func runExport(cfg config, stdout, stderr io.Writer) error {
 			return fmt.Errorf("opening network namespace %q: %w", cfg.netns, err)
 		}
 		defer h.Close()
+		if err := checkNetns(h, cfg.netns); err != nil {
+			return err
+		}
 		ns = h
 	}
 	store, err := syncOnce(ns)

@@ -97,6 +97,18 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "netpanel export:", err)
 			return 1
 		}
+	case "version":
+		fmt.Fprintln(stdout, readBuildInfo())
+	case "man":
+		if err := writeManPage(stdout, readBuildInfo()); err != nil {
+			fmt.Fprintln(stderr, "netpanel man:", err)
+			return 1
+		}
+	case "completion bash":
+		if err := writeBashCompletion(stdout); err != nil {
+			fmt.Fprintln(stderr, "netpanel completion bash:", err)
+			return 1
+		}
 	default:
 		if err := runUserCommand(c, stdin, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "netpanel %s: %v\n", c.name, err)
@@ -153,6 +165,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if readOnly {
 		log.Warn("no CAP_NET_ADMIN: running read-only")
 	}
+	warnSocketOwners(log)
 	if !static.HasVendor() {
 		log.Warn("htmx and uPlot were not vendored into this binary; build with `make build` for live pages")
 	}
@@ -184,6 +197,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			return fmt.Errorf("opening network namespace %q: %w", cfg.netns, err)
 		}
 		defer h.Close()
+		if err := checkNetns(h, cfg.netns); err != nil {
+			return err
+		}
 		ns, nsName = h, cfg.netns
 	}
 
@@ -378,22 +394,22 @@ func dockerDeps(cfg config) handlers.Docker {
 
 // registerFlags declares the flags the server and `netpanel export` share.
 func registerFlags(fs *flag.FlagSet, cfg *config) {
-	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
-	fs.StringVar(&cfg.netns, "netns", "", "manage the named network namespace (as in `ip netns`) instead of the host's")
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`ADDRESS` (host:port) to serve on; other than loopback it needs --tls-cert/--tls-key or --tls-proxy")
+	fs.StringVar(&cfg.netns, "netns", "", "manage the named network namespace `NAME` (as in ip netns) instead of the host's")
 	fs.BoolVar(&cfg.demo, "demo", false, "create a throwaway namespace with a sample setup, manage it, remove it on exit")
-	fs.StringVar(&cfg.demoName, "demo-name", demo.DefaultName, "name of the --demo namespace (its ISP peer is NAME-isp)")
-	fs.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "directory for netpanel's own files")
-	fs.Var(&cfg.tablesDir, "rt-tables-dir", "directory holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
-	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
-	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); serve HTTPS")
-	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
-	fs.StringVar(&cfg.ownedDir, "rt-tables-owned", "", "directory of the file where netpanel writes table names (default: rt_tables.d in the last --rt-tables-dir)")
-	fs.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long a change that may cut your connection waits for confirmation before it is rolled back")
+	fs.StringVar(&cfg.demoName, "demo-name", demo.DefaultName, "`NAME` of the --demo namespace (its ISP peer is NAME-isp)")
+	fs.StringVar(&cfg.stateDir, "state-dir", "/var/lib/netpanel", "`DIR` for netpanel's own files: accounts, audit log, backups")
+	fs.Var(&cfg.tablesDir, "rt-tables-dir", "`DIR` holding rt_tables and rt_tables.d (repeatable; default /usr/share/iproute2 then /etc/iproute2)")
+	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "log `LEVEL`: debug, info, warn, error")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate `FILE` (PEM); serve HTTPS")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key `FILE` (PEM)")
+	fs.StringVar(&cfg.ownedDir, "rt-tables-owned", "", "`DIR` of the file where netpanel writes table names (default: rt_tables.d in the last --rt-tables-dir)")
+	fs.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long (a `DURATION` such as 30s or 2m) a change that may cut your connection waits for confirmation before it is rolled back")
 	fs.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
-	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "where saved .network and .netdev files go")
-	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "where the saved table names (RouteTable=) go")
-	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "where Docker's daemon.json is read and written")
-	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket, read for Docker's networks")
+	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "`DIR` where saved .network and .netdev files go")
+	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "`DIR` where the saved table names (RouteTable=) go")
+	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "`DIR` where Docker's daemon.json is read and written")
+	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket (a `PATH`), read for Docker's networks")
 }
 
 // Session lifetimes: an idle browser is logged out after sessionIdle, any

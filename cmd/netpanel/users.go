@@ -107,16 +107,3 @@ func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
-
-const usage = `usage:
-  netpanel [flags]                                 serve the panel (netpanel -h for flags)
-  netpanel user add NAME [--role admin|viewer]     password from stdin
-  netpanel user passwd NAME                        password from stdin
-  netpanel user del NAME
-  netpanel user list
-  netpanel token create NAME [--note TEXT]         prints the token once
-  netpanel token revoke ID
-  netpanel token list
-  netpanel export [flags] > config.tar.gz          the networkd/Docker configuration as on the Save page
-every subcommand takes --state-dir DIR (default /var/lib/netpanel); flags may come
-before or after the subcommand`
