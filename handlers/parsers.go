@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/linkkind"
 )
 
 // DefaultParsers maps each kind of change to the form fields its page
@@ -119,10 +120,12 @@ func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 		op, err := change.ParseLinkDel(name)
 		return one(op, err)
 	case "add":
-		op, err := change.ParseLinkAdd(change.LinkAddFields{
-			Kind: f.Get("type"), Name: name, Peer: f.Get("peer"), VNI: f.Get("vni"), Local: f.Get("local"),
-			Group: f.Get("group"), Remote: f.Get("remote"), DstPort: f.Get("dstport"), Dev: f.Get("dev"), Mode: f.Get("mode"),
-		})
+		// Each kind's own fields, as the link-kind registry declares them.
+		vals := map[string]string{}
+		for _, x := range linkkind.Fields() {
+			vals[x.Name] = f.Get(x.Name)
+		}
+		op, err := change.ParseLinkAdd(change.LinkAddFields{Kind: f.Get("type"), Name: name, Dev: f.Get("dev"), Values: vals})
 		return one(op, formNames(err, linkFormNames))
 	default:
 		return nil, change.FieldErrors{"action": fmt.Sprintf("%q is not a link change: use up, down, mtu, rename, alias, master, add or del", a)}

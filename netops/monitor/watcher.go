@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/rtnl"
 	"github.com/vishvananda/netns"
@@ -142,7 +143,11 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 			batch = append(batch, m)
 		})
 		if len(batch) > 0 {
-			w.store.ApplyBatch(batch, w.log)
+			w.store.Update(func(a *model.Applier) {
+				for _, m := range batch {
+					apply(a, m, w.log)
+				}
+			})
 		}
 		w.pong(pongs)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -318,8 +323,8 @@ func (w *Watcher) refreshNeighs() error {
 	}
 	var last error
 	for range 5 {
-		d := model.NewNeighDump(w.log)
-		err := dumpNeighs(c, d.Apply)
+		d := model.NewNeighDump()
+		err := dumpNeighs(c, func(m rtnl.Message) { apply(&d.Applier, m, w.log) })
 		if err == nil {
 			w.store.ReplaceNeighs(d)
 			return nil
@@ -345,10 +350,10 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 	const attempts = 5
 	var last error
 	for range attempts {
-		d := model.NewDump(w.log)
+		d := model.NewDump()
 		n := 0
 		fn := func(m rtnl.Message) {
-			d.Apply(m)
+			apply(&d.Applier, m, w.log)
 			if n++; n%65536 == 0 {
 				w.store.SetProgress(n)
 			}
@@ -451,7 +456,7 @@ func (w *Watcher) RefreshStats() error {
 	}
 	stats := map[int32]model.LinkStats{}
 	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
-		if l, skip, err := model.ParseLink(m); err == nil && !skip {
+		if l, skip, err := codec.DecodeLink(m.Body); err == nil && !skip {
 			stats[l.Index] = l.Stats
 		}
 	})

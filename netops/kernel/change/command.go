@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/netpanel/netpanel/netops/linkkind"
 )
 
 // ParseCommand reads back the ip command lines that Command prints (and
@@ -113,7 +115,7 @@ func parseLinkSetWords(w *wordList) (Op, error) {
 }
 
 func parseLinkAddWords(w *wordList) (Op, error) {
-	var f LinkAddFields
+	f := LinkAddFields{Values: map[string]string{}}
 	if w.peek() == "link" {
 		w.next()
 		f.Dev = w.next()
@@ -121,20 +123,25 @@ func parseLinkAddWords(w *wordList) (Op, error) {
 	if err := w.keywords(map[string]*string{"name": &f.Name, "type": &f.Kind}, nil); err != nil && !w.more() {
 		return nil, err
 	}
-	switch f.Kind {
-	case "veth":
-		if w.next() != "peer" || w.next() != "name" {
-			return nil, errors.New("expected: type veth peer name NAME")
-		}
-		f.Peer = w.next()
-	case "vxlan":
-		if err := w.keywords(map[string]*string{"id": &f.VNI, "local": &f.Local, "remote": &f.Remote,
-			"group": &f.Group, "dev": &f.Dev, "dstport": &f.DstPort}, nil); err != nil {
-			return nil, err
-		}
-	case "macvlan":
-		if err := w.keywords(map[string]*string{"mode": &f.Mode}, nil); err != nil {
-			return nil, err
+	if c := linkkind.Lookup(f.Kind).Create; c != nil {
+		for w.more() {
+			word := w.next()
+			if word == "dev" && c.Lower != linkkind.NoLower && !c.LowerIsLink {
+				f.Dev = w.next()
+				continue
+			}
+			i := slices.IndexFunc(c.Fields, func(fd linkkind.Field) bool { return strings.Fields(fd.Arg)[0] == word })
+			if i < 0 {
+				w.i--
+				break
+			}
+			args := strings.Fields(c.Fields[i].Arg)
+			for _, want := range args[1:] {
+				if w.next() != want {
+					return nil, fmt.Errorf("expected: type %s %s %s", f.Kind, c.Fields[i].Arg, strings.ToUpper(c.Fields[i].Name))
+				}
+			}
+			f.Values[c.Fields[i].Name] = w.next()
 		}
 	}
 	op, err := ParseLinkAdd(f)
