@@ -29,17 +29,18 @@ type layer struct {
 // The top level (cmd, web, handlers, views) gets its rows here too.
 var layers = []layer{
 	{"wire", []string{"netops/rtnl", "netops/nsexec"}, nil},
-	{"model", []string{"netops/model"}, nil},
+	{"watch", []string{"netops/watch"}, nil},
+	{"model", []string{"netops/model"}, []string{"watch"}},
 	{"linkkind", []string{"netops/linkkind"}, []string{"wire", "model"}},
 	{"iproute", []string{"netops/iproute"}, []string{"model", "linkkind"}},
 	{"codec", []string{"netops/codec"}, []string{"wire", "model", "linkkind", "iproute"}},
-	{"monitor", []string{"netops/monitor"}, []string{"wire", "model", "codec"}},
+	{"monitor", []string{"netops/monitor"}, []string{"wire", "watch", "model", "codec"}},
 	{"kernel", []string{"netops/kernel/..."}, []string{"wire", "model", "linkkind", "iproute", "codec"}},
 	{"files", []string{"netops/files/..."}, []string{"model", "linkkind", "iproute"}},
 	{"plan", []string{"netops/plan/..."}, []string{"model", "linkkind", "iproute", "codec", "kernel", "files"}},
 	// nftables is a slice of its own: its model, watcher, owned-table ops
 	// and tracer, which reuses the change engine's words and route lookup.
-	{"nftables", []string{"netops/nftables", "netops/nftables/owned", "netops/nftables/trace"}, []string{"model", "kernel", "plan"}},
+	{"nftables", []string{"netops/nftables", "netops/nftables/owned", "netops/nftables/trace"}, []string{"watch", "model", "kernel", "plan"}},
 	{"test support", []string{"internal/...", "netops/nftables/nfttest", "e2e"}, []string{"*"}},
 	{"top", []string{"cmd/...", "web/...", "handlers/...", "views/...", "static/..."}, []string{"*"}},
 }

@@ -80,7 +80,7 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	sn.routes.Ascend(func(r *Route) bool {
 		// Host-scope IPv4 routes (local addresses) survive a link going down.
 		down := r.Family == unix.AF_INET && r.Scope != unix.RT_SCOPE_HOST
-		if (deleted || down) && routeOnlyVia(r, idx) {
+		if (deleted || down) && r.OnlyVia(idx) {
 			gone = append(gone, r)
 		}
 		return true
@@ -111,7 +111,8 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	}
 }
 
-func routeOnlyVia(r *Route, idx int32) bool {
+// OnlyVia reports whether every path of r goes through link idx.
+func (r *Route) OnlyVia(idx int32) bool {
 	mp := r.Multipath()
 	if len(mp) == 0 {
 		return r.LinkIndex == idx

@@ -134,18 +134,7 @@ func flushedOnDown(r *model.Route, idx int32) bool {
 	mp := r.Multipath()
 	switch r.Family {
 	case unix.AF_INET:
-		if r.Scope == unix.RT_SCOPE_HOST {
-			return false
-		}
-		if len(mp) == 0 {
-			return r.LinkIndex == idx
-		}
-		for _, nh := range mp {
-			if nh.LinkIndex != idx {
-				return false
-			}
-		}
-		return true
+		return r.Scope != unix.RT_SCOPE_HOST && r.OnlyVia(idx)
 	case unix.AF_INET6:
 		return len(mp) == 0 && r.LinkIndex == idx && r.Protocol != unix.RTPROT_RA && r.Table != unix.RT_TABLE_LOCAL
 	}
