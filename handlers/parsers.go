@@ -7,6 +7,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // DefaultParsers maps each kind of change to the form fields its page
@@ -28,7 +29,7 @@ func one(op change.Op, err error) ([]change.Op, error) {
 	return []change.Op{op}, nil
 }
 
-func parseRouteForm(f url.Values, tables change.TableNames) ([]change.Op, error) {
+func parseRouteForm(f url.Values, tables model.TableNames) ([]change.Op, error) {
 	rf := change.RouteFields{
 		Action: f.Get("action"), Family: f.Get("family"), Table: f.Get("table"), Dst: f.Get("dst"),
 		Via: f.Get("via"), Dev: f.Get("dev"), Metric: f.Get("metric"), Protocol: f.Get("proto"),
@@ -89,7 +90,7 @@ func at(s []string, i int) string {
 	return ""
 }
 
-func parseAddrForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+func parseAddrForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	return one(change.ParseAddr(change.AddrFields{
 		Action: f.Get("action"), Dev: f.Get("dev"), Prefix: f.Get("prefix"), Peer: f.Get("peer"),
 		Broadcast: f.Get("broadcast"), Label: f.Get("label"), Scope: f.Get("scope"),
@@ -98,7 +99,7 @@ func parseAddrForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 }
 
 // parseLinkForm reads the link changes; "action" picks which.
-func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+func parseLinkForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	name := f.Get("name")
 	switch a := f.Get("action"); a {
 	case "up", "down":
@@ -132,7 +133,7 @@ func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 	}
 }
 
-func parseRuleForm(f url.Values, tables change.TableNames) ([]change.Op, error) {
+func parseRuleForm(f url.Values, tables model.TableNames) ([]change.Op, error) {
 	op, err := change.ParseRule(change.RuleFields{
 		Action: f.Get("action"), Family: f.Get("family"), Priority: f.Get("priority"), From: f.Get("from"),
 		To: f.Get("to"), Iif: f.Get("iif"), Oif: f.Get("oif"), Fwmark: f.Get("fwmark"), Table: f.Get("table"),
@@ -146,6 +147,6 @@ func parseRuleForm(f url.Values, tables change.TableNames) ([]change.Op, error) 
 	return []change.Op{op}, nil
 }
 
-func parseNeighForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+func parseNeighForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	return one(change.ParseNeigh(change.NeighFields{Action: f.Get("action"), Dev: f.Get("dev"), IP: f.Get("ip"), LLAddr: f.Get("lladdr")}))
 }

@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // ParseCommand reads back the ip command lines that Command prints (and
 // the same commands typed by hand, in that form), so an admin can paste
 // one into the panel. It understands one change per line and only the
 // keywords the ops use; anything else is an error naming the word.
-func ParseCommand(line string, tables TableNames) (Op, error) {
+func ParseCommand(line string, tables model.TableNames) (Op, error) {
 	words, err := splitWords(line)
 	if err != nil {
 		return nil, err
@@ -148,7 +149,7 @@ func parseLinkAddWords(w *wordList) (Op, error) {
 	return w.done(op, err)
 }
 
-func parseRouteWords(w *wordList, verb, family string, tables TableNames) (Op, error) {
+func parseRouteWords(w *wordList, verb, family string, tables model.TableNames) (Op, error) {
 	f := RouteFields{Action: verb, Family: family}
 	if _, ok := routeTypes[w.peek()]; ok {
 		f.Type = w.next()

@@ -202,7 +202,7 @@ func parseProtocol(fe FieldErrors, field, s string) uint8 {
 	return 0
 }
 
-func parseTable(fe FieldErrors, field, s string, tables TableNames) (uint32, string) {
+func parseTable(fe FieldErrors, field, s string, tables model.TableNames) (uint32, string) {
 	id, ok := tables.ID(s)
 	if !ok {
 		fe.add(field, "%s is not a table name or number (names come from rt_tables)", shown(s))

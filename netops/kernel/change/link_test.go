@@ -2,6 +2,7 @@ package change_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -237,4 +238,23 @@ func TestLinkDownUndoRestoresWhatTheKernelFlushed(t *testing.T) {
 			t.Errorf("route through the down link survived: %+v", rs)
 		}
 	})
+}
+
+// The inverse of deleting a vxlan created with the kernel's defaults
+// prints only what was asked for: the defaults netpanel assumes for the
+// settings it prints when they differ (ageing, learning, ttl, tos, df,
+// ...) are this kernel's. The IPv4 checksum, whose default changed
+// between kernels, is always printed.
+func TestRecreatedVxlanPrintsOnlyWhatDiffersFromTheKernelDefaults(t *testing.T) {
+	e := newEnv(t, append(base[:len(base):len(base)], "link add vxd type vxlan id 5 dstport 4789")...)
+	ops, err := (&change.LinkDel{Name: "vxd"}).Inverse(e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := ops[0].Command(e.names())
+	rest, ok := strings.CutPrefix(cmd, "ip link add name vxd address ")
+	_, args, _ := strings.Cut(rest, " type vxlan ")
+	if !ok || (args != "id 5 dstport 4789 udpcsum" && args != "id 5 dstport 4789 noudpcsum") {
+		t.Errorf("got %q, want the MAC, index, id, dstport and the checksum only", cmd)
+	}
 }

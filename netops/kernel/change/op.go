@@ -53,12 +53,6 @@ type Names interface {
 	TableName(id uint32) string
 }
 
-// TableNames resolves table names and numbers (rttables.Tables).
-type TableNames interface {
-	Name(id uint32) string
-	ID(s string) (uint32, bool)
-}
-
 // Touch describes what an op changes.
 type Touch struct {
 	Kind   model.Kind

@@ -24,7 +24,7 @@ type RuleFields struct {
 }
 
 // ParseRule validates a rule change.
-func ParseRule(f RuleFields, tables TableNames) (*RuleOp, error) {
+func ParseRule(f RuleFields, tables model.TableNames) (*RuleOp, error) {
 	fe := FieldErrors{}
 	op := &RuleOp{Action: f.Action, Iif: f.Iif, Oif: f.Oif, Not: f.Not, L3mdev: f.L3mdev}
 	switch f.Action {
