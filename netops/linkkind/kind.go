@@ -45,7 +45,8 @@ type Kind struct {
 	// info_kind.
 	Info, PortInfo func(a Attrs, n LinkNames) []InfoField
 	// Lower returns the link a link of this kind sits on and is deleted
-	// with (a macvlan's parent, a vxlan's dev), 0 for none.
+	// with (a macvlan's parent, a vxlan's dev), 0 for none; nil for
+	// IFLA_LINK (see the function Lower).
 	Lower func(l *model.Link) int32
 
 	// Physical says a link of the kind is a device (or loopback), which
@@ -297,12 +298,19 @@ func Names(ks []*Kind) []string {
 	return out
 }
 
-// Lower returns the link l sits on (and goes with), 0 for none.
+// Lower returns the link l sits on (and goes with), 0 for none. A kind
+// without a Lower of its own (a vlan, an ipvlan) sits on IFLA_LINK, the
+// model's ParentIndex, unless it is one end of a pair or that link is in
+// another namespace.
 func Lower(l *model.Link) int32 {
-	if k := Of(l); k.Lower != nil {
+	k := Of(l)
+	switch {
+	case k.Lower != nil:
 		return k.Lower(l)
+	case k.Pair || l.LinkNetNsID >= 0 || l.ParentIndex == l.Index:
+		return 0
 	}
-	return 0
+	return l.ParentIndex
 }
 
 // Describe names a kind for messages: "bridge", or "device" for a
