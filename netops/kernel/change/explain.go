@@ -10,8 +10,9 @@ import (
 
 // ErrNoInverse is returned (wrapped, with the reason) by Inverse when the
 // op cannot be undone faithfully from what the model knows, such as
-// deleting a vxlan whose settings the model does not hold. The panel should
-// then ask for confirmation instead of offering a rollback.
+// deleting a macvlan in source mode, whose MAC list the model does not
+// hold. The panel should then ask for confirmation instead of offering a
+// rollback.
 var ErrNoInverse = errors.New("cannot be undone automatically")
 
 func noInverse(format string, args ...any) error {
