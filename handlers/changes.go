@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -27,7 +28,7 @@ type Changer interface {
 }
 
 // OpParser turns a form (or a JSON object's fields) into ops.
-type OpParser func(form url.Values, tables change.TableNames) ([]change.Op, error)
+type OpParser func(form url.Values, tables model.TableNames) ([]change.Op, error)
 
 // maxJSONBody bounds a change sent as JSON; a change is a few fields.
 const maxJSONBody = 64 << 10

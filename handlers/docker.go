@@ -15,6 +15,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/persist"
@@ -182,7 +183,7 @@ func (h *Handlers) bridgeFileAddr(d *dockernet.DaemonConfig) netip.Prefix {
 	if err != nil {
 		return netip.Prefix{}
 	}
-	f, res := cfg.NetworkFor(model.Link{Name: d.Bridge, Kind: "bridge", LinkType: "ether"})
+	f, res := cfg.NetworkFor(model.Link{Name: d.Bridge, Kind: linkkind.Bridge, LinkType: "ether"})
 	if f == nil || f.Network == nil || res.State != networkd.Matched {
 		return netip.Prefix{}
 	}
@@ -248,7 +249,7 @@ func (h *Handlers) fillDockerVM(vm *views.DockerVM, f dockerForm, s dockerState)
 		addrs[a.LinkIndex] = append(addrs[a.LinkIndex], a.Prefix.String())
 	}
 	for _, l := range h.d.Store.Links() {
-		if l.Kind == "bridge" && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.in.Daemon != nil && l.Name == s.in.Daemon.Bridge)) {
+		if l.Kind == linkkind.Bridge && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.in.Daemon != nil && l.Name == s.in.Daemon.Bridge)) {
 			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name, Addrs: strings.Join(addrs[l.Index], " ")})
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
@@ -93,6 +94,7 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 	for _, l := range links {
 		vm.DevNames = append(vm.DevNames, l.Name)
 	}
+	vm.LinkAdd = linkAddForm()
 	if err != nil {
 		vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(""))
 		vm.Error, vm.ErrorField = err.Error(), errorField(err)
@@ -253,4 +255,14 @@ func (h *Handlers) interfacesLive(q url.Values) ([]Fragment, error) {
 		"rows", views.InterfaceRows(vm.Rows),
 		"summary", views.Summary(vm.Summary),
 	)
+}
+
+// linkAddForm lists the kinds netpanel creates and their fields, from the
+// link-kind registry.
+func linkAddForm() views.LinkAddFormVM {
+	f := views.LinkAddFormVM{Kinds: linkkind.Names(linkkind.Creatable())}
+	for _, x := range linkkind.Fields() {
+		f.Fields = append(f.Fields, views.FormField{Name: x.Name, Label: x.Label, Hint: x.Hint, Choices: x.Choices})
+	}
+	return f
 }

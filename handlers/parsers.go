@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // DefaultParsers maps each kind of change to the form fields its page
@@ -27,7 +29,7 @@ func one(op change.Op, err error) ([]change.Op, error) {
 	return []change.Op{op}, nil
 }
 
-func parseRouteForm(f url.Values, tables change.TableNames) ([]change.Op, error) {
+func parseRouteForm(f url.Values, tables model.TableNames) ([]change.Op, error) {
 	rf := change.RouteFields{
 		Action: f.Get("action"), Family: f.Get("family"), Table: f.Get("table"), Dst: f.Get("dst"),
 		Via: f.Get("via"), Dev: f.Get("dev"), Metric: f.Get("metric"), Protocol: f.Get("proto"),
@@ -88,7 +90,7 @@ func at(s []string, i int) string {
 	return ""
 }
 
-func parseAddrForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+func parseAddrForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	return one(change.ParseAddr(change.AddrFields{
 		Action: f.Get("action"), Dev: f.Get("dev"), Prefix: f.Get("prefix"), Peer: f.Get("peer"),
 		Broadcast: f.Get("broadcast"), Label: f.Get("label"), Scope: f.Get("scope"),
@@ -97,7 +99,7 @@ func parseAddrForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 }
 
 // parseLinkForm reads the link changes; "action" picks which.
-func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+func parseLinkForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	name := f.Get("name")
 	switch a := f.Get("action"); a {
 	case "up", "down":
@@ -119,17 +121,19 @@ func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 		op, err := change.ParseLinkDel(name)
 		return one(op, err)
 	case "add":
-		op, err := change.ParseLinkAdd(change.LinkAddFields{
-			Kind: f.Get("type"), Name: name, Peer: f.Get("peer"), VNI: f.Get("vni"), Local: f.Get("local"),
-			Group: f.Get("group"), Remote: f.Get("remote"), DstPort: f.Get("dstport"), Dev: f.Get("dev"), Mode: f.Get("mode"),
-		})
+		// Each kind's own fields, as the link-kind registry declares them.
+		vals := map[string]string{}
+		for _, x := range linkkind.Fields() {
+			vals[x.Name] = f.Get(x.Name)
+		}
+		op, err := change.ParseLinkAdd(change.LinkAddFields{Kind: f.Get("type"), Name: name, Dev: f.Get("dev"), Values: vals})
 		return one(op, formNames(err, linkFormNames))
 	default:
 		return nil, change.FieldErrors{"action": fmt.Sprintf("%q is not a link change: use up, down, mtu, rename, alias, master, add or del", a)}
 	}
 }
 
-func parseRuleForm(f url.Values, tables change.TableNames) ([]change.Op, error) {
+func parseRuleForm(f url.Values, tables model.TableNames) ([]change.Op, error) {
 	op, err := change.ParseRule(change.RuleFields{
 		Action: f.Get("action"), Family: f.Get("family"), Priority: f.Get("priority"), From: f.Get("from"),
 		To: f.Get("to"), Iif: f.Get("iif"), Oif: f.Get("oif"), Fwmark: f.Get("fwmark"), Table: f.Get("table"),
@@ -143,6 +147,6 @@ func parseRuleForm(f url.Values, tables change.TableNames) ([]change.Op, error) 
 	return []change.Op{op}, nil
 }
 
-func parseNeighForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
+func parseNeighForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	return one(change.ParseNeigh(change.NeighFields{Action: f.Get("action"), Dev: f.Get("dev"), IP: f.Get("ip"), LLAddr: f.Get("lladdr")}))
 }

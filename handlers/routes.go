@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
@@ -104,7 +105,7 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 	names := h.names()
 	rq, page, per, err := routeQuery(q, names)
 	vm := views.RoutesVM{}
-	vm.Filters = routeFilters(q, names, h.d.Store)
+	vm.Filters = routeFilters(q, names, h.d.Store, h.d.Tables())
 	vm.TableNames, vm.DevNames = h.formChoices()
 	vm.MetricNames = change.RouteMetricNames()
 	vm.Tables = h.tablesVM()
@@ -196,14 +197,14 @@ func routeRow(r *model.Route, names *model.Names) views.RouteRow {
 	return row
 }
 
-func routeFilters(q url.Values, names *model.Names, store *model.Store) views.RouteFilters {
+func routeFilters(q url.Values, names *model.Names, store *model.Store, tables *rttables.Tables) views.RouteFilters {
 	f := views.RouteFilters{Contains: q.Get("contains"), Within: q.Get("within"), Sort: q.Get("sort"), Dir: q.Get("dir"), Per: q.Get("per")}
 	cur := q.Get("table")
 	if cur == "" {
 		cur = "main"
 	}
 	f.Tables = append(f.Tables, views.Option{Value: "all", Label: "all tables", Selected: cur == "all"})
-	for _, id := range knownTables(names, store) {
+	for _, id := range knownTables(tables, store) {
 		name, num := names.TableName(id), strconv.FormatUint(uint64(id), 10)
 		f.Tables = append(f.Tables, views.Option{Value: name, Label: name, Title: "table " + num, Selected: cur == name || cur == num})
 	}
@@ -240,7 +241,7 @@ func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
 
 // knownTables lists the tables worth offering: main, local and default,
 // those holding routes, and those named in rt_tables, each once.
-func knownTables(names *model.Names, store *model.Store) []uint32 {
+func knownTables(tables *rttables.Tables, store *model.Store) []uint32 {
 	var out []uint32
 	seen := map[uint32]bool{}
 	add := func(id uint32) {
@@ -255,8 +256,10 @@ func knownTables(names *model.Names, store *model.Store) []uint32 {
 	for _, id := range store.Tables() {
 		add(id)
 	}
-	for _, e := range names.Tables().Entries() {
-		add(e.ID)
+	if tables != nil {
+		for _, e := range tables.Entries() {
+			add(e.ID)
+		}
 	}
 	return out
 }

@@ -22,7 +22,7 @@ type TableEditor interface {
 // formChoices lists table and device names for the change forms.
 func (h *Handlers) formChoices() (tables, devs []string) {
 	names := h.names()
-	for _, id := range knownTables(names, h.d.Store) {
+	for _, id := range knownTables(h.d.Tables(), h.d.Store) {
 		tables = append(tables, names.TableName(id))
 	}
 	for _, l := range h.d.Store.Links() {

@@ -12,6 +12,7 @@ import (
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/ipjson"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
@@ -379,7 +380,7 @@ func TestPageLinesEqualIPText(t *testing.T) {
 	ns.Batch(richState)
 	ns.IP("-6", "rule", "add", "ipproto", "ipv6-icmp", "priority", "301", "table", "100")
 	store, _ := startWatcher(t, ns)
-	names := store.Names(nil)
+	names := store.Names(rttables.New())
 	check := func(what string, ip []string, model []string) string {
 		t.Helper()
 		if len(ip) == 0 {
@@ -456,7 +457,7 @@ func TestPageLinesEqualIPText(t *testing.T) {
 			t.Fatalf("page lines differ from ip:\n%s", strings.Join(diffs, "\n"))
 		}
 		time.Sleep(200 * time.Millisecond)
-		names = store.Names(nil)
+		names = store.Names(rttables.New())
 	}
 }
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
-	"github.com/vishvananda/netlink"
 )
 
 // The panel serves from namespace A and the admin's browser sits in
@@ -32,12 +32,12 @@ func TestSafeApplyAcrossNamespaces(t *testing.T) {
 	b.Batch([]string{"addr add 10.77.0.2/24 dev b0", "link set b0 up"})
 	store, w := startWatcher(t, a)
 
-	nh, err := netlink.NewHandleAt(a.Handle())
+	nh, err := change.Dial(a.Handle())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nh.Close()
-	engine := safeapply.New(nh, store, func() change.Names { return store.Names(nil) }, quietLog(), nil)
+	engine := safeapply.New(nh, store, func() change.Names { return store.Names(rttables.New()) }, quietLog(), nil)
 	engine.Timeout = 4 * time.Second
 	engine.Sync = w.Sync
 	ta := newTestAuth(t)

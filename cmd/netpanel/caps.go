@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops/kernel/nsexec"
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )

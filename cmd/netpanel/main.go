@@ -38,7 +38,6 @@ import (
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -242,9 +241,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}()
 
-	nh, err := netlink.NewHandleAt(ns)
+	nh, err := change.Dial(ns)
 	if err != nil {
-		return fmt.Errorf("netlink handle: %w", err)
+		return err
 	}
 	defer nh.Close()
 	lookupFn := func(q lookup.Query) (lookup.Result, error) {

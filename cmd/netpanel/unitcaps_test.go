@@ -26,7 +26,7 @@ import (
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/nftables/owned"
-	"github.com/netpanel/netpanel/netops/kernel/nsexec"
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 )
 

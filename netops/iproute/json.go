@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
@@ -257,7 +258,7 @@ func features(v uint32) []string {
 		v &^= unix.RTAX_FEATURE_ECN
 	}
 	if v != 0 {
-		out = append(out, hexC(uint64(v)))
+		out = append(out, linkkind.HexC(uint64(v)))
 	}
 	return out
 }
@@ -386,9 +387,9 @@ func RuleWith(r *model.Rule, n Names, details bool) RuleJSON {
 	// the selector whenever either attribute is there, with C's %#x (so
 	// a zero mark is "0").
 	if r.HasMark || r.HasMask {
-		j.Fwmark = hexC(uint64(r.Mark))
+		j.Fwmark = linkkind.HexC(uint64(r.Mark))
 		if r.HasMask && r.Mask != 0xFFFFFFFF {
-			j.Fwmask = hexC(uint64(r.Mask))
+			j.Fwmask = linkkind.HexC(uint64(r.Mask))
 		}
 	}
 	j.L3mdev = Present(r.L3mdev)

@@ -1,20 +1,18 @@
 package model
 
 import (
-	"log/slog"
 	"math"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
-// applier applies netlink messages to a snapshot. The same code fills a
+// applier applies kernel objects to a snapshot. The same code fills a
 // fresh snapshot from a dump and updates the live one from events, so the
-// two can never disagree on how a message is read.
+// two can never disagree on what an object means for the rest (a link
+// going down takes its IPv4 routes along).
 type applier struct {
 	sn     *snapshot
-	log    *slog.Logger
 	events *eventRing // nil while dumping
 	now    time.Time
 	dirty  [numKinds]bool
@@ -41,86 +39,6 @@ func (a *applier) record(e Event) {
 	}
 	e.Time = a.now
 	a.events.add(e)
-}
-
-// apply handles one message; malformed messages are logged and skipped
-// (the kernel does not send them; a bad one must not stop the stream).
-func (a *applier) apply(m rtnl.Message) {
-	del := false
-	switch m.Type {
-	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
-		l, skip, err := ParseLink(m)
-		if err != nil {
-			a.bad("link", err)
-			return
-		}
-		if !skip {
-			a.link(l, m.Type == unix.RTM_DELLINK)
-		}
-	case unix.RTM_DELADDR:
-		del = true
-		fallthrough
-	case unix.RTM_NEWADDR:
-		ad, err := ParseAddr(m.Body)
-		if err != nil {
-			a.bad("address", err)
-			return
-		}
-		a.addr(ad, del)
-	case unix.RTM_DELROUTE:
-		del = true
-		fallthrough
-	case unix.RTM_NEWROUTE:
-		r, skip, err := ParseRoute(m.Body)
-		if err != nil {
-			a.bad("route", err)
-			return
-		}
-		if !skip {
-			a.route(r, del, m.Flags&unix.NLM_F_REPLACE != 0)
-		}
-	case unix.RTM_DELRULE:
-		del = true
-		fallthrough
-	case unix.RTM_NEWRULE:
-		r, err := ParseRule(m.Body)
-		if err != nil {
-			a.bad("rule", err)
-			return
-		}
-		// Multicast routing (ipmr) rules share the message type; skip them.
-		if r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
-			a.rule(r, del)
-		}
-	case unix.RTM_DELNEIGH:
-		del = true
-		fallthrough
-	case unix.RTM_NEWNEIGH:
-		n, skip, err := ParseNeigh(m.Body)
-		if err != nil {
-			a.bad("neighbour", err)
-			return
-		}
-		if !skip {
-			a.neigh(n, del)
-		}
-	case unix.RTM_DELNEXTHOP:
-		del = true
-		fallthrough
-	case unix.RTM_NEWNEXTHOP:
-		nh, err := ParseNexthop(m.Body)
-		if err != nil {
-			a.bad("nexthop", err)
-			return
-		}
-		a.nexthop(nh, del)
-	}
-}
-
-func (a *applier) bad(what string, err error) {
-	if a.log != nil {
-		a.log.Warn("skipping malformed netlink message", "kind", what, "err", err)
-	}
 }
 
 func (a *applier) link(l Link, del bool) {
@@ -162,7 +80,7 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	sn.routes.Ascend(func(r *Route) bool {
 		// Host-scope IPv4 routes (local addresses) survive a link going down.
 		down := r.Family == unix.AF_INET && r.Scope != unix.RT_SCOPE_HOST
-		if (deleted || down) && routeOnlyVia(r, idx) {
+		if (deleted || down) && r.OnlyVia(idx) {
 			gone = append(gone, r)
 		}
 		return true
@@ -193,7 +111,8 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	}
 }
 
-func routeOnlyVia(r *Route, idx int32) bool {
+// OnlyVia reports whether every path of r goes through link idx.
+func (r *Route) OnlyVia(idx int32) bool {
 	mp := r.Multipath()
 	if len(mp) == 0 {
 		return r.LinkIndex == idx

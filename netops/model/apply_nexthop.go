@@ -132,7 +132,7 @@ func (a *applier) expand(r Route) (Route, bool) {
 	x := *r.Extra
 	r.Extra = &x
 	path := func(n *NexthopObject, w uint16) Nexthop {
-		return Nexthop{Gateway: n.Gateway, LinkIndex: n.LinkIndex, Weight: w, Flags: uint8(n.Flags &^ derivedFlags)}
+		return Nexthop{Gateway: n.Gateway, LinkIndex: n.LinkIndex, Weight: w, Flags: uint8(n.Flags &^ DerivedFlags)}
 	}
 	var paths []Nexthop
 	if !nh.IsGroup() {

@@ -76,10 +76,9 @@ type Link struct {
 	LinkMode    uint8 // IFLA_LINKMODE: 0 default, 1 dormant
 	// AltNames are the alternative names (`ip link property add altname`).
 	AltNames []string
-	// Kind-specific settings, nil for every other kind. They are shared
-	// between copies of the link: treat them as read-only.
-	VXLAN   *VXLANInfo
-	MACVLAN *MACVLANInfo
+	// Settings are the kind's own settings (a vxlan's VNI), nil for
+	// kinds that keep none. Shared between copies: read-only.
+	Settings LinkSettings
 	// Details is what `ip -d link` adds; shared between copies, read-only.
 	Details *LinkDetails
 }
@@ -127,24 +126,16 @@ const (
 	HasProtoDown
 )
 
-// VXLANInfo is what a vxlan link needs to be created again (`ip -d link`
-// info_data).
-type VXLANInfo struct {
-	VNI   uint32
-	Local netip.Addr // source address; invalid when unset
-	// Remote is the unicast remote or, when multicast, the group: the
-	// kernel keeps both in IFLA_VXLAN_GROUP.
-	Remote   netip.Addr
-	DevIndex int32  // IFLA_VXLAN_LINK, the underlying device; 0 when none
-	Port     uint16 // UDP destination port as the kernel uses it (8472 when created without dstport)
-	TTL      uint8  // 0: inherit
-	Learning bool
-}
+// DerivedFlags are the nexthop flags (RTNH_F_LINKDOWN, RTNH_F_DEAD) the
+// kernel flips on carrier and admin changes without telling anyone: the
+// model never stores them, and they are derived from the links when shown.
+const DerivedFlags = unix.RTNH_F_LINKDOWN | unix.RTNH_F_DEAD
 
-// MACVLANInfo is what a macvlan link needs to be created again; its
-// parent is Link.ParentIndex.
-type MACVLANInfo struct {
-	Mode string // private, vepa, bridge, passthru or source, as ip prints it
+// LinkSettings are a link kind's own settings, as package linkkind
+// decodes them from IFLA_INFO_DATA; each kind has its own type.
+type LinkSettings interface {
+	// LinkKind is the kind the settings belong to.
+	LinkKind() string
 }
 
 // Up reports IFF_UP.
@@ -161,7 +152,7 @@ type Addr struct {
 	Scope     uint8
 	Flags     uint32 // IFA_F_*
 	Metric    uint32 // IFA_RT_PRIORITY: the prefix route's metric; 0 when unset
-	// Lifetimes in seconds as the kernel last reported them; 0xFFFFFFFF
+	// Lifetimes in seconds as the kernel last reported them; Forever
 	// means forever. They count down: Lifetimes gives them at a later time.
 	ValidLft, PreferredLft uint32
 	// Updated is IFA_CACHEINFO's tstamp (when the lifetimes were last set)
@@ -193,8 +184,7 @@ type Nexthop struct {
 // since the lifetimes were last set, so an answer given later agrees with
 // what the kernel would report then.
 func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
-	const forever = 0xFFFFFFFF
-	if a.Flags&ifaFPermanent != 0 || a.PreferredLft == forever || a.Seen == 0 {
+	if a.Flags&unix.IFA_F_PERMANENT != 0 || a.PreferredLft == Forever || a.Seen == 0 {
 		return a.ValidLft, a.PreferredLft
 	}
 	// The kernel subtracts whole seconds since Updated from the lifetimes
@@ -202,7 +192,7 @@ func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
 	passedThen := int64(int32(a.Seen-a.Updated)) / 100
 	passedNow := int64(int32(now-a.Updated)) / 100
 	count := func(left uint32) uint32 {
-		if left == forever || left == 0 {
+		if left == Forever || left == 0 {
 			return left
 		}
 		v := int64(left) + passedThen - passedNow
@@ -211,7 +201,9 @@ func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
 	return count(a.ValidLft), count(a.PreferredLft)
 }
 
-const ifaFPermanent = 0x80
+// Forever is the address lifetime that never ends (the kernel's
+// INFINITY_LIFE_TIME).
+const Forever = 0xFFFFFFFF
 
 // Route is one route in any table. It is kept small (about 112 bytes)
 // because the model holds millions; rare attributes hang off Extra.

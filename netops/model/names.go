@@ -1,10 +1,14 @@
 package model
 
-import (
-	"strconv"
+import "strconv"
 
-	"github.com/netpanel/netpanel/netops/files/rttables"
-)
+// TableNames resolves routing table numbers and names, as rt_tables
+// declares them (*rttables.Tables). Name gives the number in decimal for
+// a table without a name; ID reads a name or a number.
+type TableNames interface {
+	Name(id uint32) string
+	ID(name string) (uint32, bool)
+}
 
 // Names is a point-in-time copy of what rendering needs to resolve: link
 // names and flags, and table names. Taking it once per render keeps
@@ -12,7 +16,7 @@ import (
 type Names struct {
 	links    map[int32]nameEntry
 	byName   map[string]int32
-	tables   *rttables.Tables
+	tables   TableNames
 	nexthops map[uint32]NexthopObject
 }
 
@@ -21,8 +25,9 @@ type nameEntry struct {
 	flags uint32
 }
 
-// Names snapshots the link names; tables may be nil (numbers then).
-func (s *Store) Names(tables *rttables.Tables) *Names {
+// Names snapshots the link names; tables may be nil (tables are then
+// shown by number).
+func (s *Store) Names(tables TableNames) *Names {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n := &Names{links: make(map[int32]nameEntry, len(s.links)), byName: make(map[string]int32, len(s.links)), tables: tables}
@@ -74,15 +79,10 @@ func (n *Names) LinkIndex(name string) (int32, bool) {
 // TableName returns the table's name from rt_tables, or its number.
 func (n *Names) TableName(id uint32) string {
 	if n.tables == nil {
-		return rttables.New().Name(id)
+		return strconv.FormatUint(uint64(id), 10)
 	}
 	return n.tables.Name(id)
 }
 
-// Tables returns the table names in use.
-func (n *Names) Tables() *rttables.Tables {
-	if n.tables == nil {
-		return rttables.New()
-	}
-	return n.tables
-}
+// Tables returns the table names in use (nil when none were given).
+func (n *Names) Tables() TableNames { return n.tables }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/btree"
+	"github.com/netpanel/netpanel/netops/watch"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -32,8 +33,7 @@ type Store struct {
 
 	events eventRing
 
-	wakeMu sync.Mutex
-	wakes  map[chan struct{}]struct{}
+	wakes watch.Wakes
 
 	// ns is the namespace modelled, once a watcher is attached.
 	ns    netns.NsHandle
@@ -92,7 +92,7 @@ func newSnapshot() *snapshot {
 
 // NewStore returns an empty store in the "syncing" state.
 func NewStore() *Store {
-	s := &Store{wakes: map[chan struct{}]struct{}{}, rates: map[int32]LinkRate{}}
+	s := &Store{rates: map[int32]LinkRate{}}
 	s.install(newSnapshot())
 	s.status.State = "syncing"
 	s.events.init(4096)
@@ -155,28 +155,9 @@ func sameSlot(a, b *Route) bool {
 
 // Subscribe returns a channel that receives a wake-up (coalesced, never
 // blocking the writer) after every change, and a function to unsubscribe.
-func (s *Store) Subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	s.wakeMu.Lock()
-	s.wakes[ch] = struct{}{}
-	s.wakeMu.Unlock()
-	return ch, func() {
-		s.wakeMu.Lock()
-		delete(s.wakes, ch)
-		s.wakeMu.Unlock()
-	}
-}
+func (s *Store) Subscribe() (<-chan struct{}, func()) { return s.wakes.Subscribe() }
 
-func (s *Store) wake() {
-	s.wakeMu.Lock()
-	for ch := range s.wakes {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-	s.wakeMu.Unlock()
-}
+func (s *Store) wake() { s.wakes.Wake() }
 
 // Gens returns every kind's generation at once.
 func (s *Store) Gens() [numKinds]uint64 {

@@ -1,33 +1,50 @@
 package model
 
 import (
-	"log/slog"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/rtnl"
 	"github.com/vishvananda/netns"
 )
 
 // This file is the store's writer side, used by package monitor: it
 // installs whole dumps, applies event batches and records the sync state.
 
+// Applier applies kernel objects, as package codec decodes them, to an
+// object set: a dump being read (Dump) or the live model (Store.Update).
+type Applier struct{ a applier }
+
+// Link adds, replaces or (del) removes a link, and what goes with it.
+func (w *Applier) Link(l Link, del bool) { w.a.link(l, del) }
+
+// Addr adds or removes an address.
+func (w *Applier) Addr(a Addr, del bool) { w.a.addr(a, del) }
+
+// Route adds or removes a route; replace is NLM_F_REPLACE.
+func (w *Applier) Route(r Route, del, replace bool) { w.a.route(r, del, replace) }
+
+// Rule adds or removes a policy rule.
+func (w *Applier) Rule(r Rule, del bool) { w.a.rule(r, del) }
+
+// Neigh adds or removes a neighbour or proxy entry.
+func (w *Applier) Neigh(n Neigh, del bool) { w.a.neigh(n, del) }
+
+// Nexthop adds or removes a nexthop object.
+func (w *Applier) Nexthop(n NexthopObject, del bool) { w.a.nexthop(n, del) }
+
 // Dump is an object set being read from the kernel; Store.Replace (or
 // Store.ReplaceNeighs) installs it whole.
-type Dump struct{ a applier }
+type Dump struct{ Applier }
 
 // NewDump starts an empty object set for a full dump.
-func NewDump(log *slog.Logger) *Dump {
-	return &Dump{a: applier{sn: newSnapshot(), log: log, useSlab: true}}
+func NewDump() *Dump {
+	return &Dump{Applier{applier{sn: newSnapshot(), useSlab: true}}}
 }
 
 // NewNeighDump starts an empty set of neighbour and proxy entries, for a
 // re-dump of the neighbour tables alone.
-func NewNeighDump(log *slog.Logger) *Dump {
-	return &Dump{a: applier{sn: &snapshot{neighs: map[NeighKey]*Neigh{}, proxies: map[NeighKey]*Neigh{}}, log: log}}
+func NewNeighDump() *Dump {
+	return &Dump{Applier{applier{sn: &snapshot{neighs: map[NeighKey]*Neigh{}, proxies: map[NeighKey]*Neigh{}}}}}
 }
-
-// Apply adds one dumped message to the set.
-func (d *Dump) Apply(m rtnl.Message) { d.a.apply(m) }
 
 // Replace installs a complete dump, replacing (not merging) the model.
 func (s *Store) Replace(d *Dump, reason string) { s.replace(d.a.sn, reason) }
@@ -35,15 +52,14 @@ func (s *Store) Replace(d *Dump, reason string) { s.replace(d.a.sn, reason) }
 // ReplaceNeighs installs a neighbour re-dump (see NewNeighDump).
 func (s *Store) ReplaceNeighs(d *Dump) { s.replaceNeighs(d.a.sn.neighs, d.a.sn.proxies) }
 
-// ApplyBatch applies one datagram's messages under a single lock.
-func (s *Store) ApplyBatch(batch []rtnl.Message, log *slog.Logger) {
+// Update applies one batch of changes (a datagram's events) under a
+// single lock, records them as events and wakes the subscribers once.
+func (s *Store) Update(fn func(*Applier)) {
 	s.mu.Lock()
-	a := applier{sn: s.live(), log: log, events: &s.events, now: time.Now()}
-	for _, m := range batch {
-		a.apply(m)
-	}
-	s.install(a.sn)
-	for k, d := range a.dirty {
+	w := &Applier{applier{sn: s.live(), events: &s.events, now: time.Now()}}
+	fn(w)
+	s.install(w.a.sn)
+	for k, d := range w.a.dirty {
 		if d {
 			s.gen[k]++
 		}
@@ -53,7 +69,7 @@ func (s *Store) ApplyBatch(batch []rtnl.Message, log *slog.Logger) {
 }
 
 // SetNetNS records the namespace the store models, for changes that must
-// speak netlink there directly (see NetNS). The caller keeps ownership.
+// speak netlink there (see NetNS). The caller keeps ownership.
 func (s *Store) SetNetNS(ns netns.NsHandle) {
 	s.mu.Lock()
 	s.ns, s.hasNS = ns, true

@@ -12,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/netpanel/netpanel/netops/watch"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +37,7 @@ type Watcher struct {
 	NeighRefresh time.Duration
 
 	dumpMu sync.Mutex
-	dumper *rtnl.Conn
+	dumper watch.Lazy[*rtnl.Conn]
 
 	syncMu sync.Mutex
 	ev     *rtnl.Conn               // the current session's event socket
@@ -63,7 +65,9 @@ var groups = []uint{
 // caller's own). The caller keeps ownership of ns.
 func NewWatcher(ns netns.NsHandle, store *model.Store, log *slog.Logger) *Watcher {
 	store.SetNetNS(ns)
-	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20, NeighRefresh: 30 * time.Second}
+	w := &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20, NeighRefresh: 30 * time.Second}
+	w.dumper.Dial = func() (*rtnl.Conn, error) { return rtnl.Dial(ns) }
+	return w
 }
 
 // Store returns the model the watcher maintains.
@@ -71,27 +75,9 @@ func (w *Watcher) Store() *model.Store { return w.store }
 
 // Run keeps the model current until ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
-	reason := "initial sync"
-	failures := 0
-	for {
-		err := w.session(ctx, reason)
-		if ctx.Err() != nil {
-			return nil
-		}
-		reason = err.Error()
-		w.log.Warn("netlink state may be stale; resyncing", "reason", reason)
-		w.store.BeginResync(reason)
-		failures++
-		// Back off only when sessions fail immediately and repeatedly, so a
-		// broken namespace does not spin a core.
-		if failures > 3 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)):
-			}
-		}
-	}
+	watch.Loop(ctx, w.log, "netlink", w.session, w.store.BeginResync,
+		func(failures int, _ error) time.Duration { return watch.Backoff(failures) })
+	return nil
 }
 
 // session subscribes, dumps, and applies events until an error.
@@ -142,7 +128,11 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 			batch = append(batch, m)
 		})
 		if len(batch) > 0 {
-			w.store.ApplyBatch(batch, w.log)
+			w.store.Update(func(a *model.Applier) {
+				for _, m := range batch {
+					apply(a, m, w.log)
+				}
+			})
 		}
 		w.pong(pongs)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -312,20 +302,20 @@ func (w *Watcher) RefreshNeighbours(ctx context.Context) error {
 func (w *Watcher) refreshNeighs() error {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
-	c, err := w.dumpConn()
+	c, err := w.dumper.Get()
 	if err != nil {
 		return err
 	}
 	var last error
 	for range 5 {
-		d := model.NewNeighDump(w.log)
-		err := dumpNeighs(c, d.Apply)
+		d := model.NewNeighDump()
+		err := dumpNeighs(c, func(m rtnl.Message) { apply(&d.Applier, m, w.log) })
 		if err == nil {
 			w.store.ReplaceNeighs(d)
 			return nil
 		}
 		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
-			w.closeDumper()
+			w.dumper.Close()
 			return fmt.Errorf("dumping neighbours: %w", err)
 		}
 		last = err
@@ -338,17 +328,17 @@ func (w *Watcher) refreshNeighs() error {
 func (w *Watcher) dumpAll() (*model.Dump, error) {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
-	c, err := w.dumpConn()
+	c, err := w.dumper.Get()
 	if err != nil {
 		return nil, err
 	}
 	const attempts = 5
 	var last error
 	for range attempts {
-		d := model.NewDump(w.log)
+		d := model.NewDump()
 		n := 0
 		fn := func(m rtnl.Message) {
-			d.Apply(m)
+			apply(&d.Applier, m, w.log)
 			if n++; n%65536 == 0 {
 				w.store.SetProgress(n)
 			}
@@ -358,7 +348,7 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 			return d, nil
 		}
 		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
-			w.closeDumper()
+			w.dumper.Close()
 			return nil, fmt.Errorf("dumping: %w", err)
 		}
 		last = err
@@ -420,43 +410,24 @@ func runDumps(c *rtnl.Conn, steps []dumpStep, fn func(rtnl.Message)) error {
 	return interrupted
 }
 
-func (w *Watcher) dumpConn() (*rtnl.Conn, error) {
-	if w.dumper != nil {
-		return w.dumper, nil
-	}
-	c, err := rtnl.Dial(w.ns)
-	if err != nil {
-		return nil, err
-	}
-	w.dumper = c
-	return c, nil
-}
-
-func (w *Watcher) closeDumper() {
-	if w.dumper != nil {
-		w.dumper.Close()
-		w.dumper = nil
-	}
-}
-
 // RefreshStats dumps the links' counters and updates rates. Counters
 // change without netlink events, so the interface page asks for this while
 // someone watches it.
 func (w *Watcher) RefreshStats() error {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
-	c, err := w.dumpConn()
+	c, err := w.dumper.Get()
 	if err != nil {
 		return err
 	}
 	stats := map[int32]model.LinkStats{}
 	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
-		if l, skip, err := model.ParseLink(m); err == nil && !skip {
+		if l, skip, err := codec.DecodeLink(m.Body); err == nil && !skip {
 			stats[l.Index] = l.Stats
 		}
 	})
 	if err != nil && !errors.Is(err, rtnl.ErrDumpInterrupted) {
-		w.closeDumper()
+		w.dumper.Close()
 		return err
 	}
 	w.store.UpdateStats(stats, time.Now())
@@ -467,5 +438,5 @@ func (w *Watcher) RefreshStats() error {
 func (w *Watcher) Close() {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
-	w.closeDumper()
+	w.dumper.Close()
 }

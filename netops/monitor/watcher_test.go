@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
 )
@@ -106,7 +108,7 @@ func diffSets(want, got []string) string {
 // returns a description of the differences ("" when equal).
 func compareWithIP(t *testing.T, ns *testenv.NS, store *model.Store) string {
 	t.Helper()
-	names := store.Names(nil)
+	names := store.Names(rttables.New())
 	var diff strings.Builder
 
 	var ipRoutes []map[string]any
@@ -250,17 +252,16 @@ func modelLinkInfo(store *model.Store, names *model.Names) []string {
 	}
 	var out []string
 	for _, l := range store.Links() {
-		switch {
-		case l.VXLAN != nil:
-			x := l.VXLAN
+		switch x := l.Settings.(type) {
+		case *linkkind.VXLANSettings:
 			dev := ""
 			if x.DevIndex != 0 {
 				dev = names.LinkName(x.DevIndex)
 			}
 			out = append(out, fmt.Sprintf("%s vxlan id=%d local=%s remote=%s dev=%s port=%d ttl=%d learning=%v",
 				l.Name, x.VNI, addr(x.Local), addr(x.Remote), dev, x.Port, x.TTL, x.Learning))
-		case l.MACVLAN != nil:
-			out = append(out, fmt.Sprintf("%s macvlan mode=%s", l.Name, l.MACVLAN.Mode))
+		case *linkkind.MACVLANSettings:
+			out = append(out, fmt.Sprintf("%s macvlan mode=%s", l.Name, x.Mode))
 		}
 	}
 	sort.Strings(out)

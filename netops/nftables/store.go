@@ -3,6 +3,8 @@ package nftables
 import (
 	"sync"
 	"time"
+
+	"github.com/netpanel/netpanel/netops/watch"
 )
 
 // Store holds the live model of one namespace's ruleset. The Watcher is
@@ -13,8 +15,7 @@ type Store struct {
 	rs     *Ruleset
 	status Status
 
-	wakeMu sync.Mutex
-	wakes  map[chan struct{}]struct{}
+	wakes watch.Wakes
 }
 
 // Status says whether the model is current.
@@ -33,7 +34,6 @@ func NewStore() *Store {
 	return &Store{
 		rs:     &Ruleset{},
 		status: Status{State: "syncing"},
-		wakes:  map[chan struct{}]struct{}{},
 	}
 }
 
@@ -61,28 +61,9 @@ func (s *Store) Status() Status {
 
 // Subscribe returns a channel that receives a wake-up (coalesced, never
 // blocking the writer) after every change, and a function to unsubscribe.
-func (s *Store) Subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	s.wakeMu.Lock()
-	s.wakes[ch] = struct{}{}
-	s.wakeMu.Unlock()
-	return ch, func() {
-		s.wakeMu.Lock()
-		delete(s.wakes, ch)
-		s.wakeMu.Unlock()
-	}
-}
+func (s *Store) Subscribe() (<-chan struct{}, func()) { return s.wakes.Subscribe() }
 
-func (s *Store) wake() {
-	s.wakeMu.Lock()
-	for ch := range s.wakes {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-	s.wakeMu.Unlock()
-}
+func (s *Store) wake() { s.wakes.Wake() }
 
 func (s *Store) beginResync(reason string) {
 	s.mu.Lock()

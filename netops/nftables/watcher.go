@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mdlayher/netlink"
+	"github.com/netpanel/netpanel/netops/watch"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -27,13 +28,15 @@ type Watcher struct {
 	RecvBuf int
 
 	dumpMu sync.Mutex
-	dumper *netlink.Conn
+	dumper watch.Lazy[*netlink.Conn]
 }
 
 // NewWatcher prepares a watcher for the namespace ns (netns.None() for the
 // caller's own). The caller keeps ownership of ns.
 func NewWatcher(ns netns.NsHandle, store *Store, log *slog.Logger) *Watcher {
-	return &Watcher{ns: ns, store: store, log: log, RecvBuf: 8 << 20}
+	w := &Watcher{ns: ns, store: store, log: log, RecvBuf: 8 << 20}
+	w.dumper.Dial = func() (*netlink.Conn, error) { return dial(ns) }
+	return w
 }
 
 // Store returns the model the watcher maintains.
@@ -41,31 +44,15 @@ func (w *Watcher) Store() *Store { return w.store }
 
 // Run keeps the model current until ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
-	reason := "initial sync"
-	failures := 0
-	for {
-		err := w.session(ctx, reason)
-		if ctx.Err() != nil {
-			return nil
-		}
-		reason = err.Error()
-		w.log.Warn("nftables state may be stale; resyncing", "reason", reason)
-		w.store.beginResync(reason)
-		failures++
-		wait := min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)
+	watch.Loop(ctx, w.log, "nftables", w.session, w.store.beginResync, func(failures int, err error) time.Duration {
 		if errors.Is(err, os.ErrPermission) {
 			// Without CAP_NET_ADMIN nftables cannot be read at all; retry
 			// rarely instead of logging every few seconds.
-			wait = time.Minute
+			return time.Minute
 		}
-		if failures > 3 || errors.Is(err, os.ErrPermission) {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(wait):
-			}
-		}
-	}
+		return watch.Backoff(failures)
+	})
+	return nil
 }
 
 func (w *Watcher) session(ctx context.Context, reason string) error {
@@ -136,7 +123,7 @@ func (w *Watcher) applyBatch(msgs []netlink.Message) error {
 }
 
 func (w *Watcher) redumpChains(a *applier) error {
-	c, err := w.dumpConn()
+	c, err := w.dumper.Get()
 	if err != nil {
 		return err
 	}
@@ -150,7 +137,7 @@ func (w *Watcher) redumpChains(a *applier) error {
 			// The chain changed again meanwhile: a later notification
 			// marks it again, and the dump is complete even if flagged.
 		case err != nil:
-			w.closeDumper()
+			w.dumper.Close()
 			return fmt.Errorf("reading the rules of chain %s: %w", k.chain, err)
 		}
 		a.setRules(k, rules)
@@ -163,40 +150,21 @@ func (w *Watcher) redumpChains(a *applier) error {
 func (w *Watcher) Dump() (*Ruleset, error) {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
-	c, err := w.dumpConn()
+	c, err := w.dumper.Get()
 	if err != nil {
 		return nil, err
 	}
 	rs, err := dumpRuleset(c)
 	if err != nil {
-		w.closeDumper()
+		w.dumper.Close()
 		return nil, err
 	}
 	return rs, nil
-}
-
-func (w *Watcher) dumpConn() (*netlink.Conn, error) {
-	if w.dumper != nil {
-		return w.dumper, nil
-	}
-	c, err := dial(w.ns)
-	if err != nil {
-		return nil, err
-	}
-	w.dumper = c
-	return c, nil
-}
-
-func (w *Watcher) closeDumper() {
-	if w.dumper != nil {
-		w.dumper.Close()
-		w.dumper = nil
-	}
 }
 
 // Close releases the watcher's dump socket.
 func (w *Watcher) Close() {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
-	w.closeDumper()
+	w.dumper.Close()
 }

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/kernel/nsexec"
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -315,6 +315,13 @@ func align(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGN
 // refused with (wrapped with the kernel's extended message when it gives
 // one). Multicast events on a subscribed socket are skipped.
 func (c *Conn) Request(msgType, flags uint16, body []byte) error {
+	return c.Query(msgType, flags, body, nil)
+}
+
+// Query is Request for a request the kernel answers with objects (an
+// RTM_GET* without NLM_F_DUMP, as `ip route get` sends): each answer goes
+// to fn, whose Body is valid only during the call.
+func (c *Conn) Query(msgType, flags uint16, body []byte, fn func(Message)) error {
 	seq := c.seq.Add(1)
 	req := make([]byte, unix.SizeofNlMsghdr+len(body))
 	ne.PutUint32(req[0:4], uint32(len(req)))
@@ -329,7 +336,16 @@ func (c *Conn) Request(msgType, flags uint16, body []byte) error {
 		var result error
 		done := false
 		err := c.recv(func(m Message) error {
-			if m.Seq != seq || m.Type != unix.NLMSG_ERROR || len(m.Body) < 4 {
+			if m.Seq != seq || done {
+				return nil
+			}
+			if m.Type != unix.NLMSG_ERROR {
+				if fn != nil {
+					fn(m)
+				}
+				return nil
+			}
+			if len(m.Body) < 4 {
 				return nil
 			}
 			done = true

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // oneLink is a state with the uplink wan (default route, table 100's
@@ -19,20 +20,20 @@ func oneLink() *fakeSource {
 			{Index: 3, Name: "lan", Kind: "bridge", LinkType: "ether", LinkNetNsID: -1, Flags: net.FlagUp, MTU: 1500},
 		},
 		routes: []model.Route{
-			{Family: afInet, Gateway: ip("192.0.2.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1},
+			{Family: unix.AF_INET, Gateway: ip("192.0.2.1"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1},
 		},
 		rules: []model.Rule{
-			{Family: afInet, Priority: 0, Table: localTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 32767, Table: defaultTabl, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet6, Priority: 0, Table: localTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet6, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 0, Table: unix.RT_TABLE_LOCAL, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 32766, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 32767, Table: unix.RT_TABLE_DEFAULT, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET6, Priority: 0, Table: unix.RT_TABLE_LOCAL, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET6, Priority: 32766, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
 		},
 	}
 }
 
 func plainRule(prio uint32) model.Rule {
-	return model.Rule{Family: afInet, Priority: prio, Table: 100, Action: frActToTbl, SuppressPrefixLen: -1}
+	return model.Rule{Family: unix.AF_INET, Priority: prio, Table: 100, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1}
 }
 
 // generated runs Generate for target and parses every .network back.
@@ -119,12 +120,12 @@ func TestGenerateLeavesOutWhatNetworkdCannotExpress(t *testing.T) {
 	}{
 		{"a goto rule", func(st *fakeSource) {
 			r := plainRule(50)
-			r.Action, r.Table, r.Goto = frActGoto, 0, 200
+			r.Action, r.Table, r.Goto = unix.FR_ACT_GOTO, 0, 200
 			st.rules = append(st.rules, r)
 		}, "goto 200"},
 		{"a nop rule", func(st *fakeSource) {
 			r := plainRule(51)
-			r.Action, r.Table = frActNop, 0
+			r.Action, r.Table = unix.FR_ACT_NOP, 0
 			st.rules = append(st.rules, r)
 		}, "the nop action"},
 		{"a tun_id rule", func(st *fakeSource) {
@@ -148,14 +149,14 @@ func TestGenerateLeavesOutWhatNetworkdCannotExpress(t *testing.T) {
 			st.rules = append(st.rules, r)
 		}, "RoutingPolicyRule.L3MasterDevice= needs systemd 256"},
 		{"a route with a TOS", func(st *fakeSource) {
-			st.routes = append(st.routes, model.Route{Family: afInet, Dst: pfx("10.5.0.0/16"), Tos: 0x10, Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1, Scope: 253})
+			st.routes = append(st.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.5.0.0/16"), Tos: 0x10, Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1, Scope: 253})
 		}, "networkd knows no Route.TypeOfService="},
 		{"a route through a nexthop object", func(st *fakeSource) {
-			st.routes = append(st.routes, model.Route{Family: afInet, Dst: pfx("10.6.0.0/16"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1, Extra: &model.RouteExtra{NhID: 9}})
+			st.routes = append(st.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.6.0.0/16"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1, Extra: &model.RouteExtra{NhID: 9}})
 		}, "nexthop object 9"},
 		{"a multipath hop with onlink", func(st *fakeSource) {
-			st.routes = append(st.routes, model.Route{Family: afInet, Dst: pfx("10.7.0.0/16"), Table: mainTable, Protocol: rtprotBoot, Type: 1,
-				Extra: &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: ip("192.0.2.1"), LinkIndex: 2, Weight: 1, Flags: rtnhFOnlink}}}})
+			st.routes = append(st.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.7.0.0/16"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 1,
+				Extra: &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: ip("192.0.2.1"), LinkIndex: 2, Weight: 1, Flags: unix.RTNH_F_ONLINK}}}})
 		}, "onlink"},
 	} {
 		t.Run(tc.name+" is left out with a notice", func(t *testing.T) {
@@ -181,7 +182,7 @@ func TestGenerateLeavesOutWhatNetworkdCannotExpress(t *testing.T) {
 func TestGenerateRuleActions(t *testing.T) {
 	st := oneLink()
 	r := plainRule(60)
-	r.Action, r.Table = frActBlackhole, 0
+	r.Action, r.Table = unix.FR_ACT_BLACKHOLE, 0
 	st.rules = append(st.rules, r)
 	g, nets := generated(t, st, []string{"wan"}, target252)
 	rules := allRules(nets)
@@ -200,7 +201,7 @@ func TestGenerateKeysByVersion(t *testing.T) {
 	r := plainRule(70)
 	r.HasSuppressIfGroup, r.SuppressIfGroup = true, 3
 	st.rules = append(st.rules, r)
-	st.routes = append(st.routes, model.Route{Family: afInet, Dst: pfx("10.8.0.0/16"), Table: mainTable, Protocol: rtprotBoot, Type: 1,
+	st.routes = append(st.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.8.0.0/16"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 1,
 		Extra: &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: ip("192.0.2.1"), LinkIndex: 2, Weight: 256}, {Gateway: ip("192.0.2.2"), LinkIndex: 2, Weight: 3}}}})
 	t.Run("systemd 252 gets everything", func(t *testing.T) {
 		g, nets := generated(t, st, []string{"wan", "lan"}, target252)
@@ -229,7 +230,7 @@ func TestGenerateKeysByVersion(t *testing.T) {
 	})
 	t.Run("before 248 networkd.conf has no RouteTable=: tables by number", func(t *testing.T) {
 		st := oneLink()
-		st.routes = append(st.routes, model.Route{Family: afInet, Dst: pfx("10.9.0.0/16"), Gateway: ip("192.0.2.1"), Table: 100, LinkIndex: 2, Protocol: rtprotBoot, Type: 1})
+		st.routes = append(st.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.9.0.0/16"), Gateway: ip("192.0.2.1"), Table: 100, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1})
 		g, nets := generated(t, st, []string{"wan"}, Target{Version: 247})
 		if _, ok := g.Files[TablesConf]; ok || nets["wan"].Routes[0].Table != "100" && nets["wan"].Routes[1].Table != "100" {
 			t.Errorf("named table used for networkd 247:\n%s", g.Files["10-wan.network"])
@@ -269,19 +270,19 @@ func TestGenerateWritesOnlyListedKeys(t *testing.T) {
 		st.links[i].MTU = 1400
 	}
 	st.addrs = append(st.addrs,
-		model.Addr{LinkIndex: 2, Family: afInet6, Prefix: pfx("2001:db8:79::1/64"), ValidLft: forever, PreferredLft: 0, Flags: ifaFPermanent | ifaFHomeaddress | ifaFMngtmpaddr | ifaFNoprefixroute},
-		model.Addr{LinkIndex: 2, Family: afInet, Prefix: pfx("10.78.0.1/32"), Peer: ip("10.78.0.2"), Scope: 200, ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent | ifaFDeprecated})
+		model.Addr{LinkIndex: 2, Family: unix.AF_INET6, Prefix: pfx("2001:db8:79::1/64"), ValidLft: model.Forever, PreferredLft: 0, Flags: unix.IFA_F_PERMANENT | unix.IFA_F_HOMEADDRESS | unix.IFA_F_MANAGETEMPADDR | unix.IFA_F_NOPREFIXROUTE},
+		model.Addr{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.78.0.1/32"), Peer: ip("10.78.0.2"), Scope: 200, ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT | unix.IFA_F_DEPRECATED})
 	st.routes = append(st.routes,
-		model.Route{Family: afInet6, Dst: pfx("2001:db8:90::/48"), Gateway: ip("2001:db8:77::fe"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1, Pref: 1,
+		model.Route{Family: unix.AF_INET6, Dst: pfx("2001:db8:90::/48"), Gateway: ip("2001:db8:77::fe"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1, Pref: 1,
 			Extra: &model.RouteExtra{Src: pfx("2001:db8:77::/64"), MTU: 1300}},
-		model.Route{Family: afInet, Dst: pfx("10.99.0.0/16"), Table: mainTable, Protocol: rtprotBoot, Type: 1,
+		model.Route{Family: unix.AF_INET, Dst: pfx("10.99.0.0/16"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 1,
 			Extra: &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: ip("10.77.0.2"), LinkIndex: 2, Weight: 2}}}},
-		model.Route{Family: afInet, Dst: pfx("10.98.0.0/16"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 2, Scope: 254})
+		model.Route{Family: unix.AF_INET, Dst: pfx("10.98.0.0/16"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 2, Scope: 254})
 	r := plainRule(80)
 	r.IPProto, r.DPort, r.SPort, r.Tos, r.HasUID, r.UIDEnd = 17, model.PortRange{Start: 53, End: 53, Set: true}, model.PortRange{Start: 1, End: 9, Set: true}, 4, true, 5
 	r.SuppressPrefixLen, r.HasSuppressIfGroup, r.Invert, r.L3mdev = 3, true, true, true
 	b := plainRule(81)
-	b.Action = frActProhibit
+	b.Action = unix.FR_ACT_PROHIBIT
 	st.rules = append(st.rules, r, b)
 	g, err := Generate(st, []string{"br0", "vethA", "vethB", "eth0", "vx100", "vx200", "vx300", "mv0", "mv1"}, tableMap{7: "wanforce"}, Target{Version: 9999})
 	if err != nil {
@@ -319,15 +320,15 @@ func TestGenerateAddresses(t *testing.T) {
 	st.addrs = []model.Addr{
 		// Kernel order: primary first; the secondary has 0x01, which for
 		// IPv6 would mean "temporary".
-		{LinkIndex: 2, Family: afInet, Prefix: pfx("10.1.0.5/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-		{LinkIndex: 2, Family: afInet, Prefix: pfx("10.1.0.2/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent | ifaFSecondary},
+		{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.1.0.5/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+		{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.1.0.2/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT | unix.IFA_F_SECONDARY},
 		// ip addr add ... preferred_lft 0: the kernel reports preferred
-		// forever with IFA_F_DEPRECATED.
-		{LinkIndex: 2, Family: afInet, Prefix: pfx("10.1.0.9/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent | ifaFSecondary | ifaFDeprecated},
-		{LinkIndex: 2, Family: afInet, Prefix: pfx("10.2.0.1/24"), Broadcast: ip("10.2.0.255"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-		{LinkIndex: 2, Family: afInet, Prefix: pfx("10.3.0.1/24"), Broadcast: ip("10.3.0.7"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-		{LinkIndex: 2, Family: afInet, Prefix: pfx("10.4.0.1/32"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-		{LinkIndex: 2, Family: afInet6, Prefix: pfx("2001:db8::5/64"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent | ifaFTemporary},
+		// model.Forever with IFA_F_DEPRECATED.
+		{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.1.0.9/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT | unix.IFA_F_SECONDARY | unix.IFA_F_DEPRECATED},
+		{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.2.0.1/24"), Broadcast: ip("10.2.0.255"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+		{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.3.0.1/24"), Broadcast: ip("10.3.0.7"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+		{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.4.0.1/32"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+		{LinkIndex: 2, Family: unix.AF_INET6, Prefix: pfx("2001:db8::5/64"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT | unix.IFA_F_TEMPORARY},
 	}
 	_, nets := generated(t, st, []string{"wan"}, target252)
 	var got []string
@@ -357,7 +358,7 @@ func TestGenerateMultipathWithoutCarrier(t *testing.T) {
 	st.links = append(st.links, model.Link{Index: 4, Name: "lanport", Kind: "veth", MasterIndex: 3, ParentIndex: 5, LinkNetNsID: -1},
 		model.Link{Index: 5, Name: "lanpeer", Kind: "veth", ParentIndex: 4, LinkNetNsID: -1})
 	mp := func(dst string, idx int32) model.Route {
-		return model.Route{Family: afInet, Dst: pfx(dst), Table: mainTable, Protocol: rtprotBoot, Type: 1,
+		return model.Route{Family: unix.AF_INET, Dst: pfx(dst), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 1,
 			Extra: &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: ip("192.0.2.1"), LinkIndex: idx, Weight: 1}, {Gateway: ip("192.0.2.2"), LinkIndex: idx, Weight: 2}}}}
 	}
 	st.routes = append(st.routes, mp("10.8.0.0/16", 2), mp("10.9.0.0/16", 3))
@@ -410,9 +411,9 @@ func TestRulePlacement(t *testing.T) {
 		model.Link{Index: 4, Name: "tun0", Kind: "tun", LinkType: "none", LinkNetNsID: -1, Flags: net.FlagUp},
 		model.Link{Index: 5, Name: "eth1", LinkType: "ether", LinkNetNsID: -1, Flags: net.FlagUp})
 	st.routes = append(st.routes,
-		model.Route{Family: afInet, Dst: pfx("10.9.0.0/24"), Gateway: ip("172.16.0.1"), Table: 100, LinkIndex: 5, Protocol: rtprotBoot, Type: 1},
-		model.Route{Family: afInet, Dst: pfx("10.10.0.0/24"), Table: 200, LinkIndex: 4, Protocol: rtprotBoot, Type: 1, Scope: 253},
-		model.Route{Family: afInet, Dst: pfx("10.11.0.0/24"), Table: mainTable, Protocol: rtprotBoot, Type: 6})
+		model.Route{Family: unix.AF_INET, Dst: pfx("10.9.0.0/24"), Gateway: ip("172.16.0.1"), Table: 100, LinkIndex: 5, Protocol: unix.RTPROT_BOOT, Type: 1},
+		model.Route{Family: unix.AF_INET, Dst: pfx("10.10.0.0/24"), Table: 200, LinkIndex: 4, Protocol: unix.RTPROT_BOOT, Type: 1, Scope: 253},
+		model.Route{Family: unix.AF_INET, Dst: pfx("10.11.0.0/24"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 6})
 	viaTable := plainRule(100)
 	other := plainRule(101)
 	other.Table = 300

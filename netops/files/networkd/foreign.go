@@ -10,6 +10,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Foreign is a live object no effective networkd file describes: networkd
@@ -22,22 +23,13 @@ type Foreign struct {
 	Reason string // why it goes away
 }
 
-// TableIDs resolves table names; *rttables.Tables satisfies it.
-type TableIDs interface {
-	ID(name string) (uint32, bool)
-}
-
-const (
-	rtprotDHCP   = 16
-	ipv6MetricDf = 1024 // the kernel's metric for an IPv6 route added with none
-)
-
 // ForeignObjects lists the live addresses, routes and rules that neither
 // c nor pending describes. pending are the files a save will write into
 // /etc/systemd/network (keys as Generate makes them), replacing the files
 // of the same name while the existing drop-ins still apply; an empty
 // pending file masks its name. Table names in files resolve through the
-// RouteTable= declarations of pending's TablesConf, then ids.
+// RouteTable= declarations of pending's TablesConf, then tables, which
+// also names tables in the objects' texts (nil: numbers).
 //
 // What counts follows systemd.networkd.conf(5) with its defaults:
 // ManageForeignRoutes= removes routes networkd did not configure except
@@ -45,16 +37,16 @@ const (
 // are left out here as Generate leaves them out; ManageForeignRoutingPolicyRules=
 // removes rules but the kernel's and the defaults. Addresses a file does
 // not list stay until the next boot. The result is sorted.
-func ForeignObjects(c *Config, pending Files, st Source, names TableNames, ids TableIDs) []Foreign {
+func ForeignObjects(c *Config, pending Files, st Source, tables model.TableNames) []Foreign {
 	eff := effective(c, pending)
-	res := &tableResolver{declared: declaredTables(pending), ids: ids}
+	res := &tableResolver{declared: declaredTables(pending), tables: tables}
 	links := st.Links()
 	byIndex := make(map[int32]model.Link, len(links))
 	for _, l := range links {
 		byIndex[l.Index] = l
 	}
 	cov := newCoverage(eff, links, res)
-	ln := liveNames{byIndex: byIndex, tables: names}
+	ln := liveNames{byIndex: byIndex, tables: tables}
 	var out []Foreign
 	out = append(out, cov.foreignAddrs(st.Addrs(), byIndex)...)
 	out = append(out, cov.foreignRoutes(st, byIndex, ln)...)
@@ -119,17 +111,17 @@ func declaredTables(pending Files) map[string]uint32 {
 // tableResolver turns a file's Table= into a table ID.
 type tableResolver struct {
 	declared map[string]uint32
-	ids      TableIDs
+	tables   model.TableNames
 }
 
 func (t *tableResolver) id(s string) (uint32, bool) {
 	switch s {
 	case "", "main":
-		return mainTable, true
+		return unix.RT_TABLE_MAIN, true
 	case "local":
-		return localTable, true
+		return unix.RT_TABLE_LOCAL, true
 	case "default":
-		return defaultTabl, true
+		return unix.RT_TABLE_DEFAULT, true
 	}
 	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
 		return uint32(n), true
@@ -137,8 +129,8 @@ func (t *tableResolver) id(s string) (uint32, bool) {
 	if id, ok := t.declared[s]; ok {
 		return id, true
 	}
-	if t.ids != nil {
-		return t.ids.ID(s)
+	if t.tables != nil {
+		return t.tables.ID(s)
 	}
 	return 0, false
 }
@@ -253,16 +245,16 @@ func fileRouteKey(r Route, link string, res *tableResolver) (routeKey, bool) {
 	if r.GatewayDynamic != "" {
 		return routeKey{}, false
 	}
-	k := routeKey{typ: 1, gw: r.Gateway, link: link, family: afInet}
+	k := routeKey{typ: 1, gw: r.Gateway, link: link, family: unix.AF_INET}
 	if r.Type != "" {
-		t, ok := routeTypeNumber(r.Type)
+		t, ok := iproute.RouteTypeNumber(r.Type)
 		if !ok {
 			return routeKey{}, false
 		}
 		k.typ = t
 	}
 	if a := prefixAddr(r.Destination); a.Is6() || (!a.IsValid() && r.Gateway.Is6()) {
-		k.family = afInet6
+		k.family = unix.AF_INET6
 	}
 	k.dst = normalDst(k.family, r.Destination)
 	var ok bool
@@ -272,22 +264,13 @@ func fileRouteKey(r Route, link string, res *tableResolver) (routeKey, bool) {
 	if r.Metric != nil {
 		k.metric = *r.Metric
 	}
-	if k.family == afInet6 && k.metric == 0 {
-		k.metric = ipv6MetricDf
+	if k.family == unix.AF_INET6 && k.metric == 0 {
+		k.metric = iproute.IP6_RT_PRIO_USER
 	}
 	if deviceless(k.typ) {
 		k.link = ""
 	}
 	return k, true
-}
-
-func routeTypeNumber(name string) (uint8, bool) {
-	for n, s := range routeTypes {
-		if s == name {
-			return n, true
-		}
-	}
-	return 0, false
 }
 
 // normalDst gives the default route its explicit zero-length prefix and
@@ -296,7 +279,7 @@ func normalDst(family uint8, p netip.Prefix) netip.Prefix {
 	if p.IsValid() {
 		return p.Masked()
 	}
-	if family == afInet6 {
+	if family == unix.AF_INET6 {
 		return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 	}
 	return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
@@ -304,7 +287,7 @@ func normalDst(family uint8, p netip.Prefix) netip.Prefix {
 
 // ruleActions maps [RoutingPolicyRule] Type= to FR_ACT_*.
 var ruleActions = map[string]uint8{
-	"": frActToTbl, "blackhole": frActBlackhole, "unreachable": frActUnreachable, "prohibit": frActProhibit,
+	"": unix.FR_ACT_TO_TBL, "blackhole": unix.FR_ACT_BLACKHOLE, "unreachable": unix.FR_ACT_UNREACHABLE, "prohibit": unix.FR_ACT_PROHIBIT,
 }
 
 // fileRuleKeys gives one key per family the rule is made for.
@@ -317,7 +300,7 @@ func fileRuleKeys(r RoutingPolicyRule, res *tableResolver) []ruleKey {
 			k.l3mdev, _ = parseBool(o.Value)
 		}
 	}
-	if k.action == frActToTbl && !k.l3mdev {
+	if k.action == unix.FR_ACT_TO_TBL && !k.l3mdev {
 		var ok bool
 		if k.table, ok = res.id(r.Table); !ok {
 			return nil
@@ -361,12 +344,12 @@ func fileRuleKeys(r RoutingPolicyRule, res *tableResolver) []ruleKey {
 	if r.SuppressInterfaceGroup != nil {
 		k.suppressIG = int64(*r.SuppressInterfaceGroup)
 	}
-	fams := []uint8{afInet}
+	fams := []uint8{unix.AF_INET}
 	switch {
 	case r.Family == "both":
-		fams = []uint8{afInet, afInet6}
+		fams = []uint8{unix.AF_INET, unix.AF_INET6}
 	case r.Family == "ipv6", ruleAddrFamily(r) == "ipv6":
-		fams = []uint8{afInet6}
+		fams = []uint8{unix.AF_INET6}
 	}
 	var out []ruleKey
 	for _, f := range fams {
@@ -388,10 +371,10 @@ func liveRuleKey(r model.Rule) ruleKey {
 		action: r.Action, iif: r.IifName, oif: r.OifName, invert: r.Invert, tos: r.Tos, ipproto: r.IPProto,
 		sport: r.SPort, dport: r.DPort, hasUID: r.HasUID, l3mdev: r.L3mdev, tunID: r.TunID, realms: r.Realms,
 		suppressPL: -1, suppressIG: -1}
-	if r.Action == frActToTbl && !r.L3mdev {
+	if r.Action == unix.FR_ACT_TO_TBL && !r.L3mdev {
 		k.table = r.Table
 	}
-	if r.Action == frActGoto {
+	if r.Action == unix.FR_ACT_GOTO {
 		k.gotoTarget = r.Goto
 	}
 	if r.HasMark || r.HasMask {
@@ -420,7 +403,7 @@ func (cov *coverage) foreignAddrs(addrs []model.Addr, byIndex map[int32]model.Li
 	var out []Foreign
 	for _, a := range addrs {
 		l, ok := byIndex[a.LinkIndex]
-		if !ok || a.Prefix.Addr().IsLoopback() || (a.Family == afInet6 && a.Prefix.Addr().IsLinkLocalUnicast()) {
+		if !ok || a.Prefix.Addr().IsLoopback() || (a.Family == unix.AF_INET6 && a.Prefix.Addr().IsLinkLocalUnicast()) {
 			continue
 		}
 		if _, ok := addressFor(a, l.Name); !ok {
@@ -445,7 +428,7 @@ func (cov *coverage) foreignAddrs(addrs []model.Addr, byIndex map[int32]model.Li
 func (cov *coverage) foreignRoutes(st Source, byIndex map[int32]model.Link, ln liveNames) []Foreign {
 	var out []Foreign
 	st.EachRoute(func(r *model.Route) bool {
-		if !wantedRoute(r) || r.Protocol == rtprotDHCP {
+		if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 			return true
 		}
 		k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
@@ -477,9 +460,9 @@ func (cov *coverage) foreignRoutes(st Source, byIndex map[int32]model.Link, ln l
 // foreignRules lists the rules networkd would remove.
 func (cov *coverage) foreignRules(st Source, ln liveNames) []Foreign {
 	var out []Foreign
-	for _, fam := range []uint8{afInet, afInet6} {
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		for _, r := range st.Rules(fam) {
-			if defaultRule(r) || r.Protocol == rtprotKernel {
+			if defaultRule(r) || r.Protocol == unix.RTPROT_KERNEL {
 				continue
 			}
 			live := liveRuleKey(r)
@@ -496,7 +479,7 @@ func (cov *coverage) foreignRules(st Source, ln liveNames) []Foreign {
 // liveNames lets iproute print objects with the names of st's links.
 type liveNames struct {
 	byIndex map[int32]model.Link
-	tables  TableNames
+	tables  model.TableNames
 }
 
 func (n liveNames) LinkName(idx int32) string {

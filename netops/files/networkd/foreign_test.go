@@ -1,40 +1,44 @@
 package networkd
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
-// idMap is a TableIDs backed by a map, like rttables.Tables.
+// idMap is a model.TableNames that reads names from a map, like
+// rttables.Tables, and prints tables by number.
 type idMap map[string]uint32
 
 func (m idMap) ID(s string) (uint32, bool) { id, ok := m[s]; return id, ok }
+func (m idMap) Name(id uint32) string      { return strconv.FormatUint(uint64(id), 10) }
 
 func wanState() *fakeSource {
 	return &fakeSource{
 		links: []model.Link{{Index: 1, Name: "lo", LinkType: "loopback"}, {Index: 2, Name: "wan", LinkType: "ether", RawFlags: 0x10043}, {Index: 3, Name: "eth9", LinkType: "ether"}},
 		addrs: []model.Addr{
-			{LinkIndex: 1, Family: afInet, Prefix: pfx("127.0.0.1/8"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-			{LinkIndex: 2, Family: afInet, Prefix: pfx("10.0.0.2/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-			{LinkIndex: 2, Family: afInet, Prefix: pfx("10.0.0.3/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-			{LinkIndex: 3, Family: afInet, Prefix: pfx("172.16.0.1/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
+			{LinkIndex: 1, Family: unix.AF_INET, Prefix: pfx("127.0.0.1/8"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+			{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.0.0.2/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+			{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.0.0.3/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+			{LinkIndex: 3, Family: unix.AF_INET, Prefix: pfx("172.16.0.1/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
 		},
 		routes: []model.Route{
-			{Family: afInet, Dst: pfx("10.0.0.0/24"), Table: mainTable, LinkIndex: 2, Protocol: rtprotKernel, Scope: 253, Type: 1},
-			{Family: afInet, Dst: pfx("10.9.0.0/24"), Gateway: ip("10.0.0.1"), Table: 100, LinkIndex: 2, Protocol: rtprotStatic, Type: 1, Priority: 5},
-			{Family: afInet, Dst: pfx("10.10.0.0/24"), Gateway: ip("10.0.0.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1},
-			{Family: afInet, Dst: pfx("10.11.0.0/24"), Gateway: ip("10.0.0.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotDHCP, Type: 1},
-			{Family: afInet, Gateway: ip("10.0.0.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotStatic, Type: 1},
+			{Family: unix.AF_INET, Dst: pfx("10.0.0.0/24"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_KERNEL, Scope: 253, Type: 1},
+			{Family: unix.AF_INET, Dst: pfx("10.9.0.0/24"), Gateway: ip("10.0.0.1"), Table: 100, LinkIndex: 2, Protocol: unix.RTPROT_STATIC, Type: 1, Priority: 5},
+			{Family: unix.AF_INET, Dst: pfx("10.10.0.0/24"), Gateway: ip("10.0.0.1"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1},
+			{Family: unix.AF_INET, Dst: pfx("10.11.0.0/24"), Gateway: ip("10.0.0.1"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_DHCP, Type: 1},
+			{Family: unix.AF_INET, Gateway: ip("10.0.0.1"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_STATIC, Type: 1},
 		},
 		rules: []model.Rule{
-			{Family: afInet, Priority: 0, Table: localTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 100, Table: 100, Action: frActToTbl, Mark: 0x20, Mask: 0xff, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 101, Table: 100, Action: frActToTbl, Mark: 0x40, Mask: 0xffffffff, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 32767, Table: defaultTabl, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet6, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 0, Table: unix.RT_TABLE_LOCAL, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 100, Table: 100, Action: unix.FR_ACT_TO_TBL, Mark: 0x20, Mask: 0xff, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 101, Table: 100, Action: unix.FR_ACT_TO_TBL, Mark: 0x40, Mask: 0xffffffff, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 32766, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 32767, Table: unix.RT_TABLE_DEFAULT, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET6, Priority: 32766, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
 		},
 	}
 }
@@ -63,7 +67,7 @@ func TestForeignObjects(t *testing.T) {
 		"10-wan.network": []byte(wanFile),
 		TablesConf:       []byte(Header + "\n\n[Network]\nRouteTable=vpn:100\n"),
 	}
-	got := ForeignObjects(&Config{}, pending, wanState(), tableMap{100: "vpn"}, nil)
+	got := ForeignObjects(&Config{}, pending, wanState(), tableMap{100: "vpn"})
 	var lines []string
 	for _, f := range got {
 		lines = append(lines, f.Kind+" "+f.Link+" | "+f.Text)
@@ -87,7 +91,7 @@ func TestForeignObjects(t *testing.T) {
 	}
 
 	t.Run("a table name known only to the system tables resolves through ids", func(t *testing.T) {
-		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil, idMap{"vpn": 100})
+		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), idMap{"vpn": 100})
 		for _, f := range got {
 			if strings.Contains(f.Text, "10.9.0.0/24") || strings.Contains(f.Text, "fwmark 0x20/0xff") {
 				t.Errorf("covered object reported: %+v", f)
@@ -95,7 +99,7 @@ func TestForeignObjects(t *testing.T) {
 		}
 	})
 	t.Run("an unresolvable table name covers nothing", func(t *testing.T) {
-		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil, nil)
+		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil)
 		n := 0
 		for _, f := range got {
 			if strings.Contains(f.Text, "10.9.0.0/24") || strings.Contains(f.Text, "fwmark 0x20/0xff") {
@@ -108,7 +112,7 @@ func TestForeignObjects(t *testing.T) {
 	})
 	t.Run("an empty pending file masks the file on disk", func(t *testing.T) {
 		c := configOf(t, map[string]string{"10-wan.network": wanFile})
-		got := ForeignObjects(c, Files{"10-wan.network": nil}, wanState(), nil, idMap{"vpn": 100})
+		got := ForeignObjects(c, Files{"10-wan.network": nil}, wanState(), idMap{"vpn": 100})
 		if len(got) < 6 {
 			t.Errorf("masking the only file should leave everything foreign: %+v", got)
 		}
@@ -129,7 +133,7 @@ func TestForeignAfterGenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ForeignObjects(&Config{}, files, st, tables, nil); len(got) != 0 {
+			if got := ForeignObjects(&Config{}, files, st, tables); len(got) != 0 {
 				t.Errorf("foreign after saving everything: %+v", got)
 			}
 		})
@@ -140,7 +144,7 @@ func TestForeignAfterGenerate(t *testing.T) {
 // only when every selector networkd sends matches: InvertRule= (not the
 // Invert= networkd does not know), ports, protocol and the rest.
 func TestForeignRuleSelectors(t *testing.T) {
-	live := model.Rule{Family: afInet, Priority: 1019, Table: 100, Action: frActToTbl, SuppressPrefixLen: -1,
+	live := model.Rule{Family: unix.AF_INET, Priority: 1019, Table: 100, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1,
 		Src: pfx("10.9.0.0/16"), Invert: true, IPProto: 6, DPort: model.PortRange{Start: 443, End: 443, Set: true},
 		SPort: model.PortRange{Start: 1000, End: 2000, Set: true}, Tos: 8, HasUID: true, UIDStart: 5, UIDEnd: 9,
 		HasSuppressIfGroup: true, SuppressIfGroup: 3}
@@ -163,7 +167,7 @@ func TestForeignRuleSelectors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := "[Match]\nName=wan\n\n[RoutingPolicyRule]\n" + tc.rule
-			got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(file)}, st, nil, nil)
+			got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(file)}, st, nil)
 			n := 0
 			for _, f := range got {
 				if f.Kind == "rule" {

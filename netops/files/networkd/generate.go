@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Source is the live state Generate reads; *model.Store satisfies it.
@@ -17,12 +19,6 @@ type Source interface {
 	Addrs() []model.Addr
 	Rules(family uint8) []model.Rule
 	EachRoute(fn func(*model.Route) bool)
-}
-
-// TableNames names routing tables; *rttables.Tables satisfies it. Name
-// returns the ID in decimal for a table without a name.
-type TableNames interface {
-	Name(id uint32) string
 }
 
 // Files maps a path relative to the networkd configuration directory
@@ -44,52 +40,15 @@ func (f Files) Paths() []string {
 // TablesConf is the Files key of the table-name declarations; ConfDir is
 // its directory, a sibling of the network directory.
 const (
-	ConfDir     = "networkd.conf.d"
-	TablesConf  = ConfDir + "/netpanel-tables.conf"
-	filePrefix  = "10-"
-	mainTable   = 254
-	localTable  = 255
-	defaultTabl = 253
+	ConfDir    = "networkd.conf.d"
+	TablesConf = ConfDir + "/netpanel-tables.conf"
+	filePrefix = "10-"
 )
 
-// Kernel constants Generate needs.
-const (
-	afInet  = 2
-	afInet6 = 10
-
-	ifaFSecondary     = 0x01 // IPv4
-	ifaFTemporary     = 0x01 // IPv6: the same bit
-	ifaFNodad         = 0x02
-	ifaFDeprecated    = 0x20
-	ifaFHomeaddress   = 0x10
-	ifaFPermanent     = 0x80
-	ifaFMngtmpaddr    = 0x100
-	ifaFNoprefixroute = 0x200
-	forever           = 0xFFFFFFFF
-
-	rtnhFOnlink = 4
-
-	rtprotRedirect = 1
-	rtprotKernel   = 2
-	rtprotBoot     = 3
-	rtprotStatic   = 4
-	rtprotRA       = 9
-
-	frActToTbl       = 1
-	frActGoto        = 2
-	frActNop         = 3
-	frActBlackhole   = 6
-	frActUnreachable = 7
-	frActProhibit    = 8
-)
-
-var routeTypes = map[uint8]string{
-	1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast",
-	6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat", 11: "xresolve",
-}
-
+// protocolNames are the protocols networkd names in Protocol= (the rest
+// it takes as numbers).
 var protocolNames = map[uint8]string{
-	rtprotKernel: "kernel", rtprotBoot: "boot", rtprotStatic: "static", rtprotRA: "ra", 16: "dhcp",
+	unix.RTPROT_KERNEL: "kernel", unix.RTPROT_BOOT: "boot", unix.RTPROT_STATIC: "static", unix.RTPROT_RA: "ra", unix.RTPROT_DHCP: "dhcp",
 }
 
 // ErrNotRecreatable reports a link Generate cannot describe in a .netdev.
@@ -157,7 +116,7 @@ type Placement struct {
 // lower link must then be selected too, else Generate fails with
 // ErrLowerNotSelected rather than take over a .network the caller did not
 // ask for. A vxlan without a device is written with Independent=yes.
-func Generate(st Source, links []string, tables TableNames, target Target) (*Generated, error) {
+func Generate(st Source, links []string, tables model.TableNames, target Target) (*Generated, error) {
 	if len(links) == 0 {
 		return nil, errors.New("no links to generate files for")
 	}
@@ -193,8 +152,9 @@ func Generate(st Source, links []string, tables TableNames, target Target) (*Gen
 	for _, l := range sel {
 		g.nets[l.Index] = &NetworkFile{Match: Match{Name: []string{l.Name}}}
 	}
+	kl := linkkind.Links{ByIndex: g.byIndex, Selected: selected}
 	for _, l := range sel {
-		nd, err := netdevFor(l, g.byIndex, selected)
+		nd, kd, err := netdevFor(l, kl)
 		if err != nil {
 			return nil, err
 		}
@@ -202,13 +162,13 @@ func Generate(st Source, links []string, tables TableNames, target Target) (*Gen
 			files[filePrefix+l.Name+".netdev"] = nd.Marshal()
 		}
 		g.atBoot[l.Index] = existsAtBoot(l, nd, g.byIndex, selected)
-		if err := stack(l, g.byIndex, g.nets); err != nil {
+		if err := stack(l, kd, g.byIndex, g.nets); err != nil {
 			return nil, err
 		}
 		nf := g.nets[l.Index]
 		nf.Network.ConfigureWithoutCarrier = new(true)
 		if m, ok := g.byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
-			if m.Kind != "bridge" {
+			if !linkkind.Of(&m).Master {
 				return nil, fmt.Errorf("%w: %s is enslaved to %s %q", ErrNotRecreatable, l.Name, m.Kind, m.Name)
 			}
 			nf.Network.Bridge = m.Name
@@ -248,7 +208,7 @@ func Generate(st Source, links []string, tables TableNames, target Target) (*Gen
 }
 
 type gen struct {
-	tables  TableNames
+	tables  model.TableNames
 	used    map[uint32]string // named non-builtin tables referenced
 	target  Target
 	out     *Generated
@@ -278,11 +238,11 @@ func (g *gen) fits(kind, link, text string, part *NetworkFile) bool {
 // table has one, else the number.
 func (g *gen) table(id uint32) string {
 	switch id {
-	case mainTable:
+	case unix.RT_TABLE_MAIN:
 		return ""
-	case localTable:
+	case unix.RT_TABLE_LOCAL:
 		return "local"
-	case defaultTabl:
+	case unix.RT_TABLE_DEFAULT:
 		return "default"
 	}
 	num := strconv.FormatUint(uint64(id), 10)
@@ -330,84 +290,39 @@ func (g *gen) tablesConf() []byte {
 	return []byte(b.String())
 }
 
-func netdevFor(l model.Link, byIndex map[int32]model.Link, selected map[int32]bool) (*NetDevFile, error) {
-	nd := &NetDevFile{NetDev: NetDev{Name: l.Name, Kind: l.Kind}}
-	switch l.Kind {
-	case "bridge":
-		nd.Bridge = &Bridge{}
-	case "dummy":
-	case "veth":
-		if l.LinkNetNsID >= 0 {
-			// A container's eth0: whoever made the pair makes it again at
-			// boot; networkd only configures this end.
-			return nil, nil
-		}
-		peer, ok := byIndex[l.ParentIndex]
-		if !ok {
-			return nil, fmt.Errorf("%w: the peer of veth %s is unknown", ErrNotRecreatable, l.Name)
-		}
-		// One .netdev per pair: when both ends are generated, the
-		// lexically smaller name creates the pair.
-		if selected[peer.Index] && peer.Name < l.Name {
-			return nil, nil
-		}
-		nd.Peer = &Peer{Name: peer.Name}
-	case "vxlan":
-		x := l.VXLAN
-		if x == nil || x.VNI == 0 {
-			return nil, fmt.Errorf("%w: the VNI of vxlan %s is unknown", ErrNotRecreatable, l.Name)
-		}
-		v := &VXLAN{VNI: x.VNI, Local: x.Local}
-		if x.Remote.IsMulticast() {
-			v.Group = x.Remote
-		} else {
-			v.Remote = x.Remote
-		}
-		// Always explicit: the kernel's default (8472 on Linux) is not
-		// networkd's (4789).
-		v.DestinationPort = x.Port
-		if !x.Learning {
-			v.MacLearning = new(false)
-		}
-		if x.DevIndex == 0 {
-			v.Independent = new(true)
-		}
-		if x.TTL != 0 {
-			v.Extra = append(v.Extra, Option{"TTL", strconv.Itoa(int(x.TTL))})
-		}
-		nd.VXLAN = v
-	case "macvlan":
-		if l.MACVLAN == nil {
-			return nil, fmt.Errorf("%w: the mode of macvlan %s is unknown", ErrNotRecreatable, l.Name)
-		}
-		switch mode := l.MACVLAN.Mode; mode {
-		case "private", "vepa", "bridge", "passthru":
-			nd.MACVLAN = &MACVLAN{Mode: mode}
-		default:
-			// Source mode filters on a MAC list the model does not hold.
-			return nil, fmt.Errorf("%w: macvlan %s is in mode %q", ErrNotRecreatable, l.Name, mode)
-		}
-	default:
-		return nil, nil // physical or unmanaged kind: .network only
+// netdevFor writes l's .netdev as its kind says (linkkind.Kind.Netdev);
+// nil for a link networkd does not create. kd is the kind's part, for
+// stack.
+func netdevFor(l model.Link, links linkkind.Links) (nd *NetDevFile, kd *linkkind.Netdev, err error) {
+	k := linkkind.Of(&l)
+	if k.Netdev == nil {
+		return nil, nil, nil // physical or unmanaged kind: .network only
 	}
-	return nd, nil
+	if kd, err = k.Netdev(l, links); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotRecreatable, err)
+	}
+	if kd == nil {
+		return nil, nil, nil
+	}
+	nd = &NetDevFile{NetDev: NetDev{Name: l.Name, Kind: l.Kind}}
+	if kd.Section != "" {
+		sec := &Section{Name: kd.Section}
+		for _, k := range kd.Keys {
+			sec.Options = append(sec.Options, Option{k.Name, k.Value})
+		}
+		nd.KindSection = sec
+	}
+	return nd, kd, nil
 }
 
-// stack names a vxlan or macvlan in its lower link's .network, the only
-// way networkd creates them.
-func stack(l model.Link, byIndex map[int32]model.Link, nets map[int32]*NetworkFile) error {
-	var lowerIdx int32
-	switch {
-	case l.Kind == "vxlan" && l.VXLAN != nil && l.VXLAN.DevIndex != 0:
-		lowerIdx = l.VXLAN.DevIndex
-	case l.Kind == "macvlan":
-		if l.LinkNetNsID >= 0 {
-			return fmt.Errorf("%w: the parent of macvlan %s is in another namespace", ErrNotRecreatable, l.Name)
-		}
-		lowerIdx = l.ParentIndex
-	default:
+// stack names a link its kind creates through its lower link's .network
+// (a vxlan with a device, a macvlan) in that file, the only way networkd
+// creates them.
+func stack(l model.Link, kd *linkkind.Netdev, byIndex map[int32]model.Link, nets map[int32]*NetworkFile) error {
+	if kd == nil || kd.Stacked == "" {
 		return nil
 	}
+	lowerIdx := linkkind.Lower(&l)
 	lower, ok := byIndex[lowerIdx]
 	if !ok {
 		return fmt.Errorf("%w: the lower link of %s %s is unknown", ErrNotRecreatable, l.Kind, l.Name)
@@ -417,11 +332,7 @@ func stack(l model.Link, byIndex map[int32]model.Link, nets map[int32]*NetworkFi
 		return fmt.Errorf("%w: %s %s is created through %s's .network; select %s as well",
 			ErrLowerNotSelected, l.Kind, l.Name, lower.Name, lower.Name)
 	}
-	if l.Kind == "vxlan" {
-		nf.Network.VXLAN = append(nf.Network.VXLAN, l.Name)
-	} else {
-		nf.Network.MACVLAN = append(nf.Network.MACVLAN, l.Name)
-	}
+	nf.Network.stack(kd.Stacked, l.Name)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // addresses writes the static addresses of the selected links, and
@@ -19,13 +20,13 @@ func (g *gen) addresses(st Source) {
 		if g.nets[a.LinkIndex] == nil {
 			continue
 		}
-		if a.Family == afInet6 && a.Prefix.Addr().IsLinkLocalUnicast() {
+		if a.Family == unix.AF_INET6 && a.Prefix.Addr().IsLinkLocalUnicast() {
 			linkLocal[a.LinkIndex] = true
 			continue
 		}
 		name := g.byIndex[a.LinkIndex].Name
 		if ad, ok := addressFor(a, name); ok && g.fits("address", name, addrText(a, g.names), &NetworkFile{Addresses: []Address{ad}}) {
-			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], addrEntry{ad, a.Family == afInet && a.Flags&ifaFSecondary != 0})
+			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], addrEntry{ad, a.Family == unix.AF_INET && a.Flags&unix.IFA_F_SECONDARY != 0})
 		}
 	}
 	for idx, nf := range g.nets {
@@ -45,50 +46,50 @@ func (g *gen) addresses(st Source) {
 func addressFor(a model.Addr, linkName string) (Address, bool) {
 	// 0x01 is IFA_F_TEMPORARY for IPv6 but IFA_F_SECONDARY for IPv4: a
 	// secondary IPv4 address is as static as its primary.
-	if a.Family == afInet6 && a.Flags&ifaFTemporary != 0 {
+	if a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_TEMPORARY != 0 {
 		return Address{}, false
 	}
 	// Dynamic addresses have a finite valid lifetime and lack
 	// IFA_F_PERMANENT.
-	if a.ValidLft != forever || (a.Family == afInet6 && a.Flags&ifaFPermanent == 0) {
+	if a.ValidLft != model.Forever || (a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_PERMANENT == 0) {
 		return Address{}, false
 	}
 	ad := Address{Address: a.Prefix}
 	if a.Peer.IsValid() && a.Peer != a.Prefix.Addr() {
 		ad.Peer = netip.PrefixFrom(a.Peer, a.Prefix.Bits())
 	}
-	if a.Family == afInet && a.Label != "" && a.Label != linkName {
+	if a.Family == unix.AF_INET && a.Label != "" && a.Label != linkName {
 		ad.Label = a.Label
 	}
 	switch a.Scope {
-	case 0:
-	case 253:
+	case unix.RT_SCOPE_UNIVERSE:
+	case unix.RT_SCOPE_LINK:
 		ad.Scope = "link"
-	case 254:
+	case unix.RT_SCOPE_HOST:
 		ad.Scope = "host"
 	default:
 		ad.Scope = strconv.Itoa(int(a.Scope))
 	}
 	// An IPv4 address with an infinite valid lifetime is reported with an
 	// infinite preferred one too: only IFA_F_DEPRECATED says "preferred_lft 0".
-	if a.PreferredLft == 0 || a.Flags&ifaFDeprecated != 0 {
+	if a.PreferredLft == 0 || a.Flags&unix.IFA_F_DEPRECATED != 0 {
 		ad.PreferredLifetime = "0"
 	}
-	if a.Family == afInet {
+	if a.Family == unix.AF_INET {
 		if b := broadcastFor(a); b != "" {
 			ad.Extra = append(ad.Extra, Option{"Broadcast", b})
 		}
 	}
-	if a.Family == afInet6 && a.Flags&ifaFNodad != 0 {
+	if a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_NODAD != 0 {
 		ad.Extra = append(ad.Extra, Option{"DuplicateAddressDetection", "none"})
 	}
-	if a.Flags&ifaFNoprefixroute != 0 {
+	if a.Flags&unix.IFA_F_NOPREFIXROUTE != 0 {
 		ad.Extra = append(ad.Extra, Option{"AddPrefixRoute", "no"})
 	}
-	if a.Family == afInet6 && a.Flags&ifaFHomeaddress != 0 {
+	if a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_HOMEADDRESS != 0 {
 		ad.Extra = append(ad.Extra, Option{"HomeAddress", "yes"})
 	}
-	if a.Family == afInet6 && a.Flags&ifaFMngtmpaddr != 0 {
+	if a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_MANAGETEMPADDR != 0 {
 		ad.Extra = append(ad.Extra, Option{"ManageTemporaryAddress", "yes"})
 	}
 	return ad, true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 )
 
@@ -32,9 +33,9 @@ func existsAtBoot(l model.Link, nd *NetDevFile, byIndex map[int32]model.Link, se
 	switch {
 	case nd != nil:
 		return true
-	case l.Kind == "":
+	case linkkind.Of(&l).Physical:
 		return l.LinkType != "loopback" && l.Name != "lo"
-	case l.Kind == "veth" && l.LinkNetNsID < 0:
+	case linkkind.Of(&l).Pair && l.LinkNetNsID < 0:
 		_, ok := byIndex[l.ParentIndex]
 		return ok && selected[l.ParentIndex]
 	}

@@ -8,25 +8,20 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
-// Route types (RTN_*) whose Table= networkd defaults to local instead of
-// main.
-const (
-	rtnUnicast   = 1
-	rtnLocal     = 2
-	rtnBroadcast = 3
-	rtnAnycast   = 4
-	rtnMulticast = 5
-	rtnNat       = 10
-
-	rtnhFDead = 1
-
-	iffLowerUp = 0x10000
-)
-
-func deviceless(typ uint8) bool { return typ >= 6 && typ <= 9 }
+// deviceless says whether routes of a type go through no device:
+// blackhole, unreachable, prohibit and throw.
+func deviceless(typ uint8) bool {
+	switch typ {
+	case unix.RTN_BLACKHOLE, unix.RTN_UNREACHABLE, unix.RTN_PROHIBIT, unix.RTN_THROW:
+		return true
+	}
+	return false
+}
 
 // routes writes every wanted route through a selected link into that
 // link's file. Device-less routes (blackhole, unreachable, prohibit,
@@ -85,11 +80,11 @@ func (g *gen) routes(st Source, sel []model.Link) error {
 // broadcast, anycast or multicast route an administrator put into another
 // table is kept.
 func wantedRoute(r *model.Route) bool {
-	if r.Table == localTable {
+	if r.Table == unix.RT_TABLE_LOCAL {
 		return false
 	}
 	switch r.Protocol {
-	case rtprotKernel, rtprotRedirect, rtprotRA:
+	case unix.RTPROT_KERNEL, unix.RTPROT_REDIRECT, unix.RTPROT_RA:
 		return false
 	}
 	return r.Extra == nil || r.Extra.Expires == 0
@@ -102,16 +97,16 @@ func wantedRoute(r *model.Route) bool {
 // link").
 func defaultScope(typ uint8, hasGateway bool) uint8 {
 	switch typ {
-	case rtnLocal, rtnNat:
-		return 254
-	case rtnBroadcast, rtnMulticast, rtnAnycast:
-		return 253
-	case rtnUnicast:
+	case unix.RTN_LOCAL, unix.RTN_NAT:
+		return unix.RT_SCOPE_HOST
+	case unix.RTN_BROADCAST, unix.RTN_MULTICAST, unix.RTN_ANYCAST:
+		return unix.RT_SCOPE_LINK
+	case unix.RTN_UNICAST:
 		if !hasGateway {
-			return 253
+			return unix.RT_SCOPE_LINK
 		}
 	}
-	return 0
+	return unix.RT_SCOPE_UNIVERSE
 }
 
 // route describes r as a [Route] section. ok is false when it is left out
@@ -132,7 +127,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 	}
 	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
 	if !rt.Destination.IsValid() {
-		if r.Family == afInet6 {
+		if r.Family == unix.AF_INET6 {
 			rt.Destination = netip.MustParsePrefix("::/0")
 		} else {
 			rt.Destination = netip.MustParsePrefix("0.0.0.0/0")
@@ -145,34 +140,33 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		rt.Extra = append(rt.Extra, Option{"TypeOfService", strconv.Itoa(int(r.Tos))})
 	}
 	switch r.Type {
-	case rtnLocal, rtnBroadcast, rtnAnycast, rtnNat:
+	case unix.RTN_LOCAL, unix.RTN_BROADCAST, unix.RTN_ANYCAST, unix.RTN_NAT:
 		// networkd puts these into the local table unless told.
 		if rt.Table == "" {
 			rt.Table = "main"
 		}
 	}
 	rt.Gateway = r.Gateway
-	if r.Flags&rtnhFOnlink != 0 && r.Gateway.IsValid() {
+	if r.Flags&unix.RTNH_F_ONLINK != 0 && r.Gateway.IsValid() {
 		rt.GatewayOnLink = new(true)
 	}
 	if r.Priority != 0 {
 		rt.Metric = new(r.Priority)
 	}
-	if r.Family == afInet {
+	if r.Family == unix.AF_INET {
 		if def := defaultScope(r.Type, r.Gateway.IsValid() || len(r.Multipath()) > 0); r.Scope != def {
 			rt.Scope = iproute.Scope(r.Scope)
 		}
 	}
-	if r.Type != rtnUnicast {
-		name, ok := routeTypes[r.Type]
-		if !ok {
+	if r.Type != unix.RTN_UNICAST {
+		if r.Type == unix.RTN_UNSPEC || r.Type > unix.RTN_XRESOLVE {
 			return leaveOut(fmt.Sprintf("networkd knows no route type %d", r.Type))
 		}
-		rt.Type = name
+		rt.Type = iproute.RouteType(r.Type)
 	}
 	rt.PreferredSource = r.PrefSrc
 	switch r.Protocol {
-	case rtprotBoot, rtprotStatic, 0:
+	case unix.RTPROT_BOOT, unix.RTPROT_STATIC, 0:
 	default:
 		if n, ok := protocolNames[r.Protocol]; ok {
 			rt.Protocol = n
@@ -180,7 +174,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 			rt.Protocol = strconv.Itoa(int(r.Protocol))
 		}
 	}
-	if r.Family == afInet6 {
+	if r.Family == unix.AF_INET6 {
 		switch r.Pref {
 		case 1:
 			rt.Extra = append(rt.Extra, Option{"IPv6Preference", "high"})
@@ -212,7 +206,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 			if !nh.Gateway.IsValid() {
 				return leaveOut("a nexthop without a gateway (dev " + l.Name + " only) has no MultiPathRoute= form")
 			}
-			if nh.Flags&^rtnhFDead != 0 {
+			if nh.Flags&^unix.RTNH_F_DEAD != 0 {
 				return leaveOut("MultiPathRoute= carries no per-nexthop flags (onlink)")
 			}
 			if !g.hasCarrier(l) && !slices.Contains(noCarrier, l.Name) {
@@ -235,10 +229,10 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 // networkd makes it: a bridge without ports has none when networkd creates
 // it (checked with 252), though one made with ip reports LOWER_UP.
 func (g *gen) hasCarrier(l model.Link) bool {
-	if l.RawFlags&iffLowerUp == 0 {
+	if l.RawFlags&unix.IFF_LOWER_UP == 0 {
 		return false
 	}
-	if l.Kind != "bridge" {
+	if !linkkind.Of(&l).PortCarrier {
 		return true
 	}
 	for _, p := range g.byIndex {

@@ -9,12 +9,13 @@ import (
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // defaultRule reports the rules the kernel creates in every namespace.
 func defaultRule(r model.Rule) bool {
 	plain := !r.Src.IsValid() && !r.Dst.IsValid() && !r.HasMark && r.IifName == "" && r.OifName == "" &&
-		!r.Invert && r.Tos == 0 && !r.HasUID && !r.L3mdev && r.Action == frActToTbl && r.IPProto == 0 &&
+		!r.Invert && r.Tos == 0 && !r.HasUID && !r.L3mdev && r.Action == unix.FR_ACT_TO_TBL && r.IPProto == 0 &&
 		!r.SPort.Set && !r.DPort.Set && !r.HasSuppressIfGroup && r.TunID == 0 && r.Realms == 0 &&
 		(r.SuppressPrefixLen < 0 || r.SuppressPrefixLen > 128)
 	if !plain {
@@ -22,11 +23,11 @@ func defaultRule(r model.Rule) bool {
 	}
 	switch r.Priority {
 	case 0:
-		return r.Table == localTable
+		return r.Table == unix.RT_TABLE_LOCAL
 	case 32766:
-		return r.Table == mainTable
+		return r.Table == unix.RT_TABLE_MAIN
 	case 32767:
-		return r.Table == defaultTabl && r.Family == afInet
+		return r.Table == unix.RT_TABLE_DEFAULT && r.Family == unix.AF_INET
 	}
 	return false
 }
@@ -38,8 +39,8 @@ var kernelRules = []struct {
 	prio   uint32
 	table  string
 }{
-	{afInet, 0, "local"}, {afInet, 32766, "main"}, {afInet, 32767, "default"},
-	{afInet6, 0, "local"}, {afInet6, 32766, "main"},
+	{unix.AF_INET, 0, "local"}, {unix.AF_INET, 32766, "main"}, {unix.AF_INET, 32767, "default"},
+	{unix.AF_INET6, 0, "local"}, {unix.AF_INET6, 32766, "main"},
 }
 
 // ruleFor describes r as a [RoutingPolicyRule]. leftOut says why it
@@ -78,7 +79,7 @@ func (g *gen) ruleFor(r model.Rule) (pr RoutingPolicyRule, leftOut, differs stri
 	if r.Invert {
 		pr.InvertRule = new(true)
 	}
-	if r.Family == afInet6 {
+	if r.Family == unix.AF_INET6 {
 		pr.Family = "ipv6"
 	}
 	if r.HasUID {
@@ -100,16 +101,16 @@ func (g *gen) ruleFor(r model.Rule) (pr RoutingPolicyRule, leftOut, differs stri
 		gaps = append(gaps, fmt.Sprintf("realms %d/%d", r.Realms>>16, r.Realms&0xFFFF))
 	}
 	switch r.Action {
-	case frActToTbl:
-	case frActGoto:
+	case unix.FR_ACT_TO_TBL:
+	case unix.FR_ACT_GOTO:
 		gaps = append(gaps, "goto "+strconv.FormatUint(uint64(r.Goto), 10))
-	case frActNop:
+	case unix.FR_ACT_NOP:
 		gaps = append(gaps, "the nop action")
-	case frActBlackhole:
+	case unix.FR_ACT_BLACKHOLE:
 		pr.Type = "blackhole"
-	case frActUnreachable:
+	case unix.FR_ACT_UNREACHABLE:
 		pr.Type = "unreachable"
-	case frActProhibit:
+	case unix.FR_ACT_PROHIBIT:
 		pr.Type = "prohibit"
 	default:
 		gaps = append(gaps, "action "+strconv.Itoa(int(r.Action)))
@@ -122,7 +123,7 @@ func (g *gen) ruleFor(r model.Rule) (pr RoutingPolicyRule, leftOut, differs stri
 		if pr.Table = g.table(r.Table); pr.Table == "" {
 			pr.Table = "main"
 		}
-	case r.Action != frActToTbl && !r.L3mdev:
+	case r.Action != unix.FR_ACT_TO_TBL && !r.L3mdev:
 		// networkd sends Table= (default main) with every rule; the kernel
 		// ignores it for these actions.
 		differs = "networkd adds \"lookup main\" to a " + pr.Type + " rule (it always sends a table); the kernel ignores the table for this action"
@@ -139,7 +140,7 @@ type routeUse struct {
 
 // see counts r; it runs on every route Generate looks at.
 func (u *routeUse) see(r *model.Route) {
-	if r.Table == localTable || deviceless(r.Type) {
+	if r.Table == unix.RT_TABLE_LOCAL || deviceless(r.Type) {
 		return
 	}
 	idx := r.LinkIndex
@@ -153,8 +154,8 @@ func (u *routeUse) see(r *model.Route) {
 		u.byTable[r.Table] = map[int32]int{}
 	}
 	u.byTable[r.Table][idx]++
-	if r.Table == mainTable && r.Dst.Bits() <= 0 && r.Type == rtnUnicast {
-		prio := [2]uint32{uint32(btoi(r.Family == afInet6)), r.Priority}
+	if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() <= 0 && r.Type == unix.RTN_UNICAST {
+		prio := [2]uint32{uint32(btoi(r.Family == unix.AF_INET6)), r.Priority}
 		if u.uplink == 0 || prio[0] < u.upPrio[0] || prio[0] == u.upPrio[0] && prio[1] < u.upPrio[1] {
 			u.uplink, u.upPrio = idx, prio
 		}
@@ -166,7 +167,7 @@ func (u *routeUse) see(r *model.Route) {
 // written.
 func (g *gen) rules(st Source, sel []model.Link) {
 	g.ruleOn = ruleReasons{}
-	for _, fam := range []uint8{afInet, afInet6} {
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		live := st.Rules(fam)
 		for _, k := range kernelRules {
 			if k.family != fam {
@@ -217,7 +218,7 @@ func (g *gen) byName(name string) int32 {
 // managed by networkd (it is among the saved ones): the one carrying most
 // routes of the rule's table, else home's choice.
 func (g *gen) place(r model.Rule, table string, sel []model.Link) Placement {
-	if r.Action == frActToTbl && r.Table != 0 {
+	if r.Action == unix.FR_ACT_TO_TBL && r.Table != 0 {
 		best, n := model.Link{}, 0
 		for _, l := range sel {
 			if c := g.use.byTable[r.Table][l.Index]; c > n && g.atBoot[l.Index] {

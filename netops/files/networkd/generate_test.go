@@ -16,10 +16,21 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 type tableMap map[uint32]string
+
+func (m tableMap) ID(s string) (uint32, bool) {
+	for id, n := range m {
+		if n == s {
+			return id, true
+		}
+	}
+	return 0, false
+}
 
 func (m tableMap) Name(id uint32) string {
 	if n, ok := m[id]; ok {
@@ -59,7 +70,7 @@ func (f *fakeSource) EachRoute(fn func(*model.Route) bool) {
 var target252 = Target{Version: 252, How: "test"}
 
 // genFiles is Generate for networkd 252 when only the files matter.
-func genFiles(st Source, links []string, tables TableNames) (Files, error) {
+func genFiles(st Source, links []string, tables model.TableNames) (Files, error) {
 	g, err := Generate(st, links, tables, target252)
 	if err != nil {
 		return nil, err
@@ -80,35 +91,35 @@ func fakeState() *fakeSource {
 			{Index: 5, Name: "eth0", LinkNetNsID: -1, Flags: net.FlagUp},
 		},
 		addrs: []model.Addr{
-			{LinkIndex: 2, Family: afInet, Prefix: pfx("10.77.0.1/24"), Label: "br0", ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-			{LinkIndex: 2, Family: afInet, Prefix: pfx("10.77.1.1/24"), Label: "br0:1", ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-			{LinkIndex: 2, Family: afInet6, Prefix: pfx("2001:db8:77::1/64"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent | ifaFNodad},
-			{LinkIndex: 2, Family: afInet6, Prefix: pfx("fe80::1/64"), Scope: 253, ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
-			{LinkIndex: 2, Family: afInet6, Prefix: pfx("2001:db8:78::5/64"), ValidLft: 3600, PreferredLft: 1800},                             // SLAAC
-			{LinkIndex: 2, Family: afInet6, Prefix: pfx("2001:db8:78::6/64"), ValidLft: forever, PreferredLft: forever, Flags: ifaFTemporary}, // privacy
-			{LinkIndex: 5, Family: afInet, Prefix: pfx("192.0.2.10/24"), ValidLft: forever, PreferredLft: forever, Flags: ifaFPermanent},
+			{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.77.0.1/24"), Label: "br0", ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+			{LinkIndex: 2, Family: unix.AF_INET, Prefix: pfx("10.77.1.1/24"), Label: "br0:1", ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+			{LinkIndex: 2, Family: unix.AF_INET6, Prefix: pfx("2001:db8:77::1/64"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT | unix.IFA_F_NODAD},
+			{LinkIndex: 2, Family: unix.AF_INET6, Prefix: pfx("fe80::1/64"), Scope: 253, ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
+			{LinkIndex: 2, Family: unix.AF_INET6, Prefix: pfx("2001:db8:78::5/64"), ValidLft: 3600, PreferredLft: 1800},                                                // SLAAC
+			{LinkIndex: 2, Family: unix.AF_INET6, Prefix: pfx("2001:db8:78::6/64"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_TEMPORARY}, // privacy
+			{LinkIndex: 5, Family: unix.AF_INET, Prefix: pfx("192.0.2.10/24"), ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT},
 		},
 		routes: []model.Route{
-			{Family: afInet, Dst: pfx("10.77.0.0/24"), Table: mainTable, LinkIndex: 2, Protocol: rtprotKernel, Scope: 253, Type: 1, PrefSrc: ip("10.77.0.1")},
-			{Family: afInet, Dst: pfx("198.51.100.0/24"), Gateway: ip("10.77.0.254"), Table: mainTable, LinkIndex: 2, Protocol: rtprotBoot, Type: 1, Priority: 50},
-			{Family: afInet, Gateway: ip("10.77.0.253"), Table: 7, LinkIndex: 2, Protocol: rtprotBoot, Type: 1},
-			{Family: afInet, Dst: pfx("192.0.2.0/26"), Gateway: ip("172.16.99.1"), Table: mainTable, LinkIndex: 2, Protocol: rtprotStatic, Type: 1, Flags: rtnhFOnlink},
-			{Family: afInet, Dst: pfx("203.0.113.0/24"), Table: 9, LinkIndex: 2, Protocol: 42, Scope: 253, Type: 1},
-			{Family: afInet, Dst: pfx("192.0.2.128/25"), Table: mainTable, Protocol: rtprotBoot, Type: 6},
-			{Family: afInet6, Dst: pfx("2001:db8:99::/48"), Table: 7, LinkIndex: 1, Protocol: rtprotBoot, Type: 7, Priority: 1024},
-			{Family: afInet, Dst: pfx("10.77.0.1/32"), Table: localTable, LinkIndex: 2, Protocol: rtprotKernel, Scope: 254, Type: 2},
-			{Family: afInet, Dst: pfx("192.0.2.0/24"), Table: mainTable, LinkIndex: 5, Protocol: rtprotKernel, Scope: 253, Type: 1},
-			{Family: afInet6, Dst: pfx("2001:db8:78::/64"), Table: mainTable, LinkIndex: 2, Protocol: rtprotRA, Type: 1, Priority: 1024},
+			{Family: unix.AF_INET, Dst: pfx("10.77.0.0/24"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_KERNEL, Scope: 253, Type: 1, PrefSrc: ip("10.77.0.1")},
+			{Family: unix.AF_INET, Dst: pfx("198.51.100.0/24"), Gateway: ip("10.77.0.254"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1, Priority: 50},
+			{Family: unix.AF_INET, Gateway: ip("10.77.0.253"), Table: 7, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 1},
+			{Family: unix.AF_INET, Dst: pfx("192.0.2.0/26"), Gateway: ip("172.16.99.1"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_STATIC, Type: 1, Flags: unix.RTNH_F_ONLINK},
+			{Family: unix.AF_INET, Dst: pfx("203.0.113.0/24"), Table: 9, LinkIndex: 2, Protocol: 42, Scope: 253, Type: 1},
+			{Family: unix.AF_INET, Dst: pfx("192.0.2.128/25"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 6},
+			{Family: unix.AF_INET6, Dst: pfx("2001:db8:99::/48"), Table: 7, LinkIndex: 1, Protocol: unix.RTPROT_BOOT, Type: 7, Priority: 1024},
+			{Family: unix.AF_INET, Dst: pfx("10.77.0.1/32"), Table: unix.RT_TABLE_LOCAL, LinkIndex: 2, Protocol: unix.RTPROT_KERNEL, Scope: 254, Type: 2},
+			{Family: unix.AF_INET, Dst: pfx("192.0.2.0/24"), Table: unix.RT_TABLE_MAIN, LinkIndex: 5, Protocol: unix.RTPROT_KERNEL, Scope: 253, Type: 1},
+			{Family: unix.AF_INET6, Dst: pfx("2001:db8:78::/64"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_RA, Type: 1, Priority: 1024},
 		},
 		rules: []model.Rule{
-			{Family: afInet, Priority: 0, Table: localTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 16286, Table: 7, Action: frActToTbl, Mark: 0x20, Mask: 0x20, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 16287, Table: mainTable, Action: frActToTbl, Src: pfx("10.77.0.0/24"), IifName: "br0", Invert: true, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet, Priority: 32767, Table: defaultTabl, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet6, Priority: 0, Table: localTable, Action: frActToTbl, SuppressPrefixLen: -1},
-			{Family: afInet6, Priority: 16286, Table: 7, Action: frActToTbl, Mark: 0x20, Mask: 0xffffffff, HasMark: true, HasMask: true, Dst: pfx("2001:db8::/32"), OifName: "br0", SuppressPrefixLen: -1},
-			{Family: afInet6, Priority: 32766, Table: mainTable, Action: frActToTbl, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 0, Table: unix.RT_TABLE_LOCAL, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 16286, Table: 7, Action: unix.FR_ACT_TO_TBL, Mark: 0x20, Mask: 0x20, HasMark: true, HasMask: true, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 16287, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, Src: pfx("10.77.0.0/24"), IifName: "br0", Invert: true, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 32766, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET, Priority: 32767, Table: unix.RT_TABLE_DEFAULT, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET6, Priority: 0, Table: unix.RT_TABLE_LOCAL, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
+			{Family: unix.AF_INET6, Priority: 16286, Table: 7, Action: unix.FR_ACT_TO_TBL, Mark: 0x20, Mask: 0xffffffff, HasMark: true, HasMask: true, Dst: pfx("2001:db8::/32"), OifName: "br0", SuppressPrefixLen: -1},
+			{Family: unix.AF_INET6, Priority: 32766, Table: unix.RT_TABLE_MAIN, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1},
 		},
 	}
 }
@@ -186,7 +197,7 @@ func TestGenerateRefuses(t *testing.T) {
 	st := fakeState()
 	st.links = append(st.links, model.Link{Index: 9, Name: "vx0", Kind: "vxlan", LinkNetNsID: -1},
 		model.Link{Index: 10, Name: "vethX", Kind: "veth", ParentIndex: 3, LinkNetNsID: 1},
-		model.Link{Index: 11, Name: "mvsrc", Kind: "macvlan", ParentIndex: 5, LinkNetNsID: -1, MACVLAN: &model.MACVLANInfo{Mode: "source"}},
+		model.Link{Index: 11, Name: "mvsrc", Kind: "macvlan", ParentIndex: 5, LinkNetNsID: -1, Settings: &linkkind.MACVLANSettings{Mode: "source"}},
 		model.Link{Index: 12, Name: "tun0", Kind: "tun", LinkNetNsID: -1},
 		model.Link{Index: 13, Name: "br1", Kind: "bridge", MasterIndex: 14, LinkNetNsID: -1},
 		model.Link{Index: 14, Name: "tun1", Kind: "tun", LinkNetNsID: -1})
@@ -235,14 +246,14 @@ func TestGenerateRefuses(t *testing.T) {
 func stackedState() *fakeSource {
 	st := fakeState()
 	st.links = append(st.links,
-		model.Link{Index: 20, Name: "vx100", Kind: "vxlan", LinkNetNsID: -1, VXLAN: &model.VXLANInfo{
+		model.Link{Index: 20, Name: "vx100", Kind: "vxlan", LinkNetNsID: -1, Settings: &linkkind.VXLANSettings{
 			VNI: 100, Local: ip("192.0.2.10"), Remote: ip("192.0.2.9"), DevIndex: 5, Port: 4789, Learning: true}},
-		model.Link{Index: 21, Name: "vx200", Kind: "vxlan", LinkNetNsID: -1, VXLAN: &model.VXLANInfo{
+		model.Link{Index: 21, Name: "vx200", Kind: "vxlan", LinkNetNsID: -1, Settings: &linkkind.VXLANSettings{
 			VNI: 200, Remote: ip("239.1.1.1"), DevIndex: 5, Port: 8472, TTL: 5}},
-		model.Link{Index: 22, Name: "vx300", Kind: "vxlan", LinkNetNsID: -1, VXLAN: &model.VXLANInfo{
+		model.Link{Index: 22, Name: "vx300", Kind: "vxlan", LinkNetNsID: -1, Settings: &linkkind.VXLANSettings{
 			VNI: 300, Local: ip("2001:db8::1"), Remote: ip("2001:db8::2"), Port: 4789, Learning: true}},
-		model.Link{Index: 23, Name: "mv0", Kind: "macvlan", ParentIndex: 3, LinkNetNsID: -1, MACVLAN: &model.MACVLANInfo{Mode: "bridge"}},
-		model.Link{Index: 24, Name: "mv1", Kind: "macvlan", ParentIndex: 3, LinkNetNsID: -1, MACVLAN: &model.MACVLANInfo{Mode: "vepa"}},
+		model.Link{Index: 23, Name: "mv0", Kind: "macvlan", ParentIndex: 3, LinkNetNsID: -1, Settings: &linkkind.MACVLANSettings{Mode: "bridge"}},
+		model.Link{Index: 24, Name: "mv1", Kind: "macvlan", ParentIndex: 3, LinkNetNsID: -1, Settings: &linkkind.MACVLANSettings{Mode: "vepa"}},
 	)
 	return st
 }

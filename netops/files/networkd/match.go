@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 )
 
@@ -157,19 +158,20 @@ func globsMatch(patterns []string, s string) bool {
 // "wl"/"ww" prefix of predictable names, and kinds whose DEVTYPE is not
 // known here are reported as not evaluated.
 func deviceType(l model.Link) (string, bool) {
-	switch l.Kind {
-	case "bridge", "bond", "vlan", "vxlan", "wireguard", "geneve", "macsec":
-		return l.Kind, true
-	case "", "veth", "dummy", "macvlan", "ipvlan":
-	default:
+	k := linkkind.Of(&l)
+	switch k.DevType {
+	case linkkind.Unknown:
 		return "", false
+	case "":
+	default:
+		return k.DevType, true
 	}
 	switch l.LinkType {
 	case "ether":
 		switch {
-		case l.Kind == "" && strings.HasPrefix(l.Name, "wl"):
+		case k.Physical && strings.HasPrefix(l.Name, "wl"):
 			return "wlan", true
-		case l.Kind == "" && strings.HasPrefix(l.Name, "ww"):
+		case k.Physical && strings.HasPrefix(l.Name, "ww"):
 			return "wwan", true
 		}
 		return "ether", true

@@ -12,8 +12,11 @@ type NetDevFile struct {
 	Bridge  *Bridge
 	VXLAN   *VXLAN
 	MACVLAN *MACVLAN
-	Peer    *Peer     // veth peer
-	Unknown []Section // sections netpanel does not model, [Match] included
+	Peer    *Peer // veth peer
+	// KindSection is the link kind's section as package linkkind writes
+	// it (files Generate makes); written even when empty.
+	KindSection *Section
+	Unknown     []Section // sections netpanel does not model, [Match] included
 }
 
 // NetDev is [NetDev]. Name and Kind are required.

@@ -52,6 +52,9 @@ func (f *NetDevFile) MarshalWithHeader(header string) []byte {
 		s.add("Name", p.Name)
 		s.extra(p.Extra)
 	}
+	if f.KindSection != nil {
+		w.unknown([]Section{*f.KindSection})
+	}
 	w.unknown(f.Unknown)
 	return w.bytes(header)
 }

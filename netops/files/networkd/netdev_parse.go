@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+
+	"github.com/netpanel/netpanel/netops/linkkind"
 )
 
 // kinds are the NetDev Kind= values systemd.netdev(5) documents.
@@ -87,7 +89,7 @@ var peerKeys = map[string]setter[Peer]{
 }
 
 // kindSections maps the per-kind sections netpanel models to their kind.
-var kindSections = map[string]string{"Bridge": "bridge", "VXLAN": "vxlan", "MACVLAN": "macvlan", "Peer": "veth"}
+var kindSections = map[string]string{"Bridge": linkkind.Bridge, "VXLAN": linkkind.VXLAN, "MACVLAN": linkkind.MACVLAN, "Peer": linkkind.Veth}
 
 // ParseNetDev parses a .netdev file; see ParseNetwork for name, warnings
 // and errors. The file is returned even with an error, a bad assignment
@@ -147,7 +149,7 @@ func parseNetDev(parts []part) (*NetDevFile, []Warning, error) {
 	case f.NetDev.Kind == "":
 		p.errorf(netdevSec, "Kind= is required")
 	}
-	if f.NetDev.Kind == "veth" && (f.Peer == nil || f.Peer.Name == "") {
+	if f.NetDev.Kind == linkkind.Veth && (f.Peer == nil || f.Peer.Name == "") {
 		if peerSec.name == "" {
 			peerSec = netdevSec
 		}

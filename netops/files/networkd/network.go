@@ -62,7 +62,7 @@ type Address struct {
 	Peer              netip.Prefix
 	Label             string
 	Scope             string // global, link, host or a number 0-255
-	PreferredLifetime string // forever, infinity or 0
+	PreferredLifetime string // model.Forever, infinity or 0
 	Extra             []Option
 }
 
@@ -120,4 +120,17 @@ type RoutingPolicyRule struct {
 	SuppressInterfaceGroup *uint32 // 0-2147483647
 	Type                   string  // blackhole, unreachable or prohibit; empty: a table lookup
 	Extra                  []Option
+}
+
+// stack names a link that networkd creates on this one under key
+// (VXLAN=, MACVLAN=; see linkkind.Netdev.Stacked).
+func (n *Network) stack(key, name string) {
+	switch key {
+	case "VXLAN":
+		n.VXLAN = append(n.VXLAN, name)
+	case "MACVLAN":
+		n.MACVLAN = append(n.MACVLAN, name)
+	default:
+		n.Extra = append(n.Extra, Option{key, name})
+	}
 }

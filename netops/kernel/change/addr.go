@@ -6,9 +6,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +21,7 @@ type AddrSpec struct {
 	Label     string       // IPv4 only; "" means the device name
 	Scope     uint8
 	HasScope  bool
-	// Lifetimes in seconds; 0 or 0xFFFFFFFF mean forever.
+	// Lifetimes in seconds; 0 or model.Forever mean forever.
 	ValidLft, PreferredLft uint32
 	// Flags are the IFA_F_* flags a user may set (nodad, noprefixroute, ...),
 	// carried so a deleted address comes back the same.
@@ -63,21 +63,21 @@ func (s *AddrSpec) find(m Model) (model.Addr, bool) {
 	return model.Addr{}, false
 }
 
-func (s *AddrSpec) nl() *netlink.Addr {
-	a := &netlink.Addr{
-		IPNet: &net.IPNet{IP: s.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(s.Prefix.Bits(), s.Prefix.Addr().BitLen())},
-		Label: s.Label, Scope: int(s.Scope), Flags: int(s.Flags),
-	}
+// model is the address as the kernel gets it on link idx: the prefix
+// length of a point-to-point peer, a broadcast and a label only for IPv4,
+// lifetimes only when finite.
+func (s *AddrSpec) model(idx int32) *model.Addr {
+	a := &model.Addr{LinkIndex: idx, Family: s.family(), Prefix: s.Prefix, Scope: s.Scope, Flags: s.Flags,
+		ValidLft: model.Forever, PreferredLft: model.Forever}
 	if s.Peer.IsValid() {
-		a.Peer = &net.IPNet{IP: s.Peer.Addr().AsSlice(), Mask: net.CIDRMask(s.Peer.Bits(), s.Peer.Addr().BitLen())}
+		a.Peer = s.Peer.Addr()
+		a.Prefix = netip.PrefixFrom(s.Prefix.Addr(), s.Peer.Bits())
 	}
-	// netlink computes a broadcast address when none is given; ip does not.
-	a.Broadcast = net.IPv4zero
-	if s.Broadcast.IsValid() {
-		a.Broadcast = s.Broadcast.AsSlice()
+	if a.Family == unix.AF_INET {
+		a.Broadcast, a.Label = s.Broadcast, s.Label
 	}
-	if s.ValidLft != 0 && !(s.ValidLft == forever && s.PreferredLft == forever) {
-		a.ValidLft, a.PreferedLft = int(s.ValidLft), int(s.PreferredLft)
+	if s.ValidLft != 0 && !(s.ValidLft == model.Forever && s.PreferredLft == model.Forever) {
+		a.ValidLft, a.PreferredLft = s.ValidLft, s.PreferredLft
 	}
 	return a
 }
@@ -109,7 +109,7 @@ func (s *AddrSpec) command(verb string, n Names) string {
 			b.WriteString(" " + f.name)
 		}
 	}
-	if s.ValidLft != 0 && !(s.ValidLft == forever && s.PreferredLft == forever) {
+	if s.ValidLft != 0 && !(s.ValidLft == model.Forever && s.PreferredLft == model.Forever) {
 		b.WriteString(" valid_lft " + lifetimeString(s.ValidLft) + " preferred_lft " + lifetimeString(s.PreferredLft))
 	}
 	return b.String()
@@ -126,21 +126,17 @@ func (s *AddrSpec) checkDev(m Model) error {
 	return nil
 }
 
-func (s *AddrSpec) apply(h *netlink.Handle, m Model, add bool) error {
-	idx, err := indexAt(h, m, s.DevIndex, s.Dev)
+func (s *AddrSpec) apply(t *Target, add bool) error {
+	idx, err := t.indexAt(s.DevIndex, s.Dev)
 	if err != nil {
 		return err
 	}
 	if add {
-		a := s.nl()
-		a.LinkIndex = idx
-		return h.AddrAdd(nil, a)
+		return t.request(unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, codec.EncodeAddr(s.model(idx)))
 	}
 	// The kernel matches a deletion on the address, peer and label only.
 	k := s.key()
-	a := k.nl()
-	a.LinkIndex = idx
-	return h.AddrDel(nil, a)
+	return t.request(unix.RTM_DELADDR, 0, codec.EncodeAddr(k.model(idx)))
 }
 
 func (o *AddrAdd) Check(m Model) error {
@@ -153,7 +149,7 @@ func (o *AddrAdd) Check(m Model) error {
 	return nil
 }
 
-func (o *AddrAdd) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, true)) }
+func (o *AddrAdd) Apply(t *Target, _ Model) error { return Explain(o, o.apply(t, true)) }
 
 // Inverse deletes the address. For an IPv6 address with a finite lifetime
 // the kernel keeps the prefix route it added (letting it expire), so the
@@ -166,7 +162,7 @@ func (o *AddrAdd) Inverse(m Model) ([]Op, error) {
 	spec := o.AddrSpec
 	spec.Dev, spec.DevIndex = l.Name, l.Index
 	ops := []Op{&AddrDel{spec.undoKey()}}
-	finite := o.ValidLft != 0 && o.ValidLft != forever
+	finite := o.ValidLft != 0 && o.ValidLft != model.Forever
 	if o.family() == unix.AF_INET6 && finite && o.Flags&unix.IFA_F_NOPREFIXROUTE == 0 && o.Prefix.Bits() < 128 {
 		r := &RouteOp{Action: "del", Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: o.Prefix.Masked(),
 			Dev: l.Name, DevIndex: l.Index, Metric: ipv6PrefixMetric, Protocol: unix.RTPROT_KERNEL}
@@ -226,7 +222,7 @@ func (o *AddrDel) Check(m Model) error {
 	return nil
 }
 
-func (o *AddrDel) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, false)) }
+func (o *AddrDel) Apply(t *Target, _ Model) error { return Explain(o, o.apply(t, false)) }
 
 // Inverse re-adds the exact address the model holds (label, scope,
 // broadcast, peer, lifetimes and settable flags) and what the kernel
@@ -296,7 +292,7 @@ func addrFromModel(l model.Link, a model.Addr) AddrSpec {
 	if a.Peer.IsValid() && a.Peer != a.Prefix.Addr() {
 		s.Peer = netip.PrefixFrom(a.Peer, a.Prefix.Bits())
 	}
-	if a.ValidLft != forever || a.PreferredLft != forever {
+	if a.ValidLft != model.Forever || a.PreferredLft != model.Forever {
 		s.ValidLft, s.PreferredLft = a.ValidLft, a.PreferredLft
 	}
 	return s

@@ -3,6 +3,7 @@ package change
 import (
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +75,7 @@ func ParseAddr(f AddrFields) (Op, error) {
 	if fe["valid_lft"] == "" && fe["preferred_lft"] == "" && s.PreferredLft > s.ValidLft {
 		fe.add("preferred_lft", "must not be longer than valid_lft")
 	}
-	if s.ValidLft == forever && s.PreferredLft == forever {
+	if s.ValidLft == model.Forever && s.PreferredLft == model.Forever {
 		s.ValidLft, s.PreferredLft = 0, 0
 	}
 	if s.Label == s.Dev {

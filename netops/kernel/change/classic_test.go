@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 )
@@ -65,7 +66,7 @@ func TestClassicFwmarkSetup(t *testing.T) {
 	// The model, printed the way ip prints, agrees.
 	e.waitFor("model shows the rules", func() string {
 		var lines []string
-		n := e.store.Names(nil)
+		n := e.store.Names(rttables.New())
 		for _, r := range e.store.Rules(2) {
 			lines = append(lines, iproute.RuleLine(&r, n))
 		}

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/model"
 )
 
 // ParseCommand reads back the ip command lines that Command prints (and
 // the same commands typed by hand, in that form), so an admin can paste
 // one into the panel. It understands one change per line and only the
 // keywords the ops use; anything else is an error naming the word.
-func ParseCommand(line string, tables TableNames) (Op, error) {
+func ParseCommand(line string, tables model.TableNames) (Op, error) {
 	words, err := splitWords(line)
 	if err != nil {
 		return nil, err
@@ -113,7 +116,7 @@ func parseLinkSetWords(w *wordList) (Op, error) {
 }
 
 func parseLinkAddWords(w *wordList) (Op, error) {
-	var f LinkAddFields
+	f := LinkAddFields{Values: map[string]string{}}
 	if w.peek() == "link" {
 		w.next()
 		f.Dev = w.next()
@@ -121,27 +124,32 @@ func parseLinkAddWords(w *wordList) (Op, error) {
 	if err := w.keywords(map[string]*string{"name": &f.Name, "type": &f.Kind}, nil); err != nil && !w.more() {
 		return nil, err
 	}
-	switch f.Kind {
-	case "veth":
-		if w.next() != "peer" || w.next() != "name" {
-			return nil, errors.New("expected: type veth peer name NAME")
-		}
-		f.Peer = w.next()
-	case "vxlan":
-		if err := w.keywords(map[string]*string{"id": &f.VNI, "local": &f.Local, "remote": &f.Remote,
-			"group": &f.Group, "dev": &f.Dev, "dstport": &f.DstPort}, nil); err != nil {
-			return nil, err
-		}
-	case "macvlan":
-		if err := w.keywords(map[string]*string{"mode": &f.Mode}, nil); err != nil {
-			return nil, err
+	if c := linkkind.Lookup(f.Kind).Create; c != nil {
+		for w.more() {
+			word := w.next()
+			if word == "dev" && c.Lower != linkkind.NoLower && !c.LowerIsLink {
+				f.Dev = w.next()
+				continue
+			}
+			i := slices.IndexFunc(c.Fields, func(fd linkkind.Field) bool { return strings.Fields(fd.Arg)[0] == word })
+			if i < 0 {
+				w.i--
+				break
+			}
+			args := strings.Fields(c.Fields[i].Arg)
+			for _, want := range args[1:] {
+				if w.next() != want {
+					return nil, fmt.Errorf("expected: type %s %s %s", f.Kind, c.Fields[i].Arg, strings.ToUpper(c.Fields[i].Name))
+				}
+			}
+			f.Values[c.Fields[i].Name] = w.next()
 		}
 	}
 	op, err := ParseLinkAdd(f)
 	return w.done(op, err)
 }
 
-func parseRouteWords(w *wordList, verb, family string, tables TableNames) (Op, error) {
+func parseRouteWords(w *wordList, verb, family string, tables model.TableNames) (Op, error) {
 	f := RouteFields{Action: verb, Family: family}
 	if _, ok := routeTypes[w.peek()]; ok {
 		f.Type = w.next()

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
 // ErrNoInverse is returned (wrapped, with the reason) by Inverse when the
 // op cannot be undone faithfully from what the model knows, such as
-// deleting a vxlan whose settings the model does not hold. The panel should
-// then ask for confirmation instead of offering a rollback.
+// deleting a macvlan in source mode, whose MAC list the model does not
+// hold. The panel should then ask for confirmation instead of offering a
+// rollback.
 var ErrNoInverse = errors.New("cannot be undone automatically")
 
 func noInverse(format string, args ...any) error {
@@ -65,28 +65,6 @@ func Explain(op Op, err error) error {
 		msg = fmt.Sprintf("the kernel refused `%s`: %v", op.Command(nil), err)
 	}
 	return &KernelError{Op: op, Err: err, Msg: msg}
-}
-
-// linkIndex resolves a name at apply time through the handle, so a link
-// renamed since the model was read is not confused with another.
-func linkIndex(h *netlink.Handle, name string) (int, error) {
-	l, err := h.LinkByName(name)
-	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
-			return 0, &KernelError{Err: unix.ENODEV, Msg: "no link named " + quote(name)}
-		}
-		return 0, err
-	}
-	return l.Attrs().Index, nil
-}
-
-func linkByName(h *netlink.Handle, name string) (netlink.Link, error) {
-	idx, err := linkIndex(h, name)
-	if err != nil {
-		return nil, err
-	}
-	return h.LinkByIndex(idx)
 }
 
 // tableLabel names a table for commands and messages: through n when given,

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -201,7 +202,7 @@ func parseProtocol(fe FieldErrors, field, s string) uint8 {
 	return 0
 }
 
-func parseTable(fe FieldErrors, field, s string, tables TableNames) (uint32, string) {
+func parseTable(fe FieldErrors, field, s string, tables model.TableNames) (uint32, string) {
 	id, ok := tables.ID(s)
 	if !ok {
 		fe.add(field, "%s is not a table name or number (names come from rt_tables)", shown(s))
@@ -214,22 +215,20 @@ func parseTable(fe FieldErrors, field, s string, tables TableNames) (uint32, str
 	return id, tables.Name(id)
 }
 
-const forever = 0xFFFFFFFF
-
 func parseLifetime(fe FieldErrors, field, s string) uint32 {
 	if s == "" || s == "forever" {
-		return forever
+		return model.Forever
 	}
 	v, ok := parseCUint(s, 32)
 	if !ok {
-		fe.add(field, "%s is not a lifetime: use forever or a number of seconds", shown(s))
+		fe.add(field, "%s is not a lifetime: use model.Forever or a number of seconds", shown(s))
 		return 0
 	}
 	return uint32(v)
 }
 
 func lifetimeString(v uint32) string {
-	if v == forever || v == 0 {
+	if v == model.Forever || v == 0 {
 		return "forever"
 	}
 	return strconv.FormatUint(uint64(v), 10)

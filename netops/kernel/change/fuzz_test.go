@@ -112,8 +112,7 @@ func FuzzParseLinkAdd(f *testing.F) {
 	f.Add("macvlan", "mv0", "", "", "", "", "", "", "wan", "bridge")
 	f.Add("veth", "a0", "a1", "", "", "", "", "", "", "")
 	f.Fuzz(func(t *testing.T, kind, name, peer, vni, local, group, remote, dstport, dev, mode string) {
-		op, err := change.ParseLinkAdd(change.LinkAddFields{Kind: kind, Name: name, Peer: peer, VNI: vni, Local: local,
-			Group: group, Remote: remote, DstPort: dstport, Dev: dev, Mode: mode})
+		op, err := change.ParseLinkAdd(change.LinkAddFields{Kind: kind, Name: name, Dev: dev, Values: map[string]string{"peer": peer, "vni": vni, "local": local, "group": group, "remote": remote, "dstport": dstport, "mode": mode}})
 		if err != nil {
 			fieldErrorsOnly(t, err)
 			return

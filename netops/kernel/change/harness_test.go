@@ -18,7 +18,6 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
-	"github.com/vishvananda/netlink"
 )
 
 // tables names the tables the tests use; the host's rt_tables does not know
@@ -34,11 +33,11 @@ func (plainNames) TableName(id uint32) string {
 	return rttables.New().Name(id)
 }
 
-// env is one test namespace with a netlink handle and a live model.
+// env is one test namespace with a target to apply to and a live model.
 type env struct {
 	t     *testing.T
 	ns    *testenv.NS
-	h     *netlink.Handle
+	h     *change.Target
 	store *model.Store
 }
 
@@ -84,11 +83,11 @@ func newEnv(t *testing.T, setup ...string) *env {
 	t.Helper()
 	ns := quietNS(t)
 	build(ns, setup)
-	h, err := netlink.NewHandleAt(ns.Handle())
+	h, err := change.Dial(ns.Handle())
 	if err != nil {
-		t.Fatalf("netlink handle: %v", err)
+		t.Fatalf("netlink: %v", err)
 	}
-	t.Cleanup(h.Close)
+	t.Cleanup(func() { h.Close() })
 	store := model.NewStore()
 	w := monitor.NewWatcher(ns.Handle(), store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	ctx, cancel := context.WithCancel(context.Background())

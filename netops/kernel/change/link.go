@@ -1,12 +1,11 @@
 package change
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,52 +43,15 @@ func explainLink(name string, errno unix.Errno) string {
 	return ""
 }
 
-// withLink resolves the link (see linkAt) and runs fn with it, explaining
-// errors.
-func withLink(op Op, h *netlink.Handle, m Model, idx int32, name string, fn func(netlink.Link) error) error {
-	l, err := linkAt(h, m, idx, name)
+// withLink resolves the link (see Target.linkAt) and sends the change
+// that body writes: an RTM_NEWLINK for its index with the IFF_* flags
+// under change set to flags. Errors come back explained.
+func withLink(op Op, t *Target, idx int32, name string, flags, change uint32, body func(w *rtnl.Writer)) error {
+	l, err := t.linkAt(idx, name)
 	if err != nil {
 		return Explain(op, err)
 	}
-	return Explain(op, fn(l))
-}
-
-// linkAt finds the link an op works on when it applies: by ifindex when
-// the op carries one, else by name. Inverses carry the index, because a
-// later change of the same stack may have renamed the link, and during an
-// Undo the index is followed to a link recreated in its place.
-func linkAt(h *netlink.Handle, m Model, idx int32, name string) (netlink.Link, error) {
-	if idx == 0 {
-		return linkByName(h, name)
-	}
-	if u, ok := m.(*Undo); ok {
-		idx = u.current(idx)
-	}
-	l, err := h.LinkByIndex(int(idx))
-	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
-			return nil, &KernelError{Err: unix.ENODEV, Msg: fmt.Sprintf("the link that was %s (index %d) no longer exists", quote(name), idx)}
-		}
-		return nil, err
-	}
-	return l, nil
-}
-
-// indexAt is linkAt for ops that only need the index (a route's or an
-// address's device); no name and no index means no device.
-func indexAt(h *netlink.Handle, m Model, idx int32, name string) (int, error) {
-	if idx == 0 && name == "" {
-		return 0, nil
-	}
-	if idx == 0 {
-		return linkIndex(h, name)
-	}
-	l, err := linkAt(h, m, idx, name)
-	if err != nil {
-		return 0, err
-	}
-	return l.Attrs().Index, nil
+	return Explain(op, t.request(unix.RTM_NEWLINK, 0, codec.LinkChange(l.Index, flags, change, body)))
 }
 
 // linkLabel is how a command names a link: its current name when the op

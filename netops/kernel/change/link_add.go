@@ -4,236 +4,202 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/codec"
+	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
-// LinkAdd creates a bridge, veth pair, vxlan or macvlan with the kernel's
-// defaults for everything not given, as `ip link add` does.
+// LinkAdd creates a link of a kind netpanel creates (see
+// linkkind.Creatable) with the kernel's defaults for everything not given,
+// as `ip link add` does. What a kind needs beyond a name is its Spec.
 type LinkAdd struct {
-	Kind string // "bridge", "veth", "vxlan", "macvlan"
-	Name string
-	Peer string // veth: the other end's name
-
-	VNI     uint32     // vxlan id
-	Local   netip.Addr // vxlan source address (optional)
-	Remote  netip.Addr // vxlan unicast peer (optional)
-	Group   netip.Addr // vxlan multicast group (optional, needs Dev)
-	DstPort uint16     // vxlan UDP port; 0 is the kernel default (8472, not IANA's 4789)
-
-	Dev  string // vxlan: underlying link (optional); macvlan: parent (required)
-	Mode string // macvlan: bridge, private, vepa, passthru; "" is the kernel default (vepa)
+	Kind  string
+	Name  string
+	Lower string        // the link it sits on (the form's "dev"); "" for none
+	Spec  linkkind.Spec // the kind's own settings; nil for none (a bridge)
 
 	// Set when the inverse of a delete recreates a link: its old ifindex
 	// (asked of the kernel, which grants it while no other link took it),
-	// its MAC and its veth peer's, and the peer's old ifindex, which cannot
-	// be asked for: an Undo follows it to the peer's new one.
-	Index, PeerIndex   int32
-	HWAddr, PeerHWAddr net.HardwareAddr
+	// its MAC, and its lower link's ifindex (followed during an Undo).
+	Index      int32
+	HWAddr     net.HardwareAddr
+	LowerIndex int32
 
-	made *madeLink // shared with the LinkDel that undoes this add
+	// created are the names the op creates besides Name, by form field (a
+	// veth's peer), for Check.
+	created map[string]string
+	made    *madeLink // shared with the LinkDel that undoes this add
 }
 
 // madeLink is the ifindex the kernel gave a link that a LinkAdd created,
 // so that its inverse deletes that link, whatever its name by then.
 type madeLink struct{ index int32 }
 
-// LinkAddFields is LinkAdd as typed in a form.
+// LinkAddFields is LinkAdd as typed in a form: the kind ("type"), the
+// name, the lower link ("dev"), and the kinds' own fields by name (see
+// linkkind.Fields).
 type LinkAddFields struct {
-	Kind, Name, Peer                   string
-	VNI, Local, Group, Remote, DstPort string
-	Dev, Mode                          string
-}
-
-var macvlanModes = map[string]netlink.MacvlanMode{
-	"bridge": netlink.MACVLAN_MODE_BRIDGE, "private": netlink.MACVLAN_MODE_PRIVATE,
-	"vepa": netlink.MACVLAN_MODE_VEPA, "passthru": netlink.MACVLAN_MODE_PASSTHRU,
+	Kind, Name, Dev string
+	Values          map[string]string
 }
 
 // ParseLinkAdd validates a new link. Fields that do not belong to the kind
 // are refused rather than ignored, so a form cannot silently drop them.
 func ParseLinkAdd(f LinkAddFields) (*LinkAdd, error) {
 	fe := FieldErrors{}
-	op := &LinkAdd{Kind: f.Kind, Name: f.Name, Peer: f.Peer, Dev: f.Dev, Mode: f.Mode}
+	op := &LinkAdd{Kind: f.Kind, Name: f.Name, Lower: f.Dev}
 	checkIfName(fe, "name", f.Name)
+	k := linkkind.Lookup(f.Kind)
+	if k.Create == nil {
+		fe.add("kind", "%s is not a link kind netpanel creates: use %s", shown(f.Kind), orList(linkkind.Names(linkkind.Creatable())))
+		return result(op, fe)
+	}
+	c := k.Create
 	unused := func(field, val string) {
 		if val != "" {
 			fe.add(field, "does not apply to a %s link", f.Kind)
 		}
 	}
-	switch f.Kind {
-	case "bridge":
-		unused("peer", f.Peer)
+	switch {
+	case c.Lower == linkkind.NoLower:
 		unused("dev", f.Dev)
-	case "veth":
-		if f.Peer == "" {
-			fe.add("peer", "a veth pair needs a name for its other end")
-		} else {
-			checkIfName(fe, "peer", f.Peer)
-			if f.Peer == f.Name {
-				fe.add("peer", "must differ from the link's own name")
+	case f.Dev != "":
+		checkIfName(fe, "dev", f.Dev)
+	case c.Lower == linkkind.RequiredLower:
+		fe.add("dev", "a %s needs the parent link it sits on", f.Kind)
+	}
+	for name, v := range f.Values {
+		if !slices.ContainsFunc(c.Fields, func(x linkkind.Field) bool { return x.Name == name }) {
+			unused(name, v)
+		}
+	}
+	form := &linkForm{fe: fe, f: f}
+	for _, field := range c.Fields {
+		v := f.Values[field.Name]
+		if len(field.Choices) > 0 && !slices.Contains(field.Choices, v) {
+			choices := slices.DeleteFunc(slices.Clone(field.Choices), func(s string) bool { return s == "" })
+			fe.add(field.Name, "%s is not a %s: use %s", shown(v), field.Label, orList(choices))
+		}
+		if field.NewLink && v != "" {
+			if op.created == nil {
+				op.created = map[string]string{}
 			}
+			op.created[field.Name] = v
 		}
-		unused("dev", f.Dev)
-	case "vxlan":
-		unused("peer", f.Peer)
-		parseVxlan(fe, f, op)
-	case "macvlan":
-		unused("peer", f.Peer)
-		if f.Dev == "" {
-			fe.add("dev", "a macvlan needs the parent link it sits on")
-		} else {
-			checkIfName(fe, "dev", f.Dev)
-		}
-		if _, ok := macvlanModes[f.Mode]; f.Mode != "" && !ok {
-			fe.add("mode", "%s is not a macvlan mode: use bridge, private, vepa or passthru", shown(f.Mode))
-		}
-	default:
-		fe.add("kind", "%s is not a link kind netpanel creates: use bridge, veth, vxlan or macvlan", shown(f.Kind))
-		return result(op, fe)
 	}
-	if f.Kind != "macvlan" {
-		unused("mode", f.Mode)
-	}
-	if f.Kind != "vxlan" {
-		for _, x := range [][2]string{{"vni", f.VNI}, {"local", f.Local}, {"group", f.Group}, {"remote", f.Remote}, {"dstport", f.DstPort}} {
-			unused(x[0], x[1])
-		}
+	if c.Parse != nil {
+		op.Spec = c.Parse(form)
 	}
 	return result(op, fe)
 }
 
-func parseVxlan(fe FieldErrors, f LinkAddFields, op *LinkAdd) {
-	op.VNI = uint32(parseNumber(fe, "vni", f.VNI, 0, 1<<24-1))
-	if f.Local != "" {
-		op.Local = parseAddr(fe, "local", f.Local)
+// orList joins "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
 	}
-	if f.Remote != "" {
-		op.Remote = parseAddr(fe, "remote", f.Remote)
-		if op.Remote.IsMulticast() {
-			fe.add("remote", "%s is a multicast address: put it in group", op.Remote)
-		}
-	}
-	if f.Group != "" {
-		op.Group = parseAddr(fe, "group", f.Group)
-		if op.Group.IsValid() && !op.Group.IsMulticast() {
-			fe.add("group", "%s is not a multicast address: a unicast peer goes in remote", op.Group)
-		}
-		if f.Remote != "" {
-			fe.add("group", "give either group or remote, not both")
-		}
-		if f.Dev == "" {
-			fe.add("dev", "a multicast group needs the link to join it on")
-		}
-	}
-	if f.Dev != "" {
-		checkIfName(fe, "dev", f.Dev)
-	}
-	if f.DstPort != "" {
-		op.DstPort = uint16(parseNumber(fe, "dstport", f.DstPort, 0, 65535))
-	}
-	other := op.Remote
-	if !other.IsValid() {
-		other = op.Group
-	}
-	if op.Local.IsValid() && other.IsValid() && op.Local.Is4() != other.Is4() {
-		fe.add("local", "%s is %s but %s is %s", op.Local, familyName(family(op.Local)), other, familyName(family(other)))
-	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
+
+// linkForm is linkkind.Form over a LinkAddFields.
+type linkForm struct {
+	fe FieldErrors
+	f  LinkAddFields
+}
+
+func (l *linkForm) Value(field string) string {
+	if field == "name" {
+		return l.f.Name
+	}
+	return l.f.Values[field]
+}
+
+func (l *linkForm) Number(field string, lo, hi uint64) uint64 {
+	return parseNumber(l.fe, field, l.Value(field), lo, hi)
+}
+
+func (l *linkForm) Addr(field string) netip.Addr { return parseAddr(l.fe, field, l.Value(field)) }
+
+func (l *linkForm) IfName(field string) string {
+	checkIfName(l.fe, field, l.Value(field))
+	return l.Value(field)
+}
+
+func (l *linkForm) Lower() string { return l.f.Dev }
+
+func (l *linkForm) Fail(field, format string, args ...any) { l.fe.add(field, format, args...) }
 
 func (o *LinkAdd) Check(m Model) error {
 	fe := FieldErrors{}
 	if _, taken := m.LinkByName(o.Name); taken {
 		fe.add("name", "a link named %s already exists", quote(o.Name))
 	}
-	if o.Peer != "" {
-		if _, taken := m.LinkByName(o.Peer); taken {
-			fe.add("peer", "a link named %s already exists", quote(o.Peer))
+	for field, name := range o.created {
+		if _, taken := m.LinkByName(name); taken {
+			fe.add(field, "a link named %s already exists", quote(name))
 		}
 	}
-	if o.Dev != "" {
-		if _, ok := m.LinkByName(o.Dev); !ok {
-			fe.add("dev", "no link named %s", quote(o.Dev))
+	if o.Lower != "" {
+		if _, ok := m.LinkByName(o.Lower); !ok {
+			fe.add("dev", "no link named %s", quote(o.Lower))
 		}
 	}
 	return fe.err()
 }
 
-func ipOrNil(a netip.Addr) net.IP {
-	if !a.IsValid() {
-		return nil
-	}
-	return net.IP(a.AsSlice())
-}
-
-func (o *LinkAdd) Apply(h *netlink.Handle, m Model) error {
-	err := o.add(h, m, o.Index)
+func (o *LinkAdd) Apply(t *Target, _ Model) error {
+	err := o.add(t, o.Index, o.Spec)
 	if err != nil && o.Index != 0 && errnoOf(err) == unix.EEXIST {
-		if _, lerr := h.LinkByName(o.Name); lerr != nil {
-			// The name is free, so another link holds the old index:
+		if _, lerr := t.linkByName(o.Name); lerr != nil {
+			// The name is free, so another link holds an old index:
 			// recreate it under a new one, which an Undo then follows.
-			err = o.add(h, m, 0)
+			spec := o.Spec
+			if p, ok := spec.(linkkind.Paired); ok {
+				spec = p.Unindexed()
+			}
+			err = o.add(t, 0, spec)
 		}
 	}
 	return Explain(o, err)
 }
 
-func (o *LinkAdd) add(h *netlink.Handle, m Model, index int32) error {
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = o.Name
-	attrs.Index = int(index)
-	attrs.HardwareAddr = o.HWAddr
-	var link netlink.Link
-	switch o.Kind {
-	case "bridge":
-		link = &netlink.Bridge{LinkAttrs: attrs}
-	case "veth":
-		v := netlink.NewVeth(attrs)
-		v.PeerName = o.Peer
-		v.PeerHardwareAddr = o.PeerHWAddr
-		link = v
-	case "vxlan":
-		// Learning is on by default in ip; netlink sends the flag always.
-		vx := &netlink.Vxlan{LinkAttrs: attrs, VxlanId: int(o.VNI), SrcAddr: ipOrNil(o.Local), Port: int(o.DstPort), Learning: true}
-		vx.Group = ipOrNil(o.Remote)
-		if o.Group.IsValid() {
-			vx.Group = ipOrNil(o.Group)
-		}
-		if o.Dev != "" {
-			idx, err := linkIndex(h, o.Dev)
-			if err != nil {
-				return err
-			}
-			vx.VtepDevIndex = idx
-		}
-		link = vx
-	case "macvlan":
-		idx, err := linkIndex(h, o.Dev)
-		if err != nil {
-			return err
-		}
-		attrs.ParentIndex = idx
-		link = &netlink.Macvlan{LinkAttrs: attrs, Mode: macvlanModes[o.Mode]}
-	default:
+func (o *LinkAdd) add(t *Target, index int32, spec linkkind.Spec) error {
+	k := linkkind.Lookup(o.Kind)
+	if k.Create == nil {
 		return fmt.Errorf("link kind %q is not supported", o.Kind)
 	}
-	if err := h.LinkAdd(link); err != nil {
+	lower, err := t.indexAt(o.LowerIndex, o.Lower)
+	if err != nil {
 		return err
 	}
-	// netlink looked the new index up by name right after creating it.
-	made := int32(link.Attrs().Index)
-	if o.made != nil {
-		o.made.index = made
+	n := &codec.NewLink{Name: o.Name, Index: index, HWAddr: o.HWAddr, Kind: o.Kind}
+	if k.Create.LowerIsLink {
+		n.Link = lower
 	}
-	if u, ok := m.(*Undo); ok {
-		u.moved(o.Index, made)
-		if o.PeerIndex != 0 {
-			if p, err := h.LinkByName(o.Peer); err == nil {
-				u.moved(o.PeerIndex, int32(p.Attrs().Index))
-			}
+	if spec != nil {
+		n.Data = func(w *rtnl.Writer) { spec.Data(w, lower) }
+	}
+	if err := t.request(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, codec.EncodeNewLink(n)); err != nil {
+		return err
+	}
+	// Ask which index the kernel gave it, by name, as ip does.
+	l, err := t.linkByName(o.Name)
+	if err != nil {
+		return err
+	}
+	if o.made != nil {
+		o.made.index = l.Index
+	}
+	t.moved(o.Index, l.Index)
+	if p, ok := o.Spec.(linkkind.Paired); ok {
+		name, old := p.Peer()
+		if pl, err := t.linkByName(name); err == nil {
+			t.moved(old, pl.Index)
 		}
 	}
 	return nil
@@ -248,11 +214,16 @@ func (o *LinkAdd) Inverse(Model) ([]Op, error) {
 	return []Op{&LinkDel{Name: o.Name, made: o.made}}, nil
 }
 
-func (o *LinkAdd) Command(Names) string {
+func (o *LinkAdd) Command(n Names) string {
 	var b strings.Builder
 	b.WriteString("ip link add ")
-	if o.Kind == "macvlan" {
-		b.WriteString("link " + quote(o.Dev) + " ")
+	k := linkkind.Lookup(o.Kind)
+	lower := ""
+	if o.Lower != "" || o.LowerIndex != 0 {
+		lower = linkLabel(n, o.LowerIndex, o.Lower)
+	}
+	if lower != "" && k.Create != nil && k.Create.LowerIsLink {
+		b.WriteString("link " + quote(lower) + " ")
 	}
 	b.WriteString("name " + quote(o.Name))
 	if o.HWAddr != nil {
@@ -262,32 +233,9 @@ func (o *LinkAdd) Command(Names) string {
 		b.WriteString(" index " + strconv.Itoa(int(o.Index)))
 	}
 	b.WriteString(" type " + o.Kind)
-	switch o.Kind {
-	case "veth":
-		b.WriteString(" peer name " + quote(o.Peer))
-		if o.PeerHWAddr != nil {
-			b.WriteString(" address " + o.PeerHWAddr.String())
-		}
-	case "vxlan":
-		b.WriteString(" id " + strconv.FormatUint(uint64(o.VNI), 10))
-		if o.Local.IsValid() {
-			b.WriteString(" local " + o.Local.String())
-		}
-		if o.Remote.IsValid() {
-			b.WriteString(" remote " + o.Remote.String())
-		}
-		if o.Group.IsValid() {
-			b.WriteString(" group " + o.Group.String())
-		}
-		if o.Dev != "" {
-			b.WriteString(" dev " + quote(o.Dev))
-		}
-		if o.DstPort != 0 {
-			b.WriteString(" dstport " + strconv.Itoa(int(o.DstPort)))
-		}
-	case "macvlan":
-		if o.Mode != "" {
-			b.WriteString(" mode " + o.Mode)
+	if o.Spec != nil {
+		for _, a := range o.Spec.Args(lower) {
+			b.WriteString(" " + quote(a))
 		}
 	}
 	return b.String()
@@ -298,23 +246,23 @@ func (o *LinkAdd) OldCommand(Names) string { return "" }
 func (o *LinkAdd) Touches() Touch { return linkTouch(o.Name, false) }
 
 func (o *LinkAdd) explain(errno unix.Errno) string {
+	k := linkkind.Lookup(o.Kind)
+	if k.Create != nil && k.Create.Explain != nil {
+		if s := k.Create.Explain(errno, quote(o.Name), quote(o.Lower), o.Spec); s != "" {
+			return s
+		}
+	}
 	switch errno {
 	case unix.EEXIST:
-		if o.Kind == "vxlan" {
-			return fmt.Sprintf("a link named %s already exists, or another vxlan already uses VNI %d on the same port", quote(o.Name), o.VNI)
-		}
-		if o.Peer != "" {
-			return fmt.Sprintf("a link named %s or %s already exists", quote(o.Name), quote(o.Peer))
+		if p, ok := o.Spec.(linkkind.Paired); ok {
+			peer, _ := p.Peer()
+			return fmt.Sprintf("a link named %s or %s already exists", quote(o.Name), quote(peer))
 		}
 		return "a link named " + quote(o.Name) + " already exists"
 	case unix.EOPNOTSUPP:
 		return "this kernel cannot create " + o.Kind + " links (the module is missing)"
 	case unix.ENODEV:
-		return "no link named " + quote(o.Dev)
-	case unix.EINVAL:
-		if o.Kind == "macvlan" {
-			return "a macvlan cannot sit on " + quote(o.Dev) + " (loopback, another macvlan in passthru mode, or a link without a MAC address)"
-		}
+		return "no link named " + quote(o.Lower)
 	}
 	return ""
 }

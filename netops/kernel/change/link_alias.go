@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,8 +34,9 @@ func (o *LinkAlias) Check(m Model) error {
 	return err
 }
 
-func (o *LinkAlias) Apply(h *netlink.Handle, m Model) error {
-	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error { return h.LinkSetAlias(l, o.Alias) })
+// Apply sends the alias without a NUL, as ip does: an empty one clears it.
+func (o *LinkAlias) Apply(t *Target, _ Model) error {
+	return withLink(o, t, o.Index, o.Name, 0, 0, func(w *rtnl.Writer) { w.Attr(unix.IFLA_IFALIAS, []byte(o.Alias)) })
 }
 
 func (o *LinkAlias) Inverse(m Model) ([]Op, error) {

@@ -1,12 +1,11 @@
 package change
 
 import (
-	"bytes"
-	"net"
 	"slices"
 
+	"github.com/netpanel/netpanel/netops/codec"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,7 +31,7 @@ func (o *LinkDel) Check(m Model) error {
 	if err != nil {
 		return err
 	}
-	if l.Kind == "" {
+	if linkkind.Of(&l).Physical {
 		return FieldErrors{"name": quote(o.Name) + " is a physical or loopback device and cannot be deleted"}
 	}
 	return nil
@@ -45,81 +44,70 @@ func (o *LinkDel) index() int32 {
 	return o.Index
 }
 
-func (o *LinkDel) Apply(h *netlink.Handle, m Model) error {
-	return withLink(o, h, m, o.index(), o.Name, func(l netlink.Link) error { return h.LinkDel(l) })
+func (o *LinkDel) Apply(t *Target, _ Model) error {
+	l, err := t.linkAt(o.index(), o.Name)
+	if err != nil {
+		return Explain(o, err)
+	}
+	return Explain(o, t.request(unix.RTM_DELLINK, 0, codec.LinkRef(l.Index, "")))
 }
 
-// Inverse recreates a bridge or a veth pair (both ends in this namespace)
-// as it was: under its old ifindex (a veth's peer gets a new one: netlink
-// cannot ask for two) with its MAC addresses, MTU, alias, bridge
-// membership, ports and up state, and puts back what the kernel removed
-// with it: its addresses (IPv6 link-local ones regenerate from the MAC),
-// the routes through it and those preferring its addresses, and its
-// static neighbour entries. Bridge settings (STP, timers, VLAN filtering)
-// come back as the kernel's defaults: the model does not hold them. A link
-// with a macvlan or vxlan on it, and other kinds, return ErrNoInverse.
+// Inverse recreates the link as it was, as its kind says (see
+// linkkind.Kind.Recreate): under its old ifindex (a veth's peer under its
+// own) with its MAC addresses, its kind's settings (a vxlan's VNI, remote,
+// port and the rest, a macvlan's mode), its MTU, alias, master, bridge
+// ports and up state, and puts back what the kernel removed with it: its
+// addresses (IPv6 link-local ones regenerate from the MAC), the routes
+// through it and those preferring its addresses, and its static neighbour
+// entries. Bridge settings (STP, timers, VLAN filtering) come back as the
+// kernel's defaults: the model does not hold them. A link with another
+// sitting on it (a macvlan, a vxlan), and kinds netpanel cannot recreate,
+// return ErrNoInverse.
 func (o *LinkDel) Inverse(m Model) ([]Op, error) {
 	l, err := modelLink(m, "name", o.Name)
 	if err != nil {
 		return nil, err
 	}
-	gone := []model.Link{l}
-	var ops []Op
-	var after []Op // settings applied once every link exists
-	switch l.Kind {
-	case "veth":
-		if l.LinkNetNsID != -1 {
-			return nil, noInverse("the peer of %s lives in another namespace", o.Name)
-		}
-		peer, ok := modelLinkAt(m, l.ParentIndex)
+	k := linkkind.Of(&l)
+	if k.Recreate == nil {
+		return nil, noInverse("netpanel cannot recreate a %s link from the model", linkkind.Describe(l.Kind))
+	}
+	links := linkkind.NewLinks(m.Links())
+	rc, err := k.Recreate(l, links)
+	if err != nil {
+		return nil, noInverse("%v", err)
+	}
+	add := &LinkAdd{Kind: l.Kind, Name: l.Name, Index: l.Index, Spec: rc.Spec, LowerIndex: rc.Lower}
+	if rc.SetHWAddr {
+		add.HWAddr = l.HWAddr
+	}
+	if rc.Lower != 0 {
+		lower, ok := links.ByIndex[rc.Lower]
 		if !ok {
-			return nil, noInverse("the peer of %s (index %d) is not in the model", o.Name, l.ParentIndex)
+			return nil, noInverse("the link %s sits on (index %d) is not in the model", o.Name, rc.Lower)
 		}
-		gone = append(gone, peer)
-		ops = append(ops, &LinkAdd{Kind: "veth", Name: l.Name, Peer: peer.Name, Index: l.Index, PeerIndex: peer.Index,
-			HWAddr: l.HWAddr, PeerHWAddr: peer.HWAddr})
-		for _, e := range gone {
-			s, err := restoreSettings(m, e, 1500)
-			if err != nil {
-				return nil, err
-			}
-			after = append(after, s...)
-		}
-	case "bridge":
-		add := &LinkAdd{Kind: "bridge", Name: l.Name, Index: l.Index}
-		ops = append(ops, add)
-		// The ports survive the bridge; put them back. A bridge takes the
-		// lowest MAC of its ports unless one was set: set it only then.
-		minMTU := uint32(0)
-		var lowest net.HardwareAddr
-		for _, p := range m.Links() {
-			if p.MasterIndex == l.Index {
-				ops = append(ops, &LinkMaster{Name: p.Name, Master: l.Name, Index: p.Index, MasterIndex: l.Index})
-				if minMTU == 0 || p.MTU < minMTU {
-					minMTU = p.MTU
-				}
-				if lowest == nil || bytes.Compare(p.HWAddr, lowest) < 0 {
-					lowest = p.HWAddr
-				}
-			}
-		}
-		if !bytes.Equal(lowest, l.HWAddr) {
-			add.HWAddr = l.HWAddr
-		}
-		if minMTU == 0 {
-			minMTU = 1500
-		}
-		s, err := restoreSettings(m, l, minMTU)
+		add.Lower = lower.Name
+	}
+	gone := []model.Link{l}
+	if rc.Peer != nil {
+		gone = append(gone, *rc.Peer)
+	}
+	ops := []Op{add}
+	for _, p := range rc.Ports {
+		ops = append(ops, &LinkMaster{Name: p.Name, Master: l.Name, Index: p.Index, MasterIndex: l.Index})
+	}
+	var after []Op // settings applied once every link exists
+	for _, e := range gone {
+		s, err := restoreSettings(m, e, rc.MTU)
 		if err != nil {
 			return nil, err
 		}
 		after = append(after, s...)
-	default:
-		return nil, noInverse("netpanel cannot recreate a %s link from the model", kindName(l.Kind))
 	}
 	for _, x := range m.Links() {
 		for _, g := range gone {
-			if x.Index != g.Index && x.LinkNetNsID == -1 && (x.ParentIndex == g.Index && x.Kind != "veth" || x.VXLAN != nil && x.VXLAN.DevIndex == g.Index) {
+			if x.Index != g.Index && !slices.ContainsFunc(gone, func(y model.Link) bool { return y.Index == x.Index }) &&
+				linkkind.Lower(&x) == g.Index {
 				return nil, noInverse("%s sits on %s and would go with it", x.Name, g.Name)
 			}
 		}
@@ -199,7 +187,8 @@ func modelLinkAt(m Model, idx int32) (model.Link, bool) {
 }
 
 // restoreSettings returns the ops that give a freshly created link l's
-// MTU (when it differs from defMTU), alias, master and up state.
+// MTU (when it differs from defMTU; always when defMTU is 0), alias,
+// master and up state.
 func restoreSettings(m Model, l model.Link, defMTU uint32) ([]Op, error) {
 	var ops []Op
 	if l.MTU != defMTU {

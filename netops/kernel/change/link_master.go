@@ -1,7 +1,8 @@
 package change
 
 import (
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,31 +37,22 @@ func (o *LinkMaster) Check(m Model) error {
 	if o.Master != "" {
 		if ml, ok := m.LinkByName(o.Master); !ok {
 			fe.add("master", "no link named %s", quote(o.Master))
-		} else if ml.Kind != "bridge" {
-			fe.add("master", "%s is a %s, not a bridge", quote(o.Master), kindName(ml.Kind))
+		} else if !linkkind.Of(&ml).Master {
+			fe.add("master", "%s is a %s, not a bridge", quote(o.Master), linkkind.Describe(ml.Kind))
 		}
 	}
 	return fe.err()
 }
 
-func kindName(k string) string {
-	if k == "" {
-		return "device"
+func (o *LinkMaster) Apply(t *Target, _ Model) error {
+	mi := int32(0)
+	if o.Master != "" {
+		var err error
+		if mi, err = t.indexAt(o.MasterIndex, o.Master); err != nil {
+			return Explain(o, err)
+		}
 	}
-	return k
-}
-
-func (o *LinkMaster) Apply(h *netlink.Handle, m Model) error {
-	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error {
-		if o.Master == "" {
-			return h.LinkSetNoMaster(l)
-		}
-		mi, err := indexAt(h, m, o.MasterIndex, o.Master)
-		if err != nil {
-			return err
-		}
-		return h.LinkSetMasterByIndex(l, mi)
-	})
+	return withLink(o, t, o.Index, o.Name, 0, 0, func(w *rtnl.Writer) { w.U32(unix.IFLA_MASTER, uint32(mi)) })
 }
 
 func (o *LinkMaster) Inverse(m Model) ([]Op, error) {

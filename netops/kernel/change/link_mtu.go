@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,8 +31,8 @@ func (o *LinkMTU) Check(m Model) error {
 	return err
 }
 
-func (o *LinkMTU) Apply(h *netlink.Handle, m Model) error {
-	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error { return h.LinkSetMTU(l, int(o.MTU)) })
+func (o *LinkMTU) Apply(t *Target, _ Model) error {
+	return withLink(o, t, o.Index, o.Name, 0, 0, func(w *rtnl.Writer) { w.U32(unix.IFLA_MTU, o.MTU) })
 }
 
 func (o *LinkMTU) Inverse(m Model) ([]Op, error) {

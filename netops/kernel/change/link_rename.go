@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
@@ -58,8 +58,8 @@ func (o *LinkRename) Check(m Model) error {
 	return nil
 }
 
-func (o *LinkRename) Apply(h *netlink.Handle, m Model) error {
-	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error { return h.LinkSetName(l, o.NewName) })
+func (o *LinkRename) Apply(t *Target, _ Model) error {
+	return withLink(o, t, o.Index, o.Name, 0, 0, func(w *rtnl.Writer) { w.String(unix.IFLA_IFNAME, o.NewName) })
 }
 
 func (o *LinkRename) Inverse(m Model) ([]Op, error) {
@@ -101,14 +101,14 @@ func (o *LinkRename) explain(errno unix.Errno) string {
 
 // settle restores the IPv4 labels the rename changed (see LinkRename),
 // when it runs in an Undo.
-func (o *LinkRename) settle(h *netlink.Handle, m Model, err error) error {
-	u, ok := m.(*Undo)
-	if err != nil || !ok {
+func (o *LinkRename) settle(t *Target, m Model, err error) error {
+	u := t.undo
+	if err != nil || u == nil {
 		return err
 	}
 	var errs []error
 	for _, r := range o.labels {
-		have, ok := r.spec.live(h, m)
+		have, ok := r.spec.live(t)
 		want := r.spec.Label
 		if want == "" {
 			want = o.NewName

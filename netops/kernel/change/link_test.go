@@ -2,6 +2,7 @@ package change_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -127,15 +128,14 @@ func TestLinkOps(t *testing.T) {
 			}
 		}},
 		{"adding a veth pair round-trips", func(t *testing.T) change.Op {
-			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "veth", Name: "a0", Peer: "a1"}))
+			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "veth", Name: "a0", Values: map[string]string{"peer": "a1"}}))
 		}, allViews, func(t *testing.T, e *env) {
 			if l, _ := link(t, e, "a0"); l.Link != "a1" {
 				t.Errorf("a0 peer %q", l.Link)
 			}
 		}},
 		{"adding a unicast vxlan round-trips", func(t *testing.T) change.Op {
-			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx1", VNI: "42", Local: "192.0.2.2",
-				Remote: "192.0.2.1", DstPort: "4789", Dev: "wan"}))
+			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx1", Dev: "wan", Values: map[string]string{"vni": "42", "local": "192.0.2.2", "remote": "192.0.2.1", "dstport": "4789"}}))
 		}, allViews, func(t *testing.T, e *env) {
 			l, _ := link(t, e, "vx1")
 			if d := l.Linkinfo.InfoData; d["id"] != float64(42) || d["remote"] != "192.0.2.1" || d["port"] != float64(4789) || d["learning"] != true {
@@ -143,14 +143,14 @@ func TestLinkOps(t *testing.T) {
 			}
 		}},
 		{"adding a multicast vxlan round-trips", func(t *testing.T) change.Op {
-			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx2", VNI: "0x10", Group: "239.1.1.1", Dev: "wan"}))
+			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx2", Dev: "wan", Values: map[string]string{"vni": "0x10", "group": "239.1.1.1"}}))
 		}, allViews, func(t *testing.T, e *env) {
 			if l, _ := link(t, e, "vx2"); l.Linkinfo.InfoData["group"] != "239.1.1.1" {
 				t.Errorf("vx2 info_data %v", l.Linkinfo.InfoData)
 			}
 		}},
 		{"adding a macvlan in bridge mode round-trips", func(t *testing.T) change.Op {
-			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "macvlan", Name: "mv0", Dev: "wan", Mode: "bridge"}))
+			return mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "macvlan", Name: "mv0", Dev: "wan", Values: map[string]string{"mode": "bridge"}}))
 		}, allViews, func(t *testing.T, e *env) {
 			if l, _ := link(t, e, "mv0"); l.Linkinfo.InfoData["mode"] != "bridge" {
 				t.Errorf("mv0 info_data %v", l.Linkinfo.InfoData)
@@ -183,13 +183,15 @@ func TestLinkOps(t *testing.T) {
 	}
 }
 
-func TestLinkDelOfVxlanHasNoInverse(t *testing.T) {
-	e := newEnv(t, base...)
-	_, err := (&change.LinkDel{Name: "vx0"}).Inverse(e.store)
+// A link netpanel cannot recreate as it was is refused, with the reason:
+// a macvlan in source mode filters on a MAC list the model does not hold.
+func TestLinkDelOfASourceMacvlanHasNoInverse(t *testing.T) {
+	e := newEnv(t, append(base[:len(base):len(base)], "link add mvs link wan type macvlan mode source")...)
+	_, err := (&change.LinkDel{Name: "mvs"}).Inverse(e.store)
 	if !errors.Is(err, change.ErrNoInverse) {
 		t.Fatalf("Inverse = %v, want ErrNoInverse", err)
 	}
-	if want := "cannot be undone automatically: netpanel cannot recreate a vxlan link from the model"; err.Error() != want {
+	if want := "cannot be undone automatically: macvlan mvs is in source mode, whose MAC list netpanel does not hold"; err.Error() != want {
 		t.Errorf("got %q, want %q", err, want)
 	}
 }
@@ -236,4 +238,23 @@ func TestLinkDownUndoRestoresWhatTheKernelFlushed(t *testing.T) {
 			t.Errorf("route through the down link survived: %+v", rs)
 		}
 	})
+}
+
+// The inverse of deleting a vxlan created with the kernel's defaults
+// prints only what was asked for: the defaults netpanel assumes for the
+// settings it prints when they differ (ageing, learning, ttl, tos, df,
+// ...) are this kernel's. The IPv4 checksum, whose default changed
+// between kernels, is always printed.
+func TestRecreatedVxlanPrintsOnlyWhatDiffersFromTheKernelDefaults(t *testing.T) {
+	e := newEnv(t, append(base[:len(base):len(base)], "link add vxd type vxlan id 5 dstport 4789")...)
+	ops, err := (&change.LinkDel{Name: "vxd"}).Inverse(e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := ops[0].Command(e.names())
+	rest, ok := strings.CutPrefix(cmd, "ip link add name vxd address ")
+	_, args, _ := strings.Cut(rest, " type vxlan ")
+	if !ok || (args != "id 5 dstport 4789 udpcsum" && args != "id 5 dstport 4789 noudpcsum") {
+		t.Errorf("got %q, want the MAC, index, id, dstport and the checksum only", cmd)
+	}
 }

@@ -2,7 +2,6 @@ package change
 
 import (
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,13 +35,12 @@ func (o *LinkUpDown) Check(m Model) error {
 	return err
 }
 
-func (o *LinkUpDown) Apply(h *netlink.Handle, m Model) error {
-	return withLink(o, h, m, o.Index, o.Name, func(l netlink.Link) error {
-		if o.Up {
-			return h.LinkSetUp(l)
-		}
-		return h.LinkSetDown(l)
-	})
+func (o *LinkUpDown) Apply(t *Target, _ Model) error {
+	flags := uint32(0)
+	if o.Up {
+		flags = unix.IFF_UP
+	}
+	return withLink(o, t, o.Index, o.Name, flags, unix.IFF_UP, nil)
 }
 
 // Inverse restores the old state. Undoing a down also puts back what the
@@ -136,18 +134,7 @@ func flushedOnDown(r *model.Route, idx int32) bool {
 	mp := r.Multipath()
 	switch r.Family {
 	case unix.AF_INET:
-		if r.Scope == unix.RT_SCOPE_HOST {
-			return false
-		}
-		if len(mp) == 0 {
-			return r.LinkIndex == idx
-		}
-		for _, nh := range mp {
-			if nh.LinkIndex != idx {
-				return false
-			}
-		}
-		return true
+		return r.Scope != unix.RT_SCOPE_HOST && r.OnlyVia(idx)
 	case unix.AF_INET6:
 		return len(mp) == 0 && r.LinkIndex == idx && r.Protocol != unix.RTPROT_RA && r.Table != unix.RT_TABLE_LOCAL
 	}

@@ -6,9 +6,9 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,17 +89,17 @@ func (s *NeighSpec) find(m Model) (model.Neigh, bool) {
 	return model.Neigh{}, false
 }
 
-func (s *NeighSpec) apply(h *netlink.Handle, m Model, add bool) error {
-	idx, err := indexAt(h, m, s.DevIndex, s.Dev)
+func (s *NeighSpec) apply(t *Target, add bool) error {
+	idx, err := t.indexAt(s.DevIndex, s.Dev)
 	if err != nil {
 		return err
 	}
-	n := &netlink.Neigh{LinkIndex: idx, Family: int(family(s.IP)), IP: s.IP.AsSlice()}
-	if add {
-		n.State, n.HardwareAddr = int(s.state()), s.LLAddr
-		return h.NeighAdd(n)
+	n := &model.Neigh{LinkIndex: idx, Family: family(s.IP), IP: s.IP}
+	if !add {
+		return t.request(unix.RTM_DELNEIGH, 0, codec.EncodeNeigh(n))
 	}
-	return h.NeighDel(n)
+	n.State, n.HWAddr = s.state(), s.LLAddr
+	return t.request(unix.RTM_NEWNEIGH, unix.NLM_F_CREATE|unix.NLM_F_EXCL, codec.EncodeNeigh(n))
 }
 
 func (s *NeighSpec) where() string {
@@ -122,7 +122,7 @@ func (o *NeighAdd) Check(m Model) error {
 	return nil
 }
 
-func (o *NeighAdd) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, true)) }
+func (o *NeighAdd) Apply(t *Target, _ Model) error { return Explain(o, o.apply(t, true)) }
 
 func (o *NeighAdd) Inverse(m Model) ([]Op, error) {
 	l, err := modelLink(m, "dev", o.Dev)
@@ -168,7 +168,7 @@ func (o *NeighDel) Check(m Model) error {
 	return nil
 }
 
-func (o *NeighDel) Apply(h *netlink.Handle, m Model) error { return Explain(o, o.apply(h, m, false)) }
+func (o *NeighDel) Apply(t *Target, _ Model) error { return Explain(o, o.apply(t, false)) }
 
 // Inverse re-adds a static (permanent or noarp) entry as it was. A learnt
 // entry comes back as stale with its MAC, which the kernel then confirms

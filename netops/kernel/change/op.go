@@ -9,7 +9,6 @@ import (
 	"net/netip"
 
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 )
 
 // Op is one change. Ops are values; building one validates nothing, Check
@@ -18,9 +17,10 @@ type Op interface {
 	// Check validates the op against the live model and returns one error
 	// per bad field (FieldErrors) or a single error; nil when it can apply.
 	Check(m Model) error
-	// Apply performs the op through netlink on h (a handle in the managed
-	// namespace). Kernel errors come back explained (see Explain).
-	Apply(h *netlink.Handle, m Model) error
+	// Apply performs the op on t, the managed namespace; m is the model
+	// it was checked against. Kernel errors come back explained (see
+	// Explain).
+	Apply(t *Target, m Model) error
 	// Inverse returns the ops that undo this one, computed from the model
 	// before it is applied (a replaced route comes back, a deleted address
 	// is re-added, an MTU returns to its old value).
@@ -51,12 +51,6 @@ type Model interface {
 type Names interface {
 	LinkName(idx int32) string
 	TableName(id uint32) string
-}
-
-// TableNames resolves table names and numbers (rttables.Tables).
-type TableNames interface {
-	Name(id uint32) string
-	ID(s string) (uint32, bool)
 }
 
 // Touch describes what an op changes.

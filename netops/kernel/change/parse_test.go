@@ -230,19 +230,19 @@ func TestParseLinkRejectsBadFields(t *testing.T) {
 		},
 			"peer: a veth pair needs a name for its other end"},
 		{"a vxlan with a bad VNI, a unicast group and no dev", func() error {
-			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx", VNI: "16777216", Group: "192.0.2.1", DstPort: "70000"})
+			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx", Values: map[string]string{"vni": "16777216", "group": "192.0.2.1", "dstport": "70000"}})
 			return err
 		}, "dev: a multicast group needs the link to join it on; dstport: must be between 0 and 65535; group: 192.0.2.1 is not a multicast address: a unicast peer goes in remote; vni: must be between 0 and 16777215"},
 		{"a vxlan with mixed families", func() error {
-			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx", VNI: "1", Local: "2001:db8::1", Remote: "192.0.2.1"})
+			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx", Values: map[string]string{"vni": "1", "local": "2001:db8::1", "remote": "192.0.2.1"}})
 			return err
 		}, "local: 2001:db8::1 is IPv6 but 192.0.2.1 is IPv4"},
 		{"a macvlan without parent and a bad mode", func() error {
-			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "macvlan", Name: "mv", Mode: "source"})
+			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "macvlan", Name: "mv", Values: map[string]string{"mode": "source"}})
 			return err
 		}, "dev: a macvlan needs the parent link it sits on; mode: source is not a macvlan mode: use bridge, private, vepa or passthru"},
 		{"fields of another kind", func() error {
-			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "bridge", Name: "br1", VNI: "5", Peer: "x"})
+			_, err := change.ParseLinkAdd(change.LinkAddFields{Kind: "bridge", Name: "br1", Values: map[string]string{"vni": "5", "peer": "x"}})
 			return err
 		}, "peer: does not apply to a bridge link; vni: does not apply to a bridge link"},
 	}
@@ -262,9 +262,9 @@ func TestCommands(t *testing.T) {
 		{mustOp(change.ParseLinkUpDown("wan", "down")), "ip link set dev wan down", "ifconfig wan down"},
 		{mustOp(change.ParseLinkAlias("wan", "ISP A")), "ip link set dev wan alias 'ISP A'", ""},
 		{mustOp(change.ParseLinkMaster("v0", "")), "ip link set dev v0 nomaster", ""},
-		{mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "macvlan", Name: "mv0", Dev: "wan", Mode: "private"})),
+		{mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "macvlan", Name: "mv0", Dev: "wan", Values: map[string]string{"mode": "private"}})),
 			"ip link add link wan name mv0 type macvlan mode private", ""},
-		{mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx0", VNI: "42", Group: "ff05::100", Dev: "wan", DstPort: "4789"})),
+		{mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "vxlan", Name: "vx0", Dev: "wan", Values: map[string]string{"vni": "42", "group": "ff05::100", "dstport": "4789"}})),
 			"ip link add name vx0 type vxlan id 42 group ff05::100 dev wan dstport 4789", ""},
 		{mustOp(change.ParseAddr(change.AddrFields{Action: "add", Dev: "wan", Prefix: "192.0.2.5/24", Label: "wan:1"})),
 			"ip addr add 192.0.2.5/24 dev wan label wan:1", "ifconfig wan:1 192.0.2.5 netmask 255.255.255.0"},

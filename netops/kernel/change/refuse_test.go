@@ -101,7 +101,7 @@ func TestCheckReportsFields(t *testing.T) {
 			"priority: an identical rule already exists at priority 5000"},
 		{"missing rule", mustOp(change.ParseRule(change.RuleFields{Action: "del", Fwmark: "0x9"}, tables)),
 			"priority: no such rule: fwmark 0x9"},
-		{"taken link names", mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "veth", Name: "wan", Peer: "v1"})),
+		{"taken link names", mustOp(change.ParseLinkAdd(change.LinkAddFields{Kind: "veth", Name: "wan", Values: map[string]string{"peer": "v1"}})),
 			"name: a link named wan already exists; peer: a link named v1 already exists"},
 		{"master not a bridge", mustOp(change.ParseLinkMaster("v1", "wan")), "master: wan is a veth, not a bridge"},
 		{"deleting loopback", mustOp(change.ParseLinkDel("lo")), "name: lo is a physical or loopback device and cannot be deleted"},

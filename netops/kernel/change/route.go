@@ -1,15 +1,16 @@
 package change
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,25 +45,24 @@ type routeMetric struct {
 	name   string
 	typ    uint16
 	lo, hi uint64
-	set    func(r *netlink.Route, v int)
 }
 
 // routeMetrics are the metrics ParseRoute takes, in RTAX order. The
 // bounds are the kernel's: larger mtu and advmss values are silently
 // clamped, hoplimit is a byte, quickack and fastopen_no_cookie are flags
-// (0 is the default, which vishvananda/netlink cannot send).
+// (0 is the default).
 var routeMetrics = []routeMetric{
-	{"mtu", unix.RTAX_MTU, 68, 65520, func(r *netlink.Route, v int) { r.MTU = v }},
-	{"window", unix.RTAX_WINDOW, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Window = v }},
-	{"ssthresh", unix.RTAX_SSTHRESH, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Ssthresh = v }},
-	{"cwnd", unix.RTAX_CWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Cwnd = v }},
-	{"advmss", unix.RTAX_ADVMSS, 1, 65495, func(r *netlink.Route, v int) { r.AdvMSS = v }},
-	{"reordering", unix.RTAX_REORDERING, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.Reordering = v }},
-	{"hoplimit", unix.RTAX_HOPLIMIT, 1, 255, func(r *netlink.Route, v int) { r.Hoplimit = v }},
-	{"initcwnd", unix.RTAX_INITCWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.InitCwnd = v }},
-	{"initrwnd", unix.RTAX_INITRWND, 1, 1<<31 - 1, func(r *netlink.Route, v int) { r.InitRwnd = v }},
-	{"quickack", unix.RTAX_QUICKACK, 1, 1, func(r *netlink.Route, v int) { r.QuickACK = v }},
-	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 1, 1, func(r *netlink.Route, v int) { r.FastOpenNoCookie = v }},
+	{"mtu", unix.RTAX_MTU, 68, 65520},
+	{"window", unix.RTAX_WINDOW, 1, 1<<31 - 1},
+	{"ssthresh", unix.RTAX_SSTHRESH, 1, 1<<31 - 1},
+	{"cwnd", unix.RTAX_CWND, 1, 1<<31 - 1},
+	{"advmss", unix.RTAX_ADVMSS, 1, 65495},
+	{"reordering", unix.RTAX_REORDERING, 1, 1<<31 - 1},
+	{"hoplimit", unix.RTAX_HOPLIMIT, 1, 255},
+	{"initcwnd", unix.RTAX_INITCWND, 1, 1<<31 - 1},
+	{"initrwnd", unix.RTAX_INITRWND, 1, 1<<31 - 1},
+	{"quickack", unix.RTAX_QUICKACK, 1, 1},
+	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 1, 1},
 }
 
 func metricByType(t uint16) (routeMetric, bool) {
@@ -84,13 +84,10 @@ type Nexthop struct {
 	DevIndex int32
 }
 
-// ipv6DefaultMetric is the metric the kernel gives IPv6 routes without one.
-const ipv6DefaultMetric = 1024
-
 // metric returns the metric the kernel will store.
 func (o *RouteOp) metric() uint32 {
 	if o.Metric == 0 && o.Family == unix.AF_INET6 {
-		return ipv6DefaultMetric
+		return iproute.IP6_RT_PRIO_USER
 	}
 	return o.Metric
 }
@@ -190,65 +187,73 @@ func (o *RouteOp) match(m Model) (model.Route, bool) {
 	return model.Route{}, false
 }
 
-func prefixNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-}
-
-// nl builds the netlink route, choosing the scope the way ip does.
-func (o *RouteOp) nl(h *netlink.Handle, m Model) (*netlink.Route, error) {
-	r := &netlink.Route{
-		Family: int(o.Family), Dst: prefixNet(o.Dst), Table: int(o.Table), Priority: int(o.Metric),
-		Protocol: netlink.RouteProtocol(o.Protocol), Type: int(o.Type), Gw: ipOrNil(o.Via), Src: ipOrNil(o.Src),
+// route is the route as the kernel gets it: devices resolved now; on add
+// and replace the protocol and type ip sends when none is given (boot,
+// unicast) and a scope chosen as ip chooses it; a deletion matches any
+// scope, and any protocol and type left out.
+func (o *RouteOp) route(t *Target) (*model.Route, error) {
+	r := &model.Route{Family: o.Family, Table: o.Table, Dst: o.Dst, Gateway: o.Via, Priority: o.Metric,
+		Protocol: o.Protocol, Type: o.Type, PrefSrc: o.Src, Tos: o.Tos}
+	if o.Action != "del" {
+		r.Protocol = cmp.Or(r.Protocol, unix.RTPROT_BOOT)
+		r.Type = cmp.Or(r.Type, unix.RTN_UNICAST)
 	}
 	var err error
-	if r.LinkIndex, err = indexAt(h, m, o.DevIndex, o.Dev); err != nil {
+	if r.LinkIndex, err = t.indexAt(o.DevIndex, o.Dev); err != nil {
 		return nil, err
 	}
+	x := &model.RouteExtra{}
 	for _, nh := range o.Nexthops {
-		ni := &netlink.NexthopInfo{Gw: ipOrNil(nh.Via), Hops: nh.Weight - 1}
-		if ni.LinkIndex, err = indexAt(h, m, nh.DevIndex, nh.Dev); err != nil {
+		p := model.Nexthop{Gateway: nh.Via, Weight: uint16(nh.Weight)}
+		if p.LinkIndex, err = t.indexAt(nh.DevIndex, nh.Dev); err != nil {
 			return nil, err
 		}
 		if nh.Onlink {
-			ni.Flags = int(netlink.FLAG_ONLINK)
+			p.Flags = unix.RTNH_F_ONLINK
 		}
-		r.MultiPath = append(r.MultiPath, ni)
+		x.Multipath = append(x.Multipath, p)
 	}
 	if o.Onlink {
-		r.Flags = int(netlink.FLAG_ONLINK)
+		r.Flags = unix.RTNH_F_ONLINK
 	}
-	r.Tos = int(o.Tos)
+	if o.MTULock {
+		x.Metrics = append(x.Metrics, model.RouteMetric{Type: unix.RTAX_LOCK, Value: 1 << unix.RTAX_MTU})
+	}
 	for _, mt := range o.Metrics {
-		if d, ok := metricByType(mt.Type); ok {
-			d.set(r, int(mt.Value))
+		if mt.Type == unix.RTAX_MTU {
+			x.MTU = mt.Value
+		} else {
+			x.Metrics = append(x.Metrics, mt)
 		}
 	}
-	r.MTULock = o.MTULock
+	if len(x.Multipath) > 0 || x.MTU != 0 || len(x.Metrics) > 0 {
+		r.Extra = x
+	}
 	switch {
 	case o.HasScope:
-		r.Scope = netlink.Scope(o.Scope)
+		r.Scope = o.Scope
 	case o.Action == "del":
-		r.Scope = netlink.SCOPE_NOWHERE // matches any scope
+		r.Scope = unix.RT_SCOPE_NOWHERE // matches any scope
 	case o.Type == unix.RTN_LOCAL || o.Type == unix.RTN_NAT:
-		r.Scope = netlink.SCOPE_HOST
+		r.Scope = unix.RT_SCOPE_HOST
 	case o.Type == unix.RTN_BROADCAST || o.Type == unix.RTN_MULTICAST || o.Type == unix.RTN_ANYCAST:
-		r.Scope = netlink.SCOPE_LINK
+		r.Scope = unix.RT_SCOPE_LINK
 	case (o.Type == unix.RTN_UNICAST || o.Type == 0) && !o.Via.IsValid() && len(o.Nexthops) == 0:
-		r.Scope = netlink.SCOPE_LINK
+		r.Scope = unix.RT_SCOPE_LINK
 	}
 	return r, nil
 }
 
-func (o *RouteOp) Apply(h *netlink.Handle, m Model) error {
-	r, err := o.nl(h, m)
+func (o *RouteOp) Apply(t *Target, m Model) error {
+	r, err := o.route(t)
 	if err == nil {
 		switch o.Action {
 		case "add":
-			err = h.RouteAdd(r)
+			err = t.request(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_EXCL, codec.EncodeRoute(r))
 		case "replace":
-			err = h.RouteReplace(r)
+			err = t.request(unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_REPLACE, codec.EncodeRoute(r))
 		case "del":
-			err = h.RouteDel(r)
+			err = t.request(unix.RTM_DELROUTE, 0, codec.EncodeRoute(r))
 		default:
 			return fmt.Errorf("route action %q is not supported", o.Action)
 		}

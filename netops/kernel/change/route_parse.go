@@ -60,7 +60,7 @@ var routeTypes = map[string]uint8{
 }
 
 // ParseRoute validates a route change. Every bad field is reported at once.
-func ParseRoute(f RouteFields, tables TableNames) (*RouteOp, error) {
+func ParseRoute(f RouteFields, tables model.TableNames) (*RouteOp, error) {
 	fe := FieldErrors{}
 	op := &RouteOp{Action: f.Action, Dev: f.Dev, Table: unix.RT_TABLE_MAIN, TableName: "main"}
 	switch f.Action {

@@ -1,33 +1,19 @@
 package change
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/netpanel/netpanel/netops/rtnl"
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
-// Rule actions (FR_ACT_*), as the model stores them.
-const (
-	ruleLookup      = 1
-	ruleGoto        = 2
-	ruleNop         = 3
-	ruleBlackhole   = 6
-	ruleUnreachable = 7
-	ruleProhibit    = 8
-)
-
-var ruleTypes = map[string]uint8{"lookup": ruleLookup, "goto": ruleGoto, "nop": ruleNop,
-	"blackhole": ruleBlackhole, "unreachable": ruleUnreachable, "prohibit": ruleProhibit}
+var ruleTypes = map[string]uint8{"lookup": unix.FR_ACT_TO_TBL, "goto": unix.FR_ACT_GOTO, "nop": unix.FR_ACT_NOP,
+	"blackhole": unix.FR_ACT_BLACKHOLE, "unreachable": unix.FR_ACT_UNREACHABLE, "prohibit": unix.FR_ACT_PROHIBIT}
 
 // RuleOp adds or deletes a policy routing rule
 // (`ip rule add fwmark 0x20/0x20 priority 16286 lookup wan-force`).
@@ -92,8 +78,8 @@ func (o *RuleOp) Check(m Model) error {
 // same reports whether r is the rule o adds, attribute for attribute.
 func (o *RuleOp) same(r *model.Rule) bool {
 	return r.Priority == o.Priority && r.Src == o.From && r.Dst == o.To && r.IifName == o.Iif && r.OifName == o.Oif &&
-		r.Mark == o.Fwmark && ruleMask(r) == o.mask() && r.Action == o.Type && (o.Type != ruleLookup || r.Table == o.Table) &&
-		(o.Type != ruleGoto || r.Goto == o.Goto) && r.Invert == o.Not && r.Tos == 0 && r.TunID == 0 && r.Realms == 0 &&
+		r.Mark == o.Fwmark && ruleMask(r) == o.mask() && r.Action == o.Type && (o.Type != unix.FR_ACT_TO_TBL || r.Table == o.Table) &&
+		(o.Type != unix.FR_ACT_GOTO || r.Goto == o.Goto) && r.Invert == o.Not && r.Tos == 0 && r.TunID == 0 && r.Realms == 0 &&
 		!r.HasSuppressIfGroup && r.HasUID == o.HasUID && r.UIDStart == o.UIDStart && r.UIDEnd == o.UIDEnd &&
 		r.L3mdev == o.L3mdev && r.IPProto == o.IPProto && r.SPort == o.SPort && r.DPort == o.DPort &&
 		r.SuppressPrefixLen == o.suppress()
@@ -136,7 +122,7 @@ func (o *RuleOp) match(m Model) (model.Rule, bool) {
 		case o.HasUID && (!r.HasUID || r.UIDStart != o.UIDStart || r.UIDEnd != o.UIDEnd):
 		case o.L3mdev && !r.L3mdev:
 		case o.HasSuppress && r.SuppressPrefixLen != o.suppress():
-		case o.Type == ruleGoto && r.Goto != o.Goto:
+		case o.Type == unix.FR_ACT_GOTO && r.Goto != o.Goto:
 		default:
 			return r, true
 		}
@@ -144,122 +130,26 @@ func (o *RuleOp) match(m Model) (model.Rule, bool) {
 	return model.Rule{}, false
 }
 
-// message builds the RTM_NEWRULE/RTM_DELRULE body as ip rule does:
-// struct fib_rule_hdr, then one attribute per selector. It is built here
-// rather than by vishvananda/netlink, which cannot say l3mdev and drops
-// suppress_prefixlength for tables above 255.
-func (o *RuleOp) message() []byte {
-	hdr := make([]byte, rtnl.SizeofFibRuleHdr)
-	hdr[0] = o.Family
-	if o.To.IsValid() {
-		hdr[1] = byte(o.To.Bits())
+// rule is the rule as the kernel gets it (codec.EncodeRule): an added
+// rule without an action looks a table up. Sent by netpanel's own
+// encoder, l3mdev and suppress_prefixlength above table 255 reach the
+// kernel (vishvananda/netlink dropped both).
+func (o *RuleOp) rule() *model.Rule {
+	r := &model.Rule{Family: o.Family, Priority: o.Priority, Src: o.From, Dst: o.To, IifName: o.Iif, OifName: o.Oif,
+		Mark: o.Fwmark, HasMark: o.HasFwmark, Mask: o.Fwmask, HasMask: o.HasFwmask, Table: o.Table, Invert: o.Not,
+		Action: o.Type, Protocol: o.Protocol, IPProto: o.IPProto, SPort: o.SPort, DPort: o.DPort,
+		UIDStart: o.UIDStart, UIDEnd: o.UIDEnd, HasUID: o.HasUID, L3mdev: o.L3mdev, SuppressPrefixLen: o.suppress()}
+	if o.Action == "add" && r.Action == 0 {
+		r.Action = unix.FR_ACT_TO_TBL
 	}
-	if o.From.IsValid() {
-		hdr[2] = byte(o.From.Bits())
+	if o.Type == unix.FR_ACT_GOTO {
+		r.Goto = o.Goto
 	}
-	if o.Table < 256 {
-		hdr[4] = byte(o.Table)
-	}
-	hdr[7] = o.Type
-	if o.Action == "add" && o.Type == 0 {
-		hdr[7] = ruleLookup
-	}
-	if o.Not {
-		binary.NativeEndian.PutUint32(hdr[8:12], rtnl.FibRuleInvert)
-	}
-	b := &attrBuf{b: hdr}
-	if o.To.IsValid() {
-		b.add(rtnl.FRADst, o.To.Addr().AsSlice())
-	}
-	if o.From.IsValid() {
-		b.add(rtnl.FRASrc, o.From.Addr().AsSlice())
-	}
-	if o.HasPriority {
-		b.u32(rtnl.FRAPriority, o.Priority)
-	}
-	if o.HasFwmark {
-		b.u32(rtnl.FRAFwmark, o.Fwmark)
-	}
-	if o.HasFwmask {
-		b.u32(rtnl.FRAFwmask, o.Fwmask)
-	}
-	if o.Iif != "" {
-		b.add(rtnl.FRAIifname, append([]byte(o.Iif), 0))
-	}
-	if o.Oif != "" {
-		b.add(rtnl.FRAOifname, append([]byte(o.Oif), 0))
-	}
-	if o.Table >= 256 {
-		b.u32(rtnl.FRATable, o.Table)
-	}
-	if o.HasSuppress {
-		b.u32(rtnl.FRASuppressPrefixLen, o.SuppressPrefixLen)
-	}
-	if o.L3mdev {
-		b.add(rtnl.FRAL3mdev, []byte{1})
-	}
-	if o.Type == ruleGoto {
-		b.u32(rtnl.FRAGoto, o.Goto)
-	}
-	if o.HasUID {
-		v := make([]byte, 8)
-		binary.NativeEndian.PutUint32(v[0:4], o.UIDStart)
-		binary.NativeEndian.PutUint32(v[4:8], o.UIDEnd)
-		b.add(rtnl.FRAUIDRange, v)
-	}
-	if o.IPProto != 0 {
-		b.add(rtnl.FRAIPProto, []byte{o.IPProto})
-	}
-	for _, p := range []struct {
-		t uint16
-		r model.PortRange
-	}{{rtnl.FRASportRange, o.SPort}, {rtnl.FRADportRange, o.DPort}} {
-		if p.r.Set {
-			v := make([]byte, 4)
-			binary.NativeEndian.PutUint16(v[0:2], p.r.Start)
-			binary.NativeEndian.PutUint16(v[2:4], p.r.End)
-			b.add(p.t, v)
-		}
-	}
-	if o.Protocol != 0 {
-		b.add(rtnl.FRAProtocol, []byte{o.Protocol})
-	}
-	return b.b
+	return r
 }
 
-// attrBuf appends netlink attributes.
-type attrBuf struct{ b []byte }
-
-func (a *attrBuf) add(typ uint16, v []byte) {
-	l := 4 + len(v)
-	h := make([]byte, 4)
-	binary.NativeEndian.PutUint16(h[0:2], uint16(l))
-	binary.NativeEndian.PutUint16(h[2:4], typ)
-	a.b = append(append(a.b, h...), v...)
-	for len(a.b)%4 != 0 {
-		a.b = append(a.b, 0)
-	}
-}
-
-func (a *attrBuf) u32(typ uint16, v uint32) {
-	b := make([]byte, 4)
-	binary.NativeEndian.PutUint32(b, v)
-	a.add(typ, b)
-}
-
-// Apply sends the rule straight to the kernel in the namespace the
-// model watches (see message for why not through h).
-func (o *RuleOp) Apply(_ *netlink.Handle, m Model) error {
-	nm, ok := m.(interface {
-		NetNS() (netns.NsHandle, bool)
-	})
-	var ns netns.NsHandle
-	if ok {
-		ns, ok = nm.NetNS()
-	}
-	if !ok {
-		return errors.New("rule changes need the namespace the model watches, and this model watches none")
-	}
+// Apply sends the rule to the target.
+func (o *RuleOp) Apply(t *Target, _ Model) error {
 	typ, flags := uint16(unix.RTM_NEWRULE), uint16(unix.NLM_F_CREATE|unix.NLM_F_EXCL)
 	switch o.Action {
 	case "add":
@@ -268,12 +158,7 @@ func (o *RuleOp) Apply(_ *netlink.Handle, m Model) error {
 	default:
 		return fmt.Errorf("rule action %q is not supported", o.Action)
 	}
-	c, err := rtnl.Dial(ns)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return Explain(o, c.Request(typ, flags, o.message()))
+	return Explain(o, t.request(typ, flags, codec.EncodeRule(o.rule(), o.HasPriority)))
 }
 
 // Inverse deletes an added rule (at the priority the kernel will choose,
@@ -313,8 +198,8 @@ func defaultRulePriority(rules []model.Rule) uint32 {
 
 func ruleFromModel(r *model.Rule) (*RuleOp, error) {
 	switch {
-	case r.Action != ruleLookup && r.Action != ruleGoto && r.Action != ruleNop && r.Action != ruleBlackhole &&
-		r.Action != ruleUnreachable && r.Action != ruleProhibit:
+	case r.Action != unix.FR_ACT_TO_TBL && r.Action != unix.FR_ACT_GOTO && r.Action != unix.FR_ACT_NOP && r.Action != unix.FR_ACT_BLACKHOLE &&
+		r.Action != unix.FR_ACT_UNREACHABLE && r.Action != unix.FR_ACT_PROHIBIT:
 		return nil, noInverse("rule %d has an action netpanel cannot set", r.Priority)
 	case r.Tos != 0 || r.TunID != 0 || r.Realms != 0 || r.HasSuppressIfGroup:
 		return nil, noInverse("rule %d uses tos, tun_id, realms or suppress_ifgroup, which netpanel cannot set", r.Priority)
@@ -323,7 +208,7 @@ func ruleFromModel(r *model.Rule) (*RuleOp, error) {
 		Iif: r.IifName, Oif: r.OifName, Not: r.Invert, Type: r.Action, Protocol: r.Protocol,
 		IPProto: r.IPProto, SPort: r.SPort, DPort: r.DPort, UIDStart: r.UIDStart, UIDEnd: r.UIDEnd, HasUID: r.HasUID,
 		L3mdev: r.L3mdev, Goto: r.Goto}
-	if r.Action == ruleLookup {
+	if r.Action == unix.FR_ACT_TO_TBL {
 		op.Table = r.Table
 	}
 	if r.SuppressPrefixLen >= 0 {
@@ -389,22 +274,22 @@ func (o *RuleOp) describe(n Names) string {
 		b.WriteString("protocol " + iproute.Protocol(o.Protocol) + " ")
 	}
 	switch o.Type {
-	case ruleLookup:
+	case unix.FR_ACT_TO_TBL:
 		if o.Table != 0 {
 			b.WriteString("lookup " + quote(tableLabel(n, o.Table, o.TableName)))
 		}
 		if o.HasSuppress {
 			b.WriteString(" suppress_prefixlength " + strconv.FormatUint(uint64(o.SuppressPrefixLen), 10))
 		}
-	case ruleGoto:
+	case unix.FR_ACT_GOTO:
 		b.WriteString("goto " + strconv.FormatUint(uint64(o.Goto), 10))
-	case ruleNop:
+	case unix.FR_ACT_NOP:
 		b.WriteString("nop")
-	case ruleBlackhole:
+	case unix.FR_ACT_BLACKHOLE:
 		b.WriteString("blackhole")
-	case ruleUnreachable:
+	case unix.FR_ACT_UNREACHABLE:
 		b.WriteString("unreachable")
-	case ruleProhibit:
+	case unix.FR_ACT_PROHIBIT:
 		b.WriteString("prohibit")
 	}
 	s := strings.TrimSpace(b.String())

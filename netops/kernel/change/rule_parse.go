@@ -24,7 +24,7 @@ type RuleFields struct {
 }
 
 // ParseRule validates a rule change.
-func ParseRule(f RuleFields, tables TableNames) (*RuleOp, error) {
+func ParseRule(f RuleFields, tables model.TableNames) (*RuleOp, error) {
 	fe := FieldErrors{}
 	op := &RuleOp{Action: f.Action, Iif: f.Iif, Oif: f.Oif, Not: f.Not, L3mdev: f.L3mdev}
 	switch f.Action {
@@ -79,27 +79,27 @@ func ParseRule(f RuleFields, tables TableNames) (*RuleOp, error) {
 		op.Type = t
 	}
 	if f.Goto != "" {
-		if op.Type != 0 && op.Type != ruleGoto {
+		if op.Type != 0 && op.Type != unix.FR_ACT_GOTO {
 			fe.add("goto", "a %s rule jumps nowhere: leave goto empty", f.Type)
 		}
-		op.Goto, op.Type = uint32(parseNumber(fe, "goto", f.Goto, 0, 1<<32-1)), ruleGoto
+		op.Goto, op.Type = uint32(parseNumber(fe, "goto", f.Goto, 0, 1<<32-1)), unix.FR_ACT_GOTO
 		if op.HasPriority && op.Goto <= op.Priority && fe["goto"] == "" && fe["priority"] == "" {
 			fe.add("goto", "the kernel jumps forward only: goto must be above the rule's priority %d", op.Priority)
 		}
-	} else if op.Type == ruleGoto && !del {
+	} else if op.Type == unix.FR_ACT_GOTO && !del {
 		fe.add("goto", "give the priority to jump to")
 	}
 	if f.Table != "" {
-		if op.Type != 0 && op.Type != ruleLookup {
+		if op.Type != 0 && op.Type != unix.FR_ACT_TO_TBL {
 			fe.add("table", "a %s rule looks up no table: leave table empty", ruleTypeName(op.Type))
 		}
 		if f.L3mdev {
 			fe.add("table", "l3mdev looks up the table of the packet's VRF device: leave table empty")
 		}
 		op.Table, op.TableName = parseTable(fe, "table", f.Table, tables)
-		op.Type = ruleLookup
+		op.Type = unix.FR_ACT_TO_TBL
 	}
-	if f.L3mdev && op.Type != 0 && op.Type != ruleLookup {
+	if f.L3mdev && op.Type != 0 && op.Type != unix.FR_ACT_TO_TBL {
 		fe.add("l3mdev", "l3mdev is a lookup: a %s rule cannot have it", ruleTypeName(op.Type))
 	}
 	if f.SuppressPrefixLength != "" {
@@ -108,7 +108,7 @@ func ParseRule(f RuleFields, tables TableNames) (*RuleOp, error) {
 			limit = 128
 		}
 		op.SuppressPrefixLen, op.HasSuppress = uint32(parseNumber(fe, "suppress_prefixlength", f.SuppressPrefixLength, 0, limit)), true
-		if op.Type != 0 && op.Type != ruleLookup {
+		if op.Type != 0 && op.Type != unix.FR_ACT_TO_TBL {
 			fe.add("suppress_prefixlength", "only a lookup rule can suppress routes: a %s rule has none", ruleTypeName(op.Type))
 		}
 	}
@@ -118,13 +118,13 @@ func ParseRule(f RuleFields, tables TableNames) (*RuleOp, error) {
 		// The kernel would delete the first rule, which is the local table's.
 		fe.add("priority", "say which rule to delete: give its priority, selectors or table")
 	}
-	if del && op.Type == ruleLookup && f.Table == "" && f.Type == "lookup" {
+	if del && op.Type == unix.FR_ACT_TO_TBL && f.Table == "" && f.Type == "lookup" {
 		fe.add("table", "give the table the rule looks up")
 	}
 	if !del && op.Type == 0 {
-		op.Type = ruleLookup
+		op.Type = unix.FR_ACT_TO_TBL
 	}
-	if !del && op.Type == ruleLookup && op.Table == 0 && !op.L3mdev && fe["table"] == "" {
+	if !del && op.Type == unix.FR_ACT_TO_TBL && op.Table == 0 && !op.L3mdev && fe["table"] == "" {
 		// ip rule add without a table looks up main.
 		op.Table, op.TableName = unix.RT_TABLE_MAIN, tables.Name(unix.RT_TABLE_MAIN)
 	}

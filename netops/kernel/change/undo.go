@@ -3,13 +3,11 @@ package change
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/iproute"
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,33 +26,24 @@ import (
 //
 // One Undo serves one rollback; it is not safe for concurrent use.
 type Undo struct {
-	Model
-	h     *netlink.Handle
+	m     Model
+	t     *Target
 	moves map[int32]int32 // old ifindex → the recreated link's
 }
 
-// NewUndo returns an Undo applying through h; m is the model the ops were
+// NewUndo returns an Undo applying through t; m is the model the ops were
 // computed from, passed on to them.
-func NewUndo(h *netlink.Handle, m Model) *Undo {
-	return &Undo{Model: m, h: h, moves: map[int32]int32{}}
-}
-
-// NetNS passes on the namespace of the model the ops were computed from:
-// rule ops send their messages there (see RuleOp.Apply).
-func (u *Undo) NetNS() (netns.NsHandle, bool) {
-	if nm, ok := u.Model.(interface {
-		NetNS() (netns.NsHandle, bool)
-	}); ok {
-		return nm.NetNS()
-	}
-	return 0, false
+func NewUndo(t *Target, m Model) *Undo {
+	u := &Undo{m: m, moves: map[int32]int32{}}
+	u.t = &Target{conn: t.conn, undo: u}
+	return u
 }
 
 // Apply applies one inverse op (see Undo).
 func (u *Undo) Apply(op Op) error {
-	err := op.Apply(u.h, u)
+	err := op.Apply(u.t, u.m)
 	if s, ok := op.(settler); ok {
-		return s.settle(u.h, u, err)
+		return s.settle(u.t, u.m, err)
 	}
 	return err
 }
@@ -63,7 +52,7 @@ func (u *Undo) Apply(op Op) error {
 // or hold differently than asked. settle gets Apply's error and returns
 // nil when the kernel holds exactly what the op wants.
 type settler interface {
-	settle(h *netlink.Handle, m Model, err error) error
+	settle(t *Target, m Model, err error) error
 }
 
 func (u *Undo) current(idx int32) int32 {
@@ -91,11 +80,11 @@ func differs(op Op, format string, args ...any) error {
 // settle accepts an address that is already there exactly as wanted
 // (the kernel adds ::1 to lo and link-local addresses itself), and checks
 // that a re-added IPv4 address is primary or secondary as it was.
-func (o *AddrAdd) settle(h *netlink.Handle, m Model, err error) error {
+func (o *AddrAdd) settle(t *Target, _ Model, err error) error {
 	if err != nil && errnoOf(err) != unix.EEXIST {
 		return err
 	}
-	have, ok := o.live(h, m)
+	have, ok := o.live(t)
 	if !ok {
 		return err
 	}
@@ -107,23 +96,23 @@ func (o *AddrAdd) settle(h *netlink.Handle, m Model, err error) error {
 	}
 	if err != nil { // there before the op: compare everything
 		if o.HasScope {
-			note("scope", int(o.Scope), have.Scope)
+			note("scope", o.Scope, have.Scope)
 		}
-		note("flags", o.Flags, uint32(have.Flags)&userFlags)
+		note("flags", o.Flags, have.Flags&userFlags)
 		if o.family() == unix.AF_INET {
 			want := o.Label
-			if l, lerr := linkAt(h, m, o.DevIndex, o.Dev); want == "" && lerr == nil {
-				want = l.Attrs().Name
+			if l, lerr := t.linkAt(o.DevIndex, o.Dev); want == "" && lerr == nil {
+				want = l.Name
 			}
 			note("label", want, have.Label)
-			b, _ := netip.AddrFromSlice(have.Broadcast)
-			if b = b.Unmap(); b.IsUnspecified() {
+			b := have.Broadcast
+			if b.IsUnspecified() {
 				b = netip.Addr{}
 			}
 			note("broadcast", o.Broadcast, b)
 		}
-		wantForever := o.ValidLft == 0 || o.ValidLft == forever
-		note("lifetime forever", wantForever, have.ValidLft == forever || have.ValidLft == 0)
+		wantForever := o.ValidLft == 0 || o.ValidLft == model.Forever
+		note("lifetime forever", wantForever, have.ValidLft == model.Forever || have.ValidLft == 0)
 	}
 	if o.family() == unix.AF_INET {
 		note("secondary", o.secondary, have.Flags&unix.IFA_F_SECONDARY != 0)
@@ -135,48 +124,32 @@ func (o *AddrAdd) settle(h *netlink.Handle, m Model, err error) error {
 }
 
 // live returns the kernel's address matching o on its link.
-func (s *AddrSpec) live(h *netlink.Handle, m Model) (netlink.Addr, bool) {
-	l, err := linkAt(h, m, s.DevIndex, s.Dev)
+func (s *AddrSpec) live(t *Target) (model.Addr, bool) {
+	l, err := t.linkAt(s.DevIndex, s.Dev)
 	if err != nil {
-		return netlink.Addr{}, false
+		return model.Addr{}, false
 	}
-	addrs, err := h.AddrList(l, int(s.family()))
+	addrs, err := t.addrs(s.family(), l.Index)
 	if err != nil {
-		return netlink.Addr{}, false
+		return model.Addr{}, false
 	}
 	for _, a := range addrs {
-		p, ok := netipPrefix(a.IPNet)
-		if !ok || p != s.Prefix {
+		if a.Prefix != s.Prefix {
 			continue
 		}
-		if s.Peer.IsValid() {
-			if pp, ok := netipPrefix(a.Peer); !ok || pp.Addr() != s.Peer.Addr() {
-				continue
-			}
+		if s.Peer.IsValid() && a.Peer != s.Peer.Addr() {
+			continue
 		}
 		return a, true
 	}
-	return netlink.Addr{}, false
-}
-
-func netipPrefix(n *net.IPNet) (netip.Prefix, bool) {
-	if n == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	a = a.Unmap()
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a, ones), true
+	return model.Addr{}, false
 }
 
 // settle: an address already gone needs no deleting.
-func (o *AddrDel) settle(h *netlink.Handle, m Model, err error) error {
+func (o *AddrDel) settle(t *Target, _ Model, err error) error {
 	switch errnoOf(err) {
 	case unix.EADDRNOTAVAIL, unix.ENOENT, unix.ESRCH, unix.ENODEV:
-		if _, there := o.live(h, m); !there {
+		if _, there := o.live(t); !there {
 			return nil
 		}
 	}
@@ -185,16 +158,16 @@ func (o *AddrDel) settle(h *netlink.Handle, m Model, err error) error {
 
 // settle accepts a route that is already there exactly as wanted, and a
 // deletion that finds no route left in the slot.
-func (o *RouteOp) settle(h *netlink.Handle, m Model, err error) error {
+func (o *RouteOp) settle(t *Target, _ Model, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case o.Action == "add" && errnoOf(err) == unix.EEXIST:
-		rs, lerr := o.liveSlot(h)
+		rs, lerr := o.liveSlot(t)
 		if lerr != nil || len(rs) == 0 {
 			return err
 		}
-		want, nerr := o.nl(h, m)
+		want, nerr := o.route(t)
 		if nerr != nil {
 			return err
 		}
@@ -207,7 +180,7 @@ func (o *RouteOp) settle(h *netlink.Handle, m Model, err error) error {
 		}
 		return err
 	case o.Action == "del" && (errnoOf(err) == unix.ESRCH || errnoOf(err) == unix.ENOENT || errnoOf(err) == unix.ENODEV):
-		if rs, lerr := o.liveSlot(h); lerr == nil && len(rs) == 0 {
+		if rs, lerr := o.liveSlot(t); lerr == nil && len(rs) == 0 {
 			return nil
 		}
 	}
@@ -216,92 +189,76 @@ func (o *RouteOp) settle(h *netlink.Handle, m Model, err error) error {
 
 // liveSlot returns the kernel's routes in o's slot: table, destination,
 // tos 0 and metric.
-func (o *RouteOp) liveSlot(h *netlink.Handle) ([]netlink.Route, error) {
-	var out []netlink.Route
-	filter := &netlink.Route{Table: int(o.Table)}
-	err := h.RouteListFilteredIter(int(o.Family), filter, netlink.RT_FILTER_TABLE, func(r netlink.Route) bool {
-		dst := netip.PrefixFrom(netip.IPv4Unspecified(), 0)
-		if o.Family == unix.AF_INET6 {
-			dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-		}
-		if p, ok := netipPrefix(r.Dst); ok {
-			dst = p
-		}
-		if dst == o.Dst && r.Tos == 0 && uint32(r.Priority) == o.metric() && r.Src == nil {
+func (o *RouteOp) liveSlot(t *Target) ([]model.Route, error) {
+	rs, err := t.routes(o.Family, o.Table)
+	var out []model.Route
+	for _, r := range rs {
+		if r.Dst == o.Dst && r.Tos == 0 && r.Priority == o.metric() && !r.SrcPrefix().IsValid() {
 			out = append(out, r)
 		}
-		return true
-	})
+	}
 	return out, err
 }
 
 // routeDiff names the attributes in which have differs from want.
-func routeDiff(want, have *netlink.Route, scope bool) string {
+func routeDiff(want, have *model.Route, scope bool) string {
 	var diff []string
 	note := func(what string, w, h any) {
 		if fmt.Sprint(w) != fmt.Sprint(h) {
 			diff = append(diff, fmt.Sprintf("%s %v, not %v", what, h, w))
 		}
 	}
-	wantType := want.Type
-	if wantType == 0 {
-		wantType = unix.RTN_UNICAST
-	}
-	note("type", wantType, have.Type)
-	note("gateway", ipString(want.Gw), ipString(have.Gw))
+	note("type", want.Type, have.Type)
+	note("gateway", addrString(want.Gateway), addrString(have.Gateway))
 	note("device index", want.LinkIndex, have.LinkIndex)
-	wantProto := want.Protocol
-	if wantProto == 0 {
-		wantProto = unix.RTPROT_BOOT // what the kernel stores for "none given"
-	}
-	note("protocol", int(wantProto), int(have.Protocol))
+	note("protocol", int(want.Protocol), int(have.Protocol))
 	if scope {
 		note("scope", int(want.Scope), int(have.Scope))
 	}
-	note("src", ipString(want.Src), ipString(have.Src))
+	note("src", addrString(want.PrefSrc), addrString(have.PrefSrc))
 	note("onlink", want.Flags&unix.RTNH_F_ONLINK != 0, have.Flags&unix.RTNH_F_ONLINK != 0)
-	note("nexthops", nexthops(want.MultiPath), nexthops(have.MultiPath))
+	note("nexthops", nexthops(want.Multipath()), nexthops(have.Multipath()))
 	return strings.Join(diff, ", ")
 }
 
-func ipString(ip net.IP) string {
-	if len(ip) == 0 || ip.IsUnspecified() {
+func addrString(a netip.Addr) string {
+	if !a.IsValid() || a.IsUnspecified() {
 		return "none"
 	}
-	return ip.String()
+	return a.String()
 }
 
-func nexthops(nhs []*netlink.NexthopInfo) string {
+func nexthops(nhs []model.Nexthop) string {
 	var b strings.Builder
 	for _, nh := range nhs {
-		fmt.Fprintf(&b, "[via %s dev %d weight %d onlink %v]", ipString(nh.Gw), nh.LinkIndex, nh.Hops+1, nh.Flags&unix.RTNH_F_ONLINK != 0)
+		fmt.Fprintf(&b, "[via %s dev %d weight %d onlink %v]", addrString(nh.Gateway), nh.LinkIndex, nh.Weight, nh.Flags&unix.RTNH_F_ONLINK != 0)
 	}
 	return b.String()
 }
 
 // settle accepts an entry that is already there with the wanted MAC and,
 // for a static entry, the wanted state.
-func (o *NeighAdd) settle(h *netlink.Handle, m Model, err error) error {
+func (o *NeighAdd) settle(t *Target, _ Model, err error) error {
 	if errnoOf(err) != unix.EEXIST {
 		return err
 	}
-	idx, ierr := indexAt(h, m, o.DevIndex, o.Dev)
+	idx, ierr := t.indexAt(o.DevIndex, o.Dev)
 	if ierr != nil {
 		return err
 	}
-	ns, lerr := h.NeighList(idx, int(family(o.IP)))
+	ns, lerr := t.neighs(family(o.IP), idx)
 	if lerr != nil {
 		return err
 	}
 	static := uint16(unix.NUD_PERMANENT | unix.NUD_NOARP)
 	for _, n := range ns {
-		if ip, ok := netip.AddrFromSlice(n.IP); !ok || ip.Unmap() != o.IP {
+		if n.IP != o.IP {
 			continue
 		}
 		switch {
-		case !bytes.Equal(n.HardwareAddr, o.LLAddr):
-			return differs(o, "the entry for %s is there again, but with lladdr %s, not %s", o.where(), n.HardwareAddr, o.LLAddr)
-		case o.state()&static != 0 && uint16(n.State)&static != o.state()&static:
+		case !bytes.Equal(n.HWAddr, o.LLAddr):
+			return differs(o, "the entry for %s is there again, but with lladdr %s, not %s", o.where(), n.HWAddr, o.LLAddr)
+		case o.state()&static != 0 && n.State&static != o.state()&static:
 			return differs(o, "the entry for %s is there again, but not %s", o.where(), strings.ToLower(strings.Join(iproute.NeighStates(o.state()), " ")))
 		}
 		return nil
@@ -310,7 +267,7 @@ func (o *NeighAdd) settle(h *netlink.Handle, m Model, err error) error {
 }
 
 // settle: an entry already gone needs no deleting.
-func (o *NeighDel) settle(_ *netlink.Handle, _ Model, err error) error {
+func (o *NeighDel) settle(_ *Target, _ Model, err error) error {
 	switch errnoOf(err) {
 	case unix.ENOENT, unix.ESRCH:
 		return nil
@@ -321,7 +278,7 @@ func (o *NeighDel) settle(_ *netlink.Handle, _ Model, err error) error {
 // settle: the kernel refuses to add a rule identical in every attribute
 // to one it has (that rule is what the op wants), and a rule already gone
 // needs no deleting.
-func (o *RuleOp) settle(_ *netlink.Handle, _ Model, err error) error {
+func (o *RuleOp) settle(_ *Target, _ Model, err error) error {
 	switch {
 	case o.Action == "add" && errnoOf(err) == unix.EEXIST:
 		return nil
@@ -332,7 +289,7 @@ func (o *RuleOp) settle(_ *netlink.Handle, _ Model, err error) error {
 }
 
 // settle: a link already gone needs no deleting.
-func (o *LinkDel) settle(_ *netlink.Handle, _ Model, err error) error {
+func (o *LinkDel) settle(_ *Target, _ Model, err error) error {
 	if errnoOf(err) == unix.ENODEV {
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 
-	"github.com/netpanel/netpanel/netops/kernel/nsexec"
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )

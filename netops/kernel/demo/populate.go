@@ -3,8 +3,12 @@ package demo
 import (
 	"fmt"
 	"net"
+	"net/netip"
 
-	"github.com/vishvananda/netlink"
+	"github.com/netpanel/netpanel/netops/codec"
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/linkkind"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -19,19 +23,19 @@ const (
 // through netlink sockets opened in those namespaces; only the tun device
 // needs a thread inside the namespace (see addTun).
 func populate(demoNS, ispNS netns.NsHandle) error {
-	h, err := netlink.NewHandleAt(demoNS, unix.NETLINK_ROUTE)
+	h, err := change.Dial(demoNS)
 	if err != nil {
-		return fmt.Errorf("netlink handle in demo namespace: %w", err)
+		return fmt.Errorf("netlink in the demo namespace: %w", err)
 	}
 	defer h.Close()
-	isp, err := netlink.NewHandleAt(ispNS, unix.NETLINK_ROUTE)
+	isp, err := change.Dial(ispNS)
 	if err != nil {
-		return fmt.Errorf("netlink handle in ISP namespace: %w", err)
+		return fmt.Errorf("netlink in the ISP namespace: %w", err)
 	}
 	defer isp.Close()
 
-	for _, hh := range []*netlink.Handle{h, isp} {
-		if err := setUp(hh, "lo"); err != nil {
+	for _, t := range []*change.Target{h, isp} {
+		if err := setUp(t, "lo"); err != nil {
 			return err
 		}
 	}
@@ -53,17 +57,22 @@ func populate(demoNS, ispNS netns.NsHandle) error {
 
 // addWAN creates the uplink: wan here, isp0 in the ISP namespace, IPv4 and
 // IPv6 on both ends, default routes through the ISP. It returns isp0's MAC.
-func addWAN(h, isp *netlink.Handle, ispNS netns.NsHandle) (net.HardwareAddr, error) {
-	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: "wan"},
-		PeerName:      "isp0",
-		PeerNamespace: netlink.NsFd(ispNS),
+func addWAN(h, isp *change.Target, ispNS netns.NsHandle) (net.HardwareAddr, error) {
+	if err := apply(h, &change.LinkAdd{Kind: linkkind.Veth, Name: "wan", Spec: &linkkind.VethPeer{Name: "isp0"}}); err != nil {
+		return nil, err
 	}
-	if err := h.LinkAdd(veth); err != nil {
-		return nil, fmt.Errorf("adding veth wan: %w", err)
+	// Then isp0 moves to the ISP namespace, as `ip link set isp0 netns`.
+	idx, err := h.LinkIndex("isp0")
+	if err == nil {
+		err = h.Request(unix.RTM_NEWLINK, 0, codec.LinkChange(idx, 0, 0, func(w *rtnl.Writer) {
+			w.U32(unix.IFLA_NET_NS_FD, uint32(ispNS))
+		}))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("moving isp0 to the ISP namespace: %w", err)
 	}
 	for _, a := range []struct {
-		h         *netlink.Handle
+		t         *change.Target
 		dev, cidr string
 	}{
 		{isp, "isp0", "192.0.2.1/24"},
@@ -71,15 +80,15 @@ func addWAN(h, isp *netlink.Handle, ispNS netns.NsHandle) (net.HardwareAddr, err
 		{h, "wan", "192.0.2.2/24"},
 		{h, "wan", "2001:db8:1::2/64"},
 	} {
-		if err := addAddr(a.h, a.dev, a.cidr); err != nil {
+		if err := addAddr(a.t, a.dev, a.cidr); err != nil {
 			return nil, err
 		}
 	}
 	for _, s := range []struct {
-		h   *netlink.Handle
+		t   *change.Target
 		dev string
 	}{{isp, "isp0"}, {h, "wan"}} {
-		if err := setUp(s.h, s.dev); err != nil {
+		if err := setUp(s.t, s.dev); err != nil {
 			return nil, err
 		}
 	}
@@ -88,29 +97,22 @@ func addWAN(h, isp *netlink.Handle, ispNS netns.NsHandle) (net.HardwareAddr, err
 			return nil, err
 		}
 	}
-	peer, err := isp.LinkByName("isp0")
+	peer, err := isp.Link("isp0")
 	if err != nil {
 		return nil, fmt.Errorf("reading isp0: %w", err)
 	}
-	return peer.Attrs().HardwareAddr, nil
+	return peer.HWAddr, nil
 }
 
 // addTun creates vpn0, a persistent tun device with routes into the VPN.
 //
 // The tun driver creates the device in the namespace of the thread that
-// opens /dev/net/tun, whatever the netlink handle says, so the LinkAdd
-// must run inside the demo namespace: from the host thread it would create
-// vpn0 on the host. With no process holding the device it has no carrier;
-// the kernel still accepts gateway routes on it (flagged linkdown).
-func addTun(h *netlink.Handle, demoNS netns.NsHandle) error {
-	tun := &netlink.Tuntap{
-		LinkAttrs: netlink.LinkAttrs{Name: "vpn0"},
-		Mode:      netlink.TUNTAP_MODE_TUN,
-		// NonPersist false: TUNSETPERSIST keeps the device after LinkAdd
-		// closes its fd. NO_PI as VPN daemons open it.
-		Flags: netlink.TUNTAP_NO_PI | netlink.TUNTAP_TUN_EXCL,
-	}
-	if err := inNS(demoNS, func() error { return h.LinkAdd(tun) }); err != nil {
+// opens /dev/net/tun, so this must run inside the demo namespace: from the
+// host thread it would create vpn0 on the host. With no process holding
+// the device it has no carrier; the kernel still accepts gateway routes on
+// it (flagged linkdown).
+func addTun(h *change.Target, demoNS netns.NsHandle) error {
+	if err := inNS(demoNS, func() error { return persistentTun("vpn0") }); err != nil {
 		return fmt.Errorf("adding tun vpn0: %w", err)
 	}
 	if err := addAddr(h, "vpn0", "10.8.0.2/24"); err != nil {
@@ -127,21 +129,41 @@ func addTun(h *netlink.Handle, demoNS netns.NsHandle) error {
 	return nil
 }
 
+// persistentTun creates a tun device (without packet information, as VPN
+// daemons open it) that outlives its file descriptor (TUNSETPERSIST).
+func persistentTun(name string) error {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	req, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	req.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI | unix.IFF_TUN_EXCL)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, req); err != nil {
+		return fmt.Errorf("TUNSETIFF: %w", err)
+	}
+	if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+		return fmt.Errorf("TUNSETPERSIST: %w", err)
+	}
+	return nil
+}
+
 // addDocker creates docker0 as dockerd would, with one container-like port.
-func addDocker(h *netlink.Handle) error {
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "docker0"}}
-	if err := h.LinkAdd(br); err != nil {
-		return fmt.Errorf("adding bridge docker0: %w", err)
+func addDocker(h *change.Target) error {
+	for _, op := range []change.Op{
+		&change.LinkAdd{Kind: linkkind.Bridge, Name: "docker0"},
+		&change.LinkAdd{Kind: linkkind.Veth, Name: "vethdemo0", Spec: &linkkind.VethPeer{Name: "vethdemo1"}},
+		&change.LinkMaster{Name: "vethdemo0", Master: "docker0"},
+	} {
+		if err := apply(h, op); err != nil {
+			return err
+		}
 	}
 	if err := addAddr(h, "docker0", "172.17.0.1/16"); err != nil {
 		return err
-	}
-	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "vethdemo0"}, PeerName: "vethdemo1"}
-	if err := h.LinkAdd(veth); err != nil {
-		return fmt.Errorf("adding veth vethdemo0: %w", err)
-	}
-	if err := h.LinkSetMaster(veth, br); err != nil {
-		return fmt.Errorf("enslaving vethdemo0 to docker0: %w", err)
 	}
 	for _, dev := range []string{"docker0", "vethdemo0", "vethdemo1"} {
 		if err := setUp(h, dev); err != nil {
@@ -153,22 +175,17 @@ func addDocker(h *netlink.Handle) error {
 
 // addWanForce fills table wan-force with a default route through the ISP
 // and sends fwmark 0x20/0x20 traffic there, for IPv4 and IPv6.
-func addWanForce(h *netlink.Handle) error {
+func addWanForce(h *change.Target) error {
 	for _, gw := range []string{"192.0.2.1", "2001:db8:1::1"} {
 		if err := addRoute(h, "default", gw, "wan", WanForceTable); err != nil {
 			return err
 		}
 	}
-	for _, family := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
-		r := netlink.NewRule()
-		r.Family = family
-		r.Priority = wanForcePriority
-		r.Mark = wanForceMark
-		mask := uint32(wanForceMark)
-		r.Mask = &mask
-		r.Table = WanForceTable
-		if err := h.RuleAdd(r); err != nil {
-			return fmt.Errorf("adding rule %v: %w", r, err)
+	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		op := &change.RuleOp{Action: "add", Family: family, Priority: wanForcePriority, HasPriority: true,
+			Fwmark: wanForceMark, HasFwmark: true, Fwmask: wanForceMark, HasFwmask: true, Table: WanForceTable}
+		if err := apply(h, op); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -177,39 +194,27 @@ func addWanForce(h *netlink.Handle) error {
 // addNeighbours adds entries on wan: the ISP router with its real MAC, two
 // made-up hosts with locally administered MACs (one permanent, one stale),
 // and the ISP's IPv6 address as reachable (if re-probed, the peer answers).
-func addNeighbours(h *netlink.Handle, peerMAC net.HardwareAddr) error {
-	wan, err := h.LinkByName("wan")
-	if err != nil {
-		return fmt.Errorf("reading wan: %w", err)
-	}
+func addNeighbours(h *change.Target, peerMAC net.HardwareAddr) error {
 	for _, n := range []struct {
 		ip    string
 		mac   string
-		state int
+		state uint16
 	}{
-		{"192.0.2.1", peerMAC.String(), netlink.NUD_PERMANENT},
-		{"192.0.2.3", "02:6e:70:00:00:03", netlink.NUD_PERMANENT},
-		{"192.0.2.4", "02:6e:70:00:00:04", netlink.NUD_STALE},
-		{"2001:db8:1::1", peerMAC.String(), netlink.NUD_REACHABLE},
+		{"192.0.2.1", peerMAC.String(), unix.NUD_PERMANENT},
+		{"192.0.2.3", "02:6e:70:00:00:03", unix.NUD_PERMANENT},
+		{"192.0.2.4", "02:6e:70:00:00:04", unix.NUD_STALE},
+		{"2001:db8:1::1", peerMAC.String(), unix.NUD_REACHABLE},
 	} {
 		mac, err := net.ParseMAC(n.mac)
 		if err != nil {
 			return err
 		}
-		ip := net.ParseIP(n.ip)
-		family := netlink.FAMILY_V6
-		if ip.To4() != nil {
-			family = netlink.FAMILY_V4
+		ip, err := netip.ParseAddr(n.ip)
+		if err != nil {
+			return err
 		}
-		neigh := &netlink.Neigh{
-			LinkIndex:    wan.Attrs().Index,
-			Family:       family,
-			State:        n.state,
-			IP:           ip,
-			HardwareAddr: mac,
-		}
-		if err := h.NeighSet(neigh); err != nil {
-			return fmt.Errorf("adding neighbour %s: %w", n.ip, err)
+		if err := apply(h, &change.NeighAdd{NeighSpec: change.NeighSpec{Dev: "wan", IP: ip, LLAddr: mac, State: n.state}}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
-	"github.com/vishvananda/netlink"
 )
 
 // DefaultTimeout is how long a risky change waits for confirmation.
@@ -95,7 +94,7 @@ type Audit func(o Outcome)
 // has confirmed after its newest change was applied; until then it stays
 // pending and may still roll back.
 type Engine struct {
-	h       *netlink.Handle
+	t       *change.Target
 	model   change.Model
 	names   func() change.Names
 	linkOf  func(int32) string
@@ -130,10 +129,10 @@ type entry struct {
 	inverse []change.Op
 }
 
-// New returns an engine applying through h, checking against model.
-func New(h *netlink.Handle, model change.Model, names func() change.Names, log *slog.Logger, audit Audit) *Engine {
+// New returns an engine applying to t, checking against model.
+func New(t *change.Target, model change.Model, names func() change.Names, log *slog.Logger, audit Audit) *Engine {
 	return &Engine{
-		h: h, model: model, names: names, log: log, audit: audit, Timeout: DefaultTimeout,
+		t: t, model: model, names: names, log: log, audit: audit, Timeout: DefaultTimeout,
 		linkOf:   func(i int32) string { return names().LinkName(i) },
 		changes:  map[string]*entry{},
 		stopping: make(chan struct{}),
@@ -191,7 +190,7 @@ func (e *Engine) Apply(req Request) (Outcome, error) {
 	}
 	risky, reason := e.risk(req)
 	for i, op := range req.Ops {
-		if err := op.Apply(e.h, e.model); err != nil {
+		if err := op.Apply(e.t, e.model); err != nil {
 			out.State, out.Err = Failed, err.Error()
 			if out.LeftOver = e.undo(undo(i)); len(out.LeftOver) > 0 {
 				out.Err += "; undoing the steps before it failed too, left over: " + strings.Join(out.LeftOver, "; ")
@@ -224,7 +223,7 @@ func (e *Engine) risk(req Request) (bool, string) {
 	if !req.Client.IsValid() {
 		return false, ""
 	}
-	path, err := FindPath(e.h, req.Client, e.linkOf)
+	path, err := FindPath(e.t, req.Client, e.linkOf)
 	if err != nil {
 		return true, "netpanel cannot tell how your connection is routed: " + err.Error()
 	}
@@ -268,7 +267,7 @@ func (e *Engine) expire(gen int) {
 // "command: error" lines. It goes on after a failure: restoring as much as
 // possible matters most when the admin may be cut off.
 func (e *Engine) undo(ops []change.Op) []string {
-	u := change.NewUndo(e.h, e.model)
+	u := change.NewUndo(e.t, e.model)
 	var failed []change.Op
 	var errs []error
 	for _, op := range ops {

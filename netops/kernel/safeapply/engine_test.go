@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
-	"github.com/vishvananda/netlink"
 )
 
 // linkOp is a minimal op for the engine's tests: set a link's MTU and/or
@@ -36,18 +36,15 @@ func (o linkOp) Check(m change.Model) error {
 	return nil
 }
 
-func (o linkOp) Apply(h *netlink.Handle, m change.Model) error {
-	l, err := h.LinkByName(o.name)
-	if err != nil {
-		return err
-	}
+// Apply sends the change through the real op that makes it.
+func (o linkOp) Apply(t *change.Target, m change.Model) error {
 	switch {
 	case o.mtu > 0:
-		return h.LinkSetMTU(l, o.mtu)
+		return (&change.LinkMTU{Name: o.name, MTU: uint32(o.mtu)}).Apply(t, m)
 	case o.down:
-		return h.LinkSetDown(l)
+		return (&change.LinkUpDown{Name: o.name}).Apply(t, m)
 	case o.up:
-		return h.LinkSetUp(l)
+		return (&change.LinkUpDown{Name: o.name, Up: true}).Apply(t, m)
 	}
 	return nil
 }
@@ -76,7 +73,7 @@ func (o linkOp) Touches() change.Touch {
 
 // topology: the panel's namespace A and the client's namespace B joined
 // by a veth (a0 10.77.0.1 — b0 10.77.0.2), plus a spare link c0 in A.
-func topology(t *testing.T) (a, b *testenv.NS, store *model.Store, h *netlink.Handle, w *monitor.Watcher) {
+func topology(t *testing.T) (a, b *testenv.NS, store *model.Store, h *change.Target, w *monitor.Watcher) {
 	a, b = testenv.NewNS(t), testenv.NewNS(t)
 	a.Batch([]string{
 		"link add a0 type veth peer name b0 netns " + b.Name,
@@ -90,8 +87,8 @@ func topology(t *testing.T) (a, b *testenv.NS, store *model.Store, h *netlink.Ha
 }
 
 // watch starts a watcher on ns and returns its model, once synced, a
-// netlink handle in ns, and the watcher.
-func watch(t *testing.T, ns *testenv.NS) (*model.Store, *netlink.Handle, *monitor.Watcher) {
+// target in ns, and the watcher.
+func watch(t *testing.T, ns *testenv.NS) (*model.Store, *change.Target, *monitor.Watcher) {
 	store := model.NewStore()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	w := monitor.NewWatcher(ns.Handle(), store, log)
@@ -102,11 +99,11 @@ func watch(t *testing.T, ns *testenv.NS) (*model.Store, *netlink.Handle, *monito
 	for !store.Status().Synced {
 		time.Sleep(10 * time.Millisecond)
 	}
-	h, err := netlink.NewHandleAt(ns.Handle())
+	h, err := change.Dial(ns.Handle())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.Close)
+	t.Cleanup(func() { h.Close() })
 	return store, h, w
 }
 
@@ -136,10 +133,10 @@ func (a *auditLog) states() []safeapply.State {
 	return s
 }
 
-func newEngine(t *testing.T, store *model.Store, h *netlink.Handle, w *monitor.Watcher, timeout time.Duration) (*safeapply.Engine, *auditLog) {
+func newEngine(t *testing.T, store *model.Store, h *change.Target, w *monitor.Watcher, timeout time.Duration) (*safeapply.Engine, *auditLog) {
 	al := &auditLog{}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	e := safeapply.New(h, store, func() change.Names { return store.Names(nil) }, log, al.add)
+	e := safeapply.New(h, store, func() change.Names { return store.Names(rttables.New()) }, log, al.add)
 	e.Timeout = timeout
 	e.Sync = w.Sync
 	t.Cleanup(e.Close)

@@ -6,12 +6,11 @@ package safeapply
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 )
 
 // Path is the kernel's route from netpanel back to a client: what a change
@@ -35,22 +34,12 @@ func (p Path) String() string {
 
 // FindPath asks the kernel (RTM_GETROUTE, as `ip route get CLIENT`) how it
 // reaches the client.
-func FindPath(h *netlink.Handle, client netip.Addr, names func(int32) string) (Path, error) {
-	routes, err := h.RouteGet(net.IP(client.AsSlice()))
+func FindPath(t *change.Target, client netip.Addr, names func(int32) string) (Path, error) {
+	r, err := t.RouteGet(&codec.RouteGet{Dst: client})
 	if err != nil {
 		return Path{}, fmt.Errorf("looking up the route to %s: %w", client, err)
 	}
-	if len(routes) == 0 {
-		return Path{}, fmt.Errorf("the kernel has no route to %s", client)
-	}
-	r := routes[0]
-	p := Path{Client: client, Table: uint32(r.Table), Link: names(int32(r.LinkIndex))}
-	if gw, ok := netip.AddrFromSlice(r.Gw); ok {
-		p.Gateway = gw.Unmap()
-	}
-	if src, ok := netip.AddrFromSlice(r.Src); ok {
-		p.Src = src.Unmap()
-	}
+	p := Path{Client: client, Table: r.Table, Link: names(r.LinkIndex), Gateway: r.Gateway, Src: r.PrefSrc}
 	p.Local = client.IsLoopback() || p.Link == "lo"
 	return p, nil
 }

@@ -11,10 +11,9 @@ import (
 
 // Sizes from include/uapi/linux/inet_diag.h.
 const (
-	sockDiagByFamily = 20 // SOCK_DIAG_BY_FAMILY
-	sizeofSockID     = 48 // struct inet_diag_sockid
-	sizeofReqV2      = 8 + sizeofSockID
-	sizeofDiagMsg    = 8 + sizeofSockID + 20 // struct inet_diag_msg
+	sizeofSockID  = 48 // struct inet_diag_sockid
+	sizeofReqV2   = 8 + sizeofSockID
+	sizeofDiagMsg = 8 + sizeofSockID + 20 // struct inet_diag_msg
 	// allStates asks for every state ss -a shows: bits 0..12, that is up
 	// to TCP_NEW_SYN_RECV, without TCP_BOUND_INACTIVE (13), which ss
 	// shows only when asked (-B).
@@ -27,7 +26,7 @@ func dumpRequest(seq uint32, family, protocol uint8) []byte {
 	b := make([]byte, unix.NLMSG_HDRLEN+sizeofReqV2)
 	ne := binary.NativeEndian
 	ne.PutUint32(b[0:], uint32(len(b)))
-	ne.PutUint16(b[4:], sockDiagByFamily)
+	ne.PutUint16(b[4:], unix.SOCK_DIAG_BY_FAMILY)
 	ne.PutUint16(b[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
 	ne.PutUint32(b[8:], seq)
 	p := b[unix.NLMSG_HDRLEN:]
@@ -72,7 +71,7 @@ func parseDump(buf []byte, seq uint32, proto string, add func(Socket)) (done, in
 			if code := int32(ne.Uint32(body)); code < 0 {
 				return true, interrupted, unix.Errno(-code)
 			}
-		case sockDiagByFamily:
+		case unix.SOCK_DIAG_BY_FAMILY:
 			s, err := parseDiagMsg(body, proto)
 			if err != nil {
 				return false, interrupted, err

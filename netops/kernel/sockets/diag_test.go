@@ -134,8 +134,8 @@ func TestParseDumpFollowsTheNetlinkProtocol(t *testing.T) {
 		Local: netip.MustParseAddrPort("127.0.0.1:80"), Remote: netip.MustParseAddrPort("0.0.0.0:0"), Inode: 1}
 	s2 := s1
 	s2.Local, s2.Inode = netip.MustParseAddrPort("127.0.0.1:81"), 2
-	msg1 := nlmsg(sockDiagByFamily, unix.NLM_F_MULTI, 7, encodeDiagMsg(s1, tcpListen))
-	msg2 := nlmsg(sockDiagByFamily, unix.NLM_F_MULTI, 7, encodeDiagMsg(s2, tcpListen))
+	msg1 := nlmsg(unix.SOCK_DIAG_BY_FAMILY, unix.NLM_F_MULTI, 7, encodeDiagMsg(s1, tcpListen))
+	msg2 := nlmsg(unix.SOCK_DIAG_BY_FAMILY, unix.NLM_F_MULTI, 7, encodeDiagMsg(s2, tcpListen))
 	tests := []struct {
 		name     string
 		buf      []byte
@@ -146,8 +146,8 @@ func TestParseDumpFollowsTheNetlinkProtocol(t *testing.T) {
 	}{
 		{"sockets then more to come", cat(msg1, msg2), []Socket{s1, s2}, false, false, nil},
 		{"done ends the dump", cat(msg1, nlmsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, 7, errnoPayload(0))), []Socket{s1}, true, false, nil},
-		{"replies to an older request are skipped", cat(nlmsg(sockDiagByFamily, 0, 6, encodeDiagMsg(s2, tcpListen)), msg1), []Socket{s1}, false, false, nil},
-		{"an interrupted dump is flagged", cat(nlmsg(sockDiagByFamily, unix.NLM_F_MULTI|unix.NLM_F_DUMP_INTR, 7, encodeDiagMsg(s1, tcpListen))), []Socket{s1}, false, true, nil},
+		{"replies to an older request are skipped", cat(nlmsg(unix.SOCK_DIAG_BY_FAMILY, 0, 6, encodeDiagMsg(s2, tcpListen)), msg1), []Socket{s1}, false, false, nil},
+		{"an interrupted dump is flagged", cat(nlmsg(unix.SOCK_DIAG_BY_FAMILY, unix.NLM_F_MULTI|unix.NLM_F_DUMP_INTR, 7, encodeDiagMsg(s1, tcpListen))), []Socket{s1}, false, true, nil},
 		{"done carrying an errno fails", nlmsg(unix.NLMSG_DONE, 0, 7, errnoPayload(-int32(unix.ENOENT))), nil, true, false, unix.ENOENT},
 		{"a netlink error fails", nlmsg(unix.NLMSG_ERROR, 0, 7, errnoPayload(-int32(unix.EPERM))), nil, true, false, unix.EPERM},
 	}

@@ -15,7 +15,7 @@ import (
 func FuzzParseDump(f *testing.F) {
 	s := Socket{Proto: "tcp", Family: unix.AF_INET6, State: "ESTAB",
 		Local: netip.MustParseAddrPort("[2001:db8::1]:443"), Remote: netip.MustParseAddrPort("[2001:db8::2]:5000"), Inode: 9}
-	f.Add(nlmsg(sockDiagByFamily, unix.NLM_F_MULTI, 1, encodeDiagMsg(s, tcpEstablished)))
+	f.Add(nlmsg(unix.SOCK_DIAG_BY_FAMILY, unix.NLM_F_MULTI, 1, encodeDiagMsg(s, tcpEstablished)))
 	f.Add(nlmsg(unix.NLMSG_DONE, unix.NLM_F_MULTI, 1, errnoPayload(0)))
 	f.Add(nlmsg(unix.NLMSG_ERROR, 0, 1, errnoPayload(-1)))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0})

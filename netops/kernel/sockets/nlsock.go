@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/kernel/nsexec"
+	"github.com/netpanel/netpanel/netops/nsexec"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/nftables"
@@ -79,11 +80,11 @@ func router(t *testing.T, ns *testenv.NS) trace.Router {
 		}
 		return ""
 	})
-	h, err := netlink.NewHandleAt(ns.Handle())
+	h, err := change.Dial(ns.Handle())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.Close)
+	t.Cleanup(func() { h.Close() })
 	names := rttables.New(rttables.Entry{ID: 1, Name: "wan-force"})
 	return func(q lookup.Query) (lookup.Result, error) {
 		return lookup.Explain(h, q, store.Rules(0), names, lookup.StoreFinder(store))

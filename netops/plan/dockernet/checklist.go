@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Check is one item of the live checklist.
@@ -116,7 +117,7 @@ func (v *view) lookupMain(a netip.Addr) (model.Route, bool) {
 	var best model.Route
 	found := false
 	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Table == mainTable && r.Dst.Contains(a) && (!found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority)) {
+		if r.Table == unix.RT_TABLE_MAIN && r.Dst.Contains(a) && (!found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority)) {
 			best, found = *r, true
 		}
 		return true

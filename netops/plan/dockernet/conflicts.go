@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Origin says where Docker's claim on a subnet comes from.
@@ -94,7 +95,7 @@ func (v *view) defaultBridgeSubnet(pools []Pool) (netip.Prefix, bool) {
 		for p, ok := blockOf(pl.Base.Addr(), pl.Size), true; ok && Contains(pl.Base, p); p, ok = nextBlock(p) {
 			free := true
 			v.in.State.EachRoute(func(r *model.Route) bool {
-				if r.Table == mainTable && r.Dst.Bits() > 0 && Overlaps(r.Dst, p) {
+				if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() > 0 && Overlaps(r.Dst, p) {
 					free = false
 				}
 				return free
@@ -182,7 +183,7 @@ func FindConflicts(in Inputs) []Conflict {
 func (v *view) defaultRouteConflicts() []Conflict {
 	var bad, good []model.Route
 	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Dst.Bits() == 0 && r.Table != localTable && (r.Type == rtnUnicast || r.Type == 0) {
+		if r.Dst.Bits() == 0 && r.Table != unix.RT_TABLE_LOCAL && (r.Type == unix.RTN_UNICAST || r.Type == 0) {
 			if v.viaDockerBridge(r) {
 				bad = append(bad, *r)
 			} else {

@@ -5,6 +5,7 @@ import (
 	"path"
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/linkkind"
 )
 
 // File names and places of the generated setup.
@@ -47,7 +48,7 @@ func Generate(p Plan, daemonJSON []byte) (*Setup, error) {
 	files := networkd.Files{}
 	base := filePrefix + p.Bridge
 	netdev := networkd.NetDevFile{
-		NetDev: networkd.NetDev{Name: p.Bridge, Kind: "bridge"},
+		NetDev: networkd.NetDev{Name: p.Bridge, Kind: linkkind.Bridge},
 		Bridge: &networkd.Bridge{},
 	}
 	files[base+".netdev"] = netdev.MarshalWithHeader(networkd.Header)

@@ -35,7 +35,7 @@ func (f fixture) store() *model.Store {
 		if p.Addr().Is6() {
 			fam = 10
 		}
-		st.Addrs = append(st.Addrs, model.Addr{LinkIndex: f.idx(a[0]), Family: fam, Prefix: p, ValidLft: forever, PreferredLft: forever})
+		st.Addrs = append(st.Addrs, model.Addr{LinkIndex: f.idx(a[0]), Family: fam, Prefix: p, ValidLft: model.Forever, PreferredLft: model.Forever})
 	}
 	st.Routes = f.routes
 	return model.NewStoreFrom(st)

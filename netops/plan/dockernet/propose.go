@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // DefaultBridge is the bridge name Propose uses when none is given. It is
@@ -208,7 +209,7 @@ func firstFree(search []netip.Prefix, bits int, used []netip.Prefix) (netip.Pref
 func (v *view) uplink() *Uplink {
 	var best *model.Route
 	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Table == mainTable && r.Dst.Bits() == 0 && r.Dst.Addr().Is4() && r.LinkIndex != 0 && !v.viaDockerBridge(r) {
+		if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() == 0 && r.Dst.Addr().Is4() && r.LinkIndex != 0 && !v.viaDockerBridge(r) {
 			if best == nil || r.Priority < best.Priority {
 				cp := *r
 				best = &cp
@@ -225,10 +226,10 @@ func (v *view) uplink() *Uplink {
 		if a.LinkIndex != best.LinkIndex || ip.IsLinkLocalUnicast() || ip.IsLoopback() {
 			continue
 		}
-		if ip.Is4() && a.ValidLft != forever {
+		if ip.Is4() && a.ValidLft != model.Forever {
 			u.DHCP = true
 		}
-		if a.ValidLft == forever {
+		if a.ValidLft == model.Forever {
 			u.Addresses = append(u.Addresses, a.Prefix)
 		}
 	}
@@ -237,8 +238,6 @@ func (v *view) uplink() *Uplink {
 	}
 	return u
 }
-
-const forever = 0xFFFFFFFF
 
 // check reports what makes a plan unusable.
 func (p Plan) check() error {

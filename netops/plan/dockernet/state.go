@@ -7,6 +7,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Source is the live state dockernet reads; *model.Store satisfies it.
@@ -16,16 +17,10 @@ type Source interface {
 	EachRoute(fn func(*model.Route) bool)
 }
 
-// TableNames names routing tables, as for networkd.Generate; Name returns
-// the ID in decimal for a table without a name.
-type TableNames interface {
-	Name(id uint32) string
-}
-
 // Inputs is everything the conflict search reads.
 type Inputs struct {
 	State  Source
-	Tables TableNames // nil: tables are shown by number
+	Tables model.TableNames // nil: tables are shown by number
 	// Ranges are the administrator's LAN and VPN ranges: networks that
 	// must stay reachable whether or not a route to them exists now.
 	Ranges []netip.Prefix
@@ -38,14 +33,6 @@ type Inputs struct {
 	// Bridge is a planned bridge name that counts as Docker's from now on.
 	Bridge string
 }
-
-const (
-	mainTable  = 254
-	localTable = 255
-
-	rtprotKernel = 2
-	rtnUnicast   = 1
-)
 
 // view is one read of the live state with names resolved.
 type view struct {
@@ -125,7 +112,7 @@ func (v *view) routeDesc(r *model.Route) string {
 	if r.Dst.Bits() == 0 {
 		b.WriteString("default route")
 	} else {
-		if r.Type > rtnUnicast {
+		if r.Type > unix.RTN_UNICAST {
 			b.WriteString(iproute.RouteType(r.Type) + " ")
 		}
 		b.WriteString("route " + r.Dst.Masked().String())
@@ -140,7 +127,7 @@ func (v *view) routeDesc(r *model.Route) string {
 	if dev != 0 {
 		b.WriteString(" dev " + v.linkName(dev))
 	}
-	if r.Table != mainTable {
+	if r.Table != unix.RT_TABLE_MAIN {
 		b.WriteString(" in table " + v.tableName(r.Table))
 	}
 	return b.String()
@@ -151,7 +138,7 @@ func (v *view) routeDesc(r *model.Route) string {
 // not a kernel route made for an address (the address itself is checked),
 // and not through Docker's bridges.
 func (v *view) countsAsUse(r *model.Route) bool {
-	if r.Table == localTable || r.Dst.Bits() == 0 || r.Protocol == rtprotKernel {
+	if r.Table == unix.RT_TABLE_LOCAL || r.Dst.Bits() == 0 || r.Protocol == unix.RTPROT_KERNEL {
 		return false
 	}
 	if a := r.Dst.Addr(); a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsLoopback() {
@@ -176,7 +163,7 @@ func (v *view) carrier(a netip.Addr) (model.Route, bool) {
 	var best model.Route
 	found := false
 	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Table != mainTable || !r.Dst.Contains(a) || v.viaDockerBridge(r) || (r.Type != rtnUnicast && r.Type != 0) {
+		if r.Table != unix.RT_TABLE_MAIN || !r.Dst.Contains(a) || v.viaDockerBridge(r) || (r.Type != unix.RTN_UNICAST && r.Type != 0) {
 			return true
 		}
 		if !found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority) {

@@ -3,16 +3,16 @@ package lookup
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
+	"github.com/netpanel/netpanel/netops/codec"
 	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -62,7 +62,7 @@ func refusal(q Query, err error) *RefusedError {
 	return e
 }
 
-// Explain asks the kernel behind h for the route q would take and
+// Explain asks the kernel behind t for the route q would take and
 // retraces the rules that led to it. rules are the namespace's policy
 // rules (both families are fine; model.Store.Rules(0) gives them).
 // tables names tables and may be nil. find looks into netpanel's copy of
@@ -72,38 +72,29 @@ func refusal(q Query, err error) *RefusedError {
 // A lookup the kernel refuses is a Result with Err set, not an error;
 // the error is for a query the kernel could not be asked (an invalid
 // query, an unknown iif, a netlink failure).
-func Explain(h *netlink.Handle, q Query, rules []model.Rule, tables TableNames, find RouteFinder) (Result, error) {
+func Explain(t *change.Target, q Query, rules []model.Rule, tables model.TableNames, find RouteFinder) (Result, error) {
 	if err := q.Validate(); err != nil {
 		return Result{}, err
 	}
 	q = q.normalize()
 	res := Result{Query: q, Command: q.Command()}
 
-	opts := &netlink.RouteGetOptions{Iif: q.Iif}
-	if q.Src.IsValid() {
-		opts.SrcAddr = net.IP(q.Src.AsSlice())
-	}
-	if q.HasMark {
-		opts.Mark = q.Mark // RouteGetWithOptions omits RTA_MARK for 0, the default
-	}
-	if q.HasUID {
-		uid := q.UID
-		opts.UID = &uid
-	}
-	routes, err := h.RouteGetWithOptions(net.IP(q.Dst.AsSlice()), opts)
-	var kern kernelAnswer
-	switch {
-	case err == nil && len(routes) > 0:
-		res.Found = true
-		res.Route = kernelRoute(h, &routes[0], tables)
-		kern = kernelAnswer{found: true, table: res.Route.Table}
-	case err == nil:
-		return res, fmt.Errorf("%s: the kernel answered with no route", res.Command)
-	default:
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) {
+	g := &codec.RouteGet{Dst: q.Dst, Src: q.Src, Mark: q.Mark, HasMark: q.HasMark, UID: q.UID, HasUID: q.HasUID}
+	if q.Iif != "" {
+		idx, err := t.LinkIndex(q.Iif)
+		if err != nil {
 			return res, fmt.Errorf("no interface named %s", iproute.Quote(q.Iif))
 		}
+		g.Iif = idx
+	}
+	route, err := t.RouteGet(g)
+	var kern kernelAnswer
+	switch {
+	case err == nil:
+		res.Found = true
+		res.Route = kernelRoute(t, &route, tables)
+		kern = kernelAnswer{found: true, table: res.Route.Table}
+	default:
 		r := refusal(q, err)
 		if r == nil {
 			return res, fmt.Errorf("%s: %w", res.Command, err)
@@ -148,33 +139,25 @@ func familyRules(rules []model.Rule, dst netip.Addr) []model.Rule {
 	return out
 }
 
-// kernelRoute converts the kernel's answer and names its table and device.
-func kernelRoute(h *netlink.Handle, r *netlink.Route, tables TableNames) Route {
+// kernelRoute names the table and device of the kernel's answer.
+func kernelRoute(t *change.Target, r *model.Route, tables model.TableNames) Route {
 	out := Route{
-		Type:      uint8(r.Type),
-		TypeName:  iproute.RouteType(uint8(r.Type)),
-		Table:     uint32(r.Table),
-		LinkIndex: r.LinkIndex,
-		Gateway:   addrOf(r.Gw),
-		PrefSrc:   addrOf(r.Src),
+		Type:      r.Type,
+		TypeName:  iproute.RouteType(r.Type),
+		Table:     r.Table,
+		LinkIndex: int(r.LinkIndex),
+		Gateway:   r.Gateway,
+		PrefSrc:   r.PrefSrc,
 	}
 	if tables != nil {
 		out.TableName = tables.Name(out.Table)
 	} else {
 		out.TableName = strconv.FormatUint(uint64(out.Table), 10)
 	}
-	if l, err := h.LinkByIndex(r.LinkIndex); err == nil {
-		out.Dev = l.Attrs().Name
+	if name, err := t.LinkName(r.LinkIndex); err == nil {
+		out.Dev = name
 	} else {
-		out.Dev = "if" + strconv.Itoa(r.LinkIndex)
+		out.Dev = "if" + strconv.Itoa(int(r.LinkIndex))
 	}
 	return out
-}
-
-func addrOf(ip net.IP) netip.Addr {
-	a, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return netip.Addr{}
-	}
-	return a.Unmap()
 }

@@ -15,10 +15,10 @@ import (
 
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,13 +78,13 @@ func modelOf(t *testing.T, ns *testenv.NS) *model.Store {
 	return store
 }
 
-func handleOf(t *testing.T, ns *testenv.NS) *netlink.Handle {
+func handleOf(t *testing.T, ns *testenv.NS) *change.Target {
 	t.Helper()
-	h, err := netlink.NewHandleAt(ns.Handle())
+	h, err := change.Dial(ns.Handle())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.Close)
+	t.Cleanup(func() { h.Close() })
 	return h
 }
 

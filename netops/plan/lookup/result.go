@@ -49,9 +49,3 @@ type Step struct {
 	// default").
 	Reason string
 }
-
-// TableNames turns table numbers into the names ip prints
-// (*rttables.Tables implements it).
-type TableNames interface {
-	Name(id uint32) string
-}

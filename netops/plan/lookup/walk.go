@@ -9,13 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Rule actions (FR_ACT_*, linux/fib_rules.h), which x/sys lacks.
-const (
-	actToTable = 1
-	actGoto    = 2
-	actNop     = 3
-)
-
 // kernelAnswer is what the kernel said, for the walk to agree with.
 type kernelAnswer struct {
 	found bool
@@ -27,7 +20,7 @@ type kernelAnswer struct {
 type walker struct {
 	f     flow
 	find  RouteFinder // nil: reasons are inferred from the kernel's table
-	names TableNames
+	names model.TableNames
 	kern  kernelAnswer
 	notes []string
 	// refuses is set when the chosen step refuses the packet (a rule
@@ -58,7 +51,7 @@ func (w *walker) walk(rules []model.Rule) (passed []Step, chosen *Step) {
 			continue
 		}
 		switch r.Action {
-		case actGoto:
+		case unix.FR_ACT_GOTO:
 			j := gotoTarget(rules, i)
 			if j < 0 {
 				pass(r, "goto %d: no rule has priority %d, so the kernel goes on", r.Goto, r.Goto)
@@ -69,9 +62,9 @@ func (w *walker) walk(rules []model.Rule) (passed []Step, chosen *Step) {
 				pass(rules[k], "skipped by goto %d in rule %d", r.Goto, r.Priority)
 			}
 			i = j - 1
-		case actNop:
+		case unix.FR_ACT_NOP:
 			pass(r, "nop: the kernel goes on")
-		case actToTable:
+		case unix.FR_ACT_TO_TBL:
 			step, stop := w.table(r)
 			if stop {
 				return passed, step

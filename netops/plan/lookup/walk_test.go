@@ -26,10 +26,10 @@ func TestWalkDisagreementsAreNotedNotInvented(t *testing.T) {
 	dst := netip.MustParseAddr("198.51.100.7")
 	def := model.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Type: unix.RTN_UNICAST}
 	rules := []model.Rule{
-		{Priority: 10, Action: actGoto, Goto: 15},
+		{Priority: 10, Action: unix.FR_ACT_GOTO, Goto: 15},
 		{Priority: 20, Action: 7},
-		{Priority: 30, Action: actToTable, Table: 5, SuppressPrefixLen: -1},
-		{Priority: 40, Action: actToTable, Table: 254, SuppressPrefixLen: -1},
+		{Priority: 30, Action: unix.FR_ACT_TO_TBL, Table: 5, SuppressPrefixLen: -1},
+		{Priority: 40, Action: unix.FR_ACT_TO_TBL, Table: 254, SuppressPrefixLen: -1},
 	}
 	tests := []struct {
 		name       string

@@ -23,6 +23,7 @@ import (
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 )
 
@@ -159,7 +160,7 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		ov.Links = append(ov.Links, lf)
 	}
 	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
-	ov.Foreign = networkd.ForeignObjects(cfg, nil, m.src, tables, tables)
+	ov.Foreign = networkd.ForeignObjects(cfg, nil, m.src, tables)
 	return ov, nil
 }
 
@@ -172,7 +173,7 @@ func (m *Manager) Foreign() ([]networkd.Foreign, error) {
 		return nil, err
 	}
 	tables := m.tables()
-	return networkd.ForeignObjects(cfg, nil, m.src, tables, tables), nil
+	return networkd.ForeignObjects(cfg, nil, m.src, tables), nil
 }
 
 // Selection is what the admin chose to save.
@@ -227,7 +228,7 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	}
 	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
 		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements}
-	p.Lost = networkd.ForeignObjects(cfg, files, m.src, tables, tables)
+	p.Lost = networkd.ForeignObjects(cfg, files, m.src, tables)
 	seen := map[string]bool{}
 	for _, l := range links {
 		seen[l] = true
@@ -265,19 +266,15 @@ func (m *Manager) checkLink(link string, tables *rttables.Tables) error {
 	return err
 }
 
-// lowerOf names the link a vxlan or macvlan sits on.
+// lowerOf names the link a link sits on (a vxlan's device, a macvlan's
+// parent), "" for none.
 func (m *Manager) lowerOf(link string) string {
 	byIndex := map[int32]string{}
 	var idx int32
 	for _, l := range m.src.Links() {
 		byIndex[l.Index] = l.Name
 		if l.Name == link {
-			switch {
-			case l.VXLAN != nil:
-				idx = l.VXLAN.DevIndex
-			case l.MACVLAN != nil:
-				idx = l.ParentIndex
-			}
+			idx = linkkind.Lower(&l)
 		}
 	}
 	return byIndex[idx]

@@ -1,9 +1,9 @@
-package model
+package codec
 
 import (
 	"testing"
 
-	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,16 +41,28 @@ var (
 		8, 0, 1, 0, 1, 0, 0, 0, // NHA_ID 1
 		8, 0, 5, 0, 3, 0, 0, 0, // NHA_OIF 3
 		8, 0, 6, 0, 10, 1, 0, 2} // NHA_GATEWAY 10.1.0.2
+	// A link "v0" (ether, up) and a vxlan with id 100 and port 4789.
+	seedLink = []byte{0, 0, 1, 0, 3, 0, 0, 0, 0x43, 0x10, 0, 0, 0, 0, 0, 0,
+		7, 0, 3, 0, 'v', '0', 0, 0, // IFLA_IFNAME
+		8, 0, 4, 0, 0xdc, 5, 0, 0} // IFLA_MTU 1500
+	seedVXLAN = []byte{0, 0, 1, 0, 4, 0, 0, 0, 0x43, 0x10, 0, 0, 0, 0, 0, 0,
+		8, 0, 3, 0, 'v', 'x', 0, 0, // IFLA_IFNAME
+		36, 0, 18, 0, // IFLA_LINKINFO
+		10, 0, 1, 0, 'v', 'x', 'l', 'a', 'n', 0, 0, 0, // IFLA_INFO_KIND
+		20, 0, 2, 0, // IFLA_INFO_DATA
+		8, 0, 1, 0, 100, 0, 0, 0, // IFLA_VXLAN_ID
+		6, 0, 15, 0, 0x12, 0xb5, 0, 0} // IFLA_VXLAN_PORT 4789
+	seedNeigh = []byte{2, 0, 0, 0, 3, 0, 0, 0, 0x80, 0, 0, 1, 8, 0, 1, 0, 10, 1, 0, 9}
 )
 
-// FuzzParseRoute checks the route decoder never panics and that what it
+// FuzzDecodeRoute checks the route decoder never panics and that what it
 // accepts is consistent (a masked prefix of the message's family).
-func FuzzParseRoute(f *testing.F) {
+func FuzzDecodeRoute(f *testing.F) {
 	f.Add(seedRoute)
 	f.Add(seedMultipath)
 	f.Add([]byte{10, 64, 0, 0, 254, 2, 0, 1, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, skip, err := ParseRoute(b)
+		r, skip, err := DecodeRoute(b)
 		if err != nil || skip {
 			return
 		}
@@ -60,14 +72,14 @@ func FuzzParseRoute(f *testing.F) {
 		if (r.Family == unix.AF_INET) != r.Dst.Addr().Is4() {
 			t.Fatalf("family %d with destination %v", r.Family, r.Dst)
 		}
-		_ = routeLess(&r, &r)
+		_ = model.NewStoreFrom(model.State{Routes: []model.Route{r, r}}) // orders it
 	})
 }
 
-func FuzzParseRule(f *testing.F) {
+func FuzzDecodeRule(f *testing.F) {
 	f.Add(seedRule)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ParseRule(b)
+		r, err := DecodeRule(b)
 		if err != nil {
 			return
 		}
@@ -77,10 +89,10 @@ func FuzzParseRule(f *testing.F) {
 	})
 }
 
-func FuzzParseAddr(f *testing.F) {
+func FuzzDecodeAddr(f *testing.F) {
 	f.Add(seedAddr)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		a, err := ParseAddr(b)
+		a, err := DecodeAddr(b)
 		if err != nil {
 			return
 		}
@@ -90,11 +102,11 @@ func FuzzParseAddr(f *testing.F) {
 	})
 }
 
-func FuzzParseNexthop(f *testing.F) {
+func FuzzDecodeNexthop(f *testing.F) {
 	f.Add(seedNexthopGroup)
 	f.Add(seedNexthopGateway)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		nh, err := ParseNexthop(b)
+		nh, err := DecodeNexthop(b)
 		if err != nil {
 			return
 		}
@@ -106,20 +118,33 @@ func FuzzParseNexthop(f *testing.F) {
 	})
 }
 
-// FuzzApply feeds arbitrary message streams to the applier: the model must
-// never panic whatever the kernel (or a bug) sends.
-func FuzzApply(f *testing.F) {
-	f.Add(uint16(unix.RTM_NEWROUTE), seedRoute)
-	f.Add(uint16(unix.RTM_NEWRULE), seedRule)
-	f.Add(uint16(unix.RTM_NEWADDR), seedAddr)
-	f.Add(uint16(unix.RTM_NEWLINK), []byte{0, 0, 1, 0, 3, 0, 0, 0, 0x43, 0x10, 0, 0, 0, 0, 0, 0})
-	f.Add(uint16(unix.RTM_NEWNEIGH), []byte{2, 0, 0, 0, 3, 0, 0, 0, 0x80, 0, 0, 1, 8, 0, 1, 0, 10, 1, 0, 9})
-	f.Add(uint16(unix.RTM_NEWNEXTHOP), seedNexthopGroup)
-	f.Add(uint16(unix.RTM_NEWNEXTHOP), seedNexthopGateway)
-	f.Fuzz(func(t *testing.T, typ uint16, b []byte) {
-		a := applier{sn: newSnapshot(), events: &eventRing{}}
-		a.events.init(8)
-		a.apply(rtnl.Message{Type: typ, Body: b})
-		a.apply(rtnl.Message{Type: typ + 1, Body: b}) // the matching delete
+// FuzzDecodeLink checks the link decoder (and each kind's settings
+// decoder behind it) never panics on what the kernel might send.
+func FuzzDecodeLink(f *testing.F) {
+	f.Add(seedLink)
+	f.Add(seedVXLAN)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, skip, err := DecodeLink(b)
+		if err != nil || skip {
+			return
+		}
+		if l.Details == nil {
+			t.Fatal("accepted link without details")
+		}
+	})
+}
+
+// FuzzDecodeNeigh checks the neighbour decoder: what it accepts has an
+// address of its family.
+func FuzzDecodeNeigh(f *testing.F) {
+	f.Add(seedNeigh)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, skip, err := DecodeNeigh(b)
+		if err != nil || skip {
+			return
+		}
+		if !n.IP.IsValid() {
+			t.Fatalf("accepted neighbour without address: %+v", n)
+		}
 	})
 }
