@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netpanel/netpanel/web/audit"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"golang.org/x/net/html"
 )
 

@@ -10,13 +10,13 @@ import (
 	"net/http"
 
 	"github.com/a-h/templ"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 )
 
 // SocketLister lists the namespace's sockets (sock_diag in production).

@@ -21,12 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 	"golang.org/x/sys/unix"
 )
 

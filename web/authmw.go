@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 )
 
 // sessionCookie names the session cookie.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 )
 

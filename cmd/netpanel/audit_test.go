@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
-	"github.com/netpanel/netpanel/web/audit"
 )
 
 func TestEveryChangeStateIsAudited(t *testing.T) {

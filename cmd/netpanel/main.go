@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -36,7 +37,6 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
-	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
