@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/views"
 )
@@ -89,8 +90,8 @@ func sinceAge(v string) (time.Duration, bool) {
 }
 
 // auditVM answers one audit view with the status to send.
-func (h *Handlers) auditVM(q url.Values) (views.AuditVM, int) {
-	vm := views.AuditVM{Meta: h.meta("audit", "Audit log", nil), Filters: auditFilters(q)}
+func (h *Handlers) auditVM(q url.Values, id app.Identity) (views.AuditVM, int) {
+	vm := views.AuditVM{Meta: h.meta(id, "audit", "Audit log", nil), Filters: auditFilters(q)}
 	f, err := auditFilter(q, time.Now())
 	if err != nil {
 		vm.Error, vm.ErrorField, vm.Summary = err.Error(), errorField(err), "no entries shown"
@@ -166,7 +167,7 @@ func auditFilters(q url.Values) views.AuditFilters {
 // Audit serves /audit (admins only; the router enforces that): the full
 // page, or the #content fragment for htmx.
 func (h *Handlers) Audit(w http.ResponseWriter, r *http.Request) {
-	vm, status := h.auditVM(r.URL.Query())
+	vm, status := h.auditVM(r.URL.Query(), identity(r))
 	if isFragment(r) {
 		h.render(w, r, status, views.AuditBody(vm))
 		return

@@ -136,7 +136,7 @@ func (h *Handlers) ChangePreview(w http.ResponseWriter, r *http.Request) {
 // confirmation has to come over a new one: proof that the admin can still
 // reach the machine after the change.
 func (h *Handlers) Change(w http.ResponseWriter, r *http.Request) {
-	v := views.ViewerFrom(r.Context())
+	v := identity(r)
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	if h.d.Changes == nil {
 		h.changeFailed(w, r, api, http.StatusForbidden, views.ChangePreview{}, errReadOnly)
@@ -152,7 +152,7 @@ func (h *Handlers) Change(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, _ := netip.ParseAddr(v.Client)
-	out, err := h.d.Changes.Apply(safeapply.Request{User: v.Name, Client: client, Ops: ops})
+	out, err := h.d.Changes.Apply(safeapply.Request{User: v.User, Client: client, Ops: ops})
 	if err != nil {
 		h.changeFailed(w, r, api, http.StatusUnprocessableEntity, h.preview(ops, err), err)
 		return
@@ -184,12 +184,12 @@ var errReadOnly = errors.New("netpanel runs read-only (no CAP_NET_ADMIN): it can
 
 // ConfirmChange serves POST /changes/{id}/confirm.
 func (h *Handlers) ConfirmChange(w http.ResponseWriter, r *http.Request) {
-	v := views.ViewerFrom(r.Context())
+	v := identity(r)
 	if h.d.Changes == nil {
 		apiError(w, http.StatusForbidden, errReadOnly)
 		return
 	}
-	out, err := h.d.Changes.Confirm(chi.URLParam(r, "id"), v.Name)
+	out, err := h.d.Changes.Confirm(chi.URLParam(r, "id"), v.User)
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	if err != nil {
 		if api {
@@ -249,7 +249,7 @@ func (h *Handlers) notices(r *http.Request) []views.OutcomeVM {
 		return nil
 	}
 	var out []views.OutcomeVM
-	for _, o := range h.d.Changes.Unseen(views.ViewerFrom(r.Context()).Name) {
+	for _, o := range h.d.Changes.Unseen(identity(r).User) {
 		out = append(out, outcomeVM(o))
 	}
 	return out
@@ -268,7 +268,7 @@ func (h *Handlers) APIChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, ok := h.d.Changes.Get(chi.URLParam(r, "id"))
-	if !ok || out.User != views.ViewerFrom(r.Context()).Name {
+	if !ok || out.User != identity(r).User {
 		apiError(w, http.StatusNotFound, errors.New("no such change"))
 		return
 	}
@@ -280,7 +280,7 @@ func (h *Handlers) APIChange(w http.ResponseWriter, r *http.Request) {
 func (h *Handlers) APIChanges(w http.ResponseWriter, r *http.Request) {
 	out := []OutcomeJSON{}
 	if h.d.Changes != nil {
-		for _, o := range h.d.Changes.List(views.ViewerFrom(r.Context()).Name) {
+		for _, o := range h.d.Changes.List(identity(r).User) {
 			out = append(out, outcomeJSON(o))
 		}
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
-	"github.com/netpanel/netpanel/views"
 )
 
 // fakeChanger records requests; the real engine has its own tests against
@@ -41,7 +40,7 @@ func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *h
 	t.Helper()
 	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "127.0.0.1"}))
+	req = asAdmin(req, "127.0.0.1")
 	rec := httptest.NewRecorder()
 	h(rec, req)
 	return rec
@@ -153,7 +152,7 @@ func TestNoticesTellAboutRollbacks(t *testing.T) {
 	h := normalHandlers()
 	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RolledBack, Commands: []string{"ip link set dev wan down"}}}}
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
 	h.ChangeNotices(rec, req)
 	if !strings.Contains(rec.Body.String(), "Rolled back") || !strings.Contains(rec.Body.String(), "ip link set dev wan down") {
@@ -169,7 +168,7 @@ func TestNoticesSayARollbackFailedWithWhatIsLeftOver(t *testing.T) {
 		Commands: []string{"ip link set dev wan down"},
 		LeftOver: []string{"ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route to 10.99.0.0/24 is in table main again, but with gateway 10.1.0.2, not 192.0.2.1"}}}}
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
 	h.ChangeNotices(rec, req)
 	body := rec.Body.String()
@@ -191,7 +190,7 @@ func TestAPISaysRollbackFailed(t *testing.T) {
 	req := httptest.NewRequest("GET", "/api/v1/changes/c9", nil)
 	rctx := chi.NewRouteContext()
 	rctx.URLParams.Add("id", "c9")
-	req = req.WithContext(context.WithValue(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}), chi.RouteCtxKey, rctx))
+	req = asAdmin(req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx)), "")
 	rec := httptest.NewRecorder()
 	h.APIChange(rec, req)
 	var got OutcomeJSON
@@ -212,7 +211,7 @@ func TestAnOlderPendingChangePointsToTheNewest(t *testing.T) {
 		{ID: "c2", State: safeapply.Pending, ConfirmWith: "c2", Waiting: []string{"admin", "bob"}, Commands: []string{"ip link set dev wan alias x"}},
 	}}
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
 	h.ChangeNotices(rec, req)
 	body := rec.Body.String()

@@ -214,7 +214,7 @@ func (s dockerState) checkPlan() (dockernet.Plan, string, bool) {
 // Docker serves GET /docker.
 func (h *Handlers) Docker(w http.ResponseWriter, r *http.Request) {
 	f := readDockerForm(r.URL.Query())
-	vm := views.DockerVM{Meta: h.meta("docker", "Docker bridge", []views.Cmd{
+	vm := views.DockerVM{Meta: h.meta(identity(r), "docker", "Docker bridge", []views.Cmd{
 		{IP: "ip -d link show type bridge", Old: "brctl show"},
 		{IP: "ip route show table all", Old: "route -n"},
 		{IP: "docker network inspect bridge"},

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,15 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/netpanel/netpanel/views"
 )
 
 // dkPost posts a form as an admin.
 func dkPost(h http.HandlerFunc, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "/docker/x", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "192.0.2.50"}))
+	req = asAdmin(req, "192.0.2.50")
 	rec := httptest.NewRecorder()
 	h(rec, req)
 	return rec

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -48,9 +49,9 @@ func EventLines(evs []model.Event, names *model.Names) []EventLine {
 	return out
 }
 
-func (h *Handlers) eventsVM() views.EventsVM {
+func (h *Handlers) eventsVM(id app.Identity) views.EventsVM {
 	vm := views.EventsVM{
-		Meta:  h.meta("events", "Events", []views.Cmd{{IP: "ip monitor"}, {IP: "ip -t monitor all"}}),
+		Meta:  h.meta(id, "events", "Events", []views.Cmd{{IP: "ip monitor"}, {IP: "ip -t monitor all"}}),
 		Kinds: eventKinds,
 	}
 	last := h.d.Store.LastSeq()
@@ -75,7 +76,7 @@ func eventsSummary(last uint64) string {
 
 // Events serves /events, the `ip monitor` view.
 func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
-	vm := h.eventsVM()
+	vm := h.eventsVM(identity(r))
 	if isFragment(r) {
 		h.render(w, r, http.StatusOK, views.EventsBody(vm))
 		return

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
@@ -221,6 +222,11 @@ func largeSockets() []sockets.Socket {
 }
 
 // ---- requests and HTML ----
+
+// asAdmin makes req act as the admin "admin" connecting from client.
+func asAdmin(req *http.Request, client string) *http.Request {
+	return WithIdentity(req, app.Identity{User: "admin", Role: app.RoleAdmin, Client: client})
+}
 
 // serve serves one request through handler; fragment asks as htmx does.
 func serve(t *testing.T, handler http.HandlerFunc, target string, fragment bool) *httptest.ResponseRecorder {

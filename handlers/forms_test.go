@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netpanel/netpanel/views"
 	"golang.org/x/net/html"
 )
 
@@ -17,7 +15,7 @@ import (
 func adminPage(t *testing.T, handler http.HandlerFunc, target string) *html.Node {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "127.0.0.1"}))
+	req = asAdmin(req, "127.0.0.1")
 	rec := httptest.NewRecorder()
 	handler(rec, req)
 	if rec.Code != http.StatusOK {

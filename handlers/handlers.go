@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/a-h/templ"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
@@ -110,8 +111,9 @@ func (h *Handlers) Status() views.Status {
 	return views.Status{State: "live", Text: "live", Detail: detail}
 }
 
-func (h *Handlers) meta(page, title string, cmds []views.Cmd) views.Meta {
-	return views.Meta{Title: title, Page: page, NS: h.d.NSName, ReadOnly: h.d.ReadOnly, Status: h.Status(), Cmds: cmds, Warnings: h.d.Warnings}
+func (h *Handlers) meta(id app.Identity, page, title string, cmds []views.Cmd) views.Meta {
+	return views.Meta{Title: title, Page: page, NS: h.d.NSName, ReadOnly: h.d.ReadOnly, Status: h.Status(), Cmds: cmds, Warnings: h.d.Warnings,
+		Viewer: views.Viewer{Name: id.User, Role: string(id.Role), Admin: id.Admin()}}
 }
 
 // isFragment reports whether htmx asked for the #content fragment only.

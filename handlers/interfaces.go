@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -85,7 +86,7 @@ func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 }
 
 // interfacesVM answers one interfaces view; on bad input the table is empty.
-func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
+func (h *Handlers) interfacesVM(q url.Values, id app.Identity) (views.InterfacesVM, bool) {
 	names := h.names()
 	links := h.d.Store.Links()
 	lq, err := parseLinkQuery(q)
@@ -94,7 +95,7 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 		vm.DevNames = append(vm.DevNames, l.Name)
 	}
 	if err != nil {
-		vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(""))
+		vm.Meta = h.meta(id, "interfaces", "Interfaces", interfaceCmds(""))
 		vm.Error, vm.ErrorField = err.Error(), errorField(err)
 		vm.Summary = "no interfaces shown"
 		return vm, false
@@ -128,7 +129,7 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 			break
 		}
 	}
-	vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(dev))
+	vm.Meta = h.meta(id, "interfaces", "Interfaces", interfaceCmds(dev))
 	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
 	return vm, true
 }
@@ -243,12 +244,12 @@ func group64(n uint64) string {
 
 // Interfaces serves /interfaces: the full page, or the #content fragment.
 func (h *Handlers) Interfaces(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.interfacesVM(r.URL.Query())
+	vm, ok := h.interfacesVM(r.URL.Query(), identity(r))
 	h.page(w, r, ok, views.InterfacesBody(vm), views.InterfacesPage(vm))
 }
 
 func (h *Handlers) interfacesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.interfacesVM(q)
+	vm, _ := h.interfacesVM(q, app.Identity{})
 	return fragments("rows",
 		"rows", views.InterfaceRows(vm.Rows),
 		"summary", views.Summary(vm.Summary),

@@ -48,7 +48,7 @@ func lookupQuery(get func(string) string) (lookup.Query, error) {
 func (h *Handlers) Lookup(w http.ResponseWriter, r *http.Request) {
 	qv := r.URL.Query()
 	vm := views.LookupVM{Dst: qv.Get("dst"), Src: qv.Get("from"), Iif: qv.Get("iif"), Mark: qv.Get("mark")}
-	vm.Meta = h.meta("lookup", "Route lookup", []views.Cmd{{IP: "ip route get ADDRESS [from SRC] [iif DEV] [mark MARK]"}})
+	vm.Meta = h.meta(identity(r), "lookup", "Route lookup", []views.Cmd{{IP: "ip route get ADDRESS [from SRC] [iif DEV] [mark MARK]"}})
 	vm.Devs = []views.Option{{Value: "", Label: "(local packet)"}}
 	for _, l := range h.d.Store.Links() {
 		vm.Devs = append(vm.Devs, views.Option{Value: l.Name, Label: l.Name, Selected: l.Name == vm.Iif})

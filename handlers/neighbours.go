@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -90,7 +91,7 @@ func (nq neighQuery) match(n *model.Neigh) bool {
 	return nq.all || !hidden(n)
 }
 
-func (h *Handlers) neighboursVM(q url.Values) (views.NeighboursVM, bool) {
+func (h *Handlers) neighboursVM(q url.Values, id app.Identity) (views.NeighboursVM, bool) {
 	names := h.names()
 	nq, err := parseNeighQuery(q, names)
 	ipCmd := "ip neigh"
@@ -100,7 +101,7 @@ func (h *Handlers) neighboursVM(q url.Values) (views.NeighboursVM, bool) {
 	_, devs := h.formChoices()
 	vm := views.NeighboursVM{
 		DevNames: devs,
-		Meta:     h.meta("neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
+		Meta:     h.meta(id, "neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
 		Filters:  neighFilters(q, h.d.Store.Links()),
 	}
 	if err != nil {
@@ -164,12 +165,12 @@ func neighFilters(q url.Values, links []model.Link) views.NeighFilters {
 
 // Neighbours serves /neighbours: the full page, or the #content fragment.
 func (h *Handlers) Neighbours(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.neighboursVM(r.URL.Query())
+	vm, ok := h.neighboursVM(r.URL.Query(), identity(r))
 	h.page(w, r, ok, views.NeighboursBody(vm), views.NeighboursPage(vm))
 }
 
 func (h *Handlers) neighboursLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.neighboursVM(q)
+	vm, _ := h.neighboursVM(q, app.Identity{})
 	return fragments("rows",
 		"rows", views.NeighRows(vm.Rows),
 		"summary", views.Summary(vm.Summary),

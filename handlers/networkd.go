@@ -19,7 +19,7 @@ import (
 // Networkd serves GET /networkd: which file configures each link, what
 // would not survive a reboot, the save form and the backups.
 func (h *Handlers) Networkd(w http.ResponseWriter, r *http.Request) {
-	vm := views.NetworkdVM{Meta: h.meta("networkd", "Save to systemd-networkd", []views.Cmd{
+	vm := views.NetworkdVM{Meta: h.meta(identity(r), "networkd", "Save to systemd-networkd", []views.Cmd{
 		{IP: "networkctl status LINK   # shows its Network File", Old: ""},
 		{IP: "networkctl reload"},
 	})}
@@ -205,7 +205,7 @@ func (h *Handlers) auditFiles(r *http.Request, detail string, res persist.Result
 	if h.d.AuditLog == nil {
 		return
 	}
-	v := views.ViewerFrom(r.Context())
+	v := identity(r)
 	result := audit.ResultOK
 	if err != nil {
 		result = err.Error()
@@ -216,7 +216,7 @@ func (h *Handlers) auditFiles(r *http.Request, detail string, res persist.Result
 	if res.Reload.Done {
 		cmd += "; networkctl reload"
 	}
-	if aerr := h.d.AuditLog.Append(audit.Entry{User: v.Name, Client: v.Client, Action: audit.ActionChange, Detail: detail, Command: cmd, Result: result}); aerr != nil {
+	if aerr := h.d.AuditLog.Append(audit.Entry{User: v.User, Client: v.Client, Action: audit.ActionChange, Detail: detail, Command: cmd, Result: result}); aerr != nil {
 		h.d.Log.Error("writing the audit log failed", "err", aerr)
 	}
 }

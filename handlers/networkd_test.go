@@ -26,7 +26,6 @@ import (
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
-	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
 
@@ -181,7 +180,7 @@ func ndSameTree(t *testing.T, before, after map[string]string) {
 // ndGet serves a GET as an admin.
 func ndGet(h http.HandlerFunc, target string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, target, nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "192.0.2.50"}))
+	req = asAdmin(req, "192.0.2.50")
 	rec := httptest.NewRecorder()
 	h(rec, req)
 	return rec
@@ -378,7 +377,7 @@ func TestNetworkdBadInputIs400AndWritesNothing(t *testing.T) {
 			before := ndTree(t, e.root)
 			req := httptest.NewRequest(http.MethodPost, "/networkd/x", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+			req = asAdmin(req, "")
 			rec := httptest.NewRecorder()
 			tc.handler(e.h)(rec, req)
 			if rec.Code != http.StatusBadRequest {
@@ -571,7 +570,7 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, "/networkd", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+			req = asAdmin(req, "")
 			rec := httptest.NewRecorder()
 			tc.handler(rec, req)
 			if rec.Code != tc.status {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
@@ -100,7 +101,7 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 
 // routesVM answers one routes view. On bad input it returns the message and
 // an empty table rather than guessing.
-func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
+func (h *Handlers) routesVM(q url.Values, id app.Identity) (views.RoutesVM, bool) {
 	names := h.names()
 	rq, page, per, err := routeQuery(q, names)
 	vm := views.RoutesVM{}
@@ -109,7 +110,7 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 	vm.MetricNames = change.RouteMetricNames()
 	vm.Tables = h.tablesVM()
 	tableArg := tableArg(rq.Table, names)
-	vm.Meta = h.meta("routes", "Routes", routeCmds(tableArg))
+	vm.Meta = h.meta(id, "routes", "Routes", routeCmds(tableArg))
 	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
 		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
@@ -225,12 +226,12 @@ func routeFilters(q url.Values, names *model.Names, store *model.Store) views.Ro
 
 // Routes serves /routes: the full page, or the #content fragment for htmx.
 func (h *Handlers) Routes(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.routesVM(r.URL.Query())
+	vm, ok := h.routesVM(r.URL.Query(), identity(r))
 	h.page(w, r, ok, views.RoutesBody(vm), views.RoutesPage(vm))
 }
 
 func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.routesVM(q)
+	vm, _ := h.routesVM(q, app.Identity{})
 	return fragments("rows",
 		"rows", views.RouteRows(vm.Rows),
 		"summary", views.Summary(vm.Summary),

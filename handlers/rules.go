@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -28,9 +29,9 @@ func ruleFamily(q url.Values) (uint8, error) {
 	}
 }
 
-func (h *Handlers) rulesVM(q url.Values) (views.RulesVM, bool) {
+func (h *Handlers) rulesVM(q url.Values, id app.Identity) (views.RulesVM, bool) {
 	fam, err := ruleFamily(q)
-	vm := views.RulesVM{Meta: h.meta("rules", "Rules", []views.Cmd{{IP: "ip rule list"}, {IP: "ip -6 rule list"}})}
+	vm := views.RulesVM{Meta: h.meta(id, "rules", "Rules", []views.Cmd{{IP: "ip rule list"}, {IP: "ip -6 rule list"}})}
 	vm.TableNames, vm.DevNames = h.formChoices()
 	vm.Families = []views.Option{
 		{Value: "inet", Label: "IPv4", Selected: fam == unix.AF_INET},
@@ -94,12 +95,12 @@ func ruleRow(r *model.Rule, names *model.Names) views.RuleRow {
 
 // Rules serves /rules: the full page, or the #content fragment.
 func (h *Handlers) Rules(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.rulesVM(r.URL.Query())
+	vm, ok := h.rulesVM(r.URL.Query(), identity(r))
 	h.page(w, r, ok, views.RulesBody(vm), views.RulesPage(vm))
 }
 
 func (h *Handlers) rulesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.rulesVM(q)
+	vm, _ := h.rulesVM(q, app.Identity{})
 	return fragments("rows",
 		"rows", views.RuleRows(vm.Rows),
 		"summary", views.Summary(vm.Summary),

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -59,9 +60,9 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	return f, nil
 }
 
-func (h *Handlers) socketsVM(q url.Values) (views.SocketsVM, bool) {
+func (h *Handlers) socketsVM(q url.Values, id app.Identity) (views.SocketsVM, bool) {
 	vm := views.SocketsVM{
-		Meta: h.meta("sockets", "Sockets", []views.Cmd{
+		Meta: h.meta(id, "sockets", "Sockets", []views.Cmd{
 			{IP: "ss -tuna", Old: "netstat -tuna"},
 			{IP: "ss -tlnp", Old: "netstat -tlnp"},
 		}),
@@ -163,14 +164,14 @@ func socketFilters(q url.Values) views.SocketFilters {
 
 // Sockets serves /sockets: the full page, or the #content fragment.
 func (h *Handlers) Sockets(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.socketsVM(r.URL.Query())
+	vm, ok := h.socketsVM(r.URL.Query(), identity(r))
 	h.page(w, r, ok, views.SocketsBody(vm), views.SocketsPage(vm))
 }
 
 // socketsLive re-lists: sockets have no kernel events, so the hub calls it
 // on every tick of its refresh (LiveSpec.Refresh).
 func (h *Handlers) socketsLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.socketsVM(q)
+	vm, _ := h.socketsVM(q, app.Identity{})
 	return fragments("rows",
 		"rows", views.SocketRows(vm.Rows),
 		"summary", views.Summary(vm.Summary),

@@ -83,13 +83,13 @@ func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 		err = badField("action", "action", "%q is not add, rename or del", f.Get("action"))
 	}
 	err = tableFieldError(err, f.Get("action"))
-	v := views.ViewerFrom(r.Context())
+	v := identity(r)
 	result := audit.ResultOK
 	if err != nil {
 		result = err.Error()
 	}
 	if h.d.AuditLog != nil && cmd != "" {
-		_ = h.d.AuditLog.Append(audit.Entry{User: v.Name, Client: v.Client, Action: audit.ActionChange, Detail: "named table " + f.Get("action"), Command: cmd, Result: result})
+		_ = h.d.AuditLog.Append(audit.Entry{User: v.User, Client: v.Client, Action: audit.ActionChange, Detail: "named table " + f.Get("action"), Command: cmd, Result: result})
 	}
 	// The watcher reloads the names; show the file's new content now.
 	if err == nil {

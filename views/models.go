@@ -11,6 +11,15 @@ type Meta struct {
 	Status   Status
 	Cmds     []Cmd
 	Warnings []string
+	Viewer   Viewer // who looks at the page
+}
+
+// Viewer is who looks at a page, as the page shows it: the layout names
+// them, and forms are offered only to admins.
+type Viewer struct {
+	Name  string // "" on public pages
+	Role  string
+	Admin bool
 }
 
 // Status is the live-sync badge and progress.

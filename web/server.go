@@ -191,7 +191,7 @@ func requestLogger(log *slog.Logger) func(http.Handler) http.Handler {
 // adminOnly guards pages that only admins may see (the audit log).
 func (s *Server) adminOnly(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if id, _ := IdentityFrom(r.Context()); !id.Role.CanChange() {
+		if id, _ := handlers.IdentityOf(r); !id.Admin() {
 			http.Error(w, "only admins may see this page", http.StatusForbidden)
 			return
 		}
