@@ -46,24 +46,24 @@ func auditFilter(q url.Values, now time.Time) (audit.Filter, error) {
 	f := audit.Filter{Limit: auditRows + 1} // one more tells us there are older ones
 	f.User = strings.TrimSpace(q.Get("user"))
 	if n := utf8.RuneCountInString(f.User); n > 64 {
-		return f, badField("user", "user", "a user name has at most 64 characters, not %d", n)
+		return f, app.BadField("user", "user", "a user name has at most 64 characters, not %d", n)
 	}
 	if strings.ContainsFunc(f.User, unicode.IsControl) {
-		return f, badField("user", "user", "%q contains control characters", f.User)
+		return f, app.BadField("user", "user", "%q contains control characters", f.User)
 	}
 	if a := q.Get("action"); a != "" {
 		if !knownAction(a) {
-			return f, badField("action", "action", "must be one of %s, not %q", strings.Join(audit.Known, ", "), a)
+			return f, app.BadField("action", "action", "must be one of %s, not %q", strings.Join(audit.Known, ", "), a)
 		}
 		f.Action = a
 	}
 	f.Text = strings.TrimSpace(q.Get("text"))
 	if n := utf8.RuneCountInString(f.Text); n > 200 {
-		return f, badField("text", "text", "search for at most 200 characters, not %d", n)
+		return f, app.BadField("text", "text", "search for at most 200 characters, not %d", n)
 	}
 	since, ok := sinceAge(q.Get("since"))
 	if !ok {
-		return f, badField("since", "since", "must be 1h, 24h, 7d or 30d, not %q", q.Get("since"))
+		return f, app.BadField("since", "since", "must be 1h, 24h, 7d or 30d, not %q", q.Get("since"))
 	}
 	if since > 0 {
 		f.Since = now.Add(-since)
@@ -94,7 +94,7 @@ func (h *Handlers) auditVM(q url.Values, id app.Identity) (views.AuditVM, int) {
 	vm := views.AuditVM{Meta: h.meta(id, "audit", "Audit log", nil), Filters: auditFilters(q)}
 	f, err := auditFilter(q, time.Now())
 	if err != nil {
-		vm.Error, vm.ErrorField, vm.Summary = err.Error(), errorField(err), "no entries shown"
+		vm.Error, vm.ErrorField, vm.Summary = err.Error(), app.FieldOf(err), "no entries shown"
 		return vm, http.StatusBadRequest
 	}
 	if h.d.Audit == nil {

@@ -7,27 +7,25 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/views"
 )
 
-// Changer applies changes with commit-confirm (safeapply.Engine).
+// Changer applies changes with commit-confirm and audits them
+// (*app.Changes).
 type Changer interface {
-	Apply(safeapply.Request) (safeapply.Outcome, error)
-	Confirm(id, user string) (safeapply.Outcome, error)
-	Get(id string) (safeapply.Outcome, bool)
-	Unseen(user string) []safeapply.Outcome
-	List(user string) []safeapply.Outcome
+	Apply(id app.Identity, ops []change.Op) (safeapply.Outcome, error)
+	Confirm(id app.Identity, changeID string) (safeapply.Outcome, error)
+	Get(changeID string) (safeapply.Outcome, bool)
+	Unseen(id app.Identity) []safeapply.Outcome
+	List(id app.Identity) []safeapply.Outcome
 }
-
-// OpParser turns a form (or a JSON object's fields) into ops.
-type OpParser func(form url.Values, tables change.TableNames) ([]change.Op, error)
 
 // maxJSONBody bounds a change sent as JSON; a change is a few fields.
 const maxJSONBody = 64 << 10
@@ -87,7 +85,7 @@ func (h *Handlers) parseChange(r *http.Request) ([]change.Op, string, error) {
 	if err != nil {
 		return nil, kind, err
 	}
-	p, ok := h.d.Parsers[kind]
+	p, ok := changeParsers[kind]
 	if !ok {
 		return nil, kind, fmt.Errorf("unknown kind of change %q", kind)
 	}
@@ -136,7 +134,6 @@ func (h *Handlers) ChangePreview(w http.ResponseWriter, r *http.Request) {
 // confirmation has to come over a new one: proof that the admin can still
 // reach the machine after the change.
 func (h *Handlers) Change(w http.ResponseWriter, r *http.Request) {
-	v := identity(r)
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	if h.d.Changes == nil {
 		h.changeFailed(w, r, api, http.StatusForbidden, views.ChangePreview{}, errReadOnly)
@@ -151,8 +148,7 @@ func (h *Handlers) Change(w http.ResponseWriter, r *http.Request) {
 		h.changeFailed(w, r, api, status, h.preview(ops, err), err)
 		return
 	}
-	client, _ := netip.ParseAddr(v.Client)
-	out, err := h.d.Changes.Apply(safeapply.Request{User: v.User, Client: client, Ops: ops})
+	out, err := h.d.Changes.Apply(identity(r), ops)
 	if err != nil {
 		h.changeFailed(w, r, api, http.StatusUnprocessableEntity, h.preview(ops, err), err)
 		return
@@ -184,12 +180,11 @@ var errReadOnly = errors.New("netpanel runs read-only (no CAP_NET_ADMIN): it can
 
 // ConfirmChange serves POST /changes/{id}/confirm.
 func (h *Handlers) ConfirmChange(w http.ResponseWriter, r *http.Request) {
-	v := identity(r)
 	if h.d.Changes == nil {
 		apiError(w, http.StatusForbidden, errReadOnly)
 		return
 	}
-	out, err := h.d.Changes.Confirm(chi.URLParam(r, "id"), v.User)
+	out, err := h.d.Changes.Confirm(identity(r), chi.URLParam(r, "id"))
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	if err != nil {
 		if api {
@@ -249,7 +244,7 @@ func (h *Handlers) notices(r *http.Request) []views.OutcomeVM {
 		return nil
 	}
 	var out []views.OutcomeVM
-	for _, o := range h.d.Changes.Unseen(identity(r).User) {
+	for _, o := range h.d.Changes.Unseen(identity(r)) {
 		out = append(out, outcomeVM(o))
 	}
 	return out
@@ -280,7 +275,7 @@ func (h *Handlers) APIChange(w http.ResponseWriter, r *http.Request) {
 func (h *Handlers) APIChanges(w http.ResponseWriter, r *http.Request) {
 	out := []OutcomeJSON{}
 	if h.d.Changes != nil {
-		for _, o := range h.d.Changes.List(identity(r).User) {
+		for _, o := range h.d.Changes.List(identity(r)) {
 			out = append(out, outcomeJSON(o))
 		}
 	}

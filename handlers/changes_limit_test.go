@@ -12,7 +12,6 @@ import (
 // limit, not with the decoder's "unexpected EOF"; nothing is applied.
 func TestChangeJSONBodyOverTheLimit(t *testing.T) {
 	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	fc := &fakeChanger{}
 	h.d.Changes = fc
 	post := func(body string) (int, string) {

@@ -11,30 +11,38 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 )
 
 // fakeChanger records requests; the real engine has its own tests against
 // the kernel.
 type fakeChanger struct {
-	reqs    []safeapply.Request
+	reqs    []fakeRequest
 	outcome safeapply.Outcome
 	err     error
 	unseen  []safeapply.Outcome
 }
 
-func (f *fakeChanger) Apply(r safeapply.Request) (safeapply.Outcome, error) {
-	f.reqs = append(f.reqs, r)
+// fakeRequest is one call of Apply.
+type fakeRequest struct {
+	id  app.Identity
+	ops []change.Op
+}
+
+func (f *fakeChanger) Apply(id app.Identity, ops []change.Op) (safeapply.Outcome, error) {
+	f.reqs = append(f.reqs, fakeRequest{id, ops})
 	return f.outcome, f.err
 }
-func (f *fakeChanger) Confirm(id, user string) (safeapply.Outcome, error) {
+func (f *fakeChanger) Confirm(app.Identity, string) (safeapply.Outcome, error) {
 	return safeapply.Outcome{}, errors.New("no")
 }
 func (f *fakeChanger) Get(id string) (safeapply.Outcome, bool) {
 	return f.outcome, f.outcome.ID == id && id != ""
 }
-func (f *fakeChanger) Unseen(string) []safeapply.Outcome { return f.unseen }
-func (f *fakeChanger) List(string) []safeapply.Outcome   { return nil }
+func (f *fakeChanger) Unseen(app.Identity) []safeapply.Outcome { return f.unseen }
+func (f *fakeChanger) List(app.Identity) []safeapply.Outcome   { return nil }
 
 func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
@@ -48,7 +56,6 @@ func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *h
 
 func TestChangePreviewShowsTheCommands(t *testing.T) {
 	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	for name, c := range map[string]struct {
 		form url.Values
 		want []string
@@ -118,7 +125,6 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 
 func TestChangeIsRefusedWithoutAnEngine(t *testing.T) {
 	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "read-only") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
@@ -127,14 +133,13 @@ func TestChangeIsRefusedWithoutAnEngine(t *testing.T) {
 
 func TestChangeGoesToTheEngineWithTheClient(t *testing.T) {
 	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	fc := &fakeChanger{outcome: safeapply.Outcome{ID: "c1", State: safeapply.Pending, Reason: "it changes wan", Commands: []string{"ip link set dev wan down"}}}
 	h.d.Changes = fc
 	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
 	if rec.Code != http.StatusOK || len(fc.reqs) != 1 {
 		t.Fatalf("%d, %d requests: %s", rec.Code, len(fc.reqs), rec.Body)
 	}
-	if r := fc.reqs[0]; r.User != "admin" || r.Client.String() != "127.0.0.1" || len(r.Ops) != 1 {
+	if r := fc.reqs[0]; r.id.User != "admin" || r.id.Client != "127.0.0.1" || len(r.ops) != 1 {
 		t.Fatalf("request %+v", r)
 	}
 	if rec.Header().Get("Connection") != "close" {

@@ -7,43 +7,31 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/netpanel/netpanel/netops/files/networkd"
-	"github.com/netpanel/netpanel/netops/files/safefile"
-	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 )
 
-// Docker is what the Docker bridge page needs besides the live state.
-type Docker struct {
-	// Networks reads Docker's networks from the Engine API.
-	Networks func(ctx context.Context) ([]dockernet.Network, error)
-	// Restart restarts the Docker service; nil when netpanel cannot.
-	Restart func(ctx context.Context) (string, error)
+// DockerSetup plans, saves and restarts Docker's bridge setup
+// (*app.Docker).
+type DockerSetup interface {
+	State(ctx context.Context, ranges []netip.Prefix) app.DockerState
+	Preview(ctx context.Context, c app.DockerChoice, takeOver []string) (*persist.Preview, error)
+	Save(ctx context.Context, id app.Identity, c app.DockerChoice, takeOver []string, digest string) (persist.Result, error)
+	CanRestart() bool
+	Restart(ctx context.Context, id app.Identity) (string, error)
 }
-
-// dockerAPITimeout bounds the Engine API read of a page request; live
-// renders get their deadline from the hub.
-const dockerAPITimeout = 3 * time.Second
 
 // dockerForm is what the admin chose on the Docker page; it travels in
 // the query string of GET /docker and in the preview and save forms.
 type dockerForm struct {
-	Ranges     []netip.Prefix // LAN/VPN ranges that must stay reachable
-	Prefer     []netip.Prefix // candidate ranges for the bridge and pool
-	Bridge     string
-	Bits       int
-	Uplink     bool // also write the uplink's .network
-	FixedCIDR  netip.Prefix
+	app.DockerChoice
 	raw        url.Values
-	formErrors []error // *fieldError each
+	formErrors []error // *app.FieldError each
 }
 
 func parsePrefixes(field, label, s string) ([]netip.Prefix, error) {
@@ -51,7 +39,7 @@ func parsePrefixes(field, label, s string) ([]netip.Prefix, error) {
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
 		p, err := netip.ParsePrefix(w)
 		if err != nil {
-			return nil, badField(field, label, "%q is not an address range like 10.20.0.0/16", w)
+			return nil, app.BadField(field, label, "%q is not an address range like 10.20.0.0/16", w)
 		}
 		out = append(out, p.Masked())
 	}
@@ -60,7 +48,7 @@ func parsePrefixes(field, label, s string) ([]netip.Prefix, error) {
 
 // readDockerForm parses the choices; errors name the field.
 func readDockerForm(q url.Values) dockerForm {
-	f := dockerForm{raw: q, Bridge: strings.TrimSpace(q.Get("bridge")), Bits: 24}
+	f := dockerForm{raw: q, DockerChoice: app.DockerChoice{Bridge: strings.TrimSpace(q.Get("bridge")), Bits: 24}}
 	var err error
 	if f.Ranges, err = parsePrefixes("ranges", "LAN/VPN ranges", q.Get("ranges")); err != nil {
 		f.formErrors = append(f.formErrors, err)
@@ -74,7 +62,7 @@ func readDockerForm(q url.Values) dockerForm {
 	if b := strings.TrimSpace(q.Get("bits")); b != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(b, "/"))
 		if err != nil || n < 8 || n > 30 {
-			f.formErrors = append(f.formErrors, badField("bits", "subnet size", "%q is not a prefix length between 8 and 30", b))
+			f.formErrors = append(f.formErrors, app.BadField("bits", "subnet size", "%q is not a prefix length between 8 and 30", b))
 		} else {
 			f.Bits = n
 		}
@@ -83,12 +71,24 @@ func readDockerForm(q url.Values) dockerForm {
 	if s := strings.TrimSpace(q.Get("fixedcidr")); s != "" {
 		p, err := netip.ParsePrefix(s)
 		if err != nil || !p.Addr().Is4() {
-			f.formErrors = append(f.formErrors, badField("fixedcidr", "fixed-cidr", "%q is not an IPv4 range", s))
+			f.formErrors = append(f.formErrors, app.BadField("fixedcidr", "fixed-cidr", "%q is not an IPv4 range", s))
 		} else {
 			f.FixedCIDR = p.Masked()
 		}
 	}
 	return f
+}
+
+// err joins the form's errors into one, or is nil.
+func (f dockerForm) err() error {
+	if len(f.formErrors) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(f.formErrors))
+	for i, e := range f.formErrors {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 func (f dockerForm) hidden() []views.HiddenField {
@@ -101,114 +101,14 @@ func (f dockerForm) hidden() []views.HiddenField {
 	return out
 }
 
-// dockerState is everything the page computes from the live state, the
-// files on disk and Docker's API.
-type dockerState struct {
-	in         dockernet.Inputs
-	daemonPath string
-	daemon     []byte
-	daemonErr  string
-	apiErr     string
-	plan       dockernet.Plan
-	planErr    error
-	setup      *dockernet.Setup
-	configured dockernet.Plan // what the files on disk describe
-	isConfig   bool
-}
-
-func (h *Handlers) daemonPath() string {
-	return filepath.Join(h.d.Persist.Options().DockerDir, "daemon.json")
-}
-
-func (h *Handlers) dockerState(ctx context.Context, f dockerForm) dockerState {
-	s := dockerState{daemonPath: h.daemonPath()}
-	s.in = dockernet.Inputs{State: h.d.Store, Tables: h.d.Tables(), Ranges: f.Ranges}
-	data, err := safefile.Read(s.daemonPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		s.daemonErr = err.Error()
-	default:
-		s.daemon = data
-		if cfg, err := dockernet.ParseDaemonConfig(data); err != nil {
-			s.daemonErr = err.Error()
-		} else {
-			s.in.Daemon = cfg
-		}
+// dockerState reads what the page shows and, when the form is valid,
+// proposes a plan for it.
+func (h *Handlers) dockerState(ctx context.Context, f dockerForm) app.DockerState {
+	s := h.d.Docker.State(ctx, f.Ranges)
+	if s.PlanErr = f.err(); s.PlanErr == nil {
+		s.Propose(f.DockerChoice)
 	}
-	if h.d.Docker.Networks != nil {
-		if nets, err := h.d.Docker.Networks(ctx); err != nil {
-			s.apiErr = err.Error()
-		} else {
-			s.in.Networks, s.in.NetworksRead = nets, true
-		}
-	}
-	uplink := dockernet.DetectUplink(s.in)
-	s.configured, s.isConfig = dockernet.Configured(s.in.Daemon, h.bridgeFileAddr(s.in.Daemon), uplink)
-	if len(f.formErrors) > 0 {
-		msgs := make([]string, len(f.formErrors))
-		for i, e := range f.formErrors {
-			msgs[i] = e.Error()
-		}
-		s.planErr = errors.New(strings.Join(msgs, "; "))
-		return s
-	}
-	s.plan, s.planErr = dockernet.Propose(s.in, dockernet.Options{Bridge: f.Bridge, SubnetBits: f.Bits, Candidates: f.Prefer})
-	if s.planErr != nil {
-		return s
-	}
-	if f.FixedCIDR.IsValid() {
-		if !dockernet.Contains(s.plan.Subnet, f.FixedCIDR) {
-			s.planErr = badField("fixedcidr", "fixed-cidr", "%s is not inside the bridge subnet %s", f.FixedCIDR, s.plan.Subnet)
-			return s
-		}
-		s.plan.FixedCIDR = f.FixedCIDR
-	}
-	if !f.Uplink {
-		s.plan.Uplink = nil
-	}
-	s.setup, s.planErr = dockernet.Generate(s.plan, s.daemon)
 	return s
-}
-
-// bridgeFileAddr is the address the .network file of daemon.json's
-// bridge gives it, as networkd reads the files.
-func (h *Handlers) bridgeFileAddr(d *dockernet.DaemonConfig) netip.Prefix {
-	if d == nil || d.Bridge == "" {
-		return netip.Prefix{}
-	}
-	opts := h.d.Persist.Options()
-	cfg, err := networkd.Load(append([]string{opts.NetworkDir}, opts.SearchDirs...))
-	if err != nil {
-		return netip.Prefix{}
-	}
-	f, res := cfg.NetworkFor(model.Link{Name: d.Bridge, Kind: "bridge", LinkType: "ether"})
-	if f == nil || f.Network == nil || res.State != networkd.Matched {
-		return netip.Prefix{}
-	}
-	for _, a := range f.Network.Network.Address {
-		if a.Addr().Is4() {
-			return a
-		}
-	}
-	for _, a := range f.Network.Addresses {
-		if a.Address.Addr().Is4() {
-			return a.Address
-		}
-	}
-	return netip.Prefix{}
-}
-
-// checkPlan is the plan the checklist holds the live state to: the one on
-// disk once daemon.json names a bridge, else the proposal.
-func (s dockerState) checkPlan() (dockernet.Plan, string, bool) {
-	if s.isConfig && s.configured.Address.IsValid() {
-		return s.configured, "the configuration on disk", true
-	}
-	if s.planErr == nil {
-		return s.plan, "the proposal (not saved yet)", true
-	}
-	return dockernet.Plan{}, "", false
 }
 
 // Docker serves GET /docker.
@@ -219,15 +119,14 @@ func (h *Handlers) Docker(w http.ResponseWriter, r *http.Request) {
 		{IP: "ip route show table all", Old: "route -n"},
 		{IP: "docker network inspect bridge"},
 	})}
-	if h.d.Persist == nil {
+	if h.d.Docker == nil {
 		vm.Error = "saving is not configured"
 		h.render(w, r, http.StatusOK, views.DockerPage(vm))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), dockerAPITimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), app.EngineTimeout)
 	defer cancel()
-	s := h.dockerState(ctx, f)
-	h.fillDockerVM(&vm, f, s)
+	h.fillDockerVM(&vm, f, h.dockerState(ctx, f))
 	status := http.StatusOK
 	if len(f.formErrors) > 0 {
 		status = http.StatusBadRequest
@@ -235,50 +134,50 @@ func (h *Handlers) Docker(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, status, views.DockerPage(vm))
 }
 
-func (h *Handlers) fillDockerVM(vm *views.DockerVM, f dockerForm, s dockerState) {
+func (h *Handlers) fillDockerVM(vm *views.DockerVM, f dockerForm, s app.DockerState) {
 	vm.Form = views.DockerFormVM{
 		Ranges: f.raw.Get("ranges"), Prefer: f.raw.Get("prefer"), Bridge: f.Bridge,
 		Bits: strconv.Itoa(f.Bits), Uplink: f.Uplink, FixedCIDR: f.raw.Get("fixedcidr"),
 	}
 	vm.Hidden = f.hidden()
-	vm.DaemonPath, vm.DaemonJSON, vm.DaemonErr, vm.APIErr = s.daemonPath, string(s.daemon), s.daemonErr, s.apiErr
-	vm.APIRead = s.in.NetworksRead
+	vm.DaemonPath, vm.DaemonJSON, vm.DaemonErr, vm.APIErr = s.DaemonPath, string(s.Daemon), s.DaemonErr, s.APIErr
+	vm.APIRead = s.In.NetworksRead
 	addrs := map[int32][]string{}
 	for _, a := range h.d.Store.Addrs() {
 		addrs[a.LinkIndex] = append(addrs[a.LinkIndex], a.Prefix.String())
 	}
 	for _, l := range h.d.Store.Links() {
-		if l.Kind == "bridge" && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.in.Daemon != nil && l.Name == s.in.Daemon.Bridge)) {
+		if l.Kind == "bridge" && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.In.Daemon != nil && l.Name == s.In.Daemon.Bridge)) {
 			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name, Addrs: strings.Join(addrs[l.Index], " ")})
 		}
 	}
-	for _, n := range s.in.Networks {
+	for _, n := range s.In.Networks {
 		var subnets []string
 		for _, c := range n.IPAM {
 			subnets = append(subnets, c.Subnet.String())
 		}
 		vm.Networks = append(vm.Networks, views.DockerNetwork{Name: n.Name, Driver: n.Driver, Bridge: n.Bridge, Subnets: strings.Join(subnets, " ")})
 	}
-	for _, c := range dockernet.FindConflicts(s.in) {
+	for _, c := range dockernet.FindConflicts(s.In) {
 		vm.Conflicts = append(vm.Conflicts, c.Text)
 	}
-	if s.planErr != nil {
-		vm.PlanErr = s.planErr.Error()
+	if s.PlanErr != nil {
+		vm.PlanErr = s.PlanErr.Error()
 		errs := f.formErrors
-		if errorField(s.planErr) != "" {
-			errs = []error{s.planErr}
+		if app.FieldOf(s.PlanErr) != "" {
+			errs = []error{s.PlanErr}
 		}
 		for _, e := range errs {
-			if fe, ok := errors.AsType[*fieldError](e); ok {
-				vm.PlanFields = append(vm.PlanFields, views.FieldMsg{Field: fe.field, Label: fe.label, Msg: fe.msg})
+			if fe, ok := errors.AsType[*app.FieldError](e); ok {
+				vm.PlanFields = append(vm.PlanFields, views.FieldMsg{Field: fe.Field, Label: fe.Label, Msg: fe.Msg})
 			}
 		}
 	} else {
-		vm.Plan = planVM(s.plan)
-		vm.Commands, vm.IPCommands = s.setup.Commands, s.setup.IPCommands
-		vm.Files = s.setup.Files.Paths()
+		vm.Plan = planVM(s.Plan)
+		vm.Commands, vm.IPCommands = s.Setup.Commands, s.Setup.IPCommands
+		vm.Files = s.Setup.Files.Paths()
 	}
-	vm.Checks, vm.CheckAgainst = h.dockerChecks(s)
+	vm.Checks, vm.CheckAgainst = dockerChecks(s)
 }
 
 func planVM(p dockernet.Plan) views.DockerPlan {
@@ -303,16 +202,16 @@ func planVM(p dockernet.Plan) views.DockerPlan {
 	return vp
 }
 
-func (h *Handlers) dockerChecks(s dockerState) ([]views.CheckRow, string) {
-	p, against, ok := s.checkPlan()
+func dockerChecks(s app.DockerState) ([]views.CheckRow, string) {
+	p, against, ok := s.CheckPlan()
 	if !ok {
 		return nil, ""
 	}
 	var rows []views.CheckRow
-	for _, c := range dockernet.Checklist(s.in, p) {
+	for _, c := range dockernet.Checklist(s.In, p) {
 		rows = append(rows, views.CheckRow{OK: c.OK, Text: c.Text, Command: c.Command})
 	}
-	for _, st := range dockernet.StaleAddrs(s.in.State, p) {
+	for _, st := range dockernet.StaleAddrs(s.In.State, p) {
 		rows = append(rows, views.CheckRow{Text: "Stale address " + st.Addr.String() + " on " + p.Bridge + ".", Command: st.Command,
 			Stale: st.Addr.String(), Dev: p.Bridge})
 	}
@@ -322,44 +221,34 @@ func (h *Handlers) dockerChecks(s dockerState) ([]views.CheckRow, string) {
 // dockerLive re-renders the conflicts and the checklist on netlink events.
 // The hub runs it off its own goroutine; ctx carries its deadline.
 func (h *Handlers) dockerLive(ctx context.Context, q url.Values) ([]Fragment, error) {
-	if h.d.Persist == nil {
+	if h.d.Docker == nil {
 		return nil, nil
 	}
 	f := readDockerForm(q)
-	s := h.dockerState(ctx, f)
 	var vm views.DockerVM
-	h.fillDockerVM(&vm, f, s)
+	h.fillDockerVM(&vm, f, h.dockerState(ctx, f))
 	return fragments("", "docker-checklist", views.DockerChecklist(vm), "docker-conflicts", views.DockerConflicts(vm))
 }
 
-// dockerFiles recomputes the files from a preview or save form.
-func (h *Handlers) dockerFiles(r *http.Request) (map[string][]byte, dockerForm, error) {
+// dockerChoice reads a preview or save form.
+func dockerChoice(r *http.Request) (dockerForm, error) {
 	if err := r.ParseForm(); err != nil {
-		return nil, dockerForm{}, errors.New("the form could not be read")
+		return dockerForm{}, errors.New("the form could not be read")
 	}
 	f := readDockerForm(r.PostForm)
-	ctx, cancel := context.WithTimeout(r.Context(), dockerAPITimeout)
-	defer cancel()
-	s := h.dockerState(ctx, f)
-	if s.daemonErr != "" {
-		return nil, f, fmt.Errorf("%s cannot be merged: %s", s.daemonPath, s.daemonErr)
-	}
-	if s.planErr != nil {
-		return nil, f, s.planErr
-	}
-	return s.setup.Files, f, nil
+	return f, f.err()
 }
 
 // DockerPreview serves POST /docker/preview: the diff of the Docker setup.
 func (h *Handlers) DockerPreview(w http.ResponseWriter, r *http.Request) {
-	if h.d.Persist == nil {
+	if h.d.Docker == nil {
 		h.render(w, r, http.StatusForbidden, views.NetworkdPreview(views.NetworkdPreviewVM{Error: "saving is not configured"}))
 		return
 	}
-	files, f, err := h.dockerFiles(r)
+	f, err := dockerChoice(r)
 	var p *persist.Preview
 	if err == nil {
-		p, err = h.d.Persist.PreviewFiles(files, r.PostForm["takeover"])
+		p, err = h.d.Docker.Preview(r.Context(), f.DockerChoice, r.PostForm["takeover"])
 	}
 	if err != nil {
 		h.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error()}))
@@ -373,31 +262,28 @@ func (h *Handlers) DockerPreview(w http.ResponseWriter, r *http.Request) {
 // DockerSave serves POST /docker/save: write the reviewed files and reload
 // networkd; Docker itself is restarted only on a separate confirmation.
 func (h *Handlers) DockerSave(w http.ResponseWriter, r *http.Request) {
-	if h.d.Persist == nil {
+	if h.d.Docker == nil {
 		h.render(w, r, http.StatusForbidden, views.SaveResult(views.SaveResultVM{Error: "saving is not configured"}))
 		return
 	}
-	files, _, err := h.dockerFiles(r)
+	f, err := dockerChoice(r)
 	var res persist.Result
 	if err == nil {
-		res, err = h.d.Persist.SaveFiles(r.Context(), files, r.PostForm["takeover"], r.PostForm.Get("digest"))
+		res, err = h.d.Docker.Save(r.Context(), identity(r), f.DockerChoice, r.PostForm["takeover"], r.PostForm.Get("digest"))
 	}
-	h.auditFiles(r, "save the Docker bridge setup", res, err)
 	h.renderResult(w, r, res, err)
 	if err == nil {
-		h.render(w, r, http.StatusOK, views.DockerRestart(h.d.Docker.Restart != nil))
+		h.render(w, r, http.StatusOK, views.DockerRestart(h.d.Docker.CanRestart()))
 	}
 }
 
 // DockerRestart serves POST /docker/restart, after the admin confirmed.
 func (h *Handlers) DockerRestart(w http.ResponseWriter, r *http.Request) {
-	if h.d.Docker.Restart == nil {
-		h.render(w, r, http.StatusConflict, views.SaveResult(views.SaveResultVM{Error: "netpanel cannot restart Docker on this host; run: systemctl restart docker"}))
+	if h.d.Docker == nil || !h.d.Docker.CanRestart() {
+		h.render(w, r, http.StatusConflict, views.SaveResult(views.SaveResultVM{Error: app.ErrCannotRestart.Error()}))
 		return
 	}
-	out, err := h.d.Docker.Restart(r.Context())
-	res := persist.Result{Written: []string{"systemctl restart docker"}}
-	h.auditFiles(r, "restart Docker", res, err)
+	out, err := h.d.Docker.Restart(r.Context(), identity(r))
 	if err != nil {
 		h.render(w, r, http.StatusBadGateway, views.SaveResult(views.SaveResultVM{Error: "systemctl restart docker failed: " + err.Error() + " " + out}))
 		return

@@ -58,7 +58,7 @@ func TestDockerPageRefusesAHostileDaemonJSON(t *testing.T) {
 			if rec := dkPost(e.h.DockerPreview, ""); !strings.Contains(rec.Body.String(), "cannot be merged") || !strings.Contains(rec.Body.String(), tc.want) {
 				t.Errorf("preview: %d\n%s", rec.Code, rec.Body.String())
 			}
-			files, err := e.h.d.Persist.ExportFiles()
+			files, err := e.files.ExportFiles()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -138,10 +138,9 @@ func TestChangeFormsPostWhatTheServerReads(t *testing.T) {
 	for _, f := range changeForms() {
 		t.Run(f.id+" form previews "+f.command, func(t *testing.T) {
 			h := normalHandlers()
-			h.d.Parsers = DefaultParsers()
 			form := formByID(t, adminPage(t, f.page(h), f.path), f.id)
 			sent := submission(form)
-			if _, ok := h.d.Parsers[sent.Get("kind")]; !ok || len(sent["kind"]) != 1 {
+			if _, ok := changeParsers[sent.Get("kind")]; !ok || len(sent["kind"]) != 1 {
 				t.Fatalf("the form sends kind=%q, which no parser reads", sent["kind"])
 			}
 			for k, v := range f.fill {
@@ -169,7 +168,6 @@ func TestFieldErrorsNameAFieldOfTheirForm(t *testing.T) {
 	for _, f := range changeForms() {
 		t.Run(f.id+" form with "+f.bad.Encode(), func(t *testing.T) {
 			h := normalHandlers()
-			h.d.Parsers = DefaultParsers()
 			form := formByID(t, adminPage(t, f.page(h), f.path), f.id)
 			sent := submission(form)
 			for k, v := range f.bad {

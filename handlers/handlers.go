@@ -11,12 +11,10 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops/app"
-	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
-	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -51,25 +49,18 @@ type Deps struct {
 	Log      *slog.Logger
 	// Warnings are shown on every page (plain HTTP behind a proxy, ...).
 	Warnings []string
-	// Changes applies changes; nil in read-only mode.
-	Changes Changer
-	// Parsers read change forms per kind ("route", "rule", ...).
-	Parsers map[string]OpParser
-	// TableEditor writes table names; nil in read-only mode.
-	TableEditor TableEditor
-	// TableDirs are the rt_tables directories, SetTables publishes names
-	// re-read after an edit (the file watcher does it too, a moment later).
-	TableDirs []string
-	SetTables func(*rttables.Tables)
-	// AuditLog records changes that do not go through Changes.
-	AuditLog interface{ Append(audit.Entry) error }
 	// Lookup asks the kernel how it routes a packet (ip route get).
 	Lookup func(lookup.Query) (lookup.Result, error)
 	Audit  AuditReader // the audit log, for /audit (nil: not configured)
-	// Persist saves live state as networkd files; nil: not configured.
-	Persist *persist.Manager
-	// Docker reads Docker's networks and restarts it (both optional).
-	Docker Docker
+
+	// Changes applies changes; nil in read-only mode.
+	Changes Changer
+	// TableNames names routing tables; nil in read-only mode.
+	TableNames TableNamer
+	// Files saves the live state as networkd files; nil: not configured.
+	Files NetworkdFiles
+	// Docker plans and saves Docker's bridge setup; nil: not configured.
+	Docker DockerSetup
 }
 
 // Handlers serves every area; one value is shared by all routes.

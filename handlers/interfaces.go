@@ -29,19 +29,19 @@ type linkQuery struct {
 func parseLinkQuery(q url.Values) (linkQuery, error) {
 	lq := linkQuery{name: strings.TrimSpace(q.Get("name")), kind: q.Get("kind"), state: q.Get("state")}
 	if len(lq.name) > 64 {
-		return lq, badField("name", "name contains", "at most 64 characters, interface names have 15")
+		return lq, app.BadField("name", "name contains", "at most 64 characters, interface names have 15")
 	}
 	if !validKind(lq.kind) {
-		return lq, badField("kind", "kind", "%q is not a link kind like veth or bridge", lq.kind)
+		return lq, app.BadField("kind", "kind", "%q is not a link kind like veth or bridge", lq.kind)
 	}
 	switch lq.state {
 	case "", "up", "down":
 	default:
-		return lq, badField("state", "state", "must be up or down, not %q", lq.state)
+		return lq, app.BadField("state", "state", "must be up or down, not %q", lq.state)
 	}
 	var err error
 	if lq.hasAddr, err = boolParam(q, "addr"); err != nil {
-		return lq, badField("addr", "has an address", "%v", err)
+		return lq, app.BadField("addr", "has an address", "%v", err)
 	}
 	return lq, nil
 }
@@ -96,7 +96,7 @@ func (h *Handlers) interfacesVM(q url.Values, id app.Identity) (views.Interfaces
 	}
 	if err != nil {
 		vm.Meta = h.meta(id, "interfaces", "Interfaces", interfaceCmds(""))
-		vm.Error, vm.ErrorField = err.Error(), errorField(err)
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no interfaces shown"
 		return vm, false
 	}

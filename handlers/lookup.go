@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/views"
@@ -18,27 +19,27 @@ func lookupQuery(get func(string) string) (lookup.Query, error) {
 	var err error
 	dst := strings.TrimSpace(get("dst"))
 	if q.Dst, err = netip.ParseAddr(dst); err != nil {
-		return q, badField("dst", "destination", "%q is not an IPv4 or IPv6 address", dst)
+		return q, app.BadField("dst", "destination", "%q is not an IPv4 or IPv6 address", dst)
 	}
 	if s := strings.TrimSpace(get("from")); s != "" {
 		if q.Src, err = netip.ParseAddr(s); err != nil {
-			return q, badField("from", "from", "%q is not an address", s)
+			return q, app.BadField("from", "from", "%q is not an address", s)
 		}
 	}
 	q.Iif = get("iif")
 	if s := strings.TrimSpace(get("mark")); s != "" {
 		m, err := strconv.ParseUint(s, 0, 32)
 		if err != nil {
-			return q, badField("mark", "fwmark", "%q is not a number like 0x20 or 32", s)
+			return q, app.BadField("mark", "fwmark", "%q is not a number like 0x20 or 32", s)
 		}
 		q.Mark, q.HasMark = uint32(m), true
 	}
 	if err := q.Validate(); err != nil {
 		// Validate refuses a zone, or a source that does not fit the rest.
 		if q.Dst.Zone() != "" {
-			return q, badField("dst", "destination", "%v", err)
+			return q, app.BadField("dst", "destination", "%v", err)
 		}
-		return q, badField("from", "from", "%v", err)
+		return q, app.BadField("from", "from", "%v", err)
 	}
 	return q, nil
 }
@@ -57,7 +58,7 @@ func (h *Handlers) Lookup(w http.ResponseWriter, r *http.Request) {
 	if vm.Dst != "" {
 		vm.Asked = true
 		if err := h.explain(&vm, qv.Get); err != nil {
-			vm.Error, vm.ErrorField, status = err.Error(), errorField(err), http.StatusBadRequest
+			vm.Error, vm.ErrorField, status = err.Error(), app.FieldOf(err), http.StatusBadRequest
 		}
 	}
 	if isFragment(r) {

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,12 +11,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/app/audit"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
 )
+
+// NetworkdFiles plans, saves, restores and exports the networkd files
+// (*app.Files).
+type NetworkdFiles interface {
+	Options() persist.Options
+	Overview(ctx context.Context) (persist.Overview, error)
+	Foreign() ([]networkd.Foreign, error)
+	Backups() ([]configfiles.Backup, error)
+	Preview(sel persist.Selection) (*persist.Preview, error)
+	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (persist.Result, error)
+	Restore(ctx context.Context, id app.Identity, backupID string) (persist.Result, error)
+	Export(w io.Writer) error
+}
 
 // Networkd serves GET /networkd: which file configures each link, what
 // would not survive a reboot, the save form and the backups.
@@ -23,14 +38,14 @@ func (h *Handlers) Networkd(w http.ResponseWriter, r *http.Request) {
 		{IP: "networkctl status LINK   # shows its Network File", Old: ""},
 		{IP: "networkctl reload"},
 	})}
-	if h.d.Persist == nil {
+	if h.d.Files == nil {
 		vm.Error = "saving is not configured"
 		h.render(w, r, http.StatusOK, views.NetworkdPage(vm))
 		return
 	}
-	opts := h.d.Persist.Options()
+	opts := h.d.Files.Options()
 	vm.TargetDir, vm.Target = opts.NetworkDir, targetText(opts.Target)
-	ov, err := h.d.Persist.Overview(r.Context())
+	ov, err := h.d.Files.Overview(r.Context())
 	if err != nil {
 		vm.Error = err.Error()
 	}
@@ -52,10 +67,10 @@ func (h *Handlers) Networkd(w http.ResponseWriter, r *http.Request) {
 
 // networkdLive re-renders what no file describes when the state changes.
 func (h *Handlers) networkdLive(url.Values) ([]Fragment, error) {
-	if h.d.Persist == nil {
+	if h.d.Files == nil {
 		return nil, nil
 	}
-	fs, err := h.d.Persist.Foreign()
+	fs, err := h.d.Files.Foreign()
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +78,7 @@ func (h *Handlers) networkdLive(url.Values) ([]Fragment, error) {
 }
 
 func (h *Handlers) backupRows() []views.BackupRow {
-	bs, err := h.d.Persist.Backups()
+	bs, err := h.d.Files.Backups()
 	if err != nil {
 		return nil
 	}
@@ -92,20 +107,20 @@ func selection(r *http.Request) (persist.Selection, error) {
 
 // NetworkdPreview serves POST /networkd/preview: the diff of a save.
 func (h *Handlers) NetworkdPreview(w http.ResponseWriter, r *http.Request) {
-	if h.d.Persist == nil {
+	if h.d.Files == nil {
 		h.render(w, r, http.StatusForbidden, views.NetworkdPreview(views.NetworkdPreviewVM{Error: "saving is not configured"}))
 		return
 	}
 	sel, err := selection(r)
 	var p *persist.Preview
 	if err == nil && len(sel.Links) == 0 {
-		err = badField("link", "save", "choose at least one link to save")
+		err = app.BadField("link", "save", "choose at least one link to save")
 	}
 	if err == nil {
-		p, err = h.d.Persist.Preview(sel)
+		p, err = h.d.Files.Preview(sel)
 	}
 	if err != nil {
-		h.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: errorField(err)}))
+		h.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: app.FieldOf(err)}))
 		return
 	}
 	h.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(p)))
@@ -160,22 +175,21 @@ func changeState(c configfiles.Change) string {
 // NetworkdSave serves POST /networkd/save: write exactly the reviewed
 // diff, then reload networkd.
 func (h *Handlers) NetworkdSave(w http.ResponseWriter, r *http.Request) {
-	if h.d.Persist == nil {
+	if h.d.Files == nil {
 		h.render(w, r, http.StatusForbidden, views.SaveResult(views.SaveResultVM{Error: "saving is not configured"}))
 		return
 	}
 	sel, err := selection(r)
 	var res persist.Result
 	if err == nil {
-		res, err = h.d.Persist.Save(r.Context(), sel, r.PostForm.Get("digest"))
+		res, err = h.d.Files.Save(r.Context(), identity(r), sel, r.PostForm.Get("digest"))
 	}
-	h.auditFiles(r, "save networkd files for "+strings.Join(sel.Links, " "), res, err)
 	h.renderResult(w, r, res, err)
 }
 
 // NetworkdRestore serves POST /networkd/restore: put a backup back.
 func (h *Handlers) NetworkdRestore(w http.ResponseWriter, r *http.Request) {
-	if h.d.Persist == nil {
+	if h.d.Files == nil {
 		h.render(w, r, http.StatusForbidden, views.SaveResult(views.SaveResultVM{Error: "saving is not configured"}))
 		return
 	}
@@ -184,8 +198,7 @@ func (h *Handlers) NetworkdRestore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("id")
-	res, err := h.d.Persist.Restore(r.Context(), id)
-	h.auditFiles(r, "restore backup "+id, res, err)
+	res, err := h.d.Files.Restore(r.Context(), identity(r), id)
 	h.renderResult(w, r, res, err)
 }
 
@@ -201,35 +214,15 @@ func (h *Handlers) renderResult(w http.ResponseWriter, r *http.Request, res pers
 	}))
 }
 
-func (h *Handlers) auditFiles(r *http.Request, detail string, res persist.Result, err error) {
-	if h.d.AuditLog == nil {
-		return
-	}
-	v := identity(r)
-	result := audit.ResultOK
-	if err != nil {
-		result = err.Error()
-	} else if res.Reload.Err != "" {
-		result = "files written; networkctl reload failed: " + res.Reload.Err
-	}
-	cmd := strings.Join(res.Written, " ")
-	if res.Reload.Done {
-		cmd += "; networkctl reload"
-	}
-	if aerr := h.d.AuditLog.Append(audit.Entry{User: v.User, Client: v.Client, Action: audit.ActionChange, Detail: detail, Command: cmd, Result: result}); aerr != nil {
-		h.d.Log.Error("writing the audit log failed", "err", aerr)
-	}
-}
-
 // NetworkdExport serves GET /networkd/export.tar.gz: the whole
 // configuration; the same state gives the same bytes.
 func (h *Handlers) NetworkdExport(w http.ResponseWriter, r *http.Request) {
-	if h.d.Persist == nil {
+	if h.d.Files == nil {
 		http.Error(w, "saving is not configured", http.StatusNotFound)
 		return
 	}
 	var buf strings.Builder
-	if err := h.d.Persist.Export(&buf); err != nil {
+	if err := h.d.Files.Export(&buf); err != nil {
 		http.Error(w, "export failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
@@ -103,6 +104,7 @@ func (a *ndAudit) all() []audit.Entry {
 
 type ndEnv struct {
 	h     *Handlers
+	files *persist.Manager
 	root  string
 	opts  persist.Options
 	audit *ndAudit
@@ -133,14 +135,16 @@ func newNDEnvFrom(t *testing.T, st model.State) *ndEnv {
 	store := model.NewStoreFrom(st)
 	tables := func() *rttables.Tables { return ndTables }
 	al := &ndAudit{}
+	m := persist.New(opts, store, tables)
+	files := app.NewFiles(m, app.NewRecorder(al, nil))
 	h := New(Deps{
-		Store:    store,
-		Tables:   tables,
-		Persist:  persist.New(opts, store, tables),
-		Log:      slog.New(slog.DiscardHandler),
-		AuditLog: al,
+		Store:  store,
+		Tables: tables,
+		Files:  files,
+		Docker: app.NewDocker(files, store, tables, app.DockerEngine{}),
+		Log:    slog.New(slog.DiscardHandler),
 	})
-	return &ndEnv{h: h, root: root, opts: opts, audit: al, nd: nd}
+	return &ndEnv{h: h, files: m, root: root, opts: opts, audit: al, nd: nd}
 }
 
 // ndTree returns every file and directory below root with its content.
@@ -268,7 +272,7 @@ func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 	if action, _ := attr(form, "hx-post"); action != "/networkd/save" {
 		t.Errorf("save form posts to %q", action)
 	}
-	p, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0"}})
+	p, err := e.files.Preview(persist.Selection{Links: []string{"br0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +407,7 @@ func ndRestore(h *Handlers) http.HandlerFunc { return h.NetworkdRestore }
 
 func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 	e := newNDEnv(t)
-	p, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
+	p, err := e.files.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +461,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 
 	t.Run("the page then lists the backup with a restore button", func(t *testing.T) {
 		doc := parseHTML(t, ndGet(e.h.Networkd, "/networkd").Body.String())
-		bs, _ := e.h.d.Persist.Backups()
+		bs, _ := e.files.Backups()
 		if len(bs) != 1 || len(findAll(doc, hasAttr("data-testid", "restore-"+bs[0].ID))) != 1 {
 			t.Errorf("backups %+v not on the page", bs)
 		}
@@ -466,7 +470,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 		}
 	})
 	t.Run("saving the same again says there is nothing to save", func(t *testing.T) {
-		p2, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
+		p2, err := e.files.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -480,7 +484,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 		}
 	})
 	t.Run("restore puts the disk back and is audited", func(t *testing.T) {
-		bs, _ := e.h.d.Persist.Backups()
+		bs, _ := e.files.Backups()
 		rec := postForm(t, e.h.NetworkdRestore, "/networkd/restore", url.Values{"id": {bs[0].ID}})
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
@@ -553,7 +557,7 @@ func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 }
 
 func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
-	h := New(Deps{Store: model.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler), AuditLog: &ndAudit{}})
+	h := New(Deps{Store: model.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler)})
 	for _, tc := range []struct {
 		name    string
 		handler http.HandlerFunc

@@ -8,16 +8,17 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/change"
 )
 
-// DefaultParsers maps each kind of change to the form fields its page
+// OpParser turns a form (or a JSON object's fields) into ops.
+type OpParser func(form url.Values, tables change.TableNames) ([]change.Op, error)
+
+// changeParsers maps each kind of change to the form fields its page
 // sends. The same names work in the JSON API's "fields".
-func DefaultParsers() map[string]OpParser {
-	return map[string]OpParser{
-		"route": parseRouteForm,
-		"addr":  parseAddrForm,
-		"link":  parseLinkForm,
-		"rule":  parseRuleForm,
-		"neigh": parseNeighForm,
-	}
+var changeParsers = map[string]OpParser{
+	"route": parseRouteForm,
+	"addr":  parseAddrForm,
+	"link":  parseLinkForm,
+	"rule":  parseRuleForm,
+	"neigh": parseNeighForm,
 }
 
 func one(op change.Op, err error) ([]change.Op, error) {

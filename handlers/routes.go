@@ -34,14 +34,14 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	default:
 		id, ok := names.Tables().ID(t)
 		if !ok {
-			return rq, page, per, badField("table", "table", "%q is neither a number nor a name in rt_tables", t)
+			return rq, page, per, app.BadField("table", "table", "%q is neither a number nor a name in rt_tables", t)
 		}
 		rq.Table = int64(id)
 	}
 	if s := strings.TrimSpace(q.Get("contains")); s != "" {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return rq, page, per, badField("contains", "contains address", "%q is not an IPv4 or IPv6 address", s)
+			return rq, page, per, app.BadField("contains", "contains address", "%q is not an IPv4 or IPv6 address", s)
 		}
 		rq.Contains = a.Unmap()
 	}
@@ -51,7 +51,7 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 			if a, aerr := netip.ParseAddr(s); aerr == nil {
 				p = netip.PrefixFrom(a, a.BitLen())
 			} else {
-				return rq, page, per, badField("within", "within prefix", "%q is not a prefix like 10.0.0.0/8", s)
+				return rq, page, per, app.BadField("within", "within prefix", "%q is not a prefix like 10.0.0.0/8", s)
 			}
 		}
 		rq.Within = p.Masked()
@@ -59,21 +59,21 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	if s := q.Get("dev"); s != "" {
 		idx, ok := names.LinkIndex(s)
 		if !ok {
-			return rq, page, per, badField("dev", "device", "no interface named %q", s)
+			return rq, page, per, app.BadField("dev", "device", "no interface named %q", s)
 		}
 		rq.Dev = idx
 	}
 	if s := q.Get("proto"); s != "" {
 		p, ok := iproute.ProtocolNumber(s)
 		if !ok {
-			return rq, page, per, badField("proto", "protocol", "%q is not a route protocol name or number", s)
+			return rq, page, per, app.BadField("proto", "protocol", "%q is not a route protocol name or number", s)
 		}
 		rq.Protocol = int(p)
 	}
 	if s := q.Get("type"); s != "" {
 		t, ok := iproute.RouteTypeNumber(s)
 		if !ok {
-			return rq, page, per, badField("type", "type", "%q is not a route type (unicast, local, blackhole, ...)", s)
+			return rq, page, per, app.BadField("type", "type", "%q is not a route type (unicast, local, blackhole, ...)", s)
 		}
 		rq.Type = int(t)
 	}
@@ -84,7 +84,7 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	case "inet6", "6":
 		rq.Family = unix.AF_INET6
 	default:
-		return rq, page, per, badField("family", "family", "must be inet or inet6, not %q", s)
+		return rq, page, per, app.BadField("family", "family", "must be inet or inet6, not %q", s)
 	}
 	if s := q.Get("sort"); s != "" {
 		rq.Sort = model.RouteSort(s)
@@ -116,7 +116,7 @@ func (h *Handlers) routesVM(q url.Values, id app.Identity) (views.RoutesVM, bool
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
 	})
 	if err != nil {
-		vm.Error, vm.ErrorField = err.Error(), errorField(err)
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no routes shown"
 		vm.Pager = pager("/routes", q, 1, per, 0)
 		return vm, false

@@ -26,7 +26,7 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "tcp", "udp":
 		f.Proto = s
 	default:
-		return f, badField("proto", "protocol", "must be tcp, udp or all, not %q", s)
+		return f, app.BadField("proto", "protocol", "must be tcp, udp or all, not %q", s)
 	}
 	switch s := q.Get("state"); s {
 	case "", "all":
@@ -35,7 +35,7 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "established":
 		f.Established = true
 	default:
-		return f, badField("state", "state", "must be listening, established or all, not %q", s)
+		return f, app.BadField("state", "state", "must be listening, established or all, not %q", s)
 	}
 	switch s := q.Get("family"); s {
 	case "":
@@ -44,18 +44,18 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "inet6", "6":
 		f.Family = unix.AF_INET6
 	default:
-		return f, badField("family", "family", "must be inet or inet6, not %q", s)
+		return f, app.BadField("family", "family", "must be inet or inet6, not %q", s)
 	}
 	if s := strings.TrimSpace(q.Get("port")); s != "" {
 		p, err := strconv.Atoi(s)
 		if err != nil || p < 1 || p > 65535 {
-			return f, badField("port", "port", "must be a number from 1 to 65535, not %q", s)
+			return f, app.BadField("port", "port", "must be a number from 1 to 65535, not %q", s)
 		}
 		f.Port = uint16(p)
 	}
 	f.Addr = strings.TrimSpace(q.Get("addr"))
 	if err := f.Validate(); err != nil {
-		return f, badField("addr", "address or prefix", "%q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
+		return f, app.BadField("addr", "address or prefix", "%q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
 	}
 	return f, nil
 }
@@ -74,7 +74,7 @@ func (h *Handlers) socketsVM(q url.Values, id app.Identity) (views.SocketsVM, bo
 		f, err = socketFilter(q)
 	}
 	if err != nil {
-		vm.Error, vm.ErrorField = err.Error(), errorField(err)
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no sockets shown"
 		vm.Pager = pager("/sockets", q, 1, per, 0)
 		return vm, false

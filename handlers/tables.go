@@ -2,21 +2,21 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
-	"github.com/netpanel/netpanel/netops/app/audit"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/views"
 )
 
-// TableEditor edits the rt_tables.d file netpanel owns (rttables.Owned).
-type TableEditor interface {
-	Add(id uint32, name string) error
-	Rename(oldName, newName string) error
-	Delete(name string) error
+// TableNamer names routing tables in the file netpanel owns and returns
+// the shell command that does the same (*app.Tables).
+type TableNamer interface {
 	Path() string
+	Add(id app.Identity, num uint32, name string) (string, error)
+	Rename(id app.Identity, oldName, newName string) (string, error)
+	Delete(id app.Identity, name string) (string, error)
 }
 
 // formChoices lists table and device names for the change forms.
@@ -33,8 +33,8 @@ func (h *Handlers) formChoices() (tables, devs []string) {
 
 func (h *Handlers) tablesVM() views.TablesVM {
 	var vm views.TablesVM
-	if h.d.TableEditor != nil {
-		vm.File = h.d.TableEditor.Path()
+	if h.d.TableNames != nil {
+		vm.File = h.d.TableNames.Path()
 	}
 	for _, e := range h.d.Tables().Entries() {
 		vm.Entries = append(vm.Entries, views.TableEntry{
@@ -50,7 +50,7 @@ func (h *Handlers) tablesVM() views.TablesVM {
 // but the change is audited with its equivalent shell command.
 func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 	vm := h.tablesVM()
-	if h.d.TableEditor == nil {
+	if h.d.TableNames == nil {
 		vm.Error = "netpanel has no rt_tables.d file to write (read-only)"
 		h.render(w, r, http.StatusForbidden, views.TablesBlock(vm))
 		return
@@ -61,46 +61,29 @@ func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	name, file := f.Get("name"), h.d.TableEditor.Path()
+	name, id := f.Get("name"), identity(r)
 	var err error
 	var cmd string
 	switch f.Get("action") {
 	case "add":
-		id, perr := strconv.ParseUint(f.Get("id"), 10, 32)
+		num, perr := strconv.ParseUint(f.Get("id"), 10, 32)
 		if perr != nil {
-			err = badField("id", "number", "%q is not a table number", f.Get("id"))
+			err = app.BadField("id", "number", "%q is not a table number", f.Get("id"))
 			break
 		}
-		err = h.d.TableEditor.Add(uint32(id), name)
-		cmd = fmt.Sprintf("echo '%d %s' >> %s", id, name, file)
+		cmd, err = h.d.TableNames.Add(id, uint32(num), name)
 	case "rename":
-		err = h.d.TableEditor.Rename(name, f.Get("new_name"))
-		cmd = fmt.Sprintf("sed -i 's/ %s$/ %s/' %s", name, f.Get("new_name"), file)
+		cmd, err = h.d.TableNames.Rename(id, name, f.Get("new_name"))
 	case "del":
-		err = h.d.TableEditor.Delete(name)
-		cmd = fmt.Sprintf("sed -i '/ %s$/d' %s", name, file)
+		cmd, err = h.d.TableNames.Delete(id, name)
 	default:
-		err = badField("action", "action", "%q is not add, rename or del", f.Get("action"))
+		err = app.BadField("action", "action", "%q is not add, rename or del", f.Get("action"))
 	}
 	err = tableFieldError(err, f.Get("action"))
-	v := identity(r)
-	result := audit.ResultOK
-	if err != nil {
-		result = err.Error()
-	}
-	if h.d.AuditLog != nil && cmd != "" {
-		_ = h.d.AuditLog.Append(audit.Entry{User: v.User, Client: v.Client, Action: audit.ActionChange, Detail: "named table " + f.Get("action"), Command: cmd, Result: result})
-	}
-	// The watcher reloads the names; show the file's new content now.
-	if err == nil {
-		if t, errs := rttables.Load(h.d.TableDirs...); len(errs) == 0 || t != nil {
-			h.d.SetTables(t)
-		}
-	}
 	vm = h.tablesVM()
 	status := http.StatusOK
 	if err != nil {
-		vm.Error, vm.ErrorField, status = err.Error(), errorField(err), http.StatusBadRequest
+		vm.Error, vm.ErrorField, status = err.Error(), app.FieldOf(err), http.StatusBadRequest
 	} else {
 		vm.Notice = "Saved: " + cmd
 	}
@@ -110,17 +93,17 @@ func (h *Handlers) TablesChange(w http.ResponseWriter, r *http.Request) {
 // tableFieldError says which field of the tables form an error from the
 // editor is about: the number, the name, or the new name of a rename.
 func tableFieldError(err error, action string) error {
-	if err == nil || errorField(err) != "" {
+	if err == nil || app.FieldOf(err) != "" {
 		return err
 	}
 	switch {
 	case errors.Is(err, rttables.ErrInvalidID), errors.Is(err, rttables.ErrIDTaken):
-		return badField("id", "number", "%v", err)
+		return app.BadField("id", "number", "%v", err)
 	case action == "rename" && (errors.Is(err, rttables.ErrInvalidName) || errors.Is(err, rttables.ErrNameTaken)):
-		return badField("new_name", "new name", "%v", err)
+		return app.BadField("new_name", "new name", "%v", err)
 	case errors.Is(err, rttables.ErrInvalidName), errors.Is(err, rttables.ErrNameTaken),
 		errors.Is(err, rttables.ErrNotOwned), errors.Is(err, rttables.ErrUnknownName):
-		return badField("name", "name", "%v", err)
+		return app.BadField("name", "name", "%v", err)
 	}
 	return err
 }

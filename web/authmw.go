@@ -137,14 +137,7 @@ func (s *Server) auditTokenUse(r *http.Request, user, id string) {
 		Detail: "token " + id + ": " + r.Method + " " + r.URL.Path, Result: audit.ResultOK})
 }
 
-func (s *Server) audit(e audit.Entry) {
-	if s.cfg.Audit == nil {
-		return
-	}
-	if err := s.cfg.Audit.Append(e); err != nil {
-		s.cfg.Log.Error("writing the audit log failed", "err", err, "action", e.Action)
-	}
-}
+func (s *Server) audit(e audit.Entry) { s.cfg.Audit.Record(e) }
 
 // clientAddr is the client's address: the TCP peer, or behind the TLS
 // proxy the admin declared, the last address that proxy appended.

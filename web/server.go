@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/netpanel/netpanel/handlers"
-	"github.com/netpanel/netpanel/netops/app/audit"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web/auth"
@@ -30,7 +30,7 @@ type Config struct {
 	Log      *slog.Logger
 	Users    *auth.Store
 	Sessions *auth.Sessions
-	Audit    *audit.Log // nil: no audit log
+	Audit    *app.Recorder // logins, logouts and token use go here (nil: not recorded)
 	// TLSProxy says a TLS-terminating proxy sits in front: cookies are
 	// Secure and the client address comes from X-Forwarded-For.
 	TLSProxy bool

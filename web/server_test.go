@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
@@ -32,6 +33,7 @@ type testAuth struct {
 	users    *auth.Store
 	sessions *auth.Sessions
 	audit    *audit.Log
+	rec      *app.Recorder // records to audit
 	admin    *http.Cookie
 	viewer   *http.Cookie
 }
@@ -55,7 +57,7 @@ func newTestAuth(t testing.TB) *testAuth {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { al.Close() })
-	ta := &testAuth{users: users, sessions: auth.NewSessions(time.Hour, time.Hour, time.Now), audit: al}
+	ta := &testAuth{users: users, sessions: auth.NewSessions(time.Hour, time.Hour, time.Now), audit: al, rec: app.NewRecorder(al, quietLog())}
 	a, _ := users.User("admin")
 	v, _ := users.User("viewer")
 	ta.admin = &http.Cookie{Name: sessionCookie, Value: ta.sessions.Create(a).ID}
@@ -77,7 +79,7 @@ func newServer(t testing.TB, store *model.Store, stats StatsRefresher, ta *testA
 		o(&d)
 	}
 	return New(Config{Handlers: handlers.New(d), Store: store, Stats: stats, Log: d.Log,
-		Users: ta.users, Sessions: ta.sessions, Audit: ta.audit})
+		Users: ta.users, Sessions: ta.sessions, Audit: ta.rec})
 }
 
 // newTestServer serves store through the full router and a running hub;
