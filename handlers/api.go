@@ -15,6 +15,13 @@ import (
 // The JSON API prints objects with the field names `ip -j` uses, so
 // scripts written against `ip -j` can switch to it unchanged.
 
+// api serves /api/v1: the model as ip -j prints it, and the sockets.
+type api struct {
+	*frame
+	refresh Refresher
+	lister  SocketLister
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -55,47 +62,44 @@ func apiRequest(w http.ResponseWriter, r *http.Request) (apiFlags, bool) {
 
 // refreshStats reads the counters again: they change without events,
 // and ip -s reads them at the moment it is asked.
-func (h *Handlers) refreshStats() {
-	if h.d.Refresh == nil {
-		return
-	}
-	if err := h.d.Refresh.RefreshStats(); err != nil {
-		h.d.Log.Warn("refreshing link counters", "err", err)
+func (a *api) refreshStats() {
+	if err := a.refresh.RefreshStats(); err != nil {
+		a.log.Warn("refreshing link counters", "err", err)
 	}
 }
 
-// APILinks serves /api/v1/links like `ip -j -s link show` (`ip -j -s -d
+// links serves /api/v1/links like `ip -j -s link show` (`ip -j -s -d
 // link show` with details=1).
-func (h *Handlers) APILinks(w http.ResponseWriter, r *http.Request) {
+func (a *api) links(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	h.refreshStats()
-	names := h.names()
+	a.refreshStats()
+	names := a.names()
 	out := []iproute.LinkJSON{}
-	for _, l := range h.d.Store.Links() {
+	for _, l := range a.store.Links() {
 		out = append(out, iproute.LinkWith(&l, names, iproute.LinkOpts{Stats: true, Details: f.details}))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// APIAddresses serves /api/v1/addresses like `ip -j addr show` (with
+// addresses serves /api/v1/addresses like `ip -j addr show` (with
 // details=1 `ip -j -d addr show`): links with their addr_info, lifetimes
 // counted down to the moment of the answer.
-func (h *Handlers) APIAddresses(w http.ResponseWriter, r *http.Request) {
+func (a *api) addresses(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	names := h.names()
+	names := a.names()
 	now := model.KernelTime()
 	byLink := map[int32][]iproute.AddrInfoJSON{}
-	for _, a := range h.d.Store.Addrs() {
+	for _, a := range a.store.Addrs() {
 		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], iproute.AddrAt(&a, now))
 	}
 	out := []iproute.LinkJSON{}
-	for _, l := range h.d.Store.Links() {
+	for _, l := range a.store.Links() {
 		j := iproute.LinkWith(&l, names, iproute.LinkOpts{Details: f.details, InAddrList: true})
 		ai := byLink[l.Index]
 		if ai == nil {
@@ -107,17 +111,17 @@ func (h *Handlers) APIAddresses(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// APIRoutes serves /api/v1/routes?table=main|all|NAME|N with the routes
+// routes serves /api/v1/routes?table=main|all|NAME|N with the routes
 // page's filters (details=1 prints like `ip -d`). Without page or per it
 // streams every matching route in chunks, never holding the model's lock
 // while writing to the client.
-func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
+func (a *api) routes(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	names := h.names()
+	names := a.names()
 	rq, _, _, err := routeQuery(q, names)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, err)
@@ -125,7 +129,7 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 	}
 	opts := iproute.RouteOpts{Details: f.details, Now: model.KernelTime()}
 	if q.Has("page") || q.Has("per") {
-		res, err := h.d.Store.QueryRoutes(rq)
+		res, err := a.store.QueryRoutes(rq)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, err)
 			return
@@ -146,7 +150,7 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 	first := true
 	bw.WriteString("[")
 	for {
-		chunk := h.d.Store.CopyRoutes(&rq, after, buf)
+		chunk := a.store.CopyRoutes(&rq, after, buf)
 		for i := range chunk {
 			if !first {
 				bw.WriteString(",")
@@ -169,9 +173,9 @@ func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
 	_ = bw.Flush()
 }
 
-// APIRules serves /api/v1/rules like `ip -j rule` (family=inet default,
+// rules serves /api/v1/rules like `ip -j rule` (family=inet default,
 // inet6, or all; details=1 like `ip -j -d rule`).
-func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
+func (a *api) rules(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
@@ -181,33 +185,31 @@ func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err)
 		return
 	}
-	names := h.names()
+	names := a.names()
 	out := []iproute.RuleJSON{}
-	for _, rl := range h.d.Store.Rules(fam) {
+	for _, rl := range a.store.Rules(fam) {
 		out = append(out, iproute.RuleWith(&rl, names, f.details))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// APINeighbours serves /api/v1/neighbours like `ip -j neigh`: all=1 is
+// neighbours serves /api/v1/neighbours like `ip -j neigh`: all=1 is
 // `ip -j neigh show nud all`, proxy=1 `ip -j neigh show proxy`, details=1
 // adds -d. The neighbour tables are read again first, because the kernel
 // makes some entries (multicast NOARP ones, proxies) without telling.
-func (h *Handlers) APINeighbours(w http.ResponseWriter, r *http.Request) {
+func (a *api) neighbours(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	if h.d.Refresh != nil {
-		if err := h.d.Refresh.RefreshNeighbours(r.Context()); err != nil {
-			h.d.Log.Warn("re-reading the neighbour tables; answering from the model", "err", err)
-		}
+	if err := a.refresh.RefreshNeighbours(r.Context()); err != nil {
+		a.log.Warn("re-reading the neighbour tables; answering from the model", "err", err)
 	}
-	names := h.names()
+	names := a.names()
 	out := []iproute.NeighJSON{}
-	list := h.d.Store.Neighs()
+	list := a.store.Neighs()
 	if f.proxy {
-		list = h.d.Store.Proxies()
+		list = a.store.Proxies()
 	}
 	for _, n := range list {
 		if f.proxy || iproute.NeighShown(&n, f.all) {
@@ -217,16 +219,16 @@ func (h *Handlers) APINeighbours(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// APINexthops serves /api/v1/nexthops like `ip -j nexthop` (details=1
+// nexthops serves /api/v1/nexthops like `ip -j nexthop` (details=1
 // like `ip -j -d nexthop`).
-func (h *Handlers) APINexthops(w http.ResponseWriter, r *http.Request) {
+func (a *api) nexthops(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	names := h.names()
+	names := a.names()
 	out := []*iproute.Object{}
-	for _, nh := range h.d.Store.Nexthops() {
+	for _, nh := range a.store.Nexthops() {
 		out = append(out, iproute.NexthopObjectJSON(&nh, names, f.details))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -254,19 +256,19 @@ type SocketProcess struct {
 	FD   int    `json:"fd"`
 }
 
-// APISockets serves /api/v1/sockets with the sockets page's filters.
-func (h *Handlers) APISockets(w http.ResponseWriter, r *http.Request) {
+// sockets serves /api/v1/sockets with the sockets page's filters.
+func (a *api) sockets(w http.ResponseWriter, r *http.Request) {
 	f, err := socketFilter(r.URL.Query())
 	if err != nil {
 		apiError(w, http.StatusBadRequest, err)
 		return
 	}
-	list, err := h.d.Sockets.List()
+	list, err := a.lister.List()
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, fmt.Errorf("listing sockets: %w", err))
 		return
 	}
-	names := h.names()
+	names := a.names()
 	out := []SocketJSON{}
 	for _, s := range list {
 		if !f.Match(s) {

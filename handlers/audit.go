@@ -89,26 +89,28 @@ func sinceAge(v string) (time.Duration, bool) {
 	return 0, false
 }
 
-// auditVM answers one audit view with the status to send.
-func (h *Handlers) auditVM(q url.Values, id app.Identity) (views.AuditVM, int) {
-	vm := views.AuditVM{Meta: h.meta(id, "audit", "Audit log", nil), Filters: auditFilters(q)}
+// auditPage shows the audit log to admins.
+type auditPage struct {
+	*frame
+	reader AuditReader
+}
+
+// vm answers one audit view with the status to send.
+func (p *auditPage) vm(q url.Values, m views.Meta) (views.AuditVM, int) {
+	vm := views.AuditVM{Meta: m, Filters: auditFilters(q)}
 	f, err := auditFilter(q, time.Now())
 	if err != nil {
 		vm.Error, vm.ErrorField, vm.Summary = err.Error(), app.FieldOf(err), "no entries shown"
 		return vm, http.StatusBadRequest
 	}
-	if h.d.Audit == nil {
-		vm.Error = "The audit log is not configured on this server."
-		return vm, http.StatusServiceUnavailable
-	}
 	var res audit.Result
-	if aq, ok := h.d.Audit.(auditQuerier); ok {
+	if aq, ok := p.reader.(auditQuerier); ok {
 		res, err = aq.Query(f)
 	} else {
-		res.Entries, err = h.d.Audit.Read(f)
+		res.Entries, err = p.reader.Read(f)
 	}
 	if err != nil {
-		h.d.Log.Error("reading the audit log", "err", err)
+		p.log.Error("reading the audit log", "err", err)
 		vm.Error = "Could not read the audit log: " + err.Error()
 		return vm, http.StatusInternalServerError
 	}
@@ -164,13 +166,13 @@ func auditFilters(q url.Values) views.AuditFilters {
 	return f
 }
 
-// Audit serves /audit (admins only; the router enforces that): the full
+// serve answers /audit (admins only; the router enforces that): the full
 // page, or the #content fragment for htmx.
-func (h *Handlers) Audit(w http.ResponseWriter, r *http.Request) {
-	vm, status := h.auditVM(r.URL.Query(), identity(r))
+func (p *auditPage) serve(w http.ResponseWriter, r *http.Request) {
+	vm, status := p.vm(r.URL.Query(), p.meta(r, "audit"))
 	if isFragment(r) {
-		h.render(w, r, status, views.AuditBody(vm))
+		p.render(w, r, status, views.AuditBody(vm))
 		return
 	}
-	h.render(w, r, status, views.AuditPage(vm))
+	p.render(w, r, status, views.AuditPage(vm))
 }

@@ -112,7 +112,7 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rec := postForm(t, h.ChangePreview, "/changes/preview", c.form)
+			rec := postForm(t, route(h, "POST", "/changes/preview"), "/changes/preview", c.form)
 			body := rec.Body.String()
 			for _, w := range c.want {
 				if !strings.Contains(body, w) {
@@ -125,17 +125,16 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 
 func TestChangeIsRefusedWithoutAnEngine(t *testing.T) {
 	h := normalHandlers()
-	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
+	rec := postForm(t, route(h, "POST", "/changes"), "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "read-only") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }
 
 func TestChangeGoesToTheEngineWithTheClient(t *testing.T) {
-	h := normalHandlers()
 	fc := &fakeChanger{outcome: safeapply.Outcome{ID: "c1", State: safeapply.Pending, Reason: "it changes wan", Commands: []string{"ip link set dev wan down"}}}
-	h.d.Changes = fc
-	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
+	h := withChanges(fc)
+	rec := postForm(t, route(h, "POST", "/changes"), "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
 	if rec.Code != http.StatusOK || len(fc.reqs) != 1 {
 		t.Fatalf("%d, %d requests: %s", rec.Code, len(fc.reqs), rec.Body)
 	}
@@ -154,12 +153,11 @@ func TestChangeGoesToTheEngineWithTheClient(t *testing.T) {
 }
 
 func TestNoticesTellAboutRollbacks(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RolledBack, Commands: []string{"ip link set dev wan down"}}}}
+	h := withChanges(&fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RolledBack, Commands: []string{"ip link set dev wan down"}}}})
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
 	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
-	h.ChangeNotices(rec, req)
+	route(h, "GET", "/changes/notices")(rec, req)
 	if !strings.Contains(rec.Body.String(), "Rolled back") || !strings.Contains(rec.Body.String(), "ip link set dev wan down") {
 		t.Fatalf("notice: %s", rec.Body)
 	}
@@ -168,14 +166,13 @@ func TestNoticesTellAboutRollbacks(t *testing.T) {
 // A rollback that could not undo everything is shown as failed, with the
 // steps still in effect, never as "Rolled back".
 func TestNoticesSayARollbackFailedWithWhatIsLeftOver(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RollbackFailed, Ended: "it was not confirmed in time",
+	h := withChanges(&fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RollbackFailed, Ended: "it was not confirmed in time",
 		Commands: []string{"ip link set dev wan down"},
-		LeftOver: []string{"ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route to 10.99.0.0/24 is in table main again, but with gateway 10.1.0.2, not 192.0.2.1"}}}}
+		LeftOver: []string{"ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route to 10.99.0.0/24 is in table main again, but with gateway 10.1.0.2, not 192.0.2.1"}}}})
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
 	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
-	h.ChangeNotices(rec, req)
+	route(h, "GET", "/changes/notices")(rec, req)
 	body := rec.Body.String()
 	for _, want := range []string{`data-state="rollback-failed"`, "Rolling back <b>failed</b>", "still in effect", "ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route"} {
 		if !strings.Contains(body, want) {
@@ -189,15 +186,14 @@ func TestNoticesSayARollbackFailedWithWhatIsLeftOver(t *testing.T) {
 
 // The API says rollback-failed and lists what is left over.
 func TestAPISaysRollbackFailed(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{outcome: safeapply.Outcome{ID: "c9", User: "admin", State: safeapply.RollbackFailed,
-		Err: "rolling back failed, left over: ip link set dev wan up: gone", LeftOver: []string{"ip link set dev wan up: gone"}}}
+	h := withChanges(&fakeChanger{outcome: safeapply.Outcome{ID: "c9", User: "admin", State: safeapply.RollbackFailed,
+		Err: "rolling back failed, left over: ip link set dev wan up: gone", LeftOver: []string{"ip link set dev wan up: gone"}}})
 	req := httptest.NewRequest("GET", "/api/v1/changes/c9", nil)
 	rctx := chi.NewRouteContext()
 	rctx.URLParams.Add("id", "c9")
 	req = asAdmin(req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx)), "")
 	rec := httptest.NewRecorder()
-	h.APIChange(rec, req)
+	route(h, "GET", "/api/v1/changes/{id}")(rec, req)
 	var got OutcomeJSON
 	if err := json.NewDecoder(rec.Body).Decode(&got); err != nil {
 		t.Fatal(err)
@@ -210,15 +206,14 @@ func TestAPISaysRollbackFailed(t *testing.T) {
 // A pending change below a newer one of the same admin offers no confirm
 // button of its own: it names the change whose confirmation keeps both.
 func TestAnOlderPendingChangePointsToTheNewest(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{
+	h := withChanges(&fakeChanger{unseen: []safeapply.Outcome{
 		{ID: "c1", State: safeapply.Pending, ConfirmWith: "c2", Commands: []string{"ip link set dev wan mtu 1400"}},
 		{ID: "c2", State: safeapply.Pending, ConfirmWith: "c2", Waiting: []string{"admin", "bob"}, Commands: []string{"ip link set dev wan alias x"}},
-	}}
+	}})
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
 	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
-	h.ChangeNotices(rec, req)
+	route(h, "GET", "/changes/notices")(rec, req)
 	body := rec.Body.String()
 	if n := strings.Count(body, `data-testid="confirm"`); n != 1 || !strings.Contains(body, "/changes/c2/confirm") || strings.Contains(body, "/changes/c1/confirm") {
 		t.Fatalf("%d confirm buttons:\n%s", n, body)

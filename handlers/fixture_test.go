@@ -40,14 +40,24 @@ func fixtures() []fixture {
 	}
 }
 
-func newHandlers(st model.State, list SocketLister) *Handlers {
-	return New(Deps{
+// newHandlers serves st; opts add optional features.
+func newHandlers(st model.State, list SocketLister, opts ...func(*Deps)) *Handlers {
+	d := Deps{
 		Store:   model.NewStoreFrom(st),
 		Tables:  func() *rttables.Tables { return fixtureTables },
 		Sockets: list,
 		NSName:  "test",
 		Log:     slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	return New(d)
+}
+
+// withChanges serves the normal namespace, applying changes through c.
+func withChanges(c Changer) *Handlers {
+	return newHandlers(normalState(), socketsOf(normalSockets()), func(d *Deps) { d.Changes = c })
 }
 
 func socketsOf(s []sockets.Socket) SocketLister {
@@ -347,4 +357,35 @@ func rowByKey(t *testing.T, doc *html.Node, key string) *html.Node {
 		t.Fatalf("no row with data-key %q; keys: %v", key, rowKeys(doc))
 	}
 	return m[0]
+}
+
+// ---- the registry ----
+
+// pageHandler is what the router mounts at the page's path.
+func pageHandler(h *Handlers, name string) http.HandlerFunc {
+	p, ok := h.Page(name)
+	if !ok {
+		panic("no page " + name)
+	}
+	return p.Serve
+}
+
+// pageOf picks the page called name from handlers.
+func pageOf(name string) func(*Handlers) http.HandlerFunc {
+	return func(h *Handlers) http.HandlerFunc { return pageHandler(h, name) }
+}
+
+// route is what the router mounts for method and path: a page's route or
+// an endpoint.
+func route(h *Handlers, method, path string) http.HandlerFunc {
+	all := h.Endpoints()
+	for _, p := range h.Pages() {
+		all = append(all, p.Routes...)
+	}
+	for _, r := range all {
+		if r.Method == method && r.Path == path {
+			return r.Handler
+		}
+	}
+	panic("no route " + method + " " + path)
 }

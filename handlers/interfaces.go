@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -85,25 +84,33 @@ func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 	return true
 }
 
-// interfacesVM answers one interfaces view; on bad input the table is empty.
-func (h *Handlers) interfacesVM(q url.Values, id app.Identity) (views.InterfacesVM, bool) {
-	names := h.names()
-	links := h.d.Store.Links()
+// interfacesPage is the `ip link` and `ip addr` page.
+type interfacesPage struct{ *frame }
+
+// addrsByLink returns the model's addresses by link.
+func (p *interfacesPage) addrsByLink() map[int32][]model.Addr {
+	byLink := map[int32][]model.Addr{}
+	for _, a := range p.store.Addrs() {
+		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
+	}
+	return byLink
+}
+
+// vm answers one interfaces view; on bad input the table is empty.
+func (p *interfacesPage) vm(q url.Values, m views.Meta) (views.InterfacesVM, bool) {
+	names := p.names()
+	links := p.store.Links()
 	lq, err := parseLinkQuery(q)
-	vm := views.InterfacesVM{Filters: interfaceFilters(q, links)}
+	vm := views.InterfacesVM{Meta: m, Filters: interfaceFilters(q, links)}
 	for _, l := range links {
 		vm.DevNames = append(vm.DevNames, l.Name)
 	}
 	if err != nil {
-		vm.Meta = h.meta(id, "interfaces", "Interfaces", interfaceCmds(""))
 		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no interfaces shown"
 		return vm, false
 	}
-	byLink := map[int32][]model.Addr{}
-	for _, a := range h.d.Store.Addrs() {
-		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
-	}
+	byLink := p.addrsByLink()
 	ports := map[int32][]views.NameRef{}
 	for _, l := range links {
 		if l.MasterIndex != 0 {
@@ -120,23 +127,22 @@ func (h *Handlers) interfacesVM(q url.Values, id app.Identity) (views.Interfaces
 			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
 		}
 	}
-	// The example command names a real interface, preferring one that is
-	// not loopback (nobody takes lo down on purpose).
-	dev := "eth0"
-	for _, r := range vm.Rows {
-		if r.Name != "lo" {
-			dev = r.Name
-			break
-		}
-	}
-	vm.Meta = h.meta(id, "interfaces", "Interfaces", interfaceCmds(dev))
 	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
 	return vm, true
 }
 
-func interfaceCmds(dev string) []views.Cmd {
-	if dev == "" {
-		dev = "eth0"
+// cmds are the page's commands. The examples name the first interface the
+// page shows that is not loopback (nobody takes lo down on purpose).
+func (p *interfacesPage) cmds(q url.Values) []views.Cmd {
+	dev := "eth0"
+	if lq, err := parseLinkQuery(q); err == nil {
+		byLink := p.addrsByLink()
+		for _, l := range p.store.Links() {
+			if l.Name != "lo" && lq.match(&l, byLink[l.Index]) {
+				dev = l.Name
+				break
+			}
+		}
 	}
 	dev = iproute.Quote(dev)
 	return []views.Cmd{
@@ -242,16 +248,8 @@ func group64(n uint64) string {
 	return group(int(n))
 }
 
-// Interfaces serves /interfaces: the full page, or the #content fragment.
-func (h *Handlers) Interfaces(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.interfacesVM(r.URL.Query(), identity(r))
-	h.page(w, r, ok, views.InterfacesBody(vm), views.InterfacesPage(vm))
-}
-
-func (h *Handlers) interfacesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.interfacesVM(q, app.Identity{})
-	return fragments("rows",
-		"rows", views.InterfaceRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-	)
+// live renders the rows and the summary of the view q asks for.
+func (p *interfacesPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.InterfaceRows(vm.Rows), vm.Summary, nil)
 }

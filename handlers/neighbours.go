@@ -2,12 +2,10 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -91,25 +89,31 @@ func (nq neighQuery) match(n *model.Neigh) bool {
 	return nq.all || !hidden(n)
 }
 
-func (h *Handlers) neighboursVM(q url.Values, id app.Identity) (views.NeighboursVM, bool) {
-	names := h.names()
-	nq, err := parseNeighQuery(q, names)
+// neighboursPage is the `ip neigh` page.
+type neighboursPage struct{ *frame }
+
+// cmds are the page's commands: with all=1 they show what plain `ip neigh`
+// hides.
+func (p *neighboursPage) cmds(q url.Values) []views.Cmd {
 	ipCmd := "ip neigh"
-	if nq.all {
+	if all, _ := boolParam(q, "all"); all {
 		ipCmd = "ip neigh show nud all"
 	}
-	_, devs := h.formChoices()
-	vm := views.NeighboursVM{
-		DevNames: devs,
-		Meta:     h.meta(id, "neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
-		Filters:  neighFilters(q, h.d.Store.Links()),
-	}
+	return []views.Cmd{{IP: ipCmd, Old: "arp -na"}}
+}
+
+// vm answers one neighbours view.
+func (p *neighboursPage) vm(q url.Values, m views.Meta) (views.NeighboursVM, bool) {
+	names := p.names()
+	nq, err := parseNeighQuery(q, names)
+	_, devs := p.formChoices()
+	vm := views.NeighboursVM{DevNames: devs, Meta: m, Filters: neighFilters(q, p.store.Links())}
 	if err != nil {
 		vm.Error = err.Error()
 		vm.Summary = "no neighbours shown"
 		return vm, false
 	}
-	all := h.d.Store.Neighs()
+	all := p.store.Neighs()
 	// Count what only the NOARP/NONE default hides, so the summary can
 	// say why entries the kernel has are missing.
 	hid, withAll := 0, nq
@@ -163,16 +167,8 @@ func neighFilters(q url.Values, links []model.Link) views.NeighFilters {
 	return f
 }
 
-// Neighbours serves /neighbours: the full page, or the #content fragment.
-func (h *Handlers) Neighbours(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.neighboursVM(r.URL.Query(), identity(r))
-	h.page(w, r, ok, views.NeighboursBody(vm), views.NeighboursPage(vm))
-}
-
-func (h *Handlers) neighboursLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.neighboursVM(q, app.Identity{})
-	return fragments("rows",
-		"rows", views.NeighRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-	)
+// live renders the rows and the summary of the view q asks for.
+func (p *neighboursPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.NeighRows(vm.Rows), vm.Summary, nil)
 }

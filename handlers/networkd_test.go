@@ -196,7 +196,7 @@ func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 	if err := os.WriteFile(hand, []byte("[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := ndGet(e.h.Networkd, "/networkd")
+	rec := ndGet(pageHandler(e.h, "networkd"), "/networkd")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -250,7 +250,7 @@ func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 	e := newNDEnv(t)
 	before := ndTree(t, e.root)
-	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -305,7 +305,7 @@ func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T)
 	st := ndState()
 	st.Rules = append(st.Rules, model.Rule{Family: unix.AF_INET, Priority: 150, Action: unix.FR_ACT_GOTO, Goto: 200, SuppressPrefixLen: -1})
 	e := newNDEnvFrom(t, st)
-	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -329,7 +329,7 @@ func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T)
 	if strings.Contains(body, "GoTo=") {
 		t.Error("a key networkd does not know reached the diff")
 	}
-	page := ndGet(e.h.Networkd, "/networkd")
+	page := ndGet(pageHandler(e.h, "networkd"), "/networkd")
 	if tg := findAll(parseHTML(t, page.Body.String()), hasAttr("data-testid", "networkd-target")); len(tg) != 1 || !strings.Contains(textOf(tg[0]), "systemd-networkd 252 (test)") {
 		t.Errorf("the page does not say which networkd the files are for")
 	}
@@ -340,7 +340,7 @@ func TestNetworkdPreviewOfAForeignFileOffersATakeover(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "10-br0.network"), []byte("[Match]\nName=br0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}})
 	doc := parseHTML(t, rec.Body.String())
 	if len(findAll(doc, hasAttr("data-testid", "refused-10-br0.network"))) != 1 || len(findAll(doc, hasAttr("data-testid", "networkd-save"))) != 0 {
 		t.Fatalf("a foreign file is not refused, or still offers a save:\n%s", rec.Body)
@@ -349,7 +349,7 @@ func TestNetworkdPreviewOfAForeignFileOffersATakeover(t *testing.T) {
 	if len(tk) != 1 || len(findAll(tk[0].Parent, hasAttr("value", "10-br0.network"))) != 1 {
 		t.Fatal("no takeover form")
 	}
-	rec = postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}, "takeover": {"10-br0.network"}})
+	rec = postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}, "takeover": {"10-br0.network"}})
 	if doc := parseHTML(t, rec.Body.String()); len(findAll(doc, hasAttr("data-testid", "networkd-save"))) != 1 {
 		t.Errorf("no save button after the takeover:\n%s", rec.Body)
 	}
@@ -401,9 +401,9 @@ func TestNetworkdBadInputIs400AndWritesNothing(t *testing.T) {
 	}
 }
 
-func ndPreview(h *Handlers) http.HandlerFunc { return h.NetworkdPreview }
-func ndSave(h *Handlers) http.HandlerFunc    { return h.NetworkdSave }
-func ndRestore(h *Handlers) http.HandlerFunc { return h.NetworkdRestore }
+func ndPreview(h *Handlers) http.HandlerFunc { return route(h, "POST", "/networkd/preview") }
+func ndSave(h *Handlers) http.HandlerFunc    { return route(h, "POST", "/networkd/save") }
+func ndRestore(h *Handlers) http.HandlerFunc { return route(h, "POST", "/networkd/restore") }
 
 func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 	e := newNDEnv(t)
@@ -411,7 +411,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"eth1", "br0"}, "digest": {p.Digest}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/save"), "/networkd/save", url.Values{"link": {"eth1", "br0"}, "digest": {p.Digest}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -460,7 +460,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 	}
 
 	t.Run("the page then lists the backup with a restore button", func(t *testing.T) {
-		doc := parseHTML(t, ndGet(e.h.Networkd, "/networkd").Body.String())
+		doc := parseHTML(t, ndGet(pageHandler(e.h, "networkd"), "/networkd").Body.String())
 		bs, _ := e.files.Backups()
 		if len(bs) != 1 || len(findAll(doc, hasAttr("data-testid", "restore-"+bs[0].ID))) != 1 {
 			t.Errorf("backups %+v not on the page", bs)
@@ -474,18 +474,18 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
+		rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
 		if !strings.Contains(rec.Body.String(), `data-testid="nothing"`) {
 			t.Errorf("preview does not say nothing:\n%s", rec.Body)
 		}
-		rec = postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"br0", "eth1"}, "digest": {p2.Digest}})
+		rec = postForm(t, route(e.h, "POST", "/networkd/save"), "/networkd/save", url.Values{"link": {"br0", "eth1"}, "digest": {p2.Digest}})
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "nothing to save") {
 			t.Errorf("status %d:\n%s", rec.Code, rec.Body)
 		}
 	})
 	t.Run("restore puts the disk back and is audited", func(t *testing.T) {
 		bs, _ := e.files.Backups()
-		rec := postForm(t, e.h.NetworkdRestore, "/networkd/restore", url.Values{"id": {bs[0].ID}})
+		rec := postForm(t, route(e.h, "POST", "/networkd/restore"), "/networkd/restore", url.Values{"id": {bs[0].ID}})
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
 		}
@@ -503,7 +503,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 
 func TestNetworkdSaveWithAStaleDigestIsAuditedAsFailed(t *testing.T) {
 	e := newNDEnv(t)
-	rec := postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"br0"}, "digest": {"stale"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/save"), "/networkd/save", url.Values{"link": {"br0"}, "digest": {"stale"}})
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "changed since the preview") {
 		t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
 	}
@@ -515,8 +515,8 @@ func TestNetworkdSaveWithAStaleDigestIsAuditedAsFailed(t *testing.T) {
 
 func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 	e := newNDEnv(t)
-	a := ndGet(e.h.NetworkdExport, "/networkd/export.tar.gz")
-	b := ndGet(e.h.NetworkdExport, "/networkd/export.tar.gz")
+	a := ndGet(route(e.h, "GET", "/networkd/export.tar.gz"), "/networkd/export.tar.gz")
+	b := ndGet(route(e.h, "GET", "/networkd/export.tar.gz"), "/networkd/export.tar.gz")
 	if a.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", a.Code, a.Body)
 	}
@@ -565,11 +565,11 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 		body    string
 		status  int
 	}{
-		{"page", h.Networkd, http.MethodGet, "", http.StatusOK},
-		{"preview", h.NetworkdPreview, http.MethodPost, "link=br0", http.StatusForbidden},
-		{"save", h.NetworkdSave, http.MethodPost, "link=br0&digest=x", http.StatusForbidden},
-		{"restore", h.NetworkdRestore, http.MethodPost, "id=x", http.StatusForbidden},
-		{"export", h.NetworkdExport, http.MethodGet, "", http.StatusNotFound},
+		{"page", pageHandler(h, "networkd"), http.MethodGet, "", http.StatusOK},
+		{"preview", route(h, "POST", "/networkd/preview"), http.MethodPost, "link=br0", http.StatusForbidden},
+		{"save", route(h, "POST", "/networkd/save"), http.MethodPost, "link=br0&digest=x", http.StatusForbidden},
+		{"restore", route(h, "POST", "/networkd/restore"), http.MethodPost, "id=x", http.StatusForbidden},
+		{"export", route(h, "GET", "/networkd/export.tar.gz"), http.MethodGet, "", http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, "/networkd", strings.NewReader(tc.body))
@@ -585,7 +585,7 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 			}
 		})
 	}
-	if fr, err := h.networkdLive(nil); err != nil || fr != nil {
+	if fr, err := h.Live(context.Background(), "networkd", nil); err != nil || fr != nil {
 		t.Errorf("live update without persist: %v %v", fr, err)
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
+	"golang.org/x/sys/unix"
 )
 
 // withParam returns path?query with one parameter changed (removed when
@@ -116,6 +118,41 @@ func group(n int) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// formChoices lists table and device names for the change forms.
+func (f *frame) formChoices() (tables, devs []string) {
+	names := f.names()
+	for _, id := range knownTables(names, f.store) {
+		tables = append(tables, names.TableName(id))
+	}
+	for _, l := range f.store.Links() {
+		devs = append(devs, l.Name)
+	}
+	return tables, devs
+}
+
+// knownTables lists the tables worth offering: main, local and default,
+// those holding routes, and those named in rt_tables, each once.
+func knownTables(names *model.Names, store *model.Store) []uint32 {
+	var out []uint32
+	seen := map[uint32]bool{}
+	add := func(id uint32) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
+		add(id)
+	}
+	for _, id := range store.Tables() {
+		add(id)
+	}
+	for _, e := range names.Tables().Entries() {
+		add(e.ID)
+	}
+	return out
 }
 
 // familyOptions is the address family selector.

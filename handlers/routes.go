@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -99,18 +98,22 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	return rq, page, per, rq.Validate()
 }
 
-// routesVM answers one routes view. On bad input it returns the message and
-// an empty table rather than guessing.
-func (h *Handlers) routesVM(q url.Values, id app.Identity) (views.RoutesVM, bool) {
-	names := h.names()
+// routesPage is the `ip route` page, with the table names editor.
+type routesPage struct {
+	*frame
+	tables *tableNames
+}
+
+// vm answers one routes view. On bad input it returns the message and an
+// empty table rather than guessing.
+func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
+	names := p.names()
 	rq, page, per, err := routeQuery(q, names)
-	vm := views.RoutesVM{}
-	vm.Filters = routeFilters(q, names, h.d.Store)
-	vm.TableNames, vm.DevNames = h.formChoices()
+	vm := views.RoutesVM{Meta: m}
+	vm.Filters = routeFilters(q, names, p.store)
+	vm.TableNames, vm.DevNames = p.formChoices()
 	vm.MetricNames = change.RouteMetricNames()
-	vm.Tables = h.tablesVM()
-	tableArg := tableArg(rq.Table, names)
-	vm.Meta = h.meta(id, "routes", "Routes", routeCmds(tableArg))
+	vm.Tables = p.tables.vm()
 	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
 		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
@@ -121,7 +124,7 @@ func (h *Handlers) routesVM(q url.Values, id app.Identity) (views.RoutesVM, bool
 		vm.Pager = pager("/routes", q, 1, per, 0)
 		return vm, false
 	}
-	res, err := h.d.Store.QueryRoutes(rq)
+	res, err := p.store.QueryRoutes(rq)
 	if err != nil {
 		vm.Error = err.Error()
 		return vm, false
@@ -130,11 +133,11 @@ func (h *Handlers) routesVM(q url.Values, id app.Identity) (views.RoutesVM, bool
 		vm.Rows = append(vm.Rows, routeRow(&res.Rows[i], names))
 	}
 	vm.Total = res.Total
-	where := "table " + tableArg
+	where := "table " + tableArg(rq.Table, names)
 	if rq.Table == model.AllTables {
 		where = "all tables"
 	}
-	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(h.d.Store.RouteCount()))
+	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(p.store.RouteCount()))
 	vm.Pager = pager("/routes", q, page, per, res.Total)
 	return vm, true
 }
@@ -146,7 +149,11 @@ func tableArg(t int64, names *model.Names) string {
 	return names.TableName(uint32(t))
 }
 
-func routeCmds(table string) []views.Cmd {
+// cmds are the page's commands for the table the query shows.
+func (p *routesPage) cmds(q url.Values) []views.Cmd {
+	names := p.names()
+	rq, _, _, _ := routeQuery(q, names)
+	table := tableArg(rq.Table, names)
 	ipCmd := "ip route show table " + iproute.Quote(table)
 	old := ""
 	switch table {
@@ -224,40 +231,8 @@ func routeFilters(q url.Values, names *model.Names, store *model.Store) views.Ro
 	return f
 }
 
-// Routes serves /routes: the full page, or the #content fragment for htmx.
-func (h *Handlers) Routes(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.routesVM(r.URL.Query(), identity(r))
-	h.page(w, r, ok, views.RoutesBody(vm), views.RoutesPage(vm))
-}
-
-func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.routesVM(q, app.Identity{})
-	return fragments("rows",
-		"rows", views.RouteRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-		"pager", views.PagerNav(vm.Pager),
-	)
-}
-
-// knownTables lists the tables worth offering: main, local and default,
-// those holding routes, and those named in rt_tables, each once.
-func knownTables(names *model.Names, store *model.Store) []uint32 {
-	var out []uint32
-	seen := map[uint32]bool{}
-	add := func(id uint32) {
-		if id != 0 && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
-		add(id)
-	}
-	for _, id := range store.Tables() {
-		add(id)
-	}
-	for _, e := range names.Tables().Entries() {
-		add(e.ID)
-	}
-	return out
+// live renders the rows, the summary and the pager of the view q asks for.
+func (p *routesPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.RouteRows(vm.Rows), vm.Summary, &vm.Pager)
 }

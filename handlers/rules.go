@@ -2,12 +2,10 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
@@ -29,10 +27,14 @@ func ruleFamily(q url.Values) (uint8, error) {
 	}
 }
 
-func (h *Handlers) rulesVM(q url.Values, id app.Identity) (views.RulesVM, bool) {
+// rulesPage is the `ip rule` page.
+type rulesPage struct{ *frame }
+
+// vm answers one rules view.
+func (p *rulesPage) vm(q url.Values, m views.Meta) (views.RulesVM, bool) {
 	fam, err := ruleFamily(q)
-	vm := views.RulesVM{Meta: h.meta(id, "rules", "Rules", []views.Cmd{{IP: "ip rule list"}, {IP: "ip -6 rule list"}})}
-	vm.TableNames, vm.DevNames = h.formChoices()
+	vm := views.RulesVM{Meta: m}
+	vm.TableNames, vm.DevNames = p.formChoices()
 	vm.Families = []views.Option{
 		{Value: "inet", Label: "IPv4", Selected: fam == unix.AF_INET},
 		{Value: "inet6", Label: "IPv6", Selected: fam == unix.AF_INET6},
@@ -43,8 +45,8 @@ func (h *Handlers) rulesVM(q url.Values, id app.Identity) (views.RulesVM, bool) 
 		vm.Summary = "no rules shown"
 		return vm, false
 	}
-	names := h.names()
-	rules := h.d.Store.Rules(fam)
+	names := p.names()
+	rules := p.store.Rules(fam)
 	for i := range rules {
 		vm.Rows = append(vm.Rows, ruleRow(&rules[i], names))
 	}
@@ -93,16 +95,8 @@ func ruleRow(r *model.Rule, names *model.Names) views.RuleRow {
 	return row
 }
 
-// Rules serves /rules: the full page, or the #content fragment.
-func (h *Handlers) Rules(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.rulesVM(r.URL.Query(), identity(r))
-	h.page(w, r, ok, views.RulesBody(vm), views.RulesPage(vm))
-}
-
-func (h *Handlers) rulesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.rulesVM(q, app.Identity{})
-	return fragments("rows",
-		"rows", views.RuleRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-	)
+// live renders the rows and the summary of the view q asks for.
+func (p *rulesPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.RuleRows(vm.Rows), vm.Summary, nil)
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -14,6 +13,23 @@ import (
 	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
+
+// SocketLister lists the namespace's sockets (sock_diag in production).
+type SocketLister interface {
+	List() ([]sockets.Socket, error)
+}
+
+// SocketListerFunc adapts a function to SocketLister.
+type SocketListerFunc func() ([]sockets.Socket, error)
+
+// List calls f.
+func (f SocketListerFunc) List() ([]sockets.Socket, error) { return f() }
+
+// socketsPage is the `ss` page.
+type socketsPage struct {
+	*frame
+	list SocketLister
+}
 
 const socketsPerPage = 100
 
@@ -60,14 +76,9 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	return f, nil
 }
 
-func (h *Handlers) socketsVM(q url.Values, id app.Identity) (views.SocketsVM, bool) {
-	vm := views.SocketsVM{
-		Meta: h.meta(id, "sockets", "Sockets", []views.Cmd{
-			{IP: "ss -tuna", Old: "netstat -tuna"},
-			{IP: "ss -tlnp", Old: "netstat -tlnp"},
-		}),
-		Filters: socketFilters(q),
-	}
+// vm answers one sockets view.
+func (p *socketsPage) vm(q url.Values, m views.Meta) (views.SocketsVM, bool) {
+	vm := views.SocketsVM{Meta: m, Filters: socketFilters(q)}
 	page, per, err := paging(q, socketsPerPage)
 	var f sockets.Filter
 	if err == nil {
@@ -79,22 +90,17 @@ func (h *Handlers) socketsVM(q url.Values, id app.Identity) (views.SocketsVM, bo
 		vm.Pager = pager("/sockets", q, 1, per, 0)
 		return vm, false
 	}
-	var all []sockets.Socket
-	if h.d.Sockets == nil {
-		err = fmt.Errorf("no socket lister is configured")
-	} else {
-		all, err = h.d.Sockets.List()
-	}
+	all, err := p.list.List()
 	if err != nil {
 		// The kernel's answer is missing, not the user's input wrong: say
 		// so in the page and keep it usable (and live: it retries).
-		h.d.Log.Warn("listing sockets failed", "err", err)
+		p.log.Warn("listing sockets failed", "err", err)
 		vm.Error = "cannot list sockets: " + err.Error()
 		vm.Summary = vm.Error // the live view updates the summary, not the banner
 		vm.Pager = pager("/sockets", q, 1, per, 0)
 		return vm, true
 	}
-	names := h.names()
+	names := p.names()
 	total, from := 0, (page-1)*per
 	for _, s := range all {
 		if !f.Match(s) {
@@ -162,19 +168,9 @@ func socketFilters(q url.Values) views.SocketFilters {
 	}
 }
 
-// Sockets serves /sockets: the full page, or the #content fragment.
-func (h *Handlers) Sockets(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.socketsVM(r.URL.Query(), identity(r))
-	h.page(w, r, ok, views.SocketsBody(vm), views.SocketsPage(vm))
-}
-
-// socketsLive re-lists: sockets have no kernel events, so the hub calls it
-// on every tick of its refresh (LiveSpec.Refresh).
-func (h *Handlers) socketsLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.socketsVM(q, app.Identity{})
-	return fragments("rows",
-		"rows", views.SocketRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-		"pager", views.PagerNav(vm.Pager),
-	)
+// live lists the sockets again: they have no kernel events, so the hub
+// calls it at the period the page declares (Live.Every).
+func (p *socketsPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.SocketRows(vm.Rows), vm.Summary, &vm.Pager)
 }
