@@ -44,14 +44,9 @@ func parseNeighQuery(q url.Values, names *model.Names) (neighQuery, error) {
 		}
 		nq.state = s
 	}
-	switch s := q.Get("family"); s {
-	case "":
-	case "inet", "4":
-		nq.family = unix.AF_INET
-	case "inet6", "6":
-		nq.family = unix.AF_INET6
-	default:
-		return nq, fmt.Errorf("family must be inet or inet6, not %q", s)
+	var ok bool
+	if nq.family, ok = parseFamily(q.Get("family"), 0, false); !ok {
+		return nq, fmt.Errorf("family must be inet or inet6, not %q", q.Get("family"))
 	}
 	var err error
 	if nq.all, err = boolParam(q, "all"); err != nil {

@@ -155,6 +155,22 @@ func knownTables(names *model.Names, store *model.Store) []uint32 {
 	return out
 }
 
+// parseFamily reads an address family as ip takes it: inet or 4, inet6
+// or 6, and with both also "both" and "all" for either (0); "" is def.
+func parseFamily(s string, def uint8, both bool) (uint8, bool) {
+	switch s {
+	case "":
+		return def, true
+	case "inet", "4":
+		return unix.AF_INET, true
+	case "inet6", "6":
+		return unix.AF_INET6, true
+	case "both", "all":
+		return 0, both
+	}
+	return 0, false
+}
+
 // familyOptions is the address family selector.
 func familyOptions(cur string) []views.Option {
 	return []views.Option{

@@ -102,23 +102,17 @@ func parseLinkForm(f url.Values, _ change.TableNames) ([]change.Op, error) {
 	name := f.Get("name")
 	switch a := f.Get("action"); a {
 	case "up", "down":
-		op, err := change.ParseLinkUpDown(name, a)
-		return one(op, err)
+		return one(change.ParseLinkUpDown(name, a))
 	case "mtu":
-		op, err := change.ParseLinkMTU(name, f.Get("mtu"))
-		return one(op, err)
+		return one(change.ParseLinkMTU(name, f.Get("mtu")))
 	case "rename":
-		op, err := change.ParseLinkRename(name, f.Get("new_name"))
-		return one(op, err)
+		return one(change.ParseLinkRename(name, f.Get("new_name")))
 	case "alias":
-		op, err := change.ParseLinkAlias(name, f.Get("alias"))
-		return one(op, err)
+		return one(change.ParseLinkAlias(name, f.Get("alias")))
 	case "master":
-		op, err := change.ParseLinkMaster(name, f.Get("master"))
-		return one(op, err)
+		return one(change.ParseLinkMaster(name, f.Get("master")))
 	case "del":
-		op, err := change.ParseLinkDel(name)
-		return one(op, err)
+		return one(change.ParseLinkDel(name))
 	case "add":
 		op, err := change.ParseLinkAdd(change.LinkAddFields{
 			Kind: f.Get("type"), Name: name, Peer: f.Get("peer"), VNI: f.Get("vni"), Local: f.Get("local"),

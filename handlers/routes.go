@@ -76,14 +76,9 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 		}
 		rq.Type = int(t)
 	}
-	switch s := q.Get("family"); s {
-	case "":
-	case "inet", "4":
-		rq.Family = unix.AF_INET
-	case "inet6", "6":
-		rq.Family = unix.AF_INET6
-	default:
-		return rq, page, per, app.BadField("family", "family", "must be inet or inet6, not %q", s)
+	var ok bool
+	if rq.Family, ok = parseFamily(q.Get("family"), 0, false); !ok {
+		return rq, page, per, app.BadField("family", "family", "must be inet or inet6, not %q", q.Get("family"))
 	}
 	if s := q.Get("sort"); s != "" {
 		rq.Sort = model.RouteSort(s)

@@ -15,16 +15,11 @@ import (
 // ruleFamily reads the family selector. Like `ip rule`, the default is
 // IPv4; "both" (0) lists IPv4 then IPv6.
 func ruleFamily(q url.Values) (uint8, error) {
-	switch s := q.Get("family"); s {
-	case "", "inet", "4":
-		return unix.AF_INET, nil
-	case "inet6", "6":
-		return unix.AF_INET6, nil
-	case "both", "all":
-		return 0, nil
-	default:
-		return unix.AF_INET, fmt.Errorf("family must be inet, inet6 or both, not %q", s)
+	s := q.Get("family")
+	if fam, ok := parseFamily(s, unix.AF_INET, true); ok {
+		return fam, nil
 	}
+	return unix.AF_INET, fmt.Errorf("family must be inet, inet6 or both, not %q", s)
 }
 
 // rulesPage is the `ip rule` page.

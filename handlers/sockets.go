@@ -11,7 +11,6 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
-	"golang.org/x/sys/unix"
 )
 
 // SocketLister lists the namespace's sockets (sock_diag in production).
@@ -53,14 +52,9 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	default:
 		return f, app.BadField("state", "state", "must be listening, established or all, not %q", s)
 	}
-	switch s := q.Get("family"); s {
-	case "":
-	case "inet", "4":
-		f.Family = unix.AF_INET
-	case "inet6", "6":
-		f.Family = unix.AF_INET6
-	default:
-		return f, app.BadField("family", "family", "must be inet or inet6, not %q", s)
+	var ok bool
+	if f.Family, ok = parseFamily(q.Get("family"), 0, false); !ok {
+		return f, app.BadField("family", "family", "must be inet or inet6, not %q", q.Get("family"))
 	}
 	if s := strings.TrimSpace(q.Get("port")); s != "" {
 		p, err := strconv.Atoi(s)
