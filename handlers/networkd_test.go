@@ -1,12 +1,9 @@
 package handlers
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -21,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/networkd"
@@ -529,21 +527,9 @@ func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 	if !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) {
 		t.Error("two exports differ")
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(a.Body.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
+	for _, e := range testenv.ReadTarGz(t, a.Body.Bytes()) {
+		names = append(names, e.Name)
 	}
 	for _, want := range []string{"netpanel-config/README", "netpanel-config/network/10-br0.netdev", "netpanel-config/network/10-br0.network",
 		"netpanel-config/network/10-eth1.network", "netpanel-config/networkd.conf.d/netpanel-tables.conf", "netpanel-config/iproute2/rt_tables.d/netpanel.conf"} {
