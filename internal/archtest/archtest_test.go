@@ -27,7 +27,7 @@ type layer struct {
 }
 
 // netopsBelow are the netops layers the layers above netops may use.
-var netopsBelow = []string{"table names", "model", "iproute", "kernel", "files", "plan"}
+var netopsBelow = []string{"table names", "model", "iproute", "kernel", "files", "plan", "nftables"}
 
 // layers, bottom first. The allowed direction is cmd -> web -> handlers ->
 // (views, app) -> netops: a layer may skip layers downwards, never point
