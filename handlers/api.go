@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,22 +14,25 @@ import (
 // The JSON API prints objects with the field names `ip -j` uses, so
 // scripts written against `ip -j` can switch to it unchanged.
 
+// Refresher reads again what changes without kernel events: link
+// counters, and neighbour entries the kernel makes silently (the watcher).
+type Refresher interface {
+	RefreshStats() error
+	RefreshNeighbours(ctx context.Context) error
+}
+
+// asItIs is the Refresher of a model that nothing refreshes: the API
+// answers from it as it is.
+type asItIs struct{}
+
+func (asItIs) RefreshStats() error                     { return nil }
+func (asItIs) RefreshNeighbours(context.Context) error { return nil }
+
 // api serves /api/v1: the model as ip -j prints it, and the sockets.
 type api struct {
 	*frame
 	refresh Refresher
 	lister  SocketLister
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
-}
-
-func apiError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
 }
 
 // apiFlags are the query parameters that mirror ip's options: details=1

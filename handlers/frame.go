@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops/files/rttables"
@@ -23,7 +23,7 @@ type frame struct {
 	readOnly bool
 	warnings []string
 	log      *slog.Logger
-	site     *Handlers // the page registry, for titles, commands and the menu
+	pages    *registry // for titles, commands and the menu
 }
 
 func (f *frame) names() *model.Names { return f.store.Names(f.tables()) }
@@ -51,16 +51,11 @@ func (f *frame) status() views.Status {
 func (f *frame) meta(r *http.Request, page string) views.Meta {
 	id := identity(r)
 	m := views.Meta{Page: page, NS: f.ns, ReadOnly: f.readOnly, Status: f.status(), Warnings: f.warnings,
-		Viewer: views.Viewer{Name: id.User, Role: string(id.Role), Admin: id.Admin()}}
-	for _, p := range f.site.pages {
-		if p.Name == page {
-			m.Title = p.Title
-			if p.Cmds != nil {
-				m.Cmds = p.Cmds(r.URL.Query())
-			}
-		}
-		if p.Nav != "" && (!p.Admin || id.Admin()) {
-			m.Nav = append(m.Nav, views.NavItem{Page: p.Name, Title: p.Nav, Href: p.Path})
+		Viewer: views.Viewer{Name: id.User, Role: string(id.Role), Admin: id.Admin()}, Nav: f.pages.nav(id)}
+	if p, ok := f.pages.page(page); ok {
+		m.Title = p.Title
+		if p.Cmds != nil {
+			m.Cmds = p.Cmds(r.URL.Query())
 		}
 	}
 	return m
@@ -85,9 +80,20 @@ func (f *frame) render(w http.ResponseWriter, r *http.Request, status int, c tem
 	_, _ = w.Write(buf.Bytes())
 }
 
-// renderBytes renders a component to bytes for the live connection.
-func renderBytes(c templ.Component) ([]byte, error) {
-	var buf bytes.Buffer
-	err := c.Render(context.Background(), &buf)
-	return buf.Bytes(), err
+// servePage answers a page whose view model build makes from the query and
+// the page's frame: the full page, or the #content fragment for htmx; a
+// query build refused is a 400 with its message in the page.
+func servePage[VM any](f *frame, page string, build func(url.Values, views.Meta) (VM, bool), body, full func(VM) templ.Component) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		vm, ok := build(r.URL.Query(), f.meta(r, page))
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusBadRequest
+		}
+		if isFragment(r) {
+			f.render(w, r, status, body(vm))
+			return
+		}
+		f.render(w, r, status, full(vm))
+	}
 }

@@ -21,20 +21,6 @@ import (
 	"github.com/netpanel/netpanel/views"
 )
 
-// Refresher reads again what changes without kernel events: link
-// counters, and neighbour entries the kernel makes silently (the watcher).
-type Refresher interface {
-	RefreshStats() error
-	RefreshNeighbours(ctx context.Context) error
-}
-
-// asItIs is the Refresher of a model that nothing refreshes: the API
-// answers from it as it is.
-type asItIs struct{}
-
-func (asItIs) RefreshStats() error                     { return nil }
-func (asItIs) RefreshNeighbours(context.Context) error { return nil }
-
 // Deps are what the handlers are built from. The optional features are
 // decided here, once: a nil one is off, and New mounts its routes with a
 // handler that says so (or, for changes without CAP_NET_ADMIN, answers
@@ -64,7 +50,7 @@ type Deps struct {
 // Handlers holds the page registry and the handlers of every area.
 type Handlers struct {
 	frame     *frame
-	pages     []Page
+	registry  registry
 	endpoints []Route
 
 	interfaces *interfacesPage
@@ -103,7 +89,7 @@ func New(d Deps) *Handlers {
 		}
 	}
 	h := &Handlers{}
-	f := &frame{store: d.Store, tables: d.Tables, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, site: h}
+	f := &frame{store: d.Store, tables: d.Tables, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, pages: &h.registry}
 	h.frame = f
 	h.tables = &tableNames{frame: f, names: d.TableNames}
 	if d.TableNames != nil {
@@ -121,13 +107,13 @@ func New(d Deps) *Handlers {
 	h.audit = &auditPage{frame: f, reader: d.Audit}
 	h.changes = &changeForms{frame: f, changes: d.Changes, readOnly: d.Changes == nil}
 	h.api = &api{frame: f, refresh: d.Refresh, lister: d.Sockets}
-	h.pages = h.declarePages(d)
+	h.registry.pages = h.declarePages(d)
 	h.endpoints = h.declareEndpoints(d)
 	return h
 }
 
 // Pages returns the pages in menu order.
-func (h *Handlers) Pages() []Page { return h.pages }
+func (h *Handlers) Pages() []Page { return h.registry.pages }
 
 // Endpoints returns the routes that are not pages: the change forms, the
 // table names and the JSON API.
@@ -135,17 +121,10 @@ func (h *Handlers) Endpoints() []Route { return h.endpoints }
 
 // Register adds a page declared outside this package; call it before the
 // router is built.
-func (h *Handlers) Register(p Page) { h.pages = append(h.pages, p) }
+func (h *Handlers) Register(p Page) { h.registry.pages = append(h.registry.pages, p) }
 
 // Page returns the page called name.
-func (h *Handlers) Page(name string) (Page, bool) {
-	for _, p := range h.pages {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return Page{}, false
-}
+func (h *Handlers) Page(name string) (Page, bool) { return h.registry.page(name) }
 
 // Meta is the frame of page as r's identity sees it, for pages declared
 // outside this package.

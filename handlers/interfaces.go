@@ -58,18 +58,6 @@ func validKind(s string) bool {
 	return true
 }
 
-// boolParam reads a checkbox: absent or empty is false.
-func boolParam(q url.Values, name string) (bool, error) {
-	switch s := q.Get(name); s {
-	case "", "0", "off", "false":
-		return false, nil
-	case "1", "on", "true":
-		return true, nil
-	default:
-		return false, fmt.Errorf("%q is not on or off", s)
-	}
-}
-
 func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 	switch {
 	case lq.name != "" && !strings.Contains(l.Name, lq.name):

@@ -2,12 +2,11 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/a-h/templ"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
@@ -30,6 +29,32 @@ type Page struct {
 	// Routes are the page's forms and downloads.
 	Routes []Route
 	Live   Live
+}
+
+// registry holds the declared pages in menu order.
+type registry struct {
+	pages []Page
+}
+
+// page returns the page called name.
+func (g *registry) page(name string) (Page, bool) {
+	for _, p := range g.pages {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Page{}, false
+}
+
+// nav is the menu id sees: the pages with a menu entry that id may open.
+func (g *registry) nav(id app.Identity) []views.NavItem {
+	var out []views.NavItem
+	for _, p := range g.pages {
+		if p.Nav != "" && (!p.Admin || id.Admin()) {
+			out = append(out, views.NavItem{Page: p.Name, Title: p.Nav, Href: p.Path})
+		}
+	}
+	return out
 }
 
 // Route is one endpoint besides a page: a form post, a download, an API
@@ -68,65 +93,6 @@ type Fragment struct {
 	Target string // element id
 	Rows   bool   // patch rows by data-key instead of replacing the block
 	HTML   []byte
-}
-
-// part is a component rendered into the fragment of one element.
-type part struct {
-	target string
-	rows   bool
-	c      templ.Component
-}
-
-// block replaces the element target with c.
-func block(target string, c templ.Component) part { return part{target: target, c: c} }
-
-// rows patches the rows of #rows with c's rows, by key.
-func rows(c templ.Component) part { return part{target: "rows", rows: true, c: c} }
-
-// fragments renders parts.
-func fragments(parts ...part) ([]Fragment, error) {
-	out := make([]Fragment, 0, len(parts))
-	for _, p := range parts {
-		b, err := renderBytes(p.c)
-		if err != nil {
-			return nil, fmt.Errorf("rendering #%s: %w", p.target, err)
-		}
-		out = append(out, Fragment{Target: p.target, Rows: p.rows, HTML: b})
-	}
-	return out, nil
-}
-
-// tableFragments is the live view of a table page: its rows, its summary
-// and, when it has one, its pager.
-func tableFragments(rowsOf templ.Component, summary string, pager *views.Pager) ([]Fragment, error) {
-	parts := []part{rows(rowsOf), block("summary", views.Summary(summary))}
-	if pager != nil {
-		parts = append(parts, block("pager", views.PagerNav(*pager)))
-	}
-	return fragments(parts...)
-}
-
-// inMemory adapts a render that reads only the model to Live.Render.
-func inMemory(f func(url.Values) ([]Fragment, error)) func(context.Context, url.Values) ([]Fragment, error) {
-	return func(_ context.Context, q url.Values) ([]Fragment, error) { return f(q) }
-}
-
-// servePage answers a page whose view model build makes from the query and
-// the page's frame: the full page, or the #content fragment for htmx; a
-// query build refused is a 400 with its message in the page.
-func servePage[VM any](f *frame, page string, build func(url.Values, views.Meta) (VM, bool), body, full func(VM) templ.Component) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		vm, ok := build(r.URL.Query(), f.meta(r, page))
-		status := http.StatusOK
-		if !ok {
-			status = http.StatusBadRequest
-		}
-		if isFragment(r) {
-			f.render(w, r, status, body(vm))
-			return
-		}
-		f.render(w, r, status, full(vm))
-	}
 }
 
 // static is Cmds for a page whose commands do not follow its query.

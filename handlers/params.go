@@ -179,3 +179,15 @@ func familyOptions(cur string) []views.Option {
 		{Value: "inet6", Label: "IPv6", Selected: cur == "inet6"},
 	}
 }
+
+// boolParam reads a checkbox: absent or empty is false.
+func boolParam(q url.Values, name string) (bool, error) {
+	switch s := q.Get(name); s {
+	case "", "0", "off", "false":
+		return false, nil
+	case "1", "on", "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%q is not on or off", s)
+	}
+}
