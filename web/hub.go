@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/handlers"
-	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
@@ -348,7 +347,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 			frames = append(frames, b)
 		}
 		for i := range evs {
-			b, _ := json.Marshal(eventJSON(&evs[i], names, lines[i].Text))
+			b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
 			frames = append(frames, b)
 		}
 		for _, c := range apis {
@@ -358,40 +357,6 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		}
 	}
 	return next
-}
-
-// EventJSON is one event on /api/v1/events: the object as ip -j prints
-// it, plus the ip monitor line.
-type EventJSON struct {
-	Type   string `json:"type"` // "event"
-	Seq    uint64 `json:"seq"`
-	Time   string `json:"time"`
-	Kind   string `json:"kind"`
-	Action string `json:"action"` // "new", "del" or "resync"
-	Object any    `json:"object,omitempty"`
-	Text   string `json:"text"`
-}
-
-func eventJSON(e *model.Event, n *model.Names, text string) EventJSON {
-	j := EventJSON{Type: "event", Seq: e.Seq, Time: e.Time.UTC().Format(time.RFC3339Nano), Kind: e.Kind.String(), Action: "new", Text: text}
-	if e.Deleted {
-		j.Action = "del"
-	}
-	switch {
-	case e.Resync:
-		j.Kind, j.Action = "resync", "resync"
-	case e.Link != nil:
-		j.Object = iproute.Link(e.Link, n, false)
-	case e.Addr != nil:
-		j.Object = iproute.Addr(e.Addr)
-	case e.Route != nil:
-		j.Object = iproute.Route(e.Route, n)
-	case e.Rule != nil:
-		j.Object = iproute.Rule(e.Rule, n)
-	case e.Neigh != nil:
-		j.Object = iproute.Neigh(e.Neigh, n)
-	}
-	return j
 }
 
 // periodic refreshes what has no kernel events, for the pages someone

@@ -307,7 +307,7 @@ func TestEventsAPIStreamsKernelChanges(t *testing.T) {
 	ns.IP("route", "add", "198.51.100.0/24", "via", "10.21.0.2", "table", "100")
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		var ev EventJSON
+		var ev handlers.EventJSON
 		_, data, err := c.ReadMessage()
 		if err != nil {
 			t.Fatalf("no route event: %v", err)
