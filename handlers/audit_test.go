@@ -57,10 +57,16 @@ func auditSession() []audit.Entry {
 	}
 }
 
-// recentKey is the key of the session's logout, the only entry within the last hour.
-func recentKey(t *testing.T, h *Handlers) string {
+// recentKey is the key of the session's logout, the only entry within the
+// last hour, in the log at path.
+func recentKey(t *testing.T, path string) string {
 	t.Helper()
-	es, err := h.audit.reader.Read(audit.Filter{Action: audit.ActionLogout})
+	l, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	es, err := l.Read(audit.Filter{Action: audit.ActionLogout})
 	if err != nil || len(es) != 1 {
 		t.Fatalf("logout entry: %v, %v", es, err)
 	}
@@ -68,8 +74,8 @@ func recentKey(t *testing.T, h *Handlers) string {
 }
 
 func TestAuditPageListsEntriesNewestFirst(t *testing.T) {
-	h, _ := auditHandlers(t, auditSession()...)
-	logout := recentKey(t, h)
+	h, path := auditHandlers(t, auditSession()...)
+	logout := recentKey(t, path)
 	for _, c := range []struct {
 		name, target string
 		want         []string
@@ -101,7 +107,7 @@ func TestAuditPageListsEntriesNewestFirst(t *testing.T) {
 }
 
 func TestAuditRowsShowWhoDidWhatAndTheOutcome(t *testing.T) {
-	h, _ := auditHandlers(t, auditSession()...)
+	h, path := auditHandlers(t, auditSession()...)
 	doc := parseHTML(t, serve(t, pageHandler(h, "audit"), "/audit", false).Body.String())
 
 	ok := rowByKey(t, doc, auditAt(1))
@@ -117,7 +123,7 @@ func TestAuditRowsShowWhoDidWhatAndTheOutcome(t *testing.T) {
 	if b := findAll(failed, hasAttr("class", "badge err")); len(b) != 1 || textOf(b[0]) != "Cannot assign requested address" {
 		t.Error("the failed change does not show its error in an err badge")
 	}
-	if b := findAll(rowByKey(t, doc, recentKey(t, h)), func(n *html.Node) bool { return strings.HasPrefix(n.Data, "span") }); len(b) != 0 {
+	if b := findAll(rowByKey(t, doc, recentKey(t, path)), func(n *html.Node) bool { return strings.HasPrefix(n.Data, "span") }); len(b) != 0 {
 		t.Error("an entry without a result shows a badge")
 	}
 	if body := findAll(doc, func(n *html.Node) bool { return n.Data == "body" }); len(body) != 1 || !hasAttr("data-page", "audit")(body[0]) {

@@ -52,24 +52,10 @@ type Handlers struct {
 	frame     *frame
 	registry  registry
 	endpoints []Route
-
-	interfaces *interfacesPage
-	routes     *routesPage
-	rules      *rulesPage
-	neighbours *neighboursPage
-	sockets    *socketsPage
-	events     *eventsPage
-	lookup     *lookupPage
-	docker     *dockerPage
-	networkd   *networkdPage
-	audit      *auditPage
-	changes    *changeForms
-	tables     *tableNames
-	api        *api
 }
 
-// New builds the handlers of every area and declares the pages and
-// endpoints.
+// New declares the pages and endpoints, each with the handlers of its
+// area.
 func New(d Deps) *Handlers {
 	if d.Tables == nil {
 		d.Tables = func() *rttables.Tables { return rttables.New() }
@@ -91,24 +77,13 @@ func New(d Deps) *Handlers {
 	h := &Handlers{}
 	f := &frame{store: d.Store, tables: d.Tables, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, pages: &h.registry}
 	h.frame = f
-	h.tables = &tableNames{frame: f, names: d.TableNames}
+	// The routes page shows the table names its endpoint edits.
+	tables := &tableNames{frame: f, names: d.TableNames}
 	if d.TableNames != nil {
-		h.tables.file = d.TableNames.Path()
+		tables.file = d.TableNames.Path()
 	}
-	h.interfaces = &interfacesPage{f}
-	h.routes = &routesPage{frame: f, tables: h.tables}
-	h.rules = &rulesPage{f}
-	h.neighbours = &neighboursPage{f}
-	h.sockets = &socketsPage{frame: f, list: d.Sockets}
-	h.events = &eventsPage{f}
-	h.lookup = &lookupPage{frame: f, lookup: d.Lookup}
-	h.docker = &dockerPage{frame: f, setup: d.Docker}
-	h.networkd = &networkdPage{frame: f, files: d.Files}
-	h.audit = &auditPage{frame: f, reader: d.Audit}
-	h.changes = &changeForms{frame: f, changes: d.Changes, readOnly: d.Changes == nil}
-	h.api = &api{frame: f, refresh: d.Refresh, lister: d.Sockets}
-	h.registry.pages = h.declarePages(d)
-	h.endpoints = h.declareEndpoints(d)
+	h.registry.pages = declarePages(f, d, tables)
+	h.endpoints = declareEndpoints(f, d, tables)
 	return h
 }
 
