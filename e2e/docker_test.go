@@ -22,15 +22,7 @@ import (
 // bridge and pool, nothing overlaps and every checklist item is green.
 func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	testenv.RequireTool(t, "docker")
-	ns := testenv.NewNS(t)
-	ns.Batch([]string{
-		"link add wan type veth peer name wanp",
-		"link set wan up", "link set wanp up",
-		"addr add 192.0.2.10/24 dev wan",
-		"route add default via 192.0.2.1 dev wan",
-		"route add 172.17.5.0/24 via 192.0.2.1 dev wan table 100",
-		"rule add to 172.17.5.0/24 lookup 100 priority 1000",
-	})
+	ns := testenv.NewDockerTrapNS(t)
 	root := t.TempDir()
 	netDir, confDir, dockerDir := filepath.Join(root, "network"), filepath.Join(root, "networkd.conf.d"), filepath.Join(root, "docker")
 	for _, d := range []string{netDir, confDir, dockerDir} {

@@ -1,8 +1,7 @@
 package handlers
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,15 +14,25 @@ import (
 // The JSON API prints objects with the field names `ip -j` uses, so
 // scripts written against `ip -j` can switch to it unchanged.
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
+// Refresher reads again what changes without kernel events: link
+// counters, and neighbour entries the kernel makes silently (the watcher).
+type Refresher interface {
+	RefreshStats() error
+	RefreshNeighbours(ctx context.Context) error
 }
 
-func apiError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
+// asItIs is the Refresher of a model that nothing refreshes: the API
+// answers from it as it is.
+type asItIs struct{}
+
+func (asItIs) RefreshStats() error                     { return nil }
+func (asItIs) RefreshNeighbours(context.Context) error { return nil }
+
+// api serves /api/v1: the model as ip -j prints it, and the sockets.
+type api struct {
+	*frame
+	refresh Refresher
+	lister  SocketLister
 }
 
 // apiFlags are the query parameters that mirror ip's options: details=1
@@ -53,125 +62,68 @@ func apiRequest(w http.ResponseWriter, r *http.Request) (apiFlags, bool) {
 	return f, true
 }
 
+// printed prints objs for a JSON answer, as an empty list rather than
+// null when there are none; print leaves out an object by returning false.
+func printed[T, J any](objs []T, print func(*T) (J, bool)) []J {
+	out := make([]J, 0, len(objs))
+	for i := range objs {
+		if j, ok := print(&objs[i]); ok {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
 // refreshStats reads the counters again: they change without events,
 // and ip -s reads them at the moment it is asked.
-func (h *Handlers) refreshStats() {
-	if h.d.Refresh == nil {
-		return
-	}
-	if err := h.d.Refresh.RefreshStats(); err != nil {
-		h.d.Log.Warn("refreshing link counters", "err", err)
+func (a *api) refreshStats() {
+	if err := a.refresh.RefreshStats(); err != nil {
+		a.log.Warn("refreshing link counters", "err", err)
 	}
 }
 
-// APILinks serves /api/v1/links like `ip -j -s link show` (`ip -j -s -d
+// links serves /api/v1/links like `ip -j -s link show` (`ip -j -s -d
 // link show` with details=1).
-func (h *Handlers) APILinks(w http.ResponseWriter, r *http.Request) {
+func (a *api) links(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	h.refreshStats()
-	names := h.names()
-	out := []iproute.LinkJSON{}
-	for _, l := range h.d.Store.Links() {
-		out = append(out, iproute.LinkWith(&l, names, iproute.LinkOpts{Stats: true, Details: f.details}))
-	}
-	writeJSON(w, http.StatusOK, out)
+	a.refreshStats()
+	names := a.names()
+	writeJSON(w, http.StatusOK, printed(a.store.Links(), func(l *model.Link) (iproute.LinkJSON, bool) {
+		return iproute.LinkWith(l, names, iproute.LinkOpts{Stats: true, Details: f.details}), true
+	}))
 }
 
-// APIAddresses serves /api/v1/addresses like `ip -j addr show` (with
+// addresses serves /api/v1/addresses like `ip -j addr show` (with
 // details=1 `ip -j -d addr show`): links with their addr_info, lifetimes
 // counted down to the moment of the answer.
-func (h *Handlers) APIAddresses(w http.ResponseWriter, r *http.Request) {
+func (a *api) addresses(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	names := h.names()
+	names := a.names()
 	now := model.KernelTime()
 	byLink := map[int32][]iproute.AddrInfoJSON{}
-	for _, a := range h.d.Store.Addrs() {
+	for _, a := range a.store.Addrs() {
 		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], iproute.AddrAt(&a, now))
 	}
-	out := []iproute.LinkJSON{}
-	for _, l := range h.d.Store.Links() {
-		j := iproute.LinkWith(&l, names, iproute.LinkOpts{Details: f.details, InAddrList: true})
+	writeJSON(w, http.StatusOK, printed(a.store.Links(), func(l *model.Link) (iproute.LinkJSON, bool) {
+		j := iproute.LinkWith(l, names, iproute.LinkOpts{Details: f.details, InAddrList: true})
 		ai := byLink[l.Index]
 		if ai == nil {
 			ai = []iproute.AddrInfoJSON{}
 		}
 		j.AddrInfo = &ai
-		out = append(out, j)
-	}
-	writeJSON(w, http.StatusOK, out)
+		return j, true
+	}))
 }
 
-// APIRoutes serves /api/v1/routes?table=main|all|NAME|N with the routes
-// page's filters (details=1 prints like `ip -d`). Without page or per it
-// streams every matching route in chunks, never holding the model's lock
-// while writing to the client.
-func (h *Handlers) APIRoutes(w http.ResponseWriter, r *http.Request) {
-	f, ok := apiRequest(w, r)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	names := h.names()
-	rq, _, _, err := routeQuery(q, names)
-	if err != nil {
-		apiError(w, http.StatusBadRequest, err)
-		return
-	}
-	opts := iproute.RouteOpts{Details: f.details, Now: model.KernelTime()}
-	if q.Has("page") || q.Has("per") {
-		res, err := h.d.Store.QueryRoutes(rq)
-		if err != nil {
-			apiError(w, http.StatusBadRequest, err)
-			return
-		}
-		out := make([]iproute.RouteJSON, 0, len(res.Rows))
-		for i := range res.Rows {
-			out = append(out, iproute.RouteWith(&res.Rows[i], names, opts))
-		}
-		w.Header().Set("X-Total-Count", fmt.Sprint(res.Total))
-		writeJSON(w, http.StatusOK, out)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	buf := make([]model.Route, 0, 4096)
-	var after *model.Route
-	first := true
-	bw.WriteString("[")
-	for {
-		chunk := h.d.Store.CopyRoutes(&rq, after, buf)
-		for i := range chunk {
-			if !first {
-				bw.WriteString(",")
-			}
-			first = false
-			if err := enc.Encode(iproute.RouteWith(&chunk[i], names, opts)); err != nil {
-				return
-			}
-		}
-		if len(chunk) < cap(buf) {
-			break
-		}
-		last := chunk[len(chunk)-1]
-		after = &last
-		if r.Context().Err() != nil {
-			return
-		}
-	}
-	bw.WriteString("]\n")
-	_ = bw.Flush()
-}
-
-// APIRules serves /api/v1/rules like `ip -j rule` (family=inet default,
+// rules serves /api/v1/rules like `ip -j rule` (family=inet default,
 // inet6, or all; details=1 like `ip -j -d rule`).
-func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
+func (a *api) rules(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
@@ -181,120 +133,54 @@ func (h *Handlers) APIRules(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err)
 		return
 	}
-	names := h.names()
-	out := []iproute.RuleJSON{}
-	for _, rl := range h.d.Store.Rules(fam) {
-		out = append(out, iproute.RuleWith(&rl, names, f.details))
-	}
-	writeJSON(w, http.StatusOK, out)
+	names := a.names()
+	writeJSON(w, http.StatusOK, printed(a.store.Rules(fam), func(rl *model.Rule) (iproute.RuleJSON, bool) {
+		return iproute.RuleWith(rl, names, f.details), true
+	}))
 }
 
-// APINeighbours serves /api/v1/neighbours like `ip -j neigh`: all=1 is
+// neighbours serves /api/v1/neighbours like `ip -j neigh`: all=1 is
 // `ip -j neigh show nud all`, proxy=1 `ip -j neigh show proxy`, details=1
 // adds -d. The neighbour tables are read again first, because the kernel
 // makes some entries (multicast NOARP ones, proxies) without telling.
-func (h *Handlers) APINeighbours(w http.ResponseWriter, r *http.Request) {
+func (a *api) neighbours(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	if h.d.Refresh != nil {
-		if err := h.d.Refresh.RefreshNeighbours(r.Context()); err != nil {
-			h.d.Log.Warn("re-reading the neighbour tables; answering from the model", "err", err)
-		}
+	if err := a.refresh.RefreshNeighbours(r.Context()); err != nil {
+		a.log.Warn("re-reading the neighbour tables; answering from the model", "err", err)
 	}
-	names := h.names()
-	out := []iproute.NeighJSON{}
-	list := h.d.Store.Neighs()
+	names := a.names()
+	list := a.store.Neighs()
 	if f.proxy {
-		list = h.d.Store.Proxies()
+		list = a.store.Proxies()
 	}
-	for _, n := range list {
-		if f.proxy || iproute.NeighShown(&n, f.all) {
-			out = append(out, iproute.NeighWith(&n, names, f.details))
+	writeJSON(w, http.StatusOK, printed(list, func(n *model.Neigh) (iproute.NeighJSON, bool) {
+		if !f.proxy && !iproute.NeighShown(n, f.all) {
+			return iproute.NeighJSON{}, false
 		}
-	}
-	writeJSON(w, http.StatusOK, out)
+		return iproute.NeighWith(n, names, f.details), true
+	}))
 }
 
-// APINexthops serves /api/v1/nexthops like `ip -j nexthop` (details=1
+// nexthops serves /api/v1/nexthops like `ip -j nexthop` (details=1
 // like `ip -j -d nexthop`).
-func (h *Handlers) APINexthops(w http.ResponseWriter, r *http.Request) {
+func (a *api) nexthops(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
 		return
 	}
-	names := h.names()
-	out := []*iproute.Object{}
-	for _, nh := range h.d.Store.Nexthops() {
-		out = append(out, iproute.NexthopObjectJSON(&nh, names, f.details))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// SocketJSON is one socket; ss has no JSON output, so the names follow
-// its column headers.
-type SocketJSON struct {
-	Netid  string          `json:"netid"`
-	State  string          `json:"state"`
-	RecvQ  uint32          `json:"recv_q"`
-	SendQ  uint32          `json:"send_q"`
-	Local  string          `json:"local"`
-	Peer   string          `json:"peer"`
-	UID    uint32          `json:"uid"`
-	Inode  uint32          `json:"inode"`
-	Users  []SocketProcess `json:"users,omitempty"`
-	Device string          `json:"dev,omitempty"`
-}
-
-// SocketProcess is one owner of a socket, as `ss -p` prints it.
-type SocketProcess struct {
-	Name string `json:"name"`
-	PID  int    `json:"pid"`
-	FD   int    `json:"fd"`
-}
-
-// APISockets serves /api/v1/sockets with the sockets page's filters.
-func (h *Handlers) APISockets(w http.ResponseWriter, r *http.Request) {
-	f, err := socketFilter(r.URL.Query())
-	if err != nil {
-		apiError(w, http.StatusBadRequest, err)
-		return
-	}
-	list, err := h.d.Sockets.List()
-	if err != nil {
-		apiError(w, http.StatusInternalServerError, fmt.Errorf("listing sockets: %w", err))
-		return
-	}
-	names := h.names()
-	out := []SocketJSON{}
-	for _, s := range list {
-		if !f.Match(s) {
-			continue
-		}
-		j := SocketJSON{Netid: s.Proto, State: s.State, RecvQ: s.RecvQ, SendQ: s.SendQ, Local: s.Local.String(), Peer: s.Remote.String(), UID: s.UID, Inode: s.Inode}
-		if s.Interface != 0 {
-			j.Device = names.LinkName(s.Interface)
-		}
-		for _, p := range s.Processes {
-			j.Users = append(j.Users, SocketProcess{p.Name, p.PID, p.FD})
-		}
-		out = append(out, j)
-	}
-	writeJSON(w, http.StatusOK, out)
+	names := a.names()
+	writeJSON(w, http.StatusOK, printed(a.store.Nexthops(), func(nh *model.NexthopObject) (*iproute.Object, bool) {
+		return iproute.NexthopObjectJSON(nh, names, f.details), true
+	}))
 }
 
 func familyParam(q url.Values, def uint8) (uint8, error) {
-	switch s := q.Get("family"); s {
-	case "":
-		return def, nil
-	case "inet", "4":
-		return unix.AF_INET, nil
-	case "inet6", "6":
-		return unix.AF_INET6, nil
-	case "all", "both":
-		return 0, nil
-	default:
-		return 0, fmt.Errorf("family must be inet, inet6 or all, not %q", s)
+	s := q.Get("family")
+	if fam, ok := parseFamily(s, def, true); ok {
+		return fam, nil
 	}
+	return 0, fmt.Errorf("family must be inet, inet6 or all, not %q", s)
 }

@@ -10,8 +10,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 )
 
 // AuditReader reads the audit log (*audit.Log in production).
@@ -45,24 +46,24 @@ func auditFilter(q url.Values, now time.Time) (audit.Filter, error) {
 	f := audit.Filter{Limit: auditRows + 1} // one more tells us there are older ones
 	f.User = strings.TrimSpace(q.Get("user"))
 	if n := utf8.RuneCountInString(f.User); n > 64 {
-		return f, badField("user", "user", "a user name has at most 64 characters, not %d", n)
+		return f, app.BadField("user", "user", "a user name has at most 64 characters, not %d", n)
 	}
 	if strings.ContainsFunc(f.User, unicode.IsControl) {
-		return f, badField("user", "user", "%q contains control characters", f.User)
+		return f, app.BadField("user", "user", "%q contains control characters", f.User)
 	}
 	if a := q.Get("action"); a != "" {
 		if !knownAction(a) {
-			return f, badField("action", "action", "must be one of %s, not %q", strings.Join(audit.Known, ", "), a)
+			return f, app.BadField("action", "action", "must be one of %s, not %q", strings.Join(audit.Known, ", "), a)
 		}
 		f.Action = a
 	}
 	f.Text = strings.TrimSpace(q.Get("text"))
 	if n := utf8.RuneCountInString(f.Text); n > 200 {
-		return f, badField("text", "text", "search for at most 200 characters, not %d", n)
+		return f, app.BadField("text", "text", "search for at most 200 characters, not %d", n)
 	}
 	since, ok := sinceAge(q.Get("since"))
 	if !ok {
-		return f, badField("since", "since", "must be 1h, 24h, 7d or 30d, not %q", q.Get("since"))
+		return f, app.BadField("since", "since", "must be 1h, 24h, 7d or 30d, not %q", q.Get("since"))
 	}
 	if since > 0 {
 		f.Since = now.Add(-since)
@@ -88,26 +89,28 @@ func sinceAge(v string) (time.Duration, bool) {
 	return 0, false
 }
 
-// auditVM answers one audit view with the status to send.
-func (h *Handlers) auditVM(q url.Values) (views.AuditVM, int) {
-	vm := views.AuditVM{Meta: h.meta("audit", "Audit log", nil), Filters: auditFilters(q)}
+// auditPage shows the audit log to admins.
+type auditPage struct {
+	*frame
+	reader AuditReader
+}
+
+// vm answers one audit view with the status to send.
+func (p *auditPage) vm(q url.Values, m views.Meta) (views.AuditVM, int) {
+	vm := views.AuditVM{Meta: m, Filters: auditFilters(q)}
 	f, err := auditFilter(q, time.Now())
 	if err != nil {
-		vm.Error, vm.ErrorField, vm.Summary = err.Error(), errorField(err), "no entries shown"
+		vm.Error, vm.ErrorField, vm.Summary = err.Error(), app.FieldOf(err), "no entries shown"
 		return vm, http.StatusBadRequest
 	}
-	if h.d.Audit == nil {
-		vm.Error = "The audit log is not configured on this server."
-		return vm, http.StatusServiceUnavailable
-	}
 	var res audit.Result
-	if aq, ok := h.d.Audit.(auditQuerier); ok {
+	if aq, ok := p.reader.(auditQuerier); ok {
 		res, err = aq.Query(f)
 	} else {
-		res.Entries, err = h.d.Audit.Read(f)
+		res.Entries, err = p.reader.Read(f)
 	}
 	if err != nil {
-		h.d.Log.Error("reading the audit log", "err", err)
+		p.log.Error("reading the audit log", "err", err)
 		vm.Error = "Could not read the audit log: " + err.Error()
 		return vm, http.StatusInternalServerError
 	}
@@ -163,13 +166,13 @@ func auditFilters(q url.Values) views.AuditFilters {
 	return f
 }
 
-// Audit serves /audit (admins only; the router enforces that): the full
+// serve answers /audit (admins only; the router enforces that): the full
 // page, or the #content fragment for htmx.
-func (h *Handlers) Audit(w http.ResponseWriter, r *http.Request) {
-	vm, status := h.auditVM(r.URL.Query())
+func (p *auditPage) serve(w http.ResponseWriter, r *http.Request) {
+	vm, status := p.vm(r.URL.Query(), p.meta(r, "audit"))
 	if isFragment(r) {
-		h.render(w, r, status, views.AuditBody(vm))
+		p.render(w, r, status, views.AuditBody(vm))
 		return
 	}
-	h.render(w, r, status, views.AuditPage(vm))
+	p.render(w, r, status, views.AuditPage(vm))
 }

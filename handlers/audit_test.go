@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netpanel/netpanel/web/audit"
+	"github.com/netpanel/netpanel/netops/app/audit"
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/net/html"
 )
 
@@ -37,9 +38,7 @@ func auditHandlers(t *testing.T, es ...audit.Entry) (*Handlers, string) {
 			t.Fatal(err)
 		}
 	}
-	h := emptyHandlers()
-	h.d.Audit = l
-	return h, path
+	return newHandlers(model.State{}, socketsOf(nil), func(d *Deps) { d.Audit = l }), path
 }
 
 // auditSession: alice logs in and changes two things, one of which fails;
@@ -58,10 +57,16 @@ func auditSession() []audit.Entry {
 	}
 }
 
-// recentKey is the key of the session's logout, the only entry within the last hour.
-func recentKey(t *testing.T, h *Handlers) string {
+// recentKey is the key of the session's logout, the only entry within the
+// last hour, in the log at path.
+func recentKey(t *testing.T, path string) string {
 	t.Helper()
-	es, err := h.d.Audit.Read(audit.Filter{Action: audit.ActionLogout})
+	l, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	es, err := l.Read(audit.Filter{Action: audit.ActionLogout})
 	if err != nil || len(es) != 1 {
 		t.Fatalf("logout entry: %v, %v", es, err)
 	}
@@ -69,8 +74,8 @@ func recentKey(t *testing.T, h *Handlers) string {
 }
 
 func TestAuditPageListsEntriesNewestFirst(t *testing.T) {
-	h, _ := auditHandlers(t, auditSession()...)
-	logout := recentKey(t, h)
+	h, path := auditHandlers(t, auditSession()...)
+	logout := recentKey(t, path)
 	for _, c := range []struct {
 		name, target string
 		want         []string
@@ -88,7 +93,7 @@ func TestAuditPageListsEntriesNewestFirst(t *testing.T) {
 		{"a user nobody is shows nothing", "/audit?user=eve", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rec := serve(t, h.Audit, c.target, false)
+			rec := serve(t, pageHandler(h, "audit"), c.target, false)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d: %s", rec.Code, rec.Body)
 			}
@@ -102,8 +107,8 @@ func TestAuditPageListsEntriesNewestFirst(t *testing.T) {
 }
 
 func TestAuditRowsShowWhoDidWhatAndTheOutcome(t *testing.T) {
-	h, _ := auditHandlers(t, auditSession()...)
-	doc := parseHTML(t, serve(t, h.Audit, "/audit", false).Body.String())
+	h, path := auditHandlers(t, auditSession()...)
+	doc := parseHTML(t, serve(t, pageHandler(h, "audit"), "/audit", false).Body.String())
 
 	ok := rowByKey(t, doc, auditAt(1))
 	for _, want := range []string{"alice", "192.0.2.10:5100", "change", "add route", "ip route add 10.9.0.0/16 via 10.1.0.2 dev eth0"} {
@@ -118,7 +123,7 @@ func TestAuditRowsShowWhoDidWhatAndTheOutcome(t *testing.T) {
 	if b := findAll(failed, hasAttr("class", "badge err")); len(b) != 1 || textOf(b[0]) != "Cannot assign requested address" {
 		t.Error("the failed change does not show its error in an err badge")
 	}
-	if b := findAll(rowByKey(t, doc, recentKey(t, h)), func(n *html.Node) bool { return strings.HasPrefix(n.Data, "span") }); len(b) != 0 {
+	if b := findAll(rowByKey(t, doc, recentKey(t, path)), func(n *html.Node) bool { return strings.HasPrefix(n.Data, "span") }); len(b) != 0 {
 		t.Error("an entry without a result shows a badge")
 	}
 	if body := findAll(doc, func(n *html.Node) bool { return n.Data == "body" }); len(body) != 1 || !hasAttr("data-page", "audit")(body[0]) {
@@ -130,7 +135,7 @@ func TestAuditRowsShowWhoDidWhatAndTheOutcome(t *testing.T) {
 func TestAnEmptyAuditLogSaysSo(t *testing.T) {
 	h, _ := auditHandlers(t)
 	for _, fragment := range []bool{false, true} {
-		rec := serve(t, h.Audit, "/audit", fragment)
+		rec := serve(t, pageHandler(h, "audit"), "/audit", fragment)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
@@ -147,7 +152,7 @@ func TestAnEmptyAuditLogSaysSo(t *testing.T) {
 
 func TestAuditFilterRequestsGetTheFragment(t *testing.T) {
 	h, _ := auditHandlers(t, auditSession()...)
-	rec := serve(t, h.Audit, "/audit?action=change", true)
+	rec := serve(t, pageHandler(h, "audit"), "/audit?action=change", true)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -179,7 +184,7 @@ func TestBadAuditFiltersAreRejectedNamingTheField(t *testing.T) {
 				name += " (htmx fragment)"
 			}
 			t.Run(name, func(t *testing.T) {
-				rec := serve(t, h.Audit, c.target, fragment)
+				rec := serve(t, pageHandler(h, "audit"), c.target, fragment)
 				if rec.Code != http.StatusBadRequest {
 					t.Fatalf("status %d, want 400", rec.Code)
 				}
@@ -203,7 +208,7 @@ func TestALongAuditLogShowsTheNewest500(t *testing.T) {
 		es = append(es, audit.Entry{Time: auditT0.Add(time.Duration(i) * time.Minute), User: "ci", Action: audit.ActionTokenUse, Result: "ok"})
 	}
 	h, _ := auditHandlers(t, es...)
-	doc := parseHTML(t, serve(t, h.Audit, "/audit", false).Body.String())
+	doc := parseHTML(t, serve(t, pageHandler(h, "audit"), "/audit", false).Body.String())
 	keys := rowKeys(doc)
 	if len(keys) != 500 || keys[0] != auditAt(599) || keys[499] != auditAt(100) {
 		t.Errorf("%d rows from %v to %v; want 500 from minute 599 to 100", len(keys), keys[:1], keys[len(keys)-1:])
@@ -219,7 +224,7 @@ func TestATornAuditLineIsSkippedAndMentioned(t *testing.T) {
 	}
 	f.WriteString(`{"time":"2026-03-01T12:05:00Z","us`)
 	f.Close()
-	rec := serve(t, h.Audit, "/audit", false)
+	rec := serve(t, pageHandler(h, "audit"), "/audit", false)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
@@ -231,7 +236,7 @@ func TestATornAuditLineIsSkippedAndMentioned(t *testing.T) {
 }
 
 func TestAuditWithoutALogSaysItIsNotConfigured(t *testing.T) {
-	rec := serve(t, emptyHandlers().Audit, "/audit", false)
+	rec := serve(t, pageHandler(emptyHandlers(), "audit"), "/audit", false)
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", rec.Code)
 	}

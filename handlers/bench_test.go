@@ -52,7 +52,7 @@ func BenchmarkRoutesPageRender1M(b *testing.B) {
 				req.Header.Set("HX-Request", "true")
 				req.Header.Set("HX-Target", "content")
 				rec := httptest.NewRecorder()
-				h.Routes(rec, req)
+				pageHandler(h, "routes")(rec, req)
 				if rec.Code != 200 {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}

@@ -1,29 +1,24 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/netpanel/netpanel/views"
 )
 
 // A JSON change over 64 KiB is refused with a message that names the
 // limit, not with the decoder's "unexpected EOF"; nothing is applied.
 func TestChangeJSONBodyOverTheLimit(t *testing.T) {
-	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	fc := &fakeChanger{}
-	h.d.Changes = fc
+	h := withChanges(fc)
 	post := func(body string) (int, string) {
 		req := httptest.NewRequest("POST", "/api/v1/changes", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "127.0.0.1"}))
+		req = asAdmin(req, "127.0.0.1")
 		rec := httptest.NewRecorder()
-		h.Change(rec, req)
+		route(h, "POST", "/api/v1/changes")(rec, req)
 		var out struct {
 			Error string `json:"error"`
 		}

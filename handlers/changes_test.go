@@ -11,37 +11,44 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
-	"github.com/netpanel/netpanel/views"
 )
 
 // fakeChanger records requests; the real engine has its own tests against
 // the kernel.
 type fakeChanger struct {
-	reqs    []safeapply.Request
+	reqs    []fakeRequest
 	outcome safeapply.Outcome
 	err     error
 	unseen  []safeapply.Outcome
 }
 
-func (f *fakeChanger) Apply(r safeapply.Request) (safeapply.Outcome, error) {
-	f.reqs = append(f.reqs, r)
+// fakeRequest is one call of Apply.
+type fakeRequest struct {
+	id  app.Identity
+	ops []change.Op
+}
+
+func (f *fakeChanger) Apply(id app.Identity, ops []change.Op) (safeapply.Outcome, error) {
+	f.reqs = append(f.reqs, fakeRequest{id, ops})
 	return f.outcome, f.err
 }
-func (f *fakeChanger) Confirm(id, user string) (safeapply.Outcome, error) {
+func (f *fakeChanger) Confirm(app.Identity, string) (safeapply.Outcome, error) {
 	return safeapply.Outcome{}, errors.New("no")
 }
 func (f *fakeChanger) Get(id string) (safeapply.Outcome, bool) {
 	return f.outcome, f.outcome.ID == id && id != ""
 }
-func (f *fakeChanger) Unseen(string) []safeapply.Outcome { return f.unseen }
-func (f *fakeChanger) List(string) []safeapply.Outcome   { return nil }
+func (f *fakeChanger) Unseen(app.Identity) []safeapply.Outcome { return f.unseen }
+func (f *fakeChanger) List(app.Identity) []safeapply.Outcome   { return nil }
 
 func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "127.0.0.1"}))
+	req = asAdmin(req, "127.0.0.1")
 	rec := httptest.NewRecorder()
 	h(rec, req)
 	return rec
@@ -49,7 +56,6 @@ func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *h
 
 func TestChangePreviewShowsTheCommands(t *testing.T) {
 	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	for name, c := range map[string]struct {
 		form url.Values
 		want []string
@@ -106,7 +112,7 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rec := postForm(t, h.ChangePreview, "/changes/preview", c.form)
+			rec := postForm(t, route(h, "POST", "/changes/preview"), "/changes/preview", c.form)
 			body := rec.Body.String()
 			for _, w := range c.want {
 				if !strings.Contains(body, w) {
@@ -119,23 +125,20 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 
 func TestChangeIsRefusedWithoutAnEngine(t *testing.T) {
 	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
-	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
+	rec := postForm(t, route(h, "POST", "/changes"), "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
 	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "read-only") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }
 
 func TestChangeGoesToTheEngineWithTheClient(t *testing.T) {
-	h := normalHandlers()
-	h.d.Parsers = DefaultParsers()
 	fc := &fakeChanger{outcome: safeapply.Outcome{ID: "c1", State: safeapply.Pending, Reason: "it changes wan", Commands: []string{"ip link set dev wan down"}}}
-	h.d.Changes = fc
-	rec := postForm(t, h.Change, "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
+	h := withChanges(fc)
+	rec := postForm(t, route(h, "POST", "/changes"), "/changes", url.Values{"kind": {"link"}, "action": {"down"}, "name": {"wan"}})
 	if rec.Code != http.StatusOK || len(fc.reqs) != 1 {
 		t.Fatalf("%d, %d requests: %s", rec.Code, len(fc.reqs), rec.Body)
 	}
-	if r := fc.reqs[0]; r.User != "admin" || r.Client.String() != "127.0.0.1" || len(r.Ops) != 1 {
+	if r := fc.reqs[0]; r.id.User != "admin" || r.id.Client != "127.0.0.1" || len(r.ops) != 1 {
 		t.Fatalf("request %+v", r)
 	}
 	if rec.Header().Get("Connection") != "close" {
@@ -150,12 +153,11 @@ func TestChangeGoesToTheEngineWithTheClient(t *testing.T) {
 }
 
 func TestNoticesTellAboutRollbacks(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RolledBack, Commands: []string{"ip link set dev wan down"}}}}
+	h := withChanges(&fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RolledBack, Commands: []string{"ip link set dev wan down"}}}})
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
-	h.ChangeNotices(rec, req)
+	route(h, "GET", "/changes/notices")(rec, req)
 	if !strings.Contains(rec.Body.String(), "Rolled back") || !strings.Contains(rec.Body.String(), "ip link set dev wan down") {
 		t.Fatalf("notice: %s", rec.Body)
 	}
@@ -164,14 +166,13 @@ func TestNoticesTellAboutRollbacks(t *testing.T) {
 // A rollback that could not undo everything is shown as failed, with the
 // steps still in effect, never as "Rolled back".
 func TestNoticesSayARollbackFailedWithWhatIsLeftOver(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RollbackFailed, Ended: "it was not confirmed in time",
+	h := withChanges(&fakeChanger{unseen: []safeapply.Outcome{{ID: "c9", State: safeapply.RollbackFailed, Ended: "it was not confirmed in time",
 		Commands: []string{"ip link set dev wan down"},
-		LeftOver: []string{"ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route to 10.99.0.0/24 is in table main again, but with gateway 10.1.0.2, not 192.0.2.1"}}}}
+		LeftOver: []string{"ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route to 10.99.0.0/24 is in table main again, but with gateway 10.1.0.2, not 192.0.2.1"}}}})
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
-	h.ChangeNotices(rec, req)
+	route(h, "GET", "/changes/notices")(rec, req)
 	body := rec.Body.String()
 	for _, want := range []string{`data-state="rollback-failed"`, "Rolling back <b>failed</b>", "still in effect", "ip route add 10.99.0.0/24 via 192.0.2.1 dev wan: a route"} {
 		if !strings.Contains(body, want) {
@@ -185,15 +186,14 @@ func TestNoticesSayARollbackFailedWithWhatIsLeftOver(t *testing.T) {
 
 // The API says rollback-failed and lists what is left over.
 func TestAPISaysRollbackFailed(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{outcome: safeapply.Outcome{ID: "c9", User: "admin", State: safeapply.RollbackFailed,
-		Err: "rolling back failed, left over: ip link set dev wan up: gone", LeftOver: []string{"ip link set dev wan up: gone"}}}
+	h := withChanges(&fakeChanger{outcome: safeapply.Outcome{ID: "c9", User: "admin", State: safeapply.RollbackFailed,
+		Err: "rolling back failed, left over: ip link set dev wan up: gone", LeftOver: []string{"ip link set dev wan up: gone"}}})
 	req := httptest.NewRequest("GET", "/api/v1/changes/c9", nil)
 	rctx := chi.NewRouteContext()
 	rctx.URLParams.Add("id", "c9")
-	req = req.WithContext(context.WithValue(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}), chi.RouteCtxKey, rctx))
+	req = asAdmin(req.WithContext(context.WithValue(req.Context(), chi.RouteCtxKey, rctx)), "")
 	rec := httptest.NewRecorder()
-	h.APIChange(rec, req)
+	route(h, "GET", "/api/v1/changes/{id}")(rec, req)
 	var got OutcomeJSON
 	if err := json.NewDecoder(rec.Body).Decode(&got); err != nil {
 		t.Fatal(err)
@@ -206,15 +206,14 @@ func TestAPISaysRollbackFailed(t *testing.T) {
 // A pending change below a newer one of the same admin offers no confirm
 // button of its own: it names the change whose confirmation keeps both.
 func TestAnOlderPendingChangePointsToTheNewest(t *testing.T) {
-	h := normalHandlers()
-	h.d.Changes = &fakeChanger{unseen: []safeapply.Outcome{
+	h := withChanges(&fakeChanger{unseen: []safeapply.Outcome{
 		{ID: "c1", State: safeapply.Pending, ConfirmWith: "c2", Commands: []string{"ip link set dev wan mtu 1400"}},
 		{ID: "c2", State: safeapply.Pending, ConfirmWith: "c2", Waiting: []string{"admin", "bob"}, Commands: []string{"ip link set dev wan alias x"}},
-	}}
+	}})
 	req := httptest.NewRequest("GET", "/changes/notices", nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+	req = asAdmin(req, "")
 	rec := httptest.NewRecorder()
-	h.ChangeNotices(rec, req)
+	route(h, "GET", "/changes/notices")(rec, req)
 	body := rec.Body.String()
 	if n := strings.Count(body, `data-testid="confirm"`); n != 1 || !strings.Contains(body, "/changes/c2/confirm") || strings.Contains(body, "/changes/c1/confirm") {
 		t.Fatalf("%d confirm buttons:\n%s", n, body)

@@ -47,7 +47,7 @@ func TestDockerPageRefusesAHostileDaemonJSON(t *testing.T) {
 			}
 			path := filepath.Join(e.opts.DockerDir, "daemon.json")
 			tc.make(t, path)
-			rec := ndGet(e.h.Docker, "/docker")
+			rec := ndGet(pageHandler(e.h, "docker"), "/docker")
 			body := rec.Body.String()
 			if !strings.Contains(body, path+": "+tc.want) || !strings.Contains(body, `data-testid="checklist-daemon-error"`) {
 				t.Errorf("the page does not say %q:\n%s", tc.want, body)
@@ -55,10 +55,10 @@ func TestDockerPageRefusesAHostileDaemonJSON(t *testing.T) {
 			if strings.Contains(body, "SECRET-BRIDGE") {
 				t.Error("the page shows the file the symlink leads to")
 			}
-			if rec := dkPost(e.h.DockerPreview, ""); !strings.Contains(rec.Body.String(), "cannot be merged") || !strings.Contains(rec.Body.String(), tc.want) {
+			if rec := dkPost(route(e.h, "POST", "/docker/preview"), ""); !strings.Contains(rec.Body.String(), "cannot be merged") || !strings.Contains(rec.Body.String(), tc.want) {
 				t.Errorf("preview: %d\n%s", rec.Code, rec.Body.String())
 			}
-			files, err := e.h.d.Persist.ExportFiles()
+			files, err := e.files.ExportFiles()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,15 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/netpanel/netpanel/views"
 )
 
 // dkPost posts a form as an admin.
 func dkPost(h http.HandlerFunc, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodPost, "/docker/x", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "192.0.2.50"}))
+	req = asAdmin(req, "192.0.2.50")
 	rec := httptest.NewRecorder()
 	h(rec, req)
 	return rec
@@ -25,7 +22,7 @@ func dkPost(h http.HandlerFunc, body string) *httptest.ResponseRecorder {
 
 func TestDockerPageProposesAndRefusesBadChoices(t *testing.T) {
 	e := newNDEnv(t)
-	rec := ndGet(e.h.Docker, "/docker?ranges=10.20.0.0/16&prefer=172.30.0.0/16")
+	rec := ndGet(pageHandler(e.h, "docker"), "/docker?ranges=10.20.0.0/16&prefer=172.30.0.0/16")
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="plan-subnet">172.30.0.0/24<`) || !strings.Contains(body, "docker/daemon.json") {
 		t.Fatalf("status %d; the proposal is missing:\n%s", rec.Code, body)
@@ -35,7 +32,7 @@ func TestDockerPageProposesAndRefusesBadChoices(t *testing.T) {
 		{"bits=99", "bits", `&#34;99&#34; is not a prefix length`},
 		{"fixedcidr=2001:db8::/64", "fixedcidr", "&#34;2001:db8::/64&#34; is not an IPv4 range"},
 	} {
-		rec := ndGet(e.h.Docker, "/docker?"+tc.query)
+		rec := ndGet(pageHandler(e.h, "docker"), "/docker?"+tc.query)
 		// The message goes next to its field of the propose form.
 		field := `data-field="` + tc.field + `" data-form="docker-propose"`
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) || !strings.Contains(rec.Body.String(), field) {
@@ -56,7 +53,7 @@ func TestDockerPreviewBadInputWritesNothing(t *testing.T) {
 		{"ranges=%zz", "the form could not be read"},
 		{"takeover=..%2F..%2Fetc%2Fpasswd", "../../etc/passwd"},
 	} {
-		for _, h := range []http.HandlerFunc{e.h.DockerPreview, e.h.DockerSave} {
+		for _, h := range []http.HandlerFunc{route(e.h, "POST", "/docker/preview"), route(e.h, "POST", "/docker/save")} {
 			rec := dkPost(h, tc.body)
 			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
 				t.Errorf("%s: status %d, want 400 saying %q:\n%s", tc.body, rec.Code, tc.want, rec.Body.String())
@@ -72,7 +69,7 @@ func TestDockerPreviewBadInputWritesNothing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.opts.DockerDir, "daemon.json"), []byte("{\"debug\": true,,}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if rec := dkPost(e.h.DockerPreview, ""); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "cannot be merged") {
+	if rec := dkPost(route(e.h, "POST", "/docker/preview"), ""); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "cannot be merged") {
 		t.Errorf("a broken daemon.json: status %d:\n%s", rec.Code, rec.Body.String())
 	}
 }
@@ -91,16 +88,16 @@ func TestDockerSaveOwnsDaemonJSONUntilEdited(t *testing.T) {
 	if err := os.WriteFile(daemon, []byte("{\n  \"log-driver\": \"journald\",\n  \"bip\": \"172.17.0.1/16\"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := dkPost(e.h.DockerPreview, "")
+	rec := dkPost(route(e.h, "POST", "/docker/preview"), "")
 	if !strings.Contains(rec.Body.String(), `data-testid="refused-docker/daemon.json"`) {
 		t.Fatalf("the admin's daemon.json is not refused:\n%s", rec.Body.String())
 	}
-	rec = dkPost(e.h.DockerPreview, "takeover=docker%2Fdaemon.json")
+	rec = dkPost(route(e.h, "POST", "/docker/preview"), "takeover=docker%2Fdaemon.json")
 	m := digestRE.FindStringSubmatch(rec.Body.String())
 	if rec.Code != http.StatusOK || m == nil {
 		t.Fatalf("preview after the take-over: %d\n%s", rec.Code, rec.Body.String())
 	}
-	rec = dkPost(e.h.DockerSave, "takeover=docker%2Fdaemon.json&digest="+m[1])
+	rec = dkPost(route(e.h, "POST", "/docker/save"), "takeover=docker%2Fdaemon.json&digest="+m[1])
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="saved"`) || !strings.Contains(rec.Body.String(), "systemctl restart docker") {
 		t.Fatalf("save: %d\n%s", rec.Code, rec.Body.String())
 	}
@@ -111,16 +108,16 @@ func TestDockerSaveOwnsDaemonJSONUntilEdited(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.opts.NetworkDir, "10-docker-br0.netdev")); err != nil {
 		t.Fatal(err)
 	}
-	if rec := dkPost(e.h.DockerPreview, ""); strings.Contains(rec.Body.String(), "refused-docker/daemon.json") {
+	if rec := dkPost(route(e.h, "POST", "/docker/preview"), ""); strings.Contains(rec.Body.String(), "refused-docker/daemon.json") {
 		t.Fatalf("netpanel's own daemon.json is refused:\n%s", rec.Body.String())
 	}
 	if err := os.WriteFile(daemon, append(got, ' '), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if rec := dkPost(e.h.DockerPreview, ""); !strings.Contains(rec.Body.String(), "refused-docker/daemon.json") {
+	if rec := dkPost(route(e.h, "POST", "/docker/preview"), ""); !strings.Contains(rec.Body.String(), "refused-docker/daemon.json") {
 		t.Fatalf("a hand-edited daemon.json is not refused:\n%s", rec.Body.String())
 	}
-	if rec := dkPost(e.h.DockerRestart, ""); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "systemctl restart docker") {
+	if rec := dkPost(route(e.h, "POST", "/docker/restart"), ""); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "systemctl restart docker") {
 		t.Fatalf("restart without a way to restart: %d %s", rec.Code, rec.Body.String())
 	}
 }

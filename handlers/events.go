@@ -48,47 +48,38 @@ func EventLines(evs []model.Event, names *model.Names) []EventLine {
 	return out
 }
 
-func (h *Handlers) eventsVM() views.EventsVM {
-	vm := views.EventsVM{
-		Meta:  h.meta("events", "Events", []views.Cmd{{IP: "ip monitor"}, {IP: "ip -t monitor all"}}),
-		Kinds: eventKinds,
-	}
-	last := h.d.Store.LastSeq()
+// eventsPage is the `ip monitor` page.
+type eventsPage struct{ *frame }
+
+// vm shows the last events; the page takes no query.
+func (p *eventsPage) vm(_ url.Values, m views.Meta) (views.EventsVM, bool) {
+	vm := views.EventsVM{Meta: m, Kinds: eventKinds}
+	last := p.store.LastSeq()
 	from := uint64(0)
 	if last > eventsShown {
 		from = last - eventsShown
 	}
-	evs, _, _ := h.d.Store.EventsSince(from, eventsShown)
-	for _, l := range EventLines(evs, h.names()) {
+	evs, _, _ := p.store.EventsSince(from, eventsShown)
+	for _, l := range EventLines(evs, p.names()) {
 		vm.Lines = append(vm.Lines, views.EventLineVM{
 			Seq: strconv.FormatUint(l.Seq, 10), Kind: l.Kind, Text: l.Text,
 			Time: l.Time.Format("15:04:05.000"), DateTime: l.Time.Format(time.RFC3339Nano),
 		})
 	}
 	vm.Summary = eventsSummary(last)
-	return vm
+	return vm, true
 }
 
 func eventsSummary(last uint64) string {
 	return fmt.Sprintf("events since netpanel started: %s; the page starts with the last %d and adds new ones as the kernel announces them", group64(last), eventsShown)
 }
 
-// Events serves /events, the `ip monitor` view.
-func (h *Handlers) Events(w http.ResponseWriter, r *http.Request) {
-	vm := h.eventsVM()
-	if isFragment(r) {
-		h.render(w, r, http.StatusOK, views.EventsBody(vm))
-		return
-	}
-	h.render(w, r, http.StatusOK, views.EventsPage(vm))
-}
-
-// EventsText serves /events.txt: every event still in the ring, one
+// text serves /events.txt: every event still in the ring, one
 // "TIME [KIND] text" line each, as a download.
-func (h *Handlers) EventsText(w http.ResponseWriter, r *http.Request) {
-	evs, _, _ := h.d.Store.EventsSince(0, math.MaxInt)
+func (p *eventsPage) text(w http.ResponseWriter, r *http.Request) {
+	evs, _, _ := p.store.EventsSince(0, math.MaxInt)
 	var b bytes.Buffer
-	for _, l := range EventLines(evs, h.names()) {
+	for _, l := range EventLines(evs, p.names()) {
 		fmt.Fprintf(&b, "%s [%s] %s\n", l.Time.Format("2006-01-02T15:04:05.000Z07:00"), strings.ToUpper(l.Kind), l.Text)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -97,9 +88,9 @@ func (h *Handlers) EventsText(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b.Bytes())
 }
 
-// eventsLive refreshes the summary only: lines go out as events messages
-// (EventLines), which live.js appends, holds while paused, and filters.
-// Patching #event-log as rows would undo all three.
-func (h *Handlers) eventsLive(url.Values) ([]Fragment, error) {
-	return fragments("", "summary", views.Summary(eventsSummary(h.d.Store.LastSeq())))
+// live refreshes the summary only: lines go out as events messages
+// (EventLines, Live.Events), which live.js appends, holds while paused,
+// and filters. Patching #event-log as rows would undo all three.
+func (p *eventsPage) live(url.Values) ([]Fragment, error) {
+	return fragments(block("summary", views.Summary(eventsSummary(p.store.LastSeq()))))
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func TestEventsPageShowsTheLogAndItsControls(t *testing.T) {
-	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Events }, []pageCheck{
+	runChecks(t, pageOf("events"), []pageCheck{
 		{"the resync that loaded the model is the first line", normalHandlers, "/events",
 			func(t *testing.T, doc *html.Node) {
 				lines := findAll(byID(doc, "event-log"), hasAttr("class", "ev"))
@@ -90,7 +90,7 @@ func TestEventLinesReadLikeIpMonitor(t *testing.T) {
 }
 
 func TestEventsTextIsADownloadOfTheRing(t *testing.T) {
-	rec := serve(t, normalHandlers().EventsText, "/events.txt", false)
+	rec := serve(t, route(normalHandlers(), "GET", "/events.txt"), "/events.txt", false)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
@@ -39,14 +40,24 @@ func fixtures() []fixture {
 	}
 }
 
-func newHandlers(st model.State, list SocketLister) *Handlers {
-	return New(Deps{
+// newHandlers serves st; opts add optional features.
+func newHandlers(st model.State, list SocketLister, opts ...func(*Deps)) *Handlers {
+	d := Deps{
 		Store:   model.NewStoreFrom(st),
 		Tables:  func() *rttables.Tables { return fixtureTables },
 		Sockets: list,
 		NSName:  "test",
 		Log:     slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	return New(d)
+}
+
+// withChanges serves the normal namespace, applying changes through c.
+func withChanges(c Changer) *Handlers {
+	return newHandlers(normalState(), socketsOf(normalSockets()), func(d *Deps) { d.Changes = c })
 }
 
 func socketsOf(s []sockets.Socket) SocketLister {
@@ -222,6 +233,11 @@ func largeSockets() []sockets.Socket {
 
 // ---- requests and HTML ----
 
+// asAdmin makes req act as the admin "admin" connecting from client.
+func asAdmin(req *http.Request, client string) *http.Request {
+	return WithIdentity(req, app.Identity{User: "admin", Role: app.RoleAdmin, Client: client})
+}
+
 // serve serves one request through handler; fragment asks as htmx does.
 func serve(t *testing.T, handler http.HandlerFunc, target string, fragment bool) *httptest.ResponseRecorder {
 	t.Helper()
@@ -341,4 +357,35 @@ func rowByKey(t *testing.T, doc *html.Node, key string) *html.Node {
 		t.Fatalf("no row with data-key %q; keys: %v", key, rowKeys(doc))
 	}
 	return m[0]
+}
+
+// ---- the registry ----
+
+// pageHandler is what the router mounts at the page's path.
+func pageHandler(h *Handlers, name string) http.HandlerFunc {
+	p, ok := h.Page(name)
+	if !ok {
+		panic("no page " + name)
+	}
+	return p.Serve
+}
+
+// pageOf picks the page called name from handlers.
+func pageOf(name string) func(*Handlers) http.HandlerFunc {
+	return func(h *Handlers) http.HandlerFunc { return pageHandler(h, name) }
+}
+
+// route is what the router mounts for method and path: a page's route or
+// an endpoint.
+func route(h *Handlers, method, path string) http.HandlerFunc {
+	all := h.Endpoints()
+	for _, p := range h.Pages() {
+		all = append(all, p.Routes...)
+	}
+	for _, r := range all {
+		if r.Method == method && r.Path == path {
+			return r.Handler
+		}
+	}
+	panic("no route " + method + " " + path)
 }

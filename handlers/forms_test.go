@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netpanel/netpanel/views"
 	"golang.org/x/net/html"
 )
 
@@ -17,7 +15,7 @@ import (
 func adminPage(t *testing.T, handler http.HandlerFunc, target string) *html.Node {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "127.0.0.1"}))
+	req = asAdmin(req, "127.0.0.1")
 	rec := httptest.NewRecorder()
 	handler(rec, req)
 	if rec.Code != http.StatusOK {
@@ -105,8 +103,8 @@ type changeForm struct {
 	bad     url.Values // bad values, each to be named by a field of the form
 }
 
-func changeForms() []changeForm {
-	interfaces := func(h *Handlers) http.HandlerFunc { return h.Interfaces }
+func allChangeForms() []changeForm {
+	interfaces := pageOf("interfaces")
 	return []changeForm{
 		{"link", interfaces, "/interfaces",
 			url.Values{"name": {"wan"}, "action": {"mtu"}, "mtu": {"1400"}}, "ip link set dev wan mtu 1400",
@@ -120,13 +118,13 @@ func changeForms() []changeForm {
 		{"link-add", interfaces, "/interfaces",
 			url.Values{"name": {"v9"}, "type": {"veth"}, "peer": {"v9p"}}, "ip link add name v9 type veth peer name v9p",
 			url.Values{"name": {"mv9"}, "type": {"macvlan"}}},
-		{"route", func(h *Handlers) http.HandlerFunc { return h.Routes }, "/routes",
+		{"route", pageOf("routes"), "/routes",
 			url.Values{"dst": {"198.51.100.0/24"}, "via": {"192.0.2.1"}}, "ip route add 198.51.100.0/24 via 192.0.2.1",
 			url.Values{"dst": {"10.0.0.0/33"}, "via": {"banana"}, "metric": {"-1"}, "proto": {"made-up"}}},
-		{"rule", func(h *Handlers) http.HandlerFunc { return h.Rules }, "/rules",
+		{"rule", pageOf("rules"), "/rules",
 			url.Values{"priority": {"1000"}, "from": {"10.0.0.0/8"}, "table": {"main"}}, "ip rule add from 10.0.0.0/8 priority 1000 lookup main",
 			url.Values{"priority": {"soon"}, "fwmark": {"0xzz"}, "from": {"10.0.0.0/40"}}},
-		{"neigh", func(h *Handlers) http.HandlerFunc { return h.Neighbours }, "/neighbours",
+		{"neigh", pageOf("neighbours"), "/neighbours",
 			url.Values{"dev": {"wan"}, "ip": {"192.0.2.9"}, "lladdr": {"02:00:00:00:00:09"}}, "192.0.2.9 lladdr 02:00:00:00:00:09",
 			url.Values{"dev": {"wan"}, "ip": {"192.0.2.9"}, "lladdr": {"nope"}}},
 	}
@@ -137,13 +135,12 @@ func changeForms() []changeForm {
 // ones the server reads. "Create an interface" used to send kind=link-add
 // and its link kind as a second "kind", and failed for every kind.
 func TestChangeFormsPostWhatTheServerReads(t *testing.T) {
-	for _, f := range changeForms() {
+	for _, f := range allChangeForms() {
 		t.Run(f.id+" form previews "+f.command, func(t *testing.T) {
 			h := normalHandlers()
-			h.d.Parsers = DefaultParsers()
 			form := formByID(t, adminPage(t, f.page(h), f.path), f.id)
 			sent := submission(form)
-			if _, ok := h.d.Parsers[sent.Get("kind")]; !ok || len(sent["kind"]) != 1 {
+			if _, ok := changeParsers[sent.Get("kind")]; !ok || len(sent["kind"]) != 1 {
 				t.Fatalf("the form sends kind=%q, which no parser reads", sent["kind"])
 			}
 			for k, v := range f.fill {
@@ -152,7 +149,7 @@ func TestChangeFormsPostWhatTheServerReads(t *testing.T) {
 				}
 				sent[k] = v
 			}
-			body := postForm(t, h.ChangePreview, "/changes/preview", sent).Body.String()
+			body := postForm(t, route(h, "POST", "/changes/preview"), "/changes/preview", sent).Body.String()
 			doc := parseHTML(t, body)
 			if errs := findAll(doc, hasAttr("class", "banner error")); len(errs) > 0 {
 				t.Fatalf("sent %v; the preview refuses: %s", sent, textOf(doc))
@@ -168,16 +165,15 @@ func TestChangeFormsPostWhatTheServerReads(t *testing.T) {
 // form, so that it can be shown next to it: the parsers' own names
 // ("protocol", the link "kind") must not leak into the page.
 func TestFieldErrorsNameAFieldOfTheirForm(t *testing.T) {
-	for _, f := range changeForms() {
+	for _, f := range allChangeForms() {
 		t.Run(f.id+" form with "+f.bad.Encode(), func(t *testing.T) {
 			h := normalHandlers()
-			h.d.Parsers = DefaultParsers()
 			form := formByID(t, adminPage(t, f.page(h), f.path), f.id)
 			sent := submission(form)
 			for k, v := range f.bad {
 				sent[k] = v
 			}
-			rec := postForm(t, h.ChangePreview, "/changes/preview", sent)
+			rec := postForm(t, route(h, "POST", "/changes/preview"), "/changes/preview", sent)
 			msgs := findAll(parseHTML(t, rec.Body.String()), hasAttr("class", "field-error"))
 			if len(msgs) == 0 {
 				t.Fatalf("sent %v: no field message:\n%s", sent, rec.Body.String())
@@ -196,8 +192,8 @@ func TestFieldErrorsNameAFieldOfTheirForm(t *testing.T) {
 // send a list on purpose, are the exception.
 func TestNoFormRepeatsAName(t *testing.T) {
 	h := normalHandlers()
-	pages := map[string]http.HandlerFunc{"/interfaces": h.Interfaces, "/routes": h.Routes, "/rules": h.Rules,
-		"/neighbours": h.Neighbours, "/sockets": h.Sockets, "/lookup": h.Lookup, "/events": h.Events}
+	pages := map[string]http.HandlerFunc{"/interfaces": pageHandler(h, "interfaces"), "/routes": pageHandler(h, "routes"), "/rules": pageHandler(h, "rules"),
+		"/neighbours": pageHandler(h, "neighbours"), "/sockets": pageHandler(h, "sockets"), "/lookup": pageHandler(h, "lookup"), "/events": pageHandler(h, "events")}
 	for path, handler := range pages {
 		doc := adminPage(t, handler, path)
 		for _, form := range findAll(doc, func(n *html.Node) bool { return n.Data == "form" }) {

@@ -1,83 +1,61 @@
-// Package handlers serves netpanel's pages, fragments and JSON API. Each
-// area builds view models from the live model and hands them to views.
+// Package handlers translates HTTP into netpanel's reads and use cases and
+// their results into view models: the pages, their fragments and live
+// views, the change forms and the JSON API. Every page and endpoint is
+// declared once (pages.go, endpoints.go); each area has a small handler
+// struct holding what it depends on, one file per action where an area
+// has several.
 package handlers
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 
-	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
-	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 )
 
-// SocketLister lists the namespace's sockets (sock_diag in production).
-type SocketLister interface {
-	List() ([]sockets.Socket, error)
-}
-
-// SocketListerFunc adapts a function to SocketLister.
-type SocketListerFunc func() ([]sockets.Socket, error)
-
-// List calls f.
-func (f SocketListerFunc) List() ([]sockets.Socket, error) { return f() }
-
-// Refresher reads again what changes without kernel events: link
-// counters, and neighbour entries the kernel makes silently (the watcher).
-type Refresher interface {
-	RefreshStats() error
-	RefreshNeighbours(ctx context.Context) error
-}
-
-// Deps are what the handlers read.
+// Deps are what the handlers are built from. The optional features are
+// decided here, once: a nil one is off, and New mounts its routes with a
+// handler that says so (or, for changes without CAP_NET_ADMIN, answers
+// read-only); no handler checks for it.
 type Deps struct {
-	Store *model.Store
-	// Refresh re-reads counters and neighbours for the API; nil: answer
-	// from the model as it is.
-	Refresh  Refresher
+	Store    *model.Store
 	Tables   func() *rttables.Tables // current table names (rt_tables is watched)
-	Sockets  SocketLister
-	NSName   string // "host" or the namespace's name
-	ReadOnly bool
+	NSName   string                  // "host" or the namespace's name
+	ReadOnly bool                    // no CAP_NET_ADMIN
 	Log      *slog.Logger
 	// Warnings are shown on every page (plain HTTP behind a proxy, ...).
 	Warnings []string
-	// Changes applies changes; nil in read-only mode.
-	Changes Changer
-	// Parsers read change forms per kind ("route", "rule", ...).
-	Parsers map[string]OpParser
-	// TableEditor writes table names; nil in read-only mode.
-	TableEditor TableEditor
-	// TableDirs are the rt_tables directories, SetTables publishes names
-	// re-read after an edit (the file watcher does it too, a moment later).
-	TableDirs []string
-	SetTables func(*rttables.Tables)
-	// AuditLog records changes that do not go through Changes.
-	AuditLog interface{ Append(audit.Entry) error }
+	// Refresh re-reads counters and neighbours for the API; nil: answer
+	// from the model as it is.
+	Refresh Refresher
+	Sockets SocketLister
 	// Lookup asks the kernel how it routes a packet (ip route get).
 	Lookup func(lookup.Query) (lookup.Result, error)
-	Audit  AuditReader // the audit log, for /audit (nil: not configured)
-	// Persist saves live state as networkd files; nil: not configured.
-	Persist *persist.Manager
-	// Docker reads Docker's networks and restarts it (both optional).
-	Docker Docker
+
+	Audit      AuditReader   // the audit log, for /audit; nil: not configured
+	Changes    Changer       // nil: read-only
+	TableNames TableNamer    // nil: read-only
+	Files      NetworkdFiles // nil: saving is not configured
+	Docker     DockerSetup   // nil: not configured
 }
 
-// Handlers serves every area; one value is shared by all routes.
+// Handlers holds the page registry and the handlers of every area.
 type Handlers struct {
-	d    Deps
-	live map[string]livePage
+	frame     *frame
+	registry  registry
+	endpoints []Route
 }
 
-// New returns the handlers for deps.
+// New declares the pages and endpoints, each with the handlers of its
+// area.
 func New(d Deps) *Handlers {
 	if d.Tables == nil {
 		d.Tables = func() *rttables.Tables { return rttables.New() }
@@ -85,79 +63,63 @@ func New(d Deps) *Handlers {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	h := &Handlers{d: d}
-	h.live = h.livePages()
+	if d.Refresh == nil {
+		d.Refresh = asItIs{}
+	}
+	if d.Sockets == nil {
+		d.Sockets = SocketListerFunc(func() ([]sockets.Socket, error) { return nil, errors.New("no socket lister is configured") })
+	}
+	if d.Lookup == nil {
+		d.Lookup = func(lookup.Query) (lookup.Result, error) {
+			return lookup.Result{}, errors.New("route lookups are not available here")
+		}
+	}
+	h := &Handlers{}
+	f := &frame{store: d.Store, tables: d.Tables, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, pages: &h.registry}
+	h.frame = f
+	// The routes page shows the table names its endpoint edits.
+	tables := &tableNames{frame: f, names: d.TableNames}
+	if d.TableNames != nil {
+		tables.file = d.TableNames.Path()
+	}
+	h.registry.pages = declarePages(f, d, tables)
+	h.endpoints = declareEndpoints(f, d, tables)
 	return h
 }
 
-func (h *Handlers) names() *model.Names { return h.d.Store.Names(h.d.Tables()) }
+// Pages returns the pages in menu order.
+func (h *Handlers) Pages() []Page { return h.registry.pages }
+
+// Endpoints returns the routes that are not pages: the change forms, the
+// table names and the JSON API.
+func (h *Handlers) Endpoints() []Route { return h.endpoints }
+
+// Register adds a page declared outside this package; call it before the
+// router is built.
+func (h *Handlers) Register(p Page) { h.registry.pages = append(h.registry.pages, p) }
+
+// Page returns the page called name.
+func (h *Handlers) Page(name string) (Page, bool) { return h.registry.page(name) }
+
+// Meta is the frame of page as r's identity sees it, for pages declared
+// outside this package.
+func (h *Handlers) Meta(r *http.Request, page string) views.Meta { return h.frame.meta(r, page) }
+
+// Live renders the fragments of a page's current view for the hub. The
+// query is the page's own query string, so filters, sort and page hold.
+func (h *Handlers) Live(ctx context.Context, page string, q url.Values) ([]Fragment, error) {
+	p, ok := h.Page(page)
+	if !ok {
+		return nil, fmt.Errorf("no live view for page %q", page)
+	}
+	if p.Live.Render == nil {
+		return nil, nil
+	}
+	return p.Live.Render(ctx, q)
+}
 
 // Status returns the live badge's content.
-func (h *Handlers) Status() views.Status {
-	st := h.d.Store.Status()
-	switch {
-	case !st.Synced:
-		return views.Status{State: "syncing", Text: fmt.Sprintf("syncing… %d objects read", st.Objects), Detail: "reading the kernel's state"}
-	case st.State == "resyncing":
-		return views.Status{State: "resyncing", Text: "resyncing…", Detail: st.LastReason}
-	case h.d.ReadOnly:
-		return views.Status{State: "readonly", Text: "live (read-only)", Detail: "no CAP_NET_ADMIN"}
-	}
-	detail := "in sync with the kernel"
-	if st.Resyncs > 0 {
-		detail = fmt.Sprintf("%d resyncs; last: %s", st.Resyncs, st.LastReason)
-	}
-	return views.Status{State: "live", Text: "live", Detail: detail}
-}
+func (h *Handlers) Status() views.Status { return h.frame.status() }
 
-func (h *Handlers) meta(page, title string, cmds []views.Cmd) views.Meta {
-	return views.Meta{Title: title, Page: page, NS: h.d.NSName, ReadOnly: h.d.ReadOnly, Status: h.Status(), Cmds: cmds, Warnings: h.d.Warnings}
-}
-
-// isFragment reports whether htmx asked for the #content fragment only.
-func isFragment(r *http.Request) bool {
-	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "content"
-}
-
-// render writes a component, buffering it so a render error still gets a
-// clean error page instead of half a table.
-func (h *Handlers) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
-		h.serverError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-func (h *Handlers) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	h.d.Log.Error("rendering failed", "path", r.URL.Path, "err", err)
-	http.Error(w, "internal error while rendering this page; the log has details", http.StatusInternalServerError)
-}
-
-// renderBytes renders a component to bytes for the live connection.
-func renderBytes(c templ.Component) ([]byte, error) {
-	var buf bytes.Buffer
-	err := c.Render(context.Background(), &buf)
-	return buf.Bytes(), err
-}
-
-// Tables returns the current table names.
-func (h *Handlers) Tables() *rttables.Tables { return h.d.Tables() }
-
-// page answers a page request: the #content fragment for htmx, the full
-// page otherwise; a request the page could not answer is a 400 with its
-// message shown in the page.
-func (h *Handlers) page(w http.ResponseWriter, r *http.Request, ok bool, body, full templ.Component) {
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if isFragment(r) {
-		h.render(w, r, status, body)
-		return
-	}
-	h.render(w, r, status, full)
-}
+// Names returns the current names of links and tables.
+func (h *Handlers) Names() *model.Names { return h.frame.names() }

@@ -3,12 +3,12 @@ package handlers
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
@@ -29,19 +29,19 @@ type linkQuery struct {
 func parseLinkQuery(q url.Values) (linkQuery, error) {
 	lq := linkQuery{name: strings.TrimSpace(q.Get("name")), kind: q.Get("kind"), state: q.Get("state")}
 	if len(lq.name) > 64 {
-		return lq, badField("name", "name contains", "at most 64 characters, interface names have 15")
+		return lq, app.BadField("name", "name contains", "at most 64 characters, interface names have 15")
 	}
 	if !validKind(lq.kind) {
-		return lq, badField("kind", "kind", "%q is not a link kind like veth or bridge", lq.kind)
+		return lq, app.BadField("kind", "kind", "%q is not a link kind like veth or bridge", lq.kind)
 	}
 	switch lq.state {
 	case "", "up", "down":
 	default:
-		return lq, badField("state", "state", "must be up or down, not %q", lq.state)
+		return lq, app.BadField("state", "state", "must be up or down, not %q", lq.state)
 	}
 	var err error
 	if lq.hasAddr, err = boolParam(q, "addr"); err != nil {
-		return lq, badField("addr", "has an address", "%v", err)
+		return lq, app.BadField("addr", "has an address", "%v", err)
 	}
 	return lq, nil
 }
@@ -59,18 +59,6 @@ func validKind(s string) bool {
 	return true
 }
 
-// boolParam reads a checkbox: absent or empty is false.
-func boolParam(q url.Values, name string) (bool, error) {
-	switch s := q.Get(name); s {
-	case "", "0", "off", "false":
-		return false, nil
-	case "1", "on", "true":
-		return true, nil
-	default:
-		return false, fmt.Errorf("%q is not on or off", s)
-	}
-}
-
 func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 	switch {
 	case lq.name != "" && !strings.Contains(l.Name, lq.name):
@@ -85,26 +73,34 @@ func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 	return true
 }
 
-// interfacesVM answers one interfaces view; on bad input the table is empty.
-func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
-	names := h.names()
-	links := h.d.Store.Links()
+// interfacesPage is the `ip link` and `ip addr` page.
+type interfacesPage struct{ *frame }
+
+// addrsByLink returns the model's addresses by link.
+func (p *interfacesPage) addrsByLink() map[int32][]model.Addr {
+	byLink := map[int32][]model.Addr{}
+	for _, a := range p.store.Addrs() {
+		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
+	}
+	return byLink
+}
+
+// vm answers one interfaces view; on bad input the table is empty.
+func (p *interfacesPage) vm(q url.Values, m views.Meta) (views.InterfacesVM, bool) {
+	names := p.names()
+	links := p.store.Links()
 	lq, err := parseLinkQuery(q)
-	vm := views.InterfacesVM{Filters: interfaceFilters(q, links)}
+	vm := views.InterfacesVM{Meta: m, Filters: interfaceFilters(q, links)}
 	for _, l := range links {
 		vm.DevNames = append(vm.DevNames, l.Name)
 	}
 	vm.LinkAdd = linkAddForm()
 	if err != nil {
-		vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(""))
-		vm.Error, vm.ErrorField = err.Error(), errorField(err)
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no interfaces shown"
 		return vm, false
 	}
-	byLink := map[int32][]model.Addr{}
-	for _, a := range h.d.Store.Addrs() {
-		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
-	}
+	byLink := p.addrsByLink()
 	ports := map[int32][]views.NameRef{}
 	for _, l := range links {
 		if l.MasterIndex != 0 {
@@ -121,23 +117,22 @@ func (h *Handlers) interfacesVM(q url.Values) (views.InterfacesVM, bool) {
 			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
 		}
 	}
-	// The example command names a real interface, preferring one that is
-	// not loopback (nobody takes lo down on purpose).
-	dev := "eth0"
-	for _, r := range vm.Rows {
-		if r.Name != "lo" {
-			dev = r.Name
-			break
-		}
-	}
-	vm.Meta = h.meta("interfaces", "Interfaces", interfaceCmds(dev))
 	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
 	return vm, true
 }
 
-func interfaceCmds(dev string) []views.Cmd {
-	if dev == "" {
-		dev = "eth0"
+// cmds are the page's commands. The examples name the first interface the
+// page shows that is not loopback (nobody takes lo down on purpose).
+func (p *interfacesPage) cmds(q url.Values) []views.Cmd {
+	dev := "eth0"
+	if lq, err := parseLinkQuery(q); err == nil {
+		byLink := p.addrsByLink()
+		for _, l := range p.store.Links() {
+			if l.Name != "lo" && lq.match(&l, byLink[l.Index]) {
+				dev = l.Name
+				break
+			}
+		}
 	}
 	dev = iproute.Quote(dev)
 	return []views.Cmd{
@@ -243,18 +238,10 @@ func group64(n uint64) string {
 	return group(int(n))
 }
 
-// Interfaces serves /interfaces: the full page, or the #content fragment.
-func (h *Handlers) Interfaces(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.interfacesVM(r.URL.Query())
-	h.page(w, r, ok, views.InterfacesBody(vm), views.InterfacesPage(vm))
-}
-
-func (h *Handlers) interfacesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.interfacesVM(q)
-	return fragments("rows",
-		"rows", views.InterfaceRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-	)
+// live renders the rows and the summary of the view q asks for.
+func (p *interfacesPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.InterfaceRows(vm.Rows), vm.Summary, nil)
 }
 
 // linkAddForm lists the kinds netpanel creates and their fields, from the

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-func interfacesHandler(h *Handlers) http.HandlerFunc { return h.Interfaces }
+func interfacesHandler(h *Handlers) http.HandlerFunc { return pageHandler(h, "interfaces") }
 
 // spanText returns the text of the element with attribute key=val.
 func spanText(t *testing.T, doc *html.Node, key, val string) string {

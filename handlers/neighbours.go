@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,14 +44,9 @@ func parseNeighQuery(q url.Values, names *model.Names) (neighQuery, error) {
 		}
 		nq.state = s
 	}
-	switch s := q.Get("family"); s {
-	case "":
-	case "inet", "4":
-		nq.family = unix.AF_INET
-	case "inet6", "6":
-		nq.family = unix.AF_INET6
-	default:
-		return nq, fmt.Errorf("family must be inet or inet6, not %q", s)
+	var ok bool
+	if nq.family, ok = parseFamily(q.Get("family"), 0, false); !ok {
+		return nq, fmt.Errorf("family must be inet or inet6, not %q", q.Get("family"))
 	}
 	var err error
 	if nq.all, err = boolParam(q, "all"); err != nil {
@@ -90,25 +84,31 @@ func (nq neighQuery) match(n *model.Neigh) bool {
 	return nq.all || !hidden(n)
 }
 
-func (h *Handlers) neighboursVM(q url.Values) (views.NeighboursVM, bool) {
-	names := h.names()
-	nq, err := parseNeighQuery(q, names)
+// neighboursPage is the `ip neigh` page.
+type neighboursPage struct{ *frame }
+
+// cmds are the page's commands: with all=1 they show what plain `ip neigh`
+// hides.
+func (p *neighboursPage) cmds(q url.Values) []views.Cmd {
 	ipCmd := "ip neigh"
-	if nq.all {
+	if all, _ := boolParam(q, "all"); all {
 		ipCmd = "ip neigh show nud all"
 	}
-	_, devs := h.formChoices()
-	vm := views.NeighboursVM{
-		DevNames: devs,
-		Meta:     h.meta("neighbours", "Neighbours", []views.Cmd{{IP: ipCmd, Old: "arp -na"}}),
-		Filters:  neighFilters(q, h.d.Store.Links()),
-	}
+	return []views.Cmd{{IP: ipCmd, Old: "arp -na"}}
+}
+
+// vm answers one neighbours view.
+func (p *neighboursPage) vm(q url.Values, m views.Meta) (views.NeighboursVM, bool) {
+	names := p.names()
+	nq, err := parseNeighQuery(q, names)
+	_, devs := p.formChoices()
+	vm := views.NeighboursVM{DevNames: devs, Meta: m, Filters: neighFilters(q, p.store.Links())}
 	if err != nil {
 		vm.Error = err.Error()
 		vm.Summary = "no neighbours shown"
 		return vm, false
 	}
-	all := h.d.Store.Neighs()
+	all := p.store.Neighs()
 	// Count what only the NOARP/NONE default hides, so the summary can
 	// say why entries the kernel has are missing.
 	hid, withAll := 0, nq
@@ -162,16 +162,8 @@ func neighFilters(q url.Values, links []model.Link) views.NeighFilters {
 	return f
 }
 
-// Neighbours serves /neighbours: the full page, or the #content fragment.
-func (h *Handlers) Neighbours(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.neighboursVM(r.URL.Query())
-	h.page(w, r, ok, views.NeighboursBody(vm), views.NeighboursPage(vm))
-}
-
-func (h *Handlers) neighboursLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.neighboursVM(q)
-	return fragments("rows",
-		"rows", views.NeighRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-	)
+// live renders the rows and the summary of the view q asks for.
+func (p *neighboursPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.NeighRows(vm.Rows), vm.Summary, nil)
 }

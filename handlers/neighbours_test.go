@@ -1,12 +1,11 @@
 package handlers
 
 import (
-	"net/http"
 	"testing"
 )
 
 func TestNeighboursPageShowsTheNeighbourTable(t *testing.T) {
-	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Neighbours }, []pageCheck{
+	runChecks(t, pageOf("neighbours"), []pageCheck{
 		{"NOARP and NONE entries are hidden by default, as ip neigh does", normalHandlers, "/neighbours",
 			checkAll(wantKeys("2|192.0.2.1", "2|192.0.2.99", "2|fe80::1"), wantText("summary", "2 NOARP or NONE entries hidden"))},
 		{"a reachable router shows its state, lladdr and router flag", normalHandlers, "/neighbours",

@@ -1,12 +1,9 @@
 package handlers
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -21,12 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
-	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 	"golang.org/x/sys/unix"
 )
 
@@ -104,6 +102,7 @@ func (a *ndAudit) all() []audit.Entry {
 
 type ndEnv struct {
 	h     *Handlers
+	files *persist.Manager
 	root  string
 	opts  persist.Options
 	audit *ndAudit
@@ -134,14 +133,16 @@ func newNDEnvFrom(t *testing.T, st model.State) *ndEnv {
 	store := model.NewStoreFrom(st)
 	tables := func() *rttables.Tables { return ndTables }
 	al := &ndAudit{}
+	m := persist.New(opts, store, tables)
+	files := app.NewFiles(m, app.NewRecorder(al, nil))
 	h := New(Deps{
-		Store:    store,
-		Tables:   tables,
-		Persist:  persist.New(opts, store, tables),
-		Log:      slog.New(slog.DiscardHandler),
-		AuditLog: al,
+		Store:  store,
+		Tables: tables,
+		Files:  files,
+		Docker: app.NewDocker(files, store, tables, app.DockerEngine{}),
+		Log:    slog.New(slog.DiscardHandler),
 	})
-	return &ndEnv{h: h, root: root, opts: opts, audit: al, nd: nd}
+	return &ndEnv{h: h, files: m, root: root, opts: opts, audit: al, nd: nd}
 }
 
 // ndTree returns every file and directory below root with its content.
@@ -181,7 +182,7 @@ func ndSameTree(t *testing.T, before, after map[string]string) {
 // ndGet serves a GET as an admin.
 func ndGet(h http.HandlerFunc, target string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(http.MethodGet, target, nil)
-	req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin", Client: "192.0.2.50"}))
+	req = asAdmin(req, "192.0.2.50")
 	rec := httptest.NewRecorder()
 	h(rec, req)
 	return rec
@@ -193,7 +194,7 @@ func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 	if err := os.WriteFile(hand, []byte("[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := ndGet(e.h.Networkd, "/networkd")
+	rec := ndGet(pageHandler(e.h, "networkd"), "/networkd")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -247,7 +248,7 @@ func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 	e := newNDEnv(t)
 	before := ndTree(t, e.root)
-	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -269,7 +270,7 @@ func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 	if action, _ := attr(form, "hx-post"); action != "/networkd/save" {
 		t.Errorf("save form posts to %q", action)
 	}
-	p, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0"}})
+	p, err := e.files.Preview(persist.Selection{Links: []string{"br0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T)
 	st := ndState()
 	st.Rules = append(st.Rules, model.Rule{Family: unix.AF_INET, Priority: 150, Action: unix.FR_ACT_GOTO, Goto: 200, SuppressPrefixLen: -1})
 	e := newNDEnvFrom(t, st)
-	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -326,7 +327,7 @@ func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T)
 	if strings.Contains(body, "GoTo=") {
 		t.Error("a key networkd does not know reached the diff")
 	}
-	page := ndGet(e.h.Networkd, "/networkd")
+	page := ndGet(pageHandler(e.h, "networkd"), "/networkd")
 	if tg := findAll(parseHTML(t, page.Body.String()), hasAttr("data-testid", "networkd-target")); len(tg) != 1 || !strings.Contains(textOf(tg[0]), "systemd-networkd 252 (test)") {
 		t.Errorf("the page does not say which networkd the files are for")
 	}
@@ -337,7 +338,7 @@ func TestNetworkdPreviewOfAForeignFileOffersATakeover(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "10-br0.network"), []byte("[Match]\nName=br0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}})
 	doc := parseHTML(t, rec.Body.String())
 	if len(findAll(doc, hasAttr("data-testid", "refused-10-br0.network"))) != 1 || len(findAll(doc, hasAttr("data-testid", "networkd-save"))) != 0 {
 		t.Fatalf("a foreign file is not refused, or still offers a save:\n%s", rec.Body)
@@ -346,7 +347,7 @@ func TestNetworkdPreviewOfAForeignFileOffersATakeover(t *testing.T) {
 	if len(tk) != 1 || len(findAll(tk[0].Parent, hasAttr("value", "10-br0.network"))) != 1 {
 		t.Fatal("no takeover form")
 	}
-	rec = postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0"}, "takeover": {"10-br0.network"}})
+	rec = postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}, "takeover": {"10-br0.network"}})
 	if doc := parseHTML(t, rec.Body.String()); len(findAll(doc, hasAttr("data-testid", "networkd-save"))) != 1 {
 		t.Errorf("no save button after the takeover:\n%s", rec.Body)
 	}
@@ -378,7 +379,7 @@ func TestNetworkdBadInputIs400AndWritesNothing(t *testing.T) {
 			before := ndTree(t, e.root)
 			req := httptest.NewRequest(http.MethodPost, "/networkd/x", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+			req = asAdmin(req, "")
 			rec := httptest.NewRecorder()
 			tc.handler(e.h)(rec, req)
 			if rec.Code != http.StatusBadRequest {
@@ -398,17 +399,17 @@ func TestNetworkdBadInputIs400AndWritesNothing(t *testing.T) {
 	}
 }
 
-func ndPreview(h *Handlers) http.HandlerFunc { return h.NetworkdPreview }
-func ndSave(h *Handlers) http.HandlerFunc    { return h.NetworkdSave }
-func ndRestore(h *Handlers) http.HandlerFunc { return h.NetworkdRestore }
+func ndPreview(h *Handlers) http.HandlerFunc { return route(h, "POST", "/networkd/preview") }
+func ndSave(h *Handlers) http.HandlerFunc    { return route(h, "POST", "/networkd/save") }
+func ndRestore(h *Handlers) http.HandlerFunc { return route(h, "POST", "/networkd/restore") }
 
 func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 	e := newNDEnv(t)
-	p, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
+	p, err := e.files.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"eth1", "br0"}, "digest": {p.Digest}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/save"), "/networkd/save", url.Values{"link": {"eth1", "br0"}, "digest": {p.Digest}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -457,8 +458,8 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 	}
 
 	t.Run("the page then lists the backup with a restore button", func(t *testing.T) {
-		doc := parseHTML(t, ndGet(e.h.Networkd, "/networkd").Body.String())
-		bs, _ := e.h.d.Persist.Backups()
+		doc := parseHTML(t, ndGet(pageHandler(e.h, "networkd"), "/networkd").Body.String())
+		bs, _ := e.files.Backups()
 		if len(bs) != 1 || len(findAll(doc, hasAttr("data-testid", "restore-"+bs[0].ID))) != 1 {
 			t.Errorf("backups %+v not on the page", bs)
 		}
@@ -467,22 +468,22 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 		}
 	})
 	t.Run("saving the same again says there is nothing to save", func(t *testing.T) {
-		p2, err := e.h.d.Persist.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
+		p2, err := e.files.Preview(persist.Selection{Links: []string{"br0", "eth1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := postForm(t, e.h.NetworkdPreview, "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
+		rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0", "eth1"}})
 		if !strings.Contains(rec.Body.String(), `data-testid="nothing"`) {
 			t.Errorf("preview does not say nothing:\n%s", rec.Body)
 		}
-		rec = postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"br0", "eth1"}, "digest": {p2.Digest}})
+		rec = postForm(t, route(e.h, "POST", "/networkd/save"), "/networkd/save", url.Values{"link": {"br0", "eth1"}, "digest": {p2.Digest}})
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "nothing to save") {
 			t.Errorf("status %d:\n%s", rec.Code, rec.Body)
 		}
 	})
 	t.Run("restore puts the disk back and is audited", func(t *testing.T) {
-		bs, _ := e.h.d.Persist.Backups()
-		rec := postForm(t, e.h.NetworkdRestore, "/networkd/restore", url.Values{"id": {bs[0].ID}})
+		bs, _ := e.files.Backups()
+		rec := postForm(t, route(e.h, "POST", "/networkd/restore"), "/networkd/restore", url.Values{"id": {bs[0].ID}})
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
 		}
@@ -500,7 +501,7 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 
 func TestNetworkdSaveWithAStaleDigestIsAuditedAsFailed(t *testing.T) {
 	e := newNDEnv(t)
-	rec := postForm(t, e.h.NetworkdSave, "/networkd/save", url.Values{"link": {"br0"}, "digest": {"stale"}})
+	rec := postForm(t, route(e.h, "POST", "/networkd/save"), "/networkd/save", url.Values{"link": {"br0"}, "digest": {"stale"}})
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "changed since the preview") {
 		t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
 	}
@@ -512,8 +513,8 @@ func TestNetworkdSaveWithAStaleDigestIsAuditedAsFailed(t *testing.T) {
 
 func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 	e := newNDEnv(t)
-	a := ndGet(e.h.NetworkdExport, "/networkd/export.tar.gz")
-	b := ndGet(e.h.NetworkdExport, "/networkd/export.tar.gz")
+	a := ndGet(route(e.h, "GET", "/networkd/export.tar.gz"), "/networkd/export.tar.gz")
+	b := ndGet(route(e.h, "GET", "/networkd/export.tar.gz"), "/networkd/export.tar.gz")
 	if a.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", a.Code, a.Body)
 	}
@@ -526,21 +527,9 @@ func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 	if !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) {
 		t.Error("two exports differ")
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(a.Body.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
+	for _, e := range testenv.ReadTarGz(t, a.Body.Bytes()) {
+		names = append(names, e.Name)
 	}
 	for _, want := range []string{"netpanel-config/README", "netpanel-config/network/10-br0.netdev", "netpanel-config/network/10-br0.network",
 		"netpanel-config/network/10-eth1.network", "netpanel-config/networkd.conf.d/netpanel-tables.conf", "netpanel-config/iproute2/rt_tables.d/netpanel.conf"} {
@@ -554,7 +543,7 @@ func TestNetworkdExportIsAGzipAndTheSameTwice(t *testing.T) {
 }
 
 func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
-	h := New(Deps{Store: model.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler), AuditLog: &ndAudit{}})
+	h := New(Deps{Store: model.NewStoreFrom(ndState()), Log: slog.New(slog.DiscardHandler)})
 	for _, tc := range []struct {
 		name    string
 		handler http.HandlerFunc
@@ -562,16 +551,16 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 		body    string
 		status  int
 	}{
-		{"page", h.Networkd, http.MethodGet, "", http.StatusOK},
-		{"preview", h.NetworkdPreview, http.MethodPost, "link=br0", http.StatusForbidden},
-		{"save", h.NetworkdSave, http.MethodPost, "link=br0&digest=x", http.StatusForbidden},
-		{"restore", h.NetworkdRestore, http.MethodPost, "id=x", http.StatusForbidden},
-		{"export", h.NetworkdExport, http.MethodGet, "", http.StatusNotFound},
+		{"page", pageHandler(h, "networkd"), http.MethodGet, "", http.StatusOK},
+		{"preview", route(h, "POST", "/networkd/preview"), http.MethodPost, "link=br0", http.StatusForbidden},
+		{"save", route(h, "POST", "/networkd/save"), http.MethodPost, "link=br0&digest=x", http.StatusForbidden},
+		{"restore", route(h, "POST", "/networkd/restore"), http.MethodPost, "id=x", http.StatusForbidden},
+		{"export", route(h, "GET", "/networkd/export.tar.gz"), http.MethodGet, "", http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, "/networkd", strings.NewReader(tc.body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req = req.WithContext(views.WithViewer(context.Background(), views.Viewer{Name: "admin", Role: "admin"}))
+			req = asAdmin(req, "")
 			rec := httptest.NewRecorder()
 			tc.handler(rec, req)
 			if rec.Code != tc.status {
@@ -582,7 +571,7 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 			}
 		})
 	}
-	if fr, err := h.networkdLive(nil); err != nil || fr != nil {
+	if fr, err := h.Live(context.Background(), "networkd", nil); err != nil || fr != nil {
 		t.Errorf("live update without persist: %v %v", fr, err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netpanel/netpanel/views"
 	"golang.org/x/net/html"
 )
 
@@ -23,12 +22,12 @@ type pageUnderTest struct {
 }
 
 var allPages = []pageUnderTest{
-	{"routes", "/routes", func(h *Handlers) http.HandlerFunc { return h.Routes }, true},
-	{"interfaces", "/interfaces", func(h *Handlers) http.HandlerFunc { return h.Interfaces }, true},
-	{"rules", "/rules", func(h *Handlers) http.HandlerFunc { return h.Rules }, true},
-	{"neighbours", "/neighbours", func(h *Handlers) http.HandlerFunc { return h.Neighbours }, true},
-	{"sockets", "/sockets", func(h *Handlers) http.HandlerFunc { return h.Sockets }, true},
-	{"events", "/events", func(h *Handlers) http.HandlerFunc { return h.Events }, false},
+	{"routes", "/routes", pageOf("routes"), true},
+	{"interfaces", "/interfaces", pageOf("interfaces"), true},
+	{"rules", "/rules", pageOf("rules"), true},
+	{"neighbours", "/neighbours", pageOf("neighbours"), true},
+	{"sockets", "/sockets", pageOf("sockets"), true},
+	{"events", "/events", pageOf("events"), false},
 }
 
 func TestEveryPageRendersInEveryState(t *testing.T) {
@@ -164,7 +163,7 @@ func checkAll(checks ...func(*testing.T, *html.Node)) func(*testing.T, *html.Nod
 }
 
 func TestRoutesPageShowsTheNamespacesRoutes(t *testing.T) {
-	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Routes }, []pageCheck{
+	runChecks(t, pageOf("routes"), []pageCheck{
 		{"table wan-force shows by name with its number on hover", normalHandlers, "/routes?table=all",
 			checkAll(wantName("wan-force", "table 1"), wantText("rows", "192.0.2.254"))},
 		{"the main table is the default, as with ip route", normalHandlers, "/routes",
@@ -181,18 +180,18 @@ func TestBadInputIsRejectedNamingTheField(t *testing.T) {
 		handler           http.HandlerFunc
 		field             string // the field the message goes next to; "" for a banner
 	}{
-		{"a routes prefix that is not one", "/routes?within=banana", `within prefix: "banana" is not a prefix like 10.0.0.0/8`, h.Routes, "within"},
-		{"a socket port above 65535", "/sockets?port=99999", `port: must be a number from 1 to 65535, not "99999"`, h.Sockets, "port"},
-		{"a socket address that is not one", "/sockets?addr=banana", `address or prefix: "banana" is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8`, h.Sockets, "addr"},
-		{"a socket state ss has no filter for", "/sockets?state=closing", `state: must be listening, established or all, not "closing"`, h.Sockets, "state"},
-		{"a sockets page number of zero", "/sockets?page=0", `page must be a whole number from 1, not "0"`, h.Sockets, ""},
-		{"a neighbour family that is not inet or inet6", "/neighbours?family=x", `family must be inet or inet6, not "x"`, h.Neighbours, ""},
-		{"a neighbour device that does not exist", "/neighbours?dev=nope0", `device: no interface named "nope0"`, h.Neighbours, ""},
-		{"a neighbour state that is not a NUD state", "/neighbours?state=happy", `state: "happy" is not a neighbour state (reachable, stale, failed, ...)`, h.Neighbours, ""},
-		{"an interface state other than up or down", "/interfaces?state=sideways", `state: must be up or down, not "sideways"`, h.Interfaces, "state"},
-		{"an interface kind with markup in it", "/interfaces?kind=%3Cscript%3E", `kind: "<script>" is not a link kind like veth or bridge`, h.Interfaces, "kind"},
-		{"a has-address box that is neither on nor off", "/interfaces?addr=maybe", `has an address: "maybe" is not on or off`, h.Interfaces, "addr"},
-		{"a rule family that is not inet, inet6 or both", "/rules?family=ipx", `family must be inet, inet6 or both, not "ipx"`, h.Rules, ""},
+		{"a routes prefix that is not one", "/routes?within=banana", `within prefix: "banana" is not a prefix like 10.0.0.0/8`, pageHandler(h, "routes"), "within"},
+		{"a socket port above 65535", "/sockets?port=99999", `port: must be a number from 1 to 65535, not "99999"`, pageHandler(h, "sockets"), "port"},
+		{"a socket address that is not one", "/sockets?addr=banana", `address or prefix: "banana" is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8`, pageHandler(h, "sockets"), "addr"},
+		{"a socket state ss has no filter for", "/sockets?state=closing", `state: must be listening, established or all, not "closing"`, pageHandler(h, "sockets"), "state"},
+		{"a sockets page number of zero", "/sockets?page=0", `page must be a whole number from 1, not "0"`, pageHandler(h, "sockets"), ""},
+		{"a neighbour family that is not inet or inet6", "/neighbours?family=x", `family must be inet or inet6, not "x"`, pageHandler(h, "neighbours"), ""},
+		{"a neighbour device that does not exist", "/neighbours?dev=nope0", `device: no interface named "nope0"`, pageHandler(h, "neighbours"), ""},
+		{"a neighbour state that is not a NUD state", "/neighbours?state=happy", `state: "happy" is not a neighbour state (reachable, stale, failed, ...)`, pageHandler(h, "neighbours"), ""},
+		{"an interface state other than up or down", "/interfaces?state=sideways", `state: must be up or down, not "sideways"`, pageHandler(h, "interfaces"), "state"},
+		{"an interface kind with markup in it", "/interfaces?kind=%3Cscript%3E", `kind: "<script>" is not a link kind like veth or bridge`, pageHandler(h, "interfaces"), "kind"},
+		{"a has-address box that is neither on nor off", "/interfaces?addr=maybe", `has an address: "maybe" is not on or off`, pageHandler(h, "interfaces"), "addr"},
+		{"a rule family that is not inet, inet6 or both", "/rules?family=ipx", `family must be inet, inet6 or both, not "ipx"`, pageHandler(h, "rules"), ""},
 	} {
 		for _, fragment := range []bool{false, true} {
 			name := c.name + " is a 400 with the message in the banner"
@@ -264,9 +263,9 @@ func TestLiveViewsRenderTheSameRowsAsThePage(t *testing.T) {
 	}
 	// Every page loads live.js, which asks for the page's live view on
 	// connect; a page without one logged a warning on every visit.
-	pages := []string{"audit"}
-	for _, n := range views.Nav {
-		pages = append(pages, n.Page)
+	var pages []string
+	for _, p := range normalHandlers().Pages() {
+		pages = append(pages, p.Name)
 	}
 	for _, page := range pages {
 		t.Run("/"+page+" has a live view, if only the status badge", func(t *testing.T) {

@@ -6,7 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
+	"golang.org/x/sys/unix"
 )
 
 // withParam returns path?query with one parameter changed (removed when
@@ -118,11 +121,76 @@ func group(n int) string {
 	return b.String()
 }
 
+// formChoices lists table and device names for the change forms.
+func (f *frame) formChoices() (tables, devs []string) {
+	names := f.names()
+	for _, id := range knownTables(f.tables(), f.store) {
+		tables = append(tables, names.TableName(id))
+	}
+	for _, l := range f.store.Links() {
+		devs = append(devs, l.Name)
+	}
+	return tables, devs
+}
+
+// knownTables lists the tables worth offering: main, local and default,
+// those holding routes, and those named in rt_tables, each once.
+func knownTables(tables *rttables.Tables, store *model.Store) []uint32 {
+	var out []uint32
+	seen := map[uint32]bool{}
+	add := func(id uint32) {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
+		add(id)
+	}
+	for _, id := range store.Tables() {
+		add(id)
+	}
+	if tables != nil {
+		for _, e := range tables.Entries() {
+			add(e.ID)
+		}
+	}
+	return out
+}
+
+// parseFamily reads an address family as ip takes it: inet or 4, inet6
+// or 6, and with both also "both" and "all" for either (0); "" is def.
+func parseFamily(s string, def uint8, both bool) (uint8, bool) {
+	switch s {
+	case "":
+		return def, true
+	case "inet", "4":
+		return unix.AF_INET, true
+	case "inet6", "6":
+		return unix.AF_INET6, true
+	case "both", "all":
+		return 0, both
+	}
+	return 0, false
+}
+
 // familyOptions is the address family selector.
 func familyOptions(cur string) []views.Option {
 	return []views.Option{
 		{Value: "", Label: "both"},
 		{Value: "inet", Label: "IPv4", Selected: cur == "inet"},
 		{Value: "inet6", Label: "IPv6", Selected: cur == "inet6"},
+	}
+}
+
+// boolParam reads a checkbox: absent or empty is false.
+func boolParam(q url.Values, name string) (bool, error) {
+	switch s := q.Get(name); s {
+	case "", "0", "off", "false":
+		return false, nil
+	case "1", "on", "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%q is not on or off", s)
 	}
 }

@@ -10,16 +10,17 @@ import (
 	"github.com/netpanel/netpanel/netops/model"
 )
 
-// DefaultParsers maps each kind of change to the form fields its page
+// OpParser turns a form (or a JSON object's fields) into ops.
+type OpParser func(form url.Values, tables model.TableNames) ([]change.Op, error)
+
+// changeParsers maps each kind of change to the form fields its page
 // sends. The same names work in the JSON API's "fields".
-func DefaultParsers() map[string]OpParser {
-	return map[string]OpParser{
-		"route": parseRouteForm,
-		"addr":  parseAddrForm,
-		"link":  parseLinkForm,
-		"rule":  parseRuleForm,
-		"neigh": parseNeighForm,
-	}
+var changeParsers = map[string]OpParser{
+	"route": parseRouteForm,
+	"addr":  parseAddrForm,
+	"link":  parseLinkForm,
+	"rule":  parseRuleForm,
+	"neigh": parseNeighForm,
 }
 
 func one(op change.Op, err error) ([]change.Op, error) {
@@ -103,23 +104,17 @@ func parseLinkForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	name := f.Get("name")
 	switch a := f.Get("action"); a {
 	case "up", "down":
-		op, err := change.ParseLinkUpDown(name, a)
-		return one(op, err)
+		return one(change.ParseLinkUpDown(name, a))
 	case "mtu":
-		op, err := change.ParseLinkMTU(name, f.Get("mtu"))
-		return one(op, err)
+		return one(change.ParseLinkMTU(name, f.Get("mtu")))
 	case "rename":
-		op, err := change.ParseLinkRename(name, f.Get("new_name"))
-		return one(op, err)
+		return one(change.ParseLinkRename(name, f.Get("new_name")))
 	case "alias":
-		op, err := change.ParseLinkAlias(name, f.Get("alias"))
-		return one(op, err)
+		return one(change.ParseLinkAlias(name, f.Get("alias")))
 	case "master":
-		op, err := change.ParseLinkMaster(name, f.Get("master"))
-		return one(op, err)
+		return one(change.ParseLinkMaster(name, f.Get("master")))
 	case "del":
-		op, err := change.ParseLinkDel(name)
-		return one(op, err)
+		return one(change.ParseLinkDel(name))
 	case "add":
 		// Each kind's own fields, as the link-kind registry declares them.
 		vals := map[string]string{}

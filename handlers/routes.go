@@ -2,12 +2,12 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -34,14 +34,14 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	default:
 		id, ok := names.Tables().ID(t)
 		if !ok {
-			return rq, page, per, badField("table", "table", "%q is neither a number nor a name in rt_tables", t)
+			return rq, page, per, app.BadField("table", "table", "%q is neither a number nor a name in rt_tables", t)
 		}
 		rq.Table = int64(id)
 	}
 	if s := strings.TrimSpace(q.Get("contains")); s != "" {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return rq, page, per, badField("contains", "contains address", "%q is not an IPv4 or IPv6 address", s)
+			return rq, page, per, app.BadField("contains", "contains address", "%q is not an IPv4 or IPv6 address", s)
 		}
 		rq.Contains = a.Unmap()
 	}
@@ -51,7 +51,7 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 			if a, aerr := netip.ParseAddr(s); aerr == nil {
 				p = netip.PrefixFrom(a, a.BitLen())
 			} else {
-				return rq, page, per, badField("within", "within prefix", "%q is not a prefix like 10.0.0.0/8", s)
+				return rq, page, per, app.BadField("within", "within prefix", "%q is not a prefix like 10.0.0.0/8", s)
 			}
 		}
 		rq.Within = p.Masked()
@@ -59,32 +59,27 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	if s := q.Get("dev"); s != "" {
 		idx, ok := names.LinkIndex(s)
 		if !ok {
-			return rq, page, per, badField("dev", "device", "no interface named %q", s)
+			return rq, page, per, app.BadField("dev", "device", "no interface named %q", s)
 		}
 		rq.Dev = idx
 	}
 	if s := q.Get("proto"); s != "" {
 		p, ok := iproute.ProtocolNumber(s)
 		if !ok {
-			return rq, page, per, badField("proto", "protocol", "%q is not a route protocol name or number", s)
+			return rq, page, per, app.BadField("proto", "protocol", "%q is not a route protocol name or number", s)
 		}
 		rq.Protocol = int(p)
 	}
 	if s := q.Get("type"); s != "" {
 		t, ok := iproute.RouteTypeNumber(s)
 		if !ok {
-			return rq, page, per, badField("type", "type", "%q is not a route type (unicast, local, blackhole, ...)", s)
+			return rq, page, per, app.BadField("type", "type", "%q is not a route type (unicast, local, blackhole, ...)", s)
 		}
 		rq.Type = int(t)
 	}
-	switch s := q.Get("family"); s {
-	case "":
-	case "inet", "4":
-		rq.Family = unix.AF_INET
-	case "inet6", "6":
-		rq.Family = unix.AF_INET6
-	default:
-		return rq, page, per, badField("family", "family", "must be inet or inet6, not %q", s)
+	var ok bool
+	if rq.Family, ok = parseFamily(q.Get("family"), 0, false); !ok {
+		return rq, page, per, app.BadField("family", "family", "must be inet or inet6, not %q", q.Get("family"))
 	}
 	if s := q.Get("sort"); s != "" {
 		rq.Sort = model.RouteSort(s)
@@ -99,29 +94,33 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	return rq, page, per, rq.Validate()
 }
 
-// routesVM answers one routes view. On bad input it returns the message and
-// an empty table rather than guessing.
-func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
-	names := h.names()
+// routesPage is the `ip route` page, with the table names editor.
+type routesPage struct {
+	*frame
+	tables *tableNames
+}
+
+// vm answers one routes view. On bad input it returns the message and an
+// empty table rather than guessing.
+func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
+	names := p.names()
 	rq, page, per, err := routeQuery(q, names)
-	vm := views.RoutesVM{}
-	vm.Filters = routeFilters(q, names, h.d.Store, h.d.Tables())
-	vm.TableNames, vm.DevNames = h.formChoices()
+	vm := views.RoutesVM{Meta: m}
+	vm.Filters = routeFilters(q, names, p.store, p.frame.tables())
+	vm.TableNames, vm.DevNames = p.formChoices()
 	vm.MetricNames = change.RouteMetricNames()
-	vm.Tables = h.tablesVM()
-	tableArg := tableArg(rq.Table, names)
-	vm.Meta = h.meta("routes", "Routes", routeCmds(tableArg))
+	vm.Tables = p.tables.vm()
 	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
 		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
 	})
 	if err != nil {
-		vm.Error, vm.ErrorField = err.Error(), errorField(err)
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no routes shown"
 		vm.Pager = pager("/routes", q, 1, per, 0)
 		return vm, false
 	}
-	res, err := h.d.Store.QueryRoutes(rq)
+	res, err := p.store.QueryRoutes(rq)
 	if err != nil {
 		vm.Error = err.Error()
 		return vm, false
@@ -130,11 +129,11 @@ func (h *Handlers) routesVM(q url.Values) (views.RoutesVM, bool) {
 		vm.Rows = append(vm.Rows, routeRow(&res.Rows[i], names))
 	}
 	vm.Total = res.Total
-	where := "table " + tableArg
+	where := "table " + tableArg(rq.Table, names)
 	if rq.Table == model.AllTables {
 		where = "all tables"
 	}
-	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(h.d.Store.RouteCount()))
+	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(p.store.RouteCount()))
 	vm.Pager = pager("/routes", q, page, per, res.Total)
 	return vm, true
 }
@@ -146,7 +145,11 @@ func tableArg(t int64, names *model.Names) string {
 	return names.TableName(uint32(t))
 }
 
-func routeCmds(table string) []views.Cmd {
+// cmds are the page's commands for the table the query shows.
+func (p *routesPage) cmds(q url.Values) []views.Cmd {
+	names := p.names()
+	rq, _, _, _ := routeQuery(q, names)
+	table := tableArg(rq.Table, names)
 	ipCmd := "ip route show table " + iproute.Quote(table)
 	old := ""
 	switch table {
@@ -224,42 +227,8 @@ func routeFilters(q url.Values, names *model.Names, store *model.Store, tables *
 	return f
 }
 
-// Routes serves /routes: the full page, or the #content fragment for htmx.
-func (h *Handlers) Routes(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.routesVM(r.URL.Query())
-	h.page(w, r, ok, views.RoutesBody(vm), views.RoutesPage(vm))
-}
-
-func (h *Handlers) routesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.routesVM(q)
-	return fragments("rows",
-		"rows", views.RouteRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-		"pager", views.PagerNav(vm.Pager),
-	)
-}
-
-// knownTables lists the tables worth offering: main, local and default,
-// those holding routes, and those named in rt_tables, each once.
-func knownTables(tables *rttables.Tables, store *model.Store) []uint32 {
-	var out []uint32
-	seen := map[uint32]bool{}
-	add := func(id uint32) {
-		if id != 0 && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	for _, id := range []uint32{unix.RT_TABLE_MAIN, unix.RT_TABLE_LOCAL, unix.RT_TABLE_DEFAULT} {
-		add(id)
-	}
-	for _, id := range store.Tables() {
-		add(id)
-	}
-	if tables != nil {
-		for _, e := range tables.Entries() {
-			add(e.ID)
-		}
-	}
-	return out
+// live renders the rows, the summary and the pager of the view q asks for.
+func (p *routesPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.RouteRows(vm.Rows), vm.Summary, &vm.Pager)
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -16,22 +15,21 @@ import (
 // ruleFamily reads the family selector. Like `ip rule`, the default is
 // IPv4; "both" (0) lists IPv4 then IPv6.
 func ruleFamily(q url.Values) (uint8, error) {
-	switch s := q.Get("family"); s {
-	case "", "inet", "4":
-		return unix.AF_INET, nil
-	case "inet6", "6":
-		return unix.AF_INET6, nil
-	case "both", "all":
-		return 0, nil
-	default:
-		return unix.AF_INET, fmt.Errorf("family must be inet, inet6 or both, not %q", s)
+	s := q.Get("family")
+	if fam, ok := parseFamily(s, unix.AF_INET, true); ok {
+		return fam, nil
 	}
+	return unix.AF_INET, fmt.Errorf("family must be inet, inet6 or both, not %q", s)
 }
 
-func (h *Handlers) rulesVM(q url.Values) (views.RulesVM, bool) {
+// rulesPage is the `ip rule` page.
+type rulesPage struct{ *frame }
+
+// vm answers one rules view.
+func (p *rulesPage) vm(q url.Values, m views.Meta) (views.RulesVM, bool) {
 	fam, err := ruleFamily(q)
-	vm := views.RulesVM{Meta: h.meta("rules", "Rules", []views.Cmd{{IP: "ip rule list"}, {IP: "ip -6 rule list"}})}
-	vm.TableNames, vm.DevNames = h.formChoices()
+	vm := views.RulesVM{Meta: m}
+	vm.TableNames, vm.DevNames = p.formChoices()
 	vm.Families = []views.Option{
 		{Value: "inet", Label: "IPv4", Selected: fam == unix.AF_INET},
 		{Value: "inet6", Label: "IPv6", Selected: fam == unix.AF_INET6},
@@ -42,8 +40,8 @@ func (h *Handlers) rulesVM(q url.Values) (views.RulesVM, bool) {
 		vm.Summary = "no rules shown"
 		return vm, false
 	}
-	names := h.names()
-	rules := h.d.Store.Rules(fam)
+	names := p.names()
+	rules := p.store.Rules(fam)
 	for i := range rules {
 		vm.Rows = append(vm.Rows, ruleRow(&rules[i], names))
 	}
@@ -92,16 +90,8 @@ func ruleRow(r *model.Rule, names *model.Names) views.RuleRow {
 	return row
 }
 
-// Rules serves /rules: the full page, or the #content fragment.
-func (h *Handlers) Rules(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.rulesVM(r.URL.Query())
-	h.page(w, r, ok, views.RulesBody(vm), views.RulesPage(vm))
-}
-
-func (h *Handlers) rulesLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.rulesVM(q)
-	return fragments("rows",
-		"rows", views.RuleRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-	)
+// live renders the rows and the summary of the view q asks for.
+func (p *rulesPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.RuleRows(vm.Rows), vm.Summary, nil)
 }

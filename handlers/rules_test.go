@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"slices"
 	"testing"
 
@@ -34,7 +33,7 @@ func wantPriorities(want ...string) func(*testing.T, *html.Node) {
 }
 
 func TestRulesPageListsRulesAsIpRuleDoes(t *testing.T) {
-	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Rules }, []pageCheck{
+	runChecks(t, pageOf("rules"), []pageCheck{
 		{"IPv4 rules are the default, in the kernel's order", normalHandlers, "/rules",
 			wantPriorities("0", "100", "200", "16286", "32766", "32767")},
 		{"the fwmark rule shows its exact ip rule line", normalHandlers, "/rules",
@@ -68,7 +67,7 @@ func TestRulesPageShowsEverySelector(t *testing.T) {
 			HasSuppressIfGroup: true, SuppressIfGroup: 5, SuppressPrefixLen: -1},
 	}
 	h := func() *Handlers { return newHandlers(st, socketsOf(nil)) }
-	runChecks(t, func(h *Handlers) http.HandlerFunc { return h.Rules }, []pageCheck{
+	runChecks(t, pageOf("rules"), []pageCheck{
 		{"ports, protocol, uid range and suppress_prefixlength", h, "/rules", wantText("rows",
 			"1019:\tfrom all uidrange 5-6 ipproto tcp sport 1000-2000 dport 443 lookup 100 suppress_prefixlength 0 proto static",
 			"from all uidrange 5-6 ipproto tcp sport 1000-2000 dport 443", "suppress_prefixlength 0 proto static")},

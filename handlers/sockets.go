@@ -2,17 +2,33 @@ package handlers
 
 import (
 	"fmt"
-	"net/http"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
-	"golang.org/x/sys/unix"
 )
+
+// SocketLister lists the namespace's sockets (sock_diag in production).
+type SocketLister interface {
+	List() ([]sockets.Socket, error)
+}
+
+// SocketListerFunc adapts a function to SocketLister.
+type SocketListerFunc func() ([]sockets.Socket, error)
+
+// List calls f.
+func (f SocketListerFunc) List() ([]sockets.Socket, error) { return f() }
+
+// socketsPage is the `ss` page.
+type socketsPage struct {
+	*frame
+	list SocketLister
+}
 
 const socketsPerPage = 100
 
@@ -25,7 +41,7 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "tcp", "udp":
 		f.Proto = s
 	default:
-		return f, badField("proto", "protocol", "must be tcp, udp or all, not %q", s)
+		return f, app.BadField("proto", "protocol", "must be tcp, udp or all, not %q", s)
 	}
 	switch s := q.Get("state"); s {
 	case "", "all":
@@ -34,66 +50,51 @@ func socketFilter(q url.Values) (sockets.Filter, error) {
 	case "established":
 		f.Established = true
 	default:
-		return f, badField("state", "state", "must be listening, established or all, not %q", s)
+		return f, app.BadField("state", "state", "must be listening, established or all, not %q", s)
 	}
-	switch s := q.Get("family"); s {
-	case "":
-	case "inet", "4":
-		f.Family = unix.AF_INET
-	case "inet6", "6":
-		f.Family = unix.AF_INET6
-	default:
-		return f, badField("family", "family", "must be inet or inet6, not %q", s)
+	var ok bool
+	if f.Family, ok = parseFamily(q.Get("family"), 0, false); !ok {
+		return f, app.BadField("family", "family", "must be inet or inet6, not %q", q.Get("family"))
 	}
 	if s := strings.TrimSpace(q.Get("port")); s != "" {
 		p, err := strconv.Atoi(s)
 		if err != nil || p < 1 || p > 65535 {
-			return f, badField("port", "port", "must be a number from 1 to 65535, not %q", s)
+			return f, app.BadField("port", "port", "must be a number from 1 to 65535, not %q", s)
 		}
 		f.Port = uint16(p)
 	}
 	f.Addr = strings.TrimSpace(q.Get("addr"))
 	if err := f.Validate(); err != nil {
-		return f, badField("addr", "address or prefix", "%q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
+		return f, app.BadField("addr", "address or prefix", "%q is not an address like 10.0.0.1 or a prefix like 10.0.0.0/8", f.Addr)
 	}
 	return f, nil
 }
 
-func (h *Handlers) socketsVM(q url.Values) (views.SocketsVM, bool) {
-	vm := views.SocketsVM{
-		Meta: h.meta("sockets", "Sockets", []views.Cmd{
-			{IP: "ss -tuna", Old: "netstat -tuna"},
-			{IP: "ss -tlnp", Old: "netstat -tlnp"},
-		}),
-		Filters: socketFilters(q),
-	}
+// vm answers one sockets view.
+func (p *socketsPage) vm(q url.Values, m views.Meta) (views.SocketsVM, bool) {
+	vm := views.SocketsVM{Meta: m, Filters: socketFilters(q)}
 	page, per, err := paging(q, socketsPerPage)
 	var f sockets.Filter
 	if err == nil {
 		f, err = socketFilter(q)
 	}
 	if err != nil {
-		vm.Error, vm.ErrorField = err.Error(), errorField(err)
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no sockets shown"
 		vm.Pager = pager("/sockets", q, 1, per, 0)
 		return vm, false
 	}
-	var all []sockets.Socket
-	if h.d.Sockets == nil {
-		err = fmt.Errorf("no socket lister is configured")
-	} else {
-		all, err = h.d.Sockets.List()
-	}
+	all, err := p.list.List()
 	if err != nil {
 		// The kernel's answer is missing, not the user's input wrong: say
 		// so in the page and keep it usable (and live: it retries).
-		h.d.Log.Warn("listing sockets failed", "err", err)
+		p.log.Warn("listing sockets failed", "err", err)
 		vm.Error = "cannot list sockets: " + err.Error()
 		vm.Summary = vm.Error // the live view updates the summary, not the banner
 		vm.Pager = pager("/sockets", q, 1, per, 0)
 		return vm, true
 	}
-	names := h.names()
+	names := p.names()
 	total, from := 0, (page-1)*per
 	for _, s := range all {
 		if !f.Match(s) {
@@ -161,19 +162,9 @@ func socketFilters(q url.Values) views.SocketFilters {
 	}
 }
 
-// Sockets serves /sockets: the full page, or the #content fragment.
-func (h *Handlers) Sockets(w http.ResponseWriter, r *http.Request) {
-	vm, ok := h.socketsVM(r.URL.Query())
-	h.page(w, r, ok, views.SocketsBody(vm), views.SocketsPage(vm))
-}
-
-// socketsLive re-lists: sockets have no kernel events, so the hub calls it
-// on every tick of its refresh (LiveSpec.Refresh).
-func (h *Handlers) socketsLive(q url.Values) ([]Fragment, error) {
-	vm, _ := h.socketsVM(q)
-	return fragments("rows",
-		"rows", views.SocketRows(vm.Rows),
-		"summary", views.Summary(vm.Summary),
-		"pager", views.PagerNav(vm.Pager),
-	)
+// live lists the sockets again: they have no kernel events, so the hub
+// calls it at the period the page declares (Live.Every).
+func (p *socketsPage) live(q url.Values) ([]Fragment, error) {
+	vm, _ := p.vm(q, views.Meta{})
+	return tableFragments(views.SocketRows(vm.Rows), vm.Summary, &vm.Pager)
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func socketsHandler(h *Handlers) http.HandlerFunc { return h.Sockets }
+func socketsHandler(h *Handlers) http.HandlerFunc { return pageHandler(h, "sockets") }
 
 func TestSocketsPageShowsSocketsAsSsDoes(t *testing.T) {
 	runChecks(t, socketsHandler, []pageCheck{
@@ -30,7 +30,7 @@ func TestSocketsPageShowsSocketsAsSsDoes(t *testing.T) {
 
 func TestSocketsListErrorShowsABannerNotA500(t *testing.T) {
 	for _, fragment := range []bool{false, true} {
-		rec := serve(t, failingHandlers().Sockets, "/sockets", fragment)
+		rec := serve(t, pageHandler(failingHandlers(), "sockets"), "/sockets", fragment)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d", rec.Code)
 		}

@@ -571,7 +571,7 @@ func DockerPage(vm DockerVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if ViewerFrom(ctx).Admin() {
+				if vm.Meta.Viewer.Admin {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<form data-form=\"docker-preview\" hx-post=\"/docker/preview\" hx-target=\"#networkd-preview\" hx-swap=\"innerHTML\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -11,6 +11,16 @@ type Meta struct {
 	Status   Status
 	Cmds     []Cmd
 	Warnings []string
+	Viewer   Viewer    // who looks at the page
+	Nav      []NavItem // the menu, in order: the pages this viewer may open
+}
+
+// Viewer is who looks at a page, as the page shows it: the layout names
+// them, and forms are offered only to admins.
+type Viewer struct {
+	Name  string // "" on public pages
+	Role  string
+	Admin bool
 }
 
 // Status is the live-sync badge and progress.
@@ -33,19 +43,6 @@ type NavItem struct {
 	Page  string
 	Title string
 	Href  string
-}
-
-// Nav lists the pages in menu order.
-var Nav = []NavItem{
-	{"interfaces", "Interfaces", "/interfaces"},
-	{"routes", "Routes", "/routes"},
-	{"rules", "Rules", "/rules"},
-	{"neighbours", "Neighbours", "/neighbours"},
-	{"sockets", "Sockets", "/sockets"},
-	{"events", "Events", "/events"},
-	{"lookup", "Lookup", "/lookup"},
-	{"docker", "Docker", "/docker"},
-	{"networkd", "Save", "/networkd"},
 }
 
 // Option is one choice of a select.

@@ -104,7 +104,7 @@ func NeighboursPage(vm NeighboursVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if ViewerFrom(ctx).Admin() {
+			if vm.Meta.Viewer.Admin {
 				templ_7745c5c3_Err = NeighChangeForm(vm.DevNames).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

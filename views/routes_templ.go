@@ -183,7 +183,7 @@ func RoutesPage(vm RoutesVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if ViewerFrom(ctx).Admin() {
+			if vm.Meta.Viewer.Admin {
 				templ_7745c5c3_Err = RouteChangeForm(vm.TableNames, vm.DevNames, vm.MetricNames).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -74,7 +74,7 @@ func RulesPage(vm RulesVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if ViewerFrom(ctx).Admin() {
+			if vm.Meta.Viewer.Admin {
 				templ_7745c5c3_Err = RuleChangeForm(vm.TableNames, vm.DevNames).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

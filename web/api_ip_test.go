@@ -284,7 +284,7 @@ func TestAPIEqualsIPJSON(t *testing.T) {
 		Store: store, Refresh: w, NSName: "test", Log: quietLog(), Audit: ta.audit,
 		Sockets: handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return nil, nil }),
 	})
-	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.audit})
+	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.rec})
 	ts := newHTTPTestServer(t, s)
 
 	converge := func(what string) {

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
+	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/app/audit"
 )
 
 // sessionCookie names the session cookie.
@@ -52,9 +53,8 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			http.Error(w, "your role ("+string(id.Role)+") may look but not change anything", http.StatusForbidden)
 			return
 		}
-		ctx := withIdentity(r.Context(), id)
-		ctx = views.WithViewer(ctx, views.Viewer{Name: id.User, Role: string(id.Role), Client: s.clientAddr(r)})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		id.Client = s.clientAddr(r)
+		next.ServeHTTP(w, handlers.WithIdentity(r, id))
 	})
 }
 
@@ -83,35 +83,35 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request) {
 // identify resolves a bearer token or a session cookie. A session's role
 // is read from the users file on every request, so a role change or a
 // deleted user takes effect at once.
-func (s *Server) identify(w http.ResponseWriter, r *http.Request) (Identity, bool) {
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) (app.Identity, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		tok, found := strings.CutPrefix(h, "Bearer ")
 		if !found {
-			return Identity{}, false
+			return app.Identity{}, false
 		}
 		u, info, err := s.cfg.Users.VerifyToken(strings.TrimSpace(tok))
 		if err != nil {
-			return Identity{}, false
+			return app.Identity{}, false
 		}
 		s.auditTokenUse(r, u.Name, info.ID)
-		return Identity{User: u.Name, Role: u.Role, TokenID: info.ID}, true
+		return app.Identity{User: u.Name, Role: u.Role, TokenID: info.ID}, true
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return Identity{}, false
+		return app.Identity{}, false
 	}
 	sess, ok := s.cfg.Sessions.Get(c.Value)
 	if !ok {
-		return Identity{}, false
+		return app.Identity{}, false
 	}
 	// The users file decides: a deleted user, or a password changed since
 	// login (also by the CLI in another process), ends the session.
 	u, err := s.cfg.Users.SessionUser(sess)
 	if err != nil {
 		s.cfg.Sessions.Delete(sess.ID)
-		return Identity{}, false
+		return app.Identity{}, false
 	}
-	return Identity{User: u.Name, Role: u.Role, Session: sess.ID}, true
+	return app.Identity{User: u.Name, Role: u.Role, Session: sess.ID}, true
 }
 
 // tokenAudit remembers when each token's use was last logged: scripts
@@ -137,14 +137,7 @@ func (s *Server) auditTokenUse(r *http.Request, user, id string) {
 		Detail: "token " + id + ": " + r.Method + " " + r.URL.Path, Result: audit.ResultOK})
 }
 
-func (s *Server) audit(e audit.Entry) {
-	if s.cfg.Audit == nil {
-		return
-	}
-	if err := s.cfg.Audit.Append(e); err != nil {
-		s.cfg.Log.Error("writing the audit log failed", "err", err, "action", e.Action)
-	}
-}
+func (s *Server) audit(e audit.Entry) { s.cfg.Audit.Record(e) }
 
 // clientAddr is the client's address: the TCP peer, or behind the TLS
 // proxy the admin declared, the last address that proxy appended.

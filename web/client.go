@@ -31,7 +31,7 @@ type client struct {
 	page      string
 	query     url.Values
 	key       string // page and query: clients with one key share renders
-	spec      handlers.LiveSpec
+	spec      handlers.Live
 	viewDirty bool              // its view changed and awaits a render
 	last      map[string]uint64 // hash of the last fragment sent per target
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/handlers"
-	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
@@ -21,9 +20,16 @@ import (
 // a storm of kernel events becomes a few frames per second per view.
 const (
 	coalesce      = 50 * time.Millisecond
-	tick          = time.Second
 	maxEventsOut  = 1000 // event lines per flush; the rest count as dropped
 	renderTimeout = 5 * time.Second
+)
+
+// Timing of what has no kernel events. The hub ticks at the shortest
+// period a page declares (Live.Every, Live.Counters), within these
+// bounds, and refreshes each page at its own period.
+const (
+	defaultTick = time.Second
+	minTick     = 100 * time.Millisecond
 )
 
 // Hub owns the set of live clients. One goroutine (Run) does all the
@@ -70,6 +76,8 @@ type Hub struct {
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page
 	statsBusy bool              // a counter refresh is running
+	tick      time.Duration     // the period of periodic
+	ticks     int64             // periodic's calls so far
 }
 
 type viewMsg struct {
@@ -106,7 +114,8 @@ func (hb *Hub) Run(ctx context.Context) {
 	gens := hb.store.Gens()
 	seq := hb.store.LastSeq()
 	hb.status = hb.h.Status()
-	ticker := time.NewTicker(tick)
+	hb.tick = tickOf(hb.h.Pages())
+	ticker := time.NewTicker(hb.tick)
 	defer ticker.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -197,9 +206,9 @@ func (hb *Hub) setView(v viewMsg) bool {
 	if _, ok := hb.clients[c]; !ok {
 		return false
 	}
-	spec, ok := hb.h.LiveSpec(v.page)
+	p, ok := hb.h.Page(v.page)
 	if !ok {
-		c.page, c.key, c.query, c.spec = "", "", nil, handlers.LiveSpec{}
+		c.page, c.key, c.query, c.spec = "", "", nil, handlers.Live{}
 		// A client may send thousands of these: one line per connection.
 		if v.page != "" && !c.warnedView {
 			c.warnedView = true
@@ -212,7 +221,7 @@ func (hb *Hub) setView(v viewMsg) bool {
 	if err != nil {
 		q = url.Values{}
 	}
-	c.page, c.query, c.spec, c.key = v.page, q, spec, v.page+"?"+q.Encode()
+	c.page, c.query, c.spec, c.key = v.page, q, p.Live, v.page+"?"+q.Encode()
 	c.last = map[string]uint64{}
 	c.viewDirty = true
 	hb.emit(c, statusMsg(hb.status))
@@ -301,7 +310,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		switch {
 		case c.events:
 			apis = append(apis, c)
-		case c.page == "events":
+		case c.spec.Events:
 			pages = append(pages, c)
 		}
 	}
@@ -313,7 +322,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 	if len(evs) == 0 && dropped == 0 {
 		return next
 	}
-	names := hb.store.Names(hb.h.Tables())
+	names := hb.h.Names()
 	lines := handlers.EventLines(evs, names)
 	if len(pages) > 0 {
 		type line struct {
@@ -338,7 +347,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 			frames = append(frames, b)
 		}
 		for i := range evs {
-			b, _ := json.Marshal(eventJSON(&evs[i], names, lines[i].Text))
+			b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
 			frames = append(frames, b)
 		}
 		for _, c := range apis {
@@ -350,50 +359,53 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 	return next
 }
 
-// EventJSON is one event on /api/v1/events: the object as ip -j prints
-// it, plus the ip monitor line.
-type EventJSON struct {
-	Type   string `json:"type"` // "event"
-	Seq    uint64 `json:"seq"`
-	Time   string `json:"time"`
-	Kind   string `json:"kind"`
-	Action string `json:"action"` // "new", "del" or "resync"
-	Object any    `json:"object,omitempty"`
-	Text   string `json:"text"`
-}
-
-func eventJSON(e *model.Event, n *model.Names, text string) EventJSON {
-	j := EventJSON{Type: "event", Seq: e.Seq, Time: e.Time.UTC().Format(time.RFC3339Nano), Kind: e.Kind.String(), Action: "new", Text: text}
-	if e.Deleted {
-		j.Action = "del"
-	}
-	switch {
-	case e.Resync:
-		j.Kind, j.Action = "resync", "resync"
-	case e.Link != nil:
-		j.Object = iproute.Link(e.Link, n, false)
-	case e.Addr != nil:
-		j.Object = iproute.Addr(e.Addr)
-	case e.Route != nil:
-		j.Object = iproute.Route(e.Route, n)
-	case e.Rule != nil:
-		j.Object = iproute.Rule(e.Rule, n)
-	case e.Neigh != nil:
-		j.Object = iproute.Neigh(e.Neigh, n)
-	}
-	return j
-}
-
-// periodic refreshes what has no kernel events: counters and sockets.
+// periodic refreshes what has no kernel events, for the pages someone
+// shows, each at the period its declaration names: its render
+// (Live.Every) or the link counters it streams (Live.Counters).
 func (hb *Hub) periodic() {
+	hb.ticks++
 	hb.resync()
-	hb.pushViews(func(c *client) bool { return c.spec.Refresh })
+	render := map[string]bool{} // pages whose render is due
+	counters := false
 	for c := range hb.clients {
-		if c.page == "interfaces" {
-			hb.refreshStats()
-			return
+		if c.page == "" || c.events {
+			continue
+		}
+		if _, seen := render[c.page]; !seen {
+			render[c.page] = hb.due(c.spec.Every)
+		}
+		counters = counters || hb.due(c.spec.Counters)
+	}
+	hb.pushViews(func(c *client) bool { return render[c.page] })
+	if counters {
+		hb.refreshStats()
+	}
+}
+
+// due reports whether something refreshed every period is due at this
+// tick; 0 is never.
+func (hb *Hub) due(every time.Duration) bool {
+	if every <= 0 {
+		return false
+	}
+	n := max(1, int64((every+hb.tick/2)/hb.tick))
+	return hb.ticks%n == 0
+}
+
+// tickOf is the hub's tick for pages: their shortest period.
+func tickOf(pages []handlers.Page) time.Duration {
+	t := time.Duration(0)
+	for _, p := range pages {
+		for _, d := range []time.Duration{p.Live.Every, p.Live.Counters} {
+			if d > 0 && (t == 0 || d < t) {
+				t = d
+			}
 		}
 	}
+	if t == 0 {
+		return defaultTick
+	}
+	return max(t, minTick)
 }
 
 func (hb *Hub) broadcastStatus(st views.Status) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
@@ -27,8 +28,9 @@ func withDocker(store *model.Store, dir string, networks func(context.Context) (
 			NetworkDir: filepath.Join(dir, "network"), ConfDir: filepath.Join(dir, "networkd.conf.d"),
 			DockerDir: filepath.Join(dir, "docker"), BackupDir: filepath.Join(dir, "backups"),
 		}
-		d.Persist = persist.New(opts, store, func() *rttables.Tables { return rttables.New() })
-		d.Docker = handlers.Docker{Networks: networks}
+		tables := func() *rttables.Tables { return rttables.New() }
+		files := app.NewFiles(persist.New(opts, store, tables), nil)
+		d.Files, d.Docker = files, app.NewDocker(files, store, tables, app.DockerEngine{Networks: networks})
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -31,7 +33,7 @@ type upgradeHook func(r *http.Request, conn *websocket.Conn) (done func())
 // socket is open, a goroutine re-checks every identity each
 // liveCheckEvery; logout closes its sockets at once.
 type liveConns struct {
-	check func(Identity) (reason string, ok bool)
+	check func(app.Identity) (reason string, ok bool)
 
 	mu       sync.Mutex
 	m        map[*liveConn]struct{}
@@ -39,17 +41,17 @@ type liveConns struct {
 }
 
 type liveConn struct {
-	id    Identity
+	id    app.Identity
 	close func(reason string)
 }
 
-func newLiveConns(check func(Identity) (string, bool)) *liveConns {
+func newLiveConns(check func(app.Identity) (string, bool)) *liveConns {
 	return &liveConns{check: check, m: map[*liveConn]struct{}{}}
 }
 
 // add registers an open connection; close must end it, telling the peer
 // why. The returned function unregisters it.
-func (l *liveConns) add(id Identity, close func(reason string)) (remove func()) {
+func (l *liveConns) add(id app.Identity, close func(reason string)) (remove func()) {
 	c := &liveConn{id: id, close: close}
 	l.mu.Lock()
 	l.m[c] = struct{}{}
@@ -73,7 +75,7 @@ func (l *liveConns) len() int {
 }
 
 // closeWhere ends every connection whose identity matches.
-func (l *liveConns) closeWhere(match func(Identity) bool, reason string) {
+func (l *liveConns) closeWhere(match func(app.Identity) bool, reason string) {
 	l.mu.Lock()
 	var ended []*liveConn
 	for c := range l.m {
@@ -100,19 +102,19 @@ func (l *liveConns) watch() {
 			l.mu.Unlock()
 			return
 		}
-		ids := map[Identity]bool{}
+		ids := map[app.Identity]bool{}
 		for c := range l.m {
 			ids[c.id] = true
 		}
 		l.mu.Unlock()
-		ended := map[Identity]string{}
+		ended := map[app.Identity]string{}
 		for id := range ids {
 			if reason, ok := l.check(id); !ok {
 				ended[id] = reason
 			}
 		}
 		for id, reason := range ended {
-			l.closeWhere(func(x Identity) bool { return x == id }, reason)
+			l.closeWhere(func(x app.Identity) bool { return x == id }, reason)
 		}
 	}
 }
@@ -121,7 +123,7 @@ func (l *liveConns) watch() {
 // identity. Ending it sends CloseAuthEnded with the reason and gives the
 // peer a moment to answer the close before the connection goes.
 func (s *Server) trackSocket(r *http.Request, conn *websocket.Conn) func() {
-	id, _ := IdentityFrom(r.Context())
+	id, _ := handlers.IdentityOf(r)
 	return s.live.add(id, func(reason string) {
 		deadline := time.Now().Add(time.Second)
 		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseAuthEnded, reason), deadline)
@@ -135,7 +137,7 @@ func (s *Server) trackSocket(r *http.Request, conn *websocket.Conn) func() {
 // identityValid tells whether an identity that opened a socket may keep
 // it, and if not, why. Like identify it fails closed: a users file that
 // cannot be read ends the sockets as it refuses requests.
-func (s *Server) identityValid(id Identity) (reason string, ok bool) {
+func (s *Server) identityValid(id app.Identity) (reason string, ok bool) {
 	if id.Session != "" {
 		sess, ok := s.cfg.Sessions.Peek(id.Session)
 		if !ok {
@@ -158,7 +160,7 @@ func (s *Server) identityValid(id Identity) (reason string, ok bool) {
 
 // endReason words why an identity ended: its user is gone, or otherwise
 // what the caller names, or the users file could not be read.
-func (s *Server) endReason(id Identity, err error, otherwise string) string {
+func (s *Server) endReason(id app.Identity, err error, otherwise string) string {
 	if _, uerr := s.cfg.Users.User(id.User); errors.Is(uerr, auth.ErrNoUser) {
 		return "user deleted"
 	}

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/views"
-	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -101,11 +103,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 
 // logout serves POST /logout: the session ends on the server too.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	id, _ := IdentityFrom(r.Context())
+	id, _ := handlers.IdentityOf(r)
 	if id.Session != "" {
 		// Sockets first: the periodic check would otherwise find the
 		// session gone and say only "session ended".
-		s.live.closeWhere(func(x Identity) bool { return x.Session == id.Session }, "logged out")
+		s.live.closeWhere(func(x app.Identity) bool { return x.Session == id.Session }, "logged out")
 		s.cfg.Sessions.Delete(id.Session)
 		s.audit(audit.Entry{User: id.User, Client: s.clientAddr(r), Action: audit.ActionLogout, Result: audit.ResultOK})
 	}

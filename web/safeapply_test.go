@@ -13,9 +13,9 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/change"
-	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 )
 
 // The panel serves from namespace A and the admin's browser sits in
@@ -37,13 +37,11 @@ func TestSafeApplyAcrossNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nh.Close()
-	engine := safeapply.New(nh, store, func() change.Names { return store.Names(rttables.New()) }, quietLog(), nil)
-	engine.Timeout = 4 * time.Second
-	engine.Sync = w.Sync
 	ta := newTestAuth(t)
-	h := handlers.New(handlers.Deps{Store: store, NSName: a.Name, Log: quietLog(), Audit: ta.audit,
-		Changes: engine, Parsers: handlers.DefaultParsers()})
-	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.audit})
+	changes := app.NewChanges(nh, store, func() change.Names { return store.Names(rttables.New()) }, ta.rec, quietLog(),
+		app.ChangeOptions{Timeout: 4 * time.Second, Sync: w.Sync})
+	h := handlers.New(handlers.Deps{Store: store, NSName: a.Name, Log: quietLog(), Audit: ta.audit, Changes: changes})
+	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.rec})
 	runHub(t, s)
 
 	// The server listens inside A; the client dials from inside B.

@@ -1,5 +1,6 @@
-// Package web is netpanel's HTTP server: the router with every route in
-// one place, middleware, static files and the WebSocket hub.
+// Package web is netpanel's HTTP server: the router, which mounts the
+// pages and endpoints the handlers declare beside its own (login, the
+// WebSockets, static files), middleware, and the WebSocket hub.
 package web
 
 import (
@@ -11,9 +12,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/static"
-	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -30,7 +31,7 @@ type Config struct {
 	Log      *slog.Logger
 	Users    *auth.Store
 	Sessions *auth.Sessions
-	Audit    *audit.Log // nil: no audit log
+	Audit    *app.Recorder // logins, logouts and token use go here (nil: not recorded)
 	// TLSProxy says a TLS-terminating proxy sits in front: cookies are
 	// Secure and the client address comes from X-Forwarded-For.
 	TLSProxy bool
@@ -92,50 +93,30 @@ func (s *Server) routes() http.Handler {
 	r.Get("/login", s.loginForm)
 	r.Post("/login", s.login)
 	r.Post("/logout", s.logout)
-	r.Get("/audit", s.adminOnly(h.Audit))
-	r.Get("/changes/notices", h.ChangeNotices)
-	r.Post("/changes/preview", h.ChangePreview)
-	r.Post("/changes", h.Change)
-	r.Post("/changes/{id}/confirm", h.ConfirmChange)
+	// The pages, each declared once by the handlers, with their forms and
+	// downloads; the first page of the menu is the home page.
+	for _, p := range h.Pages() {
+		guard := func(next http.HandlerFunc) http.HandlerFunc { return next }
+		if p.Admin {
+			guard = s.adminOnly
+		}
+		r.Get(p.Path, guard(p.Serve))
+		for _, rt := range p.Routes {
+			r.Method(rt.Method, rt.Path, guard(rt.Handler))
+		}
+	}
+	home := h.Pages()[0].Path
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/interfaces", http.StatusSeeOther)
+		http.Redirect(w, r, home, http.StatusSeeOther)
 	})
-	r.Get("/interfaces", h.Interfaces)
-	r.Get("/routes", h.Routes)
-	r.Get("/rules", h.Rules)
-	r.Get("/neighbours", h.Neighbours)
-	r.Get("/sockets", h.Sockets)
-	r.Get("/events", h.Events)
-	r.Get("/events.txt", h.EventsText)
-	r.Get("/lookup", h.Lookup)
-	r.Post("/tables", h.TablesChange)
-	r.Get("/networkd", h.Networkd)
-	r.Post("/networkd/preview", h.NetworkdPreview)
-	r.Post("/networkd/save", h.NetworkdSave)
-	r.Post("/networkd/restore", h.NetworkdRestore)
-	r.Get("/networkd/export.tar.gz", h.NetworkdExport)
-	r.Get("/docker", h.Docker)
-	r.Post("/docker/preview", h.DockerPreview)
-	r.Post("/docker/save", h.DockerSave)
-	r.Post("/docker/restart", h.DockerRestart)
+	// The change forms, the table names and the JSON API.
+	for _, rt := range h.Endpoints() {
+		r.Method(rt.Method, rt.Path, rt.Handler)
+	}
 	r.Get("/ws", noDeadlines(s.hub.ServePages))
+	r.Get("/api/v1/events", noDeadlines(s.hub.ServeEvents))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
-	})
-
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Get("/links", h.APILinks)
-		r.Get("/addresses", h.APIAddresses)
-		r.Get("/routes", h.APIRoutes)
-		r.Get("/rules", h.APIRules)
-		r.Get("/neighbours", h.APINeighbours)
-		r.Get("/nexthops", h.APINexthops)
-		r.Get("/sockets", h.APISockets)
-		r.Get("/events", noDeadlines(s.hub.ServeEvents))
-		r.Post("/changes", h.Change)
-		r.Get("/changes", h.APIChanges)
-		r.Get("/changes/{id}", h.APIChange)
-		r.Post("/changes/{id}/confirm", h.ConfirmChange)
 	})
 
 	sub, _ := fs.Sub(static.FS, ".")
@@ -188,10 +169,10 @@ func requestLogger(log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// adminOnly guards pages that only admins may see (the audit log).
+// adminOnly guards pages that only admins may see (Page.Admin).
 func (s *Server) adminOnly(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if id, _ := IdentityFrom(r.Context()); !id.Role.CanChange() {
+		if id, _ := handlers.IdentityOf(r); !id.Admin() {
 			http.Error(w, "only admins may see this page", http.StatusForbidden)
 			return
 		}

@@ -15,10 +15,11 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
-	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 )
 
@@ -32,6 +33,7 @@ type testAuth struct {
 	users    *auth.Store
 	sessions *auth.Sessions
 	audit    *audit.Log
+	rec      *app.Recorder // records to audit
 	admin    *http.Cookie
 	viewer   *http.Cookie
 }
@@ -55,7 +57,7 @@ func newTestAuth(t testing.TB) *testAuth {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { al.Close() })
-	ta := &testAuth{users: users, sessions: auth.NewSessions(time.Hour, time.Hour, time.Now), audit: al}
+	ta := &testAuth{users: users, sessions: auth.NewSessions(time.Hour, time.Hour, time.Now), audit: al, rec: app.NewRecorder(al, quietLog())}
 	a, _ := users.User("admin")
 	v, _ := users.User("viewer")
 	ta.admin = &http.Cookie{Name: sessionCookie, Value: ta.sessions.Create(a).ID}
@@ -77,7 +79,7 @@ func newServer(t testing.TB, store *model.Store, stats StatsRefresher, ta *testA
 		o(&d)
 	}
 	return New(Config{Handlers: handlers.New(d), Store: store, Stats: stats, Log: d.Log,
-		Users: ta.users, Sessions: ta.sessions, Audit: ta.audit})
+		Users: ta.users, Sessions: ta.sessions, Audit: ta.rec})
 }
 
 // newTestServer serves store through the full router and a running hub;
@@ -305,7 +307,7 @@ func TestEventsAPIStreamsKernelChanges(t *testing.T) {
 	ns.IP("route", "add", "198.51.100.0/24", "via", "10.21.0.2", "table", "100")
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		var ev EventJSON
+		var ev handlers.EventJSON
 		_, data, err := c.ReadMessage()
 		if err != nil {
 			t.Fatalf("no route event: %v", err)

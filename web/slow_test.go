@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
 )
 
@@ -237,7 +238,7 @@ func TestEventBurstReachesClientsThatReadAsFastAsTheyCan(t *testing.T) {
 			if !ok {
 				t.Fatalf("the event stream was closed after %d of %d addresses", len(seen), len(want))
 			}
-			var ev EventJSON
+			var ev handlers.EventJSON
 			if err := json.Unmarshal(data, &ev); err != nil || ev.Type == "status" {
 				continue
 			}

@@ -23,7 +23,7 @@ func (hb *Hub) refreshStats() {
 	}()
 }
 
-// statsRefreshed sends the new rates to the Interfaces pages.
+// statsRefreshed sends the new rates to the pages that stream counters.
 func (hb *Hub) statsRefreshed(err error) {
 	hb.statsBusy = false
 	if err != nil {
@@ -46,7 +46,7 @@ func (hb *Hub) statsRefreshed(err error) {
 	}
 	msg, _ := json.Marshal(map[string]any{"type": "stats", "t": at.UnixMilli(), "links": links})
 	for c := range hb.clients {
-		if c.page == "interfaces" {
+		if c.spec.Counters > 0 {
 			hb.emit(c, msg)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
@@ -53,8 +54,8 @@ func runExport(cfg config, stdout, stderr io.Writer) error {
 	if tables == nil {
 		tables = rttables.New()
 	}
-	m := persist.New(persistOptions(cfg), store, func() *rttables.Tables { return tables })
-	return m.Export(stdout)
+	files := app.NewFiles(persist.New(persistOptions(cfg), store, func() *rttables.Tables { return tables }), nil)
+	return files.Export(stdout)
 }
 
 // syncOnce reads the namespace's state once, as the server does at start.

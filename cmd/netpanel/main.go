@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -36,7 +38,6 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
-	"github.com/netpanel/netpanel/web/audit"
 	"github.com/netpanel/netpanel/web/auth"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -160,6 +161,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer auditLog.Close()
+	rec := app.NewRecorder(auditLog, log)
 	readOnly := !hasCaps(unix.CAP_NET_ADMIN)
 	if readOnly {
 		log.Warn("no CAP_NET_ADMIN: running read-only")
@@ -249,52 +251,42 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	lookupFn := func(q lookup.Query) (lookup.Result, error) {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
-	var changes handlers.Changer
-	var tableEditor handlers.TableEditor
+	files := app.NewFiles(persist.New(persistOptions(cfg), store, tables.Load), rec)
+	deps := handlers.Deps{
+		Refresh:  watcher,
+		Store:    store,
+		Tables:   tables.Load,
+		Sockets:  handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return sockets.List(ns) }),
+		NSName:   nsName,
+		ReadOnly: readOnly,
+		Log:      log,
+		Audit:    auditLog,
+		Warnings: plainHTTPWarning(cfg),
+		Lookup:   lookupFn,
+		Files:    files,
+		Docker:   app.NewDocker(files, store, tables.Load, dockerEngine(cfg)),
+	}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
 		if err != nil {
 			log.Warn("named tables cannot be edited", "err", err)
 		} else {
-			tableEditor = owned
 			ownedTables.Store(owned)
+			deps.TableNames = app.NewTables(owned, dirs, func(t *rttables.Tables) { tables.Store(t.With(extra...)) }, rec)
 		}
-		engine := safeapply.New(nh, store, func() change.Names { return store.Names(tables.Load()) }, log,
-			func(o safeapply.Outcome) { auditChange(auditLog, log, o) })
-		engine.Timeout = cfg.confirmTimeout
-		engine.Sync = watcher.Sync
+		changes := app.NewChanges(nh, store, func() change.Names { return store.Names(tables.Load()) }, rec, log,
+			app.ChangeOptions{Timeout: cfg.confirmTimeout, Sync: watcher.Sync})
 		// Pending changes cannot be rolled back once netpanel is gone: undo
 		// the stack on the way out, newest first, once the server stopped
 		// taking changes.
-		defer engine.Close()
-		changes = engine
+		defer changes.Close()
+		deps.Changes = changes
 	}
-	saver := persist.New(persistOptions(cfg), store, tables.Load)
-	h := handlers.New(handlers.Deps{
-		Refresh:     watcher,
-		Store:       store,
-		Tables:      tables.Load,
-		Sockets:     handlers.SocketListerFunc(func() ([]sockets.Socket, error) { return sockets.List(ns) }),
-		NSName:      nsName,
-		ReadOnly:    readOnly,
-		Log:         log,
-		Audit:       auditLog,
-		Warnings:    plainHTTPWarning(cfg),
-		Changes:     changes,
-		Parsers:     handlers.DefaultParsers(),
-		Lookup:      lookupFn,
-		TableEditor: tableEditor,
-		AuditLog:    auditLog,
-		TableDirs:   dirs,
-		SetTables:   func(t *rttables.Tables) { tables.Store(t.With(extra...)) },
-		Persist:     saver,
-		Docker:      dockerDeps(cfg),
-	})
 
 	srv := web.New(web.Config{
-		Handlers: h, Store: store, Stats: watcher, Log: log,
+		Handlers: handlers.New(deps), Store: store, Stats: watcher, Log: log,
 		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
-		Audit: auditLog, TLSProxy: cfg.tlsProxy,
+		Audit: rec, TLSProxy: cfg.tlsProxy,
 	})
 
 	ln, err := net.Listen("tcp", cfg.listen)
@@ -374,12 +366,12 @@ func persistOptions(cfg config) persist.Options {
 	return o
 }
 
-// dockerDeps reads Docker's networks from its socket; netpanel restarts
+// dockerEngine reads Docker's networks from its socket; netpanel restarts
 // the host's Docker service only on a host booted with systemd and only
 // for the host's own namespace.
-func dockerDeps(cfg config) handlers.Docker {
+func dockerEngine(cfg config) app.DockerEngine {
 	client := dockernet.NewClient(cfg.dockerSocket)
-	d := handlers.Docker{Networks: client.Networks}
+	d := app.DockerEngine{Networks: client.Networks}
 	if _, err := os.Stat("/run/systemd/system"); err == nil && cfg.netns == "" && !cfg.demo {
 		d.Restart = func(ctx context.Context) (string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -506,31 +498,6 @@ func ownedDir(cfg config, dirs []string) string {
 		return cfg.ownedDir
 	}
 	return filepath.Join(dirs[len(dirs)-1], "rt_tables.d")
-}
-
-// auditChange writes every state of every change to the audit log.
-func auditChange(al *audit.Log, log *slog.Logger, o safeapply.Outcome) {
-	result := string(o.State)
-	if o.Err != "" {
-		result += ": " + o.Err
-	}
-	e := audit.Entry{User: o.User, Action: audit.ActionChange, Detail: "change " + o.ID + " " + string(o.State),
-		Command: strings.Join(o.Commands, "; "), Result: result}
-	if o.State == safeapply.Applied || o.State == safeapply.Confirmed {
-		e.Result = audit.ResultOK
-	}
-	if o.Client.IsValid() {
-		e.Client = o.Client.String()
-	}
-	if o.Reason != "" {
-		e.Detail += " (" + o.Reason + ")"
-	}
-	if o.Ended != "" {
-		e.Detail += ": " + o.Ended
-	}
-	if err := al.Append(e); err != nil {
-		log.Error("writing the audit log failed", "err", err)
-	}
 }
 
 // hasCaps reports whether the process has all the capabilities in its

@@ -190,3 +190,22 @@ func killPidFile(path string) {
 	}
 	_ = p.Kill()
 }
+
+// NewDockerTrapNS returns a new namespace set up as the Docker bridge trap:
+// an uplink wan (192.0.2.10/24, default via 192.0.2.1) and a LAN route
+// 172.17.5.0/24 in table 100 behind a rule, inside the subnet Docker's
+// default docker0 takes (172.17.0.0/16), where dockerd, which looks only
+// at the main table, does not see it.
+func NewDockerTrapNS(t testing.TB) *NS {
+	t.Helper()
+	ns := NewNS(t)
+	ns.Batch([]string{
+		"link add wan type veth peer name wanp",
+		"link set wan up", "link set wanp up",
+		"addr add 192.0.2.10/24 dev wan",
+		"route add default via 192.0.2.1 dev wan",
+		"route add 172.17.5.0/24 via 192.0.2.1 dev wan table 100",
+		"rule add to 172.17.5.0/24 lookup 100 priority 1000",
+	})
+	return ns
+}

@@ -1,6 +1,8 @@
 // Package testenv holds the helpers that tests use to reach the real
-// environment: root, network namespaces created for the test, and external
-// tools such as iproute2 and Chromium.
+// environment: root, network namespaces created for the test, external
+// tools such as iproute2 and Chromium, the real daemons (systemd-networkd,
+// dockerd) and the fixtures several packages set them up with; and the
+// readers of what netpanel writes (archives).
 //
 // A test that needs something the machine lacks skips locally, but fails when
 // NETPANEL_REQUIRE_ALL=1 (CI sets it), so CI can never go green on skips.

@@ -1,15 +1,19 @@
 package auth
 
-import "fmt"
+import (
+	"fmt"
 
-// Role is what an account may do.
-type Role string
+	"github.com/netpanel/netpanel/netops/app"
+)
 
-// The roles: a viewer sees everything and changes nothing; an admin may
-// change the network.
+// Role is what an account may do; the application layer defines the roles
+// because use cases and pages act on them too.
+type Role = app.Role
+
+// The roles an account can have.
 const (
-	RoleViewer Role = "viewer"
-	RoleAdmin  Role = "admin"
+	RoleViewer = app.RoleViewer
+	RoleAdmin  = app.RoleAdmin
 )
 
 // ParseRole reads a role name as typed on the command line or stored in
@@ -21,6 +25,3 @@ func ParseRole(s string) (Role, error) {
 	}
 	return "", fmt.Errorf("role must be admin or viewer, not %q", s)
 }
-
-// CanChange reports whether the role may change anything.
-func (r Role) CanChange() bool { return r == RoleAdmin }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/netpanel/netpanel/internal/testenv"
 )
 
 func TestWriteArchive(t *testing.T) {
@@ -39,26 +41,11 @@ func TestWriteArchive(t *testing.T) {
 		}
 	})
 	t.Run("entries are sorted with fixed metadata and the right content", func(t *testing.T) {
-		zr, err := gzip.NewReader(bytes.NewReader(a.Bytes()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(zr)
 		var listing []string
-		for {
-			h, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, h := range testenv.ReadTarGz(t, a.Bytes()) {
+			data := h.Data
 			if h.Uid != 0 || h.Gid != 0 || h.Uname != "root" || h.Gname != "root" || !h.ModTime.Equal(archiveTime) {
-				t.Errorf("%s: metadata %+v", h.Name, h)
+				t.Errorf("%s: metadata %+v", h.Name, h.Header)
 			}
 			kind := "file"
 			if h.Typeflag == tar.TypeDir {

@@ -56,15 +56,7 @@ func conflictTexts(cs []dockernet.Conflict) string {
 // runs, and gone after moving Docker to the planned bridge and pool.
 func TestRealDockerdConflictAndPlan(t *testing.T) {
 	testenv.RequireTool(t, "docker")
-	ns := testenv.NewNS(t)
-	ns.Batch([]string{
-		"link add wan type veth peer name wanp",
-		"link set wan up", "link set wanp up",
-		"addr add 192.0.2.10/24 dev wan",
-		"route add default via 192.0.2.1 dev wan",
-		"route add 172.17.5.0/24 via 192.0.2.1 dev wan table 100",
-		"rule add to 172.17.5.0/24 lookup 100 priority 1000",
-	})
+	ns := testenv.NewDockerTrapNS(t)
 	store := watch(t, ns)
 	eventually(t, "model sees the LAN route", func() string {
 		if len(store.RoutesTo(100, netip.MustParsePrefix("172.17.5.0/24"))) == 0 {

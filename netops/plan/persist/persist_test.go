@@ -3,7 +3,6 @@ package persist_test
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
@@ -855,25 +855,12 @@ func TestExport(t *testing.T) {
 		t.Error("two exports of the same state differ")
 	}
 
-	zr, err := gzip.NewReader(bytes.NewReader(a.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(zr)
 	var entries []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range testenv.ReadTarGz(t, a.Bytes()) {
 		entries = append(entries, h.Name)
 		if h.Typeflag == tar.TypeReg {
-			data, _ := io.ReadAll(tr)
 			rel := strings.TrimPrefix(h.Name, "netpanel-config/")
-			if !bytes.Equal(data, files[rel]) {
+			if !bytes.Equal(h.Data, files[rel]) {
 				t.Errorf("%s in the archive differs from ExportFiles", h.Name)
 			}
 		}

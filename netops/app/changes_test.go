@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"log/slog"
@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
-	"github.com/netpanel/netpanel/web/audit"
 )
 
 func TestEveryChangeStateIsAudited(t *testing.T) {
@@ -20,7 +20,7 @@ func TestEveryChangeStateIsAudited(t *testing.T) {
 		Commands: []string{"ip link set dev a0 down"}, Reason: "it changes a0"}
 	for _, st := range []safeapply.State{safeapply.Pending, safeapply.RolledBack} {
 		o.State = st
-		auditChange(al, slog.Default(), o)
+		NewRecorder(al, slog.Default()).Record(changeEntry(o))
 	}
 	got, err := al.Read(audit.Filter{Action: audit.ActionChange})
 	if err != nil || len(got) != 2 {

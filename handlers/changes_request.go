@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/views"
+)
+
+// maxJSONBody bounds a change sent as JSON; a change is a few fields.
+const maxJSONBody = 64 << 10
+
+// errBodyTooLarge names the limit, where a decoder cut at the limit would
+// only say "unexpected EOF".
+var errBodyTooLarge = errors.New("request body too large (limit 64 KiB)")
+
+// changeRequest reads a change from a form post or a JSON body
+// {"kind": "route", "fields": {"action": "add", "dst": "...", ...}}.
+func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := r.ParseForm(); err != nil {
+			return "", nil, fmt.Errorf("the form could not be read: %w", err)
+		}
+		return r.PostForm.Get("kind"), r.PostForm, nil
+	}
+	var body struct {
+		Kind   string         `json:"kind"`
+		Fields map[string]any `json:"fields"`
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+	switch {
+	case err != nil:
+		return "", nil, fmt.Errorf("the request body could not be read: %w", err)
+	case len(raw) > maxJSONBody:
+		return "", nil, errBodyTooLarge
+	}
+	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
+		return "", nil, fmt.Errorf("the request body is not the expected JSON: %w", err)
+	}
+	form = url.Values{}
+	for k, v := range body.Fields {
+		switch v := v.(type) {
+		case string:
+			form.Set(k, v)
+		case bool:
+			if v {
+				form.Set(k, "on")
+			}
+		case float64:
+			form.Set(k, fmt.Sprint(v))
+		case []any:
+			for _, x := range v {
+				form.Add(k, fmt.Sprint(x))
+			}
+		default:
+			return "", nil, fmt.Errorf("field %s: unsupported value %v", k, v)
+		}
+	}
+	return body.Kind, form, nil
+}
+
+// parseChange reads the ops of a change form or JSON body.
+func (f *frame) parseChange(r *http.Request) ([]change.Op, error) {
+	kind, form, err := changeRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	parse, ok := changeParsers[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown kind of change %q", kind)
+	}
+	return parse(form, f.tables())
+}
+
+// previewOf is what the form shows before apply: the commands, or the
+// messages per field.
+func (f *frame) previewOf(ops []change.Op, err error) views.ChangePreview {
+	var pv views.ChangePreview
+	var fe change.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		pv.Fields = map[string]string(fe)
+		pv.Error = "Fix the marked fields; nothing was changed."
+	case err != nil:
+		pv.Error = err.Error()
+	}
+	names := f.names()
+	for _, op := range ops {
+		pv.Cmds = append(pv.Cmds, views.Cmd{IP: op.Command(names), Old: op.OldCommand(names)})
+	}
+	return pv
+}
+
+// changeFailed answers a change that was not applied: JSON with the
+// messages per field for the API, the form's preview block otherwise.
+func (f *frame) changeFailed(w http.ResponseWriter, r *http.Request, status int, pv views.ChangePreview, err error) {
+	if isAPI(r) {
+		body := map[string]any{"error": err.Error()}
+		if pv.Fields != nil {
+			body["fields"] = pv.Fields
+		}
+		writeJSON(w, status, body)
+		return
+	}
+	if pv.Error == "" {
+		pv.Error = err.Error()
+	}
+	f.render(w, r, status, views.PreviewBlock(pv))
+}

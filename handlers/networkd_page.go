@@ -1,0 +1,56 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/netpanel/netpanel/views"
+)
+
+// serve answers GET /networkd: which file configures each link, what
+// would not survive a reboot, the save form and the backups.
+func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
+	vm := views.NetworkdVM{Meta: p.meta(r, "networkd")}
+	opts := p.files.Options()
+	vm.TargetDir, vm.Target = opts.NetworkDir, targetText(opts.Target)
+	ov, err := p.files.Overview(r.Context())
+	if err != nil {
+		vm.Error = err.Error()
+	}
+	vm.Active, vm.State, vm.Dirs = ov.Networkd.Active, ov.Networkd.Text, ov.Dirs
+	for _, l := range ov.Links {
+		vm.Links = append(vm.Links, views.NetworkdLink{
+			Name: l.Link, Kind: l.Kind, File: l.File, Path: l.Path, Owned: l.Owned,
+			Uncertain: l.Uncertain, Savable: l.Savable, Why: l.Why, Selected: l.Managed && l.Savable,
+		})
+	}
+	vm.Foreign = foreignRows(ov.Foreign)
+	for _, m := range ov.Masked {
+		vm.Masked = append(vm.Masked, m.Name+" masked by "+m.Path)
+	}
+	vm.Problems, vm.Unmodelled = ov.Errors, ov.Warnings
+	vm.Backups = p.backupRows()
+	p.render(w, r, http.StatusOK, views.NetworkdPage(vm))
+}
+
+func (p *networkdPage) backupRows() []views.BackupRow {
+	bs, err := p.files.Backups()
+	if err != nil {
+		return nil
+	}
+	rows := make([]views.BackupRow, 0, len(bs))
+	for _, b := range bs {
+		rows = append(rows, views.BackupRow{ID: b.ID, Time: b.Time.UTC().Format(time.DateTime + " MST"), Files: b.Files})
+	}
+	return rows
+}
+
+// live re-renders what no file describes when the state changes.
+func (p *networkdPage) live(url.Values) ([]Fragment, error) {
+	fs, err := p.files.Foreign()
+	if err != nil {
+		return nil, err
+	}
+	return fragments(block("foreign-block", views.ForeignTable(foreignRows(fs), "foreign")))
+}

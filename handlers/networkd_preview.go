@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/views"
+)
+
+// preview serves POST /networkd/preview: the diff of a save, written
+// nowhere.
+func (p *networkdPage) preview(w http.ResponseWriter, r *http.Request) {
+	sel, err := selection(r)
+	if err == nil && len(sel.Links) == 0 {
+		err = app.BadField("link", "save", "choose at least one link to save")
+	}
+	var pv *persist.Preview
+	if err == nil {
+		pv, err = p.files.Preview(sel)
+	}
+	if err != nil {
+		p.previewFailed(w, r, err, app.FieldOf(err))
+		return
+	}
+	p.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(pv)))
+}
+
+// previewFailed answers a preview of files that could not be made (of
+// this page or the Docker page); field names the form field err is
+// about, if one.
+func (f *frame) previewFailed(w http.ResponseWriter, r *http.Request, err error, field string) {
+	f.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: field}))
+}
+
+// previewVM shows a plan of files (of the networkd or the Docker page).
+func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
+	vm := views.NetworkdPreviewVM{
+		Action: "/networkd", TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
+		Missing: p.Missing, Commands: p.Commands, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
+		Target: targetText(p.Target),
+	}
+	for _, n := range p.Notices {
+		vm.Notices = append(vm.Notices, views.NoticeRow{Kind: n.Kind, Link: n.Link, Text: n.Text, Reason: n.Reason, LeftOut: n.LeftOut})
+	}
+	for _, pl := range p.Placements {
+		vm.Placements = append(vm.Placements, views.PlacementRow{Rule: pl.Rule, Link: pl.Link, Reason: pl.Reason, Warn: pl.Warn})
+	}
+	for _, l := range p.Selection.Links {
+		vm.Hidden = append(vm.Hidden, views.HiddenField{Name: "link", Value: l})
+	}
+	refused := p.Plan.Refused()
+	for _, c := range p.Plan.Changes {
+		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: c.Diff, State: changeState(c), Foreign: c.Foreign}
+		vm.Files = append(vm.Files, fd)
+		if slices.ContainsFunc(refused, func(x configfiles.Change) bool { return x.Rel == c.Rel }) {
+			vm.Refused = append(vm.Refused, fd)
+		}
+	}
+	return vm
+}
+
+func changeState(c configfiles.Change) string {
+	switch {
+	case c.New == nil:
+		return "removed"
+	case c.Old == nil:
+		return "new"
+	case c.Foreign:
+		return "taken over"
+	}
+	return "changed"
+}

@@ -1,0 +1,18 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/netpanel/netpanel/netops/plan/persist"
+)
+
+// restore serves POST /networkd/restore: put a backup back.
+func (p *networkdPage) restore(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		p.saved(w, r, persist.Result{}, errors.New("the form could not be read"))
+		return
+	}
+	res, err := p.files.Restore(r.Context(), identity(r), r.PostForm.Get("id"))
+	p.saved(w, r, res, err)
+}
