@@ -27,17 +27,23 @@ type ChangeOptions struct {
 // every state each change goes through in the audit log.
 type Changes struct {
 	engine *safeapply.Engine
+	totals changeTotals
 }
 
 // NewChanges applies changes through t, checking them against m; names
 // prints them as ip commands.
 func NewChanges(t *change.Target, m change.Model, names func() change.Names, rec *Recorder, log *slog.Logger, opt ChangeOptions) *Changes {
-	e := safeapply.New(t, m, names, log, func(o safeapply.Outcome) { rec.Record(changeEntry(o)) })
+	c := &Changes{}
+	e := safeapply.New(t, m, names, log, func(o safeapply.Outcome) {
+		c.totals.observe(o)
+		rec.Record(changeEntry(o))
+	})
 	if opt.Timeout > 0 {
 		e.Timeout = opt.Timeout
 	}
 	e.Sync = opt.Sync
-	return &Changes{engine: e}
+	c.engine = e
+	return c
 }
 
 // Apply applies ops as id, with a countdown when they may cut id off.

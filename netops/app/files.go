@@ -14,8 +14,9 @@ import (
 // that describe it, saves exactly a reviewed plan, restores a backup and
 // exports the whole configuration. Saves and restores are audited.
 type Files struct {
-	m   *persist.Manager
-	rec *Recorder
+	m     *persist.Manager
+	rec   *Recorder
+	saved lastSave
 }
 
 // NewFiles plans and writes through m.
@@ -69,6 +70,9 @@ func (f *Files) saveFiles(ctx context.Context, id Identity, detail string, files
 
 // record audits a save or a restore: the files written and the reload.
 func (f *Files) record(id Identity, detail string, res persist.Result, err error) {
+	if err == nil {
+		f.saved.now()
+	}
 	result := resultOf(err)
 	if err == nil && res.Reload.Err != "" {
 		result = "files written; networkctl reload failed: " + res.Reload.Err

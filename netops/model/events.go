@@ -24,11 +24,17 @@ type Event struct {
 type eventRing struct {
 	buf  []Event
 	next uint64 // sequence number of the next event
+	// perKind counts every kernel event added, for monitoring; resync
+	// events are not kernel events and are counted apart (Totals).
+	perKind [numKinds]uint64
 }
 
 func (r *eventRing) init(n int) { r.buf = make([]Event, n); r.next = 1 }
 
 func (r *eventRing) add(e Event) {
+	if !e.Resync && int(e.Kind) < len(r.perKind) {
+		r.perKind[e.Kind]++
+	}
 	e.Seq = r.next
 	r.buf[r.next%uint64(len(r.buf))] = e
 	r.next++

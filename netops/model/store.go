@@ -32,6 +32,7 @@ type Store struct {
 	rates    map[int32]LinkRate
 
 	events eventRing
+	totals totals // for monitoring: see Totals
 
 	wakes watch.Wakes
 

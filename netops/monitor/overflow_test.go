@@ -41,5 +41,10 @@ func TestOverflowResyncsToKernelState(t *testing.T) {
 	if want := n - n/10 + 7; store.RouteCount() < want-10 {
 		t.Fatalf("model holds %d routes, want about %d", store.RouteCount(), want)
 	}
+	// The resyncs are counted by cause for monitoring; a lost event is
+	// an overrun, whatever the error's text says.
+	if got := store.Totals().Resyncs["overrun"]; got == 0 {
+		t.Errorf("resyncs by cause %v: no overrun counted after %d resyncs (last: %s)", store.Totals().Resyncs, st.Resyncs-before, st.LastReason)
+	}
 	t.Logf("resyncs: %d, last reason: %s, routes: %d", st.Resyncs-before, st.LastReason, store.RouteCount())
 }

@@ -75,16 +75,28 @@ func (w *Watcher) Store() *model.Store { return w.store }
 
 // Run keeps the model current until ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
-	watch.Loop(ctx, w.log, "netlink", w.session, w.store.BeginResync,
+	// Loop calls session, then stale with the session's error, on this
+	// goroutine: stale counts the resync by what ended the session.
+	var ended error
+	session := func(ctx context.Context, reason string) error {
+		ended = w.session(ctx, reason)
+		return ended
+	}
+	stale := func(reason string) {
+		w.store.NoteResync(resyncCause(ended))
+		w.store.BeginResync(reason)
+	}
+	watch.Loop(ctx, w.log, "netlink", session, stale,
 		func(failures int, _ error) time.Duration { return watch.Backoff(failures) })
 	return nil
 }
 
 // session subscribes, dumps, and applies events until an error.
 func (w *Watcher) session(ctx context.Context, reason string) error {
+	start := time.Now()
 	ev, err := rtnl.Dial(w.ns, groups...)
 	if err != nil {
-		return fmt.Errorf("subscribing: %w", err)
+		return fmt.Errorf("%w: %w", errSubscribe, err)
 	}
 	defer ev.Close()
 	if w.RecvBuf > 0 {
@@ -109,6 +121,7 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 		return err
 	}
 	w.store.Replace(sn, reason)
+	w.store.NoteSync(time.Since(start))
 	w.log.Info("netlink state synced", "reason", reason, "counts", w.store.Counts())
 	for _, ch := range waiting {
 		close(ch)

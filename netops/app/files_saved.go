@@ -1,0 +1,37 @@
+package app
+
+import (
+	"sync"
+	"time"
+)
+
+// lastSave is when files were last written; the zero value knows of no
+// write yet.
+type lastSave struct {
+	mu     sync.Mutex
+	at     time.Time
+	seeded bool
+}
+
+func (l *lastSave) now() {
+	l.mu.Lock()
+	l.at, l.seeded = time.Now(), true
+	l.mu.Unlock()
+}
+
+// LastSave returns when the files were last written successfully (a save
+// or a restore), zero when never. Before the first write since start it
+// is the time of the newest backup, which every write makes, read once:
+// a restart does not make an old save look missing.
+func (f *Files) LastSave() time.Time {
+	f.saved.mu.Lock()
+	defer f.saved.mu.Unlock()
+	if !f.saved.seeded {
+		f.saved.seeded = true
+		// A backup that cannot be read leaves the others listed.
+		if bs, _ := f.m.Backups(); len(bs) > 0 {
+			f.saved.at = bs[0].Time
+		}
+	}
+	return f.saved.at
+}
