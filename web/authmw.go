@@ -47,10 +47,15 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			s.refuse(w, r)
 			return
 		}
+		// A metrics token reads the metrics and nothing else.
+		if !id.Role.CanRead() && r.URL.Path != MetricsPath {
+			forbid(w, r, "your role ("+string(id.Role)+") may read "+MetricsPath+" only")
+			return
+		}
 		// Unsafe methods change something: only admins, whatever the route.
 		// Logging out is the viewer's one change.
 		if !safeMethod(r.Method) && !id.Role.CanChange() && r.URL.Path != "/logout" {
-			http.Error(w, "your role ("+string(id.Role)+") may look but not change anything", http.StatusForbidden)
+			forbid(w, r, "your role ("+string(id.Role)+") may look but not change anything")
 			return
 		}
 		id.Client = s.clientAddr(r)
@@ -60,6 +65,18 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// forbid answers 403 with why: as the API's {"error": ...} to API
+// requests, as text otherwise.
+func forbid(w http.ResponseWriter, r *http.Request, msg string) {
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+		return
+	}
+	http.Error(w, msg, http.StatusForbidden)
 }
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request) {
@@ -93,8 +110,16 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (app.Identity,
 		if err != nil {
 			return app.Identity{}, false
 		}
-		s.auditTokenUse(r, u.Name, info.ID)
-		return app.Identity{User: u.Name, Role: u.Role, TokenID: info.ID}, true
+		role := info.Role.Within(u.Role)
+		if role == "" {
+			return app.Identity{}, false
+		}
+		// A scraper reads aggregates every few seconds for as long as it
+		// runs: its uses would drown the audit log and say nothing.
+		if role != app.RoleMetrics {
+			s.auditTokenUse(r, u.Name, info.ID)
+		}
+		return app.Identity{User: u.Name, Role: role, TokenID: info.ID}, true
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {

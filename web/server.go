@@ -16,6 +16,7 @@ import (
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web/auth"
+	"github.com/netpanel/netpanel/web/metrics"
 )
 
 // StatsRefresher refreshes link counters (they change without events).
@@ -37,6 +38,9 @@ type Config struct {
 	TLSProxy bool
 	// LoginLimiter limits failed logins; nil gives the default policy.
 	LoginLimiter *auth.Limiter
+	// Metrics are the sources of MetricsPath, the hub's client count
+	// added here; nil: no metrics.
+	Metrics *metrics.Sources
 }
 
 // Server is the HTTP side of netpanel.
@@ -47,6 +51,7 @@ type Server struct {
 	limiter *auth.Limiter
 	tokens  tokenAudit
 	live    *liveConns // open WebSockets, closed when their identity ends
+	metrics http.Handler
 }
 
 // Failed logins allowed per client address within loginWindow before
@@ -69,6 +74,7 @@ func New(cfg Config) *Server {
 	}
 	s.live = newLiveConns(s.identityValid)
 	s.hub.onUpgrade = s.trackSocket
+	s.metrics = s.newMetrics()
 	s.mux = s.routes()
 	return s
 }
@@ -115,6 +121,7 @@ func (s *Server) routes() http.Handler {
 	}
 	r.Get("/ws", noDeadlines(s.hub.ServePages))
 	r.Get("/api/v1/events", noDeadlines(s.hub.ServeEvents))
+	s.mountMetrics(r)
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})

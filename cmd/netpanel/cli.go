@@ -15,7 +15,8 @@ type command struct {
 	name    string // a key of subcommands: "serve", "user add", "export", ...
 	operand string // NAME or ID for the subcommands that take one
 	cfg     config
-	role    string // user add
+	role    string // user add, token create
+	roleSet bool   // --role was given (a token then narrows its user's role)
 	note    string // token create
 	version bool   // --version: print the version instead of serving
 }
@@ -38,7 +39,7 @@ var subcommands = map[string]subcommand{
 	"user passwd":     {operand: "NAME"},
 	"user del":        {operand: "NAME"},
 	"user list":       {},
-	"token create":    {operand: "NAME", flags: []string{"note"}},
+	"token create":    {operand: "NAME", flags: []string{"note", "role"}},
 	"token revoke":    {operand: "ID"},
 	"token list":      {},
 	"man":             {},
@@ -74,8 +75,8 @@ var commandHelp = []struct {
 		"Set a user's password, read from standard input. The user's sessions end.", false},
 	{"user del", "NAME", "", "Delete a user with its API tokens; its sessions end.", false},
 	{"user list", "", "", "List the users and their roles.", false},
-	{"token create", "NAME [--note TEXT]", "prints the token once",
-		"Create an API token for the user NAME and print it, once. Send it as Authorization: Bearer TOKEN.", false},
+	{"token create", "NAME [--note TEXT] [--role viewer|metrics]", "prints the token once",
+		"Create an API token for the user NAME and print it, once. Send it as Authorization: Bearer TOKEN. It acts with NAME's role, or with --role when that is narrower: --role viewer makes a read-only token of an admin, --role metrics one that reads /metrics only (for Prometheus).", false},
 	{"token revoke", "ID", "", "Revoke an API token; the event streams it opened end.", false},
 	{"token list", "", "", "List the API tokens: ID, user, creation time, note (never the token).", false},
 	{"export", "[flags] > config.tar.gz", "the networkd/Docker configuration as on the Save page",
@@ -121,7 +122,7 @@ func newFlagSet(c *command) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	registerFlags(fs, &c.cfg)
-	fs.StringVar(&c.role, "role", "viewer", "`ROLE` of a new user (user add): admin or viewer")
+	fs.StringVar(&c.role, "role", "viewer", "`ROLE` of a new user (user add): admin or viewer; of a new token (token create): admin, viewer or metrics, at most its user's (default: its user's)")
 	fs.StringVar(&c.note, "note", "", "`TEXT` saying what a new token is for (token create), shown in token list")
 	fs.BoolVar(&c.version, "version", false, "print the version and the commit it was built from, then exit")
 	return fs
@@ -188,6 +189,7 @@ func parseArgs(args []string) (command, error) {
 	}
 	var wrong []string
 	fs.Visit(func(f *flag.Flag) {
+		c.roleSet = c.roleSet || f.Name == "role"
 		if !sc.takes(f.Name) {
 			wrong = append(wrong, "--"+f.Name)
 		}

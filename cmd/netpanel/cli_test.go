@@ -32,6 +32,7 @@ func TestParseArgs(t *testing.T) {
 		{"user list with flags after", []string{"user", "list", "--state-dir", "/s"}, want{name: "user list", stateDir: "/s", role: "viewer"}},
 		{"token create with flags before", []string{"--state-dir", "/s", "token", "create", "admin"}, want{name: "token create", operand: "admin", stateDir: "/s", role: "viewer"}},
 		{"token create with a note after", []string{"token", "create", "admin", "--note", "grafana"}, want{name: "token create", operand: "admin", stateDir: "/var/lib/netpanel", role: "viewer", note: "grafana"}},
+		{"token create with a role", []string{"token", "create", "admin", "--role", "metrics"}, want{name: "token create", operand: "admin", stateDir: "/var/lib/netpanel", role: "metrics"}},
 		{"token revoke", []string{"token", "revoke", "t1", "--state-dir=/s"}, want{name: "token revoke", operand: "t1", stateDir: "/s", role: "viewer"}},
 		{"token list", []string{"--state-dir=/s", "token", "list"}, want{name: "token list", stateDir: "/s", role: "viewer"}},
 		{"a name after -- may start with a dash", []string{"user", "del", "--state-dir", "/s", "--", "-odd"}, want{name: "user del", operand: "-odd", stateDir: "/s", role: "viewer"}},
@@ -76,7 +77,7 @@ func TestParseArgs(t *testing.T) {
 		{"a server flag on a user command", []string{"--listen", "127.0.0.1:9", "user", "list"}, "--listen does not apply to netpanel user list"},
 		{"--role on the server", []string{"--role", "admin"}, "--role does not apply to netpanel (serving the panel)"},
 		{"--note on user add", []string{"user", "add", "alice", "--note", "x"}, "--note does not apply to netpanel user add"},
-		{"--role on token create", []string{"token", "create", "alice", "--role", "admin"}, "--role does not apply to netpanel token create"},
+		{"--role on token list", []string{"token", "list", "--role", "metrics"}, "--role does not apply to netpanel token list"},
 		{"--role on export", []string{"export", "--role", "admin"}, "--role does not apply to netpanel export"},
 	}
 	for _, c := range bad {

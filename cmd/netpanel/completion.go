@@ -16,6 +16,7 @@ import (
 // taking a value has an entry, so a new flag gets a decision.
 var flagValues = map[string]string{
 	"listen":            "",
+	"metrics-listen":    "",
 	"netns":             "netns",
 	"demo-name":         "",
 	"state-dir":         "dir",
@@ -29,7 +30,7 @@ var flagValues = map[string]string{
 	"networkd-conf-dir": "dir",
 	"docker-dir":        "dir",
 	"docker-socket":     "file",
-	"role":              "words:" + string(auth.RoleAdmin) + " " + string(auth.RoleViewer),
+	"role":              "words:" + string(auth.RoleAdmin) + " " + string(auth.RoleViewer) + " " + string(auth.RoleMetrics),
 	"note":              "",
 }
 

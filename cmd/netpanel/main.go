@@ -39,6 +39,7 @@ import (
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/auth"
+	"github.com/netpanel/netpanel/web/metrics"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -54,6 +55,8 @@ type config struct {
 	tlsCert   string
 	tlsKey    string
 	tlsProxy  bool
+
+	metricsListen string
 
 	confirmTimeout time.Duration
 	ownedDir       string
@@ -124,6 +127,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	if err := checkListen(cfg.listen, cfg.tlsCert != "", cfg.tlsProxy); err != nil {
 		return err
+	}
+	if cfg.metricsListen != "" {
+		if err := checkMetricsListen(cfg.metricsListen); err != nil {
+			return err
+		}
 	}
 	if cfg.demo && cfg.netns != "" {
 		return errors.New("--demo and --netns exclude each other: the demo makes its own namespace")
@@ -252,6 +260,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
 	files := app.NewFiles(persist.New(persistOptions(cfg), store, tables.Load), rec)
+	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -264,8 +273,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Warnings: plainHTTPWarning(cfg),
 		Lookup:   lookupFn,
 		Files:    files,
-		Docker:   app.NewDocker(files, store, tables.Load, dockerEngine(cfg)),
+		Docker:   docker,
 	}
+	bi := readBuildInfo()
+	metricSrc := &metrics.Sources{Model: store, Stats: watcher, Saves: files,
+		Unsaved: unsavedObjects(files, log), DockerConflicts: dockerConflicts(docker, cfg, log),
+		Version: bi.Version, Commit: bi.Commit}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
 		if err != nil {
@@ -281,12 +294,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		// taking changes.
 		defer changes.Close()
 		deps.Changes = changes
+		metricSrc.Changes = changes
 	}
 
 	srv := web.New(web.Config{
 		Handlers: handlers.New(deps), Store: store, Stats: watcher, Log: log,
 		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
-		Audit: rec, TLSProxy: cfg.tlsProxy,
+		Audit: rec, TLSProxy: cfg.tlsProxy, Metrics: metricSrc,
 	})
 
 	ln, err := net.Listen("tcp", cfg.listen)
@@ -300,7 +314,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	ln = web.LimitListener(ln, perAddr, web.ConnBudget(), log)
 	httpSrv := web.NewHTTPServer(srv.Handler(), web.DefaultTimeouts, log)
 	httpSrv.TLSConfig = tlsConfig
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
+	if cfg.metricsListen != "" {
+		ms, err := serveMetrics(cfg.metricsListen, srv, log, errc)
+		if err != nil {
+			return err
+		}
+		defer ms.Close()
+	}
+	runBackground(ctx, store, metricSrc.Unsaved, metricSrc.DockerConflicts)
 	go func() { errc <- watcher.Run(ctx) }()
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"
@@ -396,6 +418,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key `FILE` (PEM)")
 	fs.StringVar(&cfg.ownedDir, "rt-tables-owned", "", "`DIR` of the file where netpanel writes table names (default: rt_tables.d in the last --rt-tables-dir)")
 	fs.DurationVar(&cfg.confirmTimeout, "confirm-timeout", safeapply.DefaultTimeout, "how long (a `DURATION` such as 30s or 2m) a change that may cut your connection waits for confirmation before it is rolled back")
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", "", "also serve /metrics without authentication on `ADDRESS` (host:port), which must be loopback; on --listen it needs an API token (a metrics token: token create USER --role metrics)")
 	fs.BoolVar(&cfg.tlsProxy, "tls-proxy", false, "a TLS-terminating proxy sits in front: allow plain HTTP on a non-loopback address, trust its X-Forwarded-For")
 	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "`DIR` where saved .network and .netdev files go")
 	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "`DIR` where the saved table names (RouteTable=) go")

@@ -67,11 +67,21 @@ func runUserCommand(c command, stdin io.Reader, stdout, stderr io.Writer) error 
 		return tw.Flush()
 	case "token create":
 		n := c.operand
-		tok, info, err := store.CreateToken(n, c.note)
+		var role auth.Role
+		if c.roleSet {
+			if role, err = auth.ParseTokenRole(c.role); err != nil {
+				return err
+			}
+		}
+		tok, info, err := store.CreateTokenWithRole(n, c.note, role)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "token %s for %s; it is shown once, store it now:\n", info.ID, n)
+		what := "for " + n
+		if role != "" {
+			what += " with role " + string(role)
+		}
+		fmt.Fprintf(stderr, "token %s %s; it is shown once, store it now:\n", info.ID, what)
 		fmt.Fprintln(stdout, tok)
 	case "token revoke":
 		id := c.operand
@@ -81,9 +91,13 @@ func runUserCommand(c command, stdin io.Reader, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "revoked token %s\n", id)
 	case "token list":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tUSER\tCREATED\tNOTE")
+		fmt.Fprintln(tw, "ID\tUSER\tROLE\tCREATED\tNOTE")
 		for _, t := range store.Tokens() {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.User, t.Created.Format("2006-01-02 15:04"), t.Note)
+			role := string(t.Role)
+			if role == "" {
+				role = "(its user's)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, role, t.Created.Format("2006-01-02 15:04"), t.Note)
 		}
 		return tw.Flush()
 	default:

@@ -71,6 +71,27 @@ func TestUserAndTokenCommands(t *testing.T) {
 	if u, _, err := users.VerifyToken(strings.TrimSpace(tok)); err != nil || u.Name != "bob" {
 		t.Fatalf("the printed token does not authenticate: %v", err)
 	}
+	// A token may narrow its user's role, never widen it: a metrics token
+	// of bob reads /metrics only, an admin token of bob is refused.
+	mtok, err := run("", "token", "create", "bob", "--role", "metrics", "--note", "prometheus")
+	if err != nil || !strings.HasPrefix(mtok, "np_") {
+		t.Fatalf("token create --role metrics: %q %v", mtok, err)
+	}
+	if u, info, err := users.VerifyToken(strings.TrimSpace(mtok)); err != nil || info.Role.Within(u.Role) != auth.RoleMetrics {
+		t.Fatalf("the metrics token acts as %q (%v)", info.Role.Within(u.Role), err)
+	}
+	if _, err := run("", "token", "create", "bob", "--role", "admin"); err == nil || !strings.Contains(err.Error(), "cannot do more than its user") {
+		t.Fatalf("a viewer's admin token: %v", err)
+	}
+	if _, err := run("", "token", "create", "bob", "--role", "root"); err == nil || !strings.Contains(err.Error(), "admin, viewer or metrics") {
+		t.Fatalf("a token with an unknown role: %v", err)
+	}
+	if _, err := run("a long enough password\n", "user", "add", "carol", "--role", "metrics"); err == nil || !strings.Contains(err.Error(), "for API tokens") {
+		t.Fatalf("a user with the metrics role: %v", err)
+	}
+	if list, err := run("", "token", "list"); err != nil || !strings.Contains(list, "metrics") || !strings.Contains(list, "(its user's)") {
+		t.Fatalf("token list shows no roles: %q %v", list, err)
+	}
 	id := users.Tokens()[0].ID
 	if _, err := run("", "token", "revoke", id); err != nil {
 		t.Fatal(err)

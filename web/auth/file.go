@@ -32,8 +32,11 @@ type userRec struct {
 }
 
 type tokenRec struct {
-	ID      string    `json:"id"`
-	User    string    `json:"user"`
+	ID   string `json:"id"`
+	User string `json:"user"`
+	// Role narrows what the token may do below its user's role; ""
+	// (files before token roles) acts with the user's role.
+	Role    Role      `json:"role,omitempty"`
 	Hash    string    `json:"hash"` // hex SHA-256 of the decoded secret
 	Note    string    `json:"note"`
 	Created time.Time `json:"created"`
@@ -44,7 +47,7 @@ func (u userRec) info() UserInfo {
 }
 
 func (t tokenRec) info() TokenInfo {
-	return TokenInfo{ID: t.ID, User: t.User, Note: t.Note, Created: t.Created}
+	return TokenInfo{ID: t.ID, User: t.User, Role: t.Role, Note: t.Note, Created: t.Created}
 }
 
 func (d *fileData) user(name string) (int, bool) {
@@ -128,6 +131,8 @@ func (d *fileData) check() error {
 			return fmt.Errorf("token %s appears twice", t.ID)
 		case len(t.Hash) != 64 || !isLowerHex(t.Hash):
 			return fmt.Errorf("token %s has no SHA-256 hash", t.ID)
+		case t.Role != "" && t.Role != RoleAdmin && t.Role != RoleViewer && t.Role != RoleMetrics:
+			return fmt.Errorf("token %s has unknown role %q", t.ID, t.Role)
 		}
 		ids[t.ID] = true
 	}

@@ -21,8 +21,11 @@ var ErrBadToken = errors.New("invalid or revoked API token")
 
 // TokenInfo describes an API token; its secret is never stored.
 type TokenInfo struct {
-	ID      string
-	User    string
+	ID   string
+	User string
+	// Role is what the token may do, at most what its user may; "" for
+	// a token that acts with its user's role, whatever it is.
+	Role    Role
 	Note    string
 	Created time.Time
 }
@@ -39,10 +42,24 @@ const (
 	tokenSecBytes = 32
 )
 
-// CreateToken makes an API token for an existing user. The returned token
-// is the only copy of its secret: the file keeps SHA-256 of it, which is
-// enough for 256 random bits (a slow hash protects guessable passwords).
+// CreateToken makes an API token for an existing user that acts with the
+// user's role. The returned token is the only copy of its secret: the file
+// keeps SHA-256 of it, which is enough for 256 random bits (a slow hash
+// protects guessable passwords).
 func (s *Store) CreateToken(user, note string) (token string, info TokenInfo, err error) {
+	return s.CreateTokenWithRole(user, note, "")
+}
+
+// CreateTokenWithRole makes an API token that may do what role allows
+// (RoleMetrics: read /metrics only), never more than its user: a role
+// above the user's is refused, and a user's later demotion narrows the
+// token too (Role.Within). An empty role acts with the user's role.
+func (s *Store) CreateTokenWithRole(user, note string, role Role) (token string, info TokenInfo, err error) {
+	if role != "" {
+		if _, err := ParseTokenRole(string(role)); err != nil {
+			return "", TokenInfo{}, err
+		}
+	}
 	if len(note) > maxNoteBytes || !utf8.ValidString(note) || strings.IndexFunc(note, unicode.IsControl) >= 0 {
 		return "", TokenInfo{}, fmt.Errorf("a token note is one line of at most %d bytes", maxNoteBytes)
 	}
@@ -51,10 +68,14 @@ func (s *Store) CreateToken(user, note string) (token string, info TokenInfo, er
 	rand.Read(idb[:]) // never fails: Go crashes the program instead
 	rand.Read(sec[:])
 	sum := sha256.Sum256(sec[:])
-	rec := tokenRec{ID: hex.EncodeToString(idb[:]), User: user, Hash: hex.EncodeToString(sum[:]), Note: note, Created: time.Now().UTC()}
+	rec := tokenRec{ID: hex.EncodeToString(idb[:]), User: user, Role: role, Hash: hex.EncodeToString(sum[:]), Note: note, Created: time.Now().UTC()}
 	err = s.update(func(d *fileData) error {
-		if _, ok := d.user(user); !ok {
+		i, ok := d.user(user)
+		if !ok {
 			return fmt.Errorf("%w: %s", ErrNoUser, user)
+		}
+		if ur := d.Users[i].Role; role.Within(ur) != role && role != "" {
+			return fmt.Errorf("a token cannot do more than its user: the role of %s is %s, below %s", user, ur, role)
 		}
 		if slices.ContainsFunc(d.Tokens, func(t tokenRec) bool { return t.ID == rec.ID }) {
 			return errors.New("token id collision; try again") // 1 in 2^64
@@ -117,7 +138,9 @@ func (s *Store) TokenActive(id string) error {
 }
 
 // VerifyToken authenticates an API token and returns its user as the file
-// has it now. Any failure is ErrBadToken, or the file's error.
+// has it now, and the token; what the request may do is
+// info.Role.Within(user.Role). Any failure is ErrBadToken, or the file's
+// error.
 func (s *Store) VerifyToken(token string) (UserInfo, TokenInfo, error) {
 	id, secret, err := ParseToken(token)
 	if err != nil {
