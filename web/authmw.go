@@ -23,10 +23,11 @@ func publicPath(p string) bool {
 	return p == "/login" || p == "/favicon.ico" || strings.HasPrefix(p, "/static/")
 }
 
-// wantsJSON tells API and WebSocket requests (answered 401) from pages
-// (redirected to the login form).
+// wantsJSON tells API, WebSocket and metrics requests (answered 401)
+// from pages (redirected to the login form): a program following the
+// redirect would read a login page as its answer.
 func wantsJSON(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/ws" ||
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/ws" || r.URL.Path == MetricsPath ||
 		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 

@@ -277,7 +277,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	bi := readBuildInfo()
 	metricSrc := &metrics.Sources{Model: store, Stats: watcher, Saves: files,
-		Unsaved: unsavedObjects(files, log), DockerConflicts: dockerConflicts(docker, cfg, log),
+		Unsaved: metrics.UnsavedObjects(files), DockerConflicts: metrics.DockerConflicts(docker),
 		Version: bi.Version, Commit: bi.Commit}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
@@ -316,13 +316,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	httpSrv.TLSConfig = tlsConfig
 	errc := make(chan error, 4)
 	if cfg.metricsListen != "" {
-		ms, err := serveMetrics(cfg.metricsListen, srv, log, errc)
+		mln, err := net.Listen("tcp", cfg.metricsListen)
 		if err != nil {
-			return err
+			return fmt.Errorf("--metrics-listen: %w", err)
 		}
-		defer ms.Close()
+		defer serveMetrics(mln, srv, log, errc).Close()
 	}
-	runBackground(ctx, store, metricSrc.Unsaved, metricSrc.DockerConflicts)
+	runBackground(ctx, store, log, metricSrc.Unsaved, metricSrc.DockerConflicts)
 	go func() { errc <- watcher.Run(ctx) }()
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"

@@ -35,3 +35,19 @@ func (f *Files) LastSave() time.Time {
 	}
 	return f.saved.at
 }
+
+// UnsavedCounts counts, by kind ("address", "route", "rule", every kind
+// present), the live objects no file on disk describes: what would not
+// survive a reboot. It is Foreign, counted: the walk of every route the
+// Save page makes too, so call it off any request's path.
+func (f *Files) UnsavedCounts() (map[string]int, error) {
+	fs, err := f.Foreign()
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int{"address": 0, "route": 0, "rule": 0}
+	for _, o := range fs {
+		counts[o.Kind]++
+	}
+	return counts, nil
+}

@@ -10,18 +10,19 @@ import (
 
 // Background keeps a count by label that is too costly to compute per
 // scrape (it walks every route, reads files or asks Docker): computed at
-// start, again after the model changes but at most once per Min, and at
-// least once per Max for what changes without the model (files on disk,
-// Docker). A scrape reads the last result.
+// start, again after the model changes or Stamp moves, but at most once
+// per Min, and at least once per Max for what changes unseen (files
+// edited by hand, Docker). A scrape reads the last result.
 type Background struct {
 	// Name labels the refresh metrics: "unsaved_objects".
 	Name string
-	// Keys are the labels always reported, zero when the computation
-	// finds none of them, so that a count that was never seen is 0, not
-	// absent.
-	Keys []string
-	// Compute counts by label; ctx bounds it (Timeout).
+	// Compute counts by label, every label it may report present (0 when
+	// none), so that a count never seen is 0 rather than absent; ctx
+	// bounds it (Timeout).
 	Compute func(ctx context.Context) (map[string]int, error)
+	// Stamp, when set, is a cheap reading of what else the count depends
+	// on (when the files were last written): a new value recomputes it.
+	Stamp func() time.Time
 
 	Min, Max, Timeout time.Duration
 	Log               *slog.Logger
@@ -33,29 +34,24 @@ type Background struct {
 }
 
 // Background's default pace: a burst of kernel events costs one
-// computation per Min; files and Docker are looked at once a Max.
+// computation per Min; files and Docker are looked at once a Max; Stamp
+// is read every stampEvery.
 const (
 	defaultMin     = 10 * time.Second
 	defaultMax     = time.Minute
 	defaultTimeout = 30 * time.Second
+	stampEvery     = time.Second
 )
 
 // Run computes until ctx ends; wake signals a change of the model (a
 // store subscription: coalesced, never blocking its writer).
 func (b *Background) Run(ctx context.Context, wake <-chan struct{}) {
-	minGap, maxGap := cmpOr(b.Min, defaultMin), cmpOr(b.Max, defaultMax)
+	minGap := cmpOr(b.Min, defaultMin)
 	for {
-		last := time.Now()
+		last, stamp := time.Now(), b.stamp()
 		b.Refresh(ctx)
-		timer := time.NewTimer(maxGap)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !b.wait(ctx, wake, stamp) {
 			return
-		case <-timer.C:
-			continue
-		case <-wake:
-			timer.Stop()
 		}
 		// Changed: wait out the rest of Min, so that a burst of events
 		// costs one computation.
@@ -67,6 +63,40 @@ func (b *Background) Run(ctx context.Context, wake <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// wait returns when the model changed, Stamp moved from stamp or Max
+// passed; false when ctx ended.
+func (b *Background) wait(ctx context.Context, wake <-chan struct{}, stamp time.Time) bool {
+	timer := time.NewTimer(cmpOr(b.Max, defaultMax))
+	defer timer.Stop()
+	var tick <-chan time.Time
+	if b.Stamp != nil {
+		t := time.NewTicker(stampEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		case <-wake:
+			return true
+		case <-tick:
+			if !b.stamp().Equal(stamp) {
+				return true
+			}
+		}
+	}
+}
+
+func (b *Background) stamp() time.Time {
+	if b.Stamp == nil {
+		return time.Time{}
+	}
+	return b.Stamp()
 }
 
 // Refresh computes now and keeps the result; a failure keeps the last
@@ -84,11 +114,10 @@ func (b *Background) Refresh(ctx context.Context) {
 		}
 		return
 	}
-	b.counts = map[string]int{}
-	for _, k := range b.Keys {
-		b.counts[k] = 0
+	b.counts = maps.Clone(counts)
+	if b.counts == nil {
+		b.counts = map[string]int{}
 	}
-	maps.Copy(b.counts, counts)
 	b.at = time.Now()
 }
 
@@ -105,4 +134,21 @@ func cmpOr(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// UnsavedObjects counts what would not survive a reboot (app.Files),
+// again after each save or restore.
+func UnsavedObjects(f interface {
+	UnsavedCounts() (map[string]int, error)
+	LastSave() time.Time
+}) *Background {
+	return &Background{Name: "unsaved_objects", Stamp: f.LastSave,
+		Compute: func(context.Context) (map[string]int, error) { return f.UnsavedCounts() }}
+}
+
+// DockerConflicts counts Docker's collisions with the host (app.Docker).
+func DockerConflicts(d interface {
+	ConflictCounts(ctx context.Context) map[string]int
+}) *Background {
+	return &Background{Name: "docker_conflicts", Compute: func(ctx context.Context) (map[string]int, error) { return d.ConflictCounts(ctx), nil }}
 }
