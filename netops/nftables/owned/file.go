@@ -29,6 +29,13 @@ or, without nftables.service, from a unit of its own:
     [Install]
     WantedBy=multi-user.target`
 
+// fileHeader starts every file File writes.
+const fileHeader = "#!/usr/sbin/nft -f\n# The nftables table netpanel owns, written by netpanel from the live table.\n"
+
+// Owned reports whether netpanel wrote data (File's header starts it): a
+// save replaces any other file only once the admin takes it over.
+func Owned(data []byte) bool { return strings.HasPrefix(string(data), fileHeader) }
+
 // File writes the owned table of rs as an nft file. Its first lines make
 // it safe to load at any time, at boot or again later: they create the
 // table if it is missing and delete it, so the definition that follows
@@ -52,8 +59,7 @@ func File(rs *nftables.Ruleset) (string, error) {
 		return "", fmt.Errorf("table %s %s holds sets or objects netpanel did not make; it writes only its own rules", Family, TableName)
 	}
 	var b strings.Builder
-	b.WriteString("#!/usr/sbin/nft -f\n")
-	b.WriteString("# The nftables table netpanel owns, written by netpanel from the live table.\n")
+	b.WriteString(fileHeader)
 	b.WriteString("# netpanel rewrites this file; change the rules from netpanel.\n#\n")
 	for _, line := range strings.Split(IncludeNote, "\n") {
 		b.WriteString(strings.TrimRight("# "+line, " ") + "\n")
