@@ -43,7 +43,8 @@ func NewChanges(t *change.Target, m change.Model, names func() change.Names, rec
 // Apply applies ops as id, with a countdown when they may cut id off.
 func (c *Changes) Apply(id Identity, ops []change.Op) (safeapply.Outcome, error) {
 	client, _ := netip.ParseAddr(id.Client)
-	return c.engine.Apply(safeapply.Request{User: id.User, Client: client, Ops: ops})
+	return c.engine.Apply(safeapply.Request{User: id.User, Client: client, Ops: ops,
+		Conn: safeapply.Conn{Local: id.Local, Remote: id.Remote}})
 }
 
 // Confirm keeps id's pending change changeID (and the stack under it).
