@@ -70,6 +70,9 @@ type Route struct {
 type Live struct {
 	// Kinds are the kinds of kernel objects whose changes re-render it.
 	Kinds []model.Kind
+	// Sources are live models besides the kernel's (the nftables ruleset)
+	// whose changes re-render it, as Kinds are for the kernel's.
+	Sources []Source
 	// Every re-renders it this often, for data without kernel events.
 	Every time.Duration
 	// Counters streams the link counters to it this often: they change
@@ -85,6 +88,12 @@ type Live struct {
 	// filters, sort and page hold. Renders of IO pages honour ctx's
 	// deadline where they wait on others.
 	Render func(ctx context.Context, q url.Values) ([]Fragment, error)
+}
+
+// Source is a live model of its own that tells of its changes with
+// coalesced wake-ups (*nftables.Store).
+type Source interface {
+	Subscribe() (<-chan struct{}, func())
 }
 
 // Fragment is one part of a page that the live connection replaces: the
