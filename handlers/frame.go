@@ -24,6 +24,9 @@ type frame struct {
 	warnings []string
 	log      *slog.Logger
 	pages    *registry // for titles, commands and the menu
+	// parsers are the kinds of change whose parsing needs a dependency
+	// (the nftables model), besides the changeParsers every frame has.
+	parsers map[string]OpParser
 }
 
 func (f *frame) names() *model.Names { return f.store.Names(f.tables()) }

@@ -33,6 +33,8 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
+	"github.com/netpanel/netpanel/netops/nftables"
+	"github.com/netpanel/netpanel/netops/nftables/owned"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
@@ -62,6 +64,7 @@ type config struct {
 	networkdConfDir string
 	dockerDir       string
 	dockerSocket    string
+	nftablesFile    string
 }
 
 type stringList []string
@@ -208,6 +211,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	store.SetReadOnly(readOnly)
 	watcher := monitor.NewWatcher(ns, store, log)
 	defer watcher.Close()
+	// nfnetlink answers only CAP_NET_ADMIN, reads included: without it
+	// there is no nftables model, and its pages say why.
+	var nft *nftables.Store
+	var nftWatcher *nftables.Watcher
+	if !readOnly {
+		nft = nftables.NewStore()
+		nftWatcher = nftables.NewWatcher(ns, nft, log)
+		defer nftWatcher.Close()
+	}
 
 	dirs := []string(cfg.tablesDir)
 	if len(dirs) == 0 {
@@ -251,7 +263,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	lookupFn := func(q lookup.Query) (lookup.Result, error) {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
-	files := app.NewFiles(persist.New(persistOptions(cfg), store, tables.Load), rec)
+	opts := persistOptions(cfg)
+	if nftWatcher != nil {
+		opts.Kinds = append(opts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump))
+	}
+	files := app.NewFiles(persist.New(opts, store, tables.Load), rec)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -265,6 +281,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Lookup:   lookupFn,
 		Files:    files,
 		Docker:   app.NewDocker(files, store, tables.Load, dockerEngine(cfg)),
+	}
+	if nft != nil {
+		deps.Nftables, deps.NftablesDump = nft, nftWatcher.Dump
+		if f := app.NewNftablesFile(files); f != nil {
+			deps.NftablesFile = f
+		}
 	}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
@@ -300,8 +322,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	ln = web.LimitListener(ln, perAddr, web.ConnBudget(), log)
 	httpSrv := web.NewHTTPServer(srv.Handler(), web.DefaultTimeouts, log)
 	httpSrv.TLSConfig = tlsConfig
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- watcher.Run(ctx) }()
+	if nftWatcher != nil {
+		go func() { errc <- nftWatcher.Run(ctx) }()
+	}
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"
 	go func() {
@@ -366,6 +391,15 @@ func persistOptions(cfg config) persist.Options {
 	return o
 }
 
+// nftablesPath is where the owned nftables table is saved: the demo keeps
+// it in the state dir with its other files.
+func nftablesPath(cfg config) string {
+	if cfg.demo {
+		return filepath.Join(cfg.stateDir, "demo-config", "nftables", filepath.Base(cfg.nftablesFile))
+	}
+	return cfg.nftablesFile
+}
+
 // dockerEngine reads Docker's networks from its socket; netpanel restarts
 // the host's Docker service only on a host booted with systemd and only
 // for the host's own namespace.
@@ -400,6 +434,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "`DIR` where saved .network and .netdev files go")
 	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "`DIR` where the saved table names (RouteTable=) go")
 	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "`DIR` where Docker's daemon.json is read and written")
+	fs.StringVar(&cfg.nftablesFile, "nftables-file", owned.DefaultPath, "`FILE` where the nftables table netpanel owns (inet netpanel) is saved")
 	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket (a `PATH`), read for Docker's networks")
 }
 

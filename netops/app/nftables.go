@@ -27,7 +27,7 @@ func NftablesKind(path string, read func() (*nftables.Ruleset, error)) persist.K
 			if err != nil {
 				return nil, err
 			}
-			text, err := owned.File(rs)
+			text, err := owned.FileAt(rs, path)
 			return []byte(text), err
 		},
 		Owned: func(data []byte) bool { return owned.Owned(data) },

@@ -143,6 +143,23 @@ func Diff(t testing.TB, ns *testenv.NS, rs *nftables.Ruleset, res nftables.Resol
 	return diffObjects(t, JSON(t, ns, "list", "ruleset"), got) + diffTexts(RuleTexts(t, ns, "ruleset"), texts)
 }
 
+// DiffDocument compares a document in `nft -j list ruleset` shape (as
+// netpanel's API serves it, decoded) with the nft tool's; "" means the
+// same objects in the same order.
+func DiffDocument(t testing.TB, ns *testenv.NS, doc []any) string {
+	t.Helper()
+	var got []any
+	for _, o := range doc {
+		if m, ok := o.(map[string]any); ok {
+			if _, meta := m["metainfo"]; meta {
+				continue
+			}
+		}
+		got = append(got, o)
+	}
+	return diffObjects(t, JSON(t, ns, "list", "ruleset"), got)
+}
+
 // DiffTable is Diff for one table (`nft -j list table FAMILY NAME`).
 func DiffTable(t testing.TB, ns *testenv.NS, tb *nftables.Table, res nftables.Resolver) string {
 	t.Helper()
