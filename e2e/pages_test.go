@@ -58,12 +58,12 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 	cfg := t.TempDir()
 	p := startPanel(t, "--netns", ns.Name, "--networkd-dir", filepath.Join(cfg, "network"),
 		"--networkd-conf-dir", filepath.Join(cfg, "networkd.conf.d"), "--docker-dir", filepath.Join(cfg, "docker"),
-		"--docker-socket", filepath.Join(cfg, "docker.sock"))
+		"--docker-socket", filepath.Join(cfg, "docker.sock"), "--nftables-file", filepath.Join(cfg, "nftables.d", "netpanel.nft"))
 	tab := newBrowser(t)
 	errs := watchProblems(t, tab)
 	p.login(t, tab)
 
-	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events", "lookup", "docker", "networkd", "audit"} {
+	for _, pg := range []string{"interfaces", "routes", "rules", "firewall", "neighbours", "sockets", "events", "lookup", "trace", "docker", "networkd", "audit"} {
 		openLive(t, tab, p.URL+"/"+pg)
 		if got := evalJS[string](t, tab, `document.body.dataset.page`); got != pg {
 			t.Errorf("/%s: body data-page is %q", pg, got)
