@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,83 +19,16 @@ import (
 	"github.com/netpanel/netpanel/netops/nftables/nfttest"
 )
 
-// seenRuleset counts, on a peer, the flows the seed test sends; the peer
-// drops them afterwards (the address is not its own and it does not
-// forward).
-const seenRuleset = `table inet seen {
-	chain pre {
-		type filter hook prerouting priority raw; policy accept;
-		ip daddr 203.0.113.5 udp dport 1194 counter
-		ip daddr 203.0.113.5 udp dport 53 counter
-		ip daddr 198.51.100.9 udp dport 1194 counter
-	}
-}
-`
-
-// seenOn reads a peer's counters by flow ("203.0.113.5:1194").
-func seenOn(t *testing.T, ns *testenv.NS) map[string]uint64 {
-	t.Helper()
-	out := map[string]uint64{}
-	for _, o := range nfttest.JSON(t, ns, "list", "table", "inet", "seen") {
-		r, ok := o["rule"].(map[string]any)
-		if !ok {
-			continue
-		}
-		var dst string
-		var port, packets float64
-		for _, x := range r["expr"].([]any) {
-			x := x.(map[string]any)
-			if m, ok := x["match"].(map[string]any); ok {
-				switch v := m["right"].(type) {
-				case string:
-					dst = v
-				case float64:
-					port = v
-				}
-			}
-			if c, ok := x["counter"].(map[string]any); ok {
-				packets = c["packets"].(float64)
-			}
-		}
-		out[fmt.Sprintf("%s:%d", dst, int(port))] = uint64(packets)
-	}
-	return out
-}
-
-// stripHandles drops the handles of nft -j objects: they count per
-// namespace.
-func stripHandles(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		delete(x, "handle")
-		for k, e := range x {
-			x[k] = stripHandles(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = stripHandles(e)
-		}
-	}
-	return v
-}
-
 // ownedTable is `nft -j list table inet netpanel` of ns without handles.
 func ownedTable(t *testing.T, ns *testenv.NS) string {
 	t.Helper()
-	return fmt.Sprint(stripHandles(nfttest.Normalize(t, nfttest.JSON(t, ns, "list", "table", "inet", "netpanel"))))
+	return nfttest.TableWithoutHandles(t, ns, "inet", "netpanel")
 }
 
 // getJSON logs in with a fresh HTTP client, GETs path and decodes it.
 func (p *panel) getJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	resp, err := client.PostForm(p.URL+"/login", url.Values{"user": {"admin"}, "password": {p.Password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	resp, err = client.Get(p.URL + path)
+	resp, err := p.client(t).Get(p.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +63,9 @@ func TestSeedScenarioWithRealPackets(t *testing.T) {
 	})
 	wanpeer.Batch([]string{"addr add 192.0.2.1/24 dev eth0", "link set eth0 up"})
 	vpnpeer.Batch([]string{"addr add 10.8.0.1/24 dev eth0", "link set eth0 up"})
-	nfttest.Load(t, wanpeer, seenRuleset)
-	nfttest.Load(t, vpnpeer, seenRuleset)
+	flows := []string{"203.0.113.5:1194", "203.0.113.5:53", "198.51.100.9:1194"}
+	nfttest.CountFlows(t, wanpeer, flows...)
+	nfttest.CountFlows(t, vpnpeer, flows...)
 
 	etc, files := t.TempDir(), t.TempDir()
 	if err := os.Chmod(etc, 0o755); err != nil {
@@ -205,12 +136,12 @@ func TestSeedScenarioWithRealPackets(t *testing.T) {
 				t.FailNow()
 			}
 			nfttest.WaitFor(t, 10*time.Second, "the packets on their peer", func() string {
-				if n := seenOn(t, f.peer)[f.dst]; n != sends {
+				if n := nfttest.Counted(t, f.peer)[f.dst]; n != sends {
 					return fmt.Sprintf("%s counted %d of %d packets to %s", f.peer.Name, n, sends, f.dst)
 				}
 				return ""
 			})
-			if n := seenOn(t, f.other)[f.dst]; n != 0 {
+			if n := nfttest.Counted(t, f.other)[f.dst]; n != 0 {
 				t.Fatalf("%d packets to %s arrived on the other peer", n, f.dst)
 			}
 

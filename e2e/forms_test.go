@@ -49,8 +49,8 @@ type formCase struct {
 	// about, for forms whose fields fail in different ways.
 	alsoBad []badUse
 	noBad   string // why no value an admin can enter is bad
-	good     formUse
-	check    func(t *testing.T, e *formEnv)
+	good    formUse
+	check   func(t *testing.T, e *formEnv)
 }
 
 // badUse is one bad submission and the field its message must be about.

@@ -2,7 +2,6 @@ package owned_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -216,5 +215,5 @@ func TestMarkRuleRisk(t *testing.T) {
 // order and contents only.
 func tableJSON(t *testing.T, ns *testenv.NS) string {
 	t.Helper()
-	return fmt.Sprint(stripHandles(nfttest.Normalize(t, nfttest.JSON(t, ns, "list", "table", "inet", "netpanel"))))
+	return nfttest.TableWithoutHandles(t, ns, "inet", "netpanel")
 }
