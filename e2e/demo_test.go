@@ -71,6 +71,10 @@ func TestDemoCreatesAndRemovesNamespaces(t *testing.T) {
 	openLive(t, tab, p.URL+"/rules")
 	waitJS(t, tab, "the fwmark rule names wan-force",
 		`document.querySelector('#rows').textContent.replace(/\s+/g, ' ').includes('fwmark 0x20/0x20 lookup wan-force')`)
+	openLive(t, tab, p.URL+"/trace?dst=198.51.100.10&proto=udp&dport=1194")
+	waitJS(t, tab, "the demo's mark rule marks the VPN server's packets for wan-force",
+		`(document.querySelector('[data-testid=trace-mark]') || {}).textContent === '0x00000020' &&
+		(document.querySelector('[data-testid=trace-table]') || {}).textContent === 'wan-force'`)
 
 	p.Stop()
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {

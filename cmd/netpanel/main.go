@@ -205,6 +205,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			return err
 		}
 		ns, nsName = h, cfg.netns
+		if cfg.demo {
+			demoMarkRule(h, log)
+		}
 	}
 
 	store := model.NewStore()
@@ -389,6 +392,20 @@ func persistOptions(cfg config) persist.Options {
 		o.SearchDirs = nil
 	}
 	return o
+}
+
+// demoMarkRule completes the demo's policy routing with its first part,
+// what marks packets: UDP to a VPN server's port gets mark 0x20, which
+// the demo's rule sends to table wan-force. A demo without it still runs.
+func demoMarkRule(ns netns.NsHandle, log *slog.Logger) {
+	r, err := owned.Parse(owned.Form{Hook: "output", Kind: "mark", Proto: "udp", Dst: "198.51.100.10", DPort: "1194",
+		Mark: "0x20/0x20", Comment: "the VPN server, reached over wan"}, nil)
+	if err == nil {
+		_, err = owned.Add(ns, r)
+	}
+	if err != nil {
+		log.Warn("the demo's nftables mark rule could not be added", "err", err)
+	}
 }
 
 // nftablesPath is where the owned nftables table is saved: the demo keeps
