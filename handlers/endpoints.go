@@ -9,6 +9,7 @@ import "net/http"
 func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 	changes := &changeForms{frame: f, changes: d.Changes, readOnly: d.Changes == nil}
 	api := &api{frame: f, refresh: d.Refresh, lister: d.Sockets}
+	history := &trafficAPI{frame: f, hist: d.Traffic}
 	var c changeRoutes = changes
 	if d.Changes == nil {
 		c = readOnlyChanges{f}
@@ -32,6 +33,7 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 		{get, "/api/v1/neighbours", api.neighbours},
 		{get, "/api/v1/nexthops", api.nexthops},
 		{get, "/api/v1/sockets", api.sockets},
+		{get, "/api/v1/traffic", history.serve},
 		{post, "/api/v1/changes", c.apply},
 		{get, "/api/v1/changes", c.list},
 		{get, "/api/v1/changes/{id}", c.get},

@@ -20,6 +20,9 @@ type Page struct {
 	Title string // its heading
 	Nav   string // its entry in the menu; "" keeps it out of the menu
 	Admin bool   // only admins may open it (and see it in the menu)
+	// Under is the page whose menu entry is current while this one shows
+	// (an interface's view is under Interfaces); "" for its own.
+	Under string
 	// Cmds are the iproute2 commands that print what the page shows, with
 	// the net-tools ones they replace; they may follow the page's query.
 	Cmds func(q url.Values) []views.Cmd

@@ -36,6 +36,7 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/auth"
@@ -252,6 +253,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
 	files := app.NewFiles(persist.New(persistOptions(cfg), store, tables.Load), rec)
+	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
+	// The counters are read every second whether anyone watches, so a
+	// chart opened now has the last 15 minutes; the overview's costly
+	// counts are made off the request path.
+	sampler := traffic.NewSampler(watcher, store, time.Second)
+	tally := app.NewTally(store.Subscribe, files.Foreign, docker.Conflicts)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -264,7 +271,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Warnings: plainHTTPWarning(cfg),
 		Lookup:   lookupFn,
 		Files:    files,
-		Docker:   app.NewDocker(files, store, tables.Load, dockerEngine(cfg)),
+		Docker:   docker,
+		Traffic:  sampler.History(),
+		Tally:    tally,
 	}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
@@ -284,7 +293,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	srv := web.New(web.Config{
-		Handlers: handlers.New(deps), Store: store, Stats: watcher, Log: log,
+		Handlers: handlers.New(deps), Store: store, Stats: sampler, Log: log,
 		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
 		Audit: rec, TLSProxy: cfg.tlsProxy,
 	})
@@ -302,6 +311,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	httpSrv.TLSConfig = tlsConfig
 	errc := make(chan error, 3)
 	go func() { errc <- watcher.Run(ctx) }()
+	go sampler.Run(ctx)
+	go tally.Run(ctx)
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"
 	go func() {

@@ -25,7 +25,7 @@ import (
 type Tally struct {
 	wakes     func() (<-chan struct{}, func())
 	foreign   func() ([]networkd.Foreign, error)
-	conflicts func(context.Context) ([]dockernet.Conflict, string)
+	conflicts func(context.Context) ([]dockernet.Conflict, string, string)
 
 	minGap, refreshEvery, demandWindow time.Duration
 
@@ -42,7 +42,8 @@ type Count struct {
 	N      int            // how many
 	ByKind map[string]int // by kind of object: "route", "rule", "address"
 	Err    string         // why it could not be counted
-	Note   string         // what the count could not see
+	Note   string         // what the count could not see, in a few words
+	Why    string         // the error behind Note
 	At     time.Time      // when it was made
 	Took   time.Duration  // how long it took
 	Stale  bool           // the model changed since: a new count is on its way
@@ -57,7 +58,8 @@ type TallyState struct {
 // NewTally counts through foreign and conflicts; either may be nil when
 // its feature is off. wakes subscribes to the model's changes
 // (model.Store.Subscribe).
-func NewTally(wakes func() (<-chan struct{}, func()), foreign func() ([]networkd.Foreign, error), conflicts func(context.Context) ([]dockernet.Conflict, string)) *Tally {
+func NewTally(wakes func() (<-chan struct{}, func()), foreign func() ([]networkd.Foreign, error),
+	conflicts func(context.Context) ([]dockernet.Conflict, string, string)) *Tally {
 	t := &Tally{
 		wakes: wakes, foreign: foreign, conflicts: conflicts,
 		minGap: time.Second, refreshEvery: 30 * time.Second, demandWindow: 10 * time.Second,
@@ -171,10 +173,10 @@ func (t *Tally) count(ctx context.Context) {
 	if t.conflicts != nil {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, EngineTimeout)
-		cs, note := t.conflicts(cctx)
+		cs, note, why := t.conflicts(cctx)
 		cancel()
 		t.publish(func(s *TallyState) {
-			s.Conflicts = Count{Known: true, N: len(cs), Note: note, At: start, Took: time.Since(start)}
+			s.Conflicts = Count{Known: true, N: len(cs), Note: note, Why: why, At: start, Took: time.Since(start)}
 		})
 	}
 }
@@ -187,16 +189,16 @@ func (t *Tally) publish(set func(*TallyState)) {
 
 // Conflicts lists Docker's conflicts with the host's live routes and
 // addresses (no LAN/VPN ranges: those are the Docker page's question).
-// note says what could not be read, in which case the conflicts are those
-// the rest shows: the live bridges without Docker's own networks, say.
-func (d *Docker) Conflicts(ctx context.Context) ([]dockernet.Conflict, string) {
+// note says in a few words what could not be read, why the error; the
+// conflicts are then those the rest shows: the live bridges without
+// Docker's own networks, say.
+func (d *Docker) Conflicts(ctx context.Context) (cs []dockernet.Conflict, note, why string) {
 	s := d.State(ctx, nil)
-	note := ""
 	switch {
 	case s.DaemonErr != "":
-		note = s.DaemonPath + ": " + s.DaemonErr
+		note, why = s.DaemonPath+" could not be read: its settings are left out", s.DaemonErr
 	case s.APIErr != "":
-		note = "Docker's networks could not be read: " + s.APIErr
+		note, why = "Docker's API did not answer: only the live bridges count", s.APIErr
 	}
-	return dockernet.FindConflicts(s.In), note
+	return dockernet.FindConflicts(s.In), note, why
 }

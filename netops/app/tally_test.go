@@ -117,12 +117,12 @@ func TestTally(t *testing.T) {
 		}
 	})
 	t.Run("Docker's conflicts are counted with what could be read", func(t *testing.T) {
-		tl := NewTally(make(wakes).subscribe, nil, func(context.Context) ([]dockernet.Conflict, string) {
-			return make([]dockernet.Conflict, 2), "Docker's networks could not be read: no socket"
+		tl := NewTally(make(wakes).subscribe, nil, func(context.Context) ([]dockernet.Conflict, string, string) {
+			return make([]dockernet.Conflict, 2), "Docker's API did not answer", "dial unix /run/docker.sock: no such file"
 		})
 		runTally(t, tl)
 		s := until(t, tl, "the count", func(s TallyState) bool { return s.Conflicts.Known })
-		if s.Conflicts.N != 2 || s.Conflicts.Note == "" || !s.Foreign.Off {
+		if s.Conflicts.N != 2 || s.Conflicts.Note == "" || s.Conflicts.Why == "" || !s.Foreign.Off {
 			t.Errorf("state %+v", s)
 		}
 	})
@@ -146,9 +146,9 @@ func TestDockerConflictsOfTheLiveState(t *testing.T) {
 		},
 	})
 	d.tables = func() *rttables.Tables { return rttables.New() }
-	cs, note := d.Conflicts(context.Background())
-	if len(cs) != 1 || note != "" {
-		t.Fatalf("conflicts %+v, note %q; want the VPN route only", cs, note)
+	cs, note, why := d.Conflicts(context.Background())
+	if len(cs) != 1 || note != "" || why != "" {
+		t.Fatalf("conflicts %+v, note %q (%s); want the VPN route only", cs, note, why)
 	}
 	if cs[0].Other != netip.MustParsePrefix("172.17.5.0/24") {
 		t.Errorf("the conflict is with %s, want 172.17.5.0/24: %s", cs[0].Other, cs[0].Text)
