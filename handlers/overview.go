@@ -114,9 +114,9 @@ func usable(r *model.Route, byIdx map[int32]*model.Link) (bool, string) {
 	case l == nil:
 		return false, "its device (ifindex " + itoa(idx) + ") is gone"
 	case !l.Up():
-		return false, l.Name + " is administratively down: this route carries nothing"
+		return false, l.Name + " is administratively down"
 	case l.OperState == "DOWN" || l.OperState == "LOWERLAYERDOWN" || l.OperState == "NOTPRESENT":
-		return false, l.Name + " is " + l.OperState + " (no carrier): this route carries nothing"
+		return false, l.Name + " is " + l.OperState + " (no carrier)"
 	}
 	return true, ""
 }
@@ -200,6 +200,9 @@ func (p *overviewPage) status(defaults []model.Route, byIdx map[int32]*model.Lin
 		}
 		ok, why := usable(r, byIdx)
 		row.Problem = why
+		if !ok && r.Type == unix.RTN_UNICAST {
+			row.Problem += ": this route carries nothing"
+		}
 		if r.Table == unix.RT_TABLE_MAIN {
 			if ok {
 				if _, seen := mainOK[r.Family]; !seen {
