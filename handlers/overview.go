@@ -71,7 +71,7 @@ func (p *overviewPage) vm(_ url.Values, m views.Meta) (views.OverviewVM, bool) {
 	slices.SortStableFunc(defaults, func(a, b model.Route) int {
 		return cmp.Compare(boolInt(a.Table != unix.RT_TABLE_MAIN), boolInt(b.Table != unix.RT_TABLE_MAIN))
 	})
-	uplinks := uplinksOf(defaults, byIdx)
+	uplinks, others := uplinksOf(defaults, byIdx)
 	var pending []safeapply.Outcome
 	if p.pending != nil {
 		pending = p.pending()
@@ -79,7 +79,12 @@ func (p *overviewPage) vm(_ url.Values, m views.Meta) (views.OverviewVM, bool) {
 	addrs := p.store.Addrs()
 	vm := views.OverviewVM{Meta: m}
 	vm.Status = p.status(defaults, byIdx, names, uplinks, addrs, links, pending)
-	for i, idx := range uplinks {
+	// The uplinks' traffic; without one, that of the policy tables' way out.
+	charted := uplinks
+	if len(charted) == 0 {
+		charted = others
+	}
+	for i, idx := range charted {
 		if i == overviewCharts {
 			break
 		}
@@ -133,10 +138,9 @@ func routeLink(r *model.Route) int32 {
 }
 
 // uplinksOf are the links of the usable default routes of table main, in
-// the kernel's order of preference (lowest metric first), then those of
-// the other tables when main has none.
-func uplinksOf(defaults []model.Route, byIdx map[int32]*model.Link) []int32 {
-	var main, other []int32
+// the kernel's order of preference (lowest metric first): the uplinks; and
+// those of the other tables' (policy routing's way out).
+func uplinksOf(defaults []model.Route, byIdx map[int32]*model.Link) (main, other []int32) {
 	for i := range defaults {
 		r := &defaults[i]
 		if ok, _ := usable(r, byIdx); !ok {
@@ -157,10 +161,7 @@ func uplinksOf(defaults []model.Route, byIdx map[int32]*model.Link) []int32 {
 			}
 		}
 	}
-	if len(main) > 0 {
-		return main
-	}
-	return other
+	return main, other
 }
 
 func appendNew(s []int32, v int32) []int32 {

@@ -210,11 +210,13 @@
   else start();
 
   window.netpanelCharts = {
-    // list describes every chart: its link, its kind and the data it holds.
+    // list describes every chart: its link, its kind, the data it holds,
+    // and the tick labels its axes drew last (on the canvas, not in the DOM).
     list() {
       return [...charts].map(([el, c]) => ({
         key: c.key, kind: c.kind, name: el.dataset.trafficName || '',
         t: c.u.data[0].slice(), rx: c.u.data[1].slice(), tx: c.u.data[2].slice(),
+        axes: c.u.axes.filter((a) => a.show !== false).map((a) => (a._values || []).map(String)),
       }));
     },
   };
