@@ -188,6 +188,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			}
 		}()
 		cfg.netns = d.Name()
+		// Charts with nothing on them look broken to a newcomer.
+		if err := d.Traffic(ctx); err != nil {
+			log.Warn("the demo's made-up traffic does not flow", "err", err)
+		}
 		for _, t := range demo.Tables() {
 			extra = append(extra, rttables.Entry{ID: t.ID, Name: t.Name, Source: "demo"})
 		}
