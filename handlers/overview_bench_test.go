@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -38,4 +39,16 @@ func BenchmarkOverviewRender1M(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkInterfaceViewRender1M measures an interface's view over a
+// million routes, half of which leave by it: the routes query walks them
+// all, so its live view renders off the hub's goroutine (Live.IO).
+func BenchmarkInterfaceViewRender1M(b *testing.B) {
+	h := New(Deps{Store: millionRoutes()})
+	for b.Loop() {
+		if _, err := h.Live(context.Background(), "interface", url.Values{"name": {"wan"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

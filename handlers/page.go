@@ -80,9 +80,10 @@ type Live struct {
 	Counters time.Duration
 	// Events streams new kernel events to it as lines.
 	Events bool
-	// IO says the render reads files, sockets or other processes, so the
-	// hub runs it off its own goroutine under a deadline: a hung Docker
-	// socket or a slow disk must not hold up any other page.
+	// IO says the render reads files, sockets or other processes (or
+	// walks every route), so the hub runs it off its own goroutine under
+	// a deadline: a hung Docker socket, a slow disk or a million routes
+	// must not hold up any other page.
 	IO bool
 	// Render renders the page's fragments for its query string, so that
 	// filters, sort and page hold. Renders of IO pages honour ctx's

@@ -46,10 +46,14 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		Live: Live{Kinds: []model.Kind{link, addr}, Counters: time.Second, Render: inMemory(interfaces.live)},
 	}, {
 		// One interface's view: its name is in the path, and its live
-		// view's query (name=NAME).
+		// view's query (name=NAME). Finding the routes that leave by a
+		// link walks every route (the model is keyed by table and
+		// destination): with a million routes that takes tens of
+		// milliseconds, so it renders off the hub's goroutine.
 		Name: "interface", Path: "/interfaces/{name}", Title: "Interface", Under: "interfaces",
 		Serve: iface.serve,
-		Live:  Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: time.Second, Render: inMemory(iface.live)},
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: time.Second, IO: true,
+			Render: inMemory(iface.live)},
 	}, {
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",
 		Cmds:  routes.cmds,
