@@ -12,6 +12,7 @@ import (
 func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 	changes := &changeForms{frame: f, changes: d.Changes, readOnly: d.Changes == nil}
 	api := &api{frame: f, refresh: d.Refresh, lister: d.Sockets}
+	history := &trafficAPI{frame: f, hist: d.Traffic}
 	var c changeRoutes = changes
 	if d.Changes == nil {
 		c = readOnlyChanges{f}
@@ -47,6 +48,7 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 		{get, "/api/v1/nftables", rulesetAPI},
 		{get, "/api/v1/trace", traceAPI},
 		{post, "/api/v1/trace", traceAPI},
+		{get, "/api/v1/traffic", history.serve},
 		{post, "/api/v1/changes", c.apply},
 		{get, "/api/v1/changes", c.list},
 		{get, "/api/v1/changes/{id}", c.get},

@@ -56,7 +56,7 @@ func (f *frame) meta(r *http.Request, page string) views.Meta {
 	m := views.Meta{Page: page, NS: f.ns, ReadOnly: f.readOnly, Status: f.status(), Warnings: f.warnings,
 		Viewer: views.Viewer{Name: id.User, Role: string(id.Role), Admin: id.Admin()}, Nav: f.pages.nav(id)}
 	if p, ok := f.pages.page(page); ok {
-		m.Title = p.Title
+		m.Title, m.Under = p.Title, p.Under
 		if p.Cmds != nil {
 			m.Cmds = p.Cmds(r.URL.Query())
 		}

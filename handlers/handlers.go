@@ -48,6 +48,11 @@ type Deps struct {
 	Nftables     *nftables.Store
 	NftablesDump func() (*nftables.Ruleset, error)
 	NftablesFile NftablesFiler // nil: saving the nft file is not configured
+	// Traffic is the recent traffic of every link, for the charts; nil:
+	// they start empty and fill from the live stream.
+	Traffic TrafficHistory
+	// Tally holds the overview's costly counts; nil: both off.
+	Tally TallyReader
 
 	Audit      AuditReader   // the audit log, for /audit; nil: not configured
 	Changes    Changer       // nil: read-only
@@ -77,6 +82,12 @@ func New(d Deps) *Handlers {
 	}
 	if d.Sockets == nil {
 		d.Sockets = SocketListerFunc(func() ([]sockets.Socket, error) { return nil, errors.New("no socket lister is configured") })
+	}
+	if d.Traffic == nil {
+		d.Traffic = noHistory{}
+	}
+	if d.Tally == nil {
+		d.Tally = noTally{}
 	}
 	if d.Lookup == nil {
 		d.Lookup = func(lookup.Query) (lookup.Result, error) {

@@ -13,7 +13,12 @@ import (
 // it live as its Live says.
 func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 	// Each page's handlers, with what they depend on.
+	overview := &overviewPage{frame: f, tally: d.Tally}
+	if d.Changes != nil {
+		overview.pending = d.Changes.Pending
+	}
 	interfaces := &interfacesPage{f}
+	iface := &interfacePage{f}
 	routes := &routesPage{frame: f, tables: tables}
 	rules := &rulesPage{f}
 	neighbours := &neighboursPage{f}
@@ -29,11 +34,29 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 
 	link, addr, route, rule, neigh := model.KindLink, model.KindAddr, model.KindRoute, model.KindRule, model.KindNeigh
 	pages := []Page{{
+		Name: "overview", Path: "/", Title: "Overview", Nav: "Overview",
+		Cmds:  overview.cmds,
+		Serve: servePage(f, "overview", overview.vm, views.OverviewPage, views.OverviewPage),
+		// The tally's counts and the pending stack change without kernel
+		// events: the page renders again every two seconds, which costs
+		// milliseconds whatever the number of routes.
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Every: 2 * time.Second, Counters: time.Second, Render: inMemory(overview.live)},
+	}, {
 		Name: "interfaces", Path: "/interfaces", Title: "Interfaces", Nav: "Interfaces",
 		Cmds:  interfaces.cmds,
 		Serve: servePage(f, "interfaces", interfaces.vm, views.InterfacesBody, views.InterfacesPage),
 		// Counters change without events; the page streams them as rates.
 		Live: Live{Kinds: []model.Kind{link, addr}, Counters: time.Second, Render: inMemory(interfaces.live)},
+	}, {
+		// One interface's view: its name is in the path, and its live
+		// view's query (name=NAME). Finding the routes that leave by a
+		// link walks every route (the model is keyed by table and
+		// destination): with a million routes that takes tens of
+		// milliseconds, so it renders off the hub's goroutine.
+		Name: "interface", Path: "/interfaces/{name}", Title: "Interface", Under: "interfaces",
+		Serve: iface.serve,
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: time.Second, IO: true,
+			Render: inMemory(iface.live)},
 	}, {
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",
 		Cmds:  routes.cmds,

@@ -229,6 +229,13 @@ func (hb *Hub) setView(v viewMsg) bool {
 	c.last = map[string]uint64{}
 	c.viewDirty = true
 	hb.emit(c, statusMsg(hb.status))
+	// A page of rates shows the last ones at once, not after the next
+	// sample.
+	if p.Live.Counters > 0 {
+		if msg := hb.statsMsg(); msg != nil {
+			hb.emit(c, msg)
+		}
+	}
 	return true
 }
 

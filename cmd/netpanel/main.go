@@ -38,6 +38,7 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/auth"
@@ -190,6 +191,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			}
 		}()
 		cfg.netns = d.Name()
+		// Charts with nothing on them look broken to a newcomer.
+		if err := d.Traffic(ctx); err != nil {
+			log.Warn("the demo's made-up traffic does not flow", "err", err)
+		}
 		for _, t := range demo.Tables() {
 			extra = append(extra, rttables.Entry{ID: t.ID, Name: t.Name, Source: "demo"})
 		}
@@ -271,6 +276,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		opts.Kinds = append(opts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump))
 	}
 	files := app.NewFiles(persist.New(opts, store, tables.Load), rec)
+	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
+	// The counters are read every second whether anyone watches, so a
+	// chart opened now has the last 15 minutes; the overview's costly
+	// counts are made off the request path.
+	sampler := traffic.NewSampler(watcher, store, time.Second)
+	tally := app.NewTally(store.Subscribe, files.Foreign, docker.Conflicts)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -283,7 +294,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Warnings: plainHTTPWarning(cfg),
 		Lookup:   lookupFn,
 		Files:    files,
-		Docker:   app.NewDocker(files, store, tables.Load, dockerEngine(cfg)),
+		Docker:   docker,
+		Traffic:  sampler.History(),
+		Tally:    tally,
 	}
 	if nft != nil {
 		deps.Nftables, deps.NftablesDump = nft, nftWatcher.Dump
@@ -309,7 +322,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	srv := web.New(web.Config{
-		Handlers: handlers.New(deps), Store: store, Stats: watcher, Log: log,
+		Handlers: handlers.New(deps), Store: store, Stats: sampler, Log: log,
 		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
 		Audit: rec, TLSProxy: cfg.tlsProxy,
 	})
@@ -330,6 +343,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if nftWatcher != nil {
 		go func() { errc <- nftWatcher.Run(ctx) }()
 	}
+	go sampler.Run(ctx)
+	go tally.Run(ctx)
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"
 	go func() {

@@ -62,6 +62,10 @@ func (c *Changes) Unseen(id Identity) []safeapply.Outcome { return c.engine.Unse
 // List returns id's recent changes, newest first.
 func (c *Changes) List(id Identity) []safeapply.Outcome { return c.engine.List(id.User) }
 
+// Pending returns every admin's changes waiting for confirmation, oldest
+// first: what a timeout would roll back.
+func (c *Changes) Pending() []safeapply.Outcome { return c.engine.Pending() }
+
 // Close rolls back what still waits for confirmation, newest first: once
 // netpanel is gone nobody could roll it back.
 func (c *Changes) Close() { c.engine.Close() }
