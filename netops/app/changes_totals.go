@@ -32,5 +32,5 @@ func (t *changeTotals) observe(o safeapply.Outcome) {
 
 // Totals returns the pending changes and the rollbacks so far.
 func (c *Changes) Totals() ChangeTotals {
-	return ChangeTotals{Pending: c.engine.Pending(), RolledBack: c.totals.rolledBack.Load(), RollbackFailed: c.totals.rollbackFailed.Load()}
+	return ChangeTotals{Pending: len(c.engine.Pending()), RolledBack: c.totals.rolledBack.Load(), RollbackFailed: c.totals.rollbackFailed.Load()}
 }
