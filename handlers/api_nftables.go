@@ -124,7 +124,7 @@ func (a nftablesAPI) trace(w http.ResponseWriter, r *http.Request) {
 	var fe change.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "fields": fe})
+		writeJSON(w, http.StatusBadRequest, ErrorJSON{Error: err.Error(), Fields: fe})
 		return
 	case err != nil:
 		apiError(w, http.StatusUnprocessableEntity, err)
@@ -135,11 +135,13 @@ func (a nftablesAPI) trace(w http.ResponseWriter, r *http.Request) {
 
 func (p *tracePage) json(res *trace.Result) TraceJSON {
 	names := p.names()
-	out := TraceJSON{Packet: res.Packet, Path: res.Path, Assumptions: res.Assumptions, Notes: res.Notes, Truncated: res.Truncated}
+	// Lists are [] when empty, never null, as the document promises.
+	out := TraceJSON{Packet: res.Packet, Path: res.Path, Assumptions: orEmpty(res.Assumptions), Notes: res.Notes, Truncated: res.Truncated,
+		Outcomes: []TraceOutcome{}}
 	for i := range res.Outcomes {
 		o := &res.Outcomes[i]
 		jo := TraceOutcome{Assumed: o.Assumed, Fate: o.Fate, Dropped: o.Dropped, MarkKnown: o.MarkKnown, CtMarkKnown: o.CtMarkKnown,
-			Egress: o.Egress(), Steps: o.Steps, Notes: o.Notes}
+			Egress: o.Egress(), Steps: orEmpty(o.Steps), Lookups: []TraceLookup{}, Notes: o.Notes}
 		if o.MarkKnown {
 			jo.Mark = fmt.Sprintf("0x%08x", o.Mark)
 		}
@@ -184,4 +186,12 @@ func traceHref(q url.Values) string {
 		return "/trace"
 	}
 	return "/trace?" + tq.Encode()
+}
+
+// orEmpty is s, or an empty slice for nil: JSON [] rather than null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -39,6 +39,13 @@ type LinkTraffic struct {
 	Tx    []float64 `json:"tx_bps"`
 }
 
+// TrafficJSON is the answer of /api/v1/traffic: the window asked for, in
+// seconds, and each link's history over it.
+type TrafficJSON struct {
+	WindowS int           `json:"window_s"`
+	Links   []LinkTraffic `json:"links"`
+}
+
 // serve answers GET /api/v1/traffic[?dev=NAME][&seconds=N]: the last N
 // seconds (at most, and by default, traffic.Window) of every link or of
 // one.
@@ -74,5 +81,5 @@ func (a *trafficAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, lt)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"window_s": int(window.Seconds()), "links": out})
+	writeJSON(w, http.StatusOK, TrafficJSON{WindowS: int(window.Seconds()), Links: out})
 }

@@ -30,10 +30,7 @@ func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
 		}
 		return r.PostForm.Get("kind"), r.PostForm, nil
 	}
-	var body struct {
-		Kind   string         `json:"kind"`
-		Fields map[string]any `json:"fields"`
-	}
+	var body ChangeRequestJSON
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	switch {
 	case err != nil:
@@ -112,11 +109,7 @@ func (f *frame) previewOf(ops []change.Op, err error) views.ChangePreview {
 // messages per field for the API, the form's preview block otherwise.
 func (f *frame) changeFailed(w http.ResponseWriter, r *http.Request, status int, pv views.ChangePreview, err error) {
 	if isAPI(r) {
-		body := map[string]any{"error": err.Error()}
-		if pv.Fields != nil {
-			body["fields"] = pv.Fields
-		}
-		writeJSON(w, status, body)
+		writeJSON(w, status, ErrorJSON{Error: err.Error(), Fields: pv.Fields})
 		return
 	}
 	if pv.Error == "" {

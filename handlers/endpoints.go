@@ -53,5 +53,6 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 		{get, "/api/v1/changes", c.list},
 		{get, "/api/v1/changes/{id}", c.get},
 		{post, "/api/v1/changes/{id}/confirm", c.confirm},
+		{get, OpenAPIPath, api.openapi},
 	}
 }

@@ -16,5 +16,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // apiError answers {"error": ...}.
 func apiError(w http.ResponseWriter, status int, err error) {
-	writeJSON(w, status, map[string]string{"error": err.Error()})
+	writeJSON(w, status, ErrorJSON{Error: err.Error()})
 }

@@ -170,10 +170,10 @@ func (hb *Hub) writePump(c *client, wait time.Duration) {
 }
 
 func statusMsg(st views.Status) []byte {
-	m := map[string]any{"type": "status", "state": st.State, "text": st.Text}
+	m := handlers.EventsStatusJSON{Type: "status", State: st.State, Text: st.Text}
 	if st.Progress != "" {
 		if p, err := strconv.ParseFloat(st.Progress, 64); err == nil {
-			m["progress"] = p
+			m.Progress = &p
 		}
 	}
 	b, _ := json.Marshal(m)

@@ -21,6 +21,7 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/web/metrics"
 )
 
@@ -53,7 +54,12 @@ type metricsEnv struct {
 	token   string // a metrics token
 }
 
-func newMetricsEnv(t *testing.T) *metricsEnv {
+func newMetricsEnv(t *testing.T) *metricsEnv { return newMetricsEnvWith(t, nil) }
+
+// newMetricsEnvWith is newMetricsEnv with more: more, when set, sets up
+// the namespace and the handlers' dependencies further once the model
+// follows it.
+func newMetricsEnvWith(t *testing.T, more func(ns *testenv.NS, store *model.Store, refresh traffic.Refresher, d *handlers.Deps)) *metricsEnv {
 	a, b := testenv.NewNS(t), testenv.NewNS(t)
 	a.Batch([]string{
 		"link add v0 type veth peer name v1 netns " + b.Name,
@@ -99,8 +105,12 @@ func newMetricsEnv(t *testing.T) *metricsEnv {
 		go bg.Run(ctx, wake)
 	}
 
-	h := handlers.New(handlers.Deps{Store: store, Refresh: w, NSName: a.Name, Log: quietLog(), Audit: ta.audit,
-		Changes: changes, Files: files, Docker: docker})
+	d := handlers.Deps{Store: store, Refresh: w, NSName: a.Name, Log: quietLog(), Audit: ta.audit,
+		Changes: changes, Files: files, Docker: docker}
+	if more != nil {
+		more(a, store, w, &d)
+	}
+	h := handlers.New(d)
 	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.rec,
 		Metrics: &metrics.Sources{Model: store, Stats: w, Changes: changes, Saves: files, Unsaved: unsaved,
 			DockerConflicts: conflicts, Version: "test", Commit: "0123abc"}})

@@ -1,6 +1,10 @@
 package web
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/netpanel/netpanel/handlers"
+)
 
 // emit gathers msg for c; send queues what each client gathered in this
 // step as one item. A client that fell behind gets nothing until its
@@ -68,9 +72,9 @@ func (hb *Hub) resync() {
 // resyncMsg tells a page to ask for its view again (live.js does) and an
 // event stream how many messages it missed.
 func resyncMsg(c *client) []byte {
-	m := map[string]any{"type": "resync"}
+	var m any = map[string]string{"type": "resync"}
 	if c.events {
-		m["missed"] = c.missed
+		m = handlers.EventsResyncJSON{Type: "resync", Missed: c.missed}
 	}
 	b, _ := json.Marshal(m)
 	return b
