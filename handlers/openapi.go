@@ -323,6 +323,9 @@ func openAPI(ops map[string]apiOp) ([]byte, error) {
 	if c, ok := s.components["OutcomeJSON"].(map[string]any); ok {
 		refineOutcome(c)
 	}
+	if s.err != nil {
+		return nil, s.err
+	}
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "netpanel", "version": "1",

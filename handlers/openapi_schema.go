@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 type schemas struct {
 	r          *jsonschema.Reflector
 	components map[string]any
+	err        error // the first clash of two types' names
 }
 
 func newSchemas() *schemas {
@@ -26,8 +28,25 @@ func newSchemas() *schemas {
 		r: &jsonschema.Reflector{
 			Anonymous: true, // no $id: the document is the base
 			Mapper:    mapType,
+			Namer:     componentName,
 		},
 	}
+}
+
+// componentName names a component after its type, prefixed with its
+// package's name outside the packages that speak the API's own
+// vocabulary (handlers, iproute): trace.Step is TraceStep, so two
+// packages' Steps cannot overwrite each other's schema.
+func componentName(t reflect.Type) string {
+	pkg := t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:]
+	if pkg == "" || pkg == "handlers" || pkg == "iproute" {
+		return t.Name()
+	}
+	prefix := strings.ToUpper(pkg[:1]) + pkg[1:]
+	if strings.HasPrefix(t.Name(), prefix) {
+		return t.Name()
+	}
+	return prefix + t.Name()
 }
 
 var (
@@ -60,7 +79,11 @@ func mapType(t reflect.Type) *jsonschema.Schema {
 func (s *schemas) of(v any) any {
 	root := s.r.Reflect(v)
 	for name, def := range root.Definitions {
-		s.components[name] = toDoc(def)
+		d := toDoc(def)
+		if old, ok := s.components[name]; ok && !reflect.DeepEqual(old, d) && s.err == nil {
+			s.err = fmt.Errorf("two types are named %s in the document's components", name)
+		}
+		s.components[name] = d
 	}
 	root.Definitions, root.Version = nil, ""
 	return toDoc(root)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -135,4 +136,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+type clashA struct {
+	A int `json:"a"`
+}
+
+type clashB struct {
+	B string `json:"b"`
+}
+
+// Two types whose components would have one name are an error, not one
+// schema silently standing for both; the same type twice is not.
+func TestOpenAPIComponentNamesDoNotClash(t *testing.T) {
+	s := newSchemas()
+	s.r.Namer = func(reflect.Type) string { return "Clash" }
+	s.of(clashA{})
+	s.of(clashA{})
+	if s.err != nil {
+		t.Fatalf("one type twice: %v", s.err)
+	}
+	s.of(clashB{})
+	if s.err == nil || !strings.Contains(s.err.Error(), "Clash") {
+		t.Fatalf("two types named Clash: err %v", s.err)
+	}
+	if got := componentName(reflect.TypeFor[nftables.Document]()); got != "NftablesDocument" {
+		t.Errorf("nftables.Document is component %s", got)
+	}
 }
