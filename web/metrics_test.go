@@ -54,12 +54,12 @@ type metricsEnv struct {
 	token   string // a metrics token
 }
 
-func newMetricsEnv(t *testing.T) *metricsEnv { return newMetricsEnvWith(t, nil) }
+func newMetricsEnv(t *testing.T) *metricsEnv { return newMetricsEnvWith(t, 2*time.Second, nil) }
 
-// newMetricsEnvWith is newMetricsEnv with more: more, when set, sets up
-// the namespace and the handlers' dependencies further once the model
-// follows it.
-func newMetricsEnvWith(t *testing.T, more func(ns *testenv.NS, store *model.Store, refresh traffic.Refresher, d *handlers.Deps)) *metricsEnv {
+// newMetricsEnvWith is newMetricsEnv with changes confirmed within
+// confirm, and more: more, when set, sets up the namespace and the
+// handlers' dependencies further once the model follows it.
+func newMetricsEnvWith(t *testing.T, confirm time.Duration, more func(ns *testenv.NS, store *model.Store, refresh traffic.Refresher, d *handlers.Deps)) *metricsEnv {
 	a, b := testenv.NewNS(t), testenv.NewNS(t)
 	a.Batch([]string{
 		"link add v0 type veth peer name v1 netns " + b.Name,
@@ -76,7 +76,7 @@ func newMetricsEnvWith(t *testing.T, more func(ns *testenv.NS, store *model.Stor
 	ta := newTestAuth(t)
 	tables := func() *rttables.Tables { return rttables.New() }
 	changes := app.NewChanges(nh, store, func() change.Names { return store.Names(tables()) }, ta.rec, quietLog(),
-		app.ChangeOptions{Timeout: 2 * time.Second, Sync: w.Sync})
+		app.ChangeOptions{Timeout: confirm, Sync: w.Sync})
 	t.Cleanup(changes.Close)
 
 	dir := t.TempDir()

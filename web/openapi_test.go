@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
@@ -168,7 +169,10 @@ table inet filter {
 func newAPIEnv(t *testing.T) *apiEnv {
 	testenv.RequireTool(t, "nft")
 	e := &apiEnv{}
-	e.metricsEnv = newMetricsEnvWith(t, func(ns *testenv.NS, store *model.Store, refresh traffic.Refresher, d *handlers.Deps) {
+	// Pending changes wait for a confirmation far longer than the test
+	// takes: they are confirmed through the API, or rolled back when it
+	// ends.
+	e.metricsEnv = newMetricsEnvWith(t, 10*time.Minute, func(ns *testenv.NS, store *model.Store, refresh traffic.Refresher, d *handlers.Deps) {
 		ns.Batch([]string{
 			"route add 198.51.100.0/24 via 10.77.0.2",
 			"route add 198.51.100.0/24 via 10.77.0.2 table 100",
@@ -349,14 +353,44 @@ func TestOpenAPIAnswersFromANamespaceMatchTheDocument(t *testing.T) {
 		if code, body := e.call(t, http.MethodGet, "/api/v1/changes/"+id, nil); code != http.StatusOK {
 			t.Fatalf("%d %s", code, body)
 		}
-		// Applied without a countdown, so there is nothing to confirm:
-		// the answer is the documented 409.
-		want := http.StatusConflict
-		if out.State == "pending" {
-			want = http.StatusOK
+		// Off the client's path: applied without a countdown, so there is
+		// nothing to confirm, and the answer is the documented 409.
+		if out.State != "applied" {
+			t.Fatalf("a route off the client's path: %s", body)
 		}
-		if code, body := e.call(t, http.MethodPost, "/api/v1/changes/"+id+"/confirm", nil); code != want {
-			t.Fatalf("confirming a change %s: %d %s", out.State, code, body)
+		if code, body := e.call(t, http.MethodPost, "/api/v1/changes/"+id+"/confirm", nil); code != http.StatusConflict {
+			t.Fatalf("confirming an applied change: %d %s", code, body)
+		}
+	})
+
+	t.Run("a pending change, its countdown and its confirmation", func(t *testing.T) {
+		// The admin's change of the link a client at 10.77.0.2 came over
+		// pends; the admin's next change, through the API, joins it.
+		op, err := change.ParseCommand("ip link set dev v0 mtu 1400", rttables.New())
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := e.changes.Apply(app.Identity{User: "admin", Role: app.RoleAdmin, Client: "10.77.0.2"}, []change.Op{op})
+		if err != nil || first.State != "pending" {
+			t.Fatalf("a change of the client's link: %+v %v", first, err)
+		}
+		code, body := e.call(t, http.MethodPost, "/api/v1/changes", map[string]any{"kind": "link",
+			"fields": map[string]any{"action": "alias", "name": "v0", "alias": "uplink"}})
+		var out handlers.OutcomeJSON
+		_ = json.Unmarshal(body, &out)
+		if code != http.StatusOK || out.State != "pending" || out.Deadline == "" {
+			t.Fatalf("a change joining a pending one: %d %s", code, body)
+		}
+		if code, body := e.call(t, http.MethodGet, "/api/v1/changes/"+out.ID, nil); code != http.StatusOK || !bytes.Contains(body, []byte(`"state":"pending"`)) {
+			t.Fatalf("%d %s", code, body)
+		}
+		code, body = e.call(t, http.MethodPost, "/api/v1/changes/"+out.ID+"/confirm", nil)
+		if code != http.StatusOK || !bytes.Contains(body, []byte(`"state":"confirmed"`)) {
+			t.Fatalf("confirming the newest pending change: %d %s", code, body)
+		}
+		if code, body := e.call(t, http.MethodGet, "/api/v1/changes", nil); code != http.StatusOK ||
+			!bytes.Contains(body, []byte(`"state":"confirmed"`)) || !bytes.Contains(body, []byte(`"state":"applied"`)) {
+			t.Fatalf("the caller's changes: %d %s", code, body)
 		}
 	})
 
