@@ -104,7 +104,8 @@ func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
 		Store: store, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.rec,
 		Metrics: &metrics.Sources{Model: store}})
 	ts := newHTTPTestServer(t, s)
-	doc := loadDoc(t, ts, func(r *http.Request) { r.AddCookie(ta.viewer) })
+	admin := func(r *http.Request) { r.AddCookie(ta.admin); r.Header.Set("Sec-Fetch-Site", "same-origin") }
+	doc := loadDoc(t, ts, admin)
 
 	var routed []string
 	err := chi.Walk(s.mux.(chi.Routes), func(method, pattern string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
@@ -131,6 +132,32 @@ func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
 		}
 	}
 
+	// This server runs without what some routes need (changes: it is
+	// read-only; nftables; traffic history): their answers say so, as
+	// documented.
+	c := &docClient{ts: ts, doc: doc, as: admin}
+	for _, q := range []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{http.MethodPost, "/api/v1/changes", map[string]any{"kind": "link", "fields": map[string]any{"action": "down", "name": "v0"}}, http.StatusForbidden},
+		{http.MethodPost, "/api/v1/changes/x/confirm", nil, http.StatusForbidden},
+		{http.MethodGet, "/api/v1/changes/x", nil, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/changes", nil, http.StatusOK},
+		{http.MethodGet, "/api/v1/nftables", nil, http.StatusServiceUnavailable},
+		{http.MethodGet, "/api/v1/trace?dst=192.0.2.1", nil, http.StatusServiceUnavailable},
+		{http.MethodPost, "/api/v1/trace", map[string]any{"dst": "192.0.2.1"}, http.StatusServiceUnavailable},
+		{http.MethodGet, "/api/v1/traffic", nil, http.StatusOK},
+		{http.MethodGet, "/metrics", nil, http.StatusOK},
+	} {
+		t.Run("without its feature, "+q.method+" "+q.path+" answers as documented", func(t *testing.T) {
+			if code, body := c.call(t, q.method, q.path, q.body); code != q.want {
+				t.Fatalf("%d %s, want %d", code, body, q.want)
+			}
+		})
+	}
+
 	t.Run("a route without a description and a description without a route are both reported", func(t *testing.T) {
 		u, n := routeDiff(append(slices.Clone(routed), "GET /api/v1/new"), described[1:])
 		if !slices.Contains(u, "GET /api/v1/new") || !slices.Contains(u, described[0]) || len(u) != 2 || len(n) != 0 {
@@ -148,8 +175,16 @@ func TestOpenAPIDescribesEveryAPIRoute(t *testing.T) {
 // lookups of a trace, traffic history, metrics.
 type apiEnv struct {
 	*metricsEnv
-	doc   *openapi3.T
+	*docClient
 	admin string // an admin's API token
+}
+
+// docClient calls a server and checks requests and answers against the
+// OpenAPI document it serves.
+type docClient struct {
+	ts  *httptest.Server
+	doc *openapi3.T
+	as  func(*http.Request) // adds the credentials
 }
 
 const apiRuleset = `
@@ -205,15 +240,14 @@ func newAPIEnv(t *testing.T) *apiEnv {
 		t.Fatal(err)
 	}
 	e.admin = tok
-	e.doc = loadDoc(t, e.ts, e.as)
+	as := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+	e.docClient = &docClient{ts: e.metricsEnv.ts, as: as, doc: loadDoc(t, e.metricsEnv.ts, as)}
 	return e
 }
 
-func (e *apiEnv) as(r *http.Request) { r.Header.Set("Authorization", "Bearer "+e.admin) }
-
 // call sends a valid request, checks it against the document
 // (openapi3filter.ValidateRequest), and its answer too (exchange).
-func (e *apiEnv) call(t *testing.T, method, pathAndQuery string, body any) (int, []byte) {
+func (e *docClient) call(t *testing.T, method, pathAndQuery string, body any) (int, []byte) {
 	t.Helper()
 	return e.exchange(t, method, pathAndQuery, body, true)
 }
@@ -222,7 +256,7 @@ func (e *apiEnv) call(t *testing.T, method, pathAndQuery string, body any) (int,
 // says it is (openapi3filter.ValidateRequest) and its answer always
 // (ValidateResponse, undocumented statuses refused), and returns the
 // answer.
-func (e *apiEnv) exchange(t *testing.T, method, pathAndQuery string, body any, valid bool) (int, []byte) {
+func (e *docClient) exchange(t *testing.T, method, pathAndQuery string, body any, valid bool) (int, []byte) {
 	t.Helper()
 	var raw []byte
 	if body != nil {
@@ -259,7 +293,7 @@ func (e *apiEnv) exchange(t *testing.T, method, pathAndQuery string, body any, v
 
 // route finds the document's operation for a request by its path
 // template, and the path's parameters.
-func (e *apiEnv) route(t *testing.T, method string, u *url.URL) (*routers.Route, map[string]string) {
+func (e *docClient) route(t *testing.T, method string, u *url.URL) (*routers.Route, map[string]string) {
 	t.Helper()
 	got := strings.Split(u.Path, "/")
 	for path, item := range e.doc.Paths.Map() {
@@ -419,7 +453,7 @@ func TestOpenAPIAnswersFromANamespaceMatchTheDocument(t *testing.T) {
 	}
 
 	t.Run("GET /api/v1/events sends events and resyncs as the document's schemas say", func(t *testing.T) {
-		c, _, err := websocket.DefaultDialer.Dial(wsURL(e.ts, "/api/v1/events"), http.Header{"Authorization": {"Bearer " + e.admin}})
+		c, _, err := websocket.DefaultDialer.Dial(wsURL(e.metricsEnv.ts, "/api/v1/events"), http.Header{"Authorization": {"Bearer " + e.admin}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,7 +493,7 @@ func TestOpenAPIAnswersFromANamespaceMatchTheDocument(t *testing.T) {
 	})
 
 	t.Run("an answer off its schema is caught", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/api/v1/links", nil)
+		req, _ := http.NewRequest(http.MethodGet, e.metricsEnv.ts.URL+"/api/v1/links", nil)
 		route, params := e.route(t, http.MethodGet, req.URL)
 		in := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
