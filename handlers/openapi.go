@@ -43,7 +43,8 @@ type answer struct {
 	headers     map[string]any
 }
 
-// apiOps describes every route under /api/v1, by "METHOD PATH".
+// apiOps describes every route under /api/ and /metrics, by "METHOD
+// PATH".
 func apiOps() map[string]apiOp {
 	details := apiParam{name: "details", in: "query", schema: flagSchema,
 		description: "1 adds what `ip -d` adds (link kinds' settings, nh_info, ...)"}
