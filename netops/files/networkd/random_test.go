@@ -174,21 +174,18 @@ func (g *stateGen) routes(l string, k int) {
 		case 0:
 			extra := ""
 			if g.chance(0.3) {
-				extra += " mtu " + strconv.Itoa(1280+g.r.IntN(200))
-			}
-			if g.chance(0.3) {
 				extra += fmt.Sprintf(" src 10.%d.1.1", k)
 			}
 			if g.chance(0.2) {
 				extra += " proto 42"
 			}
-			g.cmd("route add 172.16.%d.0/24 via %s dev %s%s%s%s", n, gw4, l, g.table(), metric, extra)
+			g.routeWithMetrics("", fmt.Sprintf("172.16.%d.0/24", n), fmt.Sprintf(" via %s dev %s%s%s%s", gw4, l, g.table(), metric, extra))
 		case 1:
 			scope := ""
 			if g.chance(0.3) {
 				scope = " scope global"
 			}
-			g.cmd("route add 172.17.%d.0/24 dev %s%s%s%s", n, l, g.table(), metric, scope)
+			g.routeWithMetrics("", fmt.Sprintf("172.17.%d.0/24", n), fmt.Sprintf(" dev %s%s%s%s", l, g.table(), metric, scope))
 		case 2:
 			g.cmd("route add 172.18.%d.0/24 via 192.0.2.%d dev %s onlink%s%s", n, 1+n%250, l, g.table(), metric)
 		case 3:
@@ -208,7 +205,7 @@ func (g *stateGen) routes(l string, k int) {
 			if g.chance(0.3) {
 				extra += fmt.Sprintf(" from 2001:db8:%d:1::/64", k)
 			}
-			g.cmd("-6 route add 2001:db8:f%d::/48 via %s dev %s%s%s%s", n, gw6, l, g.table(), metric, extra)
+			g.routeWithMetrics("-6 ", fmt.Sprintf("2001:db8:f%d::/48", n), fmt.Sprintf(" via %s dev %s%s%s%s", gw6, l, g.table(), metric, extra))
 		case 6:
 			typ := []string{"blackhole", "unreachable", "prohibit", "throw"}[g.r.IntN(4)]
 			g.cmd("route add %s 172.21.%d.0/24%s%s", typ, n, g.table(), metric)
@@ -232,6 +229,66 @@ func (g *stateGen) routes(l string, k int) {
 				match: func(s string) bool { return strings.HasPrefix(s, dst+" ") }, label: "route " + dst + " tos 0x10",
 				undo: []string{fmt.Sprintf("route del %s dev %s tos 0x10", dst, l)}})
 		}
+	}
+}
+
+// routeWithMetrics adds the route "dst spec" with random metrics: often
+// only those networkd carries, sometimes also ones it cannot (no key, a
+// value out of its range, a lock), for which Generate must say the route
+// is written without them; A then gets the route as networkd will make it.
+func (g *stateGen) routeWithMetrics(fam, dst, spec string) {
+	var with, without string // the metrics as added, and as networkd carries them
+	both := func(p float64, s string) {
+		if g.chance(p) {
+			with += " " + s
+			without += " " + s
+		}
+	}
+	dropped := false
+	only := func(p float64, s, carried string) {
+		if g.chance(p) {
+			with += " " + s
+			without += carried
+			dropped = true
+		}
+	}
+	if g.chance(0.5) {
+		mtu := strconv.Itoa(1280 + g.r.IntN(200))
+		if g.chance(0.2) {
+			only(1, "mtu lock "+mtu, " mtu "+mtu)
+		} else {
+			both(1, "mtu "+mtu)
+		}
+		both(0.3, "advmss "+strconv.Itoa(500+g.r.IntN(1000)))
+		if g.chance(0.1) {
+			only(1, "initcwnd "+strconv.Itoa(1024+g.r.IntN(1000)), "")
+		} else {
+			both(0.3, "initcwnd "+strconv.Itoa(1+g.r.IntN(1023)))
+		}
+		both(0.3, "initrwnd "+strconv.Itoa(1+g.r.IntN(1023)))
+		both(0.2, "quickack 1")
+		both(0.2, "fastopen_no_cookie 1")
+		algo := []string{"reno", "cubic"}[g.r.IntN(2)]
+		if g.chance(0.1) {
+			only(1, "congctl lock "+algo, " congctl "+algo)
+		} else {
+			both(0.2, "congctl "+algo)
+		}
+		only(0.05, "window "+strconv.Itoa(1000+g.r.IntN(60000)), "")
+		only(0.05, "ssthresh "+strconv.Itoa(2+g.r.IntN(100)), "")
+		only(0.05, "cwnd lock "+strconv.Itoa(2+g.r.IntN(100)), "")
+		only(0.05, "reordering "+strconv.Itoa(3+g.r.IntN(100)), "")
+		only(0.05, "rtt "+strconv.Itoa(1+g.r.IntN(500))+"ms", "")
+		only(0.05, "rttvar "+strconv.Itoa(1+g.r.IntN(500))+"ms", "")
+		only(0.05, "rto_min "+strconv.Itoa(10+g.r.IntN(500))+"ms", "") // ip always locks it
+		only(0.05, "hoplimit "+strconv.Itoa(1+g.r.IntN(255)), "")      // networkd 255 and later
+		only(0.05, "features ecn", "")
+	}
+	g.cmd("%sroute add %s%s%s", fam, dst, spec, with)
+	if dropped {
+		g.st.expect = append(g.st.expect, expectation{kind: "route", reason: "written without",
+			match: func(s string) bool { return strings.HasPrefix(s, dst+" ") }, label: "route " + dst + with,
+			undo: []string{fmt.Sprintf("%sroute replace %s%s%s", fam, dst, spec, without)}})
 	}
 }
 
