@@ -371,8 +371,9 @@ func ipText(t *testing.T, ns *testenv.NS, args ...string) []string {
 	return lines
 }
 
-// The pages print rules, routes, neighbours and nexthop objects as the
-// text lines of ip rule, ip route, ip neigh and ip nexthop.
+// The pages print rules, routes, neighbours, proxy entries and nexthop
+// objects as the text lines of ip rule, ip route, ip neigh (show proxy) and
+// ip nexthop.
 func TestPageLinesEqualIPText(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch(richLinks)
@@ -422,6 +423,10 @@ func TestPageLinesEqualIPText(t *testing.T) {
 				neighs = append(neighs, iproute.NeighLine(&n, names))
 			}
 		}
+		var proxies []string
+		for _, n := range store.Proxies() {
+			proxies = append(proxies, iproute.NeighLine(&n, names))
+		}
 		for _, nh := range store.Nexthops() {
 			nhs = append(nhs, iproute.NexthopLine(&nh, names))
 		}
@@ -443,6 +448,7 @@ func TestPageLinesEqualIPText(t *testing.T) {
 			check("rules", ipRules, rules),
 			check("routes", ipText(t, ns, "route", "show", "table", "all"), routes),
 			check("neighbours", ipText(t, ns, "neigh"), neighs),
+			check("proxies", ipText(t, ns, "neigh", "show", "proxy"), proxies),
 			check("nexthops", ipText(t, ns, "nexthop"), nhs),
 			check("addresses", ipAddrs, addrs),
 		} {
