@@ -73,7 +73,7 @@ func TestParseRouteRejectsBadFields(t *testing.T) {
 			"tos: IPv6 routes have no TOS key: leave tos empty"},
 		{"metrics out of range", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1",
 			Metrics: map[string]string{"mtu": "70000", "hoplimit": "256", "quickack": "2", "advmss": "x"}},
-			"advmss: must be between 1 and 65495; hoplimit: must be between 1 and 255; mtu: must be between 68 and 65520; quickack: must be between 1 and 1"},
+			"advmss: must be between 1 and 65495; hoplimit: must be between 1 and 255; mtu: must be between 68 and 65520; quickack: must be between 0 and 1"},
 		{"an IPv6 mtu below the minimum", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Via: "2001:db8::1", Metrics: map[string]string{"mtu": "1200"}},
 			"mtu: must be between 1280 and 65520"},
 		{"a metric netpanel does not set", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", Metrics: map[string]string{"rtt": "100"}},

@@ -50,7 +50,8 @@ type routeMetric struct {
 // routeMetrics are the metrics ParseRoute takes, in RTAX order. The
 // bounds are the kernel's: larger mtu and advmss values are silently
 // clamped, hoplimit is a byte, quickack and fastopen_no_cookie are flags
-// (0 is the default).
+// that ip takes as 0 or 1 (0, the default, the kernel stores as no
+// metric: `ip route replace ... quickack 0` turns it off).
 var routeMetrics = []routeMetric{
 	{"mtu", unix.RTAX_MTU, 68, 65520},
 	{"window", unix.RTAX_WINDOW, 1, 1<<31 - 1},
@@ -61,8 +62,8 @@ var routeMetrics = []routeMetric{
 	{"hoplimit", unix.RTAX_HOPLIMIT, 1, 255},
 	{"initcwnd", unix.RTAX_INITCWND, 1, 1<<31 - 1},
 	{"initrwnd", unix.RTAX_INITRWND, 1, 1<<31 - 1},
-	{"quickack", unix.RTAX_QUICKACK, 1, 1},
-	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 1, 1},
+	{"quickack", unix.RTAX_QUICKACK, 0, 1},
+	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 0, 1},
 }
 
 func metricByType(t uint16) (routeMetric, bool) {

@@ -164,6 +164,23 @@ func TestRouteOps(t *testing.T) {
 					t.Errorf("got %+v", rs)
 				}
 			}},
+		{"quickack 0 and fastopen_no_cookie 0 round-trip: the kernel stores them as no metric",
+			change.RouteFields{Action: "add", Dst: "10.63.0.0/16", Via: "192.0.2.1",
+				Metrics: map[string]string{"quickack": "0", "fastopen_no_cookie": "0", "initcwnd": "10"}},
+			"4", "main", "10.63.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || len(rs[0].Metrics) != 1 || len(rs[0].Metrics[0]) != 1 || rs[0].Metrics[0]["initcwnd"] != 10.0 {
+					t.Errorf("got %+v", rs)
+				}
+			}},
+		{"replacing with quickack 0 turns quickack off and puts it back", change.RouteFields{Action: "replace", Dst: "10.60.0.0/16", Tos: "0x10",
+			Via: "192.0.2.1", Metrics: map[string]string{"quickack": "0", "fastopen_no_cookie": "0"}},
+			"4", "main", "10.60.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || rs[0].Metrics != nil {
+					t.Errorf("got %+v", rs)
+				}
+			}},
 		{"an IPv6 route with an mtu round-trips", change.RouteFields{Action: "add", Dst: "2001:db8:62::/48", Via: "2001:db8::1",
 			Metrics: map[string]string{"mtu": "1280"}}, "6", "main", "2001:db8:62::/48",
 			func(t *testing.T, rs []routeJSON) {
