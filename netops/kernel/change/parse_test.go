@@ -80,6 +80,12 @@ func TestParseRouteRejectsBadFields(t *testing.T) {
 			"rtt: rtt is not a route metric netpanel sets: use one of mtu, window, ssthresh, cwnd, advmss, reordering, hoplimit, initcwnd, initrwnd, quickack, fastopen_no_cookie"},
 		{"mtu lock without an mtu", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", MTULock: true},
 			"mtu: mtu lock needs an mtu value"},
+		{"a source prefix on an IPv4 route", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", From: "10.9.0.0/16"},
+			"from: the kernel ignores a source prefix on IPv4 routes: use a rule with from"},
+		{"a source prefix with host bits", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Via: "2001:db8::1", From: "2001:db8:1::1/64"},
+			"from: 2001:db8:1::1/64 has host bits set: did you mean 2001:db8:1::/64?"},
+		{"a source prefix of the other family", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Dev: "wan", From: "10.9.0.0/16"},
+			"from: 10.9.0.0 is IPv4 but dst 2001:db8::/32 is IPv6"},
 		{"metrics on a delete", change.RouteFields{Action: "del", Dst: "10.0.0.0/8", Metrics: map[string]string{"mtu": "1400"}},
 			"mtu: a route is deleted by its key (destination, tos, metric, table): leave the metrics empty"},
 	}
