@@ -322,7 +322,7 @@ func (o *RouteOp) Command(n Names) string {
 		b.WriteString(" tos " + iproute.DSField(o.Tos))
 	}
 	if o.Via.IsValid() {
-		b.WriteString(" via " + o.Via.String())
+		b.WriteString(" via " + o.viaText(o.Via))
 	}
 	if o.Dev != "" {
 		b.WriteString(" dev " + quote(linkLabel(n, o.DevIndex, o.Dev)))
@@ -362,7 +362,7 @@ func (o *RouteOp) Command(n Names) string {
 	for _, nh := range o.Nexthops {
 		b.WriteString(" nexthop")
 		if nh.Via.IsValid() {
-			b.WriteString(" via " + nh.Via.String())
+			b.WriteString(" via " + o.viaText(nh.Via))
 		}
 		if nh.Dev != "" {
 			b.WriteString(" dev " + quote(linkLabel(n, nh.DevIndex, nh.Dev)))
@@ -373,6 +373,19 @@ func (o *RouteOp) Command(n Names) string {
 		}
 	}
 	return b.String()
+}
+
+// viaText prints a gateway as ip takes it: a gateway of the other family
+// (an IPv4 route via an IPv6 neighbour, RTA_VIA) needs the family word,
+// or ip reads it as the route's own family and refuses it.
+func (o *RouteOp) viaText(a netip.Addr) string {
+	switch {
+	case o.Family == unix.AF_INET && a.Is6():
+		return "inet6 " + a.String()
+	case o.Family == unix.AF_INET6 && a.Is4():
+		return "inet " + a.String()
+	}
+	return a.String()
 }
 
 // OldCommand is net-tools' `route`, which knows only plain IPv4 routes in
