@@ -6,20 +6,13 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops/model"
 )
 
 // A burst far larger than a tiny socket buffer makes the kernel drop
 // events (ENOBUFS). The watcher must notice, resync, and end up equal to
 // the kernel: never silently diverge.
 //
-// Whether a free-running reader overflows is a race: ip -batch sends one
-// change and waits for its acknowledgement, so a reader that gets its CPU
-// in time keeps up with all 50,000 of them and no event is lost (seen on
-// this machine: "no resync happened"). So the test holds the reader while
-// the burst goes out: it keeps the store's lock, the reader waits in
-// Update after its first datagram, and the socket's few KiB fill up
-// whatever the load.
+// The burst goes out while the reader is held (see holdingReader).
 func TestOverflowResyncsToKernelState(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{
@@ -40,13 +33,7 @@ func TestOverflowResyncsToKernelState(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("route replace 10.%d.%d.0/24 via 10.0.0.3 table %d", 32+i/256, i%256, 100+i%3))
 		lines = append(lines, fmt.Sprintf("route del 10.%d.%d.0/24 table %d", 32+(i+1)/256, (i+1)%256, 100+(i+1)%3))
 	}
-	func() {
-		held, release := make(chan struct{}), make(chan struct{})
-		defer close(release) // also when Batch fails: the watcher must end
-		go store.Update(func(*model.Applier) { close(held); <-release })
-		<-held
-		ns.Batch(lines)
-	}()
+	holdingReader(store, func() { ns.Batch(lines) })
 
 	waitFor(t, 60*time.Second, "after a 5,000-route burst", func() string { return compareWithIP(t, ns, store) })
 	st := store.Status()
