@@ -3,6 +3,7 @@ package change_test
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -355,5 +356,30 @@ func TestTouches(t *testing.T) {
 	}
 	if got := mustOp(change.ParseAddr(change.AddrFields{Action: "del", Dev: "wan", Prefix: "2001:db8::5/64"})).Touches(); got.Addr != "2001:db8::5/64" || got.Family != unix.AF_INET6 {
 		t.Errorf("addr touch %+v", got)
+	}
+}
+
+// A gateway of the other family (an IPv4 route via an IPv6 neighbour, as
+// an inverse recreates it) is printed with its family word, which ip
+// needs, and net-tools, which cannot say it, gets no command.
+func TestRouteViaTheOtherFamily(t *testing.T) {
+	for _, c := range []struct {
+		op  *change.RouteOp
+		cmd string
+	}{
+		{&change.RouteOp{Action: "add", Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: mustPrefix("10.10.0.0/16"), Protocol: unix.RTPROT_BOOT, Via: netip.MustParseAddr("2001:db8::1"), Dev: "wan"},
+			"ip route add 10.10.0.0/16 via inet6 2001:db8::1 dev wan"},
+		{&change.RouteOp{Action: "add", Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: mustPrefix("10.11.0.0/16"), Nexthops: []change.Nexthop{
+			{Via: netip.MustParseAddr("10.1.0.2"), Dev: "v0", Weight: 256}, {Via: netip.MustParseAddr("2001:db8::3"), Dev: "v0", Weight: 1}}},
+			"ip route add 10.11.0.0/16 nexthop via 10.1.0.2 dev v0 weight 256 nexthop via inet6 2001:db8::3 dev v0 weight 1"},
+		{&change.RouteOp{Action: "add", Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: mustPrefix("2001:db8:5::/48"), Via: netip.MustParseAddr("2001:db8::1")},
+			"ip -6 route add 2001:db8:5::/48 via 2001:db8::1"},
+	} {
+		if got := c.op.Command(names{}); got != c.cmd {
+			t.Errorf("Command = %q, want %q", got, c.cmd)
+		}
+		if got := c.op.OldCommand(names{}); got != "" {
+			t.Errorf("OldCommand = %q for %s, which net-tools cannot say", got, c.cmd)
+		}
 	}
 }

@@ -395,7 +395,7 @@ func (o *RouteOp) OldCommand(Names) string {
 	if o.Family != unix.AF_INET || o.Table != unix.RT_TABLE_MAIN || (o.Type != unix.RTN_UNICAST && o.Type != 0) ||
 		len(o.Nexthops) > 0 || o.HasScope || o.Src.IsValid() || o.Onlink || !plainProto || o.Action == "replace" ||
 		o.Tos != 0 || len(o.Metrics) > 0 || o.locks() != 0 || o.From.IsValid() || o.NhID != 0 || o.Realm != 0 ||
-		o.CongCtl != "" || o.Pref != 0 || o.ExpiresAt != 0 {
+		o.CongCtl != "" || o.Pref != 0 || o.ExpiresAt != 0 || o.Via.Is6() {
 		return ""
 	}
 	s := "route " + o.Action
