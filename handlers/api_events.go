@@ -38,6 +38,8 @@ func EventJSONOf(e *model.Event, n *model.Names, text string) EventJSON {
 		j.Object = iproute.Rule(e.Rule, n)
 	case e.Neigh != nil:
 		j.Object = iproute.Neigh(e.Neigh, n)
+	case e.Nexthop != nil:
+		j.Object = iproute.NexthopObjectJSON(e.Nexthop, n, false)
 	}
 	return j
 }

@@ -8,12 +8,15 @@ import (
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // routes serves /api/v1/routes?table=main|all|NAME|N with the routes
 // page's filters (details=1 prints like `ip -d`). Without page or per it
 // streams every matching route in chunks, never holding the model's lock
-// while writing to the client.
+// while writing to the client. One table (main when none is named) is
+// listed as `ip route show table N` lists it: without "table", and IPv4
+// only unless family says otherwise.
 func (a *api) routes(w http.ResponseWriter, r *http.Request) {
 	f, ok := apiRequest(w, r)
 	if !ok {
@@ -26,7 +29,11 @@ func (a *api) routes(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, err)
 		return
 	}
-	opts := iproute.RouteOpts{Details: f.details, Now: model.KernelTime()}
+	oneTable := rq.Table != model.AllTables
+	if oneTable && !q.Has("family") {
+		rq.Family = unix.AF_INET
+	}
+	opts := iproute.RouteOpts{Details: f.details, Now: model.KernelTime(), OneTable: oneTable}
 	if q.Has("page") || q.Has("per") {
 		res, err := a.store.QueryRoutes(rq)
 		if err != nil {

@@ -92,6 +92,10 @@ func TestChangePreviewShowsTheCommands(t *testing.T) {
 				"mtu": {"1400"}, "mtu_lock": {"on"}, "advmss": {"1360"}, "initcwnd": {"10"}, "quickack": {"1"}},
 			[]string{"ip route add 10.9.0.0/16 tos 0x10 via 192.0.2.1 mtu lock 1400 advmss 1360 initcwnd 10 quickack 1"},
 		},
+		"a route form turning quickack and fastopen_no_cookie off": {
+			url.Values{"kind": {"route"}, "action": {"replace"}, "dst": {"10.9.0.0/16"}, "via": {"192.0.2.1"}, "quickack": {"0"}, "fastopen_no_cookie": {"0"}},
+			[]string{"ip route replace 10.9.0.0/16 via 192.0.2.1 quickack 0 fastopen_no_cookie 0"},
+		},
 		"bad rule selectors are each named": {
 			url.Values{"kind": {"rule"}, "action": {"add"}, "ipproto": {"tcpp"}, "dport": {"0"}, "uidrange": {"9-1"}, "goto": {"x"}},
 			[]string{`data-field="ipproto"`, `data-field="dport"`, `data-field="uidrange"`, `data-field="goto"`},

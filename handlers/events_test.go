@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -115,5 +116,34 @@ func TestEventsLiveViewLeavesLinesToTheEventStream(t *testing.T) {
 	}
 	if len(frags) != 1 || frags[0].Target != "summary" || frags[0].Rows {
 		t.Fatalf("fragments %+v, want the summary only", frags)
+	}
+}
+
+// Every kind of object an event can carry reaches /api/v1/events with
+// its ip -j object: a kind added to model.Event without a case here would
+// stream events with no object.
+func TestEventJSONHasAnObjectForEveryKind(t *testing.T) {
+	names := model.NewStore().Names(nil)
+	for _, e := range []model.Event{
+		{Kind: model.KindLink, Link: &model.Link{Index: 2, Name: "v0"}},
+		{Kind: model.KindAddr, Addr: &model.Addr{LinkIndex: 2}},
+		{Kind: model.KindRoute, Route: &model.Route{Table: 254}},
+		{Kind: model.KindRule, Rule: &model.Rule{Table: 254}},
+		{Kind: model.KindNeigh, Neigh: &model.Neigh{LinkIndex: 2}},
+		{Kind: model.KindNexthop, Nexthop: &model.NexthopObject{ID: 5}, Deleted: true},
+	} {
+		j := EventJSONOf(&e, names, "")
+		b, err := json.Marshal(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back map[string]any
+		_ = json.Unmarshal(b, &back)
+		if obj, ok := back["object"].(map[string]any); !ok || len(obj) == 0 {
+			t.Errorf("%s event: %s", e.Kind, b)
+		}
+	}
+	if len(model.Kinds()) != 6 {
+		t.Errorf("model has %d kinds; give each a case in EventJSONOf and here", len(model.Kinds()))
 	}
 }

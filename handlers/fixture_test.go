@@ -161,6 +161,9 @@ func normalState() model.State {
 			{LinkIndex: 2, Family: unix.AF_INET6, IP: fxAddr("fe80::1"), HWAddr: fxMAC("52:54:00:12:34:56"), State: unix.NUD_STALE, Flags: unix.NTF_ROUTER},
 			{LinkIndex: 1, Family: unix.AF_INET, IP: fxAddr("127.0.0.1"), State: unix.NUD_NOARP},
 			{LinkIndex: 4, Family: unix.AF_INET, IP: fxAddr("172.17.0.9"), State: unix.NUD_NONE},
+			// Proxy entries (ip neigh add proxy ...), kept apart by the store.
+			{LinkIndex: 2, Family: unix.AF_INET, IP: fxAddr("192.0.2.77"), Flags: unix.NTF_PROXY},
+			{LinkIndex: 4, Family: unix.AF_INET6, IP: fxAddr("2001:db8::77"), Flags: unix.NTF_PROXY},
 		},
 	}
 }

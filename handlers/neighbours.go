@@ -27,6 +27,7 @@ type neighQuery struct {
 	state  string
 	family uint8
 	all    bool
+	proxy  bool // the proxy entries (`ip neigh show proxy`) instead
 }
 
 func parseNeighQuery(q url.Values, names *model.Names) (neighQuery, error) {
@@ -51,6 +52,12 @@ func parseNeighQuery(q url.Values, names *model.Names) (neighQuery, error) {
 	var err error
 	if nq.all, err = boolParam(q, "all"); err != nil {
 		return nq, fmt.Errorf("show all: %w", err)
+	}
+	if nq.proxy, err = boolParam(q, "proxy"); err != nil {
+		return nq, fmt.Errorf("proxy entries: %w", err)
+	}
+	if nq.proxy && nq.state != "" {
+		return nq, fmt.Errorf("state: proxy entries have no state; clear the state or the proxy filter")
 	}
 	return nq, nil
 }
@@ -88,8 +95,12 @@ func (nq neighQuery) match(n *model.Neigh) bool {
 type neighboursPage struct{ *frame }
 
 // cmds are the page's commands: with all=1 they show what plain `ip neigh`
-// hides.
+// hides, with proxy=1 the proxy entries, which arp cannot list (they are
+// not in /proc/net/arp).
 func (p *neighboursPage) cmds(q url.Values) []views.Cmd {
+	if proxy, _ := boolParam(q, "proxy"); proxy {
+		return []views.Cmd{{IP: "ip neigh show proxy"}}
+	}
 	ipCmd := "ip neigh"
 	if all, _ := boolParam(q, "all"); all {
 		ipCmd = "ip neigh show nud all"
@@ -108,7 +119,10 @@ func (p *neighboursPage) vm(q url.Values, m views.Meta) (views.NeighboursVM, boo
 		vm.Summary = "no neighbours shown"
 		return vm, false
 	}
-	all := p.store.Neighs()
+	all, what := p.store.Neighs(), "neighbour"
+	if nq.proxy {
+		all, what = p.store.Proxies(), "proxy"
+	}
 	// Count what only the NOARP/NONE default hides, so the summary can
 	// say why entries the kernel has are missing.
 	hid, withAll := 0, nq
@@ -121,7 +135,7 @@ func (p *neighboursPage) vm(q url.Values, m views.Meta) (views.NeighboursVM, boo
 			hid++
 		}
 	}
-	vm.Summary = fmt.Sprintf("%s of %s neighbour entries shown", group(len(vm.Rows)), group(len(all)))
+	vm.Summary = fmt.Sprintf("%s of %s %s entries shown", group(len(vm.Rows)), group(len(all)), what)
 	if hid > 0 {
 		vm.Summary += fmt.Sprintf("; %s NOARP or NONE entries hidden, as ip neigh does", group(hid))
 	}
@@ -139,9 +153,9 @@ func neighRow(n *model.Neigh, names *model.Names) views.NeighRow {
 	for _, s := range j.State {
 		row.States = append(row.States, views.NeighState{Name: s, Class: strings.ToLower(s)})
 	}
-	if n.State == unix.NUD_NONE {
+	if n.State == unix.NUD_NONE && n.Flags&unix.NTF_PROXY == 0 {
 		// ip prints no state for NUD_NONE; the page names it, so the
-		// column is never silently empty.
+		// column is never silently empty. A proxy entry has no state.
 		row.States = append(row.States, views.NeighState{Name: "NONE", Class: "none"})
 	}
 	return row
@@ -150,6 +164,7 @@ func neighRow(n *model.Neigh, names *model.Names) views.NeighRow {
 func neighFilters(q url.Values, links []model.Link) views.NeighFilters {
 	f := views.NeighFilters{}
 	f.All, _ = boolParam(q, "all")
+	f.Proxy, _ = boolParam(q, "proxy")
 	f.Devs = []views.Option{{Value: "", Label: "any"}}
 	for _, l := range links {
 		f.Devs = append(f.Devs, views.Option{Value: l.Name, Label: l.Name, Selected: q.Get("dev") == l.Name})

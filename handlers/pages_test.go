@@ -187,6 +187,8 @@ func TestBadInputIsRejectedNamingTheField(t *testing.T) {
 		{"a sockets page number of zero", "/sockets?page=0", `page must be a whole number from 1, not "0"`, pageHandler(h, "sockets"), ""},
 		{"a neighbour family that is not inet or inet6", "/neighbours?family=x", `family must be inet or inet6, not "x"`, pageHandler(h, "neighbours"), ""},
 		{"a neighbour device that does not exist", "/neighbours?dev=nope0", `device: no interface named "nope0"`, pageHandler(h, "neighbours"), ""},
+		{"a neighbour state with the proxy entries, which have none", "/neighbours?proxy=1&state=reachable", `state: proxy entries have no state; clear the state or the proxy filter`, pageHandler(h, "neighbours"), ""},
+		{"a proxy box that is neither on nor off", "/neighbours?proxy=maybe", `proxy entries: "maybe" is not on or off`, pageHandler(h, "neighbours"), ""},
 		{"a neighbour state that is not a NUD state", "/neighbours?state=happy", `state: "happy" is not a neighbour state (reachable, stale, failed, ...)`, pageHandler(h, "neighbours"), ""},
 		{"an interface state other than up or down", "/interfaces?state=sideways", `state: must be up or down, not "sideways"`, pageHandler(h, "interfaces"), "state"},
 		{"an interface kind with markup in it", "/interfaces?kind=%3Cscript%3E", `kind: "<script>" is not a link kind like veth or bridge`, pageHandler(h, "interfaces"), "kind"},

@@ -35,7 +35,7 @@ func parseRouteForm(f url.Values, tables model.TableNames) ([]change.Op, error) 
 		Action: f.Get("action"), Family: f.Get("family"), Table: f.Get("table"), Dst: f.Get("dst"),
 		Via: f.Get("via"), Dev: f.Get("dev"), Metric: f.Get("metric"), Protocol: f.Get("proto"),
 		Scope: f.Get("scope"), Src: f.Get("src"), Type: f.Get("type"), Onlink: f.Get("onlink") != "",
-		Tos: f.Get("tos"), MTULock: f.Get("mtu_lock") != "",
+		Tos: f.Get("tos"), From: f.Get("from"), MTULock: f.Get("mtu_lock") != "",
 	}
 	for _, name := range change.RouteMetricNames() {
 		if v := f.Get(name); v != "" {

@@ -78,8 +78,8 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 		rq.Type = int(t)
 	}
 	var ok bool
-	if rq.Family, ok = parseFamily(q.Get("family"), 0, false); !ok {
-		return rq, page, per, app.BadField("family", "family", "must be inet or inet6, not %q", q.Get("family"))
+	if rq.Family, ok = parseFamily(q.Get("family"), 0, true); !ok {
+		return rq, page, per, app.BadField("family", "family", "must be inet, inet6 or all, not %q", q.Get("family"))
 	}
 	if s := q.Get("sort"); s != "" {
 		rq.Sort = model.RouteSort(s)

@@ -95,6 +95,7 @@ var richState = []string{
 	"route add 2001:db8:11::/48 from 2001:db8:1::/64 via 2001:db8:1::2",
 	"route add unreachable 2001:db8:12::/48",
 	"route add 2001:db8:13::/48 nhid 3",
+	"route add 2001:db8:14::/48 via 2001:db8:1::2 table 100",
 	// Rules with every selector.
 	"rule add ipproto tcp dport 443 priority 1019 lookup 100",
 	"rule add sport 1000-2000 dport 22 ipproto udp priority 1020 lookup 100",
@@ -184,6 +185,13 @@ func apiChecks() []apiCheck {
 			apiCheck{spec("links"), q("/api/v1/links"), [][]string{with("-s", "link", "show")}},
 			apiCheck{spec("addresses"), q("/api/v1/addresses"), [][]string{with("addr", "show")}},
 			apiCheck{spec("routes"), q("/api/v1/routes?table=all"), [][]string{with("route", "show", "table", "all")}},
+			// One table: ip prints no "table", and only IPv4 unless asked.
+			apiCheck{spec("routes main"), q("/api/v1/routes"), [][]string{with("route", "show")}},
+			apiCheck{spec("routes table 100"), q("/api/v1/routes?table=100"), [][]string{with("route", "show", "table", "100")}},
+			apiCheck{spec("routes -6 table 100"), q("/api/v1/routes?table=100&family=inet6"), [][]string{with("-6", "route", "show", "table", "100")}},
+			apiCheck{spec("routes both table 100"), q("/api/v1/routes?table=100&family=all"),
+				[][]string{with("-4", "route", "show", "table", "100"), with("-6", "route", "show", "table", "100")}},
+			apiCheck{spec("routes table local"), q("/api/v1/routes?table=local"), [][]string{with("route", "show", "table", "local")}},
 			apiCheck{ordered("rules"), q("/api/v1/rules"), [][]string{with("rule", "show")}},
 			apiCheck{ordered("rules -6"), q("/api/v1/rules?family=inet6"), [][]string{with("-6", "rule", "show")}},
 			apiCheck{spec("neighbours"), q("/api/v1/neighbours"), [][]string{with("neigh", "show")}},
@@ -371,8 +379,9 @@ func ipText(t *testing.T, ns *testenv.NS, args ...string) []string {
 	return lines
 }
 
-// The pages print rules, routes, neighbours and nexthop objects as the
-// text lines of ip rule, ip route, ip neigh and ip nexthop.
+// The pages print rules, routes, neighbours, proxy entries and nexthop
+// objects as the text lines of ip rule, ip route, ip neigh (show proxy) and
+// ip nexthop.
 func TestPageLinesEqualIPText(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch(richLinks)
@@ -422,6 +431,10 @@ func TestPageLinesEqualIPText(t *testing.T) {
 				neighs = append(neighs, iproute.NeighLine(&n, names))
 			}
 		}
+		var proxies []string
+		for _, n := range store.Proxies() {
+			proxies = append(proxies, iproute.NeighLine(&n, names))
+		}
 		for _, nh := range store.Nexthops() {
 			nhs = append(nhs, iproute.NexthopLine(&nh, names))
 		}
@@ -443,6 +456,7 @@ func TestPageLinesEqualIPText(t *testing.T) {
 			check("rules", ipRules, rules),
 			check("routes", ipText(t, ns, "route", "show", "table", "all"), routes),
 			check("neighbours", ipText(t, ns, "neigh"), neighs),
+			check("proxies", ipText(t, ns, "neigh", "show", "proxy"), proxies),
 			check("nexthops", ipText(t, ns, "nexthop"), nhs),
 			check("addresses", ipAddrs, addrs),
 		} {

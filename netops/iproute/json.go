@@ -105,6 +105,9 @@ func gateway(family uint8, gw netip.Addr) (string, *ViaJSON) {
 type RouteOpts struct {
 	Details bool
 	Now     uint32
+	// OneTable: the answer lists one table's routes, which ip prints
+	// without "table" (`ip route show table 100`).
+	OneTable bool
 }
 
 // Route converts a route as `ip -j route` prints it.
@@ -127,7 +130,7 @@ func RouteWith(r *model.Route, n Names, o RouteOpts) RouteJSON {
 	if r.LinkIndex != 0 {
 		j.Dev = n.LinkName(r.LinkIndex)
 	}
-	if r.Table != unix.RT_TABLE_MAIN || o.Details {
+	if (r.Table != unix.RT_TABLE_MAIN || o.Details) && !o.OneTable {
 		j.Table = n.TableName(r.Table)
 	}
 	if r.Protocol != unix.RTPROT_BOOT || o.Details {

@@ -135,6 +135,9 @@ func (a *applier) addr(ad Addr, del bool) {
 	} else {
 		a.sn.addrs[ad.Key()] = &ad
 	}
+	if del && ad.Family == unix.AF_INET6 {
+		a.clearPrefSrc6(ad)
+	}
 	a.record(Event{Kind: KindAddr, Deleted: del, Addr: &ad})
 }
 
@@ -150,7 +153,10 @@ func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
 	}
 	var gone []*Route
 	a.sn.routes.Ascend(func(r *Route) bool {
-		if r.Family == unix.AF_INET && r.PrefSrc == ip {
+		// fib_sync_down_addr marks only routes of the address's link's
+		// table: main, or its VRF's (netpanel models no VRF). Routes of
+		// other tables keep their source.
+		if r.Family == unix.AF_INET && r.PrefSrc == ip && r.Table == unix.RT_TABLE_MAIN {
 			gone = append(gone, r)
 		}
 		return true

@@ -1,5 +1,7 @@
 package model
 
+import "golang.org/x/sys/unix"
+
 // State is a complete object set, for building a store without a kernel
 // (handler tests, fixtures) and for exporting one.
 type State struct {
@@ -31,7 +33,11 @@ func NewStoreFrom(st State) *Store {
 	sn.rules = append(sn.rules, st.Rules...)
 	for i := range st.Neighs {
 		n := st.Neighs[i]
-		sn.neighs[NeighKey{n.LinkIndex, n.IP}] = &n
+		set := sn.neighs
+		if n.Flags&unix.NTF_PROXY != 0 {
+			set = sn.proxies // as the applier keeps them
+		}
+		set[NeighKey{n.LinkIndex, n.IP}] = &n
 	}
 	s.replace(sn, "loaded")
 	return s

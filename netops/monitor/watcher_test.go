@@ -42,6 +42,21 @@ func startWatcher(t *testing.T, ns *testenv.NS, recvBuf int) (*model.Store, *mon
 	return store, w
 }
 
+// holdingReader runs fn while the watcher's reader is held: the test keeps
+// the store's lock, so the reader, after its next datagram, waits in
+// Update and the event socket fills up. Whether a free-running reader
+// overflows is a race: ip -batch sends one change and waits for its
+// acknowledgement, so a reader that gets its CPU in time keeps up with
+// 50,000 of them and loses nothing (seen on this machine: "no resync
+// happened"). Held, a tiny buffer overflows whatever the load.
+func holdingReader(store *model.Store, fn func()) {
+	held, release := make(chan struct{}), make(chan struct{})
+	defer close(release) // also when fn fails the test: the watcher must end
+	go store.Update(func(*model.Applier) { close(held); <-release })
+	<-held
+	fn()
+}
+
 // waitFor polls cond until it returns "" (converged) or the deadline passes,
 // then fails with the last difference. Convergence of an asynchronous event
 // stream is what is being tested, not its speed.

@@ -278,6 +278,14 @@ func TestGenerateWritesOnlyListedKeys(t *testing.T) {
 		model.Route{Family: unix.AF_INET, Dst: pfx("10.99.0.0/16"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: 1,
 			Extra: &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: ip("10.77.0.2"), LinkIndex: 2, Weight: 2}}}},
 		model.Route{Family: unix.AF_INET, Dst: pfx("10.98.0.0/16"), Table: unix.RT_TABLE_MAIN, LinkIndex: 2, Protocol: unix.RTPROT_BOOT, Type: 2, Scope: 254})
+	every := metricRoute(1400, "reno")
+	every.LinkIndex = 2
+	for t := uint16(unix.RTAX_LOCK); t <= unix.RTAX_MAX; t++ {
+		if t != unix.RTAX_MTU && t != unix.RTAX_CC_ALGO {
+			every.Extra.Metrics = append(every.Extra.Metrics, model.RouteMetric{Type: t, Value: 1})
+		}
+	}
+	st.routes = append(st.routes, every)
 	r := plainRule(80)
 	r.IPProto, r.DPort, r.SPort, r.Tos, r.HasUID, r.UIDEnd = 17, model.PortRange{Start: 53, End: 53, Set: true}, model.PortRange{Start: 1, End: 9, Set: true}, 4, true, 5
 	r.SuppressPrefixLen, r.HasSuppressIfGroup, r.Invert, r.L3mdev = 3, true, true, true
@@ -308,7 +316,8 @@ func TestGenerateWritesOnlyListedKeys(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []string{"RoutingPolicyRule.L3MasterDevice", "Route.IPv6Preference", "Address.HomeAddress", "Link.MTUBytes", "VXLAN.Independent"} {
+	for _, k := range []string{"RoutingPolicyRule.L3MasterDevice", "Route.IPv6Preference", "Address.HomeAddress", "Link.MTUBytes", "VXLAN.Independent",
+		"Route.MTUBytes", "Route.HopLimit", "Route.TCPRetransmissionTimeoutSec", "Route.TCPCongestionControlAlgorithm", "Route.QuickAck"} {
 		if !seen[k] {
 			t.Errorf("the state does not exercise %s=", k)
 		}

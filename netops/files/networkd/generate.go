@@ -109,7 +109,8 @@ type Placement struct {
 // Every key written is one target's networkd knows: an address, route or
 // rule that needs another is left out and listed in Notices, as is
 // whatever no key expresses (a rule's goto, tun_id or realms, a route's
-// TOS).
+// TOS). A route is written without the metrics no key carries (a lock,
+// window, ssthresh...), with a notice that it differs.
 //
 // A vxlan with an underlying device and a macvlan are named in their
 // lower link's .network, which networkd requires to create them; the

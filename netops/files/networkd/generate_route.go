@@ -186,9 +186,6 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		if x.Src.IsValid() {
 			rt.Extra = append(rt.Extra, Option{"Source", x.Src.String()})
 		}
-		if x.MTU != 0 {
-			rt.Extra = append(rt.Extra, Option{"MTUBytes", strconv.FormatUint(uint64(x.MTU), 10)})
-		}
 		var noCarrier []string
 		defer func() {
 			if len(noCarrier) > 0 && ok {
@@ -219,9 +216,11 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 			rt.Extra = append(rt.Extra, Option{"MultiPathRoute", v})
 		}
 	}
+	differs := g.routeMetrics(r, &rt)
 	if !g.fits("route", link, text, &NetworkFile{Routes: []Route{rt}}) {
 		return Route{}, false, nil
 	}
+	g.metricsNotice(link, text, differs)
 	return rt, true, nil
 }
 

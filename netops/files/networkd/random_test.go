@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,6 +165,9 @@ func (g *stateGen) table() string {
 
 func (g *stateGen) routes(l string, k int) {
 	gw4, gw6 := fmt.Sprintf("10.%d.1.254", k), fmt.Sprintf("2001:db8:%d:1::fe", k)
+	if k == 1 {
+		g.everyMetric(l, k)
+	}
 	for range 2 + g.r.IntN(5) {
 		n := g.net()
 		metric := ""
@@ -174,29 +178,29 @@ func (g *stateGen) routes(l string, k int) {
 		case 0:
 			extra := ""
 			if g.chance(0.3) {
-				extra += " mtu " + strconv.Itoa(1280+g.r.IntN(200))
-			}
-			if g.chance(0.3) {
 				extra += fmt.Sprintf(" src 10.%d.1.1", k)
 			}
 			if g.chance(0.2) {
 				extra += " proto 42"
 			}
-			g.cmd("route add 172.16.%d.0/24 via %s dev %s%s%s%s", n, gw4, l, g.table(), metric, extra)
+			g.routeWithMetrics("", fmt.Sprintf("172.16.%d.0/24", n), fmt.Sprintf(" via %s dev %s%s%s%s", gw4, l, g.table(), metric, extra))
 		case 1:
 			scope := ""
 			if g.chance(0.3) {
 				scope = " scope global"
 			}
-			g.cmd("route add 172.17.%d.0/24 dev %s%s%s%s", n, l, g.table(), metric, scope)
+			g.routeWithMetrics("", fmt.Sprintf("172.17.%d.0/24", n), fmt.Sprintf(" dev %s%s%s%s", l, g.table(), metric, scope))
 		case 2:
-			g.cmd("route add 172.18.%d.0/24 via 192.0.2.%d dev %s onlink%s%s", n, 1+n%250, l, g.table(), metric)
+			g.routeWithMetrics("", fmt.Sprintf("172.18.%d.0/24", n), fmt.Sprintf(" via 192.0.2.%d dev %s onlink%s%s", 1+n%250, l, g.table(), metric))
 		case 3:
-			g.cmd("route add 172.19.%d.0/24 via inet6 %s dev %s%s%s", n, gw6, l, g.table(), metric)
+			g.routeWithMetrics("", fmt.Sprintf("172.19.%d.0/24", n), fmt.Sprintf(" via inet6 %s dev %s%s%s", gw6, l, g.table(), metric))
 		case 4:
+			// Metrics go before the nexthops, which ip reads to the end;
+			// only carried ones, as the route may be taken out for want
+			// of carrier.
 			dst, table := fmt.Sprintf("172.20.%d.0/24", n), g.table()
-			g.cmd("route add %s%s%s nexthop via %s dev %s weight %d nexthop via 10.%d.1.253 dev %s weight %d",
-				dst, table, metric, gw4, l, 1+g.r.IntN(256), k, l, 1+g.r.IntN(256))
+			g.cmd("route add %s%s%s%s nexthop via %s dev %s weight %d nexthop via 10.%d.1.253 dev %s weight %d",
+				dst, table, metric, g.carriedMetrics("", 0.3), gw4, l, 1+g.r.IntN(256), k, l, 1+g.r.IntN(256))
 			g.st.expect = append(g.st.expect, expectation{kind: "route", reason: "only once " + l + " has carrier", ifNoCarrier: l,
 				match: func(s string) bool { return strings.HasPrefix(s, dst+" ") }, label: "multipath " + dst + " on " + l + " without carrier",
 				undo: []string{"route del " + dst + table}})
@@ -208,13 +212,13 @@ func (g *stateGen) routes(l string, k int) {
 			if g.chance(0.3) {
 				extra += fmt.Sprintf(" from 2001:db8:%d:1::/64", k)
 			}
-			g.cmd("-6 route add 2001:db8:f%d::/48 via %s dev %s%s%s%s", n, gw6, l, g.table(), metric, extra)
+			g.routeWithMetrics("-6 ", fmt.Sprintf("2001:db8:f%d::/48", n), fmt.Sprintf(" via %s dev %s%s%s%s", gw6, l, g.table(), metric, extra))
 		case 6:
 			typ := []string{"blackhole", "unreachable", "prohibit", "throw"}[g.r.IntN(4)]
-			g.cmd("route add %s 172.21.%d.0/24%s%s", typ, n, g.table(), metric)
+			g.routeWithMetrics("", typ+fmt.Sprintf(" 172.21.%d.0/24", n), g.table()+metric)
 		case 7:
 			typ := []string{"blackhole", "unreachable", "prohibit", "throw"}[g.r.IntN(4)]
-			g.cmd("-6 route add %s 2001:db8:e%d::/48%s%s", typ, n, g.table(), metric)
+			g.routeWithMetrics("-6 ", typ+fmt.Sprintf(" 2001:db8:e%d::/48", n), g.table()+metric)
 		case 8:
 			g.cmd("route add local 172.22.%d.0/24 dev %s table 102", n, l)
 		case 9:
@@ -232,6 +236,115 @@ func (g *stateGen) routes(l string, k int) {
 				match: func(s string) bool { return strings.HasPrefix(s, dst+" ") }, label: "route " + dst + " tos 0x10",
 				undo: []string{fmt.Sprintf("route del %s dev %s tos 0x10", dst, l)}})
 		}
+	}
+}
+
+// everyMetric adds, in every state, an IPv4 and an IPv6 route that carry
+// every metric the target networkd has a key for, with random values
+// across each key's range: each key is then written and applied by the
+// real networkd in every run, not only when the dice allow.
+func (g *stateGen) everyMetric(l string, k int) {
+	for _, fam := range []string{"", "-6 "} {
+		dst, via := fmt.Sprintf("172.25.%d.0/24", g.net()), fmt.Sprintf("10.%d.1.254", k)
+		if fam != "" {
+			dst, via = fmt.Sprintf("2001:db8:d%d::/48", g.net()), fmt.Sprintf("2001:db8:%d:1::fe", k)
+		}
+		g.cmd("%sroute add %s via %s dev %s%s%s", fam, dst, via, l, g.table(), g.carriedMetrics(fam, 1))
+	}
+}
+
+// carriedMetrics returns random metrics of the kinds networkd 252 carries
+// (MTUBytes=, TCPAdvertisedMaximumSegmentSize=, InitialCongestionWindow=,
+// InitialAdvertisedReceiveWindow=, QuickAck=, FastOpenNoCookie=,
+// TCPCongestionControlAlgorithm=), each with probability p, with values
+// up to the ends of networkd's ranges.
+func (g *stateGen) carriedMetrics(fam string, p float64) string {
+	var out string
+	add := func(s string) {
+		if g.chance(p) {
+			out += " " + s
+		}
+	}
+	end := func(lo, hi int) int { // an end of the range now and then
+		switch g.r.IntN(5) {
+		case 0:
+			return lo
+		case 1:
+			return hi
+		}
+		return lo + g.r.IntN(hi-lo+1)
+	}
+	minMTU := 552
+	if fam != "" {
+		minMTU = 1280 // IPv6 refuses a route mtu below its minimum
+	}
+	add("mtu " + strconv.Itoa(minMTU+g.r.IntN(9000-minMTU)))
+	add("advmss " + strconv.Itoa(end(1, 65495)))
+	add("initcwnd " + strconv.Itoa(end(1, 1023)))
+	add("initrwnd " + strconv.Itoa(end(1, 1023)))
+	add("quickack 1")
+	add("fastopen_no_cookie 1")
+	add("congctl " + []string{"reno", "cubic"}[g.r.IntN(2)])
+	return out
+}
+
+// routeWithMetrics adds the route "dst spec" with random metrics: often
+// only those networkd carries, sometimes also ones it cannot (no key, a
+// value out of its range, a lock), for which Generate must say the route
+// is written without them; A then gets the route as networkd will make it.
+func (g *stateGen) routeWithMetrics(fam, dst, spec string) {
+	var with, without string // the metrics as added, and as networkd carries them
+	both := func(p float64, s string) {
+		if g.chance(p) {
+			with += " " + s
+			without += " " + s
+		}
+	}
+	dropped := false
+	only := func(p float64, s, carried string) {
+		if g.chance(p) {
+			with += " " + s
+			without += carried
+			dropped = true
+		}
+	}
+	if g.chance(0.5) {
+		mtu := strconv.Itoa(1280 + g.r.IntN(200))
+		if g.chance(0.2) {
+			only(1, "mtu lock "+mtu, " mtu "+mtu)
+		} else {
+			both(1, "mtu "+mtu)
+		}
+		both(0.3, "advmss "+strconv.Itoa(500+g.r.IntN(1000)))
+		if g.chance(0.1) {
+			only(1, "initcwnd "+strconv.Itoa(1024+g.r.IntN(1000)), "")
+		} else {
+			both(0.3, "initcwnd "+strconv.Itoa(1+g.r.IntN(1023)))
+		}
+		both(0.3, "initrwnd "+strconv.Itoa(1+g.r.IntN(1023)))
+		both(0.2, "quickack 1")
+		both(0.2, "fastopen_no_cookie 1")
+		algo := []string{"reno", "cubic"}[g.r.IntN(2)]
+		if g.chance(0.1) {
+			only(1, "congctl lock "+algo, " congctl "+algo)
+		} else {
+			both(0.2, "congctl "+algo)
+		}
+		only(0.05, "window "+strconv.Itoa(1000+g.r.IntN(60000)), "")
+		only(0.05, "ssthresh "+strconv.Itoa(2+g.r.IntN(100)), "")
+		only(0.05, "cwnd lock "+strconv.Itoa(2+g.r.IntN(100)), "")
+		only(0.05, "reordering "+strconv.Itoa(3+g.r.IntN(100)), "")
+		only(0.05, "rtt "+strconv.Itoa(1+g.r.IntN(500))+"ms", "")
+		only(0.05, "rttvar "+strconv.Itoa(1+g.r.IntN(500))+"ms", "")
+		only(0.05, "rto_min "+strconv.Itoa(10+g.r.IntN(500))+"ms", "") // ip always locks it
+		only(0.05, "hoplimit "+strconv.Itoa(1+g.r.IntN(255)), "")      // networkd 255 and later
+		only(0.05, "features ecn", "")
+	}
+	g.cmd("%sroute add %s%s%s", fam, dst, spec, with)
+	if dropped {
+		g.st.expect = append(g.st.expect, expectation{kind: "route", reason: "written without",
+			match: func(s string) bool { return strings.HasPrefix(s, dst+" ") }, label: "route " + dst + with,
+			undo: []string{fmt.Sprintf("%sroute replace %s%s%s", fam, dst, spec, without)}})
 	}
 }
 
@@ -381,7 +494,7 @@ func TestRandomStatesThroughNetworkd(t *testing.T) {
 		t.Run(fmt.Sprintf("state %d", i), func(t *testing.T) {
 			t.Parallel()
 			st := randomState(rand.New(rand.NewPCG(seed, uint64(i))))
-			roundTrip(t, st)
+			everyMetricKeyWritten(t, roundTrip(t, st))
 			if t.Failed() {
 				t.Logf("state %d of seed %d was built with:\n  ip %s", i, seed, strings.Join(st.cmds, "\n  ip "))
 			}
@@ -391,9 +504,45 @@ func TestRandomStatesThroughNetworkd(t *testing.T) {
 
 var randomTableNames = tableMap{101: "rvpn"}
 
+var unknownKeyWarning = regexp.MustCompile(`unknown key (\w+)= in \[(\w+)\], kept`)
+
+// notNetworkds drops the warnings about keys that networkd reads but the
+// importer does not model (it keeps them as written): what is left is a
+// key no networkd knows.
+func notNetworkds(warns []Warning) []Warning {
+	var out []Warning
+	for _, w := range warns {
+		if m := unknownKeyWarning.FindStringSubmatch(w.String()); m != nil && keys[m[2]+"."+m[1]].since > 0 {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// everyMetricKeyWritten checks that the files carry each route metric key
+// networkd 252 has (everyMetric's routes): B's comparison then proves
+// networkd applied each.
+func everyMetricKeyWritten(t *testing.T, g *Generated) {
+	t.Helper()
+	var all strings.Builder
+	for _, b := range g.Files {
+		all.Write(b)
+	}
+	keys := []string{congctlKey}
+	for _, mk := range routeMetricKeys {
+		keys = append(keys, mk.key)
+	}
+	for _, k := range keys {
+		if ok, _ := target252.knows("Route."+k, ""); ok && !strings.Contains(all.String(), "\n"+k+"=") {
+			t.Errorf("no file carries %s=, though every state has a route with every metric networkd 252 takes", k)
+		}
+	}
+}
+
 // roundTrip builds st in A, generates, checks the notices, lets networkd
-// build B and compares.
-func roundTrip(t *testing.T, st rstate) {
+// build B and compares. It returns what Generate made.
+func roundTrip(t *testing.T, st rstate) *Generated {
 	a := testenv.NewNS(t)
 	for _, c := range st.cmds {
 		if out, err := a.TryIP(strings.Fields(c)...); err != nil {
@@ -402,13 +551,7 @@ func roundTrip(t *testing.T, st rstate) {
 	}
 	// A multipath route waits for carrier on its links in networkd; a
 	// bridge without ports has none when networkd creates it.
-	type linkFlags struct {
-		IfName string   `json:"ifname"`
-		Master string   `json:"master"`
-		Flags  []string `json:"flags"`
-	}
-	var links []linkFlags
-	a.IPJSON(&links, "link", "show")
+	links := settledLinks(t, a)
 	carrier := func(name string) bool {
 		i := slices.IndexFunc(links, func(l linkFlags) bool { return l.IfName == name })
 		if i < 0 || !slices.Contains(links[i].Flags, "LOWER_UP") {
@@ -425,6 +568,21 @@ func roundTrip(t *testing.T, st rstate) {
 		t.Fatal(err)
 	}
 	checkNotices(t, g, st.expect)
+	// What netpanel writes it must read back (an IPv4 route via an IPv6
+	// gateway once could not be).
+	for _, p := range g.Files.Paths() {
+		var warns []Warning
+		var err error
+		switch {
+		case strings.HasSuffix(p, ".network"):
+			_, warns, err = ParseNetwork(p, g.Files[p])
+		case strings.HasSuffix(p, ".netdev"):
+			_, warns, err = ParseNetDev(p, g.Files[p])
+		}
+		if err != nil || len(notNetworkds(warns)) > 0 {
+			t.Errorf("netpanel cannot read back its own %s: %v %v", p, err, notNetworkds(warns))
+		}
+	}
 	for _, ex := range st.expect {
 		for _, c := range ex.undo {
 			a.IP(strings.Fields(c)...)
@@ -462,6 +620,58 @@ func roundTrip(t *testing.T, st rstate) {
 			}
 		}
 	}
+	return g
+}
+
+type linkFlags struct {
+	IfName string   `json:"ifname"`
+	Master string   `json:"master"`
+	Flags  []string `json:"flags"`
+}
+
+// settledLinks waits until the kernel has told every link of its ports'
+// carrier, and returns the links then. Carrier news travels late (the
+// kernel's linkwatch): a bridge whose only port's peer was just set down
+// still shows LOWER_UP for a moment, and a snapshot taken then says the
+// bridge has carrier while the model, a moment later, says it has not.
+func settledLinks(t *testing.T, ns *testenv.NS) []linkFlags {
+	t.Helper()
+	var links []linkFlags
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		links = nil
+		ns.IPJSON(&links, "link", "show")
+		why := unsettledLinks(links)
+		if why == "" {
+			return links
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("links did not settle: %s", why)
+		}
+	}
+}
+
+// unsettledLinks names a link whose carrier the kernel has not finished
+// working out, or returns "": an up link's operational state (NO-CARRIER)
+// must agree with its carrier (LOWER_UP), and a bridge with ports has
+// carrier exactly when one of its up ports has.
+func unsettledLinks(links []linkFlags) string {
+	has := func(l linkFlags, f string) bool { return slices.Contains(l.Flags, f) }
+	for _, l := range links {
+		if has(l, "UP") && has(l, "LOWER_UP") == has(l, "NO-CARRIER") {
+			return l.IfName + ": carrier and operational state disagree"
+		}
+		ports, live := 0, false
+		for _, p := range links {
+			if p.Master == l.IfName {
+				ports++
+				live = live || (has(p, "UP") && has(p, "LOWER_UP"))
+			}
+		}
+		if ports > 0 && has(l, "UP") && has(l, "LOWER_UP") != live {
+			return l.IfName + ": bridge carrier does not yet follow its ports"
+		}
+	}
+	return ""
 }
 
 // modelOf dumps ns into a store, as netpanel's watcher does.
@@ -550,7 +760,7 @@ func kernelFields(t *testing.T, ns *testenv.NS, expect []expectation, notices []
 	}
 	for _, fam := range []string{"-4", "-6"} {
 		var routes []map[string]any
-		ns.IPJSON(&routes, fam, "route", "show", "table", "all")
+		ns.IPJSON(&routes, "-d", fam, "route", "show", "table", "all")
 		for _, r := range routes {
 			if r["table"] == "local" || r["protocol"] == "kernel" {
 				continue
@@ -569,7 +779,7 @@ func kernelFields(t *testing.T, ns *testenv.NS, expect []expectation, notices []
 			st["routes"] = append(st["routes"], fam+" "+jsonText(t, r))
 		}
 		var rules []map[string]any
-		ns.IPJSON(&rules, fam, "rule", "show")
+		ns.IPJSON(&rules, "-d", fam, "rule", "show")
 		for _, r := range rules {
 			delete(r, "protocol")
 			if _, ok := r["table"]; !ok && expect != nil {

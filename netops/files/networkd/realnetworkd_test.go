@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,18 @@ func startedNetworkd(t *testing.T, ns *testenv.NS, files map[string]string) *tes
 		}
 	}
 	return nd
+}
+
+// installedNetworkd returns a fresh namespace and the installed
+// networkd's version, or skips (fails in CI) without one.
+func installedNetworkd(t *testing.T) (*testenv.NS, Target) {
+	t.Helper()
+	ns := testenv.NewNS(t)
+	target := DetectTarget(context.Background())
+	if strings.HasPrefix(target.How, "assumed") {
+		testenv.Missing(t, "systemd-networkd: %s", target.How)
+	}
+	return ns, target
 }
 
 // keySamples holds a value each key of the version table is tried with,
@@ -74,6 +87,14 @@ var keySamples = map[string][2]string{
 	"Route.Type":                               {"blackhole", "Destination=10.3.0.0/24"},
 	"Route.MTUBytes":                           {"1400", ""},
 	"Route.MultiPathRoute":                     {"10.0.0.254@kd0 3", "Destination=10.4.0.0/24"},
+	"Route.InitialCongestionWindow":            {"20", "Destination=10.5.0.0/24"},
+	"Route.InitialAdvertisedReceiveWindow":     {"30", "Destination=10.6.0.0/24"},
+	"Route.QuickAck":                           {"yes", "Destination=10.7.0.0/24"},
+	"Route.FastOpenNoCookie":                   {"yes", "Destination=10.8.0.0/24"},
+	"Route.TCPAdvertisedMaximumSegmentSize":    {"1400", "Destination=10.9.0.0/24"},
+	"Route.TCPCongestionControlAlgorithm":      {"reno", "Destination=10.10.0.0/24"},
+	"Route.HopLimit":                           {"9", "Destination=10.11.0.0/24"},
+	"Route.TCPRetransmissionTimeoutSec":        {"200ms", "Destination=10.12.0.0/24"},
 	"Route.TypeOfService":                      {"16", ""},
 	"RoutingPolicyRule.TypeOfService":          {"8", ""},
 	"RoutingPolicyRule.From":                   {"10.0.0.0/8", ""},
@@ -116,11 +137,7 @@ var keySamples = map[string][2]string{
 // every later one (or one no version has) must be an "Unknown key". So the
 // table cannot claim a key the installed networkd would ignore.
 func TestKeyVersionsAgainstNetworkd(t *testing.T) {
-	ns := testenv.NewNS(t)
-	target := DetectTarget(context.Background())
-	if strings.HasPrefix(target.How, "assumed") {
-		testenv.Missing(t, "systemd-networkd: %s", target.How)
-	}
+	ns, target := installedNetworkd(t)
 	type at struct {
 		file string
 		line int
@@ -252,5 +269,62 @@ func TestImportCasesThroughNetworkd(t *testing.T) {
 		if !strings.Contains(nd.Log(), want) {
 			t.Errorf("networkd did not complain about %s, which ParseNetwork reports", want)
 		}
+	}
+}
+
+// TestRouteMetricRangesAgainstNetworkd gives the installed networkd each
+// route metric key the generator writes at the ends of the range
+// routeMetricKeys claims, and just outside it: the first must pass without
+// a word, the second be refused. So the generator never writes a metric
+// value networkd would drop, and never reports one it would take.
+func TestRouteMetricRangesAgainstNetworkd(t *testing.T) {
+	ns, target := installedNetworkd(t)
+	type try struct {
+		key, value string
+		ok         bool
+	}
+	var tries []try
+	for _, mk := range routeMetricKeys {
+		if known, _ := target.knows("Route."+mk.key, ""); !known {
+			continue
+		}
+		if mk.boolean {
+			tries = append(tries, try{mk.key, "yes", true}, try{mk.key, "no", true})
+			continue
+		}
+		unit := ""
+		if mk.ms {
+			unit = "ms"
+		}
+		val := func(v uint64) string { return strconv.FormatUint(v, 10) + unit }
+		tries = append(tries, try{mk.key, val(uint64(mk.min)), true}, try{mk.key, val(uint64(mk.max)), true})
+		if mk.min > 0 {
+			tries = append(tries, try{mk.key, val(uint64(mk.min) - 1), false})
+		}
+		if mk.max < 1<<32-1 {
+			tries = append(tries, try{mk.key, val(uint64(mk.max) + 1), false})
+		}
+	}
+	file := "[Match]\nName=kd0\n"
+	line := map[int]try{}
+	for i, tr := range tries {
+		file += fmt.Sprintf("\n[Route]\nDestination=10.%d.0.0/24\n", 1+i)
+		line[strings.Count(file, "\n")+1] = tr
+		file += tr.key + "=" + tr.value + "\n"
+	}
+	nd := startedNetworkd(t, ns, map[string]string{"10-k.network": file})
+	nd.Stop()
+	log := nd.Log()
+	for n, tr := range line {
+		said := regexp.MustCompile(regexp.QuoteMeta(fmt.Sprintf("/10-k.network:%d:", n))+".*").FindAllString(log, -1)
+		switch {
+		case tr.ok && len(said) > 0:
+			t.Errorf("%s=%s is in the range the generator writes, but networkd says: %s", tr.key, tr.value, said)
+		case !tr.ok && len(said) == 0:
+			t.Errorf("%s=%s is outside the range the generator writes, but networkd took it", tr.key, tr.value)
+		}
+	}
+	if t.Failed() {
+		t.Logf("10-k.network:\n%s", file)
 	}
 }

@@ -143,6 +143,15 @@ var keys = map[string]keyInfo{
 	"Route.Type":            since(235, manNetwork),
 	"Route.MTUBytes":        since(239, manNetwork),
 	"Route.MultiPathRoute":  since(245, manNetwork),
+	// The route metrics (generate_metrics.go).
+	"Route.InitialCongestionWindow":         since(237, manNetwork),
+	"Route.InitialAdvertisedReceiveWindow":  since(237, manNetwork),
+	"Route.QuickAck":                        since(237, manNetwork),
+	"Route.FastOpenNoCookie":                since(243, manNetwork),
+	"Route.TCPAdvertisedMaximumSegmentSize": since(248, manNetwork),
+	"Route.TCPCongestionControlAlgorithm":   since(252, manNetwork),
+	"Route.HopLimit":                        since(255, manNetwork),
+	"Route.TCPRetransmissionTimeoutSec":     since(255, manNetwork),
 	// [Route] has no TypeOfService= in any version (systemd.network(5) up
 	// to 257 lists none): networkd 252 logs "Unknown key" and drops it.
 	"Route.TypeOfService": {0, "no systemd version: systemd.network(5) has no [Route] TypeOfService="},

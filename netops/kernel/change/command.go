@@ -175,6 +175,8 @@ func parseRouteWords(w *wordList, verb, family string, tables model.TableNames) 
 			f.Src = w.next()
 		case "tos", "dsfield":
 			f.Tos = w.next()
+		case "from":
+			f.From = w.next()
 		case "lock":
 			return nil, errors.New("ip route: lock belongs after a metric: mtu lock 1400")
 		case "onlink":

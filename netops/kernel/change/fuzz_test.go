@@ -37,15 +37,17 @@ func fieldErrorsOnly(t *testing.T, err error) {
 }
 
 func FuzzParseRoute(f *testing.F) {
-	f.Add("add", "", "wan-force", "default", "192.0.2.1", "wan", "10", "static", "", "", "", true, "", "", "", "", "", "", false)
-	f.Add("add", "", "", "10.6.0.0/16", "", "", "", "", "", "", "", false, "10.1.0.2", "v0", "2", "", "", "", false)
-	f.Add("del", "inet6", "main", "2001:db8::/32", "", "", "0x10", "", "link", "2001:db8::1", "unicast", false, "", "", "", "", "", "", false)
-	f.Add("replace", "", "7", "any", "", "", "", "", "", "", "blackhole", false, "", "", "", "", "", "", false)
-	f.Add("add", "", "", "10.6.0.0/16", "192.0.2.1", "", "", "", "", "", "", false, "", "", "", "AF11", "1400", "1360", true)
+	f.Add("add", "", "wan-force", "default", "192.0.2.1", "wan", "10", "static", "", "", "", true, "", "", "", "", "", "", false, "")
+	f.Add("add", "", "", "10.6.0.0/16", "", "", "", "", "", "", "", false, "10.1.0.2", "v0", "2", "", "", "", false, "")
+	f.Add("del", "inet6", "main", "2001:db8::/32", "", "", "0x10", "", "link", "2001:db8::1", "unicast", false, "", "", "", "", "", "", false, "")
+	f.Add("replace", "", "7", "any", "", "", "", "", "", "", "blackhole", false, "", "", "", "", "", "", false, "")
+	f.Add("add", "", "", "10.6.0.0/16", "192.0.2.1", "", "", "", "", "", "", false, "", "", "", "AF11", "1400", "1360", true, "")
+	f.Add("add", "", "", "2001:db8:5::/48", "2001:db8::1", "", "", "", "", "", "", false, "", "", "", "", "", "", false, "2001:db8:1::/64")
+	f.Add("del", "", "", "10.6.0.0/16", "", "", "", "", "", "", "", false, "", "", "", "", "", "", false, "10.0.0.0/8")
 	f.Fuzz(func(t *testing.T, action, fam, table, dst, via, dev, metric, proto, scope, src, typ string, onlink bool, nhVia, nhDev, nhWeight string,
-		tos, mtu, advmss string, lock bool) {
+		tos, mtu, advmss string, lock bool, from string) {
 		rf := change.RouteFields{Action: action, Family: fam, Table: table, Dst: dst, Via: via, Dev: dev, Metric: metric,
-			Protocol: proto, Scope: scope, Src: src, Type: typ, Onlink: onlink, Tos: tos, MTULock: lock}
+			Protocol: proto, Scope: scope, Src: src, Type: typ, Onlink: onlink, Tos: tos, MTULock: lock, From: from}
 		if mtu != "" || advmss != "" {
 			rf.Metrics = map[string]string{"mtu": mtu, "advmss": advmss}
 		}

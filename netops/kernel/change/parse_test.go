@@ -3,6 +3,7 @@ package change_test
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
@@ -73,13 +74,19 @@ func TestParseRouteRejectsBadFields(t *testing.T) {
 			"tos: IPv6 routes have no TOS key: leave tos empty"},
 		{"metrics out of range", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1",
 			Metrics: map[string]string{"mtu": "70000", "hoplimit": "256", "quickack": "2", "advmss": "x"}},
-			"advmss: must be between 1 and 65495; hoplimit: must be between 1 and 255; mtu: must be between 68 and 65520; quickack: must be between 1 and 1"},
+			"advmss: must be between 1 and 65495; hoplimit: must be between 1 and 255; mtu: must be between 68 and 65520; quickack: must be between 0 and 1"},
 		{"an IPv6 mtu below the minimum", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Via: "2001:db8::1", Metrics: map[string]string{"mtu": "1200"}},
 			"mtu: must be between 1280 and 65520"},
 		{"a metric netpanel does not set", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", Metrics: map[string]string{"rtt": "100"}},
 			"rtt: rtt is not a route metric netpanel sets: use one of mtu, window, ssthresh, cwnd, advmss, reordering, hoplimit, initcwnd, initrwnd, quickack, fastopen_no_cookie"},
 		{"mtu lock without an mtu", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", MTULock: true},
 			"mtu: mtu lock needs an mtu value"},
+		{"a source prefix on an IPv4 route", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", From: "10.9.0.0/16"},
+			"from: the kernel ignores a source prefix on IPv4 routes: use a rule with from"},
+		{"a source prefix with host bits", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Via: "2001:db8::1", From: "2001:db8:1::1/64"},
+			"from: 2001:db8:1::1/64 has host bits set: did you mean 2001:db8:1::/64?"},
+		{"a source prefix of the other family", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Dev: "wan", From: "10.9.0.0/16"},
+			"from: 10.9.0.0 is IPv4 but dst 2001:db8::/32 is IPv6"},
 		{"metrics on a delete", change.RouteFields{Action: "del", Dst: "10.0.0.0/8", Metrics: map[string]string{"mtu": "1400"}},
 			"mtu: a route is deleted by its key (destination, tos, metric, table): leave the metrics empty"},
 	}
@@ -349,5 +356,30 @@ func TestTouches(t *testing.T) {
 	}
 	if got := mustOp(change.ParseAddr(change.AddrFields{Action: "del", Dev: "wan", Prefix: "2001:db8::5/64"})).Touches(); got.Addr != "2001:db8::5/64" || got.Family != unix.AF_INET6 {
 		t.Errorf("addr touch %+v", got)
+	}
+}
+
+// A gateway of the other family (an IPv4 route via an IPv6 neighbour, as
+// an inverse recreates it) is printed with its family word, which ip
+// needs, and net-tools, which cannot say it, gets no command.
+func TestRouteViaTheOtherFamily(t *testing.T) {
+	for _, c := range []struct {
+		op  *change.RouteOp
+		cmd string
+	}{
+		{&change.RouteOp{Action: "add", Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: mustPrefix("10.10.0.0/16"), Protocol: unix.RTPROT_BOOT, Via: netip.MustParseAddr("2001:db8::1"), Dev: "wan"},
+			"ip route add 10.10.0.0/16 via inet6 2001:db8::1 dev wan"},
+		{&change.RouteOp{Action: "add", Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: mustPrefix("10.11.0.0/16"), Nexthops: []change.Nexthop{
+			{Via: netip.MustParseAddr("10.1.0.2"), Dev: "v0", Weight: 256}, {Via: netip.MustParseAddr("2001:db8::3"), Dev: "v0", Weight: 1}}},
+			"ip route add 10.11.0.0/16 nexthop via 10.1.0.2 dev v0 weight 256 nexthop via inet6 2001:db8::3 dev v0 weight 1"},
+		{&change.RouteOp{Action: "add", Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: mustPrefix("2001:db8:5::/48"), Via: netip.MustParseAddr("2001:db8::1")},
+			"ip -6 route add 2001:db8:5::/48 via 2001:db8::1"},
+	} {
+		if got := c.op.Command(names{}); got != c.cmd {
+			t.Errorf("Command = %q, want %q", got, c.cmd)
+		}
+		if got := c.op.OldCommand(names{}); got != "" {
+			t.Errorf("OldCommand = %q for %s, which net-tools cannot say", got, c.cmd)
+		}
 	}
 }

@@ -38,6 +38,20 @@ type RouteOp struct {
 	// order; MTULock is "mtu lock".
 	Metrics []model.RouteMetric
 	MTULock bool
+	// From is an IPv6 route's source prefix ("from 2001:db8::/64"), part
+	// of its key like the metric.
+	From netip.Prefix
+
+	// What only an inverse carries, from the model, to put a route back
+	// as it was (see routeFromModel).
+	NhID    uint32 // "nhid 5": through a nexthop object; Via, Dev and Nexthops are then empty
+	Realm   uint32 // "realms FROM/TO", FROM in the high 16 bits
+	CongCtl string // "congctl cubic"
+	Locks   uint32 // RTAX_LOCK bits ("window lock 1000"), besides MTULock
+	Pref    uint8  // an IPv6 route's router preference (RTA_PREF); 0 is medium
+	// ExpiresAt is when an IPv6 route that expires goes (model.KernelTime
+	// hundredths): it comes back with the time it has left then.
+	ExpiresAt uint32
 }
 
 // routeMetric describes one metric an admin may set, as ip route takes it.
@@ -50,7 +64,8 @@ type routeMetric struct {
 // routeMetrics are the metrics ParseRoute takes, in RTAX order. The
 // bounds are the kernel's: larger mtu and advmss values are silently
 // clamped, hoplimit is a byte, quickack and fastopen_no_cookie are flags
-// (0 is the default).
+// that ip takes as 0 or 1 (0, the default, the kernel stores as no
+// metric: `ip route replace ... quickack 0` turns it off).
 var routeMetrics = []routeMetric{
 	{"mtu", unix.RTAX_MTU, 68, 65520},
 	{"window", unix.RTAX_WINDOW, 1, 1<<31 - 1},
@@ -61,8 +76,8 @@ var routeMetrics = []routeMetric{
 	{"hoplimit", unix.RTAX_HOPLIMIT, 1, 255},
 	{"initcwnd", unix.RTAX_INITCWND, 1, 1<<31 - 1},
 	{"initrwnd", unix.RTAX_INITRWND, 1, 1<<31 - 1},
-	{"quickack", unix.RTAX_QUICKACK, 1, 1},
-	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 1, 1},
+	{"quickack", unix.RTAX_QUICKACK, 0, 1},
+	{"fastopen_no_cookie", unix.RTAX_FASTOPEN_NO_COOKIE, 0, 1},
 }
 
 func metricByType(t uint16) (routeMetric, bool) {
@@ -149,11 +164,12 @@ func isLocal(m Model, a netip.Addr) bool {
 }
 
 // slot returns the route an add would collide with or a replace would
-// replace: same table, destination, tos 0 and metric (for IPv6 the kernel
-// refuses a second route of equal metric whatever its device).
+// replace: same table, destination, tos, source prefix and metric (for
+// IPv6 the kernel refuses a second route of equal metric whatever its
+// device).
 func (o *RouteOp) slot(m Model) (model.Route, bool) {
 	for _, r := range m.RoutesTo(o.Table, o.Dst) {
-		if r.Tos == o.Tos && r.Priority == o.metric() && !r.SrcPrefix().IsValid() {
+		if r.Tos == o.Tos && r.Priority == o.metric() && r.SrcPrefix() == o.From {
 			return r, true
 		}
 	}
@@ -172,7 +188,7 @@ func (o *RouteOp) match(m Model) (model.Route, bool) {
 	}
 	for _, r := range m.RoutesTo(o.Table, o.Dst) {
 		switch {
-		case r.Tos != o.Tos || r.SrcPrefix().IsValid():
+		case r.Tos != o.Tos || r.SrcPrefix() != o.From:
 		case o.Metric != 0 && r.Priority != o.Metric:
 		case o.Via.IsValid() && r.Gateway != o.Via:
 		case o.Dev != "" && r.LinkIndex != devIdx(o.Dev):
@@ -193,7 +209,7 @@ func (o *RouteOp) match(m Model) (model.Route, bool) {
 // scope, and any protocol and type left out.
 func (o *RouteOp) route(t *Target) (*model.Route, error) {
 	r := &model.Route{Family: o.Family, Table: o.Table, Dst: o.Dst, Gateway: o.Via, Priority: o.Metric,
-		Protocol: o.Protocol, Type: o.Type, PrefSrc: o.Src, Tos: o.Tos}
+		Protocol: o.Protocol, Type: o.Type, PrefSrc: o.Src, Tos: o.Tos, Pref: o.Pref}
 	if o.Action != "del" {
 		r.Protocol = cmp.Or(r.Protocol, unix.RTPROT_BOOT)
 		r.Type = cmp.Or(r.Type, unix.RTN_UNICAST)
@@ -202,7 +218,10 @@ func (o *RouteOp) route(t *Target) (*model.Route, error) {
 	if r.LinkIndex, err = t.indexAt(o.DevIndex, o.Dev); err != nil {
 		return nil, err
 	}
-	x := &model.RouteExtra{}
+	x := &model.RouteExtra{Src: o.From, NhID: o.NhID, Realm: o.Realm, CongCtl: o.CongCtl}
+	if secs, ok := o.expiresIn(); ok {
+		x.Expires = uint32(secs)
+	}
 	for _, nh := range o.Nexthops {
 		p := model.Nexthop{Gateway: nh.Via, Weight: uint16(nh.Weight)}
 		if p.LinkIndex, err = t.indexAt(nh.DevIndex, nh.Dev); err != nil {
@@ -216,8 +235,8 @@ func (o *RouteOp) route(t *Target) (*model.Route, error) {
 	if o.Onlink {
 		r.Flags = unix.RTNH_F_ONLINK
 	}
-	if o.MTULock {
-		x.Metrics = append(x.Metrics, model.RouteMetric{Type: unix.RTAX_LOCK, Value: 1 << unix.RTAX_MTU})
+	if l := o.locks(); l != 0 {
+		x.Metrics = append(x.Metrics, model.RouteMetric{Type: unix.RTAX_LOCK, Value: l})
 	}
 	for _, mt := range o.Metrics {
 		if mt.Type == unix.RTAX_MTU {
@@ -226,7 +245,8 @@ func (o *RouteOp) route(t *Target) (*model.Route, error) {
 			x.Metrics = append(x.Metrics, mt)
 		}
 	}
-	if len(x.Multipath) > 0 || x.MTU != 0 || len(x.Metrics) > 0 {
+	if len(x.Multipath) > 0 || x.MTU != 0 || len(x.Metrics) > 0 || x.Src.IsValid() || x.NhID != 0 || x.Realm != 0 ||
+		x.CongCtl != "" || x.Expires != 0 {
 		r.Extra = x
 	}
 	switch {
@@ -245,6 +265,16 @@ func (o *RouteOp) route(t *Target) (*model.Route, error) {
 }
 
 func (o *RouteOp) Apply(t *Target, m Model) error {
+	if _, ok := o.expiresIn(); o.ExpiresAt != 0 && !ok {
+		// The route would have expired by now: the kernel would have
+		// removed it, so putting it back is leaving it out.
+		if o.Action == "replace" {
+			d := *o
+			d.Action, d.ExpiresAt = "del", 0
+			return d.Apply(t, m)
+		}
+		return nil
+	}
 	r, err := o.route(t)
 	if err == nil {
 		switch o.Action {
@@ -285,11 +315,14 @@ func (o *RouteOp) Command(n Names) string {
 		b.WriteString(iproute.RouteType(o.Type) + " ")
 	}
 	b.WriteString(o.dstString())
+	if o.From.IsValid() {
+		b.WriteString(" from " + o.From.String())
+	}
 	if o.Tos != 0 {
 		b.WriteString(" tos " + iproute.DSField(o.Tos))
 	}
 	if o.Via.IsValid() {
-		b.WriteString(" via " + o.Via.String())
+		b.WriteString(" via " + o.viaText(o.Via))
 	}
 	if o.Dev != "" {
 		b.WriteString(" dev " + quote(linkLabel(n, o.DevIndex, o.Dev)))
@@ -312,18 +345,24 @@ func (o *RouteOp) Command(n Names) string {
 	if o.Onlink {
 		b.WriteString(" onlink")
 	}
-	for _, mt := range o.Metrics {
-		d, _ := metricByType(mt.Type)
-		b.WriteString(" " + d.name)
-		if mt.Type == unix.RTAX_MTU && o.MTULock {
-			b.WriteString(" lock")
-		}
-		b.WriteString(" " + strconv.FormatUint(uint64(mt.Value), 10))
+	if o.NhID != 0 {
+		b.WriteString(" nhid " + strconv.FormatUint(uint64(o.NhID), 10))
 	}
+	if o.Realm != 0 {
+		b.WriteString(" realms " + realmsText(o.Realm))
+	}
+	if o.Pref != 0 {
+		b.WriteString(" pref " + iproute.RoutePref(o.Pref))
+	}
+	if o.ExpiresAt != 0 {
+		secs, _ := o.expiresIn()
+		b.WriteString(" expires " + strconv.Itoa(int(secs)))
+	}
+	o.metricsText(&b)
 	for _, nh := range o.Nexthops {
 		b.WriteString(" nexthop")
 		if nh.Via.IsValid() {
-			b.WriteString(" via " + nh.Via.String())
+			b.WriteString(" via " + o.viaText(nh.Via))
 		}
 		if nh.Dev != "" {
 			b.WriteString(" dev " + quote(linkLabel(n, nh.DevIndex, nh.Dev)))
@@ -336,13 +375,27 @@ func (o *RouteOp) Command(n Names) string {
 	return b.String()
 }
 
+// viaText prints a gateway as ip takes it: a gateway of the other family
+// (an IPv4 route via an IPv6 neighbour, RTA_VIA) needs the family word,
+// or ip reads it as the route's own family and refuses it.
+func (o *RouteOp) viaText(a netip.Addr) string {
+	switch {
+	case o.Family == unix.AF_INET && a.Is6():
+		return "inet6 " + a.String()
+	case o.Family == unix.AF_INET6 && a.Is4():
+		return "inet " + a.String()
+	}
+	return a.String()
+}
+
 // OldCommand is net-tools' `route`, which knows only plain IPv4 routes in
 // the main table.
 func (o *RouteOp) OldCommand(Names) string {
 	plainProto := o.Protocol == unix.RTPROT_BOOT || (o.Action == "del" && o.Protocol == 0)
 	if o.Family != unix.AF_INET || o.Table != unix.RT_TABLE_MAIN || (o.Type != unix.RTN_UNICAST && o.Type != 0) ||
 		len(o.Nexthops) > 0 || o.HasScope || o.Src.IsValid() || o.Onlink || !plainProto || o.Action == "replace" ||
-		o.Tos != 0 || len(o.Metrics) > 0 {
+		o.Tos != 0 || len(o.Metrics) > 0 || o.locks() != 0 || o.From.IsValid() || o.NhID != 0 || o.Realm != 0 ||
+		o.CongCtl != "" || o.Pref != 0 || o.ExpiresAt != 0 || o.Via.Is6() {
 		return ""
 	}
 	s := "route " + o.Action

@@ -2,6 +2,7 @@ package change
 
 import (
 	"net/netip"
+	"strings"
 
 	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
@@ -46,7 +47,7 @@ func (o *RouteOp) Inverse(m Model) ([]Op, error) {
 // named by index.
 func (o *RouteOp) undoAdd(m Model) *RouteOp {
 	d := &RouteOp{Action: "del", Family: o.Family, Table: o.Table, TableName: o.TableName, Dst: o.Dst,
-		Metric: o.metric(), Via: o.Via, Dev: o.Dev, Tos: o.Tos}
+		Metric: o.metric(), Via: o.Via, Dev: o.Dev, Tos: o.Tos, From: o.From}
 	if l, ok := m.LinkByName(o.Dev); ok && o.Dev != "" {
 		d.DevIndex = l.Index
 	}
@@ -56,19 +57,29 @@ func (o *RouteOp) undoAdd(m Model) *RouteOp {
 	return d
 }
 
-// routeFromModel turns a route of the model into the op that recreates it.
-// Attributes the op cannot express (source prefix, nexthop objects,
-// expiry, realms, metrics other than routeMetrics, locks other than the
-// mtu's) make it refuse rather than recreate a different route.
+// routeFromModel turns a route of the model into the op that recreates it
+// with every attribute: source prefix, nexthop object, expiry (what is
+// left of it), realms, congctl, router preference, every metric and lock.
+// It refuses, rather than recreate a different route, only what ip could
+// not print back (see metricsFromModel): the op's command must say what
+// it does.
 func routeFromModel(m Model, r model.Route, action string) (*RouteOp, error) {
-	if x := r.Extra; x != nil && (x.Src.IsValid() || x.NhID != 0 || x.Expires != 0 || x.ExpiresAt != 0 || x.Realm != 0 || x.CongCtl != "") {
-		return nil, noInverse("the route to %s has a source prefix, nexthop object, expiry, realm or congctl, which netpanel cannot set", r.Dst)
-	}
 	op := &RouteOp{Action: action, Family: r.Family, Table: r.Table, Type: r.Type, Dst: r.Dst, Via: r.Gateway,
 		Metric: r.Priority, Protocol: r.Protocol, Scope: r.Scope, HasScope: true, Src: r.PrefSrc,
-		Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Tos: r.Tos}
+		Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Tos: r.Tos, From: r.SrcPrefix(), Pref: r.Pref}
+	if x := r.Extra; x != nil {
+		op.NhID, op.Realm, op.CongCtl, op.ExpiresAt = x.NhID, x.Realm, x.CongCtl, x.ExpiresAt
+		if x.Expires != 0 && x.ExpiresAt == 0 {
+			return nil, noInverse("the route to %s expires, but the model lacks when", r.Dst)
+		}
+	}
 	if err := metricsFromModel(&r, op); err != nil {
 		return nil, err
+	}
+	if op.NhID != 0 {
+		// The nexthop object gives the gateway and device, which the
+		// kernel refuses beside it.
+		return op.withoutPaths(), nil
 	}
 	name := func(idx int32) (string, error) {
 		if idx == 0 {
@@ -103,8 +114,16 @@ func routeFromModel(m Model, r model.Route, action string) (*RouteOp, error) {
 	return op, nil
 }
 
-// metricsFromModel copies a route's metrics into op, refusing those it
-// cannot set again.
+// withoutPaths leaves the paths to the route's nexthop object.
+func (o *RouteOp) withoutPaths() *RouteOp {
+	o.Via, o.Dev, o.DevIndex, o.Onlink, o.Nexthops = netip.Addr{}, "", 0, false, nil
+	return o
+}
+
+// metricsFromModel copies a route's metrics and locks into op, refusing
+// what ip cannot print back: a lock ip has no word for (quickack,
+// fastopen_no_cookie, features), an rto_min without its lock (ip always
+// locks it), features other than ecn, a metric of a newer kernel.
 func metricsFromModel(r *model.Route, op *RouteOp) error {
 	if r.Extra == nil {
 		return nil
@@ -112,18 +131,35 @@ func metricsFromModel(r *model.Route, op *RouteOp) error {
 	if v, ok := r.Metric(unix.RTAX_MTU); ok {
 		op.Metrics = append(op.Metrics, model.RouteMetric{Type: unix.RTAX_MTU, Value: v})
 	}
+	locks, _ := r.Metric(unix.RTAX_LOCK)
 	for _, mt := range r.Extra.Metrics {
-		switch _, known := metricByType(mt.Type); {
+		_, form := metricByType(mt.Type)
+		switch {
 		case mt.Type == unix.RTAX_LOCK:
-			if mt.Value&^(1<<unix.RTAX_MTU) != 0 {
-				return noInverse("the route to %s locks metrics other than mtu, which netpanel cannot set", r.Dst)
+			if bad := mt.Value &^ ipLockable; bad != 0 {
+				return noInverse("the route to %s locks %s, which ip cannot lock", r.Dst, lockedNames(bad))
 			}
-			op.MTULock = mt.Value != 0
-		case !known:
-			return noInverse("the route to %s has the metric %s, which netpanel cannot set", r.Dst, iproute.MetricName(mt.Type))
-		default:
+			op.Locks = mt.Value
+		case mt.Type == unix.RTAX_RTO_MIN && locks&(1<<unix.RTAX_RTO_MIN) == 0:
+			return noInverse("the route to %s has rto_min without its lock, which ip cannot print", r.Dst)
+		case mt.Type == unix.RTAX_FEATURES && mt.Value != unix.RTAX_FEATURE_ECN:
+			return noInverse("the route to %s has the features %#x, of which ip can set only ecn", r.Dst, mt.Value)
+		case form || inverseMetrics[mt.Type]:
 			op.Metrics = append(op.Metrics, mt)
+		default:
+			return noInverse("the route to %s has the metric %s, which netpanel cannot set", r.Dst, iproute.MetricName(mt.Type))
 		}
 	}
 	return nil
+}
+
+// lockedNames names the metrics whose lock bits are set.
+func lockedNames(bits uint32) string {
+	var out []string
+	for t := uint16(unix.RTAX_MTU); t <= unix.RTAX_MAX; t++ {
+		if bits&(1<<t) != 0 {
+			out = append(out, iproute.MetricName(t))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -20,6 +20,9 @@ type RouteFields struct {
 	Nexthops                                                                 []NexthopFields
 	// Tos is the route's TOS key ("0x10", or an rt_dsfield name).
 	Tos string
+	// From is an IPv6 route's source prefix ("2001:db8::/64"), part of
+	// its key: `ip -6 route add ... from PREFIX`.
+	From string
 	// Metrics are the route metrics by the names ip route uses ("mtu",
 	// "advmss", ...; see RouteMetricNames); MTULock is "mtu lock".
 	Metrics map[string]string
@@ -106,6 +109,10 @@ func ParseRoute(f RouteFields, tables model.TableNames) (*RouteOp, error) {
 		op.Src = parseAddr(fe, "src", f.Src)
 		agree("src", op.Src, f.Src)
 	}
+	if f.From != "" {
+		op.From = parsePrefix(fe, "from", f.From, true)
+		agree("from", op.From.Addr(), op.From.String())
+	}
 	if len(f.Nexthops) > MaxNexthops {
 		fe.add("nexthops", "%d nexthops is more than %d, the most netpanel adds: ip route show could not print the route back", len(f.Nexthops), MaxNexthops)
 	}
@@ -133,6 +140,9 @@ func ParseRoute(f RouteFields, tables model.TableNames) (*RouteOp, error) {
 		fam = unix.AF_INET
 	}
 	op.Family = fam
+	if op.From.IsValid() && fam == unix.AF_INET {
+		fe.add("from", "the kernel ignores a source prefix on IPv4 routes: use a rule with from")
+	}
 	if f.Dst != "" && !op.Dst.IsValid() && fe["dst"] == "" {
 		if fam == unix.AF_INET6 {
 			op.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)

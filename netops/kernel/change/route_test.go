@@ -1,9 +1,11 @@
 package change_test
 
 import (
+	"net"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/vishvananda/netlink"
 )
 
 type routeJSON struct {
@@ -164,6 +166,23 @@ func TestRouteOps(t *testing.T) {
 					t.Errorf("got %+v", rs)
 				}
 			}},
+		{"quickack 0 and fastopen_no_cookie 0 round-trip: the kernel stores them as no metric",
+			change.RouteFields{Action: "add", Dst: "10.63.0.0/16", Via: "192.0.2.1",
+				Metrics: map[string]string{"quickack": "0", "fastopen_no_cookie": "0", "initcwnd": "10"}},
+			"4", "main", "10.63.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || len(rs[0].Metrics) != 1 || len(rs[0].Metrics[0]) != 1 || rs[0].Metrics[0]["initcwnd"] != 10.0 {
+					t.Errorf("got %+v", rs)
+				}
+			}},
+		{"replacing with quickack 0 turns quickack off and puts it back", change.RouteFields{Action: "replace", Dst: "10.60.0.0/16", Tos: "0x10",
+			Via: "192.0.2.1", Metrics: map[string]string{"quickack": "0", "fastopen_no_cookie": "0"}},
+			"4", "main", "10.60.0.0/16",
+			func(t *testing.T, rs []routeJSON) {
+				if len(rs) != 1 || rs[0].Metrics != nil {
+					t.Errorf("got %+v", rs)
+				}
+			}},
 		{"an IPv6 route with an mtu round-trips", change.RouteFields{Action: "add", Dst: "2001:db8:62::/48", Via: "2001:db8::1",
 			Metrics: map[string]string{"mtu": "1280"}}, "6", "main", "2001:db8:62::/48",
 			func(t *testing.T, rs []routeJSON) {
@@ -201,20 +220,53 @@ func TestRouteOps(t *testing.T) {
 	}
 }
 
-// A route with a metric netpanel cannot set again is not deleted blindly:
-// the inverse would recreate a different route, so it is refused.
-func TestRouteWithUnsettableMetricHasNoInverse(t *testing.T) {
-	e := newEnv(t, append(base[:len(base):len(base)], "route add 10.61.0.0/16 via 192.0.2.1 rtt 100")...)
-	op := mustOp(change.ParseRoute(change.RouteFields{Action: "del", Dst: "10.61.0.0/16"}, tables))
-	e.waitFor("the route is in the model", func() string {
-		if err := op.Check(e.store); err != nil {
-			return err.Error()
-		}
-		return ""
-	})
-	_, err := op.Inverse(e.store)
-	want := "cannot be undone automatically: the route to 10.61.0.0/16 has the metric rtt, which netpanel cannot set"
-	if err == nil || err.Error() != want {
-		t.Fatalf("Inverse: %v, want %q", err, want)
+// A route with metrics ip cannot print back is not deleted blindly: the
+// inverse's command would say something else than it does, so it is
+// refused. vishvananda/netlink sends what ip cannot: features other than
+// ecn, an rto_min without its lock.
+func TestRouteWithUnprintableMetricHasNoInverse(t *testing.T) {
+	e := newEnv(t, base...)
+	h, err := netlink.NewHandleAt(e.ns.Handle())
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer h.Close()
+	wan, err := h.LinkByName("wan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dst   string
+		route netlink.Route
+		want  string
+	}{
+		{"10.61.0.0/16", netlink.Route{Features: 2},
+			"cannot be undone automatically: the route to 10.61.0.0/16 has the features 0x2, of which ip can set only ecn"},
+		{"10.62.0.0/16", netlink.Route{RtoMin: 300},
+			"cannot be undone automatically: the route to 10.62.0.0/16 has rto_min without its lock, which ip cannot print"},
+	} {
+		r := c.route
+		r.Dst, r.LinkIndex, r.Gw = netipNet(c.dst), wan.Attrs().Index, net.ParseIP("192.0.2.1")
+		if err := h.RouteAdd(&r); err != nil {
+			t.Fatalf("adding %s: %v", c.dst, err)
+		}
+		op := mustOp(change.ParseRoute(change.RouteFields{Action: "del", Dst: c.dst}, tables))
+		e.waitFor("the route is in the model", func() string {
+			if err := op.Check(e.store); err != nil {
+				return err.Error()
+			}
+			return ""
+		})
+		if _, err := op.Inverse(e.store); err == nil || err.Error() != c.want {
+			t.Errorf("Inverse: %v, want %q", err, c.want)
+		}
+	}
+}
+
+func netipNet(s string) *net.IPNet {
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
 }

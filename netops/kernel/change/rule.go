@@ -43,6 +43,14 @@ type RuleOp struct {
 	HasSuppress       bool
 	L3mdev            bool   // look up the table of the packet's VRF device
 	Goto              uint32 // the priority a goto rule jumps to
+
+	// Selectors only an inverse carries, from the model, to put a rule
+	// back as it was.
+	Tos                uint8  // "tos 0x10"
+	TunID              uint64 // "tun_id 42"
+	Realms             uint32 // "realms 3/4", the source realm in the high 16 bits
+	SuppressIfGroup    uint32 // "suppress_ifgroup 5" when HasSuppressIfGroup
+	HasSuppressIfGroup bool
 }
 
 // mask returns the mask the kernel stores.
@@ -79,8 +87,8 @@ func (o *RuleOp) Check(m Model) error {
 func (o *RuleOp) same(r *model.Rule) bool {
 	return r.Priority == o.Priority && r.Src == o.From && r.Dst == o.To && r.IifName == o.Iif && r.OifName == o.Oif &&
 		r.Mark == o.Fwmark && ruleMask(r) == o.mask() && r.Action == o.Type && (o.Type != unix.FR_ACT_TO_TBL || r.Table == o.Table) &&
-		(o.Type != unix.FR_ACT_GOTO || r.Goto == o.Goto) && r.Invert == o.Not && r.Tos == 0 && r.TunID == 0 && r.Realms == 0 &&
-		!r.HasSuppressIfGroup && r.HasUID == o.HasUID && r.UIDStart == o.UIDStart && r.UIDEnd == o.UIDEnd &&
+		(o.Type != unix.FR_ACT_GOTO || r.Goto == o.Goto) && r.Invert == o.Not && r.Tos == o.Tos && r.TunID == o.TunID &&
+		r.Realms == o.Realms && r.HasSuppressIfGroup == o.HasSuppressIfGroup && r.SuppressIfGroup == o.SuppressIfGroup && r.HasUID == o.HasUID && r.UIDStart == o.UIDStart && r.UIDEnd == o.UIDEnd &&
 		r.L3mdev == o.L3mdev && r.IPProto == o.IPProto && r.SPort == o.SPort && r.DPort == o.DPort &&
 		r.SuppressPrefixLen == o.suppress()
 }
@@ -123,6 +131,10 @@ func (o *RuleOp) match(m Model) (model.Rule, bool) {
 		case o.L3mdev && !r.L3mdev:
 		case o.HasSuppress && r.SuppressPrefixLen != o.suppress():
 		case o.Type == unix.FR_ACT_GOTO && r.Goto != o.Goto:
+		case o.Tos != 0 && r.Tos != o.Tos:
+		case o.TunID != 0 && r.TunID != o.TunID:
+		case o.Realms != 0 && r.Realms != o.Realms:
+		case o.HasSuppressIfGroup && (!r.HasSuppressIfGroup || r.SuppressIfGroup != o.SuppressIfGroup):
 		default:
 			return r, true
 		}
@@ -138,7 +150,8 @@ func (o *RuleOp) rule() *model.Rule {
 	r := &model.Rule{Family: o.Family, Priority: o.Priority, Src: o.From, Dst: o.To, IifName: o.Iif, OifName: o.Oif,
 		Mark: o.Fwmark, HasMark: o.HasFwmark, Mask: o.Fwmask, HasMask: o.HasFwmask, Table: o.Table, Invert: o.Not,
 		Action: o.Type, Protocol: o.Protocol, IPProto: o.IPProto, SPort: o.SPort, DPort: o.DPort,
-		UIDStart: o.UIDStart, UIDEnd: o.UIDEnd, HasUID: o.HasUID, L3mdev: o.L3mdev, SuppressPrefixLen: o.suppress()}
+		UIDStart: o.UIDStart, UIDEnd: o.UIDEnd, HasUID: o.HasUID, L3mdev: o.L3mdev, SuppressPrefixLen: o.suppress(),
+		Tos: o.Tos, TunID: o.TunID, Realms: o.Realms, SuppressIfGroup: o.SuppressIfGroup, HasSuppressIfGroup: o.HasSuppressIfGroup}
 	if o.Action == "add" && r.Action == 0 {
 		r.Action = unix.FR_ACT_TO_TBL
 	}
@@ -201,13 +214,12 @@ func ruleFromModel(r *model.Rule) (*RuleOp, error) {
 	case r.Action != unix.FR_ACT_TO_TBL && r.Action != unix.FR_ACT_GOTO && r.Action != unix.FR_ACT_NOP && r.Action != unix.FR_ACT_BLACKHOLE &&
 		r.Action != unix.FR_ACT_UNREACHABLE && r.Action != unix.FR_ACT_PROHIBIT:
 		return nil, noInverse("rule %d has an action netpanel cannot set", r.Priority)
-	case r.Tos != 0 || r.TunID != 0 || r.Realms != 0 || r.HasSuppressIfGroup:
-		return nil, noInverse("rule %d uses tos, tun_id, realms or suppress_ifgroup, which netpanel cannot set", r.Priority)
 	}
 	op := &RuleOp{Action: "add", Family: r.Family, Priority: r.Priority, HasPriority: true, From: r.Src, To: r.Dst,
 		Iif: r.IifName, Oif: r.OifName, Not: r.Invert, Type: r.Action, Protocol: r.Protocol,
 		IPProto: r.IPProto, SPort: r.SPort, DPort: r.DPort, UIDStart: r.UIDStart, UIDEnd: r.UIDEnd, HasUID: r.HasUID,
-		L3mdev: r.L3mdev, Goto: r.Goto}
+		L3mdev: r.L3mdev, Goto: r.Goto, Tos: r.Tos, TunID: r.TunID, Realms: r.Realms,
+		SuppressIfGroup: r.SuppressIfGroup, HasSuppressIfGroup: r.HasSuppressIfGroup}
 	if r.Action == unix.FR_ACT_TO_TBL {
 		op.Table = r.Table
 	}
@@ -236,6 +248,9 @@ func (o *RuleOp) describe(n Names) string {
 	}
 	if o.To.IsValid() {
 		b.WriteString("to " + o.To.String() + " ")
+	}
+	if o.Tos != 0 {
+		b.WriteString("tos " + iproute.DSField(o.Tos) + " ")
 	}
 	if o.HasFwmark {
 		b.WriteString("fwmark " + iproute.Hex(o.Fwmark))
@@ -267,6 +282,12 @@ func (o *RuleOp) describe(n Names) string {
 			b.WriteString(p.name + " " + portString(p.r) + " ")
 		}
 	}
+	if o.TunID != 0 {
+		b.WriteString("tun_id " + strconv.FormatUint(o.TunID, 10) + " ")
+	}
+	if o.Realms != 0 {
+		b.WriteString("realms " + realmsText(o.Realms) + " ")
+	}
 	if o.HasPriority {
 		b.WriteString("priority " + strconv.FormatUint(uint64(o.Priority), 10) + " ")
 	}
@@ -280,6 +301,9 @@ func (o *RuleOp) describe(n Names) string {
 		}
 		if o.HasSuppress {
 			b.WriteString(" suppress_prefixlength " + strconv.FormatUint(uint64(o.SuppressPrefixLen), 10))
+		}
+		if o.HasSuppressIfGroup {
+			b.WriteString(" suppress_ifgroup " + strconv.FormatUint(uint64(o.SuppressIfGroup), 10))
 		}
 	case unix.FR_ACT_GOTO:
 		b.WriteString("goto " + strconv.FormatUint(uint64(o.Goto), 10))
