@@ -61,6 +61,11 @@ func (o *RouteOp) undoAdd(m Model) *RouteOp {
 // expiry, realms, metrics other than routeMetrics, locks other than the
 // mtu's) make it refuse rather than recreate a different route.
 func routeFromModel(m Model, r model.Route, action string) (*RouteOp, error) {
+	return routeOpOf(r, func(idx int32) (string, bool) { return linkNameAt(m, idx) }, action)
+}
+
+// routeOpOf is routeFromModel with the link names from linkName.
+func routeOpOf(r model.Route, linkName func(int32) (string, bool), action string) (*RouteOp, error) {
 	if x := r.Extra; x != nil && (x.Src.IsValid() || x.NhID != 0 || x.Expires != 0 || x.ExpiresAt != 0 || x.Realm != 0 || x.CongCtl != "") {
 		return nil, noInverse("the route to %s has a source prefix, nexthop object, expiry, realm or congctl, which netpanel cannot set", r.Dst)
 	}
@@ -74,7 +79,7 @@ func routeFromModel(m Model, r model.Route, action string) (*RouteOp, error) {
 		if idx == 0 {
 			return "", nil
 		}
-		n, ok := linkNameAt(m, idx)
+		n, ok := linkName(idx)
 		if !ok {
 			return "", noInverse("the route to %s uses link index %d, which is not in the model", r.Dst, idx)
 		}
