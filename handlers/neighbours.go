@@ -134,7 +134,7 @@ func neighRow(n *model.Neigh, names *model.Names) views.NeighRow {
 		Key:  strconv.Itoa(int(n.LinkIndex)) + "|" + n.IP.String(),
 		Addr: j.Dst, Dev: ifRef(j.Dev, n.LinkIndex), LLAddr: j.LLAddr,
 		Router: bool(j.Router), Proxy: bool(j.Proxy),
-		Line: iproute.NeighLine(n, names),
+		Line: iproute.NeighLine(n, names), Fields: neighFields(n, j.Dev),
 	}
 	for _, s := range j.State {
 		row.States = append(row.States, views.NeighState{Name: s, Class: strings.ToLower(s)})

@@ -89,7 +89,7 @@ func columns(path string, q url.Values, cur, dir string, defs [][3]string) []vie
 	out := make([]views.Column, 0, len(defs))
 	for _, d := range defs {
 		label, key, num := d[0], d[1], d[2] == "num"
-		c := views.Column{Label: label, Num: num}
+		c := views.Column{Label: label, Num: num, Actions: d[2] == "actions"}
 		if key != "" {
 			next := "asc"
 			if key == cur && dir != "desc" {

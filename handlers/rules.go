@@ -71,6 +71,11 @@ func ruleRow(r *model.Rule, names *model.Names) views.RuleRow {
 		}
 	}
 	row.Selector, row.Extra = strings.Join(sel, " "), strings.Join(extra, " ")
+	if f, err := ruleFields(r, names); err != nil {
+		row.NoActions = err.Error()
+	} else {
+		row.Fields = f
+	}
 	switch {
 	case j.Table != "":
 		row.Action = "lookup"

@@ -36,6 +36,9 @@ type Status struct {
 type Cmd struct {
 	IP  string
 	Old string
+	// Note says what the pair does not show ("route -n prints table main
+	// only").
+	Note string
 }
 
 // NavItem is one entry of the top navigation.
@@ -59,6 +62,9 @@ type Column struct {
 	Href  string // link that sorts by this column ("" when not sortable)
 	Sort  string // "ascending", "descending" or ""
 	Num   bool
+	// Actions is the column of the rows' action menus: for admins, and
+	// named for screen readers only.
+	Actions bool
 }
 
 // Pager is the page navigation under a table.

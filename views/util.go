@@ -52,3 +52,19 @@ func sortedKeys(m map[string]string) []string {
 func formID(action, form string) string {
 	return strings.TrimPrefix(action, "/") + "-" + form
 }
+
+// labelOr is labels[key], or key when it has no label.
+func labelOr(labels map[string]string, key string) string {
+	if l := labels[key]; l != "" {
+		return l
+	}
+	return key
+}
+
+// upDown is a link row's data-state: which of its up/down actions apply.
+func upDown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
