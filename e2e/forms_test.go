@@ -41,6 +41,7 @@ type formUse struct {
 type formCase struct {
 	id, page string
 	absent   string                         // why this setup never shows the form
+	by       string                         // the test that covers the form instead
 	prepare  func(t *testing.T, e *formEnv) // after opening page: bring the form on screen
 	bad      *formUse
 	badField string
@@ -234,7 +235,7 @@ func TestEveryFormThroughTheBrowser(t *testing.T) {
 		}
 	}
 	for _, c := range cases {
-		if c.absent != "" {
+		if c.absent != "" || c.by != "" {
 			continue
 		}
 		t.Run(c.id, func(t *testing.T) {
@@ -509,6 +510,7 @@ func formCases() []formCase {
 			bad:      &formUse{fields: map[string]string{"user": strings.Repeat("a", 65)}},
 			badField: "user",
 			good:     formUse{fields: map[string]string{"action": "change"}, done: allRows(`r.textContent.includes('change')`)}},
+		{id: "row-action", by: "TestEveryRowActionThroughTheBrowser: the dialog of the rows' actions, each of which has its case there"},
 		{id: "logout", page: "/interfaces", noBad: "one button",
 			good: formUse{done: `location.pathname === '/login'`}},
 	}

@@ -167,12 +167,15 @@
 
   // ---------------------------------------------------------------- forms
 
+  let filling = false; // fillForm is resetting a form
+
   function fillForm(def, fields, rowFields, key, what) {
     const form = document.querySelector('form[data-form="' + CSS.escape(def.formId) + '"]');
     if (!form) return;
     const details = form.closest('details');
     if (details) details.open = true;
-    form.reset();
+    filling = true;
+    try { form.reset(); } finally { filling = false; }
     for (const el of form.querySelectorAll('.prefill-extra')) el.remove();
     const extras = document.createElement('div');
     extras.className = 'prefill-extra';
@@ -245,9 +248,11 @@
     announce('The form now adds instead of replacing.');
   });
 
-  // A form reset by hand forgets what it replaced and what it carried.
+  // A form reset by the admin forgets what it replaced and what it
+  // carried (fillForm's own reset does not: it fills them after).
   document.addEventListener('reset', (e) => {
-    if (!e.target.matches || !e.target.matches('form')) return;
+    if (filling || !e.target.matches || !e.target.matches('form')) return;
+    for (const el of e.target.querySelectorAll('.prefill-extra')) el.remove();
     setTimeout(() => setReplacing(e.target, '', ''), 0);
   });
 

@@ -627,7 +627,7 @@ func choice(f FormField, values []string) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		for _, v := range values {
-			if v == f.Replacing {
+			if f.Replacing != "" && v == f.Replacing {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
