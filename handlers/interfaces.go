@@ -117,7 +117,7 @@ func (p *interfacesPage) vm(q url.Values, m views.Meta) (views.InterfacesVM, boo
 			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
 		}
 	}
-	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
+	vm.Summary = fmt.Sprintf("%s of %s shown, %s operationally up", group(len(vm.Rows)), count(len(links), "interface", "interfaces"), group(up))
 	return vm, true
 }
 

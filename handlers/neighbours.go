@@ -121,9 +121,9 @@ func (p *neighboursPage) vm(q url.Values, m views.Meta) (views.NeighboursVM, boo
 			hid++
 		}
 	}
-	vm.Summary = fmt.Sprintf("%s of %s neighbour entries shown", group(len(vm.Rows)), group(len(all)))
+	vm.Summary = fmt.Sprintf("%s of %s shown", group(len(vm.Rows)), count(len(all), "neighbour entry", "neighbour entries"))
 	if hid > 0 {
-		vm.Summary += fmt.Sprintf("; %s NOARP or NONE entries hidden, as ip neigh does", group(hid))
+		vm.Summary += fmt.Sprintf("; %s hidden, as ip neigh does", count(hid, "NOARP or NONE entry", "NOARP or NONE entries"))
 	}
 	return vm, true
 }

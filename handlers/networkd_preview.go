@@ -25,7 +25,7 @@ func (p *networkdPage) preview(w http.ResponseWriter, r *http.Request) {
 		p.previewFailed(w, r, err, app.FieldOf(err))
 		return
 	}
-	p.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(pv)))
+	p.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(pv, p.files.NetworkdStatus(r.Context()))))
 }
 
 // previewFailed answers a preview of files that could not be made (of
@@ -35,12 +35,22 @@ func (f *frame) previewFailed(w http.ResponseWriter, r *http.Request, err error,
 	f.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: field}))
 }
 
-// previewVM shows a plan of files (of the networkd or the Docker page).
-func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
+// previewVM shows a plan of files (of the networkd or the Docker page);
+// st says whether the save will reload networkd, which its commands and
+// its button say only when it will.
+func previewVM(p *persist.Preview, st persist.Status) views.NetworkdPreviewVM {
 	vm := views.NetworkdPreviewVM{
 		Action: "/networkd", TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
-		Missing: p.Missing, Commands: p.Commands, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
-		Target: targetText(p.Target),
+		Missing: p.Missing, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
+		Target: targetText(p.Target), Reload: st.Active,
+	}
+	if !st.Active {
+		vm.NoReload = "systemd-networkd is not active here (" + st.Text + "): the files take effect when it starts"
+	}
+	for _, c := range p.Commands {
+		if st.Active || c != "networkctl reload" {
+			vm.Commands = append(vm.Commands, c)
+		}
 	}
 	for _, n := range p.Notices {
 		vm.Notices = append(vm.Notices, views.NoticeRow{Kind: n.Kind, Link: n.Link, Text: n.Text, Reason: n.Reason, LeftOut: n.LeftOut})

@@ -108,6 +108,14 @@ func columns(path string, q url.Values, cur, dir string, defs [][3]string) []vie
 	return out
 }
 
+// count is n with its noun, "1 route", "1,024 routes" (one, many).
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return group(n) + " " + many
+}
+
 // group prints 1234567 as "1,234,567".
 func group(n int) string {
 	s := strconv.Itoa(n)

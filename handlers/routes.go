@@ -134,7 +134,7 @@ func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 	if rq.Table == model.AllTables {
 		where = "all tables"
 	}
-	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(p.store.RouteCount()))
+	vm.Summary = fmt.Sprintf("%s in %s (%s in the model)", count(res.Total, "route", "routes"), where, group(p.store.RouteCount()))
 	vm.Pager = pager("/routes", q, page, per, res.Total)
 	return vm, true
 }

@@ -68,3 +68,19 @@ func upDown(up bool) string {
 	}
 	return "down"
 }
+
+// plural is n with its noun: "1 file", "3 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
+
+// restoreQuestion is what a restore asks first.
+func restoreQuestion(reload bool) string {
+	if reload {
+		return "Put these files back and reload networkd?"
+	}
+	return "Put these files back? (systemd-networkd is not active here: nothing is reloaded.)"
+}
