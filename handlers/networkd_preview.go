@@ -25,7 +25,7 @@ func (p *networkdPage) preview(w http.ResponseWriter, r *http.Request) {
 		p.previewFailed(w, r, err, app.FieldOf(err))
 		return
 	}
-	p.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(pv, p.files.NetworkdStatus(r.Context()))))
+	p.render(w, r, http.StatusOK, views.NetworkdPreview(reloadingVM(pv, p.files.NetworkdStatus(r.Context()))))
 }
 
 // previewFailed answers a preview of files that could not be made (of
@@ -35,22 +35,13 @@ func (f *frame) previewFailed(w http.ResponseWriter, r *http.Request, err error,
 	f.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: field}))
 }
 
-// previewVM shows a plan of files (of the networkd or the Docker page);
-// st says whether the save will reload networkd, which its commands and
-// its button say only when it will.
-func previewVM(p *persist.Preview, st persist.Status) views.NetworkdPreviewVM {
+// previewVM shows a plan of files (of the networkd, Docker or firewall
+// page).
+func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 	vm := views.NetworkdPreviewVM{
 		Action: "/networkd", TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
-		Missing: p.Missing, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
-		Target: targetText(p.Target), Reload: st.Active,
-	}
-	if !st.Active {
-		vm.NoReload = "systemd-networkd is not active here (" + st.Text + "): the files take effect when it starts"
-	}
-	for _, c := range p.Commands {
-		if st.Active || c != "networkctl reload" {
-			vm.Commands = append(vm.Commands, c)
-		}
+		Missing: p.Missing, Commands: p.Commands, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
+		Target: targetText(p.Target),
 	}
 	for _, n := range p.Notices {
 		vm.Notices = append(vm.Notices, views.NoticeRow{Kind: n.Kind, Link: n.Link, Text: n.Text, Reason: n.Reason, LeftOut: n.LeftOut})
@@ -82,4 +73,16 @@ func changeState(c configfiles.Change) string {
 		return "taken over"
 	}
 	return "changed"
+}
+
+// reloadingVM is previewVM for a save that reloads networkd when it is
+// active here (st): its commands and its button say so only then.
+func reloadingVM(p *persist.Preview, st persist.Status) views.NetworkdPreviewVM {
+	vm := previewVM(p)
+	vm.Reload = st.Active
+	if !st.Active {
+		vm.NoReload = "systemd-networkd is not active here (" + st.Text + "): the files take effect when it starts"
+		vm.Commands = slices.DeleteFunc(slices.Clone(vm.Commands), func(c string) bool { return c == "networkctl reload" })
+	}
+	return vm
 }

@@ -40,6 +40,9 @@ const (
 	inDevs   = "devs"
 	inDevsOr = "devs?"
 	inTables = "tables"
+	// inDevsText is a text field suggesting the interfaces: a name that
+	// need not exist yet.
+	inDevsText = "devs-text"
 )
 
 // LinkFormFields is "Change an interface".
@@ -130,6 +133,25 @@ var TableFormFields = []FormField{
 	{Name: "new_name", Label: "New name", When: "action=rename"},
 }
 
+// NftFormFields is "Add a mark rule" to netpanel's nftables table. Its
+// "action" is the rule's kind, since "kind" names the change; an
+// interface or a socket owner is asked only where the hook has one.
+var NftFormFields = []FormField{
+	{Name: "hook", Label: "Chain", Choices: []string{"output", "prerouting"}},
+	{Name: "action", Label: "Action (mark sets bits; restore, save copy from, to conntrack)", Choices: []string{"mark", "restore", "save"}},
+	{Name: "proto", Label: "Protocol", Choices: []string{"", "udp", "tcp"}},
+	{Name: "src", Label: "Source", Hint: "10.0.0.0/8"},
+	{Name: "dst", Label: "Destination", Hint: "203.0.113.5"},
+	{Name: "sport", Label: "Source port", Hint: "1000-2000"},
+	{Name: "dport", Label: "Destination port", Hint: "1194"},
+	{Name: "iif", Label: "Input interface", Input: inDevsText, When: "hook=prerouting"},
+	{Name: "oif", Label: "Output interface", Input: inDevsText, When: "hook=output"},
+	{Name: "uid", Label: "Socket owner (uid or user)", Hint: "1001", When: "hook=output"},
+	{Name: "mark", Label: "Mark[/mask]", Hint: "0x20/0x20", When: "action=mark"},
+	{Name: "mask", Label: "Mask", Hint: "0xffffffff", When: "action=restore,save"},
+	{Name: "comment", Label: "Comment"},
+}
+
 // LinkAddFields is "Create an interface" for the kinds and fields f
 // declares: each kind's own fields show while that kind is chosen.
 func LinkAddFields(f LinkAddFormVM) []FormField {
@@ -168,6 +190,8 @@ func formFieldsOf(kind, action string, linkAdd LinkAddFormVM) []FormField {
 		return RuleFormFields
 	case "neigh":
 		return NeighFormFields
+	case "nft":
+		return NftFormFields
 	}
 	return nil
 }

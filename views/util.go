@@ -3,9 +3,12 @@ package views
 import (
 	"html"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/a-h/templ"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -83,4 +86,10 @@ func restoreQuestion(reload bool) string {
 		return "Put these files back and reload networkd?"
 	}
 	return "Put these files back? (systemd-networkd is not active here: nothing is reloaded.)"
+}
+
+// ifaceHref is the address of an interface's own view; a name may hold
+// any byte but '/' and whitespace, so it is escaped as a path segment.
+func ifaceHref(name string) templ.SafeURL {
+	return templ.SafeURL("/interfaces/" + url.PathEscape(name))
 }
