@@ -57,12 +57,7 @@ func TestAxeOnEveryPage(t *testing.T) {
 		}
 	}
 	p.login(t, tab)
-	openLive(t, tab, p.URL+"/")
-	pages := evalJS[[]string](t, tab, `[...document.querySelectorAll('nav.nav a')].map(a => a.getAttribute('href'))`)
-	if len(pages) < 8 {
-		t.Fatalf("the menu lists %v: too few pages to be the registry's", pages)
-	}
-	pages = append(pages, "/interfaces/wan")
+	pages := demoPages(t, tab, p)
 	for _, v := range modes {
 		emulate(t, tab, v)
 		for _, path := range pages {
