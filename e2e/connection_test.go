@@ -125,14 +125,7 @@ func TestTheDisconnectedPageSaysSoAndResyncs(t *testing.T) {
 	p := startPanel(t, "--netns", ns.Name)
 	px := newCutProxy(t, strings.TrimPrefix(p.URL, "http://"))
 	tab := newBrowser(t)
-	do(t, tab, "logging in through the proxy",
-		chromedp.Navigate(px.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), p.Password),
-		chromedp.Submit(chromedp.CSS(`form.login-form`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=user]`)),
-	)
+	loginAt(t, tab, px.URL, p.Password)
 	openLive(t, tab, px.URL+"/routes?table=main")
 	const form = `[data-testid=change-route]`
 	do(t, tab, "opening the route form",
