@@ -154,11 +154,9 @@ func (p *routesPage) cmds(q url.Values) []views.Cmd {
 	if table == "main" {
 		return []views.Cmd{{IP: "ip route", Old: "route -n"}, {IP: "ip -6 route", Old: "route -n -A inet6"}}
 	}
-	// net-tools knows one table: route -n prints main and nothing else.
-	note := "net-tools: route -n prints table main only"
 	return []views.Cmd{
-		{IP: "ip route show table " + iproute.Quote(table), Note: note},
-		{IP: "ip -6 route show table " + iproute.Quote(table), Note: note},
+		{IP: "ip route show table " + iproute.Quote(table), Note: views.RouteNMainOnly},
+		{IP: "ip -6 route show table " + iproute.Quote(table), Note: views.RouteNMainOnly},
 	}
 }
 

@@ -48,6 +48,10 @@ type Cmd struct {
 	Note string
 }
 
+// RouteNMainOnly is the Note of a route listing that route -n cannot
+// match: net-tools knows one table, main.
+const RouteNMainOnly = "net-tools: route -n prints table main only"
+
 // NavItem is one entry of the top navigation.
 type NavItem struct {
 	Page  string
