@@ -533,7 +533,7 @@ func formCases() []formCase {
 				{formUse{fields: map[string]string{"dst": "10.0.0.300/24", "mark": "0x20"}}, "dst"},
 				{formUse{fields: map[string]string{"oif": "eth9", "mark": "0x20"}}, "oif"},
 				{formUse{fields: map[string]string{"mark": "0x1ffffffff"}}, "mark"},
-				{formUse{fields: map[string]string{"hook": "prerouting", "uid": "1001", "mark": "0x20"}}, "uid"},
+				{formUse{fields: map[string]string{"uid": "no-such-user-np", "mark": "0x20"}}, "uid"},
 			},
 			good: formUse{fields: map[string]string{"hook": "output", "action": "mark", "proto": "udp", "dst": "203.0.113.9", "dport": "1194", "mark": "0x20/0x20"},
 				done: applied("nft-rule")},
