@@ -517,6 +517,9 @@ func formCases() []formCase {
 				if b, _ := os.ReadFile(filepath.Join(e.netDir, "10-v0.network")); !strings.HasPrefix(string(b), "# Written by netpanel") {
 					t.Fatalf("10-v0.network after the save:\n%s", b)
 				}
+				// The outcome, not the diff, is read to a screen reader.
+				waitJS(t, e.tab, "the save is announced", `(() => { const a = document.querySelector('[data-testid=announce]');
+					return a.getAttribute('aria-live') === 'polite' && /^Wrote .*10-v0\.network/.test(a.textContent) && !a.textContent.includes('@@'); })()`)
 			}},
 		{id: "networkd-restore", page: "/networkd", noBad: "a hidden backup id and a button",
 			good: formUse{done: `!!document.querySelector('[data-testid=saved]')`},

@@ -271,7 +271,7 @@ func TestEveryRowActionThroughTheBrowser(t *testing.T) {
 	e := newFormEnv(t)
 	e.p.login(t, e.tab)
 	offered := map[string]bool{}
-	for _, pg := range []string{"/interfaces", "/routes", "/rules", "/neighbours", "/sockets", "/events", "/lookup", "/docker", "/networkd", "/audit"} {
+	for _, pg := range []string{"/", "/interfaces", "/interfaces/v0", "/routes", "/rules", "/firewall", "/neighbours", "/sockets", "/events", "/lookup", "/trace", "/docker", "/networkd", "/audit"} {
 		openLive(t, e.tab, e.p.URL+pg)
 		for _, id := range rowActionIDs(t, e) {
 			offered[id] = true

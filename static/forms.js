@@ -286,6 +286,30 @@
   document.addEventListener('htmx:responseError', (e) => failed(e,
     'netpanel answered with an error (' + ((e.detail && e.detail.xhr && e.detail.xhr.status) || '?') + '); nothing was changed by this page.'));
 
+  // ------------------------------------------------ announcing results
+  //
+  // A result swapped in outside an aria-live region (a save's outcome, the
+  // reload it did, a refused save) is read to a screen reader from the
+  // page's one polite live region: its text only, not the diff around it.
+  // Change forms' results are live regions of their own.
+
+  const RESULTS = '[data-testid=saved], [data-testid=reload], [data-testid=error], [data-testid=request-error]';
+
+  function announce(text) {
+    const region = document.getElementById('announce');
+    if (!region || !text) return;
+    region.textContent = '';
+    // A region whose text is replaced at once may not be read again.
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  document.addEventListener('htmx:afterSettle', (e) => {
+    const target = e.detail && e.detail.target;
+    if (!target || !target.querySelectorAll || target.closest('[aria-live]')) return;
+    const text = [...target.querySelectorAll(RESULTS)].map((el) => el.textContent.replace(/\s+/g, ' ').trim()).join(' ');
+    announce(text.slice(0, 500));
+  });
+
   // Enter in a field submits through the form's first button; a disabled
   // one makes the browser do nothing at all, so say why instead (a
   // disarmed Apply says so next to it).
