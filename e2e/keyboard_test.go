@@ -87,4 +87,38 @@ func TestAChangeByKeyboardAlone(t *testing.T) {
 	if err := json.Unmarshal([]byte(ns.IP("-j", "link", "show", "kb0")), &links); err != nil || len(links) != 1 || links[0].MTU != 1400 {
 		t.Fatalf("ip -j link show kb0: %+v (%v)", links, err)
 	}
+
+	// A row's action the same way: Tab to kb1's actions, Enter opens its
+	// menu on the first item, arrows reach Delete, Enter asks in a dialog
+	// that shows the command with the focus on its button, Enter applies.
+	const rowBtn = `button.row-menu-btn[aria-label="Actions for kb1"]`
+	reached = false
+	for range 80 {
+		press(t, tab, kb.Tab)
+		if evalJS[bool](t, tab, `document.activeElement.matches('`+rowBtn+`')`) {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		t.Fatalf("Tab never reaches kb1's actions; the focus is on %s", evalJS[string](t, tab, focused))
+	}
+	press(t, tab, kb.Enter)
+	waitJS(t, tab, "the menu is open on its first item", `document.activeElement.getAttribute('role') === 'menuitem'`)
+	for i := 0; !evalJS[bool](t, tab, `document.activeElement.dataset.action === 'link-del'`); i++ {
+		if i == 12 {
+			t.Fatalf("the arrows never reach Delete; the focus is on %s", evalJS[string](t, tab, focused))
+		}
+		press(t, tab, kb.ArrowDown)
+	}
+	press(t, tab, kb.Enter)
+	waitJS(t, tab, "the dialog shows the command, its button focused",
+		`document.getElementById('row-dialog').open && /ip link del/.test(document.querySelector('#preview-row-action')?.textContent || '') &&
+		 document.activeElement.matches('[data-testid=apply-row-action]')`)
+	press(t, tab, kb.Enter)
+	waitJS(t, tab, "the delete is applied", `(() => { const o = document.querySelector('#result-row-action [data-testid=outcome]');
+		return !!o && ['applied', 'confirmed'].includes(o.dataset.state); })()`)
+	if out, err := ns.TryIP("link", "show", "kb1"); err == nil {
+		t.Fatalf("kb1 is still there after its delete:\n%s", out)
+	}
 }
