@@ -110,11 +110,18 @@ func onNewDocument(t testing.TB, tab context.Context, script string) {
 // password the panel printed; tabs of the same browser share the session.
 func (p *panel) login(t testing.TB, tab context.Context) {
 	t.Helper()
-	do(t, tab, "logging in",
-		chromedp.Navigate(p.URL+"/login"),
+	loginAt(t, tab, p.URL, p.Password)
+}
+
+// loginAt logs admin in with password at base, the panel's address or
+// one that leads to it (a proxy).
+func loginAt(t testing.TB, tab context.Context, base, password string) {
+	t.Helper()
+	do(t, tab, "logging in at "+base,
+		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), p.Password),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
 		chromedp.Submit(chromedp.CSS(`form.login-form`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=user]`)),
 	)

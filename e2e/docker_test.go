@@ -133,7 +133,7 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	waitJS(t, tab, "every checklist item is green",
 		`(() => { const items = [...document.querySelectorAll('[data-testid=checklist] li')];
 			return items.length >= 7 && items.every(li => li.dataset.ok === 'true') })()`)
-	if c := evalJS[string](t, tab, `document.querySelector('[data-testid=docker-conflicts]').textContent`); strings.TrimSpace(c) != "" {
+	if c := evalJS[string](t, tab, `[...document.querySelectorAll('[data-testid=docker-conflicts] li.conflict')].map(li => li.textContent).join('\n')`); strings.TrimSpace(c) != "" {
 		t.Fatalf("conflicts remain:\n%s", c)
 	}
 

@@ -24,7 +24,9 @@ func fillForm(t *testing.T, tab context.Context, form string, fields map[string]
 	for name, v := range fields {
 		actions = append(actions, chromedp.SetValue(chromedp.CSS(sel+` [name="`+name+`"]`), v))
 	}
-	actions = append(actions, chromedp.Click(chromedp.CSS(sel+` [data-testid=apply-`+form+`]`)))
+	// A click by coordinates misses when a live update moves the page
+	// between finding the button and clicking it: click the element.
+	actions = append(actions, chromedp.Evaluate[chromedp.Void](`document.querySelector('`+sel+` [data-testid=apply-`+form+`]').click()`))
 	do(t, tab, "applying the "+form+" form", actions...)
 	if wantState != "" {
 		waitJS(t, tab, form+" change "+wantState, `(() => { const o = document.querySelector('`+sel+` [data-testid=outcome]');

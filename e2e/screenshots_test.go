@@ -67,6 +67,18 @@ func shotName(path string) string {
 	return strings.Trim(strings.ReplaceAll(path, "/", "-"), "-")
 }
 
+// demoPages are the pages to look at over the demo, logged in: every page
+// of the menu (as the panel lists it) and the view of its interface wan.
+func demoPages(t *testing.T, tab context.Context, p *panel) []string {
+	t.Helper()
+	openLive(t, tab, p.URL+"/")
+	pages := evalJS[[]string](t, tab, `[...document.querySelectorAll('nav.nav a')].map(a => a.getAttribute('href'))`)
+	if len(pages) < 8 {
+		t.Fatalf("the menu lists %v: too few pages to be the registry's", pages)
+	}
+	return append(pages, "/interfaces/wan")
+}
+
 // TestScreenshotsOfEveryPage writes a full-page screenshot of every page
 // of the menu (as the panel lists it), an interface's view and the login
 // page, at 1366x900, at phone width (390 px) and in dark mode, into
@@ -101,12 +113,7 @@ func TestScreenshotsOfEveryPage(t *testing.T) {
 		shoot("login-" + v.name)
 	}
 	p.login(t, tab)
-	openLive(t, tab, p.URL+"/")
-	pages := evalJS[[]string](t, tab, `[...document.querySelectorAll('nav.nav a')].map(a => a.getAttribute('href'))`)
-	if len(pages) < 8 {
-		t.Fatalf("the menu lists %v: too few pages to be the registry's", pages)
-	}
-	pages = append(pages, "/interfaces/wan")
+	pages := demoPages(t, tab, p)
 	for _, v := range shotVariants {
 		emulate(t, tab, v)
 		for _, path := range pages {

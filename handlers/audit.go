@@ -128,10 +128,10 @@ func (p *auditPage) vm(q url.Values, m views.Meta) (views.AuditVM, int) {
 	case n == 1:
 		vm.Summary = "1 entry"
 	default:
-		vm.Summary = fmt.Sprintf("%s entries, newest first", group(n))
+		vm.Summary = count(n, "entry", "entries") + ", newest first"
 	}
 	if res.Malformed > 0 {
-		vm.Summary += fmt.Sprintf(" (%s unreadable lines skipped)", group(res.Malformed))
+		vm.Summary += fmt.Sprintf(" (%s skipped)", count(res.Malformed, "unreadable line", "unreadable lines"))
 	}
 	return vm, http.StatusOK
 }

@@ -232,7 +232,7 @@ func TestATornAuditLineIsSkippedAndMentioned(t *testing.T) {
 	if got := rowKeys(doc); !slices.Equal(got, []string{auditAt(1), auditAt(0)}) {
 		t.Errorf("rows %q", got)
 	}
-	wantText("summary", "2 entries", "1 unreadable lines skipped")(t, doc)
+	wantText("summary", "2 entries", "1 unreadable line skipped")(t, doc)
 }
 
 func TestAuditWithoutALogSaysItIsNotConfigured(t *testing.T) {

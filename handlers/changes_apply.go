@@ -12,18 +12,18 @@ import (
 // connection, so the confirmation has to come over a new one: proof that
 // the admin can still reach the machine after the change.
 func (c *changeForms) apply(w http.ResponseWriter, r *http.Request) {
-	ops, err := c.parseChange(r)
+	ops, ck, err := c.parseChange(r)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, errBodyTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		c.changeFailed(w, r, status, c.previewOf(ops, err), err)
+		c.changeFailed(w, r, status, c.previewOf(ck, ops, err), err)
 		return
 	}
 	out, err := c.changes.Apply(identity(r), ops)
 	if err != nil {
-		c.changeFailed(w, r, http.StatusUnprocessableEntity, c.previewOf(ops, err), err)
+		c.changeFailed(w, r, http.StatusUnprocessableEntity, c.previewOf(ck, ops, err), err)
 		return
 	}
 	w.Header().Set("Connection", "close")

@@ -9,7 +9,7 @@ import (
 // preview serves POST /changes/preview: the ip command(s) the form would
 // run, as the admin types; read-only, it says that nothing can be applied.
 func (c *changeForms) preview(w http.ResponseWriter, r *http.Request) {
-	ops, err := c.parseChange(r)
+	ops, ck, err := c.parseChange(r)
 	if err == nil {
 		for _, op := range ops {
 			if err = op.Check(c.store); err != nil {
@@ -17,7 +17,7 @@ func (c *changeForms) preview(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	pv := c.previewOf(ops, err)
+	pv := c.previewOf(ck, ops, err)
 	pv.ReadOnly = c.readOnly
 	c.render(w, r, http.StatusOK, views.PreviewBlock(pv))
 }

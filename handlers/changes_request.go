@@ -70,30 +70,39 @@ func jsonFields(fields map[string]any) (url.Values, error) {
 	return form, nil
 }
 
+// changeKind is which form a change came from: its kind and action.
+type changeKind struct{ kind, action string }
+
 // parseChange reads the ops of a change form or JSON body.
-func (f *frame) parseChange(r *http.Request) ([]change.Op, error) {
+func (f *frame) parseChange(r *http.Request) ([]change.Op, changeKind, error) {
 	kind, form, err := changeRequest(r)
 	if err != nil {
-		return nil, err
+		return nil, changeKind{}, err
 	}
+	ck := changeKind{kind, form.Get("action")}
 	parse, ok := changeParsers[kind]
 	if !ok {
 		parse, ok = f.parsers[kind]
 	}
 	if !ok {
-		return nil, fmt.Errorf("unknown kind of change %q", kind)
+		return nil, ck, fmt.Errorf("unknown kind of change %q", kind)
 	}
-	return parse(form, f.tables())
+	ops, err := parse(form, f.tables())
+	return ops, ck, err
 }
 
 // previewOf is what the form shows before apply: the commands, or the
-// messages per field.
-func (f *frame) previewOf(ops []change.Op, err error) views.ChangePreview {
+// messages per field, each naming its field as the form does.
+func (f *frame) previewOf(ck changeKind, ops []change.Op, err error) views.ChangePreview {
 	var pv views.ChangePreview
 	var fe change.FieldErrors
 	switch {
 	case errors.As(err, &fe):
 		pv.Fields = map[string]string(fe)
+		pv.Labels = map[string]string{}
+		for field := range fe {
+			pv.Labels[field] = views.FieldLabel(ck.kind, ck.action, field, linkAddForm())
+		}
 		pv.Error = "Fix the marked fields; nothing was changed."
 	case err != nil:
 		pv.Error = err.Error()

@@ -12,6 +12,7 @@ import (
 // (*app.Docker).
 type DockerSetup interface {
 	State(ctx context.Context, ranges []netip.Prefix) app.DockerState
+	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(ctx context.Context, c app.DockerChoice, takeOver []string) (*persist.Preview, error)
 	Save(ctx context.Context, id app.Identity, c app.DockerChoice, takeOver []string, digest string) (persist.Result, error)
 	CanRestart() bool

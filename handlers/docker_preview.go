@@ -19,7 +19,7 @@ func (p *dockerPage) preview(w http.ResponseWriter, r *http.Request) {
 		p.previewFailed(w, r, err, "")
 		return
 	}
-	vm := previewVM(pv)
+	vm := reloadingVM(pv, p.setup.NetworkdStatus(r.Context()))
 	vm.Action, vm.Hidden = "/docker", f.hidden()
 	p.render(w, r, http.StatusOK, views.NetworkdPreview(vm))
 }

@@ -27,6 +27,15 @@ func TestDockerPageProposesAndRefusesBadChoices(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(body, `data-testid="plan-subnet">172.30.0.0/24<`) || !strings.Contains(body, "docker/daemon.json") {
 		t.Fatalf("status %d; the proposal is missing:\n%s", rec.Code, body)
 	}
+	// The order of work installs into this host's directories, not the defaults.
+	for _, want := range []string{" " + e.opts.NetworkDir + "/10-", " " + filepath.Join(e.opts.DockerDir, "daemon.json")} {
+		if !strings.Contains(body, "install -D -m 0644 ") || !strings.Contains(body, want) {
+			t.Errorf("the order of work does not install into %q", strings.TrimSpace(want))
+		}
+	}
+	if strings.Contains(body, " /etc/systemd/network/") || strings.Contains(body, " /etc/docker/daemon.json") {
+		t.Error("the order of work names the default directories")
+	}
 	for _, tc := range []struct{ query, field, want string }{
 		{"ranges=10.20.0.0", "ranges", `&#34;10.20.0.0&#34; is not an address range`},
 		{"bits=99", "bits", `&#34;99&#34; is not a prefix length`},

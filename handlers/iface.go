@@ -45,7 +45,7 @@ func ifaceCmds(name string) []views.Cmd {
 	return []views.Cmd{
 		{IP: "ip -d link show dev " + dev, Old: "ifconfig " + dev},
 		{IP: "ip addr show dev " + dev, Old: "ifconfig " + dev},
-		{IP: "ip route show table all dev " + dev, Old: "route -n   # table main only"},
+		{IP: "ip route show table all dev " + dev, Old: "route -n", Note: views.RouteNMainOnly},
 		{IP: "ip neigh show dev " + dev, Old: "arp -n -i " + dev},
 		{IP: "ip rule list iif " + dev + "; ip rule list oif " + dev},
 		{IP: "ip -s -s link show dev " + dev, Old: "ifconfig " + dev},

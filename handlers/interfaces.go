@@ -117,7 +117,7 @@ func (p *interfacesPage) vm(q url.Values, m views.Meta) (views.InterfacesVM, boo
 			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
 		}
 	}
-	vm.Summary = fmt.Sprintf("%s of %s interfaces shown, %s operationally up", group(len(vm.Rows)), group(len(links)), group(up))
+	vm.Summary = fmt.Sprintf("%s of %s shown, %s operationally up", group(len(vm.Rows)), count(len(links), "interface", "interfaces"), group(up))
 	return vm, true
 }
 
@@ -163,6 +163,7 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 	if l.MasterIndex != 0 {
 		row.Master = ifRef(j.Master, l.MasterIndex)
 	}
+	row.Fields = linkFields(l, j.Master)
 	switch {
 	case j.Link != "":
 		row.Peer = ifRef(j.Link, l.ParentIndex)
@@ -174,7 +175,8 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 	// Addrs are ordered by family, so IPv4 (2) comes before IPv6 (10).
 	for i := range addrs {
 		a := iproute.Addr(&addrs[i])
-		cell := views.AddrCell{Addr: addrs[i].Prefix.String(), Scope: a.Scope, Title: iproute.AddrLine(&addrs[i], names)}
+		cell := views.AddrCell{Addr: addrs[i].Prefix.String(), Scope: a.Scope, Title: iproute.AddrLine(&addrs[i], names),
+			Fields: addrFields(&addrs[i], l.Name)}
 		if a.Address != "" {
 			cell.Addr = a.Local + " peer " + a.Address + "/" + strconv.Itoa(a.PrefixLen)
 		}
@@ -245,11 +247,25 @@ func (p *interfacesPage) live(q url.Values) ([]Fragment, error) {
 }
 
 // linkAddForm lists the kinds netpanel creates and their fields, from the
-// link-kind registry.
+// link-kind registry: each field shows while a kind that asks it is
+// chosen, the lower device while a kind that sits on one is.
 func linkAddForm() views.LinkAddFormVM {
-	f := views.LinkAddFormVM{Kinds: linkkind.Names(linkkind.Creatable())}
+	kinds := linkkind.Creatable()
+	f := views.LinkAddFormVM{Kinds: linkkind.Names(kinds)}
 	for _, x := range linkkind.Fields() {
-		f.Fields = append(f.Fields, views.FormField{Name: x.Name, Label: x.Label, Hint: x.Hint, Choices: x.Choices})
+		var users []string
+		for _, k := range kinds {
+			if slices.ContainsFunc(k.Create.Fields, func(y linkkind.Field) bool { return y.Name == x.Name }) {
+				users = append(users, k.Name)
+			}
+		}
+		f.Fields = append(f.Fields, views.FormField{Name: x.Name, Label: x.Label, Hint: x.Hint, Choices: x.Choices,
+			When: "type=" + strings.Join(users, ",")})
+	}
+	for _, k := range kinds {
+		if k.Create.Lower != linkkind.NoLower {
+			f.LowerKinds = append(f.LowerKinds, k.Name)
+		}
 	}
 	return f
 }

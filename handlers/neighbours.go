@@ -135,9 +135,9 @@ func (p *neighboursPage) vm(q url.Values, m views.Meta) (views.NeighboursVM, boo
 			hid++
 		}
 	}
-	vm.Summary = fmt.Sprintf("%s of %s %s entries shown", group(len(vm.Rows)), group(len(all)), what)
+	vm.Summary = fmt.Sprintf("%s of %s shown", group(len(vm.Rows)), count(len(all), what+" entry", what+" entries"))
 	if hid > 0 {
-		vm.Summary += fmt.Sprintf("; %s NOARP or NONE entries hidden, as ip neigh does", group(hid))
+		vm.Summary += fmt.Sprintf("; %s hidden, as ip neigh does", count(hid, "NOARP or NONE entry", "NOARP or NONE entries"))
 	}
 	return vm, true
 }
@@ -148,7 +148,7 @@ func neighRow(n *model.Neigh, names *model.Names) views.NeighRow {
 		Key:  strconv.Itoa(int(n.LinkIndex)) + "|" + n.IP.String(),
 		Addr: j.Dst, Dev: ifRef(j.Dev, n.LinkIndex), LLAddr: j.LLAddr,
 		Router: bool(j.Router), Proxy: bool(j.Proxy),
-		Line: iproute.NeighLine(n, names),
+		Line: iproute.NeighLine(n, names), Fields: neighFields(n, j.Dev),
 	}
 	for _, s := range j.State {
 		row.States = append(row.States, views.NeighState{Name: s, Class: strings.ToLower(s)})

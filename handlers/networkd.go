@@ -21,6 +21,7 @@ type NetworkdFiles interface {
 	Overview(ctx context.Context) (persist.Overview, error)
 	Foreign() ([]networkd.Foreign, error)
 	Backups() ([]configfiles.Backup, error)
+	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)
 	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (persist.Result, error)
 	Restore(ctx context.Context, id app.Identity, backupID string) (persist.Result, error)

@@ -25,7 +25,7 @@ func (p *networkdPage) preview(w http.ResponseWriter, r *http.Request) {
 		p.previewFailed(w, r, err, app.FieldOf(err))
 		return
 	}
-	p.render(w, r, http.StatusOK, views.NetworkdPreview(previewVM(pv)))
+	p.render(w, r, http.StatusOK, views.NetworkdPreview(reloadingVM(pv, p.files.NetworkdStatus(r.Context()))))
 }
 
 // previewFailed answers a preview of files that could not be made (of
@@ -35,7 +35,8 @@ func (f *frame) previewFailed(w http.ResponseWriter, r *http.Request, err error,
 	f.render(w, r, http.StatusBadRequest, views.NetworkdPreview(views.NetworkdPreviewVM{Error: err.Error(), ErrorField: field}))
 }
 
-// previewVM shows a plan of files (of the networkd or the Docker page).
+// previewVM shows a plan of files (of the networkd, Docker or firewall
+// page).
 func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 	vm := views.NetworkdPreviewVM{
 		Action: "/networkd", TakeOver: p.Selection.TakeOver, Lost: foreignRows(p.Lost),
@@ -72,4 +73,16 @@ func changeState(c configfiles.Change) string {
 		return "taken over"
 	}
 	return "changed"
+}
+
+// reloadingVM is previewVM for a save that reloads networkd when it is
+// active here (st): its commands and its button say so only then.
+func reloadingVM(p *persist.Preview, st persist.Status) views.NetworkdPreviewVM {
+	vm := previewVM(p)
+	vm.Reload = st.Active
+	if !st.Active {
+		vm.NoReload = "systemd-networkd is not active here (" + st.Text + "): the files take effect when it starts"
+		vm.Commands = slices.DeleteFunc(slices.Clone(vm.Commands), func(c string) bool { return c == "networkctl reload" })
+	}
+	return vm
 }

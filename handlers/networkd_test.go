@@ -64,13 +64,20 @@ func ndState() model.State {
 	}
 }
 
-// ndNetworkd answers as an active systemd-networkd and counts reloads.
+// ndNetworkd answers as an active systemd-networkd (or an inactive one
+// when stopped) and counts reloads.
 type ndNetworkd struct {
 	mu      sync.Mutex
 	reloads int
+	stopped bool
 }
 
 func (f *ndNetworkd) Status(context.Context) persist.Status {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return persist.Status{Text: "inactive"}
+	}
 	return persist.Status{Active: true, Text: "active"}
 }
 
@@ -297,6 +304,42 @@ func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 			t.Errorf("include form sends links %v", links)
 		}
 	})
+}
+
+func TestTheSaveButtonSaysReloadNetworkdOnlyWhenItWill(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		stopped bool
+		want    string
+	}{
+		{"networkd active: written and reloaded", false, "Write 3 files and reload networkd"},
+		{"networkd inactive: only written", true, "Write 3 files"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newNDEnv(t)
+			e.nd.stopped = tc.stopped
+			rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"br0"}})
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			doc := parseHTML(t, rec.Body.String())
+			save := findAll(doc, hasAttr("data-testid", "networkd-save"))
+			if len(save) != 1 {
+				t.Fatalf("no save button:\n%s", rec.Body)
+			}
+			if got := strings.Join(strings.Fields(textOf(save[0])), " "); got != tc.want {
+				t.Errorf("button says %q, want %q", got, tc.want)
+			}
+			reloadCmd := strings.Contains(rec.Body.String(), "networkctl reload")
+			note := findAll(doc, hasAttr("data-testid", "no-reload"))
+			if tc.stopped && (reloadCmd || len(note) != 1 || !strings.Contains(textOf(note[0]), "inactive")) {
+				t.Errorf("inactive networkd: reload command shown %v, note %d", reloadCmd, len(note))
+			}
+			if !tc.stopped && (!reloadCmd || len(note) != 0) {
+				t.Errorf("active networkd: reload command shown %v, note %d", reloadCmd, len(note))
+			}
+		})
+	}
 }
 
 func TestNetworkdPreviewSaysWhatNetworkdCannotCarryAndWhereRulesGo(t *testing.T) {

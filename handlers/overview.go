@@ -51,8 +51,8 @@ const (
 
 func (p *overviewPage) cmds(url.Values) []views.Cmd {
 	return []views.Cmd{
-		{IP: "ip route show table all default", Old: "route -n"},
-		{IP: "ip -6 route show table all default", Old: "route -A inet6 -n"},
+		{IP: "ip route show table all default", Old: "route -n", Note: views.RouteNMainOnly},
+		{IP: "ip -6 route show table all default", Old: "route -A inet6 -n", Note: views.RouteNMainOnly},
 		{IP: "ip -br addr show up", Old: "ifconfig"},
 		{IP: "ip -s link", Old: "ifconfig -s"},
 	}

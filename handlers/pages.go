@@ -114,7 +114,7 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		Name: "docker", Path: "/docker", Title: "Docker bridge", Nav: "Docker",
 		Cmds: static(
 			views.Cmd{IP: "ip -d link show type bridge", Old: "brctl show"},
-			views.Cmd{IP: "ip route show table all", Old: "route -n"},
+			views.Cmd{IP: "ip route show table all", Old: "route -n", Note: views.RouteNMainOnly},
 			views.Cmd{IP: "docker network inspect bridge"},
 		),
 		Serve: docker.serve,

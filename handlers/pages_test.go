@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"github.com/netpanel/netpanel/views"
 	"net/http"
 	"net/url"
 	"slices"
@@ -170,7 +171,24 @@ func TestRoutesPageShowsTheNamespacesRoutes(t *testing.T) {
 			checkAll(wantRowCount(4), wantText("rows", "192.0.2.1", "172.17.0.0/16", "2001:db8::/64"))},
 		{"100,000 routes are paged on the server", largeHandlers, "/routes?table=all",
 			checkAll(wantRowCount(100), wantText("pager", "1–100 of 100,000"))},
+		{"table main's commands are ip route and route -n", normalHandlers, "/routes",
+			checkAll(wantCmds("ip route", "net-tools route -n", "ip -6 route", "route -n -A inet6"), noneText("cmds", "main only", "(none)"))},
+		{"another table's say route -n prints main only", normalHandlers, "/routes?table=all",
+			checkAll(wantCmds("ip route show table all", views.RouteNMainOnly), noneText("cmds", "net-tools route -n", "(none)"))},
 	})
+}
+
+// noneText fails when element id's text holds any of parts.
+func noneText(id string, parts ...string) func(*testing.T, *html.Node) {
+	return func(t *testing.T, doc *html.Node) {
+		t.Helper()
+		text := textOf(byID(doc, id))
+		for _, p := range parts {
+			if strings.Contains(text, p) {
+				t.Errorf("#%s holds %q:\n%s", id, p, text)
+			}
+		}
+	}
 }
 
 func TestBadInputIsRejectedNamingTheField(t *testing.T) {

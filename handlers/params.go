@@ -89,7 +89,7 @@ func columns(path string, q url.Values, cur, dir string, defs [][3]string) []vie
 	out := make([]views.Column, 0, len(defs))
 	for _, d := range defs {
 		label, key, num := d[0], d[1], d[2] == "num"
-		c := views.Column{Label: label, Num: num}
+		c := views.Column{Label: label, Num: num, Actions: d[2] == "actions"}
 		if key != "" {
 			next := "asc"
 			if key == cur && dir != "desc" {
@@ -106,6 +106,14 @@ func columns(path string, q url.Values, cur, dir string, defs [][3]string) []vie
 		out = append(out, c)
 	}
 	return out
+}
+
+// count is n with its noun, "1 route", "1,024 routes" (one, many).
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return group(n) + " " + many
 }
 
 // group prints 1234567 as "1,234,567".

@@ -8,6 +8,7 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // OpParser turns a form (or a JSON object's fields) into ops.
@@ -30,7 +31,58 @@ func one(op change.Op, err error) ([]change.Op, error) {
 	return []change.Op{op}, nil
 }
 
+// parseRouteForm reads a route change. A replace opened from a row
+// carries that route in "old": when the form's key (table, destination,
+// tos, metric) no longer is the old route's, `ip route replace` would add
+// a second route, so the old one is deleted first, in the same change.
 func parseRouteForm(f url.Values, tables model.TableNames) ([]change.Op, error) {
+	op, err := routeOp(f, tables)
+	if err != nil {
+		return nil, err
+	}
+	old, err := replaced(f, func(o url.Values) (change.Op, error) {
+		o.Set("action", "del")
+		for _, m := range change.RouteMetricNames() {
+			o.Del(m)
+		}
+		o.Del("mtu_lock")
+		return routeOp(o, tables)
+	})
+	if err != nil || old == nil {
+		return []change.Op{op}, err
+	}
+	if sameRouteKey(old.(*change.RouteOp), op) {
+		return []change.Op{op}, nil
+	}
+	return []change.Op{old, op}, nil
+}
+
+// sameRouteKey says whether a and b name the same route slot, which a
+// replace overwrites.
+func sameRouteKey(a, b *change.RouteOp) bool {
+	return a.Family == b.Family && a.Table == b.Table && a.Dst == b.Dst && a.Tos == b.Tos && a.Metric == b.Metric &&
+		(a.Family != unix.AF_INET6 || a.Dev == b.Dev)
+}
+
+// replaced parses the object a row's Replace put in "old", with parse;
+// nil when the form has none or does not replace.
+func replaced(f url.Values, parse func(url.Values) (change.Op, error)) (change.Op, error) {
+	if f.Get("action") != "replace" || f.Get("old") == "" {
+		return nil, nil
+	}
+	o, err := url.ParseQuery(f.Get("old"))
+	if err != nil {
+		return nil, errors.New("the object to replace is garbled: open Replace from its row again")
+	}
+	op, err := parse(o)
+	if err != nil {
+		// Not the form's fields: its messages must not land on them.
+		return nil, fmt.Errorf("the object to replace cannot be read (%v): open Replace from its row again", err)
+	}
+	return op, nil
+}
+
+func routeOp(f url.Values, tables model.TableNames) (*change.RouteOp, error) {
 	rf := change.RouteFields{
 		Action: f.Get("action"), Family: f.Get("family"), Table: f.Get("table"), Dst: f.Get("dst"),
 		Via: f.Get("via"), Dev: f.Get("dev"), Metric: f.Get("metric"), Protocol: f.Get("proto"),
@@ -45,9 +97,9 @@ func parseRouteForm(f url.Values, tables model.TableNames) ([]change.Op, error) 
 			rf.Metrics[name] = v
 		}
 	}
-	vias, devs, weights := f["nh_via"], f["nh_dev"], f["nh_weight"]
+	vias, devs, weights, onlinks := f["nh_via"], f["nh_dev"], f["nh_weight"], f["nh_onlink"]
 	for i := range max(len(vias), len(devs)) {
-		nh := change.NexthopFields{Via: at(vias, i), Dev: at(devs, i), Weight: at(weights, i)}
+		nh := change.NexthopFields{Via: at(vias, i), Dev: at(devs, i), Weight: at(weights, i), Onlink: at(onlinks, i) != ""}
 		if nh.Via != "" || nh.Dev != "" {
 			rf.Nexthops = append(rf.Nexthops, nh)
 		}
@@ -56,7 +108,7 @@ func parseRouteForm(f url.Values, tables model.TableNames) ([]change.Op, error) 
 	if err != nil {
 		return nil, formNames(err, routeFormNames)
 	}
-	return []change.Op{op}, nil
+	return op, nil
 }
 
 // routeFormNames are the route form's names for fields that
@@ -128,18 +180,43 @@ func parseLinkForm(f url.Values, _ model.TableNames) ([]change.Op, error) {
 	}
 }
 
+// parseRuleForm reads a rule change. Rules have no replace of their own:
+// "replace" (from a row's Replace, which fills "old") deletes the old rule
+// and adds the form's, in one change.
 func parseRuleForm(f url.Values, tables model.TableNames) ([]change.Op, error) {
-	op, err := change.ParseRule(change.RuleFields{
-		Action: f.Get("action"), Family: f.Get("family"), Priority: f.Get("priority"), From: f.Get("from"),
-		To: f.Get("to"), Iif: f.Get("iif"), Oif: f.Get("oif"), Fwmark: f.Get("fwmark"), Table: f.Get("table"),
-		Type: f.Get("type"), Not: f.Get("not") != "", IPProto: f.Get("ipproto"), SPort: f.Get("sport"),
-		DPort: f.Get("dport"), UIDRange: f.Get("uidrange"), SuppressPrefixLength: f.Get("suppress_prefixlength"),
-		Goto: f.Get("goto"), L3mdev: f.Get("l3mdev") != "",
-	}, tables)
+	if f.Get("action") != "replace" {
+		return one(ruleOp(f, tables))
+	}
+	if f.Get("old") == "" {
+		return nil, change.FieldErrors{"action": "replace works on a rule: open Replace from the rule's row, or use add and del"}
+	}
+	add := url.Values{}
+	for k, v := range f {
+		add[k] = v
+	}
+	add.Set("action", "add")
+	op, err := ruleOp(add, tables)
 	if err != nil {
 		return nil, err
 	}
-	return []change.Op{op}, nil
+	old, err := replaced(f, func(o url.Values) (change.Op, error) {
+		o.Set("action", "del")
+		return ruleOp(o, tables)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []change.Op{old, op}, nil
+}
+
+func ruleOp(f url.Values, tables model.TableNames) (*change.RuleOp, error) {
+	return change.ParseRule(change.RuleFields{
+		Action: f.Get("action"), Family: f.Get("family"), Priority: f.Get("priority"), From: f.Get("from"),
+		To: f.Get("to"), Iif: f.Get("iif"), Oif: f.Get("oif"), Fwmark: f.Get("fwmark"), Table: f.Get("table"),
+		Type: f.Get("type"), Protocol: f.Get("protocol"), Not: f.Get("not") != "", IPProto: f.Get("ipproto"),
+		SPort: f.Get("sport"), DPort: f.Get("dport"), UIDRange: f.Get("uidrange"),
+		SuppressPrefixLength: f.Get("suppress_prefixlength"), Goto: f.Get("goto"), L3mdev: f.Get("l3mdev") != "",
+	}, tables)
 }
 
 func parseNeighForm(f url.Values, _ model.TableNames) ([]change.Op, error) {

@@ -113,6 +113,7 @@ func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
 		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
+		{"Actions", "", "actions"},
 	})
 	if err != nil {
 		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
@@ -133,7 +134,7 @@ func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 	if rq.Table == model.AllTables {
 		where = "all tables"
 	}
-	vm.Summary = fmt.Sprintf("%s routes in %s (%s in the model)", group(res.Total), where, group(p.store.RouteCount()))
+	vm.Summary = fmt.Sprintf("%s in %s (%s in the model)", count(res.Total, "route", "routes"), where, group(p.store.RouteCount()))
 	vm.Pager = pager("/routes", q, page, per, res.Total)
 	return vm, true
 }
@@ -150,15 +151,13 @@ func (p *routesPage) cmds(q url.Values) []views.Cmd {
 	names := p.names()
 	rq, _, _, _ := routeQuery(q, names)
 	table := tableArg(rq.Table, names)
-	ipCmd := "ip route show table " + iproute.Quote(table)
-	old := ""
-	switch table {
-	case "main":
-		ipCmd, old = "ip route", "route -n"
-	case "all":
-		ipCmd = "ip route show table all"
+	if table == "main" {
+		return []views.Cmd{{IP: "ip route", Old: "route -n"}, {IP: "ip -6 route", Old: "route -n -A inet6"}}
 	}
-	return []views.Cmd{{IP: ipCmd, Old: old}, {IP: "ip -6 route show table " + iproute.Quote(table), Old: map[string]string{"main": "route -n -A inet6"}[table]}}
+	return []views.Cmd{
+		{IP: "ip route show table " + iproute.Quote(table), Note: views.RouteNMainOnly},
+		{IP: "ip -6 route show table " + iproute.Quote(table), Note: views.RouteNMainOnly},
+	}
 }
 
 // RouteKey identifies a route row across updates (the model's key).
@@ -183,6 +182,11 @@ func routeRow(r *model.Route, names *model.Names) views.RouteRow {
 	}
 	if j.Protocol == "" {
 		row.Protocol = "boot"
+	}
+	if f, err := routeFields(r, names); err != nil {
+		row.NoActions = err.Error()
+	} else {
+		row.Fields = f
 	}
 	if j.Metric != nil {
 		row.Metric = strconv.FormatUint(uint64(*j.Metric), 10)

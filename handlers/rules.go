@@ -46,7 +46,7 @@ func (p *rulesPage) vm(q url.Values, m views.Meta) (views.RulesVM, bool) {
 		vm.Rows = append(vm.Rows, ruleRow(&rules[i], names))
 	}
 	which := map[uint8]string{unix.AF_INET: "IPv4", unix.AF_INET6: "IPv6", 0: "IPv4 and IPv6"}[fam]
-	vm.Summary = fmt.Sprintf("%s %s rules, in the order the kernel tries them", group(len(rules)), which)
+	vm.Summary = fmt.Sprintf("%s, in the order the kernel tries them", count(len(rules), which+" rule", which+" rules"))
 	return vm, true
 }
 
@@ -71,6 +71,11 @@ func ruleRow(r *model.Rule, names *model.Names) views.RuleRow {
 		}
 	}
 	row.Selector, row.Extra = strings.Join(sel, " "), strings.Join(extra, " ")
+	if f, err := ruleFields(r, names); err != nil {
+		row.NoActions = err.Error()
+	} else {
+		row.Fields = f
+	}
 	switch {
 	case j.Table != "":
 		row.Action = "lookup"

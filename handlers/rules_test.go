@@ -48,7 +48,7 @@ func TestRulesPageListsRulesAsIpRuleDoes(t *testing.T) {
 		{"both lists IPv4 then IPv6", normalHandlers, "/rules?family=both",
 			wantPriorities("0", "100", "200", "16286", "32766", "32767", "0", "32766")},
 		{"the commands are ip rule list and ip -6 rule list", normalHandlers, "/rules",
-			wantCmds("ip rule list", "ip -6 rule list", "(none)")},
+			wantCmds("ip rule list", "ip -6 rule list")},
 		{"500 rules are all listed", largeHandlers, "/rules", checkAll(wantRowCount(500), wantText("summary", "500 IPv4 rules"))},
 	})
 }

@@ -105,7 +105,7 @@ func (p *socketsPage) vm(q url.Values, m views.Meta) (views.SocketsVM, bool) {
 		}
 		total++
 	}
-	vm.Summary = fmt.Sprintf("%s of %s sockets match", group(total), group(len(all)))
+	vm.Summary = fmt.Sprintf("%s of %s match", group(total), count(len(all), "socket", "sockets"))
 	vm.Pager = pager("/sockets", q, page, per, total)
 	return vm, true
 }

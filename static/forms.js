@@ -36,6 +36,49 @@
     return null;
   }
 
+  // ------------------------------------------------ fields of the chosen action
+  //
+  // A field's label (or an option) with data-when="NAME=V1,V2" shows only
+  // while the form's control NAME has one of those values ("*": any
+  // non-empty value). Hidden fields are not sent: an MTU typed before
+  // choosing "down" must not travel with it.
+
+  function whenOK(form, spec) {
+    const i = spec.indexOf('=');
+    const ctl = form.elements[spec.slice(0, i)];
+    const v = ctl ? ctl.value || '' : '';
+    const want = spec.slice(i + 1).split(',');
+    return want.includes('*') ? v !== '' : want.includes(v);
+  }
+
+  function syncWhen(form) {
+    // Options first: hiding the chosen option moves the select to the first one shown.
+    for (const opt of form.querySelectorAll('option[data-when]')) {
+      opt.hidden = opt.disabled = !whenOK(form, opt.dataset.when);
+      if (opt.hidden && opt.selected) {
+        const first = [...opt.parentElement.options].find((o) => !o.hidden);
+        if (first) first.selected = true;
+      }
+    }
+    for (const el of form.querySelectorAll('[data-when]:not(option)')) el.hidden = !whenOK(form, el.dataset.when);
+  }
+
+  function syncAllWhen() {
+    for (const form of document.querySelectorAll('form')) if (form.querySelector('[data-when]')) syncWhen(form);
+  }
+
+  document.addEventListener('change', (e) => { if (e.target.form) syncWhen(e.target.form); });
+  document.addEventListener('input', (e) => { if (e.target.form) syncWhen(e.target.form); });
+  document.addEventListener('htmx:configRequest', (e) => {
+    const d = e.detail || {};
+    const form = d.elt && d.elt.closest ? d.elt.closest('form') : null;
+    if (!form || !d.parameters) return;
+    syncWhen(form);
+    for (const el of form.querySelectorAll('[data-when][hidden]:not(option)')) {
+      for (const c of el.querySelectorAll('[name]')) delete d.parameters[c.name];
+    }
+  });
+
   function describedBy(control, id, on) {
     const ids = (control.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && x !== id);
     if (on) ids.push(id);
@@ -58,7 +101,9 @@
     msg.setAttribute(PLACED, '');
     const name = msg.dataset.field;
     const control = form && controlOf(form, name);
-    if (!control) {
+    // A control the chosen action hides (data-when) is no place for a
+    // message: it stays where the server put it, under the field's label.
+    if (!control || control.closest('[data-when][hidden]')) {
       msg.setAttribute(PLACED, 'nowhere');
       return;
     }
@@ -102,11 +147,180 @@
     const form = elt && elt.closest ? elt.closest('form[data-form]') : null;
     if (form) clear(form);
     placeAll(form);
+    syncAllWhen();
+    // After Apply (not a preview while typing), the first bad field gets
+    // the focus, so a keyboard user lands where the fix goes.
+    if (form && elt.matches && elt.matches('[type=submit]')) {
+      const bad = form.querySelector('[aria-invalid="true"]');
+      if (bad) bad.focus();
+    }
   });
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', () => placeAll(null));
-  } else {
+  function start() {
+    syncAllWhen();
     placeAll(null);
   }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+
+  // ------------------------------------------------ Apply: armed, disarmed, offline
+  //
+  // A change applied is not applied twice by a second click: its Apply is
+  // disarmed until a field of its form changes. While the live connection
+  // is down (live.js says so with netpanel:connection), every button that
+  // posts is off, and a request that gets no answer says so where its
+  // answer would have gone: never nothing.
+
+  const APPLIED = ['applied', 'pending', 'confirmed'];
+  let offline = false;
+
+  const posting = (form) => form.matches('[hx-post], [method=post i]') || !!form.querySelector('[hx-post]');
+
+  function syncButton(btn) {
+    const off = offline && btn.dataset.offline !== undefined;
+    btn.disabled = off || btn.dataset.disarmed !== undefined;
+  }
+
+  function setOffline(on) {
+    if (on === offline) return;
+    offline = on;
+    for (const form of document.querySelectorAll('form')) {
+      if (!posting(form) || form.dataset.form === 'logout') continue;
+      for (const btn of form.querySelectorAll('button[type=submit], button:not([type])')) {
+        if (on) btn.dataset.offline = '';
+        syncButton(btn);
+        if (!on) delete btn.dataset.offline;
+      }
+    }
+  }
+
+  document.addEventListener('netpanel:connection', (e) => {
+    const st = e.detail && e.detail.state;
+    setOffline(st === 'reconnecting' || st === 'ended');
+  });
+
+  function disarm(btn) {
+    btn.dataset.disarmed = '';
+    syncButton(btn);
+    if (!btn.nextElementSibling || !btn.nextElementSibling.matches('.apply-hint')) {
+      const hint = document.createElement('span');
+      hint.className = 'apply-hint muted';
+      hint.textContent = 'Applied. Change a field to apply again.';
+      btn.after(hint);
+    }
+  }
+
+  function rearm(form) {
+    for (const btn of form.querySelectorAll('[data-disarmed]')) {
+      delete btn.dataset.disarmed;
+      syncButton(btn);
+      if (btn.nextElementSibling && btn.nextElementSibling.matches('.apply-hint')) btn.nextElementSibling.remove();
+    }
+  }
+
+  document.addEventListener('htmx:afterSettle', (e) => {
+    const d = e.detail || {};
+    const elt = (d.requestConfig && d.requestConfig.elt) || d.elt;
+    if (!elt || !elt.matches || !elt.matches('form.change-form [type=submit]')) return;
+    const out = d.target && d.target.querySelector('[data-testid=outcome]');
+    if (out && APPLIED.includes(out.dataset.state)) disarm(elt);
+  });
+  for (const name of ['input', 'change']) {
+    document.addEventListener(name, (e) => { if (e.target.form) rearm(e.target.form); });
+  }
+
+  // resultOf is where a form's answers go: its hx-target, else after it.
+  function resultOf(form, elt) {
+    const sel = (elt && elt.getAttribute('hx-target')) || form.getAttribute('hx-target');
+    let el = null;
+    if (sel && sel.startsWith('#')) el = document.getElementById(sel.slice(1));
+    if (!el) {
+      el = form.nextElementSibling && form.nextElementSibling.matches('.request-error') ? form.nextElementSibling : null;
+      if (!el) {
+        el = document.createElement('div');
+        el.className = 'request-error';
+        form.after(el);
+      }
+    }
+    return el;
+  }
+
+  // say puts an error over a form's answers, keeping them (a pending
+  // change's "Keep" button must survive a lost connection).
+  function say(form, elt, text) {
+    const el = resultOf(form, elt);
+    const msg = document.createElement('div');
+    msg.className = 'banner error';
+    msg.setAttribute('role', 'alert');
+    msg.dataset.testid = 'request-error';
+    msg.textContent = text;
+    const old = el.querySelector(':scope > [data-testid=request-error]');
+    if (old) old.replaceWith(msg);
+    else el.prepend(msg);
+  }
+
+  // A form's next answer replaces such an error.
+  document.addEventListener('htmx:beforeRequest', (e) => {
+    const form = e.detail && e.detail.elt && e.detail.elt.closest && e.detail.elt.closest('form');
+    if (!form) return;
+    const el = resultOf(form, e.detail.elt);
+    for (const m of el.querySelectorAll(':scope > [data-testid=request-error]')) m.remove();
+  });
+
+  function failed(e, why) {
+    const d = e.detail || {};
+    const elt = (d.requestConfig && d.requestConfig.elt) || d.elt;
+    const form = elt && elt.closest ? elt.closest('form') : null;
+    if (!form) return;
+    const verb = ((d.requestConfig && d.requestConfig.verb) || '').toLowerCase();
+    if (verb === 'get') return; // filters: the page keeps what it shows, greyed while offline
+    say(form, elt, why);
+  }
+
+  document.addEventListener('htmx:sendError', (e) => failed(e,
+    'No answer from netpanel: the connection is down. The request most likely never arrived; ' +
+    'once the page is live again, it shows the kernel\'s state, whatever happened.'));
+  document.addEventListener('htmx:responseError', (e) => failed(e,
+    'netpanel answered with an error (' + ((e.detail && e.detail.xhr && e.detail.xhr.status) || '?') + '); nothing was changed by this page.'));
+
+  // ------------------------------------------------ announcing results
+  //
+  // A result swapped in outside an aria-live region (a save's outcome, the
+  // reload it did, a refused save) is read to a screen reader from the
+  // page's one polite live region: its text only, not the diff around it.
+  // Change forms' results are live regions of their own.
+
+  const RESULTS = '[data-testid=saved], [data-testid=reload], [data-testid=error], [data-testid=request-error]';
+
+  function announce(text) {
+    const region = document.getElementById('announce');
+    if (!region || !text) return;
+    region.textContent = '';
+    // A region whose text is replaced at once may not be read again.
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+
+  document.addEventListener('htmx:afterSettle', (e) => {
+    const target = e.detail && e.detail.target;
+    if (!target || !target.querySelectorAll || target.closest('[aria-live]')) return;
+    const text = [...target.querySelectorAll(RESULTS)].map((el) => el.textContent.replace(/\s+/g, ' ').trim()).join(' ');
+    announce(text.slice(0, 500));
+  });
+
+  // Enter in a field submits through the form's first button; a disabled
+  // one makes the browser do nothing at all, so say why instead (a
+  // disarmed Apply says so next to it).
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || !e.target.form || e.target.matches('textarea, button, [type=submit]')) return;
+    const form = e.target.form;
+    const btn = form.querySelector('[type=submit]');
+    if (!btn || !btn.disabled) return;
+    e.preventDefault();
+    if (btn.dataset.offline !== undefined && offline) {
+      say(form, btn, 'Not connected to netpanel: nothing was sent. The page applies nothing until it is live again.');
+    }
+  });
 })();

@@ -40,7 +40,10 @@
     clearTimeout(retryTimer);
     const sock = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     ws = sock;
+    let opened = false;
+    let delivered = false;
     sock.onopen = () => {
+      opened = true;
       lastView = '';
       freshSocket = true;
       setStatus('live', 'live');
@@ -49,6 +52,9 @@
     sock.onmessage = (ev) => {
       attempt = 0; // only a socket that delivers resets the backoff
       try { apply(JSON.parse(ev.data)); } catch (err) { console.error('netpanel live:', err); }
+      // The server sends the view's full state first: once it is in, the
+      // page is current again (connection.js lifts the "stale" greying).
+      if (!delivered) { delivered = true; announce('synced'); }
     };
     sock.onclose = (ev) => {
       if (ws !== sock) return;
@@ -60,7 +66,16 @@
       }
       setStatus('reconnecting', 'reconnecting…');
       const max = Math.min(10000, 1000 * 2 ** attempt++); // jittered: 0.5–1s first, 5–10s at most
-      retryTimer = setTimeout(connect, max / 2 + Math.random() * max / 2);
+      const retry = () => { retryTimer = setTimeout(connect, max / 2 + Math.random() * max / 2); };
+      // A socket refused before it opened may be a server that restarted
+      // and forgot the session (sessions live in memory): the upgrade is
+      // answered 401, which a WebSocket cannot see. Ask like htmx does.
+      if (opened) return retry();
+      fetch('/changes/notices', { headers: { 'HX-Request': 'true' }, credentials: 'same-origin', redirect: 'manual' })
+        .then((r) => {
+          if (r.status === 401 || r.type === 'opaqueredirect') setStatus('ended', 'logged out: netpanel restarted or the session ended');
+          else retry();
+        }, retry);
     };
   }
 
@@ -98,7 +113,15 @@
     sendView(true);
   }
 
+  // announce tells the page's other scripts (forms.js, connection.js)
+  // how the connection stands: state is live, reconnecting, ended, ... or
+  // "synced" once a new socket delivered the view's state.
+  function announce(state, text) {
+    document.dispatchEvent(new CustomEvent('netpanel:connection', { detail: { state, text } }));
+  }
+
   function setStatus(state, text, progress) {
+    announce(state, text);
     const badge = byId('live-status');
     if (badge) {
       badge.dataset.state = state;
@@ -157,7 +180,9 @@
       old.delete(key);
       if (!node || serverHTML(node) !== html) {
         pristine.set(row, raw);
+        const focus = node && focusPath(node);
         if (node) node.replaceWith(row);
+        if (focus) refocus(row, focus);
         if (row.dataset.key !== undefined) flash(row, node ? 'changed' : 'added');
         node = row;
         if (window.htmx) window.htmx.process(row);
@@ -168,6 +193,20 @@
     // Children 0..i-1 are now the new rows in order; whatever follows is gone.
     while (target.children.length > i) target.lastElementChild.remove();
     refreshStats();
+  }
+
+  // A row replaced under the keyboard focus (its action button, say)
+  // hands the focus to the same control of the new row, so a live update
+  // never throws a keyboard user back to the top of the page.
+  function focusPath(row) {
+    const el = document.activeElement;
+    if (!el || el === row || !row.contains(el)) return null;
+    return [...row.querySelectorAll('button, a, input, select, [tabindex]')].indexOf(el);
+  }
+
+  function refocus(row, i) {
+    const el = [...row.querySelectorAll('button, a, input, select, [tabindex]')][i];
+    if (el) el.focus({ preventScroll: true });
   }
 
   function applyHTML(msg) {
@@ -307,14 +346,50 @@
     return (kind) => !off.has(kind);
   }
 
+  // The log is part of the page, which scrolls (no box in a box): the
+  // page follows the newest line while its end is in view, and stays put
+  // once the admin scrolls up to read, offering a jump to the newest.
+  const atEnd = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 32;
+
+  function toEnd() { window.scrollTo(0, document.documentElement.scrollHeight); }
+
   function append(log, items) {
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+    const follow = atEnd();
     const shown = kindShown();
     for (const el of items) el.hidden = !shown(el.dataset.kind);
     log.append(...items);
     for (let extra = log.children.length - MAX_LINES; extra > 0; extra--) log.firstElementChild.remove();
-    if (atBottom) log.scrollTop = log.scrollHeight;
+    if (follow) toEnd();
+    else showNewer(items.filter((el) => !el.hidden).length);
   }
+
+  let newer = 0; // lines that arrived below the fold since the admin scrolled up
+
+  function showNewer(n) {
+    const log = byId('event-log');
+    if (!log) return;
+    newer = n === 0 ? 0 : newer + n;
+    let btn = byId('event-newer');
+    if (!btn && newer > 0) {
+      btn = document.createElement('button');
+      btn.id = 'event-newer';
+      btn.type = 'button';
+      btn.className = 'newer';
+      btn.addEventListener('click', () => { toEnd(); showNewer(0); });
+      log.after(btn);
+    }
+    if (!btn) return;
+    btn.textContent = `↓ ${newer} newer`;
+    btn.hidden = newer === 0;
+  }
+
+  window.addEventListener('scroll', () => { if (newer && atEnd()) showNewer(0); }, { passive: true });
+
+  // A page opened on the log starts at its newest line, as tail -f does.
+  function startAtEnd() {
+    if (byId('event-log') && !location.hash) toEnd();
+  }
+  document.addEventListener('htmx:afterSettle', (e) => { if (e.detail && e.detail.target && e.detail.target.querySelector && e.detail.target.querySelector('#event-log')) startAtEnd(); });
 
   function showPending() {
     const btn = byId('pause');
@@ -359,10 +434,14 @@
     document.addEventListener(name, () => sendView());
   }
   window.addEventListener('popstate', () => sendView());
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startAtEnd);
+  else startAtEnd();
   window.addEventListener('pagehide', () => { leaving = true; clearTimeout(retryTimer); if (ws) ws.close(); });
   window.addEventListener('pageshow', (e) => { leaving = false; if (e.persisted && !ws) connect(); });
   window.addEventListener('online', () => { if (!ws) { attempt = 0; connect(); } });
 
+  // touch is for scripts that change a live row's markup (an action
+  // button's aria-expanded): the row still compares as the server sent it.
   window.netpanelLive = { apply, sendView, fmtRate, touch, get socket() { return ws; } };
   connect();
 })();

@@ -43,7 +43,14 @@ type Status struct {
 type Cmd struct {
 	IP  string
 	Old string
+	// Note says what the pair does not show ("route -n prints table main
+	// only").
+	Note string
 }
+
+// RouteNMainOnly is the Note of a route listing that route -n cannot
+// match: net-tools knows one table, main.
+const RouteNMainOnly = "net-tools: route -n prints table main only"
 
 // NavItem is one entry of the top navigation.
 type NavItem struct {
@@ -66,6 +73,9 @@ type Column struct {
 	Href  string // link that sorts by this column ("" when not sortable)
 	Sort  string // "ascending", "descending" or ""
 	Num   bool
+	// Actions is the column of the rows' action menus: for admins, and
+	// named for screen readers only.
+	Actions bool
 }
 
 // Pager is the page navigation under a table.

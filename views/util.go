@@ -56,6 +56,38 @@ func formID(action, form string) string {
 	return strings.TrimPrefix(action, "/") + "-" + form
 }
 
+// labelOr is labels[key], or key when it has no label.
+func labelOr(labels map[string]string, key string) string {
+	if l := labels[key]; l != "" {
+		return l
+	}
+	return key
+}
+
+// upDown is a link row's data-state: which of its up/down actions apply.
+func upDown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
+
+// plural is n with its noun: "1 file", "3 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
+
+// restoreQuestion is what a restore asks first.
+func restoreQuestion(reload bool) string {
+	if reload {
+		return "Put these files back and reload networkd?"
+	}
+	return "Put these files back? (systemd-networkd is not active here: nothing is reloaded.)"
+}
+
 // ifaceHref is the address of an interface's own view; a name may hold
 // any byte but '/' and whitespace, so it is escaped as a path segment.
 func ifaceHref(name string) templ.SafeURL {

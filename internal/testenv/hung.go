@@ -73,12 +73,17 @@ func NewHungSocket(t testing.TB) *HungSocket {
 // serve reads c's request and holds it until Release, then writes the
 // answer and closes it.
 func (h *HungSocket) serve(c net.Conn) {
-	defer func() {
-		c.Close()
+	defer c.Close()
+	// A connection stops counting as open before its answer is written:
+	// the client may read the answer and open the next connection before
+	// this goroutine gets to close this one, and those two were never
+	// both waiting.
+	closing := sync.OnceFunc(func() {
 		h.mu.Lock()
 		h.open--
 		h.mu.Unlock()
-	}()
+	})
+	defer closing()
 	// Answer only a request that was sent: an answer written before it
 	// arrives is one the client's HTTP transport discards.
 	if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
@@ -88,6 +93,7 @@ func (h *HungSocket) serve(c net.Conn) {
 	h.mu.Lock()
 	answer := h.answer
 	h.mu.Unlock()
+	closing()
 	if answer != nil {
 		_, _ = c.Write(answer)
 	}

@@ -57,6 +57,7 @@ type DockerChoice struct {
 // plan proposed for a choice.
 type DockerState struct {
 	In         dockernet.Inputs
+	NetworkDir string // where the networkd files are saved (--networkd-dir)
 	DaemonPath string
 	Daemon     []byte // daemon.json as on disk
 	DaemonErr  string // why daemon.json could not be read or parsed
@@ -76,8 +77,8 @@ const EngineTimeout = 3 * time.Second
 // State reads daemon.json, Docker's networks and the bridge's networkd
 // file; ranges must stay reachable. ctx bounds the Engine API call.
 func (d *Docker) State(ctx context.Context, ranges []netip.Prefix) DockerState {
-	s := DockerState{DaemonPath: filepath.Join(d.files.Options().DockerDir, "daemon.json")}
-	s.In = dockernet.Inputs{State: d.model, Tables: d.tables(), Ranges: ranges}
+	s := DockerState{DaemonPath: filepath.Join(d.files.Options().DockerDir, "daemon.json"), NetworkDir: d.files.Options().NetworkDir}
+	s.In = dockernet.Inputs{State: d.model, Tables: d.tables(), Ranges: ranges, DaemonPath: s.DaemonPath}
 	data, err := safefile.Read(s.DaemonPath)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -119,7 +120,7 @@ func (s *DockerState) Propose(c DockerChoice) {
 	if !c.Uplink {
 		s.Plan.Uplink = nil
 	}
-	s.Setup, s.PlanErr = dockernet.Generate(s.Plan, s.Daemon)
+	s.Setup, s.PlanErr = dockernet.Generate(s.Plan, s.Daemon, dockernet.Dirs{Network: s.NetworkDir, Daemon: s.DaemonPath})
 }
 
 // CheckPlan is the plan the checklist holds the live state to: the one on
@@ -176,6 +177,11 @@ func (d *Docker) setupFiles(ctx context.Context, c DockerChoice) (map[string][]b
 		return nil, s.PlanErr
 	}
 	return s.Setup.Files, nil
+}
+
+// NetworkdStatus says whether a save reloads networkd here.
+func (d *Docker) NetworkdStatus(ctx context.Context) persist.Status {
+	return d.files.NetworkdStatus(ctx)
 }
 
 // Preview plans writing the setup for c, taking over the files named.

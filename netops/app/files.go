@@ -34,6 +34,9 @@ func (f *Files) Foreign() ([]networkd.Foreign, error) { return f.m.Foreign() }
 // Backups lists the backups a save made, newest first.
 func (f *Files) Backups() ([]configfiles.Backup, error) { return f.m.Backups() }
 
+// NetworkdStatus says whether a save reloads networkd here.
+func (f *Files) NetworkdStatus(ctx context.Context) persist.Status { return f.m.NetworkdStatus(ctx) }
+
 // Preview plans the files for a selection of links, writing nothing.
 func (f *Files) Preview(sel persist.Selection) (*persist.Preview, error) { return f.m.Preview(sel) }
 

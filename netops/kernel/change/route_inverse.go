@@ -64,6 +64,11 @@ func (o *RouteOp) undoAdd(m Model) *RouteOp {
 // not print back (see metricsFromModel): the op's command must say what
 // it does.
 func routeFromModel(m Model, r model.Route, action string) (*RouteOp, error) {
+	return routeOpOf(r, func(idx int32) (string, bool) { return linkNameAt(m, idx) }, action)
+}
+
+// routeOpOf is routeFromModel with the link names from linkName.
+func routeOpOf(r model.Route, linkName func(int32) (string, bool), action string) (*RouteOp, error) {
 	op := &RouteOp{Action: action, Family: r.Family, Table: r.Table, Type: r.Type, Dst: r.Dst, Via: r.Gateway,
 		Metric: r.Priority, Protocol: r.Protocol, Scope: r.Scope, HasScope: true, Src: r.PrefSrc,
 		Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Tos: r.Tos, From: r.SrcPrefix(), Pref: r.Pref}
@@ -85,7 +90,7 @@ func routeFromModel(m Model, r model.Route, action string) (*RouteOp, error) {
 		if idx == 0 {
 			return "", nil
 		}
-		n, ok := linkNameAt(m, idx)
+		n, ok := linkName(idx)
 		if !ok {
 			return "", noInverse("the route to %s uses link index %d, which is not in the model", r.Dst, idx)
 		}

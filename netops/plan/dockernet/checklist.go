@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
@@ -72,7 +73,11 @@ func Checklist(in Inputs, p Plan) []Check {
 	out = append(out, c)
 
 	// 5. Docker is configured to use the bridge.
-	c = Check{Command: "grep -E '\"(bridge|bip)\"' " + DaemonPath}
+	daemonPath := in.DaemonPath
+	if daemonPath == "" {
+		daemonPath = DaemonPath
+	}
+	c = Check{Command: "grep -E '\"(bridge|bip)\"' " + iproute.Quote(daemonPath)}
 	switch cfg := v.cfg; {
 	case cfg.Bridge == "":
 		c.Text = fmt.Sprintf("daemon.json names no bridge, so Docker makes docker0 itself instead of using %s.", p.Bridge)

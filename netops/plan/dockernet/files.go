@@ -5,6 +5,7 @@ import (
 	"path"
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/linkkind"
 )
 
@@ -17,10 +18,21 @@ const (
 	DaemonPath    = "/etc/docker/daemon.json"
 )
 
+// Dirs are where the setup's files go on this host: the directory of the
+// .network and .netdev files (--networkd-dir) and daemon.json's path
+// (under --docker-dir). The order of work names them.
+type Dirs struct {
+	Network string
+	Daemon  string
+}
+
+// DefaultDirs are the places systemd-networkd and Docker read by default.
+var DefaultDirs = Dirs{Network: NetworkDir, Daemon: DaemonPath}
+
 // Setup is what an administrator applies to move Docker onto the plan.
 type Setup struct {
-	// Files maps a name relative to /etc/systemd/network to its content;
-	// DaemonFile is /etc/docker/daemon.json.
+	// Files maps a name relative to Dirs.Network to its content;
+	// DaemonFile is Dirs.Daemon.
 	Files networkd.Files
 	// Commands apply Files in order, assuming they were saved under their
 	// names in the current directory.
@@ -35,8 +47,9 @@ type Setup struct {
 // .network that leaves Docker's br-* and veth* links to Docker, and
 // daemonJSON merged with the plan (see MergeDaemonJSON). networkd applies
 // the first file in lexical order that matches a link, so the bridge's and
-// the uplink's files (10-) come before the unmanaged patterns (20-).
-func Generate(p Plan, daemonJSON []byte) (*Setup, error) {
+// the uplink's files (10-) come before the unmanaged patterns (20-). The
+// commands install the files into dirs.
+func Generate(p Plan, daemonJSON []byte, dirs Dirs) (*Setup, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
@@ -88,11 +101,11 @@ func Generate(p Plan, daemonJSON []byte) (*Setup, error) {
 	// keeps its old subnet and route: remove it while Docker is stopped.
 	s := &Setup{Files: files, Commands: []string{"systemctl stop docker", "if ip link show docker0 >/dev/null 2>&1; then ip link del docker0; fi"}}
 	for _, name := range files.Paths() {
-		dst := path.Join(NetworkDir, name)
+		dst := path.Join(dirs.Network, name)
 		if name == DaemonFile {
-			dst = DaemonPath
+			dst = dirs.Daemon
 		}
-		s.Commands = append(s.Commands, "install -D -m 0644 "+name+" "+dst)
+		s.Commands = append(s.Commands, "install -D -m 0644 "+name+" "+iproute.Quote(dst))
 	}
 	s.Commands = append(s.Commands, "networkctl reload", "systemctl start docker")
 	s.IPCommands = []string{

@@ -96,7 +96,7 @@ func TestRealDockerdConflictAndPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("plan: bridge %s %s, pool %v", plan.Bridge, plan.Address, plan.Pools)
-	setup, err := dockernet.Generate(plan, nil)
+	setup, err := dockernet.Generate(plan, nil, dockernet.DefaultDirs)
 	if err != nil {
 		t.Fatal(err)
 	}

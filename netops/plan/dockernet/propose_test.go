@@ -57,7 +57,7 @@ func TestPropose(t *testing.T) {
 func TestGenerate(t *testing.T) {
 	p := Plan{Bridge: "docker-br0", Subnet: pfx("172.18.0.0/24"), Address: pfx("172.18.0.1/24"),
 		Pools: []Pool{{pfx("172.19.0.0/16"), 24}}, Uplink: &Uplink{Name: "wan", DHCP: true}}
-	s, err := Generate(p, []byte(`{"bip":"172.17.0.1/16"}`))
+	s, err := Generate(p, []byte(`{"bip":"172.17.0.1/16"}`), DefaultDirs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,22 @@ func TestGenerate(t *testing.T) {
 	}
 	if got := strings.Join(s.IPCommands, "; "); got != "ip link add docker-br0 type bridge; ip addr add 172.18.0.1/24 dev docker-br0; ip link set docker-br0 up" {
 		t.Errorf("ip commands: %s", got)
+	}
+
+	// The order of work installs into the directories this host uses.
+	s, err = Generate(p, nil, Dirs{Network: "/srv/netpanel/network", Daemon: "/srv/docker etc/daemon.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds = strings.Join(s.Commands, "\n")
+	for _, want := range []string{"install -D -m 0644 10-docker-br0.netdev /srv/netpanel/network/10-docker-br0.netdev",
+		"install -D -m 0644 docker/daemon.json '/srv/docker etc/daemon.json'"} {
+		if !strings.Contains(cmds, want) {
+			t.Errorf("commands lack %q:\n%s", want, cmds)
+		}
+	}
+	if strings.Contains(cmds, "/etc/") {
+		t.Errorf("commands name the default directories:\n%s", cmds)
 	}
 }
 

@@ -32,6 +32,9 @@ type Inputs struct {
 	NetworksRead bool
 	// Bridge is a planned bridge name that counts as Docker's from now on.
 	Bridge string
+	// DaemonPath is where daemon.json is read, for the commands that show
+	// it; "" is Docker's default.
+	DaemonPath string
 }
 
 // view is one read of the live state with names resolved.

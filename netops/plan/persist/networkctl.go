@@ -30,6 +30,10 @@ type Networkd interface {
 	Reload(ctx context.Context) (output string, err error)
 }
 
+// NetworkdStatus says whether a save reloads networkd here, and if not,
+// why.
+func (m *Manager) NetworkdStatus(ctx context.Context) Status { return m.status(ctx) }
+
 func (m *Manager) status(ctx context.Context) Status {
 	if m.opts.Networkd == nil {
 		return Status{Text: "netpanel does not reload networkd for this target"}
