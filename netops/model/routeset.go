@@ -1,0 +1,191 @@
+package model
+
+import (
+	"net/netip"
+
+	"github.com/google/btree"
+	"golang.org/x/sys/unix"
+)
+
+// RouteClass is what pages count routes by without walking them: the
+// table, the first path's link, family, protocol, type and whether the
+// route expires. A million routes fall into a few thousand classes at most.
+type RouteClass struct {
+	Table    uint32
+	Link     int32 // the link of the first path; 0 for none (blackhole, ...)
+	Family   uint8
+	Protocol uint8
+	Type     uint8
+	Expires  bool
+}
+
+// ClassOf returns r's class.
+func ClassOf(r *Route) RouteClass {
+	c := RouteClass{Table: r.Table, Link: r.LinkIndex, Family: r.Family, Protocol: r.Protocol, Type: r.Type}
+	if r.Extra != nil {
+		if len(r.Extra.Multipath) > 0 {
+			c.Link = r.Extra.Multipath[0].LinkIndex
+		}
+		c.Expires = r.Extra.Expires != 0
+	}
+	return c
+}
+
+// routeSet is the routes in the model's order, with the number of routes
+// per class kept as they come and go.
+type routeSet struct {
+	*btree.BTreeG[*Route]
+	classes map[RouteClass]*int
+	// last is the class of the last insert: dumps bring long runs of one
+	// class, which then cost no map lookup.
+	last      RouteClass
+	lastCount *int
+}
+
+func newRouteSet() *routeSet {
+	return &routeSet{BTreeG: btree.NewG(32, routeLess), classes: map[RouteClass]*int{}}
+}
+
+func (s *routeSet) count(r *Route, d int) {
+	c := ClassOf(r)
+	if s.lastCount == nil || c != s.last {
+		p := s.classes[c]
+		if p == nil {
+			p = new(int)
+			s.classes[c] = p
+		}
+		s.last, s.lastCount = c, p
+	}
+	*s.lastCount += d
+	if *s.lastCount == 0 {
+		delete(s.classes, c)
+		s.lastCount = nil
+	}
+}
+
+// ReplaceOrInsert adds r, replacing the route with its key.
+func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
+	old, ok := s.BTreeG.ReplaceOrInsert(r)
+	if ok {
+		s.count(old, -1)
+	}
+	s.count(r, 1)
+	return old, ok
+}
+
+// Delete removes the route with r's key.
+func (s *routeSet) Delete(r *Route) (*Route, bool) {
+	old, ok := s.BTreeG.Delete(r)
+	if ok {
+		s.count(old, -1)
+	}
+	return old, ok
+}
+
+// RouteClasses returns how many routes each class holds; the count
+// costs nothing however many routes there are.
+func (s *Store) RouteClasses() map[RouteClass]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[RouteClass]int, len(s.routes.classes))
+	for c, n := range s.routes.classes {
+		out[c] = *n
+	}
+	return out
+}
+
+// EachRouteInTable streams the routes of one table in the model's order
+// to fn under the read lock, from the first route after `after` (from the
+// table's start when nil); fn must be quick and must not call back into
+// the store. It stops when fn returns false.
+func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	start := &Route{Table: table}
+	if after != nil {
+		start = after
+	}
+	s.routes.AscendGreaterOrEqual(start, func(r *Route) bool {
+		if r.Table != table {
+			return false
+		}
+		if after != nil && !routeLess(after, r) {
+			return true // after itself
+		}
+		return fn(r)
+	})
+}
+
+// EachRouteOverlapping streams to fn, under the read lock, the routes of
+// every table whose destination overlaps p: those inside it and the
+// shorter ones that hold it. It visits only those (a range of the B-tree
+// per table, and one lookup per shorter prefix length), so a claim on a
+// /16 costs nothing like a walk over a million routes. fn must be quick
+// and must not call back into the store; it stops when fn returns false.
+func (s *Store) EachRouteOverlapping(p netip.Prefix, fn func(*Route) bool) {
+	p = p.Masked()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tables := s.tablesLocked()
+	within := RouteQuery{Table: AllTables, Within: p}
+	for _, rg := range within.ranges(tables) {
+		stop := false
+		s.routes.AscendGreaterOrEqual(rg.lo, func(r *Route) bool {
+			if !rg.in(r) {
+				return false
+			}
+			if r.Dst.Bits() < p.Bits() {
+				return true // holds p: visited below
+			}
+			stop = !fn(r)
+			return !stop
+		})
+		if stop {
+			return
+		}
+	}
+	// The routes that hold p: one exact destination per shorter length.
+	fam := familyOf(p.Addr())
+	for _, t := range tables {
+		for b := 0; b < p.Bits(); b++ {
+			d := netip.PrefixFrom(p.Addr(), b).Masked()
+			stop := false
+			s.routes.AscendGreaterOrEqual(&Route{Table: t, Family: fam, Dst: d}, func(r *Route) bool {
+				if r.Table != t || r.Family != fam || r.Dst != d {
+					return false
+				}
+				stop = !fn(r)
+				return !stop
+			})
+			if stop {
+				return
+			}
+		}
+	}
+}
+
+// EachRouteContaining streams to fn the routes of table whose destination
+// holds a, longest prefix first, under the read lock (see
+// EachRouteOverlapping).
+func (s *Store) EachRouteContaining(table uint32, a netip.Addr, fn func(*Route) bool) {
+	fam := uint8(unix.AF_INET)
+	if a.Is6() {
+		fam = unix.AF_INET6
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for b := a.BitLen(); b >= 0; b-- {
+		d := netip.PrefixFrom(a, b).Masked()
+		stop := false
+		s.routes.AscendGreaterOrEqual(&Route{Table: table, Family: fam, Dst: d}, func(r *Route) bool {
+			if r.Table != table || r.Family != fam || r.Dst != d {
+				return false
+			}
+			stop = !fn(r)
+			return !stop
+		})
+		if stop {
+			return
+		}
+	}
+}
