@@ -1,0 +1,100 @@
+package model
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func sampleRoutes() []Route {
+	var rs []Route
+	for i := range 600 {
+		bits := []int{32, 24, 16, 8, 0, 28}[i%6]
+		a := netip.AddrFrom4([4]byte{10, byte(i / 7), byte(i * 13), byte(i)})
+		rs = append(rs, Route{Family: unix.AF_INET, Table: uint32(100 + i%3), Dst: netip.PrefixFrom(a, bits).Masked(),
+			Priority: uint32(i % 5), Protocol: uint8(i % 4), Type: unix.RTN_UNICAST, LinkIndex: int32(1 + i%4)})
+	}
+	rs = append(rs, Route{Family: unix.AF_INET6, Table: 100, Dst: netip.MustParsePrefix("2001:db8::/32"), Type: unix.RTN_UNICAST, LinkIndex: 1})
+	return rs
+}
+
+// TestRouteLookupsMatchAWalk: the indexed lookups visit exactly the
+// routes a walk over every route would pick.
+func TestRouteLookupsMatchAWalk(t *testing.T) {
+	s := NewStoreFrom(State{Routes: sampleRoutes()})
+	var all []Route
+	s.EachRoute(func(r *Route) bool { all = append(all, *r); return true })
+	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "10.3.27.0/24", "10.2.39.5/32", "0.0.0.0/0", "192.0.2.0/24", "2001:db8:1::/48"} {
+		p := netip.MustParsePrefix(p)
+		var want, got []Route
+		for _, r := range all {
+			if r.Dst.Overlaps(p) {
+				want = append(want, r)
+			}
+		}
+		s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
+		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+		if !slices.Equal(got, want) {
+			t.Errorf("overlapping %s: got %d routes, a walk finds %d", p, len(got), len(want))
+		}
+	}
+	for _, a := range []string{"10.1.13.1", "10.0.0.0", "0.0.0.0", "10.2.39.5"} {
+		a := netip.MustParseAddr(a)
+		var want, got []Route
+		for _, r := range all {
+			if r.Table == 101 && r.Dst.Contains(a) {
+				want = append(want, r)
+			}
+		}
+		s.EachRouteContaining(101, a, func(r *Route) bool { got = append(got, *r); return true })
+		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+		if !slices.Equal(got, want) {
+			t.Errorf("containing %s: got %d routes, a walk finds %d", a, len(got), len(want))
+		}
+	}
+}
+
+func cmpRoute(a, b *Route) int {
+	switch {
+	case routeLess(a, b):
+		return -1
+	case routeLess(b, a):
+		return 1
+	}
+	return 0
+}
+
+// TestRouteClassesFollowChanges: the class counts equal a count over the
+// routes after inserts, replaces, deletes and a link going away.
+func TestRouteClassesFollowChanges(t *testing.T) {
+	s := NewStoreFrom(State{Links: []Link{{Index: 1, Name: "a"}, {Index: 2, Name: "b"}, {Index: 3, Name: "c"}, {Index: 4, Name: "d"}},
+		Routes: sampleRoutes()})
+	check := func(when string) {
+		t.Helper()
+		want := map[RouteClass]int{}
+		s.EachRoute(func(r *Route) bool { want[ClassOf(r)]++; return true })
+		got := s.RouteClasses()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d classes, a count over the routes has %d", when, len(got), len(want))
+		}
+		for c, n := range want {
+			if got[c] != n {
+				t.Fatalf("%s: class %+v holds %d, counted %d", when, c, got[c], n)
+			}
+		}
+	}
+	check("loaded")
+	rs := sampleRoutes()
+	s.Update(func(a *Applier) {
+		a.Route(rs[3], true, false)
+		r := rs[4]
+		r.Protocol = 99 // same key, another class: a replace
+		a.Route(r, false, true)
+		a.Route(Route{Family: unix.AF_INET, Table: 7, Dst: netip.MustParsePrefix("192.0.2.0/24"), Type: unix.RTN_BLACKHOLE}, false, false)
+	})
+	check("after changes")
+	s.Update(func(a *Applier) { a.Link(Link{Index: 2, Name: "b"}, true) })
+	check("after a link went away")
+}
