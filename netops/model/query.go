@@ -13,8 +13,9 @@ import (
 type RouteSort string
 
 // The route orderings pages offer. SortDst is the model's own order
-// (table, destination) and costs nothing; the others select the page with
-// a bounded heap.
+// (table, destination) and costs nothing; the others come from a sort
+// index (sortindex.go), or with a prefix filter from a bounded heap over
+// the ranges the filter selects.
 const (
 	SortDst      RouteSort = "dst"
 	SortDev      RouteSort = "dev"
@@ -115,6 +116,9 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if q.Sort != SortDst && !q.Within.IsValid() && !q.Contains.IsValid() {
+		return s.queryIndexed(q), nil
+	}
 	var page RoutePage
 	ranges := q.ranges(s.tablesLocked())
 	// Each range is walked from its start with a cheap membership check
@@ -164,6 +168,9 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		}
 	}
 	if q.Sort == SortDst {
+		// When the class counts say how many match, the walk ends with
+		// the page instead of counting the rest.
+		total, exact := s.routes.countMatching(&q)
 		walk(func(r *Route) bool {
 			if !q.match(r) {
 				return true
@@ -172,8 +179,11 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 				page.Rows = append(page.Rows, *r)
 			}
 			page.Total++
-			return true
+			return !exact || page.Total < q.Offset+q.Limit
 		})
+		if exact {
+			page.Total = total
+		}
 		return page, nil
 	}
 	// Other orders keep the best Offset+Limit routes in a max-heap while

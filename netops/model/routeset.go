@@ -40,6 +40,11 @@ type routeSet struct {
 	// class, which then cost no map lookup.
 	last      RouteClass
 	lastCount *int
+	// multipath counts the routes with several paths: without any, a
+	// route's class names every link it uses.
+	multipath int
+	idx       sortIndexes
+	changes   int
 }
 
 func newRouteSet() *routeSet {
@@ -47,6 +52,9 @@ func newRouteSet() *routeSet {
 }
 
 func (s *routeSet) count(r *Route, d int) {
+	if len(r.Multipath()) > 0 {
+		s.multipath += d
+	}
 	c := ClassOf(r)
 	if s.lastCount == nil || c != s.last {
 		p := s.classes[c]
@@ -70,6 +78,7 @@ func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
 		s.count(old, -1)
 	}
 	s.count(r, 1)
+	s.indexChange(old, r)
 	return old, ok
 }
 
@@ -78,6 +87,7 @@ func (s *routeSet) Delete(r *Route) (*Route, bool) {
 	old, ok := s.BTreeG.Delete(r)
 	if ok {
 		s.count(old, -1)
+		s.indexChange(old, nil)
 	}
 	return old, ok
 }
