@@ -3,7 +3,7 @@ package model
 import (
 	"net/netip"
 
-	"github.com/google/btree"
+	tbtree "github.com/tidwall/btree"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,8 +34,11 @@ func ClassOf(r *Route) RouteClass {
 // routeSet is the routes in the model's order, with the number of routes
 // per class kept as they come and go.
 type routeSet struct {
-	*btree.BTreeG[*Route]
+	tree    *tbtree.BTreeG[*Route]
 	classes map[RouteClass]*int
+	// load: routes come in (mostly) in order, from a dump; each is
+	// appended after the last when it sorts after it (one comparison).
+	load bool
 	// last is the class of the last insert: dumps bring long runs of one
 	// class, which then cost no map lookup.
 	last      RouteClass
@@ -45,13 +48,41 @@ type routeSet struct {
 	multipath int
 	idx       sortIndexes
 	changes   int
+	// uncounted: the counts are not kept yet. A dump leaves them to the
+	// first reader (ensureCounts), so that a sync costs no map lookup per
+	// route; from then on every change keeps them.
+	uncounted bool
 }
 
 func newRouteSet() *routeSet {
-	return &routeSet{BTreeG: btree.NewG(32, routeLess), classes: map[RouteClass]*int{}}
+	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}}
 }
 
+// Len is the number of routes.
+func (s *routeSet) Len() int { return s.tree.Len() }
+
+// Get returns the route with k's key.
+func (s *routeSet) Get(k *Route) (*Route, bool) { return s.tree.Get(k) }
+
+// Min returns the first route.
+func (s *routeSet) Min() (*Route, bool) { return s.tree.Min() }
+
+// Ascend calls fn on every route in order until it returns false.
+func (s *routeSet) Ascend(fn func(*Route) bool) { s.tree.Scan(fn) }
+
+// Descend calls fn on every route in reverse order until it returns false.
+func (s *routeSet) Descend(fn func(*Route) bool) { s.tree.Reverse(fn) }
+
+// AscendGreaterOrEqual calls fn from the first route not before pivot on.
+func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Ascend(pivot, fn) }
+
+// DescendLessOrEqual calls fn from the last route not after pivot back.
+func (s *routeSet) DescendLessOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Descend(pivot, fn) }
+
 func (s *routeSet) count(r *Route, d int) {
+	if s.uncounted {
+		return
+	}
 	if len(r.Multipath()) > 0 {
 		s.multipath += d
 	}
@@ -73,7 +104,13 @@ func (s *routeSet) count(r *Route, d int) {
 
 // ReplaceOrInsert adds r, replacing the route with its key.
 func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
-	old, ok := s.BTreeG.ReplaceOrInsert(r)
+	var old *Route
+	var ok bool
+	if s.load {
+		old, ok = s.tree.Load(r)
+	} else {
+		old, ok = s.tree.Set(r)
+	}
 	if ok {
 		s.count(old, -1)
 	}
@@ -84,7 +121,7 @@ func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
 
 // Delete removes the route with r's key.
 func (s *routeSet) Delete(r *Route) (*Route, bool) {
-	old, ok := s.BTreeG.Delete(r)
+	old, ok := s.tree.Delete(r)
 	if ok {
 		s.count(old, -1)
 		s.indexChange(old, nil)
@@ -92,11 +129,26 @@ func (s *routeSet) Delete(r *Route) (*Route, bool) {
 	return old, ok
 }
 
+// ensureCounts counts the routes by class once after a dump. The caller
+// holds the store's read lock (writers are out); idx.mu keeps two readers
+// from counting at once.
+func (s *routeSet) ensureCounts() {
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	if !s.uncounted {
+		return
+	}
+	s.uncounted = false
+	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
+}
+
 // RouteClasses returns how many routes each class holds; the count
-// costs nothing however many routes there are.
+// costs nothing however many routes there are (after a sync, the first
+// call counts them once).
 func (s *Store) RouteClasses() map[RouteClass]int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	s.routes.ensureCounts()
 	out := make(map[RouteClass]int, len(s.routes.classes))
 	for c, n := range s.routes.classes {
 		out[c] = *n

@@ -168,3 +168,28 @@ func TestSortedPagesMatchAFullSort(t *testing.T) {
 	})
 	check("after changes")
 }
+
+// TestRouteClassesAfterADump: a dump leaves the counting to the first
+// reader; changes before and after that read keep the counts right.
+func TestRouteClassesAfterADump(t *testing.T) {
+	d := NewDump()
+	rs := sampleRoutes()
+	for _, r := range rs {
+		d.Route(r, false, false)
+	}
+	s := NewStore()
+	s.Replace(d, "test")
+	s.Update(func(a *Applier) { a.Route(rs[0], true, false) })
+	count := func() map[RouteClass]int {
+		want := map[RouteClass]int{}
+		s.EachRoute(func(r *Route) bool { want[ClassOf(r)]++; return true })
+		return want
+	}
+	if got, want := s.RouteClasses(), count(); len(got) != len(want) || got[ClassOf(&rs[1])] != want[ClassOf(&rs[1])] {
+		t.Fatalf("after a dump: %d classes, a count has %d", len(got), len(want))
+	}
+	s.Update(func(a *Applier) { a.Route(rs[1], true, false) })
+	if got, want := s.RouteClasses(), count(); got[ClassOf(&rs[1])] != want[ClassOf(&rs[1])] {
+		t.Fatalf("after a delete: class holds %d, a count %d", got[ClassOf(&rs[1])], want[ClassOf(&rs[1])])
+	}
+}

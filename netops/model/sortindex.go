@@ -111,7 +111,11 @@ func (s *routeSet) indexChange(old, r *Route) {
 // type always, on a device only while no route has several paths. The
 // prefix filters (Within, Contains) never.
 func (s *routeSet) countMatching(q *RouteQuery) (int, bool) {
-	if q.Within.IsValid() || q.Contains.IsValid() || (q.Dev != 0 && s.multipath > 0) {
+	if q.Within.IsValid() || q.Contains.IsValid() {
+		return 0, false
+	}
+	s.ensureCounts()
+	if q.Dev != 0 && s.multipath > 0 {
 		return 0, false
 	}
 	n := 0
