@@ -16,24 +16,9 @@ type applier struct {
 	events *eventRing // nil while dumping
 	now    time.Time
 	dirty  [numKinds]bool
-	// slab hands out routes in blocks during a dump: one allocation per
-	// thousand routes instead of one per route.
-	slab    []Route
-	useSlab bool
 }
 
-func (a *applier) newRoute(r Route) *Route {
-	if !a.useSlab {
-		p := new(Route)
-		*p = r
-		return p
-	}
-	if len(a.slab) == cap(a.slab) {
-		a.slab = make([]Route, 0, 1024)
-	}
-	a.slab = append(a.slab, r)
-	return &a.slab[len(a.slab)-1]
-}
+func (a *applier) newRoute(r Route) *Route { return a.sn.routes.alloc(r) }
 
 func (a *applier) record(e Event) {
 	if a.events == nil {

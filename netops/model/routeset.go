@@ -48,6 +48,13 @@ type routeSet struct {
 	multipath int
 	idx       sortIndexes
 	changes   int
+	// slab and free are where routes live: blocks of routes (one
+	// allocation per thousand), and the slots of deleted routes, which new
+	// routes take first. A route deleted from a block cannot be collected
+	// while the rest of its block lives; reusing its slot keeps memory
+	// flat under churn instead of growing by a route per change.
+	slab []Route
+	free []*Route
 	// uncounted: the counts are not kept yet. A dump leaves them to the
 	// first reader (ensureCounts), so that a sync costs no map lookup per
 	// route; from then on every change keeps them.
@@ -56,6 +63,30 @@ type routeSet struct {
 
 func newRouteSet() *routeSet {
 	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}}
+}
+
+// alloc stores r in a slot of the set and returns it.
+func (s *routeSet) alloc(r Route) *Route {
+	if n := len(s.free); n > 0 {
+		p := s.free[n-1]
+		s.free = s.free[:n-1]
+		*p = r
+		return p
+	}
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]Route, 0, 1024)
+	}
+	s.slab = append(s.slab, r)
+	return &s.slab[len(s.slab)-1]
+}
+
+// release gives back the slot of a route no longer in the set; its
+// pointers are cleared so that it holds nothing alive. Routes are read
+// through pointers only under the store's lock and the writer holds it,
+// so nobody still reads the slot.
+func (s *routeSet) release(p *Route) {
+	*p = Route{}
+	s.free = append(s.free, p)
 }
 
 // Len is the number of routes.
@@ -102,7 +133,8 @@ func (s *routeSet) count(r *Route, d int) {
 	}
 }
 
-// ReplaceOrInsert adds r, replacing the route with its key.
+// ReplaceOrInsert adds r (from alloc), replacing the route with its key,
+// whose slot is released (nil is returned for it).
 func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
 	var old *Route
 	var ok bool
@@ -116,17 +148,23 @@ func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
 	}
 	s.count(r, 1)
 	s.indexChange(old, r)
+	if ok && old != r {
+		s.release(old)
+		return nil, true
+	}
 	return old, ok
 }
 
-// Delete removes the route with r's key.
+// Delete removes the route with r's key and releases its slot (nil is
+// returned for it: r may be the slot itself).
 func (s *routeSet) Delete(r *Route) (*Route, bool) {
 	old, ok := s.tree.Delete(r)
 	if ok {
 		s.count(old, -1)
 		s.indexChange(old, nil)
+		s.release(old)
 	}
-	return old, ok
+	return nil, ok
 }
 
 // ensureCounts counts the routes by class once after a dump. The caller

@@ -39,7 +39,7 @@ type Dump struct{ Applier }
 func NewDump() *Dump {
 	sn := newSnapshot()
 	sn.routes.uncounted, sn.routes.load = true, true
-	return &Dump{Applier{applier{sn: sn, useSlab: true}}}
+	return &Dump{Applier{applier{sn: sn}}}
 }
 
 // NewNeighDump starts an empty set of neighbour and proxy entries, for a
