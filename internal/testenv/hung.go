@@ -73,20 +73,21 @@ func NewHungSocket(t testing.TB) *HungSocket {
 // serve reads c's request and holds it until Release, then writes the
 // answer and closes it.
 func (h *HungSocket) serve(c net.Conn) {
-	defer func() {
-		c.Close()
-		h.mu.Lock()
-		h.open--
-		h.mu.Unlock()
-	}()
+	defer c.Close()
 	// Answer only a request that was sent: an answer written before it
 	// arrives is one the client's HTTP transport discards.
 	if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+		h.mu.Lock()
+		h.open--
+		h.mu.Unlock()
 		return
 	}
 	<-h.release
+	// No longer open once answered: its client may read the answer and
+	// connect again before this goroutine gets to close.
 	h.mu.Lock()
 	answer := h.answer
+	h.open--
 	h.mu.Unlock()
 	if answer != nil {
 		_, _ = c.Write(answer)

@@ -1,0 +1,55 @@
+package web
+
+import "time"
+
+// paceFactor: a page renders again at most every paceFactor times the
+// duration of its last render (its last round, for IO pages), and at
+// least every maxPace even when its renders are slower.
+const (
+	paceFactor = 8
+	maxPace    = 2 * time.Second
+)
+
+// pace is when one page may render again.
+type pace struct {
+	next time.Time
+}
+
+// mayRender reports whether page's pace lets it render at now; when not,
+// the flush at its due time renders it (flushAt).
+func (hb *Hub) mayRender(page string, now time.Time) bool {
+	p := hb.paces[page]
+	if p == nil || !now.Before(p.next) {
+		return true
+	}
+	hb.flushAt(p.next)
+	return false
+}
+
+// flushAt asks for a flush at t.
+func (hb *Hub) flushAt(t time.Time) {
+	if hb.nextDue.IsZero() || t.Before(hb.nextDue) {
+		hb.nextDue = t
+	}
+}
+
+// paced records that page rendered, taking took.
+func (hb *Hub) paced(page string, took time.Duration) {
+	p := hb.paces[page]
+	if p == nil {
+		p = &pace{}
+		hb.paces[page] = p
+	}
+	p.next = time.Now().Add(min(paceFactor*took, maxPace))
+}
+
+// resumeRenders starts the renders of IO pages asked for while a round
+// ran, once their pace allows.
+func (hb *Hub) resumeRenders(now time.Time) {
+	for page, pr := range hb.renders {
+		if pr.busy || len(pr.want) == 0 || !hb.mayRender(page, now) {
+			continue
+		}
+		hb.startRender(page, pr)
+	}
+}
