@@ -40,7 +40,7 @@ func (p *networkdPage) foreignVM(fv *networkd.ForeignView, q url.Values) views.F
 		total += groups[i].Count
 	}
 	what := func(g networkd.ForeignGroup) string {
-		s := plural(g.Count, g.Kind)
+		s := counted(g.Count, g.Kind)
 		if g.Link != "" {
 			s += " on " + g.Link
 		}
@@ -64,8 +64,8 @@ func (p *networkdPage) foreignVM(fv *networkd.ForeignView, q url.Values) views.F
 	if chosen != nil {
 		vm.Summary = fmt.Sprintf("%s no file describes: page %s of %s", what(*chosen), group(page), group(pages))
 	} else {
-		vm.Summary = fmt.Sprintf("%s no file describes (%s, %s, %s): page %s of %s", plural(c.Total(), "object"),
-			plural(c.Routes, "route"), plural(c.Rules, "rule"), plural(c.Addresses, "address"), group(page), group(pages))
+		vm.Summary = fmt.Sprintf("%s no file describes (%s, %s, %s): page %s of %s", counted(c.Total(), "object"),
+			counted(c.Routes, "route"), counted(c.Rules, "rule"), counted(c.Addresses, "address"), group(page), group(pages))
 	}
 	vm.Total = c.Total()
 	for _, f := range fv.Page(match, (page-1)*per, per) {
@@ -97,14 +97,12 @@ func foreignGroupKey(g networkd.ForeignGroup) string {
 	return k
 }
 
-// plural says "1 route", "1,000 routes", "2 addresses".
-func plural(n int, noun string) string {
-	if n != 1 {
-		if strings.HasSuffix(noun, "s") {
-			noun += "es"
-		} else {
-			noun += "s"
-		}
+// counted says "1 route", "1,000 routes", "2 addresses" of a noun known
+// only at run time.
+func counted(n int, noun string) string {
+	many := noun + "s"
+	if strings.HasSuffix(noun, "s") {
+		many = noun + "es"
 	}
-	return group(n) + " " + noun
+	return plural(n, noun, many)
 }

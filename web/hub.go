@@ -121,6 +121,7 @@ func (hb *Hub) Run(ctx context.Context) {
 	gens := hb.store.Gens()
 	seq := hb.store.LastSeq()
 	hb.status = hb.h.Status()
+	srcs := followSources(ctx, hb.h.Pages())
 	hb.tick = tickOf(hb.h.Pages())
 	ticker := time.NewTicker(hb.tick)
 	defer ticker.Stop()
@@ -145,6 +146,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 		}
 		gens = now
+		changedSrcs := srcs.changed()
 		if st := hb.h.Status(); st != hb.status {
 			hb.status = st
 			hb.broadcastStatus(st)
@@ -158,7 +160,7 @@ func (hb *Hub) Run(ctx context.Context) {
 					return true
 				}
 			}
-			return false
+			return follows(c.spec, changedSrcs)
 		})
 		seq = hb.pushEvents(seq)
 		hb.resync()
@@ -200,6 +202,8 @@ func (hb *Hub) Run(ctx context.Context) {
 				poke()
 			}
 		case <-wake:
+			poke()
+		case <-srcs.wake:
 			poke()
 		case <-timer.C:
 			timerAt = time.Time{}
@@ -247,6 +251,13 @@ func (hb *Hub) setView(v viewMsg) bool {
 	c.last = map[string]uint64{}
 	c.viewDirty = true
 	hb.emit(c, statusMsg(hb.status))
+	// A page of rates shows the last ones at once, not after the next
+	// sample.
+	if p.Live.Counters > 0 {
+		if msg := hb.statsMsg(); msg != nil {
+			hb.emit(c, msg)
+		}
+	}
 	return true
 }
 

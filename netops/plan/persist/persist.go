@@ -54,6 +54,9 @@ type Options struct {
 	Target networkd.Target
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Kinds are the other files a save, a backup and the export carry,
+	// generated outside persist (the nftables table netpanel owns).
+	Kinds []Kind
 }
 
 // Manager generates, previews, saves, restores and exports.
@@ -81,6 +84,9 @@ func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	dirs := map[string]string{"": opts.NetworkDir, networkd.ConfDir: opts.ConfDir}
 	if opts.DockerDir != "" {
 		dirs[DockerRoot] = opts.DockerDir
+	}
+	for _, k := range opts.Kinds {
+		dirs[k.Root] = k.Dir
 	}
 	return &Manager{
 		opts: opts, src: src, tables: tables,
@@ -425,6 +431,9 @@ func (m *Manager) staleOwned(cfg *networkd.Config, links []string, files network
 // that cannot carry a comment (daemon.json) is netpanel's while it holds
 // exactly what netpanel last wrote there.
 func (m *Manager) owned(rel string, data []byte) bool {
+	if k, ok := m.kindOf(rel); ok {
+		return k.Owned(data)
+	}
 	if !strings.HasPrefix(rel, DockerRoot+"/") {
 		return networkd.Owned(data)
 	}
@@ -466,7 +475,7 @@ func (m *Manager) commands(plan *configfiles.Plan) []string {
 			cmds = append(cmds, "cat > "+c.Abs+" <<'EOF' … EOF")
 		}
 	}
-	if len(cmds) > 0 {
+	if len(cmds) > 0 && m.reloads(relsOf(plan.Changes)) {
 		cmds = append(cmds, "networkctl reload")
 	}
 	return cmds
@@ -522,7 +531,7 @@ func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Res
 	if err := m.ledger().record(p.Plan.Changes); err != nil {
 		return res, fmt.Errorf("files written, but netpanel could not note them as its own: %w", err)
 	}
-	res.Reload = m.reload(ctx)
+	res.Reload = m.reloadFor(ctx, relsOf(p.Plan.Changes))
 	return res, nil
 }
 
@@ -536,7 +545,7 @@ func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{BackupID: b.ID, Written: b.Files}
-	res.Reload = m.reload(ctx)
+	res.Reload = m.reloadFor(ctx, b.Files)
 	return res, nil
 }
 
@@ -582,12 +591,13 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 		}
 	}
 	unread := m.addOnDisk(out)
+	unread = append(unread, m.addKinds(out)...)
 	if t := m.tables(); t != nil {
 		if data := tablesFile(t); data != nil {
 			out["iproute2/rt_tables.d/netpanel.conf"] = data
 		}
 	}
-	out["README"] = readme(out, skipped, unread, m.opts.Target, notices)
+	out["README"] = readme(out, skipped, unread, m.opts.Target, notices, m.opts.Kinds)
 	return out, nil
 }
 
@@ -651,7 +661,7 @@ func tablesFile(t *rttables.Tables) []byte {
 	return []byte("# Routing table names, written by netpanel.\n" + b.String())
 }
 
-func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice) []byte {
+func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice, kinds []Kind) []byte {
 	var b strings.Builder
 	b.WriteString("netpanel configuration export\n=============================\n\n")
 	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
@@ -671,6 +681,7 @@ func readme(files map[string][]byte, skipped, unread []string, target networkd.T
 	if hasPrefix(files, DockerRoot+"/") {
 		b.WriteString("    systemctl start docker\n")
 	}
+	b.WriteString(kindsReadme(files, kinds))
 	b.WriteString("\nnetworkd removes routes and policy rules that no .network file describes\n")
 	b.WriteString("(ManageForeignRoutes=, ManageForeignRoutingPolicyRules=); review the files first.\n")
 	fmt.Fprintf(&b, "\nThe files are written for systemd-networkd %d (%s).\n", target.Version, target.How)
