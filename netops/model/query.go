@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -121,6 +122,19 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	}
 	var page RoutePage
 	ranges := q.ranges(s.tablesLocked())
+	if ranges == nil && !q.unfiltered() {
+		// A filter over all tables: only the tables that hold matches.
+		if tables, ok := s.routes.matchingTables(&q); ok {
+			if len(tables) == 0 {
+				return page, nil
+			}
+			for _, t := range tables {
+				// No route has family 255: every route of t sorts before hi.
+				ranges = append(ranges, keyRange{&Route{Table: t}, &Route{Table: t, Family: math.MaxUint8},
+					func(r *Route) bool { return r.Table == t }})
+			}
+		}
+	}
 	// Each range is walked from its start with a cheap membership check
 	// (B-tree range bounds would compare full keys at every route).
 	walk := func(fn func(*Route) bool) {

@@ -129,6 +129,29 @@ func (s *routeSet) countMatching(q *RouteQuery) (int, bool) {
 	return n, true
 }
 
+// matchingTables lists in order the tables that hold routes q's filters
+// select, when the class counts tell exactly (see countMatching): a
+// filtered walk of all tables then skips the tables without any, instead
+// of reading them route by route to find none.
+func (s *routeSet) matchingTables(q *RouteQuery) ([]uint32, bool) {
+	if q.Within.IsValid() || q.Contains.IsValid() {
+		return nil, false
+	}
+	s.ensureCounts()
+	if q.Dev != 0 && s.multipath > 0 {
+		return nil, false
+	}
+	var out []uint32
+	for c := range s.classes {
+		if (q.Family == 0 || c.Family == q.Family) && (q.Protocol < 0 || int(c.Protocol) == q.Protocol) &&
+			(q.Type < 0 || int(c.Type) == q.Type) && (q.Dev == 0 || c.Link == q.Dev) {
+			out = append(out, c.Table)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), true
+}
+
 // unfiltered reports whether q selects every route of its table scope.
 func (q *RouteQuery) unfiltered() bool {
 	return q.Family == 0 && !q.Contains.IsValid() && !q.Within.IsValid() && q.Dev == 0 && q.Protocol < 0 && q.Type < 0
