@@ -47,8 +47,9 @@ func millionNS(b *testing.B) netns.NsHandle {
 
 // BenchmarkViewersDoNotSlowRoutes1M is the "no viewer slows another"
 // measurement: against a namespace of a million routes, 50 clients watch
-// /routes and one client each /networkd, /docker and /events, while
-// routes change at 1,000 per second (adds and deletes in table 200). A
+// /routes and one client each /networkd, /docker, /events and the
+// overview, while routes change at 1,000 per second (adds and deletes in
+// table 200), the overview's counts made by the tally as in the server. A
 // probe route added to the 50 clients' view is timed from the kernel's
 // acknowledgement to the rows frame at each client; p50 and p99 are
 // reported (goal: p99 at most 10 ms).
@@ -73,7 +74,11 @@ func BenchmarkViewersDoNotSlowRoutes1M(b *testing.B) {
 	files := app.NewFiles(persist.New(opts, store, tables), ta.rec)
 	s := newServer(b, store, w, ta, func(d *handlers.Deps) {
 		d.Tables, d.Files = tables, files
-		d.Docker = app.NewDocker(files, store, tables, app.DockerEngine{})
+		docker := app.NewDocker(files, store, tables, app.DockerEngine{})
+		d.Docker = docker
+		tally := app.NewTally(store.Subscribe, files.ForeignCount, docker.Conflicts)
+		go tally.Run(ctx)
+		d.Tally = tally
 	})
 	runHub(b, s)
 	ts := newHTTPTestServer(b, s)
@@ -91,7 +96,7 @@ func BenchmarkViewersDoNotSlowRoutes1M(b *testing.B) {
 	}
 	// The other viewers only read (and count what they get).
 	var others atomic.Int64
-	for _, page := range []string{"networkd", "docker", "events"} {
+	for _, page := range []string{"networkd", "docker", "events", "overview"} {
 		c := dial(page, "")
 		go func() {
 			for {

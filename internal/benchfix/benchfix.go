@@ -13,7 +13,9 @@ package benchfix
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -252,4 +254,19 @@ func ipBatch(ns string, lines []string) error {
 		return fmt.Errorf("ip -batch: %v: %s", err, out)
 	}
 	return nil
+}
+
+// RSS is this process's resident set size in bytes (0 when unknown).
+func RSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }

@@ -2,31 +2,13 @@ package model_test
 
 import (
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/netops/model"
 )
-
-// rss reads this process's resident set size in bytes.
-func rss() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
 
 // BenchmarkChurnMemory1M applies a million route changes (deletes and
 // re-adds of random routes, in batches the size of a netlink datagram)
@@ -41,7 +23,7 @@ func BenchmarkChurnMemory1M(b *testing.B) {
 		var ms runtime.MemStats
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&ms)
-		heap0, rss0 := float64(ms.HeapInuse), rss()
+		heap0, rss0 := float64(ms.HeapInuse), benchfix.RSS()
 		rnd := rand.New(rand.NewPCG(1, 2))
 		b.StartTimer()
 		const changes, batch = 1_000_000, 20
@@ -58,7 +40,7 @@ func BenchmarkChurnMemory1M(b *testing.B) {
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric((float64(ms.HeapInuse)/heap0-1)*100, "heap-growth-%")
-		b.ReportMetric((rss()/rss0-1)*100, "rss-growth-%")
+		b.ReportMetric((benchfix.RSS()/rss0-1)*100, "rss-growth-%")
 		if store.RouteCount() != len(routes) {
 			b.Fatalf("model holds %d routes after the churn, want %d", store.RouteCount(), len(routes))
 		}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -167,8 +168,8 @@ const syncRuns = 5
 // each run syncRuns times, interleaved, so that both see the same load.
 // It reports the median and the minimum of each side's wall time, the
 // ratios of the medians and of the minima, the CPU time ratio (the sync
-// reads on one core and decodes on the other), and the heap the synced
-// model keeps per route.
+// reads on one core and decodes on the other), the heap the synced model
+// keeps per route, and the process's RSS with the model synced.
 func BenchmarkInitialSync1M(b *testing.B) {
 	ns := sharedNS(b)
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -177,10 +178,10 @@ func BenchmarkInitialSync1M(b *testing.B) {
 	}
 	defer devnull.Close()
 	var syncWall, ipWall, syncCPU, ipCPU []time.Duration
-	var retained []float64
+	var retained, rss []float64
 	routes := 0
 	for b.Loop() {
-		syncWall, ipWall, syncCPU, ipCPU, retained = nil, nil, nil, nil, nil
+		syncWall, ipWall, syncCPU, ipCPU, retained, rss = nil, nil, nil, nil, nil, nil
 		for range syncRuns {
 			cmd := exec.Command("ip", "-n", ns.name, "-j", "route", "show", "table", "all")
 			cmd.Stdout = devnull
@@ -206,8 +207,12 @@ func BenchmarkInitialSync1M(b *testing.B) {
 			routes = store.RouteCount()
 			runtime.GC()
 			runtime.ReadMemStats(&after)
-			runtime.KeepAlive(store)
 			retained = append(retained, float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(routes))
+			// What the process holds with the model synced, the garbage
+			// of the sync given back.
+			debug.FreeOSMemory()
+			rss = append(rss, benchfix.RSS())
+			runtime.KeepAlive(store)
 		}
 	}
 	if routes < ns.routes {
@@ -224,6 +229,8 @@ func BenchmarkInitialSync1M(b *testing.B) {
 	b.ReportMetric(float64(median(syncCPU))/float64(median(ipCPU)), "cpu-ratio-median")
 	slices.Sort(retained)
 	b.ReportMetric(retained[len(retained)/2], "retained-B/route")
+	slices.Sort(rss)
+	b.ReportMetric(rss[len(rss)/2]/1e6, "rss-MB")
 }
 
 func median(ds []time.Duration) time.Duration {
