@@ -165,6 +165,13 @@ func TestSortedPagesMatchAFullSort(t *testing.T) {
 			a.Route(Route{Family: unix.AF_INET, Table: uint32(100 + i%3), Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 16, byte(i), 0}), 24),
 				Priority: uint32(i % 3), Protocol: uint8(i % 4), Type: unix.RTN_UNICAST, LinkIndex: int32(1 + i%4)}, false, false)
 		}
+		// Routes replaced by one through another link leave the indexes
+		// of their old link for those of the new.
+		for i := 1; i < len(rs); i += 7 {
+			r := rs[i]
+			r.LinkIndex = r.LinkIndex%4 + 1
+			a.Route(r, false, false)
+		}
 	})
 	check("after changes")
 }

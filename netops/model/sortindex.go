@@ -23,6 +23,12 @@ const sortIndexIdle = 10 * time.Minute
 type sortKey struct {
 	col   RouteSort
 	table int64 // AllTables or a table id
+	dev   int32 // 0, or only the routes that use this link
+}
+
+// holds reports whether r belongs in the index of k.
+func (k sortKey) holds(r *Route) bool {
+	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev))
 }
 
 type sortIndex struct {
@@ -48,18 +54,25 @@ func sortLess(col RouteSort) func(a, b *Route) bool {
 	}
 }
 
-// index returns the sort index of col over table, building it when
-// missing. The caller holds the store's read lock.
-func (s *routeSet) index(col RouteSort, table int64, now time.Time) *tbtree.BTreeG[*Route] {
+// index returns the sort index of col over table, of the routes that use
+// link dev when not 0 (a device's few routes sorted by metric are then a
+// page by position too), building it when missing. The caller holds the
+// store's read lock.
+func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *tbtree.BTreeG[*Route] {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
-	k := sortKey{col, table}
+	k := sortKey{col, table, dev}
 	if ix := s.idx.m[k]; ix != nil {
 		ix.used = now
 		return ix.tree
 	}
 	var rs []*Route
-	add := func(r *Route) bool { rs = append(rs, r); return true }
+	add := func(r *Route) bool {
+		if dev == 0 || usesDev(r, dev) {
+			rs = append(rs, r)
+		}
+		return true
+	}
 	if table == AllTables {
 		s.Ascend(add)
 	} else {
@@ -88,10 +101,10 @@ func (s *routeSet) indexChange(old, r *Route) {
 		return
 	}
 	for k, ix := range s.idx.m {
-		if old != nil && (k.table == AllTables || k.table == int64(old.Table)) {
+		if old != nil && k.holds(old) {
 			ix.tree.Delete(old)
 		}
-		if r != nil && (k.table == AllTables || k.table == int64(r.Table)) {
+		if r != nil && k.holds(r) {
 			ix.tree.Set(r)
 		}
 	}
@@ -163,14 +176,18 @@ func (q *RouteQuery) unfiltered() bool {
 // match, to its end). The caller holds the read lock.
 func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	var page RoutePage
-	tree := s.routes.index(q.Sort, q.Table, time.Now())
+	tree := s.routes.index(q.Sort, q.Table, q.Dev, time.Now())
+	// The index holds exactly the device's routes: the rest of the
+	// filters decide.
+	rest := q
+	rest.Dev = 0
 	it := tree.Iter()
 	defer it.Release()
 	step := it.Next
 	if q.Desc {
 		step = it.Prev
 	}
-	if q.unfiltered() {
+	if rest.unfiltered() {
 		page.Total = tree.Len()
 		if q.Offset >= page.Total {
 			return page
@@ -193,7 +210,7 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	}
 	for ; ok; ok = step() {
 		r := it.Item()
-		if !q.match(r) {
+		if !rest.match(r) {
 			continue
 		}
 		if seen >= q.Offset && seen < q.Offset+q.Limit {
