@@ -10,9 +10,25 @@ const (
 	maxPace    = 2 * time.Second
 )
 
-// pace is when one page may render again.
+// pace is when one page may render again. Its cost is the cheapest of
+// its last few renders: a render that took long because the process was
+// not scheduled (a busy host) says nothing of what the page costs, and
+// must not hold a cheap page back for seconds; a heavy page is slow every
+// time.
 type pace struct {
 	next time.Time
+	last [4]time.Duration
+	n    int
+}
+
+func (p *pace) cost(took time.Duration) time.Duration {
+	p.last[p.n%len(p.last)] = took
+	p.n++
+	c := took
+	for _, d := range p.last[:min(p.n, len(p.last))] {
+		c = min(c, d)
+	}
+	return c
 }
 
 // mayRender reports whether page's pace lets it render at now; when not,
@@ -40,7 +56,7 @@ func (hb *Hub) paced(page string, took time.Duration) {
 		p = &pace{}
 		hb.paces[page] = p
 	}
-	p.next = time.Now().Add(min(paceFactor*took, maxPace))
+	p.next = time.Now().Add(min(paceFactor*p.cost(took), maxPace))
 }
 
 // resumeRenders starts the renders of IO pages asked for while a round

@@ -29,8 +29,21 @@ func TestPaceHoldsBackOnlyTheSlowPage(t *testing.T) {
 	if !hb.mayRender("networkd", due) {
 		t.Fatal("the slow page is still held back when it is due")
 	}
-	hb.paced("networkd", time.Hour)
+	for range 4 {
+		hb.paced("networkd", time.Hour)
+	}
 	if !hb.mayRender("networkd", time.Now().Add(maxPace+time.Second)) {
-		t.Fatalf("a render of an hour holds its page back beyond maxPace (%v)", maxPace)
+		t.Fatalf("renders of an hour hold their page back beyond maxPace (%v)", maxPace)
+	}
+}
+
+// One render that took long among quick ones (the process was not
+// scheduled) does not slow the page's next renders.
+func TestPaceIgnoresOneSlowRender(t *testing.T) {
+	hb := &Hub{paces: map[string]*pace{}}
+	hb.paced("routes", time.Millisecond)
+	hb.paced("routes", time.Second)
+	if at := time.Now().Add(paceFactor*time.Millisecond + 100*time.Millisecond); !hb.mayRender("routes", at) {
+		t.Fatal("a page that rendered in 1 ms before is held back for seconds after one slow render")
 	}
 }
