@@ -106,8 +106,8 @@ func (p *interfacePage) vm(name string, m views.Meta) views.InterfaceVM {
 }
 
 // routes are the first routes of every table that leave by l, and how
-// many there are. The query walks every route once (the B-tree is keyed
-// by table and destination, not device).
+// many there are: the route class counts say which tables hold any and
+// how many, so the query reads only until the page is full.
 func (p *interfacePage) routes(l *model.Link, names *model.Names) views.InterfaceRoutes {
 	page, err := p.store.QueryRoutes(model.RouteQuery{
 		Table: model.AllTables, Dev: l.Index, Protocol: -1, Type: -1, Sort: model.SortDst, Limit: ifaceRoutesShown,

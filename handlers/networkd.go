@@ -19,7 +19,7 @@ import (
 type NetworkdFiles interface {
 	Options() persist.Options
 	Overview(ctx context.Context) (persist.Overview, error)
-	Foreign() ([]networkd.Foreign, error)
+	Foreign() (*networkd.ForeignView, error)
 	Backups() ([]configfiles.Backup, error)
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)

@@ -25,12 +25,20 @@ func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
 			Uncertain: l.Uncertain, Savable: l.Savable, Why: l.Why, Selected: l.Managed && l.Savable,
 		})
 	}
-	vm.Foreign = foreignRows(ov.Foreign)
+	if fv, err := p.files.Foreign(); err == nil {
+		vm.Foreign = p.foreignVM(fv, r.URL.Query())
+	} else {
+		vm.Foreign.Error = err.Error()
+	}
 	for _, m := range ov.Masked {
 		vm.Masked = append(vm.Masked, m.Name+" masked by "+m.Path)
 	}
 	vm.Problems, vm.Unmodelled = ov.Errors, ov.Warnings
 	vm.Backups = p.backupRows()
+	if isFragment(r) {
+		p.render(w, r, http.StatusOK, views.NetworkdBody(vm))
+		return
+	}
 	p.render(w, r, http.StatusOK, views.NetworkdPage(vm))
 }
 
@@ -46,11 +54,12 @@ func (p *networkdPage) backupRows() []views.BackupRow {
 	return rows
 }
 
-// live re-renders what no file describes when the state changes.
-func (p *networkdPage) live(url.Values) ([]Fragment, error) {
-	fs, err := p.files.Foreign()
+// live re-renders what no file describes when the state changes, the
+// page the query shows.
+func (p *networkdPage) live(q url.Values) ([]Fragment, error) {
+	fv, err := p.files.Foreign()
 	if err != nil {
 		return nil, err
 	}
-	return fragments(block("foreign-block", views.ForeignTable(foreignRows(fs), "foreign")))
+	return fragments(block("foreign-block", views.ForeignBlock(p.foreignVM(fv, q))))
 }

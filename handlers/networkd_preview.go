@@ -43,6 +43,9 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 		Missing: p.Missing, Commands: p.Commands, Digest: p.Digest, Nothing: len(p.Plan.Changes) == 0,
 		Target: targetText(p.Target),
 	}
+	if n := p.LostCount.Total() - len(p.Lost); n > 0 {
+		vm.LostMore = "and " + plural(n, "more object", "more objects") + " (the list below the form pages through them all)"
+	}
 	for _, n := range p.Notices {
 		vm.Notices = append(vm.Notices, views.NoticeRow{Kind: n.Kind, Link: n.Link, Text: n.Text, Reason: n.Reason, LeftOut: n.LeftOut})
 	}

@@ -16,10 +16,14 @@ import (
 )
 
 // Timing of the hub. Changes are coalesced: the first change after a quiet
-// period goes out at once, later ones at most every coalesce interval, so
-// a storm of kernel events becomes a few frames per second per view.
+// period goes out at once, later ones at most every coalesce interval.
+// Each page is paced besides by what its render costs (pace.go): a page
+// is rendered again at most every paceFactor times its last render's
+// duration, so a storm of kernel events costs any one page at most about
+// 1/paceFactor of a core, cheap views follow within milliseconds, and a
+// heavy page seen by one client cannot slow the views of others.
 const (
-	coalesce      = 50 * time.Millisecond
+	coalesce      = 2 * time.Millisecond
 	maxEventsOut  = 1000 // event lines per flush; the rest count as dropped
 	renderTimeout = 5 * time.Second
 )
@@ -78,6 +82,8 @@ type Hub struct {
 	statsBusy bool              // a counter refresh is running
 	tick      time.Duration     // the period of periodic
 	ticks     int64             // periodic's calls so far
+	paces     map[string]*pace  // per page: when it may render again
+	nextDue   time.Time         // the earliest render held back by its pace
 }
 
 type viewMsg struct {
@@ -103,6 +109,7 @@ func NewHub(store *model.Store, h *handlers.Handlers, stats StatsRefresher, log 
 		behind:        map[*client]struct{}{},
 		renders:       map[string]*pageRenders{},
 		renderErr:     map[string]string{},
+		paces:         map[string]*pace{},
 	}
 }
 
@@ -120,12 +127,17 @@ func (hb *Hub) Run(ctx context.Context) {
 	defer ticker.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	armed := false
+	var timerAt time.Time // when the timer fires; zero: not armed
+	arm := func(at time.Time) {
+		if timerAt.IsZero() || at.Before(timerAt) {
+			timer.Reset(time.Until(at))
+			timerAt = at
+		}
+	}
 	var lastFlush time.Time
 
 	flush := func() {
 		lastFlush = time.Now()
-		armed = false
 		now := hb.store.Gens()
 		var changed []model.Kind
 		for _, k := range model.Kinds() {
@@ -152,15 +164,18 @@ func (hb *Hub) Run(ctx context.Context) {
 		})
 		seq = hb.pushEvents(seq)
 		hb.resync()
+		hb.resumeRenders(time.Now())
 	}
 	// poke flushes now, or arms the timer when the last flush was recent.
+	// The timer may be armed for a paced page's due time, later than the
+	// coalesce interval: a change must not wait for it.
 	poke := func() {
-		if armed {
-			return
+		due := lastFlush.Add(coalesce)
+		if !timerAt.IsZero() && !timerAt.After(due) {
+			return // a flush comes soon enough
 		}
-		if wait := coalesce - time.Since(lastFlush); wait > 0 {
-			timer.Reset(wait)
-			armed = true
+		if time.Now().Before(due) {
+			arm(due)
 			return
 		}
 		flush()
@@ -191,6 +206,7 @@ func (hb *Hub) Run(ctx context.Context) {
 		case <-srcs.wake:
 			poke()
 		case <-timer.C:
+			timerAt = time.Time{}
 			flush()
 		case r := <-hb.results:
 			hb.rendered(r)
@@ -198,6 +214,12 @@ func (hb *Hub) Run(ctx context.Context) {
 			hb.statsRefreshed(err)
 		case <-ticker.C:
 			hb.periodic()
+		}
+		// Whatever held a render back by its pace (a flush, a round's
+		// end, a tick) is flushed again when it is due.
+		if !hb.nextDue.IsZero() {
+			arm(hb.nextDue)
+			hb.nextDue = time.Time{}
 		}
 		hb.send()
 	}
@@ -265,18 +287,40 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		}
 		g.cs = append(g.cs, c)
 	}
+	// A page's pace is decided once for all its views, and its renders
+	// in this step count together towards its next one.
+	now := time.Now()
+	may := map[string]bool{}
+	took := map[string]time.Duration{}
 	for key, g := range groups {
+		ok, seen := may[g.page]
+		if !seen {
+			ok = hb.mayRender(g.page, now)
+			may[g.page] = ok
+		}
+		if !ok {
+			// Held back by its pace: rendered by the flush when it is due.
+			for _, c := range g.cs {
+				c.viewDirty = true
+			}
+			continue
+		}
 		if g.io {
 			hb.requestRender(g.page, key, g.query)
 			continue
 		}
+		t0 := time.Now()
 		frags, err := hb.h.Live(context.Background(), g.page, g.query)
+		took[g.page] += time.Since(t0)
 		if err != nil {
 			hb.renderFailed(g.page, err)
 			continue
 		}
 		hb.renderOK(g.page)
 		hb.deliver(g.cs, frags)
+	}
+	for page, d := range took {
+		hb.paced(page, d)
 	}
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/url"
+	"time"
 
 	"github.com/netpanel/netpanel/handlers"
 )
@@ -22,6 +23,7 @@ type renderResult struct {
 	frags     []handlers.Fragment
 	err       error
 	done      bool
+	took      time.Duration // the round's renders, for the page's pace
 }
 
 // requestRender asks for view key of page; the newest state wins because
@@ -64,13 +66,16 @@ func (hb *Hub) startRender(page string, pr *pageRenders) {
 				return false
 			}
 		}
+		var took time.Duration
 		for key, q := range views {
+			t0 := time.Now()
 			frags, err := h.Live(rctx, page, q)
+			took += time.Since(t0)
 			if !report(renderResult{page: page, key: key, frags: frags, err: err}) {
 				return
 			}
 		}
-		report(renderResult{page: page, done: true})
+		report(renderResult{page: page, done: true, took: took})
 	}()
 }
 
@@ -80,9 +85,8 @@ func (hb *Hub) rendered(r renderResult) {
 	pr := hb.renders[r.page]
 	if r.done {
 		pr.busy = false
-		if len(pr.want) > 0 {
-			hb.startRender(r.page, pr)
-		}
+		hb.paced(r.page, r.took)
+		hb.resumeRenders(time.Now())
 		return
 	}
 	if r.err != nil {

@@ -289,7 +289,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// chart opened now has the last 15 minutes; the overview's costly
 	// counts are made off the request path.
 	sampler := traffic.NewSampler(watcher, store, time.Second)
-	tally := app.NewTally(store.Subscribe, files.Foreign, docker.Conflicts)
+	tally := app.NewTally(store.Subscribe, files.ForeignCount, docker.Conflicts)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,

@@ -74,26 +74,21 @@ func NewHungSocket(t testing.TB) *HungSocket {
 // answer and closes it.
 func (h *HungSocket) serve(c net.Conn) {
 	defer c.Close()
-	// A connection stops counting as open before its answer is written:
-	// the client may read the answer and open the next connection before
-	// this goroutine gets to close this one, and those two were never
-	// both waiting.
-	closing := sync.OnceFunc(func() {
-		h.mu.Lock()
-		h.open--
-		h.mu.Unlock()
-	})
-	defer closing()
 	// Answer only a request that was sent: an answer written before it
 	// arrives is one the client's HTTP transport discards.
 	if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+		h.mu.Lock()
+		h.open--
+		h.mu.Unlock()
 		return
 	}
 	<-h.release
+	// No longer open once answered: its client may read the answer and
+	// connect again before this goroutine gets to close.
 	h.mu.Lock()
 	answer := h.answer
+	h.open--
 	h.mu.Unlock()
-	closing()
 	if answer != nil {
 		_, _ = c.Write(answer)
 	}

@@ -28,8 +28,13 @@ func (f *Files) Options() persist.Options { return f.m.Options() }
 // Overview says which file configures each link and what no file describes.
 func (f *Files) Overview(ctx context.Context) (persist.Overview, error) { return f.m.Overview(ctx) }
 
-// Foreign lists the live objects that no file on disk describes.
-func (f *Files) Foreign() ([]networkd.Foreign, error) { return f.m.Foreign() }
+// Foreign prepares the list of the live objects that no file on disk
+// describes, to be counted and paged.
+func (f *Files) Foreign() (*networkd.ForeignView, error) { return f.m.Foreign() }
+
+// ForeignCount says how many live objects no file on disk describes; it
+// costs about the same with a million routes as with ten.
+func (f *Files) ForeignCount() (networkd.ForeignCount, error) { return f.m.ForeignCount() }
 
 // Backups lists the backups a save made, newest first.
 func (f *Files) Backups() ([]configfiles.Backup, error) { return f.m.Backups() }

@@ -24,7 +24,7 @@ import (
 // a fifth of a core.
 type Tally struct {
 	wakes     func() (<-chan struct{}, func())
-	foreign   func() ([]networkd.Foreign, error)
+	foreign   func() (networkd.ForeignCount, error)
 	conflicts func(context.Context) ([]dockernet.Conflict, string, string)
 
 	minGap, refreshEvery, demandWindow time.Duration
@@ -58,7 +58,7 @@ type TallyState struct {
 // NewTally counts through foreign and conflicts; either may be nil when
 // its feature is off. wakes subscribes to the model's changes
 // (model.Store.Subscribe).
-func NewTally(wakes func() (<-chan struct{}, func()), foreign func() ([]networkd.Foreign, error),
+func NewTally(wakes func() (<-chan struct{}, func()), foreign func() (networkd.ForeignCount, error),
 	conflicts func(context.Context) ([]dockernet.Conflict, string, string)) *Tally {
 	t := &Tally{
 		wakes: wakes, foreign: foreign, conflicts: conflicts,
@@ -158,14 +158,16 @@ func (t *Tally) markStale() {
 func (t *Tally) count(ctx context.Context) {
 	if t.foreign != nil {
 		start := time.Now()
-		fs, err := t.foreign()
+		fc, err := t.foreign()
 		c := Count{Known: true, At: start, Took: time.Since(start)}
 		if err != nil {
 			c.Err = err.Error()
 		} else {
-			c.N, c.ByKind = len(fs), map[string]int{}
-			for _, f := range fs {
-				c.ByKind[f.Kind]++
+			c.N, c.ByKind = fc.Total(), map[string]int{}
+			for kind, n := range map[string]int{"address": fc.Addresses, "route": fc.Routes, "rule": fc.Rules} {
+				if n > 0 {
+					c.ByKind[kind] = n
+				}
 			}
 		}
 		t.publish(func(s *TallyState) { s.Foreign = c })

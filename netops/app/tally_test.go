@@ -24,11 +24,22 @@ type fakeForeign struct {
 	calls int
 }
 
-func (f *fakeForeign) get() ([]networkd.Foreign, error) {
+func (f *fakeForeign) get() (networkd.ForeignCount, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	return f.list, f.err
+	var c networkd.ForeignCount
+	for _, o := range f.list {
+		switch o.Kind {
+		case "address":
+			c.Addresses++
+		case "route":
+			c.Routes++
+		case "rule":
+			c.Rules++
+		}
+	}
+	return c, f.err
 }
 
 func (f *fakeForeign) set(list []networkd.Foreign, err error) {

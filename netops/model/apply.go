@@ -16,22 +16,9 @@ type applier struct {
 	events *eventRing // nil while dumping
 	now    time.Time
 	dirty  [numKinds]bool
-	// slab hands out routes in blocks during a dump: one allocation per
-	// thousand routes instead of one per route.
-	slab    []Route
-	useSlab bool
 }
 
-func (a *applier) newRoute(r Route) *Route {
-	if !a.useSlab {
-		return &r
-	}
-	if len(a.slab) == cap(a.slab) {
-		a.slab = make([]Route, 0, 1024)
-	}
-	a.slab = append(a.slab, r)
-	return &a.slab[len(a.slab)-1]
-}
+func (a *applier) newRoute(r Route) *Route { return a.sn.routes.alloc(r) }
 
 func (a *applier) record(e Event) {
 	if a.events == nil {
@@ -169,9 +156,13 @@ func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
 
 func (a *applier) route(r Route, del, replace bool) {
 	a.dirty[KindRoute] = true
+	// r's address is never taken here: a dump applies a million routes,
+	// each copied into a slab, and none may cost a heap allocation of its
+	// own (nor an event: a dump records none).
 	switch {
 	case del:
-		a.sn.routes.Delete(&r)
+		key := r
+		a.sn.routes.Delete(&key)
 	case replace && r.Family == unix.AF_INET6:
 		// An IPv6 replace may move the route to another device, which is
 		// another key here: drop every route in the slot first.
@@ -179,7 +170,7 @@ func (a *applier) route(r Route, del, replace bool) {
 		pivot := r
 		pivot.LinkIndex = math.MinInt32
 		a.sn.routes.AscendGreaterOrEqual(&pivot, func(o *Route) bool {
-			if !sameSlot(o, &r) {
+			if !sameSlot(o, &pivot) {
 				return false
 			}
 			gone = append(gone, o)
@@ -192,7 +183,10 @@ func (a *applier) route(r Route, del, replace bool) {
 	default:
 		a.sn.routes.ReplaceOrInsert(a.newRoute(r))
 	}
-	a.record(Event{Kind: KindRoute, Deleted: del, Route: &r})
+	if a.events != nil {
+		ev := r
+		a.record(Event{Kind: KindRoute, Deleted: del, Route: &ev})
+	}
 }
 
 func (a *applier) rule(r Rule, del bool) {

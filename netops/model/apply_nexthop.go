@@ -116,7 +116,7 @@ func (a *applier) reexpand(ids []uint32) {
 		}
 		// An IPv6 route's key holds its device, which may change.
 		a.sn.routes.Delete(r)
-		a.sn.routes.ReplaceOrInsert(&nr)
+		a.sn.routes.ReplaceOrInsert(a.newRoute(nr))
 		a.dirty[KindRoute] = true
 	}
 }

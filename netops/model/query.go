@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -13,8 +14,9 @@ import (
 type RouteSort string
 
 // The route orderings pages offer. SortDst is the model's own order
-// (table, destination) and costs nothing; the others select the page with
-// a bounded heap.
+// (table, destination) and costs nothing; the others come from a sort
+// index (sortindex.go), or with a prefix filter from a bounded heap over
+// the ranges the filter selects.
 const (
 	SortDst      RouteSort = "dst"
 	SortDev      RouteSort = "dev"
@@ -115,8 +117,24 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if q.Sort != SortDst && !q.Within.IsValid() && !q.Contains.IsValid() {
+		return s.queryIndexed(q), nil
+	}
 	var page RoutePage
 	ranges := q.ranges(s.tablesLocked())
+	if ranges == nil && !q.unfiltered() {
+		// A filter over all tables: only the tables that hold matches.
+		if tables, ok := s.routes.matchingTables(&q); ok {
+			if len(tables) == 0 {
+				return page, nil
+			}
+			for _, t := range tables {
+				// No route has family 255: every route of t sorts before hi.
+				ranges = append(ranges, keyRange{&Route{Table: t}, &Route{Table: t, Family: math.MaxUint8},
+					func(r *Route) bool { return r.Table == t }})
+			}
+		}
+	}
 	// Each range is walked from its start with a cheap membership check
 	// (B-tree range bounds would compare full keys at every route).
 	walk := func(fn func(*Route) bool) {
@@ -164,6 +182,9 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		}
 	}
 	if q.Sort == SortDst {
+		// When the class counts say how many match, the walk ends with
+		// the page instead of counting the rest.
+		total, exact := s.routes.countMatching(&q)
 		walk(func(r *Route) bool {
 			if !q.match(r) {
 				return true
@@ -172,8 +193,11 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 				page.Rows = append(page.Rows, *r)
 			}
 			page.Total++
-			return true
+			return !exact || page.Total < q.Offset+q.Limit
 		})
+		if exact {
+			page.Total = total
+		}
 		return page, nil
 	}
 	// Other orders keep the best Offset+Limit routes in a max-heap while

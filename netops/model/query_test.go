@@ -103,6 +103,12 @@ func TestQueryRoutes(t *testing.T) {
 		"IPv6 only, by metric":              func(q *RouteQuery) { q.Family = 10; q.Sort = SortMetric },
 		"contains with family mismatch":     func(q *RouteQuery) { q.Family = 10; q.Contains = netip.MustParseAddr("10.0.0.1") },
 		"empty table":                       func(q *RouteQuery) { q.Table = 7 },
+		// Filters the class counts place in some tables only: the walk
+		// skips the others.
+		"a type one table holds, descending": func(q *RouteQuery) { q.Type = 6; q.Desc = true },
+		"a device no route uses":             func(q *RouteQuery) { q.Dev = 99 },
+		"IPv6 by device, page two, desc":     func(q *RouteQuery) { q.Family = 10; q.Dev = 3; q.Offset = 20; q.Desc = true },
+		"no protocol: the default route":     func(q *RouteQuery) { q.Protocol = 0 },
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {

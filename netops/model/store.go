@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/btree"
 	"github.com/netpanel/netpanel/netops/watch"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -20,7 +19,7 @@ type Store struct {
 	mu     sync.RWMutex
 	links  map[int32]*Link
 	addrs  map[AddrKey]*Addr
-	routes *btree.BTreeG[*Route]
+	routes *routeSet
 	rules  []Rule // in kernel order per family: IPv4 first, then IPv6
 	neighs map[NeighKey]*Neigh
 	// proxies are the proxy entries (`ip neigh show proxy`), apart from
@@ -75,7 +74,7 @@ type LinkRate struct {
 type snapshot struct {
 	links    map[int32]*Link
 	addrs    map[AddrKey]*Addr
-	routes   *btree.BTreeG[*Route]
+	routes   *routeSet
 	rules    []Rule
 	neighs   map[NeighKey]*Neigh
 	proxies  map[NeighKey]*Neigh
@@ -86,7 +85,7 @@ func newSnapshot() *snapshot {
 	return &snapshot{
 		links:    map[int32]*Link{},
 		addrs:    map[AddrKey]*Addr{},
-		routes:   btree.NewG(32, routeLess),
+		routes:   newRouteSet(),
 		neighs:   map[NeighKey]*Neigh{},
 		proxies:  map[NeighKey]*Neigh{},
 		nexthops: map[uint32]*NexthopObject{},

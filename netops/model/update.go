@@ -37,7 +37,9 @@ type Dump struct{ Applier }
 
 // NewDump starts an empty object set for a full dump.
 func NewDump() *Dump {
-	return &Dump{Applier{applier{sn: newSnapshot(), useSlab: true}}}
+	sn := newSnapshot()
+	sn.routes.uncounted, sn.routes.load = true, true
+	return &Dump{Applier{applier{sn: sn}}}
 }
 
 // NewNeighDump starts an empty set of neighbour and proxy entries, for a
@@ -47,7 +49,10 @@ func NewNeighDump() *Dump {
 }
 
 // Replace installs a complete dump, replacing (not merging) the model.
-func (s *Store) Replace(d *Dump, reason string) { s.replace(d.a.sn, reason) }
+func (s *Store) Replace(d *Dump, reason string) {
+	d.a.sn.routes.load = false
+	s.replace(d.a.sn, reason)
+}
 
 // ReplaceNeighs installs a neighbour re-dump (see NewNeighDump).
 func (s *Store) ReplaceNeighs(d *Dump) { s.replaceNeighs(d.a.sn.neighs, d.a.sn.proxies) }

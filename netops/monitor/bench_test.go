@@ -4,23 +4,26 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // The 1M-route benchmarks share one namespace per process, because filling
@@ -41,6 +44,7 @@ type benchNS struct {
 	h      netns.NsHandle
 	routes int // routes added by the benchmark (not counting kernel ones)
 	err    error
+	kept   bool // NETPANEL_BENCH_NETNS: not ours to remove
 }
 
 func TestMain(m *testing.M) {
@@ -50,7 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 func removeBenchNS() {
-	if bench.name == "" {
+	if bench.name == "" || bench.kept {
 		return
 	}
 	bench.h.Close()
@@ -60,6 +64,8 @@ func removeBenchNS() {
 }
 
 // benchRoutes is the route count: NETPANEL_BENCH_ROUTES, default 1,000,000.
+// NETPANEL_BENCH_NETNS names a namespace already filled with that many
+// (benchfix.Fill) to use instead of building one.
 func benchRoutes(b *testing.B) int {
 	n := 1_000_000
 	if s := os.Getenv("NETPANEL_BENCH_ROUTES"); s != "" {
@@ -79,6 +85,12 @@ func sharedNS(b *testing.B) *benchNS {
 	testenv.RequireTool(b, "ip")
 	n := benchRoutes(b)
 	benchOnce.Do(func() {
+		if name := os.Getenv("NETPANEL_BENCH_NETNS"); name != "" {
+			// A namespace filled earlier with benchfix.Fill: kept.
+			h, err := netns.GetFromName(name)
+			bench = benchNS{name: name, h: h, routes: n, err: err, kept: true}
+			return
+		}
 		start := time.Now()
 		bench.err = buildBenchNS(n)
 		bench.routes = n
@@ -119,59 +131,7 @@ func buildBenchNS(n int) error {
 		return err
 	}
 	bench.h = h
-	if err := ipBatch(name, []string{
-		"link set lo up",
-		"link add npb0 type veth peer name npb1",
-		"link add npb2 type veth peer name npb3",
-		"link set npb0 up", "link set npb1 up", "link set npb2 up", "link set npb3 up",
-		"addr add 172.16.0.1/24 dev npb0",
-		"addr add 172.16.1.1/24 dev npb2",
-	}); err != nil {
-		return err
-	}
-	// Route insertion is kernel time under the RTNL lock, but iproute2's
-	// parsing overlaps with it: a few parallel batches on disjoint ranges
-	// save about a quarter.
-	workers := min(max(runtime.GOMAXPROCS(0), 2), 4)
-	errs := make(chan error, workers)
-	for w := range workers {
-		lo, hi := n*w/workers, n*(w+1)/workers
-		go func() {
-			lines := make([]string, 0, hi-lo)
-			for i := lo; i < hi; i++ {
-				lines = append(lines, benchRouteLine(i))
-			}
-			errs <- ipBatch(name, lines)
-		}()
-	}
-	var first error
-	for range workers {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-// benchRouteLine describes route i: 10.0.0.0+i/32 in tables 100-103, one in
-// eight through npb2, metrics 0-1023.
-func benchRouteLine(i int) string {
-	a := 0x0a000000 + uint32(i)
-	gw, dev := "172.16.0.2", "npb0"
-	if i%8 == 0 {
-		gw, dev = "172.16.1.2", "npb2"
-	}
-	return fmt.Sprintf("route add %d.%d.%d.%d/32 via %s dev %s table %d metric %d",
-		a>>24, a>>16&255, a>>8&255, a&255, gw, dev, 100+i%4, (i*7)%1024)
-}
-
-func ipBatch(name string, lines []string) error {
-	cmd := exec.Command("ip", "-n", name, "-batch", "-")
-	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ip -batch: %v: %s", err, out)
-	}
-	return nil
+	return benchfix.Fill(name, n)
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -199,54 +159,93 @@ func syncStore(h netns.NsHandle) (*model.Store, time.Duration, error) {
 	return store, time.Since(start), nil
 }
 
+// syncRuns is how many times each side of BenchmarkInitialSync1M runs.
+const syncRuns = 5
+
 // BenchmarkInitialSync1M measures a fresh store's first full dump of the
-// shared namespace, and the heap the synced model keeps.
+// shared namespace against iproute2 dumping the same namespace as JSON
+// (`ip -j route show table all`, a whole process writing to /dev/null),
+// each run syncRuns times, interleaved, so that both see the same load.
+// It reports the median and the minimum of each side's wall time, the
+// ratios of the medians and of the minima, the CPU time ratio (the sync
+// reads on one core and decodes on the other), the heap the synced model
+// keeps per route, and the process's RSS with the model synced.
 func BenchmarkInitialSync1M(b *testing.B) {
 	ns := sharedNS(b)
-	var retained int64
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer devnull.Close()
+	var syncWall, ipWall, syncCPU, ipCPU []time.Duration
+	var retained, rss []float64
 	routes := 0
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		b.StartTimer()
-		store, _, err := syncStore(ns.h)
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
+	for b.Loop() {
+		syncWall, ipWall, syncCPU, ipCPU, retained, rss = nil, nil, nil, nil, nil, nil
+		for range syncRuns {
+			cmd := exec.Command("ip", "-n", ns.name, "-j", "route", "show", "table", "all")
+			cmd.Stdout = devnull
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			t0 := time.Now()
+			if err := cmd.Run(); err != nil {
+				b.Fatalf("ip -j route show table all: %v: %s", err, stderr.String())
+			}
+			ipWall = append(ipWall, time.Since(t0))
+			ipCPU = append(ipCPU, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			cpu0 := processCPU()
+			store, took, err := syncStore(ns.h)
+			if err != nil {
+				b.Fatal(err)
+			}
+			syncCPU = append(syncCPU, processCPU()-cpu0)
+			syncWall = append(syncWall, took)
+			routes = store.RouteCount()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			retained = append(retained, float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(routes))
+			// What the process holds with the model synced, the garbage
+			// of the sync given back.
+			debug.FreeOSMemory()
+			rss = append(rss, benchfix.RSS())
+			runtime.KeepAlive(store)
 		}
-		routes = store.RouteCount()
-		runtime.GC()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		runtime.KeepAlive(store)
-		retained += int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	}
 	if routes < ns.routes {
 		b.Fatalf("model holds %d routes, the namespace at least %d", routes, ns.routes)
 	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(float64(routes), "routes")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(routes), "ns/route")
-	b.ReportMetric(float64(retained)/float64(b.N)/float64(routes), "retained-B/route")
+	b.ReportMetric(ms(median(syncWall)), "sync-median-ms")
+	b.ReportMetric(ms(slices.Min(syncWall)), "sync-min-ms")
+	b.ReportMetric(ms(median(ipWall)), "ip-median-ms")
+	b.ReportMetric(ms(slices.Min(ipWall)), "ip-min-ms")
+	b.ReportMetric(float64(median(syncWall))/float64(median(ipWall)), "wall-ratio-median")
+	b.ReportMetric(float64(slices.Min(syncWall))/float64(slices.Min(ipWall)), "wall-ratio-min")
+	b.ReportMetric(float64(median(syncCPU))/float64(median(ipCPU)), "cpu-ratio-median")
+	slices.Sort(retained)
+	b.ReportMetric(retained[len(retained)/2], "retained-B/route")
+	slices.Sort(rss)
+	b.ReportMetric(rss[len(rss)/2]/1e6, "rss-MB")
 }
 
-// BenchmarkIPJSONRouteShowAll is the yardstick for BenchmarkInitialSync1M:
-// iproute2 dumping the same namespace as JSON, output discarded.
-func BenchmarkIPJSONRouteShowAll(b *testing.B) {
-	ns := sharedNS(b)
-	b.ResetTimer()
-	for range b.N {
-		var stderr bytes.Buffer
-		cmd := exec.Command("ip", "-n", ns.name, "-j", "route", "show", "table", "all")
-		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-		if err := cmd.Run(); err != nil {
-			b.Fatalf("ip -j route show table all: %v: %s", err, stderr.String())
-		}
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// processCPU is the CPU time this process has used (all threads).
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
 	}
-	b.ReportMetric(float64(ns.routes), "routes")
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRoutesPageQuery1M answers the routes page's queries (one page
@@ -258,9 +257,9 @@ func BenchmarkRoutesPageQuery1M(b *testing.B) {
 		b.Fatal(syncedErr)
 	}
 	store := syncedStore
-	npb2, ok := store.LinkByName("npb2")
+	npb2, ok := store.LinkByName("np2a")
 	if !ok {
-		b.Fatal("npb2 missing from the model")
+		b.Fatal("np2a missing from the model")
 	}
 	page := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: model.SortDst, Offset: 100, Limit: 50}
 	with := func(f func(*model.RouteQuery)) model.RouteQuery { q := page; f(&q); return q }
@@ -271,7 +270,7 @@ func BenchmarkRoutesPageQuery1M(b *testing.B) {
 		{"all tables within 10.1.0.0-16 by dst", with(func(q *model.RouteQuery) { q.Within = netip.MustParsePrefix("10.1.0.0/16") })},
 		{"table 101 by dst", with(func(q *model.RouteQuery) { q.Table = 101 })},
 		{"all tables by metric", with(func(q *model.RouteQuery) { q.Sort = model.SortMetric })},
-		{"all tables dev npb2 by metric", with(func(q *model.RouteQuery) { q.Sort, q.Dev = model.SortMetric, npb2.Index })},
+		{"all tables dev np2a by metric", with(func(q *model.RouteQuery) { q.Sort, q.Dev = model.SortMetric, npb2.Index })},
 	}
 	for _, c := range cases {
 		b.Run(strings.ReplaceAll(c.name, " ", "_"), func(b *testing.B) {

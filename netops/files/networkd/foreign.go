@@ -24,9 +24,70 @@ type Foreign struct {
 }
 
 // ForeignObjects lists the live addresses, routes and rules that neither
-// c nor pending describes. pending are the files a save will write into
-// /etc/systemd/network (keys as Generate makes them), replacing the files
-// of the same name while the existing drop-ins still apply; an empty
+// c nor pending describes, all of them, sorted (see ForeignView, which
+// counts and pages them without listing a million routes).
+func ForeignObjects(c *Config, pending Files, st Source, tables model.TableNames) []Foreign {
+	v := NewForeignView(c, pending, st, tables)
+	out := append(slices.Clone(v.addrs), v.rules...)
+	for _, g := range v.Groups() {
+		if g.Kind == "route" {
+			out = append(out, v.groupRows(g, 0, g.Count)...)
+		}
+	}
+	slices.SortFunc(out, func(a, b Foreign) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
+	})
+	return slices.CompactFunc(out, func(a, b Foreign) bool { return a == b })
+}
+
+// ForeignView answers which live objects neither the files on disk nor
+// the pending ones describe (see NewForeignView for what counts). It is
+// made from the files and the links alone; the routes, which may number
+// a million, are counted by class from the model's counts and listed a
+// page at a time.
+type ForeignView struct {
+	cov     *coverage
+	st      Source
+	idx     routeIndex // nil when st keeps no counts: then routes are walked
+	byIndex map[int32]model.Link
+	ln      liveNames
+	addrs   []Foreign // sorted
+	rules   []Foreign // sorted
+	groups  []ForeignGroup
+	counted bool
+}
+
+// routeIndex is what a Source may offer so that routes are counted rather
+// than walked (*model.Store does).
+type routeIndex interface {
+	RouteClasses() map[model.RouteClass]int
+	RoutesTo(table uint32, dst netip.Prefix) []model.Route
+	EachRouteInTable(table uint32, after *model.Route, fn func(*model.Route) bool)
+}
+
+// ForeignGroup is the foreign objects of one kind on one link (and, for
+// routes, in one table).
+type ForeignGroup struct {
+	Kind  string // "address", "rule" or "route"
+	Link  string // "" for rules and device-less routes
+	Table uint32 // routes' table
+	Count int
+	// Reason is why the group's objects go away.
+	Reason string
+}
+
+// ForeignCount is how many live objects no file describes.
+type ForeignCount struct {
+	Addresses, Routes, Rules int
+}
+
+// Total is the number of foreign objects.
+func (c ForeignCount) Total() int { return c.Addresses + c.Routes + c.Rules }
+
+// NewForeignView prepares the foreign computation: which live objects
+// neither c nor pending describes. pending are the files a save will write
+// into /etc/systemd/network (keys as Generate makes them), replacing the
+// files of the same name while the existing drop-ins still apply; an empty
 // pending file masks its name. Table names in files resolve through the
 // RouteTable= declarations of pending's TablesConf, then tables, which
 // also names tables in the objects' texts (nil: numbers).
@@ -36,8 +97,8 @@ type Foreign struct {
 // the kernel's, redirects, RA and DHCP routes and the local table, which
 // are left out here as Generate leaves them out; ManageForeignRoutingPolicyRules=
 // removes rules but the kernel's and the defaults. Addresses a file does
-// not list stay until the next boot. The result is sorted.
-func ForeignObjects(c *Config, pending Files, st Source, tables model.TableNames) []Foreign {
+// not list stay until the next boot.
+func NewForeignView(c *Config, pending Files, st Source, tables model.TableNames) *ForeignView {
 	eff := effective(c, pending)
 	res := &tableResolver{declared: declaredTables(pending), tables: tables}
 	links := st.Links()
@@ -45,16 +106,214 @@ func ForeignObjects(c *Config, pending Files, st Source, tables model.TableNames
 	for _, l := range links {
 		byIndex[l.Index] = l
 	}
-	cov := newCoverage(eff, links, res)
-	ln := liveNames{byIndex: byIndex, tables: tables}
+	v := &ForeignView{cov: newCoverage(eff, links, res), st: st, byIndex: byIndex, ln: liveNames{byIndex: byIndex, tables: tables}}
+	v.idx, _ = st.(routeIndex)
+	v.addrs = sortForeign(v.cov.foreignAddrs(st.Addrs(), byIndex))
+	v.rules = sortForeign(v.cov.foreignRules(st, v.ln))
+	return v
+}
+
+func sortForeign(fs []Foreign) []Foreign {
+	slices.SortFunc(fs, func(a, b Foreign) int { return cmp.Or(cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text)) })
+	return slices.CompactFunc(fs, func(a, b Foreign) bool { return a == b })
+}
+
+// Count says how many objects no file describes; with a *model.Store it
+// costs a lookup per route the files name, not a walk over the routes.
+func (v *ForeignView) Count() ForeignCount {
+	c := ForeignCount{Addresses: len(v.addrs), Rules: len(v.rules)}
+	for _, g := range v.Groups() {
+		if g.Kind == "route" {
+			c.Routes += g.Count
+		}
+	}
+	return c
+}
+
+// Groups lists the foreign objects by kind and link, and routes also by
+// table: addresses, then rules, then routes, each by link and table.
+func (v *ForeignView) Groups() []ForeignGroup {
+	if v.counted {
+		return v.groups
+	}
+	v.counted = true
+	var out []ForeignGroup
+	add := func(fs []Foreign, kind string) {
+		for _, f := range fs {
+			if n := len(out); n > 0 && out[n-1].Kind == kind && out[n-1].Link == f.Link {
+				out[n-1].Count++
+				continue
+			}
+			out = append(out, ForeignGroup{Kind: kind, Link: f.Link, Count: 1, Reason: f.Reason})
+		}
+	}
+	add(v.addrs, "address")
+	add(v.rules, "rule")
+	counts := v.routeCounts()
+	keys := make([]groupKey, 0, len(counts))
+	for k, n := range counts {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b groupKey) int { return cmp.Or(cmp.Compare(a.link, b.link), cmp.Compare(a.table, b.table)) })
+	for _, k := range keys {
+		out = append(out, ForeignGroup{Kind: "route", Link: k.link, Table: k.table, Count: counts[k], Reason: v.routeReason(k.link)})
+	}
+	v.groups = out
+	return out
+}
+
+type groupKey struct {
+	link  string
+	table uint32
+}
+
+// foreignClass reports whether routes of class c count as foreign unless a
+// file names them: what Generate would write, DHCP's aside.
+func foreignClass(c model.RouteClass) bool {
+	r := model.Route{Table: c.Table, Protocol: c.Protocol}
+	if c.Expires {
+		r.Extra = &model.RouteExtra{Expires: 1}
+	}
+	return wantedRoute(&r) && c.Protocol != unix.RTPROT_DHCP
+}
+
+// routeCounts counts the foreign routes per link and table: with the
+// model's class counts less the live routes the files name, else by
+// walking every route.
+func (v *ForeignView) routeCounts() map[groupKey]int {
+	out := map[groupKey]int{}
+	if v.idx == nil {
+		v.st.EachRoute(func(r *model.Route) bool {
+			if k, foreign := v.routeKey(r); foreign && !v.cov.routes[k] {
+				out[groupKey{k.link, r.Table}]++
+			}
+			return true
+		})
+		return out
+	}
+	for c, n := range v.idx.RouteClasses() {
+		if !foreignClass(c) {
+			continue
+		}
+		link := ""
+		if !deviceless(c.Type) {
+			link = v.byIndex[c.Link].Name
+		}
+		out[groupKey{link, c.Table}] += n
+	}
+	for k := range v.cov.routes {
+		for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+			if lk, foreign := v.routeKey(&r); foreign && lk == k {
+				out[groupKey{k.link, k.table}]--
+			}
+		}
+	}
+	return out
+}
+
+// routeKey is r's key as the files name routes, and whether r counts at
+// all (what Generate writes, DHCP's aside).
+func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) {
+	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
+		return routeKey{}, false
+	}
+	k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
+	if !deviceless(r.Type) {
+		idx := r.LinkIndex
+		if mp := r.Multipath(); len(mp) > 0 {
+			idx = mp[0].LinkIndex
+		}
+		k.link = v.byIndex[idx].Name
+	}
+	return k, true
+}
+
+func (v *ForeignView) routeReason(link string) string {
+	switch ld, managed := v.cov.fileOf[link]; {
+	case link == "":
+		return "no applied .network file has this route: networkd removes foreign routes (ManageForeignRoutes=yes)"
+	case !managed || ld == nil:
+		return fmt.Sprintf("no .network file matches %s, so nothing adds it again after a reboot", link)
+	default:
+		return fmt.Sprintf("%s configures %s without it: networkd removes foreign routes (ManageForeignRoutes=yes)", ld.Name, link)
+	}
+}
+
+// Page returns the foreign objects from offset on, at most limit, in the
+// order of Groups; only groups matching sel count (nil: all). A page deep
+// into a million routes skips whole groups by their counts and walks one
+// table for the rest.
+func (v *ForeignView) Page(sel func(ForeignGroup) bool, offset, limit int) []Foreign {
 	var out []Foreign
-	out = append(out, cov.foreignAddrs(st.Addrs(), byIndex)...)
-	out = append(out, cov.foreignRoutes(st, byIndex, ln)...)
-	out = append(out, cov.foreignRules(st, ln)...)
-	slices.SortFunc(out, func(a, b Foreign) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
-	})
-	return slices.CompactFunc(out, func(a, b Foreign) bool { return a == b })
+	for _, g := range v.Groups() {
+		if len(out) >= limit {
+			break
+		}
+		if sel != nil && !sel(g) {
+			continue
+		}
+		if offset >= g.Count {
+			offset -= g.Count
+			continue
+		}
+		out = append(out, v.groupRows(g, offset, limit-len(out))...)
+		offset = 0
+	}
+	return out
+}
+
+// groupRows returns rows offset.. of group g, at most limit.
+func (v *ForeignView) groupRows(g ForeignGroup, offset, limit int) []Foreign {
+	var src []Foreign
+	switch g.Kind {
+	case "address":
+		src = v.addrs
+	case "rule":
+		src = v.rules
+	}
+	var out []Foreign
+	if g.Kind != "route" {
+		for _, f := range src {
+			if f.Link != g.Link {
+				continue
+			}
+			if offset > 0 {
+				offset--
+				continue
+			}
+			if len(out) == limit {
+				break
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	// Routes of one table through one link: walk the table, print the
+	// page's rows only.
+	var page []model.Route
+	each := func(r *model.Route) bool {
+		k, foreign := v.routeKey(r)
+		if !foreign || k.link != g.Link || v.cov.routes[k] {
+			return true
+		}
+		if offset > 0 {
+			offset--
+			return true
+		}
+		page = append(page, *r)
+		return len(page) < limit
+	}
+	if v.idx != nil {
+		v.idx.EachRouteInTable(g.Table, nil, each)
+	} else {
+		v.st.EachRoute(func(r *model.Route) bool { return r.Table != g.Table || each(r) })
+	}
+	for i := range page {
+		out = append(out, Foreign{Kind: "route", Link: g.Link, Text: iproute.RouteLine(&page[i], v.ln), Reason: g.Reason})
+	}
+	return out
 }
 
 // effective is c with the pending main files put in place of the files of
@@ -421,39 +680,6 @@ func (cov *coverage) foreignAddrs(addrs []model.Addr, byIndex map[int32]model.Li
 		}
 		out = append(out, f)
 	}
-	return out
-}
-
-// foreignRoutes lists the routes networkd would remove or not recreate.
-func (cov *coverage) foreignRoutes(st Source, byIndex map[int32]model.Link, ln liveNames) []Foreign {
-	var out []Foreign
-	st.EachRoute(func(r *model.Route) bool {
-		if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
-			return true
-		}
-		k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
-		if !deviceless(r.Type) {
-			idx := r.LinkIndex
-			if mp := r.Multipath(); len(mp) > 0 {
-				idx = mp[0].LinkIndex
-			}
-			k.link = byIndex[idx].Name
-		}
-		if cov.routes[k] {
-			return true
-		}
-		f := Foreign{Kind: "route", Link: k.link, Text: iproute.RouteLine(r, ln)}
-		switch ld, managed := cov.fileOf[k.link]; {
-		case k.link == "":
-			f.Reason = "no applied .network file has this route: networkd removes foreign routes (ManageForeignRoutes=yes)"
-		case !managed || ld == nil:
-			f.Reason = fmt.Sprintf("no .network file matches %s, so nothing adds it again after a reboot", k.link)
-		default:
-			f.Reason = fmt.Sprintf("%s configures %s without it: networkd removes foreign routes (ManageForeignRoutes=yes)", ld.Name, k.link)
-		}
-		out = append(out, f)
-		return true
-	})
 	return out
 }
 

@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,5 +179,56 @@ func TestForeignRuleSelectors(t *testing.T) {
 				t.Errorf("rule foreign = %v, want %v: %+v", n == 1, tc.foreign, got)
 			}
 		})
+	}
+}
+
+// TestForeignViewCountsAsItWalks: with a *model.Store the routes are
+// counted by class and looked up by the files' keys instead of walked;
+// both ways must give the same objects, counts and pages.
+func TestForeignViewCountsAsItWalks(t *testing.T) {
+	fake := wanState()
+	for i := range fake.routes {
+		if !fake.routes[i].Dst.IsValid() {
+			fake.routes[i].Dst = pfx("0.0.0.0/0") // as the codec decodes a default route
+		}
+	}
+	// More routes on wan in two tables, one of them in the file.
+	for i := range 250 {
+		fake.routes = append(fake.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.50." + strconv.Itoa(i) + ".0/24"),
+			Gateway: ip("10.0.0.1"), Table: uint32(100 + i%2), LinkIndex: 2, Protocol: unix.RTPROT_STATIC, Type: 1})
+	}
+	fake.routes = append(fake.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10.60.0.0/16"), Table: 100, Protocol: unix.RTPROT_STATIC, Type: unix.RTN_BLACKHOLE})
+	store := model.NewStoreFrom(model.State{Links: fake.links, Addrs: fake.addrs, Routes: fake.routes, Rules: fake.rules})
+	file := wanFile + "\n[Route]\nDestination=10.50.0.0/24\nGateway=10.0.0.1\nTable=100\n"
+	files := Files{"10-wan.network": []byte(file)}
+	walked := NewForeignView(&Config{}, files, fake, idMap{"vpn": 100})
+	counted := NewForeignView(&Config{}, files, store, idMap{"vpn": 100})
+	if counted.idx == nil {
+		t.Fatal("a *model.Store offers no route counts")
+	}
+	if w, c := walked.Count(), counted.Count(); w != c || w.Routes != 251 {
+		t.Fatalf("walked count %+v, counted %+v; want 251 routes (10.10.0.0/24, 249 of the new ones, the blackhole)", w, c)
+	}
+	if w, c := walked.Groups(), counted.Groups(); !slices.Equal(w, c) {
+		t.Fatalf("groups differ:\nwalked  %+v\ncounted %+v", w, c)
+	}
+	all := counted.Page(nil, 0, 1000)
+	if !slices.Equal(all, walked.Page(nil, 0, 1000)) {
+		t.Fatal("pages differ between the walked and the counted view")
+	}
+	var paged []Foreign
+	for off := 0; off < len(all); off += 7 {
+		paged = append(paged, counted.Page(nil, off, 7)...)
+	}
+	if !slices.Equal(paged, all) {
+		t.Fatalf("pages of 7 give %d objects, one page %d, or in another order", len(paged), len(all))
+	}
+	if got := ForeignObjects(&Config{}, files, store, idMap{"vpn": 100}); len(got) != len(all) {
+		t.Fatalf("ForeignObjects lists %d, the pages %d", len(got), len(all))
+	}
+	for _, f := range all {
+		if f.Kind == "route" && strings.Contains(f.Text, "10.50.0.0/24") && strings.Contains(f.Text, "table 100") {
+			t.Fatalf("a route the file names is listed as foreign: %+v", f)
+		}
 	}
 }

@@ -121,8 +121,8 @@ func (v *view) hasAddr(idx int32, p netip.Prefix) bool {
 func (v *view) lookupMain(a netip.Addr) (model.Route, bool) {
 	var best model.Route
 	found := false
-	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Table == unix.RT_TABLE_MAIN && r.Dst.Contains(a) && (!found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority)) {
+	v.routesContaining(unix.RT_TABLE_MAIN, a, func(r *model.Route) bool {
+		if !found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority) {
 			best, found = *r, true
 		}
 		return true

@@ -94,8 +94,8 @@ func (v *view) defaultBridgeSubnet(pools []Pool) (netip.Prefix, bool) {
 		}
 		for p, ok := blockOf(pl.Base.Addr(), pl.Size), true; ok && Contains(pl.Base, p); p, ok = nextBlock(p) {
 			free := true
-			v.in.State.EachRoute(func(r *model.Route) bool {
-				if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() > 0 && Overlaps(r.Dst, p) {
+			v.routesOverlapping(p, func(r *model.Route) bool {
+				if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() > 0 {
 					free = false
 				}
 				return free
@@ -134,6 +134,10 @@ var exampleInternet = map[bool]netip.Addr{
 	false: netip.MustParseAddr("2606:4700:4700::1111"),
 }
 
+// maxRouteConflicts is how many routes one claim's conflicts name; the
+// rest are counted in one more conflict.
+const maxRouteConflicts = 50
+
 // FindConflicts lists every conflict, default routes through Docker's
 // bridges first, then by claim (live ones first) and by what they collide
 // with: routes, addresses, ranges. A collision already explained by an
@@ -149,15 +153,34 @@ func FindConflicts(in Inputs) []Conflict {
 		}
 	}
 	for _, c := range v.claims() {
-		in.State.EachRoute(func(r *model.Route) bool {
-			if !v.countsAsUse(r) || !Overlaps(c.Prefix, r.Dst) {
+		// A claim over a crowded range (a pool on 10.0.0.0/8 with a
+		// million routes in it) names its first routes and counts the rest.
+		shown, more := 0, 0
+		v.routesOverlapping(c.Prefix, func(r *model.Route) bool {
+			if !v.countsAsUse(r) {
 				return true
 			}
 			inter, _ := Intersection(c.Prefix, r.Dst)
 			od := "your " + v.routeDesc(r)
+			if seen[od+inter.String()] {
+				return true
+			}
+			if shown == maxRouteConflicts {
+				more++
+				return true
+			}
+			shown++
 			add(v.explain(c, KindRoute, r.Dst.Masked(), od, inter), od+inter.String())
 			return true
 		})
+		if more > 0 {
+			kind := KindRoute
+			if !c.Live() {
+				kind = KindPool
+			}
+			out = append(out, Conflict{Kind: kind, Claim: c, Other: c.Prefix,
+				Text: fmt.Sprintf("%d more of your routes overlap %s, which Docker claims (%s).", more, c.Prefix, c.Origin)})
+		}
 		for _, a := range v.addrs {
 			if !v.addrCounts(a) || !Overlaps(c.Prefix, a.Prefix) {
 				continue
@@ -182,8 +205,8 @@ func FindConflicts(in Inputs) []Conflict {
 // any table, such as the one a Gateway= in the bridge's .network adds.
 func (v *view) defaultRouteConflicts() []Conflict {
 	var bad, good []model.Route
-	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Dst.Bits() == 0 && r.Table != unix.RT_TABLE_LOCAL && (r.Type == unix.RTN_UNICAST || r.Type == 0) {
+	v.defaultRoutes(func(r *model.Route) bool {
+		if r.Table != unix.RT_TABLE_LOCAL && (r.Type == unix.RTN_UNICAST || r.Type == 0) {
 			if v.viaDockerBridge(r) {
 				bad = append(bad, *r)
 			} else {

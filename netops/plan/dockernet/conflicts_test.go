@@ -1,6 +1,7 @@
 package dockernet
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -96,4 +97,25 @@ func TestConflictExplanations(t *testing.T) {
 			t.Fatalf("docker0 predicted %v", got)
 		}
 	})
+}
+
+// TestConflictsOfACrowdedClaimAreCounted: a claim over a range holding
+// many routes names the first maxRouteConflicts and counts the rest in one
+// more conflict, instead of one line per route.
+func TestConflictsOfACrowdedClaimAreCounted(t *testing.T) {
+	f := fixture{links: []string{"lo", "eth0"}}
+	for i := range 300 {
+		f.routes = append(f.routes, f.route(fmt.Sprintf("172.17.%d.%d/32", i/250, i%250), "", "eth0", 254, 4))
+	}
+	got := FindConflicts(Inputs{State: f.store()})
+	routes, last := 0, ""
+	for _, c := range got {
+		if c.Claim.Prefix == pfx("172.17.0.0/16") {
+			routes++
+			last = c.Text
+		}
+	}
+	if routes != maxRouteConflicts+1 || !strings.HasPrefix(last, "250 more of your routes overlap 172.17.0.0/16") {
+		t.Fatalf("claim 172.17.0.0/16: %d route conflicts, last %q; want %d and a count of 250 more", routes, last, maxRouteConflicts+1)
+	}
 }

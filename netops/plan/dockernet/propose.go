@@ -97,11 +97,11 @@ func Propose(in Inputs, opt Options) (Plan, error) {
 	used := v.used()
 	search := append(append([]netip.Prefix(nil), opt.Candidates...), SearchOrder...)
 
-	subnet, ok := firstFree(search, opt.SubnetBits, used)
+	subnet, ok := firstFree(search, opt.SubnetBits, v.obstacle(used))
 	if !ok {
 		return Plan{}, fmt.Errorf("no free /%d for the bridge in %s: every block overlaps a route, an address, a LAN/VPN range or a Docker network", opt.SubnetBits, prefixList(search))
 	}
-	pool, ok := firstFree(search, opt.PoolBits, append(used, subnet))
+	pool, ok := firstFree(search, opt.PoolBits, v.obstacle(append(used, subnet)))
 	if !ok {
 		return Plan{}, fmt.Errorf("no free /%d for Docker's address pool in %s besides the bridge's %s: every block overlaps a route, an address, a LAN/VPN range or a Docker network", opt.PoolBits, prefixList(search), subnet)
 	}
@@ -129,15 +129,31 @@ func prefixList(ps []netip.Prefix) string {
 	return strings.Join(s, ", ")
 }
 
-// used lists the IPv4 prefixes a plan must not overlap.
+// obstacle finds what a block must not overlap: one of used, or a route
+// that counts as use (looked up near the block, not walked). Of the
+// overlapping routes it returns the one reaching furthest, so that the
+// search jumps past as much as it can.
+func (v *view) obstacle(used []netip.Prefix) func(p netip.Prefix) (netip.Prefix, bool) {
+	return func(p netip.Prefix) (netip.Prefix, bool) {
+		for _, u := range used {
+			if Overlaps(u, p) {
+				return u, true
+			}
+		}
+		var hit netip.Prefix
+		v.routesOverlapping(p, func(r *model.Route) bool {
+			if r.Dst.Addr().Is4() && v.countsAsUse(r) && (!hit.IsValid() || model.LastAddr(hit).Less(model.LastAddr(r.Dst))) {
+				hit = r.Dst.Masked()
+			}
+			return true
+		})
+		return hit, hit.IsValid()
+	}
+}
+
+// used lists the IPv4 prefixes other than routes a plan must not overlap.
 func (v *view) used() []netip.Prefix {
 	var out []netip.Prefix
-	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Dst.Addr().Is4() && v.countsAsUse(r) {
-			out = append(out, r.Dst.Masked())
-		}
-		return true
-	})
 	inPools := func(p netip.Prefix) bool {
 		for _, pl := range v.cfg.Pools {
 			if Contains(pl.Base, p) {
@@ -178,26 +194,20 @@ func (v *view) used() []netip.Prefix {
 }
 
 // firstFree returns the first aligned block of the given length inside
-// the search ranges that overlaps nothing in used. It jumps past each
+// the search ranges that overlaps no obstacle. It jumps past each
 // obstacle instead of testing every block.
-func firstFree(search []netip.Prefix, bits int, used []netip.Prefix) (netip.Prefix, bool) {
+func firstFree(search []netip.Prefix, bits int, obstacle func(netip.Prefix) (netip.Prefix, bool)) (netip.Prefix, bool) {
 	for _, c := range search {
 		if bits < c.Bits() {
 			continue
 		}
 		p, ok := blockOf(c.Addr(), bits), true
 		for ok && Contains(c, p) {
-			hit := -1
-			for i, u := range used {
-				if Overlaps(u, p) {
-					hit = i
-					break
-				}
-			}
-			if hit < 0 {
+			hit, found := obstacle(p)
+			if !found {
 				return p, true
 			}
-			p, ok = nextBlock(blockOf(model.LastAddr(used[hit]), bits))
+			p, ok = nextBlock(blockOf(model.LastAddr(hit), bits))
 		}
 	}
 	return netip.Prefix{}, false
@@ -208,8 +218,8 @@ func firstFree(search []netip.Prefix, bits int, used []netip.Prefix) (netip.Pref
 // and the route's gateway.
 func (v *view) uplink() *Uplink {
 	var best *model.Route
-	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() == 0 && r.Dst.Addr().Is4() && r.LinkIndex != 0 && !v.viaDockerBridge(r) {
+	v.routesContaining(unix.RT_TABLE_MAIN, netip.IPv4Unspecified(), func(r *model.Route) bool {
+		if r.Dst.Bits() == 0 && r.LinkIndex != 0 && !v.viaDockerBridge(r) {
 			if best == nil || r.Priority < best.Priority {
 				cp := *r
 				best = &cp

@@ -17,6 +17,61 @@ type Source interface {
 	EachRoute(fn func(*model.Route) bool)
 }
 
+// routeIndex is what a Source may offer so that the routes near a prefix
+// are found without a walk over every route (*model.Store does): a claim,
+// a candidate block and a lookup then cost the same with a million routes
+// as with ten.
+type routeIndex interface {
+	Tables() []uint32
+	EachRouteOverlapping(p netip.Prefix, fn func(*model.Route) bool)
+	EachRouteContaining(table uint32, a netip.Addr, fn func(*model.Route) bool)
+}
+
+// routesOverlapping calls fn for every route whose destination overlaps
+// p, until fn returns false.
+func (v *view) routesOverlapping(p netip.Prefix, fn func(*model.Route) bool) {
+	if ix, ok := v.in.State.(routeIndex); ok {
+		ix.EachRouteOverlapping(p, fn)
+		return
+	}
+	v.in.State.EachRoute(func(r *model.Route) bool { return !Overlaps(r.Dst, p) || fn(r) })
+}
+
+// routesContaining calls fn for every route of table whose destination
+// holds a, until fn returns false.
+func (v *view) routesContaining(table uint32, a netip.Addr, fn func(*model.Route) bool) {
+	if ix, ok := v.in.State.(routeIndex); ok {
+		ix.EachRouteContaining(table, a, fn)
+		return
+	}
+	v.in.State.EachRoute(func(r *model.Route) bool { return r.Table != table || !r.Dst.Contains(a) || fn(r) })
+}
+
+// defaultRoutes calls fn for every default route (any table, both
+// families), until fn returns false.
+func (v *view) defaultRoutes(fn func(*model.Route) bool) {
+	ix, ok := v.in.State.(routeIndex)
+	if !ok {
+		v.in.State.EachRoute(func(r *model.Route) bool { return r.Dst.Bits() != 0 || fn(r) })
+		return
+	}
+	for _, t := range ix.Tables() {
+		for _, any := range []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()} {
+			stop := false
+			ix.EachRouteContaining(t, any, func(r *model.Route) bool {
+				if r.Dst.Bits() != 0 {
+					return true
+				}
+				stop = !fn(r)
+				return !stop
+			})
+			if stop {
+				return
+			}
+		}
+	}
+}
+
 // Inputs is everything the conflict search reads.
 type Inputs struct {
 	State  Source
@@ -165,8 +220,8 @@ func (v *view) addrCounts(a model.Addr) bool {
 func (v *view) carrier(a netip.Addr) (model.Route, bool) {
 	var best model.Route
 	found := false
-	v.in.State.EachRoute(func(r *model.Route) bool {
-		if r.Table != unix.RT_TABLE_MAIN || !r.Dst.Contains(a) || v.viaDockerBridge(r) || (r.Type != unix.RTN_UNICAST && r.Type != 0) {
+	v.routesContaining(unix.RT_TABLE_MAIN, a, func(r *model.Route) bool {
+		if v.viaDockerBridge(r) || (r.Type != unix.RTN_UNICAST && r.Type != 0) {
 			return true
 		}
 		if !found || r.Dst.Bits() > best.Dst.Bits() || (r.Dst.Bits() == best.Dst.Bits() && r.Priority < best.Priority) {

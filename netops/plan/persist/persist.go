@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
@@ -64,6 +65,12 @@ type Manager struct {
 	src    Source
 	tables func() *rttables.Tables
 	layout configfiles.Layout
+
+	checked struct {
+		sync.Mutex
+		key checkKey
+		why map[string]string
+	}
 }
 
 // New returns a manager writing where opts say.
@@ -121,13 +128,16 @@ type LinkFile struct {
 
 // Overview is what the networkd page shows before anything is chosen.
 type Overview struct {
-	Links    []LinkFile
-	Foreign  []networkd.Foreign // live objects no file on disk describes
-	Masked   []networkd.Masked
-	Errors   []string // files networkd would not read completely
-	Warnings []string
-	Networkd Status
-	Dirs     []string
+	Links []LinkFile
+	// Foreign are the first ForeignPage live objects no file on disk
+	// describes, ForeignCount how many there are.
+	Foreign      []networkd.Foreign
+	ForeignCount networkd.ForeignCount
+	Masked       []networkd.Masked
+	Errors       []string // files networkd would not read completely
+	Warnings     []string
+	Networkd     Status
+	Dirs         []string
 }
 
 // Overview reads the files on disk and matches them to the live links.
@@ -144,7 +154,12 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		ov.Warnings = append(ov.Warnings, w.String())
 	}
 	tables := m.tables()
-	for _, l := range m.src.Links() {
+	// Every link is tried on the same copy of the links, addresses and
+	// rules, without the routes (see checkLink).
+	links := m.src.Links()
+	why := m.checkLinks(links, tables)
+	lowers := lowersOf(links)
+	for _, l := range links {
 		lf := LinkFile{Link: l.Name, Kind: l.Kind}
 		if f, res := cfg.NetworkFor(l); f != nil {
 			lf.File, lf.Path, lf.Owned = f.Name, f.Path, f.Owned
@@ -155,31 +170,47 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		}
 		if l.Name == "lo" {
 			lf.Why = "loopback is configured by the kernel"
-		} else if err := m.checkLink(l.Name, tables); err != nil {
-			lf.Why = err.Error()
+		} else if w, bad := why[l.Name]; bad {
+			lf.Why = w
 		} else {
 			lf.Savable = true
-			if lower := m.lowerOf(l.Name); lower != "" {
+			if lower := lowers[l.Name]; lower != "" {
 				lf.Why = "saved together with " + lower + ", whose .network creates it"
 			}
 		}
 		ov.Links = append(ov.Links, lf)
 	}
 	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
-	ov.Foreign = networkd.ForeignObjects(cfg, nil, m.src, tables)
+	fv := networkd.NewForeignView(cfg, nil, m.src, tables)
+	ov.Foreign, ov.ForeignCount = fv.Page(nil, 0, ForeignPage), fv.Count()
 	return ov, nil
 }
 
-// Foreign lists the live objects no file on disk describes: the part of
-// Overview that changes with every netlink event, without the per-link
-// generation and the systemctl call the full overview makes.
-func (m *Manager) Foreign() ([]networkd.Foreign, error) {
+// ForeignPage is how many foreign objects a page lists at most.
+const ForeignPage = 1000
+
+// Foreign reads the files on disk and prepares the foreign computation:
+// the part of Overview that changes with every netlink event, without the
+// per-link checks and the systemctl call the full overview makes.
+func (m *Manager) Foreign() (*networkd.ForeignView, error) {
 	cfg, err := networkd.Load(m.searchDirs())
 	if err != nil {
 		return nil, err
 	}
-	tables := m.tables()
-	return networkd.ForeignObjects(cfg, nil, m.src, tables), nil
+	return networkd.NewForeignView(cfg, nil, m.src, m.tables()), nil
+}
+
+// ForeignCount says how many live addresses, routes and rules no file on
+// disk describes: what networkd would delete or not bring back after a
+// reboot. It reads the files and counts routes by class (a lookup per
+// route the files name), so it costs about the same with a million routes
+// as with ten: pages and metrics call it freely.
+func (m *Manager) ForeignCount() (networkd.ForeignCount, error) {
+	fv, err := m.Foreign()
+	if err != nil {
+		return networkd.ForeignCount{}, err
+	}
+	return fv.Count(), nil
 }
 
 // Selection is what the admin chose to save.
@@ -194,10 +225,11 @@ type Preview struct {
 	Selection Selection
 	Plan      *configfiles.Plan
 	Files     networkd.Files
-	Lost      []networkd.Foreign // live objects the files on disk and the new files leave out
-	Missing   []string           // links to add to the selection to keep Lost
-	Commands  []string           // what the save does, as shell commands
-	Digest    string             // identifies exactly this plan
+	Lost      []networkd.Foreign // live objects the files on disk and the new files leave out (the first ForeignPage)
+	LostCount networkd.ForeignCount
+	Missing   []string // links to add to the selection to keep Lost
+	Commands  []string // what the save does, as shell commands
+	Digest    string   // identifies exactly this plan
 	// Target is the networkd the files are written for; Notices are what
 	// they cannot carry to it, said before saving; Placements say which
 	// link's file holds each policy rule and why.
@@ -234,16 +266,17 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	}
 	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
 		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements}
-	p.Lost = networkd.ForeignObjects(cfg, files, m.src, tables)
+	lost := networkd.NewForeignView(cfg, files, m.src, tables)
+	p.Lost, p.LostCount = lost.Page(nil, 0, ForeignPage), lost.Count()
 	seen := map[string]bool{}
 	for _, l := range links {
 		seen[l] = true
 	}
-	for _, f := range p.Lost {
-		if f.Link != "" && !seen[f.Link] && f.Kind == "route" {
-			seen[f.Link] = true
-			if m.savable(f.Link) {
-				p.Missing = append(p.Missing, f.Link)
+	for _, g := range lost.Groups() {
+		if g.Link != "" && !seen[g.Link] && g.Kind == "route" {
+			seen[g.Link] = true
+			if m.savable(g.Link) {
+				p.Missing = append(p.Missing, g.Link)
 			}
 		}
 	}
@@ -255,29 +288,117 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 
 // savable reports whether netpanel can write files for the link.
 func (m *Manager) savable(link string) bool {
-	return link != "lo" && m.checkLink(link, m.tables()) == nil
+	return link != "lo" && checkLink(m.src, link, m.tables(), m.opts.Target) == nil
 }
 
 // checkLink tries to generate files for one link. A vxlan or macvlan is
 // created through its lower link's .network, so it is tried together with
 // that link: saving it means saving both, which Preview then says.
-func (m *Manager) checkLink(link string, tables *rttables.Tables) error {
-	_, err := networkd.Generate(m.src, []string{link}, tables, m.opts.Target)
+//
+// The routes are left out of the try, since a link may carry a million:
+// what makes a link unsavable is the link, its kind, its master and its
+// lower link. Generate leaves out, with a notice, a route networkd cannot
+// express; the one route error it has (a nexthop through a link the model
+// does not know) is about the model, not the link, and the preview, which
+// generates the routes, reports it.
+func checkLink(src Source, link string, tables *rttables.Tables, target networkd.Target) error {
+	if _, ok := src.(*linksOnly); !ok {
+		src = &linksOnly{links: src.Links(), addrs: src.Addrs(), rules: src.Rules(0)}
+	}
+	_, err := networkd.Generate(src, []string{link}, tables, target)
 	if !errors.Is(err, networkd.ErrLowerNotSelected) {
 		return err
 	}
-	if lower := m.lowerOf(link); lower != "" {
-		_, err = networkd.Generate(m.src, []string{link, lower}, tables, m.opts.Target)
+	if lower := lowerOf(src.Links(), link); lower != "" {
+		_, err = networkd.Generate(src, []string{link, lower}, tables, target)
 	}
 	return err
 }
 
+// linksOnly is a copy of a Source's links, addresses and rules, without
+// its routes.
+type linksOnly struct {
+	links []model.Link
+	addrs []model.Addr
+	rules []model.Rule
+}
+
+func (s *linksOnly) Links() []model.Link               { return s.links }
+func (s *linksOnly) Addrs() []model.Addr               { return s.addrs }
+func (s *linksOnly) EachRoute(func(*model.Route) bool) {}
+func (s *linksOnly) Rules(family uint8) []model.Rule {
+	if family == 0 {
+		return s.rules
+	}
+	var out []model.Rule
+	for _, r := range s.rules {
+		if r.Family == family {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// checkLinks says why each link that cannot be saved cannot (checkLink).
+// The answer depends on the links, addresses and rules, not on the
+// routes: it is kept until one of those, the table names or the files'
+// target change, so that a page showing a few hundred links does not try
+// each one again on every view.
+func (m *Manager) checkLinks(links []model.Link, tables *rttables.Tables) map[string]string {
+	gs, hasGens := m.src.(interface{ Gens() [6]uint64 })
+	var key checkKey
+	if hasGens {
+		g := gs.Gens()
+		key = checkKey{link: g[model.KindLink], addr: g[model.KindAddr], rule: g[model.KindRule], tables: tables}
+		m.checked.Lock()
+		defer m.checked.Unlock()
+		if m.checked.why != nil && m.checked.key == key {
+			return m.checked.why
+		}
+	}
+	frozen := &linksOnly{links: links, addrs: m.src.Addrs(), rules: m.src.Rules(0)}
+	why := map[string]string{}
+	for _, l := range links {
+		if l.Name == "lo" {
+			continue
+		}
+		if err := checkLink(frozen, l.Name, tables, m.opts.Target); err != nil {
+			why[l.Name] = err.Error()
+		}
+	}
+	if hasGens {
+		m.checked.key, m.checked.why = key, why
+	}
+	return why
+}
+
+// checkKey is what checkLinks' answers depend on.
+type checkKey struct {
+	link, addr, rule uint64
+	tables           *rttables.Tables
+}
+
+// lowersOf names the link each link sits on (lowerOf).
+func lowersOf(links []model.Link) map[string]string {
+	byIndex := make(map[int32]string, len(links))
+	for _, l := range links {
+		byIndex[l.Index] = l.Name
+	}
+	out := map[string]string{}
+	for _, l := range links {
+		if n := byIndex[linkkind.Lower(&l)]; n != "" {
+			out[l.Name] = n
+		}
+	}
+	return out
+}
+
 // lowerOf names the link a link sits on (a vxlan's device, a macvlan's
 // parent), "" for none.
-func (m *Manager) lowerOf(link string) string {
+func lowerOf(links []model.Link, link string) string {
 	byIndex := map[int32]string{}
 	var idx int32
-	for _, l := range m.src.Links() {
+	for _, l := range links {
 		byIndex[l.Index] = l.Name
 		if l.Name == link {
 			idx = linkkind.Lower(&l)
@@ -432,11 +553,12 @@ func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
 // generate files for, loopback aside.
 func (m *Manager) ExportLinks() (links []string, skipped []string) {
 	tables := m.tables()
-	for _, l := range m.src.Links() {
+	frozen := &linksOnly{links: m.src.Links(), addrs: m.src.Addrs(), rules: m.src.Rules(0)}
+	for _, l := range frozen.links {
 		if l.Name == "lo" {
 			continue
 		}
-		if err := m.checkLink(l.Name, tables); err != nil {
+		if err := checkLink(frozen, l.Name, tables, m.opts.Target); err != nil {
 			skipped = append(skipped, l.Name+": "+err.Error())
 			continue
 		}

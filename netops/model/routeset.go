@@ -1,0 +1,291 @@
+package model
+
+import (
+	"net/netip"
+
+	tbtree "github.com/tidwall/btree"
+	"golang.org/x/sys/unix"
+)
+
+// RouteClass is what pages count routes by without walking them: the
+// table, the first path's link, family, protocol, type and whether the
+// route expires. A million routes fall into a few thousand classes at most.
+type RouteClass struct {
+	Table    uint32
+	Link     int32 // the link of the first path; 0 for none (blackhole, ...)
+	Family   uint8
+	Protocol uint8
+	Type     uint8
+	Expires  bool
+}
+
+// ClassOf returns r's class.
+func ClassOf(r *Route) RouteClass {
+	c := RouteClass{Table: r.Table, Link: r.LinkIndex, Family: r.Family, Protocol: r.Protocol, Type: r.Type}
+	if r.Extra != nil {
+		if len(r.Extra.Multipath) > 0 {
+			c.Link = r.Extra.Multipath[0].LinkIndex
+		}
+		c.Expires = r.Extra.Expires != 0
+	}
+	return c
+}
+
+// routeSet is the routes in the model's order, with the number of routes
+// per class kept as they come and go.
+type routeSet struct {
+	tree    *tbtree.BTreeG[*Route]
+	classes map[RouteClass]*int
+	// load: routes come in (mostly) in order, from a dump; each is
+	// appended after the last when it sorts after it (one comparison).
+	load bool
+	// last is the class of the last insert: dumps bring long runs of one
+	// class, which then cost no map lookup.
+	last      RouteClass
+	lastCount *int
+	// multipath counts the routes with several paths: without any, a
+	// route's class names every link it uses.
+	multipath int
+	idx       sortIndexes
+	changes   int
+	// slab and free are where routes live: blocks of routes (one
+	// allocation per thousand), and the slots of deleted routes, which new
+	// routes take first. A route deleted from a block cannot be collected
+	// while the rest of its block lives; reusing its slot keeps memory
+	// flat under churn instead of growing by a route per change.
+	slab []Route
+	free []*Route
+	// uncounted: the counts are not kept yet. A dump leaves them to the
+	// first reader (ensureCounts), so that a sync costs no map lookup per
+	// route; from then on every change keeps them.
+	uncounted bool
+}
+
+func newRouteSet() *routeSet {
+	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}}
+}
+
+// alloc stores r in a slot of the set and returns it.
+func (s *routeSet) alloc(r Route) *Route {
+	if n := len(s.free); n > 0 {
+		p := s.free[n-1]
+		s.free = s.free[:n-1]
+		*p = r
+		return p
+	}
+	if len(s.slab) == cap(s.slab) {
+		s.slab = make([]Route, 0, 1024)
+	}
+	s.slab = append(s.slab, r)
+	return &s.slab[len(s.slab)-1]
+}
+
+// release gives back the slot of a route no longer in the set; its
+// pointers are cleared so that it holds nothing alive. Routes are read
+// through pointers only under the store's lock and the writer holds it,
+// so nobody still reads the slot.
+func (s *routeSet) release(p *Route) {
+	*p = Route{}
+	s.free = append(s.free, p)
+}
+
+// Len is the number of routes.
+func (s *routeSet) Len() int { return s.tree.Len() }
+
+// Get returns the route with k's key.
+func (s *routeSet) Get(k *Route) (*Route, bool) { return s.tree.Get(k) }
+
+// Min returns the first route.
+func (s *routeSet) Min() (*Route, bool) { return s.tree.Min() }
+
+// Ascend calls fn on every route in order until it returns false.
+func (s *routeSet) Ascend(fn func(*Route) bool) { s.tree.Scan(fn) }
+
+// Descend calls fn on every route in reverse order until it returns false.
+func (s *routeSet) Descend(fn func(*Route) bool) { s.tree.Reverse(fn) }
+
+// AscendGreaterOrEqual calls fn from the first route not before pivot on.
+func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Ascend(pivot, fn) }
+
+// DescendLessOrEqual calls fn from the last route not after pivot back.
+func (s *routeSet) DescendLessOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Descend(pivot, fn) }
+
+func (s *routeSet) count(r *Route, d int) {
+	if s.uncounted {
+		return
+	}
+	if len(r.Multipath()) > 0 {
+		s.multipath += d
+	}
+	c := ClassOf(r)
+	if s.lastCount == nil || c != s.last {
+		p := s.classes[c]
+		if p == nil {
+			p = new(int)
+			s.classes[c] = p
+		}
+		s.last, s.lastCount = c, p
+	}
+	*s.lastCount += d
+	if *s.lastCount == 0 {
+		delete(s.classes, c)
+		s.lastCount = nil
+	}
+}
+
+// ReplaceOrInsert adds r (from alloc), replacing the route with its key,
+// whose slot is released (nil is returned for it).
+func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
+	var old *Route
+	var ok bool
+	if s.load {
+		old, ok = s.tree.Load(r)
+	} else {
+		old, ok = s.tree.Set(r)
+	}
+	if ok {
+		s.count(old, -1)
+	}
+	s.count(r, 1)
+	s.indexChange(old, r)
+	if ok && old != r {
+		s.release(old)
+		return nil, true
+	}
+	return old, ok
+}
+
+// Delete removes the route with r's key and releases its slot (nil is
+// returned for it: r may be the slot itself).
+func (s *routeSet) Delete(r *Route) (*Route, bool) {
+	old, ok := s.tree.Delete(r)
+	if ok {
+		s.count(old, -1)
+		s.indexChange(old, nil)
+		s.release(old)
+	}
+	return nil, ok
+}
+
+// ensureCounts counts the routes by class once after a dump. The caller
+// holds the store's read lock (writers are out); idx.mu keeps two readers
+// from counting at once.
+func (s *routeSet) ensureCounts() {
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	if !s.uncounted {
+		return
+	}
+	s.uncounted = false
+	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
+}
+
+// RouteClasses returns how many routes each class holds; the count
+// costs nothing however many routes there are (after a sync, the first
+// call counts them once).
+func (s *Store) RouteClasses() map[RouteClass]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.routes.ensureCounts()
+	out := make(map[RouteClass]int, len(s.routes.classes))
+	for c, n := range s.routes.classes {
+		out[c] = *n
+	}
+	return out
+}
+
+// EachRouteInTable streams the routes of one table in the model's order
+// to fn under the read lock, from the first route after `after` (from the
+// table's start when nil); fn must be quick and must not call back into
+// the store. It stops when fn returns false.
+func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	start := &Route{Table: table}
+	if after != nil {
+		start = after
+	}
+	s.routes.AscendGreaterOrEqual(start, func(r *Route) bool {
+		if r.Table != table {
+			return false
+		}
+		if after != nil && !routeLess(after, r) {
+			return true // after itself
+		}
+		return fn(r)
+	})
+}
+
+// EachRouteOverlapping streams to fn, under the read lock, the routes of
+// every table whose destination overlaps p: those inside it and the
+// shorter ones that hold it. It visits only those (a range of the B-tree
+// per table, and one lookup per shorter prefix length), so a claim on a
+// /16 costs nothing like a walk over a million routes. fn must be quick
+// and must not call back into the store; it stops when fn returns false.
+func (s *Store) EachRouteOverlapping(p netip.Prefix, fn func(*Route) bool) {
+	p = p.Masked()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tables := s.tablesLocked()
+	within := RouteQuery{Table: AllTables, Within: p}
+	for _, rg := range within.ranges(tables) {
+		stop := false
+		s.routes.AscendGreaterOrEqual(rg.lo, func(r *Route) bool {
+			if !rg.in(r) {
+				return false
+			}
+			if r.Dst.Bits() < p.Bits() {
+				return true // holds p: visited below
+			}
+			stop = !fn(r)
+			return !stop
+		})
+		if stop {
+			return
+		}
+	}
+	// The routes that hold p: one exact destination per shorter length.
+	fam := familyOf(p.Addr())
+	for _, t := range tables {
+		for b := 0; b < p.Bits(); b++ {
+			d := netip.PrefixFrom(p.Addr(), b).Masked()
+			stop := false
+			s.routes.AscendGreaterOrEqual(&Route{Table: t, Family: fam, Dst: d}, func(r *Route) bool {
+				if r.Table != t || r.Family != fam || r.Dst != d {
+					return false
+				}
+				stop = !fn(r)
+				return !stop
+			})
+			if stop {
+				return
+			}
+		}
+	}
+}
+
+// EachRouteContaining streams to fn the routes of table whose destination
+// holds a, longest prefix first, under the read lock (see
+// EachRouteOverlapping).
+func (s *Store) EachRouteContaining(table uint32, a netip.Addr, fn func(*Route) bool) {
+	fam := uint8(unix.AF_INET)
+	if a.Is6() {
+		fam = unix.AF_INET6
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for b := a.BitLen(); b >= 0; b-- {
+		d := netip.PrefixFrom(a, b).Masked()
+		stop := false
+		s.routes.AscendGreaterOrEqual(&Route{Table: table, Family: fam, Dst: d}, func(r *Route) bool {
+			if r.Table != table || r.Family != fam || r.Dst != d {
+				return false
+			}
+			stop = !fn(r)
+			return !stop
+		})
+		if stop {
+			return
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package model
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func sampleRoutes() []Route {
+	var rs []Route
+	for i := range 600 {
+		bits := []int{32, 24, 16, 8, 0, 28}[i%6]
+		a := netip.AddrFrom4([4]byte{10, byte(i / 7), byte(i * 13), byte(i)})
+		rs = append(rs, Route{Family: unix.AF_INET, Table: uint32(100 + i%3), Dst: netip.PrefixFrom(a, bits).Masked(),
+			Priority: uint32(i % 5), Protocol: uint8(i % 4), Type: unix.RTN_UNICAST, LinkIndex: int32(1 + i%4)})
+	}
+	rs = append(rs, Route{Family: unix.AF_INET6, Table: 100, Dst: netip.MustParsePrefix("2001:db8::/32"), Type: unix.RTN_UNICAST, LinkIndex: 1})
+	return rs
+}
+
+// TestRouteLookupsMatchAWalk: the indexed lookups visit exactly the
+// routes a walk over every route would pick.
+func TestRouteLookupsMatchAWalk(t *testing.T) {
+	s := NewStoreFrom(State{Routes: sampleRoutes()})
+	var all []Route
+	s.EachRoute(func(r *Route) bool { all = append(all, *r); return true })
+	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "10.3.27.0/24", "10.2.39.5/32", "0.0.0.0/0", "192.0.2.0/24", "2001:db8:1::/48"} {
+		p := netip.MustParsePrefix(p)
+		var want, got []Route
+		for _, r := range all {
+			if r.Dst.Overlaps(p) {
+				want = append(want, r)
+			}
+		}
+		s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
+		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+		if !slices.Equal(got, want) {
+			t.Errorf("overlapping %s: got %d routes, a walk finds %d", p, len(got), len(want))
+		}
+	}
+	for _, a := range []string{"10.1.13.1", "10.0.0.0", "0.0.0.0", "10.2.39.5"} {
+		a := netip.MustParseAddr(a)
+		var want, got []Route
+		for _, r := range all {
+			if r.Table == 101 && r.Dst.Contains(a) {
+				want = append(want, r)
+			}
+		}
+		s.EachRouteContaining(101, a, func(r *Route) bool { got = append(got, *r); return true })
+		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+		if !slices.Equal(got, want) {
+			t.Errorf("containing %s: got %d routes, a walk finds %d", a, len(got), len(want))
+		}
+	}
+}
+
+func cmpRoute(a, b *Route) int {
+	switch {
+	case routeLess(a, b):
+		return -1
+	case routeLess(b, a):
+		return 1
+	}
+	return 0
+}
+
+// TestRouteClassesFollowChanges: the class counts equal a count over the
+// routes after inserts, replaces, deletes and a link going away.
+func TestRouteClassesFollowChanges(t *testing.T) {
+	s := NewStoreFrom(State{Links: []Link{{Index: 1, Name: "a"}, {Index: 2, Name: "b"}, {Index: 3, Name: "c"}, {Index: 4, Name: "d"}},
+		Routes: sampleRoutes()})
+	check := func(when string) {
+		t.Helper()
+		want := map[RouteClass]int{}
+		s.EachRoute(func(r *Route) bool { want[ClassOf(r)]++; return true })
+		got := s.RouteClasses()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d classes, a count over the routes has %d", when, len(got), len(want))
+		}
+		for c, n := range want {
+			if got[c] != n {
+				t.Fatalf("%s: class %+v holds %d, counted %d", when, c, got[c], n)
+			}
+		}
+	}
+	check("loaded")
+	rs := sampleRoutes()
+	s.Update(func(a *Applier) {
+		a.Route(rs[3], true, false)
+		r := rs[4]
+		r.Protocol = 99 // same key, another class: a replace
+		a.Route(r, false, true)
+		a.Route(Route{Family: unix.AF_INET, Table: 7, Dst: netip.MustParsePrefix("192.0.2.0/24"), Type: unix.RTN_BLACKHOLE}, false, false)
+	})
+	check("after changes")
+	s.Update(func(a *Applier) { a.Link(Link{Index: 2, Name: "b"}, true) })
+	check("after a link went away")
+}
+
+// bruteQuery answers q by sorting every matching route: what the sort
+// indexes must give, page by page, also after changes.
+func bruteQuery(s *Store, q RouteQuery) RoutePage {
+	var rs []Route
+	s.EachRoute(func(r *Route) bool {
+		if (q.Table == AllTables || int64(r.Table) == q.Table) && q.match(r) {
+			rs = append(rs, *r)
+		}
+		return true
+	})
+	if q.Sort != SortDst {
+		c := routeColumn(q.Sort)
+		slices.SortStableFunc(rs, func(a, b Route) int { return c(&a, &b) })
+	}
+	if q.Desc {
+		slices.Reverse(rs)
+	}
+	page := RoutePage{Total: len(rs)}
+	if q.Offset < len(rs) {
+		page.Rows = rs[q.Offset:min(len(rs), q.Offset+q.Limit)]
+	}
+	return page
+}
+
+// TestSortedPagesMatchAFullSort: every sort, direction and page, with and
+// without filters, equals a full sort of the matching routes, before and
+// after inserts and deletes that the indexes must follow.
+func TestSortedPagesMatchAFullSort(t *testing.T) {
+	s := NewStoreFrom(State{Routes: sampleRoutes()})
+	check := func(when string) {
+		t.Helper()
+		for _, sort := range RouteSorts() {
+			for _, desc := range []bool{false, true} {
+				for _, f := range []func(*RouteQuery){
+					func(*RouteQuery) {},
+					func(q *RouteQuery) { q.Table = 101 },
+					func(q *RouteQuery) { q.Dev = 2 },
+					func(q *RouteQuery) { q.Table, q.Protocol = 100, 3 },
+					func(q *RouteQuery) { q.Within = netip.MustParsePrefix("10.1.0.0/16") },
+				} {
+					for _, off := range []int{0, 7, 95, 190, 598, 700} {
+						q := RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: sort, Desc: desc, Offset: off, Limit: 10}
+						f(&q)
+						got, err := s.QueryRoutes(q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						want := bruteQuery(s, q)
+						if got.Total != want.Total || !slices.Equal(got.Rows, want.Rows) {
+							t.Fatalf("%s: %+v: total %d rows %d, a full sort gives total %d rows %d", when, q, got.Total, len(got.Rows), want.Total, len(want.Rows))
+						}
+					}
+				}
+			}
+		}
+	}
+	check("loaded")
+	rs := sampleRoutes()
+	s.Update(func(a *Applier) {
+		for i := 0; i < len(rs); i += 5 {
+			a.Route(rs[i], true, false)
+		}
+		for i := range 50 {
+			a.Route(Route{Family: unix.AF_INET, Table: uint32(100 + i%3), Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 16, byte(i), 0}), 24),
+				Priority: uint32(i % 3), Protocol: uint8(i % 4), Type: unix.RTN_UNICAST, LinkIndex: int32(1 + i%4)}, false, false)
+		}
+		// Routes replaced by one through another link leave the indexes
+		// of their old link for those of the new.
+		for i := 1; i < len(rs); i += 7 {
+			r := rs[i]
+			r.LinkIndex = r.LinkIndex%4 + 1
+			a.Route(r, false, false)
+		}
+	})
+	check("after changes")
+}
+
+// TestRouteClassesAfterADump: a dump leaves the counting to the first
+// reader; changes before and after that read keep the counts right.
+func TestRouteClassesAfterADump(t *testing.T) {
+	d := NewDump()
+	rs := sampleRoutes()
+	for _, r := range rs {
+		d.Route(r, false, false)
+	}
+	s := NewStore()
+	s.Replace(d, "test")
+	s.Update(func(a *Applier) { a.Route(rs[0], true, false) })
+	count := func() map[RouteClass]int {
+		want := map[RouteClass]int{}
+		s.EachRoute(func(r *Route) bool { want[ClassOf(r)]++; return true })
+		return want
+	}
+	if got, want := s.RouteClasses(), count(); len(got) != len(want) || got[ClassOf(&rs[1])] != want[ClassOf(&rs[1])] {
+		t.Fatalf("after a dump: %d classes, a count has %d", len(got), len(want))
+	}
+	s.Update(func(a *Applier) { a.Route(rs[1], true, false) })
+	if got, want := s.RouteClasses(), count(); got[ClassOf(&rs[1])] != want[ClassOf(&rs[1])] {
+		t.Fatalf("after a delete: class holds %d, a count %d", got[ClassOf(&rs[1])], want[ClassOf(&rs[1])])
+	}
+}

@@ -1,0 +1,71 @@
+package web
+
+import "time"
+
+// paceFactor: a page renders again at most every paceFactor times the
+// duration of its last render (its last round, for IO pages), and at
+// least every maxPace even when its renders are slower.
+const (
+	paceFactor = 8
+	maxPace    = 2 * time.Second
+)
+
+// pace is when one page may render again. Its cost is the cheapest of
+// its last few renders: a render that took long because the process was
+// not scheduled (a busy host) says nothing of what the page costs, and
+// must not hold a cheap page back for seconds; a heavy page is slow every
+// time.
+type pace struct {
+	next time.Time
+	last [4]time.Duration
+	n    int
+}
+
+func (p *pace) cost(took time.Duration) time.Duration {
+	p.last[p.n%len(p.last)] = took
+	p.n++
+	c := took
+	for _, d := range p.last[:min(p.n, len(p.last))] {
+		c = min(c, d)
+	}
+	return c
+}
+
+// mayRender reports whether page's pace lets it render at now; when not,
+// the flush at its due time renders it (flushAt).
+func (hb *Hub) mayRender(page string, now time.Time) bool {
+	p := hb.paces[page]
+	if p == nil || !now.Before(p.next) {
+		return true
+	}
+	hb.flushAt(p.next)
+	return false
+}
+
+// flushAt asks for a flush at t.
+func (hb *Hub) flushAt(t time.Time) {
+	if hb.nextDue.IsZero() || t.Before(hb.nextDue) {
+		hb.nextDue = t
+	}
+}
+
+// paced records that page rendered, taking took.
+func (hb *Hub) paced(page string, took time.Duration) {
+	p := hb.paces[page]
+	if p == nil {
+		p = &pace{}
+		hb.paces[page] = p
+	}
+	p.next = time.Now().Add(min(paceFactor*p.cost(took), maxPace))
+}
+
+// resumeRenders starts the renders of IO pages asked for while a round
+// ran, once their pace allows.
+func (hb *Hub) resumeRenders(now time.Time) {
+	for page, pr := range hb.renders {
+		if pr.busy || len(pr.want) == 0 || !hb.mayRender(page, now) {
+			continue
+		}
+		hb.startRender(page, pr)
+	}
+}
