@@ -1,8 +1,13 @@
 package app
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"sync"
 	"time"
+
+	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
 // lastSave is when files were last written; the zero value knows of no
@@ -36,14 +41,32 @@ func (f *Files) LastSave() time.Time {
 	return f.saved.at
 }
 
-// UnsavedCounts counts, by kind ("address", "route", "rule"), the live
-// objects no file on disk describes: what would not survive a reboot. It
-// counts routes by class (ForeignCount), not one by one, but still reads
-// the files: call it off any request's path.
+// UnsavedCounts counts, by kind ("address", "route", "rule", and the
+// kinds of generated files such as "nftables_rule"), the live objects no
+// file on disk describes: what would not survive a reboot. It counts
+// routes by class (ForeignCount), not one by one, but still reads the
+// files: call it off any request's path.
 func (f *Files) UnsavedCounts() (map[string]int, error) {
 	c, err := f.ForeignCount()
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"address": c.Addresses, "route": c.Routes, "rule": c.Rules}, nil
+	counts := map[string]int{"address": c.Addresses, "route": c.Routes, "rule": c.Rules}
+	for _, k := range f.m.Kinds() {
+		if k.Unsaved == nil {
+			continue
+		}
+		onDisk, err := safefile.Read(k.Abs())
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reading %s: %w", k.Abs(), err)
+		}
+		kc, err := k.Unsaved(onDisk)
+		if err != nil {
+			return nil, err
+		}
+		for kind, n := range kc {
+			counts[kind] += n
+		}
+	}
+	return counts, nil
 }

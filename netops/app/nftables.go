@@ -31,6 +31,13 @@ func NftablesKind(path string, read func() (*nftables.Ruleset, error)) persist.K
 			return []byte(text), err
 		},
 		Owned: func(data []byte) bool { return owned.Owned(data) },
+		Unsaved: func(onDisk []byte) (map[string]int, error) {
+			rs, err := read()
+			if err != nil {
+				return nil, err
+			}
+			return map[string]int{"nftables_rule": unsavedRules(rs, onDisk)}, nil
+		},
 		Install: []string{
 			"install -m 0644 -D -t " + filepath.Dir(owned.DefaultPath) + " nftables/*",
 			"nft -f " + owned.DefaultPath + "   # now; at boot: the include or unit its header shows",
@@ -111,4 +118,41 @@ func onlyNftables(rels []string) bool {
 		}
 	}
 	return len(rels) > 0
+}
+
+// unsavedRules counts the rules of the table netpanel owns that the nft
+// file onDisk does not hold in the same chain. The file is written with
+// the same printer, one rule per line, so a rule it holds is a line of
+// its chain's block.
+func unsavedRules(rs *nftables.Ruleset, onDisk []byte) int {
+	t := rs.Table(owned.Family, owned.TableName)
+	if t == nil {
+		return 0
+	}
+	saved := map[string]map[string]int{} // chain -> rule text -> count
+	chain := ""
+	for _, l := range strings.Split(string(onDisk), "\n") {
+		l = strings.TrimSpace(l)
+		switch name, open := strings.CutPrefix(l, "chain "); {
+		case open && strings.HasSuffix(name, " {"):
+			chain = strings.TrimSuffix(name, " {")
+			saved[chain] = map[string]int{}
+		case l == "}":
+			chain = ""
+		case chain != "" && l != "":
+			saved[chain][l]++
+		}
+	}
+	n := 0
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			text := nftables.Printer{}.RuleText(r, t)
+			if saved[c.Name][text] > 0 {
+				saved[c.Name][text]--
+				continue
+			}
+			n++
+		}
+	}
+	return n
 }

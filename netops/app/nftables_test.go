@@ -2,14 +2,18 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/nftables"
+	"github.com/netpanel/netpanel/netops/nftables/nfttest"
 	"github.com/netpanel/netpanel/netops/nftables/owned"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
@@ -60,4 +64,58 @@ func TestNftablesFileSaveIsAudited(t *testing.T) {
 	if len(al.entries) != 2 || !al.entries[1].OK() {
 		t.Fatalf("audit %+v", al.entries)
 	}
+}
+
+// The table netpanel owns counts among what a reboot would lose until its
+// file holds each rule, in its chain: read from a real namespace.
+func TestUnsavedCountsTheOwnedTablesRules(t *testing.T) {
+	ns := testenv.NewNS(t)
+	nfttest.Load(t, ns, `table inet netpanel {
+	chain output {
+		type route hook output priority mangle; policy accept;
+		ip daddr 198.51.100.10 udp dport 1194 meta mark set 0x00000020
+	}
+	chain prerouting {
+		type filter hook prerouting priority mangle; policy accept;
+		meta mark set ct mark
+	}
+}
+`)
+	store := nfttest.Watch(t, ns, 0)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nftables.d", "netpanel.nft")
+	opts := persist.Options{NetworkDir: filepath.Join(dir, "network"), ConfDir: filepath.Join(dir, "conf"),
+		BackupDir: filepath.Join(dir, "backups"),
+		Kinds:     []persist.Kind{NftablesKind(path, func() (*nftables.Ruleset, error) { return store.Ruleset(), nil })}}
+	files := NewFiles(persist.New(opts, model.NewStoreFrom(model.State{}), func() *rttables.Tables { return rttables.New() }), NewRecorder(&memAudit{}, nil))
+	unsaved := func() int {
+		t.Helper()
+		c, err := files.UnsavedCounts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c["nftables_rule"]
+	}
+	if n := unsaved(); n != 2 {
+		t.Fatalf("before any save: %d unsaved rules, want 2", n)
+	}
+	n := NewNftablesFile(files)
+	p, err := n.Preview(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Save(context.Background(), alice, nil, p.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if n := unsaved(); n != 0 {
+		t.Fatalf("after the save: %d unsaved rules, want 0", n)
+	}
+	// The same rule text in another chain is not saved there.
+	nfttest.Nft(t, ns, "add", "rule", "inet", "netpanel", "prerouting", "ip", "daddr", "198.51.100.10", "udp", "dport", "1194", "meta", "mark", "set", "0x20")
+	nfttest.WaitFor(t, 10*time.Second, "the new rule in the model", func() string {
+		if got := unsaved(); got != 1 {
+			return fmt.Sprintf("%d unsaved rules, want 1", got)
+		}
+		return ""
+	})
 }

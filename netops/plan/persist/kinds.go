@@ -27,6 +27,9 @@ type Kind struct {
 	// saved file into effect, since networkd does not read it.
 	Install []string
 	Loaded  string
+	// Unsaved counts, by kind, the live objects the file on disk (nil:
+	// none yet) does not hold: what a reboot would lose. Nil: not counted.
+	Unsaved func(onDisk []byte) (map[string]int, error)
 }
 
 // Rel is the kind's file as plans and backups name it.
@@ -52,6 +55,9 @@ func (m *Manager) kindOf(rel string) (Kind, bool) {
 	}
 	return m.kind(root)
 }
+
+// Kinds are the kinds of files generated above persist.
+func (m *Manager) Kinds() []Kind { return m.opts.Kinds }
 
 // Kind returns the kind whose Root is root.
 func (m *Manager) Kind(root string) (Kind, bool) { return m.kind(root) }
