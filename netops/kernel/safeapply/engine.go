@@ -62,6 +62,13 @@ type Outcome struct {
 	// earlier steps could not be undone), each inverse step that failed
 	// with the kernel's answer: what is still changed.
 	LeftOver []string
+	// Undone lists, for a rolled-back batch (files written and networkd
+	// reloaded), what its rollback put back: files restored, reloads, the
+	// live objects it re-added or removed.
+	Undone []string
+	// Summary says in words what a batch was ("save networkd files for
+	// br0"); "" for ops, whose Commands say it.
+	Summary string
 	// For a pending change: ConfirmWith is the change whose confirmation
 	// keeps it (the author's newest pending change; itself when it is
 	// that), and Waiting names the admins whose confirmation the stack
@@ -127,6 +134,7 @@ type Engine struct {
 type entry struct {
 	out     Outcome
 	inverse []change.Op
+	undoFn  Undo // a batch's, instead of inverse
 }
 
 // New returns an engine applying to t, checking against model.
@@ -300,13 +308,18 @@ func (e *Engine) rollback(why string) {
 	}
 	e.mu.Unlock()
 	left := make([][]string, len(stack))
+	undone := make([][]string, len(stack))
 	for i := len(stack) - 1; i >= 0; i-- {
+		if u := stack[i].undoFn; u != nil {
+			undone[i], left[i] = u()
+			continue
+		}
 		left[i] = e.undo(stack[i].inverse)
 	}
 	for i := len(stack) - 1; i >= 0; i-- {
 		en := stack[i]
 		out, _ := e.update(en.out.ID, func(en *entry) bool {
-			en.out.State, en.out.Ended, en.out.LeftOver = RolledBack, why, left[i]
+			en.out.State, en.out.Ended, en.out.LeftOver, en.out.Undone = RolledBack, why, left[i], undone[i]
 			if len(left[i]) > 0 {
 				en.out.State = RollbackFailed
 				en.out.Err = "rolling back failed, left over: " + strings.Join(left[i], "; ")
