@@ -23,7 +23,7 @@ import (
 type Batch struct {
 	User    string
 	Client  netip.Addr
-	Summary string   // in words: "save networkd files for br0"
+	Summary string // in words: "save networkd files for br0"
 	// Commands are what the batch does as shell commands, for the page
 	// and the audit log.
 	Commands []string
@@ -83,23 +83,13 @@ func (e *Engine) ApplyBatch(b Batch) (Outcome, error) {
 	if res.Note != "" {
 		out.Err = res.Note
 	}
-	e.mu.Lock()
-	if res.Undo == nil || !risky && len(e.stack) == 0 {
+	if res.Undo == nil {
+		// Nothing to roll back: no countdown, and it cannot join the stack.
 		out.State = Applied
-		e.mu.Unlock()
 		e.record(&entry{out: out})
 		return out, nil
 	}
-	if !risky {
-		reason = "it was applied while other changes wait for confirmation, and is kept or rolled back with them"
-	}
-	out.State, out.Reason = Pending, reason
-	en := &entry{out: out, undoFn: res.Undo}
-	e.push(en)
-	out = e.view(en)
-	e.mu.Unlock()
-	e.record(en)
-	return out, nil
+	return e.settle(&entry{out: out, undoFn: res.Undo}, risky, reason), nil
 }
 
 // batchRisk judges a batch by the client's path before and after it and

@@ -207,23 +207,28 @@ func (e *Engine) Apply(req Request) (Outcome, error) {
 			return out, err
 		}
 	}
+	return e.settle(&entry{out: out, inverse: undo(len(req.Ops))}, risky, reason), nil
+}
+
+// settle records an applied change: done when it is not risky and nothing
+// pends, else pending on the stack. e.run held.
+func (e *Engine) settle(en *entry, risky bool, reason string) Outcome {
 	e.mu.Lock()
 	if !risky && len(e.stack) == 0 {
-		out.State = Applied
+		en.out.State, en.inverse, en.undoFn = Applied, nil, nil
 		e.mu.Unlock()
-		e.record(&entry{out: out})
-		return out, nil
+		e.record(en)
+		return en.out
 	}
 	if !risky {
 		reason = "it was applied while other changes wait for confirmation, and is kept or rolled back with them"
 	}
-	out.State, out.Reason = Pending, reason
-	en := &entry{out: out, inverse: undo(len(req.Ops))}
+	en.out.State, en.out.Reason = Pending, reason
 	e.push(en)
-	out = e.view(en)
+	out := e.view(en)
 	e.mu.Unlock()
 	e.record(en)
-	return out, nil
+	return out
 }
 
 // risk tells whether the request may cut its client off, and why.
