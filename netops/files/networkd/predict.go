@@ -20,6 +20,9 @@ type Effect struct {
 	Kind   string // "address", "route", "rule" or "link"
 	Link   string // "" for rules and device-less routes
 	Text   string // ip-style: "10.56.0.1/24 dev v0"
+	// Prefix is an address's prefix or a route's destination
+	// ("0.0.0.0/0" for a default route); "" otherwise.
+	Prefix string
 	key    string
 	rule   *ruleKey // a rule without Priority= matches any priority
 }
@@ -441,7 +444,7 @@ func (p *predictor) rules(c, eff *Config) {
 }
 
 func addrEffect(action, link string, a netip.Prefix) Effect {
-	return Effect{Action: action, Kind: "address", Link: link, Text: a.String() + " dev " + iproute.Quote(link), key: "address|" + link + "|" + a.String()}
+	return Effect{Action: action, Kind: "address", Link: link, Text: a.String() + " dev " + iproute.Quote(link), Prefix: a.String(), key: "address|" + link + "|" + a.String()}
 }
 
 func (p *predictor) routeEffect(action string, k routeKey) Effect {
@@ -449,7 +452,7 @@ func (p *predictor) routeEffect(action string, k routeKey) Effect {
 }
 
 func routeEffectOf(action string, k routeKey, tables model.TableNames) Effect {
-	return Effect{Action: action, Kind: "route", Link: k.link, Text: routeKeyText(k, tables), key: fmt.Sprintf("route|%+v", k)}
+	return Effect{Action: action, Kind: "route", Link: k.link, Text: routeKeyText(k, tables), Prefix: k.dst.String(), key: fmt.Sprintf("route|%+v", k)}
 }
 
 func (p *predictor) ruleEffect(action string, k ruleKey) Effect {
@@ -566,6 +569,18 @@ func (d daemonTables) ID(name string) (uint32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// EffectiveFiles names, for each live link, the .network networkd applies
+// to it once pending is on disk ("" for none).
+func EffectiveFiles(c *Config, pending Files, st Source) map[string]string {
+	eff := effective(c, pending)
+	out := map[string]string{}
+	for _, l := range st.Links() {
+		ld, _ := eff.NetworkFor(l)
+		out[l.Name] = name(ld)
+	}
+	return out
 }
 
 // Observe is what changed between before and after on the links named

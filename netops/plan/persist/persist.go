@@ -384,6 +384,17 @@ func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (R
 }
 
 func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Result, error) {
+	res, err := m.Write(p, wantDigest)
+	if err != nil {
+		return res, err
+	}
+	res.Reload = m.reload(ctx)
+	return res, nil
+}
+
+// Write writes the preview the admin confirmed by its digest, with a
+// backup, and does not reload networkd: a try reloads it itself.
+func (m *Manager) Write(p *Preview, wantDigest string) (Result, error) {
 	if p.Digest != wantDigest {
 		return Result{}, ErrChanged
 	}
@@ -401,7 +412,6 @@ func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Res
 	if err := m.ledger().record(p.Plan.Changes); err != nil {
 		return res, fmt.Errorf("files written, but netpanel could not note them as its own: %w", err)
 	}
-	res.Reload = m.reload(ctx)
 	return res, nil
 }
 
@@ -410,13 +420,74 @@ func (m *Manager) Backups() ([]configfiles.Backup, error) { return m.layout.Back
 
 // Restore puts back the files of a backup and reloads networkd.
 func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
+	res, err := m.WriteRestore(id)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Reload = m.reload(ctx)
+	return res, nil
+}
+
+// RestorePreview is what restoring backup id would write, with its diff.
+func (m *Manager) RestorePreview(id string) (*Preview, error) {
+	plan, err := m.layout.RestorePlan(id)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.Changes) == 0 {
+		return nil, errors.New("nothing to restore: the files are as this backup has them")
+	}
+	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target}, nil
+}
+
+// WriteRestore puts back the files of a backup without reloading
+// networkd; the result's BackupID holds the files it replaced.
+func (m *Manager) WriteRestore(id string) (Result, error) {
 	b, err := m.layout.Restore(id, m.opts.Now())
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{BackupID: b.ID, Written: b.Files}
-	res.Reload = m.reload(ctx)
+	res := Result{BackupID: b.ID}
+	for _, rel := range b.Files {
+		abs, err := m.layout.Abs(rel)
+		if err != nil {
+			abs = rel
+		}
+		res.Written = append(res.Written, abs)
+	}
 	return res, nil
+}
+
+// Reload runs networkctl reload when networkd is active, and says why not
+// otherwise.
+func (m *Manager) Reload(ctx context.Context) ReloadResult { return m.reload(ctx) }
+
+// Status says whether networkd runs.
+func (m *Manager) Status(ctx context.Context) Status { return m.status(ctx) }
+
+// Config reads the networkd files on disk as networkd does.
+func (m *Manager) Config() (*networkd.Config, error) { return networkd.Load(m.searchDirs()) }
+
+// DaemonConf reads networkd.conf and the drop-ins of ConfDir: the table
+// names networkd knows (at its start) and how it treats foreign objects.
+// The main file is networkd.conf beside ConfDir.
+func (m *Manager) DaemonConf() networkd.DaemonConf {
+	var files []networkd.NamedData
+	main := filepath.Join(filepath.Dir(m.opts.ConfDir), "networkd.conf")
+	if data, err := safefile.Read(main); err == nil {
+		files = append(files, networkd.NamedData{Name: main, Data: data})
+	}
+	entries, _ := os.ReadDir(m.opts.ConfDir)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".conf") {
+			continue
+		}
+		p := filepath.Join(m.opts.ConfDir, e.Name())
+		if data, err := safefile.Read(p); err == nil {
+			files = append(files, networkd.NamedData{Name: p, Data: data})
+		}
+	}
+	return networkd.ParseDaemonConf(files)
 }
 
 // ExportLinks are the links an export describes: every link netpanel can
