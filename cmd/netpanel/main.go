@@ -36,6 +36,7 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/plan/trial"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/auth"
@@ -251,7 +252,9 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	lookupFn := func(q lookup.Query) (lookup.Result, error) {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
-	files := app.NewFiles(persist.New(persistOptions(cfg), store, tables.Load), rec)
+	popts := persistOptions(cfg)
+	mgr := persist.New(popts, store, tables.Load)
+	files := app.NewFiles(mgr, rec)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -281,6 +284,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		// taking changes.
 		defer changes.Close()
 		deps.Changes = changes
+		// Writes that reload networkd (or restart Docker) are tries on the
+		// same stack: undone unless confirmed when they may cut the admin
+		// off. Only here: undoing what networkd did takes CAP_NET_ADMIN.
+		runner := &trial.Runner{Files: mgr, Store: store, Target: nh, Sync: watcher.Sync,
+			Names: func() change.Names { return store.Names(tables.Load()) }}
+		if d, ok := popts.Networkd.(trial.Daemon); ok {
+			runner.Daemon = d
+		}
+		files.Try(changes, runner)
 	}
 
 	srv := web.New(web.Config{

@@ -664,3 +664,16 @@ func hasPrefix(files map[string][]byte, p string) bool {
 }
 
 var _ Source = (*model.Store)(nil)
+
+// Predict says what networkd is expected to do once pending (main file
+// names to their new content, nil to remove) is on disk and reloaded.
+func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
+	cfg, err := m.Config()
+	if err != nil {
+		return networkd.Prediction{}, err
+	}
+	return networkd.Predict(cfg, pending, m.src, m.DaemonConf()), nil
+}
+
+// Source is the live state the manager reads.
+func (m *Manager) Source() Source { return m.src }
