@@ -33,10 +33,20 @@ type networkdFilesPage struct {
 // index serves GET /networkd/files: every file networkd reads, and the
 // form for a new one.
 func (p *networkdFilesPage) index(w http.ResponseWriter, r *http.Request) {
-	vm := views.NetworkdFilesVM{Meta: p.meta(r, "networkd-files"), Dir: p.files.Options().NetworkDir}
-	list, err := p.files.FileList()
+	p.renderIndex(w, r, http.StatusOK, nil)
+}
+
+// renderIndex renders the index; err is why a new file's template was
+// refused, shown next to its field.
+func (p *networkdFilesPage) renderIndex(w http.ResponseWriter, r *http.Request, status int, err error) {
+	vm := views.NetworkdFilesVM{Meta: p.meta(r, "networkd-files"), Dir: p.files.Options().NetworkDir,
+		Template: r.URL.Query().Get("template"), Link: r.URL.Query().Get("link")}
 	if err != nil {
-		vm.Error = err.Error()
+		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
+	}
+	list, lerr := p.files.FileList()
+	if lerr != nil && vm.Error == "" {
+		vm.Error = lerr.Error()
 	}
 	for _, f := range list {
 		row := views.NetworkdFileRow{Name: f.Name, Path: f.Path, Owner: "admin", DropIns: f.DropIns, Shadowed: f.Shadowed}
@@ -52,7 +62,7 @@ func (p *networkdFilesPage) index(w http.ResponseWriter, r *http.Request) {
 		vm.Links = append(vm.Links, l.Name)
 	}
 	slices.Sort(vm.Links)
-	p.render(w, r, http.StatusOK, views.NetworkdFilesPage(vm))
+	p.render(w, r, status, views.NetworkdFilesPage(vm))
 }
 
 // editor serves GET /networkd/files/NAME, and /networkd/files/new for a
@@ -64,7 +74,11 @@ func (p *networkdFilesPage) editor(w http.ResponseWriter, r *http.Request) {
 	isNew := name == "new"
 	if isNew {
 		q := r.URL.Query()
-		e, err = p.files.NewFile(q.Get("template"), q.Get("link"))
+		if e, err = p.files.NewFile(q.Get("template"), q.Get("link")); err != nil {
+			// Back to the form, with the message next to its field.
+			p.renderIndex(w, r, http.StatusBadRequest, err)
+			return
+		}
 	} else {
 		e, err = p.files.OpenFile(name)
 	}
@@ -137,6 +151,9 @@ func checkVM(e app.FileEdit, r *http.Request) views.EditorCheckVM {
 		Predicted: effectRows(e.Prediction.Effects), Notes: e.Prediction.Notes, Admin: identity(r).Admin()}
 	for _, pr := range e.Check.Problems {
 		vm.Problems = append(vm.Problems, views.ProblemRow{Severity: pr.Severity, Where: pr.File + ":" + strconv.Itoa(pr.Line), Msg: pr.Msg})
+		if pr.Severity == networkd.SeverityError && vm.RefusedWhy == "" {
+			vm.RefusedWhy = "networkd would not read it as written: " + pr.String()
+		}
 	}
 	for _, m := range e.Check.Matches {
 		vm.Matches = append(vm.Matches, views.MatchRow{Link: m.Link, Applied: m.Applied, By: m.By, Uncertain: m.Uncertain})

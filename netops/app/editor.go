@@ -130,16 +130,19 @@ func (f *Files) NewFile(kind, link string) (FileEdit, error) {
 			l = &x
 		}
 	}
+	if kind != "network" && kind != "bridge" {
+		return FileEdit{}, BadField("template", "template", "%q is not a template: network or bridge", kind)
+	}
 	name, text, err := networkd.Template(kind, link, l)
 	if err != nil {
-		return FileEdit{}, BadField("template", "new file", "%v", err)
+		return FileEdit{}, BadField("link", "link", "%v", err)
 	}
 	e, err := f.loadFile(name)
 	if err != nil {
 		return e, err
 	}
 	if e.OnDisk != nil || e.Check.Winner != "" {
-		return e, BadField("template", "new file", "%s exists already: edit it", name)
+		return e, BadField("link", "link", "%s exists already: edit it", name)
 	}
 	return f.check(e, append([]byte(networkd.Header+"\n"), text...), false)
 }

@@ -130,7 +130,7 @@ func TestNewFileTemplates(t *testing.T) {
 	if _, err := f.ApplyFile(context.Background(), alice, e.Name, e.Text, false, e.Preview.Digest); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.NewFile("network", "eth0"); FieldOf(err) != "template" {
+	if _, err := f.NewFile("network", "eth0"); FieldOf(err) != "link" {
 		t.Errorf("a template over an existing file: %v", err)
 	}
 	if e, err := f.NewFile("bridge", "br3"); err != nil || e.Name != "10-br3.netdev" || !strings.Contains(e.Merged, "Kind=bridge") {
