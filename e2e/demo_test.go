@@ -71,6 +71,18 @@ func TestDemoCreatesAndRemovesNamespaces(t *testing.T) {
 	openLive(t, tab, p.URL+"/rules")
 	waitJS(t, tab, "the fwmark rule names wan-force",
 		`document.querySelector('#rows').textContent.replace(/\s+/g, ' ').includes('fwmark 0x20/0x20 lookup wan-force')`)
+	openLive(t, tab, p.URL+"/trace?dst=198.51.100.10&proto=udp&dport=1194")
+	waitJS(t, tab, "the demo's mark rule marks the VPN server's packets for wan-force",
+		`(document.querySelector('[data-testid=trace-mark]') || {}).textContent === '0x00000020' &&
+		(document.querySelector('[data-testid=trace-table]') || {}).textContent === 'wan-force'`)
+	// The trap a newcomer should see at once: the VPN's 172.17.5.0/24
+	// inside docker0's 172.17.0.0/16, explained on /docker's first visit
+	// and counted on the overview.
+	openLive(t, tab, p.URL+"/docker")
+	waitJS(t, tab, "/docker explains the VPN route inside Docker's subnet",
+		`[...document.querySelectorAll('[data-testid=docker-conflicts] li')].some(li => li.textContent.includes('172.17.5.0/24 via 10.8.0.1 dev vpn0'))`)
+	openLive(t, tab, p.URL+"/")
+	waitJS(t, tab, "the overview counts the conflict", `/1 conflict/.test(document.querySelector('[data-testid=card-docker]').textContent)`)
 
 	p.Stop()
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {

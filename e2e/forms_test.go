@@ -14,15 +14,16 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/nftables/nfttest"
 )
 
 // formEnv is what the form cases share: a namespace with something of
 // every kind, the panel managing it, its file directories and a tab.
 type formEnv struct {
-	ns                                  *testenv.NS
-	p                                   *panel
-	tab                                 context.Context
-	netDir, confDir, dockerDir, iproute string
+	ns                                          *testenv.NS
+	p                                           *panel
+	tab                                         context.Context
+	netDir, confDir, dockerDir, iproute, nftDir string
 }
 
 // formUse is one submission of a form.
@@ -44,10 +45,23 @@ type formCase struct {
 	prepare  func(t *testing.T, e *formEnv) // after opening page: bring the form on screen
 	bad      *formUse
 	badField string
-	noBad    string // why no value an admin can enter is bad
-	good     formUse
-	check    func(t *testing.T, e *formEnv)
+	// alsoBad are more bad values, each with the field its message is
+	// about, for forms whose fields fail in different ways.
+	alsoBad []badUse
+	noBad   string // why no value an admin can enter is bad
+	good    formUse
+	check   func(t *testing.T, e *formEnv)
 }
+
+// badUse is one bad submission and the field its message must be about.
+type badUse struct {
+	use   formUse
+	field string
+}
+
+// foreignNft is an nft file of the admin's own where netpanel saves its
+// table: saving over it needs "Take it over".
+const foreignNft = "table inet netpanel {\n}\n"
 
 const foreignV0 = "[Match]\nName=v0\n\n[Network]\nAddress=10.20.30.1/24\n"
 
@@ -65,8 +79,8 @@ func newFormEnv(t *testing.T) *formEnv {
 	ns.SettledIPState()
 	root := t.TempDir()
 	e := &formEnv{ns: ns, netDir: filepath.Join(root, "network"), confDir: filepath.Join(root, "networkd.conf.d"),
-		dockerDir: filepath.Join(root, "docker"), iproute: filepath.Join(root, "iproute2")}
-	for _, d := range []string{e.netDir, e.confDir, e.dockerDir, filepath.Join(e.iproute, "rt_tables.d")} {
+		dockerDir: filepath.Join(root, "docker"), iproute: filepath.Join(root, "iproute2"), nftDir: filepath.Join(root, "nftables.d")}
+	for _, d := range []string{e.netDir, e.confDir, e.dockerDir, filepath.Join(e.iproute, "rt_tables.d"), e.nftDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -79,8 +93,12 @@ func newFormEnv(t *testing.T) *formEnv {
 	if err := os.WriteFile(filepath.Join(e.netDir, "10-docker-br0.network"), []byte("[Match]\nName=docker-br0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(e.nftDir, "netpanel.nft"), []byte(foreignNft), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e.p = startPanel(t, "--netns", ns.Name, "--networkd-dir", e.netDir, "--networkd-conf-dir", e.confDir,
-		"--docker-dir", e.dockerDir, "--docker-socket", filepath.Join(root, "docker.sock"), "--rt-tables-dir", e.iproute)
+		"--docker-dir", e.dockerDir, "--docker-socket", filepath.Join(root, "docker.sock"), "--rt-tables-dir", e.iproute,
+		"--nftables-file", filepath.Join(e.nftDir, "netpanel.nft"))
 	e.tab = newBrowser(t)
 	return e
 }
@@ -248,25 +266,27 @@ func TestEveryFormThroughTheBrowser(t *testing.T) {
 				if c.bad == nil {
 					return
 				}
-				e.open(t, c)
-				collect(t)
-				// The kernel finishes some work after a good change of an
-				// earlier case (carrier, IPv6 link-local addresses and
-				// their local routes): compare from a settled state.
-				e.ns.SettledIPState()
-				before := e.snapshot(t)
-				e.use(t, c.id, *c.bad)
-				m := fieldMessage(t, e, c.id, c.badField)
-				collect(t)
-				if !m.Visible || m.Gap > 40 || m.Label == "" || !strings.HasPrefix(m.Text, m.Label+": ") {
-					t.Errorf("the message about %s is not shown next to it under its label: %+v", c.badField, m)
-				}
-				if os.Getenv("NETPANEL_SHOTS") == "1" {
-					evalJS[bool](t, e.tab, `(document.querySelector('[aria-invalid=true]').scrollIntoView({block: 'center'}), true)`)
-					saveShot(t, t.TempDir(), "field-error-"+c.id+".png", get(t, e.tab, "screenshot", chromedp.CaptureScreenshot()))
-				}
-				if after := e.snapshot(t); after != before {
-					t.Errorf("a refused value changed something:\nbefore:\n%s\nafter:\n%s", before, after)
+				for i, b := range append([]badUse{{*c.bad, c.badField}}, c.alsoBad...) {
+					e.open(t, c)
+					collect(t)
+					// The kernel finishes some work after a good change of an
+					// earlier case (carrier, IPv6 link-local addresses and
+					// their local routes): compare from a settled state.
+					e.ns.SettledIPState()
+					before := e.snapshot(t)
+					e.use(t, c.id, b.use)
+					m := fieldMessage(t, e, c.id, b.field)
+					collect(t)
+					if !m.Visible || m.Gap > 40 || m.Label == "" || !strings.HasPrefix(m.Text, m.Label+": ") {
+						t.Errorf("the message about %s is not shown next to it under its label: %+v", b.field, m)
+					}
+					if os.Getenv("NETPANEL_SHOTS") == "1" {
+						evalJS[bool](t, e.tab, `(document.querySelector('[aria-invalid=true]').scrollIntoView({block: 'center'}), true)`)
+						saveShot(t, t.TempDir(), fmt.Sprintf("field-error-%s-%d.png", c.id, i), get(t, e.tab, "screenshot", chromedp.CaptureScreenshot()))
+					}
+					if after := e.snapshot(t); after != before {
+						t.Errorf("a refused %s changed something:\nbefore:\n%s\nafter:\n%s", b.field, before, after)
+					}
 				}
 			})
 			t.Run("applies a good one", func(t *testing.T) {
@@ -505,6 +525,65 @@ func formCases() []formCase {
 				}
 			}},
 
+		{id: "nft-rule", page: "/firewall",
+			bad:      &formUse{fields: map[string]string{"proto": "udp", "dport": "70000", "mark": "0x20/0x20"}},
+			badField: "dport",
+			alsoBad: []badUse{
+				{formUse{fields: map[string]string{"dst": "10.0.0.300/24", "mark": "0x20"}}, "dst"},
+				{formUse{fields: map[string]string{"oif": "eth9", "mark": "0x20"}}, "oif"},
+				{formUse{fields: map[string]string{"mark": "0x1ffffffff"}}, "mark"},
+				{formUse{fields: map[string]string{"hook": "prerouting", "uid": "1001", "mark": "0x20"}}, "uid"},
+			},
+			good: formUse{fields: map[string]string{"hook": "output", "action": "mark", "proto": "udp", "dst": "203.0.113.9", "dport": "1194", "mark": "0x20/0x20"},
+				done: applied("nft-rule")},
+			check: func(t *testing.T, e *formEnv) {
+				if out := nfttest.Nft(t, e.ns, "list", "chain", "inet", "netpanel", "output"); !strings.Contains(out, "ip daddr 203.0.113.9 udp dport 1194 meta mark set meta mark | 0x00000020") {
+					t.Fatalf("nft list chain inet netpanel output:\n%s", out)
+				}
+			}},
+		{id: "firewall-preview", page: "/firewall", noBad: "one button",
+			good: formUse{done: `!!document.querySelector('[data-testid="refused-nftables/netpanel.nft"]')`}},
+		{id: "firewall-takeover", page: "/firewall", noBad: "hidden fields and a button",
+			prepare: func(t *testing.T, e *formEnv) {
+				clickAndWait(t, e, `[data-testid=firewall-preview-btn]`, "the refused file", `!!document.querySelector('[data-testid="refused-nftables/netpanel.nft"]')`)
+			},
+			good: formUse{submit: `[data-testid="takeover-nftables/netpanel.nft"]`, done: `!!document.querySelector('form[data-form=firewall-save]')`}},
+		{id: "firewall-save", page: "/firewall", noBad: "hidden fields and the digest of the reviewed diff",
+			prepare: func(t *testing.T, e *formEnv) {
+				clickAndWait(t, e, `[data-testid=firewall-preview-btn]`, "the refused file", `!!document.querySelector('[data-testid="refused-nftables/netpanel.nft"]')`)
+				clickAndWait(t, e, `[data-testid="takeover-nftables/netpanel.nft"]`, "the diff", `!!document.querySelector('form[data-form=firewall-save]')`)
+			},
+			good: formUse{done: `!!document.querySelector('#firewall-preview [data-testid=saved]')`},
+			check: func(t *testing.T, e *formEnv) {
+				b, _ := os.ReadFile(filepath.Join(e.nftDir, "netpanel.nft"))
+				if !strings.HasPrefix(string(b), "#!/usr/sbin/nft -f\n# The nftables table netpanel owns") || !strings.Contains(string(b), "ip daddr 203.0.113.9 udp dport 1194") {
+					t.Fatalf("netpanel.nft after the save:\n%s", b)
+				}
+			}},
+		{id: "firewall-restore", page: "/firewall", noBad: "a hidden backup id and a button",
+			good: formUse{done: `!!document.querySelector('#firewall-preview [data-testid=saved]')`},
+			check: func(t *testing.T, e *formEnv) {
+				if b, _ := os.ReadFile(filepath.Join(e.nftDir, "netpanel.nft")); string(b) != foreignNft {
+					t.Fatalf("netpanel.nft after the restore:\n%s", b)
+				}
+			}},
+		{id: "nft-del", page: "/firewall", noBad: "hidden fields and a button",
+			good: formUse{submit: `form[data-form=nft-del] [type=submit]`, done: applied("nft-del")},
+			check: func(t *testing.T, e *formEnv) {
+				if out := nfttest.Nft(t, e.ns, "list", "chain", "inet", "netpanel", "output"); strings.Contains(out, "203.0.113.9") {
+					t.Fatalf("the rule is still there:\n%s", out)
+				}
+			}},
+		{id: "trace", page: "/trace",
+			bad:      &formUse{fields: map[string]string{"dst": "198.51.100.7", "proto": "udp", "dport": "70000"}},
+			badField: "dport",
+			alsoBad: []badUse{
+				{formUse{fields: map[string]string{"dst": "198.51.100.300"}}, "dst"},
+				{formUse{fields: map[string]string{"dst": "198.51.100.7", "mark": "0x100000000"}}, "mark"},
+			},
+			good: formUse{fields: map[string]string{"dst": "198.51.100.7", "proto": "udp", "dport": "53"},
+				done: `(document.querySelector('[data-testid=trace-egress]') || {}).textContent === 'v0'`}},
+
 		{id: "audit-filter", page: "/audit",
 			bad:      &formUse{fields: map[string]string{"user": strings.Repeat("a", 65)}},
 			badField: "user",
@@ -591,7 +670,8 @@ func (e *formEnv) snapshot(t *testing.T) string {
 			lines = append(lines, args[1]+" "+string(b))
 		}
 	}
-	for _, dir := range []string{e.netDir, e.confDir, e.dockerDir, e.iproute} {
+	lines = append(lines, "nft "+nfttest.Nft(t, e.ns, "-j", "list", "ruleset"))
+	for _, dir := range []string{e.netDir, e.confDir, e.dockerDir, e.iproute, e.nftDir} {
 		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				b, _ := os.ReadFile(path)

@@ -147,8 +147,8 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 	}
 }
 
-// download logs in with a fresh HTTP client and fetches path.
-func (p *panel) download(t *testing.T, path string) []byte {
+// client is a fresh HTTP client logged in as admin.
+func (p *panel) client(t *testing.T) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
@@ -157,7 +157,13 @@ func (p *panel) download(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	resp, err = client.Get(p.URL + path)
+	return client
+}
+
+// download logs in with a fresh HTTP client and fetches path.
+func (p *panel) download(t *testing.T, path string) []byte {
+	t.Helper()
+	resp, err := p.client(t).Get(p.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/chromedp"
 	"github.com/netpanel/netpanel/internal/testenv"
 )
 
@@ -58,12 +54,12 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 	cfg := t.TempDir()
 	p := startPanel(t, "--netns", ns.Name, "--networkd-dir", filepath.Join(cfg, "network"),
 		"--networkd-conf-dir", filepath.Join(cfg, "networkd.conf.d"), "--docker-dir", filepath.Join(cfg, "docker"),
-		"--docker-socket", filepath.Join(cfg, "docker.sock"))
+		"--docker-socket", filepath.Join(cfg, "docker.sock"), "--nftables-file", filepath.Join(cfg, "nftables.d", "netpanel.nft"))
 	tab := newBrowser(t)
 	errs := watchProblems(t, tab)
 	p.login(t, tab)
 
-	for _, pg := range []string{"interfaces", "routes", "rules", "neighbours", "sockets", "events", "lookup", "docker", "networkd", "audit"} {
+	for _, pg := range []string{"interfaces", "routes", "rules", "firewall", "neighbours", "sockets", "events", "lookup", "trace", "docker", "networkd", "audit"} {
 		openLive(t, tab, p.URL+"/"+pg)
 		if got := evalJS[string](t, tab, `document.body.dataset.page`); got != pg {
 			t.Errorf("/%s: body data-page is %q", pg, got)
@@ -89,53 +85,7 @@ func TestPagesRenderWithoutConsoleErrors(t *testing.T) {
 	}
 	errs.take()
 
-	dir := t.TempDir()
-	shots := []struct {
-		page, name string
-		w, h       int64
-		mobile     bool
-		dark       bool
-	}{
-		{"interfaces", "interfaces-1280x800.png", 1280, 800, false, false},
-		{"interfaces", "interfaces-390x844.png", 390, 844, true, false},
-		{"interfaces", "interfaces-1280x800-dark.png", 1280, 800, false, true},
-		{"interfaces", "interfaces-390x844-dark.png", 390, 844, true, true},
-		{"routes", "routes-1280x800-dark.png", 1280, 800, false, true},
-		{"rules", "rules-390x844.png", 390, 844, true, false},
-		{"docker", "docker-1280x800.png", 1280, 800, false, false},
-		{"networkd", "networkd-1280x800-dark.png", 1280, 800, false, true},
-	}
-	for _, s := range shots {
-		scheme := "light"
-		if s.dark {
-			scheme = "dark"
-		}
-		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
-		if s.mobile {
-			opts = append(opts, chromedp.EmulateMobile)
-		}
-		do(t, tab, "preparing "+s.name,
-			chromedp.EmulateViewport(s.w, s.h, opts...),
-			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-					Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-				})
-				return err
-			}),
-		)
-		openLive(t, tab, p.URL+"/"+s.page)
-		time.Sleep(2500 * time.Millisecond) // a few stats samples for the sparklines
-		png := get(t, tab, "screenshot "+s.name, chromedp.CaptureScreenshot())
-		t.Logf("screenshot: %s", saveShot(t, dir, s.name, png))
-		overflow := evalJS[int](t, tab, `document.documentElement.scrollWidth - document.documentElement.clientWidth`)
-		if overflow > 0 && s.mobile {
-			// Wide tables scroll inside .table-wrap; the page itself should not.
-			t.Logf("%s: the page is %dpx wider than the viewport", s.name, overflow)
-		}
-		for _, e := range errs.take() {
-			t.Errorf("%s: %s", s.name, e)
-		}
-	}
+	// Screenshots of every page: TestScreenshotsOfEveryPage.
 
 	// Visiting pages is no reason to warn the admin: after a clean stop
 	// the log has seen everything the visits made the server do.

@@ -96,7 +96,8 @@ func newAdminPath(t *testing.T, confirm time.Duration) *adminPath {
 		"--state-dir", p.state, "--confirm-timeout", confirm.String(),
 		"--rt-tables-dir", dir, "--rt-tables-owned", filepath.Join(dir, "rt_tables.d"),
 		"--networkd-dir", filepath.Join(dir, "network"), "--networkd-conf-dir", filepath.Join(dir, "networkd.conf.d"),
-		"--docker-dir", filepath.Join(dir, "docker"), "--docker-socket", filepath.Join(dir, "docker.sock"))
+		"--docker-dir", filepath.Join(dir, "docker"), "--docker-socket", filepath.Join(dir, "docker.sock"),
+		"--nftables-file", filepath.Join(dir, "nftables.d", "netpanel.nft"))
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -15,8 +15,9 @@ var (
 	bigStore *model.Store
 )
 
-// millionRoutes is a store with 1,000,000 IPv4 routes over four tables and
-// a few links, built without a kernel: the render path is what is measured.
+// millionRoutes is a store with 1,000,000 IPv4 routes over four tables,
+// two default routes and a few links, built without a kernel: the render
+// path is what is measured.
 func millionRoutes() *model.Store {
 	bigOnce.Do(func() {
 		st := model.State{Links: []model.Link{
@@ -24,7 +25,13 @@ func millionRoutes() *model.Store {
 			{Index: 2, Name: "wan", RawFlags: 0x11043, MTU: 1500, OperState: "UP"},
 			{Index: 3, Name: "vpn0", RawFlags: 0x11043, MTU: 1420, OperState: "UP"},
 		}}
-		st.Routes = make([]model.Route, 0, 1_000_000)
+		st.Routes = make([]model.Route, 0, 1_000_002)
+		// The uplink's default routes, in main and in a policy table, as
+		// the overview reads them.
+		for _, table := range []uint32{254, 100} {
+			st.Routes = append(st.Routes, model.Route{Family: 2, Table: table, Type: 1, Protocol: 4, LinkIndex: 2,
+				Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.AddrFrom4([4]byte{192, 0, 2, 1})})
+		}
 		for i := range 1_000_000 {
 			st.Routes = append(st.Routes, model.Route{
 				Family: 2, Table: uint32(100 + i%4), Type: 1, Protocol: 4, LinkIndex: int32(2 + i%2),

@@ -19,6 +19,8 @@ type Changer interface {
 	Get(changeID string) (safeapply.Outcome, bool)
 	Unseen(id app.Identity) []safeapply.Outcome
 	List(id app.Identity) []safeapply.Outcome
+	// Pending is every admin's changes waiting for confirmation.
+	Pending() []safeapply.Outcome
 }
 
 // changeForms serves the change forms every page carries and the change

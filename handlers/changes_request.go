@@ -44,8 +44,15 @@ func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
 	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
 		return "", nil, fmt.Errorf("the request body is not the expected JSON: %w", err)
 	}
-	form = url.Values{}
-	for k, v := range body.Fields {
+	form, err = jsonFields(body.Fields)
+	return body.Kind, form, err
+}
+
+// jsonFields reads a JSON object's fields as a form's: strings as they
+// are, numbers as printed, true as a checked box, lists as repeats.
+func jsonFields(fields map[string]any) (url.Values, error) {
+	form := url.Values{}
+	for k, v := range fields {
 		switch v := v.(type) {
 		case string:
 			form.Set(k, v)
@@ -60,10 +67,10 @@ func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
 				form.Add(k, fmt.Sprint(x))
 			}
 		default:
-			return "", nil, fmt.Errorf("field %s: unsupported value %v", k, v)
+			return nil, fmt.Errorf("field %s: unsupported value %v", k, v)
 		}
 	}
-	return body.Kind, form, nil
+	return form, nil
 }
 
 // parseChange reads the ops of a change form or JSON body.
@@ -73,6 +80,9 @@ func (f *frame) parseChange(r *http.Request) ([]change.Op, error) {
 		return nil, err
 	}
 	parse, ok := changeParsers[kind]
+	if !ok {
+		parse, ok = f.parsers[kind]
+	}
 	if !ok {
 		return nil, fmt.Errorf("unknown kind of change %q", kind)
 	}

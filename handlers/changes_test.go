@@ -23,6 +23,7 @@ type fakeChanger struct {
 	outcome safeapply.Outcome
 	err     error
 	unseen  []safeapply.Outcome
+	pending []safeapply.Outcome
 }
 
 // fakeRequest is one call of Apply.
@@ -42,6 +43,7 @@ func (f *fakeChanger) Get(id string) (safeapply.Outcome, bool) {
 	return f.outcome, f.outcome.ID == id && id != ""
 }
 func (f *fakeChanger) Unseen(app.Identity) []safeapply.Outcome { return f.unseen }
+func (f *fakeChanger) Pending() []safeapply.Outcome            { return f.pending }
 func (f *fakeChanger) List(app.Identity) []safeapply.Outcome   { return nil }
 
 func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *httptest.ResponseRecorder {

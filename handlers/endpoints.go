@@ -1,6 +1,9 @@
 package handlers
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+)
 
 // declareEndpoints declares every route that is not a page: the change
 // forms (which every page carries), the table names and the JSON API.
@@ -9,6 +12,7 @@ import "net/http"
 func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 	changes := &changeForms{frame: f, changes: d.Changes, readOnly: d.Changes == nil}
 	api := &api{frame: f, refresh: d.Refresh, lister: d.Sockets}
+	history := &trafficAPI{frame: f, hist: d.Traffic}
 	var c changeRoutes = changes
 	if d.Changes == nil {
 		c = readOnlyChanges{f}
@@ -18,6 +22,15 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 		tablesChange = tables.readOnly
 	}
 	get, post := http.MethodGet, http.MethodPost
+	nft := nftRuleset{store: d.Nftables, dump: d.NftablesDump}
+	nftAPI := nftablesAPI{fw: &firewallPage{frame: f, nft: nft}, tr: &tracePage{frame: f, nft: nft, route: d.Lookup}}
+	rulesetAPI, traceAPI := nftAPI.ruleset, nftAPI.trace
+	if d.Nftables == nil {
+		rulesetAPI = func(w http.ResponseWriter, _ *http.Request) {
+			apiError(w, http.StatusServiceUnavailable, errors.New(errNoNftables))
+		}
+		traceAPI = rulesetAPI
+	}
 	return []Route{
 		{get, "/changes/notices", c.notices},
 		{post, "/changes/preview", changes.preview},
@@ -32,6 +45,10 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 		{get, "/api/v1/neighbours", api.neighbours},
 		{get, "/api/v1/nexthops", api.nexthops},
 		{get, "/api/v1/sockets", api.sockets},
+		{get, "/api/v1/nftables", rulesetAPI},
+		{get, "/api/v1/trace", traceAPI},
+		{post, "/api/v1/trace", traceAPI},
+		{get, "/api/v1/traffic", history.serve},
 		{post, "/api/v1/changes", c.apply},
 		{get, "/api/v1/changes", c.list},
 		{get, "/api/v1/changes/{id}", c.get},

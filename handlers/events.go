@@ -60,14 +60,21 @@ func (p *eventsPage) vm(_ url.Values, m views.Meta) (views.EventsVM, bool) {
 		from = last - eventsShown
 	}
 	evs, _, _ := p.store.EventsSince(from, eventsShown)
-	for _, l := range EventLines(evs, p.names()) {
-		vm.Lines = append(vm.Lines, views.EventLineVM{
+	vm.Lines = eventLineVMs(EventLines(evs, p.names()))
+	vm.Summary = eventsSummary(last)
+	return vm, true
+}
+
+// eventLineVMs are lines as the pages show them.
+func eventLineVMs(lines []EventLine) []views.EventLineVM {
+	out := make([]views.EventLineVM, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, views.EventLineVM{
 			Seq: strconv.FormatUint(l.Seq, 10), Kind: l.Kind, Text: l.Text,
 			Time: l.Time.Format("15:04:05.000"), DateTime: l.Time.Format(time.RFC3339Nano),
 		})
 	}
-	vm.Summary = eventsSummary(last)
-	return vm, true
+	return out
 }
 
 func eventsSummary(last uint64) string {

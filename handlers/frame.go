@@ -24,6 +24,9 @@ type frame struct {
 	warnings []string
 	log      *slog.Logger
 	pages    *registry // for titles, commands and the menu
+	// parsers are the kinds of change whose parsing needs a dependency
+	// (the nftables model), besides the changeParsers every frame has.
+	parsers map[string]OpParser
 }
 
 func (f *frame) names() *model.Names { return f.store.Names(f.tables()) }
@@ -53,7 +56,7 @@ func (f *frame) meta(r *http.Request, page string) views.Meta {
 	m := views.Meta{Page: page, NS: f.ns, ReadOnly: f.readOnly, Status: f.status(), Warnings: f.warnings,
 		Viewer: views.Viewer{Name: id.User, Role: string(id.Role), Admin: id.Admin()}, Nav: f.pages.nav(id)}
 	if p, ok := f.pages.page(page); ok {
-		m.Title = p.Title
+		m.Title, m.Under = p.Title, p.Under
 		if p.Cmds != nil {
 			m.Cmds = p.Cmds(r.URL.Query())
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/views"
 )
@@ -39,6 +40,19 @@ type Deps struct {
 	Sockets SocketLister
 	// Lookup asks the kernel how it routes a packet (ip route get).
 	Lookup func(lookup.Query) (lookup.Result, error)
+
+	// Nftables is the live model of the namespace's nftables ruleset;
+	// nil when netpanel cannot read nftables (without CAP_NET_ADMIN):
+	// /firewall and /trace say so. NftablesDump reads the ruleset now,
+	// counters current (nftables.Watcher.Dump); nil: the model as it is.
+	Nftables     *nftables.Store
+	NftablesDump func() (*nftables.Ruleset, error)
+	NftablesFile NftablesFiler // nil: saving the nft file is not configured
+	// Traffic is the recent traffic of every link, for the charts; nil:
+	// they start empty and fill from the live stream.
+	Traffic TrafficHistory
+	// Tally holds the overview's costly counts; nil: both off.
+	Tally TallyReader
 
 	Audit      AuditReader   // the audit log, for /audit; nil: not configured
 	Changes    Changer       // nil: read-only
@@ -69,6 +83,12 @@ func New(d Deps) *Handlers {
 	if d.Sockets == nil {
 		d.Sockets = SocketListerFunc(func() ([]sockets.Socket, error) { return nil, errors.New("no socket lister is configured") })
 	}
+	if d.Traffic == nil {
+		d.Traffic = noHistory{}
+	}
+	if d.Tally == nil {
+		d.Tally = noTally{}
+	}
 	if d.Lookup == nil {
 		d.Lookup = func(lookup.Query) (lookup.Result, error) {
 			return lookup.Result{}, errors.New("route lookups are not available here")
@@ -77,6 +97,9 @@ func New(d Deps) *Handlers {
 	h := &Handlers{}
 	f := &frame{store: d.Store, tables: d.Tables, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, pages: &h.registry}
 	h.frame = f
+	if d.Nftables != nil {
+		f.parsers = nftParsers(d.Store, d.Nftables)
+	}
 	// The routes page shows the table names its endpoint edits.
 	tables := &tableNames{frame: f, names: d.TableNames}
 	if d.TableNames != nil {

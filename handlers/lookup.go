@@ -52,7 +52,7 @@ type lookupPage struct {
 
 // vm answers the lookup the query asks for, if it asks one.
 func (p *lookupPage) vm(qv url.Values, m views.Meta) (views.LookupVM, bool) {
-	vm := views.LookupVM{Meta: m, Dst: qv.Get("dst"), Src: qv.Get("from"), Iif: qv.Get("iif"), Mark: qv.Get("mark")}
+	vm := views.LookupVM{Meta: m, Dst: qv.Get("dst"), Src: qv.Get("from"), Iif: qv.Get("iif"), Mark: qv.Get("mark"), TraceHref: traceHref(qv)}
 	vm.Devs = []views.Option{{Value: "", Label: "(local packet)"}}
 	for _, l := range p.store.Links() {
 		vm.Devs = append(vm.Devs, views.Option{Value: l.Name, Label: l.Name, Selected: l.Name == vm.Iif})

@@ -20,6 +20,9 @@ type Page struct {
 	Title string // its heading
 	Nav   string // its entry in the menu; "" keeps it out of the menu
 	Admin bool   // only admins may open it (and see it in the menu)
+	// Under is the page whose menu entry is current while this one shows
+	// (an interface's view is under Interfaces); "" for its own.
+	Under string
 	// Cmds are the iproute2 commands that print what the page shows, with
 	// the net-tools ones they replace; they may follow the page's query.
 	Cmds func(q url.Values) []views.Cmd
@@ -70,6 +73,9 @@ type Route struct {
 type Live struct {
 	// Kinds are the kinds of kernel objects whose changes re-render it.
 	Kinds []model.Kind
+	// Sources are live models besides the kernel's (the nftables ruleset)
+	// whose changes re-render it, as Kinds are for the kernel's.
+	Sources []Source
 	// Every re-renders it this often, for data without kernel events.
 	Every time.Duration
 	// Counters streams the link counters to it this often: they change
@@ -77,14 +83,21 @@ type Live struct {
 	Counters time.Duration
 	// Events streams new kernel events to it as lines.
 	Events bool
-	// IO says the render reads files, sockets or other processes, so the
-	// hub runs it off its own goroutine under a deadline: a hung Docker
-	// socket or a slow disk must not hold up any other page.
+	// IO says the render reads files, sockets or other processes (or
+	// walks every route), so the hub runs it off its own goroutine under
+	// a deadline: a hung Docker socket, a slow disk or a million routes
+	// must not hold up any other page.
 	IO bool
 	// Render renders the page's fragments for its query string, so that
 	// filters, sort and page hold. Renders of IO pages honour ctx's
 	// deadline where they wait on others.
 	Render func(ctx context.Context, q url.Values) ([]Fragment, error)
+}
+
+// Source is a live model of its own that tells of its changes with
+// coalesced wake-ups (*nftables.Store).
+type Source interface {
+	Subscribe() (<-chan struct{}, func())
 }
 
 // Fragment is one part of a page that the live connection replaces: the

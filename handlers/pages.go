@@ -13,7 +13,12 @@ import (
 // it live as its Live says.
 func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 	// Each page's handlers, with what they depend on.
+	overview := &overviewPage{frame: f, tally: d.Tally}
+	if d.Changes != nil {
+		overview.pending = d.Changes.Pending
+	}
 	interfaces := &interfacesPage{f}
+	iface := &interfacePage{f}
 	routes := &routesPage{frame: f, tables: tables}
 	rules := &rulesPage{f}
 	neighbours := &neighboursPage{f}
@@ -24,14 +29,35 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 	networkd := &networkdPage{frame: f, files: d.Files}
 	networkdFiles := &networkdFilesPage{frame: f, files: d.Files}
 	audit := &auditPage{frame: f, reader: d.Audit}
+	nft := nftRuleset{store: d.Nftables, dump: d.NftablesDump}
+	firewall := &firewallPage{frame: f, nft: nft, file: d.NftablesFile}
+	tracer := &tracePage{frame: f, nft: nft, route: d.Lookup}
 
 	link, addr, route, rule, neigh := model.KindLink, model.KindAddr, model.KindRoute, model.KindRule, model.KindNeigh
 	pages := []Page{{
+		Name: "overview", Path: "/", Title: "Overview", Nav: "Overview",
+		Cmds:  overview.cmds,
+		Serve: servePage(f, "overview", overview.vm, views.OverviewPage, views.OverviewPage),
+		// The tally's counts and the pending stack change without kernel
+		// events: the page renders again every two seconds, which costs
+		// milliseconds whatever the number of routes.
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Every: 2 * time.Second, Counters: time.Second, Render: inMemory(overview.live)},
+	}, {
 		Name: "interfaces", Path: "/interfaces", Title: "Interfaces", Nav: "Interfaces",
 		Cmds:  interfaces.cmds,
 		Serve: servePage(f, "interfaces", interfaces.vm, views.InterfacesBody, views.InterfacesPage),
 		// Counters change without events; the page streams them as rates.
 		Live: Live{Kinds: []model.Kind{link, addr}, Counters: time.Second, Render: inMemory(interfaces.live)},
+	}, {
+		// One interface's view: its name is in the path, and its live
+		// view's query (name=NAME). Finding the routes that leave by a
+		// link walks every route (the model is keyed by table and
+		// destination): with a million routes that takes tens of
+		// milliseconds, so it renders off the hub's goroutine.
+		Name: "interface", Path: "/interfaces/{name}", Title: "Interface", Under: "interfaces",
+		Serve: iface.serve,
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: time.Second, IO: true,
+			Render: inMemory(iface.live)},
 	}, {
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",
 		Cmds:  routes.cmds,
@@ -42,7 +68,18 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		Cmds:  static(views.Cmd{IP: "ip rule list"}, views.Cmd{IP: "ip -6 rule list"}),
 		Serve: servePage(f, "rules", rules.vm, views.RulesBody, views.RulesPage),
 		Live:  Live{Kinds: []model.Kind{rule, link}, Render: inMemory(rules.live)},
-	}, {
+	}, f.feature(d.Nftables != nil, http.StatusOK, errNoNftables, Page{
+		Name: "firewall", Path: "/firewall", Title: "Firewall marks (nftables)", Nav: "Firewall",
+		Cmds: static(
+			views.Cmd{IP: "nft list ruleset", Old: "iptables -t mangle -L -v"},
+			views.Cmd{IP: "nft -a list table inet netpanel", Old: "iptables -t mangle -S"},
+		),
+		Serve:  servePage(f, "firewall", firewall.vm, views.FirewallBody, views.FirewallPage),
+		Routes: firewall.routes(),
+		// The ruleset's notifications, and its counters, which change
+		// without any: each render reads the ruleset (IO).
+		Live: Live{Sources: []Source{d.Nftables}, Kinds: []model.Kind{link}, Every: 5 * time.Second, IO: true, Render: firewall.live},
+	}), {
 		Name: "neighbours", Path: "/neighbours", Title: "Neighbours", Nav: "Neighbours",
 		Cmds:  neighbours.cmds,
 		Serve: servePage(f, "neighbours", neighbours.vm, views.NeighboursBody, views.NeighboursPage),
@@ -66,7 +103,15 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		Cmds:  static(views.Cmd{IP: "ip route get ADDRESS [from SRC] [iif DEV] [mark MARK]"}),
 		Serve: servePage(f, "lookup", lookup.vm, views.LookupBody, views.LookupPage),
 		// It answers only what the admin asks: the badge is all that is live.
-	}, f.feature(d.Docker != nil, http.StatusOK, errNotConfigured, Page{
+	}, f.feature(d.Nftables != nil, http.StatusOK, errNoNftables, Page{
+		Name: "trace", Path: "/trace", Title: "Packet trace", Nav: "Trace",
+		Cmds: static(
+			views.Cmd{IP: "nft insert rule inet netpanel output meta nftrace set 1; nft monitor trace"},
+			views.Cmd{IP: "ip route get ADDRESS [from SRC] [iif DEV] mark MARK"},
+		),
+		Serve: servePage(f, "trace", tracer.vm, views.TraceBody, views.TracePage),
+		// Like the lookup, it answers only what the admin asks.
+	}), f.feature(d.Docker != nil, http.StatusOK, errNotConfigured, Page{
 		Name: "docker", Path: "/docker", Title: "Docker bridge", Nav: "Docker",
 		Cmds: static(
 			views.Cmd{IP: "ip -d link show type bridge", Old: "brctl show"},

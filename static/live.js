@@ -3,11 +3,13 @@
 // Protocol: JSON text frames on ws(s)://HOST/ws.
 //   client → server
 //     {"type":"view","page":P,"query":Q}  on every (re)connect and whenever the URL changes;
-//       P = data-page of <body> (or of the first [data-page]), Q = location.search without "?".
+//       P = data-page of <body> (or of the first [data-page]), Q = its data-live-query if it has
+//       one, else location.search without "?".
 //   server → client (after each connect the server sends the view's full state: that is the resync)
 //     rows   {"target":"rows","html":"<tr data-key=K>…"}  patch #target in place by data-key
 //     html   {"target":ID,"html":…}                        innerHTML of #ID, then htmx.process
-//     stats  {"t":ms,"links":{IFINDEX:{rx_bps,tx_bps,rx_bytes,tx_bytes}}}  rates + sparklines
+//     stats  {"t":ms,"links":{IFINDEX:{rx_bps,tx_bps,rx_bytes,tx_bytes,rx_packets,…,tx_dropped}}}
+//            rates and counters here; charts in traffic.js (a netpanel:stats event)
 //     events {"lines":[{seq,kind,text}],"dropped":N}      Events page (#event-log)
 //     status {"state":S,"text":…,"progress":0..1}         #live-status and .progress
 //     batch  {"frames":[F,…]}                             several of the above, applied in order
@@ -22,7 +24,6 @@
   'use strict';
 
   const MAX_LINES = 5000;     // event lines kept in the DOM (and in the pause buffer)
-  const SPARK_POINTS = 60;    // samples per sparkline
   const FLASH_MS = 1500;      // how long tr.changed / tr.added stay
   const byId = (id) => document.getElementById(id);
 
@@ -67,7 +68,10 @@
   // unchanged, to get the view's full state again.
   function sendView(force) {
     const el = document.querySelector('[data-page]');
-    const msg = JSON.stringify({ type: 'view', page: el ? el.dataset.page : '', query: location.search.slice(1) });
+    // A view whose address holds its subject in the path (/interfaces/NAME)
+    // names its live query on the element (data-live-query).
+    const query = el && el.dataset.liveQuery !== undefined ? el.dataset.liveQuery : location.search.slice(1);
+    const msg = JSON.stringify({ type: 'view', page: el ? el.dataset.page : '', query });
     if (ws && ws.readyState === WebSocket.OPEN && (force === true || msg !== lastView)) {
       ws.send(msg);
       lastView = msg;
@@ -118,7 +122,8 @@
   const pristine = new WeakMap();
   // Counters inside a row change every second and stream separately; they
   // must not make an otherwise unchanged row compare as changed.
-  const COUNTER = /(<[^>]*\sdata-(?:rx|tx)-(?:bytes|packets)="[^"]*"[^>]*>)[^<]*/g;
+  const COUNTER = /(<[^>]*\sdata-(?:rx|tx)-(?:bytes|packets|errors|dropped)="[^"]*"[^>]*>)[^<]*/g;
+  const COUNTERS = ['bytes', 'packets', 'errors', 'dropped'].flatMap((c) => [`[data-rx-${c}]`, `[data-tx-${c}]`]).join(',');
   const norm = (html) => html.replace(COUNTER, '$1');
   const serverHTML = (row) => norm(pristine.get(row) ?? row.outerHTML);
   const keyOf = (row, html) => row.dataset.key ?? '\0' + html; // unkeyed rows (placeholders) match by content
@@ -176,20 +181,12 @@
   // ---------------------------------------------------------------- stats
 
   let rates = {};              // IFINDEX -> last sample
-  const series = new Map();    // IFINDEX -> [t[], rx[], tx[]], kept across row replacement
-  const charts = new Map();    // .spark element -> uPlot
 
+  // The charts are traffic.js's: it hears each sample as a netpanel:stats event.
   function applyStats(msg) {
     rates = msg.links || {};
-    const t = (msg.t || Date.now()) / 1000;
-    for (const [idx, l] of Object.entries(rates)) {
-      let s = series.get(idx);
-      if (!s) series.set(idx, (s = [[], [], []]));
-      s[0].push(t); s[1].push(l.rx_bps || 0); s[2].push(l.tx_bps || 0);
-      if (s[0].length > SPARK_POINTS) for (const a of s) a.shift();
-    }
-    for (const [idx, s] of series) if (s[0][s[0].length - 1] < t - 120) series.delete(idx); // gone links
     refreshStats();
+    document.dispatchEvent(new CustomEvent('netpanel:stats', { detail: msg }));
   }
 
   function refreshStats() {
@@ -203,8 +200,10 @@
     // Byte counters change every second; rows carry their first value and
     // are updated here so they need no re-render.
     const counters = [['rxBytes', 'rx_bytes', fmtBytes], ['txBytes', 'tx_bytes', fmtBytes],
-      ['rxPackets', 'rx_packets', fmtCount], ['txPackets', 'tx_packets', fmtCount]];
-    for (const el of document.querySelectorAll('[data-rx-bytes],[data-tx-bytes],[data-rx-packets],[data-tx-packets]')) {
+      ['rxPackets', 'rx_packets', fmtCount], ['txPackets', 'tx_packets', fmtCount],
+      ['rxErrors', 'rx_errors', fmtCount], ['txErrors', 'tx_errors', fmtCount],
+      ['rxDropped', 'rx_dropped', fmtCount], ['txDropped', 'tx_dropped', fmtCount]];
+    for (const el of document.querySelectorAll(COUNTERS)) {
       for (const [attr, field, fmt] of counters) {
         const l = el.dataset[attr] !== undefined && rates[el.dataset[attr]];
         if (!l || l[field] === undefined) continue;
@@ -212,37 +211,6 @@
         if (el.textContent !== text) { touch(el); el.textContent = text; }
       }
     }
-    for (const [el, u] of charts) if (!el.isConnected) { u.destroy(); charts.delete(el); }
-    if (!window.uPlot) return;
-    for (const el of document.querySelectorAll('.spark[data-chart]')) {
-      const s = series.get(el.dataset.chart);
-      if (!s) continue;
-      const data = s.map((a) => a.slice());
-      const u = charts.get(el);
-      if (u) { u.setData(data); continue; }
-      touch(el);
-      charts.set(el, new window.uPlot(sparkOptions(el), data, el));
-    }
-  }
-
-  function sparkOptions(el) {
-    const css = getComputedStyle(el);
-    const color = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-    return {
-      width: el.clientWidth || 120,
-      height: el.clientHeight || 32,
-      padding: [2, 0, 2, 0],
-      legend: { show: false },
-      cursor: { show: false },
-      select: { show: false },
-      axes: [{ show: false }, { show: false }],
-      scales: { x: { time: false }, y: { range: (u, min, max) => [0, max > 0 ? max : 1] } },
-      series: [
-        {},
-        { stroke: color('--spark-rx', '#2563eb'), width: 1, points: { show: false } },
-        { stroke: color('--spark-tx', '#d97706'), width: 1, points: { show: false } },
-      ],
-    };
   }
 
   // fmtRate formats bits per second with SI prefixes, as tc and ip -h do: 1.2 Mbit/s.
@@ -395,6 +363,6 @@
   window.addEventListener('pageshow', (e) => { leaving = false; if (e.persisted && !ws) connect(); });
   window.addEventListener('online', () => { if (!ws) { attempt = 0; connect(); } });
 
-  window.netpanelLive = { apply, sendView, fmtRate, get socket() { return ws; } };
+  window.netpanelLive = { apply, sendView, fmtRate, touch, get socket() { return ws; } };
   connect();
 })();

@@ -13,6 +13,13 @@ type Meta struct {
 	Warnings []string
 	Viewer   Viewer    // who looks at the page
 	Nav      []NavItem // the menu, in order: the pages this viewer may open
+	// Under is the menu entry current on this page when it has none of
+	// its own (an interface's view is under "interfaces").
+	Under string
+	// LiveQuery is the query of the page's live view when its address
+	// holds it in the path (/interfaces/NAME: "name=NAME"); "" sends the
+	// address's own query.
+	LiveQuery string
 }
 
 // Viewer is who looks at a page, as the page shows it: the layout names

@@ -3,9 +3,12 @@ package views
 import (
 	"html"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/a-h/templ"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -51,4 +54,10 @@ func sortedKeys(m map[string]string) []string {
 // formID("/docker", "save") is "docker-save".
 func formID(action, form string) string {
 	return strings.TrimPrefix(action, "/") + "-" + form
+}
+
+// ifaceHref is the address of an interface's own view; a name may hold
+// any byte but '/' and whitespace, so it is escaped as a path segment.
+func ifaceHref(name string) templ.SafeURL {
+	return templ.SafeURL("/interfaces/" + url.PathEscape(name))
 }

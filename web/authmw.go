@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -54,6 +55,7 @@ func (s *Server) requireAuth(next http.Handler) http.Handler {
 			return
 		}
 		id.Client = s.clientAddr(r)
+		id.Local, id.Remote = connOf(r)
 		next.ServeHTTP(w, handlers.WithIdentity(r, id))
 	})
 }
@@ -155,6 +157,16 @@ func (s *Server) clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// connOf is the TCP connection r came over, as netpanel's socket sees
+// it; a part it cannot read is left invalid.
+func connOf(r *http.Request) (local, remote netip.AddrPort) {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		local, _ = netip.ParseAddrPort(a.String())
+	}
+	remote, _ = netip.ParseAddrPort(r.RemoteAddr)
+	return local, remote
 }
 
 // secureCookies reports whether the session cookie needs the Secure flag:

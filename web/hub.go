@@ -114,6 +114,7 @@ func (hb *Hub) Run(ctx context.Context) {
 	gens := hb.store.Gens()
 	seq := hb.store.LastSeq()
 	hb.status = hb.h.Status()
+	srcs := followSources(ctx, hb.h.Pages())
 	hb.tick = tickOf(hb.h.Pages())
 	ticker := time.NewTicker(hb.tick)
 	defer ticker.Stop()
@@ -133,6 +134,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 		}
 		gens = now
+		changedSrcs := srcs.changed()
 		if st := hb.h.Status(); st != hb.status {
 			hb.status = st
 			hb.broadcastStatus(st)
@@ -146,7 +148,7 @@ func (hb *Hub) Run(ctx context.Context) {
 					return true
 				}
 			}
-			return false
+			return follows(c.spec, changedSrcs)
 		})
 		seq = hb.pushEvents(seq)
 		hb.resync()
@@ -185,6 +187,8 @@ func (hb *Hub) Run(ctx context.Context) {
 				poke()
 			}
 		case <-wake:
+			poke()
+		case <-srcs.wake:
 			poke()
 		case <-timer.C:
 			flush()
@@ -225,6 +229,13 @@ func (hb *Hub) setView(v viewMsg) bool {
 	c.last = map[string]uint64{}
 	c.viewDirty = true
 	hb.emit(c, statusMsg(hb.status))
+	// A page of rates shows the last ones at once, not after the next
+	// sample.
+	if p.Live.Counters > 0 {
+		if msg := hb.statsMsg(); msg != nil {
+			hb.emit(c, msg)
+		}
+	}
 	return true
 }
 

@@ -94,7 +94,8 @@ func (s *Server) routes() http.Handler {
 	r.Post("/login", s.login)
 	r.Post("/logout", s.logout)
 	// The pages, each declared once by the handlers, with their forms and
-	// downloads; the first page of the menu is the home page.
+	// downloads; the first page of the menu is the home page, served at /
+	// or redirected to.
 	for _, p := range h.Pages() {
 		guard := func(next http.HandlerFunc) http.HandlerFunc { return next }
 		if p.Admin {
@@ -105,10 +106,11 @@ func (s *Server) routes() http.Handler {
 			r.Method(rt.Method, rt.Path, guard(rt.Handler))
 		}
 	}
-	home := h.Pages()[0].Path
-	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, home, http.StatusSeeOther)
-	})
+	if home := h.Pages()[0].Path; home != "/" {
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, home, http.StatusSeeOther)
+		})
+	}
 	// The change forms, the table names and the JSON API.
 	for _, rt := range h.Endpoints() {
 		r.Method(rt.Method, rt.Path, rt.Handler)

@@ -30,6 +30,20 @@ func (hb *Hub) statsRefreshed(err error) {
 		hb.log.Warn("refreshing link counters failed", "err", err)
 		return
 	}
+	msg := hb.statsMsg()
+	if msg == nil {
+		return
+	}
+	for c := range hb.clients {
+		if c.spec.Counters > 0 {
+			hb.emit(c, msg)
+		}
+	}
+}
+
+// statsMsg is the stats frame of the rates the model holds now, nil
+// before the first sample.
+func (hb *Hub) statsMsg() []byte {
 	type rate struct {
 		RxBps     float64 `json:"rx_bps"`
 		TxBps     float64 `json:"tx_bps"`
@@ -37,17 +51,21 @@ func (hb *Hub) statsRefreshed(err error) {
 		TxBytes   uint64  `json:"tx_bytes"`
 		RxPackets uint64  `json:"rx_packets"`
 		TxPackets uint64  `json:"tx_packets"`
+		RxErrors  uint64  `json:"rx_errors"`
+		TxErrors  uint64  `json:"tx_errors"`
+		RxDropped uint64  `json:"rx_dropped"`
+		TxDropped uint64  `json:"tx_dropped"`
 	}
-	links := map[string]rate{}
+	rates := hb.store.Rates()
+	if len(rates) == 0 {
+		return nil
+	}
+	links := make(map[string]rate, len(rates))
 	var at time.Time
-	for idx, r := range hb.store.Rates() {
-		links[itoa(idx)] = rate{r.RxBps, r.TxBps, r.RxBytes, r.TxBytes, r.RxPackets, r.TxPackets}
+	for idx, r := range rates {
+		links[itoa(idx)] = rate{r.RxBps, r.TxBps, r.RxBytes, r.TxBytes, r.RxPackets, r.TxPackets, r.RxErrors, r.TxErrors, r.RxDropped, r.TxDropped}
 		at = r.At
 	}
 	msg, _ := json.Marshal(map[string]any{"type": "stats", "t": at.UnixMilli(), "links": links})
-	for c := range hb.clients {
-		if c.spec.Counters > 0 {
-			hb.emit(c, msg)
-		}
-	}
+	return msg
 }

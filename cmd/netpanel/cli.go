@@ -79,7 +79,7 @@ var commandHelp = []struct {
 	{"token revoke", "ID", "", "Revoke an API token; the event streams it opened end.", false},
 	{"token list", "", "", "List the API tokens: ID, user, creation time, note (never the token).", false},
 	{"export", "[flags] > config.tar.gz", "the networkd/Docker configuration as on the Save page",
-		"Write the systemd-networkd (and Docker) configuration of the host, or of --netns, as the Save page offers it: a gzip-compressed tar archive on standard output, with a README saying how to install it.", false},
+		"Write the systemd-networkd (and Docker) configuration of the host, or of --netns, as the Save page offers it, with the nft file of netpanel's nftables table: a gzip-compressed tar archive on standard output, with a README saying how to install it.", false},
 	{"completion bash", "", "bash completion: source <(netpanel completion bash)",
 		"Print the bash completion script.", false},
 	{"man", "", "", "Print this manual page (roff).", true},

@@ -29,6 +29,7 @@ var flagValues = map[string]string{
 	"networkd-conf-dir": "dir",
 	"docker-dir":        "dir",
 	"docker-socket":     "file",
+	"nftables-file":     "file",
 	"role":              "words:" + string(auth.RoleAdmin) + " " + string(auth.RoleViewer),
 	"note":              "",
 }

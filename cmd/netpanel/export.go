@@ -13,8 +13,10 @@ import (
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
+	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -54,7 +56,14 @@ func runExport(cfg config, stdout, stderr io.Writer) error {
 	if tables == nil {
 		tables = rttables.New()
 	}
-	files := app.NewFiles(persist.New(persistOptions(cfg), store, func() *rttables.Tables { return tables }), nil)
+	opts := persistOptions(cfg)
+	opts.Kinds = append(opts.Kinds, app.NftablesKind(nftablesPath(cfg), func() (*nftables.Ruleset, error) {
+		if !hasCaps(unix.CAP_NET_ADMIN) {
+			return nil, errors.New("netpanel reads nftables only with CAP_NET_ADMIN")
+		}
+		return nftables.Dump(ns)
+	}))
+	files := app.NewFiles(persist.New(opts, store, func() *rttables.Tables { return tables }), nil)
 	return files.Export(stdout)
 }
 

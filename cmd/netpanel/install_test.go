@@ -128,9 +128,11 @@ func TestMakeInstall(t *testing.T) {
 		if out, err := exec.Command("systemd-tmpfiles", "--root="+root, "--create", "netpanel.conf").CombinedOutput(); err != nil || len(out) > 0 {
 			t.Fatalf("systemd-tmpfiles: %v\n%s", err, out)
 		}
-		fi, err := os.Stat(filepath.Join(root, "etc/systemd/networkd.conf.d"))
-		if err != nil || fi.Mode() != fs.ModeDir|0o755 {
-			t.Fatalf("networkd.conf.d: %v %v", fi, err)
+		for _, d := range []string{"etc/systemd/networkd.conf.d", "etc/nftables.d"} {
+			fi, err := os.Stat(filepath.Join(root, d))
+			if err != nil || fi.Mode() != fs.ModeDir|0o755 {
+				t.Fatalf("%s: %v %v", d, fi, err)
+			}
 		}
 	})
 

@@ -33,10 +33,13 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
+	"github.com/netpanel/netpanel/netops/nftables"
+	"github.com/netpanel/netpanel/netops/nftables/owned"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/netops/plan/trial"
+	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
 	"github.com/netpanel/netpanel/web/auth"
@@ -63,6 +66,7 @@ type config struct {
 	networkdConfDir string
 	dockerDir       string
 	dockerSocket    string
+	nftablesFile    string
 }
 
 type stringList []string
@@ -188,6 +192,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			}
 		}()
 		cfg.netns = d.Name()
+		// Charts with nothing on them look broken to a newcomer.
+		if err := d.Traffic(ctx); err != nil {
+			log.Warn("the demo's made-up traffic does not flow", "err", err)
+		}
 		for _, t := range demo.Tables() {
 			extra = append(extra, rttables.Entry{ID: t.ID, Name: t.Name, Source: "demo"})
 		}
@@ -203,12 +211,24 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			return err
 		}
 		ns, nsName = h, cfg.netns
+		if cfg.demo {
+			demoMarkRule(h, log)
+		}
 	}
 
 	store := model.NewStore()
 	store.SetReadOnly(readOnly)
 	watcher := monitor.NewWatcher(ns, store, log)
 	defer watcher.Close()
+	// nfnetlink answers only CAP_NET_ADMIN, reads included: without it
+	// there is no nftables model, and its pages say why.
+	var nft *nftables.Store
+	var nftWatcher *nftables.Watcher
+	if !readOnly {
+		nft = nftables.NewStore()
+		nftWatcher = nftables.NewWatcher(ns, nft, log)
+		defer nftWatcher.Close()
+	}
 
 	dirs := []string(cfg.tablesDir)
 	if len(dirs) == 0 {
@@ -253,8 +273,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
 	popts := persistOptions(cfg)
+	if nftWatcher != nil {
+		popts.Kinds = append(popts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump))
+	}
 	mgr := persist.New(popts, store, tables.Load)
 	files := app.NewFiles(mgr, rec)
+	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
+	// The counters are read every second whether anyone watches, so a
+	// chart opened now has the last 15 minutes; the overview's costly
+	// counts are made off the request path.
+	sampler := traffic.NewSampler(watcher, store, time.Second)
+	tally := app.NewTally(store.Subscribe, files.Foreign, docker.Conflicts)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -267,7 +296,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Warnings: plainHTTPWarning(cfg),
 		Lookup:   lookupFn,
 		Files:    files,
-		Docker:   app.NewDocker(files, store, tables.Load, dockerEngine(cfg)),
+		Docker:   docker,
+		Traffic:  sampler.History(),
+		Tally:    tally,
+	}
+	if nft != nil {
+		deps.Nftables, deps.NftablesDump = nft, nftWatcher.Dump
+		if f := app.NewNftablesFile(files); f != nil {
+			deps.NftablesFile = f
+		}
 	}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
@@ -296,7 +333,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	srv := web.New(web.Config{
-		Handlers: handlers.New(deps), Store: store, Stats: watcher, Log: log,
+		Handlers: handlers.New(deps), Store: store, Stats: sampler, Log: log,
 		Users: users, Sessions: auth.NewSessions(sessionIdle, sessionMax, time.Now),
 		Audit: rec, TLSProxy: cfg.tlsProxy,
 	})
@@ -312,8 +349,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	ln = web.LimitListener(ln, perAddr, web.ConnBudget(), log)
 	httpSrv := web.NewHTTPServer(srv.Handler(), web.DefaultTimeouts, log)
 	httpSrv.TLSConfig = tlsConfig
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- watcher.Run(ctx) }()
+	if nftWatcher != nil {
+		go func() { errc <- nftWatcher.Run(ctx) }()
+	}
+	go sampler.Run(ctx)
+	go tally.Run(ctx)
 	go func() { srv.Hub().Run(ctx); errc <- nil }()
 	scheme := "http"
 	go func() {
@@ -378,6 +420,29 @@ func persistOptions(cfg config) persist.Options {
 	return o
 }
 
+// demoMarkRule completes the demo's policy routing with its first part,
+// what marks packets: UDP to a VPN server's port gets mark 0x20, which
+// the demo's rule sends to table wan-force. A demo without it still runs.
+func demoMarkRule(ns netns.NsHandle, log *slog.Logger) {
+	r, err := owned.Parse(owned.Form{Hook: "output", Kind: "mark", Proto: "udp", Dst: "198.51.100.10", DPort: "1194",
+		Mark: "0x20/0x20", Comment: "the VPN server, reached over wan"}, nil)
+	if err == nil {
+		_, err = owned.Add(ns, r)
+	}
+	if err != nil {
+		log.Warn("the demo's nftables mark rule could not be added", "err", err)
+	}
+}
+
+// nftablesPath is where the owned nftables table is saved: the demo keeps
+// it in the state dir with its other files.
+func nftablesPath(cfg config) string {
+	if cfg.demo {
+		return filepath.Join(cfg.stateDir, "demo-config", "nftables", filepath.Base(cfg.nftablesFile))
+	}
+	return cfg.nftablesFile
+}
+
 // dockerEngine reads Docker's networks from its socket; netpanel restarts
 // the host's Docker service only on a host booted with systemd and only
 // for the host's own namespace.
@@ -412,6 +477,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "`DIR` where saved .network and .netdev files go")
 	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "`DIR` where the saved table names (RouteTable=) go")
 	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "`DIR` where Docker's daemon.json is read and written")
+	fs.StringVar(&cfg.nftablesFile, "nftables-file", owned.DefaultPath, "`FILE` where the nftables table netpanel owns (inet netpanel) is saved")
 	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket (a `PATH`), read for Docker's networks")
 }
 

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops/nftables/owned"
 	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/nftables/owned"
 )
 
 // unitValues reads the unit's settings: each key's values, line after

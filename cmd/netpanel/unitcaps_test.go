@@ -111,6 +111,7 @@ func TestUnitCapabilities(t *testing.T) {
 	t.Run("every feature works with exactly the unit's capabilities", func(t *testing.T) {
 		r := env.serve(t, unitCaps, nil, "")
 		r.changeWorks(t)
+		r.markRuleWorks(t)
 		r.socketOwnersNamed(t, true, true)
 		r.saveKeepsOwner(t)
 		r.tablesWritten(t)
@@ -146,6 +147,9 @@ func TestUnitCapabilities(t *testing.T) {
 		out, err := env.helper(t, caps, "nft")
 		if err == nil || !strings.Contains(out, "operation not permitted") {
 			t.Errorf("nftables without CAP_NET_ADMIN: %v %s", err, out)
+		}
+		if code, body := r.do(t, "GET", "/api/v1/nftables", "", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "CAP_NET_ADMIN") {
+			t.Errorf("the nftables API without CAP_NET_ADMIN: %d %s", code, body)
 		}
 	})
 	t.Run("without CAP_CHOWN a save that must keep a file's group changes nothing and says why", func(t *testing.T) {
@@ -198,6 +202,7 @@ func TestUnitCapabilities(t *testing.T) {
 		trace := filepath.Join(traceDir, "strace.out")
 		r := env.serve(t, unitCaps, []string{"strace", "-f", "-qq", "-o", trace}, traceDir)
 		r.changeWorks(t)
+		r.markRuleWorks(t)
 		r.socketOwnersNamed(t, true, true)
 		r.saveKeepsOwner(t)
 		r.tablesWritten(t)
@@ -495,6 +500,25 @@ func (r *capsRun) changeWorks(t *testing.T) {
 		t.Fatalf("the bridge netpanel added is not there: %v %s", err, out)
 	}
 	r.env.ns.IP("link", "del", name)
+}
+
+// markRuleWorks adds a mark rule to netpanel's nftables table through
+// the API, finds it with nft, and reads the ruleset back through the API.
+func (r *capsRun) markRuleWorks(t *testing.T) {
+	t.Helper()
+	code, body := r.do(t, "POST", "/api/v1/changes", "application/json",
+		`{"kind":"nft","fields":{"hook":"output","action":"mark","proto":"udp","dst":"203.0.113.5","dport":"1194","mark":"0x20/0x20"}}`)
+	if code != http.StatusOK || !strings.Contains(body, `"state":"applied"`) {
+		t.Fatalf("mark rule: %d %s", code, body)
+	}
+	out, err := exec.Command("ip", "netns", "exec", r.env.ns.Name, "nft", "list", "table", "inet", "netpanel").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ip daddr 203.0.113.5 udp dport 1194 meta mark set meta mark | 0x00000020") {
+		t.Fatalf("nft list table inet netpanel: %v\n%s", err, out)
+	}
+	if code, body := r.do(t, "GET", "/api/v1/nftables", "", ""); code != http.StatusOK || !strings.Contains(body, `"name":"netpanel"`) {
+		t.Errorf("the nftables API: %d %s", code, body)
+	}
+	_ = exec.Command("ip", "netns", "exec", r.env.ns.Name, "nft", "delete", "table", "inet", "netpanel").Run()
 }
 
 // socketOwnersNamed checks which listeners' processes the sockets API

@@ -27,7 +27,7 @@ type layer struct {
 }
 
 // netopsBelow are the netops layers the layers above netops may use.
-var netopsBelow = []string{"model", "linkkind", "iproute", "kernel", "files", "plan", "nftables"}
+var netopsBelow = []string{"model", "linkkind", "iproute", "kernel", "files", "plan", "nftables", "traffic"}
 
 // layers, bottom first. The allowed direction is cmd -> web -> handlers ->
 // (views, app) -> netops: a layer may skip layers downwards, never point
@@ -44,6 +44,8 @@ var layers = []layer{
 	{"iproute", []string{"netops/iproute"}, []string{"model", "linkkind"}},
 	{"codec", []string{"netops/codec"}, []string{"wire", "model", "linkkind", "iproute"}},
 	{"monitor", []string{"netops/monitor"}, []string{"wire", "watch", "model", "codec"}},
+	// The counters' recent history, fed by a refresh of the live model.
+	{"traffic", []string{"netops/traffic"}, []string{"model"}},
 	{"kernel", []string{"netops/kernel/..."}, []string{"wire", "model", "linkkind", "iproute", "codec"}},
 	// Files from outside are read through one safe reader; only the
 	// layers that own a file format or a use case may call it.

@@ -138,11 +138,13 @@ func Report(res map[string]*Result) []Row {
 	retained, ok := metric("BenchmarkInitialSync1M", "retained-B/route")
 	render, okRender := metric("BenchmarkRoutesPageRender1M", "ns/op") // the slowest case
 	p99, okP99 := metric("BenchmarkEventToFrame50Clients", "p99-ms")
+	overview, okOverview := metric("BenchmarkOverviewRender1M", "ns/op") // the page or its live view
 	return []Row{
 		syncRow,
 		row("retained heap per route", "<= 200 B", retained, ok, "%.1f B", 200),
 		row("routes page render, 1M routes", "<= 20 ms", render/1e6, okRender, "%.2f ms", 20),
 		row("event to WebSocket frame p99, 50 clients", "<= 100 ms", p99, okP99, "%.1f ms", 100),
+		row("overview render, 1M routes", "<= 20 ms", overview/1e6, okOverview, "%.2f ms", 20),
 	}
 }
 

@@ -43,7 +43,8 @@ func NewChanges(t *change.Target, m change.Model, names func() change.Names, rec
 // Apply applies ops as id, with a countdown when they may cut id off.
 func (c *Changes) Apply(id Identity, ops []change.Op) (safeapply.Outcome, error) {
 	client, _ := netip.ParseAddr(id.Client)
-	return c.engine.Apply(safeapply.Request{User: id.User, Client: client, Ops: ops})
+	return c.engine.Apply(safeapply.Request{User: id.User, Client: client, Ops: ops,
+		Conn: safeapply.Conn{Local: id.Local, Remote: id.Remote}})
 }
 
 // applyBatch applies a change made by other means than ops (files and a
@@ -67,6 +68,10 @@ func (c *Changes) Unseen(id Identity) []safeapply.Outcome { return c.engine.Unse
 
 // List returns id's recent changes, newest first.
 func (c *Changes) List(id Identity) []safeapply.Outcome { return c.engine.List(id.User) }
+
+// Pending returns every admin's changes waiting for confirmation, oldest
+// first: what a timeout would roll back.
+func (c *Changes) Pending() []safeapply.Outcome { return c.engine.Pending() }
 
 // Close rolls back what still waits for confirmation, newest first: once
 // netpanel is gone nobody could roll it back.

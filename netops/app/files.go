@@ -85,8 +85,7 @@ func (f *Files) Save(ctx context.Context, id Identity, sel persist.Selection, di
 func (f *Files) Restore(ctx context.Context, id Identity, backupID string) (Saved, error) {
 	detail := "restore backup " + backupID
 	if f.try == nil {
-		res, err := f.m.Restore(ctx, backupID)
-		f.record(id, detail, res, err)
+		res, err := f.restoreNow(ctx, id, backupID)
 		return Saved{Result: res}, err
 	}
 	p, err := f.m.RestorePreview(backupID)
@@ -95,6 +94,15 @@ func (f *Files) Restore(ctx context.Context, id Identity, backupID string) (Save
 		return Saved{}, err
 	}
 	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.WriteRestore(backupID) })
+}
+
+// restoreNow puts backup backupID back as id and reloads networkd if it
+// holds files networkd reads, with no try: for files that cannot cut the
+// admin off (the nft file), or when nothing could undo networkd's work.
+func (f *Files) restoreNow(ctx context.Context, id Identity, backupID string) (persist.Result, error) {
+	res, err := f.m.Restore(ctx, backupID)
+	f.record(id, "restore backup "+backupID, res, err)
+	return res, err
 }
 
 // tryWrite writes plan (write does it) and reloads networkd as a try of

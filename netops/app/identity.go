@@ -1,5 +1,7 @@
 package app
 
+import "net/netip"
+
 // Role is what an identity may do.
 type Role string
 
@@ -22,6 +24,10 @@ type Identity struct {
 	Client  string // the address the request comes from
 	Session string // session id, "" for token requests
 	TokenID string // API token id, "" for session requests
+	// Local and Remote are the TCP connection the request came over, as
+	// netpanel's socket sees it (behind a TLS proxy: the proxy's), for
+	// changes whose risk depends on the packets of that connection.
+	Local, Remote netip.AddrPort
 }
 
 // Admin reports whether the identity may change things.

@@ -65,6 +65,8 @@ type LinkRate struct {
 	RxBps, TxBps         float64 // bits per second
 	RxBytes, TxBytes     uint64
 	RxPackets, TxPackets uint64
+	RxErrors, TxErrors   uint64
+	RxDropped, TxDropped uint64
 	At                   time.Time
 }
 
@@ -434,7 +436,8 @@ func (s *Store) UpdateStats(stats map[int32]LinkStats, at time.Time) {
 			continue
 		}
 		prev, had := s.rates[idx]
-		r := LinkRate{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets, At: at}
+		r := LinkRate{RxBytes: st.RxBytes, TxBytes: st.TxBytes, RxPackets: st.RxPackets, TxPackets: st.TxPackets,
+			RxErrors: st.RxErrors, TxErrors: st.TxErrors, RxDropped: st.RxDropped, TxDropped: st.TxDropped, At: at}
 		if had {
 			if dt := at.Sub(prev.At).Seconds(); dt > 0 {
 				r.RxBps = float64(st.RxBytes-min(prev.RxBytes, st.RxBytes)) * 8 / dt

@@ -881,10 +881,15 @@ func (d *decompiler) redir(i int, x *expr.Redir) {
 type MarkUse struct {
 	MatchesMark, SetsMark     bool // meta mark
 	MatchesCtMark, SetsCtMark bool // ct mark
+	// ReadsMark and ReadsCtMark: a set statement copies the mark from
+	// there ("meta mark set ct mark", "meta mark set meta mark | 0x20").
+	ReadsMark, ReadsCtMark bool
 }
 
 // Any reports whether the rule uses a mark at all.
-func (m MarkUse) Any() bool { return m.MatchesMark || m.SetsMark || m.MatchesCtMark || m.SetsCtMark }
+func (m MarkUse) Any() bool {
+	return m.MatchesMark || m.SetsMark || m.MatchesCtMark || m.SetsCtMark || m.ReadsMark || m.ReadsCtMark
+}
 
 // UsesMarks reads the mark use of decompiled statements.
 func UsesMarks(stmts []Stmt) MarkUse {
@@ -903,7 +908,7 @@ func UsesMarks(stmts []Stmt) MarkUse {
 			u.SetsMark, u.SetsCtMark = u.SetsMark || m, u.SetsCtMark || c
 			if f := s.Mangle.Value.Field; f != nil {
 				m, c := isMark(*f)
-				u.MatchesMark, u.MatchesCtMark = u.MatchesMark || m, u.MatchesCtMark || c
+				u.ReadsMark, u.ReadsCtMark = u.ReadsMark || m, u.ReadsCtMark || c
 			}
 		}
 	}

@@ -19,7 +19,7 @@ func TestUsesMarks(t *testing.T) {
 		&expr.Ct{Key: expr.CtKeyMARK, Register: 1},
 		&expr.Meta{Key: expr.MetaKeyMARK, Register: 1, SourceRegister: true})
 	u := UsesMarks(Decompile(restore, nil))
-	if !u.SetsMark || !u.MatchesCtMark || u.SetsCtMark || u.MatchesMark {
+	if !u.SetsMark || !u.ReadsCtMark || u.MatchesCtMark || u.SetsCtMark || u.MatchesMark {
 		t.Errorf("meta mark set ct mark: %+v", u)
 	}
 	counter := rule(FamilyINet, &expr.Counter{})

@@ -27,6 +27,7 @@ type Target struct {
 type conn struct {
 	mu sync.Mutex
 	c  *rtnl.Conn
+	ns netns.NsHandle
 }
 
 // Dial opens a target in ns (netns.None() for the caller's own
@@ -36,8 +37,13 @@ func Dial(ns netns.NsHandle) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: %w", err)
 	}
-	return &Target{conn: &conn{c: c}}, nil
+	return &Target{conn: &conn{c: c, ns: ns}}, nil
 }
+
+// Netns is the namespace the target changes, for ops of other netlink
+// families (nftables) that open their own socket there. It belongs to
+// the caller of Dial.
+func (t *Target) Netns() netns.NsHandle { return t.conn.ns }
 
 // Close closes the socket.
 func (t *Target) Close() error { return t.conn.c.Close() }

@@ -72,6 +72,8 @@ func TestCreateBuildsTheClassicSetup(t *testing.T) {
 			{"dst": "default", "gateway": "192.0.2.1", "dev": "wan", "protocol": "static"},
 			{"dst": "10.8.0.0/16", "gateway": "10.8.0.1", "dev": "vpn0", "protocol": "static"},
 			{"dst": "172.16.50.0/24", "gateway": "10.8.0.1", "dev": "vpn0", "protocol": "static"},
+			// The trap: a VPN route inside docker0's 172.17.0.0/16.
+			{"dst": "172.17.5.0/24", "gateway": "10.8.0.1", "dev": "vpn0", "protocol": "static"},
 		} {
 			requireMatch(t, "IPv4 main route", v4, w)
 		}

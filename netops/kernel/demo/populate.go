@@ -13,6 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// DockerTrap is the VPN route inside Docker's default 172.17.0.0/16.
+const DockerTrap = "172.17.5.0/24"
+
 // The demo's fwmark rule: packets marked 0x20 use WanForceTable.
 const (
 	wanForceMark     = 0x20
@@ -105,6 +108,9 @@ func addWAN(h, isp *change.Target, ispNS netns.NsHandle) (net.HardwareAddr, erro
 }
 
 // addTun creates vpn0, a persistent tun device with routes into the VPN.
+// One of them, 172.17.5.0/24, lies inside 172.17.0.0/16, the subnet
+// Docker gives docker0 by default: the trap /docker explains (a container
+// network there would swallow the VPN's hosts).
 //
 // The tun driver creates the device in the namespace of the thread that
 // opens /dev/net/tun, so this must run inside the demo namespace: from the
@@ -121,7 +127,7 @@ func addTun(h *change.Target, demoNS netns.NsHandle) error {
 	if err := setUp(h, "vpn0"); err != nil {
 		return err
 	}
-	for _, dst := range []string{"10.8.0.0/16", "172.16.50.0/24"} {
+	for _, dst := range []string{"10.8.0.0/16", "172.16.50.0/24", DockerTrap} {
 		if err := addRoute(h, dst, "10.8.0.1", "vpn0", unix.RT_TABLE_MAIN); err != nil {
 			return err
 		}

@@ -27,7 +27,11 @@ const syncTimeout = 15 * time.Second
 type Request struct {
 	User   string
 	Client netip.Addr
-	Ops    []change.Op
+	// Conn is the connection the request came over, as netpanel's socket
+	// sees it; zero when unknown. Ops that match packets (ConnRisker)
+	// decide their risk from it.
+	Conn Conn
+	Ops  []change.Op
 }
 
 // State is where a change stands.
@@ -240,8 +244,16 @@ func (e *Engine) risk(req Request) (bool, string) {
 	if err != nil {
 		return true, "netpanel cannot tell how your connection is routed: " + err.Error()
 	}
+	conn := req.Conn
+	conn.Path = path
 	for _, op := range req.Ops {
-		if r, why := Risk(op.Touches(), path); r {
+		r, why := false, ""
+		if cr, ok := op.(ConnRisker); ok {
+			r, why = cr.ConnRisk(conn)
+		} else {
+			r, why = Risk(op.Touches(), path)
+		}
+		if r {
 			return true, why
 		}
 	}

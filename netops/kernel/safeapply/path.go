@@ -32,6 +32,23 @@ func (p Path) String() string {
 	return s
 }
 
+// Conn is the admin's connection to netpanel, for ops whose risk depends
+// on the packets it carries (a firewall rule that marks them).
+type Conn struct {
+	// Local is the address and port netpanel serves the request on;
+	// Remote is the peer's. Either is invalid when unknown.
+	Local, Remote netip.AddrPort
+	// Path is the kernel's route back to the client.
+	Path Path
+}
+
+// ConnRisker is an op that judges itself whether it can cut the client
+// off, from the connection's packets rather than from what it Touches:
+// a rule matching packets cannot be placed on a path of links and routes.
+type ConnRisker interface {
+	ConnRisk(c Conn) (risky bool, reason string)
+}
+
 // FindPath asks the kernel (RTM_GETROUTE, as `ip route get CLIENT`) how it
 // reaches the client.
 func FindPath(t *change.Target, client netip.Addr, names func(int32) string) (Path, error) {

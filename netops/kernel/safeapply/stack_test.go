@@ -342,6 +342,10 @@ func TestAStackOfTwoAdminsIsKeptWhenBothConfirm(t *testing.T) {
 	if bob.State != safeapply.Pending {
 		t.Fatalf("bob's change on top of alice's pending one is %s, want pending", bob.State)
 	}
+	stack := e.Pending()
+	if len(stack) != 2 || stack[0].ID != alice.ID || stack[1].ID != bob.ID || fmt.Sprint(stack[1].Waiting) != "[alice bob]" {
+		t.Fatalf("Pending = %+v, want alice's change then bob's, both waiting", stack)
+	}
 	got, err := e.Confirm(alice.ID, "alice")
 	if err != nil || got.State != safeapply.Pending || fmt.Sprint(got.Waiting) != "[bob]" {
 		t.Fatalf("alice's confirmation: %+v, %v", got, err)
@@ -351,6 +355,9 @@ func TestAStackOfTwoAdminsIsKeptWhenBothConfirm(t *testing.T) {
 	}
 	if got, _ := e.Get(alice.ID); got.State != safeapply.Confirmed {
 		t.Fatalf("alice's change is %s once both confirmed", got.State)
+	}
+	if stack := e.Pending(); len(stack) != 0 {
+		t.Fatalf("Pending after both confirmed: %+v", stack)
 	}
 	var links []map[string]any
 	a.IPJSON(&links, "link", "show", "a0")

@@ -143,6 +143,23 @@ func Diff(t testing.TB, ns *testenv.NS, rs *nftables.Ruleset, res nftables.Resol
 	return diffObjects(t, JSON(t, ns, "list", "ruleset"), got) + diffTexts(RuleTexts(t, ns, "ruleset"), texts)
 }
 
+// DiffDocument compares a document in `nft -j list ruleset` shape (as
+// netpanel's API serves it, decoded) with the nft tool's; "" means the
+// same objects in the same order.
+func DiffDocument(t testing.TB, ns *testenv.NS, doc []any) string {
+	t.Helper()
+	var got []any
+	for _, o := range doc {
+		if m, ok := o.(map[string]any); ok {
+			if _, meta := m["metainfo"]; meta {
+				continue
+			}
+		}
+		got = append(got, o)
+	}
+	return diffObjects(t, JSON(t, ns, "list", "ruleset"), got)
+}
+
 // DiffTable is Diff for one table (`nft -j list table FAMILY NAME`).
 func DiffTable(t testing.TB, ns *testenv.NS, tb *nftables.Table, res nftables.Resolver) string {
 	t.Helper()
@@ -298,4 +315,75 @@ func Gen(t testing.TB, ns *testenv.NS) uint32 {
 		t.Fatal(err)
 	}
 	return rs.Gen
+}
+
+// TableWithoutHandles is `nft -j list table FAMILY NAME` without the
+// handles, which count per namespace: two namespaces holding the same
+// table, rule order included, give the same text.
+func TableWithoutHandles(t testing.TB, ns *testenv.NS, family, name string) string {
+	t.Helper()
+	return fmt.Sprint(stripHandles(Normalize(t, JSON(t, ns, "list", "table", family, name))))
+}
+
+func stripHandles(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, "handle")
+		for k, e := range x {
+			x[k] = stripHandles(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = stripHandles(e)
+		}
+	}
+	return v
+}
+
+// CountFlows loads into ns a table that counts the UDP packets arriving
+// for each flow ("203.0.113.5:1194", IPv4), before anything else sees
+// them, for tests that send real packets and look where they arrived.
+func CountFlows(t testing.TB, ns *testenv.NS, flows ...string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("table inet seen {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy accept;\n")
+	for _, f := range flows {
+		host, port, ok := strings.Cut(f, ":")
+		if !ok {
+			t.Fatalf("flow %q is not ADDRESS:PORT", f)
+		}
+		fmt.Fprintf(&b, "\t\tip daddr %s udp dport %s counter\n", host, port)
+	}
+	b.WriteString("\t}\n}\n")
+	Load(t, ns, b.String())
+}
+
+// Counted reads the counters CountFlows loaded, by flow.
+func Counted(t testing.TB, ns *testenv.NS) map[string]uint64 {
+	t.Helper()
+	out := map[string]uint64{}
+	for _, o := range JSON(t, ns, "list", "table", "inet", "seen") {
+		r, ok := o["rule"].(map[string]any)
+		if !ok {
+			continue
+		}
+		var dst string
+		var port, packets float64
+		for _, x := range r["expr"].([]any) {
+			x := x.(map[string]any)
+			if m, ok := x["match"].(map[string]any); ok {
+				switch v := m["right"].(type) {
+				case string:
+					dst = v
+				case float64:
+					port = v
+				}
+			}
+			if c, ok := x["counter"].(map[string]any); ok {
+				packets = c["packets"].(float64)
+			}
+		}
+		out[fmt.Sprintf("%s:%d", dst, int(port))] = uint64(packets)
+	}
+	return out
 }

@@ -121,7 +121,16 @@ func Delete(ns netns.NsHandle, hook Hook, handle uint64) error {
 
 // Restore adds back a rule of the owned table as the model held it (the
 // inverse of a Delete), at the end of its chain.
-func Restore(ns netns.NsHandle, r *nftables.Rule) error {
+func Restore(ns netns.NsHandle, r *nftables.Rule) error { return restore(ns, r, 0, false) }
+
+// RestoreAt adds back a rule where it was: right after the rule with
+// handle after, or first in its chain when after is 0. Rule order decides
+// which mark rule wins, so a rollback puts a rule back in its place.
+func RestoreAt(ns netns.NsHandle, r *nftables.Rule, after uint64) error {
+	return restore(ns, r, after, true)
+}
+
+func restore(ns netns.NsHandle, r *nftables.Rule, after uint64, placed bool) error {
 	if r.Family != Family || r.Table != TableName {
 		return fmt.Errorf("netpanel restores only rules of its own table %s %s", Family, TableName)
 	}
@@ -141,7 +150,17 @@ func Restore(ns netns.NsHandle, r *nftables.Rule) error {
 	if !ok {
 		return fmt.Errorf("%s is not a chain of the %s %s table", r.Chain, Family, TableName)
 	}
-	c.AddRule(&gnft.Rule{Table: ownedTable, Chain: ch, Exprs: exprs, UserData: r.UserData})
+	rule := &gnft.Rule{Table: ownedTable, Chain: ch, Exprs: exprs, UserData: r.UserData}
+	switch {
+	case !placed:
+		c.AddRule(rule)
+	case after == 0:
+		// Without a position the kernel inserts at the head.
+		c.InsertRule(rule)
+	default:
+		rule.Position = after
+		c.AddRule(rule)
+	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("restoring rule %d: the kernel refused: %w", r.Handle, err)
 	}

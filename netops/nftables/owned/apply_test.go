@@ -152,27 +152,12 @@ func TestARefusedTransactionChangesNothing(t *testing.T) {
 // handles aside (they count per namespace).
 func tableDiff(t *testing.T, a, b *testenv.NS) string {
 	t.Helper()
-	ja := fmt.Sprint(stripHandles(nfttest.Normalize(t, nfttest.JSON(t, a, "list", "table", "inet", "netpanel"))))
-	jb := fmt.Sprint(stripHandles(nfttest.Normalize(t, nfttest.JSON(t, b, "list", "table", "inet", "netpanel"))))
+	ja := nfttest.TableWithoutHandles(t, a, "inet", "netpanel")
+	jb := nfttest.TableWithoutHandles(t, b, "inet", "netpanel")
 	if ja != jb {
 		return "first:  " + ja + "\nsecond: " + jb
 	}
 	return ""
-}
-
-func stripHandles(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		delete(x, "handle")
-		for k, e := range x {
-			x[k] = stripHandles(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = stripHandles(e)
-		}
-	}
-	return v
 }
 
 // The file written from the live table, loaded with the real nft -f into

@@ -117,3 +117,28 @@ func TestRuleTextAndCommand(t *testing.T) {
 		}
 	}
 }
+
+// The iptables line says what the nft rule says, in iptables' words
+// (checked against iptables-translate where it translates at all).
+func TestIptablesCommand(t *testing.T) {
+	for _, c := range []struct {
+		form Form
+		want string
+	}{
+		{vpnForm, "iptables -t mangle -A OUTPUT -d 10.0.0.1 -p udp --dport 1194 -j MARK --set-xmark 0x20/0x20"},
+		{Form{Hook: "output", Kind: "mark", UID: "1001", Mark: "0x20", Comment: "it's"},
+			`iptables -t mangle -A OUTPUT -m owner --uid-owner 1001 -m comment --comment 'it'\''s' -j MARK --set-mark 0x20; ip6tables -t mangle -A OUTPUT -m owner --uid-owner 1001 -m comment --comment 'it'\''s' -j MARK --set-mark 0x20`},
+		{Form{Hook: "prerouting", Kind: "restore", Iif: "vpn0", Mask: "0xff00"},
+			"iptables -t mangle -A PREROUTING -i vpn0 -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xff00; ip6tables -t mangle -A PREROUTING -i vpn0 -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xff00"},
+		{Form{Hook: "output", Kind: "save", Src: "2001:db8::/32", Proto: "tcp", SPort: "1000-2000"},
+			"ip6tables -t mangle -A OUTPUT -s 2001:db8::/32 -p tcp --sport 1000:2000 -j CONNMARK --save-mark"},
+	} {
+		r, err := Parse(c.form, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.IptablesCommand(); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", r.Text(), got, c.want)
+		}
+	}
+}

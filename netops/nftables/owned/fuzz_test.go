@@ -1,9 +1,11 @@
 package owned
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/nftables/expr"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/nftables"
 )
 
@@ -37,6 +39,42 @@ func FuzzParse(f *testing.F) {
 			if _, err := expr.Marshal(byte(Family), e); err != nil {
 				t.Fatalf("expression %#v does not marshal: %v", e, err)
 			}
+		}
+	})
+}
+
+// FuzzNewDelete: a delete form's chain and handle, whatever they hold,
+// give the op for the one rule they name or a message about those two
+// fields, never a panic.
+func FuzzNewDelete(f *testing.F) {
+	r, err := Parse(Form{Hook: "output", Kind: "mark", UID: "1001", Mark: "0x20"}, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	rule := ruleOf(r)
+	rule.Handle = 7
+	tb := &nftables.Table{Family: Family, Name: TableName, Chains: chains()}
+	tb.Chain(ChainOutput).Rules = []*nftables.Rule{rule}
+	rs := &nftables.Ruleset{Tables: []*nftables.Table{tb}}
+	for _, s := range [][2]string{{"output", "7"}, {"prerouting", "7"}, {"input", "-1"}, {"output", "18446744073709551623"}, {"output", "0x7"}, {"", ""}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, hook, handle string) {
+		op, err := NewDelete(rs, nil, nil, hook, handle)
+		if err != nil {
+			var fe change.FieldErrors
+			if !errors.As(err, &fe) || len(fe) == 0 {
+				t.Fatalf("NewDelete(%q, %q): %v is no message per field", hook, handle, err)
+			}
+			for k := range fe {
+				if k != "hook" && k != "handle" {
+					t.Fatalf("NewDelete(%q, %q): a message about %q", hook, handle, k)
+				}
+			}
+			return
+		}
+		if op.Hook != HookOutput || op.Handle != 7 || op.Text() != ruleText(rule) {
+			t.Fatalf("NewDelete(%q, %q) = %+v", hook, handle, op)
 		}
 	})
 }

@@ -16,48 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// seenRuleset counts, on a peer, the flows the test sends; a peer drops
-// them afterwards (the address is not its own and it does not forward).
-const seenRuleset = `table inet seen {
-	chain pre {
-		type filter hook prerouting priority raw; policy accept;
-		ip daddr 203.0.113.5 udp dport 1194 counter
-		ip daddr 203.0.113.5 udp dport 53 counter
-		ip daddr 198.51.100.9 udp dport 1194 counter
-	}
-}
-`
-
-// seen reads the peer's counters by flow ("203.0.113.5:1194").
-func seen(t *testing.T, ns *testenv.NS) map[string]uint64 {
-	t.Helper()
-	out := map[string]uint64{}
-	for _, o := range nfttest.JSON(t, ns, "list", "table", "inet", "seen") {
-		r, ok := o["rule"].(map[string]any)
-		if !ok {
-			continue
-		}
-		var dst string
-		var port, packets float64
-		for _, x := range r["expr"].([]any) {
-			x := x.(map[string]any)
-			if m, ok := x["match"].(map[string]any); ok {
-				switch v := m["right"].(type) {
-				case string:
-					dst = v
-				case float64:
-					port = v
-				}
-			}
-			if c, ok := x["counter"].(map[string]any); ok {
-				packets = c["packets"].(float64)
-			}
-		}
-		out[fmt.Sprintf("%s:%d", dst, int(port))] = uint64(packets)
-	}
-	return out
-}
-
 // The issue's scenario with real packets: host, wanpeer and vpnpeer joined
 // by veth pairs; table wan-force with a default route via wan, the default
 // route via the VPN link in main, the rule fwmark 0x20/0x20 priority 16286
@@ -80,8 +38,9 @@ func TestRealPacketsLeaveWhereTheTraceSays(t *testing.T) {
 	})
 	wanpeer.Batch([]string{"addr add 192.0.2.1/24 dev eth0", "link set eth0 up"})
 	vpnpeer.Batch([]string{"addr add 10.8.0.1/24 dev eth0", "link set eth0 up"})
-	nfttest.Load(t, wanpeer, seenRuleset)
-	nfttest.Load(t, vpnpeer, seenRuleset)
+	flows := []string{"203.0.113.5:1194", "203.0.113.5:53", "198.51.100.9:1194"}
+	nfttest.CountFlows(t, wanpeer, flows...)
+	nfttest.CountFlows(t, vpnpeer, flows...)
 
 	r, err := owned.Parse(owned.Form{Hook: "output", Kind: "mark", Proto: "udp", Dst: "203.0.113.5", DPort: "1194", Mark: "0x20/0x20"}, nil)
 	if err != nil {
@@ -97,7 +56,7 @@ func TestRealPacketsLeaveWhereTheTraceSays(t *testing.T) {
 	route, lk := router(t, host), links(t, host)
 
 	const sends = 3
-	flows := []struct {
+	cases := []struct {
 		dst    string
 		egress string
 		peer   *testenv.NS
@@ -107,7 +66,7 @@ func TestRealPacketsLeaveWhereTheTraceSays(t *testing.T) {
 		{"203.0.113.5:53", "vpn0", vpnpeer, wanpeer},
 		{"198.51.100.9:1194", "vpn0", vpnpeer, wanpeer},
 	}
-	for _, f := range flows {
+	for _, f := range cases {
 		dst := netip.MustParseAddrPort(f.dst)
 		var local netip.AddrPort
 		host.Do(func() {
@@ -128,7 +87,7 @@ func TestRealPacketsLeaveWhereTheTraceSays(t *testing.T) {
 			t.FailNow()
 		}
 		nfttest.WaitFor(t, 10*time.Second, "packets to "+f.dst+" on their peer", func() string {
-			if n := seen(t, f.peer)[f.dst]; n != sends {
+			if n := nfttest.Counted(t, f.peer)[f.dst]; n != sends {
 				return fmt.Sprintf("%s counted %d of %d packets to %s", f.peer.Name, n, sends, f.dst)
 			}
 			return ""
@@ -147,8 +106,8 @@ func TestRealPacketsLeaveWhereTheTraceSays(t *testing.T) {
 		}
 	}
 	// Every packet went where the trace said, and none elsewhere.
-	for _, f := range flows {
-		if n := seen(t, f.other)[f.dst]; n != 0 {
+	for _, f := range cases {
+		if n := nfttest.Counted(t, f.other)[f.dst]; n != 0 {
 			t.Errorf("%d packets to %s arrived on the wrong peer %s", n, f.dst, f.other.Name)
 		}
 	}

@@ -53,6 +53,9 @@ type Options struct {
 	Target networkd.Target
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Kinds are the other files a save, a backup and the export carry,
+	// generated outside persist (the nftables table netpanel owns).
+	Kinds []Kind
 }
 
 // Manager generates, previews, saves, restores and exports.
@@ -74,6 +77,9 @@ func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	dirs := map[string]string{"": opts.NetworkDir, networkd.ConfDir: opts.ConfDir}
 	if opts.DockerDir != "" {
 		dirs[DockerRoot] = opts.DockerDir
+	}
+	for _, k := range opts.Kinds {
+		dirs[k.Root] = k.Dir
 	}
 	return &Manager{
 		opts: opts, src: src, tables: tables,
@@ -304,6 +310,9 @@ func (m *Manager) staleOwned(cfg *networkd.Config, links []string, files network
 // that cannot carry a comment (daemon.json) is netpanel's while it holds
 // exactly what netpanel last wrote there.
 func (m *Manager) owned(rel string, data []byte) bool {
+	if k, ok := m.kindOf(rel); ok {
+		return k.Owned(data)
+	}
 	if !strings.HasPrefix(rel, DockerRoot+"/") {
 		return networkd.Owned(data)
 	}
@@ -345,7 +354,7 @@ func (m *Manager) commands(plan *configfiles.Plan) []string {
 			cmds = append(cmds, "cat > "+c.Abs+" <<'EOF' … EOF")
 		}
 	}
-	if len(cmds) > 0 {
+	if len(cmds) > 0 && m.reloads(relsOf(plan.Changes)) {
 		cmds = append(cmds, "networkctl reload")
 	}
 	return cmds
@@ -366,6 +375,7 @@ func digest(plan *configfiles.Plan) string {
 // Result is what a save or restore did.
 type Result struct {
 	Written  []string // absolute paths written or removed
+	Rels     []string // the same files as plans name them ("nftables/netpanel.nft")
 	BackupID string   // where the replaced files went
 	Reload   ReloadResult
 }
@@ -388,7 +398,7 @@ func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Res
 	if err != nil {
 		return res, err
 	}
-	res.Reload = m.reload(ctx)
+	res.Reload = m.reloadFor(ctx, res.Rels)
 	return res, nil
 }
 
@@ -405,7 +415,7 @@ func (m *Manager) Write(p *Preview, wantDigest string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{BackupID: b.ID}
+	res := Result{BackupID: b.ID, Rels: relsOf(p.Plan.Changes)}
 	for _, c := range p.Plan.Changes {
 		res.Written = append(res.Written, c.Abs)
 	}
@@ -424,7 +434,7 @@ func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res.Reload = m.reload(ctx)
+	res.Reload = m.reloadFor(ctx, res.Rels)
 	return res, nil
 }
 
@@ -447,7 +457,7 @@ func (m *Manager) WriteRestore(id string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{BackupID: b.ID}
+	res := Result{BackupID: b.ID, Rels: b.Files}
 	for _, rel := range b.Files {
 		abs, err := m.layout.Abs(rel)
 		if err != nil {
@@ -531,12 +541,13 @@ func (m *Manager) ExportFiles() (map[string][]byte, error) {
 		}
 	}
 	unread := m.addOnDisk(out)
+	unread = append(unread, m.addKinds(out)...)
 	if t := m.tables(); t != nil {
 		if data := tablesFile(t); data != nil {
 			out["iproute2/rt_tables.d/netpanel.conf"] = data
 		}
 	}
-	out["README"] = readme(out, skipped, unread, m.opts.Target, notices)
+	out["README"] = readme(out, skipped, unread, m.opts.Target, notices, m.opts.Kinds)
 	return out, nil
 }
 
@@ -600,7 +611,7 @@ func tablesFile(t *rttables.Tables) []byte {
 	return []byte("# Routing table names, written by netpanel.\n" + b.String())
 }
 
-func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice) []byte {
+func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice, kinds []Kind) []byte {
 	var b strings.Builder
 	b.WriteString("netpanel configuration export\n=============================\n\n")
 	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
@@ -620,6 +631,7 @@ func readme(files map[string][]byte, skipped, unread []string, target networkd.T
 	if hasPrefix(files, DockerRoot+"/") {
 		b.WriteString("    systemctl start docker\n")
 	}
+	b.WriteString(kindsReadme(files, kinds))
 	b.WriteString("\nnetworkd removes routes and policy rules that no .network file describes\n")
 	b.WriteString("(ManageForeignRoutes=, ManageForeignRoutingPolicyRules=); review the files first.\n")
 	fmt.Fprintf(&b, "\nThe files are written for systemd-networkd %d (%s).\n", target.Version, target.How)

@@ -1,0 +1,5 @@
+package views
+
+import "strings"
+
+func joinSemi(s []string) string { return strings.Join(s, "; ") }
