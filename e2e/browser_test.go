@@ -112,11 +112,17 @@ func onNewDocument(t testing.TB, tab context.Context, script string) {
 // password the panel printed; tabs of the same browser share the session.
 func (p *panel) login(t testing.TB, tab context.Context) {
 	t.Helper()
+	loginAt(t, tab, p.URL, p.Password)
+}
+
+// loginAt logs tab in as admin at the panel at url.
+func loginAt(t testing.TB, tab context.Context, url, password string) {
+	t.Helper()
 	do(t, tab, "logging in",
-		chromedp.Navigate(p.URL+"/login"),
+		chromedp.Navigate(url+"/login"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=user]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=user]`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), p.Password),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
 		chromedp.Submit(chromedp.CSS(`form.login-form`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=user]`)),
 	)

@@ -1,0 +1,363 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/netpanel/netpanel/internal/testenv"
+)
+
+// tryHost is the setup of the networkd try tests: netpanel runs inside
+// namespace A as on a host, in the mount namespace of the real
+// systemd-networkd and a private D-Bus system bus (testenv.NetworkdHost),
+// with its default directories: it writes /etc/systemd/network and
+// reloads networkd with networkctl exactly as on a host. The admin's
+// browser sits in namespace B behind the veth a0-b0: Chromium runs on the
+// test's host, but every connection it makes goes through a CONNECT
+// proxy that dials from B, from the admin's address there.
+type tryHost struct {
+	a, b     *testenv.NS
+	h        *testenv.NetworkdHost
+	url      string
+	password string
+	state    string
+	log      *syncBuffer
+	done     chan struct{}
+	tab      context.Context
+	client   *http.Client // from B, for "does the admin reach the panel?"
+}
+
+// tryConfirm is the countdown of the try tests: long enough for a write,
+// a reload and networkd's work, short enough to wait for.
+const tryConfirm = 12 * time.Second
+
+// a0File is a0's file at the start: the admin's address, written by
+// netpanel (its header), so the editor needs no takeover.
+const a0File = "# Written by netpanel. Edit in netpanel or take it over first.\n[Match]\nName=a0\n\n[Network]\nAddress=10.77.0.1/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n"
+
+// newTryHost prepares A and B; files are a0's networkd files (name to
+// content, none: a0 is configured by hand), client the admin's address in
+// B besides 10.77.0.2/24 (routed to A through b0), bRoute a route B needs.
+func newTryHost(t *testing.T, files map[string]string, client string, aSetup []string) *tryHost {
+	t.Helper()
+	bin := binary(t)
+	th := &tryHost{a: testenv.NewNS(t), b: testenv.NewNS(t), log: &syncBuffer{}, done: make(chan struct{}), state: t.TempDir()}
+	th.a.Batch(append([]string{"link add a0 type veth peer name b0 netns " + th.b.Name, "link set a0 up"}, aSetup...))
+	th.b.Batch([]string{"addr add 10.77.0.2/24 dev b0", "link set b0 up"})
+	src := "10.77.0.2"
+	if client != "" {
+		th.b.Batch([]string{"addr add " + client + "/32 dev b0"})
+		src = client
+	}
+	th.h = testenv.StartNetworkdHost(t, th.a)
+	for name, content := range files {
+		th.h.WriteFile(t, filepath.Join(th.h.Conf, name), content)
+	}
+	th.h.Networkctl(t, "reload")
+	waitUntil(t, "a0 to have 10.77.0.1", func() bool {
+		for _, a := range th.a.Addrs4("a0") {
+			if a == "10.77.0.1/24" {
+				return true
+			}
+		}
+		return false
+	}, th.h.Log)
+
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	addr := freeAddr(t, th.a, "10.77.0.1")
+	th.url = "https://" + addr
+	cmd := th.h.Command(bin, "--listen", addr, "--tls-cert", cert, "--tls-key", key, "--state-dir", th.state,
+		"--confirm-timeout", tryConfirm.String(), "--rt-tables-dir", dir, "--rt-tables-owned", filepath.Join(dir, "rt_tables.d"),
+		"--docker-dir", filepath.Join(dir, "docker"), "--docker-socket", filepath.Join(dir, "docker.sock"),
+		"--nftables-file", filepath.Join(dir, "nftables.d", "netpanel.nft"))
+	cmd.Stdout, cmd.Stderr = th.log, th.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(th.done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-th.done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-th.done
+		}
+		if t.Failed() {
+			t.Logf("netpanel log:\n%s", th.log.String())
+		}
+	})
+
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var c net.Conn
+		var err error
+		d := &net.Dialer{Timeout: 3 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		th.b.Do(func() { c, err = d.DialContext(ctx, network, addr) })
+		return c, err
+	}
+	th.client = &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DialContext: dial, DisableKeepAlives: true}}
+	waitUntil(t, "netpanel to answer from B", th.reachable, th.log.String)
+	if m := printedPassword.FindStringSubmatch(th.log.String()); m != nil {
+		th.password = m[1]
+	} else {
+		t.Fatalf("no admin password printed:\n%s", th.log.String())
+	}
+	proxy := connectProxy(t, dial)
+	th.tab = newBrowser(t, chromedp.ProxyServer("http://"+proxy), chromedp.Flag("ignore-certificate-errors", true),
+		chromedp.Flag("proxy-bypass-list", "<-loopback>"))
+	loginAt(t, th.tab, th.url, th.password)
+	return th
+}
+
+// reachable reports whether the admin reaches the panel from B now.
+func (th *tryHost) reachable() bool {
+	resp, err := th.client.Get(th.url + "/login")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// clickJS clicks sel from script once htmx has settled.
+func (th *tryHost) clickJS(t *testing.T, sel string) {
+	t.Helper()
+	waitJS(t, th.tab, "htmx to settle", `!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')`)
+	evalJS[bool](t, th.tab, fmt.Sprintf(`(() => { const el = document.querySelector(%q);
+		if (!el) throw new Error('nothing matches %s');
+		window.confirm = () => true; el.click(); return true; })()`, sel, strings.ReplaceAll(sel, "'", "")))
+}
+
+// edit opens the editor of name, replaces its text, checks it and waits
+// for the check's answer.
+func (th *tryHost) edit(t *testing.T, name, text string) {
+	t.Helper()
+	do(t, th.tab, "opening the editor of "+name, chromedp.Navigate(th.url+"/networkd/files/"+name),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=editor-text]`)))
+	evalJS[bool](t, th.tab, fmt.Sprintf(`(document.querySelector('[data-testid=editor-text]').value = %q, true)`, text))
+	th.clickJS(t, `[data-testid=editor-check]`)
+	waitJS(t, th.tab, "the check", `!!document.querySelector('[data-testid=editor-apply], [data-testid=editor-refused]')`)
+}
+
+// afterRollback waits until the admin reaches the panel again and the
+// browser, on a freshly loaded page, shows the try rolled back; it
+// returns what the notice says.
+func (th *tryHost) afterRollback(t *testing.T, summary string) string {
+	t.Helper()
+	waitUntil(t, "the admin to reach the panel again", th.reachable, th.log.String)
+	// The browser reconnects: a new page load shows what happened while
+	// it was away, once. So each load is waited for to its end (a load
+	// left running would take the notice unseen); one that fails (the
+	// browser's pooled connections may still be dead) is tried again.
+	waitUntil(t, "the browser to load a page", func() bool {
+		ctx, cancel := context.WithTimeout(th.tab, 60*time.Second)
+		defer cancel()
+		return chromedp.Do(ctx, chromedp.Navigate(th.url+"/networkd/files")) == nil
+	}, th.log.String)
+	ctx, cancel := context.WithTimeout(th.tab, 2*step)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const o = document.querySelector('#notices [data-testid=outcome]:not([data-state=pending])');
+		return o ? o.dataset.state + ': ' + o.textContent : ''; })()`, chromedp.WithPollingTimeout(step)))
+	if err != nil {
+		page := evalJS[string](t, th.tab, `(document.querySelector('#notices') || document.body).outerHTML`)
+		t.Fatalf("the page shows no rolled back try: %v\n%s\n%s", err, page, th.log.String())
+	}
+	if !strings.HasPrefix(text, "rolled-back: ") || !strings.Contains(text, "Try: "+summary) || !strings.Contains(text, "Rolled back") || !strings.Contains(text, "networkctl reload") {
+		t.Errorf("the notice does not say the try %q was rolled back and how:\n%s", summary, text)
+	}
+	return text
+}
+
+// lostFromB waits until the admin no longer reaches the panel.
+func (th *tryHost) lostFromB(t *testing.T) {
+	t.Helper()
+	waitUntil(t, "the admin to lose the panel", func() bool { return !th.reachable() }, th.log.String)
+	ctx, cancel := context.WithTimeout(th.tab, 8*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(th.url+"/interfaces")); err == nil {
+		t.Errorf("the browser still loads the panel while the admin is cut off")
+	}
+	// The tab would go on loading the page and, once the path is back,
+	// take the notices that afterRollback looks for: stop it.
+	do(t, th.tab, "leaving the page that does not load", chromedp.Navigate("about:blank"))
+}
+
+// connectProxy serves HTTP CONNECT on the host's loopback and dials every
+// tunnel with dial (from B).
+func connectProxy(t *testing.T, dial func(ctx context.Context, network, addr string) (net.Conn, error)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tunnel(c, dial)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func tunnel(c net.Conn, dial func(ctx context.Context, network, addr string) (net.Conn, error)) {
+	defer c.Close()
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil || req.Method != http.MethodConnect {
+		io.WriteString(c, "HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	up, err := dial(ctx, "tcp", req.Host)
+	cancel()
+	if err != nil {
+		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\n\r\n")
+		return
+	}
+	defer up.Close()
+	io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, br); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	// One side is done: give the other a moment, then close both (a dead
+	// path never finishes on its own).
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool, log func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 60 s for %s:\n%s", what, log())
+		}
+	}
+}
+
+// The lock-out through the editor: the admin edits a0's file so that it
+// no longer carries the address the browser reaches netpanel over, and
+// applies it. The page shows what networkd will do; after the apply the
+// browser loses the panel; unconfirmed, the try puts the file back,
+// networkd applies it again, the address is back, and the browser,
+// reconnected, sees the try rolled back. A second edit that keeps the
+// admin connected is confirmed from a new connection and stays.
+func TestEditorTryRollsBackALockOutAndKeepsAConfirmedEdit(t *testing.T) {
+	th := newTryHost(t, map[string]string{"10-a0.network": a0File}, "", nil)
+	before := th.a.SettledIPState()
+	moved := strings.Replace(a0File, "10.77.0.1/24", "10.77.9.1/24", 1)
+	th.edit(t, "10-a0.network", moved)
+	pred := evalJS[string](t, th.tab, `document.querySelector('[data-testid=editor-prediction]').textContent`)
+	for _, want := range []string{"remove", "10.77.0.1/24 dev a0", "add", "10.77.9.1/24 dev a0"} {
+		if !strings.Contains(pred, want) {
+			t.Fatalf("the prediction lacks %q:\n%s", want, pred)
+		}
+	}
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	th.lostFromB(t)
+	th.afterRollback(t, "edit networkd file 10-a0.network")
+	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != a0File {
+		t.Errorf("10-a0.network after the rollback:\n%s", got)
+	}
+	th.a.WaitIPState(before, 30*time.Second)
+
+	// The same kind of edit, keeping the admin's address: it waits for a
+	// confirmation, which comes over a new connection, and stays.
+	kept := a0File + "\n[Address]\nAddress=10.77.0.5/24\n\n[Route]\nDestination=198.51.100.0/24\nGateway=10.77.0.2\nTable=100\n"
+	th.edit(t, "10-a0.network", kept)
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	waitJS(t, th.tab, "the try to wait for confirmation", `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	if r := evalJS[string](t, th.tab, `document.querySelector('[data-testid=try-report]').textContent`); !strings.Contains(r, "networkd did exactly what was predicted") {
+		t.Errorf("the report does not match the prediction:\n%s", r)
+	}
+	th.clickJS(t, `[data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
+	if !th.reachable() || !strings.Contains(th.a.IP("-4", "addr", "show", "dev", "a0"), "10.77.0.5/24") ||
+		!strings.Contains(th.a.IP("route", "show", "table", "100"), "198.51.100.0/24 via 10.77.0.2") {
+		t.Fatalf("the confirmed edit did not stay:\n%s\n%s", th.a.IP("addr"), th.a.IP("route", "show", "table", "all"))
+	}
+}
+
+// The lock-out through Restore: a0 carried the admin's address by hand;
+// the admin saves it (netpanel writes 10-a0.network, confirmed), then
+// restores the backup of that save, which deletes the file: networkd lets
+// go of a0 and removes the address. Unconfirmed, the file comes back,
+// networkd configures a0 again, and the browser sees "rolled back".
+func TestRestoreTryRollsBackALockOut(t *testing.T) {
+	th := newTryHost(t, nil, "", []string{"addr add 10.77.0.1/24 dev a0"})
+	do(t, th.tab, "opening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=networkd-links]`)))
+	evalJS[bool](t, th.tab, `([...document.querySelectorAll('input[name=link]')].forEach(b => b.checked = b.value === 'a0'), true)`)
+	th.clickJS(t, `[data-testid=networkd-preview-btn]`)
+	waitJS(t, th.tab, "the diff", `!!document.querySelector('[data-testid=networkd-save]')`)
+	th.clickJS(t, `[data-testid=networkd-save]`)
+	// Saving a0's own state changes nothing live, but a0 carries the
+	// admin: the save waits for a confirmation.
+	waitJS(t, th.tab, "the save to wait for confirmation", `!!document.querySelector('#networkd-preview [data-testid=confirm]')`)
+	th.clickJS(t, `#networkd-preview [data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	before := th.a.SettledIPState()
+
+	do(t, th.tab, "reopening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=backups]`)))
+	th.clickJS(t, `[data-testid=backups] button`)
+	th.lostFromB(t)
+	th.afterRollback(t, "restore backup")
+	if _, err := os.Stat(filepath.Join(th.h.Conf, "10-a0.network")); err != nil {
+		t.Errorf("10-a0.network is not back: %v", err)
+	}
+	th.a.WaitIPState(before, 30*time.Second)
+}
+
+// The lock-out through the Docker bridge save: the admin reaches the panel
+// from 172.20.5.2, routed by A's default route; a bridge subnet preferred
+// in 172.20.5.0/24 takes that address's route. The save makes the bridge
+// (a .netdev networkd does not delete again) and its route: the admin is
+// cut off. Unconfirmed, the files go, and what networkd leaves (the
+// bridge) is deleted: the route back is back.
+func TestDockerBridgeSaveTryRollsBackALockOut(t *testing.T) {
+	withGateway := strings.Replace(a0File, "[Network]\n", "[Network]\nGateway=10.77.0.2\n", 1)
+	th := newTryHost(t, map[string]string{"10-a0.network": withGateway}, "172.20.5.2", nil)
+	waitUntil(t, "the default route", func() bool { return strings.Contains(th.a.IP("route"), "default via 10.77.0.2") }, th.h.Log)
+	before := th.a.SettledIPState()
+	do(t, th.tab, "opening the Docker page", chromedp.Navigate(th.url+"/docker?prefer=172.20.5.0%2F24&bits=24"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=plan-subnet]`)))
+	if s := evalJS[string](t, th.tab, `document.querySelector('[data-testid=plan-subnet]').textContent`); !strings.Contains(s, "172.20.5.0/24") {
+		t.Fatalf("the proposal: %s", s)
+	}
+	th.clickJS(t, `[data-testid=docker-preview-btn]`)
+	waitJS(t, th.tab, "the diff", `!!document.querySelector('form[data-form=docker-save] [type=submit]')`)
+	th.clickJS(t, `form[data-form=docker-save] [type=submit]`)
+	th.lostFromB(t)
+	text := th.afterRollback(t, "save the Docker bridge setup")
+	if !strings.Contains(text, "ip link del dev docker-br0") {
+		t.Errorf("the rollback does not say it deleted the bridge networkd left:\n%s", text)
+	}
+	th.a.WaitIPState(before, 30*time.Second)
+}
