@@ -6,10 +6,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +50,8 @@ const tryConfirm = 12 * time.Second
 const a0File = "# Written by netpanel. Edit in netpanel or take it over first.\n[Match]\nName=a0\n\n[Network]\nAddress=10.77.0.1/24\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n"
 
 // newTryHost prepares A and B; files are a0's networkd files (name to
-// content, none: a0 is configured by hand), client the admin's address in
+// content, none: a0 is configured by hand; "conf.d/NAME" goes to
+// networkd.conf.d), client the admin's address in
 // B besides 10.77.0.2/24 (routed to A through b0), bRoute a route B needs.
 func newTryHost(t *testing.T, files map[string]string, client string, aSetup []string) *tryHost {
 	t.Helper()
@@ -62,8 +65,19 @@ func newTryHost(t *testing.T, files map[string]string, client string, aSetup []s
 		src = client
 	}
 	th.h = testenv.StartNetworkdHost(t, th.a)
+	restart := false
 	for name, content := range files {
+		if rest, ok := strings.CutPrefix(name, "conf.d/"); ok {
+			// networkd reads networkd.conf.d only when it starts.
+			th.h.WriteFile(t, filepath.Join(th.h.ConfD, rest), content)
+			restart = true
+			continue
+		}
 		th.h.WriteFile(t, filepath.Join(th.h.Conf, name), content)
+	}
+	if restart {
+		th.h.StopNetworkd()
+		th.h.StartNetworkd(t)
 	}
 	th.h.Networkctl(t, "reload")
 	waitUntil(t, "a0 to have 10.77.0.1", func() bool {
@@ -297,7 +311,12 @@ func TestEditorTryRollsBackALockOutAndKeepsAConfirmedEdit(t *testing.T) {
 	if r := evalJS[string](t, th.tab, `document.querySelector('[data-testid=try-report]').textContent`); !strings.Contains(r, "networkd did exactly what was predicted") {
 		t.Errorf("the report does not match the prediction:\n%s", r)
 	}
-	th.clickJS(t, `[data-testid=confirm]`)
+	// Every page shows the pending try and its countdown; the admin
+	// confirms it from another page, over a new connection.
+	do(t, th.tab, "opening another page", chromedp.Navigate(th.url+"/routes"))
+	waitJS(t, th.tab, "the countdown on another page", `(() => { const o = document.querySelector('#notices [data-testid=outcome][data-state=pending]');
+		return !!o && o.textContent.includes('Try: edit networkd file 10-a0.network') && /\d+ s/.test(o.querySelector('.countdown').textContent); })()`)
+	th.clickJS(t, `#notices [data-testid=confirm]`)
 	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
 	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
 	if !th.reachable() || !strings.Contains(th.a.IP("-4", "addr", "show", "dev", "a0"), "10.77.0.5/24") ||
@@ -360,4 +379,95 @@ func TestDockerBridgeSaveTryRollsBackALockOut(t *testing.T) {
 		t.Errorf("the rollback does not say it deleted the bridge networkd left:\n%s", text)
 	}
 	th.a.WaitIPState(before, 30*time.Second)
+}
+
+// The editor through the browser: a file networkd would not read as
+// written is refused with its file:line next to the text, and nothing is
+// written; a valid edit that adds an address, a route in a table named in
+// networkd.conf.d and a rule shows beforehand what networkd will do,
+// writes exactly that file, and networkd does exactly what was shown.
+func TestEditorRefusesAnErrorAndNetworkdDoesWhatItPredicts(t *testing.T) {
+	th := newTryHost(t, map[string]string{"10-a0.network": a0File, "conf.d/tables.conf": "[Network]\nRouteTable=wanforce:100\n"}, "", nil)
+	disk := func() map[string]string {
+		out := map[string]string{}
+		for _, dir := range []string{th.h.Conf, th.h.ConfD} {
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[filepath.Join(dir, e.Name())] = string(data)
+			}
+		}
+		return out
+	}
+	before := disk()
+
+	// "[Network" is no section header: networkd would not read the file.
+	th.edit(t, "10-a0.network", strings.Replace(a0File, "[Network]", "[Network", 1))
+	if !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=editor-refused]') && !document.querySelector('[data-testid=editor-apply]')`) {
+		t.Fatal("a file with a syntax error is not refused")
+	}
+	at := evalJS[string](t, th.tab, `(() => { const m = document.querySelector('#editor-form .field-error[data-error-for=text]');
+		return m ? m.textContent : ''; })()`)
+	if !strings.Contains(at, "10-a0.network:5") || !strings.Contains(at, "invalid section header") {
+		t.Errorf("the text area's message does not name 10-a0.network:5: %q", at)
+	}
+	if got := disk(); !maps.Equal(got, before) {
+		t.Errorf("a refused edit changed the files")
+	}
+
+	added := "\n[Address]\nAddress=10.77.5.1/24\n" +
+		"\n[Route]\nDestination=198.51.100.0/24\nGateway=10.77.0.2\nTable=wanforce\n" +
+		"\n[RoutingPolicyRule]\nFirewallMark=0x20/0x20\nPriority=2000\nTable=wanforce\n"
+	th.edit(t, "10-a0.network", a0File+added)
+	want := []string{"add address 10.77.5.1/24 dev a0", "add route 198.51.100.0/24 via 10.77.0.2 dev a0 table wanforce",
+		"add rule 2000: from all fwmark 0x20/0x20 lookup wanforce"}
+	rows := func(testid string) []string {
+		return evalJS[[]string](t, th.tab, fmt.Sprintf(`[...document.querySelectorAll('[data-testid=%s] tbody tr')].map(r =>
+			[...r.cells].map(c => c.textContent.trim()).join(' '))`, testid))
+	}
+	if got := rows("editor-prediction"); !sameStrings(got, want) {
+		t.Errorf("what networkd will do: %q, want %q", got, want)
+	}
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	waitJS(t, th.tab, "the try to wait for confirmation", `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	if got := rows("try-observed"); !sameStrings(got, want) || !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=prediction-matched]')`) {
+		t.Errorf("what networkd did: %q, want %q", got, want)
+	}
+	th.clickJS(t, `[data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+
+	// Exactly the edited file changed, to exactly the text.
+	after := disk()
+	name := filepath.Join(th.h.Conf, "10-a0.network")
+	if after[name] != a0File+added {
+		t.Errorf("10-a0.network on disk:\n%s", after[name])
+	}
+	delete(after, name)
+	delete(before, name)
+	if !maps.Equal(after, before) {
+		t.Errorf("the edit changed other files: %v", after)
+	}
+	// And the kernel says what the page said.
+	if a := th.a.IP("-4", "addr", "show", "dev", "a0"); !strings.Contains(a, "10.77.5.1/24") {
+		t.Errorf("a0: %s", a)
+	}
+	if r := th.a.IP("route", "show", "table", "100"); !strings.Contains(r, "198.51.100.0/24 via 10.77.0.2 dev a0") {
+		t.Errorf("table 100: %s", r)
+	}
+	if r := th.a.IP("rule"); !strings.Contains(r, "2000:\tfrom all fwmark 0x20/0x20 lookup 100") {
+		t.Errorf("rules: %s", r)
+	}
+}
+
+func sameStrings(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
