@@ -372,6 +372,11 @@ func TestDockerBridgeSaveTryRollsBackALockOut(t *testing.T) {
 	}
 	th.clickJS(t, `[data-testid=docker-preview-btn]`)
 	waitJS(t, th.tab, "the diff", `!!document.querySelector('form[data-form=docker-save] [type=submit]')`)
+	// What networkd will do is said before the save: the bridge, its
+	// address and so the route that takes the admin's.
+	if p := evalJS[string](t, th.tab, `document.querySelector('[data-testid=preview-prediction]').textContent`); !strings.Contains(p, "docker-br0") || !strings.Contains(p, "172.20.5.") {
+		t.Errorf("the preview does not say what networkd will do with the bridge:\n%s", p)
+	}
 	th.clickJS(t, `form[data-form=docker-save] [type=submit]`)
 	th.lostFromB(t)
 	text := th.afterRollback(t, "save the Docker bridge setup")

@@ -304,12 +304,13 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		wantR[k] = true
 	}
 	haveR := map[routeKey]bool{}
-	if live {
-		for _, k := range p.liveRoutes(func(dev string) bool { return dev == l.Name }) {
-			haveR[k] = true
-			if !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
-				p.add(p.routeEffect("remove", k))
-			}
+	// A device-less route (blackhole, unreachable) that exists already is
+	// not added again, whichever file or hand made it; nor is it this
+	// link's to remove.
+	for _, k := range p.liveRoutes(func(dev string) bool { return dev == "" || live && dev == l.Name }) {
+		haveR[k] = true
+		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+			p.add(p.routeEffect("remove", k))
 		}
 	}
 	for _, k := range order {

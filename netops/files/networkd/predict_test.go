@@ -153,3 +153,22 @@ func TestObserveAndCompare(t *testing.T) {
 		t.Errorf("with nothing observed, %d of %d predicted effects are missing", len(missing), len(p.Effects))
 	}
 }
+
+// A device-less route that is live already is not added again by the file
+// that lists it, and one the file does not list is not this link's to
+// remove.
+func TestPredictADevicelessRouteThatIsLive(t *testing.T) {
+	st := predictState()
+	st.routes = append(st.routes,
+		model.Route{Family: unix.AF_INET, Dst: pfx("203.0.113.0/24"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: unix.RTN_BLACKHOLE},
+		model.Route{Family: unix.AF_INET, Dst: pfx("203.0.114.0/24"), Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Type: unix.RTN_UNREACHABLE})
+	pending := Files{"10-wan.network": []byte("[Match]\nName=wan\n\n[Network]\nAddress=192.0.2.10/24\n\n" +
+		"[Route]\nGateway=192.0.2.1\n\n[Route]\nDestination=198.51.100.0/24\nGateway=192.0.2.1\nTable=100\n\n" +
+		"[Route]\nType=blackhole\nDestination=203.0.113.0/24\n\n[Route]\nType=blackhole\nDestination=198.18.0.0/15\n\n" +
+		"[RoutingPolicyRule]\nFirewallMark=0x20/0x20\nPriority=2000\nTable=100\n")}
+	p := Predict(&Config{}, pending, st, DaemonConf{})
+	want := []string{"add route blackhole 198.18.0.0/15"}
+	if got := effects(p.Effects); !slices.Equal(got, want) {
+		t.Fatalf("effects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -204,6 +204,10 @@ type Preview struct {
 	Target     networkd.Target
 	Notices    []networkd.Notice
 	Placements []networkd.Placement
+	// Prediction is what networkd is expected to do with the files once
+	// reloaded, said before saving; nil when the plan writes nothing
+	// networkd reads, or the files on disk cannot be read.
+	Prediction *networkd.Prediction
 }
 
 // Preview generates the files for sel and compares them with the disk.
@@ -250,6 +254,7 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	slices.Sort(p.Missing)
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
+	p.Prediction = m.predictPlan(plan)
 	return p, nil
 }
 
@@ -332,6 +337,7 @@ func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Pre
 	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
+	p.Prediction = m.predictPlan(plan)
 	return p, nil
 }
 
@@ -447,7 +453,7 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 	if len(plan.Changes) == 0 {
 		return nil, errors.New("nothing to restore: the files are as this backup has them")
 	}
-	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target}, nil
+	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target, Prediction: m.predictPlan(plan)}, nil
 }
 
 // WriteRestore puts back the files of a backup without reloading
@@ -685,6 +691,43 @@ func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
 		return networkd.Prediction{}, err
 	}
 	return networkd.Predict(cfg, pending, m.src, m.DaemonConf()), nil
+}
+
+// predictPlan is what networkd is expected to do once plan is written
+// and networkd reloaded (see Preview.Prediction).
+func (m *Manager) predictPlan(plan *configfiles.Plan) *networkd.Prediction {
+	if !m.reloads(relsOf(plan.Changes)) {
+		return nil
+	}
+	pending, notes := PendingOf(plan)
+	p, err := m.Predict(pending)
+	if err != nil {
+		return nil
+	}
+	p.Notes = append(notes, p.Notes...)
+	return &p
+}
+
+// PendingOf is what networkd reads of plan on a reload: the .network and
+// .netdev files (nil: removed), and notes on the files it reads only
+// when it starts.
+func PendingOf(plan *configfiles.Plan) (networkd.Files, []string) {
+	pending := networkd.Files{}
+	var notes []string
+	for _, c := range plan.Changes {
+		switch {
+		case strings.HasPrefix(c.Rel, networkd.ConfDir+"/"):
+			// networkd 252: networkctl reload does not read
+			// networkd.conf.d again. The files netpanel writes name
+			// tables by number (Table=), so they work at once; the
+			// names are for networkctl and for a file naming them.
+			notes = append(notes, c.Abs+": networkd reads networkd.conf.d only when it starts; this change takes effect at its next start (systemctl restart systemd-networkd), not with this reload")
+		case strings.Contains(c.Rel, "/"):
+		case strings.HasSuffix(c.Rel, ".network"), strings.HasSuffix(c.Rel, ".netdev"):
+			pending[c.Rel] = c.New
+		}
+	}
+	return pending, notes
 }
 
 // Source is the live state the manager reads.

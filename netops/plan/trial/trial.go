@@ -74,16 +74,8 @@ func (r *Runner) Run(ctx context.Context, plan *configfiles.Plan, write func() (
 		return safeapply.BatchResult{}, rep, err
 	}
 	dc := r.Files.DaemonConf()
-	pending := networkd.Files{}
-	for _, c := range plan.Changes {
-		switch {
-		case strings.HasPrefix(c.Rel, networkd.ConfDir+"/"):
-			rep.Notes = append(rep.Notes, c.Abs+": networkd reads networkd.conf.d only when it starts; this change takes effect at its next start (systemctl restart systemd-networkd), not with this reload")
-		case strings.Contains(c.Rel, "/"):
-		case strings.HasSuffix(c.Rel, ".network"), strings.HasSuffix(c.Rel, ".netdev"):
-			pending[c.Rel] = c.New
-		}
-	}
+	pending, notes := persist.PendingOf(plan)
+	rep.Notes = append(rep.Notes, notes...)
 	_ = r.sync(ctx)
 	rep.Prediction = networkd.Predict(cfg, pending, r.Store, dc)
 	scope := change.Scope{Links: rep.Prediction.Links, Global: rep.Prediction.Rules}
