@@ -196,6 +196,21 @@ func (th *tryHost) afterRollback(t *testing.T, summary string) string {
 	return text
 }
 
+// audited fails unless a line of the audit log holds every part.
+func (th *tryHost) audited(t *testing.T, parts ...string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(th.state, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(line, p) }) {
+			return
+		}
+	}
+	t.Errorf("no audit entry holds %q:\n%s", parts, data)
+}
+
 // lostFromB waits until the admin no longer reaches the panel.
 func (th *tryHost) lostFromB(t *testing.T) {
 	t.Helper()
@@ -297,6 +312,11 @@ func TestEditorTryRollsBackALockOutAndKeepsAConfirmedEdit(t *testing.T) {
 	th.clickJS(t, `[data-testid=editor-apply]`)
 	th.lostFromB(t)
 	th.afterRollback(t, "edit networkd file 10-a0.network")
+	// Audited like a live change: the write, the try waiting, its
+	// rollback and what it put back, by whom and from where.
+	th.audited(t, `"detail":"edit networkd file 10-a0.network"`, `networkctl reload`, `"result":"ok"`)
+	th.audited(t, `"detail":"try `, ` pending: edit networkd file 10-a0.network`, `"client":"10.77.0.2"`, `"user":"admin"`)
+	th.audited(t, ` rolled-back: edit networkd file 10-a0.network`, `put back: `, `networkctl reload`, `"result":"rolled-back"`)
 	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != a0File {
 		t.Errorf("10-a0.network after the rollback:\n%s", got)
 	}
@@ -318,6 +338,7 @@ func TestEditorTryRollsBackALockOutAndKeepsAConfirmedEdit(t *testing.T) {
 		return !!o && o.textContent.includes('Try: edit networkd file 10-a0.network') && /\d+ s/.test(o.querySelector('.countdown').textContent); })()`)
 	th.clickJS(t, `#notices [data-testid=confirm]`)
 	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	th.audited(t, ` confirmed: edit networkd file 10-a0.network`, `"result":"ok"`)
 	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
 	if !th.reachable() || !strings.Contains(th.a.IP("-4", "addr", "show", "dev", "a0"), "10.77.0.5/24") ||
 		!strings.Contains(th.a.IP("route", "show", "table", "100"), "198.51.100.0/24 via 10.77.0.2") {
@@ -348,6 +369,7 @@ func TestRestoreTryRollsBackALockOut(t *testing.T) {
 	th.clickJS(t, `[data-testid=backups] button`)
 	th.lostFromB(t)
 	th.afterRollback(t, "restore backup")
+	th.audited(t, ` rolled-back: restore backup`, `put back: `, `"result":"rolled-back"`)
 	if _, err := os.Stat(filepath.Join(th.h.Conf, "10-a0.network")); err != nil {
 		t.Errorf("10-a0.network is not back: %v", err)
 	}
@@ -380,6 +402,7 @@ func TestDockerBridgeSaveTryRollsBackALockOut(t *testing.T) {
 	th.clickJS(t, `form[data-form=docker-save] [type=submit]`)
 	th.lostFromB(t)
 	text := th.afterRollback(t, "save the Docker bridge setup")
+	th.audited(t, ` rolled-back: save the Docker bridge setup`, `ip link del dev docker-br0`, `"result":"rolled-back"`)
 	if !strings.Contains(text, "ip link del dev docker-br0") {
 		t.Errorf("the rollback does not say it deleted the bridge networkd left:\n%s", text)
 	}
