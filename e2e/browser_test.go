@@ -20,7 +20,8 @@ const step = 10 * time.Second
 
 // newBrowser starts headless Chromium with a fresh profile and returns the
 // context of its first tab; more tabs come from newTab. Cleanup closes it.
-func newBrowser(t testing.TB) context.Context {
+// extra adds options (a proxy).
+func newBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	exe := testenv.RequireTool(t, "chromium")
 	opts := []chromedp.ExecAllocatorOption{
@@ -37,6 +38,7 @@ func newBrowser(t testing.TB) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })

@@ -66,6 +66,10 @@ const foreignNft = "table inet netpanel {\n}\n"
 
 const foreignV0 = "[Match]\nName=v0\n\n[Network]\nAddress=10.20.30.1/24\n"
 
+// editedV0 is foreignV0 with one more address, as the editor's cases
+// write it.
+const editedV0 = foreignV0 + "Address=10.20.31.1/24\n"
+
 func newFormEnv(t *testing.T) *formEnv {
 	ns := testenv.NewNS(t)
 	fillNS(t, ns)
@@ -526,6 +530,34 @@ func formCases() []formCase {
 			check: func(t *testing.T, e *formEnv) {
 				if b, _ := os.ReadFile(filepath.Join(e.netDir, "10-v0.network")); string(b) != foreignV0 {
 					t.Fatalf("10-v0.network after the restore:\n%s", b)
+				}
+			}},
+
+		{id: "networkd-new-file", page: "/networkd/files",
+			bad:      &formUse{fields: map[string]string{"template": "network", "link": "a name longer than fifteen"}},
+			badField: "link",
+			good: formUse{fields: map[string]string{"template": "bridge", "link": "br9"},
+				done: `location.pathname === '/networkd/files/new' && !!document.querySelector('[data-testid=editor-diff]')`}},
+		{id: "networkd-file", page: "/networkd/files/10-v0.network",
+			bad:      &formUse{fields: map[string]string{"text": strings.Replace(foreignV0, "[Network]", "[Network", 1)}},
+			badField: "text",
+			good:     formUse{fields: map[string]string{"text": editedV0}, done: `!!document.querySelector('[data-testid=editor-takeover]')`}},
+		{id: "networkd-file-takeover", page: "/networkd/files/10-v0.network", noBad: "the checked text and a button",
+			prepare: func(t *testing.T, e *formEnv) {
+				fill(t, e, "networkd-file", map[string]string{"text": editedV0})
+				clickAndWait(t, e, `[data-testid=editor-check]`, "the takeover", `!!document.querySelector('[data-testid=editor-takeover]')`)
+			},
+			good: formUse{submit: `[data-testid=editor-takeover]`, done: `!!document.querySelector('[data-testid=editor-apply]')`}},
+		{id: "networkd-file-apply", page: "/networkd/files/10-v0.network", noBad: "the checked text and the digest of its diff",
+			prepare: func(t *testing.T, e *formEnv) {
+				fill(t, e, "networkd-file", map[string]string{"text": editedV0})
+				clickAndWait(t, e, `[data-testid=editor-check]`, "the takeover", `!!document.querySelector('[data-testid=editor-takeover]')`)
+				clickAndWait(t, e, `[data-testid=editor-takeover]`, "the apply button", `!!document.querySelector('[data-testid=editor-apply]')`)
+			},
+			good: formUse{submit: `[data-testid=editor-apply]`, done: `!!document.querySelector('#editor-check [data-testid=saved]')`},
+			check: func(t *testing.T, e *formEnv) {
+				if b, _ := os.ReadFile(filepath.Join(e.netDir, "10-v0.network")); !strings.Contains(string(b), "Address=10.20.31.1/24") {
+					t.Fatalf("10-v0.network after the edit:\n%s", b)
 				}
 			}},
 

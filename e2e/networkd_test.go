@@ -79,7 +79,7 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 	do(t, tab, "taking it over", chromedp.Click(chromedp.CSS(`[data-testid="takeover-10-br0.network"]`)))
 	waitJS(t, tab, "the diff is shown", `!!document.querySelector('[data-testid=networkd-save]')`)
 	diff := evalJS[string](t, tab, `document.querySelector('[data-testid="diff-10-br0.network"]').textContent`)
-	for _, want := range []string{"+# Written by netpanel", "+Destination=10.31.0.0/24", "+Table=wanforce", "+FirewallMark=32/32"} {
+	for _, want := range []string{"+# Written by netpanel", "+Destination=10.31.0.0/24", "+Table=100", "+FirewallMark=32/32"} {
 		if !strings.Contains(diff, want) {
 			t.Fatalf("the diff of 10-br0.network lacks %q:\n%s", want, diff)
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -78,17 +79,7 @@ func newAdminPath(t *testing.T, confirm time.Duration) *adminPath {
 
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir)
-	var port int
-	p.a.Do(func() {
-		ln, err := net.Listen("tcp", "10.77.0.1:0")
-		if err != nil {
-			t.Errorf("listen in A: %v", err)
-			return
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	})
-	addr := fmt.Sprintf("10.77.0.1:%d", port)
+	addr := freeAddr(t, p.a, "10.77.0.1")
 	p.url = "https://" + addr
 	// ip netns exec execs netpanel: the pid is netpanel's. Every path
 	// netpanel could write or read outside A is a directory of the test.
@@ -300,4 +291,20 @@ func TestSafeApplyStacksRollBackExactly(t *testing.T) {
 			t.Fatalf("a rollback failed:\n%s", audit)
 		}
 	})
+}
+
+// freeAddr is ip with a TCP port free in ns, for netpanel to listen on.
+func freeAddr(t *testing.T, ns *testenv.NS, ip string) string {
+	t.Helper()
+	var port int
+	ns.Do(func() {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Errorf("listen in %s: %v", ns.Name, err)
+			return
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	})
+	return net.JoinHostPort(ip, strconv.Itoa(port))
 }

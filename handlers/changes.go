@@ -48,6 +48,8 @@ var errReadOnly = errors.New("netpanel runs read-only (no CAP_NET_ADMIN): it can
 // still in effect with the kernel's answer.
 type OutcomeJSON struct {
 	ID          string   `json:"id"`
+	Summary     string   `json:"summary,omitempty"`
+	Undone      []string `json:"undone,omitempty"`
 	State       string   `json:"state"`
 	Commands    []string `json:"commands"`
 	Reason      string   `json:"reason,omitempty"`
@@ -60,7 +62,7 @@ type OutcomeJSON struct {
 }
 
 func outcomeJSON(o safeapply.Outcome) OutcomeJSON {
-	j := OutcomeJSON{ID: o.ID, State: string(o.State), Commands: o.Commands, Reason: o.Reason, Error: o.Err,
+	j := OutcomeJSON{ID: o.ID, Summary: o.Summary, Undone: o.Undone, State: string(o.State), Commands: o.Commands, Reason: o.Reason, Error: o.Err,
 		Ended: o.Ended, LeftOver: o.LeftOver, ConfirmWith: o.ConfirmWith, Waiting: o.Waiting}
 	if o.State == safeapply.Pending {
 		j.Deadline = o.Deadline.UTC().Format("2006-01-02T15:04:05.000Z07:00")
@@ -69,11 +71,16 @@ func outcomeJSON(o safeapply.Outcome) OutcomeJSON {
 }
 
 func outcomeVM(o safeapply.Outcome) views.OutcomeVM {
-	return views.OutcomeVM{
+	vm := views.OutcomeVM{
 		ID: o.ID, State: string(o.State), Commands: o.Commands, Reason: o.Reason, Err: o.Err,
 		DeadlineUnixMs: o.Deadline.UnixMilli(), Deadline: o.Deadline.Format("15:04:05"), At: o.At.Format("15:04:05"),
 		Ended: o.Ended, LeftOver: o.LeftOver, ConfirmWith: o.ConfirmWith, Waiting: o.Waiting,
+		Summary: o.Summary, Undone: o.Undone,
 	}
+	if o.State == safeapply.Applied && o.Err != "" {
+		vm.Note, vm.Err = o.Err, "" // a batch with no live effect says why
+	}
+	return vm
 }
 
 // isAPI reports whether r came through the JSON API rather than a form.

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
@@ -14,9 +15,9 @@ type DockerSetup interface {
 	State(ctx context.Context, ranges []netip.Prefix) app.DockerState
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(ctx context.Context, c app.DockerChoice, takeOver []string) (*persist.Preview, error)
-	Save(ctx context.Context, id app.Identity, c app.DockerChoice, takeOver []string, digest string) (persist.Result, error)
+	Save(ctx context.Context, id app.Identity, c app.DockerChoice, takeOver []string, digest string) (app.Saved, error)
 	CanRestart() bool
-	Restart(ctx context.Context, id app.Identity) (string, error)
+	Restart(ctx context.Context, id app.Identity) (string, *safeapply.Outcome, error)
 }
 
 // dockerPage plans Docker's bridge and address pools so that they stay

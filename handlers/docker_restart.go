@@ -11,13 +11,22 @@ import (
 
 // restart serves POST /docker/restart, after the admin confirmed.
 func (p *dockerPage) restart(w http.ResponseWriter, r *http.Request) {
-	out, err := p.setup.Restart(r.Context(), identity(r))
+	out, try, err := p.setup.Restart(r.Context(), identity(r))
+	if try != nil {
+		// As for every try: the confirmation comes over a new connection.
+		w.Header().Set("Connection", "close")
+	}
 	switch {
 	case errors.Is(err, app.ErrCannotRestart):
 		p.render(w, r, http.StatusConflict, views.SaveResult(views.SaveResultVM{Error: err.Error()}))
 	case err != nil:
 		p.render(w, r, http.StatusBadGateway, views.SaveResult(views.SaveResultVM{Error: "systemctl restart docker failed: " + err.Error() + " " + out}))
 	default:
-		p.render(w, r, http.StatusOK, views.DockerRestarted(strings.TrimSpace(out)))
+		var o *views.OutcomeVM
+		if try != nil {
+			vm := outcomeVM(*try)
+			o = &vm
+		}
+		p.render(w, r, http.StatusOK, views.DockerRestarted(strings.TrimSpace(out), o))
 	}
 }

@@ -3,7 +3,7 @@ package handlers
 import (
 	"net/http"
 
-	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -11,7 +11,7 @@ import (
 // networkd; Docker itself is restarted only on a separate confirmation.
 func (p *dockerPage) save(w http.ResponseWriter, r *http.Request) {
 	f, err := dockerChoice(r)
-	var res persist.Result
+	var res app.Saved
 	if err == nil {
 		res, err = p.setup.Save(r.Context(), identity(r), f.DockerChoice, r.PostForm["takeover"], r.PostForm.Get("digest"))
 	}

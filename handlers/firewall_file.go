@@ -65,7 +65,7 @@ func (p *firewallPage) save(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		res, err = p.file.Save(r.Context(), identity(r), r.PostForm["takeover"], r.PostForm.Get("digest"))
 	}
-	p.saved(w, r, res, err)
+	p.saved(w, r, app.Saved{Result: res}, err)
 }
 
 // restore serves POST /firewall/restore: put a backup of the file back.
@@ -75,5 +75,5 @@ func (p *firewallPage) restore(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		res, err = p.file.Restore(r.Context(), identity(r), r.PostForm.Get("id"))
 	}
-	p.saved(w, r, res, err)
+	p.saved(w, r, app.Saved{Result: res}, err)
 }

@@ -23,9 +23,10 @@ type NetworkdFiles interface {
 	Backups() ([]configfiles.Backup, error)
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)
-	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (persist.Result, error)
-	Restore(ctx context.Context, id app.Identity, backupID string) (persist.Result, error)
+	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (app.Saved, error)
+	Restore(ctx context.Context, id app.Identity, backupID string) (app.Saved, error)
 	Export(w io.Writer) error
+	NetworkdEditor
 }
 
 // networkdPage saves the live state as systemd-networkd files: one file
@@ -59,16 +60,41 @@ func selection(r *http.Request) (persist.Selection, error) {
 	return persist.Selection{Links: r.PostForm["link"], TakeOver: r.PostForm["takeover"]}, nil
 }
 
-// saved answers a save or a restore (also of the Docker page): what was
-// written and how the reload went, or why nothing was.
-func (f *frame) saved(w http.ResponseWriter, r *http.Request, res persist.Result, err error) {
+// saved answers a save, a restore or an edit (also of the Docker page):
+// what was written and how the reload went, the try's outcome (with its
+// countdown when it waits for confirmation) and what networkd was
+// expected to do and did; or why nothing was written. An answer with a
+// try closes the connection: the confirmation has to come over a new one,
+// proof that the admin still reaches the panel.
+func (f *frame) saved(w http.ResponseWriter, r *http.Request, res app.Saved, err error) {
+	vm := saveResultVM(res)
+	if res.Outcome != nil {
+		w.Header().Set("Connection", "close")
+	}
 	if err != nil {
-		f.render(w, r, http.StatusBadRequest, views.SaveResult(views.SaveResultVM{Error: err.Error()}))
+		vm.Error = err.Error()
+		f.render(w, r, http.StatusBadRequest, views.SaveResult(vm))
 		return
 	}
-	f.render(w, r, http.StatusOK, views.SaveResult(views.SaveResultVM{
+	f.render(w, r, http.StatusOK, views.SaveResult(vm))
+}
+
+func saveResultVM(res app.Saved) views.SaveResultVM {
+	vm := views.SaveResultVM{
 		Written: res.Written, BackupID: res.BackupID, ReloadCommand: res.Reload.Command,
 		ReloadDone: res.Reload.Done, ReloadOutput: res.Reload.Output, ReloadErr: res.Reload.Err,
 		ReloadSkipped: res.Reload.Skipped,
-	}))
+	}
+	if res.Outcome != nil {
+		o := outcomeVM(*res.Outcome)
+		vm.Try = &o
+	}
+	if rep := res.Report; rep != nil {
+		vm.Report = &views.TryReportVM{
+			Live: rep.Live, Predicted: effectRows(rep.Prediction.Effects), Observed: effectRows(rep.Observed),
+			Missing: effectRows(rep.Missing), Unexpected: effectRows(rep.Unexpected),
+			Notes: append(append([]string(nil), rep.Prediction.Notes...), rep.Notes...), Reconfigured: rep.Reconfigured,
+		}
+	}
+	return vm
 }

@@ -55,6 +55,9 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 	for _, l := range p.Selection.Links {
 		vm.Hidden = append(vm.Hidden, views.HiddenField{Name: "link", Value: l})
 	}
+	if pr := p.Prediction; pr != nil {
+		vm.Predicts, vm.Predicted, vm.PredictNotes = true, effectRows(pr.Effects), pr.Notes
+	}
 	refused := p.Plan.Refused()
 	for _, c := range p.Plan.Changes {
 		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: c.Diff, State: changeState(c), Foreign: c.Foreign}

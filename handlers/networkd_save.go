@@ -3,7 +3,7 @@ package handlers
 import (
 	"net/http"
 
-	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/app"
 )
 
 // save serves POST /networkd/save: write exactly the reviewed diff (the
@@ -11,7 +11,7 @@ import (
 func (p *networkdPage) save(w http.ResponseWriter, r *http.Request) {
 	sel, err := selection(r)
 	if err != nil {
-		p.saved(w, r, persist.Result{}, err)
+		p.saved(w, r, app.Saved{}, err)
 		return
 	}
 	res, err := p.files.Save(r.Context(), identity(r), sel, r.PostForm.Get("digest"))

@@ -269,6 +269,14 @@ func TestNetworkdPreviewShowsTheDiffAndASaveButton(t *testing.T) {
 			t.Errorf("no diff for %s", rel)
 		}
 	}
+	// What networkd will do is said before the save: saving br0's own
+	// state changes nothing live; the tables file waits for a restart.
+	if len(findAll(doc, hasAttr("data-testid", "preview-prediction-none"))) != 1 {
+		t.Errorf("the preview does not say what networkd will do:\n%s", body)
+	}
+	if n := findAll(doc, hasAttr("data-testid", "preview-note")); len(n) != 1 || !strings.Contains(textOf(n[0]), "networkd.conf.d only when it starts") {
+		t.Errorf("the preview does not say the tables file waits for networkd's start:\n%s", body)
+	}
 	save := findAll(doc, hasAttr("data-testid", "networkd-save"))
 	if len(save) != 1 {
 		t.Fatalf("no save button:\n%s", body)

@@ -27,6 +27,7 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 	lookup := &lookupPage{frame: f, lookup: d.Lookup}
 	docker := &dockerPage{frame: f, setup: d.Docker}
 	networkd := &networkdPage{frame: f, files: d.Files}
+	networkdFiles := &networkdFilesPage{frame: f, files: d.Files}
 	audit := &auditPage{frame: f, reader: d.Audit}
 	nft := nftRuleset{store: d.Nftables, dump: d.NftablesDump}
 	firewall := &firewallPage{frame: f, nft: nft, file: d.NftablesFile}
@@ -137,6 +138,19 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		},
 		// The networkd files on disk.
 		Live: Live{Kinds: []model.Kind{route, rule, addr, link}, IO: true, Render: inMemory(networkd.live)},
+	}), f.feature(d.Files != nil, http.StatusOK, errNotConfigured, Page{
+		Name: "networkd-files", Path: "/networkd/files", Title: "networkd files", Nav: "Files",
+		Cmds:  static(views.Cmd{IP: "networkctl cat FILE"}, views.Cmd{IP: "networkctl reload"}),
+		Serve: networkdFiles.index,
+		// It lists files; edits come from the admin, not the kernel.
+	}), f.feature(d.Files != nil, http.StatusOK, errNotConfigured, Page{
+		Name: "networkd-file", Path: "/networkd/files/{name}", Title: "Edit",
+		Cmds:  static(views.Cmd{IP: "networkctl cat FILE"}, views.Cmd{IP: "networkctl reload"}),
+		Serve: networkdFiles.editor,
+		Routes: []Route{
+			{http.MethodPost, "/networkd/files/{name}/check", networkdFiles.check},
+			{http.MethodPost, "/networkd/files/{name}/apply", networkdFiles.apply},
+		},
 	}), f.feature(d.Audit != nil, http.StatusServiceUnavailable, "The audit log is not configured on this server.", Page{
 		Name: "audit", Path: "/audit", Title: "Audit log", Nav: "Audit", Admin: true,
 		Serve: audit.serve,

@@ -7,7 +7,7 @@ import (
 )
 
 func TestFS(t *testing.T) {
-	for _, name := range []string{"app.css", "pages.css", "live.js", "traffic.js", "vendor/README.md"} {
+	for _, name := range []string{"app.css", "pages.css", "live.js", "forms.js", "once.js", "traffic.js", "vendor/README.md"} {
 		t.Run(name+" is embedded", func(t *testing.T) {
 			if _, err := fs.Stat(FS, name); err != nil {
 				t.Fatal(err)

@@ -52,6 +52,9 @@ type Server struct {
 	tokens  tokenAudit
 	live    *liveConns // open WebSockets, closed when their identity ends
 	metrics http.Handler
+	// onceSeen holds the requests done, so one the browser resends is
+	// not done twice (once).
+	onceSeen *onceSeen
 }
 
 // Failed logins allowed per client address within loginWindow before
@@ -65,9 +68,10 @@ const (
 // New builds the router and the hub; run the hub with Run.
 func New(cfg Config) *Server {
 	s := &Server{
-		cfg:     cfg,
-		hub:     NewHub(cfg.Store, cfg.Handlers, cfg.Stats, cfg.Log),
-		limiter: cfg.LoginLimiter,
+		cfg:      cfg,
+		hub:      NewHub(cfg.Store, cfg.Handlers, cfg.Stats, cfg.Log),
+		limiter:  cfg.LoginLimiter,
+		onceSeen: newOnceSeen(onceKept),
 	}
 	if s.limiter == nil {
 		s.limiter = auth.NewLimiter(loginFailures, loginWindow, time.Now)
@@ -95,6 +99,7 @@ func (s *Server) routes() http.Handler {
 	r.Use(http.NewCrossOriginProtection().Handler)
 	r.Use(s.originScheme)
 	r.Use(s.requireAuth)
+	r.Use(s.once)
 
 	r.Get("/login", s.loginForm)
 	r.Post("/login", s.login)

@@ -38,6 +38,7 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/plan/trial"
 	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/static"
 	"github.com/netpanel/netpanel/web"
@@ -279,11 +280,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	lookupFn := func(q lookup.Query) (lookup.Result, error) {
 		return lookup.Explain(nh, q, store.Rules(0), tables.Load(), lookup.StoreFinder(store))
 	}
-	opts := persistOptions(cfg)
+	popts := persistOptions(cfg)
 	if nftWatcher != nil {
-		opts.Kinds = append(opts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump))
+		popts.Kinds = append(popts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump))
 	}
-	files := app.NewFiles(persist.New(opts, store, tables.Load), rec)
+	mgr := persist.New(popts, store, tables.Load)
+	files := app.NewFiles(mgr, rec)
 	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
 	// The counters are read every second whether anyone watches, so a
 	// chart opened now has the last 15 minutes; the overview's costly
@@ -334,6 +336,15 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		defer changes.Close()
 		deps.Changes = changes
 		metricSrc.Changes = changes
+		// Writes that reload networkd (or restart Docker) are tries on the
+		// same stack: undone unless confirmed when they may cut the admin
+		// off. Only here: undoing what networkd did takes CAP_NET_ADMIN.
+		runner := &trial.Runner{Files: mgr, Store: store, Target: nh, Sync: watcher.Sync,
+			Names: func() change.Names { return store.Names(tables.Load()) }}
+		if d, ok := popts.Networkd.(trial.Daemon); ok {
+			runner.Daemon = d
+		}
+		files.Try(changes, runner)
 	}
 
 	srv := web.New(web.Config{

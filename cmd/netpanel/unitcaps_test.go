@@ -639,8 +639,8 @@ func (r *capsRun) saveKeepsOwner(t *testing.T) {
 			t.Errorf("%s: mode %v gid %d, want %v gid %d", f.path, fi.Mode(), fi.Sys().(*syscall.Stat_t).Gid, f.mode, f.gid)
 		}
 	}
-	if b, _ := os.ReadFile(filepath.Join(r.networkd, "10-a0.network")); !bytes.Contains(b, []byte("Table=capt")) {
-		t.Errorf("10-a0.network lacks the route in table capt:\n%s", b)
+	if b, _ := os.ReadFile(filepath.Join(r.networkd, "10-a0.network")); !bytes.Contains(b, []byte("Table=100\n")) {
+		t.Errorf("10-a0.network lacks the route in table capt (100):\n%s", b)
 	}
 }
 

@@ -73,21 +73,28 @@ func NewHungSocket(t testing.TB) *HungSocket {
 // serve reads c's request and holds it until Release, then writes the
 // answer and closes it.
 func (h *HungSocket) serve(c net.Conn) {
-	defer c.Close()
+	answered := false
+	defer func() {
+		c.Close()
+		h.mu.Lock()
+		if !answered {
+			h.open--
+		}
+		h.mu.Unlock()
+	}()
 	// Answer only a request that was sent: an answer written before it
 	// arrives is one the client's HTTP transport discards.
 	if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-		h.mu.Lock()
-		h.open--
-		h.mu.Unlock()
-		return
+		return // the deferred close stops counting it
 	}
 	<-h.release
-	// No longer open once answered: its client may read the answer and
-	// connect again before this goroutine gets to close.
+	// The connection stops counting as open before its answer goes out:
+	// a client that has read the answer may connect again before this
+	// goroutine gets to close the connection, and that is not two at once.
 	h.mu.Lock()
 	answer := h.answer
 	h.open--
+	answered = true
 	h.mu.Unlock()
 	if answer != nil {
 		_, _ = c.Write(answer)
@@ -97,7 +104,8 @@ func (h *HungSocket) serve(c net.Conn) {
 // Accepted is closed once a client has connected.
 func (h *HungSocket) Accepted() <-chan struct{} { return h.acceptCh }
 
-// MaxOpen returns the most connections that were open at once.
+// MaxOpen returns the most connections that were open at once, a
+// connection counting until its answer is written.
 func (h *HungSocket) MaxOpen() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -43,3 +43,41 @@ func TestNetworkdHarnessAppliesAFile(t *testing.T) {
 		}
 	}
 }
+
+// The networkd host: networkctl inside reaches networkd over the private
+// bus and a reload applies a changed file; a stopped networkd is off the
+// bus, and a restarted one is back on it.
+func TestNetworkdHostReloadsOverItsBus(t *testing.T) {
+	ns := NewNS(t)
+	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v1 up"})
+	h := StartNetworkdHost(t, ns)
+	conf := filepath.Join(h.Conf, "10-v0.network")
+	for _, addr := range []string{"10.55.1.1/24", "10.55.2.1/24"} {
+		h.WriteFile(t, conf, "[Match]\nName=v0\n\n[Network]\nConfigureWithoutCarrier=yes\nAddress="+addr+"\n")
+		h.Networkctl(t, "reload")
+		waitFor(t, func() bool { return strings.Contains(ns.IP("-4", "addr", "show", "dev", "v0"), addr) }, "networkd to apply "+addr, h.Log)
+	}
+	if got := ns.Addrs4("v0"); len(got) != 1 || got[0] != "10.55.2.1/24" {
+		t.Fatalf("v0 has %v after the second reload, want only 10.55.2.1/24", got)
+	}
+	h.StopNetworkd()
+	if h.networkdOnBus() {
+		t.Fatal("a stopped networkd still owns its name on the bus")
+	}
+	h.StartNetworkd(t)
+	waitFor(t, func() bool {
+		out := h.Networkctl(t, "list", "--no-legend", "v0")
+		return strings.Contains(out, "v0") && strings.Contains(out, "configured")
+	}, "the restarted networkd to configure v0", h.Log)
+}
+
+// waitFor polls cond for up to 20 s.
+func waitFor(t *testing.T, cond func() bool, what string, log func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 20 s for %s:\n%s", what, log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

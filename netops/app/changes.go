@@ -53,6 +53,13 @@ func (c *Changes) Apply(id Identity, ops []change.Op) (safeapply.Outcome, error)
 		Conn: safeapply.Conn{Local: id.Local, Remote: id.Remote}})
 }
 
+// applyBatch applies a change made by other means than ops (files and a
+// reload) on the same stack as id's changes.
+func (c *Changes) applyBatch(id Identity, summary string, commands []string, apply func() (safeapply.BatchResult, error)) (safeapply.Outcome, error) {
+	client, _ := netip.ParseAddr(id.Client)
+	return c.engine.ApplyBatch(safeapply.Batch{User: id.User, Client: client, Summary: summary, Commands: commands, Apply: apply})
+}
+
 // Confirm keeps id's pending change changeID (and the stack under it).
 func (c *Changes) Confirm(id Identity, changeID string) (safeapply.Outcome, error) {
 	return c.engine.Confirm(changeID, id.User)
@@ -84,6 +91,9 @@ func changeEntry(o safeapply.Outcome) audit.Entry {
 	}
 	e := audit.Entry{User: o.User, Action: audit.ActionChange, Detail: "change " + o.ID + " " + string(o.State),
 		Command: strings.Join(o.Commands, "; "), Result: result}
+	if o.Summary != "" {
+		e.Detail = "try " + o.ID + " " + string(o.State) + ": " + o.Summary
+	}
 	if o.State == safeapply.Applied || o.State == safeapply.Confirmed {
 		e.Result = audit.ResultOK
 	}
@@ -95,6 +105,12 @@ func changeEntry(o safeapply.Outcome) audit.Entry {
 	}
 	if o.Ended != "" {
 		e.Detail += ": " + o.Ended
+	}
+	if len(o.Undone) > 0 {
+		e.Detail += "; put back: " + strings.Join(o.Undone, "; ")
+	}
+	if len(o.LeftOver) > 0 && o.Err == "" {
+		e.Result += ": could not put back: " + strings.Join(o.LeftOver, "; ")
 	}
 	return e
 }

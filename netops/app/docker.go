@@ -7,11 +7,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/kernel/change"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
@@ -196,11 +199,11 @@ func (d *Docker) Preview(ctx context.Context, c DockerChoice, takeOver []string)
 // Save writes the setup for c as id, if it is still the one previewed
 // (digest), and reloads networkd; Docker itself is restarted only by
 // Restart.
-func (d *Docker) Save(ctx context.Context, id Identity, c DockerChoice, takeOver []string, digest string) (persist.Result, error) {
+func (d *Docker) Save(ctx context.Context, id Identity, c DockerChoice, takeOver []string, digest string) (Saved, error) {
 	files, err := d.setupFiles(ctx, c)
 	if err != nil {
 		d.files.record(id, dockerSaveDetail, persist.Result{}, err)
-		return persist.Result{}, err
+		return Saved{}, err
 	}
 	return d.files.saveFiles(ctx, id, dockerSaveDetail, files, takeOver, digest)
 }
@@ -215,11 +218,50 @@ func (d *Docker) CanRestart() bool { return d.engine.Restart != nil }
 var ErrCannotRestart = errors.New("netpanel cannot restart Docker on this host; run: systemctl restart docker")
 
 // Restart restarts the Docker service as id and returns what it printed.
-func (d *Docker) Restart(ctx context.Context, id Identity) (string, error) {
+// With tries it is one: Docker recreates its bridges as daemon.json now
+// says, which may take the route back to the admin; unconfirmed, what
+// changed on Docker's bridges is reverted with the change engine's
+// inverses (daemon.json stays as saved).
+func (d *Docker) Restart(ctx context.Context, id Identity) (string, *safeapply.Outcome, error) {
 	if d.engine.Restart == nil {
-		return "", ErrCannotRestart
+		return "", nil, ErrCannotRestart
 	}
-	out, err := d.engine.Restart(ctx)
-	d.files.rec.change(id, "restart Docker", "systemctl restart docker", resultOf(err))
-	return out, err
+	const detail, command = "restart Docker", "systemctl restart docker"
+	if d.files.try == nil {
+		out, err := d.engine.Restart(ctx)
+		d.files.rec.change(id, detail, command, resultOf(err))
+		return out, nil, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	var printed string
+	o, err := d.files.try.changes.applyBatch(id, detail, []string{command}, func() (safeapply.BatchResult, error) {
+		br, _, err := d.files.try.runner.RunLive(ctx, change.Scope{Links: d.bridges()}, func(ctx context.Context) error {
+			var err error
+			printed, err = d.engine.Restart(ctx)
+			return err
+		})
+		return br, err
+	})
+	d.files.rec.change(id, detail, command, resultOf(err))
+	if o.ID == "" {
+		return printed, nil, err
+	}
+	return printed, &o, err
+}
+
+// bridges are the links a Docker restart may change: docker0, the bridge
+// daemon.json names and Docker's network bridges (br-*).
+func (d *Docker) bridges() []string {
+	names := []string{"docker0"}
+	if data, err := safefile.Read(filepath.Join(d.files.Options().DockerDir, "daemon.json")); err == nil {
+		if cfg, err := dockernet.ParseDaemonConfig(data); err == nil && cfg.Bridge != "" {
+			names = append(names, cfg.Bridge)
+		}
+	}
+	for _, l := range d.model.Links() {
+		if strings.HasPrefix(l.Name, "br-") || l.Name == "docker_gwbridge" {
+			names = append(names, l.Name)
+		}
+	}
+	return names
 }

@@ -27,7 +27,7 @@ func testDocker(t *testing.T, al *memAudit, restart func(context.Context) (strin
 func TestDockerRestartIsAudited(t *testing.T) {
 	al := &memAudit{}
 	d := testDocker(t, al, func(context.Context) (string, error) { return "", errors.New("unit docker.service not found") })
-	if _, err := d.Restart(context.Background(), alice); err == nil {
+	if _, _, err := d.Restart(context.Background(), alice); err == nil {
 		t.Fatal("a failed restart reported success")
 	}
 	if len(al.entries) != 1 || al.entries[0].Command != "systemctl restart docker" || al.entries[0].Result != "unit docker.service not found" ||
@@ -37,7 +37,7 @@ func TestDockerRestartIsAudited(t *testing.T) {
 
 	none := &memAudit{}
 	d = testDocker(t, none, nil)
-	if _, err := d.Restart(context.Background(), alice); !errors.Is(err, ErrCannotRestart) || d.CanRestart() {
+	if _, _, err := d.Restart(context.Background(), alice); !errors.Is(err, ErrCannotRestart) || d.CanRestart() {
 		t.Fatalf("restart without a way to restart: %v", err)
 	}
 	if len(none.entries) != 0 {

@@ -7,20 +7,48 @@ import (
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/netops/plan/trial"
 )
 
 // Files makes the live state survive a reboot: it plans the networkd files
-// that describe it, saves exactly a reviewed plan, restores a backup and
-// exports the whole configuration. Saves and restores are audited.
+// that describe it, saves exactly a reviewed plan, restores a backup,
+// edits one file and exports the whole configuration. Saves, restores and
+// edits are audited.
+//
+// With tries (Try), every write that reloads networkd is a try: it joins
+// the change stack of app.Changes and is rolled back unless confirmed
+// when it may have cut the admin off (see trial and safeapply.Batch).
 type Files struct {
 	m     *persist.Manager
 	rec   *Recorder
+	try   *tries
 	saved lastSave
+}
+
+// tries is how writes are tried: the change stack and the runner.
+type tries struct {
+	changes *Changes
+	runner  *trial.Runner
 }
 
 // NewFiles plans and writes through m.
 func NewFiles(m *persist.Manager, rec *Recorder) *Files { return &Files{m: m, rec: rec} }
+
+// Try makes every later write that reloads networkd a try on the stack
+// of changes, run by r. Without it (netpanel runs read-only: it could not
+// undo what networkd does) writes reload networkd with no safety net.
+func (f *Files) Try(changes *Changes, r *trial.Runner) { f.try = &tries{changes: changes, runner: r} }
+
+// Saved is what a save, restore or edit did: the files written and the
+// reload, and, for a try, its outcome (pending, applied, failed) and what
+// networkd was expected to do and did.
+type Saved struct {
+	persist.Result
+	Outcome *safeapply.Outcome
+	Report  *trial.Report
+}
 
 // Options says where the files go and which networkd they are for.
 func (f *Files) Options() persist.Options { return f.m.Options() }
@@ -47,17 +75,65 @@ func (f *Files) Preview(sel persist.Selection) (*persist.Preview, error) { retur
 
 // Save writes the plan for sel as id, if it is still the one previewed
 // (digest), and reloads networkd.
-func (f *Files) Save(ctx context.Context, id Identity, sel persist.Selection, digest string) (persist.Result, error) {
-	res, err := f.m.Save(ctx, sel, digest)
-	f.record(id, "save networkd files for "+strings.Join(sel.Links, " "), res, err)
-	return res, err
+func (f *Files) Save(ctx context.Context, id Identity, sel persist.Selection, digest string) (Saved, error) {
+	detail := "save networkd files for " + strings.Join(sel.Links, " ")
+	if f.try == nil {
+		res, err := f.m.Save(ctx, sel, digest)
+		f.record(id, detail, res, err)
+		return Saved{Result: res}, err
+	}
+	p, err := f.m.Preview(sel)
+	if err != nil {
+		f.record(id, detail, persist.Result{}, err)
+		return Saved{}, err
+	}
+	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.Write(p, digest) })
 }
 
 // Restore puts backup backupID back as id and reloads networkd.
-func (f *Files) Restore(ctx context.Context, id Identity, backupID string) (persist.Result, error) {
+func (f *Files) Restore(ctx context.Context, id Identity, backupID string) (Saved, error) {
+	detail := "restore backup " + backupID
+	if f.try == nil {
+		res, err := f.restoreNow(ctx, id, backupID)
+		return Saved{Result: res}, err
+	}
+	p, err := f.m.RestorePreview(backupID)
+	if err != nil {
+		f.record(id, detail, persist.Result{}, err)
+		return Saved{}, err
+	}
+	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.WriteRestore(backupID) })
+}
+
+// restoreNow puts backup backupID back as id and reloads networkd if it
+// holds files networkd reads, with no try: for files that cannot cut the
+// admin off (the nft file), or when nothing could undo networkd's work.
+func (f *Files) restoreNow(ctx context.Context, id Identity, backupID string) (persist.Result, error) {
 	res, err := f.m.Restore(ctx, backupID)
 	f.record(id, "restore backup "+backupID, res, err)
 	return res, err
+}
+
+// tryWrite writes plan (write does it) and reloads networkd as a try of
+// id on the change stack, and audits the write.
+func (f *Files) tryWrite(ctx context.Context, id Identity, detail string, plan *configfiles.Plan, commands []string, write func() (persist.Result, error)) (Saved, error) {
+	// The try outlives the request: a reload that cuts the admin off
+	// cancels the request's context, and must not cancel the reload.
+	ctx = context.WithoutCancel(ctx)
+	var saved Saved
+	out, err := f.try.changes.applyBatch(id, detail, commands, func() (safeapply.BatchResult, error) {
+		br, rep, err := f.try.runner.Run(ctx, plan, write)
+		saved.Report = rep
+		if rep != nil {
+			saved.Result = rep.Result
+		}
+		return br, err
+	})
+	if out.ID != "" {
+		saved.Outcome = &out
+	}
+	f.record(id, detail, saved.Result, err)
+	return saved, err
 }
 
 // Export writes the whole configuration as a gzipped tar; the same state
@@ -69,11 +145,20 @@ func (f *Files) previewFiles(files map[string][]byte, takeOver []string) (*persi
 	return f.m.PreviewFiles(files, takeOver)
 }
 
-// saveFiles writes files as id, if the plan is still the one previewed.
-func (f *Files) saveFiles(ctx context.Context, id Identity, detail string, files map[string][]byte, takeOver []string, digest string) (persist.Result, error) {
-	res, err := f.m.SaveFiles(ctx, files, takeOver, digest)
-	f.record(id, detail, res, err)
-	return res, err
+// saveFiles writes files as id, if the plan is still the one previewed,
+// and reloads networkd.
+func (f *Files) saveFiles(ctx context.Context, id Identity, detail string, files map[string][]byte, takeOver []string, digest string) (Saved, error) {
+	if f.try == nil {
+		res, err := f.m.SaveFiles(ctx, files, takeOver, digest)
+		f.record(id, detail, res, err)
+		return Saved{Result: res}, err
+	}
+	p, err := f.m.PreviewFiles(files, takeOver)
+	if err != nil {
+		f.record(id, detail, persist.Result{}, err)
+		return Saved{}, err
+	}
+	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.Write(p, digest) })
 }
 
 // record audits a save or a restore: the files written and the reload.

@@ -93,7 +93,8 @@ func (n *NftablesFile) Backups() ([]configfiles.Backup, error) {
 }
 
 // Restore puts a backup of the nft file back as id. The kernel keeps
-// its table: the file takes effect when it is loaded.
+// its table: the file takes effect when it is loaded, so this is no try
+// and networkd is not reloaded.
 func (n *NftablesFile) Restore(ctx context.Context, id Identity, backupID string) (persist.Result, error) {
 	bs, err := n.files.Backups()
 	if err != nil {
@@ -106,7 +107,7 @@ func (n *NftablesFile) Restore(ctx context.Context, id Identity, backupID string
 		if !onlyNftables(b.Files) {
 			return persist.Result{}, fmt.Errorf("backup %s holds networkd files too: restore it from the Save page", backupID)
 		}
-		return n.files.Restore(ctx, id, backupID)
+		return n.files.restoreNow(ctx, id, backupID)
 	}
 	return persist.Result{}, errors.New("no backup " + backupID)
 }

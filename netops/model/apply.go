@@ -118,6 +118,12 @@ func (a *applier) addr(ad Addr, del bool) {
 		delete(a.sn.addrs, ad.Key())
 		if ad.Family == unix.AF_INET {
 			a.dropRoutesWithPrefSrc(ad)
+			if !a.hasIPv4(ad.LinkIndex) {
+				// The link's last IPv4 address is gone: the kernel
+				// disables IPv4 on it (fib_disable_ip) and flushes its
+				// IPv4 routes silently, as when it goes down.
+				a.dropLinkObjects(ad.LinkIndex, false)
+			}
 		}
 	} else {
 		a.sn.addrs[ad.Key()] = &ad
@@ -126,6 +132,16 @@ func (a *applier) addr(ad Addr, del bool) {
 		a.clearPrefSrc6(ad)
 	}
 	a.record(Event{Kind: KindAddr, Deleted: del, Addr: &ad})
+}
+
+// hasIPv4 reports whether link idx still has an IPv4 address.
+func (a *applier) hasIPv4(idx int32) bool {
+	for _, o := range a.sn.addrs {
+		if o.LinkIndex == idx && o.Family == unix.AF_INET {
+			return true
+		}
+	}
+	return false
 }
 
 // dropRoutesWithPrefSrc mirrors the kernel's silent flush of IPv4 routes

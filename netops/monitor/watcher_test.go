@@ -380,6 +380,16 @@ func TestModelEqualsKernel(t *testing.T) {
 		"link set v0 down",
 	})
 	waitFor(t, 5*time.Second, "after deletes", func() string { return compareWithIP(t, ns, store) })
-	ns.Batch([]string{"link set v0 up", "link del v0"})
+	// Deleting a link's last IPv4 address flushes its IPv4 routes in
+	// every table, silently, as taking it down does.
+	ns.Batch([]string{
+		"link set v0 up", "addr add 10.1.2.1/24 dev v0",
+		"route add 10.8.0.0/16 via 10.1.2.2 dev v0 table 100",
+		"route add 10.11.0.0/16 via 10.1.2.2 dev v0",
+	})
+	waitFor(t, 5*time.Second, "before the last address goes", func() string { return compareWithIP(t, ns, store) })
+	ns.Batch([]string{"addr del 10.1.0.1/24 dev v0", "addr del 10.1.2.1/24 dev v0"})
+	waitFor(t, 5*time.Second, "after the last address went", func() string { return compareWithIP(t, ns, store) })
+	ns.Batch([]string{"link del v0"})
 	waitFor(t, 5*time.Second, "after link deletion", func() string { return compareWithIP(t, ns, store) })
 }

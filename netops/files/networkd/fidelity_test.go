@@ -84,7 +84,7 @@ func TestGenerateRuleSelectors(t *testing.T) {
 	p := got[0]
 	want := RoutingPolicyRule{
 		From: pfx("10.9.0.0/16"), TypeOfService: 0x10, FirewallMark: &FirewallMark{Mark: 0x20, Mask: 0x20, HasMask: true},
-		Priority: new(uint32(1019)), Table: "vpn", SourcePort: &PortRange{1000, 2000}, DestinationPort: &PortRange{443, 443},
+		Priority: new(uint32(1019)), Table: "100", SourcePort: &PortRange{1000, 2000}, DestinationPort: &PortRange{443, 443},
 		IPProtocol: 6, InvertRule: new(true), User: "100-200", SuppressPrefixLength: new(uint32(0)), SuppressInterfaceGroup: new(uint32(5)),
 	}
 	if d := ruleDiff(p, want); d != "" {

@@ -235,8 +235,14 @@ func (g *gen) fits(kind, link, text string, part *NetworkFile) bool {
 	return false
 }
 
-// table returns the Table= value for id: empty for main, the name when the
-// table has one, else the number.
+// table returns the Table= value for id: empty for main, local and
+// default by name, any other table by its number. A named table's name
+// still goes to TablesConf (RouteTable=name:number), so that networkctl
+// and networkd's log say it, but never into Table=: networkd reads
+// networkd.conf.d only when it starts, not on `networkctl reload`
+// (checked with 252), so a route in a table named by the same save would
+// be logged "Could not parse route table" and dropped until networkd is
+// restarted, and a restart releases DHCP leases. A number needs neither.
 func (g *gen) table(id uint32) string {
 	switch id {
 	case unix.RT_TABLE_MAIN:
@@ -250,12 +256,22 @@ func (g *gen) table(id uint32) string {
 	if ok, _ := g.target.knows("networkd.conf.Network.RouteTable", ""); g.tables == nil || !ok {
 		return num
 	}
-	name := g.tables.Name(id)
-	if name == "" || name == num || !validTableName(name) {
-		return num
+	if name := g.tables.Name(id); name != "" && name != num && validTableName(name) {
+		g.used[id] = name
 	}
-	g.used[id] = name
-	return name
+	return num
+}
+
+// tableName is the name of a table for the page's texts: its name when it
+// has one, else its number.
+func (g *gen) tableName(id uint32) string {
+	if id == unix.RT_TABLE_MAIN {
+		return "main"
+	}
+	if name, ok := g.used[id]; ok {
+		return name
+	}
+	return g.table(id)
 }
 
 // validTableName keeps names networkd would refuse or misread as numbers

@@ -194,7 +194,7 @@ func (g *gen) rules(st Source, sel []model.Link) {
 			if differs != "" {
 				g.notice(Notice{Kind: "rule", Text: text, Reason: differs})
 			}
-			p := g.place(r, pr.Table, sel)
+			p := g.place(r, g.tableName(r.Table), sel)
 			p.Rule = text
 			g.out.Placements = append(g.out.Placements, p)
 			nf := g.nets[g.byName(p.Link)]

@@ -66,6 +66,13 @@ type Outcome struct {
 	// earlier steps could not be undone), each inverse step that failed
 	// with the kernel's answer: what is still changed.
 	LeftOver []string
+	// Undone lists, for a rolled-back batch (files written and networkd
+	// reloaded), what its rollback put back: files restored, reloads, the
+	// live objects it re-added or removed.
+	Undone []string
+	// Summary says in words what a batch was ("save networkd files for
+	// br0"); "" for ops, whose Commands say it.
+	Summary string
 	// For a pending change: ConfirmWith is the change whose confirmation
 	// keeps it (the author's newest pending change; itself when it is
 	// that), and Waiting names the admins whose confirmation the stack
@@ -131,6 +138,7 @@ type Engine struct {
 type entry struct {
 	out     Outcome
 	inverse []change.Op
+	undoFn  Undo // a batch's, instead of inverse
 }
 
 // New returns an engine applying to t, checking against model.
@@ -203,23 +211,28 @@ func (e *Engine) Apply(req Request) (Outcome, error) {
 			return out, err
 		}
 	}
+	return e.settle(&entry{out: out, inverse: undo(len(req.Ops))}, risky, reason), nil
+}
+
+// settle records an applied change: done when it is not risky and nothing
+// pends, else pending on the stack. e.run held.
+func (e *Engine) settle(en *entry, risky bool, reason string) Outcome {
 	e.mu.Lock()
 	if !risky && len(e.stack) == 0 {
-		out.State = Applied
+		en.out.State, en.inverse, en.undoFn = Applied, nil, nil
 		e.mu.Unlock()
-		e.record(&entry{out: out})
-		return out, nil
+		e.record(en)
+		return en.out
 	}
 	if !risky {
 		reason = "it was applied while other changes wait for confirmation, and is kept or rolled back with them"
 	}
-	out.State, out.Reason = Pending, reason
-	en := &entry{out: out, inverse: undo(len(req.Ops))}
+	en.out.State, en.out.Reason = Pending, reason
 	e.push(en)
-	out = e.view(en)
+	out := e.view(en)
 	e.mu.Unlock()
 	e.record(en)
-	return out, nil
+	return out
 }
 
 // risk tells whether the request may cut its client off, and why.
@@ -312,13 +325,18 @@ func (e *Engine) rollback(why string) {
 	}
 	e.mu.Unlock()
 	left := make([][]string, len(stack))
+	undone := make([][]string, len(stack))
 	for i := len(stack) - 1; i >= 0; i-- {
+		if u := stack[i].undoFn; u != nil {
+			undone[i], left[i] = u()
+			continue
+		}
 		left[i] = e.undo(stack[i].inverse)
 	}
 	for i := len(stack) - 1; i >= 0; i-- {
 		en := stack[i]
 		out, _ := e.update(en.out.ID, func(en *entry) bool {
-			en.out.State, en.out.Ended, en.out.LeftOver = RolledBack, why, left[i]
+			en.out.State, en.out.Ended, en.out.LeftOver, en.out.Undone = RolledBack, why, left[i], undone[i]
 			if len(left[i]) > 0 {
 				en.out.State = RollbackFailed
 				en.out.Err = "rolling back failed, left over: " + strings.Join(left[i], "; ")

@@ -236,6 +236,10 @@ type Preview struct {
 	Target     networkd.Target
 	Notices    []networkd.Notice
 	Placements []networkd.Placement
+	// Prediction is what networkd is expected to do with the files once
+	// reloaded, said before saving; nil when the plan writes nothing
+	// networkd reads, or the files on disk cannot be read.
+	Prediction *networkd.Prediction
 }
 
 // Preview generates the files for sel and compares them with the disk.
@@ -283,6 +287,7 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	slices.Sort(p.Missing)
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
+	p.Prediction = m.predictPlan(plan)
 	return p, nil
 }
 
@@ -453,6 +458,7 @@ func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Pre
 	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
+	p.Prediction = m.predictPlan(plan)
 	return p, nil
 }
 
@@ -496,6 +502,7 @@ func digest(plan *configfiles.Plan) string {
 // Result is what a save or restore did.
 type Result struct {
 	Written  []string // absolute paths written or removed
+	Rels     []string // the same files as plans name them ("nftables/netpanel.nft")
 	BackupID string   // where the replaced files went
 	Reload   ReloadResult
 }
@@ -514,6 +521,17 @@ func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (R
 }
 
 func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Result, error) {
+	res, err := m.Write(p, wantDigest)
+	if err != nil {
+		return res, err
+	}
+	res.Reload = m.reloadFor(ctx, res.Rels)
+	return res, nil
+}
+
+// Write writes the preview the admin confirmed by its digest, with a
+// backup, and does not reload networkd: a try reloads it itself.
+func (m *Manager) Write(p *Preview, wantDigest string) (Result, error) {
 	if p.Digest != wantDigest {
 		return Result{}, ErrChanged
 	}
@@ -524,14 +542,13 @@ func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Res
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{BackupID: b.ID}
+	res := Result{BackupID: b.ID, Rels: relsOf(p.Plan.Changes)}
 	for _, c := range p.Plan.Changes {
 		res.Written = append(res.Written, c.Abs)
 	}
 	if err := m.ledger().record(p.Plan.Changes); err != nil {
 		return res, fmt.Errorf("files written, but netpanel could not note them as its own: %w", err)
 	}
-	res.Reload = m.reloadFor(ctx, relsOf(p.Plan.Changes))
 	return res, nil
 }
 
@@ -540,13 +557,74 @@ func (m *Manager) Backups() ([]configfiles.Backup, error) { return m.layout.Back
 
 // Restore puts back the files of a backup and reloads networkd.
 func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
+	res, err := m.WriteRestore(id)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Reload = m.reloadFor(ctx, res.Rels)
+	return res, nil
+}
+
+// RestorePreview is what restoring backup id would write, with its diff.
+func (m *Manager) RestorePreview(id string) (*Preview, error) {
+	plan, err := m.layout.RestorePlan(id)
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.Changes) == 0 {
+		return nil, errors.New("nothing to restore: the files are as this backup has them")
+	}
+	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target, Prediction: m.predictPlan(plan)}, nil
+}
+
+// WriteRestore puts back the files of a backup without reloading
+// networkd; the result's BackupID holds the files it replaced.
+func (m *Manager) WriteRestore(id string) (Result, error) {
 	b, err := m.layout.Restore(id, m.opts.Now())
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{BackupID: b.ID, Written: b.Files}
-	res.Reload = m.reloadFor(ctx, b.Files)
+	res := Result{BackupID: b.ID, Rels: b.Files}
+	for _, rel := range b.Files {
+		abs, err := m.layout.Abs(rel)
+		if err != nil {
+			abs = rel
+		}
+		res.Written = append(res.Written, abs)
+	}
 	return res, nil
+}
+
+// Reload runs networkctl reload when networkd is active, and says why not
+// otherwise.
+func (m *Manager) Reload(ctx context.Context) ReloadResult { return m.reload(ctx) }
+
+// Status says whether networkd runs.
+func (m *Manager) Status(ctx context.Context) Status { return m.status(ctx) }
+
+// Config reads the networkd files on disk as networkd does.
+func (m *Manager) Config() (*networkd.Config, error) { return networkd.Load(m.searchDirs()) }
+
+// DaemonConf reads networkd.conf and the drop-ins of ConfDir: the table
+// names networkd knows (at its start) and how it treats foreign objects.
+// The main file is networkd.conf beside ConfDir.
+func (m *Manager) DaemonConf() networkd.DaemonConf {
+	var files []networkd.NamedData
+	main := filepath.Join(filepath.Dir(m.opts.ConfDir), "networkd.conf")
+	if data, err := safefile.Read(main); err == nil {
+		files = append(files, networkd.NamedData{Name: main, Data: data})
+	}
+	entries, _ := os.ReadDir(m.opts.ConfDir)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".conf") {
+			continue
+		}
+		p := filepath.Join(m.opts.ConfDir, e.Name())
+		if data, err := safefile.Read(p); err == nil {
+			files = append(files, networkd.NamedData{Name: p, Data: data})
+		}
+	}
+	return networkd.ParseDaemonConf(files)
 }
 
 // ExportLinks are the links an export describes: every link netpanel can
@@ -726,3 +804,53 @@ func hasPrefix(files map[string][]byte, p string) bool {
 }
 
 var _ Source = (*model.Store)(nil)
+
+// Predict says what networkd is expected to do once pending (main file
+// names to their new content, nil to remove) is on disk and reloaded.
+func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
+	cfg, err := m.Config()
+	if err != nil {
+		return networkd.Prediction{}, err
+	}
+	return networkd.Predict(cfg, pending, m.src, m.DaemonConf()), nil
+}
+
+// predictPlan is what networkd is expected to do once plan is written
+// and networkd reloaded (see Preview.Prediction).
+func (m *Manager) predictPlan(plan *configfiles.Plan) *networkd.Prediction {
+	if !m.reloads(relsOf(plan.Changes)) {
+		return nil
+	}
+	pending, notes := PendingOf(plan)
+	p, err := m.Predict(pending)
+	if err != nil {
+		return nil
+	}
+	p.Notes = append(notes, p.Notes...)
+	return &p
+}
+
+// PendingOf is what networkd reads of plan on a reload: the .network and
+// .netdev files (nil: removed), and notes on the files it reads only
+// when it starts.
+func PendingOf(plan *configfiles.Plan) (networkd.Files, []string) {
+	pending := networkd.Files{}
+	var notes []string
+	for _, c := range plan.Changes {
+		switch {
+		case strings.HasPrefix(c.Rel, networkd.ConfDir+"/"):
+			// networkd 252: networkctl reload does not read
+			// networkd.conf.d again. The files netpanel writes name
+			// tables by number (Table=), so they work at once; the
+			// names are for networkctl and for a file naming them.
+			notes = append(notes, c.Abs+": networkd reads networkd.conf.d only when it starts; this change takes effect at its next start (systemctl restart systemd-networkd), not with this reload")
+		case strings.Contains(c.Rel, "/"):
+		case strings.HasSuffix(c.Rel, ".network"), strings.HasSuffix(c.Rel, ".netdev"):
+			pending[c.Rel] = c.New
+		}
+	}
+	return pending, notes
+}
+
+// Source is the live state the manager reads.
+func (m *Manager) Source() Source { return m.src }

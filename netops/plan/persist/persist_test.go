@@ -397,7 +397,7 @@ func TestPreviewOfABridge(t *testing.T) {
 		t.Errorf("tables conf does not declare wanforce:100:\n%s", p.Files[networkd.TablesConf])
 	}
 	nw := string(p.Files["10-br0.network"])
-	for _, s := range []string{"Address=10.0.0.1/24", "Gateway=10.0.0.254", "Table=wanforce", "Type=blackhole", "FirewallMark=32"} {
+	for _, s := range []string{"Address=10.0.0.1/24", "Gateway=10.0.0.254", "Table=100", "Type=blackhole", "FirewallMark=32"} {
 		if !strings.Contains(nw, s) {
 			t.Errorf("10-br0.network lacks %q:\n%s", s, nw)
 		}

@@ -1,0 +1,130 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+)
+
+// viaChi serves one request through a router that mounts h at pattern,
+// as the server does, so that URL parameters reach it.
+func viaChi(t *testing.T, h http.HandlerFunc, method, pattern, target string, form url.Values, id app.Identity) *httptest.ResponseRecorder {
+	t.Helper()
+	r := chi.NewRouter()
+	r.Method(method, pattern, h)
+	var req *http.Request
+	if form != nil {
+		req = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	req = WithIdentity(req, id)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	return rec
+}
+
+var ndAdmin = app.Identity{User: "admin", Role: app.RoleAdmin, Client: "127.0.0.1"}
+
+// The index lists the files with links to the editor and a form for a new
+// one.
+func TestNetworkdFilesIndex(t *testing.T) {
+	e := newNDEnv(t)
+	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "50-eth1.network"), []byte("[Match]\nName=eth1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := viaChi(t, pageHandler(e.h, "networkd-files"), "GET", "/networkd/files", "/networkd/files", nil, ndAdmin)
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	if rec.Code != http.StatusOK || len(findAll(doc, hasAttr("data-testid", "edit-50-eth1.network"))) != 1 || len(findAll(doc, hasAttr("data-testid", "new-file"))) != 1 {
+		t.Fatalf("status %d:\n%s", rec.Code, body)
+	}
+}
+
+// The editor shows a file with its merged view; a check of a text with a
+// syntax error is 422 with the file and line, and writes nothing; a valid
+// edit shows the diff, the prediction and an apply form whose digest the
+// apply takes, and writes exactly that file.
+func TestNetworkdFileEditorChecksAndApplies(t *testing.T) {
+	e := newNDEnv(t)
+	path := filepath.Join(e.opts.NetworkDir, "10-eth1.network")
+	editor := pageHandler(e.h, "networkd-file")
+	rec := viaChi(t, editor, "GET", "/networkd/files/{name}", "/networkd/files/new?template=network&link=eth1", nil, ndAdmin)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Name=eth1") {
+		t.Fatalf("template: %d\n%s", rec.Code, rec.Body)
+	}
+	wellFormed(t, rec.Body.String())
+	check := route(e.h, "POST", "/networkd/files/{name}/check")
+	apply := route(e.h, "POST", "/networkd/files/{name}/apply")
+	before := ndTree(t, e.root)
+
+	bad := url.Values{"text": {"[Match]\nName=eth1\n\n[Network\nAddress=192.0.2.10/24\n"}}
+	rec = viaChi(t, check, "POST", "/networkd/files/{name}/check", "/networkd/files/10-eth1.network/check", bad, ndAdmin)
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), path+":5") ||
+		!strings.Contains(rec.Body.String(), `data-testid="editor-refused"`) || strings.Contains(rec.Body.String(), `data-testid="editor-apply"`) {
+		t.Fatalf("check of a bad file: %d\n%s", rec.Code, rec.Body)
+	}
+	rec = viaChi(t, apply, "POST", "/networkd/files/{name}/apply", "/networkd/files/10-eth1.network/apply", bad, ndAdmin)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), path+":5: invalid section header") {
+		t.Fatalf("apply of a bad file: %d\n%s", rec.Code, rec.Body)
+	}
+	ndSameTree(t, before, ndTree(t, e.root))
+
+	good := url.Values{"text": {"[Match]\r\nName=eth1\r\n\r\n[Network]\r\nAddress=192.0.2.10/24\r\nAddress=192.0.2.11/24\r\n"}}
+	rec = viaChi(t, check, "POST", "/networkd/files/{name}/check", "/networkd/files/10-eth1.network/check", good, ndAdmin)
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	pred := findAll(doc, hasAttr("data-testid", "editor-prediction"))
+	if rec.Code != http.StatusOK || len(pred) != 1 || !strings.Contains(textOf(pred[0]), "192.0.2.11/24 dev eth1") || !strings.Contains(textOf(findAll(doc, hasAttr("data-testid", "editor-diff"))[0]), "+Address=192.0.2.11/24") {
+		t.Fatalf("check of a good file: %d\n%s", rec.Code, body)
+	}
+	digest := ""
+	for _, n := range findAll(doc, hasAttr("name", "digest")) {
+		digest, _ = attr(n, "value")
+	}
+	good.Set("digest", digest)
+	rec = viaChi(t, apply, "POST", "/networkd/files/{name}/apply", "/networkd/files/10-eth1.network/apply", good, ndAdmin)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="saved"`) {
+		t.Fatalf("apply: %d\n%s", rec.Code, rec.Body)
+	}
+	after := ndTree(t, e.root)
+	want := networkd.Header + "\n[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\nAddress=192.0.2.11/24\n"
+	if after[path] != want {
+		t.Fatalf("%s:\n%q", path, after[path])
+	}
+	for p, c := range after {
+		if p != path && !strings.HasPrefix(p, e.opts.BackupDir) && before[p] != c {
+			t.Errorf("%s was written too", p)
+		}
+	}
+	if es := e.audit.all(); len(es) != 2 || !es[1].OK() || es[1].Detail != "edit networkd file 10-eth1.network" {
+		t.Errorf("audit %+v", es)
+	}
+}
+
+// A viewer sees the file and cannot edit it; a bad name is a 400.
+func TestNetworkdFileEditorForAViewerAndBadNames(t *testing.T) {
+	e := newNDEnv(t)
+	viewer := app.Identity{User: "v", Role: app.RoleViewer}
+	rec := viaChi(t, pageHandler(e.h, "networkd-file"), "GET", "/networkd/files/{name}", "/networkd/files/10-br0.network", nil, viewer)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "readonly") || strings.Contains(rec.Body.String(), `data-testid="editor-check"`) {
+		t.Fatalf("viewer: %d\n%s", rec.Code, rec.Body)
+	}
+	for _, bad := range []string{"..%2Fx.network", "x.conf", "new?template=vlan&link=x"} {
+		rec := viaChi(t, pageHandler(e.h, "networkd-file"), "GET", "/networkd/files/{name}", "/networkd/files/"+bad, nil, ndAdmin)
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d", bad, rec.Code)
+		}
+	}
+}

@@ -1,0 +1,742 @@
+package networkd
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
+)
+
+// Effect is one change of live state: what networkd is expected to do
+// when it loads new files, or what it was seen to do.
+type Effect struct {
+	Action string // "add", "remove", "create" (a link) or "set" (a link's MTU or master)
+	Kind   string // "address", "route", "rule" or "link"
+	Link   string // "" for rules and device-less routes
+	Text   string // ip-style: "10.56.0.1/24 dev v0"
+	// Prefix is an address's prefix or a route's destination
+	// ("0.0.0.0/0" for a default route); "" otherwise.
+	Prefix string
+	key    string
+	rule   *ruleKey // a rule without Priority= matches any priority
+}
+
+// String is the effect as the page shows it: "add route 198.51.100.0/24
+// via 10.56.0.254 dev v0".
+func (e Effect) String() string { return e.Action + " " + e.Kind + " " + e.Text }
+
+// Prediction is what networkd is expected to do with new files.
+type Prediction struct {
+	// Links are the links concerned: those whose .network changes, and
+	// those a .netdev makes or describes, by name.
+	Links []string
+	// Reconfigured are the live links networkd configures again (their
+	// .network changed) or stops managing (none applies any more).
+	Reconfigured []string
+	Effects      []Effect
+	// Notes say what networkd will not do that one might expect (an
+	// existing link keeps its old .netdev settings) and what netpanel
+	// cannot predict.
+	Notes []string
+	// Rules: the prediction covers policy rules, which networkd adds and
+	// removes for every link it configures.
+	Rules bool
+}
+
+// DaemonConf is what networkd.conf and its drop-ins say that a prediction
+// needs: the table names networkd knows (RouteTable=, read at its start)
+// and whether it removes routes and rules it did not configure.
+type DaemonConf struct {
+	Tables             map[string]uint32
+	KeepForeignRoutes  bool // ManageForeignRoutes=no
+	KeepForeignRules   bool // ManageForeignRoutingPolicyRules=no
+	RouteTableWarnings []string
+}
+
+// ParseDaemonConf reads networkd.conf texts in the order networkd applies
+// them (the main file, then the drop-ins by name): later assignments win.
+func ParseDaemonConf(files []NamedData) DaemonConf {
+	dc := DaemonConf{Tables: map[string]uint32{}}
+	for _, f := range files {
+		secs, _, _ := lex(f.Name, f.Data)
+		for _, s := range secs {
+			if s.name != "Network" {
+				continue
+			}
+			for _, e := range s.entries {
+				switch e.key {
+				case "RouteTable":
+					if e.value == "" {
+						dc.Tables = map[string]uint32{}
+					}
+					for _, w := range strings.Fields(e.value) {
+						name, num, _ := strings.Cut(w, ":")
+						id, err := strconv.ParseUint(num, 10, 32)
+						if err != nil || name == "" {
+							dc.RouteTableWarnings = append(dc.RouteTableWarnings, fmt.Sprintf("%s:%d: RouteTable=%s is not NAME:NUMBER", f.Name, e.line, w))
+							continue
+						}
+						dc.Tables[name] = uint32(id)
+					}
+				case "ManageForeignRoutes":
+					b, err := parseBool(e.value)
+					dc.KeepForeignRoutes = err == nil && !b
+				case "ManageForeignRoutingPolicyRules":
+					b, err := parseBool(e.value)
+					dc.KeepForeignRules = err == nil && !b
+				}
+			}
+		}
+	}
+	return dc
+}
+
+// NamedData is a file's name and content.
+type NamedData struct {
+	Name string
+	Data []byte
+}
+
+// Predict says what networkd does when it loads pending over c (a reload,
+// checked against networkd 252): pending maps main file names ("10-br0.network",
+// "10-br0.netdev") to their new content, an empty one removing the file;
+// the drop-ins on disk still apply. st is the live state.
+//
+// A link whose .network changes is configured again: networkd adds what
+// the new file lists and removes what it does not, the addresses and
+// routes of the old file and those it did not configure alike (unless
+// KeepConfiguration= or ManageForeign*=no say otherwise), and every
+// policy rule no applied file lists. A link no file applies to any more
+// loses what networkd configured on it. A new .netdev makes its link; a
+// changed or removed one changes nothing on a link that exists.
+func Predict(c *Config, pending Files, st Source, dc DaemonConf) Prediction {
+	eff := effective(c, pending)
+	res := &tableResolver{declared: dc.Tables}
+	links := st.Links()
+	byName := map[string]model.Link{}
+	byIndex := map[int32]model.Link{}
+	for _, l := range links {
+		byName[l.Name], byIndex[l.Index] = l, l
+	}
+	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}}
+	changed := func(ld *Loaded) bool {
+		if ld == nil {
+			return false
+		}
+		_, ok := pending[ld.Name]
+		return ok
+	}
+	p.netdevs(c, pending)
+	for _, l := range links {
+		old, _ := c.NetworkFor(l)
+		nw, _ := eff.NetworkFor(l)
+		if name(old) == name(nw) && !changed(old) {
+			continue
+		}
+		p.concerned[l.Name] = true
+		p.out.Reconfigured = append(p.out.Reconfigured, l.Name)
+		if nw == nil {
+			p.unmanage(l, old)
+			continue
+		}
+		p.configure(l, nw)
+	}
+	for _, name := range p.created {
+		l := model.Link{Name: name, Kind: p.createdKind[name], LinkType: "ether"}
+		if nw, _ := eff.NetworkFor(l); nw != nil {
+			p.configure(l, nw)
+		}
+	}
+	p.rules(c, eff)
+	for n := range p.concerned {
+		p.out.Links = append(p.out.Links, n)
+	}
+	slices.Sort(p.out.Links)
+	slices.SortStableFunc(p.out.Effects, compareEffects)
+	return p.out
+}
+
+func compareEffects(a, b Effect) int {
+	order := map[string]int{"link": 0, "address": 1, "route": 2, "rule": 3}
+	return cmp.Or(cmp.Compare(order[a.Kind], order[b.Kind]), cmp.Compare(a.Link, b.Link),
+		cmp.Compare(b.Action, a.Action), cmp.Compare(a.Text, b.Text))
+}
+
+func name(ld *Loaded) string {
+	if ld == nil {
+		return ""
+	}
+	return ld.Name
+}
+
+type predictor struct {
+	st          Source
+	res         *tableResolver
+	dc          DaemonConf
+	byName      map[string]model.Link
+	byIndex     map[int32]model.Link
+	tables      model.TableNames
+	concerned   map[string]bool
+	created     []string
+	createdKind map[string]string
+	// configured: the files of links networkd configures now, and
+	// whether any of them keeps foreign configuration.
+	configured []*Loaded
+	unmanaged  []*Loaded
+	keepRules  bool
+	out        Prediction
+}
+
+func (p *predictor) add(e Effect) { p.out.Effects = append(p.out.Effects, e) }
+
+func (p *predictor) note(format string, args ...any) {
+	p.out.Notes = append(p.out.Notes, fmt.Sprintf(format, args...))
+}
+
+// netdevs handles the .netdev files of pending: a new link is made, an
+// existing one keeps what it has.
+func (p *predictor) netdevs(c *Config, pending Files) {
+	p.createdKind = map[string]string{}
+	for _, fname := range pending.Paths() {
+		if strings.Contains(fname, "/") || !strings.HasSuffix(fname, ".netdev") {
+			continue
+		}
+		var oldName string
+		for _, ld := range c.NetDevs {
+			if ld.Name == fname && ld.NetDev != nil {
+				oldName = ld.NetDev.NetDev.Name
+			}
+		}
+		data := pending[fname]
+		if len(data) == 0 {
+			if _, live := p.byName[oldName]; live && oldName != "" {
+				p.concerned[oldName] = true
+				p.note("networkd does not delete %s when its .netdev goes: it stays until deleted (networkctl delete %s) or the next boot", oldName, oldName)
+			}
+			continue
+		}
+		nd, _, err := ParseNetDev(fname, data)
+		if err != nil || nd == nil || nd.NetDev.Name == "" {
+			p.note("%s does not parse; networkd makes no link from it", fname)
+			continue
+		}
+		n := nd.NetDev.Name
+		p.concerned[n] = true
+		if _, live := p.byName[n]; live {
+			if oldName == n {
+				p.note("%s exists: networkd does not change it from its .netdev (networkctl delete %s, then networkctl reload, makes it again; or the next boot)", n, n)
+			}
+			continue
+		}
+		if !slices.Contains(p.created, n) {
+			p.created = append(p.created, n)
+			p.createdKind[n] = nd.NetDev.Kind
+			p.add(Effect{Action: "create", Kind: "link", Link: n, Text: n + " (" + nd.NetDev.Kind + ")", key: "link|create|" + n})
+		}
+	}
+}
+
+// keeps reports whether f keeps configuration networkd did not make
+// (KeepConfiguration=yes or static).
+func keeps(f *NetworkFile) bool {
+	for _, o := range f.Network.Extra {
+		if o.Key == "KeepConfiguration" {
+			v := strings.ToLower(o.Value)
+			if b, err := parseBool(v); err == nil {
+				return b
+			}
+			return v == "static"
+		}
+	}
+	return false
+}
+
+// configure predicts networkd configuring l with nw.
+func (p *predictor) configure(l model.Link, nw *Loaded) {
+	p.concerned[l.Name] = true
+	p.configured = append(p.configured, nw)
+	f := nw.Network
+	keep := keeps(f)
+	p.keepRules = p.keepRules || keep
+	live := l.Index != 0
+	// Addresses.
+	want := fileAddrs(f)
+	have := map[netip.Prefix]bool{}
+	if live {
+		for _, a := range p.st.Addrs() {
+			if a.LinkIndex != l.Index || a.Family == unix.AF_INET6 && a.Prefix.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			if _, static := addressFor(a, l.Name); !static {
+				continue
+			}
+			have[a.Prefix] = true
+			if !want[a.Prefix] && !keep {
+				p.add(addrEffect("remove", l.Name, a.Prefix))
+			}
+		}
+	}
+	for _, a := range sortedPrefixes(want) {
+		if !have[a] {
+			p.add(addrEffect("add", l.Name, a))
+		}
+	}
+	// Routes.
+	wantR := map[routeKey]bool{}
+	var order []routeKey
+	for _, r := range fileRoutes(f) {
+		k, ok := fileRouteKey(r, l.Name, p.res)
+		if !ok {
+			if r.GatewayDynamic == "" {
+				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(r))
+			}
+			continue
+		}
+		if !wantR[k] {
+			order = append(order, k)
+		}
+		wantR[k] = true
+	}
+	haveR := map[routeKey]bool{}
+	// A device-less route (blackhole, unreachable) that exists already is
+	// not added again, whichever file or hand made it; nor is it this
+	// link's to remove.
+	for _, k := range p.liveRoutes(func(dev string) bool { return dev == "" || live && dev == l.Name }) {
+		haveR[k] = true
+		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+			p.add(p.routeEffect("remove", k))
+		}
+	}
+	for _, k := range order {
+		if !haveR[k] {
+			p.add(p.routeEffect("add", k))
+		}
+	}
+	// Link settings.
+	if mtu := f.Link.MTUBytes; mtu != 0 && live && mtu != l.MTU {
+		p.add(Effect{Action: "set", Kind: "link", Link: l.Name, Text: fmt.Sprintf("%s mtu %d", l.Name, mtu), key: fmt.Sprintf("link|mtu|%s|%d", l.Name, mtu)})
+	}
+	if br := f.Network.Bridge; br != "" && (!live || p.byIndex[l.MasterIndex].Name != br || l.MasterIndex == 0) {
+		p.add(Effect{Action: "set", Kind: "link", Link: l.Name, Text: l.Name + " master " + br, key: "link|master|" + l.Name + "|" + br})
+	}
+}
+
+// unmanage predicts networkd letting go of l, which old configured: it
+// removes what old configured on it.
+func (p *predictor) unmanage(l model.Link, old *Loaded) {
+	p.unmanaged = append(p.unmanaged, old)
+	f := old.Network
+	want := fileAddrs(f)
+	for _, a := range p.st.Addrs() {
+		if a.LinkIndex == l.Index && want[a.Prefix] {
+			p.add(addrEffect("remove", l.Name, a.Prefix))
+		}
+	}
+	wantR := map[routeKey]bool{}
+	for _, r := range fileRoutes(f) {
+		if k, ok := fileRouteKey(r, l.Name, p.res); ok {
+			wantR[k] = true
+		}
+	}
+	for _, k := range p.liveRoutes(func(dev string) bool { return dev == l.Name }) {
+		if wantR[k] {
+			p.add(p.routeEffect("remove", k))
+		}
+	}
+}
+
+// liveRoutes are the keys of the live routes networkd may manage whose
+// link sel accepts ("" for device-less routes).
+func (p *predictor) liveRoutes(sel func(dev string) bool) []routeKey {
+	var out []routeKey
+	p.st.EachRoute(func(r *model.Route) bool {
+		if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
+			return true
+		}
+		k := liveRouteKey(r, p.byIndex)
+		if sel(k.link) {
+			out = append(out, k)
+		}
+		return true
+	})
+	return out
+}
+
+func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
+	k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
+	if !deviceless(r.Type) {
+		idx := r.LinkIndex
+		if mp := r.Multipath(); len(mp) > 0 {
+			idx = mp[0].LinkIndex
+		}
+		k.link = byIndex[idx].Name
+	}
+	return k
+}
+
+// rules predicts the policy rules: when networkd configures a link it adds
+// that file's rules and removes every rule no applied file lists; when it
+// lets go of a link it removes the rules that link's file made.
+func (p *predictor) rules(c, eff *Config) {
+	if len(p.configured) == 0 && len(p.unmanaged) == 0 {
+		return
+	}
+	p.out.Rules = true
+	var all []ruleKey
+	seen := map[*Loaded]bool{}
+	for _, l := range p.st.Links() {
+		if ld, _ := eff.NetworkFor(l); ld != nil && !seen[ld] {
+			seen[ld] = true
+			for _, r := range ld.Network.RoutingPolicyRules {
+				all = append(all, fileRuleKeys(r, p.res)...)
+			}
+		}
+	}
+	for _, ld := range p.configured {
+		if !seen[ld] {
+			seen[ld] = true
+			for _, r := range ld.Network.RoutingPolicyRules {
+				all = append(all, fileRuleKeys(r, p.res)...)
+			}
+		}
+	}
+	var old []ruleKey
+	for _, ld := range p.unmanaged {
+		for _, r := range ld.Network.RoutingPolicyRules {
+			old = append(old, fileRuleKeys(r, p.res)...)
+		}
+	}
+	covered := func(keys []ruleKey, live ruleKey) bool {
+		return slices.ContainsFunc(keys, func(k ruleKey) bool { return k.covers(live) })
+	}
+	foreignGoes := len(p.configured) > 0 && !p.keepRules && !p.dc.KeepForeignRules
+	var live []ruleKey
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		for _, r := range p.st.Rules(fam) {
+			if defaultRule(r) || r.Protocol == unix.RTPROT_KERNEL {
+				continue
+			}
+			k := liveRuleKey(r)
+			live = append(live, k)
+			if covered(all, k) {
+				continue
+			}
+			if foreignGoes || covered(old, k) {
+				p.add(p.ruleEffect("remove", k))
+			}
+		}
+	}
+	for _, ld := range p.configured {
+		for _, r := range ld.Network.RoutingPolicyRules {
+			for _, k := range fileRuleKeys(r, p.res) {
+				if !slices.ContainsFunc(live, func(l ruleKey) bool { return k.covers(l) }) {
+					p.add(p.ruleEffect("add", k))
+				}
+			}
+		}
+	}
+	p.out.Effects = slices.CompactFunc(p.out.Effects, func(a, b Effect) bool { return a.key == b.key && a.Action == b.Action })
+}
+
+func addrEffect(action, link string, a netip.Prefix) Effect {
+	return Effect{Action: action, Kind: "address", Link: link, Text: a.String() + " dev " + iproute.Quote(link), Prefix: a.String(), key: "address|" + link + "|" + a.String()}
+}
+
+func (p *predictor) routeEffect(action string, k routeKey) Effect {
+	return routeEffectOf(action, k, p.tables)
+}
+
+func routeEffectOf(action string, k routeKey, tables model.TableNames) Effect {
+	return Effect{Action: action, Kind: "route", Link: k.link, Text: routeKeyText(k, tables), Prefix: k.dst.String(), key: fmt.Sprintf("route|%+v", k)}
+}
+
+func (p *predictor) ruleEffect(action string, k ruleKey) Effect {
+	return ruleEffectOf(action, k, p.tables)
+}
+
+func ruleEffectOf(action string, k ruleKey, tables model.TableNames) Effect {
+	kk := k
+	return Effect{Action: action, Kind: "rule", Text: ruleKeyText(k, tables), key: fmt.Sprintf("rule|%+v", k), rule: &kk}
+}
+
+// routeKeyText prints a route key as ip route does.
+func routeKeyText(k routeKey, tables model.TableNames) string {
+	var b strings.Builder
+	if k.typ != unix.RTN_UNICAST {
+		b.WriteString(iproute.RouteType(k.typ) + " ")
+	}
+	if k.dst.Bits() == 0 {
+		b.WriteString("default")
+	} else {
+		b.WriteString(k.dst.String())
+	}
+	if k.gw.IsValid() {
+		b.WriteString(" via " + k.gw.String())
+	}
+	if k.link != "" {
+		b.WriteString(" dev " + iproute.Quote(k.link))
+	}
+	if k.table != unix.RT_TABLE_MAIN {
+		b.WriteString(" table " + tableText(k.table, tables))
+	}
+	if k.metric != 0 {
+		b.WriteString(" metric " + strconv.FormatUint(uint64(k.metric), 10))
+	}
+	return b.String()
+}
+
+func tableText(id uint32, tables model.TableNames) string {
+	if tables != nil {
+		return tables.Name(id)
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// ruleKeyText prints a rule key as ip rule does, "any" for a priority
+// the kernel chooses.
+func ruleKeyText(k ruleKey, tables model.TableNames) string {
+	r := model.Rule{Family: k.family, Priority: k.prio, Src: k.from, Dst: k.to, Tos: k.tos, Action: k.action, Table: k.table,
+		IifName: k.iif, OifName: k.oif, Invert: k.invert, IPProto: k.ipproto, SPort: k.sport, DPort: k.dport,
+		HasUID: k.hasUID, UIDStart: k.uid[0], UIDEnd: k.uid[1], L3mdev: k.l3mdev, Goto: k.gotoTarget, TunID: k.tunID,
+		Realms: k.realms, SuppressPrefixLen: k.suppressPL}
+	if k.mask != 0 {
+		r.Mark, r.Mask, r.HasMark, r.HasMask = k.mark, k.mask, true, true
+	}
+	if k.suppressIG >= 0 {
+		r.SuppressIfGroup, r.HasSuppressIfGroup = uint32(k.suppressIG), true
+	}
+	text := iproute.RuleLine(&r, liveNames{tables: tables})
+	if k.anyPrio {
+		_, rest, _ := strings.Cut(text, ":")
+		text = "(priority chosen by the kernel):" + rest
+	}
+	return strings.Replace(text, ":\t", ": ", 1)
+}
+
+func routeDst(r Route) string {
+	if !r.Destination.IsValid() {
+		return "default"
+	}
+	return r.Destination.String()
+}
+
+func sortedPrefixes(m map[netip.Prefix]bool) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(m))
+	for p := range m {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b netip.Prefix) int {
+		return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
+	})
+	return out
+}
+
+// tableNames names tables as networkd knows them, for the texts.
+func (dc DaemonConf) tableNames() model.TableNames {
+	byID := map[uint32]string{}
+	for n, id := range dc.Tables {
+		byID[id] = n
+	}
+	return daemonTables(byID)
+}
+
+type daemonTables map[uint32]string
+
+func (d daemonTables) Name(id uint32) string {
+	switch id {
+	case unix.RT_TABLE_MAIN:
+		return "main"
+	case unix.RT_TABLE_LOCAL:
+		return "local"
+	case unix.RT_TABLE_DEFAULT:
+		return "default"
+	}
+	if n, ok := d[id]; ok {
+		return n
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+func (d daemonTables) ID(name string) (uint32, bool) {
+	for id, n := range d {
+		if n == name {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// EffectiveFiles names, for each live link, the .network networkd applies
+// to it once pending is on disk ("" for none).
+func EffectiveFiles(c *Config, pending Files, st Source) map[string]string {
+	eff := effective(c, pending)
+	out := map[string]string{}
+	for _, l := range st.Links() {
+		ld, _ := eff.NetworkFor(l)
+		out[l.Name] = name(ld)
+	}
+	return out
+}
+
+// Observe is what changed between before and after on the links named
+// and, with rules, in the policy rules, as Effects comparable with a
+// Prediction's: static addresses, the routes networkd may manage, links
+// made, MTUs and masters set.
+func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []Effect {
+	tables := dc.tableNames()
+	in := map[string]bool{}
+	for _, l := range links {
+		in[l] = true
+	}
+	bIdx, aIdx := indexLinks(before), indexLinks(after)
+	bName, aName := nameLinks(before), nameLinks(after)
+	var out []Effect
+	for _, n := range links {
+		b, inB := bName[n]
+		a, inA := aName[n]
+		switch {
+		case inA && !inB:
+			out = append(out, Effect{Action: "create", Kind: "link", Link: n, Text: n + " (" + a.Kind + ")", key: "link|create|" + n})
+		case !inA:
+			continue
+		default:
+			if a.MTU != b.MTU {
+				out = append(out, Effect{Action: "set", Kind: "link", Link: n, Text: fmt.Sprintf("%s mtu %d", n, a.MTU), key: fmt.Sprintf("link|mtu|%s|%d", n, a.MTU)})
+			}
+		}
+		if a.MasterIndex != 0 && (!inB || bIdx[b.MasterIndex].Name != aIdx[a.MasterIndex].Name) {
+			m := aIdx[a.MasterIndex].Name
+			out = append(out, Effect{Action: "set", Kind: "link", Link: n, Text: n + " master " + m, key: "link|master|" + n + "|" + m})
+		}
+	}
+	addrs := func(st Source, byIndex map[int32]model.Link) map[string]netip.Prefix {
+		out := map[string]netip.Prefix{}
+		for _, a := range st.Addrs() {
+			l := byIndex[a.LinkIndex]
+			if !in[l.Name] || a.Family == unix.AF_INET6 && a.Prefix.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			if _, static := addressFor(a, l.Name); static {
+				out[l.Name+"|"+a.Prefix.String()] = a.Prefix
+			}
+		}
+		return out
+	}
+	ba, aa := addrs(before, bIdx), addrs(after, aIdx)
+	for k, p := range aa {
+		if _, ok := ba[k]; !ok {
+			l, _, _ := strings.Cut(k, "|")
+			out = append(out, addrEffect("add", l, p))
+		}
+	}
+	for k, p := range ba {
+		if _, ok := aa[k]; !ok {
+			l, _, _ := strings.Cut(k, "|")
+			out = append(out, addrEffect("remove", l, p))
+		}
+	}
+	routes := func(st Source, byIndex map[int32]model.Link) map[routeKey]bool {
+		out := map[routeKey]bool{}
+		st.EachRoute(func(r *model.Route) bool {
+			if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
+				return true
+			}
+			k := liveRouteKey(r, byIndex)
+			if k.link == "" && rules || in[k.link] {
+				out[k] = true
+			}
+			return true
+		})
+		return out
+	}
+	out = append(out, setDiff(routes(before, bIdx), routes(after, aIdx), func(action string, k routeKey) Effect {
+		return routeEffectOf(action, k, tables)
+	})...)
+	if rules {
+		ruleSet := func(st Source) map[ruleKey]bool {
+			out := map[ruleKey]bool{}
+			for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+				for _, r := range st.Rules(fam) {
+					if !defaultRule(r) && r.Protocol != unix.RTPROT_KERNEL {
+						out[liveRuleKey(r)] = true
+					}
+				}
+			}
+			return out
+		}
+		out = append(out, setDiff(ruleSet(before), ruleSet(after), func(action string, k ruleKey) Effect {
+			return ruleEffectOf(action, k, tables)
+		})...)
+	}
+	slices.SortStableFunc(out, compareEffects)
+	return out
+}
+
+// setDiff turns what after has and before lacks into "add" effects and
+// the reverse into "remove" ones.
+func setDiff[K comparable](before, after map[K]bool, effect func(action string, k K) Effect) []Effect {
+	var out []Effect
+	for k := range after {
+		if !before[k] {
+			out = append(out, effect("add", k))
+		}
+	}
+	for k := range before {
+		if !after[k] {
+			out = append(out, effect("remove", k))
+		}
+	}
+	return out
+}
+
+func indexLinks(st Source) map[int32]model.Link {
+	out := map[int32]model.Link{}
+	for _, l := range st.Links() {
+		out[l.Index] = l
+	}
+	return out
+}
+
+func nameLinks(st Source) map[string]model.Link {
+	out := map[string]model.Link{}
+	for _, l := range st.Links() {
+		out[l.Name] = l
+	}
+	return out
+}
+
+// Compare matches a prediction with what was observed: missing are
+// predicted effects that did not happen, unexpected are observed ones
+// nobody predicted.
+func Compare(predicted, observed []Effect) (missing, unexpected []Effect) {
+	used := make([]bool, len(observed))
+	match := func(p Effect) bool {
+		for i, o := range observed {
+			if used[i] || p.Action != o.Action || p.Kind != o.Kind {
+				continue
+			}
+			if p.key == o.key || p.rule != nil && o.rule != nil && p.rule.covers(*o.rule) {
+				used[i] = true
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range predicted {
+		if !match(p) {
+			missing = append(missing, p)
+		}
+	}
+	for i, o := range observed {
+		if !used[i] {
+			unexpected = append(unexpected, o)
+		}
+	}
+	return missing, unexpected
+}
