@@ -410,11 +410,14 @@ func (g *stateGen) rules(links []string) {
 			// The kernel checks a new route's gateway through the rules
 			// (iif lo, no mark): a terminal rule that matches that lookup
 			// makes the route fail when networkd adds the rule first, an
-			// order A did not have. A non-zero mark keeps it out of the way.
+			// order A did not have. A non-zero mark keeps it out of the way;
+			// without a mask, since a mask can clear every bit of the mark
+			// (fwmark 0x9ccd/0x322 matches mark 0).
 			sel = strings.ReplaceAll(sel, " not", "")
 			if !strings.Contains(sel, "fwmark") {
 				sel += fmt.Sprintf(" fwmark 0x%x", 1+g.r.IntN(0xffff))
 			}
+			sel = fwmarkMask.ReplaceAllString(sel, "$1")
 		case x == 2:
 			action = fmt.Sprintf("goto %d", prio+1+uint32(g.r.IntN(5)))
 			ex = &expectation{reason: "goto", leftOut: true}
@@ -824,3 +827,6 @@ func jsonText(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// fwmarkMask is a rule selector's fwmark with its mask, the mark in $1.
+var fwmarkMask = regexp.MustCompile(`(fwmark 0x[0-9a-f]+)/0x[0-9a-f]+`)
