@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -33,7 +34,16 @@ func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
 	for _, m := range ov.Masked {
 		vm.Masked = append(vm.Masked, m.Name+" masked by "+m.Path)
 	}
-	vm.Problems, vm.Unmodelled = ov.Errors, ov.Warnings
+	vm.Problems = ov.Errors
+	for _, w := range ov.Warnings {
+		// A key networkd does not read either is a problem of the file;
+		// one it reads is only kept without being modelled.
+		if networkd.NotModelled(w) {
+			vm.Unmodelled = append(vm.Unmodelled, w)
+		} else {
+			vm.Problems = append(vm.Problems, w)
+		}
+	}
 	vm.Backups = p.backupRows()
 	if isFragment(r) {
 		p.render(w, r, http.StatusOK, views.NetworkdBody(vm))

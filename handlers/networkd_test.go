@@ -198,7 +198,7 @@ func ndGet(h http.HandlerFunc, target string) *httptest.ResponseRecorder {
 func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 	e := newNDEnv(t)
 	hand := filepath.Join(e.opts.NetworkDir, "50-eth1.network")
-	if err := os.WriteFile(hand, []byte("[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n"), 0o644); err != nil {
+	if err := os.WriteFile(hand, []byte("[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\nDNS=192.0.2.53\nFrobnicate=yes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	rec := ndGet(pageHandler(e.h, "networkd"), "/networkd")
@@ -245,6 +245,19 @@ func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 			if !strings.Contains(text, s) {
 				t.Errorf("foreign table lacks %q:\n%s", s, text)
 			}
+		}
+	})
+	t.Run("a key networkd reads is kept, one it does not read is a problem", func(t *testing.T) {
+		kept := findAll(doc, hasAttr("data-testid", "networkd-unmodelled"))
+		if len(kept) != 1 || !strings.Contains(textOf(kept[0]), "DNS= in [Network] is networkd's") || strings.Contains(textOf(kept[0]), "Frobnicate") {
+			t.Errorf("kept settings: %v", kept)
+		}
+		var problems []string
+		for _, n := range findAll(doc, hasAttr("data-testid", "networkd-problem")) {
+			problems = append(problems, textOf(n))
+		}
+		if len(problems) != 1 || !strings.Contains(problems[0], "unknown key Frobnicate= in [Network]") {
+			t.Errorf("problems: %q", problems)
 		}
 	})
 	if len(findAll(doc, hasAttr("data-testid", "networkd-state"))) != 1 || !strings.Contains(body, "systemd-networkd is active") {

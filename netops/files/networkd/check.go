@@ -122,7 +122,7 @@ func CheckEdit(c *Config, dir, name string, data []byte, target Target, dc Daemo
 	for _, w := range warns {
 		// Keys and sections netpanel does not model are judged below by
 		// networkd's own table, not by netpanel's model.
-		if strings.HasPrefix(w.Msg, "unknown key ") || strings.HasPrefix(w.Msg, "unknown section ") {
+		if strings.HasPrefix(w.Msg, "unknown key ") || strings.HasSuffix(w.Msg, notModelled) || strings.HasPrefix(w.Msg, "unknown section ") {
 			continue
 		}
 		e.Problems = append(e.Problems, Problem{File: w.File, Line: w.Line, Severity: SeverityWarning, Msg: w.Msg})

@@ -106,6 +106,14 @@ func (p *parser) errorf(sec rawSection, format string, args ...any) {
 	p.errs = append(p.errs, &ParseError{File: sec.file, Line: sec.line, Err: fmt.Errorf("[%s]: "+format, append([]any{sec.name}, args...)...)})
 }
 
+// notModelled ends the warning about a key networkd reads that netpanel's
+// model does not hold: not a problem, only a note that it is kept.
+const notModelled = " is networkd's, not modelled by netpanel: kept as written"
+
+// NotModelled reports whether warning w (Warning.String or its Msg) only
+// notes a key networkd reads that netpanel keeps without modelling it.
+func NotModelled(w string) bool { return strings.HasSuffix(w, notModelled) }
+
 // apply runs the setters of keys for every entry of sec. Unknown keys go to
 // extra, with a warning; with keepBad, so do assignments whose value does
 // not parse (networkd ignores just that line), so a rewrite keeps them.
@@ -113,7 +121,11 @@ func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], 
 	for _, e := range sec.entries {
 		set, ok := keys[e.key]
 		if !ok {
-			p.warnf(sec.file, e.line, "unknown key %s= in [%s], kept", e.key, sec.name)
+			if knownKeys252[sec.name+"."+e.key] {
+				p.warnf(sec.file, e.line, "%s= in [%s]"+notModelled, e.key, sec.name)
+			} else {
+				p.warnf(sec.file, e.line, "unknown key %s= in [%s], kept", e.key, sec.name)
+			}
 			*extra = append(*extra, Option{e.key, e.value})
 			continue
 		}
