@@ -67,6 +67,9 @@ func newMetricsEnvWith(t *testing.T, confirm time.Duration, more func(ns *testen
 	})
 	b.Batch([]string{"addr add 10.77.0.2/24 dev v1", "link set v1 up"})
 	waitCarrier(t, a, "v0")
+	// IPv6 link-local addresses and routes come a while after the link:
+	// the counts the tests compare start from a namespace at rest.
+	a.SettledIPState()
 	store, w := startWatcher(t, a)
 	nh, err := change.Dial(a.Handle())
 	if err != nil {
