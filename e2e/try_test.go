@@ -35,6 +35,7 @@ type tryHost struct {
 	url      string
 	password string
 	state    string
+	dir      string // netpanel's other files: docker/daemon.json, tables
 	log      *syncBuffer
 	done     chan struct{}
 	tab      context.Context
@@ -52,8 +53,9 @@ const a0File = "# Written by netpanel. Edit in netpanel or take it over first.\n
 // newTryHost prepares A and B; files are a0's networkd files (name to
 // content, none: a0 is configured by hand; "conf.d/NAME" goes to
 // networkd.conf.d), client the admin's address in
-// B besides 10.77.0.2/24 (routed to A through b0), bRoute a route B needs.
-func newTryHost(t *testing.T, files map[string]string, client string, aSetup []string) *tryHost {
+// B besides 10.77.0.2/24 (routed to A through b0), aSetup commands for A,
+// extra more flags for netpanel.
+func newTryHost(t *testing.T, files map[string]string, client string, aSetup []string, extra ...string) *tryHost {
 	t.Helper()
 	bin := binary(t)
 	th := &tryHost{a: testenv.NewNS(t), b: testenv.NewNS(t), log: &syncBuffer{}, done: make(chan struct{}), state: t.TempDir()}
@@ -90,6 +92,7 @@ func newTryHost(t *testing.T, files map[string]string, client string, aSetup []s
 	}, th.h.Log)
 
 	dir := t.TempDir()
+	th.dir = dir
 	cert, key := selfSigned(t, dir)
 	addr := freeAddr(t, th.a, "10.77.0.1")
 	th.url = "https://" + addr
@@ -97,6 +100,7 @@ func newTryHost(t *testing.T, files map[string]string, client string, aSetup []s
 		"--confirm-timeout", tryConfirm.String(), "--rt-tables-dir", dir, "--rt-tables-owned", filepath.Join(dir, "rt_tables.d"),
 		"--docker-dir", filepath.Join(dir, "docker"), "--docker-socket", filepath.Join(dir, "docker.sock"),
 		"--nftables-file", filepath.Join(dir, "nftables.d", "netpanel.nft"))
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = th.log, th.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
