@@ -413,6 +413,35 @@ func TestDockerBridgeSaveTryRollsBackALockOut(t *testing.T) {
 	th.a.WaitIPState(before, 30*time.Second)
 }
 
+// Without networkd running, an apply writes the file and the page says
+// plainly that it is not live and why: no countdown, no comparison with
+// what networkd did, and a0 keeps what it had.
+func TestEditorSaysTheFilesAreNotLiveWithoutNetworkd(t *testing.T) {
+	th := newTryHost(t, map[string]string{"10-a0.network": a0File}, "", nil)
+	th.h.StopNetworkd()
+	added := a0File + "\n[Address]\nAddress=10.77.8.1/24\n"
+	th.edit(t, "10-a0.network", added)
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	waitJS(t, th.tab, "the apply's result", `!!document.querySelector('[data-testid=saved]')`)
+	page := evalJS[string](t, th.tab, `document.querySelector('main').innerText`)
+	reload := evalJS[string](t, th.tab, `(document.querySelector('[data-testid=reload]') || {}).textContent || ''`)
+	if !strings.Contains(reload, "the files are written, but they are not live") || !strings.Contains(reload, "systemd-networkd is not running") {
+		t.Errorf("the page does not say the files are not live because networkd is not running: %q\n%s", reload, page)
+	}
+	if strings.Contains(page, "reload: done") || strings.Contains(page, "networkd did exactly what was predicted") ||
+		evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=outcome][data-state=pending], [data-testid=confirm], [data-testid=try-observed]')`) {
+		t.Errorf("the page pretends the files are live:\n%s", page)
+	}
+	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != added {
+		t.Errorf("10-a0.network on disk:\n%s", got)
+	}
+	if a := th.a.Addrs4("a0"); slices.Contains(a, "10.77.8.1/24") || !slices.Contains(a, "10.77.0.1/24") {
+		t.Errorf("a0 without networkd: %v", a)
+	}
+	// The audit does not claim the reload its command line names.
+	th.audited(t, ` applied: edit networkd file 10-a0.network (the files are written, but they are not live: systemd-networkd is not running`)
+}
+
 // The editor through the browser: a file networkd would not read as
 // written is refused with its file:line next to the text, and nothing is
 // written; a valid edit that adds an address, a route in a table named in
