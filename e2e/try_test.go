@@ -380,6 +380,44 @@ func TestRestoreTryRollsBackALockOut(t *testing.T) {
 	th.a.WaitIPState(before, 30*time.Second)
 }
 
+// Restore with confirmation: the admin adds an address to a0's file
+// (confirmed), then restores the backup of that edit, which puts the old
+// file back. a0 carries the admin, so the restore waits for a
+// confirmation; it comes over a new connection from another page, and
+// the restored file stays past the countdown.
+func TestRestoreTryKeepsAConfirmedRestore(t *testing.T) {
+	th := newTryHost(t, map[string]string{"10-a0.network": a0File}, "", nil)
+	th.edit(t, "10-a0.network", a0File+"\n[Address]\nAddress=10.77.0.5/24\n")
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	waitJS(t, th.tab, "the edit to wait for confirmation", `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	th.clickJS(t, `[data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	waitUntil(t, "a0 to have 10.77.0.5", func() bool { return slices.Contains(th.a.Addrs4("a0"), "10.77.0.5/24") }, th.h.Log)
+
+	do(t, th.tab, "opening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=backups]`)))
+	if n := evalJS[int](t, th.tab, `document.querySelectorAll('[data-testid=backups] button').length`); n != 1 {
+		t.Fatalf("%d backups, want the one of the edit", n)
+	}
+	th.clickJS(t, `[data-testid=backups] button`)
+	waitJS(t, th.tab, "the restore to wait for confirmation", `!!document.querySelector('#networkd-preview [data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	do(t, th.tab, "opening another page", chromedp.Navigate(th.url+"/routes"))
+	waitJS(t, th.tab, "the countdown on another page", `(() => { const o = document.querySelector('#notices [data-testid=outcome][data-state=pending]');
+		return !!o && o.textContent.includes('Try: restore backup') && /\d+ s/.test(o.querySelector('.countdown').textContent); })()`)
+	th.clickJS(t, `#notices [data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	th.audited(t, ` confirmed: restore backup`, `"client":"10.77.0.2"`, `"result":"ok"`)
+	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
+	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != a0File {
+		t.Errorf("10-a0.network after the confirmed restore:\n%s", got)
+	}
+	if a := th.a.Addrs4("a0"); slices.Contains(a, "10.77.0.5/24") || !slices.Contains(a, "10.77.0.1/24") || !th.reachable() {
+		t.Errorf("a0 after the confirmed restore: %v", a)
+	}
+	if data, _ := os.ReadFile(filepath.Join(th.state, "audit.log")); strings.Contains(string(data), "rolled-back: restore backup") {
+		t.Errorf("the confirmed restore was rolled back:\n%s", data)
+	}
+}
+
 // The lock-out through the Docker bridge save: the admin reaches the panel
 // from 172.20.5.2, routed by A's default route; a bridge subnet preferred
 // in 172.20.5.0/24 takes that address's route. The save makes the bridge
