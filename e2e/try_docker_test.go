@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -160,4 +161,55 @@ func TestDockerRestartThatKeepsTheAdminIsAppliedAtOnceAndAudited(t *testing.T) {
 	after := th.a.SettledIPState()
 	time.Sleep(tryConfirm + 2*time.Second)
 	th.a.WaitIPState(after, 30*time.Second)
+}
+
+// The Docker bridge save with confirmation: with "uplink" the save also
+// rewrites a0's file (10-a0.network, the uplink's, which carries the
+// admin) next to the bridge's files, so it waits for a confirmation even
+// though the admin keeps the panel; confirmed from another page over a
+// new connection, the files stay past the countdown, and so do the
+// bridge and a0's address.
+func TestDockerBridgeSaveTryKeepsAConfirmedSave(t *testing.T) {
+	withGateway := strings.Replace(a0File, "[Network]\n", "[Network]\nGateway=10.77.0.2\n", 1)
+	th := newTryHost(t, map[string]string{"10-a0.network": withGateway}, "", nil)
+	waitUntil(t, "the default route", func() bool { return strings.Contains(th.a.IP("route"), "default via 10.77.0.2") }, th.h.Log)
+	do(t, th.tab, "opening the Docker page", chromedp.Navigate(th.url+"/docker?prefer=10.213.0.0%2F24&bits=24&uplink=on"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=plan-subnet]`)))
+	th.clickJS(t, `[data-testid=docker-preview-btn]`)
+	waitJS(t, th.tab, "the diff", `!!document.querySelector('form[data-form=docker-save] [type=submit]')`)
+	if !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid="diff-10-a0.network"]')`) {
+		t.Fatalf("the save does not rewrite the uplink's file:\n%s", evalJS[string](t, th.tab, `document.querySelector('main').innerText`))
+	}
+	th.clickJS(t, `form[data-form=docker-save] [type=submit]`)
+	// Longer than a step: networkd reconfigures a0 from the uplink's new
+	// file, which does not turn IPv6 off (link-local, DHCPv6: seen taking
+	// over 10 s here), and the try waits for networkd to settle a0 (up to
+	// 30 s) before it starts the countdown.
+	waitUntil(t, "the save to wait for confirmation", func() bool {
+		return evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	}, th.log.String)
+	do(t, th.tab, "opening another page", chromedp.Navigate(th.url+"/routes"))
+	waitJS(t, th.tab, "the countdown on another page", `(() => { const o = document.querySelector('#notices [data-testid=outcome][data-state=pending]');
+		return !!o && o.textContent.includes('Try: save the Docker bridge setup') && /\d+ s/.test(o.querySelector('.countdown').textContent); })()`)
+	th.clickJS(t, `#notices [data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	th.audited(t, ` confirmed: save the Docker bridge setup`, `"client":"10.77.0.2"`, `"result":"ok"`)
+	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
+	if data, _ := os.ReadFile(filepath.Join(th.state, "audit.log")); strings.Contains(string(data), "rolled-back: save the Docker bridge setup") {
+		t.Errorf("the confirmed save was rolled back:\n%s", data)
+	}
+	for _, name := range []string{"10-docker-br0.netdev", "10-docker-br0.network"} {
+		if _, err := os.Stat(filepath.Join(th.h.Conf, name)); err != nil {
+			t.Errorf("%s after the confirmed save: %v", name, err)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) == withGateway {
+		t.Errorf("10-a0.network is not the saved one:\n%s", got)
+	}
+	if daemon, err := os.ReadFile(filepath.Join(th.dir, "docker", "daemon.json")); err != nil || !strings.Contains(string(daemon), `"bridge": "docker-br0"`) {
+		t.Errorf("daemon.json after the confirmed save: %v\n%s", err, daemon)
+	}
+	if br := th.a.Addrs4("docker-br0"); !slices.Contains(br, "10.213.0.1/24") || !slices.Contains(th.a.Addrs4("a0"), "10.77.0.1/24") || !th.reachable() {
+		t.Errorf("after the confirmed save: docker-br0 %v, a0 %v", br, th.a.Addrs4("a0"))
+	}
 }
