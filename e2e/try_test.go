@@ -35,6 +35,7 @@ type tryHost struct {
 	url      string
 	password string
 	state    string
+	dir      string // netpanel's other files: docker/daemon.json, tables
 	log      *syncBuffer
 	done     chan struct{}
 	tab      context.Context
@@ -52,8 +53,9 @@ const a0File = "# Written by netpanel. Edit in netpanel or take it over first.\n
 // newTryHost prepares A and B; files are a0's networkd files (name to
 // content, none: a0 is configured by hand; "conf.d/NAME" goes to
 // networkd.conf.d), client the admin's address in
-// B besides 10.77.0.2/24 (routed to A through b0), bRoute a route B needs.
-func newTryHost(t *testing.T, files map[string]string, client string, aSetup []string) *tryHost {
+// B besides 10.77.0.2/24 (routed to A through b0), aSetup commands for A,
+// extra more flags for netpanel.
+func newTryHost(t *testing.T, files map[string]string, client string, aSetup []string, extra ...string) *tryHost {
 	t.Helper()
 	bin := binary(t)
 	th := &tryHost{a: testenv.NewNS(t), b: testenv.NewNS(t), log: &syncBuffer{}, done: make(chan struct{}), state: t.TempDir()}
@@ -90,6 +92,7 @@ func newTryHost(t *testing.T, files map[string]string, client string, aSetup []s
 	}, th.h.Log)
 
 	dir := t.TempDir()
+	th.dir = dir
 	cert, key := selfSigned(t, dir)
 	addr := freeAddr(t, th.a, "10.77.0.1")
 	th.url = "https://" + addr
@@ -97,6 +100,7 @@ func newTryHost(t *testing.T, files map[string]string, client string, aSetup []s
 		"--confirm-timeout", tryConfirm.String(), "--rt-tables-dir", dir, "--rt-tables-owned", filepath.Join(dir, "rt_tables.d"),
 		"--docker-dir", filepath.Join(dir, "docker"), "--docker-socket", filepath.Join(dir, "docker.sock"),
 		"--nftables-file", filepath.Join(dir, "nftables.d", "netpanel.nft"))
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.Stdout, cmd.Stderr = th.log, th.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -376,6 +380,44 @@ func TestRestoreTryRollsBackALockOut(t *testing.T) {
 	th.a.WaitIPState(before, 30*time.Second)
 }
 
+// Restore with confirmation: the admin adds an address to a0's file
+// (confirmed), then restores the backup of that edit, which puts the old
+// file back. a0 carries the admin, so the restore waits for a
+// confirmation; it comes over a new connection from another page, and
+// the restored file stays past the countdown.
+func TestRestoreTryKeepsAConfirmedRestore(t *testing.T) {
+	th := newTryHost(t, map[string]string{"10-a0.network": a0File}, "", nil)
+	th.edit(t, "10-a0.network", a0File+"\n[Address]\nAddress=10.77.0.5/24\n")
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	waitJS(t, th.tab, "the edit to wait for confirmation", `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	th.clickJS(t, `[data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	waitUntil(t, "a0 to have 10.77.0.5", func() bool { return slices.Contains(th.a.Addrs4("a0"), "10.77.0.5/24") }, th.h.Log)
+
+	do(t, th.tab, "opening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=backups]`)))
+	if n := evalJS[int](t, th.tab, `document.querySelectorAll('[data-testid=backups] button').length`); n != 1 {
+		t.Fatalf("%d backups, want the one of the edit", n)
+	}
+	th.clickJS(t, `[data-testid=backups] button`)
+	waitJS(t, th.tab, "the restore to wait for confirmation", `!!document.querySelector('#networkd-preview [data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	do(t, th.tab, "opening another page", chromedp.Navigate(th.url+"/routes"))
+	waitJS(t, th.tab, "the countdown on another page", `(() => { const o = document.querySelector('#notices [data-testid=outcome][data-state=pending]');
+		return !!o && o.textContent.includes('Try: restore backup') && /\d+ s/.test(o.querySelector('.countdown').textContent); })()`)
+	th.clickJS(t, `#notices [data-testid=confirm]`)
+	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
+	th.audited(t, ` confirmed: restore backup`, `"client":"10.77.0.2"`, `"result":"ok"`)
+	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
+	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != a0File {
+		t.Errorf("10-a0.network after the confirmed restore:\n%s", got)
+	}
+	if a := th.a.Addrs4("a0"); slices.Contains(a, "10.77.0.5/24") || !slices.Contains(a, "10.77.0.1/24") || !th.reachable() {
+		t.Errorf("a0 after the confirmed restore: %v", a)
+	}
+	if data, _ := os.ReadFile(filepath.Join(th.state, "audit.log")); strings.Contains(string(data), "rolled-back: restore backup") {
+		t.Errorf("the confirmed restore was rolled back:\n%s", data)
+	}
+}
+
 // The lock-out through the Docker bridge save: the admin reaches the panel
 // from 172.20.5.2, routed by A's default route; a bridge subnet preferred
 // in 172.20.5.0/24 takes that address's route. The save makes the bridge
@@ -407,6 +449,35 @@ func TestDockerBridgeSaveTryRollsBackALockOut(t *testing.T) {
 		t.Errorf("the rollback does not say it deleted the bridge networkd left:\n%s", text)
 	}
 	th.a.WaitIPState(before, 30*time.Second)
+}
+
+// Without networkd running, an apply writes the file and the page says
+// plainly that it is not live and why: no countdown, no comparison with
+// what networkd did, and a0 keeps what it had.
+func TestEditorSaysTheFilesAreNotLiveWithoutNetworkd(t *testing.T) {
+	th := newTryHost(t, map[string]string{"10-a0.network": a0File}, "", nil)
+	th.h.StopNetworkd()
+	added := a0File + "\n[Address]\nAddress=10.77.8.1/24\n"
+	th.edit(t, "10-a0.network", added)
+	th.clickJS(t, `[data-testid=editor-apply]`)
+	waitJS(t, th.tab, "the apply's result", `!!document.querySelector('[data-testid=saved]')`)
+	page := evalJS[string](t, th.tab, `document.querySelector('main').innerText`)
+	reload := evalJS[string](t, th.tab, `(document.querySelector('[data-testid=reload]') || {}).textContent || ''`)
+	if !strings.Contains(reload, "the files are written, but they are not live") || !strings.Contains(reload, "systemd-networkd is not running") {
+		t.Errorf("the page does not say the files are not live because networkd is not running: %q\n%s", reload, page)
+	}
+	if strings.Contains(page, "reload: done") || strings.Contains(page, "networkd did exactly what was predicted") ||
+		evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=outcome][data-state=pending], [data-testid=confirm], [data-testid=try-observed]')`) {
+		t.Errorf("the page pretends the files are live:\n%s", page)
+	}
+	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != added {
+		t.Errorf("10-a0.network on disk:\n%s", got)
+	}
+	if a := th.a.Addrs4("a0"); slices.Contains(a, "10.77.8.1/24") || !slices.Contains(a, "10.77.0.1/24") {
+		t.Errorf("a0 without networkd: %v", a)
+	}
+	// The audit does not claim the reload its command line names.
+	th.audited(t, ` applied: edit networkd file 10-a0.network (the files are written, but they are not live: systemd-networkd is not running`)
 }
 
 // The editor through the browser: a file networkd would not read as

@@ -17,6 +17,7 @@ type DockerSetup interface {
 	Preview(ctx context.Context, c app.DockerChoice, takeOver []string) (*persist.Preview, error)
 	Save(ctx context.Context, id app.Identity, c app.DockerChoice, takeOver []string, digest string) (app.Saved, error)
 	CanRestart() bool
+	RestartCommand() string
 	Restart(ctx context.Context, id app.Identity) (string, *safeapply.Outcome, error)
 }
 

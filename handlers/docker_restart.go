@@ -20,7 +20,7 @@ func (p *dockerPage) restart(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, app.ErrCannotRestart):
 		p.render(w, r, http.StatusConflict, views.SaveResult(views.SaveResultVM{Error: err.Error()}))
 	case err != nil:
-		p.render(w, r, http.StatusBadGateway, views.SaveResult(views.SaveResultVM{Error: "systemctl restart docker failed: " + err.Error() + " " + out}))
+		p.render(w, r, http.StatusBadGateway, views.SaveResult(views.SaveResultVM{Error: p.setup.RestartCommand() + " failed: " + err.Error() + " " + out}))
 	default:
 		var o *views.OutcomeVM
 		if try != nil {

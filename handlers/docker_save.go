@@ -17,6 +17,6 @@ func (p *dockerPage) save(w http.ResponseWriter, r *http.Request) {
 	}
 	p.saved(w, r, res, err)
 	if err == nil {
-		p.render(w, r, http.StatusOK, views.DockerRestart(p.setup.CanRestart()))
+		p.render(w, r, http.StatusOK, views.DockerRestart(p.setup.CanRestart(), p.setup.RestartCommand()))
 	}
 }

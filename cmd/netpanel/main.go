@@ -69,6 +69,7 @@ type config struct {
 	networkdConfDir string
 	dockerDir       string
 	dockerSocket    string
+	dockerRestart   string
 	nftablesFile    string
 }
 
@@ -466,17 +467,24 @@ func nftablesPath(cfg config) string {
 	return cfg.nftablesFile
 }
 
-// dockerEngine reads Docker's networks from its socket; netpanel restarts
-// the host's Docker service only on a host booted with systemd and only
-// for the host's own namespace.
+// dockerEngine reads Docker's networks from its socket. netpanel restarts
+// Docker with --docker-restart-command where given; else it restarts the
+// host's Docker service only on a host booted with systemd and only for
+// the host's own namespace.
 func dockerEngine(cfg config) app.DockerEngine {
 	client := dockernet.NewClient(cfg.dockerSocket)
 	d := app.DockerEngine{Networks: client.Networks}
-	if _, err := os.Stat("/run/systemd/system"); err == nil && cfg.netns == "" && !cfg.demo {
+	argv := strings.Fields(cfg.dockerRestart)
+	if _, err := os.Stat("/run/systemd/system"); len(argv) == 0 && err == nil && cfg.netns == "" && !cfg.demo {
+		argv = []string{"systemctl", "restart", "docker.service"}
+	}
+	if len(argv) > 0 {
+		d.Command = strings.Join(argv, " ")
 		d.Restart = func(ctx context.Context) (string, error) {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
-			out, err := exec.CommandContext(ctx, "systemctl", "restart", "docker.service").CombinedOutput()
+			// The admin's own command line, run without a shell.
+			out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
 			return string(out), err
 		}
 	}
@@ -502,6 +510,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "`DIR` where the saved table names (RouteTable=) go")
 	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "`DIR` where Docker's daemon.json is read and written")
 	fs.StringVar(&cfg.nftablesFile, "nftables-file", owned.DefaultPath, "`FILE` where the nftables table netpanel owns (inet netpanel) is saved")
+	fs.StringVar(&cfg.dockerRestart, "docker-restart-command", "", "`COMMAND` (split at spaces, run without a shell) with which netpanel restarts Docker; default: systemctl restart docker.service on a host booted with systemd, for the host's own namespace")
 	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket (a `PATH`), read for Docker's networks")
 }
 

@@ -96,6 +96,12 @@ func changeEntry(o safeapply.Outcome) audit.Entry {
 	}
 	if o.State == safeapply.Applied || o.State == safeapply.Confirmed {
 		e.Result = audit.ResultOK
+		if o.Err != "" {
+			// An applied batch with no live effect: its commands did not
+			// all run (networkd does not run), and the log must not say
+			// they did.
+			e.Detail += " (" + o.Err + ")"
+		}
 	}
 	if o.Client.IsValid() {
 		e.Client = o.Client.String()

@@ -31,3 +31,14 @@ func TestEveryChangeStateIsAudited(t *testing.T) {
 		t.Fatalf("entry %+v", newest)
 	}
 }
+
+// A try applied without a live effect says why in the audit: its
+// commands name a reload that did not happen.
+func TestAnAppliedTryWithoutLiveEffectIsAuditedWithItsNote(t *testing.T) {
+	o := safeapply.Outcome{ID: "t1", User: "admin", State: safeapply.Applied, Summary: "edit networkd file 10-a0.network",
+		Commands: []string{"networkctl reload"}, Err: "the files are written, but they are not live: systemd-networkd is not running"}
+	e := changeEntry(o)
+	if e.Result != audit.ResultOK || e.Detail != "try t1 applied: edit networkd file 10-a0.network (the files are written, but they are not live: systemd-networkd is not running)" {
+		t.Fatalf("entry %+v", e)
+	}
+}

@@ -28,7 +28,13 @@ type DockerEngine struct {
 	Networks func(ctx context.Context) ([]dockernet.Network, error)
 	// Restart restarts the Docker service; nil when netpanel cannot.
 	Restart func(ctx context.Context) (string, error)
+	// Command is what Restart runs, as shown and audited; empty:
+	// DefaultRestartCommand.
+	Command string
 }
+
+// DefaultRestartCommand restarts Docker on a host booted with systemd.
+const DefaultRestartCommand = "systemctl restart docker"
 
 // Docker plans Docker's bridge and address pools so that they stay clear
 // of the host's networks, saves the plan (daemon.json and the bridge's
@@ -213,6 +219,15 @@ const dockerSaveDetail = "save the Docker bridge setup"
 // CanRestart reports whether netpanel can restart Docker on this host.
 func (d *Docker) CanRestart() bool { return d.engine.Restart != nil }
 
+// RestartCommand is the command that restarts Docker here: the one
+// netpanel runs, or the one the admin runs where netpanel cannot.
+func (d *Docker) RestartCommand() string {
+	if d.engine.Command == "" {
+		return DefaultRestartCommand
+	}
+	return d.engine.Command
+}
+
 // ErrCannotRestart is returned by Restart where netpanel cannot restart
 // Docker (no systemd, or a namespace other than the host's).
 var ErrCannotRestart = errors.New("netpanel cannot restart Docker on this host; run: systemctl restart docker")
@@ -226,7 +241,8 @@ func (d *Docker) Restart(ctx context.Context, id Identity) (string, *safeapply.O
 	if d.engine.Restart == nil {
 		return "", nil, ErrCannotRestart
 	}
-	const detail, command = "restart Docker", "systemctl restart docker"
+	const detail = "restart Docker"
+	command := d.RestartCommand()
 	if d.files.try == nil {
 		out, err := d.engine.Restart(ctx)
 		d.files.rec.change(id, detail, command, resultOf(err))

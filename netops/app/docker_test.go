@@ -45,6 +45,23 @@ func TestDockerRestartIsAudited(t *testing.T) {
 	}
 }
 
+// The command an admin set (--docker-restart-command) is the one audited
+// and named, also where netpanel cannot restart and the admin must.
+func TestDockerRestartNamesTheCommandItRuns(t *testing.T) {
+	al := &memAudit{}
+	d := testDocker(t, al, func(context.Context) (string, error) { return "", nil })
+	d.engine.Command = "rc-service docker restart"
+	if _, _, err := d.Restart(context.Background(), alice); err != nil || d.RestartCommand() != "rc-service docker restart" {
+		t.Fatalf("restart: %v, command %q", err, d.RestartCommand())
+	}
+	if len(al.entries) != 1 || al.entries[0].Command != "rc-service docker restart" || !al.entries[0].OK() {
+		t.Fatalf("audit %+v", al.entries)
+	}
+	if d := testDocker(t, &memAudit{}, nil); d.RestartCommand() != DefaultRestartCommand {
+		t.Fatalf("without a command: %q", d.RestartCommand())
+	}
+}
+
 // A save whose plan cannot be made is audited as failed.
 func TestDockerSaveThatCannotPlanIsAuditedAsFailed(t *testing.T) {
 	al := &memAudit{}
