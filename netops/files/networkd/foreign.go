@@ -55,6 +55,7 @@ type ForeignView struct {
 	rules   []Foreign // sorted
 	groups  []ForeignGroup
 	counted bool
+	classes map[model.RouteClass]int // the model's, when idx is set
 }
 
 // routeIndex is what a Source may offer so that routes are counted rather
@@ -63,6 +64,14 @@ type routeIndex interface {
 	RouteClasses() map[model.RouteClass]int
 	RoutesTo(table uint32, dst netip.Prefix) []model.Route
 	EachRouteInTable(table uint32, after *model.Route, fn func(*model.Route) bool)
+}
+
+// linkRuns is what a Source may offer so that a page deep into a group of
+// routes is found by position rather than by walking to it (*model.Store
+// does).
+type linkRuns interface {
+	LinkRunRanks(table uint32, link int32, rs []model.Route) ([]int, bool)
+	EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool
 }
 
 // ForeignGroup is the foreign objects of one kind on one link (and, for
@@ -193,7 +202,8 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		})
 		return out
 	}
-	for c, n := range v.idx.RouteClasses() {
+	v.classes = v.idx.RouteClasses()
+	for c, n := range v.classes {
 		if !foreignClass(c) {
 			continue
 		}
@@ -290,8 +300,76 @@ func (v *ForeignView) groupRows(g ForeignGroup, offset, limit int) []Foreign {
 		}
 		return out
 	}
-	// Routes of one table through one link: walk the table, print the
-	// page's rows only.
+	page, ok := v.seekRows(g, offset, limit)
+	if !ok {
+		page = v.walkRows(g, offset, limit)
+	}
+	for i := range page {
+		out = append(out, Foreign{Kind: "route", Link: g.Link, Text: iproute.RouteLine(&page[i], v.ln), Reason: g.Reason})
+	}
+	return out
+}
+
+// seekRows returns routes offset.. of route group g, at most limit, found
+// by position in the model's run of the group's table and link: when the
+// run is the group and the routes the files name, which it skips. ok is
+// false otherwise (a group of several links, or a run that also holds
+// routes networkd leaves alone).
+func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.Route, ok bool) {
+	runs, _ := v.st.(linkRuns)
+	if runs == nil || v.classes == nil || g.Link == "" {
+		return nil, false
+	}
+	link := int32(0)
+	for c := range v.classes {
+		if c.Table != g.Table || v.byIndex[c.Link].Name != g.Link {
+			continue
+		}
+		if (link != 0 && c.Link != link) || deviceless(c.Type) || !foreignClass(c) {
+			return nil, false
+		}
+		link = c.Link
+	}
+	if link == 0 {
+		return nil, false
+	}
+	// The run less the routes the files name: position offset of the
+	// group is offset plus the named routes at or before it.
+	var named []model.Route
+	for k := range v.cov.routes {
+		if k.table != g.Table || k.link != g.Link {
+			continue
+		}
+		for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+			if lk, foreign := v.routeKey(&r); foreign && lk == k {
+				named = append(named, r)
+			}
+		}
+	}
+	ranks, ok := runs.LinkRunRanks(g.Table, link, named)
+	if !ok {
+		return nil, false
+	}
+	slices.Sort(ranks)
+	pos := offset
+	for _, at := range ranks {
+		if at >= 0 && at <= pos {
+			pos++
+		}
+	}
+	ok = runs.EachLinkRouteFrom(g.Table, link, pos, func(r *model.Route) bool {
+		if k, foreign := v.routeKey(r); !foreign || v.cov.routes[k] {
+			return true
+		}
+		page = append(page, *r)
+		return len(page) < limit
+	})
+	return page, ok
+}
+
+// walkRows returns routes offset.. of route group g, at most limit, by
+// walking its table.
+func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route {
 	var page []model.Route
 	each := func(r *model.Route) bool {
 		k, foreign := v.routeKey(r)
@@ -310,10 +388,7 @@ func (v *ForeignView) groupRows(g ForeignGroup, offset, limit int) []Foreign {
 	} else {
 		v.st.EachRoute(func(r *model.Route) bool { return r.Table != g.Table || each(r) })
 	}
-	for i := range page {
-		out = append(out, Foreign{Kind: "route", Link: g.Link, Text: iproute.RouteLine(&page[i], v.ln), Reason: g.Reason})
-	}
-	return out
+	return page
 }
 
 // effective is c with the pending main files put in place of the files of
