@@ -310,60 +310,60 @@ func (v *ForeignView) groupRows(g ForeignGroup, offset, limit int) []Foreign {
 	return out
 }
 
-// seekRows returns routes offset.. of route group g, at most limit, found
-// by position in the model's run of the group's table and link: when the
-// run is the group and the routes the files name, which it skips. ok is
-// false otherwise (a group of several links, or a run that also holds
-// routes networkd leaves alone).
+// seekRows returns routes offset.. of route group g, at most limit, from
+// the model's run of the group's table and link: found by position when
+// the run is the group and the routes the files name (which it skips by
+// their ranks), else by walking the run alone rather than the table (its
+// other routes are ones networkd leaves alone, or device-less). ok is
+// false for a group of no single link, or without a model's runs.
 func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.Route, ok bool) {
 	runs, _ := v.st.(linkRuns)
 	if runs == nil || v.classes == nil || g.Link == "" {
 		return nil, false
 	}
-	link := int32(0)
+	link, pure := int32(0), true
 	for c := range v.classes {
 		if c.Table != g.Table || v.byIndex[c.Link].Name != g.Link {
 			continue
 		}
-		if (link != 0 && c.Link != link) || deviceless(c.Type) || !foreignClass(c) {
+		if link != 0 && c.Link != link {
 			return nil, false
 		}
 		link = c.Link
+		pure = pure && !deviceless(c.Type) && foreignClass(c)
 	}
 	if link == 0 {
 		return nil, false
 	}
-	// The run less the routes the files name: position offset of the
-	// group is offset plus the named routes at or before it.
-	var named []model.Route
-	for k := range v.cov.routes {
-		if k.table != g.Table || k.link != g.Link {
-			continue
-		}
-		for _, r := range v.idx.RoutesTo(k.table, k.dst) {
-			if lk, foreign := v.routeKey(&r); foreign && lk == k {
-				named = append(named, r)
+	pos, left := 0, g.Count
+	if pure {
+		// The group's route at offset is at offset plus the named
+		// routes at or before it in the run.
+		var named []model.Route
+		for k := range v.cov.routes {
+			if k.table != g.Table || k.link != g.Link {
+				continue
+			}
+			for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+				if lk, foreign := v.routeKey(&r); foreign && lk == k {
+					named = append(named, r)
+				}
 			}
 		}
-	}
-	ranks, ok := runs.LinkRunRanks(g.Table, link, named)
-	if !ok {
-		return nil, false
-	}
-	slices.Sort(ranks)
-	pos := offset
-	for _, at := range ranks {
-		if at >= 0 && at <= pos {
-			pos++
+		ranks, ok := runs.LinkRunRanks(g.Table, link, named)
+		if !ok {
+			return nil, false
 		}
-	}
-	ok = runs.EachLinkRouteFrom(g.Table, link, pos, func(r *model.Route) bool {
-		if k, foreign := v.routeKey(r); !foreign || v.cov.routes[k] {
-			return true
+		slices.Sort(ranks)
+		pos = offset
+		for _, at := range ranks {
+			if at >= 0 && at <= pos {
+				pos++
+			}
 		}
-		page = append(page, *r)
-		return len(page) < limit
-	})
+		left, offset = g.Count-offset, 0
+	}
+	ok = runs.EachLinkRouteFrom(g.Table, link, pos, v.collect(g, offset, limit, left, &page))
 	return page, ok
 }
 
@@ -371,24 +371,33 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 // walking its table.
 func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route {
 	var page []model.Route
-	each := func(r *model.Route) bool {
-		k, foreign := v.routeKey(r)
-		if !foreign || k.link != g.Link || v.cov.routes[k] {
-			return true
-		}
-		if offset > 0 {
-			offset--
-			return true
-		}
-		page = append(page, *r)
-		return len(page) < limit
-	}
+	each := v.collect(g, offset, limit, g.Count, &page)
 	if v.idx != nil {
 		v.idx.EachRouteInTable(g.Table, nil, each)
 	} else {
 		v.st.EachRoute(func(r *model.Route) bool { return r.Table != g.Table || each(r) })
 	}
 	return page
+}
+
+// collect returns a visitor of routes that keeps group g's from offset
+// on in page, at most limit, and stops after the last of the left routes
+// of the group it is to see (by the group's count) rather than walking on
+// to the table's end.
+func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
+	return func(r *model.Route) bool {
+		k, foreign := v.routeKey(r)
+		if !foreign || k.link != g.Link || v.cov.routes[k] {
+			return true
+		}
+		left--
+		if offset > 0 {
+			offset--
+			return left > 0
+		}
+		*page = append(*page, *r)
+		return len(*page) < limit && left > 0
+	}
 }
 
 // effective is c with the pending main files put in place of the files of
