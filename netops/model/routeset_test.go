@@ -24,36 +24,53 @@ func sampleRoutes() []Route {
 // routes a walk over every route would pick.
 func TestRouteLookupsMatchAWalk(t *testing.T) {
 	s := NewStoreFrom(State{Routes: sampleRoutes()})
-	var all []Route
-	s.EachRoute(func(r *Route) bool { all = append(all, *r); return true })
-	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "10.3.27.0/24", "10.2.39.5/32", "0.0.0.0/0", "192.0.2.0/24", "2001:db8:1::/48"} {
-		p := netip.MustParsePrefix(p)
-		var want, got []Route
-		for _, r := range all {
-			if r.Dst.Overlaps(p) {
-				want = append(want, r)
+	check := func(when string) {
+		var all []Route
+		s.EachRoute(func(r *Route) bool { all = append(all, *r); return true })
+		for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "10.3.27.0/24", "10.2.39.5/32", "0.0.0.0/0", "192.0.2.0/24", "2001:db8:1::/48", "10.7.208.0/20"} {
+			p := netip.MustParsePrefix(p)
+			var want, got []Route
+			for _, r := range all {
+				if r.Dst.Overlaps(p) {
+					want = append(want, r)
+				}
+			}
+			s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
+			slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: overlapping %s: got %d routes, a walk finds %d", when, p, len(got), len(want))
 			}
 		}
-		s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
-		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
-		if !slices.Equal(got, want) {
-			t.Errorf("overlapping %s: got %d routes, a walk finds %d", p, len(got), len(want))
-		}
-	}
-	for _, a := range []string{"10.1.13.1", "10.0.0.0", "0.0.0.0", "10.2.39.5"} {
-		a := netip.MustParseAddr(a)
-		var want, got []Route
-		for _, r := range all {
-			if r.Table == 101 && r.Dst.Contains(a) {
-				want = append(want, r)
+		for _, a := range []string{"10.1.13.1", "10.0.0.0", "0.0.0.0", "10.2.39.5", "10.7.210.1"} {
+			a := netip.MustParseAddr(a)
+			for _, table := range []uint32{101, 102} {
+				var want, got []Route
+				for _, r := range all {
+					if r.Table == table && r.Dst.Contains(a) {
+						want = append(want, r)
+					}
+				}
+				s.EachRouteContaining(table, a, func(r *Route) bool { got = append(got, *r); return true })
+				slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: containing %s in table %d: got %d routes, a walk finds %d", when, a, table, len(got), len(want))
+				}
 			}
 		}
-		s.EachRouteContaining(101, a, func(r *Route) bool { got = append(got, *r); return true })
-		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
-		if !slices.Equal(got, want) {
-			t.Errorf("containing %s: got %d routes, a walk finds %d", a, len(got), len(want))
-		}
 	}
+	check("after the dump")
+	// The lookups skip prefix lengths no route has: a length that goes
+	// away and one that comes must be followed.
+	s.Update(func(a *Applier) {
+		for _, r := range sampleRoutes() {
+			if r.Table == 101 && r.Dst.Bits() == 8 {
+				a.Route(r, true, false)
+			}
+		}
+		a.Route(Route{Family: unix.AF_INET, Table: 102, Dst: netip.MustParsePrefix("10.7.208.0/20"), Type: unix.RTN_UNICAST, LinkIndex: 2}, false, false)
+		a.Route(Route{Family: unix.AF_INET, Table: 101, Dst: netip.MustParsePrefix("10.0.0.0/12"), Type: unix.RTN_UNICAST, LinkIndex: 2}, false, false)
+	})
+	check("after changes")
 }
 
 func cmpRoute(a, b *Route) int {
