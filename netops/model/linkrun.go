@@ -101,3 +101,19 @@ func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Ro
 	})
 	return true
 }
+
+// countWithin counts the routes of a query on a prefix ("within") by
+// their positions in the model's tree, when the prefix is its only filter
+// besides table and family: the matches of each range are then one span
+// of the tree (the range less the shorter routes at the prefix's own
+// address, which sort before the prefix). ok is false for other queries.
+func (s *routeSet) countWithin(q *RouteQuery, ranges []keyRange) (n int, ok bool) {
+	if !q.Within.IsValid() || q.Contains.IsValid() || q.Dev != 0 || q.Protocol >= 0 || q.Type >= 0 {
+		return 0, false
+	}
+	p := q.Within.Masked()
+	for _, rg := range ranges {
+		n += rank(s.tree, rg.hi) - rank(s.tree, &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: p})
+	}
+	return n, true
+}

@@ -185,6 +185,9 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		// When the class counts say how many match, the walk ends with
 		// the page instead of counting the rest.
 		total, exact := s.routes.countMatching(&q)
+		if !exact {
+			total, exact = s.routes.countWithin(&q, ranges)
+		}
 		walk(func(r *Route) bool {
 			if !q.match(r) {
 				return true

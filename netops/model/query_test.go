@@ -109,6 +109,13 @@ func TestQueryRoutes(t *testing.T) {
 		"a device no route uses":             func(q *RouteQuery) { q.Dev = 99 },
 		"IPv6 by device, page two, desc":     func(q *RouteQuery) { q.Family = 10; q.Dev = 3; q.Offset = 20; q.Desc = true },
 		"no protocol: the default route":     func(q *RouteQuery) { q.Protocol = 0 },
+		// Within alone is counted by positions in the tree: shorter routes
+		// at the prefix's own address sort before it and must not count.
+		"within a /24 a /16 starts at":    func(q *RouteQuery) { q.Within = netip.MustParsePrefix("10.0.0.0/24") },
+		"within a /16, page three":        func(q *RouteQuery) { q.Within = netip.MustParsePrefix("10.0.0.0/16"); q.Offset = 100 },
+		"within, one table, by protocol":  func(q *RouteQuery) { q.Table = 101; q.Within = netip.MustParsePrefix("10.0.0.0/16"); q.Protocol = 3 },
+		"within, family that cannot hold": func(q *RouteQuery) { q.Family = 10; q.Within = netip.MustParsePrefix("10.0.0.0/8") },
+		"within the last addresses":       func(q *RouteQuery) { q.Within = netip.MustParsePrefix("255.255.255.0/24") },
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {
