@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -215,5 +216,37 @@ func TestRouteClassesAfterADump(t *testing.T) {
 	s.Update(func(a *Applier) { a.Route(rs[1], true, false) })
 	if got, want := s.RouteClasses(), count(); got[ClassOf(&rs[1])] != want[ClassOf(&rs[1])] {
 		t.Fatalf("after a delete: class holds %d, a count %d", got[ClassOf(&rs[1])], want[ClassOf(&rs[1])])
+	}
+}
+
+// TestSortIndexesStayWithinBudget: indexes over every route for one
+// column after another keep at most sortIndexBudget routes per route
+// together, dropping the least recently used, and an index dropped and
+// built again still pages as a sort of every route does.
+func TestSortIndexesStayWithinBudget(t *testing.T) {
+	s := storeWith(syntheticRoutes(3000))
+	held := func() (n int) {
+		for _, ix := range s.routes.idx.m {
+			n += ix.tree.Len()
+		}
+		return n
+	}
+	for round := range 2 {
+		for _, col := range []RouteSort{SortMetric, SortGateway, SortProtocol, SortType, SortMetric} {
+			q := RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 40, Offset: 1500}
+			got, err := s.QueryRoutes(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bruteQuery(s, q); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("round %d, sorted by %s: the page differs from a sort of every route", round, col)
+			}
+			if n := held(); n > sortIndexBudget*s.RouteCount() {
+				t.Fatalf("round %d, after %s: the indexes hold %d routes, over %d x %d", round, col, n, sortIndexBudget, s.RouteCount())
+			}
+		}
+	}
+	if _, ok := s.routes.idx.m[sortKey{SortMetric, AllTables, 0}]; !ok {
+		t.Error("the index used last was dropped")
 	}
 }
