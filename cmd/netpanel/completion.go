@@ -31,6 +31,7 @@ var flagValues = map[string]string{
 	"docker-dir":        "dir",
 	"docker-socket":     "file",
 	"nftables-file":     "file",
+	"memory-limit":      "",
 	"role":              "words:" + string(auth.RoleAdmin) + " " + string(auth.RoleViewer) + " " + string(auth.RoleMetrics),
 	"note":              "",
 }
