@@ -315,25 +315,40 @@ func (v *ForeignView) groupRows(g ForeignGroup, offset, limit int) []Foreign {
 // the run is the group and the routes the files name (which it skips by
 // their ranks), else by walking the run alone rather than the table (its
 // other routes are ones networkd leaves alone, or device-less). ok is
-// false for a group of no single link, or without a model's runs.
+// false for a group of several links (device-less routes naming
+// different links, links gone), or without a model's runs.
 func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.Route, ok bool) {
 	runs, _ := v.st.(linkRuns)
-	if runs == nil || v.classes == nil || g.Link == "" {
+	if runs == nil || v.classes == nil {
 		return nil, false
 	}
-	link, pure := int32(0), true
+	// The group's classes must share one link (device-less routes are in
+	// the group "", whatever link they name); the run is pure when the
+	// rest of its routes are the group's too and all count as foreign.
+	groupOf := func(c model.RouteClass) string {
+		if deviceless(c.Type) {
+			return ""
+		}
+		return v.byIndex[c.Link].Name
+	}
+	link, found, pure := int32(0), false, true
 	for c := range v.classes {
-		if c.Table != g.Table || v.byIndex[c.Link].Name != g.Link {
+		if c.Table != g.Table || groupOf(c) != g.Link {
 			continue
 		}
-		if link != 0 && c.Link != link {
+		if found && c.Link != link {
 			return nil, false
 		}
-		link = c.Link
-		pure = pure && !deviceless(c.Type) && foreignClass(c)
+		link, found = c.Link, true
+		pure = pure && foreignClass(c)
 	}
-	if link == 0 {
+	if !found {
 		return nil, false
+	}
+	for c := range v.classes {
+		if c.Table == g.Table && c.Link == link && groupOf(c) != g.Link {
+			pure = false
+		}
 	}
 	pos, left := 0, g.Count
 	if pure {

@@ -255,6 +255,16 @@ func TestForeignPagesSeekAsTheyWalk(t *testing.T) {
 	add(70, 102, 3, unix.RTPROT_BOOT, 52)
 	add(40, 103, 3, unix.RTPROT_STATIC, 53) // with DHCP routes beside: walked
 	add(10, 103, 3, unix.RTPROT_DHCP, 54)
+	blackholes := func(n int, table uint32, link int32, second byte) {
+		for i := range n {
+			fake.routes = append(fake.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10." + strconv.Itoa(int(second)) + "." + strconv.Itoa(i) + ".0/24"),
+				Table: table, LinkIndex: link, Protocol: unix.RTPROT_STATIC, Type: unix.RTN_BLACKHOLE})
+		}
+	}
+	blackholes(30, 104, 0, 55) // device-less alone: the group "" of its table
+	blackholes(9, 101, 0, 56)  // beside wan's routes, in a run of their own
+	add(20, 105, 2, unix.RTPROT_STATIC, 57)
+	blackholes(5, 105, 2, 58) // naming wan: in wan's run but in the group ""
 	store := model.NewStoreFrom(model.State{Links: fake.links, Addrs: fake.addrs, Routes: fake.routes, Rules: fake.rules})
 	file := wanFile + "\n[Route]\nDestination=10.50.0.0/24\nGateway=10.0.0.1\nTable=101\n\n[Route]\nDestination=10.50.77.0/24\nGateway=10.0.0.1\nTable=101\n" +
 		"\n[Route]\nDestination=10.51.89.0/24\nGateway=10.0.0.1\nTable=102\n\n[Route]\nDestination=10.51.3.0/24\nGateway=10.0.0.1\nTable=102\n"
@@ -280,7 +290,7 @@ func TestForeignPagesSeekAsTheyWalk(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"wan/101", "wan/102", "eth9/102", "eth9/103"} {
+	for _, name := range []string{"wan/101", "wan/102", "eth9/102", "eth9/103", "/104", "/101", "wan/105", "/105"} {
 		if !sought[name] {
 			t.Errorf("group %s walks its table, not its link's run (from the run: %v)", name, sought)
 		}
