@@ -71,7 +71,7 @@ func benchHandlers(b *testing.B) *Handlers {
 // pageQueries are the views measured besides each page's default one.
 var pageQueries = map[string][]string{
 	"routes": {
-		"table=all", "table=all&within=10.1.0.0/16&page=3", "table=101",
+		"table=all", "table=all&within=10.1.0.0/16&page=3", "table=all&within=10.0.0.0/8&page=3000", "table=101",
 		"table=all&sort=metric&page=5000", "table=all&sort=dev&dir=desc&page=9000", "table=all&sort=gateway&page=2500",
 		"sort=protocol&page=1500", "table=102&sort=type&page=800", "table=all&sort=metric&dev=np3a&page=10",
 	},

@@ -111,9 +111,33 @@ func (s *routeSet) countWithin(q *RouteQuery, ranges []keyRange) (n int, ok bool
 	if !q.Within.IsValid() || q.Contains.IsValid() || q.Dev != 0 || q.Protocol >= 0 || q.Type >= 0 {
 		return 0, false
 	}
-	p := q.Within.Masked()
 	for _, rg := range ranges {
-		n += rank(s.tree, rg.hi) - rank(s.tree, &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: p})
+		lo, hi := s.withinSpan(q, rg)
+		n += hi - lo
 	}
 	return n, true
+}
+
+// withinSpan is the span of positions of range rg that q's prefix
+// selects (see countWithin).
+func (s *routeSet) withinSpan(q *RouteQuery, rg keyRange) (lo, hi int) {
+	return rank(s.tree, &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: q.Within.Masked()}), rank(s.tree, rg.hi)
+}
+
+// seekWithin returns the ranges of a query countWithin counts with the
+// first offset matches cut off (the first range left starts at the
+// match at offset), and how many were cut.
+func (s *routeSet) seekWithin(q *RouteQuery, ranges []keyRange, offset int) ([]keyRange, int) {
+	skipped := 0
+	for i, rg := range ranges {
+		lo, hi := s.withinSpan(q, rg)
+		if offset >= hi-lo {
+			offset -= hi - lo
+			skipped += hi - lo
+			continue
+		}
+		first, _ := s.tree.GetAt(lo + offset)
+		return append([]keyRange{{first, rg.hi, rg.in}}, ranges[i+1:]...), skipped + offset
+	}
+	return []keyRange{}, skipped // past the end: nothing to walk
 }

@@ -187,6 +187,10 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		total, exact := s.routes.countMatching(&q)
 		if !exact {
 			total, exact = s.routes.countWithin(&q, ranges)
+			if exact && !q.Desc && q.Offset > 0 {
+				// A deep page starts at its first route, found by position.
+				ranges, page.Total = s.routes.seekWithin(&q, ranges, q.Offset)
+			}
 		}
 		walk(func(r *Route) bool {
 			if !q.match(r) {

@@ -152,3 +152,31 @@ func TestQueryRoutesRejectsBadQueries(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryWithinSeeksEveryOffset: a page of a query on a prefix alone
+// starts at its offset by position, across the ranges of every table;
+// each offset (range boundaries included) must give what the walk gives.
+func TestQueryWithinSeeksEveryOffset(t *testing.T) {
+	s := storeWith(syntheticRoutes(3000))
+	for _, within := range []string{"10.0.0.0/16", "10.0.0.0/24", "10.0.8.0/21"} {
+		q := RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: SortDst, Limit: 7, Within: netip.MustParsePrefix(within)}
+		all := q
+		all.Limit = 1 << 20
+		want := bruteQuery(s, all)
+		total := want.Total
+		if total < 20 {
+			t.Fatalf("within %s: only %d routes, too few to page", within, total)
+		}
+		for off := 0; off <= total+1; off++ {
+			q.Offset = off
+			got, err := s.QueryRoutes(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := want.Rows[min(off, total):min(off+q.Limit, total)]
+			if got.Total != total || fmt.Sprint(got.Rows) != fmt.Sprint(rows) {
+				t.Fatalf("within %s from %d: got %d, %v; want %d, %v", within, off, got.Total, got.Rows, total, rows)
+			}
+		}
+	}
+}
