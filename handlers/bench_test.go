@@ -71,17 +71,22 @@ func benchHandlers(b *testing.B) *Handlers {
 // pageQueries are the views measured besides each page's default one.
 var pageQueries = map[string][]string{
 	"routes": {
-		"table=all", "table=all&within=10.1.0.0/16&page=3", "table=101",
+		"table=all", "table=all&within=10.1.0.0/16&page=3", "table=all&within=10.0.0.0/8&page=3000", "table=101",
 		"table=all&sort=metric&page=5000", "table=all&sort=dev&dir=desc&page=9000", "table=all&sort=gateway&page=2500",
 		"sort=protocol&page=1500", "table=102&sort=type&page=800", "table=all&sort=metric&dev=np3a&page=10",
 	},
 	"networkd": {"page=5000", "group=route/np7a/101&page=3"},
 }
 
-// pathName is the {name} of the pages that have one in their path (the
-// interface view): the set's first link, which carries its share of the
-// routes.
-var pathName = benchfix.LinkName(0)
+// pathName is the {name} of the pages that have one in their path: for
+// the interface view the set's first link, which carries its share of the
+// routes; for the networkd file editor the file benchHandlers writes.
+func pathName(page string) string {
+	if page == "networkd-file" {
+		return "50-np0a.network"
+	}
+	return benchfix.LinkName(0)
+}
 
 // BenchmarkPages1M renders every declared page (the registry decides
 // which: a page added later is measured without touching this file) over
@@ -95,9 +100,10 @@ func BenchmarkPages1M(b *testing.B) {
 		path, params := p.Path, chi.NewRouteContext()
 		if strings.Contains(path, "{name}") {
 			// Its live view is asked for by the same name in the query.
-			path = strings.Replace(path, "{name}", pathName, 1)
-			params.URLParams.Add("name", pathName)
-			queries[0] = "name=" + pathName
+			name := pathName(p.Name)
+			path = strings.Replace(path, "{name}", name, 1)
+			params.URLParams.Add("name", name)
+			queries[0] = "name=" + name
 		}
 		for _, q := range queries {
 			name := p.Name

@@ -32,6 +32,7 @@ var flagValues = map[string]string{
 	"docker-socket":          "file",
 	"docker-restart-command": "",
 	"nftables-file":          "file",
+	"memory-limit":           "",
 	"role":                   "words:" + string(auth.RoleAdmin) + " " + string(auth.RoleViewer) + " " + string(auth.RoleMetrics),
 	"note":                   "",
 }

@@ -48,3 +48,32 @@ func BenchmarkChurnMemory1M(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkSortIndexMemory1M pages the million-route model by every
+// column, as a visitor clicking through the sort orders does, and
+// reports the heap in use before and after (the indexes stay within
+// their budget: at most twice the routes together) and the RSS after.
+func BenchmarkSortIndexMemory1M(b *testing.B) {
+	store := model.NewStoreFrom(benchfix.State(1_000_000))
+	inUse := func() float64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return float64(ms.HeapInuse)
+	}
+	store.RouteClasses()
+	heap0 := inUse()
+	for b.Loop() {
+		for _, col := range model.RouteSorts() {
+			if _, err := store.QueryRoutes(model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(heap0/1e6, "heap-MB-before")
+	b.ReportMetric(inUse()/1e6, "heap-MB-after")
+	debug.FreeOSMemory()
+	b.ReportMetric(benchfix.RSS()/1e6, "rss-MB-after")
+	runtime.KeepAlive(store)
+}

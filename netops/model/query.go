@@ -185,6 +185,13 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		// When the class counts say how many match, the walk ends with
 		// the page instead of counting the rest.
 		total, exact := s.routes.countMatching(&q)
+		if !exact {
+			total, exact = s.routes.countWithin(&q, ranges)
+			if exact && !q.Desc && q.Offset > 0 {
+				// A deep page starts at its first route, found by position.
+				ranges, page.Total = s.routes.seekWithin(&q, ranges, q.Offset)
+			}
+		}
 		walk(func(r *Route) bool {
 			if !q.match(r) {
 				return true

@@ -109,6 +109,13 @@ func TestQueryRoutes(t *testing.T) {
 		"a device no route uses":             func(q *RouteQuery) { q.Dev = 99 },
 		"IPv6 by device, page two, desc":     func(q *RouteQuery) { q.Family = 10; q.Dev = 3; q.Offset = 20; q.Desc = true },
 		"no protocol: the default route":     func(q *RouteQuery) { q.Protocol = 0 },
+		// Within alone is counted by positions in the tree: shorter routes
+		// at the prefix's own address sort before it and must not count.
+		"within a /24 a /16 starts at":    func(q *RouteQuery) { q.Within = netip.MustParsePrefix("10.0.0.0/24") },
+		"within a /16, page three":        func(q *RouteQuery) { q.Within = netip.MustParsePrefix("10.0.0.0/16"); q.Offset = 100 },
+		"within, one table, by protocol":  func(q *RouteQuery) { q.Table = 101; q.Within = netip.MustParsePrefix("10.0.0.0/16"); q.Protocol = 3 },
+		"within, family that cannot hold": func(q *RouteQuery) { q.Family = 10; q.Within = netip.MustParsePrefix("10.0.0.0/8") },
+		"within the last addresses":       func(q *RouteQuery) { q.Within = netip.MustParsePrefix("255.255.255.0/24") },
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -143,5 +150,33 @@ func TestQueryRoutesRejectsBadQueries(t *testing.T) {
 				t.Fatal("no error")
 			}
 		})
+	}
+}
+
+// TestQueryWithinSeeksEveryOffset: a page of a query on a prefix alone
+// starts at its offset by position, across the ranges of every table;
+// each offset (range boundaries included) must give what the walk gives.
+func TestQueryWithinSeeksEveryOffset(t *testing.T) {
+	s := storeWith(syntheticRoutes(3000))
+	for _, within := range []string{"10.0.0.0/16", "10.0.0.0/24", "10.0.8.0/21"} {
+		q := RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: SortDst, Limit: 7, Within: netip.MustParsePrefix(within)}
+		all := q
+		all.Limit = 1 << 20
+		want := bruteQuery(s, all)
+		total := want.Total
+		if total < 20 {
+			t.Fatalf("within %s: only %d routes, too few to page", within, total)
+		}
+		for off := 0; off <= total+1; off++ {
+			q.Offset = off
+			got, err := s.QueryRoutes(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := want.Rows[min(off, total):min(off+q.Limit, total)]
+			if got.Total != total || fmt.Sprint(got.Rows) != fmt.Sprint(rows) {
+				t.Fatalf("within %s from %d: got %d, %v; want %d, %v", within, off, got.Total, got.Rows, total, rows)
+			}
+		}
 	}
 }

@@ -46,8 +46,12 @@ type routeSet struct {
 	// multipath counts the routes with several paths: without any, a
 	// route's class names every link it uses.
 	multipath int
-	idx       sortIndexes
-	changes   int
+	// lens counts the routes per table, family and prefix length: the
+	// routes that hold a prefix are looked up only at the lengths some
+	// route has (a handful), not at every shorter one.
+	lens    map[lenKey]int
+	idx     sortIndexes
+	changes int
 	// slab and free are where routes live: blocks of routes (one
 	// allocation per thousand), and the slots of deleted routes, which new
 	// routes take first. A route deleted from a block cannot be collected
@@ -62,7 +66,19 @@ type routeSet struct {
 }
 
 func newRouteSet() *routeSet {
-	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}}
+	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}, lens: map[lenKey]int{}}
+}
+
+type lenKey struct {
+	table  uint32
+	family uint8
+	bits   uint8
+}
+
+// hasLen reports whether some route of table and family has a
+// destination of that prefix length (after ensureCounts).
+func (s *routeSet) hasLen(table uint32, family uint8, bits int) bool {
+	return s.lens[lenKey{table, family, uint8(bits)}] > 0
 }
 
 // alloc stores r in a slot of the set and returns it.
@@ -116,6 +132,10 @@ func (s *routeSet) count(r *Route, d int) {
 	}
 	if len(r.Multipath()) > 0 {
 		s.multipath += d
+	}
+	lk := lenKey{r.Table, r.Family, uint8(max(r.Dst.Bits(), 0))}
+	if s.lens[lk] += d; s.lens[lk] == 0 {
+		delete(s.lens, lk)
 	}
 	c := ClassOf(r)
 	if s.lastCount == nil || c != s.last {
@@ -244,10 +264,15 @@ func (s *Store) EachRouteOverlapping(p netip.Prefix, fn func(*Route) bool) {
 			return
 		}
 	}
-	// The routes that hold p: one exact destination per shorter length.
+	// The routes that hold p: one exact destination per shorter length
+	// that some route of the table has.
 	fam := familyOf(p.Addr())
+	s.routes.ensureCounts()
 	for _, t := range tables {
 		for b := 0; b < p.Bits(); b++ {
+			if !s.routes.hasLen(t, fam, b) {
+				continue
+			}
 			d := netip.PrefixFrom(p.Addr(), b).Masked()
 			stop := false
 			s.routes.AscendGreaterOrEqual(&Route{Table: t, Family: fam, Dst: d}, func(r *Route) bool {
@@ -274,7 +299,11 @@ func (s *Store) EachRouteContaining(table uint32, a netip.Addr, fn func(*Route) 
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	s.routes.ensureCounts()
 	for b := a.BitLen(); b >= 0; b-- {
+		if !s.routes.hasLen(table, fam, b) {
+			continue
+		}
 		d := netip.PrefixFrom(a, b).Masked()
 		stop := false
 		s.routes.AscendGreaterOrEqual(&Route{Table: table, Family: fam, Dst: d}, func(r *Route) bool {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -24,36 +25,53 @@ func sampleRoutes() []Route {
 // routes a walk over every route would pick.
 func TestRouteLookupsMatchAWalk(t *testing.T) {
 	s := NewStoreFrom(State{Routes: sampleRoutes()})
-	var all []Route
-	s.EachRoute(func(r *Route) bool { all = append(all, *r); return true })
-	for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "10.3.27.0/24", "10.2.39.5/32", "0.0.0.0/0", "192.0.2.0/24", "2001:db8:1::/48"} {
-		p := netip.MustParsePrefix(p)
-		var want, got []Route
-		for _, r := range all {
-			if r.Dst.Overlaps(p) {
-				want = append(want, r)
+	check := func(when string) {
+		var all []Route
+		s.EachRoute(func(r *Route) bool { all = append(all, *r); return true })
+		for _, p := range []string{"10.0.0.0/8", "10.1.0.0/16", "10.3.27.0/24", "10.2.39.5/32", "0.0.0.0/0", "192.0.2.0/24", "2001:db8:1::/48", "10.7.208.0/20"} {
+			p := netip.MustParsePrefix(p)
+			var want, got []Route
+			for _, r := range all {
+				if r.Dst.Overlaps(p) {
+					want = append(want, r)
+				}
+			}
+			s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
+			slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: overlapping %s: got %d routes, a walk finds %d", when, p, len(got), len(want))
 			}
 		}
-		s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
-		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
-		if !slices.Equal(got, want) {
-			t.Errorf("overlapping %s: got %d routes, a walk finds %d", p, len(got), len(want))
-		}
-	}
-	for _, a := range []string{"10.1.13.1", "10.0.0.0", "0.0.0.0", "10.2.39.5"} {
-		a := netip.MustParseAddr(a)
-		var want, got []Route
-		for _, r := range all {
-			if r.Table == 101 && r.Dst.Contains(a) {
-				want = append(want, r)
+		for _, a := range []string{"10.1.13.1", "10.0.0.0", "0.0.0.0", "10.2.39.5", "10.7.210.1"} {
+			a := netip.MustParseAddr(a)
+			for _, table := range []uint32{101, 102} {
+				var want, got []Route
+				for _, r := range all {
+					if r.Table == table && r.Dst.Contains(a) {
+						want = append(want, r)
+					}
+				}
+				s.EachRouteContaining(table, a, func(r *Route) bool { got = append(got, *r); return true })
+				slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: containing %s in table %d: got %d routes, a walk finds %d", when, a, table, len(got), len(want))
+				}
 			}
 		}
-		s.EachRouteContaining(101, a, func(r *Route) bool { got = append(got, *r); return true })
-		slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
-		if !slices.Equal(got, want) {
-			t.Errorf("containing %s: got %d routes, a walk finds %d", a, len(got), len(want))
-		}
 	}
+	check("after the dump")
+	// The lookups skip prefix lengths no route has: a length that goes
+	// away and one that comes must be followed.
+	s.Update(func(a *Applier) {
+		for _, r := range sampleRoutes() {
+			if r.Table == 101 && r.Dst.Bits() == 8 {
+				a.Route(r, true, false)
+			}
+		}
+		a.Route(Route{Family: unix.AF_INET, Table: 102, Dst: netip.MustParsePrefix("10.7.208.0/20"), Type: unix.RTN_UNICAST, LinkIndex: 2}, false, false)
+		a.Route(Route{Family: unix.AF_INET, Table: 101, Dst: netip.MustParsePrefix("10.0.0.0/12"), Type: unix.RTN_UNICAST, LinkIndex: 2}, false, false)
+	})
+	check("after changes")
 }
 
 func cmpRoute(a, b *Route) int {
@@ -198,5 +216,37 @@ func TestRouteClassesAfterADump(t *testing.T) {
 	s.Update(func(a *Applier) { a.Route(rs[1], true, false) })
 	if got, want := s.RouteClasses(), count(); got[ClassOf(&rs[1])] != want[ClassOf(&rs[1])] {
 		t.Fatalf("after a delete: class holds %d, a count %d", got[ClassOf(&rs[1])], want[ClassOf(&rs[1])])
+	}
+}
+
+// TestSortIndexesStayWithinBudget: indexes over every route for one
+// column after another keep at most sortIndexBudget routes per route
+// together, dropping the least recently used, and an index dropped and
+// built again still pages as a sort of every route does.
+func TestSortIndexesStayWithinBudget(t *testing.T) {
+	s := storeWith(syntheticRoutes(3000))
+	held := func() (n int) {
+		for _, ix := range s.routes.idx.m {
+			n += ix.tree.Len()
+		}
+		return n
+	}
+	for round := range 2 {
+		for _, col := range []RouteSort{SortMetric, SortGateway, SortProtocol, SortType, SortMetric} {
+			q := RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 40, Offset: 1500}
+			got, err := s.QueryRoutes(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bruteQuery(s, q); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("round %d, sorted by %s: the page differs from a sort of every route", round, col)
+			}
+			if n := held(); n > sortIndexBudget*s.RouteCount() {
+				t.Fatalf("round %d, after %s: the indexes hold %d routes, over %d x %d", round, col, n, sortIndexBudget, s.RouteCount())
+			}
+		}
+	}
+	if _, ok := s.routes.idx.m[sortKey{SortMetric, AllTables, 0}]; !ok {
+		t.Error("the index used last was dropped")
 	}
 }

@@ -20,6 +20,14 @@ import (
 // orders someone looks at, and a sync never pays for any.
 const sortIndexIdle = 10 * time.Minute
 
+// sortIndexBudget bounds the routes all sort indexes hold together, as a
+// multiple of the model's routes: an index over a million routes costs
+// about 17 MB (a B-tree of pointers), and a visitor clicking through every
+// column would otherwise keep five of them for sortIndexIdle, which was
+// most of the server's growth after page views. Building an index beyond
+// the budget drops the least recently used ones first.
+const sortIndexBudget = 2
+
 type sortKey struct {
 	col   RouteSort
 	table int64 // AllTables or a table id
@@ -89,8 +97,30 @@ func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
 	}
+	s.idx.evict(sortIndexBudget*s.Len() - tree.Len())
 	s.idx.m[k] = &sortIndex{tree: tree, used: now}
 	return tree
+}
+
+// evict drops the least recently used indexes until the rest hold at
+// most budget routes together. Readers that still walk a dropped tree
+// keep it alive; nothing changes it any more. The caller holds idx.mu.
+func (x *sortIndexes) evict(budget int) {
+	held := 0
+	for _, ix := range x.m {
+		held += ix.tree.Len()
+	}
+	for held > budget && len(x.m) > 0 {
+		var oldest sortKey
+		first := true
+		for k, ix := range x.m {
+			if first || ix.used.Before(x.m[oldest].used) {
+				oldest, first = k, false
+			}
+		}
+		held -= x.m[oldest].tree.Len()
+		delete(x.m, oldest)
+	}
 }
 
 // indexChange keeps the indexes current: old leaves them, r (if not nil)

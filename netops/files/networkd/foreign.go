@@ -55,6 +55,7 @@ type ForeignView struct {
 	rules   []Foreign // sorted
 	groups  []ForeignGroup
 	counted bool
+	classes map[model.RouteClass]int // the model's, when idx is set
 }
 
 // routeIndex is what a Source may offer so that routes are counted rather
@@ -63,6 +64,14 @@ type routeIndex interface {
 	RouteClasses() map[model.RouteClass]int
 	RoutesTo(table uint32, dst netip.Prefix) []model.Route
 	EachRouteInTable(table uint32, after *model.Route, fn func(*model.Route) bool)
+}
+
+// linkRuns is what a Source may offer so that a page deep into a group of
+// routes is found by position rather than by walking to it (*model.Store
+// does).
+type linkRuns interface {
+	LinkRunRanks(table uint32, link int32, rs []model.Route) ([]int, bool)
+	EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool
 }
 
 // ForeignGroup is the foreign objects of one kind on one link (and, for
@@ -193,7 +202,8 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		})
 		return out
 	}
-	for c, n := range v.idx.RouteClasses() {
+	v.classes = v.idx.RouteClasses()
+	for c, n := range v.classes {
 		if !foreignClass(c) {
 			continue
 		}
@@ -290,30 +300,119 @@ func (v *ForeignView) groupRows(g ForeignGroup, offset, limit int) []Foreign {
 		}
 		return out
 	}
-	// Routes of one table through one link: walk the table, print the
-	// page's rows only.
-	var page []model.Route
-	each := func(r *model.Route) bool {
-		k, foreign := v.routeKey(r)
-		if !foreign || k.link != g.Link || v.cov.routes[k] {
-			return true
-		}
-		if offset > 0 {
-			offset--
-			return true
-		}
-		page = append(page, *r)
-		return len(page) < limit
-	}
-	if v.idx != nil {
-		v.idx.EachRouteInTable(g.Table, nil, each)
-	} else {
-		v.st.EachRoute(func(r *model.Route) bool { return r.Table != g.Table || each(r) })
+	page, ok := v.seekRows(g, offset, limit)
+	if !ok {
+		page = v.walkRows(g, offset, limit)
 	}
 	for i := range page {
 		out = append(out, Foreign{Kind: "route", Link: g.Link, Text: iproute.RouteLine(&page[i], v.ln), Reason: g.Reason})
 	}
 	return out
+}
+
+// seekRows returns routes offset.. of route group g, at most limit, from
+// the model's run of the group's table and link: found by position when
+// the run is the group and the routes the files name (which it skips by
+// their ranks), else by walking the run alone rather than the table (its
+// other routes are ones networkd leaves alone, or device-less). ok is
+// false for a group of several links (device-less routes naming
+// different links, links gone), or without a model's runs.
+func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.Route, ok bool) {
+	runs, _ := v.st.(linkRuns)
+	if runs == nil || v.classes == nil {
+		return nil, false
+	}
+	// The group's classes must share one link (device-less routes are in
+	// the group "", whatever link they name); the run is pure when the
+	// rest of its routes are the group's too and all count as foreign.
+	groupOf := func(c model.RouteClass) string {
+		if deviceless(c.Type) {
+			return ""
+		}
+		return v.byIndex[c.Link].Name
+	}
+	link, found, pure := int32(0), false, true
+	for c := range v.classes {
+		if c.Table != g.Table || groupOf(c) != g.Link {
+			continue
+		}
+		if found && c.Link != link {
+			return nil, false
+		}
+		link, found = c.Link, true
+		pure = pure && foreignClass(c)
+	}
+	if !found {
+		return nil, false
+	}
+	for c := range v.classes {
+		if c.Table == g.Table && c.Link == link && groupOf(c) != g.Link {
+			pure = false
+		}
+	}
+	pos, left := 0, g.Count
+	if pure {
+		// The group's route at offset is at offset plus the named
+		// routes at or before it in the run.
+		var named []model.Route
+		for k := range v.cov.routes {
+			if k.table != g.Table || k.link != g.Link {
+				continue
+			}
+			for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+				if lk, foreign := v.routeKey(&r); foreign && lk == k {
+					named = append(named, r)
+				}
+			}
+		}
+		ranks, ok := runs.LinkRunRanks(g.Table, link, named)
+		if !ok {
+			return nil, false
+		}
+		slices.Sort(ranks)
+		pos = offset
+		for _, at := range ranks {
+			if at >= 0 && at <= pos {
+				pos++
+			}
+		}
+		left, offset = g.Count-offset, 0
+	}
+	ok = runs.EachLinkRouteFrom(g.Table, link, pos, v.collect(g, offset, limit, left, &page))
+	return page, ok
+}
+
+// walkRows returns routes offset.. of route group g, at most limit, by
+// walking its table.
+func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route {
+	var page []model.Route
+	each := v.collect(g, offset, limit, g.Count, &page)
+	if v.idx != nil {
+		v.idx.EachRouteInTable(g.Table, nil, each)
+	} else {
+		v.st.EachRoute(func(r *model.Route) bool { return r.Table != g.Table || each(r) })
+	}
+	return page
+}
+
+// collect returns a visitor of routes that keeps group g's from offset
+// on in page, at most limit, and stops after the last of the left routes
+// of the group it is to see (by the group's count) rather than walking on
+// to the table's end.
+func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
+	return func(r *model.Route) bool {
+		k, foreign := v.routeKey(r)
+		if !foreign || k.link != g.Link || v.cov.routes[k] {
+			return true
+		}
+		left--
+		if offset > 0 {
+			offset--
+			return left > 0
+		}
+		*page = append(*page, *r)
+		return len(*page) < limit && left > 0
+	}
 }
 
 // effective is c with the pending main files put in place of the files of

@@ -232,3 +232,67 @@ func TestForeignViewCountsAsItWalks(t *testing.T) {
 		}
 	}
 }
+
+// TestForeignPagesSeekAsTheyWalk checks the pages found by position (in
+// the model's run of a table and link) against the walk of the table, at
+// every offset, in tables of one link, of several links, and with routes
+// networkd leaves alone beside the foreign ones (whose run is walked).
+func TestForeignPagesSeekAsTheyWalk(t *testing.T) {
+	fake := wanState()
+	for i := range fake.routes {
+		if !fake.routes[i].Dst.IsValid() {
+			fake.routes[i].Dst = pfx("0.0.0.0/0")
+		}
+	}
+	add := func(n int, table uint32, link int32, proto uint8, second byte) {
+		for i := range n {
+			fake.routes = append(fake.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10." + strconv.Itoa(int(second)) + "." + strconv.Itoa(i) + ".0/24"),
+				Gateway: ip("10.0.0.1"), Table: table, LinkIndex: link, Protocol: proto, Type: 1})
+		}
+	}
+	add(120, 101, 2, unix.RTPROT_STATIC, 50) // one link: a span of the model's tree
+	add(90, 102, 2, unix.RTPROT_STATIC, 51)  // two links: the index by device
+	add(70, 102, 3, unix.RTPROT_BOOT, 52)
+	add(40, 103, 3, unix.RTPROT_STATIC, 53) // with DHCP routes beside: walked
+	add(10, 103, 3, unix.RTPROT_DHCP, 54)
+	blackholes := func(n int, table uint32, link int32, second byte) {
+		for i := range n {
+			fake.routes = append(fake.routes, model.Route{Family: unix.AF_INET, Dst: pfx("10." + strconv.Itoa(int(second)) + "." + strconv.Itoa(i) + ".0/24"),
+				Table: table, LinkIndex: link, Protocol: unix.RTPROT_STATIC, Type: unix.RTN_BLACKHOLE})
+		}
+	}
+	blackholes(30, 104, 0, 55) // device-less alone: the group "" of its table
+	blackholes(9, 101, 0, 56)  // beside wan's routes, in a run of their own
+	add(20, 105, 2, unix.RTPROT_STATIC, 57)
+	blackholes(5, 105, 2, 58) // naming wan: in wan's run but in the group ""
+	store := model.NewStoreFrom(model.State{Links: fake.links, Addrs: fake.addrs, Routes: fake.routes, Rules: fake.rules})
+	file := wanFile + "\n[Route]\nDestination=10.50.0.0/24\nGateway=10.0.0.1\nTable=101\n\n[Route]\nDestination=10.50.77.0/24\nGateway=10.0.0.1\nTable=101\n" +
+		"\n[Route]\nDestination=10.51.89.0/24\nGateway=10.0.0.1\nTable=102\n\n[Route]\nDestination=10.51.3.0/24\nGateway=10.0.0.1\nTable=102\n"
+	files := Files{"10-wan.network": []byte(file)}
+	v := NewForeignView(&Config{}, files, store, idMap{"vpn": 100})
+	sought := map[string]bool{}
+	for _, g := range v.Groups() {
+		if g.Kind != "route" {
+			continue
+		}
+		name := g.Link + "/" + strconv.Itoa(int(g.Table))
+		for off := 0; off <= g.Count; off++ {
+			for _, limit := range []int{1, 7, g.Count + 3} {
+				want := v.walkRows(g, off, limit)
+				got, ok := v.seekRows(g, off, limit)
+				if !ok {
+					continue
+				}
+				sought[name] = true
+				if !slices.EqualFunc(got, want, func(a, b model.Route) bool { return a.Dst == b.Dst && a.Table == b.Table && a.LinkIndex == b.LinkIndex }) {
+					t.Fatalf("group %s from %d, %d rows: sought %v, walked %v", name, off, limit, got, want)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"wan/101", "wan/102", "eth9/102", "eth9/103", "/104", "/101", "wan/105", "/105"} {
+		if !sought[name] {
+			t.Errorf("group %s walks its table, not its link's run (from the run: %v)", name, sought)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseMemoryLimit(t *testing.T) {
+	good := map[string]memoryLimit{
+		"auto":      {auto: true},
+		"off":       {},
+		"300MiB":    {bytes: 300 << 20},
+		"1GiB":      {bytes: 1 << 30},
+		"67108864":  {bytes: 64 << 20},
+		"67108864B": {bytes: 64 << 20},
+		"65536KiB":  {bytes: 64 << 20},
+		"2TiB":      {bytes: 2 << 40},
+	}
+	for in, want := range good {
+		got, err := parseMemoryLimit(in)
+		if err != nil || got != want {
+			t.Errorf("parseMemoryLimit(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	bad := map[string]string{
+		"":                 "want auto, off, or a size",
+		"300MB":            "want auto, off, or a size",
+		"-1GiB":            "want auto, off, or a size",
+		"0":                "want auto, off, or a size",
+		"1MiB":             "at least 64MiB",
+		"9999999999999TiB": "want auto, off, or a size",
+		"Auto":             "want auto, off, or a size",
+	}
+	for in, msg := range bad {
+		if _, err := parseMemoryLimit(in); err == nil || !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), "--memory-limit") {
+			t.Errorf("parseMemoryLimit(%q): error %v, want one naming the flag and saying %q", in, err, msg)
+		}
+	}
+}
+
+func TestAutoMemoryLimitFollowsTheModel(t *testing.T) {
+	if got := autoMemoryLimit(10 << 20); got != memoryFloor {
+		t.Errorf("a small model gets %d, want the floor %d", got, memoryFloor)
+	}
+	// A million routes: about 136 MB live; two million: twice that, and
+	// the limit must stay above what is live.
+	for _, live := range []uint64{136e6, 272e6, 4 << 30} {
+		if got := autoMemoryLimit(live); got < int64(live)*3/2 {
+			t.Errorf("live heap %d: limit %d leaves the collector no room", live, got)
+		}
+	}
+}
+
+func FuzzParseMemoryLimit(f *testing.F) {
+	for _, s := range []string{"auto", "off", "300MiB", "1GiB", "67108864", "1MiB", "9999999999999TiB", "B", "KiB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lim, err := parseMemoryLimit(s)
+		if err != nil {
+			return
+		}
+		if !lim.auto && lim.bytes != 0 && lim.bytes < 64<<20 {
+			t.Fatalf("%q accepted as %d bytes, under the 64MiB floor", s, lim.bytes)
+		}
+	})
+}

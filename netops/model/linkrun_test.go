@@ -1,0 +1,90 @@
+package model
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+)
+
+// linkRunBrute is the run of (table, link) by a walk over every route.
+func linkRunBrute(s *Store, table uint32, link int32) []Route {
+	var out []Route
+	s.EachRoute(func(r *Route) bool {
+		if r.Table == table && r.LinkIndex == link {
+			out = append(out, *r)
+		}
+		return true
+	})
+	return out
+}
+
+func TestLinkRunsMatchAWalk(t *testing.T) {
+	routes := syntheticRoutes(3000)
+	// Table 200 goes through one link only: its run is a span of the
+	// model's own tree, not of an index.
+	for i := range 500 {
+		routes = append(routes, Route{Family: 2, Table: 200, Type: 1, Protocol: 4, LinkIndex: 7,
+			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), byte(i)}), 32)})
+	}
+	s := storeWith(routes)
+	check := func(name string) {
+		for _, tl := range []struct {
+			table uint32
+			link  int32
+		}{{100, 2}, {100, 3}, {101, 5}, {102, 4}, {101, 0}, {100, 0}, {200, 7}, {200, 2}, {999, 2}} {
+			want := linkRunBrute(s, tl.table, tl.link)
+			n, ok := s.LinkRunLen(tl.table, tl.link)
+			if !ok || n != len(want) {
+				t.Fatalf("%s: run of table %d link %d: length %d (ok %v), a walk finds %d", name, tl.table, tl.link, n, ok, len(want))
+			}
+			for _, pos := range []int{0, 1, len(want) / 3, len(want) - 1, len(want), len(want) + 5} {
+				var got []Route
+				s.EachLinkRouteFrom(tl.table, tl.link, pos, func(r *Route) bool {
+					got = append(got, *r)
+					return len(got) < 20
+				})
+				var exp []Route
+				if pos >= 0 && pos < len(want) {
+					exp = want[pos:min(pos+20, len(want))]
+				}
+				if !slices.EqualFunc(got, exp, func(a, b Route) bool { return routeLess(&a, &b) == routeLess(&b, &a) && a.LinkIndex == b.LinkIndex }) {
+					t.Fatalf("%s: run of table %d link %d from %d: got %d routes %v, want %v", name, tl.table, tl.link, pos, len(got), got, exp)
+				}
+			}
+			probe := []Route{{Table: tl.table, Dst: netip.MustParsePrefix("203.0.113.0/24"), Family: 2}}
+			at := []int{-1}
+			for _, i := range []int{0, len(want) / 2, len(want) - 1} {
+				if i >= 0 && i < len(want) {
+					probe, at = append(probe, want[i]), append(at, i)
+				}
+			}
+			ranks, ok := s.LinkRunRanks(tl.table, tl.link, probe)
+			if !ok || !slices.Equal(ranks, at) {
+				t.Fatalf("%s: ranks in table %d link %d: %v (ok %v), want %v", name, tl.table, tl.link, ranks, ok, at)
+			}
+		}
+	}
+	check("after the dump")
+	// Changes keep the counts, the index and the tree in step.
+	s.Update(func(a *Applier) {
+		for i := range 300 {
+			r := routes[i*7]
+			a.Route(r, true, false)
+		}
+		for i := range 200 {
+			a.Route(Route{Family: 2, Table: 100, Type: 1, Protocol: 4, LinkIndex: 3,
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)}), 32)}, false, false)
+		}
+	})
+	check("after changes")
+	s.Update(func(a *Applier) {
+		a.Route(Route{Family: 2, Table: 100, Type: 1, Dst: netip.MustParsePrefix("10.99.0.0/16"),
+			Extra: &RouteExtra{Multipath: []Nexthop{{LinkIndex: 2}, {LinkIndex: 3}}}}, false, false)
+	})
+	if _, ok := s.LinkRunLen(100, 2); ok {
+		t.Fatal("with a route of several paths a run's length is claimed without a walk")
+	}
+	if s.EachLinkRouteFrom(100, 2, 0, func(*Route) bool { t.Fatal("a run is streamed with a route of several paths"); return false }) {
+		t.Fatal("EachLinkRouteFrom reports a run with a route of several paths")
+	}
+}
