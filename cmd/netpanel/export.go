@@ -62,7 +62,7 @@ func runExport(cfg config, stdout, stderr io.Writer) error {
 			return nil, errors.New("netpanel reads nftables only with CAP_NET_ADMIN")
 		}
 		return nftables.Dump(ns)
-	}))
+	}, nil))
 	files := app.NewFiles(persist.New(opts, store, func() *rttables.Tables { return tables }), nil)
 	return files.Export(stdout)
 }

@@ -289,7 +289,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	popts := persistOptions(cfg)
 	if nftWatcher != nil {
-		popts.Kinds = append(popts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump))
+		popts.Kinds = append(popts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump, nft.Ruleset))
 	}
 	mgr := persist.New(popts, store, tables.Load)
 	files := app.NewFiles(mgr, rec)

@@ -18,8 +18,18 @@ const NftablesRoot = "nftables"
 
 // NftablesKind is the nft file of the table netpanel owns, for
 // persist.Options.Kinds: written to path from the ruleset read reads
-// (the live model, or a dump for `netpanel export`).
-func NftablesKind(path string, read func() (*nftables.Ruleset, error)) persist.Kind {
+// (a dump, counters current). What the file lacks is counted from live,
+// the watcher's model, so a monitoring count costs no dump; nil: read.
+func NftablesKind(path string, read func() (*nftables.Ruleset, error), live func() *nftables.Ruleset) persist.Kind {
+	if live == nil {
+		live = func() *nftables.Ruleset {
+			rs, err := read()
+			if err != nil {
+				return nil
+			}
+			return rs
+		}
+	}
 	return persist.Kind{
 		Root: NftablesRoot, Dir: filepath.Dir(path), Name: filepath.Base(path),
 		Generate: func() ([]byte, error) {
@@ -32,9 +42,9 @@ func NftablesKind(path string, read func() (*nftables.Ruleset, error)) persist.K
 		},
 		Owned: func(data []byte) bool { return owned.Owned(data) },
 		Unsaved: func(onDisk []byte) (map[string]int, error) {
-			rs, err := read()
-			if err != nil {
-				return nil, err
+			rs := live()
+			if rs == nil {
+				return nil, errors.New("the nftables ruleset cannot be read")
 			}
 			return map[string]int{"nftables_rule": unsavedRules(rs, onDisk)}, nil
 		},

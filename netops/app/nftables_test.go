@@ -26,7 +26,7 @@ func TestNftablesFileSaveIsAudited(t *testing.T) {
 	path := filepath.Join(dir, "nftables.d", "netpanel.nft")
 	opts := persist.Options{NetworkDir: filepath.Join(dir, "network"), ConfDir: filepath.Join(dir, "conf"),
 		BackupDir: filepath.Join(dir, "backups"),
-		Kinds:     []persist.Kind{NftablesKind(path, func() (*nftables.Ruleset, error) { return &nftables.Ruleset{}, nil })}}
+		Kinds:     []persist.Kind{NftablesKind(path, func() (*nftables.Ruleset, error) { return &nftables.Ruleset{}, nil }, nil)}}
 	files := NewFiles(persist.New(opts, model.NewStoreFrom(model.State{}), func() *rttables.Tables { return rttables.New() }), NewRecorder(al, nil))
 	n := NewNftablesFile(files)
 	if n == nil || n.Path() != path {
@@ -86,7 +86,7 @@ func TestUnsavedCountsTheOwnedTablesRules(t *testing.T) {
 	path := filepath.Join(dir, "nftables.d", "netpanel.nft")
 	opts := persist.Options{NetworkDir: filepath.Join(dir, "network"), ConfDir: filepath.Join(dir, "conf"),
 		BackupDir: filepath.Join(dir, "backups"),
-		Kinds:     []persist.Kind{NftablesKind(path, func() (*nftables.Ruleset, error) { return store.Ruleset(), nil })}}
+		Kinds:     []persist.Kind{NftablesKind(path, func() (*nftables.Ruleset, error) { return store.Ruleset(), nil }, store.Ruleset)}}
 	files := NewFiles(persist.New(opts, model.NewStoreFrom(model.State{}), func() *rttables.Tables { return rttables.New() }), NewRecorder(&memAudit{}, nil))
 	unsaved := func() int {
 		t.Helper()
