@@ -376,43 +376,9 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string) ([]time
 		b.Fatal(err)
 	}
 	gw := net.IPv4(10, 254, 0, 2)
-	churned := func(i int) *netlink.Route {
-		return &netlink.Route{Table: 200, Dst: &net.IPNet{IP: net.IPv4(172, 20, byte(i>>8&63), byte(i)), Mask: net.CIDRMask(32, 32)},
-			Gw: gw, LinkIndex: link.Attrs().Index}
-	}
-	stop := make(chan struct{})
-	done := make(chan int)
-	go func() {
-		ch, err := netlink.NewHandleAt(h)
-		if err != nil {
-			done <- 0
-			return
-		}
-		defer ch.Close()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		i := 0
-	loop:
-		for ; ; i++ {
-			select {
-			case <-stop:
-				break loop
-			case <-tick.C:
-			}
-			if i>>14&1 == 0 {
-				_ = ch.RouteAdd(churned(i))
-			} else {
-				_ = ch.RouteDel(churned(i))
-			}
-		}
-		for j := range 1 << 14 {
-			_ = ch.RouteDel(churned(j))
-		}
-		done <- i
-	}()
+	stopChurn := benchfix.Churn(h, link.Attrs().Index, gw)
 	time.Sleep(time.Second)
 	var lat []time.Duration
-	t0 := time.Now()
 	for i := range 40 {
 		dst := &net.IPNet{IP: net.IPv4(198, 51, 100, byte(i+1)), Mask: net.CIDRMask(32, 32)}
 		r := &netlink.Route{Dst: dst, Gw: gw, LinkIndex: link.Attrs().Index}
@@ -433,13 +399,11 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string) ([]time
 		waitAll(func(s string) bool { return !strings.Contains(s, key) })
 		time.Sleep(20 * time.Millisecond)
 	}
-	elapsed := time.Since(t0)
-	close(stop)
-	changes := <-done
+	rate := stopChurn()
 	// The churn's last deletes have to reach the model before it is
 	// compared with ip -j.
 	time.Sleep(2 * time.Second)
-	return lat, int(float64(changes) / (elapsed + time.Second).Seconds())
+	return lat, int(rate)
 }
 
 func e2eMedian(ds []time.Duration) time.Duration {
