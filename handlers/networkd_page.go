@@ -26,10 +26,10 @@ func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
 			Uncertain: l.Uncertain, Savable: l.Savable, Why: l.Why, Selected: l.Managed && l.Savable,
 		})
 	}
-	if fv, err := p.files.Foreign(); err == nil {
-		vm.Foreign = p.foreignVM(fv, r.URL.Query())
-	} else {
-		vm.Foreign.Error = err.Error()
+	// The same reading of the files as the links' (a failed one is the
+	// page's error).
+	if ov.Foreign != nil {
+		vm.Foreign = p.foreignVM(ov.Foreign, r.URL.Query())
 	}
 	for _, m := range ov.Masked {
 		vm.Masked = append(vm.Masked, m.Name+" masked by "+m.Path)

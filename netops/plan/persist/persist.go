@@ -129,15 +129,14 @@ type LinkFile struct {
 // Overview is what the networkd page shows before anything is chosen.
 type Overview struct {
 	Links []LinkFile
-	// Foreign are the first ForeignPage live objects no file on disk
-	// describes, ForeignCount how many there are.
-	Foreign      []networkd.Foreign
-	ForeignCount networkd.ForeignCount
-	Masked       []networkd.Masked
-	Errors       []string // files networkd would not read completely
-	Warnings     []string
-	Networkd     Status
-	Dirs         []string
+	// Foreign is what no file on disk describes, from the same reading
+	// of the files (nil with an error).
+	Foreign  *networkd.ForeignView
+	Masked   []networkd.Masked
+	Errors   []string // files networkd would not read completely
+	Warnings []string
+	Networkd Status
+	Dirs     []string
 }
 
 // Overview reads the files on disk and matches them to the live links.
@@ -181,8 +180,7 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		ov.Links = append(ov.Links, lf)
 	}
 	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
-	fv := networkd.NewForeignView(cfg, nil, m.src, tables)
-	ov.Foreign, ov.ForeignCount = fv.Page(nil, 0, ForeignPage), fv.Count()
+	ov.Foreign = networkd.NewForeignView(cfg, nil, m.src, tables)
 	return ov, nil
 }
 

@@ -275,16 +275,16 @@ func TestOverview(t *testing.T) {
 	}
 
 	t.Run("foreign lists what no file describes", func(t *testing.T) {
-		got := foreignTexts(ov.Foreign)
-		if !hasForeign(ov.Foreign, "route", "eth1", "198.51.100.0/24") {
+		got := foreignTexts(foreignOf(ov))
+		if !hasForeign(foreignOf(ov), "route", "eth1", "198.51.100.0/24") {
 			t.Errorf("eth1's route is missing from Foreign: %q", got)
 		}
 		// 10-br0.network was generated with br0 first, so it carries the
 		// blackhole route and the fwmark rule as well.
-		if len(ov.Foreign) != 1 {
+		if len(foreignOf(ov)) != 1 {
 			t.Errorf("Foreign = %q, want only eth1's route", got)
 		}
-		for _, f := range ov.Foreign {
+		for _, f := range foreignOf(ov) {
 			if f.Link == "br0" {
 				t.Errorf("br0's routes are in its file, yet Foreign has %+v", f)
 			}
@@ -316,11 +316,11 @@ func TestOverviewOnAnEmptyDiskListsEveryObjectAsForeign(t *testing.T) {
 		{"route", "eth1", "198.51.100.0/24"},
 		{"rule", "", "lookup wanforce"},
 	} {
-		if !hasForeign(ov.Foreign, want.kind, want.link, want.text) {
-			t.Errorf("Foreign lacks %s %s %q: %q", want.kind, want.link, want.text, foreignTexts(ov.Foreign))
+		if !hasForeign(foreignOf(ov), want.kind, want.link, want.text) {
+			t.Errorf("Foreign lacks %s %s %q: %q", want.kind, want.link, want.text, foreignTexts(foreignOf(ov)))
 		}
 	}
-	for _, f := range ov.Foreign {
+	for _, f := range foreignOf(ov) {
 		if strings.Contains(f.Text, "proto kernel") || strings.Contains(f.Text, "10.0.0.0/24") {
 			t.Errorf("the kernel's own route is listed: %+v", f)
 		}
@@ -613,8 +613,8 @@ func TestSave(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ov.Foreign) != 0 {
-			t.Errorf("Foreign = %q", foreignTexts(ov.Foreign))
+		if len(foreignOf(ov)) != 0 {
+			t.Errorf("Foreign = %q", foreignTexts(foreignOf(ov)))
 		}
 		for _, n := range []string{"br0", "eth0", "eth1"} {
 			if l := linkFile(t, ov, n); !l.Owned || !l.Managed || l.File != "10-"+n+".network" {
@@ -970,4 +970,9 @@ func TestPreviewSaysWhatNetworkdCannotCarry(t *testing.T) {
 			t.Errorf("README lacks %q:\n%s", want, readme)
 		}
 	}
+}
+
+// foreignOf lists the overview's foreign objects, a page's worth.
+func foreignOf(ov persist.Overview) []networkd.Foreign {
+	return ov.Foreign.Page(nil, 0, persist.ForeignPage)
 }
