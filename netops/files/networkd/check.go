@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/netpanel/netpanel/netops/model"
 )
@@ -179,14 +180,17 @@ func checkKeys(secs []rawSection, target Target, dc DaemonConf) []Problem {
 	return out
 }
 
-func knownSection(name string) bool {
+func knownSection(name string) bool { return knownSections252()[name] }
+
+// knownSections252 are the sections of knownKeys252, collected once.
+var knownSections252 = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
 	for k := range knownKeys252 {
-		if strings.HasPrefix(k, name+".") {
-			return true
-		}
+		sec, _, _ := strings.Cut(k, ".")
+		out[sec] = true
 	}
-	return false
-}
+	return out
+})
 
 // checkTable: networkd resolves Table= names only through RouteTable= of
 // networkd.conf, read when it starts; rt_tables means nothing to it.
