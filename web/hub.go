@@ -80,10 +80,14 @@ type Hub struct {
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page
 	statsBusy bool              // a counter refresh is running
-	tick      time.Duration     // the period of periodic
-	ticks     int64             // periodic's calls so far
-	paces     map[string]*pace  // per page: when it may render again
-	nextDue   time.Time         // the earliest render held back by its pace
+	// lastStats is the stats frame of the last refresh, for a view that
+	// opens between refreshes: a client's view messages do not each
+	// marshal every link's rates again.
+	lastStats []byte
+	tick      time.Duration    // the period of periodic
+	ticks     int64            // periodic's calls so far
+	paces     map[string]*pace // per page: when it may render again
+	nextDue   time.Time        // the earliest render held back by its pace
 }
 
 type viewMsg struct {
@@ -254,8 +258,11 @@ func (hb *Hub) setView(v viewMsg) bool {
 	// A page of rates shows the last ones at once, not after the next
 	// sample.
 	if p.Live.Counters > 0 {
-		if msg := hb.statsMsg(); msg != nil {
-			hb.emit(c, msg)
+		if hb.lastStats == nil {
+			hb.lastStats = hb.statsMsg()
+		}
+		if hb.lastStats != nil {
+			hb.emit(c, hb.lastStats)
 		}
 	}
 	return true

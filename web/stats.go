@@ -31,6 +31,7 @@ func (hb *Hub) statsRefreshed(err error) {
 		return
 	}
 	msg := hb.statsMsg()
+	hb.lastStats = msg
 	if msg == nil {
 		return
 	}
