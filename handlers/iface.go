@@ -122,10 +122,10 @@ func (p *interfacePage) routes(l *model.Link, names *model.Names) views.Interfac
 	}
 	switch {
 	case page.Total > len(page.Rows):
-		out.Total = "The first " + group(len(page.Rows)) + " of " + plural(page.Total, "route", "routes") + "."
+		out.Total = "The first " + group(len(page.Rows)) + " of " + count(page.Total, "route", "routes") + "."
 		out.More = "/routes?" + url.Values{"table": {"all"}, "dev": {l.Name}}.Encode()
 	default:
-		out.Total = plural(page.Total, "route", "routes") + " in all tables, local and main included."
+		out.Total = count(page.Total, "route", "routes") + " in all tables, local and main included."
 	}
 	return out
 }

@@ -104,5 +104,5 @@ func counted(n int, noun string) string {
 	if strings.HasSuffix(noun, "s") {
 		many = noun + "es"
 	}
-	return plural(n, noun, many)
+	return count(n, noun, many)
 }

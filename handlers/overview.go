@@ -259,12 +259,12 @@ func (p *overviewPage) status(defaults []model.Route, byIdx map[int32]*model.Lin
 	st := p.tally.Get()
 	s.Cards = append(s.Cards, unsavedCard(st.Foreign))
 	if st.Foreign.Known && st.Foreign.N > 0 {
-		problem("warn", plural(st.Foreign.N, "live object", "live objects")+" will not survive a reboot: no networkd file describes "+
+		problem("warn", count(st.Foreign.N, "live object", "live objects")+" will not survive a reboot: no networkd file describes "+
 			them(st.Foreign.N)+".", "/networkd", "Save…")
 	}
 	s.Cards = append(s.Cards, dockerCard(st.Conflicts))
 	if st.Conflicts.Known && st.Conflicts.N > 0 {
-		problem("warn", plural(st.Conflicts.N, "conflict", "conflicts")+" between Docker and this host's networks.", "/docker", "Explain…")
+		problem("warn", count(st.Conflicts.N, "conflict", "conflicts")+" between Docker and this host's networks.", "/docker", "Explain…")
 	}
 
 	pc := views.OverviewCard{ID: "pending", Title: "Waiting for confirmation", Level: "ok", Value: "nothing"}
@@ -275,9 +275,9 @@ func (p *overviewPage) status(defaults []model.Route, byIdx map[int32]*model.Lin
 		})
 	}
 	if n := len(pending); n > 0 {
-		pc.Level, pc.Value = "warn", plural(n, "change", "changes")
+		pc.Level, pc.Value = "warn", count(n, "change", "changes")
 		pc.Detail = []string{"rolled back at " + pending[0].Deadline.Format("15:04:05") + " unless confirmed"}
-		problem("warn", plural(n, "change waits", "changes wait")+" for confirmation and will be rolled back at "+
+		problem("warn", count(n, "change waits", "changes wait")+" for confirmation and will be rolled back at "+
 			pending[0].Deadline.Format("15:04:05")+" unless confirmed.", "", "")
 	}
 	s.Cards = append(s.Cards, pc)
@@ -292,7 +292,7 @@ func (p *overviewPage) status(defaults []model.Route, byIdx map[int32]*model.Lin
 		}
 	}
 	if n := len(s.Problems); n > 0 {
-		s.Headline = plural(n, "thing needs", "things need") + " attention:"
+		s.Headline = count(n, "thing needs", "things need") + " attention:"
 	}
 	return s
 }
@@ -306,14 +306,6 @@ func hasGlobal6(addrs []model.Addr) bool {
 		}
 	}
 	return false
-}
-
-// plural counts: "1 change", "3 changes".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return group(n) + " " + many
 }
 
 func them(n int) string {
@@ -353,13 +345,13 @@ func unsavedCard(c app.Count) views.OverviewCard {
 		card.Level, card.Value = "ok", "nothing"
 		card.Detail = []string{"every live address, route and rule is in a networkd file", countedAt(c)}
 	default:
-		card.Level, card.Value = "warn", plural(c.N, "object", "objects")
+		card.Level, card.Value = "warn", count(c.N, "object", "objects")
 		var parts []string
 		for _, k := range []struct{ kind, one, many string }{
 			{"address", "address", "addresses"}, {"route", "route", "routes"}, {"rule", "rule", "rules"},
 		} {
 			if n := c.ByKind[k.kind]; n > 0 {
-				parts = append(parts, plural(n, k.one, k.many))
+				parts = append(parts, count(n, k.one, k.many))
 			}
 		}
 		card.Detail = []string{strings.Join(parts, ", ") + " would be gone after a reboot", countedAt(c)}
@@ -380,7 +372,7 @@ func dockerCard(c app.Count) views.OverviewCard {
 		card.Level, card.Value = "ok", "no conflicts"
 		card.Detail = []string{"no Docker network overlaps a route or an address", countedAt(c)}
 	default:
-		card.Level, card.Value = "warn", plural(c.N, "conflict", "conflicts")
+		card.Level, card.Value = "warn", count(c.N, "conflict", "conflicts")
 		card.Detail = []string{"Docker's networks overlap routes or addresses of this host", countedAt(c)}
 	}
 	card.Note, card.Why = c.Note, c.Why
@@ -401,7 +393,7 @@ func linksCard(links []model.Link) views.OverviewCard {
 	c := views.OverviewCard{ID: "links", Title: "Interfaces", Level: "ok", Href: "/interfaces", Link: "All interfaces…",
 		Value: fmt.Sprintf("%s up, %s down", group(up), group(len(links)-up))}
 	if noCarrier > 0 {
-		c.Detail = []string{plural(noCarrier, "interface is", "interfaces are") + " up without a carrier"}
+		c.Detail = []string{count(noCarrier, "interface is", "interfaces are") + " up without a carrier"}
 	}
 	return c
 }
@@ -447,7 +439,7 @@ func (p *overviewPage) events(names *model.Names) views.OverviewEvents {
 	slices.Reverse(keep)
 	return views.OverviewEvents{
 		Lines: eventLineVMs(EventLines(keep, names)),
-		Total: plural(int(last), "kernel event", "kernel events") + " since netpanel started; neighbour entries are in the events page",
+		Total: count(int(last), "kernel event", "kernel events") + " since netpanel started; neighbour entries are in the events page",
 	}
 }
 
