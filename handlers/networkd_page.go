@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/views"
@@ -57,11 +56,7 @@ func (p *networkdPage) backupRows() []views.BackupRow {
 	if err != nil {
 		return nil
 	}
-	rows := make([]views.BackupRow, 0, len(bs))
-	for _, b := range bs {
-		rows = append(rows, views.BackupRow{ID: b.ID, Time: b.Time.UTC().Format(time.DateTime + " MST"), Files: b.Files})
-	}
-	return rows
+	return backupRows(bs)
 }
 
 // live re-renders what no file describes when the state changes, the
