@@ -32,10 +32,10 @@ type rowCase struct {
 // button).
 func rowMenu(t *testing.T, e *formEnv, pred, action string) {
 	t.Helper()
-	if !evalJS[bool](t, e.tab, `!!`+findRow(pred)) {
-		// Rows arrive with the live connection's first frame at the latest.
-		time.Sleep(time.Second)
-		if !evalJS[bool](t, e.tab, `!!`+findRow(pred)) {
+	// Rows arrive with the live connection's first frame at the latest;
+	// the deadline only turns a missing row into a failure.
+	for deadline := time.Now().Add(10 * time.Second); !evalJS[bool](t, e.tab, `!!`+findRow(pred)); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
 			t.Fatalf("no row for %s (%s) on %s; the rows: %v", action, pred, evalJS[string](t, e.tab, `location.pathname`),
 				evalJS[[]string](t, e.tab, `[...document.querySelectorAll('#rows tr[data-fields]')].map(r => r.dataset.fields)`))
 		}

@@ -2,12 +2,14 @@ package trial_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,11 +63,17 @@ func newEnv(t *testing.T, timeout time.Duration, tablesConf string) *env {
 	w := monitor.NewWatcher(e.a.Handle(), e.store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
+	var runErr atomic.Value
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil {
+			runErr.Store(err.Error())
+		}
+	}()
 	t.Cleanup(func() { cancel(); <-done; w.Close() })
-	for !e.store.Status().Synced {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "the model's first sync", func() bool { return e.store.Status().Synced }, func() string {
+		return fmt.Sprintf("watcher: %v, status %+v", runErr.Load(), e.store.Status())
+	})
 	tg, err := change.Dial(e.a.Handle())
 	if err != nil {
 		t.Fatal(err)
