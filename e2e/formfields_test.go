@@ -76,4 +76,21 @@ func TestAFormShowsAndSendsOnlyItsActionsFields(t *testing.T) {
 	choose("action", "up")
 	waitJS(t, tab, "a changed field turns Apply on again",
 		`!document.querySelector('[data-testid=apply-link]').disabled && !document.querySelector('`+form+` .apply-hint')`)
+
+	// A form not yet bound by htmx (swapped in less than its settle ago)
+	// still goes through htmx when clicked, not as a native GET that
+	// leaves the page: here the bound form is swapped for an unbound copy.
+	before := evalJS[string](t, tab, `location.href`)
+	evalJS[bool](t, tab, `(() => { const f = document.querySelector('`+form+`'); f.replaceWith(f.cloneNode(true));
+		document.querySelector('#result-link').replaceChildren(); return true; })()`)
+	choose("name", "ff0")
+	choose("action", "up")
+	evalJS[bool](t, tab, `(document.querySelector('`+form+` [data-testid=apply-link]').click(), true)`)
+	waitJS(t, tab, "the unbound form's change is applied", applied("link"))
+	if after := evalJS[string](t, tab, `location.href`); after != before {
+		t.Fatalf("submitting an unbound form left the page: %s -> %s", before, after)
+	}
+	if err := json.Unmarshal([]byte(ns.IP("-j", "link", "show", "ff0")), &links); err != nil || len(links) != 1 || !slices.Contains(links[0].Flags, "UP") {
+		t.Fatalf("ip -j link show ff0 after up through the unbound form: %+v (%v)", links, err)
+	}
 }

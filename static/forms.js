@@ -323,4 +323,23 @@
       say(form, btn, 'Not connected to netpanel: nothing was sent. The page applies nothing until it is live again.');
     }
   });
+
+  // A form htmx swapped in less than a settle ago (20 ms) is not yet
+  // bound: a click on its button then would submit it natively, a GET of
+  // this page with its fields in the address, and leave the page. htmx
+  // stops every submit it has bound, so one that gets here unstopped is
+  // bound now and sent again, through htmx: by the button's own request
+  // where the button has one.
+  const VERBS = '[hx-post], [hx-put], [hx-patch], [hx-delete], [hx-get]';
+  document.addEventListener('submit', (e) => {
+    const form = e.target;
+    const button = e.submitter && e.submitter.matches(VERBS) ? e.submitter : null;
+    if (e.defaultPrevented || !(button || form.matches(VERBS))) return;
+    e.preventDefault();
+    if (form.dataset.rebound !== undefined) return; // bound and still unstopped: never loop
+    form.dataset.rebound = '';
+    htmx.process(form);
+    // After this click's dispatch: a click inside it is ignored.
+    setTimeout(() => (button ? button.click() : form.requestSubmit()));
+  });
 })();
