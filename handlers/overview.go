@@ -259,7 +259,11 @@ func (p *overviewPage) status(defaults []model.Route, byIdx map[int32]*model.Lin
 	st := p.tally.Get()
 	s.Cards = append(s.Cards, unsavedCard(st.Foreign))
 	if st.Foreign.Known && st.Foreign.N > 0 {
-		problem("warn", count(st.Foreign.N, "live object", "live objects")+" will not survive a reboot: no networkd file describes "+
+		files := "networkd file"
+		if st.Foreign.ByKind["nftables_rule"] > 0 {
+			files = "saved file"
+		}
+		problem("warn", count(st.Foreign.N, "live object", "live objects")+" will not survive a reboot: no "+files+" describes "+
 			them(st.Foreign.N)+".", "/networkd", "Save…")
 	}
 	s.Cards = append(s.Cards, dockerCard(st.Conflicts))
@@ -340,7 +344,7 @@ func unsavedCard(c app.Count) views.OverviewCard {
 		card.Detail = []string{"comparing every live route, rule and address with the networkd files"}
 	case c.Err != "":
 		card.Level, card.Value = "warn", "unknown"
-		card.Detail = []string{c.Err, countedAt(c)}
+		card.Detail = []string{c.Err}
 	case c.N == 0:
 		card.Level, card.Value = "ok", "nothing"
 		card.Detail = []string{"every live address, route and rule is in a networkd file", countedAt(c)}
@@ -349,6 +353,7 @@ func unsavedCard(c app.Count) views.OverviewCard {
 		var parts []string
 		for _, k := range []struct{ kind, one, many string }{
 			{"address", "address", "addresses"}, {"route", "route", "routes"}, {"rule", "rule", "rules"},
+			{"nftables_rule", "nftables rule", "nftables rules"},
 		} {
 			if n := c.ByKind[k.kind]; n > 0 {
 				parts = append(parts, count(n, k.one, k.many))

@@ -3,11 +3,14 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/web/metrics"
+	"golang.org/x/net/html"
 )
 
 // metricsNames are the families netpanel's own scrape must hold: every
@@ -98,25 +102,22 @@ func newMetricsEnvWith(t *testing.T, confirm time.Duration, more func(ns *testen
 	}
 	docker := app.NewDocker(files, store, tables, app.DockerEngine{})
 
-	unsaved, conflicts := metrics.UnsavedObjects(files), metrics.DockerConflicts(docker)
-	unsaved.Min, conflicts.Min = 50*time.Millisecond, 50*time.Millisecond
+	// The overview's counter is the scrape's: one count, two readers.
+	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	for _, bg := range []*metrics.Background{unsaved, conflicts} {
-		wake, unsub := store.Subscribe()
-		t.Cleanup(unsub)
-		go bg.Run(ctx, wake)
-	}
+	done := make(chan struct{})
+	go func() { tally.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 
 	d := handlers.Deps{Store: store, Refresh: w, NSName: a.Name, Log: quietLog(), Audit: ta.audit,
-		Changes: changes, Files: files, Docker: docker}
+		Changes: changes, Files: files, Docker: docker, Tally: tally}
 	if more != nil {
 		more(a, store, w, &d)
 	}
 	h := handlers.New(d)
 	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.rec,
-		Metrics: &metrics.Sources{Model: store, Stats: w, Changes: changes, Saves: files, Unsaved: unsaved,
-			DockerConflicts: conflicts, Version: "test", Commit: "0123abc"}})
+		Metrics: &metrics.Sources{Model: store, Stats: w, Changes: changes, Saves: files, Tally: tally,
+			Version: "test", Commit: "0123abc"}})
 	runHub(t, s)
 	ts := newHTTPTestServer(t, s)
 	tok, _, err := ta.users.CreateTokenWithRole("viewer", "prometheus", app.RoleMetrics)
@@ -148,6 +149,108 @@ func (e *metricsEnv) until(t *testing.T, what string, ok func(s promtest.Scrape)
 	}
 }
 
+// overviewCard is the text of the overview card data-testid=card-ID: its
+// value and its details.
+func overviewCard(t *testing.T, page, id string) (value string, details []string) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var card *html.Node
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && attr(n, "data-testid") == "card-"+id {
+			card = n
+			break
+		}
+	}
+	if card == nil {
+		t.Fatalf("the overview has no card-%s", id)
+	}
+	for n := range card.Descendants() {
+		if n.Type != html.ElementNode || n.FirstChild == nil {
+			continue
+		}
+		switch attr(n, "class") {
+		case "value":
+			value = n.FirstChild.Data
+		case "detail":
+			details = append(details, n.FirstChild.Data)
+		}
+	}
+	return value, details
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// countsOfCard reads "3 routes, 1 address" (and "1 object", "no
+// conflicts", "nothing") back into numbers by kind, as the scrape labels
+// them.
+func countsOfCard(text string) map[string]int {
+	out := map[string]int{}
+	kinds := map[string]string{"address": "address", "addresses": "address", "route": "route", "routes": "route",
+		"rule": "rule", "rules": "rule", "nftables rule": "nftables_rule", "nftables rules": "nftables_rule",
+		"object": "total", "objects": "total", "conflict": "total", "conflicts": "total"}
+	for _, m := range regexp.MustCompile(`(\d[\d,]*) (nftables rules?|addresses|address|routes?|rules?|objects?|conflicts?)\b`).FindAllStringSubmatch(text, -1) {
+		n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+		out[kinds[m[2]]] += n
+	}
+	return out
+}
+
+// sameAsOverview checks that the scrape's unsaved objects and Docker
+// conflicts are the numbers the overview shows: both read one count. A
+// new count between the two reads (its timestamp moves) is read again.
+func (e *metricsEnv) sameAsOverview(t *testing.T) {
+	t.Helper()
+	at := func(s promtest.Scrape) [2]float64 {
+		return [2]float64{val(s, "netpanel_background_refresh_timestamp_seconds", "value", "unsaved_objects"),
+			val(s, "netpanel_background_refresh_timestamp_seconds", "value", "docker_conflicts")}
+	}
+	for try := 0; ; try++ {
+		before := e.scrape(t)
+		status, page := getBody(t, e.ts.URL, e.auth.viewer, "/")
+		after := e.scrape(t)
+		if status != http.StatusOK {
+			t.Fatalf("GET /: %d", status)
+		}
+		if at(before) != at(after) {
+			if try == 10 {
+				t.Fatal("the counts never held still between two scrapes")
+			}
+			continue
+		}
+		byKind := func(name string) map[string]int {
+			out := map[string]int{}
+			for _, m := range after.Families[name].GetMetric() {
+				if v := int(m.GetGauge().GetValue()); v > 0 {
+					out[m.GetLabel()[0].GetValue()] = v
+					out["total"] += v
+				}
+			}
+			return out
+		}
+		unsaved, conflicts := byKind("netpanel_unsaved_objects"), byKind("netpanel_docker_conflicts")
+		value, details := overviewCard(t, page, "unsaved")
+		shown := countsOfCard(value + "; " + strings.Join(details, "; "))
+		if !maps.Equal(shown, unsaved) {
+			t.Errorf("the overview's unsaved card says %q %q, the scrape %v", value, details, unsaved)
+		}
+		value, _ = overviewCard(t, page, "docker")
+		if got := countsOfCard(value)["total"]; got != conflicts["total"] {
+			t.Errorf("the overview's Docker card says %q, the scrape %d conflicts", value, conflicts["total"])
+		}
+		return
+	}
+}
+
 func val(s promtest.Scrape, name string, labels ...string) float64 {
 	v, _ := s.Value(name, labels...)
 	return v
@@ -157,7 +260,8 @@ func val(s promtest.Scrape, name string, labels ...string) float64 {
 // with ip is one more route in the model, at least one more route event,
 // and one more object that would not survive a reboot until a save
 // writes it into v0's file. A change that may cut its client off pends
-// and, unconfirmed, counts as rolled back. Prometheus' promtool lints
+// and, unconfirmed, counts as rolled back. The unsaved objects and
+// Docker's conflicts are the numbers the overview shows. Prometheus' promtool lints
 // the exposition, and the names dashboards use are all there.
 func TestMetricsFollowTheKernel(t *testing.T) {
 	e := newMetricsEnv(t)
@@ -176,6 +280,7 @@ func TestMetricsFollowTheKernel(t *testing.T) {
 	if v := val(first, "netpanel_model_live"); v != 1 {
 		t.Errorf("netpanel_model_live = %v after the sync", v)
 	}
+	e.sameAsOverview(t)
 
 	t.Run("a route added with ip counts in the model, the events and the unsaved objects", func(t *testing.T) {
 		routes := val(first, "netpanel_model_objects", "kind", "route")
@@ -189,6 +294,7 @@ func TestMetricsFollowTheKernel(t *testing.T) {
 		if got := val(s, "netpanel_events_total", "kind", "route"); got < events+1 {
 			t.Errorf("route events %v, then %v after a route add", events, got)
 		}
+		e.sameAsOverview(t)
 		if got, want := val(s, "netpanel_events_total", "kind", "rule"), val(first, "netpanel_events_total", "kind", "rule"); got != want {
 			t.Errorf("rule events went from %v to %v without a rule change", want, got)
 		}
@@ -211,6 +317,7 @@ func TestMetricsFollowTheKernel(t *testing.T) {
 		if at, ok := s.Value("netpanel_last_save_timestamp_seconds"); !ok || at < float64(start.Unix()) {
 			t.Errorf("last save %v (present %v), saved at %v", at, ok, start.Unix())
 		}
+		e.sameAsOverview(t)
 	})
 
 	t.Run("an unconfirmed change pends, then counts as rolled back", func(t *testing.T) {

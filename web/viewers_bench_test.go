@@ -76,7 +76,7 @@ func BenchmarkViewersDoNotSlowRoutes1M(b *testing.B) {
 		d.Tables, d.Files = tables, files
 		docker := app.NewDocker(files, store, tables, app.DockerEngine{})
 		d.Docker = docker
-		tally := app.NewTally(store.Subscribe, files.ForeignCount, docker.Conflicts)
+		tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
 		go tally.Run(ctx)
 		d.Tally = tally
 	})

@@ -295,10 +295,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	files := app.NewFiles(mgr, rec)
 	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
 	// The counters are read every second whether anyone watches, so a
-	// chart opened now has the last 15 minutes; the overview's costly
-	// counts are made off the request path.
+	// chart opened now has the last 15 minutes; the costly counts the
+	// overview and /metrics show are made once, off the request path.
 	sampler := traffic.NewSampler(watcher, store, time.Second)
-	tally := app.NewTally(store.Subscribe, files.ForeignCount, docker.Conflicts)
+	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
@@ -324,8 +324,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	bi := readBuildInfo()
 	// A scrape waits for the sampler's next reading of the counters
 	// rather than dumping the links a second time.
-	metricSrc := &metrics.Sources{Model: store, Stats: sampler, Saves: files,
-		Unsaved: metrics.UnsavedObjects(files), DockerConflicts: metrics.DockerConflicts(docker),
+	metricSrc := &metrics.Sources{Model: store, Stats: sampler, Saves: files, Tally: tally,
 		Version: bi.Version, Commit: bi.Commit}
 	if !readOnly {
 		owned, err := rttables.OpenOwned(ownedDir(cfg, dirs))
@@ -379,7 +378,6 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 		defer serveMetrics(mln, srv, log, errc).Close()
 	}
-	runBackground(ctx, store, log, metricSrc.Unsaved, metricSrc.DockerConflicts)
 	go func() { errc <- watcher.Run(ctx) }()
 	if nftWatcher != nil {
 		go func() { errc <- nftWatcher.Run(ctx) }()

@@ -1,30 +1,14 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 
-	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/web"
-	"github.com/netpanel/netpanel/web/metrics"
 )
-
-// runBackground keeps each background value current until ctx ends,
-// woken by the model's changes.
-func runBackground(ctx context.Context, store *model.Store, log *slog.Logger, bs ...*metrics.Background) {
-	for _, b := range bs {
-		b.Log = log
-		wake, unsub := store.Subscribe()
-		go func() {
-			defer unsub()
-			b.Run(ctx, wake)
-		}()
-	}
-}
 
 // checkMetricsListen refuses a --metrics-listen address off loopback: the
 // listener has no authentication.

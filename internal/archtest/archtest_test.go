@@ -59,7 +59,7 @@ var layers = []layer{
 	// The application layer: use cases over netops, the audit log, the
 	// identity that acts. It knows nothing of HTTP or templates.
 	{"audit", []string{"netops/app/audit"}, nil},
-	{"app", []string{"netops/app"}, append([]string{"audit", "wire", "safe reads"}, netopsBelow...)},
+	{"app", []string{"netops/app"}, append([]string{"audit", "wire", "safe reads", "watch"}, netopsBelow...)},
 
 	// The top level.
 	{"views", []string{"views"}, nil},

@@ -2,29 +2,30 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 )
 
-// ConflictCounts counts where Docker collides with the host's routes and
-// addresses, by kind, every kind present (0 when none), as the Docker
-// page lists them before the admin names LAN/VPN ranges (which only the
-// admin knows). A host without Docker (no daemon.json, no answer from the
-// Engine API) has none: Docker's default pools are no conflict of a
-// Docker that is not there. It reads daemon.json, asks Docker within ctx
-// and walks every route for each of Docker's subnets: call it off any
-// request's path.
-func (d *Docker) ConflictCounts(ctx context.Context) map[string]int {
-	counts := map[string]int{}
-	for _, k := range []dockernet.Kind{dockernet.KindRoute, dockernet.KindAddress, dockernet.KindRange, dockernet.KindDefaultRoute, dockernet.KindPool} {
-		counts[string(k)] = 0
-	}
+// Conflicts lists Docker's conflicts with the host's live routes and
+// addresses (no LAN/VPN ranges: those are the Docker page's question).
+// note says in a few words what could not be read, why the error; the
+// conflicts are then those the rest shows: the live bridges without
+// Docker's own networks, say. On a host without Docker (no daemon.json,
+// no answer from the Engine API) only live bridges count: Docker's
+// default pools are no conflict of a Docker that is not there. It reads
+// daemon.json, asks Docker within ctx and walks every route for each of
+// Docker's subnets: call it off any request's path (Tally does).
+func (d *Docker) Conflicts(ctx context.Context) (cs []dockernet.Conflict, note, why string) {
 	s := d.State(ctx, nil)
-	if s.Daemon == nil && s.DaemonErr == "" && !s.In.NetworksRead {
-		return counts
+	cs = dockernet.FindConflicts(s.In)
+	switch {
+	case s.Daemon == nil && s.DaemonErr == "" && !s.In.NetworksRead:
+		cs = slices.DeleteFunc(cs, func(c dockernet.Conflict) bool { return c.Kind == dockernet.KindPool })
+	case s.DaemonErr != "":
+		note, why = s.DaemonPath+" could not be read: its settings are left out", s.DaemonErr
+	case s.APIErr != "":
+		note, why = "Docker's API did not answer: only the live bridges count", s.APIErr
 	}
-	for _, c := range dockernet.FindConflicts(s.In) {
-		counts[string(c.Kind)]++
-	}
-	return counts
+	return cs, note, why
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/netops/plan/trial"
+	"github.com/netpanel/netpanel/netops/watch"
 )
 
 // Files makes the live state survive a reboot: it plans the networkd files
@@ -25,6 +26,7 @@ type Files struct {
 	rec   *Recorder
 	try   *tries
 	saved lastSave
+	saves watch.Wakes
 }
 
 // tries is how writes are tried: the change stack and the runner.
@@ -60,9 +62,10 @@ func (f *Files) Overview(ctx context.Context) (persist.Overview, error) { return
 // describes, to be counted and paged.
 func (f *Files) Foreign() (*networkd.ForeignView, error) { return f.m.Foreign() }
 
-// ForeignCount says how many live objects no file on disk describes; it
-// costs about the same with a million routes as with ten.
-func (f *Files) ForeignCount() (networkd.ForeignCount, error) { return f.m.ForeignCount() }
+// Subscribe returns a channel that receives a wake-up (coalesced) after
+// every successful write of the files (a save, a restore, an edit), and a
+// function to unsubscribe: what no file describes may have changed.
+func (f *Files) Subscribe() (<-chan struct{}, func()) { return f.saves.Subscribe() }
 
 // Backups lists the backups a save made, newest first.
 func (f *Files) Backups() ([]configfiles.Backup, error) { return f.m.Backups() }
@@ -165,6 +168,7 @@ func (f *Files) saveFiles(ctx context.Context, id Identity, detail string, files
 func (f *Files) record(id Identity, detail string, res persist.Result, err error) {
 	if err == nil {
 		f.saved.now()
+		f.saves.Wake()
 	}
 	result := resultOf(err)
 	if err == nil && res.Reload.Err != "" {

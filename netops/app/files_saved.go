@@ -44,10 +44,10 @@ func (f *Files) LastSave() time.Time {
 // UnsavedCounts counts, by kind ("address", "route", "rule", and the
 // kinds of generated files such as "nftables_rule"), the live objects no
 // file on disk describes: what would not survive a reboot. It counts
-// routes by class (ForeignCount), not one by one, but still reads the
+// routes by class (persist.Manager.ForeignCount), not one by one, but still reads the
 // files: call it off any request's path.
 func (f *Files) UnsavedCounts() (map[string]int, error) {
-	c, err := f.ForeignCount()
+	c, err := f.m.ForeignCount()
 	if err != nil {
 		return nil, err
 	}

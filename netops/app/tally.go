@@ -5,26 +5,29 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
+	"github.com/netpanel/netpanel/netops/watch"
 )
 
-// Tally keeps the counts the overview shows that cost a walk of every
-// route and reads of files or of Docker: the live objects no networkd file
-// describes (Files.Foreign, the one call it makes for them) and Docker's
-// conflicts (Docker.Conflicts). A page must render in milliseconds with a
+// Tally keeps the counts that cost a walk of every route and reads of
+// files or of Docker: the live objects no file on disk describes
+// (Files.UnsavedCounts) and Docker's conflicts (Docker.Conflicts). The
+// overview and /metrics both read its last count, so they never disagree
+// and nothing else counts. A page must render in milliseconds with a
 // million routes, so it never computes them: it reads the last count,
 // which says when it was made and whether the state changed since.
 //
 // Counting happens on Tally's own goroutine, only while someone looks
-// (a Get within the last demandWindow), after a change of the model or
-// every refreshEvery (files edited by hand, Docker networks made, have no
-// events), and never sooner after the previous count than minGap or four
-// times what that count took, so a million routes that churn cost at most
-// a fifth of a core.
+// (a Get within the last demandWindow, which covers Prometheus' usual
+// scrape intervals), after a change of what it follows (the model, the
+// saves) or every refreshEvery (files edited by hand, Docker networks
+// made, have no events), and never sooner after the previous count than
+// minGap or four times what that count took, so a million routes that
+// churn cost at most a fifth of a core. Subscribe tells of each new
+// count, so a live page renders when there is something new to show.
 type Tally struct {
-	wakes     func() (<-chan struct{}, func())
-	foreign   func() (networkd.ForeignCount, error)
+	wakes     []func() (<-chan struct{}, func())
+	unsaved   func() (map[string]int, error)
 	conflicts func(context.Context) ([]dockernet.Conflict, string, string)
 
 	minGap, refreshEvery, demandWindow time.Duration
@@ -33,20 +36,24 @@ type Tally struct {
 	state  TallyState
 	wanted time.Time // of the last Get
 	poke   chan struct{}
+	news   watch.Wakes
 }
 
 // Count is one count as last made.
 type Count struct {
-	Off    bool           // the feature is not configured here
-	Known  bool           // counted at least once
-	N      int            // how many
-	ByKind map[string]int // by kind of object: "route", "rule", "address"
-	Err    string         // why it could not be counted
-	Note   string         // what the count could not see, in a few words
-	Why    string         // the error behind Note
-	At     time.Time      // when it was made
-	Took   time.Duration  // how long it took
-	Stale  bool           // the model changed since: a new count is on its way
+	Off   bool // the feature is not configured here
+	Known bool // counted at least once
+	N     int  // how many
+	// ByKind counts by kind of object ("route", "nftables_rule",
+	// "pool"): every kind the count may report, 0 when none.
+	ByKind map[string]int
+	Err    string        // why the last count failed; the numbers are the previous count's
+	Errors uint64        // how many counts failed since start
+	Note   string        // what the count could not see, in a few words
+	Why    string        // the error behind Note
+	At     time.Time     // when the numbers were counted
+	Took   time.Duration // how long that took
+	Stale  bool          // what it counts changed since: a new count is on its way
 }
 
 // TallyState is every count Tally keeps.
@@ -55,17 +62,17 @@ type TallyState struct {
 	Conflicts Count // Docker's conflicts with the host's networks
 }
 
-// NewTally counts through foreign and conflicts; either may be nil when
-// its feature is off. wakes subscribes to the model's changes
-// (model.Store.Subscribe).
-func NewTally(wakes func() (<-chan struct{}, func()), foreign func() (networkd.ForeignCount, error),
-	conflicts func(context.Context) ([]dockernet.Conflict, string, string)) *Tally {
+// NewTally counts through unsaved and conflicts; either may be nil when
+// its feature is off. It counts again after a wake-up of any of wakes
+// (model.Store.Subscribe, Files.Subscribe).
+func NewTally(unsaved func() (map[string]int, error), conflicts func(context.Context) ([]dockernet.Conflict, string, string),
+	wakes ...func() (<-chan struct{}, func())) *Tally {
 	t := &Tally{
-		wakes: wakes, foreign: foreign, conflicts: conflicts,
-		minGap: time.Second, refreshEvery: 30 * time.Second, demandWindow: 10 * time.Second,
+		wakes: wakes, unsaved: unsaved, conflicts: conflicts,
+		minGap: time.Second, refreshEvery: 30 * time.Second, demandWindow: 2 * time.Minute,
 		poke: make(chan struct{}, 1),
 	}
-	t.state.Foreign.Off = foreign == nil
+	t.state.Foreign.Off = unsaved == nil
 	t.state.Conflicts.Off = conflicts == nil
 	return t
 }
@@ -77,15 +84,24 @@ func (t *Tally) Get() TallyState {
 	defer t.mu.Unlock()
 	t.wanted = time.Now()
 	s := t.state
-	if (!s.Foreign.Off && (!s.Foreign.Known || s.Foreign.Stale)) || (!s.Conflicts.Off && (!s.Conflicts.Known || s.Conflicts.Stale)) {
+	if wants(s.Foreign) || wants(s.Conflicts) {
 		select {
 		case t.poke <- struct{}{}:
 		default:
 		}
 	}
 	s.Foreign.ByKind = cloneCounts(s.Foreign.ByKind)
+	s.Conflicts.ByKind = cloneCounts(s.Conflicts.ByKind)
 	return s
 }
+
+// wants reports whether c needs a new count.
+func wants(c Count) bool { return !c.Off && (!c.Known || c.Stale) }
+
+// Subscribe returns a channel that receives a wake-up (coalesced) after
+// every new count and every change that makes a count stale, and a
+// function to unsubscribe.
+func (t *Tally) Subscribe() (<-chan struct{}, func()) { return t.news.Subscribe() }
 
 func cloneCounts(m map[string]int) map[string]int {
 	if m == nil {
@@ -100,11 +116,27 @@ func cloneCounts(m map[string]int) map[string]int {
 
 // Run counts while someone looks, until ctx ends.
 func (t *Tally) Run(ctx context.Context) {
-	if t.foreign == nil && t.conflicts == nil {
+	if t.unsaved == nil && t.conflicts == nil {
 		return
 	}
-	wake, unsub := t.wakes()
-	defer unsub()
+	wake := make(chan struct{}, 1)
+	for _, subscribe := range t.wakes {
+		ch, unsub := subscribe()
+		defer unsub()
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-ch:
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}()
+	}
 	timer := time.NewTimer(t.refreshEvery)
 	defer timer.Stop()
 	var last time.Time // when the last count started
@@ -125,7 +157,7 @@ func (t *Tally) Run(ctx context.Context) {
 		looked := now.Sub(t.wanted) < t.demandWindow
 		t.mu.Unlock()
 		if !looked || (!dirty && now.Sub(last) < t.refreshEvery) {
-			// Nobody looks, or nothing to do: the next Get or model change
+			// Nobody looks, or nothing to do: the next Get or change
 			// wakes the loop; the timer brings the periodic count.
 			resetTimer(timer, t.refreshEvery)
 			continue
@@ -146,61 +178,68 @@ func resetTimer(tm *time.Timer, d time.Duration) {
 	tm.Reset(d)
 }
 
-// markStale says the counts no longer describe the model.
+// markStale says the counts no longer describe what they count.
 func (t *Tally) markStale() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.state.Foreign.Stale = t.state.Foreign.Known
-	t.state.Conflicts.Stale = t.state.Conflicts.Known
+	t.publish(func(s *TallyState) {
+		s.Foreign.Stale = s.Foreign.Known
+		s.Conflicts.Stale = s.Conflicts.Known
+	})
 }
 
 // count makes both counts and publishes each as soon as it is made.
 func (t *Tally) count(ctx context.Context) {
-	if t.foreign != nil {
+	if t.unsaved != nil {
 		start := time.Now()
-		fc, err := t.foreign()
-		c := Count{Known: true, At: start, Took: time.Since(start)}
-		if err != nil {
-			c.Err = err.Error()
-		} else {
-			c.N, c.ByKind = fc.Total(), map[string]int{}
-			for kind, n := range map[string]int{"address": fc.Addresses, "route": fc.Routes, "rule": fc.Rules} {
-				if n > 0 {
-					c.ByKind[kind] = n
-				}
+		byKind, err := t.unsaved()
+		took := time.Since(start)
+		t.publish(func(s *TallyState) {
+			c := &s.Foreign
+			c.Known, c.Stale = true, false
+			if err != nil {
+				// The numbers stay those of the last count that worked:
+				// At says how old they are.
+				c.Err = err.Error()
+				c.Errors++
+				return
 			}
-		}
-		t.publish(func(s *TallyState) { s.Foreign = c })
+			c.Err, c.N, c.ByKind, c.At, c.Took = "", total(byKind), byKind, start, took
+		})
 	}
 	if t.conflicts != nil {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, EngineTimeout)
 		cs, note, why := t.conflicts(cctx)
 		cancel()
+		byKind := map[string]int{}
+		for _, k := range conflictKinds {
+			byKind[string(k)] = 0
+		}
+		for _, c := range cs {
+			byKind[string(c.Kind)]++
+		}
+		took := time.Since(start)
 		t.publish(func(s *TallyState) {
-			s.Conflicts = Count{Known: true, N: len(cs), Note: note, Why: why, At: start, Took: time.Since(start)}
+			s.Conflicts = Count{Known: true, N: len(cs), ByKind: byKind, Note: note, Why: why, At: start, Took: took}
 		})
 	}
 }
 
-func (t *Tally) publish(set func(*TallyState)) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	set(&t.state)
+// conflictKinds are the kinds a count of Docker's conflicts reports,
+// each present (0 when none), so that a kind never seen reads 0.
+var conflictKinds = []dockernet.Kind{dockernet.KindRoute, dockernet.KindAddress, dockernet.KindRange, dockernet.KindDefaultRoute, dockernet.KindPool}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
-// Conflicts lists Docker's conflicts with the host's live routes and
-// addresses (no LAN/VPN ranges: those are the Docker page's question).
-// note says in a few words what could not be read, why the error; the
-// conflicts are then those the rest shows: the live bridges without
-// Docker's own networks, say.
-func (d *Docker) Conflicts(ctx context.Context) (cs []dockernet.Conflict, note, why string) {
-	s := d.State(ctx, nil)
-	switch {
-	case s.DaemonErr != "":
-		note, why = s.DaemonPath+" could not be read: its settings are left out", s.DaemonErr
-	case s.APIErr != "":
-		note, why = "Docker's API did not answer: only the live bridges count", s.APIErr
-	}
-	return dockernet.FindConflicts(s.In), note, why
+// publish changes the state and tells the subscribers.
+func (t *Tally) publish(set func(*TallyState)) {
+	t.mu.Lock()
+	set(&t.state)
+	t.mu.Unlock()
+	t.news.Wake()
 }

@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
@@ -16,36 +16,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fakeForeign answers the foreign objects it holds and counts its calls.
-type fakeForeign struct {
-	mu    sync.Mutex
-	list  []networkd.Foreign
-	err   error
-	calls int
+// fakeUnsaved answers the counts it holds and counts its calls.
+type fakeUnsaved struct {
+	mu     sync.Mutex
+	counts map[string]int
+	err    error
+	calls  int
 }
 
-func (f *fakeForeign) get() (networkd.ForeignCount, error) {
+func (f *fakeUnsaved) get() (map[string]int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	var c networkd.ForeignCount
-	for _, o := range f.list {
-		switch o.Kind {
-		case "address":
-			c.Addresses++
-		case "route":
-			c.Routes++
-		case "rule":
-			c.Rules++
-		}
+	if f.err != nil {
+		return nil, f.err
 	}
-	return c, f.err
+	return maps.Clone(f.counts), nil
 }
 
-func (f *fakeForeign) set(list []networkd.Foreign, err error) {
+func (f *fakeUnsaved) set(counts map[string]int, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.list, f.err = list, err
+	f.counts, f.err = counts, err
 }
 
 // wakes is a model's wake-up channel the test sends on.
@@ -79,40 +71,60 @@ func until(t *testing.T, tl *Tally, what string, ok func(TallyState) bool) Tally
 }
 
 func TestTally(t *testing.T) {
-	route := networkd.Foreign{Kind: "route", Text: "10.9.0.0/24 via 10.0.0.1 dev wan"}
-	rule := networkd.Foreign{Kind: "rule", Text: "from 10.1.0.0/16 lookup 100"}
-
 	t.Run("a count is made on demand, by kind, and redone after a model change", func(t *testing.T) {
-		f := &fakeForeign{list: []networkd.Foreign{route, route, rule}}
+		f := &fakeUnsaved{counts: map[string]int{"address": 0, "route": 2, "rule": 1, "nftables_rule": 3}}
 		w := make(wakes, 1)
-		tl := NewTally(w.subscribe, f.get, nil)
+		tl := NewTally(f.get, nil, w.subscribe)
 		if s := tl.Get(); s.Foreign.Known || s.Foreign.Off || !s.Conflicts.Off {
 			t.Fatalf("before Run: %+v, want an unknown count and Docker off", s)
 		}
 		runTally(t, tl)
 		s := until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
-		if s.Foreign.N != 3 || s.Foreign.ByKind["route"] != 2 || s.Foreign.ByKind["rule"] != 1 || s.Foreign.Stale || s.Foreign.At.IsZero() {
+		if s.Foreign.N != 6 || s.Foreign.ByKind["route"] != 2 || s.Foreign.ByKind["nftables_rule"] != 3 || s.Foreign.Stale || s.Foreign.At.IsZero() {
 			t.Fatalf("first count %+v", s.Foreign)
 		}
-		f.set([]networkd.Foreign{rule}, nil)
+		if _, ok := s.Foreign.ByKind["address"]; !ok {
+			t.Errorf("a kind counted 0 is missing: %v", s.Foreign.ByKind)
+		}
+		f.set(map[string]int{"rule": 1}, nil)
 		w <- struct{}{}
 		s = until(t, tl, "the count after the change", func(s TallyState) bool { return s.Foreign.N == 1 && !s.Foreign.Stale })
 		if s.Foreign.ByKind["route"] != 0 {
 			t.Errorf("second count %+v", s.Foreign)
 		}
 	})
-	t.Run("an error is kept as the count's message", func(t *testing.T) {
-		f := &fakeForeign{err: errors.New("/etc/systemd/network: permission denied")}
-		tl := NewTally(make(wakes).subscribe, f.get, nil)
+	t.Run("a wake-up of any source it follows counts again: a save", func(t *testing.T) {
+		f := &fakeUnsaved{counts: map[string]int{"route": 2}}
+		model, saves := make(wakes, 1), make(wakes, 1)
+		tl := NewTally(f.get, nil, model.subscribe, saves.subscribe)
 		runTally(t, tl)
-		s := until(t, tl, "the count", func(s TallyState) bool { return s.Foreign.Known })
-		if s.Foreign.Err != f.err.Error() || s.Foreign.N != 0 {
-			t.Errorf("count %+v", s.Foreign)
+		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.N == 2 })
+		f.set(map[string]int{"route": 0}, nil)
+		saves <- struct{}{}
+		until(t, tl, "the count after the save", func(s TallyState) bool { return s.Foreign.N == 0 && !s.Foreign.Stale })
+	})
+	t.Run("a failed count keeps the last numbers and is counted", func(t *testing.T) {
+		f := &fakeUnsaved{counts: map[string]int{"route": 2}}
+		w := make(wakes, 1)
+		tl := NewTally(f.get, nil, w.subscribe)
+		runTally(t, tl)
+		first := until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
+		f.set(nil, errors.New("/etc/systemd/network: permission denied"))
+		w <- struct{}{}
+		s := until(t, tl, "the failed count", func(s TallyState) bool { return s.Foreign.Err != "" && !s.Foreign.Stale })
+		if s.Foreign.Err != f.err.Error() || s.Foreign.Errors != 1 || s.Foreign.N != 2 || !s.Foreign.At.Equal(first.Foreign.At) {
+			t.Errorf("after a failure %+v, want the first count's numbers and time, the error and 1 failure", s.Foreign)
+		}
+		f.set(map[string]int{"route": 1}, nil)
+		w <- struct{}{}
+		s = until(t, tl, "the count that works again", func(s TallyState) bool { return s.Foreign.Err == "" && s.Foreign.N == 1 })
+		if s.Foreign.Errors != 1 {
+			t.Errorf("failures %d after one failure", s.Foreign.Errors)
 		}
 	})
 	t.Run("a caller cannot change the kept counts", func(t *testing.T) {
-		f := &fakeForeign{list: []networkd.Foreign{route}}
-		tl := NewTally(make(wakes).subscribe, f.get, nil)
+		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
+		tl := NewTally(f.get, nil, make(wakes).subscribe)
 		runTally(t, tl)
 		s := until(t, tl, "the count", func(s TallyState) bool { return s.Foreign.Known })
 		s.Foreign.ByKind["route"] = 99
@@ -121,20 +133,48 @@ func TestTally(t *testing.T) {
 		}
 	})
 	t.Run("with both features off it counts nothing and returns at once", func(t *testing.T) {
-		tl := NewTally(make(wakes).subscribe, nil, nil)
+		tl := NewTally(nil, nil, make(wakes).subscribe)
 		tl.Run(context.Background())
 		if s := tl.Get(); !s.Foreign.Off || !s.Conflicts.Off {
 			t.Errorf("state %+v", s)
 		}
 	})
-	t.Run("Docker's conflicts are counted with what could be read", func(t *testing.T) {
-		tl := NewTally(make(wakes).subscribe, nil, func(context.Context) ([]dockernet.Conflict, string, string) {
-			return make([]dockernet.Conflict, 2), "Docker's API did not answer", "dial unix /run/docker.sock: no such file"
-		})
+	t.Run("Docker's conflicts are counted by kind with what could be read", func(t *testing.T) {
+		tl := NewTally(nil, func(context.Context) ([]dockernet.Conflict, string, string) {
+			return []dockernet.Conflict{{Kind: dockernet.KindPool}, {Kind: dockernet.KindPool}, {Kind: dockernet.KindRoute}},
+				"Docker's API did not answer", "dial unix /run/docker.sock: no such file"
+		}, make(wakes).subscribe)
 		runTally(t, tl)
 		s := until(t, tl, "the count", func(s TallyState) bool { return s.Conflicts.Known })
-		if s.Conflicts.N != 2 || s.Conflicts.Note == "" || s.Conflicts.Why == "" || !s.Foreign.Off {
+		if s.Conflicts.N != 3 || s.Conflicts.Note == "" || s.Conflicts.Why == "" || !s.Foreign.Off {
 			t.Errorf("state %+v", s)
+		}
+		want := map[string]int{"pool": 2, "route": 1, "address": 0, "range": 0, "default-route": 0}
+		if !maps.Equal(s.Conflicts.ByKind, want) {
+			t.Errorf("by kind %v, want %v", s.Conflicts.ByKind, want)
+		}
+	})
+	t.Run("a subscriber is woken by a new count", func(t *testing.T) {
+		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
+		w := make(wakes, 1)
+		tl := NewTally(f.get, nil, w.subscribe)
+		news, unsub := tl.Subscribe()
+		defer unsub()
+		runTally(t, tl)
+		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
+		<-news // the first count's
+		select {
+		case <-news:
+		default:
+		}
+		f.set(map[string]int{"route": 5}, nil)
+		w <- struct{}{}
+		for tl.Get().Foreign.N != 5 {
+			select {
+			case <-news:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no wake-up with the new count")
+			}
 		}
 	})
 }

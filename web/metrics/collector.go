@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -59,7 +60,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect reads the sources: counts and totals the model keeps, a dump of
-// the links' counters, the last result of each Background.
+// the links' counters, the tally's last counts.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.src.Model
 	if c.src.Stats != nil {
@@ -112,26 +113,27 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.lastSave, float64(at.UnixNano())/1e9)
 		}
 	}
-	c.background(ch, c.unsaved, c.src.Unsaved)
-	c.background(ch, c.docker, c.src.DockerConflicts)
+	if t := c.src.Tally; t != nil {
+		st := t.Get()
+		c.counted(ch, c.unsaved, "unsaved_objects", st.Foreign)
+		c.counted(ch, c.docker, "docker_conflicts", st.Conflicts)
+	}
 	gauge(c.build, 1, c.src.Version, c.src.Commit, runtime.Version())
 }
 
-// background sends a Background's counts, once it has computed them, and
-// how fresh they are.
-func (c *Collector) background(ch chan<- prometheus.Metric, d *prometheus.Desc, b *Background) {
-	if b == nil {
+// counted sends a count of the tally by kind, once one was made, when it
+// was made and how many counts failed; nothing for a feature that is off.
+func (c *Collector) counted(ch chan<- prometheus.Metric, d *prometheus.Desc, value string, n app.Count) {
+	if n.Off {
 		return
 	}
-	counts, at, errs, ok := b.read()
-	ch <- prometheus.MustNewConstMetric(c.backgroundErrors, prometheus.CounterValue, float64(errs), b.Name)
-	if !ok {
+	ch <- prometheus.MustNewConstMetric(c.backgroundErrors, prometheus.CounterValue, float64(n.Errors), value)
+	if n.At.IsZero() {
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.backgroundAt, prometheus.GaugeValue, float64(at.UnixNano())/1e9, b.Name)
-	keys := slices.Sorted(maps.Keys(counts))
-	for _, k := range keys {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(counts[k]), k)
+	ch <- prometheus.MustNewConstMetric(c.backgroundAt, prometheus.GaugeValue, float64(n.At.UnixNano())/1e9, value)
+	for _, k := range slices.Sorted(maps.Keys(n.ByKind)) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n.ByKind[k]), k)
 	}
 }
 

@@ -7,5 +7,6 @@
 // Everything is read when Prometheus scrapes, from numbers netpanel keeps
 // anyway (a custom Collector): a scrape never walks the routing table.
 // What does take a walk of every route, or files and Docker's socket, is
-// computed off the scrape's path by a Background and read from it.
+// counted off the scrape's path by app.Tally, the overview's counter, and
+// read from it: the scrape and the overview show the same count.
 package metrics

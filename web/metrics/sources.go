@@ -38,6 +38,13 @@ type Saves interface {
 	LastSave() time.Time
 }
 
+// Tally reads the last counts of the objects that would not survive a
+// reboot and of Docker's conflicts (app.Tally), and asks for new ones
+// when the state changed since: a scrape never waits for a count.
+type Tally interface {
+	Get() app.TallyState
+}
+
 // Sources are what the collector reads. Model is required; a nil source
 // is a feature netpanel runs without (read-only: no Changes), whose
 // metrics are left out rather than reported as zero.
@@ -47,12 +54,10 @@ type Sources struct {
 	Clients Clients
 	Changes Changes
 	Saves   Saves
-	// Unsaved counts, by kind, the live objects no configuration file
-	// describes: they would not survive a reboot.
-	Unsaved *Background
-	// DockerConflicts counts, by kind, Docker's collisions with the
-	// host's routes and addresses.
-	DockerConflicts *Background
+	// Tally holds the counts that take a walk of every route, files and
+	// Docker (the live objects no file describes, Docker's collisions),
+	// as the overview shows them.
+	Tally Tally
 
 	Version, Commit string // netpanel_build_info
 }
