@@ -21,6 +21,9 @@ type Changer interface {
 	List(id app.Identity) []safeapply.Outcome
 	// Pending is every admin's changes waiting for confirmation.
 	Pending() []safeapply.Outcome
+	// Subscribe wakes after every state a change goes through, so that
+	// what shows the pending changes renders again.
+	Subscribe() (<-chan struct{}, func())
 }
 
 // changeForms serves the change forms every page carries and the change

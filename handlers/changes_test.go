@@ -44,6 +44,7 @@ func (f *fakeChanger) Get(id string) (safeapply.Outcome, bool) {
 }
 func (f *fakeChanger) Unseen(app.Identity) []safeapply.Outcome { return f.unseen }
 func (f *fakeChanger) Pending() []safeapply.Outcome            { return f.pending }
+func (f *fakeChanger) Subscribe() (<-chan struct{}, func())    { return nil, func() {} }
 func (f *fakeChanger) List(app.Identity) []safeapply.Outcome   { return nil }
 
 func postForm(t *testing.T, h http.HandlerFunc, path string, form url.Values) *httptest.ResponseRecorder {

@@ -18,9 +18,10 @@ import (
 )
 
 // TallyReader reads the overview's costly counts as last made, without
-// waiting (*app.Tally).
+// waiting, and tells of each new count (*app.Tally).
 type TallyReader interface {
 	Get() app.TallyState
+	Source
 }
 
 // noTally is the TallyReader where nothing counts: both features off.
@@ -29,6 +30,9 @@ type noTally struct{}
 func (noTally) Get() app.TallyState {
 	return app.TallyState{Foreign: app.Count{Off: true}, Conflicts: app.Count{Off: true}}
 }
+
+// Subscribe never wakes: nothing counts.
+func (noTally) Subscribe() (<-chan struct{}, func()) { return nil, func() {} }
 
 // overviewPage is the home page: is this host OK, and what is not saved.
 // It reads the model, the tally and the pending stack, all in memory, so

@@ -21,6 +21,9 @@ type fakeTally app.TallyState
 
 func (f fakeTally) Get() app.TallyState { return app.TallyState(f) }
 
+// Subscribe never wakes: the counts are fixed.
+func (fakeTally) Subscribe() (<-chan struct{}, func()) { return nil, func() {} }
+
 var countTime = time.Date(2026, 11, 28, 12, 30, 5, 0, time.Local)
 
 // overviewOf is the overview of st with the counts and pending changes

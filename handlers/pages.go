@@ -14,8 +14,12 @@ import (
 func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 	// Each page's handlers, with what they depend on.
 	overview := &overviewPage{frame: f, tally: d.Tally}
+	// The tally's counts and the pending stack change without kernel
+	// events: the overview follows both.
+	overviewSources := []Source{d.Tally}
 	if d.Changes != nil {
 		overview.pending = d.Changes.Pending
+		overviewSources = append(overviewSources, d.Changes)
 	}
 	interfaces := &interfacesPage{f}
 	iface := &interfacePage{f}
@@ -38,10 +42,8 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		Name: "overview", Path: "/", Title: "Overview", Nav: "Overview",
 		Cmds:  overview.cmds,
 		Serve: servePage(f, "overview", overview.vm, views.OverviewPage, views.OverviewPage),
-		// The tally's counts and the pending stack change without kernel
-		// events: the page renders again every two seconds, which costs
-		// milliseconds whatever the number of routes.
-		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Every: 2 * time.Second, Counters: time.Second, Render: inMemory(overview.live)},
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Sources: overviewSources, Counters: time.Second,
+			Render: inMemory(overview.live)},
 	}, {
 		Name: "interfaces", Path: "/interfaces", Title: "Interfaces", Nav: "Interfaces",
 		Cmds:  interfaces.cmds,

@@ -302,6 +302,10 @@ func TestMetricsFollowTheKernel(t *testing.T) {
 
 	t.Run("saving v0 writes the route down and is the last save", func(t *testing.T) {
 		before := val(e.scrape(t), "netpanel_unsaved_objects", "kind", "route")
+		// A live overview: the save changes no kernel object, so only the
+		// tally's new count can render it again.
+		ov := dialPage(t, e.ts, e.auth.viewer, "overview", "")
+		ov.wait(t, "the live overview's unsaved route", htmlFrame("ov-status", "1 route would be gone"))
 		sel := persist.Selection{Links: []string{"v0"}}
 		p, err := e.files.Preview(sel)
 		if err != nil {
@@ -317,6 +321,7 @@ func TestMetricsFollowTheKernel(t *testing.T) {
 		if at, ok := s.Value("netpanel_last_save_timestamp_seconds"); !ok || at < float64(start.Unix()) {
 			t.Errorf("last save %v (present %v), saved at %v", at, ok, start.Unix())
 		}
+		ov.wait(t, "the live overview's count after the save", htmlFrame("ov-status", "every live address, route and rule is in a networkd file"))
 		e.sameAsOverview(t)
 	})
 

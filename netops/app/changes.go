@@ -10,6 +10,7 @@ import (
 	"github.com/netpanel/netpanel/netops/app/audit"
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
+	"github.com/netpanel/netpanel/netops/watch"
 )
 
 // ChangeOptions tune the commit-confirm engine.
@@ -28,6 +29,7 @@ type ChangeOptions struct {
 type Changes struct {
 	engine *safeapply.Engine
 	totals changeTotals
+	news   watch.Wakes
 }
 
 // NewChanges applies changes through t, checking them against m; names
@@ -37,6 +39,7 @@ func NewChanges(t *change.Target, m change.Model, names func() change.Names, rec
 	e := safeapply.New(t, m, names, log, func(o safeapply.Outcome) {
 		c.totals.observe(o)
 		rec.Record(changeEntry(o))
+		c.news.Wake()
 	})
 	if opt.Timeout > 0 {
 		e.Timeout = opt.Timeout
@@ -78,6 +81,11 @@ func (c *Changes) List(id Identity) []safeapply.Outcome { return c.engine.List(i
 // Pending returns every admin's changes waiting for confirmation, oldest
 // first: what a timeout would roll back.
 func (c *Changes) Pending() []safeapply.Outcome { return c.engine.Pending() }
+
+// Subscribe returns a channel that receives a wake-up (coalesced) after
+// every state a change goes through (applied, pending, confirmed, rolled
+// back), and a function to unsubscribe.
+func (c *Changes) Subscribe() (<-chan struct{}, func()) { return c.news.Subscribe() }
 
 // Close rolls back what still waits for confirmation, newest first: once
 // netpanel is gone nobody could roll it back.
