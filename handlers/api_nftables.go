@@ -22,22 +22,17 @@ type nftablesAPI struct {
 	tr *tracePage
 }
 
-// ruleset answers GET /api/v1/nftables from a fresh read: counters are
-// current, as nft prints them.
+// ruleset answers GET /api/v1/nftables with the counters current, as nft
+// prints them.
 func (a nftablesAPI) ruleset(w http.ResponseWriter, r *http.Request) {
-	var rs *nftables.Ruleset
-	if a.fw.nft.dump != nil {
-		var err error
-		if rs, err = a.fw.nft.dump(); err != nil {
-			apiError(w, http.StatusServiceUnavailable, fmt.Errorf("reading nftables: %w", err))
-			return
-		}
-	} else {
-		if problem := a.fw.nft.problem(); problem != "" {
-			apiError(w, http.StatusServiceUnavailable, errors.New(problem))
-			return
-		}
-		rs = a.fw.nft.store.Ruleset()
+	rs, dumped, err := a.fw.nft.fresh()
+	if err != nil {
+		apiError(w, http.StatusServiceUnavailable, fmt.Errorf("reading nftables: %w", err))
+		return
+	}
+	if problem := a.fw.nft.problem(); !dumped && problem != "" {
+		apiError(w, http.StatusServiceUnavailable, errors.New(problem))
+		return
 	}
 	writeJSON(w, http.StatusOK, nftables.Printer{Res: trace.StoreLinks(a.fw.store)}.JSON(rs))
 }

@@ -20,8 +20,9 @@ import (
 const errNoNftables = "netpanel cannot read nftables: the kernel answers nftables requests only with CAP_NET_ADMIN, which this netpanel runs without."
 
 // nftRuleset is the namespace's nftables ruleset: the live model, which
-// tells of changes, and a fresh read, whose counters are current (rule
-// counters change without notifications).
+// tells of changes, and a fresh read for what changes without any
+// (counters, quotas, dynamic sets): only a ruleset that holds such
+// values is read again to be shown.
 type nftRuleset struct {
 	store *nftables.Store
 	dump  func() (*nftables.Ruleset, error) // nil: the model as it is
@@ -30,18 +31,33 @@ type nftRuleset struct {
 // read returns the ruleset to show, and what a reader should know about
 // it ("" when it is current).
 func (n nftRuleset) read() (*nftables.Ruleset, string) {
-	if n.dump != nil {
-		rs, err := n.dump()
-		if err == nil {
-			return rs, ""
-		}
+	rs, dumped, err := n.fresh()
+	switch {
+	case err != nil:
 		why := err.Error()
 		if errors.Is(err, os.ErrPermission) {
 			why = errNoNftables
 		}
-		return n.store.Ruleset(), "Reading nftables failed (" + why + "); this is netpanel's last copy, with counters as of the last change."
+		return rs, "Reading nftables failed (" + why + "); this is netpanel's last copy, with counters as of the last change."
+	case dumped:
+		return rs, ""
 	}
-	return n.store.Ruleset(), n.problem()
+	return rs, n.problem()
+}
+
+// fresh returns the ruleset with its counters current: the model, unless
+// it holds values that change without notifications; then a new read
+// (dumped), or the model with the read's error.
+func (n nftRuleset) fresh() (rs *nftables.Ruleset, dumped bool, err error) {
+	rs = n.store.Ruleset()
+	if n.dump == nil || !rs.ChangesUnseen() {
+		return rs, false, nil
+	}
+	d, err := n.dump()
+	if err != nil {
+		return rs, false, err
+	}
+	return d, true, nil
 }
 
 // problem says why the live model may not be the kernel's ruleset.
@@ -88,8 +104,8 @@ func (p *firewallPage) vm(_ url.Values, m views.Meta) (views.FirewallVM, bool) {
 	return vm, true
 }
 
-// live renders the ruleset and the owned rules: a fresh read (counters),
-// hence IO.
+// live renders the ruleset and the owned rules: with counters, from a
+// fresh read, hence IO.
 func (p *firewallPage) live(_ context.Context, _ url.Values) ([]Fragment, error) {
 	rs, problem := p.nft.read()
 	vm := p.rulesetVM(rs)

@@ -79,8 +79,10 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 		Serve:  servePage(f, "firewall", firewall.vm, views.FirewallBody, views.FirewallPage),
 		Routes: firewall.routes(),
 		// The ruleset's notifications, and its counters, which change
-		// without any: each render reads the ruleset (IO).
-		Live: Live{Sources: []Source{d.Nftables}, Kinds: []model.Kind{link}, Every: 5 * time.Second, IO: true, Render: firewall.live},
+		// without any: a render reads the ruleset (IO). Link events do
+		// not render it: a renamed link in `iif NAME` shows at the next
+		// refresh of the counters.
+		Live: Live{Sources: []Source{d.Nftables}, Every: 5 * time.Second, IO: true, Render: firewall.live},
 	}), {
 		Name: "neighbours", Path: "/neighbours", Title: "Neighbours", Nav: "Neighbours",
 		Cmds:  neighbours.cmds,

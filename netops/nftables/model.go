@@ -215,3 +215,40 @@ func (rs *Ruleset) Counts() (tables, chains, rules, sets int) {
 	}
 	return
 }
+
+// ChangesUnseen reports whether part of the ruleset changes without a
+// notification: rule counters and quotas, named counters and quotas,
+// statements on set elements, sets the packet path fills. Only then does
+// a reader that shows those values need a fresh dump; otherwise the
+// model is the kernel's ruleset as it is.
+func (rs *Ruleset) ChangesUnseen() bool {
+	stateful := func(es []Expr) bool {
+		return slices.ContainsFunc(es, func(e Expr) bool {
+			switch e.E.(type) {
+			case *expr.Counter, *expr.Quota:
+				return true
+			}
+			return false
+		})
+	}
+	for _, t := range rs.Tables {
+		for _, o := range t.Objects {
+			if o.Type == objCounter || o.Type == objQuota {
+				return true
+			}
+		}
+		for _, s := range t.Sets {
+			if s.Dynamic() || len(s.Exprs) > 0 {
+				return true
+			}
+		}
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				if stateful(r.Exprs) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -29,6 +30,7 @@ type Watcher struct {
 
 	dumpMu sync.Mutex
 	dumper watch.Lazy[*netlink.Conn]
+	dumps  atomic.Uint64
 }
 
 // NewWatcher prepares a watcher for the namespace ns (netns.None() for the
@@ -148,6 +150,7 @@ func (w *Watcher) redumpChains(a *applier) error {
 // Dump reads the whole ruleset now, consistently, without installing it:
 // for a caller that needs current counters.
 func (w *Watcher) Dump() (*Ruleset, error) {
+	w.dumps.Add(1)
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
 	c, err := w.dumper.Get()
@@ -161,6 +164,10 @@ func (w *Watcher) Dump() (*Ruleset, error) {
 	}
 	return rs, nil
 }
+
+// Dumps counts the calls of Dump so far: each reads the whole ruleset,
+// which costs its size whether or not anything changed.
+func (w *Watcher) Dumps() uint64 { return w.dumps.Load() }
 
 // Close releases the watcher's dump socket.
 func (w *Watcher) Close() {
