@@ -115,7 +115,7 @@ func (d *fileData) check() error {
 			return fmt.Errorf("bad user name %q", u.Name)
 		case names[u.Name]:
 			return fmt.Errorf("user %s appears twice", u.Name)
-		case u.Role != RoleAdmin && u.Role != RoleViewer:
+		case !validRole(ParseRole, u.Role):
 			return fmt.Errorf("user %s has unknown role %q", u.Name, u.Role)
 		case !strings.HasPrefix(u.Hash, "$2"):
 			return fmt.Errorf("user %s has no bcrypt hash", u.Name)
@@ -131,12 +131,19 @@ func (d *fileData) check() error {
 			return fmt.Errorf("token %s appears twice", t.ID)
 		case len(t.Hash) != 64 || !isLowerHex(t.Hash):
 			return fmt.Errorf("token %s has no SHA-256 hash", t.ID)
-		case t.Role != "" && t.Role != RoleAdmin && t.Role != RoleViewer && t.Role != RoleMetrics:
+		case t.Role != "" && !validRole(ParseTokenRole, t.Role):
 			return fmt.Errorf("token %s has unknown role %q", t.ID, t.Role)
 		}
 		ids[t.ID] = true
 	}
 	return nil
+}
+
+// validRole reports whether parse accepts r: the file holds the roles the
+// command line may give, no list of its own.
+func validRole(parse func(string) (Role, error), r Role) bool {
+	_, err := parse(string(r))
+	return err == nil
 }
 
 // writeFile replaces the file atomically: a 0600 temp file in the same
