@@ -46,19 +46,9 @@ func rank(tree *tbtree.BTreeG[*Route], x *Route) int {
 	return sort.Search(tree.Len(), func(i int) bool { r, _ := tree.GetAt(i); return !tree.Less(r, x) })
 }
 
-// LinkRunLen returns how many routes of table go through link (their
-// only path), and false when that cannot be told without a walk (some
-// route has several paths).
-func (s *Store) LinkRunLen(table uint32, link int32) (int, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, _, n, ok := s.routes.linkRun(table, link)
-	return n, ok
-}
-
 // LinkRunRanks returns the positions of rs in the run of (table, link)
 // (see EachLinkRouteFrom); a route not in the run gets -1. ok is false
-// as for LinkRunLen.
+// when that cannot be told without a walk (some route has several paths).
 func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int, ok bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -83,7 +73,7 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 // EachLinkRouteFrom streams to fn, under the read lock and in the model's
 // order, the routes of table whose only path goes through link, from the
 // one at position pos of that run on, until fn returns false. It returns
-// false, calling nothing, as LinkRunLen does. fn must be quick and must
+// false, calling nothing, when the run cannot be told without a walk. fn must be quick and must
 // not call back into the store.
 func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Route) bool) bool {
 	s.mu.RLock()

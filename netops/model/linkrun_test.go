@@ -33,7 +33,8 @@ func TestLinkRunsMatchAWalk(t *testing.T) {
 			link  int32
 		}{{100, 2}, {100, 3}, {101, 5}, {102, 4}, {101, 0}, {100, 0}, {200, 7}, {200, 2}, {999, 2}} {
 			want := linkRunBrute(s, tl.table, tl.link)
-			n, ok := s.LinkRunLen(tl.table, tl.link)
+			n := 0
+			ok := s.EachLinkRouteFrom(tl.table, tl.link, 0, func(*Route) bool { n++; return true })
 			if !ok || n != len(want) {
 				t.Fatalf("%s: run of table %d link %d: length %d (ok %v), a walk finds %d", name, tl.table, tl.link, n, ok, len(want))
 			}
@@ -81,8 +82,8 @@ func TestLinkRunsMatchAWalk(t *testing.T) {
 		a.Route(Route{Family: 2, Table: 100, Type: 1, Dst: netip.MustParsePrefix("10.99.0.0/16"),
 			Extra: &RouteExtra{Multipath: []Nexthop{{LinkIndex: 2}, {LinkIndex: 3}}}}, false, false)
 	})
-	if _, ok := s.LinkRunLen(100, 2); ok {
-		t.Fatal("with a route of several paths a run's length is claimed without a walk")
+	if _, ok := s.LinkRunRanks(100, 2, nil); ok {
+		t.Fatal("with a route of several paths a run's ranks are claimed without a walk")
 	}
 	if s.EachLinkRouteFrom(100, 2, 0, func(*Route) bool { t.Fatal("a run is streamed with a route of several paths"); return false }) {
 		t.Fatal("EachLinkRouteFrom reports a run with a route of several paths")
