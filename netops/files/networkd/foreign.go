@@ -23,23 +23,6 @@ type Foreign struct {
 	Reason string // why it goes away
 }
 
-// ForeignObjects lists the live addresses, routes and rules that neither
-// c nor pending describes, all of them, sorted (see ForeignView, which
-// counts and pages them without listing a million routes).
-func ForeignObjects(c *Config, pending Files, st Source, tables model.TableNames) []Foreign {
-	v := NewForeignView(c, pending, st, tables)
-	out := append(slices.Clone(v.addrs), v.rules...)
-	for _, g := range v.Groups() {
-		if g.Kind == "route" {
-			out = append(out, v.groupRows(g, 0, g.Count)...)
-		}
-	}
-	slices.SortFunc(out, func(a, b Foreign) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
-	})
-	return slices.CompactFunc(out, func(a, b Foreign) bool { return a == b })
-}
-
 // ForeignView answers which live objects neither the files on disk nor
 // the pending ones describe (see NewForeignView for what counts). It is
 // made from the files and the links alone; the routes, which may number

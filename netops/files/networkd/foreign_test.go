@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,12 +64,23 @@ Table=vpn
 Priority=100
 `
 
+// allForeign lists every foreign object of a view as the pages page
+// them, sorted: NewForeignView and Page, as production reads them.
+func allForeign(c *Config, pending Files, st Source, tables model.TableNames) []Foreign {
+	v := NewForeignView(c, pending, st, tables)
+	out := v.Page(nil, 0, v.Count().Total())
+	slices.SortFunc(out, func(a, b Foreign) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
+	})
+	return slices.CompactFunc(out, func(a, b Foreign) bool { return a == b })
+}
+
 func TestForeignObjects(t *testing.T) {
 	pending := Files{
 		"10-wan.network": []byte(wanFile),
 		TablesConf:       []byte(Header + "\n\n[Network]\nRouteTable=vpn:100\n"),
 	}
-	got := ForeignObjects(&Config{}, pending, wanState(), tableMap{100: "vpn"})
+	got := allForeign(&Config{}, pending, wanState(), tableMap{100: "vpn"})
 	var lines []string
 	for _, f := range got {
 		lines = append(lines, f.Kind+" "+f.Link+" | "+f.Text)
@@ -92,7 +104,7 @@ func TestForeignObjects(t *testing.T) {
 	}
 
 	t.Run("a table name known only to the system tables resolves through ids", func(t *testing.T) {
-		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), idMap{"vpn": 100})
+		got := allForeign(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), idMap{"vpn": 100})
 		for _, f := range got {
 			if strings.Contains(f.Text, "10.9.0.0/24") || strings.Contains(f.Text, "fwmark 0x20/0xff") {
 				t.Errorf("covered object reported: %+v", f)
@@ -100,7 +112,7 @@ func TestForeignObjects(t *testing.T) {
 		}
 	})
 	t.Run("an unresolvable table name covers nothing", func(t *testing.T) {
-		got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil)
+		got := allForeign(&Config{}, Files{"10-wan.network": []byte(wanFile)}, wanState(), nil)
 		n := 0
 		for _, f := range got {
 			if strings.Contains(f.Text, "10.9.0.0/24") || strings.Contains(f.Text, "fwmark 0x20/0xff") {
@@ -113,7 +125,7 @@ func TestForeignObjects(t *testing.T) {
 	})
 	t.Run("an empty pending file masks the file on disk", func(t *testing.T) {
 		c := configOf(t, map[string]string{"10-wan.network": wanFile})
-		got := ForeignObjects(c, Files{"10-wan.network": nil}, wanState(), idMap{"vpn": 100})
+		got := allForeign(c, Files{"10-wan.network": nil}, wanState(), idMap{"vpn": 100})
 		if len(got) < 6 {
 			t.Errorf("masking the only file should leave everything foreign: %+v", got)
 		}
@@ -134,7 +146,7 @@ func TestForeignAfterGenerate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ForeignObjects(&Config{}, files, st, tables); len(got) != 0 {
+			if got := allForeign(&Config{}, files, st, tables); len(got) != 0 {
 				t.Errorf("foreign after saving everything: %+v", got)
 			}
 		})
@@ -168,7 +180,7 @@ func TestForeignRuleSelectors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := "[Match]\nName=wan\n\n[RoutingPolicyRule]\n" + tc.rule
-			got := ForeignObjects(&Config{}, Files{"10-wan.network": []byte(file)}, st, nil)
+			got := allForeign(&Config{}, Files{"10-wan.network": []byte(file)}, st, nil)
 			n := 0
 			for _, f := range got {
 				if f.Kind == "rule" {
@@ -223,7 +235,7 @@ func TestForeignViewCountsAsItWalks(t *testing.T) {
 	if !slices.Equal(paged, all) {
 		t.Fatalf("pages of 7 give %d objects, one page %d, or in another order", len(paged), len(all))
 	}
-	if got := ForeignObjects(&Config{}, files, store, idMap{"vpn": 100}); len(got) != len(all) {
+	if got := allForeign(&Config{}, files, store, idMap{"vpn": 100}); len(got) != len(all) {
 		t.Fatalf("ForeignObjects lists %d, the pages %d", len(got), len(all))
 	}
 	for _, f := range all {
