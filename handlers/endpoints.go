@@ -8,8 +8,9 @@ import (
 // declareEndpoints declares every route that is not a page: the change
 // forms (which every page carries), the table names and the JSON API.
 // Without CAP_NET_ADMIN the routes that change are the read-only ones,
-// decided here once.
-func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
+// decided here once. nftAPI holds the handlers of /firewall and /trace,
+// the pages' own.
+func declareEndpoints(f *frame, d Deps, tables *tableNames, nftAPI nftablesAPI) []Route {
 	changes := &changeForms{frame: f, changes: d.Changes, readOnly: d.Changes == nil}
 	api := &api{frame: f, refresh: d.Refresh, lister: d.Sockets}
 	history := &trafficAPI{frame: f, hist: d.Traffic}
@@ -22,8 +23,6 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames) []Route {
 		tablesChange = tables.readOnly
 	}
 	get, post := http.MethodGet, http.MethodPost
-	nft := nftRuleset{store: d.Nftables, dump: d.NftablesDump}
-	nftAPI := nftablesAPI{fw: &firewallPage{frame: f, nft: nft}, tr: &tracePage{frame: f, nft: nft, route: d.Lookup}}
 	rulesetAPI, traceAPI := nftAPI.ruleset, nftAPI.trace
 	if d.Nftables == nil {
 		rulesetAPI = func(w http.ResponseWriter, _ *http.Request) {

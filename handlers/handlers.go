@@ -105,8 +105,12 @@ func New(d Deps) *Handlers {
 	if d.TableNames != nil {
 		tables.file = d.TableNames.Path()
 	}
-	h.registry.pages = declarePages(f, d, tables)
-	h.endpoints = declareEndpoints(f, d, tables)
+	// /firewall and /trace answer their API too: one of each, over one
+	// ruleset.
+	nft := nftRuleset{store: d.Nftables, dump: d.NftablesDump}
+	nftAreas := nftablesAPI{fw: &firewallPage{frame: f, nft: nft, file: d.NftablesFile}, tr: &tracePage{frame: f, nft: nft, route: d.Lookup}}
+	h.registry.pages = declarePages(f, d, tables, nftAreas)
+	h.endpoints = declareEndpoints(f, d, tables, nftAreas)
 	return h
 }
 

@@ -11,7 +11,7 @@ import (
 // declarePages declares every page once, in menu order. The router mounts
 // each at its path with its routes, the menu lists it, and the hub keeps
 // it live as its Live says.
-func declarePages(f *frame, d Deps, tables *tableNames) []Page {
+func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page {
 	// Each page's handlers, with what they depend on.
 	overview := &overviewPage{frame: f, tally: d.Tally}
 	// The tally's counts and the pending stack change without kernel
@@ -33,9 +33,7 @@ func declarePages(f *frame, d Deps, tables *tableNames) []Page {
 	networkd := &networkdPage{frame: f, files: d.Files}
 	networkdFiles := &networkdFilesPage{frame: f, files: d.Files}
 	audit := &auditPage{frame: f, reader: d.Audit}
-	nft := nftRuleset{store: d.Nftables, dump: d.NftablesDump}
-	firewall := &firewallPage{frame: f, nft: nft, file: d.NftablesFile}
-	tracer := &tracePage{frame: f, nft: nft, route: d.Lookup}
+	firewall, tracer := nft.fw, nft.tr
 
 	link, addr, route, rule, neigh := model.KindLink, model.KindAddr, model.KindRoute, model.KindRule, model.KindNeigh
 	pages := []Page{{
