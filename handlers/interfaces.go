@@ -77,9 +77,12 @@ func (lq linkQuery) match(l *model.Link, addrs []model.Addr) bool {
 type interfacesPage struct{ *frame }
 
 // addrsByLink returns the model's addresses by link.
-func (p *interfacesPage) addrsByLink() map[int32][]model.Addr {
+func (p *interfacesPage) addrsByLink() map[int32][]model.Addr { return addrsByLink(p.store.Addrs()) }
+
+// addrsByLink groups addrs by their link.
+func addrsByLink(addrs []model.Addr) map[int32][]model.Addr {
 	byLink := map[int32][]model.Addr{}
-	for _, a := range p.store.Addrs() {
+	for _, a := range addrs {
 		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
 	}
 	return byLink

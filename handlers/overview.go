@@ -410,10 +410,7 @@ func linksCard(links []model.Link) views.OverviewCard {
 // overviewLinks lists the links that are up, uplinks marked, and names
 // those that are down.
 func overviewLinks(links []model.Link, addrs []model.Addr, uplinks []int32, names *model.Names) views.OverviewLinks {
-	byLink := map[int32][]model.Addr{}
-	for _, a := range addrs {
-		byLink[a.LinkIndex] = append(byLink[a.LinkIndex], a)
-	}
+	byLink := addrsByLink(addrs)
 	var out views.OverviewLinks
 	for i := range links {
 		l := &links[i]
