@@ -79,7 +79,8 @@ type Live struct {
 	// Every re-renders it this often, for data without kernel events.
 	Every time.Duration
 	// Counters streams the link counters to it this often: they change
-	// without kernel events.
+	// without kernel events. A stream waits for the sampler's next
+	// reading, so a page declares the sampler's period, traffic.Period.
 	Counters time.Duration
 	// Events streams new kernel events to it as lines.
 	Events bool

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/traffic"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -40,14 +41,14 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Name: "overview", Path: "/", Title: "Overview", Nav: "Overview",
 		Cmds:  overview.cmds,
 		Serve: servePage(f, "overview", overview.vm, views.OverviewPage, views.OverviewPage),
-		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Sources: overviewSources, Counters: time.Second,
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Sources: overviewSources, Counters: traffic.Period,
 			Render: inMemory(overview.live)},
 	}, {
 		Name: "interfaces", Path: "/interfaces", Title: "Interfaces", Nav: "Interfaces",
 		Cmds:  interfaces.cmds,
 		Serve: servePage(f, "interfaces", interfaces.vm, views.InterfacesBody, views.InterfacesPage),
 		// Counters change without events; the page streams them as rates.
-		Live: Live{Kinds: []model.Kind{link, addr}, Counters: time.Second, Render: inMemory(interfaces.live)},
+		Live: Live{Kinds: []model.Kind{link, addr}, Counters: traffic.Period, Render: inMemory(interfaces.live)},
 	}, {
 		// One interface's view: its name is in the path, and its live
 		// view's query (name=NAME). Finding the routes that leave by a
@@ -56,7 +57,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		// milliseconds, so it renders off the hub's goroutine.
 		Name: "interface", Path: "/interfaces/{name}", Title: "Interface", Under: "interfaces",
 		Serve: iface.serve,
-		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: time.Second, IO: true,
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: traffic.Period, IO: true,
 			Render: inMemory(iface.live)},
 	}, {
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",

@@ -297,7 +297,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// The counters are read every second whether anyone watches, so a
 	// chart opened now has the last 15 minutes; the costly counts the
 	// overview and /metrics show are made once, off the request path.
-	sampler := traffic.NewSampler(watcher, store, time.Second)
+	sampler := traffic.NewSampler(watcher, store, traffic.Period)
 	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
 	deps := handlers.Deps{
 		Refresh:  watcher,

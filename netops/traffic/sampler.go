@@ -19,6 +19,11 @@ type Links interface {
 	Links() []model.Link
 }
 
+// Period is how often netpanel reads the links' counters: the sampler's
+// period, and so that of the live pages' rates, which wait for its
+// samples (handlers' Live.Counters).
+const Period = time.Second
+
 // Sampler reads the counters every period, whether anyone watches or
 // not, and records them in its History. It is the one periodic reader of
 // the counters: the live pages' rate stream waits for its next sample
