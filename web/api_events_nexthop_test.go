@@ -20,7 +20,10 @@ func TestEventsAPINexthopObjects(t *testing.T) {
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.22.0.1/24 dev v0"})
 	waitCarrier(t, ns, "v0")
 	store, w := startWatcher(t, ns)
-	ts, ta := newTestServer(t, store, w)
+	ta := newTestAuth(t)
+	s := newServer(t, store, w, ta)
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
 	tok, _, err := ta.users.CreateToken("viewer", "events test")
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +33,7 @@ func TestEventsAPINexthopObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	time.Sleep(100 * time.Millisecond) // let the hub register the stream
+	waitClients(t, s.Hub(), 1) // events after the registration reach the stream
 
 	ns.IP("nexthop", "add", "id", "5", "via", "10.22.0.2", "dev", "v0")
 	ns.IP("nexthop", "add", "id", "7", "group", "5,3")

@@ -327,7 +327,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		hb.deliver(g.cs, frags)
 	}
 	for page, d := range took {
-		hb.paced(page, d)
+		hb.paced(page, time.Now(), d)
 	}
 }
 

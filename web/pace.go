@@ -49,14 +49,14 @@ func (hb *Hub) flushAt(t time.Time) {
 	}
 }
 
-// paced records that page rendered, taking took.
-func (hb *Hub) paced(page string, took time.Duration) {
+// paced records that page's render ended at now, taking took.
+func (hb *Hub) paced(page string, now time.Time, took time.Duration) {
 	p := hb.paces[page]
 	if p == nil {
 		p = &pace{}
 		hb.paces[page] = p
 	}
-	p.next = time.Now().Add(min(paceFactor*p.cost(took), maxPace))
+	p.next = now.Add(min(paceFactor*p.cost(took), maxPace))
 }
 
 // resumeRenders starts the renders of IO pages asked for while a round

@@ -85,8 +85,9 @@ func (hb *Hub) rendered(r renderResult) {
 	pr := hb.renders[r.page]
 	if r.done {
 		pr.busy = false
-		hb.paced(r.page, r.took)
-		hb.resumeRenders(time.Now())
+		now := time.Now()
+		hb.paced(r.page, now, r.took)
+		hb.resumeRenders(now)
 		return
 	}
 	if r.err != nil {

@@ -293,7 +293,10 @@ func TestEventsAPIStreamsKernelChanges(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "addr add 10.21.0.1/24 dev v0"})
 	store, w := startWatcher(t, ns)
-	ts, ta := newTestServer(t, store, w)
+	ta := newTestAuth(t)
+	s := newServer(t, store, w, ta)
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
 	tok, _, err := ta.users.CreateToken("viewer", "events test")
 	if err != nil {
 		t.Fatal(err)
@@ -303,7 +306,7 @@ func TestEventsAPIStreamsKernelChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	time.Sleep(100 * time.Millisecond) // let the hub register the stream
+	waitClients(t, s.Hub(), 1) // events after the registration reach the stream
 	ns.IP("route", "add", "198.51.100.0/24", "via", "10.21.0.2", "table", "100")
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
