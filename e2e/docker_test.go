@@ -136,6 +136,9 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	if c := evalJS[string](t, tab, `[...document.querySelectorAll('[data-testid=docker-conflicts] li.conflict')].map(li => li.textContent).join('\n')`); strings.TrimSpace(c) != "" {
 		t.Fatalf("conflicts remain:\n%s", c)
 	}
+	if !evalJS[bool](t, tab, `!!document.querySelector('[data-testid=docker-conflicts] [data-testid=no-conflicts]')`) {
+		t.Fatal("the conflicts list does not say there are none: it was not rendered, or said something else")
+	}
 
 	// Live: an address left on the bridge shows up without a reload, with
 	// its cleanup; the remove button deletes it through the change engine.
