@@ -298,7 +298,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	// chart opened now has the last 15 minutes; the costly counts the
 	// overview and /metrics show are made once, off the request path.
 	sampler := traffic.NewSampler(watcher, store, traffic.Period)
-	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
+	// Counted again after a change of what is counted: the kernel's
+	// objects, the files, and the owned nftables rules the nft file keeps.
+	tallyWakes := []func() (<-chan struct{}, func()){store.Subscribe, files.Subscribe}
+	if nft != nil {
+		tallyWakes = append(tallyWakes, nft.Subscribe)
+	}
+	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, tallyWakes...)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,
