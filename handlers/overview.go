@@ -262,7 +262,7 @@ func (p *overviewPage) status(defaults []model.Route, byIdx map[int32]*model.Lin
 
 	st := p.tally.Get()
 	s.Cards = append(s.Cards, unsavedCard(st.Foreign))
-	if st.Foreign.Known && st.Foreign.N > 0 {
+	if st.Foreign.Known && st.Foreign.Err == "" && st.Foreign.N > 0 {
 		files := "networkd file"
 		if st.Foreign.ByKind["nftables_rule"] > 0 {
 			files = "saved file"

@@ -149,6 +149,32 @@ func TestOverviewViewModel(t *testing.T) {
 			t.Errorf("docker card %+v", d)
 		}
 	})
+	t.Run("netpanel's nftables rules the nft file lacks count with the rest", func(t *testing.T) {
+		tally := fakeTally{
+			Foreign:   app.Count{Known: true, N: 3, ByKind: map[string]int{"address": 0, "route": 1, "rule": 0, "nftables_rule": 2}, At: countTime},
+			Conflicts: app.Count{Off: true},
+		}
+		vm := overviewOf(t, normalState(), tally, nil)
+		if c := card(t, vm, "unsaved"); c.Value != "3 objects" || c.Detail[0] != "1 route, 2 nftables rules would be gone after a reboot" {
+			t.Errorf("card %+v", c)
+		}
+		if !strings.Contains(problemTexts(vm), "3 live objects will not survive a reboot: no saved file describes them.") {
+			t.Errorf("problems:\n%s", problemTexts(vm))
+		}
+	})
+	t.Run("a failed count says why and shows no number", func(t *testing.T) {
+		tally := fakeTally{
+			Foreign:   app.Count{Known: true, N: 2, Err: "reading /etc/systemd/network: permission denied", Errors: 1, At: countTime},
+			Conflicts: app.Count{Off: true},
+		}
+		vm := overviewOf(t, normalState(), tally, nil)
+		if c := card(t, vm, "unsaved"); c.Value != "unknown" || c.Level != "warn" || !slices.Equal(c.Detail, []string{tally.Foreign.Err}) {
+			t.Errorf("card %+v", c)
+		}
+		if strings.Contains(problemTexts(vm), "reboot") {
+			t.Errorf("the last good count is reported as today's:\n%s", problemTexts(vm))
+		}
+	})
 	t.Run("a count not made yet says so, and a stale one says it is redone", func(t *testing.T) {
 		vm := overviewOf(t, normalState(), fakeTally{Conflicts: app.Count{Known: true, Stale: true, At: countTime}}, nil)
 		if c := card(t, vm, "unsaved"); c.Value != "counting…" || c.Level != "idle" {
