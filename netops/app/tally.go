@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -90,8 +91,8 @@ func (t *Tally) Get() TallyState {
 		default:
 		}
 	}
-	s.Foreign.ByKind = cloneCounts(s.Foreign.ByKind)
-	s.Conflicts.ByKind = cloneCounts(s.Conflicts.ByKind)
+	s.Foreign.ByKind = maps.Clone(s.Foreign.ByKind)
+	s.Conflicts.ByKind = maps.Clone(s.Conflicts.ByKind)
 	return s
 }
 
@@ -102,17 +103,6 @@ func wants(c Count) bool { return !c.Off && (!c.Known || c.Stale) }
 // every new count and every change that makes a count stale, and a
 // function to unsubscribe.
 func (t *Tally) Subscribe() (<-chan struct{}, func()) { return t.news.Subscribe() }
-
-func cloneCounts(m map[string]int) map[string]int {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
 
 // Run counts while someone looks, until ctx ends.
 func (t *Tally) Run(ctx context.Context) {
@@ -178,12 +168,19 @@ func resetTimer(tm *time.Timer, d time.Duration) {
 	tm.Reset(d)
 }
 
-// markStale says the counts no longer describe what they count.
+// markStale says the counts no longer describe what they count. Only
+// the first change after a count tells the subscribers: the model may
+// change many times a second (neighbours), a count at most once.
 func (t *Tally) markStale() {
-	t.publish(func(s *TallyState) {
-		s.Foreign.Stale = s.Foreign.Known
-		s.Conflicts.Stale = s.Conflicts.Known
-	})
+	t.mu.Lock()
+	s := &t.state
+	news := (s.Foreign.Known && !s.Foreign.Stale) || (s.Conflicts.Known && !s.Conflicts.Stale)
+	s.Foreign.Stale = s.Foreign.Known
+	s.Conflicts.Stale = s.Conflicts.Known
+	t.mu.Unlock()
+	if news {
+		t.news.Wake()
+	}
 }
 
 // count makes both counts and publishes each as soon as it is made.
