@@ -24,7 +24,8 @@ type NetworkdFiles interface {
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)
 	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (app.Saved, error)
-	Restore(ctx context.Context, id app.Identity, backupID string) (app.Saved, error)
+	RestorePreview(backupID string) (*persist.Preview, error)
+	Restore(ctx context.Context, id app.Identity, backupID, digest string) (app.Saved, error)
 	Export(w io.Writer) error
 	NetworkdEditor
 }
