@@ -134,7 +134,7 @@ type Overview struct {
 	Foreign  *networkd.ForeignView
 	Masked   []networkd.Masked
 	Errors   []string // files networkd would not read completely
-	Warnings []string
+	Warnings []networkd.Warning
 	Networkd Status
 	Dirs     []string
 }
@@ -149,9 +149,7 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 	for _, e := range cfg.Errors {
 		ov.Errors = append(ov.Errors, e.Error())
 	}
-	for _, w := range cfg.Warnings {
-		ov.Warnings = append(ov.Warnings, w.String())
-	}
+	ov.Warnings = cfg.Warnings
 	tables := m.tables()
 	// Every link is tried on the same copy of the links, addresses and
 	// rules, without the routes (see checkLink).
