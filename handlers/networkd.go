@@ -94,7 +94,7 @@ func saveResultVM(res app.Saved) views.SaveResultVM {
 		vm.Report = &views.TryReportVM{
 			Live: rep.Live, Predicted: effectRows(rep.Prediction.Effects), Observed: effectRows(rep.Observed),
 			Missing: effectRows(rep.Missing), Unexpected: effectRows(rep.Unexpected),
-			Notes: append(append([]string(nil), rep.Prediction.Notes...), rep.Notes...), Reconfigured: rep.Reconfigured,
+			Notes: append(append([]string(nil), rep.Prediction.Notes...), rep.Notes...), Reapplied: rep.Reapplied,
 		}
 	}
 	return vm

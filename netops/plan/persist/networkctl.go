@@ -85,10 +85,10 @@ func (l LinkState) Settled() bool {
 }
 
 // NetworkdLinks is what a try asks of networkd beyond a reload: where each
-// link stands, and a reconfigure of one link.
+// link stands. (A try needs no `networkctl reconfigure`: see
+// trial.Runner; Systemd.Reconfigure is for an admin's explicit one.)
 type NetworkdLinks interface {
 	Links(ctx context.Context) ([]LinkState, error)
-	Reconfigure(ctx context.Context, index int32) (string, error)
 }
 
 // Systemd is the networkd of netpanel's namespace, reached over the D-Bus
@@ -148,7 +148,10 @@ func (s Systemd) Reload(ctx context.Context) (string, error) {
 
 // Reconfigure runs `networkctl reconfigure INDEX`. It names the link by
 // index: networkctl then need not resolve a name, and a rename cannot
-// make it reconfigure another link.
+// make it reconfigure another link. It re-applies the file networkd has
+// to a link whose live state drifted from it; a try does not need it,
+// since networkd 252's reload already reconfigures every link whose file
+// changed (see trial.Runner).
 func (s Systemd) Reconfigure(ctx context.Context, index int32) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

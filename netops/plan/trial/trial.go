@@ -26,7 +26,8 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
-// Daemon is the networkd a try reloads (persist.Systemd).
+// Daemon is the networkd a try reloads and asks where each link stands
+// (persist.Systemd).
 type Daemon interface {
 	persist.Networkd
 	persist.NetworkdLinks
@@ -59,9 +60,11 @@ type Report struct {
 	// Observed is what changed on the links concerned after the reload;
 	// Missing and Unexpected are where it differs from the prediction.
 	Observed, Missing, Unexpected []networkd.Effect
-	// Reconfigured are the links `networkctl reconfigure` was run for.
-	Reconfigured []string
-	Notes        []string
+	// Reapplied are the links networkd configured again with the
+	// .network the files give them, as networkd reports it after the
+	// reload.
+	Reapplied []string
+	Notes     []string
 }
 
 // Run applies plan as a try: write writes it with a backup (and no
@@ -104,7 +107,7 @@ func (r *Runner) Run(ctx context.Context, plan *configfiles.Plan, write func() (
 			fmt.Errorf("networkctl reload failed (%s); the files were put back", rep.Result.Reload.Err)
 	}
 	rep.Notes = append(rep.Notes, r.settle(ctx, scope.Links)...)
-	rep.Reconfigured, rep.Notes = r.reconfigure(ctx, cfg, pending, rep.Prediction, rep.Notes)
+	rep.Reapplied, rep.Notes = r.reapplied(ctx, cfg, pending, rep.Prediction, rep.Notes)
 	_ = r.sync(ctx)
 	rep.Observed = networkd.Observe(snapshot, r.Store, scope.Links, scope.Global, dc)
 	rep.Missing, rep.Unexpected = networkd.Compare(rep.Prediction.Effects, rep.Observed)
@@ -212,16 +215,24 @@ func allAbsent(waiting []string, states []persist.LinkState) bool {
 	return true
 }
 
-// reconfigure runs `networkctl reconfigure` for the links networkd did
-// not take the new files for: a live link the prediction reconfigures
-// whose .network, as networkd reports it, is not the one the files say
-// (networkd 252 reconfigures on reload every link whose .network changed,
-// so this is the exception, not the rule: a reconfigure drops and re-adds
-// the link's addresses).
-func (r *Runner) reconfigure(ctx context.Context, cfg *networkd.Config, pending networkd.Files, pred networkd.Prediction, notes []string) ([]string, []string) {
+// reapplied asks networkd, once it is done, which .network it applies
+// to each link the prediction says it configures again, and returns the
+// links it gave the file the files say; the others are said in notes.
+//
+// No `networkctl reconfigure` is run. networkd 252's `networkctl reload`
+// reconfigures, before it returns, every link whose .network is new,
+// changed, removed or newly shadowed by another (networkctl(1); shown
+// against the real networkd by TestReloadAloneReappliesEveryChangedFile).
+// reconfigure re-reads no file (networkctl(1)) and does not rebuild a
+// changed .netdev either: what it adds is re-applying an unchanged file
+// to a link whose live state drifted from it, which no try writes. A link
+// networkd gives another file than the files say is one whose [Match]
+// netpanel reads differently, and a reconfigure would pick the same file
+// again.
+func (r *Runner) reapplied(ctx context.Context, cfg *networkd.Config, pending networkd.Files, pred networkd.Prediction, notes []string) ([]string, []string) {
 	states, err := r.Daemon.Links(ctx)
 	if err != nil {
-		return nil, notes
+		return nil, append(notes, "netpanel could not ask networkd which files it applies: "+err.Error())
 	}
 	want := networkd.EffectiveFiles(cfg, pending, r.Store)
 	var done []string
@@ -230,19 +241,21 @@ func (r *Runner) reconfigure(ctx context.Context, cfg *networkd.Config, pending 
 		if !ok {
 			continue
 		}
-		if filepath.Base(st.NetworkFile) == want[name] || st.NetworkFile == "" && want[name] == "" {
+		if got := filepath.Base(st.NetworkFile); got == want[name] || st.NetworkFile == "" && want[name] == "" {
+			done = append(done, name)
 			continue
 		}
-		if out, err := r.Daemon.Reconfigure(ctx, st.Index); err != nil {
-			notes = append(notes, fmt.Sprintf("networkctl reconfigure %s: %v %s", name, err, strings.TrimSpace(out)))
-			continue
-		}
-		done = append(done, name)
-	}
-	if len(done) > 0 {
-		notes = append(notes, r.settle(ctx, done)...)
+		notes = append(notes, fmt.Sprintf("networkd applies %s to %s, not %s as netpanel expected from the files (networkctl status %s)",
+			orNone(st.NetworkFile), name, orNone(want[name]), name))
 	}
 	return done, notes
+}
+
+func orNone(file string) string {
+	if file == "" {
+		return "no .network"
+	}
+	return filepath.Base(file)
 }
 
 // touches are what the try changed and may change: each effect seen or

@@ -335,3 +335,88 @@ func waitFor(t *testing.T, what string, cond func() bool, log func() string) {
 
 func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// networkd 252's `networkctl reload` applies every changed .network by
+// itself, so a try runs no `networkctl reconfigure`: a file for a link
+// networkd did not manage, a file of higher precedence that takes a link
+// over, its removal (the link goes back to the file it shadowed) and a
+// changed address each are live, and networkd says it applies that file,
+// as soon as the try returns; the report names the link networkd
+// configured again, and ip -j shows what the file says. The same kind of
+// try on the admin's link (a file that takes a0 over), unconfirmed, rolls
+// back: networkd applies a0's own file again and ip -j prints what it
+// printed before.
+func TestReloadAloneReappliesEveryChangedFile(t *testing.T) {
+	e := newEnv(t, 4*time.Second, "")
+	sd := persist.Systemd{Bus: e.h.BusAddress(), Enter: e.h.EnterNet()}
+	fileOf := func(link string) string {
+		t.Helper()
+		ls, err := sd.Links(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			if l.Name == link {
+				return filepath.Base(l.NetworkFile)
+			}
+		}
+		t.Fatalf("networkd does not list %s", link)
+		return ""
+	}
+	c0 := func(addr string) string {
+		return "[Match]\nName=c0\n\n[Network]\nAddress=" + addr + "\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n"
+	}
+	for _, step := range []struct {
+		name  string
+		files map[string]string
+		file  string // the file networkd then applies to c0
+		addrs []string
+	}{
+		{"a file for a link networkd did not manage", map[string]string{"20-c0.network": c0("10.78.0.1/24")}, "20-c0.network", []string{"10.78.0.1/24"}},
+		{"a file of higher precedence", map[string]string{"05-c0.network": c0("10.78.1.1/24")}, "05-c0.network", []string{"10.78.1.1/24"}},
+		{"its removal", map[string]string{"05-c0.network": ""}, "20-c0.network", []string{"10.78.0.1/24"}},
+		{"a changed address", map[string]string{"20-c0.network": c0("10.78.2.1/24")}, "20-c0.network", []string{"10.78.2.1/24"}},
+	} {
+		out, rep := e.try(t, step.files)
+		if got := fileOf("c0"); got != step.file {
+			t.Errorf("%s: networkd applies %q to c0 once the try returns, want %q\n%s", step.name, got, step.file, e.h.Log())
+		}
+		if !slices.Equal(rep.Reapplied, []string{"c0"}) || len(rep.Notes) > 0 {
+			t.Errorf("%s: reapplied %q, notes %q", step.name, rep.Reapplied, rep.Notes)
+		}
+		if len(rep.Observed) == 0 || len(rep.Missing)+len(rep.Unexpected) > 0 {
+			t.Errorf("%s: predicted %q, observed %q", step.name, effectStrings(rep.Prediction.Effects), effectStrings(rep.Observed))
+		}
+		if got := e.a.Addrs4("c0"); !sameSet(got, step.addrs) {
+			t.Errorf("%s: c0 has %q, want %q", step.name, got, step.addrs)
+		}
+		if out.State == safeapply.Pending {
+			if _, err := e.engine.Confirm(out.ID, "admin"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	before := e.a.SettledIPState()
+	out, rep := e.try(t, map[string]string{"05-a0.network": strings.Replace(a0File, "10.77.0.1/24", "10.77.0.1/24\nAddress=10.77.6.1/24", 1)})
+	if got := fileOf("a0"); got != "05-a0.network" || !slices.Equal(rep.Reapplied, []string{"a0"}) {
+		t.Errorf("networkd applies %q to a0, reapplied %q", got, rep.Reapplied)
+	}
+	if got := e.a.Addrs4("a0"); !sameSet(got, []string{"10.77.0.1/24", "10.77.6.1/24"}) {
+		t.Errorf("a0 has %q", got)
+	}
+	if out.State != safeapply.Pending {
+		t.Fatalf("a try on the admin's link: %+v", out)
+	}
+	final := settled(t, e.engine, out.ID)
+	if final.State != safeapply.RolledBack || len(final.LeftOver) > 0 {
+		t.Fatalf("after the countdown: %+v", final)
+	}
+	if _, err := os.Stat(filepath.Join(e.h.Conf, "05-a0.network")); !os.IsNotExist(err) {
+		t.Errorf("05-a0.network after the rollback: %v", err)
+	}
+	if got := fileOf("a0"); got != "10-a0.network" {
+		t.Errorf("after the rollback networkd applies %q to a0", got)
+	}
+	e.a.WaitIPState(before, 20*time.Second)
+}
