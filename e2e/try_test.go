@@ -599,8 +599,10 @@ func TestEditorRefusesAnErrorAndNetworkdDoesWhatItPredicts(t *testing.T) {
 	if !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=editor-refused]') && !document.querySelector('[data-testid=editor-apply]')`) {
 		t.Fatal("a file with a syntax error is not refused")
 	}
-	at := evalJS[string](t, th.tab, `(() => { const m = document.querySelector('#editor-form .field-error[data-error-for=text]');
-		return m ? m.textContent : ''; })()`)
+	// forms.js places the message at the text area once htmx has settled
+	// the answer, a moment after the refusal is in the page.
+	waitJS(t, th.tab, "the message at the text area", `!!document.querySelector('#editor-form .field-error[data-error-for=text]')`)
+	at := evalJS[string](t, th.tab, `document.querySelector('#editor-form .field-error[data-error-for=text]').textContent`)
 	if !strings.Contains(at, "10-a0.network:5") || !strings.Contains(at, "invalid section header") {
 		t.Errorf("the text area's message does not name 10-a0.network:5: %q", at)
 	}
