@@ -483,6 +483,9 @@ func TestRestoreTryKeepsAConfirmedRestore(t *testing.T) {
 	if got := th.rows(t, "try-observed"); !sameStrings(got, predicted) || !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=prediction-matched]')`) {
 		t.Errorf("what networkd did: %q, want what was predicted: %q", got, predicted)
 	}
+	if r := evalJS[string](t, th.tab, `(document.querySelector('[data-testid=try-reapplied]') || {}).textContent || ''`); !strings.Contains(r, "a0") {
+		t.Errorf("the report does not say networkd configured a0 again: %q", r)
+	}
 	// The kernel agrees: exactly the predicted address went.
 	if a := th.a.Addrs4("a0"); !sameStrings(a, []string{"10.77.0.1/24"}) {
 		t.Errorf("a0 after the restore: %v, want only 10.77.0.1/24", a)
