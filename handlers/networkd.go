@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
@@ -95,6 +96,7 @@ func saveResultVM(res app.Saved) views.SaveResultVM {
 			Live: rep.Live, Predicted: effectRows(rep.Prediction.Effects), Observed: effectRows(rep.Observed),
 			Missing: effectRows(rep.Missing), Unexpected: effectRows(rep.Unexpected),
 			Notes: append(append([]string(nil), rep.Prediction.Notes...), rep.Notes...), Reapplied: rep.Reapplied,
+			Reconfigured: rep.Reconfigured, ReconfiguredWhy: strings.Join(rep.ReconfiguredWhy, "; "),
 		}
 	}
 	return vm

@@ -85,8 +85,8 @@ func (l LinkState) Settled() bool {
 }
 
 // NetworkdLinks is what a try asks of networkd beyond a reload: where each
-// link stands. (A try needs no `networkctl reconfigure`: see
-// trial.Runner; Systemd.Reconfigure is for an admin's explicit one.)
+// link stands. (A try runs Systemd.Reconfigure only where networkd's
+// version or its answer needs it: see trial.ReloadReconfiguresFrom.)
 type NetworkdLinks interface {
 	Links(ctx context.Context) ([]LinkState, error)
 }
@@ -149,9 +149,9 @@ func (s Systemd) Reload(ctx context.Context) (string, error) {
 // Reconfigure runs `networkctl reconfigure INDEX`. It names the link by
 // index: networkctl then need not resolve a name, and a rename cannot
 // make it reconfigure another link. It re-applies the file networkd has
-// to a link whose live state drifted from it; a try does not need it,
-// since networkd 252's reload already reconfigures every link whose file
-// changed (see trial.Runner).
+// loaded (it reads no file again); a try runs it after a reload only on a
+// networkd older than trial.ReloadReconfiguresFrom, or of unknown
+// version, and for a link networkd still runs on another file.
 func (s Systemd) Reconfigure(ctx context.Context, index int32) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -13,7 +13,6 @@ package trial
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -26,11 +25,12 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
-// Daemon is the networkd a try reloads and asks where each link stands
-// (persist.Systemd).
+// Daemon is the networkd a try reloads, asks where each link stands and,
+// when its version needs it, reconfigures links of (persist.Systemd).
 type Daemon interface {
 	persist.Networkd
 	persist.NetworkdLinks
+	Reconfigure(ctx context.Context, index int32) (string, error)
 }
 
 // Runner runs tries in one namespace.
@@ -47,6 +47,10 @@ type Runner struct {
 	// SettleTimeout bounds the wait for networkd to finish with the links
 	// (30 s when 0).
 	SettleTimeout time.Duration
+	// Version is Daemon's version (persist.Options.Target): below
+	// ReloadReconfiguresFrom, or unknown (zero or Assumed), a reload is
+	// followed by `networkctl reconfigure` of the links concerned.
+	Version networkd.Target
 }
 
 // Report is what a try did, for the page: the files, the reload, what
@@ -64,7 +68,11 @@ type Report struct {
 	// .network the files give them, as networkd reports it after the
 	// reload.
 	Reapplied []string
-	Notes     []string
+	// Reconfigured are the links netpanel ran `networkctl reconfigure`
+	// for after the reload, and ReconfiguredWhy says why (one sentence
+	// per reason).
+	Reconfigured, ReconfiguredWhy []string
+	Notes                         []string
 }
 
 // Run applies plan as a try: write writes it with a backup (and no
@@ -99,7 +107,7 @@ func (r *Runner) Run(ctx context.Context, plan *configfiles.Plan, write func() (
 		return safeapply.BatchResult{Note: rep.Result.Reload.Skipped}, rep, nil
 	}
 	rep.Live = true
-	undo := r.undo(res.BackupID, snapshot, scope)
+	undo := r.undo(res.BackupID, snapshot, scope, rep.Prediction.Reconfigured)
 	rep.Result.Reload = r.Files.Reload(ctx)
 	if rep.Result.Reload.Err != "" {
 		done, left := undo()
@@ -107,15 +115,17 @@ func (r *Runner) Run(ctx context.Context, plan *configfiles.Plan, write func() (
 			fmt.Errorf("networkctl reload failed (%s); the files were put back", rep.Result.Reload.Err)
 	}
 	rep.Notes = append(rep.Notes, r.settle(ctx, scope.Links)...)
-	rep.Reapplied, rep.Notes = r.reapplied(ctx, cfg, pending, rep.Prediction, rep.Notes)
+	r.afterReload(ctx, rep, networkd.EffectiveFiles(cfg, pending, r.Store))
 	_ = r.sync(ctx)
 	rep.Observed = networkd.Observe(snapshot, r.Store, scope.Links, scope.Global, dc)
 	rep.Missing, rep.Unexpected = networkd.Compare(rep.Prediction.Effects, rep.Observed)
 	return safeapply.BatchResult{Live: true, Touches: touches(rep), Undo: undo}, rep, nil
 }
 
-// undo is the rollback of a try that wrote backup backupID over snapshot.
-func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope) safeapply.Undo {
+// undo is the rollback of a try that wrote backup backupID over snapshot;
+// reconfigured are the links the try's files configure again, which the
+// files put back configure again too.
+func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope, reconfigured []string) safeapply.Undo {
 	return func() (done, left []string) {
 		ctx := context.Background()
 		if backupID != "" {
@@ -132,6 +142,13 @@ func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope
 		case rl.Done:
 			done = append(done, "networkctl reload")
 			left = append(left, r.settle(ctx, scope.Links)...)
+			if run, _ := r.reloadNeedsReconfigure(); run {
+				names, l := r.reconfigure(ctx, reconfigured)
+				for _, n := range names {
+					done = append(done, "networkctl reconfigure "+n)
+				}
+				left = append(left, l...)
+			}
 		case rl.Err != "":
 			left = append(left, "networkctl reload: "+rl.Err)
 		default:
@@ -213,49 +230,6 @@ func allAbsent(waiting []string, states []persist.LinkState) bool {
 		}
 	}
 	return true
-}
-
-// reapplied asks networkd, once it is done, which .network it applies
-// to each link the prediction says it configures again, and returns the
-// links it gave the file the files say; the others are said in notes.
-//
-// No `networkctl reconfigure` is run. networkd 252's `networkctl reload`
-// reconfigures, before it returns, every link whose .network is new,
-// changed, removed or newly shadowed by another (networkctl(1); shown
-// against the real networkd by TestReloadAloneReappliesEveryChangedFile).
-// reconfigure re-reads no file (networkctl(1)) and does not rebuild a
-// changed .netdev either: what it adds is re-applying an unchanged file
-// to a link whose live state drifted from it, which no try writes. A link
-// networkd gives another file than the files say is one whose [Match]
-// netpanel reads differently, and a reconfigure would pick the same file
-// again.
-func (r *Runner) reapplied(ctx context.Context, cfg *networkd.Config, pending networkd.Files, pred networkd.Prediction, notes []string) ([]string, []string) {
-	states, err := r.Daemon.Links(ctx)
-	if err != nil {
-		return nil, append(notes, "netpanel could not ask networkd which files it applies: "+err.Error())
-	}
-	want := networkd.EffectiveFiles(cfg, pending, r.Store)
-	var done []string
-	for _, name := range pred.Reconfigured {
-		st, ok := findState(states, name)
-		if !ok {
-			continue
-		}
-		if got := filepath.Base(st.NetworkFile); got == want[name] || st.NetworkFile == "" && want[name] == "" {
-			done = append(done, name)
-			continue
-		}
-		notes = append(notes, fmt.Sprintf("networkd applies %s to %s, not %s as netpanel expected from the files (networkctl status %s)",
-			orNone(st.NetworkFile), name, orNone(want[name]), name))
-	}
-	return done, notes
-}
-
-func orNone(file string) string {
-	if file == "" {
-		return "no .network"
-	}
-	return filepath.Base(file)
 }
 
 // touches are what the try changed and may change: each effect seen or
