@@ -136,21 +136,32 @@ func (r *Runner) wrongFiles(ctx context.Context, links []string, want map[string
 }
 
 // reconfigure runs `networkctl reconfigure` for each link named that
-// networkd has, by the index networkd gives (a rename cannot make it
-// reconfigure another link), waits until networkd is done with them, and
-// returns the links it ran it for and what went wrong. A reconfigure
-// drops and re-adds the link's addresses: it is run only where needed.
+// exists, by its index (a rename cannot make it reconfigure another
+// link), waits until networkd is done with them, and returns the links it
+// ran it for and what went wrong. A reconfigure drops and re-adds the
+// link's addresses: it is run only where needed. The index is networkd's;
+// when networkd cannot describe its links (its Describe method is newer
+// than some of the releases this is for) it is the kernel's, from the
+// model.
 func (r *Runner) reconfigure(ctx context.Context, links []string) (done, problems []string) {
 	states, err := r.Daemon.Links(ctx)
-	if err != nil {
-		return nil, []string{"netpanel could not ask networkd for the links to reconfigure: " + err.Error()}
+	index := func(name string) (int32, bool) {
+		if err == nil {
+			st, ok := findState(states, name)
+			return st.Index, ok
+		}
+		if r.Store == nil {
+			return 0, false
+		}
+		l, ok := r.Store.LinkByName(name)
+		return l.Index, ok
 	}
 	for _, name := range links {
-		st, ok := findState(states, name)
+		idx, ok := index(name)
 		if !ok {
 			continue
 		}
-		if out, err := r.Daemon.Reconfigure(ctx, st.Index); err != nil {
+		if out, err := r.Daemon.Reconfigure(ctx, idx); err != nil {
 			problems = append(problems, fmt.Sprintf("networkctl reconfigure %s: %v %s", name, err, strings.TrimSpace(out)))
 			continue
 		}

@@ -2,11 +2,13 @@ package trial
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
@@ -15,10 +17,12 @@ import (
 // (loaded), which a reconfigure makes it run on. A reload is not its
 // business: afterReload runs once the reload is done.
 type fakeNetworkd struct {
-	index   map[string]int32
-	running map[string]string
-	loaded  map[string]string
-	calls   []string // the links reconfigured, in order
+	// noDescribe makes Links fail, as on a networkd without Describe.
+	noDescribe bool
+	index      map[string]int32
+	running    map[string]string
+	loaded     map[string]string
+	calls      []string // the links reconfigured, in order
 }
 
 func (f *fakeNetworkd) Status(context.Context) persist.Status {
@@ -27,6 +31,9 @@ func (f *fakeNetworkd) Status(context.Context) persist.Status {
 func (f *fakeNetworkd) Reload(context.Context) (string, error) { return "", nil }
 
 func (f *fakeNetworkd) Links(context.Context) ([]persist.LinkState, error) {
+	if f.noDescribe {
+		return nil, errors.New("Unknown method Describe")
+	}
 	var out []persist.LinkState
 	for name, idx := range f.index {
 		file := ""
@@ -132,5 +139,28 @@ func TestReconfigureAfterReload(t *testing.T) {
 				t.Errorf("notes %q, want %q", rep.Notes, tc.note)
 			}
 		})
+	}
+}
+
+// A networkd that cannot describe its links (no Describe method) is still
+// reconfigured below the bound, by the kernel's index from netpanel's
+// model, and the report says networkd could not be asked.
+func TestReconfigureWithoutDescribe(t *testing.T) {
+	f := &fakeNetworkd{noDescribe: true, index: map[string]int32{"a0": 2, "c0": 3},
+		running: map[string]string{"a0": "10-a0.network", "c0": "10-c0.network"},
+		loaded:  map[string]string{"a0": "10-a0.network", "c0": "05-c0.network"}}
+	store := model.NewStore()
+	store.Update(func(a *model.Applier) {
+		a.Link(model.Link{Index: 2, Name: "a0"}, false)
+		a.Link(model.Link{Index: 3, Name: "c0"}, false)
+	})
+	r := &Runner{Daemon: f, Store: store, Version: networkd.Target{Version: 247, How: "systemd-networkd --version"}}
+	rep := &Report{Prediction: networkd.Prediction{Reconfigured: []string{"c0"}}}
+	r.afterReload(context.Background(), rep, map[string]string{"c0": "05-c0.network"})
+	if !slices.Equal(f.calls, []string{"c0"}) || !slices.Equal(rep.Reconfigured, []string{"c0"}) || f.running["c0"] != "05-c0.network" {
+		t.Errorf("reconfigured %q (reported %q), c0 runs on %s", f.calls, rep.Reconfigured, f.running["c0"])
+	}
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "Unknown method Describe") || len(rep.Reapplied) > 0 {
+		t.Errorf("notes %q, reapplied %q", rep.Notes, rep.Reapplied)
 	}
 }
