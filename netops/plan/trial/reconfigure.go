@@ -140,9 +140,9 @@ func (r *Runner) wrongFiles(ctx context.Context, links []string, want map[string
 // link), waits until networkd is done with them, and returns the links it
 // ran it for and what went wrong. A reconfigure drops and re-adds the
 // link's addresses: it is run only where needed. The index is networkd's;
-// when networkd cannot describe its links (its Describe method is newer
-// than some of the releases this is for) it is the kernel's, from the
-// model.
+// when networkd cannot describe its links it is the kernel's, from the
+// model: Manager.Describe is newer than the releases this is for (a 247-era
+// networkd-manager-bus.c offers Reload and ReconfigureLink, no Describe).
 func (r *Runner) reconfigure(ctx context.Context, links []string) (done, problems []string) {
 	states, err := r.Daemon.Links(ctx)
 	index := func(name string) (int32, bool) {
