@@ -525,7 +525,18 @@ func formCases() []formCase {
 				waitJS(t, e.tab, "the save is announced", `(() => { const a = document.querySelector('[data-testid=announce]');
 					return a.getAttribute('aria-live') === 'polite' && /^Wrote .*10-v0\.network/.test(a.textContent) && !a.textContent.includes('@@'); })()`)
 			}},
-		{id: "networkd-restore", page: "/networkd", noBad: "a hidden backup id and a button",
+		{id: "networkd-restore-preview", page: "/networkd", noBad: "a hidden backup id and a button",
+			good: formUse{done: `!!document.querySelector('form[data-form=networkd-restore]')`},
+			check: func(t *testing.T, e *formEnv) {
+				// A preview writes nothing: the file is still netpanel's save.
+				if b, _ := os.ReadFile(filepath.Join(e.netDir, "10-v0.network")); !strings.HasPrefix(string(b), "# Written by netpanel") {
+					t.Fatalf("10-v0.network after the restore's preview:\n%s", b)
+				}
+			}},
+		{id: "networkd-restore", page: "/networkd", noBad: "a hidden backup id, the digest of the preview and a button",
+			prepare: func(t *testing.T, e *formEnv) {
+				clickAndWait(t, e, `form[data-form=networkd-restore-preview] [type=submit]`, "the restore's preview", `!!document.querySelector('form[data-form=networkd-restore]')`)
+			},
 			good: formUse{done: `!!document.querySelector('[data-testid=saved]')`},
 			check: func(t *testing.T, e *formEnv) {
 				if b, _ := os.ReadFile(filepath.Join(e.netDir, "10-v0.network")); string(b) != foreignV0 {

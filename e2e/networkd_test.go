@@ -125,9 +125,17 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 	do(t, tab, "previewing again", chromedp.Click(chromedp.CSS(`[data-testid=networkd-preview-btn]`)))
 	waitJS(t, tab, "nothing to save", `!!document.querySelector('[data-testid=nothing]')`)
 
-	// Restoring the backup puts the admin's own file back.
-	do(t, tab, "restoring the backup", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`),
-		chromedp.Click(chromedp.CSS(`[data-testid=backups] button`)))
+	// Restoring the backup shows first what it puts back, writing
+	// nothing; then it puts the admin's own file back.
+	do(t, tab, "previewing the restore", chromedp.Click(chromedp.CSS(`[data-testid=backups] button`)))
+	waitJS(t, tab, "the restore's preview", `!!document.querySelector('[data-testid=networkd-restore]')`)
+	if d := evalJS[string](t, tab, `(document.querySelector('[data-testid="diff-10-br0.network"]') || {}).textContent || ''`); !strings.Contains(d, "Destination=10.31.0.0/24") {
+		t.Errorf("the restore's preview does not show 10-br0.network going back:\n%s", d)
+	}
+	if got, _ := os.ReadFile(filepath.Join(netDir, "10-br0.network")); !bytes.Equal(got, saved) {
+		t.Fatalf("the restore's preview changed 10-br0.network:\n%s", got)
+	}
+	do(t, tab, "restoring the backup", chromedp.Click(chromedp.CSS(`[data-testid=networkd-restore]`)))
 	waitJS(t, tab, "the restore is reported", `!!document.querySelector('[data-testid=saved]')`)
 	if got, _ := os.ReadFile(filepath.Join(netDir, "10-br0.network")); string(got) != foreign {
 		t.Fatalf("after the restore 10-br0.network is:\n%s\nwant the admin's file:\n%s", got, foreign)

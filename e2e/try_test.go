@@ -200,6 +200,14 @@ func (th *tryHost) afterRollback(t *testing.T, summary string) string {
 	return text
 }
 
+// rows are the rows of the effect table testid ("add address
+// 10.77.5.1/24 dev a0").
+func (th *tryHost) rows(t *testing.T, testid string) []string {
+	t.Helper()
+	return evalJS[[]string](t, th.tab, fmt.Sprintf(`[...document.querySelectorAll('[data-testid=%s] tbody tr')].map(r =>
+		[...r.cells].map(c => c.textContent.trim()).join(' '))`, testid))
+}
+
 // audited fails unless a line of the audit log holds every part.
 func (th *tryHost) audited(t *testing.T, parts ...string) {
 	t.Helper()
@@ -371,6 +379,16 @@ func TestRestoreTryRollsBackALockOut(t *testing.T) {
 
 	do(t, th.tab, "reopening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=backups]`)))
 	th.clickJS(t, `[data-testid=backups] button`)
+	waitJS(t, th.tab, "the restore's preview", `!!document.querySelector('[data-testid=networkd-restore]')`)
+	// Said before anything is done: the file goes, and with it the
+	// admin's address.
+	if got, want := th.rows(t, "preview-prediction"), "remove address 10.77.0.1/24 dev a0"; !slices.Contains(got, want) {
+		t.Errorf("what networkd will do: %q, want %q among them", got, want)
+	}
+	if !th.reachable() || !slices.Contains(th.a.Addrs4("a0"), "10.77.0.1/24") {
+		t.Fatal("the preview of the restore changed something")
+	}
+	th.clickJS(t, `[data-testid=networkd-restore]`)
 	th.lostFromB(t)
 	th.afterRollback(t, "restore backup")
 	th.audited(t, ` rolled-back: restore backup`, `put back: `, `"result":"rolled-back"`)
@@ -382,35 +400,108 @@ func TestRestoreTryRollsBackALockOut(t *testing.T) {
 
 // Restore with confirmation: the admin adds an address to a0's file
 // (confirmed), then restores the backup of that edit, which puts the old
-// file back. a0 carries the admin, so the restore waits for a
-// confirmation; it comes over a new connection from another page, and
-// the restored file stays past the countdown.
+// file back. The restore first shows the diff and what networkd will do
+// (remove that address) and changes nothing, files or live state; a
+// backup that does not exist, or is deleted between the preview and the
+// button, is refused with a message in place and changes nothing. The
+// restore then waits for a confirmation (a0 carries the admin), networkd
+// does exactly what was shown (ip -j), the confirmation comes over a new
+// connection from another page, and the restored file stays past the
+// countdown.
 func TestRestoreTryKeepsAConfirmedRestore(t *testing.T) {
 	th := newTryHost(t, map[string]string{"10-a0.network": a0File}, "", nil)
-	th.edit(t, "10-a0.network", a0File+"\n[Address]\nAddress=10.77.0.5/24\n")
+	edited := a0File + "\n[Address]\nAddress=10.77.0.5/24\n"
+	th.edit(t, "10-a0.network", edited)
 	th.clickJS(t, `[data-testid=editor-apply]`)
 	waitJS(t, th.tab, "the edit to wait for confirmation", `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
 	th.clickJS(t, `[data-testid=confirm]`)
 	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
 	waitUntil(t, "a0 to have 10.77.0.5", func() bool { return slices.Contains(th.a.Addrs4("a0"), "10.77.0.5/24") }, th.h.Log)
+	before := th.a.SettledIPState()
+	unchanged := func(when string) {
+		t.Helper()
+		if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != edited {
+			t.Fatalf("%s: 10-a0.network changed:\n%s", when, got)
+		}
+		if d := testenv.StateDiff(before, th.a.IPState()); d != "" {
+			t.Fatalf("%s: the live state changed:\n%s", when, d)
+		}
+	}
+	openRestore := func() {
+		t.Helper()
+		do(t, th.tab, "opening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=backups]`)))
+		th.clickJS(t, `[data-testid=backups] button`)
+		waitJS(t, th.tab, "the restore's preview", `!!document.querySelector('#networkd-preview [data-testid=networkd-restore], #networkd-preview [data-testid=error]')`)
+	}
+	refusedInPlace := func(want string) {
+		t.Helper()
+		waitJS(t, th.tab, "the refusal", `!!document.querySelector('#networkd-preview [data-testid=error]')`)
+		if msg := evalJS[string](t, th.tab, `document.querySelector('#networkd-preview [data-testid=error]').textContent`); !strings.Contains(msg, want) {
+			t.Errorf("the message: %q, want %q in it", msg, want)
+		}
+	}
 
 	do(t, th.tab, "opening the save page", chromedp.Navigate(th.url+"/networkd"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=backups]`)))
 	if n := evalJS[int](t, th.tab, `document.querySelectorAll('[data-testid=backups] button').length`); n != 1 {
 		t.Fatalf("%d backups, want the one of the edit", n)
 	}
+	id := evalJS[string](t, th.tab, `document.querySelector('[data-testid=backups] input[name=id]').value`)
+
+	// A backup that does not exist.
+	evalJS[bool](t, th.tab, `(document.querySelector('[data-testid=backups] input[name=id]').value = '20991231T000000.000Z', true)`)
 	th.clickJS(t, `[data-testid=backups] button`)
+	refusedInPlace("there is no backup 20991231T000000.000Z")
+	unchanged("a restore of a backup that does not exist")
+
+	// The preview: the diff and what networkd will do, nothing done.
+	openRestore()
+	if d := evalJS[string](t, th.tab, `(document.querySelector('[data-testid="diff-10-a0.network"]') || {}).textContent || ''`); !strings.Contains(d, "-Address=10.77.0.5/24") {
+		t.Errorf("the restore's diff does not remove the address:\n%s", d)
+	}
+	predicted := th.rows(t, "preview-prediction")
+	if want := []string{"remove address 10.77.0.5/24 dev a0"}; !sameStrings(predicted, want) {
+		t.Errorf("what networkd will do: %q, want %q", predicted, want)
+	}
+	unchanged("the restore's preview")
+
+	// The backup goes between the preview and the button.
+	dir := filepath.Join(th.state, "backups", id)
+	aside := filepath.Join(t.TempDir(), id)
+	if err := os.Rename(dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	th.clickJS(t, `[data-testid=networkd-restore]`)
+	refusedInPlace("there is no backup " + id)
+	unchanged("a restore of a backup deleted since its preview")
+	if err := os.Rename(aside, dir); err != nil {
+		t.Fatal(err)
+	}
+
+	openRestore()
+	th.clickJS(t, `[data-testid=networkd-restore]`)
 	waitJS(t, th.tab, "the restore to wait for confirmation", `!!document.querySelector('#networkd-preview [data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
+	if got := th.rows(t, "try-observed"); !sameStrings(got, predicted) || !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=prediction-matched]')`) {
+		t.Errorf("what networkd did: %q, want what was predicted: %q", got, predicted)
+	}
+	if r := evalJS[string](t, th.tab, `(document.querySelector('[data-testid=try-reapplied]') || {}).textContent || ''`); !strings.Contains(r, "a0") {
+		t.Errorf("the report does not say networkd configured a0 again: %q", r)
+	}
+	// The kernel agrees: exactly the predicted address went.
+	if a := th.a.Addrs4("a0"); !sameStrings(a, []string{"10.77.0.1/24"}) {
+		t.Errorf("a0 after the restore: %v, want only 10.77.0.1/24", a)
+	}
 	do(t, th.tab, "opening another page", chromedp.Navigate(th.url+"/routes"))
 	waitJS(t, th.tab, "the countdown on another page", `(() => { const o = document.querySelector('#notices [data-testid=outcome][data-state=pending]');
 		return !!o && o.textContent.includes('Try: restore backup') && /\d+ s/.test(o.querySelector('.countdown').textContent); })()`)
 	th.clickJS(t, `#notices [data-testid=confirm]`)
 	waitJS(t, th.tab, "the confirmation", `!!document.querySelector('[data-testid=outcome][data-state=confirmed]')`)
 	th.audited(t, ` confirmed: restore backup`, `"client":"10.77.0.2"`, `"result":"ok"`)
+	th.audited(t, `"detail":"restore backup `+id+`"`, `there is no backup `+id)
 	time.Sleep(tryConfirm + 2*time.Second) // past the countdown: nothing may roll it back
 	if got, _ := os.ReadFile(filepath.Join(th.h.Conf, "10-a0.network")); string(got) != a0File {
 		t.Errorf("10-a0.network after the confirmed restore:\n%s", got)
 	}
-	if a := th.a.Addrs4("a0"); slices.Contains(a, "10.77.0.5/24") || !slices.Contains(a, "10.77.0.1/24") || !th.reachable() {
+	if a := th.a.Addrs4("a0"); !sameStrings(a, []string{"10.77.0.1/24"}) || !th.reachable() {
 		t.Errorf("a0 after the confirmed restore: %v", a)
 	}
 	if data, _ := os.ReadFile(filepath.Join(th.state, "audit.log")); strings.Contains(string(data), "rolled-back: restore backup") {
@@ -511,8 +602,10 @@ func TestEditorRefusesAnErrorAndNetworkdDoesWhatItPredicts(t *testing.T) {
 	if !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=editor-refused]') && !document.querySelector('[data-testid=editor-apply]')`) {
 		t.Fatal("a file with a syntax error is not refused")
 	}
-	at := evalJS[string](t, th.tab, `(() => { const m = document.querySelector('#editor-form .field-error[data-error-for=text]');
-		return m ? m.textContent : ''; })()`)
+	// forms.js places the message at the text area once htmx has settled
+	// the answer, a moment after the refusal is in the page.
+	waitJS(t, th.tab, "the message at the text area", `!!document.querySelector('#editor-form .field-error[data-error-for=text]')`)
+	at := evalJS[string](t, th.tab, `document.querySelector('#editor-form .field-error[data-error-for=text]').textContent`)
 	if !strings.Contains(at, "10-a0.network:5") || !strings.Contains(at, "invalid section header") {
 		t.Errorf("the text area's message does not name 10-a0.network:5: %q", at)
 	}
@@ -526,16 +619,12 @@ func TestEditorRefusesAnErrorAndNetworkdDoesWhatItPredicts(t *testing.T) {
 	th.edit(t, "10-a0.network", a0File+added)
 	want := []string{"add address 10.77.5.1/24 dev a0", "add route 198.51.100.0/24 via 10.77.0.2 dev a0 table wanforce",
 		"add rule 2000: from all fwmark 0x20/0x20 lookup wanforce"}
-	rows := func(testid string) []string {
-		return evalJS[[]string](t, th.tab, fmt.Sprintf(`[...document.querySelectorAll('[data-testid=%s] tbody tr')].map(r =>
-			[...r.cells].map(c => c.textContent.trim()).join(' '))`, testid))
-	}
-	if got := rows("editor-prediction"); !sameStrings(got, want) {
+	if got := th.rows(t, "editor-prediction"); !sameStrings(got, want) {
 		t.Errorf("what networkd will do: %q, want %q", got, want)
 	}
 	th.clickJS(t, `[data-testid=editor-apply]`)
 	waitJS(t, th.tab, "the try to wait for confirmation", `!!document.querySelector('[data-testid=outcome][data-state=pending] [data-testid=confirm]')`)
-	if got := rows("try-observed"); !sameStrings(got, want) || !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=prediction-matched]')`) {
+	if got := th.rows(t, "try-observed"); !sameStrings(got, want) || !evalJS[bool](t, th.tab, `!!document.querySelector('[data-testid=prediction-matched]')`) {
 		t.Errorf("what networkd did: %q, want %q", got, want)
 	}
 	th.clickJS(t, `[data-testid=confirm]`)

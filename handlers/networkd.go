@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
@@ -24,7 +25,8 @@ type NetworkdFiles interface {
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)
 	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (app.Saved, error)
-	Restore(ctx context.Context, id app.Identity, backupID string) (app.Saved, error)
+	RestorePreview(backupID string) (*persist.Preview, error)
+	Restore(ctx context.Context, id app.Identity, backupID, digest string) (app.Saved, error)
 	Export(w io.Writer) error
 	NetworkdEditor
 }
@@ -93,7 +95,8 @@ func saveResultVM(res app.Saved) views.SaveResultVM {
 		vm.Report = &views.TryReportVM{
 			Live: rep.Live, Predicted: effectRows(rep.Prediction.Effects), Observed: effectRows(rep.Observed),
 			Missing: effectRows(rep.Missing), Unexpected: effectRows(rep.Unexpected),
-			Notes: append(append([]string(nil), rep.Prediction.Notes...), rep.Notes...), Reconfigured: rep.Reconfigured,
+			Notes: append(append([]string(nil), rep.Prediction.Notes...), rep.Notes...), Reapplied: rep.Reapplied,
+			Reconfigured: rep.Reconfigured, ReconfiguredWhy: strings.Join(rep.ReconfiguredWhy, "; "),
 		}
 	}
 	return vm

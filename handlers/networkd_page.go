@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/views"
 )
 
@@ -37,10 +36,10 @@ func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
 	for _, w := range ov.Warnings {
 		// A key networkd does not read either is a problem of the file;
 		// one it reads is only kept without being modelled.
-		if networkd.NotModelled(w) {
-			vm.Unmodelled = append(vm.Unmodelled, w)
+		if w.Problem() {
+			vm.Problems = append(vm.Problems, w.String())
 		} else {
-			vm.Problems = append(vm.Problems, w)
+			vm.Unmodelled = append(vm.Unmodelled, w.String())
 		}
 	}
 	vm.Backups = p.backupRows()

@@ -545,9 +545,61 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 			t.Errorf("status %d:\n%s", rec.Code, rec.Body)
 		}
 	})
-	t.Run("restore puts the disk back and is audited", func(t *testing.T) {
+	t.Run("a restore of a backup that does not exist says so and changes nothing", func(t *testing.T) {
+		n := len(e.audit.all())
+		for _, id := range []string{"20991231T000000.000Z", "../x"} {
+			rec := postForm(t, route(e.h, "POST", "/networkd/restore/preview"), "/networkd/restore/preview", url.Values{"id": {id}})
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `data-field="id"`) {
+				t.Errorf("preview of %q: status %d:\n%s", id, rec.Code, rec.Body)
+			}
+			rec = postForm(t, route(e.h, "POST", "/networkd/restore"), "/networkd/restore", url.Values{"id": {id}, "digest": {"x"}})
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("restore of %q: status %d:\n%s", id, rec.Code, rec.Body)
+			}
+		}
+		if !strings.Contains(postForm(t, route(e.h, "POST", "/networkd/restore/preview"), "/networkd/restore/preview", url.Values{"id": {"20991231T000000.000Z"}}).Body.String(), "there is no backup 20991231T000000.000Z") {
+			t.Error("the message does not say there is no such backup")
+		}
+		for _, path := range paths {
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+		}
+		if e.nd.reloads != 1 {
+			t.Errorf("%d reloads", e.nd.reloads)
+		}
+		if es := e.audit.all(); len(es) != n+2 || es[len(es)-1].Result == audit.ResultOK {
+			t.Errorf("the failed restores are not audited as failed: %+v", es[n:])
+		}
+	})
+	t.Run("restore shows what it puts back, writes nothing until confirmed, then puts the disk back and is audited", func(t *testing.T) {
 		bs, _ := e.files.Backups()
-		rec := postForm(t, route(e.h, "POST", "/networkd/restore"), "/networkd/restore", url.Values{"id": {bs[0].ID}})
+		rec := postForm(t, route(e.h, "POST", "/networkd/restore/preview"), "/networkd/restore/preview", url.Values{"id": {bs[0].ID}})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
+		}
+		wellFormed(t, rec.Body.String())
+		doc := parseHTML(t, rec.Body.String())
+		for _, c := range p.Plan.Changes {
+			if d := findAll(doc, hasAttr("data-testid", "diff-"+c.Rel)); len(d) != 1 || !strings.Contains(textOf(d[0]), "-") {
+				t.Errorf("the restore preview shows no diff of %s:\n%s", c.Rel, rec.Body)
+			}
+			if _, err := os.Stat(c.Abs); err != nil {
+				t.Errorf("the preview changed %s: %v", c.Abs, err)
+			}
+		}
+		if len(findAll(doc, hasAttr("data-testid", "networkd-restore"))) != 1 || len(findAll(doc, hasAttr("data-testid", "restore-preview"))) != 1 {
+			t.Fatalf("the restore preview has no Restore button:\n%s", rec.Body)
+		}
+		rp, err := e.files.RestorePreview(bs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := postForm(t, route(e.h, "POST", "/networkd/restore"), "/networkd/restore", url.Values{"id": {bs[0].ID}, "digest": {"stale"}}); rec.Code != http.StatusBadRequest ||
+			!strings.Contains(rec.Body.String(), "changed since the preview") {
+			t.Errorf("a restore with a stale digest: status %d:\n%s", rec.Code, rec.Body)
+		}
+		rec = postForm(t, route(e.h, "POST", "/networkd/restore"), "/networkd/restore", url.Values{"id": {bs[0].ID}, "digest": {rp.Digest}})
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d:\n%s", rec.Code, rec.Body)
 		}
@@ -618,7 +670,8 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 		{"page", pageHandler(h, "networkd"), http.MethodGet, "", http.StatusOK},
 		{"preview", route(h, "POST", "/networkd/preview"), http.MethodPost, "link=br0", http.StatusForbidden},
 		{"save", route(h, "POST", "/networkd/save"), http.MethodPost, "link=br0&digest=x", http.StatusForbidden},
-		{"restore", route(h, "POST", "/networkd/restore"), http.MethodPost, "id=x", http.StatusForbidden},
+		{"restore preview", route(h, "POST", "/networkd/restore/preview"), http.MethodPost, "id=x", http.StatusForbidden},
+		{"restore", route(h, "POST", "/networkd/restore"), http.MethodPost, "id=x&digest=x", http.StatusForbidden},
 		{"export", route(h, "GET", "/networkd/export.tar.gz"), http.MethodGet, "", http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

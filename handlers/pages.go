@@ -136,6 +136,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Routes: []Route{
 			{http.MethodPost, "/networkd/preview", networkd.preview},
 			{http.MethodPost, "/networkd/save", networkd.save},
+			{http.MethodPost, "/networkd/restore/preview", networkd.restorePreview},
 			{http.MethodPost, "/networkd/restore", networkd.restore},
 			{http.MethodGet, "/networkd/export.tar.gz", networkd.export},
 		},

@@ -80,14 +80,6 @@ func plural(n int, one, many string) string {
 	return itoa(n) + " " + many
 }
 
-// restoreQuestion is what a restore asks first.
-func restoreQuestion(reload bool) string {
-	if reload {
-		return "Put these files back and reload networkd?"
-	}
-	return "Put these files back? (systemd-networkd is not active here: nothing is reloaded.)"
-}
-
 // ifaceHref is the address of an interface's own view; a name may hold
 // any byte but '/' and whitespace, so it is escaped as a path segment.
 func ifaceHref(name string) templ.SafeURL {

@@ -352,7 +352,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		// same stack: undone unless confirmed when they may cut the admin
 		// off. Only here: undoing what networkd did takes CAP_NET_ADMIN.
 		runner := &trial.Runner{Files: mgr, Store: store, Target: nh, Sync: watcher.Sync,
-			Names: func() change.Names { return store.Names(tables.Load()) }}
+			Names: func() change.Names { return store.Names(tables.Load()) }, Version: mgr.Options().Target}
 		if d, ok := popts.Networkd.(trial.Daemon); ok {
 			runner.Daemon = d
 		}

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
@@ -93,19 +95,38 @@ func (f *Files) Save(ctx context.Context, id Identity, sel persist.Selection, di
 	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.Write(p, digest) })
 }
 
-// Restore puts backup backupID back as id and reloads networkd.
-func (f *Files) Restore(ctx context.Context, id Identity, backupID string) (Saved, error) {
-	detail := "restore backup " + backupID
-	if f.try == nil {
-		res, err := f.restoreNow(ctx, id, backupID)
-		return Saved{Result: res}, err
-	}
+// RestorePreview is what restoring backup backupID would write, with its
+// diff against the disk and what networkd is expected to do, writing
+// nothing.
+func (f *Files) RestorePreview(backupID string) (*persist.Preview, error) {
 	p, err := f.m.RestorePreview(backupID)
+	if err == nil {
+		return p, nil
+	}
+	if errors.Is(err, configfiles.ErrBadBackupID) {
+		return nil, BadField("id", "backup", "%q is not the name of a backup", backupID)
+	}
+	if bs, lerr := f.m.Backups(); lerr == nil && !slices.ContainsFunc(bs, func(b configfiles.Backup) bool { return b.ID == backupID }) {
+		return nil, BadField("id", "backup", "there is no backup %s (deleted since the page was loaded?): nothing was changed; reload the page for the backups there are", backupID)
+	}
+	return nil, err
+}
+
+// Restore puts backup backupID back as id, if it still writes what
+// RestorePreview showed (digest), and reloads networkd.
+func (f *Files) Restore(ctx context.Context, id Identity, backupID, digest string) (Saved, error) {
+	detail := "restore backup " + backupID
+	p, err := f.RestorePreview(backupID)
 	if err != nil {
 		f.record(id, detail, persist.Result{}, err)
 		return Saved{}, err
 	}
-	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.WriteRestore(backupID) })
+	if f.try == nil {
+		res, err := f.m.RestoreReviewed(ctx, p, digest)
+		f.record(id, detail, res, err)
+		return Saved{Result: res}, err
+	}
+	return f.tryWrite(ctx, id, detail, p.Plan, p.Commands, func() (persist.Result, error) { return f.m.WriteRestorePlan(p, digest) })
 }
 
 // restoreNow puts backup backupID back as id and reloads networkd if it

@@ -99,14 +99,17 @@ func CheckEdit(c *Config, dir, name string, data []byte, target Target, dc Daemo
 			e.DropIns = append(e.DropIns, NamedData{Name: d.name, Data: d.data})
 		}
 	}
+	// Lexed once: parsed as networkd's file, and each key judged by
+	// networkd's own table.
+	p, secs := lexParts(parts)
 	var warns []Warning
 	var err error
 	var nf *NetworkFile
 	if strings.HasSuffix(name, ".network") {
-		nf, warns, err = parseNetwork(parts)
+		nf, warns, err = networkOf(p, secs)
 	} else {
 		var nd *NetDevFile
-		nd, warns, err = parseNetDev(parts)
+		nd, warns, err = netDevOf(p, secs)
 		if nd != nil && err == nil && (nd.NetDev.Name == "" || nd.NetDev.Kind == "") {
 			err = &ParseError{File: e.Path, Line: 1, Err: errors.New("[NetDev] needs Name= and Kind=; networkd ignores the file without them")}
 		}
@@ -123,15 +126,12 @@ func CheckEdit(c *Config, dir, name string, data []byte, target Target, dc Daemo
 	for _, w := range warns {
 		// Keys and sections netpanel does not model are judged below by
 		// networkd's own table, not by netpanel's model.
-		if strings.HasPrefix(w.Msg, "unknown key ") || strings.HasSuffix(w.Msg, notModelled) || strings.HasPrefix(w.Msg, "unknown section ") {
+		if w.unknownToNetpanel() {
 			continue
 		}
 		e.Problems = append(e.Problems, Problem{File: w.File, Line: w.Line, Severity: SeverityWarning, Msg: w.Msg})
 	}
-	for _, pt := range parts {
-		secs, _, _ := lex(pt.name, pt.data)
-		e.Problems = append(e.Problems, checkKeys(secs, target, dc)...)
-	}
+	e.Problems = append(e.Problems, checkKeys(secs, target, dc)...)
 	// The edited file first, then the drop-ins in the order networkd
 	// reads them; by line within a file.
 	order := func(f string) int { return slices.IndexFunc(parts, func(p part) bool { return p.name == f }) }

@@ -2,6 +2,9 @@ package networkd
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,5 +110,59 @@ func TestAllBadLinesAreReported(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q lacks %q", msg, want)
 		}
+	}
+}
+
+// Each warning says what it is about by its Kind, not by its text: a
+// stray line, a section or key neither netpanel nor networkd reads, a key
+// networkd reads that netpanel keeps unmodelled (the only one that is no
+// problem of the file), a section networkd ignores where it is, a
+// .network that matches every link.
+func TestWarningsAreClassifiedByKind(t *testing.T) {
+	dir := t.TempDir()
+	network := "Orphan=1\n[Match]\nName=wan\n[Network]\nDNS=192.0.2.53\nFrobnicate=yes\njunk\n=x\n" +
+		"[Address]\nLabel=x\n[Whatever]\nX=1\n"
+	bare := "[Network]\nAddress=192.0.2.1/24\n"
+	netdev := "[NetDev]\nName=br0\nKind=bridge\n[VXLAN]\nVNI=5\n"
+	for name, data := range map[string]string{"10-wan.network": network, "20-all.network": bare, "10-br0.netdev": netdev} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type kl struct {
+		file string
+		line int
+		kind WarningKind
+	}
+	var got []kl
+	for _, w := range c.Warnings {
+		got = append(got, kl{filepath.Base(w.File), w.Line, w.Kind})
+		if w.Problem() == (w.Kind == WarnNotModelled) {
+			t.Errorf("%s: Problem() = %t", w, w.Problem())
+		}
+	}
+	want := []kl{
+		{"10-br0.netdev", 4, WarnIgnoredSection},
+		{"10-wan.network", 1, WarnStrayLine},
+		{"10-wan.network", 5, WarnNotModelled},
+		{"10-wan.network", 6, WarnUnknownKey},
+		{"10-wan.network", 7, WarnStrayLine},
+		{"10-wan.network", 8, WarnStrayLine},
+		{"10-wan.network", 9, WarnIgnoredSection},
+		{"10-wan.network", 11, WarnUnknownSection},
+		{"20-all.network", 1, WarnMatchesAll},
+	}
+	slices.SortFunc(got, func(a, b kl) int {
+		if c := strings.Compare(a.file, b.file); c != 0 {
+			return c
+		}
+		return a.line - b.line
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings by kind:\n%v\nwant:\n%v\n(%v)", got, want, c.Warnings)
 	}
 }

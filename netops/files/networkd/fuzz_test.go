@@ -38,10 +38,11 @@ func addSeeds(f *testing.F, glob string) {
 func FuzzParseNetwork(f *testing.F) {
 	addSeeds(f, "*.network")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		nf, _, err := ParseNetwork("fuzz.network", data)
+		nf, warns, err := ParseNetwork("fuzz.network", data)
 		if nf == nil {
 			t.Fatalf("no file returned (error %v)", err)
 		}
+		kindsKnown(t, warns)
 		out := nf.Marshal()
 		again, _, err2 := ParseNetwork("fuzz.network", out)
 		if !reflect.DeepEqual(again, nf) {
@@ -53,14 +54,28 @@ func FuzzParseNetwork(f *testing.F) {
 	})
 }
 
+// kindsKnown fails for a warning of no known kind: it would be taken for
+// a problem of the file by its text alone.
+func kindsKnown(t *testing.T, warns []Warning) {
+	t.Helper()
+	for _, w := range warns {
+		switch w.Kind {
+		case WarnStrayLine, WarnUnknownSection, WarnUnknownKey, WarnNotModelled, WarnIgnoredSection, WarnMatchesAll:
+		default:
+			t.Fatalf("warning of kind %q: %s", w.Kind, w)
+		}
+	}
+}
+
 // FuzzParseNetDev is FuzzParseNetwork for .netdev files.
 func FuzzParseNetDev(f *testing.F) {
 	addSeeds(f, "*.netdev")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		nf, _, err := ParseNetDev("fuzz.netdev", data)
+		nf, warns, err := ParseNetDev("fuzz.netdev", data)
 		if nf == nil {
 			t.Fatalf("no file returned (error %v)", err)
 		}
+		kindsKnown(t, warns)
 		out := nf.Marshal()
 		again, _, err2 := ParseNetDev("fuzz.netdev", out)
 		if !reflect.DeepEqual(again, nf) {

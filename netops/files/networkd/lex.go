@@ -70,11 +70,11 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 		k = strings.Trim(k, whitespace)
 		switch {
 		case !ok:
-			warn = append(warn, Warning{file, lineNo, fmt.Sprintf("missing '=' in %q, line ignored", l)})
+			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("missing '=' in %q, line ignored", l)})
 		case k == "":
-			warn = append(warn, Warning{file, lineNo, "missing key name before '=', line ignored"})
+			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: "missing key name before '=', line ignored"})
 		case len(secs) == 0:
-			warn = append(warn, Warning{file, lineNo, fmt.Sprintf("%s= outside of any section, ignored", k)})
+			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("%s= outside of any section, ignored", k)})
 		default:
 			s := &secs[len(secs)-1]
 			s.entries = append(s.entries, rawEntry{key: k, value: strings.Trim(v, whitespace), line: lineNo})

@@ -103,7 +103,11 @@ func ParseNetDev(name string, data []byte) (*NetDevFile, []Warning, error) {
 // parseNetDev is parseNetwork for .netdev files: the main file and its
 // drop-ins as one, the partial file returned with the error.
 func parseNetDev(parts []part) (*NetDevFile, []Warning, error) {
-	p, secs := lexParts(parts)
+	return netDevOf(lexParts(parts))
+}
+
+// netDevOf reads lexed sections as a .netdev file (parseNetDev).
+func netDevOf(p *parser, secs []rawSection) (*NetDevFile, []Warning, error) {
 	name := p.file
 	f := &NetDevFile{}
 	var netdevSec, vxlanSec, peerSec rawSection
@@ -138,7 +142,7 @@ func parseNetDev(parts []part) (*NetDevFile, []Warning, error) {
 		if k := kindSections[sec.name]; f.NetDev.Kind != "" && f.NetDev.Kind != k {
 			// networkd ignores settings for another kind; the section is
 			// still kept so nothing is lost on rewrite.
-			p.warnf(sec.file, sec.line, "[%s] does not apply to Kind=%s, ignored by networkd", sec.name, f.NetDev.Kind)
+			p.warnf(sec.file, sec.line, WarnIgnoredSection, "[%s] does not apply to Kind=%s, ignored by networkd", sec.name, f.NetDev.Kind)
 		}
 	}
 	switch {

@@ -174,7 +174,11 @@ func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
 // parseNetwork parses a main file and its drop-ins as one file; see
 // ParseNetwork for what a file with errors holds.
 func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
-	p, secs := lexParts(parts)
+	return networkOf(lexParts(parts))
+}
+
+// networkOf reads lexed sections as a .network file (parseNetwork).
+func networkOf(p *parser, secs []rawSection) (*NetworkFile, []Warning, error) {
 	f := &NetworkFile{}
 	for _, sec := range secs {
 		nerr := len(p.errs)
@@ -196,7 +200,7 @@ func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 			if !a.Address.IsValid() && len(p.errs) == nerr {
 				// networkd drops such a section with a warning; so do we,
 				// but keep its text.
-				p.warnf(sec.file, sec.line, "[Address] without Address=, section ignored")
+				p.warnf(sec.file, sec.line, WarnIgnoredSection, "[Address] without Address=, section ignored")
 				f.Unknown = append(f.Unknown, verbatim(sec))
 				continue
 			}

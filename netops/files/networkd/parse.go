@@ -97,22 +97,14 @@ func lexParts(parts []part) (*parser, []rawSection) {
 	return p, secs
 }
 
-func (p *parser) warnf(file string, line int, format string, args ...any) {
-	p.warn = append(p.warn, Warning{file, line, fmt.Sprintf(format, args...)})
+func (p *parser) warnf(file string, line int, kind WarningKind, format string, args ...any) {
+	p.warn = append(p.warn, Warning{File: file, Line: line, Kind: kind, Msg: fmt.Sprintf(format, args...)})
 }
 
 // errorf records an error about a whole section.
 func (p *parser) errorf(sec rawSection, format string, args ...any) {
 	p.errs = append(p.errs, &ParseError{File: sec.file, Line: sec.line, Err: fmt.Errorf("[%s]: "+format, append([]any{sec.name}, args...)...)})
 }
-
-// notModelled ends the warning about a key networkd reads that netpanel's
-// model does not hold: not a problem, only a note that it is kept.
-const notModelled = " is networkd's, not modelled by netpanel: kept as written"
-
-// NotModelled reports whether warning w (Warning.String or its Msg) only
-// notes a key networkd reads that netpanel keeps without modelling it.
-func NotModelled(w string) bool { return strings.HasSuffix(w, notModelled) }
 
 // apply runs the setters of keys for every entry of sec. Unknown keys go to
 // extra, with a warning; with keepBad, so do assignments whose value does
@@ -122,9 +114,9 @@ func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], 
 		set, ok := keys[e.key]
 		if !ok {
 			if knownKeys252[sec.name+"."+e.key] {
-				p.warnf(sec.file, e.line, "%s= in [%s]"+notModelled, e.key, sec.name)
+				p.warnf(sec.file, e.line, WarnNotModelled, "%s= in [%s] is networkd's, not modelled by netpanel: kept as written", e.key, sec.name)
 			} else {
-				p.warnf(sec.file, e.line, "unknown key %s= in [%s], kept", e.key, sec.name)
+				p.warnf(sec.file, e.line, WarnUnknownKey, "unknown key %s= in [%s], kept", e.key, sec.name)
 			}
 			*extra = append(*extra, Option{e.key, e.value})
 			continue
@@ -148,6 +140,6 @@ func verbatim(sec rawSection) Section {
 }
 
 func unknownSection(p *parser, sec rawSection) Section {
-	p.warnf(sec.file, sec.line, "unknown section [%s], kept", sec.name)
+	p.warnf(sec.file, sec.line, WarnUnknownSection, "unknown section [%s], kept", sec.name)
 	return verbatim(sec)
 }

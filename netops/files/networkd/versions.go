@@ -19,6 +19,10 @@ import (
 type Target struct {
 	Version int    // systemd version, e.g. 252
 	How     string // how Version was found, for the page: "systemd-networkd --version" or why it is assumed
+	// Assumed is set when no networkd told its version and Version is
+	// AssumedVersion: what depends on the real daemon's behaviour (a
+	// try's reload) must then take the safe side.
+	Assumed bool
 }
 
 // AssumedVersion is the version files are written for when no networkd is
@@ -56,7 +60,7 @@ func DetectTarget(ctx context.Context) Target {
 	if len(errs) > 0 {
 		why = strings.Join(errs, "; ")
 	}
-	return Target{Version: AssumedVersion, How: fmt.Sprintf("assumed systemd %d: %s", AssumedVersion, why)}
+	return Target{Version: AssumedVersion, How: fmt.Sprintf("assumed systemd %d: %s", AssumedVersion, why), Assumed: true}
 }
 
 // ParseVersion reads the first line of `systemd-networkd --version`,

@@ -85,10 +85,10 @@ func (l LinkState) Settled() bool {
 }
 
 // NetworkdLinks is what a try asks of networkd beyond a reload: where each
-// link stands, and a reconfigure of one link.
+// link stands. (A try runs Systemd.Reconfigure only where networkd's
+// version or its answer needs it: see trial.ReloadReconfiguresFrom.)
 type NetworkdLinks interface {
 	Links(ctx context.Context) ([]LinkState, error)
-	Reconfigure(ctx context.Context, index int32) (string, error)
 }
 
 // Systemd is the networkd of netpanel's namespace, reached over the D-Bus
@@ -148,7 +148,10 @@ func (s Systemd) Reload(ctx context.Context) (string, error) {
 
 // Reconfigure runs `networkctl reconfigure INDEX`. It names the link by
 // index: networkctl then need not resolve a name, and a rename cannot
-// make it reconfigure another link.
+// make it reconfigure another link. It re-applies the file networkd has
+// loaded (it reads no file again); a try runs it after a reload only on a
+// networkd older than trial.ReloadReconfiguresFrom, or of unknown
+// version, and for a link networkd still runs on another file.
 func (s Systemd) Reconfigure(ctx context.Context, index int32) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

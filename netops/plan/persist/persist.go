@@ -134,7 +134,7 @@ type Overview struct {
 	Foreign  *networkd.ForeignView
 	Masked   []networkd.Masked
 	Errors   []string // files networkd would not read completely
-	Warnings []string
+	Warnings []networkd.Warning
 	Networkd Status
 	Dirs     []string
 }
@@ -149,9 +149,7 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 	for _, e := range cfg.Errors {
 		ov.Errors = append(ov.Errors, e.Error())
 	}
-	for _, w := range cfg.Warnings {
-		ov.Warnings = append(ov.Warnings, w.String())
-	}
+	ov.Warnings = cfg.Warnings
 	tables := m.tables()
 	// Every link is tried on the same copy of the links, addresses and
 	// rules, without the routes (see checkLink).
@@ -467,7 +465,7 @@ func (m *Manager) SaveFiles(ctx context.Context, files map[string][]byte, takeOv
 	if err != nil {
 		return Result{}, err
 	}
-	return m.apply(ctx, p, wantDigest)
+	return m.apply(ctx, func() (Result, error) { return m.Write(p, wantDigest) })
 }
 
 func (m *Manager) commands(plan *configfiles.Plan) []string {
@@ -515,11 +513,13 @@ func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (R
 	if err != nil {
 		return Result{}, err
 	}
-	return m.apply(ctx, p, wantDigest)
+	return m.apply(ctx, func() (Result, error) { return m.Write(p, wantDigest) })
 }
 
-func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Result, error) {
-	res, err := m.Write(p, wantDigest)
+// apply writes files (write does) and then reloads networkd if they are
+// its files.
+func (m *Manager) apply(ctx context.Context, write func() (Result, error)) (Result, error) {
+	res, err := write()
 	if err != nil {
 		return res, err
 	}
@@ -530,19 +530,12 @@ func (m *Manager) apply(ctx context.Context, p *Preview, wantDigest string) (Res
 // Write writes the preview the admin confirmed by its digest, with a
 // backup, and does not reload networkd: a try reloads it itself.
 func (m *Manager) Write(p *Preview, wantDigest string) (Result, error) {
-	if p.Digest != wantDigest {
-		return Result{}, ErrChanged
-	}
-	if len(p.Plan.Changes) == 0 {
+	if p.Digest == wantDigest && len(p.Plan.Changes) == 0 {
 		return Result{}, errors.New("nothing to save: the files on disk already describe this state")
 	}
-	b, err := m.layout.Apply(p.Plan, m.opts.Now())
+	res, err := m.applyPlan(p, wantDigest)
 	if err != nil {
-		return Result{}, err
-	}
-	res := Result{BackupID: b.ID, Rels: relsOf(p.Plan.Changes)}
-	for _, c := range p.Plan.Changes {
-		res.Written = append(res.Written, c.Abs)
+		return res, err
 	}
 	if err := m.ledger().record(p.Plan.Changes); err != nil {
 		return res, fmt.Errorf("files written, but netpanel could not note them as its own: %w", err)
@@ -573,6 +566,38 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 		return nil, errors.New("nothing to restore: the files are as this backup has them")
 	}
 	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target, Prediction: m.predictPlan(plan)}, nil
+}
+
+// RestoreReviewed puts back the files of a restore preview the admin
+// confirmed by its digest, then reloads networkd if they are its files.
+func (m *Manager) RestoreReviewed(ctx context.Context, p *Preview, wantDigest string) (Result, error) {
+	return m.apply(ctx, func() (Result, error) { return m.WriteRestorePlan(p, wantDigest) })
+}
+
+// WriteRestorePlan puts back the files of a restore preview (see
+// RestorePreview) the admin confirmed by its digest, without reloading
+// networkd: exactly what the preview showed, or nothing when the files
+// or the backup changed since. The result's BackupID holds the files it
+// replaced.
+func (m *Manager) WriteRestorePlan(p *Preview, wantDigest string) (Result, error) {
+	return m.applyPlan(p, wantDigest)
+}
+
+// applyPlan writes p's plan with a backup if it is the one the admin
+// reviewed (wantDigest).
+func (m *Manager) applyPlan(p *Preview, wantDigest string) (Result, error) {
+	if p.Digest != wantDigest {
+		return Result{}, ErrChanged
+	}
+	b, err := m.layout.Apply(p.Plan, m.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{BackupID: b.ID, Rels: relsOf(p.Plan.Changes)}
+	for _, c := range p.Plan.Changes {
+		res.Written = append(res.Written, c.Abs)
+	}
+	return res, nil
 }
 
 // WriteRestore puts back the files of a backup without reloading

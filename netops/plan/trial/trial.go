@@ -13,7 +13,6 @@ package trial
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -26,10 +25,12 @@ import (
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
-// Daemon is the networkd a try reloads (persist.Systemd).
+// Daemon is the networkd a try reloads, asks where each link stands and,
+// when its version needs it, reconfigures links of (persist.Systemd).
 type Daemon interface {
 	persist.Networkd
 	persist.NetworkdLinks
+	Reconfigure(ctx context.Context, index int32) (string, error)
 }
 
 // Runner runs tries in one namespace.
@@ -46,6 +47,10 @@ type Runner struct {
 	// SettleTimeout bounds the wait for networkd to finish with the links
 	// (30 s when 0).
 	SettleTimeout time.Duration
+	// Version is Daemon's version (persist.Options.Target): below
+	// ReloadReconfiguresFrom, or unknown (zero or Assumed), a reload is
+	// followed by `networkctl reconfigure` of the links concerned.
+	Version networkd.Target
 }
 
 // Report is what a try did, for the page: the files, the reload, what
@@ -59,9 +64,15 @@ type Report struct {
 	// Observed is what changed on the links concerned after the reload;
 	// Missing and Unexpected are where it differs from the prediction.
 	Observed, Missing, Unexpected []networkd.Effect
-	// Reconfigured are the links `networkctl reconfigure` was run for.
-	Reconfigured []string
-	Notes        []string
+	// Reapplied are the links networkd configured again with the
+	// .network the files give them, as networkd reports it after the
+	// reload.
+	Reapplied []string
+	// Reconfigured are the links netpanel ran `networkctl reconfigure`
+	// for after the reload, and ReconfiguredWhy says why (one sentence
+	// per reason).
+	Reconfigured, ReconfiguredWhy []string
+	Notes                         []string
 }
 
 // Run applies plan as a try: write writes it with a backup (and no
@@ -96,7 +107,7 @@ func (r *Runner) Run(ctx context.Context, plan *configfiles.Plan, write func() (
 		return safeapply.BatchResult{Note: rep.Result.Reload.Skipped}, rep, nil
 	}
 	rep.Live = true
-	undo := r.undo(res.BackupID, snapshot, scope)
+	undo := r.undo(res.BackupID, snapshot, scope, rep.Prediction.Reconfigured)
 	rep.Result.Reload = r.Files.Reload(ctx)
 	if rep.Result.Reload.Err != "" {
 		done, left := undo()
@@ -104,15 +115,17 @@ func (r *Runner) Run(ctx context.Context, plan *configfiles.Plan, write func() (
 			fmt.Errorf("networkctl reload failed (%s); the files were put back", rep.Result.Reload.Err)
 	}
 	rep.Notes = append(rep.Notes, r.settle(ctx, scope.Links)...)
-	rep.Reconfigured, rep.Notes = r.reconfigure(ctx, cfg, pending, rep.Prediction, rep.Notes)
+	r.afterReload(ctx, rep, networkd.EffectiveFiles(cfg, pending, r.Store))
 	_ = r.sync(ctx)
 	rep.Observed = networkd.Observe(snapshot, r.Store, scope.Links, scope.Global, dc)
 	rep.Missing, rep.Unexpected = networkd.Compare(rep.Prediction.Effects, rep.Observed)
 	return safeapply.BatchResult{Live: true, Touches: touches(rep), Undo: undo}, rep, nil
 }
 
-// undo is the rollback of a try that wrote backup backupID over snapshot.
-func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope) safeapply.Undo {
+// undo is the rollback of a try that wrote backup backupID over snapshot;
+// reconfigured are the links the try's files configure again, which the
+// files put back configure again too.
+func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope, reconfigured []string) safeapply.Undo {
 	return func() (done, left []string) {
 		ctx := context.Background()
 		if backupID != "" {
@@ -129,6 +142,13 @@ func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope
 		case rl.Done:
 			done = append(done, "networkctl reload")
 			left = append(left, r.settle(ctx, scope.Links)...)
+			if run, _ := r.reloadNeedsReconfigure(); run {
+				names, l := r.reconfigure(ctx, reconfigured)
+				for _, n := range names {
+					done = append(done, "networkctl reconfigure "+n)
+				}
+				left = append(left, l...)
+			}
 		case rl.Err != "":
 			left = append(left, "networkctl reload: "+rl.Err)
 		default:
@@ -210,39 +230,6 @@ func allAbsent(waiting []string, states []persist.LinkState) bool {
 		}
 	}
 	return true
-}
-
-// reconfigure runs `networkctl reconfigure` for the links networkd did
-// not take the new files for: a live link the prediction reconfigures
-// whose .network, as networkd reports it, is not the one the files say
-// (networkd 252 reconfigures on reload every link whose .network changed,
-// so this is the exception, not the rule: a reconfigure drops and re-adds
-// the link's addresses).
-func (r *Runner) reconfigure(ctx context.Context, cfg *networkd.Config, pending networkd.Files, pred networkd.Prediction, notes []string) ([]string, []string) {
-	states, err := r.Daemon.Links(ctx)
-	if err != nil {
-		return nil, notes
-	}
-	want := networkd.EffectiveFiles(cfg, pending, r.Store)
-	var done []string
-	for _, name := range pred.Reconfigured {
-		st, ok := findState(states, name)
-		if !ok {
-			continue
-		}
-		if filepath.Base(st.NetworkFile) == want[name] || st.NetworkFile == "" && want[name] == "" {
-			continue
-		}
-		if out, err := r.Daemon.Reconfigure(ctx, st.Index); err != nil {
-			notes = append(notes, fmt.Sprintf("networkctl reconfigure %s: %v %s", name, err, strings.TrimSpace(out)))
-			continue
-		}
-		done = append(done, name)
-	}
-	if len(done) > 0 {
-		notes = append(notes, r.settle(ctx, done)...)
-	}
-	return done, notes
 }
 
 // touches are what the try changed and may change: each effect seen or

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,12 +83,16 @@ func newEnv(t *testing.T, timeout time.Duration, tablesConf string) *env {
 	sd := persist.Systemd{Bus: e.h.BusAddress(), Enter: e.h.EnterNet()}
 	tables := func() *rttables.Tables { return rttables.New() }
 	e.files = persist.New(persist.Options{NetworkDir: e.h.Conf, ConfDir: e.h.ConfD, BackupDir: filepath.Join(t.TempDir(), "backups"),
-		Networkd: sd, Target: networkd.Target{Version: 252, How: "test"}}, e.store, tables)
+		Networkd: sd, Target: networkd.DetectTarget(context.Background())}, e.store, tables)
+	if v := e.files.Options().Target; v.Assumed {
+		t.Fatalf("the networkd the test runs told no version: %s", v.How)
+	}
 	names := func() change.Names { return e.store.Names(tables()) }
 	e.engine = safeapply.New(tg, e.store, names, slog.New(slog.DiscardHandler), nil)
 	e.engine.Timeout, e.engine.Sync = timeout, w.Sync
 	t.Cleanup(e.engine.Close)
-	e.runner = &trial.Runner{Files: e.files, Daemon: sd, Store: e.store, Target: tg, Sync: w.Sync, Names: names}
+	e.runner = &trial.Runner{Files: e.files, Daemon: sd, Store: e.store, Target: tg, Sync: w.Sync, Names: names,
+		Version: e.files.Options().Target}
 	return e
 }
 
@@ -335,3 +340,158 @@ func waitFor(t *testing.T, what string, cond func() bool, log func() string) {
 
 func mustAddr(s string) netip.Addr     { return netip.MustParseAddr(s) }
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// countingDaemon is the real networkd, with a record of the links
+// `networkctl reconfigure` ran for (by index; the rollback runs it from
+// the engine's timer).
+type countingDaemon struct {
+	persist.Systemd
+	mu    sync.Mutex
+	calls []int32
+}
+
+func (c *countingDaemon) Reconfigure(ctx context.Context, index int32) (string, error) {
+	c.mu.Lock()
+	c.calls = append(c.calls, index)
+	c.mu.Unlock()
+	return c.Systemd.Reconfigure(ctx, index)
+}
+
+// take returns the calls since the last take.
+func (c *countingDaemon) take() []int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	calls := c.calls
+	c.calls = nil
+	return calls
+}
+
+// The installed networkd (252 here and in CI) is at or above
+// trial.ReloadReconfiguresFrom: its `networkctl reload` applies every
+// changed .network by itself, so a try runs no `networkctl reconfigure`.
+func TestReloadAloneReappliesEveryChangedFile(t *testing.T) {
+	e := newEnv(t, 4*time.Second, "")
+	if v := e.runner.Version; v.Version < trial.ReloadReconfiguresFrom {
+		t.Fatalf("the installed networkd is %d (%s): below %d, a try reconfigures", v.Version, v.How, trial.ReloadReconfiguresFrom)
+	}
+	reapplies(t, e, false)
+}
+
+// Told that networkd is older than trial.ReloadReconfiguresFrom (249,
+// Debian 11's is 247), a try runs `networkctl reconfigure` for each link
+// it concerns after the reload, and the rollback after its reload; the
+// real networkd 252 then ends where the reload alone puts it.
+func TestBelowTheBoundATryReconfiguresEachLinkItConcerns(t *testing.T) {
+	e := newEnv(t, 4*time.Second, "")
+	e.runner.Version = networkd.Target{Version: 249, How: "test"}
+	reapplies(t, e, true)
+}
+
+// reapplies runs tries against the real networkd: a file for a link
+// networkd did not manage, a file of higher precedence that takes a link
+// over, its removal (the link goes back to the file it shadowed) and a
+// changed address each are live, and networkd says it applies that file,
+// as soon as the try returns; the report names the link networkd
+// configured again, and ip -j shows what the file says. The same kind of
+// try on the admin's link (a file that takes a0 over), unconfirmed, rolls
+// back: networkd applies a0's own file again and ip -j prints what it
+// printed before. reconfigure says whether each try (and the rollback)
+// must have run `networkctl reconfigure` for the link it concerns, and
+// only for it.
+func reapplies(t *testing.T, e *env, reconfigure bool) {
+	t.Helper()
+	sd := &countingDaemon{Systemd: persist.Systemd{Bus: e.h.BusAddress(), Enter: e.h.EnterNet()}}
+	e.runner.Daemon = sd
+	state := func(link string) persist.LinkState {
+		t.Helper()
+		ls, err := sd.Links(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			if l.Name == link {
+				return l
+			}
+		}
+		t.Fatalf("networkd does not list %s", link)
+		return persist.LinkState{}
+	}
+	fileOf := func(link string) string { return filepath.Base(state(link).NetworkFile) }
+	// ran checks the reconfigures since the last check against link:
+	// exactly one for it when reconfigure, none otherwise.
+	ran := func(what, link string, reported []string) {
+		t.Helper()
+		calls, want, wantNames := sd.take(), []int32(nil), []string(nil)
+		if reconfigure {
+			want, wantNames = []int32{state(link).Index}, []string{link}
+		}
+		if !slices.Equal(calls, want) || !slices.Equal(reported, wantNames) {
+			t.Errorf("%s: networkctl reconfigure ran for links %v, reported %q; want %v (%s)", what, calls, reported, want, link)
+		}
+	}
+	c0 := func(addr string) string {
+		return "[Match]\nName=c0\n\n[Network]\nAddress=" + addr + "\nLinkLocalAddressing=no\nConfigureWithoutCarrier=yes\n"
+	}
+	for _, step := range []struct {
+		name  string
+		files map[string]string
+		file  string // the file networkd then applies to c0
+		addrs []string
+	}{
+		{"a file for a link networkd did not manage", map[string]string{"20-c0.network": c0("10.78.0.1/24")}, "20-c0.network", []string{"10.78.0.1/24"}},
+		{"a file of higher precedence", map[string]string{"05-c0.network": c0("10.78.1.1/24")}, "05-c0.network", []string{"10.78.1.1/24"}},
+		{"its removal", map[string]string{"05-c0.network": ""}, "20-c0.network", []string{"10.78.0.1/24"}},
+		{"a changed address", map[string]string{"20-c0.network": c0("10.78.2.1/24")}, "20-c0.network", []string{"10.78.2.1/24"}},
+	} {
+		out, rep := e.try(t, step.files)
+		ran(step.name, "c0", rep.Reconfigured)
+		if got := fileOf("c0"); got != step.file {
+			t.Errorf("%s: networkd applies %q to c0 once the try returns, want %q\n%s", step.name, got, step.file, e.h.Log())
+		}
+		if !slices.Equal(rep.Reapplied, []string{"c0"}) || len(rep.Notes) > 0 {
+			t.Errorf("%s: reapplied %q, notes %q", step.name, rep.Reapplied, rep.Notes)
+		}
+		if len(rep.Observed) == 0 || len(rep.Missing)+len(rep.Unexpected) > 0 {
+			t.Errorf("%s: predicted %q, observed %q", step.name, effectStrings(rep.Prediction.Effects), effectStrings(rep.Observed))
+		}
+		if got := e.a.Addrs4("c0"); !sameSet(got, step.addrs) {
+			t.Errorf("%s: c0 has %q, want %q", step.name, got, step.addrs)
+		}
+		if out.State == safeapply.Pending {
+			if _, err := e.engine.Confirm(out.ID, "admin"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	before := e.a.SettledIPState()
+	out, rep := e.try(t, map[string]string{"05-a0.network": strings.Replace(a0File, "10.77.0.1/24", "10.77.0.1/24\nAddress=10.77.6.1/24", 1)})
+	ran("a file that takes a0 over", "a0", rep.Reconfigured)
+	if got := fileOf("a0"); got != "05-a0.network" || !slices.Equal(rep.Reapplied, []string{"a0"}) {
+		t.Errorf("networkd applies %q to a0, reapplied %q", got, rep.Reapplied)
+	}
+	if got := e.a.Addrs4("a0"); !sameSet(got, []string{"10.77.0.1/24", "10.77.6.1/24"}) {
+		t.Errorf("a0 has %q", got)
+	}
+	if out.State != safeapply.Pending {
+		t.Fatalf("a try on the admin's link: %+v", out)
+	}
+	final := settled(t, e.engine, out.ID)
+	if final.State != safeapply.RolledBack || len(final.LeftOver) > 0 {
+		t.Fatalf("after the countdown: %+v", final)
+	}
+	var undone []string
+	for _, d := range final.Undone {
+		if name, ok := strings.CutPrefix(d, "networkctl reconfigure "); ok {
+			undone = append(undone, name)
+		}
+	}
+	ran("the rollback", "a0", undone)
+	if _, err := os.Stat(filepath.Join(e.h.Conf, "05-a0.network")); !os.IsNotExist(err) {
+		t.Errorf("05-a0.network after the rollback: %v", err)
+	}
+	if got := fileOf("a0"); got != "10-a0.network" {
+		t.Errorf("after the rollback networkd applies %q to a0", got)
+	}
+	e.a.WaitIPState(before, 20*time.Second)
+}
