@@ -49,7 +49,10 @@ type routeSet struct {
 	// lens counts the routes per table, family and prefix length: the
 	// routes that hold a prefix are looked up only at the lengths some
 	// route has (a handful), not at every shorter one.
-	lens    map[lenKey]int
+	lens map[lenKey]int
+	// prefSrc counts the routes per preferred source: deleting an address
+	// no route prefers (nearly every delete) then looks for none.
+	prefSrc map[netip.Addr]int
 	idx     sortIndexes
 	changes int
 	// slab and free are where routes live: blocks of routes (one
@@ -66,7 +69,8 @@ type routeSet struct {
 }
 
 func newRouteSet() *routeSet {
-	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}, lens: map[lenKey]int{}}
+	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}, lens: map[lenKey]int{},
+		prefSrc: map[netip.Addr]int{}}
 }
 
 type lenKey struct {
@@ -136,6 +140,11 @@ func (s *routeSet) count(r *Route, d int) {
 	lk := lenKey{r.Table, r.Family, uint8(max(r.Dst.Bits(), 0))}
 	if s.lens[lk] += d; s.lens[lk] == 0 {
 		delete(s.lens, lk)
+	}
+	if r.PrefSrc.IsValid() {
+		if s.prefSrc[r.PrefSrc] += d; s.prefSrc[r.PrefSrc] == 0 {
+			delete(s.prefSrc, r.PrefSrc)
+		}
 	}
 	c := ClassOf(r)
 	if s.lastCount == nil || c != s.last {
