@@ -246,16 +246,21 @@ func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) boo
 }
 
 // EachRouteOverlapping streams to fn, under the read lock, the routes of
-// every table whose destination overlaps p: those inside it and the
-// shorter ones that hold it. It visits only those (a range of the B-tree
-// per table, and one lookup per shorter prefix length), so a claim on a
-// /16 costs nothing like a walk over a million routes. fn must be quick
-// and must not call back into the store; it stops when fn returns false.
-func (s *Store) EachRouteOverlapping(p netip.Prefix, fn func(*Route) bool) {
+// table (or of every table, for AllTables) whose destination overlaps p:
+// those inside it and the shorter ones that hold it. It visits only those
+// (a range of the B-tree per table, and one lookup per shorter prefix
+// length), so a claim on a /16 costs nothing like a walk over a million
+// routes, and a question about one table reads none of the others. fn
+// must be quick and must not call back into the store; it stops when fn
+// returns false.
+func (s *Store) EachRouteOverlapping(table int64, p netip.Prefix, fn func(*Route) bool) {
 	p = p.Masked()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tables := s.tablesLocked()
+	if table != AllTables {
+		tables = []uint32{uint32(table)}
+	}
 	within := RouteQuery{Table: AllTables, Within: p}
 	for _, rg := range within.ranges(tables) {
 		stop := false
