@@ -98,19 +98,7 @@ func prefSrcRound(t *testing.T, seed uint64) {
 	for step := range 200 {
 		switch k := rnd.IntN(10); {
 		case k < 6:
-			s.Update(func(a *Applier) {
-				for range 5 {
-					r := route()
-					switch rnd.IntN(3) {
-					case 0:
-						a.Route(r, true, false)
-					case 1:
-						a.Route(r, false, true)
-					default:
-						a.Route(r, false, false)
-					}
-				}
-			})
+			s.Update(func(a *Applier) { churn(a, rnd, 5, route) })
 		default:
 			ad := srcs[rnd.IntN(len(srcs))]
 			if !present[ad.Prefix] {

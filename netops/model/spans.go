@@ -1,0 +1,256 @@
+package model
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+
+	tbtree "github.com/tidwall/btree"
+)
+
+// A page of routes in the model's order comes from positions, not from a
+// walk: the routes a query selects are spans of one counted B-tree (the
+// model's own, or a sort index of the protocol, type or device column
+// when the query filters on one: its routes with that value are one
+// stretch of the index, in the model's order), each span found by two
+// binary searches. Page 5,000 of a million routes, forwards or backwards,
+// with a prefix, a family and a protocol filter, then reads its own 100
+// routes. Filters the spans do not express (a second class filter, a
+// device while some route has several paths) are checked route by route
+// over the spans of the most selective one.
+
+// span is the positions [lo, hi) of a counted tree.
+type span struct{ lo, hi int }
+
+// spanPlan is what a query selects: spans of tree in the model's order;
+// when exact every route in them matches, otherwise each is checked.
+type spanPlan struct {
+	tree  *tbtree.BTreeG[*Route]
+	spans []span
+	exact bool
+}
+
+// classColumn is a column a class filter selects on and the value it
+// wants, or ok false when q has no such filter.
+type classColumn struct {
+	col RouteSort
+	val int64
+}
+
+// columnFilters lists the class filters of q that an index can answer
+// as one stretch per value: protocol, type, and the device while no route
+// has several paths (a multipath route's column value names one of its
+// links only).
+func (s *routeSet) columnFilters(q *RouteQuery) []classColumn {
+	var out []classColumn
+	if q.Protocol >= 0 {
+		out = append(out, classColumn{SortProtocol, int64(q.Protocol)})
+	}
+	if q.Type >= 0 {
+		out = append(out, classColumn{SortType, int64(q.Type)})
+	}
+	if q.Dev != 0 && s.multipath == 0 {
+		out = append(out, classColumn{SortDev, int64(q.Dev)})
+	}
+	return out
+}
+
+// pivot returns a copy of r with c's column set to c's value: a
+// pivot into c's index.
+func (c classColumn) pivot(r *Route) *Route {
+	p := *r
+	switch c.col {
+	case SortProtocol:
+		p.Protocol = uint8(c.val)
+	case SortType:
+		p.Type = uint8(c.val)
+	default:
+		p.LinkIndex = int32(c.val)
+	}
+	return &p
+}
+
+// classCount is how many routes (any table) have c's value, from the
+// class counts.
+func (s *routeSet) classCount(c classColumn) int {
+	n := 0
+	for k, p := range s.classes {
+		v := int64(k.Link)
+		switch c.col {
+		case SortProtocol:
+			v = int64(k.Protocol)
+		case SortType:
+			v = int64(k.Type)
+		}
+		if v == c.val {
+			n += *p
+		}
+	}
+	return n
+}
+
+// plan returns the spans q (sorted by destination) selects. The caller
+// holds the store's read lock.
+func (s *Store) plan(q *RouteQuery) spanPlan {
+	rs := s.routes
+	rs.ensureCounts()
+	ranges := q.ranges(s.tablesLocked())
+	whole := q.Table == AllTables && !q.Within.IsValid() && !q.Contains.IsValid()
+	if ranges == nil && !whole {
+		return spanPlan{tree: rs.tree, exact: true} // no range can match
+	}
+	if whole && q.Family != 0 {
+		for _, t := range s.tablesLocked() {
+			ranges = append(ranges, keyRange{lo: &Route{Table: t, Family: q.Family}, hi: &Route{Table: t, Family: q.Family + 1}})
+		}
+	}
+	p := spanPlan{tree: rs.tree, exact: true}
+	// The filters the ranges do not express.
+	rest := *q
+	rest.Table, rest.Family = AllTables, 0
+	if q.Within.IsValid() {
+		rest.Within = netip.Prefix{}
+	} else {
+		rest.Contains = netip.Addr{}
+	}
+	var by *classColumn
+	if cols := rs.columnFilters(q); len(cols) > 0 {
+		best := -1
+		for i := range cols {
+			if n := rs.classCount(cols[i]); best < 0 || n < best {
+				best, by = n, &cols[i]
+			}
+		}
+		p.tree = rs.index(by.col, AllTables, 0, time.Now())
+		switch by.col {
+		case SortProtocol:
+			rest.Protocol = -1
+		case SortType:
+			rest.Type = -1
+		default:
+			rest.Dev = 0
+		}
+	}
+	p.exact = rest.unfiltered()
+	key := func(r *Route) *Route {
+		if by == nil {
+			return r
+		}
+		return by.pivot(r)
+	}
+	if ranges == nil {
+		if by == nil {
+			p.spans = []span{{0, p.tree.Len()}}
+		} else {
+			p.spans = []span{{rank(p.tree, by.pivot(&Route{})), p.valueEnd(by)}}
+		}
+		return p
+	}
+	for _, rg := range ranges {
+		lo := rg.lo
+		switch {
+		case q.Within.IsValid():
+			// The shorter routes at the prefix's own address sort before it.
+			lo = &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: q.Within.Masked()}
+		case q.Contains.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()):
+			continue
+		}
+		sp := span{lo: rank(p.tree, key(lo)), hi: rank(p.tree, key(rg.hi))}
+		if sp.hi > sp.lo {
+			p.spans = append(p.spans, sp)
+		}
+	}
+	return p
+}
+
+// valueEnd is the position just past the routes with by's value in its
+// index.
+func (p *spanPlan) valueEnd(by *classColumn) int {
+	c := routeColumn(by.col)
+	v := by.pivot(&Route{})
+	return sort.Search(p.tree.Len(), func(i int) bool { r, _ := p.tree.GetAt(i); return c(r, v) > 0 })
+}
+
+// page answers q from the plan: by position when exact, otherwise by
+// checking each route of the spans against q (stopping with the page when
+// total, the class counts' answer, is known).
+func (p *spanPlan) page(q *RouteQuery, total int, known bool) RoutePage {
+	var page RoutePage
+	if p.exact {
+		for _, sp := range p.spans {
+			page.Total += sp.hi - sp.lo
+		}
+		skip := q.Offset
+		p.each(q.Desc, func(sp span) bool {
+			n := sp.hi - sp.lo
+			if skip >= n {
+				skip -= n
+				return true
+			}
+			if q.Desc {
+				sp.hi -= skip
+			} else {
+				sp.lo += skip
+			}
+			skip = 0
+			p.walk(sp, q.Desc, func(r *Route) bool {
+				page.Rows = append(page.Rows, *r)
+				return len(page.Rows) < q.Limit
+			})
+			return len(page.Rows) < q.Limit
+		})
+		return page
+	}
+	p.each(q.Desc, func(sp span) bool {
+		stop := false
+		p.walk(sp, q.Desc, func(r *Route) bool {
+			if !q.match(r) {
+				return true
+			}
+			if page.Total >= q.Offset && page.Total < q.Offset+q.Limit {
+				page.Rows = append(page.Rows, *r)
+			}
+			page.Total++
+			stop = known && page.Total >= q.Offset+q.Limit
+			return !stop
+		})
+		return !stop
+	})
+	if known {
+		page.Total = total
+	}
+	return page
+}
+
+// each calls fn on the plan's spans, last first when desc, until it
+// returns false.
+func (p *spanPlan) each(desc bool, fn func(span) bool) {
+	for i := range p.spans {
+		if desc {
+			i = len(p.spans) - 1 - i
+		}
+		if !fn(p.spans[i]) {
+			return
+		}
+	}
+}
+
+// walk calls fn on the routes of sp, backwards when desc, until it
+// returns false.
+func (p *spanPlan) walk(sp span, desc bool, fn func(*Route) bool) {
+	if sp.hi <= sp.lo {
+		return
+	}
+	it := p.tree.Iter()
+	defer it.Release()
+	at, step := sp.lo, it.Next
+	if desc {
+		at, step = sp.hi-1, it.Prev
+	}
+	first, _ := p.tree.GetAt(at)
+	for n, ok := sp.hi-sp.lo, it.Seek(first); ok && n > 0; ok, n = step(), n-1 {
+		if !fn(it.Item()) {
+			return
+		}
+	}
+}
