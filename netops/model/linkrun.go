@@ -16,8 +16,8 @@ import (
 // holding it, where it starts and how long it is. ok is false while some
 // route has several paths (a route's link then does not say which runs
 // hold it). A table whose routes all go through the link is a span of the
-// model's own tree; otherwise the table's index by device is used (built
-// on first use, see sortindex.go).
+// model's own tree; otherwise it is a stretch of the link index (see
+// sortindex.go).
 func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route], lo, n int, ok bool) {
 	s.ensureCounts()
 	if s.multipath > 0 {
@@ -36,9 +36,8 @@ func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route
 	if n == inTable {
 		return s.tree, rank(s.tree, &Route{Table: table}), n, true
 	}
-	tree = s.index(SortDev, int64(table), 0, time.Now())
-	lo = sort.Search(tree.Len(), func(i int) bool { r, _ := tree.GetAt(i); return r.LinkIndex >= link })
-	return tree, lo, n, true
+	tree = s.index(linkIndex.col, linkIndex.table, linkIndex.dev, time.Now())
+	return tree, rank(tree, &Route{LinkIndex: link, Table: table}), n, true
 }
 
 // rank is how many items of tree sort before x.

@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/netip"
+	"time"
 
 	tbtree "github.com/tidwall/btree"
 	"golang.org/x/sys/unix"
@@ -196,9 +197,9 @@ func (s *routeSet) Delete(r *Route) (*Route, bool) {
 	return nil, ok
 }
 
-// ensureCounts counts the routes by class once after a dump. The caller
-// holds the store's read lock (writers are out); idx.mu keeps two readers
-// from counting at once.
+// ensureCounts counts the routes by class once after a dump, and builds
+// the link index. The caller holds the store's read lock (writers are
+// out); idx.mu keeps two readers from counting at once.
 func (s *routeSet) ensureCounts() {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
@@ -207,6 +208,7 @@ func (s *routeSet) ensureCounts() {
 	}
 	s.uncounted = false
 	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
+	s.indexLocked(linkIndex.col, linkIndex.table, linkIndex.dev, time.Now())
 }
 
 // RouteClasses returns how many routes each class holds; the count

@@ -42,7 +42,16 @@ func (k sortKey) holds(r *Route) bool {
 type sortIndex struct {
 	tree *tbtree.BTreeG[*Route]
 	used time.Time
+	pin  bool // never dropped: the link index
 }
+
+// linkIndex is the index the model keeps from the first read after a
+// dump on: every route by device, then in the model's order. The routes
+// of one link in one table (a link run, linkrun.go), and a device filter
+// of the routes page (spans.go), are stretches of it; building it costs a
+// pass over every route and a load of a B-tree (~100 ms of CPU at 1M
+// routes), which a visitor's first view would otherwise pay.
+var linkIndex = sortKey{col: SortDev, table: AllTables}
 
 // sortIndexes are a route set's indexes; mu guards the map (queries build
 // indexes under the store's read lock), the trees change only under the
@@ -69,15 +78,33 @@ func sortLess(col RouteSort) func(a, b *Route) bool {
 func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *tbtree.BTreeG[*Route] {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
+	return s.indexLocked(col, table, dev, now)
+}
+
+// indexLocked is index with idx.mu held.
+func (s *routeSet) indexLocked(col RouteSort, table int64, dev int32, now time.Time) *tbtree.BTreeG[*Route] {
 	k := sortKey{col, table, dev}
 	if ix := s.idx.m[k]; ix != nil {
 		ix.used = now
 		return ix.tree
 	}
 	var rs []*Route
+	// The column's values, read in the same pass (a route is read once,
+	// in memory order more or less).
+	var keys []uint32
+	key := columnKey(col)
+	if n := s.Len(); table == AllTables && dev == 0 {
+		rs = make([]*Route, 0, n)
+		if key != nil {
+			keys = make([]uint32, 0, n)
+		}
+	}
 	add := func(r *Route) bool {
 		if dev == 0 || usesDev(r, dev) {
 			rs = append(rs, r)
+			if key != nil {
+				keys = append(keys, key(r))
+			}
 		}
 		return true
 	}
@@ -88,17 +115,17 @@ func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *
 	}
 	// Collected in the model's order: a stable sort on the column alone
 	// gives (column, model order).
-	c := routeColumn(col)
-	slices.SortStableFunc(rs, c)
-	tree := tbtree.NewBTreeGOptions(sortLess(col), tbtree.Options{NoLocks: true, Degree: 64})
-	for _, r := range rs {
-		tree.Load(r)
+	if key != nil {
+		rs = countingSort(rs, keys)
+	} else {
+		slices.SortStableFunc(rs, routeColumn(col))
 	}
+	tree := loadSorted(rs, sortLess(col))
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
 	}
 	s.idx.evict(sortIndexBudget*s.Len() - tree.Len())
-	s.idx.m[k] = &sortIndex{tree: tree, used: now}
+	s.idx.m[k] = &sortIndex{tree: tree, used: now, pin: k == linkIndex}
 	return tree
 }
 
@@ -108,15 +135,20 @@ func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *
 func (x *sortIndexes) evict(budget int) {
 	held := 0
 	for _, ix := range x.m {
-		held += ix.tree.Len()
+		if !ix.pin {
+			held += ix.tree.Len()
+		}
 	}
-	for held > budget && len(x.m) > 0 {
+	for held > budget {
 		var oldest sortKey
 		first := true
 		for k, ix := range x.m {
-			if first || ix.used.Before(x.m[oldest].used) {
+			if !ix.pin && (first || ix.used.Before(x.m[oldest].used)) {
 				oldest, first = k, false
 			}
+		}
+		if first {
+			return
 		}
 		held -= x.m[oldest].tree.Len()
 		delete(x.m, oldest)
@@ -142,7 +174,7 @@ func (s *routeSet) indexChange(old, r *Route) {
 	if s.changes%4096 == 0 {
 		now := time.Now()
 		for k, ix := range s.idx.m {
-			if now.Sub(ix.used) > sortIndexIdle {
+			if !ix.pin && now.Sub(ix.used) > sortIndexIdle {
 				delete(s.idx.m, k)
 			}
 		}
@@ -256,4 +288,87 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 		page.Total = total
 	}
 	return page
+}
+
+// columnKey returns a column's value as a small number, for the columns
+// that have one (not the gateway), in the column's order.
+func columnKey(col RouteSort) func(*Route) uint32 {
+	switch col {
+	case SortDev:
+		// Link indexes are positive (0 for none): the order of uint32.
+		return func(r *Route) uint32 { return uint32(r.LinkIndex) }
+	case SortMetric:
+		return func(r *Route) uint32 { return r.Priority }
+	case SortProtocol:
+		return func(r *Route) uint32 { return uint32(r.Protocol) }
+	case SortType:
+		return func(r *Route) uint32 { return uint32(r.Type) }
+	}
+	return nil
+}
+
+// countingSort orders rs by their keys, stably, in linear time: a column holds
+// a few distinct values (links, metrics, protocols) among a million
+// routes, so counting them and placing each route costs two passes,
+// where a comparison sort of a million routes took most of a second.
+func countingSort(rs []*Route, keys []uint32) []*Route {
+	slot := map[uint32]int{} // a value's place in ns
+	var ns []int             // routes per value, then where they start
+	last, li := uint32(0), -1
+	for _, k := range keys {
+		if li < 0 || k != last {
+			i, ok := slot[k]
+			if !ok {
+				i = len(ns)
+				slot[k] = i
+				ns = append(ns, 0)
+			}
+			last, li = k, i
+		}
+		ns[li]++
+	}
+	values := make([]uint32, 0, len(slot))
+	for k := range slot {
+		values = append(values, k)
+	}
+	slices.Sort(values)
+	next := 0
+	for _, k := range values {
+		i := slot[k]
+		next, ns[i] = next+ns[i], next
+	}
+	out := make([]*Route, len(rs))
+	li = -1
+	for j, k := range keys {
+		if li < 0 || k != last {
+			last, li = k, slot[k]
+		}
+		out[ns[li]] = rs[j]
+		ns[li]++
+	}
+	return out
+}
+
+// loadSorted returns a B-tree ordered by less holding rs, which are in
+// that order already. The B-tree's Load appends an item after comparing
+// it with the last one, and inserts it by a search when the last leaf is
+// full; both only ever ask whether the item being loaded comes after the
+// others, which it does. So while loading, the comparison answers that
+// from identity instead of reading two routes: a million routes read in
+// column order are a million cache misses, most of what a build cost.
+// Afterwards the tree compares with less.
+func loadSorted(rs []*Route, less func(a, b *Route) bool) *tbtree.BTreeG[*Route] {
+	var loading *Route
+	tree := tbtree.NewBTreeGOptions(func(a, b *Route) bool {
+		if loading != nil {
+			return b == loading && a != b
+		}
+		return less(a, b)
+	}, tbtree.Options{NoLocks: true, Degree: 64})
+	for _, r := range rs {
+		loading = r
+		tree.Load(r)
+	}
+	loading = nil
+	return tree
 }
