@@ -186,6 +186,17 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 			}
 		}
 	}
+	if q.Within.IsValid() && !q.Contains.IsValid() && q.Dev == 0 && q.Protocol < 0 && q.Type < 0 {
+		// A large prefix: by value, when the column has few enough.
+		dst := q
+		dst.Sort = SortDst
+		p := s.plan(&dst)
+		if n := p.size(); n > byValueMin {
+			if pg, ok := s.queryByValue(&q, q.ranges(s.tablesLocked()), n); ok {
+				return pg, nil
+			}
+		}
+	}
 	// Other orders keep the best Offset+Limit routes in a max-heap while
 	// walking the model in its own order; ties go by visiting order, which
 	// is the model order, so pages are stable without comparing keys.

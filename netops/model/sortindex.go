@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -92,19 +93,14 @@ func (s *routeSet) indexLocked(col RouteSort, table int64, dev int32, now time.T
 	// The column's values, read in the same pass (a route is read once,
 	// in memory order more or less).
 	var keys []uint32
-	key := columnKey(col)
+	key, order := columnKey(col)
 	if n := s.Len(); table == AllTables && dev == 0 {
-		rs = make([]*Route, 0, n)
-		if key != nil {
-			keys = make([]uint32, 0, n)
-		}
+		rs, keys = make([]*Route, 0, n), make([]uint32, 0, n)
 	}
 	add := func(r *Route) bool {
 		if dev == 0 || usesDev(r, dev) {
 			rs = append(rs, r)
-			if key != nil {
-				keys = append(keys, key(r))
-			}
+			keys = append(keys, key(r))
 		}
 		return true
 	}
@@ -113,13 +109,12 @@ func (s *routeSet) indexLocked(col RouteSort, table int64, dev int32, now time.T
 	} else {
 		s.AscendGreaterOrEqual(&Route{Table: uint32(table)}, func(r *Route) bool { return r.Table == uint32(table) && add(r) })
 	}
+	if order != nil {
+		order(keys)
+	}
 	// Collected in the model's order: a stable sort on the column alone
 	// gives (column, model order).
-	if key != nil {
-		rs = countingSort(rs, keys)
-	} else {
-		slices.SortStableFunc(rs, routeColumn(col))
-	}
+	rs = countingSort(rs, keys)
 	tree := loadSorted(rs, sortLess(col))
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
@@ -290,21 +285,48 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	return page
 }
 
-// columnKey returns a column's value as a small number, for the columns
-// that have one (not the gateway), in the column's order.
-func columnKey(col RouteSort) func(*Route) uint32 {
+// columnKey returns a column's value as a number, in the column's order
+// once order (when not nil) has rewritten the numbers of all routes read.
+// A gateway is numbered as it comes; order then renumbers the addresses
+// by their sorted place.
+func columnKey(col RouteSort) (key func(*Route) uint32, order func([]uint32)) {
 	switch col {
 	case SortDev:
 		// Link indexes are positive (0 for none): the order of uint32.
-		return func(r *Route) uint32 { return uint32(r.LinkIndex) }
+		return func(r *Route) uint32 { return uint32(r.LinkIndex) }, nil
 	case SortMetric:
-		return func(r *Route) uint32 { return r.Priority }
+		return func(r *Route) uint32 { return r.Priority }, nil
 	case SortProtocol:
-		return func(r *Route) uint32 { return uint32(r.Protocol) }
+		return func(r *Route) uint32 { return uint32(r.Protocol) }, nil
 	case SortType:
-		return func(r *Route) uint32 { return uint32(r.Type) }
+		return func(r *Route) uint32 { return uint32(r.Type) }, nil
 	}
-	return nil
+	ids := map[netip.Addr]uint32{}
+	var addrs []netip.Addr
+	key = func(r *Route) uint32 {
+		id, ok := ids[r.Gateway]
+		if !ok {
+			id = uint32(len(addrs))
+			ids[r.Gateway] = id
+			addrs = append(addrs, r.Gateway)
+		}
+		return id
+	}
+	order = func(keys []uint32) {
+		byAddr := make([]uint32, len(addrs))
+		for i := range byAddr {
+			byAddr[i] = uint32(i)
+		}
+		slices.SortFunc(byAddr, func(a, b uint32) int { return addrs[a].Compare(addrs[b]) })
+		place := make([]uint32, len(addrs))
+		for at, id := range byAddr {
+			place[id] = uint32(at)
+		}
+		for i, k := range keys {
+			keys[i] = place[k]
+		}
+	}
+	return key, order
 }
 
 // countingSort orders rs by their keys, stably, in linear time: a column holds

@@ -147,15 +147,10 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		return p
 	}
 	for _, rg := range ranges {
-		lo := rg.lo
-		switch {
-		case q.Within.IsValid():
-			// The shorter routes at the prefix's own address sort before it.
-			lo = &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: q.Within.Masked()}
-		case q.Contains.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()):
+		if q.Contains.IsValid() && !q.Within.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()) {
 			continue
 		}
-		sp := span{lo: rank(p.tree, key(lo)), hi: rank(p.tree, key(rg.hi))}
+		sp := span{lo: rank(p.tree, key(q.exactLo(rg))), hi: rank(p.tree, key(rg.hi))}
 		if sp.hi > sp.lo {
 			p.spans = append(p.spans, sp)
 		}
@@ -177,9 +172,7 @@ func (p *spanPlan) valueEnd(by *classColumn) int {
 func (p *spanPlan) page(q *RouteQuery, total int, known bool) RoutePage {
 	var page RoutePage
 	if p.exact {
-		for _, sp := range p.spans {
-			page.Total += sp.hi - sp.lo
-		}
+		page.Total = p.size()
 		skip := q.Offset
 		p.each(q.Desc, func(sp span) bool {
 			n := sp.hi - sp.lo
@@ -254,3 +247,102 @@ func (p *spanPlan) walk(sp span, desc bool, fn func(*Route) bool) {
 		}
 	}
 }
+
+// exactLo is where the routes of range rg that q selects start: for a
+// prefix ("within"), the prefix itself (the shorter routes at its own
+// address sort before it and do not match).
+func (q *RouteQuery) exactLo(rg keyRange) *Route {
+	if q.Within.IsValid() {
+		return &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: q.Within.Masked()}
+	}
+	return rg.lo
+}
+
+// setColumn sets r's value of col to v's.
+func setColumn(col RouteSort, r, v *Route) {
+	switch col {
+	case SortDev:
+		r.LinkIndex = v.LinkIndex
+	case SortMetric:
+		r.Priority = v.Priority
+	case SortProtocol:
+		r.Protocol = v.Protocol
+	case SortGateway:
+		r.Gateway = v.Gateway
+	default:
+		r.Type = v.Type
+	}
+}
+
+// maxValueGroups bounds the values of a column queryByValue visits
+// before it leaves the page to the heap (a column of nearly unique values
+// would cost a search per route).
+const maxValueGroups = 4096
+
+// queryByValue answers a query sorted by a column whose other filters
+// are a table, a family and a prefix ("within") over a large span: it
+// visits the column's values in order in its sort index, counts the
+// routes of each that the prefix selects by position (their routes are in
+// the model's order there, so the prefix's range is a span per table), skips
+// whole values up to the page and reads the page's routes. ok is false
+// when the column has too many values for that; the caller then keeps the
+// best routes of a walk in a heap. The caller holds the read lock.
+func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page RoutePage, ok bool) {
+	tree := s.routes.index(q.Sort, AllTables, 0, time.Now())
+	col := routeColumn(q.Sort)
+	p := spanPlan{tree: tree, exact: true}
+	page.Total = total
+	skip := q.Offset
+	n := tree.Len()
+	for groups, pos := 0, 0; pos < n && len(page.Rows) < q.Limit; groups++ {
+		if groups == maxValueGroups {
+			return page, false
+		}
+		// The value's routes are [lo, hi) of the index; pos counts from
+		// the end when descending.
+		at := pos
+		if q.Desc {
+			at = n - 1 - pos
+		}
+		v, _ := tree.GetAt(at)
+		lo := sort.Search(n, func(i int) bool { r, _ := tree.GetAt(i); return col(r, v) >= 0 })
+		hi := sort.Search(n, func(i int) bool { r, _ := tree.GetAt(i); return col(r, v) > 0 })
+		pos += hi - lo
+		p.spans = p.spans[:0]
+		size := 0
+		for _, rg := range ranges {
+			a, b := *q.exactLo(rg), *rg.hi
+			setColumn(q.Sort, &a, v)
+			setColumn(q.Sort, &b, v)
+			sp := span{rank(tree, &a), rank(tree, &b)}
+			if sp.hi > sp.lo {
+				p.spans = append(p.spans, sp)
+				size += sp.hi - sp.lo
+			}
+		}
+		if skip >= size {
+			skip -= size
+			continue
+		}
+		rest := *q
+		rest.Offset, rest.Limit = skip, q.Limit-len(page.Rows)
+		page.Rows = append(page.Rows, p.page(&rest, 0, false).Rows...)
+		skip = 0
+	}
+	return page, true
+}
+
+// size is how many routes the plan's spans hold.
+func (p *spanPlan) size() int {
+	n := 0
+	for _, sp := range p.spans {
+		n += sp.hi - sp.lo
+	}
+	return n
+}
+
+// byValueMin is the size of a prefix's span above which a sorted page is
+// read by value (queryByValue) rather than by keeping the best routes of
+// the span in a heap, which is quicker for a few thousand. (A variable:
+// tests lower it to read small sets by value too.)
+var byValueMin = 20_000
