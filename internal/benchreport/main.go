@@ -177,6 +177,21 @@ func Report(res map[string]*Result) []Row {
 		sortRow.Value += caseOf(sortCase)
 	}
 
+	const queries = "BenchmarkRouteQueries1M"
+	queryNS, queryCase, okQuery := worst("ns/op", nil, queries)
+	queryRow := row("routes filtered (prefix, protocol, type, device, family), deep and descending pages, 1M routes", "<= 20 ms", queryNS/1e6, okQuery, "%.2f ms", 20)
+	if okQuery {
+		queryRow.Value += caseOf(queryCase)
+	}
+	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
+	firstRow := row("the same, first answer after a sync (builds the sort index it needs)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
+	if okFirst {
+		after, _ := metric(queries, "after-sync-read-ms")
+		firstRow.Value += fmt.Sprintf("%s; the first read after the sync: %.0f ms", caseOf(firstCase), after)
+	}
+	conflicts, okConflicts := metric("BenchmarkConflicts1M", "ms")
+	addrDel, okAddrDel := metric("BenchmarkAddrDelete1M", "delete-walk-ratio")
+
 	const viewers = "BenchmarkViewersDoNotSlowRoutes1M"
 	vp99, okV := metric(viewers, "p99-ms")
 	viewRow := row("event -> frame p99, 50 /routes clients beside /networkd, /docker, /events, overview, 1,000 changes/s", "<= 10 ms", vp99, okV, "%.1f ms", 10)
@@ -194,6 +209,10 @@ func Report(res map[string]*Result) []Row {
 		pageRow,
 		htmlRow,
 		sortRow,
+		queryRow,
+		firstRow,
+		row("Docker's conflicts with a pool over 1M routes", "<= 20 ms", conflicts, okConflicts, "%.2f ms", 20),
+		row("deleting an address no route prefers / one walk over 1M routes", "<= 0.01x", addrDel, okAddrDel, "%.4fx", 0.01),
 		viewRow,
 		row("event -> frame p99, 50 clients, small model", "<= 10 ms", p99, okP99, "%.1f ms", 10),
 	}
