@@ -169,6 +169,9 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 		{"within 10.0.0.0-8 by gateway desc page 3000", with(func(q *model.RouteQuery) {
 			q.Within, q.Sort, q.Offset, q.Desc = within8, model.SortGateway, 299_900, true
 		})},
+		{"within 10.0.0.0-8 proto static by metric desc page 2000", with(func(q *model.RouteQuery) {
+			q.Within, q.Protocol, q.Sort, q.Offset, q.Desc = within8, unix.RTPROT_STATIC, model.SortMetric, 199_900, true
+		})},
 		{"all by metric proto static page 2000", with(func(q *model.RouteQuery) {
 			q.Sort, q.Protocol, q.Offset = model.SortMetric, unix.RTPROT_STATIC, 199_900
 		})},

@@ -36,7 +36,7 @@ func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route
 	if n == inTable {
 		return s.tree, rank(s.tree, &Route{Table: table}), n, true
 	}
-	tree = s.index(linkIndex.col, linkIndex.table, linkIndex.dev, time.Now())
+	tree = s.index(linkIndex, time.Now())
 	return tree, rank(tree, &Route{LinkIndex: link, Table: table}), n, true
 }
 

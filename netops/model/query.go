@@ -186,13 +186,18 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 			}
 		}
 	}
-	if q.Within.IsValid() && !q.Contains.IsValid() && q.Dev == 0 && q.Protocol < 0 && q.Type < 0 {
+	if q.Within.IsValid() && !q.Contains.IsValid() {
 		// A large prefix: by value, when the column has few enough.
 		dst := q
-		dst.Sort = SortDst
-		p := s.plan(&dst)
-		if n := p.size(); n > byValueMin {
-			if pg, ok := s.queryByValue(&q, q.ranges(s.tablesLocked()), n); ok {
+		dst.Sort, dst.Dev, dst.Protocol, dst.Type = SortDst, 0, -1, -1
+		if p := s.plan(&dst); p.size() > byValueMin {
+			// How many match, when the spans of the filters tell.
+			dst.Dev, dst.Protocol, dst.Type = q.Dev, q.Protocol, q.Type
+			total := -1
+			if p := s.plan(&dst); p.exact {
+				total = p.size()
+			}
+			if pg, ok := s.queryByValue(&q, q.ranges(s.tablesLocked()), total); ok {
 				return pg, nil
 			}
 		}

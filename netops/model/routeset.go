@@ -208,7 +208,7 @@ func (s *routeSet) ensureCounts() {
 	}
 	s.uncounted = false
 	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
-	s.indexLocked(linkIndex.col, linkIndex.table, linkIndex.dev, time.Now())
+	s.indexLocked(linkIndex, time.Now())
 }
 
 // RouteClasses returns how many routes each class holds; the count

@@ -246,7 +246,7 @@ func TestSortIndexesStayWithinBudget(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := s.routes.idx.m[sortKey{SortMetric, AllTables, 0}]; !ok {
+	if _, ok := s.routes.idx.m[columnIndex(SortMetric, AllTables)]; !ok {
 		t.Error("the index used last was dropped")
 	}
 }

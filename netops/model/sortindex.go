@@ -29,15 +29,33 @@ const sortIndexIdle = 10 * time.Minute
 // the budget drops the least recently used ones first.
 const sortIndexBudget = 2
 
+// sortKey names an index: its column, and which routes it holds, as a
+// query's filters other than a prefix select them. A device's few routes,
+// or the static ones, sorted by metric are then a page by position too.
 type sortKey struct {
 	col   RouteSort
 	table int64 // AllTables or a table id
 	dev   int32 // 0, or only the routes that use this link
+	fam   uint8 // 0, or only this family
+	proto int16 // -1, or only this protocol
+	typ   int16 // -1, or only this type
+}
+
+// columnIndex is the key of col's index over every route of table.
+func columnIndex(col RouteSort, table int64) sortKey {
+	return sortKey{col: col, table: table, proto: -1, typ: -1}
+}
+
+// queryIndex is the key of the index holding exactly the routes q's
+// filters other than a prefix select, in q's order.
+func queryIndex(q *RouteQuery) sortKey {
+	return sortKey{q.Sort, q.Table, q.Dev, q.Family, int16(q.Protocol), int16(q.Type)}
 }
 
 // holds reports whether r belongs in the index of k.
 func (k sortKey) holds(r *Route) bool {
-	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev))
+	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev)) &&
+		(k.fam == 0 || r.Family == k.fam) && (k.proto < 0 || int16(r.Protocol) == k.proto) && (k.typ < 0 || int16(r.Type) == k.typ)
 }
 
 type sortIndex struct {
@@ -52,7 +70,7 @@ type sortIndex struct {
 // of the routes page (spans.go), are stretches of it; building it costs a
 // pass over every route and a load of a B-tree (~100 ms of CPU at 1M
 // routes), which a visitor's first view would otherwise pay.
-var linkIndex = sortKey{col: SortDev, table: AllTables}
+var linkIndex = columnIndex(SortDev, AllTables)
 
 // sortIndexes are a route set's indexes; mu guards the map (queries build
 // indexes under the store's read lock), the trees change only under the
@@ -72,33 +90,31 @@ func sortLess(col RouteSort) func(a, b *Route) bool {
 	}
 }
 
-// index returns the sort index of col over table, of the routes that use
-// link dev when not 0 (a device's few routes sorted by metric are then a
-// page by position too), building it when missing. The caller holds the
-// store's read lock.
-func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *tbtree.BTreeG[*Route] {
+// index returns the sort index k names, building it when missing. The
+// caller holds the store's read lock.
+func (s *routeSet) index(k sortKey, now time.Time) *tbtree.BTreeG[*Route] {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
-	return s.indexLocked(col, table, dev, now)
+	return s.indexLocked(k, now)
 }
 
 // indexLocked is index with idx.mu held.
-func (s *routeSet) indexLocked(col RouteSort, table int64, dev int32, now time.Time) *tbtree.BTreeG[*Route] {
-	k := sortKey{col, table, dev}
+func (s *routeSet) indexLocked(k sortKey, now time.Time) *tbtree.BTreeG[*Route] {
 	if ix := s.idx.m[k]; ix != nil {
 		ix.used = now
 		return ix.tree
 	}
+	col, table := k.col, k.table
 	var rs []*Route
 	// The column's values, read in the same pass (a route is read once,
 	// in memory order more or less).
 	var keys []uint32
 	key, order := columnKey(col)
-	if n := s.Len(); table == AllTables && dev == 0 {
+	if n := s.Len(); k == columnIndex(col, AllTables) {
 		rs, keys = make([]*Route, 0, n), make([]uint32, 0, n)
 	}
 	add := func(r *Route) bool {
-		if dev == 0 || usesDev(r, dev) {
+		if k.holds(r) {
 			rs = append(rs, r)
 			keys = append(keys, key(r))
 		}
@@ -227,60 +243,25 @@ func (q *RouteQuery) unfiltered() bool {
 	return q.Family == 0 && !q.Contains.IsValid() && !q.Within.IsValid() && q.Dev == 0 && q.Protocol < 0 && q.Type < 0
 }
 
-// queryIndexed answers a query sorted by a column from its sort index:
-// an unfiltered page by position, a filtered one by walking the index
-// until the page is full (and, when the class counts cannot say how many
-// match, to its end). The caller holds the read lock.
+// queryIndexed answers a query sorted by a column, without a prefix
+// filter, from the index holding exactly the routes it selects: a page by
+// position. The caller holds the read lock.
 func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	var page RoutePage
-	tree := s.routes.index(q.Sort, q.Table, q.Dev, time.Now())
-	// The index holds exactly the device's routes: the rest of the
-	// filters decide.
-	rest := q
-	rest.Dev = 0
-	it := tree.Iter()
-	defer it.Release()
-	step := it.Next
-	if q.Desc {
-		step = it.Prev
-	}
-	if rest.unfiltered() {
-		page.Total = tree.Len()
-		if q.Offset >= page.Total {
-			return page
-		}
-		at := q.Offset
-		if q.Desc {
-			at = page.Total - 1 - q.Offset
-		}
-		first, _ := tree.GetAt(at)
-		for ok := it.Seek(first); ok && len(page.Rows) < q.Limit; ok = step() {
-			page.Rows = append(page.Rows, *it.Item())
-		}
+	tree := s.routes.index(queryIndex(&q), time.Now())
+	page.Total = tree.Len()
+	if q.Offset >= page.Total {
 		return page
 	}
-	total, exact := s.routes.countMatching(&q)
-	seen := 0
-	ok := it.First()
+	it := tree.Iter()
+	defer it.Release()
+	at, step := q.Offset, it.Next
 	if q.Desc {
-		ok = it.Last()
+		at, step = page.Total-1-q.Offset, it.Prev
 	}
-	for ; ok; ok = step() {
-		r := it.Item()
-		if !rest.match(r) {
-			continue
-		}
-		if seen >= q.Offset && seen < q.Offset+q.Limit {
-			page.Rows = append(page.Rows, *r)
-		}
-		seen++
-		if exact && seen >= q.Offset+q.Limit {
-			break
-		}
-	}
-	page.Total = seen
-	if exact {
-		page.Total = total
+	first, _ := tree.GetAt(at)
+	for ok := it.Seek(first); ok && len(page.Rows) < q.Limit; ok = step() {
+		page.Rows = append(page.Rows, *it.Item())
 	}
 	return page
 }

@@ -121,7 +121,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 				best, by = n, &cols[i]
 			}
 		}
-		p.tree = rs.index(by.col, AllTables, 0, time.Now())
+		p.tree = rs.index(columnIndex(by.col, AllTables), time.Now())
 		switch by.col {
 		case SortProtocol:
 			rest.Protocol = -1
@@ -279,22 +279,28 @@ func setColumn(col RouteSort, r, v *Route) {
 // would cost a search per route).
 const maxValueGroups = 4096
 
-// queryByValue answers a query sorted by a column whose other filters
-// are a table, a family and a prefix ("within") over a large span: it
-// visits the column's values in order in its sort index, counts the
+// queryByValue answers a query sorted by a column with a prefix filter
+// ("within") over a large span: it visits the column's values in order in
+// the sort index of the routes the other filters select, counts the
 // routes of each that the prefix selects by position (their routes are in
 // the model's order there, so the prefix's range is a span per table), skips
-// whole values up to the page and reads the page's routes. ok is false
+// whole values up to the page and reads the page's routes. total is how
+// many match, or -1 to count them on the way. ok is false
 // when the column has too many values for that; the caller then keeps the
 // best routes of a walk in a heap. The caller holds the read lock.
 func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page RoutePage, ok bool) {
-	tree := s.routes.index(q.Sort, AllTables, 0, time.Now())
+	// The index holds exactly the routes the filters other than the
+	// prefix select.
+	k := *q
+	k.Within = netip.Prefix{}
+	tree := s.routes.index(queryIndex(&k), time.Now())
 	col := routeColumn(q.Sort)
 	p := spanPlan{tree: tree, exact: true}
-	page.Total = total
+	// A total not known is counted on through the values past the page.
+	page.Total = max(total, 0)
 	skip := q.Offset
 	n := tree.Len()
-	for groups, pos := 0, 0; pos < n && len(page.Rows) < q.Limit; groups++ {
+	for groups, pos := 0, 0; pos < n && (len(page.Rows) < q.Limit || total < 0); groups++ {
 		if groups == maxValueGroups {
 			return page, false
 		}
@@ -320,8 +326,11 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 				size += sp.hi - sp.lo
 			}
 		}
-		if skip >= size {
-			skip -= size
+		if total < 0 {
+			page.Total += size
+		}
+		if skip >= size || len(page.Rows) == q.Limit {
+			skip -= min(skip, size)
 			continue
 		}
 		rest := *q
