@@ -238,6 +238,9 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 // routeColumn returns a three-way comparison on one sort column.
 func routeColumn(col RouteSort) func(a, b *Route) int {
 	switch col {
+	case SortDst:
+		// The model's order is the tie-break of every column.
+		return func(a, b *Route) int { return 0 }
 	case SortDev:
 		return func(a, b *Route) int { return cmp.Compare(a.LinkIndex, b.LinkIndex) }
 	case SortMetric:

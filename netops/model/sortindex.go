@@ -272,6 +272,8 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 // by their sorted place.
 func columnKey(col RouteSort) (key func(*Route) uint32, order func([]uint32)) {
 	switch col {
+	case SortDst:
+		return func(*Route) uint32 { return 0 }, nil
 	case SortDev:
 		// Link indexes are positive (0 for none): the order of uint32.
 		return func(r *Route) uint32 { return uint32(r.LinkIndex) }, nil

@@ -16,8 +16,8 @@ import (
 // binary searches. Page 5,000 of a million routes, forwards or backwards,
 // with a prefix, a family and a protocol filter, then reads its own 100
 // routes. Filters the spans do not express (a second class filter, a
-// device while some route has several paths) are checked route by route
-// over the spans of the most selective one.
+// device while some route has several paths) pick the index of exactly
+// their routes in the model's order instead, built on first use.
 
 // span is the positions [lo, hi) of a counted tree.
 type span struct{ lo, hi int }
@@ -70,25 +70,6 @@ func (c classColumn) pivot(r *Route) *Route {
 	return &p
 }
 
-// classCount is how many routes (any table) have c's value, from the
-// class counts.
-func (s *routeSet) classCount(c classColumn) int {
-	n := 0
-	for k, p := range s.classes {
-		v := int64(k.Link)
-		switch c.col {
-		case SortProtocol:
-			v = int64(k.Protocol)
-		case SortType:
-			v = int64(k.Type)
-		}
-		if v == c.val {
-			n += *p
-		}
-	}
-	return n
-}
-
 // plan returns the spans q (sorted by destination) selects. The caller
 // holds the store's read lock.
 func (s *Store) plan(q *RouteQuery) spanPlan {
@@ -114,22 +95,24 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		rest.Contains = netip.Addr{}
 	}
 	var by *classColumn
-	if cols := rs.columnFilters(q); len(cols) > 0 {
-		best := -1
-		for i := range cols {
-			if n := rs.classCount(cols[i]); best < 0 || n < best {
-				best, by = n, &cols[i]
-			}
+	classes := 0
+	for _, on := range []bool{q.Protocol >= 0, q.Type >= 0, q.Dev != 0} {
+		if on {
+			classes++
 		}
+	}
+	switch cols := rs.columnFilters(q); {
+	case classes == 1 && len(cols) == 1:
+		// One filter: a stretch of its column's index, which serves
+		// every value.
+		by = &cols[0]
 		p.tree = rs.index(columnIndex(by.col, AllTables), time.Now())
-		switch by.col {
-		case SortProtocol:
-			rest.Protocol = -1
-		case SortType:
-			rest.Type = -1
-		default:
-			rest.Dev = 0
-		}
+		rest.Dev, rest.Protocol, rest.Type = 0, -1, -1
+	case classes > 0:
+		// Several, or a device while some route has several paths: the
+		// index of exactly their routes, in the model's order.
+		p.tree = rs.index(sortKey{SortDst, AllTables, q.Dev, 0, int16(q.Protocol), int16(q.Type)}, time.Now())
+		rest.Dev, rest.Protocol, rest.Type = 0, -1, -1
 	}
 	p.exact = rest.unfiltered()
 	key := func(r *Route) *Route {
