@@ -165,14 +165,16 @@ func FindConflicts(in Inputs) []Conflict {
 			if !v.countsAsUse(r) {
 				return true
 			}
+			if shown == maxRouteConflicts {
+				// Counted without being described: whether an earlier
+				// claim named it too does not change that it overlaps.
+				more++
+				return more <= maxRoutesCounted
+			}
 			inter, _ := Intersection(c.Prefix, r.Dst)
 			od := "your " + v.routeDesc(r)
 			if seen[od+inter.String()] {
 				return true
-			}
-			if shown == maxRouteConflicts {
-				more++
-				return more <= maxRoutesCounted
 			}
 			shown++
 			add(v.explain(c, KindRoute, r.Dst.Masked(), od, inter), od+inter.String())
