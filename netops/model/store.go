@@ -30,6 +30,11 @@ type Store struct {
 	nexthops map[uint32]*NexthopObject
 	gen      [numKinds]uint64
 	status   Status
+	// names are the last Names built, for the link and nexthop
+	// generations namesGen (see Names).
+	namesMu  sync.Mutex
+	names    *Names
+	namesGen [2]uint64
 	rates    map[int32]LinkRate
 
 	events eventRing
