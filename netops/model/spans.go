@@ -31,7 +31,7 @@ type spanPlan struct {
 }
 
 // classColumn is a column a class filter selects on and the value it
-// wants, or ok false when q has no such filter.
+// wants.
 type classColumn struct {
 	col RouteSort
 	val int64
