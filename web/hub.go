@@ -62,6 +62,9 @@ type Hub struct {
 	clients map[*client]struct{}
 	count   atomic.Int64
 	nBehind atomic.Int64
+	// offRounds counts the views of in-memory pages handed to a round
+	// off the hub goroutine (for their cost, see offHubCost).
+	offRounds atomic.Int64
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -323,6 +326,9 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 			continue
 		}
 		if g.io || hb.offHub(g.page) {
+			if !g.io {
+				hb.offRounds.Add(1)
+			}
 			hb.requestRender(g.page, key, g.query)
 			continue
 		}

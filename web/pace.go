@@ -15,7 +15,7 @@ const (
 // with its conflict search, the overview at a million routes) renders on
 // a goroutine of its own like an IO page, so that the hub keeps sending
 // the cheap views' frames meanwhile, and the other core can run it.
-const offHubCost = time.Millisecond
+var offHubCost = time.Millisecond // a variable: tests send every page off the hub
 
 // pace is when one page may render again. Its cost is the cheapest of
 // its last few renders: a render that took long because the process was
