@@ -207,8 +207,12 @@ func (s *routeSet) ensureCounts() {
 		return
 	}
 	s.uncounted = false
-	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
-	s.indexLocked(linkIndex, time.Now())
+	// One pass counts and collects the link index (each route read once).
+	c := s.newCollector(linkIndex)
+	s.Ascend(func(r *Route) bool { s.count(r, 1); return c.add(r) })
+	if s.idx.m[linkIndex] == nil {
+		s.keepIndex(linkIndex, c, time.Now())
+	}
 }
 
 // RouteClasses returns how many routes each class holds; the count

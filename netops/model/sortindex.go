@@ -104,34 +104,52 @@ func (s *routeSet) indexLocked(k sortKey, now time.Time) *tbtree.BTreeG[*Route] 
 		ix.used = now
 		return ix.tree
 	}
-	col, table := k.col, k.table
-	var rs []*Route
-	// The column's values, read in the same pass (a route is read once,
-	// in memory order more or less).
-	var keys []uint32
-	key, order := columnKey(col)
-	if n := s.Len(); k == columnIndex(col, AllTables) {
-		rs, keys = make([]*Route, 0, n), make([]uint32, 0, n)
-	}
-	add := func(r *Route) bool {
-		if k.holds(r) {
-			rs = append(rs, r)
-			keys = append(keys, key(r))
-		}
-		return true
-	}
-	if table == AllTables {
-		s.Ascend(add)
+	c := s.newCollector(k)
+	if k.table == AllTables {
+		s.Ascend(c.add)
 	} else {
-		s.AscendGreaterOrEqual(&Route{Table: uint32(table)}, func(r *Route) bool { return r.Table == uint32(table) && add(r) })
+		s.AscendGreaterOrEqual(&Route{Table: uint32(k.table)}, func(r *Route) bool { return r.Table == uint32(k.table) && c.add(r) })
 	}
-	if order != nil {
-		order(keys)
+	return s.keepIndex(k, c, now)
+}
+
+// collector gathers the routes of an index in the model's order, with
+// their column's values read in the same pass (a route is read once, in
+// memory order more or less).
+type collector struct {
+	k     sortKey
+	rs    []*Route
+	keys  []uint32
+	key   func(*Route) uint32
+	order func([]uint32)
+}
+
+func (s *routeSet) newCollector(k sortKey) *collector {
+	c := &collector{k: k}
+	c.key, c.order = columnKey(k.col)
+	if n := s.Len(); k == columnIndex(k.col, AllTables) {
+		c.rs, c.keys = make([]*Route, 0, n), make([]uint32, 0, n)
+	}
+	return c
+}
+
+func (c *collector) add(r *Route) bool {
+	if c.k.holds(r) {
+		c.rs = append(c.rs, r)
+		c.keys = append(c.keys, c.key(r))
+	}
+	return true
+}
+
+// keepIndex builds the index of what c collected and keeps it. The
+// caller holds idx.mu.
+func (s *routeSet) keepIndex(k sortKey, c *collector, now time.Time) *tbtree.BTreeG[*Route] {
+	if c.order != nil {
+		c.order(c.keys)
 	}
 	// Collected in the model's order: a stable sort on the column alone
 	// gives (column, model order).
-	rs = countingSort(rs, keys)
-	tree := loadSorted(rs, sortLess(col))
+	tree := loadSorted(countingSort(c.rs, c.keys), sortLess(k.col))
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
 	}
