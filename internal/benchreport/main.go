@@ -200,6 +200,14 @@ func Report(res map[string]*Result) []Row {
 		rate, _ := metric(viewers, "changes/s")
 		viewRow.Value += fmt.Sprintf(" (p50 %.1f ms, %.0f changes/s)", p50, rate)
 	}
+	const e2e = "BenchmarkEndToEnd1M"
+	e2eP99, okE2E := metric(e2e, "ws-p99-ms")
+	e2eRow := row("the same end to end (the real binary, clients in another process)", "<= 10 ms", e2eP99, okE2E, "%.1f ms", 10)
+	if okE2E {
+		p50, _ := metric(e2e, "ws-p50-ms")
+		load, _ := metric(e2e, "load-1m")
+		e2eRow.Value += fmt.Sprintf(" (p50 %.1f ms; load average %.1f)", p50, load)
+	}
 	p99, okP99 := metric("BenchmarkEventToFrame50Clients", "p99-ms")
 	return []Row{
 		syncRow,
@@ -214,6 +222,7 @@ func Report(res map[string]*Result) []Row {
 		row("Docker's conflicts with a pool over 1M routes", "<= 20 ms", conflicts, okConflicts, "%.2f ms", 20),
 		row("deleting an address no route prefers / one walk over 1M routes", "<= 0.01x", addrDel, okAddrDel, "%.4fx", 0.01),
 		viewRow,
+		e2eRow,
 		row("event -> frame p99, 50 clients, small model", "<= 10 ms", p99, okP99, "%.1f ms", 10),
 	}
 }
