@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,11 +102,14 @@ func BenchmarkEndToEnd1M(b *testing.B) {
 	out("start to synced: %v (%.2fx the ip -j anchor; includes the process start and the first start's password hashing)", startToSync.Round(time.Millisecond), float64(startToSync)/float64(ipMed))
 	rssPages := procStatus(pid, "VmRSS")
 
+	loadBefore := loadAvg()
 	lat, changes := c.viewersUnderChurn(b, p, name)
+	loadAfter := loadAvg()
 	rssChurn := procStatus(pid, "VmRSS")
 	c.checkModel(b, name)
 	p99, p50 := e2eQuantile(lat, 0.99), e2eQuantile(lat, 0.50)
-	out("50 /routes clients beside /networkd, /docker, /events, overview, %d changes/s: event -> frame p50 %.1f ms, p99 %.1f ms", changes, ms(p50), ms(p99))
+	out("50 /routes clients beside /networkd, /docker, /events, overview, %d changes/s: event -> frame p50 %.1f ms, p99 %.1f ms (%d frames; load average %s before, %s after, %d cores)",
+		changes, ms(p50), ms(p99), len(lat), loadBefore, loadAfter, runtime.NumCPU())
 	out("server RSS: %.0f MB synced, %.0f MB after the pages, %.0f MB after the churn, peak %.0f MB",
 		rssSynced/1e6, rssPages/1e6, rssChurn/1e6, procStatus(pid, "VmHWM")/1e6)
 
@@ -119,6 +123,10 @@ func BenchmarkEndToEnd1M(b *testing.B) {
 	b.ReportMetric(ms(ipMed), "ip-median-ms")
 	b.ReportMetric(float64(startToSync)/float64(ipMed), "start-to-sync-x-ip")
 	b.ReportMetric(ms(p99), "ws-p99-ms")
+	b.ReportMetric(ms(p50), "ws-p50-ms")
+	if l, err := strconv.ParseFloat(strings.Fields(loadAfter)[0], 64); err == nil {
+		b.ReportMetric(l, "load-1m")
+	}
 	b.ReportMetric(rssSynced/1e6, "rss-synced-MB")
 	b.ReportMetric(procStatus(pid, "VmHWM")/1e6, "rss-peak-MB")
 }
@@ -416,4 +424,14 @@ func e2eQuantile(ds []time.Duration, q float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[int(q*float64(len(s)-1))]
+}
+
+// loadAvg is the host's load average (1, 5 and 15 minutes), which the
+// latencies are to be read beside on a shared machine.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "? ? ?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

@@ -74,6 +74,8 @@ var pageQueries = map[string][]string{
 		"table=all", "table=all&within=10.1.0.0/16&page=3", "table=all&within=10.0.0.0/8&page=3000", "table=101",
 		"table=all&sort=metric&page=5000", "table=all&sort=dev&dir=desc&page=9000", "table=all&sort=gateway&page=2500",
 		"sort=protocol&page=1500", "table=102&sort=type&page=800", "table=all&sort=metric&dev=np3a&page=10",
+		"table=all&dir=desc&page=5000", "table=all&proto=static&type=unicast&page=2000",
+		"table=all&within=10.0.0.0/8&sort=metric&dir=desc&page=3000", "table=all&family=inet6&dev=np3a&page=2",
 	},
 	"networkd": {"page=5000", "group=route/np7a/101&page=3"},
 }

@@ -104,27 +104,37 @@ type routesPage struct {
 // empty table rather than guessing.
 func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 	names := p.names()
-	rq, page, per, err := routeQuery(q, names)
 	vm := views.RoutesVM{Meta: m}
 	vm.Filters = routeFilters(q, names, p.store, p.frame.tables())
 	vm.TableNames, vm.DevNames = p.formChoices()
 	vm.MetricNames = change.RouteMetricNames()
 	vm.Tables = p.tables.vm()
+	rq, _, _, _ := routeQuery(q, names)
 	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
 		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
 		{"Actions", "", "actions"},
 	})
+	ok := p.rows(&vm, q, names)
+	return vm, ok
+}
+
+// rows fills what a change alters in a routes view: the rows, the
+// summary and the pager (all the live render sends; the filters and
+// forms around them are the full page's). On bad input it sets the
+// message and an empty table rather than guessing.
+func (p *routesPage) rows(vm *views.RoutesVM, q url.Values, names *model.Names) bool {
+	rq, page, per, err := routeQuery(q, names)
 	if err != nil {
 		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
 		vm.Summary = "no routes shown"
 		vm.Pager = pager("/routes", q, 1, per, 0)
-		return vm, false
+		return false
 	}
 	res, err := p.store.QueryRoutes(rq)
 	if err != nil {
 		vm.Error = err.Error()
-		return vm, false
+		return false
 	}
 	for i := range res.Rows {
 		vm.Rows = append(vm.Rows, routeRow(&res.Rows[i], names))
@@ -136,7 +146,7 @@ func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 	}
 	vm.Summary = fmt.Sprintf("%s in %s (%s in the model)", count(res.Total, "route", "routes"), where, group(p.store.RouteCount()))
 	vm.Pager = pager("/routes", q, page, per, res.Total)
-	return vm, true
+	return true
 }
 
 func tableArg(t int64, names *model.Names) string {
@@ -233,6 +243,7 @@ func routeFilters(q url.Values, names *model.Names, store *model.Store, tables *
 
 // live renders the rows, the summary and the pager of the view q asks for.
 func (p *routesPage) live(q url.Values) ([]Fragment, error) {
-	vm, _ := p.vm(q, views.Meta{})
+	var vm views.RoutesVM
+	p.rows(&vm, q, p.names())
 	return tableFragments(views.RouteRows(vm.Rows), vm.Summary, &vm.Pager)
 }

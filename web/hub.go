@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"hash/maphash"
@@ -61,6 +62,9 @@ type Hub struct {
 	clients map[*client]struct{}
 	count   atomic.Int64
 	nBehind atomic.Int64
+	// offRounds counts the views of in-memory pages handed to a round
+	// off the hub goroutine (for their cost, see offHubCost).
+	offRounds atomic.Int64
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -294,12 +298,21 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		}
 		g.cs = append(g.cs, c)
 	}
+	// Cheap views first, each sent as soon as it is rendered: a change
+	// shown by a cheap page (a page of routes) must not wait for the
+	// renders of heavy ones in the same step.
+	keys := make([]string, 0, len(groups))
+	for key := range groups {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(hb.cost(groups[a].page), hb.cost(groups[b].page)) })
 	// A page's pace is decided once for all its views, and its renders
 	// in this step count together towards its next one.
 	now := time.Now()
 	may := map[string]bool{}
 	took := map[string]time.Duration{}
-	for key, g := range groups {
+	for _, key := range keys {
+		g := groups[key]
 		ok, seen := may[g.page]
 		if !seen {
 			ok = hb.mayRender(g.page, now)
@@ -312,7 +325,10 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 			}
 			continue
 		}
-		if g.io {
+		if g.io || hb.offHub(g.page) {
+			if !g.io {
+				hb.offRounds.Add(1)
+			}
 			hb.requestRender(g.page, key, g.query)
 			continue
 		}
@@ -325,6 +341,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		}
 		hb.renderOK(g.page)
 		hb.deliver(g.cs, frags)
+		hb.send()
 	}
 	for page, d := range took {
 		hb.paced(page, time.Now(), d)

@@ -10,6 +10,13 @@ const (
 	maxPace    = 2 * time.Second
 )
 
+// offHubCost is what a render of an in-memory page may cost on the hub
+// goroutine; a page whose renders cost more (the networkd page, Docker's
+// with its conflict search, the overview at a million routes) renders on
+// a goroutine of its own like an IO page, so that the hub keeps sending
+// the cheap views' frames meanwhile, and the other core can run it.
+var offHubCost = time.Millisecond // a variable: tests send every page off the hub
+
 // pace is when one page may render again. Its cost is the cheapest of
 // its last few renders: a render that took long because the process was
 // not scheduled (a busy host) says nothing of what the page costs, and
@@ -68,4 +75,28 @@ func (hb *Hub) resumeRenders(now time.Time) {
 		}
 		hb.startRender(page, pr)
 	}
+}
+
+// cost is what page's renders have cost lately (the cheapest of the last
+// few); 0 when it has not rendered yet.
+func (hb *Hub) cost(page string) time.Duration {
+	p := hb.paces[page]
+	if p == nil || p.n == 0 {
+		return 0
+	}
+	c := p.last[0]
+	for _, d := range p.last[:min(p.n, len(p.last))] {
+		c = min(c, d)
+	}
+	return c
+}
+
+// offHub reports whether page renders off the hub goroutine: its renders
+// cost over offHubCost, or a round of them is running (a view of it must
+// not render beside that round).
+func (hb *Hub) offHub(page string) bool {
+	if pr := hb.renders[page]; pr != nil && pr.busy {
+		return true
+	}
+	return hb.cost(page) > offHubCost
 }

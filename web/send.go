@@ -81,12 +81,23 @@ func resyncMsg(c *client) []byte {
 }
 
 // batchMsg carries several page frames in one message; live.js applies
-// them in order.
+// them in order. The frames are JSON the hub encoded itself, so they are
+// joined as they are: encoding/json would check and compact every byte
+// of their HTML again for each client, which was a third of the hub's
+// time with 50 clients on a page.
 func batchMsg(frames [][]byte) []byte {
-	raw := make([]json.RawMessage, len(frames))
-	for i, f := range frames {
-		raw[i] = f
+	const head, tail = `{"type":"batch","frames":[`, `]}`
+	n := len(head) + len(tail) + len(frames)
+	for _, f := range frames {
+		n += len(f)
 	}
-	b, _ := json.Marshal(map[string]any{"type": "batch", "frames": raw})
-	return b
+	b := make([]byte, 0, n)
+	b = append(b, head...)
+	for i, f := range frames {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, f...)
+	}
+	return append(b, tail...)
 }

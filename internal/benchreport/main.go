@@ -177,6 +177,21 @@ func Report(res map[string]*Result) []Row {
 		sortRow.Value += caseOf(sortCase)
 	}
 
+	const queries = "BenchmarkRouteQueries1M"
+	queryNS, queryCase, okQuery := worst("ns/op", nil, queries)
+	queryRow := row("routes filtered (prefix, protocol, type, device, family), deep and descending pages, 1M routes", "<= 20 ms", queryNS/1e6, okQuery, "%.2f ms", 20)
+	if okQuery {
+		queryRow.Value += caseOf(queryCase)
+	}
+	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
+	firstRow := row("the same, first answer after a sync (builds the sort index it needs)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
+	if okFirst {
+		after, _ := metric(queries, "after-sync-read-ms")
+		firstRow.Value += fmt.Sprintf("%s; the first read after the sync: %.0f ms", caseOf(firstCase), after)
+	}
+	conflicts, okConflicts := metric("BenchmarkConflicts1M", "ms")
+	addrDel, okAddrDel := metric("BenchmarkAddrDelete1M", "delete-walk-ratio")
+
 	const viewers = "BenchmarkViewersDoNotSlowRoutes1M"
 	vp99, okV := metric(viewers, "p99-ms")
 	viewRow := row("event -> frame p99, 50 /routes clients beside /networkd, /docker, /events, overview, 1,000 changes/s", "<= 10 ms", vp99, okV, "%.1f ms", 10)
@@ -184,6 +199,14 @@ func Report(res map[string]*Result) []Row {
 		p50, _ := metric(viewers, "p50-ms")
 		rate, _ := metric(viewers, "changes/s")
 		viewRow.Value += fmt.Sprintf(" (p50 %.1f ms, %.0f changes/s)", p50, rate)
+	}
+	const e2e = "BenchmarkEndToEnd1M"
+	e2eP99, okE2E := metric(e2e, "ws-p99-ms")
+	e2eRow := row("the same end to end (the real binary, clients in another process)", "<= 10 ms", e2eP99, okE2E, "%.1f ms", 10)
+	if okE2E {
+		p50, _ := metric(e2e, "ws-p50-ms")
+		load, _ := metric(e2e, "load-1m")
+		e2eRow.Value += fmt.Sprintf(" (p50 %.1f ms; load average %.1f)", p50, load)
 	}
 	p99, okP99 := metric("BenchmarkEventToFrame50Clients", "p99-ms")
 	return []Row{
@@ -194,7 +217,12 @@ func Report(res map[string]*Result) []Row {
 		pageRow,
 		htmlRow,
 		sortRow,
+		queryRow,
+		firstRow,
+		row("Docker's conflicts with a pool over 1M routes", "<= 20 ms", conflicts, okConflicts, "%.2f ms", 20),
+		row("deleting an address no route prefers / one walk over 1M routes", "<= 0.01x", addrDel, okAddrDel, "%.4fx", 0.01),
 		viewRow,
+		e2eRow,
 		row("event -> frame p99, 50 clients, small model", "<= 10 ms", p99, okP99, "%.1f ms", 10),
 	}
 }

@@ -14,6 +14,11 @@ BenchmarkInitialSync1M-2        	       1	 8000000000 ns/op	       131.5 retaine
     bench_test.go:84: built netns np-bench-1 with 1000000 routes in 11.871s
 BenchmarkRoutesPageQuery1M/table_101_by_dst-2     	       3	   4556409 ns/op	    250000 matched
 BenchmarkRoutesPageQuery1M/all_tables_by_metric-2     	       3	   30000000 ns/op	    1000000 matched
+BenchmarkRouteQueries1M/dev_np3a_page_10-2 	 8108	 285647 ns/op	 428.8 after-sync-read-ms	 0.3170 first-ms	 6667 matched
+BenchmarkRouteQueries1M/proto_static_page_2000-2 	 10000	 162084 ns/op	 428.8 after-sync-read-ms	 104.9 first-ms	 285714 matched
+BenchmarkConflicts1M-2 	 363	 4262063 ns/op	 4.262 ms	 0.3762 walk-ratio
+BenchmarkAddrDelete1M-2 	 80691	 24774 ns/op	 0.0009515 delete-walk-ratio	 26.04 walk-ms
+BenchmarkEndToEnd1M-2 	 1	 60136281350 ns/op	 1990 ip-median-ms	 4.360 load-1m	 3.626 ws-p50-ms	 103.5 ws-p99-ms
 BenchmarkChurnMemory1M-2     	       1	   900000000 ns/op	    3.5 heap-growth-%	    12.5 rss-growth-%
 PASS
 ok  	github.com/netpanel/netpanel/netops	22.965s
@@ -62,8 +67,8 @@ func TestParseReadsResultLines(t *testing.T) {
 	if _, ok := res["BenchmarkBroken"]; ok {
 		t.Error("a failed benchmark without numbers was reported as a result")
 	}
-	if len(res) != 11 {
-		t.Errorf("parsed %d benchmarks, want 11", len(res))
+	if len(res) != 16 {
+		t.Errorf("parsed %d benchmarks, want 16", len(res))
 	}
 }
 
@@ -80,7 +85,12 @@ func TestReportComparesWithTargets(t *testing.T) {
 		{"25.00 ms (live_view)", "MISS"}, // the slowest of every page's cases
 		{"1.50 MB (GET_networkd)", "MISS"},
 		{"30.00 ms (all_tables_by_metric)", "MISS"}, // sorted cases only
+		{"0.29 ms (dev_np3a_page_10)", "PASS"},
+		{"104.9 ms (proto_static_page_2000); the first read after the sync: 429 ms", "MISS"},
+		{"4.26 ms", "PASS"},
+		{"0.0010x", "PASS"},
 		{"8.0 ms (p50 3.0 ms, 998 changes/s)", "PASS"},
+		{"103.5 ms (p50 3.6 ms; load average 4.4)", "MISS"},
 		{"120.0 ms", "MISS"},
 	}
 	rows := Report(res)

@@ -144,32 +144,6 @@ func (a *applier) hasIPv4(idx int32) bool {
 	return false
 }
 
-// dropRoutesWithPrefSrc mirrors the kernel's silent flush of IPv4 routes
-// whose preferred source was the deleted address, when no other address
-// on the host still provides it.
-func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
-	ip := ad.Prefix.Addr()
-	for _, other := range a.sn.addrs {
-		if other.Prefix.Addr() == ip {
-			return
-		}
-	}
-	var gone []*Route
-	a.sn.routes.Ascend(func(r *Route) bool {
-		// fib_sync_down_addr marks only routes of the address's link's
-		// table: main, or its VRF's (netpanel models no VRF). Routes of
-		// other tables keep their source.
-		if r.Family == unix.AF_INET && r.PrefSrc == ip && r.Table == unix.RT_TABLE_MAIN {
-			gone = append(gone, r)
-		}
-		return true
-	})
-	for _, r := range gone {
-		a.sn.routes.Delete(r)
-		a.dirty[KindRoute] = true
-	}
-}
-
 func (a *applier) route(r Route, del, replace bool) {
 	a.dirty[KindRoute] = true
 	// r's address is never taken here: a dump applies a million routes,

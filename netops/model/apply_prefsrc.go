@@ -6,6 +6,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// dropRoutesWithPrefSrc mirrors the kernel's silent flush of IPv4 routes
+// whose preferred source was the deleted address, when no other address
+// on the host still provides it.
+func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
+	ip := ad.Prefix.Addr()
+	for _, other := range a.sn.addrs {
+		if other.Prefix.Addr() == ip {
+			return
+		}
+	}
+	// fib_sync_down_addr marks only routes of the address's link's table:
+	// main, or its VRF's (netpanel models no VRF). Routes of other tables
+	// keep their source.
+	for _, r := range a.routesPreferring(ip, func(r *Route) bool {
+		return r.Family == unix.AF_INET && r.Table == unix.RT_TABLE_MAIN
+	}) {
+		a.sn.routes.Delete(r)
+		a.dirty[KindRoute] = true
+	}
+}
+
 // clearPrefSrc6 mirrors rt6_remove_prefsrc: when `ip addr del` (or an
 // expiring lifetime) removes an IPv6 address that no other link still has
 // (tentative copies do not count), the kernel takes it off every IPv6
@@ -27,19 +48,39 @@ func (a *applier) clearPrefSrc6(ad Addr) {
 			return
 		}
 	}
-	var cleared []*Route
-	a.sn.routes.Ascend(func(r *Route) bool {
-		if r.Family == unix.AF_INET6 && r.PrefSrc == ip && (r.Extra == nil || r.Extra.NhID == 0) {
-			cleared = append(cleared, r)
-		}
-		return true
-	})
-	for _, r := range cleared {
-		// A copy: the source is not part of the route's key, and a reader
-		// may still hold the old route.
+	for _, r := range a.routesPreferring(ip, func(r *Route) bool {
+		return r.Family == unix.AF_INET6 && (r.Extra == nil || r.Extra.NhID == 0)
+	}) {
+		// The source is not part of the route's key: the new route takes
+		// the old one's place (and the old slot is released).
 		c := *r
 		c.PrefSrc = netip.Addr{}
-		a.sn.routes.ReplaceOrInsert(&c)
+		a.sn.routes.ReplaceOrInsert(a.newRoute(c))
 		a.dirty[KindRoute] = true
 	}
+}
+
+// routesPreferring returns the routes whose preferred source is ip and
+// that pick selects. The routes are counted by preferred source, so an
+// address no route prefers (nearly every address deleted) costs no walk,
+// and a walk ends with the last route that prefers it.
+func (a *applier) routesPreferring(ip netip.Addr, pick func(*Route) bool) []*Route {
+	rs := a.sn.routes
+	rs.ensureCounts()
+	left := rs.prefSrc[ip]
+	if left == 0 {
+		return nil
+	}
+	var out []*Route
+	rs.Ascend(func(r *Route) bool {
+		if r.PrefSrc != ip {
+			return true
+		}
+		if pick(r) {
+			out = append(out, r)
+		}
+		left--
+		return left > 0
+	})
+	return out
 }

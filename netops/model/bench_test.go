@@ -2,12 +2,17 @@ package model_test
 
 import (
 	"math/rand/v2"
+	"net/netip"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkChurnMemory1M applies a million route changes (deletes and
@@ -76,4 +81,120 @@ func BenchmarkSortIndexMemory1M(b *testing.B) {
 	debug.FreeOSMemory()
 	b.ReportMetric(benchfix.RSS()/1e6, "rss-MB-after")
 	runtime.KeepAlive(store)
+}
+
+// BenchmarkAddrDelete1M deletes and re-adds an address no route prefers
+// on the million-route model, as `ip addr del` does under the store's
+// write lock, and reports it beside one walk over every route (what each
+// delete cost before the routes were counted by preferred source; goal:
+// a small fraction of it).
+func BenchmarkAddrDelete1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	// np0a has an IPv4 address of its own: deleting the link's last one
+	// would flush its routes, another rule.
+	l := st.Links[slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })]
+	ad := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("192.0.2.1/24")}
+	ad6 := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET6, Prefix: netip.MustParsePrefix("2001:db8:ffff:ffff::1/64")}
+	st.Addrs = append(st.Addrs, ad, ad6)
+	store := model.NewStoreFrom(st)
+	store.RouteClasses()
+	t0 := time.Now()
+	n := 0
+	store.EachRoute(func(*model.Route) bool { n++; return true })
+	walk := time.Since(t0)
+	t0 = time.Now()
+	ops := 0
+	for b.Loop() {
+		store.Update(func(a *model.Applier) {
+			a.Addr(ad, true)
+			a.Addr(ad6, true)
+			a.Addr(ad, false)
+			a.Addr(ad6, false)
+		})
+		ops++
+	}
+	per := time.Since(t0) / time.Duration(ops)
+	b.ReportMetric(float64(walk.Microseconds())/1000, "walk-ms")
+	b.ReportMetric(float64(per)/float64(walk), "delete-walk-ratio")
+	if store.RouteCount() != n {
+		b.Fatalf("the deletes took routes: %d left of %d", store.RouteCount(), n)
+	}
+}
+
+// BenchmarkRouteQueries1M answers the routes page's filtered, prefix and
+// deep queries (100 routes a page) on the million-route model installed
+// as a sync installs it (a dump), in both directions. Each case reports
+// its first answer on that model (first-ms: what it builds, a sort index
+// of a column, included; the link index comes with the first read after
+// the dump, reported as after-sync-read-ms) and then its cost per page
+// (ns/op). Goal: at most 20 ms each.
+func BenchmarkRouteQueries1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	d := model.NewDump()
+	for _, r := range st.Routes {
+		d.Route(r, false, false)
+	}
+	for _, l := range st.Links {
+		d.Link(l, false)
+	}
+	store := model.NewStore()
+	store.Replace(d, "benchmark")
+	t0 := time.Now()
+	store.RouteClasses() // the first read after a sync
+	afterSync := time.Since(t0)
+	np3a, ok := store.LinkByName(benchfix.LinkName(6))
+	if !ok {
+		b.Fatal("np3a missing")
+	}
+	page := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: model.SortDst, Limit: 100}
+	with := func(f func(*model.RouteQuery)) model.RouteQuery { q := page; f(&q); return q }
+	within8 := netip.MustParsePrefix("10.0.0.0/8")
+	cases := []struct {
+		name string
+		q    model.RouteQuery
+	}{
+		{"all by dst page 5000", with(func(q *model.RouteQuery) { q.Offset = 499_900 })},
+		{"all by dst desc page 5000", with(func(q *model.RouteQuery) { q.Offset, q.Desc = 499_900, true })},
+		{"main desc page 1000", with(func(q *model.RouteQuery) { q.Table, q.Offset, q.Desc = 254, 99_900, true })},
+		{"inet6 page 100", with(func(q *model.RouteQuery) { q.Family, q.Offset = 10, 9_900 })},
+		{"within 10.0.0.0-8 desc page 3000", with(func(q *model.RouteQuery) { q.Within, q.Offset, q.Desc = within8, 299_900, true })},
+		{"contains 10.1.2.3", with(func(q *model.RouteQuery) { q.Contains = netip.MustParseAddr("10.1.2.3") })},
+		{"dev np3a page 10", with(func(q *model.RouteQuery) { q.Dev, q.Offset = np3a.Index, 900 })},
+		{"proto static page 2000", with(func(q *model.RouteQuery) { q.Protocol, q.Offset = unix.RTPROT_STATIC, 199_900 })},
+		{"proto static desc within 10.0.0.0-8 page 2000", with(func(q *model.RouteQuery) {
+			q.Protocol, q.Within, q.Offset, q.Desc = unix.RTPROT_STATIC, within8, 199_900, true
+		})},
+		{"type blackhole page 40", with(func(q *model.RouteQuery) { q.Type, q.Offset = unix.RTN_BLACKHOLE, 3_900 })},
+		{"within 10.0.0.0-8 by metric page 3000", with(func(q *model.RouteQuery) { q.Within, q.Sort, q.Offset = within8, model.SortMetric, 299_900 })},
+		{"within 10.0.0.0-8 by gateway desc page 3000", with(func(q *model.RouteQuery) {
+			q.Within, q.Sort, q.Offset, q.Desc = within8, model.SortGateway, 299_900, true
+		})},
+		{"within 10.0.0.0-8 proto static by metric desc page 2000", with(func(q *model.RouteQuery) {
+			q.Within, q.Protocol, q.Sort, q.Offset, q.Desc = within8, unix.RTPROT_STATIC, model.SortMetric, 199_900, true
+		})},
+		{"all by metric proto static page 2000", with(func(q *model.RouteQuery) {
+			q.Sort, q.Protocol, q.Offset = model.SortMetric, unix.RTPROT_STATIC, 199_900
+		})},
+	}
+	for _, c := range cases {
+		b.Run(strings.ReplaceAll(c.name, " ", "_"), func(b *testing.B) {
+			t0 := time.Now()
+			p, err := store.QueryRoutes(c.q)
+			first := time.Since(t0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if p.Total >= c.q.Offset+c.q.Limit && len(p.Rows) != c.q.Limit {
+				b.Fatalf("page holds %d rows of %d matching, want %d", len(p.Rows), p.Total, c.q.Limit)
+			}
+			for b.Loop() {
+				if _, err := store.QueryRoutes(c.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(first.Microseconds())/1000, "first-ms")
+			b.ReportMetric(float64(afterSync.Microseconds())/1000, "after-sync-read-ms")
+			b.ReportMetric(float64(p.Total), "matched")
+		})
+	}
 }

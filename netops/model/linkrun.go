@@ -16,8 +16,8 @@ import (
 // holding it, where it starts and how long it is. ok is false while some
 // route has several paths (a route's link then does not say which runs
 // hold it). A table whose routes all go through the link is a span of the
-// model's own tree; otherwise the table's index by device is used (built
-// on first use, see sortindex.go).
+// model's own tree; otherwise it is a stretch of the link index (see
+// sortindex.go).
 func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route], lo, n int, ok bool) {
 	s.ensureCounts()
 	if s.multipath > 0 {
@@ -36,9 +36,8 @@ func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route
 	if n == inTable {
 		return s.tree, rank(s.tree, &Route{Table: table}), n, true
 	}
-	tree = s.index(SortDev, int64(table), 0, time.Now())
-	lo = sort.Search(tree.Len(), func(i int) bool { r, _ := tree.GetAt(i); return r.LinkIndex >= link })
-	return tree, lo, n, true
+	tree = s.index(linkIndex, time.Now())
+	return tree, rank(tree, &Route{LinkIndex: link, Table: table}), n, true
 }
 
 // rank is how many items of tree sort before x.
@@ -90,44 +89,4 @@ func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Ro
 		return r.Table == table && r.LinkIndex == link && fn(r)
 	})
 	return true
-}
-
-// countWithin counts the routes of a query on a prefix ("within") by
-// their positions in the model's tree, when the prefix is its only filter
-// besides table and family: the matches of each range are then one span
-// of the tree (the range less the shorter routes at the prefix's own
-// address, which sort before the prefix). ok is false for other queries.
-func (s *routeSet) countWithin(q *RouteQuery, ranges []keyRange) (n int, ok bool) {
-	if !q.Within.IsValid() || q.Contains.IsValid() || q.Dev != 0 || q.Protocol >= 0 || q.Type >= 0 {
-		return 0, false
-	}
-	for _, rg := range ranges {
-		lo, hi := s.withinSpan(q, rg)
-		n += hi - lo
-	}
-	return n, true
-}
-
-// withinSpan is the span of positions of range rg that q's prefix
-// selects (see countWithin).
-func (s *routeSet) withinSpan(q *RouteQuery, rg keyRange) (lo, hi int) {
-	return rank(s.tree, &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: q.Within.Masked()}), rank(s.tree, rg.hi)
-}
-
-// seekWithin returns the ranges of a query countWithin counts with the
-// first offset matches cut off (the first range left starts at the
-// match at offset), and how many were cut.
-func (s *routeSet) seekWithin(q *RouteQuery, ranges []keyRange, offset int) ([]keyRange, int) {
-	skipped := 0
-	for i, rg := range ranges {
-		lo, hi := s.withinSpan(q, rg)
-		if offset >= hi-lo {
-			offset -= hi - lo
-			skipped += hi - lo
-			continue
-		}
-		first, _ := s.tree.GetAt(lo + offset)
-		return append([]keyRange{{first, rg.hi, rg.in}}, ranges[i+1:]...), skipped + offset
-	}
-	return []keyRange{}, skipped // past the end: nothing to walk
 }

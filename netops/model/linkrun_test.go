@@ -1,9 +1,11 @@
 package model
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 )
 
 // linkRunBrute is the run of (table, link) by a walk over every route.
@@ -87,5 +89,49 @@ func TestLinkRunsMatchAWalk(t *testing.T) {
 	}
 	if s.EachLinkRouteFrom(100, 2, 0, func(*Route) bool { t.Fatal("a run is streamed with a route of several paths"); return false }) {
 		t.Fatal("EachLinkRouteFrom reports a run with a route of several paths")
+	}
+}
+
+// TestLinkIndexIsBuiltAfterADumpAndKept: the first read after a dump
+// builds the link index (a visitor's first view of a shared table then
+// finds it), no budget or idleness drops it, and the runs read from it
+// after random changes equal a walk.
+func TestLinkIndexIsBuiltAfterADumpAndKept(t *testing.T) {
+	d := NewDump()
+	for _, r := range syntheticRoutes(3000) {
+		d.Route(r, false, false)
+	}
+	s := NewStore()
+	s.Replace(d, "test")
+	rs := s.live().routes
+	if rs.idx.m[linkIndex] != nil {
+		t.Fatal("the dump built the link index: a sync should not pay for it")
+	}
+	s.RouteClasses()
+	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin {
+		t.Fatal("the first read after the dump did not build the pinned link index")
+	}
+	for _, col := range []RouteSort{SortMetric, SortGateway, SortProtocol, SortType, SortMetric} {
+		if _, err := s.QueryRoutes(RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs.idx.m[linkIndex].used = time.Now().Add(-2 * sortIndexIdle)
+	rnd := rand.New(rand.NewPCG(5, 5))
+	for range 50 {
+		s.Update(func(a *Applier) { churn(a, rnd, 100, func() Route { return randomRoute(rnd, false) }) })
+	}
+	if rs.idx.m[linkIndex] == nil {
+		t.Fatal("the link index was dropped")
+	}
+	for _, table := range []uint32{100, 101, 102, 254} {
+		for link := int32(1); link <= 5; link++ {
+			want := linkRunBrute(s, table, link)
+			var got []Route
+			s.EachLinkRouteFrom(table, link, 0, func(r *Route) bool { got = append(got, *r); return true })
+			if !slices.Equal(got, want) {
+				t.Fatalf("run of table %d link %d: %d routes, a walk finds %d", table, link, len(got), len(want))
+			}
+		}
 	}
 }

@@ -30,6 +30,23 @@ type nameEntry struct {
 func (s *Store) Names(tables TableNames) *Names {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// Every render asks for the names; they change with the links and
+	// nexthop objects only, so the maps built for their generations are
+	// shared (nothing writes to a Names' maps once built).
+	gen := [2]uint64{s.gen[KindLink], s.gen[KindNexthop]}
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	if c := s.names; c != nil && s.namesGen == gen {
+		return &Names{links: c.links, byName: c.byName, nexthops: c.nexthops, tables: tables}
+	}
+	n := s.buildNames(tables)
+	s.names, s.namesGen = n, gen
+	return n
+}
+
+// buildNames builds the names of the links and nexthop objects; the
+// caller holds the read lock.
+func (s *Store) buildNames(tables TableNames) *Names {
 	n := &Names{links: make(map[int32]nameEntry, len(s.links)), byName: make(map[string]int32, len(s.links)), tables: tables}
 	for i, l := range s.links {
 		n.links[i] = nameEntry{l.Name, l.RawFlags}

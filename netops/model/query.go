@@ -120,6 +120,11 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	if q.Sort != SortDst && !q.Within.IsValid() && !q.Contains.IsValid() {
 		return s.queryIndexed(q), nil
 	}
+	if q.Sort == SortDst {
+		p := s.plan(&q)
+		total, known := s.routes.countMatching(&q)
+		return p.page(&q, total, known), nil
+	}
 	var page RoutePage
 	ranges := q.ranges(s.tablesLocked())
 	if ranges == nil && !q.unfiltered() {
@@ -181,31 +186,21 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 			}
 		}
 	}
-	if q.Sort == SortDst {
-		// When the class counts say how many match, the walk ends with
-		// the page instead of counting the rest.
-		total, exact := s.routes.countMatching(&q)
-		if !exact {
-			total, exact = s.routes.countWithin(&q, ranges)
-			if exact && !q.Desc && q.Offset > 0 {
-				// A deep page starts at its first route, found by position.
-				ranges, page.Total = s.routes.seekWithin(&q, ranges, q.Offset)
+	if q.Within.IsValid() && !q.Contains.IsValid() {
+		// A large prefix: by value, when the column has few enough.
+		dst := q
+		dst.Sort, dst.Dev, dst.Protocol, dst.Type = SortDst, 0, -1, -1
+		if p := s.plan(&dst); p.size() > byValueMin {
+			// How many match, when the spans of the filters tell.
+			dst.Dev, dst.Protocol, dst.Type = q.Dev, q.Protocol, q.Type
+			total := -1
+			if p := s.plan(&dst); p.exact {
+				total = p.size()
+			}
+			if pg, ok := s.queryByValue(&q, q.ranges(s.tablesLocked()), total); ok {
+				return pg, nil
 			}
 		}
-		walk(func(r *Route) bool {
-			if !q.match(r) {
-				return true
-			}
-			if page.Total >= q.Offset && page.Total < q.Offset+q.Limit {
-				page.Rows = append(page.Rows, *r)
-			}
-			page.Total++
-			return !exact || page.Total < q.Offset+q.Limit
-		})
-		if exact {
-			page.Total = total
-		}
-		return page, nil
 	}
 	// Other orders keep the best Offset+Limit routes in a max-heap while
 	// walking the model in its own order; ties go by visiting order, which
@@ -243,6 +238,9 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 // routeColumn returns a three-way comparison on one sort column.
 func routeColumn(col RouteSort) func(a, b *Route) int {
 	switch col {
+	case SortDst:
+		// The model's order is the tie-break of every column.
+		return func(a, b *Route) int { return 0 }
 	case SortDev:
 		return func(a, b *Route) int { return cmp.Compare(a.LinkIndex, b.LinkIndex) }
 	case SortMetric:

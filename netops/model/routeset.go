@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/netip"
+	"time"
 
 	tbtree "github.com/tidwall/btree"
 	"golang.org/x/sys/unix"
@@ -49,7 +50,10 @@ type routeSet struct {
 	// lens counts the routes per table, family and prefix length: the
 	// routes that hold a prefix are looked up only at the lengths some
 	// route has (a handful), not at every shorter one.
-	lens    map[lenKey]int
+	lens map[lenKey]int
+	// prefSrc counts the routes per preferred source: deleting an address
+	// no route prefers (nearly every delete) then looks for none.
+	prefSrc map[netip.Addr]int
 	idx     sortIndexes
 	changes int
 	// slab and free are where routes live: blocks of routes (one
@@ -66,7 +70,8 @@ type routeSet struct {
 }
 
 func newRouteSet() *routeSet {
-	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}, lens: map[lenKey]int{}}
+	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}, lens: map[lenKey]int{},
+		prefSrc: map[netip.Addr]int{}}
 }
 
 type lenKey struct {
@@ -137,6 +142,11 @@ func (s *routeSet) count(r *Route, d int) {
 	if s.lens[lk] += d; s.lens[lk] == 0 {
 		delete(s.lens, lk)
 	}
+	if r.PrefSrc.IsValid() {
+		if s.prefSrc[r.PrefSrc] += d; s.prefSrc[r.PrefSrc] == 0 {
+			delete(s.prefSrc, r.PrefSrc)
+		}
+	}
 	c := ClassOf(r)
 	if s.lastCount == nil || c != s.last {
 		p := s.classes[c]
@@ -187,9 +197,9 @@ func (s *routeSet) Delete(r *Route) (*Route, bool) {
 	return nil, ok
 }
 
-// ensureCounts counts the routes by class once after a dump. The caller
-// holds the store's read lock (writers are out); idx.mu keeps two readers
-// from counting at once.
+// ensureCounts counts the routes by class once after a dump, and builds
+// the link index. The caller holds the store's read lock (writers are
+// out); idx.mu keeps two readers from counting at once.
 func (s *routeSet) ensureCounts() {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
@@ -197,7 +207,12 @@ func (s *routeSet) ensureCounts() {
 		return
 	}
 	s.uncounted = false
-	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
+	// One pass counts and collects the link index (each route read once).
+	c := s.newCollector(linkIndex)
+	s.Ascend(func(r *Route) bool { s.count(r, 1); return c.add(r) })
+	if s.idx.m[linkIndex] == nil {
+		s.keepIndex(linkIndex, c, time.Now())
+	}
 }
 
 // RouteClasses returns how many routes each class holds; the count
@@ -237,16 +252,21 @@ func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) boo
 }
 
 // EachRouteOverlapping streams to fn, under the read lock, the routes of
-// every table whose destination overlaps p: those inside it and the
-// shorter ones that hold it. It visits only those (a range of the B-tree
-// per table, and one lookup per shorter prefix length), so a claim on a
-// /16 costs nothing like a walk over a million routes. fn must be quick
-// and must not call back into the store; it stops when fn returns false.
-func (s *Store) EachRouteOverlapping(p netip.Prefix, fn func(*Route) bool) {
+// table (or of every table, for AllTables) whose destination overlaps p:
+// those inside it and the shorter ones that hold it. It visits only those
+// (a range of the B-tree per table, and one lookup per shorter prefix
+// length), so a claim on a /16 costs nothing like a walk over a million
+// routes, and a question about one table reads none of the others. fn
+// must be quick and must not call back into the store; it stops when fn
+// returns false.
+func (s *Store) EachRouteOverlapping(table int64, p netip.Prefix, fn func(*Route) bool) {
 	p = p.Masked()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tables := s.tablesLocked()
+	if table != AllTables {
+		tables = []uint32{uint32(table)}
+	}
 	within := RouteQuery{Table: AllTables, Within: p}
 	for _, rg := range within.ranges(tables) {
 		stop := false

@@ -36,7 +36,7 @@ func TestRouteLookupsMatchAWalk(t *testing.T) {
 					want = append(want, r)
 				}
 			}
-			s.EachRouteOverlapping(p, func(r *Route) bool { got = append(got, *r); return true })
+			s.EachRouteOverlapping(AllTables, p, func(r *Route) bool { got = append(got, *r); return true })
 			slices.SortFunc(got, func(a, b Route) int { return cmpRoute(&a, &b) })
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: overlapping %s: got %d routes, a walk finds %d", when, p, len(got), len(want))
@@ -246,7 +246,7 @@ func TestSortIndexesStayWithinBudget(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := s.routes.idx.m[sortKey{SortMetric, AllTables, 0}]; !ok {
+	if _, ok := s.routes.idx.m[columnIndex(SortMetric, AllTables)]; !ok {
 		t.Error("the index used last was dropped")
 	}
 }

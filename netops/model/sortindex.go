@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -28,21 +29,48 @@ const sortIndexIdle = 10 * time.Minute
 // the budget drops the least recently used ones first.
 const sortIndexBudget = 2
 
+// sortKey names an index: its column, and which routes it holds, as a
+// query's filters other than a prefix select them. A device's few routes,
+// or the static ones, sorted by metric are then a page by position too.
 type sortKey struct {
 	col   RouteSort
 	table int64 // AllTables or a table id
 	dev   int32 // 0, or only the routes that use this link
+	fam   uint8 // 0, or only this family
+	proto int16 // -1, or only this protocol
+	typ   int16 // -1, or only this type
+}
+
+// columnIndex is the key of col's index over every route of table.
+func columnIndex(col RouteSort, table int64) sortKey {
+	return sortKey{col: col, table: table, proto: -1, typ: -1}
+}
+
+// queryIndex is the key of the index holding exactly the routes q's
+// filters other than a prefix select, in q's order.
+func queryIndex(q *RouteQuery) sortKey {
+	return sortKey{q.Sort, q.Table, q.Dev, q.Family, int16(q.Protocol), int16(q.Type)}
 }
 
 // holds reports whether r belongs in the index of k.
 func (k sortKey) holds(r *Route) bool {
-	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev))
+	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev)) &&
+		(k.fam == 0 || r.Family == k.fam) && (k.proto < 0 || int16(r.Protocol) == k.proto) && (k.typ < 0 || int16(r.Type) == k.typ)
 }
 
 type sortIndex struct {
 	tree *tbtree.BTreeG[*Route]
 	used time.Time
+	pin  bool // never dropped: the link index
 }
+
+// linkIndex is the index the model keeps from the first read after a
+// dump on: every route by device, then in the model's order. The routes
+// of one link in one table (a link run, linkrun.go), and a device filter
+// of the routes page (spans.go), are stretches of it; building it costs a
+// pass over every route and a load of a B-tree (~100 ms of CPU at 1M
+// routes), which a visitor's first view would otherwise pay.
+var linkIndex = columnIndex(SortDev, AllTables)
 
 // sortIndexes are a route set's indexes; mu guards the map (queries build
 // indexes under the store's read lock), the trees change only under the
@@ -62,43 +90,71 @@ func sortLess(col RouteSort) func(a, b *Route) bool {
 	}
 }
 
-// index returns the sort index of col over table, of the routes that use
-// link dev when not 0 (a device's few routes sorted by metric are then a
-// page by position too), building it when missing. The caller holds the
-// store's read lock.
-func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *tbtree.BTreeG[*Route] {
+// index returns the sort index k names, building it when missing. The
+// caller holds the store's read lock.
+func (s *routeSet) index(k sortKey, now time.Time) *tbtree.BTreeG[*Route] {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
-	k := sortKey{col, table, dev}
+	return s.indexLocked(k, now)
+}
+
+// indexLocked is index with idx.mu held.
+func (s *routeSet) indexLocked(k sortKey, now time.Time) *tbtree.BTreeG[*Route] {
 	if ix := s.idx.m[k]; ix != nil {
 		ix.used = now
 		return ix.tree
 	}
-	var rs []*Route
-	add := func(r *Route) bool {
-		if dev == 0 || usesDev(r, dev) {
-			rs = append(rs, r)
-		}
-		return true
-	}
-	if table == AllTables {
-		s.Ascend(add)
+	c := s.newCollector(k)
+	if k.table == AllTables {
+		s.Ascend(c.add)
 	} else {
-		s.AscendGreaterOrEqual(&Route{Table: uint32(table)}, func(r *Route) bool { return r.Table == uint32(table) && add(r) })
+		s.AscendGreaterOrEqual(&Route{Table: uint32(k.table)}, func(r *Route) bool { return r.Table == uint32(k.table) && c.add(r) })
+	}
+	return s.keepIndex(k, c, now)
+}
+
+// collector gathers the routes of an index in the model's order, with
+// their column's values read in the same pass (a route is read once, in
+// memory order more or less).
+type collector struct {
+	k     sortKey
+	rs    []*Route
+	keys  []uint32
+	key   func(*Route) uint32
+	order func([]uint32)
+}
+
+func (s *routeSet) newCollector(k sortKey) *collector {
+	c := &collector{k: k}
+	c.key, c.order = columnKey(k.col)
+	if n := s.Len(); k == columnIndex(k.col, AllTables) {
+		c.rs, c.keys = make([]*Route, 0, n), make([]uint32, 0, n)
+	}
+	return c
+}
+
+func (c *collector) add(r *Route) bool {
+	if c.k.holds(r) {
+		c.rs = append(c.rs, r)
+		c.keys = append(c.keys, c.key(r))
+	}
+	return true
+}
+
+// keepIndex builds the index of what c collected and keeps it. The
+// caller holds idx.mu.
+func (s *routeSet) keepIndex(k sortKey, c *collector, now time.Time) *tbtree.BTreeG[*Route] {
+	if c.order != nil {
+		c.order(c.keys)
 	}
 	// Collected in the model's order: a stable sort on the column alone
 	// gives (column, model order).
-	c := routeColumn(col)
-	slices.SortStableFunc(rs, c)
-	tree := tbtree.NewBTreeGOptions(sortLess(col), tbtree.Options{NoLocks: true, Degree: 64})
-	for _, r := range rs {
-		tree.Load(r)
-	}
+	tree := loadSorted(countingSort(c.rs, c.keys), sortLess(k.col))
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
 	}
 	s.idx.evict(sortIndexBudget*s.Len() - tree.Len())
-	s.idx.m[k] = &sortIndex{tree: tree, used: now}
+	s.idx.m[k] = &sortIndex{tree: tree, used: now, pin: k == linkIndex}
 	return tree
 }
 
@@ -108,15 +164,20 @@ func (s *routeSet) index(col RouteSort, table int64, dev int32, now time.Time) *
 func (x *sortIndexes) evict(budget int) {
 	held := 0
 	for _, ix := range x.m {
-		held += ix.tree.Len()
+		if !ix.pin {
+			held += ix.tree.Len()
+		}
 	}
-	for held > budget && len(x.m) > 0 {
+	for held > budget {
 		var oldest sortKey
 		first := true
 		for k, ix := range x.m {
-			if first || ix.used.Before(x.m[oldest].used) {
+			if !ix.pin && (first || ix.used.Before(x.m[oldest].used)) {
 				oldest, first = k, false
 			}
+		}
+		if first {
+			return
 		}
 		held -= x.m[oldest].tree.Len()
 		delete(x.m, oldest)
@@ -142,7 +203,7 @@ func (s *routeSet) indexChange(old, r *Route) {
 	if s.changes%4096 == 0 {
 		now := time.Now()
 		for k, ix := range s.idx.m {
-			if now.Sub(ix.used) > sortIndexIdle {
+			if !ix.pin && now.Sub(ix.used) > sortIndexIdle {
 				delete(s.idx.m, k)
 			}
 		}
@@ -200,60 +261,137 @@ func (q *RouteQuery) unfiltered() bool {
 	return q.Family == 0 && !q.Contains.IsValid() && !q.Within.IsValid() && q.Dev == 0 && q.Protocol < 0 && q.Type < 0
 }
 
-// queryIndexed answers a query sorted by a column from its sort index:
-// an unfiltered page by position, a filtered one by walking the index
-// until the page is full (and, when the class counts cannot say how many
-// match, to its end). The caller holds the read lock.
+// queryIndexed answers a query sorted by a column, without a prefix
+// filter, from the index holding exactly the routes it selects: a page by
+// position. The caller holds the read lock.
 func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	var page RoutePage
-	tree := s.routes.index(q.Sort, q.Table, q.Dev, time.Now())
-	// The index holds exactly the device's routes: the rest of the
-	// filters decide.
-	rest := q
-	rest.Dev = 0
-	it := tree.Iter()
-	defer it.Release()
-	step := it.Next
-	if q.Desc {
-		step = it.Prev
-	}
-	if rest.unfiltered() {
-		page.Total = tree.Len()
-		if q.Offset >= page.Total {
-			return page
-		}
-		at := q.Offset
-		if q.Desc {
-			at = page.Total - 1 - q.Offset
-		}
-		first, _ := tree.GetAt(at)
-		for ok := it.Seek(first); ok && len(page.Rows) < q.Limit; ok = step() {
-			page.Rows = append(page.Rows, *it.Item())
-		}
+	tree := s.routes.index(queryIndex(&q), time.Now())
+	page.Total = tree.Len()
+	if q.Offset >= page.Total {
 		return page
 	}
-	total, exact := s.routes.countMatching(&q)
-	seen := 0
-	ok := it.First()
+	it := tree.Iter()
+	defer it.Release()
+	at, step := q.Offset, it.Next
 	if q.Desc {
-		ok = it.Last()
+		at, step = page.Total-1-q.Offset, it.Prev
 	}
-	for ; ok; ok = step() {
-		r := it.Item()
-		if !rest.match(r) {
-			continue
-		}
-		if seen >= q.Offset && seen < q.Offset+q.Limit {
-			page.Rows = append(page.Rows, *r)
-		}
-		seen++
-		if exact && seen >= q.Offset+q.Limit {
-			break
-		}
-	}
-	page.Total = seen
-	if exact {
-		page.Total = total
+	first, _ := tree.GetAt(at)
+	for ok := it.Seek(first); ok && len(page.Rows) < q.Limit; ok = step() {
+		page.Rows = append(page.Rows, *it.Item())
 	}
 	return page
+}
+
+// columnKey returns a column's value as a number, in the column's order
+// once order (when not nil) has rewritten the numbers of all routes read.
+// A gateway is numbered as it comes; order then renumbers the addresses
+// by their sorted place.
+func columnKey(col RouteSort) (key func(*Route) uint32, order func([]uint32)) {
+	switch col {
+	case SortDst:
+		return func(*Route) uint32 { return 0 }, nil
+	case SortDev:
+		// Link indexes are positive (0 for none): the order of uint32.
+		return func(r *Route) uint32 { return uint32(r.LinkIndex) }, nil
+	case SortMetric:
+		return func(r *Route) uint32 { return r.Priority }, nil
+	case SortProtocol:
+		return func(r *Route) uint32 { return uint32(r.Protocol) }, nil
+	case SortType:
+		return func(r *Route) uint32 { return uint32(r.Type) }, nil
+	}
+	ids := map[netip.Addr]uint32{}
+	var addrs []netip.Addr
+	key = func(r *Route) uint32 {
+		id, ok := ids[r.Gateway]
+		if !ok {
+			id = uint32(len(addrs))
+			ids[r.Gateway] = id
+			addrs = append(addrs, r.Gateway)
+		}
+		return id
+	}
+	order = func(keys []uint32) {
+		byAddr := make([]uint32, len(addrs))
+		for i := range byAddr {
+			byAddr[i] = uint32(i)
+		}
+		slices.SortFunc(byAddr, func(a, b uint32) int { return addrs[a].Compare(addrs[b]) })
+		place := make([]uint32, len(addrs))
+		for at, id := range byAddr {
+			place[id] = uint32(at)
+		}
+		for i, k := range keys {
+			keys[i] = place[k]
+		}
+	}
+	return key, order
+}
+
+// countingSort orders rs by their keys, stably, in linear time: a column holds
+// a few distinct values (links, metrics, protocols) among a million
+// routes, so counting them and placing each route costs two passes,
+// where a comparison sort of a million routes took most of a second.
+func countingSort(rs []*Route, keys []uint32) []*Route {
+	slot := map[uint32]int{} // a value's place in ns
+	var ns []int             // routes per value, then where they start
+	last, li := uint32(0), -1
+	for _, k := range keys {
+		if li < 0 || k != last {
+			i, ok := slot[k]
+			if !ok {
+				i = len(ns)
+				slot[k] = i
+				ns = append(ns, 0)
+			}
+			last, li = k, i
+		}
+		ns[li]++
+	}
+	values := make([]uint32, 0, len(slot))
+	for k := range slot {
+		values = append(values, k)
+	}
+	slices.Sort(values)
+	next := 0
+	for _, k := range values {
+		i := slot[k]
+		next, ns[i] = next+ns[i], next
+	}
+	out := make([]*Route, len(rs))
+	li = -1
+	for j, k := range keys {
+		if li < 0 || k != last {
+			last, li = k, slot[k]
+		}
+		out[ns[li]] = rs[j]
+		ns[li]++
+	}
+	return out
+}
+
+// loadSorted returns a B-tree ordered by less holding rs, which are in
+// that order already. The B-tree's Load appends an item after comparing
+// it with the last one, and inserts it by a search when the last leaf is
+// full; both only ever ask whether the item being loaded comes after the
+// others, which it does. So while loading, the comparison answers that
+// from identity instead of reading two routes: a million routes read in
+// column order are a million cache misses, most of what a build cost.
+// Afterwards the tree compares with less.
+func loadSorted(rs []*Route, less func(a, b *Route) bool) *tbtree.BTreeG[*Route] {
+	var loading *Route
+	tree := tbtree.NewBTreeGOptions(func(a, b *Route) bool {
+		if loading != nil {
+			return b == loading && a != b
+		}
+		return less(a, b)
+	}, tbtree.Options{NoLocks: true, Degree: 64})
+	for _, r := range rs {
+		loading = r
+		tree.Load(r)
+	}
+	loading = nil
+	return tree
 }

@@ -2,7 +2,9 @@ package model
 
 import (
 	"bytes"
+	"cmp"
 	"net/netip"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -28,6 +30,11 @@ type Store struct {
 	nexthops map[uint32]*NexthopObject
 	gen      [numKinds]uint64
 	status   Status
+	// names are the last Names built, for the link and nexthop
+	// generations namesGen (see Names).
+	namesMu  sync.Mutex
+	names    *Names
+	namesGen [2]uint64
 	rates    map[int32]LinkRate
 
 	events eventRing
@@ -260,12 +267,19 @@ func (s *Store) Counts() map[Kind]int {
 // Links returns all links ordered by index.
 func (s *Store) Links() []Link {
 	s.mu.RLock()
-	out := make([]Link, 0, len(s.links))
+	defer s.mu.RUnlock()
+	// Sorted as pointers, copied once: pages call this on every render,
+	// and sorting the structs themselves (via reflection) cost more than
+	// the rest of a routes frame.
+	ps := make([]*Link, 0, len(s.links))
 	for _, l := range s.links {
-		out = append(out, *l)
+		ps = append(ps, l)
 	}
-	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	slices.SortFunc(ps, func(a, b *Link) int { return cmp.Compare(a.Index, b.Index) })
+	out := make([]Link, len(ps))
+	for i, l := range ps {
+		out[i] = *l
+	}
 	return out
 }
 

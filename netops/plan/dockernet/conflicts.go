@@ -3,6 +3,7 @@ package dockernet
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -94,10 +95,8 @@ func (v *view) defaultBridgeSubnet(pools []Pool) (netip.Prefix, bool) {
 		}
 		for p, ok := blockOf(pl.Base.Addr(), pl.Size), true; ok && Contains(pl.Base, p); p, ok = nextBlock(p) {
 			free := true
-			v.routesOverlapping(p, func(r *model.Route) bool {
-				if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() > 0 {
-					free = false
-				}
+			v.routesOverlappingIn(unix.RT_TABLE_MAIN, p, func(r *model.Route) bool {
+				free = r.Dst.Bits() == 0
 				return free
 			})
 			if free {
@@ -138,6 +137,10 @@ var exampleInternet = map[bool]netip.Addr{
 // rest are counted in one more conflict.
 const maxRouteConflicts = 50
 
+// maxRoutesCounted is how many routes beyond those named one claim's
+// conflicts count exactly; beyond, they say "over" this many.
+const maxRoutesCounted = 1_000
+
 // FindConflicts lists every conflict, default routes through Docker's
 // bridges first, then by claim (live ones first) and by what they collide
 // with: routes, addresses, ranges. A collision already explained by an
@@ -154,19 +157,23 @@ func FindConflicts(in Inputs) []Conflict {
 	}
 	for _, c := range v.claims() {
 		// A claim over a crowded range (a pool on 10.0.0.0/8 with a
-		// million routes in it) names its first routes and counts the rest.
+		// million routes in it) names its first routes and counts the
+		// rest, up to maxRoutesCounted: the count stops there rather than
+		// walk a million routes to say a number nobody acts on.
 		shown, more := 0, 0
 		v.routesOverlapping(c.Prefix, func(r *model.Route) bool {
 			if !v.countsAsUse(r) {
 				return true
 			}
+			if shown == maxRouteConflicts {
+				// Counted without being described: whether an earlier
+				// claim named it too does not change that it overlaps.
+				more++
+				return more <= maxRoutesCounted
+			}
 			inter, _ := Intersection(c.Prefix, r.Dst)
 			od := "your " + v.routeDesc(r)
 			if seen[od+inter.String()] {
-				return true
-			}
-			if shown == maxRouteConflicts {
-				more++
 				return true
 			}
 			shown++
@@ -178,8 +185,12 @@ func FindConflicts(in Inputs) []Conflict {
 			if !c.Live() {
 				kind = KindPool
 			}
+			n := strconv.Itoa(more)
+			if more > maxRoutesCounted {
+				n = "Over " + strconv.Itoa(maxRoutesCounted)
+			}
 			out = append(out, Conflict{Kind: kind, Claim: c, Other: c.Prefix,
-				Text: fmt.Sprintf("%d more of your routes overlap %s, which Docker claims (%s).", more, c.Prefix, c.Origin)})
+				Text: fmt.Sprintf("%s more of your routes overlap %s, which Docker claims (%s).", n, c.Prefix, c.Origin)})
 		}
 		for _, a := range v.addrs {
 			if !v.addrCounts(a) || !Overlaps(c.Prefix, a.Prefix) {

@@ -22,19 +22,27 @@ type Source interface {
 // a candidate block and a lookup then cost the same with a million routes
 // as with ten.
 type routeIndex interface {
-	Tables() []uint32
-	EachRouteOverlapping(p netip.Prefix, fn func(*model.Route) bool)
+	EachRouteOverlapping(table int64, p netip.Prefix, fn func(*model.Route) bool)
 	EachRouteContaining(table uint32, a netip.Addr, fn func(*model.Route) bool)
+	DefaultRoutes() []model.Route
 }
 
 // routesOverlapping calls fn for every route whose destination overlaps
 // p, until fn returns false.
 func (v *view) routesOverlapping(p netip.Prefix, fn func(*model.Route) bool) {
+	v.routesOverlappingIn(model.AllTables, p, fn)
+}
+
+// routesOverlappingIn calls fn for every route of table (or of all, for
+// model.AllTables) whose destination overlaps p, until fn returns false.
+func (v *view) routesOverlappingIn(table int64, p netip.Prefix, fn func(*model.Route) bool) {
 	if ix, ok := v.in.State.(routeIndex); ok {
-		ix.EachRouteOverlapping(p, fn)
+		ix.EachRouteOverlapping(table, p, fn)
 		return
 	}
-	v.in.State.EachRoute(func(r *model.Route) bool { return !Overlaps(r.Dst, p) || fn(r) })
+	v.in.State.EachRoute(func(r *model.Route) bool {
+		return (table != model.AllTables && int64(r.Table) != table) || !Overlaps(r.Dst, p) || fn(r)
+	})
 }
 
 // routesContaining calls fn for every route of table whose destination
@@ -55,19 +63,10 @@ func (v *view) defaultRoutes(fn func(*model.Route) bool) {
 		v.in.State.EachRoute(func(r *model.Route) bool { return r.Dst.Bits() != 0 || fn(r) })
 		return
 	}
-	for _, t := range ix.Tables() {
-		for _, any := range []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()} {
-			stop := false
-			ix.EachRouteContaining(t, any, func(r *model.Route) bool {
-				if r.Dst.Bits() != 0 {
-					return true
-				}
-				stop = !fn(r)
-				return !stop
-			})
-			if stop {
-				return
-			}
+	rs := ix.DefaultRoutes()
+	for i := range rs {
+		if !fn(&rs[i]) {
+			return
 		}
 	}
 }

@@ -1,0 +1,340 @@
+package model
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+
+	tbtree "github.com/tidwall/btree"
+)
+
+// A page of routes in the model's order comes from positions, not from a
+// walk: the routes a query selects are spans of one counted B-tree (the
+// model's own, or a sort index of the protocol, type or device column
+// when the query filters on one: its routes with that value are one
+// stretch of the index, in the model's order), each span found by two
+// binary searches. Page 5,000 of a million routes, forwards or backwards,
+// with a prefix, a family and a protocol filter, then reads its own 100
+// routes. Filters the spans do not express (a second class filter, a
+// device while some route has several paths) pick the index of exactly
+// their routes in the model's order instead, built on first use.
+
+// span is the positions [lo, hi) of a counted tree.
+type span struct{ lo, hi int }
+
+// spanPlan is what a query selects: spans of tree in the model's order;
+// when exact every route in them matches, otherwise each is checked.
+type spanPlan struct {
+	tree  *tbtree.BTreeG[*Route]
+	spans []span
+	exact bool
+}
+
+// classColumn is a column a class filter selects on and the value it
+// wants.
+type classColumn struct {
+	col RouteSort
+	val int64
+}
+
+// columnFilters lists the class filters of q that an index can answer
+// as one stretch per value: protocol, type, and the device while no route
+// has several paths (a multipath route's column value names one of its
+// links only).
+func (s *routeSet) columnFilters(q *RouteQuery) []classColumn {
+	var out []classColumn
+	if q.Protocol >= 0 {
+		out = append(out, classColumn{SortProtocol, int64(q.Protocol)})
+	}
+	if q.Type >= 0 {
+		out = append(out, classColumn{SortType, int64(q.Type)})
+	}
+	if q.Dev != 0 && s.multipath == 0 {
+		out = append(out, classColumn{SortDev, int64(q.Dev)})
+	}
+	return out
+}
+
+// pivot returns a copy of r with c's column set to c's value: a
+// pivot into c's index.
+func (c classColumn) pivot(r *Route) *Route {
+	p := *r
+	switch c.col {
+	case SortProtocol:
+		p.Protocol = uint8(c.val)
+	case SortType:
+		p.Type = uint8(c.val)
+	default:
+		p.LinkIndex = int32(c.val)
+	}
+	return &p
+}
+
+// plan returns the spans q (sorted by destination) selects. The caller
+// holds the store's read lock.
+func (s *Store) plan(q *RouteQuery) spanPlan {
+	rs := s.routes
+	rs.ensureCounts()
+	ranges := q.ranges(s.tablesLocked())
+	whole := q.Table == AllTables && !q.Within.IsValid() && !q.Contains.IsValid()
+	if ranges == nil && !whole {
+		return spanPlan{tree: rs.tree, exact: true} // no range can match
+	}
+	if whole && q.Family != 0 {
+		for _, t := range s.tablesLocked() {
+			ranges = append(ranges, keyRange{lo: &Route{Table: t, Family: q.Family}, hi: &Route{Table: t, Family: q.Family + 1}})
+		}
+	}
+	p := spanPlan{tree: rs.tree, exact: true}
+	// The filters the ranges do not express.
+	rest := *q
+	rest.Table, rest.Family = AllTables, 0
+	if q.Within.IsValid() {
+		rest.Within = netip.Prefix{}
+	} else {
+		rest.Contains = netip.Addr{}
+	}
+	var by *classColumn
+	classes := 0
+	for _, on := range []bool{q.Protocol >= 0, q.Type >= 0, q.Dev != 0} {
+		if on {
+			classes++
+		}
+	}
+	switch cols := rs.columnFilters(q); {
+	case classes == 1 && len(cols) == 1:
+		// One filter: a stretch of its column's index, which serves
+		// every value.
+		by = &cols[0]
+		p.tree = rs.index(columnIndex(by.col, AllTables), time.Now())
+		rest.Dev, rest.Protocol, rest.Type = 0, -1, -1
+	case classes > 0:
+		// Several, or a device while some route has several paths: the
+		// index of exactly their routes, in the model's order.
+		p.tree = rs.index(sortKey{SortDst, AllTables, q.Dev, 0, int16(q.Protocol), int16(q.Type)}, time.Now())
+		rest.Dev, rest.Protocol, rest.Type = 0, -1, -1
+	}
+	p.exact = rest.unfiltered()
+	key := func(r *Route) *Route {
+		if by == nil {
+			return r
+		}
+		return by.pivot(r)
+	}
+	if ranges == nil {
+		if by == nil {
+			p.spans = []span{{0, p.tree.Len()}}
+		} else {
+			p.spans = []span{{rank(p.tree, by.pivot(&Route{})), p.valueEnd(by)}}
+		}
+		return p
+	}
+	for _, rg := range ranges {
+		if q.Contains.IsValid() && !q.Within.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()) {
+			continue
+		}
+		sp := span{lo: rank(p.tree, key(q.exactLo(rg))), hi: rank(p.tree, key(rg.hi))}
+		if sp.hi > sp.lo {
+			p.spans = append(p.spans, sp)
+		}
+	}
+	return p
+}
+
+// valueEnd is the position just past the routes with by's value in its
+// index.
+func (p *spanPlan) valueEnd(by *classColumn) int {
+	c := routeColumn(by.col)
+	v := by.pivot(&Route{})
+	return sort.Search(p.tree.Len(), func(i int) bool { r, _ := p.tree.GetAt(i); return c(r, v) > 0 })
+}
+
+// page answers q from the plan: by position when exact, otherwise by
+// checking each route of the spans against q (stopping with the page when
+// total, the class counts' answer, is known).
+func (p *spanPlan) page(q *RouteQuery, total int, known bool) RoutePage {
+	var page RoutePage
+	if p.exact {
+		page.Total = p.size()
+		skip := q.Offset
+		p.each(q.Desc, func(sp span) bool {
+			n := sp.hi - sp.lo
+			if skip >= n {
+				skip -= n
+				return true
+			}
+			if q.Desc {
+				sp.hi -= skip
+			} else {
+				sp.lo += skip
+			}
+			skip = 0
+			p.walk(sp, q.Desc, func(r *Route) bool {
+				page.Rows = append(page.Rows, *r)
+				return len(page.Rows) < q.Limit
+			})
+			return len(page.Rows) < q.Limit
+		})
+		return page
+	}
+	p.each(q.Desc, func(sp span) bool {
+		stop := false
+		p.walk(sp, q.Desc, func(r *Route) bool {
+			if !q.match(r) {
+				return true
+			}
+			if page.Total >= q.Offset && page.Total < q.Offset+q.Limit {
+				page.Rows = append(page.Rows, *r)
+			}
+			page.Total++
+			stop = known && page.Total >= q.Offset+q.Limit
+			return !stop
+		})
+		return !stop
+	})
+	if known {
+		page.Total = total
+	}
+	return page
+}
+
+// each calls fn on the plan's spans, last first when desc, until it
+// returns false.
+func (p *spanPlan) each(desc bool, fn func(span) bool) {
+	for i := range p.spans {
+		if desc {
+			i = len(p.spans) - 1 - i
+		}
+		if !fn(p.spans[i]) {
+			return
+		}
+	}
+}
+
+// walk calls fn on the routes of sp, backwards when desc, until it
+// returns false.
+func (p *spanPlan) walk(sp span, desc bool, fn func(*Route) bool) {
+	if sp.hi <= sp.lo {
+		return
+	}
+	it := p.tree.Iter()
+	defer it.Release()
+	at, step := sp.lo, it.Next
+	if desc {
+		at, step = sp.hi-1, it.Prev
+	}
+	first, _ := p.tree.GetAt(at)
+	for n, ok := sp.hi-sp.lo, it.Seek(first); ok && n > 0; ok, n = step(), n-1 {
+		if !fn(it.Item()) {
+			return
+		}
+	}
+}
+
+// exactLo is where the routes of range rg that q selects start: for a
+// prefix ("within"), the prefix itself (the shorter routes at its own
+// address sort before it and do not match).
+func (q *RouteQuery) exactLo(rg keyRange) *Route {
+	if q.Within.IsValid() {
+		return &Route{Table: rg.lo.Table, Family: rg.lo.Family, Dst: q.Within.Masked()}
+	}
+	return rg.lo
+}
+
+// setColumn sets r's value of col to v's.
+func setColumn(col RouteSort, r, v *Route) {
+	switch col {
+	case SortDev:
+		r.LinkIndex = v.LinkIndex
+	case SortMetric:
+		r.Priority = v.Priority
+	case SortProtocol:
+		r.Protocol = v.Protocol
+	case SortGateway:
+		r.Gateway = v.Gateway
+	default:
+		r.Type = v.Type
+	}
+}
+
+// maxValueGroups bounds the values of a column queryByValue visits
+// before it leaves the page to the heap (a column of nearly unique values
+// would cost a search per route).
+const maxValueGroups = 4096
+
+// queryByValue answers a query sorted by a column with a prefix filter
+// ("within") over a large span: it visits the column's values in order in
+// the sort index of the routes the other filters select, counts the
+// routes of each that the prefix selects by position (their routes are in
+// the model's order there, so the prefix's range is a span per table), skips
+// whole values up to the page and reads the page's routes. total is how
+// many match, or -1 to count them on the way. ok is false
+// when the column has too many values for that; the caller then keeps the
+// best routes of a walk in a heap. The caller holds the read lock.
+func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page RoutePage, ok bool) {
+	// The index holds exactly the routes the filters other than the
+	// prefix select.
+	k := *q
+	k.Within = netip.Prefix{}
+	tree := s.routes.index(queryIndex(&k), time.Now())
+	col := routeColumn(q.Sort)
+	p := spanPlan{tree: tree, exact: true}
+	// A total not known is counted on through the values past the page.
+	page.Total = max(total, 0)
+	skip := q.Offset
+	n := tree.Len()
+	for groups, pos := 0, 0; pos < n && (len(page.Rows) < q.Limit || total < 0); groups++ {
+		if groups == maxValueGroups {
+			return page, false
+		}
+		// The value's routes are [lo, hi) of the index; pos counts from
+		// the end when descending.
+		at := pos
+		if q.Desc {
+			at = n - 1 - pos
+		}
+		v, _ := tree.GetAt(at)
+		lo := sort.Search(n, func(i int) bool { r, _ := tree.GetAt(i); return col(r, v) >= 0 })
+		hi := sort.Search(n, func(i int) bool { r, _ := tree.GetAt(i); return col(r, v) > 0 })
+		pos += hi - lo
+		p.spans = p.spans[:0]
+		size := 0
+		for _, rg := range ranges {
+			a, b := *q.exactLo(rg), *rg.hi
+			setColumn(q.Sort, &a, v)
+			setColumn(q.Sort, &b, v)
+			sp := span{rank(tree, &a), rank(tree, &b)}
+			if sp.hi > sp.lo {
+				p.spans = append(p.spans, sp)
+				size += sp.hi - sp.lo
+			}
+		}
+		if total < 0 {
+			page.Total += size
+		}
+		if skip >= size || len(page.Rows) == q.Limit {
+			skip -= min(skip, size)
+			continue
+		}
+		rest := *q
+		rest.Offset, rest.Limit = skip, q.Limit-len(page.Rows)
+		page.Rows = append(page.Rows, p.page(&rest, 0, false).Rows...)
+		skip = 0
+	}
+	return page, true
+}
+
+// size is how many routes the plan's spans hold.
+func (p *spanPlan) size() int {
+	n := 0
+	for _, sp := range p.spans {
+		n += sp.hi - sp.lo
+	}
+	return n
+}
+
+// byValueMin is the size of a prefix's span above which a sorted page is
+// read by value (queryByValue) rather than by keeping the best routes of
+// the span in a heap, which is quicker for a few thousand. (A variable:
+// tests lower it to read small sets by value too.)
+var byValueMin = 20_000
