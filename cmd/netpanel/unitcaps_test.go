@@ -437,8 +437,10 @@ exec "$@"
 			return c, err
 		},
 	}}
+	// Serving comes before the first netlink sync: a request in between
+	// would not find the namespace's links yet.
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(r.log(), "netpanel serving") {
+	for !strings.Contains(r.log(), "netpanel serving") || !strings.Contains(r.log(), "netlink state synced") {
 		select {
 		case <-r.done:
 			t.Fatalf("netpanel exited under %v:\n%s", caps, r.log())

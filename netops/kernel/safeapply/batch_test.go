@@ -106,7 +106,9 @@ func TestBatchesAndOpsShareTheStack(t *testing.T) {
 	a, _, store, h, w := topology(t)
 	e, _ := newEngine(t, store, h, w, 2*time.Second)
 	log := &undoLog{}
-	before := linkState(a) + a.IP("-4", "route", "show", "table", "all")
+	a.SettledIPState() // the veths' carrier and operstate come a moment after they are up
+	state := func() string { return linkState(a) + a.IP("-4", "route", "show", "table", "all") }
+	before := state()
 	op, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: []change.Op{linkOp{name: "a0", mtu: 1400}}})
 	if err != nil || op.State != safeapply.Pending {
 		t.Fatalf("op: %+v %v", op, err)
@@ -127,8 +129,14 @@ func TestBatchesAndOpsShareTheStack(t *testing.T) {
 	if got := log.get(); !slices.Equal(got, []string{"b2", "b1"}) {
 		t.Errorf("batches undone in the order %v, want b2 then b1", got)
 	}
-	if got := linkState(a) + a.IP("-4", "route", "show", "table", "all"); got != before {
-		t.Errorf("state after the rollback:\n%s\nwant:\n%s", got, before)
+	// The rollback has returned; the kernel's carrier and operstate of the
+	// veth whose MTU went back follow within moments.
+	deadline := time.Now().Add(10 * time.Second)
+	for got := state(); got != before; got = state() {
+		if time.Now().After(deadline) {
+			t.Fatalf("state after the rollback:\n%s\nwant:\n%s", got, before)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

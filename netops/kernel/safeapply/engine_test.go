@@ -151,6 +151,7 @@ var (
 func TestChangeOnTheClientsPathRollsBackUnlessConfirmed(t *testing.T) {
 	a, _, store, h, w := topology(t)
 	e, al := newEngine(t, store, h, w, time.Second)
+	a.SettledIPState() // the veths' carrier and operstate come a moment after they are up
 	before := linkState(a)
 
 	out, err := e.Apply(safeapply.Request{User: "admin", Client: client, Ops: []change.Op{linkOp{name: "a0", down: true}}})
