@@ -288,3 +288,27 @@ func containsString(s []string, v string) bool {
 	}
 	return false
 }
+
+// The summary counts in words that agree with their numbers: one table of
+// netpanel's own, holding one mark rule, is "1 table", not "1 tables".
+func TestFirewallSummaryCountsOneOfEach(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	ns := testenv.NewNS(t)
+	r, err := owned.Parse(owned.Form{Hook: "output", Kind: "mark", Proto: "udp", Dst: "203.0.113.5", DPort: "1194", Mark: "0x20/0x20"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owned.Add(ns.Handle(), r); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := nftables.Dump(ns.Handle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandlers(normalState(), socketsOf(normalSockets()), func(d *Deps) { d.Nftables = nftables.NewStoreFrom(rs) })
+	rec := serve(t, pageHandler(h, "firewall"), "/firewall", false)
+	want := "1 table, 2 chains, 1 rule; 1 sets or matches a mark"
+	if !strings.Contains(rec.Body.String(), "<span>"+want+"</span>") {
+		t.Errorf("the summary is not %q:\n%s", want, textOf(parseHTML(t, rec.Body.String())))
+	}
+}
