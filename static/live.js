@@ -347,7 +347,7 @@
     for (const l of lines) {
       if (l.seq && l.seq <= lastSeq) continue; // already shown before a reconnect
       if (l.seq) lastSeq = l.seq;
-      items.push(line(l.kind, l.seq ?? '', l.text));
+      items.push(line(l.kind, l.seq ?? '', l.text, l.time));
     }
     if (!items.length) return;
     if (paused) {
@@ -359,7 +359,9 @@
     }
   }
 
-  function line(kind, seq, text) {
+  // line builds an event line as the page renders them (views.EventLines):
+  // seq, kind, then the text led by the event's time when there is one.
+  function line(kind, seq, text, time) {
     const el = document.createElement('div');
     el.className = kind === 'dropped' ? 'ev dropped' : 'ev';
     el.dataset.kind = kind;
@@ -369,6 +371,13 @@
       span.className = cls;
       span.textContent = t; // text, never HTML
       el.append(span);
+      if (cls === 'text' && time) {
+        const tm = document.createElement('time');
+        tm.className = 'muted';
+        tm.dateTime = time;
+        tm.textContent = time;
+        span.prepend(tm, ' ');
+      }
     }
     return el;
   }
