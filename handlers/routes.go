@@ -178,7 +178,7 @@ func routeRow(r *model.Route, names *model.Names) views.RouteRow {
 		Key: RouteKey(r), Type: j.Type, Dst: j.Dst, Gateway: j.Gateway, Protocol: j.Protocol,
 		Scope: j.Scope, PrefSrc: j.PrefSrc, Flags: strings.Join(j.Flags, " "),
 		Table: views.NameRef{Name: names.TableName(r.Table), Title: "table " + strconv.FormatUint(uint64(r.Table), 10)},
-		Line:  iproute.RouteLine(r, names),
+		Line:  "ip route " + iproute.RouteLine(r, names),
 	}
 	if j.Protocol == "" {
 		row.Protocol = "boot"
