@@ -132,6 +132,16 @@ func TestInterfaceViewListsWhatIPSays(t *testing.T) {
 		}
 	}
 	compare("at first")
+	// The ip route column reads as ip route show prints the route, like the
+	// rules and neighbours columns do, not as a command without its verb.
+	for _, dst := range []string{"198.51.100.0/24", "203.0.113.0/24"} {
+		want := strings.TrimSpace(ns.IP("route", "show", "table", "all", dst))
+		got := evalJS[string](t, tab, `[...document.querySelectorAll('[data-testid=if-routes] tr[data-key]')]
+			.map((r) => r.cells[6].textContent.trim()).find((l) => l.startsWith('`+dst+`') || l.startsWith('ip route `+dst+`')) || ''`)
+		if got != want {
+			t.Errorf("the ip route column reads %q, ip route show table all %s prints %q", got, dst, want)
+		}
+	}
 
 	ns.Batch([]string{
 		"addr add 10.20.32.1/24 dev v0",

@@ -102,6 +102,13 @@ func TestLayoutFitsTheScreen(t *testing.T) {
 	waitJS(t, tab, "the log shows the last route and follows it",
 		`document.querySelector('#event-log').textContent.includes('10.250.79.0/24') &&
 		 window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 40 && window.scrollY > 0`)
+	// A line that arrived live reads like one the page was rendered with:
+	// its time, then the text.
+	waitJS(t, tab, "the live line carries its time as the rendered ones do", `(() => {
+		const ev = [...document.querySelectorAll('#event-log .ev')].find(e => e.textContent.includes('10.250.79.0/24'));
+		const tm = ev && ev.querySelector('.text > time.muted');
+		return !!tm && /^\d\d:\d\d:\d\d\.\d{3}$/.test(tm.textContent) && tm.getAttribute('datetime') === tm.textContent &&
+			ev.querySelector('.text').textContent.startsWith(tm.textContent + ' 10.250.79.0/24'); })()`)
 	evalJS[bool](t, tab, `(window.scrollTo(0, 0), true)`)
 	ip("route add 10.251.0.0/24 dev wan", "route add 10.251.1.0/24 dev wan")
 	waitJS(t, tab, "the new lines arrive below, the page stays where the admin reads, and offers them",

@@ -100,3 +100,43 @@ func TestLiveInterfacesAndRoutes(t *testing.T) {
 		assertNoReload(t, routes, "/routes (filter via htmx)")
 	})
 }
+
+// A change left unconfirmed says it was rolled back where it was pending,
+// without a reload: in the form's answer on the page that made it and in
+// the notices of another page, which had offered to keep it.
+func TestAPendingChangeShowsItsRollbackLive(t *testing.T) {
+	ns := testenv.NewNS(t)
+	p := startPanel(t, "--netns", ns.Name, "--confirm-timeout", "3s")
+	tab := newBrowser(t)
+	other := newTab(t, tab)
+	p.login(t, tab)
+	openLive(t, tab, p.URL+"/interfaces")
+	markNoReload(t, tab)
+	// A change to lo may cut a local admin off: it waits for confirmation.
+	evalJS[bool](t, tab, `(() => {
+		const f = document.querySelector('form[data-form=link]');
+		f.closest('details').open = true;
+		f.elements.name.value = 'lo'; f.elements.action.value = 'alias'; f.elements.alias.value = 'rolled-back-by-the-test';
+		document.querySelector('[data-testid=apply-link]').click();
+		return true; })()`)
+	const pending, rolledBack = `[data-testid=outcome][data-state=pending]`, `[data-testid=outcome][data-state=rolled-back]`
+	waitJS(t, tab, "the change to lo is pending", `!!document.querySelector('#result-link `+pending+` [data-testid=confirm]')`)
+	openLive(t, other, p.URL+"/routes")
+	markNoReload(t, other)
+	waitJS(t, other, "another page offers to keep it", `!!document.querySelector('#notices `+pending+` [data-testid=confirm]')`)
+
+	waitJS(t, tab, "the form's answer says it was rolled back", `(() => {
+		const o = document.querySelector('#result-link `+rolledBack+`');
+		return !!o && o.textContent.includes('not confirmed in time') && !document.querySelector('#result-link `+pending+`'); })()`)
+	waitJS(t, other, "the other page's notice says so too", `!!document.querySelector('#notices `+rolledBack+`') &&
+		!document.querySelector('[data-testid=confirm]')`)
+	var links []struct {
+		Alias string `json:"ifalias"`
+	}
+	ns.IPJSON(&links, "link", "show", "lo")
+	if len(links) != 1 || links[0].Alias != "" {
+		t.Fatalf("ip link show lo: %+v, want no alias after the rollback", links)
+	}
+	assertNoReload(t, tab, "/interfaces")
+	assertNoReload(t, other, "/routes")
+}

@@ -5,14 +5,21 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/netpanel/netpanel/views"
 )
 
 // get serves GET /api/v1/changes/{id}: where one of the caller's changes
-// stands.
+// stands; and GET /changes/{id}, the same as the block a page shows, which
+// a page's pending change asks for when its countdown ends, so that it
+// says what happened without a reload.
 func (c *changeForms) get(w http.ResponseWriter, r *http.Request) {
 	out, ok := c.changes.Get(chi.URLParam(r, "id"))
 	if !ok || out.User != identity(r).User {
 		apiError(w, http.StatusNotFound, errors.New("no such change"))
+		return
+	}
+	if !isAPI(r) {
+		c.render(w, r, http.StatusOK, views.OutcomeBlock(outcomeVM(out)))
 		return
 	}
 	writeJSON(w, http.StatusOK, outcomeJSON(out))

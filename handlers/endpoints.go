@@ -35,6 +35,7 @@ func declareEndpoints(f *frame, d Deps, tables *tableNames, nftAPI nftablesAPI) 
 		{post, "/changes/preview", changes.preview},
 		{post, "/changes", c.apply},
 		{post, "/changes/{id}/confirm", c.confirm},
+		{get, "/changes/{id}", c.get},
 		{post, "/tables", tablesChange},
 
 		{get, "/api/v1/links", api.links},

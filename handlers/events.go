@@ -31,22 +31,73 @@ type EventLine struct {
 }
 
 // EventLines renders events as `ip monitor` prints them. names should be
-// taken once per batch; a link deleted since shows as "ifN", as ip does.
+// taken once per batch. A link is named as it was when the events
+// happened (eventNames); one deleted since that the batch has no event
+// of shows as "ifN".
 func EventLines(evs []model.Event, names *model.Names) []EventLine {
 	out := make([]EventLine, len(evs))
+	en := newEventNames(evs, names)
 	for i := range evs {
 		e := &evs[i]
+		en.seen(e)
 		kind := e.Kind.String()
 		if e.Resync {
 			kind = "resync"
 		}
 		// EventLine labels the line ("[ROUTE] ", after "Deleted " when it
 		// is one); the page has a column for the kind instead.
-		text := strings.Replace(iproute.EventLine(e, names), "["+strings.ToUpper(kind)+"] ", "", 1)
+		text := strings.Replace(iproute.EventLine(e, en), "["+strings.ToUpper(kind)+"] ", "", 1)
 		out[i] = EventLine{Seq: e.Seq, Kind: kind, Text: text, Time: e.Time}
 	}
 	return out
 }
+
+// eventNames names links in events as ip monitor did when it printed
+// them: by the link's latest event so far in the batch, or else its first
+// one (a route's or an address's deletion comes before its link's), or
+// else as the link is named now. Without it, every event of a link
+// deleted since read "ifN" and its rules "[detached]", which ip monitor
+// never printed.
+type eventNames struct {
+	*model.Names
+	latest map[int32]string
+	first  map[int32]string
+	known  map[string]bool // every name the batch's link events give
+}
+
+func newEventNames(evs []model.Event, names *model.Names) *eventNames {
+	n := &eventNames{Names: names, latest: map[int32]string{}, first: map[int32]string{}, known: map[string]bool{}}
+	for i := range evs {
+		if l := evs[i].Link; l != nil {
+			if _, ok := n.first[l.Index]; !ok {
+				n.first[l.Index] = l.Name
+			}
+			n.known[l.Name] = true
+		}
+	}
+	return n
+}
+
+// seen notes e's link, if it is a link's event, before e is printed.
+func (n *eventNames) seen(e *model.Event) {
+	if e.Link != nil {
+		n.latest[e.Link.Index] = e.Link.Name
+	}
+}
+
+// LinkName names idx as it was at the event being printed.
+func (n *eventNames) LinkName(idx int32) string {
+	if s, ok := n.latest[idx]; ok {
+		return s
+	}
+	if s, ok := n.first[idx]; ok {
+		return s
+	}
+	return n.Names.LinkName(idx)
+}
+
+// HasLink reports a link that exists or that the batch's events show.
+func (n *eventNames) HasLink(name string) bool { return n.known[name] || n.Names.HasLink(name) }
 
 // eventsPage is the `ip monitor` page.
 type eventsPage struct{ *frame }

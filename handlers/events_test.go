@@ -147,3 +147,31 @@ func TestEventJSONHasAnObjectForEveryKind(t *testing.T) {
 		t.Errorf("model has %d kinds; give each a case in EventJSONOf and here", len(model.Kinds()))
 	}
 }
+
+// Events name a link as it was when they happened, as ip monitor printed
+// them then: the route of a bridge deleted since, before and after its own
+// events, reads "dev br7", not "dev if42".
+func TestEventLinesNameADeletedLinkAsItWas(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	names := model.NewStoreFrom(normalState()).Names(fixtureTables)
+	br := &model.Link{Index: 42, Name: "br7", Kind: "bridge"}
+	route := &model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT,
+		Dst: netip.MustParsePrefix("10.78.0.0/24"), Gateway: netip.MustParseAddr("10.77.0.2"), LinkIndex: 42}
+	rule := &model.Rule{Family: unix.AF_INET, Priority: 1500, Table: 254, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1, IifName: "br7"}
+	evs := []model.Event{
+		{Seq: 1, Time: at, Kind: model.KindLink, Link: br},
+		{Seq: 2, Time: at, Kind: model.KindRoute, Route: route},
+		{Seq: 3, Time: at, Kind: model.KindRule, Rule: rule},
+		{Seq: 4, Time: at, Kind: model.KindRoute, Route: route, Deleted: true},
+		{Seq: 5, Time: at, Kind: model.KindLink, Link: br, Deleted: true},
+	}
+	want := []string{"", "10.78.0.0/24 via 10.77.0.2 dev br7", "1500:\tfrom all iif br7 lookup main", "Deleted 10.78.0.0/24 via 10.77.0.2 dev br7"}
+	for _, from := range []int{0, 3} { // the whole ring, and a live batch that starts after the link appeared
+		got := EventLines(evs[from:], names)
+		for i, l := range got {
+			if n := from + i; n < len(want) && want[n] != "" && l.Text != want[n] {
+				t.Errorf("from event %d, event %d reads %q, want %q", from+1, n+1, l.Text, want[n])
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"strconv"
@@ -163,7 +162,8 @@ func (p *firewallPage) rulesetVM(rs *nftables.Ruleset) views.FirewallVM {
 	for _, l := range owned.Rules(rs) {
 		vm.Owned = append(vm.Owned, views.FwOwnedRule{Hook: string(l.Hook), Handle: strconv.FormatUint(l.Handle, 10), Text: l.Text, Comment: l.Comment})
 	}
-	vm.Summary = fmt.Sprintf("%d tables, %d chains, %d rules; %d set or match a mark", tables, chains, rules, marked)
+	vm.Summary = count(tables, "table", "tables") + ", " + count(chains, "chain", "chains") + ", " + count(rules, "rule", "rules") + "; " +
+		count(marked, "sets or matches a mark", "set or match a mark")
 	return vm
 }
 

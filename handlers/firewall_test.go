@@ -56,7 +56,21 @@ func newFwEnv(t *testing.T) *fwEnv {
 	testenv.RequireTool(t, "nft")
 	ns := testenv.NewNS(t)
 	nfttest.Load(t, ns, fwRuleset)
-	r, err := owned.Parse(owned.Form{Hook: "output", Kind: "mark", Proto: "udp", Dst: "203.0.113.5", DPort: "1194", Mark: "0x20/0x20", Comment: "vpn over wan"}, nil)
+	rs := addOwnedMark(t, ns, "vpn over wan")
+	e := &fwEnv{ns: ns, c: &fakeChanger{}}
+	e.h = newHandlers(normalState(), socketsOf(normalSockets()), func(d *Deps) {
+		d.Changes = e.c
+		d.Nftables = nftables.NewStoreFrom(rs)
+		d.NftablesDump = func() (*nftables.Ruleset, error) { return nftables.Dump(ns.Handle()) }
+	})
+	return e
+}
+
+// addOwnedMark adds a mark rule to netpanel's table in ns (comment may be
+// empty) and returns the ruleset then.
+func addOwnedMark(t *testing.T, ns *testenv.NS, comment string) *nftables.Ruleset {
+	t.Helper()
+	r, err := owned.Parse(owned.Form{Hook: "output", Kind: "mark", Proto: "udp", Dst: "203.0.113.5", DPort: "1194", Mark: "0x20/0x20", Comment: comment}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,13 +81,7 @@ func newFwEnv(t *testing.T) *fwEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &fwEnv{ns: ns, c: &fakeChanger{}}
-	e.h = newHandlers(normalState(), socketsOf(normalSockets()), func(d *Deps) {
-		d.Changes = e.c
-		d.Nftables = nftables.NewStoreFrom(rs)
-		d.NftablesDump = func() (*nftables.Ruleset, error) { return nftables.Dump(ns.Handle()) }
-	})
-	return e
+	return rs
 }
 
 // The page lists every chain with its type, hook, priority and policy
@@ -287,4 +295,17 @@ func containsString(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// The summary counts in words that agree with their numbers: one table of
+// netpanel's own, holding one mark rule, is "1 table", not "1 tables".
+func TestFirewallSummaryCountsOneOfEach(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	rs := addOwnedMark(t, testenv.NewNS(t), "")
+	h := newHandlers(normalState(), socketsOf(normalSockets()), func(d *Deps) { d.Nftables = nftables.NewStoreFrom(rs) })
+	rec := serve(t, pageHandler(h, "firewall"), "/firewall", false)
+	want := "1 table, 2 chains, 1 rule; 1 sets or matches a mark"
+	if !strings.Contains(rec.Body.String(), "<span>"+want+"</span>") {
+		t.Errorf("the summary is not %q:\n%s", want, textOf(parseHTML(t, rec.Body.String())))
+	}
 }

@@ -173,7 +173,7 @@ func normalSockets() []sockets.Socket {
 	return []sockets.Socket{
 		{Proto: "tcp", Family: unix.AF_INET, State: "LISTEN", Local: ap("0.0.0.0:22"), Remote: ap("0.0.0.0:0"), SendQ: 128, Inode: 1001,
 			Processes: []sockets.Process{{PID: 812, Name: "sshd", FD: 3}}},
-		{Proto: "tcp", Family: unix.AF_INET6, State: "LISTEN", Local: ap("[::]:80"), Remote: ap("[::]:0"), SendQ: 511, Inode: 1002,
+		{Proto: "tcp", Family: unix.AF_INET6, State: "LISTEN", Local: ap("[::]:80"), Remote: ap("[::]:0"), SendQ: 511, Inode: 1002, V6Only: true, // nginx listens with ipv6only=on
 			Processes: []sockets.Process{{PID: 900, Name: "nginx", FD: 6}, {PID: 901, Name: "nginx", FD: 6}}},
 		{Proto: "tcp", Family: unix.AF_INET, State: "ESTAB", Local: ap("192.0.2.10:22"), Remote: ap("198.51.100.7:50123"), Inode: 1003,
 			Processes: []sockets.Process{{PID: 1200, Name: "sshd", FD: 4}}},

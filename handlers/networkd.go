@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,9 +84,14 @@ func (f *frame) saved(w http.ResponseWriter, r *http.Request, res app.Saved, err
 
 func saveResultVM(res app.Saved) views.SaveResultVM {
 	vm := views.SaveResultVM{
-		Written: res.Written, BackupID: res.BackupID, ReloadCommand: res.Reload.Command,
+		Removed: res.Removed, BackupID: res.BackupID, ReloadCommand: res.Reload.Command,
 		ReloadDone: res.Reload.Done, ReloadOutput: res.Reload.Output, ReloadErr: res.Reload.Err,
 		ReloadSkipped: res.Reload.Skipped,
+	}
+	for _, f := range res.Written {
+		if !slices.Contains(res.Removed, f) {
+			vm.Written = append(vm.Written, f)
+		}
 	}
 	if res.Outcome != nil {
 		o := outcomeVM(*res.Outcome)

@@ -608,6 +608,13 @@ func TestNetworkdSaveWritesAuditsAndRenders(t *testing.T) {
 				t.Errorf("%s still exists after the restore", path)
 			}
 		}
+		// The backup was of files that did not exist: the answer says it
+		// removed them, not that it wrote them.
+		saved := findAll(parseHTML(t, rec.Body.String()), hasAttr("data-testid", "saved"))
+		if len(saved) != 1 || !strings.HasPrefix(strings.TrimSpace(textOf(saved[0])), "Removed "+strings.Join(paths, " ")+".") ||
+			strings.Contains(textOf(saved[0]), "Wrote") {
+			t.Errorf("the restore's answer does not say it removed %v:\n%s", paths, rec.Body)
+		}
 		es := e.audit.all()
 		if last := es[len(es)-1]; !strings.Contains(last.Detail, "restore backup "+bs[0].ID) || last.Result != audit.ResultOK {
 			t.Errorf("restore audit %+v", last)

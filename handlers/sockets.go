@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -111,7 +110,7 @@ func (p *socketsPage) vm(q url.Values, m views.Meta) (views.SocketsVM, bool) {
 }
 
 func socketRow(s *sockets.Socket, names *model.Names) views.SocketRow {
-	local := ssAddr(s.Local)
+	local := s.End(s.Local)
 	if s.Interface != 0 {
 		// ss prints the bound device after the address: 10.0.0.1%eth0:53.
 		i := strings.LastIndexByte(local, ':')
@@ -120,7 +119,7 @@ func socketRow(s *sockets.Socket, names *model.Names) views.SocketRow {
 	row := views.SocketRow{
 		Netid: s.Proto, State: s.State,
 		RecvQ: strconv.FormatUint(uint64(s.RecvQ), 10), SendQ: strconv.FormatUint(uint64(s.SendQ), 10),
-		Local: local, Peer: ssAddr(s.Remote),
+		Local: local, Peer: s.End(s.Remote),
 	}
 	row.Key = s.Proto + "|" + row.Local + "|" + row.Peer + "|" + strconv.FormatUint(uint64(s.Inode), 10)
 	if len(s.Processes) > 0 {
@@ -131,19 +130,6 @@ func socketRow(s *sockets.Socket, names *model.Names) views.SocketRow {
 		row.Process = "users:(" + strings.Join(users, ",") + ")"
 	}
 	return row
-}
-
-// ssAddr prints an end the way ss -n does: [v6]:port, "*" for port 0.
-func ssAddr(ap netip.AddrPort) string {
-	a := ap.Addr().String()
-	if ap.Addr().Is6() {
-		a = "[" + a + "]"
-	}
-	port := "*"
-	if ap.Port() != 0 {
-		port = strconv.Itoa(int(ap.Port()))
-	}
-	return a + ":" + port
 }
 
 func socketFilters(q url.Values) views.SocketFilters {

@@ -280,9 +280,43 @@
     for (const el of document.querySelectorAll('.countdown[data-deadline]')) {
       const left = Math.max(0, Math.round((Number(el.dataset.deadline) - Date.now()) / 1000));
       el.textContent = left > 0 ? left + ' s left to confirm' : 'time is up: netpanel is rolling the change back';
+      if (left === 0) followOutcome(el.closest('.outcome[data-change]'));
     }
   }
   setInterval(tickCountdowns, 500);
+
+  // followOutcome: once a pending change's time is up, its block (in a
+  // form's answer or the page's notices) asks the server what became of it
+  // and shows the answer: rolled back, or confirmed meanwhile elsewhere,
+  // or still pending with a later deadline (a newer change restarted the
+  // countdown). It asks again while the rollback is under way. Without
+  // this, the block kept offering to keep a change already undone.
+  function followOutcome(block) {
+    if (!block || block.dataset.following) return;
+    block.dataset.following = '1';
+    const ask = () => {
+      if (!block.isConnected) return;
+      fetch('/changes/' + encodeURIComponent(block.dataset.change),
+        { headers: { 'HX-Request': 'true' }, credentials: 'same-origin', redirect: 'manual' })
+        .then((r) => {
+          if (!r.ok) return null; // logged out or gone: the next page load tells
+          return r.text().then((text) => {
+            const t = document.createElement('template');
+            t.innerHTML = text.trim();
+            const next = t.content.firstElementChild;
+            const cd = next && next.querySelector('.countdown[data-deadline]');
+            if (!next || (next.dataset.state === 'pending' && (!cd || Number(cd.dataset.deadline) <= Date.now()))) {
+              setTimeout(ask, 1000);
+              return;
+            }
+            block.replaceWith(next);
+            if (window.htmx) window.htmx.process(next);
+            tickCountdowns();
+          });
+        }, () => setTimeout(ask, 2000));
+    };
+    ask();
+  }
 
   // ---------------------------------------------------------------- events
 
@@ -313,7 +347,7 @@
     for (const l of lines) {
       if (l.seq && l.seq <= lastSeq) continue; // already shown before a reconnect
       if (l.seq) lastSeq = l.seq;
-      items.push(line(l.kind, l.seq ?? '', l.text));
+      items.push(line(l.kind, l.seq ?? '', l.text, l.time));
     }
     if (!items.length) return;
     if (paused) {
@@ -325,7 +359,9 @@
     }
   }
 
-  function line(kind, seq, text) {
+  // line builds an event line as the page renders them (views.EventLines):
+  // seq, kind, then the text led by the event's time when there is one.
+  function line(kind, seq, text, time) {
     const el = document.createElement('div');
     el.className = kind === 'dropped' ? 'ev dropped' : 'ev';
     el.dataset.kind = kind;
@@ -335,6 +371,13 @@
       span.className = cls;
       span.textContent = t; // text, never HTML
       el.append(span);
+      if (cls === 'text' && time) {
+        const tm = document.createElement('time');
+        tm.className = 'muted';
+        tm.dateTime = time;
+        tm.textContent = time;
+        span.prepend(tm, ' ');
+      }
     }
     return el;
   }

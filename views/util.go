@@ -43,6 +43,11 @@ func stateText(s string) string {
 
 func joinSpace(s []string) string { return strings.Join(s, " ") }
 
+// routeShown is a route row's line as ip route show prints it: the row's
+// Line, a tooltip elsewhere, leads with "ip route ", which a column headed
+// "ip route" repeats as a command without its verb.
+func routeShown(line string) string { return strings.TrimPrefix(line, "ip route ") }
+
 func boolStr(b bool) string { return strconv.FormatBool(b) }
 
 // sortedKeys gives field messages a stable order.

@@ -479,3 +479,21 @@ func TestRulePlacement(t *testing.T) {
 		})
 	}
 }
+
+// A rule of each family that reads the same gets a placement each, and
+// the IPv6 one says it is: ip rule and ip -6 rule print the same line.
+func TestRulePlacementsSayWhichIsIPv6(t *testing.T) {
+	st := oneLink()
+	v4 := plainRule(100)
+	v6 := v4
+	v6.Family = unix.AF_INET6
+	st.rules = append(st.rules, v4, v6)
+	g, _ := generated(t, st, []string{"wan"}, target252)
+	var got []string
+	for _, p := range g.Placements {
+		got = append(got, p.Rule)
+	}
+	if len(got) != 2 || got[0] == got[1] || !strings.HasSuffix(got[1], " (IPv6)") || strings.HasSuffix(got[0], " (IPv6)") {
+		t.Errorf("placements %q: want the IPv4 rule, then the IPv6 one saying it is", got)
+	}
+}

@@ -777,7 +777,14 @@ func (cov *coverage) foreignRules(st Source, ln liveNames) []Foreign {
 			if slices.ContainsFunc(cov.rules, func(k ruleKey) bool { return k.covers(live) }) {
 				continue
 			}
-			out = append(out, Foreign{Kind: "rule", Text: iproute.RuleLine(&r, ln),
+			// ip rule and ip -6 rule print the same line for a rule of
+			// each family with the same selectors: say which is IPv6, or
+			// the two read (and were counted) as one.
+			text := iproute.RuleLine(&r, ln)
+			if fam == unix.AF_INET6 {
+				text += " (IPv6)"
+			}
+			out = append(out, Foreign{Kind: "rule", Text: text,
 				Reason: "no applied .network file has this rule: networkd removes foreign rules (ManageForeignRoutingPolicyRules=yes)"})
 		}
 	}

@@ -308,3 +308,29 @@ func TestForeignPagesSeekAsTheyWalk(t *testing.T) {
 		}
 	}
 }
+
+// An IPv4 rule and an IPv6 one that read the same (fwmark 0x20/0x20
+// lookup 100, as `ip rule` and `ip -6 rule` print them) are two objects
+// networkd removes: both are counted, and the IPv6 one says it is.
+func TestForeignRulesOfBothFamiliesThatReadTheSame(t *testing.T) {
+	st := wanState()
+	st.rules = nil
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		st.rules = append(st.rules, model.Rule{Family: fam, Priority: 16286, Table: 100, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1,
+			Mark: 0x20, Mask: 0x20, HasMark: true, HasMask: true})
+	}
+	v := NewForeignView(&Config{}, Files{"10-wan.network": []byte(wanFile)}, st, idMap{"vpn": 100})
+	if n := v.Count().Rules; n != 2 {
+		t.Errorf("%d foreign rules counted, want 2", n)
+	}
+	var texts []string
+	for _, f := range v.Page(nil, 0, 1000) {
+		if f.Kind == "rule" {
+			texts = append(texts, f.Text)
+		}
+	}
+	want := []string{"16286:\tfrom all fwmark 0x20/0x20 lookup 100", "16286:\tfrom all fwmark 0x20/0x20 lookup 100 (IPv6)"}
+	if !slices.Equal(texts, want) {
+		t.Errorf("foreign rules %q, want %q", texts, want)
+	}
+}

@@ -183,6 +183,9 @@ func (g *gen) rules(st Source, sel []model.Link) {
 				continue
 			}
 			text := strings.Replace(iproute.RuleLine(&r, g.names), ":\t", ": ", 1)
+			if fam == unix.AF_INET6 {
+				text += " (IPv6)" // as the foreign list says it: ip -6 rule prints the same line
+			}
 			pr, leftOut, differs := g.ruleFor(r)
 			if leftOut != "" {
 				g.notice(Notice{Kind: "rule", Text: text, LeftOut: true, Reason: "left out: " + leftOut})

@@ -511,13 +511,21 @@ func ruleKeyText(k ruleKey, tables model.TableNames) string {
 	if k.suppressIG >= 0 {
 		r.SuppressIfGroup, r.HasSuppressIfGroup = uint32(k.suppressIG), true
 	}
-	text := iproute.RuleLine(&r, liveNames{tables: tables})
+	text := iproute.RuleLine(&r, keyNames{liveNames{tables: tables}})
 	if k.anyPrio {
 		_, rest, _ := strings.Cut(text, ":")
 		text = "(priority chosen by the kernel):" + rest
 	}
 	return strings.Replace(text, ":\t", ": ", 1)
 }
+
+// keyNames prints a rule key's iif and oif as they are. ip adds
+// "[detached]" to a live rule whose link is gone; a key says what networkd
+// adds or removes, and its file names a link it configures, so without
+// the live links at hand every one was said to be detached.
+type keyNames struct{ liveNames }
+
+func (keyNames) HasLink(string) bool { return true }
 
 func routeDst(r Route) string {
 	if !r.Destination.IsValid() {

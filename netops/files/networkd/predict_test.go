@@ -172,3 +172,25 @@ func TestPredictADevicelessRouteThatIsLive(t *testing.T) {
 		t.Fatalf("effects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A rule naming a link that exists prints as ip rule prints it: no
+// "[detached]", which ip says only of a live rule whose link is gone.
+func TestPredictRuleNamingALinkIsNotDetached(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "10-wan.network"), []byte("[Match]\nName=wan\n\n"+
+		"[RoutingPolicyRule]\nFrom=10.9.0.0/16\nIncomingInterface=wan\nPriority=1000\nTable=100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := predictState()
+	st.rules = append(st.rules, model.Rule{Family: unix.AF_INET, Priority: 1000, Table: 100, Action: unix.FR_ACT_TO_TBL, SuppressPrefixLen: -1,
+		Src: pfx("10.9.0.0/16"), IifName: "wan"})
+	p := Predict(c, Files{"10-wan.network": nil}, st, DaemonConf{})
+	want := "remove rule 1000: from 10.9.0.0/16 iif wan lookup 100"
+	if got := effects(p.Effects); !slices.Contains(got, want) {
+		t.Fatalf("effects %q, want one %q", got, want)
+	}
+}

@@ -13,7 +13,7 @@ import (
 const (
 	sizeofSockID  = 48 // struct inet_diag_sockid
 	sizeofReqV2   = 8 + sizeofSockID
-	sizeofDiagMsg = 8 + sizeofSockID + 20 // struct inet_diag_msg
+	sizeofDiagMsg = 4 + sizeofSockID + 20 // struct inet_diag_msg: family, state, timer, retrans, id, then five u32
 	// allStates asks for every state ss -a shows: bits 0..12, that is up
 	// to TCP_NEW_SYN_RECV, without TCP_BOUND_INACTIVE (13), which ss
 	// shows only when asked (-B).
@@ -84,8 +84,9 @@ func parseDump(buf []byte, seq uint32, proto string, add func(Socket)) (done, in
 
 func nlmsgAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
 
-// parseDiagMsg decodes a struct inet_diag_msg; attributes after it are
-// ignored (none were asked for).
+// parseDiagMsg decodes a struct inet_diag_msg and the one attribute the
+// kernel sends unasked that List reports: INET_DIAG_SKV6ONLY, of IPv6
+// listeners and unconnected sockets.
 func parseDiagMsg(b []byte, proto string) (Socket, error) {
 	if len(b) < sizeofDiagMsg {
 		return Socket{}, fmt.Errorf("inet_diag message of %d bytes, want %d", len(b), sizeofDiagMsg)
@@ -112,5 +113,18 @@ func parseDiagMsg(b []byte, proto string) (Socket, error) {
 	s.SendQ = ne.Uint32(rest[8:])
 	s.UID = ne.Uint32(rest[12:])
 	s.Inode = ne.Uint32(rest[16:])
+	for attrs := b[sizeofDiagMsg:]; len(attrs) >= unix.SizeofRtAttr; {
+		n, typ := int(ne.Uint16(attrs[0:])), ne.Uint16(attrs[2:])
+		if n < unix.SizeofRtAttr || n > len(attrs) {
+			return Socket{}, fmt.Errorf("malformed inet_diag attribute: length %d of %d bytes", n, len(attrs))
+		}
+		if typ == inetDiagSkV6Only && n > unix.SizeofRtAttr {
+			s.V6Only = attrs[unix.SizeofRtAttr] != 0
+		}
+		attrs = attrs[min(nlmsgAlign(n), len(attrs)):]
+	}
 	return s, nil
 }
+
+// inetDiagSkV6Only is INET_DIAG_SKV6ONLY (linux/inet_diag.h), a u8.
+const inetDiagSkV6Only = 11

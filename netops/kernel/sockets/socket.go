@@ -1,6 +1,11 @@
 package sockets
 
-import "net/netip"
+import (
+	"net/netip"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
 
 // Socket is one TCP or UDP socket.
 type Socket struct {
@@ -21,6 +26,10 @@ type Socket struct {
 	Inode        uint32 // 0 for TIME-WAIT and SYN-RECV entries, which have no file
 	Interface    int32  // index of the device the socket is bound to, or 0
 	Cookie       uint64 // the kernel's socket cookie: unique while the socket lives
+	// V6Only is set for an IPv6 listener or unconnected socket that takes
+	// IPv6 only (IPV6_V6ONLY); without it, one bound to :: takes IPv4 too.
+	// The kernel says so only of those states (INET_DIAG_SKV6ONLY).
+	V6Only bool
 	// Processes hold the socket open, sorted by PID then FD; more than one
 	// after fork. Empty when no process has it (TIME-WAIT, or the owner is
 	// hidden from this process's /proc).
@@ -85,4 +94,23 @@ func stateRank(name string) int {
 		}
 	}
 	return 2 + len(stateNames)
+}
+
+// End prints one of s's ends (Local or Remote) as ss -n does: "[v6]:port",
+// "*" for port 0, and "*" for the address :: of an IPv6 socket that takes
+// IPv4 too, which is how ss tells a dual-stack listener from an IPv6-only
+// one ("[::]").
+func (s Socket) End(ap netip.AddrPort) string {
+	a := ap.Addr().String()
+	switch {
+	case ap.Addr().Is6() && ap.Addr().IsUnspecified() && s.Family == unix.AF_INET6 && !s.V6Only:
+		a = "*"
+	case ap.Addr().Is6():
+		a = "[" + a + "]"
+	}
+	port := "*"
+	if ap.Port() != 0 {
+		port = strconv.Itoa(int(ap.Port()))
+	}
+	return a + ":" + port
 }

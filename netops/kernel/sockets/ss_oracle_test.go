@@ -60,18 +60,12 @@ func parseSS(t *testing.T, out string) map[string]ssLine {
 // ssFormat writes s the way ss -n prints it, so the two can be compared.
 func ssFormat(s Socket, ifnames map[int32]string) ssLine {
 	addr := func(ap netip.AddrPort, local bool) string {
-		a := ap.Addr().String()
-		if ap.Addr().Is6() {
-			a = "[" + a + "]"
-		}
+		e := s.End(ap)
 		if local && s.Interface != 0 {
-			a += "%" + ifnames[s.Interface]
+			i := strings.LastIndexByte(e, ':')
+			e = e[:i] + "%" + ifnames[s.Interface] + e[i:]
 		}
-		port := "*"
-		if ap.Port() != 0 {
-			port = strconv.Itoa(int(ap.Port()))
-		}
-		return a + ":" + port
+		return e
 	}
 	var users []string
 	for _, p := range s.Processes {
@@ -105,6 +99,22 @@ func TestListAgreesWithSs(t *testing.T) {
 		if c, err = net.Dial("tcp4", ln.Addr().String()); err != nil {
 			t.Error(err)
 		}
+		// On :: Go listens dual-stack ("tcp", "udp": ss prints *) or
+		// IPv6 only ("tcp6": ss prints [::]).
+		for _, l := range []struct{ network, addr string }{{"tcp", ":0"}, {"tcp6", "[::]:0"}} {
+			dual, err := net.Listen(l.network, l.addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			t.Cleanup(func() { dual.Close() })
+		}
+		udp, err := net.ListenPacket("udp", ":0")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		t.Cleanup(func() { udp.Close() })
 	})
 	if t.Failed() {
 		t.FailNow()

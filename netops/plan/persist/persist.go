@@ -498,6 +498,7 @@ func digest(plan *configfiles.Plan) string {
 // Result is what a save or restore did.
 type Result struct {
 	Written  []string // absolute paths written or removed
+	Removed  []string // those of Written that were removed (a restore of files that did not exist)
 	Rels     []string // the same files as plans name them ("nftables/netpanel.nft")
 	BackupID string   // where the replaced files went
 	Reload   ReloadResult
@@ -596,6 +597,9 @@ func (m *Manager) applyPlan(p *Preview, wantDigest string) (Result, error) {
 	res := Result{BackupID: b.ID, Rels: relsOf(p.Plan.Changes)}
 	for _, c := range p.Plan.Changes {
 		res.Written = append(res.Written, c.Abs)
+		if c.New == nil {
+			res.Removed = append(res.Removed, c.Abs)
+		}
 	}
 	return res, nil
 }
