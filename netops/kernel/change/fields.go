@@ -111,13 +111,31 @@ func parseCUint(s string, bits int) (uint64, bool) {
 	return v, err == nil
 }
 
+// looksNumeric is true for what parseCUint would read but for its range
+// or sign ("-1", "4294967296", "0x1ffffffff"): such a value is out of
+// range, anything else ("abc", "1.5k") is not a number at all.
+func looksNumeric(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	hex := strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X")
+	if hex {
+		s = s[2:]
+	}
+	isDigit := func(r rune) bool {
+		return r >= '0' && r <= '9' || hex && (r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F')
+	}
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return !isDigit(r) })
+}
+
 // parseNumber parses a field that must lie in [lo, hi].
 func parseNumber(fe FieldErrors, field, s string, lo, hi uint64) uint64 {
 	v, ok := parseCUint(s, 64)
 	if !ok || v < lo || v > hi {
-		if !ok && s == "" {
+		switch {
+		case !ok && s == "":
 			fe.add(field, "a number is required")
-		} else {
+		case !ok && !looksNumeric(s):
+			fe.add(field, "%s is not a number: use a whole number between %d and %d", shown(s), lo, hi)
+		default:
 			fe.add(field, "must be between %d and %d", lo, hi)
 		}
 		return 0

@@ -47,6 +47,8 @@ func TestParseRouteRejectsBadFields(t *testing.T) {
 			"action: append is not a route action: use add, replace or del; table: nosuch is not a table name or number (names come from rt_tables)"},
 		{"table zero", change.RouteFields{Action: "add", Dst: "default", Dev: "wan", Table: "0"},
 			"table: table 0 (unspec) is not a routing table"},
+		{"metric not a number", change.RouteFields{Action: "add", Dst: "default", Dev: "wan", Metric: "abc"},
+			"metric: abc is not a number: use a whole number between 0 and 4294967295"},
 		{"metric out of range and bad protocol", change.RouteFields{Action: "add", Dst: "default", Dev: "wan", Metric: "4294967296", Protocol: "ospf3"},
 			"metric: must be between 0 and 4294967295; protocol: ospf3 is not a route protocol: use a name such as static or boot, or a number 0-255"},
 		{"bad scope and type", change.RouteFields{Action: "add", Dst: "default", Dev: "wan", Scope: "planet", Type: "nat"},
@@ -74,7 +76,7 @@ func TestParseRouteRejectsBadFields(t *testing.T) {
 			"tos: IPv6 routes have no TOS key: leave tos empty"},
 		{"metrics out of range", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1",
 			Metrics: map[string]string{"mtu": "70000", "hoplimit": "256", "quickack": "2", "advmss": "x"}},
-			"advmss: must be between 1 and 65495; hoplimit: must be between 1 and 255; mtu: must be between 68 and 65520; quickack: must be between 0 and 1"},
+			"advmss: x is not a number: use a whole number between 1 and 65495; hoplimit: must be between 1 and 255; mtu: must be between 68 and 65520; quickack: must be between 0 and 1"},
 		{"an IPv6 mtu below the minimum", change.RouteFields{Action: "add", Dst: "2001:db8::/32", Via: "2001:db8::1", Metrics: map[string]string{"mtu": "1200"}},
 			"mtu: must be between 1280 and 65520"},
 		{"a metric netpanel does not set", change.RouteFields{Action: "add", Dst: "10.0.0.0/8", Via: "192.0.2.1", Metrics: map[string]string{"rtt": "100"}},
@@ -218,7 +220,8 @@ func TestParseLinkRejectsBadFields(t *testing.T) {
 		want string
 	}{
 		{"mtu too small", func() error { _, err := change.ParseLinkMTU("wan", "60"); return err }, "mtu: must be between 68 and 65535"},
-		{"mtu not a number", func() error { _, err := change.ParseLinkMTU("wan", "1.5k"); return err }, "mtu: must be between 68 and 65535"},
+		{"mtu not a number", func() error { _, err := change.ParseLinkMTU("wan", "1.5k"); return err }, "mtu: 1.5k is not a number: use a whole number between 68 and 65535"},
+		{"mtu negative", func() error { _, err := change.ParseLinkMTU("wan", "-1"); return err }, "mtu: must be between 68 and 65535"},
 		{"a state that is neither up nor down", func() error { _, err := change.ParseLinkUpDown("wan", "sideways"); return err },
 			"state: sideways is not a link state: use up or down"},
 		{"renaming to the same name", func() error { _, err := change.ParseLinkRename("wan", "wan"); return err }, "new_name: is the current name"},
