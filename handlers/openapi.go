@@ -141,7 +141,9 @@ func apiOps() map[string]apiOp {
 			description: "Upgrades to a WebSocket; each text message is one of components EventsMessage: an event (EventJSON), " +
 				"a change of the model's state (EventsStatusJSON: syncing, live, ...) or, for a client that read too slowly, " +
 				"once it caught up, a resync message (EventsResyncJSON): read the state again then. Browsers must be same-origin.",
-			answers: map[int]answer{101: {description: "Switching Protocols: the event stream"}}},
+			answers: map[int]answer{101: {description: "Switching Protocols: the event stream"},
+				400: {description: "not a WebSocket handshake (a plain GET)", schema: ErrorJSON{}},
+				403: {description: "a cross-origin WebSocket", schema: ErrorJSON{}}}},
 		"GET /api/v1/nftables": {summary: "The nftables ruleset, as `nft -j list ruleset`",
 			description: "Read from the kernel for each request, so counters are current. Its first element is the metainfo object nft writes.",
 			answers: map[int]answer{200: {description: "the ruleset", schema: nftables.Document{}},

@@ -70,16 +70,21 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// forbid answers 403 with why: as the API's {"error": ...} to API
-// requests, as text otherwise.
+// forbid answers 403 with why.
 func forbid(w http.ResponseWriter, r *http.Request, msg string) {
+	refuseWith(w, r, http.StatusForbidden, msg)
+}
+
+// refuseWith answers code with why: as the API's {"error": ...} to API
+// requests, as text otherwise.
+func refuseWith(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusForbidden)
+		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 		return
 	}
-	http.Error(w, msg, http.StatusForbidden)
+	http.Error(w, msg, code)
 }
 
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request) {

@@ -82,7 +82,13 @@ func (hb *Hub) ServeEvents(w http.ResponseWriter, r *http.Request) { hb.serve(w,
 
 func (hb *Hub) serve(w http.ResponseWriter, r *http.Request, events bool) {
 	if !sameOrigin(r) {
-		http.Error(w, "cross-origin WebSocket refused", http.StatusForbidden)
+		refuseWith(w, r, http.StatusForbidden, "cross-origin WebSocket refused")
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		// Upgrade would answer a bare "Bad Request".
+		refuseWith(w, r, http.StatusBadRequest, r.URL.Path+" is a WebSocket: open it with a WebSocket client "+
+			"(a GET with Connection: Upgrade and Upgrade: websocket); a plain GET gets no events")
 		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)

@@ -435,6 +435,7 @@ func TestOpenAPIAnswersFromANamespaceMatchTheDocument(t *testing.T) {
 		want               int
 	}{
 		{"a bad query parameter", http.MethodGet, "/api/v1/routes?table=nosuch", nil, http.StatusBadRequest},
+		{"the event stream without a WebSocket handshake", http.MethodGet, "/api/v1/events", nil, http.StatusBadRequest},
 		{"a traffic history of no link", http.MethodGet, "/api/v1/traffic?dev=nosuch", nil, http.StatusNotFound},
 		{"a change of no one's", http.MethodGet, "/api/v1/changes/nosuch", nil, http.StatusNotFound},
 		{"a trace without a destination", http.MethodGet, "/api/v1/trace?proto=udp", nil, http.StatusBadRequest},
