@@ -38,8 +38,10 @@ func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
 	case len(raw) > maxJSONBody:
 		return "", nil, errBodyTooLarge
 	}
-	if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
-		return "", nil, fmt.Errorf("the request body is not the expected JSON: %w", err)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields() // {"kind": ..., "feilds": ...} must not apply an empty change
+	if err := dec.Decode(&body); err != nil {
+		return "", nil, fmt.Errorf("the request body is not the expected JSON {\"kind\": ..., \"fields\": {...}}: %w", err)
 	}
 	form, err = jsonFields(body.Fields)
 	return body.Kind, form, err

@@ -439,6 +439,8 @@ func TestOpenAPIAnswersFromANamespaceMatchTheDocument(t *testing.T) {
 		{"a traffic history of no link", http.MethodGet, "/api/v1/traffic?dev=nosuch", nil, http.StatusNotFound},
 		{"a change of no one's", http.MethodGet, "/api/v1/changes/nosuch", nil, http.StatusNotFound},
 		{"a trace without a destination", http.MethodGet, "/api/v1/trace?proto=udp", nil, http.StatusBadRequest},
+		{"a change with a misspelt key", http.MethodPost, "/api/v1/changes",
+			map[string]any{"kind": "route", "feilds": map[string]any{"action": "add", "dst": "192.0.2.0/24", "via": "10.77.0.2"}}, http.StatusBadRequest},
 		{"a change with a bad field", http.MethodPost, "/api/v1/changes",
 			map[string]any{"kind": "route", "fields": map[string]any{"action": "add", "dst": "192.0.2.0/33", "via": "banana"}}, http.StatusBadRequest},
 		{"a change the kernel refuses", http.MethodPost, "/api/v1/changes",
