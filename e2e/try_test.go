@@ -569,6 +569,13 @@ func TestEditorSaysTheFilesAreNotLiveWithoutNetworkd(t *testing.T) {
 	}
 	// The audit does not claim the reload its command line names.
 	th.audited(t, ` applied: edit networkd file 10-a0.network (the files are written, but they are not live: systemd-networkd is not running`)
+	// Nor do the commands it is audited (and shown) with.
+	data, _ := os.ReadFile(filepath.Join(th.state, "audit.log"))
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "edit networkd file 10-a0.network") && strings.Contains(line, "networkctl reload") {
+			t.Errorf("the audit names a reload that was not run: %s", line)
+		}
+	}
 }
 
 // The editor through the browser: a file networkd would not read as

@@ -144,6 +144,11 @@ func (f *Files) tryWrite(ctx context.Context, id Identity, detail string, plan *
 	// The try outlives the request: a reload that cuts the admin off
 	// cancels the request's context, and must not cancel the reload.
 	ctx = context.WithoutCancel(ctx)
+	if !f.m.NetworkdStatus(ctx).Active {
+		// The try does not reload a networkd that is not running; the
+		// commands it is audited with must not say it did.
+		commands = slices.DeleteFunc(slices.Clone(commands), func(c string) bool { return c == "networkctl reload" })
+	}
 	var saved Saved
 	out, err := f.try.changes.applyBatch(id, detail, commands, func() (safeapply.BatchResult, error) {
 		br, rep, err := f.try.runner.Run(ctx, plan, write)
