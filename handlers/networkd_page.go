@@ -21,7 +21,7 @@ func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
 	for _, l := range ov.Links {
 		vm.Links = append(vm.Links, views.NetworkdLink{
 			Name: l.Link, Kind: l.Kind, File: l.File, Path: l.Path, Owned: l.Owned,
-			Uncertain: l.Uncertain, Savable: l.Savable, Why: l.Why, Selected: l.Managed && l.Savable,
+			Uncertain: l.Uncertain, Savable: l.Savable, Why: l.Why, Selected: l.Managed && l.Savable, NoFileNeeded: l.NoFileNeeded,
 		})
 	}
 	// The same reading of the files as the links' (a failed one is the

@@ -220,8 +220,12 @@ func TestNetworkdPageShowsLinksFilesAndForeignObjects(t *testing.T) {
 		if row := textOf(rowByKey(t, doc, "eth1")); !strings.Contains(row, "admin") || strings.Contains(row, "netpanel") {
 			t.Errorf("eth1 row %q: a hand-written file belongs to the admin", row)
 		}
-		if c := textOf(findAll(doc, hasAttr("data-testid", "file-br0"))[0]); !strings.Contains(c, "none") {
+		if c := textOf(findAll(doc, hasAttr("data-testid", "file-br0"))[0]); !strings.Contains(c, "none: not configured after a reboot") {
 			t.Errorf("file-br0 cell %q", c)
+		}
+		// The kernel makes loopback at boot: no file loses nothing.
+		if c := textOf(findAll(doc, hasAttr("data-testid", "file-lo"))[0]); !strings.Contains(c, "none needed") || !strings.Contains(c, "loopback is configured by the kernel") || strings.Contains(c, "not configured after a reboot") {
+			t.Errorf("file-lo cell %q", c)
 		}
 	})
 	t.Run("only savable links get a checkbox", func(t *testing.T) {

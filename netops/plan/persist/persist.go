@@ -124,6 +124,9 @@ type LinkFile struct {
 	Managed   bool   // the file is netpanel's: "all managed" selects it
 	Savable   bool   // netpanel can generate files for it
 	Why       string // why it cannot
+	// NoFileNeeded: the link is set up again at boot without a file (the
+	// kernel makes loopback), so having none loses nothing.
+	NoFileNeeded bool
 }
 
 // Overview is what the networkd page shows before anything is chosen.
@@ -166,7 +169,7 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 			lf.Managed = f.Owned && res.State == networkd.Matched
 		}
 		if l.Name == "lo" {
-			lf.Why = "loopback is configured by the kernel"
+			lf.Why, lf.NoFileNeeded = "loopback is configured by the kernel", true
 		} else if w, bad := why[l.Name]; bad {
 			lf.Why = w
 		} else {

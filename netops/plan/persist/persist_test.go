@@ -253,7 +253,7 @@ func TestOverview(t *testing.T) {
 		want persist.LinkFile
 		why  string // substring of Why
 	}{
-		{"loopback is not savable", persist.LinkFile{Link: "lo"}, "loopback"},
+		{"loopback is not savable and needs no file", persist.LinkFile{Link: "lo", NoFileNeeded: true}, "loopback"},
 		{"a bridge with netpanel's file is owned and managed",
 			persist.LinkFile{Link: "br0", Kind: "bridge", File: "10-br0.network", Path: ownPath, Owned: true, Managed: true, Savable: true}, ""},
 		{"a bridge port without a file is savable", persist.LinkFile{Link: "eth0", Savable: true}, ""},
