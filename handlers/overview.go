@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"cmp"
-	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
@@ -399,10 +398,17 @@ func linksCard(links []model.Link) views.OverviewCard {
 			}
 		}
 	}
-	c := views.OverviewCard{ID: "links", Title: "Interfaces", Level: "ok", Href: "/interfaces", Link: "All interfaces…",
-		Value: fmt.Sprintf("%s up, %s down", group(up), group(len(links)-up))}
+	// As ip -br link reads them: a link set up without a carrier is DOWN
+	// there, so it is not counted as up here either, but named apart
+	// from those set down.
+	value := group(up-noCarrier) + " up"
 	if noCarrier > 0 {
-		c.Detail = []string{count(noCarrier, "interface is", "interfaces are") + " up without a carrier"}
+		value += ", " + group(noCarrier) + " without carrier"
+	}
+	c := views.OverviewCard{ID: "links", Title: "Interfaces", Level: "ok", Href: "/interfaces", Link: "All interfaces…",
+		Value: value + ", " + group(len(links)-up) + " set down"}
+	if noCarrier > 0 {
+		c.Detail = []string{count(noCarrier, "interface is set up but has", "interfaces are set up but have") + " no carrier (ip -br link: DOWN)"}
 	}
 	return c
 }

@@ -319,3 +319,21 @@ func TestOverviewPage(t *testing.T) {
 		}
 	})
 }
+
+// The card counts links as ip -br link reads them: one set up without a
+// carrier is not "up" (ip says DOWN) and not "set down" either.
+func TestLinksCardCountsAsIPBriefReads(t *testing.T) {
+	links := []model.Link{
+		fxLink(1, "lo", "", flagsLo, "UNKNOWN"),
+		fxLink(2, "wan", "", flagsUp, "UP"),
+		fxLink(3, "vpn0", "", flagsNoCarr, "DOWN"),
+		fxLink(4, "spare", "", flagsDown, "DOWN"),
+	}
+	c := linksCard(links)
+	if c.Value != "2 up, 1 without carrier, 1 set down" || len(c.Detail) != 1 || c.Detail[0] != "1 interface is set up but has no carrier (ip -br link: DOWN)" {
+		t.Errorf("the links card: %q %q", c.Value, c.Detail)
+	}
+	if c := linksCard(links[:2]); c.Value != "2 up, 0 set down" || len(c.Detail) != 0 {
+		t.Errorf("the links card without a carrierless link: %q %q", c.Value, c.Detail)
+	}
+}
