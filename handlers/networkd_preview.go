@@ -88,7 +88,7 @@ func reloadingVM(p *persist.Preview, st persist.Status) views.NetworkdPreviewVM 
 	vm.Reload = st.Active
 	if !st.Active {
 		vm.NoReload = "systemd-networkd is not active here (" + st.Text + "): the files take effect when it starts"
-		vm.Commands = slices.DeleteFunc(slices.Clone(vm.Commands), func(c string) bool { return c == "networkctl reload" })
+		vm.Commands = persist.WithoutReload(vm.Commands)
 	}
 	return vm
 }

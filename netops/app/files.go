@@ -147,7 +147,7 @@ func (f *Files) tryWrite(ctx context.Context, id Identity, detail string, plan *
 	if !f.m.NetworkdStatus(ctx).Active {
 		// The try does not reload a networkd that is not running; the
 		// commands it is audited with must not say it did.
-		commands = slices.DeleteFunc(slices.Clone(commands), func(c string) bool { return c == "networkctl reload" })
+		commands = persist.WithoutReload(commands)
 	}
 	var saved Saved
 	out, err := f.try.changes.applyBatch(id, detail, commands, func() (safeapply.BatchResult, error) {

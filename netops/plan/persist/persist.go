@@ -481,9 +481,17 @@ func (m *Manager) commands(plan *configfiles.Plan) []string {
 		}
 	}
 	if len(cmds) > 0 && m.reloads(relsOf(plan.Changes)) {
-		cmds = append(cmds, "networkctl reload")
+		cmds = append(cmds, reloadCommand)
 	}
 	return cmds
+}
+
+const reloadCommand = "networkctl reload"
+
+// WithoutReload is a plan's commands as run where networkd is not active:
+// the files are written, networkd is not reloaded.
+func WithoutReload(cmds []string) []string {
+	return slices.DeleteFunc(slices.Clone(cmds), func(c string) bool { return c == reloadCommand })
 }
 
 // digest identifies a plan by what it reads and writes, so a save can
