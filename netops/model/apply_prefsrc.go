@@ -66,7 +66,7 @@ func (a *applier) clearPrefSrc6(ad Addr) {
 // and a walk ends with the last route that prefers it.
 func (a *applier) routesPreferring(ip netip.Addr, pick func(*Route) bool) []*Route {
 	rs := a.sn.routes
-	rs.ensureCounts()
+	rs.ensureCountsOnly()
 	left := rs.prefSrc[ip]
 	if left == 0 {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // linkRunBrute is the run of (table, link) by a walk over every route.
@@ -106,6 +108,14 @@ func TestLinkIndexIsBuiltAfterADumpAndKept(t *testing.T) {
 	rs := s.live().routes
 	if rs.idx.m[linkIndex] != nil {
 		t.Fatal("the dump built the link index: a sync should not pay for it")
+	}
+	// An address deleted before anyone read counts the routes (by
+	// preferred source) under the write lock, but builds no index there.
+	s.Update(func(a *Applier) {
+		a.Addr(Addr{Family: unix.AF_INET, LinkIndex: 1, Prefix: netip.MustParsePrefix("198.51.100.7/24")}, true)
+	})
+	if rs.idx.m[linkIndex] != nil || rs.uncounted {
+		t.Fatalf("an address delete after the dump: link index built %v, routes counted %v", rs.idx.m[linkIndex] != nil, !rs.uncounted)
 	}
 	s.RouteClasses()
 	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin {

@@ -204,6 +204,9 @@ func (s *routeSet) ensureCounts() {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
 	if !s.uncounted {
+		if s.idx.m[linkIndex] == nil { // counted by a writer (ensureCountsOnly)
+			s.indexLocked(linkIndex, time.Now())
+		}
 		return
 	}
 	s.uncounted = false
@@ -213,6 +216,19 @@ func (s *routeSet) ensureCounts() {
 	if s.idx.m[linkIndex] == nil {
 		s.keepIndex(linkIndex, c, time.Now())
 	}
+}
+
+// ensureCountsOnly is ensureCounts for a writer (the applier, under the
+// write lock): it counts and leaves the link index to the first reader
+// that needs it (index builds it then), so no kernel event pays for it.
+func (s *routeSet) ensureCountsOnly() {
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	if !s.uncounted {
+		return
+	}
+	s.uncounted = false
+	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
 }
 
 // RouteClasses returns how many routes each class holds; the count
