@@ -302,10 +302,12 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 	// shown by a cheap page (a page of routes) must not wait for the
 	// renders of heavy ones in the same step.
 	keys := make([]string, 0, len(groups))
-	for key := range groups {
+	costs := make(map[string]time.Duration, len(groups))
+	for key, g := range groups {
 		keys = append(keys, key)
+		costs[key] = hb.cost(g.page)
 	}
-	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(hb.cost(groups[a].page), hb.cost(groups[b].page)) })
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(costs[a], costs[b]) })
 	// A page's pace is decided once for all its views, and its renders
 	// in this step count together towards its next one.
 	now := time.Now()

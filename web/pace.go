@@ -1,6 +1,9 @@
 package web
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // paceFactor: a page renders again at most every paceFactor times the
 // duration of its last render (its last round, for IO pages), and at
@@ -31,11 +34,15 @@ type pace struct {
 func (p *pace) cost(took time.Duration) time.Duration {
 	p.last[p.n%len(p.last)] = took
 	p.n++
-	c := took
-	for _, d := range p.last[:min(p.n, len(p.last))] {
-		c = min(c, d)
+	return p.cheapest()
+}
+
+// cheapest is the cheapest of the last few renders; 0 before the first.
+func (p *pace) cheapest() time.Duration {
+	if p.n == 0 {
+		return 0
 	}
-	return c
+	return slices.Min(p.last[:min(p.n, len(p.last))])
 }
 
 // mayRender reports whether page's pace lets it render at now; when not,
@@ -80,15 +87,10 @@ func (hb *Hub) resumeRenders(now time.Time) {
 // cost is what page's renders have cost lately (the cheapest of the last
 // few); 0 when it has not rendered yet.
 func (hb *Hub) cost(page string) time.Duration {
-	p := hb.paces[page]
-	if p == nil || p.n == 0 {
-		return 0
+	if p := hb.paces[page]; p != nil {
+		return p.cheapest()
 	}
-	c := p.last[0]
-	for _, d := range p.last[:min(p.n, len(p.last))] {
-		c = min(c, d)
-	}
-	return c
+	return 0
 }
 
 // offHub reports whether page renders off the hub goroutine: its renders
