@@ -67,7 +67,7 @@ func (r *Runner) reloadNeedsReconfigure() (bool, string) {
 func (r *Runner) afterReload(ctx context.Context, rep *Report, want map[string]string) {
 	links := rep.Prediction.Reconfigured
 	if run, why := r.reloadNeedsReconfigure(); run && len(links) > 0 {
-		done, problems := r.reconfigure(ctx, links)
+		done, problems := r.reconfigure(ctx, links, nil)
 		rep.Notes = append(rep.Notes, problems...)
 		if len(done) > 0 {
 			rep.Reconfigured = append(rep.Reconfigured, done...)
@@ -87,7 +87,7 @@ func (r *Runner) afterReload(ctx context.Context, rep *Report, want map[string]s
 			}
 		}
 		if len(retry) > 0 {
-			done, problems := r.reconfigure(ctx, retry)
+			done, problems := r.reconfigure(ctx, retry, states)
 			rep.Notes = append(rep.Notes, problems...)
 			if len(done) > 0 {
 				rep.Reconfigured = append(rep.Reconfigured, done...)
@@ -143,8 +143,12 @@ func (r *Runner) wrongFiles(ctx context.Context, links []string, want map[string
 // when networkd cannot describe its links it is the kernel's, from the
 // model: Manager.Describe is newer than the releases this is for (a 247-era
 // networkd-manager-bus.c offers Reload and ReconfigureLink, no Describe).
-func (r *Runner) reconfigure(ctx context.Context, links []string) (done, problems []string) {
-	states, err := r.Daemon.Links(ctx)
+// states is what networkd said of its links just now, nil to ask it.
+func (r *Runner) reconfigure(ctx context.Context, links []string, states []persist.LinkState) (done, problems []string) {
+	var err error
+	if states == nil {
+		states, err = r.Daemon.Links(ctx)
+	}
 	index := func(name string) (int32, bool) {
 		if err == nil {
 			st, ok := findState(states, name)

@@ -143,7 +143,7 @@ func (r *Runner) undo(backupID string, snapshot *model.Store, scope change.Scope
 			done = append(done, "networkctl reload")
 			left = append(left, r.settle(ctx, scope.Links)...)
 			if run, _ := r.reloadNeedsReconfigure(); run {
-				names, l := r.reconfigure(ctx, reconfigured)
+				names, l := r.reconfigure(ctx, reconfigured, nil)
 				for _, n := range names {
 					done = append(done, "networkctl reconfigure "+n)
 				}
