@@ -352,7 +352,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		hb.send()
 	}
 	for page, d := range took {
-		hb.paced(page, time.Now(), d)
+		hb.paced(page, time.Now(), d, false)
 	}
 }
 
