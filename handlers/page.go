@@ -89,6 +89,14 @@ type Live struct {
 	// a deadline: a hung Docker socket, a slow disk or a million routes
 	// must not hold up any other page.
 	IO bool
+	// Shows, when set, returns for a query whether a kernel event can
+	// change what the page shows for it, beyond counts of the whole model
+	// such as the routes page's "(1,000,011 in the model)". Changes it
+	// cannot show re-render the page at most every SlowEvery (the hub's),
+	// so that 50 viewers of table main do not get a frame for each change
+	// a routing daemon makes in table 200. nil: every change of its Kinds
+	// can. It reads only memory: the hub calls it.
+	Shows func(q url.Values) func(*model.Event) bool
 	// Render renders the page's fragments for its query string, so that
 	// filters, sort and page hold. Renders of IO pages honour ctx's
 	// deadline where they wait on others.

@@ -63,7 +63,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",
 		Cmds:  routes.cmds,
 		Serve: servePage(f, "routes", routes.vm, views.RoutesBody, views.RoutesPage),
-		Live:  Live{Kinds: []model.Kind{route, link}, Render: inMemory(routes.live)},
+		Live:  Live{Kinds: []model.Kind{route, link}, Shows: routes.shows, Render: inMemory(routes.live)},
 	}, {
 		Name: "rules", Path: "/rules", Title: "Rules", Nav: "Rules",
 		Cmds:  static(views.Cmd{IP: "ip rule list"}, views.Cmd{IP: "ip -6 rule list"}),

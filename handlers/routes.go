@@ -242,6 +242,16 @@ func routeFilters(q url.Values, names *model.Names, store *model.Store, tables *
 }
 
 // live renders the rows, the summary and the pager of the view q asks for.
+// shows tells which events can change the page of q: a route its table,
+// family and prefix filters exclude cannot (Excludes), anything else can.
+func (p *routesPage) shows(q url.Values) func(*model.Event) bool {
+	rq, _, _, err := routeQuery(q, p.names())
+	if err != nil {
+		return func(*model.Event) bool { return true }
+	}
+	return func(e *model.Event) bool { return e.Route == nil || !rq.Excludes(e.Route) }
+}
+
 func (p *routesPage) live(q url.Values) ([]Fragment, error) {
 	var vm views.RoutesVM
 	p.rows(&vm, q, p.names())

@@ -33,6 +33,7 @@ type client struct {
 	key       string // page and query: clients with one key share renders
 	spec      handlers.Live
 	viewDirty bool              // its view changed and awaits a render
+	lateSince time.Time         // the first change it cannot show since its last render (Live.Shows)
 	last      map[string]uint64 // hash of the last fragment sent per target
 
 	out        [][]byte // messages gathered in this hub step

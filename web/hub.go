@@ -126,8 +126,10 @@ func (hb *Hub) Run(ctx context.Context) {
 	hb.ctx = ctx
 	wake, unsub := hb.store.Subscribe()
 	defer unsub()
-	gens := hb.store.Gens()
-	seq := hb.store.LastSeq()
+	vers := hb.store.Versions()
+	gens, silent := vers.Gen, vers.Silent
+	seq := vers.Seq
+	viewSeq := seq // the events the views were last checked against (showable)
 	hb.status = hb.h.Status()
 	srcs := followSources(ctx, hb.h.Pages())
 	hb.tick = tickOf(hb.h.Pages())
@@ -146,29 +148,33 @@ func (hb *Hub) Run(ctx context.Context) {
 
 	flush := func() {
 		lastFlush = time.Now()
-		now := hb.store.Gens()
-		var changed []model.Kind
+		v := hb.store.Versions()
+		var changed, hushed []model.Kind
 		for _, k := range model.Kinds() {
-			if now[k] != gens[k] {
+			if v.Gen[k] != gens[k] {
 				changed = append(changed, k)
 			}
+			if v.Silent[k] != silent[k] {
+				hushed = append(hushed, k)
+			}
 		}
-		gens = now
+		gens, silent = v.Gen, v.Silent
 		changedSrcs := srcs.changed()
 		if st := hb.h.Status(); st != hb.status {
 			hb.status = st
 			hb.broadcastStatus(st)
 		}
+		shows := hb.showable(changed, hushed, &viewSeq, v.Seq)
 		hb.pushViews(func(c *client) bool {
-			if c.viewDirty {
+			hit := slices.ContainsFunc(changed, func(k model.Kind) bool { return slices.Contains(c.spec.Kinds, k) })
+			if c.viewDirty || follows(c.spec, changedSrcs) || (hit && shows(c)) {
+				c.lateSince = time.Time{}
 				return true
 			}
-			for _, k := range changed {
-				if slices.Contains(c.spec.Kinds, k) {
-					return true
-				}
+			if hit && c.lateSince.IsZero() {
+				c.lateSince = lastFlush
 			}
-			return follows(c.spec, changedSrcs)
+			return hb.lateDue(c, lastFlush)
 		})
 		seq = hb.pushEvents(seq)
 		hb.resync()
@@ -346,7 +352,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		hb.send()
 	}
 	for page, d := range took {
-		hb.paced(page, time.Now(), d)
+		hb.paced(page, time.Now(), d, false)
 	}
 }
 

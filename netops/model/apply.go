@@ -16,7 +16,14 @@ type applier struct {
 	events *eventRing // nil while dumping
 	now    time.Time
 	dirty  [numKinds]bool
+	// silent are the kinds changed without an event of their own: the
+	// routes, addresses and neighbours the kernel drops with a link, an
+	// address or a nexthop and tells nobody of (Versions.Silent).
+	silent [numKinds]bool
 }
+
+// hush marks a change of k that no event of k tells.
+func (a *applier) hush(k Kind) { a.dirty[k], a.silent[k] = true, true }
 
 func (a *applier) newRoute(r Route) *Route { return a.sn.routes.alloc(r) }
 
@@ -76,7 +83,7 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 		sn.routes.Delete(r)
 	}
 	if len(gone) > 0 {
-		a.dirty[KindRoute] = true
+		a.hush(KindRoute)
 	}
 	if !deleted {
 		return
@@ -85,14 +92,14 @@ func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	for k := range sn.addrs {
 		if k.LinkIndex == idx {
 			delete(sn.addrs, k)
-			a.dirty[KindAddr] = true
+			a.hush(KindAddr)
 		}
 	}
 	for _, set := range []map[NeighKey]*Neigh{sn.neighs, sn.proxies} {
 		for k := range set {
 			if k.LinkIndex == idx {
 				delete(set, k)
-				a.dirty[KindNeigh] = true
+				a.hush(KindNeigh)
 			}
 		}
 	}

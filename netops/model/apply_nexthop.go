@@ -83,7 +83,7 @@ func (a *applier) dropRoutesVia(id uint32) {
 	})
 	for _, r := range gone {
 		a.sn.routes.Delete(r)
-		a.dirty[KindRoute] = true
+		a.hush(KindRoute)
 	}
 }
 
@@ -117,7 +117,7 @@ func (a *applier) reexpand(ids []uint32) {
 		// An IPv6 route's key holds its device, which may change.
 		a.sn.routes.Delete(r)
 		a.sn.routes.ReplaceOrInsert(a.newRoute(nr))
-		a.dirty[KindRoute] = true
+		a.hush(KindRoute)
 	}
 }
 

@@ -23,7 +23,7 @@ func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
 		return r.Family == unix.AF_INET && r.Table == unix.RT_TABLE_MAIN
 	}) {
 		a.sn.routes.Delete(r)
-		a.dirty[KindRoute] = true
+		a.hush(KindRoute)
 	}
 }
 
@@ -56,7 +56,7 @@ func (a *applier) clearPrefSrc6(ad Addr) {
 		c := *r
 		c.PrefSrc = netip.Addr{}
 		a.sn.routes.ReplaceOrInsert(a.newRoute(c))
-		a.dirty[KindRoute] = true
+		a.hush(KindRoute)
 	}
 }
 

@@ -72,10 +72,7 @@ func (q *RouteQuery) match(r *Route) bool {
 	if q.Family != 0 && r.Family != q.Family {
 		return false
 	}
-	if q.Contains.IsValid() && !r.Dst.Contains(q.Contains) {
-		return false
-	}
-	if q.Within.IsValid() && !(q.Within.Contains(r.Dst.Addr()) && r.Dst.Bits() >= q.Within.Bits()) {
+	if !q.dstMatch(r) {
 		return false
 	}
 	if q.Dev != 0 && !usesDev(r, q.Dev) {
@@ -88,6 +85,21 @@ func (q *RouteQuery) match(r *Route) bool {
 		return false
 	}
 	return true
+}
+
+// Excludes reports whether r lies outside what q selects by the fields
+// that name a route: its table, family and destination, which a replace
+// keeps. No change of such a route, added, replaced or deleted, can alter
+// q's answer (its rows, their order or their count). The other filters are
+// not asked: a replace may have moved a route out of them.
+func (q *RouteQuery) Excludes(r *Route) bool {
+	return (q.Table != AllTables && q.Table != int64(r.Table)) || (q.Family != 0 && r.Family != q.Family) || !q.dstMatch(r)
+}
+
+// dstMatch reports whether r's destination passes q's prefix filters.
+func (q *RouteQuery) dstMatch(r *Route) bool {
+	return (!q.Contains.IsValid() || r.Dst.Contains(q.Contains)) &&
+		(!q.Within.IsValid() || (q.Within.Contains(r.Dst.Addr()) && r.Dst.Bits() >= q.Within.Bits()))
 }
 
 func usesDev(r *Route, dev int32) bool {

@@ -123,3 +123,22 @@ func churn(a *Applier, rnd *rand.Rand, n int, route func() Route) {
 		}
 	}
 }
+
+// A route Excludes turns away is one the query never selects, whatever
+// its fields besides table, family and destination: a replace keeps
+// those, so no change of it can alter the answer. And Excludes turns away
+// every route whose table, family or destination the query rejects.
+func TestExcludesOnlyRoutesTheQueryNeverSelects(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 99))
+	for range 20000 {
+		q, r := randomQuery(rnd), randomRoute(rnd, rnd.IntN(4) == 0)
+		selects := (q.Table == AllTables || q.Table == int64(r.Table)) && q.match(&r)
+		if q.Excludes(&r) && selects {
+			t.Fatalf("Excludes(%+v) for a route %+v the query selects", q, r)
+		}
+		identity := (q.Table == AllTables || q.Table == int64(r.Table)) && (q.Family == 0 || q.Family == r.Family) && q.dstMatch(&r)
+		if !q.Excludes(&r) && !identity {
+			t.Fatalf("query %+v does not exclude %+v, which its table, family or prefix rejects", q, r)
+		}
+	}
+}

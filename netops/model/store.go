@@ -29,6 +29,7 @@ type Store struct {
 	proxies  map[NeighKey]*Neigh
 	nexthops map[uint32]*NexthopObject
 	gen      [numKinds]uint64
+	silent   [numKinds]uint64 // see Versions
 	status   Status
 	// names are the last Names built, for the link and nexthop
 	// generations namesGen (see Names).
@@ -175,6 +176,28 @@ func (s *Store) Gens() [numKinds]uint64 {
 	return s.gen
 }
 
+// Versions are the model's change counters read at one instant.
+type Versions struct {
+	// Gen counts the changes of each kind (Gens).
+	Gen [numKinds]uint64
+	// Silent counts the changes of each kind that no event of that kind
+	// tells: what the kernel drops with a link, an address or a nexthop,
+	// a neighbour re-dump, a full resync. A reader that decides from the
+	// events since Seq what a change can touch must take these as
+	// touching anything.
+	Silent [numKinds]uint64
+	// Seq is the newest event's sequence number (LastSeq); every event
+	// up to it is counted in Gen.
+	Seq uint64
+}
+
+// Versions returns the change counters and the newest event together.
+func (s *Store) Versions() Versions {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Versions{Gen: s.gen, Silent: s.silent, Seq: s.events.next - 1}
+}
+
 // Status returns the sync status.
 func (s *Store) Status() Status {
 	s.mu.RLock()
@@ -209,6 +232,7 @@ func (s *Store) replace(sn *snapshot, reason string) {
 	s.install(sn)
 	for k := range s.gen {
 		s.gen[k]++
+		s.silent[k]++
 	}
 	s.status.State = "live"
 	s.status.Synced = true
@@ -226,6 +250,7 @@ func (s *Store) replaceNeighs(neighs, proxies map[NeighKey]*Neigh) {
 	if changed {
 		s.neighs, s.proxies = neighs, proxies
 		s.gen[KindNeigh]++
+		s.silent[KindNeigh]++
 	}
 	s.mu.Unlock()
 	if changed {

@@ -68,6 +68,9 @@ func (s *Store) Update(fn func(*Applier)) {
 		if d {
 			s.gen[k]++
 		}
+		if w.a.silent[k] {
+			s.silent[k]++
+		}
 	}
 	s.mu.Unlock()
 	s.wake()

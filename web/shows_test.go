@@ -1,0 +1,94 @@
+package web
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/internal/testenv"
+)
+
+// A view of the routes page renders at once for the changes it can show,
+// and not for the ones it cannot (routes of another table or outside its
+// prefix): with the late renders held back, thirty routes added to table
+// 200 send no frame to a view of table main, the route added to its
+// prefix next arrives with the model's new count, and routes the kernel
+// drops silently with a link's last IPv4 address (no route event tells,
+// only an address event the page does not follow) leave at once.
+func TestAViewRendersAtOnceOnlyForChangesItCanShow(t *testing.T) {
+	defer func(d time.Duration) { slowEvery = d }(slowEvery)
+	slowEvery = time.Hour
+	ns := testenv.NewNS(t)
+	ns.Batch([]string{
+		"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0",
+		"link add v2 type veth peer name v3", "link set v2 up", "link set v3 up", "addr add 10.30.0.1/24 dev v2",
+		"route add 192.0.2.0/26 via 10.20.0.2", "route add 192.0.2.64/26 via 10.30.0.2",
+	})
+	store, w := startWatcher(t, ns)
+	ta := newTestAuth(t)
+	s := newServer(t, store, w, ta)
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+
+	v := dialPage(t, ts, ta.viewer, "routes", "table=main&within=192.0.2.0/24")
+	v.waitRows(t, 30*time.Second, func(h string) bool {
+		return strings.Contains(h, "192.0.2.0/26") && strings.Contains(h, "192.0.2.64/26")
+	})
+	v.wait(t, "the first summary", htmlFrame("summary", "2 routes in table main"))
+	var cmds []string
+	for i := range 30 {
+		cmds = append(cmds, fmt.Sprintf("route add 172.20.0.%d/32 via 10.20.0.2 table 200", i+1))
+	}
+	for _, c := range cmds { // one process each: changes apart in time, not one batch
+		ns.Batch([]string{c})
+	}
+	ns.IP("route", "add", "192.0.2.128/26", "via", "10.20.0.2")
+	// Frames arrive in order: whatever the table 200 routes sent came
+	// before the rows of the route in the prefix.
+	late := 0
+	v.wait(t, "rows with 192.0.2.128/26", func(m map[string]any) bool {
+		if m["type"] == "html" && m["target"] == "summary" {
+			late++
+		}
+		h, _ := m["html"].(string)
+		return m["type"] == "rows" && strings.Contains(h, "192.0.2.128/26")
+	})
+	if late > 0 {
+		t.Errorf("%d summary frames for routes added to table 200, want none", late)
+	}
+	v.wait(t, "the summary of 3 routes", htmlFrame("summary", "3 routes in table main"))
+
+	ns.IP("addr", "del", "10.30.0.1/24", "dev", "v2")
+	v.waitRows(t, 30*time.Second, func(h string) bool {
+		return !strings.Contains(h, "192.0.2.64/26") && strings.Contains(h, "192.0.2.128/26")
+	})
+}
+
+// A view held back for changes it cannot show renders them late: the
+// model's count in its summary follows routes added to another table.
+func TestAViewShowsTheModelsCountOfChangesItCannotShowLate(t *testing.T) {
+	defer func(d time.Duration) { slowEvery = d }(slowEvery)
+	slowEvery = 50 * time.Millisecond
+	ns := testenv.NewNS(t)
+	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
+	store, w := startWatcher(t, ns)
+	ta := newTestAuth(t)
+	s := newServer(t, store, w, ta)
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+
+	v := dialPage(t, ts, ta.viewer, "routes", "table=main")
+	v.waitRows(t, 30*time.Second, func(h string) bool { return strings.Contains(h, "10.20.0.0/24") })
+	before := store.RouteCount()
+	ns.IP("route", "add", "172.20.0.1/32", "via", "10.20.0.2", "table", "200")
+	v.wait(t, "the summary with the model's new count", func(m map[string]any) bool {
+		h, _ := m["html"].(string)
+		got := modelCount.FindStringSubmatch(h)
+		return m["target"] == "summary" && got != nil && strings.ReplaceAll(got[1], ",", "") == strconv.Itoa(before+1)
+	})
+}
+
+var modelCount = regexp.MustCompile(`\(([\d,]+) in the model\)`)
