@@ -89,6 +89,14 @@ type Live struct {
 	// a deadline: a hung Docker socket, a slow disk or a million routes
 	// must not hold up any other page.
 	IO bool
+	// Pace is the least time between two renders of the page. Pages that
+	// sum up the whole model (the overview, networkd, Docker, an
+	// interface's routes) cost a few ms and MB a render at a million
+	// routes; following each of a thousand route changes a second, their
+	// garbage made the collector mark the million-route heap every few
+	// seconds, the tail of every page's latency. Once a second is live
+	// enough to read them. 0: the hub paces it by its cost alone.
+	Pace time.Duration
 	// Shows, when set, returns for a query whether a kernel event can
 	// change what the page shows for it, beyond counts of the whole model
 	// such as the routes page's "(1,000,011 in the model)". Changes it

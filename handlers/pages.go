@@ -12,6 +12,9 @@ import (
 // declarePages declares every page once, in menu order. The router mounts
 // each at its path with its routes, the menu lists it, and the hub keeps
 // it live as its Live says.
+// summaryPace is the Pace of pages that sum up the whole model.
+const summaryPace = time.Second
+
 func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page {
 	// Each page's handlers, with what they depend on.
 	overview := &overviewPage{frame: f, tally: d.Tally}
@@ -42,7 +45,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Cmds:  overview.cmds,
 		Serve: servePage(f, "overview", overview.vm, views.OverviewPage, views.OverviewPage),
 		Live: Live{Kinds: []model.Kind{link, addr, route, rule}, Sources: overviewSources, Counters: traffic.Period,
-			Render: inMemory(overview.live)},
+			Pace: summaryPace, Render: inMemory(overview.live)},
 	}, {
 		Name: "interfaces", Path: "/interfaces", Title: "Interfaces", Nav: "Interfaces",
 		Cmds:  interfaces.cmds,
@@ -58,7 +61,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Name: "interface", Path: "/interfaces/{name}", Title: "Interface", Under: "interfaces",
 		Serve: iface.serve,
 		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: traffic.Period, IO: true,
-			Render: inMemory(iface.live)},
+			Pace: summaryPace, Render: inMemory(iface.live)},
 	}, {
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",
 		Cmds:  routes.cmds,
@@ -128,7 +131,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 			{http.MethodPost, "/docker/restart", docker.restart},
 		},
 		// daemon.json, the networkd files and the Docker Engine API.
-		Live: Live{Kinds: []model.Kind{route, addr, link}, IO: true, Render: docker.live},
+		Live: Live{Kinds: []model.Kind{route, addr, link}, IO: true, Pace: summaryPace, Render: docker.live},
 	}), f.feature(d.Files != nil, http.StatusOK, errNotConfigured, Page{
 		Name: "networkd", Path: "/networkd", Title: "Save to systemd-networkd", Nav: "Save",
 		Cmds:  static(views.Cmd{IP: "networkctl status LINK   # shows its Network File"}, views.Cmd{IP: "networkctl reload"}),
@@ -141,7 +144,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 			{http.MethodGet, "/networkd/export.tar.gz", networkd.export},
 		},
 		// The networkd files on disk.
-		Live: Live{Kinds: []model.Kind{route, rule, addr, link}, IO: true, Render: inMemory(networkd.live)},
+		Live: Live{Kinds: []model.Kind{route, rule, addr, link}, IO: true, Pace: summaryPace, Render: inMemory(networkd.live)},
 	}), f.feature(d.Files != nil, http.StatusOK, errNotConfigured, Page{
 		Name: "networkd-files", Path: "/networkd/files", Title: "networkd files", Nav: "Files",
 		Cmds:  static(views.Cmd{IP: "networkctl cat FILE"}, views.Cmd{IP: "networkctl reload"}),

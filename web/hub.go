@@ -88,10 +88,11 @@ type Hub struct {
 	// opens between refreshes: a client's view messages do not each
 	// marshal every link's rates again.
 	lastStats []byte
-	tick      time.Duration    // the period of periodic
-	ticks     int64            // periodic's calls so far
-	paces     map[string]*pace // per page: when it may render again
-	nextDue   time.Time        // the earliest render held back by its pace
+	tick      time.Duration                   // the period of periodic
+	ticks     int64                           // periodic's calls so far
+	paces     map[string]*pace                // per page: when it may render again
+	nextDue   time.Time                       // the earliest render held back by its pace
+	floor     func(page string) time.Duration // a page's Live.Pace
 }
 
 type viewMsg struct {
@@ -118,6 +119,10 @@ func NewHub(store *model.Store, h *handlers.Handlers, stats StatsRefresher, log 
 		renders:       map[string]*pageRenders{},
 		renderErr:     map[string]string{},
 		paces:         map[string]*pace{},
+		floor: func(page string) time.Duration {
+			p, _ := h.Page(page)
+			return p.Live.Pace
+		},
 	}
 }
 
@@ -352,7 +357,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		hb.send()
 	}
 	for page, d := range took {
-		hb.paced(page, time.Now(), d, false)
+		hb.paced(page, time.Now(), d)
 	}
 }
 

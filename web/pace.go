@@ -13,14 +13,6 @@ const (
 	maxPace    = 2 * time.Second
 )
 
-// heavyPace is the least time between renders of a page rendered off the
-// hub (an IO page, or one costing over offHubCost): the networkd page, the
-// Docker page and the overview at a million routes cost a few ms each and
-// allocate a few MB; at paceFactor alone each rendered some thirty times
-// a second while a routing daemon changed routes, and their garbage made
-// the collector mark the million-route heap every few seconds, the tail of
-// every page's latency. Four times a second is live enough to read.
-var heavyPace = 250 * time.Millisecond // a variable: tests that count renders set it
 
 // offHubCost is what a render of an in-memory page may cost on the hub
 // goroutine; a page whose renders cost more (the networkd page, Docker's
@@ -72,17 +64,18 @@ func (hb *Hub) flushAt(t time.Time) {
 	}
 }
 
-// paced records that page's render ended at now, taking took; heavy says
-// it rendered off the hub.
-func (hb *Hub) paced(page string, now time.Time, took time.Duration, heavy bool) {
+// paced records that page's render ended at now, taking took: it may
+// render again after paceFactor times its cost, or its Live.Pace when
+// longer.
+func (hb *Hub) paced(page string, now time.Time, took time.Duration) {
 	p := hb.paces[page]
 	if p == nil {
 		p = &pace{}
 		hb.paces[page] = p
 	}
 	wait := paceFactor * p.cost(took)
-	if heavy {
-		wait = max(wait, heavyPace)
+	if hb.floor != nil {
+		wait = max(wait, hb.floor(page))
 	}
 	p.next = now.Add(min(wait, maxPace))
 }

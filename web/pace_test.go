@@ -14,8 +14,8 @@ func TestPaceHoldsBackOnlyTheSlowPage(t *testing.T) {
 	if !hb.mayRender("networkd", now) {
 		t.Fatal("a page never rendered is held back")
 	}
-	hb.paced("networkd", now, 100*time.Millisecond, false)
-	hb.paced("routes", now, 0, false)
+	hb.paced("networkd", now, 100*time.Millisecond)
+	hb.paced("routes", now, 0)
 	if hb.mayRender("networkd", now) {
 		t.Fatal("a page that just took 100 ms may render again at once")
 	}
@@ -33,7 +33,7 @@ func TestPaceHoldsBackOnlyTheSlowPage(t *testing.T) {
 		t.Fatal("the slow page is still held back when it is due")
 	}
 	for range 4 {
-		hb.paced("networkd", now, time.Hour, false)
+		hb.paced("networkd", now, time.Hour)
 	}
 	if hb.mayRender("networkd", now.Add(maxPace-time.Nanosecond)) {
 		t.Fatal("renders of an hour do not hold their page back until maxPace")
@@ -48,8 +48,8 @@ func TestPaceHoldsBackOnlyTheSlowPage(t *testing.T) {
 func TestPaceIgnoresOneSlowRender(t *testing.T) {
 	hb := &Hub{paces: map[string]*pace{}}
 	now := time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
-	hb.paced("routes", now, time.Millisecond, false)
-	hb.paced("routes", now, time.Second, false)
+	hb.paced("routes", now, time.Millisecond)
+	hb.paced("routes", now, time.Second)
 	if !hb.mayRender("routes", now.Add(paceFactor*time.Millisecond)) {
 		t.Fatal("a page that rendered in 1 ms before is held back for seconds after one slow render")
 	}
@@ -58,21 +58,25 @@ func TestPaceIgnoresOneSlowRender(t *testing.T) {
 	}
 }
 
-// A page rendered off the hub renders at most every heavyPace, however
-// quick its last renders were; one rendered on the hub only paceFactor
-// times its cost.
-func TestHeavyPagesRenderAtMostEveryHeavyPace(t *testing.T) {
-	hb := &Hub{paces: map[string]*pace{}}
+// A page that declares a Pace renders at most that often, however quick
+// its last renders were; another page only paceFactor times its cost.
+func TestAPagesPaceHoldsItBack(t *testing.T) {
+	hb := &Hub{paces: map[string]*pace{}, floor: func(page string) time.Duration {
+		if page == "docker" {
+			return time.Second
+		}
+		return 0
+	}}
 	now := time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
-	hb.paced("docker", now, 2*time.Millisecond, true)
-	hb.paced("routes", now, 2*time.Millisecond, false)
-	if hb.mayRender("docker", now.Add(heavyPace-time.Nanosecond)) {
-		t.Fatalf("a heavy page renders again before heavyPace (%v)", heavyPace)
+	hb.paced("docker", now, 2*time.Millisecond)
+	hb.paced("routes", now, 2*time.Millisecond)
+	if hb.mayRender("docker", now.Add(time.Second-time.Nanosecond)) {
+		t.Fatal("a page renders again before its Pace")
 	}
-	if !hb.mayRender("docker", now.Add(heavyPace)) {
-		t.Fatal("a heavy page is held back beyond heavyPace")
+	if !hb.mayRender("docker", now.Add(time.Second)) {
+		t.Fatal("a page is held back beyond its Pace")
 	}
 	if !hb.mayRender("routes", now.Add(paceFactor*2*time.Millisecond)) {
-		t.Fatal("a page rendered on the hub waits for heavyPace")
+		t.Fatal("a page without a Pace waits for another's")
 	}
 }

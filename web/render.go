@@ -86,7 +86,7 @@ func (hb *Hub) rendered(r renderResult) {
 	if r.done {
 		pr.busy = false
 		now := time.Now()
-		hb.paced(r.page, now, r.took, true)
+		hb.paced(r.page, now, r.took)
 		hb.resumeRenders(now)
 		return
 	}
