@@ -9,6 +9,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
@@ -19,7 +20,8 @@ import (
 type frame struct {
 	store    *model.Store
 	tables   func() *rttables.Tables
-	ns       string // "host" or the namespace's name
+	netns    iproute.NetnsNames // reads a cache: renders on the hub use it
+	ns       string             // "host" or the namespace's name
 	readOnly bool
 	warnings []string
 	log      *slog.Logger

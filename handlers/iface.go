@@ -73,7 +73,7 @@ func (p *interfacePage) vm(name string, m views.Meta) views.InterfaceVM {
 			ports = append(ports, ifRef(x.Name, x.Index))
 		}
 	}
-	vm.Link = interfaceRow(&l, addrs, ports, names)
+	vm.Link = interfaceRow(&l, addrs, ports, names, p.netns)
 	if d := l.Details; d != nil && d.Has&model.HasMaxMTU != 0 {
 		vm.MinMTU, vm.MaxMTU = strconv.FormatUint(uint64(d.MinMTU), 10), strconv.FormatUint(uint64(d.MaxMTU), 10)
 	}
