@@ -28,7 +28,7 @@ type frame struct {
 	pages    *registry // for titles, commands and the menu
 	// parsers are the kinds of change whose parsing needs a dependency
 	// (the nftables model), besides the changeParsers every frame has.
-	parsers map[string]OpParser
+	parsers map[string]changeParser
 }
 
 func (f *frame) names() *model.Names { return f.store.Names(f.tables()) }
