@@ -78,6 +78,11 @@ func TestPeerInAnotherNamespaceReadsAsIP(t *testing.T) {
 		}
 	}
 
+	// The interface's page lists the command that shows the peer.
+	if _, body := getBody(t, ts.URL, ta.viewer, "/interfaces/va"); !strings.Contains(body, `<code class="ip">ip -n `+b.Name+` -d link show</code>`) {
+		t.Errorf("/interfaces/va lists no ip -n %s command for its peer:\n%s", b.Name, peerLines(body))
+	}
+
 	// Naming the unnamed namespace changes no link and gives no id: the
 	// live page still shows its new name, as ip then prints it.
 	live := dialPage(t, ts, ta.viewer, "interfaces", "")
