@@ -191,10 +191,9 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 		// The other end lives in another namespace; its index means
 		// nothing here, so say where it is as ip does (va@if2 ...
 		// link-netns NAME) instead of guessing a name.
-		where := iproute.LinkNetns(*j.LinkNetNs, nn)
 		row.Peer = views.NameRef{Name: "if" + strconv.Itoa(int(l.ParentIndex)),
 			Title: "ifindex " + strconv.Itoa(int(l.ParentIndex)) + " in the namespace with id " + strconv.Itoa(int(*j.LinkNetNs))}
-		row.PeerNetns = where
+		row.PeerNetns = iproute.LinkNetns(*j.LinkNetNs, nn)
 	}
 	// Addrs are ordered by family, so IPv4 (2) comes before IPv6 (10).
 	for i := range addrs {
