@@ -25,12 +25,12 @@ type nftablesAPI struct {
 // ruleset answers GET /api/v1/nftables with the counters current, as nft
 // prints them.
 func (a nftablesAPI) ruleset(w http.ResponseWriter, r *http.Request) {
-	rs, dumped, err := a.fw.nft.fresh()
+	rs, problem, err := a.fw.nft.fresh()
 	if err != nil {
 		apiError(w, http.StatusServiceUnavailable, fmt.Errorf("reading nftables: %w", err))
 		return
 	}
-	if problem := a.fw.nft.problem(); !dumped && problem != "" {
+	if problem != "" {
 		apiError(w, http.StatusServiceUnavailable, errors.New(problem))
 		return
 	}

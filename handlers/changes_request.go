@@ -23,28 +23,30 @@ var errBodyTooLarge = errors.New("request body too large (limit 64 KiB)")
 
 // changeRequest reads a change from a form post or a JSON body
 // {"kind": "route", "fields": {"action": "add", "dst": "...", ...}}.
-func changeRequest(r *http.Request) (kind string, form url.Values, err error) {
+// isJSON is true for a JSON body, whose fields are checked against its
+// kind's (a form post carries the page's other controls too).
+func changeRequest(r *http.Request) (kind string, form url.Values, isJSON bool, err error) {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		if err := r.ParseForm(); err != nil {
-			return "", nil, fmt.Errorf("the form could not be read: %w", err)
+			return "", nil, false, fmt.Errorf("the form could not be read: %w", err)
 		}
-		return r.PostForm.Get("kind"), r.PostForm, nil
+		return r.PostForm.Get("kind"), r.PostForm, false, nil
 	}
 	var body ChangeRequestJSON
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	switch {
 	case err != nil:
-		return "", nil, fmt.Errorf("the request body could not be read: %w", err)
+		return "", nil, true, fmt.Errorf("the request body could not be read: %w", err)
 	case len(raw) > maxJSONBody:
-		return "", nil, errBodyTooLarge
+		return "", nil, true, errBodyTooLarge
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields() // {"kind": ..., "feilds": ...} must not apply an empty change
 	if err := dec.Decode(&body); err != nil {
-		return "", nil, fmt.Errorf("the request body is not the expected JSON {\"kind\": ..., \"fields\": {...}}: %w", err)
+		return "", nil, true, fmt.Errorf("the request body is not the expected JSON {\"kind\": ..., \"fields\": {...}}: %w", err)
 	}
 	form, err = jsonFields(body.Fields)
-	return body.Kind, form, err
+	return body.Kind, form, true, err
 }
 
 // jsonFields reads a JSON object's fields as a form's: strings as they
@@ -77,19 +79,24 @@ type changeKind struct{ kind, action string }
 
 // parseChange reads the ops of a change form or JSON body.
 func (f *frame) parseChange(r *http.Request) ([]change.Op, changeKind, error) {
-	kind, form, err := changeRequest(r)
+	kind, form, isJSON, err := changeRequest(r)
 	if err != nil {
 		return nil, changeKind{}, err
 	}
 	ck := changeKind{kind, form.Get("action")}
-	parse, ok := changeParsers[kind]
+	p, ok := changeParsers[kind]
 	if !ok {
-		parse, ok = f.parsers[kind]
+		p, ok = f.parsers[kind]
 	}
 	if !ok {
 		return nil, ck, fmt.Errorf("unknown kind of change %q", kind)
 	}
-	ops, err := parse(form, f.tables())
+	if isJSON {
+		if err := checkFields(kind, p, form); err != nil {
+			return nil, ck, err
+		}
+	}
+	ops, err := p.parse(form, f.tables())
 	return ops, ck, err
 }
 

@@ -30,11 +30,12 @@ type EventLine struct {
 	Time time.Time
 }
 
-// EventLines renders events as `ip monitor` prints them. names should be
-// taken once per batch. A link is named as it was when the events
+// EventLines renders events as `ip monitor` prints them; nn names the
+// namespaces of links' peers (nil: by id). names should be taken once per
+// batch. A link is named as it was when the events
 // happened (eventNames); one deleted since that the batch has no event
 // of shows as "ifN".
-func EventLines(evs []model.Event, names *model.Names) []EventLine {
+func EventLines(evs []model.Event, names *model.Names, nn iproute.NetnsNames) []EventLine {
 	out := make([]EventLine, len(evs))
 	en := newEventNames(evs, names)
 	for i := range evs {
@@ -46,7 +47,7 @@ func EventLines(evs []model.Event, names *model.Names) []EventLine {
 		}
 		// EventLine labels the line ("[ROUTE] ", after "Deleted " when it
 		// is one); the page has a column for the kind instead.
-		text := strings.Replace(iproute.EventLine(e, en), "["+strings.ToUpper(kind)+"] ", "", 1)
+		text := strings.Replace(iproute.EventLine(e, en, nn), "["+strings.ToUpper(kind)+"] ", "", 1)
 		out[i] = EventLine{Seq: e.Seq, Kind: kind, Text: text, Time: e.Time}
 	}
 	return out
@@ -111,7 +112,7 @@ func (p *eventsPage) vm(_ url.Values, m views.Meta) (views.EventsVM, bool) {
 		from = last - eventsShown
 	}
 	evs, _, _ := p.store.EventsSince(from, eventsShown)
-	vm.Lines = eventLineVMs(EventLines(evs, p.names()))
+	vm.Lines = eventLineVMs(EventLines(evs, p.names(), p.netns))
 	vm.Summary = eventsSummary(last)
 	return vm, true
 }
@@ -137,7 +138,7 @@ func eventsSummary(last uint64) string {
 func (p *eventsPage) text(w http.ResponseWriter, r *http.Request) {
 	evs, _, _ := p.store.EventsSince(0, math.MaxInt)
 	var b bytes.Buffer
-	for _, l := range EventLines(evs, p.names()) {
+	for _, l := range EventLines(evs, p.names(), p.netns) {
 		fmt.Fprintf(&b, "%s [%s] %s\n", l.Time.Format("2006-01-02T15:04:05.000Z07:00"), strings.ToUpper(l.Kind), l.Text)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -79,7 +79,7 @@ func TestEventLinesReadLikeIpMonitor(t *testing.T) {
 		{9, "neigh", "192.0.2.1 dev wan lladdr 52:54:00:12:34:56 router REACHABLE", at},
 		{10, "resync", "ENOBUFS: events were lost", at},
 	}
-	got := EventLines(evs, names)
+	got := EventLines(evs, names, nil)
 	if len(got) != len(want) {
 		t.Fatalf("%d lines, want %d", len(got), len(want))
 	}
@@ -167,7 +167,7 @@ func TestEventLinesNameADeletedLinkAsItWas(t *testing.T) {
 	}
 	want := []string{"", "10.78.0.0/24 via 10.77.0.2 dev br7", "1500:\tfrom all iif br7 lookup main", "Deleted 10.78.0.0/24 via 10.77.0.2 dev br7"}
 	for _, from := range []int{0, 3} { // the whole ring, and a live batch that starts after the link appeared
-		got := EventLines(evs[from:], names)
+		got := EventLines(evs[from:], names, nil)
 		for i, l := range got {
 			if n := from + i; n < len(want) && want[n] != "" && l.Text != want[n] {
 				t.Errorf("from event %d, event %d reads %q, want %q", from+1, n+1, l.Text, want[n])

@@ -30,33 +30,31 @@ type nftRuleset struct {
 // read returns the ruleset to show, and what a reader should know about
 // it ("" when it is current).
 func (n nftRuleset) read() (*nftables.Ruleset, string) {
-	rs, dumped, err := n.fresh()
-	switch {
-	case err != nil:
+	rs, problem, err := n.fresh()
+	if err != nil {
 		why := err.Error()
 		if errors.Is(err, os.ErrPermission) {
 			why = errNoNftables
 		}
 		return rs, "Reading nftables failed (" + why + "); this is netpanel's last copy, with counters as of the last change."
-	case dumped:
-		return rs, ""
 	}
-	return rs, n.problem()
+	return rs, problem
 }
 
 // fresh returns the ruleset with its counters current: the model, unless
-// it holds values that change without notifications; then a new read
-// (dumped), or the model with the read's error.
-func (n nftRuleset) fresh() (rs *nftables.Ruleset, dumped bool, err error) {
+// it holds values that change without notifications; then a new read, or
+// the model with the read's error. problem says why the model may not be
+// the kernel's ruleset; a new read has none.
+func (n nftRuleset) fresh() (rs *nftables.Ruleset, problem string, err error) {
 	rs = n.store.Ruleset()
 	if n.dump == nil || !rs.ChangesUnseen() {
-		return rs, false, nil
+		return rs, n.problem(), nil
 	}
 	d, err := n.dump()
 	if err != nil {
-		return rs, false, err
+		return rs, "", err
 	}
-	return d, true, nil
+	return d, "", nil
 }
 
 // problem says why the live model may not be the kernel's ruleset.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/views"
 )
@@ -19,14 +20,15 @@ import (
 type frame struct {
 	store    *model.Store
 	tables   func() *rttables.Tables
-	ns       string // "host" or the namespace's name
+	netns    iproute.NetnsNames // reads a cache: renders on the hub use it
+	ns       string             // "host" or the namespace's name
 	readOnly bool
 	warnings []string
 	log      *slog.Logger
 	pages    *registry // for titles, commands and the menu
 	// parsers are the kinds of change whose parsing needs a dependency
 	// (the nftables model), besides the changeParsers every frame has.
-	parsers map[string]OpParser
+	parsers map[string]changeParser
 }
 
 func (f *frame) names() *model.Names { return f.store.Names(f.tables()) }

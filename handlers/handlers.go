@@ -15,6 +15,7 @@ import (
 	"net/url"
 
 	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/nftables"
@@ -48,6 +49,9 @@ type Deps struct {
 	Nftables     *nftables.Store
 	NftablesDump func() (*nftables.Ruleset, error)
 	NftablesFile NftablesFiler // nil: saving the nft file is not configured
+	// Netns names the namespaces of peers that live in other ones, as ip's
+	// link-netns does; nil: they are shown by id (link-netnsid N).
+	Netns NetnsNamer
 	// Traffic is the recent traffic of every link, for the charts; nil:
 	// they start empty and fill from the live stream.
 	Traffic TrafficHistory
@@ -86,6 +90,9 @@ func New(d Deps) *Handlers {
 	if d.Traffic == nil {
 		d.Traffic = noHistory{}
 	}
+	if d.Netns == nil {
+		d.Netns = noNetns{}
+	}
 	if d.Tally == nil {
 		d.Tally = noTally{}
 	}
@@ -95,7 +102,7 @@ func New(d Deps) *Handlers {
 		}
 	}
 	h := &Handlers{}
-	f := &frame{store: d.Store, tables: d.Tables, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, pages: &h.registry}
+	f := &frame{store: d.Store, tables: d.Tables, netns: d.Netns, ns: d.NSName, readOnly: d.ReadOnly, warnings: d.Warnings, log: d.Log, pages: &h.registry}
 	h.frame = f
 	if d.Nftables != nil {
 		f.parsers = nftParsers(d.Store, d.Nftables)
@@ -150,3 +157,7 @@ func (h *Handlers) Status() views.Status { return h.frame.status() }
 
 // Names returns the current names of links and tables.
 func (h *Handlers) Names() *model.Names { return h.frame.names() }
+
+// Netns names the namespaces of links' peers, for event lines; it does
+// no I/O.
+func (h *Handlers) Netns() iproute.NetnsNames { return h.frame.netns }

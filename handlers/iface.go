@@ -73,7 +73,14 @@ func (p *interfacePage) vm(name string, m views.Meta) views.InterfaceVM {
 			ports = append(ports, ifRef(x.Name, x.Index))
 		}
 	}
-	vm.Link = interfaceRow(&l, addrs, ports, names)
+	vm.Link = interfaceRow(&l, addrs, ports, names, p.netns)
+	// A peer in a named namespace is listed by ip -n there, not here.
+	if l.LinkNetNsID >= 0 && l.ParentIndex != 0 {
+		if ns, ok := p.netns.NetnsName(l.LinkNetNsID); ok {
+			vm.Meta.Cmds = append(vm.Meta.Cmds, views.Cmd{IP: "ip -n " + iproute.Quote(ns) + " -d link show",
+				Note: "its peer, if" + strconv.Itoa(int(l.ParentIndex)) + ", lives in namespace " + ns})
+		}
+	}
 	if d := l.Details; d != nil && d.Has&model.HasMaxMTU != 0 {
 		vm.MinMTU, vm.MaxMTU = strconv.FormatUint(uint64(d.MinMTU), 10), strconv.FormatUint(uint64(d.MaxMTU), 10)
 	}

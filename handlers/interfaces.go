@@ -117,7 +117,7 @@ func (p *interfacesPage) vm(q url.Values, m views.Meta) (views.InterfacesVM, boo
 			up++
 		}
 		if lq.match(l, byLink[l.Index]) {
-			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names))
+			vm.Rows = append(vm.Rows, interfaceRow(l, byLink[l.Index], ports[l.Index], names, p.netns))
 		}
 	}
 	vm.Summary = fmt.Sprintf("%s of %s shown, %s operationally up", group(len(vm.Rows)), count(len(links), "interface", "interfaces"), group(up))
@@ -151,7 +151,24 @@ func ifRef(name string, idx int32) views.NameRef {
 	return views.NameRef{Name: name, Title: "ifindex " + strconv.Itoa(int(idx))}
 }
 
-func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, names *model.Names) views.InterfaceRow {
+// NetnsNamer names the namespaces of peers that live in other ones, from
+// a cache (*nsnames.Names), and wakes the pages that show them when the
+// names change.
+type NetnsNamer interface {
+	iproute.NetnsNames
+	Source
+}
+
+// noNetns knows no namespace names: peers elsewhere show by id.
+type noNetns struct{}
+
+func (noNetns) NetnsName(int32) (string, bool) { return "", false }
+
+func (noNetns) Subscribe() (<-chan struct{}, func()) { return nil, func() {} }
+
+// interfaceRow is one link's row; nn names the namespace of a peer that
+// lives in another one (nil: by its id).
+func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, names *model.Names, nn iproute.NetnsNames) views.InterfaceRow {
 	j := iproute.Link(l, names, false)
 	key := strconv.Itoa(int(l.Index))
 	row := views.InterfaceRow{
@@ -161,7 +178,7 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 		Ports:   ports,
 		RxBytes: HumanBytes(l.Stats.RxBytes), TxBytes: HumanBytes(l.Stats.TxBytes),
 		RxPackets: group64(l.Stats.RxPackets), TxPackets: group64(l.Stats.TxPackets),
-		Line: iproute.LinkLine(l, names),
+		Line: iproute.LinkLine(l, names, nn),
 	}
 	if l.MasterIndex != 0 {
 		row.Master = ifRef(j.Master, l.MasterIndex)
@@ -172,8 +189,11 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 		row.Peer = ifRef(j.Link, l.ParentIndex)
 	case j.LinkNetNs != nil:
 		// The other end lives in another namespace; its index means
-		// nothing here, so say where it is instead of guessing a name.
-		row.Peer = views.NameRef{Name: "if" + strconv.Itoa(int(l.ParentIndex)), Title: "in the namespace with id " + strconv.Itoa(int(*j.LinkNetNs))}
+		// nothing here, so say where it is as ip does (va@if2 ...
+		// link-netns NAME) instead of guessing a name.
+		row.Peer = views.NameRef{Name: "if" + strconv.Itoa(int(l.ParentIndex)),
+			Title: "ifindex " + strconv.Itoa(int(l.ParentIndex)) + " in the namespace with id " + strconv.Itoa(int(*j.LinkNetNs))}
+		row.PeerNetns = iproute.LinkNetns(*j.LinkNetNs, nn)
 	}
 	// Addrs are ordered by family, so IPv4 (2) comes before IPv6 (10).
 	for i := range addrs {

@@ -65,7 +65,7 @@ func TestInterfacesPageShowsEveryLink(t *testing.T) {
 		{"a bridge without carrier lists its ports", normalHandlers, "/interfaces",
 			checkAll(wantRowText("4", "bridge", "NO-CARRIER", "ports", "vethab12", "172.17.0.1/16"), wantBadge("4", "down", "DOWN"))},
 		{"a bridge port names its master and a peer in another namespace", normalHandlers, "/interfaces",
-			checkAll(wantRowText("5", "master", "docker0", "if9"), wantBadge("5", "lower-layer-down", "LOWERLAYERDOWN"))},
+			checkAll(wantRowText("5", "master", "docker0", "if9", "link-netnsid 1"), wantBadge("5", "lower-layer-down", "LOWERLAYERDOWN"))},
 		{"an interface that is down says so twice", normalHandlers, "/interfaces",
 			checkAll(wantBadge("6", "down", "DOWN"), wantBadge("6", "muted", "admin down"), wantRowText("6", "spare"))},
 		{"counters start with the server's value and rates start empty for live.js", normalHandlers, "/interfaces",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -84,14 +83,9 @@ func (f *frame) saved(w http.ResponseWriter, r *http.Request, res app.Saved, err
 
 func saveResultVM(res app.Saved) views.SaveResultVM {
 	vm := views.SaveResultVM{
-		Removed: res.Removed, BackupID: res.BackupID, ReloadCommand: res.Reload.Command,
+		Written: res.Stored(), Removed: res.Removed, BackupID: res.BackupID, ReloadCommand: res.Reload.Command,
 		ReloadDone: res.Reload.Done, ReloadOutput: res.Reload.Output, ReloadErr: res.Reload.Err,
 		ReloadSkipped: res.Reload.Skipped,
-	}
-	for _, f := range res.Written {
-		if !slices.Contains(res.Removed, f) {
-			vm.Written = append(vm.Written, f)
-		}
 	}
 	if res.Outcome != nil {
 		o := outcomeVM(*res.Outcome)

@@ -119,11 +119,12 @@ func apiOps() map[string]apiOp {
 		"POST /api/v1/changes": {summary: "Apply a change, with commit-confirm",
 			description: "A change that may cut the client off (it touches the link or route the request came over), or that joins changes waiting for confirmation, " +
 				"is applied and pends: confirm it over a new connection before confirm_before, or it is rolled back. The answer closes its connection. Admins only. " +
-				"The fields are those of the change forms on the pages, by the same names; a form post (application/x-www-form-urlencoded with kind and the fields) works too.",
+				"The fields are those of the change forms on the pages, by the same names; a form post (application/x-www-form-urlencoded with kind and the fields) works too. " +
+				"A key in fields that the kind of change does not take is refused (400, nothing changed), so that a misspelt one is not silently left out of the change.",
 			body: ChangeRequestJSON{}, form: true,
 			answers: map[int]answer{
 				200: {description: "applied (state applied) or pending (state pending)", schema: OutcomeJSON{}},
-				400: {description: "the change is malformed: fields names each refused field", schema: ErrorJSON{}},
+				400: {description: "the change is malformed: fields names each refused field, an unknown key with the keys its kind takes", schema: ErrorJSON{}},
 				403: forbidden,
 				413: {description: "the body is over 64 KiB", schema: ErrorJSON{}},
 				422: {description: "the kernel or the engine refused it; nothing is changed", schema: ErrorJSON{}},
@@ -365,7 +366,13 @@ func refineChangeRequest(c map[string]any) {
 	}
 	props["kind"] = map[string]any{"type": "string", "enum": kinds}
 	scalar := []any{map[string]any{"type": "string"}, map[string]any{"type": "number"}, map[string]any{"type": "boolean"}}
-	props["fields"] = map[string]any{"type": "object", "description": "the change form's fields by name; true is a ticked box",
+	var takes []string
+	for _, k := range slices.Sorted(maps.Keys(changeParsers)) {
+		takes = append(takes, k+": "+strings.Join(changeParsers[k].fields, ", "))
+	}
+	props["fields"] = map[string]any{"type": "object",
+		"description": "the change form's fields by name; true is a ticked box. Each kind takes only its own keys, any other is refused (400): " +
+			strings.Join(takes, "; "),
 		"additionalProperties": map[string]any{"anyOf": append(scalar, map[string]any{"type": "array", "items": map[string]any{"anyOf": scalar}})}}
 }
 

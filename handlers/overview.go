@@ -427,7 +427,7 @@ func overviewLinks(links []model.Link, addrs []model.Addr, uplinks []int32, name
 		out.Up = append(out.Up, views.OverviewLink{
 			Key: itoa(l.Index), Name: l.Name, Kind: l.Kind, OperState: l.OperState, StateClass: stateClass(l.OperState),
 			Uplink: slices.Contains(uplinks, l.Index),
-			Addrs:  interfaceRow(l, byLink[l.Index], nil, names).Addrs,
+			Addrs:  interfaceRow(l, byLink[l.Index], nil, names, nil).Addrs,
 		})
 	}
 	return out
@@ -450,7 +450,7 @@ func (p *overviewPage) events(names *model.Names) views.OverviewEvents {
 	}
 	slices.Reverse(keep)
 	return views.OverviewEvents{
-		Lines: eventLineVMs(EventLines(keep, names)),
+		Lines: eventLineVMs(EventLines(keep, names, p.netns)),
 		Total: count(int(last), "kernel event", "kernel events") + " since netpanel started; neighbour entries are in the events page",
 	}
 }

@@ -51,7 +51,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Cmds:  interfaces.cmds,
 		Serve: servePage(f, "interfaces", interfaces.vm, views.InterfacesBody, views.InterfacesPage),
 		// Counters change without events; the page streams them as rates.
-		Live: Live{Kinds: []model.Kind{link, addr}, Counters: traffic.Period, Render: inMemory(interfaces.live)},
+		Live: Live{Kinds: []model.Kind{link, addr}, Sources: []Source{d.Netns}, Counters: traffic.Period, Render: inMemory(interfaces.live)},
 	}, {
 		// One interface's view: its name is in the path, and its live
 		// view's query (name=NAME). Finding the routes that leave by a
@@ -60,7 +60,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		// milliseconds, so it renders off the hub's goroutine.
 		Name: "interface", Path: "/interfaces/{name}", Title: "Interface", Under: "interfaces",
 		Serve: iface.serve,
-		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Counters: traffic.Period, IO: true,
+		Live: Live{Kinds: []model.Kind{link, addr, route, rule, neigh}, Sources: []Source{d.Netns}, Counters: traffic.Period, IO: true,
 			Pace: summaryPace, Render: inMemory(iface.live)},
 	}, {
 		Name: "routes", Path: "/routes", Title: "Routes", Nav: "Routes",

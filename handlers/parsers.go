@@ -4,24 +4,75 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/views"
 	"golang.org/x/sys/unix"
 )
 
 // OpParser turns a form (or a JSON object's fields) into ops.
 type OpParser func(form url.Values, tables model.TableNames) ([]change.Op, error)
 
+// A changeParser reads one kind of change.
+type changeParser struct {
+	parse OpParser
+	// fields are the keys parse reads: its form's fields, those a row's
+	// actions fill in, and "old", the object a Replace replaces. The JSON
+	// API refuses any other key in "fields" (checkFields), so that a typo
+	// ("metirc") is not silently dropped from the change.
+	fields []string
+}
+
 // changeParsers maps each kind of change to the form fields its page
 // sends. The same names work in the JSON API's "fields".
-var changeParsers = map[string]OpParser{
-	"route": parseRouteForm,
-	"addr":  parseAddrForm,
-	"link":  parseLinkForm,
-	"rule":  parseRuleForm,
-	"neigh": parseNeighForm,
+var changeParsers = map[string]changeParser{
+	"route": {parseRouteForm, fieldNames(views.RouteFormFields, views.RouteMetricFields(change.RouteMetricNames()),
+		// A row's Replace fills in the route's family and nexthops.
+		extra("family", "nh_via", "nh_dev", "nh_weight", "nh_onlink", "old"))},
+	"addr":  {parseAddrForm, fieldNames(views.AddrFormFields, extra("broadcast"))},
+	"link":  {parseLinkForm, fieldNames(views.LinkFormFields, views.LinkAddFields(linkAddForm()))},
+	"rule":  {parseRuleForm, fieldNames(views.RuleFormFields, extra("protocol", "old"))},
+	"neigh": {parseNeighForm, fieldNames(views.NeighFormFields)},
+}
+
+// extra are fields no form shows that a row's actions send.
+func extra(names ...string) []views.FormField {
+	out := make([]views.FormField, len(names))
+	for i, n := range names {
+		out[i].Name = n
+	}
+	return out
+}
+
+// fieldNames are the names of the forms' fields, sorted, once each.
+func fieldNames(forms ...[]views.FormField) []string {
+	var out []string
+	for _, form := range forms {
+		for _, f := range form {
+			out = append(out, f.Name)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// checkFields refuses the keys of a JSON change's fields that its kind
+// does not read, naming each and the keys the kind takes.
+func checkFields(kind string, p changeParser, form url.Values) error {
+	fe := change.FieldErrors{}
+	for k := range form {
+		if !slices.Contains(p.fields, k) {
+			fe[k] = fmt.Sprintf("unknown field %q: a %s change takes %s", k, kind, strings.Join(p.fields, ", "))
+		}
+	}
+	if len(fe) > 0 {
+		return fe
+	}
+	return nil
 }
 
 func one(op change.Op, err error) ([]change.Op, error) {

@@ -27,16 +27,8 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 		return rq, 1, per, err
 	}
 	rq.Offset, rq.Limit = (page-1)*per, per
-	switch t := q.Get("table"); t {
-	case "":
-	case "all":
-		rq.Table = model.AllTables
-	default:
-		id, ok := names.Tables().ID(t)
-		if !ok {
-			return rq, page, per, app.BadField("table", "table", "%q is neither a number nor a name in rt_tables", t)
-		}
-		rq.Table = int64(id)
+	if rq.Table, err = routeTable(q, names); err != nil {
+		return rq, page, per, err
 	}
 	if s := strings.TrimSpace(q.Get("contains")); s != "" {
 		a, err := netip.ParseAddr(s)
@@ -94,6 +86,34 @@ func routeQuery(q url.Values, names *model.Names) (model.RouteQuery, int, int, e
 	return rq, page, per, rq.Validate()
 }
 
+// routeTable is the table the query shows: main unless it says.
+func routeTable(q url.Values, names *model.Names) (int64, error) {
+	switch t := q.Get("table"); t {
+	case "":
+		return unix.RT_TABLE_MAIN, nil
+	case "all":
+		return model.AllTables, nil
+	default:
+		id, ok := names.Tables().ID(t)
+		if !ok {
+			return unix.RT_TABLE_MAIN, app.BadField("table", "table", "%q is neither a number nor a name in rt_tables", t)
+		}
+		return int64(id), nil
+	}
+}
+
+// routeView is a routes view's query, read once per render.
+type routeView struct {
+	rq        model.RouteQuery
+	page, per int
+	err       error
+}
+
+func readRouteView(q url.Values, names *model.Names) routeView {
+	rq, page, per, err := routeQuery(q, names)
+	return routeView{rq, page, per, err}
+}
+
 // routesPage is the `ip route` page, with the table names editor.
 type routesPage struct {
 	*frame
@@ -109,13 +129,13 @@ func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 	vm.TableNames, vm.DevNames = p.formChoices()
 	vm.MetricNames = change.RouteMetricNames()
 	vm.Tables = p.tables.vm()
-	rq, _, _, _ := routeQuery(q, names)
-	vm.Columns = columns("/routes", q, string(rq.Sort), q.Get("dir"), [][3]string{
+	rv := readRouteView(q, names)
+	vm.Columns = columns("/routes", q, string(rv.rq.Sort), q.Get("dir"), [][3]string{
 		{"Destination", "dst", ""}, {"Gateway", "gateway", ""}, {"Device", "dev", ""}, {"Table", "", ""},
 		{"Protocol", "protocol", ""}, {"Scope", "", ""}, {"Source", "", ""}, {"Metric", "metric", "num"}, {"Flags", "", ""},
 		{"Actions", "", "actions"},
 	})
-	ok := p.rows(&vm, q, names)
+	ok := p.rows(&vm, q, rv, names)
 	return vm, ok
 }
 
@@ -123,10 +143,10 @@ func (p *routesPage) vm(q url.Values, m views.Meta) (views.RoutesVM, bool) {
 // summary and the pager (all the live render sends; the filters and
 // forms around them are the full page's). On bad input it sets the
 // message and an empty table rather than guessing.
-func (p *routesPage) rows(vm *views.RoutesVM, q url.Values, names *model.Names) bool {
-	rq, page, per, err := routeQuery(q, names)
-	if err != nil {
-		vm.Error, vm.ErrorField = err.Error(), app.FieldOf(err)
+func (p *routesPage) rows(vm *views.RoutesVM, q url.Values, rv routeView, names *model.Names) bool {
+	rq, page, per := rv.rq, rv.page, rv.per
+	if rv.err != nil {
+		vm.Error, vm.ErrorField = rv.err.Error(), app.FieldOf(rv.err)
 		vm.Summary = "no routes shown"
 		vm.Pager = pager("/routes", q, 1, per, 0)
 		return false
@@ -159,8 +179,8 @@ func tableArg(t int64, names *model.Names) string {
 // cmds are the page's commands for the table the query shows.
 func (p *routesPage) cmds(q url.Values) []views.Cmd {
 	names := p.names()
-	rq, _, _, _ := routeQuery(q, names)
-	table := tableArg(rq.Table, names)
+	t, _ := routeTable(q, names)
+	table := tableArg(t, names)
 	if table == "main" {
 		return []views.Cmd{{IP: "ip route", Old: "route -n"}, {IP: "ip -6 route", Old: "route -n -A inet6"}}
 	}
@@ -254,6 +274,7 @@ func (p *routesPage) shows(q url.Values) func(*model.Event) bool {
 
 func (p *routesPage) live(q url.Values) ([]Fragment, error) {
 	var vm views.RoutesVM
-	p.rows(&vm, q, p.names())
+	names := p.names()
+	p.rows(&vm, q, readRouteView(q, names), names)
 	return tableFragments(views.RouteRows(vm.Rows), vm.Summary, &vm.Pager)
 }

@@ -415,7 +415,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		return next
 	}
 	names := hb.h.Names()
-	lines := handlers.EventLines(evs, names)
+	lines := handlers.EventLines(evs, names, hb.h.Netns())
 	if len(pages) > 0 {
 		type line struct {
 			Seq  uint64 `json:"seq"`

@@ -13,9 +13,6 @@ import (
 
 	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
-	"github.com/netpanel/netpanel/netops/app"
-	"github.com/netpanel/netpanel/netops/files/rttables"
-	"github.com/netpanel/netpanel/netops/kernel/change"
 )
 
 // The panel serves from namespace A and the admin's browser sits in
@@ -32,20 +29,15 @@ func TestSafeApplyAcrossNamespaces(t *testing.T) {
 	b.Batch([]string{"addr add 10.77.0.2/24 dev b0", "link set b0 up"})
 	store, w := startWatcher(t, a)
 
-	nh, err := change.Dial(a.Handle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nh.Close()
 	ta := newTestAuth(t)
-	changes := app.NewChanges(nh, store, func() change.Names { return store.Names(rttables.New()) }, ta.rec, quietLog(),
-		app.ChangeOptions{Timeout: 4 * time.Second, Sync: w.Sync})
+	changes := newChanges(t, a, store, w, ta, 4*time.Second)
 	h := handlers.New(handlers.Deps{Store: store, NSName: a.Name, Log: quietLog(), Audit: ta.audit, Changes: changes})
 	s := New(Config{Handlers: h, Store: store, Stats: w, Log: quietLog(), Users: ta.users, Sessions: ta.sessions, Audit: ta.rec})
 	runHub(t, s)
 
 	// The server listens inside A; the client dials from inside B.
 	var ln net.Listener
+	var err error
 	a.Do(func() { ln, err = net.Listen("tcp", "10.77.0.1:0") })
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/app/audit"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/kernel/change"
 	"github.com/netpanel/netpanel/netops/kernel/sockets"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
@@ -259,6 +261,22 @@ func startWatcher(t testing.TB, ns *testenv.NS) (*model.Store, *monitor.Watcher)
 		time.Sleep(10 * time.Millisecond)
 	}
 	return store, w
+}
+
+// newChanges applies changes in ns through a change socket of its own,
+// rolling back what is not confirmed within timeout; both close at
+// cleanup, the changes first.
+func newChanges(t testing.TB, ns *testenv.NS, store *model.Store, w *monitor.Watcher, ta *testAuth, timeout time.Duration) *app.Changes {
+	t.Helper()
+	nh, err := change.Dial(ns.Handle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nh.Close() })
+	changes := app.NewChanges(nh, store, func() change.Names { return store.Names(rttables.New()) }, ta.rec, quietLog(),
+		app.ChangeOptions{Timeout: timeout, Sync: w.Sync})
+	t.Cleanup(changes.Close)
+	return changes
 }
 
 // A kernel change reaches a connected page as a rows frame that honours

@@ -35,6 +35,7 @@ import (
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/nftables/owned"
+	"github.com/netpanel/netpanel/netops/nsnames"
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/lookup"
 	"github.com/netpanel/netpanel/netops/plan/persist"
@@ -235,6 +236,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	applyMemoryLimit(ctx, memLimit, store, log)
 	watcher := monitor.NewWatcher(ns, store, log)
 	defer watcher.Close()
+	// The names ip prints for the namespaces of peers elsewhere
+	// (link-netns), kept so that live renders read them without I/O.
+	netnsNames := nsnames.New(ns, nsnames.Dir, log)
+	defer netnsNames.Close()
 	// nfnetlink answers only CAP_NET_ADMIN, reads included: without it
 	// there is no nftables model, and its pages say why.
 	var nft *nftables.Store
@@ -319,6 +324,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		Files:    files,
 		Docker:   docker,
 		Traffic:  sampler.History(),
+		Netns:    netnsNames,
 		Tally:    tally,
 	}
 	if nft != nil {
@@ -385,6 +391,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		defer serveMetrics(mln, srv, log, errc).Close()
 	}
 	go func() { errc <- watcher.Run(ctx) }()
+	go func() {
+		if err := netnsNames.Run(ctx); err != nil {
+			log.Warn("namespace names will not follow /run/netns", "err", err)
+		}
+	}()
 	if nftWatcher != nil {
 		go func() { errc <- nftWatcher.Run(ctx) }()
 	}

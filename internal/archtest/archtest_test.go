@@ -50,6 +50,9 @@ var layers = []layer{
 	// Files from outside are read through one safe reader; only the
 	// layers that own a file format or a use case may call it.
 	{"safe reads", []string{"netops/files/safefile"}, nil},
+	// The names of /run/netns for the namespace ids links carry: a file
+	// listing and one kernel question per name.
+	{"namespace names", []string{"netops/nsnames"}, []string{"wire", "watch", "codec", "safe reads"}},
 	{"files", []string{"netops/files/configfiles", "netops/files/networkd", "netops/files/rttables"}, []string{"safe reads", "model", "linkkind", "iproute"}},
 	{"plan", []string{"netops/plan/..."}, []string{"safe reads", "model", "linkkind", "iproute", "codec", "kernel", "files"}},
 	// nftables is a slice of its own: its model, watcher, owned-table ops

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
 )
 
@@ -146,5 +147,30 @@ func FuzzDecodeNeigh(f *testing.F) {
 		if !n.IP.IsValid() {
 			t.Fatalf("accepted neighbour without address: %+v", n)
 		}
+	})
+}
+
+// seedNsid is the kernel's answer to RTM_GETNSID: nsid 1.
+var seedNsid = []byte{0, 0, 0, 0, 8, 0, 1, 0, 1, 0, 0, 0}
+
+func FuzzDecodeNsid(f *testing.F) {
+	f.Add(seedNsid)
+	f.Add([]byte{0, 0, 0, 0, 8, 0, 2, 0, 1, 0, 0, 0, 8, 0, 1, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := DecodeNsid(b)
+		if err != nil {
+			return
+		}
+		// An id is only ever read from the first NETNSA_NSID attribute.
+		a := rtnl.NewAttrs(b[4:])
+		for a.Next() {
+			if a.Typ == unix.NETNSA_NSID {
+				if int32(rtnl.U32(a.Val)) != id {
+					t.Fatalf("decoded id %d from attribute %v", id, a.Val)
+				}
+				return
+			}
+		}
+		t.Fatalf("decoded id %d from a body without NETNSA_NSID: %v", id, b)
 	})
 }

@@ -674,11 +674,14 @@ func LinkWith(l *model.Link, n Names, o LinkOpts) LinkJSON {
 	}
 	j.ProtoDown = d.ProtoDown
 	switch {
-	case l.ParentIndex == 0 || l.ParentIndex == l.Index:
+	case l.ParentIndex == 0:
 	case l.LinkNetNsID >= 0:
-		// The peer lives in another namespace: its index means nothing here.
+		// The peer lives in another namespace: its index means nothing
+		// here, and may well equal the link's own (the first veth of two
+		// fresh namespaces is index 2 in both).
 		id := l.LinkNetNsID
 		j.LinkIndex, j.LinkNetNs = l.ParentIndex, &id
+	case l.ParentIndex == l.Index:
 	default:
 		j.Link = n.LinkName(l.ParentIndex)
 		// ip marks a link whose lower device is down "M-DOWN".

@@ -360,12 +360,16 @@ func lifetime(v uint32) string {
 	return itoa(int(v)) + "sec"
 }
 
-// LinkLine prints a link in `ip -o link` form.
-func LinkLine(l *model.Link, n Names) string {
+// LinkLine prints a link in `ip -o link` form; nn names the namespace of
+// a peer that lives in another one (nil: by its id).
+func LinkLine(l *model.Link, n Names, nn NetnsNames) string {
 	j := Link(l, n, false)
 	name := Quote(j.IfName)
-	if j.Link != "" {
+	switch {
+	case j.Link != "":
 		name += "@" + j.Link
+	case j.LinkNetNs != nil:
+		name += "@if" + itoa(j.LinkIndex)
 	}
 	s := itoa(j.IfIndex) + ": " + name + ": <" + strings.Join(j.Flags, ",") + "> mtu " + itoa(j.MTU)
 	if j.Master != "" {
@@ -375,19 +379,22 @@ func LinkLine(l *model.Link, n Names) string {
 	if j.Address != "" {
 		s += " link/" + j.LinkType + " " + j.Address
 	}
+	if j.LinkNetNs != nil {
+		s += " " + LinkNetns(*j.LinkNetNs, nn)
+	}
 	return s
 }
 
 // EventLine prints an event the way `ip monitor` does, with the object
-// kind in brackets as `ip monitor label` shows it.
-func EventLine(e *model.Event, n Names) string {
+// kind in brackets as `ip monitor label` shows it; nn as for LinkLine.
+func EventLine(e *model.Event, n Names, nn NetnsNames) string {
 	if e.Resync {
 		return "[RESYNC] " + e.Text
 	}
 	var s string
 	switch {
 	case e.Link != nil:
-		s = "[LINK] " + LinkLine(e.Link, n)
+		s = "[LINK] " + LinkLine(e.Link, n, nn)
 	case e.Addr != nil:
 		s = "[ADDR] " + AddrLine(e.Addr, n)
 	case e.Route != nil:

@@ -26,6 +26,25 @@ type Names interface {
 	HasLink(name string) bool
 }
 
+// NetnsNames names the namespaces that links' peers live in by the id
+// this namespace gives them (IFLA_LINK_NETNSID), as ip does from
+// /run/netns; ok is false for an id without a name.
+type NetnsNames interface {
+	NetnsName(nsid int32) (name string, ok bool)
+}
+
+// LinkNetns is what ip prints for the namespace of a link's peer:
+// "link-netns NAME", or "link-netnsid N" when the id has no name (nn may
+// be nil: no names known).
+func LinkNetns(nsid int32, nn NetnsNames) string {
+	if nn != nil {
+		if name, ok := nn.NetnsName(nsid); ok {
+			return "link-netns " + Quote(name)
+		}
+	}
+	return "link-netnsid " + strconv.Itoa(int(nsid))
+}
+
 var protocols = map[uint8]string{
 	0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated", 9: "ra",
 	10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp",

@@ -69,51 +69,11 @@ func ReadInfo(path string) ([]byte, fs.FileInfo, error) {
 var openat2 = unix.Openat2
 
 func read(path string, limit int64) ([]byte, fs.FileInfo, error) {
-	dir, name := filepath.Split(filepath.Clean(path))
-	if dir == "" {
-		dir = "."
-	}
-	if name == "" || name == "/" {
-		return nil, nil, &Error{Path: path, Err: ErrNotRegular, detail: "is a directory, not a file"}
-	}
-	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	f, err := open(path, limit)
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer unix.Close(d)
-
-	// Look first through an O_PATH descriptor, which opens nothing: a
-	// FIFO or a device is refused before it is ever opened for reading.
-	pfd, err := openBeneath(d, name, unix.O_PATH)
-	if err != nil {
-		return nil, nil, openError(path, dir, err)
-	}
-	var st unix.Stat_t
-	err = unix.Fstat(pfd, &st)
-	unix.Close(pfd)
-	if err != nil {
-		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if err := check(path, &st, limit); err != nil {
 		return nil, nil, err
 	}
-
-	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
-	if err != nil {
-		return nil, nil, openError(path, dir, err)
-	}
-	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
-	var st2 unix.Stat_t
-	if err := unix.Fstat(fd, &st2); err != nil {
-		return nil, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if st2.Dev != st.Dev || st2.Ino != st.Ino {
-		return nil, nil, &Error{Path: path, Err: ErrNotRegular, detail: "was replaced while being read; try again"}
-	}
-	if err := check(path, &st2, limit); err != nil {
-		return nil, nil, err
-	}
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, nil, err
@@ -129,6 +89,84 @@ func read(path string, limit int64) ([]byte, fs.FileInfo, error) {
 		data = []byte{} // an existing empty file is not a missing one
 	}
 	return data, fi, nil
+}
+
+// OpenNamespace opens a namespace file (a /run/netns entry, the nsfs
+// file `ip netns add` mounts there) for its descriptor, which the kernel
+// takes in place of a namespace name: the rules of the package comment,
+// and the file must be on nsfs. An entry whose mount has not happened yet
+// (ip creates the file first) is refused as ErrNotNamespace.
+func OpenNamespace(path string) (*os.File, error) {
+	f, err := open(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "statfs", Path: path, Err: err}
+	}
+	if st.Type != unix.NSFS_MAGIC {
+		f.Close()
+		return nil, &Error{Path: path, Err: ErrNotNamespace, detail: "is not a namespace (no nsfs file is mounted on it)"}
+	}
+	return f, nil
+}
+
+// ErrNotNamespace is OpenNamespace's refusal of a file that is not one.
+var ErrNotNamespace = errors.New("not a namespace file")
+
+// open opens the regular file at path, of at most limit bytes, for
+// reading under the rules of the package comment.
+func open(path string, limit int64) (*os.File, error) {
+	dir, name := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	if name == "" || name == "/" {
+		return nil, &Error{Path: path, Err: ErrNotRegular, detail: "is a directory, not a file"}
+	}
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(d)
+
+	// Look first through an O_PATH descriptor, which opens nothing: a
+	// FIFO or a device is refused before it is ever opened for reading.
+	pfd, err := openBeneath(d, name, unix.O_PATH)
+	if err != nil {
+		return nil, openError(path, dir, err)
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(pfd, &st)
+	unix.Close(pfd)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if err := check(path, &st, limit); err != nil {
+		return nil, err
+	}
+
+	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	if err != nil {
+		return nil, openError(path, dir, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st2 unix.Stat_t
+	if err := unix.Fstat(fd, &st2); err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st2.Dev != st.Dev || st2.Ino != st.Ino {
+		f.Close()
+		return nil, &Error{Path: path, Err: ErrNotRegular, detail: "was replaced while being read; try again"}
+	}
+	if err := check(path, &st2, limit); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // openBeneath opens name relative to dirfd, following symlinks only while

@@ -515,6 +515,17 @@ type Result struct {
 	Reload   ReloadResult
 }
 
+// Stored are the files of Written that were written, not removed.
+func (r Result) Stored() []string {
+	var out []string
+	for _, f := range r.Written {
+		if !slices.Contains(r.Removed, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // ErrChanged means the files or the live state changed since the preview.
 var ErrChanged = errors.New("the files or the live state changed since the preview; review the new diff")
 
