@@ -13,7 +13,6 @@ const (
 	maxPace    = 2 * time.Second
 )
 
-
 // offHubCost is what a render of an in-memory page may cost on the hub
 // goroutine; a page whose renders cost more (the networkd page, Docker's
 // with its conflict search, the overview at a million routes) renders on

@@ -38,10 +38,16 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 		*seq = upTo
 		return can
 	}
-	evs, next, dropped := hb.store.EventsSince(*seq, maxShowEvents)
-	*seq = next
+	// Only the events up to upTo: a change that lands after the
+	// generations were read is checked by the flush its generation
+	// wakes, not used up by this one (whose generations miss it).
+	evs, _, dropped := hb.store.EventsSince(*seq, maxShowEvents)
+	*seq = upTo
 	if dropped > 0 {
 		return can
+	}
+	for len(evs) > 0 && evs[len(evs)-1].Seq > upTo {
+		evs = evs[:len(evs)-1]
 	}
 	seen := map[string]bool{}
 	return func(c *client) bool {

@@ -2,13 +2,18 @@ package web
 
 import (
 	"fmt"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/handlers"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // A view of the routes page renders at once for the changes it can show,
@@ -19,8 +24,7 @@ import (
 // drops silently with a link's last IPv4 address (no route event tells,
 // only an address event the page does not follow) leave at once.
 func TestAViewRendersAtOnceOnlyForChangesItCanShow(t *testing.T) {
-	defer func(d time.Duration) { slowEvery = d }(slowEvery)
-	slowEvery = time.Hour
+	setSlowEvery(t, time.Hour)
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{
 		"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0",
@@ -70,8 +74,7 @@ func TestAViewRendersAtOnceOnlyForChangesItCanShow(t *testing.T) {
 // A view held back for changes it cannot show renders them late: the
 // model's count in its summary follows routes added to another table.
 func TestAViewShowsTheModelsCountOfChangesItCannotShowLate(t *testing.T) {
-	defer func(d time.Duration) { slowEvery = d }(slowEvery)
-	slowEvery = 50 * time.Millisecond
+	setSlowEvery(t, 50*time.Millisecond)
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
 	store, w := startWatcher(t, ns)
@@ -92,3 +95,37 @@ func TestAViewShowsTheModelsCountOfChangesItCannotShowLate(t *testing.T) {
 }
 
 var modelCount = regexp.MustCompile(`\(([\d,]+) in the model\)`)
+
+// setSlowEvery sets slowEvery for a test and puts it back after the hub
+// the test starts next has stopped (cleanups run last first).
+func setSlowEvery(t *testing.T, d time.Duration) {
+	was := slowEvery
+	t.Cleanup(func() { slowEvery = was })
+	slowEvery = d
+}
+
+// A change that lands between a flush's reading of the generations and
+// its reading of the events is left to the next flush, whose generations
+// count it: that flush finds its event and renders the view at once. (The
+// first flush saw only an address change, which the view does not follow.)
+func TestAChangeBetweenAFlushsReadsIsShownByTheNext(t *testing.T) {
+	store := model.NewStore()
+	hb := &Hub{store: store, clients: map[*client]struct{}{}}
+	c := &client{key: "routes?table=main", spec: handlers.Live{Kinds: []model.Kind{model.KindRoute},
+		Shows: func(url.Values) func(*model.Event) bool {
+			return func(e *model.Event) bool { return e.Route != nil && e.Route.Table == 254 }
+		}}}
+	hb.clients[c] = struct{}{}
+	addr := model.Addr{LinkIndex: 1, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("10.20.0.1/24")}
+	route := model.Route{Table: 254, Family: unix.AF_INET, Dst: netip.MustParsePrefix("192.0.2.0/24")}
+
+	seq := store.Versions().Seq
+	store.Update(func(a *model.Applier) { a.Addr(addr, false) })
+	v1 := store.Versions()
+	store.Update(func(a *model.Applier) { a.Route(route, false, false) }) // after the generations were read
+	hb.showable([]model.Kind{model.KindAddr}, nil, &seq, v1.Seq)
+	v2 := store.Versions()
+	if !hb.showable([]model.Kind{model.KindRoute}, nil, &seq, v2.Seq)(c) {
+		t.Fatal("the flush that counts a route of table main does not show it to a view of table main")
+	}
+}

@@ -36,6 +36,9 @@ func (a *applier) flushNexthops(idx int32) {
 	for _, id := range gone {
 		a.dropNexthop(id)
 	}
+	if len(gone) > 0 {
+		a.hush(KindNexthop) // the kernel tells of none of them
+	}
 }
 
 // dropNexthop removes nexthop id: groups lose it (an emptied group goes
@@ -63,6 +66,9 @@ func (a *applier) dropNexthop(id uint32) {
 		} else {
 			changed = append(changed, gid)
 		}
+	}
+	if len(changed)+len(emptied) > 0 {
+		a.hush(KindNexthop) // groups that lost it change without events
 	}
 	for _, gid := range emptied {
 		a.dropNexthop(gid)

@@ -129,3 +129,37 @@ func prefSrcRound(t *testing.T, seed uint64) {
 		checkCounts(fmt.Sprintf("step %d", step))
 	}
 }
+
+// Versions.Silent counts what the kernel drops without telling: a link
+// set down drops its routes and its nexthop objects, and a group loses the
+// member, with only the link's event; the announced changes count in Gen
+// alone.
+func TestSilentCountsWhatTheKernelDropsUntold(t *testing.T) {
+	s := NewStore()
+	up := Link{Index: 2, Name: "v0", Flags: net.FlagUp, RawFlags: unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP}
+	s.Update(func(a *Applier) {
+		a.Link(up, false)
+		a.Nexthop(NexthopObject{ID: 1, Family: unix.AF_INET, LinkIndex: 2, Gateway: netip.MustParseAddr("10.20.0.2")}, false)
+		a.Nexthop(NexthopObject{ID: 9, Group: []NexthopGroupMember{{ID: 1, Weight: 1}}}, false)
+		a.Route(Route{Table: 254, Family: unix.AF_INET, Dst: netip.MustParsePrefix("192.0.2.0/24"), LinkIndex: 2,
+			Gateway: netip.MustParseAddr("10.20.0.2"), Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST}, false, false)
+	})
+	before := s.Versions()
+	s.Update(func(a *Applier) { a.Route(Route{Table: 254, Family: unix.AF_INET, Dst: netip.MustParsePrefix("198.51.100.0/24"), LinkIndex: 2}, false, false) })
+	if v := s.Versions(); v.Silent != before.Silent || v.Gen[KindRoute] == before.Gen[KindRoute] {
+		t.Fatalf("an announced route: Silent %v -> %v, Gen[route] %d -> %d", before.Silent, v.Silent, before.Gen[KindRoute], v.Gen[KindRoute])
+	}
+	before = s.Versions()
+	down := up
+	down.Flags, down.RawFlags = 0, 0
+	s.Update(func(a *Applier) { a.Link(down, false) })
+	v := s.Versions()
+	for _, k := range []Kind{KindRoute, KindNexthop} {
+		if v.Silent[k] == before.Silent[k] {
+			t.Errorf("kind %v dropped with the link is not counted in Silent", k)
+		}
+	}
+	if s.RouteCount() != 0 {
+		t.Errorf("%d routes left on a link set down", s.RouteCount())
+	}
+}
