@@ -198,3 +198,82 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSortIndexBuild1M times the build of each column's index over
+// every route of the million-route model, as the first query sorted by
+// that column pays it (the index is dropped before each build; the
+// device column's is the link index). Goal: at most 20 ms.
+func BenchmarkSortIndexBuild1M(b *testing.B) {
+	store := model.NewStoreFrom(benchfix.State(1_000_000))
+	store.RouteClasses()
+	for _, col := range model.RouteSorts()[1:] {
+		b.Run(string(col), func(b *testing.B) {
+			q := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000}
+			for b.Loop() {
+				b.StopTimer()
+				store.DropSortIndexes()
+				b.StartTimer()
+				if _, err := store.QueryRoutes(q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkChurnIndexedMemory1M is BenchmarkChurnMemory1M with the sort
+// indexes a visitor leaves behind kept current through the churn: the
+// link index and the index by metric. It reports the growth of the heap
+// and of the RSS (goal: at most 10%), the cost of a change and the
+// longest batch (a pause under the store's write lock).
+func BenchmarkChurnIndexedMemory1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	routes := st.Routes
+	byMetric := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 500_000}
+	for b.Loop() {
+		b.StopTimer()
+		store := model.NewStoreFrom(st)
+		store.RouteClasses()
+		before, err := store.QueryRoutes(byMetric)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ms runtime.MemStats
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&ms)
+		heap0, rss0 := float64(ms.HeapInuse), benchfix.RSS()
+		rnd := rand.New(rand.NewPCG(1, 2))
+		b.StartTimer()
+		const changes, batch = 1_000_000, 20
+		var longest time.Duration
+		t0 := time.Now()
+		for done := 0; done < changes; done += batch {
+			t1 := time.Now()
+			store.Update(func(a *model.Applier) {
+				for range batch / 2 {
+					r := routes[rnd.IntN(len(routes))]
+					a.Route(r, true, false)
+					a.Route(r, false, false)
+				}
+			})
+			longest = max(longest, time.Since(t1))
+		}
+		per := time.Since(t0) / changes
+		b.StopTimer()
+		after, err := store.QueryRoutes(byMetric)
+		if err != nil {
+			b.Fatal(err)
+		}
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric((float64(ms.HeapInuse)/heap0-1)*100, "heap-growth-%")
+		b.ReportMetric((benchfix.RSS()/rss0-1)*100, "rss-growth-%")
+		b.ReportMetric(float64(per.Nanoseconds()), "ns/change")
+		b.ReportMetric(float64(longest.Microseconds())/1000, "longest-batch-ms")
+		if store.RouteCount() != len(routes) || after.Total != before.Total {
+			b.Fatalf("after the churn: %d routes (want %d), %d by metric (want %d)", store.RouteCount(), len(routes), after.Total, before.Total)
+		}
+		runtime.KeepAlive(store)
+		b.StartTimer()
+	}
+}
