@@ -227,7 +227,7 @@ func TestSortIndexesStayWithinBudget(t *testing.T) {
 	s := storeWith(syntheticRoutes(3000))
 	held := func() (n int) {
 		for _, ix := range s.routes.idx.m {
-			n += ix.tree.Len()
+			n += ix.list.Len()
 		}
 		return n
 	}
