@@ -32,7 +32,7 @@ func (o treeOrder) Len() int { return o.t.Len() }
 func (o treeOrder) At(p int) *Route { r, _ := o.t.GetAt(p); return r }
 
 func (o treeOrder) Rank(x *Route) int {
-	return o.Search(func(r *Route) bool { return !o.t.Less(r, x) })
+	return sort.Search(o.t.Len(), func(i int) bool { r, _ := o.t.GetAt(i); return !o.t.Less(r, x) })
 }
 
 func (o treeOrder) Search(f func(*Route) bool) int {

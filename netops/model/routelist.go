@@ -164,6 +164,13 @@ func (l *routeList) Insert(r *Route) {
 	} else if !l.less(r, l.chunks[c][j]) {
 		l.chunks[c][j] = r
 		return
+	} else if j == 0 && c > 0 && len(l.chunks[c-1]) < chunkMax {
+		// Between two chunks: the end of the one before, when it has
+		// room. A route deleted from the end of a chunk and added again
+		// (churn) then goes back where it was instead of splitting the
+		// full chunk after it.
+		c--
+		j = len(l.chunks[c])
 	}
 	if len(l.chunks[c]) == chunkMax {
 		l.split(c)
