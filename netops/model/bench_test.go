@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -202,22 +203,40 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 // BenchmarkSortIndexBuild1M times the build of each column's index over
 // every route of the million-route model, as the first query sorted by
 // that column pays it (the index is dropped before each build; the
-// device column's is the link index). Goal: at most 20 ms.
+// device column's is the link index), and reports the quickest build
+// beside the mean (the box is shared: the minimum is what the build
+// costs, the rest is waiting for a core). Goal: at most 20 ms. The
+// routes lie in memory in the model's order, as a sync leaves them (the
+// kernel dumps a table in the order of its destinations), or scattered,
+// as the benchmark set generates them (tables and prefix lengths
+// interleaved) and as churn leaves them.
 func BenchmarkSortIndexBuild1M(b *testing.B) {
-	store := model.NewStoreFrom(benchfix.State(1_000_000))
-	store.RouteClasses()
-	for _, col := range model.RouteSorts()[1:] {
-		b.Run(string(col), func(b *testing.B) {
-			q := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000}
-			for b.Loop() {
-				b.StopTimer()
-				store.DropSortIndexes()
-				b.StartTimer()
-				if _, err := store.QueryRoutes(q); err != nil {
-					b.Fatal(err)
+	st := benchfix.State(1_000_000)
+	scattered := model.NewStoreFrom(st)
+	slices.SortFunc(st.Routes, model.CompareRoutes)
+	synced := model.NewStoreFrom(st)
+	for _, layout := range []struct {
+		name  string
+		store *model.Store
+	}{{"synced", synced}, {"scattered", scattered}} {
+		layout.store.RouteClasses()
+		for _, col := range model.RouteSorts()[1:] {
+			b.Run(layout.name+"/"+string(col), func(b *testing.B) {
+				q := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000}
+				quickest := time.Duration(math.MaxInt64)
+				for b.Loop() {
+					b.StopTimer()
+					layout.store.DropSortIndexes()
+					b.StartTimer()
+					t0 := time.Now()
+					if _, err := layout.store.QueryRoutes(q); err != nil {
+						b.Fatal(err)
+					}
+					quickest = min(quickest, time.Since(t0))
 				}
-			}
-		})
+				b.ReportMetric(float64(quickest.Microseconds())/1000, "min-ms")
+			})
+		}
 	}
 }
 

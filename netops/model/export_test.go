@@ -9,3 +9,14 @@ func (s *Store) DropSortIndexes() {
 	defer s.routes.idx.mu.Unlock()
 	clear(s.routes.idx.m)
 }
+
+// CompareRoutes orders routes as the model does.
+func CompareRoutes(a, b Route) int {
+	switch {
+	case routeLess(&a, &b):
+		return -1
+	case routeLess(&b, &a):
+		return 1
+	}
+	return 0
+}

@@ -210,11 +210,9 @@ func (s *routeSet) ensureCounts() {
 		return
 	}
 	s.uncounted = false
-	// One pass counts and collects the link index (each route read once).
-	c := s.newCollector(linkIndex)
-	s.Ascend(func(r *Route) bool { s.count(r, 1); return c.add(r) })
+	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
 	if s.idx.m[linkIndex] == nil {
-		s.keepIndex(linkIndex, c, time.Now())
+		s.indexLocked(linkIndex, time.Now())
 	}
 }
 

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -102,53 +101,11 @@ func (s *routeSet) indexLocked(k sortKey, now time.Time) *routeList {
 		ix.used = now
 		return ix.list
 	}
-	c := s.newCollector(k)
-	if k.table == AllTables {
-		s.Ascend(c.add)
-	} else {
-		s.AscendGreaterOrEqual(&Route{Table: uint32(k.table)}, func(r *Route) bool { return r.Table == uint32(k.table) && c.add(r) })
-	}
-	return s.keepIndex(k, c, now)
+	return s.keepIndex(k, s.buildIndex(k), now)
 }
 
-// collector gathers the routes of an index in the model's order, with
-// their column's values read in the same pass (a route is read once, in
-// memory order more or less).
-type collector struct {
-	k     sortKey
-	rs    []*Route
-	keys  []uint32
-	key   func(*Route) uint32
-	order func([]uint32)
-}
-
-func (s *routeSet) newCollector(k sortKey) *collector {
-	c := &collector{k: k}
-	c.key, c.order = columnKey(k.col)
-	if n := s.Len(); k == columnIndex(k.col, AllTables) {
-		c.rs, c.keys = make([]*Route, 0, n), make([]uint32, 0, n)
-	}
-	return c
-}
-
-func (c *collector) add(r *Route) bool {
-	if c.k.holds(r) {
-		c.rs = append(c.rs, r)
-		c.keys = append(c.keys, c.key(r))
-	}
-	return true
-}
-
-// keepIndex builds the index of what c collected and keeps it. The
-// caller holds idx.mu.
-func (s *routeSet) keepIndex(k sortKey, c *collector, now time.Time) *routeList {
-	if c.order != nil {
-		c.order(c.keys)
-	}
-	// Collected in the model's order: a stable sort on the column alone
-	// gives (column, model order).
-	list := newRouteList(len(c.rs), sortLess(k.col))
-	countingSort(c.rs, c.keys, list)
+// keepIndex keeps list as the index k names. The caller holds idx.mu.
+func (s *routeSet) keepIndex(k sortKey, list *routeList, now time.Time) *routeList {
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
 	}
@@ -276,91 +233,4 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 		return len(page.Rows) < q.Limit
 	})
 	return page
-}
-
-// columnKey returns a column's value as a number, in the column's order
-// once order (when not nil) has rewritten the numbers of all routes read.
-// A gateway is numbered as it comes; order then renumbers the addresses
-// by their sorted place.
-func columnKey(col RouteSort) (key func(*Route) uint32, order func([]uint32)) {
-	switch col {
-	case SortDst:
-		return func(*Route) uint32 { return 0 }, nil
-	case SortDev:
-		// Link indexes are positive (0 for none): the order of uint32.
-		return func(r *Route) uint32 { return uint32(r.LinkIndex) }, nil
-	case SortMetric:
-		return func(r *Route) uint32 { return r.Priority }, nil
-	case SortProtocol:
-		return func(r *Route) uint32 { return uint32(r.Protocol) }, nil
-	case SortType:
-		return func(r *Route) uint32 { return uint32(r.Type) }, nil
-	}
-	ids := map[netip.Addr]uint32{}
-	var addrs []netip.Addr
-	key = func(r *Route) uint32 {
-		id, ok := ids[r.Gateway]
-		if !ok {
-			id = uint32(len(addrs))
-			ids[r.Gateway] = id
-			addrs = append(addrs, r.Gateway)
-		}
-		return id
-	}
-	order = func(keys []uint32) {
-		byAddr := make([]uint32, len(addrs))
-		for i := range byAddr {
-			byAddr[i] = uint32(i)
-		}
-		slices.SortFunc(byAddr, func(a, b uint32) int { return addrs[a].Compare(addrs[b]) })
-		place := make([]uint32, len(addrs))
-		for at, id := range byAddr {
-			place[id] = uint32(at)
-		}
-		for i, k := range keys {
-			keys[i] = place[k]
-		}
-	}
-	return key, order
-}
-
-// countingSort puts rs in out ordered by their keys, stably, in linear
-// time: a column holds a few distinct values (links, metrics, protocols)
-// among a million routes, so counting them and placing each route costs
-// two passes, where a comparison sort of a million routes took most of a
-// second.
-func countingSort(rs []*Route, keys []uint32, out *routeList) {
-	slot := map[uint32]int{} // a value's place in ns
-	var ns []int             // routes per value, then where they start
-	last, li := uint32(0), -1
-	for _, k := range keys {
-		if li < 0 || k != last {
-			i, ok := slot[k]
-			if !ok {
-				i = len(ns)
-				slot[k] = i
-				ns = append(ns, 0)
-			}
-			last, li = k, i
-		}
-		ns[li]++
-	}
-	values := make([]uint32, 0, len(slot))
-	for k := range slot {
-		values = append(values, k)
-	}
-	slices.Sort(values)
-	next := 0
-	for _, k := range values {
-		i := slot[k]
-		next, ns[i] = next+ns[i], next
-	}
-	li = -1
-	for j, k := range keys {
-		if li < 0 || k != last {
-			last, li = k, slot[k]
-		}
-		out.set(ns[li], rs[j])
-		ns[li]++
-	}
 }
