@@ -36,15 +36,17 @@ const denseKeys = 1 << 20
 // buildPart is what one part of a build read: the routes of the index in
 // the model's order, and each one's column value.
 type buildPart struct {
-	rs   []*Route
-	keys []uint32
-	max  uint32
-	gws  gatewayIDs // SortGateway: the gateway each key numbers
+	rs     []*Route
+	keys   []uint32
+	max    uint32
+	gws    gatewayIDs   // SortGateway: the gateway each key numbers
+	counts *routeCounts // when counting: every route the part read
 }
 
 // buildIndex returns the routes k selects in k's order. The caller holds
-// the store's read lock.
-func (s *routeSet) buildIndex(k sortKey) *routeList {
+// the store's read lock. When counts is not nil, every route read (k
+// must be over all tables) is counted there too.
+func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 	lo, hi := 0, s.Len()
 	if k.table != AllTables {
 		t, o := uint32(k.table), treeOrder{s.tree}
@@ -53,8 +55,17 @@ func (s *routeSet) buildIndex(k sortKey) *routeList {
 	n := hi - lo
 	parts := make([]buildPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), n/partMin)))
 	inParallel(len(parts), func(i int) {
+		if counts != nil {
+			c := newRouteCounts()
+			parts[i].counts = &c
+		}
 		parts[i].collect(s.tree, k, lo+n*i/len(parts), lo+n*(i+1)/len(parts))
 	})
+	if counts != nil {
+		for _, p := range parts {
+			counts.merge(p.counts)
+		}
+	}
 	top := uint32(0)
 	for _, p := range parts {
 		top = max(top, p.max)
@@ -109,6 +120,9 @@ func (p *buildPart) collect(tree *tbtree.BTreeG[*Route], k sortKey, from, to int
 	key := p.columnKey(k.col)
 	first, _ := tree.GetAt(from)
 	tree.Ascend(first, func(r *Route) bool {
+		if p.counts != nil {
+			p.counts.add(r, 1)
+		}
 		if !filtered || k.holds(r) {
 			v := key(r)
 			p.rs = append(p.rs, r)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -59,7 +60,7 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 			slices.SortStableFunc(want, c)
 			for _, parts := range []int{1, 4} {
 				partMin = []int{1 << 30, 1}[parts/4]
-				l := s.buildIndex(k)
+				l := s.buildIndex(k, nil)
 				var got []*Route
 				l.Walk(0, false, func(r *Route) bool { got = append(got, r); return true })
 				if !slices.Equal(got, want) {
@@ -72,5 +73,52 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestFirstCountInPartsEqualsACount: the first read after a dump counts
+// the routes in the parts of the link index's build; the counts by class,
+// prefix length and preferred source, and of routes with several paths,
+// equal one count of every route, and the link index equals a sort.
+func TestFirstCountInPartsEqualsACount(t *testing.T) {
+	defer func(n int) { partMin = n }(partMin)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	partMin = 1
+	rnd := rand.New(rand.NewPCG(3, 3))
+	d := NewDump()
+	for range 4000 {
+		r := randomRoute(rnd, true)
+		if rnd.IntN(5) == 0 {
+			r.PrefSrc = netip.AddrFrom4([4]byte{10, 9, 0, byte(rnd.IntN(6))})
+		}
+		d.Route(r, false, false)
+	}
+	s := NewStore()
+	s.Replace(d, "test")
+	s.RouteClasses()
+	rs := s.live().routes
+	want := newRouteCounts()
+	var links []*Route
+	rs.Ascend(func(r *Route) bool { want.add(r, 1); links = append(links, r); return true })
+	classes := func(c routeCounts) map[RouteClass]int {
+		m := map[RouteClass]int{}
+		for k, n := range c.classes {
+			m[k] = *n
+		}
+		return m
+	}
+	if got := rs.routeCounts; !maps.Equal(classes(got), classes(want)) || !maps.Equal(got.lens, want.lens) ||
+		!maps.Equal(got.prefSrc, want.prefSrc) || got.multipath != want.multipath {
+		t.Fatalf("counted in parts: %d classes, %d lengths, %d sources, %d multipath; one count: %d, %d, %d, %d",
+			len(got.classes), len(got.lens), len(got.prefSrc), got.multipath, len(want.classes), len(want.lens), len(want.prefSrc), want.multipath)
+	}
+	if want.multipath == 0 || len(want.prefSrc) == 0 {
+		t.Fatal("the routes have no multipath or no preferred source: nothing to tell")
+	}
+	slices.SortStableFunc(links, routeColumn(SortDev))
+	var got []*Route
+	rs.idx.m[linkIndex].list.Walk(0, false, func(r *Route) bool { got = append(got, r); return true })
+	if !slices.Equal(got, links) {
+		t.Fatalf("the link index holds %d routes, a sort %d (or another order)", len(got), len(links))
 	}
 }

@@ -101,7 +101,7 @@ func (s *routeSet) indexLocked(k sortKey, now time.Time) *routeList {
 		ix.used = now
 		return ix.list
 	}
-	return s.keepIndex(k, s.buildIndex(k), now)
+	return s.keepIndex(k, s.buildIndex(k, nil), now)
 }
 
 // keepIndex keeps list as the index k names. The caller holds idx.mu.
