@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 )
 
 // listModel is what a routeList must equal: a plain sorted slice, with
@@ -202,6 +203,71 @@ func TestRouteListEqualsASortedSlice(t *testing.T) {
 			t.Logf("%d splits, %d joins or drops", splits, joins)
 			if splits < 20 || joins < 20 {
 				t.Fatalf("the changes split chunks %d times and joined or dropped them %d times: too few to tell", splits, joins)
+			}
+		})
+	}
+}
+
+// BenchmarkRouteListChange1M changes an index over a million routes as a
+// change under the store's write lock does: churn deletes a route and adds
+// it back, grow adds new routes (their chunks fill and split). It reports
+// the mean cost of a change that split a chunk (it rebuilds the Fenwick
+// tree of the chunks' lengths: the list's only pause, where a base and
+// delta design would compact) and the slowest change (on a shared box,
+// mostly a wait for a core).
+func BenchmarkRouteListChange1M(b *testing.B) {
+	less := sortLess(SortMetric)
+	order := func(a, b *Route) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	}
+	var rs []*Route
+	for _, r := range syntheticRoutes(1_000_000) {
+		rs = append(rs, &r)
+	}
+	slices.SortFunc(rs, order)
+	rs = slices.CompactFunc(rs, func(a, b *Route) bool { return order(a, b) == 0 })
+	build := func() *routeList {
+		l := newRouteList(len(rs), less)
+		for i, r := range rs {
+			l.set(i, r)
+		}
+		return l
+	}
+	for _, grow := range []bool{false, true} {
+		b.Run(map[bool]string{false: "churn", true: "grow"}[grow], func(b *testing.B) {
+			l := build()
+			rnd := rand.New(rand.NewPCG(1, 1))
+			var slowest, splitting time.Duration
+			splits := 0
+			for b.Loop() {
+				r := rs[rnd.IntN(len(rs))]
+				chunks := len(l.chunks)
+				t0 := time.Now()
+				if grow {
+					c := *r
+					c.Priority = uint32(rnd.IntN(1000))
+					c.Dst = netip.PrefixFrom(netip.AddrFrom4([4]byte{11, byte(rnd.IntN(256)), byte(rnd.IntN(256)), byte(rnd.IntN(256))}), 32)
+					l.Insert(&c)
+				} else {
+					l.Delete(r)
+					l.Insert(r)
+				}
+				took := time.Since(t0)
+				slowest = max(slowest, took)
+				if len(l.chunks) != chunks {
+					splitting += took
+					splits++
+				}
+			}
+			b.ReportMetric(float64(slowest.Microseconds()), "slowest-us")
+			if splits > 0 {
+				b.ReportMetric(float64(splitting.Microseconds())/float64(splits), "split-us")
 			}
 		})
 	}
