@@ -11,12 +11,4 @@ func (s *Store) DropSortIndexes() {
 }
 
 // CompareRoutes orders routes as the model does.
-func CompareRoutes(a, b Route) int {
-	switch {
-	case routeLess(&a, &b):
-		return -1
-	case routeLess(&b, &a):
-		return 1
-	}
-	return 0
-}
+func CompareRoutes(a, b Route) int { return cmpRoute(&a, &b) }

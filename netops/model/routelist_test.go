@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+// compareBy turns an order's less into a comparison.
+func compareBy(less func(a, b *Route) bool) func(a, b *Route) int {
+	return func(a, b *Route) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	}
+}
+
 // listModel is what a routeList must equal: a plain sorted slice, with
 // the routes in slots that are released (cleared) and reused as the
 // model's slab does, so that a list reading a route it should have let go
@@ -153,12 +166,7 @@ func TestRouteListEqualsASortedSlice(t *testing.T) {
 			for range 3*chunkMax + 17 {
 				m.want = append(m.want, m.route())
 			}
-			slices.SortFunc(m.want, func(a, b *Route) int {
-				if m.less(a, b) {
-					return -1
-				}
-				return 1
-			})
+			slices.SortFunc(m.want, compareBy(m.less))
 			l := newRouteList(len(m.want), m.less)
 			for i, r := range m.want {
 				l.set(i, r)
@@ -217,15 +225,7 @@ func TestRouteListEqualsASortedSlice(t *testing.T) {
 // mostly a wait for a core).
 func BenchmarkRouteListChange1M(b *testing.B) {
 	less := sortLess(SortMetric)
-	order := func(a, b *Route) int {
-		switch {
-		case less(a, b):
-			return -1
-		case less(b, a):
-			return 1
-		}
-		return 0
-	}
+	order := compareBy(less)
 	var rs []*Route
 	for _, r := range syntheticRoutes(1_000_000) {
 		rs = append(rs, &r)
