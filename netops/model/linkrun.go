@@ -9,11 +9,11 @@ import "time"
 // instead of by walking n routes.
 
 // linkRun locates the run of (table, link) under the read lock: the
-// order holding it, where it starts and how long it is. ok is false while some
-// route has several paths (a route's link then does not say which runs
-// hold it). A table whose routes all go through the link is a span of the
-// model's own tree; otherwise it is a stretch of the link index (see
-// sortindex.go).
+// order holding it, where it starts and how long it is. ok is false while
+// some route has several paths (a route's link then does not say which
+// runs hold it). A table whose routes all go through the link is a span
+// of the model's own tree; otherwise it is a stretch of the link index
+// (see sortindex.go).
 func (s *routeSet) linkRun(table uint32, link int32) (run routeOrder, lo, n int, ok bool) {
 	s.ensureCounts()
 	if s.multipath > 0 {
