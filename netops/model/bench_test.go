@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -196,5 +197,102 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 			b.ReportMetric(float64(afterSync.Microseconds())/1000, "after-sync-read-ms")
 			b.ReportMetric(float64(p.Total), "matched")
 		})
+	}
+}
+
+// BenchmarkSortIndexBuild1M times the build of each column's index over
+// every route of the million-route model, as the first query sorted by
+// that column pays it (the index is dropped before each build; the
+// device column's is the link index), and reports the quickest build
+// beside the mean (the box is shared: the minimum is what the build
+// costs, the rest is waiting for a core). Goal: at most 20 ms. The
+// routes lie in memory in the model's order, as a sync leaves them (the
+// kernel dumps a table in the order of its destinations), or scattered,
+// as the benchmark set generates them (tables and prefix lengths
+// interleaved) and as churn leaves them.
+func BenchmarkSortIndexBuild1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	scattered := model.NewStoreFrom(st)
+	slices.SortFunc(st.Routes, model.CompareRoutes)
+	synced := model.NewStoreFrom(st)
+	for _, layout := range []struct {
+		name  string
+		store *model.Store
+	}{{"synced", synced}, {"scattered", scattered}} {
+		layout.store.RouteClasses()
+		for _, col := range model.RouteSorts()[1:] {
+			b.Run(layout.name+"/"+string(col), func(b *testing.B) {
+				q := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000}
+				quickest := time.Duration(math.MaxInt64)
+				for b.Loop() {
+					b.StopTimer()
+					layout.store.DropSortIndexes()
+					b.StartTimer()
+					t0 := time.Now()
+					if _, err := layout.store.QueryRoutes(q); err != nil {
+						b.Fatal(err)
+					}
+					quickest = min(quickest, time.Since(t0))
+				}
+				b.ReportMetric(float64(quickest.Microseconds())/1000, "min-ms")
+			})
+		}
+	}
+}
+
+// BenchmarkChurnIndexedMemory1M is BenchmarkChurnMemory1M with the sort
+// indexes a visitor leaves behind kept current through the churn: the
+// link index and the index by metric. It reports the growth of the heap
+// and of the RSS (goal: at most 10%), the cost of a change and the
+// longest batch (a pause under the store's write lock).
+func BenchmarkChurnIndexedMemory1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	routes := st.Routes
+	byMetric := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 500_000}
+	for b.Loop() {
+		b.StopTimer()
+		store := model.NewStoreFrom(st)
+		store.RouteClasses()
+		before, err := store.QueryRoutes(byMetric)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ms runtime.MemStats
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&ms)
+		heap0, rss0 := float64(ms.HeapInuse), benchfix.RSS()
+		rnd := rand.New(rand.NewPCG(1, 2))
+		b.StartTimer()
+		const changes, batch = 1_000_000, 20
+		var longest time.Duration
+		t0 := time.Now()
+		for done := 0; done < changes; done += batch {
+			t1 := time.Now()
+			store.Update(func(a *model.Applier) {
+				for range batch / 2 {
+					r := routes[rnd.IntN(len(routes))]
+					a.Route(r, true, false)
+					a.Route(r, false, false)
+				}
+			})
+			longest = max(longest, time.Since(t1))
+		}
+		per := time.Since(t0) / changes
+		b.StopTimer()
+		after, err := store.QueryRoutes(byMetric)
+		if err != nil {
+			b.Fatal(err)
+		}
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric((float64(ms.HeapInuse)/heap0-1)*100, "heap-growth-%")
+		b.ReportMetric((benchfix.RSS()/rss0-1)*100, "rss-growth-%")
+		b.ReportMetric(float64(per.Nanoseconds()), "ns/change")
+		b.ReportMetric(float64(longest.Microseconds())/1000, "longest-batch-ms")
+		if store.RouteCount() != len(routes) || after.Total != before.Total {
+			b.Fatalf("after the churn: %d routes (want %d), %d by metric (want %d)", store.RouteCount(), len(routes), after.Total, before.Total)
+		}
+		runtime.KeepAlive(store)
+		b.StartTimer()
 	}
 }

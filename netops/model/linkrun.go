@@ -1,24 +1,20 @@
 package model
 
-import (
-	"sort"
-	"time"
-
-	tbtree "github.com/tidwall/btree"
-)
+import "time"
 
 // A link run is the routes of one table whose only path goes through one
 // link, in the model's order. Pages of a million foreign routes are read
-// from it by position: the B-trees count their items, so the n-th route
-// of a run is found in O(log² n) instead of by walking n routes.
+// from it by position: the model's tree and the link index count their
+// routes, so the n-th route of a run is found in O(log² n) at most
+// instead of by walking n routes.
 
-// linkRun locates the run of (table, link) under the read lock: the tree
-// holding it, where it starts and how long it is. ok is false while some
-// route has several paths (a route's link then does not say which runs
-// hold it). A table whose routes all go through the link is a span of the
-// model's own tree; otherwise it is a stretch of the link index (see
-// sortindex.go).
-func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route], lo, n int, ok bool) {
+// linkRun locates the run of (table, link) under the read lock: the
+// order holding it, where it starts and how long it is. ok is false while
+// some route has several paths (a route's link then does not say which
+// runs hold it). A table whose routes all go through the link is a span
+// of the model's own tree; otherwise it is a stretch of the link index
+// (see sortindex.go).
+func (s *routeSet) linkRun(table uint32, link int32) (run routeOrder, lo, n int, ok bool) {
 	s.ensureCounts()
 	if s.multipath > 0 {
 		return nil, 0, 0, false
@@ -34,15 +30,10 @@ func (s *routeSet) linkRun(table uint32, link int32) (tree *tbtree.BTreeG[*Route
 		}
 	}
 	if n == inTable {
-		return s.tree, rank(s.tree, &Route{Table: table}), n, true
+		return treeOrder{s.tree}, treeOrder{s.tree}.Rank(&Route{Table: table}), n, true
 	}
-	tree = s.index(linkIndex, time.Now())
-	return tree, rank(tree, &Route{LinkIndex: link, Table: table}), n, true
-}
-
-// rank is how many items of tree sort before x.
-func rank(tree *tbtree.BTreeG[*Route], x *Route) int {
-	return sort.Search(tree.Len(), func(i int) bool { r, _ := tree.GetAt(i); return !tree.Less(r, x) })
+	links := s.index(linkIndex, time.Now())
+	return links, links.Rank(&Route{LinkIndex: link, Table: table}), n, true
 }
 
 // LinkRunRanks returns the positions of rs in the run of (table, link)
@@ -62,7 +53,7 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 		if !found || r.Table != table || r.LinkIndex != link {
 			continue
 		}
-		if at := rank(tree, r) - lo; at >= 0 && at < n {
+		if at := tree.Rank(r) - lo; at >= 0 && at < n {
 			ranks[i] = at
 		}
 	}
@@ -84,8 +75,7 @@ func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Ro
 	if pos < 0 || pos >= n {
 		return true
 	}
-	first, _ := tree.GetAt(lo + pos)
-	tree.Ascend(first, func(r *Route) bool {
+	tree.Walk(lo+pos, false, func(r *Route) bool {
 		return r.Table == table && r.LinkIndex == link && fn(r)
 	})
 	return true

@@ -35,25 +35,11 @@ func ClassOf(r *Route) RouteClass {
 // routeSet is the routes in the model's order, with the number of routes
 // per class kept as they come and go.
 type routeSet struct {
-	tree    *tbtree.BTreeG[*Route]
-	classes map[RouteClass]*int
+	tree *tbtree.BTreeG[*Route]
+	routeCounts
 	// load: routes come in (mostly) in order, from a dump; each is
 	// appended after the last when it sorts after it (one comparison).
-	load bool
-	// last is the class of the last insert: dumps bring long runs of one
-	// class, which then cost no map lookup.
-	last      RouteClass
-	lastCount *int
-	// multipath counts the routes with several paths: without any, a
-	// route's class names every link it uses.
-	multipath int
-	// lens counts the routes per table, family and prefix length: the
-	// routes that hold a prefix are looked up only at the lengths some
-	// route has (a handful), not at every shorter one.
-	lens map[lenKey]int
-	// prefSrc counts the routes per preferred source: deleting an address
-	// no route prefers (nearly every delete) then looks for none.
-	prefSrc map[netip.Addr]int
+	load    bool
 	idx     sortIndexes
 	changes int
 	// slab and free are where routes live: blocks of routes (one
@@ -69,9 +55,31 @@ type routeSet struct {
 	uncounted bool
 }
 
+// routeCounts are the counts of routes a route set keeps.
+type routeCounts struct {
+	classes map[RouteClass]*int
+	// last is the class of the last insert: dumps bring long runs of one
+	// class, which then cost no map lookup.
+	last      RouteClass
+	lastCount *int
+	// multipath counts the routes with several paths: without any, a
+	// route's class names every link it uses.
+	multipath int
+	// lens counts the routes per table, family and prefix length: the
+	// routes that hold a prefix are looked up only at the lengths some
+	// route has (a handful), not at every shorter one.
+	lens map[lenKey]int
+	// prefSrc counts the routes per preferred source: deleting an address
+	// no route prefers (nearly every delete) then looks for none.
+	prefSrc map[netip.Addr]int
+}
+
+func newRouteCounts() routeCounts {
+	return routeCounts{classes: map[RouteClass]*int{}, lens: map[lenKey]int{}, prefSrc: map[netip.Addr]int{}}
+}
+
 func newRouteSet() *routeSet {
-	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), classes: map[RouteClass]*int{}, lens: map[lenKey]int{},
-		prefSrc: map[netip.Addr]int{}}
+	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), routeCounts: newRouteCounts()}
 }
 
 type lenKey struct {
@@ -132,9 +140,13 @@ func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) { s.
 func (s *routeSet) DescendLessOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Descend(pivot, fn) }
 
 func (s *routeSet) count(r *Route, d int) {
-	if s.uncounted {
-		return
+	if !s.uncounted {
+		s.add(r, d)
 	}
+}
+
+// add counts r d times (1 or -1).
+func (s *routeCounts) add(r *Route, d int) {
 	if len(r.Multipath()) > 0 {
 		s.multipath += d
 	}
@@ -160,6 +172,24 @@ func (s *routeSet) count(r *Route, d int) {
 	if *s.lastCount == 0 {
 		delete(s.classes, c)
 		s.lastCount = nil
+	}
+}
+
+// merge adds o's counts (of other routes) to s's.
+func (s *routeCounts) merge(o *routeCounts) {
+	s.multipath += o.multipath
+	for c, n := range o.classes {
+		if p := s.classes[c]; p != nil {
+			*p += *n
+		} else {
+			s.classes[c] = n
+		}
+	}
+	for k, n := range o.lens {
+		s.lens[k] += n
+	}
+	for a, n := range o.prefSrc {
+		s.prefSrc[a] += n
 	}
 }
 
@@ -210,11 +240,11 @@ func (s *routeSet) ensureCounts() {
 		return
 	}
 	s.uncounted = false
-	// One pass counts and collects the link index (each route read once).
-	c := s.newCollector(linkIndex)
-	s.Ascend(func(r *Route) bool { s.count(r, 1); return c.add(r) })
+	// The build of the link index reads every route: it counts them on
+	// the way, each part of it on its own.
+	links := s.buildIndex(linkIndex, &s.routeCounts)
 	if s.idx.m[linkIndex] == nil {
-		s.keepIndex(linkIndex, c, time.Now())
+		s.keepIndex(linkIndex, links, time.Now())
 	}
 }
 

@@ -74,15 +74,7 @@ func TestRouteLookupsMatchAWalk(t *testing.T) {
 	check("after changes")
 }
 
-func cmpRoute(a, b *Route) int {
-	switch {
-	case routeLess(a, b):
-		return -1
-	case routeLess(b, a):
-		return 1
-	}
-	return 0
-}
+var cmpRoute = compareBy(routeLess)
 
 // TestRouteClassesFollowChanges: the class counts equal a count over the
 // routes after inserts, replaces, deletes and a link going away.
@@ -227,7 +219,7 @@ func TestSortIndexesStayWithinBudget(t *testing.T) {
 	s := storeWith(syntheticRoutes(3000))
 	held := func() (n int) {
 		for _, ix := range s.routes.idx.m {
-			n += ix.tree.Len()
+			n += ix.list.Len()
 		}
 		return n
 	}

@@ -1,19 +1,16 @@
 package model
 
 import (
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
-
-	tbtree "github.com/tidwall/btree"
 )
 
 // A page of routes sorted by a column other than the destination comes
 // from a sort index: the routes of one table (or of all) in the column's
-// order, ties in the model's order, in a counted B-tree, so that page
-// 5,000 is found by position (O(log n)) instead of by keeping the best
-// 500,000 routes of a walk in a heap.
+// order, ties in the model's order, in a list read by position
+// (routelist.go), so that page 5,000 is found in O(log n) instead of by
+// keeping the best 500,000 routes of a walk in a heap.
 //
 // An index is built when a query first needs it (one walk and a stable
 // sort of the table), kept up to date with every change from then on, and
@@ -23,7 +20,7 @@ const sortIndexIdle = 10 * time.Minute
 
 // sortIndexBudget bounds the routes all sort indexes hold together, as a
 // multiple of the model's routes: an index over a million routes costs
-// about 17 MB (a B-tree of pointers), and a visitor clicking through every
+// about 8 MB (a pointer a route), and a visitor clicking through every
 // column would otherwise keep five of them for sortIndexIdle, which was
 // most of the server's growth after page views. Building an index beyond
 // the budget drops the least recently used ones first.
@@ -59,7 +56,7 @@ func (k sortKey) holds(r *Route) bool {
 }
 
 type sortIndex struct {
-	tree *tbtree.BTreeG[*Route]
+	list *routeList
 	used time.Time
 	pin  bool // never dropped: the link index
 }
@@ -68,12 +65,12 @@ type sortIndex struct {
 // dump on: every route by device, then in the model's order. The routes
 // of one link in one table (a link run, linkrun.go), and a device filter
 // of the routes page (spans.go), are stretches of it; building it costs a
-// pass over every route and a load of a B-tree (~100 ms of CPU at 1M
-// routes), which a visitor's first view would otherwise pay.
+// pass over every route and a counting sort, which a visitor's first
+// view would otherwise pay.
 var linkIndex = columnIndex(SortDev, AllTables)
 
 // sortIndexes are a route set's indexes; mu guards the map (queries build
-// indexes under the store's read lock), the trees change only under the
+// indexes under the store's read lock), the lists change only under the
 // store's write lock.
 type sortIndexes struct {
 	mu sync.Mutex
@@ -92,80 +89,39 @@ func sortLess(col RouteSort) func(a, b *Route) bool {
 
 // index returns the sort index k names, building it when missing. The
 // caller holds the store's read lock.
-func (s *routeSet) index(k sortKey, now time.Time) *tbtree.BTreeG[*Route] {
+func (s *routeSet) index(k sortKey, now time.Time) *routeList {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
 	return s.indexLocked(k, now)
 }
 
 // indexLocked is index with idx.mu held.
-func (s *routeSet) indexLocked(k sortKey, now time.Time) *tbtree.BTreeG[*Route] {
+func (s *routeSet) indexLocked(k sortKey, now time.Time) *routeList {
 	if ix := s.idx.m[k]; ix != nil {
 		ix.used = now
-		return ix.tree
+		return ix.list
 	}
-	c := s.newCollector(k)
-	if k.table == AllTables {
-		s.Ascend(c.add)
-	} else {
-		s.AscendGreaterOrEqual(&Route{Table: uint32(k.table)}, func(r *Route) bool { return r.Table == uint32(k.table) && c.add(r) })
-	}
-	return s.keepIndex(k, c, now)
+	return s.keepIndex(k, s.buildIndex(k, nil), now)
 }
 
-// collector gathers the routes of an index in the model's order, with
-// their column's values read in the same pass (a route is read once, in
-// memory order more or less).
-type collector struct {
-	k     sortKey
-	rs    []*Route
-	keys  []uint32
-	key   func(*Route) uint32
-	order func([]uint32)
-}
-
-func (s *routeSet) newCollector(k sortKey) *collector {
-	c := &collector{k: k}
-	c.key, c.order = columnKey(k.col)
-	if n := s.Len(); k == columnIndex(k.col, AllTables) {
-		c.rs, c.keys = make([]*Route, 0, n), make([]uint32, 0, n)
-	}
-	return c
-}
-
-func (c *collector) add(r *Route) bool {
-	if c.k.holds(r) {
-		c.rs = append(c.rs, r)
-		c.keys = append(c.keys, c.key(r))
-	}
-	return true
-}
-
-// keepIndex builds the index of what c collected and keeps it. The
-// caller holds idx.mu.
-func (s *routeSet) keepIndex(k sortKey, c *collector, now time.Time) *tbtree.BTreeG[*Route] {
-	if c.order != nil {
-		c.order(c.keys)
-	}
-	// Collected in the model's order: a stable sort on the column alone
-	// gives (column, model order).
-	tree := loadSorted(countingSort(c.rs, c.keys), sortLess(k.col))
+// keepIndex keeps list as the index k names. The caller holds idx.mu.
+func (s *routeSet) keepIndex(k sortKey, list *routeList, now time.Time) *routeList {
 	if s.idx.m == nil {
 		s.idx.m = map[sortKey]*sortIndex{}
 	}
-	s.idx.evict(sortIndexBudget*s.Len() - tree.Len())
-	s.idx.m[k] = &sortIndex{tree: tree, used: now, pin: k == linkIndex}
-	return tree
+	s.idx.evict(sortIndexBudget*s.Len() - list.Len())
+	s.idx.m[k] = &sortIndex{list: list, used: now, pin: k == linkIndex}
+	return list
 }
 
 // evict drops the least recently used indexes until the rest hold at
-// most budget routes together. Readers that still walk a dropped tree
+// most budget routes together. Readers that still walk a dropped list
 // keep it alive; nothing changes it any more. The caller holds idx.mu.
 func (x *sortIndexes) evict(budget int) {
 	held := 0
 	for _, ix := range x.m {
 		if !ix.pin {
-			held += ix.tree.Len()
+			held += ix.list.Len()
 		}
 	}
 	for held > budget {
@@ -179,7 +135,7 @@ func (x *sortIndexes) evict(budget int) {
 		if first {
 			return
 		}
-		held -= x.m[oldest].tree.Len()
+		held -= x.m[oldest].list.Len()
 		delete(x.m, oldest)
 	}
 }
@@ -193,10 +149,10 @@ func (s *routeSet) indexChange(old, r *Route) {
 	}
 	for k, ix := range s.idx.m {
 		if old != nil && k.holds(old) {
-			ix.tree.Delete(old)
+			ix.list.Delete(old)
 		}
 		if r != nil && k.holds(r) {
-			ix.tree.Set(r)
+			ix.list.Insert(r)
 		}
 	}
 	s.changes++
@@ -266,132 +222,15 @@ func (q *RouteQuery) unfiltered() bool {
 // position. The caller holds the read lock.
 func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	var page RoutePage
-	tree := s.routes.index(queryIndex(&q), time.Now())
-	page.Total = tree.Len()
-	if q.Offset >= page.Total {
-		return page
-	}
-	it := tree.Iter()
-	defer it.Release()
-	at, step := q.Offset, it.Next
+	list := s.routes.index(queryIndex(&q), time.Now())
+	page.Total = list.Len()
+	at := q.Offset
 	if q.Desc {
-		at, step = page.Total-1-q.Offset, it.Prev
+		at = page.Total - 1 - q.Offset
 	}
-	first, _ := tree.GetAt(at)
-	for ok := it.Seek(first); ok && len(page.Rows) < q.Limit; ok = step() {
-		page.Rows = append(page.Rows, *it.Item())
-	}
+	list.Walk(at, q.Desc, func(r *Route) bool {
+		page.Rows = append(page.Rows, *r)
+		return len(page.Rows) < q.Limit
+	})
 	return page
-}
-
-// columnKey returns a column's value as a number, in the column's order
-// once order (when not nil) has rewritten the numbers of all routes read.
-// A gateway is numbered as it comes; order then renumbers the addresses
-// by their sorted place.
-func columnKey(col RouteSort) (key func(*Route) uint32, order func([]uint32)) {
-	switch col {
-	case SortDst:
-		return func(*Route) uint32 { return 0 }, nil
-	case SortDev:
-		// Link indexes are positive (0 for none): the order of uint32.
-		return func(r *Route) uint32 { return uint32(r.LinkIndex) }, nil
-	case SortMetric:
-		return func(r *Route) uint32 { return r.Priority }, nil
-	case SortProtocol:
-		return func(r *Route) uint32 { return uint32(r.Protocol) }, nil
-	case SortType:
-		return func(r *Route) uint32 { return uint32(r.Type) }, nil
-	}
-	ids := map[netip.Addr]uint32{}
-	var addrs []netip.Addr
-	key = func(r *Route) uint32 {
-		id, ok := ids[r.Gateway]
-		if !ok {
-			id = uint32(len(addrs))
-			ids[r.Gateway] = id
-			addrs = append(addrs, r.Gateway)
-		}
-		return id
-	}
-	order = func(keys []uint32) {
-		byAddr := make([]uint32, len(addrs))
-		for i := range byAddr {
-			byAddr[i] = uint32(i)
-		}
-		slices.SortFunc(byAddr, func(a, b uint32) int { return addrs[a].Compare(addrs[b]) })
-		place := make([]uint32, len(addrs))
-		for at, id := range byAddr {
-			place[id] = uint32(at)
-		}
-		for i, k := range keys {
-			keys[i] = place[k]
-		}
-	}
-	return key, order
-}
-
-// countingSort orders rs by their keys, stably, in linear time: a column holds
-// a few distinct values (links, metrics, protocols) among a million
-// routes, so counting them and placing each route costs two passes,
-// where a comparison sort of a million routes took most of a second.
-func countingSort(rs []*Route, keys []uint32) []*Route {
-	slot := map[uint32]int{} // a value's place in ns
-	var ns []int             // routes per value, then where they start
-	last, li := uint32(0), -1
-	for _, k := range keys {
-		if li < 0 || k != last {
-			i, ok := slot[k]
-			if !ok {
-				i = len(ns)
-				slot[k] = i
-				ns = append(ns, 0)
-			}
-			last, li = k, i
-		}
-		ns[li]++
-	}
-	values := make([]uint32, 0, len(slot))
-	for k := range slot {
-		values = append(values, k)
-	}
-	slices.Sort(values)
-	next := 0
-	for _, k := range values {
-		i := slot[k]
-		next, ns[i] = next+ns[i], next
-	}
-	out := make([]*Route, len(rs))
-	li = -1
-	for j, k := range keys {
-		if li < 0 || k != last {
-			last, li = k, slot[k]
-		}
-		out[ns[li]] = rs[j]
-		ns[li]++
-	}
-	return out
-}
-
-// loadSorted returns a B-tree ordered by less holding rs, which are in
-// that order already. The B-tree's Load appends an item after comparing
-// it with the last one, and inserts it by a search when the last leaf is
-// full; both only ever ask whether the item being loaded comes after the
-// others, which it does. So while loading, the comparison answers that
-// from identity instead of reading two routes: a million routes read in
-// column order are a million cache misses, most of what a build cost.
-// Afterwards the tree compares with less.
-func loadSorted(rs []*Route, less func(a, b *Route) bool) *tbtree.BTreeG[*Route] {
-	var loading *Route
-	tree := tbtree.NewBTreeGOptions(func(a, b *Route) bool {
-		if loading != nil {
-			return b == loading && a != b
-		}
-		return less(a, b)
-	}, tbtree.Options{NoLocks: true, Degree: 64})
-	for _, r := range rs {
-		loading = r
-		tree.Load(r)
-	}
-	loading = nil
-	return tree
 }

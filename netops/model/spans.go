@@ -2,10 +2,7 @@ package model
 
 import (
 	"net/netip"
-	"sort"
 	"time"
-
-	tbtree "github.com/tidwall/btree"
 )
 
 // A page of routes in the model's order comes from positions, not from a
@@ -25,7 +22,7 @@ type span struct{ lo, hi int }
 // spanPlan is what a query selects: spans of tree in the model's order;
 // when exact every route in them matches, otherwise each is checked.
 type spanPlan struct {
-	tree  *tbtree.BTreeG[*Route]
+	tree  routeOrder
 	spans []span
 	exact bool
 }
@@ -78,14 +75,14 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 	ranges := q.ranges(s.tablesLocked())
 	whole := q.Table == AllTables && !q.Within.IsValid() && !q.Contains.IsValid()
 	if ranges == nil && !whole {
-		return spanPlan{tree: rs.tree, exact: true} // no range can match
+		return spanPlan{tree: treeOrder{rs.tree}, exact: true} // no range can match
 	}
 	if whole && q.Family != 0 {
 		for _, t := range s.tablesLocked() {
 			ranges = append(ranges, keyRange{lo: &Route{Table: t, Family: q.Family}, hi: &Route{Table: t, Family: q.Family + 1}})
 		}
 	}
-	p := spanPlan{tree: rs.tree, exact: true}
+	p := spanPlan{tree: treeOrder{rs.tree}, exact: true}
 	// The filters the ranges do not express.
 	rest := *q
 	rest.Table, rest.Family = AllTables, 0
@@ -125,7 +122,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		if by == nil {
 			p.spans = []span{{0, p.tree.Len()}}
 		} else {
-			p.spans = []span{{rank(p.tree, by.pivot(&Route{})), p.valueEnd(by)}}
+			p.spans = []span{{p.tree.Rank(by.pivot(&Route{})), p.valueEnd(by)}}
 		}
 		return p
 	}
@@ -133,7 +130,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		if q.Contains.IsValid() && !q.Within.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()) {
 			continue
 		}
-		sp := span{lo: rank(p.tree, key(q.exactLo(rg))), hi: rank(p.tree, key(rg.hi))}
+		sp := span{lo: p.tree.Rank(key(q.exactLo(rg))), hi: p.tree.Rank(key(rg.hi))}
 		if sp.hi > sp.lo {
 			p.spans = append(p.spans, sp)
 		}
@@ -146,7 +143,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 func (p *spanPlan) valueEnd(by *classColumn) int {
 	c := routeColumn(by.col)
 	v := by.pivot(&Route{})
-	return sort.Search(p.tree.Len(), func(i int) bool { r, _ := p.tree.GetAt(i); return c(r, v) > 0 })
+	return p.tree.Search(func(r *Route) bool { return c(r, v) > 0 })
 }
 
 // page answers q from the plan: by position when exact, otherwise by
@@ -217,18 +214,15 @@ func (p *spanPlan) walk(sp span, desc bool, fn func(*Route) bool) {
 	if sp.hi <= sp.lo {
 		return
 	}
-	it := p.tree.Iter()
-	defer it.Release()
-	at, step := sp.lo, it.Next
+	at := sp.lo
 	if desc {
-		at, step = sp.hi-1, it.Prev
+		at = sp.hi - 1
 	}
-	first, _ := p.tree.GetAt(at)
-	for n, ok := sp.hi-sp.lo, it.Seek(first); ok && n > 0; ok, n = step(), n-1 {
-		if !fn(it.Item()) {
-			return
-		}
-	}
+	n := sp.hi - sp.lo
+	p.tree.Walk(at, desc, func(r *Route) bool {
+		n--
+		return fn(r) && n > 0
+	})
 }
 
 // exactLo is where the routes of range rg that q selects start: for a
@@ -293,9 +287,9 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 		if q.Desc {
 			at = n - 1 - pos
 		}
-		v, _ := tree.GetAt(at)
-		lo := sort.Search(n, func(i int) bool { r, _ := tree.GetAt(i); return col(r, v) >= 0 })
-		hi := sort.Search(n, func(i int) bool { r, _ := tree.GetAt(i); return col(r, v) > 0 })
+		v := tree.At(at)
+		lo := tree.Search(func(r *Route) bool { return col(r, v) >= 0 })
+		hi := tree.Search(func(r *Route) bool { return col(r, v) > 0 })
 		pos += hi - lo
 		p.spans = p.spans[:0]
 		size := 0
@@ -303,7 +297,7 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 			a, b := *q.exactLo(rg), *rg.hi
 			setColumn(q.Sort, &a, v)
 			setColumn(q.Sort, &b, v)
-			sp := span{rank(tree, &a), rank(tree, &b)}
+			sp := span{tree.Rank(&a), tree.Rank(&b)}
 			if sp.hi > sp.lo {
 				p.spans = append(p.spans, sp)
 				size += sp.hi - sp.lo

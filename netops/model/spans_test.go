@@ -78,10 +78,13 @@ func randomQuery(rnd *rand.Rand) RouteQuery {
 // before and after random adds, replaces and deletes.
 func TestRoutePagesMatchAWalkOnRandomStates(t *testing.T) {
 	defer func(n int) { byValueMin = n }(byValueMin)
+	defer func(n int) { partMin = n }(partMin)
 	for seed := range uint64(12) {
 		// Large prefixes are read by value, small ones from a heap: both
-		// ways, on small sets.
+		// ways, on small sets. Indexes are built in one part or in
+		// several.
 		byValueMin = []int{0, 1 << 30}[seed%2]
+		partMin = []int{1 << 30, 1}[seed/2%2]
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(seed, 99))
 			multi := seed%3 == 2

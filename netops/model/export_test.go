@@ -1,0 +1,14 @@
+package model
+
+// DropSortIndexes forgets every sort index, the pinned link index too, so
+// that a benchmark can time the next build.
+func (s *Store) DropSortIndexes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routes.idx.mu.Lock()
+	defer s.routes.idx.mu.Unlock()
+	clear(s.routes.idx.m)
+}
+
+// CompareRoutes orders routes as the model does.
+func CompareRoutes(a, b Route) int { return cmpRoute(&a, &b) }
