@@ -530,7 +530,7 @@ func registerFlags(fs *flag.FlagSet, cfg *config) {
 	fs.StringVar(&cfg.networkdDir, "networkd-dir", "/etc/systemd/network", "`DIR` where saved .network and .netdev files go")
 	fs.StringVar(&cfg.networkdConfDir, "networkd-conf-dir", "/etc/systemd/networkd.conf.d", "`DIR` where the saved table names (RouteTable=) go")
 	fs.StringVar(&cfg.dockerDir, "docker-dir", "/etc/docker", "`DIR` where Docker's daemon.json is read and written")
-	fs.StringVar(&cfg.memoryLimit, "memory-limit", "auto", "soft memory `LIMIT` of the server: auto (after each sync, 1.5 times the heap the model needs, at least 200MiB; GOMEMLIMIT wins when set), off, or a size such as 300MiB")
+	fs.StringVar(&cfg.memoryLimit, "memory-limit", "auto", "soft memory `LIMIT` of the server: auto (1.25 times the heap the model needs plus 8MiB, followed after each sync and every 10s, at least 64MiB; GOMEMLIMIT wins when set), off, or a size such as 300MiB")
 	fs.StringVar(&cfg.nftablesFile, "nftables-file", owned.DefaultPath, "`FILE` where the nftables table netpanel owns (inet netpanel) is saved")
 	fs.StringVar(&cfg.dockerRestart, "docker-restart-command", "", "`COMMAND` (split at spaces, run without a shell) with which netpanel restarts Docker; default: systemctl restart docker.service on a host booted with systemd, for the host's own namespace")
 	fs.StringVar(&cfg.dockerSocket, "docker-socket", "/var/run/docker.sock", "the Docker Engine API socket (a `PATH`), read for Docker's networks")

@@ -42,12 +42,16 @@ func TestAutoMemoryLimitFollowsTheModel(t *testing.T) {
 	if got := autoMemoryLimit(10 << 20); got != memoryFloor {
 		t.Errorf("a small model gets %d, want the floor %d", got, memoryFloor)
 	}
-	// A million routes: about 136 MB live; two million: twice that, and
-	// the limit must stay above what is live.
-	for _, live := range []uint64{136e6, 272e6, 4 << 30} {
-		if got := autoMemoryLimit(live); got < int64(live)*3/2 {
+	// A million routes: about 146 MB live; two million: twice that, and
+	// the limit must leave the collector room above what is live, and
+	// keep the RSS of a million routes under 200 MB.
+	for _, live := range []uint64{146e6, 292e6, 4 << 30} {
+		if got := autoMemoryLimit(live); got < int64(live)*5/4 {
 			t.Errorf("live heap %d: limit %d leaves the collector no room", live, got)
 		}
+	}
+	if got := autoMemoryLimit(146e6); got > 195e6 {
+		t.Errorf("a million routes (146 MB live) get a limit of %d, over what keeps the RSS under 200 MB", got)
 	}
 }
 
