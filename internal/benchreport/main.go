@@ -198,7 +198,12 @@ func Report(res map[string]*Result) []Row {
 	if okV {
 		p50, _ := metric(viewers, "p50-ms")
 		rate, _ := metric(viewers, "changes/s")
-		viewRow.Value += fmt.Sprintf(" (p50 %.1f ms, %.0f changes/s)", p50, rate)
+		viewRow.Value += fmt.Sprintf(" (p50 %.1f ms, %.0f changes/s", p50, rate)
+		if alloc, ok := metric(viewers, "alloc-MB/s"); ok {
+			gcs, _ := metric(viewers, "gc-cycles")
+			viewRow.Value += fmt.Sprintf("; %.0f MB/s allocated, %.0f collections", alloc, gcs)
+		}
+		viewRow.Value += ")"
 	}
 	const e2e = "BenchmarkEndToEnd1M"
 	e2eP99, okE2E := metric(e2e, "ws-p99-ms")

@@ -145,7 +145,9 @@ func TestSilentCountsWhatTheKernelDropsUntold(t *testing.T) {
 			Gateway: netip.MustParseAddr("10.20.0.2"), Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST}, false, false)
 	})
 	before := s.Versions()
-	s.Update(func(a *Applier) { a.Route(Route{Table: 254, Family: unix.AF_INET, Dst: netip.MustParsePrefix("198.51.100.0/24"), LinkIndex: 2}, false, false) })
+	s.Update(func(a *Applier) {
+		a.Route(Route{Table: 254, Family: unix.AF_INET, Dst: netip.MustParsePrefix("198.51.100.0/24"), LinkIndex: 2}, false, false)
+	})
 	if v := s.Versions(); v.Silent != before.Silent || v.Gen[KindRoute] == before.Gen[KindRoute] {
 		t.Fatalf("an announced route: Silent %v -> %v, Gen[route] %d -> %d", before.Silent, v.Silent, before.Gen[KindRoute], v.Gen[KindRoute])
 	}

@@ -145,3 +145,19 @@ func TestLinkIndexIsBuiltAfterADumpAndKept(t *testing.T) {
 		}
 	}
 }
+
+// Prepare, which the watcher calls after each sync, builds what the first
+// read would: the counts and the pinned link index.
+func TestPrepareBuildsWhatTheFirstReadWould(t *testing.T) {
+	d := NewDump()
+	for _, r := range syntheticRoutes(3000) {
+		d.Route(r, false, false)
+	}
+	s := NewStore()
+	s.Replace(d, "test")
+	s.Prepare()
+	rs := s.live().routes
+	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin || rs.uncounted {
+		t.Fatalf("after Prepare: link index %v, routes counted %v", ix != nil, !rs.uncounted)
+	}
+}

@@ -261,6 +261,16 @@ func (s *routeSet) ensureCountsOnly() {
 	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
 }
 
+// Prepare builds now what the first read after a dump needs (the class
+// counts and the link index, about 200 ms of CPU at a million routes), so
+// that no visitor's first page pays for it. The watcher calls it after
+// each sync.
+func (s *Store) Prepare() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	s.routes.ensureCounts()
+}
+
 // RouteClasses returns how many routes each class holds; the count
 // costs nothing however many routes there are (after a sync, the first
 // call counts them once).
