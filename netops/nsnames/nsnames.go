@@ -198,7 +198,9 @@ func (n *Names) Close() {
 }
 
 // Run refreshes the names at once and whenever they can be stale, until
-// ctx ends.
+// ctx ends; a reading that failed (the kernel could not be asked) is
+// tried again after a pause growing from failedFirst to failedMax, since
+// no event may come to repair the names.
 func (n *Names) Run(ctx context.Context) error {
 	kick := make(chan struct{}, 1)
 	wake := func() {

@@ -162,9 +162,10 @@ func TestAnotherNamespaceTypeCostsNoOtherItsName(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		open func(string) (*os.File, error)
+		why  string // in the log of the skipped entry
 	}{
-		{"refused by safefile", nil},
-		{"refused by the kernel", os.Open},
+		{"refused by safefile", nil, "another type than network"},
+		{"refused by the kernel", os.Open, unix.EINVAL.Error()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var log bytes.Buffer
@@ -187,6 +188,9 @@ func TestAnotherNamespaceTypeCostsNoOtherItsName(t *testing.T) {
 			}
 			if got := strings.Count(log.String(), "path="+filepath.Join(dir, "aaa")); got != 1 {
 				t.Errorf("the skipped entry is logged %d times in two readings, want once:\n%s", got, log.String())
+			}
+			if !strings.Contains(log.String(), c.why) {
+				t.Errorf("the skipped entry is not logged as %q:\n%s", c.why, log.String())
 			}
 		})
 	}
