@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -226,5 +227,25 @@ func TestFailedBackoff(t *testing.T) {
 	}
 	if got := failedBackoff(1000); got != time.Minute {
 		t.Errorf("failedBackoff(1000) = %v, want 1m", got)
+	}
+}
+
+// The kernel's answer, bare errno or with its message, is a refusal of
+// one entry; what the socket returns wrapped, or its own errors, are not.
+func TestRefusedTellsTheKernelsAnswerFromTheSocket(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{unix.EINVAL, true},
+		{&rtnl.ExtAckError{Errno: unix.EINVAL, Msg: "Peer netns reference is invalid"}, true},
+		{fmt.Errorf("netlink send: %w", unix.EBADF), false},
+		{fmt.Errorf("netlink receive: %w", unix.ECONNREFUSED), false},
+		{rtnl.ErrOverrun, false},
+		{os.ErrClosed, false},
+	} {
+		if got := refused(c.err); got != c.want {
+			t.Errorf("refused(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
