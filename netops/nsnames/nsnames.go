@@ -46,6 +46,11 @@ const (
 	// retries bounds how often.
 	retry   = 200 * time.Millisecond
 	retries = 10
+	// failedFirst is the pause before reading again after the kernel could
+	// not be asked (errQuery), doubled at each failure in a row up to
+	// failedMax: no other event may come to repair the names.
+	failedFirst = time.Second
+	failedMax   = time.Minute
 )
 
 // Names maps the namespace ids of one namespace to the names of
@@ -58,8 +63,10 @@ type Names struct {
 	byID  atomic.Pointer[map[int32]string]
 	wakes watch.Wakes
 
-	mu   sync.Mutex // one refresh at a time, over one query socket
-	conn watch.Lazy[*rtnl.Conn]
+	mu      sync.Mutex // one refresh at a time, over one query socket
+	conn    watch.Lazy[*rtnl.Conn]
+	open    func(path string) (*os.File, error) // safefile.OpenNamespace; tests: any opener
+	skipped map[string]string                   // entries skipped at the last refresh: why, logged once
 
 	refreshed func() // tests: called after each of Run's refreshes
 }
@@ -68,7 +75,7 @@ type Names struct {
 // from the entries of dir (Dir). It knows no names until Refresh or Run.
 // The caller keeps ownership of ns.
 func New(ns netns.NsHandle, dir string, log *slog.Logger) *Names {
-	n := &Names{ns: ns, dir: dir, log: log}
+	n := &Names{ns: ns, dir: dir, log: log, open: safefile.OpenNamespace}
 	n.byID.Store(&map[int32]string{})
 	n.conn.Dial = func() (*rtnl.Conn, error) { return rtnl.Dial(ns) }
 	return n
@@ -89,9 +96,13 @@ func (n *Names) Subscribe() (<-chan struct{}, func()) { return n.wakes.Subscribe
 var errPending = errors.New("a /run/netns entry is not mounted yet")
 
 // Refresh reads the names again: each entry of the directory is opened
-// (through safefile: a namespace file, nothing else) and the kernel asked
-// which id the namespace gives it. Subscribers are woken when the names
-// changed. When two entries are one namespace, the first by name wins.
+// (through safefile: a network namespace file, nothing else) and the
+// kernel asked which id the namespace gives it. Subscribers are woken when
+// the names changed. When two entries are one namespace, the first by name
+// wins. An entry that is no network namespace, or for which the kernel
+// refuses the question, is skipped (logged once at debug level): it costs
+// no other entry its name. Only a failure of the socket fails the whole
+// reading (errQuery), and keeps the names read before.
 //
 // The directory is listed with os.ReadDir: a listing reads names only,
 // opens no entry and follows no link; each name is then opened with
@@ -104,22 +115,28 @@ func (n *Names) Refresh() error {
 		return fmt.Errorf("listing %s: %w", n.dir, err)
 	}
 	byID := map[int32]string{}
+	skipped := map[string]string{}
 	var pending bool
 	for _, e := range entries {
-		id, err := n.idOf(filepath.Join(n.dir, e.Name()))
+		path := filepath.Join(n.dir, e.Name())
+		id, err := n.idOf(path)
 		switch {
 		case errors.Is(err, safefile.ErrNotNamespace):
 			pending = true
 		case errors.Is(err, errQuery):
 			return err
 		case err != nil:
-			n.log.Debug("not a namespace name", "path", filepath.Join(n.dir, e.Name()), "err", err)
+			skipped[path] = err.Error()
+			if n.skipped[path] != skipped[path] {
+				n.log.Debug("not a network namespace name", "path", path, "err", err)
+			}
 		case id >= 0:
 			if _, dup := byID[id]; !dup {
 				byID[id] = e.Name()
 			}
 		}
 	}
+	n.skipped = skipped
 	if !maps.Equal(*n.byID.Load(), byID) {
 		n.byID.Store(&byID)
 		n.wakes.Wake()
@@ -130,13 +147,14 @@ func (n *Names) Refresh() error {
 	return nil
 }
 
-// errQuery wraps a failed RTM_GETNSID: the socket is reopened next time.
+// errQuery wraps a failed RTM_GETNSID socket: it is reopened next time.
 var errQuery = errors.New("asking the kernel for a namespace id")
 
 // idOf asks the kernel which id the namespace gives the namespace at path
-// (-1: none).
+// (-1: none). The kernel's refusal is this entry's error, not errQuery:
+// the socket works.
 func (n *Names) idOf(path string) (int32, error) {
-	f, err := safefile.OpenNamespace(path)
+	f, err := n.open(path)
 	if err != nil {
 		return -1, err
 	}
@@ -151,11 +169,25 @@ func (n *Names) idOf(path string) (int32, error) {
 			id, derr = codec.DecodeNsid(m.Body)
 		}
 	})
+	if refused(err) {
+		return -1, fmt.Errorf("the kernel gives no namespace id for %s: %w", path, err)
+	}
 	if err != nil {
 		n.conn.Close()
 		return -1, fmt.Errorf("%w for %s: %w", errQuery, path, err)
 	}
 	return id, derr
+}
+
+// refused tells the kernel's answer to a query (an errno, bare or with
+// its extended message, as rtnl.Conn.Query returns it) from a failure of
+// the socket (which Query returns wrapped, or as another error).
+func refused(err error) bool {
+	if _, ok := err.(unix.Errno); ok {
+		return true
+	}
+	var ext *rtnl.ExtAckError
+	return errors.As(err, &ext)
 }
 
 // Close releases the query socket.
@@ -166,7 +198,9 @@ func (n *Names) Close() {
 }
 
 // Run refreshes the names at once and whenever they can be stale, until
-// ctx ends.
+// ctx ends; a reading that failed (the kernel could not be asked) is
+// tried again after a pause growing from failedFirst to failedMax, since
+// no event may come to repair the names.
 func (n *Names) Run(ctx context.Context) error {
 	kick := make(chan struct{}, 1)
 	wake := func() {
@@ -194,7 +228,7 @@ func (n *Names) Run(ctx context.Context) error {
 	// it), so no id given in between is missed.
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	tries := 0
+	tries, failures := 0, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -225,13 +259,25 @@ func (n *Names) Run(ctx context.Context) error {
 			}
 			switch {
 			case errors.Is(err, errPending) && tries < retries:
+				failures = 0
 				tries++
 				timer.Reset(retry)
 			case err != nil && !errors.Is(err, errPending):
-				n.log.Warn("reading namespace names", "err", err)
+				failures++
+				wait := failedBackoff(failures)
+				n.log.Warn("reading namespace names", "err", err, "retry in", wait)
+				timer.Reset(wait)
+			default:
+				failures = 0
 			}
 		}
 	}
+}
+
+// failedBackoff is the pause after failures failed readings in a row:
+// failedFirst, doubled each time, at most failedMax.
+func failedBackoff(failures int) time.Duration {
+	return min(failedFirst<<min(max(failures-1, 0), 16), failedMax)
 }
 
 // watchDir watches the directory, or its parent until it exists (the

@@ -13,7 +13,8 @@ import (
 
 // A /run/netns entry opens for its descriptor, which names that
 // namespace; what only looks like one (a file not mounted over yet, a
-// FIFO, a symlink leading out) is refused, and nothing blocks.
+// namespace of another type, a FIFO, a symlink leading out) is refused,
+// and nothing blocks.
 func TestOpenNamespaceOpensOnlyNamespaceFiles(t *testing.T) {
 	ns := testenv.NewNS(t)
 	t.Run("a named namespace opens as its nsfs file", func(t *testing.T) {
@@ -42,10 +43,24 @@ func TestOpenNamespaceOpensOnlyNamespaceFiles(t *testing.T) {
 	if err := os.Symlink(filepath.Join("/run/netns", ns.Name), filepath.Join(dir, "to-ns")); err != nil {
 		t.Fatal(err)
 	}
+	// A namespace of another type is on nsfs too, as a network one is.
+	uts := filepath.Join(dir, "uts")
+	if err := os.WriteFile(uts, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("/proc/self/ns/uts", uts, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mounting /proc/self/ns/uts on %s: %v", uts, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(uts, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmounting %s: %v", uts, err)
+		}
+	})
 	for _, c := range []struct {
 		name, path string
 		want       error
 	}{
+		{"a namespace of another type (uts) is not a network namespace", uts, ErrNotNetNamespace},
 		{"a plain file (an entry not mounted over yet) is not a namespace", filepath.Join(dir, "empty"), ErrNotNamespace},
 		{"a FIFO is refused before it is opened", fifo, ErrNotRegular},
 		{"a symlink to a namespace elsewhere is not followed", filepath.Join(dir, "to-ns"), ErrOutside},

@@ -91,11 +91,14 @@ func read(path string, limit int64) ([]byte, fs.FileInfo, error) {
 	return data, fi, nil
 }
 
-// OpenNamespace opens a namespace file (a /run/netns entry, the nsfs
-// file `ip netns add` mounts there) for its descriptor, which the kernel
-// takes in place of a namespace name: the rules of the package comment,
-// and the file must be on nsfs. An entry whose mount has not happened yet
-// (ip creates the file first) is refused as ErrNotNamespace.
+// OpenNamespace opens a network namespace file (a /run/netns entry, the
+// nsfs file `ip netns add` mounts there) for its descriptor, which the
+// kernel takes in place of a namespace name: the rules of the package
+// comment, the file must be on nsfs, and it must be a network namespace.
+// An entry whose mount has not happened yet (ip creates the file first) is
+// refused as ErrNotNamespace; a namespace of another type (a bind mount of
+// /proc/PID/ns/uts is on nsfs too), which no network request takes, as
+// ErrNotNetNamespace.
 func OpenNamespace(path string) (*os.File, error) {
 	f, err := open(path, 0)
 	if err != nil {
@@ -110,11 +113,26 @@ func OpenNamespace(path string) (*os.File, error) {
 		f.Close()
 		return nil, &Error{Path: path, Err: ErrNotNamespace, detail: "is not a namespace (no nsfs file is mounted on it)"}
 	}
+	typ, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
+	if err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "NS_GET_NSTYPE", Path: path, Err: err}
+	}
+	if typ != unix.CLONE_NEWNET {
+		f.Close()
+		return nil, &Error{Path: path, Err: ErrNotNetNamespace, detail: "is a namespace of another type than network"}
+	}
 	return f, nil
 }
 
-// ErrNotNamespace is OpenNamespace's refusal of a file that is not one.
-var ErrNotNamespace = errors.New("not a namespace file")
+var (
+	// ErrNotNamespace is OpenNamespace's refusal of a file that is not a
+	// namespace.
+	ErrNotNamespace = errors.New("not a namespace file")
+	// ErrNotNetNamespace is OpenNamespace's refusal of a namespace that
+	// is not a network namespace.
+	ErrNotNetNamespace = errors.New("not a network namespace")
+)
 
 // open opens the regular file at path, of at most limit bytes, for
 // reading under the rules of the package comment.
