@@ -19,8 +19,8 @@ var slowEvery = time.Second // a variable: tests hold late renders back
 const maxShowEvents = 4096
 
 // showable returns whether a client's view can show one of this flush's
-// changes, from the events after *seq up to at least upTo (Versions.Seq,
-// read with the generations that found changed), and moves *seq on. A
+// changes, from the events after *seq up to upTo (Versions.Seq, read
+// with the generations that found changed), and moves *seq to upTo. A
 // kind changed without events of its own (hushed), events lost, or a page
 // without Shows: it can.
 func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) func(*client) bool {
