@@ -176,6 +176,8 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 		{"all by metric proto static page 2000", with(func(q *model.RouteQuery) {
 			q.Sort, q.Protocol, q.Offset = model.SortMetric, unix.RTPROT_STATIC, 199_900
 		})},
+		{"main by dev desc page 1000", with(func(q *model.RouteQuery) { q.Table, q.Sort, q.Offset, q.Desc = 254, model.SortDev, 99_900, true })},
+		{"inet6 by dev page 100", with(func(q *model.RouteQuery) { q.Family, q.Sort, q.Offset = 10, model.SortDev, 9_900 })},
 	}
 	for _, c := range cases {
 		b.Run(strings.ReplaceAll(c.name, " ", "_"), func(b *testing.B) {

@@ -149,15 +149,41 @@ func TestLinkIndexIsBuiltAfterADumpAndKept(t *testing.T) {
 // Prepare, which the watcher calls after each sync, builds what the first
 // read would: the counts and the pinned link index.
 func TestPrepareBuildsWhatTheFirstReadWould(t *testing.T) {
+	s := preparedStore(3000)
+	rs := s.live().routes
+	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin || rs.uncounted {
+		t.Fatalf("after Prepare: link index %v, routes counted %v", ix != nil, !rs.uncounted)
+	}
+}
+
+// A page sorted by device of one table, or of one family, is read from
+// the link index: it builds no index of its own.
+func TestPagesByDeviceBuildNoIndex(t *testing.T) {
+	s := preparedStore(3000)
+	for _, q := range []RouteQuery{
+		{Table: 101, Protocol: -1, Type: -1, Sort: SortDev, Limit: 10, Offset: 20},
+		{Table: AllTables, Family: unix.AF_INET, Protocol: -1, Type: -1, Sort: SortDev, Desc: true, Limit: 10},
+	} {
+		if _, err := s.QueryRoutes(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := range s.live().routes.idx.m {
+		if k != linkIndex {
+			t.Errorf("a page by device built index %+v", k)
+		}
+	}
+}
+
+// preparedStore is a store of n synthetic routes installed by a dump and
+// prepared as the watcher does after a sync.
+func preparedStore(n int) *Store {
 	d := NewDump()
-	for _, r := range syntheticRoutes(3000) {
+	for _, r := range syntheticRoutes(n) {
 		d.Route(r, false, false)
 	}
 	s := NewStore()
 	s.Replace(d, "test")
 	s.Prepare()
-	rs := s.live().routes
-	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin || rs.uncounted {
-		t.Fatalf("after Prepare: link index %v, routes counted %v", ix != nil, !rs.uncounted)
-	}
+	return s
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -221,6 +222,9 @@ func (q *RouteQuery) unfiltered() bool {
 // filter, from the index holding exactly the routes it selects: a page by
 // position. The caller holds the read lock.
 func (s *Store) queryIndexed(q RouteQuery) RoutePage {
+	if p, ok := s.routes.devSpans(&q); ok {
+		return p.page(&q, 0, false)
+	}
 	var page RoutePage
 	list := s.routes.index(queryIndex(&q), time.Now())
 	page.Total = list.Len()
@@ -233,4 +237,52 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 		return len(page.Rows) < q.Limit
 	})
 	return page
+}
+
+// devSpans plans a page sorted by device of one table or one family from
+// the link index, which every route is in, instead of building an index
+// of its own: the model's order begins with the table and the family, so
+// the routes of one table (and family) through one device are one stretch
+// of the link index, and the stretches in (device, table) order are the
+// page's order. The class counts tell which stretches there are and how
+// long, exactly while no route has several paths (a multipath route's
+// class names its first hop's device, its sort value its own). ok is false
+// for the queries it does not serve: another column, a class filter, or
+// every route (which is the link index itself).
+func (s *routeSet) devSpans(q *RouteQuery) (spanPlan, bool) {
+	if q.Sort != SortDev || q.Dev != 0 || q.Protocol >= 0 || q.Type >= 0 || q.Within.IsValid() || q.Contains.IsValid() ||
+		(q.Table == AllTables && q.Family == 0) {
+		return spanPlan{}, false
+	}
+	s.ensureCounts()
+	if s.multipath > 0 {
+		return spanPlan{}, false
+	}
+	type stretch struct {
+		link  int32
+		table uint32
+	}
+	sizes := map[stretch]int{}
+	for c, n := range s.classes {
+		if (q.Table == AllTables || int64(c.Table) == q.Table) && (q.Family == 0 || c.Family == q.Family) && *n > 0 {
+			sizes[stretch{c.Link, c.Table}] += *n
+		}
+	}
+	keys := make([]stretch, 0, len(sizes))
+	for k := range sizes {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b stretch) int {
+		if a.link != b.link {
+			return cmp.Compare(a.link, b.link)
+		}
+		return cmp.Compare(a.table, b.table)
+	})
+	links := s.index(linkIndex, time.Now())
+	p := spanPlan{tree: links, exact: true}
+	for _, k := range keys {
+		lo := links.Rank(&Route{LinkIndex: k.link, Table: k.table, Family: q.Family})
+		p.spans = append(p.spans, span{lo, lo + sizes[k]})
+	}
+	return p, true
 }
