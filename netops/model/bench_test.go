@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -19,13 +20,23 @@ import (
 // BenchmarkChurnMemory1M applies a million route changes (deletes and
 // re-adds of random routes, in batches the size of a netlink datagram)
 // to the million-route model and reports how much the heap in use and
-// the process's RSS grew (goal: at most 10%).
-func BenchmarkChurnMemory1M(b *testing.B) {
+// the process's RSS grew (goal: at most 10%), the cost of a change and the
+// longest batch (a pause under the store's write lock).
+func BenchmarkChurnMemory1M(b *testing.B) { churnMemory(b, nil) }
+
+// churnMemory is the churn of BenchmarkChurnMemory1M on a fresh model;
+// prepare, when not nil, readies the store first (the indexes a visitor
+// leaves behind) and returns the check to make after the churn.
+func churnMemory(b *testing.B, prepare func(*model.Store) (check func() error)) {
 	st := benchfix.State(1_000_000)
 	routes := st.Routes
 	for b.Loop() {
 		b.StopTimer()
 		store := model.NewStoreFrom(st)
+		check := func() error { return nil }
+		if prepare != nil {
+			check = prepare(store)
+		}
 		var ms runtime.MemStats
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&ms)
@@ -33,7 +44,10 @@ func BenchmarkChurnMemory1M(b *testing.B) {
 		rnd := rand.New(rand.NewPCG(1, 2))
 		b.StartTimer()
 		const changes, batch = 1_000_000, 20
+		var longest time.Duration
+		t0 := time.Now()
 		for done := 0; done < changes; done += batch {
+			t1 := time.Now()
 			store.Update(func(a *model.Applier) {
 				for range batch / 2 {
 					r := routes[rnd.IntN(len(routes))]
@@ -41,14 +55,21 @@ func BenchmarkChurnMemory1M(b *testing.B) {
 					a.Route(r, false, false)
 				}
 			})
+			longest = max(longest, time.Since(t1))
 		}
+		per := time.Since(t0) / changes
 		b.StopTimer()
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric((float64(ms.HeapInuse)/heap0-1)*100, "heap-growth-%")
 		b.ReportMetric((benchfix.RSS()/rss0-1)*100, "rss-growth-%")
+		b.ReportMetric(float64(per.Nanoseconds()), "ns/change")
+		b.ReportMetric(float64(longest.Microseconds())/1000, "longest-batch-ms")
 		if store.RouteCount() != len(routes) {
 			b.Fatalf("model holds %d routes after the churn, want %d", store.RouteCount(), len(routes))
+		}
+		if err := check(); err != nil {
+			b.Fatal(err)
 		}
 		runtime.KeepAlive(store)
 		b.StartTimer()
@@ -244,57 +265,21 @@ func BenchmarkSortIndexBuild1M(b *testing.B) {
 
 // BenchmarkChurnIndexedMemory1M is BenchmarkChurnMemory1M with the sort
 // indexes a visitor leaves behind kept current through the churn: the
-// link index and the index by metric. It reports the growth of the heap
-// and of the RSS (goal: at most 10%), the cost of a change and the
-// longest batch (a pause under the store's write lock).
+// link index and the index by metric, whose count must not change.
 func BenchmarkChurnIndexedMemory1M(b *testing.B) {
-	st := benchfix.State(1_000_000)
-	routes := st.Routes
 	byMetric := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 500_000}
-	for b.Loop() {
-		b.StopTimer()
-		store := model.NewStoreFrom(st)
+	churnMemory(b, func(store *model.Store) func() error {
 		store.RouteClasses()
 		before, err := store.QueryRoutes(byMetric)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var ms runtime.MemStats
-		debug.FreeOSMemory()
-		runtime.ReadMemStats(&ms)
-		heap0, rss0 := float64(ms.HeapInuse), benchfix.RSS()
-		rnd := rand.New(rand.NewPCG(1, 2))
-		b.StartTimer()
-		const changes, batch = 1_000_000, 20
-		var longest time.Duration
-		t0 := time.Now()
-		for done := 0; done < changes; done += batch {
-			t1 := time.Now()
-			store.Update(func(a *model.Applier) {
-				for range batch / 2 {
-					r := routes[rnd.IntN(len(routes))]
-					a.Route(r, true, false)
-					a.Route(r, false, false)
-				}
-			})
-			longest = max(longest, time.Since(t1))
+		return func() error {
+			after, err := store.QueryRoutes(byMetric)
+			if err == nil && after.Total != before.Total {
+				err = fmt.Errorf("after the churn: %d routes by metric, want %d", after.Total, before.Total)
+			}
+			return err
 		}
-		per := time.Since(t0) / changes
-		b.StopTimer()
-		after, err := store.QueryRoutes(byMetric)
-		if err != nil {
-			b.Fatal(err)
-		}
-		debug.FreeOSMemory()
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric((float64(ms.HeapInuse)/heap0-1)*100, "heap-growth-%")
-		b.ReportMetric((benchfix.RSS()/rss0-1)*100, "rss-growth-%")
-		b.ReportMetric(float64(per.Nanoseconds()), "ns/change")
-		b.ReportMetric(float64(longest.Microseconds())/1000, "longest-batch-ms")
-		if store.RouteCount() != len(routes) || after.Total != before.Total {
-			b.Fatalf("after the churn: %d routes (want %d), %d by metric (want %d)", store.RouteCount(), len(routes), after.Total, before.Total)
-		}
-		runtime.KeepAlive(store)
-		b.StartTimer()
-	}
+	})
 }
