@@ -19,11 +19,7 @@ func TestEventsAPINexthopObjects(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.22.0.1/24 dev v0"})
 	waitCarrier(t, ns, "v0")
-	store, w := startWatcher(t, ns)
-	ta := newTestAuth(t)
-	s := newServer(t, store, w, ta)
-	runHub(t, s)
-	ts := newHTTPTestServer(t, s)
+	_, ta, s, ts := liveServer(t, ns)
 	tok, _, err := ta.users.CreateToken("viewer", "events test")
 	if err != nil {
 		t.Fatal(err)

@@ -17,11 +17,7 @@ func TestPagesRenderedOffTheHubFollowChanges(t *testing.T) {
 	offHubCost = -1 // any cost: every page after its first render
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
-	store, w := startWatcher(t, ns)
-	ta := newTestAuth(t)
-	s := newServer(t, store, w, ta)
-	runHub(t, s)
-	ts := newHTTPTestServer(t, s)
+	_, ta, s, ts := liveServer(t, ns)
 
 	main := dialPage(t, ts, ta.viewer, "routes", "table=main")
 	within := dialPage(t, ts, ta.viewer, "routes", "table=all&within=198.51.100.0/24")

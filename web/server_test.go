@@ -101,6 +101,17 @@ func runHub(t testing.TB, s *Server) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
+// liveServer is a whole server over a watcher of ns, its hub running,
+// behind an HTTP test server.
+func liveServer(t testing.TB, ns *testenv.NS) (*model.Store, *testAuth, *Server, *httptest.Server) {
+	t.Helper()
+	store, w := startWatcher(t, ns)
+	ta := newTestAuth(t)
+	s := newServer(t, store, w, ta)
+	runHub(t, s)
+	return store, ta, s, newHTTPTestServer(t, s)
+}
+
 func newHTTPTestServer(t testing.TB, s *Server) *httptest.Server {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
@@ -310,11 +321,7 @@ func TestLiveRowsFollowTheKernelAndKeepTheFilter(t *testing.T) {
 func TestEventsAPIStreamsKernelChanges(t *testing.T) {
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "addr add 10.21.0.1/24 dev v0"})
-	store, w := startWatcher(t, ns)
-	ta := newTestAuth(t)
-	s := newServer(t, store, w, ta)
-	runHub(t, s)
-	ts := newHTTPTestServer(t, s)
+	_, ta, s, ts := liveServer(t, ns)
 	tok, _, err := ta.users.CreateToken("viewer", "events test")
 	if err != nil {
 		t.Fatal(err)

@@ -31,11 +31,7 @@ func TestAViewRendersAtOnceOnlyForChangesItCanShow(t *testing.T) {
 		"link add v2 type veth peer name v3", "link set v2 up", "link set v3 up", "addr add 10.30.0.1/24 dev v2",
 		"route add 192.0.2.0/26 via 10.20.0.2", "route add 192.0.2.64/26 via 10.30.0.2",
 	})
-	store, w := startWatcher(t, ns)
-	ta := newTestAuth(t)
-	s := newServer(t, store, w, ta)
-	runHub(t, s)
-	ts := newHTTPTestServer(t, s)
+	_, ta, _, ts := liveServer(t, ns)
 
 	v := dialPage(t, ts, ta.viewer, "routes", "table=main&within=192.0.2.0/24")
 	v.waitRows(t, 30*time.Second, func(h string) bool {
@@ -77,11 +73,7 @@ func TestAViewShowsTheModelsCountOfChangesItCannotShowLate(t *testing.T) {
 	setSlowEvery(t, 50*time.Millisecond)
 	ns := testenv.NewNS(t)
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.20.0.1/24 dev v0"})
-	store, w := startWatcher(t, ns)
-	ta := newTestAuth(t)
-	s := newServer(t, store, w, ta)
-	runHub(t, s)
-	ts := newHTTPTestServer(t, s)
+	store, ta, _, ts := liveServer(t, ns)
 
 	v := dialPage(t, ts, ta.viewer, "routes", "table=main")
 	v.waitRows(t, 30*time.Second, func(h string) bool { return strings.Contains(h, "10.20.0.0/24") })

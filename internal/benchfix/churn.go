@@ -42,7 +42,10 @@ func Churn(h netns.NsHandle, index int, gw net.IP) (stop func() (perSecond float
 			}
 			// A tick the scheduler skipped is made up for: the rate
 			// is 1,000 a second of the run, not of the ticks that came.
-			for ; changes < int(time.Since(start)/time.Millisecond); i++ {
+			// The target is read once a tick: on a host where a
+			// request takes over a millisecond, a target read on each
+			// pass would never be reached, and stop never seen.
+			for due := int(time.Since(start) / time.Millisecond); changes < due; i++ {
 				if i>>14&1 == 0 {
 					_ = nl.RouteAdd(route(i))
 				} else {
