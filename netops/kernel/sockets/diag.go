@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/netpanel/netpanel/netops/rtnl"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -113,15 +114,10 @@ func parseDiagMsg(b []byte, proto string) (Socket, error) {
 	s.SendQ = ne.Uint32(rest[8:])
 	s.UID = ne.Uint32(rest[12:])
 	s.Inode = ne.Uint32(rest[16:])
-	for attrs := b[sizeofDiagMsg:]; len(attrs) >= unix.SizeofRtAttr; {
-		n, typ := int(ne.Uint16(attrs[0:])), ne.Uint16(attrs[2:])
-		if n < unix.SizeofRtAttr || n > len(attrs) {
-			return Socket{}, fmt.Errorf("malformed inet_diag attribute: length %d of %d bytes", n, len(attrs))
+	for a := rtnl.NewAttrs(b[sizeofDiagMsg:]); a.Next(); {
+		if a.Typ == inetDiagSkV6Only && len(a.Val) > 0 {
+			s.V6Only = a.Val[0] != 0
 		}
-		if typ == inetDiagSkV6Only && n > unix.SizeofRtAttr {
-			s.V6Only = attrs[unix.SizeofRtAttr] != 0
-		}
-		attrs = attrs[min(nlmsgAlign(n), len(attrs)):]
 	}
 	return s, nil
 }
