@@ -612,34 +612,32 @@ func (m *Manager) applyPlan(p *Preview, wantDigest string) (Result, error) {
 	if p.Digest != wantDigest {
 		return Result{}, ErrChanged
 	}
-	b, err := m.layout.Apply(p.Plan, m.opts.Now())
-	if err != nil {
-		return Result{}, err
-	}
-	res := Result{BackupID: b.ID, Rels: relsOf(p.Plan.Changes)}
-	for _, c := range p.Plan.Changes {
-		res.Written = append(res.Written, c.Abs)
-		if c.New == nil {
-			res.Removed = append(res.Removed, c.Abs)
-		}
-	}
-	return res, nil
+	return m.write(p.Plan)
 }
 
 // WriteRestore puts back the files of a backup without reloading
 // networkd; the result's BackupID holds the files it replaced.
 func (m *Manager) WriteRestore(id string) (Result, error) {
-	b, err := m.layout.Restore(id, m.opts.Now())
+	p, err := m.layout.RestorePlan(id)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{BackupID: b.ID, Rels: b.Files}
-	for _, rel := range b.Files {
-		abs, err := m.layout.Abs(rel)
-		if err != nil {
-			abs = rel
+	return m.write(p)
+}
+
+// write writes plan with a backup and says what it wrote and removed
+// (a restore removes the files the backup's save had created).
+func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
+	b, err := m.layout.Apply(plan, m.opts.Now())
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{BackupID: b.ID, Rels: relsOf(plan.Changes)}
+	for _, c := range plan.Changes {
+		res.Written = append(res.Written, c.Abs)
+		if c.New == nil {
+			res.Removed = append(res.Removed, c.Abs)
 		}
-		res.Written = append(res.Written, abs)
 	}
 	return res, nil
 }

@@ -770,12 +770,18 @@ func TestRestore(t *testing.T) {
 		if data, err := os.ReadFile(oldPath); err != nil || string(data) != old {
 			t.Errorf("%s = %q, %v; want the old content", oldPath, data, err)
 		}
+		var created []string
 		for _, c := range p.Plan.Changes {
 			if c.Old == nil {
+				created = append(created, c.Abs)
 				if _, err := os.Stat(c.Abs); !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("created %s still exists: %v", c.Abs, err)
 				}
 			}
+		}
+		// The result tells the files it removed from those it wrote.
+		if len(created) == 0 || !sameSet(rr.Removed, created) || slices.ContainsFunc(rr.Stored(), func(f string) bool { return slices.Contains(created, f) }) {
+			t.Errorf("restore removed %v and stored %v; the save had created %v", rr.Removed, rr.Stored(), created)
 		}
 		if data, _ := os.ReadFile(hand); string(data) != "[Match]\nName=eth1\n" {
 			t.Errorf("the hand-written file changed: %q", data)
@@ -975,4 +981,12 @@ func TestPreviewSaysWhatNetworkdCannotCarry(t *testing.T) {
 // foreignOf lists the overview's foreign objects, a page's worth.
 func foreignOf(ov persist.Overview) []networkd.Foreign {
 	return ov.Foreign.Page(nil, 0, persist.ForeignPage)
+}
+
+// sameSet reports whether a and b hold the same strings.
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
