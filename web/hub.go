@@ -80,6 +80,7 @@ type Hub struct {
 	ctx       context.Context
 	status    views.Status
 	pending   []*client            // clients with frames gathered in this step
+	batches   []sharedBatch        // the batches built in this step (send)
 	behind    map[*client]struct{} // clients owed a resync frame
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page
