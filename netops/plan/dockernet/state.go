@@ -97,20 +97,21 @@ type view struct {
 	cfg     *DaemonConfig
 	links   []model.Link
 	names   map[int32]string
-	byName  map[string]model.Link
 	addrs   []model.Addr
 	bridges map[string]bool // Docker's bridges by name
 }
 
 func newView(in Inputs) *view {
-	v := &view{in: in, cfg: in.Daemon, names: map[int32]string{}, byName: map[string]model.Link{}, bridges: map[string]bool{}}
+	v := &view{in: in, cfg: in.Daemon, bridges: map[string]bool{}}
 	if v.cfg == nil {
 		v.cfg = &DaemonConfig{}
 	}
+	// Names only: a page of Docker's renders several views per change,
+	// and a map of whole links was most of each one's garbage.
 	v.links = in.State.Links()
+	v.names = make(map[int32]string, len(v.links))
 	for _, l := range v.links {
 		v.names[l.Index] = l.Name
-		v.byName[l.Name] = l
 	}
 	v.addrs = in.State.Addrs()
 	for _, n := range []string{"docker0", v.cfg.Bridge, in.Bridge} {
@@ -131,6 +132,17 @@ func newView(in Inputs) *view {
 // or planned bridge, or a bridge the Engine API names.
 func (v *view) isDockerBridge(name string) bool {
 	return v.bridges[name] || strings.HasPrefix(name, "br-")
+}
+
+// linkNamed returns the link called name (the last of that name, as a
+// map by name kept).
+func (v *view) linkNamed(name string) (*model.Link, bool) {
+	for i := len(v.links) - 1; i >= 0; i-- {
+		if v.links[i].Name == name {
+			return &v.links[i], true
+		}
+	}
+	return nil, false
 }
 
 func (v *view) linkName(idx int32) string {
