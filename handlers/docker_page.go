@@ -39,13 +39,24 @@ func (p *dockerPage) fill(vm *views.DockerVM, f dockerForm, s app.DockerState) {
 	vm.Hidden = f.hidden()
 	vm.DaemonPath, vm.DaemonJSON, vm.DaemonErr, vm.APIErr = s.DaemonPath, string(s.Daemon), s.DaemonErr, s.APIErr
 	vm.APIRead = s.In.NetworksRead
-	addrs := map[int32][]string{}
-	for _, a := range p.store.Addrs() {
-		addrs[a.LinkIndex] = append(addrs[a.LinkIndex], a.Prefix.String())
-	}
-	for _, l := range p.store.Links() {
+	// Only the bridges' addresses are formatted: a render follows each
+	// change, and the host may have many addresses elsewhere.
+	bridges := map[int32]int{} // link index: its place in vm.Bridges
+	for _, l := range s.In.State.Links() {
 		if l.Kind == linkkind.Bridge && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.In.Daemon != nil && l.Name == s.In.Daemon.Bridge)) {
-			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name, Addrs: strings.Join(addrs[l.Index], " ")})
+			bridges[l.Index] = len(vm.Bridges)
+			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name})
+		}
+	}
+	if len(bridges) > 0 {
+		addrs := make([][]string, len(vm.Bridges))
+		for _, a := range s.In.State.Addrs() {
+			if i, ok := bridges[a.LinkIndex]; ok {
+				addrs[i] = append(addrs[i], a.Prefix.String())
+			}
+		}
+		for i, as := range addrs {
+			vm.Bridges[i].Addrs = strings.Join(as, " ")
 		}
 	}
 	for _, n := range s.In.Networks {

@@ -108,10 +108,11 @@ func newView(in Inputs) *view {
 	}
 	// Names only: a page of Docker's renders several views per change,
 	// and a map of whole links was most of each one's garbage.
-	v.links = in.State.Links()
-	v.names = make(map[int32]string, len(v.links))
-	for _, l := range v.links {
-		v.names[l.Index] = l.Name
+	if f, ok := in.State.(frozenSource); ok {
+		v.links, v.names = f.snap().links, f.snap().names
+	} else {
+		links := in.State.Links()
+		v.links, v.names = links, linkNames(links)
 	}
 	v.addrs = in.State.Addrs()
 	for _, n := range []string{"docker0", v.cfg.Bridge, in.Bridge} {
@@ -125,6 +126,58 @@ func newView(in Inputs) *view {
 		}
 	}
 	return v
+}
+
+func linkNames(links []model.Link) map[int32]string {
+	names := make(map[int32]string, len(links))
+	for _, l := range links {
+		names[l.Index] = l.Name
+	}
+	return names
+}
+
+// Freeze returns src with its links and addresses read once, for several
+// searches over one state: a render of the Docker page runs four (the
+// proposal, the conflicts, the checklist, the stale addresses), and each
+// read of a *model.Store copies every link and address. The searches only
+// read what the returned Source gives them. A src that finds routes by
+// prefix (as *model.Store does) keeps doing so.
+func Freeze(src Source) Source {
+	links := src.Links()
+	f := &frozen{Source: src, links: links, addrs: src.Addrs(), names: linkNames(links)}
+	if ix, ok := src.(routeIndex); ok {
+		return frozenIndexed{f, ix}
+	}
+	return f
+}
+
+// frozenSource is what Freeze returns, indexed or not.
+type frozenSource interface {
+	Source
+	snap() *frozen
+}
+
+type frozen struct {
+	Source
+	links []model.Link
+	addrs []model.Addr
+	names map[int32]string
+}
+
+func (f *frozen) Links() []model.Link { return f.links }
+func (f *frozen) Addrs() []model.Addr { return f.addrs }
+func (f *frozen) snap() *frozen       { return f }
+
+// Checked here: an embedding that shadowed snap or an index method would
+// silently send the searches back to copies and walks.
+var (
+	_, _ frozenSource = (*frozen)(nil), frozenIndexed{}
+	_    routeIndex   = frozenIndexed{}
+)
+
+type frozenIndexed struct {
+	*frozen
+	routeIndex
 }
 
 // isDockerBridge reports whether a link is one of Docker's bridges:
