@@ -94,6 +94,10 @@ type Hub struct {
 	paces     map[string]*pace                // per page: when it may render again
 	nextDue   time.Time                       // the earliest render held back by its pace
 	floor     func(page string) time.Duration // a page's Live.Pace
+
+	// flushEvents is the flush's copy of the event ring, when showable
+	// made one; nil outside a flush.
+	flushEvents *eventsRead
 }
 
 type viewMsg struct {
@@ -183,6 +187,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			return hb.lateDue(c, lastFlush)
 		})
 		seq = hb.pushEvents(seq)
+		hb.flushEvents = nil
 		hb.resync()
 		hb.resumeRenders(time.Now())
 	}
@@ -411,7 +416,10 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		// Nobody watches events: skip copying them out of the ring.
 		return hb.store.LastSeq()
 	}
-	evs, next, dropped := hb.store.EventsSince(seq, maxEventsOut)
+	evs, next, dropped, ok := hb.flushEvents.since(seq, maxEventsOut)
+	if !ok {
+		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+	}
 	if len(evs) == 0 && dropped == 0 {
 		return next
 	}

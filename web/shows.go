@@ -41,7 +41,8 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 	// Only the events up to upTo: a change that lands after the
 	// generations were read is checked by the flush its generation
 	// wakes, not used up by this one (whose generations miss it).
-	evs, _, dropped := hb.store.EventsSince(*seq, maxShowEvents)
+	evs, next, dropped := hb.store.EventsSince(*seq, maxShowEvents)
+	hb.flushEvents = &eventsRead{from: *seq, max: maxShowEvents, evs: evs, next: next, dropped: dropped}
 	*seq = upTo
 	if dropped > 0 {
 		return can
