@@ -427,7 +427,7 @@ func overviewLinks(links []model.Link, addrs []model.Addr, uplinks []int32, name
 		out.Up = append(out.Up, views.OverviewLink{
 			Key: itoa(l.Index), Name: l.Name, Kind: l.Kind, OperState: l.OperState, StateClass: stateClass(l.OperState),
 			Uplink: slices.Contains(uplinks, l.Index),
-			Addrs:  interfaceRow(l, byLink[l.Index], nil, names, nil).Addrs,
+			Addrs:  addrCells(l, byLink[l.Index], names), // not a whole row of the interfaces page per link
 		})
 	}
 	return out
