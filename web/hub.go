@@ -382,12 +382,21 @@ func (hb *Hub) deliver(cs []*client, frags []handlers.Fragment) {
 				if f.Rows {
 					typ = "rows"
 				}
-				msg, _ = json.Marshal(map[string]string{"type": typ, "target": f.Target, "html": string(f.HTML)})
+				msg, _ = json.Marshal(fragmentMsg{HTML: string(f.HTML), Target: f.Target, Type: typ})
 			}
 			c.last[f.Target] = sum
 			hb.emit(c, msg)
 		}
 	}
+}
+
+// fragmentMsg is a page frame. Its fields are in the order encoding/json
+// writes a map's keys, so it is the bytes a map made before, without a
+// map built and sorted per fragment.
+type fragmentMsg struct {
+	HTML   string `json:"html"`
+	Target string `json:"target"`
+	Type   string `json:"type"`
 }
 
 // renderFailed logs a page's render error once, not on every change.
@@ -436,7 +445,11 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		for _, l := range lines {
 			out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
 		}
-		msg, _ := json.Marshal(map[string]any{"type": "events", "lines": out, "dropped": dropped})
+		msg, _ := json.Marshal(struct {
+			Dropped uint64 `json:"dropped"`
+			Lines   []line `json:"lines"`
+			Type    string `json:"type"`
+		}{dropped, out, "events"})
 		for _, c := range pages {
 			hb.emit(c, msg)
 		}
