@@ -58,9 +58,12 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 		v, ok := seen[c.key]
 		if !ok {
 			shows := c.spec.Shows(c.query)
-			v = slices.ContainsFunc(evs, func(e model.Event) bool {
-				return (e.Resync || slices.Contains(c.spec.Kinds, e.Kind)) && shows(&e)
-			})
+			// By index: a copy of each event taken for shows would escape
+			// to the heap, one per event and view.
+			for i := 0; i < len(evs) && !v; i++ {
+				e := &evs[i]
+				v = (e.Resync || slices.Contains(c.spec.Kinds, e.Kind)) && shows(e)
+			}
 			seen[c.key] = v
 		}
 		return v
