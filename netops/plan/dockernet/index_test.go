@@ -98,7 +98,8 @@ func TestConflictsOfAHugeClaimStopCounting(t *testing.T) {
 
 // TestFreezeKeepsTheIndexesAndTheState: Freeze of a store still finds
 // routes by prefix, Freeze of a source without indexes does not pretend
-// to, and both give the links and addresses read when frozen.
+// to, both give the links and addresses read when frozen, and a frozen
+// source frozen again is the same.
 func TestFreezeKeepsTheIndexesAndTheState(t *testing.T) {
 	f := fixture{links: []string{"lo", "eth0", "docker0"}, addrs: [][2]string{{"eth0", "192.0.2.10/24"}, {"docker0", "172.17.0.1/16"}}}
 	s := f.store()
@@ -108,6 +109,9 @@ func TestFreezeKeepsTheIndexesAndTheState(t *testing.T) {
 		indexed bool
 	}{{"a store", s, true}, {"a source without indexes", walkOnly{s}, false}} {
 		frozen := Freeze(c.src)
+		if again := Freeze(frozen); again != frozen {
+			t.Errorf("%s frozen twice is read twice", c.name)
+		}
 		if _, ok := frozen.(routeIndex); ok != c.indexed {
 			t.Errorf("%s frozen: finds routes by prefix %v, want %v", c.name, ok, c.indexed)
 		}

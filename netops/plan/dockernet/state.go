@@ -141,8 +141,12 @@ func linkNames(links []model.Link) map[int32]string {
 // proposal, the conflicts, the checklist, the stale addresses), and each
 // read of a *model.Store copies every link and address. The searches only
 // read what the returned Source gives them. A src that finds routes by
-// prefix (as *model.Store does) keeps doing so.
+// prefix (as *model.Store does) keeps doing so. A frozen src is returned
+// as it is.
 func Freeze(src Source) Source {
+	if _, ok := src.(frozenSource); ok {
+		return src
+	}
 	links := src.Links()
 	f := &frozen{Source: src, links: links, addrs: src.Addrs(), names: linkNames(links)}
 	if ix, ok := src.(routeIndex); ok {
