@@ -39,10 +39,15 @@ func (p *dockerPage) fill(vm *views.DockerVM, f dockerForm, s app.DockerState) {
 	vm.Hidden = f.hidden()
 	vm.DaemonPath, vm.DaemonJSON, vm.DaemonErr, vm.APIErr = s.DaemonPath, string(s.Daemon), s.DaemonErr, s.APIErr
 	vm.APIRead = s.In.NetworksRead
-	// Only the bridges' addresses are formatted: a render follows each
-	// change, and the host may have many addresses elsewhere.
+	// The state the searches read (frozen by state), so the page shows one
+	// read of it. Only the bridges' addresses are formatted: a render
+	// follows each change, and the host may have many addresses elsewhere.
+	var st dockernet.Source = p.store
+	if s.In.State != nil {
+		st = s.In.State
+	}
 	bridges := map[int32]int{} // link index: its place in vm.Bridges
-	for _, l := range s.In.State.Links() {
+	for _, l := range st.Links() {
 		if l.Kind == linkkind.Bridge && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.In.Daemon != nil && l.Name == s.In.Daemon.Bridge)) {
 			bridges[l.Index] = len(vm.Bridges)
 			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name})
@@ -50,7 +55,7 @@ func (p *dockerPage) fill(vm *views.DockerVM, f dockerForm, s app.DockerState) {
 	}
 	if len(bridges) > 0 {
 		addrs := make([][]string, len(vm.Bridges))
-		for _, a := range s.In.State.Addrs() {
+		for _, a := range st.Addrs() {
 			if i, ok := bridges[a.LinkIndex]; ok {
 				addrs[i] = append(addrs[i], a.Prefix.String())
 			}
