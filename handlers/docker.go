@@ -6,6 +6,7 @@ import (
 
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
+	"github.com/netpanel/netpanel/netops/plan/dockernet"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
@@ -32,6 +33,11 @@ type dockerPage struct {
 // proposes a plan for it.
 func (p *dockerPage) state(ctx context.Context, f dockerForm) app.DockerState {
 	s := p.setup.State(ctx, f.Ranges)
+	if s.In.State != nil {
+		// The proposal, the conflicts, the checklist and the bridges
+		// shown read one copy of the links and addresses, not one each.
+		s.In.State = dockernet.Freeze(s.In.State)
+	}
 	if s.PlanErr = f.err(); s.PlanErr == nil {
 		s.Propose(f.DockerChoice)
 	}

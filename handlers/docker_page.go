@@ -39,13 +39,29 @@ func (p *dockerPage) fill(vm *views.DockerVM, f dockerForm, s app.DockerState) {
 	vm.Hidden = f.hidden()
 	vm.DaemonPath, vm.DaemonJSON, vm.DaemonErr, vm.APIErr = s.DaemonPath, string(s.Daemon), s.DaemonErr, s.APIErr
 	vm.APIRead = s.In.NetworksRead
-	addrs := map[int32][]string{}
-	for _, a := range p.store.Addrs() {
-		addrs[a.LinkIndex] = append(addrs[a.LinkIndex], a.Prefix.String())
+	// The state the searches read (frozen by state), so the page shows one
+	// read of it. Only the bridges' addresses are formatted: a render
+	// follows each change, and the host may have many addresses elsewhere.
+	var st dockernet.Source = p.store
+	if s.In.State != nil {
+		st = s.In.State
 	}
-	for _, l := range p.store.Links() {
+	bridges := map[int32]int{} // link index: its place in vm.Bridges
+	for _, l := range st.Links() {
 		if l.Kind == linkkind.Bridge && (l.Name == "docker0" || strings.HasPrefix(l.Name, "br-") || l.Name == f.Bridge || (s.In.Daemon != nil && l.Name == s.In.Daemon.Bridge)) {
-			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name, Addrs: strings.Join(addrs[l.Index], " ")})
+			bridges[l.Index] = len(vm.Bridges)
+			vm.Bridges = append(vm.Bridges, views.DockerBridge{Name: l.Name})
+		}
+	}
+	if len(bridges) > 0 {
+		addrs := make([][]string, len(vm.Bridges))
+		for _, a := range st.Addrs() {
+			if i, ok := bridges[a.LinkIndex]; ok {
+				addrs[i] = append(addrs[i], a.Prefix.String())
+			}
+		}
+		for i, as := range addrs {
+			vm.Bridges[i].Addrs = strings.Join(as, " ")
 		}
 	}
 	for _, n := range s.In.Networks {

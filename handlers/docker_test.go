@@ -6,8 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // dkPost posts a form as an admin.
@@ -128,5 +132,32 @@ func TestDockerSaveOwnsDaemonJSONUntilEdited(t *testing.T) {
 	}
 	if rec := dkPost(route(e.h, "POST", "/docker/restart"), ""); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "systemctl restart docker") {
 		t.Fatalf("restart without a way to restart: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestDockerPageListsDockersBridgesWithTheirAddresses: the bridges table
+// lists Docker's bridges in link order, each with its addresses in the
+// model's order, and no other link or address.
+func TestDockerPageListsDockersBridgesWithTheirAddresses(t *testing.T) {
+	st := ndState()
+	perm := func(idx int32, p string) model.Addr {
+		return model.Addr{LinkIndex: idx, Family: unix.AF_INET, Prefix: fxPrefix(p), Flags: unix.IFA_F_PERMANENT}
+	}
+	st.Links = append(st.Links, fxLink(10, "docker0", "bridge", flagsUp, "UP"), fxLink(11, "br-1234", "bridge", flagsUp, "UP"),
+		fxLink(12, "br-veth", "veth", flagsUp, "UP"))
+	st.Addrs = append(st.Addrs, perm(10, "172.18.0.1/16"), perm(10, "172.17.0.1/16"), perm(12, "172.19.0.1/16"))
+	e := newNDEnvFrom(t, st)
+	body := ndGet(pageHandler(e.h, "docker"), "/docker").Body.String()
+	_, table, ok := strings.Cut(body, `data-testid="docker-bridges"`)
+	table, _, _ = strings.Cut(table, "</table>")
+	if !ok {
+		t.Fatalf("no bridges table:\n%s", body)
+	}
+	var rows []string
+	for _, m := range regexp.MustCompile(`<tr><td>([^<]*)</td><td class="mono">([^<]*)</td></tr>`).FindAllStringSubmatch(table, -1) {
+		rows = append(rows, m[1]+": "+m[2])
+	}
+	if want := []string{"docker0: 172.17.0.1/16 172.18.0.1/16", "br-1234: "}; !slices.Equal(rows, want) {
+		t.Errorf("bridges %q, want %q", rows, want)
 	}
 }

@@ -47,10 +47,37 @@ func EventLines(evs []model.Event, names *model.Names, nn iproute.NetnsNames) []
 		}
 		// EventLine labels the line ("[ROUTE] ", after "Deleted " when it
 		// is one); the page has a column for the kind instead.
-		text := strings.Replace(iproute.EventLine(e, en, nn), "["+strings.ToUpper(kind)+"] ", "", 1)
+		text := withoutLabel(iproute.EventLine(e, en, nn), kind)
 		out[i] = EventLine{Seq: e.Seq, Kind: kind, Text: text, Time: e.Time}
 	}
 	return out
+}
+
+// eventLabels are EventLine's labels of the kinds ("[ROUTE] "), made once
+// rather than for each line of a thousand a second.
+var eventLabels = func() map[string]string {
+	m := make(map[string]string, len(eventKinds))
+	for _, k := range eventKinds {
+		m[k] = "[" + strings.ToUpper(k) + "] "
+	}
+	return m
+}()
+
+// withoutLabel is line without its first label of kind; a line that starts
+// with it (the most) is cut, not copied.
+func withoutLabel(line, kind string) string {
+	label, ok := eventLabels[kind]
+	if !ok {
+		label = "[" + strings.ToUpper(kind) + "] "
+	}
+	switch i := strings.Index(line, label); {
+	case i < 0:
+		return line
+	case i == 0:
+		return line[len(label):]
+	default:
+		return line[:i] + line[i+len(label):]
+	}
 }
 
 // eventNames names links in events as ip monitor did when it printed

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +172,21 @@ func TestEventLinesNameADeletedLinkAsItWas(t *testing.T) {
 		for i, l := range got {
 			if n := from + i; n < len(want) && want[n] != "" && l.Text != want[n] {
 				t.Errorf("from event %d, event %d reads %q, want %q", from+1, n+1, l.Text, want[n])
+			}
+		}
+	}
+}
+
+// TestWithoutLabelIsReplaceOfTheLabel: the label is cut as
+// strings.Replace of its first occurrence cut it, for every kind and
+// wherever the label is.
+func TestWithoutLabelIsReplaceOfTheLabel(t *testing.T) {
+	for _, kind := range append(slices.Clone(eventKinds), "unknown") {
+		label := "[" + strings.ToUpper(kind) + "] "
+		for _, line := range []string{label + "10.0.0.0/8 dev eth0", "Deleted " + label + "10.0.0.0/8 dev eth0",
+			"10.0.0.0/8 dev eth0", label + label + "x", "", label} {
+			if got, want := withoutLabel(line, kind), strings.Replace(line, label, "", 1); got != want {
+				t.Errorf("%s: %q without its label is %q, want %q", kind, line, got, want)
 			}
 		}
 	}

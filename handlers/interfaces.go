@@ -195,7 +195,14 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 			Title: "ifindex " + strconv.Itoa(int(l.ParentIndex)) + " in the namespace with id " + strconv.Itoa(int(*j.LinkNetNs))}
 		row.PeerNetns = iproute.LinkNetns(*j.LinkNetNs, nn)
 	}
-	// Addrs are ordered by family, so IPv4 (2) comes before IPv6 (10).
+	row.Addrs = addrCells(l, addrs, names)
+	return row
+}
+
+// addrCells are the cells of l's addresses (ordered by family, so IPv4
+// (2) comes before IPv6 (10)).
+func addrCells(l *model.Link, addrs []model.Addr, names *model.Names) []views.AddrCell {
+	var cells []views.AddrCell
 	for i := range addrs {
 		a := iproute.Addr(&addrs[i])
 		cell := views.AddrCell{Addr: addrs[i].Prefix.String(), Scope: a.Scope, Title: iproute.AddrLine(&addrs[i], names),
@@ -203,9 +210,9 @@ func interfaceRow(l *model.Link, addrs []model.Addr, ports []views.NameRef, name
 		if a.Address != "" {
 			cell.Addr = a.Local + " peer " + a.Address + "/" + strconv.Itoa(a.PrefixLen)
 		}
-		row.Addrs = append(row.Addrs, cell)
+		cells = append(cells, cell)
 	}
-	return row
+	return cells
 }
 
 // stateClass maps ip's operstate to app.css's badge class.

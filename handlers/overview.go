@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/app"
@@ -40,6 +41,8 @@ type overviewPage struct {
 	*frame
 	tally   TallyReader
 	pending func() []safeapply.Outcome // the stack; nil when read-only
+
+	linksBlock overviewLinksBlock
 }
 
 // The overview's limits: it shows the last changes and the uplinks'
@@ -63,6 +66,24 @@ func (p *overviewPage) cmds(url.Values) []views.Cmd {
 
 // vm is the overview; it takes no query.
 func (p *overviewPage) vm(_ url.Values, m views.Meta) (views.OverviewVM, bool) {
+	vm, in := p.read(m)
+	vm.Links = overviewLinks(in.links, in.addrs, in.uplinks, in.names)
+	return vm, true
+}
+
+// linksInput is what the overview's block of links is made of.
+type linksInput struct {
+	linkGen, addrGen uint64 // the generations of links and addresses, read before them
+	links            []model.Link
+	addrs            []model.Addr
+	uplinks          []int32
+	names            *model.Names
+}
+
+// read is the overview but its block of links, and what that block is
+// made of.
+func (p *overviewPage) read(m views.Meta) (views.OverviewVM, linksInput) {
+	gen := p.store.Versions().Gen
 	names := p.names()
 	links := p.store.Links()
 	byIdx := make(map[int32]*model.Link, len(links))
@@ -93,21 +114,56 @@ func (p *overviewPage) vm(_ url.Values, m views.Meta) (views.OverviewVM, bool) {
 		}
 		vm.Charts = append(vm.Charts, views.TrafficChart{Key: itoa(idx), Name: byIdx[idx].Name, Size: "medium", Link: true})
 	}
-	vm.Links = overviewLinks(links, addrs, uplinks, names)
 	vm.Events = p.events(names)
-	return vm, true
+	return vm, linksInput{linkGen: gen[model.KindLink], addrGen: gen[model.KindAddr],
+		links: links, addrs: addrs, uplinks: uplinks, names: names}
 }
 
 // live renders each block of the overview; the hub sends only those that
 // changed.
-func (p *overviewPage) live(q url.Values) ([]Fragment, error) {
-	vm, _ := p.vm(q, views.Meta{})
-	return fragments(
+func (p *overviewPage) live(url.Values) ([]Fragment, error) {
+	vm, in := p.read(views.Meta{})
+	links, err := p.linksBlock.get(in)
+	if err != nil {
+		return nil, err
+	}
+	frags, err := fragments(
 		block("ov-status", views.OverviewStatusBlock(vm.Status)),
 		block("ov-charts", views.OverviewCharts(vm.Charts)),
-		block("ov-links", views.OverviewLinksBlock(vm.Links)),
 		block("ov-events", views.OverviewEventsBlock(vm.Events)),
 	)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Insert(frags, 2, links), nil
+}
+
+// overviewLinksBlock is the overview's block of links as last rendered,
+// and what from. Routes churn by the thousand a second on a busy router,
+// links and addresses rarely: the block, rendered once a second for each
+// route change and unchanged, was most of each live render's garbage.
+type overviewLinksBlock struct {
+	mu               sync.Mutex
+	linkGen, addrGen uint64
+	uplinks          []int32
+	frag             Fragment // nil HTML: none yet
+}
+
+// get is the block for in: the last one when it was made from the same
+// generations of links and addresses and the same uplinks, else a new
+// render. The HTML is shared by the renders that return it, and only read.
+func (b *overviewLinksBlock) get(in linksInput) (Fragment, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.frag.HTML != nil && b.linkGen == in.linkGen && b.addrGen == in.addrGen && slices.Equal(b.uplinks, in.uplinks) {
+		return b.frag, nil
+	}
+	frags, err := fragments(block("ov-links", views.OverviewLinksBlock(overviewLinks(in.links, in.addrs, in.uplinks, in.names))))
+	if err != nil {
+		return Fragment{}, err
+	}
+	b.frag, b.linkGen, b.addrGen, b.uplinks = frags[0], in.linkGen, in.addrGen, slices.Clone(in.uplinks)
+	return b.frag, nil
 }
 
 // usable reports whether a route can carry traffic: a unicast route on a
@@ -427,7 +483,7 @@ func overviewLinks(links []model.Link, addrs []model.Addr, uplinks []int32, name
 		out.Up = append(out.Up, views.OverviewLink{
 			Key: itoa(l.Index), Name: l.Name, Kind: l.Kind, OperState: l.OperState, StateClass: stateClass(l.OperState),
 			Uplink: slices.Contains(uplinks, l.Index),
-			Addrs:  interfaceRow(l, byLink[l.Index], nil, names, nil).Addrs,
+			Addrs:  addrCells(l, byLink[l.Index], names), // not a whole row of the interfaces page per link
 		})
 	}
 	return out

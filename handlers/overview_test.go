@@ -337,3 +337,63 @@ func TestLinksCardCountsAsIPBriefReads(t *testing.T) {
 		t.Errorf("the links card without a carrierless link: %q %q", c.Value, c.Detail)
 	}
 }
+
+// TestOverviewLiveLinksBlockFollowsLinksAddressesAndUplinks: the live
+// overview's block of links, kept between renders, is always the block a
+// fresh render makes: after a route change it does not show, and after
+// an address added, a link renamed and the uplink's default route gone;
+// the blocks keep their order.
+func TestOverviewLiveLinksBlockFollowsLinksAddressesAndUplinks(t *testing.T) {
+	h := newHandlers(normalState(), socketsOf(nil))
+	p := &overviewPage{frame: h.frame, tally: noTally{}}
+	fresh := func() string {
+		vm, _ := p.vm(nil, views.Meta{})
+		b, err := renderBytes(views.OverviewLinksBlock(vm.Links))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var last string
+	check := func(what string, changed bool) {
+		t.Helper()
+		frags, err := p.live(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var targets []string
+		for _, f := range frags {
+			targets = append(targets, f.Target)
+		}
+		if want := []string{"ov-status", "ov-charts", "ov-links", "ov-events"}; !slices.Equal(targets, want) {
+			t.Fatalf("%s: blocks %v, want %v", what, targets, want)
+		}
+		got := string(frags[2].HTML)
+		if want := fresh(); got != want {
+			t.Errorf("%s: the live links block is\n%s\nwant\n%s", what, got, want)
+		}
+		if changed == (got == last) {
+			t.Errorf("%s: the links block changed %v, want %v", what, got != last, changed)
+		}
+		last = got
+	}
+	route := func(dst string, link int32, del bool) {
+		h.frame.store.Update(func(a *model.Applier) {
+			a.Route(model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+				Dst: netip.MustParsePrefix(dst), Gateway: fxAddr("192.0.2.1"), LinkIndex: link}, del, false)
+		})
+	}
+	check("the first render", true)
+	route("198.51.100.0/24", 2, false)
+	check("after a route change", false)
+	h.frame.store.Update(func(a *model.Applier) {
+		a.Addr(model.Addr{LinkIndex: 2, Family: unix.AF_INET, Prefix: fxPrefix("203.0.113.7/24"), Flags: unix.IFA_F_PERMANENT}, false)
+	})
+	check("after an address added", true)
+	wan, _ := h.frame.store.Link(2)
+	wan.Name = "uplink0"
+	h.frame.store.Update(func(a *model.Applier) { a.Link(wan, false) })
+	check("after the uplink renamed", true)
+	route("0.0.0.0/0", 2, true)
+	check("after main's default route deleted", true)
+}

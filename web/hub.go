@@ -80,6 +80,7 @@ type Hub struct {
 	ctx       context.Context
 	status    views.Status
 	pending   []*client            // clients with frames gathered in this step
+	batches   []sharedBatch        // the batches built in this step (send)
 	behind    map[*client]struct{} // clients owed a resync frame
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page
@@ -93,6 +94,10 @@ type Hub struct {
 	paces     map[string]*pace                // per page: when it may render again
 	nextDue   time.Time                       // the earliest render held back by its pace
 	floor     func(page string) time.Duration // a page's Live.Pace
+
+	// flushEvents is the flush's copy of the event ring, when showable
+	// made one; nil outside a flush.
+	flushEvents *eventsRead
 }
 
 type viewMsg struct {
@@ -182,6 +187,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			return hb.lateDue(c, lastFlush)
 		})
 		seq = hb.pushEvents(seq)
+		hb.flushEvents = nil
 		hb.resync()
 		hb.resumeRenders(time.Now())
 	}
@@ -376,12 +382,21 @@ func (hb *Hub) deliver(cs []*client, frags []handlers.Fragment) {
 				if f.Rows {
 					typ = "rows"
 				}
-				msg, _ = json.Marshal(map[string]string{"type": typ, "target": f.Target, "html": string(f.HTML)})
+				msg, _ = json.Marshal(fragmentMsg{HTML: string(f.HTML), Target: f.Target, Type: typ})
 			}
 			c.last[f.Target] = sum
 			hb.emit(c, msg)
 		}
 	}
+}
+
+// fragmentMsg is a page frame. Its fields are in the order encoding/json
+// writes a map's keys, so it is the bytes a map made before, without a
+// map built and sorted per fragment.
+type fragmentMsg struct {
+	HTML   string `json:"html"`
+	Target string `json:"target"`
+	Type   string `json:"type"`
 }
 
 // renderFailed logs a page's render error once, not on every change.
@@ -410,7 +425,10 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		// Nobody watches events: skip copying them out of the ring.
 		return hb.store.LastSeq()
 	}
-	evs, next, dropped := hb.store.EventsSince(seq, maxEventsOut)
+	evs, next, dropped, ok := hb.flushEvents.since(seq, maxEventsOut)
+	if !ok {
+		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+	}
 	if len(evs) == 0 && dropped == 0 {
 		return next
 	}
@@ -427,7 +445,11 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		for _, l := range lines {
 			out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
 		}
-		msg, _ := json.Marshal(map[string]any{"type": "events", "lines": out, "dropped": dropped})
+		msg, _ := json.Marshal(struct {
+			Dropped uint64 `json:"dropped"`
+			Lines   []line `json:"lines"`
+			Type    string `json:"type"`
+		}{dropped, out, "events"})
 		for _, c := range pages {
 			hb.emit(c, msg)
 		}

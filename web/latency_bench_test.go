@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"runtime/metrics"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,11 +19,12 @@ import (
 // stampedClient records when each rows frame arrived.
 type stampedClient struct {
 	frames chan stamped
+	spare  chan []byte // the frames' buffers, back from waitAll
 }
 
 type stamped struct {
 	at  time.Time
-	raw string // the message holding a rows frame, as sent
+	raw []byte // the message holding a rows frame, as sent
 }
 
 // routeWatchers are WebSocket clients showing the routes page for the
@@ -40,21 +40,35 @@ func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { c.Close() })
-		sc := &stampedClient{frames: make(chan stamped, 1024)}
+		sc := &stampedClient{frames: make(chan stamped, 1024), spare: make(chan []byte, 1024)}
 		go func() {
+			// One buffer for all its messages: the benchmark's clients
+			// share the server's heap, and garbage of theirs would count
+			// as the server's collections (a browser's is its own).
+			var buf bytes.Buffer
 			for {
-				_, data, err := c.ReadMessage()
+				_, r, err := c.NextReader()
+				if err == nil {
+					buf.Reset()
+					_, err = buf.ReadFrom(r)
+				}
 				if err != nil {
 					close(sc.frames)
 					return
 				}
+				data := buf.Bytes()
 				// The message is matched as it came, not decoded: fifty
 				// clients decoding JSON on the server's two cores would
 				// time themselves (a browser decodes on its own host).
 				// The probe's destinations and the marks matched need no
 				// JSON escapes.
 				if bytes.Contains(data, []byte(`"type":"rows"`)) {
-					sc.frames <- stamped{time.Now(), string(data)}
+					var raw []byte
+					select {
+					case raw = <-sc.spare:
+					default:
+					}
+					sc.frames <- stamped{time.Now(), append(raw[:0], data...)}
 				}
 			}
 		}()
@@ -63,25 +77,31 @@ func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n
 		}
 		ws[i] = sc
 	}
-	ws.waitAll(func(h string) bool { return strings.Contains(h, "No routes match") })
+	ws.waitAll(func(h []byte) bool { return bytes.Contains(h, []byte("No routes match")) })
 	return ws
 }
 
 // waitAll returns when each client got a rows frame that matches; a zero
 // time is a client that got none within 30 s.
-func (ws routeWatchers) waitAll(match func(string) bool) []time.Time {
+func (ws routeWatchers) waitAll(match func([]byte) bool) []time.Time {
 	out := make([]time.Time, len(ws))
 	var wg sync.WaitGroup
+	timeout := make(chan struct{}) // one timer for all the clients
+	defer time.AfterFunc(30*time.Second, func() { close(timeout) }).Stop()
 	for i, sc := range ws {
 		wg.Go(func() {
-			timeout := time.After(30 * time.Second)
 			for {
 				select {
 				case f, ok := <-sc.frames:
 					if !ok {
 						return
 					}
-					if match(f.raw) {
+					matched := match(f.raw)
+					select {
+					case sc.spare <- f.raw:
+					default:
+					}
+					if matched {
 						out[i] = f.at
 						return
 					}
@@ -118,13 +138,14 @@ func (ws routeWatchers) probe(b *testing.B, nl *netlink.Handle, linkIndex int, g
 	for b.Loop() {
 		dst := &net.IPNet{IP: net.IPv4(198, 51, 100, byte(i%250+1)), Mask: net.CIDRMask(32, 32)}
 		key := dst.String()
+		bkey := []byte(key)
 		i++
 		r := &netlink.Route{Dst: dst, Gw: gw, LinkIndex: linkIndex}
 		t0 := time.Now()
 		if err := nl.RouteAdd(r); err != nil {
 			b.Fatal(err)
 		}
-		for _, at := range ws.waitAll(func(s string) bool { return strings.Contains(s, key) }) {
+		for _, at := range ws.waitAll(func(s []byte) bool { return bytes.Contains(s, bkey) }) {
 			if at.IsZero() {
 				b.Fatalf("a client never saw %s", key)
 			}
@@ -134,7 +155,7 @@ func (ws routeWatchers) probe(b *testing.B, nl *netlink.Handle, linkIndex int, g
 		if err := nl.RouteDel(r); err != nil {
 			b.Fatal(err)
 		}
-		ws.waitAll(func(s string) bool { return !strings.Contains(s, key) })
+		ws.waitAll(func(s []byte) bool { return !bytes.Contains(s, bkey) })
 		// Let the coalescing window and the page's pace pass, so each
 		// add is measured as the first change after a quiet moment of
 		// the routes page.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"slices"
 
 	"github.com/netpanel/netpanel/handlers"
 )
@@ -33,7 +34,12 @@ func (hb *Hub) send() {
 			continue
 		}
 		if !c.events && len(out) > 1 {
-			out = [][]byte{batchMsg(out)}
+			item := hb.batchOf(out)
+			// The frames went into the batch; their slice is not
+			// queued, so it gathers the client's next step.
+			clear(out)
+			c.out = out[:0]
+			out = item
 		}
 		if !c.queue(out) {
 			hb.fallBehind(c, out)
@@ -41,6 +47,46 @@ func (hb *Hub) send() {
 	}
 	clear(hb.pending)
 	hb.pending = hb.pending[:0]
+	clear(hb.batches)
+	hb.batches = hb.batches[:0]
+}
+
+// maxShared bounds the batches of one step a client's frames are compared
+// with: fifty clients of one view gather the same frames and share the
+// first one's batch; clients of many different views build their own
+// without a search through all the others.
+const maxShared = 8
+
+// sharedBatch is a queue item of one batch and the frames it joins.
+type sharedBatch struct {
+	frames [][]byte
+	item   [][]byte
+}
+
+// batchOf is the queue item of one batch of frames. Clients showing the
+// same view gather the same encoded frames (deliver encodes each fragment
+// once), so their batches are equal byte for byte: the first one built in
+// this step is queued to each of them (writers only read an item). Frames
+// are the same when they are the same bytes in memory, not merely equal
+// ones: a client that got one frame more or less, or another view's
+// frame, gets a batch of its own.
+func (hb *Hub) batchOf(frames [][]byte) [][]byte {
+	for i := len(hb.batches) - 1; i >= max(0, len(hb.batches)-maxShared); i-- {
+		if sb := hb.batches[i]; sameFrames(sb.frames, frames) {
+			return sb.item
+		}
+	}
+	sb := sharedBatch{frames: slices.Clone(frames), item: [][]byte{batchMsg(frames)}}
+	hb.batches = append(hb.batches, sb)
+	return sb.item
+}
+
+// sameFrames reports whether a and b hold the same messages, in order: the
+// same backing bytes, so equal without reading them.
+func sameFrames(a, b [][]byte) bool {
+	return slices.EqualFunc(a, b, func(x, y []byte) bool {
+		return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0])
+	})
 }
 
 // fallBehind marks a client whose queue is full: what it missed cannot

@@ -41,7 +41,8 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 	// Only the events up to upTo: a change that lands after the
 	// generations were read is checked by the flush its generation
 	// wakes, not used up by this one (whose generations miss it).
-	evs, _, dropped := hb.store.EventsSince(*seq, maxShowEvents)
+	evs, next, dropped := hb.store.EventsSince(*seq, maxShowEvents)
+	hb.flushEvents = &eventsRead{from: *seq, max: maxShowEvents, evs: evs, next: next, dropped: dropped}
 	*seq = upTo
 	if dropped > 0 {
 		return can
@@ -57,9 +58,12 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 		v, ok := seen[c.key]
 		if !ok {
 			shows := c.spec.Shows(c.query)
-			v = slices.ContainsFunc(evs, func(e model.Event) bool {
-				return (e.Resync || slices.Contains(c.spec.Kinds, e.Kind)) && shows(&e)
-			})
+			// By index: a copy of each event taken for shows would escape
+			// to the heap, one per event and view.
+			for i := 0; i < len(evs) && !v; i++ {
+				e := &evs[i]
+				v = (e.Resync || slices.Contains(c.spec.Kinds, e.Kind)) && shows(e)
+			}
 			seen[c.key] = v
 		}
 		return v

@@ -23,7 +23,7 @@ type Check struct {
 func Checklist(in Inputs, p Plan) []Check {
 	in.Bridge = p.Bridge
 	v := newView(in)
-	br, hasBr := v.byName[p.Bridge]
+	br, hasBr := v.linkNamed(p.Bridge)
 	var out []Check
 
 	// 1. The bridge exists with the planned address.
@@ -163,7 +163,7 @@ type Stale struct {
 // the command that removes each.
 func StaleAddrs(st Source, p Plan) []Stale {
 	v := newView(Inputs{State: st})
-	br, ok := v.byName[p.Bridge]
+	br, ok := v.linkNamed(p.Bridge)
 	if !ok {
 		return nil
 	}

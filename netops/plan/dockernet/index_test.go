@@ -53,6 +53,8 @@ func TestConflictsFromIndexesEqualAWalk(t *testing.T) {
 			}
 			got := FindConflicts(Inputs{State: s, Daemon: cfg, Ranges: []netip.Prefix{pfx("192.168.16.0/20")}})
 			want := FindConflicts(Inputs{State: walkOnly{s}, Daemon: cfg, Ranges: []netip.Prefix{pfx("192.168.16.0/20")}})
+			// A frozen store searches through the same indexes.
+			frozen := FindConflicts(Inputs{State: Freeze(s), Daemon: cfg, Ranges: []netip.Prefix{pfx("192.168.16.0/20")}})
 			texts := func(cs []Conflict) []string {
 				var out []string
 				for _, c := range cs {
@@ -63,6 +65,9 @@ func TestConflictsFromIndexesEqualAWalk(t *testing.T) {
 			}
 			if g, w := texts(got), texts(want); !slices.Equal(g, w) {
 				t.Fatalf("seed %d round %d: the indexes find %d conflicts, a walk %d:\n%s\nwant\n%s", seed, round, len(g), len(w), strings.Join(g, "\n"), strings.Join(w, "\n"))
+			}
+			if g, w := texts(frozen), texts(want); !slices.Equal(g, w) {
+				t.Fatalf("seed %d round %d: the frozen store finds %d conflicts, a walk %d:\n%s\nwant\n%s", seed, round, len(g), len(w), strings.Join(g, "\n"), strings.Join(w, "\n"))
 			}
 			s.Update(func(a *model.Applier) {
 				for range 5 {
@@ -88,5 +93,31 @@ func TestConflictsOfAHugeClaimStopCounting(t *testing.T) {
 	}
 	if want := fmt.Sprintf("Over %d more of your routes overlap 172.17.0.0/16", maxRoutesCounted); !strings.HasPrefix(last, want) {
 		t.Fatalf("claim 172.17.0.0/16: last conflict %q, want %q...", last, want)
+	}
+}
+
+// TestFreezeKeepsTheIndexesAndTheState: Freeze of a store still finds
+// routes by prefix, Freeze of a source without indexes does not pretend
+// to, both give the links and addresses read when frozen, and a frozen
+// source frozen again is the same.
+func TestFreezeKeepsTheIndexesAndTheState(t *testing.T) {
+	f := fixture{links: []string{"lo", "eth0", "docker0"}, addrs: [][2]string{{"eth0", "192.0.2.10/24"}, {"docker0", "172.17.0.1/16"}}}
+	s := f.store()
+	for _, c := range []struct {
+		name    string
+		src     Source
+		indexed bool
+	}{{"a store", s, true}, {"a source without indexes", walkOnly{s}, false}} {
+		frozen := Freeze(c.src)
+		if again := Freeze(frozen); again != frozen {
+			t.Errorf("%s frozen twice is read twice", c.name)
+		}
+		if _, ok := frozen.(routeIndex); ok != c.indexed {
+			t.Errorf("%s frozen: finds routes by prefix %v, want %v", c.name, ok, c.indexed)
+		}
+		if !slices.EqualFunc(frozen.Links(), s.Links(), func(a, b model.Link) bool { return a.Index == b.Index && a.Name == b.Name }) ||
+			!slices.Equal(frozen.Addrs(), s.Addrs()) {
+			t.Errorf("%s frozen: links %v and addresses %v, want the store's", c.name, frozen.Links(), frozen.Addrs())
+		}
 	}
 }

@@ -111,14 +111,18 @@ func TestChecklistAndCleanup(t *testing.T) {
 	cfg, _ := ParseDaemonConfig([]byte(`{"bridge":"docker-br0","default-address-pools":[{"base":"172.19.0.0/16","size":24}]}`))
 	nets := []Network{{Name: "bridge", Driver: "bridge", Bridge: "docker-br0", IPAM: []IPAMConfig{{Subnet: pfx("172.18.0.0/24")}}}}
 	in := Inputs{State: f.store(), Daemon: cfg, Networks: nets, NetworksRead: true}
-	for _, c := range Checklist(in, p) {
-		if !c.OK || c.Command == "" {
-			t.Errorf("not OK: %+v", c)
+	frozen := in
+	frozen.State = Freeze(in.State)
+	for _, in := range []Inputs{in, frozen} {
+		for _, c := range Checklist(in, p) {
+			if !c.OK || c.Command == "" {
+				t.Errorf("not OK: %+v", c)
+			}
 		}
-	}
-	stale := StaleAddrs(in.State, p)
-	if len(stale) != 1 || stale[0].Command != "ip addr del 172.17.0.1/16 dev docker-br0" {
-		t.Errorf("stale %+v", stale)
+		stale := StaleAddrs(in.State, p)
+		if len(stale) != 1 || stale[0].Command != "ip addr del 172.17.0.1/16 dev docker-br0" {
+			t.Errorf("stale %+v", stale)
+		}
 	}
 
 	// A Gateway= on the bridge, an old daemon.json and Docker stopped.

@@ -97,20 +97,22 @@ type view struct {
 	cfg     *DaemonConfig
 	links   []model.Link
 	names   map[int32]string
-	byName  map[string]model.Link
 	addrs   []model.Addr
 	bridges map[string]bool // Docker's bridges by name
 }
 
 func newView(in Inputs) *view {
-	v := &view{in: in, cfg: in.Daemon, names: map[int32]string{}, byName: map[string]model.Link{}, bridges: map[string]bool{}}
+	v := &view{in: in, cfg: in.Daemon, bridges: map[string]bool{}}
 	if v.cfg == nil {
 		v.cfg = &DaemonConfig{}
 	}
-	v.links = in.State.Links()
-	for _, l := range v.links {
-		v.names[l.Index] = l.Name
-		v.byName[l.Name] = l
+	// Names only: a page of Docker's renders several views per change,
+	// and a map of whole links was most of each one's garbage.
+	if f, ok := in.State.(frozenSource); ok {
+		v.links, v.names = f.snap().links, f.snap().names
+	} else {
+		links := in.State.Links()
+		v.links, v.names = links, linkNames(links)
 	}
 	v.addrs = in.State.Addrs()
 	for _, n := range []string{"docker0", v.cfg.Bridge, in.Bridge} {
@@ -126,11 +128,78 @@ func newView(in Inputs) *view {
 	return v
 }
 
+func linkNames(links []model.Link) map[int32]string {
+	names := make(map[int32]string, len(links))
+	for _, l := range links {
+		names[l.Index] = l.Name
+	}
+	return names
+}
+
+// Freeze returns src with its links and addresses read once, for several
+// searches over one state: a render of the Docker page runs four (the
+// proposal, the conflicts, the checklist, the stale addresses), and each
+// read of a *model.Store copies every link and address. The searches only
+// read what the returned Source gives them. A src that finds routes by
+// prefix (as *model.Store does) keeps doing so. A frozen src is returned
+// as it is.
+func Freeze(src Source) Source {
+	if _, ok := src.(frozenSource); ok {
+		return src
+	}
+	links := src.Links()
+	f := &frozen{Source: src, links: links, addrs: src.Addrs(), names: linkNames(links)}
+	if ix, ok := src.(routeIndex); ok {
+		return frozenIndexed{f, ix}
+	}
+	return f
+}
+
+// frozenSource is what Freeze returns, indexed or not.
+type frozenSource interface {
+	Source
+	snap() *frozen
+}
+
+type frozen struct {
+	Source
+	links []model.Link
+	addrs []model.Addr
+	names map[int32]string
+}
+
+func (f *frozen) Links() []model.Link { return f.links }
+func (f *frozen) Addrs() []model.Addr { return f.addrs }
+func (f *frozen) snap() *frozen       { return f }
+
+// Checked here: an embedding that shadowed snap or an index method would
+// silently send the searches back to copies and walks.
+var (
+	_, _ frozenSource = (*frozen)(nil), frozenIndexed{}
+	_    routeIndex   = frozenIndexed{}
+)
+
+type frozenIndexed struct {
+	*frozen
+	routeIndex
+}
+
 // isDockerBridge reports whether a link is one of Docker's bridges:
 // docker0, br-* (Docker's name for user-defined networks), the configured
 // or planned bridge, or a bridge the Engine API names.
 func (v *view) isDockerBridge(name string) bool {
 	return v.bridges[name] || strings.HasPrefix(name, "br-")
+}
+
+// linkNamed returns the link called name (the last of that name, as a
+// map by name kept).
+func (v *view) linkNamed(name string) (*model.Link, bool) {
+	for i := len(v.links) - 1; i >= 0; i-- {
+		if v.links[i].Name == name {
+			return &v.links[i], true
+		}
+	}
+	return nil, false
 }
 
 func (v *view) linkName(idx int32) string {
