@@ -14,7 +14,7 @@ import "time"
 // runs hold it). A table whose routes all go through the link is a span
 // of the model's own tree; otherwise it is a stretch of the link index
 // (see sortindex.go).
-func (s *routeSet) linkRun(table uint32, link int32) (run routeOrder, lo, n int, ok bool) {
+func (s *routeSet) linkRun(table uint32, link int32) (run *routeList, lo, n int, ok bool) {
 	s.ensureCounts()
 	if s.multipath > 0 {
 		return nil, 0, 0, false
@@ -30,10 +30,10 @@ func (s *routeSet) linkRun(table uint32, link int32) (run routeOrder, lo, n int,
 		}
 	}
 	if n == inTable {
-		return treeOrder{s.tree}, treeOrder{s.tree}.Rank(&Route{Table: table}), n, true
+		return s.order, s.order.Rank(&packedRoute{table: table}), n, true
 	}
 	links := s.index(linkIndex, time.Now())
-	return links, links.Rank(&Route{LinkIndex: link, Table: table}), n, true
+	return links, links.Rank(&packedRoute{link: link, table: table}), n, true
 }
 
 // LinkRunRanks returns the positions of rs in the run of (table, link)
@@ -49,8 +49,13 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 	ranks = make([]int, len(rs))
 	for i := range rs {
 		ranks[i] = -1
-		r, found := s.routes.Get(&rs[i])
-		if !found || r.Table != table || r.LinkIndex != link {
+		pos, found := s.routes.find(&rs[i])
+		if !found {
+			continue
+		}
+		// The stored route, source prefix and all: a pivot has none.
+		r := s.routes.order.route(pos)
+		if r.table != table || r.link != link {
 			continue
 		}
 		if at := tree.Rank(r) - lo; at >= 0 && at < n {
@@ -75,7 +80,7 @@ func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Ro
 	if pos < 0 || pos >= n {
 		return true
 	}
-	tree.Walk(lo+pos, false, func(r *Route) bool {
+	tree.each(lo+pos, false, func(r *Route) bool {
 		return r.Table == table && r.LinkIndex == link && fn(r)
 	})
 	return true
