@@ -4,7 +4,7 @@ import "time"
 
 // A link run is the routes of one table whose only path goes through one
 // link, in the model's order. Pages of a million foreign routes are read
-// from it by position: the model's tree and the link index count their
+// from it by position: the model's order and the link index count their
 // routes, so the n-th route of a run is found in O(log² n) at most
 // instead of by walking n routes.
 
@@ -12,7 +12,7 @@ import "time"
 // order holding it, where it starts and how long it is. ok is false while
 // some route has several paths (a route's link then does not say which
 // runs hold it). A table whose routes all go through the link is a span
-// of the model's own tree; otherwise it is a stretch of the link index
+// of the model's own order; otherwise it is a stretch of the link index
 // (see sortindex.go).
 func (s *routeSet) linkRun(table uint32, link int32) (run *routeList, lo, n int, ok bool) {
 	s.ensureCounts()
@@ -68,8 +68,10 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 // EachLinkRouteFrom streams to fn, under the read lock and in the model's
 // order, the routes of table whose only path goes through link, from the
 // one at position pos of that run on, until fn returns false. It returns
-// false, calling nothing, when the run cannot be told without a walk. fn must be quick and must
-// not call back into the store.
+// false, calling nothing, when the run cannot be told without a walk. fn
+// must be quick and must not call back into the store. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Route) bool) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

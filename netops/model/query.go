@@ -121,7 +121,7 @@ type RoutePage struct {
 }
 
 // QueryRoutes answers q under one read lock. The default order walks the
-// B-tree (restricted to one table when asked); other orders keep only the
+// model's order (restricted to one table when asked); other orders keep only the
 // best Offset+Limit routes in a heap, so memory stays bounded by the page.
 func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	if err := q.Validate(); err != nil {
@@ -283,7 +283,7 @@ type keyRange struct {
 	in     func(*Route) bool
 }
 
-// ranges narrows a query to the spans of the B-tree that can match, so a
+// ranges narrows a query to the spans of the model's order that can match, so a
 // prefix filter over a million routes visits only the routes it shows:
 // per table and family, the addresses inside a "within" prefix, or the one
 // candidate per prefix length for "contains".

@@ -285,7 +285,9 @@ func (s *Store) RouteClasses() map[RouteClass]int {
 // EachRouteInTable streams the routes of one table in the model's order
 // to fn under the read lock, from the first route after `after` (from the
 // table's start when nil); fn must be quick and must not call back into
-// the store. It stops when fn returns false.
+// the store. It stops when fn returns false. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -300,11 +302,13 @@ func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) boo
 // EachRouteOverlapping streams to fn, under the read lock, the routes of
 // table (or of every table, for AllTables) whose destination overlaps p:
 // those inside it and the shorter ones that hold it. It visits only those
-// (a range of the B-tree per table, and one lookup per shorter prefix
+// (a range of the model's order per table, and one lookup per shorter prefix
 // length), so a claim on a /16 costs nothing like a walk over a million
 // routes, and a question about one table reads none of the others. fn
 // must be quick and must not call back into the store; it stops when fn
-// returns false.
+// returns false. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachRouteOverlapping(table int64, p netip.Prefix, fn func(*Route) bool) {
 	p = p.Masked()
 	s.mu.RLock()
@@ -357,7 +361,7 @@ func (s *Store) EachRouteOverlapping(table int64, p netip.Prefix, fn func(*Route
 
 // EachRouteContaining streams to fn the routes of table whose destination
 // holds a, longest prefix first, under the read lock (see
-// EachRouteOverlapping).
+// EachRouteOverlapping: fn gets a copy valid only during the call).
 func (s *Store) EachRouteContaining(table uint32, a netip.Addr, fn func(*Route) bool) {
 	fam := uint8(unix.AF_INET)
 	if a.Is6() {

@@ -21,7 +21,7 @@ const sortIndexIdle = 10 * time.Minute
 
 // sortIndexBudget bounds the routes all sort indexes hold together, as a
 // multiple of the model's routes: an index over a million routes costs
-// about 8 MB (a pointer a route), and a visitor clicking through every
+// about 4 MB (a route id a route), and a visitor clicking through every
 // column would otherwise keep five of them for sortIndexIdle, which was
 // most of the server's growth after page views. Building an index beyond
 // the budget drops the least recently used ones first.

@@ -388,11 +388,13 @@ func (s *Store) RouteCount() int {
 
 // EachRoute streams every route in table order to fn under the read lock;
 // fn must be quick and must not call back into the store. It stops when fn
-// returns false.
+// returns false. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachRoute(fn func(*Route) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	s.routes.Ascend(func(r *Route) bool { return fn(r) })
+	s.routes.Ascend(fn)
 }
 
 // Tables returns the table ids that hold at least one route.
