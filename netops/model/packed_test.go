@@ -33,8 +33,8 @@ func TestPackedRouteHoldsNoPointer(t *testing.T) {
 		}
 	}
 	check("packedRoute", reflect.TypeFor[packedRoute]())
-	if size := reflect.TypeFor[packedRoute]().Size(); size > 80 {
-		t.Errorf("a packed route takes %d bytes, more than 80", size)
+	if size := reflect.TypeFor[packedRoute]().Size(); size > 80 || size*blockSize%8192 != 0 {
+		t.Errorf("a packed route takes %d bytes: more than 80, or a block of %d is not whole pages (change blockShift)", size, blockSize)
 	}
 }
 
