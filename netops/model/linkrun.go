@@ -49,12 +49,12 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 	ranks = make([]int, len(rs))
 	for i := range rs {
 		ranks[i] = -1
-		pos, found := s.routes.find(&rs[i])
+		c, j, found := s.routes.place(&rs[i])
 		if !found {
 			continue
 		}
 		// The stored route, source prefix and all: a pivot has none.
-		r := s.routes.order.route(pos)
+		r := s.routes.st.at(s.routes.order.chunks[c][j])
 		if r.table != table || r.link != link {
 			continue
 		}

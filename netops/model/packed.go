@@ -123,10 +123,6 @@ func (p *packedRoute) dstPrefix() netip.Prefix {
 	return netip.PrefixFrom(unpackAddr(p.kind(kindDst), &p.dst, ""), int(p.dstBits)-1)
 }
 
-// gateway returns the packed gateway without its zone (the kernel's
-// routes have none).
-func (p *packedRoute) gateway() netip.Addr { return unpackAddr(plain(p.kind(kindGw)), &p.gw, "") }
-
 // prefSrc returns the packed preferred source without its zone.
 func (p *packedRoute) prefSrc() netip.Addr { return unpackAddr(plain(p.kind(kindSrc)), &p.src, "") }
 
@@ -266,7 +262,7 @@ func (st *routeStore) unpack(p *packedRoute, r *Route) {
 		e = st.side[p.side]
 	}
 	*r = Route{
-		Dst:       netip.PrefixFrom(unpackAddr(p.kind(kindDst), &p.dst, ""), int(p.dstBits)-1),
+		Dst:       p.dstPrefix(),
 		Gateway:   unpackAddr(p.kind(kindGw), &p.gw, e.gwZone),
 		PrefSrc:   unpackAddr(p.kind(kindSrc), &p.src, e.srcZone),
 		Table:     p.table,

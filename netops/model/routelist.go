@@ -117,8 +117,11 @@ func (l *routeList) find(f func(*packedRoute) bool) (c, j int) {
 
 // Search returns the first position whose route f holds for (f is false,
 // then true, along the order), Len when none.
-func (l *routeList) Search(f func(*packedRoute) bool) int {
-	c, j := l.find(f)
+func (l *routeList) Search(f func(*packedRoute) bool) int { return l.position(l.find(f)) }
+
+// position is the position of place j of chunk c (Len for c past the
+// last chunk).
+func (l *routeList) position(c, j int) int {
 	if c == len(l.chunks) {
 		return l.n
 	}
@@ -302,15 +305,6 @@ func (l *routeList) Delete(x *packedRoute) (id uint32, ok bool) {
 	id = l.chunks[c][j]
 	l.deleteAt(c, j)
 	return id, true
-}
-
-// DeleteAt removes the route at position p (0 <= p < Len) and returns
-// its id.
-func (l *routeList) DeleteAt(p int) uint32 {
-	c, j := l.locate(p)
-	id := l.chunks[c][j]
-	l.deleteAt(c, j)
-	return id
 }
 
 // deleteAt removes the route at place j of chunk c.

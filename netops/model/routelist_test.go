@@ -92,14 +92,23 @@ func (m *listModel) remove(t *testing.T, l *routeList, i int) {
 	m.st.release(id)
 }
 
-// replace puts a copy of the route at position i in its place, with a new
-// metric half of the time, as indexChange(old, r) does.
+// replace puts a copy of the route at position i in its place: with a
+// new metric half of the time, as indexChange(old, r) does, otherwise by
+// an insert of the copy, which replaces the route equal to it (as the
+// model's own order replaces a route with the same key).
 func (m *listModel) replace(t *testing.T, l *routeList, i int) {
 	old := m.want[i]
 	r := m.st.route(old)
 	if m.rnd.IntN(2) == 0 {
-		r.Priority = uint32(m.rnd.IntN(12))
+		id := m.st.put(&r)
+		if got, replaced := l.Insert(id); !replaced || got != old {
+			t.Fatalf("Insert of a copy of the route at %d replaced %d (%v), want %d", i, got, replaced, old)
+		}
+		m.want[i] = id
+		m.st.release(old)
+		return
 	}
+	r.Priority = uint32(m.rnd.IntN(12))
 	id := m.st.put(&r)
 	if got, ok := l.Delete(m.st.at(old)); !ok || got != old {
 		t.Fatalf("Delete of the replaced route at %d found %d, %v", i, got, ok)

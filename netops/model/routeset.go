@@ -94,26 +94,32 @@ func (s *routeSet) hasLen(table uint32, family uint8, bits int) bool {
 // Len is the number of routes.
 func (s *routeSet) Len() int { return s.order.Len() }
 
-// rankKey returns the position of the first route not before key in the
-// model's order (key's source prefix counted, which a pivot's is not).
-func (s *routeSet) rankKey(key *Route) int {
-	k, src := pivot(key), key.SrcPrefix()
-	return s.order.Search(func(r *packedRoute) bool { return s.st.cmpKey(r, k, src) >= 0 })
+// place returns the chunk and place in the model's order of the first
+// route not before key (key's source prefix counted, which a pivot's is
+// not), and whether that route has key's key.
+func (s *routeSet) place(key *Route) (c, j int, ok bool) {
+	var k packedRoute
+	packKey(key, &k)
+	src := key.SrcPrefix()
+	o := s.order
+	c, j = o.find(func(r *packedRoute) bool { return s.st.cmpKey(r, &k, src) >= 0 })
+	return c, j, c < len(o.chunks) && s.st.cmpKey(s.st.at(o.chunks[c][j]), &k, src) == 0
 }
 
-// find returns the position of the route with key's key.
-func (s *routeSet) find(key *Route) (pos int, ok bool) {
-	pos = s.rankKey(key)
-	return pos, pos < s.Len() && s.st.cmpKey(s.order.route(pos), pivot(key), key.SrcPrefix()) == 0
+// rankKey returns the position of the first route not before key in the
+// model's order.
+func (s *routeSet) rankKey(key *Route) int {
+	c, j, _ := s.place(key)
+	return s.order.position(c, j)
 }
 
 // Get returns the route with k's key.
 func (s *routeSet) Get(k *Route) (Route, bool) {
-	pos, ok := s.find(k)
+	c, j, ok := s.place(k)
 	if !ok {
 		return Route{}, false
 	}
-	return s.st.route(s.order.At(pos)), true
+	return s.st.route(s.order.chunks[c][j]), true
 }
 
 // Ascend calls fn on every route in order until it returns false (the
@@ -130,7 +136,8 @@ func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) {
 
 // AscendAfter calls fn from the first route after key on.
 func (s *routeSet) AscendAfter(key *Route, fn func(*Route) bool) {
-	pos, ok := s.find(key)
+	c, j, ok := s.place(key)
+	pos := s.order.position(c, j)
 	if ok {
 		pos++
 	}
@@ -212,14 +219,14 @@ func (s *routeSet) ReplaceOrInsert(r *Route) bool {
 
 // Delete removes the route with r's key and releases its slot.
 func (s *routeSet) Delete(r *Route) bool {
-	pos, ok := s.find(r)
+	c, j, ok := s.place(r)
 	if !ok {
 		return false
 	}
-	id := s.order.At(pos)
+	id := s.order.chunks[c][j]
 	s.count(id, -1)
-	s.indexChange(id, noRoute)
-	s.order.DeleteAt(pos)
+	s.indexChange(id, noRoute) // the sort indexes only: c and j hold
+	s.order.deleteAt(c, j)
 	s.st.release(id)
 	return true
 }
