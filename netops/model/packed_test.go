@@ -190,3 +190,43 @@ func TestPackedOrdersEqualTheRouteOrders(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutesWithSourcePrefixesAreFoundByKey: IPv6 routes that differ only
+// in their source prefix ("from", kept in the side table, which a pivot
+// lacks) are found, walked after, deleted and replaced each by its own
+// key, never a neighbour's.
+func TestRoutesWithSourcePrefixesAreFoundByKey(t *testing.T) {
+	var rs []Route
+	for _, src := range []string{"2001:db8:b::/56", "2001:db8:b::/48", "", "2001:db8:a::/48"} {
+		r := Route{Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("2001:db8:1::/48"),
+			Type: unix.RTN_UNICAST, LinkIndex: 2, Protocol: unix.RTPROT_STATIC}
+		if src != "" {
+			r.Extra = &RouteExtra{Src: netip.MustParsePrefix(src)}
+		}
+		rs = append(rs, r)
+	}
+	s := NewStoreFrom(State{Routes: rs})
+	slices.SortFunc(rs, func(a, b Route) int { return cmpRoute(&a, &b) })
+	for i, r := range rs {
+		if got, ok := s.FindRoute(r); !ok || got.SrcPrefix() != r.SrcPrefix() {
+			t.Fatalf("route %d (from %s): found %v, from %s", i, r.SrcPrefix(), ok, got.SrcPrefix())
+		}
+		var after []Route
+		s.EachRouteInTable(unix.RT_TABLE_MAIN, &r, func(o *Route) bool { after = append(after, *o); return true })
+		if !slices.Equal(after, rs[i+1:]) {
+			t.Fatalf("after route %d (from %s): %d routes, want %d", i, r.SrcPrefix(), len(after), len(rs)-i-1)
+		}
+	}
+	replaced := rs[2]
+	replaced.Protocol = unix.RTPROT_BOOT
+	s.Update(func(a *Applier) {
+		a.Route(rs[1], true, false)
+		a.Route(replaced, false, true)
+	})
+	want := []Route{rs[0], replaced, rs[3]}
+	var got []Route
+	s.EachRoute(func(r *Route) bool { got = append(got, *r); return true })
+	if !slices.Equal(got, want) {
+		t.Fatalf("after a delete and a replace: %+v, want %+v", got, want)
+	}
+}

@@ -126,9 +126,6 @@ func (s *routeSet) Get(k *Route) (Route, bool) {
 // Route is fn's only during the call: routeList.each).
 func (s *routeSet) Ascend(fn func(*Route) bool) { s.order.each(0, false, fn) }
 
-// Descend calls fn on every route in reverse order until it returns false.
-func (s *routeSet) Descend(fn func(*Route) bool) { s.order.each(s.Len()-1, true, fn) }
-
 // AscendGreaterOrEqual calls fn from the first route not before pivot on.
 func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) {
 	s.order.each(s.rankKey(pivot), false, fn)
