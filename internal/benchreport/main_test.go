@@ -20,6 +20,7 @@ BenchmarkConflicts1M-2 	 363	 4262063 ns/op	 4.262 ms	 0.3762 walk-ratio
 BenchmarkAddrDelete1M-2 	 80691	 24774 ns/op	 0.0009515 delete-walk-ratio	 26.04 walk-ms
 BenchmarkEndToEnd1M-2 	 1	 60136281350 ns/op	 1990 ip-median-ms	 4.360 load-1m	 3.626 ws-p50-ms	 103.5 ws-p99-ms
 BenchmarkChurnMemory1M-2     	       1	   900000000 ns/op	    3.5 heap-growth-%	    12.5 rss-growth-%
+BenchmarkModelGC1M-2 	 114	 11092501 ns/op	 2.014 gc-median-ms	 1.477 gc-min-ms
 PASS
 ok  	github.com/netpanel/netpanel/netops	22.965s
 pkg: github.com/netpanel/netpanel/handlers
@@ -67,8 +68,8 @@ func TestParseReadsResultLines(t *testing.T) {
 	if _, ok := res["BenchmarkBroken"]; ok {
 		t.Error("a failed benchmark without numbers was reported as a result")
 	}
-	if len(res) != 16 {
-		t.Errorf("parsed %d benchmarks, want 16", len(res))
+	if len(res) != 17 {
+		t.Errorf("parsed %d benchmarks, want 17", len(res))
 	}
 }
 
@@ -81,6 +82,7 @@ func TestReportComparesWithTargets(t *testing.T) {
 		{"0.40x (min 0.40x; CPU 0.61x; 520 / 1300 ms)", "MISS"},
 		{"131.5 B", "PASS"},
 		{"180 MB", "PASS"},
+		{"2.0 ms (min 1.5 ms)", "PASS"},
 		{"12.5% (heap 3.5%)", "MISS"},
 		{"25.00 ms (live_view)", "MISS"}, // the slowest of every page's cases
 		{"1.50 MB (GET_networkd)", "MISS"},

@@ -25,8 +25,6 @@ type applier struct {
 // hush marks a change of k that no event of k tells.
 func (a *applier) hush(k Kind) { a.dirty[k], a.silent[k] = true, true }
 
-func (a *applier) newRoute(r Route) *Route { return a.sn.routes.alloc(r) }
-
 func (a *applier) record(e Event) {
 	if a.events == nil {
 		return
@@ -70,17 +68,17 @@ func (a *applier) link(l Link, del bool) {
 // on deletion, its addresses and neighbours.
 func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	sn := a.sn
-	var gone []*Route
+	var gone []Route
 	sn.routes.Ascend(func(r *Route) bool {
 		// Host-scope IPv4 routes (local addresses) survive a link going down.
 		down := r.Family == unix.AF_INET && r.Scope != unix.RT_SCOPE_HOST
 		if (deleted || down) && r.OnlyVia(idx) {
-			gone = append(gone, r)
+			gone = append(gone, *r)
 		}
 		return true
 	})
-	for _, r := range gone {
-		sn.routes.Delete(r)
+	for i := range gone {
+		sn.routes.Delete(&gone[i])
 	}
 	if len(gone) > 0 {
 		a.hush(KindRoute)
@@ -153,32 +151,31 @@ func (a *applier) hasIPv4(idx int32) bool {
 
 func (a *applier) route(r Route, del, replace bool) {
 	a.dirty[KindRoute] = true
-	// r's address is never taken here: a dump applies a million routes,
-	// each copied into a slab, and none may cost a heap allocation of its
-	// own (nor an event: a dump records none).
+	// r never escapes here: a dump applies a million routes, each packed
+	// into a slab, and none may cost a heap allocation of its own (nor an
+	// event: a dump records none).
 	switch {
 	case del:
-		key := r
-		a.sn.routes.Delete(&key)
+		a.sn.routes.Delete(&r)
 	case replace && r.Family == unix.AF_INET6:
 		// An IPv6 replace may move the route to another device, which is
 		// another key here: drop every route in the slot first.
-		var gone []*Route
+		var gone []Route
 		pivot := r
 		pivot.LinkIndex = math.MinInt32
 		a.sn.routes.AscendGreaterOrEqual(&pivot, func(o *Route) bool {
 			if !sameSlot(o, &pivot) {
 				return false
 			}
-			gone = append(gone, o)
+			gone = append(gone, *o)
 			return true
 		})
-		for _, o := range gone {
-			a.sn.routes.Delete(o)
+		for i := range gone {
+			a.sn.routes.Delete(&gone[i])
 		}
 		fallthrough
 	default:
-		a.sn.routes.ReplaceOrInsert(a.newRoute(r))
+		a.sn.routes.ReplaceOrInsert(&r)
 	}
 	if a.events != nil {
 		ev := r

@@ -80,15 +80,15 @@ func (a *applier) dropNexthop(id uint32) {
 
 // dropRoutesVia removes the routes that use nexthop object id.
 func (a *applier) dropRoutesVia(id uint32) {
-	var gone []*Route
+	var gone []Route
 	a.sn.routes.Ascend(func(r *Route) bool {
 		if r.Extra != nil && r.Extra.NhID == id {
-			gone = append(gone, r)
+			gone = append(gone, *r)
 		}
 		return true
 	})
-	for _, r := range gone {
-		a.sn.routes.Delete(r)
+	for i := range gone {
+		a.sn.routes.Delete(&gone[i])
 		a.hush(KindRoute)
 	}
 }
@@ -108,21 +108,21 @@ func (a *applier) affected(id uint32) []uint32 {
 // ids the way the kernel shows them in a dump: one path as gateway and
 // device, several as multipath.
 func (a *applier) reexpand(ids []uint32) {
-	var hit []*Route
+	var hit []Route
 	a.sn.routes.Ascend(func(r *Route) bool {
 		if r.Extra != nil && r.Extra.NhID != 0 && slices.Contains(ids, r.Extra.NhID) {
-			hit = append(hit, r)
+			hit = append(hit, *r)
 		}
 		return true
 	})
-	for _, r := range hit {
-		nr, ok := a.expand(*r)
+	for i := range hit {
+		nr, ok := a.expand(hit[i])
 		if !ok {
 			continue
 		}
 		// An IPv6 route's key holds its device, which may change.
-		a.sn.routes.Delete(r)
-		a.sn.routes.ReplaceOrInsert(a.newRoute(nr))
+		a.sn.routes.Delete(&hit[i])
+		a.sn.routes.ReplaceOrInsert(&nr)
 		a.hush(KindRoute)
 	}
 }

@@ -22,7 +22,7 @@ func (a *applier) dropRoutesWithPrefSrc(ad Addr) {
 	for _, r := range a.routesPreferring(ip, func(r *Route) bool {
 		return r.Family == unix.AF_INET && r.Table == unix.RT_TABLE_MAIN
 	}) {
-		a.sn.routes.Delete(r)
+		a.sn.routes.Delete(&r)
 		a.hush(KindRoute)
 	}
 }
@@ -53,9 +53,8 @@ func (a *applier) clearPrefSrc6(ad Addr) {
 	}) {
 		// The source is not part of the route's key: the new route takes
 		// the old one's place (and the old slot is released).
-		c := *r
-		c.PrefSrc = netip.Addr{}
-		a.sn.routes.ReplaceOrInsert(a.newRoute(c))
+		r.PrefSrc = netip.Addr{}
+		a.sn.routes.ReplaceOrInsert(&r)
 		a.hush(KindRoute)
 	}
 }
@@ -64,20 +63,20 @@ func (a *applier) clearPrefSrc6(ad Addr) {
 // that pick selects. The routes are counted by preferred source, so an
 // address no route prefers (nearly every address deleted) costs no walk,
 // and a walk ends with the last route that prefers it.
-func (a *applier) routesPreferring(ip netip.Addr, pick func(*Route) bool) []*Route {
+func (a *applier) routesPreferring(ip netip.Addr, pick func(*Route) bool) []Route {
 	rs := a.sn.routes
 	rs.ensureCountsOnly()
 	left := rs.prefSrc[ip]
 	if left == 0 {
 		return nil
 	}
-	var out []*Route
+	var out []Route
 	rs.Ascend(func(r *Route) bool {
 		if r.PrefSrc != ip {
 			return true
 		}
 		if pick(r) {
-			out = append(out, r)
+			out = append(out, *r)
 		}
 		left--
 		return left > 0

@@ -9,7 +9,7 @@ import (
 // DefaultRoutes returns the default routes (0.0.0.0/0 and ::/0, of any
 // type) of every table, by table then family. A default route is the
 // first key of its table and family in the model's order, so this costs a
-// B-tree search per table and family, not a walk of every route.
+// search of the model's order per table and family, not a walk of every route.
 func (s *Store) DefaultRoutes() []Route {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -4,7 +4,7 @@ import "time"
 
 // A link run is the routes of one table whose only path goes through one
 // link, in the model's order. Pages of a million foreign routes are read
-// from it by position: the model's tree and the link index count their
+// from it by position: the model's order and the link index count their
 // routes, so the n-th route of a run is found in O(log² n) at most
 // instead of by walking n routes.
 
@@ -12,9 +12,9 @@ import "time"
 // order holding it, where it starts and how long it is. ok is false while
 // some route has several paths (a route's link then does not say which
 // runs hold it). A table whose routes all go through the link is a span
-// of the model's own tree; otherwise it is a stretch of the link index
+// of the model's own order; otherwise it is a stretch of the link index
 // (see sortindex.go).
-func (s *routeSet) linkRun(table uint32, link int32) (run routeOrder, lo, n int, ok bool) {
+func (s *routeSet) linkRun(table uint32, link int32) (run *routeList, lo, n int, ok bool) {
 	s.ensureCounts()
 	if s.multipath > 0 {
 		return nil, 0, 0, false
@@ -30,10 +30,10 @@ func (s *routeSet) linkRun(table uint32, link int32) (run routeOrder, lo, n int,
 		}
 	}
 	if n == inTable {
-		return treeOrder{s.tree}, treeOrder{s.tree}.Rank(&Route{Table: table}), n, true
+		return s.order, s.order.Rank(&packedRoute{table: table}), n, true
 	}
 	links := s.index(linkIndex, time.Now())
-	return links, links.Rank(&Route{LinkIndex: link, Table: table}), n, true
+	return links, links.Rank(&packedRoute{link: link, table: table}), n, true
 }
 
 // LinkRunRanks returns the positions of rs in the run of (table, link)
@@ -49,8 +49,13 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 	ranks = make([]int, len(rs))
 	for i := range rs {
 		ranks[i] = -1
-		r, found := s.routes.Get(&rs[i])
-		if !found || r.Table != table || r.LinkIndex != link {
+		c, j, found := s.routes.place(&rs[i])
+		if !found {
+			continue
+		}
+		// The stored route, source prefix and all: a pivot has none.
+		r := s.routes.st.at(s.routes.order.chunks[c][j])
+		if r.table != table || r.link != link {
 			continue
 		}
 		if at := tree.Rank(r) - lo; at >= 0 && at < n {
@@ -63,8 +68,10 @@ func (s *Store) LinkRunRanks(table uint32, link int32, rs []Route) (ranks []int,
 // EachLinkRouteFrom streams to fn, under the read lock and in the model's
 // order, the routes of table whose only path goes through link, from the
 // one at position pos of that run on, until fn returns false. It returns
-// false, calling nothing, when the run cannot be told without a walk. fn must be quick and must
-// not call back into the store.
+// false, calling nothing, when the run cannot be told without a walk. fn
+// must be quick and must not call back into the store. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Route) bool) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -75,7 +82,7 @@ func (s *Store) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*Ro
 	if pos < 0 || pos >= n {
 		return true
 	}
-	tree.Walk(lo+pos, false, func(r *Route) bool {
+	tree.each(lo+pos, false, func(r *Route) bool {
 		return r.Table == table && r.LinkIndex == link && fn(r)
 	})
 	return true

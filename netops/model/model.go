@@ -205,8 +205,9 @@ func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
 // INFINITY_LIFE_TIME).
 const Forever = 0xFFFFFFFF
 
-// Route is one route in any table. It is kept small (about 112 bytes)
-// because the model holds millions; rare attributes hang off Extra.
+// Route is one route in any table; rare attributes hang off Extra. The
+// model stores routes packed (packedRoute, about 76 bytes, without a
+// pointer) and hands out decoded copies.
 type Route struct {
 	Dst       netip.Prefix
 	Gateway   netip.Addr

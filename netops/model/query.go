@@ -121,7 +121,7 @@ type RoutePage struct {
 }
 
 // QueryRoutes answers q under one read lock. The default order walks the
-// B-tree (restricted to one table when asked); other orders keep only the
+// model's order (restricted to one table when asked); other orders keep only the
 // best Offset+Limit routes in a heap, so memory stays bounded by the page.
 func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	if err := q.Validate(); err != nil {
@@ -153,44 +153,20 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		}
 	}
 	// Each range is walked from its start with a cheap membership check
-	// (B-tree range bounds would compare full keys at every route).
-	walk := func(fn func(*Route) bool) {
+	// (range bounds would compare full keys at every route).
+	o := s.routes.order
+	walk := func(fn func(id uint32, r *Route) bool) {
 		if ranges == nil {
-			// The whole tree: iterating without a start key skips the
-			// B-tree's per-node searches.
-			if q.Desc {
-				s.routes.Descend(fn)
-			} else {
-				s.routes.Ascend(fn)
-			}
+			o.eachID(0, false, fn)
 			return
 		}
-		if !q.Desc {
-			for _, rg := range ranges {
-				stop := false
-				s.routes.AscendGreaterOrEqual(rg.lo, func(r *Route) bool {
-					if !rg.in(r) {
-						return false
-					}
-					stop = !fn(r)
-					return !stop
-				})
-				if stop {
-					return
-				}
-			}
-			return
-		}
-		for i := len(ranges) - 1; i >= 0; i-- {
-			rg := ranges[i]
-			stop, started := false, false
-			s.routes.DescendLessOrEqual(rg.hi, func(r *Route) bool {
+		for _, rg := range ranges {
+			stop := false
+			o.eachID(o.Rank(pivot(rg.lo)), false, func(id uint32, r *Route) bool {
 				if !rg.in(r) {
-					// Only the exclusive upper bound itself precedes the range.
-					return !started && !routeLess(r, rg.hi)
+					return false
 				}
-				started = true
-				stop = !fn(r)
+				stop = !fn(id, r)
 				return !stop
 			})
 			if stop {
@@ -218,17 +194,15 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	// walking the model in its own order; ties go by visiting order, which
 	// is the model order, so pages are stable without comparing keys.
 	k := q.Offset + q.Limit
-	desc := q.Desc
-	q.Desc = false
-	h := &routeHeap{col: routeColumn(q.Sort), desc: desc}
+	h := &routeHeap{st: &s.routes.st, col: packedColumn(q.Sort), desc: q.Desc}
 	seq := 0
-	walk(func(r *Route) bool {
+	walk(func(id uint32, r *Route) bool {
 		if !q.match(r) {
 			return true
 		}
 		page.Total++
 		seq++
-		it := heapItem{r, seq}
+		it := heapItem{id, seq}
 		if h.Len() < k {
 			heap.Push(h, it)
 		} else if h.better(it, h.items[0]) {
@@ -237,50 +211,52 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		}
 		return true
 	})
-	sorted := make([]*Route, h.Len())
+	sorted := make([]uint32, h.Len())
 	for i := len(sorted) - 1; i >= 0; i-- {
-		sorted[i] = heap.Pop(h).(heapItem).r
+		sorted[i] = heap.Pop(h).(heapItem).id
 	}
 	for i := q.Offset; i < len(sorted); i++ {
-		page.Rows = append(page.Rows, *sorted[i])
+		page.Rows = append(page.Rows, s.routes.st.route(sorted[i]))
 	}
 	return page, nil
 }
 
-// routeColumn returns a three-way comparison on one sort column.
-func routeColumn(col RouteSort) func(a, b *Route) int {
+// packedColumn returns a three-way comparison of packed routes on one
+// sort column (a gateway's zone aside: the kernel's routes have none).
+func packedColumn(col RouteSort) func(a, b *packedRoute) int {
 	switch col {
 	case SortDst:
 		// The model's order is the tie-break of every column.
-		return func(a, b *Route) int { return 0 }
+		return func(a, b *packedRoute) int { return 0 }
 	case SortDev:
-		return func(a, b *Route) int { return cmp.Compare(a.LinkIndex, b.LinkIndex) }
+		return func(a, b *packedRoute) int { return cmp.Compare(a.link, b.link) }
 	case SortMetric:
-		return func(a, b *Route) int { return cmp.Compare(a.Priority, b.Priority) }
+		return func(a, b *packedRoute) int { return cmp.Compare(a.priority, b.priority) }
 	case SortProtocol:
-		return func(a, b *Route) int { return cmp.Compare(a.Protocol, b.Protocol) }
+		return func(a, b *packedRoute) int { return cmp.Compare(a.protocol, b.protocol) }
 	case SortGateway:
-		return func(a, b *Route) int { return a.Gateway.Compare(b.Gateway) }
+		return func(a, b *packedRoute) int { return cmpAddrs(a.kind(kindGw), &a.gw, b.kind(kindGw), &b.gw) }
 	default:
-		return func(a, b *Route) int { return cmp.Compare(a.Type, b.Type) }
+		return func(a, b *packedRoute) int { return cmp.Compare(a.typ, b.typ) }
 	}
 }
 
 type heapItem struct {
-	r   *Route
+	id  uint32
 	seq int
 }
 
 // routeHeap is a max-heap under better: its root is the worst route kept.
 type routeHeap struct {
 	items []heapItem
-	col   func(a, b *Route) int
+	st    *routeStore
+	col   func(a, b *packedRoute) int
 	desc  bool
 }
 
 // better reports whether a sorts before b on the page.
 func (h *routeHeap) better(a, b heapItem) bool {
-	c := h.col(a.r, b.r)
+	c := h.col(h.st.at(a.id), h.st.at(b.id))
 	if c == 0 {
 		c = cmp.Compare(a.seq, b.seq)
 	}
@@ -307,7 +283,7 @@ type keyRange struct {
 	in     func(*Route) bool
 }
 
-// ranges narrows a query to the spans of the B-tree that can match, so a
+// ranges narrows a query to the spans of the model's order that can match, so a
 // prefix filter over a million routes visits only the routes it shows:
 // per table and family, the addresses inside a "within" prefix, or the one
 // candidate per prefix length for "contains".
@@ -407,12 +383,7 @@ func (s *Store) CopyRoutes(q *RouteQuery, after *Route, buf []Route) []Route {
 	}
 	switch {
 	case after != nil:
-		s.routes.AscendGreaterOrEqual(after, func(r *Route) bool {
-			if !routeLess(after, r) {
-				return true // skip after itself
-			}
-			return fn(r)
-		})
+		s.routes.AscendAfter(after, fn)
 	case q.Table != AllTables:
 		s.routes.AscendGreaterOrEqual(&Route{Table: uint32(q.Table)}, fn)
 	default:

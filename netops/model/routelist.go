@@ -5,42 +5,48 @@ import (
 	"sort"
 )
 
-// routeList holds a sort index: routes in an order, read by position, in
-// chunks of at most chunkMax routes with a Fenwick tree over the chunks'
-// lengths. A build fills every chunk (8 bytes a route, where a B-tree
-// loaded in order leaves its leaves half full: twice that); a change
-// moves at most one chunk's pointers and updates the Fenwick tree, a full
-// chunk splits in two and a small one joins its neighbour.
+// routeList holds routes in an order, read by position: the model's own
+// order, and each sort index. It keeps route ids (4 bytes a route, no
+// pointer for the collector to scan) in chunks of at most chunkMax with a
+// Fenwick tree over the chunks' lengths. A build fills every chunk, and
+// routes inserted in runs (a dump brings each table's routes in order)
+// fill them too, where a B-tree loaded that way leaves its leaves half
+// full; a change moves at most one chunk's ids and updates the Fenwick
+// tree, a full chunk splits in two and a small one joins its neighbour.
 //
 // Every route the list holds is live: a deleted route leaves its chunk at
 // once, so a search never reads a slot the model has released (and
 // perhaps given to another route).
 type routeList struct {
-	less   func(a, b *Route) bool
-	chunks [][]*Route
+	st     *routeStore
+	less   func(a, b *packedRoute) bool
+	chunks [][]uint32
 	// fen is the Fenwick tree of the chunks' lengths: fen[i] (from 1)
 	// sums the lengths of chunks (i - i&-i, i]. No chunk is empty.
 	fen []int
 	n   int
+	// hintC and hintJ are where the last insert went: the next one is
+	// tried just after or before it first (hinted).
+	hintC, hintJ int
 }
 
-// chunkMax is the most routes a chunk holds: 512 pointers are 4 KiB, one
-// of the allocator's size classes, and a change moves at most that.
-const chunkMax = 512
+// chunkMax is the most routes a chunk holds: 1024 ids are 4 KiB, one of
+// the allocator's size classes, and a change moves at most that.
+const chunkMax = 1024
 
-// newRouteList returns a list of n routes in chunks of chunkMax (the
-// last holds the rest) for a build to fill by position (set).
-func newRouteList(n int, less func(a, b *Route) bool) *routeList {
-	l := &routeList{less: less, n: n}
+// newRouteList returns a list of n routes of st in chunks of chunkMax
+// (the last holds the rest) for a build to fill by position (set).
+func newRouteList(st *routeStore, n int, less func(a, b *packedRoute) bool) *routeList {
+	l := &routeList{st: st, less: less, n: n}
 	for at := 0; at < n; at += chunkMax {
-		l.chunks = append(l.chunks, make([]*Route, min(chunkMax, n-at)))
+		l.chunks = append(l.chunks, make([]uint32, min(chunkMax, n-at)))
 	}
 	l.index()
 	return l
 }
 
-// set puts r at position p of a list being built.
-func (l *routeList) set(p int, r *Route) { l.chunks[p/chunkMax][p%chunkMax] = r }
+// set puts route id at position p of a list being built.
+func (l *routeList) set(p int, id uint32) { l.chunks[p/chunkMax][p%chunkMax] = id }
 
 // index rebuilds the Fenwick tree, after chunks came or went.
 func (l *routeList) index() {
@@ -89,27 +95,33 @@ func (l *routeList) locate(p int) (c, j int) {
 // Len is the number of routes.
 func (l *routeList) Len() int { return l.n }
 
-// At returns the route at position p (0 <= p < Len).
-func (l *routeList) At(p int) *Route {
+// At returns the id of the route at position p (0 <= p < Len).
+func (l *routeList) At(p int) uint32 {
 	c, j := l.locate(p)
 	return l.chunks[c][j]
 }
 
+// route returns the route at position p (0 <= p < Len).
+func (l *routeList) route(p int) *packedRoute { return l.st.at(l.At(p)) }
+
 // find returns the chunk and place of the first route for which f holds
 // (f is false, then true, along the order); c is len(chunks) when none.
-func (l *routeList) find(f func(*Route) bool) (c, j int) {
-	c = sort.Search(len(l.chunks), func(c int) bool { ch := l.chunks[c]; return f(ch[len(ch)-1]) })
+func (l *routeList) find(f func(*packedRoute) bool) (c, j int) {
+	c = sort.Search(len(l.chunks), func(c int) bool { ch := l.chunks[c]; return f(l.st.at(ch[len(ch)-1])) })
 	if c < len(l.chunks) {
 		ch := l.chunks[c]
-		j = sort.Search(len(ch), func(j int) bool { return f(ch[j]) })
+		j = sort.Search(len(ch), func(j int) bool { return f(l.st.at(ch[j])) })
 	}
 	return c, j
 }
 
 // Search returns the first position whose route f holds for (f is false,
 // then true, along the order), Len when none.
-func (l *routeList) Search(f func(*Route) bool) int {
-	c, j := l.find(f)
+func (l *routeList) Search(f func(*packedRoute) bool) int { return l.position(l.find(f)) }
+
+// position is the position of place j of chunk c (Len for c past the
+// last chunk).
+func (l *routeList) position(c, j int) int {
 	if c == len(l.chunks) {
 		return l.n
 	}
@@ -117,11 +129,13 @@ func (l *routeList) Search(f func(*Route) bool) int {
 }
 
 // Rank returns the position of the first route not before x.
-func (l *routeList) Rank(x *Route) int { return l.Search(func(r *Route) bool { return !l.less(r, x) }) }
+func (l *routeList) Rank(x *packedRoute) int {
+	return l.Search(func(r *packedRoute) bool { return !l.less(r, x) })
+}
 
-// Walk calls fn on the routes from position p on (back to the first when
-// desc) until it returns false.
-func (l *routeList) Walk(p int, desc bool, fn func(*Route) bool) {
+// Walk calls fn on the ids of the routes from position p on (back to the
+// first when desc) until it returns false.
+func (l *routeList) Walk(p int, desc bool, fn func(id uint32) bool) {
 	if p < 0 || p >= l.n {
 		return
 	}
@@ -141,30 +155,89 @@ func (l *routeList) Walk(p int, desc bool, fn func(*Route) bool) {
 		return
 	}
 	for ; c < len(l.chunks); c, j = c+1, 0 {
-		for _, r := range l.chunks[c][j:] {
-			if !fn(r) {
+		for _, id := range l.chunks[c][j:] {
+			if !fn(id) {
 				return
 			}
 		}
 	}
 }
 
-// Insert adds r, in place of the route equal to it if there is one.
-func (l *routeList) Insert(r *Route) {
-	if len(l.chunks) == 0 {
-		l.chunks = append(l.chunks, append(make([]*Route, 0, 8), r))
-		l.n = 1
-		l.index()
-		return
+// each calls fn on the routes from position p on (back to the first
+// when desc), each decoded into one Route that fn may read only during
+// the call, until fn returns false.
+func (l *routeList) each(p int, desc bool, fn func(*Route) bool) {
+	l.eachID(p, desc, func(_ uint32, r *Route) bool { return fn(r) })
+}
+
+// eachID is each, with the route's id.
+func (l *routeList) eachID(p int, desc bool, fn func(id uint32, r *Route) bool) {
+	var r Route
+	l.Walk(p, desc, func(id uint32) bool {
+		l.st.unpack(l.st.at(id), &r)
+		return fn(id, &r)
+	})
+}
+
+// hinted returns where r goes when that is just after or just before the
+// route the last insert placed (checked against both neighbours): a
+// dump's routes come in runs, each route next to the one before, and
+// then cost two comparisons instead of a search. ok is false otherwise,
+// or when r equals the hint (a replace).
+func (l *routeList) hinted(r *packedRoute) (c, j int, ok bool) {
+	c, j = l.hintC, l.hintJ
+	if c >= len(l.chunks) || j >= len(l.chunks[c]) {
+		return 0, 0, false
 	}
-	c, j := l.find(func(x *Route) bool { return !l.less(x, r) })
-	if c == len(l.chunks) {
-		c--
-		j = len(l.chunks[c])
-	} else if !l.less(r, l.chunks[c][j]) {
-		l.chunks[c][j] = r
-		return
-	} else if j == 0 && c > 0 && len(l.chunks[c-1]) < chunkMax {
+	h := l.st.at(l.chunks[c][j])
+	switch {
+	case l.less(h, r):
+		nc, nj := c, j+1
+		if nj == len(l.chunks[c]) {
+			nc, nj = c+1, 0
+		}
+		if nc < len(l.chunks) && !l.less(r, l.st.at(l.chunks[nc][nj])) {
+			return 0, 0, false
+		}
+		return c, j + 1, true
+	case l.less(r, h):
+		pc, pj := c, j-1
+		if pj < 0 {
+			if pc--; pc >= 0 {
+				pj = len(l.chunks[pc]) - 1
+			}
+		}
+		if pc >= 0 && !l.less(l.st.at(l.chunks[pc][pj]), r) {
+			return 0, 0, false
+		}
+		return c, j, true
+	}
+	return 0, 0, false
+}
+
+// Insert adds route id, in place of the route equal to it if there is
+// one, whose id it returns (replaced is then true).
+func (l *routeList) Insert(id uint32) (old uint32, replaced bool) {
+	if len(l.chunks) == 0 {
+		l.chunks = append(l.chunks, append(make([]uint32, 0, 8), id))
+		l.n, l.hintC, l.hintJ = 1, 0, 0
+		l.index()
+		return 0, false
+	}
+	r := l.st.at(id)
+	c, j, run := l.hinted(r)
+	if !run {
+		c, j = l.find(func(x *packedRoute) bool { return !l.less(x, r) })
+		if c == len(l.chunks) {
+			c--
+			j = len(l.chunks[c])
+		} else if !l.less(r, l.st.at(l.chunks[c][j])) {
+			old = l.chunks[c][j]
+			l.chunks[c][j] = id
+			return old, true
+		}
+	}
+	if j == 0 && c > 0 && len(l.chunks[c-1]) < chunkMax {
 		// Between two chunks: the end of the one before, when it has
 		// room. A route deleted from the end of a chunk and added again
 		// (churn) then goes back where it was instead of splitting the
@@ -173,43 +246,69 @@ func (l *routeList) Insert(r *Route) {
 		j = len(l.chunks[c])
 	}
 	if len(l.chunks[c]) == chunkMax {
-		l.split(c)
-		if half := chunkMax / 2; j > half {
-			c, j = c+1, j-half
+		switch {
+		case run && (j == 0 || j == chunkMax):
+			// A run reaching a full chunk's edge: a chunk of its own,
+			// which the run then fills.
+			if j == chunkMax {
+				c++
+			}
+			l.chunks = slices.Insert(l.chunks, c, append(make([]uint32, 0, chunkMax), id))
+			l.n++
+			l.index()
+			l.hintC, l.hintJ = c, 0
+			return 0, false
+		case run:
+			// A run inside a full chunk: cut it there, so that the run
+			// fills the left part instead of shifting the right one.
+			l.splitAt(c, j)
+		default:
+			l.splitAt(c, chunkMax/2)
+			if half := chunkMax / 2; j > half {
+				c, j = c+1, j-half
+			}
 		}
 	}
 	ch := l.chunks[c]
 	if len(ch) == cap(ch) {
 		// Double a small chunk, grow a large one by a quarter of the most
 		// (3 KiB is a size class too).
-		grown := make([]*Route, len(ch), min(chunkMax, min(2*cap(ch), cap(ch)+chunkMax/4)))
+		grown := make([]uint32, len(ch), min(chunkMax, min(2*cap(ch), cap(ch)+chunkMax/4)))
 		copy(grown, ch)
 		ch = grown
 	}
-	l.chunks[c] = slices.Insert(ch, j, r)
+	l.chunks[c] = slices.Insert(ch, j, id)
 	l.grew(c, 1)
+	l.hintC, l.hintJ = c, j
+	return 0, false
 }
 
-// split cuts the full chunk c in two halves.
-func (l *routeList) split(c int) {
-	half := chunkMax / 2
+// splitAt cuts the full chunk c in two before place at (0 < at < chunkMax).
+func (l *routeList) splitAt(c, at int) {
 	ch := l.chunks[c]
-	right := make([]*Route, half, half+chunkMax/4)
-	copy(right, ch[half:])
-	clear(ch[half:])
-	l.chunks[c] = ch[:half]
+	right := make([]uint32, len(ch)-at, len(ch)-at+chunkMax/4)
+	copy(right, ch[at:])
+	l.chunks[c] = ch[:at]
 	l.chunks = slices.Insert(l.chunks, c+1, right)
 	l.index()
 }
 
-// Delete removes the route equal to r and reports whether there was one.
-// r's fields must still be the ones it was inserted with (the model
-// releases a route's slot only after it left the indexes).
-func (l *routeList) Delete(r *Route) bool {
-	c, j := l.find(func(x *Route) bool { return !l.less(x, r) })
-	if c == len(l.chunks) || l.less(r, l.chunks[c][j]) {
-		return false
+// Delete removes the route equal to x and returns its id; ok is false
+// when there was none. A route x's fields must still be the ones it was
+// inserted with (the model releases a route's slot only after it left the
+// orders).
+func (l *routeList) Delete(x *packedRoute) (id uint32, ok bool) {
+	c, j := l.find(func(y *packedRoute) bool { return !l.less(y, x) })
+	if c == len(l.chunks) || l.less(x, l.st.at(l.chunks[c][j])) {
+		return 0, false
 	}
+	id = l.chunks[c][j]
+	l.deleteAt(c, j)
+	return id, true
+}
+
+// deleteAt removes the route at place j of chunk c.
+func (l *routeList) deleteAt(c, j int) {
 	ch := slices.Delete(l.chunks[c], j, j+1)
 	l.chunks[c] = ch
 	switch {
@@ -226,7 +325,6 @@ func (l *routeList) Delete(r *Route) bool {
 		}
 		l.grew(c, -1)
 	}
-	return true
 }
 
 // join merges the small chunk c with a neighbour when both fit in a

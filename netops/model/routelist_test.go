@@ -11,8 +11,8 @@ import (
 )
 
 // compareBy turns an order's less into a comparison.
-func compareBy(less func(a, b *Route) bool) func(a, b *Route) int {
-	return func(a, b *Route) int {
+func compareBy[T any](less func(a, b *T) bool) func(a, b *T) int {
+	return func(a, b *T) int {
 		switch {
 		case less(a, b):
 			return -1
@@ -23,69 +23,99 @@ func compareBy(less func(a, b *Route) bool) func(a, b *Route) int {
 	}
 }
 
-// listModel is what a routeList must equal: a plain sorted slice, with
-// the routes in slots that are released (cleared) and reused as the
-// model's slab does, so that a list reading a route it should have let go
-// of reads another route's fields.
+// listModel is what a routeList must equal: a plain sorted slice of the
+// same ids, with the routes in slots of a routeStore that are released
+// (cleared) and reused as the model's are, so that a list reading a route
+// it should have let go of reads another route's fields.
 type listModel struct {
 	rnd  *rand.Rand
-	less func(a, b *Route) bool
-	want []*Route
-	free []*Route
+	st   *routeStore
+	less func(a, b *packedRoute) bool
+	want []uint32
 	next int // distinct destinations
 }
 
-func (m *listModel) route() *Route {
-	var p *Route
-	if n := len(m.free); n > 0 && m.rnd.IntN(4) > 0 {
-		p, m.free = m.free[n-1], m.free[:n-1]
-	} else {
-		p = new(Route)
-	}
+func newListModel(seed uint64) *listModel {
+	st := &routeStore{}
+	return &listModel{rnd: rand.New(rand.NewPCG(seed, 17)), st: st, less: sortLess(st, SortMetric)}
+}
+
+// route stores a new route and returns its id (a released one, often).
+func (m *listModel) route() uint32 {
+	return m.routeAt(uint32(100+m.rnd.IntN(3)), uint32(m.rnd.IntN(12)))
+}
+
+func (m *listModel) routeAt(table, metric uint32) uint32 {
 	m.next++
-	*p = Route{Family: 2, Table: uint32(100 + m.rnd.IntN(3)), Priority: uint32(m.rnd.IntN(12)),
+	r := Route{Family: 2, Table: table, Priority: metric,
 		Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(m.next >> 16), byte(m.next >> 8), byte(m.next)}), 32)}
-	return p
+	return m.st.put(&r)
 }
 
-func (m *listModel) pos(r *Route) (int, bool) {
-	i := sort.Search(len(m.want), func(i int) bool { return !m.less(m.want[i], r) })
-	return i, i < len(m.want) && !m.less(r, m.want[i])
+func (m *listModel) pos(id uint32) (int, bool) {
+	r := m.st.at(id)
+	i := sort.Search(len(m.want), func(i int) bool { return !m.less(m.st.at(m.want[i]), r) })
+	return i, i < len(m.want) && !m.less(r, m.st.at(m.want[i]))
 }
 
-func (m *listModel) insert(l *routeList, r *Route) {
-	l.Insert(r)
-	i, _ := m.pos(r)
-	m.want = slices.Insert(m.want, i, r)
+func (m *listModel) insert(t *testing.T, l *routeList, id uint32) {
+	if _, replaced := l.Insert(id); replaced {
+		t.Fatalf("Insert of a new route replaced one")
+	}
+	i, _ := m.pos(id)
+	m.want = slices.Insert(m.want, i, id)
+}
+
+// run inserts n routes of one table and metric with consecutive
+// destinations, in order or (desc) backwards, as a dump brings them.
+func (m *listModel) run(t *testing.T, l *routeList, n int, desc bool) {
+	table, metric := uint32(100+m.rnd.IntN(3)), uint32(m.rnd.IntN(12))
+	ids := make([]uint32, n)
+	for i := range ids {
+		ids[i] = m.routeAt(table, metric)
+	}
+	if desc {
+		slices.Reverse(ids)
+	}
+	for _, id := range ids {
+		m.insert(t, l, id)
+	}
 }
 
 // remove deletes the route at position i from both and releases its slot.
 func (m *listModel) remove(t *testing.T, l *routeList, i int) {
-	r := m.want[i]
-	if !l.Delete(r) {
-		t.Fatalf("Delete of a route the list holds (position %d of %d) found none", i, len(m.want))
+	id := m.want[i]
+	if got, ok := l.Delete(m.st.at(id)); !ok || got != id {
+		t.Fatalf("Delete of a route the list holds (position %d of %d) found %d, %v", i, len(m.want), got, ok)
 	}
 	m.want = slices.Delete(m.want, i, i+1)
-	*r = Route{Table: 7, Priority: uint32(m.rnd.IntN(12))} // released: its fields are gone
-	m.free = append(m.free, r)
+	m.st.release(id)
 }
 
-// replace puts a copy of the route at position i in its place, with a new
-// metric half of the time, as indexChange(old, r) does.
+// replace puts a copy of the route at position i in its place: with a
+// new metric half of the time, as indexChange(old, r) does, otherwise by
+// an insert of the copy, which replaces the route equal to it (as the
+// model's own order replaces a route with the same key).
 func (m *listModel) replace(t *testing.T, l *routeList, i int) {
 	old := m.want[i]
-	r := new(Route)
-	*r = *old
+	r := m.st.route(old)
 	if m.rnd.IntN(2) == 0 {
-		r.Priority = uint32(m.rnd.IntN(12))
+		id := m.st.put(&r)
+		if got, replaced := l.Insert(id); !replaced || got != old {
+			t.Fatalf("Insert of a copy of the route at %d replaced %d (%v), want %d", i, got, replaced, old)
+		}
+		m.want[i] = id
+		m.st.release(old)
+		return
 	}
-	if !l.Delete(old) {
-		t.Fatalf("Delete of the replaced route at %d found none", i)
+	r.Priority = uint32(m.rnd.IntN(12))
+	id := m.st.put(&r)
+	if got, ok := l.Delete(m.st.at(old)); !ok || got != old {
+		t.Fatalf("Delete of the replaced route at %d found %d, %v", i, got, ok)
 	}
 	m.want = slices.Delete(m.want, i, i+1)
-	m.insert(l, r)
-	*old = Route{} // released
-	m.free = append(m.free, old)
+	m.insert(t, l, id)
+	m.st.release(old)
 }
 
 // check compares every position, rank, search and walk of l with the
@@ -106,23 +136,24 @@ func (m *listModel) check(t *testing.T, l *routeList, when string) {
 		}
 		sum += len(ch)
 	}
-	for i, r := range m.want {
-		if got := l.At(i); got != r {
-			t.Fatalf("%s: At(%d) is %v, want %v", when, i, got, r)
+	for i, id := range m.want {
+		if got := l.At(i); got != id {
+			t.Fatalf("%s: At(%d) is %d, want %d", when, i, got, id)
 		}
-		if got := l.Rank(r); got != i {
+		if got := l.Rank(m.st.at(id)); got != i {
 			t.Fatalf("%s: Rank of the route at %d is %d", when, i, got)
 		}
-		// A probe just after r: its rank is i+1.
-		p := *r
-		p.Dst = netip.PrefixFrom(p.Dst.Addr().Next(), 32)
-		if got, want := l.Rank(&p), sort.Search(n, func(j int) bool { return !m.less(m.want[j], &p) }); got != want {
+		// A probe just after the route: its rank is i+1.
+		r := m.st.route(id)
+		r.Dst = netip.PrefixFrom(r.Dst.Addr().Next(), 32)
+		p := pivot(&r)
+		if got, want := l.Rank(p), sort.Search(n, func(j int) bool { return !m.less(m.st.at(m.want[j]), p) }); got != want {
 			t.Fatalf("%s: Rank of a route not held is %d, want %d", when, got, want)
 		}
 	}
 	for v := range uint32(14) {
-		f := func(r *Route) bool { return r.Priority >= v }
-		if got, want := l.Search(f), sort.Search(n, func(j int) bool { return f(m.want[j]) }); got != want {
+		f := func(r *packedRoute) bool { return r.priority >= v }
+		if got, want := l.Search(f), sort.Search(n, func(j int) bool { return f(m.st.at(m.want[j])) }); got != want {
 			t.Fatalf("%s: first metric %d at %d, want %d", when, v, got, want)
 		}
 	}
@@ -133,9 +164,9 @@ func (m *listModel) check(t *testing.T, l *routeList, when string) {
 			steps = n
 		}
 		for _, desc := range []bool{false, true} {
-			var got []*Route
-			l.Walk(i, desc, func(r *Route) bool { got = append(got, r); return len(got) < steps })
-			var want []*Route
+			var got []uint32
+			l.Walk(i, desc, func(id uint32) bool { got = append(got, id); return len(got) < steps })
+			var want []uint32
 			for j := i; j >= 0 && j < n && len(want) < steps; {
 				want = append(want, m.want[j])
 				if desc {
@@ -149,8 +180,8 @@ func (m *listModel) check(t *testing.T, l *routeList, when string) {
 			}
 		}
 	}
-	l.Walk(n, false, func(*Route) bool { t.Fatalf("%s: a walk from Len read a route", when); return false })
-	l.Walk(-1, true, func(*Route) bool { t.Fatalf("%s: a walk from -1 read a route", when); return false })
+	l.Walk(n, false, func(uint32) bool { t.Fatalf("%s: a walk from Len read a route", when); return false })
+	l.Walk(-1, true, func(uint32) bool { t.Fatalf("%s: a walk from -1 read a route", when); return false })
 }
 
 // TestRouteListEqualsASortedSlice: a list built whole and then changed by
@@ -161,13 +192,13 @@ func (m *listModel) check(t *testing.T, l *routeList, when string) {
 func TestRouteListEqualsASortedSlice(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
-			m := &listModel{rnd: rand.New(rand.NewPCG(seed, 17)), less: sortLess(SortMetric)}
+			m := newListModel(seed)
 			// A build: 3 full chunks and some.
 			for range 3*chunkMax + 17 {
 				m.want = append(m.want, m.route())
 			}
-			slices.SortFunc(m.want, compareBy(m.less))
-			l := newRouteList(len(m.want), m.less)
+			slices.SortFunc(m.want, func(a, b uint32) int { return compareBy(m.less)(m.st.at(a), m.st.at(b)) })
+			l := newRouteList(m.st, len(m.want), m.less)
 			for i, r := range m.want {
 				l.set(i, r)
 			}
@@ -176,17 +207,20 @@ func TestRouteListEqualsASortedSlice(t *testing.T) {
 			for round := range 12 {
 				// Grow by a few thousand, then shrink to a hundred.
 				grow := round%2 == 0
-				ops, inserts, stretches := 4000, 20, 20 // of 1000
+				ops, inserts, runs, stretches := 4000, 20, 0, 20 // of 1000
 				if grow {
-					ops, inserts, stretches = 8000, 800, 2
+					ops, inserts, runs, stretches = 8000, 797, 3, 2
 				}
 				for op := range ops {
 					chunks := len(l.chunks)
 					n := len(m.want)
 					switch k := m.rnd.IntN(1000); {
 					case n < 100 || k < inserts:
-						m.insert(l, m.route())
-					case k < inserts+stretches:
+						m.insert(t, l, m.route())
+					case k < inserts+runs:
+						// A run, as a dump brings: it fills chunks of its own.
+						m.run(t, l, 1+m.rnd.IntN(chunkMax+chunkMax/2), k%2 == 0)
+					case k < inserts+runs+stretches:
 						// A stretch leaves together.
 						at := m.rnd.IntN(n)
 						for range min(n-at, 1+m.rnd.IntN(chunkMax/2)) {
@@ -224,18 +258,19 @@ func TestRouteListEqualsASortedSlice(t *testing.T) {
 // delta design would compact) and the slowest change (on a shared box,
 // mostly a wait for a core).
 func BenchmarkRouteListChange1M(b *testing.B) {
-	less := sortLess(SortMetric)
+	st := &routeStore{}
+	less := sortLess(st, SortMetric)
 	order := compareBy(less)
-	var rs []*Route
+	var ids []uint32
 	for _, r := range syntheticRoutes(1_000_000) {
-		rs = append(rs, &r)
+		ids = append(ids, st.put(&r))
 	}
-	slices.SortFunc(rs, order)
-	rs = slices.CompactFunc(rs, func(a, b *Route) bool { return order(a, b) == 0 })
+	slices.SortFunc(ids, func(a, b uint32) int { return order(st.at(a), st.at(b)) })
+	ids = slices.CompactFunc(ids, func(a, b uint32) bool { return order(st.at(a), st.at(b)) == 0 })
 	build := func() *routeList {
-		l := newRouteList(len(rs), less)
-		for i, r := range rs {
-			l.set(i, r)
+		l := newRouteList(st, len(ids), less)
+		for i, id := range ids {
+			l.set(i, id)
 		}
 		return l
 	}
@@ -246,17 +281,20 @@ func BenchmarkRouteListChange1M(b *testing.B) {
 			var slowest, splitting time.Duration
 			splits := 0
 			for b.Loop() {
-				r := rs[rnd.IntN(len(rs))]
+				id := ids[rnd.IntN(len(ids))]
 				chunks := len(l.chunks)
-				t0 := time.Now()
+				var c Route
 				if grow {
-					c := *r
+					c = st.route(id)
 					c.Priority = uint32(rnd.IntN(1000))
 					c.Dst = netip.PrefixFrom(netip.AddrFrom4([4]byte{11, byte(rnd.IntN(256)), byte(rnd.IntN(256)), byte(rnd.IntN(256))}), 32)
-					l.Insert(&c)
+				}
+				t0 := time.Now()
+				if grow {
+					l.Insert(st.put(&c))
 				} else {
-					l.Delete(r)
-					l.Insert(r)
+					l.Delete(st.at(id))
+					l.Insert(id)
 				}
 				took := time.Since(t0)
 				slowest = max(slowest, took)

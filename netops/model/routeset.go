@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"time"
 
-	tbtree "github.com/tidwall/btree"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,25 +34,21 @@ func ClassOf(r *Route) RouteClass {
 // routeSet is the routes in the model's order, with the number of routes
 // per class kept as they come and go.
 type routeSet struct {
-	tree *tbtree.BTreeG[*Route]
+	// st is where the routes live; order holds their ids in the model's
+	// order.
+	st    routeStore
+	order *routeList
 	routeCounts
-	// load: routes come in (mostly) in order, from a dump; each is
-	// appended after the last when it sorts after it (one comparison).
-	load    bool
 	idx     sortIndexes
 	changes int
-	// slab and free are where routes live: blocks of routes (one
-	// allocation per thousand), and the slots of deleted routes, which new
-	// routes take first. A route deleted from a block cannot be collected
-	// while the rest of its block lives; reusing its slot keeps memory
-	// flat under churn instead of growing by a route per change.
-	slab []Route
-	free []*Route
 	// uncounted: the counts are not kept yet. A dump leaves them to the
 	// first reader (ensureCounts), so that a sync costs no map lookup per
 	// route; from then on every change keeps them.
 	uncounted bool
 }
+
+// noRoute is the id of no route.
+const noRoute = ^uint32(0)
 
 // routeCounts are the counts of routes a route set keeps.
 type routeCounts struct {
@@ -79,7 +74,9 @@ func newRouteCounts() routeCounts {
 }
 
 func newRouteSet() *routeSet {
-	return &routeSet{tree: tbtree.NewBTreeGOptions(routeLess, tbtree.Options{NoLocks: true}), routeCounts: newRouteCounts()}
+	s := &routeSet{routeCounts: newRouteCounts()}
+	s.order = newRouteList(&s.st, 0, s.st.less)
+	return s
 }
 
 type lenKey struct {
@@ -94,79 +91,85 @@ func (s *routeSet) hasLen(table uint32, family uint8, bits int) bool {
 	return s.lens[lenKey{table, family, uint8(bits)}] > 0
 }
 
-// alloc stores r in a slot of the set and returns it.
-func (s *routeSet) alloc(r Route) *Route {
-	if n := len(s.free); n > 0 {
-		p := s.free[n-1]
-		s.free = s.free[:n-1]
-		*p = r
-		return p
-	}
-	if len(s.slab) == cap(s.slab) {
-		s.slab = make([]Route, 0, 1024)
-	}
-	s.slab = append(s.slab, r)
-	return &s.slab[len(s.slab)-1]
-}
-
-// release gives back the slot of a route no longer in the set; its
-// pointers are cleared so that it holds nothing alive. Routes are read
-// through pointers only under the store's lock and the writer holds it,
-// so nobody still reads the slot.
-func (s *routeSet) release(p *Route) {
-	*p = Route{}
-	s.free = append(s.free, p)
-}
-
 // Len is the number of routes.
-func (s *routeSet) Len() int { return s.tree.Len() }
+func (s *routeSet) Len() int { return s.order.Len() }
+
+// place returns the chunk and place in the model's order of the first
+// route not before key (key's source prefix counted, which a pivot's is
+// not), and whether that route has key's key.
+func (s *routeSet) place(key *Route) (c, j int, ok bool) {
+	var k packedRoute
+	packKey(key, &k)
+	src := key.SrcPrefix()
+	o := s.order
+	c, j = o.find(func(r *packedRoute) bool { return s.st.cmpKey(r, &k, src) >= 0 })
+	return c, j, c < len(o.chunks) && s.st.cmpKey(s.st.at(o.chunks[c][j]), &k, src) == 0
+}
+
+// rankKey returns the position of the first route not before key in the
+// model's order.
+func (s *routeSet) rankKey(key *Route) int {
+	c, j, _ := s.place(key)
+	return s.order.position(c, j)
+}
 
 // Get returns the route with k's key.
-func (s *routeSet) Get(k *Route) (*Route, bool) { return s.tree.Get(k) }
+func (s *routeSet) Get(k *Route) (Route, bool) {
+	c, j, ok := s.place(k)
+	if !ok {
+		return Route{}, false
+	}
+	return s.st.route(s.order.chunks[c][j]), true
+}
 
-// Min returns the first route.
-func (s *routeSet) Min() (*Route, bool) { return s.tree.Min() }
-
-// Ascend calls fn on every route in order until it returns false.
-func (s *routeSet) Ascend(fn func(*Route) bool) { s.tree.Scan(fn) }
-
-// Descend calls fn on every route in reverse order until it returns false.
-func (s *routeSet) Descend(fn func(*Route) bool) { s.tree.Reverse(fn) }
+// Ascend calls fn on every route in order until it returns false (the
+// Route is fn's only during the call: routeList.each).
+func (s *routeSet) Ascend(fn func(*Route) bool) { s.order.each(0, false, fn) }
 
 // AscendGreaterOrEqual calls fn from the first route not before pivot on.
-func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Ascend(pivot, fn) }
+func (s *routeSet) AscendGreaterOrEqual(pivot *Route, fn func(*Route) bool) {
+	s.order.each(s.rankKey(pivot), false, fn)
+}
 
-// DescendLessOrEqual calls fn from the last route not after pivot back.
-func (s *routeSet) DescendLessOrEqual(pivot *Route, fn func(*Route) bool) { s.tree.Descend(pivot, fn) }
+// AscendAfter calls fn from the first route after key on.
+func (s *routeSet) AscendAfter(key *Route, fn func(*Route) bool) {
+	c, j, ok := s.place(key)
+	pos := s.order.position(c, j)
+	if ok {
+		pos++
+	}
+	s.order.each(pos, false, fn)
+}
 
-func (s *routeSet) count(r *Route, d int) {
+func (s *routeSet) count(id uint32, d int) {
 	if !s.uncounted {
-		s.add(r, d)
+		s.add(&s.st, s.st.at(id), d)
 	}
 }
 
-// add counts r d times (1 or -1).
-func (s *routeCounts) add(r *Route, d int) {
-	if len(r.Multipath()) > 0 {
+// add counts the route p of st d times (1 or -1).
+func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) {
+	if len(st.multipath(p)) > 0 {
 		s.multipath += d
 	}
-	lk := lenKey{r.Table, r.Family, uint8(max(r.Dst.Bits(), 0))}
+	lk := lenKey{p.table, p.family, uint8(max(int(p.dstBits)-1, 0))}
 	if s.lens[lk] += d; s.lens[lk] == 0 {
 		delete(s.lens, lk)
 	}
-	if r.PrefSrc.IsValid() {
-		if s.prefSrc[r.PrefSrc] += d; s.prefSrc[r.PrefSrc] == 0 {
-			delete(s.prefSrc, r.PrefSrc)
+	if p.kind(kindSrc) != addrNone {
+		src := st.prefSrcOf(p)
+		if s.prefSrc[src] += d; s.prefSrc[src] == 0 {
+			delete(s.prefSrc, src)
 		}
 	}
-	c := ClassOf(r)
+	c := st.classOf(p)
 	if s.lastCount == nil || c != s.last {
-		p := s.classes[c]
-		if p == nil {
-			p = new(int)
-			s.classes[c] = p
+		n := s.classes[c]
+		if n == nil {
+			n = new(int)
+			s.classes[c] = n
 		}
-		s.last, s.lastCount = c, p
+		s.last, s.lastCount = c, n
 	}
 	*s.lastCount += d
 	if *s.lastCount == 0 {
@@ -193,38 +196,36 @@ func (s *routeCounts) merge(o *routeCounts) {
 	}
 }
 
-// ReplaceOrInsert adds r (from alloc), replacing the route with its key,
-// whose slot is released (nil is returned for it).
-func (s *routeSet) ReplaceOrInsert(r *Route) (*Route, bool) {
-	var old *Route
-	var ok bool
-	if s.load {
-		old, ok = s.tree.Load(r)
-	} else {
-		old, ok = s.tree.Set(r)
-	}
+// ReplaceOrInsert stores r, replacing the route with its key (whose slot
+// is released), and reports whether there was one.
+func (s *routeSet) ReplaceOrInsert(r *Route) bool {
+	id := s.st.put(r)
+	old, ok := s.order.Insert(id)
 	if ok {
 		s.count(old, -1)
+	} else {
+		old = noRoute
 	}
-	s.count(r, 1)
-	s.indexChange(old, r)
-	if ok && old != r {
-		s.release(old)
-		return nil, true
+	s.count(id, 1)
+	s.indexChange(old, id)
+	if ok {
+		s.st.release(old)
 	}
-	return old, ok
+	return ok
 }
 
-// Delete removes the route with r's key and releases its slot (nil is
-// returned for it: r may be the slot itself).
-func (s *routeSet) Delete(r *Route) (*Route, bool) {
-	old, ok := s.tree.Delete(r)
-	if ok {
-		s.count(old, -1)
-		s.indexChange(old, nil)
-		s.release(old)
+// Delete removes the route with r's key and releases its slot.
+func (s *routeSet) Delete(r *Route) bool {
+	c, j, ok := s.place(r)
+	if !ok {
+		return false
 	}
-	return nil, ok
+	id := s.order.chunks[c][j]
+	s.count(id, -1)
+	s.indexChange(id, noRoute) // the sort indexes only: c and j hold
+	s.order.deleteAt(c, j)
+	s.st.release(id)
+	return true
 }
 
 // ensureCounts counts the routes by class once after a dump, and builds
@@ -258,7 +259,7 @@ func (s *routeSet) ensureCountsOnly() {
 		return
 	}
 	s.uncounted = false
-	s.Ascend(func(r *Route) bool { s.count(r, 1); return true })
+	s.order.Walk(0, false, func(id uint32) bool { s.count(id, 1); return true })
 }
 
 // Prepare builds now what the first read after a dump needs (the class
@@ -288,33 +289,30 @@ func (s *Store) RouteClasses() map[RouteClass]int {
 // EachRouteInTable streams the routes of one table in the model's order
 // to fn under the read lock, from the first route after `after` (from the
 // table's start when nil); fn must be quick and must not call back into
-// the store. It stops when fn returns false.
+// the store. It stops when fn returns false. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachRouteInTable(table uint32, after *Route, fn func(*Route) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	start := &Route{Table: table}
+	in := func(r *Route) bool { return r.Table == table && fn(r) }
 	if after != nil {
-		start = after
+		s.routes.AscendAfter(after, in)
+		return
 	}
-	s.routes.AscendGreaterOrEqual(start, func(r *Route) bool {
-		if r.Table != table {
-			return false
-		}
-		if after != nil && !routeLess(after, r) {
-			return true // after itself
-		}
-		return fn(r)
-	})
+	s.routes.AscendGreaterOrEqual(&Route{Table: table}, in)
 }
 
 // EachRouteOverlapping streams to fn, under the read lock, the routes of
 // table (or of every table, for AllTables) whose destination overlaps p:
 // those inside it and the shorter ones that hold it. It visits only those
-// (a range of the B-tree per table, and one lookup per shorter prefix
+// (a range of the model's order per table, and one lookup per shorter prefix
 // length), so a claim on a /16 costs nothing like a walk over a million
 // routes, and a question about one table reads none of the others. fn
 // must be quick and must not call back into the store; it stops when fn
-// returns false.
+// returns false. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachRouteOverlapping(table int64, p netip.Prefix, fn func(*Route) bool) {
 	p = p.Masked()
 	s.mu.RLock()
@@ -367,7 +365,7 @@ func (s *Store) EachRouteOverlapping(table int64, p netip.Prefix, fn func(*Route
 
 // EachRouteContaining streams to fn the routes of table whose destination
 // holds a, longest prefix first, under the read lock (see
-// EachRouteOverlapping).
+// EachRouteOverlapping: fn gets a copy valid only during the call).
 func (s *Store) EachRouteContaining(table uint32, a netip.Addr, fn func(*Route) bool) {
 	fam := uint8(unix.AF_INET)
 	if a.Is6() {

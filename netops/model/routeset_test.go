@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -74,7 +75,63 @@ func TestRouteLookupsMatchAWalk(t *testing.T) {
 	check("after changes")
 }
 
+// routeLess orders routes as the model does, what the packed order
+// (routeStore.less) must agree with: by table, family, destination, then
+// the rest of the kernel's identity (tos, metric, source prefix).
+func routeLess(a, b *Route) bool {
+	if a.Table != b.Table {
+		return a.Table < b.Table
+	}
+	if a.Family != b.Family {
+		return a.Family < b.Family
+	}
+	if c := a.Dst.Addr().Compare(b.Dst.Addr()); c != 0 {
+		return c < 0
+	}
+	if a.Dst.Bits() != b.Dst.Bits() {
+		return a.Dst.Bits() < b.Dst.Bits()
+	}
+	if a.Tos != b.Tos {
+		return a.Tos < b.Tos
+	}
+	if a.Priority != b.Priority {
+		return a.Priority < b.Priority
+	}
+	as, bs := a.SrcPrefix(), b.SrcPrefix()
+	if c := as.Addr().Compare(bs.Addr()); c != 0 {
+		return c < 0
+	}
+	if as.Bits() != bs.Bits() {
+		return as.Bits() < bs.Bits()
+	}
+	// IPv6 keeps routes to one prefix with one metric on several devices
+	// apart (fe80::/64 on every link); IPv4 refuses a second one.
+	if a.Family == unix.AF_INET6 {
+		return a.LinkIndex < b.LinkIndex
+	}
+	return false
+}
+
 var cmpRoute = compareBy(routeLess)
+
+// routeColumn returns a three-way comparison of routes on one sort
+// column: what the packed comparisons (packedColumn) must agree with.
+func routeColumn(col RouteSort) func(a, b *Route) int {
+	switch col {
+	case SortDst:
+		return func(a, b *Route) int { return 0 }
+	case SortDev:
+		return func(a, b *Route) int { return cmp.Compare(a.LinkIndex, b.LinkIndex) }
+	case SortMetric:
+		return func(a, b *Route) int { return cmp.Compare(a.Priority, b.Priority) }
+	case SortProtocol:
+		return func(a, b *Route) int { return cmp.Compare(a.Protocol, b.Protocol) }
+	case SortGateway:
+		return func(a, b *Route) int { return a.Gateway.Compare(b.Gateway) }
+	default:
+		return func(a, b *Route) int { return cmp.Compare(a.Type, b.Type) }
+	}
+}
 
 // TestRouteClassesFollowChanges: the class counts equal a count over the
 // routes after inserts, replaces, deletes and a link going away.

@@ -2,17 +2,14 @@ package model
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
-
-	tbtree "github.com/tidwall/btree"
 )
 
 // A sort index is built by the first query that needs it, under the
 // store's read lock, so its build is what that query waits for. The
-// routes are read in the model's order, in parts of the model's tree by
+// routes are read in the model's order, in parts of the model's order by
 // position, one part per core: reading a million routes is mostly waiting
 // for memory. Each part numbers its routes' column values; a counting
 // sort then gives every route its position (values, then the model's
@@ -36,7 +33,7 @@ const denseKeys = 1 << 20
 // buildPart is what one part of a build read: the routes of the index in
 // the model's order, and each one's column value.
 type buildPart struct {
-	rs     []*Route
+	ids    []uint32
 	keys   []uint32
 	max    uint32
 	gws    gatewayIDs   // SortGateway: the gateway each key numbers
@@ -49,8 +46,8 @@ type buildPart struct {
 func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 	lo, hi := 0, s.Len()
 	if k.table != AllTables {
-		t, o := uint32(k.table), treeOrder{s.tree}
-		lo, hi = o.Rank(&Route{Table: t}), o.Search(func(r *Route) bool { return r.Table > t })
+		t := uint32(k.table)
+		lo, hi = s.order.Rank(&packedRoute{table: t}), s.order.Search(func(r *packedRoute) bool { return r.table > t })
 	}
 	n := hi - lo
 	parts := make([]buildPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), n/partMin)))
@@ -59,7 +56,7 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 			c := newRouteCounts()
 			parts[i].counts = &c
 		}
-		parts[i].collect(s.tree, k, lo+n*i/len(parts), lo+n*(i+1)/len(parts))
+		parts[i].collect(s.order, k, lo+n*i/len(parts), lo+n*(i+1)/len(parts))
 	})
 	if counts != nil {
 		for _, p := range parts {
@@ -95,11 +92,11 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 			c[v], at = at, at+c[v]
 		}
 	}
-	list := newRouteList(int(at), sortLess(k.col))
+	list := newRouteList(&s.st, int(at), sortLess(&s.st, k.col))
 	inParallel(len(parts), func(i int) {
 		p, c := &parts[i], next[i]
 		for j, v := range p.keys {
-			list.set(int(c[v]), p.rs[j])
+			list.set(int(c[v]), p.ids[j])
 			c[v]++
 		}
 	})
@@ -107,25 +104,26 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 }
 
 // collect reads the routes of k at positions [from, to) of the model's
-// tree.
-func (p *buildPart) collect(tree *tbtree.BTreeG[*Route], k sortKey, from, to int) {
+// order: their packed fields, never a decoded route.
+func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 	left := to - from
 	if left <= 0 {
 		return
 	}
 	filtered := k.dev != 0 || k.fam != 0 || k.proto >= 0 || k.typ >= 0
 	if !filtered {
-		p.rs, p.keys = make([]*Route, 0, left), make([]uint32, 0, left)
+		p.ids, p.keys = make([]uint32, 0, left), make([]uint32, 0, left)
 	}
 	key := p.columnKey(k.col)
-	first, _ := tree.GetAt(from)
-	tree.Ascend(first, func(r *Route) bool {
+	st := order.st
+	order.Walk(from, false, func(id uint32) bool {
+		r := st.at(id)
 		if p.counts != nil {
-			p.counts.add(r, 1)
+			p.counts.add(st, r, 1)
 		}
-		if !filtered || k.holds(r) {
+		if !filtered || k.holds(st, r) {
 			v := key(r)
-			p.rs = append(p.rs, r)
+			p.ids = append(p.ids, id)
 			p.keys = append(p.keys, v)
 			p.max = max(p.max, v)
 		}
@@ -136,19 +134,19 @@ func (p *buildPart) collect(tree *tbtree.BTreeG[*Route], k sortKey, from, to int
 
 // columnKey returns a column's value as a number in the column's order;
 // a gateway is numbered as it comes (rankGateways renumbers them).
-func (p *buildPart) columnKey(col RouteSort) func(*Route) uint32 {
+func (p *buildPart) columnKey(col RouteSort) func(*packedRoute) uint32 {
 	switch col {
 	case SortDst:
-		return func(*Route) uint32 { return 0 }
+		return func(*packedRoute) uint32 { return 0 }
 	case SortDev:
 		// Link indexes are positive (0 for none): the order of uint32.
-		return func(r *Route) uint32 { return uint32(r.LinkIndex) }
+		return func(r *packedRoute) uint32 { return uint32(r.link) }
 	case SortMetric:
-		return func(r *Route) uint32 { return r.Priority }
+		return func(r *packedRoute) uint32 { return r.priority }
 	case SortProtocol:
-		return func(r *Route) uint32 { return uint32(r.Protocol) }
+		return func(r *packedRoute) uint32 { return uint32(r.protocol) }
 	case SortType:
-		return func(r *Route) uint32 { return uint32(r.Type) }
+		return func(r *packedRoute) uint32 { return uint32(r.typ) }
 	}
 	return p.gws.id
 }
@@ -158,18 +156,25 @@ func (p *buildPart) columnKey(col RouteSort) func(*Route) uint32 {
 // a million routes share a few hundred gateways, and a map lookup for
 // each cost as much as the rest of a build.
 type gatewayIDs struct {
-	ids    map[netip.Addr]uint32
-	addrs  []netip.Addr
+	ids    map[gatewayKey]uint32
+	addrs  []gatewayKey
 	recent [1024]struct {
-		a  netip.Addr
+		a  gatewayKey
 		id uint32 // the id plus one; 0 for an empty slot
 	}
 }
 
-func (g *gatewayIDs) id(r *Route) uint32 {
-	a := r.Gateway
-	b := a.As16()
-	h := (binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])) * 0x9e3779b97f4a7c15
+// gatewayKey is a packed gateway (its zone aside, as the column orders it).
+type gatewayKey struct {
+	kind addrKind
+	b    [16]byte
+}
+
+func (a gatewayKey) compare(b gatewayKey) int { return cmpAddrs(a.kind, &a.b, b.kind, &b.b) }
+
+func (g *gatewayIDs) id(r *packedRoute) uint32 {
+	a := gatewayKey{plain(r.kind(kindGw)), r.gw}
+	h := (binary.LittleEndian.Uint64(a.b[:8]) ^ binary.LittleEndian.Uint64(a.b[8:]) ^ uint64(a.kind)) * 0x9e3779b97f4a7c15
 	slot := &g.recent[h>>54]
 	if slot.id != 0 && slot.a == a {
 		return slot.id - 1
@@ -177,7 +182,7 @@ func (g *gatewayIDs) id(r *Route) uint32 {
 	id, ok := g.ids[a]
 	if !ok {
 		if g.ids == nil {
-			g.ids = map[netip.Addr]uint32{}
+			g.ids = map[gatewayKey]uint32{}
 		}
 		id = uint32(len(g.addrs))
 		g.ids[a] = id
@@ -190,17 +195,17 @@ func (g *gatewayIDs) id(r *Route) uint32 {
 // rankGateways renumbers the parts' gateways by their place among all the
 // gateways read, and returns how many there are.
 func rankGateways(parts []buildPart) int {
-	var all []netip.Addr
+	var all []gatewayKey
 	for _, p := range parts {
 		all = append(all, p.gws.addrs...)
 	}
-	slices.SortFunc(all, netip.Addr.Compare)
+	slices.SortFunc(all, gatewayKey.compare)
 	all = slices.Compact(all)
 	inParallel(len(parts), func(i int) {
 		p := &parts[i]
 		place := make([]uint32, len(p.gws.addrs))
 		for id, a := range p.gws.addrs {
-			at, _ := slices.BinarySearchFunc(all, a, netip.Addr.Compare)
+			at, _ := slices.BinarySearchFunc(all, a, gatewayKey.compare)
 			place[id] = uint32(at)
 		}
 		for j, id := range p.keys {

@@ -49,26 +49,19 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 			}
 		}
 		for _, k := range keys {
-			var want []*Route
-			s.Ascend(func(r *Route) bool {
-				if k.holds(r) {
-					want = append(want, r)
-				}
-				return true
-			})
+			want := storedRoutes(s, s.order, func(r *Route) bool { return keyHolds(k, r) })
 			c := routeColumn(k.col)
-			slices.SortStableFunc(want, c)
+			slices.SortStableFunc(want, func(a, b storedRoute) int { return c(&a.r, &b.r) })
 			for _, parts := range []int{1, 4} {
 				partMin = []int{1 << 30, 1}[parts/4]
 				l := s.buildIndex(k, nil)
-				var got []*Route
-				l.Walk(0, false, func(r *Route) bool { got = append(got, r); return true })
+				got := storedRoutes(s, l, func(*Route) bool { return true })
 				if !slices.Equal(got, want) {
 					t.Fatalf("seed %d, %+v in %d parts: %d routes, a sort gives %d (or another order)", seed, k, parts, len(got), len(want))
 				}
 				for i, r := range want {
-					if l.Rank(r) != i {
-						t.Fatalf("seed %d, %+v in %d parts: the route at %d ranks %d", seed, k, parts, i, l.Rank(r))
+					if l.Rank(s.st.at(r.id)) != i {
+						t.Fatalf("seed %d, %+v in %d parts: the route at %d ranks %d", seed, k, parts, i, l.Rank(s.st.at(r.id)))
 					}
 				}
 			}
@@ -98,8 +91,8 @@ func TestFirstCountInPartsEqualsACount(t *testing.T) {
 	s.RouteClasses()
 	rs := s.live().routes
 	want := newRouteCounts()
-	var links []*Route
-	rs.Ascend(func(r *Route) bool { want.add(r, 1); links = append(links, r); return true })
+	rs.order.Walk(0, false, func(id uint32) bool { want.add(&rs.st, rs.st.at(id), 1); return true })
+	links := storedRoutes(rs, rs.order, func(*Route) bool { return true })
 	classes := func(c routeCounts) map[RouteClass]int {
 		m := map[RouteClass]int{}
 		for k, n := range c.classes {
@@ -115,10 +108,33 @@ func TestFirstCountInPartsEqualsACount(t *testing.T) {
 	if want.multipath == 0 || len(want.prefSrc) == 0 {
 		t.Fatal("the routes have no multipath or no preferred source: nothing to tell")
 	}
-	slices.SortStableFunc(links, routeColumn(SortDev))
-	var got []*Route
-	rs.idx.m[linkIndex].list.Walk(0, false, func(r *Route) bool { got = append(got, r); return true })
+	slices.SortStableFunc(links, func(a, b storedRoute) int { return routeColumn(SortDev)(&a.r, &b.r) })
+	got := storedRoutes(rs, rs.idx.m[linkIndex].list, func(*Route) bool { return true })
 	if !slices.Equal(got, links) {
 		t.Fatalf("the link index holds %d routes, a sort %d (or another order)", len(got), len(links))
 	}
+}
+
+// storedRoute is a route of a route set and its id.
+type storedRoute struct {
+	id uint32
+	r  Route
+}
+
+// storedRoutes returns the routes of l that pick selects, in l's order.
+func storedRoutes(s *routeSet, l *routeList, pick func(*Route) bool) []storedRoute {
+	var out []storedRoute
+	l.eachID(0, false, func(id uint32, r *Route) bool {
+		if pick(r) {
+			out = append(out, storedRoute{id, *r})
+		}
+		return true
+	})
+	return out
+}
+
+// keyHolds is sortKey.holds on a Route: what the packed one must agree with.
+func keyHolds(k sortKey, r *Route) bool {
+	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev)) &&
+		(k.fam == 0 || r.Family == k.fam) && (k.proto < 0 || int16(r.Protocol) == k.proto) && (k.typ < 0 || int16(r.Type) == k.typ)
 }

@@ -21,7 +21,7 @@ const sortIndexIdle = 10 * time.Minute
 
 // sortIndexBudget bounds the routes all sort indexes hold together, as a
 // multiple of the model's routes: an index over a million routes costs
-// about 8 MB (a pointer a route), and a visitor clicking through every
+// about 4 MB (a route id a route), and a visitor clicking through every
 // column would otherwise keep five of them for sortIndexIdle, which was
 // most of the server's growth after page views. Building an index beyond
 // the budget drops the least recently used ones first.
@@ -50,10 +50,10 @@ func queryIndex(q *RouteQuery) sortKey {
 	return sortKey{q.Sort, q.Table, q.Dev, q.Family, int16(q.Protocol), int16(q.Type)}
 }
 
-// holds reports whether r belongs in the index of k.
-func (k sortKey) holds(r *Route) bool {
-	return (k.table == AllTables || k.table == int64(r.Table)) && (k.dev == 0 || usesDev(r, k.dev)) &&
-		(k.fam == 0 || r.Family == k.fam) && (k.proto < 0 || int16(r.Protocol) == k.proto) && (k.typ < 0 || int16(r.Type) == k.typ)
+// holds reports whether the route r of st belongs in the index of k.
+func (k sortKey) holds(st *routeStore, r *packedRoute) bool {
+	return (k.table == AllTables || k.table == int64(r.table)) && (k.fam == 0 || r.family == k.fam) &&
+		(k.proto < 0 || int16(r.protocol) == k.proto) && (k.typ < 0 || int16(r.typ) == k.typ) && (k.dev == 0 || st.usesDev(r, k.dev))
 }
 
 type sortIndex struct {
@@ -78,13 +78,14 @@ type sortIndexes struct {
 	m  map[sortKey]*sortIndex
 }
 
-func sortLess(col RouteSort) func(a, b *Route) bool {
-	c := routeColumn(col)
-	return func(a, b *Route) bool {
+// sortLess orders the routes of st by col, ties in the model's order.
+func sortLess(st *routeStore, col RouteSort) func(a, b *packedRoute) bool {
+	c := packedColumn(col)
+	return func(a, b *packedRoute) bool {
 		if v := c(a, b); v != 0 {
 			return v < 0
 		}
-		return routeLess(a, b)
+		return st.less(a, b)
 	}
 }
 
@@ -141,18 +142,18 @@ func (x *sortIndexes) evict(budget int) {
 	}
 }
 
-// indexChange keeps the indexes current: old leaves them, r (if not nil)
-// joins them. Indexes unused for sortIndexIdle are dropped here. The
+// indexChange keeps the indexes current: old leaves them, r joins them
+// (either may be noRoute); old is still stored. Indexes unused for sortIndexIdle are dropped here. The
 // caller holds the store's write lock.
-func (s *routeSet) indexChange(old, r *Route) {
+func (s *routeSet) indexChange(old, r uint32) {
 	if len(s.idx.m) == 0 {
 		return
 	}
 	for k, ix := range s.idx.m {
-		if old != nil && k.holds(old) {
-			ix.list.Delete(old)
+		if old != noRoute && k.holds(&s.st, s.st.at(old)) {
+			ix.list.Delete(s.st.at(old))
 		}
-		if r != nil && k.holds(r) {
+		if r != noRoute && k.holds(&s.st, s.st.at(r)) {
 			ix.list.Insert(r)
 		}
 	}
@@ -232,7 +233,7 @@ func (s *Store) queryIndexed(q RouteQuery) RoutePage {
 	if q.Desc {
 		at = page.Total - 1 - q.Offset
 	}
-	list.Walk(at, q.Desc, func(r *Route) bool {
+	list.each(at, q.Desc, func(r *Route) bool {
 		page.Rows = append(page.Rows, *r)
 		return len(page.Rows) < q.Limit
 	})
@@ -281,7 +282,7 @@ func (s *routeSet) devSpans(q *RouteQuery) (spanPlan, bool) {
 	links := s.index(linkIndex, time.Now())
 	p := spanPlan{tree: links, exact: true}
 	for _, k := range keys {
-		lo := links.Rank(&Route{LinkIndex: k.link, Table: k.table, Family: q.Family})
+		lo := links.Rank(&packedRoute{link: k.link, table: k.table, family: q.Family})
 		p.spans = append(p.spans, span{lo, lo + sizes[k]})
 	}
 	return p, true

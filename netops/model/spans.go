@@ -6,7 +6,7 @@ import (
 )
 
 // A page of routes in the model's order comes from positions, not from a
-// walk: the routes a query selects are spans of one counted B-tree (the
+// walk: the routes a query selects are spans of one counted order (the
 // model's own, or a sort index of the protocol, type or device column
 // when the query filters on one: its routes with that value are one
 // stretch of the index, in the model's order), each span found by two
@@ -16,13 +16,13 @@ import (
 // device while some route has several paths) pick the index of exactly
 // their routes in the model's order instead, built on first use.
 
-// span is the positions [lo, hi) of a counted tree.
+// span is the positions [lo, hi) of a counted order.
 type span struct{ lo, hi int }
 
 // spanPlan is what a query selects: spans of tree in the model's order;
 // when exact every route in them matches, otherwise each is checked.
 type spanPlan struct {
-	tree  routeOrder
+	tree  *routeList
 	spans []span
 	exact bool
 }
@@ -75,14 +75,14 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 	ranges := q.ranges(s.tablesLocked())
 	whole := q.Table == AllTables && !q.Within.IsValid() && !q.Contains.IsValid()
 	if ranges == nil && !whole {
-		return spanPlan{tree: treeOrder{rs.tree}, exact: true} // no range can match
+		return spanPlan{tree: rs.order, exact: true} // no range can match
 	}
 	if whole && q.Family != 0 {
 		for _, t := range s.tablesLocked() {
 			ranges = append(ranges, keyRange{lo: &Route{Table: t, Family: q.Family}, hi: &Route{Table: t, Family: q.Family + 1}})
 		}
 	}
-	p := spanPlan{tree: treeOrder{rs.tree}, exact: true}
+	p := spanPlan{tree: rs.order, exact: true}
 	// The filters the ranges do not express.
 	rest := *q
 	rest.Table, rest.Family = AllTables, 0
@@ -122,7 +122,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		if by == nil {
 			p.spans = []span{{0, p.tree.Len()}}
 		} else {
-			p.spans = []span{{p.tree.Rank(by.pivot(&Route{})), p.valueEnd(by)}}
+			p.spans = []span{{p.tree.Rank(pivot(by.pivot(&Route{}))), p.valueEnd(by)}}
 		}
 		return p
 	}
@@ -130,7 +130,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		if q.Contains.IsValid() && !q.Within.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()) {
 			continue
 		}
-		sp := span{lo: p.tree.Rank(key(q.exactLo(rg))), hi: p.tree.Rank(key(rg.hi))}
+		sp := span{lo: p.tree.Rank(pivot(key(q.exactLo(rg)))), hi: p.tree.Rank(pivot(key(rg.hi)))}
 		if sp.hi > sp.lo {
 			p.spans = append(p.spans, sp)
 		}
@@ -141,9 +141,9 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 // valueEnd is the position just past the routes with by's value in its
 // index.
 func (p *spanPlan) valueEnd(by *classColumn) int {
-	c := routeColumn(by.col)
-	v := by.pivot(&Route{})
-	return p.tree.Search(func(r *Route) bool { return c(r, v) > 0 })
+	c := packedColumn(by.col)
+	v := pivot(by.pivot(&Route{}))
+	return p.tree.Search(func(r *packedRoute) bool { return c(r, v) > 0 })
 }
 
 // page answers q from the plan: by position when exact, otherwise by
@@ -219,7 +219,7 @@ func (p *spanPlan) walk(sp span, desc bool, fn func(*Route) bool) {
 		at = sp.hi - 1
 	}
 	n := sp.hi - sp.lo
-	p.tree.Walk(at, desc, func(r *Route) bool {
+	p.tree.each(at, desc, func(r *Route) bool {
 		n--
 		return fn(r) && n > 0
 	})
@@ -271,7 +271,7 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 	k := *q
 	k.Within = netip.Prefix{}
 	tree := s.routes.index(queryIndex(&k), time.Now())
-	col := routeColumn(q.Sort)
+	col := packedColumn(q.Sort)
 	p := spanPlan{tree: tree, exact: true}
 	// A total not known is counted on through the values past the page.
 	page.Total = max(total, 0)
@@ -287,17 +287,18 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 		if q.Desc {
 			at = n - 1 - pos
 		}
-		v := tree.At(at)
-		lo := tree.Search(func(r *Route) bool { return col(r, v) >= 0 })
-		hi := tree.Search(func(r *Route) bool { return col(r, v) > 0 })
+		v := tree.route(at)
+		lo := tree.Search(func(r *packedRoute) bool { return col(r, v) >= 0 })
+		hi := tree.Search(func(r *packedRoute) bool { return col(r, v) > 0 })
+		vr := tree.st.route(tree.At(at))
 		pos += hi - lo
 		p.spans = p.spans[:0]
 		size := 0
 		for _, rg := range ranges {
 			a, b := *q.exactLo(rg), *rg.hi
-			setColumn(q.Sort, &a, v)
-			setColumn(q.Sort, &b, v)
-			sp := span{tree.Rank(&a), tree.Rank(&b)}
+			setColumn(q.Sort, &a, &vr)
+			setColumn(q.Sort, &b, &vr)
+			sp := span{tree.Rank(pivot(&a)), tree.Rank(pivot(&b))}
 			if sp.hi > sp.lo {
 				p.spans = append(p.spans, sp)
 				size += sp.hi - sp.lo

@@ -24,14 +24,9 @@ func NewStoreFrom(st State) *Store {
 		a := st.Addrs[i]
 		sn.addrs[a.Key()] = &a
 	}
-	// One backing array, as a dump's slabs give: routes sit together in
-	// memory, which is what scans over millions of them depend on.
-	routes := append([]Route(nil), st.Routes...)
-	sn.routes.load = true
-	for i := range routes {
-		sn.routes.ReplaceOrInsert(&routes[i])
+	for i := range st.Routes {
+		sn.routes.ReplaceOrInsert(&st.Routes[i])
 	}
-	sn.routes.load = false
 	sn.rules = append(sn.rules, st.Rules...)
 	for i := range st.Neighs {
 		n := st.Neighs[i]

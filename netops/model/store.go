@@ -120,42 +120,6 @@ func (s *Store) live() *snapshot {
 		proxies: s.proxies, nexthops: s.nexthops}
 }
 
-// routeLess orders routes by table, family, destination, then the rest of
-// the kernel's identity (tos, metric, source prefix).
-func routeLess(a, b *Route) bool {
-	if a.Table != b.Table {
-		return a.Table < b.Table
-	}
-	if a.Family != b.Family {
-		return a.Family < b.Family
-	}
-	if c := a.Dst.Addr().Compare(b.Dst.Addr()); c != 0 {
-		return c < 0
-	}
-	if a.Dst.Bits() != b.Dst.Bits() {
-		return a.Dst.Bits() < b.Dst.Bits()
-	}
-	if a.Tos != b.Tos {
-		return a.Tos < b.Tos
-	}
-	if a.Priority != b.Priority {
-		return a.Priority < b.Priority
-	}
-	as, bs := a.SrcPrefix(), b.SrcPrefix()
-	if c := as.Addr().Compare(bs.Addr()); c != 0 {
-		return c < 0
-	}
-	if as.Bits() != bs.Bits() {
-		return as.Bits() < bs.Bits()
-	}
-	// IPv6 keeps routes to one prefix with one metric on several devices
-	// apart (fe80::/64 on every link); IPv4 refuses a second one.
-	if a.Family == unix.AF_INET6 {
-		return a.LinkIndex < b.LinkIndex
-	}
-	return false
-}
-
 // sameSlot reports whether two routes differ only in the device part of
 // an IPv6 key: the routes an NLM_F_REPLACE replaces.
 func sameSlot(a, b *Route) bool {
@@ -424,11 +388,13 @@ func (s *Store) RouteCount() int {
 
 // EachRoute streams every route in table order to fn under the read lock;
 // fn must be quick and must not call back into the store. It stops when fn
-// returns false.
+// returns false. The *Route fn gets is a decoded copy
+// valid only during the call (the model stores routes packed): fn must copy
+// the value to keep it, never the pointer.
 func (s *Store) EachRoute(fn func(*Route) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	s.routes.Ascend(func(r *Route) bool { return fn(r) })
+	s.routes.Ascend(fn)
 }
 
 // Tables returns the table ids that hold at least one route.
@@ -440,15 +406,14 @@ func (s *Store) Tables() []uint32 {
 
 func (s *Store) tablesLocked() []uint32 {
 	var out []uint32
-	r, ok := s.routes.Min()
-	for ok {
-		out = append(out, r.Table)
-		if r.Table == ^uint32(0) {
+	o := s.routes.order
+	for p := 0; p < o.Len(); {
+		t := o.route(p).table
+		out = append(out, t)
+		if t == ^uint32(0) {
 			break
 		}
-		pivot := &Route{Table: r.Table + 1}
-		ok = false
-		s.routes.AscendGreaterOrEqual(pivot, func(n *Route) bool { r, ok = n, true; return false })
+		p = o.Rank(&packedRoute{table: t + 1})
 	}
 	return out
 }
@@ -494,11 +459,7 @@ func (s *Store) UpdateStats(stats map[int32]LinkStats, at time.Time) {
 func (s *Store) FindRoute(r Route) (Route, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	got, ok := s.routes.Get(&r)
-	if !ok {
-		return Route{}, false
-	}
-	return *got, true
+	return s.routes.Get(&r)
 }
 
 // RoutesTo returns the routes in a table whose destination is exactly dst,

@@ -38,7 +38,7 @@ type Dump struct{ Applier }
 // NewDump starts an empty object set for a full dump.
 func NewDump() *Dump {
 	sn := newSnapshot()
-	sn.routes.uncounted, sn.routes.load = true, true
+	sn.routes.uncounted = true
 	return &Dump{Applier{applier{sn: sn}}}
 }
 
@@ -50,7 +50,6 @@ func NewNeighDump() *Dump {
 
 // Replace installs a complete dump, replacing (not merging) the model.
 func (s *Store) Replace(d *Dump, reason string) {
-	d.a.sn.routes.load = false
 	s.replace(d.a.sn, reason)
 }
 

@@ -1,0 +1,370 @@
+package model
+
+import (
+	"cmp"
+	"encoding/binary"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// The model keeps a million routes without a pointer among them: a
+// netip.Addr holds one (its zone handle), and a collection's mark phase
+// scanned every route's four and every order's pointer to it, 60-130 ms
+// of a collection at a million routes, which probes of the pages waited
+// for. A route is stored packed (addresses as bytes, rare attributes in a
+// side table) in blocks of a slab, and every order holds its 4-byte id.
+
+// packedRoute is a Route as the model stores it; it holds no pointer
+// (TestPackedRouteHoldsNoPointer keeps it so).
+type packedRoute struct {
+	// dst, gw and src are Dst's address, Gateway and PrefSrc, big-endian;
+	// an IPv4 address fills the first 4 bytes. kinds says which are set.
+	dst, gw, src    [16]byte
+	table, priority uint32
+	link            int32
+	flags           uint32
+	// side is the route's entry in the side table (RouteExtra and zones),
+	// 0 for none.
+	side    uint32
+	dstBits uint8 // Dst.Bits()+1: 0 for an invalid prefix
+	// kinds holds the addrKind of dst, gw and src, 2 bits each.
+	kinds                                   uint8
+	family, tos, protocol, scope, typ, pref uint8
+}
+
+// addrKind is what a packed address is.
+type addrKind uint8
+
+const (
+	addrNone addrKind = iota // the zero Addr
+	addr4
+	addr6
+	// addr6Zone is an IPv6 address with a zone, which the side entry
+	// holds. The kernel's routes carry none (a link-local gateway comes
+	// with its device, not a zone), so this only keeps one given, never
+	// drops it.
+	addr6Zone
+)
+
+const (
+	kindDst = 0
+	kindGw  = 2
+	kindSrc = 4
+)
+
+func (p *packedRoute) kind(at uint) addrKind { return addrKind(p.kinds>>at) & 3 }
+
+// sideEntry is what a route has beyond its packed fields: its RouteExtra
+// (shared with the Route it came from, read-only) and the zones of its
+// gateway and preferred source.
+type sideEntry struct {
+	extra           *RouteExtra
+	gwZone, srcZone string
+}
+
+// packAddr stores a into b and returns its kind.
+func packAddr(a netip.Addr, b *[16]byte) addrKind {
+	switch {
+	case !a.IsValid():
+		*b = [16]byte{}
+		return addrNone
+	case a.Is4():
+		*b = [16]byte{}
+		v := a.As4()
+		copy(b[:4], v[:])
+		return addr4
+	}
+	*b = a.As16()
+	if a.Zone() != "" {
+		return addr6Zone
+	}
+	return addr6
+}
+
+// unpackAddr is packAddr's inverse; zone is the address's zone when k is
+// addr6Zone.
+func unpackAddr(k addrKind, b *[16]byte, zone string) netip.Addr {
+	switch k {
+	case addr4:
+		return netip.AddrFrom4([4]byte(b[:4]))
+	case addr6:
+		return netip.AddrFrom16(*b)
+	case addr6Zone:
+		return netip.AddrFrom16(*b).WithZone(zone)
+	}
+	return netip.Addr{}
+}
+
+// packKey packs r's own fields into p (side stays 0): a stored route gets
+// its side entry from routeStore.put. A pivot (a key searched for, not
+// stored) is packed this way too: it then compares as a route without a
+// source prefix.
+func packKey(r *Route, p *packedRoute) {
+	kd := packAddr(r.Dst.Addr(), &p.dst)
+	kg := packAddr(r.Gateway, &p.gw)
+	ks := packAddr(r.PrefSrc, &p.src)
+	p.kinds = uint8(kd) | uint8(kg)<<kindGw | uint8(ks)<<kindSrc
+	p.dstBits = uint8(r.Dst.Bits() + 1)
+	p.table, p.priority, p.link, p.flags = r.Table, r.Priority, r.LinkIndex, r.Flags
+	p.family, p.tos, p.protocol, p.scope, p.typ, p.pref = r.Family, r.Tos, r.Protocol, r.Scope, r.Type, r.Pref
+	p.side = 0
+}
+
+// pivot returns r packed as a key to search for.
+func pivot(r *Route) *packedRoute {
+	var p packedRoute
+	packKey(r, &p)
+	return &p
+}
+
+// dstPrefix returns the packed destination.
+func (p *packedRoute) dstPrefix() netip.Prefix {
+	return netip.PrefixFrom(unpackAddr(p.kind(kindDst), &p.dst, ""), int(p.dstBits)-1)
+}
+
+// prefSrc returns the packed preferred source without its zone.
+func (p *packedRoute) prefSrc() netip.Addr { return unpackAddr(plain(p.kind(kindSrc)), &p.src, "") }
+
+// plain is k without a zone.
+func plain(k addrKind) addrKind {
+	if k == addr6Zone {
+		return addr6
+	}
+	return k
+}
+
+// cmpAddrs compares two packed addresses as netip.Addr.Compare does
+// (invalid, then IPv4, then IPv6, then by value), zones aside.
+func cmpAddrs(ka addrKind, a *[16]byte, kb addrKind, b *[16]byte) int {
+	if c := cmp.Compare(plain(ka), plain(kb)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c != 0 {
+		return c
+	}
+	return cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+}
+
+// cmpCore compares routes by the part of the model's order that they
+// hold themselves: table, family, destination, tos and metric.
+func cmpCore(a, b *packedRoute) int {
+	switch {
+	case a.table != b.table:
+		return cmp.Compare(a.table, b.table)
+	case a.family != b.family:
+		return cmp.Compare(a.family, b.family)
+	}
+	if c := cmpAddrs(a.kind(kindDst), &a.dst, b.kind(kindDst), &b.dst); c != 0 {
+		return c
+	}
+	switch {
+	case a.dstBits != b.dstBits:
+		return cmp.Compare(a.dstBits, b.dstBits)
+	case a.tos != b.tos:
+		return cmp.Compare(a.tos, b.tos)
+	}
+	return cmp.Compare(a.priority, b.priority)
+}
+
+// routeStore is where a route set's routes live: blocks of packed routes
+// (one allocation per blockSize, without pointers), addressed by id, the
+// ids of deleted routes, which new routes take first (a route deleted from
+// a block cannot be collected while the rest of its block lives: reusing
+// its slot keeps memory flat under churn), and the side table.
+type routeStore struct {
+	blocks [][]packedRoute
+	used   uint32 // ids handed out, free ones included
+	free   []uint32
+	// side[i] is the side entry i (side[0] is unused: 0 means none);
+	// sideFree the entries given back.
+	side     []sideEntry
+	sideFree []uint32
+}
+
+// A block holds blockSize routes: 2048 packed routes of 76 bytes are 19
+// pages of 8 KiB exactly, so a block (a large allocation, rounded up to
+// whole pages) wastes nothing.
+const (
+	blockShift = 11
+	blockSize  = 1 << blockShift
+)
+
+// at returns the route with id.
+func (st *routeStore) at(id uint32) *packedRoute {
+	return &st.blocks[id>>blockShift][id&(blockSize-1)]
+}
+
+// put stores r and returns its id.
+func (st *routeStore) put(r *Route) uint32 {
+	var id uint32
+	if n := len(st.free); n > 0 {
+		id, st.free = st.free[n-1], st.free[:n-1]
+	} else {
+		if st.used>>blockShift == uint32(len(st.blocks)) {
+			st.blocks = append(st.blocks, make([]packedRoute, blockSize))
+		}
+		id = st.used
+		st.used++
+	}
+	p := st.at(id)
+	packKey(r, p)
+	if r.Extra != nil || p.kind(kindGw) == addr6Zone || p.kind(kindSrc) == addr6Zone {
+		e := sideEntry{extra: r.Extra, gwZone: r.Gateway.Zone(), srcZone: r.PrefSrc.Zone()}
+		if n := len(st.sideFree); n > 0 {
+			p.side, st.sideFree = st.sideFree[n-1], st.sideFree[:n-1]
+			st.side[p.side] = e
+		} else {
+			if len(st.side) == 0 {
+				st.side = append(st.side, sideEntry{})
+			}
+			p.side = uint32(len(st.side))
+			st.side = append(st.side, e)
+		}
+	}
+	return id
+}
+
+// release gives back the slot of a route no longer in any order, and its
+// side entry, cleared so that it holds nothing alive. Routes are read only
+// under the store's lock and the writer holds it, so nobody still reads
+// the slot.
+func (st *routeStore) release(id uint32) {
+	p := st.at(id)
+	if p.side != 0 {
+		st.side[p.side] = sideEntry{}
+		st.sideFree = append(st.sideFree, p.side)
+	}
+	*p = packedRoute{}
+	st.free = append(st.free, id)
+}
+
+// extra returns p's RouteExtra, or nil.
+func (st *routeStore) extra(p *packedRoute) *RouteExtra {
+	if p.side == 0 {
+		return nil
+	}
+	return st.side[p.side].extra
+}
+
+// srcPrefix returns p's source prefix (RouteExtra.Src).
+func (st *routeStore) srcPrefix(p *packedRoute) netip.Prefix {
+	if e := st.extra(p); e != nil {
+		return e.Src
+	}
+	return netip.Prefix{}
+}
+
+// unpack decodes p into r.
+func (st *routeStore) unpack(p *packedRoute, r *Route) {
+	var e sideEntry
+	if p.side != 0 {
+		e = st.side[p.side]
+	}
+	*r = Route{
+		Dst:       p.dstPrefix(),
+		Gateway:   unpackAddr(p.kind(kindGw), &p.gw, e.gwZone),
+		PrefSrc:   unpackAddr(p.kind(kindSrc), &p.src, e.srcZone),
+		Table:     p.table,
+		Priority:  p.priority,
+		LinkIndex: p.link,
+		Flags:     p.flags,
+		Family:    p.family,
+		Tos:       p.tos,
+		Protocol:  p.protocol,
+		Scope:     p.scope,
+		Type:      p.typ,
+		Pref:      p.pref,
+		Extra:     e.extra,
+	}
+}
+
+// route returns the route with id, decoded.
+func (st *routeStore) route(id uint32) Route {
+	var r Route
+	st.unpack(st.at(id), &r)
+	return r
+}
+
+// less orders packed routes as routeLess orders routes: cmpCore, then the
+// source prefix (from the side table, read only on a tie), then for IPv6
+// the device. A pivot (side 0) has no source prefix.
+func (st *routeStore) less(a, b *packedRoute) bool {
+	if c := cmpCore(a, b); c != 0 {
+		return c < 0
+	}
+	if a.side != 0 || b.side != 0 {
+		as, bs := st.srcPrefix(a), st.srcPrefix(b)
+		if c := as.Addr().Compare(bs.Addr()); c != 0 {
+			return c < 0
+		}
+		if as.Bits() != bs.Bits() {
+			return as.Bits() < bs.Bits()
+		}
+	}
+	if a.family == unix.AF_INET6 {
+		return a.link < b.link
+	}
+	return false
+}
+
+// multipath returns p's paths, or nil.
+func (st *routeStore) multipath(p *packedRoute) []Nexthop {
+	if e := st.extra(p); e != nil {
+		return e.Multipath
+	}
+	return nil
+}
+
+// usesDev reports whether some path of p goes through dev.
+func (st *routeStore) usesDev(p *packedRoute, dev int32) bool {
+	if p.link == dev {
+		return true
+	}
+	for _, nh := range st.multipath(p) {
+		if nh.LinkIndex == dev {
+			return true
+		}
+	}
+	return false
+}
+
+// classOf returns p's class (ClassOf).
+func (st *routeStore) classOf(p *packedRoute) RouteClass {
+	c := RouteClass{Table: p.table, Link: p.link, Family: p.family, Protocol: p.protocol, Type: p.typ}
+	if e := st.extra(p); e != nil {
+		if len(e.Multipath) > 0 {
+			c.Link = e.Multipath[0].LinkIndex
+		}
+		c.Expires = e.Expires != 0
+	}
+	return c
+}
+
+// cmpKey compares the stored route r with a key: k packed (its side
+// ignored) and its source prefix src. It is the model's order, for keys
+// that carry a source prefix, which a pivot cannot.
+func (st *routeStore) cmpKey(r, k *packedRoute, src netip.Prefix) int {
+	if c := cmpCore(r, k); c != 0 {
+		return c
+	}
+	rs := st.srcPrefix(r)
+	if c := rs.Addr().Compare(src.Addr()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(rs.Bits(), src.Bits()); c != 0 {
+		return c
+	}
+	if r.family == unix.AF_INET6 {
+		return cmp.Compare(r.link, k.link)
+	}
+	return 0
+}
+
+// prefSrcOf returns p's preferred source, zone included.
+func (st *routeStore) prefSrcOf(p *packedRoute) netip.Addr {
+	if p.kind(kindSrc) == addr6Zone {
+		return unpackAddr(addr6Zone, &p.src, st.side[p.side].srcZone)
+	}
+	return p.prefSrc()
+}
