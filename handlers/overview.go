@@ -146,7 +146,11 @@ type overviewLinksBlock struct {
 	mu               sync.Mutex
 	linkGen, addrGen uint64
 	uplinks          []int32
-	frag             Fragment // nil HTML: none yet
+	// counting: one of the block's addresses counts its lifetimes down
+	// (a DHCP or SLAAC address: "valid_lft 3591sec"), each from its own
+	// instant, so the block is good only for the render that made it.
+	counting bool
+	frag     Fragment // nil HTML: none yet
 }
 
 // get is the block for in: the last one when it was made from the same
@@ -155,7 +159,7 @@ type overviewLinksBlock struct {
 func (b *overviewLinksBlock) get(in linksInput) (Fragment, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.frag.HTML != nil && b.linkGen == in.linkGen && b.addrGen == in.addrGen && slices.Equal(b.uplinks, in.uplinks) {
+	if b.frag.HTML != nil && !b.counting && b.linkGen == in.linkGen && b.addrGen == in.addrGen && slices.Equal(b.uplinks, in.uplinks) {
 		return b.frag, nil
 	}
 	frags, err := fragments(block("ov-links", views.OverviewLinksBlock(overviewLinks(in.links, in.addrs, in.uplinks, in.names))))
@@ -163,7 +167,13 @@ func (b *overviewLinksBlock) get(in linksInput) (Fragment, error) {
 		return Fragment{}, err
 	}
 	b.frag, b.linkGen, b.addrGen, b.uplinks = frags[0], in.linkGen, in.addrGen, slices.Clone(in.uplinks)
+	b.counting = slices.ContainsFunc(in.addrs, countsDown)
 	return b.frag, nil
+}
+
+// countsDown reports whether a's lifetimes, as shown, change with time.
+func countsDown(a model.Addr) bool {
+	return a.Flags&unix.IFA_F_PERMANENT == 0 && a.PreferredLft != model.Forever && a.Seen != 0
 }
 
 // usable reports whether a route can carry traffic: a unicast route on a

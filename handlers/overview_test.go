@@ -396,4 +396,29 @@ func TestOverviewLiveLinksBlockFollowsLinksAddressesAndUplinks(t *testing.T) {
 	check("after the uplink renamed", true)
 	route("0.0.0.0/0", 2, true)
 	check("after main's default route deleted", true)
+	// An address counting its lifetimes down, as DHCP's: the block shows
+	// them as of each render, never as of an earlier one.
+	h.frame.store.Update(func(a *model.Applier) {
+		now := model.KernelTime()
+		a.Addr(model.Addr{LinkIndex: 2, Family: unix.AF_INET, Prefix: fxPrefix("203.0.113.9/24"),
+			ValidLft: 600, PreferredLft: 300, Seen: now, Updated: now}, false)
+	})
+	check("after an address with lifetimes added", true)
+	if !strings.Contains(last, "valid_lft 600sec") {
+		t.Fatalf("the block does not show the new address's lifetimes:\n%s", last)
+	}
+	// A second later at most (30 tries, so a stale block fails, not hangs).
+	for i := 0; i < 30 && strings.Contains(last, "valid_lft 600sec"); i++ {
+		time.Sleep(100 * time.Millisecond)
+		route("198.51.100.0/24", 2, true)
+		route("198.51.100.0/24", 2, false)
+		frags, err := p.live(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = string(frags[2].HTML)
+	}
+	if !strings.Contains(last, "valid_lft 599sec") {
+		t.Errorf("a second later the block shows no valid_lft 599sec:\n%s", last)
+	}
 }
