@@ -5,8 +5,10 @@ import (
 	"hash/maphash"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netpanel/netpanel/handlers"
+	"github.com/netpanel/netpanel/internal/testenv"
 )
 
 // TestBatchMsgIsTheFramesInOrder: a batch is valid JSON whose frames are
@@ -49,7 +51,7 @@ func TestBatchMsgIsTheFramesInOrder(t *testing.T) {
 func TestSharedBatchesCarryEachClientsOwnFragments(t *testing.T) {
 	hb := &Hub{seed: maphash.MakeSeed(), clients: map[*client]struct{}{}}
 	newClient := func(key string) *client {
-		c := &client{key: key, send: make(chan [][]byte, 4), last: map[string]uint64{}}
+		c := &client{key: key, send: make(chan []wsMsg, 4), last: map[string]uint64{}}
 		hb.clients[c] = struct{}{}
 		return c
 	}
@@ -82,19 +84,55 @@ func TestSharedBatchesCarryEachClientsOwnFragments(t *testing.T) {
 		{"a client with a status frame first", withStatus, batch(string(status), rows, summary)},
 		{"a client of another view", other, batch(rows, frame("html", "summary", "9 route"))},
 	}
-	items := map[*client][][]byte{}
+	items := map[*client][]wsMsg{}
 	for _, w := range want {
 		select {
 		case item := <-w.c.send:
 			items[w.c] = item
-			if len(item) != 1 || string(item[0]) != w.msg {
-				t.Errorf("%s got %q, want %s", w.name, item, w.msg)
+			if len(item) != 1 || string(item[0].data) != w.msg || item[0].pm == nil {
+				t.Errorf("%s got %d messages (the first %q, prepared %v), want one prepared %s",
+					w.name, len(item), item[0].data, item[0].pm != nil, w.msg)
 			}
 		default:
 			t.Errorf("%s got nothing, want %s", w.name, w.msg)
 		}
 	}
-	if ia, ib := items[a], items[b]; len(ia) == 1 && len(ib) == 1 && &ia[0][0] != &ib[0][0] {
-		t.Error("two clients of one view got a batch built for each")
+	if ia, ib := items[a], items[b]; len(ia) == 1 && len(ib) == 1 && (&ia[0].data[0] != &ib[0].data[0] || ia[0].pm != ib[0].pm) {
+		t.Error("two clients of one view got a batch built, or prepared, for each")
+	}
+	if io, ia := items[other], items[a]; len(io) == 1 && len(ia) == 1 && io[0].pm == ia[0].pm {
+		t.Error("a client of another view shares the first view's prepared message")
+	}
+}
+
+// TestClientsWithAndWithoutCompressionReadTheSameFrames: a view's frames
+// are prepared once for all its clients, and each connection writes them
+// as it negotiated: a browser-like client (permessage-deflate) and a
+// plain one of one view read the same rows and summary, byte for byte,
+// for the first render and for a route added later.
+func TestClientsWithAndWithoutCompressionReadTheSameFrames(t *testing.T) {
+	ns := testenv.NewNS(t)
+	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up",
+		"addr add 10.20.0.1/24 dev v0", "route add 192.0.2.0/26 via 10.20.0.2"})
+	_, ta, _, ts := liveServer(t, ns)
+
+	_, resp, err := browserDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, ta.viewer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext := resp.Header.Get("Sec-Websocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
+		t.Fatalf("the server did not accept compression (extensions %q): the test would compare plain frames only", ext)
+	}
+	const query = "table=main&within=192.0.2.0/24"
+	packed := dialPageWith(t, &browserDialer, ts, ta.viewer, "routes", query)
+	plain := dialPage(t, ts, ta.viewer, "routes", query)
+	for _, route := range []string{"192.0.2.0/26", "192.0.2.64/26"} {
+		if route != "192.0.2.0/26" {
+			ns.IP("route", "add", route, "via", "10.20.0.2")
+		}
+		has := func(h string) bool { return strings.Contains(h, route) }
+		if a, b := packed.waitRows(t, 30*time.Second, has), plain.waitRows(t, 30*time.Second, has); a != b {
+			t.Errorf("with %s, the compressed client read rows\n%s\nthe plain one\n%s", route, a, b)
+		}
 	}
 }

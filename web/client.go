@@ -25,8 +25,8 @@ const (
 // fields; its writer goroutine owns the connection's writes.
 type client struct {
 	conn   *websocket.Conn
-	send   chan [][]byte // items of one or more WebSocket messages
-	events bool          // an /api/v1/events stream rather than a page
+	send   chan []wsMsg // items of one or more WebSocket messages
+	events bool         // an /api/v1/events stream rather than a page
 
 	page      string
 	query     url.Values
@@ -44,7 +44,7 @@ type client struct {
 
 // queue hands an item to the writer without ever blocking the hub; it
 // reports false when the client's queue is full.
-func (c *client) queue(msg [][]byte) bool {
+func (c *client) queue(msg []wsMsg) bool {
 	select {
 	case c.send <- msg:
 		return true
@@ -101,7 +101,7 @@ func (hb *Hub) serve(w http.ResponseWriter, r *http.Request, events bool) {
 	}
 	// The queue bounds how far a client may fall behind; one that fills it
 	// is sent a resync frame when it has room again.
-	c := &client{conn: conn, send: make(chan [][]byte, hb.SendQueue), events: events, last: map[string]uint64{}}
+	c := &client{conn: conn, send: make(chan []wsMsg, hb.SendQueue), events: events, last: map[string]uint64{}}
 	select {
 	case hb.register <- c:
 	case <-r.Context().Done():
@@ -163,7 +163,13 @@ func (hb *Hub) writePump(c *client, wait time.Duration) {
 			}
 			for _, msg := range item {
 				_ = c.conn.SetWriteDeadline(time.Now().Add(wait))
-				if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				var err error
+				if msg.pm != nil {
+					err = c.conn.WritePreparedMessage(msg.pm)
+				} else {
+					err = c.conn.WriteMessage(websocket.TextMessage, msg.data)
+				}
+				if err != nil {
 					return
 				}
 			}

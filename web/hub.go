@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"github.com/gorilla/websocket"
 	"hash/maphash"
 	"log/slog"
 	"net/url"
@@ -77,10 +78,13 @@ type Hub struct {
 	onUpgrade upgradeHook // nil, or told of each socket (see liveConns)
 
 	// Owned by the Run goroutine.
-	ctx       context.Context
-	status    views.Status
-	pending   []*client            // clients with frames gathered in this step
-	batches   []sharedBatch        // the batches built in this step (send)
+	ctx     context.Context
+	status  views.Status
+	pending []*client     // clients with frames gathered in this step
+	batches []sharedBatch // the batches built in this step (send)
+	// prepared are the messages of this step prepared for writing, by
+	// their first byte: clients that send one message share its frame.
+	prepared  map[*byte]*websocket.PreparedMessage
 	behind    map[*client]struct{} // clients owed a resync frame
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page

@@ -31,11 +31,16 @@ type stamped struct {
 // probe routes (198.51.100.0/24, in every table).
 type routeWatchers []*stampedClient
 
+// browserDialer dials as a browser does: offering permessage-deflate,
+// which every browser offers and the server accepts, so that what a
+// frame costs the server includes its compression for each client.
+var browserDialer = websocket.Dialer{EnableCompression: true, HandshakeTimeout: 45 * time.Second}
+
 // dialRouteWatchers connects n clients and waits for their first view.
 func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n int) routeWatchers {
 	ws := make(routeWatchers, n)
 	for i := range ws {
-		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
+		c, _, err := browserDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -192,7 +192,13 @@ type wsClient struct {
 
 func dialPage(t testing.TB, ts *httptest.Server, cookie *http.Cookie, page, query string) *wsClient {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
+	return dialPageWith(t, websocket.DefaultDialer, ts, cookie, page, query)
+}
+
+// dialPageWith is dialPage through d (browserDialer: compressed frames).
+func dialPageWith(t testing.TB, d *websocket.Dialer, ts *httptest.Server, cookie *http.Cookie, page, query string) *wsClient {
+	t.Helper()
+	c, _, err := d.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func BenchmarkViewersDoNotSlowRoutes1M(b *testing.B) {
 	ts := newHTTPTestServer(b, s)
 
 	dial := func(page, query string) *websocket.Conn {
-		c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
+		c, _, err := browserDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, ta.admin))
 		if err != nil {
 			b.Fatal(err)
 		}
