@@ -19,6 +19,8 @@ const (
 	pongWait   = 60 * time.Second
 	pingPeriod = pongWait * 9 / 10
 	maxMessage = 4096
+	// compressMin is the smallest message sent compressed.
+	compressMin = 1024
 )
 
 // client is one WebSocket connection. The hub goroutine owns its view
@@ -163,6 +165,11 @@ func (hb *Hub) writePump(c *client, wait time.Duration) {
 			}
 			for _, msg := range item {
 				_ = c.conn.SetWriteDeadline(time.Now().Add(wait))
+				// Where permessage-deflate was negotiated, a small message
+				// goes as it is (the extension lets each message choose):
+				// compressing a status or a row of a few hundred bytes
+				// saves nothing and costs both ends a compressor's setup.
+				c.conn.EnableWriteCompression(len(msg.data) >= compressMin)
 				var err error
 				if msg.pm != nil {
 					err = c.conn.WritePreparedMessage(msg.pm)
