@@ -264,6 +264,49 @@ func BenchmarkSortIndexBuild1M(b *testing.B) {
 	}
 }
 
+// BenchmarkSortIndexBuildTable1M times the build of the index by metric
+// of one table (main, 30% of the routes, and table 100, 14%), by a walk of
+// the model's order and by a read of the whole slab, over both layouts of
+// BenchmarkSortIndexBuild1M: where one pays off over the other (readsSlab).
+func BenchmarkSortIndexBuildTable1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	scattered := model.NewStoreFrom(st)
+	slices.SortFunc(st.Routes, model.CompareRoutes)
+	synced := model.NewStoreFrom(st)
+	defer model.SetSlabPath(model.SetSlabPath(0))
+	for _, layout := range []struct {
+		name  string
+		store *model.Store
+	}{{"synced", synced}, {"scattered", scattered}} {
+		layout.store.RouteClasses()
+		for _, table := range []int64{unix.RT_TABLE_MAIN, 100} {
+			for _, path := range []struct {
+				name string
+				slab int
+			}{{"walk", -1}, {"slab", 1}} {
+				b.Run(fmt.Sprintf("%s/table_%d/%s", layout.name, table, path.name), func(b *testing.B) {
+					model.SetSlabPath(path.slab)
+					q := model.RouteQuery{Table: table, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 50_000}
+					var took []time.Duration
+					for b.Loop() {
+						b.StopTimer()
+						layout.store.DropSortIndexes()
+						b.StartTimer()
+						t0 := time.Now()
+						if _, err := layout.store.QueryRoutes(q); err != nil {
+							b.Fatal(err)
+						}
+						took = append(took, time.Since(t0))
+					}
+					slices.Sort(took)
+					b.ReportMetric(float64(took[0].Microseconds())/1000, "min-ms")
+					b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+				})
+			}
+		}
+	}
+}
+
 // BenchmarkChurnIndexedMemory1M is BenchmarkChurnMemory1M with the sort
 // indexes a visitor leaves behind kept current through the churn: the
 // link index and the index by metric, whose count must not change.

@@ -21,7 +21,7 @@ import (
 // count in a slice; with the routes in the slab in the model's order, in
 // another, and after churn left freed slots and reused others.
 func TestSortIndexBuildsEqualASort(t *testing.T) {
-	defer func(n, share, b, s int) { partMin, slabShare, byteRanks, shortRanks = n, share, b, s }(partMin, slabShare, byteRanks, shortRanks)
+	defer func(n, path, b, s int) { partMin, slabPath, byteRanks, shortRanks = n, path, b, s }(partMin, slabPath, byteRanks, shortRanks)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	for seed := range uint64(4) {
 		rnd := rand.New(rand.NewPCG(seed, 7))
@@ -56,11 +56,11 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 				c := routeColumn(k.col)
 				slices.SortStableFunc(want, func(a, b storedRoute) int { return c(&a.r, &b.r) })
 				for _, slab := range []int{0, 1, 2} {
-					// A share of 0 never reads the slab, a huge one always
-					// (the slab holds no route the order does not); ranks
-					// placed from bytes (or two: more gateways than a byte
-					// holds) when they fit, or from 4 bytes (slab 2).
-					slabShare = min(slab, 1) << 30
+					// A walk (slab 0) or a read of the slab (the slab holds
+					// no route the order does not); ranks placed from bytes
+					// (or two: more gateways than a byte holds) when they
+					// fit, or from 4 bytes (slab 2).
+					slabPath = []int{-1, 1, 1}[slab]
 					byteRanks, shortRanks = 1<<8, 1<<16
 					if slab == 2 {
 						byteRanks, shortRanks = 0, 0
@@ -79,6 +79,27 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestScatteredTellsTheLayouts: the sample readsSlab decides by tells
+// routes lying in the slab in the model's order from routes in another,
+// over every route and over one table.
+func TestScatteredTellsTheLayouts(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 5))
+	var routes []Route
+	for range 3000 {
+		routes = append(routes, randomRoute(rnd, false))
+	}
+	for _, layout := range []string{"model order", "given order"} {
+		s := slabLayout(t, routes, layout, rnd)
+		lo := s.order.Rank(&packedRoute{table: 100})
+		hi := s.order.Search(func(r *packedRoute) bool { return r.table > 100 })
+		for _, at := range [][2]int{{0, s.Len()}, {lo, hi}} {
+			if got := s.order.scattered(at[0], at[1]); got != (layout == "given order") {
+				t.Errorf("%s, positions %v: scattered is %v", layout, at, got)
 			}
 		}
 	}
@@ -131,11 +152,11 @@ func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *ro
 // and preferred source, and of routes with several paths, equal one count
 // of every route, and the link index equals a sort.
 func TestFirstCountInPartsEqualsACount(t *testing.T) {
-	defer func(n, share int) { partMin, slabShare = n, share }(partMin, slabShare)
+	defer func(n, path int) { partMin, slabPath = n, path }(partMin, slabPath)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	partMin = 1
-	for _, share := range []int{0, 1 << 30} {
-		slabShare = share
+	for _, path := range []int{-1, 1} {
+		slabPath = path
 		firstCountEqualsACount(t)
 	}
 }
