@@ -192,7 +192,7 @@ func Report(res map[string]*Result) []Row {
 		queryRow.Value += caseOf(queryCase)
 	}
 	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
-	firstRow := row("the same, first answer after a sync (builds the sort index it needs)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
+	firstRow := row("the same, first answer after a sync (builds the sort indexes it needs)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
 	if okFirst {
 		after, _ := metric(queries, "after-sync-read-ms")
 		firstRow.Value += fmt.Sprintf("%s; the first read after the sync: %.0f ms", caseOf(firstCase), after)

@@ -12,3 +12,11 @@ func (s *Store) DropSortIndexes() {
 
 // CompareRoutes orders routes as the model does.
 func CompareRoutes(a, b Route) int { return cmpRoute(&a, &b) }
+
+// SetSlabPath sets how builds read the routes (slabPath: 0 as they
+// choose, 1 the slab, -1 a walk), and returns the setting before.
+func SetSlabPath(n int) int {
+	old := slabPath
+	slabPath = n
+	return old
+}

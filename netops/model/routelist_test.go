@@ -180,6 +180,27 @@ func (m *listModel) check(t *testing.T, l *routeList, when string) {
 			}
 		}
 	}
+	// Stretches of positions, forward and back (a build places the ids
+	// of each half of the order so).
+	for range 20 {
+		from := m.rnd.IntN(n + 1)
+		to := from + m.rnd.IntN(n-from+1)
+		for _, desc := range []bool{false, true} {
+			var stretches [][]uint32
+			l.stretches(from, to, desc, func(ids []uint32) {
+				if len(ids) == 0 {
+					t.Fatalf("%s: an empty stretch of [%d, %d)", when, from, to)
+				}
+				stretches = append(stretches, ids)
+			})
+			if desc {
+				slices.Reverse(stretches) // the last stretch first, each in order
+			}
+			if got := slices.Concat(stretches...); !slices.Equal(got, m.want[from:to]) {
+				t.Fatalf("%s: the stretches of [%d, %d) (desc %v) hold %d ids, want %d (or others)", when, from, to, desc, len(got), to-from)
+			}
+		}
+	}
 	l.Walk(n, false, func(uint32) bool { t.Fatalf("%s: a walk from Len read a route", when); return false })
 	l.Walk(-1, true, func(uint32) bool { t.Fatalf("%s: a walk from -1 read a route", when); return false })
 }

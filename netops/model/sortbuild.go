@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/binary"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -15,7 +16,8 @@ import (
 // sort then gives every route its position (values, then the model's
 // order, which is the index's order: a column holds a few distinct values
 // among a million routes, where a comparison sort of them took most of a
-// second), and each part places its own routes.
+// second), and each part places its own routes. A build over many of
+// the slab's routes reads the slab instead (buildFromSlab, below).
 
 // buildParts bounds the parts read at once.
 const buildParts = 4
@@ -29,6 +31,10 @@ var partMin = 1 << 16
 // a column with larger ones (a metric in the millions) is first numbered
 // by rank among the values present.
 const denseKeys = 1 << 20
+
+// slabPath chooses how builds read the routes: 0 as readsSlab tells, 1
+// always the slab, -1 never (tests take either way).
+var slabPath = 0
 
 // buildPart is what one part of a build read: the routes of the index in
 // the model's order, and each one's column value.
@@ -50,6 +56,9 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 		lo, hi = s.order.Rank(&packedRoute{table: t}), s.order.Search(func(r *packedRoute) bool { return r.table > t })
 	}
 	n := hi - lo
+	if s.readsSlab(lo, hi) {
+		return s.buildFromSlab(k, counts, lo, hi)
+	}
 	parts := make([]buildPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), n/partMin)))
 	inParallel(len(parts), func(i int) {
 		if counts != nil {
@@ -114,7 +123,7 @@ func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 	if !filtered {
 		p.ids, p.keys = make([]uint32, 0, left), make([]uint32, 0, left)
 	}
-	key := p.columnKey(k.col)
+	key := columnKey(k.col, &p.gws)
 	st := order.st
 	order.Walk(from, false, func(id uint32) bool {
 		r := st.at(id)
@@ -133,8 +142,8 @@ func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 }
 
 // columnKey returns a column's value as a number in the column's order;
-// a gateway is numbered as it comes (rankGateways renumbers them).
-func (p *buildPart) columnKey(col RouteSort) func(*packedRoute) uint32 {
+// a gateway is numbered by gws as it comes (and renumbered later).
+func columnKey(col RouteSort, gws *gatewayIDs) func(*packedRoute) uint32 {
 	switch col {
 	case SortDst:
 		return func(*packedRoute) uint32 { return 0 }
@@ -148,20 +157,23 @@ func (p *buildPart) columnKey(col RouteSort) func(*packedRoute) uint32 {
 	case SortType:
 		return func(r *packedRoute) uint32 { return uint32(r.typ) }
 	}
-	return p.gws.id
+	return gws.id
 }
 
-// gatewayIDs numbers gateways as they come. A route's gateway is looked
-// up first in a small table of the gateways seen recently, then in a map:
-// a million routes share a few hundred gateways, and a map lookup for
-// each cost as much as the rest of a build.
+// gatewayIDs numbers gateways as they come, in a table of its own (open
+// addressing, at most half full): a million routes share a few hundred
+// gateways, and a map lookup for each cost as much as the rest of a
+// build (the table of recent gateways this replaces went to the map
+// whenever two gateways shared its slot).
 type gatewayIDs struct {
-	ids    map[gatewayKey]uint32
-	addrs  []gatewayKey
-	recent [1024]struct {
-		a  gatewayKey
-		id uint32 // the id plus one; 0 for an empty slot
-	}
+	slots []gatewaySlot
+	addrs []gatewayKey
+}
+
+type gatewaySlot struct {
+	lo, hi uint64 // the address's bytes
+	kind   addrKind
+	id     uint32 // the id plus one; 0 for an empty slot
 }
 
 // gatewayKey is a packed gateway (its zone aside, as the column orders it).
@@ -173,23 +185,41 @@ type gatewayKey struct {
 func (a gatewayKey) compare(b gatewayKey) int { return cmpAddrs(a.kind, &a.b, b.kind, &b.b) }
 
 func (g *gatewayIDs) id(r *packedRoute) uint32 {
-	a := gatewayKey{plain(r.kind(kindGw)), r.gw}
-	h := (binary.LittleEndian.Uint64(a.b[:8]) ^ binary.LittleEndian.Uint64(a.b[8:]) ^ uint64(a.kind)) * 0x9e3779b97f4a7c15
-	slot := &g.recent[h>>54]
-	if slot.id != 0 && slot.a == a {
-		return slot.id - 1
+	kind := plain(r.kind(kindGw))
+	lo, hi := binary.LittleEndian.Uint64(r.gw[:8]), binary.LittleEndian.Uint64(r.gw[8:])
+	if len(g.slots) == 0 {
+		g.slots = make([]gatewaySlot, 1024)
 	}
-	id, ok := g.ids[a]
-	if !ok {
-		if g.ids == nil {
-			g.ids = map[gatewayKey]uint32{}
+	mask := uint64(len(g.slots) - 1)
+	i := ((lo^uint64(kind))*0x9e3779b97f4a7c15 ^ hi*0xc2b2ae3d27d4eb4f) >> 32 & mask
+	for {
+		s := &g.slots[i]
+		if s.id == 0 {
+			break
 		}
-		id = uint32(len(g.addrs))
-		g.ids[a] = id
-		g.addrs = append(g.addrs, a)
+		if s.lo == lo && s.hi == hi && s.kind == kind {
+			return s.id - 1
+		}
+		i = (i + 1) & mask
 	}
-	slot.a, slot.id = a, id+1
+	id := uint32(len(g.addrs))
+	g.addrs = append(g.addrs, gatewayKey{kind, r.gw})
+	if 2*len(g.addrs) > len(g.slots) {
+		g.grow()
+	} else {
+		g.slots[i] = gatewaySlot{lo, hi, kind, id + 1}
+	}
 	return id
+}
+
+// grow doubles the table and puts every gateway numbered so far back in.
+func (g *gatewayIDs) grow() {
+	g.slots = make([]gatewaySlot, 2*len(g.slots))
+	addrs := g.addrs
+	g.addrs = nil
+	for _, a := range addrs {
+		g.id(&packedRoute{gw: a.b, kinds: uint8(a.kind) << kindGw})
+	}
 }
 
 // rankGateways renumbers the parts' gateways by their place among all the
@@ -258,4 +288,368 @@ func inParallel(n int, fn func(i int)) {
 	}
 	fn(0)
 	wg.Wait()
+}
+
+// A build over many routes reads the slab rather than the model's order:
+// where churn reused freed slots, or the routes came in another order than
+// the model's, the route at the next position of the order lies anywhere
+// in the slab, and each one read was a cache miss (a build over scattered
+// routes took twice as long as over routes in the model's order). The
+// slab is read in order of ids instead, a part per core, into a dense
+// array of column values indexed by id (noKey for the routes the index
+// does not hold), counting each value's routes on the way. The values
+// are ranked, and the model's order is then walked to place its ids,
+// reading each one's rank from a dense array by id (a byte a route when
+// the ranks fit) instead of the route: one half of the order forward from
+// the start of each rank's place, the other backward from its end, so that
+// the counts by id suffice and the order is walked once.
+
+// byteRanks and shortRanks bound the ranks that a byte and two bytes a
+// route hold, the largest of each kept for the routes an index does not
+// hold. (Variables: tests lower them to place by wider ranks too.)
+var byteRanks, shortRanks = 1 << 8, 1 << 16
+
+// readsSlab reports whether the build of an index over the routes at
+// positions [lo, hi) of the model's order reads the slab (buildFromSlab)
+// rather than walks the order. Reading the slab reads every slot, the
+// walk only the routes it needs, each one a cache miss when the routes
+// lie scattered: at a million routes on a 2-core box the walk of a table
+// of 30% of them took 7 ms where they lay in the model's order, 15 ms
+// scattered, and reading the slab 12 ms either way; over every route the
+// slab took 11-13 ms, the walk 19-25 ms in order and 40-120 ms scattered.
+// So the slab is read for at least half of its slots, or a quarter when
+// the routes lie scattered. Every slot must hold a route of the order or
+// be free, which the counts tell.
+func (s *routeSet) readsSlab(lo, hi int) bool {
+	n, used := hi-lo, int(s.st.used)
+	switch {
+	case n == 0 || used-len(s.st.free) != s.Len() || slabPath < 0:
+		return false
+	case slabPath > 0:
+		return true
+	}
+	return 2*n >= used || 4*n >= used && s.order.scattered(lo, hi)
+}
+
+// scattered reports whether the routes at positions [lo, hi) of l lie
+// scattered in the slab: whether most of a sample of routes lie far from
+// the route after them (more than a few cache lines on).
+func (l *routeList) scattered(lo, hi int) bool {
+	const samples, near = 64, 16
+	far := 0
+	for i := range samples {
+		p := lo + (hi-lo-1)*i/samples
+		if p+1 >= hi {
+			break
+		}
+		a, b := l.At(p), l.At(p+1)
+		if max(a, b)-min(a, b) > near {
+			far++
+		}
+	}
+	return 2*far > samples
+}
+
+// noKey marks a slot whose route the index does not hold (or no route).
+const noKey = ^uint32(0)
+
+// slabPart is what one part of the slab's reading counted.
+type slabPart struct {
+	from, to int
+	counts   []int32 // routes per value (per gateway number for SortGateway)
+	large    bool    // some value is denseKeys or more: counts is not kept
+	gws      gatewayIDs
+	tally    *routeCounts
+}
+
+// buildFromSlab is buildIndex for the routes at positions [lo, hi) of the
+// model's order, reading the slab by id. Every slot the slab handed out
+// holds a route of the order or is free (the caller checked the count).
+func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *routeList {
+	st := &s.st
+	used := int(st.used)
+	keys := make([]uint32, used)
+	var free []uint64 // a freed slot's bit is set: its zeroed route is none
+	if len(st.free) > 0 {
+		free = make([]uint64, (used+63)/64)
+		for _, id := range st.free {
+			free[id/64] |= 1 << (id % 64)
+		}
+	}
+	// Parts of whole blocks: no two write the same cache line of keys.
+	blocks := (used + blockSize - 1) / blockSize
+	parts := make([]slabPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), used/partMin, blocks)))
+	for i := range parts {
+		parts[i].from = blocks * i / len(parts) * blockSize
+		parts[i].to = min(used, blocks*(i+1)/len(parts)*blockSize)
+	}
+	inParallel(len(parts), func(i int) {
+		p := &parts[i]
+		if counts != nil {
+			c := newRouteCounts()
+			p.tally = &c
+		}
+		p.read(st, k, keys, free)
+	})
+	if counts != nil {
+		for _, p := range parts {
+			counts.merge(p.tally)
+		}
+	}
+	total, luts := slabRanks(k.col, parts, keys)
+	// start[v] is the position of the first route of rank v, start[v+1]
+	// the one after its last.
+	start := make([]int32, len(total)+1)
+	for v, c := range total {
+		start[v+1] = start[v] + c
+	}
+	list := newRouteList(st, int(start[len(total)]), sortLess(st, k.col))
+	mid := hi
+	if len(parts) > 1 {
+		mid = lo + (hi-lo)/2
+	}
+	// The placing reads a route's rank by id, anywhere in the array of
+	// them: an array of a byte a route stays in a core's cache, one of 4
+	// bytes did not (over scattered routes, placing from 4-byte values took
+	// 4-12 ms longer than over routes in order at a million; from bytes,
+	// about the same).
+	switch ranks := len(total); {
+	case ranks < byteRanks:
+		placeIDs(list, s.order, lo, mid, hi, start, narrow[uint8](parts, keys, luts))
+	case ranks < shortRanks:
+		placeIDs(list, s.order, lo, mid, hi, start, narrow[uint16](parts, keys, luts))
+	default:
+		placeIDs(list, s.order, lo, mid, hi, start, narrow[uint32](parts, keys, luts))
+	}
+	return list
+}
+
+// slabRanks numbers the values the parts read by rank, in the column's
+// order: it returns the routes of each rank and, for each part, the rank
+// of each value it read (nil when keys hold ranks already).
+func slabRanks(col RouteSort, parts []slabPart, keys []uint32) (total []int32, luts [][]uint32) {
+	switch {
+	case col == SortGateway:
+		return rankSlabGateways(parts)
+	case slices.ContainsFunc(parts, func(p slabPart) bool { return p.large }):
+		return rankSlabKeys(parts, keys), nil
+	}
+	var raw []int32
+	for _, p := range parts {
+		if len(p.counts) > len(raw) {
+			raw = append(raw, make([]int32, len(p.counts)-len(raw))...)
+		}
+		for v, c := range p.counts {
+			raw[v] += c
+		}
+	}
+	lut := make([]uint32, len(raw))
+	for v, c := range raw {
+		if c > 0 {
+			lut[v] = uint32(len(total))
+			total = append(total, c)
+		}
+	}
+	luts = make([][]uint32, len(parts))
+	for i := range luts {
+		luts[i] = lut
+	}
+	return total, luts
+}
+
+// narrow returns the ranks of the routes by id in an array of K (the
+// largest K for routes the index does not hold): part i's values in keys
+// through luts[i], or as they are when luts is nil.
+func narrow[K uint8 | uint16 | uint32](parts []slabPart, keys []uint32, luts [][]uint32) []K {
+	out, inPlace := any(keys).([]K)
+	if inPlace && luts == nil {
+		return out
+	}
+	if !inPlace {
+		out = make([]K, len(keys))
+	}
+	inParallel(len(parts), func(i int) {
+		p := &parts[i]
+		var lut []uint32
+		if luts != nil {
+			lut = luts[i]
+		}
+		for id, v := range keys[p.from:p.to] {
+			switch {
+			case v == noKey:
+				out[p.from+id] = ^K(0)
+			case lut != nil:
+				out[p.from+id] = K(lut[v])
+			default:
+				out[p.from+id] = K(v)
+			}
+		}
+	})
+	return out
+}
+
+// placeIDs puts the ids at positions [lo, hi) of order that hold a rank
+// in ranks (indexed by id) into list, each rank's from start[rank] on,
+// in the model's order: [lo, mid) forward from each rank's start, [mid,
+// hi) at once backward from its end.
+func placeIDs[K uint8 | uint16 | uint32](list, order *routeList, lo, mid, hi int, start []int32, ranks []K) {
+	none := ^K(0)
+	inParallel(1+min(1, hi-mid), func(i int) {
+		if i == 0 {
+			next := slices.Clone(start[:len(start)-1])
+			order.stretches(lo, mid, false, func(ids []uint32) {
+				for _, id := range ids {
+					if v := ranks[id]; v != none {
+						list.set(int(next[v]), id)
+						next[v]++
+					}
+				}
+			})
+			return
+		}
+		end := slices.Clone(start[1:])
+		order.stretches(mid, hi, true, func(ids []uint32) {
+			for j := len(ids) - 1; j >= 0; j-- {
+				if v := ranks[ids[j]]; v != none {
+					end[v]--
+					list.set(int(end[v]), ids[j])
+				}
+			}
+		})
+	})
+}
+
+// read reads the slots [p.from, p.to) of st into keys, and counts them.
+func (p *slabPart) read(st *routeStore, k sortKey, keys []uint32, free []uint64) {
+	filtered := k.table != AllTables || k.dev != 0 || k.fam != 0 || k.proto >= 0 || k.typ >= 0
+	key := columnKey(k.col, &p.gws)
+	for at := p.from; at < p.to; at += blockSize {
+		blk := st.blocks[at>>blockShift][:min(blockSize, p.to-at)]
+		out := keys[at : at+len(blk)]
+		for j := range blk {
+			r := &blk[j]
+			if free != nil && free[(at+j)/64]&(1<<((at+j)%64)) != 0 {
+				out[j] = noKey
+				continue
+			}
+			if p.tally != nil {
+				p.tally.add(st, r, 1)
+			}
+			if filtered && !k.holds(st, r) {
+				out[j] = noKey
+				continue
+			}
+			v := key(r)
+			out[j] = v
+			if int(v) < len(p.counts) {
+				p.counts[v]++
+			} else {
+				p.count(v, k.col == SortGateway)
+			}
+		}
+	}
+}
+
+// count counts a value beyond p.counts, which it grows, up to denseKeys
+// (a gateway's number is below the routes read: no bound).
+func (p *slabPart) count(v uint32, gateway bool) {
+	if v >= denseKeys && !gateway {
+		p.large = true
+		return
+	}
+	p.counts = append(p.counts, make([]int32, max(int(v)+1, 2*len(p.counts), 64)-len(p.counts))...)
+	p.counts[v]++
+}
+
+// rankSlabGateways ranks the parts' gateways among all the gateways read:
+// it returns the routes per rank and each part's rank of its numbers.
+func rankSlabGateways(parts []slabPart) (total []int32, luts [][]uint32) {
+	var all []gatewayKey
+	for _, p := range parts {
+		all = append(all, p.gws.addrs...)
+	}
+	slices.SortFunc(all, gatewayKey.compare)
+	all = slices.Compact(all)
+	total = make([]int32, len(all))
+	luts = make([][]uint32, len(parts))
+	for i, p := range parts {
+		lut := make([]uint32, len(p.gws.addrs))
+		for id, a := range p.gws.addrs {
+			at, _ := slices.BinarySearchFunc(all, a, gatewayKey.compare)
+			lut[id] = uint32(at)
+			total[at] += p.counts[id]
+		}
+		luts[i] = lut
+	}
+	return total, luts
+}
+
+// rankSlabKeys renumbers the values in keys by their rank among the
+// values present, and returns the routes per rank.
+func rankSlabKeys(parts []slabPart, keys []uint32) []int32 {
+	seen := map[uint32]struct{}{}
+	last := noKey
+	for _, v := range keys {
+		if v != last && v != noKey {
+			seen[v], last = struct{}{}, v
+		}
+	}
+	values := slices.Sorted(maps.Keys(seen))
+	rank := make(map[uint32]uint32, len(values))
+	for i, v := range values {
+		rank[v] = uint32(i)
+	}
+	counts := make([][]int32, len(parts))
+	inParallel(len(parts), func(i int) {
+		c := make([]int32, len(values))
+		last, r := noKey, uint32(0)
+		part := keys[parts[i].from:parts[i].to]
+		for j, v := range part {
+			if v == noKey {
+				continue
+			}
+			if v != last {
+				last, r = v, rank[v]
+			}
+			part[j] = r
+			c[r]++
+		}
+		counts[i] = c
+	})
+	total := counts[0]
+	for _, c := range counts[1:] {
+		for r, n := range c {
+			total[r] += n
+		}
+	}
+	return total
+}
+
+// stretches calls fn on the ids at positions [from, to) of l, a chunk's
+// stretch at a time, from the last stretch back to the first when desc.
+func (l *routeList) stretches(from, to int, desc bool, fn func(ids []uint32)) {
+	if from >= to {
+		return
+	}
+	c0, j0 := l.locate(from)
+	c1, j1 := l.locate(to - 1)
+	part := func(c int) []uint32 {
+		ch := l.chunks[c]
+		if c == c1 {
+			ch = ch[:j1+1]
+		}
+		if c == c0 {
+			ch = ch[j0:]
+		}
+		return ch
+	}
+	if desc {
+		for c := c1; c >= c0; c-- {
+			fn(part(c))
+		}
+		return
+	}
+	for c := c0; c <= c1; c++ {
+		fn(part(c))
+	}
 }

@@ -11,15 +11,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestSortIndexBuildsEqualASort: an index built in one part or in four
-// (each part reading a stretch of the model's tree, numbering its own
-// gateways and values) holds exactly the routes its key selects, in the
-// order of a stable sort of them by the column: for every column, over
-// all tables and one, with and without class filters, with gateways of
-// both families and none, more gateways than the build keeps at hand,
-// and metrics too large to count in a slice.
+// TestSortIndexBuildsEqualASort: an index built by a walk of the model's
+// order or by a read of the slab, in one part or in four (each part
+// numbering its own gateways and values), holds exactly the routes its
+// key selects, in the order of a stable sort of them by the column: for
+// every column, over all tables and one, with and without class filters,
+// with gateways of both families and none, more gateways than the
+// build's first table of them has room for, and metrics too large to
+// count in a slice; with the routes in the slab in the model's order, in
+// another, and after churn left freed slots and reused others.
 func TestSortIndexBuildsEqualASort(t *testing.T) {
-	defer func(n int) { partMin = n }(partMin)
+	defer func(n, path, b, s int) { partMin, slabPath, byteRanks, shortRanks = n, path, b, s }(partMin, slabPath, byteRanks, shortRanks)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	for seed := range uint64(4) {
 		rnd := rand.New(rand.NewPCG(seed, 7))
@@ -32,7 +34,7 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 			case 1:
 				r.Gateway = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(rnd.IntN(4))})
 			case 2, 3:
-				// More gateways than the table of recent ones has slots.
+				// More gateways than the first table of them has slots.
 				r.Gateway = netip.AddrFrom4([4]byte{198, 51, byte(rnd.IntN(16)), byte(rnd.IntN(256))})
 			}
 			if seed >= 2 {
@@ -40,7 +42,6 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 			}
 			routes = append(routes, r)
 		}
-		s := storeWith(routes).routes
 		var keys []sortKey
 		for _, col := range RouteSorts() {
 			for _, table := range []int64{AllTables, 100, 7} {
@@ -48,20 +49,34 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 					sortKey{col, table, 0, unix.AF_INET6, 186, -1}, sortKey{col, table, 0, 0, -1, unix.RTN_BLACKHOLE})
 			}
 		}
-		for _, k := range keys {
-			want := storedRoutes(s, s.order, func(r *Route) bool { return keyHolds(k, r) })
-			c := routeColumn(k.col)
-			slices.SortStableFunc(want, func(a, b storedRoute) int { return c(&a.r, &b.r) })
-			for _, parts := range []int{1, 4} {
-				partMin = []int{1 << 30, 1}[parts/4]
-				l := s.buildIndex(k, nil)
-				got := storedRoutes(s, l, func(*Route) bool { return true })
-				if !slices.Equal(got, want) {
-					t.Fatalf("seed %d, %+v in %d parts: %d routes, a sort gives %d (or another order)", seed, k, parts, len(got), len(want))
-				}
-				for i, r := range want {
-					if l.Rank(s.st.at(r.id)) != i {
-						t.Fatalf("seed %d, %+v in %d parts: the route at %d ranks %d", seed, k, parts, i, l.Rank(s.st.at(r.id)))
+		for _, layout := range []string{"model order", "given order", "churned"} {
+			s := slabLayout(t, routes, layout, rnd)
+			for _, k := range keys {
+				want := storedRoutes(s, s.order, func(r *Route) bool { return keyHolds(k, r) })
+				c := routeColumn(k.col)
+				slices.SortStableFunc(want, func(a, b storedRoute) int { return c(&a.r, &b.r) })
+				for _, slab := range []int{0, 1, 2} {
+					// A walk (slab 0) or a read of the slab (the slab holds
+					// no route the order does not); ranks placed from bytes
+					// (or two: more gateways than a byte holds) when they
+					// fit, or from 4 bytes (slab 2).
+					slabPath = []int{-1, 1, 1}[slab]
+					byteRanks, shortRanks = 1<<8, 1<<16
+					if slab == 2 {
+						byteRanks, shortRanks = 0, 0
+					}
+					for _, parts := range []int{1, 4} {
+						partMin = []int{1 << 30, 1}[parts/4]
+						l := s.buildIndex(k, nil)
+						got := storedRoutes(s, l, func(*Route) bool { return true })
+						if !slices.Equal(got, want) {
+							t.Fatalf("seed %d, %s, %+v, slab %d, %d parts: %d routes, a sort gives %d (or another order)", seed, layout, k, slab, parts, len(got), len(want))
+						}
+						for i, r := range want {
+							if l.Rank(s.st.at(r.id)) != i {
+								t.Fatalf("seed %d, %s, %+v, slab %d, %d parts: the route at %d ranks %d", seed, layout, k, slab, parts, i, l.Rank(s.st.at(r.id)))
+							}
+						}
 					}
 				}
 			}
@@ -69,14 +84,84 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 	}
 }
 
+// TestScatteredTellsTheLayouts: the sample readsSlab decides by tells
+// routes lying in the slab in the model's order from routes in another,
+// over every route and over one table.
+func TestScatteredTellsTheLayouts(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 5))
+	var routes []Route
+	for range 3000 {
+		routes = append(routes, randomRoute(rnd, false))
+	}
+	for _, layout := range []string{"model order", "given order"} {
+		s := slabLayout(t, routes, layout, rnd)
+		lo := s.order.Rank(&packedRoute{table: 100})
+		hi := s.order.Search(func(r *packedRoute) bool { return r.table > 100 })
+		for _, at := range [][2]int{{0, s.Len()}, {lo, hi}} {
+			if got := s.order.scattered(at[0], at[1]); got != (layout == "given order") {
+				t.Errorf("%s, positions %v: scattered is %v", layout, at, got)
+			}
+		}
+	}
+}
+
+// slabLayout returns a route set of routes whose slab holds them in the
+// model's order, in the order given (random), or churned: after deletes
+// that left slots free and adds that reused others. It fails unless the
+// layout is what it says and the slab holds no route but the order's.
+func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *routeSet {
+	t.Helper()
+	if layout == "model order" {
+		routes = slices.Clone(routes)
+		slices.SortStableFunc(routes, CompareRoutes)
+		// A route replacing an equal one would take the freed slot of
+		// the one before.
+		routes = slices.CompactFunc(routes, func(a, b Route) bool { return CompareRoutes(a, b) == 0 })
+	}
+	store := storeWith(routes)
+	if layout == "churned" {
+		store.Update(func(a *Applier) {
+			for range len(routes) / 3 {
+				a.Route(routes[rnd.IntN(len(routes))], true, false)
+			}
+			for range len(routes) / 6 {
+				r := routes[rnd.IntN(len(routes))]
+				r.Priority++
+				a.Route(r, false, false)
+			}
+		})
+	}
+	s := store.routes
+	var ids []uint32
+	s.order.Walk(0, false, func(id uint32) bool { ids = append(ids, id); return true })
+	inOrder := slices.IsSorted(ids)
+	switch {
+	case int(s.st.used)-len(s.st.free) != s.Len():
+		t.Fatalf("%s: the slab holds %d routes, the order %d", layout, int(s.st.used)-len(s.st.free), s.Len())
+	case inOrder != (layout == "model order"):
+		t.Fatalf("%s: the slab holds the routes in the model's order: %v", layout, inOrder)
+	case layout == "churned" && len(s.st.free) == 0:
+		t.Fatalf("%s: %d free slots", layout, len(s.st.free))
+	}
+	return s
+}
+
 // TestFirstCountInPartsEqualsACount: the first read after a dump counts
-// the routes in the parts of the link index's build; the counts by class,
-// prefix length and preferred source, and of routes with several paths,
-// equal one count of every route, and the link index equals a sort.
+// the routes in the parts of the link index's build, a walk of the
+// model's order or a read of the slab; the counts by class, prefix length
+// and preferred source, and of routes with several paths, equal one count
+// of every route, and the link index equals a sort.
 func TestFirstCountInPartsEqualsACount(t *testing.T) {
-	defer func(n int) { partMin = n }(partMin)
+	defer func(n, path int) { partMin, slabPath = n, path }(partMin, slabPath)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	partMin = 1
+	for _, path := range []int{-1, 1} {
+		slabPath = path
+		firstCountEqualsACount(t)
+	}
+}
+
+func firstCountEqualsACount(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 3))
 	d := NewDump()
 	for range 4000 {

@@ -13,8 +13,8 @@ import (
 // (routelist.go), so that page 5,000 is found in O(log n) instead of by
 // keeping the best 500,000 routes of a walk in a heap.
 //
-// An index is built when a query first needs it (one walk and a stable
-// sort of the table), kept up to date with every change from then on, and
+// An index is built when a query first needs it (a counting sort of the
+// table's routes, sortbuild.go), kept up to date with every change from then on, and
 // dropped when no query used it for sortIndexIdle: memory is spent on the
 // orders someone looks at, and a sync never pays for any.
 const sortIndexIdle = 10 * time.Minute

@@ -78,13 +78,16 @@ func randomQuery(rnd *rand.Rand) RouteQuery {
 // before and after random adds, replaces and deletes.
 func TestRoutePagesMatchAWalkOnRandomStates(t *testing.T) {
 	defer func(n int) { byValueMin = n }(byValueMin)
-	defer func(n int) { partMin = n }(partMin)
+	defer func(n, path int) { partMin, slabPath = n, path }(partMin, slabPath)
 	for seed := range uint64(12) {
 		// Large prefixes are read by value, small ones from a heap: both
 		// ways, on small sets. Indexes are built in one part or in
-		// several.
+		// several, by a walk of the model's order, by a read of the
+		// slab, whose churned slots hold the routes in another order, or
+		// as the build chooses.
 		byValueMin = []int{0, 1 << 30}[seed%2]
 		partMin = []int{1 << 30, 1}[seed/2%2]
+		slabPath = []int{-1, 1, 0}[seed/4%3]
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			rnd := rand.New(rand.NewPCG(seed, 99))
 			multi := seed%3 == 2
