@@ -162,9 +162,17 @@ func (p *panel) Stop() {
 		select {
 		case <-p.done:
 		case <-time.After(10 * time.Second):
-			p.t.Errorf("netpanel ignored SIGTERM for 10s; killing it")
-			p.cmd.Process.Kill()
-			<-p.done
+			// SIGQUIT makes the Go runtime print every goroutine's stack
+			// before it exits: what the stop waits for is in the log.
+			_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+			out := p.log.String()
+			p.t.Errorf("netpanel ignored SIGTERM for 10s; its goroutines at SIGQUIT:\n%s", out[max(0, len(out)-64<<10):])
 		}
 	})
 }
