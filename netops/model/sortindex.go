@@ -19,13 +19,17 @@ import (
 // orders someone looks at, and a sync never pays for any.
 const sortIndexIdle = 10 * time.Minute
 
-// sortIndexBudget bounds the routes all sort indexes hold together, as a
-// multiple of the model's routes: an index over a million routes costs
-// about 4 MB (a route id a route), and a visitor clicking through every
-// column would otherwise keep five of them for sortIndexIdle, which was
-// most of the server's growth after page views. Building an index beyond
-// the budget drops the least recently used ones first.
-const sortIndexBudget = 2
+// sortIndexBudget bounds the routes all sort indexes but the pinned link
+// index hold together, as a multiple of the model's routes: an index over
+// a million routes costs about 4 MB (a route id a route), and a visitor
+// clicking through every column and filter would otherwise keep them all
+// for sortIndexIdle, which was most of the server's growth after page
+// views. Four holds every column over all tables (metric, gateway,
+// protocol, type: 16 MB at a million routes, what two indexes of pointers
+// held before), so paging back to a column looked at builds nothing.
+// Building an index beyond the budget drops the least recently used ones
+// first.
+const sortIndexBudget = 4
 
 // sortKey names an index: its column, and which routes it holds, as a
 // query's filters other than a prefix select them. A device's few routes,
