@@ -167,13 +167,8 @@ func (b *overviewLinksBlock) get(in linksInput) (Fragment, error) {
 		return Fragment{}, err
 	}
 	b.frag, b.linkGen, b.addrGen, b.uplinks = frags[0], in.linkGen, in.addrGen, slices.Clone(in.uplinks)
-	b.counting = slices.ContainsFunc(in.addrs, countsDown)
+	b.counting = slices.ContainsFunc(in.addrs, func(a model.Addr) bool { return a.CountsDown() })
 	return b.frag, nil
-}
-
-// countsDown reports whether a's lifetimes, as shown, change with time.
-func countsDown(a model.Addr) bool {
-	return a.Flags&unix.IFA_F_PERMANENT == 0 && a.PreferredLft != model.Forever && a.Seen != 0
 }
 
 // usable reports whether a route can carry traffic: a unicast route on a

@@ -184,7 +184,7 @@ type Nexthop struct {
 // since the lifetimes were last set, so an answer given later agrees with
 // what the kernel would report then.
 func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
-	if a.Flags&unix.IFA_F_PERMANENT != 0 || a.PreferredLft == Forever || a.Seen == 0 {
+	if !a.CountsDown() {
 		return a.ValidLft, a.PreferredLft
 	}
 	// The kernel subtracts whole seconds since Updated from the lifetimes
@@ -199,6 +199,12 @@ func (a *Addr) Lifetimes(now uint32) (valid, preferred uint32) {
 		return uint32(max(v, 0))
 	}
 	return count(a.ValidLft), count(a.PreferredLft)
+}
+
+// CountsDown reports whether a's lifetimes, as Lifetimes gives them,
+// change with time: a dynamic address (DHCP, SLAAC) the kernel reported.
+func (a *Addr) CountsDown() bool {
+	return a.Flags&unix.IFA_F_PERMANENT == 0 && a.PreferredLft != Forever && a.Seen != 0
 }
 
 // Forever is the address lifetime that never ends (the kernel's
