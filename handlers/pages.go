@@ -9,12 +9,12 @@ import (
 	"github.com/netpanel/netpanel/views"
 )
 
-// declarePages declares every page once, in menu order. The router mounts
-// each at its path with its routes, the menu lists it, and the hub keeps
-// it live as its Live says.
 // summaryPace is the Pace of pages that sum up the whole model.
 const summaryPace = time.Second
 
+// declarePages declares every page once, in menu order. The router mounts
+// each at its path with its routes, the menu lists it, and the hub keeps
+// it live as its Live says.
 func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page {
 	// Each page's handlers, with what they depend on.
 	overview := &overviewPage{frame: f, tally: d.Tally}

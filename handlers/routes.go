@@ -261,7 +261,6 @@ func routeFilters(q url.Values, names *model.Names, store *model.Store, tables *
 	return f
 }
 
-// live renders the rows, the summary and the pager of the view q asks for.
 // shows tells which events can change the page of q: a route its table,
 // family and prefix filters exclude cannot (Excludes), anything else can.
 func (p *routesPage) shows(q url.Values) func(*model.Event) bool {
@@ -272,6 +271,7 @@ func (p *routesPage) shows(q url.Values) func(*model.Event) bool {
 	return func(e *model.Event) bool { return e.Route == nil || !rq.Excludes(e.Route) }
 }
 
+// live renders the rows, the summary and the pager of the view q asks for.
 func (p *routesPage) live(q url.Values) ([]Fragment, error) {
 	var vm views.RoutesVM
 	names := p.names()

@@ -8,11 +8,10 @@ import "github.com/netpanel/netpanel/netops/model"
 // these are the same events, which each copied out of the ring again
 // (one Event copy per change and reader, 100 bytes and more each).
 type eventsRead struct {
-	from    uint64 // the read asked for the events after from
-	max     int    // and at most max of them
-	evs     []model.Event
-	next    uint64
-	dropped uint64
+	from uint64 // the read asked for the events after from
+	max  int    // and at most max of them
+	evs  []model.Event
+	next uint64
 }
 
 // since answers Store.EventsSince(seq, max) as at the time of the read,

@@ -42,7 +42,7 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 	// generations were read is checked by the flush its generation
 	// wakes, not used up by this one (whose generations miss it).
 	evs, next, dropped := hb.store.EventsSince(*seq, maxShowEvents)
-	hb.flushEvents = &eventsRead{from: *seq, max: maxShowEvents, evs: evs, next: next, dropped: dropped}
+	hb.flushEvents = &eventsRead{from: *seq, max: maxShowEvents, evs: evs, next: next}
 	*seq = upTo
 	if dropped > 0 {
 		return can
