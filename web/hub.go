@@ -85,6 +85,7 @@ type Hub struct {
 	// prepared are the messages of this step prepared for writing, by
 	// their first byte: clients that send one message share its frame.
 	prepared  map[*byte]*websocket.PreparedMessage
+	sends     map[*byte]int        // how many clients send each message of this step
 	behind    map[*client]struct{} // clients owed a resync frame
 	renders   map[string]*pageRenders
 	renderErr map[string]string // the last render error logged, per page

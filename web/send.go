@@ -29,6 +29,11 @@ func (hb *Hub) emit(c *client, msg []byte) {
 // batch when there are several); for an event stream, one message per
 // event, as the API promises, but still one queue item.
 func (hb *Hub) send() {
+	type queued struct {
+		c   *client
+		out [][]byte
+	}
+	var items []queued
 	for _, c := range hb.pending {
 		out := c.out
 		c.out = nil
@@ -43,8 +48,12 @@ func (hb *Hub) send() {
 			c.out = out[:0]
 			out = item
 		}
-		if !c.queue(hb.prepare(out)) {
-			hb.fallBehind(c, out)
+		items = append(items, queued{c, out})
+		hb.countSends(out)
+	}
+	for _, it := range items {
+		if !it.c.queue(hb.prepare(it.out)) {
+			hb.fallBehind(it.c, it.out)
 		}
 	}
 	clear(hb.pending)
@@ -52,6 +61,7 @@ func (hb *Hub) send() {
 	clear(hb.batches)
 	hb.batches = hb.batches[:0]
 	clear(hb.prepared)
+	clear(hb.sends)
 }
 
 // wsMsg is one queued WebSocket message: its bytes, and its frame
@@ -60,6 +70,18 @@ func (hb *Hub) send() {
 type wsMsg struct {
 	data []byte
 	pm   *websocket.PreparedMessage
+}
+
+// countSends counts the clients that send each message of out in this step.
+func (hb *Hub) countSends(out [][]byte) {
+	if hb.sends == nil {
+		hb.sends = map[*byte]int{}
+	}
+	for _, f := range out {
+		if len(f) > 0 {
+			hb.sends[&f[0]]++
+		}
+	}
 }
 
 // prepare returns the messages of one queue item. A message several
@@ -73,7 +95,8 @@ func (hb *Hub) prepare(frames [][]byte) []wsMsg {
 	item := make([]wsMsg, len(frames))
 	for i, f := range frames {
 		item[i].data = f
-		if len(f) == 0 {
+		if len(f) == 0 || hb.sends[&f[0]] < 2 {
+			// One client's own: preparing it would only copy it.
 			continue
 		}
 		// A frame's bytes live until the step ends (its clients' items
