@@ -286,26 +286,10 @@ func (st *routeStore) route(id uint32) Route {
 	return r
 }
 
-// less orders packed routes as routeLess orders routes: cmpCore, then the
-// source prefix (from the side table, read only on a tie), then for IPv6
-// the device. A pivot (side 0) has no source prefix.
+// less orders packed routes as routeLess orders routes: cmpKey with b's
+// own source prefix (none for a pivot, whose side is 0).
 func (st *routeStore) less(a, b *packedRoute) bool {
-	if c := cmpCore(a, b); c != 0 {
-		return c < 0
-	}
-	if a.side != 0 || b.side != 0 {
-		as, bs := st.srcPrefix(a), st.srcPrefix(b)
-		if c := as.Addr().Compare(bs.Addr()); c != 0 {
-			return c < 0
-		}
-		if as.Bits() != bs.Bits() {
-			return as.Bits() < bs.Bits()
-		}
-	}
-	if a.family == unix.AF_INET6 {
-		return a.link < b.link
-	}
-	return false
+	return st.cmpKey(a, b, st.srcPrefix(b)) < 0
 }
 
 // multipath returns p's paths, or nil.
