@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Backups lists the complete backups, newest first. A directory without a
@@ -105,17 +104,6 @@ func (l Layout) RestorePlan(id string) (*Plan, error) {
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.Rel, b.Rel) })
 	return p, nil
-}
-
-// Restore applies RestorePlan(id) and returns the backup it took of the
-// state it replaced, so the restore itself can be undone. Restoring a
-// backup whose files are all as it left them returns a zero Backup.
-func (l Layout) Restore(id string, now time.Time) (Backup, error) {
-	p, err := l.RestorePlan(id)
-	if err != nil {
-		return Backup{}, err
-	}
-	return l.Apply(p, now)
 }
 
 // BackupPath returns the directory of backup id, for an admin who wants

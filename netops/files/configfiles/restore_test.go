@@ -38,7 +38,7 @@ func TestRestore(t *testing.T) {
 	if !strings.Contains(rp.UnifiedDiff(), "-"+"new\n") {
 		t.Errorf("restore diff does not show the created file going away:\n%s", rp.UnifiedDiff())
 	}
-	undo, err := e.l.Restore(applied.ID, testTime.Add(time.Minute))
+	undo, err := restore(e.l, applied.ID, testTime.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestRestore(t *testing.T) {
 		if got := strings.Join(undo.Created, ","); got != "30-gone.network" {
 			t.Errorf("undo Created = %s", got)
 		}
-		if _, err := e.l.Restore(undo.ID, testTime.Add(2*time.Minute)); err != nil {
+		if _, err := restore(e.l, undo.ID, testTime.Add(2*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		if d := diffSnapshots(after, e.snapshot(t)); len(d) > 0 {
@@ -68,7 +68,7 @@ func TestRestore(t *testing.T) {
 		}
 	})
 	t.Run("restoring a state that is already current changes nothing", func(t *testing.T) {
-		b, err := e.l.Restore(undo.ID, testTime.Add(3*time.Minute))
+		b, err := restore(e.l, undo.ID, testTime.Add(3*time.Minute))
 		if err != nil || b.ID != "" {
 			t.Fatalf("Restore = %+v, %v; want a no-op", b, err)
 		}
@@ -87,7 +87,7 @@ func TestRestoreIDValidation(t *testing.T) {
 		"20261127T021500.000Z/files", "20261127T021500.000Z\x00", " 20261127T021500.000Z", "20261127T021500.000Z-0",
 	} {
 		t.Run("id "+strings.ReplaceAll(id, "\x00", `\0`)+" is refused", func(t *testing.T) {
-			if _, err := e.l.Restore(id, testTime); !errors.Is(err, ErrBadBackupID) {
+			if _, err := restore(e.l, id, testTime); !errors.Is(err, ErrBadBackupID) {
 				t.Fatalf("Restore(%q) err = %v, want ErrBadBackupID", id, err)
 			}
 			if _, err := e.l.BackupPath(id); !errors.Is(err, ErrBadBackupID) {
@@ -96,7 +96,7 @@ func TestRestoreIDValidation(t *testing.T) {
 		})
 	}
 	t.Run("a well-formed id without a backup is an error", func(t *testing.T) {
-		if _, err := e.l.Restore("20261127T021500.000Z", testTime); !errors.Is(err, os.ErrNotExist) {
+		if _, err := restore(e.l, "20261127T021500.000Z", testTime); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("err = %v, want not-exist", err)
 		}
 	})
@@ -109,7 +109,7 @@ func TestRestoreIDValidation(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(m), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.l.Restore("20261127T021500.000Z", testTime); !errors.Is(err, ErrTooDeep) {
+		if _, err := restore(e.l, "20261127T021500.000Z", testTime); !errors.Is(err, ErrTooDeep) {
 			t.Fatalf("err = %v, want a NameError", err)
 		}
 	})
@@ -152,4 +152,14 @@ func TestBackups(t *testing.T) {
 			t.Errorf("backup %s: Created = %v", b.ID, b.Created)
 		}
 	}
+}
+
+// restore applies l.RestorePlan(id), as persist does after its preview,
+// and returns the backup Apply took of the state it replaced.
+func restore(l Layout, id string, now time.Time) (Backup, error) {
+	p, err := l.RestorePlan(id)
+	if err != nil {
+		return Backup{}, err
+	}
+	return l.Apply(p, now)
 }
