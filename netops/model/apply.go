@@ -69,11 +69,19 @@ func (a *applier) link(l Link, del bool) {
 func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	sn := a.sn
 	var gone []Route
-	sn.routes.Ascend(func(r *Route) bool {
+	// Every route is looked at, a million on a full table, on each link
+	// down or deletion (a container's veth): from its packed fields, and
+	// decoded only when it has several paths (a side entry) or goes.
+	st := &sn.routes.st
+	sn.routes.order.Walk(0, false, func(id uint32) bool {
+		p := st.at(id)
 		// Host-scope IPv4 routes (local addresses) survive a link going down.
-		down := r.Family == unix.AF_INET && r.Scope != unix.RT_SCOPE_HOST
-		if (deleted || down) && r.OnlyVia(idx) {
-			gone = append(gone, *r)
+		down := p.family == unix.AF_INET && p.scope != unix.RT_SCOPE_HOST
+		if !(deleted || down) || (p.side == 0 && p.link != idx) {
+			return true
+		}
+		if r := st.route(id); r.OnlyVia(idx) {
+			gone = append(gone, r)
 		}
 		return true
 	})
