@@ -225,24 +225,49 @@ func (g *gatewayIDs) grow() {
 // rankGateways renumbers the parts' gateways by their place among all the
 // gateways read, and returns how many there are.
 func rankGateways(parts []buildPart) int {
+	numbered := make([][]gatewayKey, len(parts))
+	for i, p := range parts {
+		numbered[i] = p.gws.addrs
+	}
+	luts, n := gatewayRanks(numbered)
+	inParallel(len(parts), func(i int) {
+		keys, place := parts[i].keys, luts[i]
+		for j, id := range keys {
+			keys[j] = place[id]
+		}
+	})
+	return n
+}
+
+// gatewayRanks ranks the gateways each part numbered as it read them
+// among all the parts' gateways: luts[i][id] is the place of part i's
+// gateway id, n how many distinct gateways there are.
+func gatewayRanks(numbered [][]gatewayKey) (luts [][]uint32, n int) {
 	var all []gatewayKey
-	for _, p := range parts {
-		all = append(all, p.gws.addrs...)
+	for _, addrs := range numbered {
+		all = append(all, addrs...)
 	}
 	slices.SortFunc(all, gatewayKey.compare)
 	all = slices.Compact(all)
-	inParallel(len(parts), func(i int) {
-		p := &parts[i]
-		place := make([]uint32, len(p.gws.addrs))
-		for id, a := range p.gws.addrs {
+	luts = make([][]uint32, len(numbered))
+	for i, addrs := range numbered {
+		lut := make([]uint32, len(addrs))
+		for id, a := range addrs {
 			at, _ := slices.BinarySearchFunc(all, a, gatewayKey.compare)
-			place[id] = uint32(at)
+			lut[id] = uint32(at)
 		}
-		for j, id := range p.keys {
-			p.keys[j] = place[id]
-		}
-	})
-	return len(all)
+		luts[i] = lut
+	}
+	return luts, len(all)
+}
+
+// valueRanks maps each value seen to its rank among them.
+func valueRanks(seen map[uint32]struct{}) map[uint32]uint32 {
+	rank := make(map[uint32]uint32, len(seen))
+	for i, v := range slices.Sorted(maps.Keys(seen)) {
+		rank[v] = uint32(i)
+	}
+	return rank
 }
 
 // rankKeys renumbers the parts' keys by their rank among the values
@@ -257,15 +282,7 @@ func rankKeys(parts []buildPart) int {
 			}
 		}
 	}
-	values := make([]uint32, 0, len(seen))
-	for v := range seen {
-		values = append(values, v)
-	}
-	slices.Sort(values)
-	rank := make(map[uint32]uint32, len(values))
-	for i, v := range values {
-		rank[v] = uint32(i)
-	}
+	rank := valueRanks(seen)
 	inParallel(len(parts), func(i int) {
 		last, r := uint32(0), uint32(0)
 		keys := parts[i].keys
@@ -276,7 +293,7 @@ func rankKeys(parts []buildPart) int {
 			keys[j] = r
 		}
 	})
-	return len(values)
+	return len(rank)
 }
 
 // inParallel calls fn(0), ..., fn(n-1) at once and returns when they
@@ -564,22 +581,16 @@ func (p *slabPart) count(v uint32, gateway bool) {
 // rankSlabGateways ranks the parts' gateways among all the gateways read:
 // it returns the routes per rank and each part's rank of its numbers.
 func rankSlabGateways(parts []slabPart) (total []int32, luts [][]uint32) {
-	var all []gatewayKey
-	for _, p := range parts {
-		all = append(all, p.gws.addrs...)
-	}
-	slices.SortFunc(all, gatewayKey.compare)
-	all = slices.Compact(all)
-	total = make([]int32, len(all))
-	luts = make([][]uint32, len(parts))
+	numbered := make([][]gatewayKey, len(parts))
 	for i, p := range parts {
-		lut := make([]uint32, len(p.gws.addrs))
-		for id, a := range p.gws.addrs {
-			at, _ := slices.BinarySearchFunc(all, a, gatewayKey.compare)
-			lut[id] = uint32(at)
+		numbered[i] = p.gws.addrs
+	}
+	luts, n := gatewayRanks(numbered)
+	total = make([]int32, n)
+	for i, p := range parts {
+		for id, at := range luts[i] {
 			total[at] += p.counts[id]
 		}
-		luts[i] = lut
 	}
 	return total, luts
 }
@@ -594,14 +605,10 @@ func rankSlabKeys(parts []slabPart, keys []uint32) []int32 {
 			seen[v], last = struct{}{}, v
 		}
 	}
-	values := slices.Sorted(maps.Keys(seen))
-	rank := make(map[uint32]uint32, len(values))
-	for i, v := range values {
-		rank[v] = uint32(i)
-	}
+	rank := valueRanks(seen)
 	counts := make([][]int32, len(parts))
 	inParallel(len(parts), func(i int) {
-		c := make([]int32, len(values))
+		c := make([]int32, len(rank))
 		last, r := noKey, uint32(0)
 		part := keys[parts[i].from:parts[i].to]
 		for j, v := range part {
