@@ -141,6 +141,26 @@ func (s *routeSet) AscendAfter(key *Route, fn func(*Route) bool) {
 	s.order.each(pos, false, fn)
 }
 
+// eachSlot calls fn on every route, in the order of their ids (the
+// slab's, read sequentially), until it returns false. When the slab holds
+// slots the order does not (it never should), it walks the order instead.
+func (s *routeSet) eachSlot(fn func(id uint32, p *packedRoute) bool) {
+	st := &s.st
+	if int(st.used)-len(st.free) != s.Len() {
+		s.order.Walk(0, false, func(id uint32) bool { return fn(id, st.at(id)) })
+		return
+	}
+	free := make([]uint64, (st.used+63)/64) // a released slot's bit is set
+	for _, id := range st.free {
+		free[id/64] |= 1 << (id % 64)
+	}
+	for id := range st.used {
+		if free[id/64]&(1<<(id%64)) == 0 && !fn(id, st.at(id)) {
+			return
+		}
+	}
+}
+
 func (s *routeSet) count(id uint32, d int) {
 	if !s.uncounted {
 		s.add(&s.st, s.st.at(id), d)
