@@ -1,9 +1,7 @@
 package model
 
 import (
-	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -21,18 +19,13 @@ import (
 // side entries; the test also checks that those name exactly the routes
 // a walk finds, beside routes with a RouteExtra but no object (multipath,
 // expiry) and routes whose side entry holds only a zone.
-func TestNexthopEventsMatchAWalk(t *testing.T) {
-	for seed := range uint64(8) {
-		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { nexthopRound(t, seed) })
-	}
-}
+func TestNexthopEventsMatchAWalk(t *testing.T) { eachSeed(t, 8, nexthopRound) }
 
 func nexthopRound(t *testing.T, seed uint64) {
 	rnd := rand.New(rand.NewPCG(seed, 23))
 	var st State
 	for l := int32(1); l <= 4; l++ {
-		st.Links = append(st.Links, Link{Index: l, Name: fmt.Sprintf("l%d", l), Flags: net.FlagUp,
-			RawFlags: unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP})
+		st.Links = append(st.Links, link(l, true))
 	}
 	s := NewStoreFrom(st)
 	single := func(id uint32) NexthopObject {
@@ -62,15 +55,7 @@ func nexthopRound(t *testing.T, seed uint64) {
 	next := 0
 	route := func() Route {
 		next++
-		r := Route{Table: []uint32{unix.RT_TABLE_MAIN, 100}[rnd.IntN(2)], Type: unix.RTN_UNICAST,
-			LinkIndex: int32(1 + rnd.IntN(4)), Protocol: uint8(rnd.IntN(5)), Priority: uint32(rnd.IntN(3))}
-		if rnd.IntN(2) == 0 {
-			r.Family = unix.AF_INET
-			r.Dst = netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 16, byte(next >> 8), byte(next)}), 32)
-		} else {
-			r.Family = unix.AF_INET6
-			r.Dst = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0x10, 0, 0, 0, byte(next >> 8), byte(next)}), 80)
-		}
+		r := uniqueRoute(rnd, next)
 		switch k := rnd.IntN(10); {
 		case k < 5:
 			r.Extra = &RouteExtra{NhID: []uint32{1, 2, 3, 4, 5, 6, 10, 11, 12}[rnd.IntN(9)]}

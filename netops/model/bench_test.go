@@ -362,8 +362,9 @@ func BenchmarkModelGC1M(b *testing.B) {
 // holding it show its new paths), a nexthop object deleted (the routes
 // through it go, a group's routes lose it as a path), and an address
 // deleted that routes prefer as source (IPv4: main's routes preferring it
-// go; IPv6: every route loses it as source). 100 routes go through each
-// object or prefer each address, in the million. Each case reports the
+// go; IPv6: every route loses it as source), and a container's veth set
+// down (its two routes go). 100 routes go through each object or prefer
+// each address, in the million; the link index is there, as after a sync. Each case reports the
 // cost of one event (ns/op, the restoring of the routes after it not
 // counted) beside one walk over every route.
 func BenchmarkEventWalks1M(b *testing.B) {
@@ -413,7 +414,19 @@ func BenchmarkEventWalks1M(b *testing.B) {
 			a.Route(r, false, false)
 		}
 	}
+	// A container's veth: up, with its two routes.
+	veth := model.Link{Index: 9999, Name: "veth-c1", Flags: net.FlagUp, RawFlags: unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP}
+	vethDown := veth
+	vethDown.Flags, vethDown.RawFlags = 0, 0
+	vethRoutes := []model.Route{
+		{Table: unix.RT_TABLE_MAIN, Family: unix.AF_INET, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK,
+			LinkIndex: veth.Index, Dst: netip.MustParsePrefix("172.18.0.0/16")},
+		{Table: unix.RT_TABLE_MAIN, Family: unix.AF_INET, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			LinkIndex: veth.Index, Dst: netip.MustParsePrefix("172.19.0.0/16"), Gateway: netip.MustParseAddr("172.18.0.2")},
+	}
 	store.Update(func(a *model.Applier) {
+		a.Link(veth, false)
+		add(a, vethRoutes)
 		a.Nexthop(nh(1, 2), false)
 		a.Nexthop(nh(2, 3), false)
 		a.Nexthop(group, false)
@@ -436,6 +449,10 @@ func BenchmarkEventWalks1M(b *testing.B) {
 			a.Nexthop(nh(2, 3), false)
 			a.Nexthop(group, false)
 			add(a, via(2, 2))
+		}},
+		{"veth_down", func(a *model.Applier) { a.Link(vethDown, false) }, func(a *model.Applier) {
+			a.Link(veth, false)
+			add(a, vethRoutes)
 		}},
 		{"addr4_preferred_delete", func(a *model.Applier) { a.Addr(ad, true) }, func(a *model.Applier) {
 			a.Addr(ad, false)

@@ -161,6 +161,45 @@ func (s *routeSet) eachSlot(fn func(id uint32, p *packedRoute) bool) {
 	}
 }
 
+// routesOnLink calls fn on every route that may go through link idx
+// alone: those whose device is idx, and those with several paths. With
+// the link index (kept from the first read after a sync on) that is the
+// link's stretch of it and the side entries with several paths, so a link
+// going down or away costs its own routes, not a look at a million (a
+// container's veth has two). Without it, every route's packed fields are
+// read, in the slab's order. The caller holds the write lock and changes
+// nothing during the calls.
+func (s *routeSet) routesOnLink(idx int32, fn func(id uint32, p *packedRoute)) {
+	st := &s.st
+	ix := s.idx.m[linkIndex]
+	if ix == nil {
+		s.eachSlot(func(id uint32, p *packedRoute) bool {
+			if p.link == idx || p.side != 0 {
+				fn(id, p)
+			}
+			return true
+		})
+		return
+	}
+	ix.list.Walk(ix.list.Rank(&packedRoute{link: idx}), false, func(id uint32) bool {
+		p := st.at(id)
+		if p.link != idx {
+			return false
+		}
+		fn(id, p)
+		return true
+	})
+	for i := range st.side {
+		e := &st.side[i]
+		if e.extra == nil || len(e.extra.Multipath) == 0 {
+			continue
+		}
+		if p := st.at(e.route); p.link != idx {
+			fn(e.route, p)
+		}
+	}
+}
+
 func (s *routeSet) count(id uint32, d int) {
 	if !s.uncounted {
 		s.add(&s.st, s.st.at(id), d)
