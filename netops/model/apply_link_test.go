@@ -144,3 +144,45 @@ func linkRound(t *testing.T, seed uint64, indexed bool) {
 		t.Fatalf("the model keeps a link index: %v, want %v", has, indexed)
 	}
 }
+
+// eachSlot visits exactly the routes the model's order holds: not the
+// released slots of the slab, and, should the slab ever hold a route the
+// order does not, not that one either (it walks the order then).
+func TestEachSlotVisitsTheOrdersRoutes(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 5))
+	s := newRouteSet()
+	var all []Route
+	for n := range 3000 {
+		r := uniqueRoute(rnd, n)
+		all = append(all, r)
+		s.ReplaceOrInsert(&r)
+	}
+	for _, i := range rnd.Perm(len(all))[:1000] {
+		s.Delete(&all[i]) // released slots, taken again below
+	}
+	for n := range 300 {
+		r := uniqueRoute(rnd, 5000+n)
+		s.ReplaceOrInsert(&r)
+	}
+	check := func(when string) {
+		t.Helper()
+		var want, got []uint32
+		s.order.Walk(0, false, func(id uint32) bool { want = append(want, id); return true })
+		s.eachSlot(func(id uint32, p *packedRoute) bool {
+			if p != s.st.at(id) {
+				t.Fatalf("%s: eachSlot gave route %d another's fields", when, id)
+			}
+			got = append(got, id)
+			return true
+		})
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: eachSlot visits %d routes, the order holds %d (or others)", when, len(got), len(want))
+		}
+	}
+	check("after deletes and adds")
+	stray := uniqueRoute(rnd, 9000)
+	s.st.put(&stray) // in the slab, in no order
+	check("with a route the order does not hold")
+}
