@@ -69,21 +69,16 @@ func (a *applier) link(l Link, del bool) {
 func (a *applier) dropLinkObjects(idx int32, deleted bool) {
 	sn := a.sn
 	var gone []Route
-	// Every route is looked at, a million on a full table, on each link
-	// down or deletion (a container's veth): from its packed fields, and
-	// decoded only when it has several paths (a side entry) or goes.
 	st := &sn.routes.st
-	sn.routes.order.Walk(0, false, func(id uint32) bool {
-		p := st.at(id)
+	sn.routes.routesOnLink(idx, func(id uint32, p *packedRoute) {
 		// Host-scope IPv4 routes (local addresses) survive a link going down.
 		down := p.family == unix.AF_INET && p.scope != unix.RT_SCOPE_HOST
-		if !(deleted || down) || (p.side == 0 && p.link != idx) {
-			return true
+		if !deleted && !down {
+			return
 		}
 		if r := st.route(id); r.OnlyVia(idx) {
 			gone = append(gone, r)
 		}
-		return true
 	})
 	for i := range gone {
 		sn.routes.Delete(&gone[i])

@@ -80,17 +80,24 @@ func (a *applier) dropNexthop(id uint32) {
 
 // dropRoutesVia removes the routes that use nexthop object id.
 func (a *applier) dropRoutesVia(id uint32) {
-	var gone []Route
-	a.sn.routes.Ascend(func(r *Route) bool {
-		if r.Extra != nil && r.Extra.NhID == id {
-			gone = append(gone, *r)
-		}
-		return true
-	})
-	for i := range gone {
-		a.sn.routes.Delete(&gone[i])
+	for _, r := range a.routesVia(func(nh uint32) bool { return nh == id }) {
+		a.sn.routes.Delete(&r)
 		a.hush(KindRoute)
 	}
+}
+
+// routesVia returns the routes through the nexthop objects that in picks,
+// decoded. They are found among the routes' side entries (only a route
+// with a RouteExtra has a nexthop object), not by a walk over every route:
+// a nexthop event costs nothing like a million decodes.
+func (a *applier) routesVia(in func(nhID uint32) bool) []Route {
+	st := &a.sn.routes.st
+	ids := st.routesVia(in)
+	out := make([]Route, len(ids))
+	for i, id := range ids {
+		out[i] = st.route(id)
+	}
+	return out
 }
 
 // affected returns id and the groups that contain it.
@@ -108,13 +115,7 @@ func (a *applier) affected(id uint32) []uint32 {
 // ids the way the kernel shows them in a dump: one path as gateway and
 // device, several as multipath.
 func (a *applier) reexpand(ids []uint32) {
-	var hit []Route
-	a.sn.routes.Ascend(func(r *Route) bool {
-		if r.Extra != nil && r.Extra.NhID != 0 && slices.Contains(ids, r.Extra.NhID) {
-			hit = append(hit, *r)
-		}
-		return true
-	})
+	hit := a.routesVia(func(nh uint32) bool { return slices.Contains(ids, nh) })
 	for i := range hit {
 		nr, ok := a.expand(hit[i])
 		if !ok {

@@ -61,8 +61,11 @@ func (a *applier) clearPrefSrc6(ad Addr) {
 
 // routesPreferring returns the routes whose preferred source is ip and
 // that pick selects. The routes are counted by preferred source, so an
-// address no route prefers (nearly every address deleted) costs no walk,
-// and a walk ends with the last route that prefers it.
+// address no route prefers (nearly every address deleted) costs no walk;
+// otherwise the slab is read in order of ids (a sequential read, where a
+// walk of the model's order reads a route anywhere in memory per step),
+// each route's packed source compared, and only the routes that prefer ip
+// decoded, until the last of them.
 func (a *applier) routesPreferring(ip netip.Addr, pick func(*Route) bool) []Route {
 	rs := a.sn.routes
 	rs.ensureCountsOnly()
@@ -70,13 +73,16 @@ func (a *applier) routesPreferring(ip netip.Addr, pick func(*Route) bool) []Rout
 	if left == 0 {
 		return nil
 	}
+	var b [16]byte
+	k := plain(packAddr(ip, &b))
 	var out []Route
-	rs.Ascend(func(r *Route) bool {
-		if r.PrefSrc != ip {
+	var r Route
+	rs.eachSlot(func(id uint32, p *packedRoute) bool {
+		if plain(p.kind(kindSrc)) != k || p.src != b || rs.st.prefSrcOf(p) != ip {
 			return true
 		}
-		if pick(r) {
-			out = append(out, *r)
+		if rs.st.unpack(p, &r); pick(&r) {
+			out = append(out, r)
 		}
 		left--
 		return left > 0

@@ -18,11 +18,7 @@ import (
 // main preferring it go; IPv6: every route not through a nexthop object
 // loses its source). The per-source counts that let a delete skip the
 // walk must equal a count over the routes throughout.
-func TestPrefSrcFlushesMatchAWalk(t *testing.T) {
-	for seed := range uint64(8) {
-		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) { prefSrcRound(t, seed) })
-	}
-}
+func TestPrefSrcFlushesMatchAWalk(t *testing.T) { eachSeed(t, 8, prefSrcRound) }
 
 func prefSrcRound(t *testing.T, seed uint64) {
 	rnd := rand.New(rand.NewPCG(seed, 17))

@@ -3,6 +3,7 @@ package model_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"runtime"
 	"runtime/debug"
@@ -19,15 +20,26 @@ import (
 // BenchmarkChurnMemory1M applies a million route changes (deletes and
 // re-adds of random routes, in batches the size of a netlink datagram)
 // to the million-route model and reports how much the heap in use and
-// the process's RSS grew (goal: at most 10%), the cost of a change and the
+// the process's RSS grew (goal: at most 10%), the cost of a change (wall
+// time, and CPU time: the collector's included, waits for a core not) and the
 // longest batch (a pause under the store's write lock).
-func BenchmarkChurnMemory1M(b *testing.B) { churnMemory(b, nil) }
+func BenchmarkChurnMemory1M(b *testing.B) { churnMemory(b, benchfix.State(1_000_000), nil) }
 
-// churnMemory is the churn of BenchmarkChurnMemory1M on a fresh model;
-// prepare, when not nil, readies the store first (the indexes a visitor
-// leaves behind) and returns the check to make after the churn.
-func churnMemory(b *testing.B, prepare func(*model.Store) (check func() error)) {
+// BenchmarkChurnSyncedMemory1M is BenchmarkChurnMemory1M on a model whose
+// routes lie in memory in the model's order, as a sync from a dump leaves
+// them (the fixture's routes come with tables and prefix lengths
+// interleaved, which scatters neighbours in the order across the slab):
+// a search's probes then land on fewer pages.
+func BenchmarkChurnSyncedMemory1M(b *testing.B) {
 	st := benchfix.State(1_000_000)
+	slices.SortFunc(st.Routes, model.CompareRoutes)
+	churnMemory(b, st, nil)
+}
+
+// churnMemory is the churn of BenchmarkChurnMemory1M on a fresh model of
+// st; prepare, when not nil, readies the store first (the indexes a
+// visitor leaves behind) and returns the check to make after the churn.
+func churnMemory(b *testing.B, st model.State, prepare func(*model.Store) (check func() error)) {
 	routes := st.Routes
 	for b.Loop() {
 		b.StopTimer()
@@ -44,7 +56,7 @@ func churnMemory(b *testing.B, prepare func(*model.Store) (check func() error)) 
 		b.StartTimer()
 		const changes, batch = 1_000_000, 20
 		var longest time.Duration
-		t0 := time.Now()
+		t0, cpu0 := time.Now(), model.ProcessCPU()
 		for done := 0; done < changes; done += batch {
 			t1 := time.Now()
 			store.Update(func(a *model.Applier) {
@@ -56,13 +68,14 @@ func churnMemory(b *testing.B, prepare func(*model.Store) (check func() error)) 
 			})
 			longest = max(longest, time.Since(t1))
 		}
-		per := time.Since(t0) / changes
+		per, cpuPer := time.Since(t0)/changes, (model.ProcessCPU()-cpu0)/changes
 		b.StopTimer()
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&ms)
 		b.ReportMetric((float64(ms.HeapInuse)/heap0-1)*100, "heap-growth-%")
 		b.ReportMetric((benchfix.RSS()/rss0-1)*100, "rss-growth-%")
 		b.ReportMetric(float64(per.Nanoseconds()), "ns/change")
+		b.ReportMetric(float64(cpuPer.Nanoseconds()), "cpu-ns/change")
 		b.ReportMetric(float64(longest.Microseconds())/1000, "longest-batch-ms")
 		if store.RouteCount() != len(routes) {
 			b.Fatalf("model holds %d routes after the churn, want %d", store.RouteCount(), len(routes))
@@ -313,7 +326,7 @@ func timeBuilds(b *testing.B, store *model.Store, q model.RouteQuery) {
 // link index and the index by metric, whose count must not change.
 func BenchmarkChurnIndexedMemory1M(b *testing.B) {
 	byMetric := model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 500_000}
-	churnMemory(b, func(store *model.Store) func() error {
+	churnMemory(b, benchfix.State(1_000_000), func(store *model.Store) func() error {
 		store.RouteClasses()
 		before, err := store.QueryRoutes(byMetric)
 		if err != nil {
@@ -351,4 +364,131 @@ func BenchmarkModelGC1M(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "gc-median-ms")
 	b.ReportMetric(float64(took[0].Microseconds())/1000, "gc-min-ms")
 	runtime.KeepAlive(store)
+}
+
+// BenchmarkEventWalks1M times one kernel event whose silent consequences
+// the model finds among its million routes, under the store's write lock:
+// a nexthop object changed (the routes through it and through a group
+// holding it show its new paths), a nexthop object deleted (the routes
+// through it go, a group's routes lose it as a path), and an address
+// deleted that routes prefer as source (IPv4: main's routes preferring it
+// go; IPv6: every route loses it as source), and a container's veth set
+// down (its two routes go). 100 routes go through each object or prefer
+// each address, in the million; the link index is there, as after a sync. Each case reports the
+// cost of one event (ns/op, the restoring of the routes after it not
+// counted) beside one walk over every route.
+func BenchmarkEventWalks1M(b *testing.B) {
+	st := benchfix.State(1_000_000)
+	// np0a keeps an IPv4 address of its own: deleting the link's last one
+	// would flush its routes, another rule. It is up (Flags: the fixture
+	// sets only RawFlags), or an IPv6 address leaving it would be taken
+	// to go with the link and leave the routes alone.
+	li := slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })
+	st.Links[li].Flags |= net.FlagUp
+	l := st.Links[li]
+	ad := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("192.0.2.1/24")}
+	ad6 := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET6, Prefix: netip.MustParsePrefix("2001:db8:ffff:ffff::1/64")}
+	st.Addrs = append(st.Addrs, ad, ad6)
+	store := model.NewStoreFrom(st)
+	store.RouteClasses()
+	nh := func(id uint32, host byte) model.NexthopObject {
+		return model.NexthopObject{ID: id, Family: unix.AF_INET, LinkIndex: l.Index, Gateway: netip.AddrFrom4([4]byte{10, 254, 0, host})}
+	}
+	group := model.NexthopObject{ID: 10, Group: []model.NexthopGroupMember{{ID: 1, Weight: 1}, {ID: 2, Weight: 1}}}
+	// via returns the 100 routes through object id; preferring the 100
+	// routes preferring ip.
+	via := func(id uint32, third byte) []model.Route {
+		var out []model.Route
+		for i := range 100 {
+			out = append(out, model.Route{Table: unix.RT_TABLE_MAIN, Family: unix.AF_INET, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, third, byte(i)}), 32), Extra: &model.RouteExtra{NhID: id}})
+		}
+		return out
+	}
+	preferring := func(ip netip.Addr) []model.Route {
+		var out []model.Route
+		for i := range 100 {
+			r := model.Route{Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, LinkIndex: l.Index, PrefSrc: ip}
+			if ip.Is4() {
+				r.Family, r.Dst = unix.AF_INET, netip.PrefixFrom(netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), 32)
+			} else {
+				r.Family, r.Priority = unix.AF_INET6, 1024
+				r.Dst = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0xfe, 15: byte(i)}), 128)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	add := func(a *model.Applier, routes []model.Route) {
+		for _, r := range routes {
+			a.Route(r, false, false)
+		}
+	}
+	// A container's veth: up, with its two routes.
+	veth := model.Link{Index: 9999, Name: "veth-c1", Flags: net.FlagUp, RawFlags: unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP}
+	vethDown := veth
+	vethDown.Flags, vethDown.RawFlags = 0, 0
+	vethRoutes := []model.Route{
+		{Table: unix.RT_TABLE_MAIN, Family: unix.AF_INET, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK,
+			LinkIndex: veth.Index, Dst: netip.MustParsePrefix("172.18.0.0/16")},
+		{Table: unix.RT_TABLE_MAIN, Family: unix.AF_INET, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			LinkIndex: veth.Index, Dst: netip.MustParsePrefix("172.19.0.0/16"), Gateway: netip.MustParseAddr("172.18.0.2")},
+	}
+	store.Update(func(a *model.Applier) {
+		a.Link(veth, false)
+		add(a, vethRoutes)
+		a.Nexthop(nh(1, 2), false)
+		a.Nexthop(nh(2, 3), false)
+		a.Nexthop(group, false)
+		add(a, via(1, 1))
+		add(a, via(2, 2))
+		add(a, via(10, 10))
+		add(a, preferring(ad.Prefix.Addr()))
+		add(a, preferring(ad6.Prefix.Addr()))
+	})
+	n := store.RouteCount()
+	t0 := time.Now()
+	store.EachRoute(func(*model.Route) bool { return true })
+	walk := time.Since(t0)
+	cases := []struct {
+		name           string
+		event, restore func(*model.Applier)
+	}{
+		{"nexthop_change", func(a *model.Applier) { a.Nexthop(nh(1, 4), false) }, func(a *model.Applier) { a.Nexthop(nh(1, 2), false) }},
+		{"nexthop_delete", func(a *model.Applier) { a.Nexthop(nh(2, 3), true) }, func(a *model.Applier) {
+			a.Nexthop(nh(2, 3), false)
+			a.Nexthop(group, false)
+			add(a, via(2, 2))
+		}},
+		{"veth_down", func(a *model.Applier) { a.Link(vethDown, false) }, func(a *model.Applier) {
+			a.Link(veth, false)
+			add(a, vethRoutes)
+		}},
+		{"addr4_preferred_delete", func(a *model.Applier) { a.Addr(ad, true) }, func(a *model.Applier) {
+			a.Addr(ad, false)
+			add(a, preferring(ad.Prefix.Addr()))
+		}},
+		{"addr6_preferred_delete", func(a *model.Applier) { a.Addr(ad6, true) }, func(a *model.Applier) {
+			a.Addr(ad6, false)
+			add(a, preferring(ad6.Prefix.Addr()))
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			gen := store.Versions().Silent
+			for b.Loop() {
+				store.Update(c.event)
+				b.StopTimer()
+				store.Update(c.restore)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(walk.Microseconds())/1000, "walk-ms")
+			if store.Versions().Silent == gen {
+				b.Fatal("the event changed no route silently")
+			}
+			if store.RouteCount() != n {
+				b.Fatalf("the model holds %d routes after the restores, want %d", store.RouteCount(), n)
+			}
+		})
+	}
 }

@@ -61,6 +61,11 @@ func (p *packedRoute) kind(at uint) addrKind { return addrKind(p.kinds>>at) & 3 
 type sideEntry struct {
 	extra           *RouteExtra
 	gwZone, srcZone string
+	// route is the id of the route the entry belongs to, and nhID its
+	// nexthop object (extra.NhID): the routes through a nexthop object
+	// that changes or goes are found among the side entries, without a
+	// walk over every route (routesVia).
+	route, nhID uint32
 }
 
 // packAddr stores a into b and returns its kind.
@@ -210,7 +215,10 @@ func (st *routeStore) put(r *Route) uint32 {
 	p := st.at(id)
 	packKey(r, p)
 	if r.Extra != nil || p.kind(kindGw) == addr6Zone || p.kind(kindSrc) == addr6Zone {
-		e := sideEntry{extra: r.Extra, gwZone: r.Gateway.Zone(), srcZone: r.PrefSrc.Zone()}
+		e := sideEntry{extra: r.Extra, gwZone: r.Gateway.Zone(), srcZone: r.PrefSrc.Zone(), route: id}
+		if r.Extra != nil {
+			e.nhID = r.Extra.NhID
+		}
 		if n := len(st.sideFree); n > 0 {
 			p.side, st.sideFree = st.sideFree[n-1], st.sideFree[:n-1]
 			st.side[p.side] = e
@@ -237,6 +245,19 @@ func (st *routeStore) release(id uint32) {
 	}
 	*p = packedRoute{}
 	st.free = append(st.free, id)
+}
+
+// routesVia returns the ids of the routes through a nexthop object that
+// in picks, read from the side table alone: only routes with a RouteExtra
+// have a nexthop object, and a released entry has none.
+func (st *routeStore) routesVia(in func(nhID uint32) bool) []uint32 {
+	var ids []uint32
+	for i := range st.side {
+		if e := &st.side[i]; e.nhID != 0 && in(e.nhID) {
+			ids = append(ids, e.route)
+		}
+	}
+	return ids
 }
 
 // extra returns p's RouteExtra, or nil.

@@ -141,6 +141,65 @@ func (s *routeSet) AscendAfter(key *Route, fn func(*Route) bool) {
 	s.order.each(pos, false, fn)
 }
 
+// eachSlot calls fn on every route, in the order of their ids (the
+// slab's, read sequentially), until it returns false. When the slab holds
+// slots the order does not (it never should), it walks the order instead.
+func (s *routeSet) eachSlot(fn func(id uint32, p *packedRoute) bool) {
+	st := &s.st
+	if int(st.used)-len(st.free) != s.Len() {
+		s.order.Walk(0, false, func(id uint32) bool { return fn(id, st.at(id)) })
+		return
+	}
+	free := make([]uint64, (st.used+63)/64) // a released slot's bit is set
+	for _, id := range st.free {
+		free[id/64] |= 1 << (id % 64)
+	}
+	for id := range st.used {
+		if free[id/64]&(1<<(id%64)) == 0 && !fn(id, st.at(id)) {
+			return
+		}
+	}
+}
+
+// routesOnLink calls fn on every route that may go through link idx
+// alone: those whose device is idx, and those with several paths. With
+// the link index (kept from the first read after a sync on) that is the
+// link's stretch of it and the side entries with several paths, so a link
+// going down or away costs its own routes, not a look at a million (a
+// container's veth has two). Without it, every route's packed fields are
+// read, in the slab's order. The caller holds the write lock and changes
+// nothing during the calls.
+func (s *routeSet) routesOnLink(idx int32, fn func(id uint32, p *packedRoute)) {
+	st := &s.st
+	ix := s.idx.m[linkIndex]
+	if ix == nil {
+		s.eachSlot(func(id uint32, p *packedRoute) bool {
+			if p.link == idx || p.side != 0 {
+				fn(id, p)
+			}
+			return true
+		})
+		return
+	}
+	ix.list.Walk(ix.list.Rank(&packedRoute{link: idx}), false, func(id uint32) bool {
+		p := st.at(id)
+		if p.link != idx {
+			return false
+		}
+		fn(id, p)
+		return true
+	})
+	for i := range st.side {
+		e := &st.side[i]
+		if e.extra == nil || len(e.extra.Multipath) == 0 {
+			continue
+		}
+		if p := st.at(e.route); p.link != idx {
+			fn(e.route, p)
+		}
+	}
+}
+
 func (s *routeSet) count(id uint32, d int) {
 	if !s.uncounted {
 		s.add(&s.st, s.st.at(id), d)
