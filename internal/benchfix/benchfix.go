@@ -12,6 +12,7 @@ package benchfix
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -189,7 +190,8 @@ func (r Route) Model(index func(string) int32) model.Route {
 // lines holds it (less the kernel's own local and link-local routes).
 func State(n int) model.State {
 	st := model.State{Links: []model.Link{{Index: 1, Name: "lo", RawFlags: unix.IFF_UP | unix.IFF_LOOPBACK | unix.IFF_RUNNING | unix.IFF_LOWER_UP,
-		MTU: 65536, OperState: "UNKNOWN", LinkType: "loopback"}}}
+		Flags: net.FlagUp | net.FlagLoopback | net.FlagRunning,
+		MTU:   65536, OperState: "UNKNOWN", LinkType: "loopback"}}}
 	byName := map[string]int32{"lo": 1}
 	for i := range 2 * Pairs {
 		idx := int32(2 + i)
@@ -201,6 +203,7 @@ func State(n int) model.State {
 		}
 		st.Links = append(st.Links, model.Link{Index: idx, Name: name, Kind: "veth", ParentIndex: peer, LinkNetNsID: -1,
 			RawFlags: unix.IFF_UP | unix.IFF_BROADCAST | unix.IFF_MULTICAST | unix.IFF_RUNNING | unix.IFF_LOWER_UP,
+			Flags:    net.FlagUp | net.FlagBroadcast | net.FlagMulticast | net.FlagRunning,
 			MTU:      1500, OperState: "UP", LinkType: "ether", HWAddr: []byte{0x02, 0, 0, 0, byte(i >> 8), byte(i)}})
 		if i%2 == 0 {
 			k := i / 2
