@@ -61,6 +61,7 @@ func BenchmarkEndToEnd1M(b *testing.B) {
 	}
 	dir := b.TempDir()
 	want := ipRoutes(b, name) // the namespace holds still until the churn
+	tr := newBenchTrace(b)    // before the build and the start: both read it
 	binary(b)                 // built before the clock starts
 	start := time.Now()
 	p := startPanel(b, "--netns", name, "--networkd-dir", filepath.Join(dir, "network"),
@@ -104,10 +105,15 @@ func BenchmarkEndToEnd1M(b *testing.B) {
 	rssPages := procStatus(pid, "VmRSS")
 
 	loadBefore := loadAvg()
-	lat, changes := c.viewersUnderChurn(b, p, name)
+	probes, changes := c.viewersUnderChurn(b, p, name, tr)
+	var lat []time.Duration
+	for _, pr := range probes {
+		lat = append(lat, pr.latencies()...)
+	}
 	loadAfter := loadAvg()
 	rssChurn := procStatus(pid, "VmRSS")
 	c.checkModel(b, name)
+	printSlowest(probes, 5)
 	p99, p50 := e2eQuantile(lat, 0.99), e2eQuantile(lat, 0.50)
 	out("50 /routes clients beside /networkd, /docker, /events, overview, %d changes/s: event -> frame p50 %.1f ms, p99 %.1f ms (%d frames; load average %s before, %s after, %d cores)",
 		changes, ms(p50), ms(p99), len(lat), loadBefore, loadAfter, runtime.NumCPU())
@@ -275,8 +281,9 @@ func procStatus(pid int, field string) float64 {
 // viewersUnderChurn connects 50 clients to /routes and one each to
 // /networkd, /docker, /events and the overview, changes routes in table
 // 200 at 1,000 a second, and times 200 probe routes from the kernel's
-// acknowledgement to their rows frame at each /routes client.
-func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string) ([]time.Duration, int) {
+// acknowledgement to their rows frame at each /routes client. With tr, it
+// traces the server and itself over the probes.
+func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string, tr *benchTrace) ([]probeRecord, int) {
 	u, _ := url.Parse(p.URL)
 	header := http.Header{"Origin": {p.URL}}
 	for _, ck := range c.Jar.Cookies(u) {
@@ -376,32 +383,37 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string) ([]time
 	gw := net.IPv4(10, 254, 0, 2)
 	stopChurn := benchfix.Churn(h, link.Attrs().Index, gw)
 	time.Sleep(time.Second)
-	var lat []time.Duration
+	tr.start(b)
+	share0 := readCPUShare(p.cmd.Process.Pid)
+	var probes []probeRecord
 	for i := range 200 {
 		dst := &net.IPNet{IP: net.IPv4(198, 51, 100, byte(i+1)), Mask: net.CIDRMask(32, 32)}
 		r := &netlink.Route{Dst: dst, Gw: gw, LinkIndex: link.Attrs().Index}
 		key := dst.String()
+		wait0 := readCPUWait(p.cmd.Process.Pid)
 		start := time.Now()
 		if err := nl.RouteAdd(r); err != nil {
 			b.Fatal(err)
 		}
-		for _, at := range waitAll(func(s string) bool { return strings.Contains(s, key) }) {
-			if at.IsZero() {
-				b.Fatalf("a /routes client never saw %s", key)
-			}
-			lat = append(lat, at.Sub(start))
+		at := waitAll(func(s string) bool { return strings.Contains(s, key) })
+		if slices.ContainsFunc(at, time.Time.IsZero) {
+			b.Fatalf("a /routes client never saw %s", key)
 		}
+		probes = append(probes, probeRecord{key: key, start: start, at: at, wait: readCPUWait(p.cmd.Process.Pid).since(wait0)})
 		if err := nl.RouteDel(r); err != nil {
 			b.Fatal(err)
 		}
 		waitAll(func(s string) bool { return !strings.Contains(s, key) })
 		time.Sleep(20 * time.Millisecond)
 	}
+	fmt.Println(readCPUShare(p.cmd.Process.Pid).since(share0))
+	tr.stop(b)
+	tr.write(b, probes)
 	rate := stopChurn()
 	// The churn's last deletes have to reach the model before it is
 	// compared with ip -j.
 	time.Sleep(2 * time.Second)
-	return lat, int(rate)
+	return probes, int(rate)
 }
 
 func e2eMedian(ds []time.Duration) time.Duration {

@@ -162,6 +162,7 @@ func (hb *Hub) Run(ctx context.Context) {
 	var lastFlush time.Time
 
 	flush := func() {
+		defer hubRegion("flush", "")()
 		lastFlush = time.Now()
 		v := hb.store.Versions()
 		var changed, hushed []model.Kind
@@ -219,18 +220,22 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			return
 		case c := <-hb.register:
+			end := hubRegion("register", "")
 			hb.clients[c] = struct{}{}
 			hb.count.Store(int64(len(hb.clients)))
 			hb.emit(c, statusMsg(hb.status))
+			end()
 		case c := <-hb.unregister:
 			hb.drop(c)
 		case v := <-hb.views:
 			// A view is rendered by the next flush, so a client sending
 			// views as fast as it can gets at most one render per
 			// coalesce interval.
+			end := hubRegion("view", v.page)
 			if hb.setView(v) {
 				poke()
 			}
+			end()
 		case <-wake:
 			poke()
 		case <-srcs.wake:
@@ -239,11 +244,17 @@ func (hb *Hub) Run(ctx context.Context) {
 			timerAt = time.Time{}
 			flush()
 		case r := <-hb.results:
+			end := hubRegion("rendered", r.page)
 			hb.rendered(r)
+			end()
 		case err := <-hb.statsDone:
+			end := hubRegion("stats", "")
 			hb.statsRefreshed(err)
+			end()
 		case <-ticker.C:
+			end := hubRegion("tick", "")
 			hb.periodic()
+			end()
 		}
 		// Whatever held a render back by its pace (a flush, a round's
 		// end, a tick) is flushed again when it is due.
@@ -357,7 +368,9 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 			continue
 		}
 		t0 := time.Now()
+		end := hubRegion("render", g.page)
 		frags, err := hb.h.Live(context.Background(), g.page, g.query)
+		end()
 		took[g.page] += time.Since(t0)
 		if err != nil {
 			hb.renderFailed(g.page, err)
@@ -417,6 +430,7 @@ func (hb *Hub) renderOK(page string) { delete(hb.renderErr, page) }
 
 // pushEvents sends new event lines to Events pages and API streams.
 func (hb *Hub) pushEvents(seq uint64) uint64 {
+	defer hubRegion("events", "")()
 	var pages, apis []*client
 	for c := range hb.clients {
 		switch {

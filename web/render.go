@@ -69,7 +69,9 @@ func (hb *Hub) startRender(page string, pr *pageRenders) {
 		var took time.Duration
 		for key, q := range views {
 			t0 := time.Now()
+			end := hubRegion("render", page)
 			frags, err := h.Live(rctx, page, q)
+			end()
 			took += time.Since(t0)
 			if !report(renderResult{page: page, key: key, frags: frags, err: err}) {
 				return
