@@ -94,15 +94,10 @@ type Hub struct {
 	// opens between refreshes: a client's view messages do not each
 	// marshal every link's rates again.
 	lastStats []byte
-	tick      time.Duration                   // the period of periodic
-	ticks     int64                           // periodic's calls so far
-	paces     map[string]*pace                // per page: when it may render again
-	nextDue   time.Time                       // the earliest render held back by its pace
-	floor     func(page string) time.Duration // a page's Live.Pace
-
-	// flushEvents is the flush's copy of the event ring, when showable
-	// made one; nil outside a flush.
-	flushEvents *eventsRead
+	tick      time.Duration    // the period of periodic
+	ticks     int64            // periodic's calls so far
+	paces     map[string]*pace // per page: when it may render again
+	nextDue   time.Time        // the earliest render held back by its pace
 }
 
 type viewMsg struct {
@@ -129,10 +124,6 @@ func NewHub(store *model.Store, h *handlers.Handlers, stats StatsRefresher, log 
 		renders:       map[string]*pageRenders{},
 		renderErr:     map[string]string{},
 		paces:         map[string]*pace{},
-		floor: func(page string) time.Duration {
-			p, _ := h.Page(page)
-			return p.Live.Pace
-		},
 	}
 }
 
@@ -180,7 +171,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			hb.status = st
 			hb.broadcastStatus(st)
 		}
-		shows := hb.showable(changed, hushed, &viewSeq, v.Seq)
+		shows, read := hb.showable(changed, hushed, &viewSeq, v.Seq)
 		hb.pushViews(func(c *client) bool {
 			hit := slices.ContainsFunc(changed, func(k model.Kind) bool { return slices.Contains(c.spec.Kinds, k) })
 			if c.viewDirty || follows(c.spec, changedSrcs) || (hit && shows(c)) {
@@ -192,8 +183,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			return hb.lateDue(c, lastFlush)
 		})
-		seq = hb.pushEvents(seq)
-		hb.flushEvents = nil
+		seq = hb.pushEvents(seq, read)
 		hb.resync()
 		hb.resumeRenders(time.Now())
 	}
@@ -313,6 +303,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		page  string
 		query url.Values
 		io    bool
+		pace  time.Duration // the page's Live.Pace
 		cs    []*client
 	}
 	groups := map[string]*group{}
@@ -326,7 +317,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		}
 		g := groups[c.key]
 		if g == nil {
-			g = &group{page: c.page, query: c.query, io: c.spec.IO}
+			g = &group{page: c.page, query: c.query, io: c.spec.IO, pace: c.spec.Pace}
 			groups[c.key] = g
 		}
 		g.cs = append(g.cs, c)
@@ -346,6 +337,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 	now := time.Now()
 	may := map[string]bool{}
 	took := map[string]time.Duration{}
+	floor := map[string]time.Duration{}
 	for _, key := range keys {
 		g := groups[key]
 		ok, seen := may[g.page]
@@ -364,7 +356,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 			if !g.io {
 				hb.offRounds.Add(1)
 			}
-			hb.requestRender(g.page, key, g.query)
+			hb.requestRender(g.page, g.pace, key, g.query)
 			continue
 		}
 		t0 := time.Now()
@@ -372,6 +364,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		frags, err := hb.h.Live(context.Background(), g.page, g.query)
 		end()
 		took[g.page] += time.Since(t0)
+		floor[g.page] = g.pace
 		if err != nil {
 			hb.renderFailed(g.page, err)
 			continue
@@ -381,7 +374,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		hb.send()
 	}
 	for page, d := range took {
-		hb.paced(page, time.Now(), d)
+		hb.paced(page, time.Now(), d, floor[page])
 	}
 }
 
@@ -428,8 +421,9 @@ func (hb *Hub) renderFailed(page string, err error) {
 
 func (hb *Hub) renderOK(page string) { delete(hb.renderErr, page) }
 
-// pushEvents sends new event lines to Events pages and API streams.
-func (hb *Hub) pushEvents(seq uint64) uint64 {
+// pushEvents sends new event lines to Events pages and API streams; read
+// is the flush's copy of the event ring when showable made one.
+func (hb *Hub) pushEvents(seq uint64, read *eventsRead) uint64 {
 	defer hubRegion("events", "")()
 	var pages, apis []*client
 	for c := range hb.clients {
@@ -444,7 +438,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		// Nobody watches events: skip copying them out of the ring.
 		return hb.store.LastSeq()
 	}
-	evs, next, dropped, ok := hb.flushEvents.since(seq, maxEventsOut)
+	evs, next, dropped, ok := read.since(seq, maxEventsOut)
 	if !ok {
 		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
 	}
