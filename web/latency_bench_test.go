@@ -13,18 +13,16 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/internal/wsprobe"
 	"github.com/vishvananda/netlink"
 )
 
-// stampedClient records when each rows frame arrived.
+// stampedClient is one client of the routes page. It reads and stamps
+// each message as it arrives (wsprobe) and inflates it only when waitAll
+// looks into it.
 type stampedClient struct {
-	frames chan stamped
-	spare  chan []byte // the frames' buffers, back from waitAll
-}
-
-type stamped struct {
-	at  time.Time
-	raw []byte // the message holding a rows frame, as sent
+	conn *wsprobe.Conn
+	text []byte // the last message inflated, its buffer reused
 }
 
 // routeWatchers are WebSocket clients showing the routes page for the
@@ -37,77 +35,75 @@ type routeWatchers []*stampedClient
 var browserDialer = websocket.Dialer{EnableCompression: true, HandshakeTimeout: 45 * time.Second}
 
 // dialRouteWatchers connects n clients and waits for their first view.
+// They offer permessage-deflate as browsers do (wsprobe refuses a server
+// that does not compress), so the server compresses each frame as for a
+// browser; they do not inflate a message on its arrival (see waitAll).
 func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n int) routeWatchers {
 	ws := make(routeWatchers, n)
 	for i := range ws {
-		c, _, err := browserDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
+		c, err := wsprobe.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { c.Close() })
-		sc := &stampedClient{frames: make(chan stamped, 1024), spare: make(chan []byte, 1024)}
-		go func() {
-			// One buffer for all its messages: the benchmark's clients
-			// share the server's heap, and garbage of theirs would count
-			// as the server's collections (a browser's is its own).
-			var buf bytes.Buffer
-			for {
-				_, r, err := c.NextReader()
-				if err == nil {
-					buf.Reset()
-					_, err = buf.ReadFrom(r)
-				}
-				if err != nil {
-					close(sc.frames)
-					return
-				}
-				data := buf.Bytes()
-				// The message is matched as it came, not decoded: fifty
-				// clients decoding JSON on the server's two cores would
-				// time themselves (a browser decodes on its own host).
-				// The probe's destinations and the marks matched need no
-				// JSON escapes.
-				if bytes.Contains(data, []byte(`"type":"rows"`)) {
-					var raw []byte
-					select {
-					case raw = <-sc.spare:
-					default:
-					}
-					sc.frames <- stamped{time.Now(), append(raw[:0], data...)}
-				}
-			}
-		}()
-		if err := c.WriteJSON(map[string]string{"type": "view", "page": "routes", "query": "table=all&within=198.51.100.0/24"}); err != nil {
+		if err := c.WriteText([]byte(`{"type":"view","page":"routes","query":"table=all\u0026within=198.51.100.0/24"}`)); err != nil {
 			b.Fatal(err)
 		}
-		ws[i] = sc
+		ws[i] = &stampedClient{conn: c}
 	}
 	ws.waitAll(func(h []byte) bool { return bytes.Contains(h, []byte("No routes match")) })
 	return ws
 }
 
-// waitAll returns when each client got a rows frame that matches; a zero
-// time is a client that got none within 30 s.
+// waitAll returns when each client got a rows frame that matches, the
+// time it arrived; a zero time is a client that got none within 30 s.
+//
+// What it times is the server's: from the change to the frame's last byte
+// read off each client's socket by a goroutine that does nothing else.
+// The clients inflate and search the messages they got only once each of
+// them has got one since the call (or 30 s passed): fifty clients
+// inflating every frame on the server's own two cores, at once with the
+// server's writes to the others, delayed those writes and the other
+// clients' reads (a browser inflates on its own machine). The server
+// still compresses every frame as for a browser. The message is matched
+// as it came, not decoded as JSON; the probe's destinations and the
+// marks matched need no JSON escapes.
 func (ws routeWatchers) waitAll(match func([]byte) bool) []time.Time {
 	out := make([]time.Time, len(ws))
-	var wg sync.WaitGroup
 	timeout := make(chan struct{}) // one timer for all the clients
 	defer time.AfterFunc(30*time.Second, func() { close(timeout) }).Stop()
+	var first sync.WaitGroup // the clients yet to get a message
+	first.Add(len(ws))
+	allGot := make(chan struct{})
+	go func() { first.Wait(); close(allGot) }()
+	var wg sync.WaitGroup
 	for i, sc := range ws {
 		wg.Go(func() {
+			got := false
+			defer func() {
+				if !got {
+					first.Done()
+				}
+			}()
 			for {
 				select {
-				case f, ok := <-sc.frames:
+				case m, ok := <-sc.conn.Messages:
 					if !ok {
 						return
 					}
-					matched := match(f.raw)
-					select {
-					case sc.spare <- f.raw:
-					default:
+					if !got {
+						got = true
+						first.Done()
+						select {
+						case <-allGot:
+						case <-timeout:
+						}
 					}
-					if matched {
-						out[i] = f.at
+					text, err := sc.conn.Payload(sc.text[:0], m)
+					sc.text = text
+					sc.conn.Release(m)
+					if err == nil && bytes.Contains(text, []byte(`"type":"rows"`)) && match(text) {
+						out[i] = m.At
 						return
 					}
 				case <-timeout:
