@@ -17,13 +17,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/internal/wsprobe"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -291,14 +290,17 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string, tr *ben
 	}
 	// Every client offers permessage-deflate, as a browser does: the
 	// server then compresses what it sends, which is part of its cost.
-	dialer := websocket.Dialer{EnableCompression: true, HandshakeTimeout: 45 * time.Second}
-	dial := func(page, query string) *websocket.Conn {
-		ws, _, err := dialer.Dial("ws://"+u.Host+"/ws", header)
+	// The clients only read and stamp what they get, and inflate it after
+	// the arrivals timed (wsprobe.Group.WaitAll), as a browser inflates
+	// on its own machine, not on the server's two cores.
+	dial := func(page, query string) *wsprobe.Conn {
+		ws, err := wsprobe.Dial("ws://"+u.Host+"/ws", header)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { ws.Close() })
-		if err := ws.WriteJSON(map[string]string{"type": "view", "page": page, "query": query}); err != nil {
+		view, _ := json.Marshal(map[string]string{"type": "view", "page": page, "query": query})
+		if err := ws.WriteText(view); err != nil {
 			b.Fatal(err)
 		}
 		return ws
@@ -306,63 +308,22 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string, tr *ben
 	for _, page := range []string{"networkd", "docker", "events", "overview"} {
 		ws := dial(page, "")
 		go func() {
-			for {
-				if _, _, err := ws.ReadMessage(); err != nil {
-					return
-				}
+			for m := range ws.Messages {
+				ws.Release(m)
 			}
 		}()
-	}
-	type frame struct {
-		at   time.Time
-		html string
 	}
 	const n = 50
-	chans := make([]chan frame, n)
-	for i := range chans {
-		ch := make(chan frame, 4096)
-		chans[i] = ch
-		ws := dial("routes", "table=all&within=198.51.100.0/24")
-		go func() {
-			defer close(ch)
-			for {
-				_, data, err := ws.ReadMessage()
-				if err != nil {
-					return
-				}
-				// Matched as it came, not decoded: fifty clients decoding
-				// JSON on the host's cores would time themselves. The
-				// probe destinations and marks matched need no escapes.
-				if bytes.Contains(data, []byte(`"type":"rows"`)) {
-					ch <- frame{time.Now(), string(data)}
-				}
-			}
-		}()
+	group := make(wsprobe.Group, n)
+	for i := range group {
+		group[i] = dial("routes", "table=all&within=198.51.100.0/24")
 	}
+	// Matched as it came, not decoded: the probe destinations and marks
+	// matched need no escapes.
 	waitAll := func(match func(string) bool) []time.Time {
-		out := make([]time.Time, n)
-		var wg sync.WaitGroup
-		for i, ch := range chans {
-			wg.Go(func() {
-				timeout := time.After(30 * time.Second)
-				for {
-					select {
-					case f, ok := <-ch:
-						if !ok {
-							return
-						}
-						if match(f.html) {
-							out[i] = f.at
-							return
-						}
-					case <-timeout:
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		return out
+		return group.WaitAll(30*time.Second, func(text []byte) bool {
+			return bytes.Contains(text, []byte(`"type":"rows"`)) && match(string(text))
+		})
 	}
 	waitAll(func(h string) bool { return strings.Contains(h, "No routes match") })
 

@@ -42,7 +42,7 @@ type Conn struct {
 	wmu      sync.Mutex
 	spare    chan []byte // payload buffers back from Release
 	fr       io.ReadCloser
-	src      *bytes.Reader
+	text     []byte // the last message WaitAll inflated, its buffer reused
 }
 
 // Dial opens a WebSocket to rawURL (ws://host/path) with header (cookies,
@@ -217,3 +217,80 @@ func (c *Conn) write(op byte, data []byte) error {
 
 // Close closes the connection; Messages is closed once its reader ends.
 func (c *Conn) Close() error { return c.conn.Close() }
+
+// Group is clients whose messages are timed together.
+type Group []*Conn
+
+// WaitAll returns when each client got a message that matches (inflated),
+// the time it arrived; a zero time is a client that got none within
+// timeout. Messages that do not match are dropped.
+//
+// What it times is the sender's: from the caller's change to the
+// message's last byte read off each client's socket by a goroutine that
+// does nothing else. The clients inflate and search what they got only
+// once each of them has got a message since the call (or the timeout
+// passed): fifty clients inflating every frame on the server's own cores,
+// at once with the server's writes to the others, delayed those writes
+// and the other clients' reads, where a browser inflates on its own
+// machine. The server still compresses every frame as for a browser.
+func (g Group) WaitAll(timeout time.Duration, match func(text []byte) bool) []time.Time {
+	out := make([]time.Time, len(g))
+	expired := make(chan struct{}) // one timer for all the clients
+	defer time.AfterFunc(timeout, func() { close(expired) }).Stop()
+	var first sync.WaitGroup // the clients yet to get a message
+	first.Add(len(g))
+	allGot := make(chan struct{})
+	go func() { first.Wait(); close(allGot) }()
+	var wg sync.WaitGroup
+	for i, c := range g {
+		wg.Go(func() {
+			got := false
+			defer func() {
+				if !got {
+					first.Done()
+				}
+			}()
+			// matched inflates m, once every client got a message.
+			matched := func(m Message) bool {
+				if !got {
+					got = true
+					first.Done()
+					select {
+					case <-allGot:
+					case <-expired:
+					}
+				}
+				text, err := c.Payload(c.text[:0], m)
+				c.text = text
+				c.Release(m)
+				if err == nil && match(text) {
+					out[i] = m.At
+					return true
+				}
+				return false
+			}
+			for {
+				select {
+				case m, ok := <-c.Messages:
+					if !ok || matched(m) {
+						return
+					}
+				case <-expired:
+					// What came in time still counts.
+					for {
+						select {
+						case m, ok := <-c.Messages:
+							if !ok || matched(m) {
+								return
+							}
+						default:
+							return
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}

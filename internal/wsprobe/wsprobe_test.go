@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -89,5 +90,36 @@ func TestAServerWithoutCompressionIsRefused(t *testing.T) {
 	if err == nil {
 		c.Close()
 		t.Fatal("a server that did not take permessage-deflate was accepted")
+	}
+}
+
+// WaitAll gives each client the arrival of its first message that
+// matches, skipping the others, and a zero time to a client that got none.
+func TestWaitAllTimesTheMatchingMessages(t *testing.T) {
+	big := bytes.Repeat([]byte(`<tr><td>198.51.100.7/32</td></tr>`), 100)
+	url := server(t, true, [][]byte{[]byte(`{"type":"status"}`), big})
+	var g Group
+	for range 3 {
+		c, err := Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		g = append(g, c)
+	}
+	before := time.Now()
+	for _, c := range g[:2] { // the third one asks for nothing
+		if err := c.WriteText([]byte(`{"type":"view"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := g.WaitAll(time.Second, func(text []byte) bool { return bytes.Contains(text, []byte("198.51.100.7/32")) })
+	for i, a := range at[:2] {
+		if a.Before(before) {
+			t.Errorf("client %d: no matching message, or one stamped before the wait (%v)", i, a)
+		}
+	}
+	if !at[2].IsZero() {
+		t.Errorf("a client that got nothing has a time: %v", at[2])
 	}
 }
