@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"runtime/metrics"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,17 +16,9 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// stampedClient is one client of the routes page. It reads and stamps
-// each message as it arrives (wsprobe) and inflates it only when waitAll
-// looks into it.
-type stampedClient struct {
-	conn *wsprobe.Conn
-	text []byte // the last message inflated, its buffer reused
-}
-
 // routeWatchers are WebSocket clients showing the routes page for the
 // probe routes (198.51.100.0/24, in every table).
-type routeWatchers []*stampedClient
+type routeWatchers wsprobe.Group
 
 // browserDialer dials as a browser does: offering permessage-deflate,
 // which every browser offers and the server accepts, so that what a
@@ -49,7 +40,7 @@ func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n
 		if err := c.WriteText([]byte(`{"type":"view","page":"routes","query":"table=all\u0026within=198.51.100.0/24"}`)); err != nil {
 			b.Fatal(err)
 		}
-		ws[i] = &stampedClient{conn: c}
+		ws[i] = c
 	}
 	ws.waitAll(func(h []byte) bool { return bytes.Contains(h, []byte("No routes match")) })
 	return ws
@@ -57,63 +48,13 @@ func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n
 
 // waitAll returns when each client got a rows frame that matches, the
 // time it arrived; a zero time is a client that got none within 30 s.
-//
-// What it times is the server's: from the change to the frame's last byte
-// read off each client's socket by a goroutine that does nothing else.
-// The clients inflate and search the messages they got only once each of
-// them has got one since the call (or 30 s passed): fifty clients
-// inflating every frame on the server's own two cores, at once with the
-// server's writes to the others, delayed those writes and the other
-// clients' reads (a browser inflates on its own machine). The server
-// still compresses every frame as for a browser. The message is matched
-// as it came, not decoded as JSON; the probe's destinations and the
-// marks matched need no JSON escapes.
+// wsprobe.Group.WaitAll says what is timed: not the clients' inflating.
+// The message is matched as it came, not decoded as JSON; the probe's
+// destinations and the marks matched need no JSON escapes.
 func (ws routeWatchers) waitAll(match func([]byte) bool) []time.Time {
-	out := make([]time.Time, len(ws))
-	timeout := make(chan struct{}) // one timer for all the clients
-	defer time.AfterFunc(30*time.Second, func() { close(timeout) }).Stop()
-	var first sync.WaitGroup // the clients yet to get a message
-	first.Add(len(ws))
-	allGot := make(chan struct{})
-	go func() { first.Wait(); close(allGot) }()
-	var wg sync.WaitGroup
-	for i, sc := range ws {
-		wg.Go(func() {
-			got := false
-			defer func() {
-				if !got {
-					first.Done()
-				}
-			}()
-			for {
-				select {
-				case m, ok := <-sc.conn.Messages:
-					if !ok {
-						return
-					}
-					if !got {
-						got = true
-						first.Done()
-						select {
-						case <-allGot:
-						case <-timeout:
-						}
-					}
-					text, err := sc.conn.Payload(sc.text[:0], m)
-					sc.text = text
-					sc.conn.Release(m)
-					if err == nil && bytes.Contains(text, []byte(`"type":"rows"`)) && match(text) {
-						out[i] = m.At
-						return
-					}
-				case <-timeout:
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return out
+	return wsprobe.Group(ws).WaitAll(30*time.Second, func(text []byte) bool {
+		return bytes.Contains(text, []byte(`"type":"rows"`)) && match(text)
+	})
 }
 
 // probe adds a probe route through nl once per benchmark iteration and
