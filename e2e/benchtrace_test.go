@@ -208,17 +208,32 @@ func readCPUShare(server int) cpuShare {
 	return s
 }
 
-// since is the share of each, in percent of all the CPUs, since before.
-func (s cpuShare) since(before cpuShare) string {
+// cpuUse is each one's share of all the CPUs over a stretch, in percent.
+type cpuUse struct {
+	seconds                      float64
+	server, driver, others, idle float64
+	known                        bool
+}
+
+// since is the use of the CPUs since before.
+func (s cpuShare) since(before cpuShare) cpuUse {
 	total := s.total - before.total
 	if total <= 0 {
-		return "CPU shares unknown"
+		return cpuUse{}
 	}
 	pct := func(d time.Duration) float64 { return 100 * float64(d) / float64(total) }
 	server, driver := s.server-before.server, s.driver-before.driver
 	others := max(0, (s.busy-before.busy)-server-driver)
+	return cpuUse{seconds: s.at.Sub(before.at).Seconds(), server: pct(server), driver: pct(driver),
+		others: pct(others), idle: 100 - pct(s.busy-before.busy), known: true}
+}
+
+func (u cpuUse) String() string {
+	if !u.known {
+		return "CPU shares unknown"
+	}
 	return fmt.Sprintf("CPU over the probes (%.1f s, all cores): server %.0f%%, driver %.0f%%, other processes %.0f%%, idle %.0f%%",
-		s.at.Sub(before.at).Seconds(), pct(server), pct(driver), pct(others), 100-pct(s.busy-before.busy))
+		u.seconds, u.server, u.driver, u.others, u.idle)
 }
 
 // psiSome is the host's total time, so far, in which some task waited for
