@@ -57,7 +57,12 @@ func binary(t testing.TB) string {
 			return
 		}
 		bin := filepath.Join(buildDir, "netpanel")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/netpanel")
+		args := []string{"build", "-o", bin}
+		if os.Getenv(benchTraceEnv) != "" {
+			// The profiler's endpoints, for the trace the benchmark takes.
+			args = append(args, "-tags", "pprof")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/netpanel")...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go build ./cmd/netpanel: %v\n%s", err, out)

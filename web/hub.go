@@ -94,15 +94,10 @@ type Hub struct {
 	// opens between refreshes: a client's view messages do not each
 	// marshal every link's rates again.
 	lastStats []byte
-	tick      time.Duration                   // the period of periodic
-	ticks     int64                           // periodic's calls so far
-	paces     map[string]*pace                // per page: when it may render again
-	nextDue   time.Time                       // the earliest render held back by its pace
-	floor     func(page string) time.Duration // a page's Live.Pace
-
-	// flushEvents is the flush's copy of the event ring, when showable
-	// made one; nil outside a flush.
-	flushEvents *eventsRead
+	tick      time.Duration    // the period of periodic
+	ticks     int64            // periodic's calls so far
+	paces     map[string]*pace // per page: when it may render again
+	nextDue   time.Time        // the earliest render held back by its pace
 }
 
 type viewMsg struct {
@@ -129,10 +124,6 @@ func NewHub(store *model.Store, h *handlers.Handlers, stats StatsRefresher, log 
 		renders:       map[string]*pageRenders{},
 		renderErr:     map[string]string{},
 		paces:         map[string]*pace{},
-		floor: func(page string) time.Duration {
-			p, _ := h.Page(page)
-			return p.Live.Pace
-		},
 	}
 }
 
@@ -162,6 +153,7 @@ func (hb *Hub) Run(ctx context.Context) {
 	var lastFlush time.Time
 
 	flush := func() {
+		defer hubRegion("flush", "")()
 		lastFlush = time.Now()
 		v := hb.store.Versions()
 		var changed, hushed []model.Kind
@@ -179,7 +171,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			hb.status = st
 			hb.broadcastStatus(st)
 		}
-		shows := hb.showable(changed, hushed, &viewSeq, v.Seq)
+		shows, read := hb.showable(changed, hushed, &viewSeq, v.Seq)
 		hb.pushViews(func(c *client) bool {
 			hit := slices.ContainsFunc(changed, func(k model.Kind) bool { return slices.Contains(c.spec.Kinds, k) })
 			if c.viewDirty || follows(c.spec, changedSrcs) || (hit && shows(c)) {
@@ -191,8 +183,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			return hb.lateDue(c, lastFlush)
 		})
-		seq = hb.pushEvents(seq)
-		hb.flushEvents = nil
+		seq = hb.pushEvents(seq, read)
 		hb.resync()
 		hb.resumeRenders(time.Now())
 	}
@@ -219,18 +210,22 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			return
 		case c := <-hb.register:
+			end := hubRegion("register", "")
 			hb.clients[c] = struct{}{}
 			hb.count.Store(int64(len(hb.clients)))
 			hb.emit(c, statusMsg(hb.status))
+			end()
 		case c := <-hb.unregister:
 			hb.drop(c)
 		case v := <-hb.views:
 			// A view is rendered by the next flush, so a client sending
 			// views as fast as it can gets at most one render per
 			// coalesce interval.
+			end := hubRegion("view", v.page)
 			if hb.setView(v) {
 				poke()
 			}
+			end()
 		case <-wake:
 			poke()
 		case <-srcs.wake:
@@ -239,11 +234,17 @@ func (hb *Hub) Run(ctx context.Context) {
 			timerAt = time.Time{}
 			flush()
 		case r := <-hb.results:
+			end := hubRegion("rendered", r.page)
 			hb.rendered(r)
+			end()
 		case err := <-hb.statsDone:
+			end := hubRegion("stats", "")
 			hb.statsRefreshed(err)
+			end()
 		case <-ticker.C:
+			end := hubRegion("tick", "")
 			hb.periodic()
+			end()
 		}
 		// Whatever held a render back by its pace (a flush, a round's
 		// end, a tick) is flushed again when it is due.
@@ -302,6 +303,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		page  string
 		query url.Values
 		io    bool
+		pace  time.Duration // the page's Live.Pace
 		cs    []*client
 	}
 	groups := map[string]*group{}
@@ -315,7 +317,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		}
 		g := groups[c.key]
 		if g == nil {
-			g = &group{page: c.page, query: c.query, io: c.spec.IO}
+			g = &group{page: c.page, query: c.query, io: c.spec.IO, pace: c.spec.Pace}
 			groups[c.key] = g
 		}
 		g.cs = append(g.cs, c)
@@ -335,6 +337,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 	now := time.Now()
 	may := map[string]bool{}
 	took := map[string]time.Duration{}
+	floor := map[string]time.Duration{}
 	for _, key := range keys {
 		g := groups[key]
 		ok, seen := may[g.page]
@@ -353,12 +356,15 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 			if !g.io {
 				hb.offRounds.Add(1)
 			}
-			hb.requestRender(g.page, key, g.query)
+			hb.requestRender(g.page, g.pace, key, g.query)
 			continue
 		}
 		t0 := time.Now()
+		end := hubRegion("render", g.page)
 		frags, err := hb.h.Live(context.Background(), g.page, g.query)
+		end()
 		took[g.page] += time.Since(t0)
+		floor[g.page] = g.pace
 		if err != nil {
 			hb.renderFailed(g.page, err)
 			continue
@@ -368,7 +374,7 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 		hb.send()
 	}
 	for page, d := range took {
-		hb.paced(page, time.Now(), d)
+		hb.paced(page, time.Now(), d, floor[page])
 	}
 }
 
@@ -415,8 +421,10 @@ func (hb *Hub) renderFailed(page string, err error) {
 
 func (hb *Hub) renderOK(page string) { delete(hb.renderErr, page) }
 
-// pushEvents sends new event lines to Events pages and API streams.
-func (hb *Hub) pushEvents(seq uint64) uint64 {
+// pushEvents sends new event lines to Events pages and API streams; read
+// is the flush's copy of the event ring when showable made one.
+func (hb *Hub) pushEvents(seq uint64, read *eventsRead) uint64 {
+	defer hubRegion("events", "")()
 	var pages, apis []*client
 	for c := range hb.clients {
 		switch {
@@ -430,7 +438,7 @@ func (hb *Hub) pushEvents(seq uint64) uint64 {
 		// Nobody watches events: skip copying them out of the ring.
 		return hb.store.LastSeq()
 	}
-	evs, next, dropped, ok := hb.flushEvents.since(seq, maxEventsOut)
+	evs, next, dropped, ok := read.since(seq, maxEventsOut)
 	if !ok {
 		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
 	}

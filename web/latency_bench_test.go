@@ -7,29 +7,18 @@ import (
 	"net/http/httptest"
 	"runtime/metrics"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/internal/wsprobe"
 	"github.com/vishvananda/netlink"
 )
 
-// stampedClient records when each rows frame arrived.
-type stampedClient struct {
-	frames chan stamped
-	spare  chan []byte // the frames' buffers, back from waitAll
-}
-
-type stamped struct {
-	at  time.Time
-	raw []byte // the message holding a rows frame, as sent
-}
-
 // routeWatchers are WebSocket clients showing the routes page for the
 // probe routes (198.51.100.0/24, in every table).
-type routeWatchers []*stampedClient
+type routeWatchers wsprobe.Group
 
 // browserDialer dials as a browser does: offering permessage-deflate,
 // which every browser offers and the server accepts, so that what a
@@ -37,87 +26,35 @@ type routeWatchers []*stampedClient
 var browserDialer = websocket.Dialer{EnableCompression: true, HandshakeTimeout: 45 * time.Second}
 
 // dialRouteWatchers connects n clients and waits for their first view.
+// They offer permessage-deflate as browsers do (wsprobe refuses a server
+// that does not compress), so the server compresses each frame as for a
+// browser; they do not inflate a message on its arrival (see waitAll).
 func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n int) routeWatchers {
 	ws := make(routeWatchers, n)
 	for i := range ws {
-		c, _, err := browserDialer.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
+		c, err := wsprobe.Dial(wsURL(ts, "/ws"), wsHeader(ts, cookie))
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { c.Close() })
-		sc := &stampedClient{frames: make(chan stamped, 1024), spare: make(chan []byte, 1024)}
-		go func() {
-			// One buffer for all its messages: the benchmark's clients
-			// share the server's heap, and garbage of theirs would count
-			// as the server's collections (a browser's is its own).
-			var buf bytes.Buffer
-			for {
-				_, r, err := c.NextReader()
-				if err == nil {
-					buf.Reset()
-					_, err = buf.ReadFrom(r)
-				}
-				if err != nil {
-					close(sc.frames)
-					return
-				}
-				data := buf.Bytes()
-				// The message is matched as it came, not decoded: fifty
-				// clients decoding JSON on the server's two cores would
-				// time themselves (a browser decodes on its own host).
-				// The probe's destinations and the marks matched need no
-				// JSON escapes.
-				if bytes.Contains(data, []byte(`"type":"rows"`)) {
-					var raw []byte
-					select {
-					case raw = <-sc.spare:
-					default:
-					}
-					sc.frames <- stamped{time.Now(), append(raw[:0], data...)}
-				}
-			}
-		}()
-		if err := c.WriteJSON(map[string]string{"type": "view", "page": "routes", "query": "table=all&within=198.51.100.0/24"}); err != nil {
+		if err := c.WriteText([]byte(`{"type":"view","page":"routes","query":"table=all\u0026within=198.51.100.0/24"}`)); err != nil {
 			b.Fatal(err)
 		}
-		ws[i] = sc
+		ws[i] = c
 	}
 	ws.waitAll(func(h []byte) bool { return bytes.Contains(h, []byte("No routes match")) })
 	return ws
 }
 
-// waitAll returns when each client got a rows frame that matches; a zero
-// time is a client that got none within 30 s.
+// waitAll returns when each client got a rows frame that matches, the
+// time it arrived; a zero time is a client that got none within 30 s.
+// wsprobe.Group.WaitAll says what is timed: not the clients' inflating.
+// The message is matched as it came, not decoded as JSON; the probe's
+// destinations and the marks matched need no JSON escapes.
 func (ws routeWatchers) waitAll(match func([]byte) bool) []time.Time {
-	out := make([]time.Time, len(ws))
-	var wg sync.WaitGroup
-	timeout := make(chan struct{}) // one timer for all the clients
-	defer time.AfterFunc(30*time.Second, func() { close(timeout) }).Stop()
-	for i, sc := range ws {
-		wg.Go(func() {
-			for {
-				select {
-				case f, ok := <-sc.frames:
-					if !ok {
-						return
-					}
-					matched := match(f.raw)
-					select {
-					case sc.spare <- f.raw:
-					default:
-					}
-					if matched {
-						out[i] = f.at
-						return
-					}
-				case <-timeout:
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return out
+	return wsprobe.Group(ws).WaitAll(30*time.Second, func(text []byte) bool {
+		return bytes.Contains(text, []byte(`"type":"rows"`)) && match(text)
+	})
 }
 
 // probe adds a probe route through nl once per benchmark iteration and

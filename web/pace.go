@@ -64,18 +64,15 @@ func (hb *Hub) flushAt(t time.Time) {
 }
 
 // paced records that page's render ended at now, taking took: it may
-// render again after paceFactor times its cost, or its Live.Pace when
-// longer.
-func (hb *Hub) paced(page string, now time.Time, took time.Duration) {
+// render again after paceFactor times its cost, or its Live.Pace (floor)
+// when longer.
+func (hb *Hub) paced(page string, now time.Time, took, floor time.Duration) {
 	p := hb.paces[page]
 	if p == nil {
 		p = &pace{}
 		hb.paces[page] = p
 	}
-	wait := paceFactor * p.cost(took)
-	if hb.floor != nil {
-		wait = max(wait, hb.floor(page))
-	}
+	wait := max(paceFactor*p.cost(took), floor)
 	p.next = now.Add(min(wait, maxPace))
 }
 

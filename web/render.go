@@ -15,6 +15,7 @@ import (
 type pageRenders struct {
 	busy bool
 	want map[string]url.Values // views for the next round, by key
+	pace time.Duration         // the page's Live.Pace
 }
 
 // renderResult is one view rendered by a round, or (done) the round's end.
@@ -28,10 +29,10 @@ type renderResult struct {
 
 // requestRender asks for view key of page; the newest state wins because
 // a view asked for during a round is rendered again by the next one.
-func (hb *Hub) requestRender(page, key string, q url.Values) {
+func (hb *Hub) requestRender(page string, pace time.Duration, key string, q url.Values) {
 	pr := hb.renders[page]
 	if pr == nil {
-		pr = &pageRenders{want: map[string]url.Values{}}
+		pr = &pageRenders{want: map[string]url.Values{}, pace: pace}
 		hb.renders[page] = pr
 	}
 	pr.want[key] = q
@@ -69,7 +70,9 @@ func (hb *Hub) startRender(page string, pr *pageRenders) {
 		var took time.Duration
 		for key, q := range views {
 			t0 := time.Now()
+			end := hubRegion("render", page)
 			frags, err := h.Live(rctx, page, q)
+			end()
 			took += time.Since(t0)
 			if !report(renderResult{page: page, key: key, frags: frags, err: err}) {
 				return
@@ -86,7 +89,7 @@ func (hb *Hub) rendered(r renderResult) {
 	if r.done {
 		pr.busy = false
 		now := time.Now()
-		hb.paced(r.page, now, r.took)
+		hb.paced(r.page, now, r.took, pr.pace)
 		hb.resumeRenders(now)
 		return
 	}

@@ -29,6 +29,10 @@ func (hb *Hub) emit(c *client, msg []byte) {
 // batch when there are several); for an event stream, one message per
 // event, as the API promises, but still one queue item.
 func (hb *Hub) send() {
+	if len(hb.pending) == 0 {
+		return
+	}
+	defer hubRegion("send", "")()
 	type queued struct {
 		c   *client
 		out [][]byte

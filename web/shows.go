@@ -22,8 +22,9 @@ const maxShowEvents = 4096
 // changes, from the events after *seq up to upTo (Versions.Seq, read
 // with the generations that found changed), and moves *seq to upTo. A
 // kind changed without events of its own (hushed), events lost, or a page
-// without Shows: it can.
-func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) func(*client) bool {
+// without Shows: it can. It returns as well the events it read, for the
+// flush's other reader (pushEvents); nil when it read none.
+func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) (func(*client) bool, *eventsRead) {
 	can := func(*client) bool { return true }
 	need := false
 	if len(changed) > 0 {
@@ -36,16 +37,16 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 	}
 	if !need {
 		*seq = upTo
-		return can
+		return can, nil
 	}
 	// Only the events up to upTo: a change that lands after the
 	// generations were read is checked by the flush its generation
 	// wakes, not used up by this one (whose generations miss it).
 	evs, next, dropped := hb.store.EventsSince(*seq, maxShowEvents)
-	hb.flushEvents = &eventsRead{from: *seq, max: maxShowEvents, evs: evs, next: next}
+	read := &eventsRead{from: *seq, max: maxShowEvents, evs: evs, next: next}
 	*seq = upTo
 	if dropped > 0 {
-		return can
+		return can, read
 	}
 	for len(evs) > 0 && evs[len(evs)-1].Seq > upTo {
 		evs = evs[:len(evs)-1]
@@ -67,7 +68,7 @@ func (hb *Hub) showable(changed, hushed []model.Kind, seq *uint64, upTo uint64) 
 			seen[c.key] = v
 		}
 		return v
-	}
+	}, read
 }
 
 // lateDue reports whether c's view, held back for changes it cannot show,

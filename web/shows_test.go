@@ -122,7 +122,7 @@ func TestAChangeBetweenAFlushsReadsIsShownByTheNext(t *testing.T) {
 	store.Update(func(a *model.Applier) { a.Route(route, false, false) }) // after the generations were read
 	hb.showable([]model.Kind{model.KindAddr}, nil, &seq, v1.Seq)
 	v2 := store.Versions()
-	if !hb.showable([]model.Kind{model.KindRoute}, nil, &seq, v2.Seq)(c) {
+	if shows, _ := hb.showable([]model.Kind{model.KindRoute}, nil, &seq, v2.Seq); !shows(c) {
 		t.Fatal("the flush that counts a route of table main does not show it to a view of table main")
 	}
 }

@@ -219,7 +219,11 @@ func Report(res map[string]*Result) []Row {
 	if okE2E {
 		p50, _ := metric(e2e, "ws-p50-ms")
 		load, _ := metric(e2e, "load-1m")
-		e2eRow.Value += fmt.Sprintf(" (p50 %.1f ms; load average %.1f)", p50, load)
+		e2eRow.Value += fmt.Sprintf(" (p50 %.1f ms; load average %.1f", p50, load)
+		if others, ok := metric(e2e, "others-cpu-pct"); ok {
+			e2eRow.Value += fmt.Sprintf("; other processes took %.0f%% of the CPUs over the probes", others)
+		}
+		e2eRow.Value += ")"
 	}
 	p99, okP99 := metric("BenchmarkEventToFrame50Clients", "p99-ms")
 	return []Row{
