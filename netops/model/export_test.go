@@ -1,5 +1,7 @@
 package model
 
+import "maps"
+
 // DropSortIndexes forgets every sort index, the pinned link index too, so
 // that a benchmark can time the next build.
 func (s *Store) DropSortIndexes() {
@@ -8,6 +10,16 @@ func (s *Store) DropSortIndexes() {
 	s.routes.idx.mu.Lock()
 	defer s.routes.idx.mu.Unlock()
 	clear(s.routes.idx.m)
+}
+
+// DropUnpinnedSortIndexes forgets every sort index but the link index:
+// the model as a sync leaves it once its first read (Prepare) is done.
+func (s *Store) DropUnpinnedSortIndexes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routes.idx.mu.Lock()
+	defer s.routes.idx.mu.Unlock()
+	maps.DeleteFunc(s.routes.idx.m, func(_ sortKey, ix *sortIndex) bool { return !ix.pin })
 }
 
 // CompareRoutes orders routes as the model does.

@@ -47,9 +47,10 @@ type buildPart struct {
 }
 
 // buildIndex returns the routes k selects in k's order. The caller holds
-// the store's read lock. When counts is not nil, every route read (k
-// must be over all tables) is counted there too.
+// the store's read lock and idx.mu. When counts is not nil, every route
+// read (k must be over all tables) is counted there too.
 func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
+	s.idx.builds++
 	lo, hi := 0, s.Len()
 	if k.table != AllTables {
 		t := uint32(k.table)
