@@ -124,7 +124,7 @@ func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 	if !filtered {
 		p.ids, p.keys = make([]uint32, 0, left), make([]uint32, 0, left)
 	}
-	key := columnKey(k.col, &p.gws)
+	col := columnOf(k.col)
 	st := order.st
 	order.Walk(from, false, func(id uint32) bool {
 		r := st.at(id)
@@ -132,7 +132,10 @@ func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 			p.counts.add(st, r, 1)
 		}
 		if !filtered || k.holds(st, r) {
-			v := key(r)
+			v := col.key(r)
+			if col == colGateway {
+				v = p.gws.id(r)
+			}
 			p.ids = append(p.ids, id)
 			p.keys = append(p.keys, v)
 			p.max = max(p.max, v)
@@ -142,23 +145,53 @@ func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 	})
 }
 
-// columnKey returns a column's value as a number in the column's order;
-// a gateway is numbered by gws as it comes (and renumbered later).
-func columnKey(col RouteSort, gws *gatewayIDs) func(*packedRoute) uint32 {
+// column is a sort column as a small number, which the loops that read a
+// million routes switch on: a switch on the RouteSort string compared
+// strings at every route, and a function value per column was a call at
+// every route; either took longer than reading the route did.
+type column uint8
+
+const (
+	colNone column = iota // SortDst: every route the same value
+	colDev
+	colMetric
+	colProtocol
+	colType
+	colGateway
+)
+
+func columnOf(col RouteSort) column {
 	switch col {
-	case SortDst:
-		return func(*packedRoute) uint32 { return 0 }
 	case SortDev:
-		// Link indexes are positive (0 for none): the order of uint32.
-		return func(r *packedRoute) uint32 { return uint32(r.link) }
+		return colDev
 	case SortMetric:
-		return func(r *packedRoute) uint32 { return r.priority }
+		return colMetric
 	case SortProtocol:
-		return func(r *packedRoute) uint32 { return uint32(r.protocol) }
+		return colProtocol
 	case SortType:
-		return func(r *packedRoute) uint32 { return uint32(r.typ) }
+		return colType
+	case SortGateway:
+		return colGateway
 	}
-	return gws.id
+	return colNone
+}
+
+// key returns r's value of c as a number in the column's order, for
+// every column but colGateway, whose gateways gatewayIDs numbers as they
+// come (and rankGateways renumbers later). (Small enough to inline.)
+func (c column) key(r *packedRoute) uint32 {
+	switch c {
+	case colDev:
+		// Link indexes are positive (0 for none): the order of uint32.
+		return uint32(r.link)
+	case colMetric:
+		return r.priority
+	case colProtocol:
+		return uint32(r.protocol)
+	case colType:
+		return uint32(r.typ)
+	}
+	return 0
 }
 
 // gatewayIDs numbers gateways as they come, in a table of its own (open
@@ -387,8 +420,8 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 	st := &s.st
 	used := int(st.used)
 	keys := make([]uint32, used)
-	var free []uint64 // a freed slot's bit is set: its zeroed route is none
-	if len(st.free) > 0 {
+	var free []uint64 // when tallying, a freed slot's bit is set
+	if len(st.free) > 0 && counts != nil {
 		free = make([]uint64, (used+63)/64)
 		for _, id := range st.free {
 			free[id/64] |= 1 << (id % 64)
@@ -409,6 +442,7 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 		}
 		p.read(st, k, keys, free)
 	})
+	unfree(st, parts, keys)
 	if counts != nil {
 		for _, p := range parts {
 			counts.merge(p.tally)
@@ -538,31 +572,59 @@ func placeIDs[K uint8 | uint16 | uint32](list, order *routeList, lo, mid, hi int
 }
 
 // read reads the slots [p.from, p.to) of st into keys, and counts them.
+// A free slot (a zeroed route) is read as any other, and unfree takes it
+// back out, except when tallying: free then has its bit set.
 func (p *slabPart) read(st *routeStore, k sortKey, keys []uint32, free []uint64) {
 	filtered := k.table != AllTables || k.dev != 0 || k.fam != 0 || k.proto >= 0 || k.typ >= 0
-	key := columnKey(k.col, &p.gws)
+	col, counts, tally := columnOf(k.col), p.counts, p.tally
 	for at := p.from; at < p.to; at += blockSize {
 		blk := st.blocks[at>>blockShift][:min(blockSize, p.to-at)]
 		out := keys[at : at+len(blk)]
 		for j := range blk {
 			r := &blk[j]
-			if free != nil && free[(at+j)/64]&(1<<((at+j)%64)) != 0 {
-				out[j] = noKey
-				continue
-			}
-			if p.tally != nil {
-				p.tally.add(st, r, 1)
+			if tally != nil {
+				if free != nil && free[(at+j)/64]&(1<<((at+j)%64)) != 0 {
+					out[j] = noKey
+					continue
+				}
+				tally.add(st, r, 1)
 			}
 			if filtered && !k.holds(st, r) {
 				out[j] = noKey
 				continue
 			}
-			v := key(r)
+			v := col.key(r)
+			if col == colGateway {
+				v = p.gws.id(r)
+			}
 			out[j] = v
-			if int(v) < len(p.counts) {
-				p.counts[v]++
+			if int(v) < len(counts) {
+				counts[v]++
 			} else {
-				p.count(v, k.col == SortGateway)
+				p.counts = counts
+				p.count(v, col == colGateway)
+				counts = p.counts
+			}
+		}
+	}
+	p.counts = counts
+}
+
+// unfree takes the free slots of st out of what the parts read into
+// keys: a free slot holds no route of the order.
+func unfree(st *routeStore, parts []slabPart, keys []uint32) {
+	for _, id := range st.free {
+		v := keys[id]
+		if v == noKey {
+			continue
+		}
+		keys[id] = noKey
+		for i := range parts {
+			if p := &parts[i]; int(id) < p.to {
+				if !p.large {
+					p.counts[v]--
+				}
+				break
 			}
 		}
 	}
