@@ -58,7 +58,9 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 	}
 	n := hi - lo
 	if s.readsSlab(lo, hi) {
-		return s.buildFromSlab(k, counts, lo, hi)
+		if list := s.buildFromSlab(k, counts, lo, hi); list != nil {
+			return list
+		}
 	}
 	parts := make([]buildPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), n/partMin)))
 	inParallel(len(parts), func(i int) {
@@ -409,6 +411,7 @@ type slabPart struct {
 	from, to int
 	counts   []int32 // routes per value (per gateway number for SortGateway)
 	large    bool    // some value is denseKeys or more: counts is not kept
+	noKeys   bool    // some route's value is noKey (a metric of 2^32-1)
 	gws      gatewayIDs
 	tally    *routeCounts
 }
@@ -416,6 +419,9 @@ type slabPart struct {
 // buildFromSlab is buildIndex for the routes at positions [lo, hi) of the
 // model's order, reading the slab by id. Every slot the slab handed out
 // holds a route of the order or is free (the caller checked the count).
+// It returns nil, having counted nothing, when a route's value is the
+// mark of a slot the index does not hold (noKey): the largest metric, which
+// would leave its routes out of the index; a walk builds it then.
 func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *routeList {
 	st := &s.st
 	used := int(st.used)
@@ -442,6 +448,9 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 		}
 		p.read(st, k, keys, free)
 	})
+	if slices.ContainsFunc(parts, func(p slabPart) bool { return p.noKeys }) {
+		return nil
+	}
 	unfree(st, parts, keys)
 	if counts != nil {
 		for _, p := range parts {
@@ -635,6 +644,7 @@ func unfree(st *routeStore, parts []slabPart, keys []uint32) {
 func (p *slabPart) count(v uint32, gateway bool) {
 	if v >= denseKeys && !gateway {
 		p.large = true
+		p.noKeys = p.noKeys || v == noKey
 		return
 	}
 	p.counts = append(p.counts, make([]int32, max(int(v)+1, 2*len(p.counts), 64)-len(p.counts))...)
