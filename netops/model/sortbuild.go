@@ -58,9 +58,7 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 	}
 	n := hi - lo
 	if s.readsSlab(lo, hi) {
-		if list := s.buildFromSlab(k, counts, lo, hi); list != nil {
-			return list
-		}
+		return s.buildFromSlab(k, counts, lo, hi)
 	}
 	parts := make([]buildPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), n/partMin)))
 	inParallel(len(parts), func(i int) {
@@ -411,17 +409,16 @@ type slabPart struct {
 	from, to int
 	counts   []int32 // routes per value (per gateway number for SortGateway)
 	large    bool    // some value is denseKeys or more: counts is not kept
-	noKeys   bool    // some route's value is noKey (a metric of 2^32-1)
 	gws      gatewayIDs
 	tally    *routeCounts
+	// largest holds the routes whose value is noKey (a metric of 2^32-1),
+	// which keys cannot tell from the routes the index does not hold.
+	largest []uint32
 }
 
 // buildFromSlab is buildIndex for the routes at positions [lo, hi) of the
 // model's order, reading the slab by id. Every slot the slab handed out
 // holds a route of the order or is free (the caller checked the count).
-// It returns nil, having counted nothing, when a route's value is the
-// mark of a slot the index does not hold (noKey): the largest metric, which
-// would leave its routes out of the index; a walk builds it then.
 func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *routeList {
 	st := &s.st
 	used := int(st.used)
@@ -453,9 +450,6 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 		}
 		readSlab(p, st, k, keys, free)
 	})
-	if slices.ContainsFunc(parts, func(p slabPart) bool { return p.noKeys }) {
-		return nil
-	}
 	unfree(st, parts, keys)
 	if counts != nil {
 		for _, p := range parts {
@@ -649,7 +643,7 @@ func readSlab[K uint8 | uint32](p *slabPart, st *routeStore, k sortKey, keys []K
 				counts[v]++
 			} else {
 				p.counts = counts
-				p.count(v, col == colGateway)
+				p.count(v, col == colGateway, uint32(at+j))
 				counts = p.counts
 			}
 		}
@@ -678,12 +672,14 @@ func unfree[K uint8 | uint32](st *routeStore, parts []slabPart, keys []K) {
 	}
 }
 
-// count counts a value beyond p.counts, which it grows, up to denseKeys
-// (a gateway's number is below the routes read: no bound).
-func (p *slabPart) count(v uint32, gateway bool) {
+// count counts the value v of slot id beyond p.counts, which it grows, up
+// to denseKeys (a gateway's number is below the routes read: no bound).
+func (p *slabPart) count(v uint32, gateway bool, id uint32) {
 	if v >= denseKeys && !gateway {
 		p.large = true
-		p.noKeys = p.noKeys || v == noKey
+		if v == noKey {
+			p.largest = append(p.largest, id)
+		}
 		return
 	}
 	p.counts = append(p.counts, make([]int32, max(int(v)+1, 2*len(p.counts), 64)-len(p.counts))...)
@@ -740,6 +736,17 @@ func rankSlabKeys(parts []slabPart, keys []uint32) []int32 {
 		for r, n := range c {
 			total[r] += n
 		}
+	}
+	// The routes of the largest value (noKey in keys) rank last.
+	top, largest := uint32(len(total)), int32(0)
+	for _, p := range parts {
+		for _, id := range p.largest {
+			keys[id] = top
+		}
+		largest += int32(len(p.largest))
+	}
+	if largest > 0 {
+		total = append(total, largest)
 	}
 	return total
 }
