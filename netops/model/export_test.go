@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +17,16 @@ func (s *Store) DropSortIndexes() {
 	clear(s.routes.idx.m)
 }
 
+// DropUnpinnedSortIndexes forgets every sort index but the link index:
+// the model as a sync leaves it once its first read (Prepare) is done.
+func (s *Store) DropUnpinnedSortIndexes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routes.idx.mu.Lock()
+	defer s.routes.idx.mu.Unlock()
+	maps.DeleteFunc(s.routes.idx.m, func(_ sortKey, ix *sortIndex) bool { return !ix.pin })
+}
+
 // CompareRoutes orders routes as the model does.
 func CompareRoutes(a, b Route) int { return cmpRoute(&a, &b) }
 
@@ -29,7 +40,9 @@ func SetSlabPath(n int) int {
 
 // ProcessCPU is the CPU time this process has used, user and system: on
 // a box shared with other work, a benchmark's wall time counts the waits
-// for a core too, its CPU time does not.
+// for a core too, its CPU time does not. It is benchfix.CPUTime for this
+// package's own tests, which cannot import benchfix (benchfix imports
+// the model).
 func ProcessCPU() time.Duration {
 	var ru unix.Rusage
 	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {

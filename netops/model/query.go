@@ -133,7 +133,7 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		return s.queryIndexed(q), nil
 	}
 	if q.Sort == SortDst {
-		p := s.plan(&q)
+		p, _ := s.plan(&q, true)
 		total, known := s.routes.countMatching(&q)
 		return p.page(&q, total, known), nil
 	}
@@ -178,11 +178,14 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 		// A large prefix: by value, when the column has few enough.
 		dst := q
 		dst.Sort, dst.Dev, dst.Protocol, dst.Type = SortDst, 0, -1, -1
-		if p := s.plan(&dst); p.size() > byValueMin {
-			// How many match, when the spans of the filters tell.
+		if p, _ := s.plan(&dst, true); p.size() > byValueMin { // no class filter: no index
+			// How many match, when the spans of the filters in an index
+			// already built tell; otherwise queryByValue counts them as
+			// it goes, rather than the page waiting for a second build
+			// only to count.
 			dst.Dev, dst.Protocol, dst.Type = q.Dev, q.Protocol, q.Type
 			total := -1
-			if p := s.plan(&dst); p.exact {
+			if p, ok := s.plan(&dst, false); ok && p.exact {
 				total = p.size()
 			}
 			if pg, ok := s.queryByValue(&q, q.ranges(s.tablesLocked()), total); ok {

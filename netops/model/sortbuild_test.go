@@ -2,6 +2,7 @@ package model
 
 import (
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -18,7 +19,8 @@ import (
 // every column, over all tables and one, with and without class filters,
 // with gateways of both families and none, more gateways than the
 // build's first table of them has room for, and metrics too large to
-// count in a slice; with the routes in the slab in the model's order, in
+// count in a slice, the largest one included, protocols and types of
+// 255; with the routes in the slab in the model's order, in
 // another, and after churn left freed slots and reused others.
 func TestSortIndexBuildsEqualASort(t *testing.T) {
 	defer func(n, path, b, s int) { partMin, slabPath, byteRanks, shortRanks = n, path, b, s }(partMin, slabPath, byteRanks, shortRanks)
@@ -31,11 +33,23 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 			switch rnd.IntN(8) {
 			case 0:
 				r.Priority = denseKeys + uint32(rnd.IntN(3))*1_000_000
+				if rnd.IntN(4) == 0 {
+					r.Priority = math.MaxUint32 // the largest metric the kernel takes
+				}
 			case 1:
 				r.Gateway = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(rnd.IntN(4))})
 			case 2, 3:
 				// More gateways than the first table of them has slots.
 				r.Gateway = netip.AddrFrom4([4]byte{198, 51, byte(rnd.IntN(16)), byte(rnd.IntN(256))})
+			case 4:
+				// A protocol or type of 255 (the mark of a route an index
+				// of bytes does not hold), in some sets.
+				switch seed {
+				case 1:
+					r.Protocol = math.MaxUint8
+				case 3:
+					r.Type = math.MaxUint8
+				}
 			}
 			if seed >= 2 {
 				r.Priority %= denseKeys // every value counted in a slice

@@ -78,8 +78,9 @@ var linkIndex = columnIndex(SortDev, AllTables)
 // indexes under the store's read lock), the lists change only under the
 // store's write lock.
 type sortIndexes struct {
-	mu sync.Mutex
-	m  map[sortKey]*sortIndex
+	mu     sync.Mutex
+	m      map[sortKey]*sortIndex
+	builds int // indexes built so far (tests count what a query builds)
 }
 
 // sortLess orders the routes of st by col, ties in the model's order.
@@ -99,6 +100,18 @@ func (s *routeSet) index(k sortKey, now time.Time) *routeList {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
 	return s.indexLocked(k, now)
+}
+
+// built returns the sort index k names when it is built, nil otherwise.
+// The caller holds the store's read lock.
+func (s *routeSet) built(k sortKey, now time.Time) *routeList {
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	if ix := s.idx.m[k]; ix != nil {
+		ix.used = now
+		return ix.list
+	}
+	return nil
 }
 
 // indexLocked is index with idx.mu held.

@@ -67,22 +67,29 @@ func (c classColumn) pivot(r *Route) *Route {
 	return &p
 }
 
-// plan returns the spans q (sorted by destination) selects. The caller
-// holds the store's read lock.
-func (s *Store) plan(q *RouteQuery) spanPlan {
+// plan returns the spans q (sorted by destination) selects. When build
+// is false it builds no sort index: ok is false when q needs one not
+// built yet. The caller holds the store's read lock.
+func (s *Store) plan(q *RouteQuery, build bool) (p spanPlan, ok bool) {
 	rs := s.routes
 	rs.ensureCounts()
 	ranges := q.ranges(s.tablesLocked())
 	whole := q.Table == AllTables && !q.Within.IsValid() && !q.Contains.IsValid()
 	if ranges == nil && !whole {
-		return spanPlan{tree: rs.order, exact: true} // no range can match
+		return spanPlan{tree: rs.order, exact: true}, true // no range can match
 	}
 	if whole && q.Family != 0 {
 		for _, t := range s.tablesLocked() {
 			ranges = append(ranges, keyRange{lo: &Route{Table: t, Family: q.Family}, hi: &Route{Table: t, Family: q.Family + 1}})
 		}
 	}
-	p := spanPlan{tree: rs.order, exact: true}
+	p = spanPlan{tree: rs.order, exact: true}
+	index := func(k sortKey) *routeList {
+		if build {
+			return rs.index(k, time.Now())
+		}
+		return rs.built(k, time.Now())
+	}
 	// The filters the ranges do not express.
 	rest := *q
 	rest.Table, rest.Family = AllTables, 0
@@ -103,13 +110,16 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		// One filter: a stretch of its column's index, which serves
 		// every value.
 		by = &cols[0]
-		p.tree = rs.index(columnIndex(by.col, AllTables), time.Now())
+		p.tree = index(columnIndex(by.col, AllTables))
 		rest.Dev, rest.Protocol, rest.Type = 0, -1, -1
 	case classes > 0:
 		// Several, or a device while some route has several paths: the
 		// index of exactly their routes, in the model's order.
-		p.tree = rs.index(sortKey{SortDst, AllTables, q.Dev, 0, int16(q.Protocol), int16(q.Type)}, time.Now())
+		p.tree = index(sortKey{SortDst, AllTables, q.Dev, 0, int16(q.Protocol), int16(q.Type)})
 		rest.Dev, rest.Protocol, rest.Type = 0, -1, -1
+	}
+	if p.tree == nil {
+		return spanPlan{}, false
 	}
 	p.exact = rest.unfiltered()
 	key := func(r *Route) *Route {
@@ -124,7 +134,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 		} else {
 			p.spans = []span{{p.tree.Rank(pivot(by.pivot(&Route{}))), p.valueEnd(by)}}
 		}
-		return p
+		return p, true
 	}
 	for _, rg := range ranges {
 		if q.Contains.IsValid() && !q.Within.IsValid() && !rs.hasLen(rg.lo.Table, rg.lo.Family, rg.lo.Dst.Bits()) {
@@ -135,7 +145,7 @@ func (s *Store) plan(q *RouteQuery) spanPlan {
 			p.spans = append(p.spans, sp)
 		}
 	}
-	return p
+	return p, true
 }
 
 // valueEnd is the position just past the routes with by's value in its
@@ -287,11 +297,15 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 		if q.Desc {
 			at = n - 1 - pos
 		}
+		// The routes of the values before take the first pos places
+		// (the last when descending): one end of the value's is known.
 		v := tree.route(at)
-		lo := tree.Search(func(r *packedRoute) bool { return col(r, v) >= 0 })
-		hi := tree.Search(func(r *packedRoute) bool { return col(r, v) > 0 })
+		if q.Desc {
+			pos = n - tree.Search(func(r *packedRoute) bool { return col(r, v) >= 0 })
+		} else {
+			pos = tree.Search(func(r *packedRoute) bool { return col(r, v) > 0 })
+		}
 		vr := tree.st.route(tree.At(at))
-		pos += hi - lo
 		p.spans = p.spans[:0]
 		size := 0
 		for _, rg := range ranges {

@@ -23,7 +23,6 @@ import (
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // The 1M-route benchmarks share one namespace per process, because filling
@@ -197,12 +196,12 @@ func BenchmarkInitialSync1M(b *testing.B) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			cpu0 := processCPU()
+			cpu0 := benchfix.CPUTime()
 			store, took, err := syncStore(ns.h)
 			if err != nil {
 				b.Fatal(err)
 			}
-			syncCPU = append(syncCPU, processCPU()-cpu0)
+			syncCPU = append(syncCPU, benchfix.CPUTime()-cpu0)
 			syncWall = append(syncWall, took)
 			routes = store.RouteCount()
 			runtime.GC()
@@ -237,15 +236,6 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// processCPU is the CPU time this process has used (all threads).
-func processCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkRoutesPageQuery1M answers the routes page's queries (one page

@@ -1,0 +1,107 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// builds is how many sort indexes the store has built so far.
+func (s *Store) builds() int {
+	s.routes.idx.mu.Lock()
+	defer s.routes.idx.mu.Unlock()
+	return s.routes.idx.builds
+}
+
+// queryShapes returns a query of the routes page for every combination
+// of its filters: table (all, one, an empty one), family (both, each),
+// prefix (none, a large and a small "within" of each family, "contains",
+// both), device, protocol and type (none or one each). Its order, direction
+// and page are left to the caller.
+func queryShapes() []RouteQuery {
+	type prefix struct {
+		within   string
+		contains string
+	}
+	var out []RouteQuery
+	for _, table := range []int64{AllTables, 100, 7} {
+		for _, fam := range []uint8{0, unix.AF_INET, unix.AF_INET6} {
+			for _, p := range []prefix{{}, {within: "10.0.0.0/8"}, {within: "10.1.0.0/16"}, {within: "2001:db8::/32"},
+				{contains: "10.1.2.3"}, {within: "10.0.0.0/14", contains: "10.1.1.1"}} {
+				for _, dev := range []int32{0, 3} {
+					for _, proto := range []int{-1, 186} {
+						for _, typ := range []int{-1, unix.RTN_BLACKHOLE} {
+							q := RouteQuery{Table: table, Family: fam, Dev: dev, Protocol: proto, Type: typ, Sort: SortDst, Limit: 20}
+							if p.within != "" {
+								q.Within = netip.MustParsePrefix(p.within)
+							}
+							if p.contains != "" {
+								q.Contains = netip.MustParseAddr(p.contains)
+							}
+							out = append(out, q)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestQueriesBuildAtMostOneIndex: every query of the routes page, answered
+// on a model that holds no sort index but the link index (the model a sync
+// and its first read leave), builds at most one index, so that its first
+// answer waits for one build at most; and its page equals a walk over
+// every route and a full sort. Every combination of filters (queryShapes)
+// by every column, in both directions, on the first, a middle and a deep
+// page; with and without routes of several paths (a device filter is
+// then no stretch of the link index), large prefixes read by value and
+// from a heap.
+func TestQueriesBuildAtMostOneIndex(t *testing.T) {
+	defer func(n int) { byValueMin = n }(byValueMin)
+	shapes := queryShapes()
+	for _, multi := range []bool{false, true} {
+		rnd := rand.New(rand.NewPCG(3, 17))
+		var routes []Route
+		for range 2000 {
+			routes = append(routes, randomRoute(rnd, multi))
+		}
+		s := storeWith(routes)
+		s.Prepare()
+		for _, shape := range shapes {
+			for _, col := range RouteSorts() {
+				for _, desc := range []bool{false, true} {
+					q := shape
+					q.Sort, q.Desc = col, desc
+					all := q
+					all.Limit = 1 << 30
+					want := bruteQuery(s, all)
+					for _, off := range []int{0, 35, 700} {
+						q.Offset = off
+						rows := want.Rows[min(off, want.Total):min(off+q.Limit, want.Total)]
+						for _, byValue := range []int{0, 1 << 30} {
+							byValueMin = byValue
+							s.DropUnpinnedSortIndexes()
+							before := s.builds()
+							got, err := s.QueryRoutes(q)
+							if err != nil {
+								t.Fatal(err)
+							}
+							name := fmt.Sprintf("multipath %v, by value from %d: %+v", multi, byValue, q)
+							if n := s.builds() - before; n > 1 {
+								t.Fatalf("%s: built %d indexes", name, n)
+							}
+							if got.Total != want.Total || !slices.Equal(got.Rows, rows) {
+								t.Fatalf("%s: total %d, %d rows; a walk gives total %d, %d rows", name, got.Total, len(got.Rows), want.Total, len(rows))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
