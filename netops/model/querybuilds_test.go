@@ -62,7 +62,7 @@ func queryShapes() []RouteQuery {
 // then no stretch of the link index), large prefixes read by value and
 // from a heap.
 func TestQueriesBuildAtMostOneIndex(t *testing.T) {
-	defer func(n int) { byValueMin = n }(byValueMin)
+	defer func(n, g int) { byValueMin, maxValueGroups = n, g }(byValueMin, maxValueGroups)
 	shapes := queryShapes()
 	for _, multi := range []bool{false, true} {
 		rnd := rand.New(rand.NewPCG(3, 17))
@@ -83,15 +83,18 @@ func TestQueriesBuildAtMostOneIndex(t *testing.T) {
 					for _, off := range []int{0, 35, 700} {
 						q.Offset = off
 						rows := want.Rows[min(off, want.Total):min(off+q.Limit, want.Total)]
-						for _, byValue := range []int{0, 1 << 30} {
-							byValueMin = byValue
+						// By value, also with a column of more values than
+						// it visits (the page, or only its total, is then
+						// left to a walk), and from a heap.
+						for _, by := range []struct{ min, groups int }{{0, 4096}, {0, 2}, {1 << 30, 4096}} {
+							byValueMin, maxValueGroups = by.min, by.groups
 							s.DropUnpinnedSortIndexes()
 							before := s.builds()
 							got, err := s.QueryRoutes(q)
 							if err != nil {
 								t.Fatal(err)
 							}
-							name := fmt.Sprintf("multipath %v, by value from %d: %+v", multi, byValue, q)
+							name := fmt.Sprintf("multipath %v, by value from %d, up to %d values: %+v", multi, by.min, by.groups, q)
 							if n := s.builds() - before; n > 1 {
 								t.Fatalf("%s: built %d indexes", name, n)
 							}
@@ -103,5 +106,37 @@ func TestQueriesBuildAtMostOneIndex(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestAFullPageByValueKeepsItsPage: a query by value whose column has
+// more values than queryByValue visits keeps the page it has read when
+// only its total is missing, and counts the total (before, the page was
+// thrown away and the whole prefix sorted in a heap).
+func TestAFullPageByValueKeepsItsPage(t *testing.T) {
+	defer func(g int) { maxValueGroups = g }(maxValueGroups)
+	maxValueGroups = 3
+	var routes []Route
+	for i := range 400 {
+		r := Route{Table: unix.RT_TABLE_MAIN, Family: unix.AF_INET, Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 32),
+			Protocol: 186, Priority: uint32(i % 50), Type: unix.RTN_UNICAST, LinkIndex: 2, Scope: unix.RT_SCOPE_LINK}
+		if i%4 == 0 {
+			r.Protocol = unix.RTPROT_STATIC
+		}
+		routes = append(routes, r)
+	}
+	s := storeWith(routes)
+	q := RouteQuery{Table: AllTables, Within: netip.MustParsePrefix("10.1.0.0/16"), Dev: 0, Protocol: 186, Type: -1, Sort: SortMetric, Limit: 10}
+	all := q
+	all.Limit = 1 << 30
+	want := bruteQuery(s, all)
+	s.mu.RLock()
+	got, ok := s.queryByValue(&q, q.ranges(s.tablesLocked()), -1)
+	s.mu.RUnlock()
+	if !ok {
+		t.Fatal("the page was read in the first values, yet left to the heap")
+	}
+	if got.Total != want.Total || !slices.Equal(got.Rows, want.Rows[:q.Limit]) {
+		t.Fatalf("total %d, %d rows; a walk gives total %d", got.Total, len(got.Rows), want.Total)
 	}
 }

@@ -263,8 +263,8 @@ func setColumn(col RouteSort, r, v *Route) {
 
 // maxValueGroups bounds the values of a column queryByValue visits
 // before it leaves the page to the heap (a column of nearly unique values
-// would cost a search per route).
-const maxValueGroups = 4096
+// would cost a search per route). A variable for the tests.
+var maxValueGroups = 4096
 
 // queryByValue answers a query sorted by a column with a prefix filter
 // ("within") over a large span: it visits the column's values in order in
@@ -289,7 +289,14 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 	n := tree.Len()
 	for groups, pos := 0, 0; pos < n && (len(page.Rows) < q.Limit || total < 0); groups++ {
 		if groups == maxValueGroups {
-			return page, false
+			if total >= 0 || len(page.Rows) < q.Limit {
+				return page, false
+			}
+			// The page is read, only its total is missing: count it
+			// in the prefix's stretches of the model's order (what the
+			// heap would walk) rather than throw the page away.
+			page.Total = s.countIn(q, ranges)
+			return page, true
 		}
 		// The value's routes are [lo, hi) of the index; pos counts from
 		// the end when descending.
@@ -331,6 +338,24 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 		skip = 0
 	}
 	return page, true
+}
+
+// countIn counts the routes of ranges that q matches, walking each range
+// of the model's order. The caller holds the read lock.
+func (s *Store) countIn(q *RouteQuery, ranges []keyRange) int {
+	o, n := s.routes.order, 0
+	for _, rg := range ranges {
+		o.eachID(o.Rank(pivot(rg.lo)), false, func(_ uint32, r *Route) bool {
+			if !rg.in(r) {
+				return false
+			}
+			if q.match(r) {
+				n++
+			}
+			return true
+		})
+	}
+	return n
 }
 
 // size is how many routes the plan's spans hold.
