@@ -116,14 +116,18 @@ func (a *applier) affected(id uint32) []uint32 {
 // device, several as multipath.
 func (a *applier) reexpand(ids []uint32) {
 	hit := a.routesVia(func(nh uint32) bool { return slices.Contains(ids, nh) })
+	// Every old route goes before any new one comes: an IPv6 route's key
+	// holds its device, which may change, so one route's new key could be
+	// another's old one, and the result would depend on the order of hit.
+	var next []Route
 	for i := range hit {
-		nr, ok := a.expand(hit[i])
-		if !ok {
-			continue
+		if nr, ok := a.expand(hit[i]); ok {
+			a.sn.routes.Delete(&hit[i])
+			next = append(next, nr)
 		}
-		// An IPv6 route's key holds its device, which may change.
-		a.sn.routes.Delete(&hit[i])
-		a.sn.routes.ReplaceOrInsert(&nr)
+	}
+	for i := range next {
+		a.sn.routes.ReplaceOrInsert(&next[i])
 		a.hush(KindRoute)
 	}
 }

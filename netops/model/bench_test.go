@@ -394,12 +394,8 @@ func BenchmarkModelGC1M(b *testing.B) {
 func BenchmarkEventWalks1M(b *testing.B) {
 	st := benchfix.State(1_000_000)
 	// np0a keeps an IPv4 address of its own: deleting the link's last one
-	// would flush its routes, another rule. It is up (Flags: the fixture
-	// sets only RawFlags), or an IPv6 address leaving it would be taken
-	// to go with the link and leave the routes alone.
-	li := slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })
-	st.Links[li].Flags |= net.FlagUp
-	l := st.Links[li]
+	// would flush its routes, another rule.
+	l := st.Links[slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })]
 	ad := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("192.0.2.1/24")}
 	ad6 := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET6, Prefix: netip.MustParsePrefix("2001:db8:ffff:ffff::1/64")}
 	st.Addrs = append(st.Addrs, ad, ad6)
