@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
@@ -258,17 +257,6 @@ func ipBatch(ns string, lines []string) error {
 		return fmt.Errorf("ip -batch: %v: %s", err, out)
 	}
 	return nil
-}
-
-// CPUTime is the CPU time this process has used (all threads): beside a
-// wall time on a shared box, what the work cost without the waits for a
-// core.
-func CPUTime() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // RSS is this process's resident set size in bytes (0 when unknown).

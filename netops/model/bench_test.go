@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/internal/cputime"
+
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
@@ -56,7 +58,7 @@ func churnMemory(b *testing.B, st model.State, prepare func(*model.Store) (check
 		b.StartTimer()
 		const changes, batch = 1_000_000, 20
 		var longest time.Duration
-		t0, cpu0 := time.Now(), benchfix.CPUTime()
+		t0, cpu0 := time.Now(), cputime.Process()
 		for done := 0; done < changes; done += batch {
 			t1 := time.Now()
 			store.Update(func(a *model.Applier) {
@@ -68,7 +70,7 @@ func churnMemory(b *testing.B, st model.State, prepare func(*model.Store) (check
 			})
 			longest = max(longest, time.Since(t1))
 		}
-		per, cpuPer := time.Since(t0)/changes, (benchfix.CPUTime()-cpu0)/changes
+		per, cpuPer := time.Since(t0)/changes, (cputime.Process()-cpu0)/changes
 		b.StopTimer()
 		debug.FreeOSMemory()
 		runtime.ReadMemStats(&ms)
@@ -320,13 +322,13 @@ func timeBuilds(b *testing.B, store *model.Store, q model.RouteQuery) {
 		b.StopTimer()
 		store.DropSortIndexes()
 		b.StartTimer()
-		c0 := benchfix.CPUTime()
+		c0 := cputime.Process()
 		t0 := time.Now()
 		if _, err := store.QueryRoutes(q); err != nil {
 			b.Fatal(err)
 		}
 		took = append(took, time.Since(t0))
-		cpu = append(cpu, benchfix.CPUTime()-c0)
+		cpu = append(cpu, cputime.Process()-c0)
 	}
 	slices.Sort(took)
 	slices.Sort(cpu)

@@ -1,11 +1,6 @@
 package model
 
-import (
-	"maps"
-	"time"
-
-	"golang.org/x/sys/unix"
-)
+import "maps"
 
 // DropSortIndexes forgets every sort index, the pinned link index too, so
 // that a benchmark can time the next build.
@@ -36,17 +31,4 @@ func SetSlabPath(n int) int {
 	old := slabPath
 	slabPath = n
 	return old
-}
-
-// ProcessCPU is the CPU time this process has used, user and system: on
-// a box shared with other work, a benchmark's wall time counts the waits
-// for a core too, its CPU time does not. It is benchfix.CPUTime for this
-// package's own tests, which cannot import benchfix (benchfix imports
-// the model).
-func ProcessCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

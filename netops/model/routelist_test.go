@@ -8,6 +8,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/netpanel/netpanel/internal/cputime"
 )
 
 // compareBy turns an order's less into a comparison.
@@ -311,7 +313,7 @@ func BenchmarkRouteListChange1M(b *testing.B) {
 			rnd := rand.New(rand.NewPCG(1, 1))
 			var slowest, splitting time.Duration
 			splits := 0
-			cpu0 := ProcessCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				id := ids[rnd.IntN(len(ids))]
 				chunks := len(l.chunks)
@@ -335,7 +337,7 @@ func BenchmarkRouteListChange1M(b *testing.B) {
 					splits++
 				}
 			}
-			b.ReportMetric(float64((ProcessCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((cputime.Process()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(slowest.Microseconds()), "slowest-us")
 			if splits > 0 {
 				b.ReportMetric(float64(splitting.Microseconds())/float64(splits), "split-us")

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/internal/cputime"
+
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/model"
@@ -196,12 +198,12 @@ func BenchmarkInitialSync1M(b *testing.B) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			cpu0 := benchfix.CPUTime()
+			cpu0 := cputime.Process()
 			store, took, err := syncStore(ns.h)
 			if err != nil {
 				b.Fatal(err)
 			}
-			syncCPU = append(syncCPU, benchfix.CPUTime()-cpu0)
+			syncCPU = append(syncCPU, cputime.Process()-cpu0)
 			syncWall = append(syncWall, took)
 			routes = store.RouteCount()
 			runtime.GC()
