@@ -247,6 +247,16 @@ func (st *routeStore) release(id uint32) {
 	st.free = append(st.free, id)
 }
 
+// freeBits returns a bitmap of the slab's slots with a released slot's
+// bit set.
+func (st *routeStore) freeBits() []uint64 {
+	free := make([]uint64, (st.used+63)/64)
+	for _, id := range st.free {
+		free[id/64] |= 1 << (id % 64)
+	}
+	return free
+}
+
 // routesVia returns the ids of the routes through a nexthop object that
 // in picks, read from the side table alone: only routes with a RouteExtra
 // have a nexthop object, and a released entry has none.

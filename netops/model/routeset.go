@@ -150,10 +150,7 @@ func (s *routeSet) eachSlot(fn func(id uint32, p *packedRoute) bool) {
 		s.order.Walk(0, false, func(id uint32) bool { return fn(id, st.at(id)) })
 		return
 	}
-	free := make([]uint64, (st.used+63)/64) // a released slot's bit is set
-	for _, id := range st.free {
-		free[id/64] |= 1 << (id % 64)
-	}
+	free := st.freeBits()
 	for id := range st.used {
 		if free[id/64]&(1<<(id%64)) == 0 && !fn(id, st.at(id)) {
 			return

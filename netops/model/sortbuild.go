@@ -424,10 +424,7 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 	used := int(st.used)
 	var free []uint64 // when tallying, a freed slot's bit is set
 	if len(st.free) > 0 && counts != nil {
-		free = make([]uint64, (used+63)/64)
-		for _, id := range st.free {
-			free[id/64] |= 1 << (id % 64)
-		}
+		free = st.freeBits()
 	}
 	// Parts of whole blocks: no two write the same cache line of keys.
 	blocks := (used + blockSize - 1) / blockSize
