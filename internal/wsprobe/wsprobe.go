@@ -261,24 +261,43 @@ func (g Group) WaitAll(timeout time.Duration, match func(text []byte) bool) []ti
 	if testHookWaitStart != nil {
 		testHookWaitStart()
 	}
-	out := make([]time.Time, len(g))
-	expired := make(chan struct{}) // one timer for all the clients
-	defer time.AfterFunc(time.Until(deadline), func() { close(expired) }).Stop()
 	var first sync.WaitGroup // the clients yet to get a message since the call
 	first.Add(len(g))
 	allGot := make(chan struct{})
 	go func() { first.Wait(); close(allGot) }()
+	return g.each(deadline, func(c *Conn, expired <-chan struct{}) time.Time {
+		held, open := c.hold(since, expired)
+		first.Done()
+		select {
+		case <-allGot:
+		case <-expired:
+		}
+		return c.matchFirst(held, open, deadline, expired, match)
+	})
+}
+
+// WaitAllUntimed is WaitAll without the wait before inflating: each client
+// inflates what it has as it reads it, what WaitAll kept first. It is for
+// the waits that are not timed, on what may have come before the call (a
+// page's first render), for which WaitAll would wait the timeout.
+func (g Group) WaitAllUntimed(timeout time.Duration, match func(text []byte) bool) []time.Time {
+	deadline := time.Now().Add(timeout)
+	return g.each(deadline, func(c *Conn, expired <-chan struct{}) time.Time {
+		held := c.held
+		c.held = nil
+		return c.matchFirst(held, true, deadline, expired, match)
+	})
+}
+
+// each runs wait for each client at once, with a channel closed at the
+// deadline, and returns what they returned.
+func (g Group) each(deadline time.Time, wait func(c *Conn, expired <-chan struct{}) time.Time) []time.Time {
+	out := make([]time.Time, len(g))
+	expired := make(chan struct{}) // one timer for all the clients
+	defer time.AfterFunc(time.Until(deadline), func() { close(expired) }).Stop()
 	var wg sync.WaitGroup
 	for i, c := range g {
-		wg.Go(func() {
-			held, open := c.hold(since, expired)
-			first.Done()
-			select {
-			case <-allGot:
-			case <-expired:
-			}
-			out[i] = c.matchFirst(held, open, deadline, expired, match)
-		})
+		wg.Go(func() { out[i] = wait(c, expired) })
 	}
 	wg.Wait()
 	return out
@@ -308,7 +327,7 @@ func (c *Conn) hold(since time.Time, expired <-chan struct{}) (held []Message, o
 	}
 }
 
-// matchFirst inflates held, then what comes on Messages while open, until
+// matchFirst inflates held, then what comes on Messages (while open), until
 // a message matches (its arrival is returned), one is stamped after the
 // deadline (messages come in order: none after it came in time), or
 // expired and nothing more is queued. What is left of held, and the late

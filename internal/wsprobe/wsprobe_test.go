@@ -335,3 +335,39 @@ func rawServer(t *testing.T, serve func(rw *bufio.ReadWriter)) string {
 	t.Cleanup(ts.Close)
 	return "ws" + strings.TrimPrefix(ts.URL, "http")
 }
+
+// WaitAllUntimed matches what came before the call without waiting for
+// another message (it would wait an hour), and then takes the messages
+// WaitAll kept first.
+func TestWaitAllUntimedMatchesWhatIsQueued(t *testing.T) {
+	release := make(chan struct{})
+	g := dialQueued(t, stepServer(t, `{"type":"rows","html":"No routes match"}`, `{"type":"rows","html":"198.51.100.7/32"}`, release), 3)
+	contains := func(s string) func([]byte) bool {
+		return func(text []byte) bool { return bytes.Contains(text, []byte(s)) }
+	}
+	before := time.Now()
+	for i, a := range g.WaitAllUntimed(time.Hour, contains("No routes match")) {
+		if a.IsZero() || !a.Before(before) {
+			t.Errorf("client %d: the queued first view did not match (%v, called at %v)", i, a, before)
+		}
+	}
+	// Kept by a WaitAll whose deadline passed, the awaited frame is the
+	// next one WaitAllUntimed matches.
+	c := g[0]
+	hook(t, &testHookWaitStart, func() {
+		close(release)
+		for len(c.Messages) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	})
+	if at := g[:1].WaitAll(0, contains("198.51.100.7/32")); !at[0].IsZero() {
+		t.Fatalf("a frame stamped after the deadline matched (%v)", at[0])
+	}
+	if len(c.held) != 1 {
+		t.Fatalf("WaitAll kept %d messages, want the late one", len(c.held))
+	}
+	testHookWaitStart = nil
+	if at := g[:1].WaitAllUntimed(time.Hour, contains("198.51.100.7/32")); at[0].IsZero() {
+		t.Error("the frame WaitAll kept did not match")
+	}
+}
