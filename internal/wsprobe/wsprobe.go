@@ -251,10 +251,10 @@ var (
 // change (frames queued between calls, or sent by a page on its own). One
 // since the call does even if it is not the one awaited: a frame the page
 // sends on its own that reaches every client before the awaited one
-// still lets them inflate while the server writes it. So a caller
-// waiting for what may have come before the call (a page's first render)
-// waits for the timeout unless each client gets another message. The
-// server still compresses every frame as for a browser.
+// still lets them inflate while the server writes it. A wait on what may
+// have come before the call (a page's first render) thus lasts the
+// timeout unless each client gets another message: WaitAllUntimed is for
+// it. The server still compresses every frame as for a browser.
 func (g Group) WaitAll(timeout time.Duration, match func(text []byte) bool) []time.Time {
 	since := time.Now()
 	deadline := since.Add(timeout)
