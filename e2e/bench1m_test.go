@@ -284,9 +284,10 @@ func procStatus(pid int, field string) float64 {
 
 // viewersUnderChurn connects 50 clients to /routes and one each to
 // /networkd, /docker, /events and the overview, changes routes in table
-// 200 at 1,000 a second, and times 200 probe routes from the kernel's
-// acknowledgement to their rows frame at each /routes client. With tr, it
-// traces the server and itself over the probes.
+// 200 at 1,000 a second, and times 200 probe routes from the request
+// (the netlink round trip, microseconds, included) to their rows frame at
+// each /routes client. With tr, it traces the server and itself over the
+// probes.
 func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string, tr *benchTrace) ([]probeRecord, cpuUse, int) {
 	u, _ := url.Parse(p.URL)
 	header := http.Header{"Origin": {p.URL}}

@@ -58,8 +58,9 @@ func (ws routeWatchers) waitAll(match func([]byte) bool) []time.Time {
 }
 
 // probe adds a probe route through nl once per benchmark iteration and
-// times it from the kernel's acknowledgement to its rows frame at each
-// client; it reports p50 and p99 of all the clients' latencies.
+// times it from the request (the netlink round trip, microseconds,
+// included) to its rows frame at each client; it reports p50 and p99 of
+// all the clients' latencies.
 func (ws routeWatchers) probe(b *testing.B, nl *netlink.Handle, linkIndex int, gw net.IP) {
 	var lat []time.Duration
 	i := 0

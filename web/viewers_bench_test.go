@@ -50,9 +50,9 @@ func millionNS(b *testing.B) netns.NsHandle {
 // /routes and one client each /networkd, /docker, /events and the
 // overview, while routes change at 1,000 per second (adds and deletes in
 // table 200), the overview's counts made by the tally as in the server. A
-// probe route added to the 50 clients' view is timed from the kernel's
-// acknowledgement to the rows frame at each client; p50 and p99 are
-// reported (goal: p99 at most 10 ms). The clients run in this process, on
+// probe route added to the 50 clients' view is timed from the request
+// (the netlink round trip, microseconds, included) to the rows frame at
+// each client; p50 and p99 are reported (goal: p99 at most 10 ms). The clients run in this process, on
 // the server's cores: they negotiate compression as browsers do, so the
 // server compresses as for browsers, but they only read and stamp each
 // frame and inflate it after the arrivals are timed (waitAll), as a

@@ -42,7 +42,8 @@ type Conn struct {
 	wmu      sync.Mutex
 	spare    chan []byte // payload buffers back from Release
 	fr       io.ReadCloser
-	text     []byte // the last message WaitAll inflated, its buffer reused
+	text     []byte    // the last message WaitAll inflated, its buffer reused
+	held     []Message // taken off Messages by WaitAll, left for the next call
 }
 
 // Dial opens a WebSocket to rawURL (ws://host/path) with header (cookies,
@@ -221,76 +222,165 @@ func (c *Conn) Close() error { return c.conn.Close() }
 // Group is clients whose messages are timed together.
 type Group []*Conn
 
-// WaitAll returns when each client got a message that matches (inflated),
-// the time it arrived; a zero time is a client that got none within
-// timeout. Messages that do not match are dropped.
+// Test hooks, nil outside the tests: WaitAll took its start and its
+// deadline; a client of WaitAll keeps m, from before the call, and waits
+// on; a client of WaitAll is about to inflate m.
+var (
+	testHookWaitStart func()
+	testHookHeld      func(c *Conn, m Message)
+	testHookInflate   func(c *Conn, m Message)
+)
+
+// WaitAll returns, for each client, when its first message that matches
+// (inflated) arrived, a message still queued from before the call
+// included; a zero time is a client that got none by the deadline, the
+// call's time plus timeout. Messages that do not match are dropped; those
+// after the match, and a message stamped after the deadline, are kept in
+// order for the next call (whoever reads Messages between calls does not
+// see them).
 //
 // What it times is the sender's: from the caller's change to the
 // message's last byte read off each client's socket by a goroutine that
-// does nothing else. The clients inflate and search what they got only
-// once each of them has got a message since the call (or the timeout
-// passed): fifty clients inflating every frame on the server's own cores,
-// at once with the server's writes to the others, delayed those writes
-// and the other clients' reads, where a browser inflates on its own
-// machine. The server still compresses every frame as for a browser.
+// does nothing else. No client inflates anything, what was queued before
+// the call included, until each of them has got a message stamped at or
+// after the call, or the timeout passed: fifty clients inflating on the
+// server's own cores, at once with the server's writes to the others,
+// delayed those writes and the other clients' reads, where a browser
+// inflates on its own machine. A message from before the call does not
+// end a client's wait, as it says nothing of the server's progress on the
+// change (frames queued between calls, or sent by a page on its own). One
+// since the call does even if it is not the one awaited: a frame the page
+// sends on its own that reaches every client before the awaited one
+// still lets them inflate while the server writes it. A wait on what may
+// have come before the call (a page's first render) thus lasts the
+// timeout unless each client gets another message: WaitAllUntimed is for
+// it. The server still compresses every frame as for a browser.
 func (g Group) WaitAll(timeout time.Duration, match func(text []byte) bool) []time.Time {
-	out := make([]time.Time, len(g))
-	expired := make(chan struct{}) // one timer for all the clients
-	defer time.AfterFunc(timeout, func() { close(expired) }).Stop()
-	var first sync.WaitGroup // the clients yet to get a message
+	since := time.Now()
+	deadline := since.Add(timeout)
+	if testHookWaitStart != nil {
+		testHookWaitStart()
+	}
+	var first sync.WaitGroup // the clients yet to get a message since the call
 	first.Add(len(g))
 	allGot := make(chan struct{})
 	go func() { first.Wait(); close(allGot) }()
+	return g.each(deadline, func(c *Conn, expired <-chan struct{}) time.Time {
+		held, open := c.hold(since, expired)
+		first.Done()
+		select {
+		case <-allGot:
+		case <-expired:
+		}
+		return c.matchFirst(held, open, deadline, expired, match)
+	})
+}
+
+// WaitAllUntimed is WaitAll without the wait before inflating: each client
+// inflates what it has as it reads it, what WaitAll kept first. It is for
+// the waits that are not timed, on what may have come before the call (a
+// page's first render), for which WaitAll would wait the timeout.
+func (g Group) WaitAllUntimed(timeout time.Duration, match func(text []byte) bool) []time.Time {
+	deadline := time.Now().Add(timeout)
+	return g.each(deadline, func(c *Conn, expired <-chan struct{}) time.Time {
+		held := c.held
+		c.held = nil
+		return c.matchFirst(held, true, deadline, expired, match)
+	})
+}
+
+// each runs wait for each client at once, with a channel closed at the
+// deadline, and returns what they returned.
+func (g Group) each(deadline time.Time, wait func(c *Conn, expired <-chan struct{}) time.Time) []time.Time {
+	out := make([]time.Time, len(g))
+	expired := make(chan struct{}) // one timer for all the clients
+	defer time.AfterFunc(time.Until(deadline), func() { close(expired) }).Stop()
 	var wg sync.WaitGroup
 	for i, c := range g {
-		wg.Go(func() {
-			got := false
-			defer func() {
-				if !got {
-					first.Done()
-				}
-			}()
-			// matched inflates m, once every client got a message.
-			matched := func(m Message) bool {
-				if !got {
-					got = true
-					first.Done()
-					select {
-					case <-allGot:
-					case <-expired:
-					}
-				}
-				text, err := c.Payload(c.text[:0], m)
-				c.text = text
-				c.Release(m)
-				if err == nil && match(text) {
-					out[i] = m.At
-					return true
-				}
-				return false
-			}
-			for {
-				select {
-				case m, ok := <-c.Messages:
-					if !ok || matched(m) {
-						return
-					}
-				case <-expired:
-					// What came in time still counts.
-					for {
-						select {
-						case m, ok := <-c.Messages:
-							if !ok || matched(m) {
-								return
-							}
-						default:
-							return
-						}
-					}
-				}
-			}
-		})
+		wg.Go(func() { out[i] = wait(c, expired) })
 	}
 	wg.Wait()
 	return out
+}
+
+// hold takes c's messages, those kept from the last WaitAll (all from
+// before since) first, until one stamped at or after since, the end of
+// the connection, or expired; open is false when the connection ended.
+func (c *Conn) hold(since time.Time, expired <-chan struct{}) (held []Message, open bool) {
+	held, c.held = c.held, nil
+	for {
+		select {
+		case m, ok := <-c.Messages:
+			if !ok {
+				return held, false
+			}
+			held = append(held, m)
+			if !m.At.Before(since) {
+				return held, true
+			}
+			if testHookHeld != nil {
+				testHookHeld(c, m)
+			}
+		case <-expired:
+			return held, true
+		}
+	}
+}
+
+// matchFirst inflates held, then what comes on Messages (while open), until
+// a message matches (its arrival is returned), one is stamped after the
+// deadline (messages come in order: none after it came in time), or
+// expired and nothing more is queued. What is left of held, and the late
+// message, are kept for the next WaitAll.
+func (c *Conn) matchFirst(held []Message, open bool, deadline time.Time, expired <-chan struct{}, match func(text []byte) bool) time.Time {
+	// try inflates m and tells whether it matched; a late m is not
+	// inflated.
+	try := func(m Message) (matched, late bool) {
+		if m.At.After(deadline) {
+			return false, true
+		}
+		if testHookInflate != nil {
+			testHookInflate(c, m)
+		}
+		text, err := c.Payload(c.text[:0], m)
+		c.text = text
+		return err == nil && match(text), false
+	}
+	for k, m := range held {
+		switch matched, late := try(m); {
+		case late:
+			c.held = held[k:]
+			return time.Time{}
+		case matched:
+			c.Release(m)
+			c.held = held[k+1:]
+			return m.At
+		}
+		c.Release(m)
+	}
+	for open {
+		var m Message
+		select {
+		case m, open = <-c.Messages:
+		case <-expired:
+			select {
+			case m, open = <-c.Messages:
+			default:
+				return time.Time{}
+			}
+		}
+		if !open {
+			break
+		}
+		switch matched, late := try(m); {
+		case late:
+			c.held = append(c.held, m)
+			return time.Time{}
+		case matched:
+			c.Release(m)
+			return m.At
+		}
+		c.Release(m)
+	}
+	return time.Time{}
 }
