@@ -331,7 +331,10 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string, tr *ben
 			return bytes.Contains(text, []byte(`"type":"rows"`)) && match(string(text))
 		})
 	}
-	waitAll(func(h string) bool { return strings.Contains(h, "No routes match") })
+	// The first render may have come before the wait: not timed.
+	group.WaitAllUntimed(30*time.Second, func(text []byte) bool {
+		return bytes.Contains(text, []byte(`"type":"rows"`)) && bytes.Contains(text, []byte("No routes match"))
+	})
 
 	h, err := netns.GetFromName(ns)
 	if err != nil {
@@ -370,7 +373,10 @@ func (c *e2eClient) viewersUnderChurn(b *testing.B, p *panel, ns string, tr *ben
 		if err := nl.RouteDel(r); err != nil {
 			b.Fatal(err)
 		}
-		waitAll(func(s string) bool { return !strings.Contains(s, key) })
+		// Not timed: its frame may come before the wait.
+		group.WaitAllUntimed(30*time.Second, func(text []byte) bool {
+			return bytes.Contains(text, []byte(`"type":"rows"`)) && !strings.Contains(string(text), key)
+		})
 		time.Sleep(20 * time.Millisecond)
 	}
 	use := readCPUShare(p.cmd.Process.Pid).since(share0)

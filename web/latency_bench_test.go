@@ -42,7 +42,10 @@ func dialRouteWatchers(b *testing.B, ts *httptest.Server, cookie *http.Cookie, n
 		}
 		ws[i] = c
 	}
-	ws.waitAll(func(h []byte) bool { return bytes.Contains(h, []byte("No routes match")) })
+	// The first render may have come before the wait: not timed.
+	wsprobe.Group(ws).WaitAllUntimed(30*time.Second, func(text []byte) bool {
+		return bytes.Contains(text, []byte(`"type":"rows"`)) && bytes.Contains(text, []byte("No routes match"))
+	})
 	return ws
 }
 
@@ -98,7 +101,10 @@ func (ws routeWatchers) probe(b *testing.B, nl *netlink.Handle, linkIndex int, g
 		if err := nl.RouteDel(r); err != nil {
 			b.Fatal(err)
 		}
-		ws.waitAll(func(s []byte) bool { return !bytes.Contains(s, bkey) })
+		// Not timed: its frame may come before the wait.
+		wsprobe.Group(ws).WaitAllUntimed(30*time.Second, func(text []byte) bool {
+			return bytes.Contains(text, []byte(`"type":"rows"`)) && !bytes.Contains(text, bkey)
+		})
 		// Let the coalescing window and the page's pace pass, so each
 		// add is measured as the first change after a quiet moment of
 		// the routes page.
