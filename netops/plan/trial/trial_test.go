@@ -23,6 +23,7 @@ import (
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/netops/plan/trial"
+	"golang.org/x/sys/unix"
 )
 
 // env is the panel's namespace A run by the real systemd-networkd over a
@@ -186,7 +187,13 @@ func TestATableNamedByTheSameSaveWorksWithoutARestart(t *testing.T) {
 	e.a.Batch([]string{"route add 198.51.100.0/24 via 10.77.0.2 dev a0 table 100", "rule add fwmark 0x20/0x20 priority 2000 lookup 100"})
 	tables := func() *rttables.Tables { return rttables.New(rttables.Entry{ID: 100, Name: "newtab"}) }
 	files := persist.New(e.files.Options(), e.store, tables)
-	waitFor(t, "the model to see the route", func() bool { return len(e.store.RoutesTo(100, mustPrefix("198.51.100.0/24"))) == 1 }, e.h.Log)
+	// The save describes what the model holds: both the route and the
+	// rule must be in it (the rule's event can come after the route's),
+	// or the files leave the rule out and networkd removes it.
+	waitFor(t, "the model to see the route and the rule", func() bool {
+		return len(e.store.RoutesTo(100, mustPrefix("198.51.100.0/24"))) == 1 &&
+			slices.ContainsFunc(e.store.Rules(unix.AF_INET), func(r model.Rule) bool { return r.Priority == 2000 && r.Table == 100 })
+	}, e.h.Log)
 	pv, err := files.Preview(persist.Selection{Links: []string{"a0"}, TakeOver: []string{"10-a0.network"}})
 	if err != nil {
 		t.Fatal(err)
