@@ -185,6 +185,119 @@ type routeStore struct {
 	// sideFree the entries given back.
 	side     []sideEntry
 	sideFree []uint32
+	// gwCol[id>>blockShift][id&(blockSize-1)] is the number gws gave the
+	// gateway of route id (noKey for a released slot): the index by
+	// gateway reads 4 bytes a route instead of the slab's 76 (buildFromGws).
+	gwCol [][]uint32
+	gws   gatewayNames
+}
+
+// gatewayNames numbers the gateways of the stored routes, zones aside (as
+// the gateway column orders them), and counts each one's routes: a
+// million routes share a few thousand gateways at most. A number whose
+// routes all went is given to the next new gateway. The numbers are
+// found in a table of their own (open addressing, at most half full, as
+// gatewayIDs): a map lookup in each put took 50-80 ns more, on puts of
+// 100-180 ns.
+type gatewayNames struct {
+	slots []gatewaySlot
+	keys  []gatewayKey
+	refs  []uint32 // routes per number; 0 for a free number
+	free  []uint32
+	// last is the gateway named last, plus one (0 for none): routes
+	// often come in runs of one gateway.
+	last uint32
+}
+
+// at returns the index in g.slots of k's slot: its own, or the empty
+// one where it would go.
+func (g *gatewayNames) at(k gatewayKey) uint64 {
+	lo, hi := k.halves()
+	mask := uint64(len(g.slots) - 1)
+	for i := gatewayHash(k.kind, lo, hi) & mask; ; i = (i + 1) & mask {
+		if s := &g.slots[i]; s.id == 0 || s.lo == lo && s.hi == hi && s.kind == k.kind {
+			return i
+		}
+	}
+}
+
+// lookup returns the number of gateway k, if a stored route has it.
+func (g *gatewayNames) lookup(k gatewayKey) (uint32, bool) {
+	if len(g.slots) == 0 {
+		return 0, false
+	}
+	s := g.slots[g.at(k)]
+	return s.id - 1, s.id != 0
+}
+
+// name returns the number of gateway k and counts one route more for it.
+func (g *gatewayNames) name(k gatewayKey) uint32 {
+	if n := g.last; n != 0 && g.keys[n-1] == k {
+		g.refs[n-1]++
+		return n - 1
+	}
+	if len(g.slots) == 0 {
+		g.slots = make([]gatewaySlot, 64)
+	}
+	s := &g.slots[g.at(k)]
+	if s.id == 0 {
+		var n uint32
+		if f := len(g.free); f > 0 {
+			n, g.free = g.free[f-1], g.free[:f-1]
+			g.keys[n] = k
+		} else {
+			n = uint32(len(g.keys))
+			g.keys, g.refs = append(g.keys, k), append(g.refs, 0)
+		}
+		lo, hi := k.halves()
+		*s = gatewaySlot{lo, hi, k.kind, n + 1}
+		g.refs[n]++
+		g.last = n + 1
+		if live := len(g.keys) - len(g.free); 2*live > len(g.slots) {
+			g.grow()
+		}
+		return n
+	}
+	n := s.id - 1
+	g.refs[n]++
+	g.last = n + 1
+	return n
+}
+
+// drop counts one route fewer for number n, freeing it with its last.
+func (g *gatewayNames) drop(n uint32) {
+	if g.refs[n]--; g.refs[n] > 0 {
+		return
+	}
+	g.free = append(g.free, n)
+	if g.last == n+1 {
+		g.last = 0
+	}
+	// Emptying the slot would cut short the probe of a gateway placed
+	// after it: each one after it, up to an empty slot, that may sit
+	// earlier (its home is not between the gap and it) moves into the gap.
+	mask := uint64(len(g.slots) - 1)
+	i := g.at(g.keys[n])
+	for j := (i + 1) & mask; g.slots[j].id != 0; j = (j + 1) & mask {
+		s := &g.slots[j]
+		if home := gatewayHash(s.kind, s.lo, s.hi) & mask; (j-home)&mask >= (j-i)&mask {
+			g.slots[i] = *s
+			i = j
+		}
+	}
+	g.slots[i] = gatewaySlot{}
+}
+
+// grow doubles the table and puts every gateway in use back in.
+func (g *gatewayNames) grow() {
+	g.slots = make([]gatewaySlot, 2*len(g.slots))
+	for n, c := range g.refs {
+		if c > 0 {
+			k := g.keys[n]
+			lo, hi := k.halves()
+			g.slots[g.at(k)] = gatewaySlot{lo, hi, k.kind, uint32(n) + 1}
+		}
+	}
 }
 
 // A block holds blockSize routes: 2048 packed routes of 76 bytes are 19
@@ -208,12 +321,14 @@ func (st *routeStore) put(r *Route) uint32 {
 	} else {
 		if st.used>>blockShift == uint32(len(st.blocks)) {
 			st.blocks = append(st.blocks, make([]packedRoute, blockSize))
+			st.gwCol = append(st.gwCol, make([]uint32, blockSize))
 		}
 		id = st.used
 		st.used++
 	}
 	p := st.at(id)
 	packKey(r, p)
+	st.gwCol[id>>blockShift][id&(blockSize-1)] = st.gws.name(gatewayKey{plain(p.kind(kindGw)), p.gw})
 	if r.Extra != nil || p.kind(kindGw) == addr6Zone || p.kind(kindSrc) == addr6Zone {
 		e := sideEntry{extra: r.Extra, gwZone: r.Gateway.Zone(), srcZone: r.PrefSrc.Zone(), route: id}
 		if r.Extra != nil {
@@ -243,6 +358,9 @@ func (st *routeStore) release(id uint32) {
 		st.side[p.side] = sideEntry{}
 		st.sideFree = append(st.sideFree, p.side)
 	}
+	gw := &st.gwCol[id>>blockShift][id&(blockSize-1)]
+	st.gws.drop(*gw)
+	*gw = noKey
 	*p = packedRoute{}
 	st.free = append(st.free, id)
 }

@@ -111,6 +111,97 @@ func TestPackedRoutesRoundTrip(t *testing.T) {
 	}
 }
 
+// TestGatewayColumnNamesEveryLiveRoute: after random puts and releases
+// (slots reused, gateways of both families, none, and zoned ones, from a
+// small pool so that gateways lose their last route and come back), the
+// gateway column holds for each live route the number of its gateway
+// (zone aside), noKey for each released slot, and each number counts
+// exactly the live routes through it: a gateway no route uses any more
+// counts none and is free to reuse (a release that forgot to count down
+// fails here).
+func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 17))
+	pool := []netip.Addr{{}, netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("fe80::1%eth1"), netip.MustParseAddr("fe80::1")}
+	for i := range 12 {
+		pool = append(pool, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i)}))
+	}
+	st := &routeStore{}
+	held := map[uint32]Route{}
+	check := func(step int) {
+		t.Helper()
+		want := make([]uint32, len(st.gws.refs))
+		for id := range st.used {
+			n := st.gwCol[id>>blockShift][id&(blockSize-1)]
+			r, live := held[id]
+			if !live {
+				if n != noKey {
+					t.Fatalf("step %d: released slot %d holds gateway number %d", step, id, n)
+				}
+				continue
+			}
+			var k gatewayKey
+			k.kind = plain(packAddr(r.Gateway, &k.b))
+			if n == noKey || int(n) >= len(want) || st.gws.keys[n] != k {
+				t.Fatalf("step %d: route %d (gateway %v) holds gateway number %d", step, id, r.Gateway, n)
+			}
+			if m, ok := st.gws.lookup(k); !ok || m != n {
+				t.Fatalf("step %d: gateway %v is number %d in the column, %d (%v) by name", step, r.Gateway, n, m, ok)
+			}
+			want[n]++
+		}
+		if !slices.Equal(st.gws.refs, want) {
+			t.Fatalf("step %d: routes per gateway number %v, the live routes have %v", step, st.gws.refs, want)
+		}
+		named := 0
+		for _, c := range want {
+			if c > 0 {
+				named++
+			}
+		}
+		inTable := 0
+		for _, sl := range st.gws.slots {
+			if sl.id != 0 {
+				inTable++
+			}
+		}
+		if inTable != named || len(st.gws.free)+named != len(st.gws.keys) {
+			t.Fatalf("step %d: %d gateways in the table, %d free of %d numbers; the live routes use %d", step, inTable, len(st.gws.free), len(st.gws.keys), named)
+		}
+		for n, c := range want {
+			if m, ok := st.gws.lookup(st.gws.keys[n]); c == 0 && ok && m == uint32(n) {
+				t.Fatalf("step %d: gateway %v has no route and is still found as number %d", step, st.gws.keys[n], n)
+			}
+		}
+	}
+	for step := range 30_000 {
+		if len(held) > 0 && rnd.IntN(2) == 0 {
+			for id := range held {
+				st.release(id)
+				delete(held, id)
+				break
+			}
+		} else {
+			r := randomFullRoute(rnd)
+			r.Gateway = pool[rnd.IntN(len(pool))]
+			if r.Gateway.Zone() != "" {
+				r.Family = unix.AF_INET6
+			}
+			held[st.put(&r)] = r
+		}
+		if step%1000 == 0 || step > 29_950 {
+			check(step)
+		}
+	}
+	for id := range held {
+		st.release(id)
+	}
+	held = nil
+	check(-1)
+	if slices.ContainsFunc(st.gws.refs, func(c uint32) bool { return c != 0 }) {
+		t.Fatalf("with every route released, gateways still count routes %v", st.gws.refs)
+	}
+}
+
 // TestPackedRouteKeepsAZone: the kernel's routes carry no IPv6 zone, but
 // one given is kept (in the side entry), never dropped silently.
 func TestPackedRouteKeepsAZone(t *testing.T) {
