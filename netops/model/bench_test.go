@@ -119,21 +119,28 @@ func BenchmarkSortIndexMemory1M(b *testing.B) {
 	runtime.KeepAlive(store)
 }
 
+// addrModel1M returns the million-route model with an IPv4 and an IPv6
+// address added on np0a, which no route prefers, its counts built, and
+// np0a. np0a has an IPv4 address of its own: deleting the link's last one
+// would flush its routes, another rule.
+func addrModel1M() (store *model.Store, l model.Link, ad, ad6 model.Addr) {
+	st := benchfix.State(1_000_000)
+	l = st.Links[slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })]
+	ad = model.Addr{LinkIndex: l.Index, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("192.0.2.1/24")}
+	ad6 = model.Addr{LinkIndex: l.Index, Family: unix.AF_INET6, Prefix: netip.MustParsePrefix("2001:db8:ffff:ffff::1/64")}
+	st.Addrs = append(st.Addrs, ad, ad6)
+	store = model.NewStoreFrom(st)
+	store.RouteClasses()
+	return store, l, ad, ad6
+}
+
 // BenchmarkAddrDelete1M deletes and re-adds an address no route prefers
 // on the million-route model, as `ip addr del` does under the store's
 // write lock, and reports it beside one walk over every route (what each
 // delete cost before the routes were counted by preferred source; goal:
 // a small fraction of it).
 func BenchmarkAddrDelete1M(b *testing.B) {
-	st := benchfix.State(1_000_000)
-	// np0a has an IPv4 address of its own: deleting the link's last one
-	// would flush its routes, another rule.
-	l := st.Links[slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })]
-	ad := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("192.0.2.1/24")}
-	ad6 := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET6, Prefix: netip.MustParsePrefix("2001:db8:ffff:ffff::1/64")}
-	st.Addrs = append(st.Addrs, ad, ad6)
-	store := model.NewStoreFrom(st)
-	store.RouteClasses()
+	store, _, ad, ad6 := addrModel1M()
 	t0 := time.Now()
 	n := 0
 	store.EachRoute(func(*model.Route) bool { n++; return true })
@@ -394,15 +401,7 @@ func BenchmarkModelGC1M(b *testing.B) {
 // cost of one event (ns/op, the restoring of the routes after it not
 // counted) beside one walk over every route.
 func BenchmarkEventWalks1M(b *testing.B) {
-	st := benchfix.State(1_000_000)
-	// np0a keeps an IPv4 address of its own: deleting the link's last one
-	// would flush its routes, another rule.
-	l := st.Links[slices.IndexFunc(st.Links, func(l model.Link) bool { return l.Name == benchfix.LinkName(0) })]
-	ad := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET, Prefix: netip.MustParsePrefix("192.0.2.1/24")}
-	ad6 := model.Addr{LinkIndex: l.Index, Family: unix.AF_INET6, Prefix: netip.MustParsePrefix("2001:db8:ffff:ffff::1/64")}
-	st.Addrs = append(st.Addrs, ad, ad6)
-	store := model.NewStoreFrom(st)
-	store.RouteClasses()
+	store, l, ad, ad6 := addrModel1M()
 	nh := func(id uint32, host byte) model.NexthopObject {
 		return model.NexthopObject{ID: id, Family: unix.AF_INET, LinkIndex: l.Index, Gateway: netip.AddrFrom4([4]byte{10, 254, 0, host})}
 	}
