@@ -221,15 +221,6 @@ func (g *gatewayNames) at(k gatewayKey) uint64 {
 	}
 }
 
-// lookup returns the number of gateway k, if a stored route has it.
-func (g *gatewayNames) lookup(k gatewayKey) (uint32, bool) {
-	if len(g.slots) == 0 {
-		return 0, false
-	}
-	s := g.slots[g.at(k)]
-	return s.id - 1, s.id != 0
-}
-
 // name returns the number of gateway k and counts one route more for it.
 func (g *gatewayNames) name(k gatewayKey) uint32 {
 	if n := g.last; n != 0 && g.keys[n-1] == k {

@@ -122,7 +122,9 @@ func TestPackedRoutesRoundTrip(t *testing.T) {
 func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 17))
 	pool := []netip.Addr{{}, netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("fe80::1%eth1"), netip.MustParseAddr("fe80::1")}
-	for i := range 12 {
+	// More gateways than half the table's first 64 slots: it grows, and
+	// gateways go from the grown table, while the test checks it.
+	for i := range 40 {
 		pool = append(pool, netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i)}))
 	}
 	st := &routeStore{}
@@ -191,6 +193,9 @@ func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
 		if step%1000 == 0 || step > 29_950 {
 			check(step)
 		}
+	}
+	if len(st.gws.slots) <= 64 {
+		t.Fatalf("the gateway table never grew (%d slots): the test did not check a grown table", len(st.gws.slots))
 	}
 	for id := range held {
 		st.release(id)
@@ -320,4 +325,13 @@ func TestRoutesWithSourcePrefixesAreFoundByKey(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("after a delete and a replace: %+v, want %+v", got, want)
 	}
+}
+
+// lookup returns the number of gateway k, if a stored route has it.
+func (g *gatewayNames) lookup(k gatewayKey) (uint32, bool) {
+	if len(g.slots) == 0 {
+		return 0, false
+	}
+	s := g.slots[g.at(k)]
+	return s.id - 1, s.id != 0
 }

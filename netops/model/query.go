@@ -152,28 +152,6 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 			}
 		}
 	}
-	// Each range is walked from its start with a cheap membership check
-	// (range bounds would compare full keys at every route).
-	o := s.routes.order
-	walk := func(fn func(id uint32, r *Route) bool) {
-		if ranges == nil {
-			o.eachID(0, false, fn)
-			return
-		}
-		for _, rg := range ranges {
-			stop := false
-			o.eachID(o.Rank(pivot(rg.lo)), false, func(id uint32, r *Route) bool {
-				if !rg.in(r) {
-					return false
-				}
-				stop = !fn(id, r)
-				return !stop
-			})
-			if stop {
-				return
-			}
-		}
-	}
 	if q.Within.IsValid() && !q.Contains.IsValid() {
 		// A large prefix: by value, when the column has few enough.
 		dst := q
@@ -199,7 +177,7 @@ func (s *Store) QueryRoutes(q RouteQuery) (RoutePage, error) {
 	k := q.Offset + q.Limit
 	h := &routeHeap{st: &s.routes.st, col: packedColumn(q.Sort), desc: q.Desc}
 	seq := 0
-	walk(func(id uint32, r *Route) bool {
+	s.walkRanges(ranges, func(id uint32, r *Route) bool {
 		if !q.match(r) {
 			return true
 		}

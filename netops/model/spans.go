@@ -289,7 +289,7 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 	n := tree.Len()
 	for groups, pos := 0, 0; pos < n && (len(page.Rows) < q.Limit || total < 0); groups++ {
 		if groups == maxValueGroups {
-			if total >= 0 || len(page.Rows) < q.Limit {
+			if len(page.Rows) < q.Limit { // a known total ends the loop with the page
 				return page, false
 			}
 			// The page is read, only its total is missing: count it
@@ -340,22 +340,42 @@ func (s *Store) queryByValue(q *RouteQuery, ranges []keyRange, total int) (page 
 	return page, true
 }
 
-// countIn counts the routes of ranges that q matches, walking each range
-// of the model's order. The caller holds the read lock.
+// countIn counts the routes of ranges that q matches. The caller holds
+// the read lock.
 func (s *Store) countIn(q *RouteQuery, ranges []keyRange) int {
-	o, n := s.routes.order, 0
+	n := 0
+	s.walkRanges(ranges, func(_ uint32, r *Route) bool {
+		if q.match(r) {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// walkRanges calls fn on the routes of ranges (every route when nil) in
+// the model's order, until it returns false. Each range is walked from its
+// start with a cheap membership check (range bounds would compare full
+// keys at every route). The caller holds the read lock.
+func (s *Store) walkRanges(ranges []keyRange, fn func(id uint32, r *Route) bool) {
+	o := s.routes.order
+	if ranges == nil {
+		o.eachID(0, false, fn)
+		return
+	}
 	for _, rg := range ranges {
-		o.eachID(o.Rank(pivot(rg.lo)), false, func(_ uint32, r *Route) bool {
+		stop := false
+		o.eachID(o.Rank(pivot(rg.lo)), false, func(id uint32, r *Route) bool {
 			if !rg.in(r) {
 				return false
 			}
-			if q.match(r) {
-				n++
-			}
-			return true
+			stop = !fn(id, r)
+			return !stop
 		})
+		if stop {
+			return
+		}
 	}
-	return n
 }
 
 // size is how many routes the plan's spans hold.
