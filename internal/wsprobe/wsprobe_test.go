@@ -157,6 +157,17 @@ func stepServer(t *testing.T, first, then string, release <-chan struct{}) strin
 
 // dialQueued dials n clients to url, asks each for its view, and returns
 // once each has one message queued.
+// untilQueued returns once c has a message queued; it fails the test
+// when none comes within 30 s.
+func untilQueued(t *testing.T, c *Conn) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); len(c.Messages) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no message came in 30 s")
+		}
+	}
+}
+
 func dialQueued(t *testing.T, url string, n int) Group {
 	g := make(Group, n)
 	for i := range g {
@@ -171,9 +182,7 @@ func dialQueued(t *testing.T, url string, n int) Group {
 		g[i] = c
 	}
 	for _, c := range g {
-		for len(c.Messages) == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		untilQueued(t, c)
 	}
 	return g
 }
@@ -243,9 +252,7 @@ func TestWaitAllSkipsMessagesStampedAfterTheDeadline(t *testing.T) {
 	// queued only after it.
 	hook(t, &testHookWaitStart, func() {
 		close(release)
-		for len(c.Messages) == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		untilQueued(t, c)
 	})
 	match := func(text []byte) bool { return bytes.Contains(text, []byte("198.51.100.7/32")) }
 	if at := g.WaitAll(0, match); !at[0].IsZero() {
@@ -356,9 +363,7 @@ func TestWaitAllUntimedMatchesWhatIsQueued(t *testing.T) {
 	c := g[0]
 	hook(t, &testHookWaitStart, func() {
 		close(release)
-		for len(c.Messages) == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		untilQueued(t, c)
 	})
 	if at := g[:1].WaitAll(0, contains("198.51.100.7/32")); !at[0].IsZero() {
 		t.Fatalf("a frame stamped after the deadline matched (%v)", at[0])
