@@ -191,11 +191,26 @@ func Report(res map[string]*Result) []Row {
 	if okQuery {
 		queryRow.Value += caseOf(queryCase)
 	}
+	// Each case's first answer is sampled several times, its index
+	// dropped before each: the median is what the build costs on a
+	// shared box, the slowest sample of that case is beside it.
 	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
-	firstRow := row("the same, first answer after a sync (builds the sort indexes it needs)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
+	samples := "1" // output from before the samples: one answer a case
+	if n, ok := metric(queries, "first-samples"); ok {
+		samples = fmt.Sprintf("%.0f", n)
+	}
+	firstRow := row("the same, first answer when the sort index it needs is not built yet (per case the median of "+samples+" answers, the indexes dropped before each; the worst case, with its slowest answer)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
 	if okFirst {
+		name := caseOf(firstCase)
+		if most, ok := res[firstCase].Metrics["first-max-ms"]; ok {
+			name = strings.TrimSuffix(name, ")") + fmt.Sprintf("; max %.1f ms)", most)
+		}
+		firstRow.Value += name
+		if sync, ok := metric(queries, "first-after-sync-ms"); ok {
+			firstRow.Value += fmt.Sprintf("; one answer right after a sync: %.1f ms", sync)
+		}
 		after, _ := metric(queries, "after-sync-read-ms")
-		firstRow.Value += fmt.Sprintf("%s; the first read after the sync: %.0f ms", caseOf(firstCase), after)
+		firstRow.Value += fmt.Sprintf("; the first read after the sync: %.0f ms", after)
 	}
 	conflicts, okConflicts := metric("BenchmarkConflicts1M", "ms")
 	addrDel, okAddrDel := metric("BenchmarkAddrDelete1M", "delete-walk-ratio")
