@@ -193,7 +193,8 @@ func Report(res map[string]*Result) []Row {
 	}
 	// Each case's first answer is sampled several times, its index
 	// dropped before each: the median is what the build costs on a
-	// shared box, the slowest sample of that case is beside it.
+	// shared box, the slowest sample of that case is beside it, and how
+	// long its threads waited for a core (what other processes took).
 	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
 	samples := "1" // output from before the samples: one answer a case
 	if n, ok := metric(queries, "first-samples"); ok {
@@ -204,6 +205,9 @@ func Report(res map[string]*Result) []Row {
 		name := caseOf(firstCase)
 		if most, ok := res[firstCase].Metrics["first-max-ms"]; ok {
 			name = strings.TrimSuffix(name, ")") + fmt.Sprintf("; max %.1f ms)", most)
+		}
+		if wait, ok := res[firstCase].Metrics["first-wait-ms"]; ok {
+			name = strings.TrimSuffix(name, ")") + fmt.Sprintf("; its threads waited for a core %.1f ms an answer)", wait)
 		}
 		firstRow.Value += name
 		if sync, ok := metric(queries, "first-after-sync-ms"); ok {

@@ -174,7 +174,9 @@ func BenchmarkAddrDelete1M(b *testing.B) {
 // builds what it needs whatever the cases before it built. first-ms is
 // their median, first-max-ms the slowest (the box is shared: a build reads
 // the routes on both cores, and a core taken by another process shows as
-// a slower answer, not a costlier one). The first case, which builds the
+// a slower answer, not a costlier one: first-wait-ms is how long the
+// process's threads waited for a core, summed over them, an answer's
+// mean). The first case, which builds the
 // index by metric, also reports its answer right after the sync, nothing
 // dropped, as first-after-sync-ms: the testing package collects garbage
 // before each case, this answer meets the heap the sync left, as a
@@ -245,12 +247,16 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 		b.Run(strings.ReplaceAll(c.name, " ", "_"), func(b *testing.B) {
 			var p model.RoutePage
 			first := make([]time.Duration, firstSamples)
+			var waited time.Duration
 			for j := range first {
 				store.DropUnpinnedSortIndexes()
+				w0, _ := cputime.Waited()
 				t0 := time.Now()
 				var err error
 				p, err = store.QueryRoutes(c.q)
 				first[j] = time.Since(t0)
+				w1, _ := cputime.Waited()
+				waited += w1 - w0
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -267,6 +273,9 @@ func BenchmarkRouteQueries1M(b *testing.B) {
 			b.ReportMetric(msOf(first[len(first)/2]), "first-ms")
 			b.ReportMetric(msOf(first[len(first)-1]), "first-max-ms")
 			b.ReportMetric(firstSamples, "first-samples")
+			if _, ok := cputime.Waited(); ok {
+				b.ReportMetric(msOf(waited/firstSamples), "first-wait-ms")
+			}
 			if i == 0 {
 				b.ReportMetric(msOf(afterSyncFirst), "first-after-sync-ms")
 			}
