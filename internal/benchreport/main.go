@@ -196,11 +196,11 @@ func Report(res map[string]*Result) []Row {
 	// shared box, the slowest sample of that case is beside it, and how
 	// long its threads waited for a core (what other processes took).
 	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
-	samples := "1" // output from before the samples: one answer a case
+	firstWhat := "the same, first answer after a sync (one answer a case, after the cases before it)" // output from before the samples
 	if n, ok := metric(queries, "first-samples"); ok {
-		samples = fmt.Sprintf("%.0f", n)
+		firstWhat = fmt.Sprintf("the same, first answer when the sort index it needs is not built yet (per case the median of %.0f answers, the indexes dropped before each; the worst case, with its slowest answer)", n)
 	}
-	firstRow := row("the same, first answer when the sort index it needs is not built yet (per case the median of "+samples+" answers, the indexes dropped before each; the worst case, with its slowest answer)", "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
+	firstRow := row(firstWhat, "<= 20 ms", firstMS, okFirst, "%.1f ms", 20)
 	if okFirst {
 		name := caseOf(firstCase)
 		if most, ok := res[firstCase].Metrics["first-max-ms"]; ok {

@@ -112,6 +112,22 @@ func TestReportComparesWithTargets(t *testing.T) {
 	}
 }
 
+// Output of the benchmark from before it sampled first answers: one
+// answer a case, which the row must not call a median.
+func TestReportLabelsSingleFirstAnswers(t *testing.T) {
+	res, err := Parse(strings.NewReader("BenchmarkRouteQueries1M/proto_static_page_2000-2 \t 10000\t 162084 ns/op\t 428.8 after-sync-read-ms\t 104.9 first-ms\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := Report(res)[9]
+	if strings.Contains(first.What, "median") || !strings.Contains(first.What, "one answer a case") {
+		t.Errorf("the first answer's row over single answers says %q", first.What)
+	}
+	if want := "104.9 ms (proto_static_page_2000); the first read after the sync: 429 ms"; first.Value != want {
+		t.Errorf("the first answer's row: got %q, want %q", first.Value, want)
+	}
+}
+
 func TestReportSaysNotRunForMissingBenchmarks(t *testing.T) {
 	res, err := Parse(strings.NewReader("BenchmarkOther-2 \t 10\t 5 ns/op\n"))
 	if err != nil {
