@@ -94,32 +94,31 @@ func TestLinkRunsMatchAWalk(t *testing.T) {
 	}
 }
 
-// TestLinkIndexIsBuiltAfterADumpAndKept: the first read after a dump
-// builds the link index (a visitor's first view of a shared table then
-// finds it), no budget or idleness drops it, and the runs read from it
-// after random changes equal a walk.
-func TestLinkIndexIsBuiltAfterADumpAndKept(t *testing.T) {
+// TestLinkIndexIsBuiltByReplaceAndKept: the install of a dump builds the
+// link index before the model shows the routes (a visitor's first view
+// of a shared table then finds it, and waits for no build), no budget or
+// idleness drops it, and the runs read from it after random changes
+// equal a walk.
+func TestLinkIndexIsBuiltByReplaceAndKept(t *testing.T) {
 	d := NewDump()
 	for _, r := range syntheticRoutes(3000) {
 		d.Route(r, false, false)
 	}
+	// An address deleted within the dump counts the routes (by preferred
+	// source) for its flush, but builds no index there: Replace does.
+	d.Addr(Addr{Family: unix.AF_INET, LinkIndex: 1, Prefix: netip.MustParsePrefix("198.51.100.7/24")}, true)
+	rs := d.a.sn.routes
+	if rs.idx.m[linkIndex] != nil || rs.uncounted {
+		t.Fatalf("an address delete in the dump: link index built %v, routes counted %v", rs.idx.m[linkIndex] != nil, !rs.uncounted)
+	}
 	s := NewStore()
 	s.Replace(d, "test")
-	rs := s.live().routes
-	if rs.idx.m[linkIndex] != nil {
-		t.Fatal("the dump built the link index: a sync should not pay for it")
+	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin || s.live().routes != rs {
+		t.Fatal("Replace did not build the pinned link index of the routes it installed")
 	}
-	// An address deleted before anyone read counts the routes (by
-	// preferred source) under the write lock, but builds no index there.
-	s.Update(func(a *Applier) {
-		a.Addr(Addr{Family: unix.AF_INET, LinkIndex: 1, Prefix: netip.MustParsePrefix("198.51.100.7/24")}, true)
-	})
-	if rs.idx.m[linkIndex] != nil || rs.uncounted {
-		t.Fatalf("an address delete after the dump: link index built %v, routes counted %v", rs.idx.m[linkIndex] != nil, !rs.uncounted)
-	}
-	s.RouteClasses()
-	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin {
-		t.Fatal("the first read after the dump did not build the pinned link index")
+	// A dump with no address deleted is counted by Replace too.
+	if p := preparedStore(300).live().routes; p.uncounted || p.idx.m[linkIndex] == nil {
+		t.Fatalf("after Replace: routes counted %v, link index built %v", !p.uncounted, p.idx.m[linkIndex] != nil)
 	}
 	for _, col := range []RouteSort{SortMetric, SortGateway, SortProtocol, SortType, SortMetric} {
 		if _, err := s.QueryRoutes(RouteQuery{Table: AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 10}); err != nil {
@@ -146,16 +145,6 @@ func TestLinkIndexIsBuiltAfterADumpAndKept(t *testing.T) {
 	}
 }
 
-// Prepare, which the watcher calls after each sync, builds what the first
-// read would: the counts and the pinned link index.
-func TestPrepareBuildsWhatTheFirstReadWould(t *testing.T) {
-	s := preparedStore(3000)
-	rs := s.live().routes
-	if ix := rs.idx.m[linkIndex]; ix == nil || !ix.pin || rs.uncounted {
-		t.Fatalf("after Prepare: link index %v, routes counted %v", ix != nil, !rs.uncounted)
-	}
-}
-
 // A page sorted by device of one table, or of one family, is read from
 // the link index: it builds no index of its own.
 func TestPagesByDeviceBuildNoIndex(t *testing.T) {
@@ -175,8 +164,8 @@ func TestPagesByDeviceBuildNoIndex(t *testing.T) {
 	}
 }
 
-// preparedStore is a store of n synthetic routes installed by a dump and
-// prepared as the watcher does after a sync.
+// preparedStore is a store of n synthetic routes installed by a dump, as
+// the watcher installs a sync's.
 func preparedStore(n int) *Store {
 	d := NewDump()
 	for _, r := range syntheticRoutes(n) {
@@ -184,6 +173,5 @@ func preparedStore(n int) *Store {
 	}
 	s := NewStore()
 	s.Replace(d, "test")
-	s.Prepare()
 	return s
 }

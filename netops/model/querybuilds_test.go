@@ -71,7 +71,7 @@ func TestQueriesBuildAtMostOneIndex(t *testing.T) {
 			routes = append(routes, randomRoute(rnd, multi))
 		}
 		s := storeWith(routes)
-		s.Prepare()
+		s.RouteClasses() // the link index, as a sync's Replace builds it
 		for _, shape := range shapes {
 			for _, col := range RouteSorts() {
 				for _, desc := range []bool{false, true} {

@@ -41,9 +41,10 @@ type routeSet struct {
 	routeCounts
 	idx     sortIndexes
 	changes int
-	// uncounted: the counts are not kept yet. A dump leaves them to the
-	// first reader (ensureCounts), so that a sync costs no map lookup per
-	// route; from then on every change keeps them.
+	// uncounted: the counts are not kept yet. A dump leaves them to
+	// Replace (ensureCounts), which counts every route at once while it
+	// builds the link index, so that a sync costs no map lookup per route;
+	// from then on every change keeps them.
 	uncounted bool
 }
 
@@ -286,7 +287,8 @@ func (s *routeSet) Delete(r *Route) bool {
 
 // ensureCounts counts the routes by class once after a dump, and builds
 // the link index. The caller holds the store's read lock (writers are
-// out); idx.mu keeps two readers from counting at once.
+// out), or the routes are a dump's that no store holds yet (Replace);
+// idx.mu keeps two readers from counting at once.
 func (s *routeSet) ensureCounts() {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
@@ -305,9 +307,9 @@ func (s *routeSet) ensureCounts() {
 	}
 }
 
-// ensureCountsOnly is ensureCounts for a writer (the applier, under the
-// write lock): it counts and leaves the link index to the first reader
-// that needs it (index builds it then), so no kernel event pays for it.
+// ensureCountsOnly is ensureCounts for an applier of a dump that no store
+// holds yet (an address deleted within it flushes by the counts of
+// preferred sources): it counts and leaves the link index to Replace.
 func (s *routeSet) ensureCountsOnly() {
 	s.idx.mu.Lock()
 	defer s.idx.mu.Unlock()
@@ -316,21 +318,6 @@ func (s *routeSet) ensureCountsOnly() {
 	}
 	s.uncounted = false
 	s.order.Walk(0, false, func(id uint32) bool { s.count(id, 1); return true })
-}
-
-// Prepare builds now what the first read after a dump needs (the class
-// counts and the link index: 70-80 ms at a million routes, the
-// after-sync-read-ms of BenchmarkRouteQueries1M), so that no visitor's
-// first page pays for it. The watcher calls it after each sync. It does
-// not collect the sync's garbage as well: the collection the dump's
-// garbage starts ends within Prepare (its mark takes about 1 ms, the model
-// holds next to no pointers), and no cycle was seen overlapping the first
-// answers after it (the million-route dump of BenchmarkRouteQueries1M,
-// issue 17), so a runtime.GC here would cost 2-5 ms for nothing.
-func (s *Store) Prepare() {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	s.routes.ensureCounts()
 }
 
 // RouteClasses returns how many routes each class holds; the count

@@ -122,7 +122,6 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 	}
 	w.store.Replace(sn, reason)
 	w.store.NoteSync(time.Since(start))
-	w.store.Prepare()
 	w.log.Info("netlink state synced", "reason", reason, "counts", w.store.Counts())
 	for _, ch := range waiting {
 		close(ch)
