@@ -33,7 +33,8 @@ var partMin = 1 << 16
 const denseKeys = 1 << 20
 
 // slabPath chooses how builds read the routes: 0 as readsSlab tells, 1
-// always the slab, -1 never (tests take either way).
+// always the slab (its columns where they serve), 2 always the slab
+// itself, -1 never (tests take every way).
 var slabPath = 0
 
 // buildPart is what one part of a build read: the routes of the index in
@@ -57,8 +58,10 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 		lo, hi = s.order.Rank(&packedRoute{table: t}), s.order.Search(func(r *packedRoute) bool { return r.table > t })
 	}
 	n := hi - lo
-	if counts == nil && k.everyGateway() && slabPath >= 0 && s.slabInOrder() {
-		return s.buildFromGws(k, lo, hi)
+	if counts == nil && k.fromColumns() && (slabPath == 0 || slabPath == 1) && s.slabInOrder() {
+		if list := s.buildFromColumns(k, lo, hi); list != nil {
+			return list
+		}
 	}
 	if s.readsSlab(lo, hi) {
 		return s.buildFromSlab(k, counts, lo, hi)
@@ -494,61 +497,174 @@ func slabParts(used int) []slabPart {
 	return parts
 }
 
-// everyGateway reports whether k is the index by gateway of every route,
-// which buildFromGws builds from the store's gateway column.
-func (k sortKey) everyGateway() bool {
-	return k.col == SortGateway && k.table == AllTables && k.dev == 0 && k.fam == 0 && k.proto < 0 && k.typ < 0
+// fromColumns reports whether the index of k is one buildFromColumns
+// builds: by a column the store keeps, over every table, filtered at most
+// by protocol and type (which columns tell too).
+func (k sortKey) fromColumns() bool {
+	return k.col != SortDst && k.table == AllTables && k.dev == 0 && k.fam == 0
 }
 
-// buildFromGws is buildFromSlab for the index by gateway of every route
-// (everyGateway): it reads the store's gateway column, 4 bytes a route,
-// instead of the slab's 76 (reading the slab was most of this build, 19-21
-// ms at a million routes), and the store counts each gateway's routes
-// already. Every slot the slab handed out holds a route of the order or
-// is free (the caller checked the count), so those counts are the index's.
-func (s *routeSet) buildFromGws(k sortKey, lo, hi int) *routeList {
+// classHolds reports whether a route of protocol proto and type typ
+// passes k's filters on them.
+func (k sortKey) classHolds(proto, typ uint8) bool {
+	return (k.proto < 0 || int16(proto) == k.proto) && (k.typ < 0 || int16(typ) == k.typ)
+}
+
+// buildFromColumns is buildFromSlab for the indexes fromColumns tells:
+// it reads the store's columns, 1 or 4 bytes a route (and a byte each
+// for a protocol or type filter), instead of the slab's 76. Every slot
+// the slab handed out holds a route of the order or is free (the caller
+// checked the count). It returns nil for a column with a value of
+// denseKeys or more (a metric of 2^32-1, a link index in the millions),
+// which the slab's reading ranks.
+func (s *routeSet) buildFromColumns(k sortKey, lo, hi int) *routeList {
 	st := &s.st
-	g := &st.gws
-	var live []uint32
-	for n, c := range g.refs {
-		if c > 0 {
-			live = append(live, uint32(n))
+	switch columnOf(k.col) {
+	case colGateway:
+		return buildFromColumn(s, k, lo, hi, st.gwCol)
+	case colDev:
+		return buildFromColumn(s, k, lo, hi, st.devCol)
+	case colMetric:
+		return buildFromColumn(s, k, lo, hi, st.metricCol)
+	case colProtocol:
+		return buildFromColumn(s, k, lo, hi, st.protoCol)
+	case colType:
+		return buildFromColumn(s, k, lo, hi, st.typeCol)
+	}
+	return nil
+}
+
+// buildFromColumn is buildFromColumns reading the column c of k's
+// column: it counts the routes of each value, ranks the values (a
+// gateway's number by its address), reads each route's rank by id and
+// places them.
+func buildFromColumn[V uint8 | uint32](s *routeSet, k sortKey, lo, hi int, c idColumn[V]) *routeList {
+	st := &s.st
+	parts := slabParts(int(st.used))
+	gateway := k.col == SortGateway
+	var raw []int32 // routes per value (per gateway number)
+	if gateway && k.proto < 0 && k.typ < 0 {
+		// The store counts each gateway's routes already.
+		raw = make([]int32, len(st.gws.refs))
+		for n, c := range st.gws.refs {
+			raw[n] = int32(c)
+		}
+	} else {
+		var ok bool
+		if raw, ok = countColumn(st, parts, c, k, gateway); !ok {
+			return nil
+		}
+		// A released slot was counted as its zeroed route (a released
+		// gateway is noKey: never counted).
+		for _, id := range st.free {
+			if v := *c.at(id); int(v) < len(raw) && k.classHolds(*st.protoCol.at(id), *st.typeCol.at(id)) {
+				raw[v]--
+			}
 		}
 	}
-	slices.SortFunc(live, func(a, b uint32) int { return g.keys[a].compare(g.keys[b]) })
-	lut := make([]uint32, len(g.refs))
-	total := make([]int32, len(live))
-	for r, n := range live {
-		lut[n], total[r] = uint32(r), int32(g.refs[n])
+	lut := make([]uint32, len(raw))
+	var total []int32
+	if gateway {
+		var live []uint32
+		for n, c := range raw {
+			if c > 0 {
+				live = append(live, uint32(n))
+			}
+		}
+		g := &st.gws
+		slices.SortFunc(live, func(a, b uint32) int { return g.keys[a].compare(g.keys[b]) })
+		for r, n := range live {
+			lut[n] = uint32(r)
+			total = append(total, raw[n])
+		}
+	} else {
+		for v, c := range raw {
+			if c > 0 {
+				lut[v] = uint32(len(total))
+				total = append(total, c)
+			}
+		}
 	}
-	parts := slabParts(int(st.used))
 	switch {
 	case len(total) < byteRanks:
-		return placeRanks(s, k, len(parts), lo, hi, total, gatewayRanksByID[uint8](st, parts, lut))
+		return placeRanks(s, k, len(parts), lo, hi, total, columnRanks[uint8](st, parts, c, k, lut))
 	case len(total) < shortRanks:
-		return placeRanks(s, k, len(parts), lo, hi, total, gatewayRanksByID[uint16](st, parts, lut))
+		return placeRanks(s, k, len(parts), lo, hi, total, columnRanks[uint16](st, parts, c, k, lut))
 	}
-	return placeRanks(s, k, len(parts), lo, hi, total, gatewayRanksByID[uint32](st, parts, lut))
+	return placeRanks(s, k, len(parts), lo, hi, total, columnRanks[uint32](st, parts, c, k, lut))
 }
 
-// gatewayRanksByID returns the rank of each route's gateway by id, lut[n]
-// for gateway number n (the largest K for a free slot).
-func gatewayRanksByID[K uint8 | uint16 | uint32](st *routeStore, parts []slabPart, lut []uint32) []K {
+// countColumn counts, per value of c, the routes k's class filters select,
+// released slots included (as their zeroed route; a released gateway,
+// noKey, is not counted). ok is false when some value is denseKeys or
+// more (a gateway's number never is before a million gateways).
+func countColumn[V uint8 | uint32](st *routeStore, parts []slabPart, c idColumn[V], k sortKey, gateway bool) (counts []int32, ok bool) {
+	byPart := make([][]int32, len(parts))
+	large := make([]bool, len(parts))
+	filtered := k.proto >= 0 || k.typ >= 0 // (reading the filter's columns only then took half the pass)
+	inParallel(len(parts), func(i int) {
+		p := &parts[i]
+		n := make([]int32, 256)
+		for at := p.from; at < p.to; at += blockSize {
+			b := at >> blockShift
+			vals := c[b][:min(blockSize, p.to-at)]
+			protos, types := st.protoCol[b], st.typeCol[b]
+			for j, v := range vals {
+				switch {
+				case filtered && !k.classHolds(protos[j], types[j]):
+				case int(v) < len(n):
+					n[v]++
+				case gateway && uint32(v) == noKey: // a released slot
+				case uint32(v) >= denseKeys:
+					large[i] = true
+					return
+				default:
+					n = append(n, make([]int32, max(int(v)+1, min(2*len(n), denseKeys))-len(n))...)
+					n[v]++
+				}
+			}
+		}
+		byPart[i] = n
+	})
+	if slices.Contains(large, true) {
+		return nil, false
+	}
+	for _, n := range byPart {
+		if len(n) > len(counts) {
+			counts = append(counts, make([]int32, len(n)-len(counts))...)
+		}
+		for v, c := range n {
+			counts[v] += c
+		}
+	}
+	return counts, true
+}
+
+// columnRanks returns the rank of each route by id, lut[v] for its value
+// v in c (the largest K for a released slot, or a route k's class filters
+// do not select).
+func columnRanks[K uint8 | uint16 | uint32, V uint8 | uint32](st *routeStore, parts []slabPart, c idColumn[V], k sortKey, lut []uint32) []K {
 	out := make([]K, st.used)
+	none, filtered := ^K(0), k.proto >= 0 || k.typ >= 0
 	inParallel(len(parts), func(i int) {
 		p := &parts[i]
 		for at := p.from; at < p.to; at += blockSize {
-			col := st.gwCol[at>>blockShift][:min(blockSize, p.to-at)]
-			o := out[at : at+len(col)]
-			for j, n := range col {
-				if n == noKey {
-					o[j] = ^K(0)
+			b := at >> blockShift
+			vals := c[b][:min(blockSize, p.to-at)]
+			protos, types := st.protoCol[b], st.typeCol[b]
+			o := out[at : at+len(vals)]
+			for j, v := range vals {
+				if int(v) < len(lut) && (!filtered || k.classHolds(protos[j], types[j])) {
+					o[j] = K(lut[v])
 				} else {
-					o[j] = K(lut[n])
+					o[j] = none
 				}
 			}
 		}
 	})
+	for _, id := range st.free {
+		out[id] = none
+	}
 	return out
 }
 
