@@ -280,8 +280,9 @@ func BenchmarkSortIndexBuild1M(b *testing.B) {
 
 // BenchmarkSortIndexBuildTable1M times the build of the index by metric
 // of one table (main, 30% of the routes, and table 100, 14%), by a walk of
-// the model's order and by a read of the whole slab, over both layouts of
-// BenchmarkSortIndexBuild1M: where one pays off over the other (readsSlab).
+// the model's order, by a read of the whole slab and by a read of the
+// store's columns, over both layouts of BenchmarkSortIndexBuild1M: where
+// one pays off over the others (readsSlab, readsColumns).
 func BenchmarkSortIndexBuildTable1M(b *testing.B) {
 	defer model.SetSlabPath(model.SetSlabPath(0))
 	for _, layout := range buildLayouts() {
@@ -289,7 +290,7 @@ func BenchmarkSortIndexBuildTable1M(b *testing.B) {
 			for _, path := range []struct {
 				name string
 				slab int
-			}{{"walk", -1}, {"slab", 1}} {
+			}{{"walk", -1}, {"slab", 2}, {"columns", 1}} {
 				b.Run(fmt.Sprintf("%s/table_%d/%s", layout.name, table, path.name), func(b *testing.B) {
 					model.SetSlabPath(path.slab)
 					timeBuilds(b, layout.store, model.RouteQuery{Table: table, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 50_000})
