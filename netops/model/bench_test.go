@@ -271,9 +271,20 @@ func BenchmarkSortIndexBuild1M(b *testing.B) {
 				timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000})
 			})
 		}
-		// An index of some of the routes: the static ones, 29%.
+		// An index of some of the routes: the static ones, 29%; the IPv6
+		// ones; one device's.
 		b.Run(layout.name+"/metric_proto_static", func(b *testing.B) {
 			timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Protocol: unix.RTPROT_STATIC, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 199_900})
+		})
+		b.Run(layout.name+"/metric_inet6", func(b *testing.B) {
+			timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Family: unix.AF_INET6, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100})
+		})
+		np3a, ok := layout.store.LinkByName(benchfix.LinkName(6))
+		if !ok {
+			b.Fatal("np3a missing")
+		}
+		b.Run(layout.name+"/metric_dev_np3a", func(b *testing.B) {
+			timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Dev: np3a.Index, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100})
 		})
 	}
 }

@@ -185,19 +185,21 @@ type routeStore struct {
 	// sideFree the entries given back.
 	side     []sideEntry
 	sideFree []uint32
-	// The columns hold, by id, what the sort columns order by: the index
-	// by a column over every table reads 1 or 4 bytes a route instead of
-	// the slab's 76 (buildFromColumns; reading the slab was most of such a
-	// build, 12-20 ms at a million routes). gwCol holds the number gws
-	// gave the route's gateway (noKey for a released slot), the others
-	// the packed route's own field (0 for a released slot, as its zeroed
-	// route).
+	// The columns hold, by id, what the sort columns order by and what
+	// an index's filters but the table select by (the family too): the
+	// build of an index over many routes reads 1 or 4 bytes a route, and
+	// a few more when filtered, instead of the slab's 76
+	// (buildFromColumns; reading the slab was most of such a build, 12-20
+	// ms at a million routes). gwCol holds the number gws gave the
+	// route's gateway (noKey for a released slot), the others the packed
+	// route's own field (0 for a released slot, as its zeroed route).
 	gwCol     idColumn[uint32]
 	gws       gatewayNames
 	devCol    idColumn[uint32] // uint32(link): link indexes are positive
 	metricCol idColumn[uint32]
 	protoCol  idColumn[uint8]
 	typeCol   idColumn[uint8]
+	famCol    idColumn[uint8]
 }
 
 // idColumn holds a value per route id, in blocks as the slab holds the
@@ -217,6 +219,7 @@ func (st *routeStore) setColumns(id uint32, p *packedRoute) {
 	*st.metricCol.at(id) = p.priority
 	*st.protoCol.at(id) = p.protocol
 	*st.typeCol.at(id) = p.typ
+	*st.famCol.at(id) = p.family
 }
 
 // gatewayNames numbers the gateways of the stored routes, zones aside (as
@@ -344,6 +347,7 @@ func (st *routeStore) put(r *Route) uint32 {
 			st.metricCol.grow()
 			st.protoCol.grow()
 			st.typeCol.grow()
+			st.famCol.grow()
 		}
 		id = st.used
 		st.used++

@@ -119,7 +119,7 @@ func TestPackedRoutesRoundTrip(t *testing.T) {
 // (zone aside), noKey for each released slot, and each number counts
 // exactly the live routes through it: a gateway no route uses any more
 // counts none and is free to reuse (a release that forgot to count down
-// fails here). The device, metric, protocol and type columns hold each
+// fails here). The device, metric, protocol, type and family columns hold each
 // live route's own value, the largest ones (a metric of 2^32-1, a
 // protocol or type of 255) included, and 0 for a released slot (as its
 // zeroed route): a put into a reused slot, as a replace does, that left
@@ -140,9 +140,9 @@ func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
 		for id := range st.used {
 			n := *st.gwCol.at(id)
 			r, live := held[id]
-			cols := [4]uint32{*st.devCol.at(id), *st.metricCol.at(id), uint32(*st.protoCol.at(id)), uint32(*st.typeCol.at(id))}
-			if own := [4]uint32{uint32(r.LinkIndex), r.Priority, uint32(r.Protocol), uint32(r.Type)}; cols != own {
-				t.Fatalf("step %d: slot %d (live %v) holds device, metric, protocol, type %v in the columns, its route %v", step, id, live, cols, own)
+			cols := [5]uint32{*st.devCol.at(id), *st.metricCol.at(id), uint32(*st.protoCol.at(id)), uint32(*st.typeCol.at(id)), uint32(*st.famCol.at(id))}
+			if own := [5]uint32{uint32(r.LinkIndex), r.Priority, uint32(r.Protocol), uint32(r.Type), uint32(r.Family)}; cols != own {
+				t.Fatalf("step %d: slot %d (live %v) holds device, metric, protocol, type, family %v in the columns, its route %v", step, id, live, cols, own)
 			}
 			if !live {
 				if n != noKey {

@@ -57,7 +57,7 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 	s.idx.builds++
 	lo, hi := s.tableRange(k.table)
 	n := hi - lo
-	if counts == nil && k.fromColumns() && s.readsColumns(lo, hi) {
+	if counts == nil && s.readsColumns(lo, hi) {
 		if list := s.buildFromColumns(k, lo, hi); list != nil {
 			return list
 		}
@@ -506,14 +506,6 @@ func slabParts(used int) []slabPart {
 	return parts
 }
 
-// fromColumns reports whether the index of k is one buildFromColumns
-// builds: by a column the store keeps, over every table or one (a
-// stretch of the model's order), filtered at most by protocol and type
-// (which columns tell too).
-func (k sortKey) fromColumns() bool {
-	return k.col != SortDst && k.dev == 0 && k.fam == 0
-}
-
 // readsColumns reports whether the build of an index over the routes at
 // positions [lo, hi) of the model's order reads the store's columns
 // (buildFromColumns) rather than the slab or a walk of the order. The
@@ -539,19 +531,48 @@ func (s *routeSet) readsColumns(lo, hi int) bool {
 	return 3*n >= used || 8*n >= used && s.order.scattered(lo, hi)
 }
 
-// classHolds reports whether a route of protocol proto and type typ
-// passes k's filters on them.
-func (k sortKey) classHolds(proto, typ uint8) bool {
-	return (k.proto < 0 || int16(proto) == k.proto) && (k.typ < 0 || int16(typ) == k.typ)
+// columnFiltered reports whether k selects routes by more than their
+// table.
+func (k sortKey) columnFiltered() bool { return k.proto >= 0 || k.typ >= 0 || k.fam != 0 || k.dev != 0 }
+
+// columnsHold reports whether the route with id passes k's filters but
+// the table's, as the columns tell: a route through k.dev by one of its
+// several paths only does not (viaDev finds those).
+func (k sortKey) columnsHold(st *routeStore, id uint32) bool {
+	b, j := id>>blockShift, id&(blockSize-1)
+	return (k.proto < 0 || int16(st.protoCol[b][j]) == k.proto) && (k.typ < 0 || int16(st.typeCol[b][j]) == k.typ) &&
+		(k.fam == 0 || st.famCol[b][j] == k.fam) && (k.dev == 0 || st.devCol[b][j] == uint32(k.dev))
 }
 
-// buildFromColumns is buildFromSlab for the indexes fromColumns tells:
-// it reads the store's columns, 1 or 4 bytes a route (and a byte each
-// for a protocol or type filter), instead of the slab's 76. Every slot
-// the slab handed out holds a route of the order or is free (the caller
-// checked the count). It returns nil for a column with a value of
-// denseKeys or more (a metric of 2^32-1, a link index in the millions),
-// which the slab's reading ranks.
+// viaDev returns the ids of the routes k selects through k.dev by one of
+// their several paths, not as their own device, read from the side table
+// (a route with several paths has a side entry).
+func (k sortKey) viaDev(st *routeStore) []uint32 {
+	if k.dev == 0 {
+		return nil
+	}
+	others := k
+	others.dev = 0
+	var ids []uint32
+	for i := range st.side {
+		e := &st.side[i]
+		if e.extra == nil || len(e.extra.Multipath) == 0 || *st.devCol.at(e.route) == uint32(k.dev) || !others.columnsHold(st, e.route) {
+			continue
+		}
+		if slices.ContainsFunc(e.extra.Multipath, func(nh Nexthop) bool { return nh.LinkIndex == k.dev }) {
+			ids = append(ids, e.route)
+		}
+	}
+	return ids
+}
+
+// buildFromColumns is buildFromSlab reading the store's columns, 1 or 4
+// bytes a route (and those of the filters), instead of the slab's 76.
+// Every slot the slab handed out holds a route of the order or is free
+// (the caller checked the count). It returns nil for SortDst, and for a
+// column with a value of denseKeys or more among the routes selected (a
+// metric of 2^32-1, a link index in the millions), which the slab's
+// reading ranks.
 func (s *routeSet) buildFromColumns(k sortKey, lo, hi int) *routeList {
 	st := &s.st
 	switch columnOf(k.col) {
@@ -578,7 +599,8 @@ func buildFromColumn[V uint8 | uint32](s *routeSet, k sortKey, lo, hi int, c idC
 	parts := slabParts(int(st.used))
 	gateway := k.col == SortGateway
 	var raw []int32 // routes per value (per gateway number)
-	if gateway && k.proto < 0 && k.typ < 0 {
+	via := k.viaDev(st)
+	if gateway && !k.columnFiltered() {
 		// The store counts each gateway's routes already.
 		raw = make([]int32, len(st.gws.refs))
 		for n, c := range st.gws.refs {
@@ -592,9 +614,19 @@ func buildFromColumn[V uint8 | uint32](s *routeSet, k sortKey, lo, hi int, c idC
 		// A released slot was counted as its zeroed route (a released
 		// gateway is noKey: never counted).
 		for _, id := range st.free {
-			if v := *c.at(id); int(v) < len(raw) && k.classHolds(*st.protoCol.at(id), *st.typeCol.at(id)) {
+			if v := *c.at(id); int(v) < len(raw) && k.columnsHold(st, id) {
 				raw[v]--
 			}
+		}
+		for _, id := range via {
+			v := *c.at(id)
+			if uint32(v) >= denseKeys {
+				return nil
+			}
+			if int(v) >= len(raw) {
+				raw = append(raw, make([]int32, int(v)+1-len(raw))...)
+			}
+			raw[v]++
 		}
 	}
 	lut := make([]uint32, len(raw))
@@ -622,19 +654,23 @@ func buildFromColumn[V uint8 | uint32](s *routeSet, k sortKey, lo, hi int, c idC
 	}
 	switch {
 	case len(total) < byteRanks:
-		return placeFromColumn[uint8](s, k, parts, lo, hi, c, lut, total)
+		return placeFromColumn[uint8](s, k, parts, lo, hi, c, lut, total, via)
 	case len(total) < shortRanks:
-		return placeFromColumn[uint16](s, k, parts, lo, hi, c, lut, total)
+		return placeFromColumn[uint16](s, k, parts, lo, hi, c, lut, total, via)
 	}
-	return placeFromColumn[uint32](s, k, parts, lo, hi, c, lut, total)
+	return placeFromColumn[uint32](s, k, parts, lo, hi, c, lut, total, via)
 }
 
 // placeFromColumn places the routes at positions [lo, hi) of the model's
-// order by their ranks, read from c through lut; total holds the routes
-// of each rank over every table, which the routes of one table (a
-// stretch of the order) count again.
-func placeFromColumn[K uint8 | uint16 | uint32, V uint8 | uint32](s *routeSet, k sortKey, parts []slabPart, lo, hi int, c idColumn[V], lut []uint32, total []int32) *routeList {
+// order by their ranks, read from c through lut, and those of via (which
+// columnsHold does not select); total holds the routes of each rank over
+// every table, which the routes of one table (a stretch of the order)
+// count again.
+func placeFromColumn[K uint8 | uint16 | uint32, V uint8 | uint32](s *routeSet, k sortKey, parts []slabPart, lo, hi int, c idColumn[V], lut []uint32, total []int32, via []uint32) *routeList {
 	ranks := columnRanks[K](&s.st, parts, c, k, lut)
+	for _, id := range via {
+		ranks[id] = K(lut[*c.at(id)])
+	}
 	if lo > 0 || hi < s.Len() {
 		clear(total)
 		none := ^K(0)
@@ -649,24 +685,23 @@ func placeFromColumn[K uint8 | uint16 | uint32, V uint8 | uint32](s *routeSet, k
 	return placeRanks(s, k, len(parts), lo, hi, total, ranks)
 }
 
-// countColumn counts, per value of c, the routes k's class filters select,
+// countColumn counts, per value of c, the routes columnsHold selects,
 // released slots included (as their zeroed route; a released gateway,
 // noKey, is not counted). ok is false when some value is denseKeys or
 // more (a gateway's number never is before a million gateways).
 func countColumn[V uint8 | uint32](st *routeStore, parts []slabPart, c idColumn[V], k sortKey, gateway bool) (counts []int32, ok bool) {
 	byPart := make([][]int32, len(parts))
 	large := make([]bool, len(parts))
-	filtered := k.proto >= 0 || k.typ >= 0 // (reading the filter's columns only then took half the pass)
+	filtered := k.columnFiltered() // (reading the filters' columns only then: it took half the pass)
 	inParallel(len(parts), func(i int) {
 		p := &parts[i]
 		n := make([]int32, 256)
 		for at := p.from; at < p.to; at += blockSize {
 			b := at >> blockShift
 			vals := c[b][:min(blockSize, p.to-at)]
-			protos, types := st.protoCol[b], st.typeCol[b]
 			for j, v := range vals {
 				switch {
-				case filtered && !k.classHolds(protos[j], types[j]):
+				case filtered && !k.columnsHold(st, uint32(at+j)):
 				case int(v) < len(n):
 					n[v]++
 				case gateway && uint32(v) == noKey: // a released slot
@@ -696,20 +731,19 @@ func countColumn[V uint8 | uint32](st *routeStore, parts []slabPart, c idColumn[
 }
 
 // columnRanks returns the rank of each route by id, lut[v] for its value
-// v in c (the largest K for a route k's class filters do not select).
+// v in c (the largest K for a route columnsHold does not select).
 // A released slot's rank is never read: the order does not hold it.
 func columnRanks[K uint8 | uint16 | uint32, V uint8 | uint32](st *routeStore, parts []slabPart, c idColumn[V], k sortKey, lut []uint32) []K {
 	out := make([]K, st.used)
-	none, filtered := ^K(0), k.proto >= 0 || k.typ >= 0
+	none, filtered := ^K(0), k.columnFiltered()
 	inParallel(len(parts), func(i int) {
 		p := &parts[i]
 		for at := p.from; at < p.to; at += blockSize {
 			b := at >> blockShift
 			vals := c[b][:min(blockSize, p.to-at)]
-			protos, types := st.protoCol[b], st.typeCol[b]
 			o := out[at : at+len(vals)]
 			for j, v := range vals {
-				if int(v) < len(lut) && (!filtered || k.classHolds(protos[j], types[j])) {
+				if int(v) < len(lut) && (!filtered || k.columnsHold(st, uint32(at+j))) {
 					o[j] = K(lut[v])
 				} else {
 					o[j] = none

@@ -89,7 +89,7 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 					if slab == 2 {
 						byteRanks, shortRanks = 0, 0
 					}
-					if slab == 1 && k.fromColumns() {
+					if slab == 1 && k.col != SortDst {
 						// The columns are counted over every table.
 						every := k
 						every.table = AllTables
