@@ -243,9 +243,16 @@ type gatewayNames struct {
 // one where it would go.
 func (g *gatewayNames) at(k gatewayKey) uint64 {
 	lo, hi := k.halves()
-	mask := uint64(len(g.slots) - 1)
-	for i := gatewayHash(k.kind, lo, hi) & mask; ; i = (i + 1) & mask {
-		if s := &g.slots[i]; s.id == 0 || s.lo == lo && s.hi == hi && s.kind == k.kind {
+	return probe(g.slots, k.kind, lo, hi)
+}
+
+// probe returns the index in slots (a table of gateways by open
+// addressing, never full) of the slot of the gateway (kind, lo, hi): its
+// own, or the empty one where it would go.
+func probe(slots []gatewaySlot, kind addrKind, lo, hi uint64) uint64 {
+	mask := uint64(len(slots) - 1)
+	for i := gatewayHash(kind, lo, hi) & mask; ; i = (i + 1) & mask {
+		if s := &slots[i]; s.id == 0 || s.lo == lo && s.hi == hi && s.kind == kind {
 			return i
 		}
 	}

@@ -251,17 +251,9 @@ func (g *gatewayIDs) id(r *packedRoute) uint32 {
 	if len(g.slots) == 0 {
 		g.slots = make([]gatewaySlot, 1024)
 	}
-	mask := uint64(len(g.slots) - 1)
-	i := gatewayHash(kind, lo, hi) & mask
-	for {
-		s := &g.slots[i]
-		if s.id == 0 {
-			break
-		}
-		if s.lo == lo && s.hi == hi && s.kind == kind {
-			return s.id - 1
-		}
-		i = (i + 1) & mask
+	i := probe(g.slots, kind, lo, hi)
+	if s := &g.slots[i]; s.id != 0 {
+		return s.id - 1
 	}
 	id := uint32(len(g.addrs))
 	g.addrs = append(g.addrs, gatewayKey{kind, r.gw})
