@@ -17,10 +17,10 @@ import (
 // order, which is the index's order: a column holds a few distinct values
 // among a million routes, where a comparison sort of them took most of a
 // second), and each part places its own routes. A build over many of
-// the slab's routes reads the store's columns of the sort values instead
-// (buildFromColumns, below), or the slab (buildFromSlab) for what the
-// columns do not tell (a family or device filter, the counts of the
-// first read after a dump).
+// the slab's routes reads the store's columns of the sort values and
+// filters instead (buildFromColumns, below), or the slab (buildFromSlab)
+// for what the columns do not tell: the counts of the first read after a
+// dump, values too large to count in a slice.
 
 // buildParts bounds the parts read at once.
 const buildParts = 4
