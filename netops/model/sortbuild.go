@@ -531,9 +531,30 @@ func (k sortKey) columnFiltered() bool { return k.proto >= 0 || k.typ >= 0 || k.
 // the table's, as the columns tell: a route through k.dev by one of its
 // several paths only does not (viaDev finds those).
 func (k sortKey) columnsHold(st *routeStore, id uint32) bool {
-	b, j := id>>blockShift, id&(blockSize-1)
-	return (k.proto < 0 || int16(st.protoCol[b][j]) == k.proto) && (k.typ < 0 || int16(st.typeCol[b][j]) == k.typ) &&
-		(k.fam == 0 || st.famCol[b][j] == k.fam) && (k.dev == 0 || st.devCol[b][j] == uint32(k.dev))
+	f := k.inBlock(st, int(id>>blockShift))
+	return f.holds(int(id & (blockSize - 1)))
+}
+
+// blockFilter is k's filters but the table's over one block of the
+// columns: a loop over a block's routes reads each filter's column as a
+// slice of its own (reading them by id took most of a filtered build).
+type blockFilter struct {
+	protos, types, fams []uint8
+	devs                []uint32
+	proto, typ          int16
+	fam                 uint8
+	dev                 uint32
+}
+
+// inBlock returns k's filter over block b of st's columns.
+func (k sortKey) inBlock(st *routeStore, b int) blockFilter {
+	return blockFilter{st.protoCol[b], st.typeCol[b], st.famCol[b], st.devCol[b], k.proto, k.typ, k.fam, uint32(k.dev)}
+}
+
+// holds reports whether the route at j of the block passes the filter.
+func (f *blockFilter) holds(j int) bool {
+	return (f.proto < 0 || int16(f.protos[j]) == f.proto) && (f.typ < 0 || int16(f.types[j]) == f.typ) &&
+		(f.fam == 0 || f.fams[j] == f.fam) && (f.dev == 0 || f.devs[j] == f.dev)
 }
 
 // viaDev returns the ids of the routes k selects through k.dev by one of
@@ -691,9 +712,10 @@ func countColumn[V uint8 | uint32](st *routeStore, parts []slabPart, c idColumn[
 		for at := p.from; at < p.to; at += blockSize {
 			b := at >> blockShift
 			vals := c[b][:min(blockSize, p.to-at)]
+			f := k.inBlock(st, b)
 			for j, v := range vals {
 				switch {
-				case filtered && !k.columnsHold(st, uint32(at+j)):
+				case filtered && !f.holds(j):
 				case int(v) < len(n):
 					n[v]++
 				case gateway && uint32(v) == noKey: // a released slot
@@ -733,9 +755,10 @@ func columnRanks[K uint8 | uint16 | uint32, V uint8 | uint32](st *routeStore, pa
 		for at := p.from; at < p.to; at += blockSize {
 			b := at >> blockShift
 			vals := c[b][:min(blockSize, p.to-at)]
+			f := k.inBlock(st, b)
 			o := out[at : at+len(vals)]
 			for j, v := range vals {
-				if int(v) < len(lut) && (!filtered || k.columnsHold(st, uint32(at+j))) {
+				if int(v) < len(lut) && (!filtered || f.holds(j)) {
 					o[j] = K(lut[v])
 				} else {
 					o[j] = none
