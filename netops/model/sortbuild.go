@@ -502,16 +502,16 @@ func slabParts(used int) []slabPart {
 // positions [lo, hi) of the model's order reads the store's columns
 // (buildFromColumns) rather than the slab or a walk of the order. The
 // columns are read for every slot, a few bytes each, and the routes of
-// one table counted and placed in their stretch of the order: at a
-// million routes on a 2-core box (one core free) the index by metric of
-// a table of 30% of them took 10 ms from the columns, 9 ms by a walk
-// where the routes lay in the model's order and 27 ms scattered (the
-// slab, 22-24 ms); of a table of 14%, 9 ms from the columns, 4 ms by a
-// walk in order and 12 ms scattered; of every route 9-12 ms from the
-// columns, 19-25 ms by a walk in order. So the columns are read for at
-// least a third of the slots, or an eighth when the routes lie scattered.
-// Every slot must hold a route of the order or be free, which the counts
-// tell.
+// one table counted and placed in their stretch of the order, a cost
+// that hardly grows with the table: at a million routes on a 2-core box
+// the index by metric of a table of 30% of them took 4.6-5.3 ms from the
+// columns, 9 ms by a walk where the routes lay in the model's order and
+// 17 ms scattered (the slab, 12-13 ms); of a table of 14%, 4.2-4.9 ms
+// from the columns, 3.7 ms by a walk in order and 9 ms scattered; of
+// every route 7-8 ms from the columns, 19-25 ms by a walk in order. So
+// the columns are read for at least a sixth of the slots, or a sixteenth
+// when the routes lie scattered. Every slot must hold a route of the
+// order or be free, which the counts tell.
 func (s *routeSet) readsColumns(lo, hi int) bool {
 	n, used := hi-lo, int(s.st.used)
 	switch {
@@ -520,7 +520,7 @@ func (s *routeSet) readsColumns(lo, hi int) bool {
 	case slabPath == 1:
 		return true
 	}
-	return 3*n >= used || 8*n >= used && s.order.scattered(lo, hi)
+	return 6*n >= used || 16*n >= used && s.order.scattered(lo, hi)
 }
 
 // columnFiltered reports whether k selects routes by more than their
