@@ -310,17 +310,29 @@ func BenchmarkSortIndexBuild1M(b *testing.B) {
 				timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Protocol: -1, Type: -1, Sort: col, Limit: 100, Offset: 500_000})
 			})
 		}
-		// An index of some of the routes: the static ones, 29%.
+		// An index of some of the routes: the static ones, 29%; the IPv6
+		// ones; one device's.
 		b.Run(layout.name+"/metric_proto_static", func(b *testing.B) {
 			timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Protocol: unix.RTPROT_STATIC, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 199_900})
+		})
+		b.Run(layout.name+"/metric_inet6", func(b *testing.B) {
+			timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Family: unix.AF_INET6, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100})
+		})
+		np3a, ok := layout.store.LinkByName(benchfix.LinkName(6))
+		if !ok {
+			b.Fatal("np3a missing")
+		}
+		b.Run(layout.name+"/metric_dev_np3a", func(b *testing.B) {
+			timeBuilds(b, layout.store, model.RouteQuery{Table: model.AllTables, Dev: np3a.Index, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100})
 		})
 	}
 }
 
 // BenchmarkSortIndexBuildTable1M times the build of the index by metric
 // of one table (main, 30% of the routes, and table 100, 14%), by a walk of
-// the model's order and by a read of the whole slab, over both layouts of
-// BenchmarkSortIndexBuild1M: where one pays off over the other (readsSlab).
+// the model's order, by a read of the whole slab and by a read of the
+// store's columns, over both layouts of BenchmarkSortIndexBuild1M: where
+// one pays off over the others (readsSlab, readsColumns).
 func BenchmarkSortIndexBuildTable1M(b *testing.B) {
 	defer model.SetSlabPath(model.SetSlabPath(0))
 	for _, layout := range buildLayouts() {
@@ -328,7 +340,7 @@ func BenchmarkSortIndexBuildTable1M(b *testing.B) {
 			for _, path := range []struct {
 				name string
 				slab int
-			}{{"walk", -1}, {"slab", 1}} {
+			}{{"walk", -1}, {"slab", 2}, {"columns", 1}} {
 				b.Run(fmt.Sprintf("%s/table_%d/%s", layout.name, table, path.name), func(b *testing.B) {
 					model.SetSlabPath(path.slab)
 					timeBuilds(b, layout.store, model.RouteQuery{Table: table, Protocol: -1, Type: -1, Sort: model.SortMetric, Limit: 100, Offset: 50_000})

@@ -26,7 +26,8 @@ func (s *Store) DropUnpinnedSortIndexes() {
 func CompareRoutes(a, b Route) int { return cmpRoute(&a, &b) }
 
 // SetSlabPath sets how builds read the routes (slabPath: 0 as they
-// choose, 1 the slab, -1 a walk), and returns the setting before.
+// choose, 1 the slab through its columns where they serve, 2 the slab
+// itself, -1 a walk), and returns the setting before.
 func SetSlabPath(n int) int {
 	old := slabPath
 	slabPath = n

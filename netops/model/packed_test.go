@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -118,7 +119,11 @@ func TestPackedRoutesRoundTrip(t *testing.T) {
 // (zone aside), noKey for each released slot, and each number counts
 // exactly the live routes through it: a gateway no route uses any more
 // counts none and is free to reuse (a release that forgot to count down
-// fails here).
+// fails here). The device, metric, protocol, type and family columns hold each
+// live route's own value, the largest ones (a metric of 2^32-1, a
+// protocol or type of 255) included, and 0 for a released slot (as its
+// zeroed route): a put into a reused slot, as a replace does, that left
+// a column stale fails here.
 func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 17))
 	pool := []netip.Addr{{}, netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("fe80::1%eth1"), netip.MustParseAddr("fe80::1")}
@@ -133,8 +138,12 @@ func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
 		t.Helper()
 		want := make([]uint32, len(st.gws.refs))
 		for id := range st.used {
-			n := st.gwCol[id>>blockShift][id&(blockSize-1)]
+			n := *st.gwCol.at(id)
 			r, live := held[id]
+			cols := [5]uint32{*st.devCol.at(id), *st.metricCol.at(id), uint32(*st.protoCol.at(id)), uint32(*st.typeCol.at(id)), uint32(*st.famCol.at(id))}
+			if own := [5]uint32{uint32(r.LinkIndex), r.Priority, uint32(r.Protocol), uint32(r.Type), uint32(r.Family)}; cols != own {
+				t.Fatalf("step %d: slot %d (live %v) holds device, metric, protocol, type, family %v in the columns, its route %v", step, id, live, cols, own)
+			}
 			if !live {
 				if n != noKey {
 					t.Fatalf("step %d: released slot %d holds gateway number %d", step, id, n)
@@ -185,6 +194,12 @@ func TestGatewayColumnNamesEveryLiveRoute(t *testing.T) {
 		} else {
 			r := randomFullRoute(rnd)
 			r.Gateway = pool[rnd.IntN(len(pool))]
+			switch rnd.IntN(8) {
+			case 0:
+				r.Priority, r.Protocol, r.Type = math.MaxUint32, math.MaxUint8, math.MaxUint8
+			case 1:
+				r.Priority, r.Protocol, r.Type, r.LinkIndex = 0, 0, 0, 0
+			}
 			if r.Gateway.Zone() != "" {
 				r.Family = unix.AF_INET6
 			}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -60,7 +61,10 @@ func queryShapes() []RouteQuery {
 // by every column, in both directions, on the first, a middle and a deep
 // page; with and without routes of several paths (a device filter is
 // then no stretch of the link index), large prefixes read by value and
-// from a heap.
+// from a heap. The model is churned first, as the store's columns must
+// follow: routes deleted (their slots freed), added into reused slots,
+// replaced in place with another device, protocol, type or gateway; some
+// with the largest protocol and type, and (with several paths) metric.
 func TestQueriesBuildAtMostOneIndex(t *testing.T) {
 	defer func(n, g int) { byValueMin, maxValueGroups = n, g }(byValueMin, maxValueGroups)
 	shapes := queryShapes()
@@ -71,6 +75,29 @@ func TestQueriesBuildAtMostOneIndex(t *testing.T) {
 			routes = append(routes, randomRoute(rnd, multi))
 		}
 		s := storeWith(routes)
+		s.Update(func(a *Applier) {
+			for range 300 {
+				a.Route(routes[rnd.IntN(len(routes))], true, false)
+			}
+			for i := range 300 {
+				r := routes[rnd.IntN(len(routes))]
+				r.Protocol, r.Type = []uint8{186, 3, math.MaxUint8}[i%3], []uint8{unix.RTN_BLACKHOLE, unix.RTN_UNICAST, math.MaxUint8}[i%3]
+				r.Gateway = netip.AddrFrom4([4]byte{203, 0, 113, byte(i)})
+				if r.Family == unix.AF_INET && r.Extra == nil {
+					r.LinkIndex = []int32{3, 4, 6}[i%3]
+				}
+				a.Route(r, false, false) // a replace, or an add into a freed slot
+			}
+			for range 100 {
+				r := randomRoute(rnd, multi)
+				if multi {
+					// The index by metric then reads the slab, not its
+					// column, which ranks values only below denseKeys.
+					r.Priority = math.MaxUint32
+				}
+				a.Route(r, false, false)
+			}
+		})
 		s.RouteClasses() // the link index, as a sync's Replace builds it
 		for _, shape := range shapes {
 			for _, col := range RouteSorts() {

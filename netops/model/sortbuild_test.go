@@ -19,9 +19,14 @@ import (
 // every column, over all tables and one, with and without class filters,
 // with gateways of both families and none, more gateways than the
 // build's first table of them has room for, and metrics too large to
-// count in a slice, the largest one included, protocols and types of
-// 255; with the routes in the slab in the model's order, in
-// another, and after churn left freed slots and reused others.
+// count in a slice, the largest one included, link indexes too large
+// as well, protocols and types of 255; with the routes in the slab in the
+// model's order, in another, and after churn left freed slots, reused
+// others and replaced routes in place (another device, protocol, type or
+// gateway). The slab is read through the store's columns, where they
+// serve (which they must, but for the large metrics and link indexes),
+// and without them; a class filter that selects the zeroed routes of
+// freed slots (protocol and type 0) selects none.
 func TestSortIndexBuildsEqualASort(t *testing.T) {
 	defer func(n, path, b, s int) { partMin, slabPath, byteRanks, shortRanks = n, path, b, s }(partMin, slabPath, byteRanks, shortRanks)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
@@ -38,6 +43,9 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 				}
 			case 1:
 				r.Gateway = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(rnd.IntN(4))})
+				if seed < 2 && rnd.IntN(4) == 0 {
+					r.LinkIndex = denseKeys + int32(rnd.IntN(3))
+				}
 			case 2, 3:
 				// More gateways than the first table of them has slots.
 				r.Gateway = netip.AddrFrom4([4]byte{198, 51, byte(rnd.IntN(16)), byte(rnd.IntN(256))})
@@ -60,7 +68,8 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 		for _, col := range RouteSorts() {
 			for _, table := range []int64{AllTables, 100, 7} {
 				keys = append(keys, sortKey{col, table, 0, 0, -1, -1}, sortKey{col, table, 3, 0, -1, -1},
-					sortKey{col, table, 0, unix.AF_INET6, 186, -1}, sortKey{col, table, 0, 0, -1, unix.RTN_BLACKHOLE})
+					sortKey{col, table, 0, unix.AF_INET6, 186, -1}, sortKey{col, table, 0, 0, -1, unix.RTN_BLACKHOLE},
+					sortKey{col, table, 0, 0, 186, -1}, sortKey{col, table, 0, 0, 186, unix.RTN_UNICAST}, sortKey{col, table, 0, 0, 0, 0})
 			}
 		}
 		for _, layout := range []string{"model order", "given order", "churned"} {
@@ -69,15 +78,28 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 				want := storedRoutes(s, s.order, func(r *Route) bool { return keyHolds(k, r) })
 				c := routeColumn(k.col)
 				slices.SortStableFunc(want, func(a, b storedRoute) int { return c(&a.r, &b.r) })
-				for _, slab := range []int{0, 1, 2} {
+				for _, slab := range []int{0, 1, 2, 3} {
 					// A walk (slab 0) or a read of the slab (the slab holds
-					// no route the order does not); ranks placed from bytes
-					// (or two: more gateways than a byte holds) when they
-					// fit, or from 4 bytes (slab 2).
-					slabPath = []int{-1, 1, 1}[slab]
+					// no route the order does not), through its columns
+					// where they serve (1, 2) or not (3); ranks placed from
+					// bytes (or two: more gateways than a byte holds) when
+					// they fit, or from 4 bytes (slab 2).
+					slabPath = []int{-1, 1, 1, 2}[slab]
 					byteRanks, shortRanks = 1<<8, 1<<16
 					if slab == 2 {
 						byteRanks, shortRanks = 0, 0
+					}
+					if slab == 1 && k.col != SortDst {
+						// The columns are counted over every table.
+						every := k
+						every.table = AllTables
+						large := len(storedRoutes(s, s.order, func(r *Route) bool {
+							return keyHolds(every, r) && (k.col == SortMetric && r.Priority >= denseKeys || k.col == SortDev && r.LinkIndex >= denseKeys)
+						})) > 0
+						lo, hi := s.tableRange(k.table)
+						if fromCols := s.buildFromColumns(k, lo, hi) != nil; fromCols == large {
+							t.Fatalf("seed %d, %s, %+v: built from the columns %v, with values too large to count %v", seed, layout, k, fromCols, large)
+						}
 					}
 					for _, parts := range []int{1, 4} {
 						partMin = []int{1 << 30, 1}[parts/4]
@@ -141,6 +163,17 @@ func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *ro
 			for range len(routes) / 6 {
 				r := routes[rnd.IntN(len(routes))]
 				r.Priority++
+				a.Route(r, false, false)
+			}
+			// Replaced in place: the same key, other values in the
+			// columns (an IPv6 route's device is part of its key).
+			for range len(routes) / 6 {
+				r := routes[rnd.IntN(len(routes))]
+				r.Protocol, r.Type = r.Protocol^1, r.Type^2
+				r.Gateway = netip.AddrFrom4([4]byte{203, 0, 113, byte(rnd.IntN(256))})
+				if r.Family == unix.AF_INET {
+					r.LinkIndex = 7
+				}
 				a.Route(r, false, false)
 			}
 		})
