@@ -13,7 +13,7 @@ func (s *Store) DropSortIndexes() {
 }
 
 // DropUnpinnedSortIndexes forgets every sort index but the link index:
-// the model as a sync leaves it once its first read (Prepare) is done.
+// the model as a sync's Replace leaves it.
 func (s *Store) DropUnpinnedSortIndexes() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
