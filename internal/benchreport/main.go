@@ -194,7 +194,8 @@ func Report(res map[string]*Result) []Row {
 	// Each case's first answer is sampled several times, its index
 	// dropped before each: the median is what the build costs on a
 	// shared box, the slowest sample of that case is beside it, and how
-	// long its threads waited for a core (what other processes took).
+	// long its threads waited for a core (summed over them: what other
+	// processes, and its own other threads, took).
 	firstMS, firstCase, okFirst := worst("first-ms", nil, queries)
 	firstWhat := "the same, first answer after a sync (one answer a case, after the cases before it)" // output from before the samples
 	if n, ok := metric(queries, "first-samples"); ok {
@@ -207,14 +208,16 @@ func Report(res map[string]*Result) []Row {
 			name = strings.TrimSuffix(name, ")") + fmt.Sprintf("; max %.1f ms)", most)
 		}
 		if wait, ok := res[firstCase].Metrics["first-wait-ms"]; ok {
-			name = strings.TrimSuffix(name, ")") + fmt.Sprintf("; its threads waited for a core %.1f ms an answer)", wait)
+			name = strings.TrimSuffix(name, ")") + fmt.Sprintf("; its threads waited for a core %.1f ms an answer, summed over them)", wait)
 		}
 		firstRow.Value += name
-		if sync, ok := metric(queries, "first-after-sync-ms"); ok {
-			firstRow.Value += fmt.Sprintf("; one answer right after a sync: %.1f ms", sync)
+		if sync, at, ok := worst("first-after-sync-ms", nil, queries); ok {
+			firstRow.Value += fmt.Sprintf("; one answer right after a sync%s: %.1f ms", caseOf(at), sync)
 		}
 		if replace, ok := metric(queries, "replace-ms"); ok {
 			firstRow.Value += fmt.Sprintf("; the sync's install (class counts and link index built before the routes are shown): %.0f ms", replace)
+		} else if after, ok := metric(queries, "after-sync-read-ms"); ok { // output from before the install built them
+			firstRow.Value += fmt.Sprintf("; the first read after the sync: %.0f ms", after)
 		}
 	}
 	conflicts, okConflicts := metric("BenchmarkConflicts1M", "ms")

@@ -27,7 +27,9 @@ func Process() time.Duration {
 // Waited is how long this process's threads have waited for a core,
 // runnable but not running (their run delay in /proc/self/task/*/schedstat),
 // summed; ok is false when the kernel does not tell. On a shared box it
-// is the part of a benchmark's wall time that other processes took. A
+// shows how much other processes (and the process's own other threads)
+// held the cores; summed over threads, it may exceed the wall time it
+// delayed. A
 // thread that has exited no longer counts: read it around work that the
 // process's long-lived threads do (the Go runtime keeps its threads).
 func Waited() (d time.Duration, ok bool) {

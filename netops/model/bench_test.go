@@ -418,14 +418,14 @@ func BenchmarkChurnIndexedMemory1M(b *testing.B) {
 
 // BenchmarkModelGC1M reports the wall time of one full collection
 // (runtime.GC) with the million-route model synced and its link index
-// prepared, the median of several: a collection's mark phase scans what
+// built, the median of several: a collection's mark phase scans what
 // the model holds, and every probe that falls into it waits (the event
 // to frame p99 of the routes page). The routes are stored without
 // pointers, addressed by 4-byte ids in every order, so there is little
 // to scan.
 func BenchmarkModelGC1M(b *testing.B) {
 	store := model.NewStoreFrom(benchfix.State(1_000_000))
-	store.RouteClasses() // the link index, as the first read after a sync
+	store.RouteClasses() // the link index, as a sync's Replace builds it
 	var took []time.Duration
 	for b.Loop() {
 		for range 5 {

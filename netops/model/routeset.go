@@ -161,7 +161,7 @@ func (s *routeSet) eachSlot(fn func(id uint32, p *packedRoute) bool) {
 
 // routesOnLink calls fn on every route that may go through link idx
 // alone: those whose device is idx, and those with several paths. With
-// the link index (kept from the first read after a sync on) that is the
+// the link index (built by a sync's Replace, and kept) that is the
 // link's stretch of it and the side entries with several paths, so a link
 // going down or away costs its own routes, not a look at a million (a
 // container's veth has two). Without it, every route's packed fields are
@@ -321,8 +321,8 @@ func (s *routeSet) ensureCountsOnly() {
 }
 
 // RouteClasses returns how many routes each class holds; the count
-// costs nothing however many routes there are (after a sync, the first
-// call counts them once).
+// costs nothing however many routes there are (a sync's Replace counts
+// them once; a store built otherwise, by its first call).
 func (s *Store) RouteClasses() map[RouteClass]int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

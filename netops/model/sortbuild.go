@@ -19,8 +19,8 @@ import (
 // second), and each part places its own routes. A build over many of
 // the slab's routes reads the store's columns of the sort values and
 // filters instead (buildFromColumns, below), or the slab (buildFromSlab)
-// for what the columns do not tell: the counts of the first read after a
-// dump, values too large to count in a slice.
+// for what the columns do not tell: the counts a sync's Replace takes
+// with the link index, values too large to count in a slice.
 
 // buildParts bounds the parts read at once.
 const buildParts = 4

@@ -193,8 +193,8 @@ func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *ro
 	return s
 }
 
-// TestFirstCountInPartsEqualsACount: the first read after a dump counts
-// the routes in the parts of the link index's build, a walk of the
+// TestFirstCountInPartsEqualsACount: a dump's first count (Replace's)
+// counts the routes in the parts of the link index's build, a walk of the
 // model's order or a read of the slab; the counts by class, prefix length
 // and preferred source, and of routes with several paths, equal one count
 // of every route, and the link index equals a sort.

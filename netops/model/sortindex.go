@@ -66,8 +66,8 @@ type sortIndex struct {
 	pin  bool // never dropped: the link index
 }
 
-// linkIndex is the index the model keeps from the first read after a
-// dump on: every route by device, then in the model's order. The routes
+// linkIndex is the index the model keeps from a sync's Replace on (or,
+// in a store built otherwise, from its first read): every route by device, then in the model's order. The routes
 // of one link in one table (a link run, linkrun.go), and a device filter
 // of the routes page (spans.go), are stretches of it; building it costs a
 // pass over every route and a counting sort, which a visitor's first

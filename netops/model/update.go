@@ -50,7 +50,7 @@ func NewNeighDump() *Dump {
 
 // Replace installs a complete dump, replacing (not merging) the model.
 // Before it does, it counts the dump's routes by class and builds their
-// link index (70-150 ms at a million routes), which every first read
+// link index (65-150 ms at a million routes), which every first read
 // after a sync needs: built after the install, as the watcher's Prepare
 // did, the model was shown synced and woke its pages while the build ran,
 // and their first reads waited for it on the index's lock. Until the
