@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -321,5 +323,67 @@ func TestSortIndexesStayWithinBudget(t *testing.T) {
 	}
 	if _, ok := s.routes.idx.m[columnIndex(SortMetric, AllTables)]; !ok {
 		t.Error("the index used last was dropped")
+	}
+}
+
+// TestEachRouteLetsWritersInBetweenChunks: EachRoute calls fn without the
+// read lock (fn may change the store: under the lock, its write would
+// wait for the walk forever), and a walk that the store's routes change
+// under sees every route that stays once, in order, a route added ahead
+// of it, and not a route deleted ahead of it; a route it has passed is not
+// seen again, deleted or not.
+func TestEachRouteLetsWritersInBetweenChunks(t *testing.T) {
+	routes := syntheticRoutes(4 * eachRouteChunk)
+	s := storeWith(routes)
+	var before []Route
+	s.mu.RLock()
+	s.routes.Ascend(func(r *Route) bool { before = append(before, *r); return true })
+	s.mu.RUnlock()
+	if len(before) < 3*eachRouteChunk {
+		t.Fatalf("the store holds %d routes, want more than 3 chunks", len(before))
+	}
+	seenGone, aheadGone := before[10], before[2*eachRouteChunk+5]
+	added := Route{Family: unix.AF_INET, Table: 200, Type: unix.RTN_UNICAST, Dst: netip.MustParsePrefix("203.0.113.0/24"), LinkIndex: 2}
+	var got []Route
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.EachRoute(func(r *Route) bool {
+			got = append(got, *r)
+			if len(got) == eachRouteChunk { // the last route of the first chunk
+				s.Update(func(a *Applier) {
+					a.Route(seenGone, true, false)
+					a.Route(aheadGone, true, false)
+					a.Route(added, false, false)
+				})
+			}
+			return true
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("a store change from within EachRoute's fn did not return: the walk holds the lock while it calls fn")
+	}
+	var want []Route
+	for _, r := range before {
+		if !reflect.DeepEqual(r, aheadGone) {
+			want = append(want, r)
+		}
+	}
+	want = append(want, added) // table 200 sorts after every synthetic table
+	if len(got) != len(want) {
+		t.Fatalf("the walk saw %d routes, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("route %d of the walk: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// A walk that stops stops.
+	n := 0
+	s.EachRoute(func(*Route) bool { n++; return n < eachRouteChunk+3 })
+	if n != eachRouteChunk+3 {
+		t.Fatalf("a walk told to stop after %d routes called fn %d times", eachRouteChunk+3, n)
 	}
 }
