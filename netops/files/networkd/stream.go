@@ -177,15 +177,8 @@ func (s *Stream) fromRuns(link int32) (rs []Route, ok bool, err error) {
 			if !want || r.deviceless && file != 0 || !r.deviceless && file != link {
 				return true
 			}
-			rt, fits, rerr := s.g.route(mr)
-			if rerr != nil {
-				err = rerr
-				return false
-			}
-			if fits {
-				rs = append(rs, rt)
-			}
-			return true
+			err = s.add(&rs, mr)
+			return err == nil
 		})
 		if err != nil {
 			return nil, false, err
@@ -228,15 +221,10 @@ func (s *Stream) walk(link int32) ([]Route, error) {
 		if !group[file] {
 			return true
 		}
-		rt, fits, rerr := s.g.route(r)
-		if rerr != nil {
-			err = rerr
-			return false
-		}
-		if fits {
-			got[file] = append(got[file], rt)
-		}
-		return true
+		rs := got[file]
+		err = s.add(&rs, r)
+		got[file] = rs
+		return err == nil
 	})
 	if err != nil {
 		return nil, err
@@ -247,4 +235,13 @@ func (s *Stream) walk(link int32) ([]Route, error) {
 		}
 	}
 	return got[link], nil
+}
+
+// add appends r's [Route] section to rs, unless the files leave r out.
+func (s *Stream) add(rs *[]Route, r *model.Route) error {
+	rt, fits, err := s.g.route(r)
+	if fits {
+		*rs = append(*rs, rt)
+	}
+	return err
 }
