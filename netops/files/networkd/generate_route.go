@@ -149,7 +149,10 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
 func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
-	text := iproute.RouteLine(r, g.names)
+	text := ""
+	if !g.quiet { // the text is only for notices
+		text = iproute.RouteLine(r, g.names)
+	}
 	link := ""
 	if !deviceless(r.Type) {
 		idx := r.LinkIndex
