@@ -280,7 +280,7 @@ func main() {
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tVALUE\tGOAL\tRESULT")
-	for _, r := range Report(res) {
+	for _, r := range append(Report(res), exportRow(res)) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.What, r.Value, r.Target, r.Verdict)
 	}
 	tw.Flush()

@@ -23,24 +23,43 @@ var archiveTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // header without name or time), so equal input gives byte-identical
 // output and exports can be compared by hash.
 func WriteArchive(w io.Writer, top string, files map[string][]byte) error {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	return StreamArchive(w, top, names, func(name string) ([]byte, error) { return files[name], nil })
+}
+
+// StreamArchive is WriteArchive for files made one at a time: names are
+// the files, and content makes each, in the archive's order, when its
+// turn comes; what it returns is written and dropped before the next is
+// made. Only one file's content is held at a time (tar needs its size
+// before it), so an archive of any size costs the memory of its largest
+// file.
+//
+// Bad names fail before anything is written. When content fails, or w
+// does, StreamArchive returns the error at once without the tar and gzip
+// trailers: what w received is a broken archive (gzip reports an
+// unexpected end), never a complete-looking one missing files.
+func StreamArchive(w io.Writer, top string, names []string, content func(name string) ([]byte, error)) error {
 	top = strings.TrimSuffix(top, "/")
 	if top != "" {
 		if err := checkArchiveName(top); err != nil {
 			return err
 		}
 	}
-	entries := map[string]bool{}   // full name -> is a directory
-	content := map[string][]byte{} // full name -> file content
+	entries := map[string]bool{} // full name -> is a directory
+	files := map[string]string{} // full name -> name
 	if top != "" {
 		entries[top+"/"] = true
 	}
-	for name := range files {
+	for _, name := range names {
 		if err := checkArchiveName(name); err != nil {
 			return err
 		}
 		full := path.Join(top, name)
 		entries[full] = false
-		content[full] = files[name]
+		files[full] = name
 		for d := path.Dir(name); d != "."; d = path.Dir(d) {
 			entries[path.Join(top, d)+"/"] = true
 		}
@@ -51,18 +70,18 @@ func WriteArchive(w io.Writer, top string, files map[string][]byte) error {
 		}
 	}
 	// "a/" sorts before "a/b", so plain sorting puts directories first.
-	names := make([]string, 0, len(entries))
+	sorted := make([]string, 0, len(entries))
 	for name := range entries {
-		names = append(names, name)
+		sorted = append(sorted, name)
 	}
-	slices.Sort(names)
+	slices.Sort(sorted)
 
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err
 	}
 	tw := tar.NewWriter(zw)
-	for _, name := range names {
+	for _, name := range sorted {
 		hdr := &tar.Header{
 			Name:    name,
 			ModTime: archiveTime,
@@ -74,7 +93,9 @@ func WriteArchive(w io.Writer, top string, files map[string][]byte) error {
 		if entries[name] {
 			hdr.Typeflag, hdr.Mode = tar.TypeDir, 0o755
 		} else {
-			data = content[name]
+			if data, err = content(files[name]); err != nil {
+				return fmt.Errorf("configfiles: archive %s: %w", name, err)
+			}
 			hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeReg, 0o644, int64(len(data))
 		}
 		if err := tw.WriteHeader(hdr); err != nil {

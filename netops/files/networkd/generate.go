@@ -118,63 +118,9 @@ type Placement struct {
 // ErrLowerNotSelected rather than take over a .network the caller did not
 // ask for. A vxlan without a device is written with Independent=yes.
 func Generate(st Source, links []string, tables model.TableNames, target Target) (*Generated, error) {
-	if len(links) == 0 {
-		return nil, errors.New("no links to generate files for")
-	}
-	if target.Version == 0 {
-		target.Version = AssumedVersion
-	}
-	g := &gen{tables: tables, used: map[uint32]string{}, target: target, out: &Generated{Files: Files{}, Target: target}}
-	all := st.Links()
-	g.byIndex = make(map[int32]model.Link, len(all))
-	byName := make(map[string]model.Link, len(all))
-	for _, l := range all {
-		g.byIndex[l.Index] = l
-		byName[l.Name] = l
-	}
-	g.names = liveNames{byIndex: g.byIndex, tables: tables}
-	var sel []model.Link
-	selected := map[int32]bool{}
-	for _, name := range links {
-		l, ok := byName[name]
-		if !ok {
-			return nil, fmt.Errorf("link %q does not exist", name)
-		}
-		if selected[l.Index] {
-			continue
-		}
-		selected[l.Index] = true
-		sel = append(sel, l)
-	}
-
-	files := g.out.Files
-	g.nets = map[int32]*NetworkFile{}
-	g.atBoot = map[int32]bool{}
-	for _, l := range sel {
-		g.nets[l.Index] = &NetworkFile{Match: Match{Name: []string{l.Name}}}
-	}
-	kl := linkkind.Links{ByIndex: g.byIndex, Selected: selected}
-	for _, l := range sel {
-		nd, kd, err := netdevFor(l, kl)
-		if err != nil {
-			return nil, err
-		}
-		if nd != nil {
-			files[filePrefix+l.Name+".netdev"] = nd.Marshal()
-		}
-		g.atBoot[l.Index] = existsAtBoot(l, nd, g.byIndex, selected)
-		if err := stack(l, kd, g.byIndex, g.nets); err != nil {
-			return nil, err
-		}
-		nf := g.nets[l.Index]
-		nf.Network.ConfigureWithoutCarrier = new(true)
-		if m, ok := g.byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
-			if !linkkind.Of(&m).Master {
-				return nil, fmt.Errorf("%w: %s is enslaved to %s %q", ErrNotRecreatable, l.Name, m.Kind, m.Name)
-			}
-			nf.Network.Bridge = m.Name
-		}
-		g.linkSettings(l, nf)
+	g, sel, err := newGen(st, links, tables, target)
+	if err != nil {
+		return nil, err
 	}
 	g.addresses(st)
 	if err := g.routes(st, sel); err != nil {
@@ -182,6 +128,7 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	}
 	g.rules(st, sel)
 
+	files := g.out.Files
 	for _, l := range sel {
 		nf := g.nets[l.Index]
 		sortRoutes(nf.Routes)
@@ -202,10 +149,79 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
 		}
 	}
+	g.sortNotices()
+	return g.out, nil
+}
+
+func (g *gen) sortNotices() {
 	slices.SortStableFunc(g.out.Notices, func(a, b Notice) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
 	})
-	return g.out, nil
+}
+
+// newGen reads the links and writes what Generate writes of each selected
+// one but its addresses, routes and rules: its .netdev, and the settings,
+// bridge and stacked links of its .network.
+func newGen(st Source, links []string, tables model.TableNames, target Target) (*gen, []model.Link, error) {
+	if len(links) == 0 {
+		return nil, nil, errors.New("no links to generate files for")
+	}
+	if target.Version == 0 {
+		target.Version = AssumedVersion
+	}
+	g := &gen{tables: tables, used: map[uint32]string{}, target: target, out: &Generated{Files: Files{}, Target: target}}
+	all := st.Links()
+	g.byIndex = make(map[int32]model.Link, len(all))
+	byName := make(map[string]model.Link, len(all))
+	for _, l := range all {
+		g.byIndex[l.Index] = l
+		byName[l.Name] = l
+	}
+	g.names = liveNames{byIndex: g.byIndex, tables: tables}
+	var sel []model.Link
+	selected := map[int32]bool{}
+	for _, name := range links {
+		l, ok := byName[name]
+		if !ok {
+			return nil, nil, fmt.Errorf("link %q does not exist", name)
+		}
+		if selected[l.Index] {
+			continue
+		}
+		selected[l.Index] = true
+		sel = append(sel, l)
+	}
+
+	files := g.out.Files
+	g.nets = map[int32]*NetworkFile{}
+	g.atBoot = map[int32]bool{}
+	for _, l := range sel {
+		g.nets[l.Index] = &NetworkFile{Match: Match{Name: []string{l.Name}}}
+	}
+	kl := linkkind.Links{ByIndex: g.byIndex, Selected: selected}
+	for _, l := range sel {
+		nd, kd, err := netdevFor(l, kl)
+		if err != nil {
+			return nil, nil, err
+		}
+		if nd != nil {
+			files[filePrefix+l.Name+".netdev"] = nd.Marshal()
+		}
+		g.atBoot[l.Index] = existsAtBoot(l, nd, g.byIndex, selected)
+		if err := stack(l, kd, g.byIndex, g.nets); err != nil {
+			return nil, nil, err
+		}
+		nf := g.nets[l.Index]
+		nf.Network.ConfigureWithoutCarrier = new(true)
+		if m, ok := g.byIndex[l.MasterIndex]; ok && l.MasterIndex != 0 {
+			if !linkkind.Of(&m).Master {
+				return nil, nil, fmt.Errorf("%w: %s is enslaved to %s %q", ErrNotRecreatable, l.Name, m.Kind, m.Name)
+			}
+			nf.Network.Bridge = m.Name
+		}
+		g.linkSettings(l, nf)
+	}
+	return g, sel, nil
 }
 
 type gen struct {
@@ -219,10 +235,20 @@ type gen struct {
 	atBoot  map[int32]bool         // selected links networkd finds or creates at boot
 	ruleOn  ruleReasons            // why rules are in a link's file, for its header
 	use     routeUse
+	// stream: routes writes no [Route] section, it counts them per file
+	// (NewStream writes them one file at a time); quiet: notices are
+	// dropped, being recorded already.
+	stream, quiet bool
+	routeCount    map[int32]int // stream: routes per selected link's file
+	homeLink      int32         // stream: the file device-less routes go to, 0 for none
 }
 
 // notice records something the files do not carry as it is.
-func (g *gen) notice(n Notice) { g.out.Notices = append(g.out.Notices, n) }
+func (g *gen) notice(n Notice) {
+	if !g.quiet {
+		g.out.Notices = append(g.out.Notices, n)
+	}
+}
 
 // fits reports whether every key of part (one object rendered alone) is
 // known to the target; if not, the object is left out with a notice.

@@ -30,23 +30,16 @@ func deviceless(typ uint8) bool {
 func (g *gen) routes(st Source, sel []model.Link) error {
 	var err error
 	var homeless []Route
+	nHomeless := 0
 	g.use.byTable = map[uint32]map[int32]int{}
+	if g.stream {
+		g.routeCount = map[int32]int{}
+	}
 	st.EachRoute(func(r *model.Route) bool {
 		g.use.see(r)
-		if !wantedRoute(r) {
+		file, ok := g.fileOf(r)
+		if !ok {
 			return true
-		}
-		var nf *NetworkFile
-		switch {
-		case deviceless(r.Type):
-		case len(r.Multipath()) > 0:
-			if nf = g.nets[r.Multipath()[0].LinkIndex]; nf == nil {
-				return true
-			}
-		default:
-			if nf = g.nets[r.LinkIndex]; nf == nil {
-				return true
-			}
 		}
 		rt, ok, rerr := g.route(r)
 		switch {
@@ -54,25 +47,69 @@ func (g *gen) routes(st Source, sel []model.Link) error {
 			err = rerr
 			return false
 		case !ok:
-		case nf == nil:
+		case g.stream:
+			if file == 0 {
+				nHomeless++
+			} else {
+				g.routeCount[file]++
+			}
+		case file == 0:
 			homeless = append(homeless, rt)
 		default:
-			nf.Routes = append(nf.Routes, rt)
+			g.nets[file].Routes = append(g.nets[file].Routes, rt)
 		}
 		return true
 	})
-	if err != nil || len(homeless) == 0 {
+	if err != nil || len(homeless) == 0 && nHomeless == 0 {
 		return err
 	}
 	h := g.home(sel)
+	home := g.byName(h.Link)
+	if g.stream {
+		g.homeLink = home
+		g.routeCount[home] += nHomeless
+		if h.Warn {
+			// Rare (no saved link exists at boot): the notices are
+			// made by a second walk rather than by keeping the routes.
+			g.quiet = true
+			st.EachRoute(func(r *model.Route) bool {
+				if file, ok := g.fileOf(r); ok && file == 0 {
+					if rt, ok, _ := g.route(r); ok {
+						homeless = append(homeless, rt)
+					}
+				}
+				return true
+			})
+			g.quiet = false
+		}
+	}
 	if h.Warn {
 		for _, rt := range homeless {
 			g.notice(Notice{Kind: "route", Text: routeText(rt), Reason: h.Reason})
 		}
 	}
-	home := g.nets[g.byName(h.Link)]
-	home.Routes = append(home.Routes, homeless...)
+	if !g.stream {
+		g.nets[home].Routes = append(g.nets[home].Routes, homeless...)
+	}
 	return nil
+}
+
+// fileOf says which selected link's .network holds r: 0 for a
+// device-less route (it goes to home's); ok is false for a route no
+// saved file holds.
+func (g *gen) fileOf(r *model.Route) (link int32, ok bool) {
+	if !wantedRoute(r) {
+		return 0, false
+	}
+	switch {
+	case deviceless(r.Type):
+		return 0, true
+	case len(r.Multipath()) > 0:
+		link = r.Multipath()[0].LinkIndex
+	default:
+		link = r.LinkIndex
+	}
+	return link, g.nets[link] != nil
 }
 
 // wantedRoute leaves out what the kernel or a router made: the local
@@ -112,7 +149,10 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
 func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
-	text := iproute.RouteLine(r, g.names)
+	text := ""
+	if !g.quiet { // the text is only for notices
+		text = iproute.RouteLine(r, g.names)
+	}
 	link := ""
 	if !deviceless(r.Type) {
 		idx := r.LinkIndex

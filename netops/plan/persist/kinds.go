@@ -134,7 +134,7 @@ func (m *Manager) addKinds(out map[string][]byte) (unread []string) {
 }
 
 // kindsReadme is the README's install lines for the kinds' files.
-func kindsReadme(files map[string][]byte, kinds []Kind) string {
+func kindsReadme(files map[string]bool, kinds []Kind) string {
 	var b strings.Builder
 	for _, k := range kinds {
 		if _, ok := files[k.Rel()]; !ok {

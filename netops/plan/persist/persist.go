@@ -695,42 +695,96 @@ func (m *Manager) ExportLinks() (links []string, skipped []string) {
 }
 
 // ExportFiles returns every file of the export archive, keyed by its path
-// inside the archive.
+// inside the archive. It holds them all: Export streams them instead.
 func (m *Manager) ExportFiles() (map[string][]byte, error) {
-	links, skipped := m.ExportLinks()
+	e, err := m.export()
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]byte{}
-	var files networkd.Files
+	for _, name := range e.names() {
+		if out[name], err = e.file(name); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// exportArchive is the files of an export: the small ones made, the
+// .network files made one at a time when asked for (networkd.Stream).
+type exportArchive struct {
+	small    map[string][]byte
+	stream   *networkd.Stream
+	streamed map[string]string // archive name -> the stream's path
+}
+
+func (e *exportArchive) names() []string {
+	names := make([]string, 0, len(e.small)+len(e.streamed))
+	for n := range e.small {
+		names = append(names, n)
+	}
+	for n := range e.streamed {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (e *exportArchive) file(name string) ([]byte, error) {
+	if p, ok := e.streamed[name]; ok {
+		return e.stream.File(p)
+	}
+	return e.small[name], nil
+}
+
+// export prepares the archive: everything that can fail but writing the
+// routes fails here, before a byte of the archive is written.
+func (m *Manager) export() (*exportArchive, error) {
+	links, skipped := m.ExportLinks()
+	e := &exportArchive{small: map[string][]byte{}, streamed: map[string]string{}}
 	var notices []networkd.Notice
 	if len(links) > 0 {
-		gen, err := networkd.Generate(m.src, links, m.tables(), m.opts.Target)
+		s, err := networkd.NewStream(m.src, links, m.tables(), m.opts.Target)
 		if err != nil {
 			return nil, err
 		}
-		files, notices = gen.Files, gen.Notices
-	}
-	for rel, data := range files {
-		if strings.HasPrefix(rel, networkd.ConfDir+"/") {
-			out[rel] = data
-		} else {
-			out["network/"+rel] = data
+		e.stream, notices = s, s.Notices
+		for _, rel := range s.Paths() {
+			e.streamed[archiveName(rel)] = rel
 		}
 	}
-	unread := m.addOnDisk(out)
-	unread = append(unread, m.addKinds(out)...)
+	names := map[string]bool{}
+	for n := range e.streamed {
+		names[n] = true
+	}
+	unread := m.addOnDisk(e.small, names)
+	unread = append(unread, m.addKinds(e.small)...)
 	if t := m.tables(); t != nil {
 		if data := tablesFile(t); data != nil {
-			out["iproute2/rt_tables.d/netpanel.conf"] = data
+			e.small["iproute2/rt_tables.d/netpanel.conf"] = data
 		}
 	}
-	out["README"] = readme(out, skipped, unread, m.opts.Target, notices, m.opts.Kinds)
-	return out, nil
+	for n := range e.small {
+		names[n] = true
+	}
+	e.small["README"] = readme(names, skipped, unread, m.opts.Target, notices, m.opts.Kinds)
+	return e, nil
+}
+
+// archiveName is where a generated file goes in the archive.
+func archiveName(rel string) string {
+	if strings.HasPrefix(rel, networkd.ConfDir+"/") {
+		return rel
+	}
+	return "network/" + rel
 }
 
 // addOnDisk adds what netpanel wrote that live state does not regenerate:
 // its other files in NetworkDir (the Docker page's unmanaged-links file)
 // and Docker's daemon.json. It returns the files it had to leave out,
 // with the reason, so the archive says so rather than silently lacking them.
-func (m *Manager) addOnDisk(out map[string][]byte) (unread []string) {
+// generated are the names of the generated files.
+func (m *Manager) addOnDisk(out map[string][]byte, generated map[string]bool) (unread []string) {
 	entries, _ := os.ReadDir(m.opts.NetworkDir)
 	for _, e := range entries {
 		name := e.Name()
@@ -739,7 +793,7 @@ func (m *Manager) addOnDisk(out map[string][]byte) (unread []string) {
 		}
 		// Per-link files (10-LINK.*) come from the live state or not at
 		// all: one left on disk may be stale (a save would remove it).
-		if _, ok := out["network/"+name]; ok || strings.HasPrefix(name, "10-") {
+		if generated["network/"+name] || strings.HasPrefix(name, "10-") {
 			continue
 		}
 		data, err := safefile.Read(filepath.Join(m.opts.NetworkDir, name))
@@ -762,13 +816,19 @@ func (m *Manager) addOnDisk(out map[string][]byte) (unread []string) {
 	return unread
 }
 
-// Export writes the archive: the same state gives the same bytes.
+// Export writes the archive: the same state gives the same bytes. It
+// streams: each file is made when its turn comes and written before the
+// next, so it holds one file at a time (the largest is the .network of
+// the link with most routes), not the archive. An error before the first
+// byte means nothing was written; one after (the state changed under a
+// file so that it cannot be written) leaves w a broken archive, without
+// its trailers (configfiles.StreamArchive).
 func (m *Manager) Export(w io.Writer) error {
-	files, err := m.ExportFiles()
+	e, err := m.export()
 	if err != nil {
 		return err
 	}
-	return configfiles.WriteArchive(w, "netpanel-config", files)
+	return configfiles.StreamArchive(w, "netpanel-config", e.names(), e.file)
 }
 
 // tablesFile lists the named tables that are not iproute2's built-ins.
@@ -786,7 +846,7 @@ func tablesFile(t *rttables.Tables) []byte {
 	return []byte("# Routing table names, written by netpanel.\n" + b.String())
 }
 
-func readme(files map[string][]byte, skipped, unread []string, target networkd.Target, notices []networkd.Notice, kinds []Kind) []byte {
+func readme(files map[string]bool, skipped, unread []string, target networkd.Target, notices []networkd.Notice, kinds []Kind) []byte {
 	var b strings.Builder
 	b.WriteString("netpanel configuration export\n=============================\n\n")
 	b.WriteString("Generated from the live state by netpanel. Install on the target host as root:\n\n")
@@ -841,7 +901,7 @@ func readme(files map[string][]byte, skipped, unread []string, target networkd.T
 	return []byte(b.String())
 }
 
-func hasPrefix(files map[string][]byte, p string) bool {
+func hasPrefix(files map[string]bool, p string) bool {
 	for n := range files {
 		if strings.HasPrefix(n, p) {
 			return true

@@ -1,0 +1,55 @@
+package persist
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+)
+
+// ExportAtOnce is the export as it was before it streamed: every link's
+// files generated at once (networkd.Generate), every file of the archive
+// in one map, the archive written from it into memory. The tests compare
+// the streamed archive with it byte for byte.
+func (m *Manager) ExportAtOnce() ([]byte, error) {
+	links, skipped := m.ExportLinks()
+	out := map[string][]byte{}
+	var files networkd.Files
+	var notices []networkd.Notice
+	if len(links) > 0 {
+		gen, err := networkd.Generate(m.src, links, m.tables(), m.opts.Target)
+		if err != nil {
+			return nil, err
+		}
+		files, notices = gen.Files, gen.Notices
+	}
+	for rel, data := range files {
+		if strings.HasPrefix(rel, networkd.ConfDir+"/") {
+			out[rel] = data
+		} else {
+			out["network/"+rel] = data
+		}
+	}
+	unread := m.addOnDisk(out, namesOf(out))
+	unread = append(unread, m.addKinds(out)...)
+	if t := m.tables(); t != nil {
+		if data := tablesFile(t); data != nil {
+			out["iproute2/rt_tables.d/netpanel.conf"] = data
+		}
+	}
+	out["README"] = readme(namesOf(out), skipped, unread, m.opts.Target, notices, m.opts.Kinds)
+	var b bytes.Buffer
+	if err := configfiles.WriteArchive(&b, "netpanel-config", out); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func namesOf(files map[string][]byte) map[string]bool {
+	out := make(map[string]bool, len(files))
+	for n := range files {
+		out[n] = true
+	}
+	return out
+}
