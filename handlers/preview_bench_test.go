@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/views"
 )
 
 // BenchmarkSavePreview1M measures the save preview (POST
@@ -25,7 +27,8 @@ import (
 // (every line new) and when the files exist and one route line differs
 // (a small diff of a large file, the common case). It reports the HTML
 // size, the peak heap while it runs above the heap before (sampled) and the diff computation
-// alone (configfiles.UnifiedDiff over the plan's changes).
+// alone (configfiles.UnifiedDiff over the plan's changes) and the page's
+// rendering alone, from the plan.
 func BenchmarkSavePreview1M(b *testing.B) {
 	var all []string
 	for i := range 2 * benchfix.Pairs {
@@ -56,6 +59,14 @@ func BenchmarkSavePreview1M(b *testing.B) {
 					configfiles.UnifiedDiff(c.Rel, c.Old, c.New)
 				}
 				diffMS := float64(time.Since(start).Microseconds()) / 1e3
+				// The page made of the plan, without planning: what the
+				// bounds on the diffs keep small.
+				start = time.Now()
+				var page bytes.Buffer
+				if err := views.NetworkdPreview(reloadingVM(pv, persist.Status{Active: true})).Render(context.Background(), &page); err != nil {
+					b.Fatal(err)
+				}
+				renderMS := float64(time.Since(start).Microseconds()) / 1e3
 				pv = nil
 				runtime.GC()
 				base := heapObjects()
@@ -75,6 +86,7 @@ func BenchmarkSavePreview1M(b *testing.B) {
 				b.ReportMetric(float64(size), "html-B")
 				b.ReportMetric((peak()-base)/1e6, "peak-heap-MB")
 				b.ReportMetric(diffMS, "diff-ms")
+				b.ReportMetric(renderMS, "render-ms")
 			})
 		}
 	}
