@@ -61,7 +61,7 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 		vm.Predicts, vm.Predicted, vm.PredictNotes = true, effectRows(pr.Effects), pr.Notes
 	}
 	refused := p.Plan.Refused()
-	vm.Files = fileDiffs(p.Plan.Changes)
+	vm.Files, vm.Cut = fileDiffs(p.Plan.Changes)
 	for _, fd := range vm.Files {
 		if slices.ContainsFunc(refused, func(x configfiles.Change) bool { return x.Rel == fd.Rel }) {
 			vm.Refused = append(vm.Refused, fd)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -23,13 +24,22 @@ const (
 )
 
 // fileDiffs are the files of a plan as a preview shows them, each diff
-// cut to the bounds.
-func fileDiffs(changes []configfiles.Change) []views.FileDiff {
+// cut to the bounds, and what a cut leaves out ("" for nothing): the
+// page says it once, beside the one link to the whole diff (a link per
+// file would repeat the selection of every link in the query hundreds
+// of times).
+func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	left := diffLinesInAll
 	out := make([]views.FileDiff, 0, len(changes))
+	lines, cut := 0, 0
 	for _, c := range changes {
 		shown, more := cutLines(c.Diff, min(diffLinesPerFile, left))
-		left -= strings.Count(shown, "\n")
+		n := strings.Count(shown, "\n")
+		left -= n
+		lines += n + more
+		if more > 0 {
+			cut++
+		}
 		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: shown, State: changeState(c), Foreign: c.Foreign,
 			Counts: "+" + group(c.Added) + " −" + group(c.Removed) + " lines"}
 		if more > 0 {
@@ -37,7 +47,11 @@ func fileDiffs(changes []configfiles.Change) []views.FileDiff {
 		}
 		out = append(out, fd)
 	}
-	return out
+	if cut == 0 {
+		return out, ""
+	}
+	return out, fmt.Sprintf("The page shows each file's diff up to %d lines and %s in all, and cuts %s of %s (%s lines in all)",
+		diffLinesPerFile, group(diffLinesInAll), group(cut), count(len(changes), "file", "files"), group(lines))
 }
 
 // cutLines returns the first n lines of s and how many lines it leaves

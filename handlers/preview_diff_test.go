@@ -50,11 +50,11 @@ func TestPreviewOfAHugeDiffIsCutAndDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var whole strings.Builder
+	var wholeDiff strings.Builder
 	fileDiff := ""
 	for _, c := range pv.Plan.Changes {
 		d := configfiles.UnifiedDiff(c.Rel, c.Old, c.New)
-		whole.WriteString(d)
+		wholeDiff.WriteString(d)
 		if c.Rel == rel {
 			fileDiff = d
 		}
@@ -64,19 +64,23 @@ func TestPreviewOfAHugeDiffIsCutAndDownloads(t *testing.T) {
 	}
 	left := strings.Count(fileDiff, "\n") - diffLinesPerFile
 	more := findAll(doc, hasAttr("data-testid", "diff-more-"+rel))
-	if len(more) != 1 || !strings.Contains(textOf(more[0]), fmt.Sprintf("%s more lines of this diff", group(left))) {
+	if len(more) != 1 || !strings.Contains(textOf(more[0]), fmt.Sprintf("%s more lines of this diff: in the whole diff", group(left))) {
 		t.Fatalf("no line saying %d more lines:\n%.3000s", left, body)
 	}
 	counts := findAll(doc, hasAttr("data-testid", "diff-counts-"+rel))
 	if len(counts) != 1 || textOf(counts[0]) != "+"+group(strings.Count(fileDiff, "\n+")-1)+" −0 lines" {
 		t.Errorf("counts %q", textOf(counts[0]))
 	}
-	link := findAll(more[0], hasAttr("data-testid", "diff-download"))
+	whole := findAll(doc, hasAttr("data-testid", "diff-whole"))
+	if len(whole) != 1 || !strings.Contains(textOf(whole[0]), "cuts 1 of 2 files ("+group(strings.Count(wholeDiff.String(), "\n"))+" lines in all): download the whole diff") {
+		t.Fatalf("no line saying what is cut:\n%.3000s", body)
+	}
+	link := findAll(whole[0], hasAttr("data-testid", "diff-download"))
 	if len(link) != 1 {
-		t.Fatalf("no download link:\n%s", textOf(more[0]))
+		t.Fatalf("no download link:\n%s", textOf(whole[0]))
 	}
 	href, _ := attr(link[0], "href")
-	if !strings.Contains(href, "digest="+pv.Digest) || !strings.Contains(textOf(more[0]), pv.Digest) {
+	if !strings.Contains(href, "digest="+pv.Digest) || !strings.Contains(textOf(whole[0]), pv.Digest) {
 		t.Errorf("the link %q or its text does not name the plan %s", href, pv.Digest)
 	}
 
@@ -91,8 +95,8 @@ func TestPreviewOfAHugeDiffIsCutAndDownloads(t *testing.T) {
 	if got.Code != http.StatusOK || got.Header().Get("Content-Type") != "text/plain; charset=utf-8" {
 		t.Fatalf("download: status %d, %s: %.500s", got.Code, got.Header().Get("Content-Type"), got.Body)
 	}
-	if got.Body.String() != whole.String() {
-		t.Errorf("the download (%d bytes) is not the plan's diff (%d bytes)", got.Body.Len(), whole.Len())
+	if got.Body.String() != wholeDiff.String() {
+		t.Errorf("the download (%d bytes) is not the plan's diff (%d bytes)", got.Body.Len(), wholeDiff.Len())
 	}
 	if got.Header().Get("X-Netpanel-Digest") != pv.Digest {
 		t.Errorf("download names plan %q, want %s", got.Header().Get("X-Netpanel-Digest"), pv.Digest)
@@ -133,7 +137,11 @@ func TestPreviewDiffsKeepToTheBounds(t *testing.T) {
 		changes = append(changes, c)
 	}
 	shown := 0
-	for i, fd := range fileDiffs(changes) {
+	files, cut := fileDiffs(changes)
+	if want := "The page shows each file's diff up to 400 lines and 2,000 in all, and cuts 10 of 10 files (5,030 lines in all)"; cut != want {
+		t.Errorf("cut %q, want %q", cut, want)
+	}
+	for i, fd := range files {
 		n := strings.Count(fd.Diff, "\n")
 		shown += n
 		want := min(diffLinesPerFile, max(0, diffLinesInAll-i*diffLinesPerFile))
