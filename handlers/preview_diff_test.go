@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"golang.org/x/net/html"
 	"golang.org/x/sys/unix"
@@ -181,5 +183,55 @@ func TestDockerPreviewDiffDownloads(t *testing.T) {
 	}
 	if got := get("/docker/preview.diff?digest=" + m[1] + "&bits=99"); got.Code != http.StatusBadRequest {
 		t.Errorf("a bad form value: %d %s", got.Code, got.Body)
+	}
+}
+
+// fakeNftFile plans one large nft file whose digest follows its
+// content.
+type fakeNftFile struct{ content string }
+
+func (f *fakeNftFile) Path() string { return "/etc/nftables.d/netpanel.nft" }
+func (f *fakeNftFile) Preview(takeOver []string) (*persist.Preview, error) {
+	c := configfiles.Change{Rel: "nftables/netpanel.nft", Abs: f.Path(), New: []byte(f.content)}
+	c.Diff = configfiles.UnifiedDiff(c.Rel, nil, c.New)
+	c.Added = strings.Count(f.content, "\n")
+	return &persist.Preview{Selection: persist.Selection{TakeOver: takeOver}, Plan: &configfiles.Plan{Changes: []configfiles.Change{c}},
+		Digest: fmt.Sprintf("%016x", len(f.content))}, nil
+}
+func (f *fakeNftFile) Save(context.Context, app.Identity, []string, string) (persist.Result, error) {
+	return persist.Result{}, nil
+}
+func (f *fakeNftFile) Backups() ([]configfiles.Backup, error) { return nil, nil }
+func (f *fakeNftFile) Restore(context.Context, app.Identity, string) (persist.Result, error) {
+	return persist.Result{}, nil
+}
+
+// TestFirewallPreviewIsCutAndDownloads: the firewall page's preview of
+// its nft file shares the bound and the download.
+func TestFirewallPreviewIsCutAndDownloads(t *testing.T) {
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "add element inet netpanel blocked { 10.9.%d.%d }\n", i>>8, i&255)
+	}
+	file := &fakeNftFile{content: b.String()}
+	h := New(Deps{Store: model.NewStoreFrom(ndState()), NftablesFile: file, Nftables: nftables.NewStoreFrom(&nftables.Ruleset{})})
+	rec := postForm(t, route(h, "POST", "/firewall/preview"), "/firewall/preview", url.Values{})
+	doc := parseHTML(t, rec.Body.String())
+	link := findAll(doc, hasAttr("data-testid", "diff-download"))
+	if rec.Code != http.StatusOK || len(link) != 1 || len(findAll(doc, hasAttr("data-testid", "diff-more-nftables/netpanel.nft"))) != 1 {
+		t.Fatalf("status %d, no cut or no link:\n%.3000s", rec.Code, rec.Body)
+	}
+	href, _ := attr(link[0], "href")
+	get := httptest.NewRecorder()
+	route(h, "GET", "/firewall/preview.diff")(get, asAdmin(httptest.NewRequest("GET", href, nil), "192.0.2.50"))
+	want, _ := file.Preview(nil)
+	if get.Code != http.StatusOK || get.Body.String() != want.Plan.Changes[0].Diff {
+		t.Errorf("download %q: %d, %d bytes, want %d", href, get.Code, get.Body.Len(), len(want.Plan.Changes[0].Diff))
+	}
+	file.content += "add element inet netpanel blocked { 10.10.0.0 }\n"
+	get = httptest.NewRecorder()
+	route(h, "GET", "/firewall/preview.diff")(get, asAdmin(httptest.NewRequest("GET", href, nil), "192.0.2.50"))
+	if get.Code != http.StatusConflict {
+		t.Errorf("a download after the file's plan changed: %d", get.Code)
 	}
 }
