@@ -95,9 +95,12 @@ type opcode struct {
 
 // opcodes lists how a becomes b, as difflib's GetOpCodes: runs of equal
 // lines and the changes between them.
-func opcodes(a, b []string) []opcode {
+func opcodes(a, b []string) []opcode { return opcodesWithin(a, b, diffBudget) }
+
+// opcodesWithin is opcodes with a budget of steps (diffBudget).
+func opcodesWithin(a, b []string, budget int) []opcode {
 	var blocks []block
-	match(a, b, 0, 0, &blocks)
+	match(a, b, 0, 0, &blocks, &budget)
 	blocks = append(blocks, block{len(a), len(b), 0})
 	var out []opcode
 	i, j := 0, 0
@@ -159,9 +162,15 @@ type block struct{ i, j, n int }
 // stretch is split at its unique lines instead.
 const maxEdits = 1000
 
+// diffBudget bounds the steps one diff takes in Myers' search and the
+// split at unique lines: a diff that would take more (inputs made so
+// that each split finds a single anchor) replaces what is left whole.
+const diffBudget = 200_000_000
+
 // match appends to out, in order, the runs of equal lines of a and b
-// (found at offsets i0 and j0 of the whole files), adjacent runs joined.
-func match(a, b []string, i0, j0 int, out *[]block) {
+// (found at offsets i0 and j0 of the whole files), adjacent runs joined;
+// budget is what is left of diffBudget.
+func match(a, b []string, i0, j0 int, out *[]block, budget *int) {
 	head := 0
 	for head < len(a) && head < len(b) && a[head] == b[head] {
 		head++
@@ -173,8 +182,8 @@ func match(a, b []string, i0, j0 int, out *[]block) {
 	add(out, block{i0, j0, head})
 	ma, mb := a[head:len(a)-tail], b[head:len(b)-tail]
 	if len(ma) > 0 && len(mb) > 0 {
-		if !myers(ma, mb, i0+head, j0+head, out) {
-			patience(ma, mb, i0+head, j0+head, out)
+		if !myers(ma, mb, i0+head, j0+head, out, budget) {
+			patience(ma, mb, i0+head, j0+head, out, budget)
 		}
 	}
 	add(out, block{i0 + len(a) - tail, j0 + len(b) - tail, tail})
@@ -196,8 +205,9 @@ func add(out *[]block, m block) {
 
 // myers appends the runs of a shortest edit script from a to b (E. W.
 // Myers, "An O(ND) difference algorithm", 1986), or returns false without
-// appending when it needs more than maxEdits edits.
-func myers(a, b []string, i0, j0 int, out *[]block) bool {
+// appending when it needs more than maxEdits edits or more steps than
+// the budget has left.
+func myers(a, b []string, i0, j0 int, out *[]block, budget *int) bool {
 	n, m := len(a), len(b)
 	limit := min(n+m, maxEdits)
 	off := limit + 1
@@ -206,6 +216,9 @@ func myers(a, b []string, i0, j0 int, out *[]block) bool {
 	var trace [][]int
 	end := -1
 	for d := 0; d <= limit && end < 0; d++ {
+		if *budget <= 0 {
+			return false
+		}
 		trace = append(trace, append([]int(nil), v[off-d:off+d+1]...))
 		for k := -d; k <= d; k += 2 {
 			var x int
@@ -215,10 +228,12 @@ func myers(a, b []string, i0, j0 int, out *[]block) bool {
 				x = v[off+k-1] + 1
 			}
 			y := x - k
+			x0 := x
 			for x < n && y < m && a[x] == b[y] {
 				x++
 				y++
 			}
+			*budget -= 1 + x - x0
 			v[off+k] = x
 			if x >= n && y >= m {
 				end = d
@@ -275,8 +290,12 @@ func myers(a, b []string, i0, j0 int, out *[]block) bool {
 // shortest but costs little: the lines found exactly once in a and once
 // in b, in the longest order both keep, are matched, and the stretches
 // between them diffed alone (match). With no such line, a is replaced by
-// b whole.
-func patience(a, b []string, i0, j0 int, out *[]block) {
+// b whole, and so it is when the budget is spent.
+func patience(a, b []string, i0, j0 int, out *[]block, budget *int) {
+	*budget -= len(a) + len(b)
+	if *budget <= 0 {
+		return
+	}
 	type seen struct{ na, nb, i, j int }
 	count := make(map[string]*seen, len(a))
 	for i, l := range a {
@@ -308,11 +327,11 @@ func patience(a, b []string, i0, j0 int, out *[]block) {
 	}
 	pi, pj := 0, 0
 	for _, p := range anchors {
-		match(a[pi:p[0]], b[pj:p[1]], i0+pi, j0+pj, out)
+		match(a[pi:p[0]], b[pj:p[1]], i0+pi, j0+pj, out, budget)
 		add(out, block{i0 + p[0], j0 + p[1], 1})
 		pi, pj = p[0]+1, p[1]+1
 	}
-	match(a[pi:], b[pj:], i0+pi, j0+pj, out)
+	match(a[pi:], b[pj:], i0+pi, j0+pj, out, budget)
 }
 
 // longestIncreasing returns the longest subsequence of pairs whose second

@@ -3,6 +3,7 @@ package configfiles
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -289,6 +290,40 @@ func TestDiffOfAHugeFile(t *testing.T) {
 	}
 	if added != 1+1+3000 || removed != 1+3000 {
 		t.Errorf("+%d -%d lines, want +3002 -3001", added, removed)
+	}
+}
+
+// TestDiffWithinItsBudget diffs with budgets too small for the changes:
+// what the budget leaves unmatched is replaced whole, and the diff still
+// turns old into new.
+func TestDiffWithinItsBudget(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 17))
+	fresh := 0
+	for i := range 500 {
+		a := genFile(r, 1+r.IntN(80), i%3)
+		b := edit(r, a, 1+r.IntN(6), &fresh)
+		budget := r.IntN(200)
+		codes := opcodesWithin(a, b, budget)
+		var got []string
+		ai := 0
+		for _, c := range codes {
+			if c.i1 != ai {
+				t.Fatalf("pair %d (budget %d): opcodes skip a[%d:%d]: %+v", i, budget, ai, c.i1, codes)
+			}
+			switch c.tag {
+			case 'e':
+				if !slices.Equal(a[c.i1:c.i2], b[c.j1:c.j2]) {
+					t.Fatalf("pair %d: an equal run differs: %+v", i, c)
+				}
+				fallthrough
+			default:
+				got = append(got, b[c.j1:c.j2]...)
+			}
+			ai = c.i2
+		}
+		if ai != len(a) || !slices.Equal(got, b) {
+			t.Fatalf("pair %d (budget %d): the opcodes do not make b: %+v", i, budget, codes)
+		}
 	}
 }
 
