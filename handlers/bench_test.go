@@ -40,6 +40,14 @@ func millionRoutes() *model.Store {
 // describing a few of the routes), Docker without an Engine API.
 func benchHandlers(b *testing.B) *Handlers {
 	b.Helper()
+	h, _, _ := benchHandlersWith(b)
+	return h
+}
+
+// benchHandlersWith is benchHandlers, with where its files are and the
+// files' use cases.
+func benchHandlersWith(b *testing.B) (*Handlers, persist.Options, *app.Files) {
+	b.Helper()
 	store := millionRoutes()
 	root := b.TempDir()
 	opts := persist.Options{
@@ -65,7 +73,7 @@ func benchHandlers(b *testing.B) *Handlers {
 	go func() { defer close(done); tally.Run(ctx) }()
 	b.Cleanup(func() { cancel(); <-done })
 	return New(Deps{Store: store, Tables: tables, Files: files, Log: slog.New(slog.DiscardHandler),
-		Docker: docker, Tally: tally})
+		Docker: docker, Tally: tally}), opts, files
 }
 
 // pageQueries are the views measured besides each page's default one.

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
+
+	"github.com/netpanel/netpanel/netops/plan/persist"
 
 	"github.com/netpanel/netpanel/views"
 )
@@ -21,5 +24,16 @@ func (p *dockerPage) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	vm := reloadingVM(pv, p.setup.NetworkdStatus(r.Context()))
 	vm.Action, vm.Hidden = "/docker", f.hidden()
+	vm.DiffURL = diffURL("/docker/preview.diff", vm.Hidden, r.PostForm["takeover"], pv.Digest)
 	p.render(w, r, http.StatusOK, views.NetworkdPreview(vm))
+}
+
+// previewPlan plans the Docker setup of the form values in q (GET
+// /docker/preview.diff).
+func (p *dockerPage) previewPlan(r *http.Request, q url.Values) (*persist.Preview, error) {
+	f := readDockerForm(q)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return p.setup.Preview(r.Context(), f.DockerChoice, q["takeover"])
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/app"
@@ -36,6 +37,9 @@ func (p *firewallPage) routes() []Route {
 	}
 	return []Route{
 		{http.MethodPost, "/firewall/preview", p.preview},
+		{http.MethodGet, "/firewall/preview.diff", diffDownload(func(_ *http.Request, q url.Values) (*persist.Preview, error) {
+			return p.file.Preview(q["takeover"])
+		})},
 		{http.MethodPost, "/firewall/save", p.save},
 		{http.MethodPost, "/firewall/restore", p.restore},
 	}
@@ -55,6 +59,7 @@ func (p *firewallPage) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	vm := previewVM(pv)
 	vm.Action, vm.Hidden = "/firewall", nil
+	vm.DiffURL = diffURL("/firewall/preview.diff", nil, r.PostForm["takeover"], pv.Digest)
 	p.render(w, r, http.StatusOK, views.FirewallFilePreview(vm))
 }
 

@@ -25,7 +25,9 @@ func (p *networkdPage) preview(w http.ResponseWriter, r *http.Request) {
 		p.previewFailed(w, r, err, app.FieldOf(err))
 		return
 	}
-	p.render(w, r, http.StatusOK, views.NetworkdPreview(reloadingVM(pv, p.files.NetworkdStatus(r.Context()))))
+	vm := reloadingVM(pv, p.files.NetworkdStatus(r.Context()))
+	vm.DiffURL = diffURL("/networkd/preview.diff", vm.Hidden, pv.Selection.TakeOver, pv.Digest)
+	p.render(w, r, http.StatusOK, views.NetworkdPreview(vm))
 }
 
 // previewFailed answers a preview of files that could not be made (of
@@ -59,10 +61,9 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 		vm.Predicts, vm.Predicted, vm.PredictNotes = true, effectRows(pr.Effects), pr.Notes
 	}
 	refused := p.Plan.Refused()
-	for _, c := range p.Plan.Changes {
-		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: c.Diff, State: changeState(c), Foreign: c.Foreign}
-		vm.Files = append(vm.Files, fd)
-		if slices.ContainsFunc(refused, func(x configfiles.Change) bool { return x.Rel == c.Rel }) {
+	vm.Files, vm.Cut = fileDiffs(p.Plan.Changes)
+	for _, fd := range vm.Files {
+		if slices.ContainsFunc(refused, func(x configfiles.Change) bool { return x.Rel == fd.Rel }) {
 			vm.Refused = append(vm.Refused, fd)
 		}
 	}

@@ -24,6 +24,7 @@ func (p *networkdPage) restorePreview(w http.ResponseWriter, r *http.Request) {
 	}
 	vm := reloadingVM(pv, p.files.NetworkdStatus(r.Context()))
 	vm.Restore, vm.Hidden = id, []views.HiddenField{{Name: "id", Value: id}}
+	vm.DiffURL = diffURL("/networkd/restore/preview.diff", vm.Hidden, nil, pv.Digest)
 	p.render(w, r, http.StatusOK, views.NetworkdPreview(vm))
 }
 

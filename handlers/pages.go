@@ -127,6 +127,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Serve: docker.serve,
 		Routes: []Route{
 			{http.MethodPost, "/docker/preview", docker.preview},
+			{http.MethodGet, "/docker/preview.diff", diffDownload(docker.previewPlan)},
 			{http.MethodPost, "/docker/save", docker.save},
 			{http.MethodPost, "/docker/restart", docker.restart},
 		},
@@ -138,6 +139,8 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Serve: networkd.serve,
 		Routes: []Route{
 			{http.MethodPost, "/networkd/preview", networkd.preview},
+			{http.MethodGet, "/networkd/preview.diff", diffDownload(networkd.previewPlan)},
+			{http.MethodGet, "/networkd/restore/preview.diff", diffDownload(networkd.restorePlan)},
 			{http.MethodPost, "/networkd/save", networkd.save},
 			{http.MethodPost, "/networkd/restore/preview", networkd.restorePreview},
 			{http.MethodPost, "/networkd/restore", networkd.restore},

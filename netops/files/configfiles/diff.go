@@ -1,31 +1,72 @@
 package configfiles
 
 import (
+	"strconv"
 	"strings"
-
-	"github.com/pmezard/go-difflib/difflib"
 )
 
+// UnifiedDiff is the diff a Plan shows for a change of rel from old to
+// new (nil: no file): what a caller that streams or measures diffs
+// computes without planning.
+func UnifiedDiff(rel string, old, new []byte) string {
+	d, _, _ := unifiedDiff(rel, old, new)
+	return d
+}
+
 // unifiedDiff returns a unified diff from a/rel to b/rel with three lines
-// of context, or "" if old and new are equal. nil (no file) diffs like
-// empty content.
-func unifiedDiff(rel string, old, new []byte) string {
+// of context, or "" if old and new are equal, and how many lines it adds
+// and removes. nil (no file) diffs like empty content.
+//
+// The output is difflib's (Python's and go-difflib's unified_diff: the
+// hunks, their ranges and the order of lines within them), from another
+// matcher: difflib's SequenceMatcher is quadratic or worse on a large
+// file with many equal lines ("[Route]", "Table=main"), which a save of a
+// million routes writes. Here the common head and tail are trimmed first,
+// then the middle is diffed by Myers' algorithm while that stays cheap,
+// and split at lines found once in each side otherwise (patience): a
+// small change to a huge file costs a pass over it.
+func unifiedDiff(rel string, old, new []byte) (diff string, added, removed int) {
 	if string(old) == string(new) {
-		return ""
+		return "", 0, 0
 	}
 	a, b := diffLines(old), diffLines(new)
-	header := "--- a/" + rel + "\n+++ b/" + rel + "\n"
-	if len(a) == 0 && len(b) == 0 {
-		return header
+	var sb strings.Builder
+	sb.WriteString("--- a/" + rel + "\n+++ b/" + rel + "\n")
+	for _, g := range groups(opcodes(a, b), 3) {
+		first, last := g[0], g[len(g)-1]
+		sb.WriteString("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
+		for _, c := range g {
+			if c.tag == 'e' {
+				writeLines(&sb, ' ', a[c.i1:c.i2])
+				continue
+			}
+			writeLines(&sb, '-', a[c.i1:c.i2])
+			writeLines(&sb, '+', b[c.j1:c.j2])
+			removed += c.i2 - c.i1
+			added += c.j2 - c.j1
+		}
 	}
-	s, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: a, B: b, FromFile: "a/" + rel, ToFile: "b/" + rel, Context: 3,
-	})
-	if err != nil || s == "" {
-		// Writing to a bytes.Buffer cannot fail; keep the header anyway.
-		return header
+	return sb.String(), added, removed
+}
+
+func writeLines(sb *strings.Builder, prefix byte, lines []string) {
+	for _, l := range lines {
+		sb.WriteByte(prefix)
+		sb.WriteString(l)
 	}
-	return s
+}
+
+// unifiedRange is a hunk's range as difflib writes it: "3" for one line,
+// "3,4", and "2,0" (the line before) for none.
+func unifiedRange(start, stop int) string {
+	begin, n := start+1, stop-start
+	if n == 1 {
+		return strconv.Itoa(begin)
+	}
+	if n == 0 {
+		begin--
+	}
+	return strconv.Itoa(begin) + "," + strconv.Itoa(n)
 }
 
 // diffLines splits data into lines that keep their "\n". difflib.SplitLines
@@ -43,4 +84,287 @@ func diffLines(data []byte) []string {
 		lines[len(lines)-1] = last + "\n\\ No newline at end of file\n"
 	}
 	return lines
+}
+
+// opcode is difflib's: a[i1:i2] equals ('e'), replaces ('r') or is
+// deleted for ('d') or is inserted as ('i') b[j1:j2].
+type opcode struct {
+	tag            byte
+	i1, i2, j1, j2 int
+}
+
+// opcodes lists how a becomes b, as difflib's GetOpCodes: runs of equal
+// lines and the changes between them.
+func opcodes(a, b []string) []opcode { return opcodesWithin(a, b, diffBudget) }
+
+// opcodesWithin is opcodes with a budget of steps (diffBudget).
+func opcodesWithin(a, b []string, budget int) []opcode {
+	var blocks []block
+	match(a, b, 0, 0, &blocks, &budget)
+	blocks = append(blocks, block{len(a), len(b), 0})
+	var out []opcode
+	i, j := 0, 0
+	for _, m := range blocks {
+		tag := byte(0)
+		switch {
+		case i < m.i && j < m.j:
+			tag = 'r'
+		case i < m.i:
+			tag = 'd'
+		case j < m.j:
+			tag = 'i'
+		}
+		if tag != 0 {
+			out = append(out, opcode{tag, i, m.i, j, m.j})
+		}
+		if m.n > 0 {
+			out = append(out, opcode{'e', m.i, m.i + m.n, m.j, m.j + m.n})
+		}
+		i, j = m.i+m.n, m.j+m.n
+	}
+	return out
+}
+
+// groups cuts the opcodes into hunks with n lines of context, as
+// difflib's GetGroupedOpCodes.
+func groups(codes []opcode, n int) [][]opcode {
+	if len(codes) == 0 {
+		codes = []opcode{{'e', 0, 1, 0, 1}}
+	}
+	if c := &codes[0]; c.tag == 'e' {
+		c.i1, c.j1 = max(c.i1, c.i2-n), max(c.j1, c.j2-n)
+	}
+	if c := &codes[len(codes)-1]; c.tag == 'e' {
+		c.i2, c.j2 = min(c.i2, c.i1+n), min(c.j2, c.j1+n)
+	}
+	var out [][]opcode
+	var group []opcode
+	for _, c := range codes {
+		if c.tag == 'e' && c.i2-c.i1 > 2*n {
+			group = append(group, opcode{'e', c.i1, min(c.i2, c.i1+n), c.j1, min(c.j2, c.j1+n)})
+			out = append(out, group)
+			group = nil
+			c.i1, c.j1 = max(c.i1, c.i2-n), max(c.j1, c.j2-n)
+		}
+		group = append(group, c)
+	}
+	if len(group) > 0 && !(len(group) == 1 && group[0].tag == 'e') {
+		out = append(out, group)
+	}
+	return out
+}
+
+// block is a run of n equal lines at a[i:] and b[j:].
+type block struct{ i, j, n int }
+
+// maxEdits bounds Myers' search on one stretch of lines: its time is
+// (lines x edits) and its trace edits², so beyond this many edits the
+// stretch is split at its unique lines instead.
+const maxEdits = 1000
+
+// diffBudget bounds the steps one diff takes in Myers' search and the
+// split at unique lines: a diff that would take more (inputs made so
+// that each split finds a single anchor) replaces what is left whole.
+const diffBudget = 200_000_000
+
+// match appends to out, in order, the runs of equal lines of a and b
+// (found at offsets i0 and j0 of the whole files), adjacent runs joined;
+// budget is what is left of diffBudget.
+func match(a, b []string, i0, j0 int, out *[]block, budget *int) {
+	head := 0
+	for head < len(a) && head < len(b) && a[head] == b[head] {
+		head++
+	}
+	tail := 0
+	for tail < len(a)-head && tail < len(b)-head && a[len(a)-1-tail] == b[len(b)-1-tail] {
+		tail++
+	}
+	add(out, block{i0, j0, head})
+	ma, mb := a[head:len(a)-tail], b[head:len(b)-tail]
+	if len(ma) > 0 && len(mb) > 0 {
+		if !myers(ma, mb, i0+head, j0+head, out, budget) {
+			patience(ma, mb, i0+head, j0+head, out, budget)
+		}
+	}
+	add(out, block{i0 + len(a) - tail, j0 + len(b) - tail, tail})
+}
+
+// add appends m to out, joined to the last run when they touch.
+func add(out *[]block, m block) {
+	if m.n == 0 {
+		return
+	}
+	if k := len(*out) - 1; k >= 0 {
+		if l := &(*out)[k]; l.i+l.n == m.i && l.j+l.n == m.j {
+			l.n += m.n
+			return
+		}
+	}
+	*out = append(*out, m)
+}
+
+// myers appends the runs of a shortest edit script from a to b (E. W.
+// Myers, "An O(ND) difference algorithm", 1986), or returns false without
+// appending when it needs more than maxEdits edits or more steps than
+// the budget has left.
+func myers(a, b []string, i0, j0 int, out *[]block, budget *int) bool {
+	n, m := len(a), len(b)
+	limit := min(n+m, maxEdits)
+	off := limit + 1
+	v := make([]int, 2*limit+3)
+	// trace[d] is v[-d..d] before step d, to walk the path back.
+	var trace [][]int
+	end := -1
+	for d := 0; d <= limit && end < 0; d++ {
+		if *budget <= 0 {
+			return false
+		}
+		trace = append(trace, append([]int(nil), v[off-d:off+d+1]...))
+		for k := -d; k <= d; k += 2 {
+			var x int
+			if k == -d || k != d && v[off+k-1] < v[off+k+1] {
+				x = v[off+k+1]
+			} else {
+				x = v[off+k-1] + 1
+			}
+			y := x - k
+			x0 := x
+			for x < n && y < m && a[x] == b[y] {
+				x++
+				y++
+			}
+			*budget -= 1 + x - x0
+			v[off+k] = x
+			if x >= n && y >= m {
+				end = d
+				break
+			}
+		}
+	}
+	if end < 0 {
+		return false
+	}
+	// Walk back from (n, m), collecting the diagonal runs in reverse.
+	var runs []block
+	x, y := n, m
+	for d := end; d >= 0; d-- {
+		vd := trace[d]
+		k := x - y
+		var prevK int
+		if k == -d || k != d && vd[k-1+d] < vd[k+1+d] {
+			prevK = k + 1
+		} else {
+			prevK = k - 1
+		}
+		var px, py int
+		if d > 0 {
+			px = vd[prevK+d]
+			py = px - prevK
+			// The step from (px, py) is the edit; the diagonal after it
+			// starts one line on.
+			if prevK == k+1 {
+				py++
+			} else {
+				px++
+			}
+		}
+		if x > px {
+			runs = append(runs, block{px, py, x - px})
+		}
+		x, y = px, py
+		if d > 0 {
+			if prevK == k+1 {
+				y--
+			} else {
+				x--
+			}
+		}
+	}
+	for k := len(runs) - 1; k >= 0; k-- {
+		add(out, block{i0 + runs[k].i, j0 + runs[k].j, runs[k].n})
+	}
+	return true
+}
+
+// patience appends the runs of a diff of a and b that is not always the
+// shortest but costs little: the lines found exactly once in a and once
+// in b, in the longest order both keep, are matched, and the stretches
+// between them diffed alone (match). With no such line, a is replaced by
+// b whole, and so it is when the budget is spent.
+func patience(a, b []string, i0, j0 int, out *[]block, budget *int) {
+	*budget -= len(a) + len(b)
+	if *budget <= 0 {
+		return
+	}
+	type seen struct{ na, nb, i, j int }
+	count := make(map[string]*seen, len(a))
+	for i, l := range a {
+		s := count[l]
+		if s == nil {
+			s = &seen{}
+			count[l] = s
+		}
+		s.na++
+		s.i = i
+	}
+	for j, l := range b {
+		if s := count[l]; s != nil {
+			s.nb++
+			s.j = j
+		}
+	}
+	// The unique pairs in the order of a; the longest run of them
+	// increasing in b (patience sorting) is the anchors.
+	var pairs [][2]int
+	for _, l := range a {
+		if s := count[l]; s.na == 1 && s.nb == 1 {
+			pairs = append(pairs, [2]int{s.i, s.j})
+		}
+	}
+	anchors := longestIncreasing(pairs)
+	if len(anchors) == 0 {
+		return // all of a replaced by b: no run to add
+	}
+	pi, pj := 0, 0
+	for _, p := range anchors {
+		match(a[pi:p[0]], b[pj:p[1]], i0+pi, j0+pj, out, budget)
+		add(out, block{i0 + p[0], j0 + p[1], 1})
+		pi, pj = p[0]+1, p[1]+1
+	}
+	match(a[pi:], b[pj:], i0+pi, j0+pj, out, budget)
+}
+
+// longestIncreasing returns the longest subsequence of pairs whose second
+// element increases (the first already does), in O(n log n).
+func longestIncreasing(pairs [][2]int) [][2]int {
+	var tops []int // index into pairs of the smallest tail of each length
+	prev := make([]int, len(pairs))
+	for k, p := range pairs {
+		lo, hi := 0, len(tops)
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if pairs[tops[mid]][1] < p[1] {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		prev[k] = -1
+		if lo > 0 {
+			prev[k] = tops[lo-1]
+		}
+		if lo == len(tops) {
+			tops = append(tops, k)
+		} else {
+			tops[lo] = k
+		}
+	}
+	if len(tops) == 0 {
+		return nil
+	}
+	out := make([][2]int, len(tops))
+	for k, at := len(tops)-1, tops[len(tops)-1]; k >= 0; k, at = k-1, prev[at] {
+		out[k] = pairs[at]
+	}
+	return out
 }

@@ -19,8 +19,10 @@ type Change struct {
 	// did not write it. Such a change is refused unless TakenOver.
 	Foreign   bool
 	TakenOver bool
-	// Diff is a unified diff "--- a/REL\n+++ b/REL\n@@ ...".
-	Diff string
+	// Diff is a unified diff "--- a/REL\n+++ b/REL\n@@ ..."; Added and
+	// Removed count its "+" and "-" lines.
+	Diff           string
+	Added, Removed int
 
 	old meta        // mode and owner of Old, kept on replace
 	new fs.FileMode // mode to write New with; 0 means keep old or 0644
@@ -94,7 +96,7 @@ func (l Layout) Plan(files map[string][]byte, remove []string, owned OwnedFunc, 
 		}
 		c.Foreign = c.Old != nil && (owned == nil || !owned(rel, c.Old))
 		c.TakenOver = c.Foreign && taken[rel]
-		c.Diff = unifiedDiff(rel, c.Old, c.New)
+		c.Diff, c.Added, c.Removed = unifiedDiff(rel, c.Old, c.New)
 		p.Changes = append(p.Changes, c)
 	}
 	return p, nil

@@ -1,0 +1,144 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/plan/persist"
+	"github.com/netpanel/netpanel/views"
+)
+
+// A preview shows each file's diff up to diffLinesPerFile lines, and
+// diffLinesInAll over all its files: a save of a million routes writes
+// millions of lines, which no admin reads in a page and no browser holds
+// well. The rest is counted, and the whole diff is a download.
+const (
+	diffLinesPerFile = 400
+	diffLinesInAll   = 2000
+)
+
+// fileDiffs are the files of a plan as a preview shows them, each diff
+// cut to the bounds, and what a cut leaves out ("" for nothing): the
+// page says it once, beside the one link to the whole diff (a link per
+// file would repeat the selection of every link in the query hundreds
+// of times).
+func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
+	left := diffLinesInAll
+	out := make([]views.FileDiff, 0, len(changes))
+	lines, cut := 0, 0
+	for _, c := range changes {
+		shown, more := cutLines(c.Diff, min(diffLinesPerFile, left))
+		n := strings.Count(shown, "\n")
+		left -= n
+		lines += n + more
+		if more > 0 {
+			cut++
+		}
+		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: shown, State: changeState(c), Foreign: c.Foreign,
+			Counts: "+" + group(c.Added) + " −" + group(c.Removed) + " lines"}
+		if more > 0 {
+			fd.More = count(more, "more line", "more lines")
+		}
+		out = append(out, fd)
+	}
+	if cut == 0 {
+		return out, ""
+	}
+	return out, fmt.Sprintf("The page shows each file's diff up to %d lines and %s in all, and cuts %s of %s (%s lines in all)",
+		diffLinesPerFile, group(diffLinesInAll), group(cut), count(len(changes), "file", "files"), group(lines))
+}
+
+// cutLines returns the first n lines of s and how many lines it leaves
+// out.
+func cutLines(s string, n int) (string, int) {
+	at := 0
+	for range n {
+		i := strings.IndexByte(s[at:], '\n')
+		if i < 0 {
+			return s, 0
+		}
+		at += i + 1
+	}
+	if at == len(s) {
+		return s, 0
+	}
+	return s[:at], strings.Count(s[at:], "\n")
+}
+
+// diffURL is where the whole diff of a preview streams from: path with
+// the preview's form values (hidden, the taken-over files) and its plan's
+// digest, which the download checks.
+func diffURL(path string, hidden []views.HiddenField, takeOver []string, digest string) string {
+	q := url.Values{"takeover": takeOver, "digest": {digest}}
+	for _, f := range hidden {
+		q.Add(f.Name, f.Value)
+	}
+	return path + "?" + q.Encode()
+}
+
+// diffDownload serves the GET PATH/preview.diff of a preview (of the
+// networkd, restore, Docker or firewall page): the whole unified diff of
+// the plan whose preview showed it cut, as text/plain. plan makes the
+// plan again from the same form values, in the query, as the save
+// itself does; a plan that is not the one previewed (digest) is a 409,
+// so what streams is what the preview showed and the save would write.
+// A GET that writes nothing, so no forged request can make it do
+// anything; an admin's, as the preview is.
+func diffDownload(plan func(r *http.Request, q url.Values) (*persist.Preview, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !identity(r).Role.CanChange() {
+			http.Error(w, "only admins may see the diff of a save", http.StatusForbidden)
+			return
+		}
+		q := r.URL.Query()
+		pv, err := plan(r, q)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if want := q.Get("digest"); want != pv.Digest {
+			http.Error(w, "the files or the live state changed since the preview (plan "+want+", now "+pv.Digest+"): preview again", http.StatusConflict)
+			return
+		}
+		writeDiff(w, pv)
+	}
+}
+
+// previewPlan plans the networkd save of the links in q (GET
+// /networkd/preview.diff).
+func (p *networkdPage) previewPlan(_ *http.Request, q url.Values) (*persist.Preview, error) {
+	if len(q["link"]) == 0 {
+		return nil, errors.New("link: choose at least one link to save")
+	}
+	return p.files.Preview(persist.Selection{Links: q["link"], TakeOver: q["takeover"]})
+}
+
+// restorePlan plans the restore of backup id (GET
+// /networkd/restore/preview.diff).
+func (p *networkdPage) restorePlan(_ *http.Request, q url.Values) (*persist.Preview, error) {
+	return p.files.RestorePreview(q.Get("id"))
+}
+
+// writeDiff streams the diffs of a preview's plan, in file order.
+func writeDiff(w http.ResponseWriter, pv *persist.Preview) {
+	size := 0
+	for _, c := range pv.Plan.Changes {
+		size += len(c.Diff)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(size))
+	h.Set("Content-Disposition", `inline; filename="netpanel-`+pv.Digest+`.diff"`)
+	h.Set("X-Netpanel-Digest", pv.Digest)
+	for _, c := range pv.Plan.Changes {
+		if _, err := io.WriteString(w, c.Diff); err != nil {
+			return // the client went away
+		}
+	}
+}

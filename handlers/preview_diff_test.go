@@ -1,0 +1,237 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/app"
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/nftables"
+	"github.com/netpanel/netpanel/netops/plan/persist"
+	"golang.org/x/net/html"
+	"golang.org/x/sys/unix"
+)
+
+// TestPreviewOfAHugeDiffIsCutAndDownloads previews a save of a link with
+// 3,000 routes (15,000 lines of diff): the page shows the file's first
+// lines, the count of the others and a link; the link streams the whole
+// diff, equal to configfiles' diff of each file, and only of the plan
+// the preview showed.
+func TestPreviewOfAHugeDiffIsCutAndDownloads(t *testing.T) {
+	st := ndState()
+	for i := range 3000 {
+		st.Routes = append(st.Routes, model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}), 32), Gateway: fxAddr("192.0.2.1"), LinkIndex: 3})
+	}
+	e := newNDEnvFrom(t, st)
+	rec := postForm(t, route(e.h, "POST", "/networkd/preview"), "/networkd/preview", url.Values{"link": {"eth1"}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	const rel = "10-eth1.network"
+	pre := findAll(doc, hasAttr("data-testid", "diff-"+rel))
+	if len(pre) != 1 {
+		t.Fatalf("no diff of %s:\n%.2000s", rel, body)
+	}
+	shown := textOf(pre[0])
+	if n := strings.Count(shown, "\n"); n != diffLinesPerFile {
+		t.Errorf("%d lines of the diff shown, want %d", n, diffLinesPerFile)
+	}
+
+	pv, err := e.files.Preview(persist.Selection{Links: []string{"eth1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wholeDiff strings.Builder
+	fileDiff := ""
+	for _, c := range pv.Plan.Changes {
+		d := configfiles.UnifiedDiff(c.Rel, c.Old, c.New)
+		wholeDiff.WriteString(d)
+		if c.Rel == rel {
+			fileDiff = d
+		}
+	}
+	if !strings.HasPrefix(fileDiff, shown) {
+		t.Errorf("the page's diff is not the start of the file's diff:\n%.500s", shown)
+	}
+	left := strings.Count(fileDiff, "\n") - diffLinesPerFile
+	more := findAll(doc, hasAttr("data-testid", "diff-more-"+rel))
+	if len(more) != 1 || !strings.Contains(textOf(more[0]), fmt.Sprintf("%s more lines of this diff: in the whole diff", group(left))) {
+		t.Fatalf("no line saying %d more lines:\n%.3000s", left, body)
+	}
+	counts := findAll(doc, hasAttr("data-testid", "diff-counts-"+rel))
+	if len(counts) != 1 || textOf(counts[0]) != "+"+group(strings.Count(fileDiff, "\n+")-1)+" −0 lines" {
+		t.Errorf("counts %q", textOf(counts[0]))
+	}
+	whole := findAll(doc, hasAttr("data-testid", "diff-whole"))
+	if len(whole) != 1 || !strings.Contains(textOf(whole[0]), "cuts 1 of 2 files ("+group(strings.Count(wholeDiff.String(), "\n"))+" lines in all): download the whole diff") {
+		t.Fatalf("no line saying what is cut:\n%.3000s", body)
+	}
+	link := findAll(whole[0], hasAttr("data-testid", "diff-download"))
+	if len(link) != 1 {
+		t.Fatalf("no download link:\n%s", textOf(whole[0]))
+	}
+	href, _ := attr(link[0], "href")
+	if !strings.Contains(href, "digest="+pv.Digest) || !strings.Contains(textOf(whole[0]), pv.Digest) {
+		t.Errorf("the link %q or its text does not name the plan %s", href, pv.Digest)
+	}
+
+	download := func(target string, id app.Identity) *httptest.ResponseRecorder {
+		req := WithIdentity(httptest.NewRequest("GET", target, nil), id)
+		rec := httptest.NewRecorder()
+		route(e.h, "GET", "/networkd/preview.diff")(rec, req)
+		return rec
+	}
+	admin := app.Identity{User: "admin", Role: app.RoleAdmin}
+	got := download(href, admin)
+	if got.Code != http.StatusOK || got.Header().Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Fatalf("download: status %d, %s: %.500s", got.Code, got.Header().Get("Content-Type"), got.Body)
+	}
+	if got.Body.String() != wholeDiff.String() {
+		t.Errorf("the download (%d bytes) is not the plan's diff (%d bytes)", got.Body.Len(), wholeDiff.Len())
+	}
+	if got.Header().Get("X-Netpanel-Digest") != pv.Digest {
+		t.Errorf("download names plan %q, want %s", got.Header().Get("X-Netpanel-Digest"), pv.Digest)
+	}
+	for name, c := range map[string]struct {
+		target string
+		id     app.Identity
+		status int
+		want   string
+	}{
+		"another plan than the one previewed": {"/networkd/preview.diff?link=eth1&digest=0000000000000000", admin, http.StatusConflict, "changed since the preview"},
+		"no link":                             {"/networkd/preview.diff?digest=" + pv.Digest, admin, http.StatusBadRequest, "choose at least one link"},
+		"a viewer":                            {href, app.Identity{User: "v", Role: app.RoleViewer}, http.StatusForbidden, "only admins"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := download(c.target, c.id)
+			if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.want) {
+				t.Errorf("status %d: %s", rec.Code, rec.Body)
+			}
+		})
+	}
+}
+
+// TestPreviewDiffsKeepToTheBounds cuts ten files of 500 lines each: the
+// first ones to diffLinesPerFile lines, until diffLinesInAll are shown;
+// the others show only their counts and how many lines are left out.
+func TestPreviewDiffsKeepToTheBounds(t *testing.T) {
+	var changes []configfiles.Change
+	for i := range 10 {
+		var b strings.Builder
+		for j := range 500 {
+			fmt.Fprintf(&b, "line %d\n", j)
+		}
+		rel := fmt.Sprintf("f%d", i)
+		c := configfiles.Change{Rel: rel, New: []byte(b.String())}
+		c.Diff = configfiles.UnifiedDiff(rel, nil, c.New)
+		c.Added = 500
+		changes = append(changes, c)
+	}
+	shown := 0
+	files, cut := fileDiffs(changes)
+	if want := "The page shows each file's diff up to 400 lines and 2,000 in all, and cuts 10 of 10 files (5,030 lines in all)"; cut != want {
+		t.Errorf("cut %q, want %q", cut, want)
+	}
+	for i, fd := range files {
+		n := strings.Count(fd.Diff, "\n")
+		shown += n
+		want := min(diffLinesPerFile, max(0, diffLinesInAll-i*diffLinesPerFile))
+		if n != want || fd.More != fmt.Sprintf("%d more lines", 503-want) || fd.Counts != "+500 −0 lines" {
+			t.Errorf("file %d: %d lines shown, %q, %q; want %d lines", i, n, fd.More, fd.Counts, want)
+		}
+	}
+	if shown != diffLinesInAll {
+		t.Errorf("%d lines shown in all, want %d", shown, diffLinesInAll)
+	}
+}
+
+// TestDockerPreviewDiffDownloads asks the Docker page's download of its
+// preview's diff, with the values its form would carry: the whole diff,
+// here short enough that the page shows it all, streams the same.
+func TestDockerPreviewDiffDownloads(t *testing.T) {
+	e := newNDEnv(t)
+	rec := dkPost(route(e.h, "POST", "/docker/preview"), "")
+	m := digestRE.FindStringSubmatch(rec.Body.String())
+	if rec.Code != http.StatusOK || m == nil {
+		t.Fatalf("preview: %d\n%s", rec.Code, rec.Body)
+	}
+	var shown strings.Builder
+	for _, pre := range findAll(parseHTML(t, rec.Body.String()), func(n *html.Node) bool {
+		id, _ := attr(n, "data-testid")
+		return n.Data == "pre" && strings.HasPrefix(id, "diff-")
+	}) {
+		shown.WriteString(textOf(pre))
+	}
+	get := func(target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		route(e.h, "GET", "/docker/preview.diff")(rec, asAdmin(httptest.NewRequest("GET", target, nil), "192.0.2.50"))
+		return rec
+	}
+	if got := get("/docker/preview.diff?digest=" + m[1]); got.Code != http.StatusOK || shown.Len() == 0 || got.Body.String() != shown.String() {
+		t.Errorf("download: %d\n%s\nthe page showed:\n%s", got.Code, got.Body, shown.String())
+	}
+	if got := get("/docker/preview.diff?digest=" + m[1] + "&bits=99"); got.Code != http.StatusBadRequest {
+		t.Errorf("a bad form value: %d %s", got.Code, got.Body)
+	}
+}
+
+// fakeNftFile plans one large nft file whose digest follows its
+// content.
+type fakeNftFile struct{ content string }
+
+func (f *fakeNftFile) Path() string { return "/etc/nftables.d/netpanel.nft" }
+func (f *fakeNftFile) Preview(takeOver []string) (*persist.Preview, error) {
+	c := configfiles.Change{Rel: "nftables/netpanel.nft", Abs: f.Path(), New: []byte(f.content)}
+	c.Diff = configfiles.UnifiedDiff(c.Rel, nil, c.New)
+	c.Added = strings.Count(f.content, "\n")
+	return &persist.Preview{Selection: persist.Selection{TakeOver: takeOver}, Plan: &configfiles.Plan{Changes: []configfiles.Change{c}},
+		Digest: fmt.Sprintf("%016x", len(f.content))}, nil
+}
+func (f *fakeNftFile) Save(context.Context, app.Identity, []string, string) (persist.Result, error) {
+	return persist.Result{}, nil
+}
+func (f *fakeNftFile) Backups() ([]configfiles.Backup, error) { return nil, nil }
+func (f *fakeNftFile) Restore(context.Context, app.Identity, string) (persist.Result, error) {
+	return persist.Result{}, nil
+}
+
+// TestFirewallPreviewIsCutAndDownloads: the firewall page's preview of
+// its nft file shares the bound and the download.
+func TestFirewallPreviewIsCutAndDownloads(t *testing.T) {
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "add element inet netpanel blocked { 10.9.%d.%d }\n", i>>8, i&255)
+	}
+	file := &fakeNftFile{content: b.String()}
+	h := New(Deps{Store: model.NewStoreFrom(ndState()), NftablesFile: file, Nftables: nftables.NewStoreFrom(&nftables.Ruleset{})})
+	rec := postForm(t, route(h, "POST", "/firewall/preview"), "/firewall/preview", url.Values{})
+	doc := parseHTML(t, rec.Body.String())
+	link := findAll(doc, hasAttr("data-testid", "diff-download"))
+	if rec.Code != http.StatusOK || len(link) != 1 || len(findAll(doc, hasAttr("data-testid", "diff-more-nftables/netpanel.nft"))) != 1 {
+		t.Fatalf("status %d, no cut or no link:\n%.3000s", rec.Code, rec.Body)
+	}
+	href, _ := attr(link[0], "href")
+	get := httptest.NewRecorder()
+	route(h, "GET", "/firewall/preview.diff")(get, asAdmin(httptest.NewRequest("GET", href, nil), "192.0.2.50"))
+	want, _ := file.Preview(nil)
+	if get.Code != http.StatusOK || get.Body.String() != want.Plan.Changes[0].Diff {
+		t.Errorf("download %q: %d, %d bytes, want %d", href, get.Code, get.Body.Len(), len(want.Plan.Changes[0].Diff))
+	}
+	file.content += "add element inet netpanel blocked { 10.10.0.0 }\n"
+	get = httptest.NewRecorder()
+	route(h, "GET", "/firewall/preview.diff")(get, asAdmin(httptest.NewRequest("GET", href, nil), "192.0.2.50"))
+	if get.Code != http.StatusConflict {
+		t.Errorf("a download after the file's plan changed: %d", get.Code)
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// savePreview is the benchmark of the networkd save preview at 1M routes.
+const savePreview = "BenchmarkSavePreview1M"
+
+// savePreviewRows report the save preview (issue #17: a page like the
+// others, whose diff of a million routes may be computed but not shown
+// whole): its server time and HTML against every page's goals, and apart
+// the two parts the bounds are about, the diff computation and the
+// page's rendering from the plan; beside the time, the case and the heap
+// a preview took.
+func savePreviewRows(res map[string]*Result) []Row {
+	// worst is the largest value of unit over the benchmark's cases.
+	worst := func(unit string) (float64, string, bool) {
+		v, at, found := 0.0, "", false
+		for n, r := range res {
+			if n != savePreview && !strings.HasPrefix(n, savePreview+"/") {
+				continue
+			}
+			if x, ok := r.Metrics[unit]; ok && (!found || x > v || x == v && n < at) {
+				v, at, found = x, strings.TrimPrefix(strings.TrimPrefix(n, savePreview), "/"), true
+			}
+		}
+		return v, at, found
+	}
+	ns, nsCase, okNS := worst("ns/op")
+	html, htmlCase, okHTML := worst("html-B")
+	server := Row{"networkd save preview, 1M routes (all links or one; new files or one route changed): server time / HTML", "not run", "<= 20 ms / 1 MB", "-"}
+	if okNS && okHTML {
+		server.Value = fmt.Sprintf("%.0f ms (%s) / %.2f MB (%s)", ns/1e6, nsCase, html/1e6, htmlCase)
+		if heap, heapCase, ok := worst("peak-heap-MB"); ok {
+			server.Value += fmt.Sprintf("; peak heap +%.0f MB (%s)", heap, heapCase)
+		}
+		server.Verdict = verdict(ns/1e6 <= 20 && html/1e6 <= 1)
+	}
+	diff, diffCase, okDiff := worst("diff-ms")
+	render, renderCase, okRender := worst("render-ms")
+	parts := Row{"the same, its diffs computed alone / its page rendered from the plan", "not run", "<= 20 ms each", "-"}
+	if okDiff && okRender {
+		parts.Value = fmt.Sprintf("%.1f ms (%s) / %.1f ms (%s)", diff, diffCase, render, renderCase)
+		parts.Verdict = verdict(diff <= 20 && render <= 20)
+	}
+	return []Row{server, parts}
+}
+
+func verdict(pass bool) string {
+	if pass {
+		return "PASS"
+	}
+	return "MISS"
+}
