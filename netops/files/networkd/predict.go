@@ -116,6 +116,12 @@ type NamedData struct {
 // loses what networkd configured on it. A new .netdev makes its link; a
 // changed or removed one changes nothing on a link that exists.
 func Predict(c *Config, pending Files, st Source, dc DaemonConf) Prediction {
+	return predict(c, pending, st, dc, nil)
+}
+
+// predict is Predict with routesOf, when not nil, in place of
+// predictor.liveRoutes.
+func predict(c *Config, pending Files, st Source, dc DaemonConf, routesOf func(link string) []routeKey) Prediction {
 	eff := effective(c, pending)
 	res := &tableResolver{declared: dc.Tables}
 	links := st.Links()
@@ -124,7 +130,7 @@ func Predict(c *Config, pending Files, st Source, dc DaemonConf) Prediction {
 	for _, l := range links {
 		byName[l.Name], byIndex[l.Index] = l, l
 	}
-	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}}
+	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf}
 	changed := func(ld *Loaded) bool {
 		if ld == nil {
 			return false
@@ -191,6 +197,15 @@ type predictor struct {
 	unmanaged  []*Loaded
 	keepRules  bool
 	out        Prediction
+	// live: the keys of the live routes networkd may manage, by link
+	// name ("" for device-less ones), in the model's order within a link:
+	// read per link from the source's runs where it has them (a preview
+	// of one link reads that link's routes), else from one walk over
+	// every route (walked), not one per link the prediction concerns.
+	live   map[string][]routeKey
+	walked bool
+	// routesOf, when set, replaces liveRoutes (tests compare with it).
+	routesOf func(link string) []routeKey
 }
 
 func (p *predictor) add(e Effect) { p.out.Effects = append(p.out.Effects, e) }
@@ -307,10 +322,15 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	// A device-less route (blackhole, unreachable) that exists already is
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
-	for _, k := range p.liveRoutes(func(dev string) bool { return dev == "" || live && dev == l.Name }) {
+	for _, k := range p.liveRoutes("") {
 		haveR[k] = true
-		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
-			p.add(p.routeEffect("remove", k))
+	}
+	if live {
+		for _, k := range p.liveRoutes(l.Name) {
+			haveR[k] = true
+			if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+				p.add(p.routeEffect("remove", k))
+			}
 		}
 	}
 	for _, k := range order {
@@ -344,28 +364,82 @@ func (p *predictor) unmanage(l model.Link, old *Loaded) {
 			wantR[k] = true
 		}
 	}
-	for _, k := range p.liveRoutes(func(dev string) bool { return dev == l.Name }) {
+	for _, k := range p.liveRoutes(l.Name) {
 		if wantR[k] {
 			p.add(p.routeEffect("remove", k))
 		}
 	}
 }
 
-// liveRoutes are the keys of the live routes networkd may manage whose
-// link sel accepts ("" for device-less routes).
-func (p *predictor) liveRoutes(sel func(dev string) bool) []routeKey {
-	var out []routeKey
+// liveRoutes are the keys of the live routes networkd may manage on the
+// link named link ("" for device-less routes and those of no known link).
+func (p *predictor) liveRoutes(link string) []routeKey {
+	if p.routesOf != nil {
+		return p.routesOf(link)
+	}
+	if p.live == nil {
+		p.live = map[string][]routeKey{}
+	}
+	if ks, ok := p.live[link]; ok || p.walked {
+		return ks
+	}
+	if ks, ok := p.runRoutes(link); ok {
+		p.live[link] = ks
+		return ks
+	}
+	clear(p.live)
 	p.st.EachRoute(func(r *model.Route) bool {
-		if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
-			return true
-		}
-		k := liveRouteKey(r, p.byIndex)
-		if sel(k.link) {
-			out = append(out, k)
+		if k, ok := p.liveKey(r); ok {
+			p.live[k.link] = append(p.live[k.link], k)
 		}
 		return true
 	})
-	return out
+	p.walked = true
+	return p.live[link]
+}
+
+// runRoutes reads the keys of link's live routes from the source's runs
+// of (table, link) alone, as Stream.fromRuns does; ok is false when the
+// source has no runs or cannot tell them (a route with several paths).
+func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
+	lr, isLR := p.st.(LinkRoutes)
+	if !isLR {
+		return nil, false
+	}
+	type run struct {
+		table uint32
+		link  int32
+	}
+	var runs []run
+	for c := range lr.RouteClasses() {
+		owner := ""
+		if !deviceless(c.Type) {
+			owner = p.byIndex[c.Link].Name
+		}
+		if owner == link {
+			runs = append(runs, run{c.Table, c.Link})
+		}
+	}
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.link, b.link)) })
+	for _, r := range slices.Compact(runs) {
+		if !lr.EachLinkRouteFrom(r.table, r.link, 0, func(mr *model.Route) bool {
+			if k, want := p.liveKey(mr); want && k.link == link {
+				ks = append(ks, k)
+			}
+			return true
+		}) {
+			return nil, false
+		}
+	}
+	return ks, true
+}
+
+// liveKey is r's key when networkd may manage r.
+func (p *predictor) liveKey(r *model.Route) (routeKey, bool) {
+	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
+		return routeKey{}, false
+	}
+	return liveRouteKey(r, p.byIndex), true
 }
 
 func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
