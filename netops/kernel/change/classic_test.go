@@ -20,6 +20,9 @@ func TestClassicFwmarkSetup(t *testing.T) {
 		"link set wan up",
 	)
 	isp.Batch([]string{"addr add 192.0.2.1/24 dev wan-gw", "addr add 192.0.2.3/24 dev wan-gw", "link set wan-gw up"})
+	// wan's carrier comes up a moment after its peer's (linkwatch): the
+	// state to come back to is the settled one, not NO-CARRIER.
+	e.waitFor("wan's carrier settles", func() string { return unsettled(e.ns) })
 	before := state(e.ns, allViews)
 
 	ops := []struct {
