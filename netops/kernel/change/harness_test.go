@@ -107,6 +107,9 @@ func newEnv(t *testing.T, setup ...string) *env {
 		}
 		return ""
 	})
+	// A veth's carrier comes up a moment after ip returns (linkwatch):
+	// every test starts from the settled state it compares against.
+	e.waitFor("links settle", func() string { return unsettled(e.ns) })
 	return e
 }
 
