@@ -450,11 +450,6 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 		free = st.freeBits()
 	}
 	parts := slabParts(used)
-	if c := columnOf(k.col); counts == nil && (c == colProtocol || c == colType) {
-		if list := s.buildFromBytes(k, parts, lo, hi); list != nil {
-			return list
-		}
-	}
 	keys := make([]uint32, used)
 	inParallel(len(parts), func(i int) {
 		p := &parts[i]
@@ -769,31 +764,6 @@ func columnRanks[K uint8 | uint16 | uint32, V uint8 | uint32](st *routeStore, pa
 	return out
 }
 
-// buildFromBytes is buildFromSlab for a column of byte values (protocol,
-// type): it reads a byte a route, each value its own rank, and places
-// from them without narrowing 4-byte keys first (a pass over 5 MB fewer).
-// It returns nil, the parts' counts cleared, when some route's value is
-// 255, the byte that marks a slot the index does not hold.
-func (s *routeSet) buildFromBytes(k sortKey, parts []slabPart, lo, hi int) *routeList {
-	st := &s.st
-	keys := make([]uint8, st.used)
-	inParallel(len(parts), func(i int) { readSlab(&parts[i], st, k, keys, nil) })
-	unfree(st, parts, keys)
-	total := make([]int32, 256)
-	for _, p := range parts {
-		for v, c := range p.counts[:min(len(p.counts), len(total))] { // the rest grew empty
-			total[v] += c
-		}
-	}
-	if total[255] > 0 {
-		for i := range parts {
-			parts[i].counts = nil
-		}
-		return nil
-	}
-	return placeRanks(s, k, len(parts), lo, hi, total, keys)
-}
-
 // placeRanks returns the index of k over the routes at positions [lo, hi)
 // of the model's order, given the routes of each rank (total) and each
 // route's rank by id (the largest K for the routes it does not hold),
@@ -909,13 +879,13 @@ func placeIDs[K uint8 | uint16 | uint32](list, order *routeList, lo, mid, hi int
 	})
 }
 
-// readSlab reads the slots [p.from, p.to) of st into keys (the largest K
-// for a route the index does not hold), and counts them. A free slot (a
+// readSlab reads the slots [p.from, p.to) of st into keys (noKey for a
+// route the index does not hold), and counts them. A free slot (a
 // zeroed route) is read as any other, and unfree takes it back out,
 // except when tallying: free then has its bit set.
-func readSlab[K uint8 | uint32](p *slabPart, st *routeStore, k sortKey, keys []K, free []uint64) {
+func readSlab(p *slabPart, st *routeStore, k sortKey, keys []uint32, free []uint64) {
 	filtered := k.table != AllTables || k.dev != 0 || k.fam != 0 || k.proto >= 0 || k.typ >= 0
-	col, counts, tally, none := columnOf(k.col), p.counts, p.tally, ^K(0)
+	col, counts, tally, none := columnOf(k.col), p.counts, p.tally, uint32(noKey)
 	for at := p.from; at < p.to; at += blockSize {
 		blk := st.blocks[at>>blockShift][:min(blockSize, p.to-at)]
 		out := keys[at : at+len(blk)]
@@ -936,7 +906,7 @@ func readSlab[K uint8 | uint32](p *slabPart, st *routeStore, k sortKey, keys []K
 			if col == colGateway {
 				v = p.gws.id(r)
 			}
-			out[j] = K(v)
+			out[j] = v
 			if int(v) < len(counts) {
 				counts[v]++
 			} else {
@@ -951,14 +921,13 @@ func readSlab[K uint8 | uint32](p *slabPart, st *routeStore, k sortKey, keys []K
 
 // unfree takes the free slots of st out of what the parts read into
 // keys: a free slot holds no route of the order.
-func unfree[K uint8 | uint32](st *routeStore, parts []slabPart, keys []K) {
-	none := ^K(0)
+func unfree(st *routeStore, parts []slabPart, keys []uint32) {
 	for _, id := range st.free {
 		v := keys[id]
-		if v == none {
+		if v == noKey {
 			continue
 		}
-		keys[id] = none
+		keys[id] = noKey
 		for i := range parts {
 			if p := &parts[i]; int(id) < p.to {
 				if !p.large {

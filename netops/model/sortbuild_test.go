@@ -50,8 +50,8 @@ func TestSortIndexBuildsEqualASort(t *testing.T) {
 				// More gateways than the first table of them has slots.
 				r.Gateway = netip.AddrFrom4([4]byte{198, 51, byte(rnd.IntN(16)), byte(rnd.IntN(256))})
 			case 4:
-				// A protocol or type of 255 (the mark of a route an index
-				// of bytes does not hold), in some sets.
+				// A protocol or type of 255 (the largest byte, the mark
+				// of no rank in an array of byte ranks), in some sets.
 				switch seed {
 				case 1:
 					r.Protocol = math.MaxUint8
