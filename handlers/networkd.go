@@ -24,8 +24,10 @@ type NetworkdFiles interface {
 	Backups() ([]configfiles.Backup, error)
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)
+	Plan(sel persist.Selection) (*persist.Preview, error)
 	Save(ctx context.Context, id app.Identity, sel persist.Selection, digest string) (app.Saved, error)
 	RestorePreview(backupID string) (*persist.Preview, error)
+	RestorePlan(backupID string) (*persist.Preview, error)
 	Restore(ctx context.Context, id app.Identity, backupID, digest string) (app.Saved, error)
 	Export(w io.Writer) error
 	NetworkdEditor

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/views"
@@ -89,7 +89,9 @@ func diffURL(path string, hidden []views.HiddenField, takeOver []string, digest 
 // itself does; a plan that is not the one previewed (digest) is a 409,
 // so what streams is what the preview showed and the save would write.
 // A GET that writes nothing, so no forged request can make it do
-// anything; an admin's, as the preview is.
+// anything; an admin's, as the preview is. A query naming what cannot be
+// planned (a field error) is a 400; a plan that fails otherwise (a file
+// that cannot be read) is the server's failure, a 500.
 func diffDownload(plan func(r *http.Request, q url.Values) (*persist.Preview, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !identity(r).Role.CanChange() {
@@ -99,7 +101,11 @@ func diffDownload(plan func(r *http.Request, q url.Values) (*persist.Preview, er
 		q := r.URL.Query()
 		pv, err := plan(r, q)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			status := http.StatusInternalServerError
+			if app.FieldOf(err) != "" {
+				status = http.StatusBadRequest
+			}
+			http.Error(w, err.Error(), status)
 			return
 		}
 		if want := q.Get("digest"); want != pv.Digest {
@@ -113,16 +119,13 @@ func diffDownload(plan func(r *http.Request, q url.Values) (*persist.Preview, er
 // previewPlan plans the networkd save of the links in q (GET
 // /networkd/preview.diff).
 func (p *networkdPage) previewPlan(_ *http.Request, q url.Values) (*persist.Preview, error) {
-	if len(q["link"]) == 0 {
-		return nil, errors.New("link: choose at least one link to save")
-	}
-	return p.files.Preview(persist.Selection{Links: q["link"], TakeOver: q["takeover"]})
+	return p.files.Plan(persist.Selection{Links: q["link"], TakeOver: q["takeover"]})
 }
 
 // restorePlan plans the restore of backup id (GET
 // /networkd/restore/preview.diff).
 func (p *networkdPage) restorePlan(_ *http.Request, q url.Values) (*persist.Preview, error) {
-	return p.files.RestorePreview(q.Get("id"))
+	return p.files.RestorePlan(q.Get("id"))
 }
 
 // writeDiff streams the diffs of a preview's plan, in file order.

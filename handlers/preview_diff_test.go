@@ -2,16 +2,22 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/nftables"
 	"github.com/netpanel/netpanel/netops/plan/persist"
@@ -233,5 +239,92 @@ func TestFirewallPreviewIsCutAndDownloads(t *testing.T) {
 	route(h, "GET", "/firewall/preview.diff")(get, asAdmin(httptest.NewRequest("GET", href, nil), "192.0.2.50"))
 	if get.Code != http.StatusConflict {
 		t.Errorf("a download after the file's plan changed: %d", get.Code)
+	}
+}
+
+// planOnly are the networkd files of a test whose previews fail it: a
+// download made through them proves it plans without what only the page
+// shows (persist.Manager.Plan).
+type planOnly struct {
+	NetworkdFiles
+	t *testing.T
+}
+
+func (p planOnly) Preview(persist.Selection) (*persist.Preview, error) {
+	p.t.Error("the download computed the whole preview")
+	return nil, errors.New("no preview here")
+}
+
+func (p planOnly) RestorePreview(string) (*persist.Preview, error) {
+	p.t.Error("the download computed the whole restore preview")
+	return nil, errors.New("no preview here")
+}
+
+// TestDiffDownloadTellsBadQueriesFromServerFailures downloads the
+// diffs of the networkd page's save and restore through files that fail
+// the test on a whole preview: what the query names wrongly (a link, a
+// take-over, a backup) is a 400, a plan the server cannot make (a file on
+// disk it refuses to read) a 500; either way nothing is written.
+func TestDiffDownloadTellsBadQueriesFromServerFailures(t *testing.T) {
+	e := newNDEnv(t)
+	files := app.NewFiles(e.files, app.NewRecorder(&ndAudit{}, nil))
+	h := New(Deps{Store: model.NewStoreFrom(ndState()), Tables: func() *rttables.Tables { return ndTables },
+		Files: planOnly{NetworkdFiles: files, t: t}, Log: slog.New(slog.DiscardHandler)})
+	sel := persist.Selection{Links: []string{"eth1"}}
+	pv, err := e.files.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := files.Save(context.Background(), app.Identity{User: "admin", Role: app.RoleAdmin}, sel, pv.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	download := func(target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		path, _, _ := strings.Cut(target, "?")
+		route(h, "GET", path)(rec, asAdmin(httptest.NewRequest("GET", target, nil), "192.0.2.50"))
+		return rec
+	}
+	if rec := download("/networkd/preview.diff?link=br0&digest=x"); rec.Code != http.StatusConflict {
+		t.Errorf("a download of another plan: %d %s", rec.Code, rec.Body)
+	}
+	rpv, err := files.RestorePreview(saved.BackupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := download("/networkd/restore/preview.diff?id=" + saved.BackupID + "&digest=" + rpv.Digest); rec.Code != http.StatusOK || rec.Body.Len() == 0 {
+		t.Errorf("the restore's diff: %d %s", rec.Code, rec.Body)
+	}
+	before := ndTree(t, e.root)
+	for _, c := range []struct{ name, target, want string }{
+		{"no link", "/networkd/preview.diff?digest=x", "choose at least one link"},
+		{"an unknown link", "/networkd/preview.diff?link=nosuch&digest=x", `"nosuch" does not exist`},
+		{"loopback", "/networkd/preview.diff?link=lo&digest=x", "loopback"},
+		{"a vxlan without its lower link", "/networkd/preview.diff?link=vx0&digest=x", "vxlan"},
+		{"a take-over outside the directories", "/networkd/preview.diff?link=br0&takeover=..%2Fpasswd&digest=x", "../passwd"},
+		{"a restore of no backup", "/networkd/restore/preview.diff?id=..%2Fx&digest=x", "not the name of a backup"},
+	} {
+		t.Run(c.name+" is a bad request", func(t *testing.T) {
+			if rec := download(c.target); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), c.want) {
+				t.Errorf("status %d: %s", rec.Code, rec.Body)
+			}
+		})
+	}
+	t.Run("a file the server cannot read is its failure", func(t *testing.T) {
+		p := filepath.Join(e.opts.NetworkDir, "10-br0.network")
+		if err := os.Symlink("/etc/hostname", p); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(p)
+		before := ndTree(t, e.root)
+		if rec := download("/networkd/preview.diff?link=br0&digest=x"); rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "symlink") {
+			t.Errorf("status %d: %s", rec.Code, rec.Body)
+		}
+		if !maps.Equal(before, ndTree(t, e.root)) {
+			t.Error("a failed download changed the files")
+		}
+	})
+	if !maps.Equal(before, ndTree(t, e.root)) {
+		t.Error("a refused download changed the files")
 	}
 }

@@ -75,8 +75,33 @@ func (f *Files) Backups() ([]configfiles.Backup, error) { return f.m.Backups() }
 // NetworkdStatus says whether a save reloads networkd here.
 func (f *Files) NetworkdStatus(ctx context.Context) persist.Status { return f.m.NetworkdStatus(ctx) }
 
-// Preview plans the files for a selection of links, writing nothing.
-func (f *Files) Preview(sel persist.Selection) (*persist.Preview, error) { return f.m.Preview(sel) }
+// Preview plans the files for a selection of links, writing nothing, and
+// says what networkd would delete afterwards and is expected to do.
+func (f *Files) Preview(sel persist.Selection) (*persist.Preview, error) {
+	p, err := f.m.Preview(sel)
+	return p, selectionField(err)
+}
+
+// Plan is Preview without what only the page shows (persist.Manager.Plan):
+// what the diff's download needs. Its digest is Preview's.
+func (f *Files) Plan(sel persist.Selection) (*persist.Preview, error) {
+	p, err := f.m.Plan(sel)
+	return p, selectionField(err)
+}
+
+// selectionField makes a selection the admin must correct a field error,
+// so that it is answered as bad input, not as a failure of the server.
+func selectionField(err error) error {
+	se, ok := errors.AsType[*persist.SelectionError](err)
+	if !ok {
+		return err
+	}
+	label := "save"
+	if se.Field == "takeover" {
+		label = "take over"
+	}
+	return BadField(se.Field, label, "%v", se.Err)
+}
 
 // Save writes the plan for sel as id, if it is still the one previewed
 // (digest), and reloads networkd.
@@ -84,10 +109,11 @@ func (f *Files) Save(ctx context.Context, id Identity, sel persist.Selection, di
 	detail := "save networkd files for " + strings.Join(sel.Links, " ")
 	if f.try == nil {
 		res, err := f.m.Save(ctx, sel, digest)
+		err = selectionField(err)
 		f.record(id, detail, res, err)
 		return Saved{Result: res}, err
 	}
-	p, err := f.m.Preview(sel)
+	p, err := f.Plan(sel)
 	if err != nil {
 		f.record(id, detail, persist.Result{}, err)
 		return Saved{}, err
@@ -100,23 +126,35 @@ func (f *Files) Save(ctx context.Context, id Identity, sel persist.Selection, di
 // nothing.
 func (f *Files) RestorePreview(backupID string) (*persist.Preview, error) {
 	p, err := f.m.RestorePreview(backupID)
+	return p, f.restoreField(backupID, err)
+}
+
+// RestorePlan is RestorePreview without the prediction: what a restore
+// and the diff's download need. Its digest is RestorePreview's.
+func (f *Files) RestorePlan(backupID string) (*persist.Preview, error) {
+	p, err := f.m.RestorePlan(backupID)
+	return p, f.restoreField(backupID, err)
+}
+
+// restoreField makes a backup id that names no backup a field error.
+func (f *Files) restoreField(backupID string, err error) error {
 	if err == nil {
-		return p, nil
+		return nil
 	}
 	if errors.Is(err, configfiles.ErrBadBackupID) {
-		return nil, BadField("id", "backup", "%q is not the name of a backup", backupID)
+		return BadField("id", "backup", "%q is not the name of a backup", backupID)
 	}
 	if bs, lerr := f.m.Backups(); lerr == nil && !slices.ContainsFunc(bs, func(b configfiles.Backup) bool { return b.ID == backupID }) {
-		return nil, BadField("id", "backup", "there is no backup %s (deleted since the page was loaded?): nothing was changed; reload the page for the backups there are", backupID)
+		return BadField("id", "backup", "there is no backup %s (deleted since the page was loaded?): nothing was changed; reload the page for the backups there are", backupID)
 	}
-	return nil, err
+	return err
 }
 
 // Restore puts backup backupID back as id, if it still writes what
 // RestorePreview showed (digest), and reloads networkd.
 func (f *Files) Restore(ctx context.Context, id Identity, backupID, digest string) (Saved, error) {
 	detail := "restore backup " + backupID
-	p, err := f.RestorePreview(backupID)
+	p, err := f.RestorePlan(backupID)
 	if err != nil {
 		f.record(id, detail, persist.Result{}, err)
 		return Saved{}, err
@@ -171,7 +209,8 @@ func (f *Files) Export(w io.Writer) error { return f.m.Export(w) }
 
 // previewFiles plans writing files (by name relative to the layout).
 func (f *Files) previewFiles(files map[string][]byte, takeOver []string) (*persist.Preview, error) {
-	return f.m.PreviewFiles(files, takeOver)
+	p, err := f.m.PreviewFiles(files, takeOver)
+	return p, selectionField(err)
 }
 
 // saveFiles writes files as id, if the plan is still the one previewed,

@@ -80,7 +80,8 @@ func (n *NftablesFile) Path() string { return n.kind.Abs() }
 
 // Preview plans writing the file, writing nothing.
 func (n *NftablesFile) Preview(takeOver []string) (*persist.Preview, error) {
-	return n.files.m.PreviewKind(NftablesRoot, takeOver)
+	p, err := n.files.m.PreviewKind(NftablesRoot, takeOver)
+	return p, selectionField(err)
 }
 
 // Save writes the plan as id, if it is still the one previewed (digest).

@@ -53,3 +53,7 @@ func namesOf(files map[string][]byte) map[string]bool {
 	}
 	return out
 }
+
+// Shown is how many times the manager computed what only a preview page
+// shows (what no file would describe, networkd's expected work).
+func (m *Manager) Shown() int64 { return m.shown.Load() }

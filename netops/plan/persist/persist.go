@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
@@ -71,6 +72,10 @@ type Manager struct {
 		key checkKey
 		why map[string]string
 	}
+	// shown counts the computations only a preview page shows (what no
+	// file would describe, networkd's expected work): the tests prove by
+	// it that a save and a download do without them.
+	shown atomic.Int64
 }
 
 // New returns a manager writing where opts say.
@@ -241,58 +246,142 @@ type Preview struct {
 	Prediction *networkd.Prediction
 }
 
-// Preview generates the files for sel and compares them with the disk.
+// SelectionError is a selection that cannot be planned as it stands: an
+// unknown link, one netpanel cannot write files for, a take-over of a
+// name outside the layout. It is the admin's choice to correct, not a
+// failure of the server; Field names the form field ("link",
+// "takeover").
+type SelectionError struct {
+	Field string
+	Err   error
+}
+
+func (e *SelectionError) Error() string { return e.Err.Error() }
+func (e *SelectionError) Unwrap() error { return e.Err }
+
+func badSelection(field string, err error) error { return &SelectionError{Field: field, Err: err} }
+
+// Preview generates the files for sel and compares them with the disk,
+// and says what networkd would delete afterwards and expects it to do.
 func (m *Manager) Preview(sel Selection) (*Preview, error) {
-	if len(sel.Links) == 0 {
-		return nil, errors.New("choose at least one link to save")
-	}
-	links := slices.Clone(sel.Links)
-	slices.Sort(links)
-	links = slices.Compact(links)
-	if slices.Contains(links, "lo") {
-		return nil, errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it")
-	}
-	tables := m.tables()
-	gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
+	p, cfg, err := m.plan(sel)
 	if err != nil {
 		return nil, err
 	}
-	files := gen.Files
-	cfg, err := networkd.Load(m.searchDirs())
-	if err != nil {
-		return nil, err
-	}
-	remove := m.staleOwned(cfg, links, files)
-	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
-	if err != nil {
-		return nil, err
-	}
-	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
-		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements}
-	lost := networkd.NewForeignView(cfg, files, m.src, tables)
+	m.shown.Add(1)
+	lost := networkd.NewForeignView(cfg, p.Files, m.src, m.tables())
 	p.Lost, p.LostCount = lost.Page(nil, 0, ForeignPage), lost.Count()
 	seen := map[string]bool{}
-	for _, l := range links {
+	for _, l := range p.Selection.Links {
 		seen[l] = true
 	}
+	var savable func(string) bool
 	for _, g := range lost.Groups() {
 		if g.Link != "" && !seen[g.Link] && g.Kind == "route" {
 			seen[g.Link] = true
-			if m.savable(g.Link) {
+			if savable == nil {
+				savable = m.savable()
+			}
+			if savable(g.Link) {
 				p.Missing = append(p.Missing, g.Link)
 			}
 		}
 	}
 	slices.Sort(p.Missing)
-	p.Commands = m.commands(plan)
-	p.Digest = digest(plan)
-	p.Prediction = m.predictPlan(plan)
+	p.Prediction = m.predictPlan(p.Plan)
 	return p, nil
 }
 
-// savable reports whether netpanel can write files for the link.
-func (m *Manager) savable(link string) bool {
-	return link != "lo" && checkLink(m.src, link, m.tables(), m.opts.Target) == nil
+// Plan is the part of Preview a save and the diff's download need: the
+// files for sel, their plan against the disk, its commands and digest,
+// without what networkd would delete or is expected to do (Lost,
+// Missing, Prediction), which only the page shows. The digest is
+// Preview's.
+func (m *Manager) Plan(sel Selection) (*Preview, error) {
+	p, _, err := m.plan(sel)
+	return p, err
+}
+
+// plan is Plan, and the files on disk it planned against.
+func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, error) {
+	if len(sel.Links) == 0 {
+		return nil, nil, badSelection("link", errors.New("choose at least one link to save"))
+	}
+	links := slices.Clone(sel.Links)
+	slices.Sort(links)
+	links = slices.Compact(links)
+	if slices.Contains(links, "lo") {
+		return nil, nil, badSelection("link", errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it"))
+	}
+	if err := m.checkSelection(links, sel.TakeOver); err != nil {
+		return nil, nil, err
+	}
+	tables := m.tables()
+	gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
+	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
+		return nil, nil, badSelection("link", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	files := gen.Files
+	cfg, err := networkd.Load(m.searchDirs())
+	if err != nil {
+		return nil, nil, err
+	}
+	remove := m.staleOwned(cfg, links, files)
+	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
+		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
+		Commands: m.commands(plan), Digest: digest(plan)}
+	return p, cfg, nil
+}
+
+// checkSelection refuses the links that do not exist and the take-overs
+// of names outside the layout, as the admin's mistakes (SelectionError),
+// before generating: Generate and Plan would refuse them too, in words
+// that do not tell them from a failure of the server.
+func (m *Manager) checkSelection(links, takeOver []string) error {
+	known := map[string]bool{}
+	for _, l := range m.src.Links() {
+		known[l.Name] = true
+	}
+	for _, l := range links {
+		if !known[l] {
+			return badSelection("link", fmt.Errorf("link %q does not exist", l))
+		}
+	}
+	return m.checkTakeOver(takeOver)
+}
+
+// checkTakeOver refuses take-overs of names outside the layout
+// (SelectionError).
+func (m *Manager) checkTakeOver(takeOver []string) error {
+	for _, rel := range takeOver {
+		if _, err := m.layout.Abs(rel); err != nil {
+			return badSelection("takeover", err)
+		}
+	}
+	return nil
+}
+
+// savable tells the links netpanel can write files for, from the
+// answers checkLinks keeps: a preview names several links to add to a
+// selection, and trying each again costs a generation per link.
+func (m *Manager) savable() func(link string) bool {
+	links := m.src.Links()
+	why := m.checkLinks(links, m.tables())
+	known := make(map[string]bool, len(links))
+	for _, l := range links {
+		known[l.Name] = true
+	}
+	return func(link string) bool {
+		_, bad := why[link]
+		return link != "lo" && known[link] && !bad
+	}
 }
 
 // checkLink tries to generate files for one link. A vxlan or macvlan is
@@ -450,6 +539,9 @@ func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Pre
 	if len(files) == 0 {
 		return nil, errors.New("nothing to write")
 	}
+	if err := m.checkTakeOver(takeOver); err != nil {
+		return nil, err
+	}
 	plan, err := m.layout.Plan(files, nil, m.owned, takeOver)
 	if err != nil {
 		return nil, err
@@ -532,7 +624,7 @@ var ErrChanged = errors.New("the files or the live state changed since the previ
 // Save writes the preview the admin confirmed by its digest, then
 // reloads networkd.
 func (m *Manager) Save(ctx context.Context, sel Selection, wantDigest string) (Result, error) {
-	p, err := m.Preview(sel)
+	p, err := m.Plan(sel)
 	if err != nil {
 		return Result{}, err
 	}
@@ -579,8 +671,20 @@ func (m *Manager) Restore(ctx context.Context, id string) (Result, error) {
 	return res, nil
 }
 
-// RestorePreview is what restoring backup id would write, with its diff.
+// RestorePreview is what restoring backup id would write, with its diff
+// and what networkd is expected to do then.
 func (m *Manager) RestorePreview(id string) (*Preview, error) {
+	p, err := m.RestorePlan(id)
+	if err != nil {
+		return nil, err
+	}
+	p.Prediction = m.predictPlan(p.Plan)
+	return p, nil
+}
+
+// RestorePlan is RestorePreview without the prediction: what a restore
+// and the diff's download need. The digest is RestorePreview's.
+func (m *Manager) RestorePlan(id string) (*Preview, error) {
 	plan, err := m.layout.RestorePlan(id)
 	if err != nil {
 		return nil, err
@@ -588,7 +692,7 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 	if len(plan.Changes) == 0 {
 		return nil, errors.New("nothing to restore: the files are as this backup has them")
 	}
-	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target, Prediction: m.predictPlan(plan)}, nil
+	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target}, nil
 }
 
 // RestoreReviewed puts back the files of a restore preview the admin
@@ -925,6 +1029,7 @@ func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
 // predictPlan is what networkd is expected to do once plan is written
 // and networkd reloaded (see Preview.Prediction).
 func (m *Manager) predictPlan(plan *configfiles.Plan) *networkd.Prediction {
+	m.shown.Add(1)
 	if !m.reloads(relsOf(plan.Changes)) {
 		return nil
 	}

@@ -336,26 +336,33 @@ func TestOverviewOnAnEmptyDiskListsEveryObjectAsForeign(t *testing.T) {
 
 func TestPreviewRefusesBadSelectionsAndWritesNothing(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		sel  persist.Selection
-		want string
+		name  string
+		sel   persist.Selection
+		want  string
+		field string // the form field the SelectionError names
 	}{
-		{"an empty selection", persist.Selection{}, "choose at least one link"},
-		{"an unknown link", persist.Selection{Links: []string{"nosuch"}}, `"nosuch" does not exist`},
-		{"a path as a link", persist.Selection{Links: []string{"../../etc"}}, "does not exist"},
-		{"a takeover outside the directories", persist.Selection{Links: []string{"br0"}, TakeOver: []string{"../../etc/passwd"}}, "../../etc/passwd"},
-		{"an absolute takeover", persist.Selection{Links: []string{"br0"}, TakeOver: []string{"/etc/passwd"}}, "/etc/passwd"},
-		{"a vxlan link", persist.Selection{Links: []string{"vx0"}}, "vxlan"},
+		{"an empty selection", persist.Selection{}, "choose at least one link", "link"},
+		{"an unknown link", persist.Selection{Links: []string{"nosuch"}}, `"nosuch" does not exist`, "link"},
+		{"a path as a link", persist.Selection{Links: []string{"../../etc"}}, "does not exist", "link"},
+		{"loopback", persist.Selection{Links: []string{"lo"}}, "loopback", "link"},
+		{"a takeover outside the directories", persist.Selection{Links: []string{"br0"}, TakeOver: []string{"../../etc/passwd"}}, "../../etc/passwd", "takeover"},
+		{"an absolute takeover", persist.Selection{Links: []string{"br0"}, TakeOver: []string{"/etc/passwd"}}, "/etc/passwd", "takeover"},
+		{"a vxlan link", persist.Selection{Links: []string{"vx0"}}, "vxlan", "link"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			before := tree(t, e.root)
-			p, err := e.m.Preview(tc.sel)
-			if err == nil {
-				t.Fatalf("Preview(%+v) = %+v, want an error", tc.sel, p)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not mention %q", err, tc.want)
+			for name, plan := range map[string]func(persist.Selection) (*persist.Preview, error){"Preview": e.m.Preview, "Plan": e.m.Plan} {
+				p, err := plan(tc.sel)
+				if err == nil {
+					t.Fatalf("%s(%+v) = %+v, want an error", name, tc.sel, p)
+				}
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: error %q does not mention %q", name, err, tc.want)
+				}
+				if se, ok := errors.AsType[*persist.SelectionError](err); !ok || se.Field != tc.field {
+					t.Errorf("%s: error %q is not a SelectionError of field %s", name, err, tc.field)
+				}
 			}
 			sameTree(t, before, tree(t, e.root))
 		})
