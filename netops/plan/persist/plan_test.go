@@ -3,12 +3,15 @@ package persist_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"slices"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"golang.org/x/sys/unix"
 )
 
 // TestPlanIsThePreviewWithoutWhatOnlyThePageShows compares Plan and
@@ -90,5 +93,36 @@ func samePlan(t *testing.T, name string, p, pv *persist.Preview) {
 		if c.Rel != w.Rel || string(c.Old) != string(w.Old) || string(c.New) != string(w.New) || c.Foreign != w.Foreign {
 			t.Errorf("%s: change %d is %s, the preview's %s", name, i, c.Rel, w.Rel)
 		}
+	}
+}
+
+// TestMissingIsTheOverviewsSavableLinksWithLostRoutes: Missing (from the
+// answers the overview's checks keep) names exactly the links, outside
+// the selection, that have a lost route and that the Overview calls
+// savable; not loopback, a vxlan without its lower link, or a link that
+// is gone.
+func TestMissingIsTheOverviewsSavableLinksWithLostRoutes(t *testing.T) {
+	st := hostState()
+	for i, l := range []int32{5, 1, 4, 3, 99} { // vx0, lo, eth1, eth0 (a bridge port), gone
+		st.Routes = append(st.Routes, model.Route{Family: unix.AF_INET, Table: 100, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 40, byte(i), 0}), 24), LinkIndex: l})
+	}
+	e := newEnvFrom(t, st)
+	ov, err := e.m.Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.m.Preview(persist.Selection{Links: []string{"br0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, lf := range ov.Links {
+		if lf.Link != "br0" && lf.Savable && slices.ContainsFunc(p.Lost, func(f networkd.Foreign) bool { return f.Kind == "route" && f.Link == lf.Link }) {
+			want = append(want, lf.Link)
+		}
+	}
+	if len(want) == 0 || !slices.Equal(p.Missing, want) {
+		t.Errorf("Missing = %v, want %v", p.Missing, want)
 	}
 }
