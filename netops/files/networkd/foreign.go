@@ -39,6 +39,9 @@ type ForeignView struct {
 	groups  []ForeignGroup
 	counted bool
 	classes map[model.RouteClass]int // the model's, when idx is set
+	// named are the live routes the files name, by the group they would
+	// be foreign in, when idx is set (namedRoutes).
+	named map[groupKey][]model.Route
 }
 
 // routeIndex is what a Source may offer so that routes are counted rather
@@ -196,14 +199,102 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		}
 		out[groupKey{link, c.Table}] += n
 	}
+	for g, named := range v.namedRoutes() {
+		out[g] -= len(named)
+	}
+	return out
+}
+
+// runKey is the run of the routes of a table through a link.
+type runKey struct {
+	table uint32
+	link  int32
+}
+
+// namedRoutes finds the live routes the files name, by the group they
+// would be foreign in: the named routes are looked up one by one, or,
+// where the files name a good share of the runs that hold the group (the
+// selection of a preview names all of its links' routes), read from those
+// runs in one pass. Either way the cost follows the routes the files name
+// and their runs, not the routes of the other links and tables.
+func (v *ForeignView) namedRoutes() map[groupKey][]model.Route {
+	if v.named != nil {
+		return v.named
+	}
+	v.named = map[groupKey][]model.Route{}
+	byGroup := map[groupKey][]routeKey{}
 	for k := range v.cov.routes {
-		for _, r := range v.idx.RoutesTo(k.table, k.dst) {
-			if lk, foreign := v.routeKey(&r); foreign && lk == k {
-				out[groupKey{k.link, k.table}]--
+		g := groupKey{k.link, k.table}
+		byGroup[g] = append(byGroup[g], k)
+	}
+	// A group of a link is its run; the group "" of a table (device-less
+	// routes) is in the runs of the links its classes name (0 for none).
+	runLen, devless := map[runKey]int{}, map[uint32][]int32{}
+	for c, n := range v.classes {
+		runLen[runKey{c.Table, c.Link}] += n
+		if deviceless(c.Type) && !slices.Contains(devless[c.Table], c.Link) {
+			devless[c.Table] = append(devless[c.Table], c.Link)
+		}
+	}
+	runs, _ := v.st.(linkRuns)
+	for g, keys := range byGroup {
+		idxs := devless[g.table]
+		if g.link != "" {
+			idx, found := v.linkIndex(g.link)
+			idxs = nil
+			if found {
+				idxs = []int32{idx}
+			}
+		}
+		n := 0
+		for _, idx := range idxs {
+			n += runLen[runKey{g.table, idx}]
+		}
+		if runs != nil && len(idxs) > 0 && n <= 4*len(keys) {
+			if named, ok := v.readNamed(runs, g, idxs); ok {
+				if len(named) > 0 {
+					v.named[g] = named
+				}
+				continue
+			}
+		}
+		for _, k := range keys {
+			for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+				if lk, foreign := v.routeKey(&r); foreign && lk == k {
+					v.named[g] = append(v.named[g], r)
+				}
 			}
 		}
 	}
-	return out
+	return v.named
+}
+
+// readNamed reads the routes of group g the files name from the runs of
+// g's table through links idxs; ok is false when the model cannot tell
+// a run without a walk.
+func (v *ForeignView) readNamed(runs linkRuns, g groupKey, idxs []int32) (named []model.Route, ok bool) {
+	for _, idx := range idxs {
+		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
+			if k, foreign := v.routeKey(r); foreign && k.link == g.link && v.cov.routes[k] {
+				named = append(named, *r)
+			}
+			return true
+		})
+		if !read {
+			return nil, false
+		}
+	}
+	return named, true
+}
+
+// linkIndex is the index of the live link named name.
+func (v *ForeignView) linkIndex(name string) (int32, bool) {
+	for idx, l := range v.byIndex {
+		if l.Name == name {
+			return idx, true
+		}
+	}
+	return 0, false
 }
 
 // routeKey is r's key as the files name routes, and whether r counts at
@@ -337,17 +428,7 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 	if pure {
 		// The group's route at offset is at offset plus the named
 		// routes at or before it in the run.
-		var named []model.Route
-		for k := range v.cov.routes {
-			if k.table != g.Table || k.link != g.Link {
-				continue
-			}
-			for _, r := range v.idx.RoutesTo(k.table, k.dst) {
-				if lk, foreign := v.routeKey(&r); foreign && lk == k {
-					named = append(named, r)
-				}
-			}
-		}
+		named := v.named[groupKey{g.Link, g.Table}]
 		ranks, ok := runs.LinkRunRanks(g.Table, link, named)
 		if !ok {
 			return nil, false
