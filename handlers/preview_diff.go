@@ -2,10 +2,8 @@ package handlers
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/app"
@@ -33,15 +31,18 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	out := make([]views.FileDiff, 0, len(changes))
 	lines, cut := 0, 0
 	for _, c := range changes {
-		shown, more := cutLines(c.Diff, min(diffLinesPerFile, left))
+		// Only the lines shown are made; the others are counted.
+		head, all, added, removed := c.DiffHead(min(diffLinesPerFile, left))
+		shown, _ := cutLines(head, min(diffLinesPerFile, left))
 		n := strings.Count(shown, "\n")
+		more := all - n
 		left -= n
-		lines += n + more
+		lines += all
 		if more > 0 {
 			cut++
 		}
 		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: shown, State: changeState(c), Foreign: c.Foreign,
-			Counts: "+" + group(c.Added) + " −" + group(c.Removed) + " lines"}
+			Counts: "+" + group(added) + " −" + group(removed) + " lines"}
 		if more > 0 {
 			fd.More = count(more, "more line", "more lines")
 		}
@@ -128,19 +129,16 @@ func (p *networkdPage) restorePlan(_ *http.Request, q url.Values) (*persist.Prev
 	return p.files.RestorePlan(q.Get("id"))
 }
 
-// writeDiff streams the diffs of a preview's plan, in file order.
+// writeDiff streams the diffs of a preview's plan, in file order, each
+// made as its turn comes: the whole diff of a million routes is never
+// held, so its length is not known before it is sent (no Content-Length).
 func writeDiff(w http.ResponseWriter, pv *persist.Preview) {
-	size := 0
-	for _, c := range pv.Plan.Changes {
-		size += len(c.Diff)
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(size))
 	h.Set("Content-Disposition", `inline; filename="netpanel-`+pv.Digest+`.diff"`)
 	h.Set("X-Netpanel-Digest", pv.Digest)
-	for _, c := range pv.Plan.Changes {
-		if _, err := io.WriteString(w, c.Diff); err != nil {
+	for i := range pv.Plan.Changes {
+		if err := pv.Plan.Changes[i].WriteDiff(w); err != nil {
 			return // the client went away
 		}
 	}

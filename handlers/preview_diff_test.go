@@ -139,10 +139,7 @@ func TestPreviewDiffsKeepToTheBounds(t *testing.T) {
 			fmt.Fprintf(&b, "line %d\n", j)
 		}
 		rel := fmt.Sprintf("f%d", i)
-		c := configfiles.Change{Rel: rel, New: []byte(b.String())}
-		c.Diff = configfiles.UnifiedDiff(rel, nil, c.New)
-		c.Added = 500
-		changes = append(changes, c)
+		changes = append(changes, configfiles.Change{Rel: rel, New: []byte(b.String())})
 	}
 	shown := 0
 	files, cut := fileDiffs(changes)
@@ -199,8 +196,6 @@ type fakeNftFile struct{ content string }
 func (f *fakeNftFile) Path() string { return "/etc/nftables.d/netpanel.nft" }
 func (f *fakeNftFile) Preview(takeOver []string) (*persist.Preview, error) {
 	c := configfiles.Change{Rel: "nftables/netpanel.nft", Abs: f.Path(), New: []byte(f.content)}
-	c.Diff = configfiles.UnifiedDiff(c.Rel, nil, c.New)
-	c.Added = strings.Count(f.content, "\n")
 	return &persist.Preview{Selection: persist.Selection{TakeOver: takeOver}, Plan: &configfiles.Plan{Changes: []configfiles.Change{c}},
 		Digest: fmt.Sprintf("%016x", len(f.content))}, nil
 }
@@ -231,8 +226,8 @@ func TestFirewallPreviewIsCutAndDownloads(t *testing.T) {
 	get := httptest.NewRecorder()
 	route(h, "GET", "/firewall/preview.diff")(get, asAdmin(httptest.NewRequest("GET", href, nil), "192.0.2.50"))
 	want, _ := file.Preview(nil)
-	if get.Code != http.StatusOK || get.Body.String() != want.Plan.Changes[0].Diff {
-		t.Errorf("download %q: %d, %d bytes, want %d", href, get.Code, get.Body.Len(), len(want.Plan.Changes[0].Diff))
+	if get.Code != http.StatusOK || get.Body.String() != want.Plan.Changes[0].Diff() {
+		t.Errorf("download %q: %d, %d bytes, want %d", href, get.Code, get.Body.Len(), len(want.Plan.Changes[0].Diff()))
 	}
 	file.content += "add element inet netpanel blocked { 10.10.0.0 }\n"
 	get = httptest.NewRecorder()

@@ -9,13 +9,34 @@ import (
 // new (nil: no file): what a caller that streams or measures diffs
 // computes without planning.
 func UnifiedDiff(rel string, old, new []byte) string {
-	d, _, _ := unifiedDiff(rel, old, new)
-	return d
+	var sb strings.Builder
+	writeUnified(&sb, rel, old, new, -1)
+	return sb.String()
 }
 
 // unifiedDiff returns a unified diff from a/rel to b/rel with three lines
 // of context, or "" if old and new are equal, and how many lines it adds
 // and removes. nil (no file) diffs like empty content.
+func unifiedDiff(rel string, old, new []byte) (diff string, added, removed int) {
+	var sb strings.Builder
+	_, added, removed, _ = writeUnified(&sb, rel, old, new, -1)
+	return sb.String(), added, removed
+}
+
+// lineWriter is where writeUnified writes: a strings.Builder or a
+// bufio.Writer.
+type lineWriter interface {
+	WriteString(s string) (int, error)
+	WriteByte(c byte) error
+}
+
+// writeUnified writes to w the unified diff from a/rel to b/rel with
+// three lines of context, nothing if old and new are equal, up to limit
+// lines (all when limit < 0; a line without a "\n" at the end of a file
+// and its marker count as one there), and says how many lines ("\n") the whole diff has
+// and how many it adds and removes: the lines past the limit are counted,
+// not made. It stops at w's first error. nil (no file) diffs like empty
+// content.
 //
 // The output is difflib's (Python's and go-difflib's unified_diff: the
 // hunks, their ranges and the order of lines within them), from another
@@ -25,35 +46,70 @@ func UnifiedDiff(rel string, old, new []byte) string {
 // then the middle is diffed by Myers' algorithm while that stays cheap,
 // and split at lines found once in each side otherwise (patience): a
 // small change to a huge file costs a pass over it.
-func unifiedDiff(rel string, old, new []byte) (diff string, added, removed int) {
+func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, added, removed int, err error) {
 	if string(old) == string(new) {
-		return "", 0, 0
+		return 0, 0, 0, nil
 	}
 	a, b := diffLines(old), diffLines(new)
-	var sb strings.Builder
-	sb.WriteString("--- a/" + rel + "\n+++ b/" + rel + "\n")
+	// The lines counted are the diff's "\n"s: a last line without one
+	// carries the marker line (diffLines), one more.
+	mark := func(data []byte, n int) func(int) int {
+		has := len(data) > 0 && data[len(data)-1] != '\n'
+		return func(end int) int {
+			if has && end == n {
+				return 1
+			}
+			return 0
+		}
+	}
+	markA, markB := mark(old, len(a)), mark(new, len(b))
+	room := func(n int) int { // how many of n more lines to write
+		switch {
+		case err != nil:
+			return 0
+		case limit < 0:
+			return n
+		}
+		return max(0, min(n, limit-lines))
+	}
+	put := func(s string) {
+		if room(1) == 1 {
+			_, err = w.WriteString(s)
+		}
+		lines++
+	}
+	put("--- a/" + rel + "\n")
+	put("+++ b/" + rel + "\n")
 	for _, g := range groups(opcodes(a, b), 3) {
 		first, last := g[0], g[len(g)-1]
-		sb.WriteString("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
+		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
 		for _, c := range g {
 			if c.tag == 'e' {
-				writeLines(&sb, ' ', a[c.i1:c.i2])
+				lines += writeLines(w, ' ', a[c.i1:c.i2], room(c.i2-c.i1), &err) + markA(c.i2)
 				continue
 			}
-			writeLines(&sb, '-', a[c.i1:c.i2])
-			writeLines(&sb, '+', b[c.j1:c.j2])
+			lines += writeLines(w, '-', a[c.i1:c.i2], room(c.i2-c.i1), &err) + markA(c.i2)
+			lines += writeLines(w, '+', b[c.j1:c.j2], room(c.j2-c.j1), &err) + markB(c.j2)
 			removed += c.i2 - c.i1
 			added += c.j2 - c.j1
 		}
 	}
-	return sb.String(), added, removed
+	return lines, added, removed, err
 }
 
-func writeLines(sb *strings.Builder, prefix byte, lines []string) {
-	for _, l := range lines {
-		sb.WriteByte(prefix)
-		sb.WriteString(l)
+// writeLines writes the first n of lines to w, each after prefix, and
+// returns len(lines): the lines the diff has, written or not. It keeps
+// w's first error in *err.
+func writeLines(w lineWriter, prefix byte, lines []string, n int, err *error) int {
+	for _, l := range lines[:n] {
+		if *err != nil {
+			break
+		}
+		if *err = w.WriteByte(prefix); *err == nil {
+			_, *err = w.WriteString(l)
+		}
 	}
+	return len(lines)
 }
 
 // unifiedRange is a hunk's range as difflib writes it: "3" for one line,
@@ -81,10 +137,13 @@ func diffLines(data []byte) []string {
 	if last := lines[len(lines)-1]; last == "" {
 		lines = lines[:len(lines)-1]
 	} else {
-		lines[len(lines)-1] = last + "\n\\ No newline at end of file\n"
+		lines[len(lines)-1] = last + "\n" + noNewline
 	}
 	return lines
 }
+
+// noNewline is the line diff(1) prints after a last line without "\n".
+const noNewline = "\\ No newline at end of file\n"
 
 // opcode is difflib's: a[i1:i2] equals ('e'), replaces ('r') or is
 // deleted for ('d') or is inserted as ('i') b[j1:j2].

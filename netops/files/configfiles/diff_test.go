@@ -26,8 +26,6 @@ func difflibDiff(rel string, old, new []byte) string {
 	return s
 }
 
-const noNewline = "\\ No newline at end of file\n"
-
 // applyDiff applies a unified diff to old as patch(1) would, strictly:
 // every context and removed line must be old's, every hunk where its
 // header says, and the counts in the header right.

@@ -1,9 +1,11 @@
 package configfiles
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -19,10 +21,6 @@ type Change struct {
 	// did not write it. Such a change is refused unless TakenOver.
 	Foreign   bool
 	TakenOver bool
-	// Diff is a unified diff "--- a/REL\n+++ b/REL\n@@ ..."; Added and
-	// Removed count its "+" and "-" lines.
-	Diff           string
-	Added, Removed int
 
 	old meta        // mode and owner of Old, kept on replace
 	new fs.FileMode // mode to write New with; 0 means keep old or 0644
@@ -96,7 +94,6 @@ func (l Layout) Plan(files map[string][]byte, remove []string, owned OwnedFunc, 
 		}
 		c.Foreign = c.Old != nil && (owned == nil || !owned(rel, c.Old))
 		c.TakenOver = c.Foreign && taken[rel]
-		c.Diff, c.Added, c.Removed = unifiedDiff(rel, c.Old, c.New)
 		p.Changes = append(p.Changes, c)
 	}
 	return p, nil
@@ -117,7 +114,33 @@ func (p *Plan) Refused() []Change {
 func (p *Plan) UnifiedDiff() string {
 	var b strings.Builder
 	for _, c := range p.Changes {
-		b.WriteString(c.Diff)
+		writeUnified(&b, c.Rel, c.Old, c.New, -1)
 	}
 	return b.String()
+}
+
+// A change's diff is made when it is asked for, not with the plan: a save
+// of a million routes plans files whose diffs run to millions of lines,
+// which a save never shows and a preview shows only the start of.
+
+// Diff is the change's unified diff, "--- a/REL\n+++ b/REL\n@@ ...".
+func (c *Change) Diff() string { return UnifiedDiff(c.Rel, c.Old, c.New) }
+
+// DiffHead is the first n lines of Diff, how many lines Diff has in all,
+// and how many "+" and "-" lines it has, without making the text of the
+// lines past n.
+func (c *Change) DiffHead(n int) (head string, lines, added, removed int) {
+	var b strings.Builder
+	lines, added, removed, _ = writeUnified(&b, c.Rel, c.Old, c.New, max(n, 0))
+	return b.String(), lines, added, removed
+}
+
+// WriteDiff streams Diff to w, buffered, and returns the first error
+// writing it.
+func (c *Change) WriteDiff(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	if _, _, _, err := writeUnified(bw, c.Rel, c.Old, c.New, -1); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

@@ -182,8 +182,8 @@ func TestPlanDiffGolden(t *testing.T) {
 		t.Errorf("diff differs from %s (run with -update and review):\n%s", golden, got)
 	}
 	for _, c := range p.Changes {
-		if !strings.HasPrefix(c.Diff, "--- a/"+c.Rel+"\n+++ b/"+c.Rel+"\n@@ ") {
-			t.Errorf("%s: diff header: %q", c.Rel, c.Diff)
+		if !strings.HasPrefix(c.Diff(), "--- a/"+c.Rel+"\n+++ b/"+c.Rel+"\n@@ ") {
+			t.Errorf("%s: diff header: %q", c.Rel, c.Diff())
 		}
 	}
 }

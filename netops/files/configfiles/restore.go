@@ -99,7 +99,6 @@ func (l Layout) RestorePlan(id string) (*Plan, error) {
 				c.new, c.uid, c.gid = defaultPerm, -1, -1
 			}
 		}
-		c.Diff, c.Added, c.Removed = unifiedDiff(f.Rel, c.Old, c.New)
 		p.Changes = append(p.Changes, c)
 	}
 	slices.SortFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.Rel, b.Rel) })

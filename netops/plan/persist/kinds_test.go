@@ -60,7 +60,7 @@ func TestKindSaveRestoreExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Plan.Changes) != 1 || !strings.Contains(p.Plan.Changes[0].Diff, "+table inet netpanel {}") || strings.Contains(strings.Join(p.Commands, " "), "networkctl") {
+	if len(p.Plan.Changes) != 1 || !strings.Contains(p.Plan.Changes[0].Diff(), "+table inet netpanel {}") || strings.Contains(strings.Join(p.Commands, " "), "networkctl") {
 		t.Fatalf("preview %+v commands %v", p.Plan.Changes, p.Commands)
 	}
 	res, err := e.m.SaveKind(ctx, "nftables", takeOver, p.Digest)

@@ -389,8 +389,8 @@ func TestPreviewOfABridge(t *testing.T) {
 		if !bytes.HasPrefix(c.New, []byte(networkd.Header+"\n")) {
 			t.Errorf("%s does not start with the header:\n%s", c.Rel, c.New)
 		}
-		if !strings.HasPrefix(c.Diff, "--- a/"+c.Rel) {
-			t.Errorf("%s: diff %q", c.Rel, c.Diff)
+		if !strings.HasPrefix(c.Diff(), "--- a/"+c.Rel) {
+			t.Errorf("%s: diff %q", c.Rel, c.Diff())
 		}
 	}
 	want := []string{"10-br0.netdev", "10-br0.network", networkd.TablesConf}
