@@ -39,9 +39,6 @@ type ForeignView struct {
 	groups  []ForeignGroup
 	counted bool
 	classes map[model.RouteClass]int // the model's, when idx is set
-	// named are the live routes the files name, by the group they would
-	// be foreign in, when idx is set (namedRoutes).
-	named map[groupKey][]model.Route
 }
 
 // routeIndex is what a Source may offer so that routes are counted rather
@@ -199,8 +196,8 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		}
 		out[groupKey{link, c.Table}] += n
 	}
-	for g, named := range v.namedRoutes() {
-		out[g] -= len(named)
+	for g, n := range v.namedCounts() {
+		out[g] -= n
 	}
 	return out
 }
@@ -211,80 +208,125 @@ type runKey struct {
 	link  int32
 }
 
-// namedRoutes finds the live routes the files name, by the group they
-// would be foreign in: the named routes are looked up one by one, or,
-// where the files name a good share of the runs that hold the group (the
-// selection of a preview names all of its links' routes), read from those
-// runs in one pass. Either way the cost follows the routes the files name
-// and their runs, not the routes of the other links and tables.
-func (v *ForeignView) namedRoutes() map[groupKey][]model.Route {
-	if v.named != nil {
-		return v.named
-	}
-	v.named = map[groupKey][]model.Route{}
-	byGroup := map[groupKey][]routeKey{}
+// namedCounts counts the live routes the files name, by the group they
+// would be foreign in: where the files name a good share of the runs
+// that hold a group (the selection of a preview names all of its links'
+// routes), by reading those runs in one pass, else by looking the named
+// routes up one by one. Either way the cost follows the routes the files
+// name and their runs, not the routes of the other links and tables; and
+// the routes are counted, not kept (a save of every link names a million).
+func (v *ForeignView) namedCounts() map[groupKey]int {
+	keys := map[groupKey]int{}
 	for k := range v.cov.routes {
-		g := groupKey{k.link, k.table}
-		byGroup[g] = append(byGroup[g], k)
+		keys[groupKey{k.link, k.table}]++
 	}
-	// A group of a link is its run; the group "" of a table (device-less
-	// routes) is in the runs of the links its classes name (0 for none).
-	runLen, devless := map[runKey]int{}, map[uint32][]int32{}
-	for c, n := range v.classes {
-		runLen[runKey{c.Table, c.Link}] += n
-		if deviceless(c.Type) && !slices.Contains(devless[c.Table], c.Link) {
-			devless[c.Table] = append(devless[c.Table], c.Link)
+	out := map[groupKey]int{}
+	lookUp := map[groupKey]bool{}
+	for g, n := range keys {
+		if !v.eachNamedInRuns(g, n, func(model.Route) { out[g]++ }) {
+			lookUp[g] = true
 		}
 	}
-	runs, _ := v.st.(linkRuns)
-	for g, keys := range byGroup {
-		idxs := devless[g.table]
-		if g.link != "" {
-			idx, found := v.linkIndex(g.link)
-			idxs = nil
-			if found {
-				idxs = []int32{idx}
-			}
-		}
-		n := 0
-		for _, idx := range idxs {
-			n += runLen[runKey{g.table, idx}]
-		}
-		if runs != nil && len(idxs) > 0 && n <= 4*len(keys) {
-			if named, ok := v.readNamed(runs, g, idxs); ok {
-				if len(named) > 0 {
-					v.named[g] = named
-				}
-				continue
-			}
-		}
-		for _, k := range keys {
-			for _, r := range v.idx.RoutesTo(k.table, k.dst) {
-				if lk, foreign := v.routeKey(&r); foreign && lk == k {
-					v.named[g] = append(v.named[g], r)
-				}
+	if len(lookUp) > 0 {
+		for k := range v.cov.routes {
+			if g := (groupKey{k.link, k.table}); lookUp[g] {
+				out[g] += len(v.lookUp(k))
 			}
 		}
 	}
-	return v.named
+	return out
 }
 
-// readNamed reads the routes of group g the files name from the runs of
-// g's table through links idxs; ok is false when the model cannot tell
-// a run without a walk.
-func (v *ForeignView) readNamed(runs linkRuns, g groupKey, idxs []int32) (named []model.Route, ok bool) {
+// namedRoutes are the live routes of group g the files name (see
+// namedCounts), found again for a page of the group.
+func (v *ForeignView) namedRoutes(g groupKey) []model.Route {
+	n := 0
+	for k := range v.cov.routes {
+		if k.link == g.link && k.table == g.table {
+			n++
+		}
+	}
+	var out []model.Route
+	if n == 0 || v.eachNamedInRuns(g, n, func(r model.Route) { out = append(out, r) }) {
+		return out
+	}
+	for k := range v.cov.routes {
+		if k.link == g.link && k.table == g.table {
+			out = append(out, v.lookUp(k)...)
+		}
+	}
+	return out
+}
+
+// lookUp is the live routes whose key is k.
+func (v *ForeignView) lookUp(k routeKey) []model.Route {
+	var out []model.Route
+	for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+		if lk, foreign := v.routeKey(&r); foreign && lk == k {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// eachNamedInRuns calls fn with each live route of group g the files
+// name (n keys), read from the runs that hold the group: a group of a
+// link is its run; the group "" of a table (device-less routes) is in the
+// runs of the links its classes name (0 for none). It returns false,
+// having called nothing, when the runs are much longer than n (looking
+// the named routes up costs less) or the model cannot tell a run without
+// a walk.
+func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) bool {
+	runs, _ := v.st.(linkRuns)
+	if runs == nil {
+		return false
+	}
+	var idxs []int32
+	if g.link != "" {
+		idx, found := v.linkIndex(g.link)
+		if !found {
+			return false
+		}
+		idxs = []int32{idx}
+	}
+	length := 0
+	for c, m := range v.classes {
+		if c.Table != g.table {
+			continue
+		}
+		if g.link == "" && deviceless(c.Type) && !slices.Contains(idxs, c.Link) {
+			idxs = append(idxs, c.Link)
+		}
+		if slices.Contains(idxs, c.Link) {
+			length += m
+		}
+	}
+	if len(idxs) == 0 || length > 4*n {
+		return false
+	}
+	// A run that cannot be read calls nothing; of several runs, the
+	// named routes are kept until every run was read (device-less
+	// routes: few).
+	var named []model.Route
+	found := fn
+	if len(idxs) > 1 {
+		found = func(r model.Route) { named = append(named, r) }
+	}
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
 			if k, foreign := v.routeKey(r); foreign && k.link == g.link && v.cov.routes[k] {
-				named = append(named, *r)
+				found(*r)
 			}
 			return true
 		})
 		if !read {
-			return nil, false
+			return false
 		}
 	}
-	return named, true
+	for _, r := range named {
+		fn(r)
+	}
+	return true
 }
 
 // linkIndex is the index of the live link named name.
@@ -428,8 +470,7 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 	if pure {
 		// The group's route at offset is at offset plus the named
 		// routes at or before it in the run.
-		named := v.named[groupKey{g.Link, g.Table}]
-		ranks, ok := runs.LinkRunRanks(g.Table, link, named)
+		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{g.Link, g.Table}))
 		if !ok {
 			return nil, false
 		}
