@@ -357,13 +357,13 @@ func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) {
 }
 
 func (v *ForeignView) routeReason(link string) string {
-	switch ld, managed := v.cov.fileOf[link]; {
+	switch file := v.cov.fileOf[link]; {
 	case link == "":
 		return "no applied .network file has this route: networkd removes foreign routes (ManageForeignRoutes=yes)"
-	case !managed || ld == nil:
+	case file == "":
 		return fmt.Sprintf("no .network file matches %s, so nothing adds it again after a reboot", link)
 	default:
-		return fmt.Sprintf("%s configures %s without it: networkd removes foreign routes (ManageForeignRoutes=yes)", ld.Name, link)
+		return fmt.Sprintf("%s configures %s without it: networkd removes foreign routes (ManageForeignRoutes=yes)", file, link)
 	}
 }
 
@@ -647,23 +647,26 @@ func (k ruleKey) covers(live ruleKey) bool {
 	return k == live
 }
 
-// coverage is what the effective files configure on the live links.
+// coverage is what the effective files configure on the live links. It
+// keeps the files' names, not the files: the view outlives the parse of
+// the pending files, which for a save of every link holds a million
+// routes.
 type coverage struct {
-	fileOf map[string]*Loaded // link name -> applied file, nil for none
+	fileOf map[string]string // link name -> applied file's name, "" for none
 	routes map[routeKey]bool
 	rules  []ruleKey
 	addrs  map[string]map[netip.Prefix]bool // link name -> addresses
 }
 
 func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage {
-	cov := &coverage{fileOf: map[string]*Loaded{}, routes: map[routeKey]bool{}, addrs: map[string]map[netip.Prefix]bool{}}
+	cov := &coverage{fileOf: map[string]string{}, routes: map[routeKey]bool{}, addrs: map[string]map[netip.Prefix]bool{}}
 	applied := map[*Loaded]bool{}
 	for _, l := range links {
 		ld, _ := eff.NetworkFor(l) // an uncertain match counts: the file may well apply
-		cov.fileOf[l.Name] = ld
 		if ld == nil {
 			continue
 		}
+		cov.fileOf[l.Name] = ld.Name
 		nf := ld.Network
 		cov.addrs[l.Name] = fileAddrs(nf)
 		for _, r := range fileRoutes(nf) {
@@ -872,15 +875,15 @@ func (cov *coverage) foreignAddrs(addrs []model.Addr, byIndex map[int32]model.Li
 		if _, ok := addressFor(a, l.Name); !ok {
 			continue
 		}
-		ld := cov.fileOf[l.Name]
-		if ld != nil && cov.addrs[l.Name][a.Prefix] {
+		file := cov.fileOf[l.Name]
+		if file != "" && cov.addrs[l.Name][a.Prefix] {
 			continue
 		}
 		f := Foreign{Kind: "address", Link: l.Name, Text: a.Prefix.String() + " dev " + iproute.Quote(l.Name)}
-		if ld == nil {
+		if file == "" {
 			f.Reason = fmt.Sprintf("no .network file matches %s, so nothing adds it again after a reboot", l.Name)
 		} else {
-			f.Reason = fmt.Sprintf("%s configures %s without it: networkd leaves it until the next reboot", ld.Name, l.Name)
+			f.Reason = fmt.Sprintf("%s configures %s without it: networkd leaves it until the next reboot", file, l.Name)
 		}
 		out = append(out, f)
 	}

@@ -288,7 +288,9 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		}
 	}
 	slices.Sort(p.Missing)
-	p.Prediction = m.predictPlan(p.Plan)
+	// The files on disk as the plan read them, not read again: a
+	// million routes' files take seconds to parse.
+	p.Prediction = m.predictPlan(p.Plan, cfg)
 	return p, nil
 }
 
@@ -549,7 +551,7 @@ func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Pre
 	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
-	p.Prediction = m.predictPlan(plan)
+	p.Prediction = m.predictPlan(plan, nil)
 	return p, nil
 }
 
@@ -678,7 +680,7 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Prediction = m.predictPlan(p.Plan)
+	p.Prediction = m.predictPlan(p.Plan, nil)
 	return p, nil
 }
 
@@ -1027,17 +1029,21 @@ func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
 }
 
 // predictPlan is what networkd is expected to do once plan is written
-// and networkd reloaded (see Preview.Prediction).
-func (m *Manager) predictPlan(plan *configfiles.Plan) *networkd.Prediction {
+// and networkd reloaded (see Preview.Prediction), from the files on disk
+// the plan was made against (cfg), read again when nil.
+func (m *Manager) predictPlan(plan *configfiles.Plan, cfg *networkd.Config) *networkd.Prediction {
 	m.shown.Add(1)
 	if !m.reloads(relsOf(plan.Changes)) {
 		return nil
 	}
-	pending, notes := PendingOf(plan)
-	p, err := m.Predict(pending)
-	if err != nil {
-		return nil
+	if cfg == nil {
+		var err error
+		if cfg, err = m.Config(); err != nil {
+			return nil
+		}
 	}
+	pending, notes := PendingOf(plan)
+	p := networkd.Predict(cfg, pending, m.src, m.DaemonConf())
 	p.Notes = append(notes, p.Notes...)
 	return &p
 }
