@@ -202,12 +202,6 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 	return out
 }
 
-// runKey is the run of the routes of a table through a link.
-type runKey struct {
-	table uint32
-	link  int32
-}
-
 // namedCounts counts the live routes the files name, by the group they
 // would be foreign in: where the files name a good share of the runs
 // that hold a group (the selection of a preview names all of its links'
@@ -289,15 +283,16 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) b
 		}
 		idxs = []int32{idx}
 	}
+	if g.link == "" {
+		for c := range v.classes {
+			if c.Table == g.table && deviceless(c.Type) && !slices.Contains(idxs, c.Link) {
+				idxs = append(idxs, c.Link)
+			}
+		}
+	}
 	length := 0
 	for c, m := range v.classes {
-		if c.Table != g.table {
-			continue
-		}
-		if g.link == "" && deviceless(c.Type) && !slices.Contains(idxs, c.Link) {
-			idxs = append(idxs, c.Link)
-		}
-		if slices.Contains(idxs, c.Link) {
+		if c.Table == g.table && slices.Contains(idxs, c.Link) {
 			length += m
 		}
 	}
