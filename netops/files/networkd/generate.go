@@ -123,11 +123,36 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		return nil, err
 	}
 	g.addresses(st)
-	if err := g.routes(st, sel); err != nil {
+	var homeless []Route
+	err = g.routes(st, func(file int32, rt Route) {
+		if file == 0 {
+			homeless = append(homeless, rt)
+			return
+		}
+		g.nets[file].Routes = append(g.nets[file].Routes, rt)
+	})
+	if errors.Is(err, errRunsChanged) {
+		return Generate(walkOnly{st}, links, tables, target)
+	}
+	if err != nil {
 		return nil, err
 	}
+	if len(homeless) > 0 {
+		home := g.nets[g.homeFor(sel, slices.Values(homeless))]
+		home.Routes = append(home.Routes, homeless...)
+	}
 	g.rules(st, sel)
+	if err := g.finish(sel); err != nil {
+		return nil, err
+	}
+	return g.out, nil
+}
 
+// finish writes each selected link's .network with what g holds for it,
+// and the tables' declarations; it fails on a key the target does not
+// know, which networkd would ignore with a log line: nothing may reach
+// the disk that way.
+func (g *gen) finish(sel []model.Link) error {
 	files := g.out.Files
 	for _, l := range sel {
 		nf := g.nets[l.Index]
@@ -139,18 +164,16 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	if conf := g.tablesConf(); conf != nil {
 		files[TablesConf] = conf
 	}
-	// A key the target does not know would be ignored with a log line:
-	// nothing may reach the disk that way.
 	for _, p := range files.Paths() {
 		if p == TablesConf {
 			continue
 		}
-		if bad := target.unknownKeys(files[p]); len(bad) > 0 {
-			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
+		if bad := g.target.unknownKeys(files[p]); len(bad) > 0 {
+			return fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
 		}
 	}
 	g.sortNotices()
-	return g.out, nil
+	return nil
 }
 
 func (g *gen) sortNotices() {
@@ -235,12 +258,7 @@ type gen struct {
 	atBoot  map[int32]bool         // selected links networkd finds or creates at boot
 	ruleOn  ruleReasons            // why rules are in a link's file, for its header
 	use     routeUse
-	// stream: routes writes no [Route] section, it counts them per file
-	// (NewStream writes them one file at a time); quiet: notices are
-	// dropped, being recorded already.
-	stream, quiet bool
-	routeCount    map[int32]int // stream: routes per selected link's file
-	homeLink      int32         // stream: the file device-less routes go to, 0 for none
+	quiet   bool // notices are dropped, being recorded already
 }
 
 // notice records something the files do not carry as it is.

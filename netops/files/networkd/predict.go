@@ -399,37 +399,27 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 }
 
 // runRoutes reads the keys of link's live routes from the source's runs
-// of (table, link) alone, as Stream.fromRuns does; ok is false when the
+// of (table, link) alone (eachRunRoute); ok is false when the
 // source has no runs or cannot tell them (a route with several paths).
 func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 	lr, isLR := p.st.(LinkRoutes)
 	if !isLR {
 		return nil, false
 	}
-	type run struct {
-		table uint32
-		link  int32
-	}
-	var runs []run
-	for c := range lr.RouteClasses() {
+	pick := func(c model.RouteClass) bool {
 		owner := ""
 		if !deviceless(c.Type) {
 			owner = p.byIndex[c.Link].Name
 		}
-		if owner == link {
-			runs = append(runs, run{c.Table, c.Link})
-		}
+		return owner == link
 	}
-	slices.SortFunc(runs, func(a, b run) int { return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.link, b.link)) })
-	for _, r := range slices.Compact(runs) {
-		if !lr.EachLinkRouteFrom(r.table, r.link, 0, func(mr *model.Route) bool {
-			if k, want := p.liveKey(mr); want && k.link == link {
-				ks = append(ks, k)
-			}
-			return true
-		}) {
-			return nil, false
+	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
+		if k, want := p.liveKey(r); want && k.link == link {
+			ks = append(ks, k)
 		}
+		return true
+	}) {
+		return nil, false
 	}
 	return ks, true
 }
