@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
@@ -154,22 +155,30 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 // the disk that way.
 func (g *gen) finish(sel []model.Link) error {
 	files := g.out.Files
+	bad := map[string][]string{} // the .network files' unknown keys
 	for _, l := range sel {
 		nf := g.nets[l.Index]
 		sortRoutes(nf.Routes)
 		slices.Sort(nf.Network.VXLAN)
 		slices.Sort(nf.Network.MACVLAN)
-		files[filePrefix+l.Name+".network"] = nf.MarshalWithHeader(g.header(l.Name))
+		w := nf.sections()
+		files[filePrefix+l.Name+".network"] = w.bytes(g.header(l.Name))
+		// Each route was checked alone (fits).
+		bad[filePrefix+l.Name+".network"] = g.unknownKeys(w, "Route")
 	}
 	if conf := g.tablesConf(); conf != nil {
 		files[TablesConf] = conf
 	}
 	for _, p := range files.Paths() {
-		if p == TablesConf {
+		b, checked := bad[p]
+		switch {
+		case p == TablesConf:
 			continue
+		case !checked:
+			b = g.target.unknownKeys(files[p])
 		}
-		if bad := g.target.unknownKeys(files[p]); len(bad) > 0 {
-			return fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
+		if len(b) > 0 {
+			return fmt.Errorf("%s: %s", p, strings.Join(b, "; "))
 		}
 	}
 	g.sortNotices()
@@ -192,7 +201,7 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 	if target.Version == 0 {
 		target.Version = AssumedVersion
 	}
-	g := &gen{tables: tables, used: map[uint32]string{}, target: target, out: &Generated{Files: Files{}, Target: target}}
+	g := &gen{tables: tables, used: map[uint32]string{}, target: target, verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
 	byName := make(map[string]model.Link, len(all))
@@ -259,6 +268,9 @@ type gen struct {
 	ruleOn  ruleReasons            // why rules are in a link's file, for its header
 	use     routeUse
 	quiet   bool // notices are dropped, being recorded already
+	// verdicts: why the target does not know a key ("" when it does),
+	// by section and key (see unknownKeys).
+	verdicts map[[2]string]string
 }
 
 // notice records something the files do not carry as it is.
@@ -268,15 +280,45 @@ func (g *gen) notice(n Notice) {
 	}
 }
 
-// fits reports whether every key of part (one object rendered alone) is
-// known to the target; if not, the object is left out with a notice.
-func (g *gen) fits(kind, link, text string, part *NetworkFile) bool {
-	bad := g.target.unknownKeys(part.MarshalWithHeader("#"))
+// fits reports whether every key of part (one object alone) is known to
+// the target; if not, the object is left out with a notice (text is made
+// only then).
+func (g *gen) fits(kind, link string, text func() string, part *NetworkFile) bool {
+	bad := g.unknownKeys(part.sections(), "")
 	if len(bad) == 0 {
 		return true
 	}
-	g.notice(Notice{Kind: kind, Link: link, Text: text, LeftOut: true, Reason: "left out: " + strings.Join(bad, "; ")})
+	g.notice(Notice{Kind: kind, Link: link, Text: text(), LeftOut: true, Reason: "left out: " + strings.Join(bad, "; ")})
 	return false
+}
+
+// unknownKeys is Target.unknownKeys of w rendered, without rendering it
+// (it runs once per route: fits) and passing over the sections named
+// skip. A key's verdict is kept, as it is the same for every value but
+// those of a key some values of which are dated (valued).
+func (g *gen) unknownKeys(w *writer, skip string) []string {
+	var out []string
+	for _, s := range w.secs {
+		if s.sec.Section == skip {
+			continue
+		}
+		for _, e := range s.sec.Entries {
+			k := [2]string{s.sec.Section, e.Name}
+			why, ok := g.verdicts[k]
+			if !ok {
+				// As unknownKeys reads the line: the value up to the
+				// line's end, trailing space trimmed.
+				_, why = g.target.knows(k[0]+"."+k[1], strings.TrimRightFunc(e.Value, unicode.IsSpace))
+				if !valued[k[0]+"."+k[1]] {
+					g.verdicts[k] = why
+				}
+			}
+			if why != "" {
+				out = append(out, why)
+			}
+		}
+	}
+	return out
 }
 
 // table returns the Table= value for id: empty for main, local and

@@ -131,9 +131,13 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
 func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
-	text := ""
-	if !g.quiet { // the text is only for notices
-		text = iproute.RouteLine(r, g.names)
+	// The text is only for notices: made once, when one is.
+	var line string
+	text := func() string {
+		if line == "" {
+			line = iproute.RouteLine(r, g.names)
+		}
+		return line
 	}
 	link := ""
 	if !deviceless(r.Type) {
@@ -144,7 +148,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		link = g.names.LinkName(idx)
 	}
 	leaveOut := func(why string) (Route, bool, error) {
-		g.notice(Notice{Kind: "route", Link: link, Text: text, LeftOut: true, Reason: "left out: " + why})
+		g.notice(Notice{Kind: "route", Link: link, Text: text(), LeftOut: true, Reason: "left out: " + why})
 		return Route{}, false, nil
 	}
 	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
@@ -213,7 +217,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 			if len(noCarrier) > 0 && ok {
 				// networkd 252 waits for carrier on every nexthop's link
 				// (route_is_ready_to_configure), checked with 252.
-				g.notice(Notice{Kind: "route", Link: link, Text: text, Reason: "networkd adds this multipath route only once " +
+				g.notice(Notice{Kind: "route", Link: link, Text: text(), Reason: "networkd adds this multipath route only once " +
 					strings.Join(noCarrier, ", ") + " has carrier, which it lacks now"})
 			}
 		}()

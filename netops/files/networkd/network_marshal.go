@@ -13,7 +13,12 @@ func (f *NetworkFile) Marshal() []byte {
 // MarshalWithHeader is Marshal with another first line, which must be a
 // comment ("# ...").
 func (f *NetworkFile) MarshalWithHeader(header string) []byte {
-	var w writer
+	return f.sections().bytes(header)
+}
+
+// sections is f's sections and keys as MarshalWithHeader writes them.
+func (f *NetworkFile) sections() *writer {
+	w := &writer{}
 
 	s := w.section("Match", false)
 	for _, line := range nameLines(f.Match.Name) {
@@ -114,7 +119,7 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 		s.extra(r.Extra)
 	}
 	w.unknown(f.Unknown)
-	return w.bytes(header)
+	return w
 }
 
 // nameLines groups Match.Name into Name= lines: runs of plain globs share

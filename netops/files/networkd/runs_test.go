@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -256,5 +257,59 @@ func diffGenerated(t *testing.T, name string, got, want *Generated) {
 	}
 	if !reflect.DeepEqual(got.Placements, want.Placements) {
 		t.Errorf("%s: placements\n%v\nthe walk's\n%v", name, got.Placements, want.Placements)
+	}
+}
+
+// gen.unknownKeys, which checks a file's keys without rendering it and
+// keeps each key's verdict, lists what Target.unknownKeys lists in the
+// file rendered: for each route, address and rule of random states'
+// files alone and for whole files, for networkd versions that know more
+// or fewer of their keys, a key no version knows and a value dated apart.
+func TestUnknownKeysAsTheRenderedFile(t *testing.T) {
+	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 18))
+	names := []string{"lo", "br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
+	var parts []*NetworkFile
+	for range 5 {
+		g, err := Generate(model.NewStoreFrom(runsState(r, false, false)), names, tableMap{300: "wan"}, Target{Version: 999})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p, data := range g.Files {
+			if !strings.HasSuffix(p, ".network") {
+				continue
+			}
+			f, _, err := ParseNetwork(p, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, f)
+			for _, rt := range f.Routes {
+				parts = append(parts, &NetworkFile{Routes: []Route{rt}})
+			}
+			for _, a := range f.Addresses {
+				parts = append(parts, &NetworkFile{Addresses: []Address{a}})
+			}
+			for _, ru := range f.RoutingPolicyRules {
+				parts = append(parts, &NetworkFile{RoutingPolicyRules: []RoutingPolicyRule{ru}})
+			}
+		}
+	}
+	parts = append(parts,
+		&NetworkFile{Routes: []Route{{Destination: netip.MustParsePrefix("10.9.0.0/16"), Extra: []Option{{"TypeOfService", "16"}}}}},
+		&NetworkFile{Addresses: []Address{{Address: netip.MustParsePrefix("10.9.0.1/16"), Extra: []Option{{"Broadcast", "no"}}}}},
+		&NetworkFile{Addresses: []Address{{Address: netip.MustParsePrefix("10.9.0.2/16"), Extra: []Option{{"Broadcast", "10.9.255.255"}}}}})
+	found := 0
+	for _, v := range []int{211, 230, 244, 251, 252, 999} {
+		g := &gen{target: Target{Version: v}, verdicts: map[[2]string]string{}}
+		for _, f := range parts {
+			want := Target{Version: v}.unknownKeys(f.MarshalWithHeader("#"))
+			if got := g.unknownKeys(f.sections(), ""); !slices.Equal(got, want) {
+				t.Errorf("networkd %d, %s: unknownKeys = %q, rendered %q", v, f.MarshalWithHeader("#"), got, want)
+			}
+			found += len(want)
+		}
+	}
+	if len(parts) < 500 || found < 500 {
+		t.Errorf("%d files checked, %d unknown keys found: the comparison proves little", len(parts), found)
 	}
 }
