@@ -204,19 +204,22 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 	g := &gen{tables: tables, used: map[uint32]string{}, target: target, verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
-	byName := make(map[string]model.Link, len(all))
+	// An index, not the link: a map keeps a value as large as a model.Link
+	// apart, an allocation per link, and persist generates once per link.
+	byName := make(map[string]int32, len(all))
 	for _, l := range all {
 		g.byIndex[l.Index] = l
-		byName[l.Name] = l
+		byName[l.Name] = l.Index
 	}
 	g.names = liveNames{byIndex: g.byIndex, tables: tables}
 	var sel []model.Link
 	selected := map[int32]bool{}
 	for _, name := range links {
-		l, ok := byName[name]
+		idx, ok := byName[name]
 		if !ok {
 			return nil, nil, fmt.Errorf("link %q does not exist", name)
 		}
+		l := g.byIndex[idx]
 		if selected[l.Index] {
 			continue
 		}
@@ -299,16 +302,16 @@ func (g *gen) fits(kind, link string, text func() string, part *NetworkFile) boo
 func (g *gen) unknownKeys(w *writer, skip string) []string {
 	var out []string
 	for _, s := range w.secs {
-		if s.sec.Section == skip {
+		if s.name == skip {
 			continue
 		}
-		for _, e := range s.sec.Entries {
-			k := [2]string{s.sec.Section, e.Name}
+		for _, e := range s.entries {
+			k := [2]string{s.name, e.key}
 			why, ok := g.verdicts[k]
 			if !ok {
 				// As unknownKeys reads the line: the value up to the
 				// line's end, trailing space trimmed.
-				_, why = g.target.knows(k[0]+"."+k[1], strings.TrimRightFunc(e.Value, unicode.IsSpace))
+				_, why = g.target.knows(k[0]+"."+k[1], strings.TrimRightFunc(e.value, unicode.IsSpace))
 				if !valued[k[0]+"."+k[1]] {
 					g.verdicts[k] = why
 				}

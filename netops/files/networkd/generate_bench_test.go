@@ -34,3 +34,25 @@ func BenchmarkGenerateOneLink1M(b *testing.B) {
 }
 
 func countRoutes(data []byte) int { return bytes.Count(data, []byte("[Route]")) }
+
+// BenchmarkPredictOneLink1M is Predict of one link's new files (np0a's,
+// as Generate writes them) over no files, from the million-route store:
+// the other half of a one-link save preview.
+func BenchmarkPredictOneLink1M(b *testing.B) {
+	store := model.NewStoreFrom(benchfix.State(1_000_000))
+	g, err := Generate(store, []string{benchfix.LinkName(0)}, nil, target252)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := Load([]string{b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	effects := 0
+	for b.Loop() {
+		effects = len(Predict(c, g.Files, store, DaemonConf{}).Effects)
+	}
+	b.ReportMetric(float64(effects), "effects")
+}

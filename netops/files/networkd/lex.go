@@ -9,8 +9,8 @@ import (
 // The lexer is ours rather than go-systemd's unit.DeserializeOptions: that
 // one drops line numbers (every error here must say file:line), skips text
 // before the first section without a word, and flattens repeated sections,
-// which for [Route] and [Address] are separate objects. Writing still goes
-// through unit.SerializeSections.
+// which for [Route] and [Address] are separate objects. Writing is ours
+// too (writer.bytes), in unit.SerializeSections' format.
 
 type rawEntry struct {
 	key, value string
