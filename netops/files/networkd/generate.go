@@ -201,7 +201,7 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 	if target.Version == 0 {
 		target.Version = AssumedVersion
 	}
-	g := &gen{tables: tables, used: map[uint32]string{}, target: target, verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
+	g := &gen{tables: tables, tableNums: map[uint32]string{}, used: map[uint32]string{}, target: target, verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
 	// An index, not the link: a map keeps a value as large as a model.Link
@@ -260,17 +260,18 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 }
 
 type gen struct {
-	tables  model.TableNames
-	used    map[uint32]string // named non-builtin tables referenced
-	target  Target
-	out     *Generated
-	byIndex map[int32]model.Link
-	names   liveNames
-	nets    map[int32]*NetworkFile // selected links' files
-	atBoot  map[int32]bool         // selected links networkd finds or creates at boot
-	ruleOn  ruleReasons            // why rules are in a link's file, for its header
-	use     routeUse
-	quiet   bool // notices are dropped, being recorded already
+	tables    model.TableNames
+	tableNums map[uint32]string // Table= of the tables met (see table)
+	used      map[uint32]string // named non-builtin tables referenced
+	target    Target
+	out       *Generated
+	byIndex   map[int32]model.Link
+	names     liveNames
+	nets      map[int32]*NetworkFile // selected links' files
+	atBoot    map[int32]bool         // selected links networkd finds or creates at boot
+	ruleOn    ruleReasons            // why rules are in a link's file, for its header
+	use       routeUse
+	quiet     bool // notices are dropped, being recorded already
 	// verdicts: why the target does not know a key ("" when it does),
 	// by section and key (see unknownKeys).
 	verdicts map[[2]string]string
@@ -283,11 +284,11 @@ func (g *gen) notice(n Notice) {
 	}
 }
 
-// fits reports whether every key of part (one object alone) is known to
-// the target; if not, the object is left out with a notice (text is made
-// only then).
-func (g *gen) fits(kind, link string, text func() string, part *NetworkFile) bool {
-	bad := g.unknownKeys(part.sections(), "")
+// fits reports whether every key of part (one object's section) is known
+// to the target; if not, the object is left out with a notice (text is
+// made only then).
+func (g *gen) fits(kind, link string, text func() string, part *writer) bool {
+	bad := g.unknownKeys(part, "")
 	if len(bad) == 0 {
 		return true
 	}
@@ -341,7 +342,11 @@ func (g *gen) table(id uint32) string {
 	case unix.RT_TABLE_DEFAULT:
 		return "default"
 	}
+	if num, ok := g.tableNums[id]; ok { // once per table, not per route
+		return num
+	}
 	num := strconv.FormatUint(uint64(id), 10)
+	g.tableNums[id] = num
 	if ok, _ := g.target.knows("networkd.conf.Network.RouteTable", ""); g.tables == nil || !ok {
 		return num
 	}

@@ -243,7 +243,9 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		}
 	}
 	differs := g.routeMetrics(r, &rt)
-	if !g.fits("route", link, text, &NetworkFile{Routes: []Route{rt}}) {
+	var part writer
+	part.route(rt)
+	if !g.fits("route", link, text, &part) {
 		return Route{}, false, nil
 	}
 	g.metricsNotice(link, text, differs)

@@ -215,7 +215,9 @@ func (g *gen) rules(st Source, sel []model.Link) {
 				g.notice(Notice{Kind: "rule", Text: text, LeftOut: true, Reason: "left out: " + leftOut})
 				continue
 			}
-			if !g.fits("rule", "", func() string { return text }, &NetworkFile{RoutingPolicyRules: []RoutingPolicyRule{pr}}) {
+			var part writer
+			part.rule(pr)
+			if !g.fits("rule", "", func() string { return text }, &part) {
 				continue
 			}
 			if differs != "" {
