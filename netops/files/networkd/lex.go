@@ -35,9 +35,14 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 	text := strings.TrimPrefix(string(data), "\ufeff")
 	lines := strings.Split(text, "\n")
 	var (
-		secs []rawSection
+		secs = make([]rawSection, 0, strings.Count(text, "\n[")+1)
 		warn []Warning
 		errs []error
+		// One array holds every section's entries, a section's after
+		// those of the one before: an allocation per file, not several
+		// per section (a file may hold a million [Route] sections).
+		entries = make([]rawEntry, 0, len(lines))
+		first   int // the last section's first entry
 	)
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
@@ -51,6 +56,7 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 				continue
 			}
 			secs = append(secs, rawSection{file: file, name: l[1 : len(l)-1], line: lineNo})
+			first = len(entries)
 			continue
 		}
 		for continued(l) {
@@ -76,8 +82,8 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 		case len(secs) == 0:
 			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("%s= outside of any section, ignored", k)})
 		default:
-			s := &secs[len(secs)-1]
-			s.entries = append(s.entries, rawEntry{key: k, value: strings.Trim(v, whitespace), line: lineNo})
+			entries = append(entries, rawEntry{key: k, value: strings.Trim(v, whitespace), line: lineNo})
+			secs[len(secs)-1].entries = entries[first:len(entries):len(entries)]
 		}
 	}
 	return secs, warn, errors.Join(errs...)

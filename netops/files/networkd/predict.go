@@ -303,9 +303,10 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	// Routes.
-	wantR := map[routeKey]bool{}
-	var order []routeKey
-	for _, r := range fileRoutes(f) {
+	routes := fileRoutes(f)
+	wantR := make(map[routeKey]bool, len(routes))
+	order := make([]routeKey, 0, len(routes))
+	for _, r := range routes {
 		k, ok := fileRouteKey(r, l.Name, p.res)
 		if !ok {
 			if r.GatewayDynamic == "" {
@@ -318,15 +319,19 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 		wantR[k] = true
 	}
-	haveR := map[routeKey]bool{}
 	// A device-less route (blackhole, unreachable) that exists already is
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
-	for _, k := range p.liveRoutes("") {
+	homeless, mine := p.liveRoutes(""), []routeKey(nil)
+	if live {
+		mine = p.liveRoutes(l.Name)
+	}
+	haveR := make(map[routeKey]bool, len(homeless)+len(mine))
+	for _, k := range homeless {
 		haveR[k] = true
 	}
 	if live {
-		for _, k := range p.liveRoutes(l.Name) {
+		for _, k := range mine {
 			haveR[k] = true
 			if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
 				p.add(p.routeEffect("remove", k))
