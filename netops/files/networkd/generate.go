@@ -201,7 +201,8 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 	if target.Version == 0 {
 		target.Version = AssumedVersion
 	}
-	g := &gen{tables: tables, tableNums: map[uint32]string{}, used: map[uint32]string{}, target: target, verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
+	g := &gen{tables: tables, tableNums: map[uint32]string{}, used: map[uint32]string{}, target: target,
+		verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
 	// An index, not the link: a map keeps a value as large as a model.Link

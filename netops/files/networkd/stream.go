@@ -130,8 +130,9 @@ func (s *Stream) File(path string) ([]byte, error) {
 	nf := *s.g.nets[link]
 	nf.Routes = routes
 	sortRoutes(nf.Routes)
-	data := nf.MarshalWithHeader(s.g.header(s.g.byIndex[link].Name))
-	if bad := s.g.target.unknownKeys(data); len(bad) > 0 {
+	w := nf.sections()
+	data := w.bytes(s.g.header(s.g.byIndex[link].Name))
+	if bad := s.g.unknownKeys(w, "Route"); len(bad) > 0 { // each route was checked alone (fits)
 		return nil, fmt.Errorf("%s: %s", path, strings.Join(bad, "; "))
 	}
 	return data, nil
