@@ -313,3 +313,55 @@ func TestUnknownKeysAsTheRenderedFile(t *testing.T) {
 		t.Errorf("%d files checked, %d unknown keys found: the comparison proves little", len(parts), found)
 	}
 }
+
+// changingRuns is a store whose runs stop being told after the first
+// one read, as when a route with several paths comes meanwhile.
+type changingRuns struct {
+	*countedStore
+	read int
+}
+
+func (c *changingRuns) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool {
+	if c.read++; c.read > 1 {
+		return false
+	}
+	return c.Store.EachLinkRouteFrom(table, link, pos, fn)
+}
+
+// When the runs stop being told once some routes were read from them,
+// Generate and NewStream start again from a walk, and write what the
+// walk writes.
+func TestGenerateStartsAgainWhenTheRunsChange(t *testing.T) {
+	st := runsState(rand.New(rand.NewPCG(uint64(runsSeed(t)), 19)), false, false)
+	store := &countedStore{Store: model.NewStoreFrom(st)}
+	links := []string{"br0", "eth1", "d0"}
+	want, err := Generate(walkOnly{store}, links, nil, target252)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &changingRuns{countedStore: store}
+	store.walks = 0
+	got, err := Generate(src, links, nil, target252)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.read < 2 || store.walks != 1 {
+		t.Errorf("%d runs read, %d walks: want the runs stopped after the first, then one walk", src.read, store.walks)
+	}
+	if !reflect.DeepEqual(got, want) {
+		diffGenerated(t, "Generate", got, want)
+	}
+	src.read = 0
+	s, err := NewStream(src, links, nil, target252)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Notices, want.Notices) || !reflect.DeepEqual(s.Placements, want.Placements) {
+		t.Error("NewStream's notices or placements differ from the walk's")
+	}
+	for _, p := range s.Paths() {
+		if data, err := s.File(p); err != nil || !bytes.Equal(data, want.Files[p]) {
+			t.Errorf("NewStream's %s differs from the walk's (%v)", p, err)
+		}
+	}
+}
