@@ -204,6 +204,9 @@ type predictor struct {
 	// every route (walked), not one per link the prediction concerns.
 	live   map[string][]routeKey
 	walked bool
+	// homeless: the keys of live[""], as a set made once rather than
+	// once per link configured.
+	homeless map[routeKey]bool
 	// routesOf, when set, replaces liveRoutes (tests compare with it).
 	routesOf func(link string) []routeKey
 }
@@ -319,27 +322,28 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 		wantR[k] = true
 	}
-	// A device-less route (blackhole, unreachable) that exists already is
-	// not added again, whichever file or hand made it; nor is it this
-	// link's to remove.
-	homeless, mine := p.liveRoutes(""), []routeKey(nil)
+	var mine []routeKey
 	if live {
 		mine = p.liveRoutes(l.Name)
 	}
-	haveR := make(map[routeKey]bool, len(homeless)+len(mine))
-	for _, k := range homeless {
+	haveR := make(map[routeKey]bool, len(mine))
+	for _, k := range mine {
 		haveR[k] = true
+		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+			p.add(p.routeEffect("remove", k))
+		}
 	}
-	if live {
-		for _, k := range mine {
-			haveR[k] = true
-			if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
-				p.add(p.routeEffect("remove", k))
-			}
+	// A device-less route (blackhole, unreachable) that exists already is
+	// not added again, whichever file or hand made it; nor is it this
+	// link's to remove.
+	if p.homeless == nil {
+		p.homeless = map[routeKey]bool{}
+		for _, k := range p.liveRoutes("") {
+			p.homeless[k] = true
 		}
 	}
 	for _, k := range order {
-		if !haveR[k] {
+		if !haveR[k] && !p.homeless[k] {
 			p.add(p.routeEffect("add", k))
 		}
 	}
