@@ -130,7 +130,11 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 			homeless = append(homeless, rt)
 			return
 		}
-		g.nets[file].Routes = append(g.nets[file].Routes, rt)
+		nf := g.nets[file]
+		if nf.Routes == nil { // sized once: a link may have a million
+			nf.Routes = make([]Route, 0, g.use.through(file))
+		}
+		nf.Routes = append(nf.Routes, rt)
 	})
 	if errors.Is(err, errRunsChanged) {
 		return Generate(walkOnly{st}, links, tables, target)

@@ -158,6 +158,16 @@ func (u *routeUse) index(lr LinkRoutes) {
 	})
 }
 
+// through is how many routes go through link in every table (so far,
+// while a walk counts them).
+func (u *routeUse) through(link int32) int {
+	n := 0
+	for _, links := range u.byTable {
+		n += links[link]
+	}
+	return n
+}
+
 // count counts n routes of class c: those through a link (the first
 // path's) in any table but the kernel's local one.
 func (u *routeUse) count(c model.RouteClass, n int) {
