@@ -365,3 +365,13 @@ func TestGenerateStartsAgainWhenTheRunsChange(t *testing.T) {
 		}
 	}
 }
+
+// trim, which the lexer runs on every line, is strings.Trim with
+// systemd's whitespace.
+func TestTrimIsStringsTrim(t *testing.T) {
+	for _, s := range []string{"", " ", "\t\r\n ", "a", " a ", "\ta b\r", "Key = v \\ ", "\u00a0x\u00a0", " \u2003y\u2003 ", "\x00z\x00", "é "} {
+		if got, want := trim(s), strings.Trim(s, whitespace); got != want {
+			t.Errorf("trim(%q) = %q, strings.Trim gives %q", s, got, want)
+		}
+	}
+}
