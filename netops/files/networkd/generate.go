@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
@@ -123,34 +124,69 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		return nil, err
 	}
 	g.addresses(st)
-	if err := g.routes(st, sel); err != nil {
+	var homeless []Route
+	err = g.routes(st, func(file int32, rt Route) {
+		if file == 0 {
+			homeless = append(homeless, rt)
+			return
+		}
+		nf := g.nets[file]
+		if nf.Routes == nil { // sized once: a link may have a million
+			nf.Routes = make([]Route, 0, g.use.through(file))
+		}
+		nf.Routes = append(nf.Routes, rt)
+	})
+	if errors.Is(err, errRunsChanged) {
+		return Generate(walkOnly{st}, links, tables, target)
+	}
+	if err != nil {
 		return nil, err
 	}
+	if len(homeless) > 0 {
+		home := g.nets[g.homeFor(sel, slices.Values(homeless))]
+		home.Routes = append(home.Routes, homeless...)
+	}
 	g.rules(st, sel)
+	if err := g.finish(sel); err != nil {
+		return nil, err
+	}
+	return g.out, nil
+}
 
+// finish writes each selected link's .network with what g holds for it,
+// and the tables' declarations; it fails on a key the target does not
+// know, which networkd would ignore with a log line: nothing may reach
+// the disk that way.
+func (g *gen) finish(sel []model.Link) error {
 	files := g.out.Files
+	bad := map[string][]string{} // the .network files' unknown keys
 	for _, l := range sel {
 		nf := g.nets[l.Index]
 		sortRoutes(nf.Routes)
 		slices.Sort(nf.Network.VXLAN)
 		slices.Sort(nf.Network.MACVLAN)
-		files[filePrefix+l.Name+".network"] = nf.MarshalWithHeader(g.header(l.Name))
+		w := nf.sections()
+		files[filePrefix+l.Name+".network"] = w.bytes(g.header(l.Name))
+		// Each route was checked alone (fits).
+		bad[filePrefix+l.Name+".network"] = g.unknownKeys(w, "Route")
 	}
 	if conf := g.tablesConf(); conf != nil {
 		files[TablesConf] = conf
 	}
-	// A key the target does not know would be ignored with a log line:
-	// nothing may reach the disk that way.
 	for _, p := range files.Paths() {
-		if p == TablesConf {
+		b, checked := bad[p]
+		switch {
+		case p == TablesConf:
 			continue
+		case !checked:
+			b = g.target.unknownKeys(files[p])
 		}
-		if bad := target.unknownKeys(files[p]); len(bad) > 0 {
-			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
+		if len(b) > 0 {
+			return fmt.Errorf("%s: %s", p, strings.Join(b, "; "))
 		}
 	}
 	g.sortNotices()
-	return g.out, nil
+	return nil
 }
 
 func (g *gen) sortNotices() {
@@ -169,22 +205,26 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 	if target.Version == 0 {
 		target.Version = AssumedVersion
 	}
-	g := &gen{tables: tables, used: map[uint32]string{}, target: target, out: &Generated{Files: Files{}, Target: target}}
+	g := &gen{tables: tables, tableNums: map[uint32]string{}, used: map[uint32]string{}, target: target,
+		verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
-	byName := make(map[string]model.Link, len(all))
+	// An index, not the link: a map keeps a value as large as a model.Link
+	// apart, an allocation per link, and persist generates once per link.
+	byName := make(map[string]int32, len(all))
 	for _, l := range all {
 		g.byIndex[l.Index] = l
-		byName[l.Name] = l
+		byName[l.Name] = l.Index
 	}
 	g.names = liveNames{byIndex: g.byIndex, tables: tables}
 	var sel []model.Link
 	selected := map[int32]bool{}
 	for _, name := range links {
-		l, ok := byName[name]
+		idx, ok := byName[name]
 		if !ok {
 			return nil, nil, fmt.Errorf("link %q does not exist", name)
 		}
+		l := g.byIndex[idx]
 		if selected[l.Index] {
 			continue
 		}
@@ -225,22 +265,21 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 }
 
 type gen struct {
-	tables  model.TableNames
-	used    map[uint32]string // named non-builtin tables referenced
-	target  Target
-	out     *Generated
-	byIndex map[int32]model.Link
-	names   liveNames
-	nets    map[int32]*NetworkFile // selected links' files
-	atBoot  map[int32]bool         // selected links networkd finds or creates at boot
-	ruleOn  ruleReasons            // why rules are in a link's file, for its header
-	use     routeUse
-	// stream: routes writes no [Route] section, it counts them per file
-	// (NewStream writes them one file at a time); quiet: notices are
-	// dropped, being recorded already.
-	stream, quiet bool
-	routeCount    map[int32]int // stream: routes per selected link's file
-	homeLink      int32         // stream: the file device-less routes go to, 0 for none
+	tables    model.TableNames
+	tableNums map[uint32]string // Table= of the tables met (see table)
+	used      map[uint32]string // named non-builtin tables referenced
+	target    Target
+	out       *Generated
+	byIndex   map[int32]model.Link
+	names     liveNames
+	nets      map[int32]*NetworkFile // selected links' files
+	atBoot    map[int32]bool         // selected links networkd finds or creates at boot
+	ruleOn    ruleReasons            // why rules are in a link's file, for its header
+	use       routeUse
+	quiet     bool // notices are dropped, being recorded already
+	// verdicts: why the target does not know a key ("" when it does),
+	// by section and key (see unknownKeys).
+	verdicts map[[2]string]string
 }
 
 // notice records something the files do not carry as it is.
@@ -250,15 +289,45 @@ func (g *gen) notice(n Notice) {
 	}
 }
 
-// fits reports whether every key of part (one object rendered alone) is
-// known to the target; if not, the object is left out with a notice.
-func (g *gen) fits(kind, link, text string, part *NetworkFile) bool {
-	bad := g.target.unknownKeys(part.MarshalWithHeader("#"))
+// fits reports whether every key of part (one object's section) is known
+// to the target; if not, the object is left out with a notice (text is
+// made only then).
+func (g *gen) fits(kind, link string, text func() string, part *writer) bool {
+	bad := g.unknownKeys(part, "")
 	if len(bad) == 0 {
 		return true
 	}
-	g.notice(Notice{Kind: kind, Link: link, Text: text, LeftOut: true, Reason: "left out: " + strings.Join(bad, "; ")})
+	g.notice(Notice{Kind: kind, Link: link, Text: text(), LeftOut: true, Reason: "left out: " + strings.Join(bad, "; ")})
 	return false
+}
+
+// unknownKeys is Target.unknownKeys of w rendered, without rendering it
+// (it runs once per route: fits) and passing over the sections named
+// skip. A key's verdict is kept, as it is the same for every value but
+// those of a key some values of which are dated (valued).
+func (g *gen) unknownKeys(w *writer, skip string) []string {
+	var out []string
+	for _, s := range w.secs {
+		if s.name == skip {
+			continue
+		}
+		for _, e := range s.entries {
+			k := [2]string{s.name, e.key}
+			why, ok := g.verdicts[k]
+			if !ok {
+				// As unknownKeys reads the line: the value up to the
+				// line's end, trailing space trimmed.
+				_, why = g.target.knows(k[0]+"."+k[1], strings.TrimRightFunc(e.value, unicode.IsSpace))
+				if !valued[k[0]+"."+k[1]] {
+					g.verdicts[k] = why
+				}
+			}
+			if why != "" {
+				out = append(out, why)
+			}
+		}
+	}
+	return out
 }
 
 // table returns the Table= value for id: empty for main, local and
@@ -278,7 +347,11 @@ func (g *gen) table(id uint32) string {
 	case unix.RT_TABLE_DEFAULT:
 		return "default"
 	}
+	if num, ok := g.tableNums[id]; ok { // once per table, not per route
+		return num
+	}
 	num := strconv.FormatUint(uint64(id), 10)
+	g.tableNums[id] = num
 	if ok, _ := g.target.knows("networkd.conf.Network.RouteTable", ""); g.tables == nil || !ok {
 		return num
 	}

@@ -25,7 +25,13 @@ func (g *gen) addresses(st Source) {
 			continue
 		}
 		name := g.byIndex[a.LinkIndex].Name
-		if ad, ok := addressFor(a, name); ok && g.fits("address", name, addrText(a, g.names), &NetworkFile{Addresses: []Address{ad}}) {
+		ad, ok := addressFor(a, name)
+		if !ok {
+			continue
+		}
+		var part writer
+		part.address(ad)
+		if g.fits("address", name, func() string { return addrText(a, g.names) }, &part) {
 			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], addrEntry{ad, a.Family == unix.AF_INET && a.Flags&unix.IFA_F_SECONDARY != 0})
 		}
 	}

@@ -107,10 +107,10 @@ func (g *gen) unknownMetricKey(key string) string {
 }
 
 // metricsNotice reports the metrics a route's section leaves out.
-func (g *gen) metricsNotice(link, text string, differs []string) {
+func (g *gen) metricsNotice(link string, text func() string, differs []string) {
 	if len(differs) == 0 {
 		return
 	}
-	g.notice(Notice{Kind: "route", Link: link, Text: text,
+	g.notice(Notice{Kind: "route", Link: link, Text: text(),
 		Reason: "written without " + strings.Join(differs, "; ")})
 }

@@ -2,6 +2,7 @@ package networkd
 
 import (
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -23,75 +24,56 @@ func deviceless(typ uint8) bool {
 	return false
 }
 
-// routes writes every wanted route through a selected link into that
-// link's file. Device-less routes (blackhole, unreachable, prohibit,
-// throw) belong to no link; they go where rules without a table go (see
-// home).
-func (g *gen) routes(st Source, sel []model.Link) error {
+// routes reads each route a selected link's file holds once and gives
+// keep its [Route] section and that file: 0 for a device-less route
+// (blackhole, unreachable, prohibit, throw), which belongs to no link and
+// goes where rules without a table go (see home). It reads the selected
+// links' runs when the source has them, and counts g.use from its indexes;
+// else it walks every route, counting each.
+func (g *gen) routes(st Source, keep func(file int32, rt Route)) error {
 	var err error
-	var homeless []Route
-	nHomeless := 0
-	g.use.byTable = map[uint32]map[int32]int{}
-	if g.stream {
-		g.routeCount = map[int32]int{}
+	add := func(file int32, r *model.Route) bool {
+		rt, ok, rerr := g.route(r)
+		if ok {
+			keep(file, rt)
+		}
+		err = rerr
+		return err == nil
 	}
+	if lr, ok := st.(LinkRoutes); ok {
+		g.use = routeUse{}
+		g.use.index(lr)
+		read := 0
+		all := func(int32) bool { return true }
+		if g.fromRuns(lr, all, func(file int32, r *model.Route) bool { read++; return add(file, r) }) {
+			return err
+		}
+		if read > 0 {
+			return errRunsChanged
+		}
+	}
+	g.use = routeUse{}
 	st.EachRoute(func(r *model.Route) bool {
 		g.use.see(r)
-		file, ok := g.fileOf(r)
-		if !ok {
-			return true
-		}
-		rt, ok, rerr := g.route(r)
-		switch {
-		case rerr != nil:
-			err = rerr
-			return false
-		case !ok:
-		case g.stream:
-			if file == 0 {
-				nHomeless++
-			} else {
-				g.routeCount[file]++
-			}
-		case file == 0:
-			homeless = append(homeless, rt)
-		default:
-			g.nets[file].Routes = append(g.nets[file].Routes, rt)
+		if file, ok := g.fileOf(r); ok {
+			return add(file, r)
 		}
 		return true
 	})
-	if err != nil || len(homeless) == 0 && nHomeless == 0 {
-		return err
-	}
+	return err
+}
+
+// homeFor is the selected link whose file holds the device-less routes
+// (see home); when that link comes only after boot, each route homeless
+// gives gets a notice saying so.
+func (g *gen) homeFor(sel []model.Link, homeless iter.Seq[Route]) int32 {
 	h := g.home(sel)
-	home := g.byName(h.Link)
-	if g.stream {
-		g.homeLink = home
-		g.routeCount[home] += nHomeless
-		if h.Warn {
-			// Rare (no saved link exists at boot): the notices are
-			// made by a second walk rather than by keeping the routes.
-			g.quiet = true
-			st.EachRoute(func(r *model.Route) bool {
-				if file, ok := g.fileOf(r); ok && file == 0 {
-					if rt, ok, _ := g.route(r); ok {
-						homeless = append(homeless, rt)
-					}
-				}
-				return true
-			})
-			g.quiet = false
-		}
-	}
 	if h.Warn {
-		for _, rt := range homeless {
+		for rt := range homeless {
 			g.notice(Notice{Kind: "route", Text: routeText(rt), Reason: h.Reason})
 		}
 	}
-	if !g.stream {
-		g.nets[home].Routes = append(g.nets[home].Routes, homeless...)
-	}
-	return nil
+	return g.byName(h.Link)
 }
 
 // fileOf says which selected link's .network holds r: 0 for a
@@ -149,9 +131,13 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
 func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
-	text := ""
-	if !g.quiet { // the text is only for notices
-		text = iproute.RouteLine(r, g.names)
+	// The text is only for notices: made once, when one is.
+	var line string
+	text := func() string {
+		if line == "" {
+			line = iproute.RouteLine(r, g.names)
+		}
+		return line
 	}
 	link := ""
 	if !deviceless(r.Type) {
@@ -162,7 +148,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		link = g.names.LinkName(idx)
 	}
 	leaveOut := func(why string) (Route, bool, error) {
-		g.notice(Notice{Kind: "route", Link: link, Text: text, LeftOut: true, Reason: "left out: " + why})
+		g.notice(Notice{Kind: "route", Link: link, Text: text(), LeftOut: true, Reason: "left out: " + why})
 		return Route{}, false, nil
 	}
 	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
@@ -231,7 +217,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 			if len(noCarrier) > 0 && ok {
 				// networkd 252 waits for carrier on every nexthop's link
 				// (route_is_ready_to_configure), checked with 252.
-				g.notice(Notice{Kind: "route", Link: link, Text: text, Reason: "networkd adds this multipath route only once " +
+				g.notice(Notice{Kind: "route", Link: link, Text: text(), Reason: "networkd adds this multipath route only once " +
 					strings.Join(noCarrier, ", ") + " has carrier, which it lacks now"})
 			}
 		}()
@@ -257,7 +243,9 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		}
 	}
 	differs := g.routeMetrics(r, &rt)
-	if !g.fits("route", link, text, &NetworkFile{Routes: []Route{rt}}) {
+	var part writer
+	part.route(rt)
+	if !g.fits("route", link, text, &part) {
 		return Route{}, false, nil
 	}
 	g.metricsNotice(link, text, differs)

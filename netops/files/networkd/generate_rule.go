@@ -138,27 +138,61 @@ type routeUse struct {
 	upPrio  [2]uint32                // its family (0: IPv4) and metric, to keep the best
 }
 
-// see counts r; it runs on every route Generate looks at.
+// see counts r; it runs on every route a walk meets.
 func (u *routeUse) see(r *model.Route) {
-	if r.Table == unix.RT_TABLE_LOCAL || deviceless(r.Type) {
+	c := model.ClassOf(r)
+	u.count(c, 1)
+	u.seeDefault(r, c.Link)
+}
+
+// index is see over every route, from lr's counts and the main table's
+// default routes, in the order a walk meets them (the first of equal
+// ones is the uplink).
+func (u *routeUse) index(lr LinkRoutes) {
+	for c, n := range lr.RouteClasses() {
+		u.count(c, n)
+	}
+	lr.EachDefaultRoute(unix.RT_TABLE_MAIN, func(r *model.Route) bool {
+		u.seeDefault(r, model.ClassOf(r).Link)
+		return true
+	})
+}
+
+// through is how many routes go through link in every table (so far,
+// while a walk counts them).
+func (u *routeUse) through(link int32) int {
+	n := 0
+	for _, links := range u.byTable {
+		n += links[link]
+	}
+	return n
+}
+
+// count counts n routes of class c: those through a link (the first
+// path's) in any table but the kernel's local one.
+func (u *routeUse) count(c model.RouteClass, n int) {
+	if c.Table == unix.RT_TABLE_LOCAL || deviceless(c.Type) || c.Link == 0 || n == 0 {
 		return
 	}
-	idx := r.LinkIndex
-	if mp := r.Multipath(); len(mp) > 0 {
-		idx = mp[0].LinkIndex
+	if u.byTable == nil {
+		u.byTable = map[uint32]map[int32]int{}
 	}
-	if idx == 0 {
+	if u.byTable[c.Table] == nil {
+		u.byTable[c.Table] = map[int32]int{}
+	}
+	u.byTable[c.Table][c.Link] += n
+}
+
+// seeDefault makes r, through link (its first path's), the uplink's
+// route if it is a default route of the main table better than the one
+// so far: IPv4 first, then the lowest metric.
+func (u *routeUse) seeDefault(r *model.Route, link int32) {
+	if link == 0 || r.Table != unix.RT_TABLE_MAIN || r.Dst.Bits() > 0 || r.Type != unix.RTN_UNICAST {
 		return
 	}
-	if u.byTable[r.Table] == nil {
-		u.byTable[r.Table] = map[int32]int{}
-	}
-	u.byTable[r.Table][idx]++
-	if r.Table == unix.RT_TABLE_MAIN && r.Dst.Bits() <= 0 && r.Type == unix.RTN_UNICAST {
-		prio := [2]uint32{uint32(btoi(r.Family == unix.AF_INET6)), r.Priority}
-		if u.uplink == 0 || prio[0] < u.upPrio[0] || prio[0] == u.upPrio[0] && prio[1] < u.upPrio[1] {
-			u.uplink, u.upPrio = idx, prio
-		}
+	prio := [2]uint32{uint32(btoi(r.Family == unix.AF_INET6)), r.Priority}
+	if u.uplink == 0 || prio[0] < u.upPrio[0] || prio[0] == u.upPrio[0] && prio[1] < u.upPrio[1] {
+		u.uplink, u.upPrio = link, prio
 	}
 }
 
@@ -191,7 +225,9 @@ func (g *gen) rules(st Source, sel []model.Link) {
 				g.notice(Notice{Kind: "rule", Text: text, LeftOut: true, Reason: "left out: " + leftOut})
 				continue
 			}
-			if !g.fits("rule", "", text, &NetworkFile{RoutingPolicyRules: []RoutingPolicyRule{pr}}) {
+			var part writer
+			part.rule(pr)
+			if !g.fits("rule", "", func() string { return text }, &part) {
 				continue
 			}
 			if differs != "" {

@@ -9,8 +9,8 @@ import (
 // The lexer is ours rather than go-systemd's unit.DeserializeOptions: that
 // one drops line numbers (every error here must say file:line), skips text
 // before the first section without a word, and flattens repeated sections,
-// which for [Route] and [Address] are separate objects. Writing still goes
-// through unit.SerializeSections.
+// which for [Route] and [Address] are separate objects. Writing is ours
+// too (writer.bytes), in unit.SerializeSections' format.
 
 type rawEntry struct {
 	key, value string
@@ -35,13 +35,19 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 	text := strings.TrimPrefix(string(data), "\ufeff")
 	lines := strings.Split(text, "\n")
 	var (
-		secs []rawSection
+		// At most a section per '[' (counting a byte is fast, a pair is not).
+		secs = make([]rawSection, 0, strings.Count(text, "[")+1)
 		warn []Warning
 		errs []error
+		// One array holds every section's entries, a section's after
+		// those of the one before: an allocation per file, not several
+		// per section (a file may hold a million [Route] sections).
+		entries = make([]rawEntry, 0, len(lines))
+		first   int // the last section's first entry
 	)
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
-		l := strings.Trim(lines[i], whitespace)
+		l := trim(lines[i])
 		if l == "" || l[0] == '#' || l[0] == ';' {
 			continue
 		}
@@ -51,6 +57,7 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 				continue
 			}
 			secs = append(secs, rawSection{file: file, name: l[1 : len(l)-1], line: lineNo})
+			first = len(entries)
 			continue
 		}
 		for continued(l) {
@@ -67,7 +74,7 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 			}
 		}
 		k, v, ok := strings.Cut(l, "=")
-		k = strings.Trim(k, whitespace)
+		k = trim(k)
 		switch {
 		case !ok:
 			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("missing '=' in %q, line ignored", l)})
@@ -76,11 +83,24 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 		case len(secs) == 0:
 			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("%s= outside of any section, ignored", k)})
 		default:
-			s := &secs[len(secs)-1]
-			s.entries = append(s.entries, rawEntry{key: k, value: strings.Trim(v, whitespace), line: lineNo})
+			entries = append(entries, rawEntry{key: k, value: trim(v), line: lineNo})
+			secs[len(secs)-1].entries = entries[first:len(entries):len(entries)]
 		}
 	}
 	return secs, warn, errors.Join(errs...)
+}
+
+// trim is strings.Trim(s, whitespace), without making a set of the
+// cutset each time: it runs three times for each line of a file that may
+// hold a million routes.
+func trim(s string) string {
+	for len(s) > 0 && strings.IndexByte(whitespace, s[0]) >= 0 {
+		s = s[1:]
+	}
+	for len(s) > 0 && strings.IndexByte(whitespace, s[len(s)-1]) >= 0 {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // continued reports whether l ends in an odd number of backslashes; an even

@@ -2,10 +2,7 @@ package networkd
 
 import (
 	"bytes"
-	"io"
 	"net/netip"
-
-	"github.com/coreos/go-systemd/v22/unit"
 )
 
 // writer collects sections in the order Marshal emits them.
@@ -16,19 +13,23 @@ type writer struct {
 // section starts a section. Sections without entries are left out unless
 // keep is set: an empty [Route] or [Bridge] still means something.
 func (w *writer) section(name string, keep bool) *sectionWriter {
-	s := &sectionWriter{sec: &unit.UnitSection{Section: name}, keep: keep}
+	s := &sectionWriter{name: name, keep: keep}
 	w.secs = append(w.secs, s)
 	return s
 }
 
 type sectionWriter struct {
-	sec  *unit.UnitSection
-	keep bool
+	name    string
+	keep    bool
+	entries []entry
 }
+
+// entry is one "Key=Value" line.
+type entry struct{ key, value string }
 
 func (s *sectionWriter) add(key, value string) {
 	if value != "" {
-		s.sec.Entries = append(s.sec.Entries, &unit.UnitEntry{Name: key, Value: value})
+		s.entries = append(s.entries, entry{key, value})
 	}
 }
 
@@ -60,7 +61,7 @@ func (s *sectionWriter) uint(key string, n *uint32) {
 // "Key=" resets a setting in networkd.
 func (s *sectionWriter) extra(opts []Option) {
 	for _, o := range opts {
-		s.sec.Entries = append(s.sec.Entries, &unit.UnitEntry{Name: o.Key, Value: o.Value})
+		s.entries = append(s.entries, entry{o.Key, o.Value})
 	}
 }
 
@@ -71,20 +72,39 @@ func (w *writer) unknown(secs []Section) {
 	}
 }
 
-// bytes renders the header line, a blank line and the sections.
+// bytes renders the header line, a blank line and the sections, a blank
+// line between two (as go-systemd's unit.SerializeSections did; this
+// writes them without an allocation per key, and it runs for each route
+// of a million).
 func (w *writer) bytes(header string) []byte {
-	var b bytes.Buffer
-	b.WriteString(header)
-	b.WriteString("\n\n")
-	var secs []*unit.UnitSection
+	size := len(header) + 2
 	for _, s := range w.secs {
-		if s.keep || len(s.sec.Entries) > 0 {
-			secs = append(secs, s.sec)
+		size += len(s.name) + 4
+		for _, e := range s.entries {
+			size += len(e.key) + len(e.value) + 2
 		}
 	}
-	// SerializeSections, unlike Serialize, keeps repeated sections apart.
-	if _, err := io.Copy(&b, unit.SerializeSections(secs)); err != nil {
-		panic(err) // reading a bytes.Buffer cannot fail
+	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.WriteString(header)
+	b.WriteString("\n\n")
+	first := true
+	for _, s := range w.secs {
+		if !s.keep && len(s.entries) == 0 {
+			continue
+		}
+		if !first {
+			b.WriteByte('\n')
+		}
+		first = false
+		b.WriteByte('[')
+		b.WriteString(s.name)
+		b.WriteString("]\n")
+		for _, e := range s.entries {
+			b.WriteString(e.key)
+			b.WriteByte('=')
+			b.WriteString(e.value)
+			b.WriteByte('\n')
+		}
 	}
 	return b.Bytes()
 }

@@ -13,7 +13,12 @@ func (f *NetworkFile) Marshal() []byte {
 // MarshalWithHeader is Marshal with another first line, which must be a
 // comment ("# ...").
 func (f *NetworkFile) MarshalWithHeader(header string) []byte {
-	var w writer
+	return f.sections().bytes(header)
+}
+
+// sections is f's sections and keys as MarshalWithHeader writes them.
+func (f *NetworkFile) sections() *writer {
+	w := &writer{}
 
 	s := w.section("Match", false)
 	for _, line := range nameLines(f.Match.Name) {
@@ -56,65 +61,80 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 	s.extra(n.Extra)
 
 	for _, a := range f.Addresses {
-		s = w.section("Address", true)
-		s.prefix("Address", a.Address)
-		s.prefix("Peer", a.Peer)
-		s.add("Label", a.Label)
-		s.add("Scope", a.Scope)
-		s.add("PreferredLifetime", a.PreferredLifetime)
-		s.extra(a.Extra)
+		w.address(a)
 	}
 	for _, r := range f.Routes {
-		s = w.section("Route", true)
-		s.prefix("Destination", r.Destination)
-		s.addr("Gateway", r.Gateway)
-		s.add("Gateway", r.GatewayDynamic)
-		s.boolean("GatewayOnLink", r.GatewayOnLink)
-		s.add("Table", r.Table)
-		s.uint("Metric", r.Metric)
-		s.add("Scope", r.Scope)
-		s.add("Type", r.Type)
-		s.addr("PreferredSource", r.PreferredSource)
-		s.add("Protocol", r.Protocol)
-		s.extra(r.Extra)
+		w.route(r)
 	}
 	for _, r := range f.RoutingPolicyRules {
-		s = w.section("RoutingPolicyRule", true)
-		s.prefix("From", r.From)
-		s.prefix("To", r.To)
-		if r.TypeOfService != 0 {
-			s.add("TypeOfService", u32(uint32(r.TypeOfService)))
-		}
-		if fm := r.FirewallMark; fm != nil {
-			v := u32(fm.Mark)
-			if fm.HasMask {
-				v += "/" + u32(fm.Mask)
-			}
-			s.add("FirewallMark", v)
-		}
-		s.uint("Priority", r.Priority)
-		s.add("Table", r.Table)
-		s.add("IncomingInterface", r.IncomingInterface)
-		s.add("OutgoingInterface", r.OutgoingInterface)
-		if r.IPProtocol != 0 {
-			s.add("IPProtocol", u32(uint32(r.IPProtocol)))
-		}
-		if r.SourcePort != nil {
-			s.add("SourcePort", r.SourcePort.String())
-		}
-		if r.DestinationPort != nil {
-			s.add("DestinationPort", r.DestinationPort.String())
-		}
-		s.boolean("InvertRule", r.InvertRule)
-		s.add("Family", r.Family)
-		s.add("User", r.User)
-		s.uint("SuppressPrefixLength", r.SuppressPrefixLength)
-		s.uint("SuppressInterfaceGroup", r.SuppressInterfaceGroup)
-		s.add("Type", r.Type)
-		s.extra(r.Extra)
+		w.rule(r)
 	}
 	w.unknown(f.Unknown)
-	return w.bytes(header)
+	return w
+}
+
+// address writes a's [Address] section.
+func (w *writer) address(a Address) {
+	s := w.section("Address", true)
+	s.prefix("Address", a.Address)
+	s.prefix("Peer", a.Peer)
+	s.add("Label", a.Label)
+	s.add("Scope", a.Scope)
+	s.add("PreferredLifetime", a.PreferredLifetime)
+	s.extra(a.Extra)
+}
+
+// route writes r's [Route] section.
+func (w *writer) route(r Route) {
+	s := w.section("Route", true)
+	s.prefix("Destination", r.Destination)
+	s.addr("Gateway", r.Gateway)
+	s.add("Gateway", r.GatewayDynamic)
+	s.boolean("GatewayOnLink", r.GatewayOnLink)
+	s.add("Table", r.Table)
+	s.uint("Metric", r.Metric)
+	s.add("Scope", r.Scope)
+	s.add("Type", r.Type)
+	s.addr("PreferredSource", r.PreferredSource)
+	s.add("Protocol", r.Protocol)
+	s.extra(r.Extra)
+}
+
+// rule writes r's [RoutingPolicyRule] section.
+func (w *writer) rule(r RoutingPolicyRule) {
+	s := w.section("RoutingPolicyRule", true)
+	s.prefix("From", r.From)
+	s.prefix("To", r.To)
+	if r.TypeOfService != 0 {
+		s.add("TypeOfService", u32(uint32(r.TypeOfService)))
+	}
+	if fm := r.FirewallMark; fm != nil {
+		v := u32(fm.Mark)
+		if fm.HasMask {
+			v += "/" + u32(fm.Mask)
+		}
+		s.add("FirewallMark", v)
+	}
+	s.uint("Priority", r.Priority)
+	s.add("Table", r.Table)
+	s.add("IncomingInterface", r.IncomingInterface)
+	s.add("OutgoingInterface", r.OutgoingInterface)
+	if r.IPProtocol != 0 {
+		s.add("IPProtocol", u32(uint32(r.IPProtocol)))
+	}
+	if r.SourcePort != nil {
+		s.add("SourcePort", r.SourcePort.String())
+	}
+	if r.DestinationPort != nil {
+		s.add("DestinationPort", r.DestinationPort.String())
+	}
+	s.boolean("InvertRule", r.InvertRule)
+	s.add("Family", r.Family)
+	s.add("User", r.User)
+	s.uint("SuppressPrefixLength", r.SuppressPrefixLength)
+	s.uint("SuppressInterfaceGroup", r.SuppressInterfaceGroup)
+	s.add("Type", r.Type)
+	s.extra(r.Extra)
 }
 
 // nameLines groups Match.Name into Name= lines: runs of plain globs share

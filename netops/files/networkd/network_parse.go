@@ -180,6 +180,15 @@ func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
 // networkOf reads lexed sections as a .network file (parseNetwork).
 func networkOf(p *parser, secs []rawSection) (*NetworkFile, []Warning, error) {
 	f := &NetworkFile{}
+	routes := 0
+	for _, sec := range secs {
+		if sec.name == "Route" {
+			routes++
+		}
+	}
+	if routes > 0 { // one allocation; nil again below if none is kept
+		f.Routes = make([]Route, 0, routes)
+	}
 	for _, sec := range secs {
 		nerr := len(p.errs)
 		switch sec.name {
@@ -239,6 +248,9 @@ func networkOf(p *parser, secs []rawSection) (*NetworkFile, []Warning, error) {
 		default:
 			f.Unknown = append(f.Unknown, unknownSection(p, sec))
 		}
+	}
+	if len(f.Routes) == 0 {
+		f.Routes = nil
 	}
 	return f, p.warn, errors.Join(p.errs...)
 }

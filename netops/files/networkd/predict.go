@@ -204,6 +204,9 @@ type predictor struct {
 	// every route (walked), not one per link the prediction concerns.
 	live   map[string][]routeKey
 	walked bool
+	// homeless: the keys of live[""], as a set made once rather than
+	// once per link configured.
+	homeless map[routeKey]bool
 	// routesOf, when set, replaces liveRoutes (tests compare with it).
 	routesOf func(link string) []routeKey
 }
@@ -303,9 +306,10 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	// Routes.
-	wantR := map[routeKey]bool{}
-	var order []routeKey
-	for _, r := range fileRoutes(f) {
+	routes := fileRoutes(f)
+	wantR := make(map[routeKey]bool, len(routes))
+	order := make([]routeKey, 0, len(routes))
+	for _, r := range routes {
 		k, ok := fileRouteKey(r, l.Name, p.res)
 		if !ok {
 			if r.GatewayDynamic == "" {
@@ -318,23 +322,28 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 		wantR[k] = true
 	}
-	haveR := map[routeKey]bool{}
+	var mine []routeKey
+	if live {
+		mine = p.liveRoutes(l.Name)
+	}
+	haveR := make(map[routeKey]bool, len(mine))
+	for _, k := range mine {
+		haveR[k] = true
+		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+			p.add(p.routeEffect("remove", k))
+		}
+	}
 	// A device-less route (blackhole, unreachable) that exists already is
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
-	for _, k := range p.liveRoutes("") {
-		haveR[k] = true
-	}
-	if live {
-		for _, k := range p.liveRoutes(l.Name) {
-			haveR[k] = true
-			if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
-				p.add(p.routeEffect("remove", k))
-			}
+	if p.homeless == nil {
+		p.homeless = map[routeKey]bool{}
+		for _, k := range p.liveRoutes("") {
+			p.homeless[k] = true
 		}
 	}
 	for _, k := range order {
-		if !haveR[k] {
+		if !haveR[k] && !p.homeless[k] {
 			p.add(p.routeEffect("add", k))
 		}
 	}
@@ -399,37 +408,27 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 }
 
 // runRoutes reads the keys of link's live routes from the source's runs
-// of (table, link) alone, as Stream.fromRuns does; ok is false when the
+// of (table, link) alone (eachRunRoute); ok is false when the
 // source has no runs or cannot tell them (a route with several paths).
 func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 	lr, isLR := p.st.(LinkRoutes)
 	if !isLR {
 		return nil, false
 	}
-	type run struct {
-		table uint32
-		link  int32
-	}
-	var runs []run
-	for c := range lr.RouteClasses() {
+	pick := func(c model.RouteClass) bool {
 		owner := ""
 		if !deviceless(c.Type) {
 			owner = p.byIndex[c.Link].Name
 		}
-		if owner == link {
-			runs = append(runs, run{c.Table, c.Link})
-		}
+		return owner == link
 	}
-	slices.SortFunc(runs, func(a, b run) int { return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.link, b.link)) })
-	for _, r := range slices.Compact(runs) {
-		if !lr.EachLinkRouteFrom(r.table, r.link, 0, func(mr *model.Route) bool {
-			if k, want := p.liveKey(mr); want && k.link == link {
-				ks = append(ks, k)
-			}
-			return true
-		}) {
-			return nil, false
+	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
+		if k, want := p.liveKey(r); want && k.link == link {
+			ks = append(ks, k)
 		}
+		return true
+	}) {
+		return nil, false
 	}
 	return ks, true
 }

@@ -31,9 +31,6 @@ func perCallWalk(st Source) func(link string) []routeKey {
 	}
 }
 
-// walkOnly hides the runs of a store: the predictor walks every route.
-type walkOnly struct{ Source }
-
 // The live routes read per link from the store's runs, or from one walk
 // when it has none or a route has several paths, predict what the walk
 // per call predicted: on links configured anew, let go of and created, in

@@ -1,7 +1,7 @@
 package networkd
 
 import (
-	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,24 +23,16 @@ type Stream struct {
 	Notices    []Notice
 	Placements []Placement
 
-	g     *gen
-	st    Source
-	small Files            // .netdev files and TablesConf, complete
-	nets  map[string]int32 // .network path -> link
+	g      *gen
+	st     Source
+	small  Files            // .netdev files and TablesConf, complete
+	nets   map[string]int32 // .network path -> link
+	counts map[int32]int    // routes per .network, by link
+	home   int32            // the file device-less routes go to, 0 for none
 	// order is the .network paths in the order File is asked for them
 	// (sorted), for the walks that fill several files at once.
 	order  []string
 	cached map[int32][]Route
-}
-
-// LinkRoutes is what lets File read the routes of one link without a
-// walk over all of them; *model.Store satisfies it. Without it, or while
-// it cannot tell (EachLinkRouteFrom returns false when some route has
-// several paths), File walks every route once per group of files holding
-// up to streamGroup routes.
-type LinkRoutes interface {
-	RouteClasses() map[model.RouteClass]int
-	EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool
 }
 
 // streamGroup is how many routes a walk over all routes collects at most
@@ -56,42 +48,59 @@ func NewStream(st Source, links []string, tables model.TableNames, target Target
 	if err != nil {
 		return nil, err
 	}
-	g.stream = true
 	g.addresses(st)
-	if err := g.routes(st, sel); err != nil {
+	s := &Stream{g: g, st: st, nets: map[string]int32{}, counts: map[int32]int{}, cached: map[int32][]Route{}}
+	err = g.routes(st, func(file int32, _ Route) { s.counts[file]++ })
+	if errors.Is(err, errRunsChanged) {
+		return NewStream(walkOnly{st}, links, tables, target)
+	}
+	if err != nil {
 		return nil, err
 	}
+	if n := s.counts[0]; n > 0 {
+		delete(s.counts, 0)
+		s.home = g.homeFor(sel, s.homeless)
+		s.counts[s.home] += n
+	}
 	g.rules(st, sel)
-	s := &Stream{g: g, st: st, small: g.out.Files, nets: map[string]int32{}, cached: map[int32][]Route{}}
+	// Each route was checked alone (fits): the rest of each .network is
+	// checked here, so that File fails only if the state changed.
+	if err := g.finish(sel); err != nil {
+		return nil, err
+	}
+	s.small = g.out.Files
 	for _, l := range sel {
-		nf := g.nets[l.Index]
-		slices.Sort(nf.Network.VXLAN)
-		slices.Sort(nf.Network.MACVLAN)
 		p := filePrefix + l.Name + ".network"
+		delete(s.small, p) // File writes it, with its routes
 		s.nets[p] = l.Index
 		s.order = append(s.order, p)
-		// Each route was checked alone (fits): the rest of the file is
-		// checked here, so that File fails only if the state changed.
-		if bad := g.target.unknownKeys(nf.MarshalWithHeader(g.header(l.Name))); len(bad) > 0 {
-			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
-		}
 	}
 	slices.Sort(s.order)
-	if conf := g.tablesConf(); conf != nil {
-		s.small[TablesConf] = conf
-	}
-	for _, p := range s.small.Paths() {
-		if p == TablesConf {
-			continue
-		}
-		if bad := target.unknownKeys(s.small[p]); len(bad) > 0 {
-			return nil, fmt.Errorf("%s: %s", p, strings.Join(bad, "; "))
-		}
-	}
-	g.sortNotices()
 	s.Target, s.Notices, s.Placements = g.out.Target, g.out.Notices, g.out.Placements
 	g.quiet = true // File makes the notices again
 	return s, nil
+}
+
+// homeless yields the [Route] sections of the device-less routes, read
+// again: rare (no saved link exists at boot), a walk rather than keeping
+// them in NewStream.
+func (s *Stream) homeless(yield func(Route) bool) {
+	var rts []Route
+	s.g.quiet = true
+	s.st.EachRoute(func(r *model.Route) bool {
+		if file, ok := s.g.fileOf(r); ok && file == 0 {
+			if rt, ok, _ := s.g.route(r); ok {
+				rts = append(rts, rt)
+			}
+		}
+		return true
+	})
+	s.g.quiet = false
+	for _, rt := range rts {
+		if !yield(rt) {
+			return
+		}
+	}
 }
 
 // Paths returns the paths of every file, sorted.
@@ -103,7 +112,7 @@ func (s *Stream) Paths() []string {
 
 // Routes is how many routes the .network at path holds (as NewStream
 // counted them).
-func (s *Stream) Routes(path string) int { return s.g.routeCount[s.nets[path]] }
+func (s *Stream) Routes(path string) int { return s.counts[s.nets[path]] }
 
 // File writes the file at path (one of Paths) as Generate would.
 func (s *Stream) File(path string) ([]byte, error) {
@@ -121,8 +130,9 @@ func (s *Stream) File(path string) ([]byte, error) {
 	nf := *s.g.nets[link]
 	nf.Routes = routes
 	sortRoutes(nf.Routes)
-	data := nf.MarshalWithHeader(s.g.header(s.g.byIndex[link].Name))
-	if bad := s.g.target.unknownKeys(data); len(bad) > 0 {
+	w := nf.sections()
+	data := w.bytes(s.g.header(s.g.byIndex[link].Name))
+	if bad := s.g.unknownKeys(w, "Route"); len(bad) > 0 { // each route was checked alone (fits)
 		return nil, fmt.Errorf("%s: %s", path, strings.Join(bad, "; "))
 	}
 	return data, nil
@@ -150,44 +160,14 @@ func (s *Stream) fromRuns(link int32) (rs []Route, ok bool, err error) {
 	if !isLR {
 		return nil, false, nil
 	}
-	type run struct {
-		table      uint32
-		link       int32
-		deviceless bool
+	mine := func(file int32) bool { return file == link || file == 0 && link == s.home }
+	if !s.g.fromRuns(lr, mine, func(_ int32, r *model.Route) bool {
+		err = s.add(&rs, r)
+		return err == nil
+	}) {
+		return nil, false, nil
 	}
-	var runs []run
-	for c := range lr.RouteClasses() {
-		switch {
-		case deviceless(c.Type):
-			if link == s.g.homeLink {
-				runs = append(runs, run{c.Table, c.Link, true})
-			}
-		case c.Link == link:
-			runs = append(runs, run{c.Table, c.Link, false})
-		}
-	}
-	// A run holds several classes: each is read once per filter.
-	slices.SortFunc(runs, func(a, b run) int {
-		return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.link, b.link), cmp.Compare(btoi(a.deviceless), btoi(b.deviceless)))
-	})
-	runs = slices.Compact(runs)
-	for _, r := range runs {
-		more := lr.EachLinkRouteFrom(r.table, r.link, 0, func(mr *model.Route) bool {
-			file, want := s.g.fileOf(mr)
-			if !want || r.deviceless && file != 0 || !r.deviceless && file != link {
-				return true
-			}
-			err = s.add(&rs, mr)
-			return err == nil
-		})
-		if err != nil {
-			return nil, false, err
-		}
-		if !more {
-			return nil, false, nil
-		}
-	}
-	return rs, true, nil
+	return rs, err == nil, err
 }
 
 // walk reads every route once and keeps those of link's file and of the
@@ -201,7 +181,7 @@ func (s *Stream) walk(link int32) ([]Route, error) {
 		if _, done := s.cached[l]; done {
 			continue
 		}
-		n := s.g.routeCount[l]
+		n := s.counts[l]
 		if len(group) > 0 && total+n > streamGroup {
 			break
 		}
@@ -216,7 +196,7 @@ func (s *Stream) walk(link int32) ([]Route, error) {
 			return true
 		}
 		if file == 0 {
-			file = s.g.homeLink
+			file = s.home
 		}
 		if !group[file] {
 			return true

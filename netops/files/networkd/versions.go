@@ -197,6 +197,18 @@ var keys = map[string]keyInfo{
 	"VXLAN.Independent":     since(247, manNetdev),
 }
 
+// valued is the keys of keys some values of which are dated apart
+// ("Address.Broadcast" for "Address.Broadcast=no").
+var valued = func() map[string]bool {
+	out := map[string]bool{}
+	for k := range keys {
+		if key, _, ok := strings.Cut(k, "="); ok {
+			out[key] = true
+		}
+	}
+	return out
+}()
+
 // knows reports whether the target's networkd reads "Section.Key" with
 // value, and if not, why, for the page. A "Section.Key=value" entry of keys
 // dates a value newer than its key.
