@@ -312,6 +312,10 @@ func (g *gen) unknownKeys(w *writer, skip string) []string {
 			continue
 		}
 		for _, e := range s.entries {
+			if why := unwritable(e.value); why != "" {
+				out = append(out, s.name+"."+e.key+"= "+why)
+				continue
+			}
 			k := [2]string{s.name, e.key}
 			why, ok := g.verdicts[k]
 			if !ok {
@@ -328,6 +332,26 @@ func (g *gen) unknownKeys(w *writer, skip string) []string {
 		}
 	}
 	return out
+}
+
+// unwritable says why networkd would not read value back as it is, ""
+// when it would. A value is one line: a line break in it (an address
+// label or a rule's interface name, which the kernel takes as any bytes)
+// would start a key of its own, a final backslash would join the next
+// line to it, and networkd trims the space around it.
+func unwritable(value string) string {
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return fmt.Sprintf("the value %q holds a control character, which would end or break its line", value)
+		}
+	}
+	switch {
+	case strings.HasSuffix(value, "\\"):
+		return fmt.Sprintf("the value %q ends in a backslash, which would join the next line to it", value)
+	case strings.Trim(value, " \t") != value:
+		return fmt.Sprintf("the value %q has space around it, which networkd would trim", value)
+	}
+	return ""
 }
 
 // table returns the Table= value for id: empty for main, local and

@@ -550,3 +550,53 @@ func diffState(want, got map[string][]string) string {
 	}
 	return b.String()
 }
+
+// TestUnwritableValuesAreLeftOut: the kernel takes an address label or a
+// rule's interface name as any bytes; a value networkd would not read back
+// as it is (a line break that starts a key of its own, a final backslash
+// that joins the next line, space networkd trims) leaves its object out
+// with a notice, and nothing of it reaches the file.
+func TestUnwritableValuesAreLeftOut(t *testing.T) {
+	bad := []string{"e\nDHCP=yes", "e\r\nDHCP=yes", "e\\", " e", "e ", "e\x00f", "e\x7f"}
+	st := fakeState()
+	for i, v := range bad {
+		st.addrs = append(st.addrs, model.Addr{LinkIndex: 5, Family: unix.AF_INET, Prefix: pfx(fmt.Sprintf("198.51.100.%d/32", 10+i)),
+			Label: v, ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT})
+		st.rules = append(st.rules, model.Rule{Family: unix.AF_INET, Priority: uint32(20000 + i), Table: 7, Action: unix.FR_ACT_TO_TBL,
+			IifName: v, SuppressPrefixLen: -1})
+	}
+	// One good label beside them is kept.
+	st.addrs = append(st.addrs, model.Addr{LinkIndex: 5, Family: unix.AF_INET, Prefix: pfx("198.51.100.99/32"),
+		Label: "eth0:ok", ValidLft: model.Forever, PreferredLft: model.Forever, Flags: unix.IFA_F_PERMANENT})
+	gen, err := Generate(st, []string{"eth0", "br0", "vethA", "vethB"}, nil, Target{Version: 252})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]int{}
+	for _, n := range gen.Notices {
+		if n.LeftOut && strings.Contains(n.Reason, "the value ") {
+			left[n.Kind]++
+		}
+	}
+	if left["address"] != len(bad) || left["rule"] != len(bad) {
+		t.Errorf("left out with a notice: %v; want %d addresses and %d rules", left, len(bad), len(bad))
+	}
+	for path, data := range gen.Files {
+		for i := range bad {
+			if a := fmt.Sprintf("198.51.100.%d/32", 10+i); strings.Contains(string(data), a) {
+				t.Errorf("%s holds %s, whose label networkd would not read back:\n%s", path, a, data)
+			}
+		}
+		if strings.Contains(string(data), "DHCP=yes") || strings.Contains(string(data), "\r") {
+			t.Errorf("%s holds an injected line:\n%s", path, data)
+		}
+		if strings.HasSuffix(path, ".network") {
+			if _, _, err := ParseNetwork(path, data); err != nil {
+				t.Errorf("%s does not parse back: %v", path, err)
+			}
+		}
+	}
+	if !strings.Contains(string(gen.Files["10-eth0.network"]), "Label=eth0:ok") {
+		t.Errorf("the good label is missing:\n%s", gen.Files["10-eth0.network"])
+	}
+}
