@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"net/netip"
 	"time"
 
@@ -68,10 +69,13 @@ type routeCounts struct {
 	// prefSrc counts the routes per preferred source: deleting an address
 	// no route prefers (nearly every delete) then looks for none.
 	prefSrc map[netip.Addr]int
+	// linkChanges counts, per link of a route's class, the changes of
+	// its routes since the counts were made (see RouteClassesAt).
+	linkChanges map[int32]uint64
 }
 
 func newRouteCounts() routeCounts {
-	return routeCounts{classes: map[RouteClass]*int{}, lens: map[lenKey]int{}, prefSrc: map[netip.Addr]int{}}
+	return routeCounts{classes: map[RouteClass]*int{}, lens: map[lenKey]int{}, prefSrc: map[netip.Addr]int{}, linkChanges: map[int32]uint64{}}
 }
 
 func newRouteSet() *routeSet {
@@ -200,12 +204,12 @@ func (s *routeSet) routesOnLink(idx int32, fn func(id uint32, p *packedRoute)) {
 
 func (s *routeSet) count(id uint32, d int) {
 	if !s.uncounted {
-		s.add(&s.st, s.st.at(id), d)
+		s.linkChanges[s.add(&s.st, s.st.at(id), d).Link]++
 	}
 }
 
 // add counts the route p of st d times (1 or -1).
-func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) {
+func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) RouteClass {
 	if len(st.multipath(p)) > 0 {
 		s.multipath += d
 	}
@@ -233,6 +237,7 @@ func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) {
 		delete(s.classes, c)
 		s.lastCount = nil
 	}
+	return c
 }
 
 // merge adds o's counts (of other routes) to s's.
@@ -320,12 +325,52 @@ func (s *routeSet) ensureCountsOnly() {
 	s.order.Walk(0, false, func(id uint32) bool { s.count(id, 1); return true })
 }
 
+// RunsVersion is the version of every link's routes at one instant
+// (RouteClassesAt).
+type RunsVersion struct {
+	set   *routeSet // a sync installs another
+	links map[int32]uint64
+}
+
+// RouteClassesAt is RouteClasses with the version of each link's routes
+// at the same instant: a reader of several links' runs
+// (EachLinkRouteFrom, one read lock each) asks RunsChangedSince after the
+// last, and reads again if a route through one of them changed in
+// between (a route that moved from one link to another would otherwise
+// be seen in both, or in neither).
+func (s *Store) RouteClassesAt() (map[RouteClass]int, RunsVersion) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.routeClasses(), RunsVersion{s.routes, maps.Clone(s.routes.linkChanges)}
+}
+
+// RunsChangedSince reports whether a route of one of links' classes (a
+// device-less route's class names its device, if any) changed since v
+// was taken, or the routes were synced again.
+func (s *Store) RunsChangedSince(v RunsVersion, links []int32) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if v.set != s.routes {
+		return true
+	}
+	for _, l := range links {
+		if s.routes.linkChanges[l] != v.links[l] {
+			return true
+		}
+	}
+	return false
+}
+
 // RouteClasses returns how many routes each class holds; the count
 // costs nothing however many routes there are (a sync's Replace counts
 // them once; a store built otherwise, by its first call).
 func (s *Store) RouteClasses() map[RouteClass]int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	return s.routeClasses()
+}
+
+func (s *Store) routeClasses() map[RouteClass]int {
 	s.routes.ensureCounts()
 	out := make(map[RouteClass]int, len(s.routes.classes))
 	for c, n := range s.routes.classes {

@@ -16,6 +16,10 @@ import (
 // streamGroup routes).
 type LinkRoutes interface {
 	RouteClasses() map[model.RouteClass]int
+	// RouteClassesAt and RunsChangedSince tell a reader of several runs
+	// whether a route changed links while it read them.
+	RouteClassesAt() (map[model.RouteClass]int, model.RunsVersion)
+	RunsChangedSince(v model.RunsVersion, links []int32) bool
 	EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool
 	// EachDefaultRoute gives the routes of table whose destination has
 	// no bits, in the order a walk meets them: the uplink is one of the
@@ -34,16 +38,22 @@ type walkOnly struct{ Source }
 // eachRunRoute calls fn with the routes of each run of (table, link)
 // holding a class pick chooses, each run once, by table then link, each
 // in the model's order, until fn returns false. It returns false when lr
-// cannot tell its runs; fn may have been called for some routes then.
+// cannot tell its runs, or a route through one of their links changed
+// while they were read (each run is read under its own lock: a route
+// moved from one link to another would be seen twice, or not at all);
+// fn may have been called for some routes then.
 func eachRunRoute(lr LinkRoutes, pick func(model.RouteClass) bool, fn func(*model.Route) bool) bool {
 	type run struct {
 		table uint32
 		link  int32
 	}
 	var runs []run
-	for c, n := range lr.RouteClasses() {
+	var links []int32
+	classes, version := lr.RouteClassesAt()
+	for c, n := range classes {
 		if n > 0 && pick(c) {
 			runs = append(runs, run{c.Table, c.Link})
+			links = append(links, c.Link)
 		}
 	}
 	// A run holds several classes: each is read once.
@@ -60,7 +70,7 @@ func eachRunRoute(lr LinkRoutes, pick func(model.RouteClass) bool, fn func(*mode
 			break
 		}
 	}
-	return true
+	return !lr.RunsChangedSince(version, links)
 }
 
 // fromRuns calls fn with each route of the files want says (want(0):

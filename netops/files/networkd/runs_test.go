@@ -375,3 +375,84 @@ func TestTrimIsStringsTrim(t *testing.T) {
 		}
 	}
 }
+
+// movingRuns moves one route from one link to another (as `ip route
+// replace ... dev` does) right after the first run it is asked for was
+// read: between two runs' read locks.
+type movingRuns struct {
+	*countedStore
+	move  model.Route
+	to    int32
+	moved bool
+}
+
+func (m *movingRuns) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool {
+	ok := m.Store.EachLinkRouteFrom(table, link, pos, fn)
+	if !m.moved {
+		m.moved = true
+		moved := m.move
+		moved.LinkIndex = m.to
+		m.Store.Update(func(a *model.Applier) { a.Route(moved, false, true) })
+	}
+	return ok
+}
+
+// A route that moves from a selected link to another while the runs are
+// read is in exactly one file, the one of its link after the move: the
+// runs are read again from a walk, as the move changed links read
+// before it came.
+func TestRouteMovedBetweenRunsIsInOneFile(t *testing.T) {
+	for _, dir := range []string{"to the link read first", "from the link read first"} {
+		t.Run(dir, func(t *testing.T) {
+			st := model.State{Links: streamState(false).Links}
+			byName := map[string]int32{}
+			for _, l := range st.Links {
+				byName[l.Name] = l.Index
+			}
+			first, second := byName["br0"], byName["eth1"]
+			if first == 0 || second == 0 || first > second {
+				t.Fatalf("the state's links changed: br0 %d, eth1 %d", first, second)
+			}
+			for i, link := range []int32{first, second} {
+				for j := range 20 {
+					st.Routes = append(st.Routes, model.Route{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST,
+						Protocol: unix.RTPROT_STATIC, LinkIndex: link, Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), byte(j), 0}), 24)})
+				}
+			}
+			from, to := second, first
+			if dir == "from the link read first" {
+				from, to = first, second
+			}
+			move := st.Routes[5]
+			if from == second {
+				move = st.Routes[25]
+			}
+			store := &countedStore{Store: model.NewStoreFrom(st)}
+			src := &movingRuns{countedStore: store, move: move, to: to}
+			got, err := Generate(src, []string{"br0", "eth1"}, nil, target252)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !src.moved {
+				t.Fatal("the route was not moved")
+			}
+			if store.walks == 0 {
+				t.Error("no walk: want the runs read again by a walk after the move")
+			}
+			dst := "Destination=" + move.Dst.String() + "\n"
+			holders := []string{}
+			for p, data := range got.Files {
+				if strings.Contains(string(data), dst) {
+					holders = append(holders, p)
+				}
+			}
+			want := "10-eth1.network"
+			if to == first {
+				want = "10-br0.network"
+			}
+			if len(holders) != 1 || holders[0] != want {
+				t.Errorf("%s is in %v; want only %s", move.Dst, holders, want)
+			}
+		})
+	}
+}
