@@ -66,17 +66,9 @@ func readDockerForm(q url.Values) dockerForm {
 	return f
 }
 
-// err joins the form's errors into one, or is nil.
-func (f dockerForm) err() error {
-	if len(f.formErrors) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(f.formErrors))
-	for i, e := range f.formErrors {
-		msgs[i] = e.Error()
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
+// err joins the form's errors into one (each still a field error), or is
+// nil.
+func (f dockerForm) err() error { return errors.Join(f.formErrors...) }
 
 func (f dockerForm) hidden() []views.HiddenField {
 	var out []views.HiddenField

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -33,8 +32,8 @@ func (p *dockerPage) preview(w http.ResponseWriter, r *http.Request) {
 // /docker/preview.diff).
 func (p *dockerPage) previewPlan(r *http.Request, q url.Values) (*persist.Preview, error) {
 	f := readDockerForm(q)
-	if len(f.formErrors) > 0 {
-		return nil, errors.Join(f.formErrors...) // field errors: a 400
+	if err := f.err(); err != nil {
+		return nil, err // field errors: a 400
 	}
 	return p.setup.Preview(r.Context(), f.DockerChoice, q["takeover"])
 }

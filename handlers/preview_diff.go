@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,8 +92,9 @@ func diffURL(path string, hidden []views.HiddenField, takeOver []string, digest 
 // so what streams is what the preview showed and the save would write.
 // A GET that writes nothing, so no forged request can make it do
 // anything; an admin's, as the preview is. A query naming what cannot be
-// planned (a field error) is a 400; a plan that fails otherwise (a file
-// that cannot be read) is the server's failure, a 500.
+// planned (a field error) is a 400, a restore the files no longer need a
+// 409; a plan that fails otherwise (a file that cannot be read) is the
+// server's failure, a 500.
 func diffDownload(plan func(r *http.Request, q url.Values) (*persist.Preview, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !identity(r).Role.CanChange() {
@@ -103,8 +105,11 @@ func diffDownload(plan func(r *http.Request, q url.Values) (*persist.Preview, er
 		pv, err := plan(r, q)
 		if err != nil {
 			status := http.StatusInternalServerError
-			if app.FieldOf(err) != "" {
+			switch {
+			case app.FieldOf(err) != "":
 				status = http.StatusBadRequest
+			case errors.Is(err, persist.ErrNothingToRestore):
+				status = http.StatusConflict // the files changed since the preview
 			}
 			http.Error(w, err.Error(), status)
 			return

@@ -184,8 +184,12 @@ func TestDockerPreviewDiffDownloads(t *testing.T) {
 	if got := get("/docker/preview.diff?digest=" + m[1]); got.Code != http.StatusOK || shown.Len() == 0 || got.Body.String() != shown.String() {
 		t.Errorf("download: %d\n%s\nthe page showed:\n%s", got.Code, got.Body, shown.String())
 	}
-	if got := get("/docker/preview.diff?digest=" + m[1] + "&bits=99"); got.Code != http.StatusBadRequest {
-		t.Errorf("a bad form value: %d %s", got.Code, got.Body)
+	// What the form reads, and what Propose refuses in it: the admin's
+	// choice, a 400 with its field, never the server's failure.
+	for _, q := range []string{"bits=99", "bridge=docker0", "bridge=br-x", "bridge=a%2Fb", "prefer=2001:db8::/48"} {
+		if got := get("/docker/preview.diff?digest=" + m[1] + "&" + q); got.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", q, got.Code, got.Body)
+		}
 	}
 }
 
@@ -321,5 +325,13 @@ func TestDiffDownloadTellsBadQueriesFromServerFailures(t *testing.T) {
 	})
 	if !maps.Equal(before, ndTree(t, e.root)) {
 		t.Error("a refused download changed the files")
+	}
+	// Once restored, the files are as the backup has them: the state
+	// changed since the preview, a 409.
+	if _, err := files.Restore(context.Background(), app.Identity{User: "admin", Role: app.RoleAdmin}, saved.BackupID, rpv.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if rec := download("/networkd/restore/preview.diff?id=" + saved.BackupID + "&digest=" + rpv.Digest); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "nothing to restore") {
+		t.Errorf("a restore with nothing left to restore: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -116,6 +116,17 @@ func (d *Docker) State(ctx context.Context, ranges []netip.Prefix) DockerState {
 // Propose plans the bridge and pools for c and generates their files.
 func (s *DockerState) Propose(c DockerChoice) {
 	s.Plan, s.PlanErr = dockernet.Propose(s.In, dockernet.Options{Bridge: c.Bridge, SubnetBits: c.Bits, Candidates: c.Prefer})
+	if oe, ok := errors.AsType[*dockernet.OptionError](s.PlanErr); ok {
+		// The admin's choice, said at its field: a 400, not the server's failure.
+		field, label := "prefer", "preferred ranges"
+		switch oe.Option {
+		case "bridge":
+			field, label = "bridge", "bridge name"
+		case "sizes":
+			field, label = "bits", "subnet size"
+		}
+		s.PlanErr = BadField(field, label, "%s", oe.Err)
+	}
 	if s.PlanErr != nil {
 		return
 	}

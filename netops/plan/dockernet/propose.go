@@ -65,6 +65,22 @@ func ValidLinkName(name string) error {
 	return nil
 }
 
+// OptionError is an Options value Propose cannot plan with: a bad bridge
+// name, sizes out of range, a candidate that is not IPv4, or candidates
+// and sizes that leave no free block in this state. Option names the
+// value: "bridge", "sizes" or "candidates".
+type OptionError struct {
+	Option string
+	Err    error
+}
+
+func (e *OptionError) Error() string { return e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
+
+func optionError(option, format string, args ...any) error {
+	return &OptionError{Option: option, Err: fmt.Errorf(format, args...)}
+}
+
 // Propose chooses a bridge subnet and a pool that overlap nothing in use:
 // routes in any table except those through Docker's bridges, addresses on
 // other links, the LAN/VPN ranges, Docker's existing networks outside the
@@ -76,20 +92,20 @@ func Propose(in Inputs, opt Options) (Plan, error) {
 		opt.Bridge = DefaultBridge
 	}
 	if err := ValidLinkName(opt.Bridge); err != nil {
-		return Plan{}, err
+		return Plan{}, &OptionError{Option: "bridge", Err: err}
 	}
 	if opt.Bridge == "docker0" || strings.HasPrefix(opt.Bridge, "br-") || strings.HasPrefix(opt.Bridge, "veth") {
-		return Plan{}, fmt.Errorf("bridge name %q is Docker's own naming (docker0, br-*, veth*); choose another such as %s", opt.Bridge, DefaultBridge)
+		return Plan{}, optionError("bridge", "bridge name %q is Docker's own naming (docker0, br-*, veth*); choose another such as %s", opt.Bridge, DefaultBridge)
 	}
 	opt.SubnetBits = cmpOr(opt.SubnetBits, 24)
 	opt.PoolBits = cmpOr(opt.PoolBits, 16)
 	opt.PoolSize = cmpOr(opt.PoolSize, 24)
 	if opt.SubnetBits < 8 || opt.SubnetBits > 30 || opt.PoolBits < 8 || opt.PoolBits > 30 || opt.PoolSize < opt.PoolBits || opt.PoolSize > 30 {
-		return Plan{}, fmt.Errorf("sizes out of range: bridge /%d, pool /%d split into /%d (IPv4 lengths 8-30, split not shorter than the pool)", opt.SubnetBits, opt.PoolBits, opt.PoolSize)
+		return Plan{}, optionError("sizes", "sizes out of range: bridge /%d, pool /%d split into /%d (IPv4 lengths 8-30, split not shorter than the pool)", opt.SubnetBits, opt.PoolBits, opt.PoolSize)
 	}
 	for _, c := range opt.Candidates {
 		if !c.Addr().Is4() {
-			return Plan{}, fmt.Errorf("candidate %s: only IPv4 ranges can be planned for Docker's bridge", c)
+			return Plan{}, optionError("candidates", "candidate %s: only IPv4 ranges can be planned for Docker's bridge", c)
 		}
 	}
 	in.Bridge = opt.Bridge
@@ -99,11 +115,11 @@ func Propose(in Inputs, opt Options) (Plan, error) {
 
 	subnet, ok := firstFree(search, opt.SubnetBits, v.obstacle(used))
 	if !ok {
-		return Plan{}, fmt.Errorf("no free /%d for the bridge in %s: every block overlaps a route, an address, a LAN/VPN range or a Docker network", opt.SubnetBits, prefixList(search))
+		return Plan{}, optionError("candidates", "no free /%d for the bridge in %s: every block overlaps a route, an address, a LAN/VPN range or a Docker network", opt.SubnetBits, prefixList(search))
 	}
 	pool, ok := firstFree(search, opt.PoolBits, v.obstacle(append(used, subnet)))
 	if !ok {
-		return Plan{}, fmt.Errorf("no free /%d for Docker's address pool in %s besides the bridge's %s: every block overlaps a route, an address, a LAN/VPN range or a Docker network", opt.PoolBits, prefixList(search), subnet)
+		return Plan{}, optionError("candidates", "no free /%d for Docker's address pool in %s besides the bridge's %s: every block overlaps a route, an address, a LAN/VPN range or a Docker network", opt.PoolBits, prefixList(search), subnet)
 	}
 	return Plan{
 		Bridge:  opt.Bridge,

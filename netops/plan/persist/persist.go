@@ -686,6 +686,10 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 	return p, nil
 }
 
+// ErrNothingToRestore means the files are already as the backup has
+// them: the state, not the request, is why there is no plan.
+var ErrNothingToRestore = errors.New("nothing to restore: the files are as this backup has them")
+
 // RestorePlan is RestorePreview without the prediction: what a restore
 // and the diff's download need. The digest is RestorePreview's.
 func (m *Manager) RestorePlan(id string) (*Preview, error) {
@@ -694,7 +698,7 @@ func (m *Manager) RestorePlan(id string) (*Preview, error) {
 		return nil, err
 	}
 	if len(plan.Changes) == 0 {
-		return nil, errors.New("nothing to restore: the files are as this backup has them")
+		return nil, ErrNothingToRestore
 	}
 	return &Preview{Plan: plan, Commands: m.commands(plan), Digest: digest(plan), Target: m.opts.Target}, nil
 }
