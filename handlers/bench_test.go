@@ -67,7 +67,7 @@ func benchHandlersWith(b *testing.B) (*Handlers, persist.Options, *app.Files) {
 	files := app.NewFiles(persist.New(opts, store, tables), app.NewRecorder(&ndAudit{}, nil))
 	docker := app.NewDocker(files, store, tables, app.DockerEngine{})
 	// The overview's counts, made off the request path as in the server.
-	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
+	tally := app.NewTally(files.Unsaved, docker.Conflicts, store.Subscribe, files.Subscribe)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); tally.Run(ctx) }()

@@ -24,14 +24,14 @@ type fakeUnsaved struct {
 	calls  int
 }
 
-func (f *fakeUnsaved) get() (map[string]int, error) {
+func (f *fakeUnsaved) get() (Unsaved, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.err != nil {
-		return nil, f.err
+		return Unsaved{}, f.err
 	}
-	return maps.Clone(f.counts), nil
+	return Unsaved{ByKind: maps.Clone(f.counts)}, nil
 }
 
 func (f *fakeUnsaved) set(counts map[string]int, err error) {

@@ -24,8 +24,10 @@ import (
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Source is the live state persist reads; *model.Store satisfies it.
@@ -65,6 +67,8 @@ type Manager struct {
 	src    Source
 	tables func() *rttables.Tables
 	layout configfiles.Layout
+	// loader reads the networkd files, parsing each version once.
+	loader *networkd.Loader
 
 	checked struct {
 		sync.Mutex
@@ -88,10 +92,12 @@ func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	for _, k := range opts.Kinds {
 		dirs[k.Root] = k.Dir
 	}
-	return &Manager{
+	m := &Manager{
 		opts: opts, src: src, tables: tables,
 		layout: configfiles.Layout{Dirs: dirs, BackupDir: opts.BackupDir},
 	}
+	m.loader = networkd.NewLoader(m.searchDirs())
+	return m
 }
 
 // DockerRoot is the first path element of Docker's files in Files.
@@ -131,10 +137,7 @@ type LinkFile struct {
 
 // Overview is what the networkd page shows before anything is chosen.
 type Overview struct {
-	Links []LinkFile
-	// Foreign is what no file on disk describes, from the same reading
-	// of the files (nil with an error).
-	Foreign  *networkd.ForeignView
+	Links    []LinkFile
 	Masked   []networkd.Masked
 	Errors   []string // files networkd would not read completely
 	Warnings []networkd.Warning
@@ -144,7 +147,7 @@ type Overview struct {
 
 // Overview reads the files on disk and matches them to the live links.
 func (m *Manager) Overview(ctx context.Context) (Overview, error) {
-	cfg, err := networkd.Load(m.searchDirs())
+	cfg, err := m.loader.Load()
 	if err != nil {
 		return Overview{}, err
 	}
@@ -181,7 +184,8 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		ov.Links = append(ov.Links, lf)
 	}
 	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
-	ov.Foreign = networkd.NewForeignView(cfg, nil, m.src, tables)
+	// What no file describes costs a lookup per route the files name
+	// (a million when every link is saved): app.Tally counts it.
 	return ov, nil
 }
 
@@ -192,11 +196,77 @@ const ForeignPage = 1000
 // the part of Overview that changes with every netlink event, without the
 // per-link checks and the systemctl call the full overview makes.
 func (m *Manager) Foreign() (*networkd.ForeignView, error) {
-	cfg, err := networkd.Load(m.searchDirs())
+	cfg, err := m.loader.Load()
 	if err != nil {
 		return nil, err
 	}
 	return networkd.NewForeignView(cfg, nil, m.src, m.tables()), nil
+}
+
+// ForeignGroupPage returns objects offset.. of the foreign route group g
+// (from a ForeignView's Groups), at most limit, as the files on disk
+// describe them now. It reads the coverage of the file applied to g's
+// link alone (for device-less routes, every file's device-less routes),
+// so it costs about that file's routes, not a lookup per route of every
+// file. Other groups are left to the ForeignView.
+func (m *Manager) ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) ([]networkd.Foreign, error) {
+	if g.Kind != "route" {
+		return nil, fmt.Errorf("%s: only groups of routes are paged alone", g.Kind)
+	}
+	cfg, err := m.loader.Load()
+	if err != nil {
+		return nil, err
+	}
+	// The files that decide g: which file is applied to a link depends on
+	// every file's [Match], not on its routes, so copies that keep only
+	// the [Match] and the routes of g's kind leave every link's file as it
+	// is while the coverage holds only what g needs.
+	sub := &networkd.Config{}
+	for _, ld := range cfg.Networks {
+		if ld.Network == nil {
+			continue
+		}
+		nf := &networkd.NetworkFile{Match: ld.Network.Match}
+		if g.Link == "" {
+			for _, r := range ld.Network.Routes {
+				if deviceless(r.Type) {
+					nf.Routes = append(nf.Routes, r)
+				}
+			}
+		}
+		sub.Networks = append(sub.Networks, &networkd.Loaded{Name: ld.Name, Path: ld.Path, Owned: ld.Owned, Network: nf})
+	}
+	if g.Link != "" {
+		for _, l := range m.src.Links() {
+			if l.Name != g.Link {
+				continue
+			}
+			if ld, _ := cfg.NetworkFor(l); ld != nil {
+				for i, x := range sub.Networks {
+					if x.Name == ld.Name {
+						sub.Networks[i] = ld
+					}
+				}
+			}
+		}
+	}
+	fv := networkd.NewForeignView(sub, nil, m.src, m.tables())
+	same := func(x networkd.ForeignGroup) bool { return x.Kind == g.Kind && x.Link == g.Link && x.Table == g.Table }
+	return fv.Page(same, offset, limit), nil
+}
+
+// deviceless reports whether a file's Type= makes a route without a
+// device (blackhole, unreachable, prohibit, throw): networkd's key for it
+// leaves the link out, so any file may describe it.
+func deviceless(typ string) bool {
+	t, ok := iproute.RouteTypeNumber(typ)
+	switch {
+	case !ok:
+		return false
+	case t == unix.RTN_BLACKHOLE, t == unix.RTN_UNREACHABLE, t == unix.RTN_PROHIBIT, t == unix.RTN_THROW:
+		return true
+	}
+	return false
 }
 
 // ForeignCount says how many live addresses, routes and rules no file on
@@ -649,8 +719,10 @@ func (m *Manager) Reload(ctx context.Context) ReloadResult { return m.reload(ctx
 // Status says whether networkd runs.
 func (m *Manager) Status(ctx context.Context) Status { return m.status(ctx) }
 
-// Config reads the networkd files on disk as networkd does.
-func (m *Manager) Config() (*networkd.Config, error) { return networkd.Load(m.searchDirs()) }
+// Config reads the networkd files on disk as networkd does, parsing only
+// the files that changed since the last call. The Config shares its
+// values with earlier and later ones: read-only (see networkd.Loader).
+func (m *Manager) Config() (*networkd.Config, error) { return m.loader.Load() }
 
 // DaemonConf reads networkd.conf and the drop-ins of ConfDir: the table
 // names networkd knows (at its start) and how it treats foreign objects.
