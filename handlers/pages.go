@@ -163,6 +163,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Routes: []Route{
 			{http.MethodPost, "/networkd/files/{name}/check", networkdFiles.check},
 			{http.MethodPost, "/networkd/files/{name}/apply", networkdFiles.apply},
+			{http.MethodGet, "/networkd/files/{name}/download", networkdFiles.download},
 		},
 	}), f.feature(d.Audit != nil, http.StatusServiceUnavailable, "The audit log is not configured on this server.", Page{
 		Name: "audit", Path: "/audit", Title: "Audit log", Nav: "Audit", Admin: true,
