@@ -262,3 +262,42 @@ func TestLoaderEqualsLoadAfterRandomEdits(t *testing.T) {
 		}
 	}
 }
+
+// What reads a Config (the foreign view, a check of an edit, a prediction,
+// the link matching) leaves its values as they were: the Loader hands the
+// same values to every later Load, so one that changed them would show a
+// file that is not on disk.
+func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
+	etc, lib, dirs := cacheDirs(t)
+	write(t, filepath.Join(etc, "10-wan.network"), "[Match]\nName=wan\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n\n[Route]\nDestination=198.51.100.0/24\nGateway=192.0.2.1\n")
+	write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), drop)
+	write(t, filepath.Join(lib, "20-lan.network"), lan)
+	write(t, filepath.Join(lib, "30-br0.netdev"), "[NetDev]\nName=br0\nKind=bridge\n")
+	ld := NewLoader(dirs)
+	ld.cache.racy = 0
+	c, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := predictState()
+	pending := Files{"10-wan.network": []byte("[Match]\nName=wan\n\n[Network]\nAddress=203.0.113.5/24\n"), "20-lan.network": nil}
+	fv := NewForeignView(c, pending, st, nil)
+	fv.Page(nil, 0, 100)
+	NewForeignView(c, nil, st, nil).Page(nil, 0, 100)
+	Predict(c, pending, st, DaemonConf{})
+	CheckEdit(c, etc, "10-wan.network", []byte("[Match]\nName=wan\n\n[Network]\nAddress=203.0.113.9/24\n"), Target{Version: 252}, DaemonConf{}, st)
+	CheckEdit(c, etc, "30-br0.netdev", []byte("[NetDev]\nName=br1\nKind=bridge\n"), Target{Version: 252}, DaemonConf{}, st)
+	for _, l := range st.Links() {
+		c.NetworkFor(l)
+	}
+	again, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.Networks {
+		if again.Networks[i] != c.Networks[i] {
+			t.Fatalf("%s was parsed again: the test would not see a change of the kept values", again.Networks[i].Name)
+		}
+	}
+	sameLoad(t, again, dirs)
+}

@@ -69,6 +69,11 @@ type Manager struct {
 	layout configfiles.Layout
 	// loader reads the networkd files, parsing each version once.
 	loader *networkd.Loader
+	// copies are ForeignGroupPage's reduced copies of the parsed files.
+	copies struct {
+		sync.Mutex
+		of map[bool]map[*networkd.Loaded]*networkd.Loaded
+	}
 
 	checked struct {
 		sync.Mutex
@@ -221,21 +226,7 @@ func (m *Manager) ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) (
 	// every file's [Match], not on its routes, so copies that keep only
 	// the [Match] and the routes of g's kind leave every link's file as it
 	// is while the coverage holds only what g needs.
-	sub := &networkd.Config{}
-	for _, ld := range cfg.Networks {
-		if ld.Network == nil {
-			continue
-		}
-		nf := &networkd.NetworkFile{Match: ld.Network.Match}
-		if g.Link == "" {
-			for _, r := range ld.Network.Routes {
-				if deviceless(r.Type) {
-					nf.Routes = append(nf.Routes, r)
-				}
-			}
-		}
-		sub.Networks = append(sub.Networks, &networkd.Loaded{Name: ld.Name, Path: ld.Path, Owned: ld.Owned, Network: nf})
-	}
+	sub := &networkd.Config{Networks: m.matchOnly(cfg, g.Link == "")}
 	if g.Link != "" {
 		for _, l := range m.src.Links() {
 			if l.Name != g.Link {
@@ -253,6 +244,43 @@ func (m *Manager) ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) (
 	fv := networkd.NewForeignView(sub, nil, m.src, m.tables())
 	same := func(x networkd.ForeignGroup) bool { return x.Kind == g.Kind && x.Link == g.Link && x.Table == g.Table }
 	return fv.Page(same, offset, limit), nil
+}
+
+// matchOnly is cfg's .network files with their [Match] alone, and with
+// their device-less routes too when withDeviceless. The copies are kept
+// per parsed file (the Loader gives an unchanged file the same *Loaded),
+// so finding the device-less routes among a million costs once per
+// version of the files.
+func (m *Manager) matchOnly(cfg *networkd.Config, withDeviceless bool) []*networkd.Loaded {
+	m.copies.Lock()
+	defer m.copies.Unlock()
+	kept := m.copies.of[withDeviceless]
+	next := map[*networkd.Loaded]*networkd.Loaded{}
+	var out []*networkd.Loaded
+	for _, ld := range cfg.Networks {
+		if ld.Network == nil {
+			continue
+		}
+		cp := kept[ld]
+		if cp == nil {
+			nf := &networkd.NetworkFile{Match: ld.Network.Match}
+			if withDeviceless {
+				for _, r := range ld.Network.Routes {
+					if deviceless(r.Type) {
+						nf.Routes = append(nf.Routes, r)
+					}
+				}
+			}
+			cp = &networkd.Loaded{Name: ld.Name, Path: ld.Path, Owned: ld.Owned, Network: nf}
+		}
+		next[ld] = cp
+		out = append(out, cp)
+	}
+	if m.copies.of == nil {
+		m.copies.of = map[bool]map[*networkd.Loaded]*networkd.Loaded{}
+	}
+	m.copies.of[withDeviceless] = next
+	return out
 }
 
 // deviceless reports whether a file's Type= makes a route without a
