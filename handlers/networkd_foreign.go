@@ -32,6 +32,7 @@ func (p *networkdPage) foreignVM(c app.Count, q url.Values) views.ForeignVM {
 	snap := c.Foreign
 	switch {
 	case c.Off:
+		vm.Summary = "What no file describes is not counted here."
 		return vm
 	case snap == nil && c.Err != "":
 		vm.Error = "what no file describes could not be counted: " + c.Err

@@ -778,3 +778,47 @@ func TestNetworkdForeignPagesAreTheViewsPages(t *testing.T) {
 	}
 	t.Run("every group", func(t *testing.T) { check(t, "", nil, all) })
 }
+
+// fixedTally is a tally whose count is st.
+type fixedTally struct{ st app.TallyState }
+
+func (f fixedTally) Get() app.TallyState                { return f.st }
+func (fixedTally) Subscribe() (<-chan struct{}, func()) { return nil, func() {} }
+
+// Before the tally's first count, the page says the count is being made
+// and lists nothing (an empty table would read "nothing is foreign");
+// a count shows when it was made and that a new one comes once stale.
+func TestNetworkdPageShowsTheTallysCount(t *testing.T) {
+	e := newNDEnv(t)
+	files := app.NewFiles(e.files, app.NewRecorder(&ndAudit{}, nil))
+	store := e.files.Source().(*model.Store)
+	u, err := files.Unsaved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.Local)
+	for _, c := range []struct {
+		name  string
+		count app.Count
+		want  string
+		table bool
+	}{
+		{"before the first count", app.Count{}, "counting the live objects no file describes", false},
+		{"a count", app.Count{Known: true, Foreign: u.Foreign, At: at}, "counted at 05:06:07", true},
+		{"a stale count", app.Count{Known: true, Stale: true, Foreign: u.Foreign, At: at}, "counting again", true},
+		{"a failed first count", app.Count{Known: true, Err: "the files cannot be read"}, "could not be counted: the files cannot be read", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := New(Deps{Store: store, Tables: func() *rttables.Tables { return ndTables }, Files: files, Log: slog.New(slog.DiscardHandler),
+				Tally: fixedTally{app.TallyState{Foreign: c.count, Conflicts: app.Count{Off: true}}}})
+			rec := ndGet(pageHandler(h, "networkd"), "/networkd")
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.Contains(body, c.want) {
+				t.Fatalf("status %d, no %q:\n%s", rec.Code, c.want, body)
+			}
+			if got := len(findAll(parseHTML(t, body), hasAttr("data-testid", "foreign"))) == 1; got != c.table {
+				t.Errorf("foreign table shown: %v, want %v", got, c.table)
+			}
+		})
+	}
+}
