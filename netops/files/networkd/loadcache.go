@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"crypto/sha256"
 	"slices"
 	"sync"
 	"time"
@@ -10,8 +11,10 @@ import (
 
 // Loader is Load for one list of directories that parses each version of
 // a file once: a name whose main file and drop-ins are the same files,
-// unchanged (safefile.Identity: inode, size, mtime and ctime in ns), as
-// at the previous Load is neither read nor parsed again. Saving every
+// unchanged (safefile.Identity: inode, size, mtime and ctime in ns, from
+// the safe reader's fstat), as at the previous Load is neither read nor
+// parsed again; one whose identity changed, or changed too recently to
+// tell (racyWindow), is read and parsed again only if its bytes differ. Saving every
 // link at a million routes leaves tens of MB of files, which every page
 // and count reads; parsing them all each time took seconds.
 //
@@ -44,11 +47,13 @@ func (l *Loader) Load() (*Config, error) {
 	return c, err
 }
 
-// racyWindow is how recent a change may be for its file not to be kept:
-// file times come from a coarse clock (a jiffy, up to 10 ms), so an edit
-// made in the same tick as the read can leave size, mtime and ctime as
-// they were (git's "racily clean" index entries). A file changed that
-// recently is parsed again at the next Load.
+// racyWindow is how recent a change may be for a file's identity not to
+// tell the next change apart: file times come from a coarse clock (a
+// jiffy, up to 10 ms; a second on some file systems), so an edit made in
+// the same tick as the read can leave size, mtime and ctime as they were
+// (git's "racily clean" index entries). Such a file is compared by
+// content at the next Load, as is one whose identity changed: a save
+// that rewrites a file with the same bytes, or a touch, parses nothing.
 const racyWindow = time.Second
 
 // loadCache is what a Loader keeps between Loads: per name, the files
@@ -72,6 +77,8 @@ type cachedLoad struct {
 type fileVersion struct {
 	path string
 	id   safefile.Identity
+	sum  [sha256.Size]byte // of the content parsed
+	racy bool              // changed within racy of its read: compared by content
 }
 
 type readFunc func(path string) ([]byte, error)
@@ -99,7 +106,6 @@ func (c *Config) loadCached(cache *loadCache, name string, cands []candidate, dr
 		return hit.l
 	}
 	var files []fileVersion
-	keep := true
 	read := func(path string) ([]byte, error) {
 		cache.reads++
 		data, fi, err := safefile.ReadInfo(path)
@@ -107,34 +113,50 @@ func (c *Config) loadCached(cache *loadCache, name string, cands []candidate, dr
 			return nil, err
 		}
 		id := safefile.IdentityOf(fi)
-		if time.Since(time.Unix(0, id.Ctime)) < cache.racy || time.Since(time.Unix(0, id.Mtime)) < cache.racy {
-			keep = false
-		}
-		files = append(files, fileVersion{path, id})
+		files = append(files, fileVersion{path: path, id: id, sum: sha256.Sum256(data), racy: cache.recent(id)})
 		return data, nil
 	}
 	l, warn, complete := c.load(name, cands, dropIns, read)
-	if complete && keep && len(files) == len(paths) {
+	if complete && len(files) == len(paths) {
 		cache.next[name] = &cachedLoad{files: files, shadowed: shadowed, l: l, warn: warn}
 	}
 	return l
 }
 
+// recent reports whether a file of identity id changed too recently for
+// its identity to tell the next change apart.
+func (cache *loadCache) recent(id safefile.Identity) bool {
+	return time.Since(time.Unix(0, id.Ctime)) < cache.racy || time.Since(time.Unix(0, id.Mtime)) < cache.racy
+}
+
 // lookup returns the entry of name if it was made from the files at
-// paths, each still the version it read, with the same shadowed files.
+// paths, each still the version it read, with the same shadowed files. A
+// file whose identity changed, or was racy, is read again and compared by
+// content: the same bytes keep the entry, with the new identity.
 func (cache *loadCache) lookup(name string, paths, shadowed []string) *cachedLoad {
 	e := cache.byName[name]
 	if e == nil || len(e.files) != len(paths) || !slices.Equal(e.shadowed, shadowed) {
 		return nil
 	}
 	for i, p := range paths {
-		if e.files[i].path != p {
+		f := &e.files[i]
+		if f.path != p {
 			return nil
 		}
 		id, err := safefile.Stat(p)
-		if err != nil || id != e.files[i].id {
+		if err != nil {
 			return nil
 		}
+		if id == f.id && !f.racy {
+			continue
+		}
+		cache.reads++
+		data, fi, err := safefile.ReadInfo(p)
+		if err != nil || sha256.Sum256(data) != f.sum {
+			return nil
+		}
+		f.id = safefile.IdentityOf(fi)
+		f.racy = cache.recent(f.id)
 	}
 	return e
 }

@@ -216,14 +216,23 @@ func TestLoaderRereadsRacyFiles(t *testing.T) {
 }
 
 // After any sequence of random edits, a Loader's Load equals a fresh
-// Load, and it keeps no more names than the directories hold.
+// Load, and it keeps no more names than the directories hold: with edits
+// a clock tick apart (identities tell them apart), and with edits in
+// quick succession (every file racy: compared by content).
 func TestLoaderEqualsLoadAfterRandomEdits(t *testing.T) {
+	t.Run("edits a tick apart", func(t *testing.T) { randomEdits(t, true) })
+	t.Run("edits in quick succession", func(t *testing.T) { randomEdits(t, false) })
+}
+
+func randomEdits(t *testing.T, ticks bool) {
 	etc, lib, dirs := cacheDirs(t)
 	rng := rand.New(rand.NewPCG(17, 1))
 	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
 	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
 	ld := NewLoader(dirs)
-	ld.cache.racy = 0
+	if ticks {
+		ld.cache.racy = 0
+	}
 	for step := range 300 {
 		dir := []string{etc, lib}[rng.IntN(2)]
 		name := names[rng.IntN(len(names))]
@@ -231,7 +240,9 @@ func TestLoaderEqualsLoadAfterRandomEdits(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
 		}
-		nextTick(t)
+		if ticks {
+			nextTick(t)
+		}
 		switch op := rng.IntN(6); {
 		case op == 0:
 			os.Remove(p)
@@ -300,4 +311,35 @@ func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 		}
 	}
 	sameLoad(t, again, dirs)
+}
+
+// A file read just after it changed, and a file whose identity changed
+// but not its bytes (a save writing the same file again, a touch), are
+// read again and compared, not parsed again: a save of every link at a
+// million routes is followed at once by a count, and must not leave the
+// next page to parse tens of MB again.
+func TestLoaderComparesRacyAndTouchedFilesByContent(t *testing.T) {
+	etc, _, dirs := cacheDirs(t)
+	p := filepath.Join(etc, "10-wan.network")
+	write(t, p, wanA)
+	ld := NewLoader(dirs)
+	first, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ld.Load()
+	if again.Networks[0] != first.Networks[0] || ld.cache.reads != 2 {
+		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.cache.reads)
+	}
+	ld.cache.racy = 0
+	nextTick(t)
+	write(t, p, wanA) // same bytes, new ctime and mtime
+	touched, _ := ld.Load()
+	if touched.Networks[0] != first.Networks[0] || ld.cache.reads != 3 {
+		t.Fatalf("a file rewritten with the same bytes: parsed again %v, %d reads", touched.Networks[0] != first.Networks[0], ld.cache.reads)
+	}
+	if _, _ = ld.Load(); ld.cache.reads != 3 {
+		t.Fatalf("once compared, the new identity is kept: %d reads", ld.cache.reads)
+	}
+	sameLoad(t, touched, dirs)
 }
