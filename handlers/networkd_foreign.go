@@ -38,7 +38,7 @@ func (p *networkdPage) foreignVM(c app.Count, q url.Values) views.ForeignVM {
 		vm.Error = "what no file describes could not be counted: " + c.Err
 		return vm
 	case snap == nil:
-		vm.Summary = "counting the live objects no file describes…"
+		vm.Summary = "Counting the live objects no file describes…"
 		return vm
 	}
 	vm.Counted = countedAt(c)

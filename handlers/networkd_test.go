@@ -803,7 +803,7 @@ func TestNetworkdPageShowsTheTallysCount(t *testing.T) {
 		want  string
 		table bool
 	}{
-		{"before the first count", app.Count{}, "counting the live objects no file describes", false},
+		{"before the first count", app.Count{}, "Counting the live objects no file describes", false},
 		{"a count", app.Count{Known: true, Foreign: u.Foreign, At: at}, "counted at 05:06:07", true},
 		{"a stale count", app.Count{Known: true, Stale: true, Foreign: u.Foreign, At: at}, "counting again", true},
 		{"a failed first count", app.Count{Known: true, Err: "the files cannot be read"}, "could not be counted: the files cannot be read", false},
