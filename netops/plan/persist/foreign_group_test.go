@@ -1,6 +1,7 @@
 package persist_test
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/netpanel/netpanel/internal/benchfix"
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/iproute"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 )
 
@@ -84,5 +87,92 @@ func TestForeignGroupPageIsTheFullViewsPage(t *testing.T) {
 	}
 	if groups < 10 || !deviceless || !partly {
 		t.Fatalf("only %d groups of routes (device-less among them: %v, partly described: %v): the test compares too little", groups, deviceless, partly)
+	}
+}
+
+// A group's page is kept only while what it was made from is: a route
+// deleted from the model, or a file that describes more of the group,
+// shows on the next page of the same group.
+func TestForeignGroupPageFollowsTheModelAndTheFiles(t *testing.T) {
+	st := benchfix.State(5_000)
+	e := newEnvFrom(t, st)
+	store := e.m.Source().(*model.Store)
+	link := benchfix.LinkName(2)
+	fv, err := e.m.Foreign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g networkd.ForeignGroup
+	for _, x := range fv.Groups() {
+		if x.Kind == "route" && x.Link == link && x.Count > 3 {
+			g = x
+			break
+		}
+	}
+	if g.Count == 0 {
+		t.Fatalf("no group of routes on %s", link)
+	}
+	first, err := e.m.ForeignGroupPage(g, 0, 1000)
+	if err != nil || len(first) != g.Count {
+		t.Fatalf("%d of %d routes: %v", len(first), g.Count, err)
+	}
+	// The model loses the group's first route.
+	var gone model.Route
+	store.EachRoute(func(r *model.Route) bool {
+		if l, _ := store.Link(r.LinkIndex); l.Name == link && r.Table == g.Table && iproute.RouteLine(r, store.Names(tables())) == first[0].Text {
+			gone = *r
+			return false
+		}
+		return true
+	})
+	if gone.Dst == (netip.Prefix{}) {
+		t.Fatalf("the route %q is not in the model", first[0].Text)
+	}
+	store.Update(func(a *model.Applier) { a.Route(gone, true, false) })
+	after, err := e.m.ForeignGroupPage(g, 0, 1000)
+	if err != nil || len(after) != g.Count-1 || slices.Contains(after, first[0]) {
+		t.Fatalf("after the route went: %d routes (%v), still listing it: %v", len(after), err, slices.Contains(after, first[0]))
+	}
+	// A file for the link describes its routes (a save of it).
+	pv, err := e.m.Preview(persist.Selection{Links: []string{link}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "10-" + link + ".network"
+	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, name), pv.Files[name], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if saved, err := e.m.ForeignGroupPage(g, 0, 1000); err != nil || len(saved) != 0 {
+		t.Fatalf("after the save of %s: %d routes of its group still listed (%v)", link, len(saved), err)
+	}
+}
+
+// A link renamed since the last page: its routes are no longer the old
+// name's group (the view kept for the group knew the link by its old name).
+func TestForeignGroupPageFollowsALinkRename(t *testing.T) {
+	e := newEnvFrom(t, benchfix.State(5_000))
+	store := e.m.Source().(*model.Store)
+	fv, err := e.m.Foreign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g networkd.ForeignGroup
+	for _, x := range fv.Groups() {
+		if x.Kind == "route" && x.Link != "" {
+			g = x
+			break
+		}
+	}
+	if rows, err := e.m.ForeignGroupPage(g, 0, 10); err != nil || len(rows) == 0 {
+		t.Fatalf("group %+v: %d rows, %v", g, len(rows), err)
+	}
+	l, ok := store.LinkByName(g.Link)
+	if !ok {
+		t.Fatal(g.Link)
+	}
+	l.Name = "renamed0"
+	store.Update(func(a *model.Applier) { a.Link(l, false) })
+	if rows, err := e.m.ForeignGroupPage(g, 0, 10); err != nil || len(rows) != 0 {
+		t.Fatalf("after %s became %s, its old group lists %d rows (%v)", g.Link, l.Name, len(rows), err)
 	}
 }

@@ -74,6 +74,13 @@ type Manager struct {
 		sync.Mutex
 		of map[bool]map[*networkd.Loaded]*networkd.Loaded
 	}
+	// groupView is ForeignGroupPage's last view (a ForeignView is not
+	// safe for concurrent use: the lock covers its use too).
+	groupView struct {
+		sync.Mutex
+		key groupViewKey
+		fv  *networkd.ForeignView
+	}
 
 	checked struct {
 		sync.Mutex
@@ -241,9 +248,34 @@ func (m *Manager) ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) (
 			}
 		}
 	}
-	fv := networkd.NewForeignView(sub, nil, m.src, m.tables())
 	same := func(x networkd.ForeignGroup) bool { return x.Kind == g.Kind && x.Link == g.Link && x.Table == g.Table }
-	return fv.Page(same, offset, limit), nil
+	// The view of the last group is kept while the files, the model and
+	// the table names are those it was made from: paging through a group,
+	// or its live render, does not count its routes again.
+	key := groupViewKey{link: g.Link, files: sub.Networks, tables: m.tables()}
+	vs, versioned := m.src.(interface{ Versions() model.Versions })
+	if versioned {
+		key.versions = vs.Versions()
+	}
+	m.groupView.Lock()
+	defer m.groupView.Unlock()
+	if !versioned || m.groupView.fv == nil || !m.groupView.key.equal(key) {
+		m.groupView.fv = networkd.NewForeignView(sub, nil, m.src, key.tables)
+		m.groupView.key = key
+	}
+	return m.groupView.fv.Page(same, offset, limit), nil
+}
+
+// groupViewKey is what a ForeignGroupPage view was made from.
+type groupViewKey struct {
+	link     string
+	files    []*networkd.Loaded
+	tables   *rttables.Tables
+	versions model.Versions
+}
+
+func (k groupViewKey) equal(o groupViewKey) bool {
+	return k.link == o.link && k.tables == o.tables && k.versions == o.versions && slices.Equal(k.files, o.files)
 }
 
 // matchOnly is cfg's .network files with their [Match] alone, and with
