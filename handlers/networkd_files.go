@@ -98,7 +98,7 @@ func (p *networkdFilesPage) editor(w http.ResponseWriter, r *http.Request) {
 		vm.Large = &views.LargeFileVM{Size: sizeText(len(e.Text)), Max: sizeText(app.MaxFileText), Head: head(e.Text, largeFileHead),
 			Download: "/networkd/files/" + e.Name + "/download"}
 		vm.Text = ""
-		p.render(w, r, http.StatusOK, views.NetworkdFilePage(vm))
+		p.render(w, r, http.StatusOK, views.NetworkdLargeFilePage(vm))
 		return
 	}
 	vm.Check = checkVM(e, r)
