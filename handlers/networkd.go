@@ -20,7 +20,7 @@ import (
 type NetworkdFiles interface {
 	Options() persist.Options
 	Overview(ctx context.Context) (persist.Overview, error)
-	Foreign() (*networkd.ForeignView, error)
+	ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) ([]networkd.Foreign, error)
 	Backups() ([]configfiles.Backup, error)
 	NetworkdStatus(ctx context.Context) persist.Status
 	Preview(sel persist.Selection) (*persist.Preview, error)
@@ -38,6 +38,7 @@ type NetworkdFiles interface {
 type networkdPage struct {
 	*frame
 	files NetworkdFiles
+	tally TallyReader // what no file describes, counted off the request path
 }
 
 func foreignRows(fs []networkd.Foreign) []views.ForeignRow {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 type NetworkdEditor interface {
 	FileList() ([]app.FileEntry, error)
 	OpenFile(name string) (app.FileEdit, error)
+	ReadFile(name string) (app.FileEdit, error)
 	CheckFile(name string, text []byte, takeOver bool) (app.FileEdit, error)
 	ApplyFile(ctx context.Context, id app.Identity, name string, text []byte, takeOver bool, digest string) (app.Saved, error)
 	NewFile(kind, link string) (app.FileEdit, error)
@@ -90,6 +92,15 @@ func (p *networkdFilesPage) editor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vm.Meta.Title += " " + e.Name
+	if e.TooLarge {
+		// A save of a link with thousands of routes: shown in part, as
+		// the editor could not take it back, and downloaded whole.
+		vm.Large = &views.LargeFileVM{Size: sizeText(len(e.Text)), Max: sizeText(app.MaxFileText), Head: head(e.Text, largeFileHead),
+			Download: "/networkd/files/" + e.Name + "/download"}
+		vm.Text = ""
+		p.render(w, r, http.StatusOK, views.NetworkdLargeFilePage(vm))
+		return
+	}
 	vm.Check = checkVM(e, r)
 	if e.Check.Winner != "" {
 		vm.Sources = append(vm.Sources, views.SourceFile{Path: e.Check.Winner, Text: string(e.OnDisk)})
@@ -101,6 +112,37 @@ func (p *networkdFilesPage) editor(w http.ResponseWriter, r *http.Request) {
 		vm.Sources = append(vm.Sources, views.SourceFile{Path: d.Name, Text: string(d.Data)})
 	}
 	p.render(w, r, http.StatusOK, views.NetworkdFilePage(vm))
+}
+
+// largeFileHead is how much of a file too large for the editor is shown.
+const largeFileHead = 64 << 10
+
+// head is the first lines of text, at most max bytes of them.
+func head(text []byte, max int) string {
+	if len(text) <= max {
+		return string(text)
+	}
+	cut := text[:max]
+	if i := bytes.LastIndexByte(cut, '\n'); i >= 0 {
+		cut = cut[:i+1]
+	}
+	return string(cut)
+}
+
+// sizeText says a size in KiB: "812 KiB".
+func sizeText(n int) string { return group((n+1023)>>10) + " KiB" }
+
+// download serves GET /networkd/files/NAME/download: the file as the
+// editor would show it, whole, however large.
+func (p *networkdFilesPage) download(w http.ResponseWriter, r *http.Request) {
+	e, err := p.files.ReadFile(chi.URLParam(r, "name"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+e.Name+`"`)
+	_, _ = w.Write(e.Text)
 }
 
 // editForm reads the editor's form: the text, the takeover.

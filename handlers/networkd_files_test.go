@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -126,5 +127,48 @@ func TestNetworkdFileEditorForAViewerAndBadNames(t *testing.T) {
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("%s: %d", bad, rec.Code)
 		}
+	}
+}
+
+// A file larger than the editor takes (a save of a link with thousands of
+// routes) opens as its first lines and a download of the whole, in a page
+// far smaller than the file: no text area, no check; the download is the
+// file byte for byte.
+func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T) {
+	e := newNDEnv(t)
+	var b strings.Builder
+	b.WriteString(networkd.Header + "\n[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n")
+	for i := 0; b.Len() <= 2*app.MaxFileText; i++ {
+		fmt.Fprintf(&b, "\n[Route]\nDestination=10.%d.%d.0/24\nGateway=192.0.2.1\n", i/256%256, i%256)
+	}
+	big := b.String()
+	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "10-eth1.network"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := viaChi(t, pageHandler(e.h, "networkd-file"), "GET", "/networkd/files/{name}", "/networkd/files/10-eth1.network", nil, ndAdmin)
+	body := rec.Body.String()
+	wellFormed(t, body)
+	doc := parseHTML(t, body)
+	if rec.Code != http.StatusOK || len(findAll(doc, hasAttr("data-testid", "editor-large"))) != 1 {
+		t.Fatalf("status %d:\n%.2000s", rec.Code, body)
+	}
+	if n := len(findAll(doc, hasAttr("data-testid", "editor-text"))); n != 0 {
+		t.Errorf("%d text areas for a file the editor cannot take", n)
+	}
+	if len(body) > largeFileHead+32<<10 {
+		t.Errorf("the page of a %d-byte file is %d bytes", len(big), len(body))
+	}
+	head := findAll(doc, hasAttr("data-testid", "editor-head"))
+	if len(head) != 1 || !strings.HasPrefix(big, textOf(head[0])) || !strings.HasSuffix(textOf(head[0]), "\n") {
+		t.Fatalf("the part shown is not the file's first lines")
+	}
+	dl := route(e.h, "GET", "/networkd/files/{name}/download")
+	rec = viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/10-eth1.network/download", nil, ndAdmin)
+	if rec.Code != http.StatusOK || rec.Body.String() != big || !strings.Contains(rec.Header().Get("Content-Disposition"), "10-eth1.network") {
+		t.Fatalf("download: status %d, %d bytes of %d, %q", rec.Code, rec.Body.Len(), len(big), rec.Header().Get("Content-Disposition"))
+	}
+	rec = viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/..%2Fx.network/download", nil, ndAdmin)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("a download of a path outside the directory: status %d", rec.Code)
 	}
 }

@@ -8,28 +8,48 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/views"
 )
 
 // The foreign block lists what no file describes a page at a time, with
 // the largest groups (kind, link, table) as a summary above: a million
-// foreign routes are counted, never rendered.
+// foreign routes are counted, never rendered. The counting is app.Tally's
+// (a lookup per route the files name, seconds when every link is saved):
+// the page shows its last count, and reads on request only a page of one
+// group, from that group's link's file.
 const (
-	foreignPerPage = 100
+	foreignPerPage = app.ForeignFirstPage
 	foreignGroups  = 30 // groups listed in the summary, largest first
 )
 
-// foreignVM is the foreign block for the query q: ?group= picks one
-// group, ?page= the page.
-func (p *networkdPage) foreignVM(fv *networkd.ForeignView, q url.Values) views.ForeignVM {
+// foreignVM is the foreign block for the query q from the last count c:
+// ?group= picks one group, ?page= the page.
+func (p *networkdPage) foreignVM(c app.Count, q url.Values) views.ForeignVM {
 	names := p.names()
 	var vm views.ForeignVM
+	snap := c.Foreign
+	switch {
+	case c.Off:
+		vm.Summary = "What no file describes is not counted here."
+		return vm
+	case snap == nil && c.Err != "":
+		vm.Error = "what no file describes could not be counted: " + c.Err
+		return vm
+	case snap == nil:
+		vm.Summary = "Counting the live objects no file describes…"
+		return vm
+	}
+	vm.Counted = countedAt(c)
+	if c.Err != "" {
+		vm.Counted += "; the last count failed: " + c.Err
+	}
 	page, per, err := paging(q, foreignPerPage)
 	if err != nil {
 		vm.Error = err.Error()
 	}
-	groups := fv.Groups()
+	groups := snap.Groups
 	sel := q.Get("group")
 	var chosen *networkd.ForeignGroup
 	total := 0
@@ -49,28 +69,31 @@ func (p *networkdPage) foreignVM(fv *networkd.ForeignView, q url.Values) views.F
 		}
 		return s
 	}
-	var match func(networkd.ForeignGroup) bool
+	listed := groups
 	if chosen != nil {
-		g := *chosen
-		match = func(x networkd.ForeignGroup) bool { return foreignGroupKey(x) == foreignGroupKey(g) }
-		total = g.Count
+		listed = []networkd.ForeignGroup{*chosen}
+		total = chosen.Count
 		vm.All = withParam("/networkd", q, "group", "", "page", "")
 	} else if sel != "" && vm.Error == "" {
 		vm.Error = fmt.Sprintf("no group %q of foreign objects (any more)", sel)
 	}
 	pages := max(1, (total+per-1)/per)
 	page = min(page, pages)
-	c := fv.Count()
+	fc := snap.Count
 	if chosen != nil {
 		vm.Summary = fmt.Sprintf("%s no file describes: page %s of %s", what(*chosen), group(page), group(pages))
 	} else {
-		vm.Summary = fmt.Sprintf("%s no file describes (%s, %s, %s): page %s of %s", counted(c.Total(), "object"),
-			counted(c.Routes, "route"), counted(c.Rules, "rule"), counted(c.Addresses, "address"), group(page), group(pages))
+		vm.Summary = fmt.Sprintf("%s no file describes (%s, %s, %s): page %s of %s", counted(fc.Total(), "object"),
+			counted(fc.Routes, "route"), counted(fc.Rules, "rule"), counted(fc.Addresses, "address"), group(page), group(pages))
 	}
-	vm.Total = c.Total()
-	for _, f := range fv.Page(match, (page-1)*per, per) {
-		vm.Rows = append(vm.Rows, views.ForeignRow{Kind: f.Kind, Link: f.Link, Text: f.Text, Reason: f.Reason})
+	vm.Total = fc.Total()
+	var rows []networkd.Foreign
+	if chosen == nil && page == 1 && per == foreignPerPage {
+		rows = snap.First
+	} else if rows, err = p.foreignPage(snap, listed, (page-1)*per, per); err != nil && vm.Error == "" {
+		vm.Error = err.Error()
 	}
+	vm.Rows = foreignRows(rows)
 	vm.Pager = pager("/networkd", q, page, per, total)
 	if len(groups) > 1 {
 		big := slices.Clone(groups)
@@ -86,6 +109,36 @@ func (p *networkdPage) foreignVM(fv *networkd.ForeignView, q url.Values) views.F
 		}
 	}
 	return vm
+}
+
+// foreignPage is objects offset.. of groups (in the count's order), at
+// most limit: whole groups are skipped by their counts, addresses and
+// rules come from the count, and routes from a read of the one or two
+// groups the page falls in (app.Files.ForeignGroupPage).
+func (p *networkdPage) foreignPage(snap *app.ForeignSnapshot, groups []networkd.ForeignGroup, offset, limit int) ([]networkd.Foreign, error) {
+	var out []networkd.Foreign
+	for _, g := range groups {
+		if len(out) >= limit {
+			break
+		}
+		if offset >= g.Count {
+			offset -= g.Count
+			continue
+		}
+		if g.Kind != "route" {
+			rows := snap.Others[g]
+			out = append(out, rows[min(offset, len(rows)):min(offset+limit-len(out), len(rows))]...)
+			offset = 0
+			continue
+		}
+		rows, err := p.files.ForeignGroupPage(g, offset, limit-len(out))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rows...)
+		offset = 0
+	}
+	return out, nil
 }
 
 // foreignGroupKey names a group in a query: "route/wan/100".

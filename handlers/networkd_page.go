@@ -24,11 +24,9 @@ func (p *networkdPage) serve(w http.ResponseWriter, r *http.Request) {
 			Uncertain: l.Uncertain, Savable: l.Savable, Why: l.Why, Selected: l.Managed && l.Savable, NoFileNeeded: l.NoFileNeeded,
 		})
 	}
-	// The same reading of the files as the links' (a failed one is the
-	// page's error).
-	if ov.Foreign != nil {
-		vm.Foreign = p.foreignVM(ov.Foreign, r.URL.Query())
-	}
+	// What no file describes is the tally's last count (seconds to make
+	// when every link is saved), with when it was made.
+	vm.Foreign = p.foreignVM(p.tally.Get().Foreign, r.URL.Query())
 	for _, m := range ov.Masked {
 		vm.Masked = append(vm.Masked, m.Name+" masked by "+m.Path)
 	}
@@ -58,12 +56,8 @@ func (p *networkdPage) backupRows() []views.BackupRow {
 	return backupRows(bs)
 }
 
-// live re-renders what no file describes when the state changes, the
-// page the query shows.
+// live re-renders what no file describes when the tally has a new count
+// or learns that its count is stale, the page the query shows.
 func (p *networkdPage) live(q url.Values) ([]Fragment, error) {
-	fv, err := p.files.Foreign()
-	if err != nil {
-		return nil, err
-	}
-	return fragments(block("foreign-block", views.ForeignBlock(p.foreignVM(fv, q))))
+	return fragments(block("foreign-block", views.ForeignBlock(p.foreignVM(p.tally.Get().Foreign, q))))
 }

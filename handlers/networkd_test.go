@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/plan/persist"
+	"golang.org/x/net/html"
 	"golang.org/x/sys/unix"
 )
 
@@ -148,9 +150,30 @@ func newNDEnvFrom(t *testing.T, st model.State) *ndEnv {
 		Files:  files,
 		Docker: app.NewDocker(files, store, tables, app.DockerEngine{}),
 		Log:    slog.New(slog.DiscardHandler),
+		Tally:  countNow{files},
 	})
 	return &ndEnv{h: h, files: m, root: root, opts: opts, audit: al, nd: nd}
 }
+
+// countNow is the tally's count of what no file describes made on every
+// Get, as app.Tally's first count makes it (Files.Unsaved): the page
+// tests see the files as they are when the page is served, without
+// waiting for a count made in the background.
+type countNow struct{ files *app.Files }
+
+func (c countNow) Get() app.TallyState {
+	u, err := c.files.Unsaved()
+	fc := app.Count{Known: true, ByKind: u.ByKind, Foreign: u.Foreign, At: time.Now()}
+	for _, n := range u.ByKind {
+		fc.N += n
+	}
+	if err != nil {
+		fc.Err = err.Error()
+	}
+	return app.TallyState{Foreign: fc, Conflicts: app.Count{Off: true}}
+}
+
+func (countNow) Subscribe() (<-chan struct{}, func()) { return nil, func() {} }
 
 // ndTree returns every file and directory below root with its content.
 func ndTree(t *testing.T, root string) map[string]string {
@@ -701,5 +724,101 @@ func TestNetworkdWithoutPersistAnswersEveryEndpoint(t *testing.T) {
 	}
 	if fr, err := h.Live(context.Background(), "networkd", nil); err != nil || fr != nil {
 		t.Errorf("live update without persist: %v %v", fr, err)
+	}
+}
+
+// Every page of the foreign table, of every group and of all of them,
+// lists what the whole foreign view lists there: the page reads the
+// count's groups and first page, and a group's routes from its link's
+// file alone.
+func TestNetworkdForeignPagesAreTheViewsPages(t *testing.T) {
+	e := newNDEnv(t)
+	fv, err := e.files.Foreign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const per = 2
+	check := func(t *testing.T, query string, sel func(networkd.ForeignGroup) bool, total int) {
+		for page := 1; (page-1)*per < total; page++ {
+			target := fmt.Sprintf("/networkd?%sper=%d&page=%d", query, per, page)
+			rec := ndGet(pageHandler(e.h, "networkd"), target)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%s: status %d", target, rec.Code)
+			}
+			doc := parseHTML(t, rec.Body.String())
+			table := findAll(doc, hasAttr("data-testid", "foreign"))
+			if len(table) != 1 {
+				t.Fatalf("%s: %d foreign tables", target, len(table))
+			}
+			var got []string
+			for _, tr := range findAll(table[0], func(n *html.Node) bool { return n.Data == "tr" }) {
+				tds := findAll(tr, func(n *html.Node) bool { return n.Data == "td" })
+				if len(tds) == 4 {
+					got = append(got, textOf(tds[2]))
+				}
+			}
+			var want []string
+			for _, f := range fv.Page(sel, (page-1)*per, per) {
+				want = append(want, f.Text)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s lists %q, the view %q", target, got, want)
+			}
+		}
+	}
+	all := 0
+	for _, g := range fv.Groups() {
+		all += g.Count
+		t.Run("group "+foreignGroupKey(g), func(t *testing.T) {
+			check(t, "group="+url.QueryEscape(foreignGroupKey(g))+"&", func(x networkd.ForeignGroup) bool { return x == g }, g.Count)
+		})
+	}
+	if all < 2*per+1 {
+		t.Fatalf("only %d foreign objects: the pages compare too little", all)
+	}
+	t.Run("every group", func(t *testing.T) { check(t, "", nil, all) })
+}
+
+// fixedTally is a tally whose count is st.
+type fixedTally struct{ st app.TallyState }
+
+func (f fixedTally) Get() app.TallyState                { return f.st }
+func (fixedTally) Subscribe() (<-chan struct{}, func()) { return nil, func() {} }
+
+// Before the tally's first count, the page says the count is being made
+// and lists nothing (an empty table would read "nothing is foreign");
+// a count shows when it was made and that a new one comes once stale.
+func TestNetworkdPageShowsTheTallysCount(t *testing.T) {
+	e := newNDEnv(t)
+	files := app.NewFiles(e.files, app.NewRecorder(&ndAudit{}, nil))
+	store := e.files.Source().(*model.Store)
+	u, err := files.Unsaved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.Local)
+	for _, c := range []struct {
+		name  string
+		count app.Count
+		want  string
+		table bool
+	}{
+		{"before the first count", app.Count{}, "Counting the live objects no file describes", false},
+		{"a count", app.Count{Known: true, Foreign: u.Foreign, At: at}, "counted at 05:06:07", true},
+		{"a stale count", app.Count{Known: true, Stale: true, Foreign: u.Foreign, At: at}, "counting again", true},
+		{"a failed first count", app.Count{Known: true, Err: "the files cannot be read"}, "could not be counted: the files cannot be read", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := New(Deps{Store: store, Tables: func() *rttables.Tables { return ndTables }, Files: files, Log: slog.New(slog.DiscardHandler),
+				Tally: fixedTally{app.TallyState{Foreign: c.count, Conflicts: app.Count{Off: true}}}})
+			rec := ndGet(pageHandler(h, "networkd"), "/networkd")
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.Contains(body, c.want) {
+				t.Fatalf("status %d, no %q:\n%s", rec.Code, c.want, body)
+			}
+			if got := len(findAll(parseHTML(t, body), hasAttr("data-testid", "foreign"))) == 1; got != c.table {
+				t.Errorf("foreign table shown: %v, want %v", got, c.table)
+			}
+		})
 	}
 }

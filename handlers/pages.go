@@ -34,7 +34,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 	events := &eventsPage{f}
 	lookup := &lookupPage{frame: f, lookup: d.Lookup}
 	docker := &dockerPage{frame: f, setup: d.Docker}
-	networkd := &networkdPage{frame: f, files: d.Files}
+	networkd := &networkdPage{frame: f, files: d.Files, tally: d.Tally}
 	networkdFiles := &networkdFilesPage{frame: f, files: d.Files}
 	audit := &auditPage{frame: f, reader: d.Audit}
 	firewall, tracer := nft.fw, nft.tr
@@ -147,7 +147,10 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 			{http.MethodGet, "/networkd/export.tar.gz", networkd.export},
 		},
 		// The networkd files on disk.
-		Live: Live{Kinds: []model.Kind{route, rule, addr, link}, IO: true, Pace: summaryPace, Render: inMemory(networkd.live)},
+		// What no file describes is the tally's count: a change of the
+		// state makes it stale, then a new count comes (see app.Tally).
+		// A page of one group reads files: off the hub's goroutine.
+		Live: Live{Sources: []Source{d.Tally}, IO: true, Pace: summaryPace, Render: inMemory(networkd.live)},
 	}), f.feature(d.Files != nil, http.StatusOK, errNotConfigured, Page{
 		Name: "networkd-files", Path: "/networkd/files", Title: "networkd files", Nav: "Files",
 		Cmds:  static(views.Cmd{IP: "networkctl cat FILE"}, views.Cmd{IP: "networkctl reload"}),
@@ -160,6 +163,7 @@ func declarePages(f *frame, d Deps, tables *tableNames, nft nftablesAPI) []Page 
 		Routes: []Route{
 			{http.MethodPost, "/networkd/files/{name}/check", networkdFiles.check},
 			{http.MethodPost, "/networkd/files/{name}/apply", networkdFiles.apply},
+			{http.MethodGet, "/networkd/files/{name}/download", networkdFiles.download},
 		},
 	}), f.feature(d.Audit != nil, http.StatusServiceUnavailable, "The audit log is not configured on this server.", Page{
 		Name: "audit", Path: "/audit", Title: "Audit log", Nav: "Audit", Admin: true,

@@ -103,7 +103,7 @@ func newMetricsEnvWith(t *testing.T, confirm time.Duration, more func(ns *testen
 	docker := app.NewDocker(files, store, tables, app.DockerEngine{})
 
 	// The overview's counter is the scrape's: one count, two readers.
-	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
+	tally := app.NewTally(files.Unsaved, docker.Conflicts, store.Subscribe, files.Subscribe)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tally.Run(ctx); close(done) }()

@@ -82,7 +82,7 @@ func BenchmarkViewersDoNotSlowRoutes1M(b *testing.B) {
 		d.Tables, d.Files = tables, files
 		docker := app.NewDocker(files, store, tables, app.DockerEngine{})
 		d.Docker = docker
-		tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, store.Subscribe, files.Subscribe)
+		tally := app.NewTally(files.Unsaved, docker.Conflicts, store.Subscribe, files.Subscribe)
 		go tally.Run(ctx)
 		d.Tally = tally
 	})

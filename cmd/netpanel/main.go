@@ -309,7 +309,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if nft != nil {
 		tallyWakes = append(tallyWakes, nft.Subscribe)
 	}
-	tally := app.NewTally(files.UnsavedCounts, docker.Conflicts, tallyWakes...)
+	tally := app.NewTally(files.Unsaved, docker.Conflicts, tallyWakes...)
 	deps := handlers.Deps{
 		Refresh:  watcher,
 		Store:    store,

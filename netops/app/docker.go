@@ -162,8 +162,7 @@ func (d *Docker) bridgeFileAddr(dc *dockernet.DaemonConfig) netip.Prefix {
 	if dc == nil || dc.Bridge == "" {
 		return netip.Prefix{}
 	}
-	opts := d.files.Options()
-	cfg, err := networkd.Load(append([]string{opts.NetworkDir}, opts.SearchDirs...))
+	cfg, err := d.files.m.Config()
 	if err != nil {
 		return netip.Prefix{}
 	}

@@ -44,6 +44,9 @@ type FileEdit struct {
 	// refuses it. Prediction is what networkd is expected to do with it.
 	Preview    *persist.Preview
 	Prediction networkd.Prediction
+	// TooLarge: Text is larger than MaxFileText, so the editor neither
+	// takes nor checks it.
+	TooLarge bool
 }
 
 // checkName refuses anything but the plain name of a .network or .netdev
@@ -63,14 +66,25 @@ func checkName(name string) error {
 	return nil
 }
 
-// OpenFile reads name for the editor.
+// OpenFile reads name for the editor. A file larger than the editor
+// takes (MaxFileText: a save of a link with thousands of routes) is only
+// read, not checked: TooLarge says so, and it can be read whole through
+// ReadFile.
 func (f *Files) OpenFile(name string) (FileEdit, error) {
 	e, err := f.loadFile(name)
 	if err != nil {
 		return e, err
 	}
+	if len(e.Text) > MaxFileText {
+		e.TooLarge = true
+		return e, nil
+	}
 	return f.check(e, e.Text, false)
 }
+
+// ReadFile reads name as the editor shows it (what is on disk, or the
+// file networkd reads now), without checking it: for a download.
+func (f *Files) ReadFile(name string) (FileEdit, error) { return f.loadFile(name) }
 
 // CheckFile checks text as the new content of name: problems, the diff
 // against the disk and what networkd would do. takeOver allows replacing

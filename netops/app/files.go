@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
-	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/kernel/safeapply"
 	"github.com/netpanel/netpanel/netops/plan/persist"
 	"github.com/netpanel/netpanel/netops/plan/trial"
@@ -59,10 +58,6 @@ func (f *Files) Options() persist.Options { return f.m.Options() }
 
 // Overview says which file configures each link and what no file describes.
 func (f *Files) Overview(ctx context.Context) (persist.Overview, error) { return f.m.Overview(ctx) }
-
-// Foreign prepares the list of the live objects that no file on disk
-// describes, to be counted and paged.
-func (f *Files) Foreign() (*networkd.ForeignView, error) { return f.m.Foreign() }
 
 // Subscribe returns a channel that receives a wake-up (coalesced) after
 // every successful write of the files (a save, a restore, an edit), and a

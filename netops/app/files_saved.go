@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
@@ -41,15 +42,53 @@ func (f *Files) LastSave() time.Time {
 	return f.saved.at
 }
 
+// ForeignFirstPage is how many foreign objects a count keeps ready: the
+// first page of the networkd page's list, shown without a lookup.
+const ForeignFirstPage = 100
+
+// ForeignSnapshot is what no file on disk describes, as a count found
+// it: what the networkd page shows without computing it. Its values are
+// shared by every reader: read-only.
+type ForeignSnapshot struct {
+	Count  networkd.ForeignCount
+	Groups []networkd.ForeignGroup // in the order of networkd.ForeignView.Groups
+	First  []networkd.Foreign      // the first ForeignFirstPage objects, in that order
+	// Others are the foreign addresses and rules of each of Groups of
+	// them, in order: their groups are listed from here.
+	Others map[networkd.ForeignGroup][]networkd.Foreign
+}
+
+// Unsaved is one count of what no file describes: by kind (see
+// UnsavedCounts) and, for networkd's objects, by group.
+type Unsaved struct {
+	ByKind  map[string]int
+	Foreign *ForeignSnapshot
+}
+
 // UnsavedCounts counts, by kind ("address", "route", "rule", and the
 // kinds of generated files such as "nftables_rule"), the live objects no
-// file on disk describes: what would not survive a reboot. It counts
-// routes by class (persist.Manager.ForeignCount), not one by one, but still reads the
-// files: call it off any request's path.
+// file on disk describes: what would not survive a reboot (see Unsaved).
 func (f *Files) UnsavedCounts() (map[string]int, error) {
-	c, err := f.m.ForeignCount()
+	u, err := f.Unsaved()
+	return u.ByKind, err
+}
+
+// Unsaved counts the live objects no file on disk describes, by kind and
+// by group. It counts routes by class (persist.Manager.Foreign), not one
+// by one, but a lookup per route the files name is still seconds with a
+// million of them: call it off any request's path (Tally does).
+func (f *Files) Unsaved() (Unsaved, error) {
+	fv, err := f.m.Foreign()
 	if err != nil {
-		return nil, err
+		return Unsaved{}, err
+	}
+	c := fv.Count()
+	snap := &ForeignSnapshot{Count: c, Groups: fv.Groups(), First: fv.Page(nil, 0, ForeignFirstPage),
+		Others: map[networkd.ForeignGroup][]networkd.Foreign{}}
+	for _, g := range snap.Groups {
+		if g.Kind != "route" {
+			snap.Others[g] = fv.Page(func(x networkd.ForeignGroup) bool { return x == g }, 0, g.Count)
+		}
 	}
 	counts := map[string]int{"address": c.Addresses, "route": c.Routes, "rule": c.Rules}
 	for _, k := range f.m.Kinds() {
@@ -58,15 +97,22 @@ func (f *Files) UnsavedCounts() (map[string]int, error) {
 		}
 		onDisk, err := safefile.Read(k.Abs())
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("reading %s: %w", k.Abs(), err)
+			return Unsaved{}, fmt.Errorf("reading %s: %w", k.Abs(), err)
 		}
 		kc, err := k.Unsaved(onDisk)
 		if err != nil {
-			return nil, err
+			return Unsaved{}, err
 		}
 		for kind, n := range kc {
 			counts[kind] += n
 		}
 	}
-	return counts, nil
+	return Unsaved{ByKind: counts, Foreign: snap}, nil
+}
+
+// ForeignGroupPage lists objects offset.. of the foreign route group g,
+// at most limit, as the files on disk describe them now: a page of one
+// group reads that group's link's file, not every route.
+func (f *Files) ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) ([]networkd.Foreign, error) {
+	return f.m.ForeignGroupPage(g, offset, limit)
 }

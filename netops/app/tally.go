@@ -12,9 +12,10 @@ import (
 
 // Tally keeps the counts that cost a walk of every route and reads of
 // files or of Docker: the live objects no file on disk describes
-// (Files.UnsavedCounts) and Docker's conflicts (Docker.Conflicts). The
-// overview and /metrics both read its last count, so they never disagree
-// and nothing else counts. A page must render in milliseconds with a
+// (Files.Unsaved, with their groups and first page, which the networkd
+// page lists) and Docker's conflicts (Docker.Conflicts). The overview,
+// the networkd page and /metrics all read its last count, so they never
+// disagree and nothing else counts. A page must render in milliseconds with a
 // million routes, so it never computes them: it reads the last count,
 // which says when it was made and whether the state changed since.
 //
@@ -28,7 +29,7 @@ import (
 // count, so a live page renders when there is something new to show.
 type Tally struct {
 	wakes     []func() (<-chan struct{}, func())
-	unsaved   func() (map[string]int, error)
+	unsaved   func() (Unsaved, error)
 	conflicts func(context.Context) ([]dockernet.Conflict, string, string)
 
 	minGap, refreshEvery, demandWindow time.Duration
@@ -55,6 +56,9 @@ type Count struct {
 	At     time.Time     // when the numbers were counted
 	Took   time.Duration // how long that took
 	Stale  bool          // what it counts changed since: a new count is on its way
+	// Foreign is, for the count of what no file describes, its groups
+	// and first page (nil before a count works); shared: read-only.
+	Foreign *ForeignSnapshot
 }
 
 // TallyState is every count Tally keeps.
@@ -63,10 +67,10 @@ type TallyState struct {
 	Conflicts Count // Docker's conflicts with the host's networks
 }
 
-// NewTally counts through unsaved and conflicts; either may be nil when
+// NewTally counts through unsaved (Files.Unsaved) and conflicts; either may be nil when
 // its feature is off. It counts again after a wake-up of any of wakes
 // (model.Store.Subscribe, Files.Subscribe).
-func NewTally(unsaved func() (map[string]int, error), conflicts func(context.Context) ([]dockernet.Conflict, string, string),
+func NewTally(unsaved func() (Unsaved, error), conflicts func(context.Context) ([]dockernet.Conflict, string, string),
 	wakes ...func() (<-chan struct{}, func())) *Tally {
 	t := &Tally{
 		wakes: wakes, unsaved: unsaved, conflicts: conflicts,
@@ -187,7 +191,7 @@ func (t *Tally) markStale() {
 func (t *Tally) count(ctx context.Context) {
 	if t.unsaved != nil {
 		start := time.Now()
-		byKind, err := t.unsaved()
+		u, err := t.unsaved()
 		took := time.Since(start)
 		t.publish(func(s *TallyState) {
 			c := &s.Foreign
@@ -199,7 +203,7 @@ func (t *Tally) count(ctx context.Context) {
 				c.Errors++
 				return
 			}
-			c.Err, c.N, c.ByKind, c.At, c.Took = "", total(byKind), byKind, start, took
+			c.Err, c.N, c.ByKind, c.Foreign, c.At, c.Took = "", total(u.ByKind), u.ByKind, u.Foreign, start, took
 		})
 	}
 	if t.conflicts != nil {

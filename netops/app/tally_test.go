@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
@@ -24,14 +25,14 @@ type fakeUnsaved struct {
 	calls  int
 }
 
-func (f *fakeUnsaved) get() (map[string]int, error) {
+func (f *fakeUnsaved) get() (Unsaved, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.err != nil {
-		return nil, f.err
+		return Unsaved{}, f.err
 	}
-	return maps.Clone(f.counts), nil
+	return Unsaved{ByKind: maps.Clone(f.counts)}, nil
 }
 
 func (f *fakeUnsaved) set(counts map[string]int, err error) {
@@ -203,5 +204,38 @@ func TestDockerConflictsOfTheLiveState(t *testing.T) {
 	}
 	if cs[0].Other != netip.MustParsePrefix("172.17.5.0/24") {
 		t.Errorf("the conflict is with %s, want 172.17.5.0/24: %s", cs[0].Other, cs[0].Text)
+	}
+}
+
+// The count of what no file describes keeps its groups and first page
+// for the networkd page; a count that fails keeps the last one's, with
+// the error beside them.
+func TestTallyKeepsTheForeignGroups(t *testing.T) {
+	snap := &ForeignSnapshot{Count: networkd.ForeignCount{Routes: 2},
+		Groups: []networkd.ForeignGroup{{Kind: "route", Link: "wan", Table: 254, Count: 2}},
+		First:  []networkd.Foreign{{Kind: "route", Link: "wan", Text: "10.0.0.0/24 dev wan"}, {Kind: "route", Link: "wan", Text: "10.0.1.0/24 dev wan"}}}
+	var mu sync.Mutex
+	fail := false
+	w := make(wakes, 1)
+	tl := NewTally(func() (Unsaved, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			return Unsaved{}, errors.New("the files cannot be read")
+		}
+		return Unsaved{ByKind: map[string]int{"route": 2}, Foreign: snap}, nil
+	}, nil, w.subscribe)
+	runTally(t, tl)
+	s := until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
+	if s.Foreign.Foreign != snap {
+		t.Fatalf("the count keeps %+v, not the snapshot made", s.Foreign.Foreign)
+	}
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	w <- struct{}{}
+	s = until(t, tl, "the failed count", func(s TallyState) bool { return s.Foreign.Err != "" && !s.Foreign.Stale })
+	if s.Foreign.Foreign != snap || s.Foreign.N != 2 {
+		t.Fatalf("a failed count lost the last one's groups: %+v", s.Foreign)
 	}
 }

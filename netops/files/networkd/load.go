@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
 // SearchDirs are the directories systemd-networkd reads .network and
@@ -82,8 +80,11 @@ type found struct {
 // /dev/null mask a name, and NAME.d/*.conf drop-ins from every directory
 // apply after the main file in name order. A missing directory is fine; a
 // file that does not parse is recorded in Errors and still listed, so an
-// administrator's broken file stays visible.
-func Load(dirs []string) (*Config, error) {
+// administrator's broken file stays visible. It reads and parses every
+// file; a Loader parses each version of a file once.
+func Load(dirs []string) (*Config, error) { return load(dirs, nil) }
+
+func load(dirs []string, cache *loadCache) (*Config, error) {
 	fd := found{mains: map[string][]candidate{}, dropIns: map[string]map[string][]candidate{}}
 	c := &Config{}
 	for _, dir := range dirs {
@@ -102,7 +103,7 @@ func Load(dirs []string) (*Config, error) {
 			c.Masked = append(c.Masked, Masked{Name: name, Path: cands[0].path})
 			continue
 		}
-		l := c.load(name, cands, fd.dropIns[name+".d"])
+		l := c.loadCached(cache, name, cands, fd.dropIns[name+".d"])
 		if strings.HasSuffix(name, ".network") {
 			c.Networks = append(c.Networks, l)
 		} else {
@@ -178,27 +179,30 @@ func statCandidate(c *Config, path string) (candidate, bool) {
 	return candidate{}, false
 }
 
-// load reads and merges one winning file with its drop-ins.
-func (c *Config) load(name string, cands []candidate, dropIns map[string][]candidate) *Loaded {
+// load reads and merges one winning file with its drop-ins; read reads
+// each file (safefile.ReadInfo, or a Loader's counting of it).
+func (c *Config) load(name string, cands []candidate, dropIns map[string][]candidate, read readFunc) (*Loaded, []Warning, bool) {
 	l := &Loaded{Name: name, Path: cands[0].path}
 	for _, s := range cands[1:] {
 		l.Shadowed = append(l.Shadowed, s.path)
 	}
-	data, err := safefile.Read(l.Path)
+	data, err := read(l.Path)
 	if err != nil {
 		l.Err = fmt.Errorf("read networkd file: %w", err)
 		c.Errors = append(c.Errors, l.Err)
-		return l
+		return l, nil, false
 	}
 	l.Owned = Owned(data)
+	complete := true
 	for _, conf := range sortedKeys(dropIns) {
 		win := dropIns[conf][0]
 		if win.masked {
 			continue
 		}
-		d, err := safefile.Read(win.path)
+		d, err := read(win.path)
 		if err != nil {
 			c.Errors = append(c.Errors, fmt.Errorf("read networkd drop-in: %w", err))
+			complete = false
 			continue
 		}
 		l.DropIns = append(l.DropIns, win.path)
@@ -207,7 +211,7 @@ func (c *Config) load(name string, cands []candidate, dropIns map[string][]candi
 	warn := l.parse(data)
 	c.Warnings = append(c.Warnings, warn...)
 	c.Errors = append(c.Errors, flatten(l.Err)...)
-	return l
+	return l, warn, complete
 }
 
 // parse merges main with l's drop-ins into l.Network or l.NetDev.

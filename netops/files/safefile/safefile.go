@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -137,38 +138,19 @@ var (
 // open opens the regular file at path, of at most limit bytes, for
 // reading under the rules of the package comment.
 func open(path string, limit int64) (*os.File, error) {
-	dir, name := filepath.Split(filepath.Clean(path))
-	if dir == "" {
-		dir = "."
-	}
-	if name == "" || name == "/" {
-		return nil, &Error{Path: path, Err: ErrNotRegular, detail: "is a directory, not a file"}
-	}
-	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	d, name, err := openDir(path)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+		return nil, err
 	}
 	defer unix.Close(d)
-
-	// Look first through an O_PATH descriptor, which opens nothing: a
-	// FIFO or a device is refused before it is ever opened for reading.
-	pfd, err := openBeneath(d, name, unix.O_PATH)
+	st, err := statBeneath(path, d, name, limit)
 	if err != nil {
-		return nil, openError(path, dir, err)
-	}
-	var st unix.Stat_t
-	err = unix.Fstat(pfd, &st)
-	unix.Close(pfd)
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if err := check(path, &st, limit); err != nil {
 		return nil, err
 	}
 
 	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err != nil {
-		return nil, openError(path, dir, err)
+		return nil, openError(path, filepath.Dir(filepath.Clean(path)), err)
 	}
 	f := os.NewFile(uintptr(fd), path)
 	var st2 unix.Stat_t
@@ -185,6 +167,43 @@ func open(path string, limit int64) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// openDir opens the directory of path (O_PATH) for the lookups beneath
+// it, and returns path's last element.
+func openDir(path string) (int, string, error) {
+	dir, name := filepath.Split(filepath.Clean(path))
+	if dir == "" {
+		dir = "."
+	}
+	if name == "" || name == "/" {
+		return -1, "", &Error{Path: path, Err: ErrNotRegular, detail: "is a directory, not a file"}
+	}
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return d, name, nil
+}
+
+// statBeneath looks at name beneath d through an O_PATH descriptor, which
+// opens nothing: a FIFO or a device is refused before it is ever opened
+// for reading.
+func statBeneath(path string, d int, name string, limit int64) (*unix.Stat_t, error) {
+	pfd, err := openBeneath(d, name, unix.O_PATH)
+	if err != nil {
+		return nil, openError(path, filepath.Dir(filepath.Clean(path)), err)
+	}
+	var st unix.Stat_t
+	err = unix.Fstat(pfd, &st)
+	unix.Close(pfd)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if err := check(path, &st, limit); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
 // openBeneath opens name relative to dirfd, following symlinks only while
@@ -267,4 +286,45 @@ func human(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// Identity tells one version of a file from another without reading it:
+// the inode, the size and the times of its last modification and status
+// change in nanoseconds. An edit changes the ctime, whatever it does to
+// the size and the mtime (touch -d cannot set the ctime back).
+type Identity struct {
+	Dev, Ino     uint64
+	Size         int64
+	Mtime, Ctime int64 // ns since the epoch
+}
+
+// IdentityOf is the identity of the file fi describes (from ReadInfo),
+// zero when fi carries no stat data.
+func IdentityOf(fi fs.FileInfo) Identity {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return Identity{}
+	}
+	return identity(st.Dev, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano())
+}
+
+func identity(dev, ino uint64, size, mtime, ctime int64) Identity {
+	return Identity{Dev: dev, Ino: ino, Size: size, Mtime: mtime, Ctime: ctime}
+}
+
+// Stat returns the identity of the file Read would read at path, under
+// the same rules (a regular file, symlinks followed only beneath its
+// directory, at most MaxSize), without opening it for reading: a caller
+// that keeps what it read finds out whether it must read again.
+func Stat(path string) (Identity, error) {
+	d, name, err := openDir(path)
+	if err != nil {
+		return Identity{}, err
+	}
+	defer unix.Close(d)
+	st, err := statBeneath(path, d, name, MaxSize)
+	if err != nil {
+		return Identity{}, err
+	}
+	return identity(st.Dev, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano()), nil
 }

@@ -25,8 +25,10 @@ import (
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/files/safefile"
+	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // Source is the live state persist reads; *model.Store satisfies it.
@@ -66,6 +68,20 @@ type Manager struct {
 	src    Source
 	tables func() *rttables.Tables
 	layout configfiles.Layout
+	// loader reads the networkd files, parsing each version once.
+	loader *networkd.Loader
+	// copies are ForeignGroupPage's reduced copies of the parsed files.
+	copies struct {
+		sync.Mutex
+		of map[bool]map[*networkd.Loaded]*networkd.Loaded
+	}
+	// groupView is ForeignGroupPage's last view (a ForeignView is not
+	// safe for concurrent use: the lock covers its use too).
+	groupView struct {
+		sync.Mutex
+		key groupViewKey
+		fv  *networkd.ForeignView
+	}
 
 	checked struct {
 		sync.Mutex
@@ -93,10 +109,12 @@ func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	for _, k := range opts.Kinds {
 		dirs[k.Root] = k.Dir
 	}
-	return &Manager{
+	m := &Manager{
 		opts: opts, src: src, tables: tables,
 		layout: configfiles.Layout{Dirs: dirs, BackupDir: opts.BackupDir},
 	}
+	m.loader = networkd.NewLoader(m.searchDirs())
+	return m
 }
 
 // DockerRoot is the first path element of Docker's files in Files.
@@ -136,10 +154,7 @@ type LinkFile struct {
 
 // Overview is what the networkd page shows before anything is chosen.
 type Overview struct {
-	Links []LinkFile
-	// Foreign is what no file on disk describes, from the same reading
-	// of the files (nil with an error).
-	Foreign  *networkd.ForeignView
+	Links    []LinkFile
 	Masked   []networkd.Masked
 	Errors   []string // files networkd would not read completely
 	Warnings []networkd.Warning
@@ -149,7 +164,7 @@ type Overview struct {
 
 // Overview reads the files on disk and matches them to the live links.
 func (m *Manager) Overview(ctx context.Context) (Overview, error) {
-	cfg, err := networkd.Load(m.searchDirs())
+	cfg, err := m.loader.Load()
 	if err != nil {
 		return Overview{}, err
 	}
@@ -186,7 +201,8 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 		ov.Links = append(ov.Links, lf)
 	}
 	slices.SortFunc(ov.Links, func(a, b LinkFile) int { return strings.Compare(a.Link, b.Link) })
-	ov.Foreign = networkd.NewForeignView(cfg, nil, m.src, tables)
+	// What no file describes costs a lookup per route the files name
+	// (a million when every link is saved): app.Tally counts it.
 	return ov, nil
 }
 
@@ -197,11 +213,125 @@ const ForeignPage = 1000
 // the part of Overview that changes with every netlink event, without the
 // per-link checks and the systemctl call the full overview makes.
 func (m *Manager) Foreign() (*networkd.ForeignView, error) {
-	cfg, err := networkd.Load(m.searchDirs())
+	cfg, err := m.loader.Load()
 	if err != nil {
 		return nil, err
 	}
 	return networkd.NewForeignView(cfg, nil, m.src, m.tables()), nil
+}
+
+// ForeignGroupPage returns objects offset.. of the foreign route group g
+// (from a ForeignView's Groups), at most limit, as the files on disk
+// describe them now. It reads the coverage of the file applied to g's
+// link alone (for device-less routes, every file's device-less routes),
+// so it costs about that file's routes, not a lookup per route of every
+// file. Other groups are left to the ForeignView.
+func (m *Manager) ForeignGroupPage(g networkd.ForeignGroup, offset, limit int) ([]networkd.Foreign, error) {
+	if g.Kind != "route" {
+		return nil, fmt.Errorf("%s: only groups of routes are paged alone", g.Kind)
+	}
+	cfg, err := m.loader.Load()
+	if err != nil {
+		return nil, err
+	}
+	// The files that decide g: which file is applied to a link depends on
+	// every file's [Match], not on its routes, so copies that keep only
+	// the [Match] and the routes of g's kind leave every link's file as it
+	// is while the coverage holds only what g needs.
+	sub := &networkd.Config{Networks: m.matchOnly(cfg, g.Link == "")}
+	if g.Link != "" {
+		for _, l := range m.src.Links() {
+			if l.Name != g.Link {
+				continue
+			}
+			if ld, _ := cfg.NetworkFor(l); ld != nil {
+				for i, x := range sub.Networks {
+					if x.Name == ld.Name {
+						sub.Networks[i] = ld
+					}
+				}
+			}
+		}
+	}
+	same := func(x networkd.ForeignGroup) bool { return x.Kind == g.Kind && x.Link == g.Link && x.Table == g.Table }
+	// The view of the last group is kept while the files, the model and
+	// the table names are those it was made from: paging through a group,
+	// or its live render, does not count its routes again.
+	key := groupViewKey{link: g.Link, files: sub.Networks, tables: m.tables()}
+	vs, versioned := m.src.(interface{ Versions() model.Versions })
+	if versioned {
+		key.versions = vs.Versions()
+	}
+	m.groupView.Lock()
+	defer m.groupView.Unlock()
+	if !versioned || m.groupView.fv == nil || !m.groupView.key.equal(key) {
+		m.groupView.fv = networkd.NewForeignView(sub, nil, m.src, key.tables)
+		m.groupView.key = key
+	}
+	return m.groupView.fv.Page(same, offset, limit), nil
+}
+
+// groupViewKey is what a ForeignGroupPage view was made from.
+type groupViewKey struct {
+	link     string
+	files    []*networkd.Loaded
+	tables   *rttables.Tables
+	versions model.Versions
+}
+
+func (k groupViewKey) equal(o groupViewKey) bool {
+	return k.link == o.link && k.tables == o.tables && k.versions == o.versions && slices.Equal(k.files, o.files)
+}
+
+// matchOnly is cfg's .network files with their [Match] alone, and with
+// their device-less routes too when withDeviceless. The copies are kept
+// per parsed file (the Loader gives an unchanged file the same *Loaded),
+// so finding the device-less routes among a million costs once per
+// version of the files.
+func (m *Manager) matchOnly(cfg *networkd.Config, withDeviceless bool) []*networkd.Loaded {
+	m.copies.Lock()
+	defer m.copies.Unlock()
+	kept := m.copies.of[withDeviceless]
+	next := map[*networkd.Loaded]*networkd.Loaded{}
+	var out []*networkd.Loaded
+	for _, ld := range cfg.Networks {
+		if ld.Network == nil {
+			continue
+		}
+		cp := kept[ld]
+		if cp == nil {
+			nf := &networkd.NetworkFile{Match: ld.Network.Match}
+			if withDeviceless {
+				for _, r := range ld.Network.Routes {
+					if deviceless(r.Type) {
+						nf.Routes = append(nf.Routes, r)
+					}
+				}
+			}
+			cp = &networkd.Loaded{Name: ld.Name, Path: ld.Path, Owned: ld.Owned, Network: nf}
+		}
+		next[ld] = cp
+		out = append(out, cp)
+	}
+	if m.copies.of == nil {
+		m.copies.of = map[bool]map[*networkd.Loaded]*networkd.Loaded{}
+	}
+	m.copies.of[withDeviceless] = next
+	return out
+}
+
+// deviceless reports whether a file's Type= makes a route without a
+// device (blackhole, unreachable, prohibit, throw): networkd's key for it
+// leaves the link out, so any file may describe it.
+func deviceless(typ string) bool {
+	t, ok := iproute.RouteTypeNumber(typ)
+	switch {
+	case !ok:
+		return false
+	case t == unix.RTN_BLACKHOLE, t == unix.RTN_UNREACHABLE, t == unix.RTN_PROHIBIT, t == unix.RTN_THROW:
+		return true
+	}
+	return false
 }
 
 // ForeignCount says how many live addresses, routes and rules no file on
@@ -761,8 +891,10 @@ func (m *Manager) Reload(ctx context.Context) ReloadResult { return m.reload(ctx
 // Status says whether networkd runs.
 func (m *Manager) Status(ctx context.Context) Status { return m.status(ctx) }
 
-// Config reads the networkd files on disk as networkd does.
-func (m *Manager) Config() (*networkd.Config, error) { return networkd.Load(m.searchDirs()) }
+// Config reads the networkd files on disk as networkd does, parsing only
+// the files that changed since the last call. The Config shares its
+// values with earlier and later ones: read-only (see networkd.Loader).
+func (m *Manager) Config() (*networkd.Config, error) { return m.loader.Load() }
 
 // DaemonConf reads networkd.conf and the drop-ins of ConfDir: the table
 // names networkd knows (at its start) and how it treats foreign objects.

@@ -275,16 +275,16 @@ func TestOverview(t *testing.T) {
 	}
 
 	t.Run("foreign lists what no file describes", func(t *testing.T) {
-		got := foreignTexts(foreignOf(ov))
-		if !hasForeign(foreignOf(ov), "route", "eth1", "198.51.100.0/24") {
+		got := foreignTexts(foreignOf(t, e.m))
+		if !hasForeign(foreignOf(t, e.m), "route", "eth1", "198.51.100.0/24") {
 			t.Errorf("eth1's route is missing from Foreign: %q", got)
 		}
 		// 10-br0.network was generated with br0 first, so it carries the
 		// blackhole route and the fwmark rule as well.
-		if len(foreignOf(ov)) != 1 {
+		if len(foreignOf(t, e.m)) != 1 {
 			t.Errorf("Foreign = %q, want only eth1's route", got)
 		}
-		for _, f := range foreignOf(ov) {
+		for _, f := range foreignOf(t, e.m) {
 			if f.Link == "br0" {
 				t.Errorf("br0's routes are in its file, yet Foreign has %+v", f)
 			}
@@ -316,11 +316,11 @@ func TestOverviewOnAnEmptyDiskListsEveryObjectAsForeign(t *testing.T) {
 		{"route", "eth1", "198.51.100.0/24"},
 		{"rule", "", "lookup wanforce"},
 	} {
-		if !hasForeign(foreignOf(ov), want.kind, want.link, want.text) {
-			t.Errorf("Foreign lacks %s %s %q: %q", want.kind, want.link, want.text, foreignTexts(foreignOf(ov)))
+		if !hasForeign(foreignOf(t, e.m), want.kind, want.link, want.text) {
+			t.Errorf("Foreign lacks %s %s %q: %q", want.kind, want.link, want.text, foreignTexts(foreignOf(t, e.m)))
 		}
 	}
-	for _, f := range foreignOf(ov) {
+	for _, f := range foreignOf(t, e.m) {
 		if strings.Contains(f.Text, "proto kernel") || strings.Contains(f.Text, "10.0.0.0/24") {
 			t.Errorf("the kernel's own route is listed: %+v", f)
 		}
@@ -620,8 +620,8 @@ func TestSave(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(foreignOf(ov)) != 0 {
-			t.Errorf("Foreign = %q", foreignTexts(foreignOf(ov)))
+		if len(foreignOf(t, e.m)) != 0 {
+			t.Errorf("Foreign = %q", foreignTexts(foreignOf(t, e.m)))
 		}
 		for _, n := range []string{"br0", "eth0", "eth1"} {
 			if l := linkFile(t, ov, n); !l.Owned || !l.Managed || l.File != "10-"+n+".network" {
@@ -985,9 +985,15 @@ func TestPreviewSaysWhatNetworkdCannotCarry(t *testing.T) {
 	}
 }
 
-// foreignOf lists the overview's foreign objects, a page's worth.
-func foreignOf(ov persist.Overview) []networkd.Foreign {
-	return ov.Foreign.Page(nil, 0, persist.ForeignPage)
+// foreignOf lists the foreign objects of the files on disk, a page's
+// worth (what app.Tally counts for the networkd page).
+func foreignOf(t *testing.T, m *persist.Manager) []networkd.Foreign {
+	t.Helper()
+	fv, err := m.Foreign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fv.Page(nil, 0, persist.ForeignPage)
 }
 
 // sameSet reports whether a and b hold the same strings.

@@ -1,0 +1,345 @@
+package networkd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cacheDirs is two search directories, etc first, under a temp root.
+func cacheDirs(t *testing.T) (etc, lib string, dirs []string) {
+	t.Helper()
+	root := t.TempDir()
+	etc, lib = filepath.Join(root, "etc"), filepath.Join(root, "lib")
+	for _, d := range []string{etc, lib} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return etc, lib, []string{etc, lib}
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nextTick returns once the clock file times come from has moved on: a
+// change made afterwards gets a later ctime than any made before. File
+// times come from a coarse clock, so two writes within one tick could
+// otherwise carry the same times (which the Loader's racy window covers;
+// the tests that turn that window off wait here instead).
+func nextTick(t *testing.T) {
+	t.Helper()
+	probe := filepath.Join(t.TempDir(), "probe")
+	var first int64
+	for {
+		write(t, probe, "x")
+		var st syscall.Stat_t
+		if err := syscall.Stat(probe, &st); err != nil {
+			t.Fatal(err)
+		}
+		if first == 0 {
+			first = st.Ctim.Nano()
+		} else if st.Ctim.Nano() > first {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// sameLoad fails unless got is what an uncached Load of dirs reads.
+func sameLoad(t *testing.T, got *Config, dirs []string) { t.Helper(); sameLoadAt(t, -1, got, dirs) }
+
+func sameLoadAt(t *testing.T, step int, got *Config, dirs []string) {
+	t.Helper()
+	want, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("step %d: cached load differs from a fresh one:\n got %s\nwant %s", step, dump(got), dump(want))
+	}
+}
+
+func dump(c *Config) string {
+	s := ""
+	for _, l := range slices.Concat(c.Networks, c.NetDevs) {
+		s += fmt.Sprintf("\n  %s %s dropins=%v shadowed=%v err=%v net=%+v dev=%+v", l.Name, l.Path, l.DropIns, l.Shadowed, l.Err, l.Network, l.NetDev)
+	}
+	return s + fmt.Sprintf("\n  masked=%v errors=%v warnings=%v", c.Masked, c.Errors, c.Warnings)
+}
+
+const (
+	wanA = "[Match]\nName=wan\n\n[Network]\nAddress=10.0.0.1/24\n"
+	wanB = "[Match]\nName=wan\n\n[Network]\nAddress=10.0.0.2/24\n" // same size as wanA
+	lan  = "[Match]\nName=lan\n\n[Network]\nAddress=10.1.0.1/24\nDNS=10.1.0.53\n"
+	drop = "[Network]\nDNS=10.0.0.53\n"
+	bad  = "[Match]\nName=wan\n\n[Network]\nAddress=not-an-address\n"
+)
+
+// Each change to the files a Loader read is seen by the next Load, which
+// equals a fresh Load; what did not change is not read again.
+func TestLoaderSeesEveryChange(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(t *testing.T, etc, lib string)
+	}{
+		{"an edit of the same size with the mtime put back is seen (ctime in ns)", func(t *testing.T, etc, lib string) {
+			p := filepath.Join(etc, "10-wan.network")
+			st, _ := os.Stat(p)
+			write(t, p, wanB)
+			if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a file renamed over the old one is seen (a new inode)", func(t *testing.T, etc, lib string) {
+			p := filepath.Join(etc, "10-wan.network")
+			st, _ := os.Stat(p)
+			write(t, p+".tmp", wanB)
+			if err := os.Chtimes(p+".tmp", st.ModTime(), st.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(p+".tmp", p); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a removed file is gone, the lower one wins again", func(t *testing.T, etc, lib string) {
+			os.Remove(filepath.Join(etc, "20-lan.network"))
+		}},
+		{"an empty file masks the name", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(etc, "10-wan.network"), "")
+		}},
+		{"a symlink to /dev/null masks the name", func(t *testing.T, etc, lib string) {
+			os.Remove(filepath.Join(etc, "20-lan.network"))
+			if err := os.Symlink("/dev/null", filepath.Join(etc, "20-lan.network")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a new drop-in applies", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(lib, "20-lan.network.d", "20-more.conf"), "[Network]\nDNS=10.1.0.54\n")
+		}},
+		{"an edited drop-in applies", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), "[Network]\nDNS=10.0.0.54\n")
+		}},
+		{"a masked drop-in no longer applies", func(t *testing.T, etc, lib string) {
+			os.MkdirAll(filepath.Join(etc, "20-lan.network.d"), 0o755)
+			if err := os.Symlink("/dev/null", filepath.Join(etc, "20-lan.network.d", "10-dns.conf")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a removed drop-in no longer applies", func(t *testing.T, etc, lib string) {
+			os.Remove(filepath.Join(etc, "10-wan.network.d", "10-dns.conf"))
+		}},
+		{"a file shadowed anew is listed", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(lib, "10-wan.network"), wanB)
+		}},
+		{"a file that stops parsing reports its errors", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(etc, "10-wan.network"), bad)
+		}},
+		{"a file a symlink leads out to is refused as Load refuses it", func(t *testing.T, etc, lib string) {
+			out := filepath.Join(t.TempDir(), "secret.network")
+			write(t, out, wanB)
+			os.Remove(filepath.Join(etc, "10-wan.network"))
+			if err := os.Symlink(out, filepath.Join(etc, "10-wan.network")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			etc, lib, dirs := cacheDirs(t)
+			write(t, filepath.Join(etc, "10-wan.network"), wanA)
+			write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), drop)
+			write(t, filepath.Join(etc, "20-lan.network"), lan)
+			write(t, filepath.Join(lib, "20-lan.network"), lan+"\n")
+			write(t, filepath.Join(lib, "20-lan.network.d", "10-dns.conf"), drop)
+			write(t, filepath.Join(etc, "30-bad.network"), bad)
+			ld := NewLoader(dirs)
+			ld.cache.racy = 0 // nextTick below stands for the racy window
+			first, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameLoad(t, first, dirs)
+			again, _ := ld.Load()
+			if ld.cache.reads != 5 {
+				t.Fatalf("a Load of unchanged files read %d files in all, want the 5 of the first Load", ld.cache.reads)
+			}
+			if again.Networks[0] != first.Networks[0] {
+				t.Fatal("an unchanged file was parsed again")
+			}
+			nextTick(t)
+			c.change(t, etc, lib)
+			got, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameLoad(t, got, dirs)
+			if len(ld.cache.byName) > len(got.Networks)+len(got.NetDevs) {
+				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.cache.byName), len(got.Networks)+len(got.NetDevs))
+			}
+		})
+	}
+}
+
+// A file changed just before it was read is read again next time: its
+// times may not tell the next edit, made in the same clock tick, apart.
+func TestLoaderRereadsRacyFiles(t *testing.T) {
+	etc, _, dirs := cacheDirs(t)
+	p := filepath.Join(etc, "10-wan.network")
+	write(t, p, wanA)
+	ld := NewLoader(dirs)
+	if _, err := ld.Load(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	write(t, p, wanB)
+	if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, got, dirs)
+}
+
+// After any sequence of random edits, a Loader's Load equals a fresh
+// Load, and it keeps no more names than the directories hold: with edits
+// a clock tick apart (identities tell them apart), and with edits in
+// quick succession (every file racy: compared by content).
+func TestLoaderEqualsLoadAfterRandomEdits(t *testing.T) {
+	t.Run("edits a tick apart", func(t *testing.T) { randomEdits(t, true) })
+	t.Run("edits in quick succession", func(t *testing.T) { randomEdits(t, false) })
+}
+
+func randomEdits(t *testing.T, ticks bool) {
+	etc, lib, dirs := cacheDirs(t)
+	rng := rand.New(rand.NewPCG(17, 1))
+	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
+	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
+	ld := NewLoader(dirs)
+	if ticks {
+		ld.cache.racy = 0
+	}
+	for step := range 300 {
+		dir := []string{etc, lib}[rng.IntN(2)]
+		name := names[rng.IntN(len(names))]
+		p := filepath.Join(dir, name)
+		if rng.IntN(3) == 0 {
+			p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
+		}
+		if ticks {
+			nextTick(t)
+		}
+		switch op := rng.IntN(6); {
+		case op == 0:
+			os.Remove(p)
+		case op == 1:
+			os.Remove(p)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.Symlink("/dev/null", p); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
+		default:
+			os.Remove(p) // a symlink to /dev/null would be written through
+			st, statErr := os.Stat(p)
+			write(t, p, texts[rng.IntN(len(texts))])
+			if statErr == nil && op == 2 {
+				os.Chtimes(p, st.ModTime(), st.ModTime())
+			}
+		}
+		if rng.IntN(2) == 0 {
+			continue // several edits between two Loads
+		}
+		got, err := ld.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLoadAt(t, step, got, dirs)
+		if n := len(got.Networks) + len(got.NetDevs); len(ld.cache.byName) > n {
+			t.Fatalf("step %d: the cache keeps %d names, the directories hold %d", step, len(ld.cache.byName), n)
+		}
+	}
+}
+
+// What reads a Config (the foreign view, a check of an edit, a prediction,
+// the link matching) leaves its values as they were: the Loader hands the
+// same values to every later Load, so one that changed them would show a
+// file that is not on disk.
+func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
+	etc, lib, dirs := cacheDirs(t)
+	write(t, filepath.Join(etc, "10-wan.network"), "[Match]\nName=wan\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n\n[Route]\nDestination=198.51.100.0/24\nGateway=192.0.2.1\n")
+	write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), drop)
+	write(t, filepath.Join(lib, "20-lan.network"), lan)
+	write(t, filepath.Join(lib, "30-br0.netdev"), "[NetDev]\nName=br0\nKind=bridge\n")
+	ld := NewLoader(dirs)
+	ld.cache.racy = 0
+	c, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := predictState()
+	pending := Files{"10-wan.network": []byte("[Match]\nName=wan\n\n[Network]\nAddress=203.0.113.5/24\n"), "20-lan.network": nil}
+	fv := NewForeignView(c, pending, st, nil)
+	fv.Page(nil, 0, 100)
+	NewForeignView(c, nil, st, nil).Page(nil, 0, 100)
+	Predict(c, pending, st, DaemonConf{})
+	CheckEdit(c, etc, "10-wan.network", []byte("[Match]\nName=wan\n\n[Network]\nAddress=203.0.113.9/24\n"), Target{Version: 252}, DaemonConf{}, st)
+	CheckEdit(c, etc, "30-br0.netdev", []byte("[NetDev]\nName=br1\nKind=bridge\n"), Target{Version: 252}, DaemonConf{}, st)
+	for _, l := range st.Links() {
+		c.NetworkFor(l)
+	}
+	again, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.Networks {
+		if again.Networks[i] != c.Networks[i] {
+			t.Fatalf("%s was parsed again: the test would not see a change of the kept values", again.Networks[i].Name)
+		}
+	}
+	sameLoad(t, again, dirs)
+}
+
+// A file read just after it changed, and a file whose identity changed
+// but not its bytes (a save writing the same file again, a touch), are
+// read again and compared, not parsed again: a save of every link at a
+// million routes is followed at once by a count, and must not leave the
+// next page to parse tens of MB again.
+func TestLoaderComparesRacyAndTouchedFilesByContent(t *testing.T) {
+	etc, _, dirs := cacheDirs(t)
+	p := filepath.Join(etc, "10-wan.network")
+	write(t, p, wanA)
+	ld := NewLoader(dirs)
+	first, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ld.Load()
+	if again.Networks[0] != first.Networks[0] || ld.cache.reads != 2 {
+		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.cache.reads)
+	}
+	ld.cache.racy = 0
+	nextTick(t)
+	write(t, p, wanA) // same bytes, new ctime and mtime
+	touched, _ := ld.Load()
+	if touched.Networks[0] != first.Networks[0] || ld.cache.reads != 3 {
+		t.Fatalf("a file rewritten with the same bytes: parsed again %v, %d reads", touched.Networks[0] != first.Networks[0], ld.cache.reads)
+	}
+	if _, _ = ld.Load(); ld.cache.reads != 3 {
+		t.Fatalf("once compared, the new identity is kept: %d reads", ld.cache.reads)
+	}
+	sameLoad(t, touched, dirs)
+}
