@@ -213,11 +213,13 @@ func (f *Files) previewFiles(files map[string][]byte, takeOver []string) (*persi
 func (f *Files) saveFiles(ctx context.Context, id Identity, detail string, files map[string][]byte, takeOver []string, digest string) (Saved, error) {
 	if f.try == nil {
 		res, err := f.m.SaveFiles(ctx, files, takeOver, digest)
+		err = selectionField(err)
 		f.record(id, detail, res, err)
 		return Saved{Result: res}, err
 	}
 	p, err := f.m.PreviewFiles(files, takeOver)
 	if err != nil {
+		err = selectionField(err)
 		f.record(id, detail, persist.Result{}, err)
 		return Saved{}, err
 	}

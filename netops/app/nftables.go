@@ -87,6 +87,7 @@ func (n *NftablesFile) Preview(takeOver []string) (*persist.Preview, error) {
 // Save writes the plan as id, if it is still the one previewed (digest).
 func (n *NftablesFile) Save(ctx context.Context, id Identity, takeOver []string, digest string) (persist.Result, error) {
 	res, err := n.files.m.SaveKind(ctx, NftablesRoot, takeOver, digest)
+	err = selectionField(err)
 	n.files.record(id, "save the nftables table "+owned.Family.String()+" "+owned.TableName+" to "+n.Path(), res, err)
 	return res, err
 }

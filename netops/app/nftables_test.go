@@ -119,3 +119,26 @@ func TestUnsavedCountsTheOwnedTablesRules(t *testing.T) {
 		return ""
 	})
 }
+
+// A take-over outside the directories is the admin's bad value, said at
+// its field, on the save as on the preview, for the nft file and Docker's
+// files alike.
+func TestSaveOfABadTakeOverIsAFieldError(t *testing.T) {
+	dir := t.TempDir()
+	opts := persist.Options{NetworkDir: filepath.Join(dir, "network"), ConfDir: filepath.Join(dir, "conf"),
+		BackupDir: filepath.Join(dir, "backups"),
+		Kinds:     []persist.Kind{NftablesKind(filepath.Join(dir, "nftables.d", "netpanel.nft"), func() (*nftables.Ruleset, error) { return &nftables.Ruleset{}, nil }, nil)}}
+	files := NewFiles(persist.New(opts, model.NewStoreFrom(model.State{}), func() *rttables.Tables { return rttables.New() }), NewRecorder(&memAudit{}, nil))
+	bad := []string{"../../etc/passwd"}
+	if _, err := NewNftablesFile(files).Save(context.Background(), alice, bad, "x"); FieldOf(err) != "takeover" {
+		t.Errorf("nft save: %v (field %q), want a take-over field error", err, FieldOf(err))
+	}
+	for _, try := range []bool{false, true} {
+		if try {
+			files.try = &tries{} // refused before the try would start
+		}
+		if _, err := files.saveFiles(context.Background(), alice, "test", map[string][]byte{"10-x.network": []byte("[Match]\nName=x\n")}, bad, "x"); FieldOf(err) != "takeover" {
+			t.Errorf("save of files (try %t): %v (field %q), want a take-over field error", try, err, FieldOf(err))
+		}
+	}
+}

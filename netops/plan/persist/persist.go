@@ -85,8 +85,9 @@ type Manager struct {
 
 	checked struct {
 		sync.Mutex
-		key checkKey
-		why map[string]string
+		key   checkKey
+		links []model.Link // as read under key
+		why   map[string]string
 	}
 	// shown counts the computations only a preview page shows (what no
 	// file would describe, networkd's expected work): the tests prove by
@@ -176,8 +177,7 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 	tables := m.tables()
 	// Every link is tried on the same copy of the links, addresses and
 	// rules, without the routes (see checkLink).
-	links := m.src.Links()
-	why := m.checkLinks(links, tables)
+	links, why := m.checkLinks(tables)
 	lowers := lowersOf(links)
 	for _, l := range links {
 		lf := LinkFile{Link: l.Name, Kind: l.Kind}
@@ -506,8 +506,7 @@ func (m *Manager) checkTakeOver(takeOver []string) error {
 // answers checkLinks keeps: a preview names several links to add to a
 // selection, and trying each again costs a generation per link.
 func (m *Manager) savable() func(link string) bool {
-	links := m.src.Links()
-	why := m.checkLinks(links, m.tables())
+	links, why := m.checkLinks(m.tables())
 	known := make(map[string]bool, len(links))
 	for _, l := range links {
 		known[l.Name] = true
@@ -571,18 +570,21 @@ func (s *linksOnly) Rules(family uint8) []model.Rule {
 // routes: it is kept until one of those, the table names or the files'
 // target change, so that a page showing a few hundred links does not try
 // each one again on every view.
-func (m *Manager) checkLinks(links []model.Link, tables *rttables.Tables) map[string]string {
+func (m *Manager) checkLinks(tables *rttables.Tables) ([]model.Link, map[string]string) {
 	gs, hasGens := m.src.(interface{ Gens() [6]uint64 })
 	var key checkKey
 	if hasGens {
+		// The generations are read before the links, addresses and rules:
+		// answers are kept under a key no newer than what they read.
 		g := gs.Gens()
 		key = checkKey{link: g[model.KindLink], addr: g[model.KindAddr], rule: g[model.KindRule], tables: tables}
 		m.checked.Lock()
 		defer m.checked.Unlock()
 		if m.checked.why != nil && m.checked.key == key {
-			return m.checked.why
+			return m.checked.links, m.checked.why
 		}
 	}
+	links := m.src.Links()
 	frozen := &linksOnly{links: links, addrs: m.src.Addrs(), rules: m.src.Rules(0)}
 	why := map[string]string{}
 	for _, l := range links {
@@ -594,9 +596,9 @@ func (m *Manager) checkLinks(links []model.Link, tables *rttables.Tables) map[st
 		}
 	}
 	if hasGens {
-		m.checked.key, m.checked.why = key, why
+		m.checked.key, m.checked.links, m.checked.why = key, links, why
 	}
-	return why
+	return links, why
 }
 
 // checkKey is what checkLinks' answers depend on.
