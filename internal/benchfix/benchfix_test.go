@@ -2,8 +2,10 @@ package benchfix
 
 import (
 	"net"
+	"reflect"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops/model"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,5 +48,38 @@ func TestStateLinksAreUpAsDecoded(t *testing.T) {
 		if l.RawFlags&unix.IFF_RUNNING != 0 && l.Flags&net.FlagRunning == 0 {
 			t.Errorf("link %s: IFF_RUNNING without net.FlagRunning", l.Name)
 		}
+	}
+}
+
+// Thinned keeps the chosen pair's routes and the device-less ones exactly
+// as State holds them (a file of that link is the same on both models),
+// and about one in factor of the others.
+func TestThinnedKeepsOneLinksRoutes(t *testing.T) {
+	const n, pair, factor = 100_000, 0, 10
+	full, thin := State(n), Thinned(n, pair, factor)
+	link := int32(2 + 2*pair) // State numbers lo 1, then the links in order
+	ofLink := func(st model.State) []model.Route {
+		var out []model.Route
+		for _, r := range st.Routes {
+			if r.LinkIndex == link || r.Type == unix.RTN_BLACKHOLE {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	want, got := ofLink(full), ofLink(thin)
+	if len(want) == 0 {
+		t.Fatalf("State(%d) has no route on %s nor a blackhole", n, LinkName(2*pair))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Thinned holds %d routes of %s and blackholes, State %d, or they differ", len(got), LinkName(2*pair), len(want))
+	}
+	others := len(thin.Routes) - len(got)
+	wantOthers := (len(full.Routes) - len(want)) / factor
+	if others < wantOthers*9/10 || others > wantOthers*11/10 {
+		t.Errorf("Thinned holds %d other routes, want about %d", others, wantOthers)
+	}
+	if !reflect.DeepEqual(thin.Links, full.Links) || !reflect.DeepEqual(thin.Addrs, full.Addrs) {
+		t.Error("Thinned's links or addresses differ from State's")
 	}
 }
