@@ -192,15 +192,18 @@ func State(n int) model.State {
 	return state(n, n, func(int, Route) bool { return true })
 }
 
-// Thinned is State(n) with one in every factor of its routes, except that
-// every route of the given pair and every device-less route (blackhole)
-// is kept: the pair's addressed link carries the same routes as in
-// State(n), and a file holding the device-less routes holds the same
-// ones, while the model holds about n/factor routes. A cost of that
-// link measured on both models tells work done per link from work done
-// per route of the model.
+// Thinned is State(n) with one in every factor of its routes on each
+// link, except that every route of the given pair and every device-less
+// route (blackhole) is kept: the pair's addressed link carries the same
+// routes as in State(n), and a file holding the device-less routes holds
+// the same ones, while the model holds about n/factor routes. A cost of
+// that link measured on both models tells work done per link from work
+// done per route of the model.
 func Thinned(n, pair, factor int) model.State {
-	return state(n, n/factor, func(i int, r Route) bool { return r.Pair == pair || r.Pair < 0 || i%factor == 0 })
+	// Each run of Pairs consecutive routes has one route of each pair
+	// (31 and Pairs are coprime): keeping whole runs thins every link
+	// alike, where i%factor would keep the pairs a multiple of factor.
+	return state(n, n/factor, func(i int, r Route) bool { return r.Pair == pair || r.Pair < 0 || i/Pairs%factor == 0 })
 }
 
 // state is State(n) holding route i of the set only if keep(i, route);
