@@ -54,7 +54,12 @@ func benchHandlersWith(b *testing.B) (*Handlers, persist.Options, *app.Files) {
 // every link.
 func benchHandlersIn(b *testing.B, saved bool) (*Handlers, persist.Options, *app.Files) {
 	b.Helper()
-	store := millionRoutes()
+	return benchHandlersOn(b, millionRoutes())
+}
+
+// benchHandlersOn is benchHandlersWith over the model store.
+func benchHandlersOn(b *testing.B, store *model.Store) (*Handlers, persist.Options, *app.Files) {
+	b.Helper()
 	root := b.TempDir()
 	opts := persist.Options{
 		NetworkDir: filepath.Join(root, "network"), ConfDir: filepath.Join(root, "networkd.conf.d"),

@@ -189,6 +189,26 @@ func (r Route) Model(index func(string) int32) model.Route {
 // the set, as a sync of a namespace built from SetupLines and the set's
 // lines holds it (less the kernel's own local and link-local routes).
 func State(n int) model.State {
+	return state(n, n, func(int, Route) bool { return true })
+}
+
+// Thinned is State(n) with one in every factor of its routes on each
+// link, except that every route of the given pair and every device-less
+// route (blackhole) is kept: the pair's addressed link carries the same
+// routes as in State(n), and a file holding the device-less routes holds
+// the same ones, while the model holds about n/factor routes. A cost of
+// that link measured on both models tells work done per link from work
+// done per route of the model.
+func Thinned(n, pair, factor int) model.State {
+	// Each run of Pairs consecutive routes has one route of each pair
+	// (31 and Pairs are coprime): keeping whole runs thins every link
+	// alike, where i%factor would keep the pairs a multiple of factor.
+	return state(n, n/factor, func(i int, r Route) bool { return r.Pair == pair || r.Pair < 0 || i/Pairs%factor == 0 })
+}
+
+// state is State(n) holding route i of the set only if keep(i, route);
+// about size of them are.
+func state(n, size int, keep func(i int, r Route) bool) model.State {
 	st := model.State{Links: []model.Link{{Index: 1, Name: "lo", RawFlags: unix.IFF_UP | unix.IFF_LOOPBACK | unix.IFF_RUNNING | unix.IFF_LOWER_UP,
 		Flags: net.FlagUp | net.FlagLoopback | net.FlagRunning,
 		MTU:   65536, OperState: "UNKNOWN", LinkType: "loopback"}}}
@@ -216,9 +236,13 @@ func State(n int) model.State {
 	}
 	index := func(name string) int32 { return byName[name] }
 	set := NewSet(n)
-	st.Routes = make([]model.Route, 0, n)
+	st.Routes = make([]model.Route, 0, size)
 	for i := range n {
-		st.Routes = append(st.Routes, set.At(i).Model(index))
+		// Asked in order whatever is kept: the set numbers its
+		// destinations as it goes.
+		if r := set.At(i); keep(i, r) {
+			st.Routes = append(st.Routes, r.Model(index))
+		}
 	}
 	return st
 }

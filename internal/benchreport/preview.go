@@ -45,7 +45,40 @@ func savePreviewRows(res map[string]*Result) []Row {
 		parts.Value = fmt.Sprintf("%.1f ms (%s) / %.1f ms (%s)", diff, diffCase, render, renderCase)
 		parts.Verdict = verdict(diff <= 20 && render <= 20)
 	}
-	return []Row{server, parts}
+	return []Row{server, parts, previewScaleRow(res)}
+}
+
+// previewScale is the benchmark of one link's save preview over the
+// million-route model and over a model of about 100k routes.
+const previewScale = "BenchmarkSavePreviewScale"
+
+// previewScaleRow reports whether one link's save preview works per link
+// (issue #17: from indexes, not by generating every link's files): its
+// server time over the million-route model divided by its time over a
+// model holding the same routes on that link and ten times fewer on the
+// others, for the case (new files, one route changed) where it is the
+// largest. A faster machine shortens both sides alike; a walk of every
+// route makes it about 5-10x. Beside it, that case's own times.
+func previewScaleRow(res map[string]*Result) Row {
+	row := Row{"save preview of one link, 1M vs 100k routes in the model (same link, same routes on it; median of interleaved samples)", "not run", "<= 1.5x", "-"}
+	var worst *Result
+	for n, r := range res {
+		if n != previewScale && !strings.HasPrefix(n, previewScale+"/") {
+			continue
+		}
+		if x, ok := r.Metrics["scale-ratio"]; ok && (worst == nil || x > worst.Metrics["scale-ratio"] || x == worst.Metrics["scale-ratio"] && n < worst.Name) {
+			worst = r
+		}
+	}
+	if worst == nil {
+		return row
+	}
+	m := worst.Metrics
+	row.Value = fmt.Sprintf("%.2fx (%s; min %.2fx); one link's preview %.0f ms with %.0f routes in the model, %.0f ms with %.0f (%.0f samples each)",
+		m["scale-ratio"], strings.TrimPrefix(strings.TrimPrefix(worst.Name, previewScale), "/"), m["scale-ratio-min"],
+		m["1M-median-ms"], m["routes-1M"], m["100k-median-ms"], m["routes-100k"], m["samples"])
+	row.Verdict = verdict(m["scale-ratio"] <= 1.5)
+	return row
 }
 
 func verdict(pass bool) string {
