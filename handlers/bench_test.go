@@ -54,11 +54,11 @@ func benchHandlersWith(b *testing.B) (*Handlers, persist.Options, *app.Files) {
 // every link.
 func benchHandlersIn(b *testing.B, saved bool) (*Handlers, persist.Options, *app.Files) {
 	b.Helper()
-	return benchHandlersOn(b, millionRoutes())
+	return benchHandlersOn(b, millionRoutes(), saved)
 }
 
-// benchHandlersOn is benchHandlersWith over the model store.
-func benchHandlersOn(b *testing.B, store *model.Store) (*Handlers, persist.Options, *app.Files) {
+// benchHandlersOn is benchHandlersIn over the model store.
+func benchHandlersOn(b *testing.B, store *model.Store, saved bool) (*Handlers, persist.Options, *app.Files) {
 	b.Helper()
 	root := b.TempDir()
 	opts := persist.Options{

@@ -149,7 +149,7 @@ func previewScale(b *testing.B, stores []*model.Store, link string, existing boo
 	var sides [2]*side
 	var want map[string][]byte
 	for i, store := range stores {
-		h, opts, files := benchHandlersOn(b, store)
+		h, opts, files := benchHandlersOn(b, store, false)
 		pv, err := files.Preview(persist.Selection{Links: []string{link}})
 		if err != nil {
 			b.Fatal(err)
