@@ -106,3 +106,17 @@ func TestForeignViewOfGeneratedStatesCountsAsItWalks(t *testing.T) {
 		})
 	}
 }
+
+// The pages of a group are the same whichever way seekRows finds their
+// start: by ranking the routes the files name in the run, or by reading
+// the run from its start.
+func TestForeignPagesEitherWayTheySeek(t *testing.T) {
+	defer func(c int) { rankCost = c }(rankCost)
+	for _, c := range []int{0, 1 << 30} {
+		rankCost = c
+		t.Run(fmt.Sprint("rank cost ", c), func(t *testing.T) {
+			TestForeignPagesSeekAsTheyWalk(t)
+			TestForeignViewOfGeneratedStatesCountsAsItWalks(t)
+		})
+	}
+}
