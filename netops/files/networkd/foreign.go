@@ -91,7 +91,14 @@ func (c ForeignCount) Total() int { return c.Addresses + c.Routes + c.Rules }
 // removes rules but the kernel's and the defaults. Addresses a file does
 // not list stay until the next boot.
 func NewForeignView(c *Config, pending Files, st Source, tables model.TableNames) *ForeignView {
-	eff := effective(c, pending)
+	return NewForeignViewOf(c, pending, nil, st, tables)
+}
+
+// NewForeignViewOf is NewForeignView of pending files that are (some of)
+// gen's: their structures are taken from gen rather than parsed again
+// (see effective).
+func NewForeignViewOf(c *Config, pending Files, gen *Generated, st Source, tables model.TableNames) *ForeignView {
+	eff := effective(c, pending, gen)
 	res := &tableResolver{declared: declaredTables(pending), tables: tables}
 	links := st.Links()
 	byIndex := make(map[int32]model.Link, len(links))
@@ -516,8 +523,12 @@ func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]m
 }
 
 // effective is c with the pending main files put in place of the files of
-// the same name, merged with the drop-ins already on disk.
-func effective(c *Config, pending Files) *Config {
+// the same name, merged with the drop-ins already on disk. A pending
+// .network that is gen's own bytes (the very slice of gen.Files, not a
+// copy) and that no drop-in merges with is taken as gen.Networks has it
+// rather than parsed: the same structure (TestGeneratedNetworksAreTheirParse),
+// without reading a million routes again. gen may be nil.
+func effective(c *Config, pending Files, gen *Generated) *Config {
 	eff := &Config{Networks: slices.Clone(c.Networks)}
 	for _, name := range pending.Paths() {
 		if strings.Contains(name, "/") || !strings.HasSuffix(name, ".network") {
@@ -536,6 +547,10 @@ func effective(c *Config, pending Files) *Config {
 			eff.Networks[i] = l
 		} else {
 			eff.Networks = append(eff.Networks, l)
+		}
+		if nf := gen.network(name, pending[name]); nf != nil && len(l.dropIns) == 0 {
+			l.Network = nf
+			continue
 		}
 		l.parse(pending[name])
 	}

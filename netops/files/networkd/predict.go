@@ -116,13 +116,19 @@ type NamedData struct {
 // loses what networkd configured on it. A new .netdev makes its link; a
 // changed or removed one changes nothing on a link that exists.
 func Predict(c *Config, pending Files, st Source, dc DaemonConf) Prediction {
-	return predict(c, pending, st, dc, nil)
+	return predict(c, pending, nil, st, dc, nil)
 }
 
-// predict is Predict with routesOf, when not nil, in place of
+// PredictOf is Predict of pending files that are (some of) gen's: their
+// structures are taken from gen rather than parsed again (see effective).
+func PredictOf(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf) Prediction {
+	return predict(c, pending, gen, st, dc, nil)
+}
+
+// predict is PredictOf with routesOf, when not nil, in place of
 // predictor.liveRoutes.
-func predict(c *Config, pending Files, st Source, dc DaemonConf, routesOf func(link string) []routeKey) Prediction {
-	eff := effective(c, pending)
+func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf, routesOf func(link string) []routeKey) Prediction {
+	eff := effective(c, pending, gen)
 	res := &tableResolver{declared: dc.Tables}
 	links := st.Links()
 	byName := map[string]model.Link{}
@@ -656,7 +662,7 @@ func (d daemonTables) ID(name string) (uint32, bool) {
 // EffectiveFiles names, for each live link, the .network networkd applies
 // to it once pending is on disk ("" for none).
 func EffectiveFiles(c *Config, pending Files, st Source) map[string]string {
-	eff := effective(c, pending)
+	eff := effective(c, pending, nil)
 	out := map[string]string{}
 	for _, l := range st.Links() {
 		ld, _ := eff.NetworkFor(l)
