@@ -290,11 +290,11 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		}
 	}
 	slices.Sort(p.Missing)
-	// The prediction reads the files on disk again rather than keep cfg
-	// alive: a million routes' files parsed, held through the foreign
-	// view and the prediction both, raise the peak (by about 250 MB for
-	// every link's files) more than a second reading costs.
-	p.Prediction = m.predictPlan(p.Plan, gen)
+	// The prediction reads the files on disk as the plan did (cfg), not
+	// again: a second reading parses them again (a million routes for
+	// every link's files) only to make an equal copy, which the peak
+	// holds as well.
+	p.Prediction = m.predictPlan(p.Plan, cfg, gen)
 	return p, nil
 }
 
@@ -556,7 +556,7 @@ func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Pre
 	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
-	p.Prediction = m.predictPlan(plan, nil)
+	p.Prediction = m.predictPlan(plan, nil, nil)
 	return p, nil
 }
 
@@ -685,7 +685,7 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Prediction = m.predictPlan(p.Plan, nil)
+	p.Prediction = m.predictPlan(p.Plan, nil, nil)
 	return p, nil
 }
 
@@ -1026,29 +1026,33 @@ var _ Source = (*model.Store)(nil)
 // Predict says what networkd is expected to do once pending (main file
 // names to their new content, nil to remove) is on disk and reloaded.
 func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
-	return m.predictOf(pending, nil)
+	return m.predictOf(nil, pending, nil)
 }
 
-// predictOf is Predict of pending files that are (some of) gen's, whose
-// structures it takes rather than parse the files (networkd.PredictOf).
-func (m *Manager) predictOf(pending networkd.Files, gen *networkd.Generated) (networkd.Prediction, error) {
-	cfg, err := m.Config()
-	if err != nil {
-		return networkd.Prediction{}, err
+// predictOf is Predict over the files on disk cfg (nil: read them) of
+// pending files that are (some of) gen's, whose structures it takes
+// rather than parse the files (networkd.PredictOf).
+func (m *Manager) predictOf(cfg *networkd.Config, pending networkd.Files, gen *networkd.Generated) (networkd.Prediction, error) {
+	if cfg == nil {
+		var err error
+		if cfg, err = m.Config(); err != nil {
+			return networkd.Prediction{}, err
+		}
 	}
 	return networkd.PredictOf(cfg, pending, gen, m.src, m.DaemonConf()), nil
 }
 
 // predictPlan is what networkd is expected to do once plan is written
-// and networkd reloaded (see Preview.Prediction); gen, when not nil, is
+// and networkd reloaded (see Preview.Prediction): over cfg, the files on
+// disk the plan was made against (nil: read them); gen, when not nil, is
 // what the plan's files were generated from.
-func (m *Manager) predictPlan(plan *configfiles.Plan, gen *networkd.Generated) *networkd.Prediction {
+func (m *Manager) predictPlan(plan *configfiles.Plan, cfg *networkd.Config, gen *networkd.Generated) *networkd.Prediction {
 	m.shown.Add(1)
 	if !m.reloads(relsOf(plan.Changes)) {
 		return nil
 	}
 	pending, notes := PendingOf(plan)
-	p, err := m.predictOf(pending, gen)
+	p, err := m.predictOf(cfg, pending, gen)
 	if err != nil {
 		return nil
 	}
