@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -132,16 +133,23 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	}
 	g.addresses(st)
 	var homeless []Route
-	err = g.routes(st, func(file int32, rt Route) {
+	var homelessTexts routeTexts
+	g.texts = map[int32]*routeTexts{}
+	err = g.routes(st, func(file int32, rt Route, sec *sectionWriter) {
 		if file == 0 {
 			homeless = append(homeless, rt)
+			homelessTexts.add(sec)
 			return
 		}
-		nf := g.nets[file]
+		nf, texts := g.nets[file], g.texts[file]
 		if nf.Routes == nil { // sized once: a link may have a million
-			nf.Routes = make([]Route, 0, g.use.through(file))
+			n := g.use.through(file)
+			nf.Routes = make([]Route, 0, n)
+			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize)}
+			g.texts[file] = texts
 		}
 		nf.Routes = append(nf.Routes, rt)
+		texts.add(sec)
 	})
 	if errors.Is(err, errRunsChanged) {
 		return Generate(walkOnly{st}, links, tables, target)
@@ -150,8 +158,15 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		return nil, err
 	}
 	if len(homeless) > 0 {
-		home := g.nets[g.homeFor(sel, slices.Values(homeless))]
+		file := g.homeFor(sel, slices.Values(homeless))
+		home := g.nets[file]
 		home.Routes = append(home.Routes, homeless...)
+		if g.texts[file] == nil {
+			g.texts[file] = &routeTexts{}
+		}
+		for i := range homeless {
+			g.texts[file].addText(homelessTexts.text(i))
+		}
 	}
 	g.rules(st, sel)
 	if err := g.finish(sel); err != nil {
@@ -170,10 +185,10 @@ func (g *gen) finish(sel []model.Link) error {
 	bad := map[string][]string{} // the .network files' unknown keys
 	for _, l := range sel {
 		nf := g.nets[l.Index]
-		sortRoutes(nf.Routes)
+		texts := g.texts[l.Index].sort(nf.Routes)
 		slices.Sort(nf.Network.VXLAN)
 		slices.Sort(nf.Network.MACVLAN)
-		w := nf.sections()
+		w := nf.sectionsWith(texts)
 		name := filePrefix + l.Name + ".network"
 		files[name] = w.bytes(g.header(l.Name))
 		g.out.Networks[name] = nf
@@ -299,7 +314,11 @@ type gen struct {
 	atBoot    map[int32]bool         // selected links networkd finds or creates at boot
 	ruleOn    ruleReasons            // why rules are in a link's file, for its header
 	use       routeUse
-	quiet     bool // notices are dropped, being recorded already
+	// texts: the [Route] sections of each selected link's file as fits
+	// checked them, which the file takes as they are (nil: rendered by
+	// finish, as NewStream's routes are not kept).
+	texts map[int32]*routeTexts
+	quiet bool // notices are dropped, being recorded already
 	// verdicts: why the target does not know a key ("" when it does),
 	// by section and key (see unknownKeys).
 	verdicts map[[2]string]string
@@ -479,20 +498,106 @@ func stack(l model.Link, kd *linkkind.Netdev, byIndex map[int32]model.Link, nets
 // table, family, destination, metric, then the rendered text.
 func sortRoutes(rs []Route) {
 	slices.SortStableFunc(rs, func(a, b Route) int {
-		if c := cmp.Compare(a.Table, b.Table); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(btoi(a.Destination.Addr().Is6()), btoi(b.Destination.Addr().Is6())); c != 0 {
-			return c
-		}
-		if c := a.Destination.Addr().Compare(b.Destination.Addr()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Destination.Bits(), b.Destination.Bits()); c != 0 {
+		if c := compareRoutes(&a, &b); c != 0 {
 			return c
 		}
 		return strings.Compare(routeText(a), routeText(b))
 	})
+}
+
+// compareRoutes is sortRoutes' order but for the texts.
+func compareRoutes(a, b *Route) int {
+	if c := cmp.Compare(a.Table, b.Table); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(btoi(a.Destination.Addr().Is6()), btoi(b.Destination.Addr().Is6())); c != 0 {
+		return c
+	}
+	if c := a.Destination.Addr().Compare(b.Destination.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Destination.Bits(), b.Destination.Bits())
+}
+
+// sort sorts rs as sortRoutes does, t holding their texts in rs's order
+// (nil: none, and the file's routes are rendered anew), and returns the
+// texts in the sorted order.
+func (t *routeTexts) sort(rs []Route) [][]byte {
+	if t == nil || len(t.ends) != len(rs) {
+		sortRoutes(rs)
+		return nil
+	}
+	order := make([]int32, len(rs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	// The texts here are the sections without routeText's header line,
+	// which they all would share: they compare as routeText's.
+	slices.SortStableFunc(order, func(i, j int32) int {
+		if c := compareRoutes(&rs[i], &rs[j]); c != 0 {
+			return c
+		}
+		return bytes.Compare(t.text(int(i)), t.text(int(j)))
+	})
+	texts := make([][]byte, len(rs))
+	for to, from := range order {
+		texts[to] = t.text(int(from))
+	}
+	permute(rs, order)
+	return texts
+}
+
+// permute puts rs[order[i]] at i, in place: a copy of a million routes
+// would hold 200 MB more. It consumes order.
+func permute(rs []Route, order []int32) {
+	for start := range order {
+		if order[start] < 0 {
+			continue
+		}
+		// Follow the cycle through start: each place takes from the
+		// next one the order names.
+		held := rs[start]
+		at := start
+		for {
+			from := int(order[at])
+			order[at] = -1
+			if from == start {
+				rs[at] = held
+				break
+			}
+			rs[at] = rs[from]
+			at = from
+		}
+	}
+}
+
+// routeTexts are routes' [Route] sections rendered one after another
+// into one buffer (an allocation per file, not per route).
+type routeTexts struct {
+	buf  []byte
+	ends []int // where route i's text ends; it starts where i-1's ends
+}
+
+// routeTextSize is about the size of a [Route] section, to size a file's
+// buffer by its routes.
+const routeTextSize = 64
+
+func (t *routeTexts) add(sec *sectionWriter) {
+	t.buf = sec.appendTo(t.buf)
+	t.ends = append(t.ends, len(t.buf))
+}
+
+func (t *routeTexts) addText(text []byte) {
+	t.buf = append(t.buf, text...)
+	t.ends = append(t.ends, len(t.buf))
+}
+
+func (t *routeTexts) text(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return t.buf[start:t.ends[i]]
 }
 
 func routeText(r Route) string {

@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -16,8 +17,10 @@ import (
 // every .network of random states' files (TestGenerateFromRunsAsTheWalk's,
 // every selection kind, networkd 252 and an older one) and of the
 // hand-built ones (addresses of every kind, rules, stacked links),
-// ParseNetwork of the bytes gives the structure, and Networks holds
-// exactly the .network files.
+// ParseNetwork of the bytes gives the structure, which rendered anew
+// gives the bytes (Generate renders each route once, to check it, and
+// the file takes that text), and Networks holds exactly the .network
+// files.
 func TestGeneratedNetworksAreTheirParse(t *testing.T) {
 	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 23))
 	names := []string{"lo", "br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
@@ -46,6 +49,19 @@ func TestGeneratedNetworksAreTheirParse(t *testing.T) {
 			}
 			if !reflect.DeepEqual(parsed, g.Networks[p]) {
 				t.Fatalf("%s: %s parses to\n%#v\nGenerated.Networks has\n%#v\nwarnings %v", name, p, parsed, g.Networks[p], warn)
+			}
+			// The file's [Route] sections are those fits checked, taken
+			// as they are: rendered anew they are the same bytes.
+			lines := strings.SplitAfter(string(g.Files[p]), "\n")
+			header := ""
+			for _, l := range lines {
+				if !strings.HasPrefix(l, "#") {
+					break
+				}
+				header += l
+			}
+			if again := parsed.MarshalWithHeader(strings.TrimSuffix(header, "\n")); !bytes.Equal(again, g.Files[p]) {
+				t.Fatalf("%s: %s rendered anew differs:\n%s\nthe file:\n%s", name, p, again, g.Files[p])
 			}
 			compared++
 			routes += len(parsed.Routes)
