@@ -224,7 +224,7 @@ func (v *ForeignView) namedCounts() map[groupKey]int {
 	out := map[groupKey]int{}
 	lookUp := map[groupKey]bool{}
 	for g, n := range keys {
-		if !v.eachNamedInRuns(g, n, func(model.Route) { out[g]++ }) {
+		if !v.eachNamedInRuns(g, n, func(*model.Route) { out[g]++ }) {
 			lookUp[g] = true
 		}
 	}
@@ -248,7 +248,7 @@ func (v *ForeignView) namedRoutes(g groupKey) []model.Route {
 		}
 	}
 	var out []model.Route
-	if n == 0 || v.eachNamedInRuns(g, n, func(r model.Route) { out = append(out, r) }) {
+	if n == 0 || v.eachNamedInRuns(g, n, func(r *model.Route) { out = append(out, *r) }) {
 		return out
 	}
 	for k := range v.cov.routes {
@@ -277,7 +277,7 @@ func (v *ForeignView) lookUp(k routeKey) []model.Route {
 // having called nothing, when the runs are much longer than n (looking
 // the named routes up costs less) or the model cannot tell a run without
 // a walk.
-func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) bool {
+func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) bool {
 	runs, _ := v.st.(linkRuns)
 	if runs == nil {
 		return false
@@ -312,12 +312,12 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) b
 	var named []model.Route
 	found := fn
 	if len(idxs) > 1 {
-		found = func(r model.Route) { named = append(named, r) }
+		found = func(r *model.Route) { named = append(named, *r) }
 	}
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
 			if k, foreign := v.routeKey(r); foreign && k.link == g.link && v.cov.routes[k] {
-				found(*r)
+				found(r)
 			}
 			return true
 		})
@@ -325,8 +325,8 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) b
 			return false
 		}
 	}
-	for _, r := range named {
-		fn(r)
+	for i := range named {
+		fn(&named[i])
 	}
 	return true
 }
@@ -669,10 +669,20 @@ type coverage struct {
 }
 
 func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage {
-	cov := &coverage{fileOf: map[string]string{}, routes: map[routeKey]bool{}, addrs: map[string]map[netip.Prefix]bool{}}
+	cov := &coverage{fileOf: map[string]string{}, addrs: map[string]map[netip.Prefix]bool{}}
+	files := make([]*Loaded, len(links))
+	n := 0
+	for i, l := range links {
+		files[i], _ = eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+		if files[i] != nil {
+			n += len(files[i].Network.Routes)
+		}
+	}
+	// Sized once: growing a map of a million keys rehashes it.
+	cov.routes = make(map[routeKey]bool, n)
 	applied := map[*Loaded]bool{}
-	for _, l := range links {
-		ld, _ := eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+	for i, l := range links {
+		ld := files[i]
 		if ld == nil {
 			continue
 		}

@@ -331,6 +331,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	var mine []routeKey
 	if live {
 		mine = p.liveRoutes(l.Name)
+		// A link is configured once: its keys are not kept for the
+		// rest of the prediction (a save of every link reads a million).
+		delete(p.live, l.Name)
 	}
 	haveR := make(map[routeKey]bool, len(mine))
 	for _, k := range mine {
@@ -343,8 +346,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
 	if p.homeless == nil {
-		p.homeless = map[routeKey]bool{}
-		for _, k := range p.liveRoutes("") {
+		ks := p.liveRoutes("")
+		p.homeless = make(map[routeKey]bool, len(ks))
+		for _, k := range ks {
 			p.homeless[k] = true
 		}
 	}
