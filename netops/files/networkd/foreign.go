@@ -3,6 +3,7 @@ package networkd
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -689,7 +690,8 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage 
 		cov.fileOf[l.Name] = ld.Name
 		nf := ld.Network
 		cov.addrs[l.Name] = fileAddrs(nf)
-		for _, r := range fileRoutes(nf) {
+		routes, _ := fileRoutes(nf)
+		for r := range routes {
 			if k, ok := fileRouteKey(r, l.Name, res); ok {
 				cov.routes[k] = true
 			}
@@ -716,18 +718,27 @@ func fileAddrs(nf *NetworkFile) map[netip.Prefix]bool {
 }
 
 // fileRoutes is the file's [Route] sections plus the default routes
-// [Network] Gateway= stands for.
-func fileRoutes(nf *NetworkFile) []Route {
-	rs := slices.Clone(nf.Routes)
-	for _, gw := range nf.Network.Gateway {
-		rs = append(rs, Route{Gateway: gw})
-	}
-	return rs
+// [Network] Gateway= stands for, and how many that is. It yields them in
+// place, not copied: a file may hold a million, and the structure may be
+// Generate's (shared, read only).
+func fileRoutes(nf *NetworkFile) (iter.Seq[*Route], int) {
+	return func(yield func(*Route) bool) {
+		for i := range nf.Routes {
+			if !yield(&nf.Routes[i]) {
+				return
+			}
+		}
+		for _, gw := range nf.Network.Gateway {
+			if !yield(&Route{Gateway: gw}) {
+				return
+			}
+		}
+	}, len(nf.Routes) + len(nf.Network.Gateway)
 }
 
 // fileRouteKey is the key of the route networkd makes from r on link.
 // Routes through a DHCP or RA gateway are dynamic and have none.
-func fileRouteKey(r Route, link string, res *tableResolver) (routeKey, bool) {
+func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 	if r.GatewayDynamic != "" {
 		return routeKey{}, false
 	}

@@ -312,14 +312,14 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	// Routes.
-	routes := fileRoutes(f)
-	wantR := make(map[routeKey]bool, len(routes))
-	order := make([]routeKey, 0, len(routes))
-	for _, r := range routes {
+	routes, n := fileRoutes(f)
+	wantR := make(map[routeKey]bool, n)
+	order := make([]routeKey, 0, n)
+	for r := range routes {
 		k, ok := fileRouteKey(r, l.Name, p.res)
 		if !ok {
 			if r.GatewayDynamic == "" {
-				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(r))
+				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(*r))
 			}
 			continue
 		}
@@ -378,7 +378,8 @@ func (p *predictor) unmanage(l model.Link, old *Loaded) {
 		}
 	}
 	wantR := map[routeKey]bool{}
-	for _, r := range fileRoutes(f) {
+	routes, _ := fileRoutes(f)
+	for r := range routes {
 		if k, ok := fileRouteKey(r, l.Name, p.res); ok {
 			wantR[k] = true
 		}
