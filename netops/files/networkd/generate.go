@@ -145,7 +145,7 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		if nf.Routes == nil { // sized once: a link may have a million
 			n := g.use.through(file)
 			nf.Routes = make([]Route, 0, n)
-			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize)}
+			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
 			g.texts[file] = texts
 		}
 		nf.Routes = append(nf.Routes, rt)
@@ -578,9 +578,10 @@ type routeTexts struct {
 	ends []int // where route i's text ends; it starts where i-1's ends
 }
 
-// routeTextSize is about the size of a [Route] section, to size a file's
-// buffer by its routes.
-const routeTextSize = 64
+// routeTextSize is a little more than most [Route] sections take (a
+// destination, a gateway, a table and a metric: about 75 bytes), to size
+// a file's buffer by its routes: one that grows holds twice its routes.
+const routeTextSize = 96
 
 func (t *routeTexts) add(sec *sectionWriter) {
 	t.buf = sec.appendTo(t.buf)
