@@ -191,6 +191,7 @@ func (g *gen) finish(sel []model.Link) error {
 		w := nf.sectionsWith(texts)
 		name := filePrefix + l.Name + ".network"
 		files[name] = w.bytes(g.header(l.Name))
+		delete(g.texts, l.Index) // in the file now: not held with the next ones
 		g.out.Networks[name] = nf
 		// Each route was checked alone (fits).
 		bad[name] = g.unknownKeys(w, "Route")
