@@ -214,7 +214,7 @@ func checkTable(s rawSection, en rawEntry, dc DaemonConf) []Problem {
 // applies the edited file to them: the first .network in name order that
 // matches wins.
 func matches(c *Config, e Edit, nf *NetworkFile, st Source) []LinkMatch {
-	eff := effective(c, Files{e.Name: []byte("#")})
+	eff := effective(c, Files{e.Name: []byte("#")}, nil)
 	for _, ld := range eff.Networks {
 		if ld.Name == e.Name {
 			ld.Network = nf

@@ -3,6 +3,7 @@ package networkd
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -91,7 +92,14 @@ func (c ForeignCount) Total() int { return c.Addresses + c.Routes + c.Rules }
 // removes rules but the kernel's and the defaults. Addresses a file does
 // not list stay until the next boot.
 func NewForeignView(c *Config, pending Files, st Source, tables model.TableNames) *ForeignView {
-	eff := effective(c, pending)
+	return NewForeignViewOf(c, pending, nil, st, tables)
+}
+
+// NewForeignViewOf is NewForeignView of pending files that are (some of)
+// gen's: their structures are taken from gen rather than parsed again
+// (see effective).
+func NewForeignViewOf(c *Config, pending Files, gen *Generated, st Source, tables model.TableNames) *ForeignView {
+	eff := effective(c, pending, gen)
 	res := &tableResolver{declared: declaredTables(pending), tables: tables}
 	links := st.Links()
 	byIndex := make(map[int32]model.Link, len(links))
@@ -217,7 +225,7 @@ func (v *ForeignView) namedCounts() map[groupKey]int {
 	out := map[groupKey]int{}
 	lookUp := map[groupKey]bool{}
 	for g, n := range keys {
-		if !v.eachNamedInRuns(g, n, func(model.Route) { out[g]++ }) {
+		if !v.eachNamedInRuns(g, n, func(*model.Route) { out[g]++ }) {
 			lookUp[g] = true
 		}
 	}
@@ -236,7 +244,7 @@ func (v *ForeignView) namedCounts() map[groupKey]int {
 func (v *ForeignView) namedRoutes(g groupKey) []model.Route {
 	n := v.namedCount(g)
 	var out []model.Route
-	if n == 0 || v.eachNamedInRuns(g, n, func(r model.Route) { out = append(out, r) }) {
+	if n == 0 || v.eachNamedInRuns(g, n, func(r *model.Route) { out = append(out, *r) }) {
 		return out
 	}
 	for k := range v.cov.routes {
@@ -280,7 +288,7 @@ func (v *ForeignView) lookUp(k routeKey) []model.Route {
 // having called nothing, when the runs are much longer than n (looking
 // the named routes up costs less) or the model cannot tell a run without
 // a walk.
-func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) bool {
+func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) bool {
 	runs, _ := v.st.(linkRuns)
 	if runs == nil {
 		return false
@@ -315,12 +323,12 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) b
 	var named []model.Route
 	found := fn
 	if len(idxs) > 1 {
-		found = func(r model.Route) { named = append(named, r) }
+		found = func(r *model.Route) { named = append(named, *r) }
 	}
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
 			if k, foreign := v.routeKey(r); foreign && k.link == g.link && v.cov.routes[k] {
-				found(*r)
+				found(r)
 			}
 			return true
 		})
@@ -328,8 +336,8 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(model.Route)) b
 			return false
 		}
 	}
-	for _, r := range named {
-		fn(r)
+	for i := range named {
+		fn(&named[i])
 	}
 	return true
 }
@@ -534,8 +542,12 @@ func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]m
 }
 
 // effective is c with the pending main files put in place of the files of
-// the same name, merged with the drop-ins already on disk.
-func effective(c *Config, pending Files) *Config {
+// the same name, merged with the drop-ins already on disk. A pending
+// .network that is gen's own bytes (the very slice of gen.Files, not a
+// copy) and that no drop-in merges with is taken as gen.Networks has it
+// rather than parsed: the same structure (TestGeneratedNetworksAreTheirParse),
+// without reading a million routes again. gen may be nil.
+func effective(c *Config, pending Files, gen *Generated) *Config {
 	eff := &Config{Networks: slices.Clone(c.Networks)}
 	for _, name := range pending.Paths() {
 		if strings.Contains(name, "/") || !strings.HasSuffix(name, ".network") {
@@ -554,6 +566,10 @@ func effective(c *Config, pending Files) *Config {
 			eff.Networks[i] = l
 		} else {
 			eff.Networks = append(eff.Networks, l)
+		}
+		if nf := gen.network(name, pending[name]); nf != nil && len(l.dropIns) == 0 {
+			l.Network = nf
+			continue
 		}
 		l.parse(pending[name])
 	}
@@ -672,17 +688,28 @@ type coverage struct {
 }
 
 func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage {
-	cov := &coverage{fileOf: map[string]string{}, routes: map[routeKey]bool{}, addrs: map[string]map[netip.Prefix]bool{}}
+	cov := &coverage{fileOf: map[string]string{}, addrs: map[string]map[netip.Prefix]bool{}}
+	files := make([]*Loaded, len(links))
+	n := 0
+	for i, l := range links {
+		files[i], _ = eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+		if files[i] != nil {
+			n += len(files[i].Network.Routes)
+		}
+	}
+	// Sized once: growing a map of a million keys rehashes it.
+	cov.routes = make(map[routeKey]bool, n)
 	applied := map[*Loaded]bool{}
-	for _, l := range links {
-		ld, _ := eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+	for i, l := range links {
+		ld := files[i]
 		if ld == nil {
 			continue
 		}
 		cov.fileOf[l.Name] = ld.Name
 		nf := ld.Network
 		cov.addrs[l.Name] = fileAddrs(nf)
-		for _, r := range fileRoutes(nf) {
+		routes, _ := fileRoutes(nf)
+		for r := range routes {
 			if k, ok := fileRouteKey(r, l.Name, res); ok {
 				cov.routes[k] = true
 			}
@@ -709,18 +736,27 @@ func fileAddrs(nf *NetworkFile) map[netip.Prefix]bool {
 }
 
 // fileRoutes is the file's [Route] sections plus the default routes
-// [Network] Gateway= stands for.
-func fileRoutes(nf *NetworkFile) []Route {
-	rs := slices.Clone(nf.Routes)
-	for _, gw := range nf.Network.Gateway {
-		rs = append(rs, Route{Gateway: gw})
-	}
-	return rs
+// [Network] Gateway= stands for, and how many that is. It yields them in
+// place, not copied: a file may hold a million, and the structure may be
+// Generate's (shared, read only).
+func fileRoutes(nf *NetworkFile) (iter.Seq[*Route], int) {
+	return func(yield func(*Route) bool) {
+		for i := range nf.Routes {
+			if !yield(&nf.Routes[i]) {
+				return
+			}
+		}
+		for _, gw := range nf.Network.Gateway {
+			if !yield(&Route{Gateway: gw}) {
+				return
+			}
+		}
+	}, len(nf.Routes) + len(nf.Network.Gateway)
 }
 
 // fileRouteKey is the key of the route networkd makes from r on link.
 // Routes through a DHCP or RA gateway are dynamic and have none.
-func fileRouteKey(r Route, link string, res *tableResolver) (routeKey, bool) {
+func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 	if r.GatewayDynamic != "" {
 		return routeKey{}, false
 	}

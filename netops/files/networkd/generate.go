@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -73,6 +74,13 @@ type Generated struct {
 	// rules are global, but networkd keeps them in one link's file and
 	// configures them when that link is configured.
 	Placements []Placement
+	// Networks are the .network files of Files as structures, by the same
+	// key: what ParseNetwork of their bytes gives
+	// (TestGeneratedNetworksAreTheirParse). NewForeignViewOf and
+	// PredictOf take them in place of parsing the bytes again, which for
+	// a million routes costs more than generating them. Read only: they
+	// are shared.
+	Networks map[string]*NetworkFile
 }
 
 // Notice is something of the live state the generated files do not carry
@@ -125,16 +133,23 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	}
 	g.addresses(st)
 	var homeless []Route
-	err = g.routes(st, func(file int32, rt Route) {
+	var homelessTexts routeTexts
+	g.texts = map[int32]*routeTexts{}
+	err = g.routes(st, func(file int32, rt Route, sec *sectionWriter) {
 		if file == 0 {
 			homeless = append(homeless, rt)
+			homelessTexts.add(sec)
 			return
 		}
-		nf := g.nets[file]
+		nf, texts := g.nets[file], g.texts[file]
 		if nf.Routes == nil { // sized once: a link may have a million
-			nf.Routes = make([]Route, 0, g.use.through(file))
+			n := g.use.through(file)
+			nf.Routes = make([]Route, 0, n)
+			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
+			g.texts[file] = texts
 		}
 		nf.Routes = append(nf.Routes, rt)
+		texts.add(sec)
 	})
 	if errors.Is(err, errRunsChanged) {
 		return Generate(walkOnly{st}, links, tables, target)
@@ -143,8 +158,15 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		return nil, err
 	}
 	if len(homeless) > 0 {
-		home := g.nets[g.homeFor(sel, slices.Values(homeless))]
+		file := g.homeFor(sel, slices.Values(homeless))
+		home := g.nets[file]
 		home.Routes = append(home.Routes, homeless...)
+		if g.texts[file] == nil {
+			g.texts[file] = &routeTexts{}
+		}
+		for i := range homeless {
+			g.texts[file].addText(homelessTexts.text(i))
+		}
 	}
 	g.rules(st, sel)
 	if err := g.finish(sel); err != nil {
@@ -159,16 +181,20 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 // the disk that way.
 func (g *gen) finish(sel []model.Link) error {
 	files := g.out.Files
+	g.out.Networks = make(map[string]*NetworkFile, len(sel))
 	bad := map[string][]string{} // the .network files' unknown keys
 	for _, l := range sel {
 		nf := g.nets[l.Index]
-		sortRoutes(nf.Routes)
+		texts := g.texts[l.Index].sort(nf.Routes)
 		slices.Sort(nf.Network.VXLAN)
 		slices.Sort(nf.Network.MACVLAN)
-		w := nf.sections()
-		files[filePrefix+l.Name+".network"] = w.bytes(g.header(l.Name))
+		w := nf.sectionsWith(texts)
+		name := filePrefix + l.Name + ".network"
+		files[name] = w.bytes(g.header(l.Name))
+		delete(g.texts, l.Index) // in the file now: not held with the next ones
+		g.out.Networks[name] = nf
 		// Each route was checked alone (fits).
-		bad[filePrefix+l.Name+".network"] = g.unknownKeys(w, "Route")
+		bad[name] = g.unknownKeys(w, "Route")
 	}
 	if conf := g.tablesConf(); conf != nil {
 		files[TablesConf] = conf
@@ -187,6 +213,19 @@ func (g *gen) finish(sel []model.Link) error {
 	}
 	g.sortNotices()
 	return nil
+}
+
+// network is the structure of the .network file name when data is
+// g.Files' own bytes of it (the same slice), else nil.
+func (g *Generated) network(name string, data []byte) *NetworkFile {
+	if g == nil {
+		return nil
+	}
+	own := g.Files[name]
+	if len(own) == 0 || len(own) != len(data) || &own[0] != &data[0] {
+		return nil
+	}
+	return g.Networks[name]
 }
 
 func (g *gen) sortNotices() {
@@ -276,7 +315,11 @@ type gen struct {
 	atBoot    map[int32]bool         // selected links networkd finds or creates at boot
 	ruleOn    ruleReasons            // why rules are in a link's file, for its header
 	use       routeUse
-	quiet     bool // notices are dropped, being recorded already
+	// texts: the [Route] sections of each selected link's file as fits
+	// checked them, which the file takes as they are (nil: rendered by
+	// finish, as NewStream's routes are not kept).
+	texts map[int32]*routeTexts
+	quiet bool // notices are dropped, being recorded already
 	// verdicts: why the target does not know a key ("" when it does),
 	// by section and key (see unknownKeys).
 	verdicts map[[2]string]string
@@ -480,20 +523,107 @@ func stack(l model.Link, kd *linkkind.Netdev, byIndex map[int32]model.Link, nets
 // table, family, destination, metric, then the rendered text.
 func sortRoutes(rs []Route) {
 	slices.SortStableFunc(rs, func(a, b Route) int {
-		if c := cmp.Compare(a.Table, b.Table); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(btoi(a.Destination.Addr().Is6()), btoi(b.Destination.Addr().Is6())); c != 0 {
-			return c
-		}
-		if c := a.Destination.Addr().Compare(b.Destination.Addr()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Destination.Bits(), b.Destination.Bits()); c != 0 {
+		if c := compareRoutes(&a, &b); c != 0 {
 			return c
 		}
 		return strings.Compare(routeText(a), routeText(b))
 	})
+}
+
+// compareRoutes is sortRoutes' order but for the texts.
+func compareRoutes(a, b *Route) int {
+	if c := cmp.Compare(a.Table, b.Table); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(btoi(a.Destination.Addr().Is6()), btoi(b.Destination.Addr().Is6())); c != 0 {
+		return c
+	}
+	if c := a.Destination.Addr().Compare(b.Destination.Addr()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Destination.Bits(), b.Destination.Bits())
+}
+
+// sort sorts rs as sortRoutes does, t holding their texts in rs's order
+// (nil: none, and the file's routes are rendered anew), and returns the
+// texts in the sorted order.
+func (t *routeTexts) sort(rs []Route) [][]byte {
+	if t == nil || len(t.ends) != len(rs) {
+		sortRoutes(rs)
+		return nil
+	}
+	order := make([]int32, len(rs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	// The texts here are the sections without routeText's header line,
+	// which they all would share: they compare as routeText's.
+	slices.SortStableFunc(order, func(i, j int32) int {
+		if c := compareRoutes(&rs[i], &rs[j]); c != 0 {
+			return c
+		}
+		return bytes.Compare(t.text(int(i)), t.text(int(j)))
+	})
+	texts := make([][]byte, len(rs))
+	for to, from := range order {
+		texts[to] = t.text(int(from))
+	}
+	permute(rs, order)
+	return texts
+}
+
+// permute puts rs[order[i]] at i, in place: a copy of a million routes
+// would hold 200 MB more. It consumes order.
+func permute(rs []Route, order []int32) {
+	for start := range order {
+		if order[start] < 0 {
+			continue
+		}
+		// Follow the cycle through start: each place takes from the
+		// next one the order names.
+		held := rs[start]
+		at := start
+		for {
+			from := int(order[at])
+			order[at] = -1
+			if from == start {
+				rs[at] = held
+				break
+			}
+			rs[at] = rs[from]
+			at = from
+		}
+	}
+}
+
+// routeTexts are routes' [Route] sections rendered one after another
+// into one buffer (an allocation per file, not per route).
+type routeTexts struct {
+	buf  []byte
+	ends []int // where route i's text ends; it starts where i-1's ends
+}
+
+// routeTextSize is a little more than most [Route] sections take (a
+// destination, a gateway, a table and a metric: about 75 bytes), to size
+// a file's buffer by its routes: one that grows holds twice its routes.
+const routeTextSize = 96
+
+func (t *routeTexts) add(sec *sectionWriter) {
+	t.buf = sec.appendTo(t.buf)
+	t.ends = append(t.ends, len(t.buf))
+}
+
+func (t *routeTexts) addText(text []byte) {
+	t.buf = append(t.buf, text...)
+	t.ends = append(t.ends, len(t.buf))
+}
+
+func (t *routeTexts) text(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return t.buf[start:t.ends[i]]
 }
 
 func routeText(r Route) string {

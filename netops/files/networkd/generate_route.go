@@ -30,12 +30,12 @@ func deviceless(typ uint8) bool {
 // goes where rules without a table go (see home). It reads the selected
 // links' runs when the source has them, and counts g.use from its indexes;
 // else it walks every route, counting each.
-func (g *gen) routes(st Source, keep func(file int32, rt Route)) error {
+func (g *gen) routes(st Source, keep func(file int32, rt Route, sec *sectionWriter)) error {
 	var err error
 	add := func(file int32, r *model.Route) bool {
-		rt, ok, rerr := g.route(r)
+		rt, sec, ok, rerr := g.routeSection(r)
 		if ok {
-			keep(file, rt)
+			keep(file, rt, sec)
 		}
 		err = rerr
 		return err == nil
@@ -131,6 +131,13 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
 func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
+	rt, _, ok, err = g.routeSection(r)
+	return rt, ok, err
+}
+
+// routeSection is route, and the section as checked (fits), for the file
+// to take as it is rather than render the route again.
+func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok bool, err error) {
 	// The text is only for notices: made once, when one is.
 	var line string
 	text := func() string {
@@ -147,9 +154,9 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		}
 		link = g.names.LinkName(idx)
 	}
-	leaveOut := func(why string) (Route, bool, error) {
+	leaveOut := func(why string) (Route, *sectionWriter, bool, error) {
 		g.notice(Notice{Kind: "route", Link: link, Text: text(), LeftOut: true, Reason: "left out: " + why})
-		return Route{}, false, nil
+		return Route{}, nil, false, nil
 	}
 	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
 	if !rt.Destination.IsValid() {
@@ -224,7 +231,7 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 		for _, nh := range x.Multipath {
 			l, ok := g.byIndex[nh.LinkIndex]
 			if !ok {
-				return Route{}, false, fmt.Errorf("route %s has a nexthop through unknown link %d", rt.Destination, nh.LinkIndex)
+				return Route{}, nil, false, fmt.Errorf("route %s has a nexthop through unknown link %d", rt.Destination, nh.LinkIndex)
 			}
 			if !nh.Gateway.IsValid() {
 				return leaveOut("a nexthop without a gateway (dev " + l.Name + " only) has no MultiPathRoute= form")
@@ -246,10 +253,10 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 	var part writer
 	part.route(rt)
 	if !g.fits("route", link, text, &part) {
-		return Route{}, false, nil
+		return Route{}, nil, false, nil
 	}
 	g.metricsNotice(link, text, differs)
-	return rt, true, nil
+	return rt, part.secs[0], true, nil
 }
 
 // hasCarrier reports whether l has carrier now and will have it when

@@ -1,9 +1,6 @@
 package networkd
 
-import (
-	"bytes"
-	"net/netip"
-)
+import "net/netip"
 
 // writer collects sections in the order Marshal emits them.
 type writer struct {
@@ -22,6 +19,9 @@ type sectionWriter struct {
 	name    string
 	keep    bool
 	entries []entry
+	// text, when set, is the section as appendTo renders it, rendered
+	// before (see routeTexts); entries are then empty.
+	text []byte
 }
 
 // entry is one "Key=Value" line.
@@ -79,32 +79,42 @@ func (w *writer) unknown(secs []Section) {
 func (w *writer) bytes(header string) []byte {
 	size := len(header) + 2
 	for _, s := range w.secs {
-		size += len(s.name) + 4
+		size += len(s.name) + 4 + len(s.text)
 		for _, e := range s.entries {
 			size += len(e.key) + len(e.value) + 2
 		}
 	}
-	b := bytes.NewBuffer(make([]byte, 0, size))
-	b.WriteString(header)
-	b.WriteString("\n\n")
+	b := make([]byte, 0, size)
+	b = append(b, header...)
+	b = append(b, "\n\n"...)
 	first := true
 	for _, s := range w.secs {
 		if !s.keep && len(s.entries) == 0 {
 			continue
 		}
 		if !first {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
 		first = false
-		b.WriteByte('[')
-		b.WriteString(s.name)
-		b.WriteString("]\n")
-		for _, e := range s.entries {
-			b.WriteString(e.key)
-			b.WriteByte('=')
-			b.WriteString(e.value)
-			b.WriteByte('\n')
-		}
+		b = s.appendTo(b)
 	}
-	return b.Bytes()
+	return b
+}
+
+// appendTo appends the section's lines to b: its [name] line and a
+// Key=Value line per entry.
+func (s *sectionWriter) appendTo(b []byte) []byte {
+	if s.text != nil {
+		return append(b, s.text...)
+	}
+	b = append(b, '[')
+	b = append(b, s.name...)
+	b = append(b, "]\n"...)
+	for _, e := range s.entries {
+		b = append(b, e.key...)
+		b = append(b, '=')
+		b = append(b, e.value...)
+		b = append(b, '\n')
+	}
+	return b
 }

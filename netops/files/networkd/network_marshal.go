@@ -17,7 +17,11 @@ func (f *NetworkFile) MarshalWithHeader(header string) []byte {
 }
 
 // sections is f's sections and keys as MarshalWithHeader writes them.
-func (f *NetworkFile) sections() *writer {
+func (f *NetworkFile) sections() *writer { return f.sectionsWith(nil) }
+
+// sectionsWith is sections with routes, when not nil, as f.Routes'
+// [Route] sections rendered before (routes[i] is f.Routes[i]'s).
+func (f *NetworkFile) sectionsWith(routes [][]byte) *writer {
 	w := &writer{}
 
 	s := w.section("Match", false)
@@ -63,7 +67,11 @@ func (f *NetworkFile) sections() *writer {
 	for _, a := range f.Addresses {
 		w.address(a)
 	}
-	for _, r := range f.Routes {
+	for i, r := range f.Routes {
+		if routes != nil {
+			w.secs = append(w.secs, &sectionWriter{name: "Route", keep: true, text: routes[i]})
+			continue
+		}
 		w.route(r)
 	}
 	for _, r := range f.RoutingPolicyRules {

@@ -116,13 +116,19 @@ type NamedData struct {
 // loses what networkd configured on it. A new .netdev makes its link; a
 // changed or removed one changes nothing on a link that exists.
 func Predict(c *Config, pending Files, st Source, dc DaemonConf) Prediction {
-	return predict(c, pending, st, dc, nil)
+	return predict(c, pending, nil, st, dc, nil)
 }
 
-// predict is Predict with routesOf, when not nil, in place of
+// PredictOf is Predict of pending files that are (some of) gen's: their
+// structures are taken from gen rather than parsed again (see effective).
+func PredictOf(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf) Prediction {
+	return predict(c, pending, gen, st, dc, nil)
+}
+
+// predict is PredictOf with routesOf, when not nil, in place of
 // predictor.liveRoutes.
-func predict(c *Config, pending Files, st Source, dc DaemonConf, routesOf func(link string) []routeKey) Prediction {
-	eff := effective(c, pending)
+func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf, routesOf func(link string) []routeKey) Prediction {
+	eff := effective(c, pending, gen)
 	res := &tableResolver{declared: dc.Tables}
 	links := st.Links()
 	byName := map[string]model.Link{}
@@ -306,14 +312,14 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	// Routes.
-	routes := fileRoutes(f)
-	wantR := make(map[routeKey]bool, len(routes))
-	order := make([]routeKey, 0, len(routes))
-	for _, r := range routes {
+	routes, n := fileRoutes(f)
+	wantR := make(map[routeKey]bool, n)
+	order := make([]routeKey, 0, n)
+	for r := range routes {
 		k, ok := fileRouteKey(r, l.Name, p.res)
 		if !ok {
 			if r.GatewayDynamic == "" {
-				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(r))
+				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(*r))
 			}
 			continue
 		}
@@ -325,6 +331,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	var mine []routeKey
 	if live {
 		mine = p.liveRoutes(l.Name)
+		// A link is configured once: its keys are not kept for the
+		// rest of the prediction (a save of every link reads a million).
+		delete(p.live, l.Name)
 	}
 	haveR := make(map[routeKey]bool, len(mine))
 	for _, k := range mine {
@@ -337,8 +346,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
 	if p.homeless == nil {
-		p.homeless = map[routeKey]bool{}
-		for _, k := range p.liveRoutes("") {
+		ks := p.liveRoutes("")
+		p.homeless = make(map[routeKey]bool, len(ks))
+		for _, k := range ks {
 			p.homeless[k] = true
 		}
 	}
@@ -368,7 +378,8 @@ func (p *predictor) unmanage(l model.Link, old *Loaded) {
 		}
 	}
 	wantR := map[routeKey]bool{}
-	for _, r := range fileRoutes(f) {
+	routes, _ := fileRoutes(f)
+	for r := range routes {
 		if k, ok := fileRouteKey(r, l.Name, p.res); ok {
 			wantR[k] = true
 		}
@@ -656,7 +667,7 @@ func (d daemonTables) ID(name string) (uint32, bool) {
 // EffectiveFiles names, for each live link, the .network networkd applies
 // to it once pending is on disk ("" for none).
 func EffectiveFiles(c *Config, pending Files, st Source) map[string]string {
-	eff := effective(c, pending)
+	eff := effective(c, pending, nil)
 	out := map[string]string{}
 	for _, l := range st.Links() {
 		ld, _ := eff.NetworkFor(l)

@@ -2,8 +2,6 @@ package networkd
 
 import (
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,19 +35,10 @@ func perCallWalk(st Source) func(link string) []routeKey {
 // three tables, with device-less routes, routes of a link that is gone and
 // DHCP routes.
 func TestPredictReadsRoutesOncePerLinkAsThePerCallWalk(t *testing.T) {
-	dir := t.TempDir()
-	for name, data := range map[string]string{
+	c := loadFiles(t, map[string]string{
 		"10-eth2.network": "[Match]\nName=eth2\n\n[Route]\nDestination=10.1.4.0/24\nTable=200\n\n[Route]\nDestination=10.1.9.0/24\n",
 		"10-vb.network":   "[Match]\nName=vb\n\n[Route]\nDestination=10.1.6.0/24\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c, err := Load([]string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	pendings := map[string]Files{
 		"one link": {"10-eth1.network": []byte("[Match]\nName=eth1\n\n[Route]\nGateway=192.0.2.1\n\n[Route]\nType=blackhole\nDestination=10.1.0.0/24\n")},
 		"several links, one let go of, one created": {
@@ -75,7 +64,7 @@ func TestPredictReadsRoutesOncePerLinkAsThePerCallWalk(t *testing.T) {
 			st   Source
 		}{{"store", store}, {"walk only", walkOnly{store}}} {
 			for name, pending := range pendings {
-				want := predict(c, pending, src.st, DaemonConf{}, perCallWalk(src.st))
+				want := predict(c, pending, nil, src.st, DaemonConf{}, perCallWalk(src.st))
 				got := Predict(c, pending, src.st, DaemonConf{})
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("multipath %v, %s, %s:\n%s\nwant:\n%s", mp, src.name, name,

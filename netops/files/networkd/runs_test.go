@@ -151,13 +151,7 @@ func TestGenerateFromRunsAsTheWalk(t *testing.T) {
 		multipath := i%4 == 3
 		st := runsState(r, multipath, multipath && i%8 == 7)
 		store := &countedStore{Store: model.NewStoreFrom(st)}
-		sels := [][]string{names, {"eth1"}, {"lo"}, {"iv0", "va"}}
-		for range 4 {
-			sel := slices.Clone(names)
-			r.Shuffle(len(sel), func(a, b int) { sel[a], sel[b] = sel[b], sel[a] })
-			sels = append(sels, sel[:1+r.IntN(len(sel))])
-		}
-		for _, sel := range sels {
+		for _, sel := range runsSelections(r, names) {
 			target := target252
 			if r.IntN(3) == 0 {
 				target = Target{Version: 244}
@@ -225,6 +219,19 @@ func TestGenerateFromRunsAsTheWalk(t *testing.T) {
 	if !uplink || len(uplinks) < 4 {
 		t.Errorf("the placements' reasons %v: want the uplink and more among them", uplinks)
 	}
+}
+
+// runsSelections are the selections TestGenerateFromRunsAsTheWalk tries
+// on a state: every link, one, loopback alone, a stacked link with
+// another, and four random ones.
+func runsSelections(r *rand.Rand, names []string) [][]string {
+	sels := [][]string{names, {"eth1"}, {"lo"}, {"iv0", "va"}}
+	for range 4 {
+		sel := slices.Clone(names)
+		r.Shuffle(len(sel), func(a, b int) { sel[a], sel[b] = sel[b], sel[a] })
+		sels = append(sels, sel[:1+r.IntN(len(sel))])
+	}
+	return sels
 }
 
 // runsSeed is the seed of TestGenerateFromRunsAsTheWalk's states: fixed,

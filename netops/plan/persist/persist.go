@@ -394,12 +394,14 @@ func badSelection(field string, err error) error { return &SelectionError{Field:
 // Preview generates the files for sel and compares them with the disk,
 // and says what networkd would delete afterwards and expects it to do.
 func (m *Manager) Preview(sel Selection) (*Preview, error) {
-	p, cfg, err := m.plan(sel)
+	p, cfg, gen, err := m.plan(sel)
 	if err != nil {
 		return nil, err
 	}
 	m.shown.Add(1)
-	lost := networkd.NewForeignView(cfg, p.Files, m.src, m.tables())
+	// The foreign view and the prediction take the generated files'
+	// structures from gen rather than parse the files again.
+	lost := networkd.NewForeignViewOf(cfg, p.Files, gen, m.src, m.tables())
 	p.Lost, p.LostCount = lost.Page(nil, 0, ForeignPage), lost.Count()
 	seen := map[string]bool{}
 	for _, l := range p.Selection.Links {
@@ -418,11 +420,11 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		}
 	}
 	slices.Sort(p.Missing)
-	// The prediction reads the files on disk again rather than keep cfg
-	// alive: a million routes' files parsed, held through the foreign
-	// view and the prediction both, raise the peak (by about 250 MB for
-	// every link's files) more than a second reading costs.
-	p.Prediction = m.predictPlan(p.Plan)
+	// The prediction reads the files on disk as the plan did (cfg), not
+	// again: a second reading parses them again (a million routes for
+	// every link's files) only to make an equal copy, which the peak
+	// holds as well.
+	p.Prediction = m.predictPlan(p.Plan, cfg, gen)
 	return p, nil
 }
 
@@ -432,46 +434,47 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 // Missing, Prediction), which only the page shows. The digest is
 // Preview's.
 func (m *Manager) Plan(sel Selection) (*Preview, error) {
-	p, _, err := m.plan(sel)
+	p, _, _, err := m.plan(sel)
 	return p, err
 }
 
-// plan is Plan, and the files on disk it planned against.
-func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, error) {
+// plan is Plan, the files on disk it planned against and what Generate
+// made of the live state.
+func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Generated, error) {
 	if len(sel.Links) == 0 {
-		return nil, nil, badSelection("link", errors.New("choose at least one link to save"))
+		return nil, nil, nil, badSelection("link", errors.New("choose at least one link to save"))
 	}
 	links := slices.Clone(sel.Links)
 	slices.Sort(links)
 	links = slices.Compact(links)
 	if slices.Contains(links, "lo") {
-		return nil, nil, badSelection("link", errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it"))
+		return nil, nil, nil, badSelection("link", errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it"))
 	}
 	if err := m.checkSelection(links, sel.TakeOver); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tables := m.tables()
 	gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
-		return nil, nil, badSelection("link", err)
+		return nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	files := gen.Files
 	cfg, err := networkd.Load(m.searchDirs())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	remove := m.staleOwned(cfg, links, files)
 	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
 		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
 		Commands: m.commands(plan), Digest: digest(plan)}
-	return p, cfg, nil
+	return p, cfg, gen, nil
 }
 
 // checkSelection refuses the links that do not exist and the take-overs
@@ -685,7 +688,7 @@ func (m *Manager) PreviewFiles(files map[string][]byte, takeOver []string) (*Pre
 	p := &Preview{Selection: Selection{TakeOver: takeOver}, Plan: plan, Files: files}
 	p.Commands = m.commands(plan)
 	p.Digest = digest(plan)
-	p.Prediction = m.predictPlan(plan)
+	p.Prediction = m.predictPlan(plan, nil, nil)
 	return p, nil
 }
 
@@ -814,7 +817,7 @@ func (m *Manager) RestorePreview(id string) (*Preview, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Prediction = m.predictPlan(p.Plan)
+	p.Prediction = m.predictPlan(p.Plan, nil, nil)
 	return p, nil
 }
 
@@ -1161,22 +1164,33 @@ var _ Source = (*model.Store)(nil)
 // Predict says what networkd is expected to do once pending (main file
 // names to their new content, nil to remove) is on disk and reloaded.
 func (m *Manager) Predict(pending networkd.Files) (networkd.Prediction, error) {
-	cfg, err := m.Config()
-	if err != nil {
-		return networkd.Prediction{}, err
+	return m.predictOf(nil, pending, nil)
+}
+
+// predictOf is Predict over the files on disk cfg (nil: read them) of
+// pending files that are (some of) gen's, whose structures it takes
+// rather than parse the files (networkd.PredictOf).
+func (m *Manager) predictOf(cfg *networkd.Config, pending networkd.Files, gen *networkd.Generated) (networkd.Prediction, error) {
+	if cfg == nil {
+		var err error
+		if cfg, err = m.Config(); err != nil {
+			return networkd.Prediction{}, err
+		}
 	}
-	return networkd.Predict(cfg, pending, m.src, m.DaemonConf()), nil
+	return networkd.PredictOf(cfg, pending, gen, m.src, m.DaemonConf()), nil
 }
 
 // predictPlan is what networkd is expected to do once plan is written
-// and networkd reloaded (see Preview.Prediction).
-func (m *Manager) predictPlan(plan *configfiles.Plan) *networkd.Prediction {
+// and networkd reloaded (see Preview.Prediction): over cfg, the files on
+// disk the plan was made against (nil: read them); gen, when not nil, is
+// what the plan's files were generated from.
+func (m *Manager) predictPlan(plan *configfiles.Plan, cfg *networkd.Config, gen *networkd.Generated) *networkd.Prediction {
 	m.shown.Add(1)
 	if !m.reloads(relsOf(plan.Changes)) {
 		return nil
 	}
 	pending, notes := PendingOf(plan)
-	p, err := m.Predict(pending)
+	p, err := m.predictOf(cfg, pending, gen)
 	if err != nil {
 		return nil
 	}

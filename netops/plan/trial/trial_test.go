@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -209,6 +210,11 @@ func TestATableNamedByTheSameSaveWorksWithoutARestart(t *testing.T) {
 	}
 	if len(rep.Observed) != 0 || len(rep.Prediction.Effects) != 0 {
 		t.Errorf("a save of the live state changed something: predicted %q, observed %q", effectStrings(rep.Prediction.Effects), effectStrings(rep.Observed))
+	}
+	// The preview predicts from Generate's structures, the try from the
+	// files' bytes: the same.
+	if pv.Prediction == nil || !reflect.DeepEqual(pv.Prediction.Effects, rep.Prediction.Effects) || !slices.Equal(pv.Prediction.Reconfigured, rep.Prediction.Reconfigured) {
+		t.Errorf("the preview predicted %+v, the try %+v", pv.Prediction, rep.Prediction)
 	}
 	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "networkd.conf.d only when it starts") }) {
 		t.Errorf("the tables file's change is not explained: %q", rep.Notes)
