@@ -407,7 +407,10 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 		p.live[link] = ks
 		return ks
 	}
+	// From here every link's routes, the device-less ones too, come
+	// from this one walk: the set made of an earlier read of those goes.
 	clear(p.live)
+	p.homeless = nil
 	p.st.EachRoute(func(r *model.Route) bool {
 		if k, ok := p.liveKey(r); ok {
 			p.live[k.link] = append(p.live[k.link], k)
