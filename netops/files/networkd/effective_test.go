@@ -124,3 +124,47 @@ func loadFiles(t *testing.T, files map[string]string) *Config {
 	}
 	return c
 }
+// The pending files take the drop-ins on disk of their own name, also
+// when a name before them is removed by the same plan (a restore, or a
+// save that drops a stale file): the drop-ins of 20-b are merged into the
+// new 20-b, and 10-a's (none) are not taken for them.
+func TestEffectiveKeepsEachNamesDropIns(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, text string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("10-a.network", "[Match]\nName=a\n")
+	write("20-b.network", "[Match]\nName=b\n")
+	write("20-b.network.d/x.conf", "[Route]\nDestination=192.0.2.0/24\n")
+	write("30-c.network", "[Match]\nName=c\n")
+	cfg, err := Load([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := Files{
+		"10-a.network": nil, // removed
+		"20-b.network": []byte("[Match]\nName=b\n\n[Route]\nDestination=198.51.100.0/24\n"),
+		"30-c.network": []byte("[Match]\nName=c\n"),
+	}
+	eff := effective(cfg, pending, nil)
+	got := map[string]*Loaded{}
+	for _, l := range eff.Networks {
+		got[l.Name] = l
+	}
+	if got["10-a.network"] != nil {
+		t.Error("10-a.network is still there")
+	}
+	b := got["20-b.network"]
+	if b == nil || len(b.DropIns) != 1 || b.Network == nil || len(b.Network.Routes) != 2 {
+		t.Fatalf("20-b.network: %+v, want its drop-in x.conf merged (2 routes)", b)
+	}
+	if c := got["30-c.network"]; c == nil || len(c.DropIns) != 0 {
+		t.Errorf("30-c.network: %+v, want no drop-ins", c)
+	}
+}

@@ -562,7 +562,10 @@ func effective(c *Config, pending Files, gen *Generated) *Config {
 		}
 		l := &Loaded{Name: name, Path: name, Owned: Owned(pending[name])}
 		if i >= 0 {
-			l.DropIns, l.dropIns = c.Networks[i].DropIns, c.Networks[i].dropIns
+			// eff.Networks[i], not c.Networks[i]: an earlier name removed
+			// above shifted eff's files.
+			old := eff.Networks[i]
+			l.DropIns, l.dropIns = old.DropIns, old.dropIns
 			eff.Networks[i] = l
 		} else {
 			eff.Networks = append(eff.Networks, l)
