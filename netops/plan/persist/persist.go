@@ -462,6 +462,9 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 		return nil, nil, nil, err
 	}
 	files := gen.Files
+	if err := readableBack(files); err != nil {
+		return nil, nil, nil, err
+	}
 	cfg, err := networkd.Load(m.searchDirs())
 	if err != nil {
 		return nil, nil, nil, err
@@ -500,6 +503,22 @@ func (m *Manager) checkTakeOver(takeOver []string) error {
 	for _, rel := range takeOver {
 		if _, err := m.layout.Abs(rel); err != nil {
 			return badSelection("takeover", err)
+		}
+	}
+	return nil
+}
+
+// readableBack refuses files netpanel could not read back once written:
+// every read of the files on disk (the pages, the next save's diff, a
+// try's prediction) goes through the safe reader, which takes
+// safefile.MaxSize at most. At about 75 bytes a route that is some 55,000
+// routes through one link: the routes of a full routing table belong to
+// the daemon that learned them, not to networkd's files.
+func readableBack(files networkd.Files) error {
+	for _, p := range files.Paths() {
+		if n := len(files[p]); n > safefile.MaxSize {
+			return badSelection("link", fmt.Errorf("%s would be %.1f MiB, more than the %d MiB netpanel reads back from disk: save fewer routes through this link (a routing daemon's routes are its own to restore)",
+				p, float64(n)/(1<<20), safefile.MaxSize>>20))
 		}
 	}
 	return nil

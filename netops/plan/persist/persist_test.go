@@ -1003,3 +1003,30 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// A file larger than netpanel reads back from disk (safefile.MaxSize) is
+// refused before anything is written: once saved, every page, the next
+// save's diff and a try would find it unreadable. A link whose file fits
+// is saved as before.
+func TestPreviewRefusesAFileTooLargeToReadBack(t *testing.T) {
+	st := hostState()
+	for i := range 100_000 {
+		st.Routes = append(st.Routes, model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 32), Gateway: netip.MustParseAddr("192.0.2.1"), LinkIndex: 4})
+	}
+	e := newEnvFrom(t, st)
+	before := tree(t, e.root)
+	for name, plan := range map[string]func(persist.Selection) (*persist.Preview, error){"Preview": e.m.Preview, "Plan": e.m.Plan} {
+		_, err := plan(persist.Selection{Links: []string{"eth1"}})
+		if se, ok := errors.AsType[*persist.SelectionError](err); !ok || se.Field != "link" || !strings.Contains(err.Error(), "reads back") {
+			t.Errorf("%s of a link of 100,000 routes: %v, want a SelectionError of the link saying the file is too large", name, err)
+		}
+	}
+	if _, err := e.m.Save(context.Background(), persist.Selection{Links: []string{"eth1"}}, "x"); err == nil {
+		t.Error("the save went through")
+	}
+	sameTree(t, before, tree(t, e.root))
+	if _, err := e.m.Preview(persist.Selection{Links: []string{"br0"}}); err != nil {
+		t.Errorf("a link of a few routes: %v", err)
+	}
+}
