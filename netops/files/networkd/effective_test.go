@@ -124,6 +124,7 @@ func loadFiles(t *testing.T, files map[string]string) *Config {
 	}
 	return c
 }
+
 // The pending files take the drop-ins on disk of their own name, also
 // when a name before them is removed by the same plan (a restore, or a
 // save that drops a stale file): the drop-ins of 20-b are merged into the
