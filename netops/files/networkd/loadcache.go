@@ -108,12 +108,13 @@ func (c *Config) loadCached(cache *loadCache, name string, cands []candidate, dr
 	var files []fileVersion
 	read := func(path string) ([]byte, error) {
 		cache.reads++
+		start := time.Now()
 		data, fi, err := safefile.ReadInfo(path)
 		if err != nil {
 			return nil, err
 		}
 		id := safefile.IdentityOf(fi)
-		files = append(files, fileVersion{path: path, id: id, sum: sha256.Sum256(data), racy: cache.recent(id)})
+		files = append(files, fileVersion{path: path, id: id, sum: sha256.Sum256(data), racy: cache.recent(id, start)})
 		return data, nil
 	}
 	l, warn, complete := c.load(name, cands, dropIns, read)
@@ -123,10 +124,12 @@ func (c *Config) loadCached(cache *loadCache, name string, cands []candidate, dr
 	return l
 }
 
-// recent reports whether a file of identity id changed too recently for
-// its identity to tell the next change apart.
-func (cache *loadCache) recent(id safefile.Identity) bool {
-	return time.Since(time.Unix(0, id.Ctime)) < cache.racy || time.Since(time.Unix(0, id.Mtime)) < cache.racy
+// recent reports whether a file of identity id, read from start on,
+// changed too recently for its identity to tell the next change apart.
+// The read's start, not its end, is what counts: a slow read or hash
+// must not age a file past the window its times may still be stamped in.
+func (cache *loadCache) recent(id safefile.Identity, start time.Time) bool {
+	return start.Sub(time.Unix(0, id.Ctime)) < cache.racy || start.Sub(time.Unix(0, id.Mtime)) < cache.racy
 }
 
 // lookup returns the entry of name if it was made from the files at
@@ -151,12 +154,13 @@ func (cache *loadCache) lookup(name string, paths, shadowed []string) *cachedLoa
 			continue
 		}
 		cache.reads++
+		start := time.Now()
 		data, fi, err := safefile.ReadInfo(p)
 		if err != nil || sha256.Sum256(data) != f.sum {
 			return nil
 		}
 		f.id = safefile.IdentityOf(fi)
-		f.racy = cache.recent(f.id)
+		f.racy = cache.recent(f.id, start)
 	}
 	return e
 }
