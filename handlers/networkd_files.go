@@ -136,8 +136,15 @@ func sizeText(n int) string { return group((n+1023)>>10) + " KiB" }
 // editor would show it, whole, however large.
 func (p *networkdFilesPage) download(w http.ResponseWriter, r *http.Request) {
 	e, err := p.files.ReadFile(chi.URLParam(r, "name"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	switch {
+	case err != nil && app.FieldOf(err) != "":
+		http.Error(w, err.Error(), http.StatusBadRequest) // a bad name
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError) // a file the safe reader refuses, a read error
+		return
+	case e.Text == nil:
+		http.Error(w, e.Name+": no such file in networkd's directories", http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

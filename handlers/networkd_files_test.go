@@ -171,4 +171,17 @@ func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T)
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("a download of a path outside the directory: status %d", rec.Code)
 	}
+	rec = viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/99-nosuch.network/download", nil, ndAdmin)
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("a download of a file that exists nowhere: status %d %q", rec.Code, rec.Body)
+	}
+	// A file the safe reader refuses (a symlink out of the directory) is
+	// the server's failure to read, not a bad request.
+	if err := os.Symlink("/etc/hostname", filepath.Join(e.opts.NetworkDir, "98-out.network")); err != nil {
+		t.Fatal(err)
+	}
+	rec = viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/98-out.network/download", nil, ndAdmin)
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("a download of a file the safe reader refuses: status %d %q", rec.Code, rec.Body)
+	}
 }
