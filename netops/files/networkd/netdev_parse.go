@@ -52,7 +52,7 @@ var vxlanKeys = map[string]setter[VXLAN]{
 		switch s {
 		case "":
 		case "ipv4_link_local", "ipv6_link_local", "dhcp4", "dhcp6", "slaac":
-			v.LocalDynamic = s
+			v.LocalDynamic = keep(s)
 		default:
 			a, err := parseAddr(s)
 			if err != nil {

@@ -53,7 +53,7 @@ var routeKeys = map[string]setter[Route]{
 		switch s {
 		case "":
 		case "_dhcp4", "_ipv6ra":
-			r.GatewayDynamic = s
+			r.GatewayDynamic = keep(s)
 		default:
 			a, err := parseAddr(s)
 			if err != nil {
@@ -120,7 +120,7 @@ func stacked(field func(*Network) *[]string) setter[Network] {
 			return err
 		}
 		if l := field(n); !slices.Contains(*l, name) {
-			*l = append(*l, name)
+			*l = append(*l, keep(name))
 		}
 		return nil
 	}
@@ -301,7 +301,7 @@ func matchNames(m *Match, s string) error {
 		if neg {
 			w = "!" + w
 		}
-		m.Name = append(m.Name, w)
+		m.Name = append(m.Name, keep(w))
 	}
 	return nil
 }

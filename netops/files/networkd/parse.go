@@ -3,7 +3,25 @@ package networkd
 import (
 	"fmt"
 	"strings"
+	"unique"
 )
+
+// keep returns v without its ties to the file's text: a string value
+// (a table's name, a protocol, an interface name) is the one copy of it
+// unique keeps rather than a piece of the text it was read from, which
+// would keep the whole text alive as long as the parsed file lives (a
+// Loader keeps a million routes' files, tens of MB of text, parsed).
+func keep[V any](v V) V {
+	if p, ok := any(&v).(*string); ok {
+		*p = unique.Make(*p).Value()
+	}
+	return v
+}
+
+// option is one key and value kept as written, apart from the text.
+func option(key, value string) Option {
+	return Option{keep(key), keep(value)}
+}
 
 // setter assigns one key's value to a section struct. An empty value resets
 // the field (and empties a list), as "Key=" does in networkd.
@@ -19,7 +37,7 @@ func scalar[T, V any](field func(*T) *V, parse func(string) (V, error)) setter[T
 				return err
 			}
 		}
-		*field(t) = v
+		*field(t) = keep(v)
 		return nil
 	}
 }
@@ -36,6 +54,7 @@ func optional[T, V any](field func(*T) **V, parse func(string) (V, error)) sette
 		if err != nil {
 			return err
 		}
+		v = keep(v)
 		*field(t) = &v
 		return nil
 	}
@@ -58,7 +77,7 @@ func list[T, V any](field func(*T) *[]V, words bool, parse func(string) (V, erro
 			if err != nil {
 				return err
 			}
-			*field(t) = append(*field(t), v)
+			*field(t) = append(*field(t), keep(v))
 		}
 		return nil
 	}
@@ -118,13 +137,13 @@ func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], 
 			} else {
 				p.warnf(sec.file, e.line, WarnUnknownKey, "unknown key %s= in [%s], kept", e.key, sec.name)
 			}
-			*extra = append(*extra, Option{e.key, e.value})
+			*extra = append(*extra, option(e.key, e.value))
 			continue
 		}
 		if err := set(dst, e.value); err != nil {
-			p.errs = append(p.errs, &ParseError{File: sec.file, Line: e.line, Section: sec.name, Key: e.key, Err: err})
+			p.errs = append(p.errs, &ParseError{File: sec.file, Line: e.line, Section: keep(sec.name), Key: keep(e.key), Err: err})
 			if keepBad {
-				*extra = append(*extra, Option{e.key, e.value})
+				*extra = append(*extra, option(e.key, e.value))
 			}
 		}
 	}
@@ -132,9 +151,9 @@ func apply[T any](p *parser, sec rawSection, dst *T, keys map[string]setter[T], 
 
 // verbatim is sec as written, for a section kept without being modelled.
 func verbatim(sec rawSection) Section {
-	s := Section{Name: sec.name}
+	s := Section{Name: keep(sec.name)}
 	for _, e := range sec.entries {
-		s.Options = append(s.Options, Option{e.key, e.value})
+		s.Options = append(s.Options, option(e.key, e.value))
 	}
 	return s
 }

@@ -1,0 +1,87 @@
+package networkd
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"unique"
+	"unsafe"
+)
+
+// A parsed file holds no piece of the text it was read from: every
+// string in it is unique's copy (keep), so a Loader that keeps a million
+// routes' files parsed does not keep their tens of MB of text too. Run
+// over every file of testdata (all modelled keys, unknown keys kept as
+// written, drop-ins' kinds of values).
+func TestParsedFilesHoldNoPieceOfTheirText(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "*"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("testdata: %v %v", paths, err)
+	}
+	extra := "[Match]\nName=!eth* wl0\n\n[Network]\nVXLAN=vx0\nNotAKey=kept as written\n\n[Route]\nGateway=_dhcp4\nTable=main\nProtocol=static\nUnknownRouteKey=x y\n\n[Bogus]\nKey=value\n"
+	files := map[string][]byte{"99-extra.network": []byte(extra)}
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".network") || strings.HasSuffix(p, ".netdev") {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[filepath.Base(p)] = data
+		}
+	}
+	checked := 0
+	for name, data := range files {
+		var v any
+		if strings.HasSuffix(name, ".network") {
+			v, _, _ = ParseNetwork(name, data)
+		} else {
+			v, _, _ = ParseNetDev(name, data)
+		}
+		eachString(reflect.ValueOf(v), func(path, s string) {
+			checked++
+			if c := unique.Make(s).Value(); unsafe.StringData(c) != unsafe.StringData(s) {
+				t.Errorf("%s: %s = %q is a piece of the file's text, not kept apart from it", name, path, s)
+			}
+		})
+	}
+	if checked < 50 {
+		t.Fatalf("only %d strings checked", checked)
+	}
+}
+
+// eachString calls fn with every non-empty string reachable from v.
+func eachString(v reflect.Value, fn func(path, s string)) {
+	var walk func(v reflect.Value, path string)
+	walk = func(v reflect.Value, path string) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem(), path)
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				if f := v.Type().Field(i); f.IsExported() {
+					walk(v.Field(i), path+"."+f.Name)
+				}
+			}
+		case reflect.Slice, reflect.Array:
+			if v.Type().Elem().Kind() == reflect.Uint8 {
+				return // bytes (a MAC address) are parsed, not text
+			}
+			for i := range v.Len() {
+				walk(v.Index(i), path+"[]")
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(v.MapIndex(k), path+"{}")
+			}
+		case reflect.String:
+			if s := v.String(); s != "" {
+				fn(path, s)
+			}
+		}
+	}
+	walk(v, "")
+}
