@@ -14,15 +14,6 @@ func UnifiedDiff(rel string, old, new []byte) string {
 	return sb.String()
 }
 
-// unifiedDiff returns a unified diff from a/rel to b/rel with three lines
-// of context, or "" if old and new are equal, and how many lines it adds
-// and removes. nil (no file) diffs like empty content.
-func unifiedDiff(rel string, old, new []byte) (diff string, added, removed int) {
-	var sb strings.Builder
-	_, added, removed, _ = writeUnified(&sb, rel, old, new, -1)
-	return sb.String(), added, removed
-}
-
 // lineWriter is where writeUnified writes: a strings.Builder or a
 // bufio.Writer.
 type lineWriter interface {

@@ -341,3 +341,10 @@ func FuzzDiff(f *testing.F) {
 		}
 	})
 }
+
+// unifiedDiff is UnifiedDiff with how many lines it adds and removes.
+func unifiedDiff(rel string, old, new []byte) (diff string, added, removed int) {
+	var sb strings.Builder
+	_, added, removed, _ = writeUnified(&sb, rel, old, new, -1)
+	return sb.String(), added, removed
+}
