@@ -14,6 +14,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Deviceless reports whether networkd makes r a route through no device
+// (Type= blackhole, unreachable, prohibit or throw).
+func (r *Route) Deviceless() bool {
+	t, ok := iproute.RouteTypeNumber(r.Type)
+	return ok && deviceless(t)
+}
+
 // deviceless says whether routes of a type go through no device:
 // blackhole, unreachable, prohibit and throw.
 func deviceless(typ uint8) bool {

@@ -25,10 +25,8 @@ import (
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/files/safefile"
-	"github.com/netpanel/netpanel/netops/iproute"
 	"github.com/netpanel/netpanel/netops/linkkind"
 	"github.com/netpanel/netpanel/netops/model"
-	"golang.org/x/sys/unix"
 )
 
 // Source is the live state persist reads; *model.Store satisfies it.
@@ -303,7 +301,7 @@ func (m *Manager) matchOnly(cfg *networkd.Config, withDeviceless bool) []*networ
 			nf := &networkd.NetworkFile{Match: ld.Network.Match}
 			if withDeviceless {
 				for _, r := range ld.Network.Routes {
-					if deviceless(r.Type) {
+					if r.Deviceless() {
 						nf.Routes = append(nf.Routes, r)
 					}
 				}
@@ -318,20 +316,6 @@ func (m *Manager) matchOnly(cfg *networkd.Config, withDeviceless bool) []*networ
 	}
 	m.copies.of[withDeviceless] = next
 	return out
-}
-
-// deviceless reports whether a file's Type= makes a route without a
-// device (blackhole, unreachable, prohibit, throw): networkd's key for it
-// leaves the link out, so any file may describe it.
-func deviceless(typ string) bool {
-	t, ok := iproute.RouteTypeNumber(typ)
-	switch {
-	case !ok:
-		return false
-	case t == unix.RTN_BLACKHOLE, t == unix.RTN_UNREACHABLE, t == unix.RTN_PROHIBIT, t == unix.RTN_THROW:
-		return true
-	}
-	return false
 }
 
 // ForeignCount says how many live addresses, routes and rules no file on
