@@ -1,0 +1,174 @@
+package networkd
+
+import (
+	"crypto/sha256"
+	"errors"
+	"slices"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
+)
+
+// Prepared is Generate of a selection of links up to its routes: every
+// link's .netdev, the settings, addresses and policy rules of every
+// .network, where the device-less routes go, the tables the routes use.
+// Its Generate then writes the .network of only the links a caller
+// names, each as Generate of the whole selection writes it: a caller that
+// kept the files of the others (persist's save preview, which knows the
+// routes of which links changed since) reads only the routes of the
+// files it needs. It reads the routes from the source's runs: Prepare
+// returns nil, and no error, for a source that cannot tell them.
+type Prepared struct {
+	g   *gen
+	sel []model.Link
+	lr  LinkRoutes
+	// Home is where the device-less routes go (see Generate).
+	Home Placement
+	// Shapes are each selected link's .network without its routes
+	// (header included), as a digest: with the routes it reads, what
+	// decides the file.
+	Shapes map[string][sha256.Size]byte
+	used   bool
+}
+
+// ErrRunsChanged is Prepared.Generate's answer when the source stopped
+// telling its runs (a route with several paths came) while it read them:
+// the caller generates with Generate instead.
+var ErrRunsChanged = errRunsChanged
+
+// Prepare does what Generate does for links but read their routes.
+func Prepare(st Source, links []string, tables model.TableNames, target Target) (*Prepared, error) {
+	lr, ok := st.(LinkRoutes)
+	if !ok {
+		return nil, nil
+	}
+	g, sel, err := newGen(st, links, tables, target)
+	if err != nil {
+		return nil, err
+	}
+	g.addresses(st)
+	g.use = routeUse{}
+	g.use.index(lr)
+	// Generate reads the routes before the rules, and a route's table is
+	// named (g.table) as it is read: the rules' texts name the tables the
+	// routes named first. Every route a file holds names its table, left
+	// out or not, so the classes tell them all.
+	for c, n := range lr.RouteClasses() {
+		if n > 0 && wantedClass(c) && (deviceless(c.Type) || g.nets[c.Link] != nil) {
+			g.table(c.Table)
+		}
+	}
+	g.rules(st, sel)
+	p := &Prepared{g: g, sel: sel, lr: lr, Home: g.home(sel), Shapes: make(map[string][sha256.Size]byte, len(sel))}
+	for _, l := range sel {
+		nf := g.nets[l.Index]
+		slices.Sort(nf.Network.VXLAN) // as finish does
+		slices.Sort(nf.Network.MACVLAN)
+		bare := *nf
+		bare.Routes = nil
+		p.Shapes[l.Name] = sha256.Sum256(bare.sections().bytes(g.header(l.Name)))
+	}
+	return p, nil
+}
+
+// DevicelessType says whether routes of a type go through no device
+// (blackhole, unreachable, prohibit, throw): Generate writes them into
+// the file Prepared.Home names.
+func DevicelessType(typ uint8) bool { return deviceless(typ) }
+
+// wantedClass is wantedRoute for every route of class c.
+func wantedClass(c model.RouteClass) bool {
+	if c.Table == unix.RT_TABLE_LOCAL || c.Expires {
+		return false
+	}
+	switch c.Protocol {
+	case unix.RTPROT_KERNEL, unix.RTPROT_REDIRECT, unix.RTPROT_RA:
+		return false
+	}
+	return true
+}
+
+// Generate writes the .network of each selected link regen names, with
+// its routes, and every .netdev and the tables' declarations: what
+// Generate of the whole selection writes of those files, byte for byte.
+// Notices are those of the links, addresses and rules and of the routes
+// of the files it writes. It can be called once.
+func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
+	if p.used {
+		return nil, errors.New("networkd: a Prepared generates once")
+	}
+	p.used = true
+	g := p.g
+	home := g.byName(p.Home.Link)
+	want := func(file int32) bool {
+		if file == 0 {
+			file = home
+		}
+		return regen(g.byIndex[file].Name)
+	}
+	var homeless []Route
+	var homelessTexts routeTexts
+	g.texts = map[int32]*routeTexts{}
+	var err error
+	keep := g.keeper(&homeless, &homelessTexts)
+	if !g.fromRuns(p.lr, want, func(file int32, r *model.Route) bool {
+		rt, sec, ok, rerr := g.routeSection(r)
+		if ok {
+			keep(file, rt, sec)
+		}
+		err = rerr
+		return err == nil
+	}) && err == nil {
+		return nil, errRunsChanged
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(homeless) > 0 {
+		g.homeTakes(g.homeFor(p.sel, slices.Values(homeless)), homeless, &homelessTexts)
+	}
+	var some []model.Link
+	for _, l := range p.sel {
+		if regen(l.Name) {
+			some = append(some, l)
+		}
+	}
+	if err := g.finish(some); err != nil {
+		return nil, err
+	}
+	return g.out, nil
+}
+
+// keeper is Generate's keep of a route read: a device-less one into
+// homeless, the others into their file, sized by its routes.
+func (g *gen) keeper(homeless *[]Route, homelessTexts *routeTexts) func(file int32, rt Route, sec *sectionWriter) {
+	return func(file int32, rt Route, sec *sectionWriter) {
+		if file == 0 {
+			*homeless = append(*homeless, rt)
+			homelessTexts.add(sec)
+			return
+		}
+		nf, texts := g.nets[file], g.texts[file]
+		if nf.Routes == nil { // sized once: a link may have a million
+			n := g.use.through(file)
+			nf.Routes = make([]Route, 0, n)
+			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
+			g.texts[file] = texts
+		}
+		nf.Routes = append(nf.Routes, rt)
+		texts.add(sec)
+	}
+}
+
+// homeTakes appends the device-less routes to the file of home, as
+// Generate does.
+func (g *gen) homeTakes(file int32, homeless []Route, texts *routeTexts) {
+	nf := g.nets[file]
+	nf.Routes = append(nf.Routes, homeless...)
+	if g.texts[file] == nil {
+		g.texts[file] = &routeTexts{}
+	}
+	for i := range homeless {
+		g.texts[file].addText(texts.text(i))
+	}
+}
