@@ -57,3 +57,20 @@ func namesOf(files map[string][]byte) map[string]bool {
 // Shown is how many times the manager computed what only a preview page
 // shows (what no file would describe, networkd's expected work).
 func (m *Manager) Shown() int64 { return m.shown.Load() }
+
+// Uncached is a manager like m, on the same files and state, that
+// generates every file of a selection every time (networkd.Generate), as
+// the manager did before it kept what it generated: the tests compare
+// the two managers' previews.
+func (m *Manager) Uncached() *Manager {
+	u := New(m.opts, m.src, m.tables)
+	u.uncached = true
+	return u
+}
+
+// Made counts the .network files the manager generated with their routes.
+func (m *Manager) Made() int {
+	m.gens.Lock()
+	defer m.gens.Unlock()
+	return m.gens.made
+}

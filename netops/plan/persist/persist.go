@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,6 +88,11 @@ type Manager struct {
 		links []model.Link // as read under key
 		why   map[string]string
 	}
+	// gens are the links' generated .network files, by digest, and what
+	// each depends on; uncached: the tests' manager that generates
+	// every file every time, to compare with.
+	gens     genCache
+	uncached bool
 	// shown counts the computations only a preview page shows (what no
 	// file would describe, networkd's expected work): the tests prove by
 	// it that a save and a download do without them.
@@ -342,6 +348,11 @@ type Selection struct {
 type Preview struct {
 	Selection Selection
 	Plan      *configfiles.Plan
+	// Files are the files generated for the plan: on a first preview
+	// every file of the selection; later, the .network files of the links
+	// whose live state, rules or placement changed or whose file on disk
+	// is not what netpanel last generated, with every .netdev and the
+	// tables' names. The others are on disk as they would be generated.
 	Files     networkd.Files
 	Lost      []networkd.Foreign // live objects the files on disk and the new files leave out (the first ForeignPage)
 	LostCount networkd.ForeignCount
@@ -438,7 +449,9 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 		return nil, nil, nil, err
 	}
 	tables := m.tables()
-	gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
+	// The files kept are on disk as they would be generated: the plan
+	// leaves them out as it would leave out an unchanged file.
+	gen, kept, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
 		return nil, nil, nil, badSelection("link", err)
 	}
@@ -446,14 +459,14 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 		return nil, nil, nil, err
 	}
 	files := gen.Files
-	if err := readableBack(files); err != nil {
+	if err := readableBack(files, kept); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, err := networkd.Load(m.searchDirs())
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	remove := m.staleOwned(cfg, links, files)
+	remove := m.staleOwned(cfg, links, func(name string) bool {
+		_, made := files[name]
+		_, same := kept[name]
+		return made || same
+	})
 	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
 	if err != nil {
 		return nil, nil, nil, err
@@ -498,9 +511,16 @@ func (m *Manager) checkTakeOver(takeOver []string) error {
 // safefile.MaxSize at most. At about 75 bytes a route that is some 55,000
 // routes through one link: the routes of a full routing table belong to
 // the daemon that learned them, not to networkd's files.
-func readableBack(files networkd.Files) error {
-	for _, p := range files.Paths() {
-		if n := len(files[p]); n > safefile.MaxSize {
+func readableBack(files networkd.Files, kept map[string]int) error {
+	sizes := maps.Clone(kept)
+	if sizes == nil {
+		sizes = map[string]int{}
+	}
+	for p, data := range files {
+		sizes[p] = len(data)
+	}
+	for _, p := range slices.Sorted(maps.Keys(sizes)) {
+		if n := sizes[p]; n > safefile.MaxSize {
 			return badSelection("link", fmt.Errorf("%s would be %.1f MiB, more than the %d MiB netpanel reads back from disk: save fewer routes through this link (a routing daemon's routes are its own to restore)",
 				p, float64(n)/(1<<20), safefile.MaxSize>>20))
 		}
@@ -644,12 +664,13 @@ func lowerOf(links []model.Link, link string) string {
 
 // staleOwned lists netpanel's own files for the chosen links that the new
 // generation no longer produces (a bridge that became a plain link).
-func (m *Manager) staleOwned(cfg *networkd.Config, links []string, files networkd.Files) []string {
+// made tells the files it generates.
+func (m *Manager) staleOwned(cfg *networkd.Config, links []string, made func(name string) bool) []string {
 	var out []string
 	for _, l := range links {
 		for _, ext := range []string{".network", ".netdev"} {
 			name := "10-" + l + ext
-			if _, ok := files[name]; ok {
+			if made(name) {
 				continue
 			}
 			for _, f := range append(slices.Clone(cfg.Networks), cfg.NetDevs...) {

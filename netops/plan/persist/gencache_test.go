@@ -1,0 +1,426 @@
+package persist_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/plan/persist"
+	"golang.org/x/sys/unix"
+)
+
+// churn is a model store a test changes at random, with what it holds,
+// and a manager over it and its files.
+type churn struct {
+	t      *testing.T
+	rng    *rand.Rand
+	store  *model.Store
+	tables atomic.Pointer[rttables.Tables]
+	m      *persist.Manager
+	opts   persist.Options
+	links  []model.Link // but lo
+	routes []model.Route
+	addrs  []model.Addr
+	rules  []model.Rule
+	mp     *model.Route // a multipath route the next change removes
+	step   string       // what the last step did, for failures
+}
+
+func newChurn(t *testing.T, seed uint64) *churn {
+	c := &churn{t: t, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	lo := link(1, "lo", "")
+	lo.LinkType, lo.RawFlags = "loopback", unix.IFF_UP|unix.IFF_LOOPBACK|unix.IFF_RUNNING
+	br0 := link(2, "br0", "bridge")
+	eth0 := link(3, "eth0", "")
+	eth0.MasterIndex = 2
+	c.links = []model.Link{br0, eth0}
+	for i := int32(4); i < 9; i++ {
+		c.links = append(c.links, link(i, fmt.Sprintf("eth%d", i-3), ""))
+	}
+	st := model.State{Links: append([]model.Link{lo}, c.links...), Rules: hostState().Rules}
+	for i, l := range c.links {
+		a := permanent(l.Index, fmt.Sprintf("10.%d.0.1/24", 100+i))
+		st.Addrs = append(st.Addrs, a)
+		c.addrs = append(c.addrs, a)
+	}
+	for range 40 {
+		r := c.randomRoute()
+		if !slices.ContainsFunc(st.Routes, func(x model.Route) bool { return sameKey(x, r) }) {
+			st.Routes = append(st.Routes, r)
+		}
+	}
+	c.routes = slices.Clone(st.Routes)
+	c.rules = slices.Clone(st.Rules)
+	c.tables.Store(rttables.New(rttables.Entry{ID: 100, Name: "wanforce"}))
+	c.store = model.NewStoreFrom(st)
+	root := t.TempDir()
+	c.opts = persist.Options{
+		NetworkDir: filepath.Join(root, "network"), ConfDir: filepath.Join(root, "networkd.conf.d"),
+		BackupDir: filepath.Join(root, "backup"), Target: networkd.Target{Version: 252, How: "test"},
+		Now: func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC) },
+	}
+	for _, d := range []string{c.opts.NetworkDir, c.opts.ConfDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.m = persist.New(c.opts, c.store, c.tables.Load)
+	return c
+}
+
+func sameKey(a, b model.Route) bool {
+	return a.Table == b.Table && a.Family == b.Family && a.Dst == b.Dst && a.Priority == b.Priority && a.Tos == b.Tos
+}
+
+// randomRoute is a route of one of three tables through a random link,
+// now and then a blackhole (which goes to no link's file but home's).
+func (c *churn) randomRoute() model.Route {
+	tables := []uint32{254, 100, 200}
+	r := model.Route{Family: unix.AF_INET, Table: tables[c.rng.IntN(3)], Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst:      netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(c.rng.IntN(4)), byte(c.rng.IntN(50)), 0}), 24),
+		Priority: uint32(c.rng.IntN(3) * 100)}
+	if c.rng.IntN(8) == 0 {
+		r.Type = unix.RTN_BLACKHOLE
+		return r
+	}
+	i := c.rng.IntN(len(c.links))
+	r.LinkIndex = c.links[i].Index
+	r.Gateway = netip.AddrFrom4([4]byte{10, byte(100 + i), 0, byte(2 + c.rng.IntN(200))})
+	if c.rng.IntN(6) == 0 {
+		r.Protocol = unix.RTPROT_BOOT
+	}
+	if c.rng.IntN(10) == 0 { // left out, with a notice naming the link and the table
+		r.Extra = &model.RouteExtra{NhID: 7}
+	}
+	return r
+}
+
+// multipath is a route through two links: while the model holds one, a
+// route's class does not name every link it uses, and files are made by
+// a walk.
+func (c *churn) multipath() model.Route {
+	r := c.randomRoute()
+	r.Type = unix.RTN_UNICAST
+	j := c.rng.IntN(len(c.links))
+	r.Extra = &model.RouteExtra{Multipath: []model.Nexthop{
+		{LinkIndex: c.links[0].Index, Gateway: netip.MustParseAddr("10.100.0.3")},
+		{LinkIndex: c.links[j].Index, Gateway: netip.AddrFrom4([4]byte{10, byte(100 + j), 0, 3})}}}
+	r.Dst, r.Gateway, r.LinkIndex = netip.MustParsePrefix("10.99.0.0/24"), netip.Addr{}, 0
+	return r
+}
+
+func (c *churn) update(fn func(a *model.Applier)) { c.store.Update(fn) }
+
+// change makes one random change of the model, the table names or the
+// files on disk, and says which.
+func (c *churn) change() {
+	if c.mp != nil { // gone again, with this step's change
+		r := *c.mp
+		c.mp = nil
+		c.update(func(a *model.Applier) { a.Route(r, true, false) })
+	}
+	switch k := c.rng.IntN(16); {
+	case k < 3: // a route added or replaced
+		r := c.randomRoute()
+		c.routes = slices.DeleteFunc(c.routes, func(x model.Route) bool { return sameKey(x, r) })
+		c.routes = append(c.routes, r)
+		c.update(func(a *model.Applier) { a.Route(r, false, true) })
+		c.step = "route added " + r.Dst.String()
+	case k < 5 && len(c.routes) > 0: // a route removed
+		i := c.rng.IntN(len(c.routes))
+		r := c.routes[i]
+		c.routes = slices.Delete(c.routes, i, i+1)
+		c.update(func(a *model.Applier) { a.Route(r, true, false) })
+		c.step = "route removed " + r.Dst.String()
+	case k < 7 && len(c.routes) > 0: // a route moved to another link
+		i := c.rng.IntN(len(c.routes))
+		old := c.routes[i]
+		r := old
+		j := c.rng.IntN(len(c.links))
+		r.Type, r.LinkIndex = unix.RTN_UNICAST, c.links[j].Index
+		r.Gateway = netip.AddrFrom4([4]byte{10, byte(100 + j), 0, 9})
+		c.routes[i] = r
+		c.update(func(a *model.Applier) { a.Route(old, true, false); a.Route(r, false, false) })
+		c.step = "route moved " + r.Dst.String() + " to " + c.links[j].Name
+	case k == 7: // an address added or removed
+		l := c.links[c.rng.IntN(len(c.links))]
+		a := permanent(l.Index, fmt.Sprintf("172.16.%d.%d/24", c.rng.IntN(4), 1+c.rng.IntN(3)))
+		del := slices.Contains(c.addrs, a)
+		if del {
+			c.addrs = slices.DeleteFunc(c.addrs, func(x model.Addr) bool { return x == a })
+		} else {
+			c.addrs = append(c.addrs, a)
+		}
+		c.update(func(ap *model.Applier) { ap.Addr(a, del) })
+		c.step = fmt.Sprintf("address %s on %s, removed %t", a.Prefix, l.Name, del)
+	case k == 8: // a rule added or removed
+		r := model.Rule{Family: unix.AF_INET, Priority: uint32(1000 + c.rng.IntN(3)), Action: unix.FR_ACT_TO_TBL,
+			Table: []uint32{100, 200}[c.rng.IntN(2)], SuppressPrefixLen: -1, Mark: 0x10, Mask: 0xffffffff, HasMark: true, HasMask: true}
+		i := slices.IndexFunc(c.rules, func(x model.Rule) bool { return x.Priority == r.Priority })
+		if i >= 0 {
+			r = c.rules[i]
+			c.rules = slices.Delete(c.rules, i, i+1)
+		} else {
+			c.rules = append(c.rules, r)
+		}
+		c.update(func(a *model.Applier) { a.Rule(r, i >= 0) })
+		c.step = fmt.Sprintf("rule %d, removed %t", r.Priority, i >= 0)
+	case k == 9: // a link renamed
+		i := 2 + c.rng.IntN(len(c.links)-2)
+		l := c.links[i]
+		if strings.HasPrefix(l.Name, "eth") {
+			l.Name = "wan" + l.Name[3:]
+		} else {
+			l.Name = "eth" + l.Name[3:]
+		}
+		c.links[i] = l
+		c.update(func(a *model.Applier) { a.Link(l, false) })
+		c.step = "link renamed " + l.Name
+	case k == 10: // the table names edited
+		names := []rttables.Entry{{ID: 100, Name: "wanforce"}}
+		if c.rng.IntN(2) == 0 {
+			names = append(names, rttables.Entry{ID: 200, Name: fmt.Sprintf("t%d", c.rng.IntN(3))})
+		}
+		c.tables.Store(rttables.New(names...))
+		c.step = fmt.Sprintf("table names %v", names)
+	case k == 11: // a file on disk edited, removed or rewritten as it is
+		c.editFile()
+	case k == 13: // a resync: every link's count of changes starts again
+		d := model.NewDump()
+		lo := link(1, "lo", "")
+		lo.LinkType, lo.RawFlags = "loopback", unix.IFF_UP|unix.IFF_LOOPBACK|unix.IFF_RUNNING
+		for _, l := range append([]model.Link{lo}, c.links...) {
+			d.Link(l, false)
+		}
+		for _, a := range c.addrs {
+			d.Addr(a, false)
+		}
+		for _, r := range c.routes {
+			d.Route(r, false, true)
+		}
+		for _, r := range c.rules {
+			d.Rule(r, false)
+		}
+		c.store.Replace(d, "test")
+		c.step = "resync"
+	case k == 12:
+		r := c.multipath()
+		c.mp = &r
+		c.update(func(a *model.Applier) { a.Route(r, false, true) })
+		c.step = "multipath route added"
+	default: // the previewed files written
+		p, err := c.m.Preview(persist.Selection{Links: c.names()})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if len(p.Plan.Changes) > 0 && len(p.Plan.Refused()) == 0 {
+			if _, err := c.m.Write(p, p.Digest); err != nil {
+				c.t.Fatal(err)
+			}
+		}
+		c.step = "saved"
+	}
+}
+
+// editFile edits one of the generated files on disk.
+func (c *churn) editFile() {
+	entries, _ := os.ReadDir(c.opts.NetworkDir)
+	if len(entries) == 0 {
+		c.step = "no file to edit"
+		return
+	}
+	path := filepath.Join(c.opts.NetworkDir, entries[c.rng.IntN(len(entries))].Name())
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	switch c.rng.IntN(4) {
+	case 0:
+		data = bytes.Replace(data, []byte("Gateway=10."), []byte("Gateway=11."), 1)
+	case 1:
+		data = append(data, "\n[Route]\nDestination=10.250.0.0/24\nGateway=10.100.0.9\n"...)
+	case 2:
+		if err := os.Remove(path); err != nil {
+			c.t.Fatal(err)
+		}
+		c.step = "removed " + path
+		return
+	}
+	// case 3: the same bytes again, a new identity
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	c.step = "edited " + path
+}
+
+// names are the links a save can select: all but lo.
+func (c *churn) names() []string {
+	var out []string
+	for _, l := range c.links {
+		out = append(out, l.Name)
+	}
+	return out
+}
+
+// selection is every link, or now and then a few of them.
+func (c *churn) selection() []string {
+	names := c.names()
+	if c.rng.IntN(4) > 0 {
+		return names
+	}
+	var sel []string
+	for _, n := range names {
+		if n != "eth0" && c.rng.IntN(2) == 0 || n == "br0" {
+			sel = append(sel, n)
+		}
+	}
+	return sel
+}
+
+// samePreview fails unless got (the manager's, from what it kept) is
+// the preview want (made without keeping anything) shows; dir is where
+// the .network files are.
+func samePreview(t *testing.T, step, dir string, got, want *persist.Preview) {
+	t.Helper()
+	type change struct {
+		Rel, Abs           string
+		Old, New           string
+		Foreign, TakenOver bool
+	}
+	changes := func(p *persist.Preview) []change {
+		var out []change
+		for _, c := range p.Plan.Changes {
+			out = append(out, change{c.Rel, c.Abs, string(c.Old), string(c.New), c.Foreign, c.TakenOver})
+		}
+		return out
+	}
+	for _, f := range []struct {
+		name      string
+		got, want any
+	}{
+		{"changes", changes(got), changes(want)},
+		{"digest", got.Digest, want.Digest},
+		{"commands", got.Commands, want.Commands},
+		{"notices", got.Notices, want.Notices},
+		{"placements", got.Placements, want.Placements},
+		{"lost", got.Lost, want.Lost},
+		{"lost count", got.LostCount, want.LostCount},
+		{"missing", got.Missing, want.Missing},
+		{"prediction", got.Prediction, want.Prediction},
+		{"target", got.Target, want.Target},
+		{"selection", got.Selection, want.Selection},
+	} {
+		if !reflect.DeepEqual(f.got, f.want) {
+			t.Fatalf("after %s: the %s differ:\n got %+v\nwant %+v", step, f.name, f.got, f.want)
+		}
+	}
+	// Every file it made is the one made without the cache; every file it
+	// did not make is on disk as made without the cache.
+	for rel, data := range want.Files {
+		if mine, made := got.Files[rel]; made {
+			if !bytes.Equal(mine, data) {
+				t.Fatalf("after %s: %s differs from the uncached one:\n%s\nwant\n%s", step, rel, mine, data)
+			}
+			continue
+		}
+		if disk, err := os.ReadFile(filepath.Join(dir, rel)); err != nil || !bytes.Equal(disk, data) {
+			t.Fatalf("after %s: %s was not made, but the disk holds another (%v):\n%s\nwant\n%s", step, rel, err, disk, data)
+		}
+	}
+	if len(got.Files) > len(want.Files) {
+		t.Fatalf("after %s: made %d files, the uncached manager %d", step, len(got.Files), len(want.Files))
+	}
+}
+
+// TestPreviewFromKeptFilesIsTheUncachedPreview changes the model (routes
+// added, removed, moved between links, blackholes, addresses, rules, link
+// names), the table names and the files on disk at random, saves now and
+// then, and after every step compares the manager's preview, which makes
+// again only the files whose inputs or disk copy changed, with a
+// manager's that makes every file (networkd.Generate): the same changes,
+// bytes, digest, commands, notices, placements, lost objects and counts,
+// missing links and prediction. The save checks the digest of the plan
+// it makes again: Plan's digest must be the preview's too.
+func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
+	made, steps := 0, 0
+	for seed := range uint64(4) {
+		c := newChurn(t, seed)
+		for range 60 {
+			c.change()
+			sel := persist.Selection{Links: c.selection()}
+			before := c.m.Made()
+			got, err := c.m.Preview(sel)
+			if err != nil {
+				t.Fatalf("seed %d, after %s: %v", seed, c.step, err)
+			}
+			made += c.m.Made() - before
+			steps++
+			want, err := c.m.Uncached().Preview(sel)
+			if err != nil {
+				t.Fatalf("seed %d, after %s: the uncached preview fails: %v", seed, c.step, err)
+			}
+			samePreview(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.opts.NetworkDir, got, want)
+			plan, err := c.m.Plan(sel)
+			if err != nil || plan.Digest != got.Digest {
+				t.Fatalf("seed %d, after %s: Plan's digest %v (%v), the preview's %s", seed, c.step, plan.Digest, err, got.Digest)
+			}
+		}
+	}
+	// Not a timing: that the comparisons above compared kept files, not
+	// only files made every time.
+	if made >= steps*6 {
+		t.Errorf("the manager made %d .network files in %d previews: it keeps none", made, steps)
+	}
+	t.Logf("%d .network files made in %d previews", made, steps)
+}
+
+// TestPreviewMakesOnlyTheFileOfTheChangedLink: once the files are saved,
+// a route changed through one link makes that link's file again and no
+// other, and the preview shows that one change.
+func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
+	c := newChurn(t, 7)
+	sel := persist.Selection{Links: c.names()}
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.m.Write(p, p.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = c.m.Preview(sel); err != nil || len(p.Plan.Changes) != 0 {
+		t.Fatalf("after the save: %v, changes %v", err, p.Plan.Changes)
+	}
+	before := c.m.Made()
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.77.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.7"), LinkIndex: 6} // eth3
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	if p, err = c.m.Preview(sel); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.m.Made() - before; n != 1 {
+		t.Errorf("one route added made %d .network files, want 1", n)
+	}
+	if len(p.Plan.Changes) != 1 || p.Plan.Changes[0].Rel != "10-eth3.network" {
+		t.Fatalf("changes %v, want 10-eth3.network", p.Plan.Changes)
+	}
+	if _, ok := p.Files["10-eth1.network"]; ok {
+		t.Errorf("the preview made 10-eth1.network, whose link did not change")
+	}
+	want, err := c.m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "one route added", c.opts.NetworkDir, p, want)
+}
