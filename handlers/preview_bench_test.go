@@ -41,8 +41,8 @@ import (
 //     the largest (a small diff of a large file);
 //   - one route changed in the model: the files of a save on disk, the
 //     manager warm from a preview, and one route of np1a changed through
-//     the store's applier before each timed preview (its gateway, back
-//     and forth): what a preview costs once the manager keeps each link's
+//     the store's applier before each timed preview (its gateway, to one
+//     of two others in turn): what a preview costs once the manager keeps each link's
 //     file by digest (persist's genCache) and makes again only np1a's.
 //
 // A loop of the same preview over an unchanged model would measure the
@@ -151,9 +151,8 @@ func previewHandler(store *model.Store, opts persist.Options, tables func() *rtt
 }
 
 // routeToggler returns a func that changes the gateway of one route
-// through link in the main table, back and forth, each call one change
-// through the store's applier; the route is as it was after the
-// benchmark.
+// through link in the main table, each call one change through the
+// store's applier; the route is as it was after the benchmark.
 func routeToggler(b *testing.B, store *model.Store, link string) func() {
 	b.Helper()
 	var idx int32
@@ -173,22 +172,27 @@ func routeToggler(b *testing.B, store *model.Store, link string) func() {
 	if !r.Gateway.IsValid() {
 		b.Fatalf("%s has no route with a gateway in main", link)
 	}
-	other := r
-	other.Gateway = other.Gateway.Next()
-	from, to := r, other
-	flip := func() {
+	// Two gateways other than the saved one, in turn: each preview's
+	// model differs from the files by that route.
+	one, two := r, r
+	one.Gateway = r.Gateway.Next()
+	two.Gateway = one.Gateway.Next()
+	at := r
+	move := func(to model.Route) {
 		store.Update(func(a *model.Applier) {
-			a.Route(from, true, false)
+			a.Route(at, true, false)
 			a.Route(to, false, false)
 		})
-		from, to = to, from
+		at = to
 	}
-	b.Cleanup(func() {
-		if from != r {
-			flip()
+	b.Cleanup(func() { move(r) })
+	return func() {
+		if at == one {
+			move(two)
+		} else {
+			move(one)
 		}
-	})
-	return flip
+	}
 }
 
 // postPreview posts form to the preview handler as an administrator and

@@ -64,7 +64,7 @@ func (m *Manager) Shown() int64 { return m.shown.Load() }
 // the two managers' previews.
 func (m *Manager) Uncached() *Manager {
 	u := New(m.opts, m.src, m.tables)
-	u.uncached = true
+	u.uncached, u.foreignPage = true, m.foreignPage
 	return u
 }
 
@@ -74,3 +74,15 @@ func (m *Manager) Made() int {
 	defer m.gens.Unlock()
 	return m.gens.made
 }
+
+// Recounted counts the links whose foreign route groups the manager
+// counted again.
+func (m *Manager) Recounted() int {
+	m.lostc.Lock()
+	defer m.lostc.Unlock()
+	return m.lostc.counted
+}
+
+// SetForeignPage makes Preview.Lost at most n objects long, for tests
+// whose pages end within few objects.
+func (m *Manager) SetForeignPage(n int) { m.foreignPage = n }

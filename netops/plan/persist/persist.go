@@ -6,6 +6,7 @@
 package persist
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,10 +90,14 @@ type Manager struct {
 		why   map[string]string
 	}
 	// gens are the links' generated .network files, by digest, and what
-	// each depends on; uncached: the tests' manager that generates
+	// each depends on; lostc each link's foreign route groups; uncached: the tests' manager that generates
 	// every file every time, to compare with.
 	gens     genCache
+	lostc    lostCache
 	uncached bool
+	// foreignPage is Preview.Lost's length at most, when not ForeignPage
+	// (the tests' short pages).
+	foreignPage int
 	// shown counts the computations only a preview page shows (what no
 	// file would describe, networkd's expected work): the tests prove by
 	// it that a save and a download do without them.
@@ -396,14 +401,14 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	m.shown.Add(1)
 	// The foreign view and the prediction take the generated files'
 	// structures from gen rather than parse the files again.
-	lost := networkd.NewForeignViewOf(cfg, p.Files, gen, m.src, m.tables())
-	p.Lost, p.LostCount = lost.Page(nil, 0, ForeignPage), lost.Count()
+	lost := m.lost(cfg, p.Files, gen, p.Plan, cmp.Or(m.foreignPage, ForeignPage))
+	p.Lost, p.LostCount = lost.page, lost.count
 	seen := map[string]bool{}
 	for _, l := range p.Selection.Links {
 		seen[l] = true
 	}
 	var savable func(string) bool
-	for _, g := range lost.Groups() {
+	for _, g := range lost.groups {
 		if g.Link != "" && !seen[g.Link] && g.Kind == "route" {
 			seen[g.Link] = true
 			if savable == nil {

@@ -1,0 +1,264 @@
+package persist
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/files/rttables"
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// What a preview says networkd would delete (Preview.Lost, LostCount,
+// Missing) is a foreign view over the files on disk with the generated
+// ones in place of theirs. Its costly part is the routes: a coverage of
+// every route the applied files name (a million after a save of every
+// link) and the live routes they name, counted per link and table. A
+// link's route groups depend only on the file applied to it, its routes
+// and how the files' tables resolve; so the manager keeps each link's
+// route groups under that key and counts again only the links whose key
+// changed (a route changed, its file made again or edited), over a lean
+// copy of the files: every file but those applied to the links counted
+// keeps its [Match], addresses, rules and device-less routes and drops
+// its other routes. Addresses, rules and device-less routes, which any
+// file may cover, come from the lean view whole, every time.
+
+// lostState is what every link's route groups depend on alike.
+type lostState struct {
+	installs uint64
+	links    uint64
+	tables   *rttables.Tables
+	declared [sha256.Size]byte // the generated table names (TablesConf)
+}
+
+// lostKey is what one link's route groups depend on beyond lostState.
+type lostKey struct {
+	index  int32
+	file   *networkd.Loaded // applied on disk (the Loader keeps it while unchanged)
+	routes uint64
+	// pending: the file applied to it is one the preview generated,
+	// always counted again; a key of a generated file is no other's.
+	pending bool
+}
+
+type lostLink struct {
+	key    lostKey
+	groups []networkd.ForeignGroup
+}
+
+// lostCache is every link's route groups under one lostState, and the
+// lean copies of the parsed files.
+type lostCache struct {
+	sync.Mutex
+	state lostState
+	links map[string]*lostLink
+	lean  map[*networkd.Loaded]*networkd.Loaded
+	// counted counts the links counted again, for the tests.
+	counted int
+}
+
+// lostView is what Preview shows of what networkd would delete.
+type lostView struct {
+	groups []networkd.ForeignGroup
+	page   []networkd.Foreign
+	count  networkd.ForeignCount
+}
+
+// lost is the foreign view of the files on disk cfg with pending (gen's
+// files) in place of theirs: its groups, its first page of limit objects
+// and its count, as networkd.NewForeignViewOf gives them.
+//
+// plan is the plan of pending: a .network it leaves out is on disk as
+// pending has it, and counts as a file on disk rather than a generated
+// one (the view is the same), so that the links whose file a preview made
+// again unchanged (all of them, the first time) are kept as others.
+func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networkd.Generated, plan *configfiles.Plan, limit int) lostView {
+	tables := m.tables()
+	st, ok := m.src.(stamped)
+	if !ok || m.uncached {
+		return whole(networkd.NewForeignViewOf(cfg, pending, gen, m.src, tables), limit)
+	}
+	changed := map[string]bool{}
+	for _, c := range plan.Changes {
+		changed[c.Rel] = true
+	}
+	pending = maps.Clone(pending)
+	maps.DeleteFunc(pending, func(rel string, _ []byte) bool {
+		return strings.HasSuffix(rel, ".network") && !strings.Contains(rel, "/") && !changed[rel]
+	})
+	state := lostState{links: st.Gens()[model.KindLink], tables: tables, declared: sha256.Sum256(pending[networkd.TablesConf])}
+	stamps := st.RouteStamps()
+	state.installs = stamps.Installs
+	c := &m.lostc
+	c.Lock()
+	defer c.Unlock()
+	if c.state != state {
+		c.state, c.links = state, map[string]*lostLink{}
+	}
+	keys := map[string]lostKey{}
+	recount := map[string]bool{}
+	for _, l := range m.src.Links() {
+		ld, _ := cfg.NetworkFor(l)
+		_, made := pending[networkFile(l.Name)]
+		_, replaced := pending[fileName(ld)]
+		keys[l.Name] = lostKey{index: l.Index, file: ld, routes: stamps.Links[l.Index], pending: made || replaced}
+		if e := c.links[l.Name]; e == nil || e.key != keys[l.Name] || made || replaced {
+			recount[l.Name] = true
+		}
+	}
+	if len(recount) == len(keys) {
+		v := whole(networkd.NewForeignViewOf(cfg, pending, gen, m.src, tables), limit)
+		c.keep(v.groups, keys, recount)
+		return v
+	}
+	view := func(full map[string]bool) *networkd.ForeignView {
+		return networkd.NewForeignViewOf(m.leanConfig(cfg, full, pending), pending, gen, m.src, tables)
+	}
+	lean := view(recount)
+	var out lostView
+	for _, g := range lean.Groups() {
+		if g.Kind != "route" || g.Link == "" || recount[g.Link] {
+			out.groups = append(out.groups, g)
+		}
+	}
+	c.keep(out.groups, keys, recount)
+	for name := range keys {
+		if !recount[name] {
+			out.groups = append(out.groups, c.links[name].groups...)
+		}
+	}
+	sortGroups(out.groups)
+	// The first page: the lean view has the rows of every group but the
+	// routes of the links it did not count; those the page reaches are
+	// counted again for their rows.
+	rows, more := 0, map[string]bool{}
+	for _, g := range out.groups {
+		if rows >= limit {
+			break
+		}
+		if g.Kind == "route" && g.Link != "" && !recount[g.Link] {
+			more[g.Link] = true
+		}
+		rows += g.Count
+	}
+	pager := lean
+	if len(more) > 0 {
+		for l := range recount {
+			more[l] = true
+		}
+		pager = view(more)
+	}
+	for _, g := range out.groups {
+		if len(out.page) >= limit {
+			break
+		}
+		same := func(x networkd.ForeignGroup) bool { return x.Kind == g.Kind && x.Link == g.Link && x.Table == g.Table }
+		out.page = append(out.page, pager.Page(same, 0, limit-len(out.page))...)
+	}
+	out.count = countOf(out.groups)
+	return out
+}
+
+// fileName is ld's name, "" for none.
+func fileName(ld *networkd.Loaded) string {
+	if ld == nil {
+		return ""
+	}
+	return ld.Name
+}
+
+// whole is what Preview shows of a foreign view made of every file.
+func whole(v *networkd.ForeignView, limit int) lostView {
+	return lostView{groups: v.Groups(), page: v.Page(nil, 0, limit), count: v.Count()}
+}
+
+// keep records the route groups of the links counted (groups holds
+// theirs, and maybe others).
+func (c *lostCache) keep(groups []networkd.ForeignGroup, keys map[string]lostKey, counted map[string]bool) {
+	byLink := map[string][]networkd.ForeignGroup{}
+	for _, g := range groups {
+		if g.Kind == "route" && counted[g.Link] {
+			byLink[g.Link] = append(byLink[g.Link], g)
+		}
+	}
+	for name := range counted {
+		c.links[name] = &lostLink{key: keys[name], groups: byLink[name]}
+		c.counted++
+	}
+	for name := range c.links {
+		if _, ok := keys[name]; !ok {
+			delete(c.links, name)
+		}
+	}
+}
+
+// sortGroups orders groups as ForeignView.Groups does: addresses, then
+// rules, then routes, each by link and table.
+func sortGroups(gs []networkd.ForeignGroup) {
+	kind := map[string]int{"address": 0, "rule": 1, "route": 2}
+	slices.SortStableFunc(gs, func(a, b networkd.ForeignGroup) int {
+		return cmp.Or(cmp.Compare(kind[a.Kind], kind[b.Kind]), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Table, b.Table))
+	})
+}
+
+// countOf sums the groups by kind.
+func countOf(gs []networkd.ForeignGroup) networkd.ForeignCount {
+	var c networkd.ForeignCount
+	for _, g := range gs {
+		switch g.Kind {
+		case "address":
+			c.Addresses += g.Count
+		case "rule":
+			c.Rules += g.Count
+		case "route":
+			c.Routes += g.Count
+		}
+	}
+	return c
+}
+
+// leanConfig is cfg with the routes through a link left out of every
+// .network but those applied to the links full names and those pending
+// replaces (whose drop-ins the view applies to the pending file): which
+// file applies to a link, and the addresses, rules and device-less
+// routes of every file, are as in cfg. The copies are kept per parsed
+// file, as the Loader keeps those.
+func (m *Manager) leanConfig(cfg *networkd.Config, full map[string]bool, pending networkd.Files) *networkd.Config {
+	keep := map[*networkd.Loaded]bool{}
+	for _, l := range m.src.Links() {
+		if full[l.Name] {
+			if ld, _ := cfg.NetworkFor(l); ld != nil {
+				keep[ld] = true
+			}
+		}
+	}
+	c := &m.lostc
+	next := make(map[*networkd.Loaded]*networkd.Loaded, len(cfg.Networks))
+	out := &networkd.Config{Networks: make([]*networkd.Loaded, 0, len(cfg.Networks))}
+	for _, ld := range cfg.Networks {
+		if _, replaced := pending[ld.Name]; keep[ld] || replaced || ld.Network == nil || !strings.HasSuffix(ld.Name, ".network") {
+			out.Networks = append(out.Networks, ld)
+			continue
+		}
+		cp := c.lean[ld]
+		if cp == nil {
+			nf := *ld.Network
+			nf.Routes = nil
+			for _, r := range ld.Network.Routes {
+				if r.Deviceless() {
+					nf.Routes = append(nf.Routes, r)
+				}
+			}
+			cp = &networkd.Loaded{Name: ld.Name, Path: ld.Path, Shadowed: ld.Shadowed, DropIns: ld.DropIns, Owned: ld.Owned, Network: &nf, Err: ld.Err}
+		}
+		next[ld] = cp
+		out.Networks = append(out.Networks, cp)
+	}
+	c.lean = next
+	return out
+}
