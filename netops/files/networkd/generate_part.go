@@ -28,7 +28,9 @@ type Prepared struct {
 	// (header included), as a digest: with the routes it reads, what
 	// decides the file.
 	Shapes map[string][sha256.Size]byte
-	used   bool
+	// Indexes are the selected links' indexes, by name.
+	Indexes map[string]int32
+	used    bool
 }
 
 // ErrRunsChanged is Prepared.Generate's answer when the source stopped
@@ -59,8 +61,10 @@ func Prepare(st Source, links []string, tables model.TableNames, target Target) 
 		}
 	}
 	g.rules(st, sel)
-	p := &Prepared{g: g, sel: sel, lr: lr, Home: g.home(sel), Shapes: make(map[string][sha256.Size]byte, len(sel))}
+	p := &Prepared{g: g, sel: sel, lr: lr, Home: g.home(sel), Shapes: make(map[string][sha256.Size]byte, len(sel)),
+		Indexes: make(map[string]int32, len(sel))}
 	for _, l := range sel {
+		p.Indexes[l.Name] = l.Index
 		nf := g.nets[l.Index]
 		slices.Sort(nf.Network.VXLAN) // as finish does
 		slices.Sort(nf.Network.MACVLAN)

@@ -86,3 +86,11 @@ func (m *Manager) Recounted() int {
 // SetForeignPage makes Preview.Lost at most n objects long, for tests
 // whose pages end within few objects.
 func (m *Manager) SetForeignPage(n int) { m.foreignPage = n }
+
+// SetBatchRoutes makes the batches of a generation hold about n routes
+// until the test ends.
+func SetBatchRoutes(t interface{ Cleanup(func()) }, n int) {
+	was := batchRoutes
+	batchRoutes = n
+	t.Cleanup(func() { batchRoutes = was })
+}

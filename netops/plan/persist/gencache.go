@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -73,7 +74,23 @@ type stamped interface {
 // generated them (see genCache): kept are those, by name, with their
 // size. Notices and Placements are Generate's. cfg is the files on disk
 // it compared with.
-func (m *Manager) generate(links []string, tables *rttables.Tables) (gen *networkd.Generated, kept map[string]int, cfg *networkd.Config, err error) {
+func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]int, *networkd.Config, error) {
+	gen, kept, cfg, err := m.generateOnce(links, tables, false)
+	if errors.Is(err, errMixed) { // once again, then at once
+		gen, kept, cfg, err = m.generateOnce(links, tables, false)
+	}
+	if errors.Is(err, errMixed) {
+		gen, kept, cfg, err = m.generateOnce(links, tables, true)
+	}
+	return gen, kept, cfg, err
+}
+
+// errMixed: the batches of a generation read different states (a route
+// moved from a link read to one read later would be in both files).
+var errMixed = errors.New("persist: the state changed between the batches of a generation")
+
+// generateOnce is generate, once; whole: with networkd.Generate.
+func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]int, cfg *networkd.Config, err error) {
 	// The files on disk, and the digests of those netpanel generated.
 	if cfg, err = m.loader.Load(); err != nil {
 		return nil, nil, nil, err
@@ -86,12 +103,13 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (gen *networ
 		return gen, nil, cfg, nil
 	}
 	st, ok := m.src.(stamped)
-	if !ok || m.uncached {
+	if !ok || m.uncached || whole {
 		return full()
 	}
 	// The state is read before what is generated from it: a file is kept
 	// under a key no newer than what made it.
-	state := genState{links: st.Gens()[model.KindLink], tables: tables, target: m.opts.Target}
+	gens := st.Gens()
+	state := genState{links: gens[model.KindLink], tables: tables, target: m.opts.Target}
 	stamps := st.RouteStamps()
 	state.installs = stamps.Installs
 	if stamps.Multipath {
@@ -104,7 +122,7 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (gen *networ
 	if prep == nil {
 		return full()
 	}
-	keys := m.linkKeys(prep, stamps)
+	keys := linkKeys(prep, stamps)
 	c := &m.gens
 	c.Lock()
 	defer c.Unlock()
@@ -119,55 +137,163 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (gen *networ
 			regen[l] = true
 		}
 	}
-	gen, err = prep.Generate(func(l string) bool { return regen[l] })
-	if errors.Is(err, networkd.ErrRunsChanged) {
-		return full()
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	// Each route notice is of the file of its link, the device-less
-	// routes' of home's.
-	byLink := map[string][]networkd.Notice{}
-	for _, n := range gen.Notices {
-		if n.Kind == "route" {
-			l := cmp.Or(n.Link, prep.Home.Link)
-			byLink[l] = append(byLink[l], n)
+	// In batches of about batchRoutes routes, each file dropped once its
+	// digest is taken if the disk holds it as made: a first preview after
+	// a save holds the files that differ, not every file.
+	kept = map[string]int{}
+	var routeNotices []networkd.Notice
+	batches := batchLinks(regen, prep, stamps)
+	for i, batch := range batches {
+		if i > 0 {
+			// Each batch's files are kept under the key of the state that
+			// made them.
+			bstamps := st.RouteStamps()
+			if prep, err = networkd.Prepare(m.src, links, tables, m.opts.Target); err != nil || prep == nil {
+				return nil, nil, nil, cmp.Or(err, errors.New("networkd: the source stopped telling its runs"))
+			}
+			keys = linkKeys(prep, bstamps)
+		}
+		g, err := prep.Generate(func(l string) bool { return batch[l] })
+		if errors.Is(err, networkd.ErrRunsChanged) {
+			return full()
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		// Each route notice is of the file of its link, the device-less
+		// routes' of home's.
+		byLink := map[string][]networkd.Notice{}
+		others := g.Notices[:0:0]
+		for _, n := range g.Notices {
+			if n.Kind == "route" {
+				l := cmp.Or(n.Link, prep.Home.Link)
+				byLink[l] = append(byLink[l], n)
+				routeNotices = append(routeNotices, n)
+			} else {
+				others = append(others, n)
+			}
+		}
+		for l := range batch {
+			name := networkFile(l)
+			data := g.Files[name]
+			sum := sha256.Sum256(data)
+			c.links[l] = &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]}
+			c.made++
+			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
+				delete(g.Files, name)
+				delete(g.Networks, name)
+				kept[name] = len(data)
+			}
+		}
+		if i == 0 {
+			gen = g
+			gen.Notices = others
+			continue
+		}
+		for l := range batch {
+			if data, ok := g.Files[networkFile(l)]; ok {
+				gen.Files[networkFile(l)], gen.Networks[networkFile(l)] = data, g.Networks[networkFile(l)]
+			}
 		}
 	}
-	for l := range regen {
-		data := gen.Files[networkFile(l)]
-		c.links[l] = &linkGen{key: keys[l], sum: sha256.Sum256(data), size: len(data), notices: byLink[l]}
-		c.made++
+	if len(batches) > 1 && !sameState(st, gens, stamps, prep) {
+		return nil, nil, nil, errMixed
 	}
 	for l := range keys {
 		if !regen[l] {
-			gen.Notices = append(gen.Notices, c.links[l].notices...)
+			routeNotices = append(routeNotices, c.links[l].notices...)
+			kept[networkFile(l)] = c.links[l].size
 		}
 	}
 	// As Generate orders them: its stable sort keeps the order of the
 	// notices of one kind, link and text, which are all one file's.
+	gen.Notices = append(gen.Notices, routeNotices...)
 	slices.SortStableFunc(gen.Notices, func(a, b networkd.Notice) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
 	})
-	kept = map[string]int{}
-	for l := range keys {
-		if !regen[l] {
-			kept[networkFile(l)] = c.links[l].size
-		}
-	}
 	return gen, kept, cfg, nil
 }
 
-// linkKeys are the keys of the selected links' files now.
-func (m *Manager) linkKeys(prep *networkd.Prepared, stamps model.RouteStamps) map[string]linkKey {
-	byName := map[string]int32{}
-	for _, l := range m.src.Links() {
-		byName[l.Name] = l.Index
+// batchRoutes is how many routes a batch of files generated at once
+// holds at most, unless one link holds more.
+var batchRoutes = 1 << 17
+
+// batchLinks splits links into batches of about batchRoutes routes
+// (stamps' classes count them; the device-less ones go to home's file),
+// in name order; there is always one, if empty.
+func batchLinks(links map[string]bool, prep *networkd.Prepared, stamps model.RouteStamps) []map[string]bool {
+	routes := map[int32]int{}
+	deviceless := 0
+	for c, n := range stamps.Classes {
+		if networkd.DevicelessType(c.Type) {
+			deviceless += n
+		} else {
+			routes[c.Link] += n
+		}
 	}
+	return batchNames(links, func(l string) int {
+		if l == prep.Home.Link {
+			return routes[prep.Indexes[l]] + deviceless
+		}
+		return routes[prep.Indexes[l]]
+	})
+}
+
+// batchNames splits names into batches of about batchRoutes routes
+// (routes counts a name's), in name order; there is always one, if
+// empty.
+func batchNames(names map[string]bool, routes func(string) int) []map[string]bool {
+	out := []map[string]bool{{}}
+	n := 0
+	for _, l := range slices.Sorted(maps.Keys(names)) {
+		k := routes(l)
+		if n > 0 && n+k > batchRoutes {
+			out, n = append(out, map[string]bool{}), 0
+		}
+		out[len(out)-1][l] = true
+		n += k
+	}
+	return out
+}
+
+// sameState reports whether the state the batches were generated from
+// is still the one read before the first (gens, stamps): the links,
+// addresses and rules, and the routes of the selected links and the
+// device-less ones.
+func sameState(st stamped, gens [6]uint64, stamps model.RouteStamps, prep *networkd.Prepared) bool {
+	now := st.RouteStamps()
+	g := st.Gens()
+	for _, k := range []model.Kind{model.KindLink, model.KindAddr, model.KindRule} {
+		if g[k] != gens[k] {
+			return false
+		}
+	}
+	if now.Installs != stamps.Installs {
+		return false
+	}
+	for _, idx := range prep.Indexes {
+		if now.Links[idx] != stamps.Links[idx] {
+			return false
+		}
+	}
+	for c := range now.Classes {
+		if networkd.DevicelessType(c.Type) && now.Links[c.Link] != stamps.Links[c.Link] {
+			return false
+		}
+	}
+	for c := range stamps.Classes {
+		if networkd.DevicelessType(c.Type) && now.Links[c.Link] != stamps.Links[c.Link] {
+			return false
+		}
+	}
+	return true
+}
+
+// linkKeys are the keys of the selected links' files now.
+func linkKeys(prep *networkd.Prepared, stamps model.RouteStamps) map[string]linkKey {
 	keys := make(map[string]linkKey, len(prep.Shapes))
 	for l, shape := range prep.Shapes {
-		keys[l] = linkKey{shape: shape, routes: stamps.Links[byName[l]]}
+		keys[l] = linkKey{shape: shape, routes: stamps.Links[prep.Indexes[l]]}
 	}
 	if k, ok := keys[prep.Home.Link]; ok {
 		k.home, k.homeless = true, homelessKey(prep.Home, stamps)

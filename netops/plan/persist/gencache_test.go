@@ -357,6 +357,9 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 	made, steps, recounted := 0, 0, 0
 	for seed := range uint64(6) {
 		c := newChurn(t, seed)
+		if seed >= 3 {
+			persist.SetBatchRoutes(t, 4*int(seed)) // generations in batches of a link or a few
+		}
 		if seed%2 == 1 {
 			c.m.SetForeignPage(1 + int(seed)) // pages that end within a group, past several
 		}

@@ -57,7 +57,9 @@ type lostCache struct {
 	sync.Mutex
 	state lostState
 	links map[string]*lostLink
-	lean  map[*networkd.Loaded]*networkd.Loaded
+	// lean are the files without their routes through a link, per
+	// parsed or generated file, of the last computation and of this one.
+	lean, leanNext map[*networkd.NetworkFile]*networkd.NetworkFile
 	// counted counts the links counted again, for the tests.
 	counted int
 }
@@ -111,19 +113,32 @@ func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networ
 			recount[l.Name] = true
 		}
 	}
-	if len(recount) == len(keys) {
-		v := whole(networkd.NewForeignViewOf(cfg, pending, gen, m.src, tables), limit)
-		c.keep(v.groups, keys, recount)
-		return v
-	}
+	c.leanNext = map[*networkd.NetworkFile]*networkd.NetworkFile{}
+	defer func() { c.lean, c.leanNext = c.leanNext, nil }()
 	view := func(full map[string]bool) *networkd.ForeignView {
-		return networkd.NewForeignViewOf(m.leanConfig(cfg, full, pending), pending, gen, m.src, tables)
+		lc, lg := m.leanConfig(cfg, gen, full, pending)
+		return networkd.NewForeignViewOf(lc, pending, lg, m.src, tables)
 	}
-	lean := view(recount)
+	// The links are counted in batches of about batchRoutes routes, each
+	// over a lean view of its own: a first preview holds one batch's
+	// routes, not every file's. Every view has the addresses, the rules
+	// and the device-less routes whole: the first's are taken.
+	routes := map[int32]int{}
+	for c, n := range stamps.Classes {
+		routes[c.Link] += n
+	}
 	var out lostView
-	for _, g := range lean.Groups() {
-		if g.Kind != "route" || g.Link == "" || recount[g.Link] {
-			out.groups = append(out.groups, g)
+	var lean *networkd.ForeignView
+	var inLean map[string]bool
+	for i, batch := range batchNames(recount, func(l string) int { return routes[keys[l].index] }) {
+		v := view(batch)
+		if i == 0 {
+			lean, inLean = v, batch
+		}
+		for _, g := range v.Groups() {
+			if g.Kind == "route" && g.Link != "" && batch[g.Link] || i == 0 && (g.Kind != "route" || g.Link == "") {
+				out.groups = append(out.groups, g)
+			}
 		}
 	}
 	c.keep(out.groups, keys, recount)
@@ -133,22 +148,22 @@ func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networ
 		}
 	}
 	sortGroups(out.groups)
-	// The first page: the lean view has the rows of every group but the
-	// routes of the links it did not count; those the page reaches are
+	// The first page: the first lean view has the rows of every group but
+	// the routes of the links it did not count; those the page reaches are
 	// counted again for their rows.
 	rows, more := 0, map[string]bool{}
 	for _, g := range out.groups {
 		if rows >= limit {
 			break
 		}
-		if g.Kind == "route" && g.Link != "" && !recount[g.Link] {
+		if g.Kind == "route" && g.Link != "" && !inLean[g.Link] {
 			more[g.Link] = true
 		}
 		rows += g.Count
 	}
 	pager := lean
 	if len(more) > 0 {
-		for l := range recount {
+		for l := range inLean {
 			more[l] = true
 		}
 		pager = view(more)
@@ -222,43 +237,65 @@ func countOf(gs []networkd.ForeignGroup) networkd.ForeignCount {
 	return c
 }
 
-// leanConfig is cfg with the routes through a link left out of every
-// .network but those applied to the links full names and those pending
-// replaces (whose drop-ins the view applies to the pending file): which
-// file applies to a link, and the addresses, rules and device-less
-// routes of every file, are as in cfg. The copies are kept per parsed
-// file, as the Loader keeps those.
-func (m *Manager) leanConfig(cfg *networkd.Config, full map[string]bool, pending networkd.Files) *networkd.Config {
+// leanConfig is cfg and gen with the routes through a link left out of
+// every .network but those applied to the links full names: which file
+// applies to a link, and the addresses, rules and device-less routes of
+// every file, are as in cfg and gen. A file pending replaces keeps its
+// place in cfg (the view applies its drop-ins to the pending one). The
+// copies are kept per parsed file, as the Loader keeps those.
+func (m *Manager) leanConfig(cfg *networkd.Config, gen *networkd.Generated, full map[string]bool, pending networkd.Files) (*networkd.Config, *networkd.Generated) {
 	keep := map[*networkd.Loaded]bool{}
+	fullNames := map[string]bool{}
 	for _, l := range m.src.Links() {
 		if full[l.Name] {
+			fullNames[networkFile(l.Name)] = true
 			if ld, _ := cfg.NetworkFor(l); ld != nil {
-				keep[ld] = true
+				keep[ld], fullNames[ld.Name] = true, true
 			}
 		}
 	}
 	c := &m.lostc
-	next := make(map[*networkd.Loaded]*networkd.Loaded, len(cfg.Networks))
 	out := &networkd.Config{Networks: make([]*networkd.Loaded, 0, len(cfg.Networks))}
 	for _, ld := range cfg.Networks {
 		if _, replaced := pending[ld.Name]; keep[ld] || replaced || ld.Network == nil || !strings.HasSuffix(ld.Name, ".network") {
 			out.Networks = append(out.Networks, ld)
 			continue
 		}
-		cp := c.lean[ld]
-		if cp == nil {
-			nf := *ld.Network
-			nf.Routes = nil
-			for _, r := range ld.Network.Routes {
-				if r.Deviceless() {
-					nf.Routes = append(nf.Routes, r)
-				}
-			}
-			cp = &networkd.Loaded{Name: ld.Name, Path: ld.Path, Shadowed: ld.Shadowed, DropIns: ld.DropIns, Owned: ld.Owned, Network: &nf, Err: ld.Err}
-		}
-		next[ld] = cp
+		cp := &networkd.Loaded{Name: ld.Name, Path: ld.Path, Shadowed: ld.Shadowed, DropIns: ld.DropIns, Owned: ld.Owned,
+			Network: c.leanNetwork(ld.Network), Err: ld.Err}
 		out.Networks = append(out.Networks, cp)
 	}
-	c.lean = next
-	return out
+	if gen == nil {
+		return out, nil
+	}
+	lg := &networkd.Generated{Files: gen.Files, Networks: make(map[string]*networkd.NetworkFile, len(gen.Networks))}
+	for name, nf := range gen.Networks {
+		if fullNames[name] {
+			lg.Networks[name] = nf
+		} else {
+			lg.Networks[name] = c.leanNetwork(nf)
+		}
+	}
+	return out, lg
+}
+
+// leanNetwork is nf without its routes through a link, kept per file
+// for the lost computation's views.
+func (c *lostCache) leanNetwork(nf *networkd.NetworkFile) *networkd.NetworkFile {
+	if cp := c.lean[nf]; cp != nil {
+		c.leanNext[nf] = cp
+		return cp
+	}
+	if cp := c.leanNext[nf]; cp != nil {
+		return cp
+	}
+	cp := *nf
+	cp.Routes = nil
+	for _, r := range nf.Routes {
+		if r.Deviceless() {
+			cp.Routes = append(cp.Routes, r)
+		}
+	}
+	c.leanNext[nf] = &cp
+	return &cp
 }
