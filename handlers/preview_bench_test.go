@@ -40,10 +40,12 @@ import (
 //     start, the files of a save on disk with one route line changed in
 //     the largest (a small diff of a large file);
 //   - one route changed in the model: the files of a save on disk, the
-//     manager warm from a preview, and one route of np1a changed through
+//     manager warm from a preview, and one route of np0a (the largest
+//     file: its share of the routes and every blackhole) changed through
 //     the store's applier before each timed preview (its gateway, to one
-//     of two others in turn): what a preview costs once the manager keeps each link's
-//     file by digest (persist's genCache) and makes again only np1a's.
+//     of two others in turn): what a preview costs once the manager keeps
+//     each link's file by digest (persist's genCache) and makes again
+//     only np0a's.
 //
 // A loop of the same preview over an unchanged model would measure the
 // cache, not a preview. Each cold preview runs on a new manager. It
@@ -83,7 +85,7 @@ func BenchmarkSavePreview1M(b *testing.B) {
 				var change func()
 				if c.model {
 					postPreview(b, preview, form) // warm: what a server that showed a preview keeps
-					change = routeToggler(b, store, benchfix.LinkName(2))
+					change = routeToggler(b, store, sel.links[0])
 				}
 				runtime.GC()
 				base := heapObjects()

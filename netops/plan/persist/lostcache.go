@@ -60,6 +60,10 @@ type lostCache struct {
 	// lean are the files without their routes through a link, per
 	// parsed or generated file, of the last computation and of this one.
 	lean, leanNext map[*networkd.NetworkFile]*networkd.NetworkFile
+	// applied: see appliedFiles.
+	applied    map[string]*networkd.Loaded
+	appliedCfg []*networkd.Loaded
+	appliedGen uint64
 	// counted counts the links counted again, for the tests.
 	counted int
 }
@@ -104,8 +108,10 @@ func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networ
 	}
 	keys := map[string]lostKey{}
 	recount := map[string]bool{}
-	for _, l := range m.src.Links() {
-		ld, _ := cfg.NetworkFor(l)
+	links := m.src.Links()
+	applied := c.appliedFiles(cfg, links, state.links)
+	for _, l := range links {
+		ld := applied[l.Name]
 		_, made := pending[networkFile(l.Name)]
 		_, replaced := pending[fileName(ld)]
 		keys[l.Name] = lostKey{index: l.Index, file: ld, routes: stamps.Links[l.Index], pending: made || replaced}
@@ -116,7 +122,7 @@ func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networ
 	c.leanNext = map[*networkd.NetworkFile]*networkd.NetworkFile{}
 	defer func() { c.lean, c.leanNext = c.leanNext, nil }()
 	view := func(full map[string]bool) *networkd.ForeignView {
-		lc, lg := m.leanConfig(cfg, gen, full, pending)
+		lc, lg := c.leanConfig(cfg, gen, applied, full, pending)
 		return networkd.NewForeignViewOf(lc, pending, lg, m.src, tables)
 	}
 	// The links are counted in batches of about batchRoutes routes, each
@@ -237,24 +243,36 @@ func countOf(gs []networkd.ForeignGroup) networkd.ForeignCount {
 	return c
 }
 
+// appliedFiles is the file cfg applies to each link (nil for none), by
+// name; kept while the parsed files and the links' generation are the
+// same (finding them matches every link against every file).
+func (c *lostCache) appliedFiles(cfg *networkd.Config, links []model.Link, gen uint64) map[string]*networkd.Loaded {
+	if c.applied != nil && c.appliedGen == gen && slices.Equal(c.appliedCfg, cfg.Networks) {
+		return c.applied
+	}
+	c.applied = make(map[string]*networkd.Loaded, len(links))
+	for _, l := range links {
+		c.applied[l.Name], _ = cfg.NetworkFor(l)
+	}
+	c.appliedCfg, c.appliedGen = slices.Clone(cfg.Networks), gen
+	return c.applied
+}
+
 // leanConfig is cfg and gen with the routes through a link left out of
 // every .network but those applied to the links full names: which file
 // applies to a link, and the addresses, rules and device-less routes of
 // every file, are as in cfg and gen. A file pending replaces keeps its
 // place in cfg (the view applies its drop-ins to the pending one). The
 // copies are kept per parsed file, as the Loader keeps those.
-func (m *Manager) leanConfig(cfg *networkd.Config, gen *networkd.Generated, full map[string]bool, pending networkd.Files) (*networkd.Config, *networkd.Generated) {
+func (c *lostCache) leanConfig(cfg *networkd.Config, gen *networkd.Generated, applied map[string]*networkd.Loaded, full map[string]bool, pending networkd.Files) (*networkd.Config, *networkd.Generated) {
 	keep := map[*networkd.Loaded]bool{}
 	fullNames := map[string]bool{}
-	for _, l := range m.src.Links() {
-		if full[l.Name] {
-			fullNames[networkFile(l.Name)] = true
-			if ld, _ := cfg.NetworkFor(l); ld != nil {
-				keep[ld], fullNames[ld.Name] = true, true
-			}
+	for name := range full {
+		fullNames[networkFile(name)] = true
+		if ld := applied[name]; ld != nil {
+			keep[ld], fullNames[ld.Name] = true, true
 		}
 	}
-	c := &m.lostc
 	out := &networkd.Config{Networks: make([]*networkd.Loaded, 0, len(cfg.Networks))}
 	for _, ld := range cfg.Networks {
 		if _, replaced := pending[ld.Name]; keep[ld] || replaced || ld.Network == nil || !strings.HasSuffix(ld.Name, ".network") {
