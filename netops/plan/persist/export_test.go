@@ -94,3 +94,11 @@ func SetBatchRoutes(t interface{ Cleanup(func()) }, n int) {
 	batchRoutes = n
 	t.Cleanup(func() { batchRoutes = was })
 }
+
+// SetKeptNotices makes a link's file kept only with at most n route
+// notices until the test ends.
+func SetKeptNotices(t interface{ Cleanup(func()) }, n int) {
+	was := keptNotices
+	keptNotices = n
+	t.Cleanup(func() { keptNotices = was })
+}

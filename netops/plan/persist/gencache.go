@@ -177,8 +177,12 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			name := networkFile(l)
 			data := g.Files[name]
 			sum := sha256.Sum256(data)
-			c.links[l] = &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]}
 			c.made++
+			if len(byLink[l]) <= keptNotices {
+				c.links[l] = &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]}
+			} else {
+				delete(c.links, l) // made again every time
+			}
 			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
 				delete(g.Files, name)
 				delete(g.Networks, name)
@@ -213,6 +217,12 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	})
 	return gen, kept, cfg, nil
 }
+
+// keptNotices is how many route notices a link's kept file may have: a
+// link whose routes use nexthop objects (a routing daemon's, each left
+// out with a notice) has as many as routes, which are made again with
+// its file rather than held between previews.
+var keptNotices = 4096
 
 // batchRoutes is how many routes a batch of files generated at once
 // holds at most, unless one link holds more.
