@@ -437,3 +437,59 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 	}
 	samePreview(t, "one route added", c.opts.NetworkDir, p, want)
 }
+
+// movingSource is a model store whose routes change once while a
+// generation reads them: at the second RouteStamps (the start of the
+// second batch), move runs.
+type movingSource struct {
+	*model.Store
+	calls int
+	move  func()
+	moved bool
+}
+
+func (s *movingSource) RouteStamps() model.RouteStamps {
+	s.calls++
+	if s.calls == 2 && !s.moved {
+		s.moved = true
+		s.move()
+	}
+	return s.Store.RouteStamps()
+}
+
+// TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain: a route moves from
+// the link of the first batch to one of a later batch between the two;
+// the preview must not hold it in both files (the batches read two
+// states), but be the uncached preview of the state after the move.
+func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
+	c := newChurn(t, 11)
+	persist.SetBatchRoutes(t, 1) // a link a batch: br0 first
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.88.0.0/24"), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	moved := r
+	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
+	src := &movingSource{Store: c.store, move: func() {
+		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
+	}}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: c.names()}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.moved {
+		t.Fatal("the route did not move during the generation: the test tests nothing")
+	}
+	for _, name := range []string{"10-br0.network", "10-eth4.network"} {
+		has := bytes.Contains(got.Files[name], []byte("Destination=10.88.0.0/24"))
+		if has != (name == "10-eth4.network") {
+			t.Errorf("%s holds the moved route: %t", name, has)
+		}
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a route moved between two batches", c.opts.NetworkDir, got, want)
+}
