@@ -2,6 +2,8 @@ package persist_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -492,4 +494,42 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	samePreview(t, "a route moved between two batches", c.opts.NetworkDir, got, want)
+}
+
+// TestSaveRefusesAKeptFileEditedSinceThePreview: a file the preview did
+// not make (kept: the disk held it as generated) is edited before the
+// save; the save, which plans again, must see it and refuse the digest
+// the admin reviewed, writing nothing.
+func TestSaveRefusesAKeptFileEditedSinceThePreview(t *testing.T) {
+	c := newChurn(t, 5)
+	sel := persist.Selection{Links: c.names()}
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.m.Write(p, p.Digest); err != nil {
+		t.Fatal(err)
+	}
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.66.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.6"), LinkIndex: 6} // eth3
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	if p, err = c.m.Preview(sel); err != nil {
+		t.Fatal(err)
+	}
+	if _, made := p.Files["10-eth1.network"]; made || len(p.Plan.Changes) != 1 {
+		t.Fatalf("the preview made 10-eth1.network (%t) or changes %d files, not eth3's alone", made, len(p.Plan.Changes))
+	}
+	path := filepath.Join(c.opts.NetworkDir, "10-eth1.network")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, "\n[Route]\nDestination=10.251.0.0/24\nGateway=10.102.0.9\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := tree(t, c.opts.NetworkDir)
+	if _, err := c.m.Save(context.Background(), sel, p.Digest); !errors.Is(err, persist.ErrChanged) {
+		t.Fatalf("Save after a kept file was edited: %v, want ErrChanged", err)
+	}
+	sameTree(t, before, tree(t, c.opts.NetworkDir))
 }
