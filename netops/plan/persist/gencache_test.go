@@ -519,6 +519,11 @@ func TestSaveRefusesAKeptFileEditedSinceThePreview(t *testing.T) {
 	if _, made := p.Files["10-eth1.network"]; made || len(p.Plan.Changes) != 1 {
 		t.Fatalf("the preview made 10-eth1.network (%t) or changes %d files, not eth3's alone", made, len(p.Plan.Changes))
 	}
+	// Unedited, the save's plan is the preview's: the refusal below is
+	// the edit's.
+	if again, err := c.m.Plan(sel); err != nil || again.Digest != p.Digest {
+		t.Fatalf("the plan before the edit: %v, digest %v, the preview's %s", err, again.Digest, p.Digest)
+	}
 	path := filepath.Join(c.opts.NetworkDir, "10-eth1.network")
 	data, err := os.ReadFile(path)
 	if err != nil {
