@@ -74,22 +74,18 @@ func (f *Files) UnsavedCounts() (map[string]int, error) {
 }
 
 // Unsaved counts the live objects no file on disk describes, by kind and
-// by group. It counts routes by class (persist.Manager.Foreign), not one
-// by one, but a lookup per route the files name is still seconds with a
-// million of them: call it off any request's path (Tally does).
+// by group. It counts routes by class, and again only for the links whose
+// applied file or routes changed since its last count
+// (persist.Manager.ForeignSummary); the first count is a lookup per route
+// the files name, seconds with a million of them: call it off any
+// request's path (Tally does).
 func (f *Files) Unsaved() (Unsaved, error) {
-	fv, err := f.m.Foreign()
+	sum, err := f.m.ForeignSummary(ForeignFirstPage)
 	if err != nil {
 		return Unsaved{}, err
 	}
-	c := fv.Count()
-	snap := &ForeignSnapshot{Count: c, Groups: fv.Groups(), First: fv.Page(nil, 0, ForeignFirstPage),
-		Others: map[networkd.ForeignGroup][]networkd.Foreign{}}
-	for _, g := range snap.Groups {
-		if g.Kind != "route" {
-			snap.Others[g] = fv.Page(func(x networkd.ForeignGroup) bool { return x == g }, 0, g.Count)
-		}
-	}
+	c := sum.Count
+	snap := &ForeignSnapshot{Count: c, Groups: sum.Groups, First: sum.First, Others: sum.Others}
 	counts := map[string]int{"address": c.Addresses, "route": c.Routes, "rule": c.Rules}
 	for _, k := range f.m.Kinds() {
 		if k.Unsaved == nil {

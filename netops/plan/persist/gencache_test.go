@@ -384,6 +384,7 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 				t.Fatalf("seed %d, after %s: the uncached preview fails: %v", seed, c.step, err)
 			}
 			samePreview(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.opts.NetworkDir, got, want)
+			sameForeign(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.m)
 			plan, err := c.m.Plan(sel)
 			if err != nil || plan.Digest != got.Digest {
 				t.Fatalf("seed %d, after %s: Plan's digest %v (%v), the preview's %s", seed, c.step, plan.Digest, err, got.Digest)
@@ -537,4 +538,29 @@ func TestSaveRefusesAKeptFileEditedSinceThePreview(t *testing.T) {
 		t.Fatalf("Save after a kept file was edited: %v, want ErrChanged", err)
 	}
 	sameTree(t, before, tree(t, c.opts.NetworkDir))
+}
+
+// sameForeign fails unless m's ForeignSummary, which counts again only
+// the links whose file or routes changed, is what a view of every file
+// on disk (Foreign, of a manager keeping nothing) gives.
+func sameForeign(t *testing.T, step string, m *persist.Manager) {
+	t.Helper()
+	const limit = 3
+	got, err := m.ForeignSummary(limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := m.Uncached().Foreign()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := persist.ForeignSummary{Count: v.Count(), Groups: v.Groups(), First: v.Page(nil, 0, limit), Others: map[networkd.ForeignGroup][]networkd.Foreign{}}
+	for _, g := range want.Groups {
+		if g.Kind != "route" {
+			want.Others[g] = v.Page(func(x networkd.ForeignGroup) bool { return x == g }, 0, g.Count)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after %s: the summary of what no file on disk describes differs:\n got %+v\nwant %+v", step, got, want)
+	}
 }

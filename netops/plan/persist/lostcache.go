@@ -73,6 +73,9 @@ type lostView struct {
 	groups []networkd.ForeignGroup
 	page   []networkd.Foreign
 	count  networkd.ForeignCount
+	// others are every object of the groups of addresses and rules, when
+	// asked for (ForeignSummary).
+	others map[networkd.ForeignGroup][]networkd.Foreign
 }
 
 // lost is the foreign view of the files on disk cfg with pending (gen's
@@ -83,15 +86,22 @@ type lostView struct {
 // pending has it, and counts as a file on disk rather than a generated
 // one (the view is the same), so that the links whose file a preview made
 // again unchanged (all of them, the first time) are kept as others.
-func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networkd.Generated, plan *configfiles.Plan, limit int) lostView {
+//
+// c keeps the links' groups between calls: one per kind of caller (a
+// preview's pending files and the files on disk alone resolve tables
+// differently, and would make each other's keys stale). others: with
+// every object of the groups of addresses and rules.
+func (m *Manager) lost(c *lostCache, cfg *networkd.Config, pending networkd.Files, gen *networkd.Generated, plan *configfiles.Plan, limit int, others bool) lostView {
 	tables := m.tables()
 	st, ok := m.src.(stamped)
 	if !ok || m.uncached {
-		return whole(networkd.NewForeignViewOf(cfg, pending, gen, m.src, tables), limit)
+		return whole(networkd.NewForeignViewOf(cfg, pending, gen, m.src, tables), limit, others)
 	}
 	changed := map[string]bool{}
-	for _, c := range plan.Changes {
-		changed[c.Rel] = true
+	if plan != nil {
+		for _, c := range plan.Changes {
+			changed[c.Rel] = true
+		}
 	}
 	pending = maps.Clone(pending)
 	maps.DeleteFunc(pending, func(rel string, _ []byte) bool {
@@ -100,7 +110,6 @@ func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networ
 	state := lostState{links: st.Gens()[model.KindLink], tables: tables, declared: sha256.Sum256(pending[networkd.TablesConf])}
 	stamps := st.RouteStamps()
 	state.installs = stamps.Installs
-	c := &m.lostc
 	c.Lock()
 	defer c.Unlock()
 	if c.state != state {
@@ -182,6 +191,21 @@ func (m *Manager) lost(cfg *networkd.Config, pending networkd.Files, gen *networ
 		out.page = append(out.page, pager.Page(same, 0, limit-len(out.page))...)
 	}
 	out.count = countOf(out.groups)
+	if others {
+		out.others = othersOf(lean, out.groups)
+	}
+	return out
+}
+
+// othersOf are every object of v's groups of addresses and rules, which
+// any view holds whole, by group of groups.
+func othersOf(v *networkd.ForeignView, groups []networkd.ForeignGroup) map[networkd.ForeignGroup][]networkd.Foreign {
+	out := map[networkd.ForeignGroup][]networkd.Foreign{}
+	for _, g := range groups {
+		if g.Kind != "route" {
+			out[g] = v.Page(func(x networkd.ForeignGroup) bool { return x == g }, 0, g.Count)
+		}
+	}
 	return out
 }
 
@@ -194,8 +218,37 @@ func fileName(ld *networkd.Loaded) string {
 }
 
 // whole is what Preview shows of a foreign view made of every file.
-func whole(v *networkd.ForeignView, limit int) lostView {
-	return lostView{groups: v.Groups(), page: v.Page(nil, 0, limit), count: v.Count()}
+func whole(v *networkd.ForeignView, limit int, others bool) lostView {
+	lv := lostView{groups: v.Groups(), page: v.Page(nil, 0, limit), count: v.Count()}
+	if others {
+		lv.others = othersOf(v, lv.groups)
+	}
+	return lv
+}
+
+// ForeignSummary is what no file on disk describes, as Foreign's view
+// gives it: its count, its groups, its first limit objects and every
+// object of its groups of addresses and rules. Unlike a view, it counts
+// again only the routes of the links whose applied file or routes changed
+// since the last call (see lost): with a million routes the files name, a
+// recount after one route changed costs that route's link, not a lookup
+// per route.
+type ForeignSummary struct {
+	Count  networkd.ForeignCount
+	Groups []networkd.ForeignGroup
+	First  []networkd.Foreign
+	Others map[networkd.ForeignGroup][]networkd.Foreign
+}
+
+// ForeignSummary reads the files on disk and sums up what no file
+// describes (see ForeignSummary), its first page of limit objects.
+func (m *Manager) ForeignSummary(limit int) (ForeignSummary, error) {
+	cfg, err := m.loader.Load()
+	if err != nil {
+		return ForeignSummary{}, err
+	}
+	v := m.lost(&m.onDisk, cfg, nil, nil, nil, limit, true)
+	return ForeignSummary{Count: v.count, Groups: v.groups, First: v.page, Others: v.others}, nil
 }
 
 // keep records the route groups of the links counted (groups holds

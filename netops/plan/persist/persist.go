@@ -94,6 +94,7 @@ type Manager struct {
 	// every file every time, to compare with.
 	gens     genCache
 	lostc    lostCache
+	onDisk   lostCache // ForeignSummary's
 	uncached bool
 	// foreignPage is Preview.Lost's length at most, when not ForeignPage
 	// (the tests' short pages).
@@ -401,7 +402,7 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	m.shown.Add(1)
 	// The foreign view and the prediction take the generated files'
 	// structures from gen rather than parse the files again.
-	lost := m.lost(cfg, p.Files, gen, p.Plan, cmp.Or(m.foreignPage, ForeignPage))
+	lost := m.lost(&m.lostc, cfg, p.Files, gen, p.Plan, cmp.Or(m.foreignPage, ForeignPage), false)
 	p.Lost, p.LostCount = lost.page, lost.count
 	seen := map[string]bool{}
 	for _, l := range p.Selection.Links {
