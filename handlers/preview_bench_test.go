@@ -402,3 +402,56 @@ func heapSampler() func() float64 {
 	}()
 	return func() float64 { close(stop); <-done; return float64(peak.Load()) }
 }
+
+// BenchmarkUnsaved1M measures the count of what no file on disk
+// describes (app.Files.Unsaved, which the tally runs after model changes
+// for the /networkd page and the overview) over the million-route model
+// with the files of a save of every link on disk: the first count after
+// the start (a new manager) and a count after one route of np0a changed
+// through the store's applier, which counts again np0a's routes alone
+// (persist.Manager.ForeignSummary). It reports the peak heap above the
+// heap before (sampled).
+func BenchmarkUnsaved1M(b *testing.B) {
+	var all []string
+	for i := range 2 * benchfix.Pairs {
+		all = append(all, benchfix.LinkName(i))
+	}
+	store := millionRoutes()
+	opts, tables := benchOpts(b)
+	_, files := previewHandler(store, opts, tables)
+	writeFiles(b, files, opts, all)
+	time.Sleep(1100 * time.Millisecond) // past the Loader's racy window, as on a server
+	for _, cold := range []bool{true, false} {
+		name := "one route changed"
+		if cold {
+			name = "cold"
+		}
+		b.Run(name, func(b *testing.B) {
+			_, files := previewHandler(store, opts, tables)
+			var change func()
+			if !cold {
+				if _, err := files.Unsaved(); err != nil {
+					b.Fatal(err)
+				}
+				change = routeToggler(b, store, benchfix.LinkName(0))
+			}
+			runtime.GC()
+			base := heapObjects()
+			peak := heapSampler()
+			for b.Loop() {
+				b.StopTimer()
+				if cold {
+					_, files = previewHandler(store, opts, tables)
+				} else {
+					change()
+				}
+				runtime.GC()
+				b.StartTimer()
+				if _, err := files.Unsaved(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((peak()-base)/1e6, "peak-heap-MB")
+		})
+	}
+}
