@@ -56,7 +56,27 @@ func savePreviewRows(res map[string]*Result) []Row {
 		parts.Value = fmt.Sprintf("%.1f ms (%s) / %.1f ms (%s)", diff, diffCase, render, renderCase)
 		parts.Verdict = verdict(diff <= 20 && render <= 20)
 	}
-	return []Row{cold, incremental, parts, previewScaleRow(res)}
+	return []Row{cold, incremental, parts, unsavedRow(res), previewScaleRow(res)}
+}
+
+// unsaved is the benchmark of the count of what no file on disk
+// describes, which the tally makes after model changes.
+const unsaved = "BenchmarkUnsaved1M"
+
+// unsavedRow reports that count as measured: the first after the start,
+// and after one route changed (issue #17: the foreign computation per
+// link incrementally), each with its peak heap. It is made off the
+// request path, so no page goal applies.
+func unsavedRow(res map[string]*Result) Row {
+	row := Row{"what no file on disk describes, 1M routes saved: first count / after one route changed (off the request path)", "not run", "as measured", "-"}
+	cold, okCold := res[unsaved+"/cold"]
+	inc, okInc := res[unsaved+"/one_route_changed"]
+	if !okCold || !okInc {
+		return row
+	}
+	row.Value = fmt.Sprintf("%.0f ms (peak heap +%.0f MB) / %.1f ms (+%.1f MB)", cold.Metrics["ns/op"]/1e6, cold.Metrics["peak-heap-MB"],
+		inc.Metrics["ns/op"]/1e6, inc.Metrics["peak-heap-MB"])
+	return row
 }
 
 // previewScale is the benchmark of one link's save preview over the
