@@ -344,14 +344,17 @@ func (c *lostCache) leanConfig(cfg *networkd.Config, gen *networkd.Generated, ap
 		if fullNames[name] {
 			lg.Networks[name] = nf
 		} else {
-			lg.Networks[name] = c.leanNetwork(nf)
+			// Not kept: the generated files are the preview's alone, and
+			// a key would hold them (a first preview's every file) until
+			// the next.
+			lg.Networks[name] = leanCopy(nf)
 		}
 	}
 	return out, lg
 }
 
-// leanNetwork is nf without its routes through a link, kept per file
-// for the lost computation's views.
+// leanNetwork is leanCopy of a parsed file nf, kept per file (the
+// Loader keeps nf while the file is unchanged) for the next computation.
 func (c *lostCache) leanNetwork(nf *networkd.NetworkFile) *networkd.NetworkFile {
 	if cp := c.lean[nf]; cp != nil {
 		c.leanNext[nf] = cp
@@ -360,6 +363,13 @@ func (c *lostCache) leanNetwork(nf *networkd.NetworkFile) *networkd.NetworkFile 
 	if cp := c.leanNext[nf]; cp != nil {
 		return cp
 	}
+	cp := leanCopy(nf)
+	c.leanNext[nf] = cp
+	return cp
+}
+
+// leanCopy is nf without its routes through a link.
+func leanCopy(nf *networkd.NetworkFile) *networkd.NetworkFile {
 	cp := *nf
 	cp.Routes = nil
 	for _, r := range nf.Routes {
@@ -367,6 +377,5 @@ func (c *lostCache) leanNetwork(nf *networkd.NetworkFile) *networkd.NetworkFile 
 			cp.Routes = append(cp.Routes, r)
 		}
 	}
-	c.leanNext[nf] = &cp
 	return &cp
 }
