@@ -399,11 +399,10 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 	t.Logf("%d .network files made, %d links' foreign routes counted, in %d previews", made, recounted, steps)
 }
 
-// TestPreviewMakesOnlyTheFileOfTheChangedLink: once the files are saved,
-// a route changed through one link makes that link's file again and no
-// other, and the preview shows that one change.
-func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
-	c := newChurn(t, 7)
+// savedChurn is newChurn with the files of a save of every link on disk,
+// and that selection.
+func savedChurn(t *testing.T, seed uint64) (*churn, persist.Selection) {
+	c := newChurn(t, seed)
 	sel := persist.Selection{Links: c.names()}
 	p, err := c.m.Preview(sel)
 	if err != nil {
@@ -412,8 +411,20 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 	if _, err := c.m.Write(p, p.Digest); err != nil {
 		t.Fatal(err)
 	}
-	if p, err = c.m.Preview(sel); err != nil || len(p.Plan.Changes) != 0 {
-		t.Fatalf("after the save: %v, changes %v", err, p.Plan.Changes)
+	return c, sel
+}
+
+// TestPreviewMakesOnlyTheFileOfTheChangedLink: once the files are saved,
+// a route changed through one link makes that link's file again and no
+// other, and the preview shows that one change.
+func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
+	c, sel := savedChurn(t, 7)
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Plan.Changes) != 0 {
+		t.Fatalf("after the save, changes %v", p.Plan.Changes)
 	}
 	before, counted := c.m.Made(), c.m.Recounted()
 	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
@@ -502,19 +513,12 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 // save; the save, which plans again, must see it and refuse the digest
 // the admin reviewed, writing nothing.
 func TestSaveRefusesAKeptFileEditedSinceThePreview(t *testing.T) {
-	c := newChurn(t, 5)
-	sel := persist.Selection{Links: c.names()}
-	p, err := c.m.Preview(sel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.m.Write(p, p.Digest); err != nil {
-		t.Fatal(err)
-	}
+	c, sel := savedChurn(t, 5)
 	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
 		Dst: netip.MustParsePrefix("10.66.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.6"), LinkIndex: 6} // eth3
 	c.update(func(a *model.Applier) { a.Route(r, false, false) })
-	if p, err = c.m.Preview(sel); err != nil {
+	p, err := c.m.Preview(sel)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, made := p.Files["10-eth1.network"]; made || len(p.Plan.Changes) != 1 {
