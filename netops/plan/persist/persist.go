@@ -449,7 +449,10 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 	if err := readableBack(files); err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, err := networkd.Load(m.searchDirs())
+	// The loader parses only what changed since the last reading: a
+	// preview of one link beside saved files of a million routes would
+	// otherwise parse them all again.
+	cfg, err := m.loader.Load()
 	if err != nil {
 		return nil, nil, nil, err
 	}
