@@ -133,23 +133,30 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	}
 	g.addresses(st)
 	var homeless []Route
-	var homelessTexts routeTexts
+	var homelessTexts *routeTexts
 	g.texts = map[int32]*routeTexts{}
-	err = g.routes(st, func(file int32, rt Route, sec *sectionWriter) {
+	err = g.routes(st, func(file int32, rt Route, text []byte) {
 		if file == 0 {
+			if homeless == nil {
+				homeless = make([]Route, 0, g.use.deviceless)
+				homelessTexts = newRouteTexts(g.use.deviceless)
+			}
 			homeless = append(homeless, rt)
-			homelessTexts.add(sec)
+			homelessTexts.add(text)
 			return
 		}
 		nf, texts := g.nets[file], g.texts[file]
 		if nf.Routes == nil { // sized once: a link may have a million
 			n := g.use.through(file)
+			if len(g.nets) == 1 {
+				n += g.use.deviceless // the only file is home (see home)
+			}
 			nf.Routes = make([]Route, 0, n)
-			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
+			texts = newRouteTexts(n)
 			g.texts[file] = texts
 		}
 		nf.Routes = append(nf.Routes, rt)
-		texts.add(sec)
+		texts.add(text)
 	})
 	if errors.Is(err, errRunsChanged) {
 		return Generate(walkOnly{st}, links, tables, target)
@@ -164,9 +171,7 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		if g.texts[file] == nil {
 			g.texts[file] = &routeTexts{}
 		}
-		for i := range homeless {
-			g.texts[file].addText(homelessTexts.text(i))
-		}
+		g.texts[file].addAll(homelessTexts)
 	}
 	g.rules(st, sel)
 	if err := g.finish(sel); err != nil {
@@ -321,8 +326,24 @@ type gen struct {
 	texts map[int32]*routeTexts
 	quiet bool // notices are dropped, being recorded already
 	// verdicts: why the target does not know a key ("" when it does),
-	// by section and key (see unknownKeys).
-	verdicts map[[2]string]string
+	// by section and key (see unknownKeys); lineVerdicts, of the
+	// [Route] keys by key (see unknownLines).
+	verdicts     map[[2]string]string
+	lineVerdicts map[string]lineVerdict
+	// line: the [Route] section of the route routeSection is at.
+	line lineBuf
+	// metrics holds the Metric= values of the routes read, a block at a
+	// time rather than an allocation per route.
+	metrics []uint32
+}
+
+// metric is a pointer to a uint32 holding v, for a Route's Metric.
+func (g *gen) metric(v uint32) *uint32 {
+	if len(g.metrics) == cap(g.metrics) {
+		g.metrics = make([]uint32, 0, 1024)
+	}
+	g.metrics = append(g.metrics, v)
+	return &g.metrics[len(g.metrics)-1]
 }
 
 // notice records something the files do not carry as it is.
@@ -336,7 +357,11 @@ func (g *gen) notice(n Notice) {
 // to the target; if not, the object is left out with a notice (text is
 // made only then).
 func (g *gen) fits(kind, link string, text func() string, part *writer) bool {
-	bad := g.unknownKeys(part, "")
+	return g.allKnown(kind, link, text, g.unknownKeys(part, ""))
+}
+
+// allKnown is fits of an object whose unknown keys are bad.
+func (g *gen) allKnown(kind, link string, text func() string, bad []string) bool {
 	if len(bad) == 0 {
 		return true
 	}
@@ -377,25 +402,68 @@ func (g *gen) unknownKeys(w *writer, skip string) []string {
 	return out
 }
 
+// unknownLines is unknownKeys of the one section l holds, named name,
+// read from its rendered lines: the same answers, in the same order,
+// without a string per key and value (it runs once per route: a million
+// for a save of every link).
+func (g *gen) unknownLines(name string, l *lineBuf) []string {
+	var out []string
+	for _, ln := range l.lines {
+		key, value := l.b[ln.key:ln.val-1], l.b[ln.val:ln.end]
+		if why := unwritable(value); why != "" {
+			out = append(out, name+"."+string(key)+"= "+why)
+			continue
+		}
+		v, ok := g.lineVerdicts[string(key)]
+		if !ok || v.valued {
+			sk := name + "." + string(key)
+			// As unknownKeys reads the line: the value up to the line's
+			// end, trailing space trimmed.
+			_, v.why = g.target.knows(sk, strings.TrimRightFunc(string(value), unicode.IsSpace))
+			v.valued = valued[sk]
+			if g.lineVerdicts == nil {
+				g.lineVerdicts = map[string]lineVerdict{}
+			}
+			g.lineVerdicts[string(key)] = v
+		}
+		if v.why != "" {
+			out = append(out, v.why)
+		}
+	}
+	return out
+}
+
+// lineVerdict is why the target does not know a key of the section
+// unknownLines checks ("" when it does); valued: the answer depends on
+// the value, and is asked again for each.
+type lineVerdict struct {
+	why    string
+	valued bool
+}
+
 // unwritable says why networkd would not read value back as it is, ""
 // when it would. A value is one line: a line break in it (an address
 // label or a rule's interface name, which the kernel takes as any bytes)
 // would start a key of its own, a final backslash would join the next
 // line to it, and networkd trims the space around it.
-func unwritable(value string) string {
-	for i := 0; i < len(value); i++ {
+func unwritable[T ~string | ~[]byte](value T) string {
+	n := len(value)
+	for i := range n {
 		if c := value[i]; c < 0x20 && c != '\t' || c == 0x7f {
 			return fmt.Sprintf("the value %q holds a control character, which would end or break its line", value)
 		}
 	}
 	switch {
-	case strings.HasSuffix(value, "\\"):
+	case n > 0 && value[n-1] == '\\':
 		return fmt.Sprintf("the value %q ends in a backslash, which would join the next line to it", value)
-	case strings.Trim(value, " \t") != value:
+	case n > 0 && (isBlank(value[0]) || isBlank(value[n-1])):
 		return fmt.Sprintf("the value %q has space around it, which networkd would trim", value)
 	}
 	return ""
 }
+
+// isBlank is the space networkd trims around a value.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // table returns the Table= value for id: empty for main, local and
 // default by name, any other table by its number. A named table's name
@@ -608,12 +676,22 @@ type routeTexts struct {
 // a file's buffer by its routes: one that grows holds twice its routes.
 const routeTextSize = 96
 
-func (t *routeTexts) add(sec *sectionWriter) {
-	t.buf = sec.appendTo(t.buf)
-	t.ends = append(t.ends, len(t.buf))
+// newRouteTexts has room for about n routes' sections.
+func newRouteTexts(n int) *routeTexts {
+	return &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
 }
 
-func (t *routeTexts) addText(text []byte) {
+// addAll adds u's sections after t's.
+func (t *routeTexts) addAll(u *routeTexts) {
+	base := len(t.buf)
+	t.buf = append(t.buf, u.buf...)
+	t.ends = slices.Grow(t.ends, len(u.ends))
+	for _, e := range u.ends {
+		t.ends = append(t.ends, base+e)
+	}
+}
+
+func (t *routeTexts) add(text []byte) {
 	t.buf = append(t.buf, text...)
 	t.ends = append(t.ends, len(t.buf))
 }

@@ -37,12 +37,12 @@ func deviceless(typ uint8) bool {
 // goes where rules without a table go (see home). It reads the selected
 // links' runs when the source has them, and counts g.use from its indexes;
 // else it walks every route, counting each.
-func (g *gen) routes(st Source, keep func(file int32, rt Route, sec *sectionWriter)) error {
+func (g *gen) routes(st Source, keep func(file int32, rt Route, text []byte)) error {
 	var err error
 	add := func(file int32, r *model.Route) bool {
-		rt, sec, ok, rerr := g.routeSection(r)
+		rt, text, ok, rerr := g.routeSection(r)
 		if ok {
-			keep(file, rt, sec)
+			keep(file, rt, text)
 		}
 		err = rerr
 		return err == nil
@@ -143,11 +143,12 @@ func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
 }
 
 // routeSection is route, and the section as checked (fits), for the file
-// to take as it is rather than render the route again.
-func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok bool, err error) {
+// to take as it is rather than render the route again; the text is valid
+// until the next call.
+func (g *gen) routeSection(r *model.Route) (rt Route, text []byte, ok bool, err error) {
 	// The text is only for notices: made once, when one is.
 	var line string
-	text := func() string {
+	ipText := func() string {
 		if line == "" {
 			line = iproute.RouteLine(r, g.names)
 		}
@@ -161,8 +162,8 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 		}
 		link = g.names.LinkName(idx)
 	}
-	leaveOut := func(why string) (Route, *sectionWriter, bool, error) {
-		g.notice(Notice{Kind: "route", Link: link, Text: text(), LeftOut: true, Reason: "left out: " + why})
+	leaveOut := func(why string) (Route, []byte, bool, error) {
+		g.notice(Notice{Kind: "route", Link: link, Text: ipText(), LeftOut: true, Reason: "left out: " + why})
 		return Route{}, nil, false, nil
 	}
 	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
@@ -191,7 +192,7 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 		rt.GatewayOnLink = new(true)
 	}
 	if r.Priority != 0 {
-		rt.Metric = new(r.Priority)
+		rt.Metric = g.metric(r.Priority)
 	}
 	if r.Family == unix.AF_INET {
 		if def := defaultScope(r.Type, r.Gateway.IsValid() || len(r.Multipath()) > 0); r.Scope != def {
@@ -231,7 +232,7 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 			if len(noCarrier) > 0 && ok {
 				// networkd 252 waits for carrier on every nexthop's link
 				// (route_is_ready_to_configure), checked with 252.
-				g.notice(Notice{Kind: "route", Link: link, Text: text(), Reason: "networkd adds this multipath route only once " +
+				g.notice(Notice{Kind: "route", Link: link, Text: ipText(), Reason: "networkd adds this multipath route only once " +
 					strings.Join(noCarrier, ", ") + " has carrier, which it lacks now"})
 			}
 		}()
@@ -257,13 +258,13 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 		}
 	}
 	differs := g.routeMetrics(r, &rt)
-	var part writer
-	part.route(rt)
-	if !g.fits("route", link, text, &part) {
+	g.line.reset("Route")
+	routeEntries(&g.line, &rt)
+	if !g.allKnown("route", link, ipText, g.unknownLines("Route", &g.line)) {
 		return Route{}, nil, false, nil
 	}
-	g.metricsNotice(link, text, differs)
-	return rt, part.secs[0], true, nil
+	g.metricsNotice(link, ipText, differs)
+	return rt, g.line.b, true, nil
 }
 
 // hasCarrier reports whether l has carrier now and will have it when
