@@ -81,6 +81,9 @@ type Generated struct {
 	// a million routes costs more than generating them. Read only: they
 	// are shared.
 	Networks map[string]*NetworkFile
+	// runs are the keys of the routes of the runs Generate read, for
+	// PredictOf and NewForeignViewOf of the same files (see keptRuns).
+	runs *runKeys
 }
 
 // Notice is something of the live state the generated files do not carry
@@ -135,6 +138,7 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	var homeless []Route
 	var homelessTexts *routeTexts
 	g.texts = map[int32]*routeTexts{}
+	g.keep = &runKeys{byIndex: g.byIndex}
 	err = g.routes(st, func(file int32, rt Route, text []byte) {
 		if file == 0 {
 			if homeless == nil {
@@ -176,6 +180,9 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	g.rules(st, sel)
 	if err := g.finish(sel); err != nil {
 		return nil, err
+	}
+	if g.keep.complete {
+		g.out.runs = g.keep
 	}
 	return g.out, nil
 }
@@ -330,6 +337,8 @@ type gen struct {
 	// [Route] keys by key (see unknownLines).
 	verdicts     map[[2]string]string
 	lineVerdicts map[string]lineVerdict
+	// keep, when not nil, keeps the keys of the runs read (see runKeys).
+	keep *runKeys
 	// line: the [Route] section of the route routeSection is at.
 	line lineBuf
 	// metrics holds the Metric= values of the routes read, a block at a

@@ -136,7 +136,8 @@ func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf,
 	for _, l := range links {
 		byName[l.Name], byIndex[l.Index] = l, l
 	}
-	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf}
+	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf,
+		kept: gen.keptRuns(byIndex)}
 	changed := func(ld *Loaded) bool {
 		if ld == nil {
 			return false
@@ -215,6 +216,9 @@ type predictor struct {
 	homeless map[routeKey]bool
 	// routesOf, when set, replaces liveRoutes (tests compare with it).
 	routesOf func(link string) []routeKey
+	// kept: the keys of the runs Generate read for the pending files,
+	// read in place of the source's runs where they hold a link's.
+	kept *runKeys
 }
 
 func (p *predictor) add(e Effect) { p.out.Effects = append(p.out.Effects, e) }
@@ -425,16 +429,23 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 // of (table, link) alone (eachRunRoute); ok is false when the
 // source has no runs or cannot tell them (a route with several paths).
 func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
-	lr, isLR := p.st.(LinkRoutes)
-	if !isLR {
-		return nil, false
-	}
 	pick := func(c model.RouteClass) bool {
 		owner := ""
 		if !deviceless(c.Type) {
 			owner = p.byIndex[c.Link].Name
 		}
 		return owner == link
+	}
+	if p.kept != nil && p.kept.keys(pick, func(k routeKey) {
+		if k.link == link {
+			ks = append(ks, k)
+		}
+	}) {
+		return ks, true
+	}
+	lr, isLR := p.st.(LinkRoutes)
+	if !isLR {
+		return nil, false
 	}
 	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
 		if k, want := p.liveKey(r); want && k.link == link {
@@ -448,11 +459,16 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 }
 
 // liveKey is r's key when networkd may manage r.
-func (p *predictor) liveKey(r *model.Route) (routeKey, bool) {
+func (p *predictor) liveKey(r *model.Route) (routeKey, bool) { return managedKey(r, p.byIndex) }
+
+// managedKey is r's key, its link named as byIndex says, and whether
+// networkd may manage r: what Generate writes (wantedRoute), DHCP's
+// routes aside.
+func managedKey(r *model.Route, byIndex map[int32]model.Link) (routeKey, bool) {
 	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 		return routeKey{}, false
 	}
-	return liveRouteKey(r, p.byIndex), true
+	return liveRouteKey(r, byIndex), true
 }
 
 func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
