@@ -339,6 +339,10 @@ type gen struct {
 	lineVerdicts map[string]lineVerdict
 	// keep, when not nil, keeps the keys of the runs read (see runKeys).
 	keep *runKeys
+	// lastLink is the index of the link of the last route routeSection
+	// read, lastName its name.
+	lastLink int32
+	lastName string
 	// line: the [Route] section of the route routeSection is at.
 	line lineBuf
 	// metrics holds the Metric= values of the routes read, a block at a

@@ -160,7 +160,11 @@ func (g *gen) routeSection(r *model.Route) (rt Route, text []byte, ok bool, err 
 		if mp := r.Multipath(); len(mp) > 0 {
 			idx = mp[0].LinkIndex
 		}
-		link = g.names.LinkName(idx)
+		// The routes come a run, a link, at a time.
+		if idx != g.lastLink || g.lastName == "" {
+			g.lastLink, g.lastName = idx, g.names.LinkName(idx)
+		}
+		link = g.lastName
 	}
 	leaveOut := func(why string) (Route, []byte, bool, error) {
 		g.notice(Notice{Kind: "route", Link: link, Text: ipText(), LeftOut: true, Reason: "left out: " + why})

@@ -340,8 +340,10 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		delete(p.live, l.Name)
 	}
 	haveR := make(map[routeKey]bool, len(mine))
+	named := true // every key of mine names a link (liveRoutes' do)
 	for _, k := range mine {
 		haveR[k] = true
+		named = named && k.link != ""
 		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
 			p.add(p.routeEffect("remove", k))
 		}
@@ -357,7 +359,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	for _, k := range order {
-		if !haveR[k] && !p.homeless[k] {
+		// A key of no link (the file's device-less routes: thousands in
+		// the home file) is not among mine when those all name one.
+		if (named && k.link == "" || !haveR[k]) && !p.homeless[k] {
 			p.add(p.routeEffect("add", k))
 		}
 	}
@@ -438,6 +442,9 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 	}
 	if p.kept != nil && p.kept.keys(pick, func(k routeKey) {
 		if k.link == link {
+			if ks == nil {
+				ks = make([]routeKey, 0, p.kept.size(pick))
+			}
 			ks = append(ks, k)
 		}
 	}) {

@@ -224,3 +224,14 @@ func (g *gen) fromRuns(lr LinkRoutes, want func(file int32) bool, fn func(file i
 		return true
 	})
 }
+
+// size is how many routes the classes pick chooses hold.
+func (k *runKeys) size(pick func(model.RouteClass) bool) int {
+	n := 0
+	for c, m := range k.classes {
+		if pick(c) {
+			n += m
+		}
+	}
+	return n
+}
