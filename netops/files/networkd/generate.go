@@ -336,7 +336,7 @@ type gen struct {
 	// by section and key (see unknownKeys); lineVerdicts, of the
 	// [Route] keys by key (see unknownLines).
 	verdicts     map[[2]string]string
-	lineVerdicts map[string]lineVerdict
+	lineVerdicts []lineVerdict
 	// keep, when not nil, keeps the keys of the runs read (see runKeys).
 	keep *runKeys
 	// lastLink is the index of the link of the last route routeSection
@@ -422,22 +422,25 @@ func (g *gen) unknownKeys(w *writer, skip string) []string {
 func (g *gen) unknownLines(name string, l *lineBuf) []string {
 	var out []string
 	for _, ln := range l.lines {
-		key, value := l.b[ln.key:ln.val-1], l.b[ln.val:ln.end]
+		value := l.b[ln.val:ln.end]
 		if why := unwritable(value); why != "" {
-			out = append(out, name+"."+string(key)+"= "+why)
+			out = append(out, name+"."+ln.key+"= "+why)
 			continue
 		}
-		v, ok := g.lineVerdicts[string(key)]
-		if !ok || v.valued {
-			sk := name + "." + string(key)
+		// A dozen keys: a look along the slice costs less than a map's
+		// hash, five times a route.
+		i := slices.IndexFunc(g.lineVerdicts, func(v lineVerdict) bool { return v.key == ln.key && v.section == name })
+		if i < 0 {
+			sk := name + "." + ln.key
+			g.lineVerdicts = append(g.lineVerdicts, lineVerdict{section: name, key: ln.key, valued: valued[sk]})
+			i = len(g.lineVerdicts) - 1
+		}
+		v := &g.lineVerdicts[i]
+		if !v.known || v.valued {
 			// As unknownKeys reads the line: the value up to the line's
 			// end, trailing space trimmed.
-			_, v.why = g.target.knows(sk, strings.TrimRightFunc(string(value), unicode.IsSpace))
-			v.valued = valued[sk]
-			if g.lineVerdicts == nil {
-				g.lineVerdicts = map[string]lineVerdict{}
-			}
-			g.lineVerdicts[string(key)] = v
+			_, v.why = g.target.knows(name+"."+ln.key, strings.TrimRightFunc(string(value), unicode.IsSpace))
+			v.known = true
 		}
 		if v.why != "" {
 			out = append(out, v.why)
@@ -446,12 +449,12 @@ func (g *gen) unknownLines(name string, l *lineBuf) []string {
 	return out
 }
 
-// lineVerdict is why the target does not know a key of the section
-// unknownLines checks ("" when it does); valued: the answer depends on
-// the value, and is asked again for each.
+// lineVerdict is why the target does not know section's key ("" when it
+// does), once known; valued: the answer depends on the value, and is
+// asked again for each.
 type lineVerdict struct {
-	why    string
-	valued bool
+	section, key, why string
+	known, valued     bool
 }
 
 // unwritable says why networkd would not read value back as it is, ""

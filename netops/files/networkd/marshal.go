@@ -143,9 +143,12 @@ type lineBuf struct {
 	lines []lineSpan
 }
 
-// lineSpan is one "Key=Value" line of a lineBuf: the key is b[key:val-1],
-// the value b[val:end], a line break follows.
-type lineSpan struct{ key, val, end int }
+// lineSpan is one "Key=Value" line of a lineBuf: its key, and its value
+// b[val:end], a line break following.
+type lineSpan struct {
+	key      string
+	val, end int
+}
 
 // reset starts the section name, forgetting the previous one.
 func (l *lineBuf) reset(name string) {
@@ -155,9 +158,8 @@ func (l *lineBuf) reset(name string) {
 
 // key starts a line; end finishes it once its value is appended to l.b.
 func (l *lineBuf) key(key string) {
-	start := len(l.b)
 	l.b = append(append(l.b, key...), '=')
-	l.lines = append(l.lines, lineSpan{key: start, val: len(l.b)})
+	l.lines = append(l.lines, lineSpan{key: key, val: len(l.b)})
 }
 
 func (l *lineBuf) end() {
