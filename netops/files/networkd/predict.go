@@ -327,10 +327,12 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 			}
 			continue
 		}
-		if !wantR[k] {
+		// One access a route, not a look and a store: a new key grows
+		// the map.
+		had := len(wantR)
+		if wantR[k] = true; len(wantR) > had {
 			order = append(order, k)
 		}
-		wantR[k] = true
 	}
 	var mine []routeKey
 	if live {
