@@ -110,7 +110,7 @@ func NewForeignViewOf(c *Config, pending Files, gen *Generated, st Source, table
 	for _, l := range links {
 		byIndex[l.Index] = l
 	}
-	v := &ForeignView{cov: newCoverage(eff, links, res), st: st, byIndex: byIndex, ln: liveNames{byIndex: byIndex, tables: tables}}
+	v := &ForeignView{cov: newCoverage(eff, links, res, gen), st: st, byIndex: byIndex, ln: liveNames{byIndex: byIndex, tables: tables}}
 	v.idx, _ = st.(routeIndex)
 	if v.idx != nil {
 		v.kept = gen.keptRuns(byIndex)
@@ -719,14 +719,18 @@ type coverage struct {
 	addrs  map[string]map[netip.Prefix]bool // link name -> addresses
 }
 
-func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage {
+func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Generated) *coverage {
 	cov := &coverage{fileOf: map[string]string{}, addrs: map[string]map[netip.Prefix]bool{}}
 	files := make([]*Loaded, len(links))
-	n := 0
+	keys := make([]*fileKeys, len(links))
+	n, routed := 0, 0
 	for i, l := range links {
 		files[i], _ = eff.NetworkFor(l) // an uncertain match counts: the file may well apply
 		if files[i] != nil {
-			n += len(files[i].Network.Routes)
+			_, m := fileRoutes(files[i].Network)
+			n += m
+			routed += btoi(m > 0)
+			keys[i] = gen.routeKeys(files[i].Network, l.Name)
 		}
 	}
 	// Sized once: growing a map of a million keys rehashes it.
@@ -740,10 +744,20 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage 
 		cov.fileOf[l.Name] = ld.Name
 		nf := ld.Network
 		cov.addrs[l.Name] = fileAddrs(nf)
-		routes, _ := fileRoutes(nf)
-		for r := range routes {
-			if k, ok := fileRouteKey(r, l.Name, res); ok {
+		switch routes, m := fileRoutes(nf); {
+		case keys[i] != nil && routed == 1:
+			// The only file with routes, Generate's: its keys are the
+			// coverage's as they are (read only, as the coverage is).
+			cov.routes = keys[i].set
+		case keys[i] != nil:
+			for k := range keys[i].set {
 				cov.routes[k] = true
+			}
+		case m > 0:
+			for r := range routes {
+				if k, ok := fileRouteKey(r, l.Name, res); ok {
+					cov.routes[k] = true
+				}
 			}
 		}
 		if !applied[ld] {

@@ -82,8 +82,10 @@ type Generated struct {
 	// are shared.
 	Networks map[string]*NetworkFile
 	// runs are the keys of the routes of the runs Generate read, for
-	// PredictOf and NewForeignViewOf of the same files (see keptRuns).
+	// PredictOf and NewForeignViewOf of the same files (see keptRuns);
+	// keys, those of its files' routes (see routeKeys).
 	runs *runKeys
+	keys *generatedKeys
 }
 
 // Notice is something of the live state the generated files do not carry
@@ -257,7 +259,7 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 		target.Version = AssumedVersion
 	}
 	g := &gen{tables: tables, tableNums: map[uint32]string{}, used: map[uint32]string{}, target: target,
-		verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
+		verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target, keys: &generatedKeys{}}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
 	// An index, not the link: a map keeps a value as large as a model.Link

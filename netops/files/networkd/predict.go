@@ -137,7 +137,7 @@ func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf,
 		byName[l.Name], byIndex[l.Index] = l, l
 	}
 	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf,
-		kept: gen.keptRuns(byIndex)}
+		kept: gen.keptRuns(byIndex), gen: gen}
 	changed := func(ld *Loaded) bool {
 		if ld == nil {
 			return false
@@ -219,6 +219,9 @@ type predictor struct {
 	// kept: the keys of the runs Generate read for the pending files,
 	// read in place of the source's runs where they hold a link's.
 	kept *runKeys
+	// gen made the pending files, whose routes' keys it keeps (see
+	// routeKeys); nil when unknown.
+	gen *Generated
 }
 
 func (p *predictor) add(e Effect) { p.out.Effects = append(p.out.Effects, e) }
@@ -316,24 +319,7 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	// Routes.
-	routes, n := fileRoutes(f)
-	wantR := make(map[routeKey]bool, n)
-	order := make([]routeKey, 0, n)
-	for r := range routes {
-		k, ok := fileRouteKey(r, l.Name, p.res)
-		if !ok {
-			if r.GatewayDynamic == "" {
-				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(*r))
-			}
-			continue
-		}
-		// One access a route, not a look and a store: a new key grows
-		// the map.
-		had := len(wantR)
-		if wantR[k] = true; len(wantR) > had {
-			order = append(order, k)
-		}
-	}
+	wantR, order := p.fileKeys(nw, l.Name)
 	var mine []routeKey
 	if live {
 		mine = p.liveRoutes(l.Name)
@@ -374,6 +360,23 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	if br := f.Network.Bridge; br != "" && (!live || p.byIndex[l.MasterIndex].Name != br || l.MasterIndex == 0) {
 		p.add(Effect{Action: "set", Kind: "link", Link: l.Name, Text: l.Name + " master " + br, key: "link|master|" + l.Name + "|" + br})
 	}
+}
+
+// fileKeys are the keys of nw's routes as link's, each once in the
+// file's order, and their set: Generate's when nw is its own (read
+// only), else made here, with a note for each route whose table
+// networkd cannot resolve.
+func (p *predictor) fileKeys(nw *Loaded, link string) (map[routeKey]bool, []routeKey) {
+	f := nw.Network
+	if fk := p.gen.routeKeys(f, link); fk != nil {
+		return fk.set, fk.order
+	}
+	fk := keysOf(f, link, p.res, func(r *Route) {
+		if r.GatewayDynamic == "" {
+			p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(*r))
+		}
+	})
+	return fk.set, fk.order
 }
 
 // unmanage predicts networkd letting go of l, which old configured: it
