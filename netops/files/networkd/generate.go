@@ -141,13 +141,13 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 	var homelessTexts *routeTexts
 	g.texts = map[int32]*routeTexts{}
 	g.keep = &runKeys{byIndex: g.byIndex}
-	err = g.routes(st, func(file int32, rt Route, text []byte) {
+	err = g.routes(st, func(file int32, rt *Route, text []byte) {
 		if file == 0 {
 			if homeless == nil {
 				homeless = make([]Route, 0, g.use.deviceless)
 				homelessTexts = newRouteTexts(g.use.deviceless)
 			}
-			homeless = append(homeless, rt)
+			homeless = append(homeless, *rt)
 			homelessTexts.add(text)
 			return
 		}
@@ -161,7 +161,7 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 			texts = newRouteTexts(n)
 			g.texts[file] = texts
 		}
-		nf.Routes = append(nf.Routes, rt)
+		nf.Routes = append(nf.Routes, *rt)
 		texts.add(text)
 	})
 	if errors.Is(err, errRunsChanged) {
@@ -345,6 +345,8 @@ type gen struct {
 	// read, lastName its name.
 	lastLink int32
 	lastName string
+	// rt is the route routes is at.
+	rt Route
 	// line: the [Route] section of the route routeSection is at.
 	line lineBuf
 	// metrics holds the Metric= values of the routes read, a block at a
