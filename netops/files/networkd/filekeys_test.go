@@ -69,7 +69,8 @@ func TestGeneratedRouteKeysAreEveryReadersKeys(t *testing.T) {
 	if fk := g.routeKeys(named, "x"); fk == nil || len(fk.order) != 2 || len(fk.set) != 2 {
 		t.Errorf("the keys of a file of two routes, one twice, in tables by number: %+v", fk)
 	}
-	defer func(n int) { maxKeptKeys = n }(maxKeptKeys)
+	limit := maxKeptKeys
+	t.Cleanup(func() { maxKeptKeys = limit })
 	maxKeptKeys = 1
 	g.keys = &generatedKeys{}
 	if g.routeKeys(named, "x") != nil {

@@ -33,7 +33,8 @@ func TestPredictionAndForeignCountsFromTheKeptRuns(t *testing.T) {
 	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 31))
 	c, tables := eth1DropIn(t), tableMap{300: "wan"}
 	sels := [][]string{{"eth1"}, {"eth2", "br0", "eth0"}, {"br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}}
-	kept := 0
+	kept, limit := 0, maxKeptKeys
+	t.Cleanup(func() { maxKeptKeys = limit })
 	for i := range 8 {
 		store := model.NewStoreFrom(runsState(r, false, false))
 		for _, sel := range sels {
@@ -41,11 +42,10 @@ func TestPredictionAndForeignCountsFromTheKeptRuns(t *testing.T) {
 				name := fmt.Sprintf("state %d, %v, %s", i, sel, how)
 				src := &runReads{countedStore: &countedStore{Store: store}}
 				if how == "over the limit" {
-					defer func(n int) { maxKeptKeys = n }(maxKeptKeys)
 					maxKeptKeys = 3
 				}
 				g, err := Generate(src, sel, tables, target252)
-				maxKeptKeys = 1 << 18
+				maxKeptKeys = limit
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
