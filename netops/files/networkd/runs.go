@@ -66,7 +66,7 @@ func readRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fn
 		}
 	}
 	// A run holds several classes: each is read once.
-	slices.SortFunc(runs, func(a, b runID) int { return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.link, b.link)) })
+	slices.SortFunc(runs, compareRuns)
 	runs = slices.Compact(runs)
 	keep = keep.start(classes, runs)
 	stopped := false
@@ -143,13 +143,19 @@ func compareRuns(a, b runID) int {
 	return cmp.Or(cmp.Compare(a.table, b.table), cmp.Compare(a.link, b.link))
 }
 
-// run is where the routes of run id go (nil: nowhere).
+// run is where the routes of run id, one of those start was given, go
+// (nil: nowhere).
 func (k *runKeys) run(id runID) *keptRun {
 	if k == nil {
 		return nil
 	}
-	i, _ := slices.BinarySearchFunc(k.runs, id, func(r keptRun, id runID) int { return compareRuns(r.id, id) })
+	i, _ := k.find(id)
 	return &k.runs[i]
+}
+
+// find is where run id is, or would be, in k.runs.
+func (k *runKeys) find(id runID) (int, bool) {
+	return slices.BinarySearchFunc(k.runs, id, func(r keptRun, id runID) int { return compareRuns(r.id, id) })
 }
 
 // add keeps r's key when networkd may manage r.
@@ -186,7 +192,7 @@ func (k *runKeys) keys(pick func(model.RouteClass) bool, fn func(routeKey)) bool
 		if n == 0 || !pick(c) {
 			continue
 		}
-		i, found := slices.BinarySearchFunc(k.runs, runID{c.Table, c.Link}, func(r keptRun, id runID) int { return compareRuns(r.id, id) })
+		i, found := k.find(runID{c.Table, c.Link})
 		if !found {
 			return false
 		}
