@@ -27,10 +27,7 @@ import (
 // parsed.
 func TestForeignAndPredictionOfGeneratedAsOfTheirBytes(t *testing.T) {
 	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 29))
-	c := loadFiles(t, map[string]string{
-		"10-eth1.network":            "[Match]\nName=eth1\n",
-		"10-eth1.network.d/add.conf": "[Route]\nDestination=203.0.113.77/32\nGateway=192.0.2.1\nTable=100\n",
-	})
+	c := eth1DropIn(t)
 	tables := tableMap{300: "wan"}
 	sels := [][]string{{"eth1"}, {"eth1", "eth2", "br0", "eth0"}, {"br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}}
 	for i := range 12 {
@@ -106,6 +103,15 @@ func TestForeignAndPredictionOfGeneratedAsOfTheirBytes(t *testing.T) {
 
 // loadFiles writes files (by path under one directory, which they may
 // name) into a new directory and loads it.
+// eth1DropIn is eth1's file on disk with a drop-in that adds a route to
+// it (one the runsState routes have, through a nexthop object).
+func eth1DropIn(t *testing.T) *Config {
+	return loadFiles(t, map[string]string{
+		"10-eth1.network":            "[Match]\nName=eth1\n",
+		"10-eth1.network.d/add.conf": "[Route]\nDestination=203.0.113.77/32\nGateway=192.0.2.1\nTable=100\n",
+	})
+}
+
 func loadFiles(t *testing.T, files map[string]string) *Config {
 	t.Helper()
 	dir := t.TempDir()

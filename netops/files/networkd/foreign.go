@@ -40,6 +40,10 @@ type ForeignView struct {
 	groups  []ForeignGroup
 	counted bool
 	classes map[model.RouteClass]int // the model's, when idx is set
+	// kept: the keys of the runs Generate read for the pending files,
+	// which count the routes the files name in place of the source's
+	// runs where they hold a group's.
+	kept *runKeys
 }
 
 // routeIndex is what a Source may offer so that routes are counted rather
@@ -106,8 +110,11 @@ func NewForeignViewOf(c *Config, pending Files, gen *Generated, st Source, table
 	for _, l := range links {
 		byIndex[l.Index] = l
 	}
-	v := &ForeignView{cov: newCoverage(eff, links, res), st: st, byIndex: byIndex, ln: liveNames{byIndex: byIndex, tables: tables}}
+	v := &ForeignView{cov: newCoverage(eff, links, res, gen), st: st, byIndex: byIndex, ln: liveNames{byIndex: byIndex, tables: tables}}
 	v.idx, _ = st.(routeIndex)
+	if v.idx != nil {
+		v.kept = gen.keptRuns(byIndex)
+	}
 	v.addrs = sortForeign(v.cov.foreignAddrs(st.Addrs(), byIndex))
 	v.rules = sortForeign(v.cov.foreignRules(st, v.ln))
 	return v
@@ -193,7 +200,13 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		})
 		return out
 	}
-	v.classes = v.idx.RouteClasses()
+	// The kept runs' counts, when there are kept runs: the routes the
+	// files name are counted as they were when those were read.
+	if v.kept != nil {
+		v.classes = v.kept.classes
+	} else {
+		v.classes = v.idx.RouteClasses()
+	}
 	for c, n := range v.classes {
 		if !foreignClass(c) {
 			continue
@@ -225,6 +238,10 @@ func (v *ForeignView) namedCounts() map[groupKey]int {
 	out := map[groupKey]int{}
 	lookUp := map[groupKey]bool{}
 	for g, n := range keys {
+		if named, ok := v.keptNamed(g, n); ok {
+			out[g] += named
+			continue
+		}
 		if !v.eachNamedInRuns(g, n, func(*model.Route) { out[g]++ }) {
 			lookUp[g] = true
 		}
@@ -281,23 +298,35 @@ func (v *ForeignView) lookUp(k routeKey) []model.Route {
 	return out
 }
 
-// eachNamedInRuns calls fn with each live route of group g the files
-// name (n keys), read from the runs that hold the group: a group of a
-// link is its run; the group "" of a table (device-less routes) is in the
-// runs of the links its classes name (0 for none). It returns false,
-// having called nothing, when the runs are much longer than n (looking
-// the named routes up costs less) or the model cannot tell a run without
-// a walk.
-func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) bool {
-	runs, _ := v.st.(linkRuns)
-	if runs == nil {
-		return false
+// keptNamed counts the live routes of group g the files name (n keys)
+// from the kept runs' keys, as eachNamedInRuns reads them; ok is false
+// when eachNamedInRuns would not read them or they were not kept.
+func (v *ForeignView) keptNamed(g groupKey, n int) (named int, ok bool) {
+	if v.kept == nil {
+		return 0, false
 	}
-	var idxs []int32
+	idxs, ok := v.namedRuns(g, n)
+	if !ok {
+		return 0, false
+	}
+	pick := func(c model.RouteClass) bool { return c.Table == g.table && slices.Contains(idxs, c.Link) }
+	return named, v.kept.keys(pick, func(k routeKey) {
+		if k.link == g.link && v.cov.routes[k] {
+			named++
+		}
+	})
+}
+
+// namedRuns are the links whose runs of g's table hold group g: a group
+// of a link is its run; the group "" of a table (device-less routes) is
+// in the runs of the links its classes name (0 for none). ok is false
+// when there are none, or they are much longer than the n routes the
+// files name (looking those up costs less).
+func (v *ForeignView) namedRuns(g groupKey, n int) (idxs []int32, ok bool) {
 	if g.link != "" {
 		idx, found := v.linkIndex(g.link)
 		if !found {
-			return false
+			return nil, false
 		}
 		idxs = []int32{idx}
 	}
@@ -314,7 +343,20 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) 
 			length += m
 		}
 	}
-	if len(idxs) == 0 || length > 4*n {
+	return idxs, len(idxs) > 0 && length <= 4*n
+}
+
+// eachNamedInRuns calls fn with each live route of group g the files
+// name (n keys), read from the runs that hold the group (namedRuns). It
+// returns false, having called nothing, when namedRuns says not to or
+// the model cannot tell a run without a walk.
+func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) bool {
+	runs, _ := v.st.(linkRuns)
+	if runs == nil {
+		return false
+	}
+	idxs, ok := v.namedRuns(g, n)
+	if !ok {
 		return false
 	}
 	// A run that cannot be read calls nothing; of several runs, the
@@ -354,20 +396,7 @@ func (v *ForeignView) linkIndex(name string) (int32, bool) {
 
 // routeKey is r's key as the files name routes, and whether r counts at
 // all (what Generate writes, DHCP's aside).
-func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) {
-	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
-		return routeKey{}, false
-	}
-	k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
-	if !deviceless(r.Type) {
-		idx := r.LinkIndex
-		if mp := r.Multipath(); len(mp) > 0 {
-			idx = mp[0].LinkIndex
-		}
-		k.link = v.byIndex[idx].Name
-	}
-	return k, true
-}
+func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) { return managedKey(r, v.byIndex) }
 
 func (v *ForeignView) routeReason(link string) string {
 	switch file := v.cov.fileOf[link]; {
@@ -690,14 +719,18 @@ type coverage struct {
 	addrs  map[string]map[netip.Prefix]bool // link name -> addresses
 }
 
-func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage {
+func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Generated) *coverage {
 	cov := &coverage{fileOf: map[string]string{}, addrs: map[string]map[netip.Prefix]bool{}}
 	files := make([]*Loaded, len(links))
-	n := 0
+	keys := make([]*fileKeys, len(links))
+	n, routed := 0, 0
 	for i, l := range links {
 		files[i], _ = eff.NetworkFor(l) // an uncertain match counts: the file may well apply
 		if files[i] != nil {
-			n += len(files[i].Network.Routes)
+			_, m := fileRoutes(files[i].Network)
+			n += m
+			routed += btoi(m > 0)
+			keys[i] = gen.routeKeys(files[i].Network, l.Name)
 		}
 	}
 	// Sized once: growing a map of a million keys rehashes it.
@@ -711,10 +744,20 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver) *coverage 
 		cov.fileOf[l.Name] = ld.Name
 		nf := ld.Network
 		cov.addrs[l.Name] = fileAddrs(nf)
-		routes, _ := fileRoutes(nf)
-		for r := range routes {
-			if k, ok := fileRouteKey(r, l.Name, res); ok {
+		switch routes, m := fileRoutes(nf); {
+		case keys[i] != nil && routed == 1:
+			// The only file with routes, Generate's: its keys are the
+			// coverage's as they are (read only, as the coverage is).
+			cov.routes = keys[i].set
+		case keys[i] != nil:
+			for k := range keys[i].set {
 				cov.routes[k] = true
+			}
+		case m > 0:
+			for r := range routes {
+				if k, ok := fileRouteKey(r, l.Name, res); ok {
+					cov.routes[k] = true
+				}
 			}
 		}
 		if !applied[ld] {

@@ -81,6 +81,11 @@ type Generated struct {
 	// a million routes costs more than generating them. Read only: they
 	// are shared.
 	Networks map[string]*NetworkFile
+	// runs are the keys of the routes of the runs Generate read, for
+	// PredictOf and NewForeignViewOf of the same files (see keptRuns);
+	// keys, those of its files' routes (see routeKeys).
+	runs *runKeys
+	keys *generatedKeys
 }
 
 // Notice is something of the live state the generated files do not carry
@@ -132,47 +137,76 @@ func Generate(st Source, links []string, tables model.TableNames, target Target)
 		return nil, err
 	}
 	g.addresses(st)
-	var homeless []Route
-	var homelessTexts routeTexts
 	g.texts = map[int32]*routeTexts{}
-	err = g.routes(st, func(file int32, rt Route, sec *sectionWriter) {
-		if file == 0 {
-			homeless = append(homeless, rt)
-			homelessTexts.add(sec)
-			return
-		}
-		nf, texts := g.nets[file], g.texts[file]
-		if nf.Routes == nil { // sized once: a link may have a million
-			n := g.use.through(file)
-			nf.Routes = make([]Route, 0, n)
-			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
-			g.texts[file] = texts
-		}
-		nf.Routes = append(nf.Routes, rt)
-		texts.add(sec)
-	})
+	g.keep = &runKeys{byIndex: g.byIndex}
+	k := routeKeeper{g: g}
+	err = g.routes(st, k.keep)
 	if errors.Is(err, errRunsChanged) {
 		return Generate(walkOnly{st}, links, tables, target)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(homeless) > 0 {
-		file := g.homeFor(sel, slices.Values(homeless))
-		home := g.nets[file]
-		home.Routes = append(home.Routes, homeless...)
-		if g.texts[file] == nil {
-			g.texts[file] = &routeTexts{}
-		}
-		for i := range homeless {
-			g.texts[file].addText(homelessTexts.text(i))
-		}
-	}
+	k.toHome(sel)
 	g.rules(st, sel)
 	if err := g.finish(sel); err != nil {
 		return nil, err
 	}
+	if g.keep.complete {
+		g.out.runs = g.keep
+	}
 	return g.out, nil
+}
+
+// routeKeeper holds the routes read for the files: a device-less one
+// aside until its home is known (toHome), the others in their link's file,
+// sized once by its routes.
+type routeKeeper struct {
+	g             *gen
+	homeless      []Route
+	homelessTexts *routeTexts
+}
+
+// keep takes rt, with its section's text, into file (0: home's).
+func (k *routeKeeper) keep(file int32, rt *Route, text []byte) {
+	g := k.g
+	if file == 0 {
+		if k.homeless == nil {
+			k.homeless = make([]Route, 0, g.use.deviceless)
+			k.homelessTexts = newRouteTexts(g.use.deviceless)
+		}
+		k.homeless = append(k.homeless, *rt)
+		k.homelessTexts.add(text)
+		return
+	}
+	nf, texts := g.nets[file], g.texts[file]
+	if nf.Routes == nil { // sized once: a link may have a million
+		n := g.use.through(file)
+		if len(g.nets) == 1 {
+			n += g.use.deviceless // the only file is home (see home)
+		}
+		nf.Routes = make([]Route, 0, n)
+		texts = newRouteTexts(n)
+		g.texts[file] = texts
+	}
+	nf.Routes = append(nf.Routes, *rt)
+	texts.add(text)
+}
+
+// toHome appends the device-less routes kept to the file of the selected
+// link that holds them (see homeFor).
+func (k *routeKeeper) toHome(sel []model.Link) {
+	if len(k.homeless) == 0 {
+		return
+	}
+	g := k.g
+	file := g.homeFor(sel, slices.Values(k.homeless))
+	home := g.nets[file]
+	home.Routes = append(home.Routes, k.homeless...)
+	if g.texts[file] == nil {
+		g.texts[file] = &routeTexts{}
+	}
+	g.texts[file].addAll(k.homelessTexts)
 }
 
 // finish writes each selected link's .network with what g holds for it,
@@ -245,7 +279,7 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 		target.Version = AssumedVersion
 	}
 	g := &gen{tables: tables, tableNums: map[uint32]string{}, used: map[uint32]string{}, target: target,
-		verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target}}
+		verdicts: map[[2]string]string{}, out: &Generated{Files: Files{}, Target: target, keys: &generatedKeys{}}}
 	all := st.Links()
 	g.byIndex = make(map[int32]model.Link, len(all))
 	// An index, not the link: a map keeps a value as large as a model.Link
@@ -321,8 +355,32 @@ type gen struct {
 	texts map[int32]*routeTexts
 	quiet bool // notices are dropped, being recorded already
 	// verdicts: why the target does not know a key ("" when it does),
-	// by section and key (see unknownKeys).
-	verdicts map[[2]string]string
+	// by section and key (see unknownKeys); lineVerdicts, of the
+	// [Route] keys by key (see unknownLines).
+	verdicts     map[[2]string]string
+	lineVerdicts []lineVerdict
+	// keep, when not nil, keeps the keys of the runs read (see runKeys).
+	keep *runKeys
+	// lastLink is the index of the link of the last route routeSection
+	// read, lastName its name.
+	lastLink int32
+	lastName string
+	// rt is the route routes is at.
+	rt Route
+	// line: the [Route] section of the route routeSection is at.
+	line lineBuf
+	// metrics holds the Metric= values of the routes read, a block at a
+	// time rather than an allocation per route.
+	metrics []uint32
+}
+
+// metric is a pointer to a uint32 holding v, for a Route's Metric.
+func (g *gen) metric(v uint32) *uint32 {
+	if len(g.metrics) == cap(g.metrics) {
+		g.metrics = make([]uint32, 0, 1024)
+	}
+	g.metrics = append(g.metrics, v)
+	return &g.metrics[len(g.metrics)-1]
 }
 
 // notice records something the files do not carry as it is.
@@ -336,7 +394,11 @@ func (g *gen) notice(n Notice) {
 // to the target; if not, the object is left out with a notice (text is
 // made only then).
 func (g *gen) fits(kind, link string, text func() string, part *writer) bool {
-	bad := g.unknownKeys(part, "")
+	return g.allKnown(kind, link, text, g.unknownKeys(part, ""))
+}
+
+// allKnown is fits of an object whose unknown keys are bad.
+func (g *gen) allKnown(kind, link string, text func() string, bad []string) bool {
 	if len(bad) == 0 {
 		return true
 	}
@@ -377,25 +439,71 @@ func (g *gen) unknownKeys(w *writer, skip string) []string {
 	return out
 }
 
+// unknownLines is unknownKeys of the one section l holds, named name,
+// read from its rendered lines: the same answers, in the same order,
+// without a string per key and value (it runs once per route: a million
+// for a save of every link).
+func (g *gen) unknownLines(name string, l *lineBuf) []string {
+	var out []string
+	for _, ln := range l.lines {
+		value := l.b[ln.val:ln.end]
+		if why := unwritable(value); why != "" {
+			out = append(out, name+"."+ln.key+"= "+why)
+			continue
+		}
+		// A dozen keys: a look along the slice costs less than a map's
+		// hash, five times a route.
+		i := slices.IndexFunc(g.lineVerdicts, func(v lineVerdict) bool { return v.key == ln.key && v.section == name })
+		if i < 0 {
+			sk := name + "." + ln.key
+			g.lineVerdicts = append(g.lineVerdicts, lineVerdict{section: name, key: ln.key, valued: valued[sk]})
+			i = len(g.lineVerdicts) - 1
+		}
+		v := &g.lineVerdicts[i]
+		if !v.known || v.valued {
+			// As unknownKeys reads the line: the value up to the line's
+			// end, trailing space trimmed.
+			_, v.why = g.target.knows(name+"."+ln.key, strings.TrimRightFunc(string(value), unicode.IsSpace))
+			v.known = true
+		}
+		if v.why != "" {
+			out = append(out, v.why)
+		}
+	}
+	return out
+}
+
+// lineVerdict is why the target does not know section's key ("" when it
+// does), once known; valued: the answer depends on the value, and is
+// asked again for each.
+type lineVerdict struct {
+	section, key, why string
+	known, valued     bool
+}
+
 // unwritable says why networkd would not read value back as it is, ""
 // when it would. A value is one line: a line break in it (an address
 // label or a rule's interface name, which the kernel takes as any bytes)
 // would start a key of its own, a final backslash would join the next
 // line to it, and networkd trims the space around it.
-func unwritable(value string) string {
-	for i := 0; i < len(value); i++ {
+func unwritable[T ~string | ~[]byte](value T) string {
+	n := len(value)
+	for i := range n {
 		if c := value[i]; c < 0x20 && c != '\t' || c == 0x7f {
 			return fmt.Sprintf("the value %q holds a control character, which would end or break its line", value)
 		}
 	}
 	switch {
-	case strings.HasSuffix(value, "\\"):
+	case n > 0 && value[n-1] == '\\':
 		return fmt.Sprintf("the value %q ends in a backslash, which would join the next line to it", value)
-	case strings.Trim(value, " \t") != value:
+	case n > 0 && (isBlank(value[0]) || isBlank(value[n-1])):
 		return fmt.Sprintf("the value %q has space around it, which networkd would trim", value)
 	}
 	return ""
 }
+
+// isBlank is the space networkd trims around a value.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 // table returns the Table= value for id: empty for main, local and
 // default by name, any other table by its number. A named table's name
@@ -608,12 +716,22 @@ type routeTexts struct {
 // a file's buffer by its routes: one that grows holds twice its routes.
 const routeTextSize = 96
 
-func (t *routeTexts) add(sec *sectionWriter) {
-	t.buf = sec.appendTo(t.buf)
-	t.ends = append(t.ends, len(t.buf))
+// newRouteTexts has room for about n routes' sections.
+func newRouteTexts(n int) *routeTexts {
+	return &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
 }
 
-func (t *routeTexts) addText(text []byte) {
+// addAll adds u's sections after t's.
+func (t *routeTexts) addAll(u *routeTexts) {
+	base := len(t.buf)
+	t.buf = append(t.buf, u.buf...)
+	t.ends = slices.Grow(t.ends, len(u.ends))
+	for _, e := range u.ends {
+		t.ends = append(t.ends, base+e)
+	}
+}
+
+func (t *routeTexts) add(text []byte) {
 	t.buf = append(t.buf, text...)
 	t.ends = append(t.ends, len(t.buf))
 }

@@ -110,15 +110,17 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 		}
 		return regen(g.byIndex[file].Name)
 	}
-	var homeless []Route
-	var homelessTexts routeTexts
 	g.texts = map[int32]*routeTexts{}
+	// The keys of the runs read, for the prediction and the foreign view
+	// of the files written; theirs of the others' runs read the model.
+	g.keep = &runKeys{byIndex: g.byIndex}
+	k := routeKeeper{g: g}
 	var err error
-	keep := g.keeper(&homeless, &homelessTexts)
 	if !g.fromRuns(p.lr, want, func(file int32, r *model.Route) bool {
-		rt, sec, ok, rerr := g.routeSection(r)
+		// g.rt, not a Route of its own: keep copies it.
+		text, ok, rerr := g.routeSection(r, &g.rt)
 		if ok {
-			keep(file, rt, sec)
+			k.keep(file, &g.rt, text)
 		}
 		err = rerr
 		return err == nil
@@ -128,9 +130,7 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(homeless) > 0 {
-		g.homeTakes(g.homeFor(p.sel, slices.Values(homeless)), homeless, &homelessTexts)
-	}
+	k.toHome(p.sel)
 	var some []model.Link
 	for _, l := range p.sel {
 		if regen(l.Name) {
@@ -140,39 +140,8 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 	if err := g.finish(some); err != nil {
 		return nil, err
 	}
+	if g.keep.complete {
+		g.out.runs = g.keep
+	}
 	return g.out, nil
-}
-
-// keeper is Generate's keep of a route read: a device-less one into
-// homeless, the others into their file, sized by its routes.
-func (g *gen) keeper(homeless *[]Route, homelessTexts *routeTexts) func(file int32, rt Route, sec *sectionWriter) {
-	return func(file int32, rt Route, sec *sectionWriter) {
-		if file == 0 {
-			*homeless = append(*homeless, rt)
-			homelessTexts.add(sec)
-			return
-		}
-		nf, texts := g.nets[file], g.texts[file]
-		if nf.Routes == nil { // sized once: a link may have a million
-			n := g.use.through(file)
-			nf.Routes = make([]Route, 0, n)
-			texts = &routeTexts{buf: make([]byte, 0, n*routeTextSize), ends: make([]int, 0, n)}
-			g.texts[file] = texts
-		}
-		nf.Routes = append(nf.Routes, rt)
-		texts.add(sec)
-	}
-}
-
-// homeTakes appends the device-less routes to the file of home, as
-// Generate does.
-func (g *gen) homeTakes(file int32, homeless []Route, texts *routeTexts) {
-	nf := g.nets[file]
-	nf.Routes = append(nf.Routes, homeless...)
-	if g.texts[file] == nil {
-		g.texts[file] = &routeTexts{}
-	}
-	for i := range homeless {
-		g.texts[file].addText(texts.text(i))
-	}
 }

@@ -37,12 +37,14 @@ func deviceless(typ uint8) bool {
 // goes where rules without a table go (see home). It reads the selected
 // links' runs when the source has them, and counts g.use from its indexes;
 // else it walks every route, counting each.
-func (g *gen) routes(st Source, keep func(file int32, rt Route, sec *sectionWriter)) error {
+func (g *gen) routes(st Source, keep func(file int32, rt *Route, text []byte)) error {
 	var err error
 	add := func(file int32, r *model.Route) bool {
-		rt, sec, ok, rerr := g.routeSection(r)
+		// g.rt, not a Route of its own: keep copies it, and one of
+		// its own would be a heap allocation per route.
+		text, ok, rerr := g.routeSection(r, &g.rt)
 		if ok {
-			keep(file, rt, sec)
+			keep(file, &g.rt, text)
 		}
 		err = rerr
 		return err == nil
@@ -138,16 +140,17 @@ func defaultScope(typ uint8, hasGateway bool) uint8 {
 // route describes r as a [Route] section. ok is false when it is left out
 // (a notice says why); err is for state that cannot be described at all.
 func (g *gen) route(r *model.Route) (rt Route, ok bool, err error) {
-	rt, _, ok, err = g.routeSection(r)
+	_, ok, err = g.routeSection(r, &rt)
 	return rt, ok, err
 }
 
-// routeSection is route, and the section as checked (fits), for the file
-// to take as it is rather than render the route again.
-func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok bool, err error) {
+// routeSection is route into rt, and the section as checked (fits), for
+// the file to take as it is rather than render the route again; the text
+// is valid until the next call. rt is left zero when ok is false.
+func (g *gen) routeSection(r *model.Route, rt *Route) (text []byte, ok bool, err error) {
 	// The text is only for notices: made once, when one is.
 	var line string
-	text := func() string {
+	ipText := func() string {
 		if line == "" {
 			line = iproute.RouteLine(r, g.names)
 		}
@@ -159,13 +162,18 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 		if mp := r.Multipath(); len(mp) > 0 {
 			idx = mp[0].LinkIndex
 		}
-		link = g.names.LinkName(idx)
+		// The routes come a run, a link, at a time.
+		if idx != g.lastLink || g.lastName == "" {
+			g.lastLink, g.lastName = idx, g.names.LinkName(idx)
+		}
+		link = g.lastName
 	}
-	leaveOut := func(why string) (Route, *sectionWriter, bool, error) {
-		g.notice(Notice{Kind: "route", Link: link, Text: text(), LeftOut: true, Reason: "left out: " + why})
-		return Route{}, nil, false, nil
+	leaveOut := func(why string) ([]byte, bool, error) {
+		g.notice(Notice{Kind: "route", Link: link, Text: ipText(), LeftOut: true, Reason: "left out: " + why})
+		*rt = Route{}
+		return nil, false, nil
 	}
-	rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
+	*rt = Route{Destination: r.Dst, Table: g.table(r.Table)}
 	if !rt.Destination.IsValid() {
 		if r.Family == unix.AF_INET6 {
 			rt.Destination = netip.MustParsePrefix("::/0")
@@ -191,7 +199,7 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 		rt.GatewayOnLink = new(true)
 	}
 	if r.Priority != 0 {
-		rt.Metric = new(r.Priority)
+		rt.Metric = g.metric(r.Priority)
 	}
 	if r.Family == unix.AF_INET {
 		if def := defaultScope(r.Type, r.Gateway.IsValid() || len(r.Multipath()) > 0); r.Scope != def {
@@ -231,14 +239,16 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 			if len(noCarrier) > 0 && ok {
 				// networkd 252 waits for carrier on every nexthop's link
 				// (route_is_ready_to_configure), checked with 252.
-				g.notice(Notice{Kind: "route", Link: link, Text: text(), Reason: "networkd adds this multipath route only once " +
+				g.notice(Notice{Kind: "route", Link: link, Text: ipText(), Reason: "networkd adds this multipath route only once " +
 					strings.Join(noCarrier, ", ") + " has carrier, which it lacks now"})
 			}
 		}()
 		for _, nh := range x.Multipath {
 			l, ok := g.byIndex[nh.LinkIndex]
 			if !ok {
-				return Route{}, nil, false, fmt.Errorf("route %s has a nexthop through unknown link %d", rt.Destination, nh.LinkIndex)
+				dst := rt.Destination
+				*rt = Route{}
+				return nil, false, fmt.Errorf("route %s has a nexthop through unknown link %d", dst, nh.LinkIndex)
 			}
 			if !nh.Gateway.IsValid() {
 				return leaveOut("a nexthop without a gateway (dev " + l.Name + " only) has no MultiPathRoute= form")
@@ -256,14 +266,15 @@ func (g *gen) routeSection(r *model.Route) (rt Route, sec *sectionWriter, ok boo
 			rt.Extra = append(rt.Extra, Option{"MultiPathRoute", v})
 		}
 	}
-	differs := g.routeMetrics(r, &rt)
-	var part writer
-	part.route(rt)
-	if !g.fits("route", link, text, &part) {
-		return Route{}, nil, false, nil
+	differs := g.routeMetrics(r, rt)
+	g.line.reset("Route")
+	routeEntries(&g.line, rt)
+	if !g.allKnown("route", link, ipText, g.unknownLines("Route", &g.line)) {
+		*rt = Route{}
+		return nil, false, nil
 	}
-	g.metricsNotice(link, text, differs)
-	return rt, part.secs[0], true, nil
+	g.metricsNotice(link, ipText, differs)
+	return g.line.b, true, nil
 }
 
 // hasCarrier reports whether l has carrier now and will have it when

@@ -136,6 +136,9 @@ type routeUse struct {
 	byTable map[uint32]map[int32]int // table -> link index -> routes through it
 	uplink  int32                    // link of the main table's default route, 0 when none
 	upPrio  [2]uint32                // its family (0: IPv4) and metric, to keep the best
+	// deviceless counts the device-less routes outside the local table,
+	// to size the home file's routes.
+	deviceless int
 }
 
 // see counts r; it runs on every route a walk meets.
@@ -171,6 +174,9 @@ func (u *routeUse) through(link int32) int {
 // count counts n routes of class c: those through a link (the first
 // path's) in any table but the kernel's local one.
 func (u *routeUse) count(c model.RouteClass, n int) {
+	if c.Table != unix.RT_TABLE_LOCAL && deviceless(c.Type) {
+		u.deviceless += n
+	}
 	if c.Table == unix.RT_TABLE_LOCAL || deviceless(c.Type) || c.Link == 0 || n == 0 {
 		return
 	}

@@ -1,6 +1,9 @@
 package networkd
 
-import "net/netip"
+import (
+	"net/netip"
+	"strconv"
+)
 
 // writer collects sections in the order Marshal emits them.
 type writer struct {
@@ -117,4 +120,95 @@ func (s *sectionWriter) appendTo(b []byte) []byte {
 		b = append(b, '\n')
 	}
 	return b
+}
+
+// sectionSink is what a section's keys are written to: a sectionWriter
+// (entries, for a whole file) or a lineBuf (rendered lines, for one route
+// of a million, without a string per value). A section's keys are
+// written once, to either (see routeEntries).
+type sectionSink interface {
+	add(key, value string)
+	prefix(key string, p netip.Prefix)
+	addr(key string, a netip.Addr)
+	boolean(key string, b *bool)
+	uint(key string, n *uint32)
+	extra(opts []Option)
+}
+
+// lineBuf renders one section as appendTo does, straight into a buffer
+// it reuses, and keeps where each key and value lie, so that they can be
+// checked (gen.unknownLines) without a string per value.
+type lineBuf struct {
+	b     []byte
+	lines []lineSpan
+}
+
+// lineSpan is one "Key=Value" line of a lineBuf: its key, and its value
+// b[val:end], a line break following.
+type lineSpan struct {
+	key      string
+	val, end int
+}
+
+// reset starts the section name, forgetting the previous one.
+func (l *lineBuf) reset(name string) {
+	l.b = append(append(append(l.b[:0], '['), name...), "]\n"...)
+	l.lines = l.lines[:0]
+}
+
+// key starts a line; end finishes it once its value is appended to l.b.
+func (l *lineBuf) key(key string) {
+	l.b = append(append(l.b, key...), '=')
+	l.lines = append(l.lines, lineSpan{key: key, val: len(l.b)})
+}
+
+func (l *lineBuf) end() {
+	l.lines[len(l.lines)-1].end = len(l.b)
+	l.b = append(l.b, '\n')
+}
+
+func (l *lineBuf) add(key, value string) {
+	if value != "" {
+		l.key(key)
+		l.b = append(l.b, value...)
+		l.end()
+	}
+}
+
+func (l *lineBuf) prefix(key string, p netip.Prefix) {
+	if p.IsValid() {
+		l.key(key)
+		l.b = p.AppendTo(l.b)
+		l.end()
+	}
+}
+
+func (l *lineBuf) addr(key string, a netip.Addr) {
+	if a.IsValid() {
+		l.key(key)
+		l.b = a.AppendTo(l.b)
+		l.end()
+	}
+}
+
+func (l *lineBuf) boolean(key string, b *bool) {
+	if b != nil {
+		l.add(key, formatBool(*b))
+	}
+}
+
+func (l *lineBuf) uint(key string, n *uint32) {
+	if n != nil {
+		l.key(key)
+		l.b = strconv.AppendUint(l.b, uint64(*n), 10)
+		l.end()
+	}
+}
+
+func (l *lineBuf) extra(opts []Option) {
+	for _, o := range opts {
+		l.key(o.Key)
+		l.b = append(l.b, o.Value...)
+		l.end()
+	}
 }

@@ -1,6 +1,9 @@
 package networkd
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Marshal renders f with Header as its first line. Output is deterministic:
 // known keys in a fixed order, then kept unknown keys in file order, then
@@ -67,12 +70,18 @@ func (f *NetworkFile) sectionsWith(routes [][]byte) *writer {
 	for _, a := range f.Addresses {
 		w.address(a)
 	}
-	for i, r := range f.Routes {
-		if routes != nil {
-			w.secs = append(w.secs, &sectionWriter{name: "Route", keep: true, text: routes[i]})
-			continue
+	if routes != nil {
+		// One block for all: a file may hold a million routes.
+		secs := make([]sectionWriter, len(f.Routes))
+		w.secs = slices.Grow(w.secs, len(secs))
+		for i := range f.Routes {
+			secs[i] = sectionWriter{name: "Route", keep: true, text: routes[i]}
+			w.secs = append(w.secs, &secs[i])
 		}
-		w.route(r)
+	} else {
+		for _, r := range f.Routes {
+			w.route(r)
+		}
 	}
 	for _, r := range f.RoutingPolicyRules {
 		w.rule(r)
@@ -93,8 +102,12 @@ func (w *writer) address(a Address) {
 }
 
 // route writes r's [Route] section.
-func (w *writer) route(r Route) {
-	s := w.section("Route", true)
+func (w *writer) route(r Route) { routeEntries(w.section("Route", true), &r) }
+
+// routeEntries writes the keys of r's [Route] section to s, in the
+// file's order: the one statement of it, for a whole file's sections and
+// for a route Generate renders alone.
+func routeEntries(s sectionSink, r *Route) {
 	s.prefix("Destination", r.Destination)
 	s.addr("Gateway", r.Gateway)
 	s.add("Gateway", r.GatewayDynamic)

@@ -136,7 +136,8 @@ func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf,
 	for _, l := range links {
 		byName[l.Name], byIndex[l.Index] = l, l
 	}
-	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf}
+	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf,
+		kept: gen.keptRuns(byIndex), gen: gen}
 	changed := func(ld *Loaded) bool {
 		if ld == nil {
 			return false
@@ -215,6 +216,12 @@ type predictor struct {
 	homeless map[routeKey]bool
 	// routesOf, when set, replaces liveRoutes (tests compare with it).
 	routesOf func(link string) []routeKey
+	// kept: the keys of the runs Generate read for the pending files,
+	// read in place of the source's runs where they hold a link's.
+	kept *runKeys
+	// gen made the pending files, whose routes' keys it keeps (see
+	// routeKeys); nil when unknown.
+	gen *Generated
 }
 
 func (p *predictor) add(e Effect) { p.out.Effects = append(p.out.Effects, e) }
@@ -312,22 +319,7 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	// Routes.
-	routes, n := fileRoutes(f)
-	wantR := make(map[routeKey]bool, n)
-	order := make([]routeKey, 0, n)
-	for r := range routes {
-		k, ok := fileRouteKey(r, l.Name, p.res)
-		if !ok {
-			if r.GatewayDynamic == "" {
-				p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(*r))
-			}
-			continue
-		}
-		if !wantR[k] {
-			order = append(order, k)
-		}
-		wantR[k] = true
-	}
+	wantR, order := p.fileKeys(nw, l.Name)
 	var mine []routeKey
 	if live {
 		mine = p.liveRoutes(l.Name)
@@ -336,8 +328,10 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		delete(p.live, l.Name)
 	}
 	haveR := make(map[routeKey]bool, len(mine))
+	named := true // every key of mine names a link (liveRoutes' do)
 	for _, k := range mine {
 		haveR[k] = true
+		named = named && k.link != ""
 		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
 			p.add(p.routeEffect("remove", k))
 		}
@@ -353,7 +347,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		}
 	}
 	for _, k := range order {
-		if !haveR[k] && !p.homeless[k] {
+		// A key of no link (the file's device-less routes: thousands in
+		// the home file) is not among mine when those all name one.
+		if (named && k.link == "" || !haveR[k]) && !p.homeless[k] {
 			p.add(p.routeEffect("add", k))
 		}
 	}
@@ -364,6 +360,23 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	if br := f.Network.Bridge; br != "" && (!live || p.byIndex[l.MasterIndex].Name != br || l.MasterIndex == 0) {
 		p.add(Effect{Action: "set", Kind: "link", Link: l.Name, Text: l.Name + " master " + br, key: "link|master|" + l.Name + "|" + br})
 	}
+}
+
+// fileKeys are the keys of nw's routes as link's, each once in the
+// file's order, and their set: Generate's when nw is its own (read
+// only), else made here, with a note for each route whose table
+// networkd cannot resolve.
+func (p *predictor) fileKeys(nw *Loaded, link string) (map[routeKey]bool, []routeKey) {
+	f := nw.Network
+	if fk := p.gen.routeKeys(f, link); fk != nil {
+		return fk.set, fk.order
+	}
+	fk := keysOf(f, link, p.res, func(r *Route) {
+		if r.GatewayDynamic == "" {
+			p.note("%s: networkd cannot resolve Table=%s (it knows table names only from RouteTable= in networkd.conf when it starts) and ignores the route to %s", nw.Name, r.Table, routeDst(*r))
+		}
+	})
+	return fk.set, fk.order
 }
 
 // unmanage predicts networkd letting go of l, which old configured: it
@@ -425,16 +438,26 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 // of (table, link) alone (eachRunRoute); ok is false when the
 // source has no runs or cannot tell them (a route with several paths).
 func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
-	lr, isLR := p.st.(LinkRoutes)
-	if !isLR {
-		return nil, false
-	}
 	pick := func(c model.RouteClass) bool {
 		owner := ""
 		if !deviceless(c.Type) {
 			owner = p.byIndex[c.Link].Name
 		}
 		return owner == link
+	}
+	if p.kept != nil && p.kept.keys(pick, func(k routeKey) {
+		if k.link == link {
+			if ks == nil {
+				ks = make([]routeKey, 0, p.kept.size(pick))
+			}
+			ks = append(ks, k)
+		}
+	}) {
+		return ks, true
+	}
+	lr, isLR := p.st.(LinkRoutes)
+	if !isLR {
+		return nil, false
 	}
 	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
 		if k, want := p.liveKey(r); want && k.link == link {
@@ -448,11 +471,16 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 }
 
 // liveKey is r's key when networkd may manage r.
-func (p *predictor) liveKey(r *model.Route) (routeKey, bool) {
+func (p *predictor) liveKey(r *model.Route) (routeKey, bool) { return managedKey(r, p.byIndex) }
+
+// managedKey is r's key, its link named as byIndex says, and whether
+// networkd may manage r: what Generate writes (wantedRoute), DHCP's
+// routes aside.
+func managedKey(r *model.Route, byIndex map[int32]model.Link) (routeKey, bool) {
 	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 		return routeKey{}, false
 	}
-	return liveRouteKey(r, p.byIndex), true
+	return liveRouteKey(r, byIndex), true
 }
 
 func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {

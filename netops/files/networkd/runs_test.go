@@ -273,7 +273,30 @@ func diffGenerated(t *testing.T, name string, got, want *Generated) {
 // files alone and for whole files, for networkd versions that know more
 // or fewer of their keys, a key no version knows and a value dated apart.
 func TestUnknownKeysAsTheRenderedFile(t *testing.T) {
-	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 18))
+	parts := append(randomParts(t, rand.New(rand.NewPCG(uint64(runsSeed(t)), 18))),
+		&NetworkFile{Routes: []Route{{Destination: netip.MustParsePrefix("10.9.0.0/16"), Extra: []Option{{"TypeOfService", "16"}}}}},
+		&NetworkFile{Addresses: []Address{{Address: netip.MustParsePrefix("10.9.0.1/16"), Extra: []Option{{"Broadcast", "no"}}}}},
+		&NetworkFile{Addresses: []Address{{Address: netip.MustParsePrefix("10.9.0.2/16"), Extra: []Option{{"Broadcast", "10.9.255.255"}}}}})
+	found := 0
+	for _, v := range []int{211, 230, 244, 251, 252, 999} {
+		g := &gen{target: Target{Version: v}, verdicts: map[[2]string]string{}}
+		for _, f := range parts {
+			want := Target{Version: v}.unknownKeys(f.MarshalWithHeader("#"))
+			if got := g.unknownKeys(f.sections(), ""); !slices.Equal(got, want) {
+				t.Errorf("networkd %d, %s: unknownKeys = %q, rendered %q", v, f.MarshalWithHeader("#"), got, want)
+			}
+			found += len(want)
+		}
+	}
+	if len(parts) < 500 || found < 500 {
+		t.Errorf("%d files checked, %d unknown keys found: the comparison proves little", len(parts), found)
+	}
+}
+
+// randomParts are the .network files Generate writes for random states,
+// and each of their routes, addresses and rules as a file alone.
+func randomParts(t *testing.T, r *rand.Rand) []*NetworkFile {
+	t.Helper()
 	names := []string{"lo", "br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
 	var parts []*NetworkFile
 	for range 5 {
@@ -301,23 +324,51 @@ func TestUnknownKeysAsTheRenderedFile(t *testing.T) {
 			}
 		}
 	}
-	parts = append(parts,
-		&NetworkFile{Routes: []Route{{Destination: netip.MustParsePrefix("10.9.0.0/16"), Extra: []Option{{"TypeOfService", "16"}}}}},
-		&NetworkFile{Addresses: []Address{{Address: netip.MustParsePrefix("10.9.0.1/16"), Extra: []Option{{"Broadcast", "no"}}}}},
-		&NetworkFile{Addresses: []Address{{Address: netip.MustParsePrefix("10.9.0.2/16"), Extra: []Option{{"Broadcast", "10.9.255.255"}}}}})
+	return parts
+}
+
+// A route's [Route] section as Generate renders it alone (lineBuf) is
+// the section a whole file's rendering writes for it, and unknownLines
+// lists what unknownKeys lists of it: for the routes of random states'
+// files, routes with values networkd would not read back (a line break,
+// a final backslash, space around), a key no version knows, for
+// networkd versions that know more or fewer of their keys.
+func TestRouteLinesAsTheFilesSection(t *testing.T) {
+	var routes []Route
+	for _, f := range randomParts(t, rand.New(rand.NewPCG(uint64(runsSeed(t)), 20))) {
+		routes = append(routes, f.Routes...)
+	}
+	dst := netip.MustParsePrefix("10.9.0.0/16")
+	for _, x := range []Option{{"TypeOfService", "16"}, {"TCPCongestionControlAlgorithm", "cu\nbic"}, {"TCPCongestionControlAlgorithm", "cubic\\"},
+		{"MultiPathRoute", "10.0.0.1@eth 0 "}, {"MultiPathRoute", "\t10.0.0.1@eth0"}, {"QuickAck", ""}, {"NoSuchKey", "1"}} {
+		routes = append(routes, Route{Destination: dst, Gateway: netip.MustParseAddr("fe80::1%eth0"), Table: "wan", Extra: []Option{x}})
+	}
+	// Each value networkd would not read back is said so.
+	for i, why := range []string{"", "control character", "ends in a backslash", "space around", "space around"} {
+		if got := unwritable(routes[len(routes)-7+i].Extra[0].Value); why == "" && got != "" || !strings.Contains(got, why) {
+			t.Errorf("unwritable(%q) = %q, want %q", routes[len(routes)-7+i].Extra[0].Value, got, why)
+		}
+	}
 	found := 0
 	for _, v := range []int{211, 230, 244, 251, 252, 999} {
 		g := &gen{target: Target{Version: v}, verdicts: map[[2]string]string{}}
-		for _, f := range parts {
-			want := Target{Version: v}.unknownKeys(f.MarshalWithHeader("#"))
-			if got := g.unknownKeys(f.sections(), ""); !slices.Equal(got, want) {
-				t.Errorf("networkd %d, %s: unknownKeys = %q, rendered %q", v, f.MarshalWithHeader("#"), got, want)
+		for _, rt := range routes {
+			var w writer
+			w.route(rt)
+			g.line.reset("Route")
+			routeEntries(&g.line, &rt)
+			if want := w.secs[0].appendTo(nil); !bytes.Equal(g.line.b, want) {
+				t.Errorf("lineBuf renders\n%s\nthe file's section is\n%s", g.line.b, want)
+			}
+			want := g.unknownKeys(&w, "")
+			if got := g.unknownLines("Route", &g.line); !slices.Equal(got, want) {
+				t.Errorf("networkd %d, %s: unknownLines = %q, unknownKeys %q", v, g.line.b, got, want)
 			}
 			found += len(want)
 		}
 	}
-	if len(parts) < 500 || found < 500 {
-		t.Errorf("%d files checked, %d unknown keys found: the comparison proves little", len(parts), found)
+	if len(routes) < 200 || found < 200 {
+		t.Errorf("%d routes checked, %d unknown keys found: the comparison proves little", len(routes), found)
 	}
 }
 

@@ -50,7 +50,7 @@ func NewStream(st Source, links []string, tables model.TableNames, target Target
 	}
 	g.addresses(st)
 	s := &Stream{g: g, st: st, nets: map[string]int32{}, counts: map[int32]int{}, cached: map[int32][]Route{}}
-	err = g.routes(st, func(file int32, _ Route, _ *sectionWriter) { s.counts[file]++ })
+	err = g.routes(st, func(file int32, _ *Route, _ []byte) { s.counts[file]++ })
 	if errors.Is(err, errRunsChanged) {
 		return NewStream(walkOnly{st}, links, tables, target)
 	}

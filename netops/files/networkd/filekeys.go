@@ -1,0 +1,98 @@
+package networkd
+
+import "sync"
+
+// fileKeys are the keys of one .network's routes as one link's
+// (fileRouteKey): the set, and each key once in the file's order. The
+// prediction and the foreign view of the same generated files both key
+// every route of them, a million for a save of every link: they share
+// these, read only.
+type fileKeys struct {
+	set   map[routeKey]bool
+	order []routeKey
+}
+
+// generatedKeys keeps the fileKeys of a Generated's networks, by network
+// and link.
+type generatedKeys struct {
+	mu sync.Mutex
+	of map[fileKeysID]*fileKeys
+}
+
+type fileKeysID struct {
+	nf   *NetworkFile
+	link string
+}
+
+// routeKeys are the keys of nf's routes as link's, when nf is one of g's
+// Networks: its Table= values (numbers and the built-in names) resolve
+// alike through every tableResolver, so the keys are the ones any reader
+// makes. nil when g is nil, nf is not g's, one of its tables is a name
+// (its number depends on the reader's declarations) or a route has no
+// key, or g's networks hold more than maxKeptKeys routes (kept until the
+// preview ends, they would double what a save of every link holds).
+func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
+	if g == nil || g.keys == nil || !g.owns(nf) {
+		return nil
+	}
+	g.keys.mu.Lock()
+	defer g.keys.mu.Unlock()
+	id := fileKeysID{nf, link}
+	if fk, done := g.keys.of[id]; done {
+		return fk
+	}
+	if g.keys.of == nil {
+		g.keys.of = map[fileKeysID]*fileKeys{}
+	}
+	var fk *fileKeys
+	if g.routeCount() <= maxKeptKeys {
+		// Without declarations or names, a resolver resolves the
+		// built-in tables and numbers alone, which every one resolves
+		// alike.
+		fk = keysOf(nf, link, &tableResolver{}, nil)
+	}
+	g.keys.of[id] = fk
+	return fk
+}
+
+// owns reports whether nf is one of g's Networks.
+func (g *Generated) owns(nf *NetworkFile) bool {
+	for _, own := range g.Networks {
+		if own == nf {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Generated) routeCount() int {
+	n := 0
+	for _, nf := range g.Networks {
+		n += len(nf.Routes)
+	}
+	return n
+}
+
+// keysOf is the keys of nf's routes as link's through res; a route
+// without one goes to skip, or when skip is nil makes keysOf nil.
+func keysOf(nf *NetworkFile, link string, res *tableResolver, skip func(*Route)) *fileKeys {
+	routes, n := fileRoutes(nf)
+	fk := &fileKeys{set: make(map[routeKey]bool, n), order: make([]routeKey, 0, n)}
+	for r := range routes {
+		k, ok := fileRouteKey(r, link, res)
+		if !ok {
+			if skip == nil {
+				return nil
+			}
+			skip(r)
+			continue
+		}
+		// One access a route, not a look and a store: a new key grows
+		// the map.
+		had := len(fk.set)
+		if fk.set[k] = true; len(fk.set) > had {
+			fk.order = append(fk.order, k)
+		}
+	}
+	return fk
+}
