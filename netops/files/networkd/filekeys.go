@@ -15,8 +15,10 @@ type fileKeys struct {
 // generatedKeys keeps the fileKeys of a Generated's networks, by network
 // and link.
 type generatedKeys struct {
-	mu sync.Mutex
-	of map[fileKeysID]*fileKeys
+	mu     sync.Mutex
+	of     map[fileKeysID]*fileKeys
+	own    map[*NetworkFile]bool // g's Networks, made at the first call
+	routes int                   // how many routes they hold
 }
 
 type fileKeysID struct {
@@ -32,11 +34,22 @@ type fileKeysID struct {
 // key, or g's networks hold more than maxKeptKeys routes (kept until the
 // preview ends, they would double what a save of every link holds).
 func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
-	if g == nil || g.keys == nil || !g.owns(nf) {
+	if g == nil || g.keys == nil {
 		return nil
 	}
 	g.keys.mu.Lock()
 	defer g.keys.mu.Unlock()
+	if g.keys.own == nil {
+		// Once, not per call: a reader asks for each link's file.
+		g.keys.own = make(map[*NetworkFile]bool, len(g.Networks))
+		for _, own := range g.Networks {
+			g.keys.own[own] = true
+			g.keys.routes += len(own.Routes)
+		}
+	}
+	if !g.keys.own[nf] {
+		return nil
+	}
 	id := fileKeysID{nf, link}
 	if fk, done := g.keys.of[id]; done {
 		return fk
@@ -45,7 +58,7 @@ func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
 		g.keys.of = map[fileKeysID]*fileKeys{}
 	}
 	var fk *fileKeys
-	if g.routeCount() <= maxKeptKeys {
+	if g.keys.routes <= maxKeptKeys {
 		// Without declarations or names, a resolver resolves the
 		// built-in tables and numbers alone, which every one resolves
 		// alike.
@@ -53,24 +66,6 @@ func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
 	}
 	g.keys.of[id] = fk
 	return fk
-}
-
-// owns reports whether nf is one of g's Networks.
-func (g *Generated) owns(nf *NetworkFile) bool {
-	for _, own := range g.Networks {
-		if own == nf {
-			return true
-		}
-	}
-	return false
-}
-
-func (g *Generated) routeCount() int {
-	n := 0
-	for _, nf := range g.Networks {
-		n += len(nf.Routes)
-	}
-	return n
 }
 
 // keysOf is the keys of nf's routes as link's through res; a route

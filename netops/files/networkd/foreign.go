@@ -113,7 +113,7 @@ func NewForeignViewOf(c *Config, pending Files, gen *Generated, st Source, table
 	v := &ForeignView{cov: newCoverage(eff, links, res, gen), st: st, byIndex: byIndex, ln: liveNames{byIndex: byIndex, tables: tables}}
 	v.idx, _ = st.(routeIndex)
 	if v.idx != nil {
-		v.kept = gen.keptRuns(byIndex)
+		v.kept = gen.keptRuns(st, byIndex)
 	}
 	v.addrs = sortForeign(v.cov.foreignAddrs(st.Addrs(), byIndex))
 	v.rules = sortForeign(v.cov.foreignRules(st, v.ln))

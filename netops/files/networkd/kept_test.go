@@ -3,12 +3,14 @@ package networkd
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 // runReads records the runs read from a store, and counts its walks.
@@ -113,4 +115,88 @@ func (s swapped) Links() []model.Link {
 		}
 	}
 	return ls
+}
+
+// A route added through eth1 after Generate read its runs, in the store
+// it read or in another: the prediction and the foreign view of the same
+// files say what the store says now, as they do without kept runs (the
+// kept keys mixed with what is read now would miss the new route).
+func TestKeptRunsAreNotTakenOnceARouteChanged(t *testing.T) {
+	for _, where := range []string{"the same store", "another store"} {
+		state := runsState(rand.New(rand.NewPCG(1, 31)), false, false)
+		a := model.NewStoreFrom(state)
+		g, err := Generate(a, []string{"eth1"}, tableMap{300: "wan"}, target252)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.runs == nil {
+			t.Fatal("no runs kept")
+		}
+		l, _ := a.LinkByName("eth1")
+		added := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST,
+			Protocol: unix.RTPROT_STATIC, LinkIndex: l.Index, Dst: netip.MustParsePrefix("198.51.100.0/24")}
+		live := a
+		if where == "the same store" {
+			a.Update(func(ap *model.Applier) { ap.Route(added, false, false) })
+		} else {
+			state.Routes = append(slices.Clone(state.Routes), added)
+			live = model.NewStoreFrom(state)
+		}
+		c := loadFiles(t, map[string]string{})
+		unkept := *g
+		unkept.runs = nil
+		got := PredictOf(c, g.Files, g, live, DaemonConf{})
+		want := PredictOf(c, g.Files, &unkept, live, DaemonConf{})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: prediction from kept runs\n%s\nfrom the live store\n%s", where,
+				strings.Join(effects(got.Effects), "\n"), strings.Join(effects(want.Effects), "\n"))
+		}
+		gc := NewForeignViewOf(c, g.Files, g, live, tableMap{300: "wan"}).Count()
+		wc := NewForeignViewOf(c, g.Files, &unkept, live, tableMap{300: "wan"}).Count()
+		if gc != wc {
+			t.Errorf("%s: foreign count from kept runs %+v, from the live store %+v", where, gc, wc)
+		}
+	}
+}
+
+// Prepared.Generate of some links keeps the runs it read: the prediction
+// and the foreign view from them are those from the store, whether the
+// file of the device-less routes is among those written or not.
+func TestPreparedKeptRunsAreTheStores(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 31))
+	c, tables := eth1DropIn(t), tableMap{300: "wan"}
+	all := []string{"br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
+	kept := 0
+	for i := range 6 {
+		store := model.NewStoreFrom(runsState(r, false, false))
+		for _, regen := range [][]string{{"eth1"}, {"eth0"}, {"eth2", "br0"}, all} {
+			p, err := Prepare(store, all, tables, target252)
+			if err != nil || p == nil {
+				t.Fatal(err, p == nil)
+			}
+			g, err := p.Generate(func(l string) bool { return slices.Contains(regen, l) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.runs != nil {
+				kept++
+			}
+			unkept := *g
+			unkept.runs = nil
+			got := PredictOf(c, g.Files, g, store, DaemonConf{})
+			want := PredictOf(c, g.Files, &unkept, store, DaemonConf{})
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("state %d %v home %s: prediction differs\n%s\n--\n%s", i, regen, p.Home.Link,
+					strings.Join(effects(got.Effects), "\n"), strings.Join(effects(want.Effects), "\n"))
+			}
+			fg := NewForeignViewOf(c, g.Files, g, store, tables)
+			fw := NewForeignViewOf(c, g.Files, &unkept, store, tables)
+			if gg, wg := fg.Groups(), fw.Groups(); !reflect.DeepEqual(gg, wg) {
+				t.Errorf("state %d %v: foreign groups differ\n%v\n%v", i, regen, gg, wg)
+			}
+		}
+	}
+	if kept == 0 {
+		t.Error("no Prepared.Generate kept its runs: the test compares nothing")
+	}
 }

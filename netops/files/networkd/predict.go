@@ -137,7 +137,7 @@ func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf,
 		byName[l.Name], byIndex[l.Index] = l, l
 	}
 	p := &predictor{st: st, res: res, dc: dc, byName: byName, byIndex: byIndex, tables: dc.tableNames(), concerned: map[string]bool{}, routesOf: routesOf,
-		kept: gen.keptRuns(byIndex), gen: gen}
+		kept: gen.keptRuns(st, byIndex), gen: gen}
 	changed := func(ld *Loaded) bool {
 		if ld == nil {
 			return false

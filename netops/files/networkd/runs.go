@@ -68,7 +68,7 @@ func readRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fn
 	// A run holds several classes: each is read once.
 	slices.SortFunc(runs, compareRuns)
 	runs = slices.Compact(runs)
-	keep = keep.start(classes, runs)
+	keep = keep.start(lr, classes, version, runs)
 	stopped := false
 	for _, r := range runs {
 		kept := keep.run(r)
@@ -99,6 +99,7 @@ func readRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fn
 type runKeys struct {
 	byIndex  map[int32]model.Link // the links the keys name
 	classes  map[model.RouteClass]int
+	version  model.RunsVersion // of classes: the keys hold while no route changed since
 	runs     []keptRun // by table, then link
 	complete bool      // every run picked was read, and none changed meanwhile
 }
@@ -115,7 +116,7 @@ type keptRun struct {
 
 // start begins keeping runs picked from classes; it returns nil (keep
 // nothing) when k is nil or the runs hold more than maxKeptKeys routes.
-func (k *runKeys) start(classes map[model.RouteClass]int, runs []runID) *runKeys {
+func (k *runKeys) start(lr LinkRoutes, classes map[model.RouteClass]int, version model.RunsVersion, runs []runID) *runKeys {
 	if k == nil {
 		return nil
 	}
@@ -131,7 +132,7 @@ func (k *runKeys) start(classes map[model.RouteClass]int, runs []runID) *runKeys
 	if total > maxKeptKeys {
 		return nil
 	}
-	k.classes = classes
+	k.classes, k.version = classes, version
 	k.runs = make([]keptRun, len(runs))
 	for i, id := range runs {
 		k.runs[i] = keptRun{id: id, keys: make([]routeKey, 0, sizes[id])}
@@ -168,10 +169,13 @@ func (r *keptRun) add(mr *model.Route, k *runKeys) {
 	}
 }
 
-// keptRuns is the runs' keys Generate kept, for a reader whose links are
-// byIndex: nil when it kept none, or named the links otherwise (one was
-// renamed, added or removed since), as the keys hold their names.
-func (g *Generated) keptRuns(byIndex map[int32]model.Link) *runKeys {
+// keptRuns is the runs' keys Generate kept, for a reader of st whose
+// links are byIndex: nil when it kept none, when it named the links
+// otherwise (one was renamed, added or removed since), as the keys hold
+// their names, or when a route of st changed since they were read (or st
+// is not the store they were read from): a reader mixing them with what it
+// reads of st now would see a route that moved twice, or not at all.
+func (g *Generated) keptRuns(st Source, byIndex map[int32]model.Link) *runKeys {
 	if g == nil || g.runs == nil || !g.runs.complete || len(g.runs.byIndex) != len(byIndex) {
 		return nil
 	}
@@ -180,7 +184,25 @@ func (g *Generated) keptRuns(byIndex map[int32]model.Link) *runKeys {
 			return nil
 		}
 	}
+	lr, ok := st.(LinkRoutes)
+	if !ok || lr.RunsChangedSince(g.runs.version, g.runs.links()) {
+		return nil
+	}
 	return g.runs
+}
+
+// links are every link a route of the kept classes or of the links known
+// goes through, and 0 (the device-less routes through none): whose change
+// counts say whether any route changed.
+func (k *runKeys) links() []int32 {
+	links := []int32{0}
+	for idx := range k.byIndex {
+		links = append(links, idx)
+	}
+	for c := range k.classes {
+		links = append(links, c.Link)
+	}
+	return links
 }
 
 // keys calls fn with the keys of each run pick chooses among the kept
