@@ -59,6 +59,21 @@ func nextTick(t *testing.T) {
 	}
 }
 
+// loadedWan returns a Loader over new directories that has loaded once
+// the one file they hold, p, 10-wan.network of text.
+func loadedWan(t *testing.T, text string) (p string, dirs []string, ld *Loader, first *Config) {
+	t.Helper()
+	etc, _, dirs := cacheDirs(t)
+	p = filepath.Join(etc, "10-wan.network")
+	write(t, p, text)
+	ld = NewLoader(dirs)
+	first, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, dirs, ld, first
+}
+
 // sameLoad fails unless got is what an uncached Load of dirs reads.
 func sameLoad(t *testing.T, got *Config, dirs []string) { t.Helper(); sameLoadAt(t, -1, got, dirs) }
 
@@ -166,15 +181,15 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 			write(t, filepath.Join(lib, "20-lan.network.d", "10-dns.conf"), drop)
 			write(t, filepath.Join(etc, "30-bad.network"), bad)
 			ld := NewLoader(dirs)
-			ld.cache.racy = 0 // nextTick below stands for the racy window
+			ld.racy = 0 // nextTick below stands for the racy window
 			first, err := ld.Load()
 			if err != nil {
 				t.Fatal(err)
 			}
 			sameLoad(t, first, dirs)
 			again, _ := ld.Load()
-			if ld.cache.reads != 5 {
-				t.Fatalf("a Load of unchanged files read %d files in all, want the 5 of the first Load", ld.cache.reads)
+			if ld.reads.Load() != 5 {
+				t.Fatalf("a Load of unchanged files read %d files in all, want the 5 of the first Load", ld.reads.Load())
 			}
 			if again.Networks[0] != first.Networks[0] {
 				t.Fatal("an unchanged file was parsed again")
@@ -186,8 +201,8 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameLoad(t, got, dirs)
-			if len(ld.cache.byName) > len(got.Networks)+len(got.NetDevs) {
-				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.cache.byName), len(got.Networks)+len(got.NetDevs))
+			if len(ld.byName) > len(got.Networks)+len(got.NetDevs) {
+				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.byName), len(got.Networks)+len(got.NetDevs))
 			}
 		})
 	}
@@ -227,39 +242,15 @@ func TestLoaderEqualsLoadAfterRandomEdits(t *testing.T) {
 func randomEdits(t *testing.T, ticks bool) {
 	etc, lib, dirs := cacheDirs(t)
 	rng := rand.New(rand.NewPCG(17, 1))
-	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
-	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
 	ld := NewLoader(dirs)
 	if ticks {
-		ld.cache.racy = 0
+		ld.racy = 0
 	}
 	for step := range 300 {
-		dir := []string{etc, lib}[rng.IntN(2)]
-		name := names[rng.IntN(len(names))]
-		p := filepath.Join(dir, name)
-		if rng.IntN(3) == 0 {
-			p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
-		}
 		if ticks {
 			nextTick(t)
 		}
-		switch op := rng.IntN(6); {
-		case op == 0:
-			os.Remove(p)
-		case op == 1:
-			os.Remove(p)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.Symlink("/dev/null", p); err != nil && !os.IsExist(err) {
-				t.Fatal(err)
-			}
-		default:
-			os.Remove(p) // a symlink to /dev/null would be written through
-			st, statErr := os.Stat(p)
-			write(t, p, texts[rng.IntN(len(texts))])
-			if statErr == nil && op == 2 {
-				os.Chtimes(p, st.ModTime(), st.ModTime())
-			}
-		}
+		randomEdit(t, rng, etc, lib)
 		if rng.IntN(2) == 0 {
 			continue // several edits between two Loads
 		}
@@ -268,8 +259,40 @@ func randomEdits(t *testing.T, ticks bool) {
 			t.Fatal(err)
 		}
 		sameLoadAt(t, step, got, dirs)
-		if n := len(got.Networks) + len(got.NetDevs); len(ld.cache.byName) > n {
-			t.Fatalf("step %d: the cache keeps %d names, the directories hold %d", step, len(ld.cache.byName), n)
+		if n := len(got.Networks) + len(got.NetDevs); len(ld.byName) > n {
+			t.Fatalf("step %d: the cache keeps %d names, the directories hold %d", step, len(ld.byName), n)
+		}
+	}
+}
+
+// randomEdit makes one random change to the files of three names in etc
+// and lib: a main file or drop-in removed, masked, or written (sometimes
+// with the same size and its mtime put back).
+func randomEdit(t *testing.T, rng *rand.Rand, etc, lib string) {
+	t.Helper()
+	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
+	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
+	dir := []string{etc, lib}[rng.IntN(2)]
+	name := names[rng.IntN(len(names))]
+	p := filepath.Join(dir, name)
+	if rng.IntN(3) == 0 {
+		p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
+	}
+	switch op := rng.IntN(6); {
+	case op == 0:
+		os.Remove(p)
+	case op == 1:
+		os.Remove(p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.Symlink("/dev/null", p); err != nil && !os.IsExist(err) {
+			t.Fatal(err)
+		}
+	default:
+		st, statErr := os.Stat(p)
+		os.Remove(p) // a symlink to /dev/null would be written through
+		write(t, p, texts[rng.IntN(len(texts))])
+		if statErr == nil && op == 2 {
+			os.Chtimes(p, st.ModTime(), st.ModTime())
 		}
 	}
 }
@@ -285,7 +308,7 @@ func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 	write(t, filepath.Join(lib, "20-lan.network"), lan)
 	write(t, filepath.Join(lib, "30-br0.netdev"), "[NetDev]\nName=br0\nKind=bridge\n")
 	ld := NewLoader(dirs)
-	ld.cache.racy = 0
+	ld.racy = 0
 	c, err := ld.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -319,27 +342,20 @@ func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 // million routes is followed at once by a count, and must not leave the
 // next page to parse tens of MB again.
 func TestLoaderComparesRacyAndTouchedFilesByContent(t *testing.T) {
-	etc, _, dirs := cacheDirs(t)
-	p := filepath.Join(etc, "10-wan.network")
-	write(t, p, wanA)
-	ld := NewLoader(dirs)
-	first, err := ld.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, dirs, ld, first := loadedWan(t, wanA)
 	again, _ := ld.Load()
-	if again.Networks[0] != first.Networks[0] || ld.cache.reads != 2 {
-		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.cache.reads)
+	if again.Networks[0] != first.Networks[0] || ld.reads.Load() != 2 {
+		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.reads.Load())
 	}
-	ld.cache.racy = 0
+	ld.racy = 0
 	nextTick(t)
 	write(t, p, wanA) // same bytes, new ctime and mtime
 	touched, _ := ld.Load()
-	if touched.Networks[0] != first.Networks[0] || ld.cache.reads != 3 {
-		t.Fatalf("a file rewritten with the same bytes: parsed again %v, %d reads", touched.Networks[0] != first.Networks[0], ld.cache.reads)
+	if touched.Networks[0] != first.Networks[0] || ld.reads.Load() != 3 {
+		t.Fatalf("a file rewritten with the same bytes: parsed again %v, %d reads", touched.Networks[0] != first.Networks[0], ld.reads.Load())
 	}
-	if _, _ = ld.Load(); ld.cache.reads != 3 {
-		t.Fatalf("once compared, the new identity is kept: %d reads", ld.cache.reads)
+	if _, _ = ld.Load(); ld.reads.Load() != 3 {
+		t.Fatalf("once compared, the new identity is kept: %d reads", ld.reads.Load())
 	}
 	sameLoad(t, touched, dirs)
 }

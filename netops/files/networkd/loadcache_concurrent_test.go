@@ -1,0 +1,302 @@
+package networkd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// heldParse holds a Loader's first parse of name until release is
+// called; a second parse of name fails the test.
+type heldParse struct {
+	held     chan struct{} // closed once the first parse of name is held
+	released chan struct{}
+	once     sync.Once
+	parses   atomic.Int32
+}
+
+func holdParse(t *testing.T, ld *Loader, name string) *heldParse {
+	h := &heldParse{held: make(chan struct{}), released: make(chan struct{})}
+	ld.hooks.parse = func(n string) {
+		if n != name {
+			return
+		}
+		if h.parses.Add(1) == 1 {
+			close(h.held)
+			<-h.released
+		}
+	}
+	t.Cleanup(h.release) // a failing test must not leave the Load held
+	return h
+}
+
+func (h *heldParse) release() { h.once.Do(func() { close(h.released) }) }
+
+// loadAsync runs ld.Load in a goroutine; done closes when it returns.
+func loadAsync(ld *Loader) (got *Config, err *error, done chan struct{}) {
+	got, err, done = &Config{}, new(error), make(chan struct{})
+	go func() {
+		defer close(done)
+		c, e := ld.Load()
+		if c != nil {
+			*got = *c
+		}
+		*err = e
+	}()
+	return got, err, done
+}
+
+// returns waits for done. It is no timing: a Load that waits behind
+// another's held parse never returns, and the test fails saying so a
+// little before the test binary's own timeout would stop it.
+func returns(t *testing.T, done <-chan struct{}, what string) {
+	t.Helper()
+	limit := 2 * time.Minute
+	if d, ok := t.Deadline(); ok {
+		limit = time.Until(d) * 9 / 10
+	}
+	select {
+	case <-done:
+	case <-time.After(limit):
+		t.Fatalf("%s never returned: it waits for the held parse", what)
+	}
+}
+
+// A Load that needs nothing new returns while another Load's parse of a
+// file is held: the Loader's lock is not held across reads and parses.
+func TestLoaderLoadIsNotHeldBehindAnothersParse(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		// change makes file one the first Load parses; after makes it
+		// one the second Load needs no parse of.
+		change, after func(t *testing.T, p string)
+	}{
+		{"a new file, removed before the second Load", "30-dmz.network", func(t *testing.T, p string) {
+			write(t, p, lan)
+		}, func(t *testing.T, p string) {
+			os.Remove(p)
+		}},
+		// Put back by a rename: a new inode, so the second Load cannot
+		// take the held parse for the version it wants.
+		{"an edited file, put back before the second Load", "10-wan.network", func(t *testing.T, p string) {
+			replace(t, p, wanB)
+		}, func(t *testing.T, p string) {
+			replace(t, p, wanA)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			etc, _, dirs := cacheDirs(t)
+			write(t, filepath.Join(etc, "10-wan.network"), wanA)
+			write(t, filepath.Join(etc, "20-lan.network"), lan)
+			ld := NewLoader(dirs)
+			before, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(etc, c.file)
+			h := holdParse(t, ld, c.file)
+			c.change(t, p)
+			first, firstErr, firstDone := loadAsync(ld)
+			<-h.held
+			c.after(t, p)
+			second, secondErr, secondDone := loadAsync(ld)
+			returns(t, secondDone, "a Load that needs no parse")
+			if *secondErr != nil {
+				t.Fatal(*secondErr)
+			}
+			select {
+			case <-firstDone:
+				t.Fatal("the first Load returned while its parse was held")
+			default:
+			}
+			sameLoad(t, second, dirs)
+			if second.Networks[0] != before.Networks[0] {
+				t.Fatal("the second Load parsed 10-wan.network again: its bytes are those of the first Load")
+			}
+			h.release()
+			returns(t, firstDone, "the first Load, released")
+			if *firstErr != nil {
+				t.Fatal(*firstErr)
+			}
+			if !loaded(first, c.file) {
+				t.Fatalf("the first Load, begun with %s on disk, does not hold it", c.file)
+			}
+			again, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameLoad(t, again, dirs)
+		})
+	}
+}
+
+// replace writes text to p by a rename: a new inode, whose identity
+// differs from the old file's whatever the clock's tick.
+func replace(t *testing.T, p, text string) {
+	t.Helper()
+	write(t, p+".tmp", text)
+	if err := os.Rename(p+".tmp", p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func loaded(c *Config, name string) bool {
+	for _, l := range append(c.Networks, c.NetDevs...) {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Two Loads that want the same new version of a file share one parse:
+// the second waits for the first's and returns the same *Loaded.
+func TestLoaderLoadsShareOneParseOfANewVersion(t *testing.T) {
+	p, dirs, ld, _ := loadedWan(t, wanA)
+	replace(t, p, wanB)
+	h := holdParse(t, ld, "10-wan.network")
+	joined := make(chan struct{})
+	ld.hooks.joined = func(string) { close(joined) }
+	first, _, firstDone := loadAsync(ld)
+	<-h.held
+	second, _, secondDone := loadAsync(ld)
+	<-joined // the second Load waits for the held parse
+	h.release()
+	returns(t, firstDone, "the first Load")
+	returns(t, secondDone, "the second Load")
+	if n := h.parses.Load(); n != 1 {
+		t.Fatalf("the new version was parsed %d times, want once", n)
+	}
+	if first.Networks[0] != second.Networks[0] {
+		t.Fatal("the two Loads return different values of one parse")
+	}
+	sameLoad(t, first, dirs)
+	sameLoad(t, second, dirs)
+}
+
+// A Load begun after a file changed again does not wait for, nor take,
+// the parse of the version before: it parses its own, which the Loader
+// keeps over the older one that finishes after it.
+func TestLoaderLoadDoesNotTakeAnOlderVersionBeingParsed(t *testing.T) {
+	p, dirs, ld, _ := loadedWan(t, wanA)
+	replace(t, p, wanB)
+	h := holdParse(t, ld, "10-wan.network")
+	first, _, firstDone := loadAsync(ld)
+	<-h.held
+	replace(t, p, lan)
+	second, _, secondDone := loadAsync(ld)
+	returns(t, secondDone, "a Load that wants a newer version than the held one")
+	sameLoad(t, second, dirs)
+	h.release()
+	returns(t, firstDone, "the first Load, released")
+	if got := first.Networks[0].Network.Network.Address; len(got) != 1 || got[0].String() != "10.0.0.2/24" {
+		t.Fatalf("the first Load holds %v, want the version on disk when it began (10.0.0.2/24)", got)
+	}
+	again, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Networks[0] != second.Networks[0] {
+		t.Fatal("the Loader kept the older parse that finished last, not the newer one")
+	}
+}
+
+// Many Loads at once, while files change under them, never return a
+// version older than what was on disk when they began, and once the
+// changes stop each equals an uncached Load. Run with -race.
+func TestLoaderConcurrentLoadsWithEditsEqualLoad(t *testing.T) {
+	etc, lib, dirs := cacheDirs(t)
+	// Generations: every file of gens is rewritten (renamed over, so a
+	// Load reads one version or the other) with its generation as the
+	// route's metric, while Loads run.
+	gens := filepath.Join(t.TempDir(), "gen")
+	dirs = append([]string{gens}, dirs...)
+	ld := NewLoader(dirs)
+	rng := rand.New(rand.NewPCG(17, 2))
+	const loaders = 4
+	for round := range 12 {
+		var written atomic.Int64 // every file holds at least this generation
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, loaders)
+		for range loaders {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if err := loadIsNotOlder(ld, written.Load()); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		for g := int64(round*10 + 1); g <= int64(round*10+10); g++ {
+			for i := range 3 {
+				replace(t, filepath.Join(gens, fmt.Sprintf("%d-gen.network", i)),
+					fmt.Sprintf("[Match]\nName=gen%d\n\n[Route]\nDestination=10.%d.0.0/16\nMetric=%d\n", i, i, g))
+			}
+			written.Store(g)
+		}
+		close(stop)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		// Structural edits, then Loads at once, each equal to Load.
+		for range 10 {
+			randomEdit(t, rng, etc, lib)
+		}
+		results := make([]*Config, loaders)
+		for i := range loaders {
+			wg.Go(func() { results[i], _ = ld.Load() })
+		}
+		wg.Wait()
+		want, err := Load(dirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, got := range results {
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, Load %d: differs from an uncached Load:\n got %s\nwant %s", round, i, dump(got), dump(want))
+			}
+		}
+	}
+}
+
+// loadIsNotOlder loads and checks that each of the generation files
+// holds at least generation min.
+func loadIsNotOlder(ld *Loader, min int64) error {
+	c, err := ld.Load()
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, l := range c.Networks {
+		if filepath.Base(filepath.Dir(l.Path)) != "gen" {
+			continue
+		}
+		n++
+		rs := l.Network.Routes
+		if len(rs) != 1 || rs[0].Metric == nil {
+			return fmt.Errorf("%s: routes %+v, want one with a metric", l.Path, rs)
+		}
+		if m := int64(*rs[0].Metric); m < min {
+			return fmt.Errorf("%s: generation %d, older than %d, on disk when the Load began", l.Path, m, min)
+		}
+	}
+	if min > 0 && n != 3 {
+		return fmt.Errorf("%d generation files loaded, want 3", n)
+	}
+	return nil
+}
