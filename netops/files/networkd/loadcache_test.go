@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
 // cacheDirs is two search directories, etc first, under a temp root.
@@ -60,14 +62,22 @@ func nextTick(t *testing.T) {
 }
 
 // loadedWan returns a Loader over new directories that has loaded once
-// the one file they hold, p, 10-wan.network of text.
-func loadedWan(t *testing.T, text string) (p string, dirs []string, ld *Loader, first *Config) {
+// the one file they hold, p, 10-wan.network of text. The Loader's clock
+// stands still, after the file's last change: whether the file is racy
+// does not depend on how fast the test runs.
+func loadedWan(t *testing.T, text string, after time.Duration) (p string, dirs []string, ld *Loader, first *Config) {
 	t.Helper()
 	etc, _, dirs := cacheDirs(t)
 	p = filepath.Join(etc, "10-wan.network")
 	write(t, p, text)
+	id, err := safefile.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ld = NewLoader(dirs)
-	first, err := ld.Load()
+	changed := time.Unix(0, max(id.Ctime, id.Mtime))
+	ld.now = func() time.Time { return changed.Add(after) }
+	first, err = ld.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,24 +220,61 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 
 // A file changed just before it was read is read again next time: its
 // times may not tell the next edit, made in the same clock tick, apart.
+// The Loader's clock is the test's, set from the file's own times, so
+// whether the read counts as racy does not depend on how fast the test
+// runs; and the next edit keeps the identity the Loader recorded, as an
+// edit in the same tick of a coarse clock does.
 func TestLoaderRereadsRacyFiles(t *testing.T) {
-	etc, _, dirs := cacheDirs(t)
-	p := filepath.Join(etc, "10-wan.network")
-	write(t, p, wanA)
-	ld := NewLoader(dirs)
-	if _, err := ld.Load(); err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name  string
+		after time.Duration // from the change to the read
+		racy  bool
+	}{
+		{"read in the clock tick of the change: read again", 0, true},
+		{"read just inside the racy window: read again", racyWindow - time.Nanosecond, true},
+		// The identity is trusted: the file is not read, which is the
+		// Loader's point, and shows that the racy mark, not a changed
+		// identity, is what makes the reads above.
+		{"read a racy window after the change: trusted", racyWindow, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, dirs, ld, first := loadedWan(t, wanA, c.after)
+			const name = "10-wan.network"
+			e := ld.byName[name]
+			if e.files[0].racy != c.racy {
+				t.Fatalf("read %v after its change, the file is racy %v, want %v", c.after, e.files[0].racy, c.racy)
+			}
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, p, wanB) // the same size
+			if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			id, err := safefile.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameTick := *e
+			sameTick.files = []fileVersion{{id: id, sum: e.files[0].sum, racy: e.files[0].racy}}
+			ld.byName[name] = &sameTick
+			got, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.racy {
+				if got.Networks[0] != first.Networks[0] || ld.reads.Load() != 1 {
+					t.Fatalf("a file of an unchanged identity, outside the racy window, was read again (%d reads)", ld.reads.Load())
+				}
+				return
+			}
+			if n := ld.reads.Load(); n != 3 {
+				t.Fatalf("%d reads, want 3: the first Load's, the compare, the parse of the new bytes", n)
+			}
+			sameLoad(t, got, dirs)
+		})
 	}
-	st, _ := os.Stat(p)
-	write(t, p, wanB)
-	if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ld.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameLoad(t, got, dirs)
 }
 
 // After any sequence of random edits, a Loader's Load equals a fresh
@@ -342,12 +389,12 @@ func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 // million routes is followed at once by a count, and must not leave the
 // next page to parse tens of MB again.
 func TestLoaderComparesRacyAndTouchedFilesByContent(t *testing.T) {
-	p, dirs, ld, first := loadedWan(t, wanA)
+	p, dirs, ld, first := loadedWan(t, wanA, 0)
 	again, _ := ld.Load()
 	if again.Networks[0] != first.Networks[0] || ld.reads.Load() != 2 {
 		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.reads.Load())
 	}
-	ld.racy = 0
+	ld.racy, ld.now = 0, time.Now
 	nextTick(t)
 	write(t, p, wanA) // same bytes, new ctime and mtime
 	touched, _ := ld.Load()
