@@ -33,7 +33,6 @@ const whitespace = " \t\n\r"
 // backslashes continuing a line (the backslash becomes a space).
 func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 	text := strings.TrimPrefix(string(data), "\ufeff")
-	lines := strings.Split(text, "\n")
 	var (
 		// At most a section per '[' (counting a byte is fast, a pair is not).
 		secs = make([]rawSection, 0, strings.Count(text, "[")+1)
@@ -41,13 +40,19 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 		errs []error
 		// One array holds every section's entries, a section's after
 		// those of the one before: an allocation per file, not several
-		// per section (a file may hold a million [Route] sections).
-		entries = make([]rawEntry, 0, len(lines))
+		// per section (a file may hold a million [Route] sections), of
+		// at most an entry per '='. The lines are cut one at a time, not
+		// split into a slice first: a slice of every line of a file of a
+		// million routes is 100 MB of garbage.
+		entries = make([]rawEntry, 0, strings.Count(text, "="))
 		first   int // the last section's first entry
+		rest    = text
+		n       int // lines cut so far
 	)
-	for i := 0; i < len(lines); i++ {
-		lineNo := i + 1
-		l := trim(lines[i])
+	for rest != "" {
+		n++
+		lineNo := n
+		l := trim(cutLine(&rest))
 		if l == "" || l[0] == '#' || l[0] == ';' {
 			continue
 		}
@@ -63,9 +68,9 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 		for continued(l) {
 			l = l[:len(l)-1] + " "
 			// Comment lines inside a continuation are skipped, as systemd does.
-			for i+1 < len(lines) {
-				i++
-				next := strings.TrimRight(lines[i], whitespace)
+			for rest != "" {
+				n++
+				next := strings.TrimRight(cutLine(&rest), whitespace)
 				if t := strings.TrimLeft(next, whitespace); t != "" && (t[0] == '#' || t[0] == ';') {
 					continue
 				}
@@ -88,6 +93,14 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 		}
 	}
 	return secs, warn, errors.Join(errs...)
+}
+
+// cutLine returns the text of *rest up to its first newline and moves
+// *rest past that newline.
+func cutLine(rest *string) string {
+	line, after, _ := strings.Cut(*rest, "\n")
+	*rest = after
+	return line
 }
 
 // trim is strings.Trim(s, whitespace), without making a set of the

@@ -222,14 +222,18 @@ func networkOf(p *parser, secs []rawSection) (*NetworkFile, []Warning, error) {
 				f.Unknown = append(f.Unknown, verbatim(sec))
 			}
 		case "Route":
-			var r Route
-			apply(p, sec, &r, routeKeys, &r.Extra, false)
-			if err := routeFamilies(r); err != "" {
+			// Read in place: a Route made apart escapes to the heap
+			// (apply's setters take its address), 200 bytes of garbage
+			// per route. f.Routes has room for every [Route].
+			f.Routes = append(f.Routes, Route{})
+			r := &f.Routes[len(f.Routes)-1]
+			apply(p, sec, r, routeKeys, &r.Extra, false)
+			if err := routeFamilies(*r); err != "" {
 				p.errorf(sec, "%s", err)
 			}
-			if len(p.errs) == nerr {
-				f.Routes = append(f.Routes, r)
-			} else {
+			if len(p.errs) != nerr {
+				*r = Route{}
+				f.Routes = f.Routes[:len(f.Routes)-1]
 				f.Unknown = append(f.Unknown, verbatim(sec))
 			}
 		case "RoutingPolicyRule":

@@ -3,6 +3,7 @@ package networkd
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unique"
 )
 
@@ -43,8 +44,12 @@ func scalar[T, V any](field func(*T) *V, parse func(string) (V, error)) setter[T
 }
 
 // optional sets a pointer field, for settings whose zero value differs from
-// "not set" (Metric=0, Unmanaged=no).
+// "not set" (Metric=0, Unmanaged=no). The value pointed to may be shared
+// with other settings and files (shared): a parsed file is read-only, and
+// code that changes a setting points the field elsewhere, never writes
+// through it.
 func optional[T, V any](field func(*T) **V, parse func(string) (V, error)) setter[T] {
+	point := pointerTo[V]()
 	return func(t *T, s string) error {
 		if s == "" {
 			*field(t) = nil
@@ -54,10 +59,55 @@ func optional[T, V any](field func(*T) **V, parse func(string) (V, error)) sette
 		if err != nil {
 			return err
 		}
-		v = keep(v)
-		*field(t) = &v
+		*field(t) = point(keep(v))
 		return nil
 	}
+}
+
+// pointerTo returns how optional points to a value of type V: for a
+// boolean or a number (Metric=, Priority=, ...) one pointer per value,
+// kept for the life of the process (sharedNumbersMax numbers at most: a
+// file of distinct metrics must not grow it for good), else a pointer of
+// its own. A Loader holds the files of a million routes parsed; a metric
+// of its own for each was a million allocations and 4 MB kept. It is
+// chosen once per setter: a type switch per value would box the value.
+func pointerTo[V any]() func(V) *V {
+	var zero V
+	switch any(zero).(type) {
+	case bool:
+		return any(func(b bool) *bool {
+			if b {
+				return &sharedTrue
+			}
+			return &sharedFalse
+		}).(func(V) *V)
+	case uint32:
+		return any(sharedNumber).(func(V) *V)
+	}
+	return func(v V) *V { return &v }
+}
+
+var sharedTrue, sharedFalse = true, false
+
+const sharedNumbersMax = 4096
+
+var sharedNumbers = struct {
+	sync.Mutex
+	m map[uint32]*uint32
+}{m: map[uint32]*uint32{}}
+
+func sharedNumber(n uint32) *uint32 {
+	sharedNumbers.Lock()
+	defer sharedNumbers.Unlock()
+	if p := sharedNumbers.m[n]; p != nil {
+		return p
+	}
+	p := new(uint32) // not &n: that would move n to the heap on every call
+	*p = n
+	if len(sharedNumbers.m) < sharedNumbersMax {
+		sharedNumbers.m[n] = p
+	}
+	return p
 }
 
 // list appends to a repeatable setting; words splits whitespace-separated
