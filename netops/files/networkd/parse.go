@@ -161,7 +161,11 @@ func lexParts(parts []part) (*parser, []rawSection) {
 		if err != nil {
 			p.errs = append(p.errs, err)
 		}
-		secs = append(secs, s...)
+		if secs == nil {
+			secs = s // a file without drop-ins: no copy of its sections
+		} else {
+			secs = append(secs, s...)
+		}
 	}
 	return p, secs
 }
