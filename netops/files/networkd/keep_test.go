@@ -118,4 +118,18 @@ func TestParsedNumbersAndBooleansAreShared(t *testing.T) {
 			t.Errorf("route %d: Table=%q, want 101", i, rt.Table)
 		}
 	}
+	// A write through a shared value is what no reader may do; the
+	// package's TestMain looks for one after every test. A metric no
+	// other test uses, put back at once.
+	odd, _, err := ParseNetwork("odd.network", []byte(route("4242017", "main", "yes")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := odd.Routes[0].Metric
+	*m = 7
+	found := sharedIntact()
+	*m = 4242017
+	if found == nil {
+		t.Fatal("a write through a shared metric goes unseen")
+	}
 }
