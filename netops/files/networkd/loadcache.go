@@ -41,7 +41,7 @@ type Loader struct {
 	reads atomic.Int64 // files read, for tests
 
 	mu      sync.Mutex
-	seq     uint64 // counts Loads and flights as they start: orders them
+	seq     uint64 // counts Loads, flights and compares as they start: orders them
 	byName  map[string]*cachedLoad
 	flights map[string]*flight // the read and parse of a name under way
 }
@@ -60,10 +60,7 @@ func NewLoader(dirs []string) *Loader {
 
 // Load is Load(dirs) from what the directories hold now.
 func (ld *Loader) Load() (*Config, error) {
-	ld.mu.Lock()
-	ld.seq++
-	start := ld.seq
-	ld.mu.Unlock()
+	start := ld.nextSeq()
 	c, err := load(ld.dirs, ld, start)
 	if err == nil {
 		ld.prune(start, c)
@@ -208,7 +205,11 @@ func filesOf(cands []candidate, dropIns map[string][]candidate) fileSet {
 
 // compare reads again the files of e whose identity changed or was racy
 // and returns e, with their new identities, if their bytes are the same.
+// What it returns was read now, not when e was: it takes a seq of its
+// own before reading, so a flight that read an older version and
+// finishes later does not replace it, nor a prune drop it.
 func (ld *Loader) compare(name string, e *cachedLoad, ids []safefile.Identity) *cachedLoad {
+	seq := ld.nextSeq()
 	files := slices.Clone(e.files)
 	for i, p := range e.paths {
 		if f := &files[i]; f.id != ids[i] || f.racy {
@@ -219,13 +220,28 @@ func (ld *Loader) compare(name string, e *cachedLoad, ids []safefile.Identity) *
 			f.id, f.racy = id, racy
 		}
 	}
-	same := &cachedLoad{fileSet: e.fileSet, files: files, seq: e.seq, res: e.res}
+	same := &cachedLoad{fileSet: e.fileSet, files: files, seq: seq, res: e.res}
 	ld.mu.Lock()
-	if ld.byName[name] == e {
-		ld.byName[name] = same
-	}
+	ld.keep(name, same)
 	ld.mu.Unlock()
 	return same
+}
+
+// nextSeq orders a Load, flight or compare that starts now after every
+// one started before.
+func (ld *Loader) nextSeq() uint64 {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	ld.seq++
+	return ld.seq
+}
+
+// keep makes e name's entry unless the entry kept was read later. ld.mu
+// is held.
+func (ld *Loader) keep(name string, e *cachedLoad) {
+	if cur := ld.byName[name]; cur == nil || cur.seq < e.seq {
+		ld.byName[name] = e
+	}
 }
 
 // fly reads and parses name as a flight other Loads may wait for, and
@@ -254,9 +270,7 @@ func (ld *Loader) fly(start uint64, name string, set fileSet, ids []safefile.Ide
 	defer ld.mu.Unlock()
 	if complete && len(files) == len(set.paths) {
 		f.entry = &cachedLoad{fileSet: set, files: files, seq: f.seq, res: res}
-		if cur := ld.byName[name]; cur == nil || cur.seq < f.seq {
-			ld.byName[name] = f.entry
-		}
+		ld.keep(name, f.entry)
 	}
 	if ld.flights[name] == f {
 		delete(ld.flights, name)

@@ -135,6 +135,12 @@ func TestLoaderLoadIsNotHeldBehindAnothersParse(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameLoad(t, again, dirs)
+			// The first Load's parse of a version no longer on disk,
+			// finished last, does not replace what the second Load found
+			// on disk: the bytes of before, not parsed again.
+			if again.Networks[0] != before.Networks[0] {
+				t.Fatal("10-wan.network, its bytes those of the first Load, was parsed again")
+			}
 		})
 	}
 }
