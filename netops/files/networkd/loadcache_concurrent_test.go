@@ -16,7 +16,7 @@ import (
 )
 
 // heldParse holds a Loader's first parse of name until release is
-// called; a second parse of name fails the test.
+// called, and counts the parses of name: the later ones are not held.
 type heldParse struct {
 	held     chan struct{} // closed once the first parse of name is held
 	released chan struct{}
@@ -55,9 +55,10 @@ func loadAsync(ld *Loader) (got *Config, err *error, done chan struct{}) {
 	return got, err, done
 }
 
-// returns waits for done. It is no timing: a Load that waits behind
-// another's held parse never returns, and the test fails saying so a
-// little before the test binary's own timeout would stop it.
+// returns waits for done: a Load's return, or a hook's call. It is no
+// timing: what never happens (a Load that waits behind another's held
+// parse never returns) fails the test, saying so, a little before the
+// test binary's own timeout would stop it.
 func returns(t *testing.T, done <-chan struct{}, what string) {
 	t.Helper()
 	limit := 2 * time.Minute
@@ -67,7 +68,7 @@ func returns(t *testing.T, done <-chan struct{}, what string) {
 	select {
 	case <-done:
 	case <-time.After(limit):
-		t.Fatalf("%s never returned: it waits for the held parse", what)
+		t.Fatalf("%s: not before the test's deadline", what)
 	}
 }
 
@@ -106,7 +107,7 @@ func TestLoaderLoadIsNotHeldBehindAnothersParse(t *testing.T) {
 			h := holdParse(t, ld, c.file)
 			c.change(t, p)
 			first, firstErr, firstDone := loadAsync(ld)
-			<-h.held
+			returns(t, h.held, "the first Load's parse")
 			c.after(t, p)
 			second, secondErr, secondDone := loadAsync(ld)
 			returns(t, secondDone, "a Load that needs no parse")
@@ -165,22 +166,36 @@ func loaded(c *Config, name string) bool {
 }
 
 // Two Loads that want the same new version of a file share one parse:
-// the second waits for the first's and returns the same *Loaded.
+// the second waits for the first's and returns the same *Loaded, without
+// reading the file itself.
 func TestLoaderLoadsShareOneParseOfANewVersion(t *testing.T) {
 	p, dirs, ld, _ := loadedWan(t, wanA, 0)
 	replace(t, p, wanB)
+	// wanB is not racy when read: the second Load may take the first's
+	// parse as it is, with no compare of its own (which would also
+	// return the same *Loaded, but after reading the file).
+	id, err := safefile.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld.now = func() time.Time { return time.Unix(0, max(id.Ctime, id.Mtime)).Add(racyWindow) }
 	h := holdParse(t, ld, "10-wan.network")
 	joined := make(chan struct{})
 	ld.hooks.joined = func(string) { close(joined) }
 	first, _, firstDone := loadAsync(ld)
-	<-h.held
+	returns(t, h.held, "the first Load's parse")
 	second, _, secondDone := loadAsync(ld)
-	<-joined // the second Load waits for the held parse
+	returns(t, joined, "the second Load's wait for the held parse")
 	h.release()
 	returns(t, firstDone, "the first Load")
 	returns(t, secondDone, "the second Load")
 	if n := h.parses.Load(); n != 1 {
 		t.Fatalf("the new version was parsed %d times, want once", n)
+	}
+	// The first Load of wanA, then the first Load's compare of wanB
+	// (a new identity) with wanA and its read to parse wanB.
+	if n := ld.reads.Load(); n != 3 {
+		t.Fatalf("%d files read in all, want 3: the second Load read the file again", n)
 	}
 	if first.Networks[0] != second.Networks[0] {
 		t.Fatal("the two Loads return different values of one parse")
@@ -197,7 +212,7 @@ func TestLoaderLoadDoesNotTakeAnOlderVersionBeingParsed(t *testing.T) {
 	replace(t, p, wanB)
 	h := holdParse(t, ld, "10-wan.network")
 	first, _, firstDone := loadAsync(ld)
-	<-h.held
+	returns(t, h.held, "the first Load's parse")
 	replace(t, p, lan)
 	second, _, secondDone := loadAsync(ld)
 	returns(t, secondDone, "a Load that wants a newer version than the held one")
