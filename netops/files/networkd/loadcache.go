@@ -22,7 +22,9 @@ import (
 // Loads run side by side: files are read and parsed outside the
 // Loader's lock, so a page that needs nothing new is not held up by
 // another's parse of a big file. Loads that need the same new version of
-// a name share one parse (a flight); a Load takes a flight's result only
+// a name share one compare with the entry kept, or one parse (a flight,
+// registered under the lock that found none to share); a Load takes a
+// flight's result only
 // if that flight started reading after the Load began, or if what it read
 // is still on disk (same identity, not racy, or the same bytes): no Load
 // returns a version older than what the directories held when it began.
@@ -48,6 +50,7 @@ type Loader struct {
 
 // loaderHooks let tests hold a parse and see a Load wait for another's.
 type loaderHooks struct {
+	fly    func(name string) // a flight of name starts, before it reads
 	parse  func(name string) // a flight has read name's files and is about to parse them
 	joined func(name string) // a Load waits for another's flight of name
 }
@@ -144,9 +147,9 @@ func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
 	return true
 }
 
-// loadName is load for one name, through the cache: a current entry, a
-// flight to share, the same bytes under a new identity, or a flight of
-// its own.
+// loadName is load for one name, through the cache: a current entry,
+// a flight to share, or a flight of its own (which compares the files
+// whose identity changed with the entry before it parses them).
 func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) nameLoad {
 	set := filesOf(cands, dropIns)
 	ids := make([]safefile.Identity, len(set.paths))
@@ -158,16 +161,26 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		ids[i] = id
 	}
-	ld.mu.Lock()
-	e := ld.byName[name]
-	if e != nil && !e.same(set) {
-		e = nil
-	}
-	if e != nil && e.current(start, ids) {
-		ld.mu.Unlock()
-		return e.res
-	}
-	if f := ld.flights[name]; f != nil && f.same(set) && (f.seq > start || slices.Equal(f.ids, ids)) {
+	for {
+		ld.mu.Lock()
+		e := ld.byName[name]
+		if e != nil && !e.same(set) {
+			e = nil
+		}
+		if e != nil && e.current(start, ids) {
+			ld.mu.Unlock()
+			return e.res
+		}
+		f := ld.flights[name]
+		if f == nil || !f.same(set) || (f.seq < start && !slices.Equal(f.ids, ids)) {
+			// Registered under the lock that found no flight to share:
+			// Loads that want the same version wait for this one.
+			ld.seq++
+			f = &flight{fileSet: set, ids: ids, seq: ld.seq, done: make(chan struct{})}
+			ld.flights[name] = f
+			ld.mu.Unlock()
+			return ld.fly(f, name, e, cands, dropIns)
+		}
 		ld.mu.Unlock()
 		if ld.hooks.joined != nil {
 			ld.hooks.joined(name)
@@ -176,16 +189,11 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		if f.entry != nil && f.entry.current(start, ids) {
 			return f.entry.res
 		}
-		e = f.entry
-	} else {
-		ld.mu.Unlock()
+		// The flight read a version this Load may not take (it began
+		// before this Load and its files were racy, or changed
+		// meanwhile): the entry it kept, or a flight begun since this
+		// Load, may do; else a flight of its own.
 	}
-	if e != nil {
-		if same := ld.compare(name, e, ids); same != nil {
-			return same.res
-		}
-	}
-	return ld.fly(start, name, set, ids, cands, dropIns)
 }
 
 // filesOf is the fileSet of a name: what Loaded.Path, DropIns and
@@ -204,27 +212,22 @@ func filesOf(cands []candidate, dropIns map[string][]candidate) fileSet {
 }
 
 // compare reads again the files of e whose identity changed or was racy
-// and returns e, with their new identities, if their bytes are the same.
-// What it returns was read now, not when e was: it takes a seq of its
-// own before reading, so a flight that read an older version and
-// finishes later does not replace it, nor a prune drop it.
-func (ld *Loader) compare(name string, e *cachedLoad, ids []safefile.Identity) *cachedLoad {
-	seq := ld.nextSeq()
+// and returns e, with their new identities, as read by flight f if their
+// bytes are the same: it was read now, not when e was, so a flight that
+// read an older version and finishes later does not replace it, nor a
+// prune drop it.
+func (ld *Loader) compare(f *flight, e *cachedLoad) *cachedLoad {
 	files := slices.Clone(e.files)
 	for i, p := range e.paths {
-		if f := &files[i]; f.id != ids[i] || f.racy {
+		if v := &files[i]; v.id != f.ids[i] || v.racy {
 			data, id, racy, err := ld.read(p)
-			if err != nil || sha256.Sum256(data) != f.sum {
+			if err != nil || sha256.Sum256(data) != v.sum {
 				return nil
 			}
-			f.id, f.racy = id, racy
+			v.id, v.racy = id, racy
 		}
 	}
-	same := &cachedLoad{fileSet: e.fileSet, files: files, seq: seq, res: e.res}
-	ld.mu.Lock()
-	ld.keep(name, same)
-	ld.mu.Unlock()
-	return same
+	return &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res}
 }
 
 // nextSeq orders a Load, flight or compare that starts now after every
@@ -244,38 +247,53 @@ func (ld *Loader) keep(name string, e *cachedLoad) {
 	}
 }
 
-// fly reads and parses name as a flight other Loads may wait for, and
-// keeps the result unless a later flight's is kept already.
-func (ld *Loader) fly(start uint64, name string, set fileSet, ids []safefile.Identity, cands []candidate, dropIns map[string][]candidate) nameLoad {
-	ld.mu.Lock()
-	ld.seq++
-	f := &flight{fileSet: set, ids: ids, seq: ld.seq, done: make(chan struct{})}
-	ld.flights[name] = f
-	ld.mu.Unlock()
+// fly is flight f of name: the same bytes as e's, compared, or its
+// files read and parsed. It keeps the result unless a later flight's is
+// kept already.
+func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, dropIns map[string][]candidate) nameLoad {
 	// Waiters are released whatever happens here.
 	defer close(f.done)
+	if ld.hooks.fly != nil {
+		ld.hooks.fly(name)
+	}
+	if e != nil {
+		if same := ld.compare(f, e); same != nil {
+			ld.land(name, f, same)
+			return same.res
+		}
+	}
 	var files []fileVersion
 	read := func(path string) ([]byte, error) {
 		data, id, racy, err := ld.read(path)
 		if err == nil {
 			files = append(files, fileVersion{id: id, sum: sha256.Sum256(data), racy: racy})
-			if len(files) == len(set.paths) && ld.hooks.parse != nil {
+			if len(files) == len(f.paths) && ld.hooks.parse != nil {
 				ld.hooks.parse(name) // every file read, the parse next
 			}
 		}
 		return data, err
 	}
 	res, complete := loadOne(name, cands, dropIns, read)
+	var entry *cachedLoad
+	if complete && len(files) == len(f.paths) {
+		entry = &cachedLoad{fileSet: f.fileSet, files: files, seq: f.seq, res: res}
+	}
+	ld.land(name, f, entry)
+	return res
+}
+
+// land ends flight f with entry, nil if a file could not be read: its
+// waiters find it in f, later Loads in byName.
+func (ld *Loader) land(name string, f *flight, entry *cachedLoad) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
-	if complete && len(files) == len(set.paths) {
-		f.entry = &cachedLoad{fileSet: set, files: files, seq: f.seq, res: res}
-		ld.keep(name, f.entry)
+	f.entry = entry
+	if entry != nil {
+		ld.keep(name, entry)
 	}
 	if ld.flights[name] == f {
 		delete(ld.flights, name)
 	}
-	return res
 }
 
 // read reads path, counting it, and tells its identity and whether it

@@ -61,15 +61,20 @@ func loadAsync(ld *Loader) (got *Config, err *error, done chan struct{}) {
 // test binary's own timeout would stop it.
 func returns(t *testing.T, done <-chan struct{}, what string) {
 	t.Helper()
+	select {
+	case <-done:
+	case <-beforeDeadline(t):
+		t.Fatalf("%s: not before the test's deadline", what)
+	}
+}
+
+// beforeDeadline fires a little before the test binary's timeout.
+func beforeDeadline(t *testing.T) <-chan time.Time {
 	limit := 2 * time.Minute
 	if d, ok := t.Deadline(); ok {
 		limit = time.Until(d) * 9 / 10
 	}
-	select {
-	case <-done:
-	case <-time.After(limit):
-		t.Fatalf("%s: not before the test's deadline", what)
-	}
+	return time.After(limit)
 }
 
 // A Load that needs nothing new returns while another Load's parse of a
@@ -329,4 +334,55 @@ func loadIsNotOlder(ld *Loader, min int64) error {
 		return fmt.Errorf("%d generation files loaded, want 3", n)
 	}
 	return nil
+}
+
+// Two Loads that find the same file rewritten with the same bytes (a
+// save of every link writes its files again) share one compare: the
+// second waits for the first's and reads nothing.
+func TestLoaderLoadsShareOneCompare(t *testing.T) {
+	p, dirs, ld, first := loadedWan(t, wanA, 0)
+	replace(t, p, wanA) // a new identity, the same bytes
+	id, err := safefile.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld.now = func() time.Time { return time.Unix(0, max(id.Ctime, id.Mtime)).Add(racyWindow) }
+	held, release := make(chan struct{}), make(chan struct{})
+	var flights atomic.Int32
+	ld.hooks.fly = func(string) {
+		if flights.Add(1) == 1 {
+			close(held)
+			<-release
+		}
+	}
+	joined := make(chan struct{})
+	ld.hooks.joined = func(string) { close(joined) }
+	a, _, aDone := loadAsync(ld)
+	returns(t, held, "the first Load's compare")
+	b, _, bDone := loadAsync(ld)
+	waitsFor(t, joined, bDone, "the second Load")
+	close(release)
+	returns(t, aDone, "the first Load")
+	returns(t, bDone, "the second Load")
+	if n := ld.reads.Load(); n != 2 || flights.Load() != 1 {
+		t.Fatalf("%d files read, %d flights; want 2 reads (the first Load's, one compare) in one flight", n, flights.Load())
+	}
+	if a.Networks[0] != first.Networks[0] || b.Networks[0] != first.Networks[0] {
+		t.Fatal("the same bytes were parsed again")
+	}
+	sameLoad(t, b, dirs)
+}
+
+// waitsFor waits for a Load to say it waits for another's flight
+// (joined); it fails at once if the Load returns instead, having done
+// the work itself.
+func waitsFor(t *testing.T, joined, done <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-joined:
+	case <-done:
+		t.Fatalf("%s returned without waiting for the held flight", what)
+	case <-beforeDeadline(t):
+		t.Fatalf("%s neither waited nor returned before the test's deadline", what)
+	}
 }
