@@ -114,6 +114,11 @@ type cachedLoad struct {
 	files []fileVersion // per path
 	seq   uint64        // of the flight that read the files
 	res   nameLoad
+	// failed: a file could not be read (files are then the identities
+	// the flight began with). The flight's waiters share the failure of
+	// the version they want; it is never kept, so the next Load tries
+	// again.
+	failed bool
 }
 
 type fileVersion struct {
@@ -127,9 +132,10 @@ type fileVersion struct {
 type flight struct {
 	fileSet
 	ids   []safefile.Identity // the files' identities when it started
+	at    time.Time           // when ids were taken, for whether they are racy
 	seq   uint64
 	done  chan struct{}
-	entry *cachedLoad // set before done closes; nil if a file could not be read
+	entry *cachedLoad // set before done closes
 }
 
 // current reports whether e holds what a Load begun at start may return
@@ -152,6 +158,7 @@ func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
 // whose identity changed with the entry before it parses them).
 func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) nameLoad {
 	set := filesOf(cands, dropIns)
+	at := ld.now()
 	ids := make([]safefile.Identity, len(set.paths))
 	for i, p := range set.paths {
 		id, err := safefile.Stat(p)
@@ -176,7 +183,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 			// Registered under the lock that found no flight to share:
 			// Loads that want the same version wait for this one.
 			ld.seq++
-			f = &flight{fileSet: set, ids: ids, seq: ld.seq, done: make(chan struct{})}
+			f = &flight{fileSet: set, ids: ids, at: at, seq: ld.seq, done: make(chan struct{})}
 			ld.flights[name] = f
 			ld.mu.Unlock()
 			return ld.fly(f, name, e, cands, dropIns)
@@ -186,7 +193,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 			ld.hooks.joined(name)
 		}
 		<-f.done
-		if f.entry != nil && f.entry.current(start, ids) {
+		if f.entry != nil && f.entry.current(start, ids) { // nil: the flight panicked
 			return f.entry.res
 		}
 		// The flight read a version this Load may not take (it began
@@ -274,21 +281,29 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 		return data, err
 	}
 	res, complete := loadOne(name, cands, dropIns, read)
-	var entry *cachedLoad
-	if complete && len(files) == len(f.paths) {
-		entry = &cachedLoad{fileSet: f.fileSet, files: files, seq: f.seq, res: res}
+	entry := &cachedLoad{fileSet: f.fileSet, files: files, seq: f.seq, res: res}
+	if !complete || len(files) != len(f.paths) {
+		// What failed is shared with the waiters that may take it: the
+		// flight began after them, or none of the files changed since
+		// their identities were taken (not racy then), so the read saw
+		// the version they want.
+		entry.failed = true
+		entry.files = make([]fileVersion, len(f.ids))
+		for i, id := range f.ids {
+			entry.files[i] = fileVersion{id: id, racy: ld.racyAt(f.at, id)}
+		}
 	}
 	ld.land(name, f, entry)
 	return res
 }
 
-// land ends flight f with entry, nil if a file could not be read: its
-// waiters find it in f, later Loads in byName.
+// land ends flight f with entry: its waiters find it in f, later Loads
+// in byName unless it failed.
 func (ld *Loader) land(name string, f *flight, entry *cachedLoad) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
 	f.entry = entry
-	if entry != nil {
+	if !entry.failed {
 		ld.keep(name, entry)
 	}
 	if ld.flights[name] == f {
@@ -308,8 +323,13 @@ func (ld *Loader) read(path string) ([]byte, safefile.Identity, bool, error) {
 		return nil, safefile.Identity{}, false, err
 	}
 	id := safefile.IdentityOf(fi)
-	racy := start.Sub(time.Unix(0, id.Ctime)) < ld.racy || start.Sub(time.Unix(0, id.Mtime)) < ld.racy
-	return data, id, racy, nil
+	return data, id, ld.racyAt(start, id), nil
+}
+
+// racyAt reports whether a file of identity id, seen at t, changed too
+// recently for id to tell the next change apart.
+func (ld *Loader) racyAt(t time.Time, id safefile.Identity) bool {
+	return t.Sub(time.Unix(0, id.Ctime)) < ld.racy || t.Sub(time.Unix(0, id.Mtime)) < ld.racy
 }
 
 func (ld *Loader) countedRead(path string) ([]byte, error) {

@@ -347,30 +347,60 @@ func TestLoaderLoadsShareOneCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	ld.now = func() time.Time { return time.Unix(0, max(id.Ctime, id.Mtime)).Add(racyWindow) }
-	held, release := make(chan struct{}), make(chan struct{})
-	var flights atomic.Int32
-	ld.hooks.fly = func(string) {
-		if flights.Add(1) == 1 {
-			close(held)
-			<-release
-		}
-	}
-	joined := make(chan struct{})
-	ld.hooks.joined = func(string) { close(joined) }
-	a, _, aDone := loadAsync(ld)
-	returns(t, held, "the first Load's compare")
-	b, _, bDone := loadAsync(ld)
-	waitsFor(t, joined, bDone, "the second Load")
-	close(release)
-	returns(t, aDone, "the first Load")
-	returns(t, bDone, "the second Load")
-	if n := ld.reads.Load(); n != 2 || flights.Load() != 1 {
-		t.Fatalf("%d files read, %d flights; want 2 reads (the first Load's, one compare) in one flight", n, flights.Load())
+	h, got := loadsWhileHeld(t, ld, 2, nil)
+	a, b := got[0], got[1]
+	if n := ld.reads.Load(); n != 2 || h.flights.Load() != 1 {
+		t.Fatalf("%d files read, %d flights; want 2 reads (the first Load's, one compare) in one flight", n, h.flights.Load())
 	}
 	if a.Networks[0] != first.Networks[0] || b.Networks[0] != first.Networks[0] {
 		t.Fatal("the same bytes were parsed again")
 	}
 	sameLoad(t, b, dirs)
+}
+
+// heldFlight holds a Loader's first flight, before it reads, until
+// release is called (then runs then, if set), counts flights, and tells
+// on joined each time a Load waits for another's flight.
+type heldFlight struct {
+	heldParse
+	flights atomic.Int32
+	joined  chan struct{}
+}
+
+// loadsWhileHeld runs n Loads of ld: the first starts a flight, held;
+// each of the others must wait for a flight before the first's is
+// released. It returns the n Configs once all returned.
+func loadsWhileHeld(t *testing.T, ld *Loader, n int, then func()) (*heldFlight, []*Config) {
+	t.Helper()
+	h := &heldFlight{heldParse: heldParse{held: make(chan struct{}), released: make(chan struct{})}, joined: make(chan struct{}, n)}
+	ld.hooks.fly = func(string) {
+		if h.flights.Add(1) == 1 {
+			close(h.held)
+			<-h.released
+			if then != nil {
+				then()
+			}
+		}
+	}
+	ld.hooks.joined = func(string) { h.joined <- struct{}{} }
+	t.Cleanup(h.release)
+	got, errs, done := make([]*Config, n), make([]*error, n), make([]chan struct{}, n)
+	for i := range n {
+		got[i], errs[i], done[i] = loadAsync(ld)
+		if i == 0 {
+			returns(t, h.held, "the first Load's flight")
+		} else {
+			waitsFor(t, h.joined, done[i], fmt.Sprintf("Load %d", i+1))
+		}
+	}
+	h.release()
+	for i := range n {
+		returns(t, done[i], fmt.Sprintf("Load %d", i+1))
+		if *errs[i] != nil {
+			t.Fatal(*errs[i])
+		}
+	}
+	return h, got
 }
 
 // waitsFor waits for a Load to say it waits for another's flight
@@ -384,5 +414,44 @@ func waitsFor(t *testing.T, joined, done <-chan struct{}, what string) {
 		t.Fatalf("%s returned without waiting for the held flight", what)
 	case <-beforeDeadline(t):
 		t.Fatalf("%s neither waited nor returned before the test's deadline", what)
+	}
+}
+
+// Two Loads that want the same version of a name share the flight whose
+// read of a file fails (a drop-in removed between the stat and the
+// read): the second does not read and parse it again. The failure is
+// not kept: once the drop-in is back, the next Load applies it.
+func TestLoaderLoadsShareAFailedRead(t *testing.T) {
+	etc, _, dirs := cacheDirs(t)
+	write(t, filepath.Join(etc, "10-wan.network"), wanA)
+	conf := filepath.Join(etc, "10-wan.network.d", "10-dns.conf")
+	write(t, conf, drop)
+	ld := NewLoader(dirs)
+	ld.now = func() time.Time { return time.Now().Add(time.Hour) } // nothing racy
+	// The drop-in goes after both Loads' stats, before the read.
+	h, got := loadsWhileHeld(t, ld, 2, func() { os.Remove(conf) })
+	a, b := got[0], got[1]
+	if n := h.flights.Load(); n != 1 {
+		t.Fatalf("%d flights, want the first Load's one", n)
+	}
+	if a.Networks[0] != b.Networks[0] {
+		t.Fatal("the Loads return different values of one failed read")
+	}
+	if len(b.Errors) != 1 || !errors.Is(b.Errors[0], os.ErrNotExist) {
+		t.Fatalf("errors %v, want the drop-in's read error", b.Errors)
+	}
+	// Kept, a failure such as EIO would be returned for as long as the
+	// files' identities stay the same.
+	if ld.byName["10-wan.network"] != nil {
+		t.Fatal("the failed read is kept")
+	}
+	write(t, conf, drop)
+	again, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, again, dirs)
+	if len(again.Errors) != 0 {
+		t.Fatalf("the failed read was kept: %v", again.Errors)
 	}
 }
