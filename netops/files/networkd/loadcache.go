@@ -161,12 +161,10 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 	at := ld.now()
 	ids := make([]safefile.Identity, len(set.paths))
 	for i, p := range set.paths {
-		id, err := safefile.Stat(p)
-		if err != nil { // the read says why
-			res, _ := loadOne(name, cands, dropIns, ld.countedRead)
-			return res
-		}
-		ids[i] = id
+		// A file that does not stat (a symlink leading out, too large,
+		// gone) keeps the zero identity: a flight reads it, and says why
+		// it cannot, and only Loads begun before that flight share it.
+		ids[i], _ = safefile.Stat(p)
 	}
 	for {
 		ld.mu.Lock()
@@ -285,12 +283,12 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 	if !complete || len(files) != len(f.paths) {
 		// What failed is shared with the waiters that may take it: the
 		// flight began after them, or none of the files changed since
-		// their identities were taken (not racy then), so the read saw
-		// the version they want.
+		// their identities were taken (not racy then; a file that did
+		// not stat is never so), so the read saw the version they want.
 		entry.failed = true
 		entry.files = make([]fileVersion, len(f.ids))
 		for i, id := range f.ids {
-			entry.files[i] = fileVersion{id: id, racy: ld.racyAt(f.at, id)}
+			entry.files[i] = fileVersion{id: id, racy: id == safefile.Identity{} || ld.racyAt(f.at, id)}
 		}
 	}
 	ld.land(name, f, entry)
@@ -330,9 +328,4 @@ func (ld *Loader) read(path string) ([]byte, safefile.Identity, bool, error) {
 // recently for id to tell the next change apart.
 func (ld *Loader) racyAt(t time.Time, id safefile.Identity) bool {
 	return t.Sub(time.Unix(0, id.Ctime)) < ld.racy || t.Sub(time.Unix(0, id.Mtime)) < ld.racy
-}
-
-func (ld *Loader) countedRead(path string) ([]byte, error) {
-	data, _, _, err := ld.read(path)
-	return data, err
 }

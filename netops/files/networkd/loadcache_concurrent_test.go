@@ -372,7 +372,7 @@ type heldFlight struct {
 // released. It returns the n Configs once all returned.
 func loadsWhileHeld(t *testing.T, ld *Loader, n int, then func()) (*heldFlight, []*Config) {
 	t.Helper()
-	h := &heldFlight{heldParse: heldParse{held: make(chan struct{}), released: make(chan struct{})}, joined: make(chan struct{}, n)}
+	h := &heldFlight{heldParse: heldParse{held: make(chan struct{}), released: make(chan struct{})}, joined: make(chan struct{}, 2*n)}
 	ld.hooks.fly = func(string) {
 		if h.flights.Add(1) == 1 {
 			close(h.held)
@@ -453,5 +453,35 @@ func TestLoaderLoadsShareAFailedRead(t *testing.T) {
 	sameLoad(t, again, dirs)
 	if len(again.Errors) != 0 {
 		t.Fatalf("the failed read was kept: %v", again.Errors)
+	}
+}
+
+// A name whose drop-in the safe reader refuses (a symlink leading out of
+// its directory) is read and parsed by one flight at a time, as any
+// other: Loads begun while one is held wait for it rather than parse the
+// main file beside it. A file that does not stat has no version a Load
+// begun after the flight could take, so they fly again, one at a time,
+// and each returns what an uncached Load returns.
+func TestLoaderFileThatDoesNotStatIsNotParsedSideBySide(t *testing.T) {
+	etc, _, dirs := cacheDirs(t)
+	write(t, filepath.Join(etc, "10-wan.network"), wanA)
+	out := filepath.Join(t.TempDir(), "secret.conf")
+	write(t, out, drop)
+	if err := os.MkdirAll(filepath.Join(etc, "10-wan.network.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(out, filepath.Join(etc, "10-wan.network.d", "10-dns.conf")); err != nil {
+		t.Fatal(err)
+	}
+	ld := NewLoader(dirs)
+	h, got := loadsWhileHeld(t, ld, 3, nil)
+	if n := h.flights.Load(); n < 2 || n > 3 {
+		t.Fatalf("%d flights, want the held one and one or two after it", n)
+	}
+	for _, c := range got {
+		if len(c.Errors) != 1 || !errors.Is(c.Errors[0], safefile.ErrOutside) {
+			t.Fatalf("errors %v, want the drop-in refused", c.Errors)
+		}
+		sameLoad(t, c, dirs)
 	}
 }
