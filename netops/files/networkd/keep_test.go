@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unique"
@@ -118,17 +119,37 @@ func TestParsedNumbersAndBooleansAreShared(t *testing.T) {
 			t.Errorf("route %d: Table=%q, want 101", i, rt.Table)
 		}
 	}
-	// A write through a shared value is what no reader may do; the
-	// package's TestMain looks for one after every test. A metric no
-	// other test uses, put back at once.
-	odd, _, err := ParseNetwork("odd.network", []byte(route("4242017", "main", "yes")))
+	// Which numbers are shared does not depend on what was parsed
+	// before: after a file of thousands of distinct metrics, two files
+	// that set a small one still share it.
+	var many strings.Builder
+	for m := range 5000 {
+		many.WriteString(route(strconv.Itoa(5000+m), "main", "yes") + "\n")
+	}
+	if _, _, err := ParseNetwork("many.network", []byte(many.String())); err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := ParseNetwork("x.network", []byte(route("3999", "main", "yes")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := odd.Routes[0].Metric
+	y, _, err := ParseNetwork("y.network", []byte(route("3999", "main", "yes")+"\n"+route("4242017", "main", "yes")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := x.Routes[0].Metric; m != y.Routes[0].Metric || *m != 3999 {
+		t.Errorf("Metric=3999 of two files, after 5000 other metrics: pointers %p %p", m, y.Routes[0].Metric)
+	}
+	if *y.Routes[1].Metric != 4242017 {
+		t.Errorf("Metric=4242017 is %d", *y.Routes[1].Metric)
+	}
+	// A write through a shared value is what no reader may do; the
+	// package's TestMain looks for one after every test. Put back at
+	// once.
+	m := x.Routes[0].Metric
 	*m = 7
 	found := sharedIntact()
-	*m = 4242017
+	*m = 3999
 	if found == nil {
 		t.Fatal("a write through a shared metric goes unseen")
 	}

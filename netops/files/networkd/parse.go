@@ -3,7 +3,6 @@ package networkd
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"unique"
 )
 
@@ -65,12 +64,14 @@ func optional[T, V any](field func(*T) **V, parse func(string) (V, error)) sette
 }
 
 // pointerTo returns how optional points to a value of type V: for a
-// boolean or a number (Metric=, Priority=, ...) one pointer per value,
-// kept for the life of the process (sharedNumbersMax numbers at most: a
-// file of distinct metrics must not grow it for good), else a pointer of
-// its own. A Loader holds the files of a million routes parsed; a metric
-// of its own for each was a million allocations and 4 MB kept. It is
-// chosen once per setter: a type switch per value would box the value.
+// boolean, or a number below sharedNumbersMax (a metric, a priority: the
+// small values nearly every file uses), one pointer per value, else a
+// pointer of its own. A Loader holds the files of a million routes
+// parsed; a metric of its own for each was a million allocations and
+// 4 MB kept. The shared values are a fixed table, not a pool filled as
+// files come: no lock on every number, and no file of unusual values
+// decides for good which ones are shared. It is chosen once per setter:
+// a type switch per value would box the value.
 func pointerTo[V any]() func(V) *V {
 	var zero V
 	switch any(zero).(type) {
@@ -89,24 +90,24 @@ func pointerTo[V any]() func(V) *V {
 
 var sharedTrue, sharedFalse = true, false
 
+// sharedNumbersMax bounds the shared numbers: 16 KB of table, which
+// holds the metrics of routes the kernel and networkd pick (0, 100,
+// 1024, ...) and most written by hand.
 const sharedNumbersMax = 4096
 
-var sharedNumbers = struct {
-	sync.Mutex
-	m map[uint32]*uint32
-}{m: map[uint32]*uint32{}}
+var sharedNumbers = func() (t [sharedNumbersMax]uint32) {
+	for i := range t {
+		t[i] = uint32(i)
+	}
+	return t
+}()
 
 func sharedNumber(n uint32) *uint32 {
-	sharedNumbers.Lock()
-	defer sharedNumbers.Unlock()
-	if p := sharedNumbers.m[n]; p != nil {
-		return p
+	if n < sharedNumbersMax {
+		return &sharedNumbers[n]
 	}
 	p := new(uint32) // not &n: that would move n to the heap on every call
 	*p = n
-	if len(sharedNumbers.m) < sharedNumbersMax {
-		sharedNumbers.m[n] = p
-	}
 	return p
 }
 

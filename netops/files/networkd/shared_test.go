@@ -26,11 +26,9 @@ func sharedIntact() error {
 	if !sharedTrue || sharedFalse {
 		return fmt.Errorf("the shared booleans were written through: true is %v, false is %v", sharedTrue, sharedFalse)
 	}
-	sharedNumbers.Lock()
-	defer sharedNumbers.Unlock()
-	for n, p := range sharedNumbers.m {
-		if *p != n {
-			return fmt.Errorf("the shared number %d was written through: it is %d", n, *p)
+	for n, v := range sharedNumbers {
+		if v != uint32(n) {
+			return fmt.Errorf("the shared number %d was written through: it is %d", n, v)
 		}
 	}
 	return nil
