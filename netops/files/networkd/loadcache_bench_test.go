@@ -61,8 +61,11 @@ func BenchmarkLoaderSaved1M(b *testing.B) {
 		b.StartTimer()
 		ld := NewLoader([]string{dir})
 		c, err := ld.Load()
-		if err != nil || len(c.Errors) > 0 {
-			b.Fatal(err, c.Errors)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(c.Errors) > 0 {
+			b.Fatal(c.Errors)
 		}
 		b.StopTimer()
 		retained = heapInUse() - before
