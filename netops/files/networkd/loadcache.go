@@ -127,8 +127,8 @@ type fileVersion struct {
 	racy bool              // changed within racy of its read: compared by content
 }
 
-// flight is one read and parse of a name; Loads that want the same
-// version wait for it rather than parse it again.
+// flight is one compare, or read and parse, of a name; Loads that want
+// the same version wait for it rather than do it again.
 type flight struct {
 	fileSet
 	ids   []safefile.Identity // the files' identities when it started
