@@ -103,9 +103,12 @@ uninstall:
 run: build
 	./$(BIN) $(ARGS)
 
+# networkd.Loader's Loads run side by side: its tests run again under the
+# race detector.
 test: vendor check-generated
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -run Loader ./netops/files/networkd/
 
 # The raw benchmark output is kept in bin/bench.txt and also given to
 # benchreport on stdin.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,6 +71,29 @@ func do(t testing.TB, tab context.Context, what string, actions ...chromedp.Acti
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// clickOn is an action that clicks the element sel matches, once one is
+// visible, from script: the page finds the element and clicks it in one
+// task of its own, so a live update cannot come in between. A
+// chromedp.Click finds a node, then asks for its box and clicks its
+// coordinates in later round trips: a live update that replaces the
+// element meanwhile fails it ("Could not find node with given id", seen
+// on the logout button of a live page) or lands the click on whatever
+// moved there. Only the lookup is repeated (polled), never a click.
+func clickOn(sel string) chromedp.Action[chromedp.Void] {
+	q, _ := json.Marshal(sel)
+	expr := `(() => { const el = document.querySelector(` + string(q) + `);
+		if (!el || !el.getClientRects().length) return false;
+		el.click();
+		return true; })()`
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))(ctx, tg)
+		if err != nil {
+			return fmt.Errorf("clicking %s: %w", sel, err)
+		}
+		return nil
+	})
 }
 
 // get runs one action that returns a value in tab, bounded by step.

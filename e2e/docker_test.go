@@ -61,8 +61,8 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	// and the uplink written too (networkd manages wan from now on).
 	do(t, tab, "proposing", chromedp.SetValue(chromedp.CSS(`[data-testid=docker-form] [name=ranges]`), "10.20.0.0/16"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=docker-form] [name=prefer]`), "10.99.0.0/16"),
-		chromedp.Click(chromedp.CSS(`[data-testid=docker-form] [name=uplink]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=docker-propose]`)))
+		clickOn(`[data-testid=docker-form] [name=uplink]`),
+		clickOn(`[data-testid=docker-propose]`))
 	waitAcrossNavigation(t, tab, "the proposal for these choices", `location.search.includes('prefer=10.99') && document.readyState === 'complete' && !!document.querySelector('[data-testid=plan-subnet]')`)
 	subnet := netip.MustParsePrefix(evalJS[string](t, tab, `document.querySelector('[data-testid=plan-subnet]').textContent`))
 	bridge := evalJS[string](t, tab, `document.querySelector('[data-testid=plan-bridge]').textContent`)
@@ -74,7 +74,7 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 		t.Fatalf("the order of work:\n%s", commands)
 	}
 
-	do(t, tab, "showing the diff", chromedp.Click(chromedp.CSS(`[data-testid=docker-preview-btn]`)))
+	do(t, tab, "showing the diff", clickOn(`[data-testid=docker-preview-btn]`))
 	waitJS(t, tab, "the diff is shown", `!!document.querySelector('[data-testid=networkd-save]')`)
 	diff := evalJS[string](t, tab, `document.querySelector('[data-testid="diff-docker/daemon.json"]').textContent`)
 	if !strings.Contains(diff, `+  "bridge": "`+bridge+`"`) || strings.Contains(diff, `"bip"`) {
@@ -83,7 +83,7 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	if nw := evalJS[string](t, tab, `document.querySelector('[data-testid="diff-10-`+bridge+`.network"]').textContent`); strings.Contains(nw, "Gateway=") || !strings.Contains(nw, "+ConfigureWithoutCarrier=yes") {
 		t.Fatalf("the bridge's .network:\n%s", nw)
 	}
-	do(t, tab, "saving", chromedp.Click(chromedp.CSS(`[data-testid=networkd-save]`)))
+	do(t, tab, "saving", clickOn(`[data-testid=networkd-save]`))
 	waitJS(t, tab, "the save is reported", `!!document.querySelector('[data-testid=saved]')`)
 	if r := evalJS[string](t, tab, `document.querySelector('[data-testid=docker-restart]').textContent`); !strings.Contains(r, "systemctl restart docker") {
 		t.Fatalf("the restart step: %q", r)
@@ -146,7 +146,7 @@ func TestDockerBridgeSetupThroughTheUI(t *testing.T) {
 	stale := "10.99.0.77/24"
 	ns.IP("addr", "add", stale, "dev", bridge)
 	waitJS(t, tab, "the stale address is listed", `!!document.querySelector('[data-testid="cleanup-`+stale+`"]')`)
-	do(t, tab, "removing it", chromedp.Click(chromedp.CSS(`[data-testid="cleanup-`+stale+`"]`)))
+	do(t, tab, "removing it", clickOn(`[data-testid="cleanup-`+stale+`"]`))
 	deadline = time.Now().Add(step)
 	for strings.Contains(ns.IP("-4", "addr", "show", "dev", bridge), "10.99.0.77") {
 		if time.Now().After(deadline) {

@@ -83,7 +83,7 @@ func TestSeedScenarioWithRealPackets(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[data-testid=change-tables] [name=action]`), "add"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=change-tables] [name=id]`), "1"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=change-tables] [name=name]`), "wan-force"),
-		chromedp.Click(chromedp.CSS(`[data-testid=apply-tables]`)))
+		clickOn(`[data-testid=apply-tables]`))
 	waitJS(t, tab, "the table is saved", `document.querySelector('#tables-block').textContent.includes('Saved')`)
 	openLive(t, tab, p.URL+"/routes")
 	fillForm(t, tab, "route", map[string]string{"action": "add", "table": "wan-force", "dst": "default", "via": "192.0.2.1", "dev": "wan"}, "applied")
@@ -152,7 +152,7 @@ func TestSeedScenarioWithRealPackets(t *testing.T) {
 				chromedp.SetValue(chromedp.CSS(`form[data-form=trace] [name=proto]`), "udp"),
 				chromedp.SetValue(chromedp.CSS(`form[data-form=trace] [name=sport]`), fmt.Sprint(local.Port())),
 				chromedp.SetValue(chromedp.CSS(`form[data-form=trace] [name=dport]`), fmt.Sprint(dst.Port())),
-				chromedp.Click(chromedp.CSS(`[data-testid=trace-btn]`)))
+				clickOn(`[data-testid=trace-btn]`))
 			waitJS(t, tab, "the trace of "+f.dst, fmt.Sprintf(`location.search.includes('sport=%d') && document.querySelectorAll('[data-testid=trace-outcome]').length === 1`, local.Port()))
 			text := func(id string) string {
 				return evalJS[string](t, tab, `(document.querySelector('[data-testid=`+id+`]') || {}).textContent || ''`)
@@ -184,9 +184,9 @@ func TestSeedScenarioWithRealPackets(t *testing.T) {
 
 	t.Run("the saved file makes the same table in a fresh namespace", func(t *testing.T) {
 		openLive(t, tab, p.URL+"/firewall")
-		do(t, tab, "showing the diff", chromedp.Click(chromedp.CSS(`[data-testid=firewall-preview-btn]`)))
+		do(t, tab, "showing the diff", clickOn(`[data-testid=firewall-preview-btn]`))
 		waitJS(t, tab, "the diff", `!!document.querySelector('form[data-form=firewall-save]')`)
-		do(t, tab, "saving", chromedp.Click(chromedp.CSS(`[data-testid=firewall-save]`)))
+		do(t, tab, "saving", clickOn(`[data-testid=firewall-save]`))
 		waitJS(t, tab, "the file saved", `!!document.querySelector('#firewall-preview [data-testid=saved]')`)
 		b, err := os.ReadFile(nftFile)
 		if err != nil {

@@ -73,7 +73,7 @@ func TestLiveInterfacesAndRoutes(t *testing.T) {
 
 		do(t, routes, "filtering on within 198.51.100.0/24",
 			chromedp.SetValue(chromedp.CSS(`form.filters input[name="within"]`), "198.51.100.0/24"),
-			chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
+			clickOn(`form.filters button[type="submit"]`),
 		)
 		waitJS(t, routes, "the URL carries the filter", `location.search.includes('within=198.51.100.0%2F24')`)
 		waitJS(t, routes, "the filtered table drops 10.20.30.0/24", "!("+routeRow("10.20.30.0/24")+")")

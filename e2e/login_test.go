@@ -41,7 +41,7 @@ func TestLoginWithPrintedPasswordAndLogout(t *testing.T) {
 		t.Fatalf("header shows user %q", who)
 	}
 
-	do(t, tab, "logging out", chromedp.Click(chromedp.CSS(`[data-testid=logout]`)),
+	do(t, tab, "logging out", clickOn(`[data-testid=logout]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=notice]`)))
 	do(t, tab, "opening /routes after logout", chromedp.Navigate(p.URL+"/routes"),
 		chromedp.WaitVisible(chromedp.CSS(`form.login-form`)))

@@ -72,11 +72,11 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 		}
 	}
 
-	do(t, tab, "choosing br0 and port0", chromedp.Click(chromedp.CSS(`input[name=link][value=br0]`)),
-		chromedp.Click(chromedp.CSS(`input[name=link][value=port0]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=networkd-preview-btn]`)))
+	do(t, tab, "choosing br0 and port0", clickOn(`input[name=link][value=br0]`),
+		clickOn(`input[name=link][value=port0]`),
+		clickOn(`[data-testid=networkd-preview-btn]`))
 	waitJS(t, tab, "the foreign file is refused", `!!document.querySelector('[data-testid="refused-10-br0.network"]')`)
-	do(t, tab, "taking it over", chromedp.Click(chromedp.CSS(`[data-testid="takeover-10-br0.network"]`)))
+	do(t, tab, "taking it over", clickOn(`[data-testid="takeover-10-br0.network"]`))
 	waitJS(t, tab, "the diff is shown", `!!document.querySelector('[data-testid=networkd-save]')`)
 	diff := evalJS[string](t, tab, `document.querySelector('[data-testid="diff-10-br0.network"]').textContent`)
 	for _, want := range []string{"+# Written by netpanel", "+Destination=10.31.0.0/24", "+Table=100", "+FirewallMark=32/32"} {
@@ -87,7 +87,7 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 	if diff := evalJS[string](t, tab, `document.querySelector('[data-testid="diff-networkd.conf.d/netpanel-tables.conf"]').textContent`); !strings.Contains(diff, "+RouteTable=wanforce:100") {
 		t.Fatalf("the tables file diff: %s", diff)
 	}
-	do(t, tab, "saving", chromedp.Click(chromedp.CSS(`[data-testid=networkd-save]`)))
+	do(t, tab, "saving", clickOn(`[data-testid=networkd-save]`))
 	waitJS(t, tab, "the save is reported", `!!document.querySelector('[data-testid=saved]')`)
 	if r := evalJS[string](t, tab, `document.querySelector('[data-testid=reload]').textContent`); !strings.Contains(r, "not active") {
 		t.Fatalf("the reload outcome: %q", r)
@@ -122,12 +122,12 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 	// The page now names netpanel's file, and a second save has nothing to do.
 	do(t, tab, "reopening the save page", chromedp.Navigate(p.URL+"/networkd"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=networkd-links]`)))
-	do(t, tab, "previewing again", chromedp.Click(chromedp.CSS(`[data-testid=networkd-preview-btn]`)))
+	do(t, tab, "previewing again", clickOn(`[data-testid=networkd-preview-btn]`))
 	waitJS(t, tab, "nothing to save", `!!document.querySelector('[data-testid=nothing]')`)
 
 	// Restoring the backup shows first what it puts back, writing
 	// nothing; then it puts the admin's own file back.
-	do(t, tab, "previewing the restore", chromedp.Click(chromedp.CSS(`[data-testid=backups] button`)))
+	do(t, tab, "previewing the restore", clickOn(`[data-testid=backups] button`))
 	waitJS(t, tab, "the restore's preview", `!!document.querySelector('[data-testid=networkd-restore]')`)
 	if d := evalJS[string](t, tab, `(document.querySelector('[data-testid="diff-10-br0.network"]') || {}).textContent || ''`); !strings.Contains(d, "Destination=10.31.0.0/24") {
 		t.Errorf("the restore's preview does not show 10-br0.network going back:\n%s", d)
@@ -135,7 +135,7 @@ func TestSaveToNetworkdThroughTheUI(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(netDir, "10-br0.network")); !bytes.Equal(got, saved) {
 		t.Fatalf("the restore's preview changed 10-br0.network:\n%s", got)
 	}
-	do(t, tab, "restoring the backup", chromedp.Click(chromedp.CSS(`[data-testid=networkd-restore]`)))
+	do(t, tab, "restoring the backup", clickOn(`[data-testid=networkd-restore]`))
 	waitJS(t, tab, "the restore is reported", `!!document.querySelector('[data-testid=saved]')`)
 	if got, _ := os.ReadFile(filepath.Join(netDir, "10-br0.network")); string(got) != foreign {
 		t.Fatalf("after the restore 10-br0.network is:\n%s\nwant the admin's file:\n%s", got, foreign)

@@ -65,7 +65,7 @@ func TestPolicyRoutingThroughTheUI(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[data-testid=change-tables] [name=action]`), "add"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=change-tables] [name=id]`), "1"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=change-tables] [name=name]`), "wan-force"),
-		chromedp.Click(chromedp.CSS(`[data-testid=apply-tables]`)))
+		clickOn(`[data-testid=apply-tables]`))
 	waitJS(t, tab, "the table is saved", `document.querySelector('#tables-block').textContent.includes('Saved')`)
 	if b, err := os.ReadFile(filepath.Join(etc, "rt_tables.d", "netpanel.conf")); err != nil || !regexp.MustCompile(`(?m)^1\s+wan-force$`).Match(b) {
 		t.Fatalf("netpanel.conf: %q, %v", b, err)

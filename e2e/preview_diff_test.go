@@ -38,8 +38,8 @@ func TestLargeSavePreviewIsCutAndDownloads(t *testing.T) {
 
 	do(t, tab, "previewing the save of big0", chromedp.Navigate(p.URL+"/networkd"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=networkd-links]`)),
-		chromedp.Click(chromedp.CSS(`input[name=link][value=big0]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=networkd-preview-btn]`)))
+		clickOn(`input[name=link][value=big0]`),
+		clickOn(`[data-testid=networkd-preview-btn]`))
 	const more = `document.querySelector('[data-testid="diff-more-10-big0.network"]')`
 	waitJS(t, tab, "the diff is cut", "!!"+more)
 	shown := evalJS[string](t, tab, `document.querySelector('[data-testid="diff-10-big0.network"]').textContent`)

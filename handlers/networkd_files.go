@@ -92,6 +92,9 @@ func (p *networkdFilesPage) editor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vm.Meta.Title += " " + e.Name
+	if vm.Winner == "" {
+		vm.Winner = e.From // a file too large for the editor is not checked
+	}
 	if e.TooLarge {
 		// A save of a link with thousands of routes: shown in part, as
 		// the editor could not take it back, and downloaded whole.

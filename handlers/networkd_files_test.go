@@ -13,6 +13,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/netpanel/netpanel/netops/app"
 	"github.com/netpanel/netpanel/netops/files/networkd"
+	"github.com/netpanel/netpanel/netops/plan/persist"
+	"golang.org/x/net/html"
 )
 
 // viaChi serves one request through a router that mounts h at pattern,
@@ -130,21 +132,20 @@ func TestNetworkdFileEditorForAViewerAndBadNames(t *testing.T) {
 	}
 }
 
-// A file larger than the editor takes (a save of a link with thousands of
-// routes) opens as its first lines and a download of the whole, in a page
-// far smaller than the file: no text area, no check; the download is the
-// file byte for byte.
-func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T) {
-	e := newNDEnv(t)
+// bigNetworkFile is a .network file of eth1 larger than the editor takes.
+func bigNetworkFile() string {
 	var b strings.Builder
 	b.WriteString(networkd.Header + "\n[Match]\nName=eth1\n\n[Network]\nAddress=192.0.2.10/24\n")
 	for i := 0; b.Len() <= 2*app.MaxFileText; i++ {
 		fmt.Fprintf(&b, "\n[Route]\nDestination=10.%d.%d.0/24\nGateway=192.0.2.1\n", i/256%256, i%256)
 	}
-	big := b.String()
-	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "10-eth1.network"), []byte(big), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return b.String()
+}
+
+// largeFilePage is the editor's page of 10-eth1.network, a file too
+// large for it: its HTML and document.
+func largeFilePage(t *testing.T, e *ndEnv) (string, *html.Node) {
+	t.Helper()
 	rec := viaChi(t, pageHandler(e.h, "networkd-file"), "GET", "/networkd/files/{name}", "/networkd/files/10-eth1.network", nil, ndAdmin)
 	body := rec.Body.String()
 	wellFormed(t, body)
@@ -152,6 +153,20 @@ func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T)
 	if rec.Code != http.StatusOK || len(findAll(doc, hasAttr("data-testid", "editor-large"))) != 1 {
 		t.Fatalf("status %d:\n%.2000s", rec.Code, body)
 	}
+	return body, doc
+}
+
+// A file larger than the editor takes (a save of a link with thousands of
+// routes) opens as its first lines and a download of the whole, in a page
+// far smaller than the file: no text area, no check; the download is the
+// file byte for byte.
+func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T) {
+	e := newNDEnv(t)
+	big := bigNetworkFile()
+	if err := os.WriteFile(filepath.Join(e.opts.NetworkDir, "10-eth1.network"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	body, doc := largeFilePage(t, e)
 	if n := len(findAll(doc, hasAttr("data-testid", "editor-text"))); n != 0 {
 		t.Errorf("%d text areas for a file the editor cannot take", n)
 	}
@@ -163,7 +178,7 @@ func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T)
 		t.Fatalf("the part shown is not the file's first lines")
 	}
 	dl := route(e.h, "GET", "/networkd/files/{name}/download")
-	rec = viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/10-eth1.network/download", nil, ndAdmin)
+	rec := viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/10-eth1.network/download", nil, ndAdmin)
 	if rec.Code != http.StatusOK || rec.Body.String() != big || !strings.Contains(rec.Header().Get("Content-Disposition"), "10-eth1.network") {
 		t.Fatalf("download: status %d, %d bytes of %d, %q", rec.Code, rec.Body.Len(), len(big), rec.Header().Get("Content-Disposition"))
 	}
@@ -183,5 +198,45 @@ func TestNetworkdFileTooLargeForTheEditorIsShownInPartAndDownloads(t *testing.T)
 	rec = viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/98-out.network/download", nil, ndAdmin)
 	if rec.Code != http.StatusInternalServerError {
 		t.Errorf("a download of a file the safe reader refuses: status %d %q", rec.Code, rec.Body)
+	}
+}
+
+// A file too large for the editor that only a lower directory holds
+// (/usr/lib/systemd/network) is shown as that file, not as one that
+// "does not exist yet": the page names where networkd reads it, and that
+// saving writes a copy in the network directory (/etc) that networkd
+// then reads instead; its download is that file.
+func TestNetworkdFileTooLargeInALowerDirectorySaysWhereItIs(t *testing.T) {
+	lower := filepath.Join(t.TempDir(), "lib")
+	e := newNDEnvFrom(t, ndState(), func(o *persist.Options) { o.SearchDirs = []string{o.NetworkDir, lower} })
+	big := bigNetworkFile()
+	lowerPath := filepath.Join(lower, "10-eth1.network")
+	if err := os.MkdirAll(lower, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lowerPath, []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, doc := largeFilePage(t, e)
+	where := findAll(doc, hasAttr("data-testid", "file-where"))
+	if len(where) != 1 {
+		t.Fatalf("%d file-where blocks", len(where))
+	}
+	text := strings.Join(strings.Fields(textOf(where[0])), " ")
+	winner := findAll(where[0], hasAttr("data-testid", "file-winner"))
+	if len(winner) != 1 || textOf(winner[0]) != lowerPath {
+		t.Errorf("the page does not name %s as the file networkd reads: %q", lowerPath, text)
+	}
+	if !strings.HasPrefix(text, filepath.Join(e.opts.NetworkDir, "10-eth1.network")) || !strings.Contains(text, "saving writes a copy at this path") || strings.Contains(text, "does not exist yet") {
+		t.Errorf("where the file is: %q", text)
+	}
+	head := findAll(doc, hasAttr("data-testid", "editor-head"))
+	if len(head) != 1 || !strings.HasPrefix(big, textOf(head[0])) {
+		t.Fatalf("the part shown is not the lower file's first lines")
+	}
+	dl := route(e.h, "GET", "/networkd/files/{name}/download")
+	rec := viaChi(t, dl, "GET", "/networkd/files/{name}/download", "/networkd/files/10-eth1.network/download", nil, ndAdmin)
+	if rec.Code != http.StatusOK || rec.Body.String() != big {
+		t.Fatalf("download: status %d, %d bytes of %d", rec.Code, rec.Body.Len(), len(big))
 	}
 }

@@ -123,7 +123,9 @@ func newNDEnv(t *testing.T) *ndEnv {
 	return newNDEnvFrom(t, ndState())
 }
 
-func newNDEnvFrom(t *testing.T, st model.State) *ndEnv {
+// newNDEnvFrom is newNDEnv over st; with sets more of its options (the
+// lower directories networkd reads).
+func newNDEnvFrom(t *testing.T, st model.State, with ...func(*persist.Options)) *ndEnv {
 	t.Helper()
 	root := t.TempDir()
 	nd := &ndNetworkd{}
@@ -135,6 +137,9 @@ func newNDEnvFrom(t *testing.T, st model.State) *ndEnv {
 		Networkd:   nd,
 		Now:        func() time.Time { return time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC) },
 		Target:     networkd.Target{Version: 252, How: "test"},
+	}
+	for _, w := range with {
+		w(&opts)
 	}
 	if err := os.MkdirAll(opts.NetworkDir, 0o755); err != nil {
 		t.Fatal(err)

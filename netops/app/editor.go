@@ -34,6 +34,10 @@ type FileEdit struct {
 	// Text is what the editor shows: the edit, or what is on disk (the
 	// file networkd reads now when Path does not exist).
 	Text []byte
+	// From is that file networkd reads now, in a lower directory
+	// (/usr/lib/systemd/network), when Path does not exist: known
+	// without a check, which a file too large for the editor does not get.
+	From string
 	// Check is Text read as networkd reads it: problems at their lines,
 	// the files it shadows, its drop-ins, the links it applies to.
 	Check networkd.Edit
@@ -188,7 +192,7 @@ func (f *Files) loadFile(name string) (FileEdit, error) {
 		for _, ld := range slices.Concat(cfg.Networks, cfg.NetDevs) {
 			if ld.Name == name {
 				if d, err := safefile.Read(ld.Path); err == nil {
-					e.Text = d
+					e.Text, e.From = d, ld.Path
 				}
 			}
 		}

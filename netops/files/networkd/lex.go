@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,22 +33,47 @@ const whitespace = " \t\n\r"
 // comments, [Section] headers, Key=Value lines, and a trailing odd number of
 // backslashes continuing a line (the backslash becomes a space).
 func lex(file string, data []byte) ([]rawSection, []Warning, error) {
+	// At most a section per '[' (counting a byte is fast, a pair is not).
+	secs := make([]rawSection, 0, bytes.Count(data, []byte("["))+1)
+	warn, err := lexEach(file, data, false, func(sec rawSection) { secs = append(secs, sec) })
+	return secs, warn, err
+}
+
+// lexEach is lex handing each section to each as it ends. With reuse,
+// the entries of a section are valid only during its call: their array
+// is reused for the next section's, so a file of a million [Route]
+// sections is read with one small array, not one of every entry (200 MB
+// at a million routes). Without, one array holds every section's
+// entries, a section's after those of the one before: an allocation per
+// file, not several per section. The lines are cut one at a time, not
+// split into a slice first (100 MB more).
+func lexEach(file string, data []byte, reuse bool, each func(rawSection)) ([]Warning, error) {
 	text := strings.TrimPrefix(string(data), "\ufeff")
-	lines := strings.Split(text, "\n")
 	var (
-		// At most a section per '[' (counting a byte is fast, a pair is not).
-		secs = make([]rawSection, 0, strings.Count(text, "[")+1)
-		warn []Warning
-		errs []error
-		// One array holds every section's entries, a section's after
-		// those of the one before: an allocation per file, not several
-		// per section (a file may hold a million [Route] sections).
-		entries = make([]rawEntry, 0, len(lines))
-		first   int // the last section's first entry
+		warn    []Warning
+		errs    []error
+		entries []rawEntry
+		cur     rawSection // the section being read
+		in      bool       // cur is one
+		rest    = text
+		n       int // lines cut so far
 	)
-	for i := 0; i < len(lines); i++ {
-		lineNo := i + 1
-		l := trim(lines[i])
+	if !reuse {
+		entries = make([]rawEntry, 0, strings.Count(text, "=")) // at most an entry per '='
+	}
+	end := func() {
+		if !in {
+			return
+		}
+		each(cur)
+		if reuse {
+			entries = entries[:0]
+		}
+	}
+	for rest != "" {
+		n++
+		lineNo := n
+		l := trim(cutLine(&rest))
 		if l == "" || l[0] == '#' || l[0] == ';' {
 			continue
 		}
@@ -56,16 +82,16 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 				errs = append(errs, &ParseError{File: file, Line: lineNo, Err: fmt.Errorf("invalid section header %q", l)})
 				continue
 			}
-			secs = append(secs, rawSection{file: file, name: l[1 : len(l)-1], line: lineNo})
-			first = len(entries)
+			end()
+			cur, in = rawSection{file: file, name: l[1 : len(l)-1], line: lineNo}, true
 			continue
 		}
 		for continued(l) {
 			l = l[:len(l)-1] + " "
 			// Comment lines inside a continuation are skipped, as systemd does.
-			for i+1 < len(lines) {
-				i++
-				next := strings.TrimRight(lines[i], whitespace)
+			for rest != "" {
+				n++
+				next := strings.TrimRight(cutLine(&rest), whitespace)
 				if t := strings.TrimLeft(next, whitespace); t != "" && (t[0] == '#' || t[0] == ';') {
 					continue
 				}
@@ -80,14 +106,24 @@ func lex(file string, data []byte) ([]rawSection, []Warning, error) {
 			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("missing '=' in %q, line ignored", l)})
 		case k == "":
 			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: "missing key name before '=', line ignored"})
-		case len(secs) == 0:
+		case !in:
 			warn = append(warn, Warning{File: file, Line: lineNo, Kind: WarnStrayLine, Msg: fmt.Sprintf("%s= outside of any section, ignored", k)})
 		default:
+			first := len(entries) - len(cur.entries)
 			entries = append(entries, rawEntry{key: k, value: trim(v), line: lineNo})
-			secs[len(secs)-1].entries = entries[first:len(entries):len(entries)]
+			cur.entries = entries[first:len(entries):len(entries)]
 		}
 	}
-	return secs, warn, errors.Join(errs...)
+	end()
+	return warn, errors.Join(errs...)
+}
+
+// cutLine returns the text of *rest up to its first newline and moves
+// *rest past that newline.
+func cutLine(rest *string) string {
+	line, after, _ := strings.Cut(*rest, "\n")
+	*rest = after
+	return line
 }
 
 // trim is strings.Trim(s, whitespace), without making a set of the

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
 // SearchDirs are the directories systemd-networkd reads .network and
@@ -82,9 +84,11 @@ type found struct {
 // file that does not parse is recorded in Errors and still listed, so an
 // administrator's broken file stays visible. It reads and parses every
 // file; a Loader parses each version of a file once.
-func Load(dirs []string) (*Config, error) { return load(dirs, nil) }
+func Load(dirs []string) (*Config, error) { return load(dirs, nil, 0) }
 
-func load(dirs []string, cache *loadCache) (*Config, error) {
+// load is Load, through ld's cache when there is one, for a Load of ld
+// begun at start.
+func load(dirs []string, ld *Loader, start uint64) (*Config, error) {
 	fd := found{mains: map[string][]candidate{}, dropIns: map[string]map[string][]candidate{}}
 	c := &Config{}
 	for _, dir := range dirs {
@@ -103,14 +107,32 @@ func load(dirs []string, cache *loadCache) (*Config, error) {
 			c.Masked = append(c.Masked, Masked{Name: name, Path: cands[0].path})
 			continue
 		}
-		l := c.loadCached(cache, name, cands, fd.dropIns[name+".d"])
-		if strings.HasSuffix(name, ".network") {
-			c.Networks = append(c.Networks, l)
+		var res nameLoad
+		if ld != nil {
+			res = ld.loadName(start, name, cands, fd.dropIns[name+".d"])
 		} else {
-			c.NetDevs = append(c.NetDevs, l)
+			res, _ = loadOne(name, cands, fd.dropIns[name+".d"], safefile.Read)
 		}
+		c.add(res)
 	}
 	return c, nil
+}
+
+// nameLoad is what loading one name adds to a Config.
+type nameLoad struct {
+	l    *Loaded
+	warn []Warning
+	errs []error // the read errors of drop-ins, then l.Err's leaves
+}
+
+func (c *Config) add(res nameLoad) {
+	if strings.HasSuffix(res.l.Name, ".network") {
+		c.Networks = append(c.Networks, res.l)
+	} else {
+		c.NetDevs = append(c.NetDevs, res.l)
+	}
+	c.Warnings = append(c.Warnings, res.warn...)
+	c.Errors = append(c.Errors, res.errs...)
 }
 
 // scan records the main files and drop-ins of one directory.
@@ -179,9 +201,10 @@ func statCandidate(c *Config, path string) (candidate, bool) {
 	return candidate{}, false
 }
 
-// load reads and merges one winning file with its drop-ins; read reads
-// each file (safefile.ReadInfo, or a Loader's counting of it).
-func (c *Config) load(name string, cands []candidate, dropIns map[string][]candidate, read readFunc) (*Loaded, []Warning, bool) {
+// loadOne reads and merges one winning file with its drop-ins; read
+// reads each file (safefile.Read, or a Loader's counting of it). It
+// reports whether every file read.
+func loadOne(name string, cands []candidate, dropIns map[string][]candidate, read func(path string) ([]byte, error)) (nameLoad, bool) {
 	l := &Loaded{Name: name, Path: cands[0].path}
 	for _, s := range cands[1:] {
 		l.Shadowed = append(l.Shadowed, s.path)
@@ -189,10 +212,10 @@ func (c *Config) load(name string, cands []candidate, dropIns map[string][]candi
 	data, err := read(l.Path)
 	if err != nil {
 		l.Err = fmt.Errorf("read networkd file: %w", err)
-		c.Errors = append(c.Errors, l.Err)
-		return l, nil, false
+		return nameLoad{l: l, errs: []error{l.Err}}, false
 	}
 	l.Owned = Owned(data)
+	res := nameLoad{l: l}
 	complete := true
 	for _, conf := range sortedKeys(dropIns) {
 		win := dropIns[conf][0]
@@ -201,17 +224,16 @@ func (c *Config) load(name string, cands []candidate, dropIns map[string][]candi
 		}
 		d, err := read(win.path)
 		if err != nil {
-			c.Errors = append(c.Errors, fmt.Errorf("read networkd drop-in: %w", err))
+			res.errs = append(res.errs, fmt.Errorf("read networkd drop-in: %w", err))
 			complete = false
 			continue
 		}
 		l.DropIns = append(l.DropIns, win.path)
 		l.dropIns = append(l.dropIns, part{win.path, d})
 	}
-	warn := l.parse(data)
-	c.Warnings = append(c.Warnings, warn...)
-	c.Errors = append(c.Errors, flatten(l.Err)...)
-	return l, warn, complete
+	res.warn = l.parse(data)
+	res.errs = append(res.errs, flatten(l.Err)...)
+	return res, complete
 }
 
 // parse merges main with l's drop-ins into l.Network or l.NetDev.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/files/safefile"
@@ -18,33 +19,72 @@ import (
 // link at a million routes leaves tens of MB of files, which every page
 // and count reads; parsing them all each time took seconds.
 //
+// Loads run side by side: files are read and parsed outside the
+// Loader's lock, so a page that needs nothing new is not held up by
+// another's parse of a big file. Loads that need the same new version of
+// a name share one compare with the entry kept, or one parse (a flight,
+// registered under the lock that found none to share); a Load takes a
+// flight's result only
+// if that flight started reading after the Load began, or if what it read
+// is still on disk (same identity, not racy, or the same bytes): no Load
+// returns a version older than what the directories held when it began.
+//
 // The Configs it returns share their *Loaded values with each other and
 // with later Loads: callers must treat them as read-only (effective,
 // CheckEdit and the predictions build new values for what they change).
 // It keeps only what the directories held at the last Load.
 type Loader struct {
 	dirs []string
+	// racy is racyWindow, now time.Now: a test sets them to decide which
+	// files count as racy without depending on how fast it runs.
+	racy  time.Duration
+	now   func() time.Time
+	hooks loaderHooks
+	reads atomic.Int64 // files read, for tests
 
-	mu    sync.Mutex
-	cache loadCache
+	mu      sync.Mutex
+	seq     uint64 // counts Loads, flights and compares as they start: orders them
+	byName  map[string]*cachedLoad
+	flights map[string]*flight // the read and parse of a name under way
+}
+
+// loaderHooks let tests hold a parse and see a Load wait for another's.
+type loaderHooks struct {
+	fly    func(name string) // a flight of name starts, before it reads
+	parse  func(name string) // a flight has read name's files and is about to parse them
+	joined func(name string) // a Load waits for another's flight of name
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.
 func NewLoader(dirs []string) *Loader {
-	return &Loader{dirs: slices.Clone(dirs), cache: loadCache{racy: racyWindow}}
+	return &Loader{dirs: slices.Clone(dirs), racy: racyWindow, now: time.Now,
+		byName: map[string]*cachedLoad{}, flights: map[string]*flight{}}
 }
 
 // Load is Load(dirs) from what the directories hold now.
-func (l *Loader) Load() (*Config, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.cache.next = map[string]*cachedLoad{}
-	c, err := load(l.dirs, &l.cache)
+func (ld *Loader) Load() (*Config, error) {
+	start := ld.nextSeq()
+	c, err := load(ld.dirs, ld, start)
 	if err == nil {
-		// What the directories no longer hold is let go.
-		l.cache.byName, l.cache.next = l.cache.next, nil
+		ld.prune(start, c)
 	}
 	return c, err
+}
+
+// prune lets go of the names c no longer holds, unless a flight that
+// started after the Load that read c has put them back since.
+func (ld *Loader) prune(start uint64, c *Config) {
+	held := make(map[string]bool, len(c.Networks)+len(c.NetDevs))
+	for _, l := range slices.Concat(c.Networks, c.NetDevs) {
+		held[l.Name] = true
+	}
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	for name, e := range ld.byName {
+		if !held[name] && e.seq < start {
+			delete(ld.byName, name)
+		}
+	}
 }
 
 // racyWindow is how recent a change may be for a file's identity not to
@@ -56,111 +96,236 @@ func (l *Loader) Load() (*Config, error) {
 // that rewrites a file with the same bytes, or a touch, parses nothing.
 const racyWindow = time.Second
 
-// loadCache is what a Loader keeps between Loads: per name, the files
-// that made its Loaded and their identities.
-type loadCache struct {
-	byName map[string]*cachedLoad
-	next   map[string]*cachedLoad // filled during a Load
-	racy   time.Duration
-	reads  int // files read, for tests
+// fileSet is which files make one name's Loaded: its main file and
+// applied drop-ins in order (paths), and the lower files it shadows.
+type fileSet struct {
+	paths, shadowed []string
 }
 
-// cachedLoad is one name as last loaded: the versions of its main file
-// and applied drop-ins, in order, and what parsing them gave.
+func (s fileSet) same(o fileSet) bool {
+	return slices.Equal(s.paths, o.paths) && slices.Equal(s.shadowed, o.shadowed)
+}
+
+// cachedLoad is one name as a flight loaded it: the versions of its files
+// and what parsing them gave. It is not changed once made: a compare
+// that finds the same bytes under a new identity makes a new one.
 type cachedLoad struct {
-	files    []fileVersion
-	shadowed []string
-	l        *Loaded
-	warn     []Warning
+	fileSet
+	files []fileVersion // per path
+	seq   uint64        // of the flight that read the files
+	res   nameLoad
+	// failed: a file could not be read (files are then the identities
+	// the flight began with). The flight's waiters share the failure of
+	// the version they want; it is never kept, so the next Load tries
+	// again.
+	failed bool
 }
 
 type fileVersion struct {
-	path string
 	id   safefile.Identity
 	sum  [sha256.Size]byte // of the content parsed
 	racy bool              // changed within racy of its read: compared by content
 }
 
-type readFunc func(path string) ([]byte, error)
+// flight is one compare, or read and parse, of a name; Loads that want
+// the same version wait for it rather than do it again.
+type flight struct {
+	fileSet
+	ids   []safefile.Identity // the files' identities when it started
+	at    time.Time           // when ids were taken, for whether they are racy
+	seq   uint64
+	done  chan struct{}
+	entry *cachedLoad // set before done closes
+}
 
-// loadCached is load for one name, through cache when there is one.
-func (c *Config) loadCached(cache *loadCache, name string, cands []candidate, dropIns map[string][]candidate) *Loaded {
-	if cache == nil {
-		l, _, _ := c.load(name, cands, dropIns, safefile.Read)
-		return l
+// current reports whether e holds what a Load begun at start may return
+// for files now of identities ids: e was read after that Load began, or
+// none of its files changed since (the same identity, not racy).
+func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
+	if e.seq > start {
+		return true
 	}
-	paths := []string{cands[0].path}
-	for _, conf := range sortedKeys(dropIns) {
-		if win := dropIns[conf][0]; !win.masked {
-			paths = append(paths, win.path)
+	for i, f := range e.files {
+		if f.racy || f.id != ids[i] {
+			return false
 		}
 	}
-	var shadowed []string
-	for _, s := range cands[1:] {
-		shadowed = append(shadowed, s.path)
+	return true
+}
+
+// loadName is load for one name, through the cache: a current entry,
+// a flight to share, or a flight of its own (which compares the files
+// whose identity changed with the entry before it parses them).
+func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) nameLoad {
+	set := filesOf(cands, dropIns)
+	at := ld.now()
+	ids := make([]safefile.Identity, len(set.paths))
+	for i, p := range set.paths {
+		// A file that does not stat (a symlink leading out, too large,
+		// gone) keeps the zero identity: a flight reads it, and says why
+		// it cannot, and only Loads begun before that flight share it.
+		ids[i], _ = safefile.Stat(p)
 	}
-	if hit := cache.lookup(name, paths, shadowed); hit != nil {
-		cache.next[name] = hit
-		c.Warnings = append(c.Warnings, hit.warn...)
-		c.Errors = append(c.Errors, flatten(hit.l.Err)...)
-		return hit.l
+	for {
+		ld.mu.Lock()
+		e := ld.byName[name]
+		if e != nil && !e.same(set) {
+			e = nil
+		}
+		if e != nil && e.current(start, ids) {
+			ld.mu.Unlock()
+			return e.res
+		}
+		f := ld.flights[name]
+		if f == nil || !f.same(set) || (f.seq < start && !slices.Equal(f.ids, ids)) {
+			// Registered under the lock that found no flight to share:
+			// Loads that want the same version wait for this one.
+			ld.seq++
+			f = &flight{fileSet: set, ids: ids, at: at, seq: ld.seq, done: make(chan struct{})}
+			ld.flights[name] = f
+			ld.mu.Unlock()
+			return ld.fly(f, name, e, cands, dropIns)
+		}
+		ld.mu.Unlock()
+		if ld.hooks.joined != nil {
+			ld.hooks.joined(name)
+		}
+		<-f.done
+		if f.entry != nil && f.entry.current(start, ids) { // nil: the flight panicked
+			return f.entry.res
+		}
+		// The flight read a version this Load may not take (it began
+		// before this Load and its files were racy, or changed
+		// meanwhile): the entry it kept, or a flight begun since this
+		// Load, may do; else a flight of its own.
+	}
+}
+
+// filesOf is the fileSet of a name: what Loaded.Path, DropIns and
+// Shadowed will hold when every file reads.
+func filesOf(cands []candidate, dropIns map[string][]candidate) fileSet {
+	s := fileSet{paths: []string{cands[0].path}}
+	for _, conf := range sortedKeys(dropIns) {
+		if win := dropIns[conf][0]; !win.masked {
+			s.paths = append(s.paths, win.path)
+		}
+	}
+	for _, c := range cands[1:] {
+		s.shadowed = append(s.shadowed, c.path)
+	}
+	return s
+}
+
+// compare reads again the files of e whose identity changed or was racy
+// and returns e, with their new identities, as read by flight f if their
+// bytes are the same: it was read now, not when e was, so a flight that
+// read an older version and finishes later does not replace it, nor a
+// prune drop it.
+func (ld *Loader) compare(f *flight, e *cachedLoad) *cachedLoad {
+	files := slices.Clone(e.files)
+	for i, p := range e.paths {
+		if v := &files[i]; v.id != f.ids[i] || v.racy {
+			data, id, racy, err := ld.read(p)
+			if err != nil || sha256.Sum256(data) != v.sum {
+				return nil
+			}
+			v.id, v.racy = id, racy
+		}
+	}
+	return &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res}
+}
+
+// nextSeq orders a Load, flight or compare that starts now after every
+// one started before.
+func (ld *Loader) nextSeq() uint64 {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	ld.seq++
+	return ld.seq
+}
+
+// keep makes e name's entry unless the entry kept was read later. ld.mu
+// is held.
+func (ld *Loader) keep(name string, e *cachedLoad) {
+	if cur := ld.byName[name]; cur == nil || cur.seq < e.seq {
+		ld.byName[name] = e
+	}
+}
+
+// fly is flight f of name: the same bytes as e's, compared, or its
+// files read and parsed. It keeps the result unless a later flight's is
+// kept already.
+func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, dropIns map[string][]candidate) nameLoad {
+	// Waiters are released whatever happens here.
+	defer close(f.done)
+	if ld.hooks.fly != nil {
+		ld.hooks.fly(name)
+	}
+	if e != nil {
+		if same := ld.compare(f, e); same != nil {
+			ld.land(name, f, same)
+			return same.res
+		}
 	}
 	var files []fileVersion
 	read := func(path string) ([]byte, error) {
-		cache.reads++
-		start := time.Now()
-		data, fi, err := safefile.ReadInfo(path)
-		if err != nil {
-			return nil, err
+		data, id, racy, err := ld.read(path)
+		if err == nil {
+			files = append(files, fileVersion{id: id, sum: sha256.Sum256(data), racy: racy})
+			if len(files) == len(f.paths) && ld.hooks.parse != nil {
+				ld.hooks.parse(name) // every file read, the parse next
+			}
 		}
-		id := safefile.IdentityOf(fi)
-		files = append(files, fileVersion{path: path, id: id, sum: sha256.Sum256(data), racy: cache.recent(id, start)})
-		return data, nil
+		return data, err
 	}
-	l, warn, complete := c.load(name, cands, dropIns, read)
-	if complete && len(files) == len(paths) {
-		cache.next[name] = &cachedLoad{files: files, shadowed: shadowed, l: l, warn: warn}
+	res, complete := loadOne(name, cands, dropIns, read)
+	entry := &cachedLoad{fileSet: f.fileSet, files: files, seq: f.seq, res: res}
+	if !complete || len(files) != len(f.paths) {
+		// What failed is shared with the waiters that may take it: the
+		// flight began after them, or none of the files changed since
+		// their identities were taken (not racy then; a file that did
+		// not stat is never so), so the read saw the version they want.
+		entry.failed = true
+		entry.files = make([]fileVersion, len(f.ids))
+		for i, id := range f.ids {
+			entry.files[i] = fileVersion{id: id, racy: id == safefile.Identity{} || ld.racyAt(f.at, id)}
+		}
 	}
-	return l
+	ld.land(name, f, entry)
+	return res
 }
 
-// recent reports whether a file of identity id, read from start on,
-// changed too recently for its identity to tell the next change apart.
+// land ends flight f with entry: its waiters find it in f, later Loads
+// in byName unless it failed.
+func (ld *Loader) land(name string, f *flight, entry *cachedLoad) {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	f.entry = entry
+	if !entry.failed {
+		ld.keep(name, entry)
+	}
+	if ld.flights[name] == f {
+		delete(ld.flights, name)
+	}
+}
+
+// read reads path, counting it, and tells its identity and whether it
+// changed too recently for that identity to tell the next change apart.
 // The read's start, not its end, is what counts: a slow read or hash
 // must not age a file past the window its times may still be stamped in.
-func (cache *loadCache) recent(id safefile.Identity, start time.Time) bool {
-	return start.Sub(time.Unix(0, id.Ctime)) < cache.racy || start.Sub(time.Unix(0, id.Mtime)) < cache.racy
+func (ld *Loader) read(path string) ([]byte, safefile.Identity, bool, error) {
+	ld.reads.Add(1)
+	start := ld.now()
+	data, fi, err := safefile.ReadInfo(path)
+	if err != nil {
+		return nil, safefile.Identity{}, false, err
+	}
+	id := safefile.IdentityOf(fi)
+	return data, id, ld.racyAt(start, id), nil
 }
 
-// lookup returns the entry of name if it was made from the files at
-// paths, each still the version it read, with the same shadowed files. A
-// file whose identity changed, or was racy, is read again and compared by
-// content: the same bytes keep the entry, with the new identity.
-func (cache *loadCache) lookup(name string, paths, shadowed []string) *cachedLoad {
-	e := cache.byName[name]
-	if e == nil || len(e.files) != len(paths) || !slices.Equal(e.shadowed, shadowed) {
-		return nil
-	}
-	for i, p := range paths {
-		f := &e.files[i]
-		if f.path != p {
-			return nil
-		}
-		id, err := safefile.Stat(p)
-		if err != nil {
-			return nil
-		}
-		if id == f.id && !f.racy {
-			continue
-		}
-		cache.reads++
-		start := time.Now()
-		data, fi, err := safefile.ReadInfo(p)
-		if err != nil || sha256.Sum256(data) != f.sum {
-			return nil
-		}
-		f.id = safefile.IdentityOf(fi)
-		f.racy = cache.recent(f.id, start)
-	}
-	return e
+// racyAt reports whether a file of identity id, seen at t, changed too
+// recently for id to tell the next change apart.
+func (ld *Loader) racyAt(t time.Time, id safefile.Identity) bool {
+	return t.Sub(time.Unix(0, id.Ctime)) < ld.racy || t.Sub(time.Unix(0, id.Mtime)) < ld.racy
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
 // cacheDirs is two search directories, etc first, under a temp root.
@@ -57,6 +59,29 @@ func nextTick(t *testing.T) {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
+}
+
+// loadedWan returns a Loader over new directories that has loaded once
+// the one file they hold, p, 10-wan.network of text. The Loader's clock
+// stands still, after the file's last change: whether the file is racy
+// does not depend on how fast the test runs.
+func loadedWan(t *testing.T, text string, after time.Duration) (p string, dirs []string, ld *Loader, first *Config) {
+	t.Helper()
+	etc, _, dirs := cacheDirs(t)
+	p = filepath.Join(etc, "10-wan.network")
+	write(t, p, text)
+	id, err := safefile.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld = NewLoader(dirs)
+	changed := time.Unix(0, max(id.Ctime, id.Mtime))
+	ld.now = func() time.Time { return changed.Add(after) }
+	first, err = ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, dirs, ld, first
 }
 
 // sameLoad fails unless got is what an uncached Load of dirs reads.
@@ -166,15 +191,15 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 			write(t, filepath.Join(lib, "20-lan.network.d", "10-dns.conf"), drop)
 			write(t, filepath.Join(etc, "30-bad.network"), bad)
 			ld := NewLoader(dirs)
-			ld.cache.racy = 0 // nextTick below stands for the racy window
+			ld.racy = 0 // nextTick below stands for the racy window
 			first, err := ld.Load()
 			if err != nil {
 				t.Fatal(err)
 			}
 			sameLoad(t, first, dirs)
 			again, _ := ld.Load()
-			if ld.cache.reads != 5 {
-				t.Fatalf("a Load of unchanged files read %d files in all, want the 5 of the first Load", ld.cache.reads)
+			if ld.reads.Load() != 5 {
+				t.Fatalf("a Load of unchanged files read %d files in all, want the 5 of the first Load", ld.reads.Load())
 			}
 			if again.Networks[0] != first.Networks[0] {
 				t.Fatal("an unchanged file was parsed again")
@@ -186,8 +211,8 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameLoad(t, got, dirs)
-			if len(ld.cache.byName) > len(got.Networks)+len(got.NetDevs) {
-				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.cache.byName), len(got.Networks)+len(got.NetDevs))
+			if len(ld.byName) > len(got.Networks)+len(got.NetDevs) {
+				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.byName), len(got.Networks)+len(got.NetDevs))
 			}
 		})
 	}
@@ -195,24 +220,61 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 
 // A file changed just before it was read is read again next time: its
 // times may not tell the next edit, made in the same clock tick, apart.
+// The Loader's clock is the test's, set from the file's own times, so
+// whether the read counts as racy does not depend on how fast the test
+// runs; and the next edit keeps the identity the Loader recorded, as an
+// edit in the same tick of a coarse clock does.
 func TestLoaderRereadsRacyFiles(t *testing.T) {
-	etc, _, dirs := cacheDirs(t)
-	p := filepath.Join(etc, "10-wan.network")
-	write(t, p, wanA)
-	ld := NewLoader(dirs)
-	if _, err := ld.Load(); err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name  string
+		after time.Duration // from the change to the read
+		racy  bool
+	}{
+		{"read in the clock tick of the change: read again", 0, true},
+		{"read just inside the racy window: read again", racyWindow - time.Nanosecond, true},
+		// The identity is trusted: the file is not read, which is the
+		// Loader's point, and shows that the racy mark, not a changed
+		// identity, is what makes the reads above.
+		{"read a racy window after the change: trusted", racyWindow, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, dirs, ld, first := loadedWan(t, wanA, c.after)
+			const name = "10-wan.network"
+			e := ld.byName[name]
+			if e.files[0].racy != c.racy {
+				t.Fatalf("read %v after its change, the file is racy %v, want %v", c.after, e.files[0].racy, c.racy)
+			}
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, p, wanB) // the same size
+			if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			id, err := safefile.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameTick := *e
+			sameTick.files = []fileVersion{{id: id, sum: e.files[0].sum, racy: e.files[0].racy}}
+			ld.byName[name] = &sameTick
+			got, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.racy {
+				if got.Networks[0] != first.Networks[0] || ld.reads.Load() != 1 {
+					t.Fatalf("a file of an unchanged identity, outside the racy window, was read again (%d reads)", ld.reads.Load())
+				}
+				return
+			}
+			if n := ld.reads.Load(); n != 3 {
+				t.Fatalf("%d reads, want 3: the first Load's, the compare, the parse of the new bytes", n)
+			}
+			sameLoad(t, got, dirs)
+		})
 	}
-	st, _ := os.Stat(p)
-	write(t, p, wanB)
-	if err := os.Chtimes(p, st.ModTime(), st.ModTime()); err != nil {
-		t.Fatal(err)
-	}
-	got, err := ld.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameLoad(t, got, dirs)
 }
 
 // After any sequence of random edits, a Loader's Load equals a fresh
@@ -227,39 +289,15 @@ func TestLoaderEqualsLoadAfterRandomEdits(t *testing.T) {
 func randomEdits(t *testing.T, ticks bool) {
 	etc, lib, dirs := cacheDirs(t)
 	rng := rand.New(rand.NewPCG(17, 1))
-	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
-	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
 	ld := NewLoader(dirs)
 	if ticks {
-		ld.cache.racy = 0
+		ld.racy = 0
 	}
 	for step := range 300 {
-		dir := []string{etc, lib}[rng.IntN(2)]
-		name := names[rng.IntN(len(names))]
-		p := filepath.Join(dir, name)
-		if rng.IntN(3) == 0 {
-			p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
-		}
 		if ticks {
 			nextTick(t)
 		}
-		switch op := rng.IntN(6); {
-		case op == 0:
-			os.Remove(p)
-		case op == 1:
-			os.Remove(p)
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.Symlink("/dev/null", p); err != nil && !os.IsExist(err) {
-				t.Fatal(err)
-			}
-		default:
-			os.Remove(p) // a symlink to /dev/null would be written through
-			st, statErr := os.Stat(p)
-			write(t, p, texts[rng.IntN(len(texts))])
-			if statErr == nil && op == 2 {
-				os.Chtimes(p, st.ModTime(), st.ModTime())
-			}
-		}
+		randomEdit(t, rng, etc, lib)
 		if rng.IntN(2) == 0 {
 			continue // several edits between two Loads
 		}
@@ -268,24 +306,57 @@ func randomEdits(t *testing.T, ticks bool) {
 			t.Fatal(err)
 		}
 		sameLoadAt(t, step, got, dirs)
-		if n := len(got.Networks) + len(got.NetDevs); len(ld.cache.byName) > n {
-			t.Fatalf("step %d: the cache keeps %d names, the directories hold %d", step, len(ld.cache.byName), n)
+		if n := len(got.Networks) + len(got.NetDevs); len(ld.byName) > n {
+			t.Fatalf("step %d: the cache keeps %d names, the directories hold %d", step, len(ld.byName), n)
+		}
+	}
+}
+
+// randomEdit makes one random change to the files of three names in etc
+// and lib: a main file or drop-in removed, masked, or written (sometimes
+// with the same size and its mtime put back).
+func randomEdit(t *testing.T, rng *rand.Rand, etc, lib string) {
+	t.Helper()
+	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
+	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
+	dir := []string{etc, lib}[rng.IntN(2)]
+	name := names[rng.IntN(len(names))]
+	p := filepath.Join(dir, name)
+	if rng.IntN(3) == 0 {
+		p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
+	}
+	switch op := rng.IntN(6); {
+	case op == 0:
+		os.Remove(p)
+	case op == 1:
+		os.Remove(p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.Symlink("/dev/null", p); err != nil && !os.IsExist(err) {
+			t.Fatal(err)
+		}
+	default:
+		st, statErr := os.Stat(p)
+		os.Remove(p) // a symlink to /dev/null would be written through
+		write(t, p, texts[rng.IntN(len(texts))])
+		if statErr == nil && op == 2 {
+			os.Chtimes(p, st.ModTime(), st.ModTime())
 		}
 	}
 }
 
 // What reads a Config (the foreign view, a check of an edit, a prediction,
-// the link matching) leaves its values as they were: the Loader hands the
-// same values to every later Load, so one that changed them would show a
-// file that is not on disk.
+// the link matching) leaves its values as they were, those behind the
+// pointers the parser shares between files included: the Loader hands
+// the same values to every later Load, so one that changed them would
+// show a file that is not on disk.
 func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 	etc, lib, dirs := cacheDirs(t)
-	write(t, filepath.Join(etc, "10-wan.network"), "[Match]\nName=wan\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n\n[Route]\nDestination=198.51.100.0/24\nGateway=192.0.2.1\n")
+	write(t, filepath.Join(etc, "10-wan.network"), "[Match]\nName=wan\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\n\n[Route]\nDestination=198.51.100.0/24\nGateway=192.0.2.1\nMetric=1024\nGatewayOnLink=yes\n")
 	write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), drop)
 	write(t, filepath.Join(lib, "20-lan.network"), lan)
 	write(t, filepath.Join(lib, "30-br0.netdev"), "[NetDev]\nName=br0\nKind=bridge\n")
 	ld := NewLoader(dirs)
-	ld.cache.racy = 0
+	ld.racy = 0
 	c, err := ld.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +382,11 @@ func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 		}
 	}
 	sameLoad(t, again, dirs)
+	// A fresh parse points to the same shared metrics and booleans, so
+	// the comparison above cannot see a write through one.
+	if err := sharedIntact(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A file read just after it changed, and a file whose identity changed
@@ -319,27 +395,20 @@ func TestLoaderValuesAreNotChangedByTheirReaders(t *testing.T) {
 // million routes is followed at once by a count, and must not leave the
 // next page to parse tens of MB again.
 func TestLoaderComparesRacyAndTouchedFilesByContent(t *testing.T) {
-	etc, _, dirs := cacheDirs(t)
-	p := filepath.Join(etc, "10-wan.network")
-	write(t, p, wanA)
-	ld := NewLoader(dirs)
-	first, err := ld.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, dirs, ld, first := loadedWan(t, wanA, 0)
 	again, _ := ld.Load()
-	if again.Networks[0] != first.Networks[0] || ld.cache.reads != 2 {
-		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.cache.reads)
+	if again.Networks[0] != first.Networks[0] || ld.reads.Load() != 2 {
+		t.Fatalf("a racy unchanged file: parsed again %v, %d reads (want the first and one compare)", again.Networks[0] != first.Networks[0], ld.reads.Load())
 	}
-	ld.cache.racy = 0
+	ld.racy, ld.now = 0, time.Now
 	nextTick(t)
 	write(t, p, wanA) // same bytes, new ctime and mtime
 	touched, _ := ld.Load()
-	if touched.Networks[0] != first.Networks[0] || ld.cache.reads != 3 {
-		t.Fatalf("a file rewritten with the same bytes: parsed again %v, %d reads", touched.Networks[0] != first.Networks[0], ld.cache.reads)
+	if touched.Networks[0] != first.Networks[0] || ld.reads.Load() != 3 {
+		t.Fatalf("a file rewritten with the same bytes: parsed again %v, %d reads", touched.Networks[0] != first.Networks[0], ld.reads.Load())
 	}
-	if _, _ = ld.Load(); ld.cache.reads != 3 {
-		t.Fatalf("once compared, the new identity is kept: %d reads", ld.cache.reads)
+	if _, _ = ld.Load(); ld.reads.Load() != 3 {
+		t.Fatalf("once compared, the new identity is kept: %d reads", ld.reads.Load())
 	}
 	sameLoad(t, touched, dirs)
 }

@@ -14,8 +14,8 @@ import (
 func (l *Loader) Sum(path string) (sum [sha256.Size]byte, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e := l.cache.byName[filepath.Base(path)]
-	if e == nil || len(e.files) == 0 || e.files[0].path != path {
+	e := l.byName[filepath.Base(path)]
+	if e == nil || e.failed || len(e.files) == 0 || len(e.paths) == 0 || e.paths[0] != path {
 		return sum, false
 	}
 	return e.files[0].sum, true

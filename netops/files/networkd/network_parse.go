@@ -1,6 +1,7 @@
 package networkd
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -172,87 +173,129 @@ func ParseNetwork(name string, data []byte) (*NetworkFile, []Warning, error) {
 }
 
 // parseNetwork parses a main file and its drop-ins as one file; see
-// ParseNetwork for what a file with errors holds.
+// ParseNetwork for what a file with errors holds. Each section is read
+// as it is lexed (lexEach with reuse), not after the whole file is: a
+// file of a million routes is not first held as a million sections of
+// entries. What lexing finds comes first, as when the file is lexed
+// whole (lexParts).
 func parseNetwork(parts []part) (*NetworkFile, []Warning, error) {
-	return networkOf(lexParts(parts))
+	p := &parser{file: parts[0].name}
+	routes := 0
+	for _, pt := range parts {
+		routes += bytes.Count(pt.data, []byte("[Route]")) // every [Route] has one; comments may add some
+	}
+	f := newNetworkFile(routes)
+	var lexWarn []Warning
+	var lexErrs []error
+	for _, pt := range parts {
+		warn, err := lexEach(pt.name, pt.data, true, func(sec rawSection) { f.section(p, sec) })
+		lexWarn = append(lexWarn, warn...)
+		if err != nil {
+			lexErrs = append(lexErrs, err)
+		}
+	}
+	p.warn, p.errs = append(lexWarn, p.warn...), append(lexErrs, p.errs...)
+	return f.done(p)
 }
 
 // networkOf reads lexed sections as a .network file (parseNetwork).
 func networkOf(p *parser, secs []rawSection) (*NetworkFile, []Warning, error) {
-	f := &NetworkFile{}
 	routes := 0
 	for _, sec := range secs {
 		if sec.name == "Route" {
 			routes++
 		}
 	}
-	if routes > 0 { // one allocation; nil again below if none is kept
+	f := newNetworkFile(routes)
+	for _, sec := range secs {
+		f.section(p, sec)
+	}
+	return f.done(p)
+}
+
+// newNetworkFile is an empty file with room for routes [Route] sections:
+// one allocation; nil again in done if none is kept.
+func newNetworkFile(routes int) *NetworkFile {
+	f := &NetworkFile{}
+	if routes > 0 {
 		f.Routes = make([]Route, 0, routes)
 	}
-	for _, sec := range secs {
-		nerr := len(p.errs)
-		switch sec.name {
-		case "Match":
-			apply(p, sec, &f.Match, matchKeys, &f.Match.Extra, true)
-		case "Link":
-			apply(p, sec, &f.Link, linkKeys, &f.Link.Extra, true)
-		case "Network":
-			apply(p, sec, &f.Network, networkKeys, &f.Network.Extra, true)
-			if resetsAddresses(sec) {
-				// networkd keeps [Network] Address= and [Address] in one
-				// list, so "Address=" clears the sections read so far too.
-				f.Addresses = nil
-			}
-		case "Address":
-			var a Address
-			apply(p, sec, &a, addressKeys, &a.Extra, false)
-			if !a.Address.IsValid() && len(p.errs) == nerr {
-				// networkd drops such a section with a warning; so do we,
-				// but keep its text.
-				p.warnf(sec.file, sec.line, WarnIgnoredSection, "[Address] without Address=, section ignored")
-				f.Unknown = append(f.Unknown, verbatim(sec))
-				continue
-			}
-			if a.Peer.IsValid() && a.Peer.Addr().Is4() != a.Address.Addr().Is4() {
-				p.errorf(sec, "Peer= %s and Address= %s are of different families", a.Peer, a.Address)
-			}
-			if len(p.errs) == nerr {
-				f.Addresses = append(f.Addresses, a)
-			} else {
-				f.Unknown = append(f.Unknown, verbatim(sec))
-			}
-		case "Route":
-			var r Route
-			apply(p, sec, &r, routeKeys, &r.Extra, false)
-			if err := routeFamilies(r); err != "" {
-				p.errorf(sec, "%s", err)
-			}
-			if len(p.errs) == nerr {
-				f.Routes = append(f.Routes, r)
-			} else {
-				f.Unknown = append(f.Unknown, verbatim(sec))
-			}
-		case "RoutingPolicyRule":
-			var r RoutingPolicyRule
-			apply(p, sec, &r, ruleKeys, &r.Extra, false)
-			if !sameFamily(prefixAddr(r.From), prefixAddr(r.To)) {
-				p.errorf(sec, "From= and To= mix IPv4 and IPv6")
-			} else if fam := ruleAddrFamily(r); fam != "" && r.Family != "" && r.Family != fam {
-				p.errorf(sec, "Family=%s contradicts From=/To=", r.Family)
-			}
-			if len(p.errs) == nerr {
-				f.RoutingPolicyRules = append(f.RoutingPolicyRules, r)
-			} else {
-				f.Unknown = append(f.Unknown, verbatim(sec))
-			}
-		default:
-			f.Unknown = append(f.Unknown, unknownSection(p, sec))
-		}
-	}
+	return f
+}
+
+// done is the file read, with what p found.
+func (f *NetworkFile) done(p *parser) (*NetworkFile, []Warning, error) {
 	if len(f.Routes) == 0 {
 		f.Routes = nil
 	}
 	return f, p.warn, errors.Join(p.errs...)
+}
+
+// section reads one section into f. It keeps nothing of sec: the
+// entries of a streamed section are reused for the next.
+func (f *NetworkFile) section(p *parser, sec rawSection) {
+	nerr := len(p.errs)
+	switch sec.name {
+	case "Match":
+		apply(p, sec, &f.Match, matchKeys, &f.Match.Extra, true)
+	case "Link":
+		apply(p, sec, &f.Link, linkKeys, &f.Link.Extra, true)
+	case "Network":
+		apply(p, sec, &f.Network, networkKeys, &f.Network.Extra, true)
+		if resetsAddresses(sec) {
+			// networkd keeps [Network] Address= and [Address] in one
+			// list, so "Address=" clears the sections read so far too.
+			f.Addresses = nil
+		}
+	case "Address":
+		var a Address
+		apply(p, sec, &a, addressKeys, &a.Extra, false)
+		if !a.Address.IsValid() && len(p.errs) == nerr {
+			// networkd drops such a section with a warning; so do we,
+			// but keep its text.
+			p.warnf(sec.file, sec.line, WarnIgnoredSection, "[Address] without Address=, section ignored")
+			f.Unknown = append(f.Unknown, verbatim(sec))
+			return
+		}
+		if a.Peer.IsValid() && a.Peer.Addr().Is4() != a.Address.Addr().Is4() {
+			p.errorf(sec, "Peer= %s and Address= %s are of different families", a.Peer, a.Address)
+		}
+		if len(p.errs) == nerr {
+			f.Addresses = append(f.Addresses, a)
+		} else {
+			f.Unknown = append(f.Unknown, verbatim(sec))
+		}
+	case "Route":
+		// Read in place: a Route made apart escapes to the heap
+		// (apply's setters take its address), 200 bytes of garbage
+		// per route. f.Routes has room for every [Route].
+		f.Routes = append(f.Routes, Route{})
+		r := &f.Routes[len(f.Routes)-1]
+		apply(p, sec, r, routeKeys, &r.Extra, false)
+		if err := routeFamilies(*r); err != "" {
+			p.errorf(sec, "%s", err)
+		}
+		if len(p.errs) != nerr {
+			*r = Route{}
+			f.Routes = f.Routes[:len(f.Routes)-1]
+			f.Unknown = append(f.Unknown, verbatim(sec))
+		}
+	case "RoutingPolicyRule":
+		var r RoutingPolicyRule
+		apply(p, sec, &r, ruleKeys, &r.Extra, false)
+		if !sameFamily(prefixAddr(r.From), prefixAddr(r.To)) {
+			p.errorf(sec, "From= and To= mix IPv4 and IPv6")
+		} else if fam := ruleAddrFamily(r); fam != "" && r.Family != "" && r.Family != fam {
+			p.errorf(sec, "Family=%s contradicts From=/To=", r.Family)
+		}
+		if len(p.errs) == nerr {
+			f.RoutingPolicyRules = append(f.RoutingPolicyRules, r)
+		} else {
+			f.Unknown = append(f.Unknown, verbatim(sec))
+		}
+	default:
+		f.Unknown = append(f.Unknown, unknownSection(p, sec))
+	}
 }
 
 // routeFamilies checks the address families of a [Route] the way networkd

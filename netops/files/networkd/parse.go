@@ -43,8 +43,12 @@ func scalar[T, V any](field func(*T) *V, parse func(string) (V, error)) setter[T
 }
 
 // optional sets a pointer field, for settings whose zero value differs from
-// "not set" (Metric=0, Unmanaged=no).
+// "not set" (Metric=0, Unmanaged=no). The value pointed to may be shared
+// with other settings and files (shared): a parsed file is read-only, and
+// code that changes a setting points the field elsewhere, never writes
+// through it.
 func optional[T, V any](field func(*T) **V, parse func(string) (V, error)) setter[T] {
+	point := pointerTo[V]()
 	return func(t *T, s string) error {
 		if s == "" {
 			*field(t) = nil
@@ -54,10 +58,57 @@ func optional[T, V any](field func(*T) **V, parse func(string) (V, error)) sette
 		if err != nil {
 			return err
 		}
-		v = keep(v)
-		*field(t) = &v
+		*field(t) = point(keep(v))
 		return nil
 	}
+}
+
+// pointerTo returns how optional points to a value of type V: for a
+// boolean, or a number below sharedNumbersMax (a metric, a priority: the
+// small values nearly every file uses), one pointer per value, else a
+// pointer of its own. A Loader holds the files of a million routes
+// parsed; a metric of its own for each was a million allocations and
+// 4 MB kept. The shared values are a fixed table, not a pool filled as
+// files come: no lock on every number, and no file of unusual values
+// decides for good which ones are shared. It is chosen once per setter:
+// a type switch per value would box the value.
+func pointerTo[V any]() func(V) *V {
+	var zero V
+	switch any(zero).(type) {
+	case bool:
+		return any(func(b bool) *bool {
+			if b {
+				return &sharedTrue
+			}
+			return &sharedFalse
+		}).(func(V) *V)
+	case uint32:
+		return any(sharedNumber).(func(V) *V)
+	}
+	return func(v V) *V { return &v }
+}
+
+var sharedTrue, sharedFalse = true, false
+
+// sharedNumbersMax bounds the shared numbers: 16 KB of table, which
+// holds the metrics of routes the kernel and networkd pick (0, 100,
+// 1024, ...) and most written by hand.
+const sharedNumbersMax = 4096
+
+var sharedNumbers = func() (t [sharedNumbersMax]uint32) {
+	for i := range t {
+		t[i] = uint32(i)
+	}
+	return t
+}()
+
+func sharedNumber(n uint32) *uint32 {
+	if n < sharedNumbersMax {
+		return &sharedNumbers[n]
+	}
+	p := new(uint32) // not &n: that would move n to the heap on every call
+	*p = n
+	return p
 }
 
 // list appends to a repeatable setting; words splits whitespace-separated
@@ -111,7 +162,11 @@ func lexParts(parts []part) (*parser, []rawSection) {
 		if err != nil {
 			p.errs = append(p.errs, err)
 		}
-		secs = append(secs, s...)
+		if secs == nil {
+			secs = s // a file without drop-ins: no copy of its sections
+		} else {
+			secs = append(secs, s...)
+		}
 	}
 	return p, secs
 }

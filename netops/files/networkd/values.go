@@ -149,7 +149,7 @@ func parseEnum(s string, allowNum bool, names ...string) (string, error) {
 	}
 	if allowNum {
 		if n, err := parseRange(s, 0, 255); err == nil {
-			return strconv.FormatUint(uint64(n), 10), nil
+			return decimal(s, n), nil
 		}
 		return "", fmt.Errorf("%q is not one of %s or a number 0-255", s, strings.Join(names, ", "))
 	}
@@ -165,7 +165,7 @@ func parseTable(s string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return strconv.FormatUint(uint64(n), 10), nil
+		return decimal(s, n), nil
 	}
 	if s == "" {
 		return "", errors.New("empty table")
@@ -190,6 +190,15 @@ func parseDHCPLike(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a boolean, ipv4 or ipv6", s)
 	}
 	return formatBool(b), nil
+}
+
+// decimal is n, which s is, in decimal: s itself when written so (the
+// usual case, without an allocation per table of a million routes).
+func decimal(s string, n uint32) string {
+	if s != "0" && s[0] == '0' || strings.Trim(s, "0123456789") != "" {
+		return u32(n)
+	}
+	return s
 }
 
 func u32(n uint32) string { return strconv.FormatUint(uint64(n), 10) }

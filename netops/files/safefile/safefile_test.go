@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 
 	"golang.org/x/sys/unix"
 )
@@ -238,5 +239,21 @@ func TestReadWithoutOpenat2(t *testing.T) {
 	}
 	if _, err := Read(fifo); !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("fifo: %v", err)
+	}
+}
+
+// readAll reads what the reader holds whatever the size fstat gave: a
+// file that grew since is read whole, one that shrank is not padded,
+// and a read error is returned.
+func TestReadAllReadsWhateverTheSizeSaid(t *testing.T) {
+	text := strings.Repeat("[Route]\nDestination=10.0.0.0/24\n", 100)
+	for _, size := range []int64{1, 10, int64(len(text)), int64(len(text)) + 1, 4 * int64(len(text))} {
+		got, err := readAll(iotest.HalfReader(strings.NewReader(text)), size)
+		if err != nil || string(got) != text {
+			t.Errorf("size %d: %d bytes of %d, %v", size, len(got), len(text), err)
+		}
+	}
+	if _, err := readAll(iotest.TimeoutReader(strings.NewReader(text)), 1); !errors.Is(err, iotest.ErrTimeout) {
+		t.Errorf("a failing read: %v", err)
 	}
 }
