@@ -69,12 +69,38 @@ type stamped interface {
 	RouteStamps() model.RouteStamps
 }
 
+// keptFile is a .network a generation left out because the disk held it
+// as made: its size and digest.
+type keptFile struct {
+	size int
+	sum  [sha256.Size]byte
+}
+
+// keptStill reads the files on disk again and reports whether each kept
+// file is still on disk as made: generate compared them with the disk
+// before generating, which may take seconds (and wait behind another
+// preview), and the plan does not read them.
+func (m *Manager) keptStill(kept map[string]keptFile) (bool, error) {
+	if len(kept) == 0 {
+		return true, nil
+	}
+	if _, err := m.loader.Load(); err != nil {
+		return false, err
+	}
+	for name, k := range kept {
+		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // generate is networkd.Generate of links, but for the .network files
 // whose link's inputs and copy on disk are as when the manager last
 // generated them (see genCache): kept are those, by name, with their
-// size. Notices and Placements are Generate's. cfg is the files on disk
-// it compared with.
-func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]int, *networkd.Config, error) {
+// size and digest. Notices and Placements are Generate's. cfg is the
+// files on disk it compared with.
+func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *networkd.Config, error) {
 	gen, kept, cfg, err := m.generateOnce(links, tables, false)
 	if errors.Is(err, errMixed) { // once again, then at once
 		gen, kept, cfg, err = m.generateOnce(links, tables, false)
@@ -90,12 +116,12 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.G
 var errMixed = errors.New("persist: the state changed between the batches of a generation")
 
 // generateOnce is generate, once; whole: with networkd.Generate.
-func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]int, cfg *networkd.Config, err error) {
+func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]keptFile, cfg *networkd.Config, err error) {
 	// The files on disk, and the digests of those netpanel generated.
 	if cfg, err = m.loader.Load(); err != nil {
 		return nil, nil, nil, err
 	}
-	full := func() (*networkd.Generated, map[string]int, *networkd.Config, error) {
+	full := func() (*networkd.Generated, map[string]keptFile, *networkd.Config, error) {
 		gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
 		if err != nil {
 			return nil, nil, nil, err
@@ -140,7 +166,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	// In batches of about batchRoutes routes, each file dropped once its
 	// digest is taken if the disk holds it as made: a first preview after
 	// a save holds the files that differ, not every file.
-	kept = map[string]int{}
+	kept = map[string]keptFile{}
 	var routeNotices []networkd.Notice
 	batches := batchLinks(regen, prep, stamps)
 	for i, batch := range batches {
@@ -186,7 +212,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
 				delete(g.Files, name)
 				delete(g.Networks, name)
-				kept[name] = len(data)
+				kept[name] = keptFile{size: len(data), sum: sum}
 			}
 		}
 		if i == 0 {
@@ -206,7 +232,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	for l := range keys {
 		if !regen[l] {
 			routeNotices = append(routeNotices, c.links[l].notices...)
-			kept[networkFile(l)] = c.links[l].size
+			kept[networkFile(l)] = keptFile{size: c.links[l].size, sum: c.links[l].sum}
 		}
 	}
 	// As Generate orders them: its stable sort keeps the order of the

@@ -452,11 +452,13 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 	samePreview(t, "one route added", c.opts.NetworkDir, p, want)
 }
 
-// movingSource is a model store whose routes change once while a
-// generation reads them: at the second RouteStamps (the start of the
-// second batch), move runs.
+// movingSource is a model store whose routes or files change once while
+// a generation reads them: at the at-th RouteStamps (the second is the
+// start of a generation's second batch; the first is read before any
+// file is generated), move runs.
 type movingSource struct {
 	*model.Store
+	at    int
 	calls int
 	move  func()
 	moved bool
@@ -464,7 +466,7 @@ type movingSource struct {
 
 func (s *movingSource) RouteStamps() model.RouteStamps {
 	s.calls++
-	if s.calls == 2 && !s.moved {
+	if s.calls == s.at && !s.moved {
 		s.moved = true
 		s.move()
 	}
@@ -483,7 +485,7 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 	c.update(func(a *model.Applier) { a.Route(r, false, false) })
 	moved := r
 	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
-	src := &movingSource{Store: c.store, move: func() {
+	src := &movingSource{Store: c.store, at: 2, move: func() {
 		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
 	}}
 	m := persist.New(c.opts, src, c.tables.Load)
@@ -542,6 +544,63 @@ func TestSaveRefusesAKeptFileEditedSinceThePreview(t *testing.T) {
 		t.Fatalf("Save after a kept file was edited: %v, want ErrChanged", err)
 	}
 	sameTree(t, before, tree(t, c.opts.NetworkDir))
+}
+
+// TestSaveRefusesAKeptFileEditedDuringItsGeneration: a file the
+// preview kept (the disk held it as generated) is edited while the save
+// generates the others, after the manager compared it with the disk;
+// the save must see the edit, as a plan that reads every file does, and
+// refuse the digest the admin reviewed, writing nothing.
+func TestSaveRefusesAKeptFileEditedDuringItsGeneration(t *testing.T) {
+	c, sel := savedChurn(t, 5)
+	path := filepath.Join(c.opts.NetworkDir, "10-eth1.network")
+	src := &movingSource{Store: c.store}
+	m := persist.New(c.opts, src, c.tables.Load)
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.66.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.6"), LinkIndex: 6} // eth3
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	if _, err := m.Preview(sel); err != nil { // what the manager keeps: every file on disk
+		t.Fatal(err)
+	}
+	p, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, made := p.Files["10-eth1.network"]; made || len(p.Plan.Changes) != 1 {
+		t.Fatalf("the preview made 10-eth1.network (%t) or changes %d files, not eth3's alone", made, len(p.Plan.Changes))
+	}
+	// The save's first reading of the model's routes comes after it
+	// compared the kept files with the disk, before it generates.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := append(data, "\n[Route]\nDestination=10.251.0.0/24\nGateway=10.102.0.9\n"...)
+	src.calls, src.at = 0, 1
+	src.move = func() {
+		if err := os.WriteFile(path, edited, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	before := tree(t, c.opts.NetworkDir)
+	before["10-eth1.network"] = string(edited) // the edit alone
+	if _, err := m.Save(context.Background(), sel, p.Digest); !errors.Is(err, persist.ErrChanged) {
+		t.Fatalf("Save after a kept file was edited during its generation: %v, want ErrChanged", err)
+	}
+	if !src.moved {
+		t.Fatal("the file was not edited during the generation: the test tests nothing")
+	}
+	sameTree(t, before, tree(t, c.opts.NetworkDir))
+	// The next preview shows the edit undone.
+	again, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a kept file edited during a save", c.opts.NetworkDir, again, want)
 }
 
 // sameForeign fails unless m's ForeignSummary, which counts again only
