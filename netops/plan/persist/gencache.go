@@ -169,6 +169,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	kept = map[string]keptFile{}
 	var routeNotices []networkd.Notice
 	batches := batchLinks(regen, prep, stamps)
+	first := prep
 	for i, batch := range batches {
 		if i > 0 {
 			// Each batch's files are kept under the key of the state that
@@ -176,6 +177,13 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			bstamps := st.RouteStamps()
 			if prep, err = networkd.Prepare(m.src, links, tables, m.opts.Target); err != nil || prep == nil {
 				return nil, nil, nil, cmp.Or(err, errors.New("networkd: the source stopped telling its runs"))
+			}
+			// Where the device-less routes and the rules go depends on
+			// links outside the selection too (the uplink is the link of
+			// the best default route, anywhere), whose routes sameState
+			// does not follow.
+			if prep.Home != first.Home || !maps.Equal(prep.Shapes, first.Shapes) {
+				return nil, nil, nil, errMixed
 			}
 			keys = linkKeys(prep, bstamps)
 		}

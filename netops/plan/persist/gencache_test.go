@@ -52,6 +52,9 @@ func newChurn(t *testing.T, seed uint64) *churn {
 		c.links = append(c.links, link(i, fmt.Sprintf("eth%d", i-3), ""))
 	}
 	st := model.State{Links: append([]model.Link{lo}, c.links...), Rules: hostState().Rules}
+	// A rule of a table no route uses goes to home's file.
+	st.Rules = append(st.Rules, model.Rule{Family: unix.AF_INET, Priority: 900, Action: unix.FR_ACT_TO_TBL, Table: 300,
+		SuppressPrefixLen: -1, Mark: 0x40, Mask: 0xffffffff, HasMark: true, HasMask: true})
 	for i, l := range c.links {
 		a := permanent(l.Index, fmt.Sprintf("10.%d.0.1/24", 100+i))
 		st.Addrs = append(st.Addrs, a)
@@ -87,7 +90,9 @@ func sameKey(a, b model.Route) bool {
 }
 
 // randomRoute is a route of one of three tables through a random link,
-// now and then a blackhole (which goes to no link's file but home's).
+// now and then a blackhole (which goes to no link's file but home's) or
+// a default route of the main table (of one of three metrics: the best
+// one's link is the uplink, home if saved).
 func (c *churn) randomRoute() model.Route {
 	tables := []uint32{254, 100, 200}
 	r := model.Route{Family: unix.AF_INET, Table: tables[c.rng.IntN(3)], Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
@@ -102,6 +107,9 @@ func (c *churn) randomRoute() model.Route {
 	r.Gateway = netip.AddrFrom4([4]byte{10, byte(100 + i), 0, byte(2 + c.rng.IntN(200))})
 	if c.rng.IntN(6) == 0 {
 		r.Protocol = unix.RTPROT_BOOT
+	}
+	if c.rng.IntN(6) == 0 { // a default route: the best one's link, if saved, is home
+		r.Table, r.Dst = 254, netip.MustParsePrefix("0.0.0.0/0")
 	}
 	if c.rng.IntN(10) == 0 { // left out, with a notice naming the link and the table
 		r.Extra = &model.RouteExtra{NhID: 7}
@@ -356,7 +364,7 @@ func samePreview(t *testing.T, step, dir string, got, want *persist.Preview) {
 // missing links and prediction. The save checks the digest of the plan
 // it makes again: Plan's digest must be the preview's too.
 func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
-	made, steps, recounted := 0, 0, 0
+	made, steps, recounted, uplinked := 0, 0, 0, 0
 	for seed := range uint64(6) {
 		c := newChurn(t, seed)
 		if seed >= 3 {
@@ -384,6 +392,9 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 				t.Fatalf("seed %d, after %s: the uncached preview fails: %v", seed, c.step, err)
 			}
 			samePreview(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.opts.NetworkDir, got, want)
+			if slices.ContainsFunc(got.Placements, func(p networkd.Placement) bool { return strings.Contains(p.Reason, "is the uplink") }) {
+				uplinked++
+			}
 			sameForeign(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.m)
 			plan, err := c.m.Plan(sel)
 			if err != nil || plan.Digest != got.Digest {
@@ -396,7 +407,14 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 	if made >= steps*6 || recounted >= steps*7 {
 		t.Errorf("the manager made %d .network files and counted %d links' foreign routes in %d previews: it keeps none", made, recounted, steps)
 	}
-	t.Logf("%d .network files made, %d links' foreign routes counted, in %d previews", made, recounted, steps)
+	// That the home of the device-less routes and of the rules no table
+	// places moved with the uplink (a default route's link, saved) and
+	// back.
+	if uplinked == 0 || uplinked == steps {
+		t.Errorf("the rules went to the uplink's file in %d previews of %d: the uplink was never or always home", uplinked, steps)
+	}
+	t.Logf("%d .network files made, %d links' foreign routes counted, in %d previews; home was the uplink in %d",
+		made, recounted, steps, uplinked)
 }
 
 // savedChurn is newChurn with the files of a save of every link on disk,
@@ -508,6 +526,61 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	samePreview(t, "a route moved between two batches", c.opts.NetworkDir, got, want)
+}
+
+// TestPreviewOfBatchesWhoseHomeMovedIsMadeAgain: the device-less routes
+// go to the uplink's file (the link of the best default route) when it
+// is saved, to the first saved link otherwise. The best default route,
+// through a link outside the selection, goes away between two batches of
+// a generation: the next default route's link, saved, becomes home. The
+// preview must not put the blackhole in two files (the batches read two
+// homes), but be the uncached preview of the state after.
+func TestPreviewOfBatchesWhoseHomeMovedIsMadeAgain(t *testing.T) {
+	c := newChurn(t, 12)
+	persist.SetBatchRoutes(t, 1) // a link a batch
+	def := func(idx int32, gw string, metric uint32) model.Route {
+		return model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr(gw), LinkIndex: idx, Priority: metric}
+	}
+	best, next := def(8, "10.107.0.1", 50), def(5, "10.104.0.1", 100) // eth5, eth2
+	hole := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.250.0.0/24")}
+	c.update(func(a *model.Applier) {
+		for _, r := range c.routes { // the churn's own default routes
+			if r.Table == 254 && r.Dst.Bits() == 0 {
+				a.Route(r, true, false)
+			}
+		}
+		a.Route(best, false, false)
+		a.Route(next, false, false)
+		a.Route(hole, false, false)
+	})
+	src := &movingSource{Store: c.store, at: 3, move: func() { // the third batch's start
+		c.update(func(a *model.Applier) { a.Route(best, true, false) })
+	}}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: slices.DeleteFunc(c.names(), func(n string) bool { return n == "eth5" })}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.moved {
+		t.Fatal("the default route did not go during the generation: the test tests nothing")
+	}
+	var holders []string
+	for name, data := range got.Files {
+		if bytes.Contains(data, []byte("Destination=10.250.0.0/24")) {
+			holders = append(holders, name)
+		}
+	}
+	if !slices.Equal(holders, []string{"10-eth2.network"}) {
+		t.Errorf("the blackhole is in %v, want the new uplink's file alone", holders)
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "the uplink outside the selection went between two batches", c.opts.NetworkDir, got, want)
 }
 
 // TestSaveRefusesAKeptFileEditedSinceThePreview: a file the preview did
