@@ -65,7 +65,7 @@ type genCache struct {
 
 // stamped is the model as a generation cache reads it.
 type stamped interface {
-	Gens() [6]uint64
+	Gens() [model.NumKinds]uint64
 	RouteStamps() model.RouteStamps
 }
 
@@ -304,7 +304,7 @@ func batchNames(names map[string]bool, routes func(string) int) []map[string]boo
 // is still the one read before the first (gens, stamps): the links,
 // addresses and rules, and the routes of the selected links and the
 // device-less ones.
-func sameState(st stamped, gens [6]uint64, stamps model.RouteStamps, prep *networkd.Prepared) bool {
+func sameState(st stamped, gens [model.NumKinds]uint64, stamps model.RouteStamps, prep *networkd.Prepared) bool {
 	now := st.RouteStamps()
 	g := st.Gens()
 	for _, k := range []model.Kind{model.KindLink, model.KindAddr, model.KindRule} {

@@ -636,7 +636,7 @@ func (s *linksOnly) Rules(family uint8) []model.Rule {
 // target change, so that a page showing a few hundred links does not try
 // each one again on every view.
 func (m *Manager) checkLinks(tables *rttables.Tables) ([]model.Link, map[string]string) {
-	gs, hasGens := m.src.(interface{ Gens() [6]uint64 })
+	gs, hasGens := m.src.(interface{ Gens() [model.NumKinds]uint64 })
 	var key checkKey
 	if hasGens {
 		// The generations are read before the links, addresses and rules:
