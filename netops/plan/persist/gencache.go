@@ -176,7 +176,11 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			// made them.
 			bstamps := st.RouteStamps()
 			if prep, err = networkd.Prepare(m.src, links, tables, m.opts.Target); err != nil || prep == nil {
-				return nil, nil, nil, cmp.Or(err, errors.New("networkd: the source stopped telling its runs"))
+				// The first batch's Prepare took the selection: one that
+				// fails later (a link renamed, a lower link changed) read
+				// another state, which a generation from the start
+				// reads whole (and tells of in its own words).
+				return nil, nil, nil, errMixed
 			}
 			// Where the device-less routes and the rules go depends on
 			// links outside the selection too (the uplink is the link of

@@ -478,12 +478,13 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 // movingSource is a model store whose routes or files change once while
 // a generation reads them: at the at-th RouteStamps (the second is the
 // start of a generation's second batch; the first is read before any
-// file is generated), move runs.
+// file is generated), move runs; back, if any, at the next.
 type movingSource struct {
 	*model.Store
 	at    int
 	calls int
 	move  func()
+	back  func()
 	moved bool
 }
 
@@ -492,6 +493,9 @@ func (s *movingSource) RouteStamps() model.RouteStamps {
 	if s.calls == s.at && !s.moved {
 		s.moved = true
 		s.move()
+	}
+	if s.calls == s.at+1 && s.moved && s.back != nil {
+		s.back()
 	}
 	return s.Store.RouteStamps()
 }
@@ -531,6 +535,36 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	samePreview(t, "a route moved between two batches", c.opts.NetworkDir, got, want)
+}
+
+// TestPreviewOfBatchesOfALinkRenamedAndBackIsMadeAgain: a saved link is
+// renamed between two batches of a generation, and back before the next
+// reading: the second batch cannot prepare the selection, which is the
+// state changing under the generation, not a bad selection; the preview
+// is the uncached one of the state after.
+func TestPreviewOfBatchesOfALinkRenamedAndBackIsMadeAgain(t *testing.T) {
+	c := newChurn(t, 13)
+	persist.SetBatchRoutes(t, 1) // a link a batch
+	eth3 := c.links[slices.IndexFunc(c.links, func(l model.Link) bool { return l.Name == "eth3" })]
+	renamed := eth3
+	renamed.Name = "wan3"
+	src := &movingSource{Store: c.store, at: 2,
+		move: func() { c.update(func(a *model.Applier) { a.Link(renamed, false) }) },
+		back: func() { c.update(func(a *model.Applier) { a.Link(eth3, false) }) }}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: c.names()}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatalf("a link renamed and back during the generation: %v", err)
+	}
+	if !src.moved {
+		t.Fatal("the link was not renamed during the generation: the test tests nothing")
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a link renamed and back between two batches", c.opts.NetworkDir, got, want)
 }
 
 // TestPreviewOfBatchesWhoseHomeMovedIsMadeAgain: the device-less routes
