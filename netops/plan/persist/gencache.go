@@ -9,8 +9,10 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
+	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
@@ -76,23 +78,38 @@ type keptFile struct {
 	sum  [sha256.Size]byte
 }
 
-// keptStill reads the files on disk again and reports whether each kept
-// file is still on disk as made: generate compared them with the disk
-// before generating, which may take seconds (and wait behind another
-// preview), and the plan does not read them.
-func (m *Manager) keptStill(kept map[string]keptFile) (bool, error) {
-	if len(kept) == 0 {
-		return true, nil
-	}
-	if _, err := m.loader.Load(); err != nil {
-		return false, err
+// asPlanned reads the files on disk again, once planned, and reports
+// whether the .network files the plan leaves out are on disk as it takes
+// them: each kept one as made (generate compared them with the disk
+// before generating, which may take seconds and wait behind another
+// preview, and the plan does not read them), each made one as made (the
+// plan found it so). If so, cfg is the files on disk as the plan has
+// them, which what networkd would delete and is expected to do read
+// (the files on disk before the generation may have held another copy).
+func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
+	if cfg, err = m.loader.Load(); err != nil {
+		return nil, false, err
 	}
 	for name, k := range kept {
 		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
-			return false, nil
+			return nil, false, nil
 		}
 	}
-	return true, nil
+	changed := map[string]bool{}
+	for _, c := range plan.Changes {
+		changed[c.Rel] = true
+	}
+	for name, data := range files {
+		if changed[name] || !strings.HasSuffix(name, ".network") || strings.Contains(name, "/") {
+			continue
+		}
+		// A file the Loader does not know by its digest (not read
+		// completely) is left as read.
+		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && sum != sha256.Sum256(data) {
+			return nil, false, nil
+		}
+	}
+	return cfg, true, nil
 }
 
 // generate is networkd.Generate of links, but for the .network files

@@ -715,6 +715,50 @@ func TestSaveRefusesAKeptFileEditedDuringItsGeneration(t *testing.T) {
 	samePreview(t, "a kept file edited during a save", c.opts.NetworkDir, again, want)
 }
 
+// TestPreviewOfAFileSavedDuringItsGenerationReadsItSaved: a file the
+// preview makes again is written as made (a concurrent save) while the
+// preview generates, after it read the files on disk: the plan finds it
+// unchanged, so what networkd would delete and is expected to do must
+// read it as saved, not the copy read before, and be the uncached
+// preview's of the files on disk after.
+func TestPreviewOfAFileSavedDuringItsGenerationReadsItSaved(t *testing.T) {
+	c, sel := savedChurn(t, 5)
+	src := &movingSource{Store: c.store}
+	m := persist.New(c.opts, src, c.tables.Load)
+	if _, err := m.Preview(sel); err != nil {
+		t.Fatal(err)
+	}
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.67.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.6"), LinkIndex: 6} // eth3
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	saved, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ok := saved.Files["10-eth3.network"]
+	if !ok || saved.LostCount.Routes == 0 {
+		t.Fatalf("the route added is not in eth3's file (%t), or nothing else is lost (%+v): the test tests nothing", ok, saved.LostCount)
+	}
+	src.calls, src.at = 0, 1 // once the files on disk are read, before the generation
+	src.move = func() {
+		if err := os.WriteFile(filepath.Join(c.opts.NetworkDir, "10-eth3.network"), data, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.moved || len(got.Plan.Changes) != 0 {
+		t.Fatalf("eth3's file was not saved during the generation (%t), or the plan changes %d files", src.moved, len(got.Plan.Changes))
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "eth3's file saved during the generation", c.opts.NetworkDir, got, want)
+}
+
 // sameForeign fails unless m's ForeignSummary, which counts again only
 // the links whose file or routes changed, is what a view of every file
 // on disk (Foreign, of a manager keeping nothing) gives.

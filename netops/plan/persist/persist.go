@@ -457,7 +457,8 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 	tables := m.tables()
 	// A file kept is compared with the disk before the generation, which
 	// may take seconds: planned, it is checked again, and made again if
-	// it changed meanwhile (the plan then shows the edit).
+	// it changed meanwhile (the plan then shows the edit). The files on
+	// disk are read again as the plan has them.
 	var (
 		gen  *networkd.Generated
 		cfg  *networkd.Config
@@ -465,12 +466,12 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 	)
 	for try := 0; ; try++ {
 		var kept map[string]keptFile
+		var same bool
 		var err error
-		if gen, kept, cfg, plan, err = m.planFiles(links, sel.TakeOver, tables); err != nil {
+		if gen, kept, plan, err = m.planFiles(links, sel.TakeOver, tables); err != nil {
 			return nil, nil, nil, err
 		}
-		same, err := m.keptStill(kept)
-		if err != nil {
+		if cfg, same, err = m.asPlanned(kept, gen.Files, plan); err != nil {
 			return nil, nil, nil, err
 		}
 		if same {
@@ -490,19 +491,19 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 // planFiles generates the files for links and plans them against the
 // disk; kept are the .network files the plan leaves out because the disk
 // held them as generated (see generate).
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *networkd.Config, *configfiles.Plan, error) {
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *configfiles.Plan, error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
-		return nil, nil, nil, nil, badSelection("link", err)
+		return nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	remove := m.staleOwned(cfg, links, func(name string) bool {
 		_, made := files[name]
@@ -511,9 +512,9 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (
 	})
 	plan, err := m.layout.Plan(files, remove, m.owned, takeOver)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
-	return gen, kept, cfg, plan, nil
+	return gen, kept, plan, nil
 }
 
 // checkSelection refuses the links that do not exist and the take-overs
