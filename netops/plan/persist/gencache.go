@@ -63,6 +63,8 @@ type genCache struct {
 	// made counts the .network files generated with their routes, for
 	// the tests.
 	made int
+	// notices counts the route notices links holds (see keptNotices).
+	notices int
 }
 
 // stamped is the model as a generation cache reads it.
@@ -170,7 +172,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	c.Lock()
 	defer c.Unlock()
 	if c.state != state {
-		c.state, c.links = state, map[string]*linkGen{}
+		c.state, c.links, c.notices = state, map[string]*linkGen{}, 0
 	}
 	regen := map[string]bool{}
 	for l, k := range keys {
@@ -233,11 +235,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			data := g.Files[name]
 			sum := sha256.Sum256(data)
 			c.made++
-			if len(byLink[l]) <= keptNotices {
-				c.links[l] = &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]}
-			} else {
-				delete(c.links, l) // made again every time
-			}
+			c.keep(l, &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]})
 			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
 				delete(g.Files, name)
 				delete(g.Networks, name)
@@ -273,11 +271,26 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	return gen, kept, cfg, nil
 }
 
-// keptNotices is how many route notices a link's kept file may have: a
-// link whose routes use nexthop objects (a routing daemon's, each left
+// keptNotices is how many route notices the kept files may have in all:
+// a link whose routes use nexthop objects (a routing daemon's, each left
 // out with a notice) has as many as routes, which are made again with
-// its file rather than held between previews.
-var keptNotices = 4096
+// its file rather than held between previews once the others' fill it
+// (a million such routes over a few hundred links would hold some
+// 250 MB of notices).
+var keptNotices = 1 << 16
+
+// keep records l's file as made, if its route notices fit in what the
+// kept files may have in all; else it is made again every time.
+func (c *genCache) keep(l string, e *linkGen) {
+	if old := c.links[l]; old != nil {
+		c.notices -= len(old.notices)
+		delete(c.links, l)
+	}
+	if c.notices+len(e.notices) <= keptNotices {
+		c.links[l] = e
+		c.notices += len(e.notices)
+	}
+}
 
 // batchRoutes is how many routes a batch of files generated at once
 // holds at most, unless one link holds more.

@@ -759,6 +759,58 @@ func TestPreviewOfAFileSavedDuringItsGenerationReadsItSaved(t *testing.T) {
 	samePreview(t, "eth3's file saved during the generation", c.opts.NetworkDir, got, want)
 }
 
+// TestKeptFilesHoldAtMostKeptNoticesInAll: the route notices the
+// manager keeps with the files (one per route a file leaves out) are
+// capped in all, not per link: with routes left out through several
+// links, each under the cap and all of them over it, the manager keeps
+// no more than the cap, makes again the files it could not keep, and
+// its previews are still the uncached ones.
+func TestKeptFilesHoldAtMostKeptNoticesInAll(t *testing.T) {
+	c, sel := savedChurn(t, 9)
+	c.update(func(a *model.Applier) {
+		for i, idx := range []int32{4, 5, 4, 5} { // eth1, eth2: left out, each with a notice
+			a.Route(model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 70, byte(i), 0}), 24), LinkIndex: idx,
+				Extra: &model.RouteExtra{NhID: 9}}, false, false)
+		}
+	})
+	want, err := c.m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string]int{}
+	total := 0
+	for _, n := range want.Notices {
+		if n.Kind == "route" {
+			byFile[n.Link]++
+			total++
+		}
+	}
+	most := 0
+	for _, n := range byFile {
+		most = max(most, n)
+	}
+	if len(byFile) < 2 || most >= total {
+		t.Fatalf("route notices %v: the test needs them in two files at least", byFile)
+	}
+	persist.SetKeptNotices(t, total-1) // every file's under it, all of them over
+	m := persist.New(c.opts, c.store, c.tables.Load)
+	for i := range 2 {
+		before := m.Made()
+		got, err := m.Preview(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := m.KeptNotices(); n > total-1 || n == 0 {
+			t.Fatalf("preview %d: the kept files hold %d route notices, want some and at most %d", i, n, total-1)
+		}
+		if i == 1 && m.Made() == before {
+			t.Error("the second preview made no file again: a file whose notices did not fit was kept")
+		}
+		samePreview(t, fmt.Sprintf("preview %d with notices over the cap", i), c.opts.NetworkDir, got, want)
+	}
+}
+
 // sameForeign fails unless m's ForeignSummary, which counts again only
 // the links whose file or routes changed, is what a view of every file
 // on disk (Foreign, of a manager keeping nothing) gives.
