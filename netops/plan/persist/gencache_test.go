@@ -478,17 +478,33 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 // movingSource is a model store whose routes or files change once while
 // a generation reads them: at the at-th RouteStamps (the second is the
 // start of a generation's second batch; the first is read before any
-// file is generated), move runs; back, if any, at the next.
+// file is generated), or the at-th Links when onLinks (each view of what
+// no file describes reads them), move runs; back, if any, at the next.
 type movingSource struct {
 	*model.Store
-	at    int
-	calls int
-	move  func()
-	back  func()
-	moved bool
+	at      int
+	onLinks bool
+	calls   int
+	move    func()
+	back    func()
+	moved   bool
 }
 
 func (s *movingSource) RouteStamps() model.RouteStamps {
+	if !s.onLinks {
+		s.tick()
+	}
+	return s.Store.RouteStamps()
+}
+
+func (s *movingSource) Links() []model.Link {
+	if s.onLinks {
+		s.tick()
+	}
+	return s.Store.Links()
+}
+
+func (s *movingSource) tick() {
 	s.calls++
 	if s.calls == s.at && !s.moved {
 		s.moved = true
@@ -497,7 +513,19 @@ func (s *movingSource) RouteStamps() model.RouteStamps {
 	if s.calls == s.at+1 && s.moved && s.back != nil {
 		s.back()
 	}
-	return s.Store.RouteStamps()
+}
+
+// movingRoute adds a route to dst through br0 to c's store, and is the
+// store whose move moves it to eth4 (as `ip route replace ... dev`).
+func movingRoute(c *churn, dst string) *movingSource {
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix(dst), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	moved := r
+	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
+	return &movingSource{Store: c.store, move: func() {
+		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
+	}}
 }
 
 // TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain: a route moves from
@@ -507,14 +535,8 @@ func (s *movingSource) RouteStamps() model.RouteStamps {
 func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 	c := newChurn(t, 11)
 	persist.SetBatchRoutes(t, 1) // a link a batch: br0 first
-	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
-		Dst: netip.MustParsePrefix("10.88.0.0/24"), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
-	c.update(func(a *model.Applier) { a.Route(r, false, false) })
-	moved := r
-	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
-	src := &movingSource{Store: c.store, at: 2, move: func() {
-		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
-	}}
+	src := movingRoute(c, "10.88.0.0/24")
+	src.at = 2
 	m := persist.New(c.opts, src, c.tables.Load)
 	sel := persist.Selection{Links: c.names()}
 	got, err := m.Preview(sel)
@@ -808,6 +830,23 @@ func TestKeptFilesHoldAtMostKeptNoticesInAll(t *testing.T) {
 			t.Error("the second preview made no file again: a file whose notices did not fit was kept")
 		}
 		samePreview(t, fmt.Sprintf("preview %d with notices over the cap", i), c.opts.NetworkDir, got, want)
+	}
+}
+
+// TestSummaryOfARouteMovedBetweenItsViewsCountsItOnce: what no file
+// describes is counted in views of a few links each; a route no file
+// describes moves from a link of the first view to one of a later view
+// between the two. It must be counted once, under the link it went to:
+// the summary is the uncached one of the state after.
+func TestSummaryOfARouteMovedBetweenItsViewsCountsItOnce(t *testing.T) {
+	c, _ := savedChurn(t, 15)
+	persist.SetBatchRoutes(t, 1) // a link a view: br0 first
+	src := movingRoute(c, "10.89.0.0/24")
+	src.onLinks, src.at = true, 3 // the second view's
+	m := persist.New(c.opts, src, c.tables.Load)
+	sameForeign(t, "a route moved between two views", m)
+	if !src.moved {
+		t.Fatal("the route did not move during the count: the test tests nothing")
 	}
 }
 
