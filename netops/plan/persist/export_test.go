@@ -95,6 +95,14 @@ func SetBatchRoutes(t interface{ Cleanup(func()) }, n int) {
 	t.Cleanup(func() { batchRoutes = was })
 }
 
+// Wholes counts the generations made whole (networkd.Generate) because
+// the batches read two states twice.
+func (m *Manager) Wholes() int {
+	m.gens.Lock()
+	defer m.gens.Unlock()
+	return m.gens.wholes
+}
+
 // KeptNotices counts the route notices of the files the manager keeps.
 func (m *Manager) KeptNotices() int {
 	m.gens.Lock()

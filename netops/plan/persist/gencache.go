@@ -65,6 +65,9 @@ type genCache struct {
 	made int
 	// notices counts the route notices links holds (see keptNotices).
 	notices int
+	// wholes counts the generations made whole once batches read two
+	// states twice, for the tests.
+	wholes int
 }
 
 // stamped is the model as a generation cache reads it.
@@ -125,6 +128,9 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.G
 		gen, kept, cfg, err = m.generateOnce(links, tables, false)
 	}
 	if errors.Is(err, errMixed) {
+		m.gens.Lock()
+		m.gens.wholes++
+		m.gens.Unlock()
 		gen, kept, cfg, err = m.generateOnce(links, tables, true)
 	}
 	return gen, kept, cfg, err

@@ -559,6 +559,67 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 	samePreview(t, "a route moved between two batches", c.opts.NetworkDir, got, want)
 }
 
+// flippingSource is a model store that runs flip at every reading of
+// the routes' stamps while the generations read the model's generations
+// at most three times: the first two generations of batches (each reads
+// them at its start and, after the stamps, at its end), not the whole
+// one after them nor what no file describes.
+type flippingSource struct {
+	*model.Store
+	gens, flips int
+	flip        func()
+}
+
+func (s *flippingSource) Gens() [model.NumKinds]uint64 {
+	s.gens++
+	return s.Store.Gens()
+}
+
+func (s *flippingSource) RouteStamps() model.RouteStamps {
+	if s.gens >= 1 && s.gens <= 3 {
+		s.flips++
+		s.flip()
+	}
+	return s.Store.RouteStamps()
+}
+
+// TestPreviewOfBatchesThatNeverReadOneStateIsMadeWhole: a route moves
+// between two links and back at every batch of two generations in a
+// row; the third generation is made whole, at once, and the preview is
+// the uncached one of the state after.
+func TestPreviewOfBatchesThatNeverReadOneStateIsMadeWhole(t *testing.T) {
+	c := newChurn(t, 17)
+	persist.SetBatchRoutes(t, 1) // a link a batch
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.87.0.0/24"), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
+	moved := r
+	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	there := false
+	src := &flippingSource{Store: c.store, flip: func() {
+		from, to := r, moved
+		if there {
+			from, to = moved, r
+		}
+		there = !there
+		c.update(func(a *model.Applier) { a.Route(from, true, false); a.Route(to, false, false) })
+	}}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: c.names()}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Wholes() != 1 || src.flips < 6 {
+		t.Fatalf("%d whole generations after %d moves: want one, after a few", m.Wholes(), src.flips)
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a route moved at every batch of two generations", c.opts.NetworkDir, got, want)
+}
+
 // TestPreviewOfBatchesOfALinkRenamedAndBackIsMadeAgain: a saved link is
 // renamed between two batches of a generation, and back before the next
 // reading: the second batch cannot prepare the selection, which is the
