@@ -92,7 +92,7 @@ func sameKey(a, b model.Route) bool {
 // randomRoute is a route of one of three tables through a random link,
 // now and then a blackhole (which goes to no link's file but home's) or
 // a default route of the main table (of one of three metrics: the best
-// one's link is the uplink, home if saved).
+// one's link is the uplink, home if saved), and now and then IPv6.
 func (c *churn) randomRoute() model.Route {
 	tables := []uint32{254, 100, 200}
 	r := model.Route{Family: unix.AF_INET, Table: tables[c.rng.IntN(3)], Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
@@ -100,7 +100,7 @@ func (c *churn) randomRoute() model.Route {
 		Priority: uint32(c.rng.IntN(3) * 100)}
 	if c.rng.IntN(8) == 0 {
 		r.Type = unix.RTN_BLACKHOLE
-		return r
+		return c.maybeSix(r)
 	}
 	i := c.rng.IntN(len(c.links))
 	r.LinkIndex = c.links[i].Index
@@ -113,6 +113,28 @@ func (c *churn) randomRoute() model.Route {
 	}
 	if c.rng.IntN(10) == 0 { // left out, with a notice naming the link and the table
 		r.Extra = &model.RouteExtra{NhID: 7}
+	}
+	return c.maybeSix(r)
+}
+
+// maybeSix is r, or now and then its IPv6 twin: a device-less one
+// through lo, as the kernel dumps them, a gateway link-local.
+func (c *churn) maybeSix(r model.Route) model.Route {
+	if c.rng.IntN(5) > 0 {
+		return r
+	}
+	v4 := r.Dst.Addr().As4()
+	r.Family = unix.AF_INET6
+	r.Dst = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, v4[1], v4[2]}), 48)
+	if r.Dst.Bits() == 0 || v4 == [4]byte{} {
+		r.Dst = netip.MustParsePrefix("::/0")
+	}
+	if r.Gateway.IsValid() {
+		gw := r.Gateway.As4()
+		r.Gateway = netip.AddrFrom16([16]byte{0xfe, 0x80, 14: gw[2], 15: gw[3]})
+	}
+	if r.Type == unix.RTN_BLACKHOLE {
+		r.LinkIndex = 1
 	}
 	return r
 }
@@ -141,7 +163,7 @@ func (c *churn) change() {
 		c.mp = nil
 		c.update(func(a *model.Applier) { a.Route(r, true, false) })
 	}
-	switch k := c.rng.IntN(16); {
+	switch k := c.rng.IntN(19); {
 	case k < 3: // a route added or replaced
 		r := c.randomRoute()
 		c.routes = slices.DeleteFunc(c.routes, func(x model.Route) bool { return sameKey(x, r) })
@@ -161,6 +183,9 @@ func (c *churn) change() {
 		j := c.rng.IntN(len(c.links))
 		r.Type, r.LinkIndex = unix.RTN_UNICAST, c.links[j].Index
 		r.Gateway = netip.AddrFrom4([4]byte{10, byte(100 + j), 0, 9})
+		if r.Family == unix.AF_INET6 {
+			r.Gateway = netip.MustParseAddr("fe80::9")
+		}
 		c.routes[i] = r
 		c.update(func(a *model.Applier) { a.Route(old, true, false); a.Route(r, false, false) })
 		c.step = "route moved " + r.Dst.String() + " to " + c.links[j].Name
@@ -225,6 +250,36 @@ func (c *churn) change() {
 		}
 		c.store.Replace(d, "test")
 		c.step = "resync"
+	case k == 14: // a link's MTU changed, or the link down or up again
+		i := c.rng.IntN(len(c.links))
+		l := c.links[i]
+		if c.rng.IntN(2) == 0 {
+			l.MTU = 1500 + 7500 - l.MTU // 1500, 9000
+		} else {
+			l.RawFlags ^= unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP
+			l.OperState = map[bool]string{true: "UP", false: "DOWN"}[l.RawFlags&unix.IFF_UP != 0]
+		}
+		c.links[i] = l
+		c.update(func(a *model.Applier) { a.Link(l, false) })
+		c.step = fmt.Sprintf("link %s, mtu %d, flags %#x", l.Name, l.MTU, l.RawFlags)
+	case k == 15: // a drop-in of a link's file added or removed
+		l := c.links[c.rng.IntN(len(c.links))]
+		dir := filepath.Join(c.opts.NetworkDir, "10-"+l.Name+".network.d")
+		path := filepath.Join(dir, "50-extra.conf")
+		if _, err := os.Stat(path); err == nil {
+			if err := os.Remove(path); err != nil {
+				c.t.Fatal(err)
+			}
+			c.step = "drop-in removed " + path
+			break
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("[Route]\nDestination=10.1.7.0/24\nGateway=10.100.0.7\n"), 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+		c.step = "drop-in added " + path
 	case k == 12:
 		r := c.multipath()
 		c.mp = &r
@@ -247,6 +302,7 @@ func (c *churn) change() {
 // editFile edits one of the generated files on disk.
 func (c *churn) editFile() {
 	entries, _ := os.ReadDir(c.opts.NetworkDir)
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.IsDir() }) // drop-in directories
 	if len(entries) == 0 {
 		c.step = "no file to edit"
 		return
@@ -355,9 +411,10 @@ func samePreview(t *testing.T, step, dir string, got, want *persist.Preview) {
 }
 
 // TestPreviewFromKeptFilesIsTheUncachedPreview changes the model (routes
-// added, removed, moved between links, blackholes, addresses, rules, link
-// names), the table names and the files on disk at random, saves now and
-// then, and after every step compares the manager's preview, which makes
+// added, removed, moved between links, IPv4 and IPv6, blackholes, default
+// routes, addresses, rules, link names, MTUs, links down and up), the
+// table names and the files on disk (edited, removed, drop-ins) at
+// random, saves now and then, and after every step compares the manager's preview, which makes
 // again only the files whose inputs or disk copy changed, with a
 // manager's that makes every file (networkd.Generate): the same changes,
 // bytes, digest, commands, notices, placements, lost objects and counts,
