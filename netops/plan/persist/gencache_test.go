@@ -233,6 +233,12 @@ func (c *churn) change() {
 	case k == 11: // a file on disk edited, removed or rewritten as it is
 		c.editFile()
 	case k == 13: // a resync: every link's count of changes starts again
+		c.step = "resync"
+		if len(c.routes) > 0 && c.rng.IntN(2) == 0 { // of a state a route missed
+			i := c.rng.IntN(len(c.routes))
+			c.step = "resync without " + c.routes[i].Dst.String()
+			c.routes = slices.Delete(c.routes, i, i+1)
+		}
 		d := model.NewDump()
 		lo := link(1, "lo", "")
 		lo.LinkType, lo.RawFlags = "loopback", unix.IFF_UP|unix.IFF_LOOPBACK|unix.IFF_RUNNING
@@ -249,7 +255,6 @@ func (c *churn) change() {
 			d.Rule(r, false)
 		}
 		c.store.Replace(d, "test")
-		c.step = "resync"
 	case k == 14: // a link's MTU changed, or the link down or up again
 		i := c.rng.IntN(len(c.links))
 		l := c.links[i]
