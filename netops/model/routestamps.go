@@ -2,6 +2,12 @@ package model
 
 import "maps"
 
+// NumKinds is how many kinds of objects the model holds: the length of
+// Gens' array, which a reader that takes the Store through an interface
+// names (a literal length would stop matching, silently, when a kind is
+// added).
+const NumKinds = numKinds
+
 // RouteStamps say, at one instant, how often the routes of each link
 // changed: a reader that made something of one link's routes (its
 // networkd file) keeps it while that link's count and Installs are as

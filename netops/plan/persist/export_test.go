@@ -95,8 +95,27 @@ func SetBatchRoutes(t interface{ Cleanup(func()) }, n int) {
 	t.Cleanup(func() { batchRoutes = was })
 }
 
-// SetKeptNotices makes a link's file kept only with at most n route
-// notices until the test ends.
+// Wholes counts the generations made whole (networkd.Generate) because
+// the batches read two states twice.
+func (m *Manager) Wholes() int {
+	m.gens.Lock()
+	defer m.gens.Unlock()
+	return m.gens.wholes
+}
+
+// KeptNotices counts the route notices of the files the manager keeps.
+func (m *Manager) KeptNotices() int {
+	m.gens.Lock()
+	defer m.gens.Unlock()
+	n := 0
+	for _, e := range m.gens.links {
+		n += len(e.notices)
+	}
+	return n
+}
+
+// SetKeptNotices makes the kept files hold at most n route notices in
+// all until the test ends.
 func SetKeptNotices(t interface{ Cleanup(func()) }, n int) {
 	was := keptNotices
 	keptNotices = n

@@ -9,8 +9,10 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 
+	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/files/rttables"
 	"github.com/netpanel/netpanel/netops/model"
@@ -61,25 +63,74 @@ type genCache struct {
 	// made counts the .network files generated with their routes, for
 	// the tests.
 	made int
+	// notices counts the route notices links holds (see keptNotices).
+	notices int
+	// wholes counts the generations made whole once batches read two
+	// states twice, for the tests.
+	wholes int
 }
 
 // stamped is the model as a generation cache reads it.
 type stamped interface {
-	Gens() [6]uint64
+	Gens() [model.NumKinds]uint64
 	RouteStamps() model.RouteStamps
+}
+
+// keptFile is a .network a generation left out because the disk held it
+// as made: its size and digest.
+type keptFile struct {
+	size int
+	sum  [sha256.Size]byte
+}
+
+// asPlanned reads the files on disk again, once planned, and reports
+// whether the .network files the plan leaves out are on disk as it takes
+// them: each kept one as made (generate compared them with the disk
+// before generating, which may take seconds and wait behind another
+// preview, and the plan does not read them), each made one as made (the
+// plan found it so). If so, cfg is the files on disk as the plan has
+// them, which what networkd would delete and is expected to do read
+// (the files on disk before the generation may have held another copy).
+func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
+	if cfg, err = m.loader.Load(); err != nil {
+		return nil, false, err
+	}
+	for name, k := range kept {
+		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
+			return nil, false, nil
+		}
+	}
+	changed := map[string]bool{}
+	for _, c := range plan.Changes {
+		changed[c.Rel] = true
+	}
+	for name, data := range files {
+		if changed[name] || !strings.HasSuffix(name, ".network") || strings.Contains(name, "/") {
+			continue
+		}
+		// A file the Loader does not know by its digest (not read
+		// completely) is left as read.
+		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && sum != sha256.Sum256(data) {
+			return nil, false, nil
+		}
+	}
+	return cfg, true, nil
 }
 
 // generate is networkd.Generate of links, but for the .network files
 // whose link's inputs and copy on disk are as when the manager last
 // generated them (see genCache): kept are those, by name, with their
-// size. Notices and Placements are Generate's. cfg is the files on disk
-// it compared with.
-func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]int, *networkd.Config, error) {
+// size and digest. Notices and Placements are Generate's. cfg is the
+// files on disk it compared with.
+func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *networkd.Config, error) {
 	gen, kept, cfg, err := m.generateOnce(links, tables, false)
 	if errors.Is(err, errMixed) { // once again, then at once
 		gen, kept, cfg, err = m.generateOnce(links, tables, false)
 	}
 	if errors.Is(err, errMixed) {
+		m.gens.Lock()
+		m.gens.wholes++
+		m.gens.Unlock()
 		gen, kept, cfg, err = m.generateOnce(links, tables, true)
 	}
 	return gen, kept, cfg, err
@@ -90,12 +141,12 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.G
 var errMixed = errors.New("persist: the state changed between the batches of a generation")
 
 // generateOnce is generate, once; whole: with networkd.Generate.
-func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]int, cfg *networkd.Config, err error) {
+func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]keptFile, cfg *networkd.Config, err error) {
 	// The files on disk, and the digests of those netpanel generated.
 	if cfg, err = m.loader.Load(); err != nil {
 		return nil, nil, nil, err
 	}
-	full := func() (*networkd.Generated, map[string]int, *networkd.Config, error) {
+	full := func() (*networkd.Generated, map[string]keptFile, *networkd.Config, error) {
 		gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
 		if err != nil {
 			return nil, nil, nil, err
@@ -127,7 +178,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	c.Lock()
 	defer c.Unlock()
 	if c.state != state {
-		c.state, c.links = state, map[string]*linkGen{}
+		c.state, c.links, c.notices = state, map[string]*linkGen{}, 0
 	}
 	regen := map[string]bool{}
 	for l, k := range keys {
@@ -140,16 +191,28 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	// In batches of about batchRoutes routes, each file dropped once its
 	// digest is taken if the disk holds it as made: a first preview after
 	// a save holds the files that differ, not every file.
-	kept = map[string]int{}
+	kept = map[string]keptFile{}
 	var routeNotices []networkd.Notice
 	batches := batchLinks(regen, prep, stamps)
+	first := prep
 	for i, batch := range batches {
 		if i > 0 {
 			// Each batch's files are kept under the key of the state that
 			// made them.
 			bstamps := st.RouteStamps()
 			if prep, err = networkd.Prepare(m.src, links, tables, m.opts.Target); err != nil || prep == nil {
-				return nil, nil, nil, cmp.Or(err, errors.New("networkd: the source stopped telling its runs"))
+				// The first batch's Prepare took the selection: one that
+				// fails later (a link renamed, a lower link changed) read
+				// another state, which a generation from the start
+				// reads whole (and tells of in its own words).
+				return nil, nil, nil, errMixed
+			}
+			// Where the device-less routes and the rules go depends on
+			// links outside the selection too (the uplink is the link of
+			// the best default route, anywhere), whose routes sameState
+			// does not follow.
+			if prep.Home != first.Home || !maps.Equal(prep.Shapes, first.Shapes) {
+				return nil, nil, nil, errMixed
 			}
 			keys = linkKeys(prep, bstamps)
 		}
@@ -178,15 +241,11 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			data := g.Files[name]
 			sum := sha256.Sum256(data)
 			c.made++
-			if len(byLink[l]) <= keptNotices {
-				c.links[l] = &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]}
-			} else {
-				delete(c.links, l) // made again every time
-			}
+			c.keep(l, &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]})
 			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
 				delete(g.Files, name)
 				delete(g.Networks, name)
-				kept[name] = len(data)
+				kept[name] = keptFile{size: len(data), sum: sum}
 			}
 		}
 		if i == 0 {
@@ -206,7 +265,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	for l := range keys {
 		if !regen[l] {
 			routeNotices = append(routeNotices, c.links[l].notices...)
-			kept[networkFile(l)] = c.links[l].size
+			kept[networkFile(l)] = keptFile{size: c.links[l].size, sum: c.links[l].sum}
 		}
 	}
 	// As Generate orders them: its stable sort keeps the order of the
@@ -218,11 +277,26 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	return gen, kept, cfg, nil
 }
 
-// keptNotices is how many route notices a link's kept file may have: a
-// link whose routes use nexthop objects (a routing daemon's, each left
+// keptNotices is how many route notices the kept files may have in all:
+// a link whose routes use nexthop objects (a routing daemon's, each left
 // out with a notice) has as many as routes, which are made again with
-// its file rather than held between previews.
-var keptNotices = 4096
+// its file rather than held between previews once the others' fill it
+// (a million such routes over a few hundred links would hold some
+// 250 MB of notices).
+var keptNotices = 1 << 16
+
+// keep records l's file as made, if its route notices fit in what the
+// kept files may have in all; else it is made again every time.
+func (c *genCache) keep(l string, e *linkGen) {
+	if old := c.links[l]; old != nil {
+		c.notices -= len(old.notices)
+		delete(c.links, l)
+	}
+	if c.notices+len(e.notices) <= keptNotices {
+		c.links[l] = e
+		c.notices += len(e.notices)
+	}
+}
 
 // batchRoutes is how many routes a batch of files generated at once
 // holds at most, unless one link holds more.
@@ -270,7 +344,7 @@ func batchNames(names map[string]bool, routes func(string) int) []map[string]boo
 // is still the one read before the first (gens, stamps): the links,
 // addresses and rules, and the routes of the selected links and the
 // device-less ones.
-func sameState(st stamped, gens [6]uint64, stamps model.RouteStamps, prep *networkd.Prepared) bool {
+func sameState(st stamped, gens [model.NumKinds]uint64, stamps model.RouteStamps, prep *networkd.Prepared) bool {
 	now := st.RouteStamps()
 	g := st.Gens()
 	for _, k := range []model.Kind{model.KindLink, model.KindAddr, model.KindRule} {

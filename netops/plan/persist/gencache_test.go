@@ -52,6 +52,9 @@ func newChurn(t *testing.T, seed uint64) *churn {
 		c.links = append(c.links, link(i, fmt.Sprintf("eth%d", i-3), ""))
 	}
 	st := model.State{Links: append([]model.Link{lo}, c.links...), Rules: hostState().Rules}
+	// A rule of a table no route uses goes to home's file.
+	st.Rules = append(st.Rules, model.Rule{Family: unix.AF_INET, Priority: 900, Action: unix.FR_ACT_TO_TBL, Table: 300,
+		SuppressPrefixLen: -1, Mark: 0x40, Mask: 0xffffffff, HasMark: true, HasMask: true})
 	for i, l := range c.links {
 		a := permanent(l.Index, fmt.Sprintf("10.%d.0.1/24", 100+i))
 		st.Addrs = append(st.Addrs, a)
@@ -87,7 +90,9 @@ func sameKey(a, b model.Route) bool {
 }
 
 // randomRoute is a route of one of three tables through a random link,
-// now and then a blackhole (which goes to no link's file but home's).
+// now and then a blackhole (which goes to no link's file but home's) or
+// a default route of the main table (of one of three metrics: the best
+// one's link is the uplink, home if saved), and now and then IPv6.
 func (c *churn) randomRoute() model.Route {
 	tables := []uint32{254, 100, 200}
 	r := model.Route{Family: unix.AF_INET, Table: tables[c.rng.IntN(3)], Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
@@ -95,7 +100,7 @@ func (c *churn) randomRoute() model.Route {
 		Priority: uint32(c.rng.IntN(3) * 100)}
 	if c.rng.IntN(8) == 0 {
 		r.Type = unix.RTN_BLACKHOLE
-		return r
+		return c.maybeSix(r)
 	}
 	i := c.rng.IntN(len(c.links))
 	r.LinkIndex = c.links[i].Index
@@ -103,8 +108,33 @@ func (c *churn) randomRoute() model.Route {
 	if c.rng.IntN(6) == 0 {
 		r.Protocol = unix.RTPROT_BOOT
 	}
+	if c.rng.IntN(6) == 0 { // a default route: the best one's link, if saved, is home
+		r.Table, r.Dst = 254, netip.MustParsePrefix("0.0.0.0/0")
+	}
 	if c.rng.IntN(10) == 0 { // left out, with a notice naming the link and the table
 		r.Extra = &model.RouteExtra{NhID: 7}
+	}
+	return c.maybeSix(r)
+}
+
+// maybeSix is r, or now and then its IPv6 twin: a device-less one
+// through lo, as the kernel dumps them, a gateway link-local.
+func (c *churn) maybeSix(r model.Route) model.Route {
+	if c.rng.IntN(5) > 0 {
+		return r
+	}
+	v4 := r.Dst.Addr().As4()
+	r.Family = unix.AF_INET6
+	r.Dst = netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, v4[1], v4[2]}), 48)
+	if r.Dst.Bits() == 0 || v4 == [4]byte{} {
+		r.Dst = netip.MustParsePrefix("::/0")
+	}
+	if r.Gateway.IsValid() {
+		gw := r.Gateway.As4()
+		r.Gateway = netip.AddrFrom16([16]byte{0xfe, 0x80, 14: gw[2], 15: gw[3]})
+	}
+	if r.Type == unix.RTN_BLACKHOLE {
+		r.LinkIndex = 1
 	}
 	return r
 }
@@ -133,7 +163,7 @@ func (c *churn) change() {
 		c.mp = nil
 		c.update(func(a *model.Applier) { a.Route(r, true, false) })
 	}
-	switch k := c.rng.IntN(16); {
+	switch k := c.rng.IntN(19); {
 	case k < 3: // a route added or replaced
 		r := c.randomRoute()
 		c.routes = slices.DeleteFunc(c.routes, func(x model.Route) bool { return sameKey(x, r) })
@@ -153,6 +183,9 @@ func (c *churn) change() {
 		j := c.rng.IntN(len(c.links))
 		r.Type, r.LinkIndex = unix.RTN_UNICAST, c.links[j].Index
 		r.Gateway = netip.AddrFrom4([4]byte{10, byte(100 + j), 0, 9})
+		if r.Family == unix.AF_INET6 {
+			r.Gateway = netip.MustParseAddr("fe80::9")
+		}
 		c.routes[i] = r
 		c.update(func(a *model.Applier) { a.Route(old, true, false); a.Route(r, false, false) })
 		c.step = "route moved " + r.Dst.String() + " to " + c.links[j].Name
@@ -200,6 +233,12 @@ func (c *churn) change() {
 	case k == 11: // a file on disk edited, removed or rewritten as it is
 		c.editFile()
 	case k == 13: // a resync: every link's count of changes starts again
+		c.step = "resync"
+		if len(c.routes) > 0 && c.rng.IntN(2) == 0 { // of a state a route missed
+			i := c.rng.IntN(len(c.routes))
+			c.step = "resync without " + c.routes[i].Dst.String()
+			c.routes = slices.Delete(c.routes, i, i+1)
+		}
 		d := model.NewDump()
 		lo := link(1, "lo", "")
 		lo.LinkType, lo.RawFlags = "loopback", unix.IFF_UP|unix.IFF_LOOPBACK|unix.IFF_RUNNING
@@ -216,7 +255,36 @@ func (c *churn) change() {
 			d.Rule(r, false)
 		}
 		c.store.Replace(d, "test")
-		c.step = "resync"
+	case k == 14: // a link's MTU changed, or the link down or up again
+		i := c.rng.IntN(len(c.links))
+		l := c.links[i]
+		if c.rng.IntN(2) == 0 {
+			l.MTU = 1500 + 7500 - l.MTU // 1500, 9000
+		} else {
+			l.RawFlags ^= unix.IFF_UP | unix.IFF_RUNNING | unix.IFF_LOWER_UP
+			l.OperState = map[bool]string{true: "UP", false: "DOWN"}[l.RawFlags&unix.IFF_UP != 0]
+		}
+		c.links[i] = l
+		c.update(func(a *model.Applier) { a.Link(l, false) })
+		c.step = fmt.Sprintf("link %s, mtu %d, flags %#x", l.Name, l.MTU, l.RawFlags)
+	case k == 15: // a drop-in of a link's file added or removed
+		l := c.links[c.rng.IntN(len(c.links))]
+		dir := filepath.Join(c.opts.NetworkDir, "10-"+l.Name+".network.d")
+		path := filepath.Join(dir, "50-extra.conf")
+		if _, err := os.Stat(path); err == nil {
+			if err := os.Remove(path); err != nil {
+				c.t.Fatal(err)
+			}
+			c.step = "drop-in removed " + path
+			break
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			c.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("[Route]\nDestination=10.1.7.0/24\nGateway=10.100.0.7\n"), 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+		c.step = "drop-in added " + path
 	case k == 12:
 		r := c.multipath()
 		c.mp = &r
@@ -239,6 +307,7 @@ func (c *churn) change() {
 // editFile edits one of the generated files on disk.
 func (c *churn) editFile() {
 	entries, _ := os.ReadDir(c.opts.NetworkDir)
+	entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return e.IsDir() }) // drop-in directories
 	if len(entries) == 0 {
 		c.step = "no file to edit"
 		return
@@ -347,16 +416,17 @@ func samePreview(t *testing.T, step, dir string, got, want *persist.Preview) {
 }
 
 // TestPreviewFromKeptFilesIsTheUncachedPreview changes the model (routes
-// added, removed, moved between links, blackholes, addresses, rules, link
-// names), the table names and the files on disk at random, saves now and
-// then, and after every step compares the manager's preview, which makes
+// added, removed, moved between links, IPv4 and IPv6, blackholes, default
+// routes, addresses, rules, link names, MTUs, links down and up), the
+// table names and the files on disk (edited, removed, drop-ins) at
+// random, saves now and then, and after every step compares the manager's preview, which makes
 // again only the files whose inputs or disk copy changed, with a
 // manager's that makes every file (networkd.Generate): the same changes,
 // bytes, digest, commands, notices, placements, lost objects and counts,
 // missing links and prediction. The save checks the digest of the plan
 // it makes again: Plan's digest must be the preview's too.
 func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
-	made, steps, recounted := 0, 0, 0
+	made, steps, recounted, uplinked := 0, 0, 0, 0
 	for seed := range uint64(6) {
 		c := newChurn(t, seed)
 		if seed >= 3 {
@@ -384,6 +454,9 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 				t.Fatalf("seed %d, after %s: the uncached preview fails: %v", seed, c.step, err)
 			}
 			samePreview(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.opts.NetworkDir, got, want)
+			if slices.ContainsFunc(got.Placements, func(p networkd.Placement) bool { return strings.Contains(p.Reason, "is the uplink") }) {
+				uplinked++
+			}
 			sameForeign(t, fmt.Sprintf("seed %d, %s", seed, c.step), c.m)
 			plan, err := c.m.Plan(sel)
 			if err != nil || plan.Digest != got.Digest {
@@ -392,11 +465,23 @@ func TestPreviewFromKeptFilesIsTheUncachedPreview(t *testing.T) {
 		}
 	}
 	// Not a timing: that the comparisons above compared kept files, not
-	// only files made every time.
+	// only files made every time. Made and Recounted count the files and
+	// links of the cached paths alone: none means the manager never took
+	// them (the model no longer read as the cache reads it).
+	if made == 0 || recounted == 0 {
+		t.Errorf("the manager made %d .network files and counted %d links' foreign routes through its caches: it bypassed them", made, recounted)
+	}
 	if made >= steps*6 || recounted >= steps*7 {
 		t.Errorf("the manager made %d .network files and counted %d links' foreign routes in %d previews: it keeps none", made, recounted, steps)
 	}
-	t.Logf("%d .network files made, %d links' foreign routes counted, in %d previews", made, recounted, steps)
+	// That the home of the device-less routes and of the rules no table
+	// places moved with the uplink (a default route's link, saved) and
+	// back.
+	if uplinked == 0 || uplinked == steps {
+		t.Errorf("the rules went to the uplink's file in %d previews of %d: the uplink was never or always home", uplinked, steps)
+	}
+	t.Logf("%d .network files made, %d links' foreign routes counted, in %d previews; home was the uplink in %d",
+		made, recounted, steps, uplinked)
 }
 
 // savedChurn is newChurn with the files of a save of every link on disk,
@@ -452,23 +537,57 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 	samePreview(t, "one route added", c.opts.NetworkDir, p, want)
 }
 
-// movingSource is a model store whose routes change once while a
-// generation reads them: at the second RouteStamps (the start of the
-// second batch), move runs.
+// movingSource is a model store whose routes or files change once while
+// a generation reads them: at the at-th RouteStamps (the second is the
+// start of a generation's second batch; the first is read before any
+// file is generated), or the at-th Links when onLinks (each view of what
+// no file describes reads them), move runs; back, if any, at the next.
 type movingSource struct {
 	*model.Store
-	calls int
-	move  func()
-	moved bool
+	at      int
+	onLinks bool
+	calls   int
+	move    func()
+	back    func()
+	moved   bool
 }
 
 func (s *movingSource) RouteStamps() model.RouteStamps {
+	if !s.onLinks {
+		s.tick()
+	}
+	return s.Store.RouteStamps()
+}
+
+func (s *movingSource) Links() []model.Link {
+	if s.onLinks {
+		s.tick()
+	}
+	return s.Store.Links()
+}
+
+func (s *movingSource) tick() {
 	s.calls++
-	if s.calls == 2 && !s.moved {
+	if s.calls == s.at && !s.moved {
 		s.moved = true
 		s.move()
 	}
-	return s.Store.RouteStamps()
+	if s.calls == s.at+1 && s.moved && s.back != nil {
+		s.back()
+	}
+}
+
+// movingRoute adds a route to dst through br0 to c's store, and is the
+// store whose move moves it to eth4 (as `ip route replace ... dev`).
+func movingRoute(c *churn, dst string) *movingSource {
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix(dst), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	moved := r
+	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
+	return &movingSource{Store: c.store, move: func() {
+		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
+	}}
 }
 
 // TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain: a route moves from
@@ -478,14 +597,8 @@ func (s *movingSource) RouteStamps() model.RouteStamps {
 func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 	c := newChurn(t, 11)
 	persist.SetBatchRoutes(t, 1) // a link a batch: br0 first
-	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
-		Dst: netip.MustParsePrefix("10.88.0.0/24"), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
-	c.update(func(a *model.Applier) { a.Route(r, false, false) })
-	moved := r
-	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
-	src := &movingSource{Store: c.store, move: func() {
-		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
-	}}
+	src := movingRoute(c, "10.88.0.0/24")
+	src.at = 2
 	m := persist.New(c.opts, src, c.tables.Load)
 	sel := persist.Selection{Links: c.names()}
 	got, err := m.Preview(sel)
@@ -506,6 +619,152 @@ func TestPreviewOfBatchesThatReadTwoStatesIsMadeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	samePreview(t, "a route moved between two batches", c.opts.NetworkDir, got, want)
+}
+
+// flippingSource is a model store that runs flip at every reading of
+// the routes' stamps while the generations read the model's generations
+// at most three times: the first two generations of batches (each reads
+// them at its start and, after the stamps, at its end), not the whole
+// one after them nor what no file describes.
+type flippingSource struct {
+	*model.Store
+	gens, flips int
+	flip        func()
+}
+
+func (s *flippingSource) Gens() [model.NumKinds]uint64 {
+	s.gens++
+	return s.Store.Gens()
+}
+
+func (s *flippingSource) RouteStamps() model.RouteStamps {
+	if s.gens >= 1 && s.gens <= 3 {
+		s.flips++
+		s.flip()
+	}
+	return s.Store.RouteStamps()
+}
+
+// TestPreviewOfBatchesThatNeverReadOneStateIsMadeWhole: a route moves
+// between two links and back at every batch of two generations in a
+// row; the third generation is made whole, at once, and the preview is
+// the uncached one of the state after.
+func TestPreviewOfBatchesThatNeverReadOneStateIsMadeWhole(t *testing.T) {
+	c := newChurn(t, 17)
+	persist.SetBatchRoutes(t, 1) // a link a batch
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.87.0.0/24"), Gateway: netip.MustParseAddr("10.100.0.8"), LinkIndex: 2} // br0
+	moved := r
+	moved.LinkIndex, moved.Gateway = 7, netip.MustParseAddr("10.105.0.8") // eth4
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	there := false
+	src := &flippingSource{Store: c.store, flip: func() {
+		from, to := r, moved
+		if there {
+			from, to = moved, r
+		}
+		there = !there
+		c.update(func(a *model.Applier) { a.Route(from, true, false); a.Route(to, false, false) })
+	}}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: c.names()}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Wholes() != 1 || src.flips < 6 {
+		t.Fatalf("%d whole generations after %d moves: want one, after a few", m.Wholes(), src.flips)
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a route moved at every batch of two generations", c.opts.NetworkDir, got, want)
+}
+
+// TestPreviewOfBatchesOfALinkRenamedAndBackIsMadeAgain: a saved link is
+// renamed between two batches of a generation, and back before the next
+// reading: the second batch cannot prepare the selection, which is the
+// state changing under the generation, not a bad selection; the preview
+// is the uncached one of the state after.
+func TestPreviewOfBatchesOfALinkRenamedAndBackIsMadeAgain(t *testing.T) {
+	c := newChurn(t, 13)
+	persist.SetBatchRoutes(t, 1) // a link a batch
+	eth3 := c.links[slices.IndexFunc(c.links, func(l model.Link) bool { return l.Name == "eth3" })]
+	renamed := eth3
+	renamed.Name = "wan3"
+	src := &movingSource{Store: c.store, at: 2,
+		move: func() { c.update(func(a *model.Applier) { a.Link(renamed, false) }) },
+		back: func() { c.update(func(a *model.Applier) { a.Link(eth3, false) }) }}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: c.names()}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatalf("a link renamed and back during the generation: %v", err)
+	}
+	if !src.moved {
+		t.Fatal("the link was not renamed during the generation: the test tests nothing")
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a link renamed and back between two batches", c.opts.NetworkDir, got, want)
+}
+
+// TestPreviewOfBatchesWhoseHomeMovedIsMadeAgain: the device-less routes
+// go to the uplink's file (the link of the best default route) when it
+// is saved, to the first saved link otherwise. The best default route,
+// through a link outside the selection, goes away between two batches of
+// a generation: the next default route's link, saved, becomes home. The
+// preview must not put the blackhole in two files (the batches read two
+// homes), but be the uncached preview of the state after.
+func TestPreviewOfBatchesWhoseHomeMovedIsMadeAgain(t *testing.T) {
+	c := newChurn(t, 12)
+	persist.SetBatchRoutes(t, 1) // a link a batch
+	def := func(idx int32, gw string, metric uint32) model.Route {
+		return model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+			Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr(gw), LinkIndex: idx, Priority: metric}
+	}
+	best, next := def(8, "10.107.0.1", 50), def(5, "10.104.0.1", 100) // eth5, eth2
+	hole := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.250.0.0/24")}
+	c.update(func(a *model.Applier) {
+		for _, r := range c.routes { // the churn's own default routes
+			if r.Table == 254 && r.Dst.Bits() == 0 {
+				a.Route(r, true, false)
+			}
+		}
+		a.Route(best, false, false)
+		a.Route(next, false, false)
+		a.Route(hole, false, false)
+	})
+	src := &movingSource{Store: c.store, at: 3, move: func() { // the third batch's start
+		c.update(func(a *model.Applier) { a.Route(best, true, false) })
+	}}
+	m := persist.New(c.opts, src, c.tables.Load)
+	sel := persist.Selection{Links: slices.DeleteFunc(c.names(), func(n string) bool { return n == "eth5" })}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.moved {
+		t.Fatal("the default route did not go during the generation: the test tests nothing")
+	}
+	var holders []string
+	for name, data := range got.Files {
+		if bytes.Contains(data, []byte("Destination=10.250.0.0/24")) {
+			holders = append(holders, name)
+		}
+	}
+	if !slices.Equal(holders, []string{"10-eth2.network"}) {
+		t.Errorf("the blackhole is in %v, want the new uplink's file alone", holders)
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "the uplink outside the selection went between two batches", c.opts.NetworkDir, got, want)
 }
 
 // TestSaveRefusesAKeptFileEditedSinceThePreview: a file the preview did
@@ -542,6 +801,176 @@ func TestSaveRefusesAKeptFileEditedSinceThePreview(t *testing.T) {
 		t.Fatalf("Save after a kept file was edited: %v, want ErrChanged", err)
 	}
 	sameTree(t, before, tree(t, c.opts.NetworkDir))
+}
+
+// TestSaveRefusesAKeptFileEditedDuringItsGeneration: a file the
+// preview kept (the disk held it as generated) is edited while the save
+// generates the others, after the manager compared it with the disk;
+// the save must see the edit, as a plan that reads every file does, and
+// refuse the digest the admin reviewed, writing nothing.
+func TestSaveRefusesAKeptFileEditedDuringItsGeneration(t *testing.T) {
+	c, sel := savedChurn(t, 5)
+	path := filepath.Join(c.opts.NetworkDir, "10-eth1.network")
+	src := &movingSource{Store: c.store}
+	m := persist.New(c.opts, src, c.tables.Load)
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.66.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.6"), LinkIndex: 6} // eth3
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	if _, err := m.Preview(sel); err != nil { // what the manager keeps: every file on disk
+		t.Fatal(err)
+	}
+	p, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, made := p.Files["10-eth1.network"]; made || len(p.Plan.Changes) != 1 {
+		t.Fatalf("the preview made 10-eth1.network (%t) or changes %d files, not eth3's alone", made, len(p.Plan.Changes))
+	}
+	// The save's first reading of the model's routes comes after it
+	// compared the kept files with the disk, before it generates.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := append(data, "\n[Route]\nDestination=10.251.0.0/24\nGateway=10.102.0.9\n"...)
+	src.calls, src.at = 0, 1
+	src.move = func() {
+		if err := os.WriteFile(path, edited, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	before := tree(t, c.opts.NetworkDir)
+	before["10-eth1.network"] = string(edited) // the edit alone
+	if _, err := m.Save(context.Background(), sel, p.Digest); !errors.Is(err, persist.ErrChanged) {
+		t.Fatalf("Save after a kept file was edited during its generation: %v, want ErrChanged", err)
+	}
+	if !src.moved {
+		t.Fatal("the file was not edited during the generation: the test tests nothing")
+	}
+	sameTree(t, before, tree(t, c.opts.NetworkDir))
+	// The next preview shows the edit undone.
+	again, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "a kept file edited during a save", c.opts.NetworkDir, again, want)
+}
+
+// TestPreviewOfAFileSavedDuringItsGenerationReadsItSaved: a file the
+// preview makes again is written as made (a concurrent save) while the
+// preview generates, after it read the files on disk: the plan finds it
+// unchanged, so what networkd would delete and is expected to do must
+// read it as saved, not the copy read before, and be the uncached
+// preview's of the files on disk after.
+func TestPreviewOfAFileSavedDuringItsGenerationReadsItSaved(t *testing.T) {
+	c, sel := savedChurn(t, 5)
+	src := &movingSource{Store: c.store}
+	m := persist.New(c.opts, src, c.tables.Load)
+	if _, err := m.Preview(sel); err != nil {
+		t.Fatal(err)
+	}
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.67.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.6"), LinkIndex: 6} // eth3
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	saved, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ok := saved.Files["10-eth3.network"]
+	if !ok || saved.LostCount.Routes == 0 {
+		t.Fatalf("the route added is not in eth3's file (%t), or nothing else is lost (%+v): the test tests nothing", ok, saved.LostCount)
+	}
+	src.calls, src.at = 0, 1 // once the files on disk are read, before the generation
+	src.move = func() {
+		if err := os.WriteFile(filepath.Join(c.opts.NetworkDir, "10-eth3.network"), data, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	got, err := m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.moved || len(got.Plan.Changes) != 0 {
+		t.Fatalf("eth3's file was not saved during the generation (%t), or the plan changes %d files", src.moved, len(got.Plan.Changes))
+	}
+	want, err := m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePreview(t, "eth3's file saved during the generation", c.opts.NetworkDir, got, want)
+}
+
+// TestKeptFilesHoldAtMostKeptNoticesInAll: the route notices the
+// manager keeps with the files (one per route a file leaves out) are
+// capped in all, not per link: with routes left out through several
+// links, each under the cap and all of them over it, the manager keeps
+// no more than the cap, makes again the files it could not keep, and
+// its previews are still the uncached ones.
+func TestKeptFilesHoldAtMostKeptNoticesInAll(t *testing.T) {
+	c, sel := savedChurn(t, 9)
+	c.update(func(a *model.Applier) {
+		for i, idx := range []int32{4, 5, 4, 5} { // eth1, eth2: left out, each with a notice
+			a.Route(model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+				Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 70, byte(i), 0}), 24), LinkIndex: idx,
+				Extra: &model.RouteExtra{NhID: 9}}, false, false)
+		}
+	})
+	want, err := c.m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string]int{}
+	total := 0
+	for _, n := range want.Notices {
+		if n.Kind == "route" {
+			byFile[n.Link]++
+			total++
+		}
+	}
+	most := 0
+	for _, n := range byFile {
+		most = max(most, n)
+	}
+	if len(byFile) < 2 || most >= total {
+		t.Fatalf("route notices %v: the test needs them in two files at least", byFile)
+	}
+	persist.SetKeptNotices(t, total-1) // every file's under it, all of them over
+	m := persist.New(c.opts, c.store, c.tables.Load)
+	for i := range 2 {
+		before := m.Made()
+		got, err := m.Preview(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := m.KeptNotices(); n > total-1 || n == 0 {
+			t.Fatalf("preview %d: the kept files hold %d route notices, want some and at most %d", i, n, total-1)
+		}
+		if i == 1 && m.Made() == before {
+			t.Error("the second preview made no file again: a file whose notices did not fit was kept")
+		}
+		samePreview(t, fmt.Sprintf("preview %d with notices over the cap", i), c.opts.NetworkDir, got, want)
+	}
+}
+
+// TestSummaryOfARouteMovedBetweenItsViewsCountsItOnce: what no file
+// describes is counted in views of a few links each; a route no file
+// describes moves from a link of the first view to one of a later view
+// between the two. It must be counted once, under the link it went to:
+// the summary is the uncached one of the state after.
+func TestSummaryOfARouteMovedBetweenItsViewsCountsItOnce(t *testing.T) {
+	c, _ := savedChurn(t, 15)
+	persist.SetBatchRoutes(t, 1) // a link a view: br0 first
+	src := movingRoute(c, "10.89.0.0/24")
+	src.onLinks, src.at = true, 3 // the second view's
+	m := persist.New(c.opts, src, c.tables.Load)
+	sameForeign(t, "a route moved between two views", m)
+	if !src.moved {
+		t.Fatal("the route did not move during the count: the test tests nothing")
+	}
 }
 
 // sameForeign fails unless m's ForeignSummary, which counts again only

@@ -156,6 +156,37 @@ func (m *Manager) lost(c *lostCache, cfg *networkd.Config, pending networkd.File
 			}
 		}
 	}
+	// A route that moved between two links while the views counted them
+	// is in both links' groups or in neither: the links whose routes
+	// changed since their count began (or since the count their kept
+	// groups are of) are counted again, in views of their own, until
+	// none did (a few times at most: the next call counts the rest).
+	for range 3 {
+		now := st.RouteStamps()
+		if now.Installs != stamps.Installs || st.Gens()[model.KindLink] != state.links {
+			break // every key is stale: the next call counts every link
+		}
+		again := map[string]bool{}
+		for name, k := range keys {
+			if n := now.Links[k.index]; n != k.routes {
+				k.routes = n
+				keys[name] = k
+				again[name], recount[name] = true, true
+				delete(inLean, name) // the first view's rows of it are stale
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		out.groups = slices.DeleteFunc(out.groups, func(g networkd.ForeignGroup) bool { return g.Kind == "route" && again[g.Link] })
+		for _, batch := range batchNames(again, func(l string) int { return routes[keys[l].index] }) {
+			for _, g := range view(batch).Groups() {
+				if g.Kind == "route" && g.Link != "" && batch[g.Link] {
+					out.groups = append(out.groups, g)
+				}
+			}
+		}
+	}
 	c.keep(out.groups, keys, recount)
 	for name := range keys {
 		if !recount[name] {

@@ -455,6 +455,43 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 		return nil, nil, nil, err
 	}
 	tables := m.tables()
+	// A file kept is compared with the disk before the generation, which
+	// may take seconds: planned, it is checked again, and made again if
+	// it changed meanwhile (the plan then shows the edit). The files on
+	// disk are read again as the plan has them.
+	var (
+		gen  *networkd.Generated
+		cfg  *networkd.Config
+		plan *configfiles.Plan
+	)
+	for try := 0; ; try++ {
+		var kept map[string]keptFile
+		var same bool
+		var err error
+		if gen, kept, plan, err = m.planFiles(links, sel.TakeOver, tables); err != nil {
+			return nil, nil, nil, err
+		}
+		if cfg, same, err = m.asPlanned(kept, gen.Files, plan); err != nil {
+			return nil, nil, nil, err
+		}
+		if same {
+			break
+		}
+		if try == 2 {
+			return nil, nil, nil, ErrChanged
+		}
+	}
+	files := gen.Files
+	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
+		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
+		Commands: m.commands(plan), Digest: digest(plan)}
+	return p, cfg, gen, nil
+}
+
+// planFiles generates the files for links and plans them against the
+// disk; kept are the .network files the plan leaves out because the disk
+// held them as generated (see generate).
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *configfiles.Plan, error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, cfg, err := m.generate(links, tables)
@@ -473,14 +510,11 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 		_, same := kept[name]
 		return made || same
 	})
-	plan, err := m.layout.Plan(files, remove, m.owned, sel.TakeOver)
+	plan, err := m.layout.Plan(files, remove, m.owned, takeOver)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
-		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
-		Commands: m.commands(plan), Digest: digest(plan)}
-	return p, cfg, gen, nil
+	return gen, kept, plan, nil
 }
 
 // checkSelection refuses the links that do not exist and the take-overs
@@ -517,10 +551,10 @@ func (m *Manager) checkTakeOver(takeOver []string) error {
 // safefile.MaxSize at most. At about 75 bytes a route that is some 55,000
 // routes through one link: the routes of a full routing table belong to
 // the daemon that learned them, not to networkd's files.
-func readableBack(files networkd.Files, kept map[string]int) error {
-	sizes := maps.Clone(kept)
-	if sizes == nil {
-		sizes = map[string]int{}
+func readableBack(files networkd.Files, kept map[string]keptFile) error {
+	sizes := map[string]int{}
+	for p, k := range kept {
+		sizes[p] = k.size
 	}
 	for p, data := range files {
 		sizes[p] = len(data)
@@ -603,7 +637,7 @@ func (s *linksOnly) Rules(family uint8) []model.Rule {
 // target change, so that a page showing a few hundred links does not try
 // each one again on every view.
 func (m *Manager) checkLinks(tables *rttables.Tables) ([]model.Link, map[string]string) {
-	gs, hasGens := m.src.(interface{ Gens() [6]uint64 })
+	gs, hasGens := m.src.(interface{ Gens() [model.NumKinds]uint64 })
 	var key checkKey
 	if hasGens {
 		// The generations are read before the links, addresses and rules:

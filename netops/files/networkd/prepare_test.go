@@ -1,0 +1,132 @@
+package networkd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/model"
+)
+
+// Prepare and Prepared.Generate of every selected link write what
+// Generate of the selection writes, byte for byte, with the same
+// notices (in order) and placements; of a random part of the selection,
+// each .network of that part, every .netdev and the tables' names as
+// Generate writes them, no other .network, the notices of the links,
+// addresses, rules and of the routes of the files written, and the same
+// placements. Over TestGenerateFromRunsAsTheWalk's random states and
+// selections: device-less routes whose home is the uplink, the first
+// saved link or a link that exists later, routes through links not
+// selected, errors, and a route of several paths (the runs cannot be
+// told: Prepared.Generate says so, persist then uses Generate).
+func TestPreparedGenerateIsGenerate(t *testing.T) {
+	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 29))
+	names := []string{"lo", "br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
+	tables := tableMap{300: "wan"}
+	whole, parts, homes, changed := 0, 0, map[string]bool{}, 0
+	for i := range 30 {
+		multipath := i%5 == 4
+		store := model.NewStoreFrom(runsState(r, multipath, false))
+		for _, sel := range runsSelections(r, names) {
+			target := target252
+			if r.IntN(3) == 0 {
+				target = Target{Version: 244}
+			}
+			name := fmt.Sprintf("state %d, %v, networkd %d", i, sel, target.Version)
+			want, werr := Generate(store, sel, tables, target)
+			p, perr := Prepare(store, sel, tables, target)
+			if werr != nil || perr != nil {
+				if fmt.Sprint(werr) != fmt.Sprint(perr) {
+					t.Fatalf("%s: Prepare's error %v, Generate's %v", name, perr, werr)
+				}
+				continue
+			}
+			if p == nil {
+				t.Fatalf("%s: a model.Store tells its runs, but Prepare returned nil", name)
+			}
+			got, err := p.Generate(func(string) bool { return true })
+			if multipath {
+				if !errors.Is(err, ErrRunsChanged) {
+					t.Errorf("%s: with a route of several paths, Prepared.Generate: %v, want ErrRunsChanged", name, err)
+				}
+				changed++
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: Prepared.Generate: %v", name, err)
+			}
+			whole++
+			if got.Target != want.Target || !reflect.DeepEqual(got.Files, want.Files) ||
+				!reflect.DeepEqual(got.Notices, want.Notices) || !reflect.DeepEqual(got.Placements, want.Placements) {
+				diffGenerated(t, name+", every link", got, want)
+				continue
+			}
+			if _, err := p.Generate(func(string) bool { return true }); err == nil {
+				t.Errorf("%s: a Prepared generated twice", name)
+			}
+			homes[p.Home.Reason[strings.Index(p.Home.Reason, " ")+1:]] = true
+			for range 2 {
+				some := map[string]bool{}
+				for _, l := range sel {
+					if r.IntN(2) == 0 {
+						some[l] = true
+					}
+				}
+				p, err := Prepare(store, sel, tables, target)
+				if err != nil {
+					t.Fatalf("%s: Prepare again: %v", name, err)
+				}
+				got, err := p.Generate(func(l string) bool { return some[l] })
+				if err != nil {
+					t.Fatalf("%s: Prepared.Generate of %v: %v", name, some, err)
+				}
+				parts++
+				samePart(t, fmt.Sprintf("%s, of %v (home %s)", name, slices.Sorted(maps.Keys(some)), p.Home.Link), got, want, some, p.Home.Link)
+			}
+		}
+	}
+	// What the comparisons reached: else they prove little.
+	if whole < 100 || parts < 200 || changed == 0 || !homes["is the uplink (it has the default route)"] || len(homes) < 3 {
+		t.Errorf("%d whole and %d partial comparisons, %d refused for a route of several paths, homes %v", whole, parts, changed, homes)
+	}
+	t.Logf("%d whole and %d partial comparisons, %d refused for a route of several paths, homes %v", whole, parts, changed, homes)
+}
+
+// samePart fails unless got, Prepared.Generate of the links some of a
+// selection whose device-less routes go to home's file, is the part of
+// want (Generate of the selection) it must be.
+func samePart(t *testing.T, name string, got, want *Generated, some map[string]bool, home string) {
+	t.Helper()
+	wantFiles := Files{}
+	for p, data := range want.Files {
+		if l, ok := strings.CutSuffix(strings.TrimPrefix(p, "10-"), ".network"); !ok || some[l] {
+			wantFiles[p] = data
+		}
+	}
+	var wantNotices []Notice
+	for _, n := range want.Notices {
+		if n.Kind != "route" || some[n.Link] || n.Link == "" && some[home] {
+			wantNotices = append(wantNotices, n)
+		}
+	}
+	if !slices.Equal(got.Files.Paths(), wantFiles.Paths()) {
+		t.Fatalf("%s: files %v, want %v", name, got.Files.Paths(), wantFiles.Paths())
+	}
+	for p, data := range wantFiles {
+		if !bytes.Equal(got.Files[p], data) {
+			t.Fatalf("%s: %s differs from Generate's:\n%s\nGenerate's:\n%s", name, p, got.Files[p], data)
+		}
+	}
+	if !reflect.DeepEqual(got.Notices, wantNotices) {
+		t.Fatalf("%s: notices\n%v\nwant\n%v", name, got.Notices, wantNotices)
+	}
+	if !reflect.DeepEqual(got.Placements, want.Placements) {
+		t.Fatalf("%s: placements\n%v\nGenerate's\n%v", name, got.Placements, want.Placements)
+	}
+}
