@@ -100,8 +100,8 @@ type runKeys struct {
 	byIndex  map[int32]model.Link // the links the keys name
 	classes  map[model.RouteClass]int
 	version  model.RunsVersion // of classes: the keys hold while no route changed since
-	runs     []keptRun // by table, then link
-	complete bool      // every run picked was read, and none changed meanwhile
+	runs     []keptRun         // by table, then link
+	complete bool              // every run picked was read, and none changed meanwhile
 }
 
 // maxKeptKeys is how many routes' keys runKeys keeps at most (about
