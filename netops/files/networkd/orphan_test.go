@@ -186,3 +186,26 @@ func TestOrphanNetDevDropInsMergeIntoAPendingNetDev(t *testing.T) {
 		t.Errorf("predicted %q, notes %q; want %q", effects(got.Effects), got.Notes, effects(want.Effects))
 	}
 }
+
+// The editor's check of a new main file reads it with the drop-ins that
+// wait for it, as networkd will: their problems are reported at their
+// lines, and a .netdev's Kind= may come from one.
+func TestCheckEditOfANewFileTakesTheOrphanDropIns(t *testing.T) {
+	dirs := orphanDirs(t, map[string]string{
+		"lib/10-wan.network.d/mtu.conf": "[Link]\nMTUBytes=1400\nBogus=1\n",
+		"run/10-br5.netdev.d/kind.conf": "[NetDev]\nKind=bridge\n",
+	})
+	cfg, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := CheckEdit(cfg, dirs[0], "10-wan.network", []byte("[Match]\nName=wan\n"), target252, DaemonConf{}, predictState())
+	d := filepath.Join(dirs[2], "10-wan.network.d", "mtu.conf")
+	want := []string{"warning " + d + ":3: networkd 252 knows no Bogus= in [Link]: it ignores the line"}
+	if got := problemStrings(e.Problems); !slices.Equal(got, want) || e.Winner != "" || len(e.DropIns) != 1 || e.DropIns[0].Name != d {
+		t.Errorf("problems %q, want %q; winner %q, drop-ins %v", got, want, e.Winner, e.DropIns)
+	}
+	if e := CheckEdit(cfg, dirs[0], "10-br5.netdev", []byte("[NetDev]\nName=br5\n"), target252, DaemonConf{}, nil); e.Refused() {
+		t.Errorf("a .netdev whose Kind= a waiting drop-in gives: %q", problemStrings(e.Problems))
+	}
+}
