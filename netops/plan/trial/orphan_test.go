@@ -71,3 +71,27 @@ func TestOrphanDropInAppliesOnceItsMainFileIsSaved(t *testing.T) {
 		t.Errorf("networkd applied a hidden drop-in of /run:\n%s", routes)
 	}
 }
+
+// A .netdev's drop-ins wait for their main file alike: the real networkd
+// makes the link of a saved .netdev whose Kind= comes from a drop-in
+// written before it, as predicted.
+func TestOrphanNetDevDropInAppliesOnceItsMainFileIsSaved(t *testing.T) {
+	e := newEnv(t, time.Minute, "")
+	e.h.WriteFile(t, filepath.Join(e.h.Conf, "10-br6.netdev.d", "kind.conf"), "[NetDev]\nKind=bridge\n")
+	e.h.Networkctl(t, "reload")
+	if _, err := e.a.TryIP("link", "show", "br6"); err == nil {
+		t.Fatal("a .netdev drop-in without its main file made br6")
+	}
+	_, rep := e.try(t, map[string]string{"10-br6.netdev": "[NetDev]\nName=br6\n"})
+	want := []string{"create link br6 (bridge)"}
+	if got := effectStrings(rep.Prediction.Effects); !slices.Equal(got, want) {
+		t.Errorf("predicted %q (notes %q), want %q", got, rep.Prediction.Notes, want)
+	}
+	if !rep.Live || len(rep.Missing) > 0 || len(rep.Unexpected) > 0 {
+		t.Errorf("live %v, observed %q; missing %q, unexpected %q\n%s", rep.Live, effectStrings(rep.Observed),
+			effectStrings(rep.Missing), effectStrings(rep.Unexpected), e.h.Log())
+	}
+	if l := e.a.IP("-d", "link", "show", "br6"); !strings.Contains(l, "bridge") {
+		t.Errorf("br6: %s", l)
+	}
+}
