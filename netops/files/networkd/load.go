@@ -89,8 +89,10 @@ type found struct {
 // /dev/null mask a name, and NAME.d/*.conf drop-ins from every directory
 // apply after the main file in name order. A missing directory is fine; a
 // file that does not parse is recorded in Errors and still listed, so an
-// administrator's broken file stays visible. It reads and parses every
-// file; a Loader parses each version of a file once.
+// administrator's broken file stays visible. The drop-ins of a name no
+// main file is loaded for (none, or masked) are read and kept for a
+// save that writes one (see effective). It reads and parses every file;
+// a Loader parses each version of a file once.
 func Load(dirs []string) (*Config, error) { return load(dirs, nil, 0) }
 
 // load is Load, through ld's cache when there is one, for a Load of ld
