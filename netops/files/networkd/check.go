@@ -87,6 +87,9 @@ func CheckEdit(c *Config, dir, name string, data []byte, target Target, dc Daemo
 		}
 	}
 	parts := []part{{e.Path, data}}
+	// The drop-ins merged: the current file's, or for a new name those
+	// waiting on disk for a main file.
+	withDropIns := c.orphan(name)
 	if cur != nil {
 		e.Winner = cur.Path
 		for _, p := range append([]string{cur.Path}, cur.Shadowed...) {
@@ -94,8 +97,11 @@ func CheckEdit(c *Config, dir, name string, data []byte, target Target, dc Daemo
 				e.Shadows = append(e.Shadows, p)
 			}
 		}
-		parts = append(parts, cur.dropIns...)
-		for _, d := range cur.dropIns {
+		withDropIns = cur
+	}
+	if withDropIns != nil {
+		parts = append(parts, withDropIns.dropIns...)
+		for _, d := range withDropIns.dropIns {
 			e.DropIns = append(e.DropIns, NamedData{Name: d.name, Data: d.data})
 		}
 	}

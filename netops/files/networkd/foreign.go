@@ -571,7 +571,9 @@ func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]m
 }
 
 // effective is c with the pending main files put in place of the files of
-// the same name, merged with the drop-ins already on disk. A pending
+// the same name, merged with the drop-ins already on disk: those of the
+// file replaced, or for a new name those waiting without a main file
+// (Config.orphans). A pending
 // .network that is gen's own bytes (the very slice of gen.Files, not a
 // copy) and that no drop-in merges with is taken as gen.Networks has it
 // rather than parsed: the same structure (TestGeneratedNetworksAreTheirParse),
@@ -597,6 +599,11 @@ func effective(c *Config, pending Files, gen *Generated) *Config {
 			l.DropIns, l.dropIns = old.DropIns, old.dropIns
 			eff.Networks[i] = l
 		} else {
+			// A new main file: the drop-ins on disk that waited for it
+			// apply to it.
+			if o := c.orphan(name); o != nil {
+				l.DropIns, l.dropIns = o.DropIns, o.dropIns
+			}
 			eff.Networks = append(eff.Networks, l)
 		}
 		if nf := gen.network(name, pending[name]); nf != nil && len(l.dropIns) == 0 {
@@ -607,6 +614,16 @@ func effective(c *Config, pending Files, gen *Generated) *Config {
 	}
 	slices.SortFunc(eff.Networks, func(a, b *Loaded) int { return cmp.Compare(a.Name, b.Name) })
 	return eff
+}
+
+// orphan is the drop-ins on disk of name, which has no main file
+// networkd loads, or nil.
+func (c *Config) orphan(name string) *Loaded {
+	i, ok := slices.BinarySearchFunc(c.orphans, name, func(l *Loaded, n string) int { return cmp.Compare(l.Name, n) })
+	if !ok {
+		return nil
+	}
+	return c.orphans[i]
 }
 
 // declaredTables reads RouteTable=name:number from pending's TablesConf.

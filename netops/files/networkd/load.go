@@ -30,6 +30,13 @@ type Config struct {
 	Masked   []Masked
 	Errors   []error // one *ParseError (file:line) per bad line, or a read error
 	Warnings []Warning
+
+	// orphans are the names with drop-ins and no main file networkd
+	// loads (none on disk, or masked), by name: networkd applies the
+	// drop-ins once a main file of the name is written, so effective
+	// merges them into a pending one. Their Loaded has no Path and
+	// nothing parsed.
+	orphans []*Loaded
 }
 
 // Loaded is one effective configuration file: the winning main file with
@@ -82,8 +89,10 @@ type found struct {
 // /dev/null mask a name, and NAME.d/*.conf drop-ins from every directory
 // apply after the main file in name order. A missing directory is fine; a
 // file that does not parse is recorded in Errors and still listed, so an
-// administrator's broken file stays visible. It reads and parses every
-// file; a Loader parses each version of a file once.
+// administrator's broken file stays visible. The drop-ins of a name no
+// main file is loaded for (none, or masked) are read and kept for a
+// save that writes one (see effective). It reads and parses every file;
+// a Loader parses each version of a file once.
 func Load(dirs []string) (*Config, error) { return load(dirs, nil, 0) }
 
 // load is Load, through ld's cache when there is one, for a Load of ld
@@ -96,22 +105,30 @@ func load(dirs []string, ld *Loader, start uint64) (*Config, error) {
 			return nil, err
 		}
 	}
-	names := make([]string, 0, len(fd.mains))
+	names := make([]string, 0, len(fd.mains)+len(fd.dropIns))
 	for n := range fd.mains {
 		names = append(names, n)
 	}
+	for d := range fd.dropIns {
+		if n := strings.TrimSuffix(d, ".d"); len(fd.mains[n]) == 0 {
+			names = append(names, n)
+		}
+	}
 	slices.Sort(names)
 	for _, name := range names {
-		cands := fd.mains[name]
-		if cands[0].masked {
+		cands, dropIns := fd.mains[name], fd.dropIns[name+".d"]
+		if len(cands) > 0 && cands[0].masked {
 			c.Masked = append(c.Masked, Masked{Name: name, Path: cands[0].path})
+			cands = nil
+		}
+		if len(cands) == 0 && !appliesAny(dropIns) {
 			continue
 		}
 		var res nameLoad
 		if ld != nil {
-			res = ld.loadName(start, name, cands, fd.dropIns[name+".d"])
+			res = ld.loadName(start, name, cands, dropIns)
 		} else {
-			res, _ = loadOne(name, cands, fd.dropIns[name+".d"], safefile.Read)
+			res, _ = loadOne(name, cands, dropIns, safefile.Read)
 		}
 		c.add(res)
 	}
@@ -126,9 +143,12 @@ type nameLoad struct {
 }
 
 func (c *Config) add(res nameLoad) {
-	if strings.HasSuffix(res.l.Name, ".network") {
+	switch {
+	case res.l.Path == "":
+		c.orphans = append(c.orphans, res.l)
+	case strings.HasSuffix(res.l.Name, ".network"):
 		c.Networks = append(c.Networks, res.l)
-	} else {
+	default:
 		c.NetDevs = append(c.NetDevs, res.l)
 	}
 	c.Warnings = append(c.Warnings, res.warn...)
@@ -201,20 +221,37 @@ func statCandidate(c *Config, path string) (candidate, bool) {
 	return candidate{}, false
 }
 
+// appliesAny reports whether a drop-in directory's files apply any:
+// one of its names is not masked.
+func appliesAny(dropIns map[string][]candidate) bool {
+	for _, cands := range dropIns {
+		if !cands[0].masked {
+			return true
+		}
+	}
+	return false
+}
+
 // loadOne reads and merges one winning file with its drop-ins; read
 // reads each file (safefile.Read, or a Loader's counting of it). It
-// reports whether every file read.
+// reports whether every file read. With no candidates (an orphan name)
+// it reads the drop-ins only and parses nothing: they are merged into a
+// pending main file of the name when there is one (effective).
 func loadOne(name string, cands []candidate, dropIns map[string][]candidate, read func(path string) ([]byte, error)) (nameLoad, bool) {
-	l := &Loaded{Name: name, Path: cands[0].path}
-	for _, s := range cands[1:] {
-		l.Shadowed = append(l.Shadowed, s.path)
+	l := &Loaded{Name: name}
+	var data []byte
+	if len(cands) > 0 {
+		l.Path = cands[0].path
+		for _, s := range cands[1:] {
+			l.Shadowed = append(l.Shadowed, s.path)
+		}
+		var err error
+		if data, err = read(l.Path); err != nil {
+			l.Err = fmt.Errorf("read networkd file: %w", err)
+			return nameLoad{l: l, errs: []error{l.Err}}, false
+		}
+		l.Owned = Owned(data)
 	}
-	data, err := read(l.Path)
-	if err != nil {
-		l.Err = fmt.Errorf("read networkd file: %w", err)
-		return nameLoad{l: l, errs: []error{l.Err}}, false
-	}
-	l.Owned = Owned(data)
 	res := nameLoad{l: l}
 	complete := true
 	for _, conf := range sortedKeys(dropIns) {
@@ -230,6 +267,9 @@ func loadOne(name string, cands []candidate, dropIns map[string][]candidate, rea
 		}
 		l.DropIns = append(l.DropIns, win.path)
 		l.dropIns = append(l.dropIns, part{win.path, d})
+	}
+	if l.Path == "" {
+		return res, complete
 	}
 	res.warn = l.parse(data)
 	res.errs = append(res.errs, flatten(l.Err)...)

@@ -74,8 +74,8 @@ func (ld *Loader) Load() (*Config, error) {
 // prune lets go of the names c no longer holds, unless a flight that
 // started after the Load that read c has put them back since.
 func (ld *Loader) prune(start uint64, c *Config) {
-	held := make(map[string]bool, len(c.Networks)+len(c.NetDevs))
-	for _, l := range slices.Concat(c.Networks, c.NetDevs) {
+	held := make(map[string]bool, len(c.Networks)+len(c.NetDevs)+len(c.orphans))
+	for _, l := range slices.Concat(c.Networks, c.NetDevs, c.orphans) {
 		held[l.Name] = true
 	}
 	ld.mu.Lock()
@@ -202,16 +202,21 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 }
 
 // filesOf is the fileSet of a name: what Loaded.Path, DropIns and
-// Shadowed will hold when every file reads.
+// Shadowed will hold when every file reads. An orphan name (no
+// candidates) has its drop-ins only: never the set of a name with a main
+// file, whose first path is that file.
 func filesOf(cands []candidate, dropIns map[string][]candidate) fileSet {
-	s := fileSet{paths: []string{cands[0].path}}
+	var s fileSet
+	if len(cands) > 0 {
+		s.paths = []string{cands[0].path}
+		for _, c := range cands[1:] {
+			s.shadowed = append(s.shadowed, c.path)
+		}
+	}
 	for _, conf := range sortedKeys(dropIns) {
 		if win := dropIns[conf][0]; !win.masked {
 			s.paths = append(s.paths, win.path)
 		}
-	}
-	for _, c := range cands[1:] {
-		s.shadowed = append(s.shadowed, c.path)
 	}
 	return s
 }

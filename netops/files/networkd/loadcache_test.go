@@ -100,8 +100,8 @@ func sameLoadAt(t *testing.T, step int, got *Config, dirs []string) {
 
 func dump(c *Config) string {
 	s := ""
-	for _, l := range slices.Concat(c.Networks, c.NetDevs) {
-		s += fmt.Sprintf("\n  %s %s dropins=%v shadowed=%v err=%v net=%+v dev=%+v", l.Name, l.Path, l.DropIns, l.Shadowed, l.Err, l.Network, l.NetDev)
+	for _, l := range slices.Concat(c.Networks, c.NetDevs, c.orphans) {
+		s += fmt.Sprintf("\n  %s %q dropins=%v shadowed=%v err=%v net=%+v dev=%+v", l.Name, l.Path, l.DropIns, l.Shadowed, l.Err, l.Network, l.NetDev)
 	}
 	return s + fmt.Sprintf("\n  masked=%v errors=%v warnings=%v", c.Masked, c.Errors, c.Warnings)
 }
@@ -112,6 +112,8 @@ const (
 	lan  = "[Match]\nName=lan\n\n[Network]\nAddress=10.1.0.1/24\nDNS=10.1.0.53\n"
 	drop = "[Network]\nDNS=10.0.0.53\n"
 	bad  = "[Match]\nName=wan\n\n[Network]\nAddress=not-an-address\n"
+	// mtuDrop is the drop-in of a name without a main file.
+	mtuDrop = "[Link]\nMTUBytes=1400\n"
 )
 
 // Each change to the files a Loader read is seen by the next Load, which
@@ -167,6 +169,27 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 		{"a removed drop-in no longer applies", func(t *testing.T, etc, lib string) {
 			os.Remove(filepath.Join(etc, "10-wan.network.d", "10-dns.conf"))
 		}},
+		{"a main file for drop-ins that waited takes them", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(etc, "40-eth1.network"), "[Match]\nName=eth1\n")
+		}},
+		{"a new drop-in without a main file is kept", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(etc, "50-eth2.network.d", "10-mtu.conf"), mtuDrop)
+		}},
+		{"a drop-in without a main file masked from a higher directory goes", func(t *testing.T, etc, lib string) {
+			os.MkdirAll(filepath.Join(etc, "40-eth1.network.d"), 0o755)
+			if err := os.Symlink("/dev/null", filepath.Join(etc, "40-eth1.network.d", "10-mtu.conf")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a drop-in without a main file overridden from a higher directory", func(t *testing.T, etc, lib string) {
+			write(t, filepath.Join(etc, "40-eth1.network.d", "10-mtu.conf"), "[Link]\nMTUBytes=1300\n")
+		}},
+		{"a masked main file leaves its drop-ins waiting", func(t *testing.T, etc, lib string) {
+			os.Remove(filepath.Join(etc, "10-wan.network"))
+			if err := os.Symlink("/dev/null", filepath.Join(etc, "10-wan.network")); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"a file shadowed anew is listed", func(t *testing.T, etc, lib string) {
 			write(t, filepath.Join(lib, "10-wan.network"), wanB)
 		}},
@@ -190,6 +213,7 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 			write(t, filepath.Join(lib, "20-lan.network"), lan+"\n")
 			write(t, filepath.Join(lib, "20-lan.network.d", "10-dns.conf"), drop)
 			write(t, filepath.Join(etc, "30-bad.network"), bad)
+			write(t, filepath.Join(lib, "40-eth1.network.d", "10-mtu.conf"), mtuDrop)
 			ld := NewLoader(dirs)
 			ld.racy = 0 // nextTick below stands for the racy window
 			first, err := ld.Load()
@@ -198,8 +222,11 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 			}
 			sameLoad(t, first, dirs)
 			again, _ := ld.Load()
-			if ld.reads.Load() != 5 {
-				t.Fatalf("a Load of unchanged files read %d files in all, want the 5 of the first Load", ld.reads.Load())
+			if ld.reads.Load() != 6 {
+				t.Fatalf("a Load of unchanged files read %d files in all, want the 6 of the first Load", ld.reads.Load())
+			}
+			if len(first.orphans) != 1 {
+				t.Fatalf("the drop-in of 40-eth1.network, which has no main file, is not kept: %s", dump(first))
 			}
 			if again.Networks[0] != first.Networks[0] {
 				t.Fatal("an unchanged file was parsed again")
@@ -211,8 +238,8 @@ func TestLoaderSeesEveryChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameLoad(t, got, dirs)
-			if len(ld.byName) > len(got.Networks)+len(got.NetDevs) {
-				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.byName), len(got.Networks)+len(got.NetDevs))
+			if n := held(got); len(ld.byName) > n {
+				t.Fatalf("the cache keeps %d names, the directories hold %d", len(ld.byName), n)
 			}
 		})
 	}
@@ -293,6 +320,7 @@ func randomEdits(t *testing.T, ticks bool) {
 	if ticks {
 		ld.racy = 0
 	}
+	orphans := 0
 	for step := range 300 {
 		if ticks {
 			nextTick(t)
@@ -306,23 +334,35 @@ func randomEdits(t *testing.T, ticks bool) {
 			t.Fatal(err)
 		}
 		sameLoadAt(t, step, got, dirs)
-		if n := len(got.Networks) + len(got.NetDevs); len(ld.byName) > n {
+		if n := held(got); len(ld.byName) > n {
 			t.Fatalf("step %d: the cache keeps %d names, the directories hold %d", step, len(ld.byName), n)
 		}
+		if len(got.orphans) > 0 {
+			orphans++
+		}
+	}
+	// The equivalence above covers drop-ins waiting for their main file.
+	if orphans < 10 {
+		t.Fatalf("only %d Loads saw drop-ins without a main file", orphans)
 	}
 }
+
+// held is how many names c holds: its files and its drop-ins without a
+// main file.
+func held(c *Config) int { return len(c.Networks) + len(c.NetDevs) + len(c.orphans) }
 
 // randomEdit makes one random change to the files of three names in etc
 // and lib: a main file or drop-in removed, masked, or written (sometimes
 // with the same size and its mtime put back).
 func randomEdit(t *testing.T, rng *rand.Rand, etc, lib string) {
 	t.Helper()
-	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev"}
+	// 40-eth1.network has drop-ins only: they wait for a main file.
+	names := []string{"10-wan.network", "20-lan.network", "30-br0.netdev", "40-eth1.network"}
 	texts := []string{wanA, wanB, lan, bad, drop, "", "[NetDev]\nName=br0\nKind=bridge\n", "[NetDev]\nName=br1\nKind=bridge\n"}
 	dir := []string{etc, lib}[rng.IntN(2)]
 	name := names[rng.IntN(len(names))]
 	p := filepath.Join(dir, name)
-	if rng.IntN(3) == 0 {
+	if rng.IntN(3) == 0 || name == "40-eth1.network" {
 		p = filepath.Join(dir, name+".d", fmt.Sprintf("%d.conf", rng.IntN(2)))
 	}
 	switch op := rng.IntN(6); {

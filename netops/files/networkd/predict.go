@@ -239,9 +239,13 @@ func (p *predictor) netdevs(c *Config, pending Files) {
 			continue
 		}
 		var oldName string
+		dropIns := c.orphan(fname)
 		for _, ld := range c.NetDevs {
-			if ld.Name == fname && ld.NetDev != nil {
-				oldName = ld.NetDev.NetDev.Name
+			if ld.Name == fname {
+				dropIns = ld
+				if ld.NetDev != nil {
+					oldName = ld.NetDev.NetDev.Name
+				}
 			}
 		}
 		data := pending[fname]
@@ -252,7 +256,13 @@ func (p *predictor) netdevs(c *Config, pending Files) {
 			}
 			continue
 		}
-		nd, _, err := ParseNetDev(fname, data)
+		// The drop-ins on disk apply to the new file: the old one's, or
+		// those that waited for a main file.
+		parts := []part{{fname, data}}
+		if dropIns != nil {
+			parts = append(parts, dropIns.dropIns...)
+		}
+		nd, _, err := parseNetDev(parts)
 		if err != nil || nd == nil || nd.NetDev.Name == "" {
 			p.note("%s does not parse; networkd makes no link from it", fname)
 			continue
