@@ -39,6 +39,14 @@ type Config struct {
 	orphans []*Loaded
 }
 
+// WithNetworks is a Config of networks in place of c's, with c's drop-ins
+// waiting for a main file (which a pending new file of their name takes):
+// a caller's copy of c with fewer or lighter files predicts and counts as
+// c would.
+func (c *Config) WithNetworks(networks []*Loaded) *Config {
+	return &Config{Networks: networks, orphans: c.orphans}
+}
+
 // Loaded is one effective configuration file: the winning main file with
 // its drop-ins applied.
 type Loaded struct {

@@ -88,7 +88,7 @@ func TestPreviewsSavesAndSummariesAtOnce(t *testing.T) {
 			case err == nil:
 				ok++
 				written++
-			case errors.Is(err, persist.ErrChanged) || errors.Is(err, configfiles.ErrStale) || strings.HasPrefix(err.Error(), "nothing to save"):
+			case errors.Is(err, persist.ErrChanged) || errors.Is(err, persist.ErrFilesChanging) || errors.Is(err, configfiles.ErrStale) || strings.HasPrefix(err.Error(), "nothing to save"):
 				refused++
 			default:
 				t.Fatalf("%s: Save: %v, want a clean refusal", step, err)

@@ -105,7 +105,7 @@ func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan
 		changed[c.Rel] = true
 	}
 	for name, data := range files {
-		if changed[name] || !strings.HasSuffix(name, ".network") || strings.Contains(name, "/") {
+		if changed[name] || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) || strings.Contains(name, "/") {
 			continue
 		}
 		// A file the Loader does not know by its digest (not read

@@ -997,3 +997,32 @@ func sameForeign(t *testing.T, step string, m *persist.Manager) {
 		t.Fatalf("after %s: the summary of what no file on disk describes differs:\n got %+v\nwant %+v", step, got, want)
 	}
 }
+
+// A drop-in waiting for a main file networkd has not got yet (no
+// 10-eth2.network on disk) applies once the save writes it: the preview's
+// count of what networkd would delete, made over its lean copies of the
+// files, merges it as the uncached preview does. This one matches the
+// file to no link, so eth2's address and routes would go.
+func TestPreviewCountsWithTheDropInsWaitingForANewFile(t *testing.T) {
+	c := newChurn(t, 3)
+	dir := filepath.Join(c.opts.NetworkDir, "10-eth2.network.d")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "m.conf"), []byte("[Match]\nName=\nName=nosuch0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sel := persist.Selection{Links: c.names()}
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := c.m.Uncached().Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.LostCount.Addresses == 0 {
+		t.Fatalf("the uncached preview loses no address (%+v): the drop-in was not merged, the test shows nothing", want.LostCount)
+	}
+	samePreview(t, "a drop-in waiting for 10-eth2.network", c.opts.NetworkDir, p, want)
+}

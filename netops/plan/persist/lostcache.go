@@ -357,7 +357,9 @@ func (c *lostCache) leanConfig(cfg *networkd.Config, gen *networkd.Generated, ap
 			keep[ld], fullNames[ld.Name] = true, true
 		}
 	}
-	out := &networkd.Config{Networks: make([]*networkd.Loaded, 0, len(cfg.Networks))}
+	// With cfg's waiting drop-ins: a pending new file takes them, in the
+	// lean view as in cfg.
+	out := cfg.WithNetworks(make([]*networkd.Loaded, 0, len(cfg.Networks)))
 	for _, ld := range cfg.Networks {
 		if _, replaced := pending[ld.Name]; keep[ld] || replaced || ld.Network == nil || !strings.HasSuffix(ld.Name, ".network") {
 			out.Networks = append(out.Networks, ld)

@@ -478,7 +478,7 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 			break
 		}
 		if try == 2 {
-			return nil, nil, nil, ErrChanged
+			return nil, nil, nil, ErrFilesChanging
 		}
 	}
 	files := gen.Files
@@ -823,6 +823,10 @@ func (r Result) Stored() []string {
 
 // ErrChanged means the files or the live state changed since the preview.
 var ErrChanged = errors.New("the files or the live state changed since the preview; review the new diff")
+
+// ErrFilesChanging means the files on disk changed while a plan was made,
+// each of three times: there is no plan to show or save.
+var ErrFilesChanging = errors.New("the files on disk kept changing while the plan was made; try again")
 
 // Save writes the preview the admin confirmed by its digest, then
 // reloads networkd.
