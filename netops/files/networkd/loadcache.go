@@ -256,8 +256,20 @@ func (ld *Loader) keep(name string, e *cachedLoad) {
 // files read and parsed. It keeps the result unless a later flight's is
 // kept already.
 func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, dropIns map[string][]candidate) nameLoad {
-	// Waiters are released whatever happens here.
-	defer close(f.done)
+	// Waiters are released whatever happens here. A flight that panics
+	// (a parser's bug) lands nothing: it is let go of, so that the Loads
+	// that find it fly again rather than wait for it, done already, over
+	// and over.
+	defer func() {
+		if f.entry == nil { // written by land, in this goroutine only
+			ld.mu.Lock()
+			if ld.flights[name] == f {
+				delete(ld.flights, name)
+			}
+			ld.mu.Unlock()
+		}
+		close(f.done)
+	}()
 	if ld.hooks.fly != nil {
 		ld.hooks.fly(name)
 	}
