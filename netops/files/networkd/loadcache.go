@@ -53,6 +53,7 @@ type loaderHooks struct {
 	fly    func(name string) // a flight of name starts, before it reads
 	parse  func(name string) // a flight has read name's files and is about to parse them
 	joined func(name string) // a Load waits for another's flight of name
+	stat   func(name string) // a Load has taken the identities of name's files
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.
@@ -158,15 +159,21 @@ func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
 // whose identity changed with the entry before it parses them).
 func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) nameLoad {
 	set := filesOf(cands, dropIns)
-	at := ld.now()
 	ids := make([]safefile.Identity, len(set.paths))
-	for i, p := range set.paths {
-		// A file that does not stat (a symlink leading out, too large,
-		// gone) keeps the zero identity: a flight reads it, and says why
-		// it cannot, and only Loads begun before that flight share it.
-		ids[i], _ = safefile.Stat(p)
-	}
 	for {
+		// Taken again at each pass: a flight registered after a wait
+		// holds what is on disk now, not what was before the wait.
+		at := ld.now()
+		for i, p := range set.paths {
+			// A file that does not stat (a symlink leading out, too
+			// large, gone) keeps the zero identity: a flight reads it,
+			// and says why it cannot, and only Loads begun before that
+			// flight share it.
+			ids[i], _ = safefile.Stat(p)
+		}
+		if ld.hooks.stat != nil {
+			ld.hooks.stat(name)
+		}
 		ld.mu.Lock()
 		e := ld.byName[name]
 		if e != nil && !e.same(set) {
@@ -181,7 +188,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 			// Registered under the lock that found no flight to share:
 			// Loads that want the same version wait for this one.
 			ld.seq++
-			f = &flight{fileSet: set, ids: ids, at: at, seq: ld.seq, done: make(chan struct{})}
+			f = &flight{fileSet: set, ids: slices.Clone(ids), at: at, seq: ld.seq, done: make(chan struct{})}
 			ld.flights[name] = f
 			ld.mu.Unlock()
 			return ld.fly(f, name, e, cands, dropIns)
@@ -217,22 +224,32 @@ func filesOf(cands []candidate, dropIns map[string][]candidate) fileSet {
 }
 
 // compare reads again the files of e whose identity changed or was racy
-// and returns e, with their new identities, as read by flight f if their
-// bytes are the same: it was read now, not when e was, so a flight that
-// read an older version and finishes later does not replace it, nor a
-// prune drop it.
-func (ld *Loader) compare(f *flight, e *cachedLoad) *cachedLoad {
+// and returns e's files with their new identities if their bytes are the
+// same: the flight that compares keeps e's result as read by it, now,
+// not when e was, so a flight that read an older version and finishes
+// later does not replace it, nor a prune drop it.
+//
+// Which files changed is told by a stat taken now, after the flight's
+// seq, not by its ids: those were taken before it, and the entry, stamped
+// with that seq, is taken by every Load begun before the flight: a file
+// changed between the two would be returned as it was, older than what
+// such a Load found on disk.
+func (ld *Loader) compare(e *cachedLoad) []fileVersion {
 	files := slices.Clone(e.files)
 	for i, p := range e.paths {
-		if v := &files[i]; v.id != f.ids[i] || v.racy {
-			data, id, racy, err := ld.read(p)
-			if err != nil || sha256.Sum256(data) != v.sum {
-				return nil
+		v := &files[i]
+		if !v.racy {
+			if id, err := safefile.Stat(p); err == nil && id == v.id {
+				continue
 			}
-			v.id, v.racy = id, racy
 		}
+		data, id, racy, err := ld.read(p)
+		if err != nil || sha256.Sum256(data) != v.sum {
+			return nil
+		}
+		v.id, v.racy = id, racy
 	}
-	return &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res}
+	return files
 }
 
 // nextSeq orders a Load, flight or compare that starts now after every
@@ -274,9 +291,9 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 		ld.hooks.fly(name)
 	}
 	if e != nil {
-		if same := ld.compare(f, e); same != nil {
-			ld.land(name, f, same)
-			return same.res
+		if files := ld.compare(e); files != nil {
+			ld.land(name, f, &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res})
+			return e.res
 		}
 	}
 	var files []fileVersion
