@@ -118,7 +118,7 @@ type cachedLoad struct {
 	// failed: a file could not be read (files are then the identities
 	// the flight began with). The flight's waiters share the failure of
 	// the version they want; it is never kept, so the next Load tries
-	// again.
+	// again, and it lets go of the entry kept before it (land).
 	failed bool
 }
 
@@ -325,13 +325,18 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 }
 
 // land ends flight f with entry: its waiters find it in f, later Loads
-// in byName unless it failed.
+// in byName unless it failed. A failure lets go of an entry read before
+// it: Sum would tell that older version's sums while the files no longer
+// read (a main file put outside, or over MaxSize), and a caller take them
+// for what is on disk.
 func (ld *Loader) land(name string, f *flight, entry *cachedLoad) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
 	f.entry = entry
 	if !entry.failed {
 		ld.keep(name, entry)
+	} else if cur := ld.byName[name]; cur != nil && cur.seq < entry.seq {
+		delete(ld.byName, name)
 	}
 	if ld.flights[name] == f {
 		delete(ld.flights, name)
