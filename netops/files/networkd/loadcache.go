@@ -297,15 +297,17 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 		}
 	}
 	var files []fileVersion
-	read := func(path string) ([]byte, error) {
+	read := func(path string) ([]byte, [sha256.Size]byte, error) {
 		data, id, racy, err := ld.read(path)
-		if err == nil {
-			files = append(files, fileVersion{id: id, sum: sha256.Sum256(data), racy: racy})
-			if len(files) == len(f.paths) && ld.hooks.parse != nil {
-				ld.hooks.parse(name) // every file read, the parse next
-			}
+		if err != nil {
+			return nil, [sha256.Size]byte{}, err
 		}
-		return data, err
+		sum := sha256.Sum256(data)
+		files = append(files, fileVersion{id: id, sum: sum, racy: racy})
+		if len(files) == len(f.paths) && ld.hooks.parse != nil {
+			ld.hooks.parse(name) // every file read, the parse next
+		}
+		return data, sum, nil
 	}
 	res, complete := loadOne(name, cands, dropIns, read)
 	entry := &cachedLoad{fileSet: f.fileSet, files: files, seq: f.seq, res: res}

@@ -12,6 +12,10 @@ import (
 // no directory of the Loader's; parse errors do not). A caller that
 // knows what it last wrote there tells by it whether the file is still
 // that, without reading it.
+//
+// Deprecated: a Load that ran since the caller's may have kept a newer
+// version than the Config the caller holds; Config.Sum tells the sum of
+// that Config's.
 func (l *Loader) Sum(path string) (sum [sha256.Size]byte, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -48,3 +48,75 @@ func TestLoaderSumIsUnknownAfterAFailedRead(t *testing.T) {
 		t.Fatalf("Sum %x, %v once the file reads again; want wanB's", sum, ok)
 	}
 }
+
+// A Config's Sum is of the version it holds, whatever Loads ran since:
+// a caller that compares it with what it generated compares the same
+// version as the rest of the Config it plans from. The Loader's Sum
+// tells the newest Load's instead.
+func TestConfigSumIsOfTheVersionItHolds(t *testing.T) {
+	p, dirs, ld, first := loadedWan(t, wanA, racyWindow)
+	replace(t, p, wanB)
+	second, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what string
+		c    *Config
+		want string
+	}{{"the first Load's Config", first, wanA}, {"the second's", second, wanB}} {
+		if sum, ok := c.c.Sum(p); !ok || sum != sha256.Sum256([]byte(c.want)) {
+			t.Fatalf("%s: Sum %x, %v; want the sum of %q", c.what, sum, ok, c.want)
+		}
+	}
+	if sum, ok := ld.Sum(p); !ok || sum != sha256.Sum256([]byte(wanB)) {
+		t.Fatalf("the Loader's Sum %x, %v; want wanB's, the second Load's", sum, ok)
+	}
+	plain, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, ok := plain.Sum(p); !ok || sum != sha256.Sum256([]byte(wanB)) {
+		t.Fatalf("an uncached Load's Sum %x, %v; want wanB's", sum, ok)
+	}
+}
+
+// A Config's Sum knows the main files it holds, of either kind, and
+// nothing else: not a drop-in, a shadowed lower file, a file that could
+// not be read, nor a name it does not hold.
+func TestConfigSumKnowsOnlyTheMainFilesItRead(t *testing.T) {
+	etc, lib, dirs := cacheDirs(t)
+	wan, dev := filepath.Join(etc, "10-wan.network"), filepath.Join(etc, "20-br.netdev")
+	conf, lower := filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), filepath.Join(lib, "10-wan.network")
+	out, refused := filepath.Join(t.TempDir(), "outside.network"), filepath.Join(etc, "30-out.network")
+	const br = "[NetDev]\nName=br0\nKind=bridge\n"
+	write(t, wan, wanA)
+	write(t, conf, drop)
+	write(t, lower, wanB)
+	write(t, dev, br)
+	write(t, out, lan)
+	if err := os.Symlink(out, refused); err != nil {
+		t.Fatal(err)
+	}
+	for _, ld := range []*Loader{nil, NewLoader(dirs)} {
+		c, err := Load(dirs)
+		if ld != nil {
+			c, err = ld.Load()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []struct {
+			path string
+			want string // "": not known
+		}{
+			{wan, wanA}, {dev, br}, {conf, ""}, {lower, ""}, {refused, ""},
+			{filepath.Join(etc, "40-none.network"), ""}, {filepath.Join(t.TempDir(), "10-wan.network"), ""},
+		} {
+			sum, ok := c.Sum(k.path)
+			if ok != (k.want != "") || ok && sum != sha256.Sum256([]byte(k.want)) {
+				t.Errorf("cached %v: Sum(%s) = %x, %v; want %q's", ld != nil, k.path, sum, ok, k.want)
+			}
+		}
+	}
+}

@@ -132,7 +132,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	regen := map[string]bool{}
 	for l, k := range keys {
 		e := c.links[l]
-		sum, onDisk := m.loader.Sum(filepath.Join(m.opts.NetworkDir, networkFile(l)))
+		sum, onDisk := cfg.Sum(filepath.Join(m.opts.NetworkDir, networkFile(l)))
 		if e == nil || e.key != k || !onDisk || sum != e.sum {
 			regen[l] = true
 		}
@@ -183,7 +183,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			} else {
 				delete(c.links, l) // made again every time
 			}
-			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
+			if disk, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
 				delete(g.Files, name)
 				delete(g.Networks, name)
 				kept[name] = len(data)
