@@ -120,3 +120,38 @@ func TestConfigSumKnowsOnlyTheMainFilesItRead(t *testing.T) {
 		}
 	}
 }
+
+// The sum of a file read within the racy window is not trusted by its
+// identity: once an edit in the same clock tick keeps that identity
+// (here, the entry made to hold the edited file's), the next Load
+// compares by content, and both Sums tell the new bytes' sum.
+func TestSumOfARacyFileIsOfItsNewBytes(t *testing.T) {
+	p, _, ld, first := loadedWan(t, wanA, 0) // read in the tick of its change
+	const name = "10-wan.network"
+	e := ld.byName[name]
+	if !e.files[0].racy {
+		t.Fatal("the file read in the clock tick of its change is not racy")
+	}
+	if sum, ok := first.Sum(p); !ok || sum != sha256.Sum256([]byte(wanA)) {
+		t.Fatalf("Sum %x, %v; want wanA's", sum, ok)
+	}
+	replace(t, p, wanB)
+	id, err := safefile.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTick := *e
+	sameTick.files = []fileVersion{{id: id, sum: e.files[0].sum, racy: true}}
+	ld.byName[name] = &sameTick
+	c, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256([]byte(wanB))
+	if sum, ok := c.Sum(p); !ok || sum != want {
+		t.Fatalf("the Config's Sum %x, %v; want wanB's", sum, ok)
+	}
+	if sum, ok := ld.Sum(p); !ok || sum != want {
+		t.Fatalf("the Loader's Sum %x, %v; want wanB's", sum, ok)
+	}
+}
