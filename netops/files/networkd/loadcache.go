@@ -117,8 +117,10 @@ type cachedLoad struct {
 	res   nameLoad
 	// failed: a file could not be read (files are then the identities
 	// the flight began with). The flight's waiters share the failure of
-	// the version they want; it is never kept, so the next Load tries
-	// again, and it lets go of the entry kept before it (land).
+	// the version they want; later Loads never take it, so the next Load
+	// tries again. It is kept all the same, in place of the entry read
+	// before it, and over one whose flight began before it but ends
+	// after it: Sum tells nothing of a file whose last read failed.
 	failed bool
 }
 
@@ -176,7 +178,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		ld.mu.Lock()
 		e := ld.byName[name]
-		if e != nil && !e.same(set) {
+		if e != nil && (e.failed || !e.same(set)) {
 			e = nil
 		}
 		if e != nil && e.current(start, ids) {
@@ -327,19 +329,15 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 }
 
 // land ends flight f with entry: its waiters find it in f, later Loads
-// in byName unless it failed. A failure lets go of an entry read before
-// it: Sum would tell that older version's sums while the files no longer
-// read (a main file put outside, or over MaxSize), and a caller take them
-// for what is on disk.
+// in byName unless it failed. A failure is kept too, for Sum: the entry
+// read before it would tell that older version's sums while the files no
+// longer read (a main file put outside, or over MaxSize), and a caller
+// take them for what is on disk.
 func (ld *Loader) land(name string, f *flight, entry *cachedLoad) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
 	f.entry = entry
-	if !entry.failed {
-		ld.keep(name, entry)
-	} else if cur := ld.byName[name]; cur != nil && cur.seq < entry.seq {
-		delete(ld.byName, name)
-	}
+	ld.keep(name, entry)
 	if ld.flights[name] == f {
 		delete(ld.flights, name)
 	}

@@ -19,9 +19,8 @@ import (
 func (l *Loader) Sum(path string) (sum [sha256.Size]byte, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	// A failed read is never kept and lets go of the entry before it.
 	e := l.byName[filepath.Base(path)]
-	if e == nil || len(e.files) == 0 || len(e.paths) == 0 || e.paths[0] != path {
+	if e == nil || e.failed || len(e.files) == 0 || len(e.paths) == 0 || e.paths[0] != path {
 		return sum, false
 	}
 	return e.files[0].sum, true

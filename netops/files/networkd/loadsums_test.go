@@ -10,6 +10,20 @@ import (
 	"github.com/netpanel/netpanel/netops/files/safefile"
 )
 
+// putOutside replaces p with a symlink to a file of text outside its
+// directory, which the safe reader refuses.
+func putOutside(t *testing.T, p, text string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "outside.network")
+	write(t, out, text)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(out, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Sum tells the main file's sum as read, and nothing once a later Load
 // could not read it (here a symlink leading out, refused): not the sum
 // of the version read before, which a caller would take for what is on
@@ -19,14 +33,7 @@ func TestLoaderSumIsUnknownAfterAFailedRead(t *testing.T) {
 	if sum, ok := ld.Sum(p); !ok || sum != sha256.Sum256([]byte(wanA)) {
 		t.Fatalf("Sum %x, %v; want wanA's", sum, ok)
 	}
-	out := filepath.Join(t.TempDir(), "outside.network")
-	write(t, out, wanB)
-	if err := os.Remove(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(out, p); err != nil {
-		t.Fatal(err)
-	}
+	putOutside(t, p, wanB)
 	c, err := ld.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -153,5 +160,33 @@ func TestSumOfARacyFileIsOfItsNewBytes(t *testing.T) {
 	}
 	if sum, ok := ld.Sum(p); !ok || sum != want {
 		t.Fatalf("the Loader's Sum %x, %v; want wanB's", sum, ok)
+	}
+}
+
+// A flight that read the file before another's read of it failed, and
+// lands after that failure, does not make Sum tell what it read: the
+// last read failed, and the file may no longer be that.
+func TestLoaderSumIsUnknownAfterAFailedReadThatEndedFirst(t *testing.T) {
+	p, _, ld, _ := loadedWan(t, wanA, racyWindow)
+	replace(t, p, wanB)
+	h := holdParse(t, ld, "10-wan.network") // La has read wanB, held
+	_, laErr, laDone := loadAsync(ld)
+	returns(t, h.held, "La's parse of wanB")
+	putOutside(t, p, wanA)
+	lb, lbErr, lbDone := loadAsync(ld) // a flight of its own, refused
+	returns(t, lbDone, "Lb, whose read is refused")
+	if *lbErr != nil {
+		t.Fatal(*lbErr)
+	}
+	if len(lb.Errors) != 1 || !errors.Is(lb.Errors[0], safefile.ErrOutside) {
+		t.Fatalf("Lb's errors %v, want the main file refused", lb.Errors)
+	}
+	h.release()
+	returns(t, laDone, "La")
+	if *laErr != nil {
+		t.Fatal(*laErr)
+	}
+	if sum, ok := ld.Sum(p); ok {
+		t.Fatalf("Sum %x (wanB's: %v) after the last read of the file failed", sum, sum == sha256.Sum256([]byte(wanB)))
 	}
 }
