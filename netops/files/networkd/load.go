@@ -2,6 +2,7 @@ package networkd
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -62,6 +63,35 @@ type Loaded struct {
 	Err     error // the parse errors of this file and its drop-ins
 
 	dropIns []part // drop-in contents, so a pending main file can be re-merged
+	// sum is the sha256 of the main file as read, when summed: a Loaded
+	// built for what no file holds (a pending file) has none.
+	sum    [sha256.Size]byte
+	summed bool
+}
+
+// Sum is the sha256 of l's main file, Path, as it was read for l (before
+// its drop-ins apply). ok is false when it could not be read, or l was
+// not read from a file.
+func (l *Loaded) Sum() (sum [sha256.Size]byte, ok bool) { return l.sum, l.summed }
+
+// Sum is the sha256 of the file at path as the Load that returned c read
+// it, when c holds it as the main file of its name (a drop-in, a
+// shadowed file or one that could not be read is not known: ok is
+// false). It describes the same version as the rest of c, whatever
+// Loads ran since: a caller that knows what it last wrote there tells by
+// it whether c holds that, without reading the file again. c's lists
+// are as Load made them, sorted by name.
+func (c *Config) Sum(path string) (sum [sha256.Size]byte, ok bool) {
+	name := filepath.Base(path)
+	list := c.NetDevs
+	if strings.HasSuffix(name, ".network") {
+		list = c.Networks
+	}
+	i, found := slices.BinarySearchFunc(list, name, func(l *Loaded, name string) int { return strings.Compare(l.Name, name) })
+	if !found || list[i].Path != path {
+		return sum, false
+	}
+	return list[i].Sum()
 }
 
 // Masked is a name hidden by an empty file or a symlink to /dev/null: the
@@ -136,7 +166,7 @@ func load(dirs []string, ld *Loader, start uint64) (*Config, error) {
 		if ld != nil {
 			res = ld.loadName(start, name, cands, dropIns)
 		} else {
-			res, _ = loadOne(name, cands, dropIns, safefile.Read)
+			res, _ = loadOne(name, cands, dropIns, readSummed)
 		}
 		c.add(res)
 	}
@@ -240,12 +270,24 @@ func appliesAny(dropIns map[string][]candidate) bool {
 	return false
 }
 
+// readFunc reads a file, and tells its sha256.
+type readFunc func(path string) ([]byte, [sha256.Size]byte, error)
+
+// readSummed is safefile.Read, with the sum of what it read.
+func readSummed(path string) ([]byte, [sha256.Size]byte, error) {
+	data, err := safefile.Read(path)
+	if err != nil {
+		return nil, [sha256.Size]byte{}, err
+	}
+	return data, sha256.Sum256(data), nil
+}
+
 // loadOne reads and merges one winning file with its drop-ins; read
-// reads each file (safefile.Read, or a Loader's counting of it). It
+// reads each file (readSummed, or a Loader's counting of it). It
 // reports whether every file read. With no candidates (an orphan name)
 // it reads the drop-ins only and parses nothing: they are merged into a
 // pending main file of the name when there is one (effective).
-func loadOne(name string, cands []candidate, dropIns map[string][]candidate, read func(path string) ([]byte, error)) (nameLoad, bool) {
+func loadOne(name string, cands []candidate, dropIns map[string][]candidate, read readFunc) (nameLoad, bool) {
 	l := &Loaded{Name: name}
 	var data []byte
 	if len(cands) > 0 {
@@ -253,11 +295,13 @@ func loadOne(name string, cands []candidate, dropIns map[string][]candidate, rea
 		for _, s := range cands[1:] {
 			l.Shadowed = append(l.Shadowed, s.path)
 		}
+		var sum [sha256.Size]byte
 		var err error
-		if data, err = read(l.Path); err != nil {
+		if data, sum, err = read(l.Path); err != nil {
 			l.Err = fmt.Errorf("read networkd file: %w", err)
 			return nameLoad{l: l, errs: []error{l.Err}}, false
 		}
+		l.sum, l.summed = sum, true
 		l.Owned = Owned(data)
 	}
 	res := nameLoad{l: l}
@@ -267,7 +311,7 @@ func loadOne(name string, cands []candidate, dropIns map[string][]candidate, rea
 		if win.masked {
 			continue
 		}
-		d, err := read(win.path)
+		d, _, err := read(win.path)
 		if err != nil {
 			res.errs = append(res.errs, fmt.Errorf("read networkd drop-in: %w", err))
 			complete = false

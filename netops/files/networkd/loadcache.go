@@ -53,6 +53,7 @@ type loaderHooks struct {
 	fly    func(name string) // a flight of name starts, before it reads
 	parse  func(name string) // a flight has read name's files and is about to parse them
 	joined func(name string) // a Load waits for another's flight of name
+	stat   func(name string) // a Load has taken the identities of name's files
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.
@@ -116,8 +117,10 @@ type cachedLoad struct {
 	res   nameLoad
 	// failed: a file could not be read (files are then the identities
 	// the flight began with). The flight's waiters share the failure of
-	// the version they want; it is never kept, so the next Load tries
-	// again.
+	// the version they want; later Loads never take it, so the next Load
+	// tries again. It is kept all the same, in place of the entry read
+	// before it, and over one whose flight began before it but ends
+	// after it: Sum tells nothing of a file whose last read failed.
 	failed bool
 }
 
@@ -158,18 +161,24 @@ func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
 // whose identity changed with the entry before it parses them).
 func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) nameLoad {
 	set := filesOf(cands, dropIns)
-	at := ld.now()
 	ids := make([]safefile.Identity, len(set.paths))
-	for i, p := range set.paths {
-		// A file that does not stat (a symlink leading out, too large,
-		// gone) keeps the zero identity: a flight reads it, and says why
-		// it cannot, and only Loads begun before that flight share it.
-		ids[i], _ = safefile.Stat(p)
-	}
 	for {
+		// Taken again at each pass: a flight registered after a wait
+		// holds what is on disk now, not what was before the wait.
+		at := ld.now()
+		for i, p := range set.paths {
+			// A file that does not stat (a symlink leading out, too
+			// large, gone) keeps the zero identity: a flight reads it,
+			// and says why it cannot, and only Loads begun before that
+			// flight share it.
+			ids[i], _ = safefile.Stat(p)
+		}
+		if ld.hooks.stat != nil {
+			ld.hooks.stat(name)
+		}
 		ld.mu.Lock()
 		e := ld.byName[name]
-		if e != nil && !e.same(set) {
+		if e != nil && (e.failed || !e.same(set)) {
 			e = nil
 		}
 		if e != nil && e.current(start, ids) {
@@ -181,7 +190,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 			// Registered under the lock that found no flight to share:
 			// Loads that want the same version wait for this one.
 			ld.seq++
-			f = &flight{fileSet: set, ids: ids, at: at, seq: ld.seq, done: make(chan struct{})}
+			f = &flight{fileSet: set, ids: slices.Clone(ids), at: at, seq: ld.seq, done: make(chan struct{})}
 			ld.flights[name] = f
 			ld.mu.Unlock()
 			return ld.fly(f, name, e, cands, dropIns)
@@ -222,22 +231,32 @@ func filesOf(cands []candidate, dropIns map[string][]candidate) fileSet {
 }
 
 // compare reads again the files of e whose identity changed or was racy
-// and returns e, with their new identities, as read by flight f if their
-// bytes are the same: it was read now, not when e was, so a flight that
-// read an older version and finishes later does not replace it, nor a
-// prune drop it.
-func (ld *Loader) compare(f *flight, e *cachedLoad) *cachedLoad {
+// and returns e's files with their new identities if their bytes are the
+// same: the flight that compares keeps e's result as read by it, now,
+// not when e was, so a flight that read an older version and finishes
+// later does not replace it, nor a prune drop it.
+//
+// Which files changed is told by a stat taken now, after the flight's
+// seq, not by its ids: those were taken before it, and the entry, stamped
+// with that seq, is taken by every Load begun before the flight: a file
+// changed between the two would be returned as it was, older than what
+// such a Load found on disk.
+func (ld *Loader) compare(e *cachedLoad) []fileVersion {
 	files := slices.Clone(e.files)
 	for i, p := range e.paths {
-		if v := &files[i]; v.id != f.ids[i] || v.racy {
-			data, id, racy, err := ld.read(p)
-			if err != nil || sha256.Sum256(data) != v.sum {
-				return nil
+		v := &files[i]
+		if !v.racy {
+			if id, err := safefile.Stat(p); err == nil && id == v.id {
+				continue
 			}
-			v.id, v.racy = id, racy
 		}
+		data, id, racy, err := ld.read(p)
+		if err != nil || sha256.Sum256(data) != v.sum {
+			return nil
+		}
+		v.id, v.racy = id, racy
 	}
-	return &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res}
+	return files
 }
 
 // nextSeq orders a Load, flight or compare that starts now after every
@@ -261,27 +280,41 @@ func (ld *Loader) keep(name string, e *cachedLoad) {
 // files read and parsed. It keeps the result unless a later flight's is
 // kept already.
 func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, dropIns map[string][]candidate) nameLoad {
-	// Waiters are released whatever happens here.
-	defer close(f.done)
+	// Waiters are released whatever happens here. A flight that panics
+	// (a parser's bug) lands nothing: it is let go of, so that the Loads
+	// that find it fly again rather than wait for it, done already, over
+	// and over.
+	defer func() {
+		if f.entry == nil { // written by land, in this goroutine only
+			ld.mu.Lock()
+			if ld.flights[name] == f {
+				delete(ld.flights, name)
+			}
+			ld.mu.Unlock()
+		}
+		close(f.done)
+	}()
 	if ld.hooks.fly != nil {
 		ld.hooks.fly(name)
 	}
 	if e != nil {
-		if same := ld.compare(f, e); same != nil {
-			ld.land(name, f, same)
-			return same.res
+		if files := ld.compare(e); files != nil {
+			ld.land(name, f, &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res})
+			return e.res
 		}
 	}
 	var files []fileVersion
-	read := func(path string) ([]byte, error) {
+	read := func(path string) ([]byte, [sha256.Size]byte, error) {
 		data, id, racy, err := ld.read(path)
-		if err == nil {
-			files = append(files, fileVersion{id: id, sum: sha256.Sum256(data), racy: racy})
-			if len(files) == len(f.paths) && ld.hooks.parse != nil {
-				ld.hooks.parse(name) // every file read, the parse next
-			}
+		if err != nil {
+			return nil, [sha256.Size]byte{}, err
 		}
-		return data, err
+		sum := sha256.Sum256(data)
+		files = append(files, fileVersion{id: id, sum: sum, racy: racy})
+		if len(files) == len(f.paths) && ld.hooks.parse != nil {
+			ld.hooks.parse(name) // every file read, the parse next
+		}
+		return data, sum, nil
 	}
 	res, complete := loadOne(name, cands, dropIns, read)
 	entry := &cachedLoad{fileSet: f.fileSet, files: files, seq: f.seq, res: res}
@@ -301,14 +334,15 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 }
 
 // land ends flight f with entry: its waiters find it in f, later Loads
-// in byName unless it failed.
+// in byName unless it failed. A failure is kept too, for Sum: the entry
+// read before it would tell that older version's sums while the files no
+// longer read (a main file put outside, or over MaxSize), and a caller
+// take them for what is on disk.
 func (ld *Loader) land(name string, f *flight, entry *cachedLoad) {
 	ld.mu.Lock()
 	defer ld.mu.Unlock()
 	f.entry = entry
-	if !entry.failed {
-		ld.keep(name, entry)
-	}
+	ld.keep(name, entry)
 	if ld.flights[name] == f {
 		delete(ld.flights, name)
 	}

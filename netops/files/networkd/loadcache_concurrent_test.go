@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,22 +59,27 @@ func loadAsync(ld *Loader) (got *Config, err *error, done chan struct{}) {
 
 // returns waits for done: a Load's return, or a hook's call. It is no
 // timing: what never happens (a Load that waits behind another's held
-// parse never returns) fails the test, saying so, a little before the
-// test binary's own timeout would stop it.
+// parse never returns) fails the test, saying so, after neverBound.
 func returns(t *testing.T, done <-chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-done:
-	case <-beforeDeadline(t):
-		t.Fatalf("%s: not before the test's deadline", what)
+	case <-never(t):
+		t.Fatalf("%s: not in %v", what, neverBound)
 	}
 }
 
-// beforeDeadline fires a little before the test binary's timeout.
-func beforeDeadline(t *testing.T) <-chan time.Time {
-	limit := 2 * time.Minute
+// neverBound is how long a test waits for what must happen at once (a
+// Load that needs nothing, a flight's release) before it says it never
+// will: far beyond any wait of a loaded machine, far below the test
+// binary's timeout, which would stop every test and say less.
+const neverBound = 20 * time.Second
+
+// never fires after neverBound, or a little before the test's deadline.
+func never(t *testing.T) <-chan time.Time {
+	limit := neverBound
 	if d, ok := t.Deadline(); ok {
-		limit = time.Until(d) * 9 / 10
+		limit = min(limit, time.Until(d)*9/10)
 	}
 	return time.After(limit)
 }
@@ -259,24 +265,7 @@ func TestLoaderConcurrentLoadsWithEditsEqualLoad(t *testing.T) {
 	for round := range 12 {
 		var written atomic.Int64 // every file holds at least this generation
 		inPlace(t, gens, 0)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		errs := make(chan error, loaders)
-		for range loaders {
-			wg.Go(func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if err := loadIsNotOlder(ld, written.Load()); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
+		stop := loadWhile(loaders, func() error { return loadIsNotOlder(ld, written.Load()) })
 		for g := int64(round*10 + 1); g <= int64(round*10+10); g++ {
 			for i := range 3 {
 				replace(t, filepath.Join(gens, fmt.Sprintf("%d-gen.network", i)),
@@ -285,16 +274,14 @@ func TestLoaderConcurrentLoadsWithEditsEqualLoad(t *testing.T) {
 			inPlace(t, gens, inPlaceDigit(g))
 			written.Store(g)
 		}
-		close(stop)
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := stop(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		// Structural edits, then Loads at once, each equal to Load.
 		for range 10 {
 			randomEdit(t, rng, etc, lib)
 		}
+		var wg sync.WaitGroup
 		results, loadErrs := make([]*Config, loaders), make([]error, loaders)
 		for i := range loaders {
 			wg.Go(func() { results[i], loadErrs[i] = ld.Load() })
@@ -312,6 +299,36 @@ func TestLoaderConcurrentLoadsWithEditsEqualLoad(t *testing.T) {
 				t.Fatalf("round %d, Load %d: differs from an uncached Load:\n got %s\nwant %s", round, i, dump(got), dump(want))
 			}
 		}
+	}
+}
+
+// loadWhile calls check from n goroutines at once, over and over, until
+// the stop it returns is called; stop waits for them and returns the
+// first error a check returned (which ended its goroutine's calls).
+func loadWhile(n int, check func() error) (stop func() error) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := check(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	return func() error {
+		close(done)
+		wg.Wait()
+		close(errs)
+		return <-errs
 	}
 }
 
@@ -457,8 +474,8 @@ func waitsFor(t *testing.T, joined, done <-chan struct{}, what string) {
 	case <-joined:
 	case <-done:
 		t.Fatalf("%s returned without waiting for the held flight", what)
-	case <-beforeDeadline(t):
-		t.Fatalf("%s neither waited nor returned before the test's deadline", what)
+	case <-never(t):
+		t.Fatalf("%s neither waited nor returned in %v", what, neverBound)
 	}
 }
 
@@ -485,10 +502,11 @@ func TestLoaderLoadsShareAFailedRead(t *testing.T) {
 	if len(b.Errors) != 1 || !errors.Is(b.Errors[0], os.ErrNotExist) {
 		t.Fatalf("errors %v, want the drop-in's read error", b.Errors)
 	}
-	// Kept, a failure such as EIO would be returned for as long as the
-	// files' identities stay the same.
-	if ld.byName["10-wan.network"] != nil {
-		t.Fatal("the failed read is kept")
+	// Taken by later Loads, a failure such as EIO would be returned for
+	// as long as the files' identities stay the same: it is kept only
+	// as a failure, which Loads pass over and Sum tells nothing of.
+	if e := ld.byName["10-wan.network"]; e == nil || !e.failed {
+		t.Fatalf("the failed read is kept as %+v, want a failure", e)
 	}
 	write(t, conf, drop)
 	again, err := ld.Load()
@@ -505,8 +523,9 @@ func TestLoaderLoadsShareAFailedRead(t *testing.T) {
 // its directory) is read and parsed by one flight at a time, as any
 // other: Loads begun while one is held wait for it rather than parse the
 // main file beside it. A file that does not stat has no version a Load
-// begun after the flight could take, so they fly again, one at a time,
-// and each returns what an uncached Load returns.
+// begun after the flight could take, so they fly again: the first of them
+// to find no flight flies, the other waits for that flight (begun after
+// it), and each returns what an uncached Load returns.
 func TestLoaderFileThatDoesNotStatIsNotParsedSideBySide(t *testing.T) {
 	etc, _, dirs := cacheDirs(t)
 	write(t, filepath.Join(etc, "10-wan.network"), wanA)
@@ -519,9 +538,47 @@ func TestLoaderFileThatDoesNotStatIsNotParsedSideBySide(t *testing.T) {
 		t.Fatal(err)
 	}
 	ld := NewLoader(dirs)
-	h, got := loadsWhileHeld(t, ld, 3, nil)
-	if n := h.flights.Load(); n < 2 || n > 3 {
-		t.Fatalf("%d flights, want the held one and one or two after it", n)
+	// Each of the first two flights is held: the first until the two
+	// other Loads wait for it, the second until the Load that did not
+	// start it waits for it (else that Load, woken later, could find it
+	// landed, a failure not kept, and fly a third).
+	var flights atomic.Int32
+	held := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	release := []func(){nil, nil}
+	releaseCh := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	for i := range release {
+		release[i] = sync.OnceFunc(func() { close(releaseCh[i]) })
+		t.Cleanup(release[i])
+	}
+	ld.hooks.fly = func(string) {
+		if n := flights.Add(1); n <= 2 {
+			close(held[n-1])
+			<-releaseCh[n-1]
+		}
+	}
+	joined := make(chan struct{}, 6)
+	ld.hooks.joined = func(string) { joined <- struct{}{} }
+	got, errs, done := make([]*Config, 3), make([]*error, 3), make([]chan struct{}, 3)
+	for i := range 3 {
+		got[i], errs[i], done[i] = loadAsync(ld)
+		if i == 0 {
+			returns(t, held[0], "the first Load's flight")
+		} else {
+			waitsFor(t, joined, done[i], fmt.Sprintf("Load %d", i+1))
+		}
+	}
+	release[0]()
+	returns(t, held[1], "a flight after the first")
+	returns(t, joined, "the other Load's wait for the second flight")
+	release[1]()
+	for i := range 3 {
+		returns(t, done[i], fmt.Sprintf("Load %d", i+1))
+		if *errs[i] != nil {
+			t.Fatal(*errs[i])
+		}
+	}
+	if n := flights.Load(); n != 2 {
+		t.Fatalf("%d flights, want the held one and one after it", n)
 	}
 	for _, c := range got {
 		if len(c.Errors) != 1 || !errors.Is(c.Errors[0], safefile.ErrOutside) {
@@ -529,4 +586,87 @@ func TestLoaderFileThatDoesNotStatIsNotParsedSideBySide(t *testing.T) {
 		}
 		sameLoad(t, c, dirs)
 	}
+}
+
+// Many Loads at once, while names with drop-ins change under them, never
+// return a version older than what was on disk when they began: of one
+// name the drop-in changes while its main file is rewritten with the
+// same bytes, of the other the main file changes while its drop-in is
+// rewritten with the same bytes, so that compares find one file the same
+// and skip the other, unchanged since, or not. Every edit is a rename a
+// clock tick after the one before, and nothing is racy: identities tell
+// versions apart, and the compares trust them. Run with -race.
+func TestLoaderConcurrentLoadsWithDropInsEqualLoad(t *testing.T) {
+	etc, _, dirs := cacheDirs(t)
+	pair, pairConf := filepath.Join(etc, "1-pair.network"), filepath.Join(etc, "1-pair.network.d", "10-gen.conf")
+	rev, revConf := filepath.Join(etc, "2-rev.network"), filepath.Join(etc, "2-rev.network.d", "10-same.conf")
+	const pairMain, revDrop = "[Match]\nName=pair\n", "[Network]\nDNS=10.2.0.53\n"
+	pairGen := func(g int64) string { return fmt.Sprintf("[Route]\nDestination=10.1.0.0/16\nMetric=%d\n", g) }
+	revGen := func(g int64) string {
+		return fmt.Sprintf("[Match]\nName=rev\n\n[Route]\nDestination=10.2.0.0/16\nMetric=%d\n", g)
+	}
+	write(t, pair, pairMain)
+	write(t, pairConf, pairGen(0))
+	write(t, rev, revGen(0))
+	write(t, revConf, revDrop)
+	ld := NewLoader(dirs)
+	ld.racy = 0
+	var written atomic.Int64 // both names hold at least this generation
+	stop := loadWhile(4, func() error {
+		min := written.Load()
+		c, err := ld.Load()
+		if err != nil {
+			return err
+		}
+		return dropInsNotOlder(c, min)
+	})
+	for g := int64(1); g <= 40; g++ {
+		nextTick(t)
+		replace(t, pair, pairMain)
+		replace(t, rev, revGen(g))
+		nextTick(t)
+		replace(t, pairConf, pairGen(g))
+		replace(t, revConf, revDrop)
+		written.Store(g)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dropInsNotOlder(c, 40); err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, c, dirs)
+}
+
+// dropInsNotOlder checks that both names of the drop-in test hold a
+// route of metric min or more, with the other file applied; a file
+// renamed over while read is refused, not an older version: its name is
+// not checked.
+func dropInsNotOlder(c *Config, min int64) error {
+	for _, err := range c.Errors {
+		if !strings.Contains(err.Error(), "was replaced while being read") {
+			return fmt.Errorf("error %v", err)
+		}
+	}
+	if len(c.Networks) != 2 {
+		return fmt.Errorf("networks %s; want the two names", dump(c))
+	}
+	for _, l := range c.Networks {
+		// Its main file or its drop-in (under l.Path + ".d") refused.
+		if slices.ContainsFunc(c.Errors, func(err error) bool { return strings.Contains(err.Error(), l.Path) }) {
+			continue
+		}
+		rs := l.Network.Routes
+		if len(rs) != 1 || rs[0].Metric == nil || len(l.DropIns) != 1 {
+			return fmt.Errorf("%s: routes %+v, drop-ins %v; want one route with a metric, one drop-in", l.Name, rs, l.DropIns)
+		}
+		if m := int64(*rs[0].Metric); m < min {
+			return fmt.Errorf("%s: generation %d, older than %d, on disk when the Load began", l.Name, m, min)
+		}
+	}
+	return nil
 }

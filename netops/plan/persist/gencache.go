@@ -96,7 +96,7 @@ func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan
 		return nil, false, err
 	}
 	for name, k := range kept {
-		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
+		if sum, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
 			return nil, false, nil
 		}
 	}
@@ -110,7 +110,7 @@ func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan
 		}
 		// A file the Loader does not know by its digest (not read
 		// completely) is left as read.
-		if sum, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && sum != sha256.Sum256(data) {
+		if sum, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && sum != sha256.Sum256(data) {
 			return nil, false, nil
 		}
 	}
@@ -183,7 +183,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	regen := map[string]bool{}
 	for l, k := range keys {
 		e := c.links[l]
-		sum, onDisk := m.loader.Sum(filepath.Join(m.opts.NetworkDir, networkFile(l)))
+		sum, onDisk := cfg.Sum(filepath.Join(m.opts.NetworkDir, networkFile(l)))
 		if e == nil || e.key != k || !onDisk || sum != e.sum {
 			regen[l] = true
 		}
@@ -242,7 +242,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			sum := sha256.Sum256(data)
 			c.made++
 			c.keep(l, &linkGen{key: keys[l], sum: sum, size: len(data), notices: byLink[l]})
-			if disk, ok := m.loader.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
+			if disk, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && disk == sum {
 				delete(g.Files, name)
 				delete(g.Networks, name)
 				kept[name] = keptFile{size: len(data), sum: sum}
