@@ -2,6 +2,7 @@ package networkd
 
 import (
 	"net"
+	"path"
 	"slices"
 	"testing"
 
@@ -102,5 +103,31 @@ func TestMatchNameNegationRoundTrips(t *testing.T) {
 	again, _, err := ParseNetwork("x.network", nf.Marshal())
 	if err != nil || !slices.Equal(again.Match.Name, nf.Match.Name) {
 		t.Errorf("round trip: %q %v\n%s", again.Match.Name, err, nf.Marshal())
+	}
+}
+
+// globMatch is path.Match's verdict, malformed patterns false: over
+// literal names (compared as strings), globs, classes, escapes and
+// malformed patterns, against names that equal, extend, prefix or only
+// resemble them.
+func TestGlobMatchIsPathMatch(t *testing.T) {
+	patterns := []string{"eth0", "np0a", "", "eth", "eth0.100", "br-lan", "e*", "eth?", "eth[0-3]", `eth\0`, `eth\*`,
+		"[", "eth[", `eth\`, "*", "?", "wl*0", "ét0", "a/b", "a*/b"}
+	names := []string{"eth0", "eth1", "np0a", "np0", "np0ab", "", "eth", "eth0.100", "br-lan", "e", "eth*", "[", "ét0", "a/b", "ax/b", `eth\0`}
+	literal := 0
+	for _, p := range patterns {
+		for _, s := range names {
+			ok, err := path.Match(p, s)
+			want := err == nil && ok
+			if got := globMatch(p, s); got != want {
+				t.Errorf("globMatch(%q, %q) = %v, path.Match says %v (%v)", p, s, got, ok, err)
+			}
+			if want && p == s {
+				literal++
+			}
+		}
+	}
+	if literal < 5 {
+		t.Errorf("%d literal matches: the fast path was hardly compared", literal)
 	}
 }
