@@ -158,11 +158,14 @@ func globsMatch(patterns []string, s string) bool {
 // as the prediction and the foreign view match every link against every
 // file of a save of every link (300 by 300).
 func globMatch(p, s string) bool {
-	if !strings.ContainsAny(p, `*?[\`) {
-		return p == s
+	for i := range len(p) {
+		switch p[i] {
+		case '*', '?', '[', '\\':
+			ok, err := path.Match(p, s)
+			return err == nil && ok
+		}
 	}
-	ok, err := path.Match(p, s)
-	return err == nil && ok
+	return p == s
 }
 
 // deviceType guesses networkd's Type= value: udev's DEVTYPE when the
