@@ -742,8 +742,9 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 	files := make([]*Loaded, len(links))
 	keys := make([]*fileKeys, len(links))
 	n, routed := 0, 0
+	effX := eff.networkIndex()
 	for i, l := range links {
-		files[i], _ = eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+		files[i], _ = effX.networkFor(l) // an uncertain match counts: the file may well apply
 		if files[i] != nil {
 			_, m := fileRoutes(files[i].Network)
 			n += m

@@ -1,9 +1,13 @@
 package networkd
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"path"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -129,5 +133,51 @@ func TestGlobMatchIsPathMatch(t *testing.T) {
 	}
 	if literal < 5 {
 		t.Errorf("%d literal matches: the fast path was hardly compared", literal)
+	}
+}
+
+// The index of a Config's networks answers NetworkFor for every link as
+// NetworkFor does: over random configs mixing files of literal names
+// (one, several, repeated, shared by files in either order), globs,
+// negations, MAC and Kind= matches, an empty [Match], a file without a
+// parse and Driver= (uncertain), for links of those names, others, and
+// none.
+func TestNetworkIndexIsNetworkFor(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 17))
+	names := []string{"eth0", "eth1", "np0a", "np1b", "br0", "eno1", "lo", "vx9"}
+	matches := []string{"Name=%s\n", "Name=%s %s\n", "Name=%s\nName=%s\n", "Name=e*\n", "Name=!%s\n", "Name=!%s eth*\n",
+		"MACAddress=52:54:00:12:34:56\n", "Kind=vxlan\n", "Name=%s\nKind=bridge\n", "", "Name=%s\nDriver=e1000\n", `Name=eth\0` + "\n"}
+	mac, _ := net.ParseMAC("52:54:00:12:34:56")
+	indexed := 0
+	for range 200 {
+		files := map[string]string{}
+		for i := range 1 + r.IntN(12) {
+			m := matches[r.IntN(len(matches))]
+			text := "[Match]\n" + m
+			for strings.Contains(text, "%s") {
+				text = strings.Replace(text, "%s", names[r.IntN(len(names))], 1)
+			}
+			files[fmt.Sprintf("%02d-f%d.network", r.IntN(90), i)] = text
+		}
+		c := configOf(t, files)
+		if r.IntN(4) == 0 && len(c.Networks) > 0 {
+			c.Networks[r.IntN(len(c.Networks))].Network = nil
+		}
+		x := c.networkIndex()
+		for _, n := range append(names, "other", "") {
+			for _, l := range []model.Link{{Name: n, Kind: "vxlan"}, {Name: n, Kind: "bridge", HWAddr: mac}, {Name: n, LinkType: "ether"}} {
+				wantLd, wantRes := c.NetworkFor(l)
+				gotLd, gotRes := x.networkFor(l)
+				if gotLd != wantLd || !reflect.DeepEqual(gotRes, wantRes) {
+					t.Fatalf("%v, link %+v: the index says %v %v, NetworkFor %v %v", files, l, name(gotLd), gotRes, name(wantLd), wantRes)
+				}
+				if wantLd != nil && slices.Contains(x.byName[n], slices.Index(c.Networks, wantLd)) {
+					indexed++
+				}
+			}
+		}
+	}
+	if indexed < 100 {
+		t.Errorf("%d links matched a file of the index's names: the index was hardly compared", indexed)
 	}
 }
