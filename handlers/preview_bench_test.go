@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -100,7 +101,11 @@ func BenchmarkSavePreview1M(b *testing.B) {
 					}
 					runtime.GC()
 					b.StartTimer()
-					size = postPreview(b, preview, form)
+					// Labelled, so a -cpuprofile tells the previews
+					// measured from the setup's (-tagfocus timed=yes).
+					pprof.Do(context.Background(), pprof.Labels("timed", "yes"), func(context.Context) {
+						size = postPreview(b, preview, form)
+					})
 				}
 				b.ReportMetric(float64(size), "html-B")
 				b.ReportMetric((peak()-base)/1e6, "peak-heap-MB")

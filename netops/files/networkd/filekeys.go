@@ -39,14 +39,7 @@ func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
 	}
 	g.keys.mu.Lock()
 	defer g.keys.mu.Unlock()
-	if g.keys.own == nil {
-		// Once, not per call: a reader asks for each link's file.
-		g.keys.own = make(map[*NetworkFile]bool, len(g.Networks))
-		for _, own := range g.Networks {
-			g.keys.own[own] = true
-			g.keys.routes += len(own.Routes)
-		}
-	}
+	g.keys.ownOnce(g.Networks)
 	if !g.keys.own[nf] {
 		return nil
 	}
@@ -66,6 +59,36 @@ func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
 	}
 	g.keys.of[id] = fk
 	return fk
+}
+
+// ownOnce records nets as the networks whose keys k keeps, at its first
+// call (k.mu held): once, not per call, as a reader asks for each link's
+// file; and those of the Generated that made k, not of a view of it
+// (WithNetworks), whose other networks are not its.
+func (k *generatedKeys) ownOnce(nets map[string]*NetworkFile) {
+	if k.own != nil {
+		return
+	}
+	k.own = make(map[*NetworkFile]bool, len(nets))
+	for _, own := range nets {
+		k.own[own] = true
+		k.routes += len(own.Routes)
+	}
+}
+
+// WithNetworks is g with nets in place of its Networks, for a foreign
+// view of files of which some are g's and others copies of them (a
+// view that counts some links' routes only): it keeps what g kept of
+// the runs it read (taken only while no route changed since, see
+// keptRuns) and of its networks' keys (taken for g's own networks only,
+// by identity), which NewForeignViewOf and PredictOf of g would take.
+func (g *Generated) WithNetworks(nets map[string]*NetworkFile) *Generated {
+	if g.keys != nil {
+		g.keys.mu.Lock()
+		g.keys.ownOnce(g.Networks)
+		g.keys.mu.Unlock()
+	}
+	return &Generated{Files: g.Files, Target: g.Target, Networks: nets, runs: g.runs, keys: g.keys}
 }
 
 // keysOf is the keys of nf's routes as link's through res; a route

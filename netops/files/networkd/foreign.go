@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"iter"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -741,8 +742,9 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 	files := make([]*Loaded, len(links))
 	keys := make([]*fileKeys, len(links))
 	n, routed := 0, 0
+	effX := eff.networkIndex()
 	for i, l := range links {
-		files[i], _ = eff.NetworkFor(l) // an uncertain match counts: the file may well apply
+		files[i], _ = effX.networkFor(l) // an uncertain match counts: the file may well apply
 		if files[i] != nil {
 			_, m := fileRoutes(files[i].Network)
 			n += m
@@ -750,8 +752,22 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 			keys[i] = gen.routeKeys(files[i].Network, l.Name)
 		}
 	}
-	// Sized once: growing a map of a million keys rehashes it.
-	cov.routes = make(map[routeKey]bool, n)
+	// Sized once: growing a map of a million keys rehashes it. When one
+	// of Generate's files holds half of the keys or more (a preview's
+	// link counted over files of the others without theirs), its set is
+	// copied whole, which costs less than a store per key (a third of
+	// it), and the others are added.
+	largest := -1
+	for i := range keys {
+		if keys[i] != nil && (largest < 0 || len(keys[i].set) > len(keys[largest].set)) {
+			largest = i
+		}
+	}
+	if largest >= 0 && routed > 1 && 2*len(keys[largest].set) >= n {
+		cov.routes = maps.Clone(keys[largest].set)
+	} else {
+		cov.routes, largest = make(map[routeKey]bool, n), -1
+	}
 	applied := map[*Loaded]bool{}
 	for i, l := range links {
 		ld := files[i]
@@ -766,6 +782,8 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 			// The only file with routes, Generate's: its keys are the
 			// coverage's as they are (read only, as the coverage is).
 			cov.routes = keys[i].set
+		case i == largest:
+			// In already.
 		case keys[i] != nil:
 			for k := range keys[i].set {
 				cov.routes[k] = true

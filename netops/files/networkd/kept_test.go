@@ -2,6 +2,7 @@ package networkd
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -198,5 +199,78 @@ func TestPreparedKeptRunsAreTheStores(t *testing.T) {
 	}
 	if kept == 0 {
 		t.Error("no Prepared.Generate kept its runs: the test compares nothing")
+	}
+}
+
+// A foreign view of some of Generate's networks and copies of the others
+// without their routes through a link (what the files manager counts a
+// few links over) through WithNetworks takes the runs and the keys
+// Generate kept, as a view of Generate's own would: the same groups as
+// without them, no kept run read again; the copies' keys are not the
+// kept ones, and g's own networks keep theirs whichever asks first.
+func TestAViewWithOtherNetworksTakesTheKeptRunsAndKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 37))
+	c, tables := eth1DropIn(t), tableMap{300: "wan"}
+	sel := []string{"br0", "eth0", "eth1", "eth2", "va", "vb"}
+	compared := 0
+	for i := range 8 {
+		src := &runReads{countedStore: &countedStore{Store: model.NewStoreFrom(runsState(r, false, false))}}
+		g, err := Generate(src, sel, tables, target252)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.runs == nil {
+			t.Fatalf("state %d: no runs kept", i)
+		}
+		full := sel[i%len(sel)]
+		nets := map[string]*NetworkFile{}
+		var copied, own *NetworkFile
+		for name, nf := range g.Networks {
+			if name == "10-"+full+".network" {
+				nets[name], own = nf, nf
+				continue
+			}
+			cp := *nf
+			cp.Routes = slices.DeleteFunc(slices.Clone(nf.Routes), func(r Route) bool { return !r.Deviceless() })
+			nets[name], copied = &cp, &cp
+		}
+		if own == nil || copied == nil {
+			t.Fatalf("state %d: no file of %s, or no other: %v", i, full, slices.Collect(maps.Keys(g.Networks)))
+		}
+		lg := g.WithNetworks(nets)
+		if lg.routeKeys(copied, full) != nil {
+			t.Errorf("state %d: a copy's keys are kept", i)
+		}
+		if fk := lg.routeKeys(own, full); fk == nil || fk != g.routeKeys(own, full) {
+			t.Errorf("state %d: %s's keys are not shared with the view", i, full)
+		}
+		for name, nf := range g.Networks {
+			if nets[name] != nf && g.routeKeys(nf, full) == nil {
+				t.Errorf("state %d: %s has no keys once a view of other networks asked first", i, name)
+			}
+		}
+		src.runs, src.walks = nil, 0
+		fv := NewForeignViewOf(c, g.Files, lg, src, tables)
+		gotG, gotC := fv.Groups(), fv.Count()
+		reads := src.walks
+		for _, id := range src.runs {
+			if slices.ContainsFunc(g.runs.runs, func(k keptRun) bool { return k.id == id }) {
+				reads++
+			}
+		}
+		if reads > 0 {
+			t.Errorf("state %d: %d kept runs and walks read again", i, reads)
+		}
+		unkept := &Generated{Files: g.Files, Target: g.Target, Networks: nets}
+		fv = NewForeignViewOf(c, g.Files, unkept, src, tables)
+		if wantG, wantC := fv.Groups(), fv.Count(); !reflect.DeepEqual(gotG, wantG) || gotC != wantC {
+			t.Errorf("state %d: the groups with the kept runs\n%v\nwithout\n%v", i, gotG, wantG)
+		}
+		if gotC.Routes > 0 {
+			compared++
+		}
+	}
+	if compared < 4 {
+		t.Errorf("%d states with foreign routes: the comparison proves little", compared)
 	}
 }

@@ -142,7 +142,7 @@ func globsMatch(patterns []string, s string) bool {
 		if s == "" {
 			continue // networkd never matches a missing value, kind of a physical link
 		}
-		if ok, err := path.Match(p, s); err == nil && ok {
+		if globMatch(p, s) {
 			if neg {
 				return false
 			}
@@ -150,6 +150,22 @@ func globsMatch(patterns []string, s string) bool {
 		}
 	}
 	return matched || !positive
+}
+
+// globMatch is path.Match's match of s by p, false for a malformed p.
+// A pattern without a special character (a [Match] Name= of one link,
+// as every generated file has) matches itself alone: compared as such,
+// as the prediction and the foreign view match every link against every
+// file of a save of every link (300 by 300).
+func globMatch(p, s string) bool {
+	for i := range len(p) {
+		switch p[i] {
+		case '*', '?', '[', '\\':
+			ok, err := path.Match(p, s)
+			return err == nil && ok
+		}
+	}
+	return p == s
 }
 
 // deviceType guesses networkd's Type= value: udev's DEVTYPE when the
@@ -179,4 +195,72 @@ func deviceType(l model.Link) (string, bool) {
 		return l.LinkType, true
 	}
 	return "", false
+}
+
+// networkIndex answers NetworkFor of one Config for many links without
+// matching each link against every file: a file whose [Match] is only
+// Name= with literal names (every generated file's) can apply to those
+// names alone, so a link is matched against the files naming it and the
+// others, in the Config's order. A reader that asks for every link (the
+// prediction, the foreign view: 300 links by 300 files) makes one.
+type networkIndex struct {
+	c       *Config
+	byName  map[string][]int // the literal-name files naming a link, by position
+	general []int            // the other files' positions
+}
+
+// networkIndex indexes c's networks as they are now.
+func (c *Config) networkIndex() *networkIndex {
+	x := &networkIndex{c: c, byName: map[string][]int{}}
+	for i, ld := range c.Networks {
+		if ld.Network == nil {
+			continue
+		}
+		if names, ok := literalNames(ld.Network.Match); ok {
+			for _, n := range names {
+				if s := x.byName[n]; len(s) == 0 || s[len(s)-1] != i {
+					x.byName[n] = append(s, i)
+				}
+			}
+			continue
+		}
+		x.general = append(x.general, i)
+	}
+	return x
+}
+
+// literalNames are m's Name= values when they are all it matches on and
+// each is a name without a special character or a "!": the file matches
+// a link of one of those names, and no other.
+func literalNames(m Match) ([]string, bool) {
+	if len(m.Name) == 0 || len(m.MACAddress) > 0 || len(m.Extra) > 0 {
+		return nil, false
+	}
+	for _, n := range m.Name {
+		if n == "" || strings.ContainsAny(n, "!*?[\\") {
+			return nil, false
+		}
+	}
+	return m.Name, true
+}
+
+// networkFor is c.NetworkFor(l).
+func (x *networkIndex) networkFor(l model.Link) (*Loaded, MatchResult) {
+	if l.Name == "" {
+		return x.c.NetworkFor(l)
+	}
+	named, general := x.byName[l.Name], x.general
+	for len(named) > 0 || len(general) > 0 {
+		var i int
+		if len(general) == 0 || len(named) > 0 && named[0] < general[0] {
+			i, named = named[0], named[1:]
+		} else {
+			i, general = general[0], general[1:]
+		}
+		ld := x.c.Networks[i]
+		if res := ld.Network.Match.evaluate(l); res.State != NoMatch {
+			return ld, res
+		}
+	}
+	return nil, MatchResult{}
 }

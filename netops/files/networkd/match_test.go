@@ -1,8 +1,13 @@
 package networkd
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net"
+	"path"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -102,5 +107,77 @@ func TestMatchNameNegationRoundTrips(t *testing.T) {
 	again, _, err := ParseNetwork("x.network", nf.Marshal())
 	if err != nil || !slices.Equal(again.Match.Name, nf.Match.Name) {
 		t.Errorf("round trip: %q %v\n%s", again.Match.Name, err, nf.Marshal())
+	}
+}
+
+// globMatch is path.Match's verdict, malformed patterns false: over
+// literal names (compared as strings), globs, classes, escapes and
+// malformed patterns, against names that equal, extend, prefix or only
+// resemble them.
+func TestGlobMatchIsPathMatch(t *testing.T) {
+	patterns := []string{"eth0", "np0a", "", "eth", "eth0.100", "br-lan", "e*", "eth?", "eth[0-3]", `eth\0`, `eth\*`,
+		"[", "eth[", `eth\`, "*", "?", "wl*0", "ét0", "a/b", "a*/b"}
+	names := []string{"eth0", "eth1", "np0a", "np0", "np0ab", "", "eth", "eth0.100", "br-lan", "e", "eth*", "[", "ét0", "a/b", "ax/b", `eth\0`}
+	literal := 0
+	for _, p := range patterns {
+		for _, s := range names {
+			ok, err := path.Match(p, s)
+			want := err == nil && ok
+			if got := globMatch(p, s); got != want {
+				t.Errorf("globMatch(%q, %q) = %v, path.Match says %v (%v)", p, s, got, ok, err)
+			}
+			if want && p == s {
+				literal++
+			}
+		}
+	}
+	if literal < 5 {
+		t.Errorf("%d literal matches: the fast path was hardly compared", literal)
+	}
+}
+
+// The index of a Config's networks answers NetworkFor for every link as
+// NetworkFor does: over random configs mixing files of literal names
+// (one, several, repeated, shared by files in either order), globs,
+// negations, MAC and Kind= matches, an empty [Match], a file without a
+// parse and Driver= (uncertain), for links of those names, others, and
+// none.
+func TestNetworkIndexIsNetworkFor(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 17))
+	names := []string{"eth0", "eth1", "np0a", "np1b", "br0", "eno1", "lo", "vx9"}
+	matches := []string{"Name=%s\n", "Name=%s %s\n", "Name=%s\nName=%s\n", "Name=e*\n", "Name=!%s\n", "Name=!%s eth*\n",
+		"MACAddress=52:54:00:12:34:56\n", "Kind=vxlan\n", "Name=%s\nKind=bridge\n", "", "Name=%s\nDriver=e1000\n", `Name=eth\0` + "\n"}
+	mac, _ := net.ParseMAC("52:54:00:12:34:56")
+	indexed := 0
+	for range 200 {
+		files := map[string]string{}
+		for i := range 1 + r.IntN(12) {
+			m := matches[r.IntN(len(matches))]
+			text := "[Match]\n" + m
+			for strings.Contains(text, "%s") {
+				text = strings.Replace(text, "%s", names[r.IntN(len(names))], 1)
+			}
+			files[fmt.Sprintf("%02d-f%d.network", r.IntN(90), i)] = text
+		}
+		c := configOf(t, files)
+		if r.IntN(4) == 0 && len(c.Networks) > 0 {
+			c.Networks[r.IntN(len(c.Networks))].Network = nil
+		}
+		x := c.networkIndex()
+		for _, n := range append(names, "other", "") {
+			for _, l := range []model.Link{{Name: n, Kind: "vxlan"}, {Name: n, Kind: "bridge", HWAddr: mac}, {Name: n, LinkType: "ether"}} {
+				wantLd, wantRes := c.NetworkFor(l)
+				gotLd, gotRes := x.networkFor(l)
+				if gotLd != wantLd || !reflect.DeepEqual(gotRes, wantRes) {
+					t.Fatalf("%v, link %+v: the index says %v %v, NetworkFor %v %v", files, l, name(gotLd), gotRes, name(wantLd), wantRes)
+				}
+				if wantLd != nil && slices.Contains(x.byName[n], slices.Index(c.Networks, wantLd)) {
+					indexed++
+				}
+			}
+		}
+	}
+	if indexed < 100 {
+		t.Errorf("%d links matched a file of the index's names: the index was hardly compared", indexed)
 	}
 }

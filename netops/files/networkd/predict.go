@@ -146,9 +146,10 @@ func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf,
 		return ok
 	}
 	p.netdevs(c, pending)
+	oldX, effX := c.networkIndex(), eff.networkIndex()
 	for _, l := range links {
-		old, _ := c.NetworkFor(l)
-		nw, _ := eff.NetworkFor(l)
+		old, _ := oldX.networkFor(l)
+		nw, _ := effX.networkFor(l)
 		if name(old) == name(nw) && !changed(old) {
 			continue
 		}
@@ -162,7 +163,7 @@ func predict(c *Config, pending Files, gen *Generated, st Source, dc DaemonConf,
 	}
 	for _, name := range p.created {
 		l := model.Link{Name: name, Kind: p.createdKind[name], LinkType: "ether"}
-		if nw, _ := eff.NetworkFor(l); nw != nil {
+		if nw, _ := effX.networkFor(l); nw != nil {
 			p.configure(l, nw)
 		}
 	}

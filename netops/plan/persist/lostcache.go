@@ -372,18 +372,20 @@ func (c *lostCache) leanConfig(cfg *networkd.Config, gen *networkd.Generated, ap
 	if gen == nil {
 		return out, nil
 	}
-	lg := &networkd.Generated{Files: gen.Files, Networks: make(map[string]*networkd.NetworkFile, len(gen.Networks))}
+	nets := make(map[string]*networkd.NetworkFile, len(gen.Networks))
 	for name, nf := range gen.Networks {
 		if fullNames[name] {
-			lg.Networks[name] = nf
+			nets[name] = nf
 		} else {
 			// Not kept: the generated files are the preview's alone, and
 			// a key would hold them (a first preview's every file) until
 			// the next.
-			lg.Networks[name] = leanCopy(nf)
+			nets[name] = leanCopy(nf)
 		}
 	}
-	return out, lg
+	// With gen's kept runs and keys: the view of the links counted takes
+	// them as the whole view would.
+	return out, gen.WithNetworks(nets)
 }
 
 // leanNetwork is leanCopy of a parsed file nf, kept per file (the

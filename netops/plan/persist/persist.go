@@ -216,8 +216,11 @@ func (m *Manager) Overview(ctx context.Context) (Overview, error) {
 	return ov, nil
 }
 
-// ForeignPage is how many foreign objects a page lists at most.
-const ForeignPage = 1000
+// ForeignPage is how many foreign objects a preview lists at most: a
+// warning with the first ones and the count, not the list (the networkd
+// page's foreign list pages through them all). 1,000 rows made a
+// preview's page 220 KB, and their page its view of more links' routes.
+const ForeignPage = 100
 
 // Foreign reads the files on disk and prepares the foreign computation:
 // the part of Overview that changes with every netlink event, without the
