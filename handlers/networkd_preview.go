@@ -46,7 +46,7 @@ func previewVM(p *persist.Preview) views.NetworkdPreviewVM {
 		Target: targetText(p.Target),
 	}
 	if n := p.LostCount.Total() - len(p.Lost); n > 0 {
-		vm.LostMore = "and " + count(n, "more object", "more objects") + " (the list below the form pages through them all)"
+		vm.LostMore = "and " + count(n, "more object", "more objects") + ", not listed here: the count covers every one"
 	}
 	for _, n := range p.Notices {
 		vm.Notices = append(vm.Notices, views.NoticeRow{Kind: n.Kind, Link: n.Link, Text: n.Text, Reason: n.Reason, LeftOut: n.LeftOut})

@@ -778,9 +778,11 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 		nf := ld.Network
 		cov.addrs[l.Name] = fileAddrs(nf)
 		switch routes, m := fileRoutes(nf); {
-		case keys[i] != nil && routed == 1:
+		case keys[i] != nil && routed == 1 && m > 0:
 			// The only file with routes, Generate's: its keys are the
 			// coverage's as they are (read only, as the coverage is).
+			// (A file of Generate's without routes has keys too: none,
+			// which must not stand for the one file's that has some.)
 			cov.routes = keys[i].set
 		case i == largest:
 			// In already.

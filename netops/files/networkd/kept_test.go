@@ -274,3 +274,36 @@ func TestAViewWithOtherNetworksTakesTheKeptRunsAndKeys(t *testing.T) {
 		t.Errorf("%d states with foreign routes: the comparison proves little", compared)
 	}
 }
+
+// Of two generated files, one without routes (eth0's: its only route is
+// the kernel's), the coverage is the other's routes: the empty file's
+// keys, which Generate keeps too, do not stand for the one file's that
+// has some (all of br0's routes were counted as foreign then), and
+// Generate's own key set is not written to.
+func TestAGeneratedFileWithoutRoutesCoversNone(t *testing.T) {
+	fs := fakeState()
+	routes := slices.DeleteFunc(slices.Clone(fs.routes), func(r model.Route) bool { return deviceless(r.Type) })
+	store := model.NewStoreFrom(model.State{Links: fs.links, Addrs: fs.addrs, Routes: routes, Rules: fs.rules})
+	g, err := Generate(store, []string{"br0", "eth0"}, nil, target252)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br0, eth0 := g.Networks["10-br0.network"], g.Networks["10-eth0.network"]
+	if br0 == nil || eth0 == nil || len(br0.Routes) == 0 || len(eth0.Routes) != 0 {
+		t.Fatalf("want br0's file with routes and eth0's without: %v", slices.Collect(maps.Keys(g.Networks)))
+	}
+	kept := g.routeKeys(br0, "br0")
+	if kept == nil || g.routeKeys(eth0, "eth0") == nil {
+		t.Fatal("Generate keeps no keys of its files: the test shows nothing")
+	}
+	before := len(kept.set)
+	c := loadFiles(t, map[string]string{})
+	got := NewForeignViewOf(c, g.Files, g, store, nil).Count()
+	want := NewForeignViewOf(c, g.Files, &Generated{Files: g.Files, Target: g.Target, Networks: g.Networks}, store, nil).Count()
+	if got != want {
+		t.Errorf("foreign count with Generate's keys %+v, without %+v", got, want)
+	}
+	if len(kept.set) != before {
+		t.Errorf("br0's kept keys went from %d to %d: the coverage wrote into them", before, len(kept.set))
+	}
+}
