@@ -17,6 +17,10 @@ type NetDevFile struct {
 	// it (files Generate makes); written even when empty.
 	KindSection *Section
 	Unknown     []Section // sections netpanel does not model, [Match] included
+	// refused: networkd makes no link of the file (no Name= or Kind=, a
+	// veth without its peer, a VXLAN without VNI=...), as against lines
+	// it cannot read, which it ignores.
+	refused bool
 }
 
 // NetDev is [NetDev]. Name and Kind are required.

@@ -145,6 +145,7 @@ func netDevOf(p *parser, secs []rawSection) (*NetDevFile, []Warning, error) {
 			p.warnf(sec.file, sec.line, WarnIgnoredSection, "[%s] does not apply to Kind=%s, ignored by networkd", sec.name, f.NetDev.Kind)
 		}
 	}
+	lineErrs := len(p.errs)
 	switch {
 	case netdevSec.name == "":
 		p.errs = append(p.errs, &ParseError{File: name, Line: 1, Err: errors.New("missing [NetDev] section")})
@@ -169,6 +170,7 @@ func netDevOf(p *parser, secs []rawSection) (*NetDevFile, []Warning, error) {
 			p.errorf(vxlanSec, "Local=, Remote= and Group= mix IPv4 and IPv6")
 		}
 	}
+	f.refused = len(p.errs) > lineErrs
 	return f, p.warn, errors.Join(p.errs...)
 }
 

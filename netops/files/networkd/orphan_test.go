@@ -209,3 +209,27 @@ func TestCheckEditOfANewFileTakesTheOrphanDropIns(t *testing.T) {
 		t.Errorf("a .netdev whose Kind= a waiting drop-in gives: %q", problemStrings(e.Problems))
 	}
 }
+
+// A line networkd cannot read in an admin's drop-in of a pending .netdev
+// is ignored by networkd, which makes the link all the same: the
+// prediction says so, and names the line it ignores. A .netdev networkd
+// refuses whole (a veth without its peer) makes no link.
+func TestPendingNetDevWithABadDropInLineIsStillMade(t *testing.T) {
+	dirs := orphanDirs(t, map[string]string{"lib/10-br5.netdev.d/kind.conf": "[NetDev]\nKind=bridge\nMTUBytes=15x0\n"})
+	cfg, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := predictState()
+	got := Predict(cfg, Files{"10-br5.netdev": []byte("[NetDev]\nName=br5\n")}, st, DaemonConf{})
+	if !slices.Contains(effects(got.Effects), "create link br5 (bridge)") {
+		t.Errorf("predicted %q, notes %q; want br5 created", effects(got.Effects), got.Notes)
+	}
+	if !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "MTUBytes") }) {
+		t.Errorf("notes %q name no ignored line", got.Notes)
+	}
+	got = Predict(cfg, Files{"10-v5.netdev": []byte("[NetDev]\nName=v5\nKind=veth\n")}, st, DaemonConf{})
+	if slices.ContainsFunc(effects(got.Effects), func(e string) bool { return strings.Contains(e, "v5") }) {
+		t.Errorf("a veth without a peer predicted %q", effects(got.Effects))
+	}
+}

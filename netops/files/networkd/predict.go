@@ -264,9 +264,14 @@ func (p *predictor) netdevs(c *Config, pending Files) {
 			parts = append(parts, dropIns.dropIns...)
 		}
 		nd, _, err := parseNetDev(parts)
-		if err != nil || nd == nil || nd.NetDev.Name == "" {
+		if nd == nil || nd.refused || nd.NetDev.Name == "" {
 			p.note("%s does not parse; networkd makes no link from it", fname)
 			continue
+		}
+		if err != nil {
+			// A line networkd cannot read it ignores (an admin's
+			// drop-in may hold one): the link is made all the same.
+			p.note("%s: networkd ignores what it cannot read: %s", fname, strings.ReplaceAll(err.Error(), "\n", "; "))
 		}
 		n := nd.NetDev.Name
 		p.concerned[n] = true
