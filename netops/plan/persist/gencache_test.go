@@ -1026,3 +1026,27 @@ func TestPreviewCountsWithTheDropInsWaitingForANewFile(t *testing.T) {
 	}
 	samePreview(t, "a drop-in waiting for 10-eth2.network", c.opts.NetworkDir, p, want)
 }
+
+// A device-less route replaced, between two views of a count, by a route
+// through a link counted in the later view (a blackhole becoming a
+// unicast route through eth4) is counted once: the device-less groups,
+// which the first view gave, are taken again from a view after the
+// change, as the links whose routes changed are.
+func TestSummaryOfADevicelessRouteMovedToALinkCountsItOnce(t *testing.T) {
+	c, _ := savedChurn(t, 15)
+	persist.SetBatchRoutes(t, 1) // a link a view
+	r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.MustParsePrefix("10.91.0.0/24")}
+	c.update(func(a *model.Applier) { a.Route(r, false, false) })
+	moved := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+		Dst: r.Dst, Gateway: netip.MustParseAddr("10.105.0.8"), LinkIndex: 7} // eth4
+	src := &movingSource{Store: c.store, move: func() {
+		c.update(func(a *model.Applier) { a.Route(r, true, false); a.Route(moved, false, false) })
+	}}
+	src.onLinks, src.at = true, 3 // the second view's
+	m := persist.New(c.opts, src, c.tables.Load)
+	sameForeign(t, "a blackhole replaced by a route through eth4 between two views", m)
+	if !src.moved {
+		t.Fatal("the route did not move during the count: the test tests nothing")
+	}
+}

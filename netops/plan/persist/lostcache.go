@@ -161,6 +161,20 @@ func (m *Manager) lost(c *lostCache, cfg *networkd.Config, pending networkd.File
 	// changed since their count began (or since the count their kept
 	// groups are of) are counted again, in views of their own, until
 	// none did (a few times at most: the next call counts the rest).
+	// The device-less routes' groups came from the first view: they are
+	// taken again, from a view after the change, when a device-less
+	// route changed meanwhile (its class names its device, if any, else
+	// 0), as one may have become a route through a link counted again.
+	devicelessLinks := map[int32]bool{0: true}
+	for c := range stamps.Classes {
+		if networkd.DevicelessType(c.Type) {
+			devicelessLinks[c.Link] = true
+		}
+	}
+	deviceless := map[int32]uint64{}
+	for l := range devicelessLinks {
+		deviceless[l] = stamps.Links[l]
+	}
 	for range 3 {
 		now := st.RouteStamps()
 		if now.Installs != stamps.Installs || st.Gens()[model.KindLink] != state.links {
@@ -175,13 +189,21 @@ func (m *Manager) lost(c *lostCache, cfg *networkd.Config, pending networkd.File
 				delete(inLean, name) // the first view's rows of it are stale
 			}
 		}
-		if len(again) == 0 {
+		devicelessAgain := false
+		for l, n := range deviceless {
+			if now.Links[l] != n {
+				deviceless[l], devicelessAgain = now.Links[l], true
+			}
+		}
+		if len(again) == 0 && !devicelessAgain {
 			break
 		}
-		out.groups = slices.DeleteFunc(out.groups, func(g networkd.ForeignGroup) bool { return g.Kind == "route" && again[g.Link] })
-		for _, batch := range batchNames(again, func(l string) int { return routes[keys[l].index] }) {
+		out.groups = slices.DeleteFunc(out.groups, func(g networkd.ForeignGroup) bool {
+			return g.Kind == "route" && (again[g.Link] || devicelessAgain && g.Link == "")
+		})
+		for i, batch := range batchNames(again, func(l string) int { return routes[keys[l].index] }) {
 			for _, g := range view(batch).Groups() {
-				if g.Kind == "route" && g.Link != "" && batch[g.Link] {
+				if g.Kind == "route" && (g.Link != "" && batch[g.Link] || devicelessAgain && i == 0 && g.Link == "") {
 					out.groups = append(out.groups, g)
 				}
 			}
