@@ -82,7 +82,7 @@ func (f *NetworkFile) matchesAll() bool {
 // evaluate runs networkd's net_match_config over the keys netpanel can
 // check; any failing key decides NoMatch.
 func (m Match) evaluate(l model.Link) MatchResult {
-	if !globsMatch(m.Name, l.Name) {
+	if !nameMatches(m.Name, l) {
 		return MatchResult{}
 	}
 	if len(m.MACAddress) > 0 && !slices.ContainsFunc(m.MACAddress, func(a net.HardwareAddr) bool { return bytes.Equal(a, l.HWAddr) }) {
@@ -109,6 +109,21 @@ func (m Match) evaluate(l model.Link) MatchResult {
 		}
 	}
 	return res
+}
+
+// nameMatches is networkd's test of Name= (net_condition_test_ifname):
+// the patterns match the link's name or one of its alternative names
+// (`ip link property add altname`), each tested alone.
+func nameMatches(patterns []string, l model.Link) bool {
+	if globsMatch(patterns, l.Name) {
+		return true
+	}
+	for _, alt := range l.AltNames {
+		if globsMatch(patterns, alt) {
+			return true
+		}
+	}
+	return false
 }
 
 // extraMatch folds the [Match] keys the typed model does not hold into
@@ -250,6 +265,16 @@ func (x *networkIndex) networkFor(l model.Link) (*Loaded, MatchResult) {
 		return x.c.NetworkFor(l)
 	}
 	named, general := x.byName[l.Name], x.general
+	if len(l.AltNames) > 0 {
+		// A file naming one of its alternative names applies too
+		// (nameMatches): those files, in the Config's order.
+		named = slices.Clone(named)
+		for _, alt := range l.AltNames {
+			named = append(named, x.byName[alt]...)
+		}
+		slices.Sort(named)
+		named = slices.Compact(named)
+	}
 	for len(named) > 0 || len(general) > 0 {
 		var i int
 		if len(general) == 0 || len(named) > 0 && named[0] < general[0] {

@@ -165,7 +165,9 @@ func TestNetworkIndexIsNetworkFor(t *testing.T) {
 		}
 		x := c.networkIndex()
 		for _, n := range append(names, "other", "") {
-			for _, l := range []model.Link{{Name: n, Kind: "vxlan"}, {Name: n, Kind: "bridge", HWAddr: mac}, {Name: n, LinkType: "ether"}} {
+			alts := []string{names[r.IntN(len(names))], "enp0s31f6"}
+			for _, l := range []model.Link{{Name: n, Kind: "vxlan"}, {Name: n, Kind: "bridge", HWAddr: mac}, {Name: n, LinkType: "ether"},
+				{Name: n, LinkType: "ether", AltNames: alts}} {
 				wantLd, wantRes := c.NetworkFor(l)
 				gotLd, gotRes := x.networkFor(l)
 				if gotLd != wantLd || !reflect.DeepEqual(gotRes, wantRes) {
@@ -179,5 +181,29 @@ func TestNetworkIndexIsNetworkFor(t *testing.T) {
 	}
 	if indexed < 100 {
 		t.Errorf("%d links matched a file of the index's names: the index was hardly compared", indexed)
+	}
+}
+
+// networkd matches Name= against a link's alternative names too
+// (net_condition_test_ifname: the name, or any alternative name, each
+// tested alone), so a file naming a link by its altname applies to it,
+// found by NetworkFor and by the index alike, in the files' order.
+func TestNameMatchesAnAlternativeName(t *testing.T) {
+	c := configOf(t, map[string]string{
+		"10-lan.network":  "[Match]\nName=enp0s31f6\n",
+		"20-eno.network":  "[Match]\nName=eno1\n",
+		"30-rest.network": "[Match]\nName=!eno1\n",
+	})
+	l := model.Link{Name: "eno1", AltNames: []string{"enp0s31f6"}}
+	for how, find := range map[string]func(model.Link) (*Loaded, MatchResult){"NetworkFor": c.NetworkFor, "the index": c.networkIndex().networkFor} {
+		if ld, _ := find(l); ld == nil || ld.Name != "10-lan.network" {
+			t.Errorf("%s: eno1 (altname enp0s31f6) gets %v, want 10-lan.network", how, name(ld))
+		}
+	}
+	// Each name is tested alone: Name=!eno1 matches through the altname,
+	// as networkd has it.
+	c2 := configOf(t, map[string]string{"30-rest.network": "[Match]\nName=!eno1\n"})
+	if ld, _ := c2.NetworkFor(l); ld == nil {
+		t.Error("Name=!eno1 does not apply to eno1 with an altname")
 	}
 }
