@@ -180,11 +180,7 @@ type groupKey struct {
 // foreignClass reports whether routes of class c count as foreign unless a
 // file names them: what Generate would write, DHCP's aside.
 func foreignClass(c model.RouteClass) bool {
-	r := model.Route{Table: c.Table, Protocol: c.Protocol}
-	if c.Expires {
-		r.Extra = &model.RouteExtra{Expires: 1}
-	}
-	return wantedRoute(&r) && c.Protocol != unix.RTPROT_DHCP
+	return wantedClass(c) && c.Protocol != unix.RTPROT_DHCP
 }
 
 // routeCounts counts the foreign routes per link and table: with the

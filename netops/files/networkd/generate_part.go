@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/netpanel/netpanel/netops/model"
-	"golang.org/x/sys/unix"
 )
 
 // Prepared is Generate of a selection of links up to its routes: every
@@ -79,18 +78,6 @@ func Prepare(st Source, links []string, tables model.TableNames, target Target) 
 // (blackhole, unreachable, prohibit, throw): Generate writes them into
 // the file Prepared.Home names.
 func DevicelessType(typ uint8) bool { return deviceless(typ) }
-
-// wantedClass is wantedRoute for every route of class c.
-func wantedClass(c model.RouteClass) bool {
-	if c.Table == unix.RT_TABLE_LOCAL || c.Expires {
-		return false
-	}
-	switch c.Protocol {
-	case unix.RTPROT_KERNEL, unix.RTPROT_REDIRECT, unix.RTPROT_RA:
-		return false
-	}
-	return true
-}
 
 // Generate writes the .network of each selected link regen names, with
 // its routes, and every .netdev and the tables' declarations: what

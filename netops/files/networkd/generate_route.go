@@ -108,14 +108,23 @@ func (g *gen) fileOf(r *model.Route) (link int32, ok bool) {
 // broadcast, anycast or multicast route an administrator put into another
 // table is kept.
 func wantedRoute(r *model.Route) bool {
-	if r.Table == unix.RT_TABLE_LOCAL {
+	return wanted(r.Table, r.Protocol, r.Extra != nil && r.Extra.Expires != 0)
+}
+
+// wantedClass is wantedRoute for every route of class c.
+func wantedClass(c model.RouteClass) bool { return wanted(c.Table, c.Protocol, c.Expires) }
+
+// wanted is wantedRoute of a route of table and protocol that expires or
+// not.
+func wanted(table uint32, protocol uint8, expires bool) bool {
+	if table == unix.RT_TABLE_LOCAL || expires {
 		return false
 	}
-	switch r.Protocol {
+	switch protocol {
 	case unix.RTPROT_KERNEL, unix.RTPROT_REDIRECT, unix.RTPROT_RA:
 		return false
 	}
-	return r.Extra == nil || r.Extra.Expires == 0
+	return true
 }
 
 // defaultScope is the scope networkd 252 gives an IPv4 route without
