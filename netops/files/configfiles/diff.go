@@ -1,6 +1,7 @@
 package configfiles
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -17,6 +18,7 @@ func UnifiedDiff(rel string, old, new []byte) string {
 // lineWriter is where writeUnified writes: a strings.Builder or a
 // bufio.Writer.
 type lineWriter interface {
+	Write(p []byte) (int, error)
 	WriteString(s string) (int, error)
 	WriteByte(c byte) error
 }
@@ -41,7 +43,7 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 	if string(old) == string(new) {
 		return 0, 0, 0, nil
 	}
-	a, b := diffLines(old), diffLines(new)
+	a, b := splitSides(old, new)
 	// The lines counted are the diff's "\n"s: a last line without one
 	// carries the marker line (diffLines), one more.
 	mark := func(data []byte, n int) func(int) int {
@@ -53,7 +55,7 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 			return 0
 		}
 	}
-	markA, markB := mark(old, len(a)), mark(new, len(b))
+	markA, markB := mark(old, a.n), mark(new, b.n)
 	room := func(n int) int { // how many of n more lines to write
 		switch {
 		case err != nil:
@@ -71,16 +73,16 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 	}
 	put("--- a/" + rel + "\n")
 	put("+++ b/" + rel + "\n")
-	for _, g := range groups(opcodes(a, b), 3) {
+	for _, g := range groups(sideOpcodes(a, b), 3) {
 		first, last := g[0], g[len(g)-1]
 		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
 		for _, c := range g {
 			if c.tag == 'e' {
-				lines += writeLines(w, ' ', a[c.i1:c.i2], room(c.i2-c.i1), &err) + markA(c.i2)
+				lines += a.write(w, ' ', c.i1, c.i2, room(c.i2-c.i1), &err) + markA(c.i2)
 				continue
 			}
-			lines += writeLines(w, '-', a[c.i1:c.i2], room(c.i2-c.i1), &err) + markA(c.i2)
-			lines += writeLines(w, '+', b[c.j1:c.j2], room(c.j2-c.j1), &err) + markB(c.j2)
+			lines += a.write(w, '-', c.i1, c.i2, room(c.i2-c.i1), &err) + markA(c.i2)
+			lines += b.write(w, '+', c.j1, c.j2, room(c.j2-c.j1), &err) + markB(c.j2)
 			removed += c.i2 - c.i1
 			added += c.j2 - c.j1
 		}
@@ -88,19 +90,178 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 	return lines, added, removed, err
 }
 
-// writeLines writes the first n of lines to w, each after prefix, and
-// returns len(lines): the lines the diff has, written or not. It keeps
-// w's first error in *err.
-func writeLines(w lineWriter, prefix byte, lines []string, n int, err *error) int {
-	for _, l := range lines[:n] {
-		if *err != nil {
-			break
+// context is how many lines of context a hunk shows on each side of a
+// change.
+const context = 3
+
+// side is one file of a diff, split into lines (diffLines) only where a
+// diff can show them: the head both files share ends at line head, and
+// of it only its last context lines are kept (headEnd); the tail both
+// share is the file's last tail lines, of which only the first context
+// lines are kept (tailTop); the middle between them is split (mid), or,
+// when the other file's middle is empty (the whole middle added or
+// removed), kept as bytes (midData, midN lines) and split as it is
+// written. A small change to a huge file, or a new one, so costs a pass
+// over its bytes, not a string per line.
+type side struct {
+	n, head, tail int
+	headEnd       []string
+	mid           []string
+	midData       []byte
+	midN          int
+	tailTop       []string
+	lazy          bool
+}
+
+// midLen is how many lines the middle has.
+func (s *side) midLen() int {
+	if s.lazy {
+		return s.midN
+	}
+	return len(s.mid)
+}
+
+// line returns line i of the file (0-based), one a diff shows: within
+// the last context lines of the head, the middle (split), or the first
+// context lines of the tail.
+func (s *side) line(i int) string {
+	switch m := s.midLen(); {
+	case i < s.head:
+		return s.headEnd[i-(s.head-len(s.headEnd))]
+	case i >= s.head+m:
+		return s.tailTop[i-s.head-m]
+	}
+	return s.mid[i-s.head]
+}
+
+// write writes lines i1 up to i1+n (of the file's lines i1 to i2) to w,
+// each after prefix, and returns i2-i1: the lines the diff has, written
+// or not. It keeps w's first error in *err.
+func (s *side) write(w lineWriter, prefix byte, i1, i2, n int, err *error) int {
+	i := i1
+	if s.lazy && i >= s.head && i < s.head+s.midN {
+		// The middle's lines are read off its bytes in turn (the other
+		// file's middle is empty: it is written whole, from its start).
+		data := s.midData
+		for range i - s.head {
+			data = data[bytes.IndexByte(data, '\n')+1:]
 		}
-		if *err = w.WriteByte(prefix); *err == nil {
-			_, *err = w.WriteString(l)
+		for ; i < min(i1+n, s.head+s.midN) && *err == nil; i++ {
+			line, end := data, ""
+			if k := bytes.IndexByte(data, '\n'); k >= 0 {
+				line = data[:k+1]
+			} else {
+				end = "\n" + noNewline
+			}
+			data = data[len(line):]
+			if *err = w.WriteByte(prefix); *err == nil {
+				_, *err = w.Write(line)
+			}
+			if *err == nil && end != "" {
+				_, *err = w.WriteString(end)
+			}
 		}
 	}
-	return len(lines)
+	for ; i < i1+n && *err == nil; i++ {
+		if *err = w.WriteByte(prefix); *err == nil {
+			_, *err = w.WriteString(s.line(i))
+		}
+	}
+	return i2 - i1
+}
+
+// splitSides splits old and new into the sides of their diff: the whole
+// lines both begin with (the longest common prefix of bytes, cut back to
+// a line's start) and, of what is left, the whole lines both end with,
+// are counted, not split.
+func splitSides(old, new []byte) (a, b *side) {
+	p := 0
+	for p < len(old) && p < len(new) && old[p] == new[p] {
+		p++
+	}
+	p = bytes.LastIndexByte(old[:p], '\n') + 1
+	ra, rb := old[p:], new[p:]
+	t := 0
+	for t < len(ra) && t < len(rb) && ra[len(ra)-1-t] == rb[len(rb)-1-t] {
+		t++
+	}
+	// The shared tail starts after a "\n" within it, the same byte in
+	// both files: a line's start in both.
+	if k := bytes.IndexByte(ra[len(ra)-t:], '\n'); k >= 0 {
+		t -= k + 1
+	} else {
+		t = 0
+	}
+	a, b = newSide(old, p, t), newSide(new, p, t)
+	switch {
+	case len(a.midData) == 0:
+		b.lazy = true
+	case len(b.midData) == 0:
+		a.lazy = true
+	}
+	for _, s := range []*side{a, b} {
+		if !s.lazy {
+			s.mid, s.midData = diffLines(s.midData), nil
+		}
+	}
+	return a, b
+}
+
+// newSide is data's side of a diff whose files share its first p bytes
+// and its last t bytes, both whole lines.
+func newSide(data []byte, p, t int) *side {
+	head, mid, tail := data[:p], data[p:len(data)-t], data[len(data)-t:]
+	s := &side{head: bytes.Count(head, []byte{'\n'}), midData: mid, midN: lineCount(mid)}
+	s.tail = lineCount(tail)
+	s.n = s.head + s.midN + s.tail
+	s.tailTop = firstLines(tail, context)
+	// The head's last context lines: it ends with "\n".
+	from := len(head)
+	for range context {
+		if from == 0 {
+			break
+		}
+		from = bytes.LastIndexByte(head[:from-1], '\n') + 1
+	}
+	s.headEnd = diffLines(head[from:])
+	return s
+}
+
+// lineCount is how many lines diffLines splits data into.
+func lineCount(data []byte) int {
+	n := bytes.Count(data, []byte{'\n'})
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return n
+}
+
+// firstLines is the first n of diffLines(data), split alone.
+func firstLines(data []byte, n int) []string {
+	var out []string
+	for len(out) < n && len(data) > 0 {
+		k := bytes.IndexByte(data, '\n')
+		if k < 0 {
+			return append(out, string(data)+"\n"+noNewline)
+		}
+		out = append(out, string(data[:k+1]))
+		data = data[k+1:]
+	}
+	return out
+}
+
+// sideOpcodes lists how a becomes b (opcodes): the shared head and tail
+// are equal runs, the middles are matched, or one is replaced by the
+// other whole when either is empty.
+func sideOpcodes(a, b *side) []opcode {
+	var blocks []block
+	add(&blocks, block{0, 0, a.head})
+	if !a.lazy && !b.lazy {
+		budget := diffBudget
+		match(a.mid, b.mid, a.head, b.head, &blocks, &budget)
+	}
+	add(&blocks, block{a.head + a.midLen(), b.head + b.midLen(), a.tail})
+	return opcodesOf(blocks, a.n, b.n)
 }
 
 // unifiedRange is a hunk's range as difflib writes it: "3" for one line,
@@ -143,15 +304,19 @@ type opcode struct {
 	i1, i2, j1, j2 int
 }
 
-// opcodes lists how a becomes b, as difflib's GetOpCodes: runs of equal
-// lines and the changes between them.
-func opcodes(a, b []string) []opcode { return opcodesWithin(a, b, diffBudget) }
-
-// opcodesWithin is opcodes with a budget of steps (diffBudget).
+// opcodesWithin lists how a becomes b, as difflib's GetOpCodes (runs of
+// equal lines and the changes between them), within a budget of steps
+// (diffBudget).
 func opcodesWithin(a, b []string, budget int) []opcode {
 	var blocks []block
 	match(a, b, 0, 0, &blocks, &budget)
-	blocks = append(blocks, block{len(a), len(b), 0})
+	return opcodesOf(blocks, len(a), len(b))
+}
+
+// opcodesOf turns the runs of equal lines of two files of na and nb
+// lines into opcodes.
+func opcodesOf(blocks []block, na, nb int) []opcode {
+	blocks = append(blocks, block{na, nb, 0})
 	var out []opcode
 	i, j := 0, 0
 	for _, m := range blocks {

@@ -6,8 +6,16 @@ import (
 	"testing"
 )
 
+// pageHead is what a preview page makes of a change: its first 100
+// lines and its counts (Change.DiffHead).
+func pageHead(rel string, old, new []byte) string {
+	c := Change{Rel: rel, Old: old, New: new}
+	head, _, _, _ := c.DiffHead(100)
+	return head
+}
+
 // BenchmarkUnifiedDiff diffs a .network file of one link's share of a
-// million routes (6,700 routes, 33,500 lines) as a save preview does: new,
+// million routes (6,700 routes, 33,500 lines) as a save preview does (the whole diff, and the head the page shows): new,
 // with one line changed, and with a route in ten changed; with the diff
 // the plans use and with go-difflib's, which they used before.
 func BenchmarkUnifiedDiff(b *testing.B) {
@@ -37,7 +45,7 @@ func BenchmarkUnifiedDiff(b *testing.B) {
 		for _, d := range []struct {
 			name string
 			diff func(string, []byte, []byte) string
-		}{{"now", UnifiedDiff}, {"difflib", difflibDiff}} {
+		}{{"now", UnifiedDiff}, {"difflib", difflibDiff}, {"page head", pageHead}} {
 			b.Run(c.name+"/"+d.name, func(b *testing.B) {
 				var old []byte
 				if c.old != "" {

@@ -1,0 +1,115 @@
+package configfiles
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// wholeUnified is writeUnified as it was before it split only the lines
+// a diff can show (splitSides): both files split into lines whole and
+// matched whole. The diff must not depend on which.
+func wholeUnified(rel string, old, new []byte, limit int) (diff string, lines, added, removed int) {
+	if string(old) == string(new) {
+		return "", 0, 0, 0
+	}
+	var w strings.Builder
+	a, b := diffLines(old), diffLines(new)
+	mark := func(data []byte, n int) func(int) int {
+		has := len(data) > 0 && data[len(data)-1] != '\n'
+		return func(end int) int {
+			if has && end == n {
+				return 1
+			}
+			return 0
+		}
+	}
+	markA, markB := mark(old, len(a)), mark(new, len(b))
+	room := func(n int) int {
+		if limit < 0 {
+			return n
+		}
+		return max(0, min(n, limit-lines))
+	}
+	put := func(s string) {
+		if room(1) == 1 {
+			w.WriteString(s)
+		}
+		lines++
+	}
+	write := func(prefix byte, ls []string, n int) int {
+		for _, l := range ls[:n] {
+			w.WriteByte(prefix)
+			w.WriteString(l)
+		}
+		return len(ls)
+	}
+	put("--- a/" + rel + "\n")
+	put("+++ b/" + rel + "\n")
+	for _, g := range groups(opcodesWithin(a, b, diffBudget), 3) {
+		first, last := g[0], g[len(g)-1]
+		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
+		for _, c := range g {
+			if c.tag == 'e' {
+				lines += write(' ', a[c.i1:c.i2], room(c.i2-c.i1)) + markA(c.i2)
+				continue
+			}
+			lines += write('-', a[c.i1:c.i2], room(c.i2-c.i1)) + markA(c.i2)
+			lines += write('+', b[c.j1:c.j2], room(c.j2-c.j1)) + markB(c.j2)
+			removed += c.i2 - c.i1
+			added += c.j2 - c.j1
+		}
+	}
+	return w.String(), lines, added, removed
+}
+
+// TestDiffOfSplitSidesIsTheWholeDiff compares the diff, its head at
+// every limit and its counts with wholeUnified's over random pairs of
+// files: edits at the start, the middle and the end, files that are
+// empty, that lack a last "\n", that differ only in it, that repeat their
+// lines, and whose shared bytes end or begin within a line.
+func TestDiffOfSplitSidesIsTheWholeDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 30))
+	fresh := 0
+	join := func(lines []string, cut bool) []byte {
+		s := strings.Join(lines, "")
+		if cut && len(s) > 0 {
+			s = s[:len(s)-1-r.IntN(min(3, len(s)))]
+		}
+		if s == "" && r.IntN(2) == 0 {
+			return nil
+		}
+		return []byte(s)
+	}
+	for i := range 4000 {
+		a := genFile(r, r.IntN(40), []int{0, 2, 5}[i%3])
+		b := a
+		switch r.IntN(5) {
+		case 0:
+			b = nil
+		case 1:
+			b = genFile(r, r.IntN(40), 3)
+		default:
+			b = edit(r, a, 1+r.IntN(4), &fresh)
+		}
+		if r.IntN(2) == 0 {
+			a, b = b, a
+		}
+		old, new := join(a, r.IntN(4) == 0), join(b, r.IntN(4) == 0)
+		if r.IntN(8) == 0 { // the same lines, a character within one changed
+			new = append([]byte(nil), old...)
+			if len(new) > 0 {
+				new[r.IntN(len(new))] = 'x'
+			}
+		}
+		for _, limit := range []int{-1, 0, 1, 2, 3, 5, 8, 13, r.IntN(60)} {
+			var sb strings.Builder
+			lines, added, removed, err := writeUnified(&sb, "f", old, new, limit)
+			want, wl, wa, wr := wholeUnified("f", old, new, limit)
+			if err != nil || sb.String() != want || lines != wl || added != wa || removed != wr {
+				t.Fatalf("pair %d, limit %d: %d lines +%d -%d (%v), want %d +%d -%d\nold %q\nnew %q\ngot:\n%s\nwant:\n%s",
+					i, limit, lines, added, removed, err, wl, wa, wr, old, new, sb.String(), want)
+			}
+		}
+	}
+}
