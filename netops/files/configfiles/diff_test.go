@@ -325,7 +325,9 @@ func TestDiffWithinItsBudget(t *testing.T) {
 	}
 }
 
-// FuzzDiff checks that any diff applies: old patched with it is new.
+// FuzzDiff checks that any diff applies (old patched with it is new),
+// that its counts are its lines', and that it is the diff of the files
+// split whole (wholeUnified).
 func FuzzDiff(f *testing.F) {
 	f.Add([]byte("a\nb\nc\n"), []byte("a\nc\nd"))
 	f.Add([]byte(""), []byte("x\n"))
@@ -338,6 +340,9 @@ func FuzzDiff(f *testing.F) {
 		}
 		if a, r := countLines(diff); a != added || r != removed {
 			t.Fatalf("counts +%d -%d, the diff has +%d -%d", added, removed, a, r)
+		}
+		if whole, _, _, _ := wholeUnified("f", old, new, -1); diff != whole {
+			t.Fatalf("differs from the diff of the files split whole\nold %q\nnew %q\ngot:\n%s\nwant:\n%s", old, new, diff, whole)
 		}
 	})
 }
