@@ -27,6 +27,7 @@ func addSeeds(f *testing.F, glob string) {
 		"[Route]\nDestination=192.0.2.0/24\nGateway=2001:db8::1\n[Route]\nMetric=abc\n[Link]\nActivationPolicy=down\n",
 		"[NetDev]\nName=vx\nKind=vxlan\nMACAddress=none\n[VXLAN]\nVNI=1\nLocal=slaac\n",
 		"[Network]\nDHCP=maybe\n[Address]\nLabel=x\n[Address]\nAddress=10.0.0.1/24\nPeer=2001:db8::1\n",
+		"[Match]\nName=\"e0\" e\\\\1 !np[!x]* a:b 0x5\nKind=\"veth\" 'br\\0' \"x\nType=[[:alpha:]]*\n",
 	} {
 		f.Add([]byte(s))
 	}

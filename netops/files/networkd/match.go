@@ -3,7 +3,6 @@ package networkd
 import (
 	"bytes"
 	"net"
-	"path"
 	"slices"
 	"strings"
 
@@ -127,8 +126,9 @@ func nameMatches(patterns []string, l model.Link) bool {
 }
 
 // extraMatch folds the [Match] keys the typed model does not hold into
-// per-key lists: words split, "!" spread over a line's words, and an empty
-// assignment resetting the key, as config_parse_match_strv does.
+// per-key lists: words split and unquoted (strvWords), "!" spread over a
+// line's words, and an empty assignment resetting the key, as
+// config_parse_match_strv does.
 func extraMatch(opts []Option) map[string][]string {
 	out := map[string][]string{}
 	for _, o := range opts {
@@ -136,9 +136,13 @@ func extraMatch(opts []Option) map[string][]string {
 			delete(out, o.Key)
 			continue
 		}
-		var m Match
-		_ = matchNames(&m, o.Value)
-		out[o.Key] = append(out[o.Key], m.Name...)
+		neg := strings.HasPrefix(o.Value, "!")
+		for _, w := range strvWords(strings.TrimPrefix(o.Value, "!")) {
+			if neg {
+				w = "!" + w
+			}
+			out[o.Key] = append(out[o.Key], w)
+		}
 	}
 	return out
 }
@@ -167,18 +171,14 @@ func globsMatch(patterns []string, s string) bool {
 	return matched || !positive
 }
 
-// globMatch is path.Match's match of s by p, false for a malformed p.
-// A pattern without a special character (a [Match] Name= of one link,
-// as every generated file has) matches itself alone: compared as such,
-// as the prediction and the foreign view match every link against every
-// file of a save of every link (300 by 300).
+// globMatch is fnmatch(p, s), networkd's test of one glob. A pattern
+// without a special character (a [Match] Name= of one link, as every
+// generated file has) matches itself alone: compared as such, as the
+// prediction and the foreign view match every link against every file of
+// a save of every link (300 by 300).
 func globMatch(p, s string) bool {
-	for i := range len(p) {
-		switch p[i] {
-		case '*', '?', '[', '\\':
-			ok, err := path.Match(p, s)
-			return err == nil && ok
-		}
+	if strings.ContainsAny(p, "*?[\\") {
+		return fnmatch(p, s)
 	}
 	return p == s
 }

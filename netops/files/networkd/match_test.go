@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -110,21 +109,20 @@ func TestMatchNameNegationRoundTrips(t *testing.T) {
 	}
 }
 
-// globMatch is path.Match's verdict, malformed patterns false: over
-// literal names (compared as strings), globs, classes, escapes and
-// malformed patterns, against names that equal, extend, prefix or only
-// resemble them.
-func TestGlobMatchIsPathMatch(t *testing.T) {
+// globMatch is fnmatch's verdict, with literal names compared as
+// strings: over literal names, globs, classes, escapes and malformed
+// patterns, against names that equal, extend, prefix or only resemble
+// them.
+func TestGlobMatchIsFnmatch(t *testing.T) {
 	patterns := []string{"eth0", "np0a", "", "eth", "eth0.100", "br-lan", "e*", "eth?", "eth[0-3]", `eth\0`, `eth\*`,
-		"[", "eth[", `eth\`, "*", "?", "wl*0", "ét0", "a/b", "a*/b"}
-	names := []string{"eth0", "eth1", "np0a", "np0", "np0ab", "", "eth", "eth0.100", "br-lan", "e", "eth*", "[", "ét0", "a/b", "ax/b", `eth\0`}
+		"[", "eth[", `eth\`, "*", "?", "wl*0", "ét0", "a/b", "a*/b", "eth]", "!eth0"}
+	names := []string{"eth0", "eth1", "np0a", "np0", "np0ab", "", "eth", "eth0.100", "br-lan", "e", "eth*", "[", "ét0", "a/b", "ax/b", `eth\0`, "eth]"}
 	literal := 0
 	for _, p := range patterns {
 		for _, s := range names {
-			ok, err := path.Match(p, s)
-			want := err == nil && ok
+			want := fnmatch(p, s)
 			if got := globMatch(p, s); got != want {
-				t.Errorf("globMatch(%q, %q) = %v, path.Match says %v (%v)", p, s, got, ok, err)
+				t.Errorf("globMatch(%q, %q) = %v, fnmatch says %v", p, s, got, want)
 			}
 			if want && p == s {
 				literal++
@@ -133,6 +131,38 @@ func TestGlobMatchIsPathMatch(t *testing.T) {
 	}
 	if literal < 5 {
 		t.Errorf("%d literal matches: the fast path was hardly compared", literal)
+	}
+}
+
+// NetworkFor tests Name= and the other globs as networkd does, with
+// fnmatch(3): the cases where Go's path.Match, which netpanel used,
+// decides otherwise.
+func TestNetworkForGlobsAsNetworkd(t *testing.T) {
+	for _, c := range []struct {
+		match, link string
+		want        bool
+	}{
+		{"Name=np[!x]*", "npa0", true},
+		{"Name=np[!x]*", "npx0", false},
+		{"Name=np[!x]*", "np!0", true},
+		{"Name=*[0-3]\nName=!*[!0-9]", "eth2", true},
+		{"Name=*\nKind=[[:alpha:]]*[[:alpha:]]", "br0", true},
+		{"Name=*\nKind=[[:digit:]]*", "br0", false},
+		{"Name=eth[", "eth[", true},
+		{"Name=eth[0", "eth[0", true},
+		{"Name=!np[!x]*", "npa0", false},
+		{"Name=!np[!x]*", "npx0", true},
+		{"Name=*\nKind=[!v]*", "br0", true},
+		{"Name=*\nKind=[[:alpha:]]ridge", "br0", true},
+		{"Name=*\nKind=[^[:alpha:]]ridge", "br0", false},
+	} {
+		cfg := configOf(t, map[string]string{"10-x.network": "[Match]\n" + c.match + "\n"})
+		l := model.Link{Name: c.link, Kind: "bridge"}
+		for how, find := range map[string]func(model.Link) (*Loaded, MatchResult){"NetworkFor": cfg.NetworkFor, "the index": cfg.networkIndex().networkFor} {
+			if ld, _ := find(l); (ld != nil) != c.want {
+				t.Errorf("%s: %q applies to %s: %v, want %v", how, c.match, c.link, ld != nil, c.want)
+			}
+		}
 	}
 }
 
@@ -205,5 +235,55 @@ func TestNameMatchesAnAlternativeName(t *testing.T) {
 	c2 := configOf(t, map[string]string{"30-rest.network": "[Match]\nName=!eno1\n"})
 	if ld, _ := c2.NetworkFor(l); ld == nil {
 		t.Error("Name=!eno1 does not apply to eno1 with an altname")
+	}
+}
+
+// The words of [Match] lists as networkd 252 takes them
+// (net-condition.c): Name= with extract_first_word and no flags
+// (backslashes taken off, quotes kept, invalid interface names dropped),
+// the other glob lists with EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE (quotes
+// taken off, backslashes kept); a syntax error ends the line, keeping the
+// words before it.
+func TestMatchWordsAsNetworkd(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want []string
+	}{
+		{"Name=eth0  eth1", []string{"eth0", "eth1"}},
+		{`Name="eth0" 'eth1'`, []string{`"eth0"`, `'eth1'`}},
+		{`Name=eth\*`, []string{"eth*"}},
+		{`Name=eth\\*`, []string{`eth\*`}},
+		{`Name=e\"t\h0`, []string{`e"th0`}},
+		{"Name=eth0 bad:name 12 all default . .. a/b a%d eth1", []string{"eth0", "eth1"}},
+		{"Name=eth[[:digit:]]", nil},
+		{"Name=0 !0 eth0", []string{"!0", "eth0"}}, // "0" is no name, "!0" is, and negates
+		{"Name=0x5 +3 017 0b1 0o7 0 -5 0x 5x", []string{"-5", "0x", "5x"}},
+		{"Name=" + strings.Repeat("a", 127) + " " + strings.Repeat("b", 128), []string{strings.Repeat("a", 127)}},
+		{`Name=eth0 tail\`, []string{"eth0", "tail"}}, // the line continues: no backslash left
+		{`Name=a\ b c`, []string{"c"}},
+		{`Name=!eth0 "x"`, []string{"!eth0", `!"x"`}},
+		{"Name=\té0 x", []string{"x"}},
+		{`Kind="veth" 'bridge'`, []string{"veth", "bridge"}},
+		{`Kind=a"b c"d`, []string{"ab cd"}},
+		{`Kind=br\* 'x\'`, []string{`br\*`, `x\`}},
+		{`Kind=veth "unclosed`, []string{"veth"}},
+		{`Kind=!"veth" br`, []string{"!veth", "!br"}},
+		{`Type="" ether`, []string{"", "ether"}},
+	} {
+		nf, _, err := ParseNetwork("x.network", []byte("[Match]\n"+c.line+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := nf.Match.Name
+		if key, _, _ := strings.Cut(c.line, "="); key != "Name" {
+			got = extraMatch(nf.Match.Extra)[key]
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: words %q, want %q", c.line, got, c.want)
+		}
+		again, _, err := ParseNetwork("x.network", nf.Marshal())
+		if err != nil || !reflect.DeepEqual(again.Match, nf.Match) {
+			t.Errorf("%s: round trip gives %q (%v)\n%s", c.line, again.Match, err, nf.Marshal())
+		}
 	}
 }

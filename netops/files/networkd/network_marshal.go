@@ -160,14 +160,24 @@ func (w *writer) rule(r RoutingPolicyRule) {
 
 // nameLines groups Match.Name into Name= lines: runs of plain globs share
 // a line, runs of negated ones share a line with one leading "!", which is
-// how networkd reads them back into the same list.
+// how networkd reads them back into the same list. A backslash is
+// escaped, as networkd takes one off (nameWords); a word read with its
+// "!" from a plain line ("Name=eth0 !0": the word "0" alone is no valid
+// name) goes back on a plain line, its "!" escaped.
 func nameLines(names []string) []string {
+	negated := func(w string) bool { return strings.HasPrefix(w, "!") && ifnameValid(w[1:]) }
 	var out []string
 	for i := 0; i < len(names); {
-		neg := strings.HasPrefix(names[i], "!")
+		neg := negated(names[i])
 		var words []string
-		for ; i < len(names) && strings.HasPrefix(names[i], "!") == neg; i++ {
-			words = append(words, strings.TrimPrefix(names[i], "!"))
+		for ; i < len(names) && negated(names[i]) == neg; i++ {
+			w := strings.ReplaceAll(names[i], `\`, `\\`)
+			if neg {
+				w = w[1:]
+			} else if strings.HasPrefix(w, "!") {
+				w = `\` + w
+			}
+			words = append(words, w)
 		}
 		line := strings.Join(words, " ")
 		if neg {

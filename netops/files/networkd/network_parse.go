@@ -330,16 +330,17 @@ func resetsAddresses(sec rawSection) bool {
 
 // matchNames is networkd's config_parse_match_ifnames: a "!" in front of
 // the value negates every word of that line, so each word is stored with
-// its own "!" and later lines are not affected.
+// its own "!" and later lines are not affected. The words are split,
+// unescaped and checked as networkd does (nameWords): quotes stay.
 func matchNames(m *Match, s string) error {
 	if s == "" {
 		m.Name = nil
 		return nil
 	}
 	neg := strings.HasPrefix(s, "!")
-	for _, w := range strings.Fields(strings.TrimPrefix(s, "!")) {
+	for _, w := range nameWords(strings.TrimPrefix(s, "!")) {
 		if w == "!" && !neg {
-			continue // an empty negated glob: networkd rejects it as a name
+			continue // an empty negated glob: it never matches
 		}
 		if neg {
 			w = "!" + w
