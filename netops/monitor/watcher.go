@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,9 +32,11 @@ type Watcher struct {
 	log   *slog.Logger
 	// RecvBuf is the event socket's receive buffer in bytes.
 	RecvBuf int
-	// NeighRefresh is how often the neighbour tables are dumped again:
-	// the kernel creates some entries (multicast NOARP ones) and changes
-	// proxy entries without telling anyone. 0 disables the re-dump.
+	// NeighRefresh is how often what changes without an event is dumped
+	// again: the neighbour tables (the kernel creates some entries,
+	// multicast NOARP ones, and changes proxy entries without telling
+	// anyone) and the links' alternative names (see refreshAltNames).
+	// 0 disables the re-dump.
 	NeighRefresh time.Duration
 
 	dumpMu sync.Mutex
@@ -149,10 +152,11 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 		}
 		w.pong(pongs)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// The periodic or an asked-for neighbour re-dump. Events that
-			// arrive meanwhile wait in the socket and apply after it.
+			// The periodic or an asked-for re-dump of what has no
+			// events. Events that arrive meanwhile wait in the socket and
+			// apply after it.
 			waiters := w.takeWaiters()
-			err = w.refreshNeighs()
+			err = w.refreshSilent()
 			for _, c := range waiters {
 				c <- err
 			}
@@ -293,6 +297,8 @@ func (w *Watcher) takeWaitersAnd(fn func()) []chan error {
 // RefreshNeighbours dumps the neighbour and proxy entries again and
 // replaces them in the model, returning once that is done: entries the
 // kernel made without an event then appear, as `ip neigh` would show them.
+// The links' alternative names are brought up to date with them
+// (refreshAltNames).
 func (w *Watcher) RefreshNeighbours(ctx context.Context) error {
 	done := make(chan error, 1)
 	w.mu.Lock()
@@ -309,6 +315,59 @@ func (w *Watcher) RefreshNeighbours(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// refreshSilent re-dumps what changes without events: the neighbour
+// tables and the links' alternative names.
+func (w *Watcher) refreshSilent() error {
+	if err := w.refreshNeighs(); err != nil {
+		return err
+	}
+	return w.refreshAltNames()
+}
+
+// refreshAltNames dumps the links and applies, as their event would be,
+// those whose alternative names the model has wrong. The kernel tells of
+// an altname added to or removed from a link only while the link is up
+// (rtnl_linkprop calls netdev_state_change, which notifies only with
+// IFF_UP), so a down link's altnames would stay stale until its next
+// event, and with them networkd's Name= match, which tests altnames. Only
+// the links whose altnames differ are applied: an unchanged link wakes no
+// page.
+func (w *Watcher) refreshAltNames() error {
+	w.dumpMu.Lock()
+	defer w.dumpMu.Unlock()
+	c, err := w.dumper.Get()
+	if err != nil {
+		return err
+	}
+	have := w.store.AltNames()
+	var stale []rtnl.Message
+	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
+		l, skip, err := codec.DecodeLink(m.Body)
+		if err != nil || skip {
+			return // as apply does
+		}
+		if was, known := have[l.Index]; known && !slices.Equal(was, l.AltNames) {
+			m.Body = append([]byte(nil), m.Body...)
+			stale = append(stale, m)
+		}
+	})
+	if errors.Is(err, rtnl.ErrDumpInterrupted) {
+		err = nil // what was read is true; the next re-dump sees the rest
+	}
+	if err != nil {
+		w.dumper.Close()
+		return fmt.Errorf("dumping links: %w", err)
+	}
+	if len(stale) > 0 {
+		w.store.Update(func(a *model.Applier) {
+			for _, m := range stale {
+				apply(a, m, w.log)
+			}
+		})
+	}
+	return nil
 }
 
 // refreshNeighs re-dumps the neighbour tables into the model.

@@ -22,7 +22,7 @@ import (
 
 // startWatcher runs a watcher on ns until the test ends and waits for the
 // first sync.
-func startWatcher(t *testing.T, ns *testenv.NS, recvBuf int) (*model.Store, *monitor.Watcher) {
+func startWatcher(t testing.TB, ns *testenv.NS, recvBuf int) (*model.Store, *monitor.Watcher) {
 	t.Helper()
 	store := model.NewStore()
 	w := monitor.NewWatcher(ns.Handle(), store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -60,7 +60,7 @@ func holdingReader(store *model.Store, fn func()) {
 // waitFor polls cond until it returns "" (converged) or the deadline passes,
 // then fails with the last difference. Convergence of an asynchronous event
 // stream is what is being tested, not its speed.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() string) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
