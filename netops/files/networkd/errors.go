@@ -53,8 +53,8 @@ const (
 	// WarnIgnoredSection is a section networkd ignores as a whole where
 	// it is ([Address] without Address=, [VXLAN] in a bridge's .netdev).
 	WarnIgnoredSection WarningKind = "ignored-section"
-	// WarnMatchesAll is a .network without [Match] settings: it applies
-	// to every link.
+	// WarnMatchesAll is a .network without [Match] settings: networkd
+	// 252 ignores it (the name is older than that finding).
 	WarnMatchesAll WarningKind = "matches-all"
 )
 

@@ -117,7 +117,7 @@ func TestAllBadLinesAreReported(t *testing.T) {
 // stray line, a section or key neither netpanel nor networkd reads, a key
 // networkd reads that netpanel keeps unmodelled (the only one that is no
 // problem of the file), a section networkd ignores where it is, a
-// .network that matches every link.
+// .network without [Match] settings, which networkd ignores.
 func TestWarningsAreClassifiedByKind(t *testing.T) {
 	dir := t.TempDir()
 	network := "Orphan=1\n[Match]\nName=wan\n[Network]\nDNS=192.0.2.53\nFrobnicate=yes\njunk\n=x\n" +

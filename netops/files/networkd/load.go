@@ -335,7 +335,7 @@ func (l *Loaded) parse(main []byte) []Warning {
 	if strings.HasSuffix(l.Name, ".network") {
 		l.Network, warn, l.Err = parseNetwork(parts)
 		if l.Network.matchesAll() {
-			warn = append(warn, Warning{File: l.Path, Line: 1, Kind: WarnMatchesAll, Msg: "no [Match] settings: the file matches every link"})
+			warn = append(warn, Warning{File: l.Path, Line: 1, Kind: WarnMatchesAll, Msg: "no [Match] settings: networkd ignores the file (Name=* matches every link)"})
 		}
 	} else {
 		l.NetDev, warn, l.Err = parseNetDev(parts)

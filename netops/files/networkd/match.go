@@ -45,8 +45,9 @@ func (m MatchResult) String() string {
 // NetworkFor returns the .network file networkd applies to l, the first in
 // name order whose [Match] matches, as `networkctl status` shows under
 // "Network File". The loopback link gets no special treatment: networkd
-// 252 manages "lo" whenever a file matches it, a catch-all Name=* or an
-// empty [Match] included.
+// 252 manages "lo" whenever a file matches it, a catch-all Name=*
+// included. A file with an empty [Match] applies to no link: networkd
+// ignores it (matchesAll).
 func (c *Config) NetworkFor(l model.Link) (*Loaded, MatchResult) {
 	for _, ld := range c.Networks {
 		if ld.Network == nil {
@@ -71,8 +72,10 @@ func (c *Config) NetDevFor(name string) *Loaded {
 	return nil
 }
 
-// matchesAll reports an empty [Match]: networkd 252 warns and applies such
-// a file to every link.
+// matchesAll reports an empty [Match], no key left once networkd dropped
+// what it refuses (a Name= word that is no interface name): networkd 252
+// ignores such a file ("No valid settings found in the [Match] section,
+// ignoring file. To match all interfaces, add Name=* ...").
 func (f *NetworkFile) matchesAll() bool {
 	m := f.Match
 	return len(m.Name) == 0 && len(m.MACAddress) == 0 && len(extraMatch(m.Extra)) == 0
@@ -81,6 +84,10 @@ func (f *NetworkFile) matchesAll() bool {
 // evaluate runs networkd's net_match_config over the keys netpanel can
 // check; any failing key decides NoMatch.
 func (m Match) evaluate(l model.Link) MatchResult {
+	extra := extraMatch(m.Extra)
+	if len(m.Name) == 0 && len(m.MACAddress) == 0 && len(extra) == 0 {
+		return MatchResult{} // networkd ignores the file (matchesAll)
+	}
 	if !nameMatches(m.Name, l) {
 		return MatchResult{}
 	}
@@ -88,7 +95,6 @@ func (m Match) evaluate(l model.Link) MatchResult {
 		return MatchResult{}
 	}
 	res := MatchResult{State: Matched}
-	extra := extraMatch(m.Extra)
 	for _, key := range sortedKeys(extra) {
 		var value string
 		var known bool

@@ -10,7 +10,8 @@ import (
 // The real networkd applies files whose [Match] uses fnmatch's brackets
 // ("[!x]", a class in Kind=), quotes (literal in Name=, removed in Kind=),
 // a backslash (taken off in Name=) and a Name= word it drops (a ":" in
-// it) to the links NetworkFor predicts, and to no other.
+// it) to the links NetworkFor predicts, and to no other; a file whose
+// [Match] is empty, or has only a dropped word, it ignores.
 func TestMatchAgainstNetworkd(t *testing.T) {
 	ns, _ := installedNetworkd(t)
 	ns.Batch([]string{
@@ -26,6 +27,9 @@ func TestMatchAgainstNetworkd(t *testing.T) {
 		"12-escaped.network": "[Match]\nName=e\\s0" + cfg + "10.9.3.1/24\n",
 		"13-kind.network":    "[Match]\nName=kb*\nKind=[[:alpha:]]ri\"dge\"" + cfg + "10.9.4.1/24\n",
 		"14-colon.network":   "[Match]\nName=cl[[:digit:]] zz9" + cfg + "10.9.5.1/24\n",
+		"15-dropped.network": "[Match]\nName=cl[[:digit:]]" + cfg + "10.9.6.1/24\n",
+		"16-empty.network":   "[Match]\n" + cfg + "10.9.7.1/24\n",
+		"15-none.network":    "[Match]\nName=cl[[:digit:]]" + cfg + "10.9.6.1/24\n",
 	}
 	c := configOf(t, files)
 	links := map[string]string{"npa0": "veth", "npx0": "veth", "qq0": "veth", `"qq1"`: "veth", "es0": "veth", "cl1": "veth", "kb0": "bridge"}

@@ -36,6 +36,7 @@ func TestNetworkFor(t *testing.T) {
 		"50-kind.network":  "[Match]\nKind=vxlan\n",
 		"60-drv.network":   "[Match]\nName=dummy*\nDriver=dummy\n",
 		"70-type.network":  "[Match]\nType=bridge\n",
+		"98-bad.network":   "[Match]\nName=eth[[:digit:]]\n",
 		"99-all.network":   "[Match]\n",
 	})
 	for _, tc := range []struct {
@@ -53,14 +54,16 @@ func TestNetworkFor(t *testing.T) {
 		{"Kind matches the netdev kind", model.Link{Name: "vx0", Kind: "vxlan"}, "50-kind.network", Matched, nil},
 		{"an unevaluated key makes the match uncertain", model.Link{Name: "dummy0", Kind: "dummy"}, "60-drv.network", Uncertain, []string{"Driver="}},
 		{"Type matches the device type", model.Link{Name: "br0", Kind: "bridge", LinkType: "ether"}, "70-type.network", Matched, nil},
-		{"an empty [Match] catches the rest, lo included", model.Link{Name: "lo", LinkType: "loopback"}, "99-all.network", Matched, nil},
+		{"a file with an empty [Match] applies to no link", model.Link{Name: "lo", LinkType: "loopback"}, "", NoMatch, nil},
+		{"nor does one whose only Name= word networkd drops", model.Link{Name: "eth1", LinkType: "ether"}, "", NoMatch, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ld, res := c.NetworkFor(tc.link)
 			if tc.state == NoMatch {
-				// wlan0 without a MAC skips 40-mac and lands in the catch-all.
-				if ld == nil || ld.Name != "99-all.network" {
-					t.Errorf("got %v, want the catch-all", ld)
+				// wlan0 without a MAC skips 40-mac, and neither the
+				// empty [Match] nor the dropped Name= word catches it.
+				if ld != nil || res.State != NoMatch {
+					t.Errorf("got %v %v, want no file", ld, res)
 				}
 				return
 			}
