@@ -46,7 +46,7 @@ func wholeUnified(rel string, old, new []byte, limit int) (diff string, lines, a
 	}
 	put("--- a/" + rel + "\n")
 	put("+++ b/" + rel + "\n")
-	for _, g := range groups(opcodesWithin(a, b, diffBudget), 3) {
+	for _, g := range groups(opcodesWithin(a, b, diffBudget), context) {
 		first, last := g[0], g[len(g)-1]
 		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
 		for _, c := range g {
