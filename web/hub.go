@@ -25,10 +25,13 @@ import (
 // 1/paceFactor of a core, cheap views follow within milliseconds, and a
 // heavy page seen by one client cannot slow the views of others.
 const (
-	coalesce      = 2 * time.Millisecond
 	maxEventsOut  = 1000 // event lines per flush; the rest count as dropped
 	renderTimeout = 5 * time.Second
 )
+
+// coalesce is the shortest time between two flushes (a variable: tests
+// hold flushes back).
+var coalesce = 2 * time.Millisecond
 
 // Timing of what has no kernel events. The hub ticks at the shortest
 // period a page declares (Live.Every, Live.Counters), within these
@@ -66,6 +69,8 @@ type Hub struct {
 	// offRounds counts the views of in-memory pages handed to a round
 	// off the hub goroutine (for their cost, see offHubCost).
 	offRounds atomic.Int64
+	// wakes counts the model's wake-ups the hub took (see flushArmed).
+	wakes atomic.Int64
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -191,10 +196,10 @@ func (hb *Hub) Run(ctx context.Context) {
 	// The timer may be armed for a paced page's due time, later than the
 	// coalesce interval: a change must not wait for it.
 	poke := func() {
-		due := lastFlush.Add(coalesce)
-		if !timerAt.IsZero() && !timerAt.After(due) {
+		if hb.flushArmed(timerAt, lastFlush) {
 			return // a flush comes soon enough
 		}
+		due := lastFlush.Add(coalesce)
 		if time.Now().Before(due) {
 			arm(due)
 			return
@@ -203,6 +208,16 @@ func (hb *Hub) Run(ctx context.Context) {
 	}
 
 	for {
+		// While a flush is armed within the coalesce interval the hub
+		// does not listen for the model's wake-ups: that flush reads the
+		// model's versions anyway, and the channel keeps one wake-up for
+		// after it. Under a thousand route changes a second each change
+		// then costs the watcher a channel send, not a wake-up of the
+		// hub's goroutine that only arms the timer already armed.
+		listen := wake
+		if hb.flushArmed(timerAt, lastFlush) {
+			listen = nil
+		}
 		select {
 		case <-ctx.Done():
 			for c := range hb.clients {
@@ -226,7 +241,8 @@ func (hb *Hub) Run(ctx context.Context) {
 				poke()
 			}
 			end()
-		case <-wake:
+		case <-listen:
+			hb.wakes.Add(1)
 			poke()
 		case <-srcs.wake:
 			poke()
@@ -254,6 +270,14 @@ func (hb *Hub) Run(ctx context.Context) {
 		}
 		hb.send()
 	}
+}
+
+// flushArmed reports whether the timer, armed for at, brings a flush no
+// later than a change would (the coalesce interval after the last flush
+// at last): a change meanwhile need not wake the hub. A timer armed for a
+// paced page's due time, later than that, does not count.
+func (hb *Hub) flushArmed(at, last time.Time) bool {
+	return !at.IsZero() && !at.After(last.Add(coalesce))
 }
 
 // setView records the page a client shows; it reports whether there is a
