@@ -10,6 +10,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -35,7 +36,11 @@ const (
 	memoryHeadroom = 1.25
 	memorySlack    = 8 << 20
 	memoryFollow   = 10 * time.Second
+	memoryLookGap  = time.Second
 )
+
+// looks counts the model's wake-ups the follower took (a test reads it).
+var looks atomic.Int64
 
 // memoryLimit is --memory-limit: auto, off, or a size in bytes.
 type memoryLimit struct {
@@ -91,6 +96,11 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 		defer tick.Stop()
 		var last model.Status
 		var set int64
+		// A sync ends now and then, while the model may change thousands
+		// of times a second: after a look, the next waits memoryLookGap
+		// (the channel keeps a wake-up meanwhile), so the changes do not
+		// each wake this goroutine to read the status.
+		listen, resume := wakes, (<-chan time.Time)(nil)
 		follow := func() {
 			if n := autoMemoryLimit(liveHeap()); n != set {
 				debug.SetMemoryLimit(n)
@@ -111,7 +121,11 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 			select {
 			case <-ctx.Done():
 				return
-			case <-wakes:
+			case <-listen:
+				looks.Add(1)
+				listen, resume = nil, time.After(memoryLookGap)
+			case <-resume:
+				listen, resume = wakes, nil
 			case <-tick.C:
 				if last.Synced {
 					follow()

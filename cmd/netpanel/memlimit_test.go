@@ -1,8 +1,16 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 func TestParseMemoryLimit(t *testing.T) {
@@ -68,4 +76,29 @@ func FuzzParseMemoryLimit(f *testing.F) {
 			t.Fatalf("%q accepted as %d bytes, under the 64MiB floor", s, lim.bytes)
 		}
 	})
+}
+
+// The follower of "auto" looks at the model's status after a sync, not
+// after each of the thousands of changes a second a routing daemon makes:
+// two hundred route changes, each its own update some time apart, wake
+// it once per memoryLookGap (a follower that took every wake-up took
+// about two hundred).
+func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	store := model.NewStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := looks.Load()
+	applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	start := time.Now()
+	for i := range 200 {
+		r := model.Route{Table: 254, Family: unix.AF_INET, Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}
+		store.Update(func(a *model.Applier) { a.Route(r, false, false) })
+		time.Sleep(100 * time.Microsecond) // apart: a follower listening takes each
+	}
+	// One look per gap begun: on a busy host the changes may take longer.
+	want := 1 + int64(time.Since(start)/memoryLookGap)
+	if n := looks.Load() - before; n > want {
+		t.Errorf("the follower looked %d times for 200 changes over %v, want at most %d", n, time.Since(start).Round(time.Millisecond), want)
+	}
 }
