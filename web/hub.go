@@ -71,6 +71,8 @@ type Hub struct {
 	offRounds atomic.Int64
 	// wakes counts the model's wake-ups the hub took (see flushArmed).
 	wakes atomic.Int64
+	// eventPagePushes counts the messages of lines built for Events pages.
+	eventPagePushes atomic.Int64
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -139,8 +141,8 @@ func (hb *Hub) Run(ctx context.Context) {
 	defer unsub()
 	vers := hb.store.Versions()
 	gens, silent := vers.Gen, vers.Silent
-	seq := vers.Seq
-	viewSeq := seq // the events the views were last checked against (showable)
+	evCur := eventCursor{api: vers.Seq, page: vers.Seq}
+	viewSeq := vers.Seq // the events the views were last checked against (showable)
 	hb.status = hb.h.Status()
 	srcs := followSources(ctx, hb.h.Pages())
 	hb.tick = tickOf(hb.h.Pages())
@@ -188,7 +190,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			return hb.lateDue(c, lastFlush)
 		})
-		seq = hb.pushEvents(seq, read)
+		hb.pushEvents(&evCur, read, v.Seq, lastFlush)
 		hb.resync()
 		hb.resumeRenders(time.Now())
 	}
@@ -445,9 +447,24 @@ func (hb *Hub) renderFailed(page string, err error) {
 
 func (hb *Hub) renderOK(page string) { delete(hb.renderErr, page) }
 
-// pushEvents sends new event lines to Events pages and API streams; read
-// is the flush's copy of the event ring when showable made one.
-func (hb *Hub) pushEvents(seq uint64, read *eventsRead) uint64 {
+// eventsEvery is how often at most an Events page gets new lines (a
+// variable: tests hold them back). A page read by a person needs no 500
+// frames a second under a storm of changes: each cost the hub a
+// formatting and the page's writer a compressed write. The first event
+// after a quiet spell goes out at once; API streams get every flush's.
+var eventsEvery = 100 * time.Millisecond
+
+// eventCursor is the last event sent to API streams and to Events pages,
+// and when pages last got lines.
+type eventCursor struct {
+	api, page uint64
+	pageAt    time.Time
+}
+
+// pushEvents sends new event lines, up to last (the flush's Versions.Seq),
+// to API streams and, when eventsEvery allows, to Events pages; read is
+// the flush's copy of the event ring when showable made one.
+func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now time.Time) {
 	defer hubRegion("events", "")()
 	var pages, apis []*client
 	for c := range hb.clients {
@@ -458,56 +475,82 @@ func (hb *Hub) pushEvents(seq uint64, read *eventsRead) uint64 {
 			pages = append(pages, c)
 		}
 	}
-	if len(pages) == 0 && len(apis) == 0 {
-		// Nobody watches events: skip copying them out of the ring.
-		return hb.store.LastSeq()
+	since := func(seq uint64) ([]model.Event, uint64, uint64) {
+		evs, next, dropped, ok := read.since(seq, maxEventsOut)
+		if !ok {
+			evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+		}
+		return evs, next, dropped
 	}
-	evs, next, dropped, ok := read.since(seq, maxEventsOut)
-	if !ok {
-		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+	// Nobody watching: skip copying the events out of the ring.
+	if len(apis) == 0 {
+		cur.api = last
+	} else if cur.api < last {
+		evs, next, dropped := since(cur.api)
+		cur.api = next
+		hb.pushEventsToAPIs(apis, evs, dropped)
 	}
+	switch {
+	case len(pages) == 0:
+		cur.page, cur.pageAt = last, time.Time{}
+	case cur.page >= last:
+	case now.Before(cur.pageAt.Add(eventsEvery)):
+		hb.flushAt(cur.pageAt.Add(eventsEvery))
+	default:
+		evs, next, dropped := since(cur.page)
+		cur.page, cur.pageAt = next, now
+		hb.pushEventsToPages(pages, evs, dropped)
+	}
+}
+
+// pushEventsToPages sends event lines to Events pages, one message for all.
+func (hb *Hub) pushEventsToPages(pages []*client, evs []model.Event, dropped uint64) {
 	if len(evs) == 0 && dropped == 0 {
-		return next
+		return
+	}
+	hb.eventPagePushes.Add(1)
+	lines := handlers.EventLines(evs, hb.h.Names(), hb.h.Netns())
+	type line struct {
+		Seq  uint64 `json:"seq"`
+		Kind string `json:"kind"`
+		Text string `json:"text"`
+		Time string `json:"time"`
+	}
+	out := make([]line, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
+	}
+	msg, _ := json.Marshal(struct {
+		Dropped uint64 `json:"dropped"`
+		Lines   []line `json:"lines"`
+		Type    string `json:"type"`
+	}{dropped, out, "events"})
+	for _, c := range pages {
+		hb.emit(c, msg)
+	}
+}
+
+// pushEventsToAPIs sends each event as a message of its own to API streams.
+func (hb *Hub) pushEventsToAPIs(apis []*client, evs []model.Event, dropped uint64) {
+	if len(evs) == 0 && dropped == 0 {
+		return
 	}
 	names := hb.h.Names()
 	lines := handlers.EventLines(evs, names, hb.h.Netns())
-	if len(pages) > 0 {
-		type line struct {
-			Seq  uint64 `json:"seq"`
-			Kind string `json:"kind"`
-			Text string `json:"text"`
-			Time string `json:"time"`
-		}
-		out := make([]line, 0, len(lines))
-		for _, l := range lines {
-			out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
-		}
-		msg, _ := json.Marshal(struct {
-			Dropped uint64 `json:"dropped"`
-			Lines   []line `json:"lines"`
-			Type    string `json:"type"`
-		}{dropped, out, "events"})
-		for _, c := range pages {
-			hb.emit(c, msg)
+	var frames [][]byte
+	if dropped > 0 {
+		b, _ := json.Marshal(map[string]any{"type": "dropped", "count": dropped})
+		frames = append(frames, b)
+	}
+	for i := range evs {
+		b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
+		frames = append(frames, b)
+	}
+	for _, c := range apis {
+		for _, f := range frames {
+			hb.emit(c, f)
 		}
 	}
-	if len(apis) > 0 {
-		var frames [][]byte
-		if dropped > 0 {
-			b, _ := json.Marshal(map[string]any{"type": "dropped", "count": dropped})
-			frames = append(frames, b)
-		}
-		for i := range evs {
-			b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
-			frames = append(frames, b)
-		}
-		for _, c := range apis {
-			for _, f := range frames {
-				hb.emit(c, f)
-			}
-		}
-	}
-	return next
 }
 
 // periodic refreshes what has no kernel events, for the pages someone
