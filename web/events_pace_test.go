@@ -8,20 +8,12 @@ import (
 	"github.com/netpanel/netpanel/netops/model"
 )
 
-// setEventsEvery sets eventsEvery for a test and puts it back after the
-// hub the test starts next has stopped (cleanups run last first).
-func setEventsEvery(t *testing.T, d time.Duration) {
-	was := eventsEvery
-	t.Cleanup(func() { eventsEvery = was })
-	eventsEvery = d
-}
-
 // An Events page gets the first event after a quiet spell at once and
 // then lines at most every eventsEvery (here an hour): fifty route
 // changes, each shown by a routes view as it comes, build no second
 // message of lines (a hub that sent lines at every flush built fifty).
 func TestEventsPagesGetLinesAtMostEveryEventsEvery(t *testing.T) {
-	setEventsEvery(t, time.Hour)
+	setFor(t, &eventsEvery, time.Hour)
 	store := model.NewStore()
 	ta := newTestAuth(t)
 	s := newServer(t, store, nil, ta)

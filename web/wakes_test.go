@@ -10,12 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setCoalesce sets coalesce for a test and puts it back after the hub the
-// test starts next has stopped (cleanups run last first).
-func setCoalesce(t *testing.T, d time.Duration) {
-	was := coalesce
-	t.Cleanup(func() { coalesce = was })
-	coalesce = d
+// setFor sets *p to v for a test and puts it back after the hub the test
+// starts next has stopped (cleanups run last first).
+func setFor[T any](t *testing.T, p *T, v T) {
+	was := *p
+	t.Cleanup(func() { *p = was })
+	*p = v
 }
 
 // mainRoute is a route of table main to 10.I.I.0/24 (I < 65,536).
@@ -30,7 +30,7 @@ func mainRoute(i int) model.Route {
 // first, which arms the flush); a hub that took every wake-up took about
 // two hundred.
 func TestChangesDoNotWakeTheHubWhileAFlushIsArmed(t *testing.T) {
-	setCoalesce(t, time.Hour)
+	setFor(t, &coalesce, time.Hour)
 	store := model.NewStore()
 	ta := newTestAuth(t)
 	s := newServer(t, store, nil, ta)
