@@ -4,7 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +104,46 @@ func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
 	if n := looks.Load() - before; n > want {
 		t.Errorf("the follower looked %d times for 200 changes over %v, want at most %d", n, time.Since(start).Round(time.Millisecond), want)
 	}
+}
+
+// The limit "auto" sets follows the live heap at each collection, not
+// only every memoryFollow (here an hour): with 64 MiB live after the
+// sync of an empty model, the next collection raises it to cover them. Until then the
+// collector ran several times a second, the limit a few MiB over the
+// live heap (seen in BenchmarkEndToEnd1M after the page views).
+func TestTheMemoryLimitFollowsTheLiveHeapAtEachCollection(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	was := memoryFollow
+	memoryFollow = time.Hour
+	defer func() { memoryFollow = was }()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	store := model.NewStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	store.Replace(model.NewDump(), "test")
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	deadline := time.Now().Add(30 * time.Second)
+	for limit() == math.MaxInt64 { // the sync's
+		if time.Now().After(deadline) {
+			t.Fatal("no limit set after the sync")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	want := autoMemoryLimit(64 << 20)
+	if limit() >= want {
+		t.Fatalf("limit %d MiB after the sync of an empty model, want less than %d MiB", limit()>>20, want>>20)
+	}
+	held := make([]byte, 64<<20)
+	for i := range held {
+		held[i] = 1
+	}
+	for limit() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit %d MiB after collections with 64 MiB live, want at least %d MiB", limit()>>20, want>>20)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	runtime.KeepAlive(held)
 }
