@@ -25,10 +25,13 @@ import (
 // 1/paceFactor of a core, cheap views follow within milliseconds, and a
 // heavy page seen by one client cannot slow the views of others.
 const (
-	coalesce      = 2 * time.Millisecond
 	maxEventsOut  = 1000 // event lines per flush; the rest count as dropped
 	renderTimeout = 5 * time.Second
 )
+
+// coalesce is the shortest time between two flushes (a variable: tests
+// hold flushes back).
+var coalesce = 2 * time.Millisecond
 
 // Timing of what has no kernel events. The hub ticks at the shortest
 // period a page declares (Live.Every, Live.Counters), within these
@@ -66,6 +69,10 @@ type Hub struct {
 	// offRounds counts the views of in-memory pages handed to a round
 	// off the hub goroutine (for their cost, see offHubCost).
 	offRounds atomic.Int64
+	// wakes counts the model's wake-ups the hub took (see flushArmed).
+	wakes atomic.Int64
+	// eventPagePushes counts the messages of lines built for Events pages.
+	eventPagePushes atomic.Int64
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -134,8 +141,8 @@ func (hb *Hub) Run(ctx context.Context) {
 	defer unsub()
 	vers := hb.store.Versions()
 	gens, silent := vers.Gen, vers.Silent
-	seq := vers.Seq
-	viewSeq := seq // the events the views were last checked against (showable)
+	evCur := eventCursor{api: vers.Seq, page: vers.Seq}
+	viewSeq := vers.Seq // the events the views were last checked against (showable)
 	hb.status = hb.h.Status()
 	srcs := followSources(ctx, hb.h.Pages())
 	hb.tick = tickOf(hb.h.Pages())
@@ -183,7 +190,7 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			return hb.lateDue(c, lastFlush)
 		})
-		seq = hb.pushEvents(seq, read)
+		hb.pushEvents(&evCur, read, v.Seq, lastFlush)
 		hb.resync()
 		hb.resumeRenders(time.Now())
 	}
@@ -191,10 +198,10 @@ func (hb *Hub) Run(ctx context.Context) {
 	// The timer may be armed for a paced page's due time, later than the
 	// coalesce interval: a change must not wait for it.
 	poke := func() {
-		due := lastFlush.Add(coalesce)
-		if !timerAt.IsZero() && !timerAt.After(due) {
+		if hb.flushArmed(timerAt, lastFlush) {
 			return // a flush comes soon enough
 		}
+		due := lastFlush.Add(coalesce)
 		if time.Now().Before(due) {
 			arm(due)
 			return
@@ -203,6 +210,16 @@ func (hb *Hub) Run(ctx context.Context) {
 	}
 
 	for {
+		// While a flush is armed within the coalesce interval the hub
+		// does not listen for the model's wake-ups: that flush reads the
+		// model's versions anyway, and the channel keeps one wake-up for
+		// after it. Under a thousand route changes a second each change
+		// then costs the watcher a channel send, not a wake-up of the
+		// hub's goroutine that only arms the timer already armed.
+		listen := wake
+		if hb.flushArmed(timerAt, lastFlush) {
+			listen = nil
+		}
 		select {
 		case <-ctx.Done():
 			for c := range hb.clients {
@@ -226,7 +243,8 @@ func (hb *Hub) Run(ctx context.Context) {
 				poke()
 			}
 			end()
-		case <-wake:
+		case <-listen:
+			hb.wakes.Add(1)
 			poke()
 		case <-srcs.wake:
 			poke()
@@ -254,6 +272,14 @@ func (hb *Hub) Run(ctx context.Context) {
 		}
 		hb.send()
 	}
+}
+
+// flushArmed reports whether the timer, armed for at, brings a flush no
+// later than a change would (the coalesce interval after the last flush
+// at last): a change meanwhile need not wake the hub. A timer armed for a
+// paced page's due time, later than that, does not count.
+func (hb *Hub) flushArmed(at, last time.Time) bool {
+	return !at.IsZero() && !at.After(last.Add(coalesce))
 }
 
 // setView records the page a client shows; it reports whether there is a
@@ -421,9 +447,24 @@ func (hb *Hub) renderFailed(page string, err error) {
 
 func (hb *Hub) renderOK(page string) { delete(hb.renderErr, page) }
 
-// pushEvents sends new event lines to Events pages and API streams; read
-// is the flush's copy of the event ring when showable made one.
-func (hb *Hub) pushEvents(seq uint64, read *eventsRead) uint64 {
+// eventsEvery is how often at most an Events page gets new lines (a
+// variable: tests hold them back). A page read by a person needs no 500
+// frames a second under a storm of changes: each cost the hub a
+// formatting and the page's writer a compressed write. The first event
+// after a quiet spell goes out at once; API streams get every flush's.
+var eventsEvery = 100 * time.Millisecond
+
+// eventCursor is the last event sent to API streams and to Events pages,
+// and when pages last got lines.
+type eventCursor struct {
+	api, page uint64
+	pageAt    time.Time
+}
+
+// pushEvents sends new event lines, up to last (the flush's Versions.Seq),
+// to API streams and, when eventsEvery allows, to Events pages; read is
+// the flush's copy of the event ring when showable made one.
+func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now time.Time) {
 	defer hubRegion("events", "")()
 	var pages, apis []*client
 	for c := range hb.clients {
@@ -434,56 +475,82 @@ func (hb *Hub) pushEvents(seq uint64, read *eventsRead) uint64 {
 			pages = append(pages, c)
 		}
 	}
-	if len(pages) == 0 && len(apis) == 0 {
-		// Nobody watches events: skip copying them out of the ring.
-		return hb.store.LastSeq()
+	since := func(seq uint64) ([]model.Event, uint64, uint64) {
+		evs, next, dropped, ok := read.since(seq, maxEventsOut)
+		if !ok {
+			evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+		}
+		return evs, next, dropped
 	}
-	evs, next, dropped, ok := read.since(seq, maxEventsOut)
-	if !ok {
-		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+	// Nobody watching: skip copying the events out of the ring.
+	if len(apis) == 0 {
+		cur.api = last
+	} else if cur.api < last {
+		evs, next, dropped := since(cur.api)
+		cur.api = next
+		hb.pushEventsToAPIs(apis, evs, dropped)
 	}
+	switch {
+	case len(pages) == 0:
+		cur.page, cur.pageAt = last, time.Time{}
+	case cur.page >= last:
+	case now.Before(cur.pageAt.Add(eventsEvery)):
+		hb.flushAt(cur.pageAt.Add(eventsEvery))
+	default:
+		evs, next, dropped := since(cur.page)
+		cur.page, cur.pageAt = next, now
+		hb.pushEventsToPages(pages, evs, dropped)
+	}
+}
+
+// pushEventsToPages sends event lines to Events pages, one message for all.
+func (hb *Hub) pushEventsToPages(pages []*client, evs []model.Event, dropped uint64) {
 	if len(evs) == 0 && dropped == 0 {
-		return next
+		return
+	}
+	hb.eventPagePushes.Add(1)
+	lines := handlers.EventLines(evs, hb.h.Names(), hb.h.Netns())
+	type line struct {
+		Seq  uint64 `json:"seq"`
+		Kind string `json:"kind"`
+		Text string `json:"text"`
+		Time string `json:"time"`
+	}
+	out := make([]line, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
+	}
+	msg, _ := json.Marshal(struct {
+		Dropped uint64 `json:"dropped"`
+		Lines   []line `json:"lines"`
+		Type    string `json:"type"`
+	}{dropped, out, "events"})
+	for _, c := range pages {
+		hb.emit(c, msg)
+	}
+}
+
+// pushEventsToAPIs sends each event as a message of its own to API streams.
+func (hb *Hub) pushEventsToAPIs(apis []*client, evs []model.Event, dropped uint64) {
+	if len(evs) == 0 && dropped == 0 {
+		return
 	}
 	names := hb.h.Names()
 	lines := handlers.EventLines(evs, names, hb.h.Netns())
-	if len(pages) > 0 {
-		type line struct {
-			Seq  uint64 `json:"seq"`
-			Kind string `json:"kind"`
-			Text string `json:"text"`
-			Time string `json:"time"`
-		}
-		out := make([]line, 0, len(lines))
-		for _, l := range lines {
-			out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
-		}
-		msg, _ := json.Marshal(struct {
-			Dropped uint64 `json:"dropped"`
-			Lines   []line `json:"lines"`
-			Type    string `json:"type"`
-		}{dropped, out, "events"})
-		for _, c := range pages {
-			hb.emit(c, msg)
+	var frames [][]byte
+	if dropped > 0 {
+		b, _ := json.Marshal(map[string]any{"type": "dropped", "count": dropped})
+		frames = append(frames, b)
+	}
+	for i := range evs {
+		b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
+		frames = append(frames, b)
+	}
+	for _, c := range apis {
+		for _, f := range frames {
+			hb.emit(c, f)
 		}
 	}
-	if len(apis) > 0 {
-		var frames [][]byte
-		if dropped > 0 {
-			b, _ := json.Marshal(map[string]any{"type": "dropped", "count": dropped})
-			frames = append(frames, b)
-		}
-		for i := range evs {
-			b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
-			frames = append(frames, b)
-		}
-		for _, c := range apis {
-			for _, f := range frames {
-				hb.emit(c, f)
-			}
-		}
-	}
-	return next
 }
 
 // periodic refreshes what has no kernel events, for the pages someone

@@ -101,11 +101,7 @@ var modelCount = regexp.MustCompile(`\(([\d,]+) in the model\)`)
 
 // setSlowEvery sets slowEvery for a test and puts it back after the hub
 // the test starts next has stopped (cleanups run last first).
-func setSlowEvery(t *testing.T, d time.Duration) {
-	was := slowEvery
-	t.Cleanup(func() { slowEvery = was })
-	slowEvery = d
-}
+func setSlowEvery(t *testing.T, d time.Duration) { setFor(t, &slowEvery, d) }
 
 // A change that lands between a flush's reading of the generations and
 // its reading of the events is left to the next flush, whose generations

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -20,8 +22,8 @@ import (
 // the server's RSS went to ~330 MB although it needs ~170. A soft memory
 // limit makes it collect, and return memory to the kernel, sooner.
 //
-// "auto" sets it after every completed sync, and every memoryFollow after
-// it, to memoryHeadroom times the heap the last collection found live plus
+// "auto" sets it after every completed sync, and after each collection
+// and every memoryFollow after it, to memoryHeadroom times the heap the last collection found live plus
 // memorySlack (the runtime's own memory counts too), at least memoryFloor:
 // it follows the model's size, growing or shrinking with events between
 // syncs (a BGP feed arriving after a small first dump), so a model larger
@@ -34,8 +36,15 @@ const (
 	memoryFloor    = 64 << 20
 	memoryHeadroom = 1.25
 	memorySlack    = 8 << 20
-	memoryFollow   = 10 * time.Second
+	memoryLookGap  = time.Second
 )
+
+// memoryFollow is how often "auto" follows the live heap besides after
+// each collection (a variable: tests follow only collections).
+var memoryFollow = 10 * time.Second
+
+// looks counts the model's wake-ups the follower took (a test reads it).
+var looks atomic.Int64
 
 // memoryLimit is --memory-limit: auto, off, or a size in bytes.
 type memoryLimit struct {
@@ -91,6 +100,13 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 		defer tick.Stop()
 		var last model.Status
 		var set int64
+		// A sync ends now and then, while the model may change thousands
+		// of times a second: after a look, the next waits memoryLookGap
+		// (the channel keeps a wake-up meanwhile), so the changes do not
+		// each wake this goroutine to read the status.
+		listen, resume := wakes, (<-chan time.Time)(nil)
+		gcs := make(chan struct{}, 1)
+		afterEachGC(gcs, ctx.Done())
 		follow := func() {
 			if n := autoMemoryLimit(liveHeap()); n != set {
 				debug.SetMemoryLimit(n)
@@ -111,7 +127,19 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 			select {
 			case <-ctx.Done():
 				return
-			case <-wakes:
+			case <-listen:
+				looks.Add(1)
+				listen, resume = nil, time.After(memoryLookGap)
+			case <-resume:
+				listen, resume = wakes, nil
+			case <-gcs:
+				// The live heap is known anew: a limit set for a smaller
+				// one (the model before the page views built their
+				// caches) made the collector run several times a second
+				// until the next tick.
+				if last.Synced {
+					follow()
+				}
 			case <-tick.C:
 				if last.Synced {
 					follow()
@@ -119,6 +147,28 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 			}
 		}
 	}()
+}
+
+// gcSentinel is an object dropped at once, whose finalizer tells of the
+// collection that found it unreachable (it holds a pointer: the tiny
+// allocator's objects may never be finalized).
+type gcSentinel struct{ _ *byte }
+
+// afterEachGC sends on ch, without waiting, after each garbage
+// collection until stop is closed.
+func afterEachGC(ch chan<- struct{}, stop <-chan struct{}) {
+	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+		afterEachGC(ch, stop)
+	})
 }
 
 // autoMemoryLimit is the limit "auto" sets for a live heap of live bytes.

@@ -1,8 +1,19 @@
 package main
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"net/netip"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
 )
 
 func TestParseMemoryLimit(t *testing.T) {
@@ -68,4 +79,71 @@ func FuzzParseMemoryLimit(f *testing.F) {
 			t.Fatalf("%q accepted as %d bytes, under the 64MiB floor", s, lim.bytes)
 		}
 	})
+}
+
+// The follower of "auto" looks at the model's status after a sync, not
+// after each of the thousands of changes a second a routing daemon makes:
+// two hundred route changes, each its own update some time apart, wake
+// it once per memoryLookGap (a follower that took every wake-up took
+// about two hundred).
+func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	store := model.NewStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	before := looks.Load()
+	applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	start := time.Now()
+	for i := range 200 {
+		r := model.Route{Table: 254, Family: unix.AF_INET, Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}
+		store.Update(func(a *model.Applier) { a.Route(r, false, false) })
+		time.Sleep(100 * time.Microsecond) // apart: a follower listening takes each
+	}
+	// One look per gap begun: on a busy host the changes may take longer.
+	want := 1 + int64(time.Since(start)/memoryLookGap)
+	if n := looks.Load() - before; n > want {
+		t.Errorf("the follower looked %d times for 200 changes over %v, want at most %d", n, time.Since(start).Round(time.Millisecond), want)
+	}
+}
+
+// The limit "auto" sets follows the live heap at each collection, not
+// only every memoryFollow (here an hour): with 64 MiB live after the
+// sync of an empty model, the next collection raises it to cover them. Until then the
+// collector ran several times a second, the limit a few MiB over the
+// live heap (seen in BenchmarkEndToEnd1M after the page views).
+func TestTheMemoryLimitFollowsTheLiveHeapAtEachCollection(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	was := memoryFollow
+	memoryFollow = time.Hour
+	defer func() { memoryFollow = was }()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	store := model.NewStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	store.Replace(model.NewDump(), "test")
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	deadline := time.Now().Add(30 * time.Second)
+	for limit() == math.MaxInt64 { // the sync's
+		if time.Now().After(deadline) {
+			t.Fatal("no limit set after the sync")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	want := autoMemoryLimit(64 << 20)
+	if limit() >= want {
+		t.Fatalf("limit %d MiB after the sync of an empty model, want less than %d MiB", limit()>>20, want>>20)
+	}
+	held := make([]byte, 64<<20)
+	for i := range held {
+		held[i] = 1
+	}
+	for limit() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit %d MiB after collections with 64 MiB live, want at least %d MiB", limit()>>20, want>>20)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	runtime.KeepAlive(held)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/plan/dockernet"
@@ -39,6 +40,8 @@ type Tally struct {
 	wanted time.Time // of the last Get
 	poke   chan struct{}
 	news   watch.Wakes
+	// wakesTaken counts the wake-ups of what it follows that Run took.
+	wakesTaken atomic.Int64
 }
 
 // Count is one count as last made.
@@ -113,6 +116,10 @@ func (t *Tally) Run(ctx context.Context) {
 	if t.unsaved == nil && t.conflicts == nil {
 		return
 	}
+	// A forwarder waits on its send while a wake-up is pending, so that
+	// the source's further wake-ups find its channel full and wake no
+	// goroutine: the model changes up to thousands of times a second,
+	// the count at most once.
 	wake := make(chan struct{}, 1)
 	for _, subscribe := range t.wakes {
 		ch, unsub := subscribe()
@@ -125,7 +132,8 @@ func (t *Tally) Run(ctx context.Context) {
 				case <-ch:
 					select {
 					case wake <- struct{}{}:
-					default:
+					case <-ctx.Done():
+						return
 					}
 				}
 			}
@@ -137,10 +145,17 @@ func (t *Tally) Run(ctx context.Context) {
 	var cost time.Duration
 	dirty := true
 	for {
+		// Once a change made the counts stale, later ones tell nothing
+		// until the next count: they wait in the channel for after it.
+		listen := wake
+		if dirty {
+			listen = nil
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-wake:
+		case <-listen:
+			t.wakesTaken.Add(1)
 			dirty = true
 			t.markStale()
 		case <-t.poke:

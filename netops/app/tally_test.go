@@ -155,6 +155,39 @@ func TestTally(t *testing.T) {
 			t.Errorf("by kind %v, want %v", s.Conflicts.ByKind, want)
 		}
 	})
+	t.Run("changes while a count is due wake no goroutine", func(t *testing.T) {
+		// The model changes a thousand times a second; the counts are
+		// stale after the first change, and the next count is held back
+		// by its gap (here an hour): the changes after the first wake
+		// neither Run nor the forwarder, the model's channel stays full.
+		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
+		w := make(wakes, 1)
+		tl := NewTally(f.get, nil, w.subscribe)
+		tl.minGap = time.Hour
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { tl.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
+		full := 0
+		for range 200 {
+			select {
+			case w <- struct{}{}:
+			default:
+				full++ // as Wakes.Wake: a full channel drops the wake-up
+			}
+			time.Sleep(100 * time.Microsecond) // apart: a goroutine listening takes each
+		}
+		until(t, tl, "the counts marked stale", func(s TallyState) bool { return s.Foreign.Stale })
+		if n := tl.wakesTaken.Load(); n != 1 {
+			t.Errorf("Run took %d wake-ups of 200 changes while its next count was due, want 1", n)
+		}
+		// Run took the first; its loop's channel holds one, the
+		// forwarder one (waiting on its send), the model's channel one.
+		if full < 200-4 {
+			t.Errorf("the model's channel was full for %d of 200 changes, want all but 4: a goroutine takes them", full)
+		}
+	})
 	t.Run("a subscriber is woken by a new count", func(t *testing.T) {
 		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
 		w := make(wakes, 1)

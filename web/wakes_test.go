@@ -1,0 +1,77 @@
+package web
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/sys/unix"
+)
+
+// setFor sets *p to v for a test and puts it back after the hub the test
+// starts next has stopped (cleanups run last first).
+func setFor[T any](t *testing.T, p *T, v T) {
+	was := *p
+	t.Cleanup(func() { *p = was })
+	*p = v
+}
+
+// mainRoute is a route of table main to 10.I.I.0/24 (I < 65,536).
+func mainRoute(i int) model.Route {
+	return model.Route{Table: 254, Family: unix.AF_INET, Protocol: unix.RTPROT_STATIC,
+		Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}
+}
+
+// While a flush is armed, changes do not wake the hub: the flush reads
+// the model anyway. With the flushes held back an hour, two hundred route
+// changes, each its own update some time apart, wake the hub once (the
+// first, which arms the flush); a hub that took every wake-up took about
+// two hundred.
+func TestChangesDoNotWakeTheHubWhileAFlushIsArmed(t *testing.T) {
+	setFor(t, &coalesce, time.Hour)
+	store := model.NewStore()
+	ta := newTestAuth(t)
+	s := newServer(t, store, nil, ta)
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+	v := dialPage(t, ts, ta.viewer, "routes", "table=main")
+	v.wait(t, "the first summary", htmlFrame("summary", "0 routes"))
+
+	for i := range 200 {
+		store.Update(func(a *model.Applier) { a.Route(mainRoute(i), false, false) })
+		time.Sleep(100 * time.Microsecond) // apart: a hub listening takes each
+	}
+	if n := s.Hub().wakes.Load(); n != 1 {
+		t.Fatalf("the hub took %d of the model's wake-ups for 200 changes while its flush was armed, want 1", n)
+	}
+}
+
+// The last change is always shown: views coalesced under a storm of
+// changes converge to the model. Two thousand routes added one update at
+// a time, then every other one deleted, as fast as the test can: the
+// view of 10.7.192.0/18 in table main ends with the eight of its sixteen
+// left, the last route added among its rows and the last deleted not,
+// and its summary counts the thousand in the model.
+func TestCoalescedViewsShowTheLastChange(t *testing.T) {
+	store := model.NewStore()
+	ts, ta := newTestServer(t, store, nil)
+	v := dialPage(t, ts, ta.viewer, "routes", "table=main&within=10.7.192.0/18")
+	v.wait(t, "the first summary", htmlFrame("summary", "0 routes"))
+
+	const n = 2000
+	for i := range n {
+		store.Update(func(a *model.Applier) { a.Route(mainRoute(i), false, false) })
+	}
+	for i := range n / 2 {
+		store.Update(func(a *model.Applier) { a.Route(mainRoute(2*i), true, false) })
+	}
+	lastAdded, lastDeleted := mainRoute(n-1).Dst.String(), mainRoute(n-2).Dst.String()
+	// The last delete is the last change: rows with the last route added
+	// and without it are the model's, and its summary comes after them.
+	v.waitRows(t, 30*time.Second, func(h string) bool {
+		return strings.Contains(h, lastAdded) && !strings.Contains(h, lastDeleted)
+	})
+	v.wait(t, "the summary of the 8 routes left of the 1,000", htmlFrame("summary", "8 routes in table main (1,000 in the model)"))
+}
