@@ -33,6 +33,10 @@ import (
 // with later Loads: callers must treat them as read-only (effective,
 // CheckEdit and the predictions build new values for what they change).
 // It keeps only what the directories held at the last Load.
+//
+// While inotify tells that nothing the last Load read changed, a Load
+// returns that Load's Config without a stat (loadwatch.go); Close lets go
+// of the watches.
 type Loader struct {
 	dirs []string
 	// racy is racyWindow, now time.Now: a test sets them to decide which

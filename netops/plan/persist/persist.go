@@ -128,6 +128,10 @@ func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	return m
 }
 
+// Close lets go of what the manager watches (its Loader's inotify
+// watches); it reads the files as before, statting each one.
+func (m *Manager) Close() error { return m.loader.Close() }
+
 // DockerRoot is the first path element of Docker's files in Files.
 const DockerRoot = "docker"
 
