@@ -46,8 +46,10 @@ type Loader struct {
 	hooks loaderHooks
 	reads atomic.Int64 // files read, for tests
 	// watch is what inotify tells of the files the last Loads read (see
-	// loadwatch.go); nil: every Load stats every file.
+	// loadwatch.go); nil: every Load stats every file. quiet is the last
+	// Load it vouches for (guarded by notifier's lock).
 	watch *watchState
+	quiet *quietLoad
 
 	mu      sync.Mutex
 	seq     uint64 // counts Loads, flights and compares as they start: orders them

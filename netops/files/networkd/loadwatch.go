@@ -58,11 +58,12 @@ var notifier struct {
 func init() { notifier.fd = -1 }
 
 // watchState is one Loader's side of the notifier, guarded by its lock.
+// It holds nothing of the files read: a Loader let go of is collected
+// with its Configs, its state dropped after.
 type watchState struct {
 	gen      uint64         // counts the events that may change what a Load reads
 	interest map[int32]bool // the watches of what this Loader's Loads read
-	quiet    *quietLoad
-	closed   bool // the Loader's Close: nothing vouches any more
+	closed   bool           // the Loader's Close: nothing vouches any more
 }
 
 // quietLoad is a Load inotify vouches for: its Config stays what the
@@ -116,7 +117,7 @@ func unwatch(s *watchState) {
 	notifier.Lock()
 	defer notifier.Unlock()
 	delete(notifier.states, s)
-	s.quiet, s.interest, s.closed = nil, map[int32]bool{}, true
+	s.interest, s.closed = map[int32]bool{}, true
 	if len(notifier.states) == 0 && notifier.fd >= 0 {
 		unix.Close(notifier.fd)
 		notifier.fd = -1
@@ -212,9 +213,9 @@ func (ld *Loader) quietConfig() *Config {
 	}
 	notifier.Lock()
 	drain()
-	q := s.quiet
+	q := ld.quiet
 	if q != nil && (s.gen != q.gen || notifier.fd < 0 || s.closed) {
-		s.quiet, q = nil, nil
+		ld.quiet, q = nil, nil
 	}
 	notifier.Unlock()
 	if q == nil {
@@ -265,8 +266,8 @@ func (ld *Loader) endWatch(v *vouch, c *Config) {
 	if !v.ok || s.gen != v.gen || notifier.fd < 0 || s.closed {
 		return
 	}
-	if s.quiet == nil || s.quiet.gen != s.gen || s.quiet.start < v.start {
-		s.quiet = &quietLoad{cfg: c, gen: v.gen, start: v.start, dirs: v.dirs}
+	if q := ld.quiet; q == nil || q.gen != s.gen || q.start < v.start {
+		ld.quiet = &quietLoad{cfg: c, gen: v.gen, start: v.start, dirs: v.dirs}
 	}
 }
 

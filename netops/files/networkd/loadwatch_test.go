@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -304,4 +305,28 @@ func TestWatchedLoaderRandomEdits(t *testing.T) {
 		t.Fatalf("the watch vouched for %d Loads of %d: the fast path went untested", quiets, steps)
 	}
 	t.Log(fmt.Sprintf("%d of %d Loads vouched for", quiets, steps))
+}
+
+// A Loader let go of without Close lets go of its watch state once
+// collected (a test's manager, say): the notifier keeps nothing of it,
+// and closes its descriptor with the last Loader's.
+func TestCollectedLoaderStopsWatching(t *testing.T) {
+	_, etc, _, _, dirs, _ := watchedDirs(t)
+	write(t, filepath.Join(etc, "10-wan.network"), wanA)
+	s := func() *watchState {
+		ld := NewLoader(dirs)
+		loadVouched(t, ld, dirs)
+		return ld.watch
+	}()
+	for range 100 {
+		runtime.GC()
+		runtime.Gosched()
+		notifier.Lock()
+		held := notifier.states[s]
+		notifier.Unlock()
+		if !held {
+			return
+		}
+	}
+	t.Fatal("the notifier still holds the state of a collected Loader")
 }
