@@ -24,7 +24,8 @@ import (
 // A file is watched itself, not only through its directory: a directory
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
-// through a shared mmap, which no editor does. Whenever inotify cannot
+// through a shared mmap, which no editor does (nor is a mount made over a
+// file after the Load seen; one over a directory is, below). Whenever inotify cannot
 // vouch for a Load, the next Load reads as without it (stat every file,
 // read what changed): a queue overflow, a watch that cannot be added
 // (the watch limit, permissions), a watched directory deleted, moved or
@@ -43,8 +44,9 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 
 // notifier is the process's one inotify instance, shared by its Loaders
 // (an instance is a scarce resource: 128 per user by default, and tests
-// make hundreds of managers). It is opened with the first Loader and
-// closed with the last (Loader.Close, or its collection).
+// make hundreds of managers). It is opened by the first Load that
+// watches and closed with the last Loader (Loader.Close, or its
+// collection).
 var notifier struct {
 	sync.Mutex
 	fd     int // -1: none open
