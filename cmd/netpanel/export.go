@@ -63,8 +63,9 @@ func runExport(cfg config, stdout, stderr io.Writer) error {
 		}
 		return nftables.Dump(ns)
 	}, nil))
-	files := app.NewFiles(persist.New(opts, store, func() *rttables.Tables { return tables }), nil)
-	return files.Export(stdout)
+	mgr := persist.New(opts, store, func() *rttables.Tables { return tables })
+	defer mgr.Close()
+	return app.NewFiles(mgr, nil).Export(stdout)
 }
 
 // syncOnce reads the namespace's state once, as the server does at start.

@@ -297,6 +297,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		popts.Kinds = append(popts.Kinds, app.NftablesKind(nftablesPath(cfg), nftWatcher.Dump, nft.Ruleset))
 	}
 	mgr := persist.New(popts, store, tables.Load)
+	defer mgr.Close()
 	files := app.NewFiles(mgr, rec)
 	docker := app.NewDocker(files, store, tables.Load, dockerEngine(cfg))
 	// The counters are read every second whether anyone watches, so a

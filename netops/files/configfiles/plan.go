@@ -52,6 +52,19 @@ func OwnedByHeader(header string) OwnedFunc {
 // netpanel wrote (nil: none); takeOver lists foreign files the admin
 // allows netpanel to overwrite or delete.
 func (l Layout) Plan(files map[string][]byte, remove []string, owned OwnedFunc, takeOver []string) (*Plan, error) {
+	return l.PlanKnown(files, remove, owned, takeOver, nil)
+}
+
+// KnownFunc reports whether the caller knows the disk holds data at rel:
+// it read it, and learns of its changes since (networkd's Loader).
+type KnownFunc func(rel string, data []byte) bool
+
+// PlanKnown is Plan, but a file known (nil: none) to hold what is wanted
+// is left out without being read: a preview of every link plans the
+// .netdev files of all of them, unchanged, and read each one again. The
+// caller checks afterwards that the disk still holds them (a save checks
+// again what it writes).
+func (l Layout) PlanKnown(files map[string][]byte, remove []string, owned OwnedFunc, takeOver []string, known KnownFunc) (*Plan, error) {
 	taken := make(map[string]bool, len(takeOver))
 	for _, rel := range takeOver {
 		if _, err := l.Abs(rel); err != nil {
@@ -83,6 +96,9 @@ func (l Layout) Plan(files map[string][]byte, remove []string, owned OwnedFunc, 
 		abs, err := l.Abs(rel)
 		if err != nil {
 			return nil, err
+		}
+		if known != nil && wanted[rel] != nil && known(rel, wanted[rel]) {
+			continue
 		}
 		old, m, err := readCurrent(abs)
 		if err != nil {

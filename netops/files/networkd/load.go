@@ -120,6 +120,7 @@ type candidate struct {
 type found struct {
 	mains   map[string][]candidate
 	dropIns map[string]map[string][]candidate
+	v       *vouch
 }
 
 // Load reads the configuration the way systemd-networkd does: for each
@@ -131,12 +132,12 @@ type found struct {
 // main file is loaded for (none, or masked) are read and kept for a
 // save that writes one (see effective). It reads and parses every file;
 // a Loader parses each version of a file once.
-func Load(dirs []string) (*Config, error) { return load(dirs, nil, 0) }
+func Load(dirs []string) (*Config, error) { return load(dirs, nil, 0, nil) }
 
 // load is Load, through ld's cache when there is one, for a Load of ld
-// begun at start.
-func load(dirs []string, ld *Loader, start uint64) (*Config, error) {
-	fd := found{mains: map[string][]candidate{}, dropIns: map[string]map[string][]candidate{}}
+// begun at start; v, when not nil, learns whether inotify vouches for it.
+func load(dirs []string, ld *Loader, start uint64, v *vouch) (*Config, error) {
+	fd := found{mains: map[string][]candidate{}, dropIns: map[string]map[string][]candidate{}, v: v}
 	c := &Config{}
 	for _, dir := range dirs {
 		if err := fd.scan(c, dir); err != nil {
@@ -163,10 +164,14 @@ func load(dirs []string, ld *Loader, start uint64) (*Config, error) {
 			continue
 		}
 		var res nameLoad
+		complete := false
 		if ld != nil {
-			res = ld.loadName(start, name, cands, dropIns)
+			res, complete = ld.loadName(start, name, cands, dropIns)
 		} else {
-			res, _ = loadOne(name, cands, dropIns, readSummed)
+			res, complete = loadOne(name, cands, dropIns, readSummed)
+		}
+		if !complete {
+			v.fail()
 		}
 		c.add(res)
 	}
@@ -206,11 +211,16 @@ func (fd *found) scan(c *Config, dir string) error {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		switch {
 		case strings.HasSuffix(name, ".network"), strings.HasSuffix(name, ".netdev"):
-			if cand, ok := statCandidate(c, path); ok {
+			fd.v.entry(path, e)
+			if cand, ok := fd.statCandidate(c, path, e); ok {
 				fd.mains[name] = append(fd.mains[name], cand)
 			}
 		case strings.HasSuffix(name, ".network.d"), strings.HasSuffix(name, ".netdev.d"):
+			if e.Type()&fs.ModeSymlink != 0 {
+				fd.v.fail() // its target's entries change without an event here
+			}
 			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				fd.v.watchDropIns(path)
 				fd.scanDropIns(c, name, path)
 			}
 		}
@@ -223,6 +233,7 @@ func (fd *found) scan(c *Config, dir string) error {
 func (fd *found) scanDropIns(c *Config, name, path string) {
 	entries, err := os.ReadDir(path)
 	if err != nil {
+		fd.v.fail()
 		c.Errors = append(c.Errors, fmt.Errorf("read networkd drop-in directory: %w", err))
 		return
 	}
@@ -230,7 +241,8 @@ func (fd *found) scanDropIns(c *Config, name, path string) {
 		if !strings.HasSuffix(e.Name(), ".conf") {
 			continue
 		}
-		cand, ok := statCandidate(c, filepath.Join(path, e.Name()))
+		fd.v.entry(filepath.Join(path, e.Name()), e)
+		cand, ok := fd.statCandidate(c, filepath.Join(path, e.Name()), e)
 		if !ok {
 			continue
 		}
@@ -243,10 +255,15 @@ func (fd *found) scanDropIns(c *Config, name, path string) {
 
 // statCandidate follows symlinks as networkd does: a character device
 // (/dev/null) or an empty regular file masks, directories and other
-// special files are skipped, and a dangling link is reported.
-func statCandidate(c *Config, path string) (candidate, bool) {
+// special files are skipped, and a dangling link is reported. A regular
+// file is watched before it is stat()ed, when a Loader watches.
+func (fd *found) statCandidate(c *Config, path string, e fs.DirEntry) (candidate, bool) {
+	if e.Type().IsRegular() {
+		fd.v.watchFile(path)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
+		fd.v.fail()
 		c.Errors = append(c.Errors, fmt.Errorf("stat networkd file: %w", err))
 		return candidate{}, false
 	}

@@ -33,6 +33,10 @@ import (
 // with later Loads: callers must treat them as read-only (effective,
 // CheckEdit and the predictions build new values for what they change).
 // It keeps only what the directories held at the last Load.
+//
+// While inotify tells that nothing the last Load read changed, a Load
+// returns that Load's Config without a stat (loadwatch.go); Close lets go
+// of the watches.
 type Loader struct {
 	dirs []string
 	// racy is racyWindow, now time.Now: a test sets them to decide which
@@ -41,6 +45,11 @@ type Loader struct {
 	now   func() time.Time
 	hooks loaderHooks
 	reads atomic.Int64 // files read, for tests
+	// watch is what inotify tells of the files the last Loads read (see
+	// loadwatch.go); nil: every Load stats every file. quiet is the last
+	// Load it vouches for (guarded by notifier's lock).
+	watch *watchState
+	quiet *quietLoad
 
 	mu      sync.Mutex
 	seq     uint64 // counts Loads, flights and compares as they start: orders them
@@ -58,16 +67,29 @@ type loaderHooks struct {
 
 // NewLoader reads dirs, highest precedence first, as Load does.
 func NewLoader(dirs []string) *Loader {
+	ld := newLoader(dirs)
+	watchLoader(ld)
+	return ld
+}
+
+// newLoader is NewLoader without inotify: every Load stats every file.
+func newLoader(dirs []string) *Loader {
 	return &Loader{dirs: slices.Clone(dirs), racy: racyWindow, now: time.Now,
 		byName: map[string]*cachedLoad{}, flights: map[string]*flight{}}
 }
 
-// Load is Load(dirs) from what the directories hold now.
+// Load is Load(dirs) from what the directories hold now: the last Load's
+// Config again when inotify tells nothing it read changed since.
 func (ld *Loader) Load() (*Config, error) {
+	if c := ld.quietConfig(); c != nil {
+		return c, nil
+	}
 	start := ld.nextSeq()
-	c, err := load(ld.dirs, ld, start)
+	v := ld.beginWatch(start)
+	c, err := load(ld.dirs, ld, start, v)
 	if err == nil {
 		ld.prune(start, c)
+		ld.endWatch(v, c)
 	}
 	return c, err
 }
@@ -159,7 +181,8 @@ func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
 // loadName is load for one name, through the cache: a current entry,
 // a flight to share, or a flight of its own (which compares the files
 // whose identity changed with the entry before it parses them).
-func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) nameLoad {
+// It reports whether every file read.
+func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) (nameLoad, bool) {
 	set := filesOf(cands, dropIns)
 	ids := make([]safefile.Identity, len(set.paths))
 	for {
@@ -183,7 +206,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		if e != nil && e.current(start, ids) {
 			ld.mu.Unlock()
-			return e.res
+			return e.res, true
 		}
 		f := ld.flights[name]
 		if f == nil || !f.same(set) || (f.seq < start && !slices.Equal(f.ids, ids)) {
@@ -201,7 +224,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		<-f.done
 		if f.entry != nil && f.entry.current(start, ids) { // nil: the flight panicked
-			return f.entry.res
+			return f.entry.res, !f.entry.failed
 		}
 		// The flight read a version this Load may not take (it began
 		// before this Load and its files were racy, or changed
@@ -279,7 +302,7 @@ func (ld *Loader) keep(name string, e *cachedLoad) {
 // fly is flight f of name: the same bytes as e's, compared, or its
 // files read and parsed. It keeps the result unless a later flight's is
 // kept already.
-func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, dropIns map[string][]candidate) nameLoad {
+func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, dropIns map[string][]candidate) (nameLoad, bool) {
 	// Waiters are released whatever happens here. A flight that panics
 	// (a parser's bug) lands nothing: it is let go of, so that the Loads
 	// that find it fly again rather than wait for it, done already, over
@@ -300,7 +323,7 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 	if e != nil {
 		if files := ld.compare(e); files != nil {
 			ld.land(name, f, &cachedLoad{fileSet: e.fileSet, files: files, seq: f.seq, res: e.res})
-			return e.res
+			return e.res, true
 		}
 	}
 	var files []fileVersion
@@ -330,7 +353,7 @@ func (ld *Loader) fly(f *flight, name string, e *cachedLoad, cands []candidate, 
 		}
 	}
 	ld.land(name, f, entry)
-	return res
+	return res, !entry.failed
 }
 
 // land ends flight f with entry: its waiters find it in f, later Loads

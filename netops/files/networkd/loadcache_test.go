@@ -64,7 +64,9 @@ func nextTick(t *testing.T) {
 // loadedWan returns a Loader over new directories that has loaded once
 // the one file they hold, p, 10-wan.network of text. The Loader's clock
 // stands still, after the file's last change: whether the file is racy
-// does not depend on how fast the test runs.
+// does not depend on how fast the test runs. It does not watch (see
+// loadwatch.go): the tests that take it test the reads and compares of
+// a Load that stats every file, what a Load falls back to.
 func loadedWan(t *testing.T, text string, after time.Duration) (p string, dirs []string, ld *Loader, first *Config) {
 	t.Helper()
 	etc, _, dirs := cacheDirs(t)
@@ -74,7 +76,7 @@ func loadedWan(t *testing.T, text string, after time.Duration) (p string, dirs [
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld = NewLoader(dirs)
+	ld = newLoader(dirs)
 	changed := time.Unix(0, max(id.Ctime, id.Mtime))
 	ld.now = func() time.Time { return changed.Add(after) }
 	first, err = ld.Load()

@@ -156,6 +156,16 @@ var (
 	ErrNotNetNamespace = errors.New("not a network namespace")
 )
 
+// openTries is how many times open looks at and opens a file that is
+// replaced (renamed over) between the two: a save renames each file over
+// the old one, and a preview planned meanwhile read a file just replaced
+// as an error.
+const openTries = 3
+
+// betweenOpens, when set, runs between open's look at a file and its
+// open: the tests replace the file there.
+var betweenOpens func(path string)
+
 // open opens the regular file at path, of at most limit bytes, for
 // reading under the rules of the package comment.
 func open(path string, limit int64) (*os.File, error) {
@@ -164,30 +174,43 @@ func open(path string, limit int64) (*os.File, error) {
 		return nil, err
 	}
 	defer unix.Close(d)
+	for try := 1; ; try++ {
+		f, replaced, err := openOnce(path, d, name, limit)
+		if !replaced || try == openTries {
+			return f, err
+		}
+	}
+}
+
+// openOnce is one look at name beneath d and its open; replaced: the
+// file opened is not the one looked at (the error says so).
+func openOnce(path string, d int, name string, limit int64) (*os.File, bool, error) {
 	st, err := statBeneath(path, d, name, limit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-
+	if betweenOpens != nil {
+		betweenOpens(path)
+	}
 	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err != nil {
-		return nil, openError(path, filepath.Dir(filepath.Clean(path)), err)
+		return nil, false, openError(path, filepath.Dir(filepath.Clean(path)), err)
 	}
 	f := os.NewFile(uintptr(fd), path)
 	var st2 unix.Stat_t
 	if err := unix.Fstat(fd, &st2); err != nil {
 		f.Close()
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+		return nil, false, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st2.Dev != st.Dev || st2.Ino != st.Ino {
 		f.Close()
-		return nil, &Error{Path: path, Err: ErrNotRegular, detail: "was replaced while being read; try again"}
+		return nil, true, &Error{Path: path, Err: ErrNotRegular, detail: "was replaced while being read; try again"}
 	}
 	if err := check(path, &st2, limit); err != nil {
 		f.Close()
-		return nil, err
+		return nil, false, err
 	}
-	return f, nil
+	return f, false, nil
 }
 
 // openDir opens the directory of path (O_PATH) for the lookups beneath

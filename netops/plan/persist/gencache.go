@@ -91,12 +91,21 @@ type keptFile struct {
 // plan found it so). If so, cfg is the files on disk as the plan has
 // them, which what networkd would delete and is expected to do read
 // (the files on disk before the generation may have held another copy).
-func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
+//
+// known are the made files the plan did not read (it took them from the
+// files the generation compared with): each must be on disk as made, as
+// a kept one.
+func (m *Manager) asPlanned(kept map[string]keptFile, known map[string]bool, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
 	if cfg, err = m.loader.Load(); err != nil {
 		return nil, false, err
 	}
 	for name, k := range kept {
 		if sum, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
+			return nil, false, nil
+		}
+	}
+	for name := range known {
+		if sum, ok := m.diskSum(cfg, name); !ok || sum != sha256.Sum256(files[name]) {
 			return nil, false, nil
 		}
 	}
@@ -110,11 +119,20 @@ func (m *Manager) asPlanned(kept map[string]keptFile, files networkd.Files, plan
 		}
 		// A file the Loader does not know by its digest (not read
 		// completely) is left as read.
-		if sum, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); ok && sum != sha256.Sum256(data) {
+		if sum, ok := m.diskSum(cfg, name); ok && sum != sha256.Sum256(data) {
 			return nil, false, nil
 		}
 	}
 	return cfg, true, nil
+}
+
+// diskSum is the digest of the networkd file rel as cfg read it, when
+// cfg holds it as the main file of its name in the manager's directory.
+func (m *Manager) diskSum(cfg *networkd.Config, rel string) (sum [sha256.Size]byte, ok bool) {
+	if !(strings.HasSuffix(rel, ".network") || strings.HasSuffix(rel, ".netdev")) || strings.Contains(rel, "/") {
+		return sum, false
+	}
+	return cfg.Sum(filepath.Join(m.opts.NetworkDir, rel))
 }
 
 // generate is networkd.Generate of links, but for the .network files

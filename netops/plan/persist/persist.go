@@ -128,6 +128,10 @@ func New(opts Options, src Source, tables func() *rttables.Tables) *Manager {
 	return m
 }
 
+// Close lets go of what the manager watches (its Loader's inotify
+// watches); it reads the files as before, statting each one.
+func (m *Manager) Close() error { return m.loader.Close() }
+
 // DockerRoot is the first path element of Docker's files in Files.
 const DockerRoot = "docker"
 
@@ -469,12 +473,13 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 	)
 	for try := 0; ; try++ {
 		var kept map[string]keptFile
+		var known map[string]bool
 		var same bool
 		var err error
-		if gen, kept, plan, err = m.planFiles(links, sel.TakeOver, tables); err != nil {
+		if gen, kept, known, plan, err = m.planFiles(links, sel.TakeOver, tables); err != nil {
 			return nil, nil, nil, err
 		}
-		if cfg, same, err = m.asPlanned(kept, gen.Files, plan); err != nil {
+		if cfg, same, err = m.asPlanned(kept, known, gen.Files, plan); err != nil {
 			return nil, nil, nil, err
 		}
 		if same {
@@ -493,31 +498,42 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 
 // planFiles generates the files for links and plans them against the
 // disk; kept are the .network files the plan leaves out because the disk
-// held them as generated (see generate).
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *configfiles.Plan, error) {
+// held them as generated (see generate), known the files made that the
+// plan left out unread because the files on disk the generation compared
+// with held them as made.
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, map[string]bool, *configfiles.Plan, error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
-		return nil, nil, nil, badSelection("link", err)
+		return nil, nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	remove := m.staleOwned(cfg, links, func(name string) bool {
 		_, made := files[name]
 		_, same := kept[name]
 		return made || same
 	})
-	plan, err := m.layout.Plan(files, remove, m.owned, takeOver)
+	// asPlanned checks the files known here against a Load after the plan.
+	known := map[string]bool{}
+	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) bool {
+		sum, ok := m.diskSum(cfg, rel)
+		if ok && sum == sha256.Sum256(data) {
+			known[rel] = true
+			return true
+		}
+		return false
+	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return gen, kept, plan, nil
+	return gen, kept, known, plan, nil
 }
 
 // checkSelection refuses the links that do not exist and the take-overs

@@ -1,0 +1,377 @@
+package networkd
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A Loader over files that did not change still stat()ed every file and
+// drop-in directory at every Load (a preview Loads twice): about 10 ms of
+// system calls per preview at a million routes, for nothing. So a Loader
+// watches, through inotify, every directory and file its last Load read:
+// a Load after which no watch reported anything returns that Load's
+// Config again without a stat or an open (a "quiet" Load).
+//
+// A watch is set before the stat or read it covers, so no change is lost
+// between the two: a change before it is read, one after it is reported.
+// A file is watched itself, not only through its directory: a directory
+// watch misses a write through another hard link, or to a file bind
+// mounted over the name; a watch on the file's inode sees every write but
+// through a shared mmap, which no editor does (nor is a mount made over a
+// file after the Load seen; one over a directory is, below). Whenever inotify cannot
+// vouch for a Load, the next Load reads as without it (stat every file,
+// read what changed): a queue overflow, a watch that cannot be added
+// (the watch limit, permissions), a watched directory deleted, moved or
+// unmounted, a name that is a symlink other than a /dev/null mask (its
+// target changes without an event here), a directory on a file system
+// inotify does not see all changes of (NFS, FUSE), any read error. Each
+// quiet Load also stats the directories the last one read: one mounted
+// over, or a search directory made since, shows there.
+
+// watchMask is what a directory watch reports: a name made, removed or
+// renamed in it, a file in it written or its mode changed, the directory
+// itself gone. A file's own watch takes the same (those of its entries
+// do not apply).
+const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
+	unix.IN_MODIFY | unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF
+
+// notifier is the process's one inotify instance, shared by its Loaders
+// (an instance is a scarce resource: 128 per user by default, and tests
+// make hundreds of managers). It is opened by the first Load that
+// watches and closed with the last Loader (Loader.Close, or its
+// collection).
+var notifier struct {
+	sync.Mutex
+	fd     int // -1: none open
+	buf    []byte
+	states map[*watchState]bool
+	// inject, when set, is read before the descriptor: the tests' events
+	// (an overflow).
+	inject []byte
+}
+
+func init() { notifier.fd = -1 }
+
+// watchState is one Loader's side of the notifier, guarded by its lock.
+// It holds nothing of the files read: a Loader let go of is collected
+// with its Configs, its state dropped after.
+type watchState struct {
+	gen      uint64         // counts the events that may change what a Load reads
+	interest map[int32]bool // the watches of what this Loader's Loads read
+	closed   bool           // the Loader's Close: nothing vouches any more
+}
+
+// quietLoad is a Load inotify vouches for: its Config stays what the
+// directories hold while gen does not move and dirs stat as they did.
+type quietLoad struct {
+	cfg   *Config
+	gen   uint64
+	start uint64
+	dirs  []dirStamp
+}
+
+// dirStamp is a directory a Load read (or a search directory it found
+// missing) and which inode it was.
+type dirStamp struct {
+	path     string
+	dev, ino uint64
+	absent   bool
+}
+
+// vouch is what one Load tells of whether inotify vouches for it.
+// A nil vouch (Load without a Loader) tells nothing.
+type vouch struct {
+	s     *watchState
+	ok    bool
+	gen   uint64
+	start uint64
+	dirs  []dirStamp
+}
+
+func (v *vouch) fail() {
+	if v != nil {
+		v.ok = false
+	}
+}
+
+// watching registers a new Loader's state; the notifier opens at the
+// first Load that watches.
+func watching() *watchState {
+	s := &watchState{interest: map[int32]bool{}}
+	notifier.Lock()
+	defer notifier.Unlock()
+	if notifier.states == nil {
+		notifier.states = map[*watchState]bool{}
+	}
+	notifier.states[s] = true
+	return s
+}
+
+// unwatch lets go of s, and of the instance once no Loader is left.
+func unwatch(s *watchState) {
+	notifier.Lock()
+	defer notifier.Unlock()
+	delete(notifier.states, s)
+	s.interest, s.closed = map[int32]bool{}, true
+	if len(notifier.states) == 0 && notifier.fd >= 0 {
+		unix.Close(notifier.fd)
+		notifier.fd = -1
+	}
+}
+
+// Close lets go of the Loader's watches; its Loads stat every file from
+// then on. The inotify descriptor closes with the last Loader's (or once
+// the Loaders are collected).
+func (ld *Loader) Close() error {
+	if ld.watch != nil {
+		unwatch(ld.watch)
+	}
+	return nil
+}
+
+// drain reads every pending event and counts it in the states it
+// concerns. notifier is locked.
+func drain() {
+	if len(notifier.inject) > 0 {
+		dispatch(notifier.inject)
+		notifier.inject = nil
+	}
+	if notifier.fd < 0 {
+		return
+	}
+	if notifier.buf == nil {
+		notifier.buf = make([]byte, 64<<10)
+	}
+	for {
+		n, err := unix.Read(notifier.fd, notifier.buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			return
+		}
+		if err != nil || n <= 0 {
+			// Events may be lost: every Loader reads again, and none
+			// vouches while no descriptor is open.
+			unix.Close(notifier.fd)
+			notifier.fd = -1
+			for s := range notifier.states {
+				s.gen++
+				s.interest = map[int32]bool{}
+			}
+			return
+		}
+		dispatch(notifier.buf[:n])
+	}
+}
+
+// dispatch counts the events of buf in the states they concern: an
+// overflow in all of them; a watch gone (the directory or file deleted,
+// moved, unmounted) is forgotten, for the next Load to set again.
+func dispatch(buf []byte) {
+	for off := 0; off+unix.SizeofInotifyEvent <= len(buf); {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+		off += unix.SizeofInotifyEvent + int(ev.Len)
+		for s := range notifier.states {
+			switch {
+			case ev.Mask&unix.IN_Q_OVERFLOW != 0:
+				s.gen++
+			case s.interest[ev.Wd]:
+				s.gen++
+				if ev.Mask&(unix.IN_IGNORED|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_UNMOUNT) != 0 {
+					delete(s.interest, ev.Wd)
+				}
+			}
+		}
+	}
+}
+
+// open opens the instance if none is. notifier is locked.
+func openNotifier() bool {
+	if notifier.fd >= 0 {
+		return true
+	}
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return false
+	}
+	notifier.fd = fd
+	return true
+}
+
+// quietConfig is the last quiet Load's Config if nothing it read changed
+// since, else nil.
+func (ld *Loader) quietConfig() *Config {
+	s := ld.watch
+	if s == nil {
+		return nil
+	}
+	notifier.Lock()
+	drain()
+	q := ld.quiet
+	if q != nil && (s.gen != q.gen || notifier.fd < 0 || s.closed) {
+		ld.quiet, q = nil, nil
+	}
+	notifier.Unlock()
+	if q == nil {
+		return nil
+	}
+	for _, d := range q.dirs {
+		if stampDir(d.path) != d {
+			return nil
+		}
+	}
+	c := *q.cfg
+	// The lists are the caller's: what it does to them stays its own.
+	c.Networks, c.NetDevs, c.orphans = slices.Clip(c.Networks), slices.Clip(c.NetDevs), slices.Clip(c.orphans)
+	c.Masked, c.Errors, c.Warnings = slices.Clip(c.Masked), slices.Clip(c.Errors), slices.Clip(c.Warnings)
+	return &c
+}
+
+// beginWatch starts the vouch of a Load begun at start: the events so far
+// drained, the search directories watched before they are read.
+func (ld *Loader) beginWatch(start uint64) *vouch {
+	s := ld.watch
+	if s == nil {
+		return nil
+	}
+	notifier.Lock()
+	defer notifier.Unlock()
+	if s.closed {
+		return nil
+	}
+	drain()
+	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start}
+	for _, d := range ld.dirs {
+		v.watchDir(d, true)
+	}
+	return v
+}
+
+// endWatch keeps the Load's c as the quiet one if inotify vouches for it:
+// nothing it could not watch, and no event since it began.
+func (ld *Loader) endWatch(v *vouch, c *Config) {
+	if v == nil {
+		return
+	}
+	notifier.Lock()
+	defer notifier.Unlock()
+	drain()
+	s := v.s
+	if !v.ok || s.gen != v.gen || notifier.fd < 0 || s.closed {
+		return
+	}
+	if q := ld.quiet; q == nil || q.gen != s.gen || q.start < v.start {
+		ld.quiet = &quietLoad{cfg: c, gen: v.gen, start: v.start, dirs: v.dirs}
+	}
+}
+
+// watchDir watches the directory at path before it is read; a search
+// directory (search) may be missing: its stamp says so, and a quiet Load
+// finds it made. notifier is locked.
+func (v *vouch) watchDir(path string, search bool) {
+	if !v.ok {
+		return
+	}
+	before := stampDir(path)
+	if before.absent && search {
+		v.dirs = append(v.dirs, before)
+		return
+	}
+	if before.absent || !v.add(path, unix.IN_ONLYDIR) || stampDir(path) != before || !localFS(path) {
+		v.fail()
+		return
+	}
+	v.dirs = append(v.dirs, before)
+}
+
+// add watches path, a directory or a file. notifier is locked.
+func (v *vouch) add(path string, flags uint32) bool {
+	if !v.ok || notifier.fd < 0 {
+		return false
+	}
+	wd, err := unix.InotifyAddWatch(notifier.fd, path, watchMask|flags)
+	if err != nil {
+		return false
+	}
+	v.s.interest[int32(wd)] = true
+	return true
+}
+
+// watchDropIns is watchDir for a drop-in directory about to be read.
+func (v *vouch) watchDropIns(path string) {
+	if v == nil || !v.ok {
+		return
+	}
+	notifier.Lock()
+	defer notifier.Unlock()
+	v.watchDir(path, false)
+}
+
+// watchFile watches a file before it is stat()ed and read.
+func (v *vouch) watchFile(path string) {
+	if v == nil || !v.ok {
+		return
+	}
+	notifier.Lock()
+	defer notifier.Unlock()
+	if !v.add(path, 0) {
+		v.fail()
+	}
+}
+
+// entry checks a directory entry's kind: a symlink is vouched for only
+// as a /dev/null mask, whose target cannot change without an event in
+// the directory.
+func (v *vouch) entry(path string, e fs.DirEntry) {
+	if v == nil || !v.ok || e.Type()&fs.ModeSymlink == 0 {
+		return
+	}
+	if target, err := os.Readlink(path); err != nil || target != os.DevNull {
+		v.fail()
+	}
+}
+
+// stampDir is which directory path is now, or that there is none; any
+// other error, or what is not a directory, stamps as neither (and so
+// never matches a stamp taken when it was one).
+func stampDir(path string) dirStamp {
+	var st unix.Stat_t
+	err := unix.Stat(path, &st)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return dirStamp{path: path, absent: true}
+	case err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return dirStamp{path: path, dev: ^uint64(0), ino: ^uint64(0)}
+	}
+	return dirStamp{path: path, dev: st.Dev, ino: st.Ino}
+}
+
+// localFS reports whether inotify sees every change of the file system
+// path is on: a local one (not NFS, CIFS, FUSE, 9p, whose other clients'
+// changes it does not see).
+func localFS(path string) bool {
+	var st unix.Statfs_t
+	if unix.Statfs(path, &st) != nil {
+		return false
+	}
+	switch uint32(st.Type) {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.BTRFS_SUPER_MAGIC, unix.TMPFS_MAGIC,
+		unix.RAMFS_MAGIC, unix.OVERLAYFS_SUPER_MAGIC, unix.F2FS_SUPER_MAGIC:
+		return true
+	}
+	return false
+}
+
+// watchLoader gives ld a watch state, let go of with ld.
+func watchLoader(ld *Loader) {
+	ld.watch = watching()
+	runtime.AddCleanup(ld, unwatch, ld.watch)
+}

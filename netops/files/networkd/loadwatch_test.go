@@ -1,0 +1,332 @@
+package networkd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+)
+
+// watchedDirs is etc, run (missing) and lib under a temp root, and a
+// watching Loader over them, closed with the test.
+func watchedDirs(t *testing.T) (root, etc, run, lib string, dirs []string, ld *Loader) {
+	t.Helper()
+	root = t.TempDir()
+	etc, run, lib = filepath.Join(root, "etc"), filepath.Join(root, "run"), filepath.Join(root, "lib")
+	for _, d := range []string{etc, lib} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirs = []string{etc, run, lib}
+	ld = NewLoader(dirs)
+	t.Cleanup(func() { ld.Close() })
+	return root, etc, run, lib, dirs, ld
+}
+
+// loadVouched loads and fails unless inotify vouches for the Load
+// after: the next Load would return it without a stat.
+func loadVouched(t *testing.T, ld *Loader, dirs []string) *Config {
+	t.Helper()
+	c, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, c, dirs)
+	if !ld.quietNow() {
+		t.Fatal("the watch does not vouch for a Load over files that did not change")
+	}
+	return c
+}
+
+func symlink(t *testing.T, target, path string) {
+	t.Helper()
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkdir(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func remove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.RemoveAll(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Each kind of change to what a watching Loader read is seen by the next
+// Load, whose Config had been vouched for before it: it equals a fresh
+// Load's and differs from the one before.
+func TestWatchedLoaderSeesEachChange(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(t *testing.T, root, etc, run, lib string)
+	}{
+		{"an edit in place of the same size within the second of the read", func(t *testing.T, root, etc, run, lib string) {
+			write(t, filepath.Join(etc, "10-wan.network"), wanB)
+		}},
+		{"a file renamed over the old one", func(t *testing.T, root, etc, run, lib string) {
+			p := filepath.Join(etc, "10-wan.network")
+			write(t, p+".tmp", wanB)
+			if err := os.Rename(p+".tmp", p); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a file deleted", func(t *testing.T, root, etc, run, lib string) {
+			remove(t, filepath.Join(etc, "10-wan.network"))
+		}},
+		{"a file deleted and made again", func(t *testing.T, root, etc, run, lib string) {
+			p := filepath.Join(etc, "10-wan.network")
+			remove(t, p)
+			write(t, p, wanB)
+		}},
+		{"a drop-in directory made later", func(t *testing.T, root, etc, run, lib string) {
+			write(t, filepath.Join(lib, "20-lan.network.d", "10-mtu.conf"), "[Link]\nMTUBytes=1400\n")
+		}},
+		{"a drop-in added to a drop-in directory read", func(t *testing.T, root, etc, run, lib string) {
+			write(t, filepath.Join(etc, "10-wan.network.d", "20-mtu.conf"), "[Link]\nMTUBytes=1400\n")
+		}},
+		{"a drop-in edited in place", func(t *testing.T, root, etc, run, lib string) {
+			write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), "[Network]\nDNS=10.0.0.54\n")
+		}},
+		{"a search directory made later", func(t *testing.T, root, etc, run, lib string) {
+			write(t, filepath.Join(run, "20-lan.network"), wanB)
+		}},
+		{"a name masked by a symlink to /dev/null", func(t *testing.T, root, etc, run, lib string) {
+			symlink(t, os.DevNull, filepath.Join(etc, "20-lan.network"))
+		}},
+		{"a /dev/null mask removed", func(t *testing.T, root, etc, run, lib string) {
+			remove(t, filepath.Join(etc, "30-x.network"))
+		}},
+		{"a file replaced by a directory", func(t *testing.T, root, etc, run, lib string) {
+			p := filepath.Join(etc, "10-wan.network")
+			remove(t, p)
+			mkdir(t, p)
+		}},
+		{"a write through another hard link of a file", func(t *testing.T, root, etc, run, lib string) {
+			write(t, filepath.Join(root, "lan-elsewhere"), lan+"DNS=10.1.0.54\n")
+		}},
+		{"a drop-in directory removed", func(t *testing.T, root, etc, run, lib string) {
+			remove(t, filepath.Join(etc, "10-wan.network.d"))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root, etc, run, lib, dirs, ld := watchedDirs(t)
+			write(t, filepath.Join(etc, "10-wan.network"), wanA)
+			write(t, filepath.Join(etc, "10-wan.network.d", "10-dns.conf"), drop)
+			write(t, filepath.Join(lib, "20-lan.network"), lan)
+			if err := os.Link(filepath.Join(lib, "20-lan.network"), filepath.Join(root, "lan-elsewhere")); err != nil {
+				t.Fatal(err)
+			}
+			symlink(t, os.DevNull, filepath.Join(etc, "30-x.network"))
+			write(t, filepath.Join(lib, "30-x.network"), "[Match]\nName=x\n")
+			before := loadVouched(t, ld, dirs)
+			c.change(t, root, etc, run, lib)
+			after, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameLoad(t, after, dirs)
+			if reflect.DeepEqual(before, after) {
+				t.Fatal("the change changed nothing a Load reads: the test tests nothing")
+			}
+			loadVouched(t, ld, dirs)
+		})
+	}
+}
+
+// A file read through a symlink (not a /dev/null mask) changes with its
+// target, which may be where no watch sees it: the Loader does not vouch
+// for such a Load, and the next one stats and reads again.
+func TestWatchedLoaderDoesNotVouchForASymlinkedFile(t *testing.T) {
+	_, etc, _, _, dirs, ld := watchedDirs(t)
+	write(t, filepath.Join(etc, "sub", "40.real"), wanA)
+	symlink(t, filepath.Join("sub", "40.real"), filepath.Join(etc, "40-wan.network"))
+	before, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ld.quietNow() {
+		t.Fatal("the watch vouches for a file read through a symlink")
+	}
+	write(t, filepath.Join(etc, "sub", "40.real"), wanB)
+	after, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, after, dirs)
+	if reflect.DeepEqual(before, after) {
+		t.Fatal("the edit of the target changed nothing a Load reads")
+	}
+}
+
+// Events the kernel could not queue (an overflow) may have told of a
+// change: the next Load stats and reads again. Without the overflow the
+// Loader would return what it read before the change.
+func TestWatchedLoaderReadsAgainAfterAnOverflow(t *testing.T) {
+	_, etc, _, _, dirs, ld := watchedDirs(t)
+	p := filepath.Join(etc, "10-wan.network")
+	write(t, p, wanA)
+	before := loadVouched(t, ld, dirs)
+	write(t, p, wanB)
+	dropEvents() // lost, as past the queue's limit
+	if !ld.quietNow() {
+		t.Fatal("the change's events were not dropped: the test tests nothing")
+	}
+	injectOverflow()
+	after, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, after, dirs)
+	if reflect.DeepEqual(before, after) {
+		t.Fatal("after an overflow the Loader returned what it read before the change")
+	}
+}
+
+// A closed Loader lets go of its watches and stats every file; its Loads
+// stay right.
+func TestClosedLoaderStopsWatching(t *testing.T) {
+	_, etc, _, _, dirs, ld := watchedDirs(t)
+	p := filepath.Join(etc, "10-wan.network")
+	write(t, p, wanA)
+	loadVouched(t, ld, dirs)
+	if reg, open := registered(ld); !reg || !open {
+		t.Fatalf("a watching Loader: registered %v, descriptor open %v", reg, open)
+	}
+	ld.Close()
+	if reg, _ := registered(ld); reg || ld.quietNow() {
+		t.Fatal("a closed Loader is still watched")
+	}
+	write(t, p, wanB)
+	c, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, c, dirs)
+	if ld.quietNow() {
+		t.Fatal("a closed Loader vouches for a Load")
+	}
+}
+
+// Random edits of every kind, in random order: after each, a watching
+// Loader's Load equals a fresh Load, and between edits the watch vouches
+// for the Load whenever no symlink other than a mask is read.
+func TestWatchedLoaderRandomEdits(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	root, etc, run, lib, dirs, ld := watchedDirs(t)
+	search := []string{etc, run, lib}
+	names := []string{"10-a.network", "20-b.network", "30-c.netdev"}
+	texts := []string{wanA, wanB, lan, bad, "", "[NetDev]\nName=br0\nKind=bridge\n", "[Match]\nName=b*\n"}
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	quiets, steps := 0, 300
+	for step := range steps {
+		dir, name := pick(search), pick(names)
+		p := filepath.Join(dir, name)
+		var op string
+		switch r.IntN(9) {
+		case 0, 1:
+			op = "write"
+			if st, err := os.Lstat(p); err == nil && !st.Mode().IsRegular() {
+				remove(t, p)
+			}
+			write(t, p, pick(texts))
+		case 2:
+			op = "rename over"
+			tmp := filepath.Join(dir, ".tmp")
+			write(t, tmp, pick(texts))
+			remove(t, p)
+			if err := os.Rename(tmp, p); err != nil {
+				t.Fatal(err)
+			}
+		case 3:
+			op = "delete"
+			remove(t, p)
+		case 4:
+			op = "drop-in"
+			write(t, filepath.Join(p+".d", pick([]string{"10-x.conf", "20-y.conf"})), pick([]string{drop, mtuDrop, "", "[Network]\nDNS=x\n"}))
+		case 5:
+			op = "drop-in directory removed"
+			remove(t, p+".d")
+		case 6:
+			op = "mask"
+			remove(t, p)
+			mkdir(t, dir)
+			symlink(t, os.DevNull, p)
+		case 7:
+			op = "symlink"
+			remove(t, p)
+			write(t, filepath.Join(dir, "sub", name), pick(texts))
+			symlink(t, filepath.Join("sub", name), p)
+		case 8:
+			op = "edit a symlink's target"
+			write(t, filepath.Join(dir, "sub", name), pick(texts))
+		}
+		c, err := ld.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameLoadAt(t, step, c, dirs)
+		if ld.quietNow() {
+			quiets++
+			again, err := ld.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameLoadAt(t, step, again, dirs)
+		}
+		_ = op
+		if step%50 == 49 {
+			// Back to files without symlinks, which the watch vouches for.
+			for _, d := range search {
+				for _, n := range names {
+					if st, err := os.Lstat(filepath.Join(d, n)); err == nil && st.Mode()&os.ModeSymlink != 0 {
+						if dest, _ := os.Readlink(filepath.Join(d, n)); dest != os.DevNull {
+							remove(t, filepath.Join(d, n))
+						}
+					}
+				}
+			}
+		}
+	}
+	_ = root
+	if quiets < steps/10 {
+		t.Fatalf("the watch vouched for %d Loads of %d: the fast path went untested", quiets, steps)
+	}
+	t.Log(fmt.Sprintf("%d of %d Loads vouched for", quiets, steps))
+}
+
+// A Loader let go of without Close lets go of its watch state once
+// collected (a test's manager, say): the notifier keeps nothing of it,
+// and closes its descriptor with the last Loader's.
+func TestCollectedLoaderStopsWatching(t *testing.T) {
+	_, etc, _, _, dirs, _ := watchedDirs(t)
+	write(t, filepath.Join(etc, "10-wan.network"), wanA)
+	s := func() *watchState {
+		ld := NewLoader(dirs)
+		loadVouched(t, ld, dirs)
+		return ld.watch
+	}()
+	for range 100 {
+		runtime.GC()
+		runtime.Gosched()
+		notifier.Lock()
+		held := notifier.states[s]
+		notifier.Unlock()
+		if !held {
+			return
+		}
+	}
+	t.Fatal("the notifier still holds the state of a collected Loader")
+}
