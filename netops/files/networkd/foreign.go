@@ -164,16 +164,18 @@ func (v *ForeignView) Groups() []ForeignGroup {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b groupKey) int { return cmp.Or(cmp.Compare(a.link, b.link), cmp.Compare(a.table, b.table)) })
+	slices.SortFunc(keys, func(a, b groupKey) int {
+		return cmp.Or(cmp.Compare(a.link.String(), b.link.String()), cmp.Compare(a.table, b.table))
+	})
 	for _, k := range keys {
-		out = append(out, ForeignGroup{Kind: "route", Link: k.link, Table: k.table, Count: counts[k], Reason: v.routeReason(k.link)})
+		out = append(out, ForeignGroup{Kind: "route", Link: k.link.String(), Table: k.table, Count: counts[k], Reason: v.routeReason(k.link.String())})
 	}
 	v.groups = out
 	return out
 }
 
 type groupKey struct {
-	link  string
+	link  linkName
 	table uint32
 }
 
@@ -208,9 +210,9 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		if !foreignClass(c) {
 			continue
 		}
-		link := ""
+		var link linkName
 		if !deviceless(c.Type) {
-			link = v.byIndex[c.Link].Name
+			link = newLinkName(v.byIndex[c.Link].Name)
 		}
 		out[groupKey{link, c.Table}] += n
 	}
@@ -287,7 +289,7 @@ func (v *ForeignView) namedCount(g groupKey) int {
 // lookUp is the live routes whose key is k.
 func (v *ForeignView) lookUp(k routeKey) []model.Route {
 	var out []model.Route
-	for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+	for _, r := range v.idx.RoutesTo(k.table, k.dst.prefix()) {
 		if lk, foreign := v.routeKey(&r); foreign && lk == k {
 			out = append(out, r)
 		}
@@ -320,14 +322,14 @@ func (v *ForeignView) keptNamed(g groupKey, n int) (named int, ok bool) {
 // when there are none, or they are much longer than the n routes the
 // files name (looking those up costs less).
 func (v *ForeignView) namedRuns(g groupKey, n int) (idxs []int32, ok bool) {
-	if g.link != "" {
-		idx, found := v.linkIndex(g.link)
+	if !g.link.isNone() {
+		idx, found := v.linkIndex(g.link.String())
 		if !found {
 			return nil, false
 		}
 		idxs = []int32{idx}
 	}
-	if g.link == "" {
+	if g.link.isNone() {
 		for c := range v.classes {
 			if c.Table == g.table && deviceless(c.Type) && !slices.Contains(idxs, c.Link) {
 				idxs = append(idxs, c.Link)
@@ -511,13 +513,13 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 	// only where they skip far more routes than the files name (a deep
 	// page of a large table the files say little of). A saved link's
 	// group, whose file names most of its run, is read from its start.
-	if pure && v.namedCount(groupKey{g.Link, g.Table})*rankCost > offset {
+	if pure && v.namedCount(groupKey{newLinkName(g.Link), g.Table})*rankCost > offset {
 		pure = false
 	}
 	if pure {
 		// The group's route at offset is at offset plus the named
 		// routes at or before it in the run.
-		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{g.Link, g.Table}))
+		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{newLinkName(g.Link), g.Table}))
 		if !ok {
 			return nil, false
 		}
@@ -552,9 +554,10 @@ func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route 
 // of the group it is to see (by the group's count) rather than walking on
 // to the table's end.
 func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
+	link := newLinkName(g.Link)
 	return func(r *model.Route) bool {
 		k, foreign := v.routeKey(r)
-		if !foreign || k.link != g.Link || v.cov.routes[k] {
+		if !foreign || k.link != link || v.cov.routes[k] {
 			return true
 		}
 		left--
@@ -671,19 +674,6 @@ func (t *tableResolver) id(s string) (uint32, bool) {
 		return t.tables.ID(s)
 	}
 	return 0, false
-}
-
-// routeKey is what makes a route the same for networkd: family,
-// destination, table, gateway, metric and type, and the link unless the
-// type has no device.
-type routeKey struct {
-	family uint8
-	dst    netip.Prefix
-	table  uint32
-	gw     netip.Addr
-	metric uint32
-	typ    uint8
-	link   string
 }
 
 // ruleKey is what makes a rule the same: every selector and the action,
@@ -839,7 +829,8 @@ func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 	if r.GatewayDynamic != "" {
 		return routeKey{}, false
 	}
-	k := routeKey{typ: 1, gw: r.Gateway, link: link, family: unix.AF_INET}
+	k := routeKey{typ: 1, link: newLinkName(link), family: unix.AF_INET}
+	k.setGateway(r.Gateway)
 	if r.Type != "" {
 		t, ok := iproute.RouteTypeNumber(r.Type)
 		if !ok {
@@ -850,7 +841,7 @@ func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 	if a := prefixAddr(r.Destination); a.Is6() || (!a.IsValid() && r.Gateway.Is6()) {
 		k.family = unix.AF_INET6
 	}
-	k.dst = normalDst(k.family, r.Destination)
+	k.dst = newKeyPrefix(normalDst(k.family, r.Destination))
 	var ok bool
 	if k.table, ok = res.id(r.Table); !ok {
 		return routeKey{}, false
@@ -862,7 +853,7 @@ func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 		k.metric = iproute.IP6_RT_PRIO_USER
 	}
 	if deviceless(k.typ) {
-		k.link = ""
+		k.link = linkName{}
 	}
 	return k, true
 }

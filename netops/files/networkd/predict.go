@@ -210,7 +210,7 @@ type predictor struct {
 	// read per link from the source's runs where it has them (a preview
 	// of one link reads that link's routes), else from one walk over
 	// every route (walked), not one per link the prediction concerns.
-	live   map[string][]routeKey
+	live   map[linkName][]routeKey
 	walked bool
 	// homeless: the keys of live[""], as a set made once rather than
 	// once per link configured.
@@ -341,14 +341,14 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		mine = p.liveRoutes(l.Name)
 		// A link is configured once: its keys are not kept for the
 		// rest of the prediction (a save of every link reads a million).
-		delete(p.live, l.Name)
+		delete(p.live, newLinkName(l.Name))
 	}
 	haveR := make(map[routeKey]bool, len(mine))
 	named := true // every key of mine names a link (liveRoutes' do)
 	for _, k := range mine {
 		haveR[k] = true
-		named = named && k.link != ""
-		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+		named = named && !k.link.isNone()
+		if !k.link.isNone() && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
 			p.add(p.routeEffect("remove", k))
 		}
 	}
@@ -365,7 +365,7 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	for _, k := range order {
 		// A key of no link (the file's device-less routes: thousands in
 		// the home file) is not among mine when those all name one.
-		if (named && k.link == "" || !haveR[k]) && !p.homeless[k] {
+		if (named && k.link.isNone() || !haveR[k]) && !p.homeless[k] {
 			p.add(p.routeEffect("add", k))
 		}
 	}
@@ -427,13 +427,14 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 		return p.routesOf(link)
 	}
 	if p.live == nil {
-		p.live = map[string][]routeKey{}
+		p.live = map[linkName][]routeKey{}
 	}
-	if ks, ok := p.live[link]; ok || p.walked {
+	name := newLinkName(link)
+	if ks, ok := p.live[name]; ok || p.walked {
 		return ks
 	}
 	if ks, ok := p.runRoutes(link); ok {
-		p.live[link] = ks
+		p.live[name] = ks
 		return ks
 	}
 	// From here every link's routes, the device-less ones too, come
@@ -447,7 +448,7 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 		return true
 	})
 	p.walked = true
-	return p.live[link]
+	return p.live[name]
 }
 
 // runRoutes reads the keys of link's live routes from the source's runs
@@ -461,8 +462,9 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 		}
 		return owner == link
 	}
+	name := newLinkName(link)
 	if p.kept != nil && p.kept.keys(pick, func(k routeKey) {
-		if k.link == link {
+		if k.link == name {
 			if ks == nil {
 				ks = make([]routeKey, 0, p.kept.size(pick))
 			}
@@ -476,7 +478,7 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 		return nil, false
 	}
 	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
-		if k, want := p.liveKey(r); want && k.link == link {
+		if k, want := p.liveKey(r); want && k.link == name {
 			ks = append(ks, k)
 		}
 		return true
@@ -500,13 +502,14 @@ func managedKey(r *model.Route, byIndex map[int32]model.Link) (routeKey, bool) {
 }
 
 func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
-	k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
+	k := routeKey{family: r.Family, dst: newKeyPrefix(normalDst(r.Family, r.Dst)), table: r.Table, metric: r.Priority, typ: r.Type}
+	k.setGateway(r.Gateway)
 	if !deviceless(r.Type) {
 		idx := r.LinkIndex
 		if mp := r.Multipath(); len(mp) > 0 {
 			idx = mp[0].LinkIndex
 		}
-		k.link = byIndex[idx].Name
+		k.link = newLinkName(byIndex[idx].Name)
 	}
 	return k
 }
@@ -584,7 +587,7 @@ func (p *predictor) routeEffect(action string, k routeKey) Effect {
 }
 
 func routeEffectOf(action string, k routeKey, tables model.TableNames) Effect {
-	return Effect{Action: action, Kind: "route", Link: k.link, Text: routeKeyText(k, tables), Prefix: k.dst.String(), key: fmt.Sprintf("route|%+v", k)}
+	return Effect{Action: action, Kind: "route", Link: k.link.String(), Text: routeKeyText(k, tables), Prefix: k.dst.String(), key: fmt.Sprintf("route|%+v", k)}
 }
 
 func (p *predictor) ruleEffect(action string, k ruleKey) Effect {
@@ -608,10 +611,10 @@ func routeKeyText(k routeKey, tables model.TableNames) string {
 		b.WriteString(k.dst.String())
 	}
 	if k.gw.IsValid() {
-		b.WriteString(" via " + k.gw.String())
+		b.WriteString(" via " + k.gateway().String())
 	}
-	if k.link != "" {
-		b.WriteString(" dev " + iproute.Quote(k.link))
+	if !k.link.isNone() {
+		b.WriteString(" dev " + iproute.Quote(k.link.String()))
 	}
 	if k.table != unix.RT_TABLE_MAIN {
 		b.WriteString(" table " + tableText(k.table, tables))
@@ -780,6 +783,10 @@ func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []
 			out = append(out, addrEffect("remove", l, p))
 		}
 	}
+	inKey := map[linkName]bool{}
+	for l := range in {
+		inKey[newLinkName(l)] = true
+	}
 	routes := func(st Source, byIndex map[int32]model.Link) map[routeKey]bool {
 		out := map[routeKey]bool{}
 		st.EachRoute(func(r *model.Route) bool {
@@ -787,7 +794,7 @@ func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []
 				return true
 			}
 			k := liveRouteKey(r, byIndex)
-			if k.link == "" && rules || in[k.link] {
+			if k.link.isNone() && rules || inKey[k.link] {
 				out[k] = true
 			}
 			return true
