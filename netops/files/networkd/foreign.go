@@ -191,8 +191,9 @@ func foreignClass(c model.RouteClass) bool {
 func (v *ForeignView) routeCounts() map[groupKey]int {
 	out := map[groupKey]int{}
 	if v.idx == nil {
+		var names linkNames
 		v.st.EachRoute(func(r *model.Route) bool {
-			if k, foreign := v.routeKey(r); foreign && !v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && !v.cov.routes[k] {
 				out[groupKey{k.link, r.Table}]++
 			}
 			return true
@@ -366,9 +367,10 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) 
 	if len(idxs) > 1 {
 		found = func(r *model.Route) { named = append(named, *r) }
 	}
+	var names linkNames
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
-			if k, foreign := v.routeKey(r); foreign && k.link == g.link && v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && k.link == g.link && v.cov.routes[k] {
 				found(r)
 			}
 			return true
@@ -395,7 +397,19 @@ func (v *ForeignView) linkIndex(name string) (int32, bool) {
 
 // routeKey is r's key as the files name routes, and whether r counts at
 // all (what Generate writes, DHCP's aside).
-func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) { return managedKey(r, v.byIndex) }
+// A reader of many routes keeps its own names (routeKeyOf): a view is
+// read by several at once.
+func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) {
+	return managedKey(r, &linkNames{byIndex: v.byIndex})
+}
+
+// routeKeyOf is routeKey for a reader of many routes, with its names.
+func (v *ForeignView) routeKeyOf(r *model.Route, names *linkNames) (routeKey, bool) {
+	if names.byIndex == nil {
+		names.byIndex = v.byIndex
+	}
+	return managedKey(r, names)
+}
 
 func (v *ForeignView) routeReason(link string) string {
 	switch file := v.cov.fileOf[link]; {
@@ -555,8 +569,9 @@ func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route 
 // to the table's end.
 func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
 	link := newLinkName(g.Link)
+	var names linkNames
 	return func(r *model.Route) bool {
-		k, foreign := v.routeKey(r)
+		k, foreign := v.routeKeyOf(r, &names)
 		if !foreign || k.link != link || v.cov.routes[k] {
 			return true
 		}
@@ -777,8 +792,9 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 				cov.routes[k] = true
 			}
 		case m > 0:
+			name := newLinkName(l.Name)
 			for r := range routes {
-				if k, ok := fileRouteKey(r, l.Name, res); ok {
+				if k, ok := fileRouteKey(r, name, res); ok {
 					cov.routes[k] = true
 				}
 			}
@@ -825,11 +841,11 @@ func fileRoutes(nf *NetworkFile) (iter.Seq[*Route], int) {
 
 // fileRouteKey is the key of the route networkd makes from r on link.
 // Routes through a DHCP or RA gateway are dynamic and have none.
-func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
+func fileRouteKey(r *Route, link linkName, res *tableResolver) (routeKey, bool) {
 	if r.GatewayDynamic != "" {
 		return routeKey{}, false
 	}
-	k := routeKey{typ: 1, link: newLinkName(link), family: unix.AF_INET}
+	k := routeKey{typ: 1, link: link, family: unix.AF_INET}
 	k.setGateway(r.Gateway)
 	if r.Type != "" {
 		t, ok := iproute.RouteTypeNumber(r.Type)

@@ -195,6 +195,7 @@ type predictor struct {
 	dc          DaemonConf
 	byName      map[string]model.Link
 	byIndex     map[int32]model.Link
+	names       linkNames // byIndex's, for liveKey
 	tables      model.TableNames
 	concerned   map[string]bool
 	created     []string
@@ -408,8 +409,9 @@ func (p *predictor) unmanage(l model.Link, old *Loaded) {
 	}
 	wantR := map[routeKey]bool{}
 	routes, _ := fileRoutes(f)
+	name := newLinkName(l.Name)
 	for r := range routes {
-		if k, ok := fileRouteKey(r, l.Name, p.res); ok {
+		if k, ok := fileRouteKey(r, name, p.res); ok {
 			wantR[k] = true
 		}
 	}
@@ -489,19 +491,41 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 }
 
 // liveKey is r's key when networkd may manage r.
-func (p *predictor) liveKey(r *model.Route) (routeKey, bool) { return managedKey(r, p.byIndex) }
+func (p *predictor) liveKey(r *model.Route) (routeKey, bool) {
+	if p.names.byIndex == nil {
+		p.names.byIndex = p.byIndex
+	}
+	return managedKey(r, &p.names)
+}
 
-// managedKey is r's key, its link named as byIndex says, and whether
+// managedKey is r's key, its link named as names says, and whether
 // networkd may manage r: what Generate writes (wantedRoute), DHCP's
 // routes aside.
-func managedKey(r *model.Route, byIndex map[int32]model.Link) (routeKey, bool) {
+func managedKey(r *model.Route, names *linkNames) (routeKey, bool) {
 	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 		return routeKey{}, false
 	}
-	return liveRouteKey(r, byIndex), true
+	return liveRouteKey(r, names), true
 }
 
-func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
+// linkNames names the links of routeKeys by index, as byIndex does,
+// remembering the last: the routes come a run, a link, at a time. It is
+// one reader's, not shared.
+type linkNames struct {
+	byIndex map[int32]model.Link
+	last    int32
+	name    linkName
+	named   bool
+}
+
+func (n *linkNames) of(idx int32) linkName {
+	if !n.named || idx != n.last {
+		n.last, n.name, n.named = idx, newLinkName(n.byIndex[idx].Name), true
+	}
+	return n.name
+}
+
+func liveRouteKey(r *model.Route, names *linkNames) routeKey {
 	k := routeKey{family: r.Family, dst: newKeyPrefix(normalDst(r.Family, r.Dst)), table: r.Table, metric: r.Priority, typ: r.Type}
 	k.setGateway(r.Gateway)
 	if !deviceless(r.Type) {
@@ -509,7 +533,7 @@ func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
 		if mp := r.Multipath(); len(mp) > 0 {
 			idx = mp[0].LinkIndex
 		}
-		k.link = newLinkName(byIndex[idx].Name)
+		k.link = names.of(idx)
 	}
 	return k
 }
@@ -524,8 +548,11 @@ func (p *predictor) rules(c, eff *Config) {
 	p.out.Rules = true
 	var all []ruleKey
 	seen := map[*Loaded]bool{}
+	// Indexed by name: a save of every link matches hundreds of links
+	// against hundreds of files.
+	effX := eff.networkIndex()
 	for _, l := range p.st.Links() {
-		if ld, _ := eff.NetworkFor(l); ld != nil && !seen[ld] {
+		if ld, _ := effX.networkFor(l); ld != nil && !seen[ld] {
 			seen[ld] = true
 			for _, r := range ld.Network.RoutingPolicyRules {
 				all = append(all, fileRuleKeys(r, p.res)...)
@@ -719,8 +746,9 @@ func (d daemonTables) ID(name string) (uint32, bool) {
 func EffectiveFiles(c *Config, pending Files, st Source) map[string]string {
 	eff := effective(c, pending, nil)
 	out := map[string]string{}
+	effX := eff.networkIndex()
 	for _, l := range st.Links() {
-		ld, _ := eff.NetworkFor(l)
+		ld, _ := effX.networkFor(l)
 		out[l.Name] = name(ld)
 	}
 	return out
@@ -789,11 +817,12 @@ func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []
 	}
 	routes := func(st Source, byIndex map[int32]model.Link) map[routeKey]bool {
 		out := map[routeKey]bool{}
+		names := linkNames{byIndex: byIndex}
 		st.EachRoute(func(r *model.Route) bool {
 			if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 				return true
 			}
-			k := liveRouteKey(r, byIndex)
+			k := liveRouteKey(r, &names)
 			if k.link.isNone() && rules || inKey[k.link] {
 				out[k] = true
 			}
