@@ -95,9 +95,10 @@ func (g *Generated) WithNetworks(nets map[string]*NetworkFile) *Generated {
 // without one goes to skip, or when skip is nil makes keysOf nil.
 func keysOf(nf *NetworkFile, link string, res *tableResolver, skip func(*Route)) *fileKeys {
 	routes, n := fileRoutes(nf)
+	name := newLinkName(link)
 	fk := &fileKeys{set: make(map[routeKey]bool, n), order: make([]routeKey, 0, n)}
 	for r := range routes {
-		k, ok := fileRouteKey(r, link, res)
+		k, ok := fileRouteKey(r, name, res)
 		if !ok {
 			if skip == nil {
 				return nil

@@ -39,7 +39,7 @@ func TestGeneratedRouteKeysAreEveryReadersKeys(t *testing.T) {
 				set, order := map[routeKey]bool{}, []routeKey(nil)
 				rs, _ := fileRoutes(nf)
 				for rt := range rs {
-					if k, ok := fileRouteKey(rt, link, res); ok && !set[k] {
+					if k, ok := fileRouteKey(rt, newLinkName(link), res); ok && !set[k] {
 						set[k] = true
 						order = append(order, k)
 					}

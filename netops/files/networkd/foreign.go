@@ -164,16 +164,18 @@ func (v *ForeignView) Groups() []ForeignGroup {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b groupKey) int { return cmp.Or(cmp.Compare(a.link, b.link), cmp.Compare(a.table, b.table)) })
+	slices.SortFunc(keys, func(a, b groupKey) int {
+		return cmp.Or(cmp.Compare(a.link.String(), b.link.String()), cmp.Compare(a.table, b.table))
+	})
 	for _, k := range keys {
-		out = append(out, ForeignGroup{Kind: "route", Link: k.link, Table: k.table, Count: counts[k], Reason: v.routeReason(k.link)})
+		out = append(out, ForeignGroup{Kind: "route", Link: k.link.String(), Table: k.table, Count: counts[k], Reason: v.routeReason(k.link.String())})
 	}
 	v.groups = out
 	return out
 }
 
 type groupKey struct {
-	link  string
+	link  linkName
 	table uint32
 }
 
@@ -189,8 +191,9 @@ func foreignClass(c model.RouteClass) bool {
 func (v *ForeignView) routeCounts() map[groupKey]int {
 	out := map[groupKey]int{}
 	if v.idx == nil {
+		var names linkNames
 		v.st.EachRoute(func(r *model.Route) bool {
-			if k, foreign := v.routeKey(r); foreign && !v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && !v.cov.routes[k] {
 				out[groupKey{k.link, r.Table}]++
 			}
 			return true
@@ -208,9 +211,9 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 		if !foreignClass(c) {
 			continue
 		}
-		link := ""
+		var link linkName
 		if !deviceless(c.Type) {
-			link = v.byIndex[c.Link].Name
+			link = newLinkName(v.byIndex[c.Link].Name)
 		}
 		out[groupKey{link, c.Table}] += n
 	}
@@ -287,7 +290,7 @@ func (v *ForeignView) namedCount(g groupKey) int {
 // lookUp is the live routes whose key is k.
 func (v *ForeignView) lookUp(k routeKey) []model.Route {
 	var out []model.Route
-	for _, r := range v.idx.RoutesTo(k.table, k.dst) {
+	for _, r := range v.idx.RoutesTo(k.table, k.dst.prefix()) {
 		if lk, foreign := v.routeKey(&r); foreign && lk == k {
 			out = append(out, r)
 		}
@@ -320,14 +323,14 @@ func (v *ForeignView) keptNamed(g groupKey, n int) (named int, ok bool) {
 // when there are none, or they are much longer than the n routes the
 // files name (looking those up costs less).
 func (v *ForeignView) namedRuns(g groupKey, n int) (idxs []int32, ok bool) {
-	if g.link != "" {
-		idx, found := v.linkIndex(g.link)
+	if !g.link.isNone() {
+		idx, found := v.linkIndex(g.link.String())
 		if !found {
 			return nil, false
 		}
 		idxs = []int32{idx}
 	}
-	if g.link == "" {
+	if g.link.isNone() {
 		for c := range v.classes {
 			if c.Table == g.table && deviceless(c.Type) && !slices.Contains(idxs, c.Link) {
 				idxs = append(idxs, c.Link)
@@ -364,9 +367,10 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) 
 	if len(idxs) > 1 {
 		found = func(r *model.Route) { named = append(named, *r) }
 	}
+	var names linkNames
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
-			if k, foreign := v.routeKey(r); foreign && k.link == g.link && v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && k.link == g.link && v.cov.routes[k] {
 				found(r)
 			}
 			return true
@@ -393,7 +397,19 @@ func (v *ForeignView) linkIndex(name string) (int32, bool) {
 
 // routeKey is r's key as the files name routes, and whether r counts at
 // all (what Generate writes, DHCP's aside).
-func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) { return managedKey(r, v.byIndex) }
+// A reader of many routes keeps its own names (routeKeyOf): a view is
+// read by several at once.
+func (v *ForeignView) routeKey(r *model.Route) (routeKey, bool) {
+	return managedKey(r, &linkNames{byIndex: v.byIndex})
+}
+
+// routeKeyOf is routeKey for a reader of many routes, with its names.
+func (v *ForeignView) routeKeyOf(r *model.Route, names *linkNames) (routeKey, bool) {
+	if names.byIndex == nil {
+		names.byIndex = v.byIndex
+	}
+	return managedKey(r, names)
+}
 
 func (v *ForeignView) routeReason(link string) string {
 	switch file := v.cov.fileOf[link]; {
@@ -511,13 +527,13 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 	// only where they skip far more routes than the files name (a deep
 	// page of a large table the files say little of). A saved link's
 	// group, whose file names most of its run, is read from its start.
-	if pure && v.namedCount(groupKey{g.Link, g.Table})*rankCost > offset {
+	if pure && v.namedCount(groupKey{newLinkName(g.Link), g.Table})*rankCost > offset {
 		pure = false
 	}
 	if pure {
 		// The group's route at offset is at offset plus the named
 		// routes at or before it in the run.
-		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{g.Link, g.Table}))
+		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{newLinkName(g.Link), g.Table}))
 		if !ok {
 			return nil, false
 		}
@@ -552,9 +568,11 @@ func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route 
 // of the group it is to see (by the group's count) rather than walking on
 // to the table's end.
 func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
+	link := newLinkName(g.Link)
+	var names linkNames
 	return func(r *model.Route) bool {
-		k, foreign := v.routeKey(r)
-		if !foreign || k.link != g.Link || v.cov.routes[k] {
+		k, foreign := v.routeKeyOf(r, &names)
+		if !foreign || k.link != link || v.cov.routes[k] {
 			return true
 		}
 		left--
@@ -673,19 +691,6 @@ func (t *tableResolver) id(s string) (uint32, bool) {
 	return 0, false
 }
 
-// routeKey is what makes a route the same for networkd: family,
-// destination, table, gateway, metric and type, and the link unless the
-// type has no device.
-type routeKey struct {
-	family uint8
-	dst    netip.Prefix
-	table  uint32
-	gw     netip.Addr
-	metric uint32
-	typ    uint8
-	link   string
-}
-
 // ruleKey is what makes a rule the same: every selector and the action,
 // as networkd compares a file's rule with the kernel's. anyPrio stands
 // for a file rule without Priority=, which takes whatever the kernel picks.
@@ -787,8 +792,9 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 				cov.routes[k] = true
 			}
 		case m > 0:
+			name := newLinkName(l.Name)
 			for r := range routes {
-				if k, ok := fileRouteKey(r, l.Name, res); ok {
+				if k, ok := fileRouteKey(r, name, res); ok {
 					cov.routes[k] = true
 				}
 			}
@@ -835,11 +841,12 @@ func fileRoutes(nf *NetworkFile) (iter.Seq[*Route], int) {
 
 // fileRouteKey is the key of the route networkd makes from r on link.
 // Routes through a DHCP or RA gateway are dynamic and have none.
-func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
+func fileRouteKey(r *Route, link linkName, res *tableResolver) (routeKey, bool) {
 	if r.GatewayDynamic != "" {
 		return routeKey{}, false
 	}
-	k := routeKey{typ: 1, gw: r.Gateway, link: link, family: unix.AF_INET}
+	k := routeKey{typ: 1, link: link, family: unix.AF_INET}
+	k.setGateway(r.Gateway)
 	if r.Type != "" {
 		t, ok := iproute.RouteTypeNumber(r.Type)
 		if !ok {
@@ -850,7 +857,7 @@ func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 	if a := prefixAddr(r.Destination); a.Is6() || (!a.IsValid() && r.Gateway.Is6()) {
 		k.family = unix.AF_INET6
 	}
-	k.dst = normalDst(k.family, r.Destination)
+	k.dst = newKeyPrefix(normalDst(k.family, r.Destination))
 	var ok bool
 	if k.table, ok = res.id(r.Table); !ok {
 		return routeKey{}, false
@@ -862,7 +869,7 @@ func fileRouteKey(r *Route, link string, res *tableResolver) (routeKey, bool) {
 		k.metric = iproute.IP6_RT_PRIO_USER
 	}
 	if deviceless(k.typ) {
-		k.link = ""
+		k.link = linkName{}
 	}
 	return k, true
 }

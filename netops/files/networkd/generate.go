@@ -666,7 +666,7 @@ func (t *routeTexts) sort(rs []Route) [][]byte {
 	}
 	// The texts here are the sections without routeText's header line,
 	// which they all would share: they compare as routeText's.
-	slices.SortStableFunc(order, func(i, j int32) int {
+	sortStableRuns(order, func(i, j int32) int {
 		if c := compareRoutes(&rs[i], &rs[j]); c != 0 {
 			return c
 		}
@@ -678,6 +678,65 @@ func (t *routeTexts) sort(rs []Route) [][]byte {
 	}
 	permute(rs, order)
 	return texts
+}
+
+// sortStableRuns is slices.SortStableFunc(x, cmp), in fewer comparisons
+// when x is a few runs already in order: a file's routes come a run of
+// the model at a time (a table, then the device-less routes), each
+// nearly in the file's order. It merges the runs it finds, or sorts when
+// they are many.
+func sortStableRuns(x []int32, cmp func(a, b int32) int) {
+	bounds := []int{0}
+	for i := 1; i < len(x); i++ {
+		if cmp(x[i-1], x[i]) > 0 {
+			if bounds = append(bounds, i); len(bounds) > maxMergedRuns {
+				slices.SortStableFunc(x, cmp)
+				return
+			}
+		}
+	}
+	bounds = append(bounds, len(x))
+	if len(bounds) <= 2 {
+		return
+	}
+	from, to := x, make([]int32, len(x))
+	for len(bounds) > 2 {
+		merged := bounds[:1]
+		for i := 0; i+1 < len(bounds); i += 2 {
+			lo, mid, hi := bounds[i], bounds[i+1], bounds[len(bounds)-1]
+			if i+2 < len(bounds) {
+				hi = bounds[i+2]
+			}
+			mergeRuns(to[lo:hi], from[lo:mid], from[mid:hi], cmp)
+			merged = append(merged, hi)
+		}
+		bounds = merged
+		from, to = to, from
+	}
+	if &from[0] != &x[0] {
+		copy(x, from)
+	}
+}
+
+// maxMergedRuns is how many runs sortStableRuns merges at most.
+const maxMergedRuns = 64
+
+// mergeRuns merges a and b, each in order, into out: of equal elements,
+// a's first (stable).
+func mergeRuns(out, a, b []int32, cmp func(a, b int32) int) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if cmp(b[j], a[i]) < 0 {
+			out[k] = b[j]
+			j++
+		} else {
+			out[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(out[k:], a[i:])
+	copy(out[k:], b[j:])
 }
 
 // permute puts rs[order[i]] at i, in place: a copy of a million routes

@@ -195,6 +195,7 @@ type predictor struct {
 	dc          DaemonConf
 	byName      map[string]model.Link
 	byIndex     map[int32]model.Link
+	names       linkNames // byIndex's, for liveKey
 	tables      model.TableNames
 	concerned   map[string]bool
 	created     []string
@@ -210,7 +211,7 @@ type predictor struct {
 	// read per link from the source's runs where it has them (a preview
 	// of one link reads that link's routes), else from one walk over
 	// every route (walked), not one per link the prediction concerns.
-	live   map[string][]routeKey
+	live   map[linkName][]routeKey
 	walked bool
 	// homeless: the keys of live[""], as a set made once rather than
 	// once per link configured.
@@ -341,14 +342,14 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		mine = p.liveRoutes(l.Name)
 		// A link is configured once: its keys are not kept for the
 		// rest of the prediction (a save of every link reads a million).
-		delete(p.live, l.Name)
+		delete(p.live, newLinkName(l.Name))
 	}
 	haveR := make(map[routeKey]bool, len(mine))
 	named := true // every key of mine names a link (liveRoutes' do)
 	for _, k := range mine {
 		haveR[k] = true
-		named = named && k.link != ""
-		if k.link != "" && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+		named = named && !k.link.isNone()
+		if !k.link.isNone() && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
 			p.add(p.routeEffect("remove", k))
 		}
 	}
@@ -365,7 +366,7 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	for _, k := range order {
 		// A key of no link (the file's device-less routes: thousands in
 		// the home file) is not among mine when those all name one.
-		if (named && k.link == "" || !haveR[k]) && !p.homeless[k] {
+		if (named && k.link.isNone() || !haveR[k]) && !p.homeless[k] {
 			p.add(p.routeEffect("add", k))
 		}
 	}
@@ -408,8 +409,9 @@ func (p *predictor) unmanage(l model.Link, old *Loaded) {
 	}
 	wantR := map[routeKey]bool{}
 	routes, _ := fileRoutes(f)
+	name := newLinkName(l.Name)
 	for r := range routes {
-		if k, ok := fileRouteKey(r, l.Name, p.res); ok {
+		if k, ok := fileRouteKey(r, name, p.res); ok {
 			wantR[k] = true
 		}
 	}
@@ -427,13 +429,14 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 		return p.routesOf(link)
 	}
 	if p.live == nil {
-		p.live = map[string][]routeKey{}
+		p.live = map[linkName][]routeKey{}
 	}
-	if ks, ok := p.live[link]; ok || p.walked {
+	name := newLinkName(link)
+	if ks, ok := p.live[name]; ok || p.walked {
 		return ks
 	}
 	if ks, ok := p.runRoutes(link); ok {
-		p.live[link] = ks
+		p.live[name] = ks
 		return ks
 	}
 	// From here every link's routes, the device-less ones too, come
@@ -447,7 +450,7 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 		return true
 	})
 	p.walked = true
-	return p.live[link]
+	return p.live[name]
 }
 
 // runRoutes reads the keys of link's live routes from the source's runs
@@ -461,8 +464,9 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 		}
 		return owner == link
 	}
+	name := newLinkName(link)
 	if p.kept != nil && p.kept.keys(pick, func(k routeKey) {
-		if k.link == link {
+		if k.link == name {
 			if ks == nil {
 				ks = make([]routeKey, 0, p.kept.size(pick))
 			}
@@ -476,7 +480,7 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 		return nil, false
 	}
 	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
-		if k, want := p.liveKey(r); want && k.link == link {
+		if k, want := p.liveKey(r); want && k.link == name {
 			ks = append(ks, k)
 		}
 		return true
@@ -487,26 +491,49 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 }
 
 // liveKey is r's key when networkd may manage r.
-func (p *predictor) liveKey(r *model.Route) (routeKey, bool) { return managedKey(r, p.byIndex) }
+func (p *predictor) liveKey(r *model.Route) (routeKey, bool) {
+	if p.names.byIndex == nil {
+		p.names.byIndex = p.byIndex
+	}
+	return managedKey(r, &p.names)
+}
 
-// managedKey is r's key, its link named as byIndex says, and whether
+// managedKey is r's key, its link named as names says, and whether
 // networkd may manage r: what Generate writes (wantedRoute), DHCP's
 // routes aside.
-func managedKey(r *model.Route, byIndex map[int32]model.Link) (routeKey, bool) {
+func managedKey(r *model.Route, names *linkNames) (routeKey, bool) {
 	if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 		return routeKey{}, false
 	}
-	return liveRouteKey(r, byIndex), true
+	return liveRouteKey(r, names), true
 }
 
-func liveRouteKey(r *model.Route, byIndex map[int32]model.Link) routeKey {
-	k := routeKey{family: r.Family, dst: normalDst(r.Family, r.Dst), table: r.Table, gw: r.Gateway, metric: r.Priority, typ: r.Type}
+// linkNames names the links of routeKeys by index, as byIndex does,
+// remembering the last: the routes come a run, a link, at a time. It is
+// one reader's, not shared.
+type linkNames struct {
+	byIndex map[int32]model.Link
+	last    int32
+	name    linkName
+	named   bool
+}
+
+func (n *linkNames) of(idx int32) linkName {
+	if !n.named || idx != n.last {
+		n.last, n.name, n.named = idx, newLinkName(n.byIndex[idx].Name), true
+	}
+	return n.name
+}
+
+func liveRouteKey(r *model.Route, names *linkNames) routeKey {
+	k := routeKey{family: r.Family, dst: newKeyPrefix(normalDst(r.Family, r.Dst)), table: r.Table, metric: r.Priority, typ: r.Type}
+	k.setGateway(r.Gateway)
 	if !deviceless(r.Type) {
 		idx := r.LinkIndex
 		if mp := r.Multipath(); len(mp) > 0 {
 			idx = mp[0].LinkIndex
 		}
-		k.link = byIndex[idx].Name
+		k.link = names.of(idx)
 	}
 	return k
 }
@@ -521,8 +548,11 @@ func (p *predictor) rules(c, eff *Config) {
 	p.out.Rules = true
 	var all []ruleKey
 	seen := map[*Loaded]bool{}
+	// Indexed by name: a save of every link matches hundreds of links
+	// against hundreds of files.
+	effX := eff.networkIndex()
 	for _, l := range p.st.Links() {
-		if ld, _ := eff.NetworkFor(l); ld != nil && !seen[ld] {
+		if ld, _ := effX.networkFor(l); ld != nil && !seen[ld] {
 			seen[ld] = true
 			for _, r := range ld.Network.RoutingPolicyRules {
 				all = append(all, fileRuleKeys(r, p.res)...)
@@ -584,7 +614,7 @@ func (p *predictor) routeEffect(action string, k routeKey) Effect {
 }
 
 func routeEffectOf(action string, k routeKey, tables model.TableNames) Effect {
-	return Effect{Action: action, Kind: "route", Link: k.link, Text: routeKeyText(k, tables), Prefix: k.dst.String(), key: fmt.Sprintf("route|%+v", k)}
+	return Effect{Action: action, Kind: "route", Link: k.link.String(), Text: routeKeyText(k, tables), Prefix: k.dst.String(), key: fmt.Sprintf("route|%+v", k)}
 }
 
 func (p *predictor) ruleEffect(action string, k ruleKey) Effect {
@@ -608,10 +638,10 @@ func routeKeyText(k routeKey, tables model.TableNames) string {
 		b.WriteString(k.dst.String())
 	}
 	if k.gw.IsValid() {
-		b.WriteString(" via " + k.gw.String())
+		b.WriteString(" via " + k.gateway().String())
 	}
-	if k.link != "" {
-		b.WriteString(" dev " + iproute.Quote(k.link))
+	if !k.link.isNone() {
+		b.WriteString(" dev " + iproute.Quote(k.link.String()))
 	}
 	if k.table != unix.RT_TABLE_MAIN {
 		b.WriteString(" table " + tableText(k.table, tables))
@@ -716,8 +746,9 @@ func (d daemonTables) ID(name string) (uint32, bool) {
 func EffectiveFiles(c *Config, pending Files, st Source) map[string]string {
 	eff := effective(c, pending, nil)
 	out := map[string]string{}
+	effX := eff.networkIndex()
 	for _, l := range st.Links() {
-		ld, _ := eff.NetworkFor(l)
+		ld, _ := effX.networkFor(l)
 		out[l.Name] = name(ld)
 	}
 	return out
@@ -780,14 +811,19 @@ func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []
 			out = append(out, addrEffect("remove", l, p))
 		}
 	}
+	inKey := map[linkName]bool{}
+	for l := range in {
+		inKey[newLinkName(l)] = true
+	}
 	routes := func(st Source, byIndex map[int32]model.Link) map[routeKey]bool {
 		out := map[routeKey]bool{}
+		names := linkNames{byIndex: byIndex}
 		st.EachRoute(func(r *model.Route) bool {
 			if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 				return true
 			}
-			k := liveRouteKey(r, byIndex)
-			if k.link == "" && rules || in[k.link] {
+			k := liveRouteKey(r, &names)
+			if k.link.isNone() && rules || inKey[k.link] {
 				out[k] = true
 			}
 			return true

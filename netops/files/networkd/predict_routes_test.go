@@ -20,7 +20,7 @@ func perCallWalk(st Source) func(link string) []routeKey {
 			if !wantedRoute(r) || r.Protocol == unix.RTPROT_DHCP {
 				return true
 			}
-			if k := liveRouteKey(r, byIndex); k.link == link {
+			if k := liveRouteKey(r, &linkNames{byIndex: byIndex}); k.link == newLinkName(link) {
 				out = append(out, k)
 			}
 			return true

@@ -98,6 +98,7 @@ func readRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fn
 // reads a million, which the others read a link at a time.
 type runKeys struct {
 	byIndex  map[int32]model.Link // the links the keys name
+	names    linkNames            // byIndex's, for add
 	classes  map[model.RouteClass]int
 	version  model.RunsVersion // of classes: the keys hold while no route changed since
 	runs     []keptRun         // by table, then link
@@ -164,7 +165,10 @@ func (r *keptRun) add(mr *model.Route, k *runKeys) {
 	if r == nil {
 		return
 	}
-	if key, managed := managedKey(mr, k.byIndex); managed {
+	if k.names.byIndex == nil {
+		k.names.byIndex = k.byIndex
+	}
+	if key, managed := managedKey(mr, &k.names); managed {
 		r.keys = append(r.keys, key)
 	}
 }
