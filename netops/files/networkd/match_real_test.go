@@ -11,7 +11,8 @@ import (
 // ("[!x]", a class in Kind=), quotes (literal in Name=, removed in Kind=),
 // a backslash (taken off in Name=) and a Name= word it drops (a ":" in
 // it) to the links NetworkFor predicts, and to no other; a file whose
-// [Match] is empty, or has only a dropped word, it ignores.
+// [Match] is empty, or has only a dropped word or a key it does not know
+// (a typo), it ignores.
 func TestMatchAgainstNetworkd(t *testing.T) {
 	ns, _ := installedNetworkd(t)
 	ns.Batch([]string{
@@ -30,6 +31,7 @@ func TestMatchAgainstNetworkd(t *testing.T) {
 		"15-dropped.network": "[Match]\nName=cl[[:digit:]]" + cfg + "10.9.6.1/24\n",
 		"16-empty.network":   "[Match]\n" + cfg + "10.9.7.1/24\n",
 		"15-none.network":    "[Match]\nName=cl[[:digit:]]" + cfg + "10.9.6.1/24\n",
+		"17-typo.network":    "[Match]\nNmae=npx0\n" + cfg + "10.9.8.1/24\n",
 	}
 	c := configOf(t, files)
 	links := map[string]string{"npa0": "veth", "npx0": "veth", "qq0": "veth", `"qq1"`: "veth", "es0": "veth", "cl1": "veth", "kb0": "bridge"}
@@ -58,6 +60,9 @@ func TestMatchAgainstNetworkd(t *testing.T) {
 		if got[n] != want[n] {
 			t.Errorf("link %s: networkd applied %q, netpanel predicts %q", n, got[n], want[n])
 		}
+	}
+	if !strings.Contains(nd.Log(), "Nmae") {
+		t.Errorf("networkd did not warn about the key it does not know:\n%s", nd.Log())
 	}
 	if !strings.Contains(nd.Log(), "cl[[:digit:]]") {
 		t.Errorf("networkd did not warn about the Name= word it drops:\n%s", nd.Log())
