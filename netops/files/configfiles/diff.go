@@ -73,7 +73,7 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 	}
 	put("--- a/" + rel + "\n")
 	put("+++ b/" + rel + "\n")
-	for _, g := range groups(sideOpcodes(a, b), 3) {
+	for _, g := range groups(sideOpcodes(a, b), context) {
 		first, last := g[0], g[len(g)-1]
 		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
 		for _, c := range g {
