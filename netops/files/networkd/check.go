@@ -247,18 +247,22 @@ func matches(c *Config, e Edit, nf *NetworkFile, st Source) []LinkMatch {
 // current static addresses and routes are not copied: Save does that) or
 // a .netdev for a bridge.
 func Template(kind, link string, l *model.Link) (name string, data []byte, err error) {
-	if _, err := parseIfname(link); err != nil {
-		return "", nil, fmt.Errorf("link name %q: %w", link, err)
-	}
 	switch kind {
 	case "network":
-		text := "[Match]\nName=" + link + "\n\n[Network]\n"
+		m, err := NameMatch(link)
+		if err != nil {
+			return "", nil, err
+		}
+		text := "[Match]\nName=" + nameLines(m.Name)[0] + "\n\n[Network]\n"
 		if l == nil {
 			text += "# " + link + " does not exist yet: networkd configures it when it appears.\n"
 		}
 		text += "ConfigureWithoutCarrier=yes\n#Address=192.0.2.1/24\n#Gateway=192.0.2.254\n"
 		return filePrefix + link + ".network", []byte(text), nil
 	case "bridge":
+		if _, err := parseIfname(link); err != nil {
+			return "", nil, fmt.Errorf("link name %q: %w", link, err)
+		}
 		return filePrefix + link + ".netdev", []byte("[NetDev]\nName=" + link + "\nKind=bridge\n"), nil
 	}
 	return "", nil, fmt.Errorf("unknown template %q: network or bridge", kind)

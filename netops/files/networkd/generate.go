@@ -309,7 +309,11 @@ func newGen(st Source, links []string, tables model.TableNames, target Target) (
 	g.nets = map[int32]*NetworkFile{}
 	g.atBoot = map[int32]bool{}
 	for _, l := range sel {
-		g.nets[l.Index] = &NetworkFile{Match: Match{Name: []string{l.Name}}}
+		m, err := NameMatch(l.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.nets[l.Index] = &NetworkFile{Match: m}
 	}
 	kl := linkkind.Links{ByIndex: g.byIndex, Selected: selected}
 	for _, l := range sel {

@@ -134,10 +134,15 @@ func nameMatches(patterns []string, l model.Link) bool {
 // extraMatch folds the [Match] keys the typed model does not hold into
 // per-key lists: words split and unquoted (strvWords), "!" spread over a
 // line's words, and an empty assignment resetting the key, as
-// config_parse_match_strv does.
+// config_parse_match_strv does. A key networkd 252 does not know (a typo,
+// "Nmae=") it ignores with a warning, so it matches nothing, nor keeps
+// the [Match] from being empty (matchesAll): it is left out.
 func extraMatch(opts []Option) map[string][]string {
 	out := map[string][]string{}
 	for _, o := range opts {
+		if !knownKeys252["Match."+o.Key] {
+			continue
+		}
 		if o.Value == "" {
 			delete(out, o.Key)
 			continue

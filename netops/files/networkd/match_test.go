@@ -36,6 +36,7 @@ func TestNetworkFor(t *testing.T) {
 		"50-kind.network":  "[Match]\nKind=vxlan\n",
 		"60-drv.network":   "[Match]\nName=dummy*\nDriver=dummy\n",
 		"70-type.network":  "[Match]\nType=bridge\n",
+		"97-typo.network":  "[Match]\nNmae=eth0\n",
 		"98-bad.network":   "[Match]\nName=eth[[:digit:]]\n",
 		"99-all.network":   "[Match]\n",
 	})
@@ -56,6 +57,7 @@ func TestNetworkFor(t *testing.T) {
 		{"Type matches the device type", model.Link{Name: "br0", Kind: "bridge", LinkType: "ether"}, "70-type.network", Matched, nil},
 		{"a file with an empty [Match] applies to no link", model.Link{Name: "lo", LinkType: "loopback"}, "", NoMatch, nil},
 		{"nor does one whose only Name= word networkd drops", model.Link{Name: "eth1", LinkType: "ether"}, "", NoMatch, nil},
+		{"nor one whose only key networkd does not know (a typo)", model.Link{Name: "eth0", LinkType: "ether"}, "", NoMatch, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ld, res := c.NetworkFor(tc.link)
@@ -72,6 +74,13 @@ func TestNetworkFor(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a [Match] of unknown keys only is empty", func(t *testing.T) {
+		for _, ld := range c.Networks {
+			if got, want := ld.Network.matchesAll(), ld.Name == "97-typo.network" || ld.Name == "98-bad.network" || ld.Name == "99-all.network"; got != want {
+				t.Errorf("%s: matchesAll = %v", ld.Name, got)
+			}
+		}
+	})
 	t.Run("no file means unmanaged", func(t *testing.T) {
 		c := configOf(t, map[string]string{"10-wan.network": "[Match]\nName=eno1\n"})
 		if ld, res := c.NetworkFor(model.Link{Name: "lo"}); ld != nil || res.State != NoMatch || res.String() != "no match" {

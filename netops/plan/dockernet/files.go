@@ -65,8 +65,12 @@ func Generate(p Plan, daemonJSON []byte, dirs Dirs) (*Setup, error) {
 		Bridge: &networkd.Bridge{},
 	}
 	files[base+".netdev"] = netdev.MarshalWithHeader(networkd.Header)
+	brMatch, err := networkd.NameMatch(p.Bridge)
+	if err != nil {
+		return nil, err
+	}
 	brNet := networkd.NetworkFile{
-		Match: networkd.Match{Name: []string{p.Bridge}},
+		Match: brMatch,
 		Link:  networkd.Link{Extra: []networkd.Option{{Key: "RequiredForOnline", Value: "no"}}},
 		Network: networkd.Network{
 			Address:                 []netip.Prefix{p.Address},
@@ -79,7 +83,11 @@ func Generate(p Plan, daemonJSON []byte, dirs Dirs) (*Setup, error) {
 		if err := ValidLinkName(u.Name); err != nil {
 			return nil, err
 		}
-		up := networkd.NetworkFile{Match: networkd.Match{Name: []string{u.Name}}}
+		upMatch, err := networkd.NameMatch(u.Name)
+		if err != nil {
+			return nil, err
+		}
+		up := networkd.NetworkFile{Match: upMatch}
 		if u.DHCP {
 			up.Network.DHCP = "yes"
 		} else {

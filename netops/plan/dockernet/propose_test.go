@@ -1,10 +1,12 @@
 package dockernet
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/netpanel/netpanel/netops/files/networkd"
 	"github.com/netpanel/netpanel/netops/model"
 )
 
@@ -137,5 +139,40 @@ func TestChecklistAndCleanup(t *testing.T) {
 	}
 	if got[2].Text != "The default route via 172.18.0.254 dev docker-br0 in table 100 sends traffic for every address without a more specific route, such as 1.1.1.1, into Docker's bridge docker-br0 instead of your uplink." {
 		t.Errorf("default route item: %s", got[2].Text)
+	}
+}
+
+// The bridge's and the uplink's .network name their link alone as
+// networkd reads Name=: a backslash in the bridge's name is no escape of
+// the next character, an all-digit uplink name is not dropped (networkd
+// drops a word that looks like an ifindex), and a name networkd cannot
+// match at all ("%") is refused.
+func TestGenerateMatchesItsLinksAlone(t *testing.T) {
+	p := Plan{Bridge: `dk\0`, Subnet: pfx("172.18.0.0/24"), Address: pfx("172.18.0.1/24"),
+		Pools: []Pool{{pfx("172.19.0.0/16"), 24}}, Uplink: &Uplink{Name: "123", DHCP: true}}
+	s, err := Generate(p, nil, DefaultDirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &networkd.Config{}
+	for _, name := range []string{`10-dk\0.network`, "10-123.network"} {
+		nf, _, err := networkd.ParseNetwork(name, s.Files[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Networks = append(c.Networks, &networkd.Loaded{Name: name, Network: nf})
+	}
+	for link, want := range map[string]string{`dk\0`: `10-dk\0.network`, "dk0": "", "123": "10-123.network", "1234": ""} {
+		got := ""
+		if ld, _ := c.NetworkFor(model.Link{Name: link}); ld != nil {
+			got = ld.Name
+		}
+		if got != want {
+			t.Errorf("link %q: %q applies, want %q\n%s\n%s", link, got, want, s.Files[`10-dk\0.network`], s.Files["10-123.network"])
+		}
+	}
+	p.Uplink.Name = "up%1"
+	if _, err := Generate(p, nil, DefaultDirs); !errors.Is(err, networkd.ErrNotRecreatable) || !strings.Contains(err.Error(), `"up%1"`) {
+		t.Errorf("uplink up%%1: %v", err)
 	}
 }

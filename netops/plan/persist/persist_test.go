@@ -369,6 +369,46 @@ func TestPreviewRefusesBadSelectionsAndWritesNothing(t *testing.T) {
 	}
 }
 
+// A link networkd cannot match by its name ("%" in it, which networkd
+// refuses in every Name= word) is refused as the admin's choice, naming
+// the link and why, before anything is written; the overview says so
+// too. An all-digit name, which networkd drops as a Name= word as it
+// is, is saved with its first digit quoted.
+func TestPreviewRefusesALinkNetworkdCannotMatch(t *testing.T) {
+	st := hostState()
+	st.Links = append(st.Links, link(6, "up%1", ""), link(7, "123", ""))
+	e := newEnvFrom(t, st)
+	before := tree(t, e.root)
+	_, err := e.m.Preview(persist.Selection{Links: []string{"up%1"}})
+	if se, ok := errors.AsType[*persist.SelectionError](err); !ok || se.Field != "link" || !strings.Contains(err.Error(), `"up%1"`) || !strings.Contains(err.Error(), "[Match] Name=") {
+		t.Errorf("Preview(up%%1): %v, want a SelectionError of the link naming it and Name=", err)
+	}
+	sameTree(t, before, tree(t, e.root))
+	ov, err := e.m.Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ov.Links {
+		switch l.Link {
+		case "up%1":
+			if l.Savable || !strings.Contains(l.Why, "[Match] Name=") {
+				t.Errorf("overview of up%%1: %+v", l)
+			}
+		case "123":
+			if !l.Savable {
+				t.Errorf("overview of 123: %+v", l)
+			}
+		}
+	}
+	p, err := e.m.Preview(persist.Selection{Links: []string{"123"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(p.Files["10-123.network"]); !strings.Contains(got, "Name=\\\\123\n") {
+		t.Errorf("10-123.network:\n%s", got)
+	}
+}
+
 func TestPreviewOfABridge(t *testing.T) {
 	e := newEnv(t)
 	before := tree(t, e.root)
