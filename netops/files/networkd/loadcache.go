@@ -63,6 +63,7 @@ type loaderHooks struct {
 	parse  func(name string) // a flight has read name's files and is about to parse them
 	joined func(name string) // a Load waits for another's flight of name
 	stat   func(name string) // a Load has taken the identities of name's files
+	begun  func()            // a Load has its seq (and vouch), before it reads a directory
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.
@@ -84,8 +85,10 @@ func (ld *Loader) Load() (*Config, error) {
 	if c := ld.quietConfig(); c != nil {
 		return c, nil
 	}
-	start := ld.nextSeq()
-	v := ld.beginWatch(start)
+	v, start := ld.beginWatch()
+	if ld.hooks.begun != nil {
+		ld.hooks.begun()
+	}
 	c, err := load(ld.dirs, ld, start, v)
 	if err == nil {
 		ld.prune(start, c)

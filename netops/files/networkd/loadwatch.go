@@ -235,24 +235,30 @@ func (ld *Loader) quietConfig() *Config {
 	return &c
 }
 
-// beginWatch starts the vouch of a Load begun at start: the events so far
-// drained, the search directories watched before they are read.
-func (ld *Loader) beginWatch(start uint64) *vouch {
+// beginWatch starts the vouch of a Load, and takes the Load's seq: the
+// events so far drained, the search directories watched before they are
+// read. The seq is taken after the drain, under the notifier's lock: a
+// flight with a later seq (whose result the Load takes as current) read
+// after the drain, so a change after its read is an event after v.gen,
+// not one drained into it (which would vouch for what it read, older
+// than the disk, for every later Load).
+func (ld *Loader) beginWatch() (*vouch, uint64) {
 	s := ld.watch
 	if s == nil {
-		return nil
+		return nil, ld.nextSeq()
 	}
 	notifier.Lock()
 	defer notifier.Unlock()
 	if s.closed {
-		return nil
+		return nil, ld.nextSeq()
 	}
 	drain()
+	start := ld.nextSeq()
 	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start}
 	for _, d := range ld.dirs {
 		v.watchDir(d, true)
 	}
-	return v
+	return v, start
 }
 
 // endWatch keeps the Load's c as the quiet one if inotify vouches for it:

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"testing"
 )
 
@@ -329,4 +330,40 @@ func TestCollectedLoaderStopsWatching(t *testing.T) {
 		}
 	}
 	t.Fatal("the notifier still holds the state of a collected Loader")
+}
+
+// A Load (L2) run whole between another's (L1) taking of its seq and the
+// drain of its vouch: L2's flight reads the file, the file is written,
+// then L1 drains. L1 takes L2's result (its flight began after L1) and
+// must not be vouched for with it: the write came after that read, so
+// every later Load would return the old file without a stat (review F1).
+func TestLoadVouchedAfterAFlightReadBeforeItsDrain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etc")
+	p := filepath.Join(dir, "10-wan.network")
+	write(t, p, wanA)
+	dirs := []string{dir}
+	ld := NewLoader(dirs)
+	defer ld.Close()
+	var begun, parses atomic.Int32
+	ld.hooks.parse = func(string) {
+		if parses.Add(1) == 1 {
+			write(t, p, wanB)
+		}
+	}
+	ld.hooks.begun = func() {
+		if begun.Add(1) == 1 {
+			if _, err := ld.Load(); err != nil { // L2, whole, inside L1
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := ld.Load(); err != nil { // L1
+		t.Fatal(err)
+	}
+	ld.hooks = loaderHooks{}
+	got, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, got, dirs)
 }
