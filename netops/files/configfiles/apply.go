@@ -2,6 +2,7 @@ package configfiles
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,7 +13,8 @@ import (
 
 // Apply writes the plan and returns the backup of the files it replaced.
 // It refuses a plan with Refused changes, and one whose files changed on
-// disk since Plan (*StaleError); in both cases nothing is touched. If a
+// disk since Plan (*StaleError), the files it left out unread (Unread)
+// among them; in both cases nothing is touched. If a
 // write fails midway, the files already replaced are put back and a
 // *StepError names the file and the step. An empty plan does nothing and
 // returns a zero Backup.
@@ -32,7 +34,32 @@ func (l Layout) Apply(p *Plan, now time.Time) (Backup, error) {
 		return Backup{}, err
 	}
 	defer unlock()
+	if err := l.checkUnread(p.Unread); err != nil {
+		return Backup{}, err
+	}
 	return l.apply(slices.Clone(p.Changes), now)
+}
+
+// checkUnread reads the files a plan left out unread and refuses the plan
+// (*StaleError) unless each holds what the plan took it to.
+func (l Layout) checkUnread(unread []Unread) error {
+	for _, u := range unread {
+		abs, err := l.Abs(u.Rel)
+		if err != nil {
+			return err
+		}
+		if abs != u.Abs {
+			return fmt.Errorf("configfiles: %s: plan says %s, layout says %s", u.Rel, u.Abs, abs)
+		}
+		cur, _, err := readCurrent(abs)
+		if err != nil {
+			return fmt.Errorf("configfiles: read %s: %w", u.Rel, err)
+		}
+		if cur == nil || sha256.Sum256(cur) != u.Sum {
+			return &StaleError{Rel: u.Rel}
+		}
+	}
+	return nil
 }
 
 func (l Layout) apply(changes []Change, now time.Time) (Backup, error) {

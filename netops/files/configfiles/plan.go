@@ -3,6 +3,7 @@ package configfiles
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,35 @@ type Change struct {
 // Plan is the set of files that would change, sorted by Rel.
 type Plan struct {
 	Changes []Change
+	// Unread are files the plan left out without reading them, as the
+	// caller knew them to hold what is wanted (PlanKnown's known, or
+	// files the caller did not even ask for, holding what it made):
+	// Apply reads them again under its lock and refuses the plan
+	// (*StaleError) when one no longer holds Sum, as it refuses a change
+	// whose Old is no longer on disk. What the caller knew comes from
+	// inotify (networkd's Loader), which misses a write through a shared
+	// mmap; a save must not report success over such a file. The digest
+	// of a plan does not cover them.
+	Unread []Unread
+}
+
+// Unread is a file a plan left out as holding the content of digest Sum.
+type Unread struct {
+	Rel string
+	Abs string
+	Sum [sha256.Size]byte
+}
+
+// AddUnread adds rel, known by the caller to hold content of digest sum,
+// to p's Unread, which it keeps sorted by Rel.
+func (l Layout) AddUnread(p *Plan, rel string, sum [sha256.Size]byte) error {
+	abs, err := l.Abs(rel)
+	if err != nil {
+		return err
+	}
+	i, _ := slices.BinarySearchFunc(p.Unread, rel, func(u Unread, rel string) int { return strings.Compare(u.Rel, rel) })
+	p.Unread = slices.Insert(p.Unread, i, Unread{Rel: rel, Abs: abs, Sum: sum})
+	return nil
 }
 
 // ErrDuplicate is returned when a name is both written and removed.
@@ -63,7 +93,7 @@ type KnownFunc func(rel string, data []byte) bool
 // is left out without being read: a preview of every link plans the
 // .netdev files of all of them, unchanged, and read each one again. The
 // caller checks afterwards that the disk still holds them (a save checks
-// again what it writes).
+// again what it writes), and Apply reads them again (Plan.Unread).
 func (l Layout) PlanKnown(files map[string][]byte, remove []string, owned OwnedFunc, takeOver []string, known KnownFunc) (*Plan, error) {
 	taken := make(map[string]bool, len(takeOver))
 	for _, rel := range takeOver {
@@ -98,6 +128,7 @@ func (l Layout) PlanKnown(files map[string][]byte, remove []string, owned OwnedF
 			return nil, err
 		}
 		if known != nil && wanted[rel] != nil && known(rel, wanted[rel]) {
+			p.Unread = append(p.Unread, Unread{Rel: rel, Abs: abs, Sum: sha256.Sum256(wanted[rel])})
 			continue
 		}
 		old, m, err := readCurrent(abs)

@@ -1,7 +1,10 @@
 package configfiles
 
 import (
+	"errors"
+	"os"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,5 +39,36 @@ func TestPlanKnownLeavesOutKnownFilesUnread(t *testing.T) {
 	}
 	if got := rels(p.Changes); got != "20-changed.network" || !asked["20-changed.network"] {
 		t.Fatalf("changes %s, asked %v: want the unknown file planned", got, asked)
+	}
+}
+
+// A file PlanKnown left out unread is read again by Apply: when it no
+// longer holds what the caller knew (the caller's knowledge missed an
+// edit), Apply refuses the plan as stale and writes nothing.
+func TestApplyRefusesAKnownFileChangedSinceThePlan(t *testing.T) {
+	e := newEnv(t)
+	known := ownedFile("[Match]\nName=eth0\n")
+	e.put(t, "10-known.network", known, 0o644)
+	e.put(t, "20-changed.network", ownedFile("[Match]\nName=eth1\n"), 0o644)
+	files := map[string][]byte{
+		"10-known.network":   []byte(known),
+		"20-changed.network": []byte(ownedFile("[Match]\nName=eth9\n")),
+	}
+	p, err := e.l.PlanKnown(files, nil, OwnedByHeader(header), nil, func(rel string, _ []byte) bool { return rel == "10-known.network" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rels(p.Changes); got != "20-changed.network" {
+		t.Fatalf("changes %s, want 20-changed.network alone", got)
+	}
+	e.put(t, "10-known.network", ownedFile("[Match]\nName=eth7\n"), 0o644)
+	_, err = e.l.Apply(p, time.Now())
+	var se *StaleError
+	if !errors.As(err, &se) || se.Rel != "10-known.network" {
+		t.Fatalf("Apply over a known file changed since the plan: %v, want a StaleError for it", err)
+	}
+	abs, _ := e.l.Abs("20-changed.network")
+	if got, err := os.ReadFile(abs); err != nil || string(got) != ownedFile("[Match]\nName=eth1\n") {
+		t.Fatalf("a refused Apply wrote 20-changed.network: %q, %v", got, err)
 	}
 }

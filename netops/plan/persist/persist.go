@@ -520,7 +520,9 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (
 		_, same := kept[name]
 		return made || same
 	})
-	// asPlanned checks the files known here against a Load after the plan.
+	// asPlanned checks the files known here against a Load after the plan;
+	// a save's Apply reads them again (Plan.Unread): a Load is inotify's
+	// word, which misses a write through a shared mmap.
 	known := map[string]bool{}
 	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) bool {
 		sum, ok := m.diskSum(cfg, rel)
@@ -532,6 +534,13 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (
 	})
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	// The files kept are left out as well: Apply reads them again, as
+	// the known ones, for neither was read but through the Loader.
+	for name, k := range kept {
+		if err := m.layout.AddUnread(plan, name, k.sum); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	return gen, kept, known, plan, nil
 }

@@ -1,0 +1,105 @@
+package persist_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/files/configfiles"
+	"github.com/netpanel/netpanel/netops/model"
+	"github.com/netpanel/netpanel/netops/plan/persist"
+	"golang.org/x/sys/unix"
+)
+
+// TestSaveRefusesAMadeFileTheLoaderMissed: a save leaves out, unread,
+// the made files the Loader says are on disk as made (a kept .network,
+// a known .netdev). An edit the Loader misses (a write through a shared
+// mmap, which inotify does not report) must not let the save report
+// success over a file that is not what netpanel believes it holds: the
+// save reads them again and refuses (review F2).
+func TestSaveRefusesAMadeFileTheLoaderMissed(t *testing.T) {
+	for _, name := range []string{"10-eth1.network", "10-br0.netdev"} {
+		t.Run(name, func(t *testing.T) {
+			c, sel := savedChurn(t, 7)
+			path := filepath.Join(c.opts.NetworkDir, name)
+			if _, err := c.m.Config(); err != nil { // a Load inotify vouches for
+				t.Fatal(err)
+			}
+			mmapEdit(t, path)
+			edited, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := c.m.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum, ok := cfg.Sum(path); !ok || sum == sha256.Sum256(edited) {
+				t.Fatal("the Loader saw the edit: the test tests nothing")
+			}
+			r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_STATIC,
+				Dst: netip.MustParsePrefix("10.77.0.0/24"), Gateway: netip.MustParseAddr("10.104.0.7"), LinkIndex: 6} // eth3
+			c.update(func(a *model.Applier) { a.Route(r, false, false) })
+			p, err := c.m.Preview(sel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range p.Plan.Changes {
+				if ch.Rel == name {
+					t.Fatalf("the preview plans %s: the Loader did not miss the edit, the test tests nothing", name)
+				}
+			}
+			if len(p.Plan.Changes) == 0 {
+				t.Fatal("nothing to save: the test tests nothing")
+			}
+			eth3 := filepath.Join(c.opts.NetworkDir, "10-eth3.network")
+			eth3Before, err := os.ReadFile(eth3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.m.Save(context.Background(), sel, p.Digest)
+			if !errors.Is(err, persist.ErrChanged) && !errors.Is(err, configfiles.ErrStale) {
+				t.Fatalf("save over %s edited unseen by the Loader: err %v, want it refused as changed", name, err)
+			}
+			for p, want := range map[string][]byte{path: edited, eth3: eth3Before} {
+				if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("a refused save changed %s (%v)", p, err)
+				}
+			}
+		})
+	}
+}
+
+// mmapEdit changes a byte of path through a shared mapping: no inotify
+// event tells of it. The file stays open until the test ends (closing a
+// descriptor open for writing is an event).
+func mmapEdit(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := len(data) - 2 // the last line's last byte
+	if data[i] == '7' {
+		data[i] = '8'
+	} else {
+		data[i] = '7'
+	}
+	if err := unix.Munmap(data); err != nil {
+		t.Fatal(err)
+	}
+}
