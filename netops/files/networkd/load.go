@@ -271,6 +271,7 @@ func (fd *found) statCandidate(c *Config, path string, e fs.DirEntry) (candidate
 	case m&fs.ModeCharDevice != 0:
 		return candidate{path: path, masked: true}, true
 	case m.IsRegular():
+		fd.v.onDirDevice(path, st)
 		return candidate{path: path, masked: st.Size() == 0}, true
 	}
 	return candidate{}, false

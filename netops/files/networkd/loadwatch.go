@@ -4,9 +4,11 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,8 +27,9 @@ import (
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
 // through a shared mmap, which no editor does (nor is a mount made over a
-// file after the Load seen; one over a directory is, below). Whenever inotify cannot
-// vouch for a Load, the next Load reads as without it (stat every file,
+// file after the Load seen; one over a directory is, below, and a file
+// on another device than its directory's, a mount point, is not vouched
+// for). Whenever inotify cannot vouch for a Load, the next Load reads as without it (stat every file,
 // read what changed): a queue overflow, a watch that cannot be added
 // (the watch limit, permissions), a watched directory deleted, moved or
 // unmounted, a name that is a symlink other than a /dev/null mask (its
@@ -93,6 +96,7 @@ type vouch struct {
 	gen   uint64
 	start uint64
 	dirs  []dirStamp
+	devs  map[string]uint64 // the device of each directory in dirs, by clean path
 }
 
 func (v *vouch) fail() {
@@ -296,6 +300,25 @@ func (v *vouch) watchDir(path string, search bool) {
 		return
 	}
 	v.dirs = append(v.dirs, before)
+	if v.devs == nil {
+		v.devs = map[string]uint64{}
+	}
+	v.devs[filepath.Clean(path)] = before.dev
+}
+
+// onDirDevice checks that the regular file at path, of stat st, is on its
+// directory's device: one that is not is a mount point of its own (an
+// NFS or FUSE file bind mounted over the name), whose changes the
+// directory's file system, and maybe inotify, does not see.
+func (v *vouch) onDirDevice(path string, st fs.FileInfo) {
+	if v == nil || !v.ok {
+		return
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	dev, watched := v.devs[filepath.Dir(path)]
+	if !ok || !watched || uint64(sys.Dev) != dev {
+		v.fail()
+	}
 }
 
 // add watches path, a directory or a file. notifier is locked.
