@@ -164,13 +164,13 @@ func load(dirs []string, ld *Loader, start uint64, v *vouch) (*Config, error) {
 			continue
 		}
 		var res nameLoad
-		complete := false
+		vouched := false // every file read (and, through a Loader, as stat()ed)
 		if ld != nil {
-			res, complete = ld.loadName(start, name, cands, dropIns)
+			res, vouched = ld.loadName(start, name, cands, dropIns)
 		} else {
-			res, complete = loadOne(name, cands, dropIns, readSummed)
+			res, vouched = loadOne(name, cands, dropIns, readSummed)
 		}
-		if !complete {
+		if !vouched {
 			v.fail()
 		}
 		c.add(res)

@@ -64,6 +64,9 @@ type loaderHooks struct {
 	joined func(name string) // a Load waits for another's flight of name
 	stat   func(name string) // a Load has taken the identities of name's files
 	begun  func()            // a Load has its seq (and vouch), before it reads a directory
+	// failWatch, when it says so, fails the watch of a file a Load is
+	// about to stat and read, as a watch the kernel refuses.
+	failWatch func(path string) bool
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.
@@ -170,9 +173,12 @@ type flight struct {
 // for files now of identities ids: e was read after that Load began, or
 // none of its files changed since (the same identity, not racy).
 func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
-	if e.seq > start {
-		return true
-	}
+	return e.seq > start || e.seen(ids)
+}
+
+// seen reports whether e's files are those of identities ids, unchanged:
+// none racy, and each of the same identity.
+func (e *cachedLoad) seen(ids []safefile.Identity) bool {
 	for i, f := range e.files {
 		if f.racy || f.id != ids[i] {
 			return false
@@ -184,7 +190,14 @@ func (e *cachedLoad) current(start uint64, ids []safefile.Identity) bool {
 // loadName is load for one name, through the cache: a current entry,
 // a flight to share, or a flight of its own (which compares the files
 // whose identity changed with the entry before it parses them).
-// It reports whether every file read.
+// It reports whether inotify may vouch for what it returns: every file
+// read, and what another flight read taken only if its files are those
+// this Load stat()ed after its watches, unchanged. A flight begun after
+// this Load is current for it, but its Load may have watched nothing
+// (its vouch failed early): a write it did not read, through a hard link
+// outside the directories, is no event for this Load, whose watch on the
+// file came after it; vouched, the old version would be returned with no
+// stat for as long as nothing changes (review F3).
 func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns map[string][]candidate) (nameLoad, bool) {
 	set := filesOf(cands, dropIns)
 	ids := make([]safefile.Identity, len(set.paths))
@@ -209,7 +222,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		if e != nil && e.current(start, ids) {
 			ld.mu.Unlock()
-			return e.res, true
+			return e.res, e.seen(ids)
 		}
 		f := ld.flights[name]
 		if f == nil || !f.same(set) || (f.seq < start && !slices.Equal(f.ids, ids)) {
@@ -227,7 +240,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		<-f.done
 		if f.entry != nil && f.entry.current(start, ids) { // nil: the flight panicked
-			return f.entry.res, !f.entry.failed
+			return f.entry.res, !f.entry.failed && f.entry.seen(ids)
 		}
 		// The flight read a version this Load may not take (it began
 		// before this Load and its files were racy, or changed

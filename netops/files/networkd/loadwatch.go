@@ -97,6 +97,8 @@ type vouch struct {
 	start uint64
 	dirs  []dirStamp
 	devs  map[string]uint64 // the device of each directory in dirs, by clean path
+	// failWatch is the Loader's hook of that name, for the tests.
+	failWatch func(path string) bool
 }
 
 func (v *vouch) fail() {
@@ -258,7 +260,7 @@ func (ld *Loader) beginWatch() (*vouch, uint64) {
 	}
 	drain()
 	start := ld.nextSeq()
-	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start}
+	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start, failWatch: ld.hooks.failWatch}
 	for _, d := range ld.dirs {
 		v.watchDir(d, true)
 	}
@@ -351,7 +353,7 @@ func (v *vouch) watchFile(path string) {
 	}
 	notifier.Lock()
 	defer notifier.Unlock()
-	if !v.add(path, 0) {
+	if v.failWatch != nil && v.failWatch(path) || !v.add(path, 0) {
 		v.fail()
 	}
 }

@@ -393,3 +393,55 @@ func TestLoadVouchedAfterAFlightReadBeforeItsDrain(t *testing.T) {
 	}
 	sameLoad(t, got, dirs)
 }
+
+// A Load (L2) run whole inside another (L1), after L1's drain, whose
+// vouch failed before it watched the file: its flight reads the file,
+// which is then written through a hard link outside the directories (no
+// event: the directory's watch does not see it, and no watch is on the
+// file yet). L1 watches the file, stats the new version and takes L2's
+// result, which began after it: it must not be vouched for with it
+// (review F3).
+func TestLoadNotVouchedForAnotherFlightsOlderRead(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "etc")
+	p := filepath.Join(dir, "10-wan.network")
+	write(t, p, wanA)
+	elsewhere := filepath.Join(root, "wan-elsewhere")
+	if err := os.Link(p, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{dir}
+	ld := NewLoader(dirs)
+	defer ld.Close()
+	ld.racy = 0 // the identities alone tell the versions apart (nextTick)
+	var begun, parses atomic.Int32
+	var inL2 atomic.Bool
+	ld.hooks.failWatch = func(string) bool { return inL2.Load() }
+	ld.hooks.parse = func(string) {
+		if parses.Add(1) == 1 {
+			nextTick(t) // a new identity, not the same times
+			write(t, elsewhere, wanB)
+		}
+	}
+	ld.hooks.begun = func() {
+		if begun.Add(1) == 1 {
+			inL2.Store(true)
+			defer inL2.Store(false)
+			if _, err := ld.Load(); err != nil { // L2, whole, inside L1
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := ld.Load(); err != nil { // L1
+		t.Fatal(err)
+	}
+	if parses.Load() != 1 {
+		t.Fatalf("%d parses: L1 did not take L2's read, the test tests nothing", parses.Load())
+	}
+	ld.hooks = loaderHooks{}
+	got, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, got, dirs)
+}
