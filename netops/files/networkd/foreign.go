@@ -158,17 +158,22 @@ func (v *ForeignView) Groups() []ForeignGroup {
 	add(v.addrs, "address")
 	add(v.rules, "rule")
 	counts := v.routeCounts()
-	keys := make([]groupKey, 0, len(counts))
+	// Each group's link named once, not twice a comparison.
+	type named struct {
+		link string
+		k    groupKey
+	}
+	keys := make([]named, 0, len(counts))
 	for k, n := range counts {
 		if n > 0 {
-			keys = append(keys, k)
+			keys = append(keys, named{k.link.String(), k})
 		}
 	}
-	slices.SortFunc(keys, func(a, b groupKey) int {
-		return cmp.Or(cmp.Compare(a.link.String(), b.link.String()), cmp.Compare(a.table, b.table))
+	slices.SortFunc(keys, func(a, b named) int {
+		return cmp.Or(cmp.Compare(a.link, b.link), cmp.Compare(a.k.table, b.k.table))
 	})
 	for _, k := range keys {
-		out = append(out, ForeignGroup{Kind: "route", Link: k.link.String(), Table: k.table, Count: counts[k], Reason: v.routeReason(k.link.String())})
+		out = append(out, ForeignGroup{Kind: "route", Link: k.link, Table: k.k.table, Count: counts[k.k], Reason: v.routeReason(k.link)})
 	}
 	v.groups = out
 	return out
