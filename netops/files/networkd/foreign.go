@@ -532,13 +532,20 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 	// only where they skip far more routes than the files name (a deep
 	// page of a large table the files say little of). A saved link's
 	// group, whose file names most of its run, is read from its start.
-	if pure && v.namedCount(groupKey{newLinkName(g.Link), g.Table})*rankCost > offset {
+	// A name never interned names no route the files name (their keys
+	// were made with the view).
+	name, known := lookupLinkName(g.Link)
+	if pure && known && v.namedCount(groupKey{name, g.Table})*rankCost > offset {
 		pure = false
 	}
 	if pure {
 		// The group's route at offset is at offset plus the named
 		// routes at or before it in the run.
-		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{newLinkName(g.Link), g.Table}))
+		var named []model.Route
+		if known {
+			named = v.namedRoutes(groupKey{name, g.Table})
+		}
+		ranks, ok := runs.LinkRunRanks(g.Table, link, named)
 		if !ok {
 			return nil, false
 		}
@@ -573,11 +580,11 @@ func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route 
 // of the group it is to see (by the group's count) rather than walking on
 // to the table's end.
 func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
-	link := newLinkName(g.Link)
+	mine := linkIs(g.Link)
 	var names linkNames
 	return func(r *model.Route) bool {
 		k, foreign := v.routeKeyOf(r, &names)
-		if !foreign || k.link != link || v.cov.routes[k] {
+		if !foreign || !mine(k.link) || v.cov.routes[k] {
 			return true
 		}
 		left--
