@@ -522,7 +522,7 @@ func (m *Manager) plan(sel Selection, keys bool) (*Preview, *networkd.Config, *n
 func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (*networkd.Generated, map[string]keptFile, map[string]bool, *configfiles.Plan, error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
-	gen, kept, cfg, err := m.generate(links, tables)
+	gen, kept, made, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
 		return nil, nil, nil, nil, badSelection("link", err)
 	}
@@ -545,7 +545,7 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 	known := map[string]bool{}
 	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) bool {
 		sum, ok := m.diskSum(cfg, rel)
-		if ok && sum == sha256.Sum256(data) {
+		if ok && sum == made.of(rel, data) {
 			known[rel] = true
 			return true
 		}
