@@ -61,6 +61,17 @@ func (g *Generated) routeKeys(nf *NetworkFile, link string) *fileKeys {
 	return fk
 }
 
+// PrepareKeys makes the keys of the routes of g's file name as link's
+// (see routeKeys), when g has that file: the prediction and the foreign
+// view of a preview of g's files both take them, and a preview that runs
+// them at once makes them first, on a core of its own, rather than have
+// one wait for the other's (a link of a million routes: milliseconds).
+func (g *Generated) PrepareKeys(name, link string) {
+	if nf := g.Networks[name]; nf != nil {
+		g.routeKeys(nf, link)
+	}
+}
+
 // ownOnce records nets as the networks whose keys k keeps, at its first
 // call (k.mu held): once, not per call, as a reader asks for each link's
 // file; and those of the Generated that made k, not of a view of it

@@ -158,17 +158,22 @@ func (v *ForeignView) Groups() []ForeignGroup {
 	add(v.addrs, "address")
 	add(v.rules, "rule")
 	counts := v.routeCounts()
-	keys := make([]groupKey, 0, len(counts))
+	// Each group's link named once, not twice a comparison.
+	type named struct {
+		link string
+		k    groupKey
+	}
+	keys := make([]named, 0, len(counts))
 	for k, n := range counts {
 		if n > 0 {
-			keys = append(keys, k)
+			keys = append(keys, named{k.link.String(), k})
 		}
 	}
-	slices.SortFunc(keys, func(a, b groupKey) int {
-		return cmp.Or(cmp.Compare(a.link.String(), b.link.String()), cmp.Compare(a.table, b.table))
+	slices.SortFunc(keys, func(a, b named) int {
+		return cmp.Or(cmp.Compare(a.link, b.link), cmp.Compare(a.k.table, b.k.table))
 	})
 	for _, k := range keys {
-		out = append(out, ForeignGroup{Kind: "route", Link: k.link.String(), Table: k.table, Count: counts[k], Reason: v.routeReason(k.link.String())})
+		out = append(out, ForeignGroup{Kind: "route", Link: k.link, Table: k.k.table, Count: counts[k.k], Reason: v.routeReason(k.link)})
 	}
 	v.groups = out
 	return out
@@ -527,13 +532,20 @@ func (v *ForeignView) seekRows(g ForeignGroup, offset, limit int) (page []model.
 	// only where they skip far more routes than the files name (a deep
 	// page of a large table the files say little of). A saved link's
 	// group, whose file names most of its run, is read from its start.
-	if pure && v.namedCount(groupKey{newLinkName(g.Link), g.Table})*rankCost > offset {
+	// A name never interned names no route the files name (their keys
+	// were made with the view).
+	name, known := lookupLinkName(g.Link)
+	if pure && known && v.namedCount(groupKey{name, g.Table})*rankCost > offset {
 		pure = false
 	}
 	if pure {
 		// The group's route at offset is at offset plus the named
 		// routes at or before it in the run.
-		ranks, ok := runs.LinkRunRanks(g.Table, link, v.namedRoutes(groupKey{newLinkName(g.Link), g.Table}))
+		var named []model.Route
+		if known {
+			named = v.namedRoutes(groupKey{name, g.Table})
+		}
+		ranks, ok := runs.LinkRunRanks(g.Table, link, named)
 		if !ok {
 			return nil, false
 		}
@@ -568,11 +580,11 @@ func (v *ForeignView) walkRows(g ForeignGroup, offset, limit int) []model.Route 
 // of the group it is to see (by the group's count) rather than walking on
 // to the table's end.
 func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]model.Route) func(*model.Route) bool {
-	link := newLinkName(g.Link)
+	mine := linkIs(g.Link)
 	var names linkNames
 	return func(r *model.Route) bool {
 		k, foreign := v.routeKeyOf(r, &names)
-		if !foreign || k.link != link || v.cov.routes[k] {
+		if !foreign || !mine(k.link) || v.cov.routes[k] {
 			return true
 		}
 		left--

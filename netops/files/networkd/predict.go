@@ -342,7 +342,9 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 		mine = p.liveRoutes(l.Name)
 		// A link is configured once: its keys are not kept for the
 		// rest of the prediction (a save of every link reads a million).
-		delete(p.live, newLinkName(l.Name))
+		if name, ok := lookupLinkName(l.Name); ok {
+			delete(p.live, name)
+		}
 	}
 	haveR := make(map[routeKey]bool, len(mine))
 	named := true // every key of mine names a link (liveRoutes' do)
@@ -431,12 +433,19 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 	if p.live == nil {
 		p.live = map[linkName][]routeKey{}
 	}
-	name := newLinkName(link)
-	if ks, ok := p.live[name]; ok || p.walked {
+	// A name never interned names no key read so far; a read may intern
+	// it (a long name of a fake source), so it is looked up again after.
+	name, known := lookupLinkName(link)
+	if ks, ok := p.live[name]; known && ok || p.walked {
+		if !known {
+			return nil
+		}
 		return ks
 	}
 	if ks, ok := p.runRoutes(link); ok {
-		p.live[name] = ks
+		if name, known = lookupLinkName(link); known {
+			p.live[name] = ks
+		}
 		return ks
 	}
 	// From here every link's routes, the device-less ones too, come
@@ -450,6 +459,9 @@ func (p *predictor) liveRoutes(link string) []routeKey {
 		return true
 	})
 	p.walked = true
+	if name, known = lookupLinkName(link); !known {
+		return nil
+	}
 	return p.live[name]
 }
 
@@ -464,9 +476,9 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 		}
 		return owner == link
 	}
-	name := newLinkName(link)
+	mine := linkIs(link)
 	if p.kept != nil && p.kept.keys(pick, func(k routeKey) {
-		if k.link == name {
+		if mine(k.link) {
 			if ks == nil {
 				ks = make([]routeKey, 0, p.kept.size(pick))
 			}
@@ -480,7 +492,7 @@ func (p *predictor) runRoutes(link string) (ks []routeKey, ok bool) {
 		return nil, false
 	}
 	if !eachRunRoute(lr, pick, func(r *model.Route) bool {
-		if k, want := p.liveKey(r); want && k.link == name {
+		if k, want := p.liveKey(r); want && mine(k.link) {
 			ks = append(ks, k)
 		}
 		return true
@@ -811,9 +823,19 @@ func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []
 			out = append(out, addrEffect("remove", l, p))
 		}
 	}
+	// The links in by key, the names held in place; a long one (a
+	// fake's) is compared as a string, not interned to be looked up.
 	inKey := map[linkName]bool{}
 	for l := range in {
-		inKey[newLinkName(l)] = true
+		if k, ok := lookupLinkName(l); ok && k.n != longName {
+			inKey[k] = true
+		}
+	}
+	isIn := func(l linkName) bool {
+		if l.n == longName {
+			return in[l.String()]
+		}
+		return inKey[l]
 	}
 	routes := func(st Source, byIndex map[int32]model.Link) map[routeKey]bool {
 		out := map[routeKey]bool{}
@@ -823,7 +845,7 @@ func Observe(before, after Source, links []string, rules bool, dc DaemonConf) []
 				return true
 			}
 			k := liveRouteKey(r, &names)
-			if k.link.isNone() && rules || inKey[k.link] {
+			if k.link.isNone() && rules || isIn(k.link) {
 				out[k] = true
 			}
 			return true

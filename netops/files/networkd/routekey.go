@@ -2,6 +2,7 @@ package networkd
 
 import (
 	"encoding/binary"
+	"math"
 	"net/netip"
 	"sync"
 )
@@ -125,6 +126,47 @@ func newLinkName(s string) linkName {
 	return l
 }
 
+// lookupLinkName is s as newLinkName makes it, without interning s: ok
+// is false when s is a long name never interned, which no key holds
+// yet. For lookups, which must not grow the table by names they only
+// compare (see names).
+func lookupLinkName(s string) (linkName, bool) {
+	var l linkName
+	if len(s) < longName && len(s) <= len(l.b) {
+		copy(l.b[:], s)
+		l.n = uint8(len(s))
+		return l, true
+	}
+	names.Lock()
+	id, ok := names.ids[s]
+	names.Unlock()
+	if !ok {
+		return linkName{}, false
+	}
+	binary.LittleEndian.PutUint32(l.b[:], id)
+	l.n = longName
+	return l, true
+}
+
+// linkIs is a test of whether a key's link is the name s, without
+// interning s (see is).
+func linkIs(s string) func(linkName) bool {
+	if name, ok := lookupLinkName(s); ok {
+		return func(l linkName) bool { return l == name }
+	}
+	return func(l linkName) bool { return l.is(s) }
+}
+
+// is reports whether l is the name s, without interning s: for a
+// reader whose own reading may intern s meanwhile (a key made of a
+// route through that link).
+func (l linkName) is(s string) bool {
+	if l.n != longName {
+		return int(l.n) == len(s) && string(l.b[:l.n]) == s
+	}
+	return len(s) > len(l.b) && l.String() == s
+}
+
 func (l linkName) String() string {
 	if l.n == longName {
 		return internedName(binary.LittleEndian.Uint32(l.b[:]))
@@ -152,6 +194,10 @@ func internName(s string) uint32 {
 	}
 	if names.ids == nil {
 		names.ids = map[string]uint32{}
+	}
+	if uint64(len(names.strs)) >= math.MaxUint32 {
+		// Id 0 is no zone: a wrapped id would be.
+		panic("networkd: the table of long link names and zones is full")
 	}
 	names.strs = append(names.strs, s)
 	id := uint32(len(names.strs))

@@ -140,18 +140,37 @@ func (m *Manager) diskSum(cfg *networkd.Config, rel string) (sum [sha256.Size]by
 // generated them (see genCache): kept are those, by name, with their
 // size and digest. Notices and Placements are Generate's. cfg is the
 // files on disk it compared with.
-func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, *networkd.Config, error) {
-	gen, kept, cfg, err := m.generateOnce(links, tables, false)
+func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, madeSums, *networkd.Config, error) {
+	gen, kept, made, cfg, err := m.generateOnce(links, tables, false)
 	if errors.Is(err, errMixed) { // once again, then at once
-		gen, kept, cfg, err = m.generateOnce(links, tables, false)
+		gen, kept, made, cfg, err = m.generateOnce(links, tables, false)
 	}
 	if errors.Is(err, errMixed) {
 		m.gens.Lock()
 		m.gens.wholes++
 		m.gens.Unlock()
-		gen, kept, cfg, err = m.generateOnce(links, tables, true)
+		gen, kept, made, cfg, err = m.generateOnce(links, tables, true)
 	}
-	return gen, kept, cfg, err
+	return gen, kept, made, cfg, err
+}
+
+// madeSums are the digests of generated .network files by name, taken
+// as they were kept (see genCache), with the bytes they are of: a plan
+// compares them with the disk's rather than read a large file again.
+// Other bytes (a file it lacks, or another copy) are digested.
+type madeSums map[string]madeSum
+
+type madeSum struct {
+	data []byte
+	sum  [sha256.Size]byte
+}
+
+// of is the digest of data, generated as name.
+func (s madeSums) of(name string, data []byte) [sha256.Size]byte {
+	if m, ok := s[name]; ok && len(data) > 0 && len(m.data) == len(data) && &m.data[0] == &data[0] {
+		return m.sum
+	}
+	return sha256.Sum256(data)
 }
 
 // errMixed: the batches of a generation read different states (a route
@@ -159,17 +178,17 @@ func (m *Manager) generate(links []string, tables *rttables.Tables) (*networkd.G
 var errMixed = errors.New("persist: the state changed between the batches of a generation")
 
 // generateOnce is generate, once; whole: with networkd.Generate.
-func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]keptFile, cfg *networkd.Config, err error) {
+func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bool) (gen *networkd.Generated, kept map[string]keptFile, made madeSums, cfg *networkd.Config, err error) {
 	// The files on disk, and the digests of those netpanel generated.
 	if cfg, err = m.loader.Load(); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	full := func() (*networkd.Generated, map[string]keptFile, *networkd.Config, error) {
+	full := func() (*networkd.Generated, map[string]keptFile, madeSums, *networkd.Config, error) {
 		gen, err := networkd.Generate(m.src, links, tables, m.opts.Target)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
-		return gen, nil, cfg, nil
+		return gen, nil, nil, cfg, nil
 	}
 	st, ok := m.src.(stamped)
 	if !ok || m.uncached || whole {
@@ -186,7 +205,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	}
 	prep, err := networkd.Prepare(m.src, links, tables, m.opts.Target)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if prep == nil {
 		return full()
@@ -209,7 +228,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	// In batches of about batchRoutes routes, each file dropped once its
 	// digest is taken if the disk holds it as made: a first preview after
 	// a save holds the files that differ, not every file.
-	kept = map[string]keptFile{}
+	kept, made = map[string]keptFile{}, madeSums{}
 	var routeNotices []networkd.Notice
 	batches := batchLinks(regen, prep, stamps)
 	first := prep
@@ -223,14 +242,14 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 				// fails later (a link renamed, a lower link changed) read
 				// another state, which a generation from the start
 				// reads whole (and tells of in its own words).
-				return nil, nil, nil, errMixed
+				return nil, nil, nil, nil, errMixed
 			}
 			// Where the device-less routes and the rules go depends on
 			// links outside the selection too (the uplink is the link of
 			// the best default route, anywhere), whose routes sameState
 			// does not follow.
 			if prep.Home != first.Home || !maps.Equal(prep.Shapes, first.Shapes) {
-				return nil, nil, nil, errMixed
+				return nil, nil, nil, nil, errMixed
 			}
 			keys = linkKeys(prep, bstamps)
 		}
@@ -239,7 +258,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 			return full()
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		// Each route notice is of the file of its link, the device-less
 		// routes' of home's.
@@ -264,6 +283,8 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 				delete(g.Files, name)
 				delete(g.Networks, name)
 				kept[name] = keptFile{size: len(data), sum: sum}
+			} else {
+				made[name] = madeSum{data, sum}
 			}
 		}
 		if i == 0 {
@@ -278,7 +299,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 		}
 	}
 	if len(batches) > 1 && !sameState(st, gens, stamps, prep) {
-		return nil, nil, nil, errMixed
+		return nil, nil, nil, nil, errMixed
 	}
 	for l := range keys {
 		if !regen[l] {
@@ -292,7 +313,7 @@ func (m *Manager) generateOnce(links []string, tables *rttables.Tables, whole bo
 	slices.SortStableFunc(gen.Notices, func(a, b networkd.Notice) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Link, b.Link), cmp.Compare(a.Text, b.Text))
 	})
-	return gen, kept, cfg, nil
+	return gen, kept, made, cfg, nil
 }
 
 // keptNotices is how many route notices the kept files may have in all:

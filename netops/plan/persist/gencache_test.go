@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -542,8 +543,12 @@ func TestPreviewMakesOnlyTheFileOfTheChangedLink(t *testing.T) {
 // start of a generation's second batch; the first is read before any
 // file is generated), or the at-th Links when onLinks (each view of what
 // no file describes reads them), move runs; back, if any, at the next.
+//
+// A preview reads it from two goroutines at once (the foreign view and
+// the prediction): the count is under mu.
 type movingSource struct {
 	*model.Store
+	mu      sync.Mutex
 	at      int
 	onLinks bool
 	calls   int
@@ -567,6 +572,8 @@ func (s *movingSource) Links() []model.Link {
 }
 
 func (s *movingSource) tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.calls++
 	if s.calls == s.at && !s.moved {
 		s.moved = true

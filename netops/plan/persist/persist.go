@@ -402,11 +402,27 @@ func badSelection(field string, err error) error { return &SelectionError{Field:
 // Preview generates the files for sel and compares them with the disk,
 // and says what networkd would delete afterwards and expects it to do.
 func (m *Manager) Preview(sel Selection) (*Preview, error) {
-	p, cfg, gen, err := m.plan(sel)
+	p, cfg, gen, err := m.plan(sel, true)
 	if err != nil {
 		return nil, err
 	}
 	m.shown.Add(1)
+	// The prediction reads the files on disk as the plan did (cfg), not
+	// again: a second reading parses them again (a million routes for
+	// every link's files) only to make an equal copy, which the peak
+	// holds as well. It and the foreign view read cfg, gen and the source
+	// alone, and write nothing the other reads (the keys gen keeps are
+	// made under its lock, the foreign view's cache under its own): they
+	// run at once, on both cores.
+	predicted := make(chan any, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				predicted <- r // panics on the request's goroutine, below
+			}
+		}()
+		predicted <- m.predictPlan(p.Plan, cfg, gen)
+	}()
 	// The foreign view and the prediction take the generated files'
 	// structures from gen rather than parse the files again.
 	lost := m.lost(&m.lostc, cfg, p.Files, gen, p.Plan, cmp.Or(m.foreignPage, ForeignPage), false)
@@ -428,11 +444,12 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		}
 	}
 	slices.Sort(p.Missing)
-	// The prediction reads the files on disk as the plan did (cfg), not
-	// again: a second reading parses them again (a million routes for
-	// every link's files) only to make an equal copy, which the peak
-	// holds as well.
-	p.Prediction = m.predictPlan(p.Plan, cfg, gen)
+	switch r := (<-predicted).(type) {
+	case *networkd.Prediction:
+		p.Prediction = r
+	default:
+		panic(r)
+	}
 	return p, nil
 }
 
@@ -442,13 +459,14 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 // Missing, Prediction), which only the page shows. The digest is
 // Preview's.
 func (m *Manager) Plan(sel Selection) (*Preview, error) {
-	p, _, _, err := m.plan(sel)
+	p, _, _, err := m.plan(sel, false)
 	return p, err
 }
 
 // plan is Plan, the files on disk it planned against and what Generate
-// made of the live state.
-func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Generated, error) {
+// made of the live state; keys: for a Preview, which makes the keys of
+// the generated files' routes (see prepareKeys).
+func (m *Manager) plan(sel Selection, keys bool) (*Preview, *networkd.Config, *networkd.Generated, error) {
 	if len(sel.Links) == 0 {
 		return nil, nil, nil, badSelection("link", errors.New("choose at least one link to save"))
 	}
@@ -476,7 +494,7 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 		var known map[string]bool
 		var same bool
 		var err error
-		if gen, kept, known, plan, err = m.planFiles(links, sel.TakeOver, tables); err != nil {
+		if gen, kept, known, plan, err = m.planFiles(links, sel.TakeOver, tables, keys); err != nil {
 			return nil, nil, nil, err
 		}
 		if cfg, same, err = m.asPlanned(kept, known, gen.Files, plan); err != nil {
@@ -501,15 +519,18 @@ func (m *Manager) plan(sel Selection) (*Preview, *networkd.Config, *networkd.Gen
 // held them as generated (see generate), known the files made that the
 // plan left out unread because the files on disk the generation compared
 // with held them as made.
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (*networkd.Generated, map[string]keptFile, map[string]bool, *configfiles.Plan, error) {
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (*networkd.Generated, map[string]keptFile, map[string]bool, *configfiles.Plan, error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
-	gen, kept, cfg, err := m.generate(links, tables)
+	gen, kept, made, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
 		return nil, nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	if keys {
+		go prepareKeys(gen, links)
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
@@ -526,7 +547,7 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (
 	known := map[string]bool{}
 	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) bool {
 		sum, ok := m.diskSum(cfg, rel)
-		if ok && sum == sha256.Sum256(data) {
+		if ok && sum == made.of(rel, data) {
 			known[rel] = true
 			return true
 		}
@@ -543,6 +564,20 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables) (
 		}
 	}
 	return gen, kept, known, plan, nil
+}
+
+// prepareKeys makes the keys of the routes of gen's files as their
+// links', which the foreign view and the prediction of a preview both
+// take (Generated.PrepareKeys): while the plan is made, on the other
+// core. gen holds only the files that differ from the disk (generate
+// drops the others), which are those both read. A panic here is left
+// to the reader that asks for the same keys, on its request's goroutine
+// (the keys are made again then), not the server's end.
+func prepareKeys(gen *networkd.Generated, links []string) {
+	defer func() { _ = recover() }()
+	for _, l := range links {
+		gen.PrepareKeys(networkFile(l), l)
+	}
 }
 
 // checkSelection refuses the links that do not exist and the take-overs
