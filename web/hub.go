@@ -73,6 +73,9 @@ type Hub struct {
 	wakes atomic.Int64
 	// eventPagePushes counts the messages of lines built for Events pages.
 	eventPagePushes atomic.Int64
+	// afterVersions, when set (by tests, before Run), is called by each
+	// flush right after it read the model's versions.
+	afterVersions func(model.Versions)
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -162,7 +165,18 @@ func (hb *Hub) Run(ctx context.Context) {
 	flush := func() {
 		defer hubRegion("flush", "")()
 		lastFlush = time.Now()
+		// A wake-up kept while the flush was armed is for a change this
+		// read counts (Wake follows the change's publishing): taken now,
+		// it costs no second, empty flush. A change after the read leaves
+		// a wake-up of its own.
+		select {
+		case <-wake:
+		default:
+		}
 		v := hb.store.Versions()
+		if hb.afterVersions != nil {
+			hb.afterVersions(v)
+		}
 		var changed, hushed []model.Kind
 		for _, k := range model.Kinds() {
 			if v.Gen[k] != gens[k] {
