@@ -476,7 +476,8 @@ type eventCursor struct {
 }
 
 // pushEvents sends new event lines, up to last (the flush's Versions.Seq),
-// to API streams and, when eventsEvery allows, to Events pages; read is
+// to API streams and, when eventsEvery allows or maxEventsOut/2 wait, to
+// Events pages; read is
 // the flush's copy of the event ring when showable made one.
 func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now time.Time) {
 	defer hubRegion("events", "")()
@@ -508,7 +509,10 @@ func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now t
 	case len(pages) == 0:
 		cur.page, cur.pageAt = last, time.Time{}
 	case cur.page >= last:
-	case now.Before(cur.pageAt.Add(eventsEvery)):
+	case now.Before(cur.pageAt.Add(eventsEvery)) && last-cur.page < maxEventsOut/2:
+		// Paced: the lines wait for the next send, unless they near
+		// what one message carries (maxEventsOut), which a faster storm
+		// would fill before eventsEvery and lose.
 		hb.flushAt(cur.pageAt.Add(eventsEvery))
 	default:
 		evs, next, dropped := since(cur.page)
