@@ -342,7 +342,7 @@
       if (Math.max(...lines.map((l) => l.seq || 0)) < lastSeq) lastSeq = 0;
     }
     const items = [];
-    if (msg.dropped > 0) items.push(line('dropped', '', `… ${msg.dropped} events dropped (resynced)`));
+    if (msg.dropped > 0) items.push(line('dropped', '', `… ${msg.dropped} events not shown: too many at once`));
     if (msg.gap) items.push(line('dropped', '', '… events missed: this tab fell behind (resynced)'));
     for (const l of lines) {
       if (l.seq && l.seq <= lastSeq) continue; // already shown before a reconnect

@@ -73,6 +73,9 @@ type Hub struct {
 	wakes atomic.Int64
 	// eventPagePushes counts the messages of lines built for Events pages.
 	eventPagePushes atomic.Int64
+	// afterVersions, when set (by tests, before Run), is called by each
+	// flush right after it read the model's versions.
+	afterVersions func(model.Versions)
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -162,7 +165,18 @@ func (hb *Hub) Run(ctx context.Context) {
 	flush := func() {
 		defer hubRegion("flush", "")()
 		lastFlush = time.Now()
+		// A wake-up kept while the flush was armed is for a change this
+		// read counts (Wake follows the change's publishing): taken now,
+		// it costs no second, empty flush. A change after the read leaves
+		// a wake-up of its own.
+		select {
+		case <-wake:
+		default:
+		}
 		v := hb.store.Versions()
+		if hb.afterVersions != nil {
+			hb.afterVersions(v)
+		}
 		var changed, hushed []model.Kind
 		for _, k := range model.Kinds() {
 			if v.Gen[k] != gens[k] {
@@ -462,7 +476,8 @@ type eventCursor struct {
 }
 
 // pushEvents sends new event lines, up to last (the flush's Versions.Seq),
-// to API streams and, when eventsEvery allows, to Events pages; read is
+// to API streams and, when eventsEvery allows or maxEventsOut/2 wait, to
+// Events pages; read is
 // the flush's copy of the event ring when showable made one.
 func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now time.Time) {
 	defer hubRegion("events", "")()
@@ -494,7 +509,10 @@ func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now t
 	case len(pages) == 0:
 		cur.page, cur.pageAt = last, time.Time{}
 	case cur.page >= last:
-	case now.Before(cur.pageAt.Add(eventsEvery)):
+	case now.Before(cur.pageAt.Add(eventsEvery)) && last-cur.page < maxEventsOut/2:
+		// Paced: the lines wait for the next send, unless they near
+		// what one message carries (maxEventsOut), which a faster storm
+		// would fill before eventsEvery and lose.
 		hb.flushAt(cur.pageAt.Add(eventsEvery))
 	default:
 		evs, next, dropped := since(cur.page)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,4 +75,79 @@ func TestCoalescedViewsShowTheLastChange(t *testing.T) {
 		return strings.Contains(h, lastAdded) && !strings.Contains(h, lastDeleted)
 	})
 	v.wait(t, "the summary of the 8 routes left of the 1,000", htmlFrame("summary", "8 routes in table main (1,000 in the model)"))
+}
+
+// A change made right after a flush read the model's versions is shown:
+// its wake-up is not lost to that flush, which did not count it. The
+// flushes are held back a second: the test makes change 0; right after
+// the flush that first counts it reads the versions, the hook makes
+// change 1, and right after the (timer's) flush that counts change 1, change 2,
+// with nothing else happening. A hub that dropped the wake-up a flush
+// left behind never showed change 2.
+func TestAChangeRightAfterAFlushReadTheModelIsShown(t *testing.T) {
+	setFor(t, &coalesce, time.Second)
+	store := model.NewStore()
+	ta := newTestAuth(t)
+	s := newServer(t, store, nil, ta)
+	base := store.LastSeq()
+	var made atomic.Int64 // changes the hook made
+	s.Hub().afterVersions = func(v model.Versions) {
+		n := made.Load()
+		if n < 2 && v.Seq >= base+1+uint64(n) { // counts change n
+			store.Update(func(a *model.Applier) { a.Route(mainRoute(int(n)+1), false, false) })
+			made.Add(1)
+		}
+	}
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+	v := dialPage(t, ts, ta.viewer, "routes", "table=main")
+	v.wait(t, "the first summary", htmlFrame("summary", "0 routes"))
+
+	store.Update(func(a *model.Applier) { a.Route(mainRoute(0), false, false) })
+	last := mainRoute(2).Dst.String()
+	v.waitRows(t, 30*time.Second, func(h string) bool { return strings.Contains(h, last) })
+	if n := made.Load(); n != 2 {
+		t.Fatalf("the hook made %d changes, want 2", n)
+	}
+}
+
+// A flush reads the changes whose wake-ups waited while it was armed: a
+// burst costs no second, empty flush. Flushes held back a second: right
+// after the first flush (the view's) read the model the hook makes change
+// 0, whose wake-up arms the next flush; change 1 comes while it is armed.
+// That flush reads both and nothing wakes the hub after it (a hub that
+// took the waiting wake-up after the flush flushed again a second later,
+// with nothing changed).
+func TestABurstReadByAFlushWakesTheHubOnce(t *testing.T) {
+	setFor(t, &coalesce, time.Second)
+	store := model.NewStore()
+	ta := newTestAuth(t)
+	s := newServer(t, store, nil, ta)
+	hb := s.Hub()
+	var flushes, lastSeq atomic.Uint64
+	hb.afterVersions = func(v model.Versions) {
+		if flushes.Add(1) == 1 {
+			store.Update(func(a *model.Applier) { a.Route(mainRoute(0), false, false) })
+		}
+		lastSeq.Store(v.Seq)
+	}
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+	v := dialPage(t, ts, ta.viewer, "routes", "table=main")
+	v.wait(t, "the first summary", htmlFrame("summary", "route"))
+	for hb.wakes.Load() < 1 { // change 0's: the flush is armed
+		time.Sleep(time.Millisecond)
+	}
+	store.Update(func(a *model.Applier) { a.Route(mainRoute(1), false, false) })
+	last := mainRoute(1).Dst.String()
+	v.waitRows(t, 30*time.Second, func(h string) bool { return strings.Contains(h, last) })
+	if n, seq := flushes.Load(), lastSeq.Load(); n != 2 || seq != store.LastSeq() {
+		t.Fatalf("%d flushes, the last read event %d; want 2, the second reading event %d", n, seq, store.LastSeq())
+	}
+	// A second flush would come a coalesce interval after the second:
+	// give it three.
+	time.Sleep(3 * coalesce)
+	if n, w := flushes.Load(), hb.wakes.Load(); n != 2 || w != 1 {
+		t.Fatalf("after the burst the hub took %d wake-ups and flushed %d times, want 1 and 2", w, n)
+	}
 }

@@ -82,19 +82,24 @@ func parseMemoryLimit(s string) (memoryLimit, error) {
 }
 
 // applyMemoryLimit sets a fixed limit at once, or with auto follows the
-// store's syncs until ctx ends.
-func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, log *slog.Logger) {
+// store's syncs until ctx ends. The channel it returns is closed once
+// nothing sets the limit any more (a test puts its limit back then).
+func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
 	if !lim.auto {
 		if lim.bytes > 0 {
 			debug.SetMemoryLimit(lim.bytes)
 		}
-		return
+		close(done)
+		return done
 	}
 	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+		close(done)
+		return done
 	}
 	wakes, stop := store.Subscribe()
 	go func() {
+		defer close(done)
 		defer stop()
 		tick := time.NewTicker(memoryFollow)
 		defer tick.Stop()
@@ -108,6 +113,9 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 		gcs := make(chan struct{}, 1)
 		afterEachGC(gcs, ctx.Done())
 		follow := func() {
+			if ctx.Err() != nil {
+				return // a collection or a tick came with the end: the select took it
+			}
 			if n := autoMemoryLimit(liveHeap()); n != set {
 				debug.SetMemoryLimit(n)
 				if set == 0 || n > set*21/20 || n < set*19/20 {
@@ -147,6 +155,7 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 			}
 		}
 	}()
+	return done
 }
 
 // gcSentinel is an object dropped at once, whose finalizer tells of the

@@ -90,9 +90,9 @@ func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	store := model.NewStore()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	before := looks.Load()
-	applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	defer func() { cancel(); <-done }()
 	start := time.Now()
 	for i := range 200 {
 		r := model.Route{Table: 254, Family: unix.AF_INET, Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}
@@ -119,8 +119,10 @@ func TestTheMemoryLimitFollowsTheLiveHeapAtEachCollection(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	store := model.NewStore()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The limit is put back once the follower stopped: it may yet set
+	// one after cancel (deferred calls run last first).
+	defer func() { cancel(); <-done }()
 	store.Replace(model.NewDump(), "test")
 	limit := func() int64 { return debug.SetMemoryLimit(-1) }
 	deadline := time.Now().Add(30 * time.Second)

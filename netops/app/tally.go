@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"maps"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,50 +117,52 @@ func (t *Tally) Run(ctx context.Context) {
 	if t.unsaved == nil && t.conflicts == nil {
 		return
 	}
-	// A forwarder waits on its send while a wake-up is pending, so that
-	// the source's further wake-ups find its channel full and wake no
-	// goroutine: the model changes up to thousands of times a second,
-	// the count at most once.
-	wake := make(chan struct{}, 1)
+	// Run listens to the sources itself, and not while a count is due:
+	// the model changes up to thousands of times a second, the count at
+	// most once, and a source's full channel then takes a change's
+	// wake-up without waking a goroutine. A count begins by taking the
+	// wake-ups waiting: they are of changes it includes, and after it
+	// they would mark the fresh counts stale and count again for nothing.
+	// Wake follows a change's publishing, so a change after that leaves
+	// a wake-up of its own.
+	timer := time.NewTimer(t.refreshEvery)
+	defer timer.Stop()
+	const (
+		done = iota
+		poked
+		timed
+		firstSrc
+	)
+	cases := make([]reflect.SelectCase, firstSrc, firstSrc+len(t.wakes))
+	cases[done] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())}
+	cases[poked] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.poke)}
+	cases[timed] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)}
+	var srcs []reflect.Value
 	for _, subscribe := range t.wakes {
 		ch, unsub := subscribe()
 		defer unsub()
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-ch:
-					select {
-					case wake <- struct{}{}:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
-		}()
+		srcs = append(srcs, reflect.ValueOf(ch))
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv})
 	}
-	timer := time.NewTimer(t.refreshEvery)
-	defer timer.Stop()
 	var last time.Time // when the last count started
 	var cost time.Duration
 	dirty := true
 	for {
 		// Once a change made the counts stale, later ones tell nothing
-		// until the next count: they wait in the channel for after it.
-		listen := wake
-		if dirty {
-			listen = nil
+		// until the next count: they wait in their channels for it.
+		for i, ch := range srcs {
+			cases[firstSrc+i].Chan = ch
+			if dirty {
+				cases[firstSrc+i].Chan = reflect.Value{} // ignored
+			}
 		}
-		select {
-		case <-ctx.Done():
+		switch i, _, _ := reflect.Select(cases); {
+		case i == done:
 			return
-		case <-listen:
+		case i >= firstSrc:
 			t.wakesTaken.Add(1)
 			dirty = true
 			t.markStale()
-		case <-t.poke:
-		case <-timer.C:
 		}
 		now := time.Now()
 		t.mu.Lock()
@@ -174,6 +177,9 @@ func (t *Tally) Run(ctx context.Context) {
 		if wait := last.Add(max(t.minGap, 4*cost)).Sub(now); wait > 0 {
 			resetTimer(timer, wait)
 			continue
+		}
+		for _, ch := range srcs {
+			ch.TryRecv()
 		}
 		dirty, last = false, now
 		t.count(ctx)

@@ -158,8 +158,8 @@ func TestTally(t *testing.T) {
 	t.Run("changes while a count is due wake no goroutine", func(t *testing.T) {
 		// The model changes a thousand times a second; the counts are
 		// stale after the first change, and the next count is held back
-		// by its gap (here an hour): the changes after the first wake
-		// neither Run nor the forwarder, the model's channel stays full.
+		// by its gap (here an hour): the changes after the first do not
+		// wake Run, the model's channel stays full.
 		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
 		w := make(wakes, 1)
 		tl := NewTally(f.get, nil, w.subscribe)
@@ -182,10 +182,43 @@ func TestTally(t *testing.T) {
 		if n := tl.wakesTaken.Load(); n != 1 {
 			t.Errorf("Run took %d wake-ups of 200 changes while its next count was due, want 1", n)
 		}
-		// Run took the first; its loop's channel holds one, the
-		// forwarder one (waiting on its send), the model's channel one.
-		if full < 200-4 {
+		// Run took the first; the model's channel holds one.
+		if full < 200-2 {
 			t.Errorf("the model's channel was full for %d of 200 changes, want all but 4: a goroutine takes them", full)
+		}
+	})
+	t.Run("a count made after a burst is neither marked stale nor made again", func(t *testing.T) {
+		// Changes A and B come while nobody looks (no count is made),
+		// both before the next count: that count includes them, so the
+		// counts stay fresh after it and are not made a third time. Run
+		// took A; B waited in its channel: a Run that took it after the
+		// count marked the fresh counts stale and counted again for
+		// nothing.
+		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
+		w := make(wakes, 1)
+		tl := NewTally(f.get, nil, w.subscribe)
+		runTally(t, tl)
+		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
+		peek := func() TallyState { tl.mu.Lock(); defer tl.mu.Unlock(); return tl.state } // no Get: nobody looks
+		tl.mu.Lock()
+		tl.wanted = time.Time{}
+		tl.mu.Unlock()
+		w <- struct{}{} // A
+		for !peek().Foreign.Stale {
+			time.Sleep(time.Millisecond)
+		}
+		w <- struct{}{} // B, waiting in its channel: Run does not listen
+		calls := func() int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls }
+		until(t, tl, "the count after A and B", func(s TallyState) bool { return !s.Foreign.Stale && calls() >= 2 })
+		// Nothing changes now: a Run that took B's wake-up does so at
+		// once; the bound only gives it the time to.
+		for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			if s := tl.Get(); s.Foreign.Stale || calls() != 2 {
+				t.Fatalf("after the count that included both changes: stale %v, %d counts (want fresh, 2)", s.Foreign.Stale, calls())
+			}
+		}
+		if n := tl.wakesTaken.Load(); n != 1 {
+			t.Errorf("Run took %d wake-ups of the two changes, want 1 (A's)", n)
 		}
 	})
 	t.Run("a subscriber is woken by a new count", func(t *testing.T) {
