@@ -72,3 +72,30 @@ func TestApplyRefusesAKnownFileChangedSinceThePlan(t *testing.T) {
 		t.Fatalf("a refused Apply wrote 20-changed.network: %q, %v", got, err)
 	}
 }
+
+// A plan with no changes but files left out unread is no proof the disk
+// holds it: Apply (and Verify) read them, and refuse the plan as stale
+// when one changed, naming it as a file the plan did not read.
+func TestApplyNothingRefusesAKnownFileChanged(t *testing.T) {
+	e := newEnv(t)
+	known := ownedFile("[Match]\nName=eth0\n")
+	e.put(t, "10-known.network", known, 0o644)
+	files := map[string][]byte{"10-known.network": []byte(known)}
+	p, err := e.l.PlanKnown(files, nil, OwnedByHeader(header), nil, func(string, []byte) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 0 || len(p.Unread) != 1 {
+		t.Fatalf("changes %s, %d unread: want none and one", rels(p.Changes), len(p.Unread))
+	}
+	if _, err := e.l.Apply(p, time.Now()); err != nil {
+		t.Fatalf("Apply of a plan the disk holds: %v", err)
+	}
+	e.put(t, "10-known.network", ownedFile("[Match]\nName=eth7\n"), 0o644)
+	for what, err := range map[string]error{"Verify": e.l.Verify(p), "Apply": func() error { _, err := e.l.Apply(p, time.Now()); return err }()} {
+		var se *StaleError
+		if !errors.As(err, &se) || se.Rel != "10-known.network" || !se.Unread {
+			t.Fatalf("%s of no changes over a known file changed: %v, want an Unread StaleError for it", what, err)
+		}
+	}
+}

@@ -916,6 +916,11 @@ func (m *Manager) apply(ctx context.Context, write func() (Result, error)) (Resu
 // backup, and does not reload networkd: a try reloads it itself.
 func (m *Manager) Write(p *Preview, wantDigest string) (Result, error) {
 	if p.Digest == wantDigest && len(p.Plan.Changes) == 0 {
+		// The plan left files out unread, on the Loader's word: read
+		// them before saying the disk holds the state.
+		if err := m.distrustStale(p.Plan, m.layout.Verify(p.Plan)); err != nil {
+			return Result{}, err
+		}
 		return Result{}, errors.New("nothing to save: the files on disk already describe this state")
 	}
 	res, err := m.applyPlan(p, wantDigest)
@@ -1008,7 +1013,7 @@ func (m *Manager) WriteRestore(id string) (Result, error) {
 func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
 	b, err := m.layout.Apply(plan, m.opts.Now())
 	if err != nil {
-		return Result{}, err
+		return Result{}, m.distrustStale(plan, err)
 	}
 	res := Result{BackupID: b.ID, Rels: relsOf(plan.Changes)}
 	for _, c := range plan.Changes {
@@ -1018,6 +1023,22 @@ func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// distrustStale passes err on; when it says a file plan left out unread
+// is not what the Loader read of it (a change inotify did not report),
+// the Loader reads it again at the next Load: else every preview would
+// show the diff without it, and every save be refused.
+func (m *Manager) distrustStale(plan *configfiles.Plan, err error) error {
+	var stale *configfiles.StaleError
+	if errors.As(err, &stale) && stale.Unread {
+		for _, u := range plan.Unread {
+			if u.Rel == stale.Rel {
+				m.loader.Distrust(u.Abs)
+			}
+		}
+	}
+	return err
 }
 
 // Reload runs networkctl reload when networkd is active, and says why not
