@@ -371,12 +371,7 @@ func TestCollectedLoaderStopsWatching(t *testing.T) {
 // read and the write in that window (fsfix review F4: a test whose L2
 // ran after L1's drain in either order tested nothing).
 func TestLoadVouchedAfterAFlightReadBeforeItsDrain(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "etc")
-	p := filepath.Join(dir, "10-wan.network")
-	write(t, p, wanA)
-	dirs := []string{dir}
-	ld := NewLoader(dirs)
-	defer ld.Close()
+	p, dirs, ld := watchedWan(t)
 	l2AtStat, l2Go, l2Wrote := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	var stats, parses atomic.Int32
 	ld.hooks.stat = func(string) {
