@@ -16,8 +16,9 @@ import (
 // disk since Plan (*StaleError), the files it left out unread (Unread)
 // among them; in both cases nothing is touched. If a
 // write fails midway, the files already replaced are put back and a
-// *StepError names the file and the step. An empty plan does nothing and
-// returns a zero Backup.
+// *StepError names the file and the step. A plan with no changes writes
+// nothing and returns a zero Backup, once its Unread files are checked
+// (Verify): "nothing to write" says the disk holds the plan.
 func (l Layout) Apply(p *Plan, now time.Time) (Backup, error) {
 	if r := p.Refused(); len(r) > 0 {
 		e := &RefusedError{}
@@ -27,7 +28,7 @@ func (l Layout) Apply(p *Plan, now time.Time) (Backup, error) {
 		return Backup{}, e
 	}
 	if len(p.Changes) == 0 {
-		return Backup{}, nil
+		return Backup{}, l.Verify(p)
 	}
 	unlock, err := l.lock()
 	if err != nil {
@@ -38,6 +39,21 @@ func (l Layout) Apply(p *Plan, now time.Time) (Backup, error) {
 		return Backup{}, err
 	}
 	return l.apply(slices.Clone(p.Changes), now)
+}
+
+// Verify checks, under the lock Apply takes, that the files p left out
+// unread (Unread) hold what p took them to (*StaleError if not): what a
+// plan with no changes needs before it is reported as on disk.
+func (l Layout) Verify(p *Plan) error {
+	if len(p.Unread) == 0 {
+		return nil
+	}
+	unlock, err := l.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return l.checkUnread(p.Unread)
 }
 
 // checkUnread reads the files a plan left out unread and refuses the plan
@@ -56,7 +72,7 @@ func (l Layout) checkUnread(unread []Unread) error {
 			return fmt.Errorf("configfiles: read %s: %w", u.Rel, err)
 		}
 		if cur == nil || sha256.Sum256(cur) != u.Sum {
-			return &StaleError{Rel: u.Rel}
+			return &StaleError{Rel: u.Rel, Unread: true}
 		}
 	}
 	return nil

@@ -28,9 +28,15 @@ func (e *RefusedError) Unwrap() error { return ErrRefused }
 // edited it meanwhile, so the diff the admin approved is no longer true.
 type StaleError struct {
 	Rel string
+	// Unread: the plan did not read Rel (Plan.Unread), it took it from
+	// what was read of it before; the diff never showed it.
+	Unread bool
 }
 
 func (e *StaleError) Error() string {
+	if e.Unread {
+		return fmt.Sprintf("configfiles: %s is not what netpanel last read of it (a change the file watch did not report); it will be read again: review the new diff", e.Rel)
+	}
 	return fmt.Sprintf("configfiles: %s changed on disk since the diff was shown; review it again", e.Rel)
 }
 

@@ -86,8 +86,10 @@ func (l Layout) Plan(files map[string][]byte, remove []string, owned OwnedFunc, 
 }
 
 // KnownFunc reports whether the caller knows the disk holds data at rel:
-// it read it, and learns of its changes since (networkd's Loader).
-type KnownFunc func(rel string, data []byte) bool
+// it read it, and learns of its changes since (networkd's Loader). If
+// so, sum is the SHA-256 of data (the caller compared it with the disk's:
+// Apply checks the file against it, Plan.Unread).
+type KnownFunc func(rel string, data []byte) (sum [sha256.Size]byte, ok bool)
 
 // PlanKnown is Plan, but a file known (nil: none) to hold what is wanted
 // is left out without being read: a preview of every link plans the
@@ -127,9 +129,11 @@ func (l Layout) PlanKnown(files map[string][]byte, remove []string, owned OwnedF
 		if err != nil {
 			return nil, err
 		}
-		if known != nil && wanted[rel] != nil && known(rel, wanted[rel]) {
-			p.Unread = append(p.Unread, Unread{Rel: rel, Abs: abs, Sum: sha256.Sum256(wanted[rel])})
-			continue
+		if known != nil && wanted[rel] != nil {
+			if sum, ok := known(rel, wanted[rel]); ok {
+				p.Unread = append(p.Unread, Unread{Rel: rel, Abs: abs, Sum: sum})
+				continue
+			}
 		}
 		old, m, err := readCurrent(abs)
 		if err != nil {

@@ -241,6 +241,25 @@ func (ld *Loader) quietConfig() *Config {
 	return &c
 }
 
+// Distrust makes the next Load read path again: a caller found it holds
+// other bytes than the Loader last read, through a change inotify did
+// not report (a write through a shared mapping, a mount). The quiet
+// Config is dropped, and any Load under way is not vouched for (as after
+// an event); the cached read of path's name is dropped too, for its
+// identity may be unchanged (a write to a mapped page already dirty
+// moves neither mtime nor ctime).
+func (ld *Loader) Distrust(path string) {
+	if s := ld.watch; s != nil {
+		notifier.Lock()
+		s.gen++
+		ld.quiet = nil
+		notifier.Unlock()
+	}
+	ld.mu.Lock()
+	delete(ld.byName, filepath.Base(path))
+	ld.mu.Unlock()
+}
+
 // beginWatch starts the vouch of a Load, and takes the Load's seq: the
 // events so far drained, the search directories watched before they are
 // read. The seq is taken after the drain, under the notifier's lock: a

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -358,33 +360,73 @@ func TestCollectedLoaderStopsWatching(t *testing.T) {
 	t.Fatal("the notifier still holds the state of a collected Loader")
 }
 
-// A Load (L2) run whole between another's (L1) taking of its seq and the
-// drain of its vouch: L2's flight reads the file, the file is written,
-// then L1 drains. L1 takes L2's result (its flight began after L1) and
-// must not be vouched for with it: the write came after that read, so
-// every later Load would return the old file without a stat (review F1).
+// A Load (L2) whose flight reads the file between another's (L1) taking
+// of its seq and the drain of its vouch, the file written after that read
+// and before the drain: L1 takes L2's result (its flight began after L1)
+// and must not be vouched for with it, for the write's event is drained
+// into v.gen (review F1 of fsquiet). The test holds ld.mu while L1 takes
+// its seq: if L1 then holds the notifier's lock, the seq is taken after
+// the drain and the window does not exist; if not, the test takes the
+// lock, so L1 blocks before its drain with its seq taken, and runs L2's
+// read and the write in that window (fsfix review F4: a test whose L2
+// ran after L1's drain in either order tested nothing).
 func TestLoadVouchedAfterAFlightReadBeforeItsDrain(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "etc")
-	p := filepath.Join(dir, "10-wan.network")
-	write(t, p, wanA)
-	dirs := []string{dir}
-	ld := NewLoader(dirs)
-	defer ld.Close()
-	var begun, parses atomic.Int32
+	p, dirs, ld := watchedWan(t)
+	l2AtStat, l2Go, l2Wrote := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var stats, parses atomic.Int32
+	ld.hooks.stat = func(string) {
+		if stats.Add(1) == 1 {
+			close(l2AtStat)
+			<-l2Go
+		}
+	}
 	ld.hooks.parse = func(string) {
 		if parses.Add(1) == 1 {
 			write(t, p, wanB)
+			close(l2Wrote)
 		}
 	}
-	ld.hooks.begun = func() {
-		if begun.Add(1) == 1 {
-			if _, err := ld.Load(); err != nil { // L2, whole, inside L1
-				t.Error(err)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // L2: waits at its stat, before its flight
+		defer wg.Done()
+		if _, err := ld.Load(); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-l2AtStat
+	ld.mu.Lock()
+	go func() { // L1
+		defer wg.Done()
+		if _, err := ld.Load(); err != nil {
+			t.Error(err)
+		}
+	}()
+	for !blockedIn("(*Loader).nextSeq") {
+		runtime.Gosched()
+	}
+	if !notifier.TryLock() { // L1 drained before its seq: no window
+		ld.mu.Unlock()
+		close(l2Go)
+	} else {
+		ld.mu.Unlock()
+		for {
+			ld.mu.Lock()
+			s := ld.seq
+			ld.mu.Unlock()
+			if s == 2 { // L1 has its seq, blocked before its drain
+				break
 			}
+			runtime.Gosched()
 		}
+		close(l2Go) // L2's flight (seq 3) reads wanA, then wanB is written
+		<-l2Wrote
+		notifier.Unlock()
+		t.Error("a Load took its seq before the drain of its vouch: a flight after that seq may read before the drain")
 	}
-	if _, err := ld.Load(); err != nil { // L1
-		t.Fatal(err)
+	wg.Wait()
+	if parses.Load() == 0 {
+		t.Fatal("L2 read nothing: the test tests nothing")
 	}
 	ld.hooks = loaderHooks{}
 	got, err := ld.Load()
@@ -392,6 +434,18 @@ func TestLoadVouchedAfterAFlightReadBeforeItsDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameLoad(t, got, dirs)
+}
+
+// blockedIn reports whether a goroutine's stack holds fn, blocked on a
+// mutex.
+func blockedIn(fn string) bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, fn) && strings.Contains(g, "sync.(*Mutex).Lock") {
+			return true
+		}
+	}
+	return false
 }
 
 // A Load (L2) run whole inside another (L1), after L1's drain, whose

@@ -93,9 +93,9 @@ type keptFile struct {
 // (the files on disk before the generation may have held another copy).
 //
 // known are the made files the plan did not read (it took them from the
-// files the generation compared with): each must be on disk as made, as
-// a kept one.
-func (m *Manager) asPlanned(kept map[string]keptFile, known map[string]bool, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
+// files the generation compared with), by digest: each must be on disk
+// as made, as a kept one.
+func (m *Manager) asPlanned(kept map[string]keptFile, known map[string][sha256.Size]byte, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
 	if cfg, err = m.loader.Load(); err != nil {
 		return nil, false, err
 	}
@@ -104,8 +104,8 @@ func (m *Manager) asPlanned(kept map[string]keptFile, known map[string]bool, fil
 			return nil, false, nil
 		}
 	}
-	for name := range known {
-		if sum, ok := m.diskSum(cfg, name); !ok || sum != sha256.Sum256(files[name]) {
+	for name, want := range known {
+		if sum, ok := m.diskSum(cfg, name); !ok || sum != want {
 			return nil, false, nil
 		}
 	}
@@ -114,7 +114,7 @@ func (m *Manager) asPlanned(kept map[string]keptFile, known map[string]bool, fil
 		changed[c.Rel] = true
 	}
 	for name, data := range files {
-		if changed[name] || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) || strings.Contains(name, "/") {
+		if _, ok := known[name]; ok || changed[name] || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) || strings.Contains(name, "/") {
 			continue
 		}
 		// A file the Loader does not know by its digest (not read

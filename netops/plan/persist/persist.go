@@ -491,7 +491,7 @@ func (m *Manager) plan(sel Selection, keys bool) (*Preview, *networkd.Config, *n
 	)
 	for try := 0; ; try++ {
 		var kept map[string]keptFile
-		var known map[string]bool
+		var known map[string][sha256.Size]byte
 		var same bool
 		var err error
 		if gen, kept, known, plan, err = m.planFiles(links, sel.TakeOver, tables, keys); err != nil {
@@ -518,8 +518,8 @@ func (m *Manager) plan(sel Selection, keys bool) (*Preview, *networkd.Config, *n
 // disk; kept are the .network files the plan leaves out because the disk
 // held them as generated (see generate), known the files made that the
 // plan left out unread because the files on disk the generation compared
-// with held them as made.
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (*networkd.Generated, map[string]keptFile, map[string]bool, *configfiles.Plan, error) {
+// with held them as made, with their digests.
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (*networkd.Generated, map[string]keptFile, map[string][sha256.Size]byte, *configfiles.Plan, error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, made, cfg, err := m.generate(links, tables)
@@ -544,14 +544,14 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 	// asPlanned checks the files known here against a Load after the plan;
 	// a save's Apply reads them again (Plan.Unread): a Load is inotify's
 	// word, which misses a write through a shared mmap.
-	known := map[string]bool{}
-	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) bool {
+	known := map[string][sha256.Size]byte{}
+	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) ([sha256.Size]byte, bool) {
 		sum, ok := m.diskSum(cfg, rel)
 		if ok && sum == made.of(rel, data) {
-			known[rel] = true
-			return true
+			known[rel] = sum
+			return sum, true
 		}
-		return false
+		return sum, false
 	})
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -916,6 +916,11 @@ func (m *Manager) apply(ctx context.Context, write func() (Result, error)) (Resu
 // backup, and does not reload networkd: a try reloads it itself.
 func (m *Manager) Write(p *Preview, wantDigest string) (Result, error) {
 	if p.Digest == wantDigest && len(p.Plan.Changes) == 0 {
+		// The plan left files out unread, on the Loader's word: read
+		// them before saying the disk holds the state.
+		if err := m.distrustStale(p.Plan, m.layout.Verify(p.Plan)); err != nil {
+			return Result{}, err
+		}
 		return Result{}, errors.New("nothing to save: the files on disk already describe this state")
 	}
 	res, err := m.applyPlan(p, wantDigest)
@@ -1008,7 +1013,7 @@ func (m *Manager) WriteRestore(id string) (Result, error) {
 func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
 	b, err := m.layout.Apply(plan, m.opts.Now())
 	if err != nil {
-		return Result{}, err
+		return Result{}, m.distrustStale(plan, err)
 	}
 	res := Result{BackupID: b.ID, Rels: relsOf(plan.Changes)}
 	for _, c := range plan.Changes {
@@ -1018,6 +1023,22 @@ func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// distrustStale passes err on; when it says a file plan left out unread
+// is not what the Loader read of it (a change inotify did not report),
+// the Loader reads it again at the next Load: else every preview would
+// show the diff without it, and every save be refused.
+func (m *Manager) distrustStale(plan *configfiles.Plan, err error) error {
+	var stale *configfiles.StaleError
+	if errors.As(err, &stale) && stale.Unread {
+		for _, u := range plan.Unread {
+			if u.Rel == stale.Rel {
+				m.loader.Distrust(u.Abs)
+			}
+		}
+	}
+	return err
 }
 
 // Reload runs networkctl reload when networkd is active, and says why not

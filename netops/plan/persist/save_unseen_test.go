@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
@@ -66,12 +67,79 @@ func TestSaveRefusesAMadeFileTheLoaderMissed(t *testing.T) {
 			if !errors.Is(err, persist.ErrChanged) && !errors.Is(err, configfiles.ErrStale) {
 				t.Fatalf("save over %s edited unseen by the Loader: err %v, want it refused as changed", name, err)
 			}
+			var se *configfiles.StaleError
+			if errors.As(err, &se) && (se.Rel != name || !strings.Contains(err.Error(), name+" is not what netpanel last read")) {
+				t.Errorf("the refusal names %q: want %s as not what netpanel last read", err, name)
+			}
 			for p, want := range map[string][]byte{path: edited, eth3: eth3Before} {
 				if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, want) {
 					t.Errorf("a refused save changed %s (%v)", p, err)
 				}
 			}
+			saveAfterRefusal(t, c, sel, name, edited)
 		})
+	}
+}
+
+// TestSaveNothingRefusesAMadeFileTheLoaderMissed: a preview with no
+// changes, whose made files the Loader says are on disk as made, is not
+// saved as "nothing to save" when one was edited unseen by the Loader:
+// the save reads them and refuses, and the next preview plans the file
+// (fsfix review F1, F2).
+func TestSaveNothingRefusesAMadeFileTheLoaderMissed(t *testing.T) {
+	c, sel := savedChurn(t, 7)
+	name := "10-eth1.network"
+	path := filepath.Join(c.opts.NetworkDir, name)
+	if _, err := c.m.Config(); err != nil {
+		t.Fatal(err)
+	}
+	mmapEdit(t, path)
+	edited, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Plan.Changes) != 0 || len(p.Plan.Unread) == 0 {
+		t.Fatalf("%d changes, %d unread: want none and some, else the test tests nothing", len(p.Plan.Changes), len(p.Plan.Unread))
+	}
+	_, err = c.m.Save(context.Background(), sel, p.Digest)
+	var se *configfiles.StaleError
+	if !errors.As(err, &se) || se.Rel != name {
+		t.Fatalf("save of no changes over %s edited unseen by the Loader: %v, want it refused as stale", name, err)
+	}
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, edited) {
+		t.Fatalf("a refused save changed %s (%v)", path, err)
+	}
+	saveAfterRefusal(t, c, sel, name, edited)
+}
+
+// saveAfterRefusal: after a save refused for name, edited unseen by the
+// Loader, the next preview plans name from its edited bytes, and its save
+// puts name back as made.
+func saveAfterRefusal(t *testing.T, c *churn, sel persist.Selection, name string, edited []byte) {
+	t.Helper()
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned *configfiles.Change
+	for i, ch := range p.Plan.Changes {
+		if ch.Rel == name {
+			planned = &p.Plan.Changes[i]
+		}
+	}
+	if planned == nil || !bytes.Equal(planned.Old, edited) {
+		t.Fatalf("the preview after the refusal does not plan %s from its edited bytes (%v): the Loader still vouches for what it read before", name, planned != nil)
+	}
+	if _, err := c.m.Save(context.Background(), sel, p.Digest); err != nil {
+		t.Fatalf("save after the refusal: %v", err)
+	}
+	path := filepath.Join(c.opts.NetworkDir, name)
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, planned.New) {
+		t.Fatalf("%s after the save is not as made (%v)", name, err)
 	}
 }
 
