@@ -121,3 +121,15 @@ func SetKeptNotices(t interface{ Cleanup(func()) }, n int) {
 	keptNotices = n
 	t.Cleanup(func() { keptNotices = was })
 }
+
+// SetKeysHook runs hook before the keys of each link's file are made by
+// the goroutine a Preview's plan starts for them, until t's end.
+func SetKeysHook(t interface{ Cleanup(func()) }, hook func(link string)) {
+	was := keysHook
+	keysHook = hook
+	t.Cleanup(func() { keysHook = was })
+}
+
+// KeysRunning is how many goroutines that make the keys of a plan's
+// generated routes are running.
+func KeysRunning() int64 { return keysRunning.Load() }

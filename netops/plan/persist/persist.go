@@ -17,6 +17,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,9 @@ import (
 )
 
 // Source is the live state persist reads; *model.Store satisfies it.
+// It must be safe for concurrent reads: a Preview reads it from two
+// goroutines at once (its foreign view and its prediction), and the
+// Manager's methods may be called at once.
 type Source interface {
 	networkd.Source
 }
@@ -402,10 +406,11 @@ func badSelection(field string, err error) error { return &SelectionError{Field:
 // Preview generates the files for sel and compares them with the disk,
 // and says what networkd would delete afterwards and expects it to do.
 func (m *Manager) Preview(sel Selection) (*Preview, error) {
-	p, cfg, gen, err := m.plan(sel, true)
+	p, cfg, gen, keys, err := m.plan(sel, true)
 	if err != nil {
 		return nil, err
 	}
+	defer keys.stop() // a panic of the foreign view or the prediction
 	m.shown.Add(1)
 	// The prediction reads the files on disk as the plan did (cfg), not
 	// again: a second reading parses them again (a million routes for
@@ -414,14 +419,23 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 	// alone, and write nothing the other reads (the keys gen keeps are
 	// made under its lock, the foreign view's cache under its own): they
 	// run at once, on both cores.
+	//
+	// The goroutine sends exactly once, from its deferred function: a
+	// panic (with the stack where it began, which the re-raise on the
+	// request's goroutine below would lose), or, when it ends through
+	// runtime.Goexit (a test's fake failing, a panic(nil) under
+	// GODEBUG=panicnil=1), errPredictionAborted; the request would
+	// otherwise wait for ever.
 	predicted := make(chan any, 1)
 	go func() {
+		var res any = errPredictionAborted
 		defer func() {
 			if r := recover(); r != nil {
-				predicted <- r // panics on the request's goroutine, below
+				res = &goroutinePanic{what: "the prediction", value: r, stack: debug.Stack()}
 			}
+			predicted <- res
 		}()
-		predicted <- m.predictPlan(p.Plan, cfg, gen)
+		res = m.predictPlan(p.Plan, cfg, gen)
 	}()
 	// The foreign view and the prediction take the generated files'
 	// structures from gen rather than parse the files again.
@@ -444,13 +458,43 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 		}
 	}
 	slices.Sort(p.Missing)
-	switch r := (<-predicted).(type) {
+	r := <-predicted
+	if r, ok := r.(*goroutinePanic); ok {
+		panic(r)
+	}
+	// Both readers of the keys are done: what is left of their making
+	// is for nobody.
+	keys.end()
+	switch r := r.(type) {
 	case *networkd.Prediction:
 		p.Prediction = r
 	default:
-		panic(r)
+		return nil, errPredictionAborted
 	}
 	return p, nil
+}
+
+// errPredictionAborted is a Preview's error when its prediction's
+// goroutine ended without a result or a panic (runtime.Goexit).
+var errPredictionAborted = errors.New("persist: the prediction of the preview ended without a result")
+
+// goroutinePanic is a panic recovered on a goroutine of a request, raised
+// again on the request's: value is the panic's, stack the goroutine's
+// where it was recovered (its frames name where it began).
+type goroutinePanic struct {
+	what  string
+	value any
+	stack []byte
+}
+
+func (p *goroutinePanic) Error() string {
+	return fmt.Sprintf("%s panicked: %v\n%s", p.what, p.value, p.stack)
+}
+
+// Unwrap is the panic's value when it is an error.
+func (p *goroutinePanic) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
 }
 
 // Plan is the part of Preview a save and the diff's download need: the
@@ -459,27 +503,38 @@ func (m *Manager) Preview(sel Selection) (*Preview, error) {
 // Missing, Prediction), which only the page shows. The digest is
 // Preview's.
 func (m *Manager) Plan(sel Selection) (*Preview, error) {
-	p, _, _, err := m.plan(sel, false)
+	p, _, _, _, err := m.plan(sel, false)
 	return p, err
 }
 
 // plan is Plan, the files on disk it planned against and what Generate
 // made of the live state; keys: for a Preview, which makes the keys of
-// the generated files' routes (see prepareKeys).
-func (m *Manager) plan(sel Selection, keys bool) (*Preview, *networkd.Config, *networkd.Generated, error) {
+// the generated files' routes (see keyWork), and returns the goroutine
+// that makes them for the plan returned (nil without keys): the caller
+// ends it. Those of the tries it abandons, and all on an error, plan
+// ends itself.
+func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config, _ *networkd.Generated, kept *keyWork, _ error) {
 	if len(sel.Links) == 0 {
-		return nil, nil, nil, badSelection("link", errors.New("choose at least one link to save"))
+		return nil, nil, nil, nil, badSelection("link", errors.New("choose at least one link to save"))
 	}
 	links := slices.Clone(sel.Links)
 	slices.Sort(links)
 	links = slices.Compact(links)
 	if slices.Contains(links, "lo") {
-		return nil, nil, nil, badSelection("link", errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it"))
+		return nil, nil, nil, nil, badSelection("link", errors.New("lo: loopback is configured by the kernel; netpanel writes no networkd file for it"))
 	}
 	if err := m.checkSelection(links, sel.TakeOver); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	tables := m.tables()
+	var works []*keyWork // of every try
+	defer func() {
+		for _, w := range works {
+			if w != kept {
+				w.end()
+			}
+		}
+	}()
 	// A file kept is compared with the disk before the generation, which
 	// may take seconds: planned, it is checked again, and made again if
 	// it changed meanwhile (the plan then shows the edit). The files on
@@ -494,47 +549,58 @@ func (m *Manager) plan(sel Selection, keys bool) (*Preview, *networkd.Config, *n
 		var known map[string][sha256.Size]byte
 		var same bool
 		var err error
-		if gen, kept, known, plan, err = m.planFiles(links, sel.TakeOver, tables, keys); err != nil {
-			return nil, nil, nil, err
+		var w *keyWork
+		gen, kept, known, plan, w, err = m.planFiles(links, sel.TakeOver, tables, keys)
+		if w != nil {
+			works = append(works, w)
+		}
+		if err != nil {
+			return nil, nil, nil, nil, err
 		}
 		if cfg, same, err = m.asPlanned(kept, known, gen.Files, plan); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		if same {
 			break
 		}
+		w.stop() // abandoned: its gen is made again
 		if try == 2 {
-			return nil, nil, nil, ErrFilesChanging
+			return nil, nil, nil, nil, ErrFilesChanging
 		}
 	}
 	files := gen.Files
 	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
 		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
 		Commands: m.commands(plan), Digest: digest(plan)}
-	return p, cfg, gen, nil
+	if len(works) > 0 {
+		kept = works[len(works)-1]
+	}
+	return p, cfg, gen, kept, nil
 }
 
 // planFiles generates the files for links and plans them against the
 // disk; kept are the .network files the plan leaves out because the disk
 // held them as generated (see generate), known the files made that the
 // plan left out unread because the files on disk the generation compared
-// with held them as made, with their digests.
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (*networkd.Generated, map[string]keptFile, map[string][sha256.Size]byte, *configfiles.Plan, error) {
+// with held them as made, with their digests; w, when keys, the
+// goroutine that makes the keys of gen's routes (see keyWork), also on an
+// error after its start: the caller ends it.
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (_ *networkd.Generated, _ map[string]keptFile, _ map[string][sha256.Size]byte, _ *configfiles.Plan, w *keyWork, _ error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, made, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
-		return nil, nil, nil, nil, badSelection("link", err)
+		return nil, nil, nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, w, err
 	}
 	if keys {
-		go prepareKeys(gen, links)
+		w = startKeys(gen, links)
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, w, err
 	}
 	remove := m.staleOwned(cfg, links, func(name string) bool {
 		_, made := files[name]
@@ -554,29 +620,85 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 		return sum, false
 	})
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, w, err
 	}
 	// The files kept are left out as well: Apply reads them again, as
 	// the known ones, for neither was read but through the Loader.
 	for name, k := range kept {
 		if err := m.layout.AddUnread(plan, name, k.sum); err != nil {
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, nil, w, err
 		}
 	}
-	return gen, kept, known, plan, nil
+	return gen, kept, known, plan, w, nil
 }
 
-// prepareKeys makes the keys of the routes of gen's files as their
-// links', which the foreign view and the prediction of a preview both
-// take (Generated.PrepareKeys): while the plan is made, on the other
-// core. gen holds only the files that differ from the disk (generate
-// drops the others), which are those both read. A panic here is left
-// to the reader that asks for the same keys, on its request's goroutine
-// (the keys are made again then), not the server's end.
-func prepareKeys(gen *networkd.Generated, links []string) {
-	defer func() { _ = recover() }()
+// keyWork is the goroutine that makes the keys of the routes of gen's
+// files as their links', which the foreign view and the prediction of a
+// preview both take (Generated.PrepareKeys): while the plan is made, on
+// the other core. gen holds only the files that differ from the disk
+// (generate drops the others), which are those both read.
+//
+// It ends after the file it keys once stopped (its try abandoned, its
+// plan failed, its preview's readers done): nothing keeps keying files
+// nobody reads, nor holds their gen, after the plan or preview returns.
+// A panic is kept with its stack and raised again by end, on the
+// request's goroutine: a reader that asks for the same keys makes them
+// again, and may panic first, but one that does not would never see it.
+type keyWork struct {
+	stopped  atomic.Bool
+	done     chan struct{}
+	panicked *goroutinePanic // once done is closed
+}
+
+func startKeys(gen *networkd.Generated, links []string) *keyWork {
+	w := &keyWork{done: make(chan struct{})}
+	keysRunning.Add(1)
+	go w.run(gen, links)
+	return w
+}
+
+// keysRunning counts the keyWorks started and not yet ended, for tests.
+var keysRunning atomic.Int64
+
+func (w *keyWork) run(gen *networkd.Generated, links []string) {
+	defer close(w.done)
+	defer keysRunning.Add(-1)
+	defer func() {
+		if r := recover(); r != nil {
+			w.panicked = &goroutinePanic{what: "making the keys of the generated routes", value: r, stack: debug.Stack()}
+		}
+	}()
 	for _, l := range links {
+		if w.stopped.Load() {
+			return
+		}
+		if keysHook != nil {
+			keysHook(l)
+		}
 		gen.PrepareKeys(networkFile(l), l)
+	}
+}
+
+// keysHook, set by tests only, runs before each link's keys are made.
+var keysHook func(link string)
+
+// stop asks w to end after the file it keys; w may be nil.
+func (w *keyWork) stop() {
+	if w != nil {
+		w.stopped.Store(true)
+	}
+}
+
+// end stops w, waits for its end and raises its panic, if any; w may be
+// nil.
+func (w *keyWork) end() {
+	if w == nil {
+		return
+	}
+	w.stop()
+	<-w.done
+	if w.panicked != nil {
+		panic(w.panicked)
 	}
 }
 
