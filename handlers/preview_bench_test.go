@@ -32,13 +32,16 @@ import (
 
 // BenchmarkSavePreview1M measures the save preview (POST
 // /networkd/preview) over the million-route model, of every link and of
-// one link (np0a, its share of the routes), in three cases:
+// one link (np0a, its share of the routes), in four cases:
 //
 //   - cold, new files: the first preview after the start (the manager
 //     keeps nothing yet), no file on disk: every line is new;
 //   - cold, one route changed on disk: the first preview after the
 //     start, the files of a save on disk with one route line changed in
 //     the largest (a small diff of a large file);
+//   - cold, every route changed on disk: the same with every route
+//     section of every file changed (a diff of every line, which the
+//     page leaves to the download);
 //   - one route changed in the model: the files of a save on disk, the
 //     manager warm from a preview, and one route of np0a (the largest
 //     file: its share of the routes and every blackhole) changed through
@@ -66,15 +69,19 @@ func BenchmarkSavePreview1M(b *testing.B) {
 		links []string
 	}{{"all links", all}, {"one link", []string{benchfix.LinkName(0)}}} {
 		for _, c := range []struct {
-			name         string
-			files, model bool
-		}{{"cold, new files", false, false}, {"cold, one route changed on disk", true, false}, {"one route changed in the model", true, true}} {
+			name                string
+			files, model, every bool
+		}{{"cold, new files", false, false, false}, {"cold, one route changed on disk", true, false, false},
+			{"cold, every route changed on disk", true, false, true}, {"one route changed in the model", true, true, false}} {
 			b.Run(sel.name+", "+c.name, func(b *testing.B) {
 				opts, tables := benchOpts(b)
 				if c.files {
 					_, files := previewHandler(store, opts, tables)
 					saved := writeFiles(b, files, opts, sel.links)
-					if !c.model {
+					switch {
+					case c.every:
+						changeEveryRoute(b, opts, saved)
+					case !c.model:
 						changeOneLine(b, opts, saved)
 					}
 					// Written more than a second ago, as on a server: the
@@ -382,6 +389,23 @@ func changeOneLine(b *testing.B, opts persist.Options, files networkd.Files) {
 	changed := append(append(bytes.Clone(data[:i]), "\nGateway=10.254.0.99"...), data[bytes.IndexByte(data[i+1:], '\n')+i+1:]...)
 	if err := os.WriteFile(filepath.Join(opts.NetworkDir, largest), changed, 0o644); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// changeEveryRoute writes each of files on disk again with a comment line
+// in every route section: a diff of every route (as when every route's
+// table changed), whose matching would take seconds, which the page
+// leaves to the download.
+func changeEveryRoute(b *testing.B, opts persist.Options, files networkd.Files) {
+	b.Helper()
+	for rel, data := range files {
+		if strings.Contains(rel, "/") {
+			continue
+		}
+		changed := bytes.ReplaceAll(data, []byte("[Route]\n"), []byte("[Route]\n# every route changed\n"))
+		if err := os.WriteFile(filepath.Join(opts.NetworkDir, rel), changed, 0o644); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -17,9 +17,19 @@ import (
 // diffLinesInAll over all its files: a save of a million routes writes
 // millions of lines, which no admin reads in a page and no browser holds
 // well. The rest is counted, and the whole diff is a download.
+//
+// Finding a file's diff takes the matcher's steps too: few for a small
+// change to a large file (its shared head and tail are only counted), up
+// to seconds for a large change to a large one (every route's table
+// changed). A page takes diffStepsInAll in all and diffStepsPerFile for
+// one file (a large change early does not leave the files after it none);
+// a file whose diff would take more than that is shown without its diff
+// and its counts, which are in the download alone.
 const (
 	diffLinesPerFile = 400
 	diffLinesInAll   = 2000
+	diffStepsPerFile = 100_000
+	diffStepsInAll   = 200_000
 )
 
 // fileDiffs are the files of a plan as a preview shows them, each diff
@@ -28,12 +38,22 @@ const (
 // file would repeat the selection of every link in the query hundreds
 // of times).
 func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
-	left := diffLinesInAll
+	left, steps := diffLinesInAll, diffStepsInAll
 	out := make([]views.FileDiff, 0, len(changes))
-	lines, cut := 0, 0
+	lines, cut, large := 0, 0, 0
 	for _, c := range changes {
 		// Only the lines shown are made; the others are counted.
-		head, all, added, removed := c.DiffHead(min(diffLinesPerFile, left))
+		mine := min(steps, diffStepsPerFile)
+		took := mine
+		head, all, added, removed, over := c.DiffHeadWithin(min(diffLinesPerFile, left), &mine)
+		steps -= took - max(mine, 0)
+		if over {
+			large++
+			out = append(out, views.FileDiff{Rel: c.Rel, Abs: c.Abs, State: changeState(c), Foreign: c.Foreign,
+				Counts: "too large a change to diff on this page",
+				More:   "all lines"})
+			continue
+		}
 		shown, _ := cutLines(head, min(diffLinesPerFile, left))
 		n := strings.Count(shown, "\n")
 		more := all - n
@@ -49,11 +69,20 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 		}
 		out = append(out, fd)
 	}
-	if cut == 0 {
-		return out, ""
+	var says []string
+	if cut > 0 {
+		says = append(says, fmt.Sprintf("The page shows each file's diff up to %d lines and %s in all, and cuts %s of %s (%s lines in all)",
+			diffLinesPerFile, group(diffLinesInAll), group(cut), count(len(changes)-large, "file", "files"), group(lines)))
 	}
-	return out, fmt.Sprintf("The page shows each file's diff up to %d lines and %s in all, and cuts %s of %s (%s lines in all)",
-		diffLinesPerFile, group(diffLinesInAll), group(cut), count(len(changes), "file", "files"), group(lines))
+	if large > 0 {
+		verb := "are"
+		if large == 1 {
+			verb = "is"
+		}
+		says = append(says, fmt.Sprintf("%s of %s %s too large a change to diff on this page",
+			count(large, "file", "files"), group(len(changes)), verb))
+	}
+	return out, strings.Join(says, "; ")
 }
 
 // cutLines returns the first n lines of s and how many lines it leaves

@@ -335,3 +335,32 @@ func TestDiffDownloadTellsBadQueriesFromServerFailures(t *testing.T) {
 		t.Errorf("a restore with nothing left to restore: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestPreviewDiffsOfALargeChangeKeepToTheirSteps: a file whose every
+// route changed table (a diff of seconds at a million routes) is not
+// diffed on the page: it says so and goes to the download; the files after it, with one line changed
+// each, are still diffed, and the page says why one is missing.
+func TestPreviewDiffsOfALargeChangeKeepToTheirSteps(t *testing.T) {
+	var old, new strings.Builder
+	for i := range 40000 {
+		fmt.Fprintf(&old, "[Route]\nDestination=10.%d.%d.0/24\nTable=main\n", i>>8, i&255)
+		fmt.Fprintf(&new, "[Route]\nDestination=10.%d.%d.0/24\nTable=100\n", i>>8, i&255)
+	}
+	changes := []configfiles.Change{{Rel: "10-big.network", Old: []byte(old.String()), New: []byte(new.String())}}
+	for i := range 3 {
+		rel := fmt.Sprintf("20-small%d.network", i)
+		changes = append(changes, configfiles.Change{Rel: rel, Old: []byte("[Match]\nName=a\n[Link]\nMTUBytes=1500\n"), New: []byte("[Match]\nName=a\n[Link]\nMTUBytes=9000\n")})
+	}
+	files, cut := fileDiffs(changes)
+	if want := "1 file of 4 is too large a change to diff on this page"; cut != want {
+		t.Errorf("cut %q, want %q", cut, want)
+	}
+	if big := files[0]; big.Diff != "" || big.More != "all lines" || big.Counts != "too large a change to diff on this page" {
+		t.Errorf("the large change: %+v", big)
+	}
+	for _, fd := range files[1:] {
+		if !strings.Contains(fd.Diff, "-MTUBytes=1500\n+MTUBytes=9000\n") || fd.Counts != "+1 −1 lines" || fd.More != "" {
+			t.Errorf("%s: %+v", fd.Rel, fd)
+		}
+	}
+}

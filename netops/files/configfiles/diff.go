@@ -40,10 +40,29 @@ type lineWriter interface {
 // and split at lines found once in each side otherwise (patience): a
 // small change to a huge file costs a pass over it.
 func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, added, removed int, err error) {
+	steps := diffBudget
+	lines, added, removed, _, err = writeUnifiedWithin(w, rel, old, new, limit, &steps)
+	return lines, added, removed, err
+}
+
+// writeUnifiedWithin is writeUnified within *steps of the matcher (Myers'
+// search and the split at unique lines, as diffBudget counts them), less
+// what it takes: a diff that would take more writes and counts nothing
+// and says so (over), having read at most steps lines of each file past
+// the ones both begin and end with. Within its steps, the diff is
+// writeUnified's, line for line: the steps only matter once spent.
+func writeUnifiedWithin(w lineWriter, rel string, old, new []byte, limit int, steps *int) (lines, added, removed int, over bool, err error) {
 	if string(old) == string(new) {
-		return 0, 0, 0, nil
+		return 0, 0, 0, false, nil
 	}
-	a, b := splitSides(old, new)
+	a, b := splitSides(old, new, *steps)
+	if a == nil {
+		return 0, 0, 0, true, nil
+	}
+	codes, spent := sideOpcodes(a, b, steps)
+	if spent {
+		return 0, 0, 0, true, nil
+	}
 	// The lines counted are the diff's "\n"s: a last line without one
 	// carries the marker line (diffLines), one more.
 	mark := func(data []byte, n int) func(int) int {
@@ -73,7 +92,7 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 	}
 	put("--- a/" + rel + "\n")
 	put("+++ b/" + rel + "\n")
-	for _, g := range groups(sideOpcodes(a, b), context) {
+	for _, g := range groups(codes, context) {
 		first, last := g[0], g[len(g)-1]
 		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
 		for _, c := range g {
@@ -87,7 +106,7 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 			added += c.j2 - c.j1
 		}
 	}
-	return lines, added, removed, err
+	return lines, added, removed, false, err
 }
 
 // context is how many lines of context a hunk shows on each side of a
@@ -173,8 +192,10 @@ func (s *side) write(w lineWriter, prefix byte, i1, i2, n int, err *error) int {
 // splitSides splits old and new into the sides of their diff: the whole
 // lines both begin with (the longest common prefix of bytes, cut back to
 // a line's start) and, of what is left, the whole lines both end with,
-// are counted, not split.
-func splitSides(old, new []byte) (a, b *side) {
+// are counted, not split. When both middles are left and one has more
+// lines than steps (a matcher passes over each line at least once), it
+// returns nil sides, having counted no more than steps lines of either.
+func splitSides(old, new []byte, steps int) (a, b *side) {
 	p := 0
 	for p < len(old) && p < len(new) && old[p] == new[p] {
 		p++
@@ -191,6 +212,10 @@ func splitSides(old, new []byte) (a, b *side) {
 		t -= k + 1
 	} else {
 		t = 0
+	}
+	if ma, mb := ra[:len(ra)-t], rb[:len(rb)-t]; steps < diffBudget && len(ma) > 0 && len(mb) > 0 &&
+		(linesOver(ma, steps) || linesOver(mb, steps)) {
+		return nil, nil
 	}
 	a, b = newSide(old, p, t), newSide(new, p, t)
 	switch {
@@ -227,6 +252,22 @@ func newSide(data []byte, p, t int) *side {
 	return s
 }
 
+// linesOver reports whether data has more than n lines (lineCount),
+// reading no more than n+1 of them.
+func linesOver(data []byte, n int) bool {
+	for i := 0; i <= n; i++ {
+		k := bytes.IndexByte(data, '\n')
+		if k < 0 {
+			if len(data) > 0 {
+				i++
+			}
+			return i > n
+		}
+		data = data[k+1:]
+	}
+	return true
+}
+
 // lineCount is how many lines diffLines splits data into.
 func lineCount(data []byte) int {
 	n := bytes.Count(data, []byte{'\n'})
@@ -251,17 +292,21 @@ func firstLines(data []byte, n int) []string {
 }
 
 // sideOpcodes lists how a becomes b (opcodes): the shared head and tail
-// are equal runs, the middles are matched, or one is replaced by the
-// other whole when either is empty.
-func sideOpcodes(a, b *side) []opcode {
+// are equal runs, the middles are matched within *steps (less what the
+// matcher takes), or one is
+// replaced by the other whole when either is empty. spent says the
+// matcher used up its steps (the opcodes may then replace what more
+// steps would have matched).
+func sideOpcodes(a, b *side, steps *int) (codes []opcode, spent bool) {
 	var blocks []block
 	add(&blocks, block{0, 0, a.head})
 	if !a.lazy && !b.lazy {
-		budget := diffBudget
-		match(a.mid, b.mid, a.head, b.head, &blocks, &budget)
+		whole := *steps >= diffBudget
+		match(a.mid, b.mid, a.head, b.head, &blocks, steps)
+		spent = *steps <= 0 && !whole
 	}
 	add(&blocks, block{a.head + a.midLen(), b.head + b.midLen(), a.tail})
-	return opcodesOf(blocks, a.n, b.n)
+	return opcodesOf(blocks, a.n, b.n), spent
 }
 
 // unifiedRange is a hunk's range as difflib writes it: "3" for one line,

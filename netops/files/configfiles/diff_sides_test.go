@@ -1,6 +1,7 @@
 package configfiles
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -110,6 +111,70 @@ func TestDiffOfSplitSidesIsTheWholeDiff(t *testing.T) {
 				t.Fatalf("pair %d, limit %d: %d lines +%d -%d (%v), want %d +%d -%d\nold %q\nnew %q\ngot:\n%s\nwant:\n%s",
 					i, limit, lines, added, removed, err, wl, wa, wr, old, new, sb.String(), want)
 			}
+		}
+	}
+}
+
+// TestDiffHeadWithinIsDiffHeadOrOver: within any number of steps, the
+// head and counts are DiffHead's exactly, or the diff says it is over
+// and makes nothing; with the whole budget it is never over; a change of
+// every line of a large middle is over within a page's steps.
+func TestDiffHeadWithinIsDiffHeadOrOver(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 4))
+	fresh, overs, within := 0, 0, 0
+	for i := range 3000 {
+		a := genFile(r, r.IntN(60), []int{0, 2, 5}[i%3])
+		b := edit(r, a, 1+r.IntN(8), &fresh)
+		old, new := []byte(strings.Join(a, "")), []byte(strings.Join(b, ""))
+		c := Change{Rel: "f", Old: old, New: new}
+		n := r.IntN(40)
+		head, lines, added, removed := c.DiffHead(n)
+		if !linesOver(old, len(a)-1) || linesOver(old, len(a)) {
+			t.Fatalf("pair %d: linesOver says %d lines are not %d", i, len(a), len(a))
+		}
+		for _, steps := range []int{0, 1, r.IntN(20), r.IntN(200), diffBudget} {
+			left := steps
+			h, l, ad, rm, over := c.DiffHeadWithin(n, &left)
+			if left > steps {
+				t.Fatalf("pair %d: %d steps left of %d", i, left, steps)
+			}
+			if over {
+				overs++
+				if steps == diffBudget || h != "" || l != 0 || ad != 0 || rm != 0 {
+					t.Fatalf("pair %d, %d steps: over with %q %d lines +%d -%d", i, steps, h, l, ad, rm)
+				}
+				continue
+			}
+			within++
+			if h != head || l != lines || ad != added || rm != removed {
+				t.Fatalf("pair %d, %d steps: %d lines +%d -%d, DiffHead %d +%d -%d\n%s\nwant:\n%s", i, steps, l, ad, rm, lines, added, removed, h, head)
+			}
+		}
+	}
+	if overs == 0 || within == 0 {
+		t.Fatalf("%d diffs over their steps, %d within: the steps decide nothing here", overs, within)
+	}
+	var old, new strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&old, "[Route]\nDestination=10.0.%d.%d/32\nTable=main\n", i>>8, i&255)
+		fmt.Fprintf(&new, "[Route]\nDestination=10.0.%d.%d/32\nTable=100\n", i>>8, i&255)
+	}
+	c := Change{Rel: "f", Old: []byte(old.String()), New: []byte(new.String())}
+	steps := 100_000
+	if _, _, _, _, over := c.DiffHeadWithin(400, &steps); !over {
+		t.Errorf("every route's table changed: within %d steps", steps)
+	}
+}
+
+// TestLinesOver counts a last line without "\n" as a line, as lineCount.
+func TestLinesOver(t *testing.T) {
+	for _, c := range []struct {
+		data string
+		n    int
+		want bool
+	}{{"", 0, false}, {"", -1, true}, {"a\n", 0, true}, {"a\n", 1, false}, {"a\nb", 1, true}, {"a\nb", 2, false}, {"a", 0, true}, {"\n\n\n", 2, true}, {"\n\n\n", 3, false}} {
+		if got := linesOver([]byte(c.data), c.n); got != c.want || got != (lineCount([]byte(c.data)) > c.n) {
+			t.Errorf("linesOver(%q, %d) = %v, want %v", c.data, c.n, got, c.want)
 		}
 	}
 }

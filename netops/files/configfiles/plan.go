@@ -186,6 +186,17 @@ func (c *Change) DiffHead(n int) (head string, lines, added, removed int) {
 	return b.String(), lines, added, removed
 }
 
+// DiffHeadWithin is DiffHead within *steps of the matcher (what is left
+// of a page's share of its work), less what it takes: over says the diff
+// would take more, and then nothing is made or counted. Within its steps,
+// it is DiffHead's, line for line.
+func (c *Change) DiffHeadWithin(n int, steps *int) (head string, lines, added, removed int, over bool) {
+	var b strings.Builder
+	*steps = min(*steps, diffBudget-1)
+	lines, added, removed, over, _ = writeUnifiedWithin(&b, c.Rel, c.Old, c.New, max(n, 0), steps)
+	return b.String(), lines, added, removed, over
+}
+
 // WriteDiff streams Diff to w, buffered, and returns the first error
 // writing it.
 func (c *Change) WriteDiff(w io.Writer) error {
