@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/netpanel/netpanel/netops/app"
@@ -21,15 +23,17 @@ import (
 // Finding a file's diff takes the matcher's steps too: few for a small
 // change to a large file (its shared head and tail are only counted), up
 // to seconds for a large change to a large one (every route's table
-// changed). A page takes diffStepsInAll in all and diffStepsPerFile for
-// one file (a large change early does not leave the files after it none);
-// a file whose diff would take more than that is shown without its diff
-// and its counts, which are in the download alone.
+// changed). A page takes diffStepsInAll in all, the files' diffs found
+// cheapest first (DiffCost), at most diffStepsPerFile for one file and at
+// least diffStepsFloor (a small change is diffed whatever came before
+// it); a file whose diff would take more is shown without its diff and
+// its counts, which are in the download alone.
 const (
 	diffLinesPerFile = 400
 	diffLinesInAll   = 2000
-	diffStepsPerFile = 100_000
-	diffStepsInAll   = 200_000
+	diffStepsFloor   = 5_000
+	diffStepsPerFile = 300_000
+	diffStepsInAll   = 400_000
 )
 
 // fileDiffs are the files of a plan as a preview shows them, each diff
@@ -38,32 +42,51 @@ const (
 // file would repeat the selection of every link in the query hundreds
 // of times).
 func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
-	left, steps := diffLinesInAll, diffStepsInAll
+	// The diffs are found cheapest first, so a large change takes only
+	// what the smaller ones left; they are shown in the plan's order.
+	type found struct {
+		head                string
+		all, added, removed int
+		over                bool
+	}
+	diffs := make([]found, len(changes))
+	order := make([]int, len(changes))
+	cost := make([]int, len(changes))
+	for i := range changes {
+		order[i], cost[i] = i, changes[i].DiffCost(diffStepsPerFile)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost[a], cost[b]) })
+	steps := diffStepsInAll
+	for _, i := range order {
+		mine := min(max(steps, diffStepsFloor), diffStepsPerFile)
+		took := mine
+		d := &diffs[i]
+		d.head, d.all, d.added, d.removed, d.over = changes[i].DiffHeadWithin(diffLinesPerFile, &mine)
+		steps -= took - max(mine, 0)
+	}
+	left := diffLinesInAll
 	out := make([]views.FileDiff, 0, len(changes))
 	lines, cut, large := 0, 0, 0
-	for _, c := range changes {
-		// Only the lines shown are made; the others are counted.
-		mine := min(steps, diffStepsPerFile)
-		took := mine
-		head, all, added, removed, over := c.DiffHeadWithin(min(diffLinesPerFile, left), &mine)
-		steps -= took - max(mine, 0)
-		if over {
+	for i, c := range changes {
+		d := diffs[i]
+		if d.over {
 			large++
 			out = append(out, views.FileDiff{Rel: c.Rel, Abs: c.Abs, State: changeState(c), Foreign: c.Foreign,
-				Counts: "too large a change to diff on this page",
+				Counts: "not diffed on this page: finding this diff takes too long here",
 				More:   "all lines"})
 			continue
 		}
-		shown, _ := cutLines(head, min(diffLinesPerFile, left))
+		// Only the lines shown are made; the others are counted.
+		shown, _ := cutLines(d.head, min(diffLinesPerFile, left))
 		n := strings.Count(shown, "\n")
-		more := all - n
+		more := d.all - n
 		left -= n
-		lines += all
+		lines += d.all
 		if more > 0 {
 			cut++
 		}
 		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: shown, State: changeState(c), Foreign: c.Foreign,
-			Counts: "+" + group(added) + " −" + group(removed) + " lines"}
+			Counts: "+" + group(d.added) + " −" + group(d.removed) + " lines"}
 		if more > 0 {
 			fd.More = count(more, "more line", "more lines")
 		}
@@ -79,7 +102,7 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 		if large == 1 {
 			verb = "is"
 		}
-		says = append(says, fmt.Sprintf("%s of %s %s too large a change to diff on this page",
+		says = append(says, fmt.Sprintf("%s of %s %s not diffed on this page (finding their diff takes too long here)",
 			count(large, "file", "files"), group(len(changes)), verb))
 	}
 	return out, strings.Join(says, "; ")

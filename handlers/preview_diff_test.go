@@ -336,29 +336,49 @@ func TestDiffDownloadTellsBadQueriesFromServerFailures(t *testing.T) {
 	}
 }
 
-// TestPreviewDiffsOfALargeChangeKeepToTheirSteps: a file whose every
-// route changed table (a diff of seconds at a million routes) is not
-// diffed on the page: it says so and goes to the download; the files after it, with one line changed
-// each, are still diffed, and the page says why one is missing.
+// TestPreviewDiffsOfALargeChangeKeepToTheirSteps: files whose every
+// route changed table (a diff of seconds at a million routes) are not
+// diffed on the page: it says so and they go to the download; a file of
+// the same size with two routes changed far apart, and the files after
+// them with one line changed each, are still diffed.
 func TestPreviewDiffsOfALargeChangeKeepToTheirSteps(t *testing.T) {
-	var old, new strings.Builder
-	for i := range 40000 {
-		fmt.Fprintf(&old, "[Route]\nDestination=10.%d.%d.0/24\nTable=main\n", i>>8, i&255)
-		fmt.Fprintf(&new, "[Route]\nDestination=10.%d.%d.0/24\nTable=100\n", i>>8, i&255)
+	routes := func(table func(int) string) []byte {
+		var b strings.Builder
+		for i := range 40000 {
+			fmt.Fprintf(&b, "[Route]\nDestination=10.%d.%d.0/24\nTable=%s\n", i>>8, i&255, table(i))
+		}
+		return []byte(b.String())
 	}
-	changes := []configfiles.Change{{Rel: "10-big.network", Old: []byte(old.String()), New: []byte(new.String())}}
+	main := routes(func(int) string { return "main" })
+	every := routes(func(int) string { return "100" })
+	far := routes(func(i int) string {
+		if i == 3 || i == 39990 {
+			return "100"
+		}
+		return "main"
+	})
+	changes := []configfiles.Change{
+		{Rel: "10-big1.network", Old: main, New: every},
+		{Rel: "11-big2.network", Old: main, New: every},
+		{Rel: "12-far.network", Old: main, New: far},
+	}
 	for i := range 3 {
 		rel := fmt.Sprintf("20-small%d.network", i)
 		changes = append(changes, configfiles.Change{Rel: rel, Old: []byte("[Match]\nName=a\n[Link]\nMTUBytes=1500\n"), New: []byte("[Match]\nName=a\n[Link]\nMTUBytes=9000\n")})
 	}
 	files, cut := fileDiffs(changes)
-	if want := "1 file of 4 is too large a change to diff on this page"; cut != want {
+	if want := "2 files of 6 are not diffed on this page (finding their diff takes too long here)"; cut != want {
 		t.Errorf("cut %q, want %q", cut, want)
 	}
-	if big := files[0]; big.Diff != "" || big.More != "all lines" || big.Counts != "too large a change to diff on this page" {
-		t.Errorf("the large change: %+v", big)
+	for _, big := range files[:2] {
+		if big.Diff != "" || big.More != "all lines" || big.Counts != "not diffed on this page: finding this diff takes too long here" {
+			t.Errorf("a large change: %+v", big)
+		}
 	}
-	for _, fd := range files[1:] {
+	if f := files[2]; !strings.Contains(f.Diff, "-Table=main\n+Table=100\n") || f.Counts != "+2 −2 lines" {
+		t.Errorf("two routes changed far apart: %+v", f)
+	}
+	for _, fd := range files[3:] {
 		if !strings.Contains(fd.Diff, "-MTUBytes=1500\n+MTUBytes=9000\n") || fd.Counts != "+1 −1 lines" || fd.More != "" {
 			t.Errorf("%s: %+v", fd.Rel, fd)
 		}

@@ -56,7 +56,8 @@ func writeUnifiedWithin(w lineWriter, rel string, old, new []byte, limit int, st
 		return 0, 0, 0, false, nil
 	}
 	a, b := splitSides(old, new, *steps)
-	if a == nil {
+	if a == nil { // it read up to *steps lines of each file: they are spent
+		*steps = 0
 		return 0, 0, 0, true, nil
 	}
 	codes, spent := sideOpcodes(a, b, steps)
@@ -189,6 +190,59 @@ func (s *side) write(w lineWriter, prefix byte, i1, i2, n int, err *error) int {
 	return i2 - i1
 }
 
+// middleLines is how many lines the matcher would have to pass over in
+// the diff of old and new (the longer of the two middles between the
+// lines both begin and end with; none when one is empty, which is added
+// or removed whole), counted up to limit+1.
+func middleLines(old, new []byte, limit int) int {
+	p, t := shared(old, new)
+	ma, mb := old[p:len(old)-t], new[p:len(new)-t]
+	if len(ma) == 0 || len(mb) == 0 {
+		return 0
+	}
+	return max(linesUpTo(ma, limit+1), linesUpTo(mb, limit+1))
+}
+
+// linesUpTo is lineCount(data), or n if that is more.
+func linesUpTo(data []byte, n int) int {
+	for i := 0; i < n; i++ {
+		k := bytes.IndexByte(data, '\n')
+		if k < 0 {
+			if len(data) > 0 {
+				i++
+			}
+			return i
+		}
+		data = data[k+1:]
+	}
+	return n
+}
+
+// shared is how many bytes old and new begin with (p) and, of the rest,
+// end with (t), both whole lines of both.
+func shared(old, new []byte) (p, t int) {
+	for p < len(old) && p < len(new) && old[p] == new[p] {
+		p++
+	}
+	p = bytes.LastIndexByte(old[:p], '\n') + 1
+	ra, rb := old[p:], new[p:]
+	for t < len(ra) && t < len(rb) && ra[len(ra)-1-t] == rb[len(rb)-1-t] {
+		t++
+	}
+	// The shared tail starts at a line's start in both files: where each
+	// has a "\n" (or its middle's start) before it, or else after a "\n"
+	// within it, the same byte in both.
+	lineStart := func(r []byte) bool { i := len(r) - t; return i == 0 || r[i-1] == '\n' }
+	if t > 0 && !(lineStart(ra) && lineStart(rb)) {
+		if k := bytes.IndexByte(ra[len(ra)-t:], '\n'); k >= 0 {
+			t -= k + 1
+		} else {
+			t = 0
+		}
+	}
+	return p, t
+}
+
 // splitSides splits old and new into the sides of their diff: the whole
 // lines both begin with (the longest common prefix of bytes, cut back to
 // a line's start) and, of what is left, the whole lines both end with,
@@ -196,24 +250,8 @@ func (s *side) write(w lineWriter, prefix byte, i1, i2, n int, err *error) int {
 // lines than steps (a matcher passes over each line at least once), it
 // returns nil sides, having counted no more than steps lines of either.
 func splitSides(old, new []byte, steps int) (a, b *side) {
-	p := 0
-	for p < len(old) && p < len(new) && old[p] == new[p] {
-		p++
-	}
-	p = bytes.LastIndexByte(old[:p], '\n') + 1
-	ra, rb := old[p:], new[p:]
-	t := 0
-	for t < len(ra) && t < len(rb) && ra[len(ra)-1-t] == rb[len(rb)-1-t] {
-		t++
-	}
-	// The shared tail starts after a "\n" within it, the same byte in
-	// both files: a line's start in both.
-	if k := bytes.IndexByte(ra[len(ra)-t:], '\n'); k >= 0 {
-		t -= k + 1
-	} else {
-		t = 0
-	}
-	if ma, mb := ra[:len(ra)-t], rb[:len(rb)-t]; steps < diffBudget && len(ma) > 0 && len(mb) > 0 &&
+	p, t := shared(old, new)
+	if ma, mb := old[p:len(old)-t], new[p:len(new)-t]; steps < diffBudget && len(ma) > 0 && len(mb) > 0 &&
 		(linesOver(ma, steps) || linesOver(mb, steps)) {
 		return nil, nil
 	}

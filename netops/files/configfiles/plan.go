@@ -197,6 +197,12 @@ func (c *Change) DiffHeadWithin(n int, steps *int) (head string, lines, added, r
 	return b.String(), lines, added, removed, over
 }
 
+// DiffCost is about how many steps of the matcher the diff takes at
+// least: the lines between those both files begin and end with, of the
+// longer side, counted up to limit+1 (0 when one side is empty: it is
+// added or removed whole, unmatched).
+func (c *Change) DiffCost(limit int) int { return middleLines(c.Old, c.New, limit) }
+
 // WriteDiff streams Diff to w, buffered, and returns the first error
 // writing it.
 func (c *Change) WriteDiff(w io.Writer) error {
