@@ -196,3 +196,32 @@ func TestDiffCost(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffOfLargeFilesIsTheWholeDiff changes one byte, a line or the end
+// of files of some kilobytes, so the shared head and tail are found over
+// many blocks (shared) and then byte by byte; the diff is wholeUnified's.
+func TestDiffOfLargeFilesIsTheWholeDiff(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	for i := range 300 {
+		var b strings.Builder
+		for j := range 100 + r.IntN(900) {
+			fmt.Fprintf(&b, "Destination=10.%d.%d.0/24 %d\n", j>>8, j&255, r.IntN(3))
+		}
+		old := []byte(b.String())
+		new := append([]byte(nil), old...)
+		switch at := r.IntN(len(new)); i % 3 {
+		case 0:
+			new[at] = 'x'
+		case 1:
+			new = append(new[:at:at], append([]byte("inserted\n"), old[at:]...)...)
+		default:
+			new = new[:at]
+		}
+		var sb strings.Builder
+		lines, added, removed, _ := writeUnified(&sb, "f", old, new, -1)
+		want, wl, wa, wr := wholeUnified("f", old, new, -1)
+		if sb.String() != want || lines != wl || added != wa || removed != wr {
+			t.Fatalf("file %d: %d lines +%d -%d, want %d +%d -%d\ngot:\n%s\nwant:\n%s", i, lines, added, removed, wl, wa, wr, sb.String(), want)
+		}
+	}
+}
