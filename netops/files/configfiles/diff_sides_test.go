@@ -224,4 +224,24 @@ func TestDiffOfLargeFilesIsTheWholeDiff(t *testing.T) {
 			t.Fatalf("file %d: %d lines +%d -%d, want %d +%d -%d\ngot:\n%s\nwant:\n%s", i, lines, added, removed, wl, wa, wr, sb.String(), want)
 		}
 	}
+	// Every byte of a file of 2 KB changed in turn: a block or a byte
+	// taken as shared that is not shows here.
+	var b strings.Builder
+	for j := range 100 {
+		fmt.Fprintf(&b, "Gateway=10.0.%d.1\n", j)
+	}
+	old := []byte(b.String())
+	for at := range old {
+		new := append([]byte(nil), old...)
+		new[at] = 'x'
+		if got, want := UnifiedDiff("f", old, new), wholeDiff(old, new); got != want {
+			t.Fatalf("byte %d changed:\n%s\nwant:\n%s", at, got, want)
+		}
+	}
+}
+
+// wholeDiff is wholeUnified's diff alone.
+func wholeDiff(old, new []byte) string {
+	d, _, _, _ := wholeUnified("f", old, new, -1)
+	return d
 }
