@@ -1148,16 +1148,16 @@ func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
 }
 
 // distrustStale passes err on; when it says a file plan left out unread
-// is not what the Loader read of it (a change inotify did not report),
-// the Loader reads it again at the next Load: else every preview would
-// show the diff without it, and every save be refused.
+// is not what the Loader read of it (changed after the plan, or through
+// a change inotify does not report), the Loader reads every file plan
+// left out unread again at the next Load: else every preview would show
+// the diff without them, and every save be refused, one file at a time
+// when several changed unseen (Apply stops at the first).
 func (m *Manager) distrustStale(plan *configfiles.Plan, err error) error {
 	var stale *configfiles.StaleError
 	if errors.As(err, &stale) && stale.Unread {
 		for _, u := range plan.Unread {
-			if u.Rel == stale.Rel {
-				m.loader.Distrust(u.Abs)
-			}
+			m.loader.Distrust(u.Abs)
 		}
 	}
 	return err
