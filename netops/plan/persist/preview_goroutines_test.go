@@ -162,3 +162,53 @@ func TestPreviewRaisesAPanicMakingTheKeys(t *testing.T) {
 		t.Fatalf("Preview: %v, panic %v; want the keys' panic with its stack", err, msg)
 	}
 }
+
+// TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked: the first try's
+// keys goroutine panics, the try is abandoned (a file it took as known
+// is deleted during its generation) and the second succeeds, its keys
+// goroutine held in its first file. The preview raises the panic once,
+// and no goroutine making keys runs once it has: the kept try's is
+// stopped and waited for too, not left keying for nobody (review P1).
+func TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked(t *testing.T) {
+	for attempt := 0; ; attempt++ {
+		_, sel, src, m := madeFileDeletedAtNextGeneration(t)
+		returned := make(chan struct{})
+		var mu sync.Mutex
+		keyed := 0
+		persist.SetKeysHook(t, func(string) {
+			mu.Lock()
+			keyed++
+			first := keyed == 1
+			mu.Unlock()
+			if first {
+				panic("boom making keys")
+			}
+			select { // the plan's end waits for this file
+			case <-returned:
+			case <-time.After(2 * time.Second):
+			}
+		})
+		_, err, panicked := previewOf(t, m, sel)
+		running := persist.KeysRunning()
+		close(returned)
+		mu.Lock()
+		n := keyed
+		mu.Unlock()
+		if !src.moved {
+			t.Fatal("the file was not deleted during the generation: the test tests nothing")
+		}
+		if n < 2 { // the first try was abandoned before it keyed a file
+			if attempt == 20 {
+				t.Fatal("the first try never keyed a file: the test tests nothing")
+			}
+			continue
+		}
+		if msg := fmt.Sprint(panicked); !strings.Contains(msg, "boom making keys") {
+			t.Errorf("Preview: %v, panic %v; want the keys' panic", err, msg)
+		}
+		if running != 0 {
+			t.Fatalf("%d goroutines making keys still run after the preview returned", running)
+		}
+		return
+	}
+}
