@@ -175,7 +175,8 @@ func TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked(t *testing.T) {
 		returned := make(chan struct{})
 		var mu sync.Mutex
 		keyed := 0
-		persist.SetKeysHook(t, func(string) {
+		var hooked cleanups // the hook is for this attempt's preview only
+		persist.SetKeysHook(&hooked, func(string) {
 			mu.Lock()
 			keyed++
 			first := keyed == 1
@@ -191,6 +192,7 @@ func TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked(t *testing.T) {
 		_, err, panicked := previewOf(t, m, sel)
 		running := persist.KeysRunning()
 		close(returned)
+		hooked.run()
 		mu.Lock()
 		n := keyed
 		mu.Unlock()
@@ -211,4 +213,17 @@ func TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked(t *testing.T) {
 		}
 		return
 	}
+}
+
+// cleanups runs the cleanups registered with it when told, not at the
+// test's end.
+type cleanups []func()
+
+func (c *cleanups) Cleanup(f func()) { *c = append(*c, f) }
+
+func (c *cleanups) run() {
+	for i := len(*c) - 1; i >= 0; i-- {
+		(*c)[i]()
+	}
+	*c = nil
 }
