@@ -35,7 +35,7 @@ type StaleError struct {
 
 func (e *StaleError) Error() string {
 	if e.Unread {
-		return fmt.Sprintf("configfiles: %s is not what netpanel last read of it (a change the file watch did not report); it will be read again: review the new diff", e.Rel)
+		return fmt.Sprintf("configfiles: %s changed since netpanel last read it (after the plan was made, or through a change the file watch does not see); it will be read again: review the new diff", e.Rel)
 	}
 	return fmt.Sprintf("configfiles: %s changed on disk since the diff was shown; review it again", e.Rel)
 }

@@ -55,6 +55,9 @@ type Loader struct {
 	seq     uint64 // counts Loads, flights and compares as they start: orders them
 	byName  map[string]*cachedLoad
 	flights map[string]*flight // the read and parse of a name under way
+	// floor: a name's reads started before this seq (Distrust's) are not
+	// kept, joined or taken.
+	floor map[string]uint64
 }
 
 // loaderHooks let tests hold a parse and see a Load wait for another's.
@@ -79,7 +82,7 @@ func NewLoader(dirs []string) *Loader {
 // newLoader is NewLoader without inotify: every Load stats every file.
 func newLoader(dirs []string) *Loader {
 	return &Loader{dirs: slices.Clone(dirs), racy: racyWindow, now: time.Now,
-		byName: map[string]*cachedLoad{}, flights: map[string]*flight{}}
+		byName: map[string]*cachedLoad{}, flights: map[string]*flight{}, floor: map[string]uint64{}}
 }
 
 // Load is Load(dirs) from what the directories hold now: the last Load's
@@ -217,7 +220,8 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 		}
 		ld.mu.Lock()
 		e := ld.byName[name]
-		if e != nil && (e.failed || !e.same(set)) {
+		floor := ld.floor[name]
+		if e != nil && (e.failed || !e.same(set) || e.seq < floor) {
 			e = nil
 		}
 		if e != nil && e.current(start, ids) {
@@ -225,7 +229,7 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 			return e.res, e.seen(ids)
 		}
 		f := ld.flights[name]
-		if f == nil || !f.same(set) || (f.seq < start && !slices.Equal(f.ids, ids)) {
+		if f == nil || !f.same(set) || f.seq < floor || (f.seq < start && !slices.Equal(f.ids, ids)) {
 			// Registered under the lock that found no flight to share:
 			// Loads that want the same version wait for this one.
 			ld.seq++
@@ -239,7 +243,10 @@ func (ld *Loader) loadName(start uint64, name string, cands []candidate, dropIns
 			ld.hooks.joined(name)
 		}
 		<-f.done
-		if f.entry != nil && f.entry.current(start, ids) { // nil: the flight panicked
+		ld.mu.Lock()
+		floor = ld.floor[name] // Distrust may have come while it flew
+		ld.mu.Unlock()
+		if f.entry != nil && f.seq >= floor && f.entry.current(start, ids) { // nil: the flight panicked
 			return f.entry.res, !f.entry.failed && f.entry.seen(ids)
 		}
 		// The flight read a version this Load may not take (it began
@@ -307,9 +314,12 @@ func (ld *Loader) nextSeq() uint64 {
 	return ld.seq
 }
 
-// keep makes e name's entry unless the entry kept was read later. ld.mu
-// is held.
+// keep makes e name's entry unless the entry kept was read later, or e
+// was read before Distrust of name. ld.mu is held.
 func (ld *Loader) keep(name string, e *cachedLoad) {
+	if e.seq < ld.floor[name] {
+		return
+	}
 	if cur := ld.byName[name]; cur == nil || cur.seq < e.seq {
 		ld.byName[name] = e
 	}

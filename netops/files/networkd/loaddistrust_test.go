@@ -67,3 +67,54 @@ func watchedWan(t *testing.T) (p string, dirs []string, ld *Loader) {
 	t.Cleanup(func() { ld.Close() })
 	return p, dirs, ld
 }
+
+// A flight that read the file before Distrust and lands after it does
+// not put that read back: the next Load reads the disk (review F2). The
+// file's page is dirtied through a shared mapping before the flight
+// reads it, so the write the flight misses, to the page still dirty,
+// leaves its identity as the flight read it.
+func TestLoaderDistrustOutlivesAFlightUnderWay(t *testing.T) {
+	p, dirs, ld := watchedWan(t)
+	ld.racy = 0 // the identity alone tells the versions apart
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close() // closing a descriptor open for writing is an event: after the test
+	data, err := unix.Mmap(int(f.Fd()), 0, len(wanA), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(data)
+	copy(data, wanA) // the page dirty, the bytes as they were
+	parsing, release := make(chan struct{}), make(chan struct{})
+	ld.hooks.parse = func(string) {
+		close(parsing)
+		<-release
+	}
+	loaded := make(chan error)
+	go func() {
+		_, err := ld.Load()
+		loaded <- err
+	}()
+	<-parsing // the flight has read wanA
+	ld.hooks.parse = nil
+	before, err := safefile.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(data, wanB)
+	if after, err := safefile.Stat(p); err != nil || after != before {
+		t.Fatalf("the write moved the file's identity (%v): the test tests nothing", err)
+	}
+	ld.Distrust(p)
+	close(release)
+	if err := <-loaded; err != nil {
+		t.Fatal(err)
+	}
+	got, err := ld.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLoad(t, got, dirs)
+}

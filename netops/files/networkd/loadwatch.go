@@ -247,7 +247,9 @@ func (ld *Loader) quietConfig() *Config {
 // Config is dropped, and any Load under way is not vouched for (as after
 // an event); the cached read of path's name is dropped too, for its
 // identity may be unchanged (a write to a mapped page already dirty
-// moves neither mtime nor ctime).
+// moves neither mtime nor ctime). A read of it under way when Distrust
+// is called is not kept when it lands, nor shared, nor taken by a later
+// Load: it may have read the old bytes (the name's floor).
 func (ld *Loader) Distrust(path string) {
 	if s := ld.watch; s != nil {
 		notifier.Lock()
@@ -255,8 +257,11 @@ func (ld *Loader) Distrust(path string) {
 		ld.quiet = nil
 		notifier.Unlock()
 	}
+	name := filepath.Base(path)
 	ld.mu.Lock()
-	delete(ld.byName, filepath.Base(path))
+	ld.seq++
+	ld.floor[name] = ld.seq
+	delete(ld.byName, name)
 	ld.mu.Unlock()
 }
 

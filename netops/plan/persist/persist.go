@@ -528,11 +528,28 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 	}
 	tables := m.tables()
 	var works []*keyWork // of every try
+	// returned: plan returns (set before each return), else it panics,
+	// and a keyWork's panic raised here would replace its own.
+	returned := false
 	defer func() {
 		for _, w := range works {
 			if w != kept {
-				w.end()
+				w.stop()
 			}
+		}
+		var raise *goroutinePanic // the first; every work is waited for
+		for _, w := range works {
+			if w == kept {
+				continue
+			}
+			if p := w.wait(); p != nil && raise == nil {
+				raise = p
+			}
+		}
+		if raise != nil && returned {
+			kept.stop() // its plan is not returned: nobody ends it
+			kept.wait()
+			panic(raise)
 		}
 	}()
 	// A file kept is compared with the disk before the generation, which
@@ -555,9 +572,11 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 			works = append(works, w)
 		}
 		if err != nil {
+			returned = true
 			return nil, nil, nil, nil, err
 		}
 		if cfg, same, err = m.asPlanned(kept, known, gen.Files, plan); err != nil {
+			returned = true
 			return nil, nil, nil, nil, err
 		}
 		if same {
@@ -565,6 +584,7 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 		}
 		w.stop() // abandoned: its gen is made again
 		if try == 2 {
+			returned = true
 			return nil, nil, nil, nil, ErrFilesChanging
 		}
 	}
@@ -575,6 +595,7 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 	if len(works) > 0 {
 		kept = works[len(works)-1]
 	}
+	returned = true
 	return p, cfg, gen, kept, nil
 }
 
@@ -692,14 +713,19 @@ func (w *keyWork) stop() {
 // end stops w, waits for its end and raises its panic, if any; w may be
 // nil.
 func (w *keyWork) end() {
-	if w == nil {
-		return
-	}
 	w.stop()
-	<-w.done
-	if w.panicked != nil {
-		panic(w.panicked)
+	if p := w.wait(); p != nil {
+		panic(p)
 	}
+}
+
+// wait waits for w's end and returns its panic, if any; w may be nil.
+func (w *keyWork) wait() *goroutinePanic {
+	if w == nil {
+		return nil
+	}
+	<-w.done
+	return w.panicked
 }
 
 // checkSelection refuses the links that do not exist and the take-overs
@@ -1148,16 +1174,16 @@ func (m *Manager) write(plan *configfiles.Plan) (Result, error) {
 }
 
 // distrustStale passes err on; when it says a file plan left out unread
-// is not what the Loader read of it (a change inotify did not report),
-// the Loader reads it again at the next Load: else every preview would
-// show the diff without it, and every save be refused.
+// is not what the Loader read of it (changed after the plan, or through
+// a change inotify does not report), the Loader reads every file plan
+// left out unread again at the next Load: else every preview would show
+// the diff without them, and every save be refused, one file at a time
+// when several changed unseen (Apply stops at the first).
 func (m *Manager) distrustStale(plan *configfiles.Plan, err error) error {
 	var stale *configfiles.StaleError
 	if errors.As(err, &stale) && stale.Unread {
 		for _, u := range plan.Unread {
-			if u.Rel == stale.Rel {
-				m.loader.Distrust(u.Abs)
-			}
+			m.loader.Distrust(u.Abs)
 		}
 	}
 	return err

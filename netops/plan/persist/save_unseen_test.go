@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netpanel/netpanel/netops/files/configfiles"
 	"github.com/netpanel/netpanel/netops/model"
@@ -68,8 +69,8 @@ func TestSaveRefusesAMadeFileTheLoaderMissed(t *testing.T) {
 				t.Fatalf("save over %s edited unseen by the Loader: err %v, want it refused as changed", name, err)
 			}
 			var se *configfiles.StaleError
-			if errors.As(err, &se) && (se.Rel != name || !strings.Contains(err.Error(), name+" is not what netpanel last read")) {
-				t.Errorf("the refusal names %q: want %s as not what netpanel last read", err, name)
+			if errors.As(err, &se) && (se.Rel != name || !strings.Contains(err.Error(), name+" changed since netpanel last read it")) {
+				t.Errorf("the refusal names %q: want %s as changed since netpanel last read it", err, name)
 			}
 			for p, want := range map[string][]byte{path: edited, eth3: eth3Before} {
 				if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, want) {
@@ -148,6 +149,98 @@ func saveAfterRefusal(t *testing.T, c *churn, sel persist.Selection, name string
 // descriptor open for writing is an event).
 func mmapEdit(t *testing.T, path string) {
 	t.Helper()
+	data := mapShared(t, path)
+	i := len(data) - 2 // the last line's last byte
+	if data[i] == '7' {
+		data[i] = '8'
+	} else {
+		data[i] = '7'
+	}
+	if err := unix.Munmap(data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSaveRefusalReadsEveryUnreadFileAgain: when two files a save left
+// out unread were edited unseen by the Loader, one refused save is
+// enough: the Loader reads both again, and the next preview plans both
+// from their edited bytes, not one per refused save (review F3).
+func TestSaveRefusalReadsEveryUnreadFileAgain(t *testing.T) {
+	c, sel := savedChurn(t, 7)
+	names := []string{"10-eth1.network", "10-eth2.network"}
+	// Each file's page is made dirty through a shared mapping (its
+	// identity moves, its bytes do not); past the Loader's racy window (a
+	// second) a Load reads them again, then takes them on their identity,
+	// which a second write to the page still dirty leaves as it was: only
+	// the Loader's distrust reads them again.
+	maps := map[string][]byte{}
+	for _, name := range names {
+		maps[name] = dirtyPage(t, filepath.Join(c.opts.NetworkDir, name))
+	}
+	time.Sleep(1100 * time.Millisecond)
+	now := time.Now()
+	if err := os.Chtimes(filepath.Join(c.opts.NetworkDir, "10-eth3.network"), now, now); err != nil {
+		t.Fatal(err) // an event: the next Load stats the files
+	}
+	if _, err := c.m.Config(); err != nil {
+		t.Fatal(err)
+	}
+	edited := map[string][]byte{}
+	for _, name := range names {
+		data := maps[name]
+		i := len(data) - 2 // the last line's last byte
+		if data[i] == '7' {
+			data[i] = '8'
+		} else {
+			data[i] = '7'
+		}
+		edited[name] = bytes.Clone(data)
+	}
+	p, err := c.m.Preview(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Plan.Changes) != 0 || len(p.Plan.Unread) < len(names) {
+		t.Fatalf("%d changes, %d unread: want none and both, else the test tests nothing", len(p.Plan.Changes), len(p.Plan.Unread))
+	}
+	_, err = c.m.Save(context.Background(), sel, p.Digest)
+	var se *configfiles.StaleError
+	if !errors.As(err, &se) || !se.Unread {
+		t.Fatalf("save over two files edited unseen by the Loader: %v, want it refused as stale", err)
+	}
+	if p, err = c.m.Preview(sel); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		var planned *configfiles.Change
+		for i, ch := range p.Plan.Changes {
+			if ch.Rel == name {
+				planned = &p.Plan.Changes[i]
+			}
+		}
+		if planned == nil || !bytes.Equal(planned.Old, edited[name]) {
+			t.Errorf("the preview after one refusal does not plan %s from its edited bytes (%v): the Loader still vouches for what it read before", name, planned != nil)
+		}
+	}
+}
+
+// dirtyPage maps path shared and writes its bytes back as they were: the
+// page is dirty, so later writes through the mapping (the test's) move
+// neither mtime nor ctime. The mapping lasts until the test ends.
+func dirtyPage(t *testing.T, path string) []byte {
+	t.Helper()
+	data := mapShared(t, path)
+	t.Cleanup(func() { unix.Munmap(data) })
+	b := data[0]
+	data[0] = b ^ 1
+	data[0] = b
+	return data
+}
+
+// mapShared maps path shared, read and write; the file stays open until
+// the test ends (closing a descriptor open for writing is an event).
+func mapShared(t *testing.T, path string) []byte {
+	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -161,13 +254,5 @@ func mmapEdit(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := len(data) - 2 // the last line's last byte
-	if data[i] == '7' {
-		data[i] = '8'
-	} else {
-		data[i] = '7'
-	}
-	if err := unix.Munmap(data); err != nil {
-		t.Fatal(err)
-	}
+	return data
 }
