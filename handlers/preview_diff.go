@@ -53,7 +53,7 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	order := make([]int, len(changes))
 	cost := make([]int, len(changes))
 	for i := range changes {
-		order[i], cost[i] = i, changes[i].DiffCost(diffStepsPerFile)
+		order[i], cost[i] = i, changes[i].DiffCost()
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost[a], cost[b]) })
 	steps := diffStepsInAll

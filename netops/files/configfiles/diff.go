@@ -190,32 +190,17 @@ func (s *side) write(w lineWriter, prefix byte, i1, i2, n int, err *error) int {
 	return i2 - i1
 }
 
-// middleLines is how many lines the matcher would have to pass over in
-// the diff of old and new (the longer of the two middles between the
-// lines both begin and end with; none when one is empty, which is added
-// or removed whole), counted up to limit+1.
-func middleLines(old, new []byte, limit int) int {
+// middleBytes is the size of the longer of the two middles of the diff
+// of old and new (between the lines both begin and end with): what the
+// matcher's work grows with; none when one is empty (it is added or
+// removed whole, unmatched).
+func middleBytes(old, new []byte) int {
 	p, t := shared(old, new)
 	ma, mb := old[p:len(old)-t], new[p:len(new)-t]
 	if len(ma) == 0 || len(mb) == 0 {
 		return 0
 	}
-	return max(linesUpTo(ma, limit+1), linesUpTo(mb, limit+1))
-}
-
-// linesUpTo is lineCount(data), or n if that is more.
-func linesUpTo(data []byte, n int) int {
-	for i := 0; i < n; i++ {
-		k := bytes.IndexByte(data, '\n')
-		if k < 0 {
-			if len(data) > 0 {
-				i++
-			}
-			return i
-		}
-		data = data[k+1:]
-	}
-	return n
+	return max(len(ma), len(mb))
 }
 
 // shared is how many bytes old and new begin with (p) and, of the rest,

@@ -179,20 +179,20 @@ func TestLinesOver(t *testing.T) {
 	}
 }
 
-// TestDiffCost is the longer middle's lines, up to limit+1; nothing for a
-// file added, removed or with lines only added.
+// TestDiffCost is the longer middle's bytes; nothing for a file added,
+// removed or with lines only added.
 func TestDiffCost(t *testing.T) {
 	for _, c := range []struct {
-		old, new    string
-		limit, want int
+		old, new string
+		want     int
 	}{
-		{"", "a\nb\n", 10, 0}, {"a\nb\n", "", 10, 0}, {"a\nc\n", "a\nb\nc\n", 10, 0},
-		{"a\nb\nc\n", "a\nx\nc\n", 10, 1}, {"a\nb\nc\n", "x\nb\ny\n", 10, 3}, {"a\nb\nc\n", "x\nb\ny\n", 1, 2},
-		{"a\nb", "a\nc", 10, 1}, {"a\nb\n", "a\nb", 10, 1},
+		{"", "a\nb\n", 0}, {"a\nb\n", "", 0}, {"a\nc\n", "a\nb\nc\n", 0},
+		{"a\nb\nc\n", "a\nxy\nc\n", 3}, {"a\nb\nc\n", "x\nb\ny\n", 6},
+		{"a\nb", "a\nc", 1}, {"a\nb\n", "a\nb", 2},
 	} {
 		ch := Change{Old: []byte(c.old), New: []byte(c.new)}
-		if got := ch.DiffCost(c.limit); got != c.want {
-			t.Errorf("DiffCost(%q -> %q, %d) = %d, want %d", c.old, c.new, c.limit, got, c.want)
+		if got := ch.DiffCost(); got != c.want {
+			t.Errorf("DiffCost(%q -> %q) = %d, want %d", c.old, c.new, got, c.want)
 		}
 	}
 }

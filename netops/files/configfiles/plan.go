@@ -197,11 +197,11 @@ func (c *Change) DiffHeadWithin(n int, steps *int) (head string, lines, added, r
 	return b.String(), lines, added, removed, over
 }
 
-// DiffCost is about how many steps of the matcher the diff takes at
-// least: the lines between those both files begin and end with, of the
-// longer side, counted up to limit+1 (0 when one side is empty: it is
-// added or removed whole, unmatched).
-func (c *Change) DiffCost(limit int) int { return middleLines(c.Old, c.New, limit) }
+// DiffCost is what the matcher's work on the diff grows with: the bytes
+// between the lines both files begin and end with, of the longer side (0
+// when one side is empty: it is added or removed whole, unmatched). It
+// costs a comparison of the shared head and tail, no pass over the rest.
+func (c *Change) DiffCost() int { return middleBytes(c.Old, c.New) }
 
 // WriteDiff streams Diff to w, buffered, and returns the first error
 // writing it.
