@@ -741,8 +741,26 @@ func (m *Manager) checkSelection(links, takeOver []string) error {
 		if !known[l] {
 			return badSelection("link", fmt.Errorf("link %q does not exist", l))
 		}
+		if err := m.nameable(l); err != nil {
+			return badSelection("link", err)
+		}
 	}
 	return m.checkTakeOver(takeOver)
+}
+
+// nameable refuses a link whose name makes no file name netpanel writes
+// (10-NAME.network, 10-NAME.netdev): the kernel takes names such as "a*"
+// or "x[1]", which the files' directory may not hold under netpanel's
+// rules (configfiles.Layout.Abs).
+// A name networkd cannot match at all says so first (networkd.NameMatch).
+func (m *Manager) nameable(link string) error {
+	if _, err := networkd.NameMatch(link); err != nil {
+		return err
+	}
+	if _, err := m.layout.Abs(networkFile(link)); err != nil {
+		return fmt.Errorf("link %q: netpanel writes no networkd file for it: %w", link, err)
+	}
+	return nil
 }
 
 // checkTakeOver refuses take-overs of names outside the layout
@@ -866,6 +884,10 @@ func (m *Manager) checkLinks(tables *rttables.Tables) ([]model.Link, map[string]
 	why := map[string]string{}
 	for _, l := range links {
 		if l.Name == "lo" {
+			continue
+		}
+		if err := m.nameable(l.Name); err != nil {
+			why[l.Name] = err.Error()
 			continue
 		}
 		if err := checkLink(frozen, l.Name, tables, m.opts.Target); err != nil {

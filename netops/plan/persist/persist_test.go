@@ -409,6 +409,38 @@ func TestPreviewRefusesALinkNetworkdCannotMatch(t *testing.T) {
 	}
 }
 
+// TestPreviewRefusesALinkNamedBeyondTheFileNames: the kernel takes a link
+// named "a*", which names no file netpanel writes; the preview refuses it
+// as a choice of the form (the link field), writes nothing, and the
+// overview says it cannot be saved and why, as for any other link.
+func TestPreviewRefusesALinkNamedBeyondTheFileNames(t *testing.T) {
+	st := hostState()
+	st.Links = append(st.Links, link(6, "a*", ""))
+	e := newEnvFrom(t, st)
+	before := tree(t, e.root)
+	_, err := e.m.Preview(persist.Selection{Links: []string{"a*"}})
+	if se, ok := errors.AsType[*persist.SelectionError](err); !ok || se.Field != "link" || !strings.Contains(err.Error(), `link "a*": netpanel writes no networkd file for it`) {
+		t.Errorf("Preview(a*): %v, want a SelectionError of the link naming it", err)
+	}
+	sameTree(t, before, tree(t, e.root))
+	ov, err := e.m.Overview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, l := range ov.Links {
+		if l.Link == "a*" {
+			seen = true
+			if l.Savable || !strings.Contains(l.Why, "netpanel writes no networkd file for it") {
+				t.Errorf("overview of a*: %+v", l)
+			}
+		}
+	}
+	if !seen {
+		t.Error("the overview does not list a*")
+	}
+}
+
 func TestPreviewOfABridge(t *testing.T) {
 	e := newEnv(t)
 	before := tree(t, e.root)
