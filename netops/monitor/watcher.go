@@ -341,14 +341,13 @@ func (w *Watcher) refreshAltNames() error {
 	if err != nil {
 		return err
 	}
-	have := w.store.AltNames()
 	var stale []rtnl.Message
 	err = c.Dump(unix.RTM_GETLINK, make([]byte, unix.SizeofIfInfomsg), func(m rtnl.Message) {
 		l, skip, err := codec.DecodeLink(m.Body)
 		if err != nil || skip {
 			return // as apply does
 		}
-		if was, known := have[l.Index]; known && !slices.Equal(was, l.AltNames) {
+		if was, known := w.store.Link(l.Index); known && !slices.Equal(was.AltNames, l.AltNames) {
 			m.Body = append([]byte(nil), m.Body...)
 			stale = append(stale, m)
 		}
