@@ -182,13 +182,17 @@ func globsMatch(patterns []string, s string) bool {
 	return matched || !positive
 }
 
+// globSpecial are the bytes that make a word a pattern for fnmatch: a word
+// without any matches itself alone.
+const globSpecial = `*?[\`
+
 // globMatch is fnmatch(p, s), networkd's test of one glob. A pattern
 // without a special character (a [Match] Name= of one link, as every
 // generated file has) matches itself alone: compared as such, as the
 // prediction and the foreign view match every link against every file of
 // a save of every link (300 by 300).
 func globMatch(p, s string) bool {
-	if strings.ContainsAny(p, "*?[\\") {
+	if strings.ContainsAny(p, globSpecial) {
 		return fnmatch(p, s)
 	}
 	return p == s
@@ -263,7 +267,7 @@ func literalNames(m Match) ([]string, bool) {
 		return nil, false
 	}
 	for _, n := range m.Name {
-		if n == "" || strings.ContainsAny(n, "!*?[\\") {
+		if n == "" || n[0] == '!' || strings.ContainsAny(n, globSpecial) {
 			return nil, false
 		}
 	}

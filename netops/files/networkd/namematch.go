@@ -38,7 +38,7 @@ func NameMatch(name string) (Match, error) {
 	}
 	var b strings.Builder
 	for i := range len(name) {
-		if c := name[i]; strings.IndexByte(`*?[\`, c) >= 0 || i == 0 && (c == '!' || !ifnameValid(name)) {
+		if c := name[i]; strings.IndexByte(globSpecial, c) >= 0 || i == 0 && (c == '!' || !ifnameValid(name)) {
 			b.WriteByte('\\')
 		}
 		b.WriteByte(name[i])

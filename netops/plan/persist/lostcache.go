@@ -165,15 +165,11 @@ func (m *Manager) lost(c *lostCache, cfg *networkd.Config, pending networkd.File
 	// taken again, from a view after the change, when a device-less
 	// route changed meanwhile (its class names its device, if any, else
 	// 0), as one may have become a route through a link counted again.
-	devicelessLinks := map[int32]bool{0: true}
+	deviceless := map[int32]uint64{0: stamps.Links[0]}
 	for c := range stamps.Classes {
 		if networkd.DevicelessType(c.Type) {
-			devicelessLinks[c.Link] = true
+			deviceless[c.Link] = stamps.Links[c.Link]
 		}
-	}
-	deviceless := map[int32]uint64{}
-	for l := range devicelessLinks {
-		deviceless[l] = stamps.Links[l]
 	}
 	for range 3 {
 		now := st.RouteStamps()
