@@ -22,9 +22,10 @@ import (
 // the server's RSS went to ~330 MB although it needs ~170. A soft memory
 // limit makes it collect, and return memory to the kernel, sooner.
 //
-// "auto" sets it after every completed sync, and after each collection
-// and every memoryFollow after it, to memoryHeadroom times the heap the last collection found live plus
-// memorySlack (the runtime's own memory counts too), at least memoryFloor:
+// "auto" sets it after every completed sync and after each collection
+// (the live heap is known anew only then), to memoryHeadroom times the
+// heap the last collection found live plus memorySlack (the runtime's own
+// memory counts too), at least memoryFloor:
 // it follows the model's size, growing or shrinking with events between
 // syncs (a BGP feed arriving after a small first dump), so a model larger
 // than a fixed limit never makes the collector run without end. With a
@@ -38,10 +39,6 @@ const (
 	memorySlack    = 8 << 20
 	memoryLookGap  = time.Second
 )
-
-// memoryFollow is how often "auto" follows the live heap besides after
-// each collection (a variable: tests follow only collections).
-var memoryFollow = 10 * time.Second
 
 // looks counts the model's wake-ups the follower took (a test reads it).
 var looks atomic.Int64
@@ -101,8 +98,6 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 	go func() {
 		defer close(done)
 		defer stop()
-		tick := time.NewTicker(memoryFollow)
-		defer tick.Stop()
 		var last model.Status
 		var set int64
 		// A sync ends now and then, while the model may change thousands
@@ -114,7 +109,7 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 		afterEachGC(gcs, ctx.Done())
 		follow := func() {
 			if ctx.Err() != nil {
-				return // a collection or a tick came with the end: the select took it
+				return // a collection came with the end: the select took it
 			}
 			if n := autoMemoryLimit(liveHeap()); n != set {
 				debug.SetMemoryLimit(n)
@@ -143,12 +138,7 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 			case <-gcs:
 				// The live heap is known anew: a limit set for a smaller
 				// one (the model before the page views built their
-				// caches) made the collector run several times a second
-				// until the next tick.
-				if last.Synced {
-					follow()
-				}
-			case <-tick.C:
+				// caches) made the collector run several times a second.
 				if last.Synced {
 					follow()
 				}

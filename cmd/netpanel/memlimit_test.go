@@ -106,16 +106,12 @@ func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
 	}
 }
 
-// The limit "auto" sets follows the live heap at each collection, not
-// only every memoryFollow (here an hour): with 64 MiB live after the
+// The limit "auto" sets follows the live heap at each collection: with 64 MiB live after the
 // sync of an empty model, the next collection raises it to cover them. Until then the
 // collector ran several times a second, the limit a few MiB over the
 // live heap (seen in BenchmarkEndToEnd1M after the page views).
 func TestTheMemoryLimitFollowsTheLiveHeapAtEachCollection(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
-	was := memoryFollow
-	memoryFollow = time.Hour
-	defer func() { memoryFollow = was }()
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	store := model.NewStore()
 	ctx, cancel := context.WithCancel(context.Background())
