@@ -38,7 +38,7 @@ func TestEventsPagesGetLinesAtMostEveryEventsEvery(t *testing.T) {
 		add(i) // each seen by the routes view: its flush has run
 	}
 	add(51) // the flush after the last one's (rows go out before its events)
-	if n := s.Hub().eventPagePushes.Load(); n != 1 {
+	if n := s.Hub().hooks.eventPagePushes.Load(); n != 1 {
 		t.Fatalf("%d messages of lines for the Events page, want 1 (the first event's)", n)
 	}
 }
@@ -89,7 +89,7 @@ func TestEventsPagesLoseNoLineToThePace(t *testing.T) {
 	ta := newTestAuth(t)
 	s := newServer(t, store, nil, ta)
 	var read atomic.Uint64 // the Seq of the last flush's read
-	s.Hub().afterVersions = func(v model.Versions) { read.Store(v.Seq) }
+	s.Hub().hooks.afterVersions = func(v model.Versions) { read.Store(v.Seq) }
 	runHub(t, s)
 	ts := newHTTPTestServer(t, s)
 	ev := dialPage(t, ts, ta.viewer, "events", "")

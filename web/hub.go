@@ -66,16 +66,9 @@ type Hub struct {
 	clients map[*client]struct{}
 	count   atomic.Int64
 	nBehind atomic.Int64
-	// offRounds counts the views of in-memory pages handed to a round
-	// off the hub goroutine (for their cost, see offHubCost).
-	offRounds atomic.Int64
-	// wakes counts the model's wake-ups the hub took (see flushArmed).
-	wakes atomic.Int64
-	// eventPagePushes counts the messages of lines built for Events pages.
-	eventPagePushes atomic.Int64
-	// afterVersions, when set (by tests, before Run), is called by each
-	// flush right after it read the model's versions.
-	afterVersions func(model.Versions)
+	// hooks lets tests see what the hub does; nil in production (set
+	// before Run).
+	hooks *hubHooks
 	// SendQueue bounds each client's queue of unsent items.
 	SendQueue int
 	// RenderTimeout is the deadline of one round of a page's off-hub
@@ -108,6 +101,25 @@ type Hub struct {
 	ticks     int64            // periodic's calls so far
 	paces     map[string]*pace // per page: when it may render again
 	nextDue   time.Time        // the earliest render held back by its pace
+}
+
+// hubHooks are the counters and calls tests watch the hub by. Each is
+// reached through a nil check of Hub.hooks: production pays nothing else.
+type hubHooks struct {
+	// offRounds counts the views of in-memory pages handed to a round
+	// off the hub goroutine (for their cost, see offHubCost).
+	offRounds atomic.Int64
+	// wakes counts the model's wake-ups the hub took (see flushArmed).
+	wakes atomic.Int64
+	// eventPagePushes counts the messages of lines built for Events pages.
+	eventPagePushes atomic.Int64
+	// afterVersions, when set, is called by each flush right after it
+	// read the model's versions.
+	afterVersions func(model.Versions)
+	// waiting, when set, is called each time Run goes back to waiting;
+	// idle says that no flush is armed and no wake-up of the model
+	// waits, so nothing but a new change or message flushes again.
+	waiting func(idle bool)
 }
 
 type viewMsg struct {
@@ -174,8 +186,8 @@ func (hb *Hub) Run(ctx context.Context) {
 		default:
 		}
 		v := hb.store.Versions()
-		if hb.afterVersions != nil {
-			hb.afterVersions(v)
+		if hb.hooks != nil && hb.hooks.afterVersions != nil {
+			hb.hooks.afterVersions(v)
 		}
 		var changed, hushed []model.Kind
 		for _, k := range model.Kinds() {
@@ -234,6 +246,9 @@ func (hb *Hub) Run(ctx context.Context) {
 		if hb.flushArmed(timerAt, lastFlush) {
 			listen = nil
 		}
+		if hb.hooks != nil && hb.hooks.waiting != nil {
+			hb.hooks.waiting(timerAt.IsZero() && len(wake) == 0)
+		}
 		select {
 		case <-ctx.Done():
 			for c := range hb.clients {
@@ -258,7 +273,9 @@ func (hb *Hub) Run(ctx context.Context) {
 			}
 			end()
 		case <-listen:
-			hb.wakes.Add(1)
+			if hb.hooks != nil {
+				hb.hooks.wakes.Add(1)
+			}
 			poke()
 		case <-srcs.wake:
 			poke()
@@ -393,8 +410,8 @@ func (hb *Hub) pushViews(sel func(*client) bool) {
 			continue
 		}
 		if g.io || hb.offHub(g.page) {
-			if !g.io {
-				hb.offRounds.Add(1)
+			if !g.io && hb.hooks != nil {
+				hb.hooks.offRounds.Add(1)
 			}
 			hb.requestRender(g.page, g.pace, key, g.query)
 			continue
@@ -526,7 +543,9 @@ func (hb *Hub) pushEventsToPages(pages []*client, evs []model.Event, dropped uin
 	if len(evs) == 0 && dropped == 0 {
 		return
 	}
-	hb.eventPagePushes.Add(1)
+	if hb.hooks != nil {
+		hb.hooks.eventPagePushes.Add(1)
+	}
 	lines := handlers.EventLines(evs, hb.h.Names(), hb.h.Netns())
 	type line struct {
 		Seq  uint64 `json:"seq"`

@@ -36,7 +36,7 @@ func TestPagesRenderedOffTheHubFollowChanges(t *testing.T) {
 	within.waitRows(t, 30*time.Second, func(h string) bool {
 		return !strings.Contains(h, "198.51.100.7/32") && strings.Contains(h, "198.51.100.128/25")
 	})
-	if s.Hub().offRounds.Load() == 0 {
+	if s.Hub().hooks.offRounds.Load() == 0 {
 		t.Error("no in-memory page rendered off the hub")
 	}
 }

@@ -80,8 +80,10 @@ func newServer(t testing.TB, store *model.Store, stats StatsRefresher, ta *testA
 	for _, o := range opts {
 		o(&d)
 	}
-	return New(Config{Handlers: handlers.New(d), Store: store, Stats: stats, Log: d.Log,
+	s := New(Config{Handlers: handlers.New(d), Store: store, Stats: stats, Log: d.Log,
 		Users: ta.users, Sessions: ta.sessions, Audit: ta.rec})
+	s.Hub().hooks = &hubHooks{} // before Run: tests read its counters
+	return s
 }
 
 // newTestServer serves store through the full router and a running hub;

@@ -44,7 +44,7 @@ func TestChangesDoNotWakeTheHubWhileAFlushIsArmed(t *testing.T) {
 		store.Update(func(a *model.Applier) { a.Route(mainRoute(i), false, false) })
 		time.Sleep(100 * time.Microsecond) // apart: a hub listening takes each
 	}
-	if n := s.Hub().wakes.Load(); n != 1 {
+	if n := s.Hub().hooks.wakes.Load(); n != 1 {
 		t.Fatalf("the hub took %d of the model's wake-ups for 200 changes while its flush was armed, want 1", n)
 	}
 }
@@ -91,7 +91,7 @@ func TestAChangeRightAfterAFlushReadTheModelIsShown(t *testing.T) {
 	s := newServer(t, store, nil, ta)
 	base := store.LastSeq()
 	var made atomic.Int64 // changes the hook made
-	s.Hub().afterVersions = func(v model.Versions) {
+	s.Hub().hooks.afterVersions = func(v model.Versions) {
 		n := made.Load()
 		if n < 2 && v.Seq >= base+1+uint64(n) { // counts change n
 			store.Update(func(a *model.Applier) { a.Route(mainRoute(int(n)+1), false, false) })
@@ -115,9 +115,9 @@ func TestAChangeRightAfterAFlushReadTheModelIsShown(t *testing.T) {
 // burst costs no second, empty flush. Flushes held back a second: right
 // after the first flush (the view's) read the model the hook makes change
 // 0, whose wake-up arms the next flush; change 1 comes while it is armed.
-// That flush reads both and nothing wakes the hub after it (a hub that
-// took the waiting wake-up after the flush flushed again a second later,
-// with nothing changed).
+// That flush reads both, and the hub then waits with no flush armed and
+// no wake-up pending (a hub that took the waiting wake-up after the flush
+// armed a flush and flushed again a second later, with nothing changed).
 func TestABurstReadByAFlushWakesTheHubOnce(t *testing.T) {
 	setFor(t, &coalesce, time.Second)
 	store := model.NewStore()
@@ -125,17 +125,26 @@ func TestABurstReadByAFlushWakesTheHubOnce(t *testing.T) {
 	s := newServer(t, store, nil, ta)
 	hb := s.Hub()
 	var flushes, lastSeq atomic.Uint64
-	hb.afterVersions = func(v model.Versions) {
+	hb.hooks.afterVersions = func(v model.Versions) {
 		if flushes.Add(1) == 1 {
 			store.Update(func(a *model.Applier) { a.Route(mainRoute(0), false, false) })
 		}
 		lastSeq.Store(v.Seq)
 	}
+	idle := make(chan struct{}, 1) // the hub waits for nothing after the second flush
+	hb.hooks.waiting = func(quiet bool) {
+		if quiet && flushes.Load() >= 2 {
+			select {
+			case idle <- struct{}{}:
+			default:
+			}
+		}
+	}
 	runHub(t, s)
 	ts := newHTTPTestServer(t, s)
 	v := dialPage(t, ts, ta.viewer, "routes", "table=main")
 	v.wait(t, "the first summary", htmlFrame("summary", "route"))
-	for hb.wakes.Load() < 1 { // change 0's: the flush is armed
+	for hb.hooks.wakes.Load() < 1 { // change 0's: the flush is armed
 		time.Sleep(time.Millisecond)
 	}
 	store.Update(func(a *model.Applier) { a.Route(mainRoute(1), false, false) })
@@ -144,10 +153,12 @@ func TestABurstReadByAFlushWakesTheHubOnce(t *testing.T) {
 	if n, seq := flushes.Load(), lastSeq.Load(); n != 2 || seq != store.LastSeq() {
 		t.Fatalf("%d flushes, the last read event %d; want 2, the second reading event %d", n, seq, store.LastSeq())
 	}
-	// A second flush would come a coalesce interval after the second:
-	// give it three.
-	time.Sleep(3 * coalesce)
-	if n, w := flushes.Load(), hb.wakes.Load(); n != 2 || w != 1 {
+	select {
+	case <-idle:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the hub never went back to waiting with nothing armed after the burst")
+	}
+	if n, w := flushes.Load(), hb.hooks.wakes.Load(); n != 2 || w != 1 {
 		t.Fatalf("after the burst the hub took %d wake-ups and flushed %d times, want 1 and 2", w, n)
 	}
 }
