@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -20,15 +21,7 @@ func TestEventsAPINexthopObjects(t *testing.T) {
 	ns.Batch([]string{"link add v0 type veth peer name v1", "link set v0 up", "link set v1 up", "addr add 10.22.0.1/24 dev v0"})
 	waitCarrier(t, ns, "v0")
 	_, ta, s, ts := liveServer(t, ns)
-	tok, _, err := ta.users.CreateToken("viewer", "events test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/api/v1/events"), map[string][]string{"Authorization": {"Bearer " + tok}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialEventStream(t, ts, ta)
 	waitClients(t, s.Hub(), 1) // events after the registration reach the stream
 
 	ns.IP("nexthop", "add", "id", "5", "via", "10.22.0.2", "dev", "v0")
@@ -72,4 +65,20 @@ func TestEventsAPINexthopObjects(t *testing.T) {
 	if !seen["new 5"] || !seen["new 7"] || !seen["del 7"] {
 		t.Errorf("events seen: %v", seen)
 	}
+}
+
+// dialEventStream opens /api/v1/events with a viewer's token; it closes
+// with the test.
+func dialEventStream(t *testing.T, ts *httptest.Server, ta *testAuth) *websocket.Conn {
+	t.Helper()
+	tok, _, err := ta.users.CreateToken("viewer", "events test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := websocket.DefaultDialer.Dial(wsURL(ts, "/api/v1/events"), map[string][]string{"Authorization": {"Bearer " + tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

@@ -126,3 +126,34 @@ func TestEventsPagesLoseNoLineToThePace(t *testing.T) {
 		return next > want
 	})
 }
+
+// An API stream and an Events page that wait for the same events share
+// one read of them: a change read by a flush is copied out of the ring
+// and formatted once for both (a hub that read them for each read twice).
+func TestAPIStreamsAndEventsPagesShareOneReadOfTheEvents(t *testing.T) {
+	store := model.NewStore()
+	ta := newTestAuth(t)
+	s := newServer(t, store, nil, ta)
+	runHub(t, s)
+	ts := newHTTPTestServer(t, s)
+	ev := dialPage(t, ts, ta.viewer, "events", "")
+	ev.wait(t, "the page's first render", func(m map[string]any) bool { return m["type"] == "html" })
+	api := dialEventStream(t, ts, ta)
+	waitClients(t, s.Hub(), 2)
+
+	store.Update(func(a *model.Applier) { a.Route(mainRoute(0), false, false) })
+	ev.wait(t, "the event's line", hasEventOf(0))
+	_ = api.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		_, data, err := api.ReadMessage()
+		if err != nil {
+			t.Fatalf("no event on the API stream: %v", err)
+		}
+		if strings.Contains(string(data), mainRoute(0).Dst.String()) {
+			break
+		}
+	}
+	if n := s.Hub().hooks.eventReads.Load(); n != 1 {
+		t.Errorf("%d reads of the events for one change seen by a stream and a page, want 1", n)
+	}
+}

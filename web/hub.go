@@ -113,6 +113,8 @@ type hubHooks struct {
 	wakes atomic.Int64
 	// eventPagePushes counts the messages of lines built for Events pages.
 	eventPagePushes atomic.Int64
+	// eventReads counts the reads of events (readEvents) flushes made.
+	eventReads atomic.Int64
 	// afterVersions, when set, is called by each flush right after it
 	// read the model's versions.
 	afterVersions func(model.Versions)
@@ -494,8 +496,9 @@ type eventCursor struct {
 
 // pushEvents sends new event lines, up to last (the flush's Versions.Seq),
 // to API streams and, when eventsEvery allows or maxEventsOut/2 wait, to
-// Events pages; read is
-// the flush's copy of the event ring when showable made one.
+// Events pages; read is the flush's copy of the event ring when showable
+// made one. When both read from the same event, the events are read and
+// formatted once for both.
 func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now time.Time) {
 	defer hubRegion("events", "")()
 	var pages, apis []*client
@@ -507,21 +510,7 @@ func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now t
 			pages = append(pages, c)
 		}
 	}
-	since := func(seq uint64) ([]model.Event, uint64, uint64) {
-		evs, next, dropped, ok := read.since(seq, maxEventsOut)
-		if !ok {
-			evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
-		}
-		return evs, next, dropped
-	}
-	// Nobody watching: skip copying the events out of the ring.
-	if len(apis) == 0 {
-		cur.api = last
-	} else if cur.api < last {
-		evs, next, dropped := since(cur.api)
-		cur.api = next
-		hb.pushEventsToAPIs(apis, evs, dropped)
-	}
+	pagesDue := false
 	switch {
 	case len(pages) == 0:
 		cur.page, cur.pageAt = last, time.Time{}
@@ -532,56 +521,98 @@ func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now t
 		// would fill before eventsEvery and lose.
 		hb.flushAt(cur.pageAt.Add(eventsEvery))
 	default:
-		evs, next, dropped := since(cur.page)
-		cur.page, cur.pageAt = next, now
-		hb.pushEventsToPages(pages, evs, dropped)
+		pagesDue = true
+	}
+	var shared *eventBatch // the API streams' read, when the pages' is the same
+	// Nobody watching: skip copying the events out of the ring.
+	if len(apis) == 0 {
+		cur.api = last
+	} else if cur.api < last {
+		b := hb.readEvents(read, cur.api)
+		if pagesDue && cur.page == cur.api {
+			shared = &b
+		}
+		cur.api = b.next
+		hb.pushEventsToAPIs(apis, &b)
+	}
+	if pagesDue {
+		b := shared
+		if b == nil {
+			r := hb.readEvents(read, cur.page)
+			b = &r
+		}
+		cur.page, cur.pageAt = b.next, now
+		hb.pushEventsToPages(pages, b)
 	}
 }
 
+// eventBatch is the events after a sequence number, formatted.
+type eventBatch struct {
+	evs           []model.Event
+	next, dropped uint64
+	names         *model.Names
+	lines         []handlers.EventLine // of evs, in order
+}
+
+// readEvents reads the events after seq from the flush's read, or the
+// store when the read does not hold them, and formats them.
+func (hb *Hub) readEvents(read *eventsRead, seq uint64) eventBatch {
+	if hb.hooks != nil {
+		hb.hooks.eventReads.Add(1)
+	}
+	evs, next, dropped, ok := read.since(seq, maxEventsOut)
+	if !ok {
+		evs, next, dropped = hb.store.EventsSince(seq, maxEventsOut)
+	}
+	b := eventBatch{evs: evs, next: next, dropped: dropped}
+	if len(evs) > 0 {
+		b.names = hb.h.Names()
+		b.lines = handlers.EventLines(evs, b.names, hb.h.Netns())
+	}
+	return b
+}
+
 // pushEventsToPages sends event lines to Events pages, one message for all.
-func (hb *Hub) pushEventsToPages(pages []*client, evs []model.Event, dropped uint64) {
-	if len(evs) == 0 && dropped == 0 {
+func (hb *Hub) pushEventsToPages(pages []*client, b *eventBatch) {
+	if len(b.evs) == 0 && b.dropped == 0 {
 		return
 	}
 	if hb.hooks != nil {
 		hb.hooks.eventPagePushes.Add(1)
 	}
-	lines := handlers.EventLines(evs, hb.h.Names(), hb.h.Netns())
 	type line struct {
 		Seq  uint64 `json:"seq"`
 		Kind string `json:"kind"`
 		Text string `json:"text"`
 		Time string `json:"time"`
 	}
-	out := make([]line, 0, len(lines))
-	for _, l := range lines {
+	out := make([]line, 0, len(b.lines))
+	for _, l := range b.lines {
 		out = append(out, line{l.Seq, l.Kind, l.Text, l.Time.Format("15:04:05.000")})
 	}
 	msg, _ := json.Marshal(struct {
 		Dropped uint64 `json:"dropped"`
 		Lines   []line `json:"lines"`
 		Type    string `json:"type"`
-	}{dropped, out, "events"})
+	}{b.dropped, out, "events"})
 	for _, c := range pages {
 		hb.emit(c, msg)
 	}
 }
 
 // pushEventsToAPIs sends each event as a message of its own to API streams.
-func (hb *Hub) pushEventsToAPIs(apis []*client, evs []model.Event, dropped uint64) {
-	if len(evs) == 0 && dropped == 0 {
+func (hb *Hub) pushEventsToAPIs(apis []*client, b *eventBatch) {
+	if len(b.evs) == 0 && b.dropped == 0 {
 		return
 	}
-	names := hb.h.Names()
-	lines := handlers.EventLines(evs, names, hb.h.Netns())
 	var frames [][]byte
-	if dropped > 0 {
-		b, _ := json.Marshal(map[string]any{"type": "dropped", "count": dropped})
-		frames = append(frames, b)
+	if b.dropped > 0 {
+		f, _ := json.Marshal(map[string]any{"type": "dropped", "count": b.dropped})
+		frames = append(frames, f)
 	}
-	for i := range evs {
-		b, _ := json.Marshal(handlers.EventJSONOf(&evs[i], names, lines[i].Text))
-		frames = append(frames, b)
+	for i := range b.evs {
+		f, _ := json.Marshal(handlers.EventJSONOf(&b.evs[i], b.names, b.lines[i].Text))
+		frames = append(frames, f)
 	}
 	for _, c := range apis {
 		for _, f := range frames {
