@@ -2,8 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"maps"
-	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,9 +42,27 @@ type Tally struct {
 	wanted time.Time // of the last Get
 	poke   chan struct{}
 	news   watch.Wakes
+	// hooks lets tests see what Run does; nil in production (set before
+	// Run).
+	hooks *tallyHooks
+}
+
+// tallyHooks are what tests watch Run by, reached through a nil check of
+// Tally.hooks.
+type tallyHooks struct {
 	// wakesTaken counts the wake-ups of what it follows that Run took.
 	wakesTaken atomic.Int64
+	// waiting, when set, is called each time Run goes back to waiting;
+	// idle says that no count is due and no wake-up of a source or Get
+	// waits, so nothing but a new change, Get or the periodic count
+	// makes one.
+	waiting func(idle bool)
 }
+
+// maxTallySources is how many sources a Tally follows at most (the
+// model, the saves, the nftables rules): Run selects on each in a case
+// of its own.
+const maxTallySources = 3
 
 // Count is one count as last made.
 type Count struct {
@@ -73,9 +92,13 @@ type TallyState struct {
 
 // NewTally counts through unsaved (Files.Unsaved) and conflicts; either may be nil when
 // its feature is off. It counts again after a wake-up of any of wakes
-// (model.Store.Subscribe, Files.Subscribe).
+// (model.Store.Subscribe, Files.Subscribe), at most maxTallySources of
+// them (more is a wiring mistake: it panics).
 func NewTally(unsaved func() (Unsaved, error), conflicts func(context.Context) ([]dockernet.Conflict, string, string),
 	wakes ...func() (<-chan struct{}, func())) *Tally {
+	if len(wakes) > maxTallySources {
+		panic(fmt.Sprintf("app.NewTally: %d sources, at most %d", len(wakes), maxTallySources))
+	}
 	t := &Tally{
 		wakes: wakes, unsaved: unsaved, conflicts: conflicts,
 		minGap: time.Second, refreshEvery: 30 * time.Second, demandWindow: 2 * time.Minute,
@@ -127,22 +150,11 @@ func (t *Tally) Run(ctx context.Context) {
 	// a wake-up of its own.
 	timer := time.NewTimer(t.refreshEvery)
 	defer timer.Stop()
-	const (
-		done = iota
-		poked
-		timed
-		firstSrc
-	)
-	cases := make([]reflect.SelectCase, firstSrc, firstSrc+len(t.wakes))
-	cases[done] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())}
-	cases[poked] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.poke)}
-	cases[timed] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)}
-	var srcs []reflect.Value
-	for _, subscribe := range t.wakes {
+	var srcs [maxTallySources]<-chan struct{} // nil past the sources: never ready
+	for i, subscribe := range t.wakes {
 		ch, unsub := subscribe()
 		defer unsub()
-		srcs = append(srcs, reflect.ValueOf(ch))
-		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv})
+		srcs[i] = ch
 	}
 	var last time.Time // when the last count started
 	var cost time.Duration
@@ -150,17 +162,30 @@ func (t *Tally) Run(ctx context.Context) {
 	for {
 		// Once a change made the counts stale, later ones tell nothing
 		// until the next count: they wait in their channels for it.
-		for i, ch := range srcs {
-			cases[firstSrc+i].Chan = ch
-			if dirty {
-				cases[firstSrc+i].Chan = reflect.Value{} // ignored
-			}
+		listen := srcs
+		if dirty {
+			listen = [maxTallySources]<-chan struct{}{}
 		}
-		switch i, _, _ := reflect.Select(cases); {
-		case i == done:
+		if t.hooks != nil && t.hooks.waiting != nil {
+			t.hooks.waiting(!dirty && len(t.poke) == 0 && !slices.ContainsFunc(srcs[:], func(ch <-chan struct{}) bool { return len(ch) > 0 }))
+		}
+		woken := false
+		select {
+		case <-ctx.Done():
 			return
-		case i >= firstSrc:
-			t.wakesTaken.Add(1)
+		case <-t.poke:
+		case <-timer.C:
+		case <-listen[0]:
+			woken = true
+		case <-listen[1]:
+			woken = true
+		case <-listen[2]:
+			woken = true
+		}
+		if woken {
+			if t.hooks != nil {
+				t.hooks.wakesTaken.Add(1)
+			}
 			dirty = true
 			t.markStale()
 		}
@@ -179,7 +204,10 @@ func (t *Tally) Run(ctx context.Context) {
 			continue
 		}
 		for _, ch := range srcs {
-			ch.TryRecv()
+			select {
+			case <-ch:
+			default:
+			}
 		}
 		dirty, last = false, now
 		t.count(ctx)

@@ -49,6 +49,9 @@ func (w wakes) subscribe() (<-chan struct{}, func()) { return w, func() {} }
 func runTally(t *testing.T, tl *Tally) {
 	t.Helper()
 	tl.minGap = 0
+	if tl.hooks == nil {
+		tl.hooks = &tallyHooks{}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tl.Run(ctx); close(done) }()
@@ -94,15 +97,30 @@ func TestTally(t *testing.T) {
 			t.Errorf("second count %+v", s.Foreign)
 		}
 	})
-	t.Run("a wake-up of any source it follows counts again: a save", func(t *testing.T) {
+	t.Run("a wake-up of any source it follows counts again: a save, a rule", func(t *testing.T) {
 		f := &fakeUnsaved{counts: map[string]int{"route": 2}}
-		model, saves := make(wakes, 1), make(wakes, 1)
-		tl := NewTally(f.get, nil, model.subscribe, saves.subscribe)
+		model, saves, rules := make(wakes, 1), make(wakes, 1), make(wakes, 1)
+		tl := NewTally(f.get, nil, model.subscribe, saves.subscribe, rules.subscribe)
 		runTally(t, tl)
 		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.N == 2 })
 		f.set(map[string]int{"route": 0}, nil)
 		saves <- struct{}{}
 		until(t, tl, "the count after the save", func(s TallyState) bool { return s.Foreign.N == 0 && !s.Foreign.Stale })
+		f.set(map[string]int{"nftables_rule": 4}, nil)
+		rules <- struct{}{}
+		until(t, tl, "the count after the rule", func(s TallyState) bool { return s.Foreign.N == 4 && !s.Foreign.Stale })
+	})
+	t.Run("more sources than Run selects on is refused at construction", func(t *testing.T) {
+		defer func() {
+			if recover() == nil {
+				t.Error("NewTally took more than maxTallySources sources")
+			}
+		}()
+		ws := make([]func() (<-chan struct{}, func()), maxTallySources+1)
+		for i := range ws {
+			ws[i] = make(wakes, 1).subscribe
+		}
+		NewTally((&fakeUnsaved{}).get, nil, ws...)
 	})
 	t.Run("a failed count keeps the last numbers and is counted", func(t *testing.T) {
 		f := &fakeUnsaved{counts: map[string]int{"route": 2}}
@@ -164,6 +182,7 @@ func TestTally(t *testing.T) {
 		w := make(wakes, 1)
 		tl := NewTally(f.get, nil, w.subscribe)
 		tl.minGap = time.Hour
+		tl.hooks = &tallyHooks{}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { tl.Run(ctx); close(done) }()
@@ -179,7 +198,7 @@ func TestTally(t *testing.T) {
 			time.Sleep(100 * time.Microsecond) // apart: a goroutine listening takes each
 		}
 		until(t, tl, "the counts marked stale", func(s TallyState) bool { return s.Foreign.Stale })
-		if n := tl.wakesTaken.Load(); n != 1 {
+		if n := tl.hooks.wakesTaken.Load(); n != 1 {
 			t.Errorf("Run took %d wake-ups of 200 changes while its next count was due, want 1", n)
 		}
 		// Run took the first; the model's channel holds one.
@@ -197,6 +216,16 @@ func TestTally(t *testing.T) {
 		f := &fakeUnsaved{counts: map[string]int{"route": 1}}
 		w := make(wakes, 1)
 		tl := NewTally(f.get, nil, w.subscribe)
+		calls := func() int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls }
+		idle := make(chan struct{}, 1) // Run waits for nothing after the second count
+		tl.hooks = &tallyHooks{waiting: func(quiet bool) {
+			if quiet && calls() >= 2 {
+				select {
+				case idle <- struct{}{}:
+				default:
+				}
+			}
+		}}
 		runTally(t, tl)
 		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.Known })
 		peek := func() TallyState { tl.mu.Lock(); defer tl.mu.Unlock(); return tl.state } // no Get: nobody looks
@@ -208,16 +237,18 @@ func TestTally(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		w <- struct{}{} // B, waiting in its channel: Run does not listen
-		calls := func() int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls }
 		until(t, tl, "the count after A and B", func(s TallyState) bool { return !s.Foreign.Stale && calls() >= 2 })
-		// Nothing changes now: a Run that took B's wake-up does so at
-		// once; the bound only gives it the time to.
-		for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-			if s := tl.Get(); s.Foreign.Stale || calls() != 2 {
-				t.Fatalf("after the count that included both changes: stale %v, %d counts (want fresh, 2)", s.Foreign.Stale, calls())
-			}
+		// Then Run waits with nothing due or waiting: a Run that took
+		// B's wake-up after the count counted a third time first.
+		select {
+		case <-idle:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run never went back to waiting with nothing due after the count")
 		}
-		if n := tl.wakesTaken.Load(); n != 1 {
+		if s := peek(); s.Foreign.Stale || calls() != 2 {
+			t.Fatalf("after the count that included both changes: stale %v, %d counts (want fresh, 2)", s.Foreign.Stale, calls())
+		}
+		if n := tl.hooks.wakesTaken.Load(); n != 1 {
 			t.Errorf("Run took %d wake-ups of the two changes, want 1 (A's)", n)
 		}
 	})
