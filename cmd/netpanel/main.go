@@ -233,7 +233,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	store := model.NewStore()
 	store.SetReadOnly(readOnly)
-	applyMemoryLimit(ctx, memLimit, store, log)
+	applyMemoryLimit(ctx, memLimit, store, log, nil)
 	watcher := monitor.NewWatcher(ns, store, log)
 	defer watcher.Close()
 	// The names ip prints for the namespaces of peers elsewhere

@@ -40,8 +40,11 @@ const (
 	memoryLookGap  = time.Second
 )
 
-// looks counts the model's wake-ups the follower took (a test reads it).
-var looks atomic.Int64
+// memoryHooks lets a test see what the follower of "auto" does; nil in
+// production.
+type memoryHooks struct {
+	looks atomic.Int64 // the model's wake-ups the follower took
+}
 
 // memoryLimit is --memory-limit: auto, off, or a size in bytes.
 type memoryLimit struct {
@@ -81,7 +84,8 @@ func parseMemoryLimit(s string) (memoryLimit, error) {
 // applyMemoryLimit sets a fixed limit at once, or with auto follows the
 // store's syncs until ctx ends. The channel it returns is closed once
 // nothing sets the limit any more (a test puts its limit back then).
-func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, log *slog.Logger) <-chan struct{} {
+// hooks is nil but in tests.
+func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, log *slog.Logger, hooks *memoryHooks) <-chan struct{} {
 	done := make(chan struct{})
 	if !lim.auto {
 		if lim.bytes > 0 {
@@ -131,7 +135,9 @@ func applyMemoryLimit(ctx context.Context, lim memoryLimit, store *model.Store, 
 			case <-ctx.Done():
 				return
 			case <-listen:
-				looks.Add(1)
+				if hooks != nil {
+					hooks.looks.Add(1)
+				}
 				listen, resume = nil, time.After(memoryLookGap)
 			case <-resume:
 				listen, resume = wakes, nil

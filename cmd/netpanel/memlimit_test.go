@@ -90,8 +90,8 @@ func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	store := model.NewStore()
 	ctx, cancel := context.WithCancel(context.Background())
-	before := looks.Load()
-	done := applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hooks := &memoryHooks{}
+	done := applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)), hooks)
 	defer func() { cancel(); <-done }()
 	start := time.Now()
 	for i := range 200 {
@@ -101,7 +101,7 @@ func TestTheMemoryFollowerIsNotWokenByEachChange(t *testing.T) {
 	}
 	// One look per gap begun: on a busy host the changes may take longer.
 	want := 1 + int64(time.Since(start)/memoryLookGap)
-	if n := looks.Load() - before; n > want {
+	if n := hooks.looks.Load(); n > want {
 		t.Errorf("the follower looked %d times for 200 changes over %v, want at most %d", n, time.Since(start).Round(time.Millisecond), want)
 	}
 }
@@ -115,7 +115,7 @@ func TestTheMemoryLimitFollowsTheLiveHeapAtEachCollection(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	store := model.NewStore()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	done := applyMemoryLimit(ctx, memoryLimit{auto: true}, store, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	// The limit is put back once the follower stopped: it may yet set
 	// one after cancel (deferred calls run last first).
 	defer func() { cancel(); <-done }()
