@@ -85,18 +85,11 @@ func splitWords(s string, step func(s string, w *strings.Builder) (string, bool)
 // less control characters, spaces, non-ASCII, ":", "/", "%", ".", "..",
 // "all", "default", and numbers (an ifindex, or all digits).
 func ifnameValid(p string) bool {
-	if p == "" || len(p) >= 128 || p == "." || p == ".." || p == "all" || p == "default" || isIfindex(p) {
+	if p == "all" || p == "default" || isIfindex(p) {
 		return false
 	}
-	numeric := true
-	for i := range len(p) {
-		c := p[i]
-		if c <= ' ' || c >= 127 || c == ':' || c == '/' || c == '%' {
-			return false
-		}
-		numeric = numeric && '0' <= c && c <= '9'
-	}
-	return !numeric
+	f, _ := checkIfname(p, 127)
+	return f == ifnameOK
 }
 
 // isIfindex is systemd's parse_ifindex(p) >= 0: safe_atoi (strtol with

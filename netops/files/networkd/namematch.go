@@ -27,14 +27,15 @@ import (
 // (ErrNotRecreatable), rather than write a file networkd ignores or
 // applies to other links.
 func NameMatch(name string) (Match, error) {
-	if name == "" || len(name) > 15 || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n\v\f\r") {
+	// What the kernel refuses makes no link name; what only networkd
+	// refuses makes a link networkd cannot match.
+	f, c := checkIfname(name, 15)
+	if f == ifnameLength || f == ifnameDots || strings.ContainsAny(name, "/: \t\n\v\f\r") {
 		return Match{}, fmt.Errorf("%q is not a valid link name", name)
 	}
-	for i := range len(name) {
-		if c := name[i]; c <= ' ' || c >= 127 || c == '%' {
-			return Match{}, fmt.Errorf("%w: networkd cannot match link %q by its name: it refuses %q in a [Match] Name= word, and no pattern without it matches this name alone",
-				ErrNotRecreatable, name, []byte{c})
-		}
+	if f == ifnameByte {
+		return Match{}, fmt.Errorf("%w: networkd cannot match link %q by its name: it refuses %q in a [Match] Name= word, and no pattern without it matches this name alone",
+			ErrNotRecreatable, name, []byte{c})
 	}
 	var b strings.Builder
 	for i := range len(name) {

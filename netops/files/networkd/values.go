@@ -125,20 +125,51 @@ func parseMAC(s string) (net.HardwareAddr, error) {
 // parseIfname applies the kernel's rules (15 bytes, no '/', ':' or blanks)
 // plus systemd's refusal of all-digit names, which look like ifindexes.
 func parseIfname(s string) (string, error) {
-	if s == "" || len(s) > 15 || s == "." || s == ".." {
+	switch f, _ := checkIfname(s, 15); f {
+	case ifnameOK:
+		return s, nil
+	case ifnameNumeric:
+		return "", fmt.Errorf("%q is not a valid interface name (all digits)", s)
+	default:
 		return "", fmt.Errorf("%q is not a valid interface name", s)
 	}
-	digits := true
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || c == '/' || c == ':' || c == '%' {
-			return "", fmt.Errorf("%q is not a valid interface name", s)
+}
+
+// ifnameFault is what makes a word no interface name to systemd
+// (ifname_valid_full), in the order checkIfname looks.
+type ifnameFault int
+
+const (
+	ifnameOK      ifnameFault = iota
+	ifnameLength              // empty, or longer than allowed
+	ifnameDots                // "." or ".."
+	ifnameByte                // a byte no name may hold (see checkIfname)
+	ifnameNumeric             // all digits: an ifindex to systemd
+)
+
+// checkIfname is the check every reader and writer of a name shares: p,
+// of at most max bytes, is neither "." nor "..", holds no control
+// character, space, byte past ASCII, ':', '/' or '%' (the first such is
+// bad), and is not all digits.
+func checkIfname(p string, max int) (f ifnameFault, bad byte) {
+	if p == "" || len(p) > max {
+		return ifnameLength, 0
+	}
+	if p == "." || p == ".." {
+		return ifnameDots, 0
+	}
+	numeric := true
+	for i := range len(p) {
+		c := p[i]
+		if c <= ' ' || c >= 0x7f || c == ':' || c == '/' || c == '%' {
+			return ifnameByte, c
 		}
-		digits = digits && c >= '0' && c <= '9'
+		numeric = numeric && '0' <= c && c <= '9'
 	}
-	if digits {
-		return "", fmt.Errorf("%q is not a valid interface name (all digits)", s)
+	if numeric {
+		return ifnameNumeric, 0
 	}
-	return s, nil
+	return ifnameOK, 0
 }
 
 // parseEnum accepts one of names; if allowNum, also a number 0-255, written
