@@ -24,7 +24,7 @@ import (
 // change to a large file (its shared head and tail are only counted), up
 // to seconds for a large change to a large one (every route's table
 // changed). A page takes diffStepsInAll in all, the files' diffs found
-// cheapest first (DiffCost), at most diffStepsPerFile for one file and at
+// cheapest first (PreparedDiff.Cost), at most diffStepsPerFile for one file and at
 // least diffStepsFloor (a small change is diffed whatever came before
 // it); a file whose diff would take more is shown without its diff and
 // its counts, which are in the download alone.
@@ -52,8 +52,10 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	diffs := make([]found, len(changes))
 	order := make([]int, len(changes))
 	cost := make([]int, len(changes))
+	prepared := make([]configfiles.PreparedDiff, len(changes))
 	for i := range changes {
-		order[i], cost[i] = i, changes[i].DiffCost()
+		prepared[i] = changes[i].PrepareDiff()
+		order[i], cost[i] = i, prepared[i].Cost()
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cost[a], cost[b]) })
 	steps := diffStepsInAll
@@ -61,7 +63,7 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 		mine := min(max(steps, diffStepsFloor), diffStepsPerFile)
 		took := mine
 		d := &diffs[i]
-		d.head, d.all, d.added, d.removed, d.over = changes[i].DiffHeadWithin(diffLinesPerFile, &mine)
+		d.head, d.all, d.added, d.removed, d.over = prepared[i].HeadWithin(diffLinesPerFile, &mine)
 		steps -= took - max(mine, 0)
 	}
 	left := diffLinesInAll

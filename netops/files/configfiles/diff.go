@@ -41,8 +41,30 @@ type lineWriter interface {
 // small change to a huge file costs a pass over it.
 func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, added, removed int, err error) {
 	steps := diffBudget
-	lines, added, removed, _, err = writeUnifiedWithin(w, rel, old, new, limit, &steps)
+	lines, added, removed, _, err = writeUnifiedWithin(w, newEnds(old, new), rel, limit, &steps)
 	return lines, added, removed, err
+}
+
+// ends are two files and the bytes both begin (p) and end (t) with, whole
+// lines of both (shared): found once, they serve a diff's cost and the
+// diff itself.
+type ends struct {
+	old, new []byte
+	p, t     int
+}
+
+func newEnds(old, new []byte) ends {
+	p, t := shared(old, new)
+	return ends{old, new, p, t}
+}
+
+// equal reports whether the files are the same: the shared head and
+// tail cover both.
+func (e ends) equal() bool { return len(e.old) == len(e.new) && e.p+e.t == len(e.old) }
+
+// middles are what lies between the shared head and tail of each file.
+func (e ends) middles() (ma, mb []byte) {
+	return e.old[e.p : len(e.old)-e.t], e.new[e.p : len(e.new)-e.t]
 }
 
 // writeUnifiedWithin is writeUnified within *steps of the matcher (Myers'
@@ -51,11 +73,12 @@ func writeUnified(w lineWriter, rel string, old, new []byte, limit int) (lines, 
 // and says so (over), having read at most steps lines of each file past
 // the ones both begin and end with. Within its steps, the diff is
 // writeUnified's, line for line: the steps only matter once spent.
-func writeUnifiedWithin(w lineWriter, rel string, old, new []byte, limit int, steps *int) (lines, added, removed int, over bool, err error) {
-	if string(old) == string(new) {
+func writeUnifiedWithin(w lineWriter, e ends, rel string, limit int, steps *int) (lines, added, removed int, over bool, err error) {
+	if e.equal() {
 		return 0, 0, 0, false, nil
 	}
-	a, b := splitSides(old, new, *steps)
+	old, new := e.old, e.new
+	a, b := splitSides(e, *steps)
 	if a == nil { // it read up to *steps lines of each file: they are spent
 		*steps = 0
 		return 0, 0, 0, true, nil
@@ -190,19 +213,6 @@ func (s *side) write(w lineWriter, prefix byte, i1, i2, n int, err *error) int {
 	return i2 - i1
 }
 
-// middleBytes is the size of the longer of the two middles of the diff
-// of old and new (between the lines both begin and end with): what the
-// matcher's work grows with; none when one is empty (it is added or
-// removed whole, unmatched).
-func middleBytes(old, new []byte) int {
-	p, t := shared(old, new)
-	ma, mb := old[p:len(old)-t], new[p:len(new)-t]
-	if len(ma) == 0 || len(mb) == 0 {
-		return 0
-	}
-	return max(len(ma), len(mb))
-}
-
 // shared is how many bytes old and new begin with (p) and, of the rest,
 // end with (t), both whole lines of both.
 func shared(old, new []byte) (p, t int) {
@@ -243,13 +253,12 @@ func shared(old, new []byte) (p, t int) {
 // are counted, not split. When both middles are left and one has more
 // lines than steps (a matcher passes over each line at least once), it
 // returns nil sides, having counted no more than steps lines of either.
-func splitSides(old, new []byte, steps int) (a, b *side) {
-	p, t := shared(old, new)
-	if ma, mb := old[p:len(old)-t], new[p:len(new)-t]; steps < diffBudget && len(ma) > 0 && len(mb) > 0 &&
+func splitSides(e ends, steps int) (a, b *side) {
+	if ma, mb := e.middles(); steps < diffBudget && len(ma) > 0 && len(mb) > 0 &&
 		(linesOver(ma, steps) || linesOver(mb, steps)) {
 		return nil, nil
 	}
-	a, b = newSide(old, p, t), newSide(new, p, t)
+	a, b = newSide(e.old, e.p, e.t), newSide(e.new, e.p, e.t)
 	switch {
 	case len(a.midData) == 0:
 		b.lazy = true

@@ -115,10 +115,11 @@ func TestDiffOfSplitSidesIsTheWholeDiff(t *testing.T) {
 	}
 }
 
-// TestDiffHeadWithinIsDiffHeadOrOver: within any number of steps, the
-// head and counts are DiffHead's exactly, or the diff says it is over
-// and makes nothing; with the whole budget it is never over; a change of
-// every line of a large middle is over within a page's steps.
+// TestDiffHeadWithinIsDiffHeadOrOver: PreparedDiff.HeadWithin, within
+// any number of steps, makes the head and counts of DiffHead exactly, or
+// says the diff is over and makes nothing; with the whole budget it is
+// never over; a change of every line of a large middle is over within a
+// page's steps.
 func TestDiffHeadWithinIsDiffHeadOrOver(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 4))
 	fresh, overs, within := 0, 0, 0
@@ -127,6 +128,7 @@ func TestDiffHeadWithinIsDiffHeadOrOver(t *testing.T) {
 		b := edit(r, a, 1+r.IntN(8), &fresh)
 		old, new := []byte(strings.Join(a, "")), []byte(strings.Join(b, ""))
 		c := Change{Rel: "f", Old: old, New: new}
+		d := c.PrepareDiff()
 		n := r.IntN(40)
 		head, lines, added, removed := c.DiffHead(n)
 		if !linesOver(old, len(a)-1) || linesOver(old, len(a)) {
@@ -134,7 +136,7 @@ func TestDiffHeadWithinIsDiffHeadOrOver(t *testing.T) {
 		}
 		for _, steps := range []int{0, 1, r.IntN(20), r.IntN(200), diffBudget} {
 			left := steps
-			h, l, ad, rm, over := c.DiffHeadWithin(n, &left)
+			h, l, ad, rm, over := d.HeadWithin(n, &left)
 			if left > steps {
 				t.Fatalf("pair %d: %d steps left of %d", i, left, steps)
 			}
@@ -160,8 +162,9 @@ func TestDiffHeadWithinIsDiffHeadOrOver(t *testing.T) {
 		fmt.Fprintf(&new, "[Route]\nDestination=10.0.%d.%d/32\nTable=100\n", i>>8, i&255)
 	}
 	c := Change{Rel: "f", Old: []byte(old.String()), New: []byte(new.String())}
+	d := c.PrepareDiff()
 	steps := 100_000
-	if _, _, _, _, over := c.DiffHeadWithin(400, &steps); !over {
+	if _, _, _, _, over := d.HeadWithin(400, &steps); !over {
 		t.Errorf("every route's table changed: within %d steps", steps)
 	}
 }
@@ -179,8 +182,8 @@ func TestLinesOver(t *testing.T) {
 	}
 }
 
-// TestDiffCost is the longer middle's bytes; nothing for a file added,
-// removed or with lines only added.
+// TestDiffCost: PreparedDiff.Cost is the longer middle's bytes; nothing
+// for a file added, removed or with lines only added.
 func TestDiffCost(t *testing.T) {
 	for _, c := range []struct {
 		old, new string
@@ -191,8 +194,9 @@ func TestDiffCost(t *testing.T) {
 		{"a\nb", "a\nc", 1}, {"a\nb\n", "a\nb", 2},
 	} {
 		ch := Change{Old: []byte(c.old), New: []byte(c.new)}
-		if got := ch.DiffCost(); got != c.want {
-			t.Errorf("DiffCost(%q -> %q) = %d, want %d", c.old, c.new, got, c.want)
+		d := ch.PrepareDiff()
+		if got := d.Cost(); got != c.want {
+			t.Errorf("Cost(%q -> %q) = %d, want %d", c.old, c.new, got, c.want)
 		}
 	}
 }

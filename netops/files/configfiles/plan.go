@@ -186,22 +186,41 @@ func (c *Change) DiffHead(n int) (head string, lines, added, removed int) {
 	return b.String(), lines, added, removed
 }
 
-// DiffHeadWithin is DiffHead within *steps of the matcher (what is left
-// of a page's share of its work), less what it takes: over says the diff
-// would take more, and then nothing is made or counted. Within its steps,
-// it is DiffHead's, line for line.
-func (c *Change) DiffHeadWithin(n int, steps *int) (head string, lines, added, removed int, over bool) {
-	var b strings.Builder
-	*steps = min(*steps, diffBudget-1)
-	lines, added, removed, over, _ = writeUnifiedWithin(&b, c.Rel, c.Old, c.New, max(n, 0), steps)
-	return b.String(), lines, added, removed, over
+// PreparedDiff is a change's diff with the lines both files begin and
+// end with found, once: its Cost orders a page's diffs, and HeadWithin
+// makes the head without comparing them again.
+type PreparedDiff struct {
+	rel string
+	e   ends
 }
 
-// DiffCost is what the matcher's work on the diff grows with: the bytes
+// PrepareDiff finds the lines c's files share at both ends (a comparison
+// at memory speed, no pass over lines).
+func (c *Change) PrepareDiff() PreparedDiff {
+	return PreparedDiff{rel: c.Rel, e: newEnds(c.Old, c.New)}
+}
+
+// Cost is what the matcher's work on the diff grows with: the bytes
 // between the lines both files begin and end with, of the longer side (0
-// when one side is empty: it is added or removed whole, unmatched). It
-// costs a comparison of the shared head and tail, no pass over the rest.
-func (c *Change) DiffCost() int { return middleBytes(c.Old, c.New) }
+// when one side is empty: it is added or removed whole, unmatched).
+func (d *PreparedDiff) Cost() int {
+	ma, mb := d.e.middles()
+	if len(ma) == 0 || len(mb) == 0 {
+		return 0
+	}
+	return max(len(ma), len(mb))
+}
+
+// HeadWithin is the change's DiffHead within *steps of the matcher (what
+// is left of a page's share of its work), less what it takes: over says
+// the diff would take more, and then nothing is made or counted. Within
+// its steps, it is DiffHead's, line for line.
+func (d *PreparedDiff) HeadWithin(n int, steps *int) (head string, lines, added, removed int, over bool) {
+	var b strings.Builder
+	*steps = min(*steps, diffBudget-1)
+	lines, added, removed, over, _ = writeUnifiedWithin(&b, d.e, d.rel, max(n, 0), steps)
+	return b.String(), lines, added, removed, over
+}
 
 // WriteDiff streams Diff to w, buffered, and returns the first error
 // writing it.
