@@ -498,7 +498,11 @@ type eventCursor struct {
 // to API streams and, when eventsEvery allows or maxEventsOut/2 wait, to
 // Events pages; read is the flush's copy of the event ring when showable
 // made one. When both read from the same event, the events are read and
-// formatted once for both.
+// formatted once for both. That happens after a quiet spell, not in a
+// storm, when the streams take events at every flush and the pages
+// every eventsEvery: the pages' lines cannot be cut out of the streams'
+// batches, since a line's text depends on where its batch starts (link
+// names follow renames within a batch).
 func (hb *Hub) pushEvents(cur *eventCursor, read *eventsRead, last uint64, now time.Time) {
 	defer hubRegion("events", "")()
 	var pages, apis []*client

@@ -64,6 +64,10 @@ type tallyHooks struct {
 // of its own.
 const maxTallySources = 3
 
+// Run's select has one case per source: a change of maxTallySources
+// without one of those cases does not compile.
+var _ = [1]struct{}{}[maxTallySources-3]
+
 // Count is one count as last made.
 type Count struct {
 	Off   bool // the feature is not configured here
