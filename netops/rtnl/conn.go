@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,8 @@ type Conn struct {
 	buf  []byte
 	seq  atomic.Uint32
 	pid  uint32
+	// strict is set once StrictCheck succeeded.
+	strict bool
 }
 
 // Dial opens a NETLINK_ROUTE socket inside ns (netns.None() or a closed
@@ -52,8 +55,8 @@ func Dial(ns netns.NsHandle, groups ...uint) (*Conn, error) {
 			return nil, fmt.Errorf("netlink join group %d: %w", g, err)
 		}
 	}
-	// Extended acks give kernel error strings; strict checking makes the
-	// kernel honour dump filters. Both are best effort on older kernels.
+	// Extended acks give kernel error strings; best effort on older
+	// kernels.
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
 	local, err := unix.Getsockname(fd)
 	if err != nil {
@@ -85,6 +88,31 @@ func socketAt(ns netns.NsHandle) (int, error) {
 	})
 	return fd, err
 }
+
+// ErrNoStrictCheck means the kernel has no NETLINK_GET_STRICT_CHK (before
+// 4.20): it ignores dump filters and answers every dump in full.
+var ErrNoStrictCheck = errors.New("netlink: the kernel has no strict dump checking")
+
+// StrictCheck asks the kernel to check dump requests strictly
+// (NETLINK_GET_STRICT_CHK): a request's header and attributes must be
+// valid for its type, and the kernel then honours the filters they carry
+// (a family, RTA_TABLE) and leaves out what a plain dump adds, the IPv4
+// and IPv6 route exceptions (cached clones) among them. It returns
+// ErrNoStrictCheck on kernels without it; the socket then stays as it was.
+func (c *Conn) StrictCheck() error {
+	err := unix.SetsockoptInt(c.fd, unix.SOL_NETLINK, unix.NETLINK_GET_STRICT_CHK, 1)
+	if errors.Is(err, unix.ENOPROTOOPT) {
+		return ErrNoStrictCheck
+	}
+	if err != nil {
+		return fmt.Errorf("netlink strict check: %w", err)
+	}
+	c.strict = true
+	return nil
+}
+
+// Strict reports whether StrictCheck succeeded.
+func (c *Conn) Strict() bool { return c.strict }
 
 // Join subscribes to one more multicast group; it fails on kernels that
 // do not have the group.
@@ -194,12 +222,21 @@ var errDone = errors.New("done")
 
 // Dump sends a dump request (msgType with NLM_F_DUMP and the given family
 // header) and streams the answer to fn. It returns ErrDumpInterrupted when
-// the kernel flagged the dump as inconsistent, after reading it to the end.
+// the kernel flagged the dump as inconsistent, after reading it to the end,
+// and the kernel's error when it ended the dump with one.
 //
 // Reading and decoding overlap: one goroutine receives datagrams (most of a
 // large dump's time is the kernel filling them) while fn decodes the
 // previous ones. Message bodies are valid only during fn.
 func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
+	return c.DumpLocked(msgType, header, nil, fn)
+}
+
+// DumpLocked is Dump with mu (when not nil) held while fn is handed the
+// messages of one datagram: dumps running on several connections at once
+// can then feed one consumer that is not safe for concurrent use, each
+// taking it for a datagram's worth of messages at a time.
+func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func(Message)) error {
 	seq := c.seq.Add(1)
 	req := make([]byte, unix.SizeofNlMsghdr+len(header))
 	ne.PutUint32(req[0:4], uint32(len(req)))
@@ -248,6 +285,9 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 	interrupted := false
 	var result error
 	for b := range full {
+		if mu != nil {
+			mu.Lock()
+		}
 		err := eachMessage(b, func(m Message) error {
 			if m.Seq != seq {
 				return nil // a stray answer from an earlier request
@@ -257,6 +297,13 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 			}
 			switch m.Type {
 			case unix.NLMSG_DONE:
+				// A dump the kernel could not finish ends with its
+				// error in place of NLMSG_DONE's zero.
+				if len(m.Body) >= 4 {
+					if errno := int32(ne.Uint32(m.Body[0:4])); errno < 0 {
+						return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
+					}
+				}
 				return errDone
 			case unix.NLMSG_ERROR:
 				if len(m.Body) >= 4 {
@@ -269,6 +316,9 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 			fn(m)
 			return nil
 		})
+		if mu != nil {
+			mu.Unlock()
+		}
 		select {
 		case free <- b:
 		default:
