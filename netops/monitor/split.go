@@ -148,10 +148,9 @@ func readFIBTables(ns netns.NsHandle) ([]fibTable, error) {
 	return parseTrieStat(b)
 }
 
-// splitJobs orders the route dumps of a split sync, the IPv4 main table
+// splitJobs orders the IPv4 route dumps of a split sync, the main table
 // (dumped first, before the tables are known) left out: the largest
-// tables first, so the two sockets end close together, then the IPv6
-// routes. A table whose trie is the main table's (the local table, until
+// tables first, so the two sockets end close together. A table whose trie is the main table's (the local table, until
 // the first policy rule) counts the main table's prefixes too; its weight
 // only orders the jobs.
 func splitJobs(tables []fibTable) []routeJob {
@@ -162,7 +161,7 @@ func splitJobs(tables []fibTable) []routeJob {
 		}
 	}
 	slices.SortStableFunc(jobs, func(a, b routeJob) int { return cmp.Compare(b.weight, a.weight) })
-	return append(jobs, routeJob{family: unix.AF_INET6})
+	return jobs
 }
 
 // jobQueue hands the route jobs to the two sockets, each taking the next
@@ -196,10 +195,12 @@ func (q *jobQueue) fail(err error) {
 }
 
 // dumpRoutesSplit dumps the routes over c and c2 at once, handing every
-// message to fn (never two at a time). tables gives the IPv4 tables once
-// known, or the error that makes them unknown: the main table, dumped on
-// c2 meanwhile, is then left out of one IPv4 dump of every table on c. It
-// returns ErrDumpInterrupted when a dump was, after all of them ended.
+// message to fn (never two at a time). The first dumps need no table
+// list: the IPv4 main table on c2, the IPv6 routes (of a size nothing
+// tells beforehand) on c. tables gives the IPv4 tables once known, or the
+// error that makes them unknown: the main table is then left out of one
+// IPv4 dump of every table. It returns ErrDumpInterrupted when a dump
+// was, after all of them ended.
 func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.Message)) (how string, err error) {
 	var mu sync.Mutex
 	q := &jobQueue{ready: make(chan struct{})}
@@ -243,16 +244,18 @@ func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { lane(c2, routeJob{family: unix.AF_INET, table: unix.RT_TABLE_MAIN}, true) })
+	wg.Go(func() { lane(c, routeJob{family: unix.AF_INET6}, true) })
 	res := <-tables
+	q.mu.Lock()
 	if res.err != nil {
-		q.jobs = []routeJob{{family: unix.AF_INET, skip: unix.RT_TABLE_MAIN}, {family: unix.AF_INET6}}
+		q.jobs = []routeJob{{family: unix.AF_INET, skip: unix.RT_TABLE_MAIN}}
 		how = fmt.Sprintf("split by family, IPv4 tables unknown (%v)", res.err)
 	} else {
 		q.jobs = splitJobs(res.tables)
 		how = fmt.Sprintf("split over %d IPv4 tables and IPv6", len(res.tables))
 	}
+	q.mu.Unlock()
 	close(q.ready)
-	lane(c, routeJob{}, false)
 	wg.Wait()
 	if q.failed != nil {
 		return how, q.failed
