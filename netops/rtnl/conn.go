@@ -229,25 +229,11 @@ var errDone = errors.New("done")
 // large dump's time is the kernel filling them) while fn decodes the
 // previous ones. Message bodies are valid only during fn.
 func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
-	return c.DumpLocked(msgType, header, nil, fn)
-}
-
-// DumpLocked is Dump with mu (when not nil) held while fn is handed the
-// messages of one datagram: dumps running on several connections at once
-// can then feed one consumer that is not safe for concurrent use, each
-// taking it for a datagram's worth of messages at a time.
-func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func(Message)) error {
-	seq := c.seq.Add(1)
-	req := make([]byte, unix.SizeofNlMsghdr+len(header))
-	ne.PutUint32(req[0:4], uint32(len(req)))
-	ne.PutUint16(req[4:6], msgType)
-	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	ne.PutUint32(req[8:12], seq)
-	copy(req[unix.SizeofNlMsghdr:], header)
-	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("netlink send: %w", err)
+	d, err := c.startDump(msgType, header, fn)
+	if err != nil {
+		return err
 	}
-
+	seq := d.seq
 	full := make(chan []byte, 8)
 	free := make(chan []byte, 10)
 	stop := make(chan struct{})
@@ -282,43 +268,9 @@ func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func
 		}
 	}()
 
-	interrupted := false
 	var result error
 	for b := range full {
-		if mu != nil {
-			mu.Lock()
-		}
-		err := eachMessage(b, func(m Message) error {
-			if m.Seq != seq {
-				return nil // a stray answer from an earlier request
-			}
-			if m.Flags&unix.NLM_F_DUMP_INTR != 0 {
-				interrupted = true
-			}
-			switch m.Type {
-			case unix.NLMSG_DONE:
-				// A dump the kernel could not finish ends with its
-				// error in place of NLMSG_DONE's zero.
-				if len(m.Body) >= 4 {
-					if errno := int32(ne.Uint32(m.Body[0:4])); errno < 0 {
-						return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
-					}
-				}
-				return errDone
-			case unix.NLMSG_ERROR:
-				if len(m.Body) >= 4 {
-					if errno := int32(ne.Uint32(m.Body[0:4])); errno != 0 {
-						return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
-					}
-				}
-				return errDone
-			}
-			fn(m)
-			return nil
-		})
-		if mu != nil {
-			mu.Unlock()
-		}
+		err := eachMessage(b, d.handle)
 		select {
 		case free <- b:
 		default:
@@ -340,7 +292,92 @@ func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func
 	if result != nil {
 		return result
 	}
-	if interrupted {
+	return d.result()
+}
+
+// DumpLocked is Dump for dumps running on several connections at once
+// into one consumer that is not safe for concurrent use: fn is handed the
+// messages of each datagram with mu held. It reads on the caller's
+// goroutine, without Dump's reader goroutine and its copy of each
+// datagram: the other connections' dumps are what overlaps with decoding.
+func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func(Message)) error {
+	d, err := c.startDump(msgType, header, fn)
+	if err != nil {
+		return err
+	}
+	for {
+		b, err := c.read()
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		err = eachMessage(b, d.handle)
+		mu.Unlock()
+		if err == errDone {
+			return d.result()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// dumpReply follows the answer to one dump request.
+type dumpReply struct {
+	seq         uint32
+	fn          func(Message)
+	interrupted bool
+}
+
+// startDump sends a dump request.
+func (c *Conn) startDump(msgType uint16, header []byte, fn func(Message)) (*dumpReply, error) {
+	seq := c.seq.Add(1)
+	req := make([]byte, unix.SizeofNlMsghdr+len(header))
+	ne.PutUint32(req[0:4], uint32(len(req)))
+	ne.PutUint16(req[4:6], msgType)
+	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint32(req[8:12], seq)
+	copy(req[unix.SizeofNlMsghdr:], header)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("netlink send: %w", err)
+	}
+	return &dumpReply{seq: seq, fn: fn}, nil
+}
+
+// handle hands one message of the answer to fn; it returns errDone at
+// the answer's end, or the error the kernel ended it with.
+func (d *dumpReply) handle(m Message) error {
+	if m.Seq != d.seq {
+		return nil // a stray answer from an earlier request
+	}
+	if m.Flags&unix.NLM_F_DUMP_INTR != 0 {
+		d.interrupted = true
+	}
+	switch m.Type {
+	case unix.NLMSG_DONE:
+		// A dump the kernel could not finish ends with its error in
+		// place of NLMSG_DONE's zero.
+		if len(m.Body) >= 4 {
+			if errno := int32(ne.Uint32(m.Body[0:4])); errno < 0 {
+				return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
+			}
+		}
+		return errDone
+	case unix.NLMSG_ERROR:
+		if len(m.Body) >= 4 {
+			if errno := int32(ne.Uint32(m.Body[0:4])); errno != 0 {
+				return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
+			}
+		}
+		return errDone
+	}
+	d.fn(m)
+	return nil
+}
+
+// result is the dump's outcome once read to its end.
+func (d *dumpReply) result() error {
+	if d.interrupted {
 		return ErrDumpInterrupted
 	}
 	return nil

@@ -2,6 +2,7 @@ package rtnl_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/netpanel/netpanel/internal/testenv"
@@ -30,7 +31,7 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 		"route add 10.9.0.0/16 via 10.1.0.2 table 100",
 		"route add 10.8.0.0/16 via 10.1.0.2 table 200",
 	})
-	count := func(strict bool, table uint32) (int, error) {
+	count := func(strict bool, table uint32, locked bool) (int, error) {
 		c, err := rtnl.Dial(ns.Handle())
 		if err != nil {
 			t.Fatal(err)
@@ -45,22 +46,30 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 			t.Fatalf("Strict() = %v, want %v", c.Strict(), strict)
 		}
 		n := 0
-		err = c.Dump(unix.RTM_GETROUTE, tableDump(table), func(m rtnl.Message) {
+		fn := func(m rtnl.Message) {
 			if m.Type == unix.RTM_NEWROUTE {
 				n++
 			}
-		})
+		}
+		if locked {
+			var mu sync.Mutex
+			err = c.DumpLocked(unix.RTM_GETROUTE, tableDump(table), &mu, fn)
+		} else {
+			err = c.Dump(unix.RTM_GETROUTE, tableDump(table), fn)
+		}
 		return n, err
 	}
-	if n, err := count(true, 100); err != nil || n != 1 {
-		t.Errorf("strict dump of table 100: %d routes, %v; want 1, nil", n, err)
-	}
-	if n, err := count(true, 999); !errors.Is(err, unix.ENOENT) {
-		t.Errorf("strict dump of a table the kernel lacks: %d routes, %v; want ENOENT", n, err)
-	}
-	// Tables 100, 200, main (the link's prefix) and local (its address,
-	// broadcast and loopback routes): more than one.
-	if n, err := count(false, 100); err != nil || n < 4 {
-		t.Errorf("plain dump with a table filter: %d routes, %v; want every IPv4 route", n, err)
+	for _, locked := range []bool{false, true} {
+		if n, err := count(true, 100, locked); err != nil || n != 1 {
+			t.Errorf("strict dump of table 100 (DumpLocked %v): %d routes, %v; want 1, nil", locked, n, err)
+		}
+		if n, err := count(true, 999, locked); !errors.Is(err, unix.ENOENT) {
+			t.Errorf("strict dump of a table the kernel lacks (DumpLocked %v): %d routes, %v; want ENOENT", locked, n, err)
+		}
+		// Tables 100, 200, main (the link's prefix) and local (its
+		// address, broadcast and loopback routes): more than one.
+		if n, err := count(false, 100, locked); err != nil || n < 4 {
+			t.Errorf("plain dump with a table filter (DumpLocked %v): %d routes, %v; want every IPv4 route", locked, n, err)
+		}
 	}
 }
