@@ -213,13 +213,19 @@ func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) RouteClass {
 	if len(st.multipath(p)) > 0 {
 		s.multipath += d
 	}
+	// Counting up (a sync's Replace counts a million) never empties a
+	// count: one map operation, not two.
 	lk := lenKey{p.table, p.family, uint8(max(int(p.dstBits)-1, 0))}
-	if s.lens[lk] += d; s.lens[lk] == 0 {
+	if d > 0 {
+		s.lens[lk] += d
+	} else if s.lens[lk] += d; s.lens[lk] == 0 {
 		delete(s.lens, lk)
 	}
 	if p.kind(kindSrc) != addrNone {
 		src := st.prefSrcOf(p)
-		if s.prefSrc[src] += d; s.prefSrc[src] == 0 {
+		if d > 0 {
+			s.prefSrc[src] += d
+		} else if s.prefSrc[src] += d; s.prefSrc[src] == 0 {
 			delete(s.prefSrc, src)
 		}
 	}

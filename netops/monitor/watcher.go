@@ -4,6 +4,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,10 @@ type Watcher struct {
 
 	dumpMu sync.Mutex
 	dumper watch.Lazy[*rtnl.Conn]
+	// splitter is the second socket of a full sync's route dump (see
+	// dumpSplit); routeDump says how the last one went, for tests.
+	splitter  watch.Lazy[*rtnl.Conn]
+	routeDump string
 
 	syncMu sync.Mutex
 	ev     *rtnl.Conn               // the current session's event socket
@@ -69,7 +74,8 @@ var groups = []uint{
 func NewWatcher(ns netns.NsHandle, store *model.Store, log *slog.Logger) *Watcher {
 	store.SetNetNS(ns)
 	w := &Watcher{ns: ns, store: store, log: log, RecvBuf: 32 << 20, NeighRefresh: 30 * time.Second}
-	w.dumper.Dial = func() (*rtnl.Conn, error) { return rtnl.Dial(ns) }
+	w.dumper.Dial = func() (*rtnl.Conn, error) { return dialDumper(ns, log) }
+	w.splitter.Dial = func() (*rtnl.Conn, error) { return dialDumper(ns, log) }
 	return w
 }
 
@@ -403,23 +409,32 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 	if err != nil {
 		return nil, err
 	}
+	c2 := w.secondDumper(c)
 	const attempts = 5
 	var last error
 	for range attempts {
 		d := model.NewDump()
 		n := 0
+		// fn is never called twice at once, though two sockets dump.
 		fn := func(m rtnl.Message) {
 			apply(&d.Applier, m, w.log)
 			if n++; n%65536 == 0 {
 				w.store.SetProgress(n)
 			}
 		}
-		err := dumpEach(c, fn)
+		var err error
+		if c2 != nil {
+			err = w.dumpSplit(c, c2, fn)
+		} else {
+			w.routeDump = "plain"
+			err = dumpEach(c, fn)
+		}
 		if err == nil {
 			return d, nil
 		}
 		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
 			w.dumper.Close()
+			w.splitter.Close()
 			return nil, fmt.Errorf("dumping: %w", err)
 		}
 		last = err
@@ -427,23 +442,95 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 	return nil, last
 }
 
+// secondDumper returns the socket that dumps routes beside c, or nil when
+// the routes are dumped on c alone: the kernel does not check requests
+// strictly (before 4.20, where it ignores the filters a split needs), or
+// the socket cannot be had.
+func (w *Watcher) secondDumper(c *rtnl.Conn) *rtnl.Conn {
+	if !c.Strict() {
+		return nil
+	}
+	c2, err := w.splitter.Get()
+	if err != nil {
+		w.log.Warn("dumping routes on one socket", "err", err)
+		return nil
+	}
+	if !c2.Strict() {
+		return nil
+	}
+	return c2
+}
+
+// dumpSplit is dumpEach with the routes dumped over c and c2 at once
+// (dumpRoutesSplit), in the same order otherwise: links, addresses and
+// nexthop objects before the routes that name them, rules and neighbours
+// after. The IPv4 tables are read while the first dumps run.
+func (w *Watcher) dumpSplit(c, c2 *rtnl.Conn, fn func(rtnl.Message)) error {
+	tables := make(chan tablesResult, 1)
+	go func() {
+		t, err := fibTables(w.ns)
+		tables <- tablesResult{t, err}
+	}()
+	steps := fullSteps()
+	routes := slices.IndexFunc(steps, func(s dumpStep) bool { return s.typ == unix.RTM_GETROUTE })
+	before := runDumps(c, steps[:routes], fn)
+	if before != nil && !errors.Is(before, rtnl.ErrDumpInterrupted) {
+		return before
+	}
+	how, err := dumpRoutesSplit(c, c2, tables, fn)
+	w.routeDump = how
+	if err != nil && !errors.Is(err, rtnl.ErrDumpInterrupted) {
+		return err
+	}
+	after := runDumps(c, steps[routes+1:], fn)
+	return cmp.Or(after, err, before)
+}
+
+// fibTables reads the IPv4 tables of a namespace (a variable for tests).
+var fibTables = readFIBTables
+
 // dumpEach runs the dumps in the order that lets later objects refer to
 // earlier ones (links before addresses and routes).
 func dumpEach(c *rtnl.Conn, fn func(rtnl.Message)) error {
-	ifinfo := make([]byte, unix.SizeofIfInfomsg)
-	rtgen := []byte{unix.AF_UNSPEC, 0, 0, 0}
-	rtmsg := make([]byte, unix.SizeofRtMsg)
-	nhmsg := make([]byte, unix.SizeofNhmsg)
-	steps := []dumpStep{
-		{typ: unix.RTM_GETLINK, hdr: ifinfo},
-		{typ: unix.RTM_GETADDR, hdr: rtgen},
-		// Kernels before 5.3 have no nexthop objects and refuse the dump.
-		{typ: unix.RTM_GETNEXTHOP, hdr: nhmsg, optional: true},
-		{typ: unix.RTM_GETROUTE, hdr: rtmsg},
-		{typ: unix.RTM_GETRULE, hdr: rtgen},
-	}
-	return runDumps(c, append(steps, neighSteps()...), fn)
+	return runDumps(c, fullSteps(), fn)
 }
+
+// fullSteps are the dumps of a full sync, in order.
+func fullSteps() []dumpStep {
+	// Each request carries its type's full header, all zero (every
+	// family, no filter), as a strictly checking socket demands; a plain
+	// one reads the family from the first byte.
+	steps := []dumpStep{
+		{typ: unix.RTM_GETLINK, hdr: make([]byte, unix.SizeofIfInfomsg)},
+		{typ: unix.RTM_GETADDR, hdr: make([]byte, unix.SizeofIfAddrmsg)},
+		// Kernels before 5.3 have no nexthop objects and refuse the dump.
+		{typ: unix.RTM_GETNEXTHOP, hdr: make([]byte, unix.SizeofNhmsg), optional: true},
+		{typ: unix.RTM_GETROUTE, hdr: make([]byte, unix.SizeofRtMsg)},
+		{typ: unix.RTM_GETRULE, hdr: make([]byte, sizeofFibRuleHdr)},
+	}
+	return append(steps, neighSteps()...)
+}
+
+// sizeofFibRuleHdr is struct fib_rule_hdr, a rule dump's header.
+const sizeofFibRuleHdr = 12
+
+// dialDumper opens the dump socket, checking requests strictly where the
+// kernel can: a strict route dump leaves out the route exceptions (cached
+// clones, which the model skips) that a plain one walks and sends.
+func dialDumper(ns netns.NsHandle, log *slog.Logger) (*rtnl.Conn, error) {
+	c, err := rtnl.Dial(ns)
+	if err != nil {
+		return nil, err
+	}
+	if err := strictCheck(c); err != nil {
+		log.Info("netlink dumps without strict checking", "err", err)
+	}
+	return c, nil
+}
+
+// strictCheck turns on strict checking (a variable, so that tests can
+// have a kernel without it).
+var strictCheck = (*rtnl.Conn).StrictCheck
 
 // dumpNeighs dumps the neighbour entries, then the proxy entries.
 func dumpNeighs(c *rtnl.Conn, fn func(rtnl.Message)) error {
@@ -510,4 +597,5 @@ func (w *Watcher) Close() {
 	w.dumpMu.Lock()
 	defer w.dumpMu.Unlock()
 	w.dumper.Close()
+	w.splitter.Close()
 }

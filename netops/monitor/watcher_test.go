@@ -315,27 +315,55 @@ func jsonEqual(a, b []byte) bool {
 	return string(xa) == string(ya)
 }
 
-func TestModelEqualsKernel(t *testing.T) {
+// dumpedObjects are what TestModelEqualsKernel and the split dump's tests
+// make before the watcher starts, for its first dump to read: routes of
+// both families in several tables, among them tables whose ids the IPv4
+// table list prints past a byte (510 and 511, which share the main and
+// local tables' hash buckets, and one from 2^31 up, printed negative).
+var dumpedObjects = []string{
+	"link add v0 type veth peer name v1",
+	"link add br0 type bridge",
+	"link set v1 master br0",
+	"link set v0 up", "link set v1 up", "link set br0 up",
+	"link add vx100 type vxlan id 100 local 192.0.2.2 remote 192.0.2.9 dstport 4789 dev v0",
+	"link add mv0 link v0 type macvlan mode bridge",
+	"addr add 10.1.0.1/24 dev v0",
+	"addr add 2001:db8:1::1/64 dev v0 nodad",
+	"addr add 172.16.9.1/24 brd + dev br0 label br0:lan",
+	"route add default via 10.1.0.2 dev v0 proto static",
+	"route add 10.9.0.0/16 via 10.1.0.2 table 100 metric 5",
+	"route add blackhole 10.7.0.0/16",
+	"route add 10.12.0.0/16 via 10.1.0.2 table 200 proto static",
+	"route add unreachable 10.13.0.0/16 table 510",
+	"route add 10.14.0.0/16 dev br0 table 511",
+	"route add 10.15.0.0/16 via 10.1.0.3 table 1000 metric 9",
+	"route add 10.16.0.0/16 via 10.1.0.3 table 4000000000",
+	"route add 2001:db8:5::/48 via 2001:db8:1::2 table 100",
+	"route add 2001:db8:6::/48 via 2001:db8:1::2 table 1000",
+	"route add 2001:db8:7::/48 dev v0 metric 50",
+	"rule add fwmark 0x20/0x20 priority 16286 lookup 100",
+	"neigh add 10.1.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent",
+}
+
+// syncDumped makes dumpedObjects in a new namespace and starts a watcher
+// on it, whose first dump must equal the kernel.
+func syncDumped(t *testing.T) (*testenv.NS, *model.Store, *monitor.Watcher) {
+	t.Helper()
 	ns := testenv.NewNS(t)
-	// Objects that exist before netpanel starts come from the dump.
-	ns.Batch([]string{
-		"link add v0 type veth peer name v1",
-		"link add br0 type bridge",
-		"link set v1 master br0",
-		"link set v0 up", "link set v1 up", "link set br0 up",
-		"link add vx100 type vxlan id 100 local 192.0.2.2 remote 192.0.2.9 dstport 4789 dev v0",
-		"link add mv0 link v0 type macvlan mode bridge",
-		"addr add 10.1.0.1/24 dev v0",
-		"addr add 2001:db8:1::1/64 dev v0 nodad",
-		"addr add 172.16.9.1/24 brd + dev br0 label br0:lan",
-		"route add default via 10.1.0.2 dev v0 proto static",
-		"route add 10.9.0.0/16 via 10.1.0.2 table 100 metric 5",
-		"route add blackhole 10.7.0.0/16",
-		"rule add fwmark 0x20/0x20 priority 16286 lookup 100",
-		"neigh add 10.1.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent",
-	})
-	store, _ := startWatcher(t, ns, 0)
+	ns.Batch(dumpedObjects)
+	store, w := startWatcher(t, ns, 0)
 	waitFor(t, 5*time.Second, "after dump", func() string { return compareWithIP(t, ns, store) })
+	return ns, store, w
+}
+
+func TestModelEqualsKernel(t *testing.T) {
+	// Objects that exist before netpanel starts come from the dump.
+	ns, store, w := syncDumped(t)
+	// This kernel checks dumps strictly and lists its IPv4 tables: the
+	// routes came from dumps of one table each, on two sockets.
+	if got := w.RouteDump(); got != "split over 8 IPv4 tables and IPv6" {
+		t.Fatalf("the routes were dumped %q, want split over the 8 IPv4 tables (local, main, 100, 200, 510, 511, 1000, 4000000000) and IPv6", got)
+	}
 
 	// Objects changed while it runs come from events. (No subtests: the
 	// namespace helper reports to the test that created it.)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,8 @@ type Conn struct {
 	buf  []byte
 	seq  atomic.Uint32
 	pid  uint32
+	// strict is set once StrictCheck succeeded.
+	strict bool
 }
 
 // Dial opens a NETLINK_ROUTE socket inside ns (netns.None() or a closed
@@ -52,8 +55,8 @@ func Dial(ns netns.NsHandle, groups ...uint) (*Conn, error) {
 			return nil, fmt.Errorf("netlink join group %d: %w", g, err)
 		}
 	}
-	// Extended acks give kernel error strings; strict checking makes the
-	// kernel honour dump filters. Both are best effort on older kernels.
+	// Extended acks give kernel error strings; best effort on older
+	// kernels.
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
 	local, err := unix.Getsockname(fd)
 	if err != nil {
@@ -85,6 +88,31 @@ func socketAt(ns netns.NsHandle) (int, error) {
 	})
 	return fd, err
 }
+
+// ErrNoStrictCheck means the kernel has no NETLINK_GET_STRICT_CHK (before
+// 4.20): it ignores dump filters and answers every dump in full.
+var ErrNoStrictCheck = errors.New("netlink: the kernel has no strict dump checking")
+
+// StrictCheck asks the kernel to check dump requests strictly
+// (NETLINK_GET_STRICT_CHK): a request's header and attributes must be
+// valid for its type, and the kernel then honours the filters they carry
+// (a family, RTA_TABLE) and leaves out what a plain dump adds, the IPv4
+// and IPv6 route exceptions (cached clones) among them. It returns
+// ErrNoStrictCheck on kernels without it; the socket then stays as it was.
+func (c *Conn) StrictCheck() error {
+	err := unix.SetsockoptInt(c.fd, unix.SOL_NETLINK, unix.NETLINK_GET_STRICT_CHK, 1)
+	if errors.Is(err, unix.ENOPROTOOPT) {
+		return ErrNoStrictCheck
+	}
+	if err != nil {
+		return fmt.Errorf("netlink strict check: %w", err)
+	}
+	c.strict = true
+	return nil
+}
+
+// Strict reports whether StrictCheck succeeded.
+func (c *Conn) Strict() bool { return c.strict }
 
 // Join subscribes to one more multicast group; it fails on kernels that
 // do not have the group.
@@ -194,23 +222,18 @@ var errDone = errors.New("done")
 
 // Dump sends a dump request (msgType with NLM_F_DUMP and the given family
 // header) and streams the answer to fn. It returns ErrDumpInterrupted when
-// the kernel flagged the dump as inconsistent, after reading it to the end.
+// the kernel flagged the dump as inconsistent, after reading it to the end,
+// and the kernel's error when it ended the dump with one.
 //
 // Reading and decoding overlap: one goroutine receives datagrams (most of a
 // large dump's time is the kernel filling them) while fn decodes the
 // previous ones. Message bodies are valid only during fn.
 func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
-	seq := c.seq.Add(1)
-	req := make([]byte, unix.SizeofNlMsghdr+len(header))
-	ne.PutUint32(req[0:4], uint32(len(req)))
-	ne.PutUint16(req[4:6], msgType)
-	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	ne.PutUint32(req[8:12], seq)
-	copy(req[unix.SizeofNlMsghdr:], header)
-	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("netlink send: %w", err)
+	d, err := c.startDump(msgType, header, fn)
+	if err != nil {
+		return err
 	}
-
+	seq := d.seq
 	full := make(chan []byte, 8)
 	free := make(chan []byte, 10)
 	stop := make(chan struct{})
@@ -245,30 +268,9 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 		}
 	}()
 
-	interrupted := false
 	var result error
 	for b := range full {
-		err := eachMessage(b, func(m Message) error {
-			if m.Seq != seq {
-				return nil // a stray answer from an earlier request
-			}
-			if m.Flags&unix.NLM_F_DUMP_INTR != 0 {
-				interrupted = true
-			}
-			switch m.Type {
-			case unix.NLMSG_DONE:
-				return errDone
-			case unix.NLMSG_ERROR:
-				if len(m.Body) >= 4 {
-					if errno := int32(ne.Uint32(m.Body[0:4])); errno != 0 {
-						return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
-					}
-				}
-				return errDone
-			}
-			fn(m)
-			return nil
-		})
+		err := eachMessage(b, d.handle)
 		select {
 		case free <- b:
 		default:
@@ -290,7 +292,92 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 	if result != nil {
 		return result
 	}
-	if interrupted {
+	return d.result()
+}
+
+// DumpLocked is Dump for dumps running on several connections at once
+// into one consumer that is not safe for concurrent use: fn is handed the
+// messages of each datagram with mu held. It reads on the caller's
+// goroutine, without Dump's reader goroutine and its copy of each
+// datagram: the other connections' dumps are what overlaps with decoding.
+func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func(Message)) error {
+	d, err := c.startDump(msgType, header, fn)
+	if err != nil {
+		return err
+	}
+	for {
+		b, err := c.read()
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		err = eachMessage(b, d.handle)
+		mu.Unlock()
+		if err == errDone {
+			return d.result()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// dumpReply follows the answer to one dump request.
+type dumpReply struct {
+	seq         uint32
+	fn          func(Message)
+	interrupted bool
+}
+
+// startDump sends a dump request.
+func (c *Conn) startDump(msgType uint16, header []byte, fn func(Message)) (*dumpReply, error) {
+	seq := c.seq.Add(1)
+	req := make([]byte, unix.SizeofNlMsghdr+len(header))
+	ne.PutUint32(req[0:4], uint32(len(req)))
+	ne.PutUint16(req[4:6], msgType)
+	ne.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	ne.PutUint32(req[8:12], seq)
+	copy(req[unix.SizeofNlMsghdr:], header)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("netlink send: %w", err)
+	}
+	return &dumpReply{seq: seq, fn: fn}, nil
+}
+
+// handle hands one message of the answer to fn; it returns errDone at
+// the answer's end, or the error the kernel ended it with.
+func (d *dumpReply) handle(m Message) error {
+	if m.Seq != d.seq {
+		return nil // a stray answer from an earlier request
+	}
+	if m.Flags&unix.NLM_F_DUMP_INTR != 0 {
+		d.interrupted = true
+	}
+	switch m.Type {
+	case unix.NLMSG_DONE:
+		// A dump the kernel could not finish ends with its error in
+		// place of NLMSG_DONE's zero.
+		if len(m.Body) >= 4 {
+			if errno := int32(ne.Uint32(m.Body[0:4])); errno < 0 {
+				return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
+			}
+		}
+		return errDone
+	case unix.NLMSG_ERROR:
+		if len(m.Body) >= 4 {
+			if errno := int32(ne.Uint32(m.Body[0:4])); errno != 0 {
+				return fmt.Errorf("netlink dump: %w", unix.Errno(-errno))
+			}
+		}
+		return errDone
+	}
+	d.fn(m)
+	return nil
+}
+
+// result is the dump's outcome once read to its end.
+func (d *dumpReply) result() error {
+	if d.interrupted {
 		return ErrDumpInterrupted
 	}
 	return nil

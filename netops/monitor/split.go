@@ -1,0 +1,288 @@
+package monitor
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/netpanel/netpanel/netops/nsexec"
+	"github.com/netpanel/netpanel/netops/rtnl"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// A full sync spends most of its time in the kernel filling the route
+// dump, one datagram per receive, on one core (issue #17: 1M routes). The
+// kernel dumps routes without the RTNL lock, so two sockets dumping
+// different tables fill them on both cores at once. A strictly checked
+// dump request (rtnl.Conn.StrictCheck) names a family and a table
+// (RTA_TABLE); the IPv4 tables that exist are read from the namespace's
+// /proc/net/fib_triestat, with their sizes, and the IPv6 routes, a few
+// percent on the routers netpanel serves, are one dump of their own. The
+// messages of both sockets go to one decoder (rtnl.Conn.DumpLocked), as
+// those of one dump do.
+//
+// What the split may miss is what the events bring: the event socket is
+// subscribed before the tables are read, so a table made after that (its
+// routes added after that) comes with its routes as events, applied after
+// the dump as every event racing with a dump is.
+
+// routeJob is one route dump of a split sync: a family and a table (0:
+// every table), and the routes of a table to leave out (the main table of
+// an IPv4 dump of every table, when the main table was dumped apart).
+type routeJob struct {
+	family uint8
+	table  uint32
+	skip   uint32
+	weight int // prefixes, for the order the jobs are taken in
+}
+
+func (j routeJob) String() string {
+	fam := "inet"
+	if j.family == unix.AF_INET6 {
+		fam = "inet6"
+	}
+	if j.table == 0 {
+		return fam + " all tables"
+	}
+	return fmt.Sprintf("%s table %d", fam, j.table)
+}
+
+// header is the job's strictly checked dump request: struct rtmsg with
+// the family, and RTA_TABLE when the job names a table (rtm_table holds
+// only ids below 256).
+func (j routeJob) header() []byte {
+	h := make([]byte, unix.SizeofRtMsg)
+	h[0] = j.family
+	w := rtnl.NewWriter(h)
+	if j.table != 0 {
+		w.U32(unix.RTA_TABLE, j.table)
+	}
+	return w.Bytes()
+}
+
+// fibTable is one IPv4 table of /proc/net/fib_triestat.
+type fibTable struct {
+	id       uint32
+	prefixes int
+}
+
+// errTrieStat means /proc/net/fib_triestat says something this parser
+// does not know: the tables it lists cannot be trusted to be all of them.
+var errTrieStat = errors.New("unexpected line in /proc/net/fib_triestat")
+
+// parseTrieStat reads the IPv4 tables from /proc/net/fib_triestat: a
+// "Basic info" line, then for each table "Main:", "Local:" or "Id N:"
+// (N printed as a signed int, so ids from 2^31 up are negative), followed
+// by tab-indented statistics, "Prefixes:" among them. Any other
+// unindented line is an error, not a table less.
+func parseTrieStat(b []byte) ([]fibTable, error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	var out []fibTable
+	first := true
+	for sc.Scan() {
+		line := sc.Text()
+		if first {
+			if !strings.HasPrefix(line, "Basic info:") {
+				return nil, fmt.Errorf("%w: %q", errTrieStat, line)
+			}
+			first = false
+			continue
+		}
+		if line == "" {
+			continue
+		}
+		if line[0] == '\t' || line[0] == ' ' {
+			f := strings.Fields(line)
+			if len(out) > 0 && len(f) == 2 && f[0] == "Prefixes:" {
+				n, err := strconv.Atoi(f[1])
+				if err != nil {
+					return nil, fmt.Errorf("%w: %q", errTrieStat, line)
+				}
+				out[len(out)-1].prefixes = n
+			}
+			continue
+		}
+		switch {
+		case line == "Main:":
+			out = append(out, fibTable{id: unix.RT_TABLE_MAIN})
+		case line == "Local:":
+			out = append(out, fibTable{id: unix.RT_TABLE_LOCAL})
+		case strings.HasPrefix(line, "Id ") && strings.HasSuffix(line, ":"):
+			n, err := strconv.ParseInt(line[3:len(line)-1], 10, 64)
+			if err != nil || n < -1<<31 || n > 1<<32-1 || n == 0 {
+				return nil, fmt.Errorf("%w: %q", errTrieStat, line)
+			}
+			out = append(out, fibTable{id: uint32(n)})
+		case strings.HasPrefix(line, "Null ptrs:") || strings.HasPrefix(line, "Total size:"):
+			// Statistics some kernels print unindented.
+		default:
+			return nil, fmt.Errorf("%w: %q", errTrieStat, line)
+		}
+	}
+	if first {
+		return nil, fmt.Errorf("%w: empty", errTrieStat)
+	}
+	return out, sc.Err()
+}
+
+// readFIBTables returns the IPv4 tables of namespace ns.
+func readFIBTables(ns netns.NsHandle) ([]fibTable, error) {
+	var b []byte
+	err := nsexec.Do(ns, func() error {
+		var err error
+		// thread-self: the thread nsexec.Do moved into ns.
+		b, err = os.ReadFile("/proc/thread-self/net/fib_triestat")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return parseTrieStat(b)
+}
+
+// splitJobs orders the IPv4 route dumps of a split sync, the main table
+// (dumped first, before the tables are known) left out: the largest
+// tables first, so the two sockets end close together. A table whose trie is the main table's (the local table, until
+// the first policy rule) counts the main table's prefixes too; its weight
+// only orders the jobs.
+func splitJobs(tables []fibTable) []routeJob {
+	var jobs []routeJob
+	for _, t := range tables {
+		if t.id != unix.RT_TABLE_MAIN {
+			jobs = append(jobs, routeJob{family: unix.AF_INET, table: t.id, weight: t.prefixes})
+		}
+	}
+	slices.SortStableFunc(jobs, func(a, b routeJob) int { return cmp.Compare(b.weight, a.weight) })
+	return jobs
+}
+
+// jobQueue hands the route jobs to the two sockets, each taking the next
+// when it is done with one. The jobs after the first wait for the tables
+// to be known.
+type jobQueue struct {
+	mu     sync.Mutex
+	ready  chan struct{}
+	jobs   []routeJob
+	failed error // the first dump error; the others take no more jobs
+}
+
+func (q *jobQueue) next() (routeJob, bool) {
+	<-q.ready
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.jobs) == 0 || q.failed != nil {
+		return routeJob{}, false
+	}
+	j := q.jobs[0]
+	q.jobs = q.jobs[1:]
+	return j, true
+}
+
+func (q *jobQueue) fail(err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.failed == nil {
+		q.failed = err
+	}
+}
+
+// dumpRoutesSplit dumps the routes over c and c2 at once, handing every
+// message to fn (never two at a time). The first dumps need no table
+// list: the IPv4 main table on c2, the IPv6 routes (of a size nothing
+// tells beforehand) on c. tables gives the IPv4 tables once known, or the
+// error that makes them unknown: the main table is then left out of one
+// IPv4 dump of every table. It returns ErrDumpInterrupted when a dump
+// was, after all of them ended.
+func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.Message)) (how string, err error) {
+	var mu sync.Mutex
+	q := &jobQueue{ready: make(chan struct{})}
+	var interrupted error
+	run := func(c *rtnl.Conn, j routeJob) {
+		f := fn
+		if j.skip != 0 {
+			f = func(m rtnl.Message) {
+				if routeTable(m) != j.skip {
+					fn(m)
+				}
+			}
+		}
+		err := c.DumpLocked(unix.RTM_GETROUTE, j.header(), &mu, f)
+		if err == nil && splitFault != nil {
+			err = splitFault(j)
+		}
+		if err != nil && j.table != 0 && errors.Is(err, unix.ENOENT) {
+			err = nil // the table went away, or was never made (main)
+		}
+		switch {
+		case errors.Is(err, rtnl.ErrDumpInterrupted):
+			q.mu.Lock()
+			interrupted = err
+			q.mu.Unlock()
+		case err != nil:
+			q.fail(fmt.Errorf("dumping %v: %w", j, err))
+		}
+	}
+	lane := func(c *rtnl.Conn, first routeJob, have bool) {
+		if have {
+			run(c, first)
+		}
+		for {
+			j, ok := q.next()
+			if !ok {
+				return
+			}
+			run(c, j)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { lane(c2, routeJob{family: unix.AF_INET, table: unix.RT_TABLE_MAIN}, true) })
+	wg.Go(func() { lane(c, routeJob{family: unix.AF_INET6}, true) })
+	res := <-tables
+	q.mu.Lock()
+	if res.err != nil {
+		q.jobs = []routeJob{{family: unix.AF_INET, skip: unix.RT_TABLE_MAIN}}
+		how = fmt.Sprintf("split by family, IPv4 tables unknown (%v)", res.err)
+	} else {
+		q.jobs = splitJobs(res.tables)
+		how = fmt.Sprintf("split over %d IPv4 tables and IPv6", len(res.tables))
+	}
+	q.mu.Unlock()
+	close(q.ready)
+	wg.Wait()
+	if q.failed != nil {
+		return how, q.failed
+	}
+	return how, interrupted
+}
+
+// splitFault, set by tests, makes a route dump that went well fail.
+var splitFault func(routeJob) error
+
+type tablesResult struct {
+	tables []fibTable
+	err    error
+}
+
+// routeTable returns the table of an IPv4 or IPv6 route message (RTA_TABLE
+// over rtm_table, which holds only ids below 256), or 0.
+func routeTable(m rtnl.Message) uint32 {
+	if (m.Type != unix.RTM_NEWROUTE && m.Type != unix.RTM_DELROUTE) || len(m.Body) < unix.SizeofRtMsg {
+		return 0
+	}
+	t := uint32(m.Body[4])
+	a := rtnl.NewAttrs(m.Body[unix.SizeofRtMsg:])
+	for a.Next() {
+		if a.Typ == unix.RTA_TABLE && len(a.Val) >= 4 {
+			t = rtnl.U32(a.Val)
+		}
+	}
+	return t
+}

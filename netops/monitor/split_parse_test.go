@@ -1,0 +1,100 @@
+package monitor
+
+import (
+	"errors"
+	"slices"
+	"testing"
+)
+
+// trieStat is /proc/net/fib_triestat as Linux 6.18 prints it (trimmed to
+// three tables), with a table id from 2^31 up printed negative.
+const trieStat = `Basic info: size of leaf: 48 bytes, size of tnode: 40 bytes.
+Id 100:
+	Aver depth:     1.86
+	Max depth:      3
+	Leaves:         126875
+	Prefixes:       150000
+	Internal nodes: 5005
+	  2: 2504  4: 1476  5: 321  7: 703  16: 1
+	Pointers: 199424
+Null ptrs: 67545
+Total size: 15904  kB
+Id -294967296:
+	Aver depth:     0.00
+	Max depth:      0
+	Leaves:         1
+	Prefixes:       1
+	Internal nodes: 0
+	Pointers: 0
+Null ptrs: 0
+Total size: 1  kB
+Main:
+	Aver depth:     2.98
+	Max depth:      4
+	Leaves:         217329
+	Prefixes:       300453
+	Internal nodes: 2060
+	  1: 151  2: 2  4: 13
+	Pointers: 307142
+Null ptrs: 87754
+Total size: 26000  kB
+Local:
+	Aver depth:     2.98
+	Prefixes:       300453
+`
+
+func TestParseTrieStat(t *testing.T) {
+	got, err := parseTrieStat([]byte(trieStat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []fibTable{{100, 150000}, {4000000000, 1}, {254, 300453}, {255, 300453}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	jobs := splitJobs(got)
+	var names []string
+	for _, j := range jobs {
+		names = append(names, j.String())
+	}
+	// Largest first, the main table (dumped before the list is read)
+	// left out.
+	wantJobs := []string{"inet table 255", "inet table 100", "inet table 4000000000"}
+	if !slices.Equal(names, wantJobs) {
+		t.Fatalf("jobs %v, want %v", names, wantJobs)
+	}
+}
+
+// A line the parser does not know could be a table it would miss: the
+// list is refused, and the sync splits the routes by family instead.
+func TestParseTrieStatRefusesWhatItDoesNotKnow(t *testing.T) {
+	for name, text := range map[string]string{
+		"empty":                 "",
+		"no basic info line":    "Main:\n\tPrefixes: 3\n",
+		"an unknown header":     "Basic info: x\nTable 100:\n\tPrefixes: 3\n",
+		"an id that is no int":  "Basic info: x\nId 1x:\n",
+		"an id past 32 bits":    "Basic info: x\nId 4294967296:\n",
+		"table 0":               "Basic info: x\nId 0:\n",
+		"a prefix count no int": "Basic info: x\nMain:\n\tPrefixes: many\n",
+	} {
+		if got, err := parseTrieStat([]byte(text)); !errors.Is(err, errTrieStat) {
+			t.Errorf("%s: got %v, %v; want errTrieStat", name, got, err)
+		}
+	}
+}
+
+func FuzzParseTrieStat(f *testing.F) {
+	f.Add([]byte(trieStat))
+	f.Add([]byte("Basic info: x\nId -1:\n\tPrefixes: 1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tables, err := parseTrieStat(b)
+		if err != nil {
+			return
+		}
+		for _, tb := range tables {
+			if tb.id == 0 {
+				t.Fatalf("table 0 accepted from %q", b)
+			}
+		}
+	})
+}
