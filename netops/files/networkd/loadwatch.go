@@ -27,9 +27,8 @@ import (
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
 // through a shared mmap, which no editor does (nor is a mount made over a
-// file after the Load seen; one over a directory is, below, and a file
-// on another device than its directory's, a mount point, is not vouched
-// for). Whenever inotify cannot vouch for a Load, the next Load reads as without it (stat every file,
+// file after the Load is seen through the mount table, below, and a
+// file that is a mount point when read is not vouched for). Whenever inotify cannot vouch for a Load, the next Load reads as without it (stat every file,
 // read what changed): a queue overflow, a watch that cannot be added
 // (the watch limit, permissions), a watched directory deleted, moved or
 // unmounted, a name that is a symlink other than a /dev/null mask (its
@@ -37,6 +36,17 @@ import (
 // inotify does not see all changes of (NFS, FUSE), any read error. Each
 // quiet Load also stats the directories the last one read: one mounted
 // over, or a search directory made since, shows there.
+//
+// inotify watches inodes, not names: a mount over a directory or a file
+// the last Load read (or over a parent), or the unmount of one, changes
+// what the name holds with no event on the inodes watched. So the
+// notifier also holds /proc/self/mountinfo open, whose poll reports
+// POLLPRI|POLLERR once after any change of the process's mount table:
+// each drain polls it (without waiting), and a change counts as an
+// overflow, an event in every Loader. The next Load stats every file and
+// sets its watches again, on what the names hold now. The file is never
+// read: poll alone tells, and resets what it tells (the kernel records
+// the table's event count in the open file at each poll).
 
 // watchMask is what a directory watch reports: a name made, removed or
 // renamed in it, a file in it written or its mode changed, the directory
@@ -53,6 +63,7 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 var notifier struct {
 	sync.Mutex
 	fd     int // -1: none open
+	mounts int // /proc/self/mountinfo, open while fd is
 	buf    []byte
 	states map[*watchState]bool
 	// inject, when set, is read before the descriptor: the tests' events
@@ -60,7 +71,7 @@ var notifier struct {
 	inject []byte
 }
 
-func init() { notifier.fd = -1 }
+func init() { notifier.fd, notifier.mounts = -1, -1 }
 
 // watchState is one Loader's side of the notifier, guarded by its lock.
 // It holds nothing of the files read: a Loader let go of is collected
@@ -127,8 +138,7 @@ func unwatch(s *watchState) {
 	delete(notifier.states, s)
 	s.interest, s.closed = map[int32]bool{}, true
 	if len(notifier.states) == 0 && notifier.fd >= 0 {
-		unix.Close(notifier.fd)
-		notifier.fd = -1
+		closeNotifier()
 	}
 }
 
@@ -152,6 +162,11 @@ func drain() {
 	if notifier.fd < 0 {
 		return
 	}
+	if mountsChanged() {
+		for s := range notifier.states {
+			s.gen++
+		}
+	}
 	if notifier.buf == nil {
 		notifier.buf = make([]byte, 64<<10)
 	}
@@ -166,8 +181,7 @@ func drain() {
 		if err != nil || n <= 0 {
 			// Events may be lost: every Loader reads again, and none
 			// vouches while no descriptor is open.
-			unix.Close(notifier.fd)
-			notifier.fd = -1
+			closeNotifier()
 			for s := range notifier.states {
 				s.gen++
 				s.interest = map[int32]bool{}
@@ -199,17 +213,45 @@ func dispatch(buf []byte) {
 	}
 }
 
-// open opens the instance if none is. notifier is locked.
+// mountsChanged reports whether the mount table changed since the last
+// poll (or the open): any error tells it may have. notifier is locked
+// and open.
+func mountsChanged() bool {
+	fds := []unix.PollFd{{Fd: int32(notifier.mounts), Events: unix.POLLPRI}}
+	for {
+		_, err := unix.Poll(fds, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return err != nil || fds[0].Revents&(unix.POLLPRI|unix.POLLERR|unix.POLLNVAL) != 0
+	}
+}
+
+// openNotifier opens the instance, and the mount table it polls, if none
+// is: without both nothing vouches. notifier is locked.
 func openNotifier() bool {
 	if notifier.fd >= 0 {
 		return true
 	}
-	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	mounts, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}
-	notifier.fd = fd
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		unix.Close(mounts)
+		return false
+	}
+	notifier.fd, notifier.mounts = fd, mounts
 	return true
+}
+
+// closeNotifier closes the instance and the mount table. notifier is
+// locked and open.
+func closeNotifier() {
+	unix.Close(notifier.fd)
+	unix.Close(notifier.mounts)
+	notifier.fd, notifier.mounts = -1, -1
 }
 
 // quietConfig is the last quiet Load's Config if nothing it read changed
