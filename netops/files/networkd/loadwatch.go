@@ -375,18 +375,44 @@ func (v *vouch) watchDir(path string, search bool) {
 }
 
 // onDirDevice checks that the regular file at path, of stat st, is on its
-// directory's device: one that is not is a mount point of its own (an
-// NFS or FUSE file bind mounted over the name), whose changes the
+// directory's file system: one that is not is a mount point of its own
+// (an NFS or FUSE file bind mounted over the name), whose changes the
 // directory's file system, and maybe inotify, does not see.
+//
+// A file on another device than its directory may still be on its
+// directory's mount: an overlay whose layers are not on one file system
+// (and without xino) reports a file's layer's device, and its own for
+// directories; every file of such an overlay would otherwise be
+// distrusted at every Load. The mount id (statx) tells: a file on its
+// directory's mount is no mount point, and the directory's file system,
+// which localFS vouched for, is the one that changes it. (A Docker root
+// whose layers share one file system reports the overlay's device for
+// every file and needs no statx.) A change made in a layer beneath the
+// mounted overlay, not through it, is not seen: overlayfs does not
+// support those either (its documentation calls the result undefined).
+// A mount over the file between the stat
+// and the statx changes the mount table, which the notifier sees.
 func (v *vouch) onDirDevice(path string, st fs.FileInfo) {
 	if v == nil || !v.ok {
 		return
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
-	dev, watched := v.devs[filepath.Dir(path)]
-	if !ok || !watched || uint64(sys.Dev) != dev {
+	dir := filepath.Dir(path)
+	dev, watched := v.devs[dir]
+	if !ok || !watched || uint64(sys.Dev) != dev && !sameMount(path, dir) {
 		v.fail()
 	}
+}
+
+// sameMount reports whether file and dir are on one mount, as statx's
+// mount ids tell (Linux 5.8; before, nothing is).
+func sameMount(file, dir string) bool {
+	var f, d unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, file, 0, unix.STATX_MNT_ID, &f) != nil ||
+		unix.Statx(unix.AT_FDCWD, dir, 0, unix.STATX_MNT_ID, &d) != nil {
+		return false
+	}
+	return f.Mask&d.Mask&unix.STATX_MNT_ID != 0 && f.Mnt_id == d.Mnt_id
 }
 
 // add watches path, a directory or a file. notifier is locked.
