@@ -41,12 +41,12 @@ import (
 // the last Load read (or over a parent), or the unmount of one, changes
 // what the name holds with no event on the inodes watched. So the
 // notifier also holds /proc/self/mountinfo open, whose poll reports
-// POLLPRI|POLLERR once after any change of the process's mount table:
-// each drain polls it (without waiting), and a change counts as an
-// overflow, an event in every Loader. The next Load stats every file and
-// sets its watches again, on what the names hold now. The file is never
-// read: poll alone tells, and resets what it tells (the kernel records
-// the table's event count in the open file at each poll).
+// POLLPRI|POLLERR once after any change of the process's mount table
+// (the kernel records the table's event count in the open file at each
+// poll): each drain polls it, without waiting, and a change counts as an
+// event in the Loaders whose directories it concerns (loadmounts.go).
+// Their next Load stats every file and sets its watches again, on what
+// the names hold now.
 
 // watchMask is what a directory watch reports: a name made, removed or
 // renamed in it, a file in it written or its mode changed, the directory
@@ -62,8 +62,9 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 // collection).
 var notifier struct {
 	sync.Mutex
-	fd     int // -1: none open
-	mounts int // /proc/self/mountinfo, open while fd is
+	fd     int        // -1: none open
+	mounts int        // mountinfo, open while fd is (loadmounts.go)
+	table  mountTable // the mount table as last read
 	buf    []byte
 	states map[*watchState]bool
 	// inject, when set, is read before the descriptor: the tests' events
@@ -80,6 +81,7 @@ type watchState struct {
 	gen      uint64         // counts the events that may change what a Load reads
 	interest map[int32]bool // the watches of what this Loader's Loads read
 	closed   bool           // the Loader's Close: nothing vouches any more
+	dirs     []string       // the Loader's, absolute: which mounts concern it
 }
 
 // quietLoad is a Load inotify vouches for: its Config stays what the
@@ -120,8 +122,15 @@ func (v *vouch) fail() {
 
 // watching registers a new Loader's state; the notifier opens at the
 // first Load that watches.
-func watching() *watchState {
+func watching(dirs []string) *watchState {
 	s := &watchState{interest: map[int32]bool{}}
+	for _, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			s.dirs = append(s.dirs, abs)
+		} else {
+			s.dirs = append(s.dirs, "/") // every mount concerns it
+		}
+	}
 	notifier.Lock()
 	defer notifier.Unlock()
 	if notifier.states == nil {
@@ -163,9 +172,7 @@ func drain() {
 		return
 	}
 	if mountsChanged() {
-		for s := range notifier.states {
-			s.gen++
-		}
+		dispatchMounts()
 	}
 	if notifier.buf == nil {
 		notifier.buf = make([]byte, 64<<10)
@@ -213,28 +220,21 @@ func dispatch(buf []byte) {
 	}
 }
 
-// mountsChanged reports whether the mount table changed since the last
-// poll (or the open): any error tells it may have. notifier is locked
-// and open.
-func mountsChanged() bool {
-	fds := []unix.PollFd{{Fd: int32(notifier.mounts), Events: unix.POLLPRI}}
-	for {
-		_, err := unix.Poll(fds, 0)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		return err != nil || fds[0].Revents&(unix.POLLPRI|unix.POLLERR|unix.POLLNVAL) != 0
-	}
-}
-
 // openNotifier opens the instance, and the mount table it polls, if none
 // is: without both nothing vouches. notifier is locked.
 func openNotifier() bool {
 	if notifier.fd >= 0 {
 		return true
 	}
-	mounts, err := unix.Open("/proc/self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	// The table is read after the open: a change between the two is in
+	// what is read, and the first poll's read then finds it unchanged.
+	mounts, err := unix.Open(mountinfo, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
+		return false
+	}
+	table, err := readMounts()
+	if err != nil {
+		unix.Close(mounts)
 		return false
 	}
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
@@ -242,7 +242,7 @@ func openNotifier() bool {
 		unix.Close(mounts)
 		return false
 	}
-	notifier.fd, notifier.mounts = fd, mounts
+	notifier.fd, notifier.mounts, notifier.table = fd, mounts, table
 	return true
 }
 
@@ -251,7 +251,7 @@ func openNotifier() bool {
 func closeNotifier() {
 	unix.Close(notifier.fd)
 	unix.Close(notifier.mounts)
-	notifier.fd, notifier.mounts = -1, -1
+	notifier.fd, notifier.mounts, notifier.table = -1, -1, nil
 }
 
 // quietConfig is the last quiet Load's Config if nothing it read changed
@@ -495,6 +495,6 @@ func localFS(path string) bool {
 
 // watchLoader gives ld a watch state, let go of with ld.
 func watchLoader(ld *Loader) {
-	ld.watch = watching()
+	ld.watch = watching(ld.dirs)
 	runtime.AddCleanup(ld, unwatch, ld.watch)
 }

@@ -134,6 +134,37 @@ func TestWatchedLoaderSeesMountsAndUnmounts(t *testing.T) {
 		}
 		loadVouched(t, ld, dirs)
 	})
+	t.Run("a mount elsewhere leaves the Load quiet", func(t *testing.T) {
+		// The last step's tmpfs went with its inode this Loader watched
+		// when it was mounted over the name: an event, once.
+		loadVouched(t, ld, dirs)
+		unmount := mount(t, "tmpfs", t.TempDir(), "tmpfs", 0, "size=1m")
+		if !ld.quietNow() {
+			t.Fatal("a mount on no directory the Loader reads made it read again")
+		}
+		unmount()
+		if !ld.quietNow() {
+			t.Fatal("an unmount of no directory the Loader reads made it read again")
+		}
+	})
+	t.Run("a file bind mounted over a name of a directory reached through a symlink", func(t *testing.T) {
+		link := filepath.Join(t.TempDir(), "link")
+		symlink(t, base, link)
+		ldirs := []string{filepath.Join(link, "etc"), filepath.Join(link, "run"), filepath.Join(link, "lib")}
+		lld := NewLoader(ldirs)
+		t.Cleanup(func() { lld.Close() })
+		loadVouched(t, lld, ldirs)
+		src := filepath.Join(base, "wan-b")
+		write(t, src, wanB)
+		unmount := mount(t, src, p, "", unix.MS_BIND, "")
+		if got := wanAddress(t, lld, ldirs); got != "10.0.0.2/24" {
+			t.Fatalf("after the bind mount the Load returned %s, the file under the mount", got)
+		}
+		unmount()
+		if got := wanAddress(t, lld, ldirs); got != "10.0.0.1/24" {
+			t.Fatalf("after the unmount the Load returned %s, the file that was mounted", got)
+		}
+	})
 	t.Run("a directory mounted over a search directory's parent, then unmounted", func(t *testing.T) {
 		write(t, filepath.Join(base, "over", "etc", "10-wan.network"), wanB)
 		unmount := mount(t, filepath.Join(base, "over"), base, "", unix.MS_BIND, "")
