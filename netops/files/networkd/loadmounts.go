@@ -44,7 +44,8 @@ func readMounts() (mountTable, error) {
 
 // changedMounts is the mount points of the lines of old and cur that are
 // not in both (as many times); ok is false when a line does not parse.
-func changedMounts(old, cur mountTable) (points []string, ok bool) {
+func changedMounts(old, cur mountTable) ([]string, bool) {
+	var points []string
 	add := func(a, b mountTable) bool {
 		for line, n := range a {
 			if b[line] == n {
@@ -58,7 +59,10 @@ func changedMounts(old, cur mountTable) (points []string, ok bool) {
 		}
 		return true
 	}
-	return points, add(old, cur) && add(cur, old)
+	// Not in the return statement: points would be evaluated in any
+	// order with the calls that append to it.
+	ok := add(old, cur) && add(cur, old)
+	return points, ok
 }
 
 // mountPoint is the fifth field of a mountinfo line, its octal escapes

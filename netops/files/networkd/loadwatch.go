@@ -123,7 +123,9 @@ func (v *vouch) fail() {
 // watching registers a new Loader's state; the notifier opens at the
 // first Load that watches.
 func watching(dirs []string) *watchState {
-	s := &watchState{interest: map[int32]bool{}}
+	// A mask is a symlink to /dev/null: a mount over it (or /dev) makes
+	// the masks something else.
+	s := &watchState{interest: map[int32]bool{}, dirs: []string{os.DevNull}}
 	for _, d := range dirs {
 		if abs, err := filepath.Abs(d); err == nil {
 			s.dirs = append(s.dirs, abs)

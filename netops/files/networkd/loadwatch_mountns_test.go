@@ -165,6 +165,26 @@ func TestWatchedLoaderSeesMountsAndUnmounts(t *testing.T) {
 			t.Fatalf("after the unmount the Load returned %s, the file that was mounted", got)
 		}
 	})
+	t.Run("a file bind mounted over /dev/null, the target of a mask", func(t *testing.T) {
+		mask := filepath.Join(etc, "30-masked.network")
+		symlink(t, os.DevNull, mask)
+		loadVouched(t, ld, dirs)
+		src := filepath.Join(base, "not-null")
+		write(t, src, lan)
+		unmount := mount(t, src, os.DevNull, "", unix.MS_BIND, "")
+		c, err := ld.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Masked) != 0 {
+			t.Fatalf("the mask of a /dev/null mounted over is still one: %v", c.Masked)
+		}
+		unmount()
+		if err := os.Remove(mask); err != nil {
+			t.Fatal(err)
+		}
+		loadVouched(t, ld, dirs)
+	})
 	t.Run("a directory mounted over a search directory's parent, then unmounted", func(t *testing.T) {
 		write(t, filepath.Join(base, "over", "etc", "10-wan.network"), wanB)
 		unmount := mount(t, filepath.Join(base, "over"), base, "", unix.MS_BIND, "")
