@@ -26,9 +26,10 @@ import (
 // A file is watched itself, not only through its directory: a directory
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
-// through a shared mmap, which no editor does (nor is a mount made over a
-// file after the Load is seen through the mount table, below, and a
-// file that is a mount point when read is not vouched for). Whenever inotify cannot vouch for a Load, the next Load reads as without it (stat every file,
+// through a shared mmap, which no editor does (a mount over a file after
+// the Load is seen through the mount table, below; a file that is a mount
+// point of its own when read is not vouched for). Whenever inotify cannot
+// vouch for a Load, the next Load reads as without it (stat every file,
 // read what changed): a queue overflow, a watch that cannot be added
 // (the watch limit, permissions), a watched directory deleted, moved or
 // unmounted, a name that is a symlink other than a /dev/null mask (its
@@ -46,7 +47,10 @@ import (
 // poll): each drain polls it, without waiting, and a change counts as an
 // event in the Loaders whose directories it concerns (loadmounts.go).
 // Their next Load stats every file and sets its watches again, on what
-// the names hold now.
+// the names hold now. The table is the process's (its main thread's): the
+// mounts of a thread that unshared a mount namespace of its own are not
+// seen (netpanel's threads share one; the tests that mount run in a
+// process of their own namespace).
 
 // watchMask is what a directory watch reports: a name made, removed or
 // renamed in it, a file in it written or its mode changed, the directory
