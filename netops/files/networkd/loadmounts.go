@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,15 +89,11 @@ func mountPoint(line string) (string, bool) {
 }
 
 // concerns reports whether a mount on point concerns a Loader reading
-// dirs: point is one of them, a parent of one or beneath one, as given
-// or with symlinks resolved (a search directory reached through a link
-// is mounted on under the link's target).
+// dirs: point is one of them, a parent of one or beneath one.
 func concerns(dirs []string, point string) bool {
 	for _, d := range dirs {
-		for _, p := range []string{d, resolved(d)} {
-			if point == p || within(p, point) || within(point, p) {
-				return true
-			}
+		if point == d || within(d, point) || within(point, d) {
+			return true
 		}
 	}
 	return false
@@ -157,11 +154,19 @@ func dispatchMounts() {
 	}
 }
 
+// concernedBy reports whether a mount on one of points concerns s's
+// Loader: its directories as given or with symlinks resolved (a search
+// directory reached through a link is mounted on under the link's
+// target), resolved now, once for all the points.
 func (s *watchState) concernedBy(points []string) bool {
-	for _, p := range points {
-		if concerns(s.dirs, p) {
-			return true
+	if len(points) == 0 {
+		return false
+	}
+	dirs := slices.Clone(s.dirs)
+	for _, d := range s.dirs {
+		if r := resolved(d); r != d {
+			dirs = append(dirs, r)
 		}
 	}
-	return false
+	return slices.ContainsFunc(points, func(p string) bool { return concerns(dirs, p) })
 }
