@@ -26,10 +26,10 @@ import (
 // A file is watched itself, not only through its directory: a directory
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
-// through a shared mmap, which no editor does (nor is a mount made over a
-// file after the Load seen; one over a directory is, below, and a file
-// on another device than its directory's, a mount point, is not vouched
-// for). Whenever inotify cannot vouch for a Load, the next Load reads as without it (stat every file,
+// through a shared mmap, which no editor does (a mount over a file after
+// the Load is seen through the mount table, below; a file that is a mount
+// point of its own when read is not vouched for). Whenever inotify cannot
+// vouch for a Load, the next Load reads as without it (stat every file,
 // read what changed): a queue overflow, a watch that cannot be added
 // (the watch limit, permissions), a watched directory deleted, moved or
 // unmounted, a name that is a symlink other than a /dev/null mask (its
@@ -37,6 +37,20 @@ import (
 // inotify does not see all changes of (NFS, FUSE), any read error. Each
 // quiet Load also stats the directories the last one read: one mounted
 // over, or a search directory made since, shows there.
+//
+// inotify watches inodes, not names: a mount over a directory or a file
+// the last Load read (or over a parent), or the unmount of one, changes
+// what the name holds with no event on the inodes watched. So the
+// notifier also holds /proc/self/mountinfo open, whose poll reports
+// POLLPRI|POLLERR once after any change of the process's mount table
+// (the kernel records the table's event count in the open file at each
+// poll): each drain polls it, without waiting, and a change counts as an
+// event in the Loaders whose directories it concerns (loadmounts.go).
+// Their next Load stats every file and sets its watches again, on what
+// the names hold now. The table is the process's (its main thread's): the
+// mounts of a thread that unshared a mount namespace of its own are not
+// seen (netpanel's threads share one; the tests that mount run in a
+// process of their own namespace).
 
 // watchMask is what a directory watch reports: a name made, removed or
 // renamed in it, a file in it written or its mode changed, the directory
@@ -52,7 +66,9 @@ const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN
 // collection).
 var notifier struct {
 	sync.Mutex
-	fd     int // -1: none open
+	fd     int        // -1: none open
+	mounts int        // mountinfo, open while fd is (loadmounts.go)
+	table  mountTable // the mount table as last read
 	buf    []byte
 	states map[*watchState]bool
 	// inject, when set, is read before the descriptor: the tests' events
@@ -60,7 +76,7 @@ var notifier struct {
 	inject []byte
 }
 
-func init() { notifier.fd = -1 }
+func init() { notifier.fd, notifier.mounts = -1, -1 }
 
 // watchState is one Loader's side of the notifier, guarded by its lock.
 // It holds nothing of the files read: a Loader let go of is collected
@@ -69,6 +85,7 @@ type watchState struct {
 	gen      uint64         // counts the events that may change what a Load reads
 	interest map[int32]bool // the watches of what this Loader's Loads read
 	closed   bool           // the Loader's Close: nothing vouches any more
+	dirs     []string       // the Loader's, absolute: which mounts concern it
 }
 
 // quietLoad is a Load inotify vouches for: its Config stays what the
@@ -109,8 +126,17 @@ func (v *vouch) fail() {
 
 // watching registers a new Loader's state; the notifier opens at the
 // first Load that watches.
-func watching() *watchState {
-	s := &watchState{interest: map[int32]bool{}}
+func watching(dirs []string) *watchState {
+	// A mask is a symlink to /dev/null: a mount over it (or /dev) makes
+	// the masks something else.
+	s := &watchState{interest: map[int32]bool{}, dirs: []string{os.DevNull}}
+	for _, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			s.dirs = append(s.dirs, abs)
+		} else {
+			s.dirs = append(s.dirs, "/") // every mount concerns it
+		}
+	}
 	notifier.Lock()
 	defer notifier.Unlock()
 	if notifier.states == nil {
@@ -127,8 +153,7 @@ func unwatch(s *watchState) {
 	delete(notifier.states, s)
 	s.interest, s.closed = map[int32]bool{}, true
 	if len(notifier.states) == 0 && notifier.fd >= 0 {
-		unix.Close(notifier.fd)
-		notifier.fd = -1
+		closeNotifier()
 	}
 }
 
@@ -152,6 +177,9 @@ func drain() {
 	if notifier.fd < 0 {
 		return
 	}
+	if mountsChanged() {
+		dispatchMounts()
+	}
 	if notifier.buf == nil {
 		notifier.buf = make([]byte, 64<<10)
 	}
@@ -166,8 +194,7 @@ func drain() {
 		if err != nil || n <= 0 {
 			// Events may be lost: every Loader reads again, and none
 			// vouches while no descriptor is open.
-			unix.Close(notifier.fd)
-			notifier.fd = -1
+			closeNotifier()
 			for s := range notifier.states {
 				s.gen++
 				s.interest = map[int32]bool{}
@@ -199,17 +226,38 @@ func dispatch(buf []byte) {
 	}
 }
 
-// open opens the instance if none is. notifier is locked.
+// openNotifier opens the instance, and the mount table it polls, if none
+// is: without both nothing vouches. notifier is locked.
 func openNotifier() bool {
 	if notifier.fd >= 0 {
 		return true
 	}
-	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	// The table is read after the open: a change between the two is in
+	// what is read, and the first poll's read then finds it unchanged.
+	mounts, err := unix.Open(mountinfo, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}
-	notifier.fd = fd
+	table, err := readMounts()
+	if err != nil {
+		unix.Close(mounts)
+		return false
+	}
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		unix.Close(mounts)
+		return false
+	}
+	notifier.fd, notifier.mounts, notifier.table = fd, mounts, table
 	return true
+}
+
+// closeNotifier closes the instance and the mount table. notifier is
+// locked and open.
+func closeNotifier() {
+	unix.Close(notifier.fd)
+	unix.Close(notifier.mounts)
+	notifier.fd, notifier.mounts, notifier.table = -1, -1, nil
 }
 
 // quietConfig is the last quiet Load's Config if nothing it read changed
@@ -333,18 +381,44 @@ func (v *vouch) watchDir(path string, search bool) {
 }
 
 // onDirDevice checks that the regular file at path, of stat st, is on its
-// directory's device: one that is not is a mount point of its own (an
-// NFS or FUSE file bind mounted over the name), whose changes the
+// directory's file system: one that is not is a mount point of its own
+// (an NFS or FUSE file bind mounted over the name), whose changes the
 // directory's file system, and maybe inotify, does not see.
+//
+// A file on another device than its directory may still be on its
+// directory's mount: an overlay whose layers are not on one file system
+// (and without xino) reports a file's layer's device, and its own for
+// directories; every file of such an overlay would otherwise be
+// distrusted at every Load. The mount id (statx) tells: a file on its
+// directory's mount is no mount point, and the directory's file system,
+// which localFS vouched for, is the one that changes it. (A Docker root
+// whose layers share one file system reports the overlay's device for
+// every file and needs no statx.) A change made in a layer beneath the
+// mounted overlay, not through it, is not seen: overlayfs does not
+// support those either (its documentation calls the result undefined).
+// A mount over the file between the stat
+// and the statx changes the mount table, which the notifier sees.
 func (v *vouch) onDirDevice(path string, st fs.FileInfo) {
 	if v == nil || !v.ok {
 		return
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
-	dev, watched := v.devs[filepath.Dir(path)]
-	if !ok || !watched || uint64(sys.Dev) != dev {
+	dir := filepath.Dir(path)
+	dev, watched := v.devs[dir]
+	if !ok || !watched || uint64(sys.Dev) != dev && !sameMount(path, dir) {
 		v.fail()
 	}
+}
+
+// sameMount reports whether file and dir are on one mount, as statx's
+// mount ids tell (Linux 5.8; before, nothing is).
+func sameMount(file, dir string) bool {
+	var f, d unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, file, 0, unix.STATX_MNT_ID, &f) != nil ||
+		unix.Statx(unix.AT_FDCWD, dir, 0, unix.STATX_MNT_ID, &d) != nil {
+		return false
+	}
+	return f.Mask&d.Mask&unix.STATX_MNT_ID != 0 && f.Mnt_id == d.Mnt_id
 }
 
 // add watches path, a directory or a file. notifier is locked.
@@ -427,6 +501,6 @@ func localFS(path string) bool {
 
 // watchLoader gives ld a watch state, let go of with ld.
 func watchLoader(ld *Loader) {
-	ld.watch = watching()
+	ld.watch = watching(ld.dirs)
 	runtime.AddCleanup(ld, unwatch, ld.watch)
 }

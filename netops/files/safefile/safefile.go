@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -183,16 +184,31 @@ func open(path string, limit int64) (*os.File, error) {
 }
 
 // openOnce is one look at name beneath d and its open; replaced: the
-// file opened is not the one looked at (the error says so).
+// name holds another file than the one looked at (the error says so).
+//
+// The file opened for reading is the one looked at, reopened through
+// its O_PATH descriptor (/proc/self/fd), not the name again: a FIFO or a
+// device renamed over the name between the look and the open is never
+// opened (a FIFO's open may wait or take a writer's bytes, a device's
+// have side effects). The name is looked at once more after: if it holds
+// another file by then, the read is tried again, as what the name holds
+// now is what the caller asked for. Without /proc the name is opened
+// again, non-blocking, and compared with the look.
 func openOnce(path string, d int, name string, limit int64) (*os.File, bool, error) {
-	st, err := statBeneath(path, d, name, limit)
+	pfd, st, err := lookBeneath(path, d, name, limit)
 	if err != nil {
 		return nil, false, err
 	}
+	defer unix.Close(pfd)
 	if betweenOpens != nil {
 		betweenOpens(path)
 	}
-	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	const flags = unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
+	fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(pfd), flags, 0)
+	reopened := err == nil
+	if errors.Is(err, unix.ENOENT) {
+		fd, err = openBeneath(d, name, flags)
+	}
 	if err != nil {
 		return nil, false, openError(path, filepath.Dir(filepath.Clean(path)), err)
 	}
@@ -202,7 +218,7 @@ func openOnce(path string, d int, name string, limit int64) (*os.File, bool, err
 		f.Close()
 		return nil, false, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	if st2.Dev != st.Dev || st2.Ino != st.Ino {
+	if reopened && !holds(d, name, &st2) || st2.Dev != st.Dev || st2.Ino != st.Ino {
 		f.Close()
 		return nil, true, &Error{Path: path, Err: ErrNotRegular, detail: "was replaced while being read; try again"}
 	}
@@ -211,6 +227,17 @@ func openOnce(path string, d int, name string, limit int64) (*os.File, bool, err
 		return nil, false, err
 	}
 	return f, false, nil
+}
+
+// holds reports whether name beneath d is still the file of stat st.
+func holds(d int, name string, st *unix.Stat_t) bool {
+	pfd, err := openBeneath(d, name, unix.O_PATH)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(pfd)
+	var now unix.Stat_t
+	return unix.Fstat(pfd, &now) == nil && now.Dev == st.Dev && now.Ino == st.Ino
 }
 
 // openDir opens the directory of path (O_PATH) for the lookups beneath
@@ -234,20 +261,31 @@ func openDir(path string) (int, string, error) {
 // opens nothing: a FIFO or a device is refused before it is ever opened
 // for reading.
 func statBeneath(path string, d int, name string, limit int64) (*unix.Stat_t, error) {
-	pfd, err := openBeneath(d, name, unix.O_PATH)
+	pfd, st, err := lookBeneath(path, d, name, limit)
 	if err != nil {
-		return nil, openError(path, filepath.Dir(filepath.Clean(path)), err)
-	}
-	var st unix.Stat_t
-	err = unix.Fstat(pfd, &st)
-	unix.Close(pfd)
-	if err != nil {
-		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if err := check(path, &st, limit); err != nil {
 		return nil, err
 	}
-	return &st, nil
+	unix.Close(pfd)
+	return st, nil
+}
+
+// lookBeneath is statBeneath that keeps the O_PATH descriptor, for the
+// caller to close.
+func lookBeneath(path string, d int, name string, limit int64) (int, *unix.Stat_t, error) {
+	pfd, err := openBeneath(d, name, unix.O_PATH)
+	if err != nil {
+		return -1, nil, openError(path, filepath.Dir(filepath.Clean(path)), err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil {
+		unix.Close(pfd)
+		return -1, nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if err := check(path, &st, limit); err != nil {
+		unix.Close(pfd)
+		return -1, nil, err
+	}
+	return pfd, &st, nil
 }
 
 // openBeneath opens name relative to dirfd, following symlinks only while
