@@ -155,3 +155,54 @@ func samePart(t *testing.T, name string, got, want *Generated, some map[string]b
 		t.Fatalf("%s: placements\n%v\nGenerate's\n%v", name, got.Placements, want.Placements)
 	}
 }
+
+// lastRunBreaker is a model store whose EachLinkRouteFrom panics with
+// boom on the run of the highest table and link it is asked for: one of
+// the second share's when Prepared.Generate splits its read.
+type lastRunBreaker struct {
+	*model.Store
+	last runID
+	boom error
+}
+
+func (s *lastRunBreaker) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool {
+	if (runID{table, link}) == s.last {
+		panic(s.boom)
+	}
+	return s.Store.EachLinkRouteFrom(table, link, pos, fn)
+}
+
+// TestPreparedGenerateRaisesTheSecondSharesPanic: a panic while the
+// second share of a split read is read (on a goroutine of its own) is
+// raised on the caller's goroutine, with the stack where it began, not
+// lost with the process.
+func TestPreparedGenerateRaisesTheSecondSharesPanic(t *testing.T) {
+	defer func(n int) { splitRoutes = n }(splitRoutes)
+	splitRoutes = 1
+	r := rand.New(rand.NewPCG(7, 29))
+	store := model.NewStoreFrom(runsState(r, false, false))
+	src := &lastRunBreaker{Store: store, boom: errors.New("boom in the second share")}
+	for c, n := range store.RouteClasses() {
+		if id := (runID{c.Table, c.Link}); n > 0 && compareRuns(id, src.last) > 0 {
+			src.last = id
+		}
+	}
+	names := []string{"br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
+	p, err := Prepare(src, names, tableMap{300: "wan"}, target252)
+	if err != nil || p == nil {
+		t.Fatalf("Prepare: %v, %v", p, err)
+	}
+	before := splits.Load()
+	var panicked any
+	func() {
+		defer func() { panicked = recover() }()
+		_, err = p.Generate(func(string) bool { return true })
+	}()
+	if splits.Load() == before {
+		t.Fatal("the read was not split: the test tests nothing")
+	}
+	e, ok := panicked.(error)
+	if !ok || !errors.Is(e, src.boom) || !strings.Contains(e.Error(), "lastRunBreaker).EachLinkRouteFrom") {
+		t.Fatalf("Prepared.Generate: %v, panic %v; want the second share's panic with its stack", err, panicked)
+	}
+}
