@@ -527,29 +527,15 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 		return nil, nil, nil, nil, err
 	}
 	tables := m.tables()
-	var works []*keyWork // of every try
-	// returned: plan returns (set before each return), else it panics,
-	// and a keyWork's panic raised here would replace its own.
-	returned := false
+	// w is the keys' work of the try at hand: ended at once when its try
+	// is abandoned or fails (its panic, if any, raised then), returned
+	// with its plan (kept) else. Should plan panic, w is ended without
+	// raising its panic, which would replace plan's.
+	var w *keyWork
 	defer func() {
-		for _, w := range works {
-			if w != kept {
-				w.stop()
-			}
-		}
-		var raise *goroutinePanic // the first; every work is waited for
-		for _, w := range works {
-			if w == kept {
-				continue
-			}
-			if p := w.wait(); p != nil && raise == nil {
-				raise = p
-			}
-		}
-		if raise != nil && returned {
-			kept.stop() // its plan is not returned: nobody ends it
-			kept.wait()
-			panic(raise)
+		if kept == nil {
+			w.stop()
+			w.wait()
 		}
 	}()
 	// A file kept is compared with the disk before the generation, which
@@ -565,25 +551,19 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 	for try := 0; ; try++ {
 		var same bool
 		var err error
-		var w *keyWork
 		gen, made, plan, w, err = m.planFiles(links, sel.TakeOver, tables, keys)
-		if w != nil {
-			works = append(works, w)
+		if err == nil {
+			cfg, same, err = m.asPlanned(made, gen.Files, plan)
 		}
 		if err != nil {
-			returned = true
-			return nil, nil, nil, nil, err
-		}
-		if cfg, same, err = m.asPlanned(made, gen.Files, plan); err != nil {
-			returned = true
+			w.end()
 			return nil, nil, nil, nil, err
 		}
 		if same {
 			break
 		}
-		w.stop() // abandoned: its gen is made again
+		w.end() // abandoned: its gen is made again
 		if try == 2 {
-			returned = true
 			return nil, nil, nil, nil, ErrFilesChanging
 		}
 	}
@@ -591,11 +571,7 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
 		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
 		Commands: m.commands(plan), Digest: digestOf(plan, made)}
-	if len(works) > 0 {
-		kept = works[len(works)-1]
-	}
-	returned = true
-	return p, cfg, gen, kept, nil
+	return p, cfg, gen, w, nil
 }
 
 // planFiles generates the files for links and plans them against the
