@@ -171,6 +171,7 @@ func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, f
 	var (
 		ok2, stopped2 bool
 		panicked      *sharePanic
+		over          atomic.Bool // the first share stopped: the second's routes are for nobody
 	)
 	done := make(chan struct{})
 	go func() {
@@ -180,10 +181,14 @@ func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, f
 				panicked = &sharePanic{value: r, stack: debug.Stack()}
 			}
 		}()
-		ok2, stopped2 = rr.read(at, len(rr.runs), fns[1])
+		ok2, stopped2 = rr.read(at, len(rr.runs), func(r *model.Route) bool { return !over.Load() && fns[1](r) })
 	}()
+	// Should the first share panic, its panic is raised once the second
+	// is done with what the caller holds.
+	defer func() { <-done }()
 	splits.Add(1)
 	ok1, stopped1 := rr.read(0, at, fns[0])
+	over.Store(!ok1 || stopped1)
 	<-done
 	if panicked != nil {
 		panic(panicked)
