@@ -170,12 +170,17 @@ func (g *gen) share() *share {
 func (s *share) keep(file int32, r *model.Route) bool {
 	text, ok, err := s.g.routeSection(r, &s.g.rt)
 	if ok {
-		s.routes[file] = append(s.routes[file], s.g.rt)
 		t := s.texts[file]
-		if t == nil {
-			t = &routeTexts{}
+		if t == nil { // sized once, as routeKeeper.slot sizes the file's
+			n := s.g.use.deviceless
+			if file != 0 {
+				n = s.g.use.through(file)
+			}
+			s.routes[file] = make([]Route, 0, n)
+			t = newRouteTexts(n)
 			s.texts[file] = t
 		}
+		s.routes[file] = append(s.routes[file], s.g.rt)
 		t.add(text)
 	}
 	s.err = err
