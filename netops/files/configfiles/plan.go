@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -51,15 +52,21 @@ type Unread struct {
 	Sum [sha256.Size]byte
 }
 
-// AddUnread adds rel, known by the caller to hold content of digest sum,
-// to p's Unread, which it keeps sorted by Rel.
-func (l Layout) AddUnread(p *Plan, rel string, sum [sha256.Size]byte) error {
-	abs, err := l.Abs(rel)
-	if err != nil {
-		return err
+// AddUnread adds each file of files, known by the caller to hold content
+// of the digest it maps to, to p's Unread, which it keeps sorted by Rel;
+// none is in it yet. On an error (the first name, in order, the layout
+// refuses), p is as it was.
+func (l Layout) AddUnread(p *Plan, files map[string][sha256.Size]byte) error {
+	add := make([]Unread, 0, len(files))
+	for _, rel := range slices.Sorted(maps.Keys(files)) {
+		abs, err := l.Abs(rel)
+		if err != nil {
+			return err
+		}
+		add = append(add, Unread{Rel: rel, Abs: abs, Sum: files[rel]})
 	}
-	i, _ := slices.BinarySearchFunc(p.Unread, rel, func(u Unread, rel string) int { return strings.Compare(u.Rel, rel) })
-	p.Unread = slices.Insert(p.Unread, i, Unread{Rel: rel, Abs: abs, Sum: sum})
+	p.Unread = append(p.Unread, add...)
+	slices.SortFunc(p.Unread, func(a, b Unread) int { return strings.Compare(a.Rel, b.Rel) })
 	return nil
 }
 

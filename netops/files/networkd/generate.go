@@ -169,28 +169,39 @@ type routeKeeper struct {
 
 // keep takes rt, with its section's text, into file (0: home's).
 func (k *routeKeeper) keep(file int32, rt *Route, text []byte) {
+	if file == 0 {
+		k.slot(0)
+		k.homeless = append(k.homeless, *rt)
+		k.homelessTexts.add(text)
+		return
+	}
+	nf, texts := k.slot(file)
+	nf.Routes = append(nf.Routes, *rt)
+	texts.add(text)
+}
+
+// slot is where file's routes and their texts go (0: the device-less
+// routes aside, nil then), sized once by its routes: a link may have a
+// million.
+func (k *routeKeeper) slot(file int32) (*NetworkFile, *routeTexts) {
 	g := k.g
 	if file == 0 {
 		if k.homeless == nil {
 			k.homeless = make([]Route, 0, g.use.deviceless)
 			k.homelessTexts = newRouteTexts(g.use.deviceless)
 		}
-		k.homeless = append(k.homeless, *rt)
-		k.homelessTexts.add(text)
-		return
+		return nil, nil
 	}
-	nf, texts := g.nets[file], g.texts[file]
-	if nf.Routes == nil { // sized once: a link may have a million
+	nf := g.nets[file]
+	if nf.Routes == nil {
 		n := g.use.through(file)
 		if len(g.nets) == 1 {
 			n += g.use.deviceless // the only file is home (see home)
 		}
 		nf.Routes = make([]Route, 0, n)
-		texts = newRouteTexts(n)
-		g.texts[file] = texts
+		g.texts[file] = newRouteTexts(n)
 	}
-	nf.Routes = append(nf.Routes, *rt)
-	texts.add(text)
+	return nf, g.texts[file]
 }
 
 // toHome appends the device-less routes kept to the file of the selected

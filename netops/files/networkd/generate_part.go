@@ -3,6 +3,7 @@ package networkd
 import (
 	"crypto/sha256"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/netpanel/netpanel/netops/model"
@@ -103,7 +104,11 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 	g.keep = &runKeys{byIndex: g.byIndex}
 	k := routeKeeper{g: g}
 	var err error
-	if !g.fromRuns(p.lr, want, func(file int32, r *model.Route) bool {
+	// The runs are read in two shares at once (a file of ten thousand
+	// routes costs milliseconds to write): the second's routes are kept
+	// after the first's, as one reader would have met them.
+	second := g.share()
+	ok, split := g.fromRunsSplit(p.lr, want, [2]func(file int32, r *model.Route) bool{func(file int32, r *model.Route) bool {
 		// g.rt, not a Route of its own: keep copies it.
 		text, ok, rerr := g.routeSection(r, &g.rt)
 		if ok {
@@ -111,11 +116,18 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 		}
 		err = rerr
 		return err == nil
-	}) && err == nil {
+	}, second.keep})
+	if err == nil && split {
+		err = second.err
+	}
+	if !ok && err == nil {
 		return nil, errRunsChanged
 	}
 	if err != nil {
 		return nil, err
+	}
+	if split {
+		k.keepShare(second)
 	}
 	k.toHome(p.sel)
 	var some []model.Link
@@ -131,4 +143,67 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 		g.out.runs = g.keep
 	}
 	return g.out, nil
+}
+
+// share reads the routes of the second share of a split read (see
+// readSplit) alongside g: a copy of g for routeSection, with buffers,
+// notices and caches of its own, and the routes it keeps by file (0: the
+// device-less ones), each file's with their sections, in the order read.
+type share struct {
+	g      gen
+	routes map[int32][]Route
+	texts  map[int32]*routeTexts
+	err    error
+}
+
+func (g *gen) share() *share {
+	s := &share{g: *g, routes: map[int32][]Route{}, texts: map[int32]*routeTexts{}}
+	w := &s.g
+	w.out = &Generated{}
+	w.tableNums, w.used, w.verdicts = maps.Clone(g.tableNums), maps.Clone(g.used), maps.Clone(g.verdicts)
+	w.lineVerdicts = slices.Clone(g.lineVerdicts)
+	w.rt, w.line, w.metrics, w.texts, w.keep = Route{}, lineBuf{}, nil, nil, nil
+	return s
+}
+
+// keep is routeKeeper.keep of the share: r's section kept for file.
+func (s *share) keep(file int32, r *model.Route) bool {
+	text, ok, err := s.g.routeSection(r, &s.g.rt)
+	if ok {
+		t := s.texts[file]
+		if t == nil { // sized once, as routeKeeper.slot sizes the file's
+			n := s.g.use.deviceless
+			if file != 0 {
+				n = s.g.use.through(file)
+			}
+			s.routes[file] = make([]Route, 0, n)
+			t = newRouteTexts(n)
+			s.texts[file] = t
+		}
+		s.routes[file] = append(s.routes[file], s.g.rt)
+		t.add(text)
+	}
+	s.err = err
+	return err == nil
+}
+
+// keepShare keeps what s read after what k kept, as if k had read it
+// next: its routes after each file's, its notices after the others, and
+// the tables it named.
+func (k *routeKeeper) keepShare(s *share) {
+	g := k.g
+	for file, rs := range s.routes {
+		if file == 0 {
+			k.slot(0)
+			k.homeless = append(k.homeless, rs...)
+			k.homelessTexts.addAll(s.texts[0])
+			continue
+		}
+		nf, texts := k.slot(file)
+		nf.Routes = append(nf.Routes, rs...)
+		texts.addAll(s.texts[file])
+	}
+	g.out.Notices = append(g.out.Notices, s.g.out.Notices...)
+	maps.Copy(g.tableNums, s.g.tableNums)
+	maps.Copy(g.used, s.g.used)
 }

@@ -30,7 +30,15 @@ func TestPreparedGenerateIsGenerate(t *testing.T) {
 	names := []string{"lo", "br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
 	tables := tableMap{300: "wan"}
 	whole, parts, homes, changed := 0, 0, map[string]bool{}, 0
+	// Every other state's reads are split in two shares read at once
+	// (readSplit), whatever their size; the others' are not.
+	splitBefore := splits.Load()
+	defer func(n int) { splitRoutes = n }(splitRoutes)
 	for i := range 30 {
+		splitRoutes = 1
+		if i%2 == 1 {
+			splitRoutes = 1 << 30
+		}
 		multipath := i%5 == 4
 		store := model.NewStoreFrom(runsState(r, multipath, false))
 		for _, sel := range runsSelections(r, names) {
@@ -67,6 +75,20 @@ func TestPreparedGenerateIsGenerate(t *testing.T) {
 				diffGenerated(t, name+", every link", got, want)
 				continue
 			}
+			// The structures and the keys of the runs kept, which the
+			// prediction and the foreign view take, as one share's read.
+			if splitRoutes == 1 {
+				splitRoutes = 1 << 30
+				p, _ := Prepare(store, sel, tables, target)
+				one, err := p.Generate(func(string) bool { return true })
+				splitRoutes = 1
+				if err != nil {
+					t.Fatalf("%s: Prepared.Generate in one share: %v", name, err)
+				}
+				if !reflect.DeepEqual(got.runs, one.runs) || !reflect.DeepEqual(got.Networks, one.Networks) {
+					t.Fatalf("%s: read in two shares, the runs' keys or the files' structures differ from one share's", name)
+				}
+			}
 			if _, err := p.Generate(func(string) bool { return true }); err == nil {
 				t.Errorf("%s: a Prepared generated twice", name)
 			}
@@ -92,6 +114,9 @@ func TestPreparedGenerateIsGenerate(t *testing.T) {
 		}
 	}
 	// What the comparisons reached: else they prove little.
+	if splits.Load() == splitBefore {
+		t.Error("no read was split in two shares")
+	}
 	if whole < 100 || parts < 200 || changed == 0 || !homes["is the uplink (it has the default route)"] || len(homes) < 3 {
 		t.Errorf("%d whole and %d partial comparisons, %d refused for a route of several paths, homes %v", whole, parts, changed, homes)
 	}
@@ -128,5 +153,56 @@ func samePart(t *testing.T, name string, got, want *Generated, some map[string]b
 	}
 	if !reflect.DeepEqual(got.Placements, want.Placements) {
 		t.Fatalf("%s: placements\n%v\nGenerate's\n%v", name, got.Placements, want.Placements)
+	}
+}
+
+// lastRunBreaker is a model store whose EachLinkRouteFrom panics with
+// boom on the run of the highest table and link it is asked for: one of
+// the second share's when Prepared.Generate splits its read.
+type lastRunBreaker struct {
+	*model.Store
+	last runID
+	boom error
+}
+
+func (s *lastRunBreaker) EachLinkRouteFrom(table uint32, link int32, pos int, fn func(*model.Route) bool) bool {
+	if (runID{table, link}) == s.last {
+		panic(s.boom)
+	}
+	return s.Store.EachLinkRouteFrom(table, link, pos, fn)
+}
+
+// TestPreparedGenerateRaisesTheSecondSharesPanic: a panic while the
+// second share of a split read is read (on a goroutine of its own) is
+// raised on the caller's goroutine, with the stack where it began, not
+// lost with the process.
+func TestPreparedGenerateRaisesTheSecondSharesPanic(t *testing.T) {
+	defer func(n int) { splitRoutes = n }(splitRoutes)
+	splitRoutes = 1
+	r := rand.New(rand.NewPCG(7, 29))
+	store := model.NewStoreFrom(runsState(r, false, false))
+	src := &lastRunBreaker{Store: store, boom: errors.New("boom in the second share")}
+	for c, n := range store.RouteClasses() {
+		if id := (runID{c.Table, c.Link}); n > 0 && compareRuns(id, src.last) > 0 {
+			src.last = id
+		}
+	}
+	names := []string{"br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
+	p, err := Prepare(src, names, tableMap{300: "wan"}, target252)
+	if err != nil || p == nil {
+		t.Fatalf("Prepare: %v, %v", p, err)
+	}
+	before := splits.Load()
+	var panicked any
+	func() {
+		defer func() { panicked = recover() }()
+		_, err = p.Generate(func(string) bool { return true })
+	}()
+	if splits.Load() == before {
+		t.Fatal("the read was not split: the test tests nothing")
+	}
+	e, ok := panicked.(error)
+	if !ok || !errors.Is(e, src.boom) || !strings.Contains(e.Error(), "lastRunBreaker).EachLinkRouteFrom") {
+		t.Fatalf("Prepared.Generate: %v, panic %v; want the second share's panic with its stack", err, panicked)
 	}
 }

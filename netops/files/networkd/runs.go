@@ -3,7 +3,11 @@ package networkd
 import (
 	"cmp"
 	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"sync/atomic"
 
 	"github.com/netpanel/netpanel/netops/model"
 )
@@ -56,38 +60,184 @@ type runID struct {
 // classes the runs were picked from and the routes of each run read; it
 // marks keep complete when it returns true.
 func readRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fn func(*model.Route) bool) bool {
-	var runs []runID
-	var links []int32
+	rr := startRuns(lr, pick, keep)
+	if ok, stopped := rr.read(0, len(rr.runs), fn); !ok || stopped {
+		return ok && rr.unchanged()
+	}
+	return rr.end()
+}
+
+// runsRead are the runs a reader of several picked, in order, and what
+// tells whether a route changed links while they were read.
+type runsRead struct {
+	lr      LinkRoutes
+	runs    []runID
+	links   []int32
+	sizes   map[runID]int // the routes of each run, as its classes count them
+	version model.RunsVersion
+	keep    *runKeys   // nil: keeps nothing
+	kept    []*keptRun // where each run's keys go, found before any is read
+}
+
+// startRuns picks the runs of readRuns (see there) and starts keep.
+func startRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys) *runsRead {
+	rr := &runsRead{lr: lr, sizes: map[runID]int{}}
 	classes, version := lr.RouteClassesAt()
 	for c, n := range classes {
 		if n > 0 && pick(c) {
-			runs = append(runs, runID{c.Table, c.Link})
-			links = append(links, c.Link)
+			id := runID{c.Table, c.Link}
+			rr.runs = append(rr.runs, id)
+			rr.links = append(rr.links, c.Link)
+			rr.sizes[id] += n
 		}
 	}
 	// A run holds several classes: each is read once.
-	slices.SortFunc(runs, compareRuns)
-	runs = slices.Compact(runs)
-	keep = keep.start(lr, classes, version, runs)
-	stopped := false
-	for _, r := range runs {
-		kept := keep.run(r)
-		if !lr.EachLinkRouteFrom(r.table, r.link, 0, func(mr *model.Route) bool {
-			kept.add(mr, keep)
+	slices.SortFunc(rr.runs, compareRuns)
+	rr.runs = slices.Compact(rr.runs)
+	rr.version = version
+	rr.keep = keep.start(lr, classes, version, rr.runs)
+	rr.kept = make([]*keptRun, len(rr.runs))
+	for i, id := range rr.runs {
+		rr.kept[i] = rr.keep.run(id)
+	}
+	return rr
+}
+
+// read gives fn the routes of rr.runs[from:to], each run in the model's
+// order, until fn returns false (stopped), and keeps their keys. ok is
+// false when lr cannot tell a run. Each reader reads with link names of
+// its own, and writes only its runs' keys: two may read at once
+// (readSplit).
+func (rr *runsRead) read(from, to int, fn func(*model.Route) bool) (ok, stopped bool) {
+	var names linkNames
+	if rr.keep != nil {
+		names.byIndex = rr.keep.byIndex
+	}
+	for i, r := range rr.runs[from:to] {
+		kept := rr.kept[from+i]
+		if !rr.lr.EachLinkRouteFrom(r.table, r.link, 0, func(mr *model.Route) bool {
+			kept.add(mr, &names)
 			stopped = !fn(mr)
 			return !stopped
 		}) {
-			return false
+			return false, stopped
 		}
 		if stopped {
-			return !lr.RunsChangedSince(version, links)
+			return true, true
 		}
 	}
-	ok := !lr.RunsChangedSince(version, links)
-	if keep != nil {
-		keep.complete = ok
+	return true, false
+}
+
+// unchanged says whether no route of the runs' links changed since they
+// were picked.
+func (rr *runsRead) unchanged() bool { return !rr.lr.RunsChangedSince(rr.version, rr.links) }
+
+// end is readRuns' answer once every run was read: whether none changed
+// meanwhile, which marks the keys complete.
+func (rr *runsRead) end() bool {
+	ok := rr.unchanged()
+	if rr.keep != nil {
+		rr.keep.complete = ok
 	}
 	return ok
+}
+
+// splitRoutes is how many routes the runs of a Prepared.Generate hold at
+// least for it to read them in two shares at once, on two cores (see
+// readSplit); tests lower it.
+var splitRoutes = 4096
+
+// readSplit is readRuns with the runs read in two shares of about as
+// many routes, the first by fns[0] on the calling goroutine, the second
+// at once by fns[1] on another: what fns[0] is given of each run is what
+// readRuns would give fn before what fns[1] is, and a stop of fns[0]
+// answers as readRuns would, whatever fns[1] did (the caller takes the
+// first share's error before the second's). It reads as readRuns, one
+// share, when the runs hold fewer than splitRoutes routes or the process
+// runs on one core; split says whether it split.
+//
+// A panic of the second share is raised again on the caller's goroutine,
+// with the stack where it began.
+func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fns [2]func(*model.Route) bool) (ok, split bool) {
+	rr := startRuns(lr, pick, keep)
+	at := rr.half()
+	if at == 0 || at == len(rr.runs) || runtime.GOMAXPROCS(0) < 2 {
+		if ok, stopped := rr.read(0, len(rr.runs), fns[0]); !ok || stopped {
+			return ok && rr.unchanged(), false
+		}
+		return rr.end(), false
+	}
+	var (
+		ok2, stopped2 bool
+		panicked      *sharePanic
+		over          atomic.Bool // the first share stopped: the second's routes are for nobody
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				panicked = &sharePanic{value: r, stack: debug.Stack()}
+			}
+		}()
+		ok2, stopped2 = rr.read(at, len(rr.runs), func(r *model.Route) bool { return !over.Load() && fns[1](r) })
+	}()
+	// Should the first share panic, its panic is raised once the second
+	// is done with what the caller holds.
+	defer func() { <-done }()
+	splits.Add(1)
+	ok1, stopped1 := rr.read(0, at, fns[0])
+	over.Store(!ok1 || stopped1)
+	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
+	switch {
+	case !ok1 || stopped1:
+		return ok1 && rr.unchanged(), true
+	case !ok2 || stopped2:
+		return ok2 && rr.unchanged(), true
+	}
+	return rr.end(), true
+}
+
+// splits counts the reads readSplit split, for the tests.
+var splits atomic.Int64
+
+// half is where the second share of rr's runs begins: the first run past
+// half their routes, 0 (none) when they hold fewer than splitRoutes.
+func (rr *runsRead) half() int {
+	total := 0
+	for _, id := range rr.runs {
+		total += rr.sizes[id]
+	}
+	if total < max(splitRoutes, 2) {
+		return 0
+	}
+	n := 0
+	for i, id := range rr.runs {
+		if n += rr.sizes[id]; 2*n >= total {
+			return i + 1
+		}
+	}
+	return len(rr.runs)
+}
+
+// sharePanic is a panic of readSplit's second share, raised again on
+// the caller's goroutine: value is the panic's, stack the goroutine's
+// where it was recovered (its frames name where it began).
+type sharePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *sharePanic) Error() string { return fmt.Sprintf("%v\n%s", p.value, p.stack) }
+
+// Unwrap is the panic's value when it is an error.
+func (p *sharePanic) Unwrap() error {
+	err, _ := p.value.(error)
+	return err
 }
 
 // runKeys are the keys of the routes networkd may manage (liveKey's) of
@@ -98,7 +248,6 @@ func readRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fn
 // reads a million, which the others read a link at a time.
 type runKeys struct {
 	byIndex  map[int32]model.Link // the links the keys name
-	names    linkNames            // byIndex's, for add
 	classes  map[model.RouteClass]int
 	version  model.RunsVersion // of classes: the keys hold while no route changed since
 	runs     []keptRun         // by table, then link
@@ -160,15 +309,13 @@ func (k *runKeys) find(id runID) (int, bool) {
 	return slices.BinarySearchFunc(k.runs, id, func(r keptRun, id runID) int { return compareRuns(r.id, id) })
 }
 
-// add keeps r's key when networkd may manage r.
-func (r *keptRun) add(mr *model.Route, k *runKeys) {
+// add keeps r's key when networkd may manage r; names are the reader's
+// (see runsRead.read).
+func (r *keptRun) add(mr *model.Route, names *linkNames) {
 	if r == nil {
 		return
 	}
-	if k.names.byIndex == nil {
-		k.names.byIndex = k.byIndex
-	}
-	if key, managed := managedKey(mr, &k.names); managed {
+	if key, managed := managedKey(mr, names); managed {
 		r.keys = append(r.keys, key)
 	}
 }
@@ -238,7 +385,29 @@ func (k *runKeys) keys(pick func(model.RouteClass) bool, fn func(routeKey)) bool
 // the runs that hold them. It returns false when lr cannot tell its runs
 // (see eachRunRoute).
 func (g *gen) fromRuns(lr LinkRoutes, want func(file int32) bool, fn func(file int32, r *model.Route) bool) bool {
-	pick := func(c model.RouteClass) bool {
+	return readRuns(lr, g.runPick(want), g.keep, g.inFiles(want, fn))
+}
+
+// fromRunsSplit is fromRuns read in two shares at once (readSplit): fns[0]
+// is given the routes of the first, fns[1] those of the second.
+func (g *gen) fromRunsSplit(lr LinkRoutes, want func(file int32) bool, fns [2]func(file int32, r *model.Route) bool) (ok, split bool) {
+	return readSplit(lr, g.runPick(want), g.keep, [2]func(*model.Route) bool{g.inFiles(want, fns[0]), g.inFiles(want, fns[1])})
+}
+
+// inFiles calls fn with each route of the files want says, and its file.
+func (g *gen) inFiles(want func(file int32) bool, fn func(file int32, r *model.Route) bool) func(*model.Route) bool {
+	return func(r *model.Route) bool {
+		if file, ok := g.fileOf(r); ok && want(file) {
+			return fn(file, r)
+		}
+		return true
+	}
+}
+
+// runPick picks the runs that hold the routes of the files want says, and
+// those the keys keep (see fromRuns).
+func (g *gen) runPick(want func(file int32) bool) func(model.RouteClass) bool {
+	return func(c model.RouteClass) bool {
 		if deviceless(c.Type) {
 			return want(0)
 		}
@@ -249,12 +418,6 @@ func (g *gen) fromRuns(lr LinkRoutes, want func(file int32) bool, fn func(file i
 		}
 		return g.nets[c.Link] != nil && want(c.Link)
 	}
-	return readRuns(lr, pick, g.keep, func(r *model.Route) bool {
-		if file, ok := g.fileOf(r); ok && want(file) {
-			return fn(file, r)
-		}
-		return true
-	})
 }
 
 // size is how many routes the classes pick chooses hold.

@@ -85,41 +85,36 @@ type keptFile struct {
 
 // asPlanned reads the files on disk again, once planned, and reports
 // whether the .network files the plan leaves out are on disk as it takes
-// them: each kept one as made (generate compared them with the disk
-// before generating, which may take seconds and wait behind another
-// preview, and the plan does not read them), each made one as made (the
-// plan found it so). If so, cfg is the files on disk as the plan has
-// them, which what networkd would delete and is expected to do read
-// (the files on disk before the generation may have held another copy).
-//
-// known are the made files the plan did not read (it took them from the
-// files the generation compared with), by digest: each must be on disk
-// as made, as a kept one.
-func (m *Manager) asPlanned(kept map[string]keptFile, known map[string][sha256.Size]byte, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
+// them: each it left out unread (plan.Unread: the kept ones, which
+// generate compared with the disk before generating, which may take
+// seconds and wait behind another preview, and the made ones the files
+// the generation compared with held as made) as its digest, each made
+// one the plan found unchanged as made (made has the digests generate
+// took). If so, cfg is the files on disk as the plan has them, which what
+// networkd would delete and is expected to do read (the files on disk
+// before the generation may have held another copy).
+func (m *Manager) asPlanned(made madeSums, files networkd.Files, plan *configfiles.Plan) (cfg *networkd.Config, same bool, err error) {
 	if cfg, err = m.loader.Load(); err != nil {
 		return nil, false, err
 	}
-	for name, k := range kept {
-		if sum, ok := cfg.Sum(filepath.Join(m.opts.NetworkDir, name)); !ok || sum != k.sum {
+	unread := make(map[string]bool, len(plan.Unread))
+	for _, u := range plan.Unread {
+		if sum, ok := m.diskSum(cfg, u.Rel); !ok || sum != u.Sum {
 			return nil, false, nil
 		}
-	}
-	for name, want := range known {
-		if sum, ok := m.diskSum(cfg, name); !ok || sum != want {
-			return nil, false, nil
-		}
+		unread[u.Rel] = true
 	}
 	changed := map[string]bool{}
 	for _, c := range plan.Changes {
 		changed[c.Rel] = true
 	}
 	for name, data := range files {
-		if _, ok := known[name]; ok || changed[name] || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) || strings.Contains(name, "/") {
+		if unread[name] || changed[name] || !(strings.HasSuffix(name, ".network") || strings.HasSuffix(name, ".netdev")) || strings.Contains(name, "/") {
 			continue
 		}
 		// A file the Loader does not know by its digest (not read
 		// completely) is left as read.
-		if sum, ok := m.diskSum(cfg, name); ok && sum != sha256.Sum256(data) {
+		if sum, ok := m.diskSum(cfg, name); ok && sum != made.of(name, data) {
 			return nil, false, nil
 		}
 	}

@@ -527,29 +527,15 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 		return nil, nil, nil, nil, err
 	}
 	tables := m.tables()
-	var works []*keyWork // of every try
-	// returned: plan returns (set before each return), else it panics,
-	// and a keyWork's panic raised here would replace its own.
-	returned := false
+	// w is the keys' work of the try at hand: ended at once when its try
+	// is abandoned or fails (its panic, if any, raised then), returned
+	// with its plan (kept) else. Should plan panic, w is ended without
+	// raising its panic, which would replace plan's.
+	var w *keyWork
 	defer func() {
-		for _, w := range works {
-			if w != kept {
-				w.stop()
-			}
-		}
-		var raise *goroutinePanic // the first; every work is waited for
-		for _, w := range works {
-			if w == kept {
-				continue
-			}
-			if p := w.wait(); p != nil && raise == nil {
-				raise = p
-			}
-		}
-		if raise != nil && returned {
-			kept.stop() // its plan is not returned: nobody ends it
-			kept.wait()
-			panic(raise)
+		if kept == nil {
+			w.stop()
+			w.wait()
 		}
 	}()
 	// A file kept is compared with the disk before the generation, which
@@ -560,68 +546,58 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 		gen  *networkd.Generated
 		cfg  *networkd.Config
 		plan *configfiles.Plan
+		made madeSums
 	)
 	for try := 0; ; try++ {
-		var kept map[string]keptFile
-		var known map[string][sha256.Size]byte
 		var same bool
 		var err error
-		var w *keyWork
-		gen, kept, known, plan, w, err = m.planFiles(links, sel.TakeOver, tables, keys)
-		if w != nil {
-			works = append(works, w)
+		gen, made, plan, w, err = m.planFiles(links, sel.TakeOver, tables, keys)
+		if err == nil {
+			cfg, same, err = m.asPlanned(made, gen.Files, plan)
 		}
 		if err != nil {
-			returned = true
-			return nil, nil, nil, nil, err
-		}
-		if cfg, same, err = m.asPlanned(kept, known, gen.Files, plan); err != nil {
-			returned = true
+			w.end()
 			return nil, nil, nil, nil, err
 		}
 		if same {
 			break
 		}
-		w.stop() // abandoned: its gen is made again
+		w.end() // abandoned: its gen is made again
 		if try == 2 {
-			returned = true
 			return nil, nil, nil, nil, ErrFilesChanging
 		}
 	}
 	files := gen.Files
 	p := &Preview{Selection: Selection{Links: links, TakeOver: sel.TakeOver}, Plan: plan, Files: files,
 		Target: gen.Target, Notices: gen.Notices, Placements: gen.Placements,
-		Commands: m.commands(plan), Digest: digest(plan)}
-	if len(works) > 0 {
-		kept = works[len(works)-1]
-	}
-	returned = true
-	return p, cfg, gen, kept, nil
+		Commands: m.commands(plan), Digest: digestOf(plan, made)}
+	return p, cfg, gen, w, nil
 }
 
 // planFiles generates the files for links and plans them against the
-// disk; kept are the .network files the plan leaves out because the disk
-// held them as generated (see generate), known the files made that the
-// plan left out unread because the files on disk the generation compared
-// with held them as made, with their digests; w, when keys, the
+// disk: the plan's Unread are the .network files it leaves out because
+// the disk held them as generated (see generate), and the files made that
+// it left out unread because the files on disk the generation compared
+// with held them as made, with their digests; made are the digests
+// generate took of the files it made (see madeSums); w, when keys, the
 // goroutine that makes the keys of gen's routes (see keyWork), also on an
 // error after its start: the caller ends it.
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (_ *networkd.Generated, _ map[string]keptFile, _ map[string][sha256.Size]byte, _ *configfiles.Plan, w *keyWork, _ error) {
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (_ *networkd.Generated, _ madeSums, _ *configfiles.Plan, w *keyWork, _ error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, made, cfg, err := m.generate(links, tables)
 	if errors.Is(err, networkd.ErrNotRecreatable) || errors.Is(err, networkd.ErrLowerNotSelected) {
-		return nil, nil, nil, nil, nil, badSelection("link", err)
+		return nil, nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
-		return nil, nil, nil, nil, w, err
+		return nil, nil, nil, w, err
 	}
 	if keys {
 		w = startKeys(gen, links)
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
-		return nil, nil, nil, nil, w, err
+		return nil, nil, nil, w, err
 	}
 	remove := m.staleOwned(cfg, links, func(name string) bool {
 		_, made := files[name]
@@ -631,26 +607,23 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 	// asPlanned checks the files known here against a Load after the plan;
 	// a save's Apply reads them again (Plan.Unread): a Load is inotify's
 	// word, which misses a write through a shared mmap.
-	known := map[string][sha256.Size]byte{}
 	plan, err := m.layout.PlanKnown(files, remove, m.owned, takeOver, func(rel string, data []byte) ([sha256.Size]byte, bool) {
 		sum, ok := m.diskSum(cfg, rel)
-		if ok && sum == made.of(rel, data) {
-			known[rel] = sum
-			return sum, true
-		}
-		return sum, false
+		return sum, ok && sum == made.of(rel, data)
 	})
 	if err != nil {
-		return nil, nil, nil, nil, w, err
+		return nil, nil, nil, w, err
 	}
 	// The files kept are left out as well: Apply reads them again, as
 	// the known ones, for neither was read but through the Loader.
+	sums := make(map[string][sha256.Size]byte, len(kept))
 	for name, k := range kept {
-		if err := m.layout.AddUnread(plan, name, k.sum); err != nil {
-			return nil, nil, nil, nil, w, err
-		}
+		sums[name] = k.sum
 	}
-	return gen, kept, known, plan, w, nil
+	if err := m.layout.AddUnread(plan, sums); err != nil {
+		return nil, nil, nil, w, err
+	}
+	return gen, made, plan, w, nil
 }
 
 // keyWork is the goroutine that makes the keys of the routes of gen's
@@ -938,7 +911,18 @@ func lowerOf(links []model.Link, link string) string {
 // staleOwned lists netpanel's own files for the chosen links that the new
 // generation no longer produces (a bridge that became a plain link).
 // made tells the files it generates.
+//
+// The files on disk are counted by name once: a selection of every link
+// looked through every file for each of its names.
 func (m *Manager) staleOwned(cfg *networkd.Config, links []string, made func(name string) bool) []string {
+	owned := map[string]int{}
+	for _, fs := range [][]*networkd.Loaded{cfg.Networks, cfg.NetDevs} {
+		for _, f := range fs {
+			if f.Owned && strings.HasPrefix(f.Path, m.opts.NetworkDir+"/") {
+				owned[f.Name]++
+			}
+		}
+	}
 	var out []string
 	for _, l := range links {
 		for _, ext := range []string{".network", ".netdev"} {
@@ -946,10 +930,8 @@ func (m *Manager) staleOwned(cfg *networkd.Config, links []string, made func(nam
 			if made(name) {
 				continue
 			}
-			for _, f := range append(slices.Clone(cfg.Networks), cfg.NetDevs...) {
-				if f.Name == name && f.Owned && strings.HasPrefix(f.Path, m.opts.NetworkDir+"/") {
-					out = append(out, name)
-				}
+			for range owned[name] {
+				out = append(out, name)
 			}
 		}
 	}
@@ -1024,12 +1006,18 @@ func WithoutReload(cmds []string) []string {
 
 // digest identifies a plan by what it reads and writes, so a save can
 // check that it writes exactly what the admin reviewed.
-func digest(plan *configfiles.Plan) string {
+func digest(plan *configfiles.Plan) string { return digestOf(plan, nil) }
+
+// digestOf is digest, with the digests of the files made that generate
+// took (made, which may be nil): it covers each side of a change by its
+// SHA-256, so a large file generated is not digested twice.
+func digestOf(plan *configfiles.Plan, made madeSums) string {
 	h := sha256.New()
 	for _, c := range plan.Changes {
 		fmt.Fprintf(h, "%s\x00%t %d\x00%t %d\x00", c.Rel, c.Old != nil, len(c.Old), c.New != nil, len(c.New))
-		h.Write(c.Old)
-		h.Write(c.New)
+		old, new := sha256.Sum256(c.Old), made.of(c.Rel, c.New)
+		h.Write(old[:])
+		h.Write(new[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
