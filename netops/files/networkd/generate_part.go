@@ -84,7 +84,9 @@ func DevicelessType(typ uint8) bool { return deviceless(typ) }
 // its routes, and every .netdev and the tables' declarations: what
 // Generate of the whole selection writes of those files, byte for byte.
 // Notices are those of the links, addresses and rules and of the routes
-// of the files it writes. It can be called once.
+// of the files it writes. It can be called once. regen may be called
+// from two goroutines at once (a large file's routes are read in two
+// shares), so it must be safe for concurrent use.
 func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 	if p.used {
 		return nil, errors.New("networkd: a Prepared generates once")

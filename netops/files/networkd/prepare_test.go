@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,8 @@ import (
 // selected, errors, and a route of several paths (the runs cannot be
 // told: Prepared.Generate says so, persist then uses Generate).
 func TestPreparedGenerateIsGenerate(t *testing.T) {
+	// readSplit splits only with two cores to run on.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	r := rand.New(rand.NewPCG(uint64(runsSeed(t)), 29))
 	names := []string{"lo", "br0", "eth0", "eth1", "eth2", "va", "vb", "d0", "iv0"}
 	tables := tableMap{300: "wan"}
@@ -177,6 +180,8 @@ func (s *lastRunBreaker) EachLinkRouteFrom(table uint32, link int32, pos int, fn
 // raised on the caller's goroutine, with the stack where it began, not
 // lost with the process.
 func TestPreparedGenerateRaisesTheSecondSharesPanic(t *testing.T) {
+	// readSplit splits only with two cores to run on.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	defer func(n int) { splitRoutes = n }(splitRoutes)
 	splitRoutes = 1
 	r := rand.New(rand.NewPCG(7, 29))

@@ -183,9 +183,9 @@ func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, f
 		}()
 		ok2, stopped2 = rr.read(at, len(rr.runs), func(r *model.Route) bool { return !over.Load() && fns[1](r) })
 	}()
-	// Should the first share panic, its panic is raised once the second
-	// is done with what the caller holds.
-	defer func() { <-done }()
+	// Should the first share panic, the second stops at its next route
+	// and the panic is raised once it is done with what the caller holds.
+	defer func() { over.Store(true); <-done }()
 	splits.Add(1)
 	ok1, stopped1 := rr.read(0, at, fns[0])
 	over.Store(!ok1 || stopped1)
