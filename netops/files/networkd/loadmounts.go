@@ -67,13 +67,18 @@ func changedMounts(old, cur mountTable) ([]string, bool) {
 }
 
 // mountPoint is the fifth field of a mountinfo line, its octal escapes
-// (of space, tab, newline, backslash) undone.
+// undone.
 func mountPoint(line string) (string, bool) {
 	f := strings.Fields(line)
 	if len(f) < 5 || !strings.HasPrefix(f[4], "/") {
 		return "", false
 	}
-	p := f[4]
+	return unescapeOctal(f[4]), true
+}
+
+// unescapeOctal undoes the octal escapes (\040) of a mountinfo field: of
+// space, tab, newline, backslash, and in super options the comma.
+func unescapeOctal(p string) string {
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {
 		if p[i] == '\\' && i+4 <= len(p) {
@@ -85,7 +90,7 @@ func mountPoint(line string) (string, bool) {
 		}
 		b.WriteByte(p[i])
 	}
-	return b.String(), true
+	return b.String()
 }
 
 // concerns reports whether a mount on point concerns a Loader reading
@@ -147,6 +152,7 @@ func dispatchMounts() {
 	cur, err := readMounts()
 	points, ok := changedMounts(old, cur)
 	notifier.table = cur // nil after an error: the next change concerns all
+	notifier.overlays = nil
 	for s := range notifier.states {
 		if err != nil || !ok || old == nil || s.concernedBy(points) {
 			s.gen++
