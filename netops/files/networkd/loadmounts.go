@@ -3,6 +3,7 @@ package networkd
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,11 +18,15 @@ import (
 // namespaces (ip netns add mounts one under /run/netns) changes it all
 // the time. A change counts as an event only in the Loaders it concerns:
 // after the poll tells of one, the table is read again (through
-// safefile: a regular /proc file, cut at MaxSize) and the mount points of
-// the lines that differ from the last read are compared with each
-// Loader's directories. A mount concerns a directory when it is on it,
-// on one of its parents or beneath it (a drop-in directory, a file).
-// What cannot be read or told concerns every Loader.
+// safefile, as a regular /proc file) and the mount points of the lines
+// that differ from the last read are compared with each Loader's
+// directories. A mount concerns a directory when it is on it, on one of
+// its parents or beneath it (a drop-in directory, a file). What cannot
+// be read or told concerns every Loader. safefile refuses a table above
+// MaxSize (4 MiB: tens of thousands of mounts, a host that leaks them):
+// read when the notifier opens, the notifier does not open and no Load
+// is vouched for; read after a change, every Loader counts the change.
+// The first such refusal is logged (slog's default logger), once.
 
 // mountinfo is the mount table the notifier polls and reads.
 const mountinfo = "/proc/self/mountinfo"
@@ -30,10 +35,18 @@ const mountinfo = "/proc/self/mountinfo"
 // appears.
 type mountTable map[string]int
 
-// readMounts reads the mount table.
+// mountsUnread is set once a read of the mount table failed and was
+// logged. notifier is locked.
+var mountsUnread bool
+
+// readMounts reads the mount table. notifier is locked.
 func readMounts() (mountTable, error) {
 	data, err := safefile.Read(mountinfo)
 	if err != nil {
+		if !mountsUnread {
+			mountsUnread = true
+			slog.Warn("networkd: cannot read the mount table: Loads stat every file, at every Load or after each change of the table, instead of trusting inotify", "err", err)
+		}
 		return nil, err
 	}
 	t := mountTable{}

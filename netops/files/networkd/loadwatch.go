@@ -26,16 +26,18 @@ import (
 // A file is watched itself, not only through its directory: a directory
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
-// through a shared mmap, which no editor does (a mount over a file after
-// the Load is seen through the mount table, below; a file that is a mount
-// point of its own when read is not vouched for). Whenever inotify cannot
-// vouch for a Load, the next Load reads as without it (stat every file,
-// read what changed): a queue overflow, a watch that cannot be added
-// (the watch limit, permissions), a watched directory deleted, moved or
-// unmounted, a name that is a symlink other than a /dev/null mask (its
-// target changes without an event here), a directory on a file system
-// inotify does not see all changes of (NFS, FUSE, an overlay with a layer
-// on one: loadoverlay.go), any read error. Each
+// through a shared mmap, which no editor does. (A mount over a file after
+// the Load is seen through the mount table, below. A file that is a mount
+// point when read is vouched for only when bind mounted from its
+// directory's own file system, its device: then its own watch sees its
+// writes; one from another file system, maybe NFS, is not.) Whenever
+// inotify cannot vouch for a Load, the next Load reads as without it
+// (stat every file, read what changed): a queue overflow, a watch that
+// cannot be added (the watch limit, permissions), a watched directory
+// deleted, moved or unmounted, a name that is a symlink other than a
+// /dev/null mask (its target changes without an event here), a directory
+// on a file system inotify does not see all changes of (NFS, FUSE, an
+// overlay with a layer on one: loadoverlay.go), any read error. Each
 // quiet Load also stats the directories the last one read: one mounted
 // over, or a search directory made since, shows there.
 //
