@@ -3,6 +3,7 @@ package networkd
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,11 +18,15 @@ import (
 // namespaces (ip netns add mounts one under /run/netns) changes it all
 // the time. A change counts as an event only in the Loaders it concerns:
 // after the poll tells of one, the table is read again (through
-// safefile: a regular /proc file, cut at MaxSize) and the mount points of
-// the lines that differ from the last read are compared with each
-// Loader's directories. A mount concerns a directory when it is on it,
-// on one of its parents or beneath it (a drop-in directory, a file).
-// What cannot be read or told concerns every Loader.
+// safefile, as a regular /proc file) and the mount points of the lines
+// that differ from the last read are compared with each Loader's
+// directories. A mount concerns a directory when it is on it, on one of
+// its parents or beneath it (a drop-in directory, a file). What cannot
+// be read or told concerns every Loader. safefile refuses a table above
+// MaxSize (4 MiB: tens of thousands of mounts, a host that leaks them):
+// read when the notifier opens, the notifier does not open and no Load
+// is vouched for; read after a change, every Loader counts the change.
+// The first such refusal is logged (slog's default logger), once.
 
 // mountinfo is the mount table the notifier polls and reads.
 const mountinfo = "/proc/self/mountinfo"
@@ -30,10 +35,18 @@ const mountinfo = "/proc/self/mountinfo"
 // appears.
 type mountTable map[string]int
 
-// readMounts reads the mount table.
+// mountsUnread is set once a read of the mount table failed and was
+// logged. notifier is locked.
+var mountsUnread bool
+
+// readMounts reads the mount table. notifier is locked.
 func readMounts() (mountTable, error) {
 	data, err := safefile.Read(mountinfo)
 	if err != nil {
+		if !mountsUnread {
+			mountsUnread = true
+			slog.Warn("networkd: cannot read the mount table: Loads stat every file, at every Load or after each change of the table, instead of trusting inotify", "err", err)
+		}
 		return nil, err
 	}
 	t := mountTable{}
@@ -67,13 +80,18 @@ func changedMounts(old, cur mountTable) ([]string, bool) {
 }
 
 // mountPoint is the fifth field of a mountinfo line, its octal escapes
-// (of space, tab, newline, backslash) undone.
+// undone.
 func mountPoint(line string) (string, bool) {
 	f := strings.Fields(line)
 	if len(f) < 5 || !strings.HasPrefix(f[4], "/") {
 		return "", false
 	}
-	p := f[4]
+	return unescapeOctal(f[4]), true
+}
+
+// unescapeOctal undoes the octal escapes (\040) of a mountinfo field: of
+// space, tab, newline, backslash, and in super options the comma.
+func unescapeOctal(p string) string {
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {
 		if p[i] == '\\' && i+4 <= len(p) {
@@ -85,7 +103,7 @@ func mountPoint(line string) (string, bool) {
 		}
 		b.WriteByte(p[i])
 	}
-	return b.String(), true
+	return b.String()
 }
 
 // concerns reports whether a mount on point concerns a Loader reading
@@ -147,6 +165,7 @@ func dispatchMounts() {
 	cur, err := readMounts()
 	points, ok := changedMounts(old, cur)
 	notifier.table = cur // nil after an error: the next change concerns all
+	notifier.overlays = nil
 	for s := range notifier.states {
 		if err != nil || !ok || old == nil || s.concernedBy(points) {
 			s.gen++

@@ -26,15 +26,18 @@ import (
 // A file is watched itself, not only through its directory: a directory
 // watch misses a write through another hard link, or to a file bind
 // mounted over the name; a watch on the file's inode sees every write but
-// through a shared mmap, which no editor does (a mount over a file after
-// the Load is seen through the mount table, below; a file that is a mount
-// point of its own when read is not vouched for). Whenever inotify cannot
-// vouch for a Load, the next Load reads as without it (stat every file,
-// read what changed): a queue overflow, a watch that cannot be added
-// (the watch limit, permissions), a watched directory deleted, moved or
-// unmounted, a name that is a symlink other than a /dev/null mask (its
-// target changes without an event here), a directory on a file system
-// inotify does not see all changes of (NFS, FUSE), any read error. Each
+// through a shared mmap, which no editor does. (A mount over a file after
+// the Load is seen through the mount table, below. A file that is a mount
+// point when read is vouched for only when bind mounted from its
+// directory's own file system, its device: then its own watch sees its
+// writes; one from another file system, maybe NFS, is not.) Whenever
+// inotify cannot vouch for a Load, the next Load reads as without it
+// (stat every file, read what changed): a queue overflow, a watch that
+// cannot be added (the watch limit, permissions), a watched directory
+// deleted, moved or unmounted, a name that is a symlink other than a
+// /dev/null mask (its target changes without an event here), a directory
+// on a file system inotify does not see all changes of (NFS, FUSE, an
+// overlay with a layer on one: loadoverlay.go), any read error. Each
 // quiet Load also stats the directories the last one read: one mounted
 // over, or a search directory made since, shows there.
 //
@@ -69,8 +72,11 @@ var notifier struct {
 	fd     int        // -1: none open
 	mounts int        // mountinfo, open while fd is (loadmounts.go)
 	table  mountTable // the mount table as last read
-	buf    []byte
-	states map[*watchState]bool
+	// overlays is trustedFS's verdict on each overlay device, since the
+	// table was last read (loadoverlay.go).
+	overlays map[uint64]bool
+	buf      []byte
+	states   map[*watchState]bool
 	// inject, when set, is read before the descriptor: the tests' events
 	// (an overflow).
 	inject []byte
@@ -257,7 +263,7 @@ func openNotifier() bool {
 func closeNotifier() {
 	unix.Close(notifier.fd)
 	unix.Close(notifier.mounts)
-	notifier.fd, notifier.mounts, notifier.table = -1, -1, nil
+	notifier.fd, notifier.mounts, notifier.table, notifier.overlays = -1, -1, nil, nil
 }
 
 // quietConfig is the last quiet Load's Config if nothing it read changed
@@ -369,7 +375,7 @@ func (v *vouch) watchDir(path string, search bool) {
 		v.dirs = append(v.dirs, before)
 		return
 	}
-	if before.absent || !v.add(path, unix.IN_ONLYDIR) || stampDir(path) != before || !localFS(path) {
+	if before.absent || !v.add(path, unix.IN_ONLYDIR) || stampDir(path) != before || !trustedFS(path) {
 		v.fail()
 		return
 	}
@@ -390,14 +396,16 @@ func (v *vouch) watchDir(path string, search bool) {
 // (and without xino) reports a file's layer's device, and its own for
 // directories; every file of such an overlay would otherwise be
 // distrusted at every Load. The mount id (statx) tells: a file on its
-// directory's mount is no mount point, and the directory's file system,
-// which localFS vouched for, is the one that changes it. (A Docker root
+// directory's mount is no mount point, and it is on one of the layers
+// that trustedFS found on trusted file systems when watchDir took the
+// directory (it trusts no overlay with a layer on NFS or FUSE: a change
+// made on the server, in the layer, raises no event). (A Docker root
 // whose layers share one file system reports the overlay's device for
-// every file and needs no statx.) A change made in a layer beneath the
-// mounted overlay, not through it, is not seen: overlayfs does not
-// support those either (its documentation calls the result undefined).
-// A mount over the file between the stat
-// and the statx changes the mount table, which the notifier sees.
+// every file and needs no statx.) A change made in a local layer
+// beneath the mounted overlay, not through it, is not seen: overlayfs
+// does not support those (its documentation calls the result undefined).
+// A mount over the file between the stat and the statx changes the mount
+// table, which the notifier sees.
 func (v *vouch) onDirDevice(path string, st fs.FileInfo) {
 	if v == nil || !v.ok {
 		return
@@ -481,22 +489,6 @@ func stampDir(path string) dirStamp {
 		return dirStamp{path: path, dev: ^uint64(0), ino: ^uint64(0)}
 	}
 	return dirStamp{path: path, dev: st.Dev, ino: st.Ino}
-}
-
-// localFS reports whether inotify sees every change of the file system
-// path is on: a local one (not NFS, CIFS, FUSE, 9p, whose other clients'
-// changes it does not see).
-func localFS(path string) bool {
-	var st unix.Statfs_t
-	if unix.Statfs(path, &st) != nil {
-		return false
-	}
-	switch uint32(st.Type) {
-	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.BTRFS_SUPER_MAGIC, unix.TMPFS_MAGIC,
-		unix.RAMFS_MAGIC, unix.OVERLAYFS_SUPER_MAGIC, unix.F2FS_SUPER_MAGIC:
-		return true
-	}
-	return false
 }
 
 // watchLoader gives ld a watch state, let go of with ld.
