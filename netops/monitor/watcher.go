@@ -469,6 +469,11 @@ func (w *Watcher) dumpSplit(c, c2 *rtnl.Conn, fn func(rtnl.Message)) error {
 	tables := make(chan tablesResult, 1)
 	go func() {
 		t, err := fibTables(w.ns)
+		if err != nil {
+			// Correct, but slower: say why, so that the parser can be
+			// taught a format it refused.
+			w.log.Warn("route dump split by family: the IPv4 tables are unknown", "err", err)
+		}
 		tables <- tablesResult{t, err}
 	}()
 	steps := fullSteps()
