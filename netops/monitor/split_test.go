@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/rtnl"
 )
@@ -59,5 +60,19 @@ func TestAnInterruptedSplitDumpIsRepeated(t *testing.T) {
 	}
 	if got := w.RouteDump(); got != "split over 8 IPv4 tables and IPv6" {
 		t.Fatalf("the routes were dumped %q", got)
+	}
+}
+
+// In a namespace without IPv4 configuration no IPv4 table exists, not
+// even main, and the kernel refuses the main table's dump (ENOENT): that
+// is no routes, not a failed sync (which would repeat forever).
+func TestASplitSyncOfANamespaceWithoutIPv4Tables(t *testing.T) {
+	ns := testenv.NewBareNS(t)
+	store, w := startWatcher(t, ns, 0)
+	if got := w.RouteDump(); got != "split over 0 IPv4 tables and IPv6" {
+		t.Fatalf("the routes were dumped %q, want split over no IPv4 table and IPv6", got)
+	}
+	if d := compareWithIP(t, ns, store); d != "" {
+		t.Fatal(d)
 	}
 }
