@@ -283,6 +283,8 @@ func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.
 			err = nil // the table went away, or was never made (main)
 		}
 		switch {
+		case err != nil && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)):
+			q.fail(fmt.Errorf("%w: dumping %v: %w", errSplitRefused, j, err))
 		case errors.Is(err, rtnl.ErrDumpInterrupted):
 			q.mu.Lock()
 			interrupted = err
@@ -323,6 +325,10 @@ func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.
 	}
 	return how, interrupted
 }
+
+// errSplitRefused means the kernel refused a split dump's request: it
+// checks requests strictly but not the filters of a route dump.
+var errSplitRefused = errors.New("the kernel refuses a split route dump")
 
 // splitFault, set by tests, makes a route dump that went well fail.
 var splitFault func(routeJob) error

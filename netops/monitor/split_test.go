@@ -9,6 +9,7 @@ import (
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/rtnl"
+	"golang.org/x/sys/unix"
 )
 
 // The split route dump's other paths read the same objects as
@@ -74,5 +75,31 @@ func TestASplitSyncOfANamespaceWithoutIPv4Tables(t *testing.T) {
 	}
 	if d := compareWithIP(t, ns, store); d != "" {
 		t.Fatal(d)
+	}
+}
+
+// A kernel that checks requests strictly but refuses a split dump's (a
+// backport without the route dump's filters) gets the plain dump, which
+// it answers, then and in every later sync: not a sync failed forever.
+func TestARefusedSplitDumpFallsBackToOnePlainDump(t *testing.T) {
+	var mu sync.Mutex
+	refused := 0
+	defer monitor.SetSplitFault(func(job string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if job == "inet table 1000" {
+			refused++
+			return unix.EINVAL
+		}
+		return nil
+	})()
+	_, _, w := syncDumped(t)
+	if got := w.RouteDump(); got != "plain" {
+		t.Fatalf("the routes were dumped %q, want plain after the refusal", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused != 1 {
+		t.Fatalf("the split was refused %d times, want once (then never tried again)", refused)
 	}
 }
