@@ -444,11 +444,12 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 			w.noSplit = true
 			w.dumper.Close()
 			w.splitter.Close()
-			if c, err = w.dumper.Get(); err != nil {
-				return nil, err
+			last = err
+			var gerr error
+			if c, gerr = w.dumper.Get(); gerr != nil {
+				return nil, gerr
 			}
 			c2 = nil
-			last = err
 			continue
 		}
 		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
