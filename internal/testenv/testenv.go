@@ -64,6 +64,15 @@ type NS struct {
 // when the test fails.
 func NewNS(t testing.TB) *NS {
 	t.Helper()
+	ns := NewBareNS(t)
+	ns.IP("link", "set", "lo", "up")
+	return ns
+}
+
+// NewBareNS is NewNS with its loopback left down: a namespace without any
+// IPv4 configuration, where not even the main routing table exists yet.
+func NewBareNS(t testing.TB) *NS {
+	t.Helper()
 	RequireRoot(t)
 	RequireTool(t, "ip")
 	var b [4]byte
@@ -77,7 +86,6 @@ func NewNS(t testing.TB) *NS {
 			t.Errorf("removing netns %s: %v: %s", ns.Name, err, out)
 		}
 	})
-	ns.IP("link", "set", "lo", "up")
 	return ns
 }
 

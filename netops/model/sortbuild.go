@@ -46,8 +46,8 @@ type buildPart struct {
 	ids    []uint32
 	keys   []uint32
 	max    uint32
-	gws    gatewayIDs   // SortGateway: the gateway each key numbers
-	counts *routeCounts // when counting: every route the part read
+	gws    gatewayIDs // SortGateway: the gateway each key numbers
+	counts *tally     // when counting: every route the part read
 }
 
 // buildIndex returns the routes k selects in k's order. The caller holds
@@ -68,14 +68,13 @@ func (s *routeSet) buildIndex(k sortKey, counts *routeCounts) *routeList {
 	parts := make([]buildPart, max(1, min(buildParts, runtime.GOMAXPROCS(0), n/partMin)))
 	inParallel(len(parts), func(i int) {
 		if counts != nil {
-			c := newRouteCounts()
-			parts[i].counts = &c
+			parts[i].counts = newTally()
 		}
 		parts[i].collect(s.order, k, lo+n*i/len(parts), lo+n*(i+1)/len(parts))
 	})
 	if counts != nil {
 		for _, p := range parts {
-			counts.merge(p.counts)
+			counts.mergeTally(p.counts)
 		}
 	}
 	top := uint32(0)
@@ -144,7 +143,7 @@ func (p *buildPart) collect(order *routeList, k sortKey, from, to int) {
 	order.Walk(from, false, func(id uint32) bool {
 		r := st.at(id)
 		if p.counts != nil {
-			p.counts.add(st, r, 1)
+			p.counts.add(st, r)
 		}
 		if !filtered || k.holds(st, r) {
 			v := col.key(r)
@@ -433,7 +432,7 @@ type slabPart struct {
 	counts   []int32 // routes per value (per gateway number for SortGateway)
 	large    bool    // some value is denseKeys or more: counts is not kept
 	gws      gatewayIDs
-	tally    *routeCounts
+	tally    *tally
 	// largest holds the routes whose value is noKey (a metric of 2^32-1),
 	// which keys cannot tell from the routes the index does not hold.
 	largest []uint32
@@ -454,15 +453,14 @@ func (s *routeSet) buildFromSlab(k sortKey, counts *routeCounts, lo, hi int) *ro
 	inParallel(len(parts), func(i int) {
 		p := &parts[i]
 		if counts != nil {
-			c := newRouteCounts()
-			p.tally = &c
+			p.tally = newTally()
 		}
 		readSlab(p, st, k, keys, free)
 	})
 	unfree(st, parts, keys)
 	if counts != nil {
 		for _, p := range parts {
-			counts.merge(p.tally)
+			counts.mergeTally(p.tally)
 		}
 	}
 	total, luts := slabRanks(k.col, parts, keys)
@@ -896,7 +894,7 @@ func readSlab(p *slabPart, st *routeStore, k sortKey, keys []uint32, free []uint
 					out[j] = none
 					continue
 				}
-				tally.add(st, r, 1)
+				tally.add(st, r)
 			}
 			if filtered && !k.holds(st, r) {
 				out[j] = none

@@ -216,6 +216,9 @@ func firstCountEqualsACount(t *testing.T) {
 		if rnd.IntN(5) == 0 {
 			r.PrefSrc = netip.AddrFrom4([4]byte{10, 9, 0, byte(rnd.IntN(6))})
 		}
+		if rnd.IntN(9) == 0 && r.Multipath() == nil {
+			r.LinkIndex = int32(denseLinks - 1 + rnd.IntN(3)) // a bulk count's dense links and beyond
+		}
 		d.Route(r, false, false)
 	}
 	s := NewStore()

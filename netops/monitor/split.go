@@ -81,12 +81,16 @@ var errTrieStat = errors.New("unexpected line in /proc/net/fib_triestat")
 // parseTrieStat reads the IPv4 tables from /proc/net/fib_triestat: a
 // "Basic info" line, then for each table "Main:", "Local:" or "Id N:"
 // (N printed as a signed int, so ids from 2^31 up are negative), followed
-// by tab-indented statistics, "Prefixes:" among them. Any other
-// unindented line is an error, not a table less.
+// by the tab-indented statistics trie_show_stats prints, one "Prefixes:"
+// among them. Any other line, indented or not, and a table without its
+// prefix count are an error, not a table less: a table printed in a form
+// this parser does not know would otherwise go missing from the list, and
+// its routes from the model.
 func parseTrieStat(b []byte) ([]fibTable, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	var out []fibTable
 	first := true
+	counted := true // the last table has its "Prefixes:" line
 	for sc.Scan() {
 		line := sc.Text()
 		if first {
@@ -100,37 +104,94 @@ func parseTrieStat(b []byte) ([]fibTable, error) {
 			continue
 		}
 		if line[0] == '\t' || line[0] == ' ' {
+			if len(out) == 0 || !trieStatLine(line) {
+				return nil, fmt.Errorf("%w: %q", errTrieStat, line)
+			}
 			f := strings.Fields(line)
-			if len(out) > 0 && len(f) == 2 && f[0] == "Prefixes:" {
+			if len(f) == 2 && f[0] == "Prefixes:" {
 				n, err := strconv.Atoi(f[1])
-				if err != nil {
+				if err != nil || counted {
 					return nil, fmt.Errorf("%w: %q", errTrieStat, line)
 				}
 				out[len(out)-1].prefixes = n
+				counted = true
 			}
 			continue
 		}
+		var t fibTable
 		switch {
 		case line == "Main:":
-			out = append(out, fibTable{id: unix.RT_TABLE_MAIN})
+			t = fibTable{id: unix.RT_TABLE_MAIN}
 		case line == "Local:":
-			out = append(out, fibTable{id: unix.RT_TABLE_LOCAL})
+			t = fibTable{id: unix.RT_TABLE_LOCAL}
 		case strings.HasPrefix(line, "Id ") && strings.HasSuffix(line, ":"):
 			n, err := strconv.ParseInt(line[3:len(line)-1], 10, 64)
 			if err != nil || n < -1<<31 || n > 1<<32-1 || n == 0 {
 				return nil, fmt.Errorf("%w: %q", errTrieStat, line)
 			}
-			out = append(out, fibTable{id: uint32(n)})
+			t = fibTable{id: uint32(n)}
 		case strings.HasPrefix(line, "Null ptrs:") || strings.HasPrefix(line, "Total size:"):
 			// Statistics some kernels print unindented.
+			continue
 		default:
 			return nil, fmt.Errorf("%w: %q", errTrieStat, line)
 		}
+		if !counted {
+			return nil, fmt.Errorf("%w: table %d without a prefix count", errTrieStat, out[len(out)-1].id)
+		}
+		out = append(out, t)
+		counted = false
 	}
 	if first {
 		return nil, fmt.Errorf("%w: empty", errTrieStat)
 	}
+	if !counted {
+		return nil, fmt.Errorf("%w: table %d without a prefix count", errTrieStat, out[len(out)-1].id)
+	}
 	return out, sc.Err()
+}
+
+// trieStatStats are the statistics trie_show_stats prints for a table,
+// each on a line of its own after a tab.
+var trieStatStats = []string{"Aver depth:", "Max depth:", "Leaves:", "Prefixes:", "Internal nodes:", "Pointers:"}
+
+// trieStatLine reports whether an indented line of fib_triestat is one
+// of a table's statistics: a named one, or the line of node sizes (a tab,
+// then "  bits: count" for each size in use, perhaps none).
+func trieStatLine(line string) bool {
+	rest, ok := strings.CutPrefix(line, "\t")
+	if !ok {
+		return false
+	}
+	for _, s := range trieStatStats {
+		if strings.HasPrefix(rest, s) {
+			return true
+		}
+	}
+	f := strings.Fields(rest)
+	if len(f)%2 != 0 || (len(f) > 0 && !strings.HasPrefix(rest, "  ")) {
+		return false
+	}
+	for i := 0; i < len(f); i += 2 {
+		bits, ok := strings.CutSuffix(f[i], ":")
+		if !ok || !digits(bits) || !digits(f[i+1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// digits reports whether s is a non-empty run of decimal digits.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // readFIBTables returns the IPv4 tables of namespace ns.
@@ -222,6 +283,8 @@ func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.
 			err = nil // the table went away, or was never made (main)
 		}
 		switch {
+		case err != nil && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)):
+			q.fail(fmt.Errorf("%w: dumping %v: %w", errSplitRefused, j, err))
 		case errors.Is(err, rtnl.ErrDumpInterrupted):
 			q.mu.Lock()
 			interrupted = err
@@ -262,6 +325,10 @@ func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.
 	}
 	return how, interrupted
 }
+
+// errSplitRefused means the kernel refused a split dump's request: it
+// checks requests strictly but not the filters of a route dump.
+var errSplitRefused = errors.New("the kernel refuses a split route dump")
 
 // splitFault, set by tests, makes a route dump that went well fail.
 var splitFault func(routeJob) error

@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -76,6 +77,15 @@ func TestParseTrieStatRefusesWhatItDoesNotKnow(t *testing.T) {
 		"an id past 32 bits":    "Basic info: x\nId 4294967296:\n",
 		"table 0":               "Basic info: x\nId 0:\n",
 		"a prefix count no int": "Basic info: x\nMain:\n\tPrefixes: many\n",
+		// An indented table header, or any other indented line, could
+		// be a table too.
+		"an indented header":     "Basic info: x\nMain:\n\tPrefixes: 3\n\tId 100:\n\tPrefixes: 5\n",
+		"an unknown statistic":   "Basic info: x\nMain:\n\tPrefixes: 3\n\tRoutes: 5\n",
+		"node sizes not counts":  "Basic info: x\nMain:\n\tPrefixes: 3\n\t  2: 3  4:\n",
+		"a statistic first":      "Basic info: x\n\tPrefixes: 3\nMain:\n\tPrefixes: 3\n",
+		"two prefix counts":      "Basic info: x\nMain:\n\tPrefixes: 3\n\tPrefixes: 4\n",
+		"no prefix count":        "Basic info: x\nMain:\n\tLeaves: 3\nId 100:\n\tPrefixes: 4\n",
+		"a last table uncounted": "Basic info: x\nMain:\n\tPrefixes: 3\nId 100:\n",
 	} {
 		if got, err := parseTrieStat([]byte(text)); !errors.Is(err, errTrieStat) {
 			t.Errorf("%s: got %v, %v; want errTrieStat", name, got, err)
@@ -95,6 +105,17 @@ func FuzzParseTrieStat(f *testing.F) {
 			if tb.id == 0 {
 				t.Fatalf("table 0 accepted from %q", b)
 			}
+		}
+		// Every line that names a table made one.
+		named := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			l := strings.TrimSpace(line)
+			if strings.HasSuffix(l, ":") && (strings.HasPrefix(l, "Id") || strings.HasPrefix(l, "Main") || strings.HasPrefix(l, "Local")) {
+				named++
+			}
+		}
+		if named != len(tables) {
+			t.Fatalf("%d lines name a table, %d tables from %q", named, len(tables), b)
 		}
 	})
 }

@@ -6,8 +6,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/rtnl"
+	"golang.org/x/sys/unix"
 )
 
 // The split route dump's other paths read the same objects as
@@ -59,5 +61,45 @@ func TestAnInterruptedSplitDumpIsRepeated(t *testing.T) {
 	}
 	if got := w.RouteDump(); got != "split over 8 IPv4 tables and IPv6" {
 		t.Fatalf("the routes were dumped %q", got)
+	}
+}
+
+// In a namespace without IPv4 configuration no IPv4 table exists, not
+// even main, and the kernel refuses the main table's dump (ENOENT): that
+// is no routes, not a failed sync (which would repeat forever).
+func TestASplitSyncOfANamespaceWithoutIPv4Tables(t *testing.T) {
+	ns := testenv.NewBareNS(t)
+	store, w := startWatcher(t, ns, 0)
+	if got := w.RouteDump(); got != "split over 0 IPv4 tables and IPv6" {
+		t.Fatalf("the routes were dumped %q, want split over no IPv4 table and IPv6", got)
+	}
+	if d := compareWithIP(t, ns, store); d != "" {
+		t.Fatal(d)
+	}
+}
+
+// A kernel that checks requests strictly but refuses a split dump's (a
+// backport without the route dump's filters) gets the plain dump, which
+// it answers, then and in every later sync: not a sync failed forever.
+func TestARefusedSplitDumpFallsBackToOnePlainDump(t *testing.T) {
+	var mu sync.Mutex
+	refused := 0
+	defer monitor.SetSplitFault(func(job string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if job == "inet table 1000" {
+			refused++
+			return unix.EINVAL
+		}
+		return nil
+	})()
+	_, _, w := syncDumped(t)
+	if got := w.RouteDump(); got != "plain" {
+		t.Fatalf("the routes were dumped %q, want plain after the refusal", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if refused != 1 {
+		t.Fatalf("the split was refused %d times, want once (then never tried again)", refused)
 	}
 }

@@ -46,6 +46,9 @@ type Watcher struct {
 	// dumpSplit); routeDump says how the last one went, for tests.
 	splitter  watch.Lazy[*rtnl.Conn]
 	routeDump string
+	// noSplit: the kernel refused a split dump's request (errSplitRefused);
+	// the routes are dumped on one socket from then on.
+	noSplit bool
 
 	syncMu sync.Mutex
 	ev     *rtnl.Conn               // the current session's event socket
@@ -432,6 +435,23 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 		if err == nil {
 			return d, nil
 		}
+		if errors.Is(err, errSplitRefused) && c2 != nil {
+			// A kernel that checks requests strictly but refuses a
+			// table's (a backport without the route dump's filters, say):
+			// the plain dump it answers instead, on fresh sockets, as the
+			// refused dump may have left the other one mid-answer.
+			w.log.Warn("the kernel refuses a split route dump: dumping the routes on one socket", "err", err)
+			w.noSplit = true
+			w.dumper.Close()
+			w.splitter.Close()
+			last = err
+			var gerr error
+			if c, gerr = w.dumper.Get(); gerr != nil {
+				return nil, gerr
+			}
+			c2 = nil
+			continue
+		}
 		if !errors.Is(err, rtnl.ErrDumpInterrupted) {
 			w.dumper.Close()
 			w.splitter.Close()
@@ -447,7 +467,7 @@ func (w *Watcher) dumpAll() (*model.Dump, error) {
 // strictly (before 4.20, where it ignores the filters a split needs), or
 // the socket cannot be had.
 func (w *Watcher) secondDumper(c *rtnl.Conn) *rtnl.Conn {
-	if !c.Strict() {
+	if !c.Strict() || w.noSplit {
 		return nil
 	}
 	c2, err := w.splitter.Get()
@@ -469,6 +489,11 @@ func (w *Watcher) dumpSplit(c, c2 *rtnl.Conn, fn func(rtnl.Message)) error {
 	tables := make(chan tablesResult, 1)
 	go func() {
 		t, err := fibTables(w.ns)
+		if err != nil {
+			// Correct, but slower: say why, so that the parser can be
+			// taught a format it refused.
+			w.log.Warn("route dump split by family: the IPv4 tables are unknown", "err", err)
+		}
 		tables <- tablesResult{t, err}
 	}()
 	steps := fullSteps()
