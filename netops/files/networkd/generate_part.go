@@ -3,6 +3,7 @@ package networkd
 import (
 	"crypto/sha256"
 	"errors"
+	"iter"
 	"maps"
 	"slices"
 
@@ -118,7 +119,7 @@ func (p *Prepared) Generate(regen func(link string) bool) (*Generated, error) {
 		}
 		err = rerr
 		return err == nil
-	}, second.keep})
+	}, second.keep}, second.size)
 	if err == nil && split {
 		err = second.err
 	}
@@ -155,11 +156,12 @@ type share struct {
 	g      gen
 	routes map[int32][]Route
 	texts  map[int32]*routeTexts
+	sizes  map[int32]int // the routes of each file in the share's runs
 	err    error
 }
 
 func (g *gen) share() *share {
-	s := &share{g: *g, routes: map[int32][]Route{}, texts: map[int32]*routeTexts{}}
+	s := &share{g: *g, routes: map[int32][]Route{}, texts: map[int32]*routeTexts{}, sizes: map[int32]int{}}
 	w := &s.g
 	w.out = &Generated{}
 	w.tableNums, w.used, w.verdicts = maps.Clone(g.tableNums), maps.Clone(g.used), maps.Clone(g.verdicts)
@@ -173,10 +175,10 @@ func (s *share) keep(file int32, r *model.Route) bool {
 	text, ok, err := s.g.routeSection(r, &s.g.rt)
 	if ok {
 		t := s.texts[file]
-		if t == nil { // sized once, as routeKeeper.slot sizes the file's
-			n := s.g.use.deviceless
-			if file != 0 {
-				n = s.g.use.through(file)
+		if t == nil { // sized once, by the share's routes of the file
+			n := s.sizes[file]
+			if file != 0 && len(s.g.nets) == 1 {
+				n += s.g.use.deviceless // as routeKeeper.slot: it may be home's
 			}
 			s.routes[file] = make([]Route, 0, n)
 			t = newRouteTexts(n)
@@ -189,21 +191,41 @@ func (s *share) keep(file int32, r *model.Route) bool {
 	return err == nil
 }
 
+// size sizes the share's files (see keep) by the classes of its runs:
+// the routes of each that a file may hold, not all its link's, which
+// the first share's slot has room for already.
+func (s *share) size(classes iter.Seq2[model.RouteClass, int]) {
+	for c, n := range classes {
+		switch {
+		case !wantedClass(c):
+		case deviceless(c.Type):
+			s.sizes[0] += n
+		case c.Link != 0:
+			s.sizes[c.Link] += n
+		}
+	}
+}
+
 // keepShare keeps what s read after what k kept, as if k had read it
 // next: its routes after each file's, its notices after the others, and
-// the tables it named.
+// the tables it named. A file k holds nothing of takes s's slices as
+// they are.
 func (k *routeKeeper) keepShare(s *share) {
 	g := k.g
 	for file, rs := range s.routes {
-		if file == 0 {
-			k.slot(0)
+		switch {
+		case file == 0 && k.homeless == nil:
+			k.homeless, k.homelessTexts = rs, s.texts[0]
+		case file == 0:
 			k.homeless = append(k.homeless, rs...)
 			k.homelessTexts.addAll(s.texts[0])
-			continue
+		case g.nets[file].Routes == nil:
+			g.nets[file].Routes, g.texts[file] = rs, s.texts[file]
+		default:
+			nf, texts := k.slot(file)
+			nf.Routes = append(nf.Routes, rs...)
+			texts.addAll(s.texts[file])
 		}
-		nf, texts := k.slot(file)
-		nf.Routes = append(nf.Routes, rs...)
-		texts.addAll(s.texts[file])
 	}
 	g.out.Notices = append(g.out.Notices, s.g.out.Notices...)
 	maps.Copy(g.tableNums, s.g.tableNums)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -73,7 +74,8 @@ type runsRead struct {
 	lr      LinkRoutes
 	runs    []runID
 	links   []int32
-	sizes   map[runID]int // the routes of each run, as its classes count them
+	classes map[model.RouteClass]int // what the runs were picked from
+	sizes   map[runID]int            // the routes of each run, as its classes count them
 	version model.RunsVersion
 	keep    *runKeys   // nil: keeps nothing
 	kept    []*keptRun // where each run's keys go, found before any is read
@@ -94,7 +96,7 @@ func startRuns(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys) *
 	// A run holds several classes: each is read once.
 	slices.SortFunc(rr.runs, compareRuns)
 	rr.runs = slices.Compact(rr.runs)
-	rr.version = version
+	rr.classes, rr.version = classes, version
 	rr.keep = keep.start(lr, classes, version, rr.runs)
 	rr.kept = make([]*keptRun, len(rr.runs))
 	for i, id := range rr.runs {
@@ -157,9 +159,13 @@ var splitRoutes = 4096
 // share, when the runs hold fewer than splitRoutes routes or the process
 // runs on one core; split says whether it split.
 //
+// sized, when not nil, is given the classes of the second share's runs,
+// with their routes, on the calling goroutine before that share begins:
+// what fns[1] will meet.
+//
 // A panic of the second share is raised again on the caller's goroutine,
 // with the stack where it began.
-func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fns [2]func(*model.Route) bool) (ok, split bool) {
+func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, fns [2]func(*model.Route) bool, sized func(iter.Seq2[model.RouteClass, int])) (ok, split bool) {
 	rr := startRuns(lr, pick, keep)
 	at := rr.half()
 	if at == 0 || at == len(rr.runs) || runtime.GOMAXPROCS(0) < 2 {
@@ -173,6 +179,9 @@ func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, f
 		panicked      *sharePanic
 		over          atomic.Bool // the first share stopped: the second's routes are for nobody
 	)
+	if sized != nil {
+		sized(rr.classesFrom(at))
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -204,6 +213,21 @@ func readSplit(lr LinkRoutes, pick func(model.RouteClass) bool, keep *runKeys, f
 
 // splits counts the reads readSplit split, for the tests.
 var splits atomic.Int64
+
+// classesFrom are the classes of the runs rr.runs[at:], with their
+// routes.
+func (rr *runsRead) classesFrom(at int) iter.Seq2[model.RouteClass, int] {
+	return func(yield func(model.RouteClass, int) bool) {
+		for c, n := range rr.classes {
+			if n == 0 {
+				continue
+			}
+			if _, in := slices.BinarySearchFunc(rr.runs[at:], runID{c.Table, c.Link}, compareRuns); in && !yield(c, n) {
+				return
+			}
+		}
+	}
+}
 
 // half is where the second share of rr's runs begins: the first run past
 // half their routes, 0 (none) when they hold fewer than splitRoutes.
@@ -389,9 +413,10 @@ func (g *gen) fromRuns(lr LinkRoutes, want func(file int32) bool, fn func(file i
 }
 
 // fromRunsSplit is fromRuns read in two shares at once (readSplit): fns[0]
-// is given the routes of the first, fns[1] those of the second.
-func (g *gen) fromRunsSplit(lr LinkRoutes, want func(file int32) bool, fns [2]func(file int32, r *model.Route) bool) (ok, split bool) {
-	return readSplit(lr, g.runPick(want), g.keep, [2]func(*model.Route) bool{g.inFiles(want, fns[0]), g.inFiles(want, fns[1])})
+// is given the routes of the first, fns[1] those of the second; sized,
+// when not nil, the classes of the second's runs before it begins.
+func (g *gen) fromRunsSplit(lr LinkRoutes, want func(file int32) bool, fns [2]func(file int32, r *model.Route) bool, sized func(iter.Seq2[model.RouteClass, int])) (ok, split bool) {
+	return readSplit(lr, g.runPick(want), g.keep, [2]func(*model.Route) bool{g.inFiles(want, fns[0]), g.inFiles(want, fns[1])}, sized)
 }
 
 // inFiles calls fn with each route of the files want says, and its file.

@@ -123,13 +123,23 @@ func SetKeptNotices(t interface{ Cleanup(func()) }, n int) {
 }
 
 // SetKeysHook runs hook before the keys of each link's file are made by
-// the goroutine a Preview's plan starts for them, until t's end.
-func SetKeysHook(t interface{ Cleanup(func()) }, hook func(link string)) {
+// the goroutine a Preview's plan starts for them, until t's end; stopped
+// is closed once that goroutine is told to stop.
+func SetKeysHook(t interface{ Cleanup(func()) }, hook func(link string, stopped <-chan struct{})) {
 	was := keysHook
 	keysHook = hook
 	t.Cleanup(func() { keysHook = was })
 }
 
+// SetKeysStartedHook runs hook in the plan's generation right after it
+// started the goroutine that makes the keys, until t's end.
+func SetKeysStartedHook(t interface{ Cleanup(func()) }, hook func()) {
+	was := keysStartedHook
+	keysStartedHook = hook
+	t.Cleanup(func() { keysStartedHook = was })
+}
+
 // KeysRunning is how many goroutines that make the keys of a plan's
-// generated routes are running.
+// generated routes are running, and KeysStarted how many were started.
 func KeysRunning() int64 { return keysRunning.Load() }
+func KeysStarted() int64 { return keysStarted.Load() }

@@ -581,7 +581,7 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 // with held them as made, with their digests; made are the digests
 // generate took of the files it made (see madeSums); w, when keys, the
 // goroutine that makes the keys of gen's routes (see keyWork), also on an
-// error after its start: the caller ends it.
+// error after its start, stopped: the caller ends it (raising its panic).
 func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (_ *networkd.Generated, _ madeSums, _ *configfiles.Plan, w *keyWork, _ error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
@@ -592,8 +592,21 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 	if err != nil {
 		return nil, nil, nil, w, err
 	}
+	handed := false
 	if keys {
 		w = startKeys(gen, links)
+		// Ended here unless handed over with the plan: the caller gets no
+		// w from a panic (it then keyed every file for nobody, holding
+		// gen), and ends it again after an error, which raises its panic.
+		defer func() {
+			if !handed {
+				w.stop()
+				w.wait()
+			}
+		}()
+		if keysStartedHook != nil {
+			keysStartedHook()
+		}
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
@@ -623,6 +636,7 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 	if err := m.layout.AddUnread(plan, sums); err != nil {
 		return nil, nil, nil, w, err
 	}
+	handed = true
 	return gen, made, plan, w, nil
 }
 
@@ -640,19 +654,22 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 // again, and may panic first, but one that does not would never see it.
 type keyWork struct {
 	stopped  atomic.Bool
+	halt     chan struct{} // closed once stopped
 	done     chan struct{}
 	panicked *goroutinePanic // once done is closed
 }
 
 func startKeys(gen *networkd.Generated, links []string) *keyWork {
-	w := &keyWork{done: make(chan struct{})}
+	w := &keyWork{halt: make(chan struct{}), done: make(chan struct{})}
+	keysStarted.Add(1)
 	keysRunning.Add(1)
 	go w.run(gen, links)
 	return w
 }
 
-// keysRunning counts the keyWorks started and not yet ended, for tests.
-var keysRunning atomic.Int64
+// keysRunning counts the keyWorks started and not yet ended, and
+// keysStarted those started, for tests.
+var keysRunning, keysStarted atomic.Int64
 
 func (w *keyWork) run(gen *networkd.Generated, links []string) {
 	defer close(w.done)
@@ -667,19 +684,24 @@ func (w *keyWork) run(gen *networkd.Generated, links []string) {
 			return
 		}
 		if keysHook != nil {
-			keysHook(l)
+			keysHook(l, w.halt)
 		}
 		gen.PrepareKeys(networkFile(l), l)
 	}
 }
 
-// keysHook, set by tests only, runs before each link's keys are made.
-var keysHook func(link string)
+// keysHook, set by tests only, runs before each link's keys are made,
+// with the channel closed once the work is stopped; keysStartedHook
+// right after planFiles started the work.
+var (
+	keysHook        func(link string, stopped <-chan struct{})
+	keysStartedHook func()
+)
 
 // stop asks w to end after the file it keys; w may be nil.
 func (w *keyWork) stop() {
-	if w != nil {
-		w.stopped.Store(true)
+	if w != nil && w.stopped.CompareAndSwap(false, true) {
+		close(w.halt)
 	}
 }
 

@@ -112,37 +112,25 @@ func TestPreviewRaisesThePredictionsPanicWithItsStack(t *testing.T) {
 
 // TestPreviewLeavesNoKeyGoroutines: the plan is made twice (a file it
 // took as known is deleted during the first try's generation); the
-// goroutines that make the keys of each try's routes, held before their
-// first file until the preview returns (or 2 s, lest one that waits for
-// them wait for ever), must all have ended when it returns: the
-// abandoned try's and the kept one's alike.
+// goroutines that make the keys of each try's routes, held in their
+// first file until they are told to stop, must all have ended when it
+// returns: the abandoned try's and the kept one's alike.
 func TestPreviewLeavesNoKeyGoroutines(t *testing.T) {
-	// On a busy machine a try's goroutine may be stopped before its
-	// first file: tried again.
-	for attempt := 0; ; attempt++ {
-		_, sel, src, m := madeFileDeletedAtNextGeneration(t)
-		returned, hooked := make(chan struct{}), cleanups{}
-		keyed := holdKeys(&hooked, returned, nil)
-		_, err, panicked := previewOf(t, m, sel)
-		running := persist.KeysRunning()
-		close(returned)
-		hooked.run()
-		if err != nil || panicked != nil {
-			t.Fatalf("Preview: %v, panic %v", err, panicked)
-		}
-		if !src.moved {
-			t.Fatal("the file was not deleted during the generation: the test tests nothing")
-		}
-		if keyed() == 0 {
-			if attempt == 20 {
-				t.Fatal("no link keyed: the test tests nothing")
-			}
-			continue
-		}
-		if running != 0 {
-			t.Fatalf("%d goroutines making keys still run after the preview returned", running)
-		}
-		return
+	_, sel, src, m := madeFileDeletedAtNextGeneration(t)
+	hooked := cleanups{}
+	h := holdKeys(&hooked, nil, nil)
+	_, err, panicked := previewOf(t, m, sel)
+	running := persist.KeysRunning()
+	hooked.run()
+	if err != nil || panicked != nil {
+		t.Fatalf("Preview: %v, panic %v", err, panicked)
+	}
+	if running != 0 {
+		t.Fatalf("%d goroutines making keys still run after the preview returned", running)
+	}
+	if !src.moved || h.started() != 2 || h.keyedIn(1) == 0 || h.keyedIn(2) == 0 {
+		t.Fatalf("the file deleted: %v, tries %d, files keyed by the first %d, the second %d; want two tries that keyed: the test tests nothing",
+			src.moved, h.started(), h.keyedIn(1), h.keyedIn(2))
 	}
 }
 
@@ -151,81 +139,141 @@ func TestPreviewLeavesNoKeyGoroutines(t *testing.T) {
 // stack, not dropped.
 func TestPreviewRaisesAPanicMakingTheKeys(t *testing.T) {
 	c := newChurn(t, 3)
-	persist.SetKeysHook(t, func(string) { panic("boom making keys") })
+	h := holdKeys(t, func(int64) { panic("boom making keys") }, nil)
 	m := persist.New(c.opts, c.store, c.tables.Load)
 	_, err, panicked := previewOf(t, m, persist.Selection{Links: c.names()})
-	// On a busy machine the goroutine may be stopped before its first
-	// file (the readers made the keys themselves): nothing to raise.
-	for attempt := 0; panicked == nil && err == nil && attempt < 20; attempt++ {
-		_, err, panicked = previewOf(t, m, persist.Selection{Links: c.names()})
-	}
 	msg := fmt.Sprint(panicked)
 	if !strings.Contains(msg, "boom making keys") || !strings.Contains(msg, "persist.(*keyWork).run") {
 		t.Fatalf("Preview: %v, panic %v; want the keys' panic with its stack", err, msg)
 	}
-}
-
-// TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked: the first try's
-// keys goroutine panics, the try is abandoned (a file it took as known
-// is deleted during its generation); the goroutine of a try is ended
-// with it, and its panic raised then. The preview raises the panic once,
-// and no goroutine making keys runs once it has: a second try's, held in
-// its first file, would not be left keying for nobody (review P1).
-func TestPreviewEndsTheKeptKeysWhenAnAbandonedTryPanicked(t *testing.T) {
-	for attempt := 0; ; attempt++ {
-		_, sel, src, m := madeFileDeletedAtNextGeneration(t)
-		returned, hooked := make(chan struct{}), cleanups{}
-		keyed := holdKeys(&hooked, returned, func() { panic("boom making keys") })
-		_, err, panicked := previewOf(t, m, sel)
-		running := persist.KeysRunning()
-		close(returned)
-		hooked.run()
-		n := keyed()
-		if !src.moved {
-			t.Fatal("the file was not deleted during the generation: the test tests nothing")
-		}
-		if n < 1 { // the first try was abandoned before it keyed a file
-			if attempt == 20 {
-				t.Fatal("the first try never keyed a file: the test tests nothing")
-			}
-			continue
-		}
-		if msg := fmt.Sprint(panicked); !strings.Contains(msg, "boom making keys") {
-			t.Errorf("Preview: %v, panic %v; want the keys' panic", err, msg)
-		}
-		if running != 0 {
-			t.Fatalf("%d goroutines making keys still run after the preview returned", running)
-		}
-		return
+	if n := h.started(); n != 1 {
+		t.Fatalf("%d tries started; want 1", n)
 	}
 }
 
-// holdKeys sets, until hooked runs its cleanups (one preview's), a keys
-// hook that counts the files keyed and holds each until returned is
-// closed (or 2 s, lest one that waits for it wait for ever); first, when
-// not nil, runs at the first file in place of the hold. keyed tells the
-// count.
-func holdKeys(hooked *cleanups, returned chan struct{}, first func()) (keyed func() int) {
-	var mu sync.Mutex
-	n := 0
-	persist.SetKeysHook(hooked, func(string) {
-		mu.Lock()
-		n++
-		isFirst := n == 1
-		mu.Unlock()
-		if isFirst && first != nil {
-			first()
+// TestPreviewRaisesThePanicOfAnAbandonedTrysKeys: the first try's keys
+// goroutine panics, the try is abandoned (a file it took as known is
+// deleted during its generation); ending it raises the panic, at once:
+// the preview raises it, with its stack, starts no second try, and
+// leaves no goroutine making keys (review P1).
+func TestPreviewRaisesThePanicOfAnAbandonedTrysKeys(t *testing.T) {
+	_, sel, src, m := madeFileDeletedAtNextGeneration(t)
+	hooked := cleanups{}
+	h := holdKeys(&hooked, func(try int64) {
+		if try == 1 {
+			panic("boom making keys")
+		}
+	}, nil)
+	_, err, panicked := previewOf(t, m, sel)
+	running := persist.KeysRunning()
+	hooked.run()
+	if !src.moved || h.keyedIn(1) == 0 {
+		t.Fatalf("the file deleted: %v, files keyed by the first try %d: the test tests nothing", src.moved, h.keyedIn(1))
+	}
+	msg := fmt.Sprint(panicked)
+	if !strings.Contains(msg, "boom making keys") || !strings.Contains(msg, "persist.(*keyWork).run") {
+		t.Fatalf("Preview: %v, panic %v; want the first try's keys' panic with its stack", err, msg)
+	}
+	if n := h.started(); n != 1 {
+		t.Fatalf("%d tries started; want the first's panic raised when it was ended", n)
+	}
+	if running != 0 {
+		t.Fatalf("%d goroutines making keys still run after the preview returned", running)
+	}
+}
+
+// TestPreviewEndsTheKeysWhenItsPlanPanics: a panic in the plan after it
+// started the goroutine that makes the keys, before it handed it over,
+// is raised, and ends that goroutine: none is left keying for nobody,
+// holding the generated files.
+func TestPreviewEndsTheKeysWhenItsPlanPanics(t *testing.T) {
+	c := newChurn(t, 3)
+	hooked := cleanups{}
+	h := holdKeys(&hooked, nil, func() { panic("boom in the plan") })
+	m := persist.New(c.opts, c.store, c.tables.Load)
+	_, err, panicked := previewOf(t, m, persist.Selection{Links: c.names()})
+	running := persist.KeysRunning()
+	hooked.run()
+	if msg := fmt.Sprint(panicked); !strings.Contains(msg, "boom in the plan") {
+		t.Fatalf("Preview: %v, panic %v; want the plan's panic", err, msg)
+	}
+	if h.started() != 1 || h.keyedIn(1) == 0 {
+		t.Fatalf("tries %d, files keyed by the first %d; want 1 that keyed: the test tests nothing", h.started(), h.keyedIn(1))
+	}
+	if running != 0 {
+		t.Fatalf("%d goroutines making keys still run after the plan panicked", running)
+	}
+}
+
+// keyHold holds, until the cleanups given to holdKeys run (one
+// preview's), the plan after it started the goroutine that makes the
+// keys until that goroutine is in its first file; and each file the
+// goroutine keys until it is told to stop: an end that does not stop it
+// hangs, and one that forgets it leaves it running. The cleanups release
+// every hold, lest a goroutine never stopped hold for ever.
+type keyHold struct {
+	base     int64 // persist.KeysStarted() before the preview
+	released chan struct{}
+	mu       sync.Mutex
+	keyed    map[int64]int           // by try, the preview's first 1
+	in       map[int64]chan struct{} // closed once the try's goroutine keys
+}
+
+// holdKeys sets a keyHold until hooked runs its cleanups; at, when not
+// nil, runs at each file before the hold with its try's number, and
+// started in the plan once the goroutine is in its first file; either
+// may panic.
+func holdKeys(hooked interface{ Cleanup(func()) }, at func(try int64), started func()) *keyHold {
+	h := &keyHold{base: persist.KeysStarted(), released: make(chan struct{}),
+		keyed: map[int64]int{}, in: map[int64]chan struct{}{}}
+	hooked.Cleanup(func() { close(h.released) })
+	persist.SetKeysHook(hooked, func(_ string, stopped <-chan struct{}) {
+		// A try's goroutine starts once the one before it has ended.
+		try := h.started()
+		h.mu.Lock()
+		if h.keyed[try]++; h.keyed[try] == 1 {
+			close(h.inTry(try))
+		}
+		h.mu.Unlock()
+		if at != nil {
+			at(try)
 		}
 		select {
-		case <-returned:
-		case <-time.After(2 * time.Second):
+		case <-stopped:
+		case <-h.released:
 		}
 	})
-	return func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return n
+	persist.SetKeysStartedHook(hooked, func() {
+		h.mu.Lock()
+		in := h.inTry(h.started())
+		h.mu.Unlock()
+		select {
+		case <-in:
+		case <-h.released:
+		}
+		if started != nil {
+			started()
+		}
+	})
+	return h
+}
+
+// inTry is the channel closed once try's goroutine keys; h.mu held.
+func (h *keyHold) inTry(try int64) chan struct{} {
+	if h.in[try] == nil {
+		h.in[try] = make(chan struct{})
 	}
+	return h.in[try]
+}
+
+// started is how many goroutines making keys started since holdKeys.
+func (h *keyHold) started() int64 { return persist.KeysStarted() - h.base }
+
+// keyedIn is how many files try's goroutine began to key.
+func (h *keyHold) keyedIn(try int64) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.keyed[try]
 }
 
 // cleanups runs the cleanups registered with it when told, not at the
