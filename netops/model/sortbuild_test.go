@@ -199,28 +199,128 @@ func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *ro
 // and preferred source, and of routes with several paths, equal one count
 // of every route, and the link index equals a sort.
 func TestFirstCountInPartsEqualsACount(t *testing.T) {
+	firstCountEqualsACount(t, func() *Dump {
+		rnd := rand.New(rand.NewPCG(3, 3))
+		d := NewDump()
+		for range 4000 {
+			r := randomRoute(rnd, true)
+			if rnd.IntN(5) == 0 {
+				r.PrefSrc = netip.AddrFrom4([4]byte{10, 9, 0, byte(rnd.IntN(6))})
+			}
+			switch rnd.IntN(9) {
+			case 0:
+				if r.Multipath() == nil {
+					r.LinkIndex = int32(denseLinks - 1 + rnd.IntN(3)) // a bulk count's dense links and beyond
+				}
+			case 1:
+				if r.Multipath() == nil && r.Type == unix.RTN_BLACKHOLE {
+					r.LinkIndex = 0 // a route without a link: the dense array's first
+				}
+			case 2, 3:
+				if r.Extra == nil {
+					r.Extra = &RouteExtra{}
+				}
+				r.Extra.Expires = uint32(1 + rnd.IntN(600)) // a class of its own
+			}
+			d.Route(r, false, false)
+		}
+		return d
+	})
+}
+
+// TestFirstCountOfManyTables: the first count of a dump over thousands of
+// tables (a VRF each) of a few routes, and a few of many, equals one
+// count of every route; groups below denseMin routes and above it.
+func TestFirstCountOfManyTables(t *testing.T) {
+	firstCountEqualsACount(t, func() *Dump {
+		rnd := rand.New(rand.NewPCG(4, 4))
+		d := NewDump()
+		for i := range 3000 {
+			n := 1 + rnd.IntN(3)
+			if i%500 == 0 {
+				n = 6 * denseMin // around and past the arrays' threshold in each part
+			}
+			for j := range n {
+				r := Route{Table: uint32(1000 + i), Family: unix.AF_INET, Protocol: uint8(2 + j%2), Type: unix.RTN_UNICAST,
+					LinkIndex: int32(1 + rnd.IntN(3)), Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(j >> 8), byte(j), 0}), 24+rnd.IntN(9))}
+				if rnd.IntN(4) == 0 {
+					r.PrefSrc = netip.AddrFrom4([4]byte{10, 9, 0, byte(rnd.IntN(6))})
+				}
+				switch {
+				case j%4 == 1:
+					r.Extra = &RouteExtra{Expires: 300} // a group of its own, by its expiry alone
+				case rnd.IntN(50) == 0:
+					r.Extra = &RouteExtra{Multipath: []Nexthop{{LinkIndex: 1}, {LinkIndex: 2}}}
+					r.LinkIndex = 0
+				case rnd.IntN(8) == 0:
+					r.LinkIndex = 0 // the dense array's first link
+				}
+				d.Route(r, false, false)
+			}
+		}
+		return d
+	})
+}
+
+// TestTallyOfSmallGroupsIsSmall: counting routes of one route a class
+// group (a table each) takes memory by the routes, as a count by map
+// does, not a fixed record a group (5 KB).
+func TestTallyOfSmallGroupsIsSmall(t *testing.T) {
+	const n = 4000
+	d := NewDump()
+	for i := range n {
+		d.Route(Route{Table: uint32(1000 + i), Family: unix.AF_INET, Protocol: 3, Type: unix.RTN_UNICAST, LinkIndex: 2,
+			Dst: netip.MustParsePrefix("10.0.0.0/24")}, false, false)
+	}
+	s := NewStore()
+	s.Replace(d, "test")
+	rs := s.live().routes
+	var ids []uint32
+	rs.order.Walk(0, false, func(id uint32) bool { ids = append(ids, id); return true })
+	allocated := func(count func()) uint64 {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		count()
+		runtime.ReadMemStats(&m1)
+		return m1.TotalAlloc - m0.TotalAlloc
+	}
+	byMap := allocated(func() {
+		c := newRouteCounts()
+		for _, id := range ids {
+			c.add(&rs.st, rs.st.at(id), 1)
+		}
+	})
+	byTally := allocated(func() {
+		tl := newTally()
+		for _, id := range ids {
+			tl.add(&rs.st, rs.st.at(id))
+		}
+		c := newRouteCounts()
+		c.mergeTally(tl)
+	})
+	// The tally's maps, then the counts merged from them: about twice
+	// the count by map, and the groups' map.
+	if byTally > 4*byMap {
+		t.Fatalf("a tally of %d groups of a route allocated %d bytes (%d a group); a count by map %d", n, byTally, byTally/n, byMap)
+	}
+	t.Logf("a tally of %d groups of a route: %d bytes a group; a count by map %d", n, byTally/n, byMap/n)
+}
+
+// firstCountEqualsACount checks the first count of the routes dump
+// returns, counted in parts of a walk and of a read of the slab.
+func firstCountEqualsACount(t *testing.T, dump func() *Dump) {
+	t.Helper()
 	defer func(n, path int) { partMin, slabPath = n, path }(partMin, slabPath)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	partMin = 1
 	for _, path := range []int{-1, 1} {
 		slabPath = path
-		firstCountEqualsACount(t)
+		firstCountOf(t, dump())
 	}
 }
 
-func firstCountEqualsACount(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(3, 3))
-	d := NewDump()
-	for range 4000 {
-		r := randomRoute(rnd, true)
-		if rnd.IntN(5) == 0 {
-			r.PrefSrc = netip.AddrFrom4([4]byte{10, 9, 0, byte(rnd.IntN(6))})
-		}
-		if rnd.IntN(9) == 0 && r.Multipath() == nil {
-			r.LinkIndex = int32(denseLinks - 1 + rnd.IntN(3)) // a bulk count's dense links and beyond
-		}
-		d.Route(r, false, false)
-	}
+func firstCountOf(t *testing.T, d *Dump) {
+	t.Helper()
 	s := NewStore()
 	s.Replace(d, "test")
 	s.RouteClasses()

@@ -9,12 +9,17 @@ import "net/netip"
 // 100-120 ms of CPU per 1M-route sync; the slab brings a table's routes
 // in runs of one class group (table, family, protocol, type, expiry) that
 // alternate between links, so a route's count here is an array's: the
-// group's, by prefix length and link.
+// group's, by prefix length and link. A group gets its arrays (5 KB) at
+// its denseMin-th route in the part; before, its routes are counted in
+// maps, as add counts them: a table of routes over 10^5 tables (a VRF
+// each) costs a map entry a class, not 5 KB a group and part.
 type tally struct {
 	multipath int
 	groups    map[uint64]*groupTally
 	lastKey   uint64
 	last      *groupTally
+	classes   map[RouteClass]int // the routes of the groups without arrays
+	lens      map[lenKey]int     // the same routes
 	prefSrc   map[netip.Addr]int
 	src       netip.Addr // the preferred source of the current run
 	srcRun    int        // routes in the run
@@ -24,16 +29,27 @@ type tally struct {
 // negative ones, which the kernel never sends) in a map.
 const denseLinks = 512
 
-// groupTally is one class group's count: by prefix length (dstBits-1,
-// as add's lenKey) and by the link of the first path.
+// denseMin is the routes a group has in a part when it gets its arrays:
+// then they cost at most 80 bytes a route.
+const denseMin = 64
+
+// groupTally is one class group's count: the routes counted in the
+// tally's maps, then (dense) the rest.
 type groupTally struct {
+	n     int
+	dense *denseTally
+}
+
+// denseTally is a class group's count by prefix length (dstBits-1, as
+// add's lenKey) and by the link of the first path.
+type denseTally struct {
 	lens  [129]int
 	links [denseLinks]int
 	other map[int32]int
 }
 
 func newTally() *tally {
-	return &tally{groups: map[uint64]*groupTally{}, prefSrc: map[netip.Addr]int{}}
+	return &tally{groups: map[uint64]*groupTally{}, classes: map[RouteClass]int{}, lens: map[lenKey]int{}, prefSrc: map[netip.Addr]int{}}
 }
 
 // groupKey packs the class group of c: every field of RouteClass but the
@@ -61,14 +77,22 @@ func (t *tally) add(st *routeStore, p *packedRoute) {
 		}
 		t.last, t.lastKey = g, k
 	}
-	g.lens[max(int(p.dstBits)-1, 0)]++
-	if l := c.Link; l >= 0 && l < denseLinks {
-		g.links[l]++
-	} else {
-		if g.other == nil {
-			g.other = map[int32]int{}
+	if d := g.dense; d != nil {
+		d.lens[max(int(p.dstBits)-1, 0)]++
+		if l := c.Link; l >= 0 && l < denseLinks {
+			d.links[l]++
+		} else {
+			if d.other == nil {
+				d.other = map[int32]int{}
+			}
+			d.other[l]++
 		}
-		g.other[l]++
+	} else {
+		t.lens[lenKey{c.Table, c.Family, uint8(max(int(p.dstBits)-1, 0))}]++
+		t.classes[c]++
+		if g.n++; g.n == denseMin {
+			g.dense = &denseTally{}
+		}
 	}
 	if p.kind(kindSrc) != addrNone {
 		src := st.prefSrcOf(p)
@@ -91,7 +115,17 @@ func (s *routeCounts) mergeTally(t *tally) {
 	for a, n := range t.prefSrc {
 		s.prefSrc[a] += n
 	}
-	for k, g := range t.groups {
+	for c, n := range t.classes {
+		s.addClass(c, n)
+	}
+	for k, n := range t.lens {
+		s.lens[k] += n
+	}
+	for k, gt := range t.groups {
+		g := gt.dense
+		if g == nil {
+			continue
+		}
 		c := RouteClass{Table: uint32(k), Family: uint8(k >> 32), Protocol: uint8(k >> 40), Type: uint8(k >> 48), Expires: k>>56&1 != 0}
 		for b, n := range g.lens {
 			if n > 0 {

@@ -82,15 +82,17 @@ var errTrieStat = errors.New("unexpected line in /proc/net/fib_triestat")
 // "Basic info" line, then for each table "Main:", "Local:" or "Id N:"
 // (N printed as a signed int, so ids from 2^31 up are negative), followed
 // by the tab-indented statistics trie_show_stats prints, one "Prefixes:"
-// among them. Any other line, indented or not, and a table without its
-// prefix count are an error, not a table less: a table printed in a form
-// this parser does not know would otherwise go missing from the list, and
-// its routes from the model.
+// among them, and perhaps trie_show_usage's block (trieStatUsage). Any
+// other line, indented or not, and a table without its prefix count are
+// an error, not a table less: a table printed in a form this parser does
+// not know would otherwise go missing from the list, and its routes from
+// the model.
 func parseTrieStat(b []byte) ([]fibTable, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	var out []fibTable
 	first := true
 	counted := true // the last table has its "Prefixes:" line
+	usage := 0      // lines of trieStatUsage read; -1 after them (one block a table)
 	for sc.Scan() {
 		line := sc.Text()
 		if first {
@@ -100,7 +102,20 @@ func parseTrieStat(b []byte) ([]fibTable, error) {
 			first = false
 			continue
 		}
+		if usage > 0 {
+			if !trieStatUsageLine(line, usage) {
+				return nil, fmt.Errorf("%w: %q", errTrieStat, line)
+			}
+			if usage++; usage == len(trieStatUsage) {
+				usage = -1
+			}
+			continue
+		}
 		if line == "" {
+			continue
+		}
+		if line == trieStatUsage[0] && len(out) > 0 && counted && usage == 0 {
+			usage = 1
 			continue
 		}
 		if line[0] == '\t' || line[0] == ' ' {
@@ -140,10 +155,13 @@ func parseTrieStat(b []byte) ([]fibTable, error) {
 			return nil, fmt.Errorf("%w: table %d without a prefix count", errTrieStat, out[len(out)-1].id)
 		}
 		out = append(out, t)
-		counted = false
+		counted, usage = false, 0
 	}
 	if first {
 		return nil, fmt.Errorf("%w: empty", errTrieStat)
+	}
+	if usage > 0 {
+		return nil, fmt.Errorf("%w: table %d with its counters cut short", errTrieStat, out[len(out)-1].id)
 	}
 	if !counted {
 		return nil, fmt.Errorf("%w: table %d without a prefix count", errTrieStat, out[len(out)-1].id)
@@ -154,6 +172,22 @@ func parseTrieStat(b []byte) ([]fibTable, error) {
 // trieStatStats are the statistics trie_show_stats prints for a table,
 // each on a line of its own after a tab.
 var trieStatStats = []string{"Aver depth:", "Max depth:", "Leaves:", "Prefixes:", "Internal nodes:", "Pointers:"}
+
+// trieStatUsage is the block trie_show_usage prints after a table's
+// statistics on a kernel built with CONFIG_IP_FIB_TRIE_STATS: these lines
+// in this order, unindented, each counter followed by its value.
+var trieStatUsage = []string{"Counters:", "---------", "gets = ", "backtracks = ", "semantic match passed = ",
+	"semantic match miss = ", "null node hit= ", "skipped node resize = "}
+
+// trieStatUsageLine reports whether line is line i (from 1) of
+// trieStatUsage: the dashes, or the counter with its value.
+func trieStatUsageLine(line string, i int) bool {
+	if i == 1 {
+		return line == trieStatUsage[i]
+	}
+	n, ok := strings.CutPrefix(line, trieStatUsage[i])
+	return ok && digits(n)
+}
 
 // trieStatLine reports whether an indented line of fib_triestat is one
 // of a table's statistics: a named one, or the line of node sizes (a tab,

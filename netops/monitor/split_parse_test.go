@@ -66,6 +66,28 @@ func TestParseTrieStat(t *testing.T) {
 	}
 }
 
+// trieStatCounters is trie_show_usage's block as a kernel built with
+// CONFIG_IP_FIB_TRIE_STATS prints it after a table's statistics.
+const trieStatCounters = "\nCounters:\n---------\ngets = 1528\nbacktracks = 3\nsemantic match passed = 1500\n" +
+	"semantic match miss = 0\nnull node hit= 7\nskipped node resize = 0\n\n"
+
+// TestParseTrieStatWithCounters: the tables of a kernel built with
+// CONFIG_IP_FIB_TRIE_STATS, a block of counters after each table's
+// statistics, are the same tables.
+func TestParseTrieStatWithCounters(t *testing.T) {
+	text := strings.ReplaceAll(trieStat, "  kB\n", "  kB\n"+trieStatCounters) + trieStatCounters
+	if n := strings.Count(text, "Counters:"); n != 4 {
+		t.Fatalf("%d blocks of counters in %q", n, text)
+	}
+	got, err := parseTrieStat([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []fibTable{{100, 150000}, {4000000000, 1}, {254, 300453}, {255, 300453}}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
 // A line the parser does not know could be a table it would miss: the
 // list is refused, and the sync splits the routes by family instead.
 func TestParseTrieStatRefusesWhatItDoesNotKnow(t *testing.T) {
@@ -86,6 +108,18 @@ func TestParseTrieStatRefusesWhatItDoesNotKnow(t *testing.T) {
 		"two prefix counts":      "Basic info: x\nMain:\n\tPrefixes: 3\n\tPrefixes: 4\n",
 		"no prefix count":        "Basic info: x\nMain:\n\tLeaves: 3\nId 100:\n\tPrefixes: 4\n",
 		"a last table uncounted": "Basic info: x\nMain:\n\tPrefixes: 3\nId 100:\n",
+		// Only trie_show_usage's block, whole, once, after a table's count.
+		"counters first":          "Basic info: x" + trieStatCounters + "Main:\n\tPrefixes: 3\n",
+		"counters before a count": "Basic info: x\nMain:" + trieStatCounters + "\tPrefixes: 3\n",
+		"counters twice":          "Basic info: x\nMain:\n\tPrefixes: 3" + trieStatCounters + trieStatCounters,
+		"counters cut short":      "Basic info: x\nMain:\n\tPrefixes: 3" + trieStatCounters[:strings.Index(trieStatCounters, "null")],
+		"counters out of order":   "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "gets = 1528\nbacktracks = 3", "backtracks = 3\ngets = 1528", 1),
+		"an unknown counter":      "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "gets =", "puts =", 1),
+		"a counter no int":        "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "= 1528", "= -1528", 1),
+		"an indented counter":     "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "gets =", "\tgets =", 1),
+		"a blank in the counters": "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "gets = 1528\n", "gets = 1528\n\n", 1),
+		"dashes not the kernel's": "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "---------", "----", 1),
+		"a table in the counters": "Basic info: x\nMain:\n\tPrefixes: 3" + strings.Replace(trieStatCounters, "gets = 1528", "Id 100:", 1),
 	} {
 		if got, err := parseTrieStat([]byte(text)); !errors.Is(err, errTrieStat) {
 			t.Errorf("%s: got %v, %v; want errTrieStat", name, got, err)
@@ -96,6 +130,7 @@ func TestParseTrieStatRefusesWhatItDoesNotKnow(t *testing.T) {
 func FuzzParseTrieStat(f *testing.F) {
 	f.Add([]byte(trieStat))
 	f.Add([]byte("Basic info: x\nId -1:\n\tPrefixes: 1\n"))
+	f.Add([]byte(strings.ReplaceAll(trieStat, "  kB\n", "  kB\n"+trieStatCounters) + trieStatCounters))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tables, err := parseTrieStat(b)
 		if err != nil {

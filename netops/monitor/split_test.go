@@ -1,12 +1,18 @@
 package monitor_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
+	"github.com/netpanel/netpanel/netops/model"
 	"github.com/netpanel/netpanel/netops/monitor"
 	"github.com/netpanel/netpanel/netops/rtnl"
 	"golang.org/x/sys/unix"
@@ -35,6 +41,73 @@ func TestSyncWithoutTheTableListSplitsByFamily(t *testing.T) {
 	if got := w.RouteDump(); !strings.HasPrefix(got, "split by family") {
 		t.Fatalf("the routes were dumped %q, want split by family", got)
 	}
+}
+
+// The table list that cannot be read is a warning once per watcher, not
+// at every full sync (every session's, after each overflow): later syncs
+// say it at Debug.
+func TestTheTableListUnreadIsWarnedOnce(t *testing.T) {
+	defer monitor.SetFIBTablesError(errors.New("no /proc"))()
+	h := &countingHandler{msg: "route dump split by family: the IPv4 tables are unknown", n: map[slog.Level]int{}}
+	ns, store, w := syncDumpedOverflowing(t, slog.New(h))
+	forceResync(t, ns, store)
+	if got := w.RouteDump(); !strings.HasPrefix(got, "split by family") {
+		t.Fatalf("the routes were dumped %q, want split by family", got)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n[slog.LevelWarn] != 1 || h.n[slog.LevelDebug] < 1 {
+		t.Fatalf("the unread table list was logged %v times by level, want one Warn and then Debug", h.n)
+	}
+}
+
+// countingHandler counts the records of one message, by level.
+type countingHandler struct {
+	msg string
+	mu  sync.Mutex
+	n   map[slog.Level]int
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.mu.Lock()
+		h.n[r.Level]++
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+// syncDumpedOverflowing is syncDumped with a socket buffer a burst
+// overflows (see forceResync) and the watcher logging to log.
+func syncDumpedOverflowing(t *testing.T, log *slog.Logger) (*testenv.NS, *model.Store, *monitor.Watcher) {
+	t.Helper()
+	ns := testenv.NewNS(t)
+	ns.Batch(dumpedObjects)
+	store, w := startLoggingWatcher(t, ns, 4096, log)
+	waitFor(t, 5*time.Second, "after dump", func() string { return compareWithIP(t, ns, store) })
+	return ns, store, w
+}
+
+// forceResync overflows the watcher's tiny socket buffer with a burst
+// while its reader is held (see holdingReader), and waits for the full
+// sync that follows to bring the model to the kernel's state.
+func forceResync(t *testing.T, ns *testenv.NS, store *model.Store) {
+	t.Helper()
+	before := store.Status().Resyncs
+	lines := make([]string, 0, 1000)
+	for i := range cap(lines) {
+		lines = append(lines, fmt.Sprintf("route add blackhole 10.%d.%d.0/24 table 300", 200+i/256, i%256))
+	}
+	holdingReader(store, func() { ns.Batch(lines) })
+	waitFor(t, 60*time.Second, "after a resync", func() string {
+		if store.Status().Resyncs <= before {
+			return "no resync yet"
+		}
+		return compareWithIP(t, ns, store)
+	})
 }
 
 // A split dump the kernel flags as interrupted (NLM_F_DUMP_INTR) makes the
@@ -93,9 +166,14 @@ func TestARefusedSplitDumpFallsBackToOnePlainDump(t *testing.T) {
 		}
 		return nil
 	})()
-	_, _, w := syncDumped(t)
+	ns, store, w := syncDumpedOverflowing(t, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if got := w.RouteDump(); got != "plain" {
 		t.Fatalf("the routes were dumped %q, want plain after the refusal", got)
+	}
+	// A later full sync (after an overflow) dumps plain at once.
+	forceResync(t, ns, store)
+	if got := w.RouteDump(); got != "plain" {
+		t.Fatalf("the routes were dumped %q after a resync, want plain", got)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netpanel/netpanel/netops/codec"
@@ -49,6 +50,9 @@ type Watcher struct {
 	// noSplit: the kernel refused a split dump's request (errSplitRefused);
 	// the routes are dumped on one socket from then on.
 	noSplit bool
+	// tablesWarned: a split dump could not list the IPv4 tables, and said
+	// so; the later ones (every session's sync) say it at Debug.
+	tablesWarned atomic.Bool
 
 	syncMu sync.Mutex
 	ev     *rtnl.Conn               // the current session's event socket
@@ -491,8 +495,12 @@ func (w *Watcher) dumpSplit(c, c2 *rtnl.Conn, fn func(rtnl.Message)) error {
 		t, err := fibTables(w.ns)
 		if err != nil {
 			// Correct, but slower: say why, so that the parser can be
-			// taught a format it refused.
-			w.log.Warn("route dump split by family: the IPv4 tables are unknown", "err", err)
+			// taught a format it refused; once, as nothing changes it.
+			level := slog.LevelWarn
+			if w.tablesWarned.Swap(true) {
+				level = slog.LevelDebug
+			}
+			w.log.Log(context.Background(), level, "route dump split by family: the IPv4 tables are unknown", "err", err)
 		}
 		tables <- tablesResult{t, err}
 	}()

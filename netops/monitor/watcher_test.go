@@ -24,8 +24,14 @@ import (
 // first sync.
 func startWatcher(t testing.TB, ns *testenv.NS, recvBuf int) (*model.Store, *monitor.Watcher) {
 	t.Helper()
+	return startLoggingWatcher(t, ns, recvBuf, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// startLoggingWatcher is startWatcher with the watcher logging to log.
+func startLoggingWatcher(t testing.TB, ns *testenv.NS, recvBuf int, log *slog.Logger) (*model.Store, *monitor.Watcher) {
+	t.Helper()
 	store := model.NewStore()
-	w := monitor.NewWatcher(ns.Handle(), store, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	w := monitor.NewWatcher(ns.Handle(), store, log)
 	if recvBuf > 0 {
 		w.RecvBuf = recvBuf
 	}
