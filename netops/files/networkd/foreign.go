@@ -198,7 +198,7 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 	if v.idx == nil {
 		var names linkNames
 		v.st.EachRoute(func(r *model.Route) bool {
-			if k, foreign := v.routeKeyOf(r, &names); foreign && !v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && !v.cov.covers(k) {
 				out[groupKey{k.link, r.Table}]++
 			}
 			return true
@@ -316,7 +316,7 @@ func (v *ForeignView) keptNamed(g groupKey, n int) (named int, ok bool) {
 	}
 	pick := func(c model.RouteClass) bool { return c.Table == g.table && slices.Contains(idxs, c.Link) }
 	return named, v.kept.keys(pick, func(k routeKey) {
-		if k.link == g.link && v.cov.routes[k] {
+		if k.link == g.link && v.cov.covers(k) {
 			named++
 		}
 	})
@@ -375,7 +375,7 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) 
 	var names linkNames
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
-			if k, foreign := v.routeKeyOf(r, &names); foreign && k.link == g.link && v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && k.link == g.link && v.cov.covers(k) {
 				found(r)
 			}
 			return true
@@ -584,7 +584,7 @@ func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]m
 	var names linkNames
 	return func(r *model.Route) bool {
 		k, foreign := v.routeKeyOf(r, &names)
-		if !foreign || !mine(k.link) || v.cov.routes[k] {
+		if !foreign || !mine(k.link) || v.cov.covers(k) {
 			return true
 		}
 		left--
@@ -745,9 +745,17 @@ func (k ruleKey) covers(live ruleKey) bool {
 // routes.
 type coverage struct {
 	fileOf map[string]string // link name -> applied file's name, "" for none
-	routes map[routeKey]bool
+	// routes: the keys the files cover (the values are a generated
+	// file's places, see fileKeys, or nothing).
+	routes map[routeKey]int32
 	rules  []ruleKey
 	addrs  map[string]map[netip.Prefix]bool // link name -> addresses
+}
+
+// covers reports whether the files name a route of key k.
+func (c *coverage) covers(k routeKey) bool {
+	_, ok := c.routes[k]
+	return ok
 }
 
 func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Generated) *coverage {
@@ -779,7 +787,7 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 	if largest >= 0 && routed > 1 && 2*len(keys[largest].set) >= n {
 		cov.routes = maps.Clone(keys[largest].set)
 	} else {
-		cov.routes, largest = make(map[routeKey]bool, n), -1
+		cov.routes, largest = make(map[routeKey]int32, n), -1
 	}
 	applied := map[*Loaded]bool{}
 	for i, l := range links {
@@ -801,13 +809,13 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 			// In already.
 		case keys[i] != nil:
 			for k := range keys[i].set {
-				cov.routes[k] = true
+				cov.routes[k] = 0
 			}
 		case m > 0:
 			name := newLinkName(l.Name)
 			for r := range routes {
 				if k, ok := fileRouteKey(r, name, res); ok {
-					cov.routes[k] = true
+					cov.routes[k] = 0
 				}
 			}
 		}
