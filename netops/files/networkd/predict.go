@@ -349,15 +349,16 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 			delete(p.live, name)
 		}
 	}
-	// haveR[j]: order[j] is among mine. Each key of mine is looked up
-	// once in wantR, which holds its place in order, rather than stored
-	// in a set of mine looked up again per key of the file (a link of a
-	// save of every link: thousands of both).
+	// haveR[j]: order[j] is among mine. Each key of mine is found once
+	// in wantR, which holds its place in order, rather than stored in a
+	// set of mine looked up again per key of the file (a link of a save
+	// of every link: thousands of both).
 	haveR := make([]bool, len(order))
 	named := true // every key of mine names a link (liveRoutes' do)
+	places := keyPlaces{set: wantR, order: order}
 	for _, k := range mine {
 		named = named && !k.link.isNone()
-		if j, ok := wantR[k]; ok {
+		if j, ok := places.find(k); ok {
 			haveR[j] = true
 		} else if !k.link.isNone() && !keep && !p.dc.KeepForeignRoutes {
 			p.add(p.routeEffect("remove", k))
@@ -366,7 +367,7 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	// A device-less route (blackhole, unreachable) that exists already is
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
-	homeless := p.homelessOf(wantR, len(order))
+	homeless := p.homelessOf(wantR, order)
 	for j, k := range order {
 		// A key of no link (the file's device-less routes: thousands in
 		// the home file) is not among mine when those all name one.
@@ -387,12 +388,13 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 // fileKeys), is among the live device-less routes (liveRoutes("")). The
 // first file asked about marks its keys those name, a look-up per live
 // route; the next ones share a set of them, made once.
-func (p *predictor) homelessOf(wantR map[routeKey]int32, n int) func(j int, k routeKey) bool {
+func (p *predictor) homelessOf(wantR map[routeKey]int32, order []routeKey) func(j int, k routeKey) bool {
 	if p.homeless == nil && !p.homelessMarked {
 		p.homelessMarked = true
-		in := make([]bool, n)
+		in := make([]bool, len(order))
+		places := keyPlaces{set: wantR, order: order}
 		for _, k := range p.liveRoutes("") {
-			if j, ok := wantR[k]; ok {
+			if j, ok := places.find(k); ok {
 				in[j] = true
 			}
 		}
@@ -406,6 +408,37 @@ func (p *predictor) homelessOf(wantR map[routeKey]int32, n int) func(j int, k ro
 		}
 	}
 	return func(_ int, k routeKey) bool { return p.homeless[k] }
+}
+
+// keyPlaces finds keys' places in a file's keys (set holds each one's
+// place in order) for keys read mostly in the file's order, as a link's
+// live routes are when the file was made of them: each is compared first
+// with the next key of its kind (of a link, or device-less) after the
+// last one found, and looked up only when it is not that one.
+type keyPlaces struct {
+	set   map[routeKey]int32
+	order []routeKey
+	next  [2]int // by kind (1: device-less): the place after the last found
+}
+
+// find is k's place in order, if it is there.
+func (p *keyPlaces) find(k routeKey) (int32, bool) {
+	kind := btoi(k.link.isNone())
+	// The next key of k's kind, within a few of the other kind.
+	for c := p.next[kind]; c < len(p.order) && c < p.next[kind]+8; c++ {
+		if o := &p.order[c]; btoi(o.link.isNone()) == kind {
+			if *o == k {
+				p.next[kind] = c + 1
+				return int32(c), true
+			}
+			break
+		}
+	}
+	j, ok := p.set[k]
+	if ok {
+		p.next[kind] = int(j) + 1
+	}
+	return j, ok
 }
 
 // fileKeys are the keys of nw's routes as link's, each once in the
