@@ -6,9 +6,10 @@ import "sync"
 // (fileRouteKey): the set, and each key once in the file's order. The
 // prediction and the foreign view of the same generated files both key
 // every route of them, a million for a save of every link: they share
-// these, read only.
+// these, read only. set holds each key's place in order: the prediction
+// marks the file's keys a link has by place, not in a set of its own.
 type fileKeys struct {
-	set   map[routeKey]bool
+	set   map[routeKey]int32
 	order []routeKey
 }
 
@@ -107,7 +108,8 @@ func (g *Generated) WithNetworks(nets map[string]*NetworkFile) *Generated {
 func keysOf(nf *NetworkFile, link string, res *tableResolver, skip func(*Route)) *fileKeys {
 	routes, n := fileRoutes(nf)
 	name := newLinkName(link)
-	fk := &fileKeys{set: make(map[routeKey]bool, n), order: make([]routeKey, 0, n)}
+	fk := &fileKeys{set: make(map[routeKey]int32, n), order: make([]routeKey, 0, n)}
+	dup := false
 	for r := range routes {
 		k, ok := fileRouteKey(r, name, res)
 		if !ok {
@@ -119,9 +121,18 @@ func keysOf(nf *NetworkFile, link string, res *tableResolver, skip func(*Route))
 		}
 		// One access a route, not a look and a store: a new key grows
 		// the map.
+		// A key seen before has its place overwritten: the places are
+		// made again after, when the file has such (rare) duplicates.
 		had := len(fk.set)
-		if fk.set[k] = true; len(fk.set) > had {
+		if fk.set[k] = int32(len(fk.order)); len(fk.set) > had {
 			fk.order = append(fk.order, k)
+		} else {
+			dup = true
+		}
+	}
+	if dup {
+		for i, k := range fk.order {
+			fk.set[k] = int32(i)
 		}
 	}
 	return fk

@@ -36,12 +36,14 @@ func TestGeneratedRouteKeysAreEveryReadersKeys(t *testing.T) {
 				t.Errorf("%s: the keys were made again", name)
 			}
 			for _, res := range readers {
-				set, order := map[routeKey]bool{}, []routeKey(nil)
+				set, order := map[routeKey]int32{}, []routeKey(nil)
 				rs, _ := fileRoutes(nf)
 				for rt := range rs {
-					if k, ok := fileRouteKey(rt, newLinkName(link), res); ok && !set[k] {
-						set[k] = true
-						order = append(order, k)
+					if k, ok := fileRouteKey(rt, newLinkName(link), res); ok {
+						if _, seen := set[k]; !seen {
+							set[k] = int32(len(order))
+							order = append(order, k)
+						}
 					}
 				}
 				if !maps.Equal(set, fk.set) || !slices.Equal(order, fk.order) {
@@ -99,5 +101,27 @@ func TestOneFilesCoverageIsItsKeptKeys(t *testing.T) {
 	p := &predictor{gen: g, res: &tableResolver{}}
 	if set, _ := p.fileKeys(&Loaded{Network: nf}, "eth1"); reflect.ValueOf(set).UnsafePointer() != reflect.ValueOf(fk.set).UnsafePointer() {
 		t.Error("the prediction made its own keys of Generate's file")
+	}
+}
+
+// A file naming a route twice has each key once in order, and set holds
+// the place of each in order (the prediction marks a link's keys by it).
+func TestFileKeysPlacesWithDuplicates(t *testing.T) {
+	data := "[Match]\nName=eth1\n[Network]\nGateway=10.0.0.9\n"
+	for _, d := range []string{"10.1.0.0/16", "10.2.0.0/16", "10.1.0.0/16", "10.3.0.0/16", "10.2.0.0/16", "10.4.0.0/16", "10.1.0.0/16"} {
+		data += "[Route]\nDestination=" + d + "\nGateway=10.0.0.1\n"
+	}
+	nf, _, err := ParseNetwork("a.network", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk := keysOf(nf, "eth1", &tableResolver{}, nil)
+	if len(fk.order) != 5 || len(fk.set) != 5 {
+		t.Fatalf("%d keys in order, %d in the set; want 5 (4 destinations and the Gateway=)", len(fk.order), len(fk.set))
+	}
+	for i, k := range fk.order {
+		if j, ok := fk.set[k]; !ok || j != int32(i) {
+			t.Errorf("key %d (%s) has place %d, %v in the set", i, k.dst, j, ok)
+		}
 	}
 }

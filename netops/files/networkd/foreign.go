@@ -198,7 +198,7 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 	if v.idx == nil {
 		var names linkNames
 		v.st.EachRoute(func(r *model.Route) bool {
-			if k, foreign := v.routeKeyOf(r, &names); foreign && !v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && !v.cov.covers(k) {
 				out[groupKey{k.link, r.Table}]++
 			}
 			return true
@@ -237,13 +237,37 @@ func (v *ForeignView) routeCounts() map[groupKey]int {
 // the routes are counted, not kept (a save of every link names a million).
 func (v *ForeignView) namedCounts() map[groupKey]int {
 	keys := map[groupKey]int{}
-	for k := range v.cov.routes {
-		keys[groupKey{k.link, k.table}]++
+	// Counted by runs of keys of one group, which a generated file's
+	// order holds together.
+	var last groupKey
+	run := 0
+	count := func(k *routeKey) {
+		if g := (groupKey{k.link, k.table}); run == 0 || g != last {
+			if run > 0 {
+				keys[last] += run
+			}
+			last, run = g, 0
+		}
+		run++
+	}
+	var places *keyPlaces
+	if fk := v.cov.keys; fk != nil {
+		places = &keyPlaces{set: fk.set, order: fk.order}
+		for i := range fk.order {
+			count(&fk.order[i])
+		}
+	} else {
+		for k := range v.cov.routes {
+			count(&k)
+		}
+	}
+	if run > 0 {
+		keys[last] += run
 	}
 	out := map[groupKey]int{}
 	lookUp := map[groupKey]bool{}
 	for g, n := range keys {
-		if named, ok := v.keptNamed(g, n); ok {
+		if named, ok := v.keptNamed(g, n, places); ok {
 			out[g] += named
 			continue
 		}
@@ -306,7 +330,8 @@ func (v *ForeignView) lookUp(k routeKey) []model.Route {
 // keptNamed counts the live routes of group g the files name (n keys)
 // from the kept runs' keys, as eachNamedInRuns reads them; ok is false
 // when eachNamedInRuns would not read them or they were not kept.
-func (v *ForeignView) keptNamed(g groupKey, n int) (named int, ok bool) {
+// places, when not nil, finds the keys in the coverage's (cov.keys).
+func (v *ForeignView) keptNamed(g groupKey, n int, places *keyPlaces) (named int, ok bool) {
 	if v.kept == nil {
 		return 0, false
 	}
@@ -316,7 +341,16 @@ func (v *ForeignView) keptNamed(g groupKey, n int) (named int, ok bool) {
 	}
 	pick := func(c model.RouteClass) bool { return c.Table == g.table && slices.Contains(idxs, c.Link) }
 	return named, v.kept.keys(pick, func(k routeKey) {
-		if k.link == g.link && v.cov.routes[k] {
+		if k.link != g.link {
+			return
+		}
+		var in bool
+		if places != nil {
+			_, in = places.find(k)
+		} else {
+			in = v.cov.covers(k)
+		}
+		if in {
 			named++
 		}
 	})
@@ -375,7 +409,7 @@ func (v *ForeignView) eachNamedInRuns(g groupKey, n int, fn func(*model.Route)) 
 	var names linkNames
 	for _, idx := range idxs {
 		read := runs.EachLinkRouteFrom(g.table, idx, 0, func(r *model.Route) bool {
-			if k, foreign := v.routeKeyOf(r, &names); foreign && k.link == g.link && v.cov.routes[k] {
+			if k, foreign := v.routeKeyOf(r, &names); foreign && k.link == g.link && v.cov.covers(k) {
 				found(r)
 			}
 			return true
@@ -584,7 +618,7 @@ func (v *ForeignView) collect(g ForeignGroup, offset, limit, left int, page *[]m
 	var names linkNames
 	return func(r *model.Route) bool {
 		k, foreign := v.routeKeyOf(r, &names)
-		if !foreign || !mine(k.link) || v.cov.routes[k] {
+		if !foreign || !mine(k.link) || v.cov.covers(k) {
 			return true
 		}
 		left--
@@ -745,9 +779,20 @@ func (k ruleKey) covers(live ruleKey) bool {
 // routes.
 type coverage struct {
 	fileOf map[string]string // link name -> applied file's name, "" for none
-	routes map[routeKey]bool
-	rules  []ruleKey
-	addrs  map[string]map[netip.Prefix]bool // link name -> addresses
+	// routes: the keys the files cover (the values are a generated
+	// file's places, see fileKeys, or nothing).
+	routes map[routeKey]int32
+	// keys, when not nil, are the generated file's whose set routes is
+	// (the only file with routes): their order, for keyPlaces.
+	keys  *fileKeys
+	rules []ruleKey
+	addrs map[string]map[netip.Prefix]bool // link name -> addresses
+}
+
+// covers reports whether the files name a route of key k.
+func (c *coverage) covers(k routeKey) bool {
+	_, ok := c.routes[k]
+	return ok
 }
 
 func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Generated) *coverage {
@@ -779,7 +824,7 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 	if largest >= 0 && routed > 1 && 2*len(keys[largest].set) >= n {
 		cov.routes = maps.Clone(keys[largest].set)
 	} else {
-		cov.routes, largest = make(map[routeKey]bool, n), -1
+		cov.routes, largest = make(map[routeKey]int32, n), -1
 	}
 	applied := map[*Loaded]bool{}
 	for i, l := range links {
@@ -796,18 +841,18 @@ func newCoverage(eff *Config, links []model.Link, res *tableResolver, gen *Gener
 			// coverage's as they are (read only, as the coverage is).
 			// (A file of Generate's without routes has keys too: none,
 			// which must not stand for the one file's that has some.)
-			cov.routes = keys[i].set
+			cov.routes, cov.keys = keys[i].set, keys[i]
 		case i == largest:
 			// In already.
 		case keys[i] != nil:
 			for k := range keys[i].set {
-				cov.routes[k] = true
+				cov.routes[k] = 0
 			}
 		case m > 0:
 			name := newLinkName(l.Name)
 			for r := range routes {
 				if k, ok := fileRouteKey(r, name, res); ok {
-					cov.routes[k] = true
+					cov.routes[k] = 0
 				}
 			}
 		}

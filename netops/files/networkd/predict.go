@@ -216,6 +216,9 @@ type predictor struct {
 	// homeless: the keys of live[""], as a set made once rather than
 	// once per link configured.
 	homeless map[routeKey]bool
+	// homelessMarked: a file's keys were looked up among them once
+	// already (homelessOf).
+	homelessMarked bool
 	// routesOf, when set, replaces liveRoutes (tests compare with it).
 	routesOf func(link string) []routeKey
 	// kept: the keys of the runs Generate read for the pending files,
@@ -346,29 +349,29 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 			delete(p.live, name)
 		}
 	}
-	haveR := make(map[routeKey]bool, len(mine))
+	// haveR[j]: order[j] is among mine. Each key of mine is found once
+	// in wantR, which holds its place in order, rather than stored in a
+	// set of mine looked up again per key of the file (a link of a save
+	// of every link: thousands of both).
+	haveR := make([]bool, len(order))
 	named := true // every key of mine names a link (liveRoutes' do)
+	places := keyPlaces{set: wantR, order: order}
 	for _, k := range mine {
-		haveR[k] = true
 		named = named && !k.link.isNone()
-		if !k.link.isNone() && !wantR[k] && !keep && !p.dc.KeepForeignRoutes {
+		if j, ok := places.find(k); ok {
+			haveR[j] = true
+		} else if !k.link.isNone() && !keep && !p.dc.KeepForeignRoutes {
 			p.add(p.routeEffect("remove", k))
 		}
 	}
 	// A device-less route (blackhole, unreachable) that exists already is
 	// not added again, whichever file or hand made it; nor is it this
 	// link's to remove.
-	if p.homeless == nil {
-		ks := p.liveRoutes("")
-		p.homeless = make(map[routeKey]bool, len(ks))
-		for _, k := range ks {
-			p.homeless[k] = true
-		}
-	}
-	for _, k := range order {
+	homeless := p.homelessOf(wantR, order)
+	for j, k := range order {
 		// A key of no link (the file's device-less routes: thousands in
 		// the home file) is not among mine when those all name one.
-		if (named && k.link.isNone() || !haveR[k]) && !p.homeless[k] {
+		if (named && k.link.isNone() || !haveR[j]) && !homeless(j, k) {
 			p.add(p.routeEffect("add", k))
 		}
 	}
@@ -381,11 +384,68 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 	}
 }
 
+// homelessOf is whether a key of a file's, order[j] of wantR's (see
+// fileKeys), is among the live device-less routes (liveRoutes("")). The
+// first file asked about marks its keys those name, a look-up per live
+// route; the next ones share a set of them, made once.
+func (p *predictor) homelessOf(wantR map[routeKey]int32, order []routeKey) func(j int, k routeKey) bool {
+	if p.homeless == nil && !p.homelessMarked {
+		p.homelessMarked = true
+		in := make([]bool, len(order))
+		places := keyPlaces{set: wantR, order: order}
+		for _, k := range p.liveRoutes("") {
+			if j, ok := places.find(k); ok {
+				in[j] = true
+			}
+		}
+		return func(j int, _ routeKey) bool { return in[j] }
+	}
+	if p.homeless == nil {
+		ks := p.liveRoutes("")
+		p.homeless = make(map[routeKey]bool, len(ks))
+		for _, k := range ks {
+			p.homeless[k] = true
+		}
+	}
+	return func(_ int, k routeKey) bool { return p.homeless[k] }
+}
+
+// keyPlaces finds keys' places in a file's keys (set holds each one's
+// place in order) for keys read mostly in the file's order, as a link's
+// live routes are when the file was made of them: each is compared first
+// with the next key of its kind (of a link, or device-less) after the
+// last one found, and looked up only when it is not that one.
+type keyPlaces struct {
+	set   map[routeKey]int32
+	order []routeKey
+	next  [2]int // by kind (1: device-less): the place after the last found
+}
+
+// find is k's place in order, if it is there.
+func (p *keyPlaces) find(k routeKey) (int32, bool) {
+	kind := btoi(k.link.isNone())
+	// The next key of k's kind, within a few of the other kind.
+	for c := p.next[kind]; c < len(p.order) && c < p.next[kind]+8; c++ {
+		if o := &p.order[c]; btoi(o.link.isNone()) == kind {
+			if *o == k {
+				p.next[kind] = c + 1
+				return int32(c), true
+			}
+			break
+		}
+	}
+	j, ok := p.set[k]
+	if ok {
+		p.next[kind] = int(j) + 1
+	}
+	return j, ok
+}
+
 // fileKeys are the keys of nw's routes as link's, each once in the
 // file's order, and their set: Generate's when nw is its own (read
 // only), else made here, with a note for each route whose table
 // networkd cannot resolve.
-func (p *predictor) fileKeys(nw *Loaded, link string) (map[routeKey]bool, []routeKey) {
+func (p *predictor) fileKeys(nw *Loaded, link string) (map[routeKey]int32, []routeKey) {
 	f := nw.Network
 	if fk := p.gen.routeKeys(f, link); fk != nil {
 		return fk.set, fk.order

@@ -1,8 +1,11 @@
 package networkd
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,5 +78,110 @@ func TestPredictReadsRoutesOncePerLinkAsThePerCallWalk(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The route effects, which the predictor finds by the places of a file's
+// keys (fileKeys.set) rather than by sets of a link's live routes and of
+// the device-less ones, are the ones those sets give: over random files
+// for random links, naming some of their live routes, some new ones,
+// some twice, device-less routes live or not, in files of several links.
+func TestPredictRouteEffectsAreTheSetsOnes(t *testing.T) {
+	tables := DaemonConf{}.tableNames()
+	compared := 0
+	for seed := range uint64(24) {
+		rnd := rand.New(rand.NewPCG(seed, 17))
+		store := model.NewStoreFrom(streamState(false))
+		var routes []model.Route
+		store.EachRoute(func(r *model.Route) bool {
+			routes = append(routes, *r)
+			return true
+		})
+		section := func(r model.Route) string {
+			s := fmt.Sprintf("[Route]\nDestination=%s\nTable=%d\nMetric=%d\n", r.Dst, r.Table, r.Priority)
+			if r.Gateway.IsValid() {
+				s += "Gateway=" + r.Gateway.String() + "\n"
+			}
+			switch r.Type {
+			case unix.RTN_BLACKHOLE:
+				s += "Type=blackhole\n"
+			case unix.RTN_UNREACHABLE:
+				s += "Type=unreachable\n"
+			}
+			return s + "\n"
+		}
+		pending := Files{}
+		byIndex := indexLinks(store)
+		for _, link := range []string{"br0", "eth1", "eth2", "va", "vb"} {
+			if rnd.IntN(3) == 0 {
+				continue
+			}
+			text := "[Match]\nName=" + link + "\n\n"
+			for _, r := range routes {
+				if byIndex[r.LinkIndex].Name != link && r.LinkIndex != 0 || rnd.IntN(4) == 0 {
+					continue
+				}
+				if r.LinkIndex == 0 && rnd.IntN(3) != 0 {
+					continue // a third of the device-less routes, per file
+				}
+				text += section(r)
+				if rnd.IntN(20) == 0 {
+					text += section(r) // twice
+				}
+			}
+			for i := range rnd.IntN(30) {
+				r := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST,
+					Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 20, byte(seed), byte(i)}), 32)}
+				if i%3 == 0 {
+					r.Type = unix.RTN_BLACKHOLE
+				}
+				text += section(r)
+			}
+			pending["10-"+link+".network"] = []byte(text)
+		}
+		got := Predict(&Config{}, pending, store, DaemonConf{})
+		// The sets' effects, of each link the prediction reconfigured.
+		walk := perCallWalk(store)
+		homeless := map[routeKey]bool{}
+		for _, k := range walk("") {
+			homeless[k] = true
+		}
+		var want []string
+		for _, link := range got.Reconfigured {
+			nf, _, err := ParseNetwork("10-"+link+".network", pending["10-"+link+".network"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			fk := keysOf(nf, link, &tableResolver{}, nil)
+			mine := walk(link)
+			have, named := map[routeKey]bool{}, true
+			for _, k := range mine {
+				have[k] = true
+				named = named && !k.link.isNone()
+				if _, in := fk.set[k]; !in && !k.link.isNone() {
+					want = append(want, routeEffectOf("remove", k, tables).String())
+				}
+			}
+			for _, k := range fk.order {
+				if (named && k.link.isNone() || !have[k]) && !homeless[k] {
+					want = append(want, routeEffectOf("add", k, tables).String())
+				}
+			}
+		}
+		var gotR []string
+		for _, e := range got.Effects {
+			if e.Kind == "route" {
+				gotR = append(gotR, e.String())
+			}
+		}
+		slices.Sort(gotR)
+		slices.Sort(want)
+		if !slices.Equal(gotR, want) {
+			t.Fatalf("seed %d, links %v: route effects\n%s\nwant:\n%s", seed, got.Reconfigured, strings.Join(gotR, "\n"), strings.Join(want, "\n"))
+		}
+		compared += len(want)
+	}
+	if compared < 200 {
+		t.Errorf("%d route effects compared: the comparison proves little", compared)
 	}
 }
