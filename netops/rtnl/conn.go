@@ -156,7 +156,11 @@ func (c *Conn) recv(fn func(Message) error) error {
 }
 
 // read reads one datagram into the connection's buffer.
-func (c *Conn) read() ([]byte, error) {
+func (c *Conn) read() ([]byte, error) { return c.readInto(c.buf) }
+
+// readInto reads one datagram into buf. A datagram longer than buf is an
+// error, not a message cut short.
+func (c *Conn) readInto(buf []byte) ([]byte, error) {
 	rc, err := c.file.SyscallConn()
 	if err != nil {
 		return nil, err
@@ -164,7 +168,8 @@ func (c *Conn) read() ([]byte, error) {
 	var n int
 	var rerr error
 	err = rc.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), c.buf, 0)
+		// MSG_TRUNC: n is the datagram's length, even past buf's.
+		n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_TRUNC)
 		return rerr != unix.EAGAIN
 	})
 	if err != nil {
@@ -176,7 +181,10 @@ func (c *Conn) read() ([]byte, error) {
 		}
 		return nil, fmt.Errorf("netlink receive: %w", rerr)
 	}
-	return c.buf[:n], nil
+	if n > len(buf) {
+		return nil, fmt.Errorf("netlink receive: a datagram of %d bytes in a buffer of %d", n, len(buf))
+	}
+	return buf[:n], nil
 }
 
 // eachMessage splits a datagram into messages.
@@ -257,7 +265,7 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 			case <-stop:
 				return
 			}
-			if last := lastType(cp, seq); last == unix.NLMSG_DONE || last == unix.NLMSG_ERROR {
+			if endsDump(cp, seq) {
 				return
 			}
 		}
@@ -300,18 +308,47 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 // messages of each datagram with mu held. It reads on the caller's
 // goroutine, without Dump's reader goroutine and its copy of each
 // datagram: the other connections' dumps are what overlaps with decoding.
-func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func(Message)) error {
+//
+// When another connection holds mu, it does not wait: it reads the next
+// datagrams (the kernel fills each as the one before is read) into the
+// rest of its buffer, up to readAhead of them, and hands them all to fn,
+// in the order the kernel sent them, once it has mu.
+func (c *Conn) DumpLocked(msgType uint16, header []byte, mu *sync.Mutex, fn func(Message)) error {
 	d, err := c.startDump(msgType, header, fn)
 	if err != nil {
 		return err
 	}
+	var held [readAhead][]byte
 	for {
 		b, err := c.read()
 		if err != nil {
 			return err
 		}
-		mu.Lock()
-		err = eachMessage(b, d.handle)
+		held[0] = b
+		n, off := 1, len(b)
+		var readErr error // a read ahead that failed, returned after the datagrams before it
+		for !mu.TryLock() {
+			if n == readAhead || len(c.buf)-off < minReadAhead || endsDump(held[n-1], d.seq) {
+				if readAheadWait != nil {
+					readAheadWait(n)
+				}
+				mu.Lock()
+				break
+			}
+			b, err := c.readInto(c.buf[off:])
+			if err != nil {
+				readErr = err
+				mu.Lock()
+				break
+			}
+			held[n] = b
+			n, off = n+1, off+len(b)
+		}
+		for _, b := range held[:n] {
+			if err = eachMessage(b, d.handle); err != nil {
+				break
+			}
+		}
 		mu.Unlock()
 		if err == errDone {
 			return d.result()
@@ -319,7 +356,36 @@ func (c *Conn) DumpLocked(msgType uint16, header []byte, mu sync.Locker, fn func
 		if err != nil {
 			return err
 		}
+		if readErr != nil {
+			return readErr
+		}
 	}
+}
+
+// readAhead is how many datagrams DumpLocked holds at most, read while
+// another connection decodes; minReadAhead is the room it leaves for each
+// in its buffer (the kernel fills a dump's datagrams up to 32 KiB).
+const (
+	readAhead    = 4
+	minReadAhead = 64 << 10
+)
+
+// readAheadWait, set by tests, is called with the datagrams DumpLocked
+// holds when it stops reading ahead and waits for the lock.
+var readAheadWait func(held int)
+
+// endsDump reports whether a datagram ends the answer to seq (its last
+// message of seq is NLMSG_DONE or NLMSG_ERROR) or cannot be read: no more
+// datagrams may come after it.
+func endsDump(b []byte, seq uint32) bool {
+	var t uint16
+	err := eachMessage(b, func(m Message) error {
+		if m.Seq == seq {
+			t = m.Type
+		}
+		return nil
+	})
+	return err != nil || t == unix.NLMSG_DONE || t == unix.NLMSG_ERROR
 }
 
 // dumpReply follows the answer to one dump request.
@@ -381,18 +447,6 @@ func (d *dumpReply) result() error {
 		return ErrDumpInterrupted
 	}
 	return nil
-}
-
-// lastType returns the type of the last message of seq in a datagram.
-func lastType(b []byte, seq uint32) uint16 {
-	var t uint16
-	_ = eachMessage(b, func(m Message) error {
-		if m.Seq == seq {
-			t = m.Type
-		}
-		return nil
-	})
-	return t
 }
 
 func align(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }

@@ -2,6 +2,9 @@ package rtnl_test
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"slices"
 	"sync"
 	"testing"
 
@@ -71,5 +74,106 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 		if n, err := count(false, 100, locked); err != nil || n < 4 {
 			t.Errorf("plain dump with a table filter (DumpLocked %v): %d routes, %v; want every IPv4 route", locked, n, err)
 		}
+	}
+}
+
+// routeDsts returns fn, which records the destination of each route
+// message, and the list it records into.
+func routeDsts() (fn func(rtnl.Message), dsts *[]string) {
+	var out []string
+	return func(m rtnl.Message) {
+		if m.Type != unix.RTM_NEWROUTE || len(m.Body) < unix.SizeofRtMsg {
+			return
+		}
+		a := rtnl.NewAttrs(m.Body[unix.SizeofRtMsg:])
+		for a.Next() {
+			if a.Typ == unix.RTA_DST {
+				out = append(out, fmt.Sprintf("%v/%d", net.IP(a.Val), m.Body[1]))
+			}
+		}
+	}, &out
+}
+
+// When the other connection holds the lock, DumpLocked reads ahead
+// instead of waiting: lane B, started while lane A's callback holds the
+// lock on A's first route, fills its read-ahead and then waits. Each
+// lane's routes still come whole and in the kernel's order, that of a
+// dump on its own.
+func TestDumpLockedReadsAheadInOrder(t *testing.T) {
+	ns := testenv.NewNS(t)
+	lines := []string{"link add v0 type veth peer name v1", "link set v0 up", "addr add 10.1.0.1/24 dev v0"}
+	// Table 200 spans far more datagrams than the read-ahead holds.
+	for i := range 20000 {
+		lines = append(lines, fmt.Sprintf("route add 10.%d.%d.0/24 via 10.1.0.2 table 200", 100+i/256, i%256))
+	}
+	for i := range 3000 {
+		lines = append(lines, fmt.Sprintf("route add 172.16.%d.%d/32 via 10.1.0.2 table 100", i/256, i%256))
+	}
+	ns.Batch(lines)
+	dial := func() *rtnl.Conn {
+		c, err := rtnl.Dial(ns.Handle())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.StrictCheck(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	want := map[uint32][]string{}
+	for _, table := range []uint32{100, 200} {
+		fn, dsts := routeDsts()
+		if err := dial().Dump(unix.RTM_GETROUTE, tableDump(table), fn); err != nil {
+			t.Fatal(err)
+		}
+		want[table] = *dsts
+	}
+
+	blocked := make(chan int, 1) // what B held when it first waited for the lock
+	defer rtnl.SetReadAheadWait(func(held int) {
+		select {
+		case blocked <- held:
+		default:
+		}
+	})()
+	var mu sync.Mutex
+	aHolds := make(chan struct{})
+	heldByB := 0
+	fnA, dstsA := routeDsts()
+	first := true
+	lockedA := func(m rtnl.Message) {
+		fnA(m)
+		if first {
+			first = false
+			close(aHolds)
+			heldByB = <-blocked
+		}
+	}
+	fnB, dstsB := routeDsts()
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Go(func() { errA = dial().DumpLocked(unix.RTM_GETROUTE, tableDump(100), &mu, lockedA) })
+	cB := dial()
+	<-aHolds
+	wg.Go(func() { errB = cB.DumpLocked(unix.RTM_GETROUTE, tableDump(200), &mu, fnB) })
+	wg.Wait()
+	if errA != nil || errB != nil {
+		t.Fatalf("DumpLocked: %v, %v", errA, errB)
+	}
+	if heldByB != rtnl.ReadAhead {
+		t.Errorf("lane B waited for the lock holding %d datagrams, want %d", heldByB, rtnl.ReadAhead)
+	}
+	for table, got := range map[uint32][]string{100: *dstsA, 200: *dstsB} {
+		if !slices.Equal(got, want[table]) {
+			i := 0
+			for i < min(len(got), len(want[table])) && got[i] == want[table][i] {
+				i++
+			}
+			t.Errorf("table %d: %d routes, want %d; first difference at %d", table, len(got), len(want[table]), i)
+		}
+	}
+	if len(want[200]) != 20000 || len(want[100]) != 3000 {
+		t.Errorf("reference dumps: %d and %d routes, want 20000 and 3000", len(want[200]), len(want[100]))
 	}
 }
