@@ -313,6 +313,11 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 // datagrams (the kernel fills each as the one before is read) into the
 // rest of its buffer, up to readAhead of them, and hands them all to fn,
 // in the order the kernel sent them, once it has mu.
+// A datagram read ahead longer than the room left beside those held is
+// an error. A route dump's datagrams are at most about 32 KiB (the kernel
+// sizes them by the receive length, capped there), far within it; dumps
+// whose datagrams can be larger (links with many VFs: the kernel's
+// min_dump_alloc) belong in Dump.
 func (c *Conn) DumpLocked(msgType uint16, header []byte, mu *sync.Mutex, fn func(Message)) error {
 	d, err := c.startDump(msgType, header, fn)
 	if err != nil {

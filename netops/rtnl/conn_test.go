@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netpanel/netpanel/internal/testenv"
 	"github.com/netpanel/netpanel/netops/rtnl"
@@ -139,6 +140,7 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 	})()
 	var mu sync.Mutex
 	aHolds := make(chan struct{})
+	bDone := make(chan struct{}) // B ended (on an error, without waiting)
 	heldByB := 0
 	fnA, dstsA := routeDsts()
 	first := true
@@ -147,7 +149,14 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 		if first {
 			first = false
 			close(aHolds)
-			heldByB = <-blocked
+			// Without a read-ahead B would wait on mu, which A holds
+			// until B says what it held: the bound ends that deadlock
+			// in a failure rather than in the test binary's timeout.
+			select {
+			case heldByB = <-blocked:
+			case <-bDone:
+			case <-time.After(time.Minute):
+			}
 		}
 	}
 	fnB, dstsB := routeDsts()
@@ -156,7 +165,10 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 	wg.Go(func() { errA = dial().DumpLocked(unix.RTM_GETROUTE, tableDump(100), &mu, lockedA) })
 	cB := dial()
 	<-aHolds
-	wg.Go(func() { errB = cB.DumpLocked(unix.RTM_GETROUTE, tableDump(200), &mu, fnB) })
+	wg.Go(func() {
+		defer close(bDone)
+		errB = cB.DumpLocked(unix.RTM_GETROUTE, tableDump(200), &mu, fnB)
+	})
 	wg.Wait()
 	if errA != nil || errB != nil {
 		t.Fatalf("DumpLocked: %v, %v", errA, errB)
