@@ -213,8 +213,7 @@ func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) RouteClass {
 	if len(st.multipath(p)) > 0 {
 		s.multipath += d
 	}
-	// Counting up (a sync's Replace counts a million) never empties a
-	// count: one map operation, not two.
+	// Counting up never empties a count: one map operation, not two.
 	lk := lenKey{p.table, p.family, uint8(max(int(p.dstBits)-1, 0))}
 	if d > 0 {
 		s.lens[lk] += d
@@ -244,24 +243,6 @@ func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) RouteClass {
 		s.lastCount = nil
 	}
 	return c
-}
-
-// merge adds o's counts (of other routes) to s's.
-func (s *routeCounts) merge(o *routeCounts) {
-	s.multipath += o.multipath
-	for c, n := range o.classes {
-		if p := s.classes[c]; p != nil {
-			*p += *n
-		} else {
-			s.classes[c] = n
-		}
-	}
-	for k, n := range o.lens {
-		s.lens[k] += n
-	}
-	for a, n := range o.prefSrc {
-		s.prefSrc[a] += n
-	}
 }
 
 // ReplaceOrInsert stores r, replacing the route with its key (whose slot
