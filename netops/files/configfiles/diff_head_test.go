@@ -7,6 +7,15 @@ import (
 	"testing"
 )
 
+// DiffHead, the reference HeadWithin is tested against, is the first n
+// lines of Diff, how many lines Diff has in all, and how many "+" and "-"
+// lines it has, without making the text of the lines past n.
+func (c *Change) DiffHead(n int) (head string, lines, added, removed int) {
+	var b strings.Builder
+	lines, added, removed, _ = writeUnified(&b, c.Rel, c.Old, c.New, max(n, 0))
+	return b.String(), lines, added, removed
+}
+
 // TestDiffHeadIsTheStartOfTheDiff compares, over random pairs of files
 // (with and without a last "\n", new and removed files), a change's
 // DiffHead at several lengths with its whole Diff: the head is Diff's

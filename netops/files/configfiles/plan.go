@@ -184,15 +184,6 @@ func (p *Plan) UnifiedDiff() string {
 // Diff is the change's unified diff, "--- a/REL\n+++ b/REL\n@@ ...".
 func (c *Change) Diff() string { return UnifiedDiff(c.Rel, c.Old, c.New) }
 
-// DiffHead is the first n lines of Diff, how many lines Diff has in all,
-// and how many "+" and "-" lines it has, without making the text of the
-// lines past n.
-func (c *Change) DiffHead(n int) (head string, lines, added, removed int) {
-	var b strings.Builder
-	lines, added, removed, _ = writeUnified(&b, c.Rel, c.Old, c.New, max(n, 0))
-	return b.String(), lines, added, removed
-}
-
 // PreparedDiff is a change's diff with the lines both files begin and
 // end with found, once: its Cost orders a page's diffs, and HeadWithin
 // makes the head without comparing them again.
