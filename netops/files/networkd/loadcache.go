@@ -70,6 +70,9 @@ type loaderHooks struct {
 	// failWatch, when it says so, fails the watch of a file a Load is
 	// about to stat and read, as a watch the kernel refuses.
 	failWatch func(path string) bool
+	// checkFS is called before the check of a file system that a Load's
+	// directory at path, or an overlay's layer at path, is on.
+	checkFS func(path string)
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.

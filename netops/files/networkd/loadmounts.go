@@ -166,6 +166,7 @@ func dispatchMounts() {
 	points, ok := changedMounts(old, cur)
 	notifier.table = cur // nil after an error: the next change concerns all
 	notifier.overlays = nil
+	notifier.reads++
 	for s := range notifier.states {
 		if err != nil || !ok || old == nil || s.concernedBy(points) {
 			s.gen++
@@ -174,18 +175,22 @@ func dispatchMounts() {
 }
 
 // concernedBy reports whether a mount on one of points concerns s's
-// Loader: its directories as given or with symlinks resolved (a search
-// directory reached through a link is mounted on under the link's
-// target), resolved now, once for all the points.
+// Loader: its directories as given or with symlinks resolved, as the
+// last Load that set watches resolved them (beginWatch). notifier is
+// locked.
 func (s *watchState) concernedBy(points []string) bool {
-	if len(points) == 0 {
-		return false
-	}
-	dirs := slices.Clone(s.dirs)
-	for _, d := range s.dirs {
+	return slices.ContainsFunc(points, func(p string) bool { return concerns(s.concern, p) })
+}
+
+// concernOf is dirs and, after them, what those that differ resolve to
+// (a search directory reached through a link is mounted on under the
+// link's target). It reads the file system: notifier is not locked.
+func concernOf(dirs []string) []string {
+	out := slices.Clone(dirs)
+	for _, d := range dirs {
 		if r := resolved(d); r != d {
-			dirs = append(dirs, r)
+			out = append(out, r)
 		}
 	}
-	return slices.ContainsFunc(points, func(p string) bool { return concerns(dirs, p) })
+	return out
 }

@@ -36,7 +36,10 @@ import (
 // layer: its file system is then judged by what the name leads to.
 //
 // The verdict is kept per overlay device until the mount table changes
-// (a mount under a layer's name changes what it leads to).
+// (a mount under a layer's name changes what it leads to). It is found
+// without the notifier's lock (a layer on a hung NFS server would hold
+// every Load): from the table as read when it starts, kept only if the
+// table was not read again since.
 
 // overlayDepth is how many overlays stacked on overlays are followed:
 // the kernel stacks two at most.
@@ -45,10 +48,25 @@ const overlayDepth = 2
 // trustedFS reports whether inotify sees every change of what the
 // directory at path holds: its file system is a local one (localType)
 // and, if an overlay, its layers are on trusted file systems. notifier
-// is locked and open.
-func trustedFS(path string) bool { return trustedAt(path, 0) }
+// is not locked; check, when not nil, is called before each file
+// system's check (path's, then each layer's): the tests' hook.
+func trustedFS(path string, check func(path string)) bool {
+	notifier.Lock()
+	t := tableRead{table: notifier.table, reads: notifier.reads}
+	notifier.Unlock()
+	return t.trustedAt(path, 0, check)
+}
 
-func trustedAt(path string, depth int) bool {
+// tableRead is the mount table as one read of it found it.
+type tableRead struct {
+	table mountTable
+	reads uint64
+}
+
+func (t tableRead) trustedAt(path string, depth int, check func(string)) bool {
+	if check != nil {
+		check(path)
+	}
 	var sfs unix.Statfs_t
 	if unix.Statfs(path, &sfs) != nil || !localType(sfs.Type) {
 		return false
@@ -60,18 +78,26 @@ func trustedAt(path string, depth int) bool {
 	if depth >= overlayDepth || unix.Stat(path, &st) != nil {
 		return false
 	}
-	if ok, known := notifier.overlays[st.Dev]; known {
+	notifier.Lock()
+	ok, known := notifier.overlays[st.Dev]
+	known = known && notifier.reads == t.reads
+	notifier.Unlock()
+	if known {
 		return ok
 	}
-	layers, ok := overlayLayers(notifier.table, st.Dev)
+	layers, ok := overlayLayers(t.table, st.Dev)
 	for _, l := range layers {
 		var lst unix.Stat_t
-		ok = ok && unix.Stat(l, &lst) == nil && lst.Dev != st.Dev && trustedAt(l, depth+1)
+		ok = ok && unix.Stat(l, &lst) == nil && lst.Dev != st.Dev && t.trustedAt(l, depth+1, check)
 	}
-	if notifier.overlays == nil {
-		notifier.overlays = map[uint64]bool{}
+	notifier.Lock()
+	defer notifier.Unlock()
+	if notifier.reads == t.reads {
+		if notifier.overlays == nil {
+			notifier.overlays = map[uint64]bool{}
+		}
+		notifier.overlays[st.Dev] = ok
 	}
-	notifier.overlays[st.Dev] = ok
 	return ok
 }
 

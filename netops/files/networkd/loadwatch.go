@@ -72,6 +72,9 @@ var notifier struct {
 	fd     int        // -1: none open
 	mounts int        // mountinfo, open while fd is (loadmounts.go)
 	table  mountTable // the mount table as last read
+	// reads counts the table's reads (and the closes): a verdict found
+	// from a table read before the last is not kept.
+	reads uint64
 	// overlays is trustedFS's verdict on each overlay device, since the
 	// table was last read (loadoverlay.go).
 	overlays map[uint64]bool
@@ -92,6 +95,10 @@ type watchState struct {
 	interest map[int32]bool // the watches of what this Loader's Loads read
 	closed   bool           // the Loader's Close: nothing vouches any more
 	dirs     []string       // the Loader's, absolute: which mounts concern it
+	// concern is dirs and, where they differ, what they resolve to (a
+	// search directory reached through a symlink is mounted on under the
+	// link's target), as the last Load that set watches found them.
+	concern []string
 }
 
 // quietLoad is a Load inotify vouches for: its Config stays what the
@@ -120,8 +127,10 @@ type vouch struct {
 	start uint64
 	dirs  []dirStamp
 	devs  map[string]uint64 // the device of each directory in dirs, by clean path
-	// failWatch is the Loader's hook of that name, for the tests.
+	// failWatch and checkFS are the Loader's hooks of those names, for
+	// the tests.
 	failWatch func(path string) bool
+	checkFS   func(path string)
 }
 
 func (v *vouch) fail() {
@@ -143,6 +152,7 @@ func watching(dirs []string) *watchState {
 			s.dirs = append(s.dirs, "/") // every mount concerns it
 		}
 	}
+	s.concern = s.dirs
 	notifier.Lock()
 	defer notifier.Unlock()
 	if notifier.states == nil {
@@ -255,6 +265,7 @@ func openNotifier() bool {
 		return false
 	}
 	notifier.fd, notifier.mounts, notifier.table = fd, mounts, table
+	notifier.reads++
 	return true
 }
 
@@ -264,6 +275,7 @@ func closeNotifier() {
 	unix.Close(notifier.fd)
 	unix.Close(notifier.mounts)
 	notifier.fd, notifier.mounts, notifier.table, notifier.overlays = -1, -1, nil, nil
+	notifier.reads++
 }
 
 // quietConfig is the last quiet Load's Config if nothing it read changed
@@ -326,21 +338,35 @@ func (ld *Loader) Distrust(path string) {
 // after the drain, so a change after its read is an event after v.gen,
 // not one drained into it (which would vouch for what it read, older
 // than the disk, for every later Load).
+//
+// What may wait on a slow file system is done without the notifier's
+// lock, which every Load of every Loader takes: the directories' symlinks
+// resolved (for the mount changes that concern them, which the drain
+// tells under the lock), their stamps and the checks of their file
+// systems (an overlay's layers: one on a hung NFS server would hold every
+// Load). The symlinks are resolved again once the directories are
+// watched: a link changed between the two is not vouched for.
 func (ld *Loader) beginWatch() (*vouch, uint64) {
 	s := ld.watch
 	if s == nil {
 		return nil, ld.nextSeq()
 	}
+	concern := concernOf(s.dirs)
 	notifier.Lock()
-	defer notifier.Unlock()
 	if s.closed {
+		notifier.Unlock()
 		return nil, ld.nextSeq()
 	}
 	drain()
+	s.concern = concern
 	start := ld.nextSeq()
-	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start, failWatch: ld.hooks.failWatch}
+	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start, failWatch: ld.hooks.failWatch, checkFS: ld.hooks.checkFS}
+	notifier.Unlock()
 	for _, d := range ld.dirs {
 		v.watchDir(d, true)
+	}
+	if !slices.Equal(concernOf(s.dirs), concern) {
+		v.fail()
 	}
 	return v, start
 }
@@ -365,7 +391,7 @@ func (ld *Loader) endWatch(v *vouch, c *Config) {
 
 // watchDir watches the directory at path before it is read; a search
 // directory (search) may be missing: its stamp says so, and a quiet Load
-// finds it made. notifier is locked.
+// finds it made. notifier is not locked: only the watch's add takes it.
 func (v *vouch) watchDir(path string, search bool) {
 	if !v.ok {
 		return
@@ -375,7 +401,7 @@ func (v *vouch) watchDir(path string, search bool) {
 		v.dirs = append(v.dirs, before)
 		return
 	}
-	if before.absent || !v.add(path, unix.IN_ONLYDIR) || stampDir(path) != before || !trustedFS(path) {
+	if before.absent || !v.addLocking(path, unix.IN_ONLYDIR) || stampDir(path) != before || !trustedFS(path, v.checkFS) {
 		v.fail()
 		return
 	}
@@ -429,6 +455,13 @@ func sameMount(file, dir string) bool {
 	return f.Mask&d.Mask&unix.STATX_MNT_ID != 0 && f.Mnt_id == d.Mnt_id
 }
 
+// addLocking is add under the notifier's lock.
+func (v *vouch) addLocking(path string, flags uint32) bool {
+	notifier.Lock()
+	defer notifier.Unlock()
+	return v.add(path, flags)
+}
+
 // add watches path, a directory or a file. notifier is locked.
 func (v *vouch) add(path string, flags uint32) bool {
 	if !v.ok || notifier.fd < 0 {
@@ -447,8 +480,6 @@ func (v *vouch) watchDropIns(path string) {
 	if v == nil || !v.ok {
 		return
 	}
-	notifier.Lock()
-	defer notifier.Unlock()
 	v.watchDir(path, false)
 }
 
