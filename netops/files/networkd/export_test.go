@@ -41,3 +41,12 @@ func registered(ld *Loader) (reg, open bool) {
 	defer notifier.Unlock()
 	return ld.watch != nil && notifier.states[ld.watch], notifier.fd >= 0
 }
+
+// overlayVerdict is trustedFS's kept verdict on the overlay of device
+// dev, if one is kept.
+func overlayVerdict(dev uint64) (ok, known bool) {
+	notifier.Lock()
+	defer notifier.Unlock()
+	ok, known = notifier.overlays[dev]
+	return ok, known
+}

@@ -221,15 +221,26 @@ func TestWatchedLoaderDistrustsAnOverlayWithAnUntrustedLayer(t *testing.T) {
 		if err := unix.Stat(merged, &before); err != nil {
 			t.Fatal(err)
 		}
+		if ok, known := overlayVerdict(before.Dev); !ok || !known {
+			t.Fatalf("no verdict kept that the overlay of device %d is trusted (kept: %v, trusted: %v): the test checks nothing", before.Dev, known, ok)
+		}
 		bpf := fsDir(t, "bpf") // before the unmount: it takes another device
 		unmount()
 		mount(t, "overlay", merged, "overlay", 0, "lowerdir="+lower+":"+bpf)
 		if err := unix.Stat(merged, &after); err != nil {
 			t.Fatal(err)
 		}
-		if after.Dev != before.Dev {
-			t.Logf("the overlay got device %d, not %d: the verdict's reset is not exercised", after.Dev, before.Dev)
-		}
 		loadNotVouched(t, ld, dirs, "an overlay with a layer on bpf, on the device of a trusted one")
+		// Another process may take the free device first: then the Load
+		// above did not meet the old verdict, and the reset is checked on
+		// what is kept instead.
+		if after.Dev == before.Dev {
+			t.Logf("checked: the overlay got device %d again, and its Load did not take the trusted overlay's verdict", after.Dev)
+			return
+		}
+		if _, known := overlayVerdict(before.Dev); known {
+			t.Fatalf("the overlay got device %d, not %d, and the old overlay's verdict is still kept after the mount table changed", after.Dev, before.Dev)
+		}
+		t.Logf("checked: the overlay got device %d, not %d, and the old overlay's verdict went with the mount table", after.Dev, before.Dev)
 	})
 }

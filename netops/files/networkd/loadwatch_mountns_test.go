@@ -35,6 +35,9 @@ func inMountNamespace(t *testing.T) bool {
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 		t.Fatalf("helper process in a mount namespace of its own: %v\n%s", err, out)
 	}
+	if testing.Verbose() {
+		t.Logf("helper process in a mount namespace of its own:\n%s", out)
+	}
 	return false
 }
 
