@@ -512,8 +512,8 @@ func (m *Manager) Plan(sel Selection) (*Preview, error) {
 // the generated files' routes (see keyWork), and returns the goroutine
 // that makes them for the plan returned (nil without keys): the caller
 // ends it. Those of the tries it abandons, and all on an error, plan
-// ends itself.
-func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config, _ *networkd.Generated, kept *keyWork, _ error) {
+// ends itself (planFiles ends those it does not hand over).
+func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config, _ *networkd.Generated, kept *keyWork, err error) {
 	if len(sel.Links) == 0 {
 		return nil, nil, nil, nil, badSelection("link", errors.New("choose at least one link to save"))
 	}
@@ -527,15 +527,13 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 		return nil, nil, nil, nil, err
 	}
 	tables := m.tables()
-	// w is the keys' work of the try at hand: ended at once when its try
-	// is abandoned or fails (its panic, if any, raised then), returned
-	// with its plan (kept) else. Should plan panic, w is ended without
-	// raising its panic, which would replace plan's.
+	// w is the keys' work of the try at hand, which planFiles handed
+	// over: ended at once when its try is abandoned, returned with its
+	// plan (kept), else ended on plan's failure (release).
 	var w *keyWork
 	defer func() {
 		if kept == nil {
-			w.stop()
-			w.wait()
+			w.release(err)
 		}
 	}()
 	// A file kept is compared with the disk before the generation, which
@@ -556,13 +554,13 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 			cfg, same, err = m.asPlanned(made, gen.Files, plan)
 		}
 		if err != nil {
-			w.end()
 			return nil, nil, nil, nil, err
 		}
 		if same {
 			break
 		}
 		w.end() // abandoned: its gen is made again
+		w = nil
 		if try == 2 {
 			return nil, nil, nil, nil, ErrFilesChanging
 		}
@@ -579,10 +577,11 @@ func (m *Manager) plan(sel Selection, keys bool) (_ *Preview, _ *networkd.Config
 // the disk held them as generated (see generate), and the files made that
 // it left out unread because the files on disk the generation compared
 // with held them as made, with their digests; made are the digests
-// generate took of the files it made (see madeSums); w, when keys, the
-// goroutine that makes the keys of gen's routes (see keyWork), also on an
-// error after its start, stopped: the caller ends it (raising its panic).
-func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (_ *networkd.Generated, _ madeSums, _ *configfiles.Plan, w *keyWork, _ error) {
+// generate took of the files it made (see madeSums); when keys, the
+// goroutine that makes the keys of gen's routes (see keyWork), handed
+// over with the plan: the caller ends it. On a failure planFiles ends it
+// (release).
+func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, keys bool) (_ *networkd.Generated, _ madeSums, _ *configfiles.Plan, _ *keyWork, err error) {
 	// The files kept are on disk as they would be generated: the plan
 	// leaves them out as it would leave out an unchanged file.
 	gen, kept, made, cfg, err := m.generate(links, tables)
@@ -590,18 +589,17 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 		return nil, nil, nil, nil, badSelection("link", err)
 	}
 	if err != nil {
-		return nil, nil, nil, w, err
+		return nil, nil, nil, nil, err
 	}
+	var w *keyWork
 	handed := false
 	if keys {
 		w = startKeys(gen, links)
-		// Ended here unless handed over with the plan: the caller gets no
-		// w from a panic (it then keyed every file for nobody, holding
-		// gen), and ends it again after an error, which raises its panic.
+		// Ended here unless handed over with the plan: nothing else
+		// would (it would key every file for nobody, holding gen).
 		defer func() {
 			if !handed {
-				w.stop()
-				w.wait()
+				w.release(err)
 			}
 		}()
 		if keysStartedHook != nil {
@@ -610,7 +608,7 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 	}
 	files := gen.Files
 	if err := readableBack(files, kept); err != nil {
-		return nil, nil, nil, w, err
+		return nil, nil, nil, nil, err
 	}
 	remove := m.staleOwned(cfg, links, func(name string) bool {
 		_, made := files[name]
@@ -625,7 +623,7 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 		return sum, ok && sum == made.of(rel, data)
 	})
 	if err != nil {
-		return nil, nil, nil, w, err
+		return nil, nil, nil, nil, err
 	}
 	// The files kept are left out as well: Apply reads them again, as
 	// the known ones, for neither was read but through the Loader.
@@ -634,7 +632,7 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 		sums[name] = k.sum
 	}
 	if err := m.layout.AddUnread(plan, sums); err != nil {
-		return nil, nil, nil, w, err
+		return nil, nil, nil, nil, err
 	}
 	handed = true
 	return gen, made, plan, w, nil
@@ -653,8 +651,8 @@ func (m *Manager) planFiles(links, takeOver []string, tables *rttables.Tables, k
 // request's goroutine: a reader that asks for the same keys makes them
 // again, and may panic first, but one that does not would never see it.
 type keyWork struct {
-	stopped  atomic.Bool
 	halt     chan struct{} // closed once stopped
+	stopOnce sync.Once
 	done     chan struct{}
 	panicked *goroutinePanic // once done is closed
 }
@@ -680,8 +678,10 @@ func (w *keyWork) run(gen *networkd.Generated, links []string) {
 		}
 	}()
 	for _, l := range links {
-		if w.stopped.Load() {
+		select {
+		case <-w.halt:
 			return
+		default:
 		}
 		if keysHook != nil {
 			keysHook(l, w.halt)
@@ -700,8 +700,8 @@ var (
 
 // stop asks w to end after the file it keys; w may be nil.
 func (w *keyWork) stop() {
-	if w != nil && w.stopped.CompareAndSwap(false, true) {
-		close(w.halt)
+	if w != nil {
+		w.stopOnce.Do(func() { close(w.halt) })
 	}
 }
 
@@ -710,6 +710,16 @@ func (w *keyWork) stop() {
 func (w *keyWork) end() {
 	w.stop()
 	if p := w.wait(); p != nil {
+		panic(p)
+	}
+}
+
+// release ends w for its owner's failure: after an error (err) as end
+// does; while the owner panics (no error returned), without raising w's
+// panic, which would replace the owner's. w may be nil.
+func (w *keyWork) release(err error) {
+	w.stop()
+	if p := w.wait(); p != nil && err != nil {
 		panic(p)
 	}
 }
