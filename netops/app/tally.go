@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -59,15 +59,6 @@ type tallyHooks struct {
 	waiting func(idle bool)
 }
 
-// maxTallySources is how many sources a Tally follows at most (the
-// model, the saves, the nftables rules): Run selects on each in a case
-// of its own.
-const maxTallySources = 3
-
-// Run's select has one case per source: a change of maxTallySources
-// without one of those cases does not compile.
-var _ = [1]struct{}{}[maxTallySources-3]
-
 // Count is one count as last made.
 type Count struct {
 	Off   bool // the feature is not configured here
@@ -96,13 +87,9 @@ type TallyState struct {
 
 // NewTally counts through unsaved (Files.Unsaved) and conflicts; either may be nil when
 // its feature is off. It counts again after a wake-up of any of wakes
-// (model.Store.Subscribe, Files.Subscribe), at most maxTallySources of
-// them (more is a wiring mistake: it panics).
+// (model.Store.Subscribe, Files.Subscribe, nftables.Store.Subscribe).
 func NewTally(unsaved func() (Unsaved, error), conflicts func(context.Context) ([]dockernet.Conflict, string, string),
 	wakes ...func() (<-chan struct{}, func())) *Tally {
-	if len(wakes) > maxTallySources {
-		panic(fmt.Sprintf("app.NewTally: %d sources, at most %d", len(wakes), maxTallySources))
-	}
 	t := &Tally{
 		wakes: wakes, unsaved: unsaved, conflicts: conflicts,
 		minGap: time.Second, refreshEvery: 30 * time.Second, demandWindow: 2 * time.Minute,
@@ -154,11 +141,21 @@ func (t *Tally) Run(ctx context.Context) {
 	// a wake-up of its own.
 	timer := time.NewTimer(t.refreshEvery)
 	defer timer.Stop()
-	var srcs [maxTallySources]<-chan struct{} // nil past the sources: never ready
-	for i, subscribe := range t.wakes {
+	// One select over ctx, poke, the timer and then every source (from
+	// firstSource on), whose cases are left out (a zero Chan) while the
+	// counts are stale.
+	const firstSource = 3
+	cases := []reflect.SelectCase{
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(t.poke)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)},
+	}
+	srcs := make([]<-chan struct{}, 0, len(t.wakes))
+	for _, subscribe := range t.wakes {
 		ch, unsub := subscribe()
 		defer unsub()
-		srcs[i] = ch
+		srcs = append(srcs, ch)
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv})
 	}
 	var last time.Time // when the last count started
 	var cost time.Duration
@@ -166,27 +163,20 @@ func (t *Tally) Run(ctx context.Context) {
 	for {
 		// Once a change made the counts stale, later ones tell nothing
 		// until the next count: they wait in their channels for it.
-		listen := srcs
-		if dirty {
-			listen = [maxTallySources]<-chan struct{}{}
+		for i, ch := range srcs {
+			cases[firstSource+i].Chan = reflect.Value{}
+			if !dirty {
+				cases[firstSource+i].Chan = reflect.ValueOf(ch)
+			}
 		}
 		if t.hooks != nil && t.hooks.waiting != nil {
-			t.hooks.waiting(!dirty && len(t.poke) == 0 && !slices.ContainsFunc(srcs[:], func(ch <-chan struct{}) bool { return len(ch) > 0 }))
+			t.hooks.waiting(!dirty && len(t.poke) == 0 && !slices.ContainsFunc(srcs, func(ch <-chan struct{}) bool { return len(ch) > 0 }))
 		}
-		woken := false
-		select {
-		case <-ctx.Done():
+		chosen, _, _ := reflect.Select(cases)
+		if chosen == 0 {
 			return
-		case <-t.poke:
-		case <-timer.C:
-		case <-listen[0]:
-			woken = true
-		case <-listen[1]:
-			woken = true
-		case <-listen[2]:
-			woken = true
 		}
-		if woken {
+		if chosen >= firstSource {
 			if t.hooks != nil {
 				t.hooks.wakesTaken.Add(1)
 			}

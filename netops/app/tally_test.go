@@ -110,17 +110,20 @@ func TestTally(t *testing.T) {
 		rules <- struct{}{}
 		until(t, tl, "the count after the rule", func(s TallyState) bool { return s.Foreign.N == 4 && !s.Foreign.Stale })
 	})
-	t.Run("more sources than Run selects on is refused at construction", func(t *testing.T) {
-		defer func() {
-			if recover() == nil {
-				t.Error("NewTally took more than maxTallySources sources")
-			}
-		}()
-		ws := make([]func() (<-chan struct{}, func()), maxTallySources+1)
+	t.Run("a wake-up of the fifth source it follows counts again", func(t *testing.T) {
+		f := &fakeUnsaved{counts: map[string]int{"route": 2}}
+		ws := make([]wakes, 5)
+		subs := make([]func() (<-chan struct{}, func()), len(ws))
 		for i := range ws {
-			ws[i] = make(wakes, 1).subscribe
+			ws[i] = make(wakes, 1)
+			subs[i] = ws[i].subscribe
 		}
-		NewTally((&fakeUnsaved{}).get, nil, ws...)
+		tl := NewTally(f.get, nil, subs...)
+		runTally(t, tl)
+		until(t, tl, "the first count", func(s TallyState) bool { return s.Foreign.N == 2 })
+		f.set(map[string]int{"route": 5}, nil)
+		ws[4] <- struct{}{}
+		until(t, tl, "the count after the fifth source's wake-up", func(s TallyState) bool { return s.Foreign.N == 5 && !s.Foreign.Stale })
 	})
 	t.Run("a failed count keeps the last numbers and is counted", func(t *testing.T) {
 		f := &fakeUnsaved{counts: map[string]int{"route": 2}}
