@@ -43,13 +43,9 @@ const (
 // of times).
 func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	// The diffs are found cheapest first, so a large change takes only
-	// what the smaller ones left; they are shown in the plan's order.
-	type found struct {
-		head                string
-		all, added, removed int
-		over                bool
-	}
-	diffs := make([]found, len(changes))
+	// what the smaller ones left; they are shown in the plan's order,
+	// each head made of the lines the ones before it left.
+	over := make([]bool, len(changes))
 	order := make([]int, len(changes))
 	cost := make([]int, len(changes))
 	prepared := make([]configfiles.PreparedDiff, len(changes))
@@ -62,16 +58,14 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	for _, i := range order {
 		mine := min(max(steps, diffStepsFloor), diffStepsPerFile)
 		took := mine
-		d := &diffs[i]
-		d.head, d.all, d.added, d.removed, d.over = prepared[i].HeadWithin(diffLinesPerFile, &mine)
+		over[i] = prepared[i].Find(&mine)
 		steps -= took - max(mine, 0)
 	}
 	left := diffLinesInAll
 	out := make([]views.FileDiff, 0, len(changes))
 	lines, cut, large := 0, 0, 0
 	for i, c := range changes {
-		d := diffs[i]
-		if d.over {
+		if over[i] {
 			large++
 			out = append(out, views.FileDiff{Rel: c.Rel, Abs: c.Abs, State: changeState(c), Foreign: c.Foreign,
 				Counts: "not diffed on this page: finding this diff takes too long here",
@@ -79,16 +73,20 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 			continue
 		}
 		// Only the lines shown are made; the others are counted.
-		shown, _ := cutLines(d.head, min(diffLinesPerFile, left))
+		want := min(diffLinesPerFile, left)
+		if headAsked != nil {
+			headAsked(c.Rel, want)
+		}
+		shown, all, added, removed := prepared[i].Head(want)
 		n := strings.Count(shown, "\n")
-		more := d.all - n
+		more := all - n
 		left -= n
-		lines += d.all
+		lines += all
 		if more > 0 {
 			cut++
 		}
 		fd := views.FileDiff{Rel: c.Rel, Abs: c.Abs, Diff: shown, State: changeState(c), Foreign: c.Foreign,
-			Counts: "+" + group(d.added) + " −" + group(d.removed) + " lines"}
+			Counts: "+" + group(added) + " −" + group(removed) + " lines"}
 		if more > 0 {
 			fd.More = count(more, "more line", "more lines")
 		}
@@ -110,22 +108,9 @@ func fileDiffs(changes []configfiles.Change) ([]views.FileDiff, string) {
 	return out, strings.Join(says, "; ")
 }
 
-// cutLines returns the first n lines of s and how many lines it leaves
-// out.
-func cutLines(s string, n int) (string, int) {
-	at := 0
-	for range n {
-		i := strings.IndexByte(s[at:], '\n')
-		if i < 0 {
-			return s, 0
-		}
-		at += i + 1
-	}
-	if at == len(s) {
-		return s, 0
-	}
-	return s[:at], strings.Count(s[at:], "\n")
-}
+// headAsked, set by tests only, is told how many lines of each file's
+// diff fileDiffs asks for.
+var headAsked func(rel string, n int)
 
 // diffURL is where the whole diff of a preview streams from: path with
 // the preview's form values (hidden, the taken-over files) and its plan's

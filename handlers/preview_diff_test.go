@@ -131,7 +131,12 @@ func TestPreviewOfAHugeDiffIsCutAndDownloads(t *testing.T) {
 // TestPreviewDiffsKeepToTheBounds cuts ten files of 500 lines each: the
 // first ones to diffLinesPerFile lines, until diffLinesInAll are shown;
 // the others show only their counts and how many lines are left out.
+// Only the lines shown are asked for (gap: each file's diff was made to
+// diffLinesPerFile lines, and cut after).
 func TestPreviewDiffsKeepToTheBounds(t *testing.T) {
+	asked := map[string]int{}
+	headAsked = func(rel string, n int) { asked[rel] += n }
+	t.Cleanup(func() { headAsked = nil })
 	var changes []configfiles.Change
 	for i := range 10 {
 		var b strings.Builder
@@ -156,6 +161,11 @@ func TestPreviewDiffsKeepToTheBounds(t *testing.T) {
 	}
 	if shown != diffLinesInAll {
 		t.Errorf("%d lines shown in all, want %d", shown, diffLinesInAll)
+	}
+	for i, c := range changes {
+		if want := min(diffLinesPerFile, max(0, diffLinesInAll-i*diffLinesPerFile)); asked[c.Rel] != want {
+			t.Errorf("file %d: %d lines of its diff asked for, want %d", i, asked[c.Rel], want)
+		}
 	}
 }
 

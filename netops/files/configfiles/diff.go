@@ -74,19 +74,48 @@ func (e ends) middles() (ma, mb []byte) {
 // the ones both begin and end with. Within its steps, the diff is
 // writeUnified's, line for line: the steps only matter once spent.
 func writeUnifiedWithin(w lineWriter, e ends, rel string, limit int, steps *int) (lines, added, removed int, over bool, err error) {
-	if e.equal() {
-		return 0, 0, 0, false, nil
+	f, over := findWithin(e, steps)
+	if over {
+		return 0, 0, 0, true, nil
 	}
-	old, new := e.old, e.new
+	lines, added, removed, err = f.write(w, rel, limit)
+	return lines, added, removed, false, err
+}
+
+// found is a diff found, its sides and their opcodes, to write (nil
+// sides: the files are equal).
+type found struct {
+	e     ends
+	a, b  *side
+	codes []opcode
+}
+
+// findWithin finds the diff of e within *steps, less what it takes, as
+// writeUnifiedWithin; over: it would take more.
+func findWithin(e ends, steps *int) (f found, over bool) {
+	if e.equal() {
+		return found{e: e}, false
+	}
 	a, b := splitSides(e, *steps)
 	if a == nil { // it read up to *steps lines of each file: they are spent
 		*steps = 0
-		return 0, 0, 0, true, nil
+		return found{}, true
 	}
 	codes, spent := sideOpcodes(a, b, steps)
 	if spent {
-		return 0, 0, 0, true, nil
+		return found{}, true
 	}
+	return found{e, a, b, codes}, false
+}
+
+// write writes the diff's first limit lines (all when limit < 0) to w,
+// and counts them all: the lines not written cost no more than their
+// hunks' count.
+func (f found) write(w lineWriter, rel string, limit int) (lines, added, removed int, err error) {
+	if f.a == nil {
+		return 0, 0, 0, nil
+	}
+	old, new, a, b := f.e.old, f.e.new, f.a, f.b
 	// The lines counted are the diff's "\n"s: a last line without one
 	// carries the marker line (diffLines), one more.
 	mark := func(data []byte, n int) func(int) int {
@@ -116,7 +145,7 @@ func writeUnifiedWithin(w lineWriter, e ends, rel string, limit int, steps *int)
 	}
 	put("--- a/" + rel + "\n")
 	put("+++ b/" + rel + "\n")
-	for _, g := range groups(codes, context) {
+	for _, g := range groups(f.codes, context) {
 		first, last := g[0], g[len(g)-1]
 		put("@@ -" + unifiedRange(first.i1, last.i2) + " +" + unifiedRange(first.j1, last.j2) + " @@\n")
 		for _, c := range g {
@@ -130,7 +159,7 @@ func writeUnifiedWithin(w lineWriter, e ends, rel string, limit int, steps *int)
 			added += c.j2 - c.j1
 		}
 	}
-	return lines, added, removed, false, err
+	return lines, added, removed, err
 }
 
 // context is how many lines of context a hunk shows on each side of a

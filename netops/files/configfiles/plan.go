@@ -186,10 +186,14 @@ func (c *Change) Diff() string { return UnifiedDiff(c.Rel, c.Old, c.New) }
 
 // PreparedDiff is a change's diff with the lines both files begin and
 // end with found, once: its Cost orders a page's diffs, and HeadWithin
-// makes the head without comparing them again.
+// makes the head without comparing them again; or Find finds the diff,
+// in one order, and Head writes as many of its lines as are wanted, in
+// another (a page finds the cheapest diffs first, and shows them in
+// the plan's order while its lines last).
 type PreparedDiff struct {
 	rel string
 	e   ends
+	f   found // Find's
 }
 
 // PrepareDiff finds the lines c's files share at both ends (a comparison
@@ -214,10 +218,29 @@ func (d *PreparedDiff) Cost() int {
 // the diff would take more, and then nothing is made or counted. Within
 // its steps, it is DiffHead's, line for line.
 func (d *PreparedDiff) HeadWithin(n int, steps *int) (head string, lines, added, removed int, over bool) {
-	var b strings.Builder
+	if over = d.Find(steps); over {
+		return "", 0, 0, 0, true
+	}
+	head, lines, added, removed = d.Head(n)
+	return head, lines, added, removed, false
+}
+
+// Find finds the change's diff within *steps of the matcher, less what
+// it takes, and keeps it for Head: over says the diff would take more
+// (then Head makes and counts nothing).
+func (d *PreparedDiff) Find(steps *int) (over bool) {
 	*steps = min(*steps, diffBudget-1)
-	lines, added, removed, over, _ = writeUnifiedWithin(&b, d.e, d.rel, max(n, 0), steps)
-	return b.String(), lines, added, removed, over
+	d.f, over = findWithin(d.e, steps)
+	return over
+}
+
+// Head is the first n lines of the diff Find found, and how many lines,
+// added and removed lines the whole diff has: DiffHead's, line for line.
+// The lines past n are counted, not made.
+func (d *PreparedDiff) Head(n int) (head string, lines, added, removed int) {
+	var b strings.Builder
+	lines, added, removed, _ = d.f.write(&b, d.rel, max(n, 0))
+	return b.String(), lines, added, removed
 }
 
 // WriteDiff streams Diff to w, buffered, and returns the first error
