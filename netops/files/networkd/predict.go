@@ -388,6 +388,7 @@ func (p *predictor) configure(l model.Link, nw *Loaded) {
 // fileKeys), is among the live device-less routes (liveRoutes("")). The
 // first file asked about marks its keys those name, a look-up per live
 // route; the next ones share a set of them, made once.
+// (TestHomelessOfIsTheLiveSet compares both with the set.)
 func (p *predictor) homelessOf(wantR map[routeKey]int32, order []routeKey) func(j int, k routeKey) bool {
 	if p.homeless == nil && !p.homelessMarked {
 		p.homelessMarked = true
