@@ -50,3 +50,10 @@ func overlayVerdict(dev uint64) (ok, known bool) {
 	ok, known = notifier.overlays[dev]
 	return ok, known
 }
+
+// watches is how many inotify watches ld's Loads set that are kept.
+func watches(ld *Loader) int {
+	notifier.Lock()
+	defer notifier.Unlock()
+	return len(ld.watch.interest)
+}

@@ -401,7 +401,10 @@ func (v *vouch) watchDir(path string, search bool) {
 		v.dirs = append(v.dirs, before)
 		return
 	}
-	if before.absent || !v.addLocking(path, unix.IN_ONLYDIR) || stampDir(path) != before || !trustedFS(path, v.checkFS) {
+	// The file system is checked before the watch is added: no directory
+	// of an untrusted one (NFS, maybe hung) is looked up under the
+	// notifier's lock. A mount over it after the check moves its stamp.
+	if before.absent || !trustedFS(path, v.checkFS) || !v.addLocking(path, unix.IN_ONLYDIR) || stampDir(path) != before {
 		v.fail()
 		return
 	}

@@ -59,3 +59,23 @@ func TestLoadIsNotHeldBehindAnothersStuckFileSystemCheck(t *testing.T) {
 	free()
 	returns(t, stuckDone, "the stuck Load, once its check returned")
 }
+
+// A directory on a file system the watch does not trust (here procfs;
+// NFS, maybe hung, in the field) is not watched at all: its file system
+// is checked first, and inotify's look-up of its path, under the lock
+// every Load takes, never made (gap: the watch was added, then dropped
+// with the vouch).
+func TestAnUntrustedDirectoryIsNotWatched(t *testing.T) {
+	dirs := []string{"/proc/sys/net"}
+	ld := NewLoader(dirs)
+	t.Cleanup(func() { ld.Close() })
+	if _, err := ld.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if ld.quietNow() {
+		t.Fatal("the watch vouches for a directory on procfs")
+	}
+	if n := watches(ld); n != 0 {
+		t.Errorf("%d watches set for a directory on procfs", n)
+	}
+}
