@@ -73,6 +73,9 @@ type loaderHooks struct {
 	// checkFS is called before the check of a file system that a Load's
 	// directory at path, or an overlay's layer at path, is on.
 	checkFS func(path string)
+	// resolved is called once a Load has resolved its directories'
+	// symlinks, before it takes the notifier's lock.
+	resolved func()
 }
 
 // NewLoader reads dirs, highest precedence first, as Load does.

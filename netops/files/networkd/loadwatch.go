@@ -352,12 +352,22 @@ func (ld *Loader) beginWatch() (*vouch, uint64) {
 		return nil, ld.nextSeq()
 	}
 	concern := concernOf(s.dirs)
+	if ld.hooks.resolved != nil {
+		ld.hooks.resolved()
+	}
 	notifier.Lock()
 	if s.closed {
 		notifier.Unlock()
 		return nil, ld.nextSeq()
 	}
 	drain()
+	if !slices.Equal(s.concern, concern) {
+		// Another Load, vouched for, resolved the links otherwise (one
+		// changed between the two): the mount changes that concern what
+		// it read would not be told by this resolution, so its quiet
+		// Config goes.
+		s.gen++
+	}
 	s.concern = concern
 	start := ld.nextSeq()
 	v := &vouch{s: s, ok: openNotifier(), gen: s.gen, start: start, failWatch: ld.hooks.failWatch, checkFS: ld.hooks.checkFS}

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -201,4 +202,67 @@ func TestWatchedLoaderSeesMountsAndUnmounts(t *testing.T) {
 		}
 		loadVouched(t, ld, dirs)
 	})
+}
+
+// Two Loads of one Loader that resolve a directory's symlink before and
+// after the link changed: the one that takes the notifier's lock last
+// (with the older resolution) must not leave the other's quiet Load
+// vouched for by it, or a mount over a file under the link's new target
+// is not seen (review of leftovers: the Load returned the old bytes).
+func TestLoadsResolvingALinkDifferentlyDropTheQuietLoad(t *testing.T) {
+	if !inMountNamespace(t) {
+		return
+	}
+	root := t.TempDir()
+	x, y := filepath.Join(root, "x"), filepath.Join(root, "y")
+	for _, d := range []string{x, y} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(d, "10-wan.network"), wanA)
+	}
+	etc := filepath.Join(root, "etc")
+	if err := os.Symlink(x, etc); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{etc}
+	ld := NewLoader(dirs)
+	t.Cleanup(func() { ld.Close() })
+
+	// Load A resolves etc to x and waits before the lock.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	ld.hooks.resolved = func() {
+		if first.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+	}
+	aDone := make(chan struct{})
+	go func() { defer close(aDone); _, _ = ld.Load() }()
+	<-entered
+	// etc now names y; Load B resolves it so and is vouched for.
+	tmp := filepath.Join(root, "etc.new")
+	if err := os.Symlink(y, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, etc); err != nil {
+		t.Fatal(err)
+	}
+	if got := wanAddress(t, ld, dirs); got != "10.0.0.1/24" {
+		t.Fatalf("Load B: %s", got)
+	}
+	if !ld.quietNow() {
+		t.Fatal("Load B was not vouched for")
+	}
+	close(release)
+	<-aDone
+
+	// A file bind mounted over the name under y, where etc points.
+	other := filepath.Join(t.TempDir(), "wan")
+	write(t, other, wanB)
+	mount(t, other, filepath.Join(y, "10-wan.network"), "", unix.MS_BIND, "")
+	if got := wanAddress(t, ld, dirs); got != "10.0.0.2/24" {
+		t.Fatalf("after a bind mount over the file under the link's new target the Load returned %s, the old bytes", got)
+	}
 }
