@@ -394,3 +394,35 @@ func TestPreviewDiffsOfALargeChangeKeepToTheirSteps(t *testing.T) {
 		}
 	}
 }
+
+// A file's head that its budget ends on a last line without "\n": the
+// page shows as many lines as the budget, the marker diff(1) prints after
+// such a line left out with the lines past the budget (review of
+// leftovers: it showed one more, and the page's count one fewer).
+func TestPreviewDiffHeadEndingOnALineWithoutNewline(t *testing.T) {
+	var b strings.Builder
+	for j := range diffLinesPerFile - 4 {
+		fmt.Fprintf(&b, "line %d\n", j)
+	}
+	b.WriteString("last line") // the head's 400th line: 3 of header, 397 added
+	files, cut := fileDiffs([]configfiles.Change{{Rel: "f", New: []byte(b.String())}})
+	full := new(strings.Builder)
+	c := configfiles.Change{Rel: "f", New: []byte(b.String())}
+	if err := c.WriteDiff(full); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(full.String(), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) != diffLinesPerFile+1 || !strings.HasPrefix(lines[diffLinesPerFile], `\ No newline`) {
+		t.Fatalf("the whole diff: %d lines, ending %q; want %d, the last diff(1)'s marker", len(lines), lines[len(lines)-1], diffLinesPerFile+1)
+	}
+	want := strings.Join(lines[:diffLinesPerFile], "")
+	if len(files) != 1 || files[0].Diff != want || files[0].More != "1 more line" {
+		t.Errorf("shown %d lines, %q; want the first %d of the whole diff and 1 more line", strings.Count(files[0].Diff, "\n"), files[0].More, diffLinesPerFile)
+	}
+	if wantCut := "The page shows each file's diff up to 400 lines and 2,000 in all, and cuts 1 of 1 file (401 lines in all)"; cut != wantCut {
+		t.Errorf("cut %q, want %q", cut, wantCut)
+	}
+}

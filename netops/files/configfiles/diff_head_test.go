@@ -91,3 +91,16 @@ func TestWriteDiffStopsAtTheWritersError(t *testing.T) {
 		t.Errorf("WriteDiff to a failing writer: %v", err)
 	}
 }
+
+// HeadWithin, what the page did before it took Find and Head (tests
+// only), is the change's DiffHead within *steps of the matcher (what
+// is left of a page's share of its work), less what it takes: over says
+// the diff would take more, and then nothing is made or counted. Within
+// its steps, it is DiffHead's, line for line.
+func (d *PreparedDiff) HeadWithin(n int, steps *int) (head string, lines, added, removed int, over bool) {
+	if over = d.Find(steps); over {
+		return "", 0, 0, 0, true
+	}
+	head, lines, added, removed = d.Head(n)
+	return head, lines, added, removed, false
+}

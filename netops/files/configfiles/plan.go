@@ -213,18 +213,6 @@ func (d *PreparedDiff) Cost() int {
 	return max(len(ma), len(mb))
 }
 
-// HeadWithin is the change's DiffHead within *steps of the matcher (what
-// is left of a page's share of its work), less what it takes: over says
-// the diff would take more, and then nothing is made or counted. Within
-// its steps, it is DiffHead's, line for line.
-func (d *PreparedDiff) HeadWithin(n int, steps *int) (head string, lines, added, removed int, over bool) {
-	if over = d.Find(steps); over {
-		return "", 0, 0, 0, true
-	}
-	head, lines, added, removed = d.Head(n)
-	return head, lines, added, removed, false
-}
-
 // Find finds the change's diff within *steps of the matcher, less what
 // it takes, and keeps it for Head: over says the diff would take more
 // (then Head makes and counts nothing).
@@ -240,7 +228,30 @@ func (d *PreparedDiff) Find(steps *int) (over bool) {
 func (d *PreparedDiff) Head(n int) (head string, lines, added, removed int) {
 	var b strings.Builder
 	lines, added, removed, _ = d.f.write(&b, d.rel, max(n, 0))
-	return b.String(), lines, added, removed
+	// write counts a last line without "\n" and the marker after it as
+	// two lines but writes them together: the marker may be line n+1.
+	head = b.String()
+	if i := indexLine(head, max(n, 0)); i >= 0 {
+		head = head[:i]
+	}
+	return head, lines, added, removed
+}
+
+// indexLine returns where line n (0-based) of s begins, or -1 when s has
+// at most n lines.
+func indexLine(s string, n int) int {
+	at := 0
+	for range n {
+		i := strings.IndexByte(s[at:], '\n')
+		if i < 0 {
+			return -1
+		}
+		at += i + 1
+	}
+	if at == len(s) {
+		return -1
+	}
+	return at
 }
 
 // WriteDiff streams Diff to w, buffered, and returns the first error
