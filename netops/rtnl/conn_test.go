@@ -101,6 +101,21 @@ func helping(lanes *rtnl.Lanes) (closeLanes func() int) {
 	}
 }
 
+// dialStrict opens a strictly checking connection in ns, closed when the
+// test ends.
+func dialStrict(t *testing.T, ns *testenv.NS) *rtnl.Conn {
+	t.Helper()
+	c, err := rtnl.Dial(ns.Handle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.StrictCheck(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // routeDsts returns fn, which records the destination of each route
 // message, and the list it records into.
 func routeDsts() (fn func(rtnl.Message), dsts *[]string) {
@@ -134,17 +149,7 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("route add 172.16.%d.%d/32 via 10.1.0.2 table 100", i/256, i%256))
 	}
 	ns.Batch(lines)
-	dial := func() *rtnl.Conn {
-		c, err := rtnl.Dial(ns.Handle())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if err := c.StrictCheck(); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	dial := func() *rtnl.Conn { return dialStrict(t, ns) }
 	want := map[uint32][]string{}
 	for _, table := range []uint32{100, 200} {
 		fn, dsts := routeDsts()
@@ -224,17 +229,7 @@ func TestDumpLockedRelaysToAHelperInOrder(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("route add 10.%d.%d.0/24 via 10.1.0.2 table 200", 100+i/256, i%256))
 	}
 	ns.Batch(lines)
-	dial := func() *rtnl.Conn {
-		c, err := rtnl.Dial(ns.Handle())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if err := c.StrictCheck(); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	dial := func() *rtnl.Conn { return dialStrict(t, ns) }
 	fn, want := routeDsts()
 	if err := dial().Dump(unix.RTM_GETROUTE, tableDump(200), fn); err != nil {
 		t.Fatal(err)
