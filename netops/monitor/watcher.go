@@ -40,6 +40,11 @@ type Watcher struct {
 	// anyone) and the links' alternative names (see refreshAltNames).
 	// 0 disables the re-dump.
 	NeighRefresh time.Duration
+	// SyncGCPercent, when above 0, is the collector's percentage while a
+	// full sync dumps the routes over two sockets (see gcpace.go): a
+	// setting of the whole process, which the process's wiring chooses
+	// (SyncGCPercent); 0, the default, leaves it alone.
+	SyncGCPercent int
 
 	dumpMu sync.Mutex
 	dumper watch.Lazy[*rtnl.Conn]
@@ -490,6 +495,7 @@ func (w *Watcher) secondDumper(c *rtnl.Conn) *rtnl.Conn {
 // nexthop objects before the routes that name them, rules and neighbours
 // after. The IPv4 tables are read while the first dumps run.
 func (w *Watcher) dumpSplit(c, c2 *rtnl.Conn, fn func(rtnl.Message)) error {
+	defer relaxGC(w.SyncGCPercent)()
 	tables := make(chan tablesResult, 1)
 	go func() {
 		t, err := fibTables(w.ns)

@@ -303,28 +303,91 @@ func (c *Conn) Dump(msgType uint16, header []byte, fn func(Message)) error {
 	return d.result()
 }
 
+// Lanes is what dumps on several connections at once (DumpLocked) share
+// when they feed one consumer that is not safe for concurrent use: the
+// lock its calls are made under, and the goroutine of a lane with no dump
+// left (Help), which decodes for the dumps still running so that they
+// only read.
+type Lanes struct {
+	mu      sync.Mutex
+	helpMu  sync.Mutex // one helper at a time: the datagrams of a dump are decoded in order
+	helping atomic.Bool
+	work    chan relayed
+	helped  int // datagrams Help decoded, for tests
+}
+
+// NewLanes returns the Lanes of one set of concurrent dumps.
+func NewLanes() *Lanes { return &Lanes{work: make(chan relayed, relayChunks)} }
+
+// relayed is a datagram handed to the helper, and where to give its
+// buffer back.
+type relayed struct {
+	b    []byte
+	d    *dumpReply
+	back chan<- relayDone
+}
+
+// relayDone is a buffer the helper is done with, and what decoding its
+// datagram returned (errDone at the answer's end).
+type relayDone struct {
+	b   []byte
+	err error
+}
+
+// Help decodes, on the caller's goroutine, the datagrams that DumpLocked
+// calls on other connections read, until Close: a lane whose dumps are
+// over lends its core to those still running, which then read while it
+// decodes, instead of alternating the two on one core. Each datagram is
+// decoded with the lock held, in the order it was read.
+func (l *Lanes) Help() {
+	l.helpMu.Lock()
+	defer l.helpMu.Unlock()
+	l.helping.Store(true)
+	for it := range l.work {
+		var err error
+		if !it.d.failed {
+			l.mu.Lock()
+			err = eachMessage(it.b, it.d.handle)
+			l.mu.Unlock()
+			it.d.failed = err != nil // no more of its datagrams are decoded
+			l.helped++
+		}
+		it.back <- relayDone{b: it.b[:cap(it.b)], err: err}
+	}
+}
+
+// Close ends Help. No DumpLocked on l may run at the call or after it.
+func (l *Lanes) Close() { close(l.work) }
+
 // DumpLocked is Dump for dumps running on several connections at once
 // into one consumer that is not safe for concurrent use: fn is handed the
-// messages of each datagram with mu held. It reads on the caller's
-// goroutine, without Dump's reader goroutine and its copy of each
+// messages of each datagram with the lanes' lock held. It reads on the
+// caller's goroutine, without Dump's reader goroutine and its copy of each
 // datagram: the other connections' dumps are what overlaps with decoding.
 //
-// When another connection holds mu, it does not wait: it reads the next
-// datagrams (the kernel fills each as the one before is read) into the
-// rest of its buffer, up to readAhead of them, and hands them all to fn,
-// in the order the kernel sent them, once it has mu.
+// When another connection holds the lock, it does not wait: it reads the
+// next datagrams (the kernel fills each as the one before is read) into
+// the rest of its buffer, up to readAhead of them, and hands them all to
+// fn, in the order the kernel sent them, once it has the lock.
 // A datagram read ahead longer than the room left beside those held is
 // an error. A route dump's datagrams are at most about 32 KiB (the kernel
 // sizes them by the receive length, capped there), far within it; dumps
 // whose datagrams can be larger (links with many VFs: the kernel's
 // min_dump_alloc) belong in Dump.
-func (c *Conn) DumpLocked(msgType uint16, header []byte, mu *sync.Mutex, fn func(Message)) error {
+//
+// Once a lane with no dump left helps (Lanes.Help), the rest of the
+// answer is read and handed to it datagram by datagram (relayRest).
+func (c *Conn) DumpLocked(msgType uint16, header []byte, l *Lanes, fn func(Message)) error {
 	d, err := c.startDump(msgType, header, fn)
 	if err != nil {
 		return err
 	}
+	mu := &l.mu
 	var held [readAhead][]byte
 	for {
+		if l.helping.Load() {
+			return c.relayRest(d, l)
+		}
 		b, err := c.read()
 		if err != nil {
 			return err
@@ -367,6 +430,61 @@ func (c *Conn) DumpLocked(msgType uint16, header []byte, mu *sync.Mutex, fn func
 	}
 }
 
+// relayRest reads the rest of d's answer into the parts of the
+// connection's buffer (relayChunks of them) and hands each datagram to
+// the lanes' helper, reading the next while it decodes. It returns once
+// the helper gave every part back: what DumpLocked returns, a read's
+// error after the datagrams before it were decoded.
+func (c *Conn) relayRest(d *dumpReply, l *Lanes) error {
+	size := len(c.buf) / relayChunks
+	back := make(chan relayDone, relayChunks)
+	for i := range relayChunks {
+		back <- relayDone{b: c.buf[i*size : (i+1)*size : (i+1)*size]}
+	}
+	var decodeErr, readErr error
+	take := func() []byte {
+		r := <-back
+		if r.err != nil && decodeErr == nil {
+			decodeErr = r.err
+		}
+		return r.b
+	}
+	held := 0 // parts taken and not handed over: the rest come back
+	for {
+		buf := take()
+		held++
+		if decodeErr != nil {
+			break
+		}
+		b, err := c.readInto(buf)
+		if err != nil {
+			readErr = err
+			break
+		}
+		held--
+		l.work <- relayed{b: b, d: d, back: back}
+		if endsDump(b, d.seq) {
+			break
+		}
+	}
+	for range relayChunks - held {
+		take()
+	}
+	switch {
+	case decodeErr == errDone:
+		return d.result()
+	case decodeErr != nil:
+		return decodeErr
+	case readErr != nil:
+		return readErr
+	}
+	return errors.New("netlink dump: the relayed answer ended without its last message")
+}
+
+// relayChunks is the parts of its buffer a connection reads into while a
+// helper decodes (64 KiB each: a route dump's datagram is at most 32 KiB).
+const relayChunks = 16
+
 // readAhead is how many datagrams DumpLocked holds at most, read while
 // another connection decodes; minReadAhead is the room it leaves for each
 // in its buffer (the kernel fills a dump's datagrams up to 32 KiB).
@@ -398,6 +516,7 @@ type dumpReply struct {
 	seq         uint32
 	fn          func(Message)
 	interrupted bool
+	failed      bool // Help: a datagram's decoding failed; the rest are not decoded
 }
 
 // startDump sends a dump request.

@@ -35,7 +35,7 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 		"route add 10.9.0.0/16 via 10.1.0.2 table 100",
 		"route add 10.8.0.0/16 via 10.1.0.2 table 200",
 	})
-	count := func(strict bool, table uint32, locked bool) (int, error) {
+	count := func(strict bool, table uint32, how string) (int, error) {
 		c, err := rtnl.Dial(ns.Handle())
 		if err != nil {
 			t.Fatal(err)
@@ -55,15 +55,22 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 				n++
 			}
 		}
-		if locked {
-			var mu sync.Mutex
-			err = c.DumpLocked(unix.RTM_GETROUTE, tableDump(table), &mu, fn)
-		} else {
+		switch how {
+		case "Dump":
 			err = c.Dump(unix.RTM_GETROUTE, tableDump(table), fn)
+		case "DumpLocked":
+			err = c.DumpLocked(unix.RTM_GETROUTE, tableDump(table), rtnl.NewLanes(), fn)
+		default: // relayed to a helper
+			lanes := rtnl.NewLanes()
+			helped := helping(lanes)
+			err = c.DumpLocked(unix.RTM_GETROUTE, tableDump(table), lanes, fn)
+			if h := helped(); h == 0 {
+				t.Errorf("%s: the helper decoded nothing", how)
+			}
 		}
 		return n, err
 	}
-	for _, locked := range []bool{false, true} {
+	for _, locked := range []string{"Dump", "DumpLocked", "DumpLocked with a helper"} {
 		if n, err := count(true, 100, locked); err != nil || n != 1 {
 			t.Errorf("strict dump of table 100 (DumpLocked %v): %d routes, %v; want 1, nil", locked, n, err)
 		}
@@ -76,6 +83,37 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 			t.Errorf("plain dump with a table filter (DumpLocked %v): %d routes, %v; want every IPv4 route", locked, n, err)
 		}
 	}
+}
+
+// helping runs lanes.Help on a goroutine of its own, and waits until it
+// helps; the function it returns closes the lanes and returns the
+// datagrams the helper decoded.
+func helping(lanes *rtnl.Lanes) (closeLanes func() int) {
+	done := make(chan struct{})
+	go func() { defer close(done); lanes.Help() }()
+	for !lanes.Helping() {
+		time.Sleep(time.Millisecond)
+	}
+	return func() int {
+		lanes.Close()
+		<-done
+		return lanes.Helped()
+	}
+}
+
+// dialStrict opens a strictly checking connection in ns, closed when the
+// test ends.
+func dialStrict(t *testing.T, ns *testenv.NS) *rtnl.Conn {
+	t.Helper()
+	c, err := rtnl.Dial(ns.Handle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.StrictCheck(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // routeDsts returns fn, which records the destination of each route
@@ -111,17 +149,7 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("route add 172.16.%d.%d/32 via 10.1.0.2 table 100", i/256, i%256))
 	}
 	ns.Batch(lines)
-	dial := func() *rtnl.Conn {
-		c, err := rtnl.Dial(ns.Handle())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if err := c.StrictCheck(); err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	dial := func() *rtnl.Conn { return dialStrict(t, ns) }
 	want := map[uint32][]string{}
 	for _, table := range []uint32{100, 200} {
 		fn, dsts := routeDsts()
@@ -138,7 +166,7 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 		default:
 		}
 	})()
-	var mu sync.Mutex
+	mu := rtnl.NewLanes()
 	aHolds := make(chan struct{})
 	bDone := make(chan struct{}) // B ended (on an error, without waiting)
 	heldByB := 0
@@ -162,12 +190,12 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 	fnB, dstsB := routeDsts()
 	var errA, errB error
 	var wg sync.WaitGroup
-	wg.Go(func() { errA = dial().DumpLocked(unix.RTM_GETROUTE, tableDump(100), &mu, lockedA) })
+	wg.Go(func() { errA = dial().DumpLocked(unix.RTM_GETROUTE, tableDump(100), mu, lockedA) })
 	cB := dial()
 	<-aHolds
 	wg.Go(func() {
 		defer close(bDone)
-		errB = cB.DumpLocked(unix.RTM_GETROUTE, tableDump(200), &mu, fnB)
+		errB = cB.DumpLocked(unix.RTM_GETROUTE, tableDump(200), mu, fnB)
 	})
 	wg.Wait()
 	if errA != nil || errB != nil {
@@ -187,5 +215,36 @@ func TestDumpLockedReadsAheadInOrder(t *testing.T) {
 	}
 	if len(want[200]) != 20000 || len(want[100]) != 3000 {
 		t.Errorf("reference dumps: %d and %d routes, want 20000 and 3000", len(want[200]), len(want[100]))
+	}
+}
+
+// Once a lane with no dump left helps, DumpLocked reads and the helper
+// decodes: the routes still come whole and in the kernel's order, dump
+// after dump on one connection. (The kernel's error in NLMSG_DONE, relayed,
+// is TestStrictDumpFiltersAndReportsTheKernelsError's.)
+func TestDumpLockedRelaysToAHelperInOrder(t *testing.T) {
+	ns := testenv.NewNS(t)
+	lines := []string{"link add v0 type veth peer name v1", "link set v0 up", "addr add 10.1.0.1/24 dev v0"}
+	for i := range 20000 {
+		lines = append(lines, fmt.Sprintf("route add 10.%d.%d.0/24 via 10.1.0.2 table 200", 100+i/256, i%256))
+	}
+	ns.Batch(lines)
+	dial := func() *rtnl.Conn { return dialStrict(t, ns) }
+	fn, want := routeDsts()
+	if err := dial().Dump(unix.RTM_GETROUTE, tableDump(200), fn); err != nil {
+		t.Fatal(err)
+	}
+	c := dial()
+	for range 2 { // the connection's buffer serves the next dump as well
+		lanes := rtnl.NewLanes()
+		helped := helping(lanes)
+		fn, got := routeDsts()
+		err := c.DumpLocked(unix.RTM_GETROUTE, tableDump(200), lanes, fn)
+		if h := helped(); h < 20 {
+			t.Errorf("the helper decoded %d datagrams, want all of the dump's (20,000 routes)", h)
+		}
+		if err != nil || !slices.Equal(*got, *want) || len(*want) != 20000 {
+			t.Fatalf("relayed dump: %d routes, %v; want the %d of a plain dump, in its order", len(*got), err, len(*want))
+		}
 	}
 }

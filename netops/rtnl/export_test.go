@@ -10,3 +10,9 @@ func SetReadAheadWait(f func(held int)) (restore func()) {
 	readAheadWait = f
 	return func() { readAheadWait = was }
 }
+
+// Helping reports whether a goroutine helps (Help) the lanes.
+func (l *Lanes) Helping() bool { return l.helping.Load() }
+
+// Helped is the datagrams Help decoded; read after Help returned.
+func (l *Lanes) Helped() int { return l.helped }
