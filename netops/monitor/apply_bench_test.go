@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/netpanel/netpanel/internal/benchfix"
@@ -29,16 +30,26 @@ func kernelRouteBody(r *model.Route) []byte {
 }
 
 // dumpMessages returns n routes of the bench set as a split sync reads
-// them: each table's routes in the model's order (the kernel's), the
+// them: each table's routes in the kernel's order (the model's, but for
+// the prefixes of one address: longest first), the
 // routes of two lanes (the first and the second half of the tables'
 // routes) alternating by datagrams of about 32 KiB.
 func dumpMessages(n int) []rtnl.Message {
 	store := model.NewStoreFrom(benchfix.State(n))
 	var bodies [][]byte
+	var leaf model.Route // the first route of the prefixes of one address
+	at := 0
 	store.EachRoute(func(r *model.Route) bool {
+		if r.Table != leaf.Table || r.Dst.Addr() != leaf.Dst.Addr() {
+			// The kernel dumps the routes of one address (a leaf of
+			// its trie) longest prefix first.
+			slices.Reverse(bodies[at:])
+			leaf, at = *r, len(bodies)
+		}
 		bodies = append(bodies, kernelRouteBody(r))
 		return true
 	})
+	slices.Reverse(bodies[at:])
 	lanes := [2][][]byte{bodies[:len(bodies)/2], bodies[len(bodies)/2:]}
 	var out []rtnl.Message
 	for len(lanes[0])+len(lanes[1]) > 0 {
