@@ -13,8 +13,9 @@ import (
 // several paths, a nexthop object, metrics, a realm, an expiry, an
 // error). It reports false for any other message, valid or not, which
 // DecodeRoute then decodes (or refuses); r is then undefined. A full
-// dump's routes are nearly all plain, and this path costs a third of
-// DecodeRoute's, with the packing it saves the model (issue #17).
+// dump's routes are nearly all plain (all of the bench namespace's), and
+// this decoder takes about two thirds of DecodeRoute's time, besides the
+// packing of netip values it saves the model (issue #17).
 func DecodeRawRoute(b []byte, r *model.RawRoute) bool {
 	if len(b) < unix.SizeofRtMsg {
 		return false
