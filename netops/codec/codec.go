@@ -4,6 +4,10 @@
 // netpanel sends. A link kind's own attributes (IFLA_INFO_DATA) are read
 // and written by that kind in package linkkind.
 //
+// A route added, a full dump's nearly every message, has a second decoder
+// besides DecodeRoute when it is a plain one: DecodeRawRoute, into the
+// bytes the model stores (model.RawRoute).
+//
 // Decoders take a message body (the bytes after the netlink header) and
 // never keep it: every slice they return is a copy, so a body may alias a
 // receive buffer that is reused.

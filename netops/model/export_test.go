@@ -33,3 +33,36 @@ func SetSlabPath(n int) int {
 	slabPath = n
 	return old
 }
+
+// StoredRoute is what a route set holds for one route: the route
+// unpacked, its packed form, its side entry and its columns, for tests
+// that compare two ways of storing the same routes field by field.
+type StoredRoute struct {
+	ID                           uint32
+	Route                        Route
+	Packed                       packedRoute
+	Side                         sideEntry
+	Gateway, Dev, Metric         uint32
+	Protocol, Type, Family       uint8
+	GatewayRefs, GatewayNumbered int // the gateway's routes and how many gateways are numbered
+}
+
+// Stored returns the dump's routes in the model's order, as stored.
+func (d *Dump) Stored() []StoredRoute {
+	s := d.a.sn.routes
+	st := &s.st
+	var out []StoredRoute
+	s.order.Walk(0, false, func(id uint32) bool {
+		p := st.at(id)
+		r := StoredRoute{ID: id, Route: st.route(id), Packed: *p, Gateway: *st.gwCol.at(id), Dev: *st.devCol.at(id),
+			Metric: *st.metricCol.at(id), Protocol: *st.protoCol.at(id), Type: *st.typeCol.at(id), Family: *st.famCol.at(id),
+			GatewayNumbered: len(st.gws.keys) - len(st.gws.free)}
+		r.GatewayRefs = int(st.gws.refs[r.Gateway])
+		if p.side != 0 {
+			r.Side = st.side[p.side]
+		}
+		out = append(out, r)
+		return true
+	})
+	return out
+}

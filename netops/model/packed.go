@@ -341,28 +341,48 @@ func (st *routeStore) at(id uint32) *packedRoute {
 	return &st.blocks[id>>blockShift][id&(blockSize-1)]
 }
 
-// put stores r and returns its id.
-func (st *routeStore) put(r *Route) uint32 {
-	var id uint32
+// alloc returns the id of a free slot.
+func (st *routeStore) alloc() uint32 {
 	if n := len(st.free); n > 0 {
-		id, st.free = st.free[n-1], st.free[:n-1]
-	} else {
-		if st.used>>blockShift == uint32(len(st.blocks)) {
-			st.blocks = append(st.blocks, make([]packedRoute, blockSize))
-			st.gwCol.grow()
-			st.devCol.grow()
-			st.metricCol.grow()
-			st.protoCol.grow()
-			st.typeCol.grow()
-			st.famCol.grow()
-		}
-		id = st.used
-		st.used++
+		id := st.free[n-1]
+		st.free = st.free[:n-1]
+		return id
 	}
-	p := st.at(id)
-	packKey(r, p)
+	if st.used>>blockShift == uint32(len(st.blocks)) {
+		st.blocks = append(st.blocks, make([]packedRoute, blockSize))
+		st.gwCol.grow()
+		st.devCol.grow()
+		st.metricCol.grow()
+		st.protoCol.grow()
+		st.typeCol.grow()
+		st.famCol.grow()
+	}
+	id := st.used
+	st.used++
+	return id
+}
+
+// fill writes the columns of the route just packed at id.
+func (st *routeStore) fill(id uint32, p *packedRoute) {
 	*st.gwCol.at(id) = st.gws.name(gatewayKey{plain(p.kind(kindGw)), p.gw})
 	st.setColumns(id, p)
+}
+
+// putRaw stores r, which has no side entry, and returns its id.
+func (st *routeStore) putRaw(r *RawRoute) uint32 {
+	id := st.alloc()
+	p := st.at(id)
+	packRaw(r, p)
+	st.fill(id, p)
+	return id
+}
+
+// put stores r and returns its id.
+func (st *routeStore) put(r *Route) uint32 {
+	id := st.alloc()
+	p := st.at(id)
+	packKey(r, p)
+	st.fill(id, p)
 	if r.Extra != nil || p.kind(kindGw) == addr6Zone || p.kind(kindSrc) == addr6Zone {
 		e := sideEntry{extra: r.Extra, gwZone: r.Gateway.Zone(), srcZone: r.PrefSrc.Zone(), route: id}
 		if r.Extra != nil {

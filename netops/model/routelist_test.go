@@ -70,14 +70,24 @@ func (m *listModel) insert(t *testing.T, l *routeList, id uint32) {
 
 // run inserts n routes of one table and metric with consecutive
 // destinations, in order or (desc) backwards, as a dump brings them.
+// In order, they may come as the kernel's leaves do, each few backwards.
 func (m *listModel) run(t *testing.T, l *routeList, n int, desc bool) {
 	table, metric := uint32(100+m.rnd.IntN(3)), uint32(m.rnd.IntN(12))
 	ids := make([]uint32, n)
 	for i := range ids {
 		ids[i] = m.routeAt(table, metric)
 	}
-	if desc {
+	switch {
+	case desc:
 		slices.Reverse(ids)
+	case m.rnd.IntN(2) == 0:
+		// As the kernel dumps a prefix's routes: the run goes up, each
+		// few routes backwards (10.0.0.0/32, then 10.0.0.0/24).
+		for at := 0; at < len(ids); {
+			k := min(len(ids)-at, 1+m.rnd.IntN(3))
+			slices.Reverse(ids[at : at+k])
+			at += k
+		}
 	}
 	for _, id := range ids {
 		m.insert(t, l, id)

@@ -247,8 +247,12 @@ func (s *routeCounts) add(st *routeStore, p *packedRoute, d int) RouteClass {
 
 // ReplaceOrInsert stores r, replacing the route with its key (whose slot
 // is released), and reports whether there was one.
-func (s *routeSet) ReplaceOrInsert(r *Route) bool {
-	id := s.st.put(r)
+func (s *routeSet) ReplaceOrInsert(r *Route) bool { return s.insert(s.st.put(r)) }
+
+// insert puts the route just stored with id in the order, replacing the
+// route with its key (whose slot is released), and reports whether there
+// was one.
+func (s *routeSet) insert(id uint32) bool {
 	old, ok := s.order.Insert(id)
 	if ok {
 		s.count(old, -1)

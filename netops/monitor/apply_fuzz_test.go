@@ -24,6 +24,11 @@ func FuzzApply(f *testing.F) {
 			apply(w, rtnl.Message{Type: typ, Body: b}, nil)
 			apply(w, rtnl.Message{Type: typ + 1, Body: b}, nil) // the matching delete
 		})
+		// A dump stores routes its own way (model.RawRoute).
+		d := model.NewDump()
+		apply(&d.Applier, rtnl.Message{Type: typ, Body: b}, nil)
+		apply(&d.Applier, rtnl.Message{Type: typ, Body: b}, nil)
+		s.Replace(d, "fuzz")
 	})
 }
 
