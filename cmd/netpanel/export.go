@@ -74,7 +74,7 @@ func syncOnce(ns netns.NsHandle) (*model.Store, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	w := monitor.NewWatcher(ns, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	w.SyncGCPercent = monitor.SyncGCPercent
+	w.SyncGCPercent = monitor.ProcessSyncGCPercent()
 	defer w.Close()
 	wake, unsub := store.Subscribe()
 	defer unsub()

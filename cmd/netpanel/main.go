@@ -235,7 +235,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	store.SetReadOnly(readOnly)
 	applyMemoryLimit(ctx, memLimit, store, log, nil)
 	watcher := monitor.NewWatcher(ns, store, log)
-	watcher.SyncGCPercent = monitor.SyncGCPercent
+	watcher.SyncGCPercent = monitor.ProcessSyncGCPercent()
 	defer watcher.Close()
 	// The names ip prints for the namespaces of peers elsewhere
 	// (link-netns), kept so that live renders read them without I/O.

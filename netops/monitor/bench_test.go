@@ -142,7 +142,7 @@ var quiet = slog.New(slog.DiscardHandler)
 func syncStore(h netns.NsHandle) (*model.Store, time.Duration, error) {
 	store := model.NewStore()
 	w := monitor.NewWatcher(h, store, quiet)
-	w.SyncGCPercent = monitor.SyncGCPercent // as cmd/netpanel runs it
+	w.SyncGCPercent = monitor.ProcessSyncGCPercent() // as cmd/netpanel runs it
 	wake, unsubscribe := store.Subscribe()
 	defer unsubscribe()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"os"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
@@ -38,6 +39,16 @@ import (
 // SyncGCPercent is the collector's percentage (debug.SetGCPercent) the
 // server has its full syncs run with (Watcher.SyncGCPercent).
 const SyncGCPercent = 800
+
+// ProcessSyncGCPercent is SyncGCPercent, or 0 (the collector left alone)
+// when the process runs with GOGC set: the operator's choice, as
+// GOMEMLIMIT is the memory limit's.
+func ProcessSyncGCPercent() int {
+	if os.Getenv("GOGC") != "" {
+		return 0
+	}
+	return SyncGCPercent
+}
 
 // syncGC counts the syncs running with a raised percentage (several
 // watchers may sync at once), and keeps the percentage from before the

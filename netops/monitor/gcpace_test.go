@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"testing"
 
@@ -96,5 +97,39 @@ func TestASplitSyncRaisesTheCollectorOnlyWhenAsked(t *testing.T) {
 		if got := gcPercent(); got != 100 {
 			t.Errorf("SyncGCPercent %d: %d after the sync, want 100", ask, got)
 		}
+	}
+	// A resync, the model holding the routes of the last: its collector
+	// already waits for twice that, and is left alone.
+	store := model.NewStore()
+	w := NewWatcher(ns.Handle(), store, slog.New(slog.DiscardHandler))
+	defer w.Close()
+	w.SyncGCPercent = SyncGCPercent
+	d, err := w.dumpAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Replace(d, "test")
+	if store.RouteCount() == 0 {
+		t.Fatal("no route synced (the namespace's local routes)")
+	}
+	during = -2
+	if _, err := w.dumpAll(); err != nil {
+		t.Fatal(err)
+	}
+	if during != 100 {
+		t.Errorf("a resync: %d while the tables were read, want 100 (left alone)", during)
+	}
+}
+
+// A process run with GOGC set keeps it: the operator's choice.
+func TestProcessSyncGCPercentDefersToGOGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	if got := ProcessSyncGCPercent(); got != SyncGCPercent {
+		t.Errorf("without GOGC: %d, want %d", got, SyncGCPercent)
+	}
+	t.Setenv("GOGC", "50")
+	if got := ProcessSyncGCPercent(); got != 0 {
+		t.Errorf("with GOGC=50: %d, want 0 (left alone)", got)
 	}
 }

@@ -334,23 +334,24 @@ func dumpRoutesSplit(c, c2 *rtnl.Conn, tables <-chan tablesResult, fn func(rtnl.
 	// this one idles (12-80 ms of a 1M-route sync).
 	var running atomic.Int32
 	running.Store(2)
+	// Not deferred: a lane that panics must crash the process, not wait
+	// in Help for the other lane, which waits for the decoder lock the
+	// panic left held.
 	lane := func(c *rtnl.Conn, first routeJob, have bool) {
-		defer func() {
-			if running.Add(-1) == 0 {
-				lanes.Close()
-			} else {
-				lanes.Help()
-			}
-		}()
 		if have {
 			run(c, first)
 		}
 		for {
 			j, ok := q.next()
 			if !ok {
-				return
+				break
 			}
 			run(c, j)
+		}
+		if running.Add(-1) == 0 {
+			lanes.Close()
+		} else {
+			lanes.Help()
 		}
 	}
 	var wg sync.WaitGroup

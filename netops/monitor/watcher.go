@@ -41,9 +41,10 @@ type Watcher struct {
 	// 0 disables the re-dump.
 	NeighRefresh time.Duration
 	// SyncGCPercent, when above 0, is the collector's percentage while a
-	// full sync dumps the routes over two sockets (see gcpace.go): a
-	// setting of the whole process, which the process's wiring chooses
-	// (SyncGCPercent); 0, the default, leaves it alone.
+	// first full sync (the model holds no route yet) dumps the routes
+	// over two sockets (see gcpace.go): a setting of the whole process,
+	// which the process's wiring chooses (ProcessSyncGCPercent); 0, the
+	// default, leaves it alone.
 	SyncGCPercent int
 
 	dumpMu sync.Mutex
@@ -495,7 +496,12 @@ func (w *Watcher) secondDumper(c *rtnl.Conn) *rtnl.Conn {
 // nexthop objects before the routes that name them, rules and neighbours
 // after. The IPv4 tables are read while the first dumps run.
 func (w *Watcher) dumpSplit(c, c2 *rtnl.Conn, fn func(rtnl.Message)) error {
-	defer relaxGC(w.SyncGCPercent)()
+	if w.store.RouteCount() == 0 {
+		// Only a first sync, whose heap starts near empty: a resync's
+		// collector already waits for twice the old model, and raised,
+		// would let the heap grow to many times it.
+		defer relaxGC(w.SyncGCPercent)()
+	}
 	tables := make(chan tablesResult, 1)
 	go func() {
 		t, err := fibTables(w.ns)

@@ -72,15 +72,15 @@ func TestStrictDumpFiltersAndReportsTheKernelsError(t *testing.T) {
 	}
 	for _, locked := range []string{"Dump", "DumpLocked", "DumpLocked with a helper"} {
 		if n, err := count(true, 100, locked); err != nil || n != 1 {
-			t.Errorf("strict dump of table 100 (DumpLocked %v): %d routes, %v; want 1, nil", locked, n, err)
+			t.Errorf("strict dump of table 100 (%v): %d routes, %v; want 1, nil", locked, n, err)
 		}
 		if n, err := count(true, 999, locked); !errors.Is(err, unix.ENOENT) {
-			t.Errorf("strict dump of a table the kernel lacks (DumpLocked %v): %d routes, %v; want ENOENT", locked, n, err)
+			t.Errorf("strict dump of a table the kernel lacks (%v): %d routes, %v; want ENOENT", locked, n, err)
 		}
 		// Tables 100, 200, main (the link's prefix) and local (its
 		// address, broadcast and loopback routes): more than one.
 		if n, err := count(false, 100, locked); err != nil || n < 4 {
-			t.Errorf("plain dump with a table filter (DumpLocked %v): %d routes, %v; want every IPv4 route", locked, n, err)
+			t.Errorf("plain dump with a table filter (%v): %d routes, %v; want every IPv4 route", locked, n, err)
 		}
 	}
 }
