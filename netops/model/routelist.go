@@ -203,12 +203,15 @@ func (l *routeList) eachID(p int, desc bool, fn func(id uint32, r *Route) bool) 
 	})
 }
 
-// hinted returns where r goes when that is just after the hint, or a
-// few places before it (checked against both neighbours), and (skip) how
-// many places after r the hint then is (0: after it, r is the next hint): a dump's
+// hinted returns where r goes when that is just after the hint, or up to
+// hintBack places before it (checked against both neighbours): a dump's
 // routes come in runs, each route next to the one before, and then cost
-// two or three comparisons instead of a search. ok is false otherwise, or
-// when r equals a route it passes (a replace).
+// 2 to 2+hintBack comparisons instead of a search. skip is how many
+// places after r the next hint is: 0 makes r the next hint; a route
+// placed a few places back leaves the hint where it was (see hint), but
+// for one placed hintBack back: that is a descending run, which the hint
+// then follows instead of costing a search every hintBack+1 routes. ok is
+// false otherwise, or when r equals a route it passes (a replace).
 func (l *routeList) hinted(r *packedRoute) (c, j, skip int, ok bool) {
 	c, j = l.hintC, l.hintJ
 	if c >= len(l.chunks) || j >= len(l.chunks[c]) {
@@ -234,11 +237,11 @@ func (l *routeList) hinted(r *packedRoute) (c, j, skip int, ok bool) {
 				}
 			}
 			if pc < 0 {
-				return c, j, skip, true
+				return c, j, skip % hintBack, true
 			}
 			switch p := l.st.at(l.chunks[pc][pj]); {
 			case l.less(p, r):
-				return c, j, skip, true
+				return c, j, skip % hintBack, true
 			case !l.less(r, p):
 				return 0, 0, 0, false
 			}
@@ -251,15 +254,17 @@ func (l *routeList) hinted(r *packedRoute) (c, j, skip int, ok bool) {
 // hintBack is how many places before the hint hinted looks: the kernel
 // dumps an address's longer prefixes first (10.0.0.0/32, 10.0.0.0/28,
 // then 10.0.0.0/24), which the model orders the other way, and the bench
-// set's addresses hold up to 3 prefixes, few more.
+// set's addresses hold up to 3 prefixes, few more. A route placed
+// hintBack places back moves the hint (a descending run), so that an
+// address of more than hintBack prefixes costs a search.
 const hintBack = 4
 
 // hint makes the route skip places after place j of chunk c the next
-// insert's hint. A route placed before the hint leaves the hint where it
-// was (skip places after it): the dump goes on after an address's longest
-// prefix (10.0.0.1/32 after 10.0.0.0/32), and a hint on the shorter one
-// placed last missed there, one search in ten routes of a dump of the
-// bench namespace (issue #17); now one in 2000.
+// insert's hint. A route placed a few places before the hint leaves the
+// hint where it was (skip places after it): the dump goes on after an
+// address's longest prefix (10.0.0.1/32 after 10.0.0.0/32), and a hint
+// on the shorter one placed last missed there, one search in ten routes
+// of a dump of the bench namespace (issue #17); now one in 2000.
 func (l *routeList) hint(c, j, skip int) {
 	for range skip {
 		if j++; j == len(l.chunks[c]) {

@@ -82,9 +82,10 @@ func (m *listModel) run(t *testing.T, l *routeList, n int, desc bool) {
 		slices.Reverse(ids)
 	case m.rnd.IntN(2) == 0:
 		// As the kernel dumps a prefix's routes: the run goes up, each
-		// few routes backwards (10.0.0.0/32, then 10.0.0.0/24).
+		// few routes backwards (10.0.0.0/32, then 10.0.0.0/24), as far
+		// back as the hint looks (hintBack) and further.
 		for at := 0; at < len(ids); {
-			k := min(len(ids)-at, 1+m.rnd.IntN(3))
+			k := min(len(ids)-at, 1+m.rnd.IntN(hintBack+2))
 			slices.Reverse(ids[at : at+k])
 			at += k
 		}
@@ -290,6 +291,47 @@ func TestRouteListEqualsASortedSlice(t *testing.T) {
 				t.Fatalf("the changes split chunks %d times and joined or dropped them %d times: too few to tell", splits, joins)
 			}
 		})
+	}
+}
+
+// TestRouteListRunsStayHinted: the routes of a run, ascending with each
+// few (up to hintBack) backwards as the kernel dumps an address's
+// prefixes, or descending, each go where the hint says (no search), but
+// for the run's first. (An address of more prefixes costs a search: the
+// hint then took it for a descending run.)
+func TestRouteListRunsStayHinted(t *testing.T) {
+	for _, desc := range []bool{false, true} {
+		m := newListModel(1)
+		for range 3 * chunkMax {
+			m.want = append(m.want, m.route())
+		}
+		slices.SortFunc(m.want, func(a, b uint32) int { return compareBy(m.less)(m.st.at(a), m.st.at(b)) })
+		l := newRouteList(m.st, len(m.want), m.less)
+		for i, r := range m.want {
+			l.set(i, r)
+		}
+		ids := make([]uint32, 2*chunkMax+7)
+		for i := range ids {
+			ids[i] = m.routeAt(200, 1) // a table of its own: after the rest
+		}
+		if desc {
+			slices.Reverse(ids)
+		} else {
+			for at, k := 0, 1; at < len(ids); at, k = at+k, k%hintBack+1 {
+				slices.Reverse(ids[at:min(at+k, len(ids))])
+			}
+		}
+		searched := 0
+		for i, id := range ids {
+			if _, _, _, ok := l.hinted(m.st.at(id)); !ok && i > 0 {
+				searched++
+			}
+			m.insert(t, l, id)
+		}
+		m.check(t, l, fmt.Sprintf("after the run (desc %v)", desc))
+		if searched > 0 {
+			t.Errorf("a run of %d routes (desc %v): %d searched for, want none after the first", len(ids), desc, searched)
+		}
 	}
 }
 
