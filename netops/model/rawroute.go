@@ -1,6 +1,10 @@
 package model
 
-import "golang.org/x/sys/unix"
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
 
 // RawRoute is a route as a kernel message carries it: its addresses are
 // the attributes' bytes. A full dump's routes, nearly all of them plain
@@ -59,14 +63,54 @@ func (r *RawRoute) Route() Route {
 }
 
 // RawRoute adds or replaces the route r (as Route does without del and
-// replace). A dump stores it as it comes; the live model, which records
-// an event with the Route, takes the Route.
-func (w *Applier) RawRoute(r *RawRoute) {
+// replace) and reports true, when r is as codec.DecodeRawRoute builds it
+// (see RawRoute's fields); it stores nothing and reports false for any
+// other, which the caller then decodes as a Route: the model orders and
+// keys raw routes by their bytes, and a byte past a length or a prefix
+// would make a route sort wrong or a second copy of it. A dump stores r
+// as it comes; the live model, which records an event with the Route,
+// takes the Route.
+func (w *Applier) RawRoute(r *RawRoute) bool {
+	if !r.canonical() {
+		return false
+	}
 	a := &w.a
 	if a.events != nil {
 		a.route(r.Route(), false, false)
-		return
+		return true
 	}
 	a.dirty[KindRoute] = true
 	a.sn.routes.insert(a.sn.routes.st.putRaw(r))
+	return true
+}
+
+// canonical reports whether r's fields hold what they say: an IPv4 or
+// IPv6 family, a destination masked to a prefix no longer than its
+// family's, addresses of 0, 4 or 16 bytes, zero past their length.
+func (r *RawRoute) canonical() bool {
+	size := uint8(4)
+	switch r.Family {
+	case unix.AF_INET6:
+		size = 16
+	case unix.AF_INET:
+	default:
+		return false
+	}
+	return r.DstBits <= 8*size && zeroFrom(&r.Dst, r.DstBits) &&
+		rawAddrOK(&r.Gateway, r.GatewayLen) && rawAddrOK(&r.PrefSrc, r.PrefSrcLen)
+}
+
+// rawAddrOK reports whether a holds an address of n bytes: none, IPv4 or
+// IPv6, zero past its length.
+func rawAddrOK(a *[16]byte, n uint8) bool {
+	return (n == 0 || n == 4 || n == 16) && zeroFrom(a, 8*n)
+}
+
+// zeroFrom reports whether a's bits from bit n (0: the first) on are 0.
+func zeroFrom(a *[16]byte, n uint8) bool {
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	if n >= 64 {
+		return lo<<(n-64) == 0
+	}
+	return hi<<n == 0 && lo == 0
 }

@@ -162,7 +162,9 @@ func TestRawRouteStoresWhatRouteStores(t *testing.T) {
 			old.Route(r, false, false)
 			if fast {
 				raw++
-				fresh.RawRoute(&rr)
+				if !fresh.RawRoute(&rr) {
+					t.Fatalf("message %x: Applier.RawRoute refuses what DecodeRawRoute builds: %+v", b, rr)
+				}
 			} else {
 				slow++
 				fresh.Route(r, false, false) // the same decode, not a second one: ExpiresAt reads the clock
@@ -206,7 +208,11 @@ func TestRawRouteLiveRecordsTheRoute(t *testing.T) {
 		n++
 		r, _, _ := codec.DecodeRoute(b)
 		viaRoute.Update(func(w *model.Applier) { w.Route(r, false, false) })
-		viaRaw.Update(func(w *model.Applier) { w.RawRoute(&rr) })
+		viaRaw.Update(func(w *model.Applier) {
+			if !w.RawRoute(&rr) {
+				t.Errorf("Applier.RawRoute refuses what DecodeRawRoute builds: %+v", rr)
+			}
+		})
 	}
 	want, _, _ := viaRoute.EventsSince(0, 1000)
 	got, _, _ := viaRaw.EventsSince(0, 1000)
@@ -227,4 +233,52 @@ func allRoutes(s *model.Store) []model.Route {
 	var out []model.Route
 	s.EachRoute(func(r *model.Route) bool { out = append(out, *r); return true })
 	return out
+}
+
+// TestRawRouteRefusesWhatDecodeRawRouteNeverBuilds: a RawRoute whose
+// fields do not hold what they say (a byte past a length or a prefix, a
+// length or family of no address) is refused, and nothing stored, by
+// the dump and the live model; a canonical one is stored.
+func TestRawRouteRefusesWhatDecodeRawRouteNeverBuilds(t *testing.T) {
+	good := model.RawRoute{Family: unix.AF_INET, DstBits: 24, Dst: [16]byte{10, 1, 2}, GatewayLen: 4, Gateway: [16]byte{10, 1, 0, 1},
+		PrefSrcLen: 16, PrefSrc: [16]byte{0xfe, 0x80, 15: 1}, Table: unix.RT_TABLE_MAIN, Type: unix.RTN_UNICAST}
+	good6 := good
+	good6.Family, good6.DstBits, good6.Dst = unix.AF_INET6, 127, [16]byte{0x20, 1, 0xd, 0xb8, 15: 0xfe}
+	bad := map[string]func(r *model.RawRoute){
+		"another family":                  func(r *model.RawRoute) { r.Family = unix.AF_UNSPEC },
+		"a prefix longer than IPv4's":     func(r *model.RawRoute) { r.DstBits = 33 },
+		"a destination's host bit":        func(r *model.RawRoute) { r.Dst[r.DstBits/8] |= 0x80 >> (r.DstBits % 8) },
+		"a destination's bit past IPv4's": func(r *model.RawRoute) { r.DstBits, r.Dst[4] = 32, 0x80 },
+		"a gateway's byte past IPv4's":    func(r *model.RawRoute) { r.Gateway[15] = 1 },
+		"a gateway of 5 bytes":            func(r *model.RawRoute) { r.GatewayLen = 5 },
+		"no gateway, but bytes":           func(r *model.RawRoute) { r.GatewayLen = 0 },
+		"a source of 3 bytes":             func(r *model.RawRoute) { r.PrefSrcLen = 3 },
+		"a source's byte past IPv4's":     func(r *model.RawRoute) { r.PrefSrcLen = 4 },
+	}
+	for name, spoil := range bad {
+		for _, r := range []model.RawRoute{good, good6} {
+			spoil(&r)
+			if r.Family == unix.AF_INET6 && r.DstBits == 33 {
+				r.DstBits = 129
+			}
+			d, s := model.NewDump(), model.NewStore()
+			if d.RawRoute(&r) {
+				t.Errorf("%s (family %d): a dump takes %+v", name, r.Family, r)
+			}
+			s.Update(func(w *model.Applier) {
+				if w.RawRoute(&r) {
+					t.Errorf("%s (family %d): the live model takes %+v", name, r.Family, r)
+				}
+			})
+			if n := len(d.Stored()) + len(allRoutes(s)); n != 0 {
+				t.Errorf("%s (family %d): %d routes stored", name, r.Family, n)
+			}
+		}
+	}
+	for _, r := range []model.RawRoute{good, good6} {
+		d := model.NewDump()
+		if !d.RawRoute(&r) || len(d.Stored()) != 1 {
+			t.Errorf("a canonical route %+v is refused", r)
+		}
+	}
 }

@@ -33,10 +33,11 @@ func apply(w *model.Applier, m rtnl.Message, log *slog.Logger) {
 		// A plain route added (a dump's nearly every one) goes into the
 		// model as the message's bytes; any other, and a bad one, as a
 		// Route.
-		var raw model.RawRoute
-		if m.Type == unix.RTM_NEWROUTE && m.Flags&unix.NLM_F_REPLACE == 0 && codec.DecodeRawRoute(m.Body, &raw) {
-			w.RawRoute(&raw)
-			return
+		if m.Type == unix.RTM_NEWROUTE && m.Flags&unix.NLM_F_REPLACE == 0 {
+			var raw model.RawRoute
+			if codec.DecodeRawRoute(m.Body, &raw) && w.RawRoute(&raw) {
+				return
+			}
 		}
 		var r model.Route
 		var skip bool
