@@ -12,8 +12,10 @@ import (
 // (Applier.RawRoute), where a Route's netip values cost a conversion
 // from the message and another into the packed form: decoding and
 // storing a route of the bench set took 219 ns that way, 156 ns this way
-// (BenchmarkApplyDump1M of package monitor; issue #17). Package codec
-// fills it (DecodeRawRoute) only for a route that has no RouteExtra.
+// (BenchmarkApplyDump1M of package monitor, measured on a shared 2-core
+// box; issue #17). Only codec.DecodeRawRoute builds one, for a route
+// that has no RouteExtra; Applier.RawRoute refuses one whose fields do
+// not hold what they say below.
 type RawRoute struct {
 	// Dst, Gateway and PrefSrc are big-endian, zero past their length.
 	// Dst has its family's length (4 or 16 bytes) and is masked to
