@@ -206,7 +206,7 @@ func (l *routeList) eachID(p int, desc bool, fn func(id uint32, r *Route) bool) 
 // hinted returns where r goes when that is just after the hint, or up to
 // hintBack places before it (checked against both neighbours): a dump's
 // routes come in runs, each route next to the one before, and then cost
-// 2 to 2+hintBack comparisons instead of a search. skip is how many
+// 2 to 2*hintBack+1 comparisons instead of a search. skip is how many
 // places after r the next hint is: 0 makes r the next hint; a route
 // placed a few places back leaves the hint where it was (see hint), but
 // for one placed hintBack back: that is a descending run, which the hint
@@ -236,6 +236,7 @@ func (l *routeList) hinted(r *packedRoute) (c, j, skip int, ok bool) {
 					pj = len(l.chunks[pc]) - 1
 				}
 			}
+			// skip % hintBack: 0, the hint on r, at hintBack.
 			if pc < 0 {
 				return c, j, skip % hintBack, true
 			}
