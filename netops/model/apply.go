@@ -170,8 +170,13 @@ func (a *applier) route(r Route, del, replace bool) {
 		// IPv6 keeps one route per slot and device: drop them all. An
 		// IPv4 slot with one alias loses it; with several, the model
 		// cannot tell which one went, and asks for a resync.
+		//
+		// The kernel sends no event for a replace by an alias it already
+		// holds (fib_table_insert's fa_match): an IPv4 replace naming a
+		// stored alias is that alias's own notification (new offload
+		// flags, fib_alias_hw_flags_set), and takes its place alone.
 		slot := a.slot(&r)
-		if r.Family == unix.AF_INET && len(slot) > 1 {
+		if _, own := a.sn.routes.Get(&r); r.Family == unix.AF_INET && len(slot) > 1 && !own {
 			a.stale = StaleIPv4Replace
 		}
 		for i := range slot {
