@@ -394,7 +394,12 @@ func TestOverviewLiveLinksBlockFollowsLinksAddressesAndUplinks(t *testing.T) {
 	wan.Name = "uplink0"
 	h.frame.store.Update(func(a *model.Applier) { a.Link(wan, false) })
 	check("after the uplink renamed", true)
-	route("0.0.0.0/0", 2, true)
+	// The delete event names the whole route (proto boot, as the
+	// fixture's): IPv4 routes that differ in it are aliases of their own.
+	h.frame.store.Update(func(a *model.Applier) {
+		a.Route(model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT,
+			Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: fxAddr("192.0.2.1"), LinkIndex: 2}, true, false)
+	})
 	check("after main's default route deleted", true)
 	// An address counting its lifetimes down, as DHCP's: the block shows
 	// them as of each render, never as of an earlier one.

@@ -190,7 +190,8 @@ func (p *routesPage) cmds(q url.Values) []views.Cmd {
 	}
 }
 
-// RouteKey identifies a route row across updates (the model's key).
+// RouteKey identifies a route row across updates (the model's key: an
+// IPv4 slot's aliases are rows of their own).
 func RouteKey(r *model.Route) string {
 	k := fmt.Sprintf("%d|%s|%d|%d", r.Table, r.Dst, r.Tos, r.Priority)
 	if s := r.SrcPrefix(); s.IsValid() {
@@ -198,6 +199,33 @@ func RouteKey(r *model.Route) string {
 	}
 	if r.Family == unix.AF_INET6 {
 		k += "|" + strconv.Itoa(int(r.LinkIndex))
+	}
+	if r.Family == unix.AF_INET {
+		k += aliasKey(r)
+	}
+	return k
+}
+
+// aliasKey is what tells apart the IPv4 routes of one slot (`ip route
+// append`), as the model's key does: type, protocol, scope, preferred
+// source, onlink, the nexthop object or else the paths, then the metrics
+// and realm.
+func aliasKey(r *model.Route) string {
+	k := fmt.Sprintf("|%d|%d|%d|%s|%d", r.Type, r.Protocol, r.Scope, r.PrefSrc, r.Flags&unix.RTNH_F_ONLINK)
+	x := r.Extra
+	if x == nil {
+		x = &model.RouteExtra{}
+	}
+	if x.NhID != 0 {
+		k += "|nhid " + strconv.FormatUint(uint64(x.NhID), 10)
+	} else {
+		k += fmt.Sprintf("|%s|%d", r.Gateway, r.LinkIndex)
+		for _, nh := range x.Multipath {
+			k += fmt.Sprintf("|nexthop %s %d %d %d", nh.Gateway, nh.LinkIndex, nh.Weight, nh.Flags&unix.RTNH_F_ONLINK)
+		}
+	}
+	if x.MTU != 0 || len(x.Metrics) > 0 || x.CongCtl != "" || x.Realm != 0 {
+		k += fmt.Sprintf("|%d %v %s %d", x.MTU, x.Metrics, x.CongCtl, x.Realm)
 	}
 	return k
 }

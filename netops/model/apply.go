@@ -20,6 +20,10 @@ type applier struct {
 	// routes, addresses and neighbours the kernel drops with a link, an
 	// address or a nexthop and tells nobody of (Versions.Silent).
 	silent [numKinds]bool
+	// stale, when set, says why the changes applied left the model
+	// unsure of the kernel's state (StaleIPv4Replace): its writer must
+	// resync.
+	stale string
 }
 
 // hush marks a change of k that no event of k tells.
@@ -160,21 +164,25 @@ func (a *applier) route(r Route, del, replace bool) {
 	switch {
 	case del:
 		a.sn.routes.Delete(&r)
-	case replace && r.Family == unix.AF_INET6:
-		// An IPv6 replace may move the route to another device, which is
-		// another key here: drop every route in the slot first.
-		var gone []Route
-		pivot := r
-		pivot.LinkIndex = math.MinInt32
-		a.sn.routes.AscendGreaterOrEqual(&pivot, func(o *Route) bool {
-			if !sameSlot(o, &pivot) {
-				return false
+	case replace:
+		// A replace takes the place of the slot's first alias (IPv4), or
+		// of its route on any device (IPv6): the event says not which.
+		// IPv6 keeps one route per slot and device: drop them all. An
+		// IPv4 slot with one alias loses it; with several, the model
+		// cannot tell which one went, and asks for a resync.
+		//
+		// The kernel sends no event for a replace by an alias it already
+		// holds (fib_table_insert's fa_match): an IPv4 replace naming a
+		// stored alias is that alias's own notification (new offload
+		// flags, fib_alias_hw_flags_set), and takes its place alone.
+		slot := a.slot(&r)
+		if _, own := a.sn.routes.Get(&r); r.Family == unix.AF_INET && len(slot) > 1 && !own {
+			a.stale = StaleIPv4Replace
+		}
+		for i := range slot {
+			if r.Family == unix.AF_INET6 || len(slot) == 1 {
+				a.sn.routes.Delete(&slot[i])
 			}
-			gone = append(gone, *o)
-			return true
-		})
-		for i := range gone {
-			a.sn.routes.Delete(&gone[i])
 		}
 		fallthrough
 	default:
@@ -185,6 +193,29 @@ func (a *applier) route(r Route, del, replace bool) {
 		a.record(Event{Kind: KindRoute, Deleted: del, Route: &ev})
 	}
 }
+
+// slot returns the routes of r's slot (table, destination, tos, metric
+// and source prefix): r's aliases (IPv4) or its routes on every device
+// (IPv6).
+func (a *applier) slot(r *Route) []Route {
+	var out []Route
+	pivot := Route{Table: r.Table, Family: r.Family, Dst: r.Dst, Tos: r.Tos, Priority: r.Priority, LinkIndex: math.MinInt32}
+	if src := r.SrcPrefix(); src.IsValid() {
+		pivot.Extra = &RouteExtra{Src: src}
+	}
+	a.sn.routes.AscendGreaterOrEqual(&pivot, func(o *Route) bool {
+		if !sameSlot(o, &pivot) {
+			return false
+		}
+		out = append(out, *o)
+		return true
+	})
+	return out
+}
+
+// StaleIPv4Replace is why the model asks for a resync (Applier.Stale)
+// after an IPv4 replace in a slot of several aliases.
+const StaleIPv4Replace = "an IPv4 replace among several aliases: the kernel replaced one the event does not name"
 
 func (a *applier) rule(r Rule, del bool) {
 	a.dirty[KindRule] = true

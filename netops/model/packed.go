@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -491,9 +492,9 @@ func (st *routeStore) route(id uint32) Route {
 }
 
 // less orders packed routes as routeLess orders routes: cmpKey with b's
-// own source prefix (none for a pivot, whose side is 0).
+// own RouteExtra (none for a pivot, whose side is 0).
 func (st *routeStore) less(a, b *packedRoute) bool {
-	return st.cmpKey(a, b, st.srcPrefix(b)) < 0
+	return st.cmpKey(a, b, st.extra(b)) < 0
 }
 
 // multipath returns p's paths, or nil.
@@ -530,13 +531,24 @@ func (st *routeStore) classOf(p *packedRoute) RouteClass {
 }
 
 // cmpKey compares the stored route r with a key: k packed (its side
-// ignored) and its source prefix src. It is the model's order, for keys
-// that carry a source prefix, which a pivot cannot.
-func (st *routeStore) cmpKey(r, k *packedRoute, src netip.Prefix) int {
+// ignored) and its RouteExtra kx (nil for none, as a pivot's). It is the
+// model's order: table, family, destination, tos, metric and source
+// prefix, then, for IPv6, the device; for IPv4, what tells apart the
+// aliases the kernel keeps in one such slot (`ip route append` and
+// `prepend`; cmpAlias). Routes alone in their slot keep the order of the
+// slot's part.
+func (st *routeStore) cmpKey(r, k *packedRoute, kx *RouteExtra) int {
 	if c := cmpCore(r, k); c != 0 {
 		return c
 	}
-	rs := st.srcPrefix(r)
+	rx := st.extra(r)
+	var rs, src netip.Prefix
+	if rx != nil {
+		rs = rx.Src
+	}
+	if kx != nil {
+		src = kx.Src
+	}
 	if c := rs.Addr().Compare(src.Addr()); c != 0 {
 		return c
 	}
@@ -546,7 +558,70 @@ func (st *routeStore) cmpKey(r, k *packedRoute, src netip.Prefix) int {
 	if r.family == unix.AF_INET6 {
 		return cmp.Compare(r.link, k.link)
 	}
-	return 0
+	return cmpAlias(r, rx, k, kx)
+}
+
+// cmpAlias compares two IPv4 routes of one slot (table, destination, tos,
+// metric) by what makes them distinct aliases for the kernel
+// (fib_table_insert refuses a second alias of the same type and fib_info):
+// type, protocol, scope, preferred source, the onlink flag, the nexthop
+// object, else the paths (gateway and device, or multipath), then the
+// metrics and realm. A zero route (a pivot) comes first. The gateway and
+// paths of a route through a nexthop object are its object's (which
+// change with it: reexpand), so they do not count then.
+func cmpAlias(a *packedRoute, ax *RouteExtra, b *packedRoute, bx *RouteExtra) int {
+	switch {
+	case a.typ != b.typ:
+		return cmp.Compare(a.typ, b.typ)
+	case a.protocol != b.protocol:
+		return cmp.Compare(a.protocol, b.protocol)
+	case a.scope != b.scope:
+		return cmp.Compare(a.scope, b.scope)
+	}
+	if c := cmpAddrs(a.kind(kindSrc), &a.src, b.kind(kindSrc), &b.src); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.flags&unix.RTNH_F_ONLINK, b.flags&unix.RTNH_F_ONLINK); c != 0 {
+		return c
+	}
+	var none RouteExtra
+	if ax == nil {
+		ax = &none
+	}
+	if bx == nil {
+		bx = &none
+	}
+	if c := cmp.Compare(ax.NhID, bx.NhID); c != 0 {
+		return c
+	}
+	if ax.NhID == 0 {
+		if c := cmpAddrs(a.kind(kindGw), &a.gw, b.kind(kindGw), &b.gw); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.link, b.link); c != 0 {
+			return c
+		}
+		if c := slices.CompareFunc(ax.Multipath, bx.Multipath, cmpPath); c != 0 {
+			return c
+		}
+	}
+	if c := cmp.Compare(ax.MTU, bx.MTU); c != 0 {
+		return c
+	}
+	if c := slices.CompareFunc(ax.Metrics, bx.Metrics, func(x, y RouteMetric) int {
+		return cmp.Or(cmp.Compare(x.Type, y.Type), cmp.Compare(x.Value, y.Value))
+	}); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(ax.CongCtl, bx.CongCtl), cmp.Compare(ax.Realm, bx.Realm))
+}
+
+// cmpPath compares two paths of a multipath route as aliases differ by
+// them: gateway, device, weight and the onlink flag (not the flags the
+// kernel changes by itself, dead or linkdown).
+func cmpPath(x, y Nexthop) int {
+	return cmp.Or(x.Gateway.Compare(y.Gateway), cmp.Compare(x.LinkIndex, y.LinkIndex),
+		cmp.Compare(x.Weight, y.Weight), cmp.Compare(x.Flags&unix.RTNH_F_ONLINK, y.Flags&unix.RTNH_F_ONLINK))
 }
 
 // prefSrcOf returns p's preferred source, zone included.

@@ -271,7 +271,7 @@ func TestPackedOrdersEqualTheRouteOrders(t *testing.T) {
 			if got, want := st.less(st.at(a), st.at(b)), routeLess(&ra, &rb); got != want {
 				t.Fatalf("less(%+v, %+v) is %v packed, %v on routes", ra, rb, got, want)
 			}
-			if got, want := st.cmpKey(st.at(a), pivot(&rb), rb.SrcPrefix()), cmpRoute(&ra, &rb); got != want {
+			if got, want := st.cmpKey(st.at(a), pivot(&rb), rb.Extra), cmpRoute(&ra, &rb); got != want {
 				t.Fatalf("cmpKey(%+v, %+v) is %d, %d on routes", ra, rb, got, want)
 			}
 			for _, col := range RouteSorts() {

@@ -114,7 +114,7 @@ func (m *listModel) replace(t *testing.T, l *routeList, i int) {
 	old := m.want[i]
 	r := m.st.route(old)
 	if m.rnd.IntN(2) == 0 {
-		r.Protocol = uint8(m.rnd.IntN(200))
+		r.Pref = uint8(m.rnd.IntN(200))
 		id := m.st.put(&r)
 		if got, replaced := l.Insert(id); !replaced || got != old {
 			t.Fatalf("Insert of a copy of the route at %d replaced %d (%v), want %d", i, got, replaced, old)

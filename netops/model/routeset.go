@@ -105,10 +105,9 @@ func (s *routeSet) Len() int { return s.order.Len() }
 func (s *routeSet) place(key *Route) (c, j int, ok bool) {
 	var k packedRoute
 	packKey(key, &k)
-	src := key.SrcPrefix()
 	o := s.order
-	c, j = o.find(func(r *packedRoute) bool { return s.st.cmpKey(r, &k, src) >= 0 })
-	return c, j, c < len(o.chunks) && s.st.cmpKey(s.st.at(o.chunks[c][j]), &k, src) == 0
+	c, j = o.find(func(r *packedRoute) bool { return s.st.cmpKey(r, &k, key.Extra) >= 0 })
+	return c, j, c < len(o.chunks) && s.st.cmpKey(s.st.at(o.chunks[c][j]), &k, key.Extra) == 0
 }
 
 // rankKey returns the position of the first route not before key in the

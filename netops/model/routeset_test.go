@@ -112,7 +112,36 @@ func routeLess(a, b *Route) bool {
 	if a.Family == unix.AF_INET6 {
 		return a.LinkIndex < b.LinkIndex
 	}
-	return false
+	return aliasCmp(a, b) < 0
+}
+
+// aliasCmp is the oracle of cmpAlias, on routes: what tells apart the
+// aliases of an IPv4 slot.
+func aliasCmp(a, b *Route) int {
+	ax, bx := a.Extra, b.Extra
+	if ax == nil {
+		ax = &RouteExtra{}
+	}
+	if bx == nil {
+		bx = &RouteExtra{}
+	}
+	c := cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Scope, b.Scope),
+		a.PrefSrc.WithZone("").Compare(b.PrefSrc.WithZone("")),
+		cmp.Compare(a.Flags&unix.RTNH_F_ONLINK, b.Flags&unix.RTNH_F_ONLINK), cmp.Compare(ax.NhID, bx.NhID))
+	if c == 0 && ax.NhID == 0 {
+		c = cmp.Or(a.Gateway.WithZone("").Compare(b.Gateway.WithZone("")), cmp.Compare(a.LinkIndex, b.LinkIndex))
+		for i := 0; c == 0 && i < min(len(ax.Multipath), len(bx.Multipath)); i++ {
+			x, y := ax.Multipath[i], bx.Multipath[i]
+			c = cmp.Or(x.Gateway.Compare(y.Gateway), cmp.Compare(x.LinkIndex, y.LinkIndex), cmp.Compare(x.Weight, y.Weight),
+				cmp.Compare(x.Flags&unix.RTNH_F_ONLINK, y.Flags&unix.RTNH_F_ONLINK))
+		}
+		c = cmp.Or(c, cmp.Compare(len(ax.Multipath), len(bx.Multipath)))
+	}
+	c = cmp.Or(c, cmp.Compare(ax.MTU, bx.MTU))
+	for i := 0; c == 0 && i < min(len(ax.Metrics), len(bx.Metrics)); i++ {
+		c = cmp.Or(cmp.Compare(ax.Metrics[i].Type, bx.Metrics[i].Type), cmp.Compare(ax.Metrics[i].Value, bx.Metrics[i].Value))
+	}
+	return cmp.Or(c, cmp.Compare(len(ax.Metrics), len(bx.Metrics)), cmp.Compare(ax.CongCtl, bx.CongCtl), cmp.Compare(ax.Realm, bx.Realm))
 }
 
 var cmpRoute = compareBy(routeLess)

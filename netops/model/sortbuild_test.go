@@ -165,8 +165,9 @@ func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *ro
 				r.Priority++
 				a.Route(r, false, false)
 			}
-			// Replaced in place: the same key, other values in the
-			// columns (an IPv6 route's device is part of its key).
+			// Replaced (NLM_F_REPLACE): the same slot, other values in
+			// the columns (an IPv6 route's device is part of its key,
+			// the rest an IPv4 alias's).
 			for range len(routes) / 6 {
 				r := routes[rnd.IntN(len(routes))]
 				r.Protocol, r.Type = r.Protocol^1, r.Type^2
@@ -174,7 +175,7 @@ func slabLayout(t *testing.T, routes []Route, layout string, rnd *rand.Rand) *ro
 				if r.Family == unix.AF_INET {
 					r.LinkIndex = 7
 				}
-				a.Route(r, false, false)
+				a.Route(r, false, true)
 			}
 		})
 	}

@@ -120,8 +120,10 @@ func (s *Store) live() *snapshot {
 		proxies: s.proxies, nexthops: s.nexthops}
 }
 
-// sameSlot reports whether two routes differ only in the device part of
-// an IPv6 key: the routes an NLM_F_REPLACE replaces.
+// sameSlot reports whether two routes share table, family, destination,
+// tos, metric and source prefix: they differ only in the device part of
+// an IPv6 key, or are aliases of one IPv4 slot. An NLM_F_REPLACE replaces
+// one route of the slot.
 func sameSlot(a, b *Route) bool {
 	return a.Table == b.Table && a.Family == b.Family && a.Dst == b.Dst && a.Tos == b.Tos &&
 		a.Priority == b.Priority && a.SrcPrefix() == b.SrcPrefix()

@@ -22,6 +22,10 @@ func (w *Applier) Addr(a Addr, del bool) { w.a.addr(a, del) }
 // Route adds or removes a route; replace is NLM_F_REPLACE.
 func (w *Applier) Route(r Route, del, replace bool) { w.a.route(r, del, replace) }
 
+// Stale returns why the changes applied so far left the model unsure of
+// the kernel's state, or "": a non-empty answer asks for a full resync.
+func (w *Applier) Stale() string { return w.a.stale }
+
 // Rule adds or removes a policy rule.
 func (w *Applier) Rule(r Rule, del bool) { w.a.rule(r, del) }
 

@@ -162,12 +162,20 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 			m.Body = append([]byte(nil), m.Body...)
 			batch = append(batch, m)
 		})
+		var stale string
 		if len(batch) > 0 {
 			w.store.Update(func(a *model.Applier) {
 				for _, m := range batch {
 					apply(a, m, w.log)
 				}
+				stale = a.Stale()
 			})
+		}
+		if stale != "" {
+			// The events left the model unsure (an IPv4 replace among
+			// several aliases): a full resync, as after lost events. The
+			// pings answered wait for its dump (endSession).
+			return errors.New(stale)
 		}
 		w.pong(pongs)
 		if errors.Is(err, os.ErrDeadlineExceeded) {

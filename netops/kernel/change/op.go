@@ -41,7 +41,8 @@ type Model interface {
 	Rules(family uint8) []model.Rule
 	Neighs() []model.Neigh
 	// FindRoute returns the route with r's key (table, family, dst, tos,
-	// metric; for IPv6 also the device).
+	// metric; for IPv6 also the device, for IPv4 what tells an alias
+	// apart: type, protocol, scope, prefsrc, paths, metrics).
 	FindRoute(r model.Route) (model.Route, bool)
 	// RoutesTo returns the routes in table whose destination is exactly dst.
 	RoutesTo(table uint32, dst netip.Prefix) []model.Route

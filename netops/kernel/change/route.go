@@ -146,12 +146,48 @@ func (o *RouteOp) Check(m Model) error {
 		if _, ok := o.slot(m); ok {
 			fe.add("dst", "%s", o.existsMessage())
 		}
+	case "replace":
+		// The kernel replaces the first of an IPv4 slot's aliases in its
+		// own order, which the model does not know.
+		if n := o.aliases(m); n > 1 {
+			fe.add("dst", "%d routes to %s share metric %d (aliases, as ip route append makes): a replace would change the kernel's first of them, which cannot be told here; delete the one to change, then add its new form",
+				n, o.where(nil), o.metric())
+		}
 	case "del":
-		if _, ok := o.match(m); !ok {
+		if ms := o.matches(m); len(ms) == 0 {
 			fe.add("dst", "no such route: %s", o.where(nil))
+		} else if n := sameMetric(ms); n > 1 {
+			// The kernel deletes the first match in its own order.
+			fe.add("dst", "%d routes to %s with metric %d match (aliases, as ip route append makes): the kernel would delete the first of them in its own order, which cannot be told here; name the gateway, device, protocol, scope, source or type that tells the one to delete apart",
+				n, o.where(nil), ms[0].Priority)
 		}
 	}
 	return fe.err()
+}
+
+// aliases returns how many IPv4 routes share the slot o replaces (none
+// for IPv6, whose replace takes its slot's one route).
+func (o *RouteOp) aliases(m Model) int {
+	n := 0
+	for _, r := range m.RoutesTo(o.Table, o.Dst) {
+		if r.Family == unix.AF_INET && r.Tos == o.Tos && r.Priority == o.metric() && r.SrcPrefix() == o.From {
+			n++
+		}
+	}
+	return n
+}
+
+// sameMetric returns how many IPv4 routes of ms (a del's matches, in the
+// model's order) share the first one's metric: aliases of one slot, of
+// which the kernel deletes the first in its own order.
+func sameMetric(ms []model.Route) int {
+	n := 0
+	for _, r := range ms {
+		if r.Family == unix.AF_INET && r.Priority == ms[0].Priority {
+			n++
+		}
+	}
+	return n
 }
 
 func isLocal(m Model, a netip.Addr) bool {
@@ -177,8 +213,18 @@ func (o *RouteOp) slot(m Model) (model.Route, bool) {
 }
 
 // match returns the route a del would remove: the first, in kernel order,
-// that agrees with every attribute given.
+// that agrees with every attribute given (among the aliases of an IPv4
+// slot, whose kernel order the model does not keep, Check refuses a del
+// that several match).
 func (o *RouteOp) match(m Model) (model.Route, bool) {
+	if ms := o.matches(m); len(ms) > 0 {
+		return ms[0], true
+	}
+	return model.Route{}, false
+}
+
+// matches returns the routes that agree with every attribute of a del.
+func (o *RouteOp) matches(m Model) []model.Route {
 	devIdx := func(name string) int32 {
 		l, ok := m.LinkByName(name)
 		if !ok {
@@ -186,6 +232,7 @@ func (o *RouteOp) match(m Model) (model.Route, bool) {
 		}
 		return l.Index
 	}
+	var out []model.Route
 	for _, r := range m.RoutesTo(o.Table, o.Dst) {
 		switch {
 		case r.Tos != o.Tos || r.SrcPrefix() != o.From:
@@ -197,10 +244,10 @@ func (o *RouteOp) match(m Model) (model.Route, bool) {
 		case o.Type != 0 && r.Type != o.Type:
 		case o.Src.IsValid() && r.PrefSrc != o.Src:
 		default:
-			return r, true
+			out = append(out, r)
 		}
 	}
-	return model.Route{}, false
+	return out
 }
 
 // route is the route as the kernel gets it: devices resolved now; on add

@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"net/netip"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/netpanel/netpanel/netops/model"
+	"golang.org/x/net/html"
+	"golang.org/x/sys/unix"
+)
+
+// The aliases of an IPv4 slot (`ip route append`: one table, destination,
+// tos and metric, other gateways) are rows of their own, with keys of
+// their own, and each row's fields (what its Delete sends) name its own
+// gateway.
+func TestRoutesPageShowsEachIPv4Alias(t *testing.T) {
+	h := newHandlers(normalState(), socketsOf(nil))
+	dst := netip.MustParsePrefix("198.51.100.0/24")
+	h.frame.store.Update(func(a *model.Applier) {
+		for _, gw := range []string{"192.0.2.7", "192.0.2.8"} {
+			a.Route(model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT,
+				Dst: dst, Gateway: fxAddr(gw), LinkIndex: 2}, false, false)
+		}
+	})
+	rec := serve(t, pageHandler(h, "routes"), "/routes?within=198.51.100.0/24", false)
+	doc := parseHTML(t, rec.Body.String())
+	keys := rowKeys(doc)
+	if len(keys) != 2 || keys[0] == keys[1] {
+		t.Fatalf("rows %q, want two of their own", keys)
+	}
+	var vias []string
+	for _, n := range findAll(doc, func(n *html.Node) bool { _, ok := attr(n, "data-fields"); return ok && n.Data == "tr" }) {
+		f, _ := attr(n, "data-fields")
+		v, err := url.ParseQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vias = append(vias, v.Get("via"))
+	}
+	slices.Sort(vias)
+	if !slices.Equal(vias, []string{"192.0.2.7", "192.0.2.8"}) {
+		t.Errorf("the rows' fields go via %q, want each alias's own gateway", vias)
+	}
+}

@@ -1,0 +1,61 @@
+package model
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// An IPv4 slot (table, destination, tos, metric) holds the aliases the
+// kernel keeps (ip route append): each is found, deleted and replaced as
+// its own. A replace takes the place of a slot's only alias; among
+// several the model cannot tell which one the kernel replaced (its first,
+// which the event does not name), and asks for a resync; a replace naming
+// a stored alias is that alias's own notification (the kernel sends none
+// for a replace by an alias it holds) and asks for none.
+func TestIPv4AliasesAreRoutesOfTheirOwn(t *testing.T) {
+	alias := func(gw string, proto uint8) Route {
+		return Route{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("10.50.0.0/24"),
+			Type: unix.RTN_UNICAST, Protocol: proto, Gateway: netip.MustParseAddr(gw), LinkIndex: 2}
+	}
+	gws := func(s *Store) []string {
+		var out []string
+		s.EachRoute(func(r *Route) bool {
+			out = append(out, r.Gateway.String()+"/"+map[uint8]string{unix.RTPROT_STATIC: "static", unix.RTPROT_BOOT: "boot"}[r.Protocol])
+			return true
+		})
+		return out
+	}
+	a2, a3, a3boot := alias("10.9.0.2", unix.RTPROT_STATIC), alias("10.9.0.3", unix.RTPROT_STATIC), alias("10.9.0.3", unix.RTPROT_BOOT)
+	s := NewStoreFrom(State{Routes: []Route{a3, a2, a3boot}})
+	if got, want := gws(s), []string{"10.9.0.3/boot", "10.9.0.2/static", "10.9.0.3/static"}; !slices.Equal(got, want) {
+		t.Fatalf("routes %v, want %v", got, want)
+	}
+	update := func(fn func(a *Applier)) (stale string) {
+		s.Update(func(a *Applier) { fn(a); stale = a.Stale() })
+		return stale
+	}
+	if st := update(func(a *Applier) { a.Route(a3boot, true, false) }); st != "" || !slices.Equal(gws(s), []string{"10.9.0.2/static", "10.9.0.3/static"}) {
+		t.Fatalf("after a delete of one alias: %v (stale %q)", gws(s), st)
+	}
+	own := a2
+	own.Flags = unix.RTM_F_OFFLOAD
+	if st := update(func(a *Applier) { a.Route(own, false, true) }); st != "" || !slices.Equal(gws(s), []string{"10.9.0.2/static", "10.9.0.3/static"}) {
+		t.Fatalf("after an alias's own replace: %v (stale %q)", gws(s), st)
+	}
+	if r, _ := s.FindRoute(a2); r.Flags != unix.RTM_F_OFFLOAD {
+		t.Errorf("the alias's own replace left flags %#x", r.Flags)
+	}
+	if st := update(func(a *Applier) { a.Route(alias("10.9.0.4", unix.RTPROT_STATIC), false, true) }); st != StaleIPv4Replace {
+		t.Fatalf("a replace among two aliases: stale %q, want %q", st, StaleIPv4Replace)
+	}
+	update(func(a *Applier) {
+		a.Route(a2, true, false)
+		a.Route(a3, true, false)
+	})
+	if st := update(func(a *Applier) { a.Route(alias("10.9.0.5", unix.RTPROT_BOOT), false, true) }); st != "" || !slices.Equal(gws(s), []string{"10.9.0.5/boot"}) {
+		t.Fatalf("a replace of the only alias: %v (stale %q)", gws(s), st)
+	}
+}
