@@ -53,15 +53,21 @@ func (w *Wakes) Wake() {
 // says why) and follows events until an error; then the model may be
 // stale: stale is told why, and the next session starts. pause says how
 // long to wait before it, after failures sessions in a row ended; 0 goes
-// on at once.
+// on at once. A session that lasted healthyAfter or longer ends the row:
+// an occasional resync (lost events, an IPv4 replace among aliases) gets
+// no pause however many came before it in the process's life.
 func Loop(ctx context.Context, log *slog.Logger, what string, session func(ctx context.Context, reason string) error,
 	stale func(reason string), pause func(failures int, err error) time.Duration) {
 	reason := "initial sync"
 	failures := 0
 	for {
+		start := time.Now()
 		err := session(ctx, reason)
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(start) >= healthyAfter {
+			failures = 0
 		}
 		reason = err.Error()
 		log.Warn(what+" state may be stale; resyncing", "reason", reason)
@@ -76,6 +82,10 @@ func Loop(ctx context.Context, log *slog.Logger, what string, session func(ctx c
 		}
 	}
 }
+
+// healthyAfter is how long a session must last for its end to start a
+// new row of failures (a variable for tests).
+var healthyAfter = 10 * time.Second
 
 // Backoff is the usual pause: none for the first three failures in a row
 // (a resync after lost events is normal), then growing by 200 ms up to
