@@ -150,7 +150,7 @@ func (o *RouteOp) Check(m Model) error {
 		// The kernel replaces the first of an IPv4 slot's aliases in its
 		// own order, which the model does not know.
 		if n := o.aliases(m); n > 1 {
-			fe.add("dst", "%d routes to %s share metric %d (aliases, as ip route append makes): a replace would change the kernel's first of them, which cannot be told here; delete the one to change, then add its new form",
+			fe.add("dst", "%d routes to %s share metric %d (aliases, as ip route append makes): a replace would change the kernel's first of them, which cannot be told here; change it with ip route (delete the one to change, then ip route append its new form)",
 				n, o.where(nil), o.metric())
 		}
 	case "del":
@@ -234,11 +234,23 @@ func (o *RouteOp) matches(m Model) []model.Route {
 	}
 	var out []model.Route
 	for _, r := range m.RoutesTo(o.Table, o.Dst) {
+		// The kernel (fib_nh_match) matches a gateway and a device with a
+		// multipath route's first path, and never with a route through a
+		// nexthop object, whose gateway the model shows from the object.
+		gw, dev, nh := r.Gateway, r.LinkIndex, uint32(0)
+		if mp := r.Multipath(); len(mp) > 0 {
+			gw, dev = mp[0].Gateway, mp[0].LinkIndex
+		}
+		if r.Extra != nil {
+			nh = r.Extra.NhID
+		}
 		switch {
 		case r.Tos != o.Tos || r.SrcPrefix() != o.From:
 		case o.Metric != 0 && r.Priority != o.Metric:
-		case o.Via.IsValid() && r.Gateway != o.Via:
-		case o.Dev != "" && r.LinkIndex != devIdx(o.Dev):
+		case o.NhID != 0 && nh != o.NhID:
+		case nh != 0 && (o.Via.IsValid() || o.Dev != ""):
+		case o.Via.IsValid() && gw != o.Via:
+		case o.Dev != "" && dev != devIdx(o.Dev):
 		case o.Protocol != 0 && r.Protocol != o.Protocol:
 		case o.HasScope && r.Scope != o.Scope:
 		case o.Type != 0 && r.Type != o.Type:
