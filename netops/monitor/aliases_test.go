@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -123,4 +124,42 @@ func TestIPv4AliasesRandom(t *testing.T) {
 	if ok < 100 {
 		t.Errorf("only %d of the changes were made", ok)
 	}
+}
+
+// nexthopCompat sets net.ipv4.nexthop_compat_mode in ns (a per-namespace
+// sysctl): 0 makes the kernel's messages for a route through a nexthop
+// object carry the route's own flags and no gateway or device.
+func nexthopCompat(t *testing.T, ns *testenv.NS, mode int) {
+	t.Helper()
+	testenv.RequireTool(t, "sysctl")
+	arg := fmt.Sprintf("net.ipv4.nexthop_compat_mode=%d", mode)
+	if out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-w", arg).CombinedOutput(); err != nil {
+		t.Fatalf("sysctl %s: %v: %s", arg, err, out)
+	}
+}
+
+// With nexthop_compat_mode=0 the kernel's messages for a route through a
+// nexthop object carry flags 0, whatever its object's onlink: the
+// object's onlink, which the model expands into the route, is no part of
+// its key, and the route's delete finds it after the object changed.
+func TestIPv4AliasesNexthopCompatOff(t *testing.T) {
+	ns := testenv.NewNS(t)
+	nexthopCompat(t, ns, 0)
+	ns.Batch(aliasLink)
+	store, _ := startWatcher(t, ns, 0)
+	ns.Batch([]string{"nexthop add id 5 via 10.9.0.2 dev d0 onlink", "route add 10.80.0.0/24 nhid 5"})
+	waitFor(t, 5*time.Second, "route through nexthop 5", func() string { return compareWithIP(t, ns, store) })
+	// ip shows the route as the kernel sends it (nhid 5 alone), the
+	// model with its object's paths: wait for the object's change only.
+	ns.Batch([]string{"nexthop replace id 5 via 10.9.0.4 dev d0 onlink"})
+	waitFor(t, 5*time.Second, "nexthop 5 replaced", func() string {
+		for _, nh := range store.Nexthops() {
+			if nh.ID == 5 && nh.Gateway.String() == "10.9.0.4" {
+				return ""
+			}
+		}
+		return "nexthop 5 not yet via 10.9.0.4"
+	})
+	ns.Batch([]string{"route del 10.80.0.0/24 nhid 5"})
+	waitFor(t, 5*time.Second, "route through nexthop 5 deleted", func() string { return compareWithIP(t, ns, store) })
 }
