@@ -163,3 +163,28 @@ func TestIPv4AliasesNexthopCompatOff(t *testing.T) {
 	ns.Batch([]string{"route del 10.80.0.0/24 nhid 5"})
 	waitFor(t, 5*time.Second, "route through nexthop 5 deleted", func() string { return compareWithIP(t, ns, store) })
 }
+
+// With nexthop_compat_mode=1 (the default) a nexthop replace makes the
+// kernel send a replace for every route through the object
+// (__fib_info_notify_update): among a slot's aliases each names its own
+// alias, which takes its place without a resync.
+func TestIPv4AliasesNexthopReplace(t *testing.T) {
+	ns := testenv.NewNS(t)
+	nexthopCompat(t, ns, 1)
+	ns.Batch(aliasLink)
+	store, _ := startWatcher(t, ns, 0)
+	ns.Batch([]string{"nexthop add id 5 via 10.9.0.2 dev d0", "nexthop add id 6 via 10.9.0.3 dev d0",
+		"route append 10.81.0.0/24 nhid 5", "route append 10.81.0.0/24 nhid 6 proto static"})
+	waitFor(t, 5*time.Second, "two aliases through nexthops", func() string { return compareWithIP(t, ns, store) })
+	if out := ns.IP("-4", "route", "show", "10.81.0.0/24"); strings.Count(out, "nhid") != 2 {
+		t.Fatalf("the kernel holds not two aliases:\n%s", out)
+	}
+	resyncs := store.Status().Resyncs
+	ns.Batch([]string{"nexthop replace id 5 via 10.9.0.4 dev d0"})
+	waitFor(t, 5*time.Second, "nexthop 5 replaced", func() string { return compareWithIP(t, ns, store) })
+	ns.Batch([]string{"nexthop replace id 6 via 10.9.0.5 dev d0"})
+	waitFor(t, 5*time.Second, "nexthop 6 replaced", func() string { return compareWithIP(t, ns, store) })
+	if st := store.Status(); st.Resyncs != resyncs {
+		t.Fatalf("a nexthop replace resynced (%d resyncs, last: %s)", st.Resyncs-resyncs, st.LastReason)
+	}
+}
