@@ -44,3 +44,22 @@ func TestRoutesPageShowsEachIPv4Alias(t *testing.T) {
 		t.Errorf("the rows' fields go via %q, want each alias's own gateway", vias)
 	}
 }
+
+// A route through a nexthop object keeps its row key when its object's
+// onlink changes: the kernel's messages for it carry no onlink with
+// net.ipv4.nexthop_compat_mode=0, the model's expansion the object's.
+func TestRouteKeyOfNexthopObjectRouteIgnoresOnlink(t *testing.T) {
+	r := model.Route{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("10.80.0.0/24"),
+		Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Extra: &model.RouteExtra{NhID: 5}}
+	expanded := r
+	expanded.Flags, expanded.Gateway, expanded.LinkIndex = unix.RTNH_F_ONLINK, netip.MustParseAddr("10.9.0.4"), 2
+	if a, b := RouteKey(&r), RouteKey(&expanded); a != b {
+		t.Errorf("keys %q and %q differ", a, b)
+	}
+	plain, onlink := r, expanded
+	plain.Extra, onlink.Extra = nil, nil
+	plain.Gateway, plain.LinkIndex = onlink.Gateway, onlink.LinkIndex
+	if RouteKey(&plain) == RouteKey(&onlink) {
+		t.Errorf("aliases differing in onlink share key %q", RouteKey(&plain))
+	}
+}

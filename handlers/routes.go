@@ -208,10 +208,11 @@ func RouteKey(r *model.Route) string {
 
 // aliasKey is what tells apart the IPv4 routes of one slot (`ip route
 // append`), as the model's key does: type, protocol, scope, preferred
-// source, onlink, the nexthop object or else the paths, then the metrics
-// and realm.
+// source, the nexthop object or else onlink and the paths (a nexthop
+// object's route takes those from its object: they change with it), then
+// the metrics and realm.
 func aliasKey(r *model.Route) string {
-	k := fmt.Sprintf("|%d|%d|%d|%s|%d", r.Type, r.Protocol, r.Scope, r.PrefSrc, r.Flags&unix.RTNH_F_ONLINK)
+	k := fmt.Sprintf("|%d|%d|%d|%s", r.Type, r.Protocol, r.Scope, r.PrefSrc)
 	x := r.Extra
 	if x == nil {
 		x = &model.RouteExtra{}
@@ -219,7 +220,7 @@ func aliasKey(r *model.Route) string {
 	if x.NhID != 0 {
 		k += "|nhid " + strconv.FormatUint(uint64(x.NhID), 10)
 	} else {
-		k += fmt.Sprintf("|%s|%d", r.Gateway, r.LinkIndex)
+		k += fmt.Sprintf("|%d|%s|%d", r.Flags&unix.RTNH_F_ONLINK, r.Gateway, r.LinkIndex)
 		for _, nh := range x.Multipath {
 			k += fmt.Sprintf("|nexthop %s %d %d %d", nh.Gateway, nh.LinkIndex, nh.Weight, nh.Flags&unix.RTNH_F_ONLINK)
 		}

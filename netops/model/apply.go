@@ -171,12 +171,18 @@ func (a *applier) route(r Route, del, replace bool) {
 		// IPv4 slot with one alias loses it; with several, the model
 		// cannot tell which one went, and asks for a resync.
 		//
-		// The kernel sends no event for a replace by an alias it already
-		// holds (fib_table_insert's fa_match): an IPv4 replace naming a
-		// stored alias is that alias's own notification (new offload
-		// flags, fib_alias_hw_flags_set), and takes its place alone.
+		// One IPv4 replace names an alias the kernel keeps in place: on
+		// a nexthop replace with net.ipv4.nexthop_compat_mode=1 (the
+		// default), __fib_info_notify_update sends one with NLM_F_REPLACE
+		// for every route through the object; such a route (NhID set)
+		// naming a stored alias takes its place alone. Any other replace
+		// naming a stored alias may have replaced another one (the model's
+		// key is coarser than the kernel's: encap is not decoded), and
+		// resyncs. (A replace by an alias the kernel holds sends no event,
+		// fib_table_insert's fa_match; new offload flags come with
+		// nlmsg_flags 0, fib_alias_hw_flags_set, as an add.)
 		slot := a.slot(&r)
-		if _, own := a.sn.routes.Get(&r); r.Family == unix.AF_INET && len(slot) > 1 && !own {
+		if r.Family == unix.AF_INET && len(slot) > 1 && !a.ownNotification(&r) {
 			a.stale = StaleIPv4Replace
 		}
 		for i := range slot {
@@ -192,6 +198,18 @@ func (a *applier) route(r Route, del, replace bool) {
 		ev := r
 		a.record(Event{Kind: KindRoute, Deleted: del, Route: &ev})
 	}
+}
+
+// ownNotification reports whether r, an IPv4 replace among several
+// aliases, is a route through a nexthop object that the model holds: the
+// kernel's notification of its object's replace, not a replace of the
+// slot's first alias.
+func (a *applier) ownNotification(r *Route) bool {
+	if r.Extra == nil || r.Extra.NhID == 0 {
+		return false
+	}
+	_, ok := a.sn.routes.Get(r)
+	return ok
 }
 
 // slot returns the routes of r's slot (table, destination, tos, metric

@@ -564,11 +564,14 @@ func (st *routeStore) cmpKey(r, k *packedRoute, kx *RouteExtra) int {
 // cmpAlias compares two IPv4 routes of one slot (table, destination, tos,
 // metric) by what makes them distinct aliases for the kernel
 // (fib_table_insert refuses a second alias of the same type and fib_info):
-// type, protocol, scope, preferred source, the onlink flag, the nexthop
-// object, else the paths (gateway and device, or multipath), then the
-// metrics and realm. A zero route (a pivot) comes first. The gateway and
-// paths of a route through a nexthop object are its object's (which
-// change with it: reexpand), so they do not count then.
+// type, protocol, scope, preferred source, the nexthop object, else the
+// onlink flag and the paths (gateway and device, or multipath), then the
+// metrics and realm. A zero route (a pivot) comes first. The gateway,
+// paths and onlink flag of a route through a nexthop object are its
+// object's (which change with it: reexpand, expand), so they do not count
+// then: with net.ipv4.nexthop_compat_mode=0 the kernel's messages for
+// such a route carry its own flags (fib_flags, normally 0) and no paths,
+// whatever its object's onlink.
 func cmpAlias(a *packedRoute, ax *RouteExtra, b *packedRoute, bx *RouteExtra) int {
 	switch {
 	case a.typ != b.typ:
@@ -579,9 +582,6 @@ func cmpAlias(a *packedRoute, ax *RouteExtra, b *packedRoute, bx *RouteExtra) in
 		return cmp.Compare(a.scope, b.scope)
 	}
 	if c := cmpAddrs(a.kind(kindSrc), &a.src, b.kind(kindSrc), &b.src); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.flags&unix.RTNH_F_ONLINK, b.flags&unix.RTNH_F_ONLINK); c != 0 {
 		return c
 	}
 	var none RouteExtra
@@ -595,6 +595,9 @@ func cmpAlias(a *packedRoute, ax *RouteExtra, b *packedRoute, bx *RouteExtra) in
 		return c
 	}
 	if ax.NhID == 0 {
+		if c := cmp.Compare(a.flags&unix.RTNH_F_ONLINK, b.flags&unix.RTNH_F_ONLINK); c != 0 {
+			return c
+		}
 		if c := cmpAddrs(a.kind(kindGw), &a.gw, b.kind(kindGw), &b.gw); c != 0 {
 			return c
 		}

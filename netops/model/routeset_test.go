@@ -116,7 +116,7 @@ func routeLess(a, b *Route) bool {
 }
 
 // aliasCmp is the oracle of cmpAlias, on routes: what tells apart the
-// aliases of an IPv4 slot.
+// aliases of an IPv4 slot (onlink and paths only without a nexthop object).
 func aliasCmp(a, b *Route) int {
 	ax, bx := a.Extra, b.Extra
 	if ax == nil {
@@ -127,9 +127,9 @@ func aliasCmp(a, b *Route) int {
 	}
 	c := cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Scope, b.Scope),
 		a.PrefSrc.WithZone("").Compare(b.PrefSrc.WithZone("")),
-		cmp.Compare(a.Flags&unix.RTNH_F_ONLINK, b.Flags&unix.RTNH_F_ONLINK), cmp.Compare(ax.NhID, bx.NhID))
+		cmp.Compare(ax.NhID, bx.NhID))
 	if c == 0 && ax.NhID == 0 {
-		c = cmp.Or(a.Gateway.WithZone("").Compare(b.Gateway.WithZone("")), cmp.Compare(a.LinkIndex, b.LinkIndex))
+		c = cmp.Or(cmp.Compare(a.Flags&unix.RTNH_F_ONLINK, b.Flags&unix.RTNH_F_ONLINK), a.Gateway.WithZone("").Compare(b.Gateway.WithZone("")), cmp.Compare(a.LinkIndex, b.LinkIndex))
 		for i := 0; c == 0 && i < min(len(ax.Multipath), len(bx.Multipath)); i++ {
 			x, y := ax.Multipath[i], bx.Multipath[i]
 			c = cmp.Or(x.Gateway.Compare(y.Gateway), cmp.Compare(x.LinkIndex, y.LinkIndex), cmp.Compare(x.Weight, y.Weight),

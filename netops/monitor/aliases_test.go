@@ -3,6 +3,7 @@ package monitor_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,68 @@ func TestIPv4AliasesRandom(t *testing.T) {
 	t.Logf("%d changes made, %d refused, %d resyncs, %d routes", ok, refused, store.Status().Resyncs-before, store.RouteCount())
 	if ok < 100 {
 		t.Errorf("only %d of the changes were made", ok)
+	}
+}
+
+// nexthopCompat sets net.ipv4.nexthop_compat_mode in ns (a per-namespace
+// sysctl): 0 makes the kernel's messages for a route through a nexthop
+// object carry the route's own flags and no gateway or device.
+func nexthopCompat(t *testing.T, ns *testenv.NS, mode int) {
+	t.Helper()
+	testenv.RequireTool(t, "sysctl")
+	arg := fmt.Sprintf("net.ipv4.nexthop_compat_mode=%d", mode)
+	if out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-w", arg).CombinedOutput(); err != nil {
+		t.Fatalf("sysctl %s: %v: %s", arg, err, out)
+	}
+}
+
+// With nexthop_compat_mode=0 the kernel's messages for a route through a
+// nexthop object carry flags 0, whatever its object's onlink: the
+// object's onlink, which the model expands into the route, is no part of
+// its key, and the route's delete finds it after the object changed.
+func TestIPv4AliasesNexthopCompatOff(t *testing.T) {
+	ns := testenv.NewNS(t)
+	nexthopCompat(t, ns, 0)
+	ns.Batch(aliasLink)
+	store, _ := startWatcher(t, ns, 0)
+	ns.Batch([]string{"nexthop add id 5 via 10.9.0.2 dev d0 onlink", "route add 10.80.0.0/24 nhid 5"})
+	waitFor(t, 5*time.Second, "route through nexthop 5", func() string { return compareWithIP(t, ns, store) })
+	// ip shows the route as the kernel sends it (nhid 5 alone), the
+	// model with its object's paths: wait for the object's change only.
+	ns.Batch([]string{"nexthop replace id 5 via 10.9.0.4 dev d0 onlink"})
+	waitFor(t, 5*time.Second, "nexthop 5 replaced", func() string {
+		for _, nh := range store.Nexthops() {
+			if nh.ID == 5 && nh.Gateway.String() == "10.9.0.4" {
+				return ""
+			}
+		}
+		return "nexthop 5 not yet via 10.9.0.4"
+	})
+	ns.Batch([]string{"route del 10.80.0.0/24 nhid 5"})
+	waitFor(t, 5*time.Second, "route through nexthop 5 deleted", func() string { return compareWithIP(t, ns, store) })
+}
+
+// With nexthop_compat_mode=1 (the default) a nexthop replace makes the
+// kernel send a replace for every route through the object
+// (__fib_info_notify_update): among a slot's aliases each names its own
+// alias, which takes its place without a resync.
+func TestIPv4AliasesNexthopReplace(t *testing.T) {
+	ns := testenv.NewNS(t)
+	nexthopCompat(t, ns, 1)
+	ns.Batch(aliasLink)
+	store, _ := startWatcher(t, ns, 0)
+	ns.Batch([]string{"nexthop add id 5 via 10.9.0.2 dev d0", "nexthop add id 6 via 10.9.0.3 dev d0",
+		"route append 10.81.0.0/24 nhid 5", "route append 10.81.0.0/24 nhid 6 proto static"})
+	waitFor(t, 5*time.Second, "two aliases through nexthops", func() string { return compareWithIP(t, ns, store) })
+	if out := ns.IP("-4", "route", "show", "10.81.0.0/24"); strings.Count(out, "nhid") != 2 {
+		t.Fatalf("the kernel holds not two aliases:\n%s", out)
+	}
+	resyncs := store.Status().Resyncs
+	ns.Batch([]string{"nexthop replace id 5 via 10.9.0.4 dev d0"})
+	waitFor(t, 5*time.Second, "nexthop 5 replaced", func() string { return compareWithIP(t, ns, store) })
+	ns.Batch([]string{"nexthop replace id 6 via 10.9.0.5 dev d0"})
+	waitFor(t, 5*time.Second, "nexthop 6 replaced", func() string { return compareWithIP(t, ns, store) })
+	if st := store.Status(); st.Resyncs != resyncs {
+		t.Fatalf("a nexthop replace resynced (%d resyncs, last: %s)", st.Resyncs-resyncs, st.LastReason)
 	}
 }
