@@ -100,8 +100,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	// Loop calls session, then stale with the session's error, on this
 	// goroutine: stale counts the resync by what ended the session.
 	var ended error
-	session := func(ctx context.Context, reason string) error {
-		ended = w.session(ctx, reason)
+	session := func(ctx context.Context, reason string, synced func()) error {
+		ended = w.session(ctx, reason, synced)
 		return ended
 	}
 	stale := func(reason string) {
@@ -114,7 +114,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // session subscribes, dumps, and applies events until an error.
-func (w *Watcher) session(ctx context.Context, reason string) error {
+func (w *Watcher) session(ctx context.Context, reason string, synced func()) error {
 	start := time.Now()
 	ev, err := rtnl.Dial(w.ns, groups...)
 	if err != nil {
@@ -143,6 +143,7 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 		return err
 	}
 	w.store.Replace(sn, reason)
+	synced()
 	w.store.NoteSync(time.Since(start))
 	w.log.Info("netlink state synced", "reason", reason, "counts", w.store.Counts())
 	for _, ch := range waiting {

@@ -57,7 +57,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return nil
 }
 
-func (w *Watcher) session(ctx context.Context, reason string) error {
+func (w *Watcher) session(ctx context.Context, reason string, synced func()) error {
 	ev, err := dial(w.ns)
 	if err != nil {
 		return err
@@ -85,6 +85,7 @@ func (w *Watcher) session(ctx context.Context, reason string) error {
 	w.store.replace(rs, reason)
 	t, c, r, s := rs.Counts()
 	w.log.Info("nftables state synced", "reason", reason, "gen", rs.Gen, "tables", t, "chains", c, "rules", r, "sets", s)
+	synced()
 
 	for {
 		msgs, err := ev.Receive()

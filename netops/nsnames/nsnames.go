@@ -219,7 +219,7 @@ func (n *Names) Run(ctx context.Context) error {
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		watch.Loop(ctx, n.log, "namespace id", func(ctx context.Context, _ string) error { return n.follow(ctx, wake) },
+		watch.Loop(ctx, n.log, "namespace id", func(ctx context.Context, _ string, synced func()) error { return n.follow(ctx, wake, synced) },
 			func(string) { wake() }, func(failures int, _ error) time.Duration { return watch.Backoff(failures) })
 	}()
 	defer func() { cancel(); <-followed }()
@@ -293,7 +293,7 @@ func (n *Names) watchDir(fsw *fsnotify.Watcher) {
 
 // follow subscribes to the namespace's id announcements and wakes the
 // refresh at each, until the subscription fails.
-func (n *Names) follow(ctx context.Context, wake func()) error {
+func (n *Names) follow(ctx context.Context, wake, synced func()) error {
 	c, err := rtnl.Dial(n.ns, unix.RTNLGRP_NSID)
 	if err != nil {
 		return err
@@ -302,6 +302,7 @@ func (n *Names) follow(ctx context.Context, wake func()) error {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	wake() // the first reading, or ids given while no one listened
+	synced()
 	for {
 		if err := c.Receive(func(rtnl.Message) { wake() }); err != nil {
 			return err

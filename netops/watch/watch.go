@@ -50,23 +50,24 @@ func (w *Wakes) Wake() {
 }
 
 // Loop runs sessions until ctx ends. A session syncs the model (reason
-// says why) and follows events until an error; then the model may be
-// stale: stale is told why, and the next session starts. pause says how
-// long to wait before it, after failures sessions in a row ended; 0 goes
-// on at once. A session that lasted healthyAfter or longer ends the row:
-// an occasional resync (lost events, an IPv4 replace among aliases) gets
-// no pause however many came before it in the process's life.
-func Loop(ctx context.Context, log *slog.Logger, what string, session func(ctx context.Context, reason string) error,
+// says why), calls synced once it has, and follows events until an
+// error; then the model may be stale: stale is told why, and the next
+// session starts. pause says how long to wait before it, after failures
+// sessions in a row ended without syncing; 0 goes on at once. A session
+// that synced ends the row: an occasional resync (lost events, an IPv4
+// replace among aliases) gets no pause however many came before it in
+// the process's life, while one that cannot sync backs off.
+func Loop(ctx context.Context, log *slog.Logger, what string, session func(ctx context.Context, reason string, synced func()) error,
 	stale func(reason string), pause func(failures int, err error) time.Duration) {
 	reason := "initial sync"
 	failures := 0
 	for {
-		start := time.Now()
-		err := session(ctx, reason)
+		ok := false
+		err := session(ctx, reason, func() { ok = true })
 		if ctx.Err() != nil {
 			return
 		}
-		if time.Since(start) >= healthyAfter {
+		if ok {
 			failures = 0
 		}
 		reason = err.Error()
@@ -82,10 +83,6 @@ func Loop(ctx context.Context, log *slog.Logger, what string, session func(ctx c
 		}
 	}
 }
-
-// healthyAfter is how long a session must last for its end to start a
-// new row of failures (a variable for tests).
-var healthyAfter = 10 * time.Second
 
 // Backoff is the usual pause: none for the first three failures in a row
 // (a resync after lost events is normal), then growing by 200 ms up to
