@@ -452,14 +452,6 @@ func (st *routeStore) extra(p *packedRoute) *RouteExtra {
 	return st.side[p.side].extra
 }
 
-// srcPrefix returns p's source prefix (RouteExtra.Src).
-func (st *routeStore) srcPrefix(p *packedRoute) netip.Prefix {
-	if e := st.extra(p); e != nil {
-		return e.Src
-	}
-	return netip.Prefix{}
-}
-
 // unpack decodes p into r.
 func (st *routeStore) unpack(p *packedRoute, r *Route) {
 	var e sideEntry
