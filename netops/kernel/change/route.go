@@ -169,8 +169,8 @@ func (o *RouteOp) Check(m Model) error {
 // for IPv6, whose replace takes its slot's one route).
 func (o *RouteOp) aliases(m Model) int {
 	n := 0
-	for _, r := range m.RoutesTo(o.Table, o.Dst) {
-		if r.Family == unix.AF_INET && r.Tos == o.Tos && r.Priority == o.metric() && r.SrcPrefix() == o.From {
+	for _, r := range o.slotRoutes(m) {
+		if r.Family == unix.AF_INET {
 			n++
 		}
 	}
@@ -204,12 +204,22 @@ func isLocal(m Model, a netip.Addr) bool {
 // IPv6 the kernel refuses a second route of equal metric whatever its
 // device).
 func (o *RouteOp) slot(m Model) (model.Route, bool) {
-	for _, r := range m.RoutesTo(o.Table, o.Dst) {
-		if r.Tos == o.Tos && r.Priority == o.metric() && r.SrcPrefix() == o.From {
-			return r, true
-		}
+	if rs := o.slotRoutes(m); len(rs) > 0 {
+		return rs[0], true
 	}
 	return model.Route{}, false
+}
+
+// slotRoutes returns the routes of o's slot: same table, destination,
+// tos, source prefix and metric (several only for IPv4 aliases).
+func (o *RouteOp) slotRoutes(m Model) []model.Route {
+	var out []model.Route
+	for _, r := range m.RoutesTo(o.Table, o.Dst) {
+		if r.Tos == o.Tos && r.Priority == o.metric() && r.SrcPrefix() == o.From {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // match returns the route a del would remove: the first, in kernel order,
