@@ -185,10 +185,9 @@ func (p *Plan) UnifiedDiff() string {
 func (c *Change) Diff() string { return UnifiedDiff(c.Rel, c.Old, c.New) }
 
 // PreparedDiff is a change's diff with the lines both files begin and
-// end with found, once: its Cost orders a page's diffs, and HeadWithin
-// makes the head without comparing them again; or Find finds the diff,
-// in one order, and Head writes as many of its lines as are wanted, in
-// another (a page finds the cheapest diffs first, and shows them in
+// end with found, once: its Cost orders a page's diffs, Find finds the
+// diff without comparing them again, in one order, and Head writes as
+// many of its lines as are wanted, in another (a page finds the cheapest diffs first, and shows them in
 // the plan's order while its lines last).
 type PreparedDiff struct {
 	rel string
