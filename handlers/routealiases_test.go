@@ -63,3 +63,47 @@ func TestRouteKeyOfNexthopObjectRouteIgnoresOnlink(t *testing.T) {
 		t.Errorf("aliases differing in onlink share key %q", RouteKey(&plain))
 	}
 }
+
+// A row's key and the model's key tell the same IPv4 aliases apart: for
+// pairs of routes of one slot differing in one field each (or in none),
+// the model keeps one route exactly when the two rows' keys are equal
+// (aliasKey spells out cmpAlias's fields; a field added to one and not
+// the other fails here).
+func TestRouteKeyTellsAliasesApartAsTheModelDoes(t *testing.T) {
+	dst := netip.MustParsePrefix("198.51.100.0/24")
+	base := model.Route{Family: unix.AF_INET, Table: 254, Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT,
+		Dst: dst, Gateway: fxAddr("192.0.2.7"), LinkIndex: 2}
+	variants := map[string]func(*model.Route){
+		"none":     func(*model.Route) {},
+		"type":     func(r *model.Route) { r.Type = unix.RTN_BLACKHOLE; r.Gateway, r.LinkIndex = netip.Addr{}, 0 },
+		"protocol": func(r *model.Route) { r.Protocol = unix.RTPROT_STATIC },
+		"scope":    func(r *model.Route) { r.Scope = unix.RT_SCOPE_LINK },
+		"prefsrc":  func(r *model.Route) { r.PrefSrc = fxAddr("192.0.2.1") },
+		"gateway":  func(r *model.Route) { r.Gateway = fxAddr("192.0.2.8") },
+		"link":     func(r *model.Route) { r.LinkIndex = 3 },
+		"onlink":   func(r *model.Route) { r.Flags |= unix.RTNH_F_ONLINK },
+		"mtu":      func(r *model.Route) { r.Extra = &model.RouteExtra{MTU: 1400} },
+		"realm":    func(r *model.Route) { r.Extra = &model.RouteExtra{Realm: 7} },
+		"congctl":  func(r *model.Route) { r.Extra = &model.RouteExtra{CongCtl: "cubic"} },
+		"multipath": func(r *model.Route) {
+			r.Extra = &model.RouteExtra{Multipath: []model.Nexthop{{Gateway: fxAddr("192.0.2.9"), LinkIndex: 2, Weight: 1}}}
+		},
+	}
+	for name, change := range variants {
+		a, b := base, base
+		change(&b)
+		s := model.NewStore()
+		s.Update(func(ap *model.Applier) {
+			ap.Route(a, false, false)
+			ap.Route(b, false, false)
+		})
+		one := len(s.RoutesTo(254, dst)) == 1
+		same := RouteKey(&a) == RouteKey(&b)
+		if one != same {
+			t.Errorf("%s: the model keeps one route: %v; the rows' keys are equal: %v (%q, %q)", name, one, same, RouteKey(&a), RouteKey(&b))
+		}
+		if name == "none" && !one {
+			t.Errorf("the same route twice: the model keeps %d", len(s.RoutesTo(254, dst)))
+		}
+	}
+}
