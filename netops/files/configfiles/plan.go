@@ -222,8 +222,10 @@ func (d *PreparedDiff) Find(steps *int) (over bool) {
 }
 
 // Head is the first n lines of the diff Find found, and how many lines,
-// added and removed lines the whole diff has: DiffHead's, line for line.
-// The lines past n are counted, not made.
+// added and removed lines the whole diff has: DiffHead's, line for line,
+// except that DiffHead (through write) may end on line n+1 when it is the
+// marker after a last line without a newline, which Head cuts. The lines
+// past n are counted, not made.
 func (d *PreparedDiff) Head(n int) (head string, lines, added, removed int) {
 	var b strings.Builder
 	lines, added, removed, _ = d.f.write(&b, d.rel, max(n, 0))
